@@ -1,0 +1,1 @@
+//! Mock Microsoft Graph (skeleton; filled in by issue 3).

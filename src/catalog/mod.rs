@@ -1,0 +1,1 @@
+//! Reference data: error codes, Windows releases, service plans, well-known ids.

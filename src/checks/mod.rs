@@ -1,0 +1,3 @@
+//! Checks: pure functions from facts to findings. No I/O, no clock.
+
+pub mod registry;

@@ -1,0 +1,244 @@
+//! Command-line interface (clap). Each subcommand's behaviour lives in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "enroll-doctor",
+    version,
+    about = "Explains why a Windows device does not auto-enroll into Intune MDM, and whether a tenant and its users are ready.",
+    long_about = "enroll-doctor reads a Windows device's artifacts (dsregcmd /status, event logs, registry \
+exports, scheduled tasks) and/or a tenant through Microsoft Graph, and prints one verdict per \
+finding with its evidence and the fix.\n\n\
+Start here:\n  enroll-doctor demo                          run everything against the built-in sample tenant\n  \
+enroll-doctor diagnose --device-report DIR  analyse a device's files offline (no credentials)\n  \
+enroll-doctor explain 0x8018002B            decode an MDM error code\n  \
+enroll-doctor explain DEV007                explain a check\n  \
+enroll-doctor collector > collect.ps1       the read-only script that gathers a device report\n\n\
+Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 the tool could not \
+do its job or a check ended in error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// More detail on stderr (-v: request counts and timings; -vv: debug logs). Secrets are always redacted.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Log every Graph request and response line (headers redacted) to stderr.
+    #[arg(long, global = true)]
+    pub trace_http: bool,
+    /// Configuration file (TOML). Default: ./enroll-doctor.toml if present.
+    #[arg(long, global = true, env = "ENROLL_DOCTOR_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// How to reach the tenant. Flags win over environment variables, which win over the config file.
+/// Secrets (client secret, tokens) are never accepted as flags: use the environment or a file.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConnectionArgs {
+    /// Tenant id or verified domain.
+    #[arg(long, global = true, value_name = "TENANT")]
+    pub tenant: Option<String>,
+    /// Application (client) id of the app registration.
+    #[arg(long, global = true, value_name = "GUID")]
+    pub client_id: Option<String>,
+    /// Sign-in method.
+    #[arg(long, global = true, value_enum)]
+    pub auth: Option<AuthMethodArg>,
+    /// National cloud.
+    #[arg(long, global = true, value_enum)]
+    pub cloud: Option<CloudArg>,
+    /// Graph base URL for `--cloud custom` (e.g. http://127.0.0.1:8080).
+    #[arg(long, global = true, value_name = "URL")]
+    pub graph_url: Option<String>,
+    /// Identity platform base URL for `--cloud custom`.
+    #[arg(long, global = true, value_name = "URL")]
+    pub login_url: Option<String>,
+    /// PEM file holding the certificate and private key for `--auth certificate`.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub certificate: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMethodArg {
+    ClientSecret,
+    Certificate,
+    DeviceCode,
+    AzureCli,
+    AccessToken,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CloudArg {
+    Global,
+    Usgov,
+    UsgovDod,
+    China,
+    Custom,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputFormat {
+    /// Tables for people.
+    #[default]
+    Table,
+    /// Stable JSON for scripts.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FailOn {
+    /// Exit 1 when any finding fails.
+    #[default]
+    Fail,
+    /// Exit 1 when any finding warns or fails.
+    Warn,
+    /// Never exit 1 for findings (errors still exit 2).
+    Never,
+}
+
+/// Options every evaluating command shares.
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Lowest status that makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    pub fail_on: FailOn,
+    /// Evaluate as of this date (YYYY-MM-DD or RFC 3339) instead of now: end-of-servicing, staleness.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Diagnose one or more devices from their reports (offline, or joined with the tenant).
+    ///
+    /// PATH is a collector bundle (.json), a single artifact file, a folder of artifacts, or a
+    /// .zip of them. A folder holding only sub-folders, zips or bundles is a fleet: one diagnosis
+    /// per device. File kinds and encodings are detected by content, not by name.
+    Diagnose(DiagnoseArgs),
+    /// Explain an MDM/DSREG error code (0x8018000A, 8018000a, 2149056522, -2145910774) or a check ID.
+    Explain(ExplainArgs),
+    /// Print the read-only PowerShell collector that gathers a device report bundle.
+    Collector(CollectorArgs),
+    /// Audit the tenant's enrollment configuration (no user, no device).
+    Audit(AuditArgs),
+    /// Check users' readiness for Windows auto-enrollment.
+    Check(CheckArgs),
+    /// Sign in, inspect the token and its permissions, or sign out.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// Run audit, a readiness check and diagnose against the built-in sample tenant (no setup).
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// Device report(s): bundle, artifact file, folder or .zip. Repeatable.
+    #[arg(long = "device-report", short = 'd', value_name = "PATH", required = true, num_args = 1..)]
+    pub device_reports: Vec<PathBuf>,
+    /// The enrolling user, when the device's files do not name one.
+    #[arg(long, value_name = "UPN")]
+    pub user: Option<String>,
+    /// Evaluate against a saved tenant snapshot instead of Graph.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    /// Device-only analysis even when a tenant is configured.
+    #[arg(long)]
+    pub offline: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Error code or check ID (DEV007, autoenroll-failed).
+    #[arg(required_unless_present = "all")]
+    pub code: Option<String>,
+    /// List every check and error code.
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CollectorArgs {
+    /// Write the script to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TenantSourceArgs {
+    /// Evaluate a saved snapshot offline instead of calling Graph.
+    #[arg(long, value_name = "FILE", conflicts_with = "save_snapshot")]
+    pub snapshot: Option<PathBuf>,
+    /// Save the collected tenant facts to FILE (deterministic JSON).
+    #[arg(long, value_name = "FILE")]
+    pub save_snapshot: Option<PathBuf>,
+    /// Pseudonymise UPNs, names, ids and domains in the saved snapshot (HMAC with a per-export key).
+    #[arg(long, requires = "save_snapshot")]
+    pub redact: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub source: TenantSourceArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// User principal name(s) to check. Repeatable.
+    #[arg(long, value_name = "UPN")]
+    pub user: Vec<String>,
+    /// File with one UPN per line.
+    #[arg(long, value_name = "FILE")]
+    pub users_file: Option<PathBuf>,
+    /// Check every member of this group (id or display name).
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
+    /// Check every user in the tenant.
+    #[arg(long)]
+    pub all_users: bool,
+    #[command(flatten)]
+    pub source: TenantSourceArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Sign in and show identity, tenant, token kind, expiry and each check's permissions.
+    Status {
+        #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Delegated sign-in with the device code flow; caches the refresh token (file mode 0600).
+    Login,
+    /// Remove the cached delegated tokens.
+    Logout,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}

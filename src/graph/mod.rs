@@ -1,0 +1,1 @@
+//! Microsoft Graph: transport, paging, batching, retries, clouds and authentication.

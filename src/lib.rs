@@ -1,0 +1,12 @@
+//! enroll-doctor: explains why a Windows device does not auto-enroll into Intune MDM.
+//!
+//! Collect → facts → evaluate → render: I/O (Graph, device files) produces plain serde facts,
+//! checks are pure functions over them, renderers only format.
+
+pub mod catalog;
+pub mod checks;
+pub mod device;
+pub mod graph;
+pub mod model;
+pub mod report;
+pub mod tenant;

@@ -1,0 +1,273 @@
+//! Findings, verdicts and diagnoses: the vocabulary shared by checks and renderers.
+//!
+//! A check produces [`Finding`]s; correlation produces one [`Diagnosis`] per device. Renderers
+//! only format these types. The JSON field names are a stable interface for scripts.
+
+use serde::{Deserialize, Serialize};
+
+/// Outcome of one check for one subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    Skip,
+    Error,
+}
+
+impl Status {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Skip => "skip",
+            Status::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// Why a check was skipped. Typed so scripts can act on it (grant a permission, collect a log).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SkipReason {
+    /// The check does not apply to this enrollment path.
+    NotApplicable { path: String },
+    /// The token lacks a Graph permission; `needed` lists what to grant.
+    InsufficientPermission { needed: Vec<String> },
+    /// The data is served to delegated tokens only.
+    AppOnlyUnsupported,
+    /// The inputs do not contain what the check needs; `collect` says what to gather.
+    NoEvidence { collect: String },
+}
+
+impl SkipReason {
+    pub fn describe(&self) -> String {
+        match self {
+            SkipReason::NotApplicable { path } => format!("not applicable on the {path} path"),
+            SkipReason::InsufficientPermission { needed } => {
+                format!("insufficient permission: grant {}", needed.join(" or "))
+            }
+            SkipReason::AppOnlyUnsupported => {
+                "app-only tokens cannot read this (Graph serves it to delegated tokens only): \
+                 run with a delegated sign-in"
+                    .to_string()
+            }
+            SkipReason::NoEvidence { collect } => format!("no evidence: collect {collect}"),
+        }
+    }
+}
+
+/// What a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "lowercase")]
+pub enum Subject {
+    Tenant,
+    User(String),
+    Device(String),
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Subject::Tenant => write!(f, "tenant"),
+            Subject::User(u) => write!(f, "user {u}"),
+            Subject::Device(d) => write!(f, "device {d}"),
+        }
+    }
+}
+
+/// One piece of evidence a check saw, pointing into the inputs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Where the fact came from: `dsregcmd`, `event-log`, `registry`, `scheduled-tasks`, `graph`…
+    pub source: String,
+    /// The fact, in words (`AzureAdJoined : NO`).
+    pub detail: String,
+    /// `dsregcmd.txt:14`, `GET /beta/policies/...`, `restriction "Pilot block" (priority 1)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+impl Evidence {
+    pub fn new(source: impl Into<String>, detail: impl Into<String>) -> Self {
+        Evidence {
+            source: source.into(),
+            detail: detail.into(),
+            location: None,
+        }
+    }
+
+    pub fn at(mut self, location: impl Into<String>) -> Self {
+        self.location = Some(location.into());
+        self
+    }
+}
+
+/// The verdict of one check on one subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable check ID, e.g. `DEV007`.
+    pub check: String,
+    pub status: Status,
+    pub severity: Severity,
+    pub subject: Subject,
+    /// One line: what the check concluded.
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+    /// What to do about it (empty for a pass).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub remediation: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<SkipReason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub docs: Vec<String>,
+}
+
+impl Finding {
+    /// A finding for `check` with severity and docs taken from the registry.
+    pub fn new(check: &str, status: Status, subject: Subject, summary: impl Into<String>) -> Self {
+        let meta = crate::checks::registry::get(check);
+        Finding {
+            check: check.to_string(),
+            status,
+            severity: meta.map(|m| m.severity).unwrap_or(Severity::Medium),
+            subject,
+            summary: summary.into(),
+            evidence: Vec::new(),
+            remediation: String::new(),
+            skip_reason: None,
+            error: None,
+            docs: meta
+                .map(|m| m.references.iter().map(|s| s.to_string()).collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn skip(check: &str, subject: Subject, reason: SkipReason) -> Self {
+        let summary = reason.describe();
+        let mut f = Finding::new(check, Status::Skip, subject, summary);
+        f.skip_reason = Some(reason);
+        f
+    }
+
+    pub fn error(check: &str, subject: Subject, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut f = Finding::new(check, Status::Error, subject, message.clone());
+        f.error = Some(message);
+        f
+    }
+
+    pub fn with_evidence(mut self, evidence: Evidence) -> Self {
+        self.evidence.push(evidence);
+        self
+    }
+
+    pub fn with_remediation(mut self, remediation: impl Into<String>) -> Self {
+        self.remediation = remediation.into();
+        self
+    }
+
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+}
+
+/// How a Windows device is (or would be) enrolled; every device check depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnrollmentPath {
+    /// Domain joined + Entra hybrid joined, enrolled by the MDM auto-enrollment GPO.
+    GpoHybrid,
+    /// Entra joined; enrolls during join/OOBE through the MDM user scope.
+    EntraJoin,
+    /// Work account added (BYOD); MAM may win over MDM.
+    EntraRegistered,
+    /// ConfigMgr-driven enrollment with the device credential.
+    CoManagement,
+    Unknown,
+}
+
+impl EnrollmentPath {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EnrollmentPath::GpoHybrid => "gpo-hybrid",
+            EnrollmentPath::EntraJoin => "entra-join",
+            EnrollmentPath::EntraRegistered => "entra-registered",
+            EnrollmentPath::CoManagement => "co-management",
+            EnrollmentPath::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for EnrollmentPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One word for a device's state (DESIGN.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Enrolled,
+    WillEnroll,
+    Failed,
+    Blocked,
+    NotTriggered,
+    Unknown,
+}
+
+impl Verdict {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::Enrolled => "enrolled",
+            Verdict::WillEnroll => "will-enroll",
+            Verdict::Failed => "failed",
+            Verdict::Blocked => "blocked",
+            Verdict::NotTriggered => "not-triggered",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+/// One device's verdict and its ordered cause chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnosis {
+    /// Device label: host name, else the report's file or folder name.
+    pub device: String,
+    pub path: EnrollmentPath,
+    pub verdict: Verdict,
+    /// Check IDs, most fundamental first; the findings with these IDs carry the evidence.
+    pub causes: Vec<String>,
+    /// The concrete fix for the first cause ("" when enrolled).
+    pub fix: String,
+    /// One or two sentences a person reads first.
+    pub explanation: String,
+}

@@ -1,0 +1,114 @@
+//! Renderers: they format findings and diagnoses, they never decide a verdict.
+
+pub mod json;
+pub mod table;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::model::{Diagnosis, Finding, Status};
+
+/// Schema tag of the JSON report.
+pub const REPORT_SCHEMA: &str = "enroll-doctor/report@1";
+
+/// Everything one run produced, in the order it is rendered.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    /// The evaluation date the checks used (`--as-of` or now).
+    pub as_of: DateTime<Utc>,
+    /// Per-device diagnoses (empty for tenant-only runs); the table output leads with them.
+    pub diagnoses: Vec<Diagnosis>,
+    pub findings: Vec<Finding>,
+    /// Free-form notes for the reader (e.g. "no tenant configured: device-only analysis").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub pass: usize,
+    pub warn: usize,
+    pub fail: usize,
+    pub skip: usize,
+    pub error: usize,
+}
+
+impl Summary {
+    pub fn of(findings: &[Finding]) -> Summary {
+        let mut s = Summary::default();
+        for f in findings {
+            match f.status {
+                Status::Pass => s.pass += 1,
+                Status::Warn => s.warn += 1,
+                Status::Fail => s.fail += 1,
+                Status::Skip => s.skip += 1,
+                Status::Error => s.error += 1,
+            }
+        }
+        s
+    }
+}
+
+impl Report {
+    pub fn new(as_of: DateTime<Utc>, diagnoses: Vec<Diagnosis>, findings: Vec<Finding>) -> Report {
+        let summary = Summary::of(&findings);
+        Report {
+            schema: REPORT_SCHEMA,
+            as_of,
+            diagnoses,
+            findings,
+            notes: Vec::new(),
+            summary,
+        }
+    }
+}
+
+/// Threshold for exit code 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailThreshold {
+    Fail,
+    Warn,
+    Never,
+}
+
+/// 2 when any finding is `error` (results incomplete); 1 when a finding is at or above the
+/// threshold; else 0.
+pub fn exit_code(findings: &[Finding], threshold: FailThreshold) -> u8 {
+    if findings.iter().any(|f| f.status == Status::Error) {
+        return 2;
+    }
+    let hit = findings.iter().any(|f| match threshold {
+        FailThreshold::Fail => f.status == Status::Fail,
+        FailThreshold::Warn => matches!(f.status, Status::Fail | Status::Warn),
+        FailThreshold::Never => false,
+    });
+    u8::from(hit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Subject;
+
+    fn f(status: Status) -> Finding {
+        Finding::new("DEV001", status, Subject::Tenant, "x")
+    }
+
+    #[test]
+    fn exit_codes_follow_threshold_and_errors() {
+        assert_eq!(
+            exit_code(&[f(Status::Pass), f(Status::Skip)], FailThreshold::Fail),
+            0
+        );
+        assert_eq!(exit_code(&[f(Status::Warn)], FailThreshold::Fail), 0);
+        assert_eq!(exit_code(&[f(Status::Warn)], FailThreshold::Warn), 1);
+        assert_eq!(exit_code(&[f(Status::Fail)], FailThreshold::Fail), 1);
+        assert_eq!(exit_code(&[f(Status::Fail)], FailThreshold::Never), 0);
+        assert_eq!(
+            exit_code(&[f(Status::Fail), f(Status::Error)], FailThreshold::Never),
+            2
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! Table renderer for people (filled in with the device diagnosis work).

@@ -1,0 +1,1 @@
+//! Tenant side: collectors that read Graph into a `TenantSnapshot`.

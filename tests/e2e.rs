@@ -1,0 +1,6 @@
+//! End-to-end tests: the built binary against sample device files and the mock Graph.
+//! One test crate (one link) with a module per area keeps build time down on CI.
+
+mod e2e {
+    pub mod common;
+}
