@@ -149,7 +149,11 @@ pub fn format_hresult(code: u32) -> String {
 /// brackets and quotes are ignored. Anything else is `None`.
 pub fn parse_hresult(s: &str) -> Option<u32> {
     let t = s.trim().trim_matches(|c: char| {
-        c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>' | '"' | '\'')
+        c.is_whitespace()
+            || matches!(
+                c,
+                '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>' | '"' | '\''
+            )
     });
     if t.is_empty() {
         return None;

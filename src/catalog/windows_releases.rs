@@ -239,7 +239,8 @@ pub fn servicing_end(build: u32, edition_id: Option<&str>) -> Option<Servicing> 
     };
     let (label, end) = match (family, release.ltsc) {
         (EditionFamily::Ltsc, Some(l)) => {
-            let iot = edition_id.is_some_and(|id| id.trim().to_ascii_lowercase().starts_with("iot"));
+            let iot =
+                edition_id.is_some_and(|id| id.trim().to_ascii_lowercase().starts_with("iot"));
             if iot {
                 (format!("{} (IoT)", l.name), Some(l.iot_end))
             } else {
@@ -371,7 +372,10 @@ mod tests {
         assert_eq!(name(17763).as_deref(), Some("Windows 10 1809"));
         assert_eq!(name(26200).as_deref(), Some("Windows 11 25H2"));
         assert_eq!(name(10240).as_deref(), Some("Windows 10 1507"));
-        assert!(release_for_build(20348).is_none(), "Server 2022 is not a client release");
+        assert!(
+            release_for_build(20348).is_none(),
+            "Server 2022 is not a client release"
+        );
     }
 
     #[test]
@@ -380,7 +384,12 @@ mod tests {
         assert!(is_windows_11(22000));
         assert!(is_windows_11(26100));
         for r in all() {
-            assert_eq!(is_windows_11(r.build), r.product == Product::Windows11, "{}", r.build);
+            assert_eq!(
+                is_windows_11(r.build),
+                r.product == Product::Windows11,
+                "{}",
+                r.build
+            );
         }
     }
 
@@ -407,7 +416,11 @@ mod tests {
         let s = servicing_end(22631, None).expect("23H2 known");
         assert!(s.family_assumed);
         assert_eq!(s.family, EditionFamily::HomePro);
-        assert!(s.notes.iter().any(|n| n.contains("assumed Home/Pro") && n.contains("2026-11-10")));
+        assert!(
+            s.notes
+                .iter()
+                .any(|n| n.contains("assumed Home/Pro") && n.contains("2026-11-10"))
+        );
         let s = servicing_end(22631, Some("SomethingNew")).expect("23H2 known");
         assert!(s.family_assumed);
         assert!(s.notes[0].contains("SomethingNew"));
@@ -420,9 +433,16 @@ mod tests {
     #[test]
     fn windows_10_22h2_mentions_esu_and_is_past_in_2026() {
         let s = servicing_end(19045, Some("Professional")).expect("22H2 known");
-        assert!(s.notes.iter().any(|n| n.contains("Extended Security Updates")));
+        assert!(
+            s.notes
+                .iter()
+                .any(|n| n.contains("Extended Security Updates"))
+        );
         assert!(s.is_past(d(2026, 11, 27)));
-        assert!(!s.is_past(d(2025, 10, 14)), "the end date itself is still serviced");
+        assert!(
+            !s.is_past(d(2025, 10, 14)),
+            "the end date itself is still serviced"
+        );
     }
 
     #[test]
@@ -430,9 +450,18 @@ mod tests {
         assert_eq!(edition_family("Core"), EditionFamily::HomePro);
         assert_eq!(edition_family("CoreN"), EditionFamily::HomePro);
         assert_eq!(edition_family("Professional"), EditionFamily::HomePro);
-        assert_eq!(edition_family("ProfessionalWorkstation"), EditionFamily::HomePro);
-        assert_eq!(edition_family("Enterprise"), EditionFamily::EnterpriseEducation);
-        assert_eq!(edition_family("education"), EditionFamily::EnterpriseEducation);
+        assert_eq!(
+            edition_family("ProfessionalWorkstation"),
+            EditionFamily::HomePro
+        );
+        assert_eq!(
+            edition_family("Enterprise"),
+            EditionFamily::EnterpriseEducation
+        );
+        assert_eq!(
+            edition_family("education"),
+            EditionFamily::EnterpriseEducation
+        );
         assert_eq!(edition_family("EnterpriseS"), EditionFamily::Ltsc);
         assert_eq!(edition_family("IoTEnterpriseS"), EditionFamily::Ltsc);
         assert_eq!(edition_family("ServerStandard"), EditionFamily::Unknown);
