@@ -79,3 +79,8 @@ pub fn evaluate(report: &DeviceReport, as_of: DateTime<Utc>) -> (DeviceAnalysis,
     let diagnosis = diagnose(&analysis, &[]);
     (analysis, diagnosis)
 }
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod testutil;
