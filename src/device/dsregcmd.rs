@@ -146,7 +146,9 @@ mod tests {
         );
         assert_eq!(d.field("Diagnostic Data", "MdmUrl").unwrap().value, "");
         assert_eq!(
-            d.field("Diagnostic Data", "AadRecoveryEnabled").unwrap().value,
+            d.field("Diagnostic Data", "AadRecoveryEnabled")
+                .unwrap()
+                .value,
             "NO"
         );
         assert_eq!(
@@ -158,7 +160,10 @@ mod tests {
             "CONTOSO\\jdoe, jdoe@contoso.com"
         );
         // The closing URL line is not a field.
-        assert!(d.any_field("For more information, please visit https").is_none());
+        assert!(
+            d.any_field("For more information, please visit https")
+                .is_none()
+        );
         assert_eq!(d.sections[1].fields.len(), 4);
     }
 

@@ -96,7 +96,10 @@ pub fn parse_xml(file: &str, text: &str) -> Result<ParsedEvents, String> {
         let line = doc.text_pos_at(node.range().start).row as usize;
         match xml_event(file, node, line) {
             Some(e) => all.push(e),
-            None => skipped.push(format!("event {} (line {line}): no provider or event id", i + 1)),
+            None => skipped.push(format!(
+                "event {} (line {line}): no provider or event id",
+                i + 1
+            )),
         }
     }
     Ok(ParsedEvents::from_all(file, all, skipped))
@@ -123,7 +126,9 @@ fn child<'a, 'i>(node: roxmltree::Node<'a, 'i>, name: &str) -> Option<roxmltree:
 }
 
 fn child_text(node: roxmltree::Node<'_, '_>, name: &str) -> Option<String> {
-    child(node, name).and_then(|c| c.text()).map(|t| t.trim().to_string())
+    child(node, name)
+        .and_then(|c| c.text())
+        .map(|t| t.trim().to_string())
 }
 
 fn xml_event(file: &str, node: roxmltree::Node<'_, '_>, line: usize) -> Option<EventRecord> {
@@ -254,7 +259,9 @@ fn json_event(file: &str, obj: &Value, index: usize, prefix: &str) -> Option<Eve
     let provider = prop(obj, "ProviderName")
         .and_then(Value::as_str)?
         .to_string();
-    let event_id = prop(obj, "Id").and_then(as_u64).and_then(|n| u32::try_from(n).ok())?;
+    let event_id = prop(obj, "Id")
+        .and_then(as_u64)
+        .and_then(|n| u32::try_from(n).ok())?;
     let level = prop(obj, "Level")
         .and_then(as_u64)
         .and_then(|n| u8::try_from(n).ok())
@@ -291,10 +298,7 @@ fn json_event(file: &str, obj: &Value, index: usize, prefix: &str) -> Option<Eve
         .and_then(Value::as_str)
         .filter(|m| !m.is_empty())
         .map(str::to_string);
-    let record = record_id.map_or_else(
-        || format!("{prefix}[{index}]"),
-        |r| format!("{prefix}{r}"),
-    );
+    let record = record_id.map_or_else(|| format!("{prefix}[{index}]"), |r| format!("{prefix}{r}"));
     Some(EventRecord {
         provider,
         channel,
@@ -381,16 +385,16 @@ pub fn parse_csv(file: &str, text: &str) -> Result<ParsedEvents, String> {
             .position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
     };
     let c_id = col(&["Id", "Event ID", "EventID"]).ok_or("no Id / Event ID column")?;
-    let c_provider = col(&["ProviderName", "Source", "Provider"]).ok_or("no ProviderName / Source column")?;
+    let c_provider =
+        col(&["ProviderName", "Source", "Provider"]).ok_or("no ProviderName / Source column")?;
     let c_level = col(&["Level"]);
     let c_level_name = col(&["LevelDisplayName"]);
     let c_time = col(&["TimeCreated", "Date and Time", "TimeGenerated"]);
     let c_record = col(&["RecordId", "EventRecordID"]);
     let c_log = col(&["LogName", "ContainerLog", "Log Name"]);
     // Event Viewer writes the description as an extra, unnamed column after the header's five.
-    let c_message = col(&["Message", "Description"]).or_else(|| {
-        (col(&["Task Category"]).is_some()).then_some(headers.len())
-    });
+    let c_message = col(&["Message", "Description"])
+        .or_else(|| (col(&["Task Category"]).is_some()).then_some(headers.len()));
     let mut all = Vec::new();
     let mut skipped = Vec::new();
     for (i, row) in reader.records().enumerate() {
@@ -482,7 +486,10 @@ mod tests {
         assert_eq!(p.total, 3);
         assert_eq!(p.events.len(), 2);
         let e = &p.events[0];
-        assert_eq!((e.event_id, e.level, e.record_id), (76, Some(2), Some(3301)));
+        assert_eq!(
+            (e.event_id, e.level, e.record_id),
+            (76, Some(2), Some(3301))
+        );
         assert_eq!(e.data[1].name.as_deref(), Some("HexInt2"));
         assert_eq!(e.data[1].value, "0x8018002b");
         assert_eq!(e.location.line, Some(1));
@@ -572,12 +579,18 @@ mod tests {
 \"Something\",\"7\",\"4\",\"9\",\"Other\",\"System\",\"11/25/2026 2:00:00 PM\"\r\n";
         for text in [
             body.replace("\r\n", "\n"),
-            format!("#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord\n{}", body.replace("\r\n", "\n")),
+            format!(
+                "#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord\n{}",
+                body.replace("\r\n", "\n")
+            ),
         ] {
             let p = parse_csv("e.csv", &text).unwrap();
             assert_eq!((p.total, p.events.len()), (2, 1));
             let e = &p.events[0];
-            assert_eq!((e.event_id, e.level, e.record_id), (76, Some(2), Some(3301)));
+            assert_eq!(
+                (e.event_id, e.level, e.record_id),
+                (76, Some(2), Some(3301))
+            );
             assert_eq!(e.time.unwrap().to_rfc3339(), "2026-11-25T14:10:02+00:00");
             let expected_line = if text.starts_with("#TYPE") { 3 } else { 2 };
             assert_eq!(e.location.line, Some(expected_line));
@@ -591,7 +604,10 @@ mod tests {
         let e = &p.events[0];
         assert!(e.is_dmedp());
         assert_eq!(e.level, Some(2));
-        assert_eq!(e.message.as_deref(), Some("Auto MDM Enroll: Failed (0x8018002b)"));
+        assert_eq!(
+            e.message.as_deref(),
+            Some("Auto MDM Enroll: Failed (0x8018002b)")
+        );
         assert_eq!(p.logs[0].name, UNKNOWN_LOG);
     }
 
@@ -605,7 +621,13 @@ mod tests {
         };
         let p = parse_xml("x", &read("failed-8018002b/dmedp-admin.xml")).unwrap();
         assert_eq!(p.events.len(), 2);
-        assert!(p.events[0].message.as_deref().unwrap().contains("0x8018002b"));
+        assert!(
+            p.events[0]
+                .message
+                .as_deref()
+                .unwrap()
+                .contains("0x8018002b")
+        );
         let p = parse_xml("x", &read("failed-8018002b/taskscheduler.xml")).unwrap();
         assert_eq!(p.events.iter().filter(|e| e.event_id == 107).count(), 2);
         let p = parse_json("x", &read("stale-enrollment/taskscheduler.json")).unwrap();

@@ -1,8 +1,6 @@
 //! `reg export` / regedit `.reg` files (version 5.00 and REGEDIT4).
 
-use super::report::{
-    KEY_CURRENT_VERSION, Location, OsInfo, RegData, RegKey, RegValue, Registry,
-};
+use super::report::{KEY_CURRENT_VERSION, Location, OsInfo, RegData, RegKey, RegValue, Registry};
 
 /// The keys of one export, plus the lines that could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -73,7 +71,8 @@ pub fn parse(file: &str, text: &str) -> RegExport {
             continue;
         }
         let Some(key) = out.keys.last_mut() else {
-            out.skipped.push((line_no, "value before any [key] line".into()));
+            out.skipped
+                .push((line_no, "value before any [key] line".into()));
             continue;
         };
         match parse_value(line, unicode) {
@@ -177,7 +176,8 @@ fn parse_data(data: &str, unicode: bool) -> Result<RegData, String> {
     }
     if let Some(rest) = lower.strip_prefix("hex(") {
         let (kind, bytes) = rest.split_once("):").ok_or("bad hex(N): prefix")?;
-        let kind = u32::from_str_radix(kind.trim(), 16).map_err(|_| format!("bad type '{kind}'"))?;
+        let kind =
+            u32::from_str_radix(kind.trim(), 16).map_err(|_| format!("bad type '{kind}'"))?;
         let bytes = hex_bytes(bytes)?;
         return Ok(match kind {
             1 => RegData::Sz(bytes_to_string(&bytes, unicode)),
@@ -213,7 +213,9 @@ fn hex_bytes(s: &str) -> Result<Vec<u8>, String> {
     s.split(',')
         .map(str::trim)
         .filter(|p| !p.is_empty())
-        .map(|p| u8::from_str_radix(p, 16).map_err(|_| format!("bad hex byte '{}'", truncate(p, 8))))
+        .map(|p| {
+            u8::from_str_radix(p, 16).map_err(|_| format!("bad hex byte '{}'", truncate(p, 8)))
+        })
         .collect()
 }
 
@@ -329,12 +331,27 @@ garbage line\n";
             v("SupportedProtocols"),
             RegData::MultiSz(vec!["1.2".into(), "1.3".into()])
         );
-        assert_eq!(v("CertRenewTimeStamp"), RegData::Qword(0x01da_529e_2ce8_c000));
+        assert_eq!(
+            v("CertRenewTimeStamp"),
+            RegData::Qword(0x01da_529e_2ce8_c000)
+        );
         assert_eq!(v("Expand"), RegData::ExpandSz("%windir%\\x".into()));
         assert_eq!(v("Bin"), RegData::Binary(vec![1, 2, 0xff]));
-        assert_eq!(v("None"), RegData::Other { kind: 0, bytes: vec![] });
+        assert_eq!(
+            v("None"),
+            RegData::Other {
+                kind: 0,
+                bytes: vec![]
+            }
+        );
         assert_eq!(v("D4"), RegData::Dword(10));
-        assert_eq!(v("Res"), RegData::Other { kind: 8, bytes: vec![0xaa, 0xbb] });
+        assert_eq!(
+            v("Res"),
+            RegData::Other {
+                kind: 8,
+                bytes: vec![0xaa, 0xbb]
+            }
+        );
         assert_eq!(v("Gone"), RegData::Deleted);
         assert!(k.value("Gone").is_none());
         // Line of a continued value is its first line.
@@ -351,19 +368,28 @@ garbage line\n";
         assert_eq!(os.ubr, Some(0x17ac));
         assert_eq!(os.display_version.as_deref(), Some("2009"));
         assert_eq!(os.edition_id.as_deref(), Some("Enterprise"));
-        assert!(reg.key("HKEY_LOCAL_MACHINE\\software\\microsoft\\windows nt\\currentversion").is_some());
+        assert!(
+            reg.key("HKEY_LOCAL_MACHINE\\software\\microsoft\\windows nt\\currentversion")
+                .is_some()
+        );
     }
 
     #[test]
     fn regedit4_strings_are_bytes() {
-        let r = parse("a.reg", "REGEDIT4\n\n[HKEY_LOCAL_MACHINE\\X]\n\"E\"=hex(2):41,42,00\n");
+        let r = parse(
+            "a.reg",
+            "REGEDIT4\n\n[HKEY_LOCAL_MACHINE\\X]\n\"E\"=hex(2):41,42,00\n",
+        );
         assert_eq!(r.keys[0].values[0].data, RegData::ExpandSz("AB".into()));
         assert!(r.skipped.is_empty());
     }
 
     #[test]
     fn utf16_sample_exports_parse() {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/mocks/devices/stale-enrollment");
+        let root = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/mocks/devices/stale-enrollment"
+        );
         let bytes = std::fs::read(format!("{root}/enrollments.reg")).unwrap();
         let text = super::super::text::decode(&bytes).unwrap().text;
         let r = parse("enrollments.reg", &text);
@@ -372,8 +398,14 @@ garbage line\n";
         let stale = reg
             .key(r"HKLM\SOFTWARE\Microsoft\Enrollments\2B8E1F0C-7D6A-4B59-8C3D-E2F1A0B9C8D7")
             .unwrap();
-        assert_eq!(stale.value("ProviderID").unwrap().data.as_text(), "WorkspaceONE");
-        assert_eq!(reg.subkeys(r"HKLM\SOFTWARE\Microsoft\Enrollments").count(), 6);
+        assert_eq!(
+            stale.value("ProviderID").unwrap().data.as_text(),
+            "WorkspaceONE"
+        );
+        assert_eq!(
+            reg.subkeys(r"HKLM\SOFTWARE\Microsoft\Enrollments").count(),
+            6
+        );
     }
 
     proptest! {

@@ -40,8 +40,10 @@ pub fn parse(file: &str, text: &str) -> ParsedTasks {
             continue;
         }
         if cells.len() < COL_STATE + 1 {
-            out.skipped
-                .push((line, format!("{} fields, expected {SCHTASKS_COLUMNS}", cells.len())));
+            out.skipped.push((
+                line,
+                format!("{} fields, expected {SCHTASKS_COLUMNS}", cells.len()),
+            ));
             continue;
         }
         let name = cells[COL_TASK_NAME].trim();
@@ -100,7 +102,10 @@ pub fn parse(file: &str, text: &str) -> ParsedTasks {
 
 /// `11/30/1999 12:00:00 AM` is how schtasks prints "never run" on some builds.
 fn is_never_run_date(s: &str) -> bool {
-    s.contains("1999") && (s.starts_with("11/30/1999") || s.starts_with("30/11/1999") || s.starts_with("30.11.1999"))
+    s.contains("1999")
+        && (s.starts_with("11/30/1999")
+            || s.starts_with("30/11/1999")
+            || s.starts_with("30.11.1999"))
 }
 
 /// Decimal (possibly negative, i.e. a signed HRESULT) or `0x…` hex.
@@ -119,7 +124,14 @@ mod tests {
 
     const HEADER: &str = "\"HostName\",\"TaskName\",\"Next Run Time\",\"Status\",\"Logon Mode\",\"Last Run Time\",\"Last Result\",\"Author\",\"Task To Run\",\"Start In\",\"Comment\",\"Scheduled Task State\",\"Idle Time\",\"Power Management\",\"Run As User\",\"Delete Task If Not Rescheduled\",\"Stop Task If Runs X Hours and X Mins\",\"Schedule\",\"Schedule Type\",\"Start Time\",\"Start Date\",\"End Date\",\"Days\",\"Months\",\"Repeat: Every\",\"Repeat: Until: Time\",\"Repeat: Until: Duration\",\"Repeat: Stop If Still Running\"";
 
-    fn row(name: &str, status: &str, last_run: &str, result: &str, state: &str, kind: &str) -> String {
+    fn row(
+        name: &str,
+        status: &str,
+        last_run: &str,
+        result: &str,
+        state: &str,
+        kind: &str,
+    ) -> String {
         let mut cells = vec!["N/A".to_string(); 28];
         cells[0] = "PC0042".into();
         cells[1] = name.into();
@@ -130,7 +142,11 @@ mod tests {
         cells[10] = "multi\nline comment".into();
         cells[11] = state.into();
         cells[18] = kind.into();
-        cells.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(",")
+        cells
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     #[test]
@@ -140,12 +156,33 @@ mod tests {
         let text = [
             String::new(),
             HEADER.to_string(),
-            row(auto, "Ready", "11/26/2026 9:05:12 AM", "0", "Enabled", "One Time Only"),
-            row(auto, "Ready", "11/26/2026 9:05:12 AM", "0", "Enabled", "At logon time"),
+            row(
+                auto,
+                "Ready",
+                "11/26/2026 9:05:12 AM",
+                "0",
+                "Enabled",
+                "One Time Only",
+            ),
+            row(
+                auto,
+                "Ready",
+                "11/26/2026 9:05:12 AM",
+                "0",
+                "Enabled",
+                "At logon time",
+            ),
             String::new(),
             HEADER.to_string(),
             row(guid, "Ready", "N/A", "-2145910774", "Enabled", "Daily"),
-            row("\\Other", "Disabled", "11/30/1999 12:00:00 AM", "267011", "Disabled", "Daily"),
+            row(
+                "\\Other",
+                "Disabled",
+                "11/30/1999 12:00:00 AM",
+                "267011",
+                "Disabled",
+                "Daily",
+            ),
         ]
         .join("\r\n")
         .replace("\r\n", "\n");
@@ -177,15 +214,23 @@ mod tests {
             row("\\B", "Bereit", "N/A", "1", "Aktiviert", "x")
         );
         let p = parse("s.csv", &text);
-        assert_eq!(p.tasks.iter().map(|t| t.path.as_str()).collect::<Vec<_>>(), ["\\A", "\\B"]);
+        assert_eq!(
+            p.tasks.iter().map(|t| t.path.as_str()).collect::<Vec<_>>(),
+            ["\\A", "\\B"]
+        );
         let p = parse("s.csv", &row("\\A", "Ready", "N/A", "0", "Enabled", "x"));
         assert_eq!(p.tasks.len(), 1);
     }
 
     #[test]
     fn sample_parses() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/mocks/devices/hybrid-enrolled/schtasks.csv");
-        let text = super::super::text::decode(&std::fs::read(path).unwrap()).unwrap().text;
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/mocks/devices/hybrid-enrolled/schtasks.csv"
+        );
+        let text = super::super::text::decode(&std::fs::read(path).unwrap())
+            .unwrap()
+            .text;
         let p = parse("schtasks.csv", &text);
         assert_eq!(p.tasks.len(), 1);
         assert_eq!(p.tasks[0].state.as_deref(), Some("Disabled"));

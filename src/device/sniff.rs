@@ -161,7 +161,9 @@ mod tests {
             ArtifactKind::Dsregcmd
         );
         assert_eq!(
-            sniff("<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System/></Event>"),
+            sniff(
+                "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System/></Event>"
+            ),
             ArtifactKind::EventXml
         );
         assert_eq!(
@@ -207,7 +209,10 @@ mod tests {
         let text = format!("{}\n{}\n", header.join(","), row.join(","));
         assert_eq!(sniff(&text), ArtifactKind::SchtasksCsv);
         // `/nh`: no header at all.
-        assert_eq!(sniff(&format!("{}\n", row.join(","))), ArtifactKind::SchtasksCsv);
+        assert_eq!(
+            sniff(&format!("{}\n", row.join(","))),
+            ArtifactKind::SchtasksCsv
+        );
     }
 
     proptest! {
