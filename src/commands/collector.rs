@@ -5,7 +5,7 @@ use std::io::Write;
 use anyhow::Context;
 
 use crate::cli::{CollectorArgs, GlobalArgs};
-use crate::device::COLLECTOR_SCRIPT;
+use enroll_doctor::device::COLLECTOR_SCRIPT;
 
 pub fn run(_global: &GlobalArgs, args: CollectorArgs) -> anyhow::Result<u8> {
     // Windows PowerShell 5.1 reads a BOM-less script as ANSI: write a UTF-8 BOM and CRLF so

@@ -112,14 +112,22 @@ fn load_dir(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
             path: path.to_path_buf(),
         });
     }
-    let dirs = children.iter().filter(|c| c.is_dir()).count();
-    let zips = children.iter().filter(|c| c.is_file() && is_zip(c)).count();
-    let others: Vec<&PathBuf> = children
-        .iter()
-        .filter(|c| !c.is_dir() && !(c.is_file() && is_zip(c)))
-        .collect();
-    let all_bundles = others.iter().all(|p| is_bundle_file(p));
-    let fleet = all_bundles && (dirs + zips > 0 || others.len() > 1);
+    // A fleet folder holds only device containers: sub-folders, zips, bundles.
+    let mut containers = 0usize;
+    let mut bundles = 0usize;
+    let mut artifacts = 0usize;
+    for c in &children {
+        if c.is_dir() || is_zip(c) {
+            containers += 1;
+        } else if is_bundle_file(c) {
+            bundles += 1;
+        } else {
+            artifacts += 1;
+        }
+    }
+    let all_bundles = artifacts == 0;
+    let others_len = bundles;
+    let fleet = all_bundles && (containers > 0 || others_len > 1);
     if !fleet {
         return load_device_dir(path, &children).map(|r| vec![r]);
     }
