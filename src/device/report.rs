@@ -107,6 +107,15 @@ pub struct CollectorContext {
     /// Artifacts the collector could not gather and why (e.g. tasks need elevation).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Who ran `dsregcmd /status` (part 1 of the two-part run), when it differs from `user`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dsregcmd_user: Option<String>,
+    /// Whether `dsregcmd /status` ran elevated (user-context fields may then be missing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dsregcmd_elevated: Option<bool>,
+    /// Whether `dsregcmd /status` ran as SYSTEM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dsregcmd_is_system: Option<bool>,
 }
 
 /// `dsregcmd /status`, as sections of fields, in file order.
