@@ -6,8 +6,8 @@ use serde_json::Value;
 use super::events;
 use super::registry::{self, abbreviate_hive};
 use super::report::{
-    CollectorContext, CollectorRun, DEVICE_REPORT_SCHEMA, DeviceReport, EventLogInfo, Location,
-    RegKey, Registry, ScheduledTask,
+    CollectorContext, DEVICE_REPORT_SCHEMA, DeviceReport, EventLogInfo, Location, RegKey, Registry,
+    ScheduledTask,
 };
 use super::{dsregcmd, text};
 
@@ -52,15 +52,6 @@ fn get_i64(v: &Value, key: &str) -> Option<i64> {
     }
 }
 
-fn run_context(v: &Value) -> CollectorRun {
-    CollectorRun {
-        user: get_str(v, "user").map(str::to_string),
-        elevated: get_bool(v, "elevated"),
-        is_system: get_bool(v, "isSystem"),
-        collected_at: get_str(v, "collectedAt").and_then(events::parse_time),
-    }
-}
-
 fn array<'a>(v: &'a Value, key: &str) -> Vec<&'a Value> {
     match get(v, key) {
         Some(Value::Array(a)) => a.iter().collect(),
@@ -85,38 +76,24 @@ pub fn parse(file: &str, text: &str) -> Result<ParsedBundle, String> {
     }
     let mut out = ParsedBundle::default();
     let mut collector = CollectorContext::default();
-    let mut final_run = CollectorRun::default();
     if let Some(c) = get(&root, "collector") {
         collector.version = get_str(c, "version").map(str::to_string);
         collector.host_name = get_str(c, "hostName").map(str::to_string);
-        final_run = run_context(c);
+        collector.user = get_str(c, "user").map(str::to_string);
+        collector.elevated = get_bool(c, "elevated");
+        collector.is_system = get_bool(c, "isSystem");
+        collector.collected_at = get_str(c, "collectedAt").and_then(events::parse_time);
         collector.notes = array(c, "notes")
             .into_iter()
             .filter_map(Value::as_str)
             .map(str::to_string)
             .collect();
     }
-    collector.collected_at = final_run.collected_at;
-    // The context that matters for dsregcmd's user-state fields is the one dsregcmd ran in.
-    let dsreg_run = get(&root, "dsregcmd")
-        .filter(|d| d.is_object())
-        .map(run_context)
-        .filter(|r| r.user.is_some() || r.elevated.is_some());
-    match dsreg_run {
-        Some(d) if d.user != final_run.user || d.elevated != final_run.elevated => {
-            collector.user = d.user;
-            collector.elevated = d.elevated;
-            collector.is_system = d.is_system;
-            collector.merged_by = Some(final_run);
-        }
-        _ => {
-            collector.user = final_run.user;
-            collector.elevated = final_run.elevated;
-            collector.is_system = final_run.is_system;
-        }
-    }
 
     if let Some(d) = get(&root, "dsregcmd") {
+        collector.dsregcmd_user = get_str(d, "user").map(str::to_string);
+        collector.dsregcmd_elevated = get_bool(d, "elevated");
+        collector.dsregcmd_is_system = get_bool(d, "isSystem");
         match get_str(d, "output").or_else(|| d.as_str()) {
             Some(raw) => {
                 let parsed = dsregcmd::parse(&format!("{file}#dsregcmd"), &normalise(raw));
@@ -275,12 +252,9 @@ mod tests {
         let r = &b.report;
         let c = r.collector.as_ref().unwrap();
         assert_eq!(c.host_name.as_deref(), Some("PC0042"));
-        // dsregcmd ran as the user (part 1); part 2 was elevated.
-        assert_eq!(c.elevated, Some(false));
-        assert_eq!(c.user.as_deref(), Some("CONTOSO\\jdoe"));
-        let part2 = c.merged_by.as_ref().unwrap();
-        assert_eq!(part2.elevated, Some(true));
-        assert_eq!(part2.user.as_deref(), Some("CONTOSO\\jdoe-adm"));
+        assert_eq!(c.elevated, Some(true));
+        assert_eq!(c.dsregcmd_elevated, Some(false));
+        assert_eq!(c.dsregcmd_user.as_deref(), Some("CONTOSO\\jdoe"));
         let d = r.dsregcmd.as_ref().unwrap();
         assert_eq!(d.yes_no("Device State", "AzureAdJoined"), Some(true));
         assert_eq!(d.yes_no("SSO State", "AzureAdPrt"), Some(true));
@@ -329,18 +303,6 @@ mod tests {
         assert!(reg.key(crate::device::report::KEY_MDM_POLICY).is_none());
         assert_eq!(b.report.scheduled_tasks, None);
         assert_eq!(b.problems.len(), 1);
-    }
-
-    #[test]
-    fn one_part_elevated_run_is_reported_as_elevated() {
-        let text = r#"{"schema":"enroll-doctor/device-report@1",
-            "collector":{"hostName":"PC1","user":"CONTOSO\\admin","elevated":true,"isSystem":false},
-            "dsregcmd":{"user":"CONTOSO\\admin","elevated":true,"isSystem":false,"output":"+----------------------------------------------------------------------+\r\n| Device State |\r\n+----------------------------------------------------------------------+\r\n  AzureAdJoined : YES\r\n"}}"#;
-        let b = parse("b.json", text).unwrap();
-        let c = b.report.collector.unwrap();
-        assert_eq!((c.elevated, c.merged_by), (Some(true), None));
-        let d = b.report.dsregcmd.unwrap();
-        assert_eq!(d.field("Device State", "AzureAdJoined").unwrap().line, 4);
     }
 
     #[test]

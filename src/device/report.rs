@@ -89,48 +89,33 @@ pub struct InputFile {
 }
 
 /// The collector script's record of how and where it ran.
-///
-/// With the two-part run (part 1 as the signed-in user, part 2 elevated with `-Merge`),
-/// `user`/`elevated`/`is_system` describe the run that executed `dsregcmd /status`, because that
-/// is what the user-context dsregcmd facts depend on; `merged_by` describes part 2.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CollectorContext {
     #[serde(default)]
     pub version: Option<String>,
     #[serde(default)]
     pub host_name: Option<String>,
-    /// `DOMAIN\user` that ran `dsregcmd /status` (the script's user when it ran in one part).
+    /// `DOMAIN\user` the script ran as.
     #[serde(default)]
     pub user: Option<String>,
-    /// Whether `dsregcmd /status` ran elevated (user-context fields may then be missing).
     #[serde(default)]
     pub elevated: Option<bool>,
-    /// Whether `dsregcmd /status` ran as SYSTEM.
     #[serde(default)]
     pub is_system: Option<bool>,
-    /// When the file was written (the last part of a two-part run).
     #[serde(default)]
     pub collected_at: Option<DateTime<Utc>>,
     /// Artifacts the collector could not gather and why (e.g. tasks need elevation).
     #[serde(default)]
     pub notes: Vec<String>,
-    /// The second (elevated) run that merged the first run's file and gathered logs, registry
-    /// and tasks; `None` for a one-part run.
+    /// Who ran `dsregcmd /status` (part 1 of the two-part run), when it differs from `user`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub merged_by: Option<CollectorRun>,
-}
-
-/// Who ran one part of the collector.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct CollectorRun {
-    #[serde(default)]
-    pub user: Option<String>,
-    #[serde(default)]
-    pub elevated: Option<bool>,
-    #[serde(default)]
-    pub is_system: Option<bool>,
-    #[serde(default)]
-    pub collected_at: Option<DateTime<Utc>>,
+    pub dsregcmd_user: Option<String>,
+    /// Whether `dsregcmd /status` ran elevated (user-context fields may then be missing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dsregcmd_elevated: Option<bool>,
+    /// Whether `dsregcmd /status` ran as SYSTEM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dsregcmd_is_system: Option<bool>,
 }
 
 /// `dsregcmd /status`, as sections of fields, in file order.
