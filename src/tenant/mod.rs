@@ -1,1 +1,5 @@
 //! Tenant side: collectors that read Graph into a `TenantSnapshot`.
+
+pub mod snapshot;
+
+pub use snapshot::{MissingReason, Source, TenantSnapshot};
