@@ -3,3 +3,4 @@
 pub mod snapshot;
 
 pub use snapshot::{MissingReason, Source, TenantSnapshot};
+pub mod precedence;
