@@ -1,3 +1,5 @@
 //! Checks: pure functions from facts to findings. No I/O, no clock.
 
 pub mod registry;
+pub mod tenant;
+pub mod user;
