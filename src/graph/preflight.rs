@@ -182,6 +182,9 @@ pub struct AuthStatus {
     /// Application permissions (roles) or delegated scopes the token carries.
     pub granted: Vec<String>,
     pub checks: Vec<PermissionRow>,
+    /// Result of a harmless Graph call made with the token (`ok: …` or the error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_check: Option<String>,
 }
 
 impl AuthStatus {
@@ -201,6 +204,7 @@ impl AuthStatus {
             auth_method: auth_method.to_string(),
             granted,
             checks: permission_rows_for(checks, claims),
+            graph_check: None,
         }
     }
 }
