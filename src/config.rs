@@ -31,6 +31,7 @@ pub mod env_vars {
     pub const CLOUD: &str = "ENROLL_DOCTOR_CLOUD";
     pub const GRAPH_URL: &str = "ENROLL_DOCTOR_GRAPH_URL";
     pub const LOGIN_URL: &str = "ENROLL_DOCTOR_LOGIN_URL";
+    pub const GRAPH_RESOURCE: &str = "ENROLL_DOCTOR_GRAPH_RESOURCE";
     pub const TOKEN_CACHE: &str = "ENROLL_DOCTOR_TOKEN_CACHE";
     pub const CONCURRENCY: &str = "ENROLL_DOCTOR_CONCURRENCY";
     pub const TIMEOUT_SECS: &str = "ENROLL_DOCTOR_TIMEOUT_SECS";
@@ -115,6 +116,7 @@ impl Cloud {
         Some(CloudEndpoints {
             graph_url: graph.to_string(),
             login_url: login.to_string(),
+            resource: graph.to_string(),
         })
     }
 }
@@ -126,12 +128,16 @@ pub struct CloudEndpoints {
     pub graph_url: String,
     /// e.g. `https://login.microsoftonline.com`; `/{tenant}/oauth2/v2.0/token` is appended.
     pub login_url: String,
+    /// The token audience (resource) the scope names. Equals the national cloud's Graph URL;
+    /// for `custom` endpoints (a proxy, the mock) it stays `https://graph.microsoft.com` unless
+    /// `graph_resource` says otherwise, because the URL is not what the token is issued for.
+    pub resource: String,
 }
 
 impl CloudEndpoints {
     /// The `.default` scope of this cloud's Graph resource.
     pub fn default_scope(&self) -> String {
-        format!("{}/.default", self.graph_url)
+        format!("{}/.default", self.resource)
     }
 
     pub fn token_url(&self, tenant: &str) -> String {
@@ -198,6 +204,7 @@ pub struct FileConfig {
     pub cloud: Option<Cloud>,
     pub graph_url: Option<String>,
     pub login_url: Option<String>,
+    pub graph_resource: Option<String>,
     pub certificate: Option<PathBuf>,
     pub certificate_algorithm: Option<AssertionAlgorithm>,
     pub access_token_file: Option<PathBuf>,
@@ -453,9 +460,14 @@ impl Settings {
                 CloudEndpoints {
                     graph_url,
                     login_url,
+                    resource: "https://graph.microsoft.com".to_string(),
                 }
             }
         };
+        let mut endpoints = endpoints;
+        if let Some(r) = env_s(ev::GRAPH_RESOURCE).or_else(|| non_empty(file.graph_resource.clone())) {
+            endpoints.resource = trim_url(r);
+        }
         check_url("graph_url", &endpoints.graph_url)?;
         check_url("login_url", &endpoints.login_url)?;
 
@@ -721,6 +733,11 @@ certificate = "/file/cert.pem"
         assert_eq!(s.cloud, Cloud::Custom);
         assert_eq!(s.endpoints.graph_url, "http://127.0.0.1:8080");
         assert_eq!(s.endpoints.login_url, "http://127.0.0.1:8080");
+        // A custom endpoint still asks for a token for Microsoft Graph.
+        assert_eq!(
+            s.endpoints.default_scope(),
+            "https://graph.microsoft.com/.default"
+        );
 
         let err = Settings::from_map(
             None,
@@ -796,6 +813,14 @@ certificate = "/file/cert.pem"
         let err = Settings::from_map(Some(&file), &env(&[("ENROLL_DOCTOR_CONCURRENCY", "x")]), &flags)
             .unwrap_err();
         assert!(err.to_string().contains("ENROLL_DOCTOR_CONCURRENCY"));
+    }
+
+    #[test]
+    fn the_example_config_parses() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml"));
+        let f = FileConfig::load(path).unwrap();
+        assert_eq!(f.auth, Some(AuthMethod::ClientSecret));
+        assert_eq!(f.http.concurrency, Some(8));
     }
 
     #[test]
