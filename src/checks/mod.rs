@@ -2,3 +2,5 @@
 
 pub mod device;
 pub mod registry;
+pub mod tenant;
+pub mod user;
