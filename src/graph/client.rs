@@ -204,7 +204,7 @@ struct Inner {
 
 /// A successful (2xx) answer.
 #[derive(Debug, Clone)]
-pub struct RawResponse {
+pub(crate) struct RawResponse {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
@@ -387,10 +387,10 @@ impl GraphClient {
         query: &Query,
     ) -> Result<T, GraphError> {
         let url = self.url(version, path, query)?;
-        let resp = self
-            .execute(Method::GET, url.clone(), None, query.eventual)
+        let (value, _) = self
+            .execute(Method::GET, url, None, query.eventual)
             .await?;
-        decode(&Method::GET, &url, &resp)
+        Ok(value)
     }
 
     /// POST a JSON body (e.g. `checkMemberGroups`) and deserialize the answer (`null` if empty).
@@ -405,10 +405,10 @@ impl GraphClient {
             path: path.to_string(),
             message: format!("cannot serialise the body: {e}"),
         })?;
-        let resp = self
-            .execute(Method::POST, url.clone(), Some(bytes), false)
+        let (value, _) = self
+            .execute(Method::POST, url, Some(bytes), false)
             .await?;
-        decode(&Method::POST, &url, &resp)
+        Ok(value)
     }
 
     /// Every item of a collection, following `@odata.nextLink` (see [`Self::for_each_page`]).
@@ -451,10 +451,9 @@ impl GraphClient {
         seen.insert(url.as_str().to_string());
         let mut count = 0u64;
         loop {
-            let resp = self
+            let (page, request_id): (Page<T>, _) = self
                 .execute(Method::GET, url.clone(), None, q.eventual)
                 .await?;
-            let page: Page<T> = decode(&Method::GET, &url, &resp)?;
             count += page.value.len() as u64;
             if on_page(page.value).is_break() {
                 return Ok(count);
@@ -466,7 +465,7 @@ impl GraphClient {
                 method: "GET".into(),
                 path: path_of(&url),
                 message: format!("@odata.nextLink is not a URL: {e}"),
-                request_id: resp.request_id.clone(),
+                request_id,
             })?;
             if !same_origin(&next_url, &self.inner.base) {
                 return Err(GraphError::ForeignNextLink {
@@ -484,14 +483,17 @@ impl GraphClient {
         }
     }
 
-    /// Sends one request with retries; returns 2xx answers, maps the rest to [`GraphError`].
-    pub(crate) async fn execute(
+    /// Sends one request with retries and deserializes the 2xx body; returns it with the
+    /// response's request-id. Retries 429/503/504, connection failures, and 2xx bodies that are
+    /// not well-formed JSON (cut off or an HTML page from a proxy); never valid JSON of the
+    /// wrong shape.
+    pub(crate) async fn execute<T: DeserializeOwned>(
         &self,
         method: Method,
         url: Url,
         body: Option<Vec<u8>>,
         eventual: bool,
-    ) -> Result<RawResponse, GraphError> {
+    ) -> Result<(T, Option<String>), GraphError> {
         let inner = &self.inner;
         let policy = &inner.options.retry;
         let mut attempt: u32 = 0;
@@ -503,7 +505,15 @@ impl GraphClient {
                 .send_once(&method, &url, body.as_ref(), eventual, token.secret())
                 .await;
             let (retry_after, failure) = match outcome {
-                Ok(resp) if (200..300).contains(&resp.status) => return Ok(resp),
+                Ok(resp) if (200..300).contains(&resp.status) => match decode::<T>(&method, &url, &resp) {
+                    Ok(v) => return Ok((v, resp.request_id)),
+                    Err(DecodeFailure { error, transient }) => {
+                        if !transient {
+                            return Err(error);
+                        }
+                        (None, error)
+                    }
+                },
                 Ok(resp) => {
                     let (code, message, body_rid) = parse_error_body(&resp.body);
                     let request_id = resp.request_id.clone().or(body_rid);
@@ -650,22 +660,34 @@ impl GraphClient {
     }
 }
 
+pub(crate) struct DecodeFailure {
+    error: GraphError,
+    /// Not well-formed JSON (cut off, HTML): worth another attempt.
+    transient: bool,
+}
+
 /// Deserializes a 2xx body; an empty body reads as JSON `null`.
-pub(crate) fn decode<T: DeserializeOwned>(
+fn decode<T: DeserializeOwned>(
     method: &Method,
     url: &Url,
     resp: &RawResponse,
-) -> Result<T, GraphError> {
+) -> Result<T, DecodeFailure> {
     let body: &[u8] = if resp.body.iter().all(u8::is_ascii_whitespace) {
         b"null"
     } else {
         &resp.body
     };
-    serde_json::from_slice(body).map_err(|e| GraphError::Decode {
-        method: method.to_string(),
-        path: path_of(url),
-        message: e.to_string().chars().take(300).collect(),
-        request_id: resp.request_id.clone(),
+    serde_json::from_slice(body).map_err(|e| DecodeFailure {
+        transient: matches!(
+            e.classify(),
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+        ),
+        error: GraphError::Decode {
+            method: method.to_string(),
+            path: path_of(url),
+            message: e.to_string().chars().take(300).collect(),
+            request_id: resp.request_id.clone(),
+        },
     })
 }
 
