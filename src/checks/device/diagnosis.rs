@@ -22,6 +22,16 @@ pub const DEVICE_CAUSE_ORDER: &[&str] = &[
 /// Ranks failing findings into a cause chain: tenant causes first (those the failure code points
 /// at before the rest, in the order given), then device causes in [`DEVICE_CAUSE_ORDER`].
 pub fn rank_causes(analysis: &DeviceAnalysis, tenant_findings: &[Finding]) -> Vec<String> {
+    rank_causes_with(analysis, tenant_findings, true)
+}
+
+/// As [`rank_causes`]; with `sort_by_code` false the tenant findings keep the caller's order
+/// (correlation orders them itself: device record problems before what the code points at).
+pub fn rank_causes_with(
+    analysis: &DeviceAnalysis,
+    tenant_findings: &[Finding],
+    sort_by_code: bool,
+) -> Vec<String> {
     let failing = |f: &&Finding| f.status == Status::Fail;
     let related: &[&str] = analysis
         .failure_code
@@ -30,7 +40,9 @@ pub fn rank_causes(analysis: &DeviceAnalysis, tenant_findings: &[Finding]) -> Ve
         .unwrap_or(&[]);
     let mut tenant: Vec<&Finding> = tenant_findings.iter().filter(failing).collect();
     // Stable sort: codes' related checks first, the caller's order otherwise.
-    tenant.sort_by_key(|f| !related.iter().any(|r| r.eq_ignore_ascii_case(&f.check)));
+    if sort_by_code {
+        tenant.sort_by_key(|f| !related.iter().any(|r| r.eq_ignore_ascii_case(&f.check)));
+    }
     let mut causes: Vec<String> = Vec::new();
     for f in tenant {
         if !causes.contains(&f.check) {
@@ -66,9 +78,18 @@ pub fn rank_causes(analysis: &DeviceAnalysis, tenant_findings: &[Finding]) -> Ve
 /// The diagnosis of one device. `tenant_findings` are the tenant, user and correlation findings
 /// that concern this device (empty in device-only mode).
 pub fn diagnose(analysis: &DeviceAnalysis, tenant_findings: &[Finding]) -> Diagnosis {
+    diagnose_with(analysis, tenant_findings, true)
+}
+
+/// As [`diagnose`]; `sort_by_code` as in [`rank_causes_with`].
+pub fn diagnose_with(
+    analysis: &DeviceAnalysis,
+    tenant_findings: &[Finding],
+    sort_by_code: bool,
+) -> Diagnosis {
     let status = |id: &str| analysis.finding(id).map(|f| f.status.clone());
     let fails = |id: &str| status(id) == Some(Status::Fail);
-    let causes = rank_causes(analysis, tenant_findings);
+    let causes = rank_causes_with(analysis, tenant_findings, sort_by_code);
     let find = |id: &str| -> Option<&Finding> {
         tenant_findings
             .iter()

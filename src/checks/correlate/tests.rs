@@ -1,0 +1,391 @@
+//! Correlation over the shared sample devices and a contoso snapshot built to match them
+//! (tests/fixtures/correlate/contoso-snapshot.json, identities from FIXTURE-IDS.md).
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::*;
+use crate::checks::device::analyse;
+use crate::checks::tenant::evaluate_tenant;
+use crate::device::load_path;
+use crate::device::report::DeviceReport;
+use crate::model::Verdict;
+use crate::tenant::snapshot::{MissingReason, Source, TenantSnapshot};
+
+const SNAPSHOT: &str = include_str!("../../../tests/fixtures/correlate/contoso-snapshot.json");
+
+fn as_of() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+fn snapshot() -> TenantSnapshot {
+    match TenantSnapshot::from_json(SNAPSHOT, "contoso-snapshot.json") {
+        Ok(s) => s,
+        Err(e) => panic!("fixture snapshot does not load: {e}"),
+    }
+}
+
+fn sample_dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("mocks/devices")
+        .join(name)
+}
+
+fn sample(name: &str) -> DeviceReport {
+    match load_path(&sample_dir(name)) {
+        Ok(mut v) if v.len() == 1 => v.remove(0),
+        other => panic!("sample {name} did not load as one device: {other:?}"),
+    }
+}
+
+/// A sample whose dsregcmd text is edited (re-encoded as UTF-8; the parser sniffs encodings).
+fn edited(name: &str, edits: &[(&str, &str)]) -> DeviceReport {
+    let dir = sample_dir(name);
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let file = entry.file_name().to_string_lossy().to_string();
+        if file == "EXPECTED.md" {
+            continue;
+        }
+        let bytes = std::fs::read(entry.path()).unwrap_or_default();
+        let bytes = if file == "dsregcmd.txt" {
+            let mut text = crate::device::text::decode(&bytes)
+                .map(|d| d.text)
+                .unwrap_or_default();
+            for (from, to) in edits {
+                assert!(text.contains(from), "{from} not in {name}/dsregcmd.txt");
+                text = text.replace(from, to);
+            }
+            text.into_bytes()
+        } else {
+            bytes
+        };
+        files.push((file, bytes));
+    }
+    files.sort();
+    crate::device::report_from_memory(name, &files)
+}
+
+fn run(snap: &TenantSnapshot, report: &DeviceReport, user: Option<&str>) -> Correlation {
+    let tenant = evaluate_tenant(snap);
+    let analysis = analyse(report, as_of());
+    correlate(snap, &tenant, report, &analysis, user, as_of())
+}
+
+fn finding<'a>(c: &'a Correlation, id: &str) -> &'a Finding {
+    match c.findings.iter().find(|f| f.check == id) {
+        Some(f) => f,
+        None => panic!("no {id} finding"),
+    }
+}
+
+fn all_evidence(f: &Finding) -> String {
+    f.evidence
+        .iter()
+        .map(|e| {
+            format!(
+                "{} | {} | {}",
+                e.source,
+                e.detail,
+                e.location.clone().unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn out_of_scope_user_is_the_first_cause_with_evidence_from_both_sides() {
+    let c = run(&snapshot(), &sample("failed-8018002b"), None);
+    let d = &c.diagnosis;
+    assert_eq!(d.verdict, Verdict::Failed, "{d:?}");
+    assert_eq!(
+        d.causes.first().map(String::as_str),
+        Some("USR003"),
+        "{d:?}"
+    );
+    assert!(d.causes.contains(&"DEV007".to_string()), "{d:?}");
+    let usr003 = finding(&c, "USR003");
+    let ev = all_evidence(usr003);
+    assert!(ev.contains("Intune Users"), "scope group named: {ev}");
+    assert!(ev.contains("dmedp-admin.xml"), "device side: {ev}");
+    assert!(
+        ev.contains("only the account that ran dsregcmd"),
+        "weak user hint said: {ev}"
+    );
+    assert!(d.fix.contains("MDM user scope"), "{}", d.fix);
+    // Intune's own record agrees with the device.
+    assert_eq!(finding(&c, "COR007").status, Status::Fail);
+    assert!(all_evidence(finding(&c, "COR007")).contains("agrees with the device"));
+    // The device's failure knows what the tenant said about each candidate cause.
+    let dev7 = all_evidence(finding(&c, "DEV007"));
+    assert!(
+        dev7.contains("MDM user scope confirmed by USR003"),
+        "{dev7}"
+    );
+    assert!(dev7.contains("UPN suffix ruled out by USR008"), "{dev7}");
+    assert!(
+        d.explanation.contains("mgarcia@contoso.com"),
+        "{}",
+        d.explanation
+    );
+}
+
+#[test]
+fn app_only_scope_gap_is_closed_by_elimination() {
+    let mut snap = snapshot();
+    snap.sources.mdm_policies = Source::Missing {
+        reason: MissingReason::AppOnlyUnsupported,
+    };
+    snap.sources.mam_policies = Source::Missing {
+        reason: MissingReason::AppOnlyUnsupported,
+    };
+    let c = run(&snap, &sample("failed-8018002b"), None);
+    assert_eq!(finding(&c, "USR003").status, Status::Skip);
+    let cor005 = finding(&c, "COR005");
+    assert_eq!(cor005.status, Status::Fail, "{cor005:?}");
+    assert!(
+        cor005
+            .summary
+            .contains("most likely outside the MDM user scope")
+    );
+    assert_eq!(c.diagnosis.verdict, Verdict::Failed);
+    assert_eq!(
+        c.diagnosis.causes.first().map(String::as_str),
+        Some("COR005"),
+        "{:?}",
+        c.diagnosis
+    );
+}
+
+#[test]
+fn platform_restriction_leads_for_the_blocked_demo_device() {
+    let c = run(&snapshot(), &sample("demo-blocked-restriction"), None);
+    let d = &c.diagnosis;
+    assert_eq!(d.verdict, Verdict::Failed, "{d:?}");
+    assert_eq!(
+        d.causes.first().map(String::as_str),
+        Some("USR005"),
+        "{d:?}"
+    );
+    let usr005 = finding(&c, "USR005");
+    let ev = all_evidence(usr005);
+    assert!(ev.contains("Pilot Windows block"), "{ev}");
+    assert!(ev.contains("event 76"), "{ev}");
+    assert!(ev.contains("event 91"), "user from event 91: {ev}");
+    assert!(d.fix.contains("Pilot Windows block"), "{}", d.fix);
+    assert_eq!(
+        c.keys.user.as_ref().map(|u| u.source),
+        Some(UserSource::Event91)
+    );
+    assert_eq!(finding(&c, "COR007").status, Status::Fail);
+    assert_eq!(finding(&c, "COR006").status, Status::Pass);
+}
+
+#[test]
+fn enrolled_device_agrees_on_both_sides() {
+    let c = run(&snapshot(), &sample("hybrid-enrolled"), None);
+    assert_eq!(c.diagnosis.verdict, Verdict::Enrolled);
+    assert!(c.diagnosis.causes.is_empty());
+    for id in [
+        "COR001", "COR002", "COR003", "COR004", "COR005", "COR006", "COR007",
+    ] {
+        assert_eq!(
+            finding(&c, id).status,
+            Status::Pass,
+            "{:?}",
+            finding(&c, id)
+        );
+    }
+    // The enrolling user comes from event 91, not from whoever ran dsregcmd.
+    assert_eq!(
+        c.keys.user.as_ref().map(|u| u.source),
+        Some(UserSource::Event91)
+    );
+}
+
+#[test]
+fn stale_keys_stay_the_first_cause_when_the_tenant_is_fine() {
+    let c = run(&snapshot(), &sample("stale-enrollment"), None);
+    assert_eq!(
+        c.diagnosis.causes.first().map(String::as_str),
+        Some("DEV009")
+    );
+    assert_eq!(finding(&c, "COR005").status, Status::Pass);
+    assert_eq!(finding(&c, "COR004").status, Status::Pass);
+}
+
+#[test]
+fn never_triggered_device_is_a_gpo_problem_not_a_tenant_one() {
+    let c = run(&snapshot(), &sample("never-triggered"), None);
+    assert!(matches!(
+        c.diagnosis.verdict,
+        Verdict::Blocked | Verdict::NotTriggered
+    ));
+    assert_eq!(
+        c.diagnosis.causes.first().map(String::as_str),
+        Some("DEV005")
+    );
+    assert!(!c.diagnosis.causes.iter().any(|id| id.starts_with("USR")));
+}
+
+#[test]
+fn a_device_that_never_joined_has_no_record_but_the_join_is_the_cause() {
+    let c = run(&snapshot(), &sample("not-hybrid-joined"), None);
+    let cor002 = finding(&c, "COR002");
+    assert_eq!(cor002.status, Status::Fail);
+    assert!(
+        cor002.summary.contains("no Entra device is named PC0150"),
+        "{}",
+        cor002.summary
+    );
+    assert_eq!(
+        c.diagnosis.causes.first().map(String::as_str),
+        Some("DEV001")
+    );
+    assert!(!c.diagnosis.causes.contains(&"COR002".to_string()));
+}
+
+#[test]
+fn device_joined_to_another_tenant_is_cor001_and_nothing_else_is_guessed() {
+    let r = edited(
+        "hybrid-enrolled",
+        &[(
+            "TenantId : 5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13",
+            "TenantId : 0d1c2b3a-4958-4677-8695-a4b3c2d1e0f9",
+        )],
+    );
+    let c = run(&snapshot(), &r, Some("jdoe@contoso.com"));
+    let cor001 = finding(&c, "COR001");
+    assert_eq!(cor001.status, Status::Fail);
+    assert!(
+        cor001
+            .summary
+            .contains("0d1c2b3a-4958-4677-8695-a4b3c2d1e0f9")
+    );
+    assert!(all_evidence(cor001).contains("dsregcmd.txt:"));
+    assert_eq!(finding(&c, "COR002").status, Status::Skip);
+    assert!(c.findings.iter().all(|f| !f.check.starts_with("USR")));
+}
+
+#[test]
+fn device_missing_in_entra_is_cor002() {
+    let r = edited(
+        "failed-8018002b",
+        &[(
+            "DeviceId : a81d6c0f-3e2b-4f7a-b5c9-0e1d2c3b4a59",
+            "DeviceId : d0d0d0d0-1111-4222-8333-444455556666",
+        )],
+    );
+    let c = run(&snapshot(), &r, None);
+    let cor002 = finding(&c, "COR002");
+    assert_eq!(cor002.status, Status::Fail);
+    let ev = all_evidence(cor002);
+    assert!(ev.contains("d0d0d0d0-1111-4222-8333-444455556666"), "{ev}");
+    // PC0077 exists with another deviceId: said as evidence.
+    assert!(ev.contains("same name, another deviceId"), "{ev}");
+    assert_eq!(
+        c.diagnosis.causes.first().map(String::as_str),
+        Some("COR002")
+    );
+}
+
+#[test]
+fn disabled_and_workplace_registered_objects_are_cor003() {
+    let disabled = edited(
+        "stale-enrollment",
+        &[
+            ("PC0117.corp.contoso.com", "PC0300.corp.contoso.com"),
+            (
+                "5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716",
+                "c3000300-aaaa-4bbb-8ccc-000000000300",
+            ),
+        ],
+    );
+    let c = run(&snapshot(), &disabled, None);
+    let f = finding(&c, "COR003");
+    assert_eq!(f.status, Status::Fail);
+    assert!(f.summary.contains("disabled"), "{}", f.summary);
+    assert!(c.diagnosis.causes.contains(&"COR003".to_string()));
+
+    let workplace = edited(
+        "stale-enrollment",
+        &[
+            ("PC0117.corp.contoso.com", "PC0301.corp.contoso.com"),
+            (
+                "5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716",
+                "c3000301-aaaa-4bbb-8ccc-000000000301",
+            ),
+        ],
+    );
+    let c = run(&snapshot(), &workplace, None);
+    let f = finding(&c, "COR003");
+    assert_eq!(f.status, Status::Fail);
+    assert!(f.summary.contains("Workplace"), "{}", f.summary);
+    assert!(all_evidence(f).contains("AzureAdJoined : YES, DomainJoined : YES"));
+}
+
+#[test]
+fn user_flag_wins_and_an_unlicensed_user_blocks() {
+    // intern@contoso.com only has INTUNE_O365: not enough for MDM.
+    let c = run(
+        &snapshot(),
+        &sample("never-triggered"),
+        Some("intern@contoso.com"),
+    );
+    assert_eq!(
+        c.keys.user.as_ref().map(|u| u.source),
+        Some(UserSource::Flag)
+    );
+    assert_eq!(finding(&c, "USR002").status, Status::Fail);
+    assert_eq!(finding(&c, "COR005").status, Status::Fail);
+    assert!(c.diagnosis.causes.contains(&"USR002".to_string()));
+}
+
+#[test]
+fn weak_user_hint_without_a_failure_code_only_warns() {
+    // never-triggered names jdoe only as the account that ran dsregcmd; make it the intern.
+    let r = edited(
+        "never-triggered",
+        &[("jdoe@contoso.com", "intern@contoso.com")],
+    );
+    let c = run(&snapshot(), &r, None);
+    assert_eq!(
+        c.keys.user.as_ref().map(|u| u.source),
+        Some(UserSource::ExecutingAccount)
+    );
+    assert_eq!(finding(&c, "COR005").status, Status::Warn);
+    assert!(!c.diagnosis.causes.iter().any(|id| id == "USR002"));
+}
+
+#[test]
+fn tenant_needs_collect_users_ids_and_names_once() {
+    let mut needs = TenantNeeds::default();
+    for name in ["hybrid-enrolled", "never-triggered", "failed-8018002b"] {
+        let r = sample(name);
+        let a = analyse(&r, as_of());
+        needs.add(&device_keys(&r, &a, None));
+    }
+    assert_eq!(
+        needs.upns.iter().map(String::as_str).collect::<Vec<_>>(),
+        vec!["jdoe@contoso.com", "mgarcia@contoso.com"]
+    );
+    assert_eq!(needs.device_ids.len(), 3);
+    assert!(needs.names.contains("PC0042"));
+}
+
+#[test]
+fn merge_unites_evidence_of_user_and_tenant_findings_but_never_devices() {
+    let a = Finding::new("USR003", Status::Fail, Subject::User("u@x".into()), "s")
+        .with_evidence(Evidence::new("graph", "one"));
+    let b = Finding::new("USR003", Status::Fail, Subject::User("u@x".into()), "s")
+        .with_evidence(Evidence::new("event-log", "two"));
+    let d1 = Finding::new("DEV001", Status::Pass, Subject::Device("PC".into()), "s");
+    let d2 = d1.clone();
+    let merged = merge_findings(vec![a, b, d1, d2]);
+    assert_eq!(merged.len(), 3);
+    assert_eq!(merged[0].evidence.len(), 2);
+}
