@@ -4,7 +4,7 @@ use crate::catalog::error_codes::{
     LikelyCause, describe, format_hresult, hresults_in_text, lookup, parse_hresult,
 };
 use crate::catalog::windows_releases::{is_windows_11, servicing_end};
-use crate::device::report::{KEY_ENROLLMENTS, normalize_key_path};
+use crate::device::report::{ArtifactKind, KEY_ENROLLMENTS, normalize_key_path};
 use crate::model::{EnrollmentPath, Evidence, Finding, SkipReason, Status};
 
 use super::enrolled::{KeyClass, class_label, classify_enrollment_keys};
@@ -605,7 +605,7 @@ fn dev006_task_missing(f: &Facts) -> Finding {
         .iter()
         .enumerate()
         .filter(|(_, e)| e.is_task_scheduler() && names_autoenroll_task(e))
-        .next_back()
+        .max_by_key(|(i, e)| (matches!(e.event_id, 107 | 102 | 100 | 110), *i))
     {
         return finding(
             f,
@@ -898,9 +898,9 @@ fn dev009_stale_keys(f: &Facts) -> Finding {
         evidence.push(event_evidence(
             e,
             format!(
-                "event 7016 at {}: the auto-enrollment task could not start, {}",
+                "event 7016 at {}: the auto-enrollment task could not start, error 2149056522 = {}",
                 event_time(e),
-                describe(HRESULT_ALREADY_ENROLLED)
+                code_name(HRESULT_ALREADY_ENROLLED)
             ),
         ));
     }
@@ -1077,7 +1077,8 @@ fn dev011_logs_incomplete(f: &Facts) -> Finding {
     const ID: &str = "DEV011";
     let mut problems: Vec<String> = Vec::new();
     let mut evidence: Vec<Evidence> = Vec::new();
-    // Empty or unrecognised files are likely empty exports: they show nothing either way.
+    // Zero-byte files and event exports with no records are likely empty exports: they show
+    // nothing either way.
     let empty: Vec<&str> = f
         .report
         .inputs
@@ -1087,10 +1088,7 @@ fn dev011_logs_incomplete(f: &Facts) -> Finding {
                 || (i.records == 0
                     && matches!(
                         i.kind,
-                        crate::device::report::ArtifactKind::EventXml
-                            | crate::device::report::ArtifactKind::EventJson
-                            | crate::device::report::ArtifactKind::EventCsv
-                            | crate::device::report::ArtifactKind::Unrecognised
+                        ArtifactKind::EventXml | ArtifactKind::EventJson | ArtifactKind::EventCsv
                     ))
         })
         .map(|i| i.name.as_str())
@@ -1099,6 +1097,15 @@ fn dev011_logs_incomplete(f: &Facts) -> Finding {
         .iter()
         .filter_map(|id| f.task_events(*id).last().and_then(|(_, e)| e.time))
         .max();
+    for e in &empty {
+        evidence.push(
+            Evidence::new(
+                "input",
+                format!("{e} is empty: an empty export does not show whether a log is enabled"),
+            )
+            .at(e.to_string()),
+        );
+    }
     for (log, name) in [(&f.dmedp_log, LOG_DMEDP), (&f.task_log, LOG_TASKS)] {
         let loc = log.files.join(", ");
         if log.enabled == Some(false) {
@@ -1107,7 +1114,7 @@ fn dev011_logs_incomplete(f: &Facts) -> Finding {
             continue;
         }
         if !log.supplied() {
-            problems.push(format!("{name} not supplied"));
+            problems.push(format!("no {name} events"));
             evidence.push(Evidence::new(
                 "event-log",
                 format!("{name}: no events in the inputs"),
@@ -1149,14 +1156,8 @@ fn dev011_logs_incomplete(f: &Facts) -> Finding {
             .at(loc),
         );
     }
-    for e in &empty {
-        evidence.push(
-            Evidence::new(
-                "input",
-                format!("{e} is empty: an empty export does not show whether the log is enabled"),
-            )
-            .at(e.to_string()),
-        );
+    if !empty.is_empty() {
+        problems.push(format!("empty exports: {}", empty.join(", ")));
     }
     let nothing = !f.dmedp_log.supplied() && !f.task_log.supplied();
     if nothing && empty.is_empty() {
@@ -1193,6 +1194,14 @@ fn dev011_logs_incomplete(f: &Facts) -> Finding {
     .with_remediation(format!(
         "Collect both logs with their state: {COLLECT_BUNDLE}; or {COLLECT_DMEDP} and {COLLECT_TASK_LOG}. If Task Scheduler history is disabled, enable it (`wevtutil sl Microsoft-Windows-TaskScheduler/Operational /e:true`) and wait for the next attempt."
     ))
+}
+
+/// `0x8018000A (MENROLL_E_DEVICE_ALREADY_ENROLLED)`: short enough for an evidence line.
+fn code_name(code: u32) -> String {
+    match lookup(code).and_then(|e| e.symbol) {
+        Some(sym) => format!("{} ({sym})", format_hresult(code)),
+        None => format_hresult(code),
+    }
 }
 
 // Used by the diagnosis: the decoded code of the last unrecovered event 76.
