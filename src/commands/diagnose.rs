@@ -88,10 +88,10 @@ pub fn parse_as_of(value: Option<&str>) -> anyhow::Result<DateTime<Utc>> {
         return Ok(Utc::now());
     };
     let v = v.trim();
-    if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        if let Some(t) = d.and_hms_opt(0, 0, 0) {
-            return Ok(t.and_utc());
-        }
+    if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        && let Some(t) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(t.and_utc());
     }
     DateTime::parse_from_rfc3339(v)
         .map(|t| t.with_timezone(&Utc))

@@ -233,8 +233,7 @@ fn current_user(report: &DeviceReport) -> Option<String> {
     let ev91 = report
         .events
         .iter()
-        .filter(|e| e.is_dmedp() && e.event_id == 91)
-        .next_back()?;
+        .rfind(|e| e.is_dmedp() && e.event_id == 91)?;
     ev91.data
         .iter()
         .map(|d| d.value.trim())
@@ -365,10 +364,10 @@ fn log_status(
 
 /// Events matching `pred`, with their index, ordered by time (records without a time keep
 /// their file order after the timed ones they follow).
-pub fn events_where<'a>(
-    report: &'a DeviceReport,
+pub fn events_where(
+    report: &DeviceReport,
     pred: impl Fn(&EventRecord) -> bool,
-) -> Vec<(usize, &'a EventRecord)> {
+) -> Vec<(usize, &EventRecord)> {
     let mut v: Vec<(usize, &EventRecord)> = report
         .events
         .iter()

@@ -68,10 +68,12 @@ fn stale_device() -> DeviceReport {
 
 #[test]
 fn path_is_gpo_hybrid_when_domain_joined_even_if_not_entra_joined() {
-    let mut r = DeviceReport::default();
-    r.dsregcmd = Some(dsreg(
-        "| Device State |\n AzureAdJoined : NO\n DomainJoined : YES\n",
-    ));
+    let r = DeviceReport {
+        dsregcmd: Some(dsreg(
+            "| Device State |\n AzureAdJoined : NO\n DomainJoined : YES\n",
+        )),
+        ..Default::default()
+    };
     let p = derive_path(&r);
     assert_eq!(p.path, EnrollmentPath::GpoHybrid);
     assert!(p.evidence.iter().any(|e| e.detail.contains("DomainJoined")));
@@ -94,10 +96,12 @@ fn path_is_gpo_hybrid_from_policy_or_task_alone() {
 
 #[test]
 fn path_entra_join_and_registered_and_unknown() {
-    let mut r = DeviceReport::default();
-    r.dsregcmd = Some(dsreg(
-        "| Device State |\n AzureAdJoined : YES\n DomainJoined : NO\n",
-    ));
+    let mut r = DeviceReport {
+        dsregcmd: Some(dsreg(
+            "| Device State |\n AzureAdJoined : YES\n DomainJoined : NO\n",
+        )),
+        ..Default::default()
+    };
     assert_eq!(derive_path(&r).path, EnrollmentPath::EntraJoin);
     r.dsregcmd = Some(dsreg(
         "| Device State |\n AzureAdJoined : NO\n DomainJoined : NO\n| User State |\n WorkplaceJoined : YES\n",
