@@ -18,7 +18,7 @@ pub fn sniff(text: &str) -> ArtifactKind {
     match body.as_bytes()[0] {
         b'{' | b'[' => return sniff_json(body, head),
         b'<' => {
-            return if head.contains("<Event") {
+            return if has_event_tag(head) {
                 ArtifactKind::EventXml
             } else {
                 ArtifactKind::Unrecognised
@@ -47,6 +47,15 @@ fn head(s: &str, max: usize) -> &str {
         end -= 1;
     }
     &s[..end]
+}
+
+/// `<Event>`, `<Event xmlns=…>` or `<Events>`, not `<EventLog…>` or other look-alikes.
+fn has_event_tag(head: &str) -> bool {
+    head.match_indices("<Event").any(|(i, _)| {
+        let rest = &head[i + "<Event".len()..];
+        let rest = rest.strip_prefix('s').unwrap_or(rest);
+        rest.starts_with([' ', '>', '/', '\t', '\n'])
+    })
 }
 
 fn sniff_json(body: &str, head: &str) -> ArtifactKind {
@@ -171,6 +180,10 @@ mod tests {
             ArtifactKind::EventXml
         );
         assert_eq!(sniff("<html></html>"), ArtifactKind::Unrecognised);
+        assert_eq!(
+            sniff("<MDMEnterpriseDiagnosticsReport><EventLogs/></MDMEnterpriseDiagnosticsReport>"),
+            ArtifactKind::Unrecognised
+        );
         assert_eq!(
             sniff("{\n    \"Id\":  75,\n    \"ProviderName\":  \"x\"\n}"),
             ArtifactKind::EventJson

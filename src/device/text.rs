@@ -28,6 +28,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
+    if let Some(hint) = known_binary(bytes) {
+        return Err(DecodeError::Binary(hint.to_string()));
+    }
     let (decoded, encoding, damaged) = if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
         let (t, d) = decode_utf16(rest, Endian::Little);
         (t, "utf-16le-bom", d)
@@ -59,6 +62,21 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         encoding,
         damaged,
     })
+}
+
+/// Binary formats users often hand over instead of a text export, with what to do instead.
+fn known_binary(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"ElfFile\0") {
+        Some(
+            "a binary .evtx event log; export it as text instead (wevtutil qe LOG /f:xml, or Get-WinEvent | ConvertTo-Json), or use the collector",
+        )
+    } else if bytes.starts_with(b"MSCF") {
+        Some("a .cab archive; extract it, or create a .zip instead")
+    } else if bytes.starts_with(b"regf") {
+        Some("a binary registry hive; use `reg export KEY FILE` instead")
+    } else {
+        None
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,6 +257,12 @@ mod tests {
         let e = decode(b"abc\xC3\x28def").unwrap_err();
         assert!(e.to_string().contains("not valid UTF-8"), "{e}");
         assert_eq!(decode(b"").unwrap_err(), DecodeError::Empty);
+    }
+
+    #[test]
+    fn evtx_gets_a_helpful_reason() {
+        let e = decode(b"ElfFile\0\x01\x00\x00\x00").unwrap_err();
+        assert!(e.to_string().contains(".evtx"), "{e}");
     }
 
     #[test]
