@@ -770,7 +770,10 @@ fn dev007_autoenroll_failed(f: &Facts) -> Finding {
                         | LikelyCause::JoinNotAllowed
                 )
             });
-            let meaning = entry.map(|e| e.description).unwrap_or("not in the error catalog");
+            // The first sentence is enough for a summary; the evidence carries the rest.
+            let meaning = entry
+                .map(|e| first_sentence(e.description))
+                .unwrap_or("not in the error catalog");
             let summary = format!(
                 "auto-enrollment failed {} time(s), last at {}, with {}: {meaning}",
                 fails.len(),
@@ -1225,6 +1228,13 @@ fn dev011_logs_incomplete(f: &Facts) -> Finding {
     .with_remediation(format!(
         "Collect both logs with their state: {COLLECT_BUNDLE}; or {COLLECT_DMEDP} and {COLLECT_TASK_LOG}. If Task Scheduler history is disabled, enable it (`wevtutil sl Microsoft-Windows-TaskScheduler/Operational /e:true`) and wait for the next attempt."
     ))
+}
+
+fn first_sentence(text: &str) -> &str {
+    match text.find(". ") {
+        Some(i) => &text[..i],
+        None => text.trim_end_matches('.'),
+    }
 }
 
 /// `0x8018000A (MENROLL_E_DEVICE_ALREADY_ENROLLED)`: short enough for an evidence line.
