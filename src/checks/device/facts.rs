@@ -90,12 +90,17 @@ pub struct Facts<'a> {
 }
 
 impl<'a> Facts<'a> {
-    pub fn new(report: &'a DeviceReport, as_of: DateTime<Utc>) -> Facts<'a> {
+    /// `user_hint` (`--user`) is used only when the device's files name no user.
+    pub fn new(
+        report: &'a DeviceReport,
+        as_of: DateTime<Utc>,
+        user_hint: Option<&str>,
+    ) -> Facts<'a> {
         let device = device_label(report);
         let subject = Subject::Device(device.clone());
         let device_id = dsreg_value(report, "Device Details", "DeviceId");
         let tenant_id = dsreg_value(report, "Tenant Details", "TenantId");
-        let user = current_user(report);
+        let user = current_user(report).or_else(|| user_hint.map(str::to_string));
         let capture = capture_kind(report);
         let path = path::derive_path(report);
         let enrolled = enrolled::enrolled_state(report, tenant_id.as_deref(), user.as_deref());

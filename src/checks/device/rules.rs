@@ -250,6 +250,19 @@ fn dev002_no_prt(f: &Facts) -> Finding {
                 evidence,
             )
         }
+        // An elevated run may not see the user's PRT: "NO" is then not trustworthy.
+        Some(false) if f.capture.kind == CaptureKind::ElevatedUser => {
+            let mut ev = f.capture.evidence.clone();
+            ev.extend(evidence);
+            no_evidence_with(
+                f,
+                ID,
+                COLLECT_DSREGCMD,
+                "AzureAdPrt NO in an elevated dsregcmd run (see DEV010): not conclusive"
+                    .to_string(),
+                ev,
+            )
+        }
         Some(false) => {
             for name in [
                 "Attempt Status",
