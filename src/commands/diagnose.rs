@@ -31,7 +31,9 @@ pub fn run(_global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
     let mut findings = Vec::new();
     let mut notes = vec![NO_TENANT_NOTE.to_string()];
     for r in &reports {
-        let (analysis, diagnosis) = device::evaluate(r, as_of);
+        let analysis = device::analyse_with_user(r, as_of, args.user.as_deref());
+        // Device-only: no tenant findings to put in front of the device causes.
+        let diagnosis = device::diagnose(&analysis, &[]);
         notes.extend(input_notes(r, &analysis.device));
         diagnoses.push(diagnosis);
         findings.extend(analysis.findings);
@@ -88,10 +90,10 @@ pub fn parse_as_of(value: Option<&str>) -> anyhow::Result<DateTime<Utc>> {
         return Ok(Utc::now());
     };
     let v = v.trim();
-    if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        if let Some(t) = d.and_hms_opt(0, 0, 0) {
-            return Ok(t.and_utc());
-        }
+    if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        && let Some(t) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(t.and_utc());
     }
     DateTime::parse_from_rfc3339(v)
         .map(|t| t.with_timezone(&Utc))

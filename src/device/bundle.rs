@@ -306,6 +306,18 @@ mod tests {
     }
 
     #[test]
+    fn one_part_run_fills_both_contexts() {
+        let text = r#"{"schema":"enroll-doctor/device-report@1",
+            "collector":{"hostName":"PC1","user":"CONTOSO\\admin","elevated":true,"isSystem":false},
+            "dsregcmd":{"user":"CONTOSO\\admin","elevated":true,"isSystem":false,"output":"+----------------------------------------------------------------------+\r\n| Device State |\r\n+----------------------------------------------------------------------+\r\n  AzureAdJoined : YES\r\n"}}"#;
+        let b = parse("b.json", text).unwrap();
+        let c = b.report.collector.unwrap();
+        assert_eq!((c.elevated, c.dsregcmd_elevated), (Some(true), Some(true)));
+        let d = b.report.dsregcmd.unwrap();
+        assert_eq!(d.field("Device State", "AzureAdJoined").unwrap().line, 4);
+    }
+
+    #[test]
     fn wrong_schema_is_rejected() {
         let e = parse("b.json", r#"{"schema":"enroll-doctor/device-report@9"}"#).unwrap_err();
         assert!(e.contains("unsupported schema"), "{e}");

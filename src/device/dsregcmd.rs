@@ -44,7 +44,8 @@ pub fn parse(file: &str, text: &str) -> Dsregcmd {
             prev_field_len = None;
             continue;
         }
-        let in_flow = prev_field_len.is_some();
+        // Only after a line long enough to have wrapped can this line be its continuation.
+        let in_flow = prev_field_len.is_some_and(|len| len >= WRAP_MIN_LEN);
         if let Some((name, value)) = split_field(line, in_flow) {
             raw_value.clear();
             if sections.is_empty() {
@@ -181,6 +182,17 @@ mod tests {
             "Failed to auto-detect the Proxy Auto-Configuration (PAC) script using WPAD. code: 0x80072f94"
         );
         assert_eq!(s.fields[1].line, 7);
+    }
+
+    #[test]
+    fn borderless_unaligned_fields() {
+        let d = parse(
+            "d.txt",
+            "AzureAdJoined: YES\nDomainJoined: YES\nDevice Name: PC1\n",
+        );
+        assert_eq!(d.sections.len(), 1);
+        assert_eq!(d.any_field("DomainJoined").unwrap().value, "YES");
+        assert_eq!(d.any_field("Device Name").unwrap().line, 3);
     }
 
     #[test]

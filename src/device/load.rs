@@ -14,6 +14,9 @@ use super::{bundle, dsregcmd, events, registry, schtasks, sniff, text};
 /// Largest file read into memory (a file, or a zip entry once uncompressed).
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
+/// Most uncompressed data read from one zip (guards against zip bombs).
+pub const MAX_ZIP_TOTAL_BYTES: u64 = 256 * 1024 * 1024;
+
 /// Why a PATH could not give any usable device report.
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceInputError {
@@ -41,7 +44,7 @@ pub fn load_path(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
     if meta.is_dir() {
         load_dir(path)
     } else if is_zip(path) {
-        load_zip(path).map(|r| vec![r])
+        load_zip(path)
     } else {
         let mut b = Builder::default();
         b.add_file(path, &file_name(path));
@@ -136,31 +139,21 @@ fn load_dir(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
     for child in &children {
         let name = file_name(child);
         let result = if child.is_dir() {
-            read_children(child).and_then(|c| load_device_dir(child, &c))
+            read_children(child)
+                .and_then(|c| load_device_dir(child, &c))
+                .map(|r| vec![r])
         } else if is_zip(child) {
             load_zip(child)
         } else {
             let mut b = Builder::default();
             b.add_file(child, &name);
-            b.finish(child, &name)
+            b.finish(child, &name).map(|r| vec![r])
         };
         match result {
-            Ok(r) => reports.push(r),
+            Ok(r) => reports.extend(r),
             Err(e) => {
-                // Keep the device in the fleet so the failure is visible next to the others.
                 failures.push(e.to_string());
-                reports.push(DeviceReport {
-                    label: name.clone(),
-                    inputs: vec![InputFile {
-                        name,
-                        kind: ArtifactKind::Unrecognised,
-                        encoding: None,
-                        bytes: 0,
-                        problem: Some(e.to_string()),
-                        records: 0,
-                    }],
-                    ..DeviceReport::default()
-                });
+                reports.push(placeholder(&name, &e));
             }
         }
     }
@@ -213,23 +206,31 @@ fn load_device_dir(path: &Path, children: &[PathBuf]) -> Result<DeviceReport, De
     b.finish(path, &file_name(path))
 }
 
-fn load_zip(path: &Path) -> Result<DeviceReport, DeviceInputError> {
+/// One zip entry, read (within the caps) or with the reason it was not.
+struct ZipItem {
+    name: String,
+    size: u64,
+    content: Result<Vec<u8>, String>,
+}
+
+fn read_zip(path: &Path) -> Result<Vec<ZipItem>, DeviceInputError> {
     let file = File::open(path).map_err(|e| io_error(path, e))?;
     let mut archive =
         zip::ZipArchive::new(BufReader::new(file)).map_err(|e| DeviceInputError::BadZip {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-    let mut b = Builder::default();
+    let mut items = Vec::new();
+    let mut budget = MAX_ZIP_TOTAL_BYTES;
     for i in 0..archive.len() {
         let mut entry = match archive.by_index(i) {
             Ok(e) => e,
             Err(e) => {
-                b.note(
-                    &format!("entry #{i}"),
-                    0,
-                    &format!("unreadable zip entry: {e}"),
-                );
+                items.push(ZipItem {
+                    name: format!("entry #{i}"),
+                    size: 0,
+                    content: Err(format!("unreadable zip entry: {e}")),
+                });
                 continue;
             }
         };
@@ -237,40 +238,122 @@ fn load_zip(path: &Path) -> Result<DeviceReport, DeviceInputError> {
             Ok(n) => n.into_owned(),
             Err(_) => String::from_utf8_lossy(entry.name_raw()).into_owned(),
         };
-        if entry.is_dir() {
+        // Folders, and the metadata macOS adds to archives, are not artifacts.
+        if entry.is_dir() || name.starts_with("__MACOSX/") {
             continue;
         }
         let size = entry.size();
-        if !is_safe_entry_name(&name) || entry.enclosed_name().is_none() {
-            b.note(
-                &name,
-                size,
-                "unsafe path in zip (absolute or with '..'): entry not read",
-            );
-            continue;
-        }
-        if size > MAX_FILE_BYTES {
-            b.note(&name, size, &too_large(size));
-            continue;
-        }
-        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).min(1 << 20));
-        // The declared size can lie: never read more than the cap.
-        match (&mut entry)
-            .take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-        {
-            Ok(_) if bytes.len() as u64 > MAX_FILE_BYTES => {
-                b.note(&name, bytes.len() as u64, &too_large(bytes.len() as u64));
+        let content = if !is_safe_entry_name(&name) || entry.enclosed_name().is_none() {
+            Err("unsafe path in zip (absolute or with '..'): entry not read".to_string())
+        } else if size > MAX_FILE_BYTES {
+            Err(too_large(size))
+        } else if size > budget {
+            Err(format!(
+                "not read: the archive holds more than {} MiB of data",
+                MAX_ZIP_TOTAL_BYTES / (1024 * 1024)
+            ))
+        } else {
+            let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).min(1 << 20));
+            // The declared size can lie (zip bombs): never read more than the cap.
+            match (&mut entry)
+                .take(MAX_FILE_BYTES.min(budget) + 1)
+                .read_to_end(&mut bytes)
+            {
+                Ok(_) if bytes.len() as u64 > MAX_FILE_BYTES.min(budget) => {
+                    Err(too_large(bytes.len() as u64))
+                }
+                Ok(_) => {
+                    budget -= bytes.len() as u64;
+                    Ok(bytes)
+                }
+                Err(e) => Err(format!("cannot read zip entry: {e}")),
             }
-            Ok(_) => b.add_bytes(&name, &bytes),
-            Err(e) => b.note(&name, size, &format!("cannot read zip entry: {e}")),
-        }
+        };
+        items.push(ZipItem {
+            name,
+            size,
+            content,
+        });
     }
-    let label = path
+    Ok(items)
+}
+
+/// A zip of one device's artifacts, or of several device folders (a fleet).
+fn load_zip(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
+    let items = read_zip(path)?;
+    let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| file_name(path));
-    b.finish(path, &label)
+    // Group by top-level folder; entries at the root (and unsafe ones) form group "".
+    let mut groups: Vec<(String, Vec<&ZipItem>)> = Vec::new();
+    for item in &items {
+        let top = match item.name.replace('\\', "/").split_once('/') {
+            Some((top, _)) if item.content.is_ok() => top.to_string(),
+            _ => String::new(),
+        };
+        match groups.iter_mut().find(|(g, _)| *g == top) {
+            Some((_, v)) => v.push(item),
+            None => groups.push((top, vec![item])),
+        }
+    }
+    let folders = groups.iter().filter(|(g, _)| !g.is_empty()).count();
+    let root_has_files = groups
+        .iter()
+        .any(|(g, v)| g.is_empty() && v.iter().any(|i| i.content.is_ok()));
+    if folders < 2 || root_has_files {
+        let mut b = Builder::default();
+        for item in &items {
+            b.add_zip_item(item);
+        }
+        return b.finish(path, &stem).map(|r| vec![r]);
+    }
+    // Fleet zip: one device per top-level folder; root-level problems go with the first.
+    let (root, folders): (Vec<_>, Vec<_>) = groups.into_iter().partition(|(g, _)| g.is_empty());
+    let mut reports = Vec::new();
+    let mut failures = Vec::new();
+    for (n, (folder, members)) in folders.into_iter().enumerate() {
+        let mut b = Builder::default();
+        if n == 0 {
+            for item in root.iter().flat_map(|(_, v)| v) {
+                b.add_zip_item(item);
+            }
+        }
+        for item in members {
+            b.add_zip_item(item);
+        }
+        let device_path = path.join(&folder);
+        match b.finish(&device_path, &folder) {
+            Ok(r) => reports.push(r),
+            Err(e) => {
+                failures.push(e.to_string());
+                reports.push(placeholder(&folder, &e));
+            }
+        }
+    }
+    if failures.len() == reports.len() {
+        return Err(DeviceInputError::NothingUsable {
+            path: path.to_path_buf(),
+            reason: failures.join("; "),
+        });
+    }
+    Ok(reports)
+}
+
+/// A fleet member that gave nothing usable: kept so its failure shows next to the others.
+fn placeholder(name: &str, e: &DeviceInputError) -> DeviceReport {
+    DeviceReport {
+        label: name.to_string(),
+        inputs: vec![InputFile {
+            name: name.to_string(),
+            kind: ArtifactKind::Unrecognised,
+            encoding: None,
+            bytes: 0,
+            problem: Some(e.to_string()),
+            records: 0,
+        }],
+        ..DeviceReport::default()
+    }
 }
 
 /// Rejects `..`, absolute paths, drive letters and backslash tricks, whatever the platform.
@@ -310,6 +393,13 @@ impl Builder {
             problem: Some(problem.to_string()),
             records: 0,
         });
+    }
+
+    fn add_zip_item(&mut self, item: &ZipItem) {
+        match &item.content {
+            Ok(bytes) => self.add_bytes(&item.name, bytes),
+            Err(reason) => self.note(&item.name, item.size, reason),
+        }
     }
 
     fn add_file(&mut self, path: &Path, name: &str) {
@@ -684,6 +774,34 @@ mod tests {
         assert!(
             !dir.path().join("evil").exists()
                 && !dir.path().parent().unwrap().join("evil").exists()
+        );
+    }
+
+    #[test]
+    fn zip_of_device_folders_is_a_fleet() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = fs::read(samples().join("hybrid-enrolled/dsregcmd.txt")).unwrap();
+        let b = fs::read(samples().join("not-hybrid-joined/dsregcmd.txt")).unwrap();
+        let zip_path = dir.path().join("fleet.zip");
+        write_zip(
+            &zip_path,
+            &[
+                ("one/dsregcmd.txt", &a),
+                ("two/dsregcmd.txt", &b),
+                ("__MACOSX/one/._dsregcmd.txt", b"\0\x05\x16\x07"),
+                ("three/notes.txt", b"nothing useful"),
+            ],
+        );
+        let reports = load_path(&zip_path).unwrap();
+        let labels: Vec<&str> = reports.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(labels, ["PC0042", "PC0150", "three"]);
+        assert_eq!(reports[0].inputs.len(), 1);
+        assert!(
+            reports[2].inputs[0]
+                .problem
+                .as_deref()
+                .unwrap()
+                .contains("nothing usable")
         );
     }
 

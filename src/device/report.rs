@@ -95,9 +95,11 @@ pub struct CollectorContext {
     pub version: Option<String>,
     #[serde(default)]
     pub host_name: Option<String>,
-    /// `DOMAIN\user` the script ran as.
+    /// `DOMAIN\user` the script ran as (the last, elevated part of a two-part run; the
+    /// `dsregcmd_*` fields say who ran `dsregcmd /status`).
     #[serde(default)]
     pub user: Option<String>,
+    /// Whether the run that gathered logs, registry and tasks was elevated.
     #[serde(default)]
     pub elevated: Option<bool>,
     #[serde(default)]
