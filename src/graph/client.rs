@@ -98,7 +98,17 @@ pub fn encode_component(s: &str) -> String {
         let keep = b.is_ascii_alphanumeric()
             || matches!(
                 b,
-                b'-' | b'.' | b'_' | b'~' | b'$' | b',' | b'\'' | b'(' | b')' | b':' | b'/' | b'@'
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'$'
+                    | b','
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b':'
+                    | b'/'
+                    | b'@'
                     | b'*'
             );
         if keep {
@@ -346,7 +356,10 @@ impl GraphClient {
     }
 
     pub(crate) fn count_item_throttle(&self) {
-        self.inner.counters.throttled.fetch_add(1, Ordering::Relaxed);
+        self.inner
+            .counters
+            .throttled
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn count_item_retries(&self, n: u64) {
@@ -387,9 +400,7 @@ impl GraphClient {
         query: &Query,
     ) -> Result<T, GraphError> {
         let url = self.url(version, path, query)?;
-        let (value, _) = self
-            .execute(Method::GET, url, None, query.eventual)
-            .await?;
+        let (value, _) = self.execute(Method::GET, url, None, query.eventual).await?;
         Ok(value)
     }
 
@@ -405,9 +416,7 @@ impl GraphClient {
             path: path.to_string(),
             message: format!("cannot serialise the body: {e}"),
         })?;
-        let (value, _) = self
-            .execute(Method::POST, url, Some(bytes), false)
-            .await?;
+        let (value, _) = self.execute(Method::POST, url, Some(bytes), false).await?;
         Ok(value)
     }
 
@@ -505,15 +514,17 @@ impl GraphClient {
                 .send_once(&method, &url, body.as_ref(), eventual, token.secret())
                 .await;
             let (retry_after, failure) = match outcome {
-                Ok(resp) if (200..300).contains(&resp.status) => match decode::<T>(&method, &url, &resp) {
-                    Ok(v) => return Ok((v, resp.request_id)),
-                    Err(DecodeFailure { error, transient }) => {
-                        if !transient {
-                            return Err(error);
+                Ok(resp) if (200..300).contains(&resp.status) => {
+                    match decode::<T>(&method, &url, &resp) {
+                        Ok(v) => return Ok((v, resp.request_id)),
+                        Err(DecodeFailure { error, transient }) => {
+                            if !transient {
+                                return Err(*error);
+                            }
+                            (None, *error)
                         }
-                        (None, error)
                     }
-                },
+                }
                 Ok(resp) => {
                     let (code, message, body_rid) = parse_error_body(&resp.body);
                     let request_id = resp.request_id.clone().or(body_rid);
@@ -532,7 +543,8 @@ impl GraphClient {
                     };
                     if status == 401
                         && !renewed
-                        && (code.is_empty() || code.eq_ignore_ascii_case("InvalidAuthenticationToken"))
+                        && (code.is_empty()
+                            || code.eq_ignore_ascii_case("InvalidAuthenticationToken"))
                     {
                         // An expired or revoked token: fetch a new one once and try again.
                         renewed = true;
@@ -661,7 +673,7 @@ impl GraphClient {
 }
 
 pub(crate) struct DecodeFailure {
-    error: GraphError,
+    error: Box<GraphError>,
     /// Not well-formed JSON (cut off, HTML): worth another attempt.
     transient: bool,
 }
@@ -682,12 +694,12 @@ fn decode<T: DeserializeOwned>(
             e.classify(),
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof
         ),
-        error: GraphError::Decode {
+        error: Box::new(GraphError::Decode {
             method: method.to_string(),
             path: path_of(url),
             message: e.to_string().chars().take(300).collect(),
             request_id: resp.request_id.clone(),
-        },
+        }),
     })
 }
 

@@ -60,9 +60,10 @@ impl CertificateCredential {
         if !blocks.iter().any(is_key) {
             let key_path: PathBuf = path.with_extension("key");
             if let Ok(key_text) = std::fs::read(&key_path) {
-                blocks.extend(pem::parse_many(&key_text).map_err(|e| {
-                    err(format!("{} is not PEM: {e}", key_path.display()))
-                })?);
+                blocks.extend(
+                    pem::parse_many(&key_text)
+                        .map_err(|e| err(format!("{} is not PEM: {e}", key_path.display())))?,
+                );
             }
         }
         Self::from_pem_blocks(&blocks, algorithm).map_err(err)
@@ -161,7 +162,10 @@ mod tests {
         let jwt = cred.assertion("client-1", url).unwrap();
         let header = decode_header(jwt.expose_secret()).unwrap();
         assert_eq!(header.alg, Algorithm::PS256);
-        assert_eq!(header.x5t_s256.as_deref(), Some(cred.thumbprint_sha256.as_str()));
+        assert_eq!(
+            header.x5t_s256.as_deref(),
+            Some(cred.thumbprint_sha256.as_str())
+        );
         assert!(header.x5t.is_none());
         let mut v = Validation::new(Algorithm::PS256);
         v.set_audience(&[url]);
@@ -190,7 +194,9 @@ mod tests {
             AssertionAlgorithm::Rs256,
         )
         .unwrap();
-        let jwt = cred.assertion("c", "https://x/t/oauth2/v2.0/token").unwrap();
+        let jwt = cred
+            .assertion("c", "https://x/t/oauth2/v2.0/token")
+            .unwrap();
         let header = decode_header(jwt.expose_secret()).unwrap();
         assert_eq!(header.alg, Algorithm::RS256);
         assert_eq!(header.x5t.as_deref(), Some(cred.thumbprint_sha1.as_str()));
@@ -202,9 +208,11 @@ mod tests {
         let e = CertificateCredential::from_pem(cert.as_bytes(), AssertionAlgorithm::Ps256)
             .unwrap_err();
         assert!(e.contains("PRIVATE KEY"), "{e}");
-        let enc = format!("{cert}-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n");
-        let e = CertificateCredential::from_pem(enc.as_bytes(), AssertionAlgorithm::Ps256)
-            .unwrap_err();
+        let enc = format!(
+            "{cert}-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"
+        );
+        let e =
+            CertificateCredential::from_pem(enc.as_bytes(), AssertionAlgorithm::Ps256).unwrap_err();
         assert!(e.contains("encrypted"), "{e}");
     }
 
@@ -218,8 +226,9 @@ mod tests {
             CertificateCredential::load(&dir.path().join("app.pem"), AssertionAlgorithm::Ps256)
                 .unwrap();
         assert!(!cred.thumbprint_sha256.is_empty());
-        let e = CertificateCredential::load(&dir.path().join("nope.pem"), AssertionAlgorithm::Ps256)
-            .unwrap_err();
+        let e =
+            CertificateCredential::load(&dir.path().join("nope.pem"), AssertionAlgorithm::Ps256)
+                .unwrap_err();
         assert!(e.to_string().contains("nope.pem"), "{e}");
     }
 }
