@@ -167,7 +167,8 @@ pub struct DiagnoseArgs {
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// Error code or check ID (DEV007, autoenroll-failed).
-    #[arg(required_unless_present = "all")]
+    // Signed decimal HRESULTs (-2145910774) must not be read as flags.
+    #[arg(required_unless_present = "all", allow_negative_numbers = true)]
     pub code: Option<String>,
     /// List every check and error code.
     #[arg(long)]

@@ -3,5 +3,6 @@
 
 mod e2e {
     pub mod common;
+    pub mod explain;
     pub mod graph;
 }

@@ -1,1 +1,4 @@
 //! Reference data: error codes, Windows releases, service plans, well-known ids.
+
+pub mod error_codes;
+pub mod windows_releases;

@@ -60,4 +60,939 @@ pub fn get(id: &str) -> Option<&'static CheckMeta> {
         .find(|c| c.id.eq_ignore_ascii_case(id) || c.name.eq_ignore_ascii_case(id))
 }
 
-static CHECKS: &[CheckMeta] = &[];
+// ---------------------------------------------------------------------------------------------
+// Documentation links used by several checks.
+const R_DIAGNOSE: &str =
+    "https://learn.microsoft.com/windows/client-management/mdm-diagnose-enrollment";
+const R_GPO: &str = "https://learn.microsoft.com/windows/client-management/enroll-a-windows-10-device-automatically-using-group-policy";
+const R_AUTO_TS: &str = "https://learn.microsoft.com/troubleshoot/mem/intune/device-enrollment/troubleshoot-windows-auto-enrollment";
+const R_ERRORS_TS: &str = "https://learn.microsoft.com/troubleshoot/mem/intune/device-enrollment/troubleshoot-windows-enrollment-errors";
+const R_8018002B: &str = "https://learn.microsoft.com/troubleshoot/mem/intune/device-enrollment/windows10-enroll-error-80180002b";
+const R_RESTRICTIONS: &str =
+    "https://learn.microsoft.com/mem/intune/enrollment/enrollment-restrictions-set";
+const R_DEVICE_LIMIT: &str =
+    "https://learn.microsoft.com/mem/intune/enrollment/create-device-limit-restrictions";
+const R_WINDOWS_ENROLL: &str = "https://learn.microsoft.com/mem/intune/enrollment/windows-enroll";
+const R_LICENSES_ASSIGN: &str =
+    "https://learn.microsoft.com/mem/intune/fundamentals/licenses-assign";
+const R_SERVICE_PLANS: &str =
+    "https://learn.microsoft.com/entra/identity/users/licensing-service-plan-reference";
+const R_MDM_AUTHORITY: &str =
+    "https://learn.microsoft.com/mem/intune/fundamentals/mdm-authority-set";
+const R_COMANAGE_MONITOR: &str =
+    "https://learn.microsoft.com/mem/configmgr/comanage/how-to-monitor";
+const R_HYBRID_MANUAL: &str =
+    "https://learn.microsoft.com/entra/identity/devices/hybrid-join-manual";
+const R_HYBRID_PLAN: &str = "https://learn.microsoft.com/entra/identity/devices/hybrid-join-plan";
+const R_DSREGCMD: &str =
+    "https://learn.microsoft.com/entra/identity/devices/troubleshoot-device-dsregcmd";
+const R_MDM_POLICIES_API: &str = "https://learn.microsoft.com/graph/api/mobiledevicemanagementpolicies-list?view=graph-rest-beta";
+const R_MAM_POLICIES_API: &str =
+    "https://learn.microsoft.com/graph/api/mobileappmanagementpolicies-list?view=graph-rest-beta";
+const R_ORGANIZATION_API: &str = "https://learn.microsoft.com/graph/api/resources/organization";
+const R_SUBSCRIBED_SKUS_API: &str = "https://learn.microsoft.com/graph/api/subscribedsku-list";
+const R_DEVICE_REGISTRATION_API: &str =
+    "https://learn.microsoft.com/graph/api/deviceregistrationpolicy-get";
+const R_ENROLLMENT_CONFIG_API: &str = "https://learn.microsoft.com/graph/api/resources/intune-onboarding-deviceenrollmentconfiguration";
+const R_CA_POLICY_API: &str =
+    "https://learn.microsoft.com/graph/api/resources/conditionalaccesspolicy";
+const R_USER_API: &str = "https://learn.microsoft.com/graph/api/resources/user";
+const R_CHECK_MEMBER_GROUPS_API: &str =
+    "https://learn.microsoft.com/graph/api/directoryobject-checkmembergroups";
+const R_DEVICE_API: &str = "https://learn.microsoft.com/graph/api/resources/device";
+const R_MANAGED_DEVICE_API: &str =
+    "https://learn.microsoft.com/graph/api/resources/intune-devices-manageddevice";
+const R_TROUBLESHOOTING_API: &str = "https://learn.microsoft.com/graph/api/resources/intune-troubleshooting-enrollmenttroubleshootingevent";
+const R_RELEASE_INFO: &str =
+    "https://learn.microsoft.com/windows/release-health/release-information";
+const R_WIN11_RELEASE_INFO: &str =
+    "https://learn.microsoft.com/windows/release-health/windows11-release-information";
+
+// Least-privilege permission sets (graph-api reference §9).
+const APP_ONLY_UNSUPPORTED_SCOPE: Permissions = Permissions {
+    application: &[],
+    delegated: &["Policy.Read.All"],
+    delegated_only: true,
+};
+const SCOPE_WITH_MEMBERSHIP: Permissions = Permissions {
+    application: &[],
+    delegated: &[
+        "Policy.Read.All",
+        "User.ReadBasic.All",
+        "GroupMember.Read.All",
+    ],
+    delegated_only: true,
+};
+const USER_READ: Permissions = Permissions {
+    application: &["User.Read.All"],
+    delegated: &["User.Read.All"],
+    delegated_only: false,
+};
+const RESTRICTIONS_FOR_USER: Permissions = Permissions {
+    application: &[
+        "DeviceManagementServiceConfig.Read.All",
+        "User.Read.All",
+        "GroupMember.Read.All",
+    ],
+    delegated: &[
+        "DeviceManagementServiceConfig.Read.All",
+        "User.ReadBasic.All",
+        "GroupMember.Read.All",
+    ],
+    delegated_only: false,
+};
+const ENTRA_DEVICES: Permissions = Permissions {
+    application: &["Device.Read.All"],
+    delegated: &["Device.Read.All"],
+    delegated_only: false,
+};
+
+static CHECKS: &[CheckMeta] = &[
+    // ----------------------------------------------------------------------------- tenant
+    CheckMeta {
+        id: "TEN001",
+        name: "mdm-authority-not-intune",
+        title: "The tenant's MDM authority is Intune",
+        severity: Severity::Critical,
+        area: Area::Tenant,
+        permissions: Permissions {
+            application: &["Organization.Read.All"],
+            delegated: &["User.Read"],
+            delegated_only: false,
+        },
+        what_it_checks: "Reads organization.mobileDeviceManagementAuthority and fails unless it is `intune` \
+            (other values: `unknown`, `sccm` for the retired hybrid MDM, `office365` for Basic Mobility and Security).",
+        why_it_matters: "Windows devices can only enroll into the service that holds the MDM authority. With no \
+            authority or with Basic Mobility and Security, every Intune enrollment is refused whatever the device \
+            does. Enrollment paths: all (gpo-hybrid, entra-join, entra-registered, co-management).",
+        how_to_fix: "Open the Intune admin center (intune.microsoft.com) > Tenant administration > Tenant status. If \
+            the MDM authority is not set, the console offers to set it to Microsoft Intune; choose that. A tenant on \
+            Basic Mobility and Security has to be moved to Intune first (the change is supported and keeps devices \
+            after they check in again). Re-run the audit afterwards.",
+        references: &[R_MDM_AUTHORITY, R_ORGANIZATION_API],
+    },
+    CheckMeta {
+        id: "TEN002",
+        name: "no-intune-subscription",
+        title: "The tenant has an Intune subscription",
+        severity: Severity::Critical,
+        area: Area::Tenant,
+        permissions: Permissions {
+            application: &["Organization.Read.All"],
+            delegated: &["Organization.Read.All"],
+            delegated_only: false,
+        },
+        what_it_checks: "Lists subscribedSkus and looks for a SKU that is enabled and contains an Intune MDM \
+            service plan (INTUNE_A, INTUNE_A_VL, INTUNE_EDU, INTUNE_SMBIZ, government variants). INTUNE_O365 \
+            (Basic Mobility and Security) does not count. A SKU whose units are all assigned is reported as \
+            information, not as a failure.",
+        why_it_matters: "Without any Intune plan in the tenant no user can be licensed for Intune, so every \
+            user-driven enrollment ends in MENROLL_E_USERLICENSE (0x80180018). When all units are consumed, new \
+            users cannot get a license either. Enrollment paths: all.",
+        how_to_fix: "Buy or activate a subscription that includes Intune Plan 1 (Intune standalone, EMS E3/E5, \
+            Microsoft 365 E3/E5/F3, Business Premium, A3/A5). Check it under Microsoft 365 admin center > Billing > \
+            Your products, and add units when all of them are assigned.",
+        references: &[R_LICENSES_ASSIGN, R_SERVICE_PLANS, R_SUBSCRIBED_SKUS_API],
+    },
+    CheckMeta {
+        id: "TEN003",
+        name: "mdm-user-scope-none",
+        title: "The Intune MDM user scope is not None",
+        severity: Severity::Critical,
+        area: Area::Tenant,
+        permissions: APP_ONLY_UNSUPPORTED_SCOPE,
+        what_it_checks: "Reads the MDM policy of the \"Microsoft Intune\" application \
+            (appId 0000000a-0000-0000-c000-000000000000, beta /policies/mobileDeviceManagementPolicies) and fails \
+            when appliesTo is `none`. This data is served to delegated tokens only: with an app-only token the \
+            check is skipped, not failed.",
+        why_it_matters: "The MDM user scope decides which users Windows hands to Intune during automatic \
+            enrollment. With scope None, no user gets MDM discovery information: dsregcmd shows no MdmUrl and \
+            enrollment fails with 0x8018002B or 0x80180031. Enrollment paths: gpo-hybrid, entra-join and \
+            co-management (user credential); entra-registered devices also need it for MDM.",
+        how_to_fix: "Entra admin center > Identity > Mobility (MDM and WIP) > Microsoft Intune (or Intune admin \
+            center > Devices > Enrollment > Windows > Automatic Enrollment): set MDM user scope to All, or to Some \
+            with the groups that should enroll, and save. Run enroll-doctor with a delegated sign-in \
+            (`auth login --device-code`) by an account that may read policies, such as Global Reader.",
+        references: &[R_WINDOWS_ENROLL, R_AUTO_TS, R_MDM_POLICIES_API],
+    },
+    CheckMeta {
+        id: "TEN004",
+        name: "mdm-urls-not-intune-defaults",
+        title: "The MDM discovery, terms-of-use and compliance URLs are Intune's",
+        severity: Severity::High,
+        area: Area::Tenant,
+        permissions: APP_ONLY_UNSUPPORTED_SCOPE,
+        what_it_checks: "Compares discoveryUrl, termsOfUseUrl and complianceUrl of the \"Microsoft Intune\" MDM \
+            policy with the defaults of the tenant's cloud (commercial: \
+            https://enrollment.manage.microsoft.com/enrollmentserver/discovery.svc, \
+            https://portal.manage.microsoft.com/TermsofUse.aspx, \
+            https://portal.manage.microsoft.com/?portalAction=Compliance). A different URL fails; empty URLs \
+            alone only warn, because Entra can show them empty while enrollment still works. Delegated only.",
+        why_it_matters: "Windows uses the discovery URL it receives from Entra to find the enrollment server. A \
+            typo or a URL of another MDM sends the device to the wrong place (HTTP 404 0x80190194, \
+            0x8000FFFF or a bad-request error). Enrollment paths: gpo-hybrid, entra-join, co-management \
+            (user credential) and entra-registered.",
+        how_to_fix: "Entra admin center > Identity > Mobility (MDM and WIP) > Microsoft Intune: choose \"Restore \
+            default MDM URLs\" and save. Do the same in Intune admin center > Devices > Enrollment > Windows > \
+            Automatic Enrollment if you work from there.",
+        references: &[R_WINDOWS_ENROLL, R_DIAGNOSE, R_MDM_POLICIES_API],
+    },
+    CheckMeta {
+        id: "TEN005",
+        name: "scope-set-on-intune-enrollment-app",
+        title: "MDM scope is configured on \"Microsoft Intune\", not only on \"Microsoft Intune Enrollment\"",
+        severity: Severity::High,
+        area: Area::Tenant,
+        permissions: APP_ONLY_UNSUPPORTED_SCOPE,
+        what_it_checks: "Fails when the MDM policy of \"Microsoft Intune Enrollment\" \
+            (appId d4ebce55-015a-49b5-a083-c84d1797ae8c) has a scope (All or Some) while the one of \"Microsoft \
+            Intune\" is None. Delegated only.",
+        why_it_matters: "Some tenants list both applications under Mobility (MDM and WIP). Automatic enrollment \
+            reads the configuration of \"Microsoft Intune\"; a scope set only on the Enrollment app looks right in \
+            the portal but gives the device no MDM configuration (0x8018002B / 0x80180031). Enrollment paths: \
+            gpo-hybrid, entra-join and co-management.",
+        how_to_fix: "Entra admin center > Identity > Mobility (MDM and WIP): open \"Microsoft Intune\" and set the \
+            MDM user scope (All or Some with the right groups); then set \"Microsoft Intune Enrollment\" back to None \
+            so only one configuration applies.",
+        references: &[R_AUTO_TS, R_WINDOWS_ENROLL, R_MDM_POLICIES_API],
+    },
+    CheckMeta {
+        id: "TEN006",
+        name: "mam-scope-overlaps-mdm",
+        title: "MAM user scope does not overlap the MDM user scope",
+        severity: Severity::Medium,
+        area: Area::Tenant,
+        permissions: Permissions {
+            application: &[],
+            delegated: &["Policy.Read.All", "GroupMember.Read.All"],
+            delegated_only: true,
+        },
+        what_it_checks: "Compares the MAM (Windows Information Protection) user scope with the MDM user scope of \
+            \"Microsoft Intune\" and warns when users can be in both (MAM All, or shared groups). Delegated only.",
+        why_it_matters: "When a user is in both scopes, a personal device that only registers the work account \
+            gets MAM instead of MDM. Corporate devices (Entra joined, hybrid joined, co-managed) still get MDM, so \
+            this is a warning. Enrollment paths: entra-registered is affected; gpo-hybrid, entra-join and \
+            co-management are not.",
+        how_to_fix: "Entra admin center > Identity > Mobility (MDM and WIP) > Microsoft Intune (for MAM: the MAM \
+            entry): set the MAM user scope to None, or limit it to groups that do not overlap the MDM scope, unless \
+            you deliberately want MAM on personal devices.",
+        references: &[R_AUTO_TS, R_WINDOWS_ENROLL, R_MAM_POLICIES_API],
+    },
+    CheckMeta {
+        id: "TEN007",
+        name: "windows-platform-blocked-by-default",
+        title: "The default platform restriction allows Windows (MDM)",
+        severity: Severity::High,
+        area: Area::Tenant,
+        permissions: Permissions {
+            application: &["DeviceManagementServiceConfig.Read.All"],
+            delegated: &["DeviceManagementServiceConfig.Read.All"],
+            delegated_only: false,
+        },
+        what_it_checks: "Reads the default device platform restriction (\"All users\", priority 0) and fails when \
+            it blocks Windows (MDM). Personal-ownership blocks and version limits are reported as well.",
+        why_it_matters: "The default restriction applies to every user not covered by a custom one, and it is the \
+            only one Intune applies to enrollments without a user (Autopilot self-deploying, pre-provisioning). \
+            A Windows block there gives 0x80180014 on user-driven paths. Blocking personal Windows lets GPO and \
+            co-management enrollments through (they count as corporate) but stops automatic enrollment during \
+            Entra join unless the device is registered in Autopilot. Enrollment paths: entra-join and \
+            entra-registered mostly; gpo-hybrid and co-management only for a full Windows block.",
+        how_to_fix: "Intune admin center > Devices > Enrollment > Device platform restriction > Windows \
+            restrictions: open the Default (All users) policy > Properties > Platform settings and set Windows (MDM) \
+            to Allow; adjust \"Personally owned\" and the version range as your policy requires. Remember that \
+            custom restrictions with a lower priority number override it for their groups.",
+        references: &[R_RESTRICTIONS, R_ERRORS_TS, R_ENROLLMENT_CONFIG_API],
+    },
+    CheckMeta {
+        id: "TEN008",
+        name: "users-cannot-join-devices",
+        title: "Users may join devices to Entra ID, with a usable device quota",
+        severity: Severity::Medium,
+        area: Area::Tenant,
+        permissions: Permissions {
+            application: &["Policy.Read.DeviceConfiguration"],
+            delegated: &["Policy.Read.DeviceConfiguration"],
+            delegated_only: false,
+        },
+        what_it_checks: "Reads the device registration policy: fails when azureADJoin.allowedToJoin is \"none\", \
+            warns when it is limited to selected users or groups, and warns when userDeviceQuota is very small.",
+        why_it_matters: "Users who may not join devices cannot Entra-join a device, and a user who reached the \
+            quota cannot join or register another one: the device shows 0x801C0003 or 0x801C000E and never gets \
+            to MDM enrollment. Hybrid join does not use these settings. Enrollment paths: entra-join and \
+            entra-registered only; never gpo-hybrid or co-management.",
+        how_to_fix: "Entra admin center > Identity > Devices > All devices > Device settings: set \"Users may join \
+            devices to Microsoft Entra\" to All (or Selected with the right groups) and raise \"Maximum number of \
+            devices per user\"; delete stale devices of users who hit the quota.",
+        references: &[R_ERRORS_TS, R_DEVICE_REGISTRATION_API],
+    },
+    CheckMeta {
+        id: "TEN009",
+        name: "enrollment-app-conditional-access",
+        title: "Conditional Access does not block the Intune enrollment apps",
+        severity: Severity::High,
+        area: Area::Tenant,
+        permissions: Permissions {
+            application: &["Policy.Read.All"],
+            delegated: &["Policy.Read.All"],
+            delegated_only: false,
+        },
+        what_it_checks: "Lists enabled Conditional Access policies that target \"Microsoft Intune Enrollment\" \
+            (d4ebce55-015a-49b5-a083-c84d1797ae8c), \"Microsoft Intune\" (0000000a-0000-0000-c000-000000000000) or \
+            all cloud apps, and reports those whose grant controls require MFA, a compliant or hybrid-joined \
+            device, or accepted terms of use for Windows.",
+        why_it_matters: "Automatic enrollment of a hybrid device runs silently with the user's token. If Conditional \
+            Access demands MFA it cannot satisfy, enrollment fails with 0x8018002A (AAD log 0xCAA2000C) or quietly \
+            never finishes; a compliant-device requirement cannot be met by a device that is not enrolled yet. \
+            Enrollment paths: gpo-hybrid and co-management (user credential) above all; entra-join when the user \
+            signed in without MFA.",
+        how_to_fix: "Entra admin center > Protection > Conditional Access > Policies: in each reported policy, \
+            exclude \"Microsoft Intune Enrollment\" (and \"Microsoft Intune\" where appropriate) under Target \
+            resources, or drop the device-compliance requirement for them. Prefer sign-in with Windows Hello for \
+            Business so the token already carries MFA, and replace enforced per-user MFA with Conditional Access.",
+        references: &[R_COMANAGE_MONITOR, R_AUTO_TS, R_CA_POLICY_API],
+    },
+    // ------------------------------------------------------------------------------- user
+    CheckMeta {
+        id: "USR001",
+        name: "user-missing-or-disabled",
+        title: "The user exists and is enabled",
+        severity: Severity::Critical,
+        area: Area::User,
+        permissions: USER_READ,
+        what_it_checks: "Looks the user up by UPN or object id and fails when no user is found or \
+            accountEnabled is false.",
+        why_it_matters: "Enrollment with user credentials needs a working Entra account: a disabled or missing \
+            account cannot get a token (0x80180002, token broker errors). Enrollment paths: all user-driven ones \
+            (gpo-hybrid, entra-join, entra-registered, co-management falling back to the user token).",
+        how_to_fix: "Entra admin center > Identity > Users > All users: find the user, check the UPN is the one \
+            used on the device, and set \"Account enabled\" (for synced users, enable the account in Active \
+            Directory and let it sync).",
+        references: &[R_USER_API, R_ERRORS_TS],
+    },
+    CheckMeta {
+        id: "USR002",
+        name: "user-not-licensed-for-intune",
+        title: "The user has an enabled Intune service plan",
+        severity: Severity::High,
+        area: Area::User,
+        permissions: USER_READ,
+        what_it_checks: "Reads the user's assignedPlans and passes when a plan granting Intune MDM (INTUNE_A, \
+            INTUNE_A_VL, INTUNE_EDU, INTUNE_SMBIZ, government variants) has capabilityStatus Enabled. \
+            INTUNE_O365 alone and plans disabled in the license assignment do not count.",
+        why_it_matters: "Intune refuses user-driven enrollment of an unlicensed user with MENROLL_E_USERLICENSE \
+            (0x80180018). Enrollment paths: gpo-hybrid, entra-join, entra-registered and co-management with the \
+            user token.",
+        how_to_fix: "Assign a license that contains Intune Plan 1 in Microsoft 365 admin center > Users > Active \
+            users > Licenses and apps, or through a licensing group in Entra admin center > Identity > Billing > \
+            Licenses. Make sure the Intune service plan is switched on in that assignment, then wait for it to \
+            apply (group licensing can take a while).",
+        references: &[R_LICENSES_ASSIGN, R_SERVICE_PLANS, R_USER_API],
+    },
+    CheckMeta {
+        id: "USR003",
+        name: "user-not-in-mdm-scope",
+        title: "The user is inside the Intune MDM user scope",
+        severity: Severity::High,
+        area: Area::User,
+        permissions: SCOPE_WITH_MEMBERSHIP,
+        what_it_checks: "When the MDM user scope of \"Microsoft Intune\" is Some (`selected`), checks with \
+            checkMemberGroups whether the user is a member, directly or through nested groups, of one of its \
+            included groups. Scope All passes; None is reported by TEN003. Delegated only.",
+        why_it_matters: "A user outside the scope gets no MDM configuration from Entra: dsregcmd shows no MdmUrl \
+            and automatic enrollment fails with 0x8018002B or 0x80180031. Enrollment paths: gpo-hybrid, \
+            entra-join, entra-registered and co-management with the user token.",
+        how_to_fix: "Add the user to one of the groups of the MDM user scope (Entra admin center > Identity > \
+            Mobility (MDM and WIP) > Microsoft Intune > Some > groups), or add the user's group there. Nested \
+            membership may not be honoured everywhere; a direct member is the safe choice.",
+        references: &[
+            R_WINDOWS_ENROLL,
+            R_AUTO_TS,
+            R_MDM_POLICIES_API,
+            R_CHECK_MEMBER_GROUPS_API,
+        ],
+    },
+    CheckMeta {
+        id: "USR004",
+        name: "user-in-mam-scope",
+        title: "The user is not also in the MAM user scope",
+        severity: Severity::Medium,
+        area: Area::User,
+        permissions: SCOPE_WITH_MEMBERSHIP,
+        what_it_checks: "Warns when the MAM (Windows Information Protection) user scope includes the user (All, or \
+            a group the user is in). Delegated only.",
+        why_it_matters: "For users in both scopes, a personal device that registers the work account gets MAM \
+            rather than MDM. Corporate, Entra joined and hybrid joined devices still get MDM, hence a warning. \
+            Enrollment paths: entra-registered only.",
+        how_to_fix: "Entra admin center > Identity > Mobility (MDM and WIP): set the MAM user scope to None, or \
+            take the user's groups out of it, unless MAM on personal devices is intended.",
+        references: &[R_AUTO_TS, R_MAM_POLICIES_API],
+    },
+    CheckMeta {
+        id: "USR005",
+        name: "windows-blocked-for-user",
+        title: "The platform restriction that wins for the user allows Windows",
+        severity: Severity::High,
+        area: Area::User,
+        permissions: RESTRICTIONS_FOR_USER,
+        what_it_checks: "Works out the device platform restriction that applies to the user: among the custom \
+            Windows restrictions assigned to the user's groups, the one with the lowest priority number, otherwise \
+            the default. Fails when it blocks Windows (MDM), blocks personally owned Windows on a path that counts \
+            as personal, or excludes the device's OS version.",
+        why_it_matters: "This is the usual reason for event 76 with 0x80180014 (\"Your organization does not \
+            support this version of Windows\"). GPO and co-management enrollments count as corporate, so a \
+            personal-device block does not stop them; automatic enrollment during Entra join is stopped by it \
+            unless the device is registered in Autopilot. Only the default restriction applies to Autopilot \
+            self-deploying and pre-provisioning. Enrollment paths: all, with the ownership caveats above.",
+        how_to_fix: "Intune admin center > Devices > Enrollment > Device platform restriction > Windows \
+            restrictions: open the reported policy > Properties > Platform settings, set Windows (MDM) to Allow, \
+            review \"Personally owned\" and the minimum/maximum version (Windows does not send its revision \
+            number, so 10.0.22631.2000 as a minimum blocks every 22631 device). Or change the priorities or group \
+            assignments so the intended policy wins.",
+        references: &[R_RESTRICTIONS, R_ERRORS_TS, R_ENROLLMENT_CONFIG_API],
+    },
+    CheckMeta {
+        id: "USR006",
+        name: "user-at-device-limit",
+        title: "The user is below the Intune device limit",
+        severity: Severity::Medium,
+        area: Area::User,
+        permissions: Permissions {
+            application: &[
+                "DeviceManagementServiceConfig.Read.All",
+                "DeviceManagementManagedDevices.Read.All",
+                "User.Read.All",
+                "GroupMember.Read.All",
+            ],
+            delegated: &[
+                "DeviceManagementServiceConfig.Read.All",
+                "DeviceManagementManagedDevices.Read.All",
+                "User.ReadBasic.All",
+                "GroupMember.Read.All",
+            ],
+            delegated_only: false,
+        },
+        what_it_checks: "Finds the device-limit restriction that wins for the user (lowest priority number among \
+            those assigned, else the default) and compares its limit with the number of devices the user has \
+            enrolled in Intune. Fails when the user is at or above the limit.",
+        why_it_matters: "A user at the limit gets 0x80180013 (or 0x80180003) on the next user-driven enrollment. \
+            Intune does not enforce this limit for GPO, co-management, Entra join, bulk and Autopilot enrollments, \
+            so on those paths the finding is informational. Enrollment paths: entra-registered and other \
+            user-driven enrollments; not gpo-hybrid, entra-join or co-management.",
+        how_to_fix: "Retire or delete the user's stale devices in Intune admin center > Devices > All devices, or \
+            raise the limit in Devices > Enrollment > Device limit restrictions (edit the policy that wins for the \
+            user).",
+        references: &[R_DEVICE_LIMIT, R_RESTRICTIONS, R_ERRORS_TS],
+    },
+    CheckMeta {
+        id: "USR007",
+        name: "user-usage-location-missing",
+        title: "The user has a usage location",
+        severity: Severity::Low,
+        area: Area::User,
+        permissions: USER_READ,
+        what_it_checks: "Warns when the user's usageLocation is empty.",
+        why_it_matters: "A license can only be assigned directly to a user with a usage location; group-based \
+            licensing falls back to the tenant's country. A missing location can therefore leave a newly added \
+            user without the Intune license that enrollment needs. Enrollment paths: all user-driven ones.",
+        how_to_fix: "Entra admin center > Identity > Users > the user > Properties > Settings: set Usage location \
+            (or set the attribute on-premises and sync it).",
+        references: &[R_USER_API, R_LICENSES_ASSIGN],
+    },
+    CheckMeta {
+        id: "USR008",
+        name: "upn-suffix-not-verified",
+        title: "The user's UPN suffix is a verified, routable domain",
+        severity: Severity::High,
+        area: Area::User,
+        permissions: Permissions {
+            application: &["User.Read.All", "Organization.Read.All"],
+            delegated: &["User.Read.All", "Organization.Read.All"],
+            delegated_only: false,
+        },
+        what_it_checks: "Takes the domain part of the user's UPN and fails when it is not among the tenant's \
+            verified domains, or is a non-routable suffix such as .local.",
+        why_it_matters: "Automatic enrollment with a UPN whose suffix is unverified or non-routable fails with \
+            event 76 and 0x8018002B, even when licensing and scope are right. Enrollment paths: gpo-hybrid and \
+            co-management (synced on-premises UPNs) mostly; entra-join when cloud UPNs use such a suffix.",
+        how_to_fix: "Verify the domain in Entra admin center > Identity > Settings > Domain names, or give the user \
+            a UPN in a verified domain: add the routable suffix in Active Directory Domains and Trusts, change the \
+            user's UPN, and let Entra Connect sync it. Then sign out and back in on the device.",
+        references: &[R_8018002B, R_ERRORS_TS, R_ORGANIZATION_API],
+    },
+    // ----------------------------------------------------------------------------- device
+    CheckMeta {
+        id: "DEV001",
+        name: "device-not-hybrid-joined",
+        title: "A GPO-enrolled device is hybrid joined",
+        severity: Severity::Critical,
+        area: Area::Device,
+        permissions: NO_PERMISSIONS,
+        what_it_checks: "On the GPO path (domain joined, or the MDM auto-enrollment policy present), reads \
+            dsregcmd /status and fails unless both AzureAdJoined and DomainJoined are YES. Skipped on other paths.",
+        why_it_matters: "The auto-enrollment Group Policy only works on hybrid joined devices: without the Entra \
+            join there is no device identity or user token to enroll with, and nothing else fails visibly. \
+            Enrollment paths: gpo-hybrid (and co-management, which also needs hybrid or Entra join).",
+        how_to_fix: "Fix hybrid join first: check the service connection point (dsregcmd \"AD Configuration \
+            Test\"), that the computer's OU is synced by Entra Connect, and that the device reaches \
+            enterpriseregistration.windows.net and login.microsoftonline.com. Run dsregcmd /status on the device \
+            and look at the Diagnostic Data section; wait for the next sync after a first attempt (0x801C03F2).",
+        references: &[R_HYBRID_MANUAL, R_HYBRID_PLAN, R_DSREGCMD, R_AUTO_TS],
+    },
+    CheckMeta {
+        id: "DEV002",
+        name: "no-primary-refresh-token",
+        title: "The signed-in user has a primary refresh token",
+        severity: Severity::High,
+        area: Area::Device,
+        permissions: NO_PERMISSIONS,
+        what_it_checks: "Reads AzureAdPrt from dsregcmd /status captured in the user's session and fails when it \
+            is NO.",
+        why_it_matters: "Enrollment with user credentials asks Windows for a token from the user's primary refresh \
+            token. Without one the task fails (0x80180002, 0x8018002B, token broker errors). A stale TenantInfo key \
+            of another tenant is a known cause. Enrollment paths: gpo-hybrid, entra-join and co-management falling \
+            back to the user token.",
+        how_to_fix: "Have the user sign out and in again with their Entra-synced account while the device can reach \
+            Entra ID. Look at the SSO State and Diagnostic Data sections of dsregcmd /status for the error. If the \
+            device carries TenantInfo of another tenant, run dsregcmd /leave as an administrator, delete the stale \
+            key under HKLM\\SYSTEM\\CurrentControlSet\\Control\\CloudDomainJoin\\TenantInfo, re-join and sign in.",
+        references: &[R_DSREGCMD, R_8018002B, R_DIAGNOSE],
+    },
+    CheckMeta {
+        id: "DEV003",
+        name: "mdm-url-missing-on-device",
+        title: "The device received an MDM enrollment URL",
+        severity: Severity::High,
+        area: Area::Device,
+        permissions: NO_PERMISSIONS,
+        what_it_checks: "Reads MdmUrl (and MdmTouUrl, MdmComplianceUrl) in the Tenant details of dsregcmd /status \
+            and fails when it is empty on an Entra or hybrid joined device.",
+        why_it_matters: "Entra only hands the MDM URLs to a device whose user is in the MDM user scope of a \
+            configured MDM application. An empty MdmUrl means enrollment cannot start: the user is out of scope, \
+            the scope is None, or MDM is not configured. Enrollment paths: gpo-hybrid, entra-join and \
+            co-management.",
+        how_to_fix: "Check TEN003, TEN005 and USR003 for the tenant side: MDM user scope on \"Microsoft Intune\" \
+            must include the user. Then sign out and in (or run dsregcmd /refreshprt) and capture dsregcmd /status \
+            again in the user's session.",
+        references: &[R_DSREGCMD, R_AUTO_TS, R_WINDOWS_ENROLL],
+    },
+    CheckMeta {
+        id: "DEV004",
+        name: "windows-version-out-of-support",
+        title: "The Windows release is still serviced",
+        severity: Severity::Medium,
+        area: Area::Device,
+        permissions: NO_PERMISSIONS,
+        what_it_checks: "Maps the OS build to its Windows release (Windows 11 is build 22000 or later, whatever \
+            ProductName says), and the EditionID to its servicing family (Home/Pro, Enterprise/Education, LTSC), \
+            and warns when that family's end of servicing is before the evaluation date. When the edition is not \
+            known the earliest date is used and the assumption is stated.",
+        why_it_matters: "An unserviced release does not stop enrollment by itself, but it gets no security fixes, \
+            and builds before Windows 10 1709 cannot auto-enroll at all. Windows 10 22H2 ended on 2025-10-14; such \
+            devices are only patched under Extended Security Updates. Enrollment paths: all.",
+        how_to_fix: "Upgrade the device to a serviced Windows 11 release (Settings > Windows Update, or a feature \
+            update policy in Intune admin center > Devices > Windows updates), or enroll Windows 10 22H2 devices in \
+            ESU while you migrate. Check the dates on the Windows release health pages.",
+        references: &[R_RELEASE_INFO, R_WIN11_RELEASE_INFO],
+    },
+    CheckMeta {
+        id: "DEV005",
+        name: "autoenroll-gpo-not-applied",
+        title: "The MDM auto-enrollment policy is applied",
+        severity: Severity::High,
+        area: Area::Device,
+        permissions: NO_PERMISSIONS,
+        what_it_checks: "Reads HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\CurrentVersion\\MDM and fails when \
+            AutoEnrollMDM is not 1 on a domain joined device. Reports UseAADCredentialType (1 user, 2 device \
+            credential) and a DisableRegistration value that blocks MDM.",
+        why_it_matters: "Without the policy, a hybrid joined device never creates the enrollment task and never \
+            tries to enroll. Enrollment paths: gpo-hybrid only (entra-join enrolls during join, co-management is \
+            triggered by ConfigMgr).",
+        how_to_fix: "In Group Policy Management, link a GPO to the computers' OU with Computer Configuration > \
+            Policies > Administrative Templates > Windows Components > MDM > \"Enable automatic MDM enrollment \
+            using default Azure AD credentials\" = Enabled, credential type User Credential (or Device Credential \
+            for co-management/AVD). Make sure \"Disable MDM Enrollment\" is not enabled. Run gpupdate /force and \
+            check gpresult /h.",
+        references: &[R_GPO, R_DIAGNOSE, R_AUTO_TS],
+    },
+    CheckMeta {
+        id: "DEV006",
+        name: "enrollment-task-missing",
+        title: "The EnterpriseMgmt auto-enrollment task exists",
+        severity: Severity::High,
+        area: Area::Device,
+        permissions: NO_PERMISSIONS,
+        what_it_checks: "Looks in the scheduled-task export for the task under \\Microsoft\\Windows\\EnterpriseMgmt \
+            that schedules automatic MDM enrollment from Entra ID, and fails when it is missing while the policy \
+            is applied and the device is not enrolled. Reports its last result, decoded.",
+        why_it_matters: "The policy does its work through this task: no task, no enrollment attempt, and no event \
+            75/76 to read. A missing task after gpupdate often points at stale Enrollments keys (7016). \
+            Enrollment paths: gpo-hybrid.",
+        how_to_fix: "Run gpupdate /force and check Task Scheduler > Microsoft > Windows > EnterpriseMgmt again. If \
+            the task still does not appear, look for event 7016 and for stale subkeys under \
+            HKLM\\SOFTWARE\\Microsoft\\Enrollments (DEV009). Note that schtasks needs an elevated prompt to list \
+            these tasks.",
+        references: &[R_DIAGNOSE, R_AUTO_TS, R_GPO],
+    },
+    CheckMeta {
+        id: "DEV007",
+        name: "autoenroll-failed",
+        title: "The last automatic enrollment attempt did not fail",
+        severity: Severity::High,
+        area: Area::Device,
+        permissions: NO_PERMISSIONS,
+        what_it_checks: "Looks for event 76 (\"Auto MDM Enroll: … Failed\") in the \
+            DeviceManagement-Enterprise-Diagnostics-Provider log with no later event 75 (success). Decodes the \
+            error code with the catalog (`enroll-doctor explain CODE`) and links it to the tenant checks that \
+            explain it.",
+        why_it_matters: "Event 76 is the device's own statement that enrollment was tried and refused; its code \
+            names the reason (0x80180014 restriction, 0x80180018 license, 0x8018002B scope or UPN, 0x8018002A MFA, \
+            0x80180013 device limit…). Enrollment paths: gpo-hybrid and co-management; entra-join logs comparable \
+            events during join.",
+        how_to_fix: "Run `enroll-doctor explain <code>` for the code in the event and follow its remediation; fix \
+            the related tenant finding. Then trigger the task again (sign out and in, or run the EnterpriseMgmt \
+            task) and confirm event 75.",
+        references: &[R_DIAGNOSE, R_AUTO_TS, R_ERRORS_TS, R_COMANAGE_MONITOR],
+    },
+    CheckMeta {
+        id: "DEV008",
+        name: "autoenroll-never-triggered",
+        title: "Automatic enrollment was attempted",
+        severity: Severity::Medium,
+        area: Area::Device,
+        permissions: NO_PERMISSIONS,
+        what_it_checks: "On the GPO path, for a device that is not enrolled: fails when there is neither event 75 \
+            nor 76 and no Task Scheduler event 107 for the enrollment task, provided those logs are enabled and \
+            reach back far enough. Otherwise the check is skipped and says which logs to collect.",
+        why_it_matters: "No attempt means the problem sits before enrollment: policy not applied, task not created, \
+            no user sign-in, or a scheduler that never fired. Absence of events is only meaningful when the logs \
+            cover the period. Enrollment paths: gpo-hybrid.",
+        how_to_fix: "Check DEV005 and DEV006, make a user sign in (user-credential enrollment runs at sign-in), \
+            and enable Microsoft-Windows-TaskScheduler/Operational if it is off. Collect the report again after \
+            the next sign-in.",
+        references: &[R_DIAGNOSE, R_AUTO_TS],
+    },
+    CheckMeta {
+        id: "DEV009",
+        name: "stale-enrollment-keys",
+        title: "No stale enrollment keys block a new enrollment",
+        severity: Severity::High,
+        area: Area::Device,
+        permissions: NO_PERMISSIONS,
+        what_it_checks: "Looks for Task Scheduler event 7016 with 2149056522 (0x8018000A), and for subkeys of \
+            HKLM\\SOFTWARE\\Microsoft\\Enrollments that belong to another MDM, another tenant or another user. \
+            Names the key to delete; never the live \"MS DM Server\" enrollment of the audited tenant. \
+            Placeholder keys such as FFFFFFFF-… are listed for review, not deletion.",
+        why_it_matters: "Leftover enrollment keys make Windows think the device is already enrolled: the \
+            auto-enrollment task does not start and enrollment fails with MENROLL_E_DEVICE_ALREADY_ENROLLED. \
+            Enrollment paths: gpo-hybrid and co-management; entra-join when a device is re-joined without reset.",
+        how_to_fix: "On the device, as administrator: export then delete the named subkey under \
+            HKLM\\SOFTWARE\\Microsoft\\Enrollments, delete its task folder under Task Scheduler > Microsoft > \
+            Windows > EnterpriseMgmt, then run gpupdate /force and sign in again. If another user enrolled the \
+            device, disconnect that work account in Settings > Accounts > Access work or school instead.",
+        references: &[R_DIAGNOSE, R_AUTO_TS, R_ERRORS_TS],
+    },
+    CheckMeta {
+        id: "DEV010",
+        name: "report-captured-elevated",
+        title: "dsregcmd was captured in the user's own session",
+        severity: Severity::Low,
+        area: Area::Device,
+        permissions: NO_PERMISSIONS,
+        what_it_checks: "Detects a dsregcmd /status capture made elevated or as SYSTEM (user-state fields such as \
+            AzureAdPrt, WorkplaceJoined or NgcSet are missing or describe another account).",
+        why_it_matters: "User-credential enrollment depends on the signed-in user's PRT and scope, which dsregcmd \
+            only shows in that user's own, non-elevated session. Checks that need them (DEV002, DEV003) cannot \
+            conclude from an elevated capture. Enrollment paths: gpo-hybrid, entra-join, co-management.",
+        how_to_fix: "Run the collector in two parts: `dsregcmd /status` in a normal (non-elevated) prompt of the \
+            affected user, and the event-log and scheduled-task part elevated. `enroll-doctor collector` prints a \
+            script that does both.",
+        references: &[R_DSREGCMD, R_DIAGNOSE],
+    },
+    CheckMeta {
+        id: "DEV011",
+        name: "event-logs-incomplete",
+        title: "The event logs needed for the diagnosis are enabled and cover the last attempt",
+        severity: Severity::Low,
+        area: Area::Device,
+        permissions: NO_PERMISSIONS,
+        what_it_checks: "Reads what the collector recorded about each log (enabled, oldest record) for \
+            DeviceManagement-Enterprise-Diagnostics-Provider/Admin, TaskScheduler/Operational, AAD/Operational and \
+            User Device Registration/Admin, and warns when one is disabled, empty, or starts after the last \
+            enrollment attempt.",
+        why_it_matters: "Logs roll over, and Task Scheduler history is often disabled. Conclusions drawn from a \
+            missing event (\"never triggered\") are only safe when the log covers the period; otherwise they are \
+            downgraded to unknown. Enrollment paths: all.",
+        how_to_fix: "Enable the missing log (Event Viewer > Applications and Services Logs > Microsoft > Windows > \
+            the log > Enable Log, or `wevtutil sl <log> /e:true`), increase its size if it rolls over quickly, \
+            reproduce the attempt (sign in or run the task) and collect again.",
+        references: &[R_DIAGNOSE, R_AUTO_TS],
+    },
+    // ------------------------------------------------------------------------ correlation
+    CheckMeta {
+        id: "COR001",
+        name: "device-in-other-tenant",
+        title: "The device is joined to the audited tenant",
+        severity: Severity::Critical,
+        area: Area::Correlation,
+        permissions: Permissions {
+            application: &["Organization.Read.All"],
+            delegated: &["User.Read"],
+            delegated_only: false,
+        },
+        what_it_checks: "Compares TenantId from dsregcmd /status (and AADTenantID of the Enrollments keys, \
+            TenantID of event 91) with the tenant being audited.",
+        why_it_matters: "A device joined to another tenant asks that tenant for MDM information; nothing in your \
+            tenant can make it enroll. Stale TenantInfo of a former tenant also produces 0x8018002B. Enrollment \
+            paths: all.",
+        how_to_fix: "Check whether the device is meant to belong to the other tenant. If not, as administrator run \
+            dsregcmd /leave, remove stale keys under HKLM\\SYSTEM\\CurrentControlSet\\Control\\CloudDomainJoin\\\
+            TenantInfo, make sure the SCP (or the CDJ\\AAD registry values) points at your tenant, and let the device \
+            join again.",
+        references: &[R_8018002B, R_DSREGCMD, R_HYBRID_MANUAL],
+    },
+    CheckMeta {
+        id: "COR002",
+        name: "entra-device-record-missing",
+        title: "Entra ID has a device object with the report's DeviceId",
+        severity: Severity::High,
+        area: Area::Correlation,
+        permissions: ENTRA_DEVICES,
+        what_it_checks: "Looks up the DeviceId from dsregcmd /status among Entra devices (deviceId filter) and \
+            fails when none exists.",
+        why_it_matters: "A device the directory does not know cannot get a device token, and the user's token is \
+            not tied to it: enrollment fails or enrolls a device Intune cannot match. Typical after the object \
+            was deleted, or before the first Entra Connect sync of a hybrid device. Enrollment paths: gpo-hybrid, \
+            entra-join, co-management.",
+        how_to_fix: "For hybrid devices: check the computer's OU is in the Entra Connect sync scope and has a \
+            userCertificate, wait for a sync, then let the device retry. If the object was deleted, run dsregcmd \
+            /leave on the device and join again. Entra admin center > Identity > Devices > All devices shows the \
+            result.",
+        references: &[R_DSREGCMD, R_HYBRID_MANUAL, R_DEVICE_API],
+    },
+    CheckMeta {
+        id: "COR003",
+        name: "entra-device-record-unhealthy",
+        title: "The Entra device object is healthy",
+        severity: Severity::Medium,
+        area: Area::Correlation,
+        permissions: ENTRA_DEVICES,
+        what_it_checks: "For the Entra device with the report's DeviceId: disabled account, trustType that does not \
+            match the join (ServerAd for hybrid), a hybrid object still pending (no certificate key registered), \
+            the same device both Workplace registered and hybrid joined (dual state), a stale sign-in, or several \
+            objects with the same display name.",
+        why_it_matters: "A disabled or pending object cannot authenticate; a dual-state device may enroll with the \
+            registered identity instead of the hybrid one; duplicates confuse both admins and correlation. \
+            Enrollment paths: gpo-hybrid and co-management mostly; entra-join for disabled or stale objects.",
+        how_to_fix: "Entra admin center > Identity > Devices > All devices: enable the device or remove the wrong \
+            duplicates. For a pending hybrid object, sign in on the device so it completes registration. For dual \
+            state, remove the work account registration on the device (Settings > Accounts > Access work or \
+            school) and block new registrations on hybrid devices by policy.",
+        references: &[R_DSREGCMD, R_HYBRID_PLAN, R_DEVICE_API],
+    },
+    CheckMeta {
+        id: "COR004",
+        name: "intune-record-mismatch",
+        title: "Entra and Intune agree on whether the device is managed",
+        severity: Severity::Medium,
+        area: Area::Correlation,
+        permissions: Permissions {
+            application: &["Device.Read.All", "DeviceManagementManagedDevices.Read.All"],
+            delegated: &["Device.Read.All", "DeviceManagementManagedDevices.Read.All"],
+            delegated_only: false,
+        },
+        what_it_checks: "Compares the Entra device (isManaged, mdmAppId) with Intune managedDevices whose \
+            azureADDeviceId equals the report's DeviceId, and reports a device Entra calls Intune-managed with no \
+            Intune record, or an Intune record whose Entra object says otherwise.",
+        why_it_matters: "A mismatch is left by deleted or retired records and by enrollment under another device \
+            identity; Conditional Access and compliance then treat the device wrongly, and a lingering record may \
+            count against limits. Enrollment paths: all.",
+        how_to_fix: "Delete the orphaned record (Intune admin center > Devices > All devices, or the Entra device) \
+            and let the device enroll or check in again; for a device enrolled under another identity, clean up \
+            the stale enrollment on the device (DEV009).",
+        references: &[R_MANAGED_DEVICE_API, R_DEVICE_API],
+    },
+    CheckMeta {
+        id: "COR005",
+        name: "enrolling-user-not-ready",
+        title: "The user who enrolls the device is ready for Intune",
+        severity: Severity::High,
+        area: Area::Correlation,
+        permissions: Permissions {
+            application: &[
+                "User.Read.All",
+                "GroupMember.Read.All",
+                "DeviceManagementServiceConfig.Read.All",
+            ],
+            delegated: &[
+                "User.Read.All",
+                "GroupMember.Read.All",
+                "DeviceManagementServiceConfig.Read.All",
+                "Policy.Read.All",
+            ],
+            delegated_only: false,
+        },
+        what_it_checks: "Takes the UPN the device enrolls with (event 91, the Enrollments key, or dsregcmd) and runs \
+            the user checks for it: account, Intune license, MDM scope and the platform restriction that wins. The \
+            scope part needs a delegated token and is skipped with app-only authentication.",
+        why_it_matters: "The admin often checks the wrong person: enrollment uses the account that signed in on the \
+            device, which may not be the device's owner. Enrollment paths: gpo-hybrid, entra-join, co-management \
+            with the user token.",
+        how_to_fix: "Fix the user findings listed with this one (USR001–USR005), or have the intended user sign in \
+            on the device so the task enrolls with that account.",
+        references: &[R_AUTO_TS, R_DIAGNOSE, R_USER_API],
+    },
+    CheckMeta {
+        id: "COR006",
+        name: "restriction-blocks-device-build",
+        title: "The winning restriction's OS version range includes the device's build",
+        severity: Severity::High,
+        area: Area::Correlation,
+        permissions: RESTRICTIONS_FOR_USER,
+        what_it_checks: "Compares the device's OS version with the minimum and maximum version of the Windows \
+            platform restriction that applies to the enrolling user (or the default for userless enrollment). \
+            Windows sends no revision number at enrollment, so only major.minor.build are compared.",
+        why_it_matters: "A version range that excludes the build refuses enrollment with 0x80180014 although \
+            Windows (MDM) is allowed, a frequent surprise after a version minimum is set with a revision. \
+            Enrollment paths: all user-driven ones; Autopilot self-deploying uses the default restriction.",
+        how_to_fix: "Intune admin center > Devices > Enrollment > Device platform restriction > Windows \
+            restrictions > the reported policy > Properties: correct the minimum or maximum version (without a \
+            revision), or update the device to a build inside the range.",
+        references: &[R_RESTRICTIONS, R_ERRORS_TS],
+    },
+    CheckMeta {
+        id: "COR007",
+        name: "intune-reports-enrollment-failure",
+        title: "Intune's enrollment failure records for this user or device",
+        severity: Severity::Medium,
+        area: Area::Correlation,
+        permissions: Permissions {
+            application: &["DeviceManagementManagedDevices.Read.All"],
+            delegated: &["DeviceManagementManagedDevices.Read.All"],
+            delegated_only: false,
+        },
+        what_it_checks: "Reads Intune's enrollment troubleshooting events for the user and the device's Entra \
+            DeviceId and matches them with the device's own failures: the failure category \
+            (enrollmentRestrictionsEnforced, userValidation, authentication…) and reason either confirm the \
+            device's error code or explain it.",
+        why_it_matters: "The service side often states the reason more plainly than the device (for example which \
+            restriction refused it). Agreement between the two makes the diagnosis firm. Enrollment paths: all.",
+        how_to_fix: "Read the listed events (Intune admin center > Devices > Monitor > Enrollment failures, or \
+            Troubleshooting + support > Troubleshoot for the user) and fix the reason they name; the related \
+            tenant or user finding gives the exact setting.",
+        references: &[R_TROUBLESHOOTING_API, R_ERRORS_TS],
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_and_names_are_unique_and_well_formed() {
+        let mut ids = HashSet::new();
+        let mut names = HashSet::new();
+        for c in all() {
+            assert!(ids.insert(c.id), "duplicate id {}", c.id);
+            assert!(names.insert(c.name), "duplicate name {}", c.name);
+            assert_eq!(c.id.len(), 6, "{}", c.id);
+            assert!(
+                c.name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{} is not kebab-case",
+                c.name
+            );
+            let prefix_area = match &c.id[..3] {
+                "TEN" => Area::Tenant,
+                "USR" => Area::User,
+                "DEV" => Area::Device,
+                "COR" => Area::Correlation,
+                other => panic!("unknown prefix {other}"),
+            };
+            assert_eq!(c.area, prefix_area, "{}", c.id);
+        }
+    }
+
+    #[test]
+    fn design_catalog_is_complete_and_in_order() {
+        let expected: Vec<String> = (1..=9)
+            .map(|n| format!("TEN{n:03}"))
+            .chain((1..=8).map(|n| format!("USR{n:03}")))
+            .chain((1..=11).map(|n| format!("DEV{n:03}")))
+            .chain((1..=7).map(|n| format!("COR{n:03}")))
+            .collect();
+        let actual: Vec<&str> = all().iter().map(|c| c.id).collect();
+        assert_eq!(actual, expected);
+    }
+
+    #[test]
+    fn every_check_has_all_explain_sections_and_references() {
+        for c in all() {
+            for (section, text) in [
+                ("title", c.title),
+                ("what it checks", c.what_it_checks),
+                ("why it matters", c.why_it_matters),
+                ("how to fix", c.how_to_fix),
+            ] {
+                assert!(!text.trim().is_empty(), "{} has no {section}", c.id);
+            }
+            assert!(!c.references.is_empty(), "{} has no reference", c.id);
+            for r in c.references {
+                assert!(
+                    r.starts_with("https://learn.microsoft.com/"),
+                    "{}: {r}",
+                    c.id
+                );
+            }
+            assert!(
+                c.why_it_matters.contains("Enrollment paths"),
+                "{} does not say which enrollment paths it matters for",
+                c.id
+            );
+        }
+    }
+
+    #[test]
+    fn permissions_follow_the_area() {
+        for c in all() {
+            let p = &c.permissions;
+            match c.area {
+                Area::Device => {
+                    assert!(
+                        p.application.is_empty() && p.delegated.is_empty(),
+                        "{}",
+                        c.id
+                    );
+                }
+                Area::Tenant | Area::User | Area::Correlation => {
+                    assert!(!p.delegated.is_empty(), "{} declares no permission", c.id);
+                    if p.delegated_only {
+                        assert!(p.application.is_empty(), "{}", c.id);
+                    } else {
+                        assert!(!p.application.is_empty(), "{}", c.id);
+                    }
+                }
+            }
+            for perm in p.application.iter().chain(p.delegated) {
+                assert!(
+                    !perm.contains("ReadWrite"),
+                    "{} asks for write access: {perm}",
+                    c.id
+                );
+            }
+        }
+        for id in ["TEN003", "TEN004", "TEN005", "TEN006", "USR003", "USR004"] {
+            let c = get(id).expect("scope check exists");
+            assert!(c.permissions.delegated_only, "{id}");
+            assert!(c.permissions.delegated.contains(&"Policy.Read.All"), "{id}");
+        }
+    }
+
+    #[test]
+    fn lookup_by_id_or_name() {
+        assert_eq!(get("dev007").map(|c| c.id), Some("DEV007"));
+        assert_eq!(get("autoenroll-failed").map(|c| c.id), Some("DEV007"));
+        assert!(get("DEV999").is_none());
+    }
+}

@@ -1,7 +1,44 @@
 //! `enroll-doctor explain`.
 
-use crate::cli::{ExplainArgs, GlobalArgs};
+use std::io::Write;
 
-pub fn run(_global: &GlobalArgs, _args: ExplainArgs) -> anyhow::Result<u8> {
-    anyhow::bail!("`explain` is not available yet")
+use anyhow::Context;
+use enroll_doctor::report::explain::{self, ExplainDocument};
+
+use crate::cli::{ExplainArgs, GlobalArgs, OutputFormat};
+
+pub fn run(_global: &GlobalArgs, args: ExplainArgs) -> anyhow::Result<u8> {
+    let output = if args.all {
+        match args.format {
+            OutputFormat::Json => ExplainDocument::all().to_json()?,
+            OutputFormat::Table => explain::render_all_text(),
+        }
+    } else {
+        let input = args.code.as_deref().unwrap_or_default();
+        let Some(target) = explain::resolve(input) else {
+            eprintln!(
+                "enroll-doctor: error: not a check ID or an error code I know: {:?}\n\
+                 Expected a check ID or name (DEV007, autoenroll-failed) or an HRESULT \
+                 (0x8018002B, 8018002b, 2149056555, -2145910741). `enroll-doctor explain --all` lists them.",
+                input
+            );
+            return Ok(2);
+        };
+        match args.format {
+            OutputFormat::Json => ExplainDocument::single(&target).to_json()?,
+            OutputFormat::Table => explain::render_text(&target),
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(output.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // A closed pipe (`explain --all | head`) is the reader's choice, not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        other => {
+            other.context("writing to stdout")?;
+            Ok(0)
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! Renderers: they format findings and diagnoses, they never decide a verdict.
 
+pub mod explain;
 pub mod json;
 pub mod table;
 

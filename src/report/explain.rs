@@ -1,0 +1,387 @@
+//! `enroll-doctor explain`: resolves a check ID/name or an HRESULT and renders it as text or
+//! stable JSON (`{"checks":[…],"error_codes":[…]}` for one item as for `--all`).
+
+use serde::Serialize;
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+use crate::catalog::error_codes::{self, ErrorCode, LikelyCause};
+use crate::checks::registry::{self, CheckMeta};
+
+/// Width used to wrap prose in the text output.
+const WRAP: usize = 96;
+
+/// What the user asked about.
+#[derive(Debug, Clone)]
+pub enum ExplainTarget {
+    Check(&'static CheckMeta),
+    /// A well-formed HRESULT, catalogued or not.
+    Code(CodeExplanation),
+}
+
+/// An HRESULT with everything known about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CodeExplanation {
+    /// `0x8018002B`.
+    pub code: String,
+    pub unsigned: u32,
+    pub signed: i32,
+    /// False when the code is not in the catalog (only `facility` is then filled).
+    pub known: bool,
+    pub symbol: Option<&'static str>,
+    pub description: Option<&'static str>,
+    pub remediation: Option<&'static str>,
+    pub likely_cause: Option<LikelyCause>,
+    /// The text Windows shows instead of the code, where it does.
+    pub system_message: Option<&'static str>,
+    /// Structural decoding: facility and code.
+    pub facility: String,
+    /// IDs of the checks whose findings explain or confirm this code.
+    pub related_checks: Vec<&'static str>,
+}
+
+impl CodeExplanation {
+    pub fn for_code(code: u32) -> CodeExplanation {
+        let entry: Option<&'static ErrorCode> = error_codes::lookup(code);
+        CodeExplanation {
+            code: error_codes::format_hresult(code),
+            unsigned: code,
+            signed: code as i32,
+            known: entry.is_some(),
+            symbol: entry.and_then(|e| e.symbol),
+            description: entry.map(|e| e.description),
+            remediation: entry.map(|e| e.remediation),
+            likely_cause: entry.map(|e| e.likely_cause),
+            system_message: entry.and_then(|e| e.system_message),
+            facility: error_codes::facility_decoding(code),
+            related_checks: entry.map(|e| e.related_checks.to_vec()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Resolves user input: a check ID or kebab name first (so `DEV007` is never read as a number),
+/// then any accepted HRESULT form. `None` when it is neither.
+pub fn resolve(input: &str) -> Option<ExplainTarget> {
+    let trimmed = input.trim();
+    if let Some(check) = registry::get(trimmed) {
+        return Some(ExplainTarget::Check(check));
+    }
+    error_codes::parse_hresult(trimmed)
+        .map(|code| ExplainTarget::Code(CodeExplanation::for_code(code)))
+}
+
+/// The JSON document `explain --format json` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExplainDocument {
+    pub checks: Vec<&'static CheckMeta>,
+    pub error_codes: Vec<CodeExplanation>,
+}
+
+impl ExplainDocument {
+    /// Every check in ID order and every catalogued code in numeric order.
+    pub fn all() -> ExplainDocument {
+        ExplainDocument {
+            checks: registry::all().iter().collect(),
+            error_codes: error_codes::all()
+                .iter()
+                .map(|e| CodeExplanation::for_code(e.code))
+                .collect(),
+        }
+    }
+
+    pub fn single(target: &ExplainTarget) -> ExplainDocument {
+        match target {
+            ExplainTarget::Check(c) => ExplainDocument {
+                checks: vec![*c],
+                error_codes: Vec::new(),
+            },
+            ExplainTarget::Code(e) => ExplainDocument {
+                checks: Vec::new(),
+                error_codes: vec![e.clone()],
+            },
+        }
+    }
+
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        let mut s = serde_json::to_string_pretty(self)?;
+        s.push('\n');
+        Ok(s)
+    }
+}
+
+/// Text rendering of one item.
+pub fn render_text(target: &ExplainTarget) -> String {
+    match target {
+        ExplainTarget::Check(c) => render_check(c),
+        ExplainTarget::Code(e) => render_code(e),
+    }
+}
+
+fn render_check(c: &CheckMeta) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("{}  {}\n{}\n\n", c.id, c.name, c.title));
+    out.push_str(&format!(
+        "Severity: {}    Area: {}\n\n",
+        c.severity.as_str(),
+        area_str(c.area)
+    ));
+
+    out.push_str("Graph permissions (least privilege)\n");
+    let p = &c.permissions;
+    if p.application.is_empty() && p.delegated.is_empty() {
+        out.push_str("  none: this check reads only the device report\n\n");
+    } else {
+        let mut b = Builder::default();
+        b.push_record(["Token type", "Permissions"]);
+        let app = if p.delegated_only {
+            "not supported (Graph answers 401 to app-only tokens)".to_string()
+        } else {
+            join_or_none(p.application)
+        };
+        b.push_record(["Application".to_string(), app]);
+        b.push_record(["Delegated".to_string(), join_or_none(p.delegated)]);
+        let mut t = b.build();
+        t.with(Style::sharp());
+        out.push_str(&indent(&t.to_string(), "  "));
+        out.push('\n');
+        if p.delegated_only {
+            out.push_str(&wrap_indented(
+                "Delegated only: with app-only authentication this check is skipped. Sign in as a user \
+                 (`enroll-doctor auth login --device-code`) with a role that may read policies, such as \
+                 Global Reader.",
+                "  ",
+            ));
+        }
+        out.push('\n');
+    }
+
+    section(&mut out, "What it checks", c.what_it_checks);
+    section(&mut out, "Why it matters", c.why_it_matters);
+    section(&mut out, "How to fix", c.how_to_fix);
+    out.push_str("References\n");
+    for r in c.references {
+        out.push_str(&format!("  - {r}\n"));
+    }
+    out
+}
+
+fn render_code(e: &CodeExplanation) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{}  (unsigned {}, signed {})\n",
+        e.code, e.unsigned, e.signed
+    ));
+    let symbol = match (e.known, e.symbol) {
+        (_, Some(s)) => s.to_string(),
+        (true, None) => "none (no SDK symbol; the catalog keys on the number)".to_string(),
+        (false, None) => "unknown".to_string(),
+    };
+    let mut facts: Vec<(&str, String)> = vec![("Symbol", symbol), ("Facility", e.facility.clone())];
+    if let Some(cause) = e.likely_cause {
+        facts.push(("Likely cause", cause.to_string()));
+    }
+    if let Some(msg) = e.system_message {
+        facts.push(("Windows shows", format!("\"{msg}\"")));
+    }
+    for (k, v) in facts {
+        out.push_str(&format!("{:<14}{v}\n", format!("{k}:")));
+    }
+    out.push('\n');
+    if !e.known {
+        out.push_str(&wrap_indented(
+            "This code is not in enroll-doctor's catalog; the decoding above comes from its structure. \
+             Search the DeviceManagement-Enterprise-Diagnostics-Provider events around it for context.",
+            "",
+        ));
+        return out;
+    }
+    if let Some(d) = e.description {
+        section(&mut out, "Description", d);
+    }
+    if let Some(r) = e.remediation {
+        section(&mut out, "Remediation", r);
+    }
+    if !e.related_checks.is_empty() {
+        out.push_str("Related checks\n");
+        for id in &e.related_checks {
+            match registry::get(id) {
+                Some(c) => out.push_str(&format!("  {}  {:<36} {}\n", c.id, c.name, c.title)),
+                None => out.push_str(&format!("  {id}\n")),
+            }
+        }
+    }
+    out
+}
+
+/// Compact listing of every check and every code.
+pub fn render_all_text() -> String {
+    let mut out = String::new();
+    out.push_str(&format!("Checks ({})\n", registry::all().len()));
+    let mut b = Builder::default();
+    b.push_record(["ID", "Name", "Severity", "Area", "Title"]);
+    for c in registry::all() {
+        b.push_record([
+            c.id.to_string(),
+            c.name.to_string(),
+            c.severity.as_str().to_string(),
+            area_str(c.area).to_string(),
+            c.title.to_string(),
+        ]);
+    }
+    let mut t = b.build();
+    t.with(Style::sharp());
+    out.push_str(&t.to_string());
+    out.push_str(&format!("\n\nError codes ({})\n", error_codes::all().len()));
+    let mut b = Builder::default();
+    b.push_record(["Code", "Symbol", "Likely cause", "Meaning"]);
+    for e in error_codes::all() {
+        b.push_record([
+            e.hex(),
+            e.symbol.unwrap_or("-").to_string(),
+            e.likely_cause.to_string(),
+            first_sentence(e.description, 70),
+        ]);
+    }
+    let mut t = b.build();
+    t.with(Style::sharp());
+    out.push_str(&t.to_string());
+    out.push_str("\n\nRun `enroll-doctor explain ID|CODE` for the full text.\n");
+    out
+}
+
+fn area_str(a: registry::Area) -> &'static str {
+    match a {
+        registry::Area::Tenant => "tenant",
+        registry::Area::User => "user",
+        registry::Area::Device => "device",
+        registry::Area::Correlation => "correlation",
+    }
+}
+
+fn join_or_none(items: &[&str]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
+fn section(out: &mut String, heading: &str, body: &str) {
+    out.push_str(heading);
+    out.push('\n');
+    out.push_str(&wrap_indented(body, "  "));
+    out.push('\n');
+}
+
+fn indent(text: &str, prefix: &str) -> String {
+    text.lines().map(|l| format!("{prefix}{l}\n")).collect()
+}
+
+/// Greedy word wrap; every output line starts with `prefix` and ends with a newline.
+fn wrap_indented(text: &str, prefix: &str) -> String {
+    let width = WRAP.saturating_sub(prefix.len()).max(20);
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(prefix);
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(prefix);
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The first sentence of `text`, cut to `max` characters with an ellipsis.
+fn first_sentence(text: &str, max: usize) -> String {
+    let end = text.find(". ").map(|i| i + 1).unwrap_or(text.len());
+    let sentence = &text[..end];
+    if sentence.chars().count() <= max {
+        sentence.to_string()
+    } else {
+        let cut: String = sentence.chars().take(max.saturating_sub(1)).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_ids_win_over_numbers_and_names_resolve() {
+        assert!(matches!(resolve("DEV007"), Some(ExplainTarget::Check(c)) if c.id == "DEV007"));
+        assert!(
+            matches!(resolve("stale-enrollment-keys"), Some(ExplainTarget::Check(c)) if c.id == "DEV009")
+        );
+        assert!(
+            matches!(resolve("-2145910774"), Some(ExplainTarget::Code(e)) if e.unsigned == 0x8018000A)
+        );
+        assert!(resolve("hello").is_none());
+    }
+
+    #[test]
+    fn code_text_has_all_number_forms_and_related_checks() {
+        let Some(target) = resolve("0x8018002b") else {
+            panic!("code not resolved")
+        };
+        let text = render_text(&target);
+        assert!(
+            text.starts_with("0x8018002B  (unsigned 2149056555, signed -2145910741)"),
+            "{text}"
+        );
+        assert!(text.contains("Likely cause: mdm-scope"), "{text}");
+        assert!(text.contains("USR008"), "{text}");
+        assert!(text.contains("Remediation"), "{text}");
+    }
+
+    #[test]
+    fn unknown_code_gets_its_facility() {
+        let Some(ExplainTarget::Code(e)) = resolve("0x80190199") else {
+            panic!("well-formed code not resolved")
+        };
+        assert!(!e.known);
+        assert!(e.facility.contains("HTTP status 409"));
+        assert!(render_code(&e).contains("not in enroll-doctor's catalog"));
+    }
+
+    #[test]
+    fn check_text_has_sections_and_permission_table() {
+        let Some(target) = resolve("TEN003") else {
+            panic!("check not resolved")
+        };
+        let text = render_text(&target);
+        for heading in [
+            "What it checks",
+            "Why it matters",
+            "How to fix",
+            "References",
+            "Delegated only",
+        ] {
+            assert!(text.contains(heading), "missing {heading}:\n{text}");
+        }
+        assert!(text.contains("Policy.Read.All"));
+        let device = render_text(&ExplainTarget::Check(
+            registry::get("DEV001").expect("exists"),
+        ));
+        assert!(device.contains("none: this check reads only the device report"));
+    }
+
+    #[test]
+    fn wrapping_keeps_words_and_width() {
+        let long = "word ".repeat(60);
+        let wrapped = wrap_indented(&long, "  ");
+        assert!(wrapped.lines().all(|l| l.chars().count() <= WRAP));
+        assert_eq!(wrapped.split_whitespace().count(), 60);
+    }
+}
