@@ -650,7 +650,8 @@ async fn batch_matches_ids_and_retries_throttled_items() {
             .iter()
             .all(|r| r.path_and_query.starts_with("/v1.0/"))
     );
-    assert!(envelopes.len() >= 3 + 1, "{envelopes:?}");
+    // 45 requests = 3 envelopes (20 + 20 + 5), plus at least one resend of throttled items.
+    assert!(envelopes.len() >= 4, "{envelopes:?}");
 
     let err = c
         .batch(
@@ -904,6 +905,25 @@ fn binary_auth_status_lists_granted_and_missing_permissions() {
                 "{app_name} {}",
                 meta.id
             );
+        }
+        if app_name == "limited" {
+            // The table names each missing check with its status.
+            let (code, table, _) = run_bin(
+                &mock,
+                &["auth", "status", "--auth", "access-token"],
+                &[("ENROLL_DOCTOR_ACCESS_TOKEN", &token)],
+            );
+            assert_eq!(code, 0);
+            assert!(table.contains("Token kind:  application"), "{table}");
+            for row in rows.iter().filter(|r| r["status"] == "missing") {
+                let id = row["check"].as_str().unwrap();
+                assert!(
+                    table
+                        .lines()
+                        .any(|l| l.contains(id) && l.contains("missing")),
+                    "{id} not shown as missing:\n{table}"
+                );
+            }
         }
         if app_name == "limited" && !checks_needing_graph.is_empty() {
             assert!(
