@@ -59,12 +59,16 @@ async fn run(latency: Duration) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let mut users = 0usize;
     let mut pages = 0usize;
+    let mut sample_ids: Vec<String> = Vec::new();
     client
         .for_each_page(
             ApiVersion::V1,
             "/users",
             &Query::new().select(&["id", "userPrincipalName", "accountEnabled"]),
             |page: Vec<User>| {
+                if sample_ids.len() < 400 {
+                    sample_ids.extend(page.iter().take(4).map(|u| u.id.clone()));
+                }
                 users += page.len();
                 pages += 1;
                 ControlFlow::Continue(())
@@ -88,6 +92,34 @@ async fn run(latency: Duration) -> Result<(), Box<dyn std::error::Error>> {
     if users != USERS {
         return Err(format!("expected {USERS} users, paged {users}").into());
     }
+
+    // Independent GETs run side by side up to the client's concurrency cap (8).
+    let before = client.stats();
+    let started = Instant::now();
+    let gets = sample_ids.iter().map(|id| {
+        let c = client.clone();
+        let path = format!("/users/{id}");
+        async move {
+            c.get_json::<User>(
+                ApiVersion::V1,
+                &path,
+                &Query::new().select(&["id", "userPrincipalName"]),
+            )
+            .await
+        }
+    });
+    let results = futures::future::join_all(gets).await;
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    let secs = started.elapsed().as_secs_f64();
+    let st = client.stats();
+    println!(
+        "latency {:>3} ms: {} concurrent GET /users/{{id}}, {:.3} s, {:.1} req/s, {failed} failed, peak in-flight {}",
+        latency.as_millis(),
+        st.requests - before.requests,
+        secs,
+        (st.requests - before.requests) as f64 / secs,
+        st.peak_in_flight,
+    );
     mock.shutdown().await;
     Ok(())
 }
