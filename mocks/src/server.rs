@@ -138,7 +138,11 @@ pub(crate) fn fault_reply(fault: &Fault) -> Option<Reply> {
                 502 => "badGateway",
                 _ => "generalException",
             };
-            let mut r = graph_error(status, code, "The service is temporarily unavailable (injected fault).");
+            let mut r = graph_error(
+                status,
+                code,
+                "The service is temporarily unavailable (injected fault).",
+            );
             if let Some(ra) = retry_after {
                 r = r.header("Retry-After", retry_after_value(ra));
             }
@@ -196,7 +200,14 @@ fn set_next_link(reply: &mut Reply, url: &str) {
 }
 
 impl Shared {
-    pub fn record(&self, method: &Method, path_and_query: &str, had_bearer: bool, status: u16, in_batch: bool) {
+    pub fn record(
+        &self,
+        method: &Method,
+        path_and_query: &str,
+        had_bearer: bool,
+        status: u16,
+        in_batch: bool,
+    ) {
         if let Ok(mut r) = self.requests.lock() {
             r.push(RecordedRequest {
                 method: method.to_string(),
@@ -238,7 +249,11 @@ impl Shared {
     }
 }
 
-fn to_response(reply: Reply, request_id: &str, client_request_id: Option<&HeaderValue>) -> Response<Body> {
+fn to_response(
+    reply: Reply,
+    request_id: &str,
+    client_request_id: Option<&HeaderValue>,
+) -> Response<Body> {
     let (body, content_type) = match reply.body {
         ReplyBody::Json(v) => (Body::from(v.to_string()), Some("application/json")),
         ReplyBody::Text(t, ct) => (Body::from(t), Some(ct)),
@@ -280,7 +295,11 @@ fn align_request_id(reply: &mut Reply, request_id: &str) {
     }
 }
 
-async fn entry(shared: Arc<Shared>, abort: Arc<Notify>, req: Request<hyper::body::Incoming>) -> Result<Response<Body>, Infallible> {
+async fn entry(
+    shared: Arc<Shared>,
+    abort: Arc<Notify>,
+    req: Request<hyper::body::Incoming>,
+) -> Result<Response<Body>, Infallible> {
     let (parts, body) = req.into_parts();
     let request_id = uuid::Uuid::new_v4().to_string();
     let client_request_id = parts.headers.get("client-request-id").cloned();
@@ -321,9 +340,13 @@ async fn entry(shared: Arc<Shared>, abort: Arc<Notify>, req: Request<hyper::body
     let mut reply = match fault.as_ref().and_then(fault_reply) {
         Some(r) => r,
         None if is_batch => crate::graph::batch(&shared, &segments, &parts.headers, &body).await,
-        None if is_graph => {
-            crate::graph::handle(&shared, &parts.method, &path_and_query, &parts.headers, &body, false)
-        }
+        None if is_graph => crate::graph::handle(
+            &shared,
+            &parts.method,
+            &path_and_query,
+            &parts.headers,
+            &body,
+        ),
         None => identity(&shared, &parts.method, &segments, &parts.headers, &body),
     };
     if let Some(f) = &fault {
@@ -337,7 +360,13 @@ async fn entry(shared: Arc<Shared>, abort: Arc<Notify>, req: Request<hyper::body
         // The connection task drops the socket; never answer.
         std::future::pending::<()>().await;
     }
-    shared.record(&parts.method, &path_and_query, had_bearer, reply.status.as_u16(), false);
+    shared.record(
+        &parts.method,
+        &path_and_query,
+        had_bearer,
+        reply.status.as_u16(),
+        false,
+    );
     if site == Site::Identity {
         shared.count(|s| s.token_requests += 1);
     }
@@ -352,12 +381,22 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
-fn identity(shared: &Shared, method: &Method, segments: &[&str], headers: &HeaderMap, body: &Bytes) -> Reply {
+fn identity(
+    shared: &Shared,
+    method: &Method,
+    segments: &[&str],
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Reply {
+    if let [tenant, "v2.0", ".well-known", "openid-configuration"] = segments {
+        return openid_configuration(shared, tenant);
+    }
     let endpoint = match segments {
         [tenant, "oauth2", "v2.0", ep] => Some((*tenant, *ep)),
         _ => None,
     };
-    let Some((tenant, ep)) = endpoint.filter(|(_, ep)| matches!(*ep, "token" | "devicecode")) else {
+    let Some((tenant, ep)) = endpoint.filter(|(_, ep)| matches!(*ep, "token" | "devicecode"))
+    else {
         return crate::auth::entra_error(
             StatusCode::NOT_FOUND,
             "invalid_request",
@@ -384,7 +423,7 @@ fn identity(shared: &Shared, method: &Method, segments: &[&str], headers: &Heade
     } else {
         None
     };
-    let Some(form) = form else {
+    let Some(mut form) = form else {
         return crate::auth::entra_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -392,20 +431,81 @@ fn identity(shared: &Shared, method: &Method, segments: &[&str], headers: &Heade
             "The request body must be application/x-www-form-urlencoded and contain the parameter 'grant_type'.",
         );
     };
+    // client_secret_basic: credentials in the Authorization header (what oauth2 clients default to).
+    if let Some((id, secret)) = basic_credentials(headers) {
+        form.entry("client_id".into()).or_insert(id);
+        form.entry("client_secret".into()).or_insert(secret);
+    }
     match ep {
         "token" => shared.token_endpoint(tenant, &form),
         _ => shared.devicecode_endpoint(tenant, &form),
     }
 }
 
-/// Binds and runs the accept loop until `shutdown` flips to true.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+    let decode = |s: &str| {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
+            .ok()
+            .and_then(|mut v| v.pop())
+            .map(|(_, v)| v)
+    };
+    Some((decode(id)?, decode(secret)?))
+}
+
+/// OIDC discovery document, so clients that discover endpoints find the mock's own.
+fn openid_configuration(shared: &Shared, tenant: &str) -> Reply {
+    if !shared.is_own_tenant(tenant) && !matches!(tenant, "organizations" | "common") {
+        return crate::auth::entra_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_tenant",
+            90002,
+            &format!("Tenant '{tenant}' not found."),
+        );
+    }
+    let base = &shared.base_url;
+    let tid = &shared.tenant.id;
+    Reply::json(
+        StatusCode::OK,
+        json!({
+            "token_endpoint": format!("{base}/{tenant}/oauth2/v2.0/token"),
+            "device_authorization_endpoint": format!("{base}/{tenant}/oauth2/v2.0/devicecode"),
+            "authorization_endpoint": format!("{base}/{tenant}/oauth2/v2.0/authorize"),
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "issuer": format!("{base}/{tid}/v2.0"),
+            "tenant_region_scope": "NA",
+            "cloud_instance_name": "microsoftonline.com",
+            "msgraph_host": base.trim_start_matches("http://"),
+        }),
+    )
+}
+
+/// Binds 127.0.0.1:`port` (0 = any free port).
 pub(crate) async fn bind(port: u16) -> std::io::Result<(TcpListener, SocketAddr)> {
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
     Ok((listener, addr))
 }
 
-pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+/// Accepts connections until `shutdown` changes (or its sender is dropped).
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,
