@@ -757,6 +757,34 @@ fn binary_auth_status_traces_without_leaking() {
     assert_eq!(v["token_kind"], "application");
     assert_eq!(v["tenant_id"], mock.tenant_id());
 
+    // Certificate sign-in: the signed assertion never shows up either.
+    let cert_app = mock.app("cert-only").unwrap();
+    let (cert, key) = rsa_cert();
+    assert!(mock.register_certificate(&cert_app.client_id, &cert));
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("app.pem");
+    std::fs::write(&pem, format!("{cert}{key}")).unwrap();
+    let (code, out, err) = run_bin(
+        &mock,
+        &[
+            "auth",
+            "status",
+            "-vv",
+            "--trace-http",
+            "--auth",
+            "certificate",
+            "--certificate",
+            pem.to_str().unwrap(),
+            "--client-id",
+            &cert_app.client_id,
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("signed in with certificate"), "{out}");
+    assert_no_secrets("certificate flow", &format!("{out}{err}"), &[]);
+    assert!(!format!("{out}{err}").contains("PRIVATE KEY"));
+
     // A wrong secret: the error names the cause, not the secret.
     let (code, out, err) = run_bin(
         &mock,
