@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
 use super::auth::{TokenProvider, error_chain};
+use super::batch::BatchResponse;
 use super::error::{GraphError, parse_error_body};
 use super::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
 use super::trace::{log_exchange, log_failure};
@@ -445,7 +446,7 @@ impl GraphClient {
         version: ApiVersion,
         path: &str,
         query: &Query,
-        mut on_page: F,
+        on_page: F,
     ) -> Result<u64, GraphError>
     where
         T: DeserializeOwned,
@@ -455,13 +456,88 @@ impl GraphClient {
         if !q.no_top && !q.has("$top") {
             q = q.top(self.inner.options.page_size);
         }
-        let mut url = self.url(version, path, &q)?;
+        let url = self.url(version, path, &q)?;
+        self.page_from(url, path, q.eventual, on_page).await
+    }
+
+    /// Continues a listing from an absolute `@odata.nextLink` (e.g. one found in a `$batch`
+    /// item) to its end, with the same origin and loop checks as [`Self::for_each_page`].
+    pub async fn list_from_next_link<T: DeserializeOwned>(
+        &self,
+        next_link: &str,
+        eventual_consistency: bool,
+    ) -> Result<Vec<T>, GraphError> {
+        let url = self.checked_next_link(next_link, next_link, None)?;
+        let label = url.path().to_string();
+        let mut all = Vec::new();
+        self.page_from(url, &label, eventual_consistency, |page: Vec<T>| {
+            all.extend(page);
+            ControlFlow::Continue(())
+        })
+        .await?;
+        Ok(all)
+    }
+
+    /// The items of a `$batch` answer holding a collection page, following its nextLink.
+    pub async fn batch_item_list<T: DeserializeOwned>(
+        &self,
+        response: BatchResponse,
+    ) -> Result<Vec<T>, GraphError> {
+        let label = response.url.clone();
+        let page: Page<T> = response.into_result()?;
+        let mut items = page.value;
+        if let Some(next) = page.next_link {
+            let url = self.checked_next_link(&next, &label, None)?;
+            self.page_from(url, &label, false, |more: Vec<T>| {
+                items.extend(more);
+                ControlFlow::Continue(())
+            })
+            .await?;
+        }
+        Ok(items)
+    }
+
+    /// Parses a nextLink and refuses any origin but the configured Graph's.
+    fn checked_next_link(
+        &self,
+        next: &str,
+        listing: &str,
+        request_id: Option<String>,
+    ) -> Result<Url, GraphError> {
+        let next_url = Url::parse(next).map_err(|e| GraphError::Decode {
+            method: "GET".into(),
+            path: listing.to_string(),
+            message: format!("@odata.nextLink is not a URL: {e}"),
+            request_id,
+        })?;
+        if !same_origin(&next_url, &self.inner.base) {
+            return Err(GraphError::ForeignNextLink {
+                path: listing.to_string(),
+                foreign_origin: origin_of(&next_url),
+                expected_origin: origin_of(&self.inner.base),
+            });
+        }
+        Ok(next_url)
+    }
+
+    async fn page_from<T, F>(
+        &self,
+        first: Url,
+        listing: &str,
+        eventual: bool,
+        mut on_page: F,
+    ) -> Result<u64, GraphError>
+    where
+        T: DeserializeOwned,
+        F: FnMut(Vec<T>) -> ControlFlow<()>,
+    {
+        let mut url = first;
         let mut seen: HashSet<String> = HashSet::new();
         seen.insert(url.as_str().to_string());
         let mut count = 0u64;
         loop {
             let (page, request_id): (Page<T>, _) = self
-                .execute(Method::GET, url.clone(), None, q.eventual)
+                .execute(Method::GET, url.clone(), None, eventual)
                 .await?;
             count += page.value.len() as u64;
             if on_page(page.value).is_break() {
@@ -470,22 +546,10 @@ impl GraphClient {
             let Some(next) = page.next_link else {
                 return Ok(count);
             };
-            let next_url = Url::parse(&next).map_err(|e| GraphError::Decode {
-                method: "GET".into(),
-                path: path_of(&url),
-                message: format!("@odata.nextLink is not a URL: {e}"),
-                request_id,
-            })?;
-            if !same_origin(&next_url, &self.inner.base) {
-                return Err(GraphError::ForeignNextLink {
-                    path: path.to_string(),
-                    foreign_origin: origin_of(&next_url),
-                    expected_origin: origin_of(&self.inner.base),
-                });
-            }
+            let next_url = self.checked_next_link(&next, listing, request_id)?;
             if !seen.insert(next_url.as_str().to_string()) {
                 return Err(GraphError::NextLinkLoop {
-                    path: path.to_string(),
+                    path: listing.to_string(),
                 });
             }
             url = next_url;
@@ -519,9 +583,9 @@ impl GraphClient {
                         Ok(v) => return Ok((v, resp.request_id)),
                         Err(DecodeFailure { error, transient }) => {
                             if !transient {
-                                return Err(error);
+                                return Err(*error);
                             }
-                            (None, error)
+                            (None, *error)
                         }
                     }
                 }
@@ -673,7 +737,7 @@ impl GraphClient {
 }
 
 pub(crate) struct DecodeFailure {
-    error: GraphError,
+    error: Box<GraphError>,
     /// Not well-formed JSON (cut off, HTML): worth another attempt.
     transient: bool,
 }
@@ -694,12 +758,12 @@ fn decode<T: DeserializeOwned>(
             e.classify(),
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof
         ),
-        error: GraphError::Decode {
+        error: Box::new(GraphError::Decode {
             method: method.to_string(),
             path: path_of(url),
             message: e.to_string().chars().take(300).collect(),
             request_id: resp.request_id.clone(),
-        },
+        }),
     })
 }
 
