@@ -102,7 +102,10 @@ impl Cloud {
                 "https://graph.microsoft.com",
                 "https://login.microsoftonline.com",
             ),
-            Cloud::Usgov => ("https://graph.microsoft.us", "https://login.microsoftonline.us"),
+            Cloud::Usgov => (
+                "https://graph.microsoft.us",
+                "https://login.microsoftonline.us",
+            ),
             Cloud::UsgovDod => (
                 "https://dod-graph.microsoft.us",
                 "https://login.microsoftonline.us",
@@ -465,7 +468,9 @@ impl Settings {
             }
         };
         let mut endpoints = endpoints;
-        if let Some(r) = env_s(ev::GRAPH_RESOURCE).or_else(|| non_empty(file.graph_resource.clone())) {
+        if let Some(r) =
+            env_s(ev::GRAPH_RESOURCE).or_else(|| non_empty(file.graph_resource.clone()))
+        {
             endpoints.resource = trim_url(r);
         }
         check_url("graph_url", &endpoints.graph_url)?;
@@ -620,7 +625,9 @@ impl Settings {
 
     /// The configured client id, or Microsoft's public Graph CLI client for device code.
     pub fn public_client_id(&self) -> &str {
-        self.client_id.as_deref().unwrap_or(DEFAULT_PUBLIC_CLIENT_ID)
+        self.client_id
+            .as_deref()
+            .unwrap_or(DEFAULT_PUBLIC_CLIENT_ID)
     }
 }
 
@@ -664,7 +671,9 @@ certificate = "/file/cert.pem"
         assert_eq!(s.auth, AuthMethod::ClientSecret);
         assert_eq!(s.certificate.as_deref(), Some(Path::new("/file/cert.pem")));
         assert_eq!(
-            s.client_secret.as_ref().map(|x| x.expose_secret().to_string()),
+            s.client_secret
+                .as_ref()
+                .map(|x| x.expose_secret().to_string()),
             Some("s3cr3t-value".to_string())
         );
         // The file's auth applies when neither flag nor env sets one.
@@ -707,7 +716,10 @@ certificate = "/file/cert.pem"
             s(Cloud::Global).default_scope(),
             "https://graph.microsoft.com/.default"
         );
-        assert_eq!(s(Cloud::Usgov).login_url, "https://login.microsoftonline.us");
+        assert_eq!(
+            s(Cloud::Usgov).login_url,
+            "https://login.microsoftonline.us"
+        );
         assert_eq!(
             s(Cloud::UsgovDod).graph_url,
             "https://dod-graph.microsoft.us"
@@ -788,7 +800,10 @@ certificate = "/file/cert.pem"
     fn bad_file_names_the_file_and_key() {
         let err = FileConfig::parse("tenant = 1\n", Path::new("/etc/ed.toml")).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("/etc/ed.toml") && msg.contains("tenant"), "{msg}");
+        assert!(
+            msg.contains("/etc/ed.toml") && msg.contains("tenant"),
+            "{msg}"
+        );
         let err = FileConfig::parse("tenantt = \"x\"\n", Path::new("x.toml")).unwrap_err();
         assert!(err.to_string().contains("tenantt"), "{err}");
     }
@@ -804,14 +819,22 @@ certificate = "/file/cert.pem"
             auth: Some(AuthMethod::AzureCli),
             ..Default::default()
         };
-        let s = Settings::from_map(Some(&file), &env(&[("ENROLL_DOCTOR_CONCURRENCY", "4")]), &flags)
-            .unwrap();
+        let s = Settings::from_map(
+            Some(&file),
+            &env(&[("ENROLL_DOCTOR_CONCURRENCY", "4")]),
+            &flags,
+        )
+        .unwrap();
         assert_eq!(s.http.concurrency, 4);
         assert_eq!(s.http.timeout, Duration::from_secs(5));
         assert_eq!(s.http.max_attempts, 2);
         assert_eq!(s.http.max_retry_wait, Duration::from_secs(1));
-        let err = Settings::from_map(Some(&file), &env(&[("ENROLL_DOCTOR_CONCURRENCY", "x")]), &flags)
-            .unwrap_err();
+        let err = Settings::from_map(
+            Some(&file),
+            &env(&[("ENROLL_DOCTOR_CONCURRENCY", "x")]),
+            &flags,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("ENROLL_DOCTOR_CONCURRENCY"));
     }
 
@@ -826,7 +849,10 @@ certificate = "/file/cert.pem"
     #[test]
     fn token_cache_default_is_under_the_user_cache_dir() {
         let p = default_token_cache(&|k| (k == "HOME").then(|| "/home/ann".to_string()));
-        assert_eq!(p, PathBuf::from("/home/ann/.cache/enroll-doctor/token-cache.json"));
+        assert_eq!(
+            p,
+            PathBuf::from("/home/ann/.cache/enroll-doctor/token-cache.json")
+        );
         let p = default_token_cache(&|k| (k == "XDG_CACHE_HOME").then(|| "/xdg".to_string()));
         assert_eq!(p, PathBuf::from("/xdg/enroll-doctor/token-cache.json"));
     }

@@ -98,7 +98,17 @@ pub fn encode_component(s: &str) -> String {
         let keep = b.is_ascii_alphanumeric()
             || matches!(
                 b,
-                b'-' | b'.' | b'_' | b'~' | b'$' | b',' | b'\'' | b'(' | b')' | b':' | b'/' | b'@'
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'$'
+                    | b','
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b':'
+                    | b'/'
+                    | b'@'
                     | b'*'
             );
         if keep {
@@ -346,7 +356,10 @@ impl GraphClient {
     }
 
     pub(crate) fn count_item_throttle(&self) {
-        self.inner.counters.throttled.fetch_add(1, Ordering::Relaxed);
+        self.inner
+            .counters
+            .throttled
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn count_item_retries(&self, n: u64) {
@@ -522,7 +535,8 @@ impl GraphClient {
                     };
                     if status == 401
                         && !renewed
-                        && (code.is_empty() || code.eq_ignore_ascii_case("InvalidAuthenticationToken"))
+                        && (code.is_empty()
+                            || code.eq_ignore_ascii_case("InvalidAuthenticationToken"))
                     {
                         // An expired or revoked token: fetch a new one once and try again.
                         renewed = true;

@@ -43,7 +43,8 @@ pub fn grants(have: &str, need: &str) -> bool {
     let have_reads = matches!(ha.as_str(), "read" | "readwrite");
     if hr == nr {
         // Same resource: a write grant includes the read, .All includes the narrower forms.
-        let action_ok = ha == na || (ha == "readwrite" && reading) || (ha == "read" && na == "readbasic");
+        let action_ok =
+            ha == na || (ha == "readwrite" && reading) || (ha == "read" && na == "readbasic");
         let qualifier_ok = hq == nq || (hq == "all" && (nq.is_empty() || na == "readbasic"));
         return action_ok && qualifier_ok;
     }
@@ -136,8 +137,18 @@ pub fn permission_rows_for(checks: &[CheckMeta], claims: &TokenClaims) -> Vec<Pe
             let (status, missing) = evaluate(c, kind, claims.granted());
             PermissionRow {
                 check: c.id.to_string(),
-                application: c.permissions.application.iter().map(|s| s.to_string()).collect(),
-                delegated: c.permissions.delegated.iter().map(|s| s.to_string()).collect(),
+                application: c
+                    .permissions
+                    .application
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+                delegated: c
+                    .permissions
+                    .delegated
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
                 status,
                 missing,
             }
@@ -158,7 +169,9 @@ pub fn permission_gaps_for(
             (PermissionStatus::Missing, needed) => {
                 Some((c.id, SkipReason::InsufficientPermission { needed }))
             }
-            (PermissionStatus::AppOnlyUnsupported, _) => Some((c.id, SkipReason::AppOnlyUnsupported)),
+            (PermissionStatus::AppOnlyUnsupported, _) => {
+                Some((c.id, SkipReason::AppOnlyUnsupported))
+            }
             _ => None,
         })
         .collect()
@@ -293,7 +306,10 @@ mod tests {
         assert!(!grants("User.Read", "User.Read.All"));
         assert!(!grants("User.ReadBasic.All", "User.Read.All"));
         assert!(!grants("Directory.Read.All", "Policy.Read.All"));
-        assert!(!grants("Directory.Read.All", "DeviceManagementManagedDevices.Read.All"));
+        assert!(!grants(
+            "Directory.Read.All",
+            "DeviceManagementManagedDevices.Read.All"
+        ));
         assert!(!grants("User.Read.All", "User.ReadWrite.All"));
         assert!(!grants("GroupMember.Read.All", "Group.Read.All"));
     }
@@ -353,6 +369,10 @@ mod tests {
         let c = TokenClaims::default();
         assert!(permission_gaps_for(&CHECKS, &c).is_empty());
         let s = AuthStatus::new(&c, Utc::now(), "access-token", &CHECKS);
-        assert!(s.checks.iter().all(|r| r.status == PermissionStatus::Unknown));
+        assert!(
+            s.checks
+                .iter()
+                .all(|r| r.status == PermissionStatus::Unknown)
+        );
     }
 }

@@ -71,7 +71,10 @@ mod tests {
     #[test]
     fn authorization_and_bearer_values_are_redacted() {
         let mut h = HeaderMap::new();
-        h.insert(AUTHORIZATION, HeaderValue::from_static("Bearer eyJ0eXAi.abc.def"));
+        h.insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("Bearer eyJ0eXAi.abc.def"),
+        );
         h.insert("x-custom", HeaderValue::from_static("Bearer leaked"));
         h.insert("request-id", HeaderValue::from_static("1234"));
         let s = redact_headers(&h);

@@ -134,8 +134,7 @@ mod tests {
         .unwrap();
         let local = Local
             .from_local_datetime(
-                &NaiveDateTime::parse_from_str("2030-06-01 12:30:00", "%Y-%m-%d %H:%M:%S")
-                    .unwrap(),
+                &NaiveDateTime::parse_from_str("2030-06-01 12:30:00", "%Y-%m-%d %H:%M:%S").unwrap(),
             )
             .earliest()
             .unwrap();

@@ -60,9 +60,10 @@ impl CertificateCredential {
         if !blocks.iter().any(is_key) {
             let key_path: PathBuf = path.with_extension("key");
             if let Ok(key_text) = std::fs::read(&key_path) {
-                blocks.extend(pem::parse_many(&key_text).map_err(|e| {
-                    err(format!("{} is not PEM: {e}", key_path.display()))
-                })?);
+                blocks.extend(
+                    pem::parse_many(&key_text)
+                        .map_err(|e| err(format!("{} is not PEM: {e}", key_path.display())))?,
+                );
             }
         }
         Self::from_pem_blocks(&blocks, algorithm).map_err(err)

@@ -398,7 +398,9 @@ mod tests {
 
     #[test]
     fn static_token_from_env_and_file() {
-        let jwt = claims::fake_jwt(&json!({"exp": Utc::now().timestamp() + 3600, "roles": ["User.Read.All"]}));
+        let jwt = claims::fake_jwt(
+            &json!({"exp": Utc::now().timestamp() + 3600, "roles": ["User.Read.All"]}),
+        );
         let t = static_token(Some(&SecretString::from(format!("Bearer {jwt}\n"))), None).unwrap();
         assert_eq!(t.secret(), jwt);
         assert!(t.is_fresh(Utc::now()));
