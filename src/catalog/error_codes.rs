@@ -1037,6 +1037,28 @@ mod tests {
         assert_eq!(code_for_system_message("Auto MDM Enroll: Succeeded"), None);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_code_parses_back_from_every_notation(code in proptest::num::u32::ANY) {
+            proptest::prop_assert_eq!(parse_hresult(&format_hresult(code)), Some(code));
+            proptest::prop_assert_eq!(parse_hresult(&format!("{code:08x}")), Some(code));
+            // Decimal forms are unambiguous for failure codes (ten digits, or negative); an
+            // eight-digit decimal would be read as hex, as documented on parse_hresult.
+            let failure = code | 0x8000_0000;
+            proptest::prop_assert_eq!(parse_hresult(&format!(" ({failure}) ")), Some(failure));
+            proptest::prop_assert_eq!(parse_hresult(&(failure as i32).to_string()), Some(failure));
+        }
+
+        #[test]
+        fn scanning_arbitrary_text_never_panics(text in ".{0,200}") {
+            let found = hresults_in_text(&text);
+            let mut seen = std::collections::HashSet::new();
+            for code in found {
+                proptest::prop_assert!(seen.insert(code), "duplicate {}", format_hresult(code));
+            }
+        }
+    }
+
     #[test]
     fn roundtrip_all_formats() {
         for e in all() {

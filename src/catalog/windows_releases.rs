@@ -206,10 +206,21 @@ pub fn edition_family(edition_id: &str) -> EditionFamily {
     }
 }
 
+/// Server editions (`ServerStandard`, `ServerDatacenter`…), not the client multi-session SKU.
+pub fn is_server_edition(edition_id: &str) -> bool {
+    let id = edition_id.trim().to_ascii_lowercase();
+    id.starts_with("server") && id != "serverrdsh"
+}
+
 /// The end of servicing for a build and (optional) EditionID. When the edition is missing or
 /// unknown the Home/Pro date is used — the earliest, so a warning is never late — and a note
 /// says so and gives the Enterprise/Education date too.
 pub fn servicing_end(build: u32, edition_id: Option<&str>) -> Option<Servicing> {
+    // Windows Server shares build numbers with client releases (17763, 26100…) but has its own
+    // lifecycle; this table is for clients only. ServerRdsh is client multi-session.
+    if edition_id.is_some_and(is_server_edition) {
+        return None;
+    }
     let release = release_for_build(build)?;
     let detected = edition_id.map(edition_family);
     let mut notes = Vec::new();
@@ -311,8 +322,9 @@ const ESU_NOTE: &str = "Windows 10 reached end of support on 2025-10-14; securit
 through the paid Extended Security Updates (ESU) programme (organisations: yearly, for up to three years; \
 consumers: one year). An enrolled ESU device still gets updates — check its ESU licence before treating it as unpatched.";
 
-/// Oldest first. 1507–1803 and 1903 come from the Microsoft lifecycle pages as published; the
-/// rest from the reference table (§7 of the device-artifacts notes).
+/// Oldest first. Rows from 1809 on follow the project's reference table (device-artifacts notes
+/// §7). 1507–1803 and 1903 are Microsoft's published lifecycle dates, not re-checked against a
+/// source in this repository; all of them are long past, so only "out of support" depends on them.
 static RELEASES: &[WindowsRelease] = &[
     rel(10240, W10, "1507", d(2015, 7, 29), d(2017, 5, 9), d(2017, 5, 9))
         .with_ltsc("Windows 10 Enterprise LTSB 2015", d(2025, 10, 14), d(2025, 10, 14)),
@@ -443,6 +455,14 @@ mod tests {
             !s.is_past(d(2025, 10, 14)),
             "the end date itself is still serviced"
         );
+    }
+
+    #[test]
+    fn server_editions_are_not_given_client_dates() {
+        assert!(servicing_end(17763, Some("ServerStandard")).is_none());
+        assert!(servicing_end(26100, Some("ServerDatacenter")).is_none());
+        let avd = servicing_end(26100, Some("ServerRdsh")).expect("multi-session is a client");
+        assert_eq!(avd.family, EditionFamily::EnterpriseEducation);
     }
 
     #[test]

@@ -88,7 +88,7 @@ fn code_text_output_shows_numbers_symbol_and_related_checks() {
 fn every_check_explains_with_all_sections() {
     let listing = all_listing();
     let checks = listing["checks"].as_array().expect("checks array");
-    assert_eq!(checks.len(), 35);
+    assert_eq!(checks.len(), enroll_doctor::checks::registry::all().len());
     for check in checks {
         let id = check["id"].as_str().expect("id");
         let out = bin().args(["explain", id]).output().expect("runs");
@@ -189,7 +189,9 @@ fn all_table_lists_checks_and_codes() {
     let out = bin().args(["explain", "--all"]).output().expect("runs");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("Checks (35)"));
+    let n = enroll_doctor::checks::registry::all().len();
+    assert!(n >= 35, "the design's catalog has 35 checks");
+    assert!(text.contains(&format!("Checks ({n})")));
     assert!(text.contains("COR007") && text.contains("0x8018002B") && text.contains("0xCAA2000C"));
 }
 
