@@ -126,7 +126,11 @@ impl Shared {
     /// True when `segment` names this tenant (id or verified domain).
     pub fn is_own_tenant(&self, segment: &str) -> bool {
         segment.eq_ignore_ascii_case(&self.tenant.id)
-            || self.tenant.domains.iter().any(|d| d.eq_ignore_ascii_case(segment))
+            || self
+                .tenant
+                .domains
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(segment))
     }
 
     pub fn app_by_client_id(&self, client_id: &str) -> Option<&MockApp> {
@@ -238,7 +242,9 @@ impl Shared {
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 90002,
-                &format!("Tenant '{tenant_segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
+                &format!(
+                    "Tenant '{tenant_segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+                ),
             );
         }
         let Some(client_id) = form.get("client_id").filter(|c| !c.is_empty()) else {
@@ -291,7 +297,9 @@ impl Shared {
                 StatusCode::BAD_REQUEST,
                 "invalid_scope",
                 1002012,
-                &format!("The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."),
+                &format!(
+                    "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+                ),
             );
         }
         let resource = scope.trim_end_matches("/.default").trim_end_matches('/');
@@ -300,7 +308,10 @@ impl Shared {
                 StatusCode::BAD_REQUEST,
                 "invalid_resource",
                 500011,
-                &format!("The resource principal named {resource} was not found in the tenant named {}.", self.tenant.id),
+                &format!(
+                    "The resource principal named {resource} was not found in the tenant named {}.",
+                    self.tenant.id
+                ),
             );
         }
         if let Some(secret) = form.get("client_secret") {
@@ -309,7 +320,10 @@ impl Shared {
                     StatusCode::UNAUTHORIZED,
                     "invalid_client",
                     7000215,
-                    &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.", app.client_id),
+                    &format!(
+                        "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
+                        app.client_id
+                    ),
                 );
             }
         } else if let Some(assertion) = form.get("client_assertion") {
@@ -362,7 +376,11 @@ impl Shared {
         let certs = self
             .certificates
             .lock()
-            .map(|m| m.get(&app.client_id.to_lowercase()).cloned().unwrap_or_default())
+            .map(|m| {
+                m.get(&app.client_id.to_lowercase())
+                    .cloned()
+                    .unwrap_or_default()
+            })
             .unwrap_or_default();
         let cert = certs
             .iter()
@@ -396,13 +414,15 @@ impl Shared {
         if !accepted.iter().any(|a| a.eq_ignore_ascii_case(aud)) {
             return Err(bad(
                 700021,
-                &format!("Client assertion audience claim does not match Realm issuer. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials. (expected {})", accepted[0]),
+                &format!(
+                    "Client assertion audience claim does not match Realm issuer. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials. (expected {})",
+                    accepted[0]
+                ),
             ));
         }
         let iss = claims.get("iss").and_then(Value::as_str).unwrap_or("");
         let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("");
-        if !iss.eq_ignore_ascii_case(&app.client_id) || !sub.eq_ignore_ascii_case(&app.client_id)
-        {
+        if !iss.eq_ignore_ascii_case(&app.client_id) || !sub.eq_ignore_ascii_case(&app.client_id) {
             return Err(bad(
                 700023,
                 "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials.",
@@ -442,7 +462,10 @@ impl Shared {
                 StatusCode::BAD_REQUEST,
                 "unauthorized_client",
                 700016,
-                &format!("Application with identifier '{client_id}' was not found in the directory '{}'.", self.tenant.id),
+                &format!(
+                    "Application with identifier '{client_id}' was not found in the directory '{}'.",
+                    self.tenant.id
+                ),
             );
         };
         if app.user_principal_name.is_none() {
@@ -533,11 +556,10 @@ impl Shared {
 
     fn refresh_grant(&self, app: &MockApp, form: &HashMap<String, String>) -> Reply {
         let token = form.get("refresh_token").cloned().unwrap_or_default();
-        let grant = self
-            .refresh_tokens
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&token).map(|g| (g.client_id.clone(), g.scopes.clone())));
+        let grant = self.refresh_tokens.lock().ok().and_then(|m| {
+            m.get(&token)
+                .map(|g| (g.client_id.clone(), g.scopes.clone()))
+        });
         match grant {
             Some((client, scopes)) if client.eq_ignore_ascii_case(&app.client_id) => {
                 self.delegated_token_reply(app, scopes)

@@ -173,7 +173,11 @@ mod tests {
     #[test]
     fn counted_rules_expire_and_prefixes_scope() {
         let mut table = FaultTable::default();
-        table.push(Fault::Throttle { retry_after: None }.on("/v1.0/users").times(1));
+        table.push(
+            Fault::Throttle { retry_after: None }
+                .on("/v1.0/users")
+                .times(1),
+        );
         table.push(Fault::Latency(Duration::from_millis(5)).into());
         let (d, f) = table.take("/v1.0/groups", Site::Graph);
         assert_eq!(d, Duration::from_millis(5));

@@ -223,7 +223,9 @@ fn directory_not_found(key: &str) -> Reply {
     graph_error(
         StatusCode::NOT_FOUND,
         "Request_ResourceNotFound",
-        &format!("Resource '{key}' does not exist or one of its queried reference-property objects are not present."),
+        &format!(
+            "Resource '{key}' does not exist or one of its queried reference-property objects are not present."
+        ),
     )
 }
 
@@ -315,11 +317,7 @@ pub(crate) fn handle(
     let claims = match shared.validate_bearer(&token) {
         Ok(c) => c,
         Err(msg) => {
-            return graph_error(
-                StatusCode::UNAUTHORIZED,
-                "InvalidAuthenticationToken",
-                msg,
-            );
+            return graph_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", msg);
         }
     };
     let query = match odata::parse(raw_query) {
@@ -339,9 +337,7 @@ pub(crate) fn handle(
     let mut segs = segments(rest);
     if segs.first().map(String::as_str) == Some("me") {
         if ctx.claims.is_app_only() {
-            return bad_request(
-                "/me request is only valid with delegated authentication flow.",
-            );
+            return bad_request("/me request is only valid with delegated authentication flow.");
         }
         segs[0] = ctx.claims.oid.clone();
         segs.insert(0, "users".into());
@@ -357,18 +353,17 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
         return count_segment(ctx, &s[..s.len() - 1]);
     }
     match s.as_slice() {
-        ["organization"] if is_get => {
-            guard(ctx, &[ORG_GET], Family::Directory)
-                .unwrap_or_else(|| list(ctx, "organization", vec![tenant.organization.clone()], &[]))
-        }
-        ["organization", id] if is_get => guard(ctx, &[ORG_GET], Family::Directory)
-            .unwrap_or_else(|| {
+        ["organization"] if is_get => guard(ctx, &[ORG_GET], Family::Directory)
+            .unwrap_or_else(|| list(ctx, "organization", vec![tenant.organization.clone()], &[])),
+        ["organization", id] if is_get => {
+            guard(ctx, &[ORG_GET], Family::Directory).unwrap_or_else(|| {
                 if id.eq_ignore_ascii_case(&tenant.id) {
                     single(ctx, "organization/$entity", tenant.organization.clone())
                 } else {
                     directory_not_found(id)
                 }
-            }),
+            })
+        }
         ["subscribedSkus"] if is_get => guard(ctx, &[SKU_READ], Family::Directory)
             .unwrap_or_else(|| list(ctx, "subscribedSkus", tenant.subscribed_skus.clone(), &[])),
         ["subscribedSkus", id] if is_get => guard(ctx, &[SKU_READ], Family::Directory)
@@ -401,12 +396,20 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
                 }
             })
         }
-        ["users", key, rel @ ("transitiveMemberOf" | "memberOf"), cast @ ..]
-            if is_get && cast.len() <= 1 =>
-        {
-            guard(ctx, &[USER_READ], Family::Directory)
-                .unwrap_or_else(|| member_of(ctx, key, *rel == "transitiveMemberOf", cast.first().copied()))
-        }
+        [
+            "users",
+            key,
+            rel @ ("transitiveMemberOf" | "memberOf"),
+            cast @ ..,
+        ] if is_get && cast.len() <= 1 => guard(ctx, &[USER_READ], Family::Directory)
+            .unwrap_or_else(|| {
+                member_of(
+                    ctx,
+                    key,
+                    *rel == "transitiveMemberOf",
+                    cast.first().copied(),
+                )
+            }),
         ["users", key, "checkMemberGroups"] => {
             if ctx.method != Method::POST {
                 return method_not_allowed();
@@ -422,10 +425,18 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
                         let items: Vec<Value> = tenant
                             .managed_devices
                             .iter()
-                            .filter(|d| str_field(d, "userId").is_some_and(|x| x.eq_ignore_ascii_case(&id)))
+                            .filter(|d| {
+                                str_field(d, "userId").is_some_and(|x| x.eq_ignore_ascii_case(&id))
+                            })
                             .cloned()
                             .collect();
-                        filtered_list(ctx, "managedDevices", items, MANAGED_DEVICE_FILTERS, managed_device_shape)
+                        filtered_list(
+                            ctx,
+                            "managedDevices",
+                            items,
+                            MANAGED_DEVICE_FILTERS,
+                            managed_device_shape,
+                        )
                     }
                     None => directory_not_found(key),
                 }
@@ -439,29 +450,53 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
                         let items: Vec<Value> = tenant
                             .troubleshooting_events
                             .iter()
-                            .filter(|d| str_field(d, "userId").is_some_and(|x| x.eq_ignore_ascii_case(&id)))
+                            .filter(|d| {
+                                str_field(d, "userId").is_some_and(|x| x.eq_ignore_ascii_case(&id))
+                            })
                             .cloned()
                             .collect();
-                        filtered_list(ctx, "deviceManagementTroubleshootingEvents", items, EVENT_FILTERS, event_shape)
+                        filtered_list(
+                            ctx,
+                            "deviceManagementTroubleshootingEvents",
+                            items,
+                            EVENT_FILTERS,
+                            event_shape,
+                        )
                     }
                     None => directory_not_found(key),
                 }
             })
         }
-        ["groups"] if is_get => guard(ctx, &[GROUP_MEMBER_READ], Family::Directory)
-            .unwrap_or_else(|| filtered_list(ctx, "groups", tenant.groups.clone(), GROUP_FILTERS, |_, v| v)),
+        ["groups"] if is_get => {
+            guard(ctx, &[GROUP_MEMBER_READ], Family::Directory).unwrap_or_else(|| {
+                filtered_list(
+                    ctx,
+                    "groups",
+                    tenant.groups.clone(),
+                    GROUP_FILTERS,
+                    |_, v| v,
+                )
+            })
+        }
         ["groups", id] if is_get => guard(ctx, &[GROUP_MEMBER_READ], Family::Directory)
             .unwrap_or_else(|| match tenant.find_group(id) {
                 Some(g) => single(ctx, "groups/$entity", g.clone()),
                 None => directory_not_found(id),
             }),
-        ["groups", id, rel @ ("transitiveMembers" | "members"), cast @ ..]
-            if is_get && cast.len() <= 1 =>
-        {
-            guard(ctx, &[GROUP_MEMBER_READ], Family::Directory)
-                .unwrap_or_else(|| group_members(ctx, id, *rel == "transitiveMembers", cast.first().copied()))
-        }
-        ["policies", kind @ ("mobileDeviceManagementPolicies" | "mobileAppManagementPolicies"), rest @ ..] => {
+        [
+            "groups",
+            id,
+            rel @ ("transitiveMembers" | "members"),
+            cast @ ..,
+        ] if is_get && cast.len() <= 1 => guard(ctx, &[GROUP_MEMBER_READ], Family::Directory)
+            .unwrap_or_else(|| {
+                group_members(ctx, id, *rel == "transitiveMembers", cast.first().copied())
+            }),
+        [
+            "policies",
+            kind @ ("mobileDeviceManagementPolicies" | "mobileAppManagementPolicies"),
+            rest @ ..,
+        ] => {
             if ctx.version == Version::V1 {
                 return not_found_segment(kind);
             }
@@ -472,7 +507,11 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
         }
         ["policies", "deviceRegistrationPolicy"] if is_get => {
             guard(ctx, &[DEVICE_REG_POLICY], Family::Directory).unwrap_or_else(|| {
-                single(ctx, "policies/deviceRegistrationPolicy/$entity", tenant.device_registration_policy.clone())
+                single(
+                    ctx,
+                    "policies/deviceRegistrationPolicy/$entity",
+                    tenant.device_registration_policy.clone(),
+                )
             })
         }
         ["deviceManagement"] if is_get => guard(ctx, &[SERVICE_CONFIG], Family::Intune)
@@ -483,46 +522,100 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
                 }
                 single(ctx, "deviceManagement/$entity", dm)
             }),
-        ["deviceManagement", "deviceEnrollmentConfigurations", rest @ ..] if is_get => {
-            guard(ctx, &[SERVICE_CONFIG], Family::Intune).unwrap_or_else(|| enrollment_configurations(ctx, rest))
+        [
+            "deviceManagement",
+            "deviceEnrollmentConfigurations",
+            rest @ ..,
+        ] if is_get => guard(ctx, &[SERVICE_CONFIG], Family::Intune)
+            .unwrap_or_else(|| enrollment_configurations(ctx, rest)),
+        ["deviceManagement", "managedDevices"] if is_get => {
+            guard(ctx, &[MANAGED_DEVICES], Family::Intune).unwrap_or_else(|| {
+                filtered_list(
+                    ctx,
+                    "deviceManagement/managedDevices",
+                    tenant.managed_devices.clone(),
+                    MANAGED_DEVICE_FILTERS,
+                    managed_device_shape,
+                )
+            })
         }
-        ["deviceManagement", "managedDevices"] if is_get => guard(ctx, &[MANAGED_DEVICES], Family::Intune)
-            .unwrap_or_else(|| {
-                filtered_list(ctx, "deviceManagement/managedDevices", tenant.managed_devices.clone(), MANAGED_DEVICE_FILTERS, managed_device_shape)
-            }),
-        ["deviceManagement", "managedDevices", id] if is_get => guard(ctx, &[MANAGED_DEVICES], Family::Intune)
-            .unwrap_or_else(|| {
-                match tenant.managed_devices.iter().find(|d| str_field(d, "id").is_some_and(|x| x.eq_ignore_ascii_case(id))) {
-                    Some(d) => single(ctx, "deviceManagement/managedDevices/$entity", managed_device_shape(ctx.version, d.clone())),
+        ["deviceManagement", "managedDevices", id] if is_get => {
+            guard(ctx, &[MANAGED_DEVICES], Family::Intune).unwrap_or_else(|| {
+                match tenant
+                    .managed_devices
+                    .iter()
+                    .find(|d| str_field(d, "id").is_some_and(|x| x.eq_ignore_ascii_case(id)))
+                {
+                    Some(d) => single(
+                        ctx,
+                        "deviceManagement/managedDevices/$entity",
+                        managed_device_shape(ctx.version, d.clone()),
+                    ),
                     None => intune_not_found(id),
                 }
-            }),
-        ["deviceManagement", "troubleshootingEvents"] if is_get => guard(ctx, &[MANAGED_DEVICES], Family::Intune)
-            .unwrap_or_else(|| {
-                filtered_list(ctx, "deviceManagement/troubleshootingEvents", tenant.troubleshooting_events.clone(), EVENT_FILTERS, event_shape)
-            }),
-        ["devices"] if is_get => guard(ctx, &[DEVICE_READ], Family::Directory)
-            .unwrap_or_else(|| filtered_list(ctx, "devices", tenant.devices.clone(), DEVICE_FILTERS, |_, v| v)),
-        ["devices", key] if is_get => guard(ctx, &[DEVICE_READ], Family::Directory)
-            .unwrap_or_else(|| {
+            })
+        }
+        ["deviceManagement", "troubleshootingEvents"] if is_get => {
+            guard(ctx, &[MANAGED_DEVICES], Family::Intune).unwrap_or_else(|| {
+                filtered_list(
+                    ctx,
+                    "deviceManagement/troubleshootingEvents",
+                    tenant.troubleshooting_events.clone(),
+                    EVENT_FILTERS,
+                    event_shape,
+                )
+            })
+        }
+        ["devices"] if is_get => {
+            guard(ctx, &[DEVICE_READ], Family::Directory).unwrap_or_else(|| {
+                filtered_list(
+                    ctx,
+                    "devices",
+                    tenant.devices.clone(),
+                    DEVICE_FILTERS,
+                    |_, v| v,
+                )
+            })
+        }
+        ["devices", key] if is_get => {
+            guard(ctx, &[DEVICE_READ], Family::Directory).unwrap_or_else(|| {
                 let (prop, value) = match key.split_once('=') {
                     Some((p, v)) => (p, v),
                     None => ("id", *key),
                 };
-                match tenant.devices.iter().find(|d| str_field(d, prop).is_some_and(|x| x.eq_ignore_ascii_case(value))) {
+                match tenant
+                    .devices
+                    .iter()
+                    .find(|d| str_field(d, prop).is_some_and(|x| x.eq_ignore_ascii_case(value)))
+                {
                     Some(d) => single(ctx, "devices/$entity", d.clone()),
                     None => directory_not_found(value),
                 }
-            }),
+            })
+        }
         ["identity", "conditionalAccess", "policies"] if is_get => {
             guard(ctx, &[CONDITIONAL_ACCESS], Family::Directory).unwrap_or_else(|| {
-                filtered_list(ctx, "identity/conditionalAccess/policies", tenant.conditional_access_policies.clone(), CA_FILTERS, |_, v| v)
+                filtered_list(
+                    ctx,
+                    "identity/conditionalAccess/policies",
+                    tenant.conditional_access_policies.clone(),
+                    CA_FILTERS,
+                    |_, v| v,
+                )
             })
         }
         ["identity", "conditionalAccess", "policies", id] if is_get => {
             guard(ctx, &[CONDITIONAL_ACCESS], Family::Directory).unwrap_or_else(|| {
-                match tenant.conditional_access_policies.iter().find(|p| str_field(p, "id") == Some(*id)) {
-                    Some(p) => single(ctx, "identity/conditionalAccess/policies/$entity", p.clone()),
+                match tenant
+                    .conditional_access_policies
+                    .iter()
+                    .find(|p| str_field(p, "id") == Some(*id))
+                {
+                    Some(p) => single(
+                        ctx,
+                        "identity/conditionalAccess/policies/$entity",
+                        p.clone(),
+                    ),
                     None => directory_not_found(id),
                 }
             })
@@ -560,7 +653,10 @@ fn guard(ctx: &Ctx, required: &[&[&str]], family: Family) -> Option<Reply> {
     let missing: Vec<&[&str]> = required
         .iter()
         .copied()
-        .filter(|set| !set.iter().any(|p| granted.iter().any(|g| g.eq_ignore_ascii_case(p))))
+        .filter(|set| {
+            !set.iter()
+                .any(|p| granted.iter().any(|g| g.eq_ignore_ascii_case(p)))
+        })
         .collect();
     if missing.is_empty() {
         return None;
@@ -576,7 +672,11 @@ fn guard(ctx: &Ctx, required: &[&[&str]], family: Family) -> Option<Reply> {
             "Forbidden",
             &format!(
                 "{{\"_version\": 3, \"Message\": \"Application is not authorized to perform this operation. Application must have one of the following scopes: {} - Operation ID (for customer support): 00000000-0000-0000-0000-000000000000\"}}",
-                missing.iter().map(|s| s.join(", ")).collect::<Vec<_>>().join("; ")
+                missing
+                    .iter()
+                    .map(|s| s.join(", "))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ),
         ),
     })
@@ -614,7 +714,9 @@ fn list(ctx: &Ctx, entity_set: &str, items: Vec<Value>, filters: &[&str]) -> Rep
 fn check_filter(ctx: &Ctx, allowed: &[&str]) -> Result<Option<Filter>, Reply> {
     match &ctx.query.filter {
         None => Ok(None),
-        Some(f) if allowed.iter().any(|a| a.eq_ignore_ascii_case(&f.property)) => Ok(Some(f.clone())),
+        Some(f) if allowed.iter().any(|a| a.eq_ignore_ascii_case(&f.property)) => {
+            Ok(Some(f.clone()))
+        }
         Some(f) => Err(bad_request(&format!(
             "Unsupported query: filtering on '{}' is not supported by the mock.",
             f.property
@@ -641,7 +743,9 @@ fn filtered_list(
         None => items,
     };
     let total = items.len();
-    page(ctx, entity_set, total, |i| items.get(i).cloned().map(|v| shape(ctx.version, v)))
+    page(ctx, entity_set, total, |i| {
+        items.get(i).cloned().map(|v| shape(ctx.version, v))
+    })
 }
 
 fn reject_expand(ctx: &Ctx, allowed: &[&str]) -> Option<Reply> {
@@ -649,7 +753,11 @@ fn reject_expand(ctx: &Ctx, allowed: &[&str]) -> Option<Reply> {
         .expand
         .iter()
         .find(|e| !allowed.iter().any(|a| a.eq_ignore_ascii_case(e)))
-        .map(|e| bad_request(&format!("Unsupported query: $expand={e} is not supported here.")))
+        .map(|e| {
+            bad_request(&format!(
+                "Unsupported query: $expand={e} is not supported here."
+            ))
+        })
 }
 
 /// One page of a collection: `$top` (capped by the server page size), `$select`,
@@ -737,16 +845,20 @@ fn users_list(ctx: &Ctx) -> Reply {
         Some(f) => {
             // Key lookups stay cheap on the generated tenant.
             let matches: Vec<Value> = match (f.property.to_ascii_lowercase().as_str(), f.text()) {
-                ("id" | "userprincipalname", Some(key)) => {
-                    tenant.find_user(key).into_iter().filter(|u| f.matches(u)).collect()
-                }
+                ("id" | "userprincipalname", Some(key)) => tenant
+                    .find_user(key)
+                    .into_iter()
+                    .filter(|u| f.matches(u))
+                    .collect(),
                 _ => (0..tenant.user_count())
                     .filter_map(|i| tenant.user_at(i))
                     .filter(|u| f.matches(u))
                     .collect(),
             };
             let total = matches.len();
-            page(ctx, "users", total, |i| matches.get(i).cloned().map(|u| user_shape(ctx, u)))
+            page(ctx, "users", total, |i| {
+                matches.get(i).cloned().map(|u| user_shape(ctx, u))
+            })
         }
     }
 }
@@ -810,13 +922,19 @@ fn group_members(ctx: &Ctx, id: &str, transitive: bool, cast: Option<&str>) -> R
     let ids = if transitive {
         tenant.transitive_members(id)
     } else {
-        tenant.members.get(&id.to_lowercase()).cloned().unwrap_or_default()
+        tenant
+            .members
+            .get(&id.to_lowercase())
+            .cloned()
+            .unwrap_or_default()
     };
     let total = ids.len();
     if wanted_type.is_none() && ctx.query.filter.is_none() {
         // Resolve lazily: a generated group can hold 100k members.
         return page(ctx, "directoryObjects", total, |i| {
-            ids.get(i).and_then(|m| tenant.directory_object(m)).map(member_shape)
+            ids.get(i)
+                .and_then(|m| tenant.directory_object(m))
+                .map(member_shape)
         });
     }
     let filter = match check_filter(ctx, USER_FILTERS) {
@@ -895,9 +1013,15 @@ fn mobility(ctx: &Ctx, kind: &str, rest: &[&str]) -> Reply {
     }
     let tenant = &ctx.shared.tenant;
     let (policies, odata_type) = if kind == "mobileDeviceManagementPolicies" {
-        (&tenant.mdm_policies, "#microsoft.graph.mobileDeviceManagementPolicy")
+        (
+            &tenant.mdm_policies,
+            "#microsoft.graph.mobileDeviceManagementPolicy",
+        )
     } else {
-        (&tenant.mam_policies, "#microsoft.graph.mobileAppManagementPolicy")
+        (
+            &tenant.mam_policies,
+            "#microsoft.graph.mobileAppManagementPolicy",
+        )
     };
     let expand_groups = ctx
         .query
@@ -948,7 +1072,9 @@ fn mobility(ctx: &Ctx, kind: &str, rest: &[&str]) -> Reply {
                 .map(shape)
                 .collect();
             let total = items.len();
-            page(ctx, "mobilityManagementPolicies", total, |i| items.get(i).cloned())
+            page(ctx, "mobilityManagementPolicies", total, |i| {
+                items.get(i).cloned()
+            })
         }
         [id] => match find(id) {
             Some(p) => single(ctx, "mobilityManagementPolicies/$entity", shape(p)),
@@ -1020,7 +1146,11 @@ fn enrollment_configurations(ctx: &Ctx, rest: &[&str]) -> Reply {
     };
     match rest {
         [] => {
-            let allowed: &[&str] = if version == Version::Beta { CONFIG_FILTERS } else { &[] };
+            let allowed: &[&str] = if version == Version::Beta {
+                CONFIG_FILTERS
+            } else {
+                &[]
+            };
             let filter = match check_filter(ctx, allowed) {
                 Ok(f) => f,
                 Err(r) => return r,
@@ -1031,17 +1161,31 @@ fn enrollment_configurations(ctx: &Ctx, rest: &[&str]) -> Reply {
                 .map(|c| shape(c))
                 .collect();
             let total = items.len();
-            page(ctx, "deviceManagement/deviceEnrollmentConfigurations", total, |i| items.get(i).cloned())
+            page(
+                ctx,
+                "deviceManagement/deviceEnrollmentConfigurations",
+                total,
+                |i| items.get(i).cloned(),
+            )
         }
         [id] => match find(id) {
-            Some(c) => single(ctx, "deviceManagement/deviceEnrollmentConfigurations/$entity", shape(c)),
+            Some(c) => single(
+                ctx,
+                "deviceManagement/deviceEnrollmentConfigurations/$entity",
+                shape(c),
+            ),
             None => intune_not_found(id),
         },
         [id, "assignments"] => match find(id) {
             Some(c) => {
                 let list = assignments(c);
                 let total = list.len();
-                page(ctx, "deviceManagement/deviceEnrollmentConfigurations('x')/assignments", total, |i| list.get(i).cloned())
+                page(
+                    ctx,
+                    "deviceManagement/deviceEnrollmentConfigurations('x')/assignments",
+                    total,
+                    |i| list.get(i).cloned(),
+                )
             }
             None => intune_not_found(id),
         },
@@ -1092,12 +1236,20 @@ fn count_segment(ctx: &Ctx, s: &[&str]) -> Reply {
     }
     let tenant = &ctx.shared.tenant;
     let n = match s {
-        ["users"] => guard(ctx, &[USER_READ], Family::Directory).map(Err).unwrap_or(Ok(tenant.user_count())),
-        ["groups"] => guard(ctx, &[GROUP_MEMBER_READ], Family::Directory).map(Err).unwrap_or(Ok(tenant.groups.len())),
-        ["devices"] => guard(ctx, &[DEVICE_READ], Family::Directory).map(Err).unwrap_or(Ok(tenant.devices.len())),
-        ["groups", id, "transitiveMembers", ..] => guard(ctx, &[GROUP_MEMBER_READ], Family::Directory)
+        ["users"] => guard(ctx, &[USER_READ], Family::Directory)
             .map(Err)
-            .unwrap_or_else(|| Ok(tenant.transitive_members(id).len())),
+            .unwrap_or(Ok(tenant.user_count())),
+        ["groups"] => guard(ctx, &[GROUP_MEMBER_READ], Family::Directory)
+            .map(Err)
+            .unwrap_or(Ok(tenant.groups.len())),
+        ["devices"] => guard(ctx, &[DEVICE_READ], Family::Directory)
+            .map(Err)
+            .unwrap_or(Ok(tenant.devices.len())),
+        ["groups", id, "transitiveMembers", ..] => {
+            guard(ctx, &[GROUP_MEMBER_READ], Family::Directory)
+                .map(Err)
+                .unwrap_or_else(|| Ok(tenant.transitive_members(id).len()))
+        }
         [first, ..] => return not_found_segment(first),
         [] => return bad_request("Invalid $count request."),
     };
@@ -1112,7 +1264,12 @@ fn count_segment(ctx: &Ctx, s: &[&str]) -> Reply {
 }
 
 /// `POST /{version}/$batch`
-pub(crate) async fn batch(shared: &Shared, segments: &[&str], headers: &HeaderMap, body: &Bytes) -> Reply {
+pub(crate) async fn batch(
+    shared: &Shared,
+    segments: &[&str],
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Reply {
     let version = segments.first().copied().unwrap_or("v1.0");
     let token = bearer(headers).unwrap_or_default();
     if let Err(msg) = shared.validate_bearer(&token) {
@@ -1183,17 +1340,32 @@ pub(crate) async fn batch(shared: &Shared, segments: &[&str], headers: &HeaderMa
                 Some(v) => Bytes::from(v.to_string()),
                 None => Bytes::new(),
             };
-            let path_only = path_and_query.split('?').next().unwrap_or_default().to_string();
+            let path_only = path_and_query
+                .split('?')
+                .next()
+                .unwrap_or_default()
+                .to_string();
             let (delay, fault) = shared.take_faults(&path_only, Site::BatchItem);
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
             let mut reply = match fault.as_ref().and_then(fault_reply) {
                 Some(r) => r,
-                None => handle(shared, &method, &path_and_query, &item_headers, &item_body, true),
+                None => handle(
+                    shared,
+                    &method,
+                    &path_and_query,
+                    &item_headers,
+                    &item_body,
+                    true,
+                ),
             };
             if let Some(f) = &fault {
-                apply_body_fault(&mut reply, f, &format!("{}{}", shared.base_url, path_and_query));
+                apply_body_fault(
+                    &mut reply,
+                    f,
+                    &format!("{}{}", shared.base_url, path_and_query),
+                );
             }
             shared.record(
                 &method,
@@ -1250,9 +1422,20 @@ mod tests {
     fn segments_handle_key_syntax_and_escapes() {
         assert_eq!(
             segments("/deviceManagement/deviceEnrollmentConfigurations('abc_Default')/assignments"),
-            vec!["deviceManagement", "deviceEnrollmentConfigurations", "abc_Default", "assignments"]
+            vec![
+                "deviceManagement",
+                "deviceEnrollmentConfigurations",
+                "abc_Default",
+                "assignments"
+            ]
         );
-        assert_eq!(segments("/devices(deviceId='x-1')"), vec!["devices", "deviceId=x-1"]);
-        assert_eq!(segments("/users/jdoe%40contoso.com"), vec!["users", "jdoe@contoso.com"]);
+        assert_eq!(
+            segments("/devices(deviceId='x-1')"),
+            vec!["devices", "deviceId=x-1"]
+        );
+        assert_eq!(
+            segments("/users/jdoe%40contoso.com"),
+            vec!["users", "jdoe@contoso.com"]
+        );
     }
 }

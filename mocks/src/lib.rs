@@ -162,7 +162,10 @@ impl MockHandle {
 
     /// `{base}/{tenant}/oauth2/v2.0/token`
     pub fn token_url(&self) -> String {
-        format!("{}/{}/oauth2/v2.0/token", self.shared.base_url, self.shared.tenant.id)
+        format!(
+            "{}/{}/oauth2/v2.0/token",
+            self.shared.base_url, self.shared.tenant.id
+        )
     }
 
     pub fn tenant_id(&self) -> String {
@@ -172,7 +175,12 @@ impl MockHandle {
     /// A registered fixture app by short name (`auditor`, `limited`, `directory-reader`,
     /// `cert-only`, `cli`).
     pub fn app(&self, name: &str) -> Option<MockApp> {
-        self.shared.tenant.apps.iter().find(|a| a.name == name).cloned()
+        self.shared
+            .tenant
+            .apps
+            .iter()
+            .find(|a| a.name == name)
+            .cloned()
     }
 
     pub fn apps(&self) -> Vec<MockApp> {
@@ -196,11 +204,13 @@ impl MockHandle {
     /// bypassing the token endpoint.
     pub fn token_for(&self, app_name: &str) -> Option<String> {
         let app = self.app(app_name)?;
-        Some(if app.user_principal_name.is_some() && app.roles.is_empty() {
-            self.shared.mint_user_token(&app)
-        } else {
-            self.shared.mint_app_token(&app)
-        })
+        Some(
+            if app.user_principal_name.is_some() && app.roles.is_empty() {
+                self.shared.mint_user_token(&app)
+            } else {
+                self.shared.mint_app_token(&app)
+            },
+        )
     }
 
     pub fn inject(&self, rule: impl Into<FaultRule>) {
@@ -238,9 +248,10 @@ impl MockHandle {
     }
 
     pub fn set_latency(&self, d: Duration) {
-        self.shared
-            .latency_us
-            .store(d.as_micros().min(u64::MAX as u128) as u64, Ordering::Relaxed);
+        self.shared.latency_us.store(
+            d.as_micros().min(u64::MAX as u128) as u64,
+            Ordering::Relaxed,
+        );
     }
 }
 

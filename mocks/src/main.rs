@@ -7,7 +7,10 @@ use clap::Parser;
 use mock_graph::{MockConfig, MockGraph, TenantSource};
 
 #[derive(Parser)]
-#[command(name = "mock-graph", about = "Mock Microsoft Graph + Entra identity platform on 127.0.0.1")]
+#[command(
+    name = "mock-graph",
+    about = "Mock Microsoft Graph + Entra identity platform on 127.0.0.1"
+)]
 struct Args {
     /// Embedded fixture tenant (contoso, fabrikam, northwind).
     #[arg(long, default_value = "contoso", conflicts_with_all = ["dir", "generate"])]
@@ -51,7 +54,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let label = match &cfg.tenant {
         TenantSource::Fixture(name) => name.clone(),
         TenantSource::Dir(p) => p.display().to_string(),
-        TenantSource::Generated { users, seed } => format!("generated ({users} users, seed {seed})"),
+        TenantSource::Generated { users, seed } => {
+            format!("generated ({users} users, seed {seed})")
+        }
     };
     let mock = MockGraph::start(cfg).await?;
     println!("base_url:  {}", mock.base_url());
@@ -60,7 +65,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("token_url: {}", mock.token_url());
     for app in mock.apps() {
         let kind = if app.user_principal_name.is_some() {
-            format!("device code as {}", app.user_principal_name.as_deref().unwrap_or(""))
+            format!(
+                "device code as {}",
+                app.user_principal_name.as_deref().unwrap_or("")
+            )
         } else {
             format!("roles: {}", app.roles.join(" "))
         };

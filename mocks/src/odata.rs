@@ -68,8 +68,8 @@ const KNOWN: &[&str] = &[
 
 /// Parses a raw query string. `Err` is the message of a 400 response.
 pub(crate) fn parse(raw: &str) -> Result<Query, String> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
-        .map_err(|e| format!("Invalid query string: {e}"))?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(raw).map_err(|e| format!("Invalid query string: {e}"))?;
     let mut q = Query::default();
     for (name, value) in pairs {
         let key = normalise_name(&name);
@@ -120,7 +120,9 @@ pub(crate) fn parse(raw: &str) -> Result<Query, String> {
                 continue;
             }
             "$orderby" | "$search" | "$skip" | "$format" => {
-                return Err(format!("Unsupported query: '{name}' is not supported by the mock."));
+                return Err(format!(
+                    "Unsupported query: '{name}' is not supported by the mock."
+                ));
             }
             _ => {}
         }
@@ -139,7 +141,9 @@ fn parse_filter(text: &str) -> Result<Filter, String> {
     let raw_value = parts.next().ok_or_else(unsupported)?.trim();
     if !op.eq_ignore_ascii_case("eq")
         || property.is_empty()
-        || !property.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || !property
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
     {
         return Err(unsupported());
     }
@@ -224,8 +228,9 @@ mod tests {
 
     #[test]
     fn parses_options_and_filters() {
-        let q = parse("$select=id,userPrincipalName&$top=5&$filter=deviceId%20eq%20'abc'&$count=true")
-            .unwrap_or_default();
+        let q =
+            parse("$select=id,userPrincipalName&$top=5&$filter=deviceId%20eq%20'abc'&$count=true")
+                .unwrap_or_default();
         assert_eq!(q.top, Some(5));
         assert_eq!(
             q.select,
@@ -243,7 +248,10 @@ mod tests {
         assert!(parse("$filter=startswith(displayName,'a')").is_err());
         assert!(parse("$orderby=displayName").is_err());
         let q = parse("$filter=displayName eq 'O''Brien'").unwrap_or_default();
-        assert_eq!(q.filter.map(|f| f.value), Some(Value::String("O'Brien".into())));
+        assert_eq!(
+            q.filter.map(|f| f.value),
+            Some(Value::String("O'Brien".into()))
+        );
     }
 
     #[test]
@@ -257,6 +265,9 @@ mod tests {
     fn projection_keeps_id_and_type() {
         let v = serde_json::json!({"@odata.type": "#t", "id": "1", "a": 1, "b": 2});
         let p = project(v, &["b".to_string()], &[]);
-        assert_eq!(p, serde_json::json!({"@odata.type": "#t", "id": "1", "b": 2}));
+        assert_eq!(
+            p,
+            serde_json::json!({"@odata.type": "#t", "id": "1", "b": 2})
+        );
     }
 }

@@ -138,7 +138,11 @@ pub(crate) fn fault_reply(fault: &Fault) -> Option<Reply> {
                 502 => "badGateway",
                 _ => "generalException",
             };
-            let mut r = graph_error(status, code, "The service is temporarily unavailable (injected fault).");
+            let mut r = graph_error(
+                status,
+                code,
+                "The service is temporarily unavailable (injected fault).",
+            );
             if let Some(ra) = retry_after {
                 r = r.header("Retry-After", retry_after_value(ra));
             }
@@ -196,7 +200,14 @@ fn set_next_link(reply: &mut Reply, url: &str) {
 }
 
 impl Shared {
-    pub fn record(&self, method: &Method, path_and_query: &str, had_bearer: bool, status: u16, in_batch: bool) {
+    pub fn record(
+        &self,
+        method: &Method,
+        path_and_query: &str,
+        had_bearer: bool,
+        status: u16,
+        in_batch: bool,
+    ) {
         if let Ok(mut r) = self.requests.lock() {
             r.push(RecordedRequest {
                 method: method.to_string(),
@@ -238,7 +249,11 @@ impl Shared {
     }
 }
 
-fn to_response(reply: Reply, request_id: &str, client_request_id: Option<&HeaderValue>) -> Response<Body> {
+fn to_response(
+    reply: Reply,
+    request_id: &str,
+    client_request_id: Option<&HeaderValue>,
+) -> Response<Body> {
     let (body, content_type) = match reply.body {
         ReplyBody::Json(v) => (Body::from(v.to_string()), Some("application/json")),
         ReplyBody::Text(t, ct) => (Body::from(t), Some(ct)),
@@ -280,7 +295,11 @@ fn align_request_id(reply: &mut Reply, request_id: &str) {
     }
 }
 
-async fn entry(shared: Arc<Shared>, abort: Arc<Notify>, req: Request<hyper::body::Incoming>) -> Result<Response<Body>, Infallible> {
+async fn entry(
+    shared: Arc<Shared>,
+    abort: Arc<Notify>,
+    req: Request<hyper::body::Incoming>,
+) -> Result<Response<Body>, Infallible> {
     let (parts, body) = req.into_parts();
     let request_id = uuid::Uuid::new_v4().to_string();
     let client_request_id = parts.headers.get("client-request-id").cloned();
@@ -321,9 +340,14 @@ async fn entry(shared: Arc<Shared>, abort: Arc<Notify>, req: Request<hyper::body
     let mut reply = match fault.as_ref().and_then(fault_reply) {
         Some(r) => r,
         None if is_batch => crate::graph::batch(&shared, &segments, &parts.headers, &body).await,
-        None if is_graph => {
-            crate::graph::handle(&shared, &parts.method, &path_and_query, &parts.headers, &body, false)
-        }
+        None if is_graph => crate::graph::handle(
+            &shared,
+            &parts.method,
+            &path_and_query,
+            &parts.headers,
+            &body,
+            false,
+        ),
         None => identity(&shared, &parts.method, &segments, &parts.headers, &body),
     };
     if let Some(f) = &fault {
@@ -337,7 +361,13 @@ async fn entry(shared: Arc<Shared>, abort: Arc<Notify>, req: Request<hyper::body
         // The connection task drops the socket; never answer.
         std::future::pending::<()>().await;
     }
-    shared.record(&parts.method, &path_and_query, had_bearer, reply.status.as_u16(), false);
+    shared.record(
+        &parts.method,
+        &path_and_query,
+        had_bearer,
+        reply.status.as_u16(),
+        false,
+    );
     if site == Site::Identity {
         shared.count(|s| s.token_requests += 1);
     }
@@ -352,12 +382,19 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
-fn identity(shared: &Shared, method: &Method, segments: &[&str], headers: &HeaderMap, body: &Bytes) -> Reply {
+fn identity(
+    shared: &Shared,
+    method: &Method,
+    segments: &[&str],
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Reply {
     let endpoint = match segments {
         [tenant, "oauth2", "v2.0", ep] => Some((*tenant, *ep)),
         _ => None,
     };
-    let Some((tenant, ep)) = endpoint.filter(|(_, ep)| matches!(*ep, "token" | "devicecode")) else {
+    let Some((tenant, ep)) = endpoint.filter(|(_, ep)| matches!(*ep, "token" | "devicecode"))
+    else {
         return crate::auth::entra_error(
             StatusCode::NOT_FOUND,
             "invalid_request",
@@ -405,7 +442,11 @@ pub(crate) async fn bind(port: u16) -> std::io::Result<(TcpListener, SocketAddr)
     Ok((listener, addr))
 }
 
-pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,

@@ -277,10 +277,9 @@ impl Tenant {
             );
         }
         for sku in &mut tenant.subscribed_skus {
-            if let (Some(sku_id), Value::Object(o)) = (
-                str_field(sku, "skuId").map(str::to_string),
-                &mut *sku,
-            ) {
+            if let (Some(sku_id), Value::Object(o)) =
+                (str_field(sku, "skuId").map(str::to_string), &mut *sku)
+            {
                 o.insert("id".into(), json!(format!("{tenant_id}_{sku_id}")));
                 o.insert("consumedUnits".into(), json!(user_count));
                 o.insert(
@@ -312,10 +311,9 @@ impl Tenant {
                 .map(|(_, id)| id.clone())
                 .collect(),
         );
-        tenant.members.insert(
-            pilot.clone(),
-            ids.iter().step_by(100).cloned().collect(),
-        );
+        tenant
+            .members
+            .insert(pilot.clone(), ids.iter().step_by(100).cloned().collect());
         tenant.members.insert(all, ids);
         for policy in &mut tenant.mdm_policies {
             if let Some(Value::Array(groups)) = policy.get_mut("includedGroups") {
@@ -344,7 +342,10 @@ impl Tenant {
         self.parents.clear();
         for (group, members) in &self.members {
             for m in members {
-                self.parents.entry(m.clone()).or_default().push(group.clone());
+                self.parents
+                    .entry(m.clone())
+                    .or_default()
+                    .push(group.clone());
             }
         }
         for list in self.parents.values_mut() {
