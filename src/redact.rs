@@ -288,6 +288,18 @@ impl Redactor {
                 self.ids(&mut u.exclude_groups);
             }
         }
+        // The tenant id is embedded in other ids (`{tenantId}_{skuId}`, `{tenantId}_DefaultLimit`):
+        // replace every remaining occurrence.
+        if !tenant.is_empty()
+            && let Ok(text) = serde_json::to_string(&*snap)
+        {
+            let replaced = text
+                .replace(&tenant.to_ascii_lowercase(), &new_tenant)
+                .replace(&tenant.to_ascii_uppercase(), &new_tenant);
+            if let Ok(back) = serde_json::from_str::<TenantSnapshot>(&replaced) {
+                *snap = back;
+            }
+        }
         snap.normalize();
     }
 }

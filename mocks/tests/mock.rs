@@ -40,7 +40,10 @@ async fn secret_token(mock: &MockGraph, app: &str) -> Result<String, Box<dyn std
     Ok(body["access_token"].as_str().ok_or("no token")?.to_string())
 }
 
-async fn get(url: &str, token: &str) -> Result<(u16, reqwest::header::HeaderMap, String), reqwest::Error> {
+async fn get(
+    url: &str,
+    token: &str,
+) -> Result<(u16, reqwest::header::HeaderMap, String), reqwest::Error> {
     let resp = client().get(url).bearer_auth(token).send().await?;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
@@ -49,7 +52,10 @@ async fn get(url: &str, token: &str) -> Result<(u16, reqwest::header::HeaderMap,
 
 async fn get_json(url: &str, token: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     let (status, headers, text) = get(url, token).await?;
-    assert!(headers.contains_key("request-id"), "request-id header on {url}");
+    assert!(
+        headers.contains_key("request-id"),
+        "request-id header on {url}"
+    );
     Ok((status, serde_json::from_str(&text)?))
 }
 
@@ -71,7 +77,11 @@ async fn client_secret_token_and_paged_users_with_select() -> TestResult {
     assert_eq!(claims["tid"], json!(mock.tenant_id()));
     assert_eq!(claims["aud"], "https://graph.microsoft.com");
     assert_eq!(claims["idtyp"], "app");
-    assert!(claims["roles"].as_array().is_some_and(|r| r.contains(&json!("User.Read.All"))));
+    assert!(
+        claims["roles"]
+            .as_array()
+            .is_some_and(|r| r.contains(&json!("User.Read.All")))
+    );
 
     let mut url = format!(
         "{}/v1.0/users?$select=id,userPrincipalName,assignedPlans&$top=999",
@@ -88,11 +98,19 @@ async fn client_secret_token_and_paged_users_with_select() -> TestResult {
         for u in items {
             assert!(u.get("displayName").is_none(), "$select projects");
             assert!(u.get("assignedPlans").is_some());
-            upns.push(u["userPrincipalName"].as_str().unwrap_or_default().to_string());
+            upns.push(
+                u["userPrincipalName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
         }
         match body["@odata.nextLink"].as_str() {
             Some(next) => {
-                assert!(next.starts_with(&mock.base_url()), "nextLink on the mock host");
+                assert!(
+                    next.starts_with(&mock.base_url()),
+                    "nextLink on the mock host"
+                );
                 url = next.to_string();
             }
             None => break,
@@ -103,7 +121,11 @@ async fn client_secret_token_and_paged_users_with_select() -> TestResult {
     assert!(upns.contains(&"mgarcia@contoso.com".to_string()));
 
     // Without $select only the default properties come back.
-    let (_, body) = get_json(&format!("{}/v1.0/users/jdoe@contoso.com", mock.base_url()), &token).await?;
+    let (_, body) = get_json(
+        &format!("{}/v1.0/users/jdoe@contoso.com", mock.base_url()),
+        &token,
+    )
+    .await?;
     assert_eq!(body["displayName"], "John Doe");
     assert!(body.get("assignedLicenses").is_none());
     mock.shutdown().await;
@@ -125,34 +147,57 @@ async fn token_endpoint_errors_use_entra_shape() -> TestResult {
         .send()
         .await?;
     assert_eq!(resp.status(), 401);
-    assert!(resp.headers()["content-type"].to_str()?.starts_with("application/json"));
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()?
+            .starts_with("application/json")
+    );
     let body: Value = resp.json().await?;
     assert_eq!(body["error"], "invalid_client");
     assert_eq!(body["error_codes"], json!([7000215]));
-    assert!(body["error_description"].as_str().is_some_and(|d| d.starts_with("AADSTS7000215:")));
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("AADSTS7000215:"))
+    );
     assert!(body["trace_id"].is_string() && body["correlation_id"].is_string());
 
     // Unknown client and a scope without /.default.
     let resp = client()
         .post(mock.token_url())
-        .form(&[("client_id", "00000000-1111-2222-3333-444444444444"), ("client_secret", "x"),
-                ("scope", "https://graph.microsoft.com/.default"), ("grant_type", "client_credentials")])
+        .form(&[
+            ("client_id", "00000000-1111-2222-3333-444444444444"),
+            ("client_secret", "x"),
+            ("scope", "https://graph.microsoft.com/.default"),
+            ("grant_type", "client_credentials"),
+        ])
         .send()
         .await?;
     assert_eq!(resp.status(), 400);
     assert_eq!(resp.json::<Value>().await?["error_codes"], json!([700016]));
     let resp = client()
         .post(mock.token_url())
-        .form(&[("client_id", app.client_id.as_str()), ("client_secret", app.client_secret.as_str()),
-                ("scope", "User.Read.All"), ("grant_type", "client_credentials")])
+        .form(&[
+            ("client_id", app.client_id.as_str()),
+            ("client_secret", app.client_secret.as_str()),
+            ("scope", "User.Read.All"),
+            ("grant_type", "client_credentials"),
+        ])
         .send()
         .await?;
     assert_eq!(resp.json::<Value>().await?["error"], "invalid_scope");
     // The tenant can also be named by a verified domain.
     let resp = client()
-        .post(format!("{}/contoso.onmicrosoft.com/oauth2/v2.0/token", mock.base_url()))
-        .form(&[("client_id", app.client_id.as_str()), ("client_secret", app.client_secret.as_str()),
-                ("scope", "https://graph.microsoft.com/.default"), ("grant_type", "client_credentials")])
+        .post(format!(
+            "{}/contoso.onmicrosoft.com/oauth2/v2.0/token",
+            mock.base_url()
+        ))
+        .form(&[
+            ("client_id", app.client_id.as_str()),
+            ("client_secret", app.client_secret.as_str()),
+            ("scope", "https://graph.microsoft.com/.default"),
+            ("grant_type", "client_credentials"),
+        ])
         .send()
         .await?;
     assert_eq!(resp.status(), 200);
@@ -167,8 +212,13 @@ async fn device_code_pending_then_token_then_refresh() -> TestResult {
     let base = mock.base_url();
     let dc: Value = client()
         .post(format!("{base}/organizations/oauth2/v2.0/devicecode"))
-        .form(&[("client_id", cli.client_id.as_str()),
-                ("scope", "https://graph.microsoft.com/Policy.Read.All offline_access")])
+        .form(&[
+            ("client_id", cli.client_id.as_str()),
+            (
+                "scope",
+                "https://graph.microsoft.com/Policy.Read.All offline_access",
+            ),
+        ])
         .send()
         .await?
         .json()
@@ -180,9 +230,11 @@ async fn device_code_pending_then_token_then_refresh() -> TestResult {
     let poll = || {
         client()
             .post(mock.token_url())
-            .form(&[("client_id", cli.client_id.as_str()),
-                    ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-                    ("device_code", device_code)])
+            .form(&[
+                ("client_id", cli.client_id.as_str()),
+                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                ("device_code", device_code),
+            ])
             .send()
     };
     let first = poll().await?;
@@ -195,7 +247,11 @@ async fn device_code_pending_then_token_then_refresh() -> TestResult {
     let claims = jwt_claims(token);
     assert_eq!(claims["idtyp"], "user");
     assert_eq!(claims["upn"], "it-admin@contoso.com");
-    assert!(claims["scp"].as_str().is_some_and(|s| s.split(' ').any(|x| x == "Policy.Read.All")));
+    assert!(
+        claims["scp"]
+            .as_str()
+            .is_some_and(|s| s.split(' ').any(|x| x == "Policy.Read.All"))
+    );
     // The code is single-use.
     assert_eq!(poll().await?.status(), 400);
 
@@ -208,20 +264,37 @@ async fn device_code_pending_then_token_then_refresh() -> TestResult {
     assert_eq!(status, 200);
     let intune = body["value"]
         .as_array()
-        .and_then(|v| v.iter().find(|p| p["id"] == "0000000a-0000-0000-c000-000000000000"))
+        .and_then(|v| {
+            v.iter()
+                .find(|p| p["id"] == "0000000a-0000-0000-c000-000000000000")
+        })
         .ok_or("intune policy")?;
-    assert_eq!(intune["@odata.type"], "#microsoft.graph.mobileDeviceManagementPolicy");
+    assert_eq!(
+        intune["@odata.type"],
+        "#microsoft.graph.mobileDeviceManagementPolicy"
+    );
     assert_eq!(intune["appliesTo"], "selected");
     assert_eq!(intune["includedGroups"][0]["displayName"], "Intune Users");
     // …but the route does not exist in v1.0.
-    let (status, _) = get_json(&format!("{base}/v1.0/policies/mobileDeviceManagementPolicies"), token).await?;
+    let (status, _) = get_json(
+        &format!("{base}/v1.0/policies/mobileDeviceManagementPolicies"),
+        token,
+    )
+    .await?;
     assert_eq!(status, 400);
 
     let refresh = second["refresh_token"].as_str().ok_or("refresh_token")?;
     let renewed: Value = client()
         .post(mock.token_url())
-        .form(&[("client_id", cli.client_id.as_str()), ("grant_type", "refresh_token"),
-                ("refresh_token", refresh), ("scope", "https://graph.microsoft.com/.default offline_access")])
+        .form(&[
+            ("client_id", cli.client_id.as_str()),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            (
+                "scope",
+                "https://graph.microsoft.com/.default offline_access",
+            ),
+        ])
         .send()
         .await?
         .json()
@@ -243,8 +316,13 @@ fn make_cert() -> Result<TestCert, Box<dyn std::error::Error>> {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256)?;
     let params = rcgen::CertificateParams::new(vec!["enroll-doctor-test".to_string()])?;
     let cert = params.self_signed(&key)?;
-    let x5t_s256 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(cert.der()));
-    Ok(TestCert { cert_pem: cert.pem(), key_pem: key.serialize_pem(), x5t_s256 })
+    let x5t_s256 =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(cert.der()));
+    Ok(TestCert {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+        x5t_s256,
+    })
 }
 
 fn assertion(
@@ -270,14 +348,23 @@ fn chrono_now() -> i64 {
         .unwrap_or_default()
 }
 
-async fn assertion_status(mock: &MockGraph, client_id: &str, jwt: &str) -> Result<(u16, Value), reqwest::Error> {
+async fn assertion_status(
+    mock: &MockGraph,
+    client_id: &str,
+    jwt: &str,
+) -> Result<(u16, Value), reqwest::Error> {
     let resp = client()
         .post(mock.token_url())
-        .form(&[("client_id", client_id),
-                ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
-                ("client_assertion", jwt),
-                ("scope", "https://graph.microsoft.com/.default"),
-                ("grant_type", "client_credentials")])
+        .form(&[
+            ("client_id", client_id),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", jwt),
+            ("scope", "https://graph.microsoft.com/.default"),
+            ("grant_type", "client_credentials"),
+        ])
         .send()
         .await?;
     let status = resp.status().as_u16();
@@ -295,28 +382,58 @@ async fn certificate_assertions_accepted_and_rejected() -> TestResult {
     // Not registered yet.
     let jwt = assertion(&cert, jsonwebtoken::Algorithm::PS256, id, &aud, 600)?;
     let (status, body) = assertion_status(&mock, id, &jwt).await?;
-    assert_eq!((status, body["error_codes"].clone()), (401, json!([700027])));
+    assert_eq!(
+        (status, body["error_codes"].clone()),
+        (401, json!([700027]))
+    );
 
     assert!(mock.register_certificate(id, &cert.cert_pem));
-    for alg in [jsonwebtoken::Algorithm::PS256, jsonwebtoken::Algorithm::RS256] {
+    for alg in [
+        jsonwebtoken::Algorithm::PS256,
+        jsonwebtoken::Algorithm::RS256,
+    ] {
         let jwt = assertion(&cert, alg, id, &aud, 600)?;
         let (status, body) = assertion_status(&mock, id, &jwt).await?;
         assert_eq!(status, 200, "{alg:?}: {body}");
-        assert_eq!(jwt_claims(body["access_token"].as_str().unwrap_or_default())["appid"], json!(id));
+        assert_eq!(
+            jwt_claims(body["access_token"].as_str().unwrap_or_default())["appid"],
+            json!(id)
+        );
     }
     // Wrong audience, expired, wrong iss/sub, and a signature by another key under the same x5t#S256.
-    let wrong_aud = assertion(&cert, jsonwebtoken::Algorithm::PS256, id, "https://login.microsoftonline.com/x/oauth2/v2.0/token", 600)?;
+    let wrong_aud = assertion(
+        &cert,
+        jsonwebtoken::Algorithm::PS256,
+        id,
+        "https://login.microsoftonline.com/x/oauth2/v2.0/token",
+        600,
+    )?;
     assert_eq!(assertion_status(&mock, id, &wrong_aud).await?.0, 401);
     let expired = assertion(&cert, jsonwebtoken::Algorithm::RS256, id, &aud, -60)?;
     let (status, body) = assertion_status(&mock, id, &expired).await?;
-    assert_eq!((status, body["error_codes"].clone()), (401, json!([700024])));
+    assert_eq!(
+        (status, body["error_codes"].clone()),
+        (401, json!([700024]))
+    );
     let other_app = mock.app("auditor").ok_or("app")?;
-    let wrong_iss = assertion(&cert, jsonwebtoken::Algorithm::PS256, &other_app.client_id, &aud, 600)?;
+    let wrong_iss = assertion(
+        &cert,
+        jsonwebtoken::Algorithm::PS256,
+        &other_app.client_id,
+        &aud,
+        600,
+    )?;
     assert_eq!(assertion_status(&mock, id, &wrong_iss).await?.0, 401);
-    let forged = TestCert { x5t_s256: cert.x5t_s256.clone(), ..other };
+    let forged = TestCert {
+        x5t_s256: cert.x5t_s256.clone(),
+        ..other
+    };
     let forged = assertion(&forged, jsonwebtoken::Algorithm::PS256, id, &aud, 600)?;
     let (status, body) = assertion_status(&mock, id, &forged).await?;
-    assert_eq!((status, body["error"].clone()), (401, json!("invalid_client")));
+    assert_eq!(
+        (status, body["error"].clone()),
+        (401, json!("invalid_client"))
+    );
     mock.shutdown().await;
     Ok(())
 }
@@ -327,32 +444,71 @@ async fn permissions_are_enforced_per_route() -> TestResult {
     let base = mock.base_url();
     let limited = secret_token(&mock, "limited").await?;
     let (status, body) = get_json(&format!("{base}/v1.0/devices"), &limited).await?;
-    assert_eq!((status, body["error"]["code"].clone()), (403, json!("Authorization_RequestDenied")));
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (403, json!("Authorization_RequestDenied"))
+    );
     assert!(body["error"]["innerError"]["request-id"].is_string());
-    let (status, body) = get_json(&format!("{base}/beta/deviceManagement/deviceEnrollmentConfigurations"), &limited).await?;
-    assert_eq!((status, body["error"]["code"].clone()), (403, json!("Forbidden")));
+    let (status, body) = get_json(
+        &format!("{base}/beta/deviceManagement/deviceEnrollmentConfigurations"),
+        &limited,
+    )
+    .await?;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (403, json!("Forbidden"))
+    );
     let (status, _) = get_json(&format!("{base}/v1.0/users?$select=id"), &limited).await?;
     assert_eq!(status, 200);
 
     // A higher permission (Directory.Read.All) is accepted for directory reads.
     let reader = secret_token(&mock, "directory-reader").await?;
-    assert_eq!(get_json(&format!("{base}/v1.0/devices"), &reader).await?.0, 200);
-    assert_eq!(get_json(&format!("{base}/v1.0/deviceManagement/managedDevices"), &reader).await?.0, 403);
+    assert_eq!(
+        get_json(&format!("{base}/v1.0/devices"), &reader).await?.0,
+        200
+    );
+    assert_eq!(
+        get_json(
+            &format!("{base}/v1.0/deviceManagement/managedDevices"),
+            &reader
+        )
+        .await?
+        .0,
+        403
+    );
 
     // App-only tokens get 401 on the mobility policies, like real Graph.
     let auditor = secret_token(&mock, "auditor").await?;
-    for path in ["mobileDeviceManagementPolicies", "mobileAppManagementPolicies"] {
+    for path in [
+        "mobileDeviceManagementPolicies",
+        "mobileAppManagementPolicies",
+    ] {
         let (status, _) = get_json(&format!("{base}/beta/policies/{path}"), &auditor).await?;
         assert_eq!(status, 401);
     }
     // Delegated token without Policy.Read.All: 403.
     let weak = mock.token_for("cli-limited").ok_or("token")?;
-    assert_eq!(get_json(&format!("{base}/beta/policies/mobileDeviceManagementPolicies"), &weak).await?.0, 403);
+    assert_eq!(
+        get_json(
+            &format!("{base}/beta/policies/mobileDeviceManagementPolicies"),
+            &weak
+        )
+        .await?
+        .0,
+        403
+    );
 
     // Missing, forged and expired tokens.
     let (status, body) = get_json(&format!("{base}/v1.0/organization"), "").await?;
-    assert_eq!((status, body["error"]["code"].clone()), (401, json!("InvalidAuthenticationToken")));
-    let (status, _) = get_json(&format!("{base}/v1.0/organization"), "eyJhbGciOiJIUzI1NiJ9.e30.AAAA").await?;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (401, json!("InvalidAuthenticationToken"))
+    );
+    let (status, _) = get_json(
+        &format!("{base}/v1.0/organization"),
+        "eyJhbGciOiJIUzI1NiJ9.e30.AAAA",
+    )
+    .await?;
     assert_eq!(status, 401);
     mock.shutdown().await;
 
@@ -360,9 +516,13 @@ async fn permissions_are_enforced_per_route() -> TestResult {
     cfg.token_lifetime = Duration::ZERO;
     let mock = MockGraph::start(cfg).await?;
     let token = secret_token(&mock, "auditor").await?;
-    let (status, body) = get_json(&format!("{}/v1.0/organization", mock.base_url()), &token).await?;
+    let (status, body) =
+        get_json(&format!("{}/v1.0/organization", mock.base_url()), &token).await?;
     assert_eq!(status, 401);
-    assert_eq!(body["error"]["message"], "Lifetime validation failed, the token is expired.");
+    assert_eq!(
+        body["error"]["message"],
+        "Lifetime validation failed, the token is expired."
+    );
     mock.shutdown().await;
     Ok(())
 }
@@ -373,27 +533,70 @@ async fn tenant_routes_filters_and_versions() -> TestResult {
     let base = mock.base_url();
     let token = mock.token_for("auditor").ok_or("token")?;
 
-    let (_, org) = get_json(&format!("{base}/v1.0/organization?$select=id,mobileDeviceManagementAuthority,verifiedDomains"), &token).await?;
+    let (_, org) = get_json(
+        &format!(
+            "{base}/v1.0/organization?$select=id,mobileDeviceManagementAuthority,verifiedDomains"
+        ),
+        &token,
+    )
+    .await?;
     assert_eq!(org["value"][0]["mobileDeviceManagementAuthority"], "intune");
-    let (_, dm) = get_json(&format!("{base}/v1.0/deviceManagement?$select=subscriptionState"), &token).await?;
+    let (_, dm) = get_json(
+        &format!("{base}/v1.0/deviceManagement?$select=subscriptionState"),
+        &token,
+    )
+    .await?;
     assert_eq!(dm["subscriptionState"], "active");
 
-    let (_, devices) = get_json(&format!("{base}/v1.0/devices?$filter=deviceId eq '3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15'"), &token).await?;
+    let (_, devices) = get_json(
+        &format!("{base}/v1.0/devices?$filter=deviceId eq '3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15'"),
+        &token,
+    )
+    .await?;
     assert_eq!(devices["value"].as_array().map(Vec::len), Some(1));
     assert_eq!(devices["value"][0]["trustType"], "ServerAd");
-    let (_, devices) = get_json(&format!("{base}/v1.0/devices?$filter=displayName eq 'PC0077'"), &token).await?;
-    assert_eq!(devices["value"][0]["deviceId"], "a81d6c0f-3e2b-4f7a-b5c9-0e1d2c3b4a59");
+    let (_, devices) = get_json(
+        &format!("{base}/v1.0/devices?$filter=displayName eq 'PC0077'"),
+        &token,
+    )
+    .await?;
+    assert_eq!(
+        devices["value"][0]["deviceId"],
+        "a81d6c0f-3e2b-4f7a-b5c9-0e1d2c3b4a59"
+    );
     let (_, md) = get_json(&format!("{base}/v1.0/deviceManagement/managedDevices?$filter=azureADDeviceId eq '3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15'"), &token).await?;
     assert_eq!(md["value"][0]["userPrincipalName"], "jdoe@contoso.com");
-    assert!(md["value"][0].get("joinType").is_none(), "beta-only property hidden in v1.0");
-    let (status, body) = get_json(&format!("{base}/v1.0/devices?$filter=startswith(displayName,'PC')"), &token).await?;
-    assert_eq!((status, body["error"]["code"].clone()), (400, json!("BadRequest")));
+    assert!(
+        md["value"][0].get("joinType").is_none(),
+        "beta-only property hidden in v1.0"
+    );
+    let (status, body) = get_json(
+        &format!("{base}/v1.0/devices?$filter=startswith(displayName,'PC')"),
+        &token,
+    )
+    .await?;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (400, json!("BadRequest"))
+    );
 
     // Single-platform restrictions exist only in beta.
-    let (_, v1) = get_json(&format!("{base}/v1.0/deviceManagement/deviceEnrollmentConfigurations"), &token).await?;
-    let (_, beta) = get_json(&format!("{base}/beta/deviceManagement/deviceEnrollmentConfigurations?$expand=assignments"), &token).await?;
+    let (_, v1) = get_json(
+        &format!("{base}/v1.0/deviceManagement/deviceEnrollmentConfigurations"),
+        &token,
+    )
+    .await?;
+    let (_, beta) = get_json(
+        &format!("{base}/beta/deviceManagement/deviceEnrollmentConfigurations?$expand=assignments"),
+        &token,
+    )
+    .await?;
     let single = "#microsoft.graph.deviceEnrollmentPlatformRestrictionConfiguration";
-    assert!(v1["value"].as_array().is_some_and(|v| v.iter().all(|c| c["@odata.type"] != single)));
+    assert!(
+        v1["value"]
+            .as_array()
+            .is_some_and(|v| v.iter().all(|c| c["@odata.type"] != single))
+    );
     let pilot = beta["value"]
         .as_array()
         .and_then(|v| v.iter().find(|c| c["displayName"] == "Pilot Windows block"))
@@ -401,37 +604,90 @@ async fn tenant_routes_filters_and_versions() -> TestResult {
     assert_eq!(pilot["@odata.type"], single);
     assert_eq!(pilot["platformType"], "windows");
     assert_eq!(pilot["platformRestriction"]["platformBlocked"], true);
-    assert_eq!(pilot["assignments"][0]["target"]["@odata.type"], "#microsoft.graph.groupAssignmentTarget");
+    assert_eq!(
+        pilot["assignments"][0]["target"]["@odata.type"],
+        "#microsoft.graph.groupAssignmentTarget"
+    );
     let id = pilot["id"].as_str().ok_or("id")?;
-    let (_, assignments) = get_json(&format!("{base}/beta/deviceManagement/deviceEnrollmentConfigurations/{id}/assignments"), &token).await?;
+    let (_, assignments) = get_json(
+        &format!("{base}/beta/deviceManagement/deviceEnrollmentConfigurations/{id}/assignments"),
+        &token,
+    )
+    .await?;
     assert_eq!(assignments["value"].as_array().map(Vec::len), Some(1));
 
     // Group membership is transitive (kwong is in Intune Users through a nested group).
-    let (_, groups) = get_json(&format!("{base}/v1.0/groups?$filter=displayName eq 'Intune Users'"), &token).await?;
-    let scope_group = groups["value"][0]["id"].as_str().ok_or("group")?.to_string();
+    let (_, groups) = get_json(
+        &format!("{base}/v1.0/groups?$filter=displayName eq 'Intune Users'"),
+        &token,
+    )
+    .await?;
+    let scope_group = groups["value"][0]["id"]
+        .as_str()
+        .ok_or("group")?
+        .to_string();
     let check = |user: &'static str| {
         let token = token.clone();
         let url = format!("{base}/v1.0/users/{user}/checkMemberGroups");
         let body = json!({"groupIds": [scope_group.clone()]});
         async move {
-            let v: Value = client().post(url).bearer_auth(token).json(&body).send().await?.json().await?;
+            let v: Value = client()
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await?
+                .json()
+                .await?;
             Ok::<usize, reqwest::Error>(v["value"].as_array().map(Vec::len).unwrap_or(0))
         }
     };
     assert_eq!(check("kwong@contoso.com").await?, 1);
     assert_eq!(check("mgarcia@contoso.com").await?, 0);
-    let (_, tm) = get_json(&format!("{base}/v1.0/groups/{scope_group}/transitiveMembers/microsoft.graph.user"), &token).await?;
-    assert!(tm["value"].as_array().is_some_and(|v| v.iter().any(|u| u["userPrincipalName"] == "kwong@contoso.com")));
+    let (_, tm) = get_json(
+        &format!("{base}/v1.0/groups/{scope_group}/transitiveMembers/microsoft.graph.user"),
+        &token,
+    )
+    .await?;
+    assert!(tm["value"].as_array().is_some_and(|v| {
+        v.iter()
+            .any(|u| u["userPrincipalName"] == "kwong@contoso.com")
+    }));
 
-    let (_, lic) = get_json(&format!("{base}/v1.0/users/intern@contoso.com/licenseDetails"), &token).await?;
+    let (_, lic) = get_json(
+        &format!("{base}/v1.0/users/intern@contoso.com/licenseDetails"),
+        &token,
+    )
+    .await?;
     let plans = lic["value"][0]["servicePlans"].as_array().ok_or("plans")?;
-    assert!(plans.iter().any(|p| p["servicePlanName"] == "INTUNE_O365" && p["provisioningStatus"] == "PendingActivation"));
-    let (_, ev) = get_json(&format!("{base}/beta/deviceManagement/troubleshootingEvents"), &token).await?;
-    assert!(ev["value"].as_array().is_some_and(|v| v.iter().all(|e| e["@odata.type"] == "#microsoft.graph.enrollmentTroubleshootingEvent")));
-    let (status, _) = get_json(&format!("{base}/v1.0/identity/conditionalAccess/policies"), &token).await?;
+    assert!(
+        plans.iter().any(|p| p["servicePlanName"] == "INTUNE_O365"
+            && p["provisioningStatus"] == "PendingActivation")
+    );
+    let (_, ev) = get_json(
+        &format!("{base}/beta/deviceManagement/troubleshootingEvents"),
+        &token,
+    )
+    .await?;
+    assert!(ev["value"].as_array().is_some_and(|v| {
+        v.iter()
+            .all(|e| e["@odata.type"] == "#microsoft.graph.enrollmentTroubleshootingEvent")
+    }));
+    let (status, _) = get_json(
+        &format!("{base}/v1.0/identity/conditionalAccess/policies"),
+        &token,
+    )
+    .await?;
     assert_eq!(status, 200);
-    let (_, reg) = get_json(&format!("{base}/v1.0/policies/deviceRegistrationPolicy"), &token).await?;
-    assert_eq!(reg["azureADJoin"]["allowedToJoin"]["@odata.type"], "#microsoft.graph.allDeviceRegistrationMembership");
+    let (_, reg) = get_json(
+        &format!("{base}/v1.0/policies/deviceRegistrationPolicy"),
+        &token,
+    )
+    .await?;
+    assert_eq!(
+        reg["azureADJoin"]["allowedToJoin"]["@odata.type"],
+        "#microsoft.graph.allDeviceRegistrationMembership"
+    );
     mock.shutdown().await;
     Ok(())
 }
@@ -441,7 +697,13 @@ async fn batch_answers_out_of_order_and_faults_items_individually() -> TestResul
     let mock = start(100).await?;
     let base = mock.base_url();
     let token = mock.token_for("auditor").ok_or("token")?;
-    mock.inject(Fault::Throttle { retry_after: Some(RetryAfter::Seconds(2)) }.on("/v1.0/devices").times(1));
+    mock.inject(
+        Fault::Throttle {
+            retry_after: Some(RetryAfter::Seconds(2)),
+        }
+        .on("/v1.0/devices")
+        .times(1),
+    );
     let body = json!({"requests": [
         {"id": "1", "method": "GET", "url": "/users/jdoe@contoso.com/licenseDetails"},
         {"id": "2", "method": "GET", "url": "/devices?$select=id,deviceId"},
@@ -449,23 +711,52 @@ async fn batch_answers_out_of_order_and_faults_items_individually() -> TestResul
         {"id": "4", "method": "POST", "url": "/users/kwong@contoso.com/checkMemberGroups",
          "headers": {"Content-Type": "application/json"}, "body": {"groupIds": ["9c4e2b71-5d3a-4f8e-b6c1-2a7d8e9f0b34"]}}
     ]});
-    let resp = client().post(format!("{base}/v1.0/$batch")).bearer_auth(&token).json(&body).send().await?;
+    let resp = client()
+        .post(format!("{base}/v1.0/$batch"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await?;
     assert_eq!(resp.status(), 200);
     let out: Value = resp.json().await?;
     let responses = out["responses"].as_array().ok_or("responses")?;
     let ids: Vec<&str> = responses.iter().filter_map(|r| r["id"].as_str()).collect();
     assert_eq!(ids.len(), 4);
-    assert_ne!(ids, vec!["1", "2", "3", "4"], "order differs from the request");
-    let by_id = |id: &str| responses.iter().find(|r| r["id"] == id).cloned().unwrap_or(Value::Null);
+    assert_ne!(
+        ids,
+        vec!["1", "2", "3", "4"],
+        "order differs from the request"
+    );
+    let by_id = |id: &str| {
+        responses
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
     assert_eq!(by_id("1")["status"], 200);
     assert_eq!(by_id("2")["status"], 429);
     assert_eq!(by_id("2")["headers"]["Retry-After"], "2");
-    assert_eq!(by_id("3")["status"], 400, "beta-only URL inside a v1.0 batch");
-    assert_eq!(by_id("4")["body"]["value"], json!(["9c4e2b71-5d3a-4f8e-b6c1-2a7d8e9f0b34"]));
+    assert_eq!(
+        by_id("3")["status"],
+        400,
+        "beta-only URL inside a v1.0 batch"
+    );
+    assert_eq!(
+        by_id("4")["body"]["value"],
+        json!(["9c4e2b71-5d3a-4f8e-b6c1-2a7d8e9f0b34"])
+    );
     assert_eq!(mock.stats().batch_items, 4);
 
-    let too_many: Vec<Value> = (0..21).map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/organization"})).collect();
-    let resp = client().post(format!("{base}/v1.0/$batch")).bearer_auth(&token).json(&json!({"requests": too_many})).send().await?;
+    let too_many: Vec<Value> = (0..21)
+        .map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/organization"}))
+        .collect();
+    let resp = client()
+        .post(format!("{base}/v1.0/$batch"))
+        .bearer_auth(&token)
+        .json(&json!({"requests": too_many}))
+        .send()
+        .await?;
     assert_eq!(resp.status(), 400);
     mock.shutdown().await;
     Ok(())
@@ -478,23 +769,46 @@ async fn every_fault_kind() -> TestResult {
     let token = mock.token_for("auditor").ok_or("token")?;
     let users = format!("{base}/v1.0/users?$select=id");
 
-    mock.inject(Fault::Latency(Duration::from_millis(300)).on("/v1.0/users").times(1));
+    mock.inject(
+        Fault::Latency(Duration::from_millis(300))
+            .on("/v1.0/users")
+            .times(1),
+    );
     let started = Instant::now();
     assert_eq!(get(&users, &token).await?.0, 200);
     assert!(started.elapsed() >= Duration::from_millis(300));
 
-    mock.inject(Fault::Throttle { retry_after: Some(RetryAfter::Seconds(7)) }.times(1));
+    mock.inject(
+        Fault::Throttle {
+            retry_after: Some(RetryAfter::Seconds(7)),
+        }
+        .times(1),
+    );
     let (status, headers, body) = get(&users, &token).await?;
     assert_eq!((status, headers["retry-after"].to_str()?), (429, "7"));
-    assert_eq!(serde_json::from_str::<Value>(&body)?["error"]["code"], "TooManyRequests");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body)?["error"]["code"],
+        "TooManyRequests"
+    );
     assert_eq!(get(&users, &token).await?.0, 200, "times(1) expires");
 
-    mock.inject(Fault::Throttle { retry_after: Some(RetryAfter::HttpDate(Duration::from_secs(30))) }.times(1));
+    mock.inject(
+        Fault::Throttle {
+            retry_after: Some(RetryAfter::HttpDate(Duration::from_secs(30))),
+        }
+        .times(1),
+    );
     let (_, headers, _) = get(&users, &token).await?;
     assert!(headers["retry-after"].to_str()?.ends_with(" GMT"));
 
     for status in [500u16, 503, 504] {
-        mock.inject(Fault::ServerError { status, retry_after: None }.times(1));
+        mock.inject(
+            Fault::ServerError {
+                status,
+                retry_after: None,
+            }
+            .times(1),
+        );
         assert_eq!(get(&users, &token).await?.0, status);
     }
 
@@ -513,17 +827,30 @@ async fn every_fault_kind() -> TestResult {
 
     mock.inject(Fault::ForeignNextLink("https://evil.example.com/v1.0/users".into()).times(1));
     let (_, body) = get_json(&users, &token).await?;
-    assert_eq!(body["@odata.nextLink"], "https://evil.example.com/v1.0/users");
+    assert_eq!(
+        body["@odata.nextLink"],
+        "https://evil.example.com/v1.0/users"
+    );
 
-    mock.inject(FaultRule { route_prefix: Some("/v1.0/users".into()), times: Some(1), fault: Fault::NextLinkLoop });
+    mock.inject(FaultRule {
+        route_prefix: Some("/v1.0/users".into()),
+        times: Some(1),
+        fault: Fault::NextLinkLoop,
+    });
     let (_, body) = get_json(&users, &token).await?;
     assert_eq!(body["@odata.nextLink"], json!(users));
 
     mock.inject(Fault::ExpiredToken.times(1));
     let (status, body) = get_json(&users, &token).await?;
-    assert_eq!((status, body["error"]["code"].clone()), (401, json!("InvalidAuthenticationToken")));
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (401, json!("InvalidAuthenticationToken"))
+    );
 
-    mock.inject(Fault::ServerError { status: 503, retry_after: None });
+    mock.inject(Fault::ServerError {
+        status: 503,
+        retry_after: None,
+    });
     mock.clear_faults();
     assert_eq!(get(&users, &token).await?.0, 200);
 
@@ -533,7 +860,10 @@ async fn every_fault_kind() -> TestResult {
     get(&users, &token).await?;
     assert!(started.elapsed() >= Duration::from_millis(50));
     let recorded = mock.requests();
-    assert!(recorded.iter().any(|r| r.status == 0), "the reset is recorded");
+    assert!(
+        recorded.iter().any(|r| r.status == 0),
+        "the reset is recorded"
+    );
     assert!(recorded.iter().all(|r| r.had_bearer));
     assert!(mock.stats().throttled >= 2);
     mock.shutdown().await;
@@ -548,7 +878,10 @@ async fn generated_tenant_pages_lazily() -> TestResult {
     let client = client();
     let (_, first) = {
         let resp = client
-            .get(format!("{}/v1.0/users?$select=id,userPrincipalName,assignedPlans&$top=999&$count=true", mock.base_url()))
+            .get(format!(
+                "{}/v1.0/users?$select=id,userPrincipalName,assignedPlans&$top=999&$count=true",
+                mock.base_url()
+            ))
             .bearer_auth(&token)
             .header("ConsistencyLevel", "eventual")
             .send()
@@ -557,9 +890,14 @@ async fn generated_tenant_pages_lazily() -> TestResult {
     };
     assert_eq!(first["@odata.count"], 100_000);
     assert_eq!(first["value"].as_array().map(Vec::len), Some(999));
-    let upn = first["value"][5]["userPrincipalName"].as_str().ok_or("upn")?;
+    let upn = first["value"][5]["userPrincipalName"]
+        .as_str()
+        .ok_or("upn")?;
     let (status, user) = get_json(&format!("{}/v1.0/users/{upn}", mock.base_url()), &token).await?;
-    assert_eq!((status, user["userPrincipalName"].as_str()), (200, Some(upn)));
+    assert_eq!(
+        (status, user["userPrincipalName"].as_str()),
+        (200, Some(upn))
+    );
     assert!(started.elapsed() < Duration::from_secs(10));
     // Same seed, same tenant.
     let again = MockGraph::start(MockConfig::generated(100_000, 42)).await?;
@@ -576,13 +914,19 @@ fn blocking_server_runs_on_its_own_thread() -> TestResult {
     let addr = mock.base_url().trim_start_matches("http://").to_string();
     let mut stream = std::net::TcpStream::connect(&addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(stream, "GET /v1.0/organization HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        stream,
+        "GET /v1.0/organization HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     assert!(response.starts_with("HTTP/1.1 401"), "{response}");
     assert!(response.to_ascii_lowercase().contains("request-id:"));
     assert_eq!(mock.requests().len(), 1);
     drop(mock);
-    assert!(std::net::TcpStream::connect(&addr).is_err(), "stopped on drop");
+    assert!(
+        std::net::TcpStream::connect(&addr).is_err(),
+        "stopped on drop"
+    );
     Ok(())
 }

@@ -43,16 +43,20 @@ impl Winner<'_> {
 
     /// `restriction "Pilot Windows block" (priority 1) via group Pilot`.
     pub fn describe(&self) -> String {
-        format!(
-            "restriction \"{}\" (priority {}) {}",
-            self.config.name(),
-            self.config.priority,
-            if self.is_default() {
-                "is the tenant default: no custom restriction is assigned to the user".to_string()
-            } else {
-                format!("via {}", self.via)
-            }
-        )
+        if self.is_default() {
+            format!(
+                "restriction \"{}\" (priority {}, the tenant default)",
+                self.config.name(),
+                self.config.priority
+            )
+        } else {
+            format!(
+                "restriction \"{}\" (priority {}) via {}",
+                self.config.name(),
+                self.config.priority,
+                self.via
+            )
+        }
     }
 
     /// Graph location of the configuration.
