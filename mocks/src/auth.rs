@@ -237,7 +237,8 @@ impl Shared {
         let grant = form.get("grant_type").map(String::as_str).unwrap_or("");
         let delegated_grant = grant == DEVICE_CODE_GRANT || grant == "refresh_token";
         let generic_authority = matches!(tenant_segment, "organizations" | "common");
-        if !self.is_own_tenant(tenant_segment) && !(delegated_grant && generic_authority) {
+        let known = self.is_own_tenant(tenant_segment) || (delegated_grant && generic_authority);
+        if !known {
             return entra_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",

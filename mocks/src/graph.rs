@@ -300,7 +300,6 @@ pub(crate) fn handle(
     path_and_query: &str,
     headers: &HeaderMap,
     body: &Bytes,
-    _in_batch: bool,
 ) -> Reply {
     let (path, raw_query) = path_and_query
         .split_once('?')
@@ -631,7 +630,7 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
     }
 }
 
-/// True when the path exists for some method (so the method, not the path, is wrong).
+/// True when the path starts at a resource the mock serves (so a wrong method gets a 405).
 fn is_known_route(s: &[&str]) -> bool {
     matches!(
         s,
@@ -643,8 +642,7 @@ fn is_known_route(s: &[&str]) -> bool {
             | ["deviceManagement", ..]
             | ["policies", "deviceRegistrationPolicy"]
             | ["identity", "conditionalAccess", "policies", ..]
-    ) && s.len() <= 4
-        && !matches!(s, ["users", _, rel, ..] if !matches!(*rel, "licenseDetails" | "transitiveMemberOf" | "memberOf" | "managedDevices" | "deviceManagementTroubleshootingEvents" | "checkMemberGroups"))
+    )
 }
 
 /// Returns `Some(error reply)` when the token lacks a permission from each required set.
@@ -1351,14 +1349,7 @@ pub(crate) async fn batch(
             }
             let mut reply = match fault.as_ref().and_then(fault_reply) {
                 Some(r) => r,
-                None => handle(
-                    shared,
-                    &method,
-                    &path_and_query,
-                    &item_headers,
-                    &item_body,
-                    true,
-                ),
+                None => handle(shared, &method, &path_and_query, &item_headers, &item_body),
             };
             if let Some(f) = &fault {
                 apply_body_fault(

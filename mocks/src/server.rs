@@ -346,7 +346,6 @@ async fn entry(
             &path_and_query,
             &parts.headers,
             &body,
-            false,
         ),
         None => identity(&shared, &parts.method, &segments, &parts.headers, &body),
     };
@@ -355,6 +354,18 @@ async fn entry(
         apply_body_fault(&mut reply, f, &self_url);
     }
     align_request_id(&mut reply, &request_id);
+    if is_graph {
+        reply = reply.header("OData-Version", "4.0");
+        if reply.status == StatusCode::UNAUTHORIZED {
+            reply = reply.header(
+                "WWW-Authenticate",
+                format!(
+                    "Bearer realm=\"\", authorization_uri=\"{}/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"",
+                    shared.base_url
+                ),
+            );
+        }
+    }
     if matches!(reply.body, ReplyBody::Reset) {
         shared.record(&parts.method, &path_and_query, had_bearer, 0, false);
         abort.notify_one();
@@ -389,6 +400,9 @@ fn identity(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Reply {
+    if let [tenant, "v2.0", ".well-known", "openid-configuration"] = segments {
+        return openid_configuration(shared, tenant);
+    }
     let endpoint = match segments {
         [tenant, "oauth2", "v2.0", ep] => Some((*tenant, *ep)),
         _ => None,
@@ -421,7 +435,7 @@ fn identity(
     } else {
         None
     };
-    let Some(form) = form else {
+    let Some(mut form) = form else {
         return crate::auth::entra_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -429,19 +443,76 @@ fn identity(
             "The request body must be application/x-www-form-urlencoded and contain the parameter 'grant_type'.",
         );
     };
+    // client_secret_basic: credentials in the Authorization header (what oauth2 clients default to).
+    if let Some((id, secret)) = basic_credentials(headers) {
+        form.entry("client_id".into()).or_insert(id);
+        form.entry("client_secret".into()).or_insert(secret);
+    }
     match ep {
         "token" => shared.token_endpoint(tenant, &form),
         _ => shared.devicecode_endpoint(tenant, &form),
     }
 }
 
-/// Binds and runs the accept loop until `shutdown` flips to true.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+    let decode = |s: &str| {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
+            .ok()
+            .and_then(|mut v| v.pop())
+            .map(|(_, v)| v)
+    };
+    Some((decode(id)?, decode(secret)?))
+}
+
+/// OIDC discovery document, so clients that discover endpoints find the mock's own.
+fn openid_configuration(shared: &Shared, tenant: &str) -> Reply {
+    if !shared.is_own_tenant(tenant) && !matches!(tenant, "organizations" | "common") {
+        return crate::auth::entra_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_tenant",
+            90002,
+            &format!("Tenant '{tenant}' not found."),
+        );
+    }
+    let base = &shared.base_url;
+    let tid = &shared.tenant.id;
+    Reply::json(
+        StatusCode::OK,
+        json!({
+            "token_endpoint": format!("{base}/{tenant}/oauth2/v2.0/token"),
+            "device_authorization_endpoint": format!("{base}/{tenant}/oauth2/v2.0/devicecode"),
+            "authorization_endpoint": format!("{base}/{tenant}/oauth2/v2.0/authorize"),
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "issuer": format!("{base}/{tid}/v2.0"),
+            "tenant_region_scope": "NA",
+            "cloud_instance_name": "microsoftonline.com",
+            "msgraph_host": base.trim_start_matches("http://"),
+        }),
+    )
+}
+
+/// Binds 127.0.0.1:`port` (0 = any free port).
 pub(crate) async fn bind(port: u16) -> std::io::Result<(TcpListener, SocketAddr)> {
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
     Ok((listener, addr))
 }
 
+/// Accepts connections until `shutdown` changes (or its sender is dropped).
 pub(crate) async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,

@@ -264,7 +264,7 @@ impl Tenant {
         let mut tenant = Tenant::load_fixture("contoso")?;
         let generator = Generator::new(user_count, seed);
         let tenant_id = generator.guid(u64::MAX);
-        tenant.id = tenant_id.clone();
+        let contoso_id = std::mem::replace(&mut tenant.id, tenant_id.clone());
         let domain = generator.domain.clone();
         tenant.domains = vec![domain.clone()];
         if let Value::Object(o) = &mut tenant.organization {
@@ -296,11 +296,6 @@ impl Tenant {
             json!({"id": id, "displayName": name, "mailEnabled": false, "securityEnabled": true,
                    "groupTypes": [], "mailNickname": name.replace(' ', ""), "description": null})
         };
-        tenant.groups = vec![
-            group(&all, "All Users"),
-            group(&intune, "Intune Users"),
-            group(&pilot, "Pilot"),
-        ];
         tenant.members.clear();
         let ids: Vec<String> = (0..user_count).map(|i| generator.user_id(i)).collect();
         tenant.members.insert(
@@ -314,21 +309,41 @@ impl Tenant {
         tenant
             .members
             .insert(pilot.clone(), ids.iter().step_by(100).cloned().collect());
-        tenant.members.insert(all, ids);
-        for policy in &mut tenant.mdm_policies {
-            if let Some(Value::Array(groups)) = policy.get_mut("includedGroups") {
-                *groups = vec![json!(intune)];
-            }
+        tenant.members.insert(all.clone(), ids);
+        // Point policies and restriction assignments at the generated groups of the same role.
+        let remap: HashMap<String, String> = tenant
+            .groups
+            .iter()
+            .filter_map(|g| {
+                let id = str_field(g, "id")?.to_lowercase();
+                let target = match str_field(g, "displayName")? {
+                    "Pilot" => &pilot,
+                    "All Staff" => &all,
+                    _ => &intune,
+                };
+                Some((id, target.clone()))
+            })
+            .collect();
+        for doc in tenant
+            .mdm_policies
+            .iter_mut()
+            .chain(tenant.mam_policies.iter_mut())
+            .chain(tenant.enrollment_configurations.iter_mut())
+        {
+            replace_strings(doc, &remap);
         }
-        for config in &mut tenant.enrollment_configurations {
-            let is_default = config.get("priority").and_then(Value::as_i64) == Some(0);
-            if is_default
-                && let Value::Object(o) = config
-                && let Some(Value::String(id)) = o.get_mut("id")
-                && let Some(rest) = id.split_once('_').map(|(_, r)| r.to_string())
-            {
-                *id = format!("{tenant_id}_{rest}");
-            }
+        tenant.groups = vec![
+            group(&all, "All Users"),
+            group(&intune, "Intune Users"),
+            group(&pilot, "Pilot"),
+        ];
+        // Default restriction ids embed the tenant id.
+        for doc in tenant
+            .enrollment_configurations
+            .iter_mut()
+            .chain(tenant.subscribed_skus.iter_mut())
+        {
+            replace_substring(doc, &contoso_id, &tenant_id);
         }
         tenant.devices.clear();
         tenant.managed_devices.clear();
@@ -484,6 +499,30 @@ impl Tenant {
             }));
         }
         out
+    }
+}
+
+fn replace_strings(v: &mut Value, map: &HashMap<String, String>) {
+    match v {
+        Value::String(s) => {
+            if let Some(new) = map.get(&s.to_lowercase()) {
+                s.clone_from(new);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| replace_strings(i, map)),
+        Value::Object(o) => o.values_mut().for_each(|i| replace_strings(i, map)),
+        _ => {}
+    }
+}
+
+fn replace_substring(v: &mut Value, old: &str, new: &str) {
+    match v {
+        Value::String(s) if s.contains(old) => *s = s.replace(old, new),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|i| replace_substring(i, old, new)),
+        Value::Object(o) => o.values_mut().for_each(|i| replace_substring(i, old, new)),
+        _ => {}
     }
 }
 
@@ -689,6 +728,50 @@ mod tests {
         assert_eq!(a.find(upn), Some(u));
         assert_eq!(a.find("user001000@loadtest7.onmicrosoft.com"), None);
         assert_ne!(Generator::new(10, 8).user(1)["id"], a.user(1)["id"]);
+    }
+
+    /// Cross-references inside each fixture resolve (ids typed by hand drift otherwise).
+    #[test]
+    fn fixture_references_resolve() {
+        for name in fixture_names() {
+            let t = Tenant::load_fixture(&name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let known = |id: &str| t.directory_object(id).is_some();
+            for (group, members) in &t.members {
+                for m in members {
+                    assert!(known(m), "{name}: member {m} of group {group}");
+                }
+            }
+            for p in t.mdm_policies.iter().chain(&t.mam_policies) {
+                for g in p["includedGroups"].as_array().into_iter().flatten() {
+                    assert!(
+                        known(g.as_str().unwrap_or_default()),
+                        "{name}: policy group {g}"
+                    );
+                }
+            }
+            for c in &t.enrollment_configurations {
+                for a in c["assignments"].as_array().into_iter().flatten() {
+                    if let Some(g) = a["target"]["groupId"].as_str() {
+                        assert!(t.find_group(g).is_some(), "{name}: assignment group {g}");
+                    }
+                }
+            }
+            for d in t.managed_devices.iter().chain(&t.troubleshooting_events) {
+                let user = d["userId"].as_str().unwrap_or_default();
+                assert!(t.find_user(user).is_some(), "{name}: userId {user}");
+            }
+            for u in (0..t.user_count()).filter_map(|i| t.user_at(i)) {
+                for l in u["assignedLicenses"].as_array().into_iter().flatten() {
+                    let sku = l["skuId"].as_str().unwrap_or_default();
+                    assert!(t.find_sku(sku).is_some(), "{name}: sku {sku}");
+                }
+            }
+            for app in &t.apps {
+                if let Some(upn) = &app.user_principal_name {
+                    assert!(t.find_user(upn).is_some(), "{name}: app user {upn}");
+                }
+            }
+        }
     }
 
     #[test]

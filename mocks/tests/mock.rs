@@ -930,3 +930,173 @@ fn blocking_server_runs_on_its_own_thread() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn identity_extras_basic_auth_discovery_and_faults() -> TestResult {
+    use base64::Engine;
+    let mock = start(100).await?;
+    let app = mock.app("auditor").ok_or("app")?;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        app.client_id,
+        app.client_secret.replace('~', "%7E")
+    ));
+    let form = [
+        ("scope", "https://graph.microsoft.com/.default"),
+        ("grant_type", "client_credentials"),
+    ];
+    let resp = client()
+        .post(mock.token_url())
+        .header("Authorization", format!("Basic {basic}"))
+        .form(&form)
+        .send()
+        .await?;
+    assert_eq!(resp.status(), 200, "client_secret_basic");
+
+    let oidc: Value = client()
+        .get(format!(
+            "{}/{}/v2.0/.well-known/openid-configuration",
+            mock.base_url(),
+            mock.tenant_id()
+        ))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(oidc["token_endpoint"], json!(mock.token_url()));
+
+    // Global rules leave the identity endpoints alone; a prefix targets them.
+    mock.inject(
+        Fault::ServerError {
+            status: 503,
+            retry_after: Some(RetryAfter::Seconds(1)),
+        }
+        .times(1),
+    );
+    let token = secret_token(&mock, "auditor").await?;
+    mock.clear_faults();
+    let prefix = format!("/{}/oauth2", mock.tenant_id());
+    mock.inject(
+        Fault::Throttle {
+            retry_after: Some(RetryAfter::Seconds(1)),
+        }
+        .on(&prefix)
+        .times(1),
+    );
+    let resp = client()
+        .post(mock.token_url())
+        .header("Authorization", format!("Basic {basic}"))
+        .form(&form)
+        .send()
+        .await?;
+    assert_eq!(resp.status(), 429);
+    assert!(mock.stats().token_requests >= 3);
+    assert_eq!(
+        get(&format!("{}/v1.0/organization", mock.base_url()), &token)
+            .await?
+            .0,
+        200
+    );
+    mock.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn fabrikam_and_northwind_tell_their_stories() -> TestResult {
+    let mock = MockGraph::start(MockConfig::fixture("fabrikam")).await?;
+    let base = mock.base_url();
+    let app_token = mock.token_for("auditor").ok_or("token")?;
+    let user_token = mock.token_for("cli").ok_or("token")?;
+    let (_, mdm) = get_json(
+        &format!("{base}/beta/policies/mobileDeviceManagementPolicies"),
+        &user_token,
+    )
+    .await?;
+    let scope = |id: &str| {
+        mdm["value"]
+            .as_array()
+            .and_then(|v| v.iter().find(|p| p["id"] == id))
+            .map(|p| p["appliesTo"].clone())
+    };
+    assert_eq!(
+        scope("0000000a-0000-0000-c000-000000000000"),
+        Some(json!("none"))
+    );
+    assert_eq!(
+        scope("d4ebce55-015a-49b5-a083-c84d1797ae8c"),
+        Some(json!("selected"))
+    );
+    let (_, reg) = get_json(
+        &format!("{base}/v1.0/policies/deviceRegistrationPolicy"),
+        &app_token,
+    )
+    .await?;
+    assert_eq!(
+        reg["azureADJoin"]["allowedToJoin"]["@odata.type"],
+        "#microsoft.graph.noDeviceRegistrationMembership"
+    );
+    let (_, ben) = get_json(
+        &format!("{base}/v1.0/users/ben.carter@fabrikam.com/managedDevices?$select=id"),
+        &app_token,
+    )
+    .await?;
+    assert_eq!(ben["value"].as_array().map(Vec::len), Some(5));
+    let (_, hana) = get_json(&format!("{base}/v1.0/users/hana.sato@fabrikam.com?$select=licenseAssignmentStates,assignedLicenses"), &app_token).await?;
+    assert_eq!(
+        hana["licenseAssignmentStates"][0]["error"],
+        "CountViolation"
+    );
+    let (_, dupes) = get_json(
+        &format!("{base}/v1.0/devices?$filter=displayName eq 'FAB-PC-0207'"),
+        &app_token,
+    )
+    .await?;
+    assert_eq!(dupes["value"].as_array().map(Vec::len), Some(2));
+    let (_, ca) = get_json(
+        &format!("{base}/v1.0/identity/conditionalAccess/policies"),
+        &app_token,
+    )
+    .await?;
+    assert!(ca["value"].as_array().is_some_and(|v| v.iter().any(|p| {
+        p["conditions"]["applications"]["includeApplications"]
+            .as_array()
+            .is_some_and(|a| a.contains(&json!("d4ebce55-015a-49b5-a083-c84d1797ae8c")))
+    })));
+    mock.shutdown().await;
+
+    let mock = MockGraph::start(MockConfig::fixture("northwind")).await?;
+    let base = mock.base_url();
+    let token = mock.token_for("auditor").ok_or("token")?;
+    let (_, org) = get_json(&format!("{base}/v1.0/organization"), &token).await?;
+    assert_eq!(
+        org["value"][0]["mobileDeviceManagementAuthority"],
+        "office365"
+    );
+    let (_, configs) = get_json(
+        &format!("{base}/v1.0/deviceManagement/deviceEnrollmentConfigurations"),
+        &token,
+    )
+    .await?;
+    let default = configs["value"]
+        .as_array()
+        .and_then(|v| {
+            v.iter().find(|c| {
+                c["@odata.type"]
+                    == "#microsoft.graph.deviceEnrollmentPlatformRestrictionsConfiguration"
+            })
+        })
+        .ok_or("default restriction")?;
+    assert_eq!(default["windowsRestriction"]["platformBlocked"], true);
+    assert!(
+        default["windowsRestriction"].get("blockedSkus").is_none(),
+        "beta-only field hidden in v1.0"
+    );
+    let (_, skus) = get_json(&format!("{base}/v1.0/subscribedSkus"), &token).await?;
+    assert!(skus["value"].as_array().is_some_and(|v| v.iter().all(|s| {
+        s["servicePlans"]
+            .as_array()
+            .is_some_and(|p| p.iter().all(|p| p["servicePlanName"] != "INTUNE_A"))
+    })));
+    mock.shutdown().await;
+    Ok(())
+}
