@@ -606,23 +606,22 @@ pub fn ten006_mam_overlap(snap: &TenantSnapshot) -> Finding {
                 .any(|g| mam_groups.iter().any(|m| m.eq_ignore_ascii_case(g)))
             {
                 Some(true)
-            } else if let Some(m) = snap
-                .sources
-                .group_memberships
-                .data()
-                .filter(|m| m.all_users_resolved)
-            {
-                // Per-group memberships cover every user: look for one in both scopes.
-                Some(m.members.values().any(|gs| {
-                    mdm_groups
-                        .iter()
-                        .any(|g| gs.contains(&g.to_ascii_lowercase()))
-                        && mam_groups
-                            .iter()
-                            .any(|g| gs.contains(&g.to_ascii_lowercase()))
-                }))
             } else {
-                None
+                // Per-group memberships cover every user: look for one in both scopes.
+                snap.sources
+                    .group_memberships
+                    .data()
+                    .filter(|m| m.all_users_resolved)
+                    .map(|m| {
+                        m.members.values().any(|gs| {
+                            mdm_groups
+                                .iter()
+                                .any(|g| gs.contains(&g.to_ascii_lowercase()))
+                                && mam_groups
+                                    .iter()
+                                    .any(|g| gs.contains(&g.to_ascii_lowercase()))
+                        })
+                    })
             }
         }
         _ => None,

@@ -218,10 +218,8 @@ pub fn winning_restrictions<'a>(
     let mut limit_default = None;
     for c in configs {
         match c.family() {
-            ConfigurationFamily::SinglePlatform(p) if p == "windows" => {
-                if !c.is_default() {
-                    single_windows.push(c);
-                }
+            ConfigurationFamily::SinglePlatform(p) if p == "windows" && !c.is_default() => {
+                single_windows.push(c);
             }
             ConfigurationFamily::PlatformRestrictions => {
                 if c.is_default() {
