@@ -2,6 +2,7 @@
 
 pub mod correlate;
 pub mod device;
+pub mod permissions_md;
 pub mod registry;
 pub mod tenant;
 pub mod user;

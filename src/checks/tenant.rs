@@ -606,23 +606,22 @@ pub fn ten006_mam_overlap(snap: &TenantSnapshot) -> Finding {
                 .any(|g| mam_groups.iter().any(|m| m.eq_ignore_ascii_case(g)))
             {
                 Some(true)
-            } else if let Some(m) = snap
-                .sources
-                .group_memberships
-                .data()
-                .filter(|m| m.all_users_resolved)
-            {
-                // Per-group memberships cover every user: look for one in both scopes.
-                Some(m.members.values().any(|gs| {
-                    mdm_groups
-                        .iter()
-                        .any(|g| gs.contains(&g.to_ascii_lowercase()))
-                        && mam_groups
-                            .iter()
-                            .any(|g| gs.contains(&g.to_ascii_lowercase()))
-                }))
             } else {
-                None
+                // Per-group memberships cover every user: look for one in both scopes.
+                snap.sources
+                    .group_memberships
+                    .data()
+                    .filter(|m| m.all_users_resolved)
+                    .map(|m| {
+                        m.members.values().any(|gs| {
+                            mdm_groups
+                                .iter()
+                                .any(|g| gs.contains(&g.to_ascii_lowercase()))
+                                && mam_groups
+                                    .iter()
+                                    .any(|g| gs.contains(&g.to_ascii_lowercase()))
+                        })
+                    })
             }
         }
         _ => None,
@@ -854,6 +853,40 @@ fn ca_targets_enrollment(p: &ConditionalAccessPolicy) -> Vec<&'static str> {
     hit
 }
 
+/// Enrollment signs in with a modern client on Windows: legacy-auth-only or non-Windows
+/// policies do not apply to it.
+fn ca_applies_to_enrollment_clients(p: &ConditionalAccessPolicy) -> bool {
+    let c = &p.conditions;
+    let clients_ok = c.client_app_types.is_empty()
+        || c.client_app_types.iter().any(|t| {
+            matches!(
+                t.to_ascii_lowercase().as_str(),
+                "all" | "mobileappsanddesktopclients" | "browser"
+            )
+        });
+    let platforms_ok = match &c.platforms {
+        None => true,
+        Some(pl) => {
+            let has = |l: &[String], v: &str| l.iter().any(|x| x.eq_ignore_ascii_case(v));
+            (pl.include_platforms.is_empty()
+                || has(&pl.include_platforms, "all")
+                || has(&pl.include_platforms, "windows"))
+                && !has(&pl.exclude_platforms, "windows")
+        }
+    };
+    clients_ok && platforms_ok
+}
+
+/// A policy that targets directory roles only (typically admins), not ordinary users.
+fn ca_only_roles(p: &ConditionalAccessPolicy) -> bool {
+    let u = &p.conditions.users;
+    u.include_users
+        .iter()
+        .all(|x| x.eq_ignore_ascii_case("None"))
+        && u.include_groups.is_empty()
+        && !u.include_roles.is_empty()
+}
+
 /// Controls that an enrolling device cannot satisfy or that break silent enrollment.
 fn ca_problem_controls(p: &ConditionalAccessPolicy) -> (Vec<String>, Vec<String>) {
     let mut hard = Vec::new();
@@ -900,13 +933,28 @@ pub fn ten009_conditional_access(snap: &TenantSnapshot) -> Finding {
     );
     let mut hard_hits = Vec::new();
     let mut soft_hits = Vec::new();
+    let mut role_only = Vec::new();
     for p in list {
         let state = p.state.as_deref().unwrap_or("enabled");
         if !state.eq_ignore_ascii_case("enabled") {
             continue;
         }
         let apps = ca_targets_enrollment(p);
-        if apps.is_empty() {
+        if apps.is_empty() || !ca_applies_to_enrollment_clients(p) {
+            continue;
+        }
+        if ca_only_roles(p) {
+            role_only.push(
+                Evidence::new(
+                    "graph",
+                    format!(
+                        "Conditional Access \"{}\" targets only {} directory role(s): not counted for enrolling users",
+                        p.display_name.as_deref().unwrap_or(&p.id),
+                        p.conditions.users.include_roles.len()
+                    ),
+                )
+                .at(format!("GET /v1.0/identity/conditionalAccess/policies/{}", p.id)),
+            );
             continue;
         }
         let (hard, soft) = ca_problem_controls(p);
@@ -968,7 +1016,7 @@ pub fn ten009_conditional_access(snap: &TenantSnapshot) -> Finding {
             .at(endpoint.to_string()),
         );
     }
-    for e in hard_hits.into_iter().chain(soft_hits) {
+    for e in hard_hits.into_iter().chain(soft_hits).chain(role_only) {
         f = f.with_evidence(e);
     }
     // The Intune Enrollment app severity is high for device-requirement policies.
@@ -1254,5 +1302,27 @@ pub(crate) mod tests {
             json(&ca("\"All\"", "\"mfa\"", "disabled")),
         );
         assert_eq!(ten009_conditional_access(&s).status, Status::Pass);
+        let legacy = ca("\"All\"", "\"block\"", "enabled").replace(
+            "\"users\":{",
+            "\"clientAppTypes\":[\"exchangeActiveSync\",\"other\"],\"users\":{",
+        );
+        s.sources.conditional_access_policies = Source::collected("GET /x", json(&legacy));
+        assert_eq!(
+            ten009_conditional_access(&s).status,
+            Status::Pass,
+            "legacy-auth blocks do not hit enrollment"
+        );
+        let admins = ca("\"All\"", "\"mfa\"", "enabled").replace(
+            "\"includeUsers\":[\"All\"]",
+            "\"includeUsers\":[],\"includeRoles\":[\"62e90394-69f5-4237-9190-012177145e10\"]",
+        );
+        s.sources.conditional_access_policies = Source::collected("GET /x", json(&admins));
+        let f = ten009_conditional_access(&s);
+        assert_eq!(f.status, Status::Pass);
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.detail.contains("directory role"))
+        );
     }
 }

@@ -3,4 +3,5 @@
 pub mod snapshot;
 
 pub use snapshot::{MissingReason, Source, TenantSnapshot};
+pub mod collect;
 pub mod precedence;

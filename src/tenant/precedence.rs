@@ -43,16 +43,20 @@ impl Winner<'_> {
 
     /// `restriction "Pilot Windows block" (priority 1) via group Pilot`.
     pub fn describe(&self) -> String {
-        format!(
-            "restriction \"{}\" (priority {}) {}",
-            self.config.name(),
-            self.config.priority,
-            if self.is_default() {
-                "is the tenant default: no custom restriction is assigned to the user".to_string()
-            } else {
-                format!("via {}", self.via)
-            }
-        )
+        if self.is_default() {
+            format!(
+                "restriction \"{}\" (priority {}, the tenant default)",
+                self.config.name(),
+                self.config.priority
+            )
+        } else {
+            format!(
+                "restriction \"{}\" (priority {}) via {}",
+                self.config.name(),
+                self.config.priority,
+                self.via
+            )
+        }
     }
 
     /// Graph location of the configuration.
@@ -214,10 +218,8 @@ pub fn winning_restrictions<'a>(
     let mut limit_default = None;
     for c in configs {
         match c.family() {
-            ConfigurationFamily::SinglePlatform(p) if p == "windows" => {
-                if !c.is_default() {
-                    single_windows.push(c);
-                }
+            ConfigurationFamily::SinglePlatform(p) if p == "windows" && !c.is_default() => {
+                single_windows.push(c);
             }
             ConfigurationFamily::PlatformRestrictions => {
                 if c.is_default() {
