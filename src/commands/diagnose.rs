@@ -1,20 +1,38 @@
-//! `enroll-doctor diagnose`: device-only mode (tenant correlation plugs in later through
-//! `checks::device::diagnose(analysis, tenant_findings)`).
+//! `enroll-doctor diagnose`: one diagnosis per device report. Device-only by default; with a
+//! tenant configured (the same connection flags, environment or config file as `audit`) or
+//! `--snapshot FILE`, each device is correlated with the tenant (COR001–COR007, the enrolling
+//! user's USR checks) and the tenant causes lead the cause chain.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::cli::{DiagnoseArgs, FailOn, GlobalArgs, OutputFormat};
+use crate::cli::{DiagnoseArgs, FailOn, GlobalArgs, OutputArgs, OutputFormat};
+use enroll_doctor::checks::correlate::{TenantNeeds, correlate, device_keys, merge_findings};
 use enroll_doctor::checks::device;
+use enroll_doctor::checks::tenant::evaluate_tenant;
+use enroll_doctor::config::{FileConfig, Settings, env_vars};
 use enroll_doctor::device::load_path;
 use enroll_doctor::device::report::DeviceReport;
+use enroll_doctor::graph::GraphClient;
+use enroll_doctor::model::{Diagnosis, Verdict};
 use enroll_doctor::report::{self, FailThreshold, Report};
+use enroll_doctor::tenant::TenantSnapshot;
+use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
+use enroll_doctor::tenant::device_records::{self, DeviceLookup};
+use enroll_doctor::tenant::snapshot::TokenKind;
 
 pub const NO_TENANT_NOTE: &str = "No tenant connection: device-only analysis. With a tenant (or --snapshot) enroll-doctor would also check the user's license, MDM scope, restrictions and the Entra/Intune device records.";
 
-pub fn run(_global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
+/// Where the tenant facts come from.
+enum TenantInput {
+    Snapshot(PathBuf),
+    Graph(Box<Settings>),
+}
+
+pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
     let as_of = parse_as_of(args.output.as_of.as_deref())?;
 
     let mut reports: Vec<DeviceReport> = Vec::new();
@@ -27,39 +45,232 @@ pub fn run(_global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
         anyhow::bail!("no device report found in the given paths");
     }
 
+    let tenant = if args.offline {
+        None
+    } else if let Some(p) = &args.snapshot {
+        Some(TenantInput::Snapshot(p.clone()))
+    } else {
+        tenant_settings(global)?.map(|s| TenantInput::Graph(Box::new(s)))
+    };
+    let user = args.user.as_deref();
+    let report = match tenant {
+        None => device_only_report(&reports, user, as_of),
+        Some(TenantInput::Snapshot(path)) => {
+            let snap = TenantSnapshot::load(&path)?;
+            let notes = vec![format!(
+                "tenant facts from snapshot {} (collected {})",
+                path.display(),
+                snap.collected_at.to_rfc3339()
+            )];
+            correlated_report(&reports, &snap, user, as_of, notes)
+        }
+        Some(TenantInput::Graph(settings)) => {
+            super::auth::init_logging(global);
+            let needs = tenant_needs(&reports, user, as_of);
+            let (snap, client) = collect_for_devices(&settings, &needs)?;
+            super::auth::print_stats(global, &client);
+            let notes = graph_notes(&snap, &needs);
+            correlated_report(&reports, &snap, user, as_of, notes)
+        }
+    };
+    emit(&report, &args.output)
+}
+
+/// The tenant connection when one is configured (flags, environment or config file); `None`
+/// when nothing points at a tenant, so `diagnose` stays device-only.
+fn tenant_settings(global: &GlobalArgs) -> anyhow::Result<Option<Settings>> {
+    let c = &global.connection;
+    let env_set = |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty());
+    let file = FileConfig::discover(global.config.as_deref())?;
+    let intent = c.tenant.is_some()
+        || c.client_id.is_some()
+        || c.auth.is_some()
+        || env_set(env_vars::TENANT_ID)
+        || env_set(env_vars::ACCESS_TOKEN)
+        || env_set(env_vars::ACCESS_TOKEN_FILE)
+        || file.as_ref().is_some_and(|f| {
+            f.tenant.is_some() || f.auth.is_some() || f.access_token_file.is_some()
+        });
+    if !intent {
+        return Ok(None);
+    }
+    Ok(Some(super::auth::settings(global)?))
+}
+
+/// Device-only: every report on its own, and what a tenant connection would add.
+pub(crate) fn device_only_report(
+    reports: &[DeviceReport],
+    user: Option<&str>,
+    as_of: DateTime<Utc>,
+) -> Report {
     let mut diagnoses = Vec::new();
     let mut findings = Vec::new();
     let mut notes = vec![NO_TENANT_NOTE.to_string()];
-    for r in &reports {
-        let analysis = device::analyse_with_user(r, as_of, args.user.as_deref());
+    for r in reports {
+        let analysis = device::analyse_with_user(r, as_of, user);
         // Device-only: no tenant findings to put in front of the device causes.
         let diagnosis = device::diagnose(&analysis, &[]);
         notes.extend(input_notes(r, &analysis.device));
         diagnoses.push(diagnosis);
         findings.extend(analysis.findings);
     }
-    if args.snapshot.is_some() {
+    notes.extend(fleet_summary(&diagnoses));
+    let mut report = Report::new(as_of, diagnoses, findings);
+    report.notes = notes;
+    report
+}
+
+/// Users, DeviceIds and host names the reports name: what to collect, once for all devices.
+pub(crate) fn tenant_needs(
+    reports: &[DeviceReport],
+    user: Option<&str>,
+    as_of: DateTime<Utc>,
+) -> TenantNeeds {
+    let mut needs = TenantNeeds::default();
+    for r in reports {
+        let analysis = device::analyse_with_user(r, as_of, user);
+        needs.add(&device_keys(r, &analysis, user));
+    }
+    needs
+}
+
+/// Collects the tenant for these devices: tenant-wide configuration, the named users (one
+/// `$batch` wave: object, groups, devices, troubleshooting events), then the devices' Entra and
+/// Intune records by DeviceId and name (one more `$batch` wave).
+pub(crate) fn collect_for_devices(
+    settings: &Settings,
+    needs: &TenantNeeds,
+) -> anyhow::Result<(TenantSnapshot, GraphClient)> {
+    let client = GraphClient::from_settings(settings).context("cannot set up the Graph client")?;
+    let opts = CollectOptions {
+        users: if needs.upns.is_empty() {
+            UserSelection::None
+        } else {
+            UserSelection::Upns(needs.upns.iter().cloned().collect())
+        },
+        devices: false,
+        cloud: settings.cloud.as_str().to_string(),
+        tenant_hint: settings.tenant.clone(),
+    };
+    let lookup = DeviceLookup {
+        device_ids: needs.device_ids.clone(),
+        names: needs.names.clone(),
+    };
+    let rt = super::auth::runtime()?;
+    let snap = rt.block_on(async {
+        let mut snap = collect(&client, &opts, Utc::now())
+            .await
+            .context("cannot collect the tenant from Graph")?;
+        let records = device_records::fetch(&client, &lookup, snap.token_kind).await;
+        device_records::merge_into(&mut snap, records);
+        anyhow::Ok(snap)
+    })?;
+    Ok((snap, client))
+}
+
+fn graph_notes(snap: &TenantSnapshot, needs: &TenantNeeds) -> Vec<String> {
+    let name = snap
+        .sources
+        .organization
+        .data()
+        .and_then(|o| o.display_name.clone())
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
+    let kind = match snap.token_kind {
+        TokenKind::AppOnly => "an app-only",
+        TokenKind::Delegated => "a delegated",
+        TokenKind::Unknown => "an unrecognised",
+    };
+    let mut notes = vec![format!(
+        "tenant {}{name} read from {} with {kind} token: {} user(s) and {} device(s) looked up",
+        snap.tenant_id,
+        snap.graph_base,
+        needs.upns.len(),
+        needs.device_ids.len()
+    )];
+    if snap.token_kind == TokenKind::AppOnly {
         notes.push(
-            "--snapshot is not used by diagnose yet: the tenant side was not evaluated."
+            "The MDM/MAM user scopes are readable with a delegated sign-in only: USR003/USR004 and \
+             TEN003-TEN006 are skipped. Run `enroll-doctor auth login` and diagnose again to check them."
                 .to_string(),
         );
     }
+    notes
+}
 
-    let mut report = Report::new(as_of, diagnoses, findings);
+/// Correlates every report with one snapshot: tenant findings once (with the device evidence
+/// of the devices they explain), then per device its COR, USR and DEV findings.
+pub(crate) fn correlated_report(
+    reports: &[DeviceReport],
+    snap: &TenantSnapshot,
+    user: Option<&str>,
+    as_of: DateTime<Utc>,
+    mut notes: Vec<String>,
+) -> Report {
+    let tenant_findings = evaluate_tenant(snap);
+    let mut shared = tenant_findings.clone();
+    let mut diagnoses = Vec::new();
+    let mut per_device = Vec::new();
+    for r in reports {
+        let analysis = device::analyse_with_user(r, as_of, user);
+        let c = correlate(snap, &tenant_findings, r, &analysis, user, as_of);
+        notes.extend(input_notes(r, &analysis.device));
+        for (id, ev) in c.tenant_evidence {
+            if let Some(f) = shared.iter_mut().find(|f| f.check == id)
+                && !f.evidence.contains(&ev)
+            {
+                f.evidence.push(ev);
+            }
+        }
+        diagnoses.push(c.diagnosis);
+        per_device.extend(c.findings);
+    }
+    if user.is_some() && reports.len() > 1 {
+        notes.push("--user applies to every device of this run".to_string());
+    }
+    notes.extend(fleet_summary(&diagnoses));
+    shared.extend(per_device);
+    let mut report = Report::new(as_of, diagnoses, merge_findings(shared));
     report.notes = notes;
+    report
+}
 
-    let text = match args.output.format {
-        OutputFormat::Table => report::table::render(&report),
+/// `5 devices: 1 enrolled, 2 failed, …` for runs over several devices.
+fn fleet_summary(diagnoses: &[Diagnosis]) -> Option<String> {
+    if diagnoses.len() < 2 {
+        return None;
+    }
+    let order = [
+        Verdict::Enrolled,
+        Verdict::WillEnroll,
+        Verdict::Failed,
+        Verdict::Blocked,
+        Verdict::NotTriggered,
+        Verdict::Unknown,
+    ];
+    let parts: Vec<String> = order
+        .iter()
+        .filter_map(|v| {
+            let n = diagnoses.iter().filter(|d| d.verdict == *v).count();
+            (n > 0).then(|| format!("{n} {}", v.as_str()))
+        })
+        .collect();
+    Some(format!("{} devices: {}", diagnoses.len(), parts.join(", ")))
+}
+
+/// Prints the report in the chosen format and returns the exit code for it.
+pub(crate) fn emit(report: &Report, output: &OutputArgs) -> anyhow::Result<u8> {
+    let text = match output.format {
+        OutputFormat::Table => report::table::render(report),
         OutputFormat::Json => {
-            report::json::render(&report).context("cannot serialise the report")?
+            report::json::render(report).context("cannot serialise the report")?
         }
     };
     let mut out = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth reporting.
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
-
-    let threshold = match args.output.fail_on {
+    let threshold = match output.fail_on {
         FailOn::Fail => FailThreshold::Fail,
         FailOn::Warn => FailThreshold::Warn,
         FailOn::Never => FailThreshold::Never,

@@ -75,7 +75,7 @@ const SKU_SELECT: &[&str] = &[
     "prepaidUnits",
     "servicePlans",
 ];
-const DEVICE_SELECT: &[&str] = &[
+pub const DEVICE_SELECT: &[&str] = &[
     "id",
     "deviceId",
     "displayName",
@@ -95,7 +95,7 @@ const DEVICE_SELECT: &[&str] = &[
     "onPremisesSyncEnabled",
     "alternativeSecurityIds",
 ];
-const MANAGED_SELECT: &[&str] = &[
+pub const MANAGED_SELECT: &[&str] = &[
     "id",
     "azureADDeviceId",
     "deviceName",

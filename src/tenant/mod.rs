@@ -4,4 +4,5 @@ pub mod snapshot;
 
 pub use snapshot::{MissingReason, Source, TenantSnapshot};
 pub mod collect;
+pub mod device_records;
 pub mod precedence;
