@@ -168,7 +168,7 @@ pub(crate) fn collect_for_devices(
     Ok((snap, client))
 }
 
-fn graph_notes(snap: &TenantSnapshot, needs: &TenantNeeds) -> Vec<String> {
+pub(crate) fn graph_notes(snap: &TenantSnapshot, needs: &TenantNeeds) -> Vec<String> {
     let name = snap
         .sources
         .organization
