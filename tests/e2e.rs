@@ -4,6 +4,8 @@
 mod e2e {
     pub mod collector;
     pub mod common;
+    pub mod correlate;
+    pub mod demo;
     pub mod diagnose;
     pub mod explain;
     pub mod graph;

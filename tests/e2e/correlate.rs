@@ -1,0 +1,375 @@
+//! `diagnose` with a tenant: the shared sample devices against the contoso mock (over HTTP),
+//! and correlation edge cases against a snapshot fixture.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use mock_graph::{BlockingMockGraph, MockConfig, MockGraph};
+use serde_json::Value;
+
+use super::common::bin;
+
+fn samples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mocks/devices")
+}
+
+fn snapshot_fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/correlate/contoso-snapshot.json")
+}
+
+fn mock() -> BlockingMockGraph {
+    MockGraph::spawn_blocking(MockConfig::fixture("contoso"))
+        .unwrap_or_else(|e| panic!("mock Graph did not start: {e}"))
+}
+
+enum Auth {
+    App(&'static str),
+    Delegated(&'static str),
+}
+
+fn clean_cmd() -> assert_cmd::Command {
+    let mut cmd = bin();
+    cmd.env_remove("AZURE_TENANT_ID")
+        .env_remove("AZURE_CLIENT_ID")
+        .env_remove("AZURE_CLIENT_SECRET")
+        .env_remove("ENROLL_DOCTOR_ACCESS_TOKEN")
+        .env_remove("ENROLL_DOCTOR_CONFIG")
+        .env(
+            "ENROLL_DOCTOR_TOKEN_CACHE",
+            std::env::temp_dir().join("enroll-doctor-e2e-correlate-no-cache"),
+        )
+        .timeout(Duration::from_secs(120));
+    cmd
+}
+
+fn json(out: std::process::Output) -> Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}):\n{stdout}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// `diagnose -f json` of `devices` against the mock.
+fn diagnose_mock(m: &BlockingMockGraph, auth: Auth, devices: &[&Path], extra: &[&str]) -> Value {
+    let base = m.base_url();
+    let mut cmd = clean_cmd();
+    cmd.args(["diagnose", "-f", "json", "--as-of", "2026-11-26T12:00:00Z"]);
+    for d in devices {
+        cmd.arg("--device-report").arg(d);
+    }
+    cmd.args(extra).args([
+        "--cloud",
+        "custom",
+        "--graph-url",
+        &base,
+        "--login-url",
+        &base,
+        "--tenant",
+        &m.tenant_id(),
+    ]);
+    match auth {
+        Auth::App(name) => {
+            let app = m.app(name).unwrap_or_else(|| panic!("no app {name}"));
+            cmd.args(["--client-id", &app.client_id, "--auth", "client-secret"])
+                .env("AZURE_CLIENT_SECRET", &app.client_secret);
+        }
+        Auth::Delegated(name) => {
+            let token = m.token_for(name).unwrap_or_else(|| panic!("no app {name}"));
+            cmd.args(["--auth", "access-token"])
+                .env("ENROLL_DOCTOR_ACCESS_TOKEN", token);
+        }
+    }
+    json(cmd.output().expect("run diagnose"))
+}
+
+fn diagnose_snapshot(devices: &[&Path], extra: &[&str]) -> Value {
+    let mut cmd = clean_cmd();
+    cmd.args([
+        "diagnose",
+        "-f",
+        "json",
+        "--as-of",
+        "2026-11-26T12:00:00Z",
+        "--snapshot",
+    ])
+    .arg(snapshot_fixture());
+    for d in devices {
+        cmd.arg("--device-report").arg(d);
+    }
+    cmd.args(extra);
+    json(cmd.output().expect("run diagnose"))
+}
+
+fn diagnosis<'a>(r: &'a Value, device: &str) -> &'a Value {
+    r["diagnoses"]
+        .as_array()
+        .and_then(|a| a.iter().find(|d| d["device"] == device))
+        .unwrap_or_else(|| panic!("no diagnosis for {device} in {r}"))
+}
+
+fn first_cause(d: &Value) -> &str {
+    d["causes"]
+        .as_array()
+        .and_then(|c| c.first())
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+fn finding<'a>(r: &'a Value, check: &str, subject: &str) -> &'a Value {
+    r["findings"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|f| f["check"] == check && f["subject"]["id"] == subject)
+        })
+        .unwrap_or_else(|| panic!("no {check} for {subject}"))
+}
+
+fn evidence(f: &Value) -> String {
+    f["evidence"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| format!("{} | {} | {}", e["source"], e["detail"], e["location"]))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+/// A copy of a sample folder with its dsregcmd.txt edited (written as UTF-8).
+fn edited_sample(dir: &Path, name: &str, edits: &[(&str, &str)]) -> PathBuf {
+    let src = samples().join(name);
+    let dst = dir.join(format!("{name}-edited"));
+    std::fs::create_dir_all(&dst).expect("mkdir");
+    for entry in std::fs::read_dir(&src).expect("read sample").flatten() {
+        let file = entry.file_name();
+        let bytes = std::fs::read(entry.path()).expect("read");
+        if file == "dsregcmd.txt" {
+            // Samples are UTF-16LE with a BOM (or UTF-8).
+            let text = if bytes.starts_with(&[0xFF, 0xFE]) {
+                let units: Vec<u16> = bytes[2..]
+                    .chunks_exact(2)
+                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                    .collect();
+                String::from_utf16_lossy(&units)
+            } else {
+                String::from_utf8_lossy(&bytes).into_owned()
+            };
+            let mut text = text;
+            for (from, to) in edits {
+                assert!(text.contains(from), "{from} not in {name}");
+                text = text.replace(from, to);
+            }
+            std::fs::write(dst.join(&file), text).expect("write");
+        } else {
+            std::fs::write(dst.join(&file), bytes).expect("write");
+        }
+    }
+    dst
+}
+
+#[test]
+fn shared_samples_get_their_expected_root_causes_from_the_mock_tenant() {
+    let m = mock();
+    let names = [
+        "hybrid-enrolled",
+        "failed-8018002b",
+        "never-triggered",
+        "stale-enrollment",
+        "not-hybrid-joined",
+        "demo-blocked-restriction",
+    ];
+    let dirs: Vec<PathBuf> = names.iter().map(|n| samples().join(n)).collect();
+    let refs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    let r = diagnose_mock(&m, Auth::App("auditor"), &refs, &[]);
+
+    let enrolled = diagnosis(&r, "PC0042.corp.contoso.com");
+    assert_eq!(enrolled["verdict"], "enrolled");
+    assert_eq!(
+        finding(&r, "COR004", "PC0042.corp.contoso.com")["status"],
+        "pass"
+    );
+    let never = diagnosis(&r, "PC0103.corp.contoso.com");
+    assert_eq!(first_cause(never), "DEV005", "{never}");
+    assert_eq!(
+        finding(&r, "COR002", "PC0103.corp.contoso.com")["status"],
+        "pass"
+    );
+    let stale = diagnosis(&r, "PC0117.corp.contoso.com");
+    assert_eq!(first_cause(stale), "DEV009", "{stale}");
+    let not_joined = diagnosis(&r, "PC0150.corp.contoso.com");
+    assert_eq!(first_cause(not_joined), "DEV001", "{not_joined}");
+    let cor002 = finding(&r, "COR002", "PC0150.corp.contoso.com");
+    assert_eq!(cor002["status"], "fail", "no device record: {cor002}");
+    let blocked = diagnosis(&r, "PC0200.corp.contoso.com");
+    assert_eq!(blocked["verdict"], "failed");
+    assert_eq!(first_cause(blocked), "USR005", "{blocked}");
+    let usr005 = evidence(finding(&r, "USR005", "tlee@contoso.com"));
+    assert!(
+        usr005.contains("Pilot Windows block") && usr005.contains("event 76"),
+        "{usr005}"
+    );
+    // Tenant facts collected once: one diagnosis per device plus a summary note.
+    assert_eq!(r["diagnoses"].as_array().map(Vec::len), Some(names.len()));
+    let notes = r["notes"].to_string();
+    assert!(notes.contains("6 devices"), "{notes}");
+    assert!(notes.contains("app-only"), "{notes}");
+}
+
+#[test]
+fn out_of_scope_user_names_the_scope_groups_with_a_delegated_token() {
+    let m = mock();
+    let dir = samples().join("failed-8018002b");
+    let r = diagnose_mock(&m, Auth::Delegated("cli"), &[dir.as_path()], &[]);
+    let d = diagnosis(&r, "PC0077.corp.contoso.com");
+    assert_eq!(d["verdict"], "failed");
+    assert_eq!(first_cause(d), "USR003", "{d}");
+    let usr003 = finding(&r, "USR003", "mgarcia@contoso.com");
+    assert_eq!(usr003["status"], "fail");
+    let ev = evidence(usr003);
+    assert!(ev.contains("Intune Users"), "scope group named: {ev}");
+    assert!(ev.contains("dmedp-admin.xml"), "device side: {ev}");
+    assert!(
+        d["fix"]
+            .as_str()
+            .is_some_and(|f| f.contains("MDM user scope")),
+        "{d}"
+    );
+    let cor007 = finding(&r, "COR007", "PC0077.corp.contoso.com");
+    assert_eq!(cor007["status"], "fail");
+    assert!(evidence(cor007).contains("0x8018002B"));
+}
+
+#[test]
+fn user_flag_checks_the_named_user_against_the_tenant() {
+    let m = mock();
+    let dir = samples().join("never-triggered");
+    let r = diagnose_mock(
+        &m,
+        Auth::App("auditor"),
+        &[dir.as_path()],
+        &["--user", "intern@contoso.com"],
+    );
+    assert_eq!(
+        finding(&r, "USR002", "intern@contoso.com")["status"],
+        "fail"
+    );
+    let d = diagnosis(&r, "PC0103.corp.contoso.com");
+    assert!(
+        d["causes"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|x| x == "USR002")),
+        "{d}"
+    );
+}
+
+#[test]
+fn device_from_another_tenant_is_cor001() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = edited_sample(
+        tmp.path(),
+        "hybrid-enrolled",
+        &[(
+            "TenantId : 5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13",
+            "TenantId : 0d1c2b3a-4958-4677-8695-a4b3c2d1e0f9",
+        )],
+    );
+    let r = diagnose_snapshot(&[dir.as_path()], &[]);
+    let f = finding(&r, "COR001", "PC0042.corp.contoso.com");
+    assert_eq!(f["status"], "fail", "{f}");
+    assert!(evidence(f).contains("0d1c2b3a-4958-4677-8695-a4b3c2d1e0f9"));
+    assert!(evidence(f).contains("GET /v1.0/organization"));
+}
+
+#[test]
+fn device_missing_in_entra_is_cor002_and_leads() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = edited_sample(
+        tmp.path(),
+        "failed-8018002b",
+        &[(
+            "DeviceId : a81d6c0f-3e2b-4f7a-b5c9-0e1d2c3b4a59",
+            "DeviceId : d0d0d0d0-1111-4222-8333-444455556666",
+        )],
+    );
+    let r = diagnose_snapshot(&[dir.as_path()], &[]);
+    let f = finding(&r, "COR002", "PC0077.corp.contoso.com");
+    assert_eq!(f["status"], "fail", "{f}");
+    assert_eq!(
+        first_cause(diagnosis(&r, "PC0077.corp.contoso.com")),
+        "COR002"
+    );
+}
+
+#[test]
+fn disabled_device_object_and_workplace_registered_hybrid_device_are_cor003() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let disabled = edited_sample(
+        tmp.path(),
+        "stale-enrollment",
+        &[
+            ("PC0117.corp.contoso.com", "PC0300.corp.contoso.com"),
+            (
+                "5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716",
+                "c3000300-aaaa-4bbb-8ccc-000000000300",
+            ),
+        ],
+    );
+    let workplace = edited_sample(
+        tmp.path(),
+        "hybrid-enrolled",
+        &[
+            ("PC0042.corp.contoso.com", "PC0301.corp.contoso.com"),
+            (
+                "3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15",
+                "c3000301-aaaa-4bbb-8ccc-000000000301",
+            ),
+        ],
+    );
+    let r = diagnose_snapshot(&[disabled.as_path(), workplace.as_path()], &[]);
+    let f = finding(&r, "COR003", "PC0300.corp.contoso.com");
+    assert_eq!(f["status"], "fail", "{f}");
+    assert!(
+        f["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("disabled")),
+        "{f}"
+    );
+    let f = finding(&r, "COR003", "PC0301.corp.contoso.com");
+    assert_eq!(f["status"], "fail", "{f}");
+    assert!(
+        f["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("Workplace")),
+        "{f}"
+    );
+    let ev = evidence(f);
+    assert!(
+        ev.contains("dsregcmd") && ev.contains("GET /v1.0/devices/"),
+        "{ev}"
+    );
+}
+
+#[test]
+fn without_a_tenant_diagnose_stays_device_only_and_says_what_it_would_add() {
+    let dir = samples().join("failed-8018002b");
+    let out = clean_cmd()
+        .args(["diagnose", "-f", "json", "--device-report"])
+        .arg(&dir)
+        .output()
+        .expect("run");
+    let r = json(out);
+    assert!(
+        r["notes"].to_string().contains("would also check"),
+        "{}",
+        r["notes"]
+    );
+    assert!(r["findings"].as_array().is_some_and(|a| {
+        a.iter()
+            .all(|f| f["check"].as_str().is_some_and(|c| c.starts_with("DEV")))
+    }));
+}

@@ -1,0 +1,123 @@
+//! `enroll-doctor demo`: the built-in sample tenant over loopback HTTP, from any directory.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::common::bin;
+
+/// Runs the demo from an empty temporary directory (the device reports must be embedded).
+fn demo(args: &[&str]) -> (i32, String, String, Duration) {
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let started = Instant::now();
+    let out = bin()
+        .arg("demo")
+        .args(args)
+        .current_dir(cwd.path())
+        .env_remove("AZURE_TENANT_ID")
+        .env_remove("AZURE_CLIENT_ID")
+        .env_remove("AZURE_CLIENT_SECRET")
+        .env_remove("ENROLL_DOCTOR_ACCESS_TOKEN")
+        .env_remove("ENROLL_DOCTOR_CONFIG")
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("run enroll-doctor demo");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        started.elapsed(),
+    )
+}
+
+fn demo_json() -> Value {
+    let (code, stdout, stderr, _) = demo(&["--format", "json"]);
+    assert_eq!(code, 0, "demo failed:\n{stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
+}
+
+fn diagnosis<'a>(report: &'a Value, device: &str) -> &'a Value {
+    report["diagnose"]["diagnoses"]
+        .as_array()
+        .and_then(|a| a.iter().find(|d| d["device"] == device))
+        .unwrap_or_else(|| panic!("no diagnosis for {device}"))
+}
+
+fn first_cause(d: &Value) -> Option<&str> {
+    d["causes"]
+        .as_array()
+        .and_then(|c| c.first())
+        .and_then(Value::as_str)
+}
+
+#[test]
+fn every_demo_device_gets_its_verdict_and_first_cause() {
+    let r = demo_json();
+    assert_eq!(r["schema"], "enroll-doctor/demo@1");
+    assert_eq!(r["tenant"], "5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13");
+    let expected: [(&str, &str, Option<&str>); 5] = [
+        ("PC0042.corp.contoso.com", "enrolled", None),
+        // Restriction "Pilot Windows block" wins for tlee: the tenant cause leads.
+        ("PC0200.corp.contoso.com", "failed", Some("USR005")),
+        // App-only token: the scope cannot be read, the other causes of 0x8018002B are ruled
+        // out, so the enrolling-user correlation carries the verdict.
+        ("PC0077.corp.contoso.com", "failed", Some("COR005")),
+        ("PC0117.corp.contoso.com", "failed", Some("DEV009")),
+        ("PC0103.corp.contoso.com", "blocked", Some("DEV005")),
+    ];
+    for (device, verdict, cause) in expected {
+        let d = diagnosis(&r, device);
+        assert_eq!(d["verdict"], verdict, "{device}: {d}");
+        assert_eq!(first_cause(d), cause, "{device}: {d}");
+    }
+    let pc0200 = diagnosis(&r, "PC0200.corp.contoso.com");
+    assert!(
+        pc0200["fix"]
+            .as_str()
+            .is_some_and(|f| f.contains("Pilot Windows block")),
+        "{pc0200}"
+    );
+    // The readiness check and the audit really ran against the sample tenant.
+    let check = r["check"]["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let intern_license = check
+        .iter()
+        .find(|f| f["check"] == "USR002" && f["subject"]["id"] == "intern@contoso.com");
+    assert_eq!(
+        intern_license.map(|f| f["status"].clone()),
+        Some(Value::from("fail"))
+    );
+    let audit = r["audit"]["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(audit.len(), 9, "TEN001-TEN009");
+    assert!(
+        audit
+            .iter()
+            .any(|f| f["check"] == "TEN001" && f["status"] == "pass")
+    );
+}
+
+#[test]
+fn table_demo_has_the_banner_all_three_commands_and_next_steps() {
+    let (code, stdout, stderr, elapsed) = demo(&[]);
+    assert_eq!(code, 0, "demo failed:\n{stderr}");
+    assert!(stdout.contains("BUILT-IN SAMPLE TENANT"), "{stdout}");
+    for cmd in [
+        "$ enroll-doctor audit",
+        "$ enroll-doctor check",
+        "$ enroll-doctor diagnose",
+    ] {
+        assert!(stdout.contains(cmd), "missing {cmd}");
+    }
+    assert!(stdout.contains("USR005 → COR007 → DEV007"), "{stdout}");
+    assert!(stdout.contains("Next steps with your own tenant"));
+    // The sample app's secret never appears in the output.
+    assert!(!stdout.contains("NOT-A-REAL-SECRET") && !stderr.contains("NOT-A-REAL-SECRET"));
+    // The README promises under 3 s; on a loaded CI machine allow headroom, but catch a
+    // demo that waits on timeouts or retries.
+    assert!(elapsed < Duration::from_secs(20), "demo took {elapsed:?}");
+}
