@@ -58,8 +58,11 @@ mod with_mock {
         };
     }
 
+    /// A bundled device folder: its name and `(file name, bytes)` pairs.
+    type BundledDevice = (&'static str, &'static [(&'static str, &'static [u8])]);
+
     /// The sample devices whose users and Entra/Intune records are in the contoso fixture.
-    pub const DEVICES: &[(&str, &[(&str, &[u8])])] = &[
+    pub const DEVICES: &[BundledDevice] = &[
         device!(
             "hybrid-enrolled",
             [

@@ -155,8 +155,7 @@ fn last_event_91(report: &DeviceReport) -> Option<&EventRecord> {
     report
         .events
         .iter()
-        .filter(|e| e.is_dmedp() && e.event_id == 91)
-        .next_back()
+        .rfind(|e| e.is_dmedp() && e.event_id == 91)
 }
 
 /// `--user`, else event 91's UPN, else the Intune Enrollments key's UPN, else (weakest) the
