@@ -242,6 +242,19 @@ pub fn cor002_entra_record(
         .with_evidence(dsreg_ev)
         .with_evidence(graph(describe_entra(d), entra_location(d)));
     }
+    if !looks_up_devices(endpoint) {
+        // Only the users' registered devices were read: hybrid-joined devices have no
+        // registered owner, so absence proves nothing.
+        return Finding::skip(
+            ID,
+            subject.clone(),
+            SkipReason::NoEvidence {
+                collect: format!(
+                    "the Entra device with deviceId {device_id}: this snapshot holds only users' registered devices ({endpoint}); run diagnose against the tenant, or use a snapshot saved with `audit --save-snapshot`"
+                ),
+            },
+        );
+    }
     let mut f = Finding::new(
         ID,
         Status::Fail,
@@ -268,6 +281,14 @@ pub fn cor002_entra_record(
         ));
     }
     f
+}
+
+/// Whether the Entra devices were read from `/devices` (all, or by deviceId) rather than only
+/// from users' `registeredDevices`.
+pub fn looks_up_devices(endpoint: &str) -> bool {
+    endpoint
+        .split(" + ")
+        .any(|part| part.trim_start().starts_with("GET /v1.0/devices"))
 }
 
 /// The trust type the device's own state implies.

@@ -389,3 +389,18 @@ fn merge_unites_evidence_of_user_and_tenant_findings_but_never_devices() {
     assert_eq!(merged.len(), 3);
     assert_eq!(merged[0].evidence.len(), 2);
 }
+
+#[test]
+fn registered_devices_alone_cannot_prove_a_hybrid_device_missing() {
+    let mut snap = snapshot();
+    if let Source::Collected { endpoint, data } = &mut snap.sources.entra_devices {
+        *endpoint = "GET /v1.0/users/{upn}/registeredDevices ($batch)".into();
+        data.retain(|d| d.display_name.as_deref() != Some("PC0077"));
+    }
+    let c = run(&snap, &sample("failed-8018002b"), None);
+    assert_eq!(finding(&c, "COR002").status, Status::Skip);
+    assert!(!c.diagnosis.causes.contains(&"COR002".to_string()));
+    assert!(records::looks_up_devices(
+        "GET /v1.0/users/{upn}/registeredDevices ($batch) + GET /v1.0/devices?$filter=deviceId eq … ($batch)"
+    ));
+}
