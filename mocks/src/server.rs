@@ -354,6 +354,18 @@ async fn entry(
         apply_body_fault(&mut reply, f, &self_url);
     }
     align_request_id(&mut reply, &request_id);
+    if is_graph {
+        reply = reply.header("OData-Version", "4.0");
+        if reply.status == StatusCode::UNAUTHORIZED {
+            reply = reply.header(
+                "WWW-Authenticate",
+                format!(
+                    "Bearer realm=\"\", authorization_uri=\"{}/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"",
+                    shared.base_url
+                ),
+            );
+        }
+    }
     if matches!(reply.body, ReplyBody::Reset) {
         shared.record(&parts.method, &path_and_query, had_bearer, 0, false);
         abort.notify_one();

@@ -506,7 +506,7 @@ fn replace_strings(v: &mut Value, map: &HashMap<String, String>) {
     match v {
         Value::String(s) => {
             if let Some(new) = map.get(&s.to_lowercase()) {
-                *s = new.clone();
+                s.clone_from(new);
             }
         }
         Value::Array(items) => items.iter_mut().for_each(|i| replace_strings(i, map)),
@@ -517,11 +517,7 @@ fn replace_strings(v: &mut Value, map: &HashMap<String, String>) {
 
 fn replace_substring(v: &mut Value, old: &str, new: &str) {
     match v {
-        Value::String(s) => {
-            if s.contains(old) {
-                *s = s.replace(old, new);
-            }
-        }
+        Value::String(s) if s.contains(old) => *s = s.replace(old, new),
         Value::Array(items) => items
             .iter_mut()
             .for_each(|i| replace_substring(i, old, new)),
