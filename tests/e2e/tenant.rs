@@ -589,3 +589,78 @@ fn all_users_cost_list_requests_not_lookups() {
         .count();
     assert_eq!(per_user, 0, "no per-user lookups");
 }
+
+/// The collector API the correlation code uses: named users and Entra device ids in one wave.
+#[test]
+fn collector_fetches_named_devices_with_the_users() {
+    use enroll_doctor::graph::auth::{TokenProvider, TokenSource};
+    use enroll_doctor::graph::{ClientOptions, GraphClient};
+    use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
+
+    let mock = fixture("contoso");
+    let token = mock.token_for("cli").unwrap_or_default();
+    let provider = TokenProvider::new(TokenSource::Static {
+        token: Some(token.into()),
+        file: None,
+    });
+    let client = GraphClient::new(
+        &mock.base_url(),
+        std::sync::Arc::new(provider),
+        ClientOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("client: {e}"));
+    let mut opts = CollectOptions::tenant_only("custom");
+    opts.users = UserSelection::Upns(vec!["mgarcia@contoso.com".into()]);
+    opts.device_ids = vec![
+        "a81d6c0f-3e2b-4f7a-b5c9-0e1d2c3b4a59".into(),
+        "3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15".into(),
+    ];
+    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    let snap = rt
+        .block_on(collect(&client, &opts, chrono::Utc::now()))
+        .unwrap_or_else(|e| panic!("collect: {e}"));
+    let devices = snap
+        .sources
+        .entra_devices
+        .data()
+        .cloned()
+        .unwrap_or_default();
+    let ids: Vec<String> = devices.iter().filter_map(|d| d.device_id.clone()).collect();
+    assert!(
+        ids.iter()
+            .any(|d| d.eq_ignore_ascii_case("a81d6c0f-3e2b-4f7a-b5c9-0e1d2c3b4a59")),
+        "{ids:?}"
+    );
+    assert!(
+        ids.iter()
+            .any(|d| d.eq_ignore_ascii_case("3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15")),
+        "{ids:?}"
+    );
+    // PC0042 is Intune-managed (jdoe); mgarcia's event explains PC0077.
+    let managed = snap
+        .sources
+        .managed_devices
+        .data()
+        .cloned()
+        .unwrap_or_default();
+    assert!(managed.iter().any(|m| {
+        m.azure_ad_device_id
+            .as_deref()
+            .is_some_and(|d| d.eq_ignore_ascii_case("3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15"))
+    }));
+    let events = snap
+        .sources
+        .troubleshooting_events
+        .data()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!events.is_empty());
+    assert!(snap.user("mgarcia@contoso.com").is_some());
+    // One batch for everything per-user/per-device, plus the tenant-wide lists, no second wave.
+    let batches = mock
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query.contains("$batch"))
+        .count();
+    assert_eq!(batches, 1);
+}
