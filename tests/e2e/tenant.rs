@@ -663,4 +663,91 @@ fn collector_fetches_named_devices_with_the_users() {
         .filter(|r| r.path_and_query.contains("$batch"))
         .count();
     assert_eq!(batches, 1);
+
+    // Sequential waves: with 20 ms added to every response, the whole collection takes about
+    // one latency per wave (requests of a wave run concurrently).
+    mock.set_latency(Duration::from_millis(20));
+    mock.clear_requests();
+    opts.device_ids.clear();
+    opts.users = UserSelection::Upns(vec!["jdoe@contoso.com".into()]);
+    let t = Instant::now();
+    let snap = rt
+        .block_on(collect(&client, &opts, chrono::Utc::now()))
+        .unwrap_or_else(|e| panic!("collect: {e}"));
+    let took = t.elapsed();
+    let requests = mock.requests();
+    let top_level = requests.iter().filter(|r| !r.in_batch).count();
+    let waves = (took.as_millis() / 20) as usize;
+    eprintln!(
+        "collect for check --user: {top_level} HTTP requests ({} $batch items) in {} ms at 20 ms latency => {waves} wave(s)",
+        requests.iter().filter(|r| r.in_batch).count(),
+        took.as_millis()
+    );
+    assert!(snap.user("jdoe@contoso.com").is_some());
+    assert!(waves <= 4, "{waves} waves");
+}
+
+#[test]
+fn group_and_users_file_select_users() {
+    let mock = fixture("contoso");
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "check",
+            "-f",
+            "json",
+            "--fail-on",
+            "never",
+            "--group",
+            "Pilot",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let r = json_of(&out, &err);
+    let users: Vec<String> = findings(&r)
+        .iter()
+        .filter(|f| f["check"] == "USR001")
+        .filter_map(|f| f["subject"]["id"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(users, vec!["tlee@contoso.com".to_string()]);
+    assert_status(&r, "USR005", Some("tlee@contoso.com"), "fail");
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("users.txt");
+    std::fs::write(
+        &file,
+        "# rollout wave 1\njdoe@contoso.com\n\nJDOE@contoso.com\nintern@contoso.com\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "check",
+            "-f",
+            "json",
+            "--users-file",
+            file.to_str().unwrap_or_default(),
+        ],
+    );
+    assert_eq!(code, 1, "intern is not licensed: exit 1\n{err}");
+    let r = json_of(&out, &err);
+    assert_eq!(
+        findings(&r)
+            .iter()
+            .filter(|f| f["check"] == "USR001")
+            .count(),
+        2
+    );
+    assert_status(&r, "USR002", Some("intern@contoso.com"), "fail");
+
+    std::fs::write(&file, "jdoe@contoso.com\nnot a user\n").unwrap_or_else(|e| panic!("{e}"));
+    let (code, _, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &["check", "--users-file", file.to_str().unwrap_or_default()],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("users.txt:2"), "{err}");
 }
