@@ -761,6 +761,15 @@ pub fn usr005_platform_restriction(
             "precedence",
             "some higher-priority restriction may apply: the user's membership of its groups is unknown",
         ));
+        if status == Status::Pass {
+            // A pass built on unknown memberships would be a guess.
+            status = Status::Warn;
+            problems.push(format!(
+                "cannot confirm the winning restriction ({}): the user's group memberships are unknown",
+                w.describe()
+            ));
+            fix = "Grant GroupMember.Read.All (or User.Read.All) so memberships can be read, and run again.".into();
+        }
     }
     let summary = if problems.is_empty() {
         format!(
@@ -1273,6 +1282,29 @@ mod tests {
         assert_eq!(
             status(&user_readiness(&s2, "jdoe@contoso.com", None), "USR005"),
             Status::Pass
+        );
+    }
+
+    #[test]
+    fn usr005_unknown_membership_is_not_a_pass() {
+        let mut s = snap_with(&user_json(""), &[]);
+        s.sources.enrollment_configurations =
+            Source::collected("GET /beta/x", json(&restrictions(false, true, "")));
+        s.sources.group_memberships = Source::Missing {
+            reason: MissingReason::InsufficientPermission {
+                needed: vec!["GroupMember.Read.All".into()],
+            },
+        };
+        let f = usr005_platform_restriction(
+            &s,
+            s.user("u1").unwrap_or(&User::default()),
+            &DeviceContext::default(),
+        );
+        assert_eq!(f.status, Status::Warn);
+        assert!(
+            f.summary.contains("memberships are unknown"),
+            "{}",
+            f.summary
         );
     }
 
