@@ -54,7 +54,6 @@ pub(crate) fn tenant_snapshot(
         devices,
         cloud: settings.cloud.as_str().to_string(),
         tenant_hint: settings.tenant.clone(),
-        device_ids: Vec::new(),
     };
     let rt = super::auth::runtime()?;
     let snap = rt

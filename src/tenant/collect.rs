@@ -46,9 +46,6 @@ pub struct CollectOptions {
     pub cloud: String,
     /// Tenant id or domain from the configuration (used when Graph does not say).
     pub tenant_hint: Option<String>,
-    /// Entra device ids (dsregcmd `DeviceId`) whose Entra object, Intune record and
-    /// troubleshooting events to fetch, in the same `$batch` wave as the users.
-    pub device_ids: Vec<String>,
 }
 
 impl CollectOptions {
@@ -59,7 +56,6 @@ impl CollectOptions {
             devices: false,
             cloud: cloud.to_string(),
             tenant_hint: None,
-            device_ids: Vec::new(),
         }
     }
 }
@@ -588,6 +584,17 @@ pub async fn collect(
     opts: &CollectOptions,
     collected_at: DateTime<Utc>,
 ) -> Result<TenantSnapshot, GraphError> {
+    collect_with_devices(client, opts, &[], collected_at).await
+}
+
+/// [`collect`], plus the Entra object, Intune record and troubleshooting events of each Entra
+/// device id (dsregcmd `DeviceId`), fetched in the same `$batch` wave as the users.
+pub async fn collect_with_devices(
+    client: &GraphClient,
+    opts: &CollectOptions,
+    device_ids: &[String],
+    collected_at: DateTime<Utc>,
+) -> Result<TenantSnapshot, GraphError> {
     // Sign-in first: its failure is fatal (nothing can be collected), and the token kind
     // decides which sources are even asked for.
     client.tokens().token().await?;
@@ -694,10 +701,10 @@ pub async fn collect(
             UserSelection::Upns(upns) => upns,
             _ => &[],
         };
-        if upns.is_empty() && opts.device_ids.is_empty() {
+        if upns.is_empty() && device_ids.is_empty() {
             return None;
         }
-        Some(collect_targeted(client, upns, &opts.device_ids, kind).await)
+        Some(collect_targeted(client, upns, device_ids, kind).await)
     };
     let bulk_users = async {
         match &opts.users {
@@ -800,7 +807,7 @@ pub async fn collect(
             _ => Vec::new(),
         };
         let has_users = !upns.is_empty();
-        let has_devices = !opts.device_ids.is_empty();
+        let has_devices = !device_ids.is_empty();
         let s = &mut snap.sources;
         if has_users {
             snap.user_scope = UserScope::Selected {

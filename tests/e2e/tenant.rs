@@ -595,7 +595,9 @@ fn all_users_cost_list_requests_not_lookups() {
 fn collector_fetches_named_devices_with_the_users() {
     use enroll_doctor::graph::auth::{TokenProvider, TokenSource};
     use enroll_doctor::graph::{ClientOptions, GraphClient};
-    use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
+    use enroll_doctor::tenant::collect::{
+        CollectOptions, UserSelection, collect, collect_with_devices,
+    };
 
     let mock = fixture("contoso");
     let token = mock.token_for("cli").unwrap_or_default();
@@ -611,13 +613,18 @@ fn collector_fetches_named_devices_with_the_users() {
     .unwrap_or_else(|e| panic!("client: {e}"));
     let mut opts = CollectOptions::tenant_only("custom");
     opts.users = UserSelection::Upns(vec!["mgarcia@contoso.com".into()]);
-    opts.device_ids = vec![
+    let device_ids = vec![
         "a81d6c0f-3e2b-4f7a-b5c9-0e1d2c3b4a59".into(),
         "3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15".into(),
     ];
     let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
     let snap = rt
-        .block_on(collect(&client, &opts, chrono::Utc::now()))
+        .block_on(collect_with_devices(
+            &client,
+            &opts,
+            &device_ids,
+            chrono::Utc::now(),
+        ))
         .unwrap_or_else(|e| panic!("collect: {e}"));
     let devices = snap
         .sources
@@ -668,7 +675,6 @@ fn collector_fetches_named_devices_with_the_users() {
     // one latency per wave (requests of a wave run concurrently).
     mock.set_latency(Duration::from_millis(20));
     mock.clear_requests();
-    opts.device_ids.clear();
     opts.users = UserSelection::Upns(vec!["jdoe@contoso.com".into()]);
     let t = Instant::now();
     let snap = rt
