@@ -249,6 +249,45 @@ fn method_not_allowed() -> Reply {
     )
 }
 
+/// Segment names the routes match on; Graph treats path segments case-insensitively.
+const CANONICAL_SEGMENTS: &[&str] = &[
+    "organization",
+    "subscribedSkus",
+    "users",
+    "me",
+    "licenseDetails",
+    "transitiveMemberOf",
+    "memberOf",
+    "checkMemberGroups",
+    "managedDevices",
+    "deviceManagementTroubleshootingEvents",
+    "groups",
+    "transitiveMembers",
+    "members",
+    "policies",
+    "mobileDeviceManagementPolicies",
+    "mobileAppManagementPolicies",
+    "includedGroups",
+    "deviceRegistrationPolicy",
+    "deviceManagement",
+    "deviceEnrollmentConfigurations",
+    "assignments",
+    "troubleshootingEvents",
+    "devices",
+    "identity",
+    "conditionalAccess",
+    "microsoft.graph.group",
+    "microsoft.graph.user",
+    "$count",
+];
+
+fn canonical(segment: String) -> String {
+    CANONICAL_SEGMENTS
+        .iter()
+        .find(|c| c.eq_ignore_ascii_case(&segment))
+        .map_or(segment, |c| (*c).to_string())
+}
+
 /// Splits a path into segments, turning `name('key')` into `name`, `key`.
 fn segments(path: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -257,7 +296,7 @@ fn segments(path: &str) -> Vec<String> {
         if let Some((name, rest)) = decoded.split_once('(')
             && let Some(inner) = rest.strip_suffix(')')
         {
-            out.push(name.to_string());
+            out.push(canonical(name.to_string()));
             // `devices(deviceId='…')` alternate key keeps its property name.
             if let Some((prop, value)) = inner.split_once('=') {
                 out.push(format!("{prop}={}", value.trim_matches('\'')));
@@ -266,7 +305,7 @@ fn segments(path: &str) -> Vec<String> {
             }
             continue;
         }
-        out.push(decoded);
+        out.push(canonical(decoded));
     }
     out
 }
@@ -1338,12 +1377,7 @@ pub(crate) async fn batch(
                 Some(v) => Bytes::from(v.to_string()),
                 None => Bytes::new(),
             };
-            let path_only = path_and_query
-                .split('?')
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            let (delay, fault) = shared.take_faults(&path_only, Site::BatchItem);
+            let (delay, fault) = shared.take_faults(&path_and_query, Site::BatchItem);
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
@@ -1423,6 +1457,10 @@ mod tests {
         assert_eq!(
             segments("/devices(deviceId='x-1')"),
             vec!["devices", "deviceId=x-1"]
+        );
+        assert_eq!(
+            segments("/Users/Me/LICENSEDETAILS"),
+            vec!["users", "me", "licenseDetails"]
         );
         assert_eq!(
             segments("/users/jdoe%40contoso.com"),

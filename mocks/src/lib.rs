@@ -5,6 +5,41 @@
 //! under `mocks/tenants/`) or a generated large tenant. Tokens are JWT-shaped and their
 //! `roles`/`scp` are enforced per route; faults can be injected per route.
 //!
+//! Routes (each under `/v1.0` and `/beta` unless marked; `{user}` is an id or UPN; `/me/…` works
+//! with delegated tokens):
+//!
+//! | Route | Permission (any of; higher ones accepted) |
+//! |---|---|
+//! | `GET /organization`, `/organization/{id}` | `Organization.Read.All` (also `User.Read`, `DeviceManagementServiceConfig.Read.All`) |
+//! | `GET /subscribedSkus`, `/subscribedSkus/{id}` | `Organization.Read.All`, `LicenseAssignment.Read.All` |
+//! | `GET /users`, `/users/{user}` (`$filter`: id, userPrincipalName, displayName, mail, accountEnabled, usageLocation) | `User.Read.All` |
+//! | `GET /users/{user}/licenseDetails` | `User.Read.All`, `LicenseAssignment.Read.All` |
+//! | `GET /users/{user}/transitiveMemberOf[/microsoft.graph.group]`, `/memberOf` | `User.Read.All` (groups reduced to id + type without `GroupMember.Read.All`) |
+//! | `POST /users/{user}/checkMemberGroups` (≤ 20 ids) | `User.ReadBasic.All` + `GroupMember.Read.All` |
+//! | `GET /users/{user}/managedDevices`, `/users/{user}/deviceManagementTroubleshootingEvents` | `DeviceManagementManagedDevices.Read.All` |
+//! | `GET /groups`, `/groups/{id}`, `/groups/{id}/transitiveMembers[/microsoft.graph.user]`, `/members` | `GroupMember.Read.All` |
+//! | beta `GET /policies/mobileDeviceManagementPolicies[/{id}[/includedGroups]]` (+ `$expand=includedGroups`), MAM equivalents | delegated `Policy.Read.All`; app-only → 401 |
+//! | `GET /policies/deviceRegistrationPolicy` | `Policy.Read.DeviceConfiguration` |
+//! | `GET /deviceManagement` | `DeviceManagementServiceConfig.Read.All` |
+//! | `GET /deviceManagement/deviceEnrollmentConfigurations[/{id}[/assignments]]` (+ `$expand=assignments`; v1.0 hides beta-only types and properties) | `DeviceManagementServiceConfig.Read.All` |
+//! | `GET /deviceManagement/managedDevices[/{id}]` (`$filter=azureADDeviceId eq …`) | `DeviceManagementManagedDevices.Read.All` |
+//! | `GET /deviceManagement/troubleshootingEvents` | `DeviceManagementManagedDevices.Read.All` |
+//! | `GET /devices`, `/devices/{id}`, `/devices(deviceId='…')` (`$filter=deviceId eq …`, `displayName eq …`) | `Device.Read.All` |
+//! | `GET /identity/conditionalAccess/policies[/{id}]` | `Policy.Read.All` |
+//! | `GET …/$count` on users, groups, devices, transitiveMembers (`ConsistencyLevel: eventual`) | as the collection |
+//! | `POST /$batch` (≤ 20 items, relative URLs, answered in reverse order) | per item |
+//!
+//! Query options: `$select` (top-level, `id` and `@odata.type` always kept), `$top` (1–999, capped
+//! by the server page size), `$filter` (`prop eq 'text'|true|false|number` on the listed
+//! properties; anything else is 400 `BadRequest`), `$count=true` (directory lists need
+//! `ConsistencyLevel: eventual`), `$expand` where listed, `$skiptoken` from `@odata.nextLink`.
+//!
+//! Identity: `POST /{tenant}/oauth2/v2.0/token` (`client_credentials` with `client_secret` (post
+//! or basic) or a `client_assertion` JWT (RS256/PS256, `x5t#S256` or `x5t`), `refresh_token`,
+//! device code), `POST /{tenant}/oauth2/v2.0/devicecode`,
+//! `GET /{tenant}/v2.0/.well-known/openid-configuration`; `{tenant}` is the tenant id, a verified
+//! domain, or `organizations`/`common` for delegated flows.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), mock_graph::MockError> {
 //! let mock = mock_graph::MockGraph::start(mock_graph::MockConfig::fixture("contoso")).await?;

@@ -899,8 +899,8 @@ async fn generated_tenant_pages_lazily() -> TestResult {
         (200, Some(upn))
     );
     assert!(started.elapsed() < Duration::from_secs(10));
-    // Same seed, same tenant.
-    let again = MockGraph::start(MockConfig::generated(100_000, 42)).await?;
+    // Same seed, same tenant id (whatever the size).
+    let again = MockGraph::start(MockConfig::generated(10, 42)).await?;
     assert_eq!(again.tenant_id(), mock.tenant_id());
     again.shutdown().await;
     mock.shutdown().await;
@@ -1097,6 +1097,79 @@ async fn fabrikam_and_northwind_tell_their_stories() -> TestResult {
             .as_array()
             .is_some_and(|p| p.iter().all(|p| p["servicePlanName"] != "INTUNE_A"))
     })));
+    mock.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn count_segment_me_and_limited_directory_objects() -> TestResult {
+    let mock = start(100).await?;
+    let base = mock.base_url();
+    let token = mock.token_for("auditor").ok_or("token")?;
+    let resp = client()
+        .get(format!("{base}/v1.0/users/$count"))
+        .bearer_auth(&token)
+        .header("ConsistencyLevel", "eventual")
+        .send()
+        .await?;
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()?
+            .starts_with("text/plain")
+    );
+    assert_eq!(resp.text().await?, "8");
+    assert_eq!(
+        get(&format!("{base}/v1.0/users/$count"), &token).await?.0,
+        400,
+        "needs ConsistencyLevel"
+    );
+
+    let me = mock.token_for("cli").ok_or("token")?;
+    let (_, body) = get_json(&format!("{base}/v1.0/me?$select=userPrincipalName"), &me).await?;
+    assert_eq!(body["userPrincipalName"], "it-admin@contoso.com");
+    assert_eq!(
+        get(&format!("{base}/v1.0/me"), &token).await?.0,
+        400,
+        "/me needs a user"
+    );
+
+    // Without group permissions, transitiveMemberOf returns only ids and types.
+    let limited = mock.token_for("limited").ok_or("token")?;
+    let (status, body) = get_json(
+        &format!("{base}/v1.0/users/kwong@contoso.com/transitiveMemberOf"),
+        &limited,
+    )
+    .await?;
+    assert_eq!(status, 200);
+    let groups = body["value"].as_array().ok_or("value")?;
+    assert_eq!(
+        groups.len(),
+        3,
+        "engineering, Intune Users (nested), All Staff"
+    );
+    assert!(groups.iter().all(|g| g.get("displayName").is_none() && g["@odata.type"] == "#microsoft.graph.group"));
+    let (_, body) = get_json(
+        &format!("{base}/v1.0/users/kwong@contoso.com/transitiveMemberOf"),
+        &token,
+    )
+    .await?;
+    assert!(
+        body["value"]
+            .as_array()
+            .is_some_and(|v| v.iter().any(|g| g["displayName"] == "Intune Users"))
+    );
+    assert_eq!(
+        get(&format!("{base}/v1.0/users/nobody@contoso.com"), &token)
+            .await?
+            .0,
+        404
+    );
+    let resp = client()
+        .delete(format!("{base}/v1.0/users/jdoe@contoso.com"))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    assert_eq!(resp.status(), 405);
     mock.shutdown().await;
     Ok(())
 }
