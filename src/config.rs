@@ -751,6 +751,20 @@ certificate = "/file/cert.pem"
             "https://graph.microsoft.com/.default"
         );
 
+        let s = Settings::from_map(
+            None,
+            &env(&[(
+                "ENROLL_DOCTOR_GRAPH_RESOURCE",
+                "https://graph.microsoft.us/",
+            )]),
+            &flags,
+        )
+        .unwrap();
+        assert_eq!(
+            s.endpoints.default_scope(),
+            "https://graph.microsoft.us/.default"
+        );
+
         let err = Settings::from_map(
             None,
             &env(&[]),

@@ -6,5 +6,6 @@ mod e2e {
     pub mod common;
     pub mod diagnose;
     pub mod explain;
+    pub mod graph;
     pub mod tenant;
 }

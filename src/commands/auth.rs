@@ -8,10 +8,10 @@ use chrono::Utc;
 use enroll_doctor::checks::registry;
 use enroll_doctor::config::{AuthMethod, Cloud, FileConfig, FlagOverrides, Settings};
 use enroll_doctor::graph::auth::remove_cache;
-use enroll_doctor::graph::preflight::AuthStatus;
+use enroll_doctor::graph::preflight::{AuthStatus, PermissionStatus};
 use enroll_doctor::graph::trace::HTTP_TARGET;
 use enroll_doctor::graph::{
-    ApiVersion, ClientOptions, GraphClient, Query, TokenClaims, TokenProvider,
+    ApiVersion, ClientOptions, GraphClient, Query, TokenClaims, TokenKind, TokenProvider,
 };
 
 use crate::cli::{AuthCommand, AuthMethodArg, CloudArg, GlobalArgs, OutputFormat};
@@ -34,6 +34,7 @@ pub(crate) fn init_logging(global: &GlobalArgs) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .try_init();
 }
@@ -211,21 +212,35 @@ fn render_table(st: &AuthStatus) -> String {
         out.push_str("\nNo registered check needs Graph permissions.\n");
         return out;
     }
+    // Only the permissions of this token's kind matter here; JSON output carries both.
+    let delegated = st.token_kind == TokenKind::Delegated;
     let mut b = Builder::default();
     b.push_record([
         "Check",
-        "Application permissions",
-        "Delegated permissions",
+        if delegated {
+            "Needs (delegated)"
+        } else {
+            "Needs (application)"
+        },
         "Status",
         "Missing",
     ]);
     for r in &st.checks {
+        let needs = if delegated {
+            &r.delegated
+        } else {
+            &r.application
+        };
+        let needs = if needs.is_empty() && r.status == PermissionStatus::AppOnlyUnsupported {
+            "(delegated sign-in only)".to_string()
+        } else {
+            needs.join("\n")
+        };
         b.push_record([
             r.check.clone(),
-            r.application.join(", "),
-            r.delegated.join(", "),
+            needs,
             r.status.as_str().to_string(),
-            r.missing.join(", "),
+            r.missing.join("\n"),
         ]);
     }
     out.push('\n');

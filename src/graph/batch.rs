@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::client::{ApiVersion, GraphClient, Query, decode};
+use super::client::{ApiVersion, GraphClient, Query};
 use super::error::{GraphError, parse_error_body};
 use super::retry::parse_retry_after;
 
@@ -198,10 +198,9 @@ impl GraphClient {
             .map_err(|e| GraphError::Batch {
                 message: format!("cannot serialise: {e}"),
             })?;
-            let raw = self
+            let (answer, batch_request_id): (BatchAnswer, _) = self
                 .execute(Method::POST, url.clone(), Some(body), false)
                 .await?;
-            let answer: BatchAnswer = decode(&Method::POST, &url, &raw)?;
             let mut by_id: HashMap<String, BatchResponse> = answer
                 .responses
                 .into_iter()
@@ -216,7 +215,7 @@ impl GraphClient {
                             "no answer for request {:?} ({}) (request-id {})",
                             req.id,
                             req.url,
-                            raw.request_id.as_deref().unwrap_or("none")
+                            batch_request_id.as_deref().unwrap_or("none")
                         ),
                     });
                 };

@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
 use super::auth::{TokenProvider, error_chain};
+use super::batch::BatchResponse;
 use super::error::{GraphError, parse_error_body};
 use super::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
 use super::trace::{log_exchange, log_failure};
@@ -214,7 +215,7 @@ struct Inner {
 
 /// A successful (2xx) answer.
 #[derive(Debug, Clone)]
-pub struct RawResponse {
+pub(crate) struct RawResponse {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
@@ -400,10 +401,8 @@ impl GraphClient {
         query: &Query,
     ) -> Result<T, GraphError> {
         let url = self.url(version, path, query)?;
-        let resp = self
-            .execute(Method::GET, url.clone(), None, query.eventual)
-            .await?;
-        decode(&Method::GET, &url, &resp)
+        let (value, _) = self.execute(Method::GET, url, None, query.eventual).await?;
+        Ok(value)
     }
 
     /// POST a JSON body (e.g. `checkMemberGroups`) and deserialize the answer (`null` if empty).
@@ -418,10 +417,8 @@ impl GraphClient {
             path: path.to_string(),
             message: format!("cannot serialise the body: {e}"),
         })?;
-        let resp = self
-            .execute(Method::POST, url.clone(), Some(bytes), false)
-            .await?;
-        decode(&Method::POST, &url, &resp)
+        let (value, _) = self.execute(Method::POST, url, Some(bytes), false).await?;
+        Ok(value)
     }
 
     /// Every item of a collection, following `@odata.nextLink` (see [`Self::for_each_page`]).
@@ -449,7 +446,7 @@ impl GraphClient {
         version: ApiVersion,
         path: &str,
         query: &Query,
-        mut on_page: F,
+        on_page: F,
     ) -> Result<u64, GraphError>
     where
         T: DeserializeOwned,
@@ -459,15 +456,89 @@ impl GraphClient {
         if !q.no_top && !q.has("$top") {
             q = q.top(self.inner.options.page_size);
         }
-        let mut url = self.url(version, path, &q)?;
+        let url = self.url(version, path, &q)?;
+        self.page_from(url, path, q.eventual, on_page).await
+    }
+
+    /// Continues a listing from an absolute `@odata.nextLink` (e.g. one found in a `$batch`
+    /// item) to its end, with the same origin and loop checks as [`Self::for_each_page`].
+    pub async fn list_from_next_link<T: DeserializeOwned>(
+        &self,
+        next_link: &str,
+        eventual_consistency: bool,
+    ) -> Result<Vec<T>, GraphError> {
+        let url = self.checked_next_link(next_link, next_link, None)?;
+        let label = url.path().to_string();
+        let mut all = Vec::new();
+        self.page_from(url, &label, eventual_consistency, |page: Vec<T>| {
+            all.extend(page);
+            ControlFlow::Continue(())
+        })
+        .await?;
+        Ok(all)
+    }
+
+    /// The items of a `$batch` answer holding a collection page, following its nextLink.
+    pub async fn batch_item_list<T: DeserializeOwned>(
+        &self,
+        response: BatchResponse,
+    ) -> Result<Vec<T>, GraphError> {
+        let label = response.url.clone();
+        let page: Page<T> = response.into_result()?;
+        let mut items = page.value;
+        if let Some(next) = page.next_link {
+            let url = self.checked_next_link(&next, &label, None)?;
+            self.page_from(url, &label, false, |more: Vec<T>| {
+                items.extend(more);
+                ControlFlow::Continue(())
+            })
+            .await?;
+        }
+        Ok(items)
+    }
+
+    /// Parses a nextLink and refuses any origin but the configured Graph's.
+    fn checked_next_link(
+        &self,
+        next: &str,
+        listing: &str,
+        request_id: Option<String>,
+    ) -> Result<Url, GraphError> {
+        let next_url = Url::parse(next).map_err(|e| GraphError::Decode {
+            method: "GET".into(),
+            path: listing.to_string(),
+            message: format!("@odata.nextLink is not a URL: {e}"),
+            request_id,
+        })?;
+        if !same_origin(&next_url, &self.inner.base) {
+            return Err(GraphError::ForeignNextLink {
+                path: listing.to_string(),
+                foreign_origin: origin_of(&next_url),
+                expected_origin: origin_of(&self.inner.base),
+            });
+        }
+        Ok(next_url)
+    }
+
+    async fn page_from<T, F>(
+        &self,
+        first: Url,
+        listing: &str,
+        eventual: bool,
+        mut on_page: F,
+    ) -> Result<u64, GraphError>
+    where
+        T: DeserializeOwned,
+        F: FnMut(Vec<T>) -> ControlFlow<()>,
+    {
+        let mut url = first;
         let mut seen: HashSet<String> = HashSet::new();
         seen.insert(url.as_str().to_string());
         let mut count = 0u64;
         loop {
-            let resp = self
-                .execute(Method::GET, url.clone(), None, q.eventual)
+            let (page, request_id): (Page<T>, _) = self
+                .execute(Method::GET, url.clone(), None, eventual)
                 .await?;
-            let page: Page<T> = decode(&Method::GET, &url, &resp)?;
             count += page.value.len() as u64;
             if on_page(page.value).is_break() {
                 return Ok(count);
@@ -475,36 +546,27 @@ impl GraphClient {
             let Some(next) = page.next_link else {
                 return Ok(count);
             };
-            let next_url = Url::parse(&next).map_err(|e| GraphError::Decode {
-                method: "GET".into(),
-                path: path_of(&url),
-                message: format!("@odata.nextLink is not a URL: {e}"),
-                request_id: resp.request_id.clone(),
-            })?;
-            if !same_origin(&next_url, &self.inner.base) {
-                return Err(GraphError::ForeignNextLink {
-                    path: path.to_string(),
-                    foreign_origin: origin_of(&next_url),
-                    expected_origin: origin_of(&self.inner.base),
-                });
-            }
+            let next_url = self.checked_next_link(&next, listing, request_id)?;
             if !seen.insert(next_url.as_str().to_string()) {
                 return Err(GraphError::NextLinkLoop {
-                    path: path.to_string(),
+                    path: listing.to_string(),
                 });
             }
             url = next_url;
         }
     }
 
-    /// Sends one request with retries; returns 2xx answers, maps the rest to [`GraphError`].
-    pub(crate) async fn execute(
+    /// Sends one request with retries and deserializes the 2xx body; returns it with the
+    /// response's request-id. Retries 429/503/504, connection failures, and 2xx bodies that are
+    /// not well-formed JSON (cut off or an HTML page from a proxy); never valid JSON of the
+    /// wrong shape.
+    pub(crate) async fn execute<T: DeserializeOwned>(
         &self,
         method: Method,
         url: Url,
         body: Option<Vec<u8>>,
         eventual: bool,
-    ) -> Result<RawResponse, GraphError> {
+    ) -> Result<(T, Option<String>), GraphError> {
         let inner = &self.inner;
         let policy = &inner.options.retry;
         let mut attempt: u32 = 0;
@@ -516,7 +578,17 @@ impl GraphClient {
                 .send_once(&method, &url, body.as_ref(), eventual, token.secret())
                 .await;
             let (retry_after, failure) = match outcome {
-                Ok(resp) if (200..300).contains(&resp.status) => return Ok(resp),
+                Ok(resp) if (200..300).contains(&resp.status) => {
+                    match decode::<T>(&method, &url, &resp) {
+                        Ok(v) => return Ok((v, resp.request_id)),
+                        Err(DecodeFailure { error, transient }) => {
+                            if !transient {
+                                return Err(*error);
+                            }
+                            (None, *error)
+                        }
+                    }
+                }
                 Ok(resp) => {
                     let (code, message, body_rid) = parse_error_body(&resp.body);
                     let request_id = resp.request_id.clone().or(body_rid);
@@ -664,22 +736,34 @@ impl GraphClient {
     }
 }
 
+pub(crate) struct DecodeFailure {
+    error: Box<GraphError>,
+    /// Not well-formed JSON (cut off, HTML): worth another attempt.
+    transient: bool,
+}
+
 /// Deserializes a 2xx body; an empty body reads as JSON `null`.
-pub(crate) fn decode<T: DeserializeOwned>(
+fn decode<T: DeserializeOwned>(
     method: &Method,
     url: &Url,
     resp: &RawResponse,
-) -> Result<T, GraphError> {
+) -> Result<T, DecodeFailure> {
     let body: &[u8] = if resp.body.iter().all(u8::is_ascii_whitespace) {
         b"null"
     } else {
         &resp.body
     };
-    serde_json::from_slice(body).map_err(|e| GraphError::Decode {
-        method: method.to_string(),
-        path: path_of(url),
-        message: e.to_string().chars().take(300).collect(),
-        request_id: resp.request_id.clone(),
+    serde_json::from_slice(body).map_err(|e| DecodeFailure {
+        transient: matches!(
+            e.classify(),
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+        ),
+        error: Box::new(GraphError::Decode {
+            method: method.to_string(),
+            path: path_of(url),
+            message: e.to_string().chars().take(300).collect(),
+            request_id: resp.request_id.clone(),
+        }),
     })
 }
 

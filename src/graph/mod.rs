@@ -13,8 +13,7 @@ pub mod trace;
 pub use auth::{AccessToken, AuthError, TokenClaims, TokenKind, TokenProvider};
 pub use batch::{BatchRequest, BatchResponse, MAX_BATCH};
 pub use client::{
-    ApiVersion, ClientOptions, GraphClient, GraphStats, Query, RawResponse, encode_component,
-    same_origin,
+    ApiVersion, ClientOptions, GraphClient, GraphStats, Query, encode_component, same_origin,
 };
 pub use error::GraphError;
 pub use preflight::{AuthStatus, PermissionRow, PermissionStatus, permission_gaps};

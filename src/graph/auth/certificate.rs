@@ -136,3 +136,99 @@ impl CertificateCredential {
 fn is_key(b: &pem::Pem) -> bool {
     matches!(b.tag(), "PRIVATE KEY" | "RSA PRIVATE KEY")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
+    use secrecy::ExposeSecret;
+
+    /// A self-signed RSA certificate and key, as PEM.
+    fn self_signed() -> (String, String, String) {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+        let params = rcgen::CertificateParams::new(vec!["enroll-doctor-test".into()]).unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        (cert.pem(), key.serialize_pem(), key.public_key_pem())
+    }
+
+    #[test]
+    fn combined_pem_signs_a_verifiable_ps256_assertion() {
+        let (cert, key, public) = self_signed();
+        // Key first, certificate second: order must not matter.
+        let combined = format!("{key}\n{cert}");
+        let cred = CertificateCredential::from_pem(combined.as_bytes(), AssertionAlgorithm::Ps256)
+            .unwrap();
+        let url = "https://login.microsoftonline.com/t1/oauth2/v2.0/token";
+        let jwt = cred.assertion("client-1", url).unwrap();
+        let header = decode_header(jwt.expose_secret()).unwrap();
+        assert_eq!(header.alg, Algorithm::PS256);
+        assert_eq!(
+            header.x5t_s256.as_deref(),
+            Some(cred.thumbprint_sha256.as_str())
+        );
+        assert!(header.x5t.is_none());
+        let mut v = Validation::new(Algorithm::PS256);
+        v.set_audience(&[url]);
+        v.set_issuer(&["client-1"]);
+        let data = decode::<serde_json::Value>(
+            jwt.expose_secret(),
+            &DecodingKey::from_rsa_pem(public.as_bytes()).unwrap(),
+            &v,
+        )
+        .unwrap();
+        let c = data.claims;
+        assert_eq!(c["sub"], "client-1");
+        assert_eq!(c["exp"].as_i64().unwrap() - c["nbf"].as_i64().unwrap(), 600);
+        assert!(uuid::Uuid::parse_str(c["jti"].as_str().unwrap()).is_ok());
+        // Every assertion is unique.
+        let again = cred.assertion("client-1", url).unwrap();
+        assert_ne!(again.expose_secret(), jwt.expose_secret());
+        assert!(!format!("{cred:?}").contains("PRIVATE"));
+    }
+
+    #[test]
+    fn rs256_adds_the_sha1_thumbprint() {
+        let (cert, key, _) = self_signed();
+        let cred = CertificateCredential::from_pem(
+            format!("{cert}{key}").as_bytes(),
+            AssertionAlgorithm::Rs256,
+        )
+        .unwrap();
+        let jwt = cred
+            .assertion("c", "https://x/t/oauth2/v2.0/token")
+            .unwrap();
+        let header = decode_header(jwt.expose_secret()).unwrap();
+        assert_eq!(header.alg, Algorithm::RS256);
+        assert_eq!(header.x5t.as_deref(), Some(cred.thumbprint_sha1.as_str()));
+    }
+
+    #[test]
+    fn missing_or_encrypted_key_is_explained() {
+        let (cert, _, _) = self_signed();
+        let e = CertificateCredential::from_pem(cert.as_bytes(), AssertionAlgorithm::Ps256)
+            .unwrap_err();
+        assert!(e.contains("PRIVATE KEY"), "{e}");
+        let enc = format!(
+            "{cert}-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"
+        );
+        let e =
+            CertificateCredential::from_pem(enc.as_bytes(), AssertionAlgorithm::Ps256).unwrap_err();
+        assert!(e.contains("encrypted"), "{e}");
+    }
+
+    #[test]
+    fn key_beside_the_certificate_is_found() {
+        let (cert, key, _) = self_signed();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("app.pem"), cert).unwrap();
+        std::fs::write(dir.path().join("app.key"), key).unwrap();
+        let cred =
+            CertificateCredential::load(&dir.path().join("app.pem"), AssertionAlgorithm::Ps256)
+                .unwrap();
+        assert!(!cred.thumbprint_sha256.is_empty());
+        let e =
+            CertificateCredential::load(&dir.path().join("nope.pem"), AssertionAlgorithm::Ps256)
+                .unwrap_err();
+        assert!(e.to_string().contains("nope.pem"), "{e}");
+    }
+}

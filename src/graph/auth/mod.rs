@@ -429,6 +429,25 @@ mod tests {
         assert!(!t.is_fresh(Utc::now() + chrono::Duration::minutes(56)));
     }
 
+    #[test]
+    fn provider_debug_hides_credentials() {
+        let p = TokenProvider::new(TokenSource::ClientCredentials {
+            http: OAuthHttp::new(Duration::from_secs(5), true).unwrap(),
+            token_url: "http://127.0.0.1:1/t/oauth2/v2.0/token".into(),
+            client_id: "c".into(),
+            scope: "https://graph.microsoft.com/.default".into(),
+            credential: ClientCredential::Secret(SecretString::from("s3cr3t-in-debug")),
+        });
+        let dbg = format!("{p:?}");
+        assert!(!dbg.contains("s3cr3t-in-debug"), "{dbg}");
+        assert_eq!(p.method(), AuthMethod::ClientSecret);
+        let p = TokenProvider::new(TokenSource::Static {
+            token: Some(SecretString::from("raw-token-in-debug")),
+            file: None,
+        });
+        assert!(!format!("{p:?}").contains("raw-token-in-debug"));
+    }
+
     #[tokio::test]
     async fn provider_caches_until_renewed() {
         let jwt = claims::fake_jwt(&json!({"exp": Utc::now().timestamp() + 3600}));
