@@ -31,7 +31,9 @@ pub fn run(_global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
     let mut findings = Vec::new();
     let mut notes = vec![NO_TENANT_NOTE.to_string()];
     for r in &reports {
-        let (analysis, diagnosis) = device::evaluate(r, as_of);
+        let analysis = device::analyse_with_user(r, as_of, args.user.as_deref());
+        // Device-only: no tenant findings to put in front of the device causes.
+        let diagnosis = device::diagnose(&analysis, &[]);
         notes.extend(input_notes(r, &analysis.device));
         diagnoses.push(diagnosis);
         findings.extend(analysis.findings);

@@ -9,7 +9,8 @@ use super::Report;
 use crate::model::{Finding, Status};
 
 pub const DEFAULT_WIDTH: usize = 120;
-const MIN_WIDTH: usize = 60;
+/// Five columns with their borders need about this much; narrower terminals get this width.
+const MIN_WIDTH: usize = 70;
 
 /// The width to wrap to: `COLUMNS` when set to a sane number, else [`DEFAULT_WIDTH`].
 pub fn width_from_env() -> usize {

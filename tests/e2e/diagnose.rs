@@ -466,3 +466,108 @@ fn zip_with_path_traversal_entry_is_read_in_memory() {
         );
     }
 }
+
+// ---------- collector bundle ----------
+
+fn fixture_bundle() -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/device-bundle/PC0042-enroll-doctor.json");
+    let text = std::fs::read_to_string(path).expect("bundle fixture");
+    serde_json::from_str(text.trim_start_matches('\u{feff}')).expect("bundle JSON")
+}
+
+/// The fixture turned into a device that never attempted enrollment, with both logs enabled
+/// and reaching back weeks: the only case where absence of events proves something.
+fn quiet_bundle() -> Value {
+    let mut b = fixture_bundle();
+    for log in b["eventLogs"].as_array_mut().expect("eventLogs") {
+        log["enabled"] = Value::Bool(true);
+        log["oldestRecord"] = Value::String("2026-10-01T00:00:00Z".into());
+        log["recordCount"] = Value::from(40);
+        log["events"] = Value::Array(Vec::new());
+    }
+    for reg in b["registry"].as_array_mut().expect("registry") {
+        if reg["key"] == "HKLM\\SOFTWARE\\Microsoft\\Enrollments" {
+            reg["export"] = Value::String(
+                "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Enrollments]\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Enrollments\\FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF]\r\n\"EnrollmentType\"=dword:0000000e\r\n\"EnrollmentState\"=dword:00000001\r\n\r\n".into(),
+            );
+        }
+    }
+    let tasks = b["scheduledTasks"]["tasks"].as_array_mut().expect("tasks");
+    tasks.retain(|t| {
+        t["path"]
+            .as_str()
+            .is_some_and(|p| p.contains("automatically enrolling in MDM"))
+    });
+    for t in tasks.iter_mut() {
+        t["lastRunTime"] = Value::Null;
+        t["lastTaskResult"] = Value::from(267_011);
+    }
+    b
+}
+
+fn write_bundle(dir: &Path, name: &str, bundle: &Value) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_vec_pretty(bundle).expect("serialise"))
+        .expect("write bundle");
+    p
+}
+
+#[test]
+fn bundle_with_enabled_logs_and_no_attempt_is_not_triggered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = write_bundle(dir.path(), "quiet.json", &quiet_bundle());
+    let (code, json) = run_json(&p);
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["verdict"], "not-triggered", "{json:#}");
+    assert_eq!(causes(&json), ["DEV008"]);
+    assert_eq!(status(&json, "DEV008"), "fail");
+    assert_eq!(status(&json, "DEV005"), "pass");
+    assert_eq!(status(&json, "DEV006"), "pass");
+    assert_eq!(status(&json, "DEV011"), "pass");
+    assert!(location(&json, "DEV008").starts_with("quiet.json#eventLogs"));
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn bundle_with_dsregcmd_run_as_system_never_claims_no_prt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut b = fixture_bundle();
+    b["dsregcmd"]["isSystem"] = Value::Bool(true);
+    b["dsregcmd"]["user"] = Value::String("NT AUTHORITY\\SYSTEM".into());
+    let p = write_bundle(dir.path(), "system.json", &b);
+    let (_, json) = run_json(&p);
+    assert_eq!(status(&json, "DEV010"), "fail");
+    assert_eq!(status(&json, "DEV002"), "skip");
+    assert_eq!(
+        finding(&json, "DEV002")["skip_reason"]["kind"],
+        "no-evidence"
+    );
+    // Enrollment is read from the registry, so the verdict survives the bad capture.
+    assert_eq!(json["diagnoses"][0]["verdict"], "enrolled");
+}
+
+#[test]
+fn bundle_with_absent_mdm_policy_key_fails_dev005() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut b = quiet_bundle();
+    for reg in b["registry"].as_array_mut().expect("registry") {
+        if reg["key"]
+            .as_str()
+            .is_some_and(|k| k.ends_with("CurrentVersion\\MDM"))
+        {
+            reg["exists"] = Value::Bool(false);
+            reg["export"] = Value::Null;
+        }
+    }
+    let p = write_bundle(dir.path(), "nogpo.json", &b);
+    let (_, json) = run_json(&p);
+    assert_eq!(
+        status(&json, "DEV005"),
+        "fail",
+        "{:#}",
+        finding(&json, "DEV005")
+    );
+    assert_eq!(causes(&json).first().map(String::as_str), Some("DEV005"));
+    assert_eq!(json["diagnoses"][0]["verdict"], "blocked");
+}

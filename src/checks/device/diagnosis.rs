@@ -133,7 +133,12 @@ fn prerequisites_verified(analysis: &DeviceAnalysis) -> bool {
             _ => return false,
         }
     }
-    applicable > 0 && analysis.path() != EnrollmentPath::Unknown
+    // Only the GPO task retries by itself; on other paths "ready but not enrolled" needs a person.
+    applicable > 0
+        && matches!(
+            analysis.path(),
+            EnrollmentPath::GpoHybrid | EnrollmentPath::CoManagement
+        )
 }
 
 /// The first prerequisite or attempt check that could not run for lack of evidence.

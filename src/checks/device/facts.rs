@@ -90,12 +90,17 @@ pub struct Facts<'a> {
 }
 
 impl<'a> Facts<'a> {
-    pub fn new(report: &'a DeviceReport, as_of: DateTime<Utc>) -> Facts<'a> {
+    /// `user_hint` (`--user`) is used only when the device's files name no user.
+    pub fn new(
+        report: &'a DeviceReport,
+        as_of: DateTime<Utc>,
+        user_hint: Option<&str>,
+    ) -> Facts<'a> {
         let device = device_label(report);
         let subject = Subject::Device(device.clone());
         let device_id = dsreg_value(report, "Device Details", "DeviceId");
         let tenant_id = dsreg_value(report, "Tenant Details", "TenantId");
-        let user = current_user(report);
+        let user = current_user(report).or_else(|| user_hint.map(str::to_string));
         let capture = capture_kind(report);
         let path = path::derive_path(report);
         let enrolled = enrolled::enrolled_state(report, tenant_id.as_deref(), user.as_deref());
@@ -243,15 +248,16 @@ fn current_user(report: &DeviceReport) -> Option<String> {
 
 fn capture_kind(report: &DeviceReport) -> Capture {
     let mut evidence = Vec::new();
-    let collector_system = report
-        .collector
-        .as_ref()
-        .and_then(|c| c.is_system)
-        .unwrap_or(false);
+    // A merged bundle records the context of the dsregcmd run separately from the run that
+    // wrote the file (part 2 runs elevated but keeps part 1's user-context dsregcmd).
+    let c = report.collector.as_ref();
+    let dsreg_system = c.and_then(|c| c.dsregcmd_is_system.or(c.is_system));
+    let dsreg_elevated = c.and_then(|c| c.dsregcmd_elevated);
+    let collector_system = dsreg_system == Some(true);
     if collector_system {
         evidence.push(Evidence::new(
             "collector",
-            "the collector ran as SYSTEM (isSystem = true)",
+            "the collector ran dsregcmd as SYSTEM (isSystem = true)",
         ));
     }
     let Some(d) = report.dsregcmd.as_ref() else {
@@ -263,7 +269,13 @@ fn capture_kind(report: &DeviceReport) -> Capture {
         return Capture { kind, evidence };
     };
     let mut system = collector_system;
-    let mut elevated = false;
+    let mut elevated = dsreg_elevated == Some(true);
+    if elevated && !system {
+        evidence.push(Evidence::new(
+            "collector",
+            "the collector ran dsregcmd elevated (elevated = true)",
+        ));
+    }
     if let Some(f) = d.any_field("User Context") {
         let v = f.value.to_ascii_uppercase();
         let loc = d.location(f).to_string();

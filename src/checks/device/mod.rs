@@ -56,7 +56,16 @@ impl DeviceAnalysis {
 
 /// Derives the path and enrolled state and runs every device check.
 pub fn analyse(report: &DeviceReport, as_of: DateTime<Utc>) -> DeviceAnalysis {
-    let facts = facts::Facts::new(report, as_of);
+    analyse_with_user(report, as_of, None)
+}
+
+/// Like [`analyse`], with the enrolling user to assume when the files name none (`--user`).
+pub fn analyse_with_user(
+    report: &DeviceReport,
+    as_of: DateTime<Utc>,
+    user_hint: Option<&str>,
+) -> DeviceAnalysis {
+    let facts = facts::Facts::new(report, as_of, user_hint);
     let findings = rules::evaluate(&facts);
     DeviceAnalysis {
         device: facts.device.clone(),

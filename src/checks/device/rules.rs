@@ -4,7 +4,7 @@ use crate::catalog::error_codes::{
     LikelyCause, describe, format_hresult, hresults_in_text, lookup, parse_hresult,
 };
 use crate::catalog::windows_releases::{is_windows_11, servicing_end};
-use crate::device::report::{ArtifactKind, KEY_ENROLLMENTS, normalize_key_path};
+use crate::device::report::{ArtifactKind, KEY_ENROLLMENTS, KEY_MDM_POLICY, normalize_key_path};
 use crate::model::{EnrollmentPath, Evidence, Finding, SkipReason, Status};
 
 use super::enrolled::{KeyClass, class_label, classify_enrollment_keys};
@@ -248,6 +248,19 @@ fn dev002_no_prt(f: &Facts) -> Finding {
                 Status::Pass,
                 "the signed-in user has a Primary Refresh Token (AzureAdPrt YES)",
                 evidence,
+            )
+        }
+        // An elevated run may not see the user's PRT: "NO" is then not trustworthy.
+        Some(false) if f.capture.kind == CaptureKind::ElevatedUser => {
+            let mut ev = f.capture.evidence.clone();
+            ev.extend(evidence);
+            no_evidence_with(
+                f,
+                ID,
+                COLLECT_DSREGCMD,
+                "AzureAdPrt NO in an elevated dsregcmd run (see DEV010): not conclusive"
+                    .to_string(),
+                ev,
             )
         }
         Some(false) => {
@@ -505,7 +518,23 @@ fn dev005_gpo_not_applied(f: &Facts) -> Finding {
             .with_remediation(GPO_FIX),
         };
     }
-    // The key is absent. That proves the GPO did not apply only if its parent was exported.
+    // The key is absent. That proves the GPO did not apply only if the export looked for it:
+    // the collector records "looked, absent" as a deleted key; a `reg export` of the parent
+    // would have included the subkey.
+    if let Some(k) = reg
+        .keys
+        .iter()
+        .find(|k| k.deleted && normalize_key_path(&k.path) == normalize_key_path(KEY_MDM_POLICY))
+    {
+        return finding(
+            f,
+            ID,
+            Status::Fail,
+            "the MDM policy key does not exist: the auto-enrollment GPO has not reached this device",
+            vec![reg_evidence(k, format!("{} absent on the device", k.path))],
+        )
+        .with_remediation(GPO_FIX);
+    }
     let parent = normalize_key_path(KEY_MDM_POLICY_PARENT);
     if let Some(k) = reg
         .keys
@@ -540,7 +569,13 @@ fn dev006_task_missing(f: &Facts) -> Finding {
         return not_applicable(f, ID);
     }
     let fix = "The task is created when the auto-enrollment GPO applies (see DEV005): run `gpupdate /force`, then look for it under \\Microsoft\\Windows\\EnterpriseMgmt in Task Scheduler (as an administrator). If the GPO is applied but the task never appears, read the DeviceManagement-Enterprise-Diagnostics-Provider Admin log.";
-    if let Some(list) = f.autoenroll_task() {
+    // An empty list means the tasks could not be read (a real Windows task list is never empty).
+    let has_list = f
+        .report
+        .scheduled_tasks
+        .as_ref()
+        .is_some_and(|t| !t.is_empty());
+    if has_list && let Some(list) = f.autoenroll_task() {
         if let Some(t) = list {
             let mut detail = format!("task {}", t.path);
             if let Some(r) = t.last_result {
@@ -748,7 +783,10 @@ fn dev007_autoenroll_failed(f: &Facts) -> Finding {
                         | LikelyCause::JoinNotAllowed
                 )
             });
-            let meaning = entry.map(|e| e.description).unwrap_or("not in the error catalog");
+            // The first sentence is enough for a summary; the evidence carries the rest.
+            let meaning = entry
+                .map(|e| first_sentence(e.description))
+                .unwrap_or("not in the error catalog");
             let summary = format!(
                 "auto-enrollment failed {} time(s), last at {}, with {}: {meaning}",
                 fails.len(),
@@ -1077,6 +1115,8 @@ fn dev011_logs_incomplete(f: &Facts) -> Finding {
     const ID: &str = "DEV011";
     let mut problems: Vec<String> = Vec::new();
     let mut evidence: Vec<Evidence> = Vec::new();
+    // Evidence of what is fine goes after the evidence of what is missing.
+    let mut fine: Vec<Evidence> = Vec::new();
     // Zero-byte files and event exports with no records are likely empty exports: they show
     // nothing either way.
     let empty: Vec<&str> = f
@@ -1121,7 +1161,13 @@ fn dev011_logs_incomplete(f: &Facts) -> Finding {
             ));
             continue;
         }
-        if log.events == 0 {
+        // The collector's record count covers the whole log; without it, zero exported events
+        // is all we know.
+        let empty_log = match log.record_count {
+            Some(n) => n == 0,
+            None => log.events == 0,
+        };
+        if empty_log {
             problems.push(format!("{name} is empty"));
             evidence.push(Evidence::new("event-log", format!("{name}: 0 events")).at(loc));
             continue;
@@ -1148,7 +1194,7 @@ fn dev011_logs_incomplete(f: &Facts) -> Finding {
             Some(true) => "enabled",
             _ => "enabled state not recorded",
         };
-        evidence.push(
+        fine.push(
             Evidence::new(
                 "event-log",
                 format!("{name}: {} events{since} ({enabled})", log.events),
@@ -1159,6 +1205,7 @@ fn dev011_logs_incomplete(f: &Facts) -> Finding {
     if !empty.is_empty() {
         problems.push(format!("empty exports: {}", empty.join(", ")));
     }
+    evidence.extend(fine);
     let nothing = !f.dmedp_log.supplied() && !f.task_log.supplied();
     if nothing && empty.is_empty() {
         return no_evidence_with(
@@ -1194,6 +1241,13 @@ fn dev011_logs_incomplete(f: &Facts) -> Finding {
     .with_remediation(format!(
         "Collect both logs with their state: {COLLECT_BUNDLE}; or {COLLECT_DMEDP} and {COLLECT_TASK_LOG}. If Task Scheduler history is disabled, enable it (`wevtutil sl Microsoft-Windows-TaskScheduler/Operational /e:true`) and wait for the next attempt."
     ))
+}
+
+fn first_sentence(text: &str) -> &str {
+    match text.find(". ") {
+        Some(i) => &text[..i],
+        None => text.trim_end_matches('.'),
+    }
 }
 
 /// `0x8018000A (MENROLL_E_DEVICE_ALREADY_ENROLLED)`: short enough for an evidence line.

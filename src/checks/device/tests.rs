@@ -696,3 +696,48 @@ fn as_of_is_an_input() {
     let a = analyse(&stale_device(), early);
     assert_eq!(status(&a, "DEV004"), Status::Pass);
 }
+
+#[test]
+fn elevated_capture_warns_and_does_not_trust_a_missing_prt() {
+    let mut r = enrolled_hybrid();
+    r.dsregcmd = Some(dsreg(
+        "| Device State |\n AzureAdJoined : YES\n DomainJoined : YES\n| Tenant Details |\n MdmUrl : https://enrollment.manage.microsoft.com/x\n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : NO\n| Diagnostic Data |\n User Context : ELEVATED User\n",
+    ));
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV010"), Status::Warn);
+    assert!(matches!(
+        skip_reason(&a, "DEV002"),
+        Some(SkipReason::NoEvidence { .. })
+    ));
+}
+
+#[test]
+fn user_hint_applies_only_when_files_name_nobody() {
+    let mut r = failed_device();
+    let a = analyse_with_user(&r, as_of(), Some("other@contoso.com"));
+    assert_eq!(a.user.as_deref(), Some("jdoe@contoso.com"));
+    r.dsregcmd = Some(dsreg(
+        "| Device State |\n AzureAdJoined : YES\n DomainJoined : YES\n| Tenant Details |\n MdmUrl : \n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : YES\n",
+    ));
+    let a = analyse_with_user(&r, as_of(), Some("mgarcia@contoso.com"));
+    assert_eq!(a.user.as_deref(), Some("mgarcia@contoso.com"));
+    assert!(
+        a.finding("DEV003")
+            .is_some_and(|f| f.summary.contains("mgarcia@contoso.com"))
+    );
+}
+
+#[test]
+fn entra_join_ready_but_not_enrolled_is_unknown_not_will_enroll() {
+    let r = DeviceReport {
+        dsregcmd: Some(dsreg(
+            "| Device State |\n AzureAdJoined : YES\n DomainJoined : NO\n| Tenant Details |\n MdmUrl : https://enrollment.manage.microsoft.com/x\n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : YES\n",
+        )),
+        registry: Some(registry(vec![placeholder_key()])),
+        ..Default::default()
+    };
+    let (a, d) = run(&r);
+    assert_eq!(a.path(), EnrollmentPath::EntraJoin);
+    assert_eq!(status(&a, "DEV005"), Status::Skip);
+    assert_eq!(d.verdict, Verdict::Unknown);
+}
