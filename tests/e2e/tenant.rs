@@ -757,3 +757,42 @@ fn group_and_users_file_select_users() {
     assert_eq!(code, 2);
     assert!(err.contains("users.txt:2"), "{err}");
 }
+
+#[test]
+fn graph_failure_of_one_source_is_an_error_and_the_rest_still_run() {
+    let mock = fixture("contoso");
+    // Every attempt fails (retries included), and throttling is retried transparently.
+    mock.inject(
+        mock_graph::Fault::ServerError {
+            status: 500,
+            retry_after: None,
+        }
+        .on("/v1.0/subscribedSkus"),
+    );
+    mock.inject(
+        mock_graph::Fault::Throttle {
+            retry_after: Some(mock_graph::RetryAfter::Seconds(0)),
+        }
+        .on("/beta/deviceManagement")
+        .times(1),
+    );
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &["check", "-f", "json", "--user", "jdoe@contoso.com"],
+    );
+    assert_eq!(
+        code, 2,
+        "an error finding makes the results incomplete\n{err}"
+    );
+    let r = json_of(&out, &err);
+    assert_status(&r, "TEN002", None, "error");
+    let e = finding(&r, "TEN002", None)["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(e.contains("500"), "{e}");
+    assert_status(&r, "TEN001", None, "pass");
+    assert_status(&r, "TEN007", None, "pass");
+    assert_status(&r, "USR002", Some("jdoe@contoso.com"), "pass");
+}
