@@ -307,6 +307,17 @@ pub fn ten003_mdm_scope(snap: &TenantSnapshot) -> Finding {
         PolicyScope::All => Finding::new(ID, Status::Pass, Subject::Tenant, "MDM user scope of Microsoft Intune is All")
             .with_evidence(ev)
             .with_evidence(paths),
+        PolicyScope::Selected if p.included_groups.is_empty() => Finding::new(
+            ID,
+            Status::Fail,
+            Subject::Tenant,
+            "MDM user scope of Microsoft Intune is Some, but no group is selected: nobody is in scope",
+        )
+        .with_evidence(ev)
+        .with_evidence(paths)
+        .with_remediation(
+            "Add the groups of users whose devices should enroll to the MDM user scope, or set it to All.",
+        ),
         PolicyScope::Selected => Finding::new(
             ID,
             Status::Pass,
@@ -1131,6 +1142,8 @@ pub(crate) mod tests {
     #[test]
     fn test_ten003_scope_values() {
         assert_eq!(ten003_mdm_scope(&with_mdm(MDM_ALL)).status, Status::Pass);
+        let empty = MDM_ALL.replacen("\"all\"", "\"selected\"", 1);
+        assert_eq!(ten003_mdm_scope(&with_mdm(&empty)).status, Status::Fail);
         let none = MDM_ALL.replacen("\"all\"", "\"none\"", 1);
         let f = ten003_mdm_scope(&with_mdm(&none));
         assert_eq!(f.status, Status::Fail);

@@ -4,6 +4,8 @@
 //! [`user_readiness`] is the entry point the correlation code calls with the device's
 //! enrollment path; results that depend on the path say so in their evidence.
 
+use std::collections::HashMap;
+
 use crate::catalog::service_plans;
 use crate::catalog::well_known::MICROSOFT_INTUNE_APP_ID;
 use crate::checks::tenant::{ALL_PATHS, find_policy, paths_evidence, policy_location};
@@ -47,9 +49,86 @@ pub fn user_readiness(
 
 /// USR001–USR008 with everything known about the device.
 pub fn user_readiness_with(snap: &TenantSnapshot, upn: &str, dev: &DeviceContext) -> Vec<Finding> {
+    user_readiness_in(snap, &UserIndex::new(snap), upn, dev)
+}
+
+/// USR001–USR008 for many users over one index (users and their devices are looked up in
+/// hash maps, so N users cost O(N), not O(N²)).
+pub fn users_readiness(
+    snap: &TenantSnapshot,
+    upns: &[String],
+    path: Option<EnrollmentPath>,
+) -> Vec<Finding> {
+    let index = UserIndex::new(snap);
+    let dev = DeviceContext::for_path(path);
+    upns.iter()
+        .flat_map(|u| user_readiness_in(snap, &index, u, &dev))
+        .collect()
+}
+
+/// Users and their Intune devices by lower-cased UPN and object id.
+pub struct UserIndex<'a> {
+    users: HashMap<String, &'a User>,
+    managed: HashMap<String, Vec<&'a ManagedDevice>>,
+}
+
+impl<'a> UserIndex<'a> {
+    pub fn new(snap: &'a TenantSnapshot) -> UserIndex<'a> {
+        let mut users = HashMap::new();
+        for u in snap.sources.users.data().into_iter().flatten() {
+            users.insert(u.user_principal_name.to_lowercase(), u);
+            users.insert(u.id.to_lowercase(), u);
+        }
+        let mut managed: HashMap<String, Vec<&ManagedDevice>> = HashMap::new();
+        for d in snap.sources.managed_devices.data().into_iter().flatten() {
+            let mut keys: Vec<String> = Vec::new();
+            if let Some(id) = &d.user_id {
+                keys.push(id.to_lowercase());
+            }
+            if let Some(upn) = &d.user_principal_name {
+                keys.push(upn.to_lowercase());
+            }
+            keys.dedup();
+            for k in keys {
+                managed.entry(k).or_default().push(d);
+            }
+        }
+        UserIndex { users, managed }
+    }
+
+    /// A user by UPN or object id (case-insensitive).
+    pub fn user(&self, upn_or_id: &str) -> Option<&'a User> {
+        self.users.get(&upn_or_id.trim().to_lowercase()).copied()
+    }
+
+    /// The user's Intune-managed devices, matched by user id or UPN.
+    pub fn managed_devices(&self, user: &User) -> Vec<&'a ManagedDevice> {
+        let mut out: Vec<&ManagedDevice> = Vec::new();
+        for k in [
+            user.id.to_lowercase(),
+            user.user_principal_name.to_lowercase(),
+        ] {
+            for d in self.managed.get(&k).into_iter().flatten() {
+                if !out.iter().any(|o| o.id == d.id) {
+                    out.push(d);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// USR001–USR008 for one user, with a prebuilt index.
+pub fn user_readiness_in(
+    snap: &TenantSnapshot,
+    index: &UserIndex<'_>,
+    upn: &str,
+    dev: &DeviceContext,
+) -> Vec<Finding> {
     let subject = Subject::User(upn.to_string());
-    let first = usr001_user_exists(snap, upn);
-    let Some(user) = snap.user(upn) else {
+    let user = index.user(upn);
+    let first = usr001_for(snap, upn, user);
+    let Some(user) = user else {
         // Without the user object nothing else can be evaluated; say why once per check.
         let mut out = vec![first];
         for id in &USR_CHECKS[1..] {
@@ -69,7 +148,7 @@ pub fn user_readiness_with(snap: &TenantSnapshot, upn: &str, dev: &DeviceContext
         usr003_mdm_scope(snap, user),
         usr004_mam_scope(snap, user, dev.path),
         usr005_platform_restriction(snap, user, dev),
-        usr006_device_limit(snap, user, dev.path),
+        usr006_for(snap, user, index.managed_devices(user), dev.path),
         usr007_usage_location(snap, user),
         usr008_upn_suffix(snap, user),
     ]
@@ -86,13 +165,17 @@ fn user_location(user: &User) -> String {
 // --- USR001 -----------------------------------------------------------------------------------
 
 pub fn usr001_user_exists(snap: &TenantSnapshot, upn: &str) -> Finding {
+    usr001_for(snap, upn, snap.user(upn))
+}
+
+fn usr001_for(snap: &TenantSnapshot, upn: &str, user: Option<&User>) -> Finding {
     const ID: &str = "USR001";
     let subj = Subject::User(upn.to_string());
     let endpoint = match snap.sources.users.get() {
         Ok((_, e)) => e,
         Err(r) => return r.finding(ID, subj, "the users"),
     };
-    match snap.user(upn) {
+    match user {
         Some(u) if u.account_enabled == Some(false) => Finding::new(
             ID,
             Status::Fail,
@@ -678,6 +761,15 @@ pub fn usr005_platform_restriction(
             "precedence",
             "some higher-priority restriction may apply: the user's membership of its groups is unknown",
         ));
+        if status == Status::Pass {
+            // A pass built on unknown memberships would be a guess.
+            status = Status::Warn;
+            problems.push(format!(
+                "cannot confirm the winning restriction ({}): the user's group memberships are unknown",
+                w.describe()
+            ));
+            fix = "Grant GroupMember.Read.All (or User.Read.All) so memberships can be read, and run again.".into();
+        }
     }
     let summary = if problems.is_empty() {
         format!(
@@ -724,15 +816,28 @@ pub fn usr006_device_limit(
     user: &User,
     path: Option<EnrollmentPath>,
 ) -> Finding {
+    usr006_for(
+        snap,
+        user,
+        user_managed_devices(snap, user).unwrap_or_default(),
+        path,
+    )
+}
+
+fn usr006_for(
+    snap: &TenantSnapshot,
+    user: &User,
+    devices: Vec<&ManagedDevice>,
+    path: Option<EnrollmentPath>,
+) -> Finding {
     const ID: &str = "USR006";
     let (configs, endpoint) = match snap.sources.enrollment_configurations.get() {
         Ok(v) => v,
         Err(r) => return r.finding(ID, subject(user), "the enrollment restrictions"),
     };
-    let devices = match snap.sources.managed_devices.get() {
-        Ok(_) => user_managed_devices(snap, user).unwrap_or_default(),
-        Err(r) => return r.finding(ID, subject(user), "the user's Intune managed devices"),
-    };
+    if let Err(r) = snap.sources.managed_devices.get() {
+        return r.finding(ID, subject(user), "the user's Intune managed devices");
+    }
     let w = winning_restrictions(configs, user, snap.sources.group_memberships.data());
     let Some(w) = w.device_limit else {
         return Finding::new(
@@ -1177,6 +1282,29 @@ mod tests {
         assert_eq!(
             status(&user_readiness(&s2, "jdoe@contoso.com", None), "USR005"),
             Status::Pass
+        );
+    }
+
+    #[test]
+    fn usr005_unknown_membership_is_not_a_pass() {
+        let mut s = snap_with(&user_json(""), &[]);
+        s.sources.enrollment_configurations =
+            Source::collected("GET /beta/x", json(&restrictions(false, true, "")));
+        s.sources.group_memberships = Source::Missing {
+            reason: MissingReason::InsufficientPermission {
+                needed: vec!["GroupMember.Read.All".into()],
+            },
+        };
+        let f = usr005_platform_restriction(
+            &s,
+            s.user("u1").unwrap_or(&User::default()),
+            &DeviceContext::default(),
+        );
+        assert_eq!(f.status, Status::Warn);
+        assert!(
+            f.summary.contains("memberships are unknown"),
+            "{}",
+            f.summary
         );
     }
 

@@ -6,7 +6,7 @@
 
 use anyhow::Context;
 use enroll_doctor::checks::tenant::evaluate_tenant;
-use enroll_doctor::checks::user::user_readiness;
+use enroll_doctor::checks::user::users_readiness;
 use enroll_doctor::tenant::TenantSnapshot;
 use enroll_doctor::tenant::collect::UserSelection;
 
@@ -53,9 +53,7 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<u8> {
     let targets = users_to_check(&snap, &selection, &upns, args.group.as_deref(), offline)?;
 
     let mut findings = evaluate_tenant(&snap);
-    for upn in &targets {
-        findings.extend(user_readiness(&snap, upn, None));
-    }
+    findings.extend(users_readiness(&snap, &targets, None));
     let mut notes = super::audit::source_notes(&snap, &args.source);
     notes.push(format!("{} user(s) checked", targets.len()));
     super::audit::render(&args.output, as_of, findings, notes)

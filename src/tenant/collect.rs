@@ -1,9 +1,10 @@
 //! Collectors: read Graph into a [`TenantSnapshot`], one collector per source, run concurrently.
 //!
 //! Round trips for `check --user` (after sign-in), measured against the mock:
-//! wave 1 — the seven tenant-wide sources and one `$batch` per 4 users carrying each user's
-//! object, `transitiveMemberOf`, `managedDevices`, `registeredDevices` and troubleshooting events,
-//! all in parallel; further waves only when a list has more than one page. Checking many users
+//! wave 1 — the seven tenant-wide sources and one `$batch` per 5 users carrying each user's
+//! object, `transitiveMemberOf`, `managedDevices` and troubleshooting events (plus, for named
+//! device ids, their Entra object, Intune record and events), all in parallel; further waves
+//! only when a list has more than one page. Checking many users
 //! (`--all-users`, `--group`) lists users, devices and the members of the groups the policies
 //! refer to (`transitiveMembers` per group) instead, so N users cost O(N/999) list requests and
 //! are resolved in memory.
@@ -45,6 +46,18 @@ pub struct CollectOptions {
     pub cloud: String,
     /// Tenant id or domain from the configuration (used when Graph does not say).
     pub tenant_hint: Option<String>,
+}
+
+impl CollectOptions {
+    /// Tenant configuration only, for `cloud` (`global`, `usgov`, … or `custom`).
+    pub fn tenant_only(cloud: &str) -> CollectOptions {
+        CollectOptions {
+            users: UserSelection::None,
+            devices: false,
+            cloud: cloud.to_string(),
+            tenant_hint: None,
+        }
+    }
 }
 
 pub const USER_SELECT: &[&str] = &[
@@ -297,9 +310,42 @@ fn note_error(slot: &mut Option<MissingReason>, source: &str, kind: TokenKind, e
     }
 }
 
-async fn collect_per_user(client: &GraphClient, upns: &[String], kind: TokenKind) -> PerUser {
-    const PER_USER: usize = 5;
+/// OData string literal: quotes doubled.
+fn quoted(s: &str) -> String {
+    format!("'{}'", s.trim().replace('\'', "''"))
+}
+
+/// One `$batch` wave for named users and devices: each user's object, `transitiveMemberOf`,
+/// managed devices and troubleshooting events; each device's Entra object, Intune record and
+/// events (filters by device id).
+async fn collect_targeted(
+    client: &GraphClient,
+    upns: &[String],
+    device_ids: &[String],
+    kind: TokenKind,
+) -> PerUser {
     let mut requests = Vec::new();
+    for (i, id) in device_ids.iter().enumerate() {
+        requests.push(BatchRequest::get_with(
+            format!("d{i}-devices"),
+            "/devices",
+            &Query::new()
+                .filter(&format!("deviceId eq {}", quoted(id)))
+                .select(DEVICE_SELECT),
+        ));
+        requests.push(BatchRequest::get_with(
+            format!("d{i}-managed"),
+            "/deviceManagement/managedDevices",
+            &Query::new()
+                .filter(&format!("azureADDeviceId eq {}", quoted(id)))
+                .select(MANAGED_SELECT),
+        ));
+        requests.push(BatchRequest::get_with(
+            format!("d{i}-events"),
+            "/deviceManagement/troubleshootingEvents",
+            &Query::new().filter(&format!("deviceId eq {}", quoted(id))),
+        ));
+    }
     for (i, upn) in upns.iter().enumerate() {
         let key = user_key(upn);
         requests.push(BatchRequest::get_with(
@@ -318,18 +364,15 @@ async fn collect_per_user(client: &GraphClient, upns: &[String], kind: TokenKind
             &Query::new().select(MANAGED_SELECT),
         ));
         requests.push(BatchRequest::get_with(
-            format!("{i}-devices"),
-            &format!("/users/{key}/registeredDevices"),
-            &Query::new().select(DEVICE_SELECT).top(999),
-        ));
-        requests.push(BatchRequest::get_with(
             format!("{i}-events"),
             &format!("/users/{key}/deviceManagementTroubleshootingEvents"),
             &Query::new(),
         ));
     }
-    debug_assert_eq!(requests.len(), upns.len() * PER_USER);
     let mut out = PerUser::default();
+    if requests.is_empty() {
+        return out;
+    }
     let answers = match client.batch(ApiVersion::V1, requests).await {
         Ok(a) => a,
         Err(e) => {
@@ -346,11 +389,11 @@ async fn collect_per_user(client: &GraphClient, upns: &[String], kind: TokenKind
     let mut ids: BTreeMap<usize, String> = BTreeMap::new();
     let mut rest = Vec::new();
     for a in answers {
-        let Some((idx, what)) = a.id.split_once('-') else {
+        let Some((idx, what)) = a.id.trim_start_matches('d').split_once('-') else {
             continue;
         };
         let idx: usize = idx.parse().unwrap_or(usize::MAX);
-        if what == "user" {
+        if what == "user" && !a.id.starts_with('d') {
             match a.into_result::<User>() {
                 Ok(u) => {
                     ids.insert(idx, u.id.to_ascii_lowercase());
@@ -363,7 +406,12 @@ async fn collect_per_user(client: &GraphClient, upns: &[String], kind: TokenKind
         }
     }
     for (idx, what, a) in rest {
-        let user_id = ids.get(&idx).cloned();
+        // Device answers (`d…`) are not tied to a user.
+        let user_id = if a.id.starts_with('d') {
+            None
+        } else {
+            ids.get(&idx).cloned()
+        };
         match what.as_str() {
             "groups" => match batch_items::<DirectoryObject>(client, a).await {
                 Ok(items) => {
@@ -392,12 +440,7 @@ async fn collect_per_user(client: &GraphClient, upns: &[String], kind: TokenKind
                 Err(e) => note_error(&mut out.managed_error, "managed_devices", kind, &e),
             },
             "devices" => match batch_items::<EntraDevice>(client, a).await {
-                Ok(items) => out.devices.extend(items.into_iter().map(|mut d| {
-                    if let Some(uid) = &user_id {
-                        d.registered_user_ids.push(uid.clone());
-                    }
-                    d
-                })),
+                Ok(items) => out.devices.extend(items),
                 Err(e) => note_error(&mut out.devices_error, "entra_devices", kind, &e),
             },
             "events" => match batch_items::<TroubleshootingEvent>(client, a).await {
@@ -541,6 +584,17 @@ pub async fn collect(
     opts: &CollectOptions,
     collected_at: DateTime<Utc>,
 ) -> Result<TenantSnapshot, GraphError> {
+    collect_with_devices(client, opts, &[], collected_at).await
+}
+
+/// [`collect`], plus the Entra object, Intune record and troubleshooting events of each Entra
+/// device id (dsregcmd `DeviceId`), fetched in the same `$batch` wave as the users.
+pub async fn collect_with_devices(
+    client: &GraphClient,
+    opts: &CollectOptions,
+    device_ids: &[String],
+    collected_at: DateTime<Utc>,
+) -> Result<TenantSnapshot, GraphError> {
     // Sign-in first: its failure is fatal (nothing can be collected), and the token kind
     // decides which sources are even asked for.
     client.tokens().token().await?;
@@ -643,12 +697,14 @@ pub async fn collect(
         Query::new().select(CA_SELECT).without_top(),
     );
     let per_user = async {
-        match &opts.users {
-            UserSelection::Upns(upns) if !upns.is_empty() => {
-                Some(collect_per_user(client, upns, kind).await)
-            }
-            _ => None,
+        let upns: &[String] = match &opts.users {
+            UserSelection::Upns(upns) => upns,
+            _ => &[],
+        };
+        if upns.is_empty() && device_ids.is_empty() {
+            return None;
         }
+        Some(collect_targeted(client, upns, device_ids, kind).await)
     };
     let bulk_users = async {
         match &opts.users {
@@ -750,44 +806,64 @@ pub async fn collect(
             UserSelection::Upns(u) => u.clone(),
             _ => Vec::new(),
         };
-        snap.user_scope = UserScope::Selected {
-            upns: upns.iter().map(|u| u.to_ascii_lowercase()).collect(),
-        };
+        let has_users = !upns.is_empty();
+        let has_devices = !device_ids.is_empty();
         let s = &mut snap.sources;
-        s.users = match p.users_error {
-            Some(r) => Source::Missing { reason: r },
-            None => Source::collected("GET /v1.0/users/{upn}?$select=… ($batch)", p.users),
+        if has_users {
+            snap.user_scope = UserScope::Selected {
+                upns: upns.iter().map(|u| u.to_ascii_lowercase()).collect(),
+            };
+            s.users = match p.users_error {
+                Some(r) => Source::Missing { reason: r },
+                None => Source::collected("GET /v1.0/users/{upn}?$select=… ($batch)", p.users),
+            };
+        }
+        let endpoint = |user: &str, device: &str| match (has_users, has_devices) {
+            (true, true) => format!("{user} and {device} ($batch)"),
+            (true, false) => format!("{user} ($batch)"),
+            _ => format!("{device} ($batch)"),
         };
-        s.group_memberships = match p.memberships_error {
-            Some(r) => Source::Missing { reason: r },
-            None => Source::collected(
-                "GET /v1.0/users/{upn}/transitiveMemberOf?$select=id,displayName ($batch)",
-                GroupMemberships {
-                    all_users_resolved: false,
-                    relevant_groups: Vec::new(),
-                    groups: p.groups,
-                    members: p.memberships,
-                },
-            ),
-        };
+        if has_users {
+            s.group_memberships = match p.memberships_error {
+                Some(r) => Source::Missing { reason: r },
+                None => Source::collected(
+                    "GET /v1.0/users/{upn}/transitiveMemberOf?$select=id,displayName ($batch)",
+                    GroupMemberships {
+                        all_users_resolved: false,
+                        relevant_groups: Vec::new(),
+                        groups: p.groups,
+                        members: p.memberships,
+                    },
+                ),
+            };
+        }
         if !opts.devices {
             s.managed_devices = match p.managed_error {
                 Some(r) => Source::Missing { reason: r },
-                None => {
-                    Source::collected("GET /v1.0/users/{upn}/managedDevices ($batch)", p.managed)
-                }
-            };
-            s.entra_devices = match p.devices_error {
-                Some(r) => Source::Missing { reason: r },
                 None => Source::collected(
-                    "GET /v1.0/users/{upn}/registeredDevices ($batch)",
-                    p.devices,
+                    endpoint(
+                        "GET /v1.0/users/{upn}/managedDevices",
+                        "GET /v1.0/deviceManagement/managedDevices?$filter=azureADDeviceId eq '{deviceId}'",
+                    ),
+                    p.managed,
                 ),
             };
+            if has_devices {
+                s.entra_devices = match p.devices_error {
+                    Some(r) => Source::Missing { reason: r },
+                    None => Source::collected(
+                        "GET /v1.0/devices?$filter=deviceId eq '{deviceId}' ($batch)",
+                        p.devices,
+                    ),
+                };
+            }
             s.troubleshooting_events = match p.events_error {
                 Some(r) => Source::Missing { reason: r },
                 None => Source::collected(
-                    "GET /v1.0/users/{upn}/deviceManagementTroubleshootingEvents ($batch)",
+                    endpoint(
+                        "GET /v1.0/users/{upn}/deviceManagementTroubleshootingEvents",
+                        "GET /v1.0/deviceManagement/troubleshootingEvents?$filter=deviceId eq '{deviceId}'",
+                    ),
                     p.events,
                 ),
             };

@@ -589,3 +589,210 @@ fn all_users_cost_list_requests_not_lookups() {
         .count();
     assert_eq!(per_user, 0, "no per-user lookups");
 }
+
+/// The collector API the correlation code uses: named users and Entra device ids in one wave.
+#[test]
+fn collector_fetches_named_devices_with_the_users() {
+    use enroll_doctor::graph::auth::{TokenProvider, TokenSource};
+    use enroll_doctor::graph::{ClientOptions, GraphClient};
+    use enroll_doctor::tenant::collect::{
+        CollectOptions, UserSelection, collect, collect_with_devices,
+    };
+
+    let mock = fixture("contoso");
+    let token = mock.token_for("cli").unwrap_or_default();
+    let provider = TokenProvider::new(TokenSource::Static {
+        token: Some(token.into()),
+        file: None,
+    });
+    let client = GraphClient::new(
+        &mock.base_url(),
+        std::sync::Arc::new(provider),
+        ClientOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("client: {e}"));
+    let mut opts = CollectOptions::tenant_only("custom");
+    opts.users = UserSelection::Upns(vec!["mgarcia@contoso.com".into()]);
+    let device_ids = vec![
+        "a81d6c0f-3e2b-4f7a-b5c9-0e1d2c3b4a59".into(),
+        "3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15".into(),
+    ];
+    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    let snap = rt
+        .block_on(collect_with_devices(
+            &client,
+            &opts,
+            &device_ids,
+            chrono::Utc::now(),
+        ))
+        .unwrap_or_else(|e| panic!("collect: {e}"));
+    let devices = snap
+        .sources
+        .entra_devices
+        .data()
+        .cloned()
+        .unwrap_or_default();
+    let ids: Vec<String> = devices.iter().filter_map(|d| d.device_id.clone()).collect();
+    assert!(
+        ids.iter()
+            .any(|d| d.eq_ignore_ascii_case("a81d6c0f-3e2b-4f7a-b5c9-0e1d2c3b4a59")),
+        "{ids:?}"
+    );
+    assert!(
+        ids.iter()
+            .any(|d| d.eq_ignore_ascii_case("3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15")),
+        "{ids:?}"
+    );
+    // PC0042 is Intune-managed (jdoe); mgarcia's event explains PC0077.
+    let managed = snap
+        .sources
+        .managed_devices
+        .data()
+        .cloned()
+        .unwrap_or_default();
+    assert!(managed.iter().any(|m| {
+        m.azure_ad_device_id
+            .as_deref()
+            .is_some_and(|d| d.eq_ignore_ascii_case("3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15"))
+    }));
+    let events = snap
+        .sources
+        .troubleshooting_events
+        .data()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!events.is_empty());
+    assert!(snap.user("mgarcia@contoso.com").is_some());
+    // One batch for everything per-user/per-device, plus the tenant-wide lists, no second wave.
+    let batches = mock
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query.contains("$batch"))
+        .count();
+    assert_eq!(batches, 1);
+
+    // Sequential waves: with 20 ms added to every response, the whole collection takes about
+    // one latency per wave (requests of a wave run concurrently).
+    mock.set_latency(Duration::from_millis(20));
+    mock.clear_requests();
+    opts.users = UserSelection::Upns(vec!["jdoe@contoso.com".into()]);
+    let t = Instant::now();
+    let snap = rt
+        .block_on(collect(&client, &opts, chrono::Utc::now()))
+        .unwrap_or_else(|e| panic!("collect: {e}"));
+    let took = t.elapsed();
+    let requests = mock.requests();
+    let top_level = requests.iter().filter(|r| !r.in_batch).count();
+    let waves = (took.as_millis() / 20) as usize;
+    eprintln!(
+        "collect for check --user: {top_level} HTTP requests ({} $batch items) in {} ms at 20 ms latency => {waves} wave(s)",
+        requests.iter().filter(|r| r.in_batch).count(),
+        took.as_millis()
+    );
+    assert!(snap.user("jdoe@contoso.com").is_some());
+    assert!(waves <= 4, "{waves} waves");
+}
+
+#[test]
+fn group_and_users_file_select_users() {
+    let mock = fixture("contoso");
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "check",
+            "-f",
+            "json",
+            "--fail-on",
+            "never",
+            "--group",
+            "Pilot",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let r = json_of(&out, &err);
+    let users: Vec<String> = findings(&r)
+        .iter()
+        .filter(|f| f["check"] == "USR001")
+        .filter_map(|f| f["subject"]["id"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(users, vec!["tlee@contoso.com".to_string()]);
+    assert_status(&r, "USR005", Some("tlee@contoso.com"), "fail");
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("users.txt");
+    std::fs::write(
+        &file,
+        "# rollout wave 1\njdoe@contoso.com\n\nJDOE@contoso.com\nintern@contoso.com\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "check",
+            "-f",
+            "json",
+            "--users-file",
+            file.to_str().unwrap_or_default(),
+        ],
+    );
+    assert_eq!(code, 1, "intern is not licensed: exit 1\n{err}");
+    let r = json_of(&out, &err);
+    assert_eq!(
+        findings(&r)
+            .iter()
+            .filter(|f| f["check"] == "USR001")
+            .count(),
+        2
+    );
+    assert_status(&r, "USR002", Some("intern@contoso.com"), "fail");
+
+    std::fs::write(&file, "jdoe@contoso.com\nnot a user\n").unwrap_or_else(|e| panic!("{e}"));
+    let (code, _, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &["check", "--users-file", file.to_str().unwrap_or_default()],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("users.txt:2"), "{err}");
+}
+
+#[test]
+fn graph_failure_of_one_source_is_an_error_and_the_rest_still_run() {
+    let mock = fixture("contoso");
+    // Every attempt fails (retries included), and throttling is retried transparently.
+    mock.inject(
+        mock_graph::Fault::ServerError {
+            status: 500,
+            retry_after: None,
+        }
+        .on("/v1.0/subscribedSkus"),
+    );
+    mock.inject(
+        mock_graph::Fault::Throttle {
+            retry_after: Some(mock_graph::RetryAfter::Seconds(0)),
+        }
+        .on("/beta/deviceManagement")
+        .times(1),
+    );
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &["check", "-f", "json", "--user", "jdoe@contoso.com"],
+    );
+    assert_eq!(
+        code, 2,
+        "an error finding makes the results incomplete\n{err}"
+    );
+    let r = json_of(&out, &err);
+    assert_status(&r, "TEN002", None, "error");
+    let e = finding(&r, "TEN002", None)["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(e.contains("500"), "{e}");
+    assert_status(&r, "TEN001", None, "pass");
+    assert_status(&r, "TEN007", None, "pass");
+    assert_status(&r, "USR002", Some("jdoe@contoso.com"), "pass");
+}
