@@ -2,6 +2,7 @@
 //! One test crate (one link) with a module per area keeps build time down on CI.
 
 mod e2e {
+    pub mod collector;
     pub mod common;
     pub mod explain;
 }

@@ -1,3 +1,17 @@
 //! Device side: detect each artifact by content, parse it, and assemble a [`report::DeviceReport`].
+//!
+//! `load_path` is the entry point: bytes → [`text::decode`] → [`sniff::sniff`] → one parser per
+//! artifact ([`dsregcmd`], [`events`], [`registry`], [`schtasks`], [`bundle`]) → `DeviceReport`.
 
+pub mod bundle;
+pub mod dsregcmd;
+pub mod events;
+pub mod load;
+pub mod registry;
 pub mod report;
+pub mod schtasks;
+pub mod sniff;
+pub mod text;
+
+pub use bundle::COLLECTOR_SCRIPT;
+pub use load::{DeviceInputError, MAX_FILE_BYTES, load_path, report_from_memory};

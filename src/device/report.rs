@@ -95,9 +95,11 @@ pub struct CollectorContext {
     pub version: Option<String>,
     #[serde(default)]
     pub host_name: Option<String>,
-    /// `DOMAIN\user` the script ran as.
+    /// `DOMAIN\user` the script ran as (the last, elevated part of a two-part run; the
+    /// `dsregcmd_*` fields say who ran `dsregcmd /status`).
     #[serde(default)]
     pub user: Option<String>,
+    /// Whether the run that gathered logs, registry and tasks was elevated.
     #[serde(default)]
     pub elevated: Option<bool>,
     #[serde(default)]
@@ -107,6 +109,15 @@ pub struct CollectorContext {
     /// Artifacts the collector could not gather and why (e.g. tasks need elevation).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Who ran `dsregcmd /status` (part 1 of the two-part run), when it differs from `user`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dsregcmd_user: Option<String>,
+    /// Whether `dsregcmd /status` ran elevated (user-context fields may then be missing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dsregcmd_elevated: Option<bool>,
+    /// Whether `dsregcmd /status` ran as SYSTEM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dsregcmd_is_system: Option<bool>,
 }
 
 /// `dsregcmd /status`, as sections of fields, in file order.

@@ -1,0 +1,650 @@
+//! Event log exports: `wevtutil qe /f:xml` (with or without a root, RenderedXml),
+//! `Get-WinEvent | ConvertTo-Json` (PS 5.1 and PS 7) and `Export-Csv` / Event Viewer CSV.
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use serde_json::Value;
+
+use super::report::{EventData, EventLogInfo, EventRecord, Location};
+
+/// Events kept from one export, and what the export says about each log in it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ParsedEvents {
+    /// Events of the enrollment (DMEDP) and Task Scheduler providers, in file order.
+    pub events: Vec<EventRecord>,
+    /// One entry per log (channel) seen in the export, oldest exported event as `oldest_record`.
+    pub logs: Vec<EventLogInfo>,
+    /// Every event read, kept or not.
+    pub total: usize,
+    /// Records that could not be read (`record: reason`).
+    pub skipped: Vec<String>,
+}
+
+/// What PowerShell 5.1 writes for `Properties` at the default `ConvertTo-Json` depth.
+const DEGRADED_PROPERTY: &str = "System.Diagnostics.Eventing.Reader.EventProperty";
+
+/// Name used for a log whose export does not say which channel it is.
+pub const UNKNOWN_LOG: &str = "unknown";
+
+fn wanted(e: &EventRecord) -> bool {
+    e.is_dmedp() || e.is_task_scheduler()
+}
+
+impl ParsedEvents {
+    fn from_all(file: &str, all: Vec<EventRecord>, skipped: Vec<String>) -> Self {
+        let logs = summarise_logs(file, &all);
+        let total = all.len();
+        let events = all.into_iter().filter(wanted).collect();
+        ParsedEvents {
+            events,
+            logs,
+            total,
+            skipped,
+        }
+    }
+}
+
+fn summarise_logs(file: &str, all: &[EventRecord]) -> Vec<EventLogInfo> {
+    let mut logs: Vec<EventLogInfo> = Vec::new();
+    for e in all {
+        let name = e.channel.as_deref().unwrap_or(UNKNOWN_LOG);
+        let idx = match logs.iter().position(|l| l.name.eq_ignore_ascii_case(name)) {
+            Some(i) => i,
+            None => {
+                logs.push(EventLogInfo {
+                    name: name.to_string(),
+                    enabled: None,
+                    oldest_record: None,
+                    record_count: Some(0),
+                    file: file.to_string(),
+                });
+                logs.len() - 1
+            }
+        };
+        let log = &mut logs[idx];
+        log.record_count = Some(log.record_count.unwrap_or(0) + 1);
+        if let Some(t) = e.time {
+            log.oldest_record = Some(log.oldest_record.map_or(t, |o| o.min(t)));
+        }
+    }
+    logs
+}
+
+// ---------------------------------------------------------------- XML
+
+/// Parses `wevtutil` XML: concatenated `<Event>` elements (no root) or an `<Events>` root.
+pub fn parse_xml(file: &str, text: &str) -> Result<ParsedEvents, String> {
+    let body = strip_xml_declaration(text);
+    let trimmed = body.trim_start();
+    // wevtutil writes records with no root element: give them one (on the same line, so line
+    // numbers stay right).
+    let wrapped;
+    let doc_text = if trimmed.starts_with("<Events") {
+        body
+    } else {
+        wrapped = format!("<Events>{body}</Events>");
+        wrapped.as_str()
+    };
+    let doc = roxmltree::Document::parse(doc_text).map_err(|e| format!("not valid XML: {e}"))?;
+    let mut all = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, node) in doc
+        .root_element()
+        .descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == "Event")
+        .enumerate()
+    {
+        let line = doc.text_pos_at(node.range().start).row as usize;
+        match xml_event(file, node, line) {
+            Some(e) => all.push(e),
+            None => skipped.push(format!(
+                "event {} (line {line}): no provider or event id",
+                i + 1
+            )),
+        }
+    }
+    Ok(ParsedEvents::from_all(file, all, skipped))
+}
+
+/// Drops `<?xml …?>` so the text can be wrapped in a synthetic root. Keeps line count by
+/// replacing it with nothing on the same line.
+fn strip_xml_declaration(text: &str) -> &str {
+    let t = text.trim_start_matches('\u{feff}');
+    let lead = t.len() - t.trim_start().len();
+    if t[lead..].starts_with("<?xml")
+        && let Some(end) = t[lead..].find("?>")
+    {
+        // The declaration sits on line 1 in practice; what follows keeps its line numbers
+        // except for any newlines before it (there are none in valid XML).
+        return &t[lead + end + 2..];
+    }
+    t
+}
+
+fn child<'a, 'i>(node: roxmltree::Node<'a, 'i>, name: &str) -> Option<roxmltree::Node<'a, 'i>> {
+    node.children()
+        .find(|c| c.is_element() && c.tag_name().name() == name)
+}
+
+fn child_text(node: roxmltree::Node<'_, '_>, name: &str) -> Option<String> {
+    child(node, name)
+        .and_then(|c| c.text())
+        .map(|t| t.trim().to_string())
+}
+
+fn xml_event(file: &str, node: roxmltree::Node<'_, '_>, line: usize) -> Option<EventRecord> {
+    let system = child(node, "System")?;
+    let provider_node = child(system, "Provider")?;
+    let provider = provider_node
+        .attribute("Name")
+        .or_else(|| provider_node.attribute("EventSourceName"))?
+        .to_string();
+    let event_id = child_text(system, "EventID")?.parse::<u32>().ok()?;
+    let level = child_text(system, "Level").and_then(|l| l.parse().ok());
+    let time = child(system, "TimeCreated")
+        .and_then(|t| t.attribute("SystemTime"))
+        .and_then(parse_time);
+    let record_id = child_text(system, "EventRecordID").and_then(|r| r.parse().ok());
+    let channel = child_text(system, "Channel").filter(|c| !c.is_empty());
+    let mut data = Vec::new();
+    if let Some(ed) = child(node, "EventData") {
+        for d in ed.children().filter(|c| c.is_element()) {
+            data.push(EventData {
+                name: d.attribute("Name").map(str::to_string),
+                value: d.text().unwrap_or("").to_string(),
+            });
+        }
+    } else if let Some(ud) = child(node, "UserData") {
+        // UserData holds one provider-defined element; its leaves are the insertion strings.
+        for leaf in ud
+            .descendants()
+            .filter(|c| c.is_element() && !c.children().any(|g| g.is_element()))
+        {
+            data.push(EventData {
+                name: Some(leaf.tag_name().name().to_string()),
+                value: leaf.text().unwrap_or("").to_string(),
+            });
+        }
+    }
+    let message = child(node, "RenderingInfo")
+        .and_then(|r| child_text(r, "Message"))
+        .filter(|m| !m.is_empty());
+    Some(EventRecord {
+        provider,
+        channel,
+        event_id,
+        level,
+        time,
+        record_id,
+        data,
+        message,
+        location: Location {
+            file: file.to_string(),
+            line: Some(line),
+            record: record_id.map(|r| r.to_string()),
+        },
+    })
+}
+
+/// ISO-8601 with any number of fractional digits, `Z` or an offset; no zone means UTC.
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(Utc.from_utc_datetime(&t));
+        }
+    }
+    None
+}
+
+// ---------------------------------------------------------------- JSON
+
+/// Parses `Get-WinEvent | ConvertTo-Json` output: one object or an array of them.
+pub fn parse_json(file: &str, text: &str) -> Result<ParsedEvents, String> {
+    let value: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
+        .map_err(|e| format!("not valid JSON: {e}"))?;
+    let items: Vec<&Value> = match &value {
+        Value::Array(a) => a.iter().collect(),
+        Value::Object(_) => vec![&value],
+        _ => return Err("JSON is neither an event object nor an array of events".into()),
+    };
+    Ok(parse_json_items(file, &items, ""))
+}
+
+/// Events from already-parsed `Get-WinEvent` objects (also used for the collector bundle,
+/// whose `record` ids get `record_prefix`).
+pub fn parse_json_items(file: &str, items: &[&Value], record_prefix: &str) -> ParsedEvents {
+    let mut all = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match json_event(file, item, i, record_prefix) {
+            Some(e) => all.push(e),
+            None => skipped.push(format!("{record_prefix}[{i}]: no ProviderName or Id")),
+        }
+    }
+    ParsedEvents::from_all(file, all, skipped)
+}
+
+/// Case-insensitive property lookup (PowerShell property names are case-insensitive).
+fn prop<'a>(obj: &'a Value, name: &str) -> Option<&'a Value> {
+    let map = obj.as_object()?;
+    map.get(name).or_else(|| {
+        map.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn as_u64(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn json_event(file: &str, obj: &Value, index: usize, prefix: &str) -> Option<EventRecord> {
+    let provider = prop(obj, "ProviderName")
+        .and_then(Value::as_str)?
+        .to_string();
+    let event_id = prop(obj, "Id")
+        .and_then(as_u64)
+        .and_then(|n| u32::try_from(n).ok())?;
+    let level = prop(obj, "Level")
+        .and_then(as_u64)
+        .and_then(|n| u8::try_from(n).ok())
+        .or_else(|| {
+            prop(obj, "LevelDisplayName")
+                .and_then(Value::as_str)
+                .and_then(level_from_name)
+        });
+    let time = prop(obj, "TimeCreated").and_then(json_time);
+    let record_id = prop(obj, "RecordId").and_then(as_u64);
+    let channel = prop(obj, "LogName")
+        .or_else(|| prop(obj, "ContainerLog"))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    let data = match prop(obj, "Properties") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|p| match p {
+                Value::String(s) if s == DEGRADED_PROPERTY => None,
+                Value::Object(_) => Some(EventData {
+                    name: None,
+                    value: prop(p, "Value").map(value_text).unwrap_or_default(),
+                }),
+                other => Some(EventData {
+                    name: None,
+                    value: value_text(other),
+                }),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let message = prop(obj, "Message")
+        .and_then(Value::as_str)
+        .filter(|m| !m.is_empty())
+        .map(str::to_string);
+    let record = record_id.map_or_else(|| format!("{prefix}[{index}]"), |r| format!("{prefix}{r}"));
+    Some(EventRecord {
+        provider,
+        channel,
+        event_id,
+        level,
+        time,
+        record_id,
+        data,
+        message,
+        location: Location {
+            file: file.to_string(),
+            line: None,
+            record: Some(record),
+        },
+    })
+}
+
+/// `/Date(1595374458918)/` (PS 5.1, optionally with `+0100`), an ISO string (PS 7 or a
+/// `ToString('o')` projection), or a `{ "value": … }` wrapper from deeper serialisation.
+fn json_time(v: &Value) -> Option<DateTime<Utc>> {
+    match v {
+        Value::String(s) => {
+            let s = s.trim();
+            if let Some(inner) = s
+                .strip_prefix("/Date(")
+                .or_else(|| s.strip_prefix("\\/Date("))
+            {
+                let digits: String = inner
+                    .chars()
+                    .enumerate()
+                    .take_while(|(i, c)| c.is_ascii_digit() || (*i == 0 && *c == '-'))
+                    .map(|(_, c)| c)
+                    .collect();
+                let ms: i64 = digits.parse().ok()?;
+                return DateTime::from_timestamp_millis(ms);
+            }
+            parse_time(s)
+        }
+        Value::Object(_) => prop(v, "value")
+            .or_else(|| prop(v, "DateTime"))
+            .and_then(json_time),
+        _ => None,
+    }
+}
+
+fn level_from_name(name: &str) -> Option<u8> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "critical" => Some(1),
+        "error" => Some(2),
+        "warning" => Some(3),
+        "information" | "info" => Some(4),
+        "verbose" => Some(5),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------- CSV
+
+/// Parses `Get-WinEvent | Export-Csv` (with or without `#TYPE`) or Event Viewer's CSV;
+/// columns are found by name.
+pub fn parse_csv(file: &str, text: &str) -> Result<ParsedEvents, String> {
+    // Skip a `#TYPE` line, counting it so row line numbers stay right.
+    let mut offset = 0usize;
+    let mut body = text.trim_start_matches('\u{feff}');
+    while let Some(first) = body.lines().next() {
+        if first.trim().is_empty() || first.trim_start().starts_with("#TYPE") {
+            offset += 1;
+            body = body.split_once('\n').map_or("", |(_, rest)| rest);
+        } else {
+            break;
+        }
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(body.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("unreadable CSV header: {e}"))?
+        .clone();
+    let col = |names: &[&str]| {
+        headers
+            .iter()
+            .position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
+    };
+    let c_id = col(&["Id", "Event ID", "EventID"]).ok_or("no Id / Event ID column")?;
+    let c_provider =
+        col(&["ProviderName", "Source", "Provider"]).ok_or("no ProviderName / Source column")?;
+    let c_level = col(&["Level"]);
+    let c_level_name = col(&["LevelDisplayName"]);
+    let c_time = col(&["TimeCreated", "Date and Time", "TimeGenerated"]);
+    let c_record = col(&["RecordId", "EventRecordID"]);
+    let c_log = col(&["LogName", "ContainerLog", "Log Name"]);
+    // Event Viewer writes the description as an extra, unnamed column after the header's five.
+    let c_message = col(&["Message", "Description"])
+        .or_else(|| (col(&["Task Category"]).is_some()).then_some(headers.len()));
+    let mut all = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        let row = match row {
+            Ok(r) => r,
+            Err(e) => {
+                skipped.push(format!("row {}: {e}", i + 1));
+                continue;
+            }
+        };
+        let line = row.position().map(|p| p.line() as usize + offset);
+        let get = |c: Option<usize>| {
+            c.and_then(|c| row.get(c))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let Some(event_id) = get(Some(c_id)).and_then(|s| s.parse::<u32>().ok()) else {
+            skipped.push(format!("row {}: no numeric event id", i + 1));
+            continue;
+        };
+        let Some(provider) = get(Some(c_provider)) else {
+            skipped.push(format!("row {}: no provider", i + 1));
+            continue;
+        };
+        let level = get(c_level)
+            .and_then(|l| l.parse::<u8>().ok().or_else(|| level_from_name(l)))
+            .or_else(|| get(c_level_name).and_then(level_from_name));
+        let record_id = get(c_record).and_then(|r| r.parse().ok());
+        all.push(EventRecord {
+            provider: provider.to_string(),
+            channel: get(c_log).map(str::to_string),
+            event_id,
+            level,
+            time: get(c_time).and_then(parse_local_time),
+            record_id,
+            data: Vec::new(),
+            message: get(c_message).map(str::to_string),
+            location: Location {
+                file: file.to_string(),
+                line,
+                record: Some(record_id.map_or_else(|| format!("row {}", i + 1), |r| r.to_string())),
+            },
+        });
+    }
+    Ok(ParsedEvents::from_all(file, all, skipped))
+}
+
+/// CSV times are written in the machine's culture and local time zone, which the file does
+/// not record; they are read as UTC (an approximation documented for the checks).
+fn parse_local_time(s: &str) -> Option<DateTime<Utc>> {
+    if let Some(t) = parse_time(s) {
+        return Some(t);
+    }
+    const FORMATS: [&str; 6] = [
+        "%m/%d/%Y %I:%M:%S %p",
+        "%m/%d/%Y %H:%M:%S",
+        "%d/%m/%Y %H:%M:%S",
+        "%d.%m.%Y %H:%M:%S",
+        "%Y/%m/%d %H:%M:%S",
+        "%m/%d/%Y %I:%M %p",
+    ];
+    FORMATS
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+        .map(|t| Utc.from_utc_datetime(&t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const NS: &str = "http://schemas.microsoft.com/win/2004/08/events/event";
+
+    fn dmedp_xml(id: u32, rec: u64, time: &str) -> String {
+        format!(
+            "<Event xmlns='{NS}'><System><Provider Name='Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider' Guid='{{3DA494E4-0FE2-415C-B895-FB5265C5C83B}}'/><EventID>{id}</EventID><Level>2</Level><TimeCreated SystemTime='{time}'/><EventRecordID>{rec}</EventRecordID><Channel>Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin</Channel></System><EventData><Data Name='HexInt1'>0x0</Data><Data Name='HexInt2'>0x8018002b</Data></EventData></Event>"
+        )
+    }
+
+    #[test]
+    fn rootless_wevtutil_xml() {
+        let text = format!(
+            "{}\n{}\n<Event xmlns=\"{NS}\"><System><Provider Name=\"Microsoft-Windows-Kernel-General\"/><EventID>1</EventID><Channel>System</Channel></System></Event>\n",
+            dmedp_xml(76, 3301, "2026-11-25T14:10:02.5512001Z"),
+            dmedp_xml(75, 3302, "2026-11-25T14:15:03.001811200Z"),
+        );
+        let p = parse_xml("dmedp.xml", &text).unwrap();
+        assert_eq!(p.total, 3);
+        assert_eq!(p.events.len(), 2);
+        let e = &p.events[0];
+        assert_eq!(
+            (e.event_id, e.level, e.record_id),
+            (76, Some(2), Some(3301))
+        );
+        assert_eq!(e.data[1].name.as_deref(), Some("HexInt2"));
+        assert_eq!(e.data[1].value, "0x8018002b");
+        assert_eq!(e.location.line, Some(1));
+        assert_eq!(p.events[1].location.line, Some(2));
+        assert_eq!(
+            e.time.unwrap().to_rfc3339(),
+            "2026-11-25T14:10:02.551200100+00:00"
+        );
+        assert_eq!(p.logs.len(), 2);
+        assert_eq!(p.logs[0].record_count, Some(2));
+        assert_eq!(p.logs[0].oldest_record, e.time);
+        assert_eq!(p.logs[0].enabled, None);
+    }
+
+    #[test]
+    fn rendered_xml_with_root_and_declaration() {
+        let text = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Events>\n<Event xmlns=\"{NS}\"><System><Provider Name=\"Microsoft-Windows-TaskScheduler\"/><EventID>107</EventID><TimeCreated SystemTime=\"2026-11-25T14:10:00.1Z\"/><Channel>Microsoft-Windows-TaskScheduler/Operational</Channel></System><EventData><Data Name=\"TaskName\">\\Microsoft\\Windows\\EnterpriseMgmt\\x</Data></EventData><RenderingInfo Culture=\"en-US\"><Message>Task Scheduler launched &quot;x&quot;</Message><Level>Information</Level></RenderingInfo></Event>\n</Events>"
+        );
+        let p = parse_xml("ts.xml", &text).unwrap();
+        assert_eq!(p.events.len(), 1);
+        let e = &p.events[0];
+        assert!(e.is_task_scheduler());
+        assert_eq!(e.message.as_deref(), Some("Task Scheduler launched \"x\""));
+        assert_eq!(e.data[0].name.as_deref(), Some("TaskName"));
+        assert_eq!(e.location.line, Some(3));
+    }
+
+    #[test]
+    fn broken_xml_is_an_error() {
+        let e = parse_xml("x.xml", "<Event><System>").unwrap_err();
+        assert!(e.contains("not valid XML"), "{e}");
+    }
+
+    #[test]
+    fn ps51_json_array() {
+        let text = r#"[
+    {
+        "Id":  76,
+        "Level":  2,
+        "RecordId":  3301,
+        "ProviderName":  "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider",
+        "LogName":  "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin",
+        "TimeCreated":  "\/Date(1795683900123)\/",
+        "Properties":  [ { "Value":  "0x0" }, { "Value":  2149056555 } ],
+        "Message":  "Auto MDM Enroll: Device Credential (0x0), Failed (Unknown Win32 Error code: 0x8018002b)"
+    },
+    {
+        "Id":  1,
+        "ProviderName":  "Microsoft-Windows-Kernel-General",
+        "LogName":  "System",
+        "TimeCreated":  "\/Date(1795683800000)\/",
+        "Properties":  [ "System.Diagnostics.Eventing.Reader.EventProperty" ]
+    }
+]"#;
+        let p = parse_json("e.json", text).unwrap();
+        assert_eq!((p.total, p.events.len()), (2, 1));
+        let e = &p.events[0];
+        assert_eq!(e.time, DateTime::from_timestamp_millis(1_795_683_900_123));
+        assert_eq!(e.data.len(), 2);
+        assert_eq!(e.data[1].value, "2149056555");
+        assert!(e.message.as_deref().unwrap().contains("0x8018002b"));
+        assert_eq!(e.location.record.as_deref(), Some("3301"));
+        assert_eq!(p.logs.len(), 2);
+    }
+
+    #[test]
+    fn ps7_json_single_object() {
+        let text = r#"{"Id": 75, "LevelDisplayName": "Information", "ProviderName": "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider",
+            "LogName": "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin",
+            "TimeCreated": "2026-08-03T20:34:56.1234567+02:00", "Properties": ["0x0"], "Message": "Auto MDM Enroll: Device Credential (0x0), Succeeded"}"#;
+        let p = parse_json("e.json", text).unwrap();
+        let e = &p.events[0];
+        assert_eq!(e.level, Some(4));
+        assert_eq!(
+            e.time.unwrap().to_rfc3339(),
+            "2026-08-03T18:34:56.123456700+00:00"
+        );
+        assert_eq!(e.data[0].value, "0x0");
+        assert_eq!(e.location.record.as_deref(), Some("[0]"));
+    }
+
+    #[test]
+    fn export_csv_with_and_without_type_line() {
+        let body = "\"Message\",\"Id\",\"Level\",\"RecordId\",\"ProviderName\",\"LogName\",\"TimeCreated\"\r\n\
+\"Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x8018002b)\",\"76\",\"2\",\"3301\",\"Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider\",\"Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin\",\"11/25/2026 2:10:02 PM\"\r\n\
+\"Something\",\"7\",\"4\",\"9\",\"Other\",\"System\",\"11/25/2026 2:00:00 PM\"\r\n";
+        for text in [
+            body.replace("\r\n", "\n"),
+            format!(
+                "#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord\n{}",
+                body.replace("\r\n", "\n")
+            ),
+        ] {
+            let p = parse_csv("e.csv", &text).unwrap();
+            assert_eq!((p.total, p.events.len()), (2, 1));
+            let e = &p.events[0];
+            assert_eq!(
+                (e.event_id, e.level, e.record_id),
+                (76, Some(2), Some(3301))
+            );
+            assert_eq!(e.time.unwrap().to_rfc3339(), "2026-11-25T14:10:02+00:00");
+            let expected_line = if text.starts_with("#TYPE") { 3 } else { 2 };
+            assert_eq!(e.location.line, Some(expected_line));
+        }
+    }
+
+    #[test]
+    fn event_viewer_csv() {
+        let text = "Level,Date and Time,Source,Event ID,Task Category\nError,11/25/2026 2:10:02 PM,DeviceManagement-Enterprise-Diagnostics-Provider,76,None,Auto MDM Enroll: Failed (0x8018002b)\n";
+        let p = parse_csv("ev.csv", text).unwrap();
+        let e = &p.events[0];
+        assert!(e.is_dmedp());
+        assert_eq!(e.level, Some(2));
+        assert_eq!(
+            e.message.as_deref(),
+            Some("Auto MDM Enroll: Failed (0x8018002b)")
+        );
+        assert_eq!(p.logs[0].name, UNKNOWN_LOG);
+    }
+
+    #[test]
+    fn samples_parse() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/mocks/devices");
+        let read = |p: &str| {
+            super::super::text::decode(&std::fs::read(format!("{root}/{p}")).unwrap())
+                .unwrap()
+                .text
+        };
+        let p = parse_xml("x", &read("failed-8018002b/dmedp-admin.xml")).unwrap();
+        assert_eq!(p.events.len(), 2);
+        assert!(
+            p.events[0]
+                .message
+                .as_deref()
+                .unwrap()
+                .contains("0x8018002b")
+        );
+        let p = parse_xml("x", &read("failed-8018002b/taskscheduler.xml")).unwrap();
+        assert_eq!(p.events.iter().filter(|e| e.event_id == 107).count(), 2);
+        let p = parse_json("x", &read("stale-enrollment/taskscheduler.json")).unwrap();
+        assert!(p.events.iter().any(|e| e.event_id == 7016));
+    }
+
+    proptest! {
+        #[test]
+        fn parsers_never_panic(s in "\\PC{0,300}") {
+            let _ = parse_xml("x", &s);
+            let _ = parse_json("x", &s);
+            let _ = parse_csv("x", &s);
+        }
+
+        #[test]
+        fn xml_like_never_panics(parts in proptest::collection::vec("(<Event>|</Event>|<System>|</System>|<EventID>[0-9]{0,6}</EventID>|<Provider Name='[ -~&&[^'<&]]{0,20}'/>|<TimeCreated SystemTime='[ -~&&[^'<&]]{0,30}'/>|<Data>[a-z]{0,5}</Data>|<EventData>|</EventData>)", 0..20)) {
+            let _ = parse_xml("x", &parts.concat());
+        }
+    }
+}

@@ -1,0 +1,874 @@
+//! Reading a PATH (file, folder, zip, fleet folder) into device reports.
+//!
+//! Every input file is decoded and identified by content; what cannot be used is recorded in
+//! `DeviceReport::inputs` with the reason, and the rest goes on. Only when nothing usable remains
+//! is it an error.
+
+use std::fs::{self, File};
+use std::io::{BufReader, Read};
+use std::path::{Component, Path, PathBuf};
+
+use super::report::{ArtifactKind, DeviceReport, EventLogInfo, InputFile, Registry};
+use super::{bundle, dsregcmd, events, registry, schtasks, sniff, text};
+
+/// Largest file read into memory (a file, or a zip entry once uncompressed).
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Most uncompressed data read from one zip (guards against zip bombs).
+pub const MAX_ZIP_TOTAL_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Why a PATH could not give any usable device report.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceInputError {
+    #[error("{path}: no such file or folder")]
+    NotFound { path: PathBuf },
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: the folder is empty")]
+    EmptyFolder { path: PathBuf },
+    #[error("{path}: nothing usable: {reason}")]
+    NothingUsable { path: PathBuf, reason: String },
+    #[error("{path}: not a readable zip archive: {reason}")]
+    BadZip { path: PathBuf, reason: String },
+}
+
+/// Reads PATH: one artifact or bundle file, a folder of artifacts (one device), a `.zip` of
+/// artifacts (read in memory, never extracted), or a fleet folder (only sub-folders, zips or
+/// bundles: one report per child).
+pub fn load_path(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
+    let meta = fs::metadata(path).map_err(|e| io_error(path, e))?;
+    if meta.is_dir() {
+        load_dir(path)
+    } else if is_zip(path) {
+        load_zip(path)
+    } else {
+        let mut b = Builder::default();
+        b.add_file(path, &file_name(path));
+        b.finish(path, &file_name(path)).map(|r| vec![r])
+    }
+}
+
+/// Builds one report from in-memory files `(name, bytes)`, as if they were a device folder.
+pub fn report_from_memory(label: &str, files: &[(String, Vec<u8>)]) -> DeviceReport {
+    let mut b = Builder::default();
+    for (name, bytes) in files {
+        b.add_bytes(name, bytes);
+    }
+    b.into_report(label)
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> DeviceInputError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        DeviceInputError::NotFound {
+            path: path.to_path_buf(),
+        }
+    } else {
+        DeviceInputError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Zip by its magic bytes (local file header or an empty archive's end record).
+fn is_zip(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06")
+}
+
+fn is_bundle_file(path: &Path) -> bool {
+    let Ok(meta) = fs::metadata(path) else {
+        return false;
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return false;
+    }
+    fs::read(path)
+        .ok()
+        .and_then(|b| text::decode(&b).ok())
+        .is_some_and(|d| sniff::sniff(&d.text) == ArtifactKind::Bundle)
+}
+
+fn load_dir(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
+    let mut children: Vec<PathBuf> = fs::read_dir(path)
+        .map_err(|e| io_error(path, e))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        // Hidden files (.DS_Store, .git) are never artifacts.
+        .filter(|p| !file_name(p).starts_with('.'))
+        .collect();
+    children.sort();
+    if children.is_empty() {
+        return Err(DeviceInputError::EmptyFolder {
+            path: path.to_path_buf(),
+        });
+    }
+    // A fleet folder holds only device containers: sub-folders, zips, bundles. Stop at the
+    // first loose artifact: then it is one device's folder.
+    let mut containers = 0usize;
+    let mut bundles = 0usize;
+    let mut has_artifact = false;
+    for c in &children {
+        if c.is_dir() || is_zip(c) {
+            containers += 1;
+        } else if is_bundle_file(c) {
+            bundles += 1;
+        } else {
+            has_artifact = true;
+            break;
+        }
+    }
+    let fleet = !has_artifact && (containers > 0 || bundles > 1);
+    if !fleet {
+        return load_device_dir(path, &children).map(|r| vec![r]);
+    }
+    let mut reports = Vec::new();
+    let mut failures = Vec::new();
+    for child in &children {
+        let name = file_name(child);
+        let result = if child.is_dir() {
+            read_children(child)
+                .and_then(|c| load_device_dir(child, &c))
+                .map(|r| vec![r])
+        } else if is_zip(child) {
+            load_zip(child)
+        } else {
+            let mut b = Builder::default();
+            b.add_file(child, &name);
+            b.finish(child, &name).map(|r| vec![r])
+        };
+        match result {
+            Ok(r) => reports.extend(r),
+            Err(e) => {
+                failures.push(e.to_string());
+                reports.push(placeholder(&name, &e));
+            }
+        }
+    }
+    if failures.len() == reports.len() {
+        return Err(DeviceInputError::NothingUsable {
+            path: path.to_path_buf(),
+            reason: failures.join("; "),
+        });
+    }
+    Ok(reports)
+}
+
+fn read_children(path: &Path) -> Result<Vec<PathBuf>, DeviceInputError> {
+    let mut children: Vec<PathBuf> = fs::read_dir(path)
+        .map_err(|e| io_error(path, e))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| !file_name(p).starts_with('.'))
+        .collect();
+    children.sort();
+    if children.is_empty() {
+        return Err(DeviceInputError::EmptyFolder {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(children)
+}
+
+fn load_device_dir(path: &Path, children: &[PathBuf]) -> Result<DeviceReport, DeviceInputError> {
+    let mut b = Builder::default();
+    for child in children {
+        let name = file_name(child);
+        if child.is_dir() {
+            b.note(
+                &name,
+                0,
+                "sub-folder ignored: a device's artifacts sit directly in its folder",
+            );
+        } else if is_zip(child) {
+            let size = fs::metadata(child).map_or(0, |m| m.len());
+            b.note(
+                &name,
+                size,
+                "zip inside a device folder ignored: pass the zip itself, or a folder of zips (a fleet)",
+            );
+        } else {
+            b.add_file(child, &name);
+        }
+    }
+    b.finish(path, &file_name(path))
+}
+
+/// One zip entry, read (within the caps) or with the reason it was not.
+struct ZipItem {
+    name: String,
+    size: u64,
+    content: Result<Vec<u8>, String>,
+}
+
+fn read_zip(path: &Path) -> Result<Vec<ZipItem>, DeviceInputError> {
+    let file = File::open(path).map_err(|e| io_error(path, e))?;
+    let mut archive =
+        zip::ZipArchive::new(BufReader::new(file)).map_err(|e| DeviceInputError::BadZip {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    let mut items = Vec::new();
+    let mut budget = MAX_ZIP_TOTAL_BYTES;
+    for i in 0..archive.len() {
+        let mut entry = match archive.by_index(i) {
+            Ok(e) => e,
+            Err(e) => {
+                items.push(ZipItem {
+                    name: format!("entry #{i}"),
+                    size: 0,
+                    content: Err(format!("unreadable zip entry: {e}")),
+                });
+                continue;
+            }
+        };
+        let name = match entry.name() {
+            Ok(n) => n.into_owned(),
+            Err(_) => String::from_utf8_lossy(entry.name_raw()).into_owned(),
+        };
+        // Folders, and the metadata macOS adds to archives, are not artifacts.
+        if entry.is_dir() || name.starts_with("__MACOSX/") {
+            continue;
+        }
+        let size = entry.size();
+        let content = if !is_safe_entry_name(&name) || entry.enclosed_name().is_none() {
+            Err("unsafe path in zip (absolute or with '..'): entry not read".to_string())
+        } else if size > MAX_FILE_BYTES {
+            Err(too_large(size))
+        } else if size > budget {
+            Err(format!(
+                "not read: the archive holds more than {} MiB of data",
+                MAX_ZIP_TOTAL_BYTES / (1024 * 1024)
+            ))
+        } else {
+            let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).min(1 << 20));
+            // The declared size can lie (zip bombs): never read more than the cap.
+            match (&mut entry)
+                .take(MAX_FILE_BYTES.min(budget) + 1)
+                .read_to_end(&mut bytes)
+            {
+                Ok(_) if bytes.len() as u64 > MAX_FILE_BYTES.min(budget) => {
+                    Err(too_large(bytes.len() as u64))
+                }
+                Ok(_) => {
+                    budget -= bytes.len() as u64;
+                    Ok(bytes)
+                }
+                Err(e) => Err(format!("cannot read zip entry: {e}")),
+            }
+        };
+        items.push(ZipItem {
+            name,
+            size,
+            content,
+        });
+    }
+    Ok(items)
+}
+
+/// A zip of one device's artifacts, or of several device folders (a fleet).
+fn load_zip(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
+    let items = read_zip(path)?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file_name(path));
+    // Group by top-level folder; entries at the root (and unsafe ones) form group "".
+    let mut groups: Vec<(String, Vec<&ZipItem>)> = Vec::new();
+    for item in &items {
+        let top = match item.name.replace('\\', "/").split_once('/') {
+            Some((top, _)) if item.content.is_ok() => top.to_string(),
+            _ => String::new(),
+        };
+        match groups.iter_mut().find(|(g, _)| *g == top) {
+            Some((_, v)) => v.push(item),
+            None => groups.push((top, vec![item])),
+        }
+    }
+    let folders = groups.iter().filter(|(g, _)| !g.is_empty()).count();
+    let root_has_files = groups
+        .iter()
+        .any(|(g, v)| g.is_empty() && v.iter().any(|i| i.content.is_ok()));
+    if folders < 2 || root_has_files {
+        let mut b = Builder::default();
+        for item in &items {
+            b.add_zip_item(item);
+        }
+        return b.finish(path, &stem).map(|r| vec![r]);
+    }
+    // Fleet zip: one device per top-level folder; root-level problems go with the first.
+    let (root, folders): (Vec<_>, Vec<_>) = groups.into_iter().partition(|(g, _)| g.is_empty());
+    let mut reports = Vec::new();
+    let mut failures = Vec::new();
+    for (n, (folder, members)) in folders.into_iter().enumerate() {
+        let mut b = Builder::default();
+        if n == 0 {
+            for item in root.iter().flat_map(|(_, v)| v) {
+                b.add_zip_item(item);
+            }
+        }
+        for item in members {
+            b.add_zip_item(item);
+        }
+        let device_path = path.join(&folder);
+        match b.finish(&device_path, &folder) {
+            Ok(r) => reports.push(r),
+            Err(e) => {
+                failures.push(e.to_string());
+                reports.push(placeholder(&folder, &e));
+            }
+        }
+    }
+    if failures.len() == reports.len() {
+        return Err(DeviceInputError::NothingUsable {
+            path: path.to_path_buf(),
+            reason: failures.join("; "),
+        });
+    }
+    Ok(reports)
+}
+
+/// A fleet member that gave nothing usable: kept so its failure shows next to the others.
+fn placeholder(name: &str, e: &DeviceInputError) -> DeviceReport {
+    DeviceReport {
+        label: name.to_string(),
+        inputs: vec![InputFile {
+            name: name.to_string(),
+            kind: ArtifactKind::Unrecognised,
+            encoding: None,
+            bytes: 0,
+            problem: Some(e.to_string()),
+            records: 0,
+        }],
+        ..DeviceReport::default()
+    }
+}
+
+/// Rejects `..`, absolute paths, drive letters and backslash tricks, whatever the platform.
+fn is_safe_entry_name(name: &str) -> bool {
+    let unified = name.replace('\\', "/");
+    if unified.starts_with('/') || unified.contains(':') {
+        return false;
+    }
+    !Path::new(&unified).components().any(|c| {
+        matches!(
+            c,
+            Component::ParentDir | Component::RootDir | Component::Prefix(_)
+        )
+    }) && !unified.split('/').any(|part| part == "..")
+}
+
+fn too_large(size: u64) -> String {
+    format!(
+        "too large ({size} bytes; the limit is {} MiB): not read",
+        MAX_FILE_BYTES / (1024 * 1024)
+    )
+}
+
+/// Accumulates the facts of one device from its input files.
+#[derive(Default)]
+struct Builder {
+    report: DeviceReport,
+}
+
+impl Builder {
+    fn note(&mut self, name: &str, bytes: u64, problem: &str) {
+        self.report.inputs.push(InputFile {
+            name: name.to_string(),
+            kind: ArtifactKind::Unrecognised,
+            encoding: None,
+            bytes,
+            problem: Some(problem.to_string()),
+            records: 0,
+        });
+    }
+
+    fn add_zip_item(&mut self, item: &ZipItem) {
+        match &item.content {
+            Ok(bytes) => self.add_bytes(&item.name, bytes),
+            Err(reason) => self.note(&item.name, item.size, reason),
+        }
+    }
+
+    fn add_file(&mut self, path: &Path, name: &str) {
+        let meta = match fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => return self.note(name, 0, &format!("cannot read: {e}")),
+        };
+        if meta.len() > MAX_FILE_BYTES {
+            return self.note(name, meta.len(), &too_large(meta.len()));
+        }
+        match File::open(path).and_then(|f| {
+            let mut v = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+            f.take(MAX_FILE_BYTES + 1).read_to_end(&mut v).map(|_| v)
+        }) {
+            Ok(bytes) if bytes.len() as u64 > MAX_FILE_BYTES => {
+                self.note(name, bytes.len() as u64, &too_large(bytes.len() as u64));
+            }
+            Ok(bytes) => self.add_bytes(name, &bytes),
+            Err(e) => self.note(name, meta.len(), &format!("cannot read: {e}")),
+        }
+    }
+
+    fn add_bytes(&mut self, name: &str, bytes: &[u8]) {
+        let size = bytes.len() as u64;
+        let decoded = match text::decode(bytes) {
+            Ok(d) => d,
+            Err(e) => return self.note(name, size, &e.to_string()),
+        };
+        let kind = sniff::sniff(&decoded.text);
+        let mut input = InputFile {
+            name: name.to_string(),
+            kind,
+            encoding: Some(decoded.encoding.to_string()),
+            bytes: size,
+            problem: decoded
+                .damaged
+                .as_ref()
+                .map(|d| format!("damaged, read as far as possible: {d}")),
+            records: 0,
+        };
+        let mut problems: Vec<String> = input.problem.take().into_iter().collect();
+        let text = decoded.text.as_str();
+        let r = &mut self.report;
+        match kind {
+            ArtifactKind::Dsregcmd => {
+                let parsed = dsregcmd::parse(name, text);
+                input.records = parsed.sections.iter().map(|s| s.fields.len()).sum();
+                match &r.dsregcmd {
+                    Some(first) => problems.push(format!(
+                        "a second dsregcmd output: ignored (using {})",
+                        first.file
+                    )),
+                    None => r.dsregcmd = Some(parsed),
+                }
+            }
+            ArtifactKind::EventXml | ArtifactKind::EventJson | ArtifactKind::EventCsv => {
+                let parsed = match kind {
+                    ArtifactKind::EventXml => events::parse_xml(name, text),
+                    ArtifactKind::EventJson => events::parse_json(name, text),
+                    _ => events::parse_csv(name, text),
+                };
+                match parsed {
+                    Ok(p) => {
+                        input.records = p.events.len();
+                        if let Some(first) = p.skipped.first() {
+                            problems.push(format!(
+                                "{} record(s) not understood, first: {first}",
+                                p.skipped.len()
+                            ));
+                        }
+                        if p.total == 0 {
+                            // A valid export with no events still says the log was exported.
+                            r.event_logs.push(EventLogInfo {
+                                name: log_name_hint(name).to_string(),
+                                enabled: None,
+                                oldest_record: None,
+                                record_count: Some(0),
+                                file: name.to_string(),
+                            });
+                        }
+                        r.event_logs.extend(p.logs);
+                        r.events.extend(p.events);
+                    }
+                    Err(e) => problems.push(e),
+                }
+            }
+            ArtifactKind::RegistryExport => {
+                let parsed = registry::parse(name, text);
+                input.records = parsed.keys.len();
+                if let Some((line, reason)) = parsed.skipped.first() {
+                    problems.push(format!(
+                        "{} line(s) not understood, first at line {line}: {reason}",
+                        parsed.skipped.len()
+                    ));
+                }
+                r.registry
+                    .get_or_insert_with(Registry::default)
+                    .keys
+                    .extend(parsed.keys);
+            }
+            ArtifactKind::SchtasksCsv => {
+                let parsed = schtasks::parse(name, text);
+                input.records = parsed.tasks.len();
+                if let Some((line, reason)) = parsed.skipped.first() {
+                    problems.push(format!(
+                        "{} row(s) not understood, first at line {line}: {reason}",
+                        parsed.skipped.len()
+                    ));
+                }
+                r.scheduled_tasks
+                    .get_or_insert_with(Vec::new)
+                    .extend(parsed.tasks);
+            }
+            ArtifactKind::Bundle => match bundle::parse(name, text) {
+                Ok(b) => {
+                    input.records = b.records;
+                    problems.extend(b.problems);
+                    merge_bundle(r, b.report, &mut problems);
+                }
+                Err(e) => problems.push(e),
+            },
+            ArtifactKind::Unrecognised => {}
+        }
+        if !problems.is_empty() {
+            input.problem = Some(problems.join("; "));
+        }
+        self.report.inputs.push(input);
+    }
+
+    /// Final ordering, derived facts and the label.
+    fn into_report(mut self, fallback_label: &str) -> DeviceReport {
+        let r = &mut self.report;
+        // Oldest first; events without a time keep their file order at the end.
+        r.events.sort_by_key(|e| (e.time.is_none(), e.time));
+        if r.os.is_none() {
+            r.os = r.registry.as_ref().and_then(registry::os_info);
+        }
+        let from_dsreg = r
+            .dsregcmd
+            .as_ref()
+            .and_then(|d| {
+                d.field("Device State", "Device Name")
+                    .or_else(|| d.any_field("Device Name"))
+            })
+            .map(|f| f.value.split('.').next().unwrap_or("").trim().to_string())
+            .filter(|s| !s.is_empty());
+        let from_collector = r
+            .collector
+            .as_ref()
+            .and_then(|c| c.host_name.clone())
+            .filter(|s| !s.trim().is_empty());
+        r.label = from_dsreg
+            .or(from_collector)
+            .unwrap_or_else(|| fallback_label.to_string());
+        self.report
+    }
+
+    /// The report, or an error naming PATH when no input was usable.
+    fn finish(self, path: &Path, fallback_label: &str) -> Result<DeviceReport, DeviceInputError> {
+        let usable = self.report.inputs.iter().any(|i| {
+            i.kind != ArtifactKind::Unrecognised && (i.records > 0 || i.problem.is_none())
+        });
+        if !usable {
+            let reasons: Vec<String> = self
+                .report
+                .inputs
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{}: {}",
+                        i.name,
+                        i.problem
+                            .as_deref()
+                            .unwrap_or("not recognised as a device artifact")
+                    )
+                })
+                .collect();
+            return Err(DeviceInputError::NothingUsable {
+                path: path.to_path_buf(),
+                reason: if reasons.is_empty() {
+                    "no input files".to_string()
+                } else {
+                    reasons.join("; ")
+                },
+            });
+        }
+        Ok(self.into_report(fallback_label))
+    }
+}
+
+/// Names the log of an export that holds no events (the content cannot say which log it was).
+fn log_name_hint(file: &str) -> &'static str {
+    let lower = file.to_ascii_lowercase();
+    if lower.contains("devicemanagement") || lower.contains("dmedp") {
+        "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin"
+    } else if lower.contains("taskscheduler") || lower.contains("task-scheduler") {
+        "Microsoft-Windows-TaskScheduler/Operational"
+    } else {
+        events::UNKNOWN_LOG
+    }
+}
+
+fn merge_bundle(r: &mut DeviceReport, b: DeviceReport, problems: &mut Vec<String>) {
+    if r.collector.is_none() {
+        r.collector = b.collector;
+    }
+    match (&r.dsregcmd, b.dsregcmd) {
+        (None, d) => r.dsregcmd = d,
+        (Some(first), Some(_)) => problems.push(format!(
+            "its dsregcmd output is ignored (using {})",
+            first.file
+        )),
+        (Some(_), None) => {}
+    }
+    r.events.extend(b.events);
+    r.event_logs.extend(b.event_logs);
+    if let Some(reg) = b.registry {
+        r.registry
+            .get_or_insert_with(Registry::default)
+            .keys
+            .extend(reg.keys);
+    }
+    if let Some(tasks) = b.scheduled_tasks {
+        r.scheduled_tasks.get_or_insert_with(Vec::new).extend(tasks);
+    }
+    if r.os.is_none() {
+        r.os = b.os;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn samples() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mocks/devices")
+    }
+
+    #[test]
+    fn sample_device_folder() {
+        let reports = load_path(&samples().join("hybrid-enrolled")).unwrap();
+        assert_eq!(reports.len(), 1);
+        let r = &reports[0];
+        assert_eq!(r.label, "PC0042");
+        assert!(r.dsregcmd.is_some());
+        assert_eq!(r.os.as_ref().unwrap().build, Some(26100));
+        assert_eq!(r.scheduled_tasks.as_ref().unwrap().len(), 1);
+        let ids: Vec<u32> = r.events.iter().map(|e| e.event_id).collect();
+        assert!(ids.contains(&75) && ids.contains(&107), "{ids:?}");
+        assert!(r.events.windows(2).all(|w| w[0].time <= w[1].time));
+        let dsreg = r.inputs.iter().find(|i| i.name == "dsregcmd.txt").unwrap();
+        assert_eq!(dsreg.encoding.as_deref(), Some("utf-16le-bom"));
+        assert_eq!(dsreg.kind, ArtifactKind::Dsregcmd);
+        let md = r.inputs.iter().find(|i| i.name == "EXPECTED.md").unwrap();
+        assert_eq!(md.kind, ArtifactKind::Unrecognised);
+    }
+
+    #[test]
+    fn empty_exports_are_flagged() {
+        let r = &load_path(&samples().join("never-triggered")).unwrap()[0];
+        let empty = r
+            .inputs
+            .iter()
+            .find(|i| i.name == "dmedp-admin.xml")
+            .unwrap();
+        assert_eq!(empty.problem.as_deref(), Some("empty file"));
+        assert_eq!(empty.kind, ArtifactKind::Unrecognised);
+        assert!(r.event_logs.is_empty());
+        assert!(r.events.is_empty());
+    }
+
+    #[test]
+    fn sample_root_is_a_fleet() {
+        let reports = load_path(&samples()).unwrap();
+        assert_eq!(reports.len(), 5);
+        let labels: Vec<&str> = reports.iter().map(|r| r.label.as_str()).collect();
+        assert!(labels.contains(&"PC0042"), "{labels:?}");
+    }
+
+    #[test]
+    fn missing_and_empty() {
+        let e = load_path(Path::new("/nonexistent/enroll-doctor")).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/enroll-doctor"));
+        let dir = tempfile::tempdir().unwrap();
+        let e = load_path(dir.path()).unwrap_err();
+        assert!(matches!(e, DeviceInputError::EmptyFolder { .. }), "{e}");
+    }
+
+    #[test]
+    fn binary_and_truncated_files() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("blob.bin"), b"\x7fELF\x02\x01\x01\x00\x00").unwrap();
+        let e = load_path(&dir.path().join("blob.bin")).unwrap_err();
+        assert!(
+            e.to_string().contains("blob.bin") && e.to_string().contains("NUL byte"),
+            "{e}"
+        );
+
+        let mut dsreg = text::utf16le_bom(
+            "+----------------------------------------------------------------------+\r\n| Device State                                                         |\r\n+----------------------------------------------------------------------+\r\n\r\n             AzureAdJoined : YES\r\n",
+        );
+        dsreg.push(b'x');
+        fs::write(dir.path().join("dsregcmd.txt"), &dsreg).unwrap();
+        let r = &load_path(dir.path()).unwrap()[0];
+        let t = r.inputs.iter().find(|i| i.name == "dsregcmd.txt").unwrap();
+        assert!(t.problem.as_deref().unwrap().contains("odd byte count"));
+        assert_eq!(
+            r.dsregcmd
+                .as_ref()
+                .unwrap()
+                .yes_no("Device State", "AzureAdJoined"),
+            Some(true)
+        );
+        let b = r.inputs.iter().find(|i| i.name == "blob.bin").unwrap();
+        assert!(b.problem.as_deref().unwrap().contains("binary"));
+    }
+
+    #[test]
+    fn oversized_file_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = File::create(dir.path().join("huge.xml")).unwrap();
+        big.set_len(100 * 1024 * 1024).unwrap();
+        fs::copy(
+            samples().join("hybrid-enrolled/dsregcmd.txt"),
+            dir.path().join("dsregcmd.txt"),
+        )
+        .unwrap();
+        let r = &load_path(dir.path()).unwrap()[0];
+        let h = r.inputs.iter().find(|i| i.name == "huge.xml").unwrap();
+        assert!(h.problem.as_deref().unwrap().contains("too large"));
+        assert_eq!(h.bytes, 100 * 1024 * 1024);
+        let e = load_path(&dir.path().join("huge.xml")).unwrap_err();
+        assert!(e.to_string().contains("huge.xml") && e.to_string().contains("too large"));
+    }
+
+    fn write_zip(path: &Path, entries: &[(&str, &[u8])]) {
+        let mut z = zip::ZipWriter::new(File::create(path).unwrap());
+        let opts = zip::write::SimpleFileOptions::default();
+        for (name, data) in entries {
+            z.start_file(*name, opts).unwrap();
+            z.write_all(data).unwrap();
+        }
+        z.finish().unwrap();
+    }
+
+    #[test]
+    fn zip_is_read_in_memory_and_unsafe_entries_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let dsreg = fs::read(samples().join("stale-enrollment/dsregcmd.txt")).unwrap();
+        let reg = fs::read(samples().join("stale-enrollment/enrollments.reg")).unwrap();
+        let zip_path = dir.path().join("device.zip");
+        write_zip(
+            &zip_path,
+            &[
+                ("PC0117/dsregcmd.txt", &dsreg),
+                ("PC0117/enrollments.reg", &reg),
+                ("../evil", b"AzureAdJoined : YES\nDomainJoined : YES\n"),
+                ("/etc/abs.txt", b"x"),
+            ],
+        );
+        let r = &load_path(&zip_path).unwrap()[0];
+        assert_eq!(r.label, "PC0117");
+        let evil = r.inputs.iter().find(|i| i.name == "../evil").unwrap();
+        assert!(evil.problem.as_deref().unwrap().contains("unsafe path"));
+        assert!(
+            r.inputs
+                .iter()
+                .any(|i| i.name == "/etc/abs.txt" && i.problem.is_some())
+        );
+        assert!(r.registry.is_some());
+        assert!(
+            !dir.path().join("evil").exists()
+                && !dir.path().parent().unwrap().join("evil").exists()
+        );
+    }
+
+    #[test]
+    fn zip_of_device_folders_is_a_fleet() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = fs::read(samples().join("hybrid-enrolled/dsregcmd.txt")).unwrap();
+        let b = fs::read(samples().join("not-hybrid-joined/dsregcmd.txt")).unwrap();
+        let zip_path = dir.path().join("fleet.zip");
+        write_zip(
+            &zip_path,
+            &[
+                ("one/dsregcmd.txt", &a),
+                ("two/dsregcmd.txt", &b),
+                ("__MACOSX/one/._dsregcmd.txt", b"\0\x05\x16\x07"),
+                ("three/notes.txt", b"nothing useful"),
+            ],
+        );
+        let reports = load_path(&zip_path).unwrap();
+        let labels: Vec<&str> = reports.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(labels, ["PC0042", "PC0150", "three"]);
+        assert_eq!(reports[0].inputs.len(), 1);
+        assert!(
+            reports[2].inputs[0]
+                .problem
+                .as_deref()
+                .unwrap()
+                .contains("nothing usable")
+        );
+    }
+
+    #[test]
+    fn fleet_of_folders_zips_and_bundles() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        fs::create_dir(&a).unwrap();
+        fs::copy(
+            samples().join("hybrid-enrolled/dsregcmd.txt"),
+            a.join("dsregcmd.txt"),
+        )
+        .unwrap();
+        let dsreg = fs::read(samples().join("not-hybrid-joined/dsregcmd.txt")).unwrap();
+        write_zip(&dir.path().join("b.zip"), &[("dsregcmd.txt", &dsreg)]);
+        fs::copy(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/device-bundle/PC0042-enroll-doctor.json"
+            ),
+            dir.path().join("c.json"),
+        )
+        .unwrap();
+        fs::create_dir(dir.path().join("empty")).unwrap();
+        let reports = load_path(dir.path()).unwrap();
+        assert_eq!(reports.len(), 4);
+        assert!(reports[2].collector.is_some());
+        let empty = &reports[3];
+        assert!(
+            empty.inputs[0]
+                .problem
+                .as_deref()
+                .unwrap()
+                .contains("empty")
+        );
+    }
+
+    #[test]
+    fn bundle_file_alone() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/device-bundle/PC0042-enroll-doctor.json");
+        let r = &load_path(&path).unwrap()[0];
+        assert_eq!(r.label, "PC0042");
+        assert_eq!(r.inputs[0].kind, ArtifactKind::Bundle);
+        assert!(r.inputs[0].problem.is_none(), "{:?}", r.inputs[0].problem);
+        assert!(r.events.windows(2).all(|w| w[0].time <= w[1].time));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_never_panic(files in proptest::collection::vec(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300), 0..4)) {
+            let named: Vec<(String, Vec<u8>)> = files.into_iter().enumerate().map(|(i, b)| (format!("f{i}"), b)).collect();
+            let r = report_from_memory("x", &named);
+            proptest::prop_assert_eq!(r.inputs.len(), named.len());
+        }
+    }
+
+    #[test]
+    fn sample_folder_parses_fast() {
+        let dir = samples().join("stale-enrollment");
+        load_path(&dir).unwrap();
+        let start = std::time::Instant::now();
+        for _ in 0..10 {
+            load_path(&dir).unwrap();
+        }
+        eprintln!("10 loads of stale-enrollment: {:?}", start.elapsed());
+        // Debug build, shared CPU: generous bound; release is far below 10 ms per folder.
+        assert!(start.elapsed().as_millis() < 1000, "{:?}", start.elapsed());
+    }
+}

@@ -1,0 +1,422 @@
+//! `reg export` / regedit `.reg` files (version 5.00 and REGEDIT4).
+
+use super::report::{KEY_CURRENT_VERSION, Location, OsInfo, RegData, RegKey, RegValue, Registry};
+
+/// The keys of one export, plus the lines that could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RegExport {
+    pub keys: Vec<RegKey>,
+    /// `(line, reason)` for each skipped line.
+    pub skipped: Vec<(usize, String)>,
+}
+
+/// Parses decoded `.reg` text (lines separated by `\n`).
+pub fn parse(file: &str, text: &str) -> RegExport {
+    let mut out = RegExport::default();
+    let mut unicode = true;
+    let mut seen_header = false;
+    let mut lines = text.lines().enumerate().peekable();
+    while let Some((idx, first)) = lines.next() {
+        let line_no = idx + 1;
+        // Join `\`-continued lines (long hex data) into one logical line.
+        let mut logical = first.trim_end().to_string();
+        while logical.ends_with('\\') && !is_complete_string_value(&logical) {
+            match lines.next() {
+                Some((_, next)) => {
+                    logical.pop();
+                    logical.push_str(next.trim());
+                }
+                None => {
+                    logical.pop();
+                    break;
+                }
+            }
+        }
+        let line = logical.trim_start_matches('\u{feff}').trim();
+        if line.is_empty() || line.starts_with(';') {
+            continue;
+        }
+        if !seen_header {
+            seen_header = true;
+            if line.eq_ignore_ascii_case("REGEDIT4") {
+                unicode = false;
+                continue;
+            }
+            if line.eq_ignore_ascii_case("Windows Registry Editor Version 5.00") {
+                continue;
+            }
+        }
+        let location = Location {
+            file: file.to_string(),
+            line: Some(line_no),
+            record: None,
+        };
+        if line.starts_with('[') && line.ends_with(']') {
+            let inner = &line[1..line.len() - 1];
+            let (deleted, path) = match inner.strip_prefix('-') {
+                Some(p) => (true, p),
+                None => (false, inner),
+            };
+            out.keys.push(RegKey {
+                path: abbreviate_hive(path.trim()),
+                deleted,
+                values: Vec::new(),
+                location,
+            });
+            continue;
+        }
+        if !(line.starts_with('"') || line.starts_with('@')) {
+            out.skipped
+                .push((line_no, "neither a [key] nor a \"value\"= line".into()));
+            continue;
+        }
+        let Some(key) = out.keys.last_mut() else {
+            out.skipped
+                .push((line_no, "value before any [key] line".into()));
+            continue;
+        };
+        match parse_value(line, unicode) {
+            Ok((name, data)) => key.values.push(RegValue {
+                name,
+                data,
+                location,
+            }),
+            Err(reason) => out.skipped.push((line_no, reason)),
+        }
+    }
+    out
+}
+
+/// A line like `"Path"="C:\\dir\\"` ends with a backslash inside a complete string, which is
+/// not a continuation. Only hex data lines continue.
+fn is_complete_string_value(line: &str) -> bool {
+    let t = line.trim();
+    match t.find("=\"") {
+        Some(eq) if t.starts_with('"') || t.starts_with('@') => {
+            parse_quoted(&t[eq + 1..]).is_some_and(|(_, rest)| rest.trim().is_empty())
+        }
+        _ => false,
+    }
+}
+
+/// `HKEY_LOCAL_MACHINE\…` → `HKLM\…` (the rest keeps its case).
+pub fn abbreviate_hive(path: &str) -> String {
+    let (hive, rest) = match path.find('\\') {
+        Some(i) => (&path[..i], &path[i..]),
+        None => (path, ""),
+    };
+    let short = match hive.to_ascii_uppercase().as_str() {
+        "HKEY_LOCAL_MACHINE" | "HKLM" => "HKLM",
+        "HKEY_CURRENT_USER" | "HKCU" => "HKCU",
+        "HKEY_USERS" | "HKU" => "HKU",
+        "HKEY_CLASSES_ROOT" | "HKCR" => "HKCR",
+        "HKEY_CURRENT_CONFIG" | "HKCC" => "HKCC",
+        _ => hive,
+    };
+    format!("{short}{rest}")
+}
+
+/// Reads a `"…"` string with `\\` and `\"` escapes; returns it and what follows.
+fn parse_quoted(s: &str) -> Option<(String, &str)> {
+    let body = s.strip_prefix('"')?;
+    let mut out = String::new();
+    let mut chars = body.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some((_, e)) => out.push(e),
+                None => return None,
+            },
+            '"' => return Some((out, &body[i + 1..])),
+            _ => out.push(c),
+        }
+    }
+    None
+}
+
+fn parse_value(line: &str, unicode: bool) -> Result<(String, RegData), String> {
+    let (name, rest) = if let Some(rest) = line.strip_prefix('@') {
+        (String::new(), rest)
+    } else {
+        parse_quoted(line).ok_or_else(|| "unterminated value name".to_string())?
+    };
+    let data = rest
+        .trim_start()
+        .strip_prefix('=')
+        .ok_or_else(|| format!("no '=' after value name \"{name}\""))?
+        .trim();
+    let parsed = parse_data(data, unicode).map_err(|e| format!("value \"{name}\": {e}"))?;
+    Ok((name, parsed))
+}
+
+fn parse_data(data: &str, unicode: bool) -> Result<RegData, String> {
+    if data == "-" {
+        return Ok(RegData::Deleted);
+    }
+    if data.starts_with('"') {
+        let (s, rest) = parse_quoted(data).ok_or("unterminated string")?;
+        if !rest.trim().is_empty() {
+            return Err("text after the closing quote".into());
+        }
+        return Ok(RegData::Sz(s));
+    }
+    let lower = data.to_ascii_lowercase();
+    if let Some(h) = lower.strip_prefix("dword:") {
+        return u32::from_str_radix(h.trim(), 16)
+            .map(RegData::Dword)
+            .map_err(|_| format!("bad dword '{}'", h.trim()));
+    }
+    if let Some(h) = lower.strip_prefix("qword:") {
+        return u64::from_str_radix(h.trim(), 16)
+            .map(RegData::Qword)
+            .map_err(|_| format!("bad qword '{}'", h.trim()));
+    }
+    if let Some(h) = lower.strip_prefix("hex:") {
+        return hex_bytes(h).map(RegData::Binary);
+    }
+    if let Some(rest) = lower.strip_prefix("hex(") {
+        let (kind, bytes) = rest.split_once("):").ok_or("bad hex(N): prefix")?;
+        let kind =
+            u32::from_str_radix(kind.trim(), 16).map_err(|_| format!("bad type '{kind}'"))?;
+        let bytes = hex_bytes(bytes)?;
+        return Ok(match kind {
+            1 => RegData::Sz(bytes_to_string(&bytes, unicode)),
+            2 => RegData::ExpandSz(bytes_to_string(&bytes, unicode)),
+            3 => RegData::Binary(bytes),
+            4 if bytes.len() == 4 => {
+                RegData::Dword(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+            }
+            5 if bytes.len() == 4 => {
+                RegData::Dword(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+            }
+            7 => RegData::MultiSz(multi_sz(&bytes, unicode)),
+            0xb if bytes.len() == 8 => {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(&bytes);
+                RegData::Qword(u64::from_le_bytes(a))
+            }
+            _ => RegData::Other { kind, bytes },
+        });
+    }
+    Err(format!("unknown data form '{}'", truncate(data, 24)))
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+fn hex_bytes(s: &str) -> Result<Vec<u8>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(Vec::new());
+    }
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            u8::from_str_radix(p, 16).map_err(|_| format!("bad hex byte '{}'", truncate(p, 8)))
+        })
+        .collect()
+}
+
+/// String bytes of a `hex(2)`/`hex(1)` value, without the terminating NUL.
+fn bytes_to_string(bytes: &[u8], unicode: bool) -> String {
+    let mut s = if unicode {
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|p| u16::from_le_bytes([p[0], p[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    } else {
+        bytes.iter().map(|&b| char::from(b)).collect()
+    };
+    while s.ends_with('\0') {
+        s.pop();
+    }
+    s
+}
+
+fn multi_sz(bytes: &[u8], unicode: bool) -> Vec<String> {
+    let all = if unicode {
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|p| u16::from_le_bytes([p[0], p[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    } else {
+        bytes.iter().map(|&b| char::from(b)).collect()
+    };
+    // Strings are NUL-terminated and the list ends with an empty string.
+    let mut list: Vec<String> = all.split('\0').map(str::to_string).collect();
+    while list.last().is_some_and(String::is_empty) {
+        list.pop();
+    }
+    list
+}
+
+/// OS facts from the `Windows NT\CurrentVersion` key, when it was exported.
+pub fn os_info(registry: &Registry) -> Option<OsInfo> {
+    let key = registry.key(KEY_CURRENT_VERSION)?;
+    let text = |name: &str| {
+        key.value(name)
+            .map(|v| v.data.as_text().trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let number = |name: &str| {
+        key.value(name)
+            .and_then(|v| v.data.as_u64())
+            .and_then(|n| u32::try_from(n).ok())
+    };
+    Some(OsInfo {
+        build: number("CurrentBuildNumber").or_else(|| number("CurrentBuild")),
+        ubr: number("UBR"),
+        display_version: text("DisplayVersion").or_else(|| text("ReleaseId")),
+        edition_id: text("EditionID"),
+        product_name: text("ProductName"),
+        location: key.location.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const EXPORT: &str = "Windows Registry Editor Version 5.00\n\n\
+[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Enrollments\\2B8E1F0C-7D6A-4B59-8C3D-E2F1A0B9C8D7]\n\
+\"ProviderID\"=\"WorkspaceONE\"\n\
+\"Path\"=\"C:\\\\Program Files\\\\x\\\\\"\n\
+\"Quote\"=\"say \\\"hi\\\"\"\n\
+@=\"default\"\n\
+\"EnrollmentState\"=dword:00000001\n\
+\"Big\"=qword:0000000100000000\n\
+\"SupportedProtocols\"=hex(7):31,00,2e,00,32,00,00,00,31,00,2e,00,33,00,00,00,00,00\n\
+\"CertRenewTimeStamp\"=hex(b):00,c0,e8,2c,9e,52,da,01\n\
+\"Expand\"=hex(2):25,00,77,00,69,00,6e,00,64,00,69,00,72,00,25,00,5c,00,\\\n\
+  78,00,00,00\n\
+\"Bin\"=hex:01,02,\\\n  ff\n\
+\"None\"=hex(0):\n\
+\"D4\"=hex(4):0a,00,00,00\n\
+\"Res\"=hex(8):aa,bb\n\
+\"Gone\"=-\n\
+\n\
+[-HKEY_CURRENT_USER\\Software\\Old]\n\
+\n\
+[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion]\n\
+\"CurrentBuild\"=\"22631\"\n\
+\"UBR\"=dword:000017ac\n\
+\"ReleaseId\"=\"2009\"\n\
+\"EditionID\"=\"Enterprise\"\n\
+\"ProductName\"=\"Windows 10 Enterprise\"\n\
+garbage line\n";
+
+    #[test]
+    fn parses_every_value_form() {
+        let r = parse("enrollments.reg", EXPORT);
+        assert_eq!(r.keys.len(), 3);
+        let k = &r.keys[0];
+        assert_eq!(
+            k.path,
+            "HKLM\\SOFTWARE\\Microsoft\\Enrollments\\2B8E1F0C-7D6A-4B59-8C3D-E2F1A0B9C8D7"
+        );
+        assert_eq!(k.location.line, Some(3));
+        let v = |n: &str| k.values.iter().find(|v| v.name == n).unwrap().data.clone();
+        assert_eq!(v("ProviderID"), RegData::Sz("WorkspaceONE".into()));
+        assert_eq!(v("Path"), RegData::Sz("C:\\Program Files\\x\\".into()));
+        assert_eq!(v("Quote"), RegData::Sz("say \"hi\"".into()));
+        assert_eq!(v(""), RegData::Sz("default".into()));
+        assert_eq!(v("EnrollmentState"), RegData::Dword(1));
+        assert_eq!(v("Big"), RegData::Qword(1 << 32));
+        assert_eq!(
+            v("SupportedProtocols"),
+            RegData::MultiSz(vec!["1.2".into(), "1.3".into()])
+        );
+        assert_eq!(
+            v("CertRenewTimeStamp"),
+            RegData::Qword(0x01da_529e_2ce8_c000)
+        );
+        assert_eq!(v("Expand"), RegData::ExpandSz("%windir%\\x".into()));
+        assert_eq!(v("Bin"), RegData::Binary(vec![1, 2, 0xff]));
+        assert_eq!(
+            v("None"),
+            RegData::Other {
+                kind: 0,
+                bytes: vec![]
+            }
+        );
+        assert_eq!(v("D4"), RegData::Dword(10));
+        assert_eq!(
+            v("Res"),
+            RegData::Other {
+                kind: 8,
+                bytes: vec![0xaa, 0xbb]
+            }
+        );
+        assert_eq!(v("Gone"), RegData::Deleted);
+        assert!(k.value("Gone").is_none());
+        // Line of a continued value is its first line.
+        let bin = k.values.iter().find(|v| v.name == "Bin").unwrap();
+        assert_eq!(bin.location.line, Some(14));
+        assert!(r.keys[1].deleted);
+        assert_eq!(r.keys[1].path, "HKCU\\Software\\Old");
+        assert_eq!(r.skipped.len(), 1);
+        assert_eq!(r.skipped[0].0, 29);
+
+        let reg = Registry { keys: r.keys };
+        let os = os_info(&reg).unwrap();
+        assert_eq!(os.build, Some(22631));
+        assert_eq!(os.ubr, Some(0x17ac));
+        assert_eq!(os.display_version.as_deref(), Some("2009"));
+        assert_eq!(os.edition_id.as_deref(), Some("Enterprise"));
+        assert!(
+            reg.key("HKEY_LOCAL_MACHINE\\software\\microsoft\\windows nt\\currentversion")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn regedit4_strings_are_bytes() {
+        let r = parse(
+            "a.reg",
+            "REGEDIT4\n\n[HKEY_LOCAL_MACHINE\\X]\n\"E\"=hex(2):41,42,00\n",
+        );
+        assert_eq!(r.keys[0].values[0].data, RegData::ExpandSz("AB".into()));
+        assert!(r.skipped.is_empty());
+    }
+
+    #[test]
+    fn utf16_sample_exports_parse() {
+        let root = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/mocks/devices/stale-enrollment"
+        );
+        let bytes = std::fs::read(format!("{root}/enrollments.reg")).unwrap();
+        let text = super::super::text::decode(&bytes).unwrap().text;
+        let r = parse("enrollments.reg", &text);
+        assert!(r.skipped.is_empty(), "{:?}", r.skipped);
+        let reg = Registry { keys: r.keys };
+        let stale = reg
+            .key(r"HKLM\SOFTWARE\Microsoft\Enrollments\2B8E1F0C-7D6A-4B59-8C3D-E2F1A0B9C8D7")
+            .unwrap();
+        assert_eq!(
+            stale.value("ProviderID").unwrap().data.as_text(),
+            "WorkspaceONE"
+        );
+        assert_eq!(
+            reg.subkeys(r"HKLM\SOFTWARE\Microsoft\Enrollments").count(),
+            6
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(s in "\\PC{0,400}") {
+            let _ = parse("x", &s);
+        }
+
+        #[test]
+        fn value_lines_never_panic(lines in proptest::collection::vec("(\\[[ -~]{0,30}\\]|\"[ -~]{0,10}\"=(hex(\\([0-9a-f]{1,2}\\))?:[0-9a-f, ]{0,30}\\\\?|dword:[0-9a-f]{0,9}|\"[ -~]{0,20}|-)|@=[ -~]{0,10})", 0..30)) {
+            let _ = parse("x", &format!("Windows Registry Editor Version 5.00\n{}", lines.join("\n")));
+        }
+    }
+}

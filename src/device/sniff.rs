@@ -1,0 +1,244 @@
+//! Which artifact a decoded text is, judged by its content only.
+
+use super::report::{ArtifactKind, DEVICE_REPORT_SCHEMA};
+
+/// Number of fields in a `schtasks /query /fo csv /v` row (fixed whatever the display language).
+pub const SCHTASKS_COLUMNS: usize = 28;
+
+/// How much of the text the sniffer reads; every format announces itself early.
+const HEAD: usize = 8 * 1024;
+
+/// Detects the artifact kind of decoded text.
+pub fn sniff(text: &str) -> ArtifactKind {
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    if body.is_empty() {
+        return ArtifactKind::Unrecognised;
+    }
+    let head = head(body, HEAD);
+    match body.as_bytes()[0] {
+        b'{' | b'[' => return sniff_json(body, head),
+        b'<' => {
+            return if has_event_tag(head) {
+                ArtifactKind::EventXml
+            } else {
+                ArtifactKind::Unrecognised
+            };
+        }
+        _ => {}
+    }
+    let first_line = head.lines().next().unwrap_or("").trim();
+    if first_line.eq_ignore_ascii_case("Windows Registry Editor Version 5.00")
+        || first_line.eq_ignore_ascii_case("REGEDIT4")
+    {
+        return ArtifactKind::RegistryExport;
+    }
+    if looks_like_dsregcmd(head) {
+        return ArtifactKind::Dsregcmd;
+    }
+    sniff_csv(head)
+}
+
+fn head(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// `<Event>`, `<Event xmlns=…>` or `<Events>`, not `<EventLog…>` or other look-alikes.
+fn has_event_tag(head: &str) -> bool {
+    head.match_indices("<Event").any(|(i, _)| {
+        let rest = &head[i + "<Event".len()..];
+        let rest = rest.strip_prefix('s').unwrap_or(rest);
+        rest.starts_with([' ', '>', '/', '\t', '\n'])
+    })
+}
+
+fn sniff_json(body: &str, head: &str) -> ArtifactKind {
+    if head.contains(DEVICE_REPORT_SCHEMA) {
+        return ArtifactKind::Bundle;
+    }
+    // Get-WinEvent objects always carry these property names, in either PowerShell version.
+    let has = |k: &str| head.contains(&format!("\"{k}\""));
+    if has("Id") && (has("ProviderName") || has("LogName") || has("TimeCreated")) {
+        return ArtifactKind::EventJson;
+    }
+    // A bundle written by a newer collector may put `schema` after a long block: look once more.
+    if body.len() > head.len() && body.contains("\"schema\"") && body.contains(DEVICE_REPORT_SCHEMA)
+    {
+        return ArtifactKind::Bundle;
+    }
+    ArtifactKind::Unrecognised
+}
+
+/// `+------+` border followed by a `| Title |` line, or (for a capture without borders) field
+/// lines of the Device State section.
+pub(crate) fn looks_like_dsregcmd(head: &str) -> bool {
+    let mut prev_border = false;
+    let mut join_fields = 0;
+    for line in head.lines() {
+        let t = line.trim();
+        if prev_border && t.starts_with('|') {
+            return true;
+        }
+        prev_border = is_border(t);
+        if let Some((name, _)) = t.split_once(':') {
+            let name = name.trim();
+            if ["AzureAdJoined", "DomainJoined", "EnterpriseJoined"]
+                .iter()
+                .any(|n| name.eq_ignore_ascii_case(n))
+            {
+                join_fields += 1;
+            }
+        }
+    }
+    join_fields >= 2
+}
+
+/// `+` + dashes + `+` (70 dashes in real output; any run of at least ten is accepted).
+pub(crate) fn is_border(line: &str) -> bool {
+    let t = line.trim();
+    t.len() >= 12
+        && t.starts_with('+')
+        && t.ends_with('+')
+        && t[1..t.len() - 1].bytes().all(|b| b == b'-')
+}
+
+fn sniff_csv(head: &str) -> ArtifactKind {
+    let mut lines = head.lines().filter(|l| !l.trim().is_empty());
+    let Some(mut first) = lines.next() else {
+        return ArtifactKind::Unrecognised;
+    };
+    if first.trim_start().starts_with("#TYPE") {
+        if first.contains("EventLogRecord") || first.contains("EventRecord") {
+            return ArtifactKind::EventCsv;
+        }
+        match lines.next() {
+            Some(l) => first = l,
+            None => return ArtifactKind::Unrecognised,
+        }
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(first.as_bytes());
+    let Some(Ok(record)) = reader.records().next() else {
+        return ArtifactKind::Unrecognised;
+    };
+    let cells: Vec<&str> = record.iter().map(str::trim).collect();
+    if cells.len() < 3 {
+        return ArtifactKind::Unrecognised;
+    }
+    let has = |name: &str| cells.iter().any(|c| c.eq_ignore_ascii_case(name));
+    if (has("Id") && (has("ProviderName") || has("TimeCreated") || has("LogName")))
+        || (has("Event ID") && has("Source"))
+    {
+        return ArtifactKind::EventCsv;
+    }
+    // Labels are localised, positions are not: 28 fields, and a task path in column 1 of a
+    // data row (or of the first row itself under `/nh`).
+    if cells.len() == SCHTASKS_COLUMNS
+        && (cells[1].starts_with('\\') || cells[1].eq_ignore_ascii_case("TaskName") || {
+            // First row is a (localised) header: look at the next row for a task path.
+            head.lines().skip(1).any(|l| l.contains(",\"\\"))
+        })
+    {
+        return ArtifactKind::SchtasksCsv;
+    }
+    ArtifactKind::Unrecognised
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn detects_each_kind_by_content() {
+        let border = format!("+{}+", "-".repeat(70));
+        let dsreg = format!(
+            "\n{border}\n| Device State{}|\n{border}\n\n             AzureAdJoined : YES\n",
+            " ".repeat(58)
+        );
+        assert_eq!(sniff(&dsreg), ArtifactKind::Dsregcmd);
+        assert_eq!(
+            sniff("AzureAdJoined : NO\nDomainJoined : YES\n"),
+            ArtifactKind::Dsregcmd
+        );
+        assert_eq!(
+            sniff(
+                "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System/></Event>"
+            ),
+            ArtifactKind::EventXml
+        );
+        assert_eq!(
+            sniff("<?xml version=\"1.0\"?>\n<Events><Event></Event></Events>"),
+            ArtifactKind::EventXml
+        );
+        assert_eq!(sniff("<html></html>"), ArtifactKind::Unrecognised);
+        assert_eq!(
+            sniff("<MDMEnterpriseDiagnosticsReport><EventLogs/></MDMEnterpriseDiagnosticsReport>"),
+            ArtifactKind::Unrecognised
+        );
+        assert_eq!(
+            sniff("{\n    \"Id\":  75,\n    \"ProviderName\":  \"x\"\n}"),
+            ArtifactKind::EventJson
+        );
+        assert_eq!(
+            sniff("{\"schema\": \"enroll-doctor/device-report@1\"}"),
+            ArtifactKind::Bundle
+        );
+        assert_eq!(sniff("{\"a\": 1}"), ArtifactKind::Unrecognised);
+        assert_eq!(
+            sniff("Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\X]\n"),
+            ArtifactKind::RegistryExport
+        );
+        assert_eq!(sniff("REGEDIT4\n"), ArtifactKind::RegistryExport);
+        assert_eq!(
+            sniff("#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord\n\"Message\",\"Id\"\n"),
+            ArtifactKind::EventCsv
+        );
+        assert_eq!(
+            sniff("\"Message\",\"Id\",\"Version\",\"ProviderName\"\n\"x\",\"75\",\"0\",\"p\"\n"),
+            ArtifactKind::EventCsv
+        );
+        assert_eq!(
+            sniff("Level,Date and Time,Source,Event ID,Task Category\n"),
+            ArtifactKind::EventCsv
+        );
+        assert_eq!(sniff("just some notes\n"), ArtifactKind::Unrecognised);
+        assert_eq!(sniff("   \n"), ArtifactKind::Unrecognised);
+    }
+
+    #[test]
+    fn schtasks_detected_by_shape_even_when_localised() {
+        let header: Vec<String> = (0..28).map(|i| format!("\"Spalte {i}\"")).collect();
+        let mut row: Vec<String> = (0..28).map(|_| "\"N/A\"".to_string()).collect();
+        row[1] = "\"\\Microsoft\\Windows\\EnterpriseMgmt\\x\"".into();
+        let text = format!("{}\n{}\n", header.join(","), row.join(","));
+        assert_eq!(sniff(&text), ArtifactKind::SchtasksCsv);
+        // `/nh`: no header at all.
+        assert_eq!(
+            sniff(&format!("{}\n", row.join(","))),
+            ArtifactKind::SchtasksCsv
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn sniff_never_panics(s in "\\PC{0,300}") {
+            let _ = sniff(&s);
+        }
+
+        #[test]
+        fn sniff_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            if let Ok(d) = super::super::text::decode(&bytes) {
+                let _ = sniff(&d.text);
+            }
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! Turning raw bytes into text by looking at the bytes (BOMs, NUL patterns), not the file name.
+
+/// Text decoded from a file, with line endings normalised to `\n`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub text: String,
+    /// `utf-16le-bom`, `utf-16be-bom`, `utf-16le`, `utf-16be`, `utf-8-bom`, `utf-8`.
+    pub encoding: &'static str,
+    /// Set when the file was cut short or damaged but decoded as far as possible.
+    pub damaged: Option<String>,
+}
+
+/// Why bytes are not text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("empty file")]
+    Empty,
+    #[error("binary file: {0}")]
+    Binary(String),
+}
+
+/// How many leading bytes the UTF-16-without-BOM heuristic looks at.
+const SNIFF_WINDOW: usize = 512;
+
+/// Decodes bytes by content: UTF-16LE/BE with or without BOM, UTF-8 with or without BOM.
+/// Binary data (NUL bytes in 8-bit text, invalid UTF-8, NUL characters in UTF-16) is rejected.
+pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    if let Some(hint) = known_binary(bytes) {
+        return Err(DecodeError::Binary(hint.to_string()));
+    }
+    let (decoded, encoding, damaged) = if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        let (t, d) = decode_utf16(rest, Endian::Little);
+        (t, "utf-16le-bom", d)
+    } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        let (t, d) = decode_utf16(rest, Endian::Big);
+        (t, "utf-16be-bom", d)
+    } else if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        (decode_utf8(rest, 3)?, "utf-8-bom", None)
+    } else if let Some(endian) = utf16_without_bom(bytes) {
+        let (t, d) = decode_utf16(bytes, endian);
+        let name = match endian {
+            Endian::Little => "utf-16le",
+            Endian::Big => "utf-16be",
+        };
+        (t, name, d)
+    } else {
+        (decode_utf8(bytes, 0)?, "utf-8", None)
+    };
+    // Some tools pad exports with trailing NULs; anything else NUL is not text.
+    let trimmed = decoded.trim_end_matches('\0');
+    if let Some(pos) = trimmed.find('\0') {
+        return Err(DecodeError::Binary(format!(
+            "NUL character at character {pos} of {encoding} text"
+        )));
+    }
+    let text = normalise_newlines(trimmed);
+    Ok(Decoded {
+        text,
+        encoding,
+        damaged,
+    })
+}
+
+/// Binary formats users often hand over instead of a text export, with what to do instead.
+fn known_binary(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"ElfFile\0") {
+        Some(
+            "a binary .evtx event log; export it as text instead (wevtutil qe LOG /f:xml, or Get-WinEvent | ConvertTo-Json), or use the collector",
+        )
+    } else if bytes.starts_with(b"MSCF") {
+        Some("a .cab archive; extract it, or create a .zip instead")
+    } else if bytes.starts_with(b"regf") {
+        Some("a binary registry hive; use `reg export KEY FILE` instead")
+    } else {
+        None
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endian {
+    Little,
+    Big,
+}
+
+/// UTF-16 text of mostly ASCII has a zero in every other byte; binary data does not.
+fn utf16_without_bom(bytes: &[u8]) -> Option<Endian> {
+    let window = &bytes[..bytes.len().min(SNIFF_WINDOW)];
+    let pairs = window.len() / 2;
+    if pairs < 2 {
+        return None;
+    }
+    let (mut zero_even, mut zero_odd) = (0usize, 0usize);
+    for pair in window.chunks_exact(2) {
+        zero_even += usize::from(pair[0] == 0);
+        zero_odd += usize::from(pair[1] == 0);
+    }
+    // 90% of one lane zero, and the other lane almost never zero.
+    let mostly = |n: usize| n * 10 >= pairs * 9;
+    let rarely = |n: usize| n * 10 <= pairs;
+    if mostly(zero_odd) && rarely(zero_even) {
+        Some(Endian::Little)
+    } else if mostly(zero_even) && rarely(zero_odd) {
+        Some(Endian::Big)
+    } else {
+        None
+    }
+}
+
+fn decode_utf16(bytes: &[u8], endian: Endian) -> (String, Option<String>) {
+    let mut problems = Vec::new();
+    if bytes.len() % 2 == 1 {
+        problems.push(format!(
+            "odd byte count ({} bytes after the BOM): the file was cut short; the last byte was dropped",
+            bytes.len()
+        ));
+    }
+    let units = bytes.chunks_exact(2).map(|p| match endian {
+        Endian::Little => u16::from_le_bytes([p[0], p[1]]),
+        Endian::Big => u16::from_be_bytes([p[0], p[1]]),
+    });
+    let mut out = String::with_capacity(bytes.len() / 2);
+    let mut bad = 0usize;
+    let mut first_bad = None;
+    for (i, r) in char::decode_utf16(units).enumerate() {
+        match r {
+            Ok(c) => out.push(c),
+            Err(_) => {
+                bad += 1;
+                first_bad.get_or_insert(i);
+                out.push(char::REPLACEMENT_CHARACTER);
+            }
+        }
+    }
+    if let Some(at) = first_bad {
+        problems.push(format!(
+            "{bad} unpaired UTF-16 surrogate(s), first at character {at} (truncated or damaged); replaced with U+FFFD"
+        ));
+    }
+    let damaged = (!problems.is_empty()).then(|| problems.join("; "));
+    (out, damaged)
+}
+
+fn decode_utf8(bytes: &[u8], offset: usize) -> Result<String, DecodeError> {
+    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+        return Err(DecodeError::Binary(format!(
+            "NUL byte at offset {}",
+            pos + offset
+        )));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.to_owned()),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let byte = bytes.get(at).copied().unwrap_or(0);
+            Err(DecodeError::Binary(format!(
+                "not valid UTF-8 (byte 0x{byte:02x} at offset {}); save text as UTF-8 or UTF-16",
+                at + offset
+            )))
+        }
+    }
+}
+
+/// CRLF and lone CR become LF, so line numbers are the same whatever the source.
+fn normalise_newlines(s: &str) -> String {
+    if !s.contains('\r') {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            if chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) fn utf16le_bom(s: &str) -> Vec<u8> {
+    let mut v = vec![0xFF, 0xFE];
+    for u in s.encode_utf16() {
+        v.extend_from_slice(&u.to_le_bytes());
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn utf16le_bom_crlf() {
+        let d = decode(&utf16le_bom("+--+\r\n| Device State |\r\nÉté\r\n")).unwrap();
+        assert_eq!(d.encoding, "utf-16le-bom");
+        assert_eq!(d.text, "+--+\n| Device State |\nÉté\n");
+        assert!(d.damaged.is_none());
+    }
+
+    #[test]
+    fn utf16be_bom() {
+        let mut v = vec![0xFE, 0xFF];
+        for u in "REGEDIT4\r\n".encode_utf16() {
+            v.extend_from_slice(&u.to_be_bytes());
+        }
+        let d = decode(&v).unwrap();
+        assert_eq!(d.encoding, "utf-16be-bom");
+        assert_eq!(d.text, "REGEDIT4\n");
+    }
+
+    #[test]
+    fn utf16le_without_bom_is_detected() {
+        let bytes: Vec<u8> = "Windows Registry Editor Version 5.00\r\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let d = decode(&bytes).unwrap();
+        assert_eq!(d.encoding, "utf-16le");
+        assert_eq!(d.text, "Windows Registry Editor Version 5.00\n");
+    }
+
+    #[test]
+    fn utf8_with_and_without_bom() {
+        let d = decode(b"\xEF\xBB\xBFhello\r\nworld").unwrap();
+        assert_eq!((d.encoding, d.text.as_str()), ("utf-8-bom", "hello\nworld"));
+        let d = decode("caf\u{e9}\n".as_bytes()).unwrap();
+        assert_eq!((d.encoding, d.text.as_str()), ("utf-8", "caf\u{e9}\n"));
+    }
+
+    #[test]
+    fn truncated_utf16_is_decoded_and_flagged() {
+        let mut v = utf16le_bom("AzureAdJoined : YES\r\n");
+        v.push(b'D'); // half a code unit
+        let d = decode(&v).unwrap();
+        assert_eq!(d.text, "AzureAdJoined : YES\n");
+        assert!(d.damaged.unwrap().contains("odd byte count"));
+
+        let mut v = utf16le_bom("abc");
+        v.extend_from_slice(&0xD83Du16.to_le_bytes()); // high surrogate without its pair
+        let d = decode(&v).unwrap();
+        assert_eq!(d.text, "abc\u{FFFD}");
+        assert!(d.damaged.unwrap().contains("surrogate"));
+    }
+
+    #[test]
+    fn binary_is_rejected_with_reason() {
+        let e = decode(b"\x7fELF\x02\x01\x01\x00\x00\x00").unwrap_err();
+        assert!(e.to_string().contains("NUL byte at offset 7"), "{e}");
+        let e = decode(b"abc\xC3\x28def").unwrap_err();
+        assert!(e.to_string().contains("not valid UTF-8"), "{e}");
+        assert_eq!(decode(b"").unwrap_err(), DecodeError::Empty);
+    }
+
+    #[test]
+    fn evtx_gets_a_helpful_reason() {
+        let e = decode(b"ElfFile\0\x01\x00\x00\x00").unwrap_err();
+        assert!(e.to_string().contains(".evtx"), "{e}");
+    }
+
+    #[test]
+    fn trailing_nul_padding_is_tolerated() {
+        let mut v = utf16le_bom("x\r\n");
+        v.extend_from_slice(&[0, 0, 0, 0]);
+        assert_eq!(decode(&v).unwrap().text, "x\n");
+    }
+
+    proptest! {
+        #[test]
+        fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = decode(&bytes);
+        }
+    }
+}
