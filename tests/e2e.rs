@@ -4,5 +4,6 @@
 mod e2e {
     pub mod collector;
     pub mod common;
+    pub mod diagnose;
     pub mod explain;
 }

@@ -1,3 +1,4 @@
 //! Checks: pure functions from facts to findings. No I/O, no clock.
 
+pub mod device;
 pub mod registry;

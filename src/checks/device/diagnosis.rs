@@ -1,0 +1,219 @@
+//! One verdict and an ordered cause chain per device, following Microsoft's "Diagnose MDM
+//! enrollment" order: prerequisites (hybrid join, PRT, MDM URL, GPO, task) → event 75 → event 76
+//! and its code → never triggered → 7016 / stale Enrollments keys.
+//!
+//! Tenant correlation plugs in through `tenant_findings`: failing USR/TEN/COR findings for this
+//! device go in front of the device causes (a tenant restriction explains a device's 76).
+
+use crate::catalog::error_codes::{LikelyCause, lookup};
+use crate::model::{Diagnosis, EnrollmentPath, Finding, SkipReason, Status, Verdict};
+
+use super::DeviceAnalysis;
+use super::enrolled::EnrolledState;
+
+/// Prerequisites, most fundamental first.
+pub const PREREQUISITES: &[&str] = &["DEV001", "DEV002", "DEV003", "DEV005", "DEV006"];
+/// Device checks in cause order (most fundamental first). DEV009 moves ahead of DEV007 when the
+/// failure code says "already enrolled": the stale key is then the root of the 76.
+pub const DEVICE_CAUSE_ORDER: &[&str] = &[
+    "DEV001", "DEV002", "DEV003", "DEV005", "DEV006", "DEV007", "DEV009", "DEV008",
+];
+
+/// Ranks failing findings into a cause chain: tenant causes first (those the failure code points
+/// at before the rest, in the order given), then device causes in [`DEVICE_CAUSE_ORDER`].
+pub fn rank_causes(analysis: &DeviceAnalysis, tenant_findings: &[Finding]) -> Vec<String> {
+    let failing = |f: &&Finding| f.status == Status::Fail;
+    let related: &[&str] = analysis
+        .failure_code
+        .and_then(lookup)
+        .map(|e| e.related_checks)
+        .unwrap_or(&[]);
+    let mut tenant: Vec<&Finding> = tenant_findings.iter().filter(failing).collect();
+    // Stable sort: codes' related checks first, the caller's order otherwise.
+    tenant.sort_by_key(|f| !related.iter().any(|r| r.eq_ignore_ascii_case(&f.check)));
+    let mut causes: Vec<String> = Vec::new();
+    for f in tenant {
+        if !causes.contains(&f.check) {
+            causes.push(f.check.clone());
+        }
+    }
+    let already_enrolled = analysis.already_enrolled_event
+        || analysis
+            .failure_code
+            .and_then(lookup)
+            .is_some_and(|e| e.likely_cause == LikelyCause::AlreadyEnrolled)
+        || analysis.failure_code == Some(0x8018_000A);
+    let mut order: Vec<&str> = DEVICE_CAUSE_ORDER.to_vec();
+    if already_enrolled {
+        order.retain(|id| *id != "DEV009");
+        let at = order
+            .iter()
+            .position(|id| *id == "DEV007")
+            .unwrap_or(order.len());
+        order.insert(at, "DEV009");
+    }
+    for id in order {
+        if analysis
+            .finding(id)
+            .is_some_and(|f| f.status == Status::Fail)
+        {
+            causes.push(id.to_string());
+        }
+    }
+    causes
+}
+
+/// The diagnosis of one device. `tenant_findings` are the tenant, user and correlation findings
+/// that concern this device (empty in device-only mode).
+pub fn diagnose(analysis: &DeviceAnalysis, tenant_findings: &[Finding]) -> Diagnosis {
+    let status = |id: &str| analysis.finding(id).map(|f| f.status.clone());
+    let fails = |id: &str| status(id) == Some(Status::Fail);
+    let causes = rank_causes(analysis, tenant_findings);
+    let find = |id: &str| -> Option<&Finding> {
+        tenant_findings
+            .iter()
+            .find(|f| f.check == id && f.status == Status::Fail)
+            .or_else(|| analysis.finding(id))
+    };
+
+    let enrolled = match &analysis.enrolled {
+        EnrolledState::Enrolled { .. } => true,
+        // Without the registry, a last event 75 is positive evidence of success.
+        EnrolledState::Unknown { .. } => analysis.last_outcome == Some(true),
+        EnrolledState::NotEnrolled { .. } => false,
+    };
+    let attempt_failed = fails("DEV007") || (fails("DEV009") && analysis.already_enrolled_event);
+    let tenant_blocks = tenant_findings.iter().any(|f| f.status == Status::Fail);
+    let prereq_fails = PREREQUISITES.iter().any(|id| fails(id)) || tenant_blocks;
+
+    let path = analysis.path();
+    let (verdict, causes) = if enrolled {
+        (Verdict::Enrolled, Vec::new())
+    } else if attempt_failed {
+        (Verdict::Failed, causes)
+    } else if prereq_fails || fails("DEV009") {
+        (Verdict::Blocked, causes)
+    } else if fails("DEV008") {
+        (Verdict::NotTriggered, causes)
+    } else if prerequisites_verified(analysis) {
+        (Verdict::WillEnroll, causes)
+    } else {
+        (Verdict::Unknown, causes)
+    };
+
+    let first = causes.first().and_then(|id| find(id));
+    let fix = match verdict {
+        Verdict::Enrolled => String::new(),
+        Verdict::Unknown => missing_evidence(analysis)
+            .map(|(_, collect)| format!("Collect {collect}"))
+            .unwrap_or_else(|| "Collect the device report with the collector (`enroll-doctor collector`).".to_string()),
+        Verdict::WillEnroll => "No action needed: sign in on the device (or wait for the next run of the auto-enrollment task) and check for event 75.".to_string(),
+        _ => first.map(|f| f.remediation.clone()).unwrap_or_default(),
+    };
+    let explanation = explain(analysis, verdict, path, first, &causes);
+    Diagnosis {
+        device: analysis.device.clone(),
+        path,
+        verdict,
+        causes,
+        fix,
+        explanation,
+    }
+}
+
+/// Every prerequisite that applies to the path has been checked and passed.
+fn prerequisites_verified(analysis: &DeviceAnalysis) -> bool {
+    let mut applicable = 0;
+    for id in PREREQUISITES {
+        match analysis.finding(id) {
+            Some(f) if f.status == Status::Pass => applicable += 1,
+            Some(f) if matches!(f.skip_reason, Some(SkipReason::NotApplicable { .. })) => {}
+            // DEV006 without a task list is tolerable: the task appears with the GPO.
+            Some(f) if f.check == "DEV006" && f.status == Status::Skip => {}
+            _ => return false,
+        }
+    }
+    // Only the GPO task retries by itself; on other paths "ready but not enrolled" needs a person.
+    applicable > 0
+        && matches!(
+            analysis.path(),
+            EnrollmentPath::GpoHybrid | EnrollmentPath::CoManagement
+        )
+}
+
+/// The first prerequisite or attempt check that could not run for lack of evidence.
+fn missing_evidence(analysis: &DeviceAnalysis) -> Option<(&str, &str)> {
+    PREREQUISITES
+        .iter()
+        .chain(["DEV007", "DEV008"].iter())
+        .filter_map(|id| analysis.finding(id))
+        .find_map(|f| match &f.skip_reason {
+            Some(SkipReason::NoEvidence { collect }) => Some((f.check.as_str(), collect.as_str())),
+            _ => None,
+        })
+}
+
+fn explain(
+    analysis: &DeviceAnalysis,
+    verdict: Verdict,
+    path: EnrollmentPath,
+    first: Option<&Finding>,
+    causes: &[String],
+) -> String {
+    let mut text = match verdict {
+        Verdict::Enrolled => match &analysis.enrolled {
+            EnrolledState::Enrolled {
+                enrollment_id, upn, ..
+            } => format!(
+                "Enrolled in Intune on the {path} path (enrollment {enrollment_id}{}).",
+                upn.as_deref()
+                    .map(|u| format!(", user {u}"))
+                    .unwrap_or_default()
+            ),
+            _ => format!(
+                "The last auto-enrollment event is 75 (succeeded) on the {path} path; export HKLM\\SOFTWARE\\Microsoft\\Enrollments to confirm the enrollment."
+            ),
+        },
+        Verdict::Failed => format!(
+            "Auto-enrollment ran and failed on the {path} path. {}",
+            first_cause_sentence(first)
+        ),
+        Verdict::Blocked => format!(
+            "Auto-enrollment cannot succeed on the {path} path until this is fixed. {}",
+            first_cause_sentence(first)
+        ),
+        Verdict::NotTriggered => format!(
+            "Auto-enrollment was never triggered on the {path} path. {}",
+            first_cause_sentence(first)
+        ),
+        Verdict::WillEnroll => format!(
+            "Every prerequisite checked on the {path} path is met and no attempt is recorded yet: the device should enroll at the next run of the auto-enrollment task."
+        ),
+        Verdict::Unknown => match missing_evidence(analysis) {
+            Some((id, _)) => format!(
+                "Not enough evidence to decide on the {path} path: {id} could not be evaluated."
+            ),
+            None => format!("Not enough evidence to decide on the {path} path."),
+        },
+    };
+    if causes.len() > 1 {
+        text.push_str(&format!(" Then: {}.", causes[1..].join(", ")));
+    }
+    let warns: Vec<&str> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Warn)
+        .map(|f| f.check.as_str())
+        .collect();
+    if !warns.is_empty() {
+        text.push_str(&format!(" Warnings: {}.", warns.join(", ")));
+    }
+    text
+}
+
+fn first_cause_sentence(first: Option<&Finding>) -> String {
+    match first {
+        Some(f) => format!("First cause {}: {}.", f.check, f.summary),
+        None => "No single cause was identified.".to_string(),
+    }
+}

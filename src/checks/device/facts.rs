@@ -1,0 +1,503 @@
+//! Derived facts the rules share: capture context, event helpers, log coverage. Computed once
+//! per report so each rule stays a short, readable function.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::catalog::error_codes::{code_for_system_message, hresults_in_text, parse_hresult};
+use crate::device::report::{
+    DeviceReport, DsregField, EventRecord, Location, RegKey, ScheduledTask,
+};
+use crate::model::{Evidence, Subject};
+
+use super::enrolled::{self, EnrolledState};
+use super::path::{self, PathDecision};
+
+/// The name every Microsoft build gives the auto-enrollment task starts with this (the tail has
+/// changed over time: "…from AAD", "…from Azure Active Directory", "…from Microsoft Entra ID").
+pub const AUTOENROLL_TASK_PREFIX: &str =
+    "Schedule created by enrollment client for automatically enrolling in MDM";
+pub const HRESULT_ALREADY_ENROLLED: u32 = 0x8018_000A;
+
+pub const COLLECT_DSREGCMD: &str =
+    "`dsregcmd /status > dsregcmd.txt` run in the signed-in user's session (not elevated)";
+pub const COLLECT_MDM_POLICY: &str = "`reg export \"HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\CurrentVersion\" mdm-policy.reg /y` (the parent key, so a missing MDM key shows as missing)";
+pub const COLLECT_ENROLLMENTS: &str =
+    "`reg export HKLM\\SOFTWARE\\Microsoft\\Enrollments enrollments.reg /y` (elevated)";
+pub const COLLECT_OS: &str =
+    "`reg export \"HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\" os.reg /y`";
+pub const COLLECT_TASKS: &str = "`schtasks /query /fo csv /v > schtasks.csv` (elevated: EnterpriseMgmt tasks are visible to administrators only)";
+pub const COLLECT_DMEDP: &str = "`wevtutil qe \"Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin\" /f:xml > dmedp-admin.xml`";
+pub const COLLECT_TASK_LOG: &str = "`wevtutil qe Microsoft-Windows-TaskScheduler/Operational /f:xml > taskscheduler.xml` and `wevtutil gl Microsoft-Windows-TaskScheduler/Operational` (shows whether the log is enabled)";
+pub const COLLECT_BUNDLE: &str = "the collector bundle (`enroll-doctor collector > collect.ps1`, run on the device): it records whether each log is enabled and its oldest record";
+
+/// How `dsregcmd /status` was run, which decides whether user-context fields can be trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureKind {
+    /// Run in the signed-in user's session: User State and SSO State are meaningful.
+    User,
+    /// Run elevated as the user: user fields present but WAM fields may be off.
+    ElevatedUser,
+    /// Run as SYSTEM, or the user sections are missing: no user-context facts.
+    SystemOrNoUser,
+    /// No dsregcmd output.
+    Unknown,
+}
+
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub kind: CaptureKind,
+    pub evidence: Vec<Evidence>,
+}
+
+/// What is known about one event log needed by the checks.
+#[derive(Debug, Clone)]
+pub struct LogStatus {
+    pub name: &'static str,
+    /// Events from this provider in the report.
+    pub events: usize,
+    /// An `event_logs` entry exists for this log.
+    pub described: bool,
+    pub enabled: Option<bool>,
+    /// Oldest record the log held (collector), else the oldest exported event.
+    pub oldest: Option<DateTime<Utc>>,
+    pub record_count: Option<u64>,
+    pub files: Vec<String>,
+}
+
+impl LogStatus {
+    pub fn supplied(&self) -> bool {
+        self.events > 0 || self.described
+    }
+}
+
+pub const LOG_DMEDP: &str =
+    "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin";
+pub const LOG_TASKS: &str = "Microsoft-Windows-TaskScheduler/Operational";
+
+pub struct Facts<'a> {
+    pub report: &'a DeviceReport,
+    pub as_of: DateTime<Utc>,
+    pub device: String,
+    pub subject: Subject,
+    pub device_id: Option<String>,
+    pub tenant_id: Option<String>,
+    pub user: Option<String>,
+    pub capture: Capture,
+    pub path: PathDecision,
+    pub enrolled: EnrolledState,
+    pub dmedp_log: LogStatus,
+    pub task_log: LogStatus,
+}
+
+impl<'a> Facts<'a> {
+    /// `user_hint` (`--user`) is used only when the device's files name no user.
+    pub fn new(
+        report: &'a DeviceReport,
+        as_of: DateTime<Utc>,
+        user_hint: Option<&str>,
+    ) -> Facts<'a> {
+        let device = device_label(report);
+        let subject = Subject::Device(device.clone());
+        let device_id = dsreg_value(report, "Device Details", "DeviceId");
+        let tenant_id = dsreg_value(report, "Tenant Details", "TenantId");
+        let user = current_user(report).or_else(|| user_hint.map(str::to_string));
+        let capture = capture_kind(report);
+        let path = path::derive_path(report);
+        let enrolled = enrolled::enrolled_state(report, tenant_id.as_deref(), user.as_deref());
+        let tenant_id = tenant_id.or_else(|| enrolled.tenant_id().map(str::to_string));
+        let dmedp_log = log_status(
+            report,
+            LOG_DMEDP,
+            "DeviceManagement-Enterprise-Diagnostics",
+            |e| e.is_dmedp(),
+        );
+        let task_log = log_status(report, LOG_TASKS, "TaskScheduler", |e| {
+            e.is_task_scheduler()
+        });
+        Facts {
+            report,
+            as_of,
+            device,
+            subject,
+            device_id,
+            tenant_id,
+            user,
+            capture,
+            path,
+            enrolled,
+            dmedp_log,
+            task_log,
+        }
+    }
+
+    /// A dsregcmd field with its evidence location.
+    pub fn dsreg(&self, section: &str, name: &str) -> Option<(&'a DsregField, String)> {
+        let d = self.report.dsregcmd.as_ref()?;
+        let f = d.field(section, name)?;
+        Some((f, d.location(f).to_string()))
+    }
+
+    /// Evidence for a dsregcmd field as printed (`AzureAdJoined : NO`).
+    pub fn dsreg_evidence(&self, section: &str, name: &str) -> Option<Evidence> {
+        let (f, loc) = self.dsreg(section, name)?;
+        Some(Evidence::new("dsregcmd", format!("{} : {}", f.name, f.value)).at(loc))
+    }
+
+    /// DeviceManagement (DMEDP) events with one of these IDs, in time order.
+    pub fn dmedp(&self, id: u32) -> Vec<(usize, &'a EventRecord)> {
+        events_where(self.report, |e| e.is_dmedp() && e.event_id == id)
+    }
+
+    /// Task Scheduler events with this ID that name the auto-enrollment task.
+    pub fn task_events(&self, id: u32) -> Vec<(usize, &'a EventRecord)> {
+        events_where(self.report, |e| {
+            e.is_task_scheduler() && e.event_id == id && names_autoenroll_task(e)
+        })
+    }
+
+    /// Task Scheduler 7016 events carrying 0x8018000A (2149056522).
+    pub fn already_enrolled_7016(&self) -> Vec<(usize, &'a EventRecord)> {
+        events_where(self.report, |e| {
+            e.is_task_scheduler()
+                && e.event_id == 7016
+                && event_codes(e).contains(&HRESULT_ALREADY_ENROLLED)
+        })
+    }
+
+    /// The auto-enrollment task in the supplied task list (`None` when no list was supplied).
+    pub fn autoenroll_task(&self) -> Option<Option<&'a ScheduledTask>> {
+        let tasks = self.report.scheduled_tasks.as_ref()?;
+        Some(tasks.iter().find(|t| is_autoenroll_task_path(&t.path)))
+    }
+
+    pub fn mdm_policy_key(&self) -> Option<&'a RegKey> {
+        self.report
+            .registry
+            .as_ref()?
+            .key(crate::device::report::KEY_MDM_POLICY)
+    }
+
+    /// The evaluation's reference time for "recent": the collector's time, else `as_of`.
+    pub fn reference_time(&self) -> DateTime<Utc> {
+        self.report
+            .collector
+            .as_ref()
+            .and_then(|c| c.collected_at)
+            .unwrap_or(self.as_of)
+    }
+
+    /// True when both logs the never-triggered conclusion rests on are known to be enabled and
+    /// to reach back at least a day (the auto-enroll task fires every 5 minutes for a day after
+    /// the GPO applies, and at every sign-in, so a day of history must show it if it ran).
+    pub fn logs_prove_absence(&self) -> bool {
+        let horizon = self.reference_time() - Duration::hours(24);
+        [&self.dmedp_log, &self.task_log]
+            .iter()
+            .all(|l| l.enabled == Some(true) && l.oldest.is_some_and(|o| o <= horizon))
+    }
+}
+
+pub fn location_string(loc: &Location) -> String {
+    loc.to_string()
+}
+
+fn device_label(report: &DeviceReport) -> String {
+    if let Some(h) = report.collector.as_ref().and_then(|c| c.host_name.clone())
+        && !h.trim().is_empty()
+    {
+        return h;
+    }
+    if let Some(n) = dsreg_value(report, "Device State", "Device Name") {
+        return n;
+    }
+    report.label.clone()
+}
+
+fn dsreg_value(report: &DeviceReport, section: &str, name: &str) -> Option<String> {
+    let v = report.dsregcmd.as_ref()?.field(section, name)?.value.trim();
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+/// The user the files name: dsregcmd's executing account (UPN part), else event 91's UPN.
+fn current_user(report: &DeviceReport) -> Option<String> {
+    if let Some(acct) = report
+        .dsregcmd
+        .as_ref()
+        .and_then(|d| d.any_field("Executing Account Name"))
+    {
+        // "CONTOSO\jdoe, jdoe@contoso.com"
+        if let Some(upn) = acct
+            .value
+            .split(',')
+            .map(str::trim)
+            .find(|p| p.contains('@'))
+        {
+            return Some(upn.to_string());
+        }
+    }
+    let ev91 = report
+        .events
+        .iter()
+        .rfind(|e| e.is_dmedp() && e.event_id == 91)?;
+    ev91.data
+        .iter()
+        .map(|d| d.value.trim())
+        .find(|v| v.contains('@') && !v.contains('/'))
+        .map(str::to_string)
+}
+
+fn capture_kind(report: &DeviceReport) -> Capture {
+    let mut evidence = Vec::new();
+    // A merged bundle records the context of the dsregcmd run separately from the run that
+    // wrote the file (part 2 runs elevated but keeps part 1's user-context dsregcmd).
+    let c = report.collector.as_ref();
+    let dsreg_system = c.and_then(|c| c.dsregcmd_is_system.or(c.is_system));
+    let dsreg_elevated = c.and_then(|c| c.dsregcmd_elevated);
+    let collector_system = dsreg_system == Some(true);
+    if collector_system {
+        evidence.push(Evidence::new(
+            "collector",
+            "the collector ran dsregcmd as SYSTEM (isSystem = true)",
+        ));
+    }
+    let Some(d) = report.dsregcmd.as_ref() else {
+        let kind = if collector_system {
+            CaptureKind::SystemOrNoUser
+        } else {
+            CaptureKind::Unknown
+        };
+        return Capture { kind, evidence };
+    };
+    let mut system = collector_system;
+    let mut elevated = dsreg_elevated == Some(true);
+    if elevated && !system {
+        evidence.push(Evidence::new(
+            "collector",
+            "the collector ran dsregcmd elevated (elevated = true)",
+        ));
+    }
+    if let Some(f) = d.any_field("User Context") {
+        let v = f.value.to_ascii_uppercase();
+        let loc = d.location(f).to_string();
+        if v.contains("SYSTEM") {
+            system = true;
+            evidence.push(Evidence::new("dsregcmd", format!("User Context : {}", f.value)).at(loc));
+        } else if v.contains("ELEVATED") && !v.contains("UN-ELEVATED") {
+            elevated = true;
+            evidence.push(Evidence::new("dsregcmd", format!("User Context : {}", f.value)).at(loc));
+        }
+    }
+    for s in &d.sections {
+        for f in s
+            .fields
+            .iter()
+            .filter(|f| f.name.eq_ignore_ascii_case("Executing Account Name"))
+        {
+            let v = f.value.to_ascii_uppercase();
+            if v.contains("SYSTEM") {
+                system = true;
+                evidence.push(
+                    Evidence::new("dsregcmd", format!("Executing Account Name : {}", f.value))
+                        .at(d.location(f).to_string()),
+                );
+            }
+        }
+    }
+    let has_device_state = d.section("Device State").is_some();
+    let missing: Vec<&str> = ["User State", "SSO State"]
+        .into_iter()
+        .filter(|t| d.section(t).is_none())
+        .collect();
+    if has_device_state && !missing.is_empty() {
+        system = true;
+        evidence.push(
+            Evidence::new(
+                "dsregcmd",
+                format!(
+                    "no {} section: dsregcmd ran without a user context",
+                    missing.join(" / ")
+                ),
+            )
+            .at(d.file.clone()),
+        );
+    }
+    let kind = if system {
+        CaptureKind::SystemOrNoUser
+    } else if elevated {
+        CaptureKind::ElevatedUser
+    } else {
+        CaptureKind::User
+    };
+    Capture { kind, evidence }
+}
+
+fn log_status(
+    report: &DeviceReport,
+    name: &'static str,
+    needle: &str,
+    is_provider: impl Fn(&EventRecord) -> bool,
+) -> LogStatus {
+    let needle = needle.to_ascii_lowercase();
+    let described: Vec<_> = report
+        .event_logs
+        .iter()
+        .filter(|l| l.name.to_ascii_lowercase().contains(&needle))
+        .collect();
+    let events: Vec<&EventRecord> = report.events.iter().filter(|e| is_provider(e)).collect();
+    let oldest_event = events.iter().filter_map(|e| e.time).min();
+    let oldest_described = described.iter().filter_map(|l| l.oldest_record).min();
+    let enabled = if described.iter().any(|l| l.enabled == Some(false)) {
+        Some(false)
+    } else if !described.is_empty() && described.iter().all(|l| l.enabled == Some(true)) {
+        Some(true)
+    } else {
+        None
+    };
+    let record_count = described
+        .iter()
+        .filter_map(|l| l.record_count)
+        .reduce(|a, b| a + b);
+    let mut files: Vec<String> = described.iter().map(|l| l.file.clone()).collect();
+    for e in &events {
+        if !files.contains(&e.location.file) {
+            files.push(e.location.file.clone());
+        }
+    }
+    LogStatus {
+        name,
+        events: events.len(),
+        described: !described.is_empty(),
+        enabled,
+        oldest: oldest_described.or(oldest_event),
+        record_count,
+        files,
+    }
+}
+
+/// Events matching `pred`, with their index, ordered by time (records without a time keep
+/// their file order after the timed ones they follow).
+pub fn events_where(
+    report: &DeviceReport,
+    pred: impl Fn(&EventRecord) -> bool,
+) -> Vec<(usize, &EventRecord)> {
+    let mut v: Vec<(usize, &EventRecord)> = report
+        .events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| pred(e))
+        .collect();
+    v.sort_by(|(ia, a), (ib, b)| match (a.time, b.time) {
+        (Some(ta), Some(tb)) => ta.cmp(&tb).then(ia.cmp(ib)),
+        _ => ia.cmp(ib),
+    });
+    v
+}
+
+/// True when `b` happened after `a` (by time when both have one, else by position).
+pub fn later(a: (usize, &EventRecord), b: (usize, &EventRecord)) -> bool {
+    match (a.1.time, b.1.time) {
+        (Some(ta), Some(tb)) => tb > ta || (tb == ta && b.0 > a.0),
+        _ => b.0 > a.0,
+    }
+}
+
+pub fn is_autoenroll_task_path(path: &str) -> bool {
+    let leaf = path.rsplit('\\').next().unwrap_or(path);
+    leaf.to_ascii_lowercase()
+        .starts_with(&AUTOENROLL_TASK_PREFIX.to_ascii_lowercase())
+}
+
+/// True when an event's insertion strings or message name the auto-enrollment task.
+pub fn names_autoenroll_task(e: &EventRecord) -> bool {
+    let prefix = AUTOENROLL_TASK_PREFIX.to_ascii_lowercase();
+    e.data
+        .iter()
+        .any(|d| d.value.to_ascii_lowercase().contains(&prefix))
+        || e.message
+            .as_deref()
+            .is_some_and(|m| m.to_ascii_lowercase().contains(&prefix))
+}
+
+/// Every HRESULT an event carries, insertion strings first, then the message.
+pub fn event_codes(e: &EventRecord) -> Vec<u32> {
+    let mut codes: Vec<u32> = Vec::new();
+    for d in &e.data {
+        for c in parse_hresult(&d.value)
+            .into_iter()
+            .chain(hresults_in_text(&d.value))
+        {
+            if c & 0x8000_0000 != 0 && !codes.contains(&c) {
+                codes.push(c);
+            }
+        }
+    }
+    if let Some(m) = &e.message {
+        for c in hresults_in_text(m) {
+            if !codes.contains(&c) {
+                codes.push(c);
+            }
+        }
+    }
+    codes
+}
+
+/// The failure code of an event 76 and where it was read from. The code is the last failure
+/// HRESULT among the insertion strings (the first one is the "Device Credential" flag, which
+/// some builds mis-render), else the code inside "Failed (…)" of the message, else the code
+/// whose Windows message text the event printed instead of a number.
+pub fn failure_code(e: &EventRecord) -> Option<(u32, &'static str)> {
+    if let Some(c) = e
+        .data
+        .iter()
+        .rev()
+        .filter_map(|d| parse_hresult(&d.value))
+        .find(|c| c & 0x8000_0000 != 0)
+    {
+        return Some((c, "insertion string"));
+    }
+    let m = e.message.as_deref()?;
+    let tail = match m.to_ascii_lowercase().rfind("failed") {
+        Some(i) => &m[i..],
+        None => m,
+    };
+    if let Some(c) = hresults_in_text(tail).last() {
+        return Some((*c, "message"));
+    }
+    code_for_system_message(tail).map(|c| (c, "system message text"))
+}
+
+/// The "Device Credential (%1)" flag of events 75/76: `Some(true)` only for exactly 1.
+pub fn device_credential_flag(e: &EventRecord) -> Option<bool> {
+    if let Some(m) = &e.message {
+        let lower = m.to_ascii_lowercase();
+        if let Some(i) = lower.find("device credential (") {
+            let rest = &m[i + "device credential (".len()..];
+            let inner = rest.split(')').next().unwrap_or("");
+            return parse_hresult(inner).map(|v| v == 1);
+        }
+    }
+    // Modern builds put the flag first and the result second; older ones carry only a result.
+    if e.data.len() >= 2 || (e.event_id == 75 && e.data.len() == 1) {
+        return parse_hresult(&e.data[0].value).map(|v| v == 1);
+    }
+    None
+}
+
+pub fn event_evidence(e: &EventRecord, detail: impl Into<String>) -> Evidence {
+    let source = if e.is_task_scheduler() {
+        "task-scheduler-log"
+    } else {
+        "event-log"
+    };
+    Evidence::new(source, detail).at(e.location.to_string())
+}
+
+pub fn event_time(e: &EventRecord) -> String {
+    e.time
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| "time unknown".to_string())
+}
+
+pub fn reg_evidence(key: &RegKey, detail: impl Into<String>) -> Evidence {
+    Evidence::new("registry", detail).at(key.location.to_string())
+}

@@ -1,0 +1,743 @@
+//! Unit tests for path derivation, enrolled state, each DEV check and the diagnosis order.
+
+use chrono::{Duration, TimeZone, Utc};
+
+use super::testutil::*;
+use super::*;
+use crate::device::report::*;
+use crate::model::{EnrollmentPath, Finding, SkipReason, Status, Subject, Verdict};
+
+fn run(r: &DeviceReport) -> (DeviceAnalysis, crate::model::Diagnosis) {
+    evaluate(r, as_of())
+}
+
+fn status(a: &DeviceAnalysis, id: &str) -> Status {
+    a.finding(id)
+        .map(|f| f.status.clone())
+        .unwrap_or(Status::Error)
+}
+
+fn skip_reason(a: &DeviceAnalysis, id: &str) -> Option<SkipReason> {
+    a.finding(id).and_then(|f| f.skip_reason.clone())
+}
+
+fn failed_device() -> DeviceReport {
+    DeviceReport {
+        label: "PC0077".into(),
+        dsregcmd: Some(hybrid_dsreg("", "YES")),
+        registry: Some(registry(vec![mdm_policy(Some(1), 1), placeholder_key()])),
+        events: vec![
+            ts(107, 10, None),
+            dmedp(76, 10, &["0x0", "0x8018002b"]),
+            ts(107, 15, None),
+            dmedp(76, 15, &["0x0", "0x8018002b"]),
+        ],
+        os: Some(os(26100, "Enterprise")),
+        ..Default::default()
+    }
+}
+
+fn stale_device() -> DeviceReport {
+    DeviceReport {
+        label: "PC0117".into(),
+        dsregcmd: Some(hybrid_dsreg(INTUNE_URL, "YES")),
+        registry: Some(registry(vec![
+            mdm_policy(Some(1), 1),
+            placeholder_key(),
+            other_mdm_key("1B8E1F0C-7D6A-4B59-8C3D-E2F1A0B9C8D7", "OldMdm", 0),
+            other_mdm_key("2B8E1F0C-7D6A-4B59-8C3D-E2F1A0B9C8D7", "WorkspaceONE", 6),
+        ])),
+        events: vec![
+            ts(107, 1, None),
+            event(
+                PROVIDER_TASK_SCHEDULER,
+                7016,
+                2,
+                &[],
+                Some(&format!(
+                    "Task Scheduler failed to start instance of \"{TASK}\" . Error code: 2149056522."
+                )),
+            ),
+        ],
+        os: Some(os(22631, "Enterprise")),
+        ..Default::default()
+    }
+}
+
+// ---------- path ----------
+
+#[test]
+fn path_is_gpo_hybrid_when_domain_joined_even_if_not_entra_joined() {
+    let r = DeviceReport {
+        dsregcmd: Some(dsreg(
+            "| Device State |\n AzureAdJoined : NO\n DomainJoined : YES\n",
+        )),
+        ..Default::default()
+    };
+    let p = derive_path(&r);
+    assert_eq!(p.path, EnrollmentPath::GpoHybrid);
+    assert!(p.evidence.iter().any(|e| e.detail.contains("DomainJoined")));
+    assert_eq!(p.evidence[0].location.as_deref(), Some("dsregcmd.txt:3"));
+}
+
+#[test]
+fn path_is_gpo_hybrid_from_policy_or_task_alone() {
+    let r = DeviceReport {
+        registry: Some(registry(vec![mdm_policy(Some(1), 1)])),
+        ..Default::default()
+    };
+    assert_eq!(derive_path(&r).path, EnrollmentPath::GpoHybrid);
+    let r = DeviceReport {
+        events: vec![ts(107, 1, None)],
+        ..Default::default()
+    };
+    assert_eq!(derive_path(&r).path, EnrollmentPath::GpoHybrid);
+}
+
+#[test]
+fn path_entra_join_and_registered_and_unknown() {
+    let mut r = DeviceReport {
+        dsregcmd: Some(dsreg(
+            "| Device State |\n AzureAdJoined : YES\n DomainJoined : NO\n",
+        )),
+        ..Default::default()
+    };
+    assert_eq!(derive_path(&r).path, EnrollmentPath::EntraJoin);
+    r.dsregcmd = Some(dsreg(
+        "| Device State |\n AzureAdJoined : NO\n DomainJoined : NO\n| User State |\n WorkplaceJoined : YES\n",
+    ));
+    assert_eq!(derive_path(&r).path, EnrollmentPath::EntraRegistered);
+    r.dsregcmd = Some(dsreg(
+        "| Device State |\n AzureAdJoined : NO\n DomainJoined : NO\n| Work Account 1 |\n WorkplaceTenantId : x\n",
+    ));
+    assert_eq!(derive_path(&r).path, EnrollmentPath::EntraRegistered);
+    assert_eq!(
+        derive_path(&DeviceReport::default()).path,
+        EnrollmentPath::Unknown
+    );
+}
+
+#[test]
+fn path_co_management_from_device_credential_or_configmgr() {
+    let r = DeviceReport {
+        dsregcmd: Some(hybrid_dsreg(INTUNE_URL, "YES")),
+        registry: Some(registry(vec![mdm_policy(Some(1), 2)])),
+        ..Default::default()
+    };
+    assert_eq!(derive_path(&r).path, EnrollmentPath::CoManagement);
+    let r = DeviceReport {
+        dsregcmd: Some(hybrid_dsreg(INTUNE_URL, "YES")),
+        registry: Some(registry(vec![key(r"HKLM\SOFTWARE\Microsoft\CCM", &[])])),
+        ..Default::default()
+    };
+    assert_eq!(derive_path(&r).path, EnrollmentPath::CoManagement);
+    // Event flag 0x1 counts only without a GPO that says "user credential".
+    let ev = event(
+        PROVIDER_DMEDP,
+        76,
+        1,
+        &["0x1", "0x80190190"],
+        Some("Auto MDM Enroll: Device Credential (0x1), Failed (Bad request (400).)"),
+    );
+    let r = DeviceReport {
+        dsregcmd: Some(hybrid_dsreg(INTUNE_URL, "YES")),
+        events: vec![ev.clone()],
+        ..Default::default()
+    };
+    assert_eq!(derive_path(&r).path, EnrollmentPath::CoManagement);
+    let r = DeviceReport {
+        dsregcmd: Some(hybrid_dsreg(INTUNE_URL, "YES")),
+        registry: Some(registry(vec![mdm_policy(Some(1), 1)])),
+        events: vec![ev],
+        ..Default::default()
+    };
+    assert_eq!(derive_path(&r).path, EnrollmentPath::GpoHybrid);
+}
+
+// ---------- enrolled state ----------
+
+#[test]
+fn enrolled_from_live_intune_key_not_placeholder() {
+    let (a, d) = run(&enrolled_hybrid());
+    match &a.enrolled {
+        EnrolledState::Enrolled {
+            enrollment_id,
+            upn,
+            tenant_id,
+            ..
+        } => {
+            assert_eq!(enrollment_id, "6A1F0B57-2C4D-4E8F-9A1B-3C5D7E9F1A2B");
+            assert_eq!(upn.as_deref(), Some("jdoe@contoso.com"));
+            assert_eq!(tenant_id.as_deref(), Some(TENANT));
+        }
+        other => panic!("expected enrolled, got {other:?}"),
+    }
+    assert_eq!(d.verdict, Verdict::Enrolled);
+    assert!(d.causes.is_empty());
+    assert!(d.fix.is_empty());
+
+    let mut r = enrolled_hybrid();
+    r.registry = Some(registry(vec![placeholder_key()]));
+    let (a, _) = run(&r);
+    assert!(matches!(a.enrolled, EnrolledState::NotEnrolled { .. }));
+}
+
+#[test]
+fn enrolled_state_unknown_without_registry_and_other_tenant_is_not_enrolled() {
+    let mut r = enrolled_hybrid();
+    r.registry = None;
+    let (a, d) = run(&r);
+    assert!(matches!(a.enrolled, EnrolledState::Unknown { .. }));
+    // The last event is 75: positive evidence, verdict enrolled but the text asks to confirm.
+    assert_eq!(d.verdict, Verdict::Enrolled);
+    assert!(d.explanation.contains("confirm"));
+
+    let mut r = enrolled_hybrid();
+    r.registry = Some(registry(vec![intune_key(
+        "6A1F0B57-2C4D-4E8F-9A1B-3C5D7E9F1A2B",
+        "00000000-1111-2222-3333-444444444444",
+        "jdoe@fabrikam.com",
+    )]));
+    let (a, _) = run(&r);
+    assert!(matches!(a.enrolled, EnrolledState::NotEnrolled { .. }));
+    assert_eq!(status(&a, "DEV009"), Status::Fail);
+}
+
+#[test]
+fn second_intune_key_of_another_user_is_stale_but_live_one_kept() {
+    let mut r = enrolled_hybrid();
+    r.registry = Some(registry(vec![
+        intune_key(
+            "11111111-2C4D-4E8F-9A1B-3C5D7E9F1A2B",
+            TENANT,
+            "old@contoso.com",
+        ),
+        intune_key(
+            "22222222-2C4D-4E8F-9A1B-3C5D7E9F1A2B",
+            TENANT,
+            "jdoe@contoso.com",
+        ),
+    ]));
+    let keys = classify_enrollment_keys(&r, Some(TENANT), Some("jdoe@contoso.com"));
+    assert!(matches!(keys[0].class, KeyClass::OtherUser { .. }));
+    assert_eq!(keys[1].class, KeyClass::Live);
+    let (a, _) = run(&r);
+    // Enrolled with a leftover: warn, never delete the live key.
+    assert_eq!(status(&a, "DEV009"), Status::Warn);
+    let f = a
+        .finding("DEV009")
+        .cloned()
+        .unwrap_or_else(|| panic!("DEV009"));
+    assert!(f.summary.contains("11111111"));
+    assert!(f.remediation.contains("Keep"));
+}
+
+// ---------- DEV001 ----------
+
+#[test]
+fn dev001_pass_fail_with_scp_code_and_not_applicable() {
+    let (a, _) = run(&enrolled_hybrid());
+    assert_eq!(status(&a, "DEV001"), Status::Pass);
+
+    let r = DeviceReport {
+        dsregcmd: Some(dsreg(
+            "| Device State |\n AzureAdJoined : NO\n DomainJoined : YES\n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : NO\n| Diagnostic Data |\n User Context : UN-ELEVATED User\n AD Configuration Test : FAIL [0x801c001d]\n Error Phase : discover\n Client ErrorCode : 0x801c001d\n",
+        )),
+        ..Default::default()
+    };
+    let (a, d) = run(&r);
+    let f = a
+        .finding("DEV001")
+        .cloned()
+        .unwrap_or_else(|| panic!("DEV001"));
+    assert_eq!(f.status, Status::Fail);
+    assert!(f.summary.contains("0x801C001D"), "{}", f.summary);
+    assert!(f.remediation.contains("service connection point"));
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.detail.contains("AD Configuration Test"))
+    );
+    assert_eq!(d.verdict, Verdict::Blocked);
+    assert_eq!(d.causes.first().map(String::as_str), Some("DEV001"));
+    // No PRT is a consequence of the missing join, reported after it.
+    assert_eq!(status(&a, "DEV002"), Status::Fail);
+    assert!(
+        a.finding("DEV002")
+            .is_some_and(|f| f.summary.contains("DEV001"))
+    );
+
+    let r = DeviceReport {
+        dsregcmd: Some(dsreg(
+            "| Device State |\n AzureAdJoined : YES\n DomainJoined : NO\n",
+        )),
+        ..Default::default()
+    };
+    let (a, _) = run(&r);
+    assert!(
+        matches!(skip_reason(&a, "DEV001"), Some(SkipReason::NotApplicable { path }) if path == "entra-join")
+    );
+}
+
+// ---------- DEV002 / DEV010 ----------
+
+#[test]
+fn dev002_pass_fail_and_skip_when_captured_as_system() {
+    let (a, _) = run(&enrolled_hybrid());
+    assert_eq!(status(&a, "DEV002"), Status::Pass);
+    assert_eq!(status(&a, "DEV010"), Status::Pass);
+
+    let mut r = enrolled_hybrid();
+    r.dsregcmd = Some(hybrid_dsreg(INTUNE_URL, "NO"));
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV002"), Status::Fail);
+
+    // Elevated / SYSTEM capture: no user sections. DEV010 fires, DEV002 never says "no PRT".
+    let mut r = enrolled_hybrid();
+    r.dsregcmd = Some(dsreg(
+        "| Device State |\n AzureAdJoined : YES\n DomainJoined : YES\n| Tenant Details |\n MdmUrl : \n| Diagnostic Data |\n Executing Account Name : NT AUTHORITY\\SYSTEM\n",
+    ));
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV010"), Status::Fail);
+    assert!(matches!(
+        skip_reason(&a, "DEV002"),
+        Some(SkipReason::NoEvidence { .. })
+    ));
+    assert!(matches!(
+        skip_reason(&a, "DEV003"),
+        Some(SkipReason::NoEvidence { .. })
+    ));
+
+    let mut r = enrolled_hybrid();
+    r.collector = Some(CollectorContext {
+        is_system: Some(true),
+        ..Default::default()
+    });
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV010"), Status::Fail);
+    assert_eq!(status(&a, "DEV002"), Status::Skip);
+}
+
+// ---------- DEV003 ----------
+
+#[test]
+fn dev003_empty_mdm_url_fails_with_user_and_location() {
+    let (a, _) = run(&failed_device());
+    let f = a
+        .finding("DEV003")
+        .cloned()
+        .unwrap_or_else(|| panic!("DEV003"));
+    assert_eq!(f.status, Status::Fail);
+    assert!(f.summary.contains("jdoe@contoso.com"));
+    assert!(
+        f.evidence[0]
+            .location
+            .as_deref()
+            .is_some_and(|l| l.starts_with("dsregcmd.txt:"))
+    );
+    let (a, _) = run(&enrolled_hybrid());
+    assert_eq!(status(&a, "DEV003"), Status::Pass);
+}
+
+// ---------- DEV004 ----------
+
+#[test]
+fn dev004_warns_after_end_of_servicing_and_never_trusts_product_name() {
+    let (a, _) = run(&stale_device());
+    let f = a
+        .finding("DEV004")
+        .cloned()
+        .unwrap_or_else(|| panic!("DEV004"));
+    assert_eq!(f.status, Status::Warn, "{f:?}");
+    assert!(f.summary.contains("2026-11-10"), "{}", f.summary);
+    assert!(f.evidence.iter().any(|e| e.detail.contains("ProductName")));
+    let (a, _) = run(&enrolled_hybrid());
+    assert_eq!(status(&a, "DEV004"), Status::Pass);
+    // Windows 10 22H2 past its end: ESU is named.
+    let mut r = enrolled_hybrid();
+    r.os = Some(os(19045, "Professional"));
+    let (a, _) = run(&r);
+    let f = a
+        .finding("DEV004")
+        .cloned()
+        .unwrap_or_else(|| panic!("DEV004"));
+    assert_eq!(f.status, Status::Warn);
+    assert!(f.remediation.contains("ESU"));
+    r.os = None;
+    let (a, _) = run(&r);
+    assert!(matches!(
+        skip_reason(&a, "DEV004"),
+        Some(SkipReason::NoEvidence { .. })
+    ));
+}
+
+// ---------- DEV005 ----------
+
+#[test]
+fn dev005_value_absent_key_and_missing_export() {
+    let (a, _) = run(&enrolled_hybrid());
+    assert_eq!(status(&a, "DEV005"), Status::Pass);
+
+    let mut r = failed_device();
+    r.registry = Some(registry(vec![mdm_policy(Some(0), 1)]));
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV005"), Status::Fail);
+
+    // The parent was exported and holds no MDM key: the GPO did not apply.
+    let mut r = failed_device();
+    r.events.clear();
+    r.registry = Some(registry(vec![key(
+        r"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\CurrentVersion",
+        &[],
+    )]));
+    let (a, d) = run(&r);
+    let f = a
+        .finding("DEV005")
+        .cloned()
+        .unwrap_or_else(|| panic!("DEV005"));
+    assert_eq!(f.status, Status::Fail);
+    assert!(f.remediation.contains("gpupdate /force"));
+    assert_eq!(d.causes.first().map(String::as_str), Some("DEV003"));
+
+    let mut r = failed_device();
+    r.registry = None;
+    let (a, _) = run(&r);
+    assert!(matches!(
+        skip_reason(&a, "DEV005"),
+        Some(SkipReason::NoEvidence { .. })
+    ));
+}
+
+// ---------- DEV006 ----------
+
+fn task(path: &str) -> ScheduledTask {
+    ScheduledTask {
+        path: path.to_string(),
+        status: Some("Ready".into()),
+        state: None,
+        last_run: Some("11/26/2026 9:05:12 AM".into()),
+        last_result: Some(0),
+        task_to_run: None,
+        location: loc("schtasks.csv", 2),
+    }
+}
+
+#[test]
+fn dev006_task_list_events_and_no_evidence() {
+    let mut r = failed_device();
+    r.scheduled_tasks = Some(vec![task(TASK)]);
+    let (a, _) = run(&r);
+    let f = a
+        .finding("DEV006")
+        .cloned()
+        .unwrap_or_else(|| panic!("DEV006"));
+    assert_eq!(f.status, Status::Pass);
+    assert_eq!(f.evidence[0].location.as_deref(), Some("schtasks.csv:2"));
+
+    r.scheduled_tasks = Some(vec![task("\\Microsoft\\Windows\\Defrag\\ScheduledDefrag")]);
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV006"), Status::Fail);
+
+    // No task list: a Task Scheduler event naming the task proves it exists.
+    let (a, _) = run(&failed_device());
+    assert_eq!(status(&a, "DEV006"), Status::Pass);
+
+    let mut r = failed_device();
+    r.events.retain(|e| !e.is_task_scheduler());
+    let (a, _) = run(&r);
+    assert!(matches!(
+        skip_reason(&a, "DEV006"),
+        Some(SkipReason::NoEvidence { .. })
+    ));
+}
+
+// ---------- DEV007 ----------
+
+#[test]
+fn dev007_decodes_code_from_data_message_and_recovers_on_later_75() {
+    let (a, _) = run(&failed_device());
+    let f = a
+        .finding("DEV007")
+        .cloned()
+        .unwrap_or_else(|| panic!("DEV007"));
+    assert_eq!(f.status, Status::Fail);
+    assert!(f.summary.contains("0x8018002B"), "{}", f.summary);
+    assert!(f.summary.contains("2 time(s)"));
+    assert_eq!(a.failure_code, Some(0x8018_002B));
+
+    // Only the message carries the code (no insertion strings).
+    let mut r = failed_device();
+    r.events = vec![event(
+        PROVIDER_DMEDP,
+        76,
+        3,
+        &[],
+        Some("Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x80180014)"),
+    )];
+    let (a, _) = run(&r);
+    assert_eq!(a.failure_code, Some(0x8018_0014));
+
+    let mut r = failed_device();
+    r.events.push(dmedp(75, 30, &["0x0"]));
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV007"), Status::Pass);
+
+    let mut r = failed_device();
+    r.events.retain(|e| !e.is_dmedp());
+    let (a, _) = run(&r);
+    assert!(matches!(
+        skip_reason(&a, "DEV007"),
+        Some(SkipReason::NoEvidence { .. })
+    ));
+}
+
+// ---------- DEV008 / DEV011 ----------
+
+fn log_info(name: &str, enabled: Option<bool>, days_back: i64) -> EventLogInfo {
+    EventLogInfo {
+        name: name.to_string(),
+        enabled,
+        oldest_record: Some(as_of() - Duration::days(days_back)),
+        record_count: Some(10),
+        file: "bundle.json".to_string(),
+    }
+}
+
+fn quiet_device() -> DeviceReport {
+    DeviceReport {
+        label: "PC0103".into(),
+        dsregcmd: Some(hybrid_dsreg(INTUNE_URL, "YES")),
+        registry: Some(registry(vec![mdm_policy(Some(1), 1), placeholder_key()])),
+        scheduled_tasks: Some(vec![task(TASK)]),
+        os: Some(os(26200, "Enterprise")),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn dev008_fails_only_when_logs_are_known_enabled_and_old_enough() {
+    let mut r = quiet_device();
+    r.scheduled_tasks
+        .as_mut()
+        .into_iter()
+        .flatten()
+        .for_each(|t| t.last_result = Some(267_011));
+    let (a, d) = run(&r);
+    assert!(matches!(
+        skip_reason(&a, "DEV008"),
+        Some(SkipReason::NoEvidence { .. })
+    ));
+    assert_eq!(d.verdict, Verdict::WillEnroll);
+
+    r.event_logs = vec![
+        log_info(crate::checks::device::facts::LOG_DMEDP, Some(true), 3),
+        log_info(crate::checks::device::facts::LOG_TASKS, Some(true), 3),
+    ];
+    let (a, d) = run(&r);
+    assert_eq!(status(&a, "DEV008"), Status::Fail);
+    assert_eq!(d.verdict, Verdict::NotTriggered);
+    assert_eq!(d.causes, vec!["DEV008".to_string()]);
+
+    // Enabled but only an hour of history: not proof.
+    r.event_logs = vec![
+        log_info(crate::checks::device::facts::LOG_DMEDP, Some(true), 0),
+        log_info(crate::checks::device::facts::LOG_TASKS, Some(true), 0),
+    ];
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV008"), Status::Skip);
+
+    let (a, _) = run(&failed_device());
+    assert_eq!(status(&a, "DEV008"), Status::Pass);
+}
+
+#[test]
+fn dev011_warns_on_missing_or_disabled_logs() {
+    let (a, _) = run(&failed_device());
+    assert_eq!(status(&a, "DEV011"), Status::Pass);
+    let (a, _) = run(&stale_device());
+    let f = a
+        .finding("DEV011")
+        .cloned()
+        .unwrap_or_else(|| panic!("DEV011"));
+    assert_eq!(f.status, Status::Warn);
+    assert!(f.summary.contains("DeviceManagement"), "{}", f.summary);
+    let mut r = quiet_device();
+    r.event_logs = vec![log_info(
+        crate::checks::device::facts::LOG_TASKS,
+        Some(false),
+        3,
+    )];
+    let (a, _) = run(&r);
+    assert!(
+        a.finding("DEV011")
+            .is_some_and(|f| f.status == Status::Warn && f.summary.contains("disabled"))
+    );
+    let (a, _) = run(&quiet_device());
+    assert!(matches!(
+        skip_reason(&a, "DEV011"),
+        Some(SkipReason::NoEvidence { .. })
+    ));
+}
+
+// ---------- DEV009 ----------
+
+#[test]
+fn dev009_names_the_stale_key_with_most_values_and_spares_placeholder() {
+    let (a, d) = run(&stale_device());
+    let f = a
+        .finding("DEV009")
+        .cloned()
+        .unwrap_or_else(|| panic!("DEV009"));
+    assert_eq!(f.status, Status::Fail);
+    let target = r"HKLM\SOFTWARE\Microsoft\Enrollments\2B8E1F0C-7D6A-4B59-8C3D-E2F1A0B9C8D7";
+    assert!(f.summary.contains(target), "{}", f.summary);
+    assert!(
+        f.remediation
+            .contains(&format!("reg delete \"{target}\" /f"))
+    );
+    assert!(
+        !f.remediation
+            .contains("reg delete \"HKLM\\SOFTWARE\\Microsoft\\Enrollments\\FFFFFFFF")
+    );
+    assert!(
+        f.remediation.contains("1B8E1F0C"),
+        "other stale keys are listed"
+    );
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.detail.contains("FFFFFFFF") && e.detail.contains("review"))
+    );
+    assert_eq!(d.verdict, Verdict::Failed);
+    assert_eq!(d.causes.first().map(String::as_str), Some("DEV009"));
+    assert!(d.fix.contains(target));
+
+    let (a, _) = run(&enrolled_hybrid());
+    assert_eq!(status(&a, "DEV009"), Status::Pass);
+}
+
+// ---------- diagnosis ----------
+
+#[test]
+fn diagnosis_failed_orders_prerequisite_before_event_76() {
+    let (a, d) = run(&failed_device());
+    assert_eq!(a.path(), EnrollmentPath::GpoHybrid);
+    assert_eq!(d.verdict, Verdict::Failed);
+    assert_eq!(d.causes, vec!["DEV003".to_string(), "DEV007".to_string()]);
+    assert!(d.fix.contains("MDM user scope"));
+    assert!(d.explanation.contains("DEV003"));
+}
+
+#[test]
+fn tenant_findings_come_first_in_the_cause_chain() {
+    let a = analyse(&failed_device(), as_of());
+    let usr = Finding::new(
+        "USR003",
+        Status::Fail,
+        Subject::User("jdoe@contoso.com".into()),
+        "not in scope",
+    )
+    .with_remediation("Add jdoe to the MDM scope group.");
+    let passing = Finding::new(
+        "USR002",
+        Status::Pass,
+        Subject::User("jdoe@contoso.com".into()),
+        "licensed",
+    );
+    let d = diagnose(&a, &[passing, usr]);
+    assert_eq!(d.verdict, Verdict::Failed);
+    assert_eq!(
+        d.causes,
+        vec![
+            "USR003".to_string(),
+            "DEV003".to_string(),
+            "DEV007".to_string()
+        ]
+    );
+    assert_eq!(d.fix, "Add jdoe to the MDM scope group.");
+}
+
+#[test]
+fn every_check_yields_one_finding_with_evidence() {
+    for r in [
+        enrolled_hybrid(),
+        failed_device(),
+        stale_device(),
+        quiet_device(),
+        DeviceReport::default(),
+    ] {
+        let (a, _) = run(&r);
+        let ids: Vec<&str> = a.findings.iter().map(|f| f.check.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "DEV001", "DEV002", "DEV003", "DEV004", "DEV005", "DEV006", "DEV007", "DEV008",
+                "DEV009", "DEV010", "DEV011"
+            ]
+        );
+        for f in &a.findings {
+            assert!(!f.evidence.is_empty(), "{} has no evidence", f.check);
+            if matches!(f.status, Status::Fail | Status::Warn) {
+                assert!(!f.remediation.is_empty(), "{} has no remediation", f.check);
+            }
+        }
+    }
+    let (_, d) = run(&DeviceReport::default());
+    assert_eq!(d.verdict, Verdict::Unknown);
+    assert!(d.fix.starts_with("Collect"));
+}
+
+#[test]
+fn as_of_is_an_input() {
+    let early = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default();
+    let a = analyse(&stale_device(), early);
+    assert_eq!(status(&a, "DEV004"), Status::Pass);
+}
+
+#[test]
+fn elevated_capture_warns_and_does_not_trust_a_missing_prt() {
+    let mut r = enrolled_hybrid();
+    r.dsregcmd = Some(dsreg(
+        "| Device State |\n AzureAdJoined : YES\n DomainJoined : YES\n| Tenant Details |\n MdmUrl : https://enrollment.manage.microsoft.com/x\n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : NO\n| Diagnostic Data |\n User Context : ELEVATED User\n",
+    ));
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV010"), Status::Warn);
+    assert!(matches!(
+        skip_reason(&a, "DEV002"),
+        Some(SkipReason::NoEvidence { .. })
+    ));
+}
+
+#[test]
+fn user_hint_applies_only_when_files_name_nobody() {
+    let mut r = failed_device();
+    let a = analyse_with_user(&r, as_of(), Some("other@contoso.com"));
+    assert_eq!(a.user.as_deref(), Some("jdoe@contoso.com"));
+    r.dsregcmd = Some(dsreg(
+        "| Device State |\n AzureAdJoined : YES\n DomainJoined : YES\n| Tenant Details |\n MdmUrl : \n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : YES\n",
+    ));
+    let a = analyse_with_user(&r, as_of(), Some("mgarcia@contoso.com"));
+    assert_eq!(a.user.as_deref(), Some("mgarcia@contoso.com"));
+    assert!(
+        a.finding("DEV003")
+            .is_some_and(|f| f.summary.contains("mgarcia@contoso.com"))
+    );
+}
+
+#[test]
+fn entra_join_ready_but_not_enrolled_is_unknown_not_will_enroll() {
+    let r = DeviceReport {
+        dsregcmd: Some(dsreg(
+            "| Device State |\n AzureAdJoined : YES\n DomainJoined : NO\n| Tenant Details |\n MdmUrl : https://enrollment.manage.microsoft.com/x\n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : YES\n",
+        )),
+        registry: Some(registry(vec![placeholder_key()])),
+        ..Default::default()
+    };
+    let (a, d) = run(&r);
+    assert_eq!(a.path(), EnrollmentPath::EntraJoin);
+    assert_eq!(status(&a, "DEV005"), Status::Skip);
+    assert_eq!(d.verdict, Verdict::Unknown);
+}

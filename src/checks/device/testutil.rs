@@ -1,0 +1,243 @@
+//! Builders for realistic [`DeviceReport`]s in unit tests (independent of the parsers).
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::device::report::*;
+
+pub fn as_of() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// A minimal reading of `dsregcmd /status` text: titled sections of `name : value` lines.
+pub fn dsreg(text: &str) -> Dsregcmd {
+    let mut sections: Vec<DsregSection> = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let n = i + 1;
+        let t = line.trim();
+        if t.starts_with('|') && t.ends_with('|') && t.len() > 2 {
+            sections.push(DsregSection {
+                title: t.trim_matches('|').trim().to_string(),
+                line: n,
+                fields: Vec::new(),
+            });
+            continue;
+        }
+        if t.starts_with('+') {
+            continue;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && let Some(s) = sections.last_mut()
+            && !name.trim().is_empty()
+            && !name.contains("http")
+        {
+            s.fields.push(DsregField {
+                name: name.trim().to_string(),
+                value: value.trim().to_string(),
+                line: n,
+            });
+        }
+    }
+    Dsregcmd {
+        file: "dsregcmd.txt".to_string(),
+        sections,
+    }
+}
+
+pub fn hybrid_dsreg(mdm_url: &str, prt: &str) -> Dsregcmd {
+    dsreg(&format!(
+        "+---+
+| Device State |
++---+
+             AzureAdJoined : YES
+          EnterpriseJoined : NO
+              DomainJoined : YES
+               Device Name : PC0042.corp.contoso.com
++---+
+| Device Details |
++---+
+                  DeviceId : 3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15
++---+
+| Tenant Details |
++---+
+                  TenantId : 5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13
+                    MdmUrl : {mdm_url}
++---+
+| User State |
++---+
+           WorkplaceJoined : NO
++---+
+| SSO State |
++---+
+                AzureAdPrt : {prt}
++---+
+| Diagnostic Data |
++---+
+    Executing Account Name : CONTOSO\\jdoe, jdoe@contoso.com
+"
+    ))
+}
+
+pub const INTUNE_URL: &str =
+    "https://enrollment.manage.microsoft.com/enrollmentserver/discovery.svc";
+pub const TENANT: &str = "5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13";
+
+pub fn loc(file: &str, line: usize) -> Location {
+    Location {
+        file: file.to_string(),
+        line: Some(line),
+        record: None,
+    }
+}
+
+pub fn key(path: &str, values: &[(&str, RegData)]) -> RegKey {
+    RegKey {
+        path: path.to_string(),
+        deleted: false,
+        values: values
+            .iter()
+            .enumerate()
+            .map(|(i, (n, d))| RegValue {
+                name: n.to_string(),
+                data: d.clone(),
+                location: loc("reg.reg", i + 2),
+            })
+            .collect(),
+        location: loc("reg.reg", 1),
+    }
+}
+
+pub fn sz(s: &str) -> RegData {
+    RegData::Sz(s.to_string())
+}
+
+pub fn dword(d: u32) -> RegData {
+    RegData::Dword(d)
+}
+
+pub fn mdm_policy(auto: Option<u32>, cred: u32) -> RegKey {
+    let mut v = vec![("UseAADCredentialType", dword(cred))];
+    if let Some(a) = auto {
+        v.insert(0, ("AutoEnrollMDM", dword(a)));
+    }
+    key(KEY_MDM_POLICY, &v)
+}
+
+pub fn placeholder_key() -> RegKey {
+    key(
+        &format!("{KEY_ENROLLMENTS}\\FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"),
+        &[("EnrollmentType", dword(14)), ("EnrollmentState", dword(1))],
+    )
+}
+
+pub fn intune_key(guid: &str, tenant: &str, upn: &str) -> RegKey {
+    key(
+        &format!("{KEY_ENROLLMENTS}\\{guid}"),
+        &[
+            ("EnrollmentState", dword(1)),
+            ("EnrollmentType", dword(6)),
+            ("ProviderID", sz("MS DM Server")),
+            ("UPN", sz(upn)),
+            ("AADTenantID", sz(tenant)),
+            ("DiscoveryServiceFullURL", sz(INTUNE_URL)),
+        ],
+    )
+}
+
+pub fn other_mdm_key(guid: &str, provider: &str, extra: usize) -> RegKey {
+    let mut values = vec![
+        ("EnrollmentState", dword(1)),
+        ("ProviderID", sz(provider)),
+        ("UPN", sz("kwong@contoso.com")),
+        (
+            "DiscoveryServiceFullURL",
+            sz("https://ds1380.awmdm.com/DeviceServices/Discovery.aws"),
+        ),
+    ];
+    let names = ["A", "B", "C", "D", "E", "F", "G", "H"];
+    for n in names.iter().take(extra) {
+        values.push((n, dword(1)));
+    }
+    key(&format!("{KEY_ENROLLMENTS}\\{guid}"), &values)
+}
+
+pub fn registry(keys: Vec<RegKey>) -> Registry {
+    Registry { keys }
+}
+
+pub fn event(
+    provider: &str,
+    id: u32,
+    minute: u32,
+    data: &[&str],
+    message: Option<&str>,
+) -> EventRecord {
+    EventRecord {
+        provider: provider.to_string(),
+        channel: None,
+        event_id: id,
+        level: None,
+        time: Utc.with_ymd_and_hms(2026, 11, 25, 14, minute, 0).single(),
+        record_id: Some(u64::from(minute)),
+        data: data
+            .iter()
+            .map(|v| EventData {
+                name: None,
+                value: v.to_string(),
+            })
+            .collect(),
+        message: message.map(str::to_string),
+        location: Location {
+            file: "events.xml".to_string(),
+            line: None,
+            record: Some(minute.to_string()),
+        },
+    }
+}
+
+pub const TASK: &str = "\\Microsoft\\Windows\\EnterpriseMgmt\\Schedule created by enrollment client for automatically enrolling in MDM from AAD";
+
+pub fn dmedp(id: u32, minute: u32, data: &[&str]) -> EventRecord {
+    event(PROVIDER_DMEDP, id, minute, data, None)
+}
+
+pub fn ts(id: u32, minute: u32, message: Option<&str>) -> EventRecord {
+    event(PROVIDER_TASK_SCHEDULER, id, minute, &[TASK], message)
+}
+
+pub fn os(build: u32, edition: &str) -> OsInfo {
+    OsInfo {
+        build: Some(build),
+        ubr: Some(1000),
+        display_version: None,
+        edition_id: Some(edition.to_string()),
+        product_name: Some("Windows 10 Enterprise".to_string()),
+        location: loc("os.reg", 3),
+    }
+}
+
+/// A healthy, enrolled hybrid device.
+pub fn enrolled_hybrid() -> DeviceReport {
+    DeviceReport {
+        label: "PC0042".to_string(),
+        dsregcmd: Some(hybrid_dsreg(INTUNE_URL, "YES")),
+        registry: Some(registry(vec![
+            mdm_policy(Some(1), 1),
+            placeholder_key(),
+            intune_key(
+                "6A1F0B57-2C4D-4E8F-9A1B-3C5D7E9F1A2B",
+                TENANT,
+                "jdoe@contoso.com",
+            ),
+        ])),
+        events: vec![
+            ts(107, 5, None),
+            dmedp(91, 6, &["x", INTUNE_URL, TENANT, "jdoe@contoso.com"]),
+            dmedp(75, 7, &["0x0"]),
+        ],
+        os: Some(os(26100, "Enterprise")),
+        ..Default::default()
+    }
+}

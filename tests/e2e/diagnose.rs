@@ -1,0 +1,573 @@
+//! `enroll-doctor diagnose` in device-only mode against the bundled sample device folders.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::common::bin;
+
+const AS_OF: &str = "2026-11-26";
+
+fn sample(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("mocks/devices")
+        .join(name)
+}
+
+/// Copies a sample folder into `dest/name` (tests never read the repo copy in place, so nothing
+/// they do can touch it).
+fn copy_sample(name: &str, dest: &Path) -> PathBuf {
+    let to = dest.join(name);
+    std::fs::create_dir_all(&to).expect("create sample copy");
+    for entry in std::fs::read_dir(sample(name)).expect("sample folder exists") {
+        let entry = entry.expect("dir entry");
+        if entry.file_name() == "EXPECTED.md" {
+            continue;
+        }
+        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy sample file");
+    }
+    to
+}
+
+fn run_json(path: &Path) -> (i32, Value) {
+    let out = bin()
+        .env("COLUMNS", "120")
+        .args(["diagnose", "--as-of", AS_OF, "-f", "json", "-d"])
+        .arg(path)
+        .output()
+        .expect("run enroll-doctor");
+    let code = out.status.code().unwrap_or(-1);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (code, json)
+}
+
+fn run_table(path: &Path) -> (i32, String) {
+    let out = bin()
+        .env("COLUMNS", "120")
+        .args(["diagnose", "--as-of", AS_OF, "-d"])
+        .arg(path)
+        .output()
+        .expect("run enroll-doctor");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn finding<'a>(json: &'a Value, check: &str) -> &'a Value {
+    json["findings"]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["check"] == check))
+        .unwrap_or_else(|| panic!("no finding {check}"))
+}
+
+fn status(json: &Value, check: &str) -> String {
+    finding(json, check)["status"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+fn causes(json: &Value) -> Vec<String> {
+    json["diagnoses"][0]["causes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Shared shape assertions: schema, one diagnosis, 11 device findings with evidence.
+fn assert_shape(json: &Value, device: &str) {
+    assert_eq!(json["schema"], "enroll-doctor/report@1");
+    assert_eq!(json["diagnoses"].as_array().map(Vec::len), Some(1));
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["device"], device);
+    assert_eq!(d["path"], "gpo-hybrid");
+    let findings = json["findings"].as_array().expect("findings array");
+    assert_eq!(findings.len(), 11);
+    for f in findings {
+        assert!(f["check"].as_str().is_some_and(|c| c.starts_with("DEV")));
+        assert!(f["severity"].is_string());
+        assert_eq!(f["subject"]["kind"], "device");
+        assert_eq!(f["subject"]["id"], device);
+        assert!(f["summary"].as_str().is_some_and(|s| !s.is_empty()));
+        let ev = f["evidence"].as_array().expect("evidence array");
+        assert!(!ev.is_empty(), "{} has no evidence", f["check"]);
+        assert!(ev.iter().all(|e| e["source"].is_string()));
+        if f["status"] == "fail" || f["status"] == "warn" {
+            assert!(f["remediation"].as_str().is_some_and(|r| !r.is_empty()));
+        }
+    }
+    assert!(json["notes"].as_array().is_some_and(|n| n.iter().any(|n| {
+        n.as_str()
+            .is_some_and(|s| s.contains("No tenant connection"))
+    })));
+}
+
+fn location(json: &Value, check: &str) -> String {
+    finding(json, check)["evidence"][0]["location"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn hybrid_enrolled_is_enrolled() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = copy_sample("hybrid-enrolled", dir.path());
+    let (code, json) = run_json(&p);
+    assert_shape(&json, "PC0042.corp.contoso.com");
+    assert_eq!(json["diagnoses"][0]["verdict"], "enrolled");
+    assert!(causes(&json).is_empty());
+    assert_eq!(json["diagnoses"][0]["fix"], "");
+    for id in [
+        "DEV001", "DEV002", "DEV003", "DEV004", "DEV005", "DEV006", "DEV007", "DEV009",
+    ] {
+        assert_eq!(status(&json, id), "pass", "{id}");
+    }
+    assert_eq!(location(&json, "DEV001"), "dsregcmd.txt:5");
+    assert!(location(&json, "DEV009").starts_with("enrollments.reg:"));
+    assert!(
+        finding(&json, "DEV004")["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("2027-10-12"))
+    );
+    assert_eq!(code, 0);
+    let (tcode, table) = run_table(&p);
+    assert_eq!(tcode, 0);
+    insta::assert_snapshot!("diagnose_hybrid_enrolled", table);
+}
+
+#[test]
+fn failed_8018002b_is_failed_with_mdm_url_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = copy_sample("failed-8018002b", dir.path());
+    let (code, json) = run_json(&p);
+    assert_shape(&json, "PC0077.corp.contoso.com");
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["verdict"], "failed");
+    assert_eq!(causes(&json), ["DEV003", "DEV007"]);
+    assert!(
+        d["fix"]
+            .as_str()
+            .is_some_and(|f| f.contains("MDM user scope"))
+    );
+    assert_eq!(status(&json, "DEV003"), "fail");
+    assert_eq!(location(&json, "DEV003"), "dsregcmd.txt:32");
+    let dev007 = finding(&json, "DEV007");
+    assert_eq!(dev007["status"], "fail");
+    assert!(
+        dev007["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("0x8018002B"))
+    );
+    assert!(
+        dev007["remediation"]
+            .as_str()
+            .is_some_and(|s| s.contains("tenant"))
+    );
+    assert!(location(&json, "DEV007").starts_with("dmedp-admin.xml"));
+    assert_eq!(
+        status(&json, "DEV006"),
+        "pass",
+        "Task Scheduler events name the task"
+    );
+    assert_eq!(status(&json, "DEV008"), "pass");
+    assert_eq!(code, 1);
+    let (tcode, table) = run_table(&p);
+    assert_eq!(tcode, 1);
+    insta::assert_snapshot!("diagnose_failed_8018002b", table);
+}
+
+#[test]
+fn never_triggered_is_blocked_by_the_gpo() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = copy_sample("never-triggered", dir.path());
+    let (code, json) = run_json(&p);
+    assert_shape(&json, "PC0103.corp.contoso.com");
+    let d = &json["diagnoses"][0];
+    assert!(matches!(
+        d["verdict"].as_str(),
+        Some("blocked" | "not-triggered")
+    ));
+    assert_eq!(causes(&json).first().map(String::as_str), Some("DEV005"));
+    assert!(
+        d["fix"]
+            .as_str()
+            .is_some_and(|f| f.contains("gpupdate /force"))
+    );
+    assert_eq!(status(&json, "DEV005"), "fail");
+    // Empty exports do not prove the logs were enabled: DEV008 says what to collect.
+    assert_eq!(status(&json, "DEV008"), "skip");
+    assert_eq!(
+        finding(&json, "DEV008")["skip_reason"]["kind"],
+        "no-evidence"
+    );
+    assert_eq!(status(&json, "DEV011"), "warn");
+    let notes = json["notes"].to_string();
+    assert!(
+        notes.contains("dmedp-admin.xml") && notes.contains("empty"),
+        "{notes}"
+    );
+    assert_eq!(code, 1);
+    let (_, table) = run_table(&p);
+    insta::assert_snapshot!("diagnose_never_triggered", table);
+}
+
+#[test]
+fn not_hybrid_joined_is_blocked_by_the_join() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = copy_sample("not-hybrid-joined", dir.path());
+    let (code, json) = run_json(&p);
+    assert_shape(&json, "PC0150.corp.contoso.com");
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["verdict"], "blocked");
+    assert_eq!(causes(&json).first().map(String::as_str), Some("DEV001"));
+    let dev001 = finding(&json, "DEV001");
+    assert_eq!(dev001["status"], "fail");
+    assert!(
+        dev001["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("0x801C001D"))
+    );
+    assert!(
+        dev001["evidence"]
+            .to_string()
+            .contains("AD Configuration Test")
+    );
+    assert!(
+        d["fix"]
+            .as_str()
+            .is_some_and(|f| f.contains("service connection point"))
+    );
+    // Only dsregcmd was supplied: registry-based checks say what to collect.
+    assert_eq!(
+        finding(&json, "DEV005")["skip_reason"]["kind"],
+        "no-evidence"
+    );
+    assert_eq!(code, 1);
+    let (_, table) = run_table(&p);
+    insta::assert_snapshot!("diagnose_not_hybrid_joined", table);
+}
+
+#[test]
+fn stale_enrollment_names_the_key_and_warns_on_servicing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = copy_sample("stale-enrollment", dir.path());
+    let (code, json) = run_json(&p);
+    assert_shape(&json, "PC0117.corp.contoso.com");
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["verdict"], "failed");
+    assert_eq!(causes(&json).first().map(String::as_str), Some("DEV009"));
+    let key = r"HKLM\SOFTWARE\Microsoft\Enrollments\2B8E1F0C-7D6A-4B59-8C3D-E2F1A0B9C8D7";
+    let dev009 = finding(&json, "DEV009");
+    assert_eq!(dev009["status"], "fail");
+    assert!(
+        dev009["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains(key) && s.contains("WorkspaceONE"))
+    );
+    assert!(
+        d["fix"]
+            .as_str()
+            .is_some_and(|f| f.contains(&format!("reg delete \"{key}\" /f")))
+    );
+    assert!(
+        !d["fix"]
+            .as_str()
+            .unwrap_or("")
+            .contains(r#"reg delete "HKLM\SOFTWARE\Microsoft\Enrollments\FFFFFFFF"#)
+    );
+    assert!(location(&json, "DEV009").starts_with("taskscheduler.json"));
+    let dev004 = finding(&json, "DEV004");
+    assert_eq!(dev004["status"], "warn");
+    assert!(
+        dev004["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("2026-11-10"))
+    );
+    assert_eq!(code, 1);
+    let (_, table) = run_table(&p);
+    insta::assert_snapshot!("diagnose_stale_enrollment", table);
+}
+
+#[test]
+fn fleet_folder_gives_one_diagnosis_per_device() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_sample("hybrid-enrolled", dir.path());
+    copy_sample("stale-enrollment", dir.path());
+    let (code, json) = run_json(dir.path());
+    let diags = json["diagnoses"].as_array().expect("diagnoses");
+    assert_eq!(diags.len(), 2);
+    let mut verdicts: Vec<(String, String)> = diags
+        .iter()
+        .map(|d| {
+            (
+                d["device"].as_str().unwrap_or("").to_string(),
+                d["verdict"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    verdicts.sort();
+    assert_eq!(
+        verdicts,
+        [
+            (
+                "PC0042.corp.contoso.com".to_string(),
+                "enrolled".to_string()
+            ),
+            ("PC0117.corp.contoso.com".to_string(), "failed".to_string())
+        ]
+    );
+    assert_eq!(json["findings"].as_array().map(Vec::len), Some(22));
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn fail_on_warn_and_never_change_the_exit_code() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = copy_sample("hybrid-enrolled", dir.path());
+    // hybrid-enrolled has no warn: 0 either way; stale-enrollment has fails: never → 0.
+    bin()
+        .args(["diagnose", "--as-of", AS_OF, "--fail-on", "warn", "-d"])
+        .arg(&p)
+        .assert()
+        .code(0);
+    let p = copy_sample("stale-enrollment", dir.path());
+    bin()
+        .args(["diagnose", "--as-of", AS_OF, "--fail-on", "never", "-d"])
+        .arg(&p)
+        .assert()
+        .code(0);
+}
+
+// ---------- bad input ----------
+
+#[test]
+fn empty_folder_exits_2_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("nothing-here");
+    std::fs::create_dir(&empty).expect("mkdir");
+    bin()
+        .args(["diagnose", "--as-of", AS_OF, "-d"])
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("nothing-here"));
+}
+
+#[test]
+fn missing_path_and_bad_as_of_exit_2() {
+    bin()
+        .args(["diagnose", "-d", "/nonexistent/device-folder"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("/nonexistent/device-folder"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = copy_sample("hybrid-enrolled", dir.path());
+    bin()
+        .args(["diagnose", "--as-of", "yesterday", "-d"])
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--as-of"));
+}
+
+#[test]
+fn lone_binary_file_exits_2_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("garbage.bin");
+    std::fs::write(&f, [0u8, 159, 146, 150, 0, 1, 2, 3, 255, 254, 0, 0]).expect("write");
+    let out = bin()
+        .args(["diagnose", "--as-of", AS_OF, "-d"])
+        .arg(&f)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Either the run stops (exit 2, file named) or the file is reported as unusable.
+    match out.status.code() {
+        Some(2) => assert!(stderr.contains("garbage.bin"), "{stderr}"),
+        Some(_) => assert!(stdout.contains("garbage.bin"), "{stdout}"),
+        None => panic!("killed by a signal"),
+    }
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn unreadable_files_inside_a_device_folder_are_named_and_analysis_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = copy_sample("failed-8018002b", dir.path());
+    std::fs::write(p.join("blob.bin"), [0u8, 1, 2, 3, 0, 0, 200, 201, 0, 7]).expect("write binary");
+    // UTF-16LE with a BOM and an odd byte count: truncated mid-character.
+    let mut truncated = vec![0xFF, 0xFE];
+    for ch in "+----+\r\n| Device State |\r\n".encode_utf16() {
+        truncated.extend_from_slice(&ch.to_le_bytes());
+    }
+    truncated.push(0x41);
+    std::fs::write(p.join("half.txt"), &truncated).expect("write truncated");
+    // A 100 MB sparse file: must be refused by size, not read.
+    let big = std::fs::File::create(p.join("huge.log")).expect("create sparse");
+    big.set_len(100 * 1024 * 1024).expect("set_len");
+    drop(big);
+
+    let started = std::time::Instant::now();
+    let (code, json) = run_json(&p);
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "a huge file must not be read"
+    );
+    assert_eq!(code, 1, "the device's own failure, not an input error");
+    assert_eq!(json["diagnoses"][0]["verdict"], "failed");
+    let notes = json["notes"].to_string();
+    for name in ["blob.bin", "half.txt", "huge.log"] {
+        assert!(notes.contains(name), "{name} not named in notes: {notes}");
+    }
+}
+
+#[test]
+fn zip_with_path_traversal_entry_is_read_in_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inner = dir.path().join("work");
+    std::fs::create_dir(&inner).expect("mkdir");
+    let zip_path = inner.join("device.zip");
+    {
+        let file = std::fs::File::create(&zip_path).expect("create zip");
+        let mut z = zip::ZipWriter::new(file);
+        let opts = zip::write::SimpleFileOptions::default();
+        let dsreg = std::fs::read(sample("failed-8018002b").join("dsregcmd.txt")).expect("sample");
+        z.start_file("dsregcmd.txt", opts).expect("entry");
+        z.write_all(&dsreg).expect("write entry");
+        z.start_file("../../escaped.txt", opts).expect("entry");
+        z.write_all(b"should never be written")
+            .expect("write entry");
+        z.finish().expect("finish zip");
+    }
+    let (code, json) = run_json(&zip_path);
+    assert!(matches!(code, 0..=2));
+    assert!(!dir.path().join("escaped.txt").exists());
+    assert!(!inner.join("escaped.txt").exists());
+    if code != 2 {
+        assert_eq!(json["diagnoses"][0]["device"], "PC0077.corp.contoso.com");
+        assert!(
+            json["notes"].to_string().contains("escaped.txt"),
+            "{}",
+            json["notes"]
+        );
+    }
+}
+
+// ---------- collector bundle ----------
+
+fn fixture_bundle() -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/device-bundle/PC0042-enroll-doctor.json");
+    let text = std::fs::read_to_string(path).expect("bundle fixture");
+    serde_json::from_str(text.trim_start_matches('\u{feff}')).expect("bundle JSON")
+}
+
+/// The fixture turned into a device that never attempted enrollment, with both logs enabled
+/// and reaching back weeks: the only case where absence of events proves something.
+fn quiet_bundle() -> Value {
+    let mut b = fixture_bundle();
+    for log in b["eventLogs"].as_array_mut().expect("eventLogs") {
+        log["enabled"] = Value::Bool(true);
+        log["oldestRecord"] = Value::String("2026-10-01T00:00:00Z".into());
+        log["recordCount"] = Value::from(40);
+        log["events"] = Value::Array(Vec::new());
+    }
+    for reg in b["registry"].as_array_mut().expect("registry") {
+        if reg["key"] == "HKLM\\SOFTWARE\\Microsoft\\Enrollments" {
+            reg["export"] = Value::String(
+                "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Enrollments]\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Enrollments\\FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF]\r\n\"EnrollmentType\"=dword:0000000e\r\n\"EnrollmentState\"=dword:00000001\r\n\r\n".into(),
+            );
+        }
+    }
+    let tasks = b["scheduledTasks"]["tasks"].as_array_mut().expect("tasks");
+    tasks.retain(|t| {
+        t["path"]
+            .as_str()
+            .is_some_and(|p| p.contains("automatically enrolling in MDM"))
+    });
+    for t in tasks.iter_mut() {
+        t["lastRunTime"] = Value::Null;
+        t["lastTaskResult"] = Value::from(267_011);
+    }
+    b
+}
+
+fn write_bundle(dir: &Path, name: &str, bundle: &Value) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_vec_pretty(bundle).expect("serialise"))
+        .expect("write bundle");
+    p
+}
+
+#[test]
+fn bundle_with_enabled_logs_and_no_attempt_is_not_triggered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = write_bundle(dir.path(), "quiet.json", &quiet_bundle());
+    let (code, json) = run_json(&p);
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["verdict"], "not-triggered", "{json:#}");
+    assert_eq!(causes(&json), ["DEV008"]);
+    assert_eq!(status(&json, "DEV008"), "fail");
+    assert_eq!(status(&json, "DEV005"), "pass");
+    assert_eq!(status(&json, "DEV006"), "pass");
+    assert_eq!(status(&json, "DEV011"), "pass");
+    assert!(location(&json, "DEV008").starts_with("quiet.json#eventLogs"));
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn bundle_with_dsregcmd_run_as_system_never_claims_no_prt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut b = fixture_bundle();
+    b["dsregcmd"]["isSystem"] = Value::Bool(true);
+    b["dsregcmd"]["user"] = Value::String("NT AUTHORITY\\SYSTEM".into());
+    let p = write_bundle(dir.path(), "system.json", &b);
+    let (_, json) = run_json(&p);
+    assert_eq!(status(&json, "DEV010"), "fail");
+    assert_eq!(status(&json, "DEV002"), "skip");
+    assert_eq!(
+        finding(&json, "DEV002")["skip_reason"]["kind"],
+        "no-evidence"
+    );
+    // Enrollment is read from the registry, so the verdict survives the bad capture.
+    assert_eq!(json["diagnoses"][0]["verdict"], "enrolled");
+}
+
+#[test]
+fn bundle_with_absent_mdm_policy_key_fails_dev005() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut b = quiet_bundle();
+    for reg in b["registry"].as_array_mut().expect("registry") {
+        if reg["key"]
+            .as_str()
+            .is_some_and(|k| k.ends_with("CurrentVersion\\MDM"))
+        {
+            reg["exists"] = Value::Bool(false);
+            reg["export"] = Value::Null;
+        }
+    }
+    let p = write_bundle(dir.path(), "nogpo.json", &b);
+    let (_, json) = run_json(&p);
+    assert_eq!(
+        status(&json, "DEV005"),
+        "fail",
+        "{:#}",
+        finding(&json, "DEV005")
+    );
+    assert_eq!(causes(&json).first().map(String::as_str), Some("DEV005"));
+    assert_eq!(json["diagnoses"][0]["verdict"], "blocked");
+}
