@@ -1,1 +1,424 @@
-//! Mock Microsoft Graph (skeleton; filled in by issue 3).
+//! A mock Microsoft Graph and Entra identity platform on loopback HTTP.
+//!
+//! Serves `{base}/v1.0/…` and `{base}/beta/…` Graph routes and the identity endpoints
+//! `{base}/{tenant}/oauth2/v2.0/{token,devicecode}` from fixture tenants (embedded JSON folders
+//! under `mocks/tenants/`) or a generated large tenant. Tokens are JWT-shaped and their
+//! `roles`/`scp` are enforced per route; faults can be injected per route.
+//!
+//! Routes (each under `/v1.0` and `/beta` unless marked; `{user}` is an id or UPN; `/me/…` works
+//! with delegated tokens):
+//!
+//! | Route | Permission (any of; higher ones accepted) |
+//! |---|---|
+//! | `GET /organization`, `/organization/{id}` | `Organization.Read.All` (also `User.Read`, `DeviceManagementServiceConfig.Read.All`) |
+//! | `GET /subscribedSkus`, `/subscribedSkus/{id}` | `Organization.Read.All`, `LicenseAssignment.Read.All` |
+//! | `GET /users`, `/users/{user}` (`$filter`: id, userPrincipalName, displayName, mail, accountEnabled, usageLocation) | `User.Read.All` |
+//! | `GET /users/{user}/licenseDetails` | `User.Read.All`, `LicenseAssignment.Read.All` |
+//! | `GET /users/{user}/transitiveMemberOf[/microsoft.graph.group]`, `/memberOf` | `User.Read.All` (groups reduced to id + type without `GroupMember.Read.All`) |
+//! | `POST /users/{user}/checkMemberGroups` (≤ 20 ids) | `User.ReadBasic.All` + `GroupMember.Read.All` |
+//! | `GET /users/{user}/managedDevices`, `/users/{user}/deviceManagementTroubleshootingEvents` | `DeviceManagementManagedDevices.Read.All` |
+//! | `GET /groups`, `/groups/{id}`, `/groups/{id}/transitiveMembers[/microsoft.graph.user]`, `/members` | `GroupMember.Read.All` |
+//! | beta `GET /policies/mobileDeviceManagementPolicies[/{id}[/includedGroups]]` (+ `$expand=includedGroups`), MAM equivalents | delegated `Policy.Read.All`; app-only → 401 |
+//! | `GET /policies/deviceRegistrationPolicy` | `Policy.Read.DeviceConfiguration` |
+//! | `GET /deviceManagement` | `DeviceManagementServiceConfig.Read.All` |
+//! | `GET /deviceManagement/deviceEnrollmentConfigurations[/{id}[/assignments]]` (+ `$expand=assignments`; v1.0 hides beta-only types and properties) | `DeviceManagementServiceConfig.Read.All` |
+//! | `GET /deviceManagement/managedDevices[/{id}]` (`$filter=azureADDeviceId eq …`) | `DeviceManagementManagedDevices.Read.All` |
+//! | `GET /deviceManagement/troubleshootingEvents` | `DeviceManagementManagedDevices.Read.All` |
+//! | `GET /devices`, `/devices/{id}`, `/devices(deviceId='…')` (`$filter=deviceId eq …`, `displayName eq …`) | `Device.Read.All` |
+//! | `GET /identity/conditionalAccess/policies[/{id}]` | `Policy.Read.All` |
+//! | `GET …/$count` on users, groups, devices, transitiveMembers (`ConsistencyLevel: eventual`) | as the collection |
+//! | `POST /$batch` (≤ 20 items, relative URLs, answered in reverse order) | per item |
+//!
+//! Query options: `$select` (top-level, `id` and `@odata.type` always kept), `$top` (1–999, capped
+//! by the server page size), `$filter` (`prop eq 'text'|true|false|number` on the listed
+//! properties; anything else is 400 `BadRequest`), `$count=true` (directory lists need
+//! `ConsistencyLevel: eventual`), `$expand` where listed, `$skiptoken` from `@odata.nextLink`.
+//!
+//! Identity: `POST /{tenant}/oauth2/v2.0/token` (`client_credentials` with `client_secret` (post
+//! or basic) or a `client_assertion` JWT (RS256/PS256, `x5t#S256` or `x5t`), `refresh_token`,
+//! device code), `POST /{tenant}/oauth2/v2.0/devicecode`,
+//! `GET /{tenant}/v2.0/.well-known/openid-configuration`; `{tenant}` is the tenant id, a verified
+//! domain, or `organizations`/`common` for delegated flows.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), mock_graph::MockError> {
+//! let mock = mock_graph::MockGraph::start(mock_graph::MockConfig::fixture("contoso")).await?;
+//! let auditor = mock.app("auditor").expect("fixture app");
+//! println!("{} {} {}", mock.base_url(), mock.tenant_id(), auditor.client_id);
+//! mock.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod auth;
+mod faults;
+mod graph;
+mod odata;
+mod server;
+mod tenant;
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Deref;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+pub use faults::{Fault, FaultRule, RetryAfter};
+pub use tenant::{MockApp, fixture_names};
+
+use server::Shared;
+use tenant::Tenant;
+
+/// Where the tenant's data comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TenantSource {
+    /// An embedded fixture tenant: `contoso`, `fabrikam` or `northwind`.
+    Fixture(String),
+    /// A folder with the same JSON files as the embedded fixtures.
+    Dir(PathBuf),
+    /// A large deterministic tenant (users are generated on demand).
+    Generated { users: usize, seed: u64 },
+}
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct MockConfig {
+    pub tenant: TenantSource,
+    /// Server-side page size; a larger `$top` is capped to it so paging is exercised.
+    pub page_size: usize,
+    /// Delay added to every response.
+    pub latency: Duration,
+    /// Lifetime of issued access tokens (`Duration::ZERO` issues already-expired tokens).
+    pub token_lifetime: Duration,
+    /// How many device-code polls answer `authorization_pending` before the token.
+    pub device_code_pending_polls: u32,
+    /// TCP port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+}
+
+impl MockConfig {
+    /// An embedded fixture tenant with default settings (page size 100).
+    pub fn fixture(name: &str) -> Self {
+        MockConfig {
+            tenant: TenantSource::Fixture(name.to_string()),
+            page_size: 100,
+            latency: Duration::ZERO,
+            token_lifetime: Duration::from_secs(3599),
+            device_code_pending_polls: 1,
+            port: 0,
+        }
+    }
+
+    /// A generated tenant with `users` users; the page size is 999 as in real Graph lists.
+    pub fn generated(users: usize, seed: u64) -> Self {
+        MockConfig {
+            tenant: TenantSource::Generated { users, seed },
+            page_size: 999,
+            ..MockConfig::fixture("contoso")
+        }
+    }
+
+    /// A fixture folder on disk.
+    pub fn dir(path: impl Into<PathBuf>) -> Self {
+        MockConfig {
+            tenant: TenantSource::Dir(path.into()),
+            ..MockConfig::fixture("contoso")
+        }
+    }
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        MockConfig::fixture("contoso")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MockError {
+    #[error("unknown fixture tenant '{0}' (known: contoso, fabrikam, northwind)")]
+    UnknownFixture(String),
+    #[error("fixture {file}: {message}")]
+    Fixture { file: String, message: String },
+    #[error("cannot start the mock server: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("mock server thread failed: {0}")]
+    Thread(String),
+}
+
+/// One request the mock answered (batch items are recorded individually too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path_and_query: String,
+    pub had_bearer: bool,
+    /// HTTP status sent; 0 when the connection was dropped (fault).
+    pub status: u16,
+    /// True for an item inside a `$batch`.
+    pub in_batch: bool,
+}
+
+/// Counters since start.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MockStats {
+    /// HTTP requests received (identity + Graph, `$batch` envelopes counted once).
+    pub requests: u64,
+    /// Requests to the identity endpoints.
+    pub token_requests: u64,
+    /// `$batch` envelopes accepted.
+    pub batch_requests: u64,
+    /// Items executed inside batches.
+    pub batch_items: u64,
+    /// 429 answers (direct or inside batches).
+    pub throttled: u64,
+    /// Requests a fault rule was applied to.
+    pub faults_injected: u64,
+    /// Answers per HTTP status (direct and batch items; 0 = dropped connection).
+    pub by_status: BTreeMap<u16, u64>,
+}
+
+/// Accessors shared by [`MockGraph`] and [`BlockingMockGraph`] (both deref to it).
+#[derive(Clone)]
+pub struct MockHandle {
+    shared: Arc<Shared>,
+}
+
+impl MockHandle {
+    /// `http://127.0.0.1:PORT`
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    /// Graph root for a version: `{base}/v1.0` or `{base}/beta`.
+    pub fn graph_url(&self, version: &str) -> String {
+        format!("{}/{}", self.shared.base_url, version)
+    }
+
+    /// `{base}/{tenant}/oauth2/v2.0/token`
+    pub fn token_url(&self) -> String {
+        format!(
+            "{}/{}/oauth2/v2.0/token",
+            self.shared.base_url, self.shared.tenant.id
+        )
+    }
+
+    pub fn tenant_id(&self) -> String {
+        self.shared.tenant.id.clone()
+    }
+
+    /// A registered fixture app by short name (`auditor`, `limited`, `directory-reader`,
+    /// `cert-only`, `cli`).
+    pub fn app(&self, name: &str) -> Option<MockApp> {
+        self.shared
+            .tenant
+            .apps
+            .iter()
+            .find(|a| a.name == name)
+            .cloned()
+    }
+
+    pub fn apps(&self) -> Vec<MockApp> {
+        self.shared.tenant.apps.clone()
+    }
+
+    /// Registers a public certificate (PEM) for `client_id`'s client assertions.
+    /// Returns false when the PEM is not an RSA certificate.
+    pub fn register_certificate(&self, client_id: &str, cert_pem: &str) -> bool {
+        let Some(cert) = auth::parse_certificate(cert_pem) else {
+            return false;
+        };
+        if let Ok(mut m) = self.shared.certificates.lock() {
+            m.entry(client_id.to_lowercase()).or_default().push(cert);
+            return true;
+        }
+        false
+    }
+
+    /// A ready-made access token for a fixture app (app-only, or delegated for public clients),
+    /// bypassing the token endpoint.
+    pub fn token_for(&self, app_name: &str) -> Option<String> {
+        let app = self.app(app_name)?;
+        Some(
+            if app.user_principal_name.is_some() && app.roles.is_empty() {
+                self.shared.mint_user_token(&app)
+            } else {
+                self.shared.mint_app_token(&app)
+            },
+        )
+    }
+
+    pub fn inject(&self, rule: impl Into<FaultRule>) {
+        if let Ok(mut t) = self.shared.faults.lock() {
+            t.push(rule.into());
+        }
+    }
+
+    pub fn clear_faults(&self) {
+        if let Ok(mut t) = self.shared.faults.lock() {
+            t.clear();
+        }
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared
+            .requests
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn clear_requests(&self) {
+        if let Ok(mut r) = self.shared.requests.lock() {
+            r.clear();
+        }
+    }
+
+    pub fn stats(&self) -> MockStats {
+        self.shared
+            .stats
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn set_latency(&self, d: Duration) {
+        self.shared.latency_us.store(
+            d.as_micros().min(u64::MAX as u128) as u64,
+            Ordering::Relaxed,
+        );
+    }
+}
+
+/// A running mock server (async). Stop it with [`MockGraph::shutdown`]; dropping it also stops
+/// accepting connections.
+pub struct MockGraph {
+    handle: MockHandle,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Deref for MockGraph {
+    type Target = MockHandle;
+    fn deref(&self) -> &MockHandle {
+        &self.handle
+    }
+}
+
+impl MockGraph {
+    pub async fn start(cfg: MockConfig) -> Result<MockGraph, MockError> {
+        let tenant = match &cfg.tenant {
+            TenantSource::Fixture(name) => Tenant::load_fixture(name)?,
+            TenantSource::Dir(path) => Tenant::load_dir(path)?,
+            TenantSource::Generated { users, seed } => Tenant::generated(*users, *seed)?,
+        };
+        let (listener, addr) = server::bind(cfg.port).await?;
+        let mut secret = uuid::Uuid::new_v4().as_bytes().to_vec();
+        secret.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+        let shared = Arc::new(Shared {
+            tenant,
+            base_url: format!("http://{addr}"),
+            page_size: cfg.page_size.clamp(1, odata::MAX_TOP),
+            token_lifetime: cfg.token_lifetime,
+            device_code_pending_polls: cfg.device_code_pending_polls,
+            latency_us: AtomicU64::new(cfg.latency.as_micros().min(u64::MAX as u128) as u64),
+            signing_secret: secret,
+            faults: Mutex::default(),
+            certificates: Mutex::new(HashMap::new()),
+            device_codes: Mutex::new(HashMap::new()),
+            refresh_tokens: Mutex::new(HashMap::new()),
+            requests: Mutex::new(Vec::new()),
+            stats: Mutex::default(),
+        });
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, shared.clone(), stop_rx));
+        Ok(MockGraph {
+            handle: MockHandle { shared },
+            stop,
+            task,
+        })
+    }
+
+    /// Runs the server on its own thread and Tokio runtime (for synchronous tests and the demo).
+    pub fn spawn_blocking(cfg: MockConfig) -> Result<BlockingMockGraph, MockError> {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("mock-graph".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(MockError::Io(e)));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match MockGraph::start(cfg).await {
+                        Ok(mock) => {
+                            let _ = ready_tx.send(Ok(mock.handle.clone()));
+                            let _ = stop_rx.await;
+                            mock.shutdown().await;
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                        }
+                    }
+                });
+            })?;
+        let handle = ready_rx
+            .recv()
+            .map_err(|e| MockError::Thread(e.to_string()))??;
+        Ok(BlockingMockGraph {
+            handle,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// A clonable handle to the accessors (for use from other tasks).
+    pub fn handle(&self) -> MockHandle {
+        self.handle.clone()
+    }
+
+    /// Stops accepting, drops open connections and waits for the accept loop to end.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// A mock server on its own thread; stops on drop.
+pub struct BlockingMockGraph {
+    handle: MockHandle,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Deref for BlockingMockGraph {
+    type Target = MockHandle;
+    fn deref(&self) -> &MockHandle {
+        &self.handle
+    }
+}
+
+impl BlockingMockGraph {
+    pub fn handle(&self) -> MockHandle {
+        self.handle.clone()
+    }
+}
+
+impl Drop for BlockingMockGraph {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

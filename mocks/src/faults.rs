@@ -1,0 +1,204 @@
+//! Fault injection: rules that make the mock misbehave like a real, busy or broken Graph.
+
+use std::time::Duration;
+
+/// How a 429/503 tells the client when to come back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetryAfter {
+    /// `Retry-After: <seconds>`
+    Seconds(u64),
+    /// `Retry-After: <IMF-fixdate>`, this far in the future (rounded to whole seconds).
+    HttpDate(Duration),
+}
+
+/// One way to misbehave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Wait this long before answering (stacks with the server-wide latency).
+    Latency(Duration),
+    /// `429 TooManyRequests`, optionally with `Retry-After`.
+    Throttle { retry_after: Option<RetryAfter> },
+    /// A Graph error with this status (500, 502, 503, 504, …), optionally with `Retry-After`.
+    ServerError {
+        status: u16,
+        retry_after: Option<RetryAfter>,
+    },
+    /// Close the TCP connection without sending any response.
+    ConnectionReset,
+    /// `200` with `Content-Type: application/json` but only the first half of the body.
+    TruncatedBody,
+    /// `200` with an HTML error page instead of JSON (like a proxy or gateway would send).
+    NonJsonBody,
+    /// Collection responses carry this absolute `@odata.nextLink` (e.g. another host).
+    ForeignNextLink(String),
+    /// Collection responses carry an `@odata.nextLink` equal to the URL just requested.
+    NextLinkLoop,
+    /// `401 InvalidAuthenticationToken` "Lifetime validation failed, the token is expired."
+    ExpiredToken,
+}
+
+impl Fault {
+    /// Faults that only make sense on a real HTTP exchange (not inside a `$batch` item).
+    pub(crate) fn is_transport_level(&self) -> bool {
+        matches!(
+            self,
+            Fault::ConnectionReset | Fault::TruncatedBody | Fault::NonJsonBody
+        )
+    }
+
+    /// Restrict this fault to requests whose path starts with `prefix` (e.g. `/v1.0/users`).
+    pub fn on(self, prefix: &str) -> FaultRule {
+        FaultRule {
+            route_prefix: Some(prefix.to_string()),
+            times: None,
+            fault: self,
+        }
+    }
+
+    /// Apply this fault (to every Graph request) only `n` times.
+    pub fn times(self, n: u32) -> FaultRule {
+        FaultRule {
+            route_prefix: None,
+            times: Some(n),
+            fault: self,
+        }
+    }
+}
+
+/// A fault plus where and how often it applies.
+///
+/// `route_prefix` is matched against the request path (e.g. `/v1.0/users`, `/beta/policies`,
+/// `/v1.0/$batch`, `/{tenant}/oauth2/v2.0/token`). Without a prefix the rule applies to every
+/// Graph request (`/v1.0/…`, `/beta/…`) including each `$batch` item, but not to the `$batch`
+/// envelope itself nor to the identity endpoints. `times: None` means "forever".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultRule {
+    pub route_prefix: Option<String>,
+    pub times: Option<u32>,
+    pub fault: Fault,
+}
+
+impl FaultRule {
+    /// Limit the rule to the first `n` matching requests.
+    pub fn times(mut self, n: u32) -> FaultRule {
+        self.times = Some(n);
+        self
+    }
+
+    /// Limit the rule to paths starting with `prefix`.
+    pub fn on(mut self, prefix: &str) -> FaultRule {
+        self.route_prefix = Some(prefix.to_string());
+        self
+    }
+}
+
+impl From<Fault> for FaultRule {
+    fn from(fault: Fault) -> Self {
+        FaultRule {
+            route_prefix: None,
+            times: None,
+            fault,
+        }
+    }
+}
+
+/// Where a request is being evaluated, for rule matching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Site {
+    /// A Graph request over HTTP (not the `$batch` envelope).
+    Graph,
+    /// The `$batch` envelope.
+    BatchEnvelope,
+    /// An item inside a `$batch`.
+    BatchItem,
+    /// Token / devicecode endpoints.
+    Identity,
+}
+
+/// Installed rules with their remaining counts.
+#[derive(Debug, Default)]
+pub(crate) struct FaultTable {
+    rules: Vec<FaultRule>,
+}
+
+impl FaultTable {
+    pub fn push(&mut self, rule: FaultRule) {
+        self.rules.push(rule);
+    }
+
+    pub fn clear(&mut self) {
+        self.rules.clear();
+    }
+
+    /// Takes the faults that apply to this request: every matching latency rule plus the first
+    /// other matching rule. Counts are consumed here.
+    pub fn take(&mut self, path: &str, site: Site) -> (Duration, Option<Fault>) {
+        let mut delay = Duration::ZERO;
+        let mut chosen = None;
+        for rule in &mut self.rules {
+            if rule.times == Some(0) {
+                continue;
+            }
+            let matches = match &rule.route_prefix {
+                Some(prefix) => path.starts_with(prefix.as_str()),
+                None => matches!(site, Site::Graph | Site::BatchItem),
+            };
+            if !matches || (site == Site::BatchItem && rule.fault.is_transport_level()) {
+                continue;
+            }
+            let consume = match &rule.fault {
+                Fault::Latency(d) => {
+                    delay += *d;
+                    true
+                }
+                other if chosen.is_none() => {
+                    chosen = Some(other.clone());
+                    true
+                }
+                _ => false,
+            };
+            if consume && let Some(n) = rule.times.as_mut() {
+                *n -= 1;
+            }
+        }
+        self.rules.retain(|r| r.times != Some(0));
+        (delay, chosen)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counted_rules_expire_and_prefixes_scope() {
+        let mut table = FaultTable::default();
+        table.push(
+            Fault::Throttle { retry_after: None }
+                .on("/v1.0/users")
+                .times(1),
+        );
+        table.push(Fault::Latency(Duration::from_millis(5)).into());
+        let (d, f) = table.take("/v1.0/groups", Site::Graph);
+        assert_eq!(d, Duration::from_millis(5));
+        assert_eq!(f, None);
+        let (_, f) = table.take("/v1.0/users?$top=5", Site::Graph);
+        assert_eq!(f, Some(Fault::Throttle { retry_after: None }));
+        let (_, f) = table.take("/v1.0/users", Site::Graph);
+        assert_eq!(f, None);
+        // global rules never hit the identity endpoints
+        let (d, _) = table.take("/contoso.com/oauth2/v2.0/token", Site::Identity);
+        assert_eq!(d, Duration::ZERO);
+    }
+
+    #[test]
+    fn transport_faults_skip_batch_items_without_consuming() {
+        let mut table = FaultTable::default();
+        table.push(Fault::ConnectionReset.times(1));
+        assert_eq!(table.take("/v1.0/users", Site::BatchItem).1, None);
+        assert_eq!(
+            table.take("/v1.0/users", Site::Graph).1,
+            Some(Fault::ConnectionReset)
+        );
+    }
+}

@@ -1,0 +1,84 @@
+//! `mock-graph`: run the mock Graph from the command line for local development.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use mock_graph::{MockConfig, MockGraph, TenantSource};
+
+#[derive(Parser)]
+#[command(
+    name = "mock-graph",
+    about = "Mock Microsoft Graph + Entra identity platform on 127.0.0.1"
+)]
+struct Args {
+    /// Embedded fixture tenant (contoso, fabrikam, northwind).
+    #[arg(long, default_value = "contoso", conflicts_with_all = ["dir", "generate"])]
+    tenant: String,
+    /// Fixture folder on disk instead of an embedded tenant.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Generate a tenant with this many users instead of a fixture.
+    #[arg(long)]
+    generate: Option<usize>,
+    /// Seed for --generate.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Port on 127.0.0.1 (0 = pick a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Server page size (lists return at most this many items per page).
+    #[arg(long)]
+    page_size: Option<usize>,
+    /// Delay added to every response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Also print the fixture apps' client secrets (local development only).
+    #[arg(long)]
+    print_secrets: bool,
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let mut cfg = match (&args.dir, args.generate) {
+        (Some(dir), _) => MockConfig::dir(dir.clone()),
+        (None, Some(users)) => MockConfig::generated(users, args.seed),
+        (None, None) => MockConfig::fixture(&args.tenant),
+    };
+    if let Some(size) = args.page_size {
+        cfg.page_size = size;
+    }
+    cfg.port = args.port;
+    cfg.latency = Duration::from_millis(args.latency_ms);
+    let label = match &cfg.tenant {
+        TenantSource::Fixture(name) => name.clone(),
+        TenantSource::Dir(p) => p.display().to_string(),
+        TenantSource::Generated { users, seed } => {
+            format!("generated ({users} users, seed {seed})")
+        }
+    };
+    let mock = MockGraph::start(cfg).await?;
+    println!("base_url:  {}", mock.base_url());
+    println!("tenant:    {label}");
+    println!("tenant_id: {}", mock.tenant_id());
+    println!("token_url: {}", mock.token_url());
+    for app in mock.apps() {
+        let kind = if app.user_principal_name.is_some() {
+            format!(
+                "device code as {}",
+                app.user_principal_name.as_deref().unwrap_or("")
+            )
+        } else {
+            format!("roles: {}", app.roles.join(" "))
+        };
+        println!("app {:<17} client_id={}  {kind}", app.name, app.client_id);
+        if args.print_secrets && !app.client_secret.is_empty() {
+            println!("    client_secret={}", app.client_secret);
+        }
+    }
+    println!("Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await?;
+    mock.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,785 @@
+//! Tenant data: fixture folders of JSON (embedded or on disk) or a generated large tenant.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::Path;
+
+use include_dir::{Dir, include_dir};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::MockError;
+
+static FIXTURES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/tenants");
+
+/// Names of the embedded fixture tenants.
+pub fn fixture_names() -> Vec<String> {
+    let mut names: Vec<String> = FIXTURES
+        .dirs()
+        .filter_map(|d| d.path().file_name())
+        .filter_map(|n| n.to_str())
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names
+}
+
+/// A registered application (`apps.json`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MockApp {
+    /// Short fixture name, e.g. `auditor`.
+    pub name: String,
+    pub display_name: String,
+    pub client_id: String,
+    /// Empty for public clients (device code only).
+    pub client_secret: String,
+    /// Application permissions granted (app-only tokens carry them in `roles`).
+    pub roles: Vec<String>,
+    /// Delegated permissions consented (device-code tokens carry them in `scp`).
+    pub delegated_scopes: Vec<String>,
+    /// The user who "signs in" when this app runs the device-code flow.
+    pub user_principal_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AppFile {
+    name: String,
+    #[serde(default)]
+    display_name: String,
+    client_id: String,
+    #[serde(default)]
+    client_secret: Option<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    delegated_scopes: Vec<String>,
+    #[serde(default)]
+    user: Option<String>,
+}
+
+/// Users are either fixture objects or generated on demand from an index.
+pub(crate) enum Users {
+    Fixture(Vec<Value>),
+    Generated(Generator),
+}
+
+pub(crate) struct Tenant {
+    pub id: String,
+    pub domains: Vec<String>,
+    pub organization: Value,
+    pub device_management: Value,
+    pub subscribed_skus: Vec<Value>,
+    pub users: Users,
+    /// Groups without their internal `members` list.
+    pub groups: Vec<Value>,
+    /// group id → direct member ids (users or groups)
+    pub members: HashMap<String, Vec<String>>,
+    /// member id → groups it is a direct member of
+    pub parents: HashMap<String, Vec<String>>,
+    pub mdm_policies: Vec<Value>,
+    pub mam_policies: Vec<Value>,
+    pub enrollment_configurations: Vec<Value>,
+    pub device_registration_policy: Value,
+    pub devices: Vec<Value>,
+    pub managed_devices: Vec<Value>,
+    pub troubleshooting_events: Vec<Value>,
+    pub conditional_access_policies: Vec<Value>,
+    pub apps: Vec<MockApp>,
+}
+
+/// Reads files by name from some source.
+trait Source {
+    fn read(&self, name: &str) -> Result<Option<String>, MockError>;
+    fn label(&self) -> String;
+}
+
+struct Embedded(&'static Dir<'static>);
+impl Source for Embedded {
+    fn read(&self, name: &str) -> Result<Option<String>, MockError> {
+        let path = self.0.path().join(name);
+        Ok(self
+            .0
+            .get_file(&path)
+            .and_then(|f| f.contents_utf8())
+            .map(str::to_string))
+    }
+    fn label(&self) -> String {
+        format!("tenants/{}", self.0.path().display())
+    }
+}
+
+struct OnDisk<'a>(&'a Path);
+impl Source for OnDisk<'_> {
+    fn read(&self, name: &str) -> Result<Option<String>, MockError> {
+        let path = self.0.join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(MockError::Fixture {
+                file: path.display().to_string(),
+                message: e.to_string(),
+            }),
+        }
+    }
+    fn label(&self) -> String {
+        self.0.display().to_string()
+    }
+}
+
+fn parse(src: &dyn Source, name: &str) -> Result<Option<Value>, MockError> {
+    let Some(text) = src.read(name)? else {
+        return Ok(None);
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| MockError::Fixture {
+            file: format!("{}/{}", src.label(), name),
+            message: e.to_string(),
+        })
+}
+
+/// A collection file may be a bare array or a Graph-style `{"value": [...]}`.
+fn collection(src: &dyn Source, name: &str) -> Result<Vec<Value>, MockError> {
+    match parse(src, name)? {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => Ok(items),
+        Some(Value::Object(mut o)) => match o.remove("value") {
+            Some(Value::Array(items)) => Ok(items),
+            _ => Err(MockError::Fixture {
+                file: format!("{}/{}", src.label(), name),
+                message: "expected an array or an object with a \"value\" array".into(),
+            }),
+        },
+        Some(_) => Err(MockError::Fixture {
+            file: format!("{}/{}", src.label(), name),
+            message: "expected an array".into(),
+        }),
+    }
+}
+
+fn object(src: &dyn Source, name: &str) -> Result<Value, MockError> {
+    match parse(src, name)? {
+        None => Ok(Value::Object(Map::new())),
+        Some(v @ Value::Object(_)) => Ok(v),
+        Some(_) => Err(MockError::Fixture {
+            file: format!("{}/{}", src.label(), name),
+            message: "expected an object".into(),
+        }),
+    }
+}
+
+pub(crate) fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+impl Tenant {
+    pub fn load_fixture(name: &str) -> Result<Tenant, MockError> {
+        let dir = FIXTURES
+            .get_dir(name)
+            .ok_or_else(|| MockError::UnknownFixture(name.to_string()))?;
+        Tenant::load(&Embedded(dir))
+    }
+
+    pub fn load_dir(path: &Path) -> Result<Tenant, MockError> {
+        if !path.is_dir() {
+            return Err(MockError::Fixture {
+                file: path.display().to_string(),
+                message: "not a directory".into(),
+            });
+        }
+        Tenant::load(&OnDisk(path))
+    }
+
+    fn load(src: &dyn Source) -> Result<Tenant, MockError> {
+        let organization = object(src, "organization.json")?;
+        let id = str_field(&organization, "id")
+            .ok_or_else(|| MockError::Fixture {
+                file: format!("{}/organization.json", src.label()),
+                message: "missing \"id\"".into(),
+            })?
+            .to_string();
+        let domains = organization
+            .get("verifiedDomains")
+            .and_then(Value::as_array)
+            .map(|ds| {
+                ds.iter()
+                    .filter_map(|d| str_field(d, "name"))
+                    .map(str::to_lowercase)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut device_management = object(src, "deviceManagement.json")?;
+        if let Value::Object(o) = &mut device_management {
+            o.entry("id").or_insert_with(|| json!(format!("{id}")));
+        }
+        let apps_raw = collection(src, "apps.json")?;
+        let mut apps = Vec::new();
+        for raw in apps_raw {
+            let app: AppFile = serde_json::from_value(raw).map_err(|e| MockError::Fixture {
+                file: format!("{}/apps.json", src.label()),
+                message: e.to_string(),
+            })?;
+            apps.push(MockApp {
+                display_name: if app.display_name.is_empty() {
+                    app.name.clone()
+                } else {
+                    app.display_name
+                },
+                name: app.name,
+                client_id: app.client_id,
+                client_secret: app.client_secret.unwrap_or_default(),
+                roles: app.roles,
+                delegated_scopes: app.delegated_scopes,
+                user_principal_name: app.user,
+            });
+        }
+        let (groups, members) = split_groups(collection(src, "groups.json")?);
+        let mut tenant = Tenant {
+            domains,
+            organization,
+            device_management,
+            subscribed_skus: collection(src, "subscribedSkus.json")?,
+            users: Users::Fixture(collection(src, "users.json")?),
+            groups,
+            parents: HashMap::new(),
+            members,
+            mdm_policies: collection(src, "mdmPolicies.json")?,
+            mam_policies: collection(src, "mamPolicies.json")?,
+            enrollment_configurations: collection(src, "deviceEnrollmentConfigurations.json")?,
+            device_registration_policy: object(src, "deviceRegistrationPolicy.json")?,
+            devices: collection(src, "devices.json")?,
+            managed_devices: collection(src, "managedDevices.json")?,
+            troubleshooting_events: collection(src, "troubleshootingEvents.json")?,
+            conditional_access_policies: collection(src, "conditionalAccessPolicies.json")?,
+            apps,
+            id,
+        };
+        tenant.index_parents();
+        Ok(tenant)
+    }
+
+    /// A large tenant for benchmarks: contoso's settings, `users` generated users, and three
+    /// groups whose membership follows the user index.
+    pub fn generated(user_count: usize, seed: u64) -> Result<Tenant, MockError> {
+        let mut tenant = Tenant::load_fixture("contoso")?;
+        let generator = Generator::new(user_count, seed);
+        let tenant_id = generator.guid(u64::MAX);
+        let contoso_id = std::mem::replace(&mut tenant.id, tenant_id.clone());
+        let domain = generator.domain.clone();
+        tenant.domains = vec![domain.clone()];
+        if let Value::Object(o) = &mut tenant.organization {
+            o.insert("id".into(), json!(tenant_id));
+            o.insert("displayName".into(), json!(format!("Loadtest {seed}")));
+            o.insert(
+                "verifiedDomains".into(),
+                json!([{ "capabilities": "Email, OfficeCommunicationsOnline", "isDefault": true,
+                         "isInitial": true, "name": domain, "type": "Managed" }]),
+            );
+        }
+        for sku in &mut tenant.subscribed_skus {
+            if let (Some(sku_id), Value::Object(o)) =
+                (str_field(sku, "skuId").map(str::to_string), &mut *sku)
+            {
+                o.insert("id".into(), json!(format!("{tenant_id}_{sku_id}")));
+                o.insert("consumedUnits".into(), json!(user_count));
+                o.insert(
+                    "prepaidUnits".into(),
+                    json!({"enabled": user_count + 100, "suspended": 0, "warning": 0, "lockedOut": 0}),
+                );
+            }
+        }
+        // groups: everyone / Intune scope (9 in 10) / pilot (1 in 100)
+        let all = generator.guid(u64::MAX - 1);
+        let intune = generator.guid(u64::MAX - 2);
+        let pilot = generator.guid(u64::MAX - 3);
+        let group = |id: &str, name: &str| {
+            json!({"id": id, "displayName": name, "mailEnabled": false, "securityEnabled": true,
+                   "groupTypes": [], "mailNickname": name.replace(' ', ""), "description": null})
+        };
+        tenant.members.clear();
+        let ids: Vec<String> = (0..user_count).map(|i| generator.user_id(i)).collect();
+        tenant.members.insert(
+            intune.clone(),
+            ids.iter()
+                .enumerate()
+                .filter(|(i, _)| i % 10 != 9)
+                .map(|(_, id)| id.clone())
+                .collect(),
+        );
+        tenant
+            .members
+            .insert(pilot.clone(), ids.iter().step_by(100).cloned().collect());
+        tenant.members.insert(all.clone(), ids);
+        // Point policies and restriction assignments at the generated groups of the same role.
+        let remap: HashMap<String, String> = tenant
+            .groups
+            .iter()
+            .filter_map(|g| {
+                let id = str_field(g, "id")?.to_lowercase();
+                let target = match str_field(g, "displayName")? {
+                    "Pilot" => &pilot,
+                    "All Staff" => &all,
+                    _ => &intune,
+                };
+                Some((id, target.clone()))
+            })
+            .collect();
+        for doc in tenant
+            .mdm_policies
+            .iter_mut()
+            .chain(tenant.mam_policies.iter_mut())
+            .chain(tenant.enrollment_configurations.iter_mut())
+        {
+            replace_strings(doc, &remap);
+        }
+        tenant.groups = vec![
+            group(&all, "All Users"),
+            group(&intune, "Intune Users"),
+            group(&pilot, "Pilot"),
+        ];
+        // Default restriction ids embed the tenant id.
+        for doc in tenant
+            .enrollment_configurations
+            .iter_mut()
+            .chain(tenant.subscribed_skus.iter_mut())
+        {
+            replace_substring(doc, &contoso_id, &tenant_id);
+        }
+        tenant.devices.clear();
+        tenant.managed_devices.clear();
+        tenant.troubleshooting_events.clear();
+        tenant.users = Users::Generated(generator);
+        tenant.index_parents();
+        Ok(tenant)
+    }
+
+    fn index_parents(&mut self) {
+        self.parents.clear();
+        for (group, members) in &self.members {
+            for m in members {
+                self.parents
+                    .entry(m.clone())
+                    .or_default()
+                    .push(group.clone());
+            }
+        }
+        for list in self.parents.values_mut() {
+            list.sort();
+        }
+    }
+
+    pub fn user_count(&self) -> usize {
+        match &self.users {
+            Users::Fixture(v) => v.len(),
+            Users::Generated(g) => g.count,
+        }
+    }
+
+    pub fn user_at(&self, index: usize) -> Option<Value> {
+        match &self.users {
+            Users::Fixture(v) => v.get(index).cloned(),
+            Users::Generated(g) => (index < g.count).then(|| g.user(index)),
+        }
+    }
+
+    /// Finds a user by object id or UPN (case-insensitive).
+    pub fn find_user(&self, key: &str) -> Option<Value> {
+        match &self.users {
+            Users::Fixture(v) => v
+                .iter()
+                .find(|u| {
+                    str_field(u, "id").is_some_and(|id| id.eq_ignore_ascii_case(key))
+                        || str_field(u, "userPrincipalName")
+                            .is_some_and(|upn| upn.eq_ignore_ascii_case(key))
+                })
+                .cloned(),
+            Users::Generated(g) => g.find(key),
+        }
+    }
+
+    pub fn find_group(&self, id: &str) -> Option<&Value> {
+        self.groups
+            .iter()
+            .find(|g| str_field(g, "id").is_some_and(|g| g.eq_ignore_ascii_case(id)))
+    }
+
+    /// Every group `member_id` belongs to, directly or through nesting.
+    pub fn transitive_groups(&self, member_id: &str) -> Vec<String> {
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut order = Vec::new();
+        let mut queue: VecDeque<String> = VecDeque::from([member_id.to_lowercase()]);
+        while let Some(current) = queue.pop_front() {
+            for parent in self.parents.get(&current).into_iter().flatten() {
+                if seen.insert(parent.clone()) {
+                    order.push(parent.clone());
+                    queue.push_back(parent.clone());
+                }
+            }
+        }
+        order
+    }
+
+    /// Every object inside `group_id`, flattening nested groups (nested groups included).
+    pub fn transitive_members(&self, group_id: &str) -> Vec<String> {
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut order = Vec::new();
+        let mut queue: VecDeque<String> = VecDeque::from([group_id.to_lowercase()]);
+        while let Some(current) = queue.pop_front() {
+            for member in self.members.get(&current).into_iter().flatten() {
+                if seen.insert(member.clone()) {
+                    order.push(member.clone());
+                    queue.push_back(member.clone());
+                }
+            }
+        }
+        order
+    }
+
+    /// A user or group object as a `directoryObject` (with `@odata.type`).
+    pub fn directory_object(&self, id: &str) -> Option<Value> {
+        if let Some(g) = self.find_group(id) {
+            let mut g = g.clone();
+            set_type(&mut g, "#microsoft.graph.group");
+            return Some(g);
+        }
+        self.find_user(id).map(|mut u| {
+            set_type(&mut u, "#microsoft.graph.user");
+            u
+        })
+    }
+
+    pub fn find_sku(&self, sku_id: &str) -> Option<&Value> {
+        self.subscribed_skus
+            .iter()
+            .find(|s| str_field(s, "skuId").is_some_and(|s| s.eq_ignore_ascii_case(sku_id)))
+    }
+
+    /// `licenseDetails` derived from the user's `assignedLicenses` and the tenant SKUs.
+    pub fn license_details(&self, user: &Value) -> Vec<Value> {
+        let user_id = str_field(user, "id").unwrap_or_default();
+        let mut out = Vec::new();
+        for license in user
+            .get("assignedLicenses")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(sku_id) = str_field(license, "skuId") else {
+                continue;
+            };
+            let disabled: HashSet<String> = license
+                .get("disabledPlans")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_lowercase)
+                .collect();
+            let sku = self.find_sku(sku_id);
+            let plans: Vec<Value> = sku
+                .and_then(|s| s.get("servicePlans"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|plan| {
+                    let mut plan = plan.clone();
+                    let off = str_field(&plan, "servicePlanId")
+                        .is_some_and(|id| disabled.contains(&id.to_lowercase()));
+                    if off && let Value::Object(o) = &mut plan {
+                        o.insert("provisioningStatus".into(), json!("Disabled"));
+                    }
+                    plan
+                })
+                .collect();
+            out.push(json!({
+                "id": opaque_license_id(user_id, sku_id),
+                "skuId": sku_id,
+                "skuPartNumber": sku.and_then(|s| str_field(s, "skuPartNumber")),
+                "servicePlans": plans,
+            }));
+        }
+        out
+    }
+}
+
+fn replace_strings(v: &mut Value, map: &HashMap<String, String>) {
+    match v {
+        Value::String(s) => {
+            if let Some(new) = map.get(&s.to_lowercase()) {
+                s.clone_from(new);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| replace_strings(i, map)),
+        Value::Object(o) => o.values_mut().for_each(|i| replace_strings(i, map)),
+        _ => {}
+    }
+}
+
+fn replace_substring(v: &mut Value, old: &str, new: &str) {
+    match v {
+        Value::String(s) if s.contains(old) => *s = s.replace(old, new),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|i| replace_substring(i, old, new)),
+        Value::Object(o) => o.values_mut().for_each(|i| replace_substring(i, old, new)),
+        _ => {}
+    }
+}
+
+fn set_type(v: &mut Value, odata_type: &str) {
+    if let Value::Object(o) = v {
+        let mut typed = Map::new();
+        typed.insert("@odata.type".into(), json!(odata_type));
+        for (k, val) in std::mem::take(o) {
+            if k != "@odata.type" {
+                typed.insert(k, val);
+            }
+        }
+        *o = typed;
+    }
+}
+
+/// Graph's licenseDetails ids are opaque base64url strings; derive a stable one.
+fn opaque_license_id(user_id: &str, sku_id: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("{user_id}/{sku_id}").as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..32])[..43].to_string()
+}
+
+/// Moves each group's `members` array out of the object into a lookup table.
+fn split_groups(raw: Vec<Value>) -> (Vec<Value>, HashMap<String, Vec<String>>) {
+    let mut members = HashMap::new();
+    let mut groups = Vec::new();
+    for mut g in raw {
+        if let Value::Object(o) = &mut g {
+            let list: Vec<String> = match o.remove("members") {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(|m| m.as_str().or_else(|| str_field(m, "id")))
+                    .map(str::to_lowercase)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if let Some(id) = o.get("id").and_then(Value::as_str) {
+                members.insert(id.to_lowercase(), list);
+            }
+        }
+        groups.push(g);
+    }
+    (groups, members)
+}
+
+/// Deterministic user generator (no storage: users are built from their index).
+pub(crate) struct Generator {
+    pub count: usize,
+    seed: u64,
+    pub domain: String,
+}
+
+const SPE_E3: &str = "05e9a617-0261-4cee-bb44-138d3ef5d965";
+const ENTERPRISEPACK: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
+const INTUNE_A: &str = "c1ec4a95-1f05-45b3-a911-aa3fa01094f5";
+const INTUNE_O365: &str = "882e1d05-acd1-4ccb-8708-6ee03664b117";
+const EXCHANGE_S_ENTERPRISE: &str = "efb87545-963c-4e0d-99df-69c6916d9eb0";
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+impl Generator {
+    fn new(count: usize, seed: u64) -> Generator {
+        Generator {
+            count,
+            seed,
+            domain: format!("loadtest{seed}.onmicrosoft.com"),
+        }
+    }
+
+    fn hash(&self, index: u64) -> u64 {
+        splitmix(self.seed ^ splitmix(index))
+    }
+
+    /// A v4-shaped GUID from the seed and a number.
+    fn guid(&self, n: u64) -> String {
+        let a = self.hash(n);
+        let b = splitmix(a);
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            0x8000 | (b >> 48 & 0x3fff),
+            b & 0xffff_ffff_ffff
+        )
+    }
+
+    /// User ids keep the index in the last 12 hex digits so lookups need no table.
+    fn user_id(&self, index: usize) -> String {
+        let a = splitmix(self.seed);
+        format!(
+            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            (a >> 40) & 0xfff,
+            index
+        )
+    }
+
+    fn find(&self, key: &str) -> Option<Value> {
+        let key = key.to_lowercase();
+        let index = if let Some(local) = key.strip_suffix(&format!("@{}", self.domain)) {
+            local.strip_prefix("user")?.parse::<usize>().ok()?
+        } else {
+            let tail = key.rsplit('-').next()?;
+            let index = usize::from_str_radix(tail, 16).ok()?;
+            if self.user_id(index) != key {
+                return None;
+            }
+            index
+        };
+        (index < self.count).then(|| self.user(index))
+    }
+
+    fn user(&self, index: usize) -> Value {
+        let h = self.hash(index as u64);
+        let bucket = h % 100;
+        let enabled = h % 40 != 3;
+        let usage_location = if (h >> 8) % 50 == 7 {
+            Value::Null
+        } else {
+            json!(["US", "GB", "DE", "FR", "NL"][((h >> 16) % 5) as usize])
+        };
+        let when = "2025-01-06T09:30:00Z";
+        let (licenses, plans) = match bucket {
+            0..=84 => (
+                json!([{ "disabledPlans": [], "skuId": SPE_E3 }]),
+                json!([
+                    { "assignedDateTime": when, "capabilityStatus": "Enabled", "service": "SCO", "servicePlanId": INTUNE_A },
+                    { "assignedDateTime": when, "capabilityStatus": "Enabled", "service": "exchange", "servicePlanId": EXCHANGE_S_ENTERPRISE }
+                ]),
+            ),
+            85..=91 => (
+                json!([{ "disabledPlans": [], "skuId": ENTERPRISEPACK }]),
+                json!([
+                    { "assignedDateTime": when, "capabilityStatus": "Enabled", "service": "SCO", "servicePlanId": INTUNE_O365 },
+                    { "assignedDateTime": when, "capabilityStatus": "Enabled", "service": "exchange", "servicePlanId": EXCHANGE_S_ENTERPRISE }
+                ]),
+            ),
+            92..=95 => (json!([]), json!([])),
+            _ => (
+                json!([{ "disabledPlans": [INTUNE_A], "skuId": SPE_E3 }]),
+                json!([
+                    { "assignedDateTime": when, "capabilityStatus": "Enabled", "service": "exchange", "servicePlanId": EXCHANGE_S_ENTERPRISE }
+                ]),
+            ),
+        };
+        let states: Vec<Value> = licenses
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|l| {
+                json!({ "assignedByGroup": null, "disabledPlans": l["disabledPlans"].clone(),
+                        "error": "None", "lastUpdatedDateTime": when, "skuId": l["skuId"].clone(),
+                        "state": "Active" })
+            })
+            .collect();
+        let upn = format!("user{index:06}@{}", self.domain);
+        json!({
+            "id": self.user_id(index),
+            "businessPhones": [],
+            "displayName": format!("User {index:06}"),
+            "givenName": "User",
+            "jobTitle": null,
+            "mail": upn,
+            "mobilePhone": null,
+            "officeLocation": null,
+            "preferredLanguage": "en-US",
+            "surname": format!("{index:06}"),
+            "userPrincipalName": upn,
+            "accountEnabled": enabled,
+            "usageLocation": usage_location,
+            "userType": "Member",
+            "onPremisesSyncEnabled": null,
+            "assignedLicenses": licenses,
+            "assignedPlans": plans,
+            "licenseAssignmentStates": states,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_users_are_deterministic_and_findable() {
+        let a = Generator::new(1000, 7);
+        let b = Generator::new(1000, 7);
+        assert_eq!(a.user(123), b.user(123));
+        let u = a.user(42);
+        let id = u["id"].as_str().unwrap_or_default();
+        assert_eq!(a.find(id), Some(u.clone()));
+        let upn = u["userPrincipalName"].as_str().unwrap_or_default();
+        assert_eq!(a.find(upn), Some(u));
+        assert_eq!(a.find("user001000@loadtest7.onmicrosoft.com"), None);
+        assert_ne!(Generator::new(10, 8).user(1)["id"], a.user(1)["id"]);
+    }
+
+    /// Cross-references inside each fixture resolve (ids typed by hand drift otherwise).
+    #[test]
+    fn fixture_references_resolve() {
+        for name in fixture_names() {
+            let t = Tenant::load_fixture(&name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let known = |id: &str| t.directory_object(id).is_some();
+            for (group, members) in &t.members {
+                for m in members {
+                    assert!(known(m), "{name}: member {m} of group {group}");
+                }
+            }
+            for p in t.mdm_policies.iter().chain(&t.mam_policies) {
+                for g in p["includedGroups"].as_array().into_iter().flatten() {
+                    assert!(
+                        known(g.as_str().unwrap_or_default()),
+                        "{name}: policy group {g}"
+                    );
+                }
+            }
+            for c in &t.enrollment_configurations {
+                for a in c["assignments"].as_array().into_iter().flatten() {
+                    if let Some(g) = a["target"]["groupId"].as_str() {
+                        assert!(t.find_group(g).is_some(), "{name}: assignment group {g}");
+                    }
+                }
+            }
+            for d in t.managed_devices.iter().chain(&t.troubleshooting_events) {
+                let user = d["userId"].as_str().unwrap_or_default();
+                assert!(t.find_user(user).is_some(), "{name}: userId {user}");
+            }
+            for u in (0..t.user_count()).filter_map(|i| t.user_at(i)) {
+                for l in u["assignedLicenses"].as_array().into_iter().flatten() {
+                    let sku = l["skuId"].as_str().unwrap_or_default();
+                    assert!(t.find_sku(sku).is_some(), "{name}: sku {sku}");
+                }
+            }
+            for app in &t.apps {
+                if let Some(upn) = &app.user_principal_name {
+                    assert!(t.find_user(upn).is_some(), "{name}: app user {upn}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_fixture_loads() {
+        for name in fixture_names() {
+            let t = Tenant::load_fixture(&name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(t.user_count() > 0, "{name} has users");
+            assert!(!t.apps.is_empty(), "{name} has apps");
+        }
+    }
+}
