@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod checks;
+pub mod config;
 pub mod device;
 pub mod graph;
 pub mod model;

@@ -6,4 +6,5 @@ mod e2e {
     pub mod common;
     pub mod diagnose;
     pub mod explain;
+    pub mod graph;
 }

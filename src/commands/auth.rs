@@ -1,7 +1,250 @@
-//! `enroll-doctor auth`.
+//! `enroll-doctor auth status|login|logout`, and the connection helpers every Graph-using
+//! command shares (`settings`, `connect`, `init_logging`, `print_stats`).
 
-use crate::cli::{AuthCommand, GlobalArgs};
+use std::sync::Arc;
 
-pub fn run(_global: &GlobalArgs, _args: AuthCommand) -> anyhow::Result<u8> {
-    anyhow::bail!("`auth` is not available yet")
+use anyhow::Context;
+use chrono::Utc;
+use enroll_doctor::checks::registry;
+use enroll_doctor::config::{AuthMethod, Cloud, FileConfig, FlagOverrides, Settings};
+use enroll_doctor::graph::auth::remove_cache;
+use enroll_doctor::graph::preflight::{AuthStatus, PermissionStatus};
+use enroll_doctor::graph::trace::HTTP_TARGET;
+use enroll_doctor::graph::{
+    ApiVersion, ClientOptions, GraphClient, Query, TokenClaims, TokenKind, TokenProvider,
+};
+
+use crate::cli::{AuthCommand, AuthMethodArg, CloudArg, GlobalArgs, OutputFormat};
+
+/// Sets up stderr logging once: `-v` info, `-vv` debug, `--trace-http` the HTTP exchange lines.
+/// `RUST_LOG` overrides. Never logs bodies or credentials (see `graph::trace`).
+pub(crate) fn init_logging(global: &GlobalArgs) {
+    use tracing_subscriber::EnvFilter;
+    let base = match global.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let mut directives = format!("{base},hyper=warn,reqwest=warn,rustls=warn,h2=warn");
+    if global.trace_http {
+        directives.push_str(&format!(",{HTTP_TARGET}=trace"));
+    }
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(directives));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .without_time()
+        .try_init();
+}
+
+fn flags(global: &GlobalArgs) -> FlagOverrides {
+    let c = &global.connection;
+    FlagOverrides {
+        tenant: c.tenant.clone(),
+        client_id: c.client_id.clone(),
+        auth: c.auth.map(|a| match a {
+            AuthMethodArg::ClientSecret => AuthMethod::ClientSecret,
+            AuthMethodArg::Certificate => AuthMethod::Certificate,
+            AuthMethodArg::DeviceCode => AuthMethod::DeviceCode,
+            AuthMethodArg::AzureCli => AuthMethod::AzureCli,
+            AuthMethodArg::AccessToken => AuthMethod::AccessToken,
+        }),
+        cloud: c.cloud.map(|c| match c {
+            CloudArg::Global => Cloud::Global,
+            CloudArg::Usgov => Cloud::Usgov,
+            CloudArg::UsgovDod => Cloud::UsgovDod,
+            CloudArg::China => Cloud::China,
+            CloudArg::Custom => Cloud::Custom,
+        }),
+        graph_url: c.graph_url.clone(),
+        login_url: c.login_url.clone(),
+        certificate: c.certificate.clone(),
+    }
+}
+
+/// Connection settings from flags > environment > config file.
+pub(crate) fn settings(global: &GlobalArgs) -> anyhow::Result<Settings> {
+    settings_with(global, flags(global))
+}
+
+fn settings_with(global: &GlobalArgs, flags: FlagOverrides) -> anyhow::Result<Settings> {
+    let file = FileConfig::discover(global.config.as_deref())?;
+    Ok(Settings::from_process_env(file.as_ref(), &flags)?)
+}
+
+/// A Graph client for the configured tenant (no request is sent yet). For `audit`/`check`.
+#[allow(dead_code)]
+pub(crate) fn connect(global: &GlobalArgs) -> anyhow::Result<GraphClient> {
+    let s = settings(global)?;
+    Ok(GraphClient::from_settings(&s)?)
+}
+
+/// A multi-threaded runtime for a command's Graph work.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// With `-v`, the client's counters on stderr.
+pub(crate) fn print_stats(global: &GlobalArgs, client: &GraphClient) {
+    if global.verbose > 0 {
+        eprintln!("{}", client.stats());
+    }
+}
+
+pub fn run(global: &GlobalArgs, args: AuthCommand) -> anyhow::Result<u8> {
+    init_logging(global);
+    match args {
+        AuthCommand::Status { format } => status(global, format),
+        AuthCommand::Login => login(global),
+        AuthCommand::Logout => logout(global),
+    }
+}
+
+fn device_code_settings(global: &GlobalArgs) -> anyhow::Result<Settings> {
+    let mut f = flags(global);
+    f.auth = Some(AuthMethod::DeviceCode);
+    settings_with(global, f)
+}
+
+fn login(global: &GlobalArgs) -> anyhow::Result<u8> {
+    let s = device_code_settings(global)?;
+    let provider = TokenProvider::from_settings(&s)?;
+    let token = runtime()?.block_on(provider.login())?;
+    let who = token
+        .claims()
+        .map(|c| c.identity())
+        .unwrap_or_else(|_| "unknown identity".into());
+    println!(
+        "Signed in as {who}; the sign-in is cached in {} (mode 0600).",
+        s.token_cache.display()
+    );
+    Ok(0)
+}
+
+fn logout(global: &GlobalArgs) -> anyhow::Result<u8> {
+    let s = device_code_settings(global)?;
+    if remove_cache(&s.token_cache)? {
+        println!("Removed the cached sign-in {}.", s.token_cache.display());
+    } else {
+        println!("No cached sign-in at {}.", s.token_cache.display());
+    }
+    Ok(0)
+}
+
+fn status(global: &GlobalArgs, format: OutputFormat) -> anyhow::Result<u8> {
+    let s = settings(global)?;
+    let tokens = Arc::new(TokenProvider::from_settings(&s)?);
+    let client = GraphClient::new(
+        &s.endpoints.graph_url,
+        tokens.clone(),
+        ClientOptions::from_http(&s.http),
+    )?;
+    let rt = runtime()?;
+    let token = rt.block_on(tokens.token()).context("sign-in failed")?;
+    let claims = token.claims().unwrap_or_else(|e| {
+        tracing::warn!("cannot read the token's claims ({e}); permissions cannot be predicted");
+        TokenClaims::default()
+    });
+    let mut st = AuthStatus::new(&claims, token.expires_at, s.auth.as_str(), registry::all());
+    // One harmless call proves the token is accepted by this Graph endpoint.
+    let probe = rt.block_on(client.get_json::<serde_json::Value>(
+        ApiVersion::V1,
+        "/organization",
+        &Query::new().select(&["id", "displayName"]),
+    ));
+    st.graph_check = Some(match probe {
+        Ok(v) => {
+            let name = v
+                .get("value")
+                .and_then(|a| a.get(0))
+                .and_then(|o| o.get("displayName"))
+                .and_then(|n| n.as_str())
+                .unwrap_or("organization readable");
+            format!("ok: {name}")
+        }
+        Err(e) => format!("GET /v1.0/organization failed: {e}"),
+    });
+    match format {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&st)?),
+        OutputFormat::Table => print!("{}", render_table(&st)),
+    }
+    print_stats(global, &client);
+    Ok(0)
+}
+
+fn render_table(st: &AuthStatus) -> String {
+    use tabled::builder::Builder;
+    use tabled::settings::Style;
+    let remaining = st.expires_at - Utc::now();
+    let mut out = String::new();
+    out.push_str(&format!("Identity:    {}\n", st.identity));
+    out.push_str(&format!(
+        "Tenant:      {}\n",
+        st.tenant_id.as_deref().unwrap_or("unknown")
+    ));
+    out.push_str(&format!(
+        "Token kind:  {} (signed in with {})\n",
+        st.token_kind.as_str(),
+        st.auth_method
+    ));
+    out.push_str(&format!(
+        "Expires:     {} (in {} min)\n",
+        st.expires_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        remaining.num_minutes().max(0)
+    ));
+    out.push_str(&format!(
+        "Granted:     {}\n",
+        if st.granted.is_empty() {
+            "(none)".to_string()
+        } else {
+            st.granted.join(", ")
+        }
+    ));
+    if let Some(g) = &st.graph_check {
+        out.push_str(&format!("Graph:       {g}\n"));
+    }
+    if st.checks.is_empty() {
+        out.push_str("\nNo registered check needs Graph permissions.\n");
+        return out;
+    }
+    // Only the permissions of this token's kind matter here; JSON output carries both.
+    let delegated = st.token_kind == TokenKind::Delegated;
+    let mut b = Builder::default();
+    b.push_record([
+        "Check",
+        if delegated {
+            "Needs (delegated)"
+        } else {
+            "Needs (application)"
+        },
+        "Status",
+        "Missing",
+    ]);
+    for r in &st.checks {
+        let needs = if delegated {
+            &r.delegated
+        } else {
+            &r.application
+        };
+        let needs = if needs.is_empty() && r.status == PermissionStatus::AppOnlyUnsupported {
+            "(delegated sign-in only)".to_string()
+        } else {
+            needs.join("\n")
+        };
+        b.push_record([
+            r.check.clone(),
+            needs,
+            r.status.as_str().to_string(),
+            r.missing.join("\n"),
+        ]);
+    }
+    out.push('\n');
+    out.push_str(&b.build().with(Style::sharp()).to_string());
+    out.push('\n');
+    out
 }

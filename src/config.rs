@@ -1,0 +1,873 @@
+//! Connection settings: a TOML file, the environment and command-line flags, merged with the
+//! precedence flags > environment > file > defaults.
+//!
+//! Secrets (client secret, access tokens) come only from the environment or from files, never
+//! from flags: process arguments are visible to every local user. Environment access goes through
+//! an injected lookup so tests never mutate the process environment.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// The well-known public client id of "Microsoft Graph Command Line Tools", used for the device
+/// code flow when no app registration is configured (it needs no secret and is pre-consented in
+/// many tenants; admins can still block it).
+pub const DEFAULT_PUBLIC_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+
+/// Environment variables read by [`Settings::resolve`].
+pub mod env_vars {
+    pub const TENANT_ID: &str = "AZURE_TENANT_ID";
+    pub const CLIENT_ID: &str = "AZURE_CLIENT_ID";
+    pub const CLIENT_SECRET: &str = "AZURE_CLIENT_SECRET";
+    pub const CLIENT_CERTIFICATE_PATH: &str = "AZURE_CLIENT_CERTIFICATE_PATH";
+    /// Identity platform base URL (azure-identity convention).
+    pub const AUTHORITY_HOST: &str = "AZURE_AUTHORITY_HOST";
+    pub const ACCESS_TOKEN: &str = "ENROLL_DOCTOR_ACCESS_TOKEN";
+    pub const ACCESS_TOKEN_FILE: &str = "ENROLL_DOCTOR_ACCESS_TOKEN_FILE";
+    pub const AUTH: &str = "ENROLL_DOCTOR_AUTH";
+    pub const CLOUD: &str = "ENROLL_DOCTOR_CLOUD";
+    pub const GRAPH_URL: &str = "ENROLL_DOCTOR_GRAPH_URL";
+    pub const LOGIN_URL: &str = "ENROLL_DOCTOR_LOGIN_URL";
+    pub const GRAPH_RESOURCE: &str = "ENROLL_DOCTOR_GRAPH_RESOURCE";
+    pub const TOKEN_CACHE: &str = "ENROLL_DOCTOR_TOKEN_CACHE";
+    pub const CONCURRENCY: &str = "ENROLL_DOCTOR_CONCURRENCY";
+    pub const TIMEOUT_SECS: &str = "ENROLL_DOCTOR_TIMEOUT_SECS";
+    pub const MAX_RETRY_WAIT_SECS: &str = "ENROLL_DOCTOR_MAX_RETRY_WAIT_SECS";
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid value {value:?} for {field}: {reason}")]
+    Invalid {
+        field: String,
+        value: String,
+        reason: String,
+    },
+    #[error("{what} is required for --auth {method}: {hint}")]
+    Missing {
+        what: &'static str,
+        method: &'static str,
+        hint: &'static str,
+    },
+}
+
+/// A national cloud, or `custom` endpoints (tests, the demo, sovereign setups).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cloud {
+    #[default]
+    Global,
+    Usgov,
+    UsgovDod,
+    China,
+    Custom,
+}
+
+impl Cloud {
+    pub fn parse(s: &str) -> Option<Cloud> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "global" | "public" | "azurecloud" => Some(Cloud::Global),
+            "usgov" | "gcchigh" | "gcc-high" => Some(Cloud::Usgov),
+            "usgov-dod" | "dod" => Some(Cloud::UsgovDod),
+            "china" | "azurechinacloud" => Some(Cloud::China),
+            "custom" => Some(Cloud::Custom),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cloud::Global => "global",
+            Cloud::Usgov => "usgov",
+            Cloud::UsgovDod => "usgov-dod",
+            Cloud::China => "china",
+            Cloud::Custom => "custom",
+        }
+    }
+
+    /// Graph and identity endpoints of a national cloud; `None` for `custom`.
+    pub fn endpoints(self) -> Option<CloudEndpoints> {
+        let (graph, login) = match self {
+            Cloud::Global => (
+                "https://graph.microsoft.com",
+                "https://login.microsoftonline.com",
+            ),
+            Cloud::Usgov => (
+                "https://graph.microsoft.us",
+                "https://login.microsoftonline.us",
+            ),
+            Cloud::UsgovDod => (
+                "https://dod-graph.microsoft.us",
+                "https://login.microsoftonline.us",
+            ),
+            Cloud::China => (
+                "https://microsoftgraph.chinacloudapi.cn",
+                "https://login.chinacloudapi.cn",
+            ),
+            Cloud::Custom => return None,
+        };
+        Some(CloudEndpoints {
+            graph_url: graph.to_string(),
+            login_url: login.to_string(),
+            resource: graph.to_string(),
+        })
+    }
+}
+
+/// Base URLs without a trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CloudEndpoints {
+    /// e.g. `https://graph.microsoft.com`; API versions are appended per call.
+    pub graph_url: String,
+    /// e.g. `https://login.microsoftonline.com`; `/{tenant}/oauth2/v2.0/token` is appended.
+    pub login_url: String,
+    /// The token audience (resource) the scope names. Equals the national cloud's Graph URL;
+    /// for `custom` endpoints (a proxy, the mock) it stays `https://graph.microsoft.com` unless
+    /// `graph_resource` says otherwise, because the URL is not what the token is issued for.
+    pub resource: String,
+}
+
+impl CloudEndpoints {
+    /// The `.default` scope of this cloud's Graph resource.
+    pub fn default_scope(&self) -> String {
+        format!("{}/.default", self.resource)
+    }
+
+    pub fn token_url(&self, tenant: &str) -> String {
+        format!("{}/{tenant}/oauth2/v2.0/token", self.login_url)
+    }
+
+    pub fn device_code_url(&self, tenant: &str) -> String {
+        format!("{}/{tenant}/oauth2/v2.0/devicecode", self.login_url)
+    }
+}
+
+/// How to obtain a Graph access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMethod {
+    ClientSecret,
+    Certificate,
+    DeviceCode,
+    AzureCli,
+    AccessToken,
+}
+
+impl AuthMethod {
+    pub fn parse(s: &str) -> Option<AuthMethod> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "client-secret" => Some(AuthMethod::ClientSecret),
+            "certificate" => Some(AuthMethod::Certificate),
+            "device-code" => Some(AuthMethod::DeviceCode),
+            "azure-cli" => Some(AuthMethod::AzureCli),
+            "access-token" => Some(AuthMethod::AccessToken),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecret => "client-secret",
+            AuthMethod::Certificate => "certificate",
+            AuthMethod::DeviceCode => "device-code",
+            AuthMethod::AzureCli => "azure-cli",
+            AuthMethod::AccessToken => "access-token",
+        }
+    }
+}
+
+/// Signature algorithm of the certificate client assertion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AssertionAlgorithm {
+    /// Current Entra guidance: PS256 with an `x5t#S256` header.
+    #[default]
+    Ps256,
+    /// Older form: RS256 with `x5t` (SHA-1); `x5t#S256` is sent as well.
+    Rs256,
+}
+
+/// The config file as written (every field optional).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    pub auth: Option<AuthMethod>,
+    pub cloud: Option<Cloud>,
+    pub graph_url: Option<String>,
+    pub login_url: Option<String>,
+    pub graph_resource: Option<String>,
+    pub certificate: Option<PathBuf>,
+    pub certificate_algorithm: Option<AssertionAlgorithm>,
+    pub access_token_file: Option<PathBuf>,
+    pub token_cache: Option<PathBuf>,
+    #[serde(default)]
+    pub http: FileHttpConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileHttpConfig {
+    pub concurrency: Option<usize>,
+    pub timeout_secs: Option<u64>,
+    pub max_attempts: Option<u32>,
+    pub max_retry_wait_secs: Option<u64>,
+}
+
+impl FileConfig {
+    pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            // toml's message names the line, column and key.
+            message: e.to_string().trim().to_string(),
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// `explicit` if given (must exist), else `./enroll-doctor.toml` when present.
+    pub fn discover(explicit: Option<&Path>) -> Result<Option<FileConfig>, ConfigError> {
+        match explicit {
+            Some(p) => Self::load(p).map(Some),
+            None => {
+                let default = Path::new("enroll-doctor.toml");
+                if default.is_file() {
+                    Self::load(default).map(Some)
+                } else {
+                    Ok(None)
+                }
+            }
+        }
+    }
+}
+
+/// Command-line connection flags (mirrors `cli::ConnectionArgs`, which lives in the binary).
+#[derive(Debug, Clone, Default)]
+pub struct FlagOverrides {
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    pub auth: Option<AuthMethod>,
+    pub cloud: Option<Cloud>,
+    pub graph_url: Option<String>,
+    pub login_url: Option<String>,
+    pub certificate: Option<PathBuf>,
+}
+
+/// HTTP behaviour of the Graph client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// Requests in flight at once, across all tasks.
+    pub concurrency: usize,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Attempts per request, including the first.
+    pub max_attempts: u32,
+    /// Cap on any single wait between attempts (Retry-After or backoff).
+    pub max_retry_wait: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            concurrency: 8,
+            timeout: Duration::from_secs(60),
+            max_attempts: 5,
+            max_retry_wait: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Resolved connection settings. `Debug` never shows secrets (they are `SecretString`s).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub auth: AuthMethod,
+    pub cloud: Cloud,
+    pub endpoints: CloudEndpoints,
+    /// Tenant id or domain; `organizations` is used for delegated sign-in when unset.
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    pub certificate: Option<PathBuf>,
+    pub certificate_algorithm: AssertionAlgorithm,
+    pub access_token: Option<SecretString>,
+    pub access_token_file: Option<PathBuf>,
+    pub token_cache: PathBuf,
+    pub http: HttpSettings,
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+fn trim_url(u: String) -> String {
+    u.trim().trim_end_matches('/').to_string()
+}
+
+fn check_url(field: &str, url: &str) -> Result<(), ConfigError> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| ConfigError::Invalid {
+        field: field.to_string(),
+        value: url.to_string(),
+        reason: e.to_string(),
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(ConfigError::Invalid {
+            field: field.to_string(),
+            value: url.to_string(),
+            reason: "expected an http(s) URL with a host".to_string(),
+        });
+    }
+    if parsed.scheme() == "http" && !is_loopback(&parsed) {
+        return Err(ConfigError::Invalid {
+            field: field.to_string(),
+            value: url.to_string(),
+            reason: "plain http is only allowed for loopback (127.0.0.1, localhost)".to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// True for `localhost`, 127.0.0.0/8 and `::1`.
+pub fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn parse_num<T: std::str::FromStr>(field: &str, value: &str) -> Result<T, ConfigError> {
+    value.trim().parse().map_err(|_| ConfigError::Invalid {
+        field: field.to_string(),
+        value: value.to_string(),
+        reason: "expected a whole number".to_string(),
+    })
+}
+
+/// The per-user cache directory, from the environment (XDG on Unix, LOCALAPPDATA on Windows).
+pub fn default_token_cache(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    let base = non_empty(env("XDG_CACHE_HOME"))
+        .map(PathBuf::from)
+        .or_else(|| non_empty(env("LOCALAPPDATA")).map(PathBuf::from))
+        .or_else(|| non_empty(env("HOME")).map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("enroll-doctor").join("token-cache.json")
+}
+
+impl Settings {
+    /// Merges flags > environment > file > defaults and validates what the chosen method needs.
+    pub fn resolve(
+        file: Option<&FileConfig>,
+        env: &dyn Fn(&str) -> Option<String>,
+        flags: &FlagOverrides,
+    ) -> Result<Settings, ConfigError> {
+        use env_vars as ev;
+        let default_file = FileConfig::default();
+        let file = file.unwrap_or(&default_file);
+        let env_s = |k: &str| non_empty(env(k));
+
+        let tenant = non_empty(flags.tenant.clone())
+            .or_else(|| env_s(ev::TENANT_ID))
+            .or_else(|| non_empty(file.tenant.clone()));
+        let client_id = non_empty(flags.client_id.clone())
+            .or_else(|| env_s(ev::CLIENT_ID))
+            .or_else(|| non_empty(file.client_id.clone()));
+        let client_secret = env_s(ev::CLIENT_SECRET).map(SecretString::from);
+        let access_token = env_s(ev::ACCESS_TOKEN).map(SecretString::from);
+        let access_token_file = env_s(ev::ACCESS_TOKEN_FILE)
+            .map(PathBuf::from)
+            .or_else(|| file.access_token_file.clone());
+        let certificate = flags
+            .certificate
+            .clone()
+            .or_else(|| env_s(ev::CLIENT_CERTIFICATE_PATH).map(PathBuf::from))
+            .or_else(|| file.certificate.clone());
+
+        let env_auth = match env_s(ev::AUTH) {
+            Some(v) => Some(AuthMethod::parse(&v).ok_or_else(|| ConfigError::Invalid {
+                field: ev::AUTH.to_string(),
+                value: v.clone(),
+                reason: "expected client-secret, certificate, device-code, azure-cli or access-token"
+                    .to_string(),
+            })?),
+            None => None,
+        };
+        let env_cloud = match env_s(ev::CLOUD) {
+            Some(v) => Some(Cloud::parse(&v).ok_or_else(|| ConfigError::Invalid {
+                field: ev::CLOUD.to_string(),
+                value: v.clone(),
+                reason: "expected global, usgov, usgov-dod, china or custom".to_string(),
+            })?),
+            None => None,
+        };
+
+        let graph_url = non_empty(flags.graph_url.clone())
+            .or_else(|| env_s(ev::GRAPH_URL))
+            .or_else(|| non_empty(file.graph_url.clone()))
+            .map(trim_url);
+        let login_url = non_empty(flags.login_url.clone())
+            .or_else(|| env_s(ev::LOGIN_URL))
+            .or_else(|| env_s(ev::AUTHORITY_HOST))
+            .or_else(|| non_empty(file.login_url.clone()))
+            .map(trim_url);
+
+        // Explicit URLs without a cloud mean custom endpoints.
+        let cloud = flags
+            .cloud
+            .or(env_cloud)
+            .or(file.cloud)
+            .unwrap_or(if graph_url.is_some() {
+                Cloud::Custom
+            } else {
+                Cloud::Global
+            });
+        let endpoints = match cloud.endpoints() {
+            Some(mut e) => {
+                // A national cloud with an explicit override (e.g. a proxy) keeps the override.
+                if let Some(g) = &graph_url {
+                    e.graph_url = g.clone();
+                }
+                if let Some(l) = &login_url {
+                    e.login_url = l.clone();
+                }
+                e
+            }
+            None => {
+                let graph_url = graph_url.clone().ok_or(ConfigError::Missing {
+                    what: "graph_url",
+                    method: "(cloud custom)",
+                    hint: "set --graph-url, ENROLL_DOCTOR_GRAPH_URL or graph_url in the config",
+                })?;
+                let login_url = login_url.clone().unwrap_or_else(|| graph_url.clone());
+                CloudEndpoints {
+                    graph_url,
+                    login_url,
+                    resource: "https://graph.microsoft.com".to_string(),
+                }
+            }
+        };
+        let mut endpoints = endpoints;
+        if let Some(r) =
+            env_s(ev::GRAPH_RESOURCE).or_else(|| non_empty(file.graph_resource.clone()))
+        {
+            endpoints.resource = trim_url(r);
+        }
+        check_url("graph_url", &endpoints.graph_url)?;
+        check_url("login_url", &endpoints.login_url)?;
+
+        let auth = flags
+            .auth
+            .or(env_auth)
+            .or(file.auth)
+            .unwrap_or(if client_secret.is_some() {
+                AuthMethod::ClientSecret
+            } else if certificate.is_some() {
+                AuthMethod::Certificate
+            } else if access_token.is_some() || access_token_file.is_some() {
+                AuthMethod::AccessToken
+            } else {
+                AuthMethod::DeviceCode
+            });
+
+        let token_cache = env_s(ev::TOKEN_CACHE)
+            .map(PathBuf::from)
+            .or_else(|| file.token_cache.clone())
+            .unwrap_or_else(|| default_token_cache(env));
+
+        let mut http = HttpSettings::default();
+        if let Some(c) = file.http.concurrency {
+            http.concurrency = c;
+        }
+        if let Some(t) = file.http.timeout_secs {
+            http.timeout = Duration::from_secs(t);
+        }
+        if let Some(a) = file.http.max_attempts {
+            http.max_attempts = a;
+        }
+        if let Some(w) = file.http.max_retry_wait_secs {
+            http.max_retry_wait = Duration::from_secs(w);
+        }
+        if let Some(v) = env_s(ev::CONCURRENCY) {
+            http.concurrency = parse_num(ev::CONCURRENCY, &v)?;
+        }
+        if let Some(v) = env_s(ev::TIMEOUT_SECS) {
+            http.timeout = Duration::from_secs(parse_num(ev::TIMEOUT_SECS, &v)?);
+        }
+        if let Some(v) = env_s(ev::MAX_RETRY_WAIT_SECS) {
+            http.max_retry_wait = Duration::from_secs(parse_num(ev::MAX_RETRY_WAIT_SECS, &v)?);
+        }
+        if http.concurrency == 0 {
+            return Err(ConfigError::Invalid {
+                field: "http.concurrency".into(),
+                value: "0".into(),
+                reason: "must be at least 1".into(),
+            });
+        }
+        http.max_attempts = http.max_attempts.max(1);
+
+        let settings = Settings {
+            auth,
+            cloud,
+            endpoints,
+            tenant,
+            client_id,
+            client_secret,
+            certificate,
+            certificate_algorithm: file.certificate_algorithm.unwrap_or_default(),
+            access_token,
+            access_token_file,
+            token_cache,
+            http,
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Resolves with the real process environment.
+    pub fn from_process_env(
+        file: Option<&FileConfig>,
+        flags: &FlagOverrides,
+    ) -> Result<Settings, ConfigError> {
+        Self::resolve(file, &|k| std::env::var(k).ok(), flags)
+    }
+
+    /// Resolves with a fixed map standing in for the environment (tests).
+    pub fn from_map(
+        file: Option<&FileConfig>,
+        env: &HashMap<String, String>,
+        flags: &FlagOverrides,
+    ) -> Result<Settings, ConfigError> {
+        Self::resolve(file, &|k| env.get(k).cloned(), flags)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let m = self.auth.as_str();
+        let need_tenant = ConfigError::Missing {
+            what: "a tenant id",
+            method: m,
+            hint: "use --tenant, AZURE_TENANT_ID or tenant in the config",
+        };
+        let need_client = ConfigError::Missing {
+            what: "a client id",
+            method: m,
+            hint: "use --client-id, AZURE_CLIENT_ID or client_id in the config",
+        };
+        match self.auth {
+            AuthMethod::ClientSecret => {
+                if self.tenant.is_none() {
+                    return Err(need_tenant);
+                }
+                if self.client_id.is_none() {
+                    return Err(need_client);
+                }
+                if self.client_secret.is_none() {
+                    return Err(ConfigError::Missing {
+                        what: "a client secret",
+                        method: m,
+                        hint: "set AZURE_CLIENT_SECRET (secrets are never accepted as flags)",
+                    });
+                }
+            }
+            AuthMethod::Certificate => {
+                if self.tenant.is_none() {
+                    return Err(need_tenant);
+                }
+                if self.client_id.is_none() {
+                    return Err(need_client);
+                }
+                if self.certificate.is_none() {
+                    return Err(ConfigError::Missing {
+                        what: "a certificate file",
+                        method: m,
+                        hint: "use --certificate, AZURE_CLIENT_CERTIFICATE_PATH or certificate in the config",
+                    });
+                }
+            }
+            AuthMethod::AccessToken => {
+                if self.access_token.is_none() && self.access_token_file.is_none() {
+                    return Err(ConfigError::Missing {
+                        what: "an access token",
+                        method: m,
+                        hint: "set ENROLL_DOCTOR_ACCESS_TOKEN or ENROLL_DOCTOR_ACCESS_TOKEN_FILE",
+                    });
+                }
+            }
+            AuthMethod::DeviceCode | AuthMethod::AzureCli => {}
+        }
+        Ok(())
+    }
+
+    /// Tenant segment for identity URLs (`organizations` for a delegated sign-in without one).
+    pub fn tenant_or_organizations(&self) -> &str {
+        self.tenant.as_deref().unwrap_or("organizations")
+    }
+
+    /// The configured client id, or Microsoft's public Graph CLI client for device code.
+    pub fn public_client_id(&self) -> &str {
+        self.client_id
+            .as_deref()
+            .unwrap_or(DEFAULT_PUBLIC_CLIENT_ID)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn flags_beat_env_beat_file() {
+        let file = FileConfig::parse(
+            r#"
+tenant = "file-tenant"
+client_id = "file-client"
+auth = "certificate"
+certificate = "/file/cert.pem"
+"#,
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        let e = env(&[
+            ("AZURE_TENANT_ID", "env-tenant"),
+            ("AZURE_CLIENT_ID", "env-client"),
+            ("AZURE_CLIENT_SECRET", "s3cr3t-value"),
+        ]);
+        let flags = FlagOverrides {
+            tenant: Some("flag-tenant".into()),
+            auth: Some(AuthMethod::ClientSecret),
+            ..Default::default()
+        };
+        let s = Settings::from_map(Some(&file), &e, &flags).unwrap();
+        assert_eq!(s.tenant.as_deref(), Some("flag-tenant"));
+        assert_eq!(s.client_id.as_deref(), Some("env-client"));
+        assert_eq!(s.auth, AuthMethod::ClientSecret);
+        assert_eq!(s.certificate.as_deref(), Some(Path::new("/file/cert.pem")));
+        assert_eq!(
+            s.client_secret
+                .as_ref()
+                .map(|x| x.expose_secret().to_string()),
+            Some("s3cr3t-value".to_string())
+        );
+        // The file's auth applies when neither flag nor env sets one.
+        let s2 = Settings::from_map(Some(&file), &env(&[]), &FlagOverrides::default()).unwrap();
+        assert_eq!(s2.auth, AuthMethod::Certificate);
+        assert_eq!(s2.tenant.as_deref(), Some("file-tenant"));
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let e = env(&[
+            ("AZURE_TENANT_ID", "t"),
+            ("AZURE_CLIENT_ID", "c"),
+            ("AZURE_CLIENT_SECRET", "very-secret-value-42"),
+            ("ENROLL_DOCTOR_ACCESS_TOKEN", "eyJhbGciOi.token-body"),
+        ]);
+        let s = Settings::from_map(None, &e, &FlagOverrides::default()).unwrap();
+        let dbg = format!("{s:?}");
+        assert!(!dbg.contains("very-secret-value-42"), "{dbg}");
+        assert!(!dbg.contains("token-body"), "{dbg}");
+    }
+
+    #[test]
+    fn clouds_have_their_endpoints_and_scope() {
+        let s = |c| {
+            Settings::from_map(
+                None,
+                &env(&[]),
+                &FlagOverrides {
+                    cloud: Some(c),
+                    auth: Some(AuthMethod::AzureCli),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .endpoints
+        };
+        assert_eq!(s(Cloud::Global).graph_url, "https://graph.microsoft.com");
+        assert_eq!(
+            s(Cloud::Global).default_scope(),
+            "https://graph.microsoft.com/.default"
+        );
+        assert_eq!(
+            s(Cloud::Usgov).login_url,
+            "https://login.microsoftonline.us"
+        );
+        assert_eq!(
+            s(Cloud::UsgovDod).graph_url,
+            "https://dod-graph.microsoft.us"
+        );
+        assert_eq!(
+            s(Cloud::China).graph_url,
+            "https://microsoftgraph.chinacloudapi.cn"
+        );
+        assert_eq!(
+            s(Cloud::China).token_url("t1"),
+            "https://login.chinacloudapi.cn/t1/oauth2/v2.0/token"
+        );
+    }
+
+    #[test]
+    fn custom_cloud_needs_urls_and_graph_url_implies_custom() {
+        let flags = FlagOverrides {
+            graph_url: Some("http://127.0.0.1:8080/".into()),
+            auth: Some(AuthMethod::AzureCli),
+            ..Default::default()
+        };
+        let s = Settings::from_map(None, &env(&[]), &flags).unwrap();
+        assert_eq!(s.cloud, Cloud::Custom);
+        assert_eq!(s.endpoints.graph_url, "http://127.0.0.1:8080");
+        assert_eq!(s.endpoints.login_url, "http://127.0.0.1:8080");
+        // A custom endpoint still asks for a token for Microsoft Graph.
+        assert_eq!(
+            s.endpoints.default_scope(),
+            "https://graph.microsoft.com/.default"
+        );
+
+        let s = Settings::from_map(
+            None,
+            &env(&[(
+                "ENROLL_DOCTOR_GRAPH_RESOURCE",
+                "https://graph.microsoft.us/",
+            )]),
+            &flags,
+        )
+        .unwrap();
+        assert_eq!(
+            s.endpoints.default_scope(),
+            "https://graph.microsoft.us/.default"
+        );
+
+        let err = Settings::from_map(
+            None,
+            &env(&[]),
+            &FlagOverrides {
+                cloud: Some(Cloud::Custom),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("graph_url"), "{err}");
+    }
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        let flags = FlagOverrides {
+            graph_url: Some("http://graph.example.com".into()),
+            auth: Some(AuthMethod::AzureCli),
+            ..Default::default()
+        };
+        let err = Settings::from_map(None, &env(&[]), &flags).unwrap_err();
+        assert!(err.to_string().contains("loopback"), "{err}");
+    }
+
+    #[test]
+    fn missing_secret_names_the_env_var() {
+        let e = env(&[("AZURE_TENANT_ID", "t"), ("AZURE_CLIENT_ID", "c")]);
+        let flags = FlagOverrides {
+            auth: Some(AuthMethod::ClientSecret),
+            ..Default::default()
+        };
+        let err = Settings::from_map(None, &e, &flags).unwrap_err();
+        assert!(err.to_string().contains("AZURE_CLIENT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn auth_is_inferred_from_what_is_present() {
+        let e = env(&[("ENROLL_DOCTOR_ACCESS_TOKEN", "abc")]);
+        let s = Settings::from_map(None, &e, &FlagOverrides::default()).unwrap();
+        assert_eq!(s.auth, AuthMethod::AccessToken);
+        let s = Settings::from_map(None, &env(&[]), &FlagOverrides::default()).unwrap();
+        assert_eq!(s.auth, AuthMethod::DeviceCode);
+        assert_eq!(s.public_client_id(), DEFAULT_PUBLIC_CLIENT_ID);
+        assert_eq!(s.tenant_or_organizations(), "organizations");
+    }
+
+    #[test]
+    fn bad_file_names_the_file_and_key() {
+        let err = FileConfig::parse("tenant = 1\n", Path::new("/etc/ed.toml")).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("/etc/ed.toml") && msg.contains("tenant"),
+            "{msg}"
+        );
+        let err = FileConfig::parse("tenantt = \"x\"\n", Path::new("x.toml")).unwrap_err();
+        assert!(err.to_string().contains("tenantt"), "{err}");
+    }
+
+    #[test]
+    fn http_settings_from_file_and_env() {
+        let file = FileConfig::parse(
+            "[http]\nconcurrency = 3\ntimeout_secs = 5\nmax_attempts = 2\nmax_retry_wait_secs = 1\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        let flags = FlagOverrides {
+            auth: Some(AuthMethod::AzureCli),
+            ..Default::default()
+        };
+        let s = Settings::from_map(
+            Some(&file),
+            &env(&[("ENROLL_DOCTOR_CONCURRENCY", "4")]),
+            &flags,
+        )
+        .unwrap();
+        assert_eq!(s.http.concurrency, 4);
+        assert_eq!(s.http.timeout, Duration::from_secs(5));
+        assert_eq!(s.http.max_attempts, 2);
+        assert_eq!(s.http.max_retry_wait, Duration::from_secs(1));
+        let err = Settings::from_map(
+            Some(&file),
+            &env(&[("ENROLL_DOCTOR_CONCURRENCY", "x")]),
+            &flags,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("ENROLL_DOCTOR_CONCURRENCY"));
+    }
+
+    #[test]
+    fn the_example_config_parses() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml"));
+        let f = FileConfig::load(path).unwrap();
+        assert_eq!(f.auth, Some(AuthMethod::ClientSecret));
+        assert_eq!(f.http.concurrency, Some(8));
+    }
+
+    #[test]
+    fn token_cache_default_is_under_the_user_cache_dir() {
+        let p = default_token_cache(&|k| (k == "HOME").then(|| "/home/ann".to_string()));
+        assert_eq!(
+            p,
+            PathBuf::from("/home/ann/.cache/enroll-doctor/token-cache.json")
+        );
+        let p = default_token_cache(&|k| (k == "XDG_CACHE_HOME").then(|| "/xdg".to_string()));
+        assert_eq!(p, PathBuf::from("/xdg/enroll-doctor/token-cache.json"));
+    }
+}

@@ -1,0 +1,464 @@
+//! Getting a Graph access token: client secret, certificate, device code, Azure CLI, or a
+//! token handed over through the environment or a file.
+//!
+//! [`TokenProvider`] keeps the current token in memory until about five minutes before it
+//! expires and serialises acquisition, so concurrent requests trigger one sign-in.
+
+mod azure_cli;
+mod certificate;
+mod claims;
+mod device_code;
+mod oauth_http;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use oauth2::basic::BasicClient;
+use oauth2::{AuthType, ClientId, ClientSecret, Scope, TokenResponse, TokenUrl};
+use secrecy::{ExposeSecret, SecretString};
+
+pub use azure_cli::{AzureCli, parse_az_output};
+pub use certificate::CertificateCredential;
+pub use claims::{ClaimsError, TokenClaims, TokenKind};
+pub use device_code::{DeviceCodeFlow, remove_cache, write_private_file};
+pub use oauth_http::{OAuthHttp, error_chain};
+
+use crate::config::{AuthMethod, Settings};
+
+/// Why no token could be obtained. Messages never contain a secret, token or response body.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("sign-in refused ({flow}): {error}{}", description.as_ref().map(|d| format!(" — {d}")).unwrap_or_default())]
+    Rejected {
+        flow: &'static str,
+        /// OAuth error code, e.g. `invalid_client`.
+        error: String,
+        description: Option<String>,
+    },
+    #[error("cannot reach the identity platform ({flow}): {message}")]
+    Transport { flow: &'static str, message: String },
+    #[error("unexpected answer from the identity platform ({flow}): {message}")]
+    BadResponse { flow: &'static str, message: String },
+    #[error("certificate {}: {message}", path.display())]
+    Certificate { path: PathBuf, message: String },
+    #[error("token cache {}: {message}", path.display())]
+    Cache { path: PathBuf, message: String },
+    #[error("Azure CLI: {message}")]
+    AzureCli { message: String },
+    #[error("access token: {message}")]
+    AccessToken { message: String },
+    #[error("{message}")]
+    Config { message: String },
+}
+
+/// A bearer token and its expiry. `Debug` shows only the expiry.
+#[derive(Clone)]
+pub struct AccessToken {
+    secret: SecretString,
+    pub expires_at: DateTime<Utc>,
+    pub obtained_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("secret", &"[REDACTED]")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+impl AccessToken {
+    /// `expires_in` seconds from now (one hour when the server did not say).
+    pub fn new(secret: String, expires_in: Option<u64>) -> AccessToken {
+        let now = Utc::now();
+        let secs = i64::try_from(expires_in.unwrap_or(3600)).unwrap_or(3600);
+        AccessToken {
+            secret: SecretString::from(secret),
+            expires_at: now + chrono::Duration::seconds(secs),
+            obtained_at: now,
+        }
+    }
+
+    /// The raw token, for the `Authorization` header only.
+    pub fn secret(&self) -> &str {
+        self.secret.expose_secret()
+    }
+
+    /// Still usable: more than the refresh margin (5 min, or half a short lifetime) left.
+    pub fn is_fresh(&self, now: DateTime<Utc>) -> bool {
+        now + device_code::refresh_margin(self.obtained_at, self.expires_at) < self.expires_at
+    }
+
+    /// Decoded claims (diagnostics only).
+    pub fn claims(&self) -> Result<TokenClaims, ClaimsError> {
+        TokenClaims::decode(self.secret())
+    }
+
+    fn same_as(&self, other: &AccessToken) -> bool {
+        self.secret() == other.secret()
+    }
+}
+
+/// App-only credentials for the client-credentials grant.
+#[derive(Debug, Clone)]
+pub enum ClientCredential {
+    Secret(SecretString),
+    Certificate(CertificateCredential),
+}
+
+/// Where tokens come from.
+#[derive(Debug, Clone)]
+pub enum TokenSource {
+    ClientCredentials {
+        http: OAuthHttp,
+        token_url: String,
+        client_id: String,
+        scope: String,
+        credential: ClientCredential,
+    },
+    DeviceCode(DeviceCodeFlow),
+    AzureCli(AzureCli),
+    /// A token given by the caller (env var or file). It cannot be renewed.
+    Static {
+        token: Option<SecretString>,
+        file: Option<PathBuf>,
+    },
+}
+
+impl TokenSource {
+    pub fn method(&self) -> AuthMethod {
+        match self {
+            TokenSource::ClientCredentials {
+                credential: ClientCredential::Secret(_),
+                ..
+            } => AuthMethod::ClientSecret,
+            TokenSource::ClientCredentials { .. } => AuthMethod::Certificate,
+            TokenSource::DeviceCode(_) => AuthMethod::DeviceCode,
+            TokenSource::AzureCli(_) => AuthMethod::AzureCli,
+            TokenSource::Static { .. } => AuthMethod::AccessToken,
+        }
+    }
+
+    async fn acquire(&self, force: bool) -> Result<AccessToken, AuthError> {
+        match self {
+            TokenSource::ClientCredentials {
+                http,
+                token_url,
+                client_id,
+                scope,
+                credential,
+            } => client_credentials(http, token_url, client_id, scope, credential).await,
+            TokenSource::DeviceCode(flow) => flow.acquire(force).await,
+            TokenSource::AzureCli(cli) => cli.acquire().await,
+            TokenSource::Static { token, file } => static_token(token.as_ref(), file.as_ref()),
+        }
+    }
+}
+
+async fn client_credentials(
+    http: &OAuthHttp,
+    token_url: &str,
+    client_id: &str,
+    scope: &str,
+    credential: &ClientCredential,
+) -> Result<AccessToken, AuthError> {
+    let bad_url = |e: oauth2::url::ParseError| AuthError::Config {
+        message: format!("invalid token URL {token_url}: {e}"),
+    };
+    let base = BasicClient::new(ClientId::new(client_id.to_string()))
+        .set_auth_type(AuthType::RequestBody)
+        .set_token_uri(TokenUrl::new(token_url.to_string()).map_err(bad_url)?);
+    let response = match credential {
+        ClientCredential::Secret(secret) => {
+            base.set_client_secret(ClientSecret::new(secret.expose_secret().to_string()))
+                .exchange_client_credentials()
+                .add_scope(Scope::new(scope.to_string()))
+                .request_async(http)
+                .await
+        }
+        ClientCredential::Certificate(cert) => {
+            let assertion = cert.assertion(client_id, token_url)?;
+            base.exchange_client_credentials()
+                .add_scope(Scope::new(scope.to_string()))
+                .add_extra_param(
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                )
+                .add_extra_param("client_assertion", assertion.expose_secret().to_string())
+                .request_async(http)
+                .await
+        }
+    };
+    let token = response.map_err(|e| oauth_http::map_token_error("client credentials", e))?;
+    Ok(AccessToken::new(
+        token.access_token().secret().clone(),
+        token.expires_in().map(|d| d.as_secs()),
+    ))
+}
+
+fn static_token(
+    token: Option<&SecretString>,
+    file: Option<&PathBuf>,
+) -> Result<AccessToken, AuthError> {
+    let raw = match (token, file) {
+        (Some(t), _) => t.expose_secret().trim().to_string(),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|e| AuthError::AccessToken {
+                message: format!("cannot read {}: {e}", path.display()),
+            })?
+            .trim()
+            .to_string(),
+        (None, None) => {
+            return Err(AuthError::AccessToken {
+                message: "no token given".into(),
+            });
+        }
+    };
+    let raw = raw.strip_prefix("Bearer ").unwrap_or(&raw).to_string();
+    if raw.is_empty() {
+        return Err(AuthError::AccessToken {
+            message: "the token is empty".into(),
+        });
+    }
+    let now = Utc::now();
+    let expires_at = TokenClaims::decode(&raw)
+        .ok()
+        .and_then(|c| c.expires_at)
+        .unwrap_or(now + chrono::Duration::hours(1));
+    if expires_at <= now {
+        return Err(AuthError::AccessToken {
+            message: format!("the token expired at {expires_at}; get a new one"),
+        });
+    }
+    Ok(AccessToken {
+        secret: SecretString::from(raw),
+        expires_at,
+        // Its issue time is unknown: treat the whole remaining life as usable.
+        obtained_at: expires_at - chrono::Duration::hours(1),
+    })
+}
+
+/// Hands out tokens, cached in memory until shortly before expiry.
+#[derive(Debug)]
+pub struct TokenProvider {
+    source: TokenSource,
+    cached: tokio::sync::Mutex<Option<AccessToken>>,
+    acquisitions: AtomicU64,
+}
+
+impl TokenProvider {
+    pub fn new(source: TokenSource) -> TokenProvider {
+        TokenProvider {
+            source,
+            cached: tokio::sync::Mutex::new(None),
+            acquisitions: AtomicU64::new(0),
+        }
+    }
+
+    /// Builds the provider the settings describe (reads certificate files now, so a bad file
+    /// fails before any request).
+    pub fn from_settings(settings: &Settings) -> Result<TokenProvider, AuthError> {
+        Self::from_settings_with_path(settings, None)
+    }
+
+    /// As [`Self::from_settings`], with a PATH for the `az` child process (tests).
+    pub fn from_settings_with_path(
+        settings: &Settings,
+        az_path: Option<OsString>,
+    ) -> Result<TokenProvider, AuthError> {
+        let ep = &settings.endpoints;
+        let loopback = reqwest::Url::parse(&ep.login_url)
+            .map(|u| crate::config::is_loopback(&u))
+            .unwrap_or(false);
+        let timeout = settings.http.timeout.min(Duration::from_secs(60));
+        let missing = |what: &str| AuthError::Config {
+            message: format!("{what} is required for --auth {}", settings.auth.as_str()),
+        };
+        let source = match settings.auth {
+            AuthMethod::ClientSecret | AuthMethod::Certificate => {
+                let tenant = settings.tenant.clone().ok_or_else(|| missing("a tenant"))?;
+                let client_id = settings
+                    .client_id
+                    .clone()
+                    .ok_or_else(|| missing("a client id"))?;
+                let credential = if settings.auth == AuthMethod::ClientSecret {
+                    ClientCredential::Secret(
+                        settings
+                            .client_secret
+                            .clone()
+                            .ok_or_else(|| missing("AZURE_CLIENT_SECRET"))?,
+                    )
+                } else {
+                    let path = settings
+                        .certificate
+                        .as_ref()
+                        .ok_or_else(|| missing("a certificate file"))?;
+                    ClientCredential::Certificate(CertificateCredential::load(
+                        path,
+                        settings.certificate_algorithm,
+                    )?)
+                };
+                TokenSource::ClientCredentials {
+                    http: OAuthHttp::new(timeout, loopback)?,
+                    token_url: ep.token_url(&tenant),
+                    client_id,
+                    scope: ep.default_scope(),
+                    credential,
+                }
+            }
+            AuthMethod::DeviceCode => TokenSource::DeviceCode(DeviceCodeFlow {
+                http: OAuthHttp::new(timeout, loopback)?,
+                client_id: settings.public_client_id().to_string(),
+                tenant: settings.tenant_or_organizations().to_string(),
+                login_url: ep.login_url.clone(),
+                scope: ep.default_scope(),
+                cache_path: settings.token_cache.clone(),
+            }),
+            AuthMethod::AzureCli => TokenSource::AzureCli(AzureCli {
+                tenant: settings.tenant.clone(),
+                path_override: az_path,
+                timeout: Duration::from_secs(60),
+            }),
+            AuthMethod::AccessToken => TokenSource::Static {
+                token: settings.access_token.clone(),
+                file: settings.access_token_file.clone(),
+            },
+        };
+        Ok(TokenProvider::new(source))
+    }
+
+    pub fn source(&self) -> &TokenSource {
+        &self.source
+    }
+
+    pub fn method(&self) -> AuthMethod {
+        self.source.method()
+    }
+
+    /// How many times a token was actually fetched (not served from memory).
+    pub fn acquisitions(&self) -> u64 {
+        self.acquisitions.load(Ordering::Relaxed)
+    }
+
+    /// A fresh token, from memory when possible.
+    pub async fn token(&self) -> Result<AccessToken, AuthError> {
+        // The async mutex is held across the fetch on purpose: one sign-in for all waiters.
+        let mut guard = self.cached.lock().await;
+        if let Some(t) = guard.as_ref()
+            && t.is_fresh(Utc::now())
+        {
+            return Ok(t.clone());
+        }
+        let t = self.source.acquire(false).await?;
+        self.acquisitions.fetch_add(1, Ordering::Relaxed);
+        *guard = Some(t.clone());
+        Ok(t)
+    }
+
+    /// Graph rejected `rejected` (401): fetch a new one unless another task already did.
+    pub async fn renew(&self, rejected: &AccessToken) -> Result<AccessToken, AuthError> {
+        let mut guard = self.cached.lock().await;
+        if let Some(t) = guard.as_ref()
+            && !t.same_as(rejected)
+            && t.is_fresh(Utc::now())
+        {
+            return Ok(t.clone());
+        }
+        let t = self.source.acquire(true).await?;
+        self.acquisitions.fetch_add(1, Ordering::Relaxed);
+        *guard = Some(t.clone());
+        Ok(t)
+    }
+
+    /// `auth login`: the interactive device code flow, whatever is cached.
+    pub async fn login(&self) -> Result<AccessToken, AuthError> {
+        let TokenSource::DeviceCode(flow) = &self.source else {
+            return Err(AuthError::Config {
+                message: format!(
+                    "`auth login` signs in with --auth device-code; the configured method is {}",
+                    self.method().as_str()
+                ),
+            });
+        };
+        let t = flow.login().await?;
+        self.acquisitions.fetch_add(1, Ordering::Relaxed);
+        *self.cached.lock().await = Some(t.clone());
+        Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn static_token_from_env_and_file() {
+        let jwt = claims::fake_jwt(
+            &json!({"exp": Utc::now().timestamp() + 3600, "roles": ["User.Read.All"]}),
+        );
+        let t = static_token(Some(&SecretString::from(format!("Bearer {jwt}\n"))), None).unwrap();
+        assert_eq!(t.secret(), jwt);
+        assert!(t.is_fresh(Utc::now()));
+
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("tok");
+        std::fs::write(&p, format!("{jwt}\n")).unwrap();
+        let t = static_token(None, Some(&p)).unwrap();
+        assert_eq!(t.secret(), jwt);
+    }
+
+    #[test]
+    fn expired_static_token_is_refused_without_echo() {
+        let jwt = claims::fake_jwt(&json!({"exp": 1_000_000_000}));
+        let e = static_token(Some(&SecretString::from(jwt.clone())), None).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("expired"), "{msg}");
+        assert!(!msg.contains(&jwt));
+    }
+
+    #[test]
+    fn access_token_debug_is_redacted() {
+        let t = AccessToken::new("super-secret-token".into(), Some(3600));
+        assert!(!format!("{t:?}").contains("super-secret-token"));
+        assert!(t.is_fresh(Utc::now()));
+        assert!(!t.is_fresh(Utc::now() + chrono::Duration::minutes(56)));
+    }
+
+    #[test]
+    fn provider_debug_hides_credentials() {
+        let p = TokenProvider::new(TokenSource::ClientCredentials {
+            http: OAuthHttp::new(Duration::from_secs(5), true).unwrap(),
+            token_url: "http://127.0.0.1:1/t/oauth2/v2.0/token".into(),
+            client_id: "c".into(),
+            scope: "https://graph.microsoft.com/.default".into(),
+            credential: ClientCredential::Secret(SecretString::from("s3cr3t-in-debug")),
+        });
+        let dbg = format!("{p:?}");
+        assert!(!dbg.contains("s3cr3t-in-debug"), "{dbg}");
+        assert_eq!(p.method(), AuthMethod::ClientSecret);
+        let p = TokenProvider::new(TokenSource::Static {
+            token: Some(SecretString::from("raw-token-in-debug")),
+            file: None,
+        });
+        assert!(!format!("{p:?}").contains("raw-token-in-debug"));
+    }
+
+    #[tokio::test]
+    async fn provider_caches_until_renewed() {
+        let jwt = claims::fake_jwt(&json!({"exp": Utc::now().timestamp() + 3600}));
+        let p = TokenProvider::new(TokenSource::Static {
+            token: Some(SecretString::from(jwt)),
+            file: None,
+        });
+        let a = p.token().await.unwrap();
+        let _ = p.token().await.unwrap();
+        assert_eq!(p.acquisitions(), 1);
+        let _ = p.renew(&a).await.unwrap();
+        assert_eq!(p.acquisitions(), 2);
+    }
+}

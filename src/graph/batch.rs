@@ -1,0 +1,254 @@
+//! JSON batching: up to 20 requests per `$batch`, one API version per batch, answers matched by
+//! id, and throttled (429) or unavailable (5xx) items retried on their own `Retry-After`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::client::{ApiVersion, GraphClient, Query};
+use super::error::{GraphError, parse_error_body};
+use super::retry::parse_retry_after;
+
+/// Graph's limit of requests per batch.
+pub const MAX_BATCH: usize = 20;
+
+/// One request inside a batch. `url` is relative to the version root, e.g.
+/// `/users/{id}/licenseDetails?$select=servicePlans`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BatchRequest {
+    pub id: String,
+    pub method: String,
+    pub url: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
+}
+
+impl BatchRequest {
+    pub fn get(id: impl Into<String>, url: impl Into<String>) -> BatchRequest {
+        BatchRequest {
+            id: id.into(),
+            method: "GET".into(),
+            url: url.into(),
+            headers: BTreeMap::new(),
+            body: None,
+        }
+    }
+
+    /// A GET whose path gets the encoded query appended.
+    pub fn get_with(id: impl Into<String>, path: &str, query: &Query) -> BatchRequest {
+        let q = query.encode();
+        let url = if q.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}{}{q}", if path.contains('?') { '&' } else { '?' })
+        };
+        BatchRequest::get(id, url)
+    }
+
+    pub fn post(
+        id: impl Into<String>,
+        url: impl Into<String>,
+        body: serde_json::Value,
+    ) -> BatchRequest {
+        let mut headers = BTreeMap::new();
+        // Graph requires a Content-Type on items that carry a body.
+        headers.insert("Content-Type".to_string(), "application/json".to_string());
+        BatchRequest {
+            id: id.into(),
+            method: "POST".into(),
+            url: url.into(),
+            headers,
+            body: Some(body),
+        }
+    }
+}
+
+/// One answer, in the order of the requests given to [`GraphClient::batch`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BatchResponse {
+    pub id: String,
+    pub status: u16,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub body: serde_json::Value,
+    /// Attempts this item took (1 = answered the first time).
+    #[serde(skip)]
+    pub attempts: u32,
+    /// Path of the item, for error messages.
+    #[serde(skip)]
+    pub url: String,
+}
+
+impl BatchResponse {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The item's error as a [`GraphError::Http`], or its body deserialized.
+    pub fn into_result<T: DeserializeOwned>(self) -> Result<T, GraphError> {
+        if !self.is_success() {
+            return Err(self.to_error());
+        }
+        serde_json::from_value(self.body).map_err(|e| GraphError::Decode {
+            method: "GET".into(),
+            path: self.url.clone(),
+            message: e.to_string().chars().take(300).collect(),
+            request_id: None,
+        })
+    }
+
+    pub fn to_error(&self) -> GraphError {
+        let body = serde_json::to_vec(&self.body).unwrap_or_default();
+        let (code, message, rid) = parse_error_body(&body);
+        GraphError::Http {
+            method: "BATCH".into(),
+            path: self.url.clone(),
+            status: self.status,
+            code,
+            message,
+            request_id: self.header("request-id").map(str::to_string).or(rid),
+            attempts: self.attempts,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct BatchBody<'a> {
+    requests: Vec<&'a BatchRequest>,
+}
+
+#[derive(Deserialize)]
+struct BatchAnswer {
+    responses: Vec<BatchResponse>,
+}
+
+fn item_retryable(status: u16) -> bool {
+    status == 429 || (500..600).contains(&status)
+}
+
+impl GraphClient {
+    /// Runs `requests` as `$batch` calls of at most 20 (chunks run concurrently under the
+    /// client's cap) and returns one answer per request, in request order. Items answered 429
+    /// or 5xx are resent in a later batch after their own `Retry-After` (the longest of the
+    /// round, capped), up to the retry policy's attempts; their last answer is returned.
+    pub async fn batch(
+        &self,
+        version: ApiVersion,
+        requests: Vec<BatchRequest>,
+    ) -> Result<Vec<BatchResponse>, GraphError> {
+        let mut ids = HashSet::new();
+        for r in &requests {
+            if !ids.insert(r.id.as_str()) {
+                return Err(GraphError::Batch {
+                    message: format!("duplicate request id {:?}", r.id),
+                });
+            }
+            if !r.url.starts_with('/') {
+                return Err(GraphError::Batch {
+                    message: format!("request {:?}: url must be relative and start with /", r.id),
+                });
+            }
+        }
+        let order: HashMap<String, usize> = requests
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
+        let chunks: Vec<Vec<BatchRequest>> =
+            requests.chunks(MAX_BATCH).map(<[_]>::to_vec).collect();
+        let results =
+            futures::future::join_all(chunks.into_iter().map(|c| self.batch_chunk(version, c)))
+                .await;
+        let mut out = Vec::with_capacity(order.len());
+        for r in results {
+            out.extend(r?);
+        }
+        out.sort_by_key(|r| order.get(&r.id).copied().unwrap_or(usize::MAX));
+        Ok(out)
+    }
+
+    async fn batch_chunk(
+        &self,
+        version: ApiVersion,
+        chunk: Vec<BatchRequest>,
+    ) -> Result<Vec<BatchResponse>, GraphError> {
+        let policy = self.options().retry.clone();
+        let url = self.url(version, "/$batch", &Query::new())?;
+        let mut done: Vec<BatchResponse> = Vec::with_capacity(chunk.len());
+        let mut pending: Vec<BatchRequest> = chunk;
+        let mut round: u32 = 0;
+        while !pending.is_empty() {
+            round += 1;
+            let body = serde_json::to_vec(&BatchBody {
+                requests: pending.iter().collect(),
+            })
+            .map_err(|e| GraphError::Batch {
+                message: format!("cannot serialise: {e}"),
+            })?;
+            let (answer, batch_request_id): (BatchAnswer, _) = self
+                .execute(Method::POST, url.clone(), Some(body), false)
+                .await?;
+            let mut by_id: HashMap<String, BatchResponse> = answer
+                .responses
+                .into_iter()
+                .map(|r| (r.id.clone(), r))
+                .collect();
+            let mut again = Vec::new();
+            let mut longest_wait: Option<Duration> = None;
+            for req in pending {
+                let Some(mut resp) = by_id.remove(&req.id) else {
+                    return Err(GraphError::Batch {
+                        message: format!(
+                            "no answer for request {:?} ({}) (request-id {})",
+                            req.id,
+                            req.url,
+                            batch_request_id.as_deref().unwrap_or("none")
+                        ),
+                    });
+                };
+                resp.attempts = round;
+                resp.url = req.url.clone();
+                if item_retryable(resp.status) && round < policy.max_attempts {
+                    if resp.status == 429 {
+                        self.count_item_throttle();
+                    }
+                    let ra = resp
+                        .header("Retry-After")
+                        .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+                    let w = policy.wait(round, ra);
+                    longest_wait = Some(longest_wait.map_or(w, |l| l.max(w)));
+                    again.push(req);
+                } else {
+                    if resp.status == 429 {
+                        self.count_item_throttle();
+                    }
+                    done.push(resp);
+                }
+            }
+            if let Some(w) = longest_wait {
+                tracing::debug!(
+                    "$batch: {} item(s) throttled or failed; retrying in {} ms",
+                    again.len(),
+                    w.as_millis()
+                );
+                self.count_item_retries(again.len() as u64);
+                tokio::time::sleep(w).await;
+            }
+            pending = again;
+        }
+        Ok(done)
+    }
+}

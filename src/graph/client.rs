@@ -1,0 +1,806 @@
+//! The one Graph transport: URLs per cloud and API version, bearer tokens, retries, a global
+//! concurrency cap, paging that never leaves the configured Graph origin, and counters.
+
+use std::collections::HashSet;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::{Method, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
+
+use super::auth::{TokenProvider, error_chain};
+use super::batch::BatchResponse;
+use super::error::{GraphError, parse_error_body};
+use super::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
+use super::trace::{log_exchange, log_failure};
+use crate::config::{HttpSettings, Settings, is_loopback};
+
+/// Graph API version, chosen per call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum ApiVersion {
+    #[serde(rename = "v1.0")]
+    V1,
+    #[serde(rename = "beta")]
+    Beta,
+}
+
+impl ApiVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiVersion::V1 => "v1.0",
+            ApiVersion::Beta => "beta",
+        }
+    }
+}
+
+/// OData query options and request headers for one call. Values are percent-encoded here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    pairs: Vec<(String, String)>,
+    eventual: bool,
+    no_top: bool,
+}
+
+impl Query {
+    pub fn new() -> Query {
+        Query::default()
+    }
+    /// `$select=a,b,c`.
+    pub fn select(self, fields: &[&str]) -> Query {
+        self.param("$select", &fields.join(","))
+    }
+    /// `$filter=...` (give it unencoded).
+    pub fn filter(self, expr: &str) -> Query {
+        self.param("$filter", expr)
+    }
+    pub fn expand(self, expr: &str) -> Query {
+        self.param("$expand", expr)
+    }
+    pub fn top(self, n: u32) -> Query {
+        self.param("$top", &n.to_string())
+    }
+    /// Do not add `$top` when listing (for endpoints that reject it).
+    pub fn without_top(mut self) -> Query {
+        self.no_top = true;
+        self
+    }
+    /// Advanced directory query: sends `ConsistencyLevel: eventual` on every page.
+    pub fn eventual_consistency(mut self) -> Query {
+        self.eventual = true;
+        self
+    }
+    pub fn param(mut self, key: &str, value: &str) -> Query {
+        self.pairs.push((key.to_string(), value.to_string()));
+        self
+    }
+    fn has(&self, key: &str) -> bool {
+        self.pairs.iter().any(|(k, _)| k.eq_ignore_ascii_case(key))
+    }
+    /// The encoded query string (without `?`).
+    pub fn encode(&self) -> String {
+        self.pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+/// Percent-encodes everything but unreserved characters and the few OData needs readable
+/// (`$ , ' ( ) : / @ *`). Spaces become `%20`, never `+`.
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        let keep = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'$'
+                    | b','
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b':'
+                    | b'/'
+                    | b'@'
+                    | b'*'
+            );
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Transport settings.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Requests in flight at once across all tasks sharing this client.
+    pub concurrency: usize,
+    /// Per-request timeout (connect + headers + body).
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    /// `$top` added when listing.
+    pub page_size: u32,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions::from_http(&HttpSettings::default())
+    }
+}
+
+impl ClientOptions {
+    pub fn from_http(h: &HttpSettings) -> ClientOptions {
+        ClientOptions {
+            concurrency: h.concurrency.max(1),
+            timeout: h.timeout,
+            retry: RetryPolicy {
+                max_attempts: h.max_attempts.max(1),
+                max_wait: h.max_retry_wait,
+                ..RetryPolicy::default()
+            },
+            page_size: 999,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    retries: AtomicU64,
+    throttled: AtomicU64,
+    bytes: AtomicU64,
+    in_flight: AtomicU64,
+    peak_in_flight: AtomicU64,
+    reauthentications: AtomicU64,
+}
+
+/// What the client did so far (for `-v` and benchmarks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct GraphStats {
+    /// HTTP requests sent to Graph (each attempt and each page counts).
+    pub requests: u64,
+    /// Attempts after the first, for any reason.
+    pub retries: u64,
+    /// Responses with status 429 (including throttled `$batch` items).
+    pub throttled: u64,
+    pub bytes_received: u64,
+    pub peak_in_flight: u64,
+    /// Tokens fetched after a 401 `InvalidAuthenticationToken`.
+    pub reauthentications: u64,
+    /// Tokens actually fetched from the identity platform (or az, or the cache file).
+    pub token_acquisitions: u64,
+    #[serde(serialize_with = "ser_millis")]
+    pub elapsed: Duration,
+}
+
+fn ser_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl std::fmt::Display for GraphStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Graph: {} requests, {} retries, {} throttled (429), {:.1} KiB received, peak {} in flight, {:.2} s",
+            self.requests,
+            self.retries,
+            self.throttled,
+            self.bytes_received as f64 / 1024.0,
+            self.peak_in_flight,
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    tokens: Arc<TokenProvider>,
+    sem: Semaphore,
+    options: ClientOptions,
+    counters: Counters,
+    started: Instant,
+}
+
+/// A successful (2xx) answer.
+#[derive(Debug, Clone)]
+pub(crate) struct RawResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub request_id: Option<String>,
+}
+
+/// Cheap to clone; all clones share the token, the concurrency cap and the counters.
+#[derive(Clone)]
+pub struct GraphClient {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphClient")
+            .field("base", &self.inner.base.as_str())
+            .field("method", &self.inner.tokens.method())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(bound(deserialize = "T: DeserializeOwned"))]
+struct Page<T> {
+    value: Vec<T>,
+    #[serde(rename = "@odata.nextLink")]
+    next_link: Option<String>,
+}
+
+fn request_id_of(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("request-id")
+        .or_else(|| headers.get("x-ms-request-id"))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn path_of(url: &Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    }
+}
+
+fn origin_of(url: &Url) -> String {
+    format!(
+        "{}://{}{}",
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port().map(|p| format!(":{p}")).unwrap_or_default()
+    )
+}
+
+/// Same scheme, host and (effective) port.
+pub fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme().eq_ignore_ascii_case(b.scheme())
+        && a.host_str()
+            .zip(b.host_str())
+            .is_some_and(|(x, y)| x.eq_ignore_ascii_case(y))
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+impl GraphClient {
+    /// `graph_url` is the Graph root without version, e.g. `https://graph.microsoft.com`.
+    pub fn new(
+        graph_url: &str,
+        tokens: Arc<TokenProvider>,
+        options: ClientOptions,
+    ) -> Result<GraphClient, GraphError> {
+        let invalid = |message: String| GraphError::InvalidRequest {
+            path: graph_url.to_string(),
+            message,
+        };
+        let base = Url::parse(graph_url.trim_end_matches('/'))
+            .map_err(|e| invalid(format!("not a URL: {e}")))?;
+        if base.host_str().is_none() || !matches!(base.scheme(), "http" | "https") {
+            return Err(invalid("expected an http(s) URL with a host".into()));
+        }
+        let mut b = reqwest::Client::builder()
+            .user_agent(concat!("enroll-doctor/", env!("CARGO_PKG_VERSION")))
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout.min(Duration::from_secs(30)))
+            // Redirects could carry the bearer token to another host.
+            .redirect(reqwest::redirect::Policy::none());
+        if is_loopback(&base) {
+            b = b.no_proxy();
+        }
+        let http = b
+            .build()
+            .map_err(|e| invalid(format!("cannot build the HTTP client: {e}")))?;
+        Ok(GraphClient {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                tokens,
+                sem: Semaphore::new(options.concurrency.max(1)),
+                options,
+                counters: Counters::default(),
+                started: Instant::now(),
+            }),
+        })
+    }
+
+    /// A client and token provider for these settings.
+    pub fn from_settings(settings: &Settings) -> Result<GraphClient, GraphError> {
+        let tokens = Arc::new(TokenProvider::from_settings(settings)?);
+        GraphClient::new(
+            &settings.endpoints.graph_url,
+            tokens,
+            ClientOptions::from_http(&settings.http),
+        )
+    }
+
+    pub fn tokens(&self) -> &Arc<TokenProvider> {
+        &self.inner.tokens
+    }
+
+    pub fn options(&self) -> &ClientOptions {
+        &self.inner.options
+    }
+
+    /// The Graph root this client talks to.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    pub fn stats(&self) -> GraphStats {
+        let c = &self.inner.counters;
+        GraphStats {
+            requests: c.requests.load(Ordering::Relaxed),
+            retries: c.retries.load(Ordering::Relaxed),
+            throttled: c.throttled.load(Ordering::Relaxed),
+            bytes_received: c.bytes.load(Ordering::Relaxed),
+            peak_in_flight: c.peak_in_flight.load(Ordering::Relaxed),
+            reauthentications: c.reauthentications.load(Ordering::Relaxed),
+            token_acquisitions: self.inner.tokens.acquisitions(),
+            elapsed: self.inner.started.elapsed(),
+        }
+    }
+
+    pub(crate) fn count_item_throttle(&self) {
+        self.inner
+            .counters
+            .throttled
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_item_retries(&self, n: u64) {
+        self.inner.counters.retries.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// `{base}/{version}{path}?{query}`. `path` starts with `/` and may carry its own query.
+    pub fn url(&self, version: ApiVersion, path: &str, query: &Query) -> Result<Url, GraphError> {
+        if !path.starts_with('/') || path.contains("://") {
+            return Err(GraphError::InvalidRequest {
+                path: path.to_string(),
+                message: "expected a path relative to the Graph version root, starting with /"
+                    .into(),
+            });
+        }
+        let mut s = format!(
+            "{}/{}{}",
+            self.inner.base.as_str().trim_end_matches('/'),
+            version.as_str(),
+            path
+        );
+        let q = query.encode();
+        if !q.is_empty() {
+            s.push(if path.contains('?') { '&' } else { '?' });
+            s.push_str(&q);
+        }
+        Url::parse(&s).map_err(|e| GraphError::InvalidRequest {
+            path: path.to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// GET one resource and deserialize it.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        version: ApiVersion,
+        path: &str,
+        query: &Query,
+    ) -> Result<T, GraphError> {
+        let url = self.url(version, path, query)?;
+        let (value, _) = self.execute(Method::GET, url, None, query.eventual).await?;
+        Ok(value)
+    }
+
+    /// POST a JSON body (e.g. `checkMemberGroups`) and deserialize the answer (`null` if empty).
+    pub async fn post_json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        version: ApiVersion,
+        path: &str,
+        body: &B,
+    ) -> Result<T, GraphError> {
+        let url = self.url(version, path, &Query::new())?;
+        let bytes = serde_json::to_vec(body).map_err(|e| GraphError::InvalidRequest {
+            path: path.to_string(),
+            message: format!("cannot serialise the body: {e}"),
+        })?;
+        let (value, _) = self.execute(Method::POST, url, Some(bytes), false).await?;
+        Ok(value)
+    }
+
+    /// Every item of a collection, following `@odata.nextLink` (see [`Self::for_each_page`]).
+    pub async fn list_all<T: DeserializeOwned>(
+        &self,
+        version: ApiVersion,
+        path: &str,
+        query: &Query,
+    ) -> Result<Vec<T>, GraphError> {
+        let mut all = Vec::new();
+        self.for_each_page(version, path, query, |page: Vec<T>| {
+            all.extend(page);
+            ControlFlow::Continue(())
+        })
+        .await?;
+        Ok(all)
+    }
+
+    /// Pages a collection and hands each page to `on_page` as it arrives, so callers need not
+    /// hold everything. Adds `$top={page_size}` unless the query sets `$top` or opts out.
+    /// Follows `@odata.nextLink` verbatim, but only on the configured Graph origin, and stops
+    /// with an error on a repeated link. Returns the number of items seen.
+    pub async fn for_each_page<T, F>(
+        &self,
+        version: ApiVersion,
+        path: &str,
+        query: &Query,
+        on_page: F,
+    ) -> Result<u64, GraphError>
+    where
+        T: DeserializeOwned,
+        F: FnMut(Vec<T>) -> ControlFlow<()>,
+    {
+        let mut q = query.clone();
+        if !q.no_top && !q.has("$top") {
+            q = q.top(self.inner.options.page_size);
+        }
+        let url = self.url(version, path, &q)?;
+        self.page_from(url, path, q.eventual, on_page).await
+    }
+
+    /// Continues a listing from an absolute `@odata.nextLink` (e.g. one found in a `$batch`
+    /// item) to its end, with the same origin and loop checks as [`Self::for_each_page`].
+    pub async fn list_from_next_link<T: DeserializeOwned>(
+        &self,
+        next_link: &str,
+        eventual_consistency: bool,
+    ) -> Result<Vec<T>, GraphError> {
+        let url = self.checked_next_link(next_link, next_link, None)?;
+        let label = url.path().to_string();
+        let mut all = Vec::new();
+        self.page_from(url, &label, eventual_consistency, |page: Vec<T>| {
+            all.extend(page);
+            ControlFlow::Continue(())
+        })
+        .await?;
+        Ok(all)
+    }
+
+    /// The items of a `$batch` answer holding a collection page, following its nextLink.
+    pub async fn batch_item_list<T: DeserializeOwned>(
+        &self,
+        response: BatchResponse,
+    ) -> Result<Vec<T>, GraphError> {
+        let label = response.url.clone();
+        let page: Page<T> = response.into_result()?;
+        let mut items = page.value;
+        if let Some(next) = page.next_link {
+            let url = self.checked_next_link(&next, &label, None)?;
+            self.page_from(url, &label, false, |more: Vec<T>| {
+                items.extend(more);
+                ControlFlow::Continue(())
+            })
+            .await?;
+        }
+        Ok(items)
+    }
+
+    /// Parses a nextLink and refuses any origin but the configured Graph's.
+    fn checked_next_link(
+        &self,
+        next: &str,
+        listing: &str,
+        request_id: Option<String>,
+    ) -> Result<Url, GraphError> {
+        let next_url = Url::parse(next).map_err(|e| GraphError::Decode {
+            method: "GET".into(),
+            path: listing.to_string(),
+            message: format!("@odata.nextLink is not a URL: {e}"),
+            request_id,
+        })?;
+        if !same_origin(&next_url, &self.inner.base) {
+            return Err(GraphError::ForeignNextLink {
+                path: listing.to_string(),
+                foreign_origin: origin_of(&next_url),
+                expected_origin: origin_of(&self.inner.base),
+            });
+        }
+        Ok(next_url)
+    }
+
+    async fn page_from<T, F>(
+        &self,
+        first: Url,
+        listing: &str,
+        eventual: bool,
+        mut on_page: F,
+    ) -> Result<u64, GraphError>
+    where
+        T: DeserializeOwned,
+        F: FnMut(Vec<T>) -> ControlFlow<()>,
+    {
+        let mut url = first;
+        let mut seen: HashSet<String> = HashSet::new();
+        seen.insert(url.as_str().to_string());
+        let mut count = 0u64;
+        loop {
+            let (page, request_id): (Page<T>, _) = self
+                .execute(Method::GET, url.clone(), None, eventual)
+                .await?;
+            count += page.value.len() as u64;
+            if on_page(page.value).is_break() {
+                return Ok(count);
+            }
+            let Some(next) = page.next_link else {
+                return Ok(count);
+            };
+            let next_url = self.checked_next_link(&next, listing, request_id)?;
+            if !seen.insert(next_url.as_str().to_string()) {
+                return Err(GraphError::NextLinkLoop {
+                    path: listing.to_string(),
+                });
+            }
+            url = next_url;
+        }
+    }
+
+    /// Sends one request with retries and deserializes the 2xx body; returns it with the
+    /// response's request-id. Retries 429/503/504, connection failures, and 2xx bodies that are
+    /// not well-formed JSON (cut off or an HTML page from a proxy); never valid JSON of the
+    /// wrong shape.
+    pub(crate) async fn execute<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+        eventual: bool,
+    ) -> Result<(T, Option<String>), GraphError> {
+        let inner = &self.inner;
+        let policy = &inner.options.retry;
+        let mut attempt: u32 = 0;
+        let mut renewed = false;
+        let mut token = inner.tokens.token().await?;
+        loop {
+            attempt += 1;
+            let outcome = self
+                .send_once(&method, &url, body.as_ref(), eventual, token.secret())
+                .await;
+            let (retry_after, failure) = match outcome {
+                Ok(resp) if (200..300).contains(&resp.status) => {
+                    match decode::<T>(&method, &url, &resp) {
+                        Ok(v) => return Ok((v, resp.request_id)),
+                        Err(DecodeFailure { error, transient }) => {
+                            if !transient {
+                                return Err(*error);
+                            }
+                            (None, *error)
+                        }
+                    }
+                }
+                Ok(resp) => {
+                    let (code, message, body_rid) = parse_error_body(&resp.body);
+                    let request_id = resp.request_id.clone().or(body_rid);
+                    let status = resp.status;
+                    if status == 429 {
+                        inner.counters.throttled.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let err = GraphError::Http {
+                        method: method.to_string(),
+                        path: path_of(&url),
+                        status,
+                        code: code.clone(),
+                        message,
+                        request_id,
+                        attempts: attempt,
+                    };
+                    if status == 401
+                        && !renewed
+                        && (code.is_empty()
+                            || code.eq_ignore_ascii_case("InvalidAuthenticationToken"))
+                    {
+                        // An expired or revoked token: fetch a new one once and try again.
+                        renewed = true;
+                        inner
+                            .counters
+                            .reauthentications
+                            .fetch_add(1, Ordering::Relaxed);
+                        inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+                        token = inner.tokens.renew(&token).await?;
+                        attempt -= 1;
+                        continue;
+                    }
+                    if !is_retryable_status(status) {
+                        return Err(err);
+                    }
+                    let ra = resp
+                        .headers
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+                    (ra, err)
+                }
+                Err(message) => (
+                    None,
+                    GraphError::Transport {
+                        method: method.to_string(),
+                        path: path_of(&url),
+                        message,
+                        attempts: attempt,
+                    },
+                ),
+            };
+            if attempt >= policy.max_attempts {
+                return Err(failure);
+            }
+            let wait = policy.wait(attempt, retry_after);
+            tracing::debug!(
+                "{method} {}: {failure}; retrying in {} ms",
+                url.path(),
+                wait.as_millis()
+            );
+            inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(wait).await;
+            // A long wait may outlive the token.
+            token = inner.tokens.token().await?;
+        }
+    }
+
+    /// One attempt under the concurrency cap. `Err` = no complete HTTP answer.
+    async fn send_once(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&Vec<u8>>,
+        eventual: bool,
+        bearer: &str,
+    ) -> Result<RawResponse, String> {
+        let inner = &self.inner;
+        let _permit = inner
+            .sem
+            .acquire()
+            .await
+            .map_err(|_| "the client is shutting down".to_string())?;
+        let mut rb = inner
+            .http
+            .request(method.clone(), url.clone())
+            .bearer_auth(bearer)
+            .header("client-request-id", uuid::Uuid::new_v4().to_string());
+        if eventual {
+            rb = rb.header("ConsistencyLevel", "eventual");
+        }
+        if let Some(b) = body {
+            rb = rb.header(CONTENT_TYPE, "application/json").body(b.clone());
+        }
+        let request = rb.build().map_err(|e| error_chain(&e.without_url()))?;
+        let req_headers = request.headers().clone();
+        let c = &inner.counters;
+        c.requests.fetch_add(1, Ordering::Relaxed);
+        let now_in_flight = c.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        c.peak_in_flight.fetch_max(now_in_flight, Ordering::Relaxed);
+        let started = Instant::now();
+        let result = async {
+            let resp = inner.http.execute(request).await?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let body = resp.bytes().await?.to_vec();
+            Ok::<_, reqwest::Error>((status, headers, body))
+        }
+        .await;
+        c.in_flight.fetch_sub(1, Ordering::Relaxed);
+        match result {
+            Ok((status, headers, body)) => {
+                c.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+                log_exchange(
+                    method.as_str(),
+                    url.as_str(),
+                    status,
+                    started.elapsed(),
+                    &req_headers,
+                    &headers,
+                    body.len(),
+                );
+                Ok(RawResponse {
+                    status,
+                    request_id: request_id_of(&headers),
+                    headers,
+                    body,
+                })
+            }
+            Err(e) => {
+                let kind = if e.is_timeout() {
+                    "timed out"
+                } else if e.is_connect() {
+                    "connection failed"
+                } else if e.is_body() || e.is_decode() {
+                    "response body interrupted"
+                } else {
+                    "request failed"
+                };
+                let msg = format!("{kind}: {}", error_chain(&e.without_url()));
+                log_failure(method.as_str(), url.as_str(), started.elapsed(), &msg);
+                Err(msg)
+            }
+        }
+    }
+}
+
+pub(crate) struct DecodeFailure {
+    error: Box<GraphError>,
+    /// Not well-formed JSON (cut off, HTML): worth another attempt.
+    transient: bool,
+}
+
+/// Deserializes a 2xx body; an empty body reads as JSON `null`.
+fn decode<T: DeserializeOwned>(
+    method: &Method,
+    url: &Url,
+    resp: &RawResponse,
+) -> Result<T, DecodeFailure> {
+    let body: &[u8] = if resp.body.iter().all(u8::is_ascii_whitespace) {
+        b"null"
+    } else {
+        &resp.body
+    };
+    serde_json::from_slice(body).map_err(|e| DecodeFailure {
+        transient: matches!(
+            e.classify(),
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+        ),
+        error: Box::new(GraphError::Decode {
+            method: method.to_string(),
+            path: path_of(url),
+            message: e.to_string().chars().take(300).collect(),
+            request_id: resp.request_id.clone(),
+        }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_encoding_keeps_odata_readable() {
+        let q = Query::new()
+            .select(&["id", "displayName"])
+            .filter("deviceId eq 'a b&c'")
+            .top(5);
+        assert_eq!(
+            q.encode(),
+            "$select=id,displayName&$filter=deviceId%20eq%20'a%20b%26c'&$top=5"
+        );
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(same_origin(
+            &u("https://graph.microsoft.com/v1.0/users?$skiptoken=x"),
+            &u("https://GRAPH.microsoft.com:443")
+        ));
+        assert!(!same_origin(
+            &u("http://graph.microsoft.com/v1.0/users"),
+            &u("https://graph.microsoft.com")
+        ));
+        assert!(!same_origin(
+            &u("http://127.0.0.1:8081/v1.0/users"),
+            &u("http://127.0.0.1:8080")
+        ));
+        assert!(!same_origin(
+            &u("https://graph.microsoft.com.evil.example/v1.0"),
+            &u("https://graph.microsoft.com")
+        ));
+    }
+}
