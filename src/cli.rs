@@ -195,6 +195,11 @@ pub struct TenantSourceArgs {
     /// Pseudonymise UPNs, names, ids and domains in the saved snapshot (HMAC with a per-export key).
     #[arg(long, requires = "save_snapshot")]
     pub redact: bool,
+    /// With --redact: read the redaction key from FILE, or create FILE with a new random key, so
+    /// device reports redacted with the same key still correlate. Without it the key is printed
+    /// once to stderr.
+    #[arg(long, value_name = "FILE", requires = "redact")]
+    pub redact_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

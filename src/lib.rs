@@ -9,5 +9,6 @@ pub mod config;
 pub mod device;
 pub mod graph;
 pub mod model;
+pub mod redact;
 pub mod report;
 pub mod tenant;

@@ -7,4 +7,5 @@ mod e2e {
     pub mod diagnose;
     pub mod explain;
     pub mod graph;
+    pub mod tenant;
 }

@@ -1,4 +1,6 @@
 //! Reference data: error codes, Windows releases, service plans, well-known ids.
 
 pub mod error_codes;
+pub mod service_plans;
+pub mod well_known;
 pub mod windows_releases;

@@ -1,7 +1,174 @@
-//! `enroll-doctor audit`.
+//! `enroll-doctor audit`, and the tenant-source plumbing `check` shares: load a snapshot or
+//! collect one from Graph, save it (optionally redacted), render a report.
 
-use crate::cli::{AuditArgs, GlobalArgs};
+use std::io::Write;
+use std::path::Path;
 
-pub fn run(_global: &GlobalArgs, _args: AuditArgs) -> anyhow::Result<u8> {
-    anyhow::bail!("`audit` is not available yet")
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use enroll_doctor::checks::tenant::evaluate_tenant;
+use enroll_doctor::graph::GraphClient;
+use enroll_doctor::model::Finding;
+use enroll_doctor::redact::Redactor;
+use enroll_doctor::report::{self, FailThreshold, Report};
+use enroll_doctor::tenant::TenantSnapshot;
+use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
+
+use crate::cli::{AuditArgs, FailOn, GlobalArgs, OutputArgs, OutputFormat, TenantSourceArgs};
+
+pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<u8> {
+    super::auth::init_logging(global);
+    let as_of = super::diagnose::parse_as_of(args.output.as_of.as_deref())?;
+    // A saved snapshot should serve `check` and `diagnose` later too: collect users and
+    // devices as well (each O(N/999) list requests).
+    let full = args.source.save_snapshot.is_some();
+    let selection = if full {
+        UserSelection::All
+    } else {
+        UserSelection::None
+    };
+    let snap = tenant_snapshot(global, &args.source, selection, full)?;
+    let findings = evaluate_tenant(&snap);
+    render(
+        &args.output,
+        as_of,
+        findings,
+        source_notes(&snap, &args.source),
+    )
+}
+
+/// Loads `--snapshot`, or collects from Graph (and saves `--save-snapshot`).
+pub(crate) fn tenant_snapshot(
+    global: &GlobalArgs,
+    source: &TenantSourceArgs,
+    users: UserSelection,
+    devices: bool,
+) -> anyhow::Result<TenantSnapshot> {
+    if let Some(path) = &source.snapshot {
+        return Ok(TenantSnapshot::load(path)?);
+    }
+    let settings = super::auth::settings(global)?;
+    let client = GraphClient::from_settings(&settings).context("cannot set up the Graph client")?;
+    let opts = CollectOptions {
+        users,
+        devices,
+        cloud: settings.cloud.as_str().to_string(),
+        tenant_hint: settings.tenant.clone(),
+    };
+    let rt = super::auth::runtime()?;
+    let snap = rt
+        .block_on(collect(&client, &opts, Utc::now()))
+        .context("cannot collect the tenant from Graph")?;
+    super::auth::print_stats(global, &client);
+    if let Some(path) = &source.save_snapshot {
+        save(&snap, path, source)?;
+    }
+    Ok(snap)
+}
+
+fn save(snap: &TenantSnapshot, path: &Path, source: &TenantSourceArgs) -> anyhow::Result<()> {
+    if !source.redact {
+        snap.save(path)?;
+        return Ok(());
+    }
+    let redactor = match &source.redact_key_file {
+        Some(file) => key_from_file(file)?,
+        None => {
+            let r = Redactor::random();
+            // Printed once, on stderr only, so the same key can redact device reports.
+            eprintln!(
+                "enroll-doctor: redaction key (keep it to redact device reports the same way): {}",
+                r.key_hex()
+            );
+            r
+        }
+    };
+    let mut copy = snap.clone();
+    redactor.snapshot(&mut copy);
+    copy.save(path)?;
+    Ok(())
+}
+
+/// Reads the key from FILE, or writes a new one there (owner-only permissions).
+fn key_from_file(file: &Path) -> anyhow::Result<Redactor> {
+    if file.exists() {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read the redaction key file {}", file.display()))?;
+        return Redactor::from_hex(&text)
+            .with_context(|| format!("redaction key file {}", file.display()));
+    }
+    let r = Redactor::random();
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(file)
+        .with_context(|| format!("cannot create the redaction key file {}", file.display()))?;
+    writeln!(f, "{}", r.key_hex())
+        .with_context(|| format!("cannot write the redaction key file {}", file.display()))?;
+    eprintln!(
+        "enroll-doctor: new redaction key saved to {}",
+        file.display()
+    );
+    Ok(r)
+}
+
+/// Notes for the reader: where the facts came from.
+pub(crate) fn source_notes(snap: &TenantSnapshot, source: &TenantSourceArgs) -> Vec<String> {
+    let mut notes = Vec::new();
+    match &source.snapshot {
+        Some(p) => notes.push(format!(
+            "tenant facts from snapshot {} (collected {})",
+            p.display(),
+            snap.collected_at.to_rfc3339()
+        )),
+        None => notes.push(format!(
+            "tenant {} read from {} with a {} token",
+            snap.tenant_id,
+            snap.graph_base,
+            match snap.token_kind {
+                enroll_doctor::tenant::snapshot::TokenKind::AppOnly => "app-only",
+                enroll_doctor::tenant::snapshot::TokenKind::Delegated => "delegated",
+                enroll_doctor::tenant::snapshot::TokenKind::Unknown => "unrecognised",
+            }
+        )),
+    }
+    if let Some(p) = &source.save_snapshot {
+        notes.push(format!(
+            "snapshot saved to {}{}",
+            p.display(),
+            if source.redact { " (redacted)" } else { "" }
+        ));
+    }
+    notes
+}
+
+pub(crate) fn render(
+    output: &OutputArgs,
+    as_of: DateTime<Utc>,
+    findings: Vec<Finding>,
+    notes: Vec<String>,
+) -> anyhow::Result<u8> {
+    let mut report = Report::new(as_of, Vec::new(), findings);
+    report.notes = notes;
+    let text = match output.format {
+        OutputFormat::Table => report::table::render(&report),
+        OutputFormat::Json => {
+            report::json::render(&report).context("cannot serialise the report")?
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth reporting.
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    let threshold = match output.fail_on {
+        FailOn::Fail => FailThreshold::Fail,
+        FailOn::Warn => FailThreshold::Warn,
+        FailOn::Never => FailThreshold::Never,
+    };
+    Ok(report::exit_code(&report.findings, threshold))
 }

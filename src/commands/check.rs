@@ -1,7 +1,125 @@
-//! `enroll-doctor check`.
+//! `enroll-doctor check`: users' readiness (USR001–USR008) plus the tenant checks.
+//!
+//! Users are evaluated in memory over one snapshot: `--user` fetches just those users (one
+//! `$batch` wave), `--group` / `--all-users` list users and policy-group members in O(N/999)
+//! requests.
+
+use anyhow::Context;
+use enroll_doctor::checks::tenant::evaluate_tenant;
+use enroll_doctor::checks::user::users_readiness;
+use enroll_doctor::tenant::TenantSnapshot;
+use enroll_doctor::tenant::collect::UserSelection;
 
 use crate::cli::{CheckArgs, GlobalArgs};
 
-pub fn run(_global: &GlobalArgs, _args: CheckArgs) -> anyhow::Result<u8> {
-    anyhow::bail!("`check` is not available yet")
+pub fn run(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<u8> {
+    super::auth::init_logging(global);
+    let as_of = super::diagnose::parse_as_of(args.output.as_of.as_deref())?;
+    let mut upns: Vec<String> = args.user.iter().map(|u| u.trim().to_string()).collect();
+    if let Some(file) = &args.users_file {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read the users file {}", file.display()))?;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim().trim_start_matches('\u{feff}');
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if !line.contains('@') && uuid::Uuid::parse_str(line).is_err() {
+                anyhow::bail!(
+                    "{}:{}: {line:?} is neither a UPN nor an object id",
+                    file.display(),
+                    n + 1
+                );
+            }
+            upns.push(line.to_string());
+        }
+    }
+    upns.retain(|u| !u.is_empty());
+    dedup_case_insensitive(&mut upns);
+    let selection = if args.all_users {
+        UserSelection::All
+    } else if let Some(g) = &args.group {
+        UserSelection::Group(g.clone())
+    } else if !upns.is_empty() {
+        UserSelection::Upns(upns.clone())
+    } else {
+        anyhow::bail!(
+            "name the users to check: --user UPN, --users-file FILE, --group GROUP or --all-users"
+        );
+    };
+
+    let snap = super::audit::tenant_snapshot(global, &args.source, selection.clone(), false)?;
+    let offline = args.source.snapshot.is_some();
+    let targets = users_to_check(&snap, &selection, &upns, args.group.as_deref(), offline)?;
+
+    let mut findings = evaluate_tenant(&snap);
+    findings.extend(users_readiness(&snap, &targets, None));
+    let mut notes = super::audit::source_notes(&snap, &args.source);
+    notes.push(format!("{} user(s) checked", targets.len()));
+    super::audit::render(&args.output, as_of, findings, notes)
+}
+
+fn dedup_case_insensitive(v: &mut Vec<String>) {
+    let mut seen = std::collections::BTreeSet::new();
+    v.retain(|u| seen.insert(u.to_ascii_lowercase()));
+}
+
+/// The UPNs to evaluate: the named ones, or every user of the group / tenant in the snapshot.
+fn users_to_check(
+    snap: &TenantSnapshot,
+    selection: &UserSelection,
+    upns: &[String],
+    group: Option<&str>,
+    offline: bool,
+) -> anyhow::Result<Vec<String>> {
+    let users = snap.sources.users.data();
+    let mut out: Vec<String> = match selection {
+        UserSelection::Upns(_) | UserSelection::None => upns.to_vec(),
+        UserSelection::All => users
+            .map(|l| l.iter().map(|u| u.user_principal_name.clone()).collect())
+            .unwrap_or_default(),
+        UserSelection::Group(_) if offline => {
+            // Offline: members of the group from the snapshot's memberships.
+            let g = group.unwrap_or_default();
+            let m = snap
+                .sources
+                .group_memberships
+                .data()
+                .context("the snapshot has no group memberships")?;
+            let id = m
+                .groups
+                .values()
+                .find(|r| {
+                    r.id.eq_ignore_ascii_case(g)
+                        || r.display_name
+                            .as_deref()
+                            .is_some_and(|n| n.eq_ignore_ascii_case(g))
+                })
+                .map(|r| r.id.clone())
+                .with_context(|| format!("group {g:?} is not among the snapshot's groups"))?;
+            users
+                .map(|l| {
+                    l.iter()
+                        .filter(|u| {
+                            m.members
+                                .get(&u.id.to_ascii_lowercase())
+                                .is_some_and(|gs| gs.contains(&id))
+                        })
+                        .map(|u| u.user_principal_name.clone())
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+        UserSelection::Group(_) => users
+            .map(|l| l.iter().map(|u| u.user_principal_name.clone()).collect())
+            .unwrap_or_default(),
+    };
+    if out.is_empty()
+        && !matches!(selection, UserSelection::Upns(_))
+        && let Err(reason) = snap.sources.users.get()
+    {
+        anyhow::bail!("cannot list the users to check: {reason:?}");
+    }
+    out.sort_by_key(|u| u.to_ascii_lowercase());
+    Ok(out)
 }

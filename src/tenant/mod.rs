@@ -1,1 +1,7 @@
 //! Tenant side: collectors that read Graph into a `TenantSnapshot`.
+
+pub mod snapshot;
+
+pub use snapshot::{MissingReason, Source, TenantSnapshot};
+pub mod collect;
+pub mod precedence;

@@ -1,0 +1,1045 @@
+//! Collectors: read Graph into a [`TenantSnapshot`], one collector per source, run concurrently.
+//!
+//! Round trips for `check --user` (after sign-in), measured against the mock:
+//! wave 1 — the seven tenant-wide sources and one `$batch` per 5 users carrying each user's
+//! object, `transitiveMemberOf`, `managedDevices` and troubleshooting events (plus, for named
+//! device ids, their Entra object, Intune record and events), all in parallel; further waves
+//! only when a list has more than one page. Checking many users
+//! (`--all-users`, `--group`) lists users, devices and the members of the groups the policies
+//! refer to (`transitiveMembers` per group) instead, so N users cost O(N/999) list requests and
+//! are resolved in memory.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use futures::future::join_all;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::snapshot::{
+    ConditionalAccessPolicy, DeviceRegistrationPolicy, EnrollmentConfiguration, EntraDevice,
+    GroupMemberships, GroupRef, ManagedDevice, MissingReason, MobilityPolicy, Organization, Source,
+    SubscribedSku, TargetKind, TenantSnapshot, TokenKind, TroubleshootingEvent, User, UserScope,
+};
+use crate::graph::{ApiVersion, BatchRequest, BatchResponse, GraphClient, GraphError, Query};
+
+/// Which users to collect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserSelection {
+    /// Tenant configuration only.
+    None,
+    /// These UPNs (or object ids).
+    Upns(Vec<String>),
+    /// Every member of a group (id or display name).
+    Group(String),
+    /// Every user.
+    All,
+}
+
+/// What to collect.
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    pub users: UserSelection,
+    /// Also list every Entra device, managed device and troubleshooting event (for a snapshot
+    /// that later serves `check` and `diagnose` offline).
+    pub devices: bool,
+    pub cloud: String,
+    /// Tenant id or domain from the configuration (used when Graph does not say).
+    pub tenant_hint: Option<String>,
+}
+
+impl CollectOptions {
+    /// Tenant configuration only, for `cloud` (`global`, `usgov`, … or `custom`).
+    pub fn tenant_only(cloud: &str) -> CollectOptions {
+        CollectOptions {
+            users: UserSelection::None,
+            devices: false,
+            cloud: cloud.to_string(),
+            tenant_hint: None,
+        }
+    }
+}
+
+pub const USER_SELECT: &[&str] = &[
+    "id",
+    "userPrincipalName",
+    "displayName",
+    "accountEnabled",
+    "usageLocation",
+    "assignedLicenses",
+    "assignedPlans",
+    "licenseAssignmentStates",
+    "onPremisesSyncEnabled",
+];
+const ORG_SELECT: &[&str] = &[
+    "id",
+    "displayName",
+    "mobileDeviceManagementAuthority",
+    "countryLetterCode",
+    "verifiedDomains",
+];
+const SKU_SELECT: &[&str] = &[
+    "id",
+    "skuId",
+    "skuPartNumber",
+    "appliesTo",
+    "capabilityStatus",
+    "consumedUnits",
+    "prepaidUnits",
+    "servicePlans",
+];
+const DEVICE_SELECT: &[&str] = &[
+    "id",
+    "deviceId",
+    "displayName",
+    "accountEnabled",
+    "operatingSystem",
+    "operatingSystemVersion",
+    "trustType",
+    "profileType",
+    "isManaged",
+    "isCompliant",
+    "mdmAppId",
+    "managementType",
+    "enrollmentType",
+    "deviceOwnership",
+    "approximateLastSignInDateTime",
+    "registrationDateTime",
+    "onPremisesSyncEnabled",
+    "alternativeSecurityIds",
+];
+const MANAGED_SELECT: &[&str] = &[
+    "id",
+    "azureADDeviceId",
+    "deviceName",
+    "userId",
+    "userPrincipalName",
+    "operatingSystem",
+    "osVersion",
+    "enrolledDateTime",
+    "lastSyncDateTime",
+    "complianceState",
+    "deviceEnrollmentType",
+    "managementAgent",
+    "managedDeviceOwnerType",
+    "managementState",
+    "deviceRegistrationState",
+    "serialNumber",
+];
+const CA_SELECT: &[&str] = &["id", "displayName", "state", "conditions", "grantControls"];
+
+/// Least-privilege permissions per source: (application, delegated).
+fn needed(source: &str, kind: TokenKind) -> Vec<String> {
+    let (app, delegated): (&[&str], &[&str]) = match source {
+        "organization" => (&["Organization.Read.All"], &["User.Read"]),
+        "subscribed_skus" => (&["Organization.Read.All"], &["Organization.Read.All"]),
+        "mdm_policies" | "mam_policies" => (&[], &["Policy.Read.All"]),
+        "enrollment_configurations" => (
+            &["DeviceManagementServiceConfig.Read.All"],
+            &["DeviceManagementServiceConfig.Read.All"],
+        ),
+        "device_registration_policy" => (
+            &["Policy.Read.DeviceConfiguration"],
+            &["Policy.Read.DeviceConfiguration"],
+        ),
+        "users" => (&["User.Read.All"], &["User.Read.All"]),
+        "group_memberships" => (&["GroupMember.Read.All"], &["GroupMember.Read.All"]),
+        "entra_devices" => (&["Device.Read.All"], &["Device.Read.All"]),
+        "managed_devices" | "troubleshooting_events" => (
+            &["DeviceManagementManagedDevices.Read.All"],
+            &["DeviceManagementManagedDevices.Read.All"],
+        ),
+        "conditional_access_policies" => (&["Policy.Read.All"], &["Policy.Read.All"]),
+        _ => (&[], &[]),
+    };
+    let list = if kind == TokenKind::AppOnly {
+        app
+    } else {
+        delegated
+    };
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// A Graph error as the reason a source is missing.
+pub fn missing_from_error(source: &str, kind: TokenKind, err: &GraphError) -> MissingReason {
+    match err.status() {
+        Some(401)
+            if kind == TokenKind::AppOnly
+                && source.ends_with("_policies")
+                && source.starts_with("m") =>
+        {
+            MissingReason::AppOnlyUnsupported
+        }
+        Some(401 | 403) => MissingReason::InsufficientPermission {
+            needed: needed(source, kind),
+        },
+        status => MissingReason::GraphError {
+            status,
+            code: err.code().map(str::to_string),
+            request_id: err.request_id().map(str::to_string),
+            message: err.to_string(),
+        },
+    }
+}
+
+fn source_of<T>(
+    source: &str,
+    kind: TokenKind,
+    endpoint: String,
+    r: Result<T, GraphError>,
+) -> Source<T> {
+    match r {
+        Ok(data) => Source::collected(endpoint, data),
+        Err(e) => Source::Missing {
+            reason: missing_from_error(source, kind, &e),
+        },
+    }
+}
+
+fn endpoint(version: ApiVersion, path: &str, query: &Query) -> String {
+    let q = query.encode();
+    if q.is_empty() {
+        format!("GET /{}{path}", version.as_str())
+    } else {
+        format!("GET /{}{path}?{}", version.as_str(), q)
+    }
+}
+
+/// Lists a collection and records where it came from.
+async fn list<T: DeserializeOwned>(
+    client: &GraphClient,
+    source: &str,
+    kind: TokenKind,
+    version: ApiVersion,
+    path: &str,
+    query: Query,
+) -> Source<Vec<T>> {
+    let ep = endpoint(version, path, &query);
+    source_of(
+        source,
+        kind,
+        ep,
+        client.list_all(version, path, &query).await,
+    )
+}
+
+/// Encodes a UPN or id for a `/users/{key}` path segment.
+fn user_key(upn: &str) -> String {
+    crate::graph::encode_component(upn.trim())
+}
+
+#[derive(Deserialize)]
+struct PageBody<T> {
+    #[serde(default = "Vec::new")]
+    value: Vec<T>,
+    #[serde(rename = "@odata.nextLink")]
+    next_link: Option<String>,
+}
+
+/// The items of a batch answer, following its nextLink (rare: >999 items) on the client.
+async fn batch_items<T: DeserializeOwned>(
+    client: &GraphClient,
+    resp: BatchResponse,
+) -> Result<Vec<T>, GraphError> {
+    let page: PageBody<T> = resp.into_result()?;
+    let mut items = page.value;
+    if let Some(next) = page.next_link {
+        // Re-enter the normal pager with the link's path, which checks the origin.
+        let url = reqwest::Url::parse(&next).map_err(|e| GraphError::Batch {
+            message: format!("@odata.nextLink is not a URL: {e}"),
+        })?;
+        if !crate::graph::same_origin(&url, client.base_url()) {
+            return Err(GraphError::ForeignNextLink {
+                path: url.path().to_string(),
+                foreign_origin: url.origin().ascii_serialization(),
+                expected_origin: client.base_url().origin().ascii_serialization(),
+            });
+        }
+        let full = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        let base_path = client.base_url().path().trim_end_matches('/').to_string();
+        let rest = full.strip_prefix(&base_path).unwrap_or(&full);
+        let (version, path) = if let Some(p) = rest.strip_prefix("/beta") {
+            (ApiVersion::Beta, p)
+        } else {
+            (ApiVersion::V1, rest.strip_prefix("/v1.0").unwrap_or(rest))
+        };
+        let more: Vec<T> = client
+            .list_all(version, path, &Query::new().without_top())
+            .await?;
+        items.extend(more);
+    }
+    Ok(items)
+}
+
+/// Per-user facts from one `$batch` round.
+#[derive(Default)]
+struct PerUser {
+    users: Vec<User>,
+    users_error: Option<MissingReason>,
+    memberships: BTreeMap<String, BTreeSet<String>>,
+    groups: BTreeMap<String, GroupRef>,
+    memberships_error: Option<MissingReason>,
+    managed: Vec<ManagedDevice>,
+    managed_error: Option<MissingReason>,
+    devices: Vec<EntraDevice>,
+    devices_error: Option<MissingReason>,
+    events: Vec<TroubleshootingEvent>,
+    events_error: Option<MissingReason>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DirectoryObject {
+    #[serde(rename = "@odata.type")]
+    odata_type: Option<String>,
+    id: String,
+    #[serde(rename = "displayName")]
+    display_name: Option<String>,
+}
+
+/// Keeps the first error of a kind (404 = user not found is not an error of the source).
+fn note_error(slot: &mut Option<MissingReason>, source: &str, kind: TokenKind, err: &GraphError) {
+    if err.is_not_found() {
+        return;
+    }
+    if slot.is_none() {
+        *slot = Some(missing_from_error(source, kind, err));
+    }
+}
+
+/// OData string literal: quotes doubled.
+fn quoted(s: &str) -> String {
+    format!("'{}'", s.trim().replace('\'', "''"))
+}
+
+/// One `$batch` wave for named users and devices: each user's object, `transitiveMemberOf`,
+/// managed devices and troubleshooting events; each device's Entra object, Intune record and
+/// events (filters by device id).
+async fn collect_targeted(
+    client: &GraphClient,
+    upns: &[String],
+    device_ids: &[String],
+    kind: TokenKind,
+) -> PerUser {
+    let mut requests = Vec::new();
+    for (i, id) in device_ids.iter().enumerate() {
+        requests.push(BatchRequest::get_with(
+            format!("d{i}-devices"),
+            "/devices",
+            &Query::new()
+                .filter(&format!("deviceId eq {}", quoted(id)))
+                .select(DEVICE_SELECT),
+        ));
+        requests.push(BatchRequest::get_with(
+            format!("d{i}-managed"),
+            "/deviceManagement/managedDevices",
+            &Query::new()
+                .filter(&format!("azureADDeviceId eq {}", quoted(id)))
+                .select(MANAGED_SELECT),
+        ));
+        requests.push(BatchRequest::get_with(
+            format!("d{i}-events"),
+            "/deviceManagement/troubleshootingEvents",
+            &Query::new().filter(&format!("deviceId eq {}", quoted(id))),
+        ));
+    }
+    for (i, upn) in upns.iter().enumerate() {
+        let key = user_key(upn);
+        requests.push(BatchRequest::get_with(
+            format!("{i}-user"),
+            &format!("/users/{key}"),
+            &Query::new().select(USER_SELECT),
+        ));
+        requests.push(BatchRequest::get_with(
+            format!("{i}-groups"),
+            &format!("/users/{key}/transitiveMemberOf"),
+            &Query::new().select(&["id", "displayName"]).top(999),
+        ));
+        requests.push(BatchRequest::get_with(
+            format!("{i}-managed"),
+            &format!("/users/{key}/managedDevices"),
+            &Query::new().select(MANAGED_SELECT),
+        ));
+        requests.push(BatchRequest::get_with(
+            format!("{i}-events"),
+            &format!("/users/{key}/deviceManagementTroubleshootingEvents"),
+            &Query::new(),
+        ));
+    }
+    let mut out = PerUser::default();
+    if requests.is_empty() {
+        return out;
+    }
+    let answers = match client.batch(ApiVersion::V1, requests).await {
+        Ok(a) => a,
+        Err(e) => {
+            let r = |s| Some(missing_from_error(s, kind, &e));
+            out.users_error = r("users");
+            out.memberships_error = r("group_memberships");
+            out.managed_error = r("managed_devices");
+            out.devices_error = r("entra_devices");
+            out.events_error = r("troubleshooting_events");
+            return out;
+        }
+    };
+    // The user object first, so the other answers can be keyed by user id.
+    let mut ids: BTreeMap<usize, String> = BTreeMap::new();
+    let mut rest = Vec::new();
+    for a in answers {
+        let Some((idx, what)) = a.id.trim_start_matches('d').split_once('-') else {
+            continue;
+        };
+        let idx: usize = idx.parse().unwrap_or(usize::MAX);
+        if what == "user" && !a.id.starts_with('d') {
+            match a.into_result::<User>() {
+                Ok(u) => {
+                    ids.insert(idx, u.id.to_ascii_lowercase());
+                    out.users.push(u);
+                }
+                Err(e) => note_error(&mut out.users_error, "users", kind, &e),
+            }
+        } else {
+            rest.push((idx, what.to_string(), a));
+        }
+    }
+    for (idx, what, a) in rest {
+        // Device answers (`d…`) are not tied to a user.
+        let user_id = if a.id.starts_with('d') {
+            None
+        } else {
+            ids.get(&idx).cloned()
+        };
+        match what.as_str() {
+            "groups" => match batch_items::<DirectoryObject>(client, a).await {
+                Ok(items) => {
+                    let Some(uid) = user_id else { continue };
+                    let set = out.memberships.entry(uid).or_default();
+                    for g in items.into_iter().filter(|o| {
+                        o.odata_type
+                            .as_deref()
+                            .is_none_or(|t| t.to_ascii_lowercase().ends_with("group"))
+                    }) {
+                        let id = g.id.to_ascii_lowercase();
+                        set.insert(id.clone());
+                        out.groups.insert(
+                            id.clone(),
+                            GroupRef {
+                                id,
+                                display_name: g.display_name,
+                            },
+                        );
+                    }
+                }
+                Err(e) => note_error(&mut out.memberships_error, "group_memberships", kind, &e),
+            },
+            "managed" => match batch_items::<ManagedDevice>(client, a).await {
+                Ok(items) => out.managed.extend(items),
+                Err(e) => note_error(&mut out.managed_error, "managed_devices", kind, &e),
+            },
+            "devices" => match batch_items::<EntraDevice>(client, a).await {
+                Ok(items) => out.devices.extend(items),
+                Err(e) => note_error(&mut out.devices_error, "entra_devices", kind, &e),
+            },
+            "events" => match batch_items::<TroubleshootingEvent>(client, a).await {
+                Ok(items) => out.events.extend(items),
+                Err(e) => note_error(&mut out.events_error, "troubleshooting_events", kind, &e),
+            },
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The groups the policies refer to: scope groups, restriction targets and exclusions, CA
+/// groups. Memberships of exactly these are collected for many users.
+pub fn relevant_groups(
+    mdm: &Source<Vec<MobilityPolicy>>,
+    mam: &Source<Vec<MobilityPolicy>>,
+    configs: &Source<Vec<EnrollmentConfiguration>>,
+    ca: &Source<Vec<ConditionalAccessPolicy>>,
+) -> BTreeMap<String, Option<String>> {
+    let mut out: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for list in [mdm.data(), mam.data()].into_iter().flatten() {
+        for p in list {
+            for g in &p.included_groups {
+                out.insert(g.id.to_ascii_lowercase(), g.display_name.clone());
+            }
+        }
+    }
+    for c in configs.data().into_iter().flatten() {
+        for a in &c.assignments {
+            if let TargetKind::Group(g) | TargetKind::ExcludedGroup(g) = a.target.kind()
+                && !g.is_empty()
+            {
+                out.entry(g.to_ascii_lowercase()).or_insert(None);
+            }
+        }
+    }
+    for p in ca.data().into_iter().flatten() {
+        for g in p
+            .conditions
+            .users
+            .include_groups
+            .iter()
+            .chain(&p.conditions.users.exclude_groups)
+        {
+            out.entry(g.to_ascii_lowercase()).or_insert(None);
+        }
+    }
+    out
+}
+
+/// Members of each relevant group (transitive users only), inverted to user → groups.
+async fn collect_by_group(
+    client: &GraphClient,
+    groups: BTreeMap<String, Option<String>>,
+    kind: TokenKind,
+) -> Source<GroupMemberships> {
+    let mut m = GroupMemberships {
+        all_users_resolved: true,
+        relevant_groups: groups.keys().cloned().collect(),
+        ..Default::default()
+    };
+    let futs = groups.iter().map(|(g, name)| {
+        let client = client.clone();
+        let g = g.clone();
+        let name = name.clone();
+        async move {
+            let path = format!("/groups/{g}/transitiveMembers/microsoft.graph.user");
+            let members: Result<Vec<DirectoryObject>, GraphError> = client
+                .list_all(ApiVersion::V1, &path, &Query::new().select(&["id"]))
+                .await;
+            // The name is only for evidence; fetch it when the policy did not carry it.
+            let name = match name {
+                Some(n) => Some(n),
+                None => client
+                    .get_json::<DirectoryObject>(
+                        ApiVersion::V1,
+                        &format!("/groups/{g}"),
+                        &Query::new().select(&["id", "displayName"]),
+                    )
+                    .await
+                    .ok()
+                    .and_then(|o| o.display_name),
+            };
+            (g, name, members)
+        }
+    });
+    for (g, name, members) in join_all(futs).await {
+        m.groups.insert(
+            g.clone(),
+            GroupRef {
+                id: g.clone(),
+                display_name: name,
+            },
+        );
+        match members {
+            Ok(list) => {
+                for u in list {
+                    m.members
+                        .entry(u.id.to_ascii_lowercase())
+                        .or_default()
+                        .insert(g.clone());
+                }
+            }
+            Err(e) if e.is_not_found() => {}
+            Err(e) => {
+                return Source::Missing {
+                    reason: missing_from_error("group_memberships", kind, &e),
+                };
+            }
+        }
+    }
+    Source::collected(
+        "GET /v1.0/groups/{id}/transitiveMembers/microsoft.graph.user?$select=id (per referenced group)",
+        m,
+    )
+}
+
+async fn token_kind(client: &GraphClient) -> (TokenKind, Option<String>) {
+    {
+        match client.tokens().token().await {
+            Ok(t) => match t.claims() {
+                Ok(c) => {
+                    let k = match c.kind() {
+                        crate::graph::TokenKind::Application => TokenKind::AppOnly,
+                        crate::graph::TokenKind::Delegated => TokenKind::Delegated,
+                        crate::graph::TokenKind::Unknown => TokenKind::Unknown,
+                    };
+                    (k, c.tenant_id.clone())
+                }
+                Err(_) => (TokenKind::Unknown, None),
+            },
+            Err(_) => (TokenKind::Unknown, None),
+        }
+    }
+}
+
+/// Sign in (once) and collect every source the options ask for.
+pub async fn collect(
+    client: &GraphClient,
+    opts: &CollectOptions,
+    collected_at: DateTime<Utc>,
+) -> Result<TenantSnapshot, GraphError> {
+    collect_with_devices(client, opts, &[], collected_at).await
+}
+
+/// [`collect`], plus the Entra object, Intune record and troubleshooting events of each Entra
+/// device id (dsregcmd `DeviceId`), fetched in the same `$batch` wave as the users.
+pub async fn collect_with_devices(
+    client: &GraphClient,
+    opts: &CollectOptions,
+    device_ids: &[String],
+    collected_at: DateTime<Utc>,
+) -> Result<TenantSnapshot, GraphError> {
+    // Sign-in first: its failure is fatal (nothing can be collected), and the token kind
+    // decides which sources are even asked for.
+    client.tokens().token().await?;
+    let (kind, claims_tenant) = token_kind(client).await;
+    let graph_base = client.base_url().as_str().trim_end_matches('/').to_string();
+    let mut snap = TenantSnapshot::new(
+        claims_tenant
+            .clone()
+            .or_else(|| opts.tenant_hint.clone())
+            .unwrap_or_default(),
+        opts.cloud.clone(),
+        graph_base,
+        kind,
+        collected_at,
+    );
+
+    let policy = |path: &'static str, source: &'static str| {
+        let client = client.clone();
+        async move {
+            if kind == TokenKind::AppOnly {
+                // Graph refuses app-only tokens here (401): do not even ask.
+                return Source::Missing {
+                    reason: MissingReason::AppOnlyUnsupported,
+                };
+            }
+            list::<MobilityPolicy>(
+                &client,
+                source,
+                kind,
+                ApiVersion::Beta,
+                path,
+                Query::new().expand("includedGroups").without_top(),
+            )
+            .await
+        }
+    };
+
+    let org_q = Query::new().select(ORG_SELECT).without_top();
+    let org = async {
+        let ep = endpoint(ApiVersion::V1, "/organization", &org_q);
+        let r: Result<Vec<Organization>, GraphError> = client
+            .list_all(ApiVersion::V1, "/organization", &org_q)
+            .await;
+        match r {
+            Ok(mut list) if !list.is_empty() => Source::collected(ep, list.swap_remove(0)),
+            Ok(_) => Source::Missing {
+                reason: MissingReason::GraphError {
+                    status: None,
+                    code: None,
+                    request_id: None,
+                    message: "GET /v1.0/organization returned no organization".into(),
+                },
+            },
+            Err(e) => Source::Missing {
+                reason: missing_from_error("organization", kind, &e),
+            },
+        }
+    };
+    let skus = list::<SubscribedSku>(
+        client,
+        "subscribed_skus",
+        kind,
+        ApiVersion::V1,
+        "/subscribedSkus",
+        Query::new().select(SKU_SELECT).without_top(),
+    );
+    let mdm = policy("/policies/mobileDeviceManagementPolicies", "mdm_policies");
+    let mam = policy("/policies/mobileAppManagementPolicies", "mam_policies");
+    // Polymorphic collection: no $select, it would drop the derived types' properties.
+    let configs = list::<EnrollmentConfiguration>(
+        client,
+        "enrollment_configurations",
+        kind,
+        ApiVersion::Beta,
+        "/deviceManagement/deviceEnrollmentConfigurations",
+        Query::new().expand("assignments"),
+    );
+    let reg = async {
+        let q = Query::new();
+        let ep = endpoint(ApiVersion::V1, "/policies/deviceRegistrationPolicy", &q);
+        source_of(
+            "device_registration_policy",
+            kind,
+            ep,
+            client
+                .get_json::<DeviceRegistrationPolicy>(
+                    ApiVersion::V1,
+                    "/policies/deviceRegistrationPolicy",
+                    &q,
+                )
+                .await,
+        )
+    };
+    let ca = list::<ConditionalAccessPolicy>(
+        client,
+        "conditional_access_policies",
+        kind,
+        ApiVersion::V1,
+        "/identity/conditionalAccess/policies",
+        Query::new().select(CA_SELECT).without_top(),
+    );
+    let per_user = async {
+        let upns: &[String] = match &opts.users {
+            UserSelection::Upns(upns) => upns,
+            _ => &[],
+        };
+        if upns.is_empty() && device_ids.is_empty() {
+            return None;
+        }
+        Some(collect_targeted(client, upns, device_ids, kind).await)
+    };
+    let bulk_users = async {
+        match &opts.users {
+            UserSelection::All => Some(
+                list::<User>(
+                    client,
+                    "users",
+                    kind,
+                    ApiVersion::V1,
+                    "/users",
+                    Query::new().select(USER_SELECT),
+                )
+                .await,
+            ),
+            UserSelection::Group(g) => Some(collect_group_users(client, g, kind).await),
+            _ => None,
+        }
+    };
+    let all_devices = async {
+        if !opts.devices {
+            return None;
+        }
+        Some(futures::join!(
+            list::<EntraDevice>(
+                client,
+                "entra_devices",
+                kind,
+                ApiVersion::V1,
+                "/devices",
+                Query::new().select(DEVICE_SELECT)
+            ),
+            list::<ManagedDevice>(
+                client,
+                "managed_devices",
+                kind,
+                ApiVersion::V1,
+                "/deviceManagement/managedDevices",
+                Query::new().select(MANAGED_SELECT)
+            ),
+            list::<TroubleshootingEvent>(
+                client,
+                "troubleshooting_events",
+                kind,
+                ApiVersion::V1,
+                "/deviceManagement/troubleshootingEvents",
+                Query::new()
+            ),
+        ))
+    };
+    // Managed devices are needed for the device-limit check of many users even without
+    // `devices`; the list is O(N/999) as well.
+    let bulk_managed = async {
+        if opts.devices || !matches!(opts.users, UserSelection::All | UserSelection::Group(_)) {
+            return None;
+        }
+        Some(
+            list::<ManagedDevice>(
+                client,
+                "managed_devices",
+                kind,
+                ApiVersion::V1,
+                "/deviceManagement/managedDevices",
+                Query::new().select(MANAGED_SELECT),
+            )
+            .await,
+        )
+    };
+
+    let (org, skus, mdm, mam, configs, reg, ca, per_user, bulk_users, all_devices, bulk_managed) = futures::join!(
+        org,
+        skus,
+        mdm,
+        mam,
+        configs,
+        reg,
+        ca,
+        per_user,
+        bulk_users,
+        all_devices,
+        bulk_managed
+    );
+
+    if let Some(o) = org.data()
+        && !o.id.is_empty()
+    {
+        snap.tenant_id = o.id.clone();
+    }
+    let s = &mut snap.sources;
+    s.organization = org;
+    s.subscribed_skus = skus;
+    s.mdm_policies = mdm;
+    s.mam_policies = mam;
+    s.enrollment_configurations = configs;
+    s.device_registration_policy = reg;
+    s.conditional_access_policies = ca;
+
+    if let Some(p) = per_user {
+        let upns = match &opts.users {
+            UserSelection::Upns(u) => u.clone(),
+            _ => Vec::new(),
+        };
+        let has_users = !upns.is_empty();
+        let has_devices = !device_ids.is_empty();
+        let s = &mut snap.sources;
+        if has_users {
+            snap.user_scope = UserScope::Selected {
+                upns: upns.iter().map(|u| u.to_ascii_lowercase()).collect(),
+            };
+            s.users = match p.users_error {
+                Some(r) => Source::Missing { reason: r },
+                None => Source::collected("GET /v1.0/users/{upn}?$select=… ($batch)", p.users),
+            };
+        }
+        let endpoint = |user: &str, device: &str| match (has_users, has_devices) {
+            (true, true) => format!("{user} and {device} ($batch)"),
+            (true, false) => format!("{user} ($batch)"),
+            _ => format!("{device} ($batch)"),
+        };
+        if has_users {
+            s.group_memberships = match p.memberships_error {
+                Some(r) => Source::Missing { reason: r },
+                None => Source::collected(
+                    "GET /v1.0/users/{upn}/transitiveMemberOf?$select=id,displayName ($batch)",
+                    GroupMemberships {
+                        all_users_resolved: false,
+                        relevant_groups: Vec::new(),
+                        groups: p.groups,
+                        members: p.memberships,
+                    },
+                ),
+            };
+        }
+        if !opts.devices {
+            s.managed_devices = match p.managed_error {
+                Some(r) => Source::Missing { reason: r },
+                None => Source::collected(
+                    endpoint(
+                        "GET /v1.0/users/{upn}/managedDevices",
+                        "GET /v1.0/deviceManagement/managedDevices?$filter=azureADDeviceId eq '{deviceId}'",
+                    ),
+                    p.managed,
+                ),
+            };
+            if has_devices {
+                s.entra_devices = match p.devices_error {
+                    Some(r) => Source::Missing { reason: r },
+                    None => Source::collected(
+                        "GET /v1.0/devices?$filter=deviceId eq '{deviceId}' ($batch)",
+                        p.devices,
+                    ),
+                };
+            }
+            s.troubleshooting_events = match p.events_error {
+                Some(r) => Source::Missing { reason: r },
+                None => Source::collected(
+                    endpoint(
+                        "GET /v1.0/users/{upn}/deviceManagementTroubleshootingEvents",
+                        "GET /v1.0/deviceManagement/troubleshootingEvents?$filter=deviceId eq '{deviceId}'",
+                    ),
+                    p.events,
+                ),
+            };
+        }
+    }
+    if let Some((devices, managed, events)) = all_devices {
+        let s = &mut snap.sources;
+        s.entra_devices = devices;
+        s.managed_devices = managed;
+        s.troubleshooting_events = events;
+    }
+    if let Some(m) = bulk_managed {
+        snap.sources.managed_devices = m;
+    }
+    if let Some(users) = bulk_users {
+        snap.user_scope = match &opts.users {
+            UserSelection::All => UserScope::All,
+            _ => UserScope::Selected {
+                upns: users
+                    .data()
+                    .map(|l| {
+                        l.iter()
+                            .map(|u| u.user_principal_name.to_ascii_lowercase())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            },
+        };
+        snap.sources.users = users;
+        // Wave 2: members of the groups the (now known) policies refer to.
+        let groups = relevant_groups(
+            &snap.sources.mdm_policies,
+            &snap.sources.mam_policies,
+            &snap.sources.enrollment_configurations,
+            &snap.sources.conditional_access_policies,
+        );
+        snap.sources.group_memberships = collect_by_group(client, groups, kind).await;
+    }
+    snap.normalize();
+    Ok(snap)
+}
+
+/// Members of a group given by id or display name (users only, transitive).
+async fn collect_group_users(
+    client: &GraphClient,
+    group: &str,
+    kind: TokenKind,
+) -> Source<Vec<User>> {
+    let id = if uuid::Uuid::parse_str(group.trim()).is_ok() {
+        group.trim().to_string()
+    } else {
+        let q = Query::new()
+            .filter(&format!("displayName eq '{}'", group.replace('\'', "''")))
+            .select(&["id", "displayName"]);
+        match client
+            .list_all::<DirectoryObject>(ApiVersion::V1, "/groups", &q)
+            .await
+        {
+            Ok(list) => match list.as_slice() {
+                [one] => one.id.clone(),
+                [] => {
+                    return Source::Missing {
+                        reason: MissingReason::GraphError {
+                            status: Some(404),
+                            code: None,
+                            request_id: None,
+                            message: format!("no group named {group:?}"),
+                        },
+                    };
+                }
+                _ => {
+                    return Source::Missing {
+                        reason: MissingReason::GraphError {
+                            status: None,
+                            code: None,
+                            request_id: None,
+                            message: format!(
+                                "several groups are named {group:?}: pass the group id"
+                            ),
+                        },
+                    };
+                }
+            },
+            Err(e) => {
+                return Source::Missing {
+                    reason: missing_from_error("users", kind, &e),
+                };
+            }
+        }
+    };
+    list::<User>(
+        client,
+        "users",
+        kind,
+        ApiVersion::V1,
+        &format!(
+            "/groups/{}/transitiveMembers/microsoft.graph.user",
+            user_key(&id)
+        ),
+        Query::new().select(USER_SELECT),
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permission_errors_map_to_typed_reasons() {
+        let e = GraphError::Http {
+            method: "GET".into(),
+            path: "/v1.0/subscribedSkus".into(),
+            status: 403,
+            code: "Authorization_RequestDenied".into(),
+            message: "Insufficient privileges".into(),
+            request_id: Some("r1".into()),
+            attempts: 1,
+        };
+        assert_eq!(
+            missing_from_error("subscribed_skus", TokenKind::AppOnly, &e),
+            MissingReason::InsufficientPermission {
+                needed: vec!["Organization.Read.All".into()]
+            }
+        );
+        let e = GraphError::Http {
+            method: "GET".into(),
+            path: "/beta/policies/mobileDeviceManagementPolicies".into(),
+            status: 401,
+            code: "".into(),
+            message: "Unsupported app-only call.".into(),
+            request_id: None,
+            attempts: 1,
+        };
+        assert_eq!(
+            missing_from_error("mdm_policies", TokenKind::AppOnly, &e),
+            MissingReason::AppOnlyUnsupported
+        );
+        let e = GraphError::Http {
+            method: "GET".into(),
+            path: "/v1.0/users".into(),
+            status: 503,
+            code: "ServiceUnavailable".into(),
+            message: "later".into(),
+            request_id: Some("rid".into()),
+            attempts: 4,
+        };
+        assert!(matches!(
+            missing_from_error("users", TokenKind::Delegated, &e),
+            MissingReason::GraphError { status: Some(503), request_id: Some(ref r), .. } if r == "rid"
+        ));
+    }
+
+    #[test]
+    fn relevant_groups_cover_scope_restrictions_and_ca() {
+        let mdm: Vec<MobilityPolicy> = serde_json::from_str(
+            r#"[{"id":"0000000a-0000-0000-c000-000000000000","appliesTo":"selected","includedGroups":[{"id":"G1","displayName":"Intune Users"}]}]"#,
+        )
+        .unwrap_or_default();
+        let configs: Vec<EnrollmentConfiguration> = serde_json::from_str(
+            r##"[{"id":"c","priority":1,"assignments":[{"id":"a","target":{"@odata.type":"#microsoft.graph.exclusionGroupAssignmentTarget","groupId":"g2"}}]}]"##,
+        )
+        .unwrap_or_default();
+        let ca: Vec<ConditionalAccessPolicy> =
+            serde_json::from_str(r#"[{"id":"p","conditions":{"users":{"includeGroups":["g3"]}}}]"#)
+                .unwrap_or_default();
+        let g = relevant_groups(
+            &Source::collected("x", mdm),
+            &Source::not_collected(),
+            &Source::collected("x", configs),
+            &Source::collected("x", ca),
+        );
+        assert_eq!(
+            g.keys().cloned().collect::<Vec<_>>(),
+            vec!["g1", "g2", "g3"]
+        );
+        assert_eq!(g.get("g1"), Some(&Some("Intune Users".to_string())));
+    }
+}

@@ -1,0 +1,531 @@
+//! Which enrollment restriction wins for a user, the way Intune decides it.
+//!
+//! Per family (Windows platform restriction, device limit), the winner is the configuration
+//! assigned to the user (group target the user is a transitive member of, or an all-users target,
+//! unless the user is in one of its exclusion groups) with the lowest priority number ≥ 1; when
+//! none is assigned, the tenant default (priority 0, id `…_Default…`) applies. Single-platform
+//! (beta) Windows restrictions keep their own priority list, consulted before the legacy
+//! all-platform ones.
+
+use super::snapshot::{
+    ConfigurationFamily, EnrollmentConfiguration, GroupMemberships, Membership, TargetKind,
+    TenantSnapshot, User,
+};
+
+/// Why a configuration applies (or not) to a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applicability {
+    /// Assigned through this route: `group Pilot`, `all users`, `all devices`.
+    Assigned(String),
+    /// The user is in an exclusion group.
+    Excluded(String),
+    NotAssigned,
+    /// The user's membership of these groups is not known.
+    Unknown(Vec<String>),
+}
+
+/// The configuration that applies, with how it was chosen.
+#[derive(Debug, Clone)]
+pub struct Winner<'a> {
+    pub config: &'a EnrollmentConfiguration,
+    /// `group Pilot`, `all users`, or `default` for the tenant default.
+    pub via: String,
+    /// One line per configuration considered, most relevant first.
+    pub reasoning: Vec<String>,
+    /// True when some higher-priority configuration might apply but membership was unknown.
+    pub uncertain: bool,
+}
+
+impl Winner<'_> {
+    pub fn is_default(&self) -> bool {
+        self.via == "default"
+    }
+
+    /// `restriction "Pilot Windows block" (priority 1) via group Pilot`.
+    pub fn describe(&self) -> String {
+        if self.is_default() {
+            format!(
+                "restriction \"{}\" (priority {}, the tenant default)",
+                self.config.name(),
+                self.config.priority
+            )
+        } else {
+            format!(
+                "restriction \"{}\" (priority {}) via {}",
+                self.config.name(),
+                self.config.priority,
+                self.via
+            )
+        }
+    }
+
+    /// Graph location of the configuration.
+    pub fn location(&self) -> String {
+        format!(
+            "GET /beta/deviceManagement/deviceEnrollmentConfigurations/{}?$expand=assignments",
+            self.config.id
+        )
+    }
+}
+
+/// Winners for both families the user checks need.
+#[derive(Debug, Clone)]
+pub struct WinningRestrictions<'a> {
+    pub windows_platform: Option<Winner<'a>>,
+    pub device_limit: Option<Winner<'a>>,
+}
+
+/// Does `config` apply to `user`? `memberships` may be absent (then groups are unknown).
+pub fn applicability(
+    config: &EnrollmentConfiguration,
+    user: &User,
+    memberships: Option<&GroupMemberships>,
+) -> Applicability {
+    let member = |g: &str| {
+        memberships
+            .map(|m| m.is_member(&user.id, g))
+            .unwrap_or(Membership::Unknown)
+    };
+    let name = |g: &str| {
+        memberships
+            .map(|m| m.group_name(g))
+            .unwrap_or_else(|| g.to_string())
+    };
+    let mut unknown_excluded = Vec::new();
+    let mut unknown_included = Vec::new();
+    for a in &config.assignments {
+        if let TargetKind::ExcludedGroup(g) = a.target.kind() {
+            match member(&g) {
+                Membership::Member => {
+                    return Applicability::Excluded(format!("group {}", name(&g)));
+                }
+                Membership::Unknown => unknown_excluded.push(name(&g)),
+                Membership::NotMember => {}
+            }
+        }
+    }
+    let mut via = None;
+    for a in &config.assignments {
+        match a.target.kind() {
+            TargetKind::AllUsers => {
+                via.get_or_insert_with(|| "all users".to_string());
+            }
+            TargetKind::AllDevices => {
+                via.get_or_insert_with(|| "all devices".to_string());
+            }
+            TargetKind::Group(g) => match member(&g) {
+                Membership::Member => {
+                    // A group route explains more than "all users": prefer it.
+                    if via.as_deref().is_none_or(|v| v.starts_with("all ")) {
+                        via = Some(format!("group {}", name(&g)));
+                    }
+                }
+                Membership::Unknown => unknown_included.push(name(&g)),
+                Membership::NotMember => {}
+            },
+            TargetKind::ExcludedGroup(_) | TargetKind::Other(_) => {}
+        }
+    }
+    match via {
+        Some(v) if unknown_excluded.is_empty() => Applicability::Assigned(v),
+        Some(_) => Applicability::Unknown(unknown_excluded),
+        None if !unknown_included.is_empty() => Applicability::Unknown(unknown_included),
+        None => Applicability::NotAssigned,
+    }
+}
+
+/// Picks the winner among `candidates` (custom, any priority) falling back to `default`.
+fn pick<'a>(
+    lists: &[Vec<&'a EnrollmentConfiguration>],
+    default: Option<&'a EnrollmentConfiguration>,
+    user: &User,
+    memberships: Option<&GroupMemberships>,
+) -> Option<Winner<'a>> {
+    let mut reasoning = Vec::new();
+    let mut uncertain = false;
+    for list in lists {
+        let mut sorted: Vec<&EnrollmentConfiguration> = list.clone();
+        sorted.sort_by(|a, b| a.priority.cmp(&b.priority).then(a.id.cmp(&b.id)));
+        for c in sorted {
+            match applicability(c, user, memberships) {
+                Applicability::Assigned(via) => {
+                    reasoning.insert(
+                        0,
+                        format!(
+                            "\"{}\" (priority {}) applies via {via} and has the lowest priority number among those assigned",
+                            c.name(),
+                            c.priority
+                        ),
+                    );
+                    return Some(Winner {
+                        config: c,
+                        via,
+                        reasoning,
+                        uncertain,
+                    });
+                }
+                Applicability::Excluded(g) => reasoning.push(format!(
+                    "\"{}\" (priority {}) skipped: the user is in its exclusion {g}",
+                    c.name(),
+                    c.priority
+                )),
+                Applicability::NotAssigned => reasoning.push(format!(
+                    "\"{}\" (priority {}) not assigned to the user",
+                    c.name(),
+                    c.priority
+                )),
+                Applicability::Unknown(groups) => {
+                    uncertain = true;
+                    reasoning.push(format!(
+                        "\"{}\" (priority {}) may apply: membership of {} unknown",
+                        c.name(),
+                        c.priority,
+                        groups.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    default.map(|d| {
+        reasoning.insert(
+            0,
+            format!(
+                "default \"{}\" (priority {}) applies: no custom configuration is assigned to the user",
+                d.name(),
+                d.priority
+            ),
+        );
+        Winner {
+            config: d,
+            via: "default".to_string(),
+            reasoning,
+            uncertain,
+        }
+    })
+}
+
+/// The Windows platform restriction and device limit that win for `user`.
+/// `None` inside when the tenant returned no configuration of that family at all.
+pub fn winning_restrictions<'a>(
+    configs: &'a [EnrollmentConfiguration],
+    user: &User,
+    memberships: Option<&GroupMemberships>,
+) -> WinningRestrictions<'a> {
+    let mut single_windows = Vec::new();
+    let mut legacy_custom = Vec::new();
+    let mut legacy_default = None;
+    let mut limit_custom = Vec::new();
+    let mut limit_default = None;
+    for c in configs {
+        match c.family() {
+            ConfigurationFamily::SinglePlatform(p) if p == "windows" && !c.is_default() => {
+                single_windows.push(c);
+            }
+            ConfigurationFamily::PlatformRestrictions => {
+                if c.is_default() {
+                    legacy_default.get_or_insert(c);
+                } else {
+                    legacy_custom.push(c);
+                }
+            }
+            ConfigurationFamily::Limit => {
+                if c.is_default() {
+                    limit_default.get_or_insert(c);
+                } else {
+                    limit_custom.push(c);
+                }
+            }
+            _ => {}
+        }
+    }
+    WinningRestrictions {
+        windows_platform: pick(
+            &[single_windows, legacy_custom],
+            legacy_default,
+            user,
+            memberships,
+        ),
+        device_limit: pick(&[limit_custom], limit_default, user, memberships),
+    }
+}
+
+/// Convenience over a snapshot: `None` when the configurations were not collected.
+pub fn winning_restrictions_in<'a>(
+    snapshot: &'a TenantSnapshot,
+    user: &User,
+) -> Option<WinningRestrictions<'a>> {
+    let configs = snapshot.sources.enrollment_configurations.data()?;
+    Some(winning_restrictions(
+        configs,
+        user,
+        snapshot.sources.group_memberships.data(),
+    ))
+}
+
+/// A Windows version `major.minor.build.rev`, compared numerically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct WindowsVersion(pub [u64; 4]);
+
+impl WindowsVersion {
+    /// Parses `10.0.19045`, `10.0.19045.3803`; missing parts are 0. `None` for non-numeric text.
+    pub fn parse(s: &str) -> Option<WindowsVersion> {
+        let s = s.trim();
+        if s.is_empty() {
+            return None;
+        }
+        let mut parts = [0u64; 4];
+        for (i, p) in s.split('.').enumerate() {
+            if i >= 4 {
+                return None;
+            }
+            parts[i] = p.trim().parse().ok()?;
+        }
+        Some(WindowsVersion(parts))
+    }
+
+    /// What Windows reports at enrollment: no revision.
+    pub fn at_enrollment(self) -> WindowsVersion {
+        let [a, b, c, _] = self.0;
+        WindowsVersion([a, b, c, 0])
+    }
+
+    pub fn build(self) -> u64 {
+        self.0[2]
+    }
+}
+
+impl std::fmt::Display for WindowsVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [a, b, c, d] = self.0;
+        write!(f, "{a}.{b}.{c}.{d}")
+    }
+}
+
+/// Does a restriction's min/max exclude a device version? `Some(reason)` when it does.
+pub fn os_version_blocked(
+    min: Option<&str>,
+    max: Option<&str>,
+    device: WindowsVersion,
+) -> Option<String> {
+    let seen = device.at_enrollment();
+    if let Some(min) = min.and_then(WindowsVersion::parse)
+        && seen < min
+    {
+        let why = if device.build() == min.build() && min.0[3] != 0 {
+            " (Windows does not send its revision at enrollment, so a minimum with a revision blocks every device of that build)"
+        } else {
+            ""
+        };
+        return Some(format!(
+            "device version {device} is reported as {seen} at enrollment, below the minimum {min}{why}"
+        ));
+    }
+    if let Some(max) = max.and_then(WindowsVersion::parse)
+        && seen > max
+    {
+        return Some(format!(
+            "device version {device} is above the maximum {max}"
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    const PILOT: &str = "11111111-1111-1111-1111-111111111111";
+    const WAVE2: &str = "22222222-2222-2222-2222-222222222222";
+    const EXCLUDED: &str = "33333333-3333-3333-3333-333333333333";
+
+    fn configs(json: &str) -> Vec<EnrollmentConfiguration> {
+        serde_json::from_str(json).unwrap_or_default()
+    }
+
+    fn default_platform(blocked: bool) -> String {
+        format!(
+            r##"{{"@odata.type":"#microsoft.graph.deviceEnrollmentPlatformRestrictionsConfiguration",
+            "id":"t_DefaultPlatformRestrictions","displayName":"All users and all devices","priority":0,
+            "deviceEnrollmentConfigurationType":"platformRestrictions",
+            "windowsRestriction":{{"platformBlocked":{blocked},"personalDeviceEnrollmentBlocked":false,
+              "osMinimumVersion":"","osMaximumVersion":null}},
+            "assignments":[{{"id":"a0","target":{{"@odata.type":"#microsoft.graph.allLicensedUsersAssignmentTarget"}}}}]}}"##
+        )
+    }
+
+    fn single(id: &str, name: &str, priority: i64, targets: &str, personal: bool) -> String {
+        format!(
+            r##"{{"@odata.type":"#microsoft.graph.deviceEnrollmentPlatformRestrictionConfiguration",
+            "id":"{id}_SinglePlatformRestriction","displayName":"{name}","priority":{priority},
+            "deviceEnrollmentConfigurationType":"singlePlatformRestriction","platformType":"windows",
+            "platformRestriction":{{"platformBlocked":false,"personalDeviceEnrollmentBlocked":{personal},
+              "osMinimumVersion":null,"osMaximumVersion":""}},
+            "assignments":[{targets}]}}"##
+        )
+    }
+
+    fn group(g: &str) -> String {
+        format!(
+            r##"{{"id":"{g}_a","target":{{"@odata.type":"#microsoft.graph.groupAssignmentTarget","groupId":"{g}"}}}}"##
+        )
+    }
+
+    fn exclude(g: &str) -> String {
+        format!(
+            r##"{{"id":"{g}_x","target":{{"@odata.type":"#microsoft.graph.exclusionGroupAssignmentTarget","groupId":"{g}"}}}}"##
+        )
+    }
+
+    fn user_in(groups: &[&str]) -> (User, GroupMemberships) {
+        let user = User {
+            id: "aaaaaaaa-0000-0000-0000-000000000001".into(),
+            user_principal_name: "jdoe@contoso.com".into(),
+            ..Default::default()
+        };
+        let mut m = GroupMemberships {
+            all_users_resolved: true,
+            relevant_groups: vec![PILOT.into(), WAVE2.into(), EXCLUDED.into()],
+            ..Default::default()
+        };
+        m.groups.insert(
+            PILOT.into(),
+            crate::tenant::snapshot::GroupRef {
+                id: PILOT.into(),
+                display_name: Some("Pilot".into()),
+            },
+        );
+        m.members.insert(
+            user.id.clone(),
+            groups
+                .iter()
+                .map(|g| g.to_string())
+                .collect::<BTreeSet<_>>(),
+        );
+        (user, m)
+    }
+
+    fn winner_name(cfgs: &[EnrollmentConfiguration], groups: &[&str]) -> (String, String) {
+        let (u, m) = user_in(groups);
+        let w = winning_restrictions(cfgs, &u, Some(&m));
+        w.windows_platform
+            .map(|w| (w.config.name().to_string(), w.via.clone()))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn default_only() {
+        let c = configs(&format!("[{}]", default_platform(false)));
+        assert_eq!(
+            winner_name(&c, &[PILOT]),
+            ("All users and all devices".into(), "default".into())
+        );
+    }
+
+    #[test]
+    fn one_custom_assigned_and_not_assigned() {
+        let c = configs(&format!(
+            "[{},{}]",
+            default_platform(false),
+            single("c1", "Pilot Windows block", 1, &group(PILOT), false)
+        ));
+        assert_eq!(
+            winner_name(&c, &[PILOT]),
+            ("Pilot Windows block".into(), "group Pilot".into())
+        );
+        assert_eq!(winner_name(&c, &[]).1, "default");
+    }
+
+    #[test]
+    fn two_customs_lowest_priority_number_wins() {
+        let c = configs(&format!(
+            "[{},{},{}]",
+            default_platform(false),
+            single("c2", "Wave 2", 2, &group(WAVE2), false),
+            single("c1", "Pilot", 1, &group(PILOT), true),
+        ));
+        assert_eq!(winner_name(&c, &[PILOT, WAVE2]).0, "Pilot");
+        assert_eq!(winner_name(&c, &[WAVE2]).0, "Wave 2");
+    }
+
+    #[test]
+    fn exclusion_group_removes_the_user() {
+        let targets = format!("{},{}", group(PILOT), exclude(EXCLUDED));
+        let c = configs(&format!(
+            "[{},{}]",
+            default_platform(false),
+            single("c1", "Pilot", 1, &targets, true),
+        ));
+        assert_eq!(winner_name(&c, &[PILOT]).0, "Pilot");
+        let (u, m) = user_in(&[PILOT, EXCLUDED]);
+        let w = winning_restrictions(&c, &u, Some(&m)).windows_platform;
+        assert_eq!(w.as_ref().map(|w| w.via.as_str()), Some("default"));
+        assert!(
+            w.is_some_and(|w| w.reasoning.iter().any(|r| r.contains("exclusion"))),
+            "the reasoning names the exclusion"
+        );
+    }
+
+    #[test]
+    fn all_users_custom_beats_default() {
+        let all = r##"{"id":"all","target":{"@odata.type":"microsoft.graph.allLicensedUsersAssignmentTarget"}}"##;
+        let c = configs(&format!(
+            "[{},{}]",
+            default_platform(false),
+            single("c3", "Everyone", 3, all, false),
+        ));
+        assert_eq!(
+            winner_name(&c, &[]),
+            ("Everyone".into(), "all users".into())
+        );
+    }
+
+    #[test]
+    fn unassigned_custom_has_no_effect_and_unknown_membership_is_flagged() {
+        let c = configs(&format!(
+            "[{},{}]",
+            default_platform(true),
+            single("c4", "Nobody", 1, "", false),
+        ));
+        assert_eq!(winner_name(&c, &[PILOT]).1, "default");
+        let u = User {
+            id: "x".into(),
+            ..Default::default()
+        };
+        let c = configs(&format!(
+            "[{},{}]",
+            default_platform(false),
+            single("c1", "Pilot", 1, &group(PILOT), false),
+        ));
+        let w = winning_restrictions(&c, &u, None).windows_platform;
+        assert!(w.is_some_and(|w| w.uncertain && w.is_default()));
+    }
+
+    #[test]
+    fn device_limit_family_is_separate() {
+        let c = configs(&format!(
+            r##"[{},{{"@odata.type":"#microsoft.graph.deviceEnrollmentLimitConfiguration","id":"t_DefaultLimit","priority":0,"limit":15}},
+            {{"@odata.type":"#microsoft.graph.deviceEnrollmentLimitConfiguration","id":"l1_Limit","displayName":"Pilot limit","priority":1,"limit":2,"assignments":[{}]}}]"##,
+            default_platform(false),
+            group(PILOT)
+        ));
+        let (u, m) = user_in(&[PILOT]);
+        let w = winning_restrictions(&c, &u, Some(&m));
+        assert_eq!(w.device_limit.and_then(|w| w.config.limit), Some(2));
+        assert!(w.windows_platform.is_some_and(|w| w.is_default()));
+    }
+
+    #[test]
+    fn versions_compare_numerically_without_revision() {
+        let v = |s| WindowsVersion::parse(s).unwrap_or(WindowsVersion([0; 4]));
+        assert!(v("10.0.9999") < v("10.0.19045"));
+        assert!(
+            os_version_blocked(Some("10.0.17134.100"), None, v("10.0.17134.174"))
+                .is_some_and(|r| r.contains("revision"))
+        );
+        assert!(os_version_blocked(Some("10.0.17134.0"), None, v("10.0.17134.174")).is_none());
+        assert!(os_version_blocked(None, Some("10.0.19045.9999"), v("10.0.22631.1")).is_some());
+        assert!(os_version_blocked(Some(""), Some(""), v("10.0.22631.1")).is_none());
+        assert_eq!(WindowsVersion::parse("10.x"), None);
+    }
+}

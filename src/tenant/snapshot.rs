@@ -1,0 +1,1390 @@
+//! `TenantSnapshot`: every tenant-side fact the checks read, as versioned, deterministic JSON.
+//!
+//! Fact structs keep Graph's JSON property names (camelCase, `@odata.type`) so a snapshot can be
+//! compared with a Graph response by eye. Unknown properties are ignored; the messy values real
+//! tenants return (`""` versus `null`, `PascalCase` versus `camelCase` enums) are tolerated: empty
+//! strings are read as unset and enums stay strings, compared case-insensitively through helpers.
+//!
+//! Each source is either collected (with the endpoint it came from) or missing with a typed
+//! reason, so a check can `skip` (permission, app-only) or `error` (Graph failure) precisely.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::model::{Finding, SkipReason, Subject};
+
+/// Schema tag of a saved snapshot.
+pub const TENANT_SNAPSHOT_SCHEMA: &str = "enroll-doctor/tenant-snapshot@1";
+
+/// Everything collected from one tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantSnapshot {
+    pub schema: String,
+    pub collected_at: DateTime<Utc>,
+    pub tenant_id: String,
+    /// `global`, `usgov`, `usgov-dod`, `china` or `custom`.
+    pub cloud: String,
+    /// Graph root the facts came from, e.g. `https://graph.microsoft.com`.
+    pub graph_base: String,
+    pub token_kind: TokenKind,
+    /// Which users the `users`, `group_memberships` and per-user device sources cover.
+    #[serde(default)]
+    pub user_scope: UserScope,
+    pub sources: Sources,
+}
+
+/// Kind of token the collection ran with; decides which sources are readable at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenKind {
+    AppOnly,
+    Delegated,
+    Unknown,
+}
+
+/// Which users were collected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum UserScope {
+    /// No user data (tenant audit only).
+    #[default]
+    None,
+    /// Every user in the tenant: a user absent from `users` does not exist.
+    All,
+    /// Only these UPNs (as requested, lower-cased): a UPN outside the list was not looked up.
+    Selected { upns: Vec<String> },
+}
+
+/// One source per Graph call family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sources {
+    pub organization: Source<Organization>,
+    pub subscribed_skus: Source<Vec<SubscribedSku>>,
+    /// beta `/policies/mobileDeviceManagementPolicies` with `includedGroups` (delegated only).
+    pub mdm_policies: Source<Vec<MobilityPolicy>>,
+    /// beta `/policies/mobileAppManagementPolicies` with `includedGroups` (delegated only).
+    pub mam_policies: Source<Vec<MobilityPolicy>>,
+    /// beta `/deviceManagement/deviceEnrollmentConfigurations` with `assignments`.
+    pub enrollment_configurations: Source<Vec<EnrollmentConfiguration>>,
+    pub device_registration_policy: Source<DeviceRegistrationPolicy>,
+    pub users: Source<Vec<User>>,
+    pub group_memberships: Source<GroupMemberships>,
+    pub entra_devices: Source<Vec<EntraDevice>>,
+    pub managed_devices: Source<Vec<ManagedDevice>>,
+    pub troubleshooting_events: Source<Vec<TroubleshootingEvent>>,
+    pub conditional_access_policies: Source<Vec<ConditionalAccessPolicy>>,
+}
+
+impl Default for Sources {
+    fn default() -> Self {
+        Sources {
+            organization: Source::not_collected(),
+            subscribed_skus: Source::not_collected(),
+            mdm_policies: Source::not_collected(),
+            mam_policies: Source::not_collected(),
+            enrollment_configurations: Source::not_collected(),
+            device_registration_policy: Source::not_collected(),
+            users: Source::not_collected(),
+            group_memberships: Source::not_collected(),
+            entra_devices: Source::not_collected(),
+            managed_devices: Source::not_collected(),
+            troubleshooting_events: Source::not_collected(),
+            conditional_access_policies: Source::not_collected(),
+        }
+    }
+}
+
+/// The data of one source, or why it is not there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Source<T> {
+    Collected {
+        /// Request(s) the data came from, e.g. `GET /v1.0/subscribedSkus`.
+        endpoint: String,
+        data: T,
+    },
+    Missing {
+        reason: MissingReason,
+    },
+}
+
+/// Why a source has no data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum MissingReason {
+    /// This run did not ask for it (e.g. users in a tenant-only audit).
+    NotCollected,
+    /// The token lacks a permission; `needed` lists what to grant (any one suffices).
+    InsufficientPermission { needed: Vec<String> },
+    /// Graph serves it to delegated tokens only.
+    AppOnlyUnsupported,
+    /// Graph answered with an error after retries.
+    GraphError {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        message: String,
+    },
+}
+
+impl MissingReason {
+    /// The finding a check emits when its source is missing: `skip` with a typed reason for
+    /// permission / app-only / not collected, `error` for a Graph failure.
+    pub fn finding(&self, check: &str, subject: Subject, what: &str) -> Finding {
+        match self {
+            MissingReason::NotCollected => Finding::skip(
+                check,
+                subject,
+                SkipReason::NoEvidence {
+                    collect: format!("{what} (not collected in this run or snapshot)"),
+                },
+            ),
+            MissingReason::InsufficientPermission { needed } => Finding::skip(
+                check,
+                subject,
+                SkipReason::InsufficientPermission {
+                    needed: needed.clone(),
+                },
+            ),
+            MissingReason::AppOnlyUnsupported => {
+                Finding::skip(check, subject, SkipReason::AppOnlyUnsupported)
+            }
+            MissingReason::GraphError {
+                status,
+                code,
+                request_id,
+                message,
+            } => {
+                let mut text = format!("could not read {what}: Graph");
+                if let Some(s) = status {
+                    text.push_str(&format!(" {s}"));
+                }
+                if let Some(c) = code.as_deref().filter(|c| !c.is_empty()) {
+                    text.push_str(&format!(" {c}"));
+                }
+                text.push_str(&format!(": {message}"));
+                if let Some(r) = request_id {
+                    text.push_str(&format!(" (request-id {r})"));
+                }
+                Finding::error(check, subject, text)
+            }
+        }
+    }
+}
+
+impl<T> Source<T> {
+    pub fn not_collected() -> Self {
+        Source::Missing {
+            reason: MissingReason::NotCollected,
+        }
+    }
+
+    pub fn collected(endpoint: impl Into<String>, data: T) -> Self {
+        Source::Collected {
+            endpoint: endpoint.into(),
+            data,
+        }
+    }
+
+    pub fn data(&self) -> Option<&T> {
+        match self {
+            Source::Collected { data, .. } => Some(data),
+            Source::Missing { .. } => None,
+        }
+    }
+
+    pub fn data_mut(&mut self) -> Option<&mut T> {
+        match self {
+            Source::Collected { data, .. } => Some(data),
+            Source::Missing { .. } => None,
+        }
+    }
+
+    pub fn endpoint(&self) -> Option<&str> {
+        match self {
+            Source::Collected { endpoint, .. } => Some(endpoint),
+            Source::Missing { .. } => None,
+        }
+    }
+
+    /// The data with its endpoint, or the missing reason.
+    pub fn get(&self) -> Result<(&T, &str), &MissingReason> {
+        match self {
+            Source::Collected { endpoint, data } => Ok((data, endpoint)),
+            Source::Missing { reason } => Err(reason),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serde helpers for Graph's messy values.
+
+/// `""` and `null` both mean "unset".
+pub(crate) fn empty_as_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v: Option<String> = Option::deserialize(d)?;
+    Ok(v.filter(|s| !s.trim().is_empty()))
+}
+
+/// `null` collections read as empty.
+pub(crate) fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let v: Option<Vec<T>> = Option::deserialize(d)?;
+    Ok(v.unwrap_or_default())
+}
+
+/// Case-insensitive comparison for Graph enum strings (`ServerAd` / `serverAd`).
+pub fn eq_ci(a: Option<&str>, b: &str) -> bool {
+    a.is_some_and(|a| a.eq_ignore_ascii_case(b))
+}
+
+/// An `@odata.type` without its leading `#` (generated docs omit it, real responses keep it).
+pub fn odata_type_is(t: Option<&str>, expected: &str) -> bool {
+    let norm = |s: &str| s.trim_start_matches('#').to_ascii_lowercase();
+    t.is_some_and(|t| norm(t) == norm(expected))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Organization and licences.
+
+/// `GET /v1.0/organization` (the single item).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Organization {
+    pub id: String,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub display_name: Option<String>,
+    /// `intune`, `sccm`, `office365`, `unknown`.
+    #[serde(deserialize_with = "empty_as_none")]
+    pub mobile_device_management_authority: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub country_letter_code: Option<String>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub verified_domains: Vec<VerifiedDomain>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct VerifiedDomain {
+    pub name: String,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub capabilities: Option<String>,
+    pub is_default: Option<bool>,
+    pub is_initial: Option<bool>,
+    #[serde(rename = "type", deserialize_with = "empty_as_none")]
+    pub domain_type: Option<String>,
+}
+
+/// `GET /v1.0/subscribedSkus` item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SubscribedSku {
+    pub id: String,
+    pub sku_id: String,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub sku_part_number: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub applies_to: Option<String>,
+    /// `Enabled`, `Warning`, `Suspended`, `Deleted`, `LockedOut`.
+    #[serde(deserialize_with = "empty_as_none")]
+    pub capability_status: Option<String>,
+    pub consumed_units: Option<i64>,
+    pub prepaid_units: Option<LicenseUnitsDetail>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub service_plans: Vec<ServicePlanInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LicenseUnitsDetail {
+    pub enabled: Option<i64>,
+    pub suspended: Option<i64>,
+    pub warning: Option<i64>,
+    pub locked_out: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ServicePlanInfo {
+    pub service_plan_id: String,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub service_plan_name: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub provisioning_status: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub applies_to: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// MDM / MAM user scope.
+
+/// beta `mobilityManagementPolicy` (MDM or MAM), with `includedGroups` expanded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MobilityPolicy {
+    #[serde(
+        rename = "@odata.type",
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub odata_type: Option<String>,
+    /// The mobility application's app id (`0000000a-…` for Microsoft Intune).
+    pub id: String,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub display_name: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub description: Option<String>,
+    /// `none`, `all`, `selected`.
+    #[serde(deserialize_with = "empty_as_none")]
+    pub applies_to: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub discovery_url: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub terms_of_use_url: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub compliance_url: Option<String>,
+    pub is_valid: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_mdm_enrollment_during_registration_disabled: Option<bool>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub included_groups: Vec<GroupRef>,
+}
+
+/// Parsed `appliesTo`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyScope {
+    None,
+    All,
+    Selected,
+    /// Unset or a value this version does not know.
+    Unknown,
+}
+
+impl PolicyScope {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PolicyScope::None => "none",
+            PolicyScope::All => "all",
+            PolicyScope::Selected => "selected",
+            PolicyScope::Unknown => "unknown",
+        }
+    }
+}
+
+impl MobilityPolicy {
+    pub fn scope(&self) -> PolicyScope {
+        match self
+            .applies_to
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("none") => PolicyScope::None,
+            Some("all") => PolicyScope::All,
+            Some("selected") => PolicyScope::Selected,
+            _ => PolicyScope::Unknown,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        self.display_name.as_deref().unwrap_or(&self.id)
+    }
+}
+
+/// A group reference (`id` + `displayName` when readable).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GroupRef {
+    pub id: String,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub display_name: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Enrollment configurations (restrictions).
+
+/// beta `deviceEnrollmentConfiguration` (polymorphic) with `assignments`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EnrollmentConfiguration {
+    #[serde(
+        rename = "@odata.type",
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub odata_type: Option<String>,
+    pub id: String,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub display_name: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub description: Option<String>,
+    /// 0 = the tenant default; among custom configurations the lowest number wins.
+    pub priority: i64,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub device_enrollment_configuration_type: Option<String>,
+    /// Single-platform restrictions: `windows`, `ios`, `allPlatforms`…
+    #[serde(
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub platform_type: Option<String>,
+    /// Single-platform restrictions: the restriction for `platformType`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_restriction: Option<PlatformRestriction>,
+    /// Legacy all-platform restrictions: the Windows (MDM) restriction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows_restriction: Option<PlatformRestriction>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows_home_sku_restriction: Option<PlatformRestriction>,
+    /// Device limit configurations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub assignments: Vec<EnrollmentConfigurationAssignment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PlatformRestriction {
+    pub platform_blocked: Option<bool>,
+    pub personal_device_enrollment_blocked: Option<bool>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub os_minimum_version: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub os_maximum_version: Option<String>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub blocked_manufacturers: Vec<String>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub blocked_skus: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EnrollmentConfigurationAssignment {
+    pub id: String,
+    pub target: AssignmentTarget,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AssignmentTarget {
+    #[serde(
+        rename = "@odata.type",
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub odata_type: Option<String>,
+    #[serde(
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub group_id: Option<String>,
+    #[serde(
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub collection_id: Option<String>,
+}
+
+/// What an assignment target means for a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetKind {
+    Group(String),
+    ExcludedGroup(String),
+    AllUsers,
+    AllDevices,
+    Other(String),
+}
+
+impl AssignmentTarget {
+    pub fn kind(&self) -> TargetKind {
+        let t = self
+            .odata_type
+            .as_deref()
+            .unwrap_or("")
+            .trim_start_matches('#')
+            .to_ascii_lowercase();
+        match t.as_str() {
+            "microsoft.graph.exclusiongroupassignmenttarget" => {
+                TargetKind::ExcludedGroup(self.group_id.clone().unwrap_or_default())
+            }
+            "microsoft.graph.groupassignmenttarget" => {
+                TargetKind::Group(self.group_id.clone().unwrap_or_default())
+            }
+            "microsoft.graph.alllicensedusersassignmenttarget" => TargetKind::AllUsers,
+            "microsoft.graph.alldevicesassignmenttarget" => TargetKind::AllDevices,
+            other => TargetKind::Other(other.to_string()),
+        }
+    }
+}
+
+/// Which family of configuration an item belongs to; precedence is evaluated per family.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ConfigurationFamily {
+    /// Legacy all-platform restrictions (`deviceEnrollmentPlatformRestrictionsConfiguration`).
+    PlatformRestrictions,
+    /// beta single-platform restrictions, per `platformType` (lower-cased).
+    SinglePlatform(String),
+    Limit,
+    Other(String),
+}
+
+impl EnrollmentConfiguration {
+    pub fn family(&self) -> ConfigurationFamily {
+        let t = self
+            .odata_type
+            .as_deref()
+            .unwrap_or("")
+            .trim_start_matches('#')
+            .to_ascii_lowercase();
+        let kind = self
+            .device_enrollment_configuration_type
+            .as_deref()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if t == "microsoft.graph.deviceenrollmentplatformrestrictionconfiguration"
+            || kind == "singleplatformrestriction"
+        {
+            let p = self
+                .platform_type
+                .as_deref()
+                .unwrap_or("unknown")
+                .to_ascii_lowercase();
+            return ConfigurationFamily::SinglePlatform(p);
+        }
+        if t == "microsoft.graph.deviceenrollmentplatformrestrictionsconfiguration"
+            || kind == "platformrestrictions"
+            || kind == "defaultplatformrestrictions"
+        {
+            return ConfigurationFamily::PlatformRestrictions;
+        }
+        if t == "microsoft.graph.deviceenrollmentlimitconfiguration"
+            || kind == "limit"
+            || kind == "defaultlimit"
+        {
+            return ConfigurationFamily::Limit;
+        }
+        ConfigurationFamily::Other(if t.is_empty() { kind } else { t })
+    }
+
+    /// The tenant default of its family: priority 0, id containing `_Default`.
+    pub fn is_default(&self) -> bool {
+        self.priority == 0 || self.id.to_ascii_lowercase().contains("_default")
+    }
+
+    pub fn name(&self) -> &str {
+        self.display_name.as_deref().unwrap_or(&self.id)
+    }
+
+    /// The Windows (MDM) restriction this configuration carries, if any.
+    pub fn windows(&self) -> Option<&PlatformRestriction> {
+        match self.family() {
+            ConfigurationFamily::SinglePlatform(p) if p == "windows" => {
+                self.platform_restriction.as_ref()
+            }
+            ConfigurationFamily::PlatformRestrictions => self.windows_restriction.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Device registration policy.
+
+/// `GET /v1.0/policies/deviceRegistrationPolicy`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DeviceRegistrationPolicy {
+    pub id: String,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub display_name: Option<String>,
+    pub user_device_quota: Option<i64>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub multi_factor_auth_configuration: Option<String>,
+    #[serde(rename = "azureADRegistration")]
+    pub azure_ad_registration: Option<AzureAdRegistrationPolicy>,
+    #[serde(rename = "azureADJoin")]
+    pub azure_ad_join: Option<AzureAdJoinPolicy>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AzureAdRegistrationPolicy {
+    pub is_admin_configurable: Option<bool>,
+    pub allowed_to_register: Option<DeviceRegistrationMembership>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AzureAdJoinPolicy {
+    pub is_admin_configurable: Option<bool>,
+    pub allowed_to_join: Option<DeviceRegistrationMembership>,
+}
+
+/// `all…`, `no…` or `enumeratedDeviceRegistrationMembership` (users / groups).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DeviceRegistrationMembership {
+    #[serde(
+        rename = "@odata.type",
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub odata_type: Option<String>,
+    #[serde(
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub users: Vec<String>,
+    #[serde(
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub groups: Vec<String>,
+}
+
+/// Who a device-registration membership admits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MembershipKind {
+    All,
+    None,
+    Enumerated,
+    Unknown,
+}
+
+impl DeviceRegistrationMembership {
+    pub fn kind(&self) -> MembershipKind {
+        let t = self.odata_type.as_deref();
+        if odata_type_is(t, "microsoft.graph.allDeviceRegistrationMembership") {
+            MembershipKind::All
+        } else if odata_type_is(t, "microsoft.graph.noDeviceRegistrationMembership") {
+            MembershipKind::None
+        } else if odata_type_is(t, "microsoft.graph.enumeratedDeviceRegistrationMembership") {
+            MembershipKind::Enumerated
+        } else {
+            MembershipKind::Unknown
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users and group membership.
+
+/// `GET /v1.0/users?$select=…` item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct User {
+    pub id: String,
+    pub user_principal_name: String,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub display_name: Option<String>,
+    pub account_enabled: Option<bool>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub usage_location: Option<String>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub assigned_licenses: Vec<AssignedLicense>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub assigned_plans: Vec<AssignedPlan>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub license_assignment_states: Vec<LicenseAssignmentState>,
+    pub on_premises_sync_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AssignedLicense {
+    pub sku_id: String,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub disabled_plans: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AssignedPlan {
+    pub service_plan_id: String,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub capability_status: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub service: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub assigned_date_time: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LicenseAssignmentState {
+    pub sku_id: String,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub disabled_plans: Vec<String>,
+    /// The group the licence came from; `null` for a direct assignment.
+    #[serde(deserialize_with = "empty_as_none")]
+    pub assigned_by_group: Option<String>,
+    /// `Active`, `ActiveWithError`, `Disabled`, `Error`.
+    #[serde(deserialize_with = "empty_as_none")]
+    pub state: Option<String>,
+    /// `None`, `CountViolation`, `MutuallyExclusiveViolation`, `DependencyViolation`, …
+    #[serde(deserialize_with = "empty_as_none")]
+    pub error: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub last_updated_date_time: Option<String>,
+}
+
+impl LicenseAssignmentState {
+    /// Group-based licensing reported a problem for this assignment.
+    pub fn has_error(&self) -> bool {
+        let err = self
+            .error
+            .as_deref()
+            .is_some_and(|e| !e.eq_ignore_ascii_case("none"));
+        let state = self
+            .state
+            .as_deref()
+            .is_some_and(|s| s.to_ascii_lowercase().contains("error"));
+        err || state
+    }
+}
+
+/// Transitive group memberships of users, limited to what the checks need.
+///
+/// Collected either per group (`transitiveMembers` of each group the policies reference: every
+/// user is resolved, absence means "not a member") or per user (`transitiveMemberOf` /
+/// `checkMemberGroups`: only the listed users are resolved). Either way N users are evaluated
+/// in memory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GroupMemberships {
+    /// True when every user's membership of `relevantGroups` is known (per-group collection):
+    /// a user missing from `members` is in none of them.
+    pub all_users_resolved: bool,
+    /// The groups policies refer to (scope, restrictions, registration, CA), sorted.
+    pub relevant_groups: Vec<String>,
+    /// Group id → name, for evidence.
+    pub groups: BTreeMap<String, GroupRef>,
+    /// User id → transitive group ids (sorted).
+    pub members: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Answer of a membership question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    Member,
+    NotMember,
+    /// The user's memberships were not collected.
+    Unknown,
+}
+
+impl GroupMemberships {
+    /// Is `user_id` a transitive member of `group_id`?
+    pub fn is_member(&self, user_id: &str, group_id: &str) -> Membership {
+        match self.members.get(&user_id.to_ascii_lowercase()) {
+            Some(groups) => {
+                if groups.contains(&group_id.to_ascii_lowercase()) {
+                    Membership::Member
+                } else if self.all_users_resolved
+                    || !self.relevant_groups_known()
+                    || self
+                        .relevant_groups
+                        .contains(&group_id.to_ascii_lowercase())
+                {
+                    Membership::NotMember
+                } else {
+                    Membership::Unknown
+                }
+            }
+            None if self.all_users_resolved
+                && self
+                    .relevant_groups
+                    .contains(&group_id.to_ascii_lowercase()) =>
+            {
+                Membership::NotMember
+            }
+            None => Membership::Unknown,
+        }
+    }
+
+    /// Per-user collection fetched every group of the user, so `relevantGroups` is empty.
+    fn relevant_groups_known(&self) -> bool {
+        !self.relevant_groups.is_empty()
+    }
+
+    /// Group name for evidence (the id when the name was not readable).
+    pub fn group_name(&self, group_id: &str) -> String {
+        self.groups
+            .get(&group_id.to_ascii_lowercase())
+            .and_then(|g| g.display_name.clone())
+            .unwrap_or_else(|| group_id.to_string())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Devices and events.
+
+/// `GET /v1.0/devices` item (Entra device object).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EntraDevice {
+    /// Directory object id.
+    pub id: String,
+    /// The device's own id (dsregcmd `DeviceId`).
+    #[serde(deserialize_with = "empty_as_none")]
+    pub device_id: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub display_name: Option<String>,
+    pub account_enabled: Option<bool>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub operating_system: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub operating_system_version: Option<String>,
+    /// `Workplace`, `AzureAd`, `ServerAd` (case varies in the wild).
+    #[serde(deserialize_with = "empty_as_none")]
+    pub trust_type: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub profile_type: Option<String>,
+    pub is_managed: Option<bool>,
+    pub is_compliant: Option<bool>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub mdm_app_id: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub management_type: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub enrollment_type: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub device_ownership: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub approximate_last_sign_in_date_time: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub registration_date_time: Option<String>,
+    pub on_premises_sync_enabled: Option<bool>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub alternative_security_ids: Vec<AlternativeSecurityId>,
+    /// Registered owners' user ids, when collected per user (`registeredDevices`).
+    #[serde(
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub registered_user_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AlternativeSecurityId {
+    #[serde(rename = "type")]
+    pub kind: Option<i64>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub identity_provider: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub key: Option<String>,
+}
+
+/// Parsed Entra `trustType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrustType {
+    Workplace,
+    AzureAd,
+    ServerAd,
+    Unknown,
+}
+
+impl EntraDevice {
+    pub fn trust(&self) -> TrustType {
+        match self
+            .trust_type
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("workplace") => TrustType::Workplace,
+            Some("azuread") => TrustType::AzureAd,
+            Some("serverad") => TrustType::ServerAd,
+            _ => TrustType::Unknown,
+        }
+    }
+}
+
+/// `GET /v1.0/deviceManagement/managedDevices` item (Intune).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ManagedDevice {
+    pub id: String,
+    #[serde(rename = "azureADDeviceId", deserialize_with = "empty_as_none")]
+    pub azure_ad_device_id: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub device_name: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub user_id: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub user_principal_name: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub operating_system: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub os_version: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub enrolled_date_time: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub last_sync_date_time: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub compliance_state: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub device_enrollment_type: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub management_agent: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub managed_device_owner_type: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub management_state: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub device_registration_state: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub serial_number: Option<String>,
+}
+
+/// `GET /v1.0/deviceManagement/troubleshootingEvents` item (enrollment events only are kept).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TroubleshootingEvent {
+    #[serde(
+        rename = "@odata.type",
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub odata_type: Option<String>,
+    pub id: String,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub event_date_time: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub correlation_id: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub managed_device_identifier: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub operating_system: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub os_version: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub user_id: Option<String>,
+    /// Entra device id.
+    #[serde(deserialize_with = "empty_as_none")]
+    pub device_id: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub enrollment_type: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub failure_category: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub failure_reason: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conditional Access.
+
+/// `GET /v1.0/identity/conditionalAccess/policies` item (the parts the checks read).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ConditionalAccessPolicy {
+    pub id: String,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub display_name: Option<String>,
+    /// `enabled`, `disabled`, `enabledForReportingButNotEnforced`.
+    #[serde(deserialize_with = "empty_as_none")]
+    pub state: Option<String>,
+    pub conditions: CaConditions,
+    pub grant_controls: Option<CaGrantControls>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CaConditions {
+    pub applications: CaApplications,
+    pub users: CaUsers,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub client_app_types: Vec<String>,
+    pub platforms: Option<CaPlatforms>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CaApplications {
+    #[serde(deserialize_with = "null_as_empty")]
+    pub include_applications: Vec<String>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub exclude_applications: Vec<String>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub include_user_actions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CaUsers {
+    #[serde(deserialize_with = "null_as_empty")]
+    pub include_users: Vec<String>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub exclude_users: Vec<String>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub include_groups: Vec<String>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub exclude_groups: Vec<String>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub include_roles: Vec<String>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub exclude_roles: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CaPlatforms {
+    #[serde(deserialize_with = "null_as_empty")]
+    pub include_platforms: Vec<String>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub exclude_platforms: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CaGrantControls {
+    /// `AND` / `OR`.
+    #[serde(deserialize_with = "empty_as_none")]
+    pub operator: Option<String>,
+    /// `mfa`, `compliantDevice`, `domainJoinedDevice`, `block`, …
+    #[serde(deserialize_with = "null_as_empty")]
+    pub built_in_controls: Vec<String>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub terms_of_use: Vec<String>,
+    pub authentication_strength: Option<CaAuthenticationStrength>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CaAuthenticationStrength {
+    pub id: String,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub display_name: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshot: construction, normalisation, save and load.
+
+/// Reading or writing a snapshot failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("cannot read snapshot {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("snapshot {path} is not valid JSON for {TENANT_SNAPSHOT_SCHEMA}: {source}")]
+    Parse {
+        path: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("snapshot {path}: field `schema` is {found:?}, expected {TENANT_SNAPSHOT_SCHEMA:?}")]
+    Schema { path: String, found: String },
+    #[error("cannot write snapshot {path}: {source}")]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot serialise snapshot: {0}")]
+    Serialise(#[from] serde_json::Error),
+}
+
+impl TenantSnapshot {
+    /// An empty snapshot (every source `not-collected`).
+    pub fn new(
+        tenant_id: impl Into<String>,
+        cloud: impl Into<String>,
+        graph_base: impl Into<String>,
+        token_kind: TokenKind,
+        collected_at: DateTime<Utc>,
+    ) -> Self {
+        TenantSnapshot {
+            schema: TENANT_SNAPSHOT_SCHEMA.to_string(),
+            collected_at,
+            tenant_id: tenant_id.into(),
+            cloud: cloud.into(),
+            graph_base: graph_base.into(),
+            token_kind,
+            user_scope: UserScope::None,
+            sources: Sources::default(),
+        }
+    }
+
+    /// Sorts every collection by id (and ids to lower case where Graph treats them as GUIDs),
+    /// so two collections of the same tenant serialise byte-identically.
+    pub fn normalize(&mut self) {
+        let s = &mut self.sources;
+        if let Some(org) = s.organization.data_mut() {
+            org.verified_domains.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        if let Some(skus) = s.subscribed_skus.data_mut() {
+            skus.sort_by(|a, b| a.id.cmp(&b.id));
+            for sku in skus {
+                sku.service_plans
+                    .sort_by(|a, b| a.service_plan_id.cmp(&b.service_plan_id));
+            }
+        }
+        for pol in [&mut s.mdm_policies, &mut s.mam_policies] {
+            if let Some(list) = pol.data_mut() {
+                list.sort_by(|a, b| a.id.cmp(&b.id));
+                for p in list {
+                    p.included_groups.sort();
+                    p.included_groups.dedup();
+                }
+            }
+        }
+        if let Some(list) = s.enrollment_configurations.data_mut() {
+            list.sort_by(|a, b| a.id.cmp(&b.id));
+            for c in list {
+                c.assignments.sort_by(|a, b| a.id.cmp(&b.id));
+            }
+        }
+        if let Some(users) = s.users.data_mut() {
+            users.sort_by(|a, b| a.id.cmp(&b.id));
+            users.dedup_by(|a, b| a.id == b.id);
+            for u in users {
+                u.assigned_licenses.sort();
+                u.assigned_plans.sort();
+                u.license_assignment_states.sort();
+            }
+        }
+        if let Some(m) = s.group_memberships.data_mut() {
+            m.relevant_groups = m
+                .relevant_groups
+                .iter()
+                .map(|g| g.to_ascii_lowercase())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            m.members = std::mem::take(&mut m.members)
+                .into_iter()
+                .map(|(u, gs)| {
+                    (
+                        u.to_ascii_lowercase(),
+                        gs.into_iter().map(|g| g.to_ascii_lowercase()).collect(),
+                    )
+                })
+                .collect();
+            m.groups = std::mem::take(&mut m.groups)
+                .into_iter()
+                .map(|(k, mut g)| {
+                    g.id = g.id.to_ascii_lowercase();
+                    (k.to_ascii_lowercase(), g)
+                })
+                .collect();
+        }
+        if let Some(list) = s.entra_devices.data_mut() {
+            list.sort_by(|a, b| a.id.cmp(&b.id));
+            list.dedup_by(|a, b| a.id == b.id);
+            for d in list {
+                d.alternative_security_ids.sort();
+                d.registered_user_ids.sort();
+                d.registered_user_ids.dedup();
+            }
+        }
+        if let Some(list) = s.managed_devices.data_mut() {
+            list.sort_by(|a, b| a.id.cmp(&b.id));
+            list.dedup_by(|a, b| a.id == b.id);
+        }
+        if let Some(list) = s.troubleshooting_events.data_mut() {
+            list.sort_by(|a, b| a.id.cmp(&b.id));
+            list.dedup_by(|a, b| a.id == b.id);
+        }
+        if let Some(list) = s.conditional_access_policies.data_mut() {
+            list.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        if let UserScope::Selected { upns } = &mut self.user_scope {
+            for u in upns.iter_mut() {
+                *u = u.to_ascii_lowercase();
+            }
+            upns.sort();
+            upns.dedup();
+        }
+    }
+
+    /// Deterministic pretty JSON (normalised first), ending with a newline.
+    pub fn to_json(&self) -> Result<String, SnapshotError> {
+        let mut copy = self.clone();
+        copy.normalize();
+        let mut s = serde_json::to_string_pretty(&copy)?;
+        s.push('\n');
+        Ok(s)
+    }
+
+    pub fn from_json(text: &str, path: &str) -> Result<TenantSnapshot, SnapshotError> {
+        // Check the schema tag first so a wrong file gets a clear message, not a field error.
+        let raw: serde_json::Value =
+            serde_json::from_str(text).map_err(|source| SnapshotError::Parse {
+                path: path.to_string(),
+                source,
+            })?;
+        let found = raw
+            .get("schema")
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string();
+        if found != TENANT_SNAPSHOT_SCHEMA {
+            return Err(SnapshotError::Schema {
+                path: path.to_string(),
+                found,
+            });
+        }
+        let mut snap: TenantSnapshot =
+            serde_json::from_value(raw).map_err(|source| SnapshotError::Parse {
+                path: path.to_string(),
+                source,
+            })?;
+        snap.normalize();
+        Ok(snap)
+    }
+
+    pub fn load(path: &Path) -> Result<TenantSnapshot, SnapshotError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::from_json(&text, &shown)
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
+        let text = self.to_json()?;
+        std::fs::write(path, text).map_err(|source| SnapshotError::Write {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// A user by UPN (case-insensitive) or object id.
+    pub fn user(&self, upn_or_id: &str) -> Option<&User> {
+        self.sources.users.data()?.iter().find(|u| {
+            u.user_principal_name.eq_ignore_ascii_case(upn_or_id)
+                || u.id.eq_ignore_ascii_case(upn_or_id)
+        })
+    }
+
+    /// Whether a UPN absent from `users` is known not to exist (all users, or it was requested).
+    pub fn user_was_looked_up(&self, upn: &str) -> bool {
+        match &self.user_scope {
+            UserScope::All => true,
+            UserScope::Selected { upns } => upns.iter().any(|u| u.eq_ignore_ascii_case(upn)),
+            UserScope::None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> TenantSnapshot {
+        let mut s = TenantSnapshot::new(
+            "5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13",
+            "global",
+            "https://graph.microsoft.com",
+            TokenKind::AppOnly,
+            DateTime::parse_from_rfc3339("2026-11-27T03:00:00Z")
+                .map(|d| d.with_timezone(&Utc))
+                .unwrap_or_default(),
+        );
+        let configs: Vec<EnrollmentConfiguration> = serde_json::from_str(
+            r##"[
+            {"@odata.type":"#microsoft.graph.deviceEnrollmentLimitConfiguration",
+             "id":"x_DefaultLimit","priority":0,"limit":15,"assignments":[], "roleScopeTagIds":[]},
+            {"@odata.type":"#microsoft.graph.deviceEnrollmentPlatformRestrictionsConfiguration",
+             "id":"x_DefaultPlatformRestrictions","priority":0,"displayName":"All users and all devices",
+             "windowsRestriction":{"platformBlocked":false,"personalDeviceEnrollmentBlocked":false,
+               "osMinimumVersion":"","osMaximumVersion":null,"blockedManufacturers":[],"blockedSkus":null},
+             "assignments":null}
+        ]"##,
+        )
+        .unwrap_or_default();
+        s.sources.enrollment_configurations = Source::collected(
+            "GET /beta/deviceManagement/deviceEnrollmentConfigurations",
+            configs,
+        );
+        s.sources.mdm_policies = Source::Missing {
+            reason: MissingReason::AppOnlyUnsupported,
+        };
+        s
+    }
+
+    #[test]
+    fn messy_values_are_tolerated_and_normalised() {
+        let s = sample();
+        let configs = s
+            .sources
+            .enrollment_configurations
+            .data()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(configs.len(), 2);
+        let platform = configs
+            .iter()
+            .find(|c| c.family() == ConfigurationFamily::PlatformRestrictions);
+        let win = platform.and_then(|c| c.windows());
+        assert_eq!(win.and_then(|w| w.os_minimum_version.clone()), None);
+        assert_eq!(win.map(|w| w.blocked_skus.len()), Some(0));
+        assert!(configs.iter().all(|c| c.is_default()));
+    }
+
+    #[test]
+    fn round_trip_is_byte_identical_and_sorted() {
+        let s = sample();
+        let json = s.to_json().unwrap_or_default();
+        let back = TenantSnapshot::from_json(&json, "mem").map_err(|e| e.to_string());
+        assert_eq!(
+            back.as_ref().map(|b| b.to_json().unwrap_or_default()),
+            Ok(json.clone())
+        );
+        // Sorted by id: DefaultLimit before DefaultPlatformRestrictions.
+        let a = json.find("x_DefaultLimit");
+        let b = json.find("x_DefaultPlatformRestrictions");
+        assert!(a < b && a.is_some());
+        assert!(json.contains(r#""status": "missing""#));
+        assert!(json.contains(r#""kind": "app-only-unsupported""#));
+    }
+
+    #[test]
+    fn wrong_schema_is_a_clear_error() {
+        let err = TenantSnapshot::from_json(r#"{"schema":"other@1"}"#, "snap.json")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("snap.json") && err.contains("other@1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn trust_type_is_case_insensitive() {
+        let d: EntraDevice =
+            serde_json::from_str(r#"{"id":"1","trustType":"serverAd","deviceId":""}"#)
+                .unwrap_or_default();
+        assert_eq!(d.trust(), TrustType::ServerAd);
+        assert_eq!(d.device_id, None);
+    }
+
+    #[test]
+    fn membership_semantics() {
+        let mut m = GroupMemberships {
+            all_users_resolved: true,
+            relevant_groups: vec!["g1".into(), "g2".into()],
+            ..Default::default()
+        };
+        m.members.insert("u1".into(), ["g1".to_string()].into());
+        assert_eq!(m.is_member("u1", "g1"), Membership::Member);
+        assert_eq!(m.is_member("u1", "g2"), Membership::NotMember);
+        assert_eq!(m.is_member("u2", "g1"), Membership::NotMember);
+        m.all_users_resolved = false;
+        assert_eq!(m.is_member("u2", "g1"), Membership::Unknown);
+    }
+}

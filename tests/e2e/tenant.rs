@@ -1,0 +1,798 @@
+//! `audit` and `check` through the binary against the mock Graph over loopback.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use mock_graph::{BlockingMockGraph, MockConfig, MockGraph};
+use serde_json::Value;
+
+use super::common::bin;
+
+/// How the binary signs in.
+enum Auth {
+    /// Client credentials of a fixture app (app-only token).
+    App(&'static str),
+    /// A ready-made delegated token of a public-client fixture app.
+    Delegated(&'static str),
+}
+
+fn start(cfg: MockConfig) -> BlockingMockGraph {
+    match MockGraph::spawn_blocking(cfg) {
+        Ok(m) => m,
+        Err(e) => panic!("mock Graph did not start: {e}"),
+    }
+}
+
+fn fixture(name: &str) -> BlockingMockGraph {
+    start(MockConfig::fixture(name))
+}
+
+/// Extra fixture tenants of this test suite (same layout as the mock's own).
+fn tenant_dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("mocks/tenants")
+        .join(name)
+}
+
+/// Runs enroll-doctor with connection flags for `mock`; returns (exit code, stdout, stderr).
+fn run(mock: &BlockingMockGraph, auth: Auth, args: &[&str]) -> (i32, String, String) {
+    let base = mock.base_url();
+    let tenant = mock.tenant_id();
+    let mut cmd = bin();
+    cmd.args(args)
+        .args([
+            "--cloud",
+            "custom",
+            "--graph-url",
+            &base,
+            "--login-url",
+            &base,
+        ])
+        .args(["--tenant", &tenant])
+        .env_remove("AZURE_CLIENT_SECRET")
+        .env_remove("ENROLL_DOCTOR_ACCESS_TOKEN")
+        .env_remove("ENROLL_DOCTOR_CONFIG")
+        .env(
+            "ENROLL_DOCTOR_TOKEN_CACHE",
+            std::env::temp_dir().join("enroll-doctor-e2e-no-cache"),
+        )
+        .timeout(Duration::from_secs(120));
+    match auth {
+        Auth::App(name) => {
+            let app = mock
+                .app(name)
+                .unwrap_or_else(|| panic!("no fixture app {name}"));
+            cmd.args(["--client-id", &app.client_id, "--auth", "client-secret"])
+                .env("AZURE_CLIENT_SECRET", &app.client_secret);
+        }
+        Auth::Delegated(name) => {
+            let token = mock
+                .token_for(name)
+                .unwrap_or_else(|| panic!("no fixture app {name}"));
+            cmd.args(["--auth", "access-token"])
+                .env("ENROLL_DOCTOR_ACCESS_TOKEN", token);
+        }
+    }
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run enroll-doctor: {e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json_of(stdout: &str, stderr: &str) -> Value {
+    serde_json::from_str(stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"))
+}
+
+fn findings(report: &Value) -> Vec<Value> {
+    report["findings"].as_array().cloned().unwrap_or_default()
+}
+
+/// Status of `check` for `subject` (`None` = tenant).
+fn status_of(report: &Value, check: &str, subject: Option<&str>) -> String {
+    findings(report)
+        .iter()
+        .find(|f| {
+            f["check"] == check
+                && match subject {
+                    None => f["subject"]["kind"] == "tenant",
+                    Some(u) => f["subject"]["id"]
+                        .as_str()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(u)),
+                }
+        })
+        .and_then(|f| f["status"].as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("<no {check} finding for {subject:?}>"))
+}
+
+fn finding<'a>(report: &'a Value, check: &str, subject: Option<&str>) -> &'a Value {
+    report["findings"]
+        .as_array()
+        .and_then(|a| {
+            a.iter().find(|f| {
+                f["check"] == check
+                    && match subject {
+                        None => f["subject"]["kind"] == "tenant",
+                        Some(u) => f["subject"]["id"]
+                            .as_str()
+                            .is_some_and(|s| s.eq_ignore_ascii_case(u)),
+                    }
+            })
+        })
+        .unwrap_or(&Value::Null)
+}
+
+fn check_json(mock: &BlockingMockGraph, auth: Auth, users: &[&str]) -> Value {
+    let mut args = vec!["check", "-f", "json", "--fail-on", "never"];
+    for u in users {
+        args.push("--user");
+        args.push(u);
+    }
+    let (code, out, err) = run(mock, auth, &args);
+    assert!(code == 0 || code == 2, "exit {code}\n{err}");
+    json_of(&out, &err)
+}
+
+fn audit_json(mock: &BlockingMockGraph, auth: Auth) -> Value {
+    let (_, out, err) = run(mock, auth, &["audit", "-f", "json", "--fail-on", "never"]);
+    json_of(&out, &err)
+}
+
+fn assert_status(report: &Value, check: &str, subject: Option<&str>, expected: &str) {
+    let got = status_of(report, check, subject);
+    assert_eq!(
+        got,
+        expected,
+        "{check} for {subject:?}: {}",
+        serde_json::to_string_pretty(finding(report, check, subject)).unwrap_or_default()
+    );
+}
+
+fn evidence_text(f: &Value) -> String {
+    f["evidence"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    format!(
+                        "{} @ {}",
+                        e["detail"].as_str().unwrap_or(""),
+                        e["location"].as_str().unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn contoso_tenant_passes_and_users_pass_or_fail() {
+    let mock = fixture("contoso");
+    let r = check_json(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "jdoe@contoso.com",
+            "mgarcia@contoso.com",
+            "kwong@contoso.com",
+            "tlee@contoso.com",
+            "intern@contoso.com",
+            "ghost@contoso.com",
+        ],
+    );
+    for id in [
+        "TEN001", "TEN002", "TEN003", "TEN004", "TEN005", "TEN006", "TEN007", "TEN008", "TEN009",
+    ] {
+        assert_status(&r, id, None, "pass");
+    }
+    for id in [
+        "USR001", "USR002", "USR003", "USR004", "USR005", "USR006", "USR007", "USR008",
+    ] {
+        assert_status(&r, id, Some("jdoe@contoso.com"), "pass");
+    }
+    assert_status(&r, "USR001", Some("ghost@contoso.com"), "fail");
+    assert_status(&r, "USR002", Some("ghost@contoso.com"), "skip");
+    assert_status(&r, "USR002", Some("intern@contoso.com"), "fail");
+    assert!(
+        evidence_text(finding(&r, "USR002", Some("intern@contoso.com"))).contains("INTUNE_O365")
+    );
+    // mgarcia is licensed but outside the scope groups; kwong is in scope through a nested group.
+    assert_status(&r, "USR003", Some("mgarcia@contoso.com"), "fail");
+    assert_status(&r, "USR003", Some("kwong@contoso.com"), "pass");
+    assert!(
+        evidence_text(finding(&r, "USR003", Some("mgarcia@contoso.com"))).contains(
+            "/beta/policies/mobileDeviceManagementPolicies/0000000a-0000-0000-c000-000000000000"
+        )
+    );
+    assert_status(&r, "USR005", Some("tlee@contoso.com"), "fail");
+    let tlee = evidence_text(finding(&r, "USR005", Some("tlee@contoso.com")));
+    assert!(
+        tlee.contains("restriction \"Pilot Windows block\" (priority 1) via group Pilot"),
+        "{tlee}"
+    );
+    // Default only: jdoe is in no custom Windows restriction.
+    let jdoe = evidence_text(finding(&r, "USR005", Some("jdoe@contoso.com")));
+    assert!(jdoe.contains("the tenant default"), "{jdoe}");
+}
+
+#[test]
+fn fabrikam_and_northwind_fail_what_they_break() {
+    let mock = fixture("fabrikam");
+    let r = check_json(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "ana.lopez@fabrikam.com",
+            "ben.carter@fabrikam.com",
+            "eli.novak@fabrikam.com",
+            "fay.oduya@fabrikam.com",
+            "gus.meyer@fabrikam.local",
+            "ivan.petrov@fabrikam.com",
+        ],
+    );
+    for id in ["TEN003", "TEN004", "TEN005", "TEN008", "TEN009"] {
+        assert_status(&r, id, None, "fail");
+    }
+    assert_status(&r, "USR001", Some("eli.novak@fabrikam.com"), "fail");
+    assert_status(&r, "USR003", Some("ana.lopez@fabrikam.com"), "fail");
+    assert_status(&r, "USR004", Some("ana.lopez@fabrikam.com"), "warn");
+    assert_status(&r, "USR005", Some("ana.lopez@fabrikam.com"), "warn");
+    assert_status(&r, "USR005", Some("ivan.petrov@fabrikam.com"), "fail");
+    assert_status(&r, "USR006", Some("ben.carter@fabrikam.com"), "fail");
+    assert_status(&r, "USR006", Some("ana.lopez@fabrikam.com"), "pass");
+    assert_status(&r, "USR007", Some("fay.oduya@fabrikam.com"), "warn");
+    assert_status(&r, "USR008", Some("gus.meyer@fabrikam.local"), "fail");
+    let ca = evidence_text(finding(&r, "TEN009", None));
+    assert!(
+        ca.contains("/v1.0/identity/conditionalAccess/policies/"),
+        "{ca}"
+    );
+    drop(mock);
+
+    let mock = fixture("northwind");
+    let r = audit_json(&mock, Auth::Delegated("cli"));
+    for id in ["TEN001", "TEN002", "TEN003", "TEN007"] {
+        assert_status(&r, id, None, "fail");
+    }
+}
+
+#[test]
+fn restriction_precedence_through_graph() {
+    let mock = start(MockConfig::dir(tenant_dir("precedence")));
+    let r = check_json(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "jdoe@contoso.com",
+            "kwong@contoso.com",
+            "asmith@contoso.com",
+            "mgarcia@contoso.com",
+            "rpatel@contoso.com",
+            "intern@contoso.com",
+            "tlee@contoso.com",
+        ],
+    );
+    let winner = |upn: &str| evidence_text(finding(&r, "USR005", Some(upn)));
+    // Two customs, priorities 1 and 2, user in both: 1 wins.
+    assert_status(&r, "USR005", Some("jdoe@contoso.com"), "pass");
+    assert!(
+        winner("jdoe@contoso.com")
+            .contains("restriction \"Wave A allow\" (priority 1) via group Wave A")
+    );
+    // One custom (priority 2) that blocks.
+    assert_status(&r, "USR005", Some("asmith@contoso.com"), "fail");
+    assert!(
+        winner("asmith@contoso.com").contains("\"Wave B block\" (priority 2) via group Wave B")
+    );
+    // Exclusion group: rpatel skips "Kiosk block" and lands on the all-users custom.
+    assert_status(&r, "USR005", Some("mgarcia@contoso.com"), "fail");
+    assert_status(&r, "USR005", Some("rpatel@contoso.com"), "warn");
+    assert!(
+        winner("rpatel@contoso.com").contains("exclusion group Kiosk exempt"),
+        "{}",
+        winner("rpatel@contoso.com")
+    );
+    // All-users custom (priority 4) beats a group custom with priority 5 and the default.
+    assert!(winner("intern@contoso.com").contains("via all users"));
+    assert_status(&r, "USR005", Some("tlee@contoso.com"), "warn");
+    // Device limit 1 on Wave A: jdoe has one device already, kwong none.
+    assert_status(&r, "USR006", Some("jdoe@contoso.com"), "fail");
+    assert_status(&r, "USR006", Some("kwong@contoso.com"), "pass");
+    // MAM scope (Wave B) overlaps the MDM scope.
+    assert_status(&r, "TEN006", None, "warn");
+    assert_status(&r, "USR004", Some("jdoe@contoso.com"), "warn");
+    assert_status(&r, "USR004", Some("kwong@contoso.com"), "pass");
+}
+
+#[test]
+fn app_only_skips_scope_checks_and_runs_the_rest() {
+    let mock = fixture("contoso");
+    let r = check_json(
+        &mock,
+        Auth::App("auditor"),
+        &["tlee@contoso.com", "intern@contoso.com"],
+    );
+    for id in ["TEN003", "TEN004", "TEN005", "TEN006"] {
+        assert_status(&r, id, None, "skip");
+        assert_eq!(
+            finding(&r, id, None)["skip_reason"]["kind"],
+            "app-only-unsupported"
+        );
+    }
+    for upn in ["tlee@contoso.com", "intern@contoso.com"] {
+        for id in ["USR003", "USR004"] {
+            assert_status(&r, id, Some(upn), "skip");
+            assert_eq!(
+                finding(&r, id, Some(upn))["skip_reason"]["kind"],
+                "app-only-unsupported"
+            );
+        }
+    }
+    assert_status(&r, "TEN001", None, "pass");
+    assert_status(&r, "TEN009", None, "pass");
+    assert_status(&r, "USR005", Some("tlee@contoso.com"), "fail");
+    assert_status(&r, "USR002", Some("intern@contoso.com"), "fail");
+    // The mobility endpoints were not even called.
+    assert!(
+        !mock
+            .requests()
+            .iter()
+            .any(|q| q.path_and_query.contains("mobileDeviceManagementPolicies"))
+    );
+
+    // An app without the Intune permission: restriction checks skip with what to grant.
+    let r = check_json(&mock, Auth::App("limited"), &["tlee@contoso.com"]);
+    assert_status(&r, "TEN007", None, "skip");
+    let needed = finding(&r, "TEN007", None)["skip_reason"]["needed"].to_string();
+    assert!(
+        needed.contains("DeviceManagementServiceConfig.Read.All"),
+        "{needed}"
+    );
+    assert_status(&r, "USR002", Some("tlee@contoso.com"), "pass");
+}
+
+fn without_collected_at(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.contains("\"collected_at\""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn saved_snapshot_is_deterministic_and_replays_offline() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let a = dir.path().join("a.json");
+    let b = dir.path().join("b.json");
+    let mock = start(MockConfig::dir(tenant_dir("precedence")));
+    let (_, live, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "audit",
+            "-f",
+            "json",
+            "--fail-on",
+            "never",
+            "--save-snapshot",
+            a.to_str().unwrap_or_default(),
+        ],
+    );
+    let live = json_of(&live, &err);
+    let (_, _, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "audit",
+            "-f",
+            "json",
+            "--save-snapshot",
+            b.to_str().unwrap_or_default(),
+        ],
+    );
+    let read = |p: &Path| {
+        std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}\n{err}", p.display()))
+    };
+    let (ta, tb) = (read(&a), read(&b));
+    assert!(ta.contains("\"schema\": \"enroll-doctor/tenant-snapshot@1\""));
+    assert_eq!(
+        without_collected_at(&ta),
+        without_collected_at(&tb),
+        "snapshots differ beyond collected_at"
+    );
+    drop(mock); // network off
+
+    let out = bin()
+        .args([
+            "audit",
+            "-f",
+            "json",
+            "--fail-on",
+            "never",
+            "--snapshot",
+            a.to_str().unwrap_or_default(),
+        ])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let offline = json_of(
+        &String::from_utf8_lossy(&out.stdout),
+        &String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(live["findings"], offline["findings"]);
+    assert!(!findings(&offline).is_empty());
+
+    // The full snapshot also serves `check` offline, resolving memberships per group.
+    let out = bin()
+        .args([
+            "check",
+            "-f",
+            "json",
+            "--fail-on",
+            "never",
+            "--snapshot",
+            a.to_str().unwrap_or_default(),
+        ])
+        .args(["--user", "jdoe@contoso.com", "--user", "rpatel@contoso.com"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let r = json_of(
+        &String::from_utf8_lossy(&out.stdout),
+        &String::from_utf8_lossy(&out.stderr),
+    );
+    assert_status(&r, "USR005", Some("jdoe@contoso.com"), "pass");
+    assert_status(&r, "USR005", Some("rpatel@contoso.com"), "warn");
+    assert_status(&r, "USR006", Some("jdoe@contoso.com"), "fail");
+}
+
+#[test]
+fn redacted_snapshot_hides_identities_and_keeps_verdicts() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let snap = dir.path().join("red.json");
+    let key = dir.path().join("key.hex");
+    let mock = fixture("contoso");
+    let (_, live, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "audit",
+            "-f",
+            "json",
+            "--fail-on",
+            "never",
+            "--save-snapshot",
+            snap.to_str().unwrap_or_default(),
+            "--redact",
+            "--redact-key-file",
+            key.to_str().unwrap_or_default(),
+        ],
+    );
+    let live = json_of(&live, &err);
+    let text = std::fs::read_to_string(&snap).unwrap_or_default();
+    for secret in [
+        "jdoe",
+        "contoso.com",
+        "5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13",
+        "1f0c8a52-3d6e-4b71-9a24-5e8f7c6b3d01",
+        "PC0042",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "{secret} is in the redacted snapshot"
+        );
+    }
+    let key_text = std::fs::read_to_string(&key).unwrap_or_default();
+    assert_eq!(key_text.trim().len(), 64);
+    assert!(!text.contains(key_text.trim()));
+    let out = bin()
+        .args([
+            "audit",
+            "-f",
+            "json",
+            "--fail-on",
+            "never",
+            "--snapshot",
+            snap.to_str().unwrap_or_default(),
+        ])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let offline = json_of(
+        &String::from_utf8_lossy(&out.stdout),
+        &String::from_utf8_lossy(&out.stderr),
+    );
+    let statuses = |r: &Value| {
+        findings(r)
+            .iter()
+            .map(|f| (f["check"].to_string(), f["status"].to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(statuses(&live), statuses(&offline));
+}
+
+/// Runs `check --user jdoe` `n` times and returns the fastest wall time.
+fn fastest_check(mock: &BlockingMockGraph, n: usize) -> Duration {
+    (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            let (code, _, err) = run(
+                mock,
+                Auth::Delegated("cli"),
+                &[
+                    "check",
+                    "-f",
+                    "json",
+                    "--fail-on",
+                    "never",
+                    "--user",
+                    "jdoe@contoso.com",
+                ],
+            );
+            assert_eq!(code, 0, "{err}");
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+#[test]
+fn check_user_takes_one_wave_of_requests() {
+    let mut cfg = MockConfig::fixture("contoso");
+    cfg.latency = Duration::ZERO;
+    let mock = start(cfg);
+    let base = fastest_check(&mock, 3);
+    mock.clear_requests();
+    mock.set_latency(Duration::from_millis(20));
+    let before = mock.stats();
+    let slow = fastest_check(&mock, 3);
+    let after = mock.stats();
+    let requests = (after.requests - before.requests) / 3;
+    let items = (after.batch_items - before.batch_items) / 3;
+    // The access token is handed in, so every request is Graph work after sign-in.
+    let waves = (slow.saturating_sub(base).as_millis() as f64 / 20.0).round();
+    eprintln!(
+        "check --user: {requests} HTTP requests ({items} $batch items), {:.0} ms at 0 ms latency, {:.0} ms at 20 ms => ~{waves} sequential waves",
+        base.as_secs_f64() * 1000.0,
+        slow.as_secs_f64() * 1000.0
+    );
+    assert!(requests <= 10, "{requests} requests");
+    assert!(waves <= 4.0, "{waves} waves");
+}
+
+#[test]
+fn all_users_cost_list_requests_not_lookups() {
+    let mock = fixture("contoso");
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &["check", "-f", "json", "--fail-on", "never", "--all-users"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let r = json_of(&out, &err);
+    let users = findings(&r)
+        .iter()
+        .filter(|f| f["check"] == "USR001")
+        .count();
+    assert_eq!(users, 8);
+    assert_status(&r, "USR003", Some("mgarcia@contoso.com"), "fail");
+    assert_status(&r, "USR003", Some("kwong@contoso.com"), "pass");
+    assert_status(&r, "USR005", Some("tlee@contoso.com"), "fail");
+    let per_user = mock
+        .requests()
+        .iter()
+        .filter(|q| q.path_and_query.contains("/users/") && !q.in_batch)
+        .count();
+    assert_eq!(per_user, 0, "no per-user lookups");
+}
+
+/// The collector API the correlation code uses: named users and Entra device ids in one wave.
+#[test]
+fn collector_fetches_named_devices_with_the_users() {
+    use enroll_doctor::graph::auth::{TokenProvider, TokenSource};
+    use enroll_doctor::graph::{ClientOptions, GraphClient};
+    use enroll_doctor::tenant::collect::{
+        CollectOptions, UserSelection, collect, collect_with_devices,
+    };
+
+    let mock = fixture("contoso");
+    let token = mock.token_for("cli").unwrap_or_default();
+    let provider = TokenProvider::new(TokenSource::Static {
+        token: Some(token.into()),
+        file: None,
+    });
+    let client = GraphClient::new(
+        &mock.base_url(),
+        std::sync::Arc::new(provider),
+        ClientOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("client: {e}"));
+    let mut opts = CollectOptions::tenant_only("custom");
+    opts.users = UserSelection::Upns(vec!["mgarcia@contoso.com".into()]);
+    let device_ids = vec![
+        "a81d6c0f-3e2b-4f7a-b5c9-0e1d2c3b4a59".into(),
+        "3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15".into(),
+    ];
+    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    let snap = rt
+        .block_on(collect_with_devices(
+            &client,
+            &opts,
+            &device_ids,
+            chrono::Utc::now(),
+        ))
+        .unwrap_or_else(|e| panic!("collect: {e}"));
+    let devices = snap
+        .sources
+        .entra_devices
+        .data()
+        .cloned()
+        .unwrap_or_default();
+    let ids: Vec<String> = devices.iter().filter_map(|d| d.device_id.clone()).collect();
+    assert!(
+        ids.iter()
+            .any(|d| d.eq_ignore_ascii_case("a81d6c0f-3e2b-4f7a-b5c9-0e1d2c3b4a59")),
+        "{ids:?}"
+    );
+    assert!(
+        ids.iter()
+            .any(|d| d.eq_ignore_ascii_case("3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15")),
+        "{ids:?}"
+    );
+    // PC0042 is Intune-managed (jdoe); mgarcia's event explains PC0077.
+    let managed = snap
+        .sources
+        .managed_devices
+        .data()
+        .cloned()
+        .unwrap_or_default();
+    assert!(managed.iter().any(|m| {
+        m.azure_ad_device_id
+            .as_deref()
+            .is_some_and(|d| d.eq_ignore_ascii_case("3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15"))
+    }));
+    let events = snap
+        .sources
+        .troubleshooting_events
+        .data()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!events.is_empty());
+    assert!(snap.user("mgarcia@contoso.com").is_some());
+    // One batch for everything per-user/per-device, plus the tenant-wide lists, no second wave.
+    let batches = mock
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query.contains("$batch"))
+        .count();
+    assert_eq!(batches, 1);
+
+    // Sequential waves: with 20 ms added to every response, the whole collection takes about
+    // one latency per wave (requests of a wave run concurrently).
+    mock.set_latency(Duration::from_millis(20));
+    mock.clear_requests();
+    opts.users = UserSelection::Upns(vec!["jdoe@contoso.com".into()]);
+    let t = Instant::now();
+    let snap = rt
+        .block_on(collect(&client, &opts, chrono::Utc::now()))
+        .unwrap_or_else(|e| panic!("collect: {e}"));
+    let took = t.elapsed();
+    let requests = mock.requests();
+    let top_level = requests.iter().filter(|r| !r.in_batch).count();
+    let waves = (took.as_millis() / 20) as usize;
+    eprintln!(
+        "collect for check --user: {top_level} HTTP requests ({} $batch items) in {} ms at 20 ms latency => {waves} wave(s)",
+        requests.iter().filter(|r| r.in_batch).count(),
+        took.as_millis()
+    );
+    assert!(snap.user("jdoe@contoso.com").is_some());
+    assert!(waves <= 4, "{waves} waves");
+}
+
+#[test]
+fn group_and_users_file_select_users() {
+    let mock = fixture("contoso");
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "check",
+            "-f",
+            "json",
+            "--fail-on",
+            "never",
+            "--group",
+            "Pilot",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let r = json_of(&out, &err);
+    let users: Vec<String> = findings(&r)
+        .iter()
+        .filter(|f| f["check"] == "USR001")
+        .filter_map(|f| f["subject"]["id"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(users, vec!["tlee@contoso.com".to_string()]);
+    assert_status(&r, "USR005", Some("tlee@contoso.com"), "fail");
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("users.txt");
+    std::fs::write(
+        &file,
+        "# rollout wave 1\njdoe@contoso.com\n\nJDOE@contoso.com\nintern@contoso.com\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "check",
+            "-f",
+            "json",
+            "--users-file",
+            file.to_str().unwrap_or_default(),
+        ],
+    );
+    assert_eq!(code, 1, "intern is not licensed: exit 1\n{err}");
+    let r = json_of(&out, &err);
+    assert_eq!(
+        findings(&r)
+            .iter()
+            .filter(|f| f["check"] == "USR001")
+            .count(),
+        2
+    );
+    assert_status(&r, "USR002", Some("intern@contoso.com"), "fail");
+
+    std::fs::write(&file, "jdoe@contoso.com\nnot a user\n").unwrap_or_else(|e| panic!("{e}"));
+    let (code, _, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &["check", "--users-file", file.to_str().unwrap_or_default()],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("users.txt:2"), "{err}");
+}
+
+#[test]
+fn graph_failure_of_one_source_is_an_error_and_the_rest_still_run() {
+    let mock = fixture("contoso");
+    // Every attempt fails (retries included), and throttling is retried transparently.
+    mock.inject(
+        mock_graph::Fault::ServerError {
+            status: 500,
+            retry_after: None,
+        }
+        .on("/v1.0/subscribedSkus"),
+    );
+    mock.inject(
+        mock_graph::Fault::Throttle {
+            retry_after: Some(mock_graph::RetryAfter::Seconds(0)),
+        }
+        .on("/beta/deviceManagement")
+        .times(1),
+    );
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &["check", "-f", "json", "--user", "jdoe@contoso.com"],
+    );
+    assert_eq!(
+        code, 2,
+        "an error finding makes the results incomplete\n{err}"
+    );
+    let r = json_of(&out, &err);
+    assert_status(&r, "TEN002", None, "error");
+    let e = finding(&r, "TEN002", None)["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(e.contains("500"), "{e}");
+    assert_status(&r, "TEN001", None, "pass");
+    assert_status(&r, "TEN007", None, "pass");
+    assert_status(&r, "USR002", Some("jdoe@contoso.com"), "pass");
+}
