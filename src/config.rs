@@ -112,7 +112,8 @@ impl Cloud {
             ),
             Cloud::China => (
                 "https://microsoftgraph.chinacloudapi.cn",
-                "https://login.chinacloudapi.cn",
+                // login.partner.microsoftonline.cn is the current authority; login.chinacloudapi.cn is the older name.
+                "https://login.partner.microsoftonline.cn",
             ),
             Cloud::Custom => return None,
         };
@@ -730,7 +731,7 @@ certificate = "/file/cert.pem"
         );
         assert_eq!(
             s(Cloud::China).token_url("t1"),
-            "https://login.chinacloudapi.cn/t1/oauth2/v2.0/token"
+            "https://login.partner.microsoftonline.cn/t1/oauth2/v2.0/token"
         );
     }
 

@@ -69,7 +69,7 @@ impl SkipReason {
         match self {
             SkipReason::NotApplicable { path } => format!("not applicable on the {path} path"),
             SkipReason::InsufficientPermission { needed } => {
-                format!("insufficient permission: grant {}", needed.join(" or "))
+                format!("insufficient permission: grant {}", needed.join(" and "))
             }
             SkipReason::AppOnlyUnsupported => {
                 "app-only tokens cannot read this (Graph serves it to delegated tokens only): \

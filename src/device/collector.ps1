@@ -47,6 +47,15 @@ function Get-Dsregcmd {
     $run
 }
 
+# Busy logs (policy refreshes, every scheduled task) would push the enrollment events out of a
+# plain "newest N" query, so each log is filtered to the event IDs the checks read.
+$EventFilters = @{
+    'Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin' =
+        '*[System[(EventID>=3 and EventID<=20) or EventID=52 or EventID=59 or (EventID>=71 and EventID<=92)]]'
+    'Microsoft-Windows-TaskScheduler/Operational' =
+        '*[System[EventID=100 or EventID=101 or EventID=102 or EventID=103 or EventID=107 or EventID=110 or EventID=201 or EventID=202 or EventID=203 or EventID=7016]]'
+}
+
 function Get-LogExport([string]$LogName) {
     $entry = [ordered]@{ name = $LogName; enabled = $null; oldestRecord = $null; recordCount = $null; error = $null; events = @() }
     try {
@@ -55,7 +64,10 @@ function Get-LogExport([string]$LogName) {
         $entry.recordCount = $log.RecordCount
         $oldest = Get-WinEvent -LogName $LogName -Oldest -MaxEvents 1 -ErrorAction SilentlyContinue
         if ($oldest) { $entry.oldestRecord = $oldest.TimeCreated.ToUniversalTime().ToString('o') }
-        $events = Get-WinEvent -LogName $LogName -MaxEvents $MaxEvents -ErrorAction SilentlyContinue
+        $events = Get-WinEvent -LogName $LogName -FilterXPath $EventFilters[$LogName] -MaxEvents ($MaxEvents * 10) -ErrorAction SilentlyContinue |
+            # Task Scheduler: only the EnterpriseMgmt tasks matter (7016 is kept whatever its task).
+            Where-Object { $_.Id -eq 7016 -or $_.ProviderName -notlike '*TaskScheduler*' -or (@($_.Properties | ForEach-Object { [string]$_.Value }) -join ' ') -like '*EnterpriseMgmt*' } |
+            Select-Object -First $MaxEvents
         # Same property names as Get-WinEvent | ConvertTo-Json, with insertion strings kept.
         $entry.events = @($events | ForEach-Object {
             [ordered]@{
