@@ -404,3 +404,32 @@ fn registered_devices_alone_cannot_prove_a_hybrid_device_missing() {
         "GET /v1.0/users/{upn}/registeredDevices ($batch) + GET /v1.0/devices?$filter=deviceId eq … ($batch)"
     ));
 }
+
+#[test]
+fn a_tenant_wide_cause_carries_the_device_evidence() {
+    // MDM scope None: nobody is in scope; the device's 0x8018002B is explained tenant-wide.
+    let mut snap = snapshot();
+    if let Some(list) = snap.sources.mdm_policies.data_mut() {
+        for p in list.iter_mut() {
+            p.applies_to = Some("none".into());
+            p.included_groups.clear();
+        }
+    }
+    let c = run(&snap, &sample("failed-8018002b"), None);
+    assert!(
+        c.diagnosis.causes.contains(&"TEN003".to_string()),
+        "{:?}",
+        c.diagnosis
+    );
+    let ev: Vec<&Evidence> = c
+        .tenant_evidence
+        .iter()
+        .filter(|(id, _)| id == "TEN003")
+        .map(|(_, e)| e)
+        .collect();
+    assert!(
+        ev.iter()
+            .any(|e| e.detail.starts_with("PC0077.corp.contoso.com: event 76")),
+        "{ev:?}"
+    );
+}
