@@ -205,6 +205,26 @@ fn shared_samples_get_their_expected_root_causes_from_the_mock_tenant() {
     assert_eq!(first_cause(not_joined), "DEV001", "{not_joined}");
     let cor002 = finding(&r, "COR002", "PC0150.corp.contoso.com");
     assert_eq!(cor002["status"], "fail", "no device record: {cor002}");
+    // App-only: the scope is unreadable, the other causes of 0x8018002B are ruled out by the
+    // tenant facts, and Intune's own event agrees.
+    let out_of_scope = diagnosis(&r, "PC0077.corp.contoso.com");
+    assert_eq!(out_of_scope["verdict"], "failed");
+    assert_eq!(first_cause(out_of_scope), "COR005", "{out_of_scope}");
+    let cor005 = finding(&r, "COR005", "PC0077.corp.contoso.com");
+    assert!(
+        cor005["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("outside the MDM user scope")),
+        "{cor005}"
+    );
+    assert!(
+        evidence(cor005).contains("UPN suffix ruled out by USR008"),
+        "{cor005}"
+    );
+    assert_eq!(
+        finding(&r, "COR007", "PC0077.corp.contoso.com")["status"],
+        "fail"
+    );
     let blocked = diagnosis(&r, "PC0200.corp.contoso.com");
     assert_eq!(blocked["verdict"], "failed");
     assert_eq!(first_cause(blocked), "USR005", "{blocked}");
