@@ -57,11 +57,12 @@ pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
         None => device_only_report(&reports, user, as_of),
         Some(TenantInput::Snapshot(path)) => {
             let snap = TenantSnapshot::load(&path)?;
-            let notes = vec![format!(
+            let mut notes = vec![format!(
                 "tenant facts from snapshot {} (collected {})",
                 path.display(),
                 snap.collected_at.to_rfc3339()
             )];
+            notes.extend(app_only_note(&snap));
             correlated_report(&reports, &snap, user, as_of, notes)
         }
         Some(TenantInput::Graph(settings)) => {
@@ -188,14 +189,17 @@ pub(crate) fn graph_notes(snap: &TenantSnapshot, needs: &TenantNeeds) -> Vec<Str
         needs.upns.len(),
         needs.device_ids.len()
     )];
-    if snap.token_kind == TokenKind::AppOnly {
-        notes.push(
-            "The MDM/MAM user scopes are readable with a delegated sign-in only: USR003/USR004 and \
-             TEN003-TEN006 are skipped. Run `enroll-doctor auth login` and diagnose again to check them."
-                .to_string(),
-        );
-    }
+    notes.extend(app_only_note(snap));
     notes
+}
+
+/// What an app-only token could not read, and how to read it.
+fn app_only_note(snap: &TenantSnapshot) -> Option<String> {
+    (snap.token_kind == TokenKind::AppOnly).then(|| {
+        "The MDM/MAM user scopes are readable with a delegated sign-in only: USR003/USR004 and \
+         TEN003-TEN006 are skipped. Run `enroll-doctor auth login` and diagnose again to check them."
+            .to_string()
+    })
 }
 
 /// Correlates every report with one snapshot: tenant findings once (with the device evidence

@@ -22,6 +22,8 @@ pub struct DeviceLookup {
 /// Records found, or why a source could not be read.
 #[derive(Debug, Default)]
 pub struct DeviceRecords {
+    /// False when there was nothing to look up (the snapshot is left as it is).
+    pub looked_up: bool,
     pub entra: Vec<EntraDevice>,
     pub managed: Vec<ManagedDevice>,
     pub entra_error: Option<MissingReason>,
@@ -69,6 +71,7 @@ pub async fn fetch(
     if requests.is_empty() {
         return out;
     }
+    out.looked_up = true;
     let answers = match client.batch(ApiVersion::V1, requests).await {
         Ok(a) => a,
         Err(e) => {
@@ -101,6 +104,9 @@ pub async fn fetch(
 /// Adds the records to the snapshot's device sources (union by object id). A failed lookup
 /// replaces a source only when the snapshot had nothing for it.
 pub fn merge_into(snap: &mut TenantSnapshot, records: DeviceRecords) {
+    if !records.looked_up {
+        return;
+    }
     const ENTRA_EP: &str = "GET /v1.0/devices?$filter=deviceId eq … / displayName eq … ($batch)";
     const MANAGED_EP: &str =
         "GET /v1.0/deviceManagement/managedDevices?$filter=azureADDeviceId eq … ($batch)";
