@@ -233,8 +233,25 @@ fn shared_samples_get_their_expected_root_causes_from_the_mock_tenant() {
         usr005.contains("Pilot Windows block") && usr005.contains("event 76"),
         "{usr005}"
     );
-    // Tenant facts collected once: one diagnosis per device plus a summary note.
+    // Tenant facts collected once: one diagnosis per device plus a summary note, and every
+    // per-user and per-device lookup rode in a `$batch` (no request per device).
     assert_eq!(r["diagnoses"].as_array().map(Vec::len), Some(names.len()));
+    let direct_device_lookups: Vec<String> = m
+        .requests()
+        .into_iter()
+        .filter(|q| !q.in_batch)
+        .map(|q| q.path_and_query)
+        .filter(|p| {
+            p.contains("/devices?") || p.contains("managedDevices?") || p.contains("/users/")
+        })
+        .collect();
+    assert!(
+        direct_device_lookups.is_empty(),
+        "{direct_device_lookups:?}"
+    );
+    let stats = m.stats();
+    assert!(stats.token_requests <= 2, "{stats:?}");
+    assert!(stats.requests <= 16, "{stats:?}");
     let notes = r["notes"].to_string();
     assert!(notes.contains("6 devices"), "{notes}");
     assert!(notes.contains("app-only"), "{notes}");
