@@ -29,9 +29,11 @@ impl UserSource {
     pub fn describe(self) -> &'static str {
         match self {
             UserSource::Flag => "given with --user",
-            UserSource::Event91 => "from event 91 (the enrollment attempt)",
-            UserSource::EnrollmentKey => "from the Enrollments registry key",
-            UserSource::ExecutingAccount => "from dsregcmd's Executing Account Name",
+            UserSource::Event91 => "named by event 91 of the enrollment attempt",
+            UserSource::EnrollmentKey => {
+                "named by the Intune key under HKLM\\SOFTWARE\\Microsoft\\Enrollments"
+            }
+            UserSource::ExecutingAccount => "only the account that ran dsregcmd, the weakest hint",
         }
     }
 }

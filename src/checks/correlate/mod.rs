@@ -298,7 +298,7 @@ pub fn correlate(
     let mut diagnosis = diagnose_with(&enriched, &cause_findings, false);
     if let Some(u) = &keys.user {
         diagnosis.explanation.push_str(&format!(
-            " Enrolling user: {} ({}).",
+            " Enrolling user: {}, {}.",
             u.upn,
             u.source.describe()
         ));
