@@ -127,13 +127,15 @@ pub(crate) fn source_notes(snap: &TenantSnapshot, source: &TenantSourceArgs) -> 
             snap.collected_at.to_rfc3339()
         )),
         None => notes.push(format!(
-            "tenant {} read from {} with a {} token",
+            "tenant {} read from {} with {}",
             snap.tenant_id,
             snap.graph_base,
             match snap.token_kind {
-                enroll_doctor::tenant::snapshot::TokenKind::AppOnly => "app-only",
-                enroll_doctor::tenant::snapshot::TokenKind::Delegated => "delegated",
-                enroll_doctor::tenant::snapshot::TokenKind::Unknown => "unrecognised",
+                enroll_doctor::tenant::snapshot::TokenKind::AppOnly => {
+                    "an app-only token (MDM/MAM scope checks need a delegated sign-in: `enroll-doctor auth login`)"
+                }
+                enroll_doctor::tenant::snapshot::TokenKind::Delegated => "a delegated token",
+                enroll_doctor::tenant::snapshot::TokenKind::Unknown => "a token of unknown kind",
             }
         )),
     }
