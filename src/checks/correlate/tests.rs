@@ -433,3 +433,48 @@ fn a_tenant_wide_cause_carries_the_device_evidence() {
         "{ev:?}"
     );
 }
+
+#[test]
+fn pending_dual_state_and_stale_objects_are_reported() {
+    use crate::tenant::snapshot::{EntraDevice, Source};
+    let mut snap = snapshot();
+    if let Source::Collected { data, .. } = &mut snap.sources.entra_devices {
+        for d in data.iter_mut() {
+            match d.display_name.as_deref() {
+                // Synced from AD, never registered by the device.
+                Some("PC0117") => {
+                    d.alternative_security_ids.clear();
+                    d.registration_date_time = None;
+                }
+                Some("PC0103") => {
+                    d.approximate_last_sign_in_date_time = Some("2026-01-05T08:00:00Z".into());
+                }
+                _ => {}
+            }
+        }
+        data.push(EntraDevice {
+            id: "a0000103-0000-4000-8000-00000000f103".into(),
+            device_id: Some("f0000103-0000-4000-8000-000000000103".into()),
+            display_name: Some("PC0103".into()),
+            account_enabled: Some(true),
+            trust_type: Some("Workplace".into()),
+            ..Default::default()
+        });
+    }
+    let pending = run(&snap, &sample("stale-enrollment"), None);
+    let f = finding(&pending, "COR003");
+    assert_eq!(f.status, Status::Fail);
+    assert!(f.summary.contains("pending"), "{}", f.summary);
+
+    let twin = run(&snap, &sample("never-triggered"), None);
+    let f = finding(&twin, "COR003");
+    assert_eq!(f.status, Status::Warn, "{f:?}");
+    assert!(
+        f.summary.to_lowercase().contains("dual state"),
+        "{}",
+        f.summary
+    );
+    assert!(f.summary.contains("no sign-in for"), "{}", f.summary);
+    // Warnings are evidence, not causes.
+    assert!(!twin.diagnosis.causes.contains(&"COR003".to_string()));
+}
