@@ -94,6 +94,11 @@ impl TenantCause {
             ) => Err(
                 "\"users may join devices\" and the per-user device quota do not apply to hybrid join",
             ),
+            // 0x801C0003 is the Entra join refusing the user; adding a work account is governed by
+            // "users may register devices", which Intune enrollment requires to be All.
+            (TenantCause::JoinNotAllowed, EnrollmentPath::EntraRegistered) => Err(
+                "\"users may join devices\" governs Entra join only, not registering a work account",
+            ),
             _ => Ok(()),
         }
     }
@@ -161,12 +166,25 @@ pub fn candidates(code: u32, path: EnrollmentPath) -> Vec<Candidate> {
 pub enum Outcome {
     /// These checks failed: the cause is present.
     Confirmed(Vec<String>),
+    /// These checks warn (the condition is partly present or could not be fully confirmed) and
+    /// the device's code is one this cause produces: the likely cause.
+    Likely(Vec<String>),
     /// These checks passed: the cause is absent.
     RuledOut(Vec<String>),
     /// The checks could not be evaluated (skipped or error): the cause stays possible.
     Unknown(Vec<String>),
     /// Cannot produce the failure on this path.
     NotApplicable(&'static str),
+}
+
+impl Outcome {
+    /// The checks that implicate the cause (confirmed or likely), if any.
+    pub fn implicating(&self) -> Option<&Vec<String>> {
+        match self {
+            Outcome::Confirmed(ids) | Outcome::Likely(ids) => Some(ids),
+            _ => None,
+        }
+    }
 }
 
 /// A candidate with its outcome.
@@ -204,9 +222,16 @@ pub fn judge(candidates: &[Candidate], findings: &[&Finding]) -> Vec<Judged> {
                         .filter(|id| status_of(id) == Some(Status::Fail))
                         .map(|id| id.to_string())
                         .collect();
+                    // A warning is not an all-clear: with the code this cause produces, it is
+                    // the likely cause (MFA on the enrollment app and 0x8018002A).
+                    let warned: Vec<String> = deciding
+                        .iter()
+                        .filter(|id| status_of(id) == Some(Status::Warn))
+                        .map(|id| id.to_string())
+                        .collect();
                     let passed: Vec<String> = deciding
                         .iter()
-                        .filter(|id| matches!(status_of(id), Some(Status::Pass | Status::Warn)))
+                        .filter(|id| status_of(id) == Some(Status::Pass))
                         .map(|id| id.to_string())
                         .collect();
                     let unknown: Vec<String> = deciding
@@ -216,6 +241,8 @@ pub fn judge(candidates: &[Candidate], findings: &[&Finding]) -> Vec<Judged> {
                         .collect();
                     if !failed.is_empty() {
                         Outcome::Confirmed(failed)
+                    } else if !warned.is_empty() {
+                        Outcome::Likely(warned)
                     } else if !passed.is_empty() && unknown.is_empty() {
                         Outcome::RuledOut(passed)
                     } else {
@@ -248,6 +275,13 @@ pub fn describe(code: u32, path: EnrollmentPath, judged: &[Judged]) -> String {
         .map(|j| match &j.outcome {
             Outcome::Confirmed(ids) => {
                 format!("{} confirmed by {}", j.cause.label(), ids.join(", "))
+            }
+            Outcome::Likely(ids) => {
+                format!(
+                    "{} likely ({} warns and the code is one it causes)",
+                    j.cause.label(),
+                    ids.join(", ")
+                )
             }
             Outcome::RuledOut(ids) => {
                 format!("{} ruled out by {}", j.cause.label(), ids.join(", "))
@@ -346,10 +380,7 @@ mod tests {
     #[test]
     fn join_not_allowed_only_on_entra_join_paths() {
         assert_eq!(applicable(0x801C_0003, EntraJoin), vec![JoinNotAllowed]);
-        assert_eq!(
-            applicable(0x801C_0003, EntraRegistered),
-            vec![JoinNotAllowed]
-        );
+        assert!(applicable(0x801C_0003, EntraRegistered).is_empty());
         assert!(applicable(0x801C_0003, GpoHybrid).is_empty());
         assert!(applicable(0x801C_0003, CoManagement).is_empty());
     }
@@ -410,6 +441,27 @@ mod tests {
         let usr005 = finding("USR005", Status::Pass);
         let judged = judge(&candidates(0x8018_0014, GpoHybrid), &[&ten007, &usr005]);
         assert_eq!(judged[0].outcome, Outcome::RuledOut(vec!["USR005".into()]));
+    }
+
+    #[test]
+    fn a_warning_is_the_likely_cause_not_an_all_clear() {
+        // MFA on the enrollment app is a TEN009 warning; with 0x8018002A it is the cause.
+        let ten009 = finding("TEN009", Status::Warn);
+        let judged = judge(&candidates(0x8018_002A, GpoHybrid), &[&ten009]);
+        assert_eq!(judged[0].outcome, Outcome::Likely(vec!["TEN009".into()]));
+        assert_eq!(
+            judged[0].outcome.implicating(),
+            Some(&vec!["TEN009".to_string()])
+        );
+        let text = describe(0x8018_002A, GpoHybrid, &judged);
+        assert!(!text.contains("ruled out"), "{text}");
+        assert!(text.contains("likely (TEN009 warns"), "{text}");
+        // A failing check still confirms, over a warning of another.
+        let usr002 = finding("USR002", Status::Fail);
+        let usr001 = finding("USR001", Status::Warn);
+        let judged = judge(&candidates(0x8018_0018, GpoHybrid), &[&usr002, &usr001]);
+        assert_eq!(judged[0].outcome, Outcome::Confirmed(vec!["USR002".into()]));
+        assert_eq!(judged[1].outcome, Outcome::Likely(vec!["USR001".into()]));
     }
 
     #[test]

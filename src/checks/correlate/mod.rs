@@ -173,10 +173,7 @@ pub fn correlate(
     let device_ev = device_side_evidence(analysis, &keys);
     let confirmed: Vec<String> = judged
         .iter()
-        .filter_map(|j| match &j.outcome {
-            Outcome::Confirmed(ids) => Some(ids.clone()),
-            _ => None,
-        })
+        .filter_map(|j| j.outcome.implicating().cloned())
         .flatten()
         .collect();
     let strong_user = keys.user.as_ref().is_some_and(|u| u.source.is_strong());
@@ -252,9 +249,17 @@ pub fn correlate(
                 format!("{}: {line}", analysis.device),
             ));
         }
+        // A warning the device's code implicates is this device's cause: the diagnosis ranks
+        // failing findings only, so its copy counts as failing (the output keeps the warning).
+        let as_cause = |mut f: Finding| {
+            if f.status == Status::Warn && confirmed.iter().any(|c| c == id) {
+                f.status = Status::Fail;
+            }
+            f
+        };
         if let Some(f) = user_out.iter_mut().find(|f| &f.check == id) {
             add_evidence(f, &extra);
-            cause_findings.push(f.clone());
+            cause_findings.push(as_cause(f.clone()));
         } else if let Some(f) = tenant_findings.iter().find(|f| &f.check == id) {
             let mut f = f.clone();
             let labelled: Vec<Evidence> = extra
@@ -263,7 +268,7 @@ pub fn correlate(
                 .collect();
             add_evidence(&mut f, &labelled);
             tenant_evidence.extend(labelled.into_iter().map(|e| (id.clone(), e)));
-            cause_findings.push(f);
+            cause_findings.push(as_cause(f));
         }
     }
 
@@ -336,6 +341,9 @@ fn add_evidence(f: &mut Finding, extra: &[Evidence]) {
 }
 
 fn label_with_device(e: Evidence, device: &str) -> Evidence {
+    if e.detail.starts_with(&format!("{device}: ")) {
+        return e;
+    }
     Evidence {
         detail: format!("{device}: {}", e.detail),
         ..e
@@ -385,10 +393,7 @@ fn cor005_user_ready(
         .collect();
     let confirmed_ids: Vec<&String> = judged
         .iter()
-        .filter_map(|j| match &j.outcome {
-            Outcome::Confirmed(ids) => Some(ids),
-            _ => None,
-        })
+        .filter_map(|j| j.outcome.implicating())
         .flatten()
         .collect();
     let mut evidence = vec![user.evidence.clone()];

@@ -662,11 +662,14 @@ pub fn cor006_restriction_build(
             }),
     };
     let Some(w) = winner else {
-        return Finding::new(
+        // Nothing to compare with is "not evaluated", not a warning: a warning would count as
+        // the likely cause of a restriction code.
+        return Finding::skip(
             ID,
-            Status::Warn,
             subject.clone(),
-            "No Windows platform restriction was returned: the version range cannot be checked",
+            SkipReason::NoEvidence {
+                collect: "the Windows platform restriction that applies (none was returned with the enrollment configurations)".into(),
+            },
         )
         .with_evidence(os_ev.clone())
         .with_evidence(graph(

@@ -478,3 +478,209 @@ fn pending_dual_state_and_stale_objects_are_reported() {
     // Warnings are evidence, not causes.
     assert!(!twin.diagnosis.causes.contains(&"COR003".to_string()));
 }
+
+/// The contoso snapshot with its JSON edited (`sources.<name>.data`).
+fn snapshot_with(edit: impl FnOnce(&mut serde_json::Value)) -> TenantSnapshot {
+    let mut v: serde_json::Value = match serde_json::from_str(SNAPSHOT) {
+        Ok(v) => v,
+        Err(e) => panic!("fixture snapshot is not JSON: {e}"),
+    };
+    edit(&mut v["sources"]);
+    match TenantSnapshot::from_json(&v.to_string(), "edited-snapshot.json") {
+        Ok(s) => s,
+        Err(e) => panic!("edited snapshot does not load: {e}"),
+    }
+}
+
+/// A sample with text edits in any of its files (`(file, from, to)`) and some files left out.
+fn variant(name: &str, edits: &[(&str, &str, &str)], drop: &[&str]) -> DeviceReport {
+    let dir = sample_dir(name);
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let file = entry.file_name().to_string_lossy().to_string();
+        if file == "EXPECTED.md" || drop.contains(&file.as_str()) {
+            continue;
+        }
+        let mut bytes = std::fs::read(entry.path()).unwrap_or_default();
+        let mine: Vec<_> = edits.iter().filter(|(f, _, _)| *f == file).collect();
+        if !mine.is_empty() {
+            let mut text = crate::device::text::decode(&bytes)
+                .map(|d| d.text)
+                .unwrap_or_default();
+            for (_, from, to) in mine {
+                assert!(text.contains(from), "{from} not in {name}/{file}");
+                text = text.replace(from, to);
+            }
+            bytes = text.into_bytes();
+        }
+        files.push((file, bytes));
+    }
+    files.sort();
+    crate::device::report_from_memory(name, &files)
+}
+
+/// failed-8018002b (PC0077) failing with another code, `user` running dsregcmd.
+fn pc0077_failing_with(code: &str, user: &str, extra: &[(&str, &str, &str)]) -> DeviceReport {
+    let mut edits = vec![
+        ("dmedp-admin.xml", "0x8018002b", code),
+        ("dsregcmd.txt", "mgarcia@contoso.com", user),
+    ];
+    edits.extend_from_slice(extra);
+    variant("failed-8018002b", &edits, &[])
+}
+
+#[test]
+fn unlicensed_user_explains_0x80180018_even_from_the_weakest_hint() {
+    // Only the account that ran dsregcmd names the intern (INTUNE_O365 only); the device's
+    // 0x80180018 is the licence failure, so the hint is confirmed and USR002 leads.
+    let r = pc0077_failing_with("0x80180018", "intern@contoso.com", &[]);
+    let c = run(&snapshot(), &r, None);
+    assert_eq!(
+        c.keys.user.as_ref().map(|u| u.source),
+        Some(UserSource::ExecutingAccount)
+    );
+    assert_eq!(c.diagnosis.verdict, Verdict::Failed);
+    assert_eq!(
+        c.diagnosis.causes.first().map(String::as_str),
+        Some("USR002"),
+        "{:?}",
+        c.diagnosis
+    );
+    assert_eq!(finding(&c, "COR005").status, Status::Fail);
+    let ev = all_evidence(finding(&c, "USR002"));
+    assert!(ev.contains("event 76"), "device side: {ev}");
+    assert!(ev.contains("Intune license confirmed by USR002"), "{ev}");
+    // A licensed user with the same code: licence ruled out, nothing invented.
+    let r = pc0077_failing_with("0x80180018", "jdoe@contoso.com", &[]);
+    let c = run(&snapshot(), &r, Some("jdoe@contoso.com"));
+    assert!(!c.diagnosis.causes.iter().any(|id| id.starts_with("USR")));
+    assert!(
+        all_evidence(finding(&c, "DEV007")).contains("Intune license ruled out by USR002"),
+        "{:?}",
+        finding(&c, "DEV007")
+    );
+}
+
+#[test]
+fn mfa_on_the_enrollment_app_explains_0x8018002a() {
+    let r = pc0077_failing_with("0x8018002a", "jdoe@contoso.com", &[]);
+    // Without a Conditional Access policy the cause is ruled out.
+    let c = run(&snapshot(), &r, None);
+    assert!(!c.diagnosis.causes.contains(&"TEN009".to_string()));
+    assert!(
+        all_evidence(finding(&c, "DEV007")).contains("ruled out by TEN009"),
+        "{:?}",
+        finding(&c, "DEV007")
+    );
+    // MFA required on "Microsoft Intune Enrollment": TEN009 only warns tenant-wide (a user
+    // with a Hello PRT passes), but with this device's code it is the cause.
+    let snap = snapshot_with(|s| {
+        s["conditional_access_policies"]["data"] = serde_json::json!([{
+            "id": "ca-mfa-enroll",
+            "displayName": "Require MFA for Intune enrollment",
+            "state": "enabled",
+            "conditions": {
+                "applications": {"includeApplications": ["d4ebce55-015a-49b5-a083-c84d1797ae8c"]},
+                "users": {"includeUsers": ["All"]}
+            },
+            "grantControls": {"operator": "OR", "builtInControls": ["mfa"]}
+        }]);
+    });
+    let c = run(&snap, &r, None);
+    let tenant = evaluate_tenant(&snap);
+    let ten009 = tenant.iter().find(|f| f.check == "TEN009");
+    assert_eq!(ten009.map(|f| f.status.clone()), Some(Status::Warn));
+    assert_eq!(
+        c.diagnosis.causes.first().map(String::as_str),
+        Some("TEN009"),
+        "{:?}",
+        c.diagnosis
+    );
+    assert!(
+        c.diagnosis
+            .fix
+            .contains("exclude the Intune enrollment apps")
+    );
+    let ev: Vec<&str> = c
+        .tenant_evidence
+        .iter()
+        .filter(|(id, _)| id == "TEN009")
+        .map(|(_, e)| e.detail.as_str())
+        .collect();
+    assert!(
+        ev.iter()
+            .any(|e| e.starts_with("PC0077.corp.contoso.com: event 76")),
+        "{ev:?}"
+    );
+    // The device label is said once, not twice.
+    assert!(ev.iter().all(|e| !e.contains("com: PC0077")), "{ev:?}");
+}
+
+#[test]
+fn join_refused_is_a_cause_on_entra_join_only() {
+    let snap = snapshot_with(|s| {
+        s["device_registration_policy"]["data"]["azureADJoin"]["allowedToJoin"] =
+            serde_json::json!({"@odata.type": "#microsoft.graph.noDeviceRegistrationMembership"});
+    });
+    // Hybrid joined with the GPO: "users may join devices" does not apply.
+    let hybrid = pc0077_failing_with("0x801c0003", "jdoe@contoso.com", &[]);
+    let c = run(&snap, &hybrid, None);
+    assert_eq!(c.diagnosis.path, EnrollmentPath::GpoHybrid);
+    assert!(!c.diagnosis.causes.contains(&"TEN008".to_string()));
+    assert!(
+        all_evidence(finding(&c, "DEV007")).contains("users may not join devices not applicable"),
+        "{:?}",
+        finding(&c, "DEV007")
+    );
+    // Entra joined (no domain, no GPO, no task): the join policy is the cause.
+    let entra = variant(
+        "failed-8018002b",
+        &[
+            ("dmedp-admin.xml", "0x8018002b", "0x801c0003"),
+            ("dsregcmd.txt", "DomainJoined : YES", "DomainJoined : NO"),
+        ],
+        &["mdm-policy.reg", "taskscheduler.xml"],
+    );
+    let snap = snapshot_with(|s| {
+        s["device_registration_policy"]["data"]["azureADJoin"]["allowedToJoin"] =
+            serde_json::json!({"@odata.type": "#microsoft.graph.noDeviceRegistrationMembership"});
+        // Its Entra object is an Entra-joined one.
+        if let Some(list) = s["entra_devices"]["data"].as_array_mut() {
+            for d in list {
+                if d["displayName"] == "PC0077" {
+                    d["trustType"] = "AzureAd".into();
+                }
+            }
+        }
+    });
+    let c = run(&snap, &entra, None);
+    assert_eq!(c.diagnosis.path, EnrollmentPath::EntraJoin);
+    assert_eq!(
+        c.diagnosis.causes.first().map(String::as_str),
+        Some("TEN008"),
+        "{:?}",
+        c.diagnosis
+    );
+}
+
+#[test]
+fn a_hybrid_device_with_namesake_objects_warns_and_names_them() {
+    let snap = snapshot_with(|s| {
+        if let Some(list) = s["entra_devices"]["data"].as_array_mut() {
+            let mut twin = list
+                .iter()
+                .find(|d| d["displayName"] == "PC0042")
+                .cloned()
+                .unwrap_or_default();
+            twin["id"] = "a0000042-0000-4000-8000-0000000000d1".into();
+            twin["deviceId"] = "d0000042-0000-4000-8000-0000000000d1".into();
+            list.push(twin);
+        }
+    });
+    let c = run(&snap, &sample("hybrid-enrolled"), None);
+    let f = finding(&c, "COR003");
+    assert_eq!(f.status, Status::Warn, "{f:?}");
+    assert!(f.summary.contains("share the name PC0042"), "{}", f.summary);
+    assert!(all_evidence(f).contains("d0000042-0000-4000-8000-0000000000d1"));
+    assert_eq!(c.diagnosis.verdict, Verdict::Enrolled);
+}
