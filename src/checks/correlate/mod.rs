@@ -297,6 +297,11 @@ pub fn correlate(
         ));
     }
 
+    // The tenant side has been checked: drop the device-only advice to connect a tenant.
+    for f in device_findings.iter_mut() {
+        f.remediation = without_tenant_hint(&f.remediation);
+    }
+
     let mut enriched = analysis.clone();
     enriched.findings = device_findings;
     // `chosen` is already in cause order: keep it.
@@ -330,6 +335,21 @@ pub fn correlate(
         judged,
         diagnosis,
     }
+}
+
+/// A device remediation without its device-only "confirm tenant-side" hint.
+fn without_tenant_hint(text: &str) -> String {
+    let mut out = text.to_string();
+    // The sentence form ends the text; the parenthetical form sits inside it.
+    if let Some(at) = out.find(" Confirm tenant-side: run `enroll-doctor diagnose`") {
+        out.truncate(at);
+    }
+    if let Some(start) = out.find(" (confirm tenant-side:")
+        && let Some(len) = out[start..].find(')')
+    {
+        out.replace_range(start..start + len + 1, "");
+    }
+    out
 }
 
 fn add_evidence(f: &mut Finding, extra: &[Evidence]) {

@@ -117,6 +117,14 @@ fn out_of_scope_user_is_the_first_cause_with_evidence_from_both_sides() {
         "weak user hint said: {ev}"
     );
     assert!(d.fix.contains("MDM user scope"), "{}", d.fix);
+    // With the tenant checked, the device-only advice to connect one is gone.
+    for id in ["DEV003", "DEV007"] {
+        let fix = &finding(&c, id).remediation;
+        assert!(
+            !fix.is_empty() && !fix.to_lowercase().contains("confirm tenant-side"),
+            "{fix}"
+        );
+    }
     // Intune's own record agrees with the device.
     assert_eq!(finding(&c, "COR007").status, Status::Fail);
     assert!(all_evidence(finding(&c, "COR007")).contains("agrees with the device"));
