@@ -270,4 +270,8 @@ pub struct Diagnosis {
     pub fix: String,
     /// One or two sentences a person reads first.
     pub explanation: String,
+    /// The enrolling user the tenant side was checked for (correlated runs), so a reader can
+    /// find the user findings behind a `USR` cause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
 }

@@ -2,8 +2,8 @@
 //!
 //! Starts the mock Graph in-process on loopback with the `contoso` fixture, signs in as its
 //! `auditor` app with the real client-credentials flow over HTTP, and runs the same collection,
-//! checks and renderers as `audit`, `check --user` and `diagnose` on five device reports bundled
-//! in the binary (so it works from any directory). Findings are expected: the exit code is 0
+//! checks and renderers as `diagnose` (on five device reports bundled in the binary, so it works
+//! from any directory), `audit` and `check --user`; the device verdicts are printed first. Findings are expected: the exit code is 0
 //! whenever the demo ran.
 
 #[cfg(not(feature = "demo"))]
@@ -221,23 +221,11 @@ mod with_mock {
                 s
             }
             OutputFormat::Table => {
+                // The per-device verdicts lead: they are what the tool is for. The tenant-wide
+                // audit and the user readiness check follow.
                 let mut s = banner(&base, &app.display_name, &snap.tenant_id);
-                s.push_str(&section("1/3", "enroll-doctor audit"));
-                s.push_str(&report::table::render(&audit));
                 s.push_str(&section(
-                    "2/3",
-                    &format!(
-                        "enroll-doctor check {}",
-                        CHECK_USERS
-                            .iter()
-                            .map(|u| format!("--user {u}"))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    ),
-                ));
-                s.push_str(&report::table::render(&check));
-                s.push_str(&section(
-                    "3/3",
+                    "1/3",
                     &format!(
                         "enroll-doctor diagnose {}",
                         DEVICES
@@ -248,6 +236,20 @@ mod with_mock {
                     ),
                 ));
                 s.push_str(&report::table::render(&diagnose));
+                s.push_str(&section("2/3", "enroll-doctor audit"));
+                s.push_str(&report::table::render(&audit));
+                s.push_str(&section(
+                    "3/3",
+                    &format!(
+                        "enroll-doctor check {}",
+                        CHECK_USERS
+                            .iter()
+                            .map(|u| format!("--user {u}"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                ));
+                s.push_str(&report::table::render(&check));
                 s.push_str(NEXT_STEPS);
                 s
             }
@@ -291,8 +293,9 @@ mod with_mock {
              enroll-doctor demo: the BUILT-IN SAMPLE TENANT \"Contoso\" ({tenant}), not a real one.\n\
              A mock Microsoft Graph runs on {base}; the tenant, its users and five device reports are bundled\n\
              sample data. The app \"{app}\" signs in with the client-credentials flow, and what follows is\n\
-             exactly what audit, check and diagnose print for a real tenant (evaluated as of 2026-11-26).\n\
-             {rule}\n\n"
+             exactly what diagnose, audit and check print for a real tenant (evaluated as of 2026-11-26).\n\
+             Read the first table: one line per device with its verdict and root cause.\n\
+             {rule}\n"
         )
     }
 

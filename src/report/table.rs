@@ -1,15 +1,24 @@
-//! Table renderer for people: diagnoses first, then one row per finding, the fixes for what is
-//! not passing, notes and a summary line. No colour (the output is also piped and diffed).
+//! Table renderer for people: diagnoses first, then the findings grouped by what they are about
+//! (the tenant, each user, each device), the fixes for what is not passing, notes and a summary
+//! line. No colour (the output is also piped and diffed).
+//!
+//! Reading aids that only the table gets (the JSON keeps everything):
+//! - Graph locations lose their query string (`GET /v1.0/organization?$select=…` →
+//!   `GET /v1.0/organization`).
+//! - A run over several devices (or a readiness check of several users) lists the passing checks
+//!   of each subject on one line; every other finding keeps its own row. A single device keeps
+//!   one row per finding.
+//! - Cells are wrapped here, between words; a token longer than its column (a registry path) is
+//!   broken after a `\`, `/`, `,` or `-` where it has one.
 
 use tabled::builder::Builder;
-use tabled::settings::peaker::Priority;
-use tabled::settings::{Style, Width};
+use tabled::settings::Style;
 
 use super::Report;
-use crate::model::{Finding, Status};
+use crate::model::{Diagnosis, Finding, Status, Subject};
 
 pub const DEFAULT_WIDTH: usize = 120;
-/// Five columns with their borders need about this much; narrower terminals get this width.
+/// Four columns with their borders need about this much; narrower terminals get this width.
 const MIN_WIDTH: usize = 70;
 
 /// The width to wrap to: `COLUMNS` when set to a sane number, else [`DEFAULT_WIDTH`].
@@ -30,61 +39,100 @@ pub fn render_with_width(report: &Report, width: usize) -> String {
     let width = width.max(MIN_WIDTH);
     let mut out = String::new();
 
-    for d in &report.diagnoses {
-        let mut b = Builder::default();
-        b.push_record(["Device", d.device.as_str()]);
-        b.push_record(["Path", d.path.as_str()]);
-        b.push_record(["Verdict", d.verdict.as_str()]);
-        let causes = if d.causes.is_empty() {
-            "-".to_string()
-        } else {
-            d.causes.join(" → ")
-        };
-        b.push_record(["Causes", causes.as_str()]);
-        if !d.fix.is_empty() {
-            b.push_record(["Fix", d.fix.as_str()]);
+    // One device: its diagnosis leads. Several: an overview leads, and each device's diagnosis
+    // opens the block of its findings.
+    let several = report.diagnoses.len() > 1;
+    let mut boxed = vec![!several; report.diagnoses.len()];
+    if several {
+        out.push_str(&overview(report, width));
+    } else {
+        for d in &report.diagnoses {
+            out.push_str(&diagnosis_box(d, width));
         }
-        if !d.explanation.is_empty() {
-            b.push_record(["Explanation", d.explanation.as_str()]);
+    }
+
+    let compact = compact_passes(report);
+    for (subject, findings) in group_by_subject(&report.findings) {
+        if let Subject::Device(name) = subject
+            && let Some(i) = report
+                .diagnoses
+                .iter()
+                .enumerate()
+                .position(|(i, d)| !boxed[i] && &d.device == name)
+        {
+            boxed[i] = true;
+            out.push_str(&diagnosis_box(&report.diagnoses[i], width));
         }
-        out.push_str(&finish(b, width));
+        out.push_str(&subject_heading(subject, report, width));
+        let shown: Vec<&Finding> = findings
+            .iter()
+            .copied()
+            .filter(|f| !compact || f.status != Status::Pass)
+            .collect();
+        if !shown.is_empty() {
+            let rows: Vec<Vec<String>> = shown
+                .iter()
+                .map(|f| {
+                    vec![
+                        f.status.as_str().to_uppercase(),
+                        f.check.clone(),
+                        f.summary.clone(),
+                        evidence_summary(f),
+                    ]
+                })
+                .collect();
+            out.push_str(&table(
+                &["Status", "Check", "Summary", "Evidence"],
+                &[Col::Fixed, Col::Fixed, Col::Flex(9), Col::Flex(11)],
+                rows,
+                width,
+            ));
+        }
+        if compact {
+            let passed: Vec<&str> = findings
+                .iter()
+                .filter(|f| f.status == Status::Pass)
+                .map(|f| f.check.as_str())
+                .collect();
+            if !passed.is_empty() {
+                out.push_str(&wrap_line(
+                    &format!("  passed ({}): {}", passed.len(), passed.join(" ")),
+                    width,
+                ));
+                out.push('\n');
+            }
+        }
         out.push('\n');
     }
 
-    if !report.findings.is_empty() {
-        let mut b = Builder::default();
-        b.push_record(["Status", "Check", "Subject", "Summary", "Evidence"]);
-        for f in &report.findings {
-            b.push_record([
-                f.status.as_str().to_uppercase(),
-                f.check.clone(),
-                f.subject.to_string(),
-                f.summary.clone(),
-                evidence_summary(f),
-            ]);
+    for (d, done) in report.diagnoses.iter().zip(&boxed) {
+        if !done {
+            out.push_str(&diagnosis_box(d, width));
         }
-        out.push_str(&finish(b, width));
-        out.push('\n');
     }
 
-    let to_fix: Vec<&Finding> = report
-        .findings
-        .iter()
-        .filter(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Error))
-        .filter(|f| !f.remediation.is_empty() || f.error.is_some())
+    // Several devices: each first cause's fix is already in its device's diagnosis.
+    let shown_fixes: Vec<&str> = if several {
+        report.diagnoses.iter().map(|d| d.fix.as_str()).collect()
+    } else {
+        Vec::new()
+    };
+    let fixes: Vec<Vec<String>> = remediations(&report.findings)
+        .into_iter()
+        .filter(|row| !shown_fixes.contains(&row[2].as_str()))
         .collect();
-    if !to_fix.is_empty() {
-        let mut b = Builder::default();
-        b.push_record(["Check", "Subject", "Remediation"]);
-        for f in to_fix {
-            let text = if f.remediation.is_empty() {
-                f.error.clone().unwrap_or_default()
-            } else {
-                f.remediation.clone()
-            };
-            b.push_record([f.check.clone(), f.subject.to_string(), text]);
-        }
-        out.push_str(&finish(b, width));
+    if !fixes.is_empty() {
+        out.push_str(if several {
+            "What else to fix (each device's first fix is in its diagnosis above)\n"
+        } else {
+            "What to fix\n"
+        });
+        out.push_str(&table(
+            &["Check", "Subject", "Remediation"],
+            &[Col::Fixed, Col::Fixed, Col::Flex(1)],
+            fixes,
+            width,
+        ));
         out.push('\n');
     }
 
@@ -105,6 +153,165 @@ pub fn render_with_width(report: &Report, width: usize) -> String {
     out
 }
 
+/// Passing checks go on one line per subject when the run covers several devices, or several
+/// users without devices; a single device keeps one row per finding.
+fn compact_passes(report: &Report) -> bool {
+    if !report.diagnoses.is_empty() {
+        return report.diagnoses.len() > 1;
+    }
+    let users = group_by_subject(&report.findings)
+        .iter()
+        .filter(|(s, _)| matches!(s, Subject::User(_)))
+        .count();
+    users > 1
+}
+
+/// Findings by subject, in the order each subject first appears.
+fn group_by_subject(findings: &[Finding]) -> Vec<(&Subject, Vec<&Finding>)> {
+    let mut groups: Vec<(&Subject, Vec<&Finding>)> = Vec::new();
+    for f in findings {
+        match groups.iter_mut().find(|(s, _)| **s == f.subject) {
+            Some((_, list)) => list.push(f),
+            None => groups.push((&f.subject, vec![f])),
+        }
+    }
+    groups
+}
+
+fn subject_heading(subject: &Subject, report: &Report, width: usize) -> String {
+    let text = match subject {
+        Subject::Tenant => "Tenant".to_string(),
+        Subject::User(u) => {
+            let devices: Vec<&str> = report
+                .diagnoses
+                .iter()
+                .filter(|d| d.user.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(u)))
+                .map(|d| d.device.as_str())
+                .collect();
+            if devices.is_empty() {
+                format!("User {u}")
+            } else {
+                format!("User {u} (enrolling user of {})", devices.join(", "))
+            }
+        }
+        Subject::Device(d) => match report.diagnoses.iter().find(|x| &x.device == d) {
+            Some(x) => format!("Device {d}: {}", x.verdict.as_str()),
+            None => format!("Device {d}"),
+        },
+    };
+    let mut s = wrap_line(&text, width);
+    s.push('\n');
+    s
+}
+
+/// One line per device: verdict, cause chain and what the first cause says.
+fn overview(report: &Report, width: usize) -> String {
+    let rows: Vec<Vec<String>> = report
+        .diagnoses
+        .iter()
+        .map(|d| {
+            vec![
+                d.device.clone(),
+                d.verdict.as_str().to_string(),
+                if d.causes.is_empty() {
+                    "-".to_string()
+                } else {
+                    d.causes.join(" → ")
+                },
+                root_cause(d, &report.findings),
+            ]
+        })
+        .collect();
+    let mut s = table(
+        &["Device", "Verdict", "Causes", "Root cause"],
+        &[Col::Fixed, Col::Fixed, Col::Flex(3), Col::Flex(9)],
+        rows,
+        width,
+    );
+    s.push('\n');
+    s
+}
+
+/// The summary of the finding behind the first cause: the device's own, else the enrolling
+/// user's, else the tenant's.
+fn root_cause(d: &Diagnosis, findings: &[Finding]) -> String {
+    let Some(first) = d.causes.first() else {
+        return match d.user.as_deref() {
+            Some(u) => format!("enrolling user {u}"),
+            None => "-".to_string(),
+        };
+    };
+    let is_about = |f: &Finding| match &f.subject {
+        Subject::Device(x) => *x == d.device,
+        Subject::User(u) => d.user.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(u)),
+        Subject::Tenant => true,
+    };
+    findings
+        .iter()
+        .filter(|f| &f.check == first && f.status != Status::Pass)
+        .find(|f| is_about(f))
+        .map(|f| format!("{first}: {}", f.summary))
+        .unwrap_or_else(|| first.clone())
+}
+
+fn diagnosis_box(d: &Diagnosis, width: usize) -> String {
+    let mut rows: Vec<Vec<String>> = vec![
+        vec!["Device".into(), d.device.clone()],
+        vec!["Path".into(), d.path.as_str().into()],
+        vec!["Verdict".into(), d.verdict.as_str().into()],
+        vec![
+            "Causes".into(),
+            if d.causes.is_empty() {
+                "-".to_string()
+            } else {
+                d.causes.join(" → ")
+            },
+        ],
+    ];
+    if !d.fix.is_empty() {
+        rows.push(vec!["Fix".into(), d.fix.clone()]);
+    }
+    if !d.explanation.is_empty() {
+        rows.push(vec!["Explanation".into(), d.explanation.clone()]);
+    }
+    let mut s = table_without_header(&[Col::Fixed, Col::Flex(1)], rows, width);
+    s.push('\n');
+    s
+}
+
+/// Remediations of what is not passing; findings with the same text share a row.
+fn remediations(findings: &[Finding]) -> Vec<Vec<String>> {
+    let mut rows: Vec<(Vec<String>, Vec<String>, String)> = Vec::new();
+    for f in findings
+        .iter()
+        .filter(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Error))
+    {
+        let text = if f.remediation.is_empty() {
+            match &f.error {
+                Some(e) => e.clone(),
+                None => continue,
+            }
+        } else {
+            f.remediation.clone()
+        };
+        let subject = f.subject.to_string();
+        match rows.iter_mut().find(|(_, _, t)| *t == text) {
+            Some((checks, subjects, _)) => {
+                if !checks.contains(&f.check) {
+                    checks.push(f.check.clone());
+                }
+                if !subjects.contains(&subject) {
+                    subjects.push(subject);
+                }
+            }
+            None => rows.push((vec![f.check.clone()], vec![subject], text)),
+        }
+    }
+    rows.into_iter()
+        .map(|(c, s, t)| vec![c.join("\n"), s.join("\n"), t])
+        .collect()
+}
+
 /// The first evidence with its location, and how many more there are.
 fn evidence_summary(f: &Finding) -> String {
     let Some(first) = f.evidence.first() else {
@@ -112,7 +319,7 @@ fn evidence_summary(f: &Finding) -> String {
     };
     let mut s = first.detail.clone();
     if let Some(loc) = &first.location {
-        s.push_str(&format!(" [{loc}]"));
+        s.push_str(&format!(" [{}]", short_location(loc)));
     }
     if f.evidence.len() > 1 {
         s.push_str(&format!(" (+{} more)", f.evidence.len() - 1));
@@ -120,17 +327,204 @@ fn evidence_summary(f: &Finding) -> String {
     s
 }
 
-fn finish(builder: Builder, width: usize) -> String {
-    let mut table = builder.build();
-    table.with(Style::sharp());
-    table.with(
-        Width::wrap(width)
-            .priority(Priority::max(true))
-            .keep_words(true),
-    );
-    let mut s = table.to_string();
+/// A Graph request without its query string; other locations unchanged.
+pub fn short_location(loc: &str) -> String {
+    let is_request = ["GET ", "POST ", "PATCH ", "PUT ", "DELETE "]
+        .iter()
+        .any(|m| loc.starts_with(m));
+    match loc.find('?') {
+        Some(at) if is_request => loc[..at].to_string(),
+        _ => loc.to_string(),
+    }
+}
+
+/// How a column gets its width: its content's natural width, or a share of what is left.
+#[derive(Clone, Copy)]
+enum Col {
+    Fixed,
+    Flex(usize),
+}
+
+fn table(header: &[&str], cols: &[Col], rows: Vec<Vec<String>>, width: usize) -> String {
+    let mut all = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+    all.extend(rows);
+    render_rows(cols, all, width)
+}
+
+/// A key/value box (no header row).
+fn table_without_header(cols: &[Col], rows: Vec<Vec<String>>, width: usize) -> String {
+    render_rows(cols, rows, width)
+}
+
+fn render_rows(cols: &[Col], rows: Vec<Vec<String>>, width: usize) -> String {
+    let widths = column_widths(cols, &rows, width);
+    let mut b = Builder::default();
+    for row in &rows {
+        b.push_record(
+            row.iter()
+                .zip(&widths)
+                .map(|(cell, w)| wrap(cell, *w))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let mut t = b.build();
+    // Sharp style rules off the first row: the header, or the device of a diagnosis box.
+    t.with(Style::sharp());
+    let mut s = t.to_string();
     s.push('\n');
     s
+}
+
+/// Content widths: fixed columns keep their longest line; flexible ones share the rest in
+/// proportion, none wider than its own content.
+fn column_widths(cols: &[Col], rows: &[Vec<String>], width: usize) -> Vec<usize> {
+    let natural: Vec<usize> = (0..cols.len())
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .flat_map(|c| c.lines())
+                .map(|l| l.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(1)
+        })
+        .collect();
+    // Each column costs a border and one space of padding on each side.
+    let budget = width.saturating_sub(3 * cols.len() + 1);
+    let mut widths = vec![0; cols.len()];
+    let mut left = budget;
+    for (i, c) in cols.iter().enumerate() {
+        if let Col::Fixed = c {
+            widths[i] = natural[i].min(left.saturating_sub(cols.len() * 4).max(4));
+            left = left.saturating_sub(widths[i]);
+        }
+    }
+    // Flexible columns: give the narrow ones what they need, share the rest by weight.
+    let mut open: Vec<usize> = cols
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| matches!(c, Col::Flex(_)).then_some(i))
+        .collect();
+    loop {
+        let weight: usize = open
+            .iter()
+            .map(|i| match cols[*i] {
+                Col::Flex(w) => w.max(1),
+                Col::Fixed => 0,
+            })
+            .sum();
+        if open.is_empty() || weight == 0 {
+            break;
+        }
+        let share = |i: usize| match cols[i] {
+            Col::Flex(w) => left * w.max(1) / weight,
+            Col::Fixed => 0,
+        };
+        let satisfied: Vec<usize> = open
+            .iter()
+            .copied()
+            .filter(|i| natural[*i] <= share(*i))
+            .collect();
+        if satisfied.is_empty() {
+            for i in &open {
+                widths[*i] = share(*i).max(4);
+            }
+            break;
+        }
+        for i in satisfied {
+            widths[i] = natural[i];
+            left = left.saturating_sub(natural[i]);
+            open.retain(|x| *x != i);
+        }
+    }
+    widths
+}
+
+/// Wraps `text` to `width` columns between words; a word longer than the column is broken
+/// after a separator (`\`, `/`, `,`, `-`, `_`, `.`) where it has one, else cut.
+fn wrap(text: &str, width: usize) -> String {
+    let width = width.max(1);
+    let mut lines: Vec<String> = Vec::new();
+    for para in text.split('\n') {
+        let mut line = String::new();
+        for word in para.split_whitespace() {
+            let mut word = word.to_string();
+            loop {
+                let used = line.chars().count();
+                let need = word.chars().count() + usize::from(used > 0);
+                if used + need <= width {
+                    if used > 0 {
+                        line.push(' ');
+                    }
+                    line.push_str(&word);
+                    break;
+                }
+                if word.chars().count() <= width && used > 0 {
+                    lines.push(std::mem::take(&mut line));
+                    continue;
+                }
+                // Too long for any line: fill this one up to a separator, unless little room
+                // is left (a stub at the end of a line reads worse than a new line).
+                let room = if used > 0 {
+                    width.saturating_sub(used + 1)
+                } else {
+                    width
+                };
+                if used > 0 && room < 12 {
+                    lines.push(std::mem::take(&mut line));
+                    continue;
+                }
+                let cut = break_point(&word, room);
+                match cut {
+                    Some(n) if n > 0 => {
+                        let head: String = word.chars().take(n).collect();
+                        let tail: String = word.chars().skip(n).collect();
+                        if used > 0 {
+                            line.push(' ');
+                        }
+                        line.push_str(&head);
+                        lines.push(std::mem::take(&mut line));
+                        word = tail;
+                    }
+                    _ if used > 0 => lines.push(std::mem::take(&mut line)),
+                    _ => {
+                        let head: String = word.chars().take(width).collect();
+                        let tail: String = word.chars().skip(width).collect();
+                        lines.push(head);
+                        word = tail;
+                        if word.is_empty() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        lines.push(line);
+    }
+    lines.join("\n")
+}
+
+/// Where to break a long token within `room` characters: after the last separator, if it is
+/// not too early in the line.
+fn break_point(word: &str, room: usize) -> Option<usize> {
+    if room == 0 {
+        return None;
+    }
+    let chars: Vec<char> = word.chars().collect();
+    let limit = room.min(chars.len());
+    let at = (0..limit)
+        .rev()
+        .find(|i| {
+            matches!(
+                chars[*i],
+                '\\' | '/' | ',' | '-' | '_' | '.' | '&' | '?' | '='
+            )
+        })
+        .map(|i| i + 1);
+    match at {
+        Some(n) if n * 3 >= room => Some(n),
+        _ => Some(limit),
+    }
 }
 
 fn wrap_line(text: &str, width: usize) -> String {
@@ -140,8 +534,8 @@ fn wrap_line(text: &str, width: usize) -> String {
         if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
             out.push_str(&line);
             out.push('\n');
-            line = String::from("  ");
-        } else if !line.is_empty() && !line.ends_with("  ") {
+            line = String::from("   ");
+        } else if !line.is_empty() && !line.ends_with("   ") {
             line.push(' ');
         }
         line.push_str(word);
@@ -156,11 +550,18 @@ mod tests {
     use crate::model::{Diagnosis, EnrollmentPath, Evidence, Subject, Verdict};
     use chrono::TimeZone;
 
-    fn sample() -> Report {
+    fn as_of() -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 26, 0, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn device_findings(device: &str) -> Vec<Finding> {
         let f = Finding::new(
             "DEV003",
             Status::Fail,
-            Subject::Device("PC1".into()),
+            Subject::Device(device.into()),
             "MdmUrl is empty",
         )
         .with_evidence(Evidence::new("dsregcmd", "MdmUrl :").at("dsregcmd.txt:32"))
@@ -169,23 +570,27 @@ mod tests {
         let p = Finding::new(
             "DEV001",
             Status::Pass,
-            Subject::Device("PC1".into()),
+            Subject::Device(device.into()),
             "hybrid joined",
         )
         .with_evidence(Evidence::new("dsregcmd", "AzureAdJoined : YES").at("dsregcmd.txt:5"));
-        let d = Diagnosis {
-            device: "PC1".into(),
+        vec![p, f]
+    }
+
+    fn diagnosis(device: &str) -> Diagnosis {
+        Diagnosis {
+            device: device.into(),
             path: EnrollmentPath::GpoHybrid,
             verdict: Verdict::Failed,
             causes: vec!["DEV003".into(), "DEV007".into()],
             fix: "Add the user to the MDM scope group.".into(),
             explanation: "Auto-enrollment ran and failed.".into(),
-        };
-        let as_of = chrono::Utc
-            .with_ymd_and_hms(2026, 11, 26, 0, 0, 0)
-            .single()
-            .unwrap_or_default();
-        let mut r = Report::new(as_of, vec![d], vec![p, f]);
+            user: None,
+        }
+    }
+
+    fn sample() -> Report {
+        let mut r = Report::new(as_of(), vec![diagnosis("PC1")], device_findings("PC1"));
         r.notes.push("device-only analysis".into());
         r
     }
@@ -200,14 +605,102 @@ mod tests {
         assert!(out.contains("Remediation"));
         assert!(out.contains("Note: device-only analysis"));
         assert!(
+            out.contains("Device PC1: failed"),
+            "grouped by subject: {out}"
+        );
+        assert!(
             out.contains("Summary: 1 pass, 0 warn, 1 fail, 0 skip, 0 error (as of 2026-11-26)")
         );
         for line in out.lines() {
             assert!(line.chars().count() <= 80, "line too wide: {line}");
         }
+        // A single device keeps one row per finding, passes included.
+        assert!(out.contains("│ PASS   │ DEV001 │"), "{out}");
+        assert!(!out.contains("passed ("), "{out}");
         // Pass findings have no remediation row.
         let fixes = out.split("Remediation").nth(1).unwrap_or_default();
         assert!(!fixes.contains("DEV001"));
+    }
+
+    #[test]
+    fn several_devices_lead_with_an_overview_and_list_passes_on_one_line() {
+        let mut findings = device_findings("PC1");
+        findings.extend(device_findings("PC2"));
+        let r = Report::new(as_of(), vec![diagnosis("PC1"), diagnosis("PC2")], findings);
+        let out = render_with_width(&r, 100);
+        let overview = out.find("Root cause").unwrap_or(usize::MAX);
+        let first_box = out.find("Explanation").unwrap_or(0);
+        assert!(overview < first_box, "overview first: {out}");
+        // Each device's diagnosis opens its own block.
+        let second_box = out.rfind("Explanation").unwrap_or(0);
+        let first_rows = out.find("│ FAIL   │ DEV003 │").unwrap_or(0);
+        assert!(first_box < first_rows && first_rows < second_box, "{out}");
+        assert!(out.contains("DEV003: MdmUrl is empty"), "{out}");
+        assert_eq!(out.matches("passed (1): DEV001").count(), 2, "{out}");
+        assert!(!out.contains("│ PASS"), "{out}");
+        assert_eq!(out.matches("│ FAIL   │ DEV003 │").count(), 2, "{out}");
+        // The first cause's fix is in each device's diagnosis, not repeated below.
+        assert_eq!(
+            out.matches("Add the user to the MDM scope group.").count(),
+            2,
+            "{out}"
+        );
+        assert!(!out.contains("What else to fix"), "{out}");
+        let mut r = r;
+        for d in r.diagnoses.iter_mut() {
+            d.fix = "Something else first.".into();
+        }
+        let out = render_with_width(&r, 100);
+        assert!(out.contains("What else to fix"), "{out}");
+        // One remediation row for the same text on both devices.
+        assert_eq!(
+            out.matches("Add the user to the MDM scope group.").count(),
+            1,
+            "{out}"
+        );
+        assert!(out.contains("│ device PC1 │"), "{out}");
+        assert!(out.contains("│        │ device PC2 │"), "{out}");
+    }
+
+    #[test]
+    fn graph_locations_lose_their_query_in_the_table_only() {
+        let loc = "GET /v1.0/subscribedSkus?$select=id,skuId,skuPartNumber,servicePlans";
+        let f = Finding::new("TEN002", Status::Pass, Subject::Tenant, "licensed")
+            .with_evidence(Evidence::new("graph", "SKU SPE_E3").at(loc));
+        let r = Report::new(as_of(), Vec::new(), vec![f]);
+        let out = render_with_width(&r, 100);
+        assert!(out.contains("[GET /v1.0/subscribedSkus]"), "{out}");
+        assert!(!out.contains("$select"), "{out}");
+        let json = crate::report::json::render(&r).unwrap_or_default();
+        assert!(json.contains("$select=id,skuId"), "{json}");
+        assert_eq!(short_location("dsregcmd.txt:5"), "dsregcmd.txt:5");
+        assert_eq!(
+            short_location("restriction \"Pilot\" (priority 1)?"),
+            "restriction \"Pilot\" (priority 1)?"
+        );
+    }
+
+    #[test]
+    fn wrapping_keeps_words_whole_and_breaks_long_paths_at_separators() {
+        let text = "delete HKLM\\SOFTWARE\\Microsoft\\Enrollments\\2B8E1F0C-7D6A-4B59-8C3D-E2F1A0B9C8D7 then run gpupdate";
+        let w = wrap(text, 30);
+        for line in w.lines() {
+            assert!(line.chars().count() <= 30, "{w}");
+        }
+        for word in ["delete", "then", "run", "gpupdate"] {
+            assert!(
+                w.lines().any(|l| l.split(' ').any(|x| x == word)),
+                "{word}: {w}"
+            );
+        }
+        assert!(
+            w.lines().any(|l| l.ends_with('\\') || l.ends_with('-')),
+            "long path broken at a separator: {w}"
+        );
+        assert_eq!(
+            wrap(text, 30).replace('\n', "").replace(' ', ""),
+            text.replace(' ', "")
+        );
     }
 
     #[test]

@@ -114,6 +114,35 @@ fn table_demo_has_the_banner_all_three_commands_and_next_steps() {
         assert!(stdout.contains(cmd), "missing {cmd}");
     }
     assert!(stdout.contains("USR005 → COR007 → DEV007"), "{stdout}");
+    // The device verdicts and root causes lead, within the first screenful or two.
+    let overview = stdout.find("Root cause").unwrap_or(usize::MAX);
+    let audit = stdout.find("$ enroll-doctor audit").unwrap_or(0);
+    assert!(overview < audit, "verdicts first:\n{stdout}");
+    let head: String = stdout.lines().take(45).collect::<Vec<_>>().join("\n");
+    for (device, verdict) in [
+        ("PC0042.corp.contoso.com", "enrolled"),
+        ("PC0200.corp.contoso.com", "failed"),
+        ("PC0077.corp.contoso.com", "failed"),
+        ("PC0117.corp.contoso.com", "failed"),
+        ("PC0103.corp.contoso.com", "blocked"),
+    ] {
+        assert!(
+            head.lines()
+                .any(|l| l.contains(device) && l.contains(verdict)),
+            "{device} {verdict} not in the first lines:\n{head}"
+        );
+    }
+    assert!(
+        head.contains("Pilot Windows block"),
+        "root cause shown:\n{head}"
+    );
+    // Readable length: passes of each device on one line, Graph queries only in JSON.
+    let lines = stdout.lines().count();
+    assert!(lines < 500, "demo prints {lines} lines");
+    assert!(
+        !stdout.contains("$select="),
+        "query strings belong to the JSON"
+    );
     assert!(stdout.contains("Next steps with your own tenant"));
     // The sample app's secret never appears in the output.
     assert!(!stdout.contains("NOT-A-REAL-SECRET") && !stderr.contains("NOT-A-REAL-SECRET"));

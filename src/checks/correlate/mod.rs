@@ -306,6 +306,7 @@ pub fn correlate(
     enriched.findings = device_findings;
     // `chosen` is already in cause order: keep it.
     let mut diagnosis = diagnose_with(&enriched, &cause_findings, false);
+    diagnosis.user = keys.user.as_ref().map(|u| u.upn.clone());
     if let Some(u) = &keys.user {
         diagnosis.explanation.push_str(&format!(
             " Enrolling user: {}, {}.",

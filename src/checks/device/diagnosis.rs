@@ -139,6 +139,7 @@ pub fn diagnose_with(
         causes,
         fix,
         explanation,
+        user: None,
     }
 }
 
