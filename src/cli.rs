@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about = "Explains why a Windows device does not auto-enroll into Intune MDM, and whether a tenant and its users are ready.",
     long_about = "enroll-doctor reads a Windows device's artifacts (dsregcmd /status, event logs, registry \
 exports, scheduled tasks) and/or a tenant through Microsoft Graph, and prints one verdict per \
-finding with its evidence and the fix.\n\n\
+device with its cause chain, every finding with its evidence, and the fix.\n\n\
 Start here:\n  enroll-doctor demo                          run everything against the built-in sample tenant\n  \
 enroll-doctor diagnose --device-report DIR  analyse a device's files offline (no credentials)\n  \
 enroll-doctor explain 0x8018002B            decode an MDM error code\n  \
@@ -151,7 +151,8 @@ pub struct DiagnoseArgs {
     /// Device report(s): bundle, artifact file, folder or .zip. Repeatable.
     #[arg(long = "device-report", short = 'd', value_name = "PATH", required = true, num_args = 1..)]
     pub device_reports: Vec<PathBuf>,
-    /// The enrolling user, when the device's files do not name one.
+    /// The enrolling user; overrides the one the device's files name (event 91, the Enrollments
+    /// key, or dsregcmd's executing account).
     #[arg(long, value_name = "UPN")]
     pub user: Option<String>,
     /// Evaluate against a saved tenant snapshot instead of Graph.
