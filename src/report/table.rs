@@ -698,7 +698,7 @@ mod tests {
             "long path broken at a separator: {w}"
         );
         assert_eq!(
-            wrap(text, 30).replace('\n', "").replace(' ', ""),
+            wrap(text, 30).replace(['\n', ' '], ""),
             text.replace(' ', "")
         );
     }
