@@ -790,11 +790,19 @@ pub fn cor007_troubleshooting(
                     .as_deref()
                     .is_some_and(|d| d.eq_ignore_ascii_case(id))
             });
-            let by_user = user.is_some_and(|u| {
-                e.user_id
-                    .as_deref()
-                    .is_some_and(|id| id.eq_ignore_ascii_case(&u.id))
-            });
+            // A user's event about another of their devices says nothing about this one.
+            let other_device = match (keys.device_id.as_deref(), e.device_id.as_deref()) {
+                (Some(mine), Some(theirs)) => {
+                    !theirs.trim().is_empty() && !theirs.eq_ignore_ascii_case(mine)
+                }
+                _ => false,
+            };
+            let by_user = !other_device
+                && user.is_some_and(|u| {
+                    e.user_id
+                        .as_deref()
+                        .is_some_and(|id| id.eq_ignore_ascii_case(&u.id))
+                });
             let windows = e
                 .operating_system
                 .as_deref()

@@ -692,3 +692,28 @@ fn a_hybrid_device_with_namesake_objects_warns_and_names_them() {
     assert!(all_evidence(f).contains("d0000042-0000-4000-8000-0000000000d1"));
     assert_eq!(c.diagnosis.verdict, Verdict::Enrolled);
 }
+
+#[test]
+fn a_users_failure_on_another_device_is_not_this_devices_record() {
+    // tlee's failed PC0200 event must not count for a second PC of tlee's that is enrolled
+    // cleanly; an event without a device id still matches by user.
+    let other_pc = variant(
+        "hybrid-enrolled",
+        &[("dsregcmd.txt", "PC0042", "PC0999")],
+        &[],
+    );
+    let c = run(&snapshot(), &other_pc, Some("tlee@contoso.com"));
+    let f = finding(&c, "COR007");
+    assert_eq!(f.status, Status::Pass, "{f:?}");
+    let snap = snapshot_with(|s| {
+        if let Some(list) = s["troubleshooting_events"]["data"].as_array_mut() {
+            for e in list {
+                if e["deviceId"] == "9a8b7c6d-5e4f-4a3b-9c2d-1e0f2a3b4c5d" {
+                    e["deviceId"] = serde_json::Value::Null;
+                }
+            }
+        }
+    });
+    let c = run(&snap, &other_pc, Some("tlee@contoso.com"));
+    assert_ne!(finding(&c, "COR007").status, Status::Pass);
+}
