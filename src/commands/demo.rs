@@ -287,25 +287,37 @@ mod with_mock {
     }
 
     fn banner(base: &str, app: &str, tenant: &str) -> String {
-        let rule = "=".repeat(100);
+        let width = report::table::width_from_env().clamp(60, 100);
+        let rule = "=".repeat(width);
+        let text = format!(
+            "enroll-doctor demo: the BUILT-IN SAMPLE TENANT \"Contoso\" ({tenant}), not a real one. \
+             A mock Microsoft Graph runs on {base}; the tenant, its users and five device reports are \
+             bundled sample data. The app \"{app}\" signs in with the client-credentials flow, and what \
+             follows is exactly what diagnose, audit and check print for a real tenant (evaluated as \
+             of 2026-11-26)."
+        );
         format!(
-            "{rule}\n\
-             enroll-doctor demo: the BUILT-IN SAMPLE TENANT \"Contoso\" ({tenant}), not a real one.\n\
-             A mock Microsoft Graph runs on {base}; the tenant, its users and five device reports are bundled\n\
-             sample data. The app \"{app}\" signs in with the client-credentials flow, and what follows is\n\
-             exactly what diagnose, audit and check print for a real tenant (evaluated as of 2026-11-26).\n\
-             Read the first table: one line per device with its verdict and root cause.\n\
-             {rule}\n"
+            "{rule}\n{}\n{}\n{rule}\n",
+            report::table::wrap_paragraph(&text, width),
+            report::table::wrap_paragraph(
+                "Read the first table: one line per device with its verdict and root cause.",
+                width
+            ),
         )
     }
 
     fn section(step: &str, command: &str) -> String {
-        format!("\n── {step}  $ {command}\n\n")
+        let width = report::table::width_from_env();
+        format!(
+            "\n{}\n\n",
+            report::table::wrap_line(&format!("── {step}  $ {command}"), width)
+        )
     }
 
     const NEXT_STEPS: &str = "
 Next steps with your own tenant (README.md has the details):
-  1. Register an app with the application permissions listed in the README, grant admin consent, then
+  1. Register an app with the application permissions listed in the README, grant admin
+     consent, then
        export AZURE_TENANT_ID=<tenant id> AZURE_CLIENT_ID=<app id> AZURE_CLIENT_SECRET=<secret>
        enroll-doctor audit
   2. Check users before a rollout:      enroll-doctor check --user someone@yourdomain.com

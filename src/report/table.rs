@@ -527,7 +527,16 @@ fn break_point(word: &str, room: usize) -> Option<usize> {
     }
 }
 
-fn wrap_line(text: &str, width: usize) -> String {
+/// Wraps a paragraph to `width` columns between words, without indentation.
+pub fn wrap_paragraph(text: &str, width: usize) -> String {
+    wrap(
+        &text.split_whitespace().collect::<Vec<_>>().join(" "),
+        width,
+    )
+}
+
+/// Wraps one line to `width` columns; continuation lines are indented.
+pub fn wrap_line(text: &str, width: usize) -> String {
     let mut out = String::new();
     let mut line = String::new();
     for word in text.split_whitespace() {
