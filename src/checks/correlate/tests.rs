@@ -717,3 +717,50 @@ fn a_users_failure_on_another_device_is_not_this_devices_record() {
     let c = run(&snap, &other_pc, Some("tlee@contoso.com"));
     assert_ne!(finding(&c, "COR007").status, Status::Pass);
 }
+
+#[test]
+fn personal_block_is_the_likely_cause_of_0x80180014_on_entra_join() {
+    // "Pilot Windows block" only blocks personal Windows devices: GPO enrollments pass (they
+    // count as corporate), an Entra join of unknown Autopilot state is only a warning — and
+    // with the device's 0x80180014 that warning is the cause, not an all-clear.
+    let snap = snapshot_with(|s| {
+        if let Some(list) = s["enrollment_configurations"]["data"].as_array_mut() {
+            for c in list {
+                if c["displayName"] == "Pilot Windows block" {
+                    c["platformRestriction"]["platformBlocked"] = false.into();
+                    c["platformRestriction"]["personalDeviceEnrollmentBlocked"] = true.into();
+                }
+            }
+        }
+        if let Some(list) = s["entra_devices"]["data"].as_array_mut() {
+            for d in list {
+                if d["displayName"] == "PC0200" {
+                    d["trustType"] = "AzureAd".into();
+                }
+            }
+        }
+    });
+    let entra = variant(
+        "demo-blocked-restriction",
+        &[("dsregcmd.txt", "DomainJoined : YES", "DomainJoined : NO")],
+        &["mdm-policy.reg", "taskscheduler.xml"],
+    );
+    let c = run(&snap, &entra, None);
+    assert_eq!(c.diagnosis.path, EnrollmentPath::EntraJoin);
+    assert_eq!(finding(&c, "USR005").status, Status::Warn);
+    assert_eq!(
+        c.diagnosis.causes.first().map(String::as_str),
+        Some("USR005"),
+        "{:?}",
+        c.diagnosis
+    );
+    assert!(
+        all_evidence(finding(&c, "DEV007")).contains("platform restriction likely (USR005 warns"),
+        "{:?}",
+        finding(&c, "DEV007")
+    );
+    // The same restriction on the GPO path lets the enrollment through: ruled out.
+    let c = run(&snap, &sample("demo-blocked-restriction"), None);
+    assert_eq!(finding(&c, "USR005").status, Status::Pass);
+    assert!(!c.diagnosis.causes.contains(&"USR005".to_string()));
+}
