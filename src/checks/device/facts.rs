@@ -170,6 +170,15 @@ impl<'a> Facts<'a> {
         Some(tasks.iter().find(|t| is_autoenroll_task_path(&t.path)))
     }
 
+    /// The auto-enrollment task's last run ended with an error HRESULT (deviceenroller.exe
+    /// returns the enrollment's HRESULT, e.g. -2145910764 = 0x80180014): an attempt that failed
+    /// even when the DeviceManagement log was not exported or has rolled over.
+    pub fn autoenroll_task_failure(&self) -> Option<(&'a ScheduledTask, u32)> {
+        let task = self.autoenroll_task()??;
+        let code = task_result_hresult(task.last_result?)?;
+        Some((task, code))
+    }
+
     pub fn mdm_policy_key(&self) -> Option<&'a RegKey> {
         self.report
             .registry
@@ -195,6 +204,15 @@ impl<'a> Facts<'a> {
             .iter()
             .all(|l| l.enabled == Some(true) && l.oldest.is_some_and(|o| o <= horizon))
     }
+}
+
+/// A task `Last Result` that is an error HRESULT (high bit set), as u32. Task Scheduler's own
+/// status codes (0, 267011 "has not yet run", 267009 "running"…) are not errors.
+pub fn task_result_hresult(result: i64) -> Option<u32> {
+    let code = u32::try_from(result)
+        .ok()
+        .or_else(|| i32::try_from(result).ok().map(|v| v as u32))?;
+    (code & 0x8000_0000 != 0).then_some(code)
 }
 
 pub fn location_string(loc: &Location) -> String {

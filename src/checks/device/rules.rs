@@ -578,8 +578,12 @@ fn dev006_task_missing(f: &Facts) -> Finding {
     if has_list && let Some(list) = f.autoenroll_task() {
         if let Some(t) = list {
             let mut detail = format!("task {}", t.path);
-            if let Some(r) = t.last_result {
-                detail.push_str(&format!(", last result {r}"));
+            match (t.last_result, t.last_result.and_then(task_result_hresult)) {
+                (Some(r), Some(c)) => {
+                    detail.push_str(&format!(", last result {r} ({})", format_hresult(c)))
+                }
+                (Some(r), None) => detail.push_str(&format!(", last result {r}")),
+                _ => {}
             }
             if let Some(run) = &t.last_run {
                 detail.push_str(&format!(", last run {run}"));
@@ -687,6 +691,43 @@ fn dev007_autoenroll_failed(f: &Facts) -> Finding {
     }
     let successes = f.dmedp(75);
     let Some(&last_fail) = fails.last() else {
+        // No event 76, but the task's own last result is the enrollment's HRESULT.
+        if successes.is_empty()
+            && let Some((task, c)) = f.autoenroll_task_failure()
+        {
+            let when = task
+                .last_run
+                .clone()
+                .unwrap_or_else(|| "its last run".to_string());
+            let mut evidence = vec![
+                Evidence::new(
+                    "scheduled-tasks",
+                    format!(
+                        "task {}: last result {} ({}), last run {when}",
+                        task.path,
+                        task.last_result.unwrap_or_default(),
+                        format_hresult(c)
+                    ),
+                )
+                .at(task.location.to_string()),
+                Evidence::new(
+                    "error-catalog",
+                    format!("{} (read from the task's last result)", describe(c)),
+                ),
+            ];
+            if !f.dmedp_log.supplied() {
+                evidence.push(Evidence::new(
+                    "report",
+                    format!("no {LOG_DMEDP} export: collect {COLLECT_DMEDP} for the event 76 text"),
+                ));
+            }
+            let (summary, remediation) = code_summary_and_fix(
+                c,
+                format!("the auto-enrollment task's last run ({when}) failed"),
+                &when,
+            );
+            return finding(f, ID, Status::Fail, summary, evidence).with_remediation(remediation);
+        }
         if f.dmedp_log.supplied() {
             let since = f
                 .dmedp_log
@@ -771,38 +812,11 @@ fn dev007_autoenroll_failed(f: &Facts) -> Finding {
     let (summary, remediation) = match code {
         Some((c, how)) => {
             evidence.push(Evidence::new("error-catalog", format!("{} (read from the {how})", describe(c))));
-            let entry = lookup(c);
-            let tenant_side = entry.is_some_and(|e| {
-                matches!(
-                    e.likely_cause,
-                    LikelyCause::MdmScope
-                        | LikelyCause::PlatformRestriction
-                        | LikelyCause::License
-                        | LikelyCause::DeviceLimit
-                        | LikelyCause::ConditionalAccess
-                        | LikelyCause::JoinNotAllowed
-                )
-            });
-            // The first sentence is enough for a summary; the evidence carries the rest.
-            let meaning = entry
-                .map(|e| first_sentence(e.description))
-                .unwrap_or("not in the error catalog");
-            let summary = format!(
-                "auto-enrollment failed {} time(s), last at {}, with {}: {meaning}",
-                fails.len(),
-                event_time(e),
-                format_hresult(c)
-            );
-            let mut fix = entry
-                .map(|e| e.remediation.to_string())
-                .filter(|r| !r.is_empty())
-                .unwrap_or_else(|| {
-                    format!("Run `enroll-doctor explain {}` and read the DeviceManagement-Enterprise-Diagnostics-Provider Admin and Microsoft-Windows-AAD/Operational logs around {}.", format_hresult(c), event_time(e))
-                });
-            if tenant_side {
-                fix.push_str(" Confirm tenant-side: run `enroll-doctor diagnose` with a tenant connection (or --snapshot) to check the user's license, MDM scope and restrictions.");
-            }
-            (summary, fix)
+            code_summary_and_fix(
+                c,
+                format!("auto-enrollment failed {} time(s), last at {}", fails.len(), event_time(e)),
+                &event_time(e),
+            )
         }
         None => (
             format!(
@@ -820,6 +834,38 @@ fn dev007_autoenroll_failed(f: &Facts) -> Finding {
         );
     }
     finding(f, ID, Status::Fail, summary, evidence).with_remediation(remediation)
+}
+
+/// Summary and fix for a decoded failure code: the catalog's meaning and remediation, plus a
+/// pointer to the tenant-side checks when the code's usual cause lives in the tenant.
+fn code_summary_and_fix(c: u32, lead: String, when: &str) -> (String, String) {
+    let entry = lookup(c);
+    let tenant_side = entry.is_some_and(|e| {
+        matches!(
+            e.likely_cause,
+            LikelyCause::MdmScope
+                | LikelyCause::PlatformRestriction
+                | LikelyCause::License
+                | LikelyCause::DeviceLimit
+                | LikelyCause::ConditionalAccess
+                | LikelyCause::JoinNotAllowed
+        )
+    });
+    // The first sentence is enough for a summary; the evidence carries the rest.
+    let meaning = entry
+        .map(|e| first_sentence(e.description))
+        .unwrap_or("not in the error catalog");
+    let summary = format!("{lead}, with {}: {meaning}", format_hresult(c));
+    let mut fix = entry
+                .map(|e| e.remediation.to_string())
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| {
+                    format!("Run `enroll-doctor explain {}` and read the DeviceManagement-Enterprise-Diagnostics-Provider Admin and Microsoft-Windows-AAD/Operational logs around {when}.", format_hresult(c))
+                });
+    if tenant_side {
+        fix.push_str(" Confirm tenant-side: run `enroll-doctor diagnose` with a tenant connection (or --snapshot) to check the user's license, MDM scope and restrictions.");
+    }
+    (summary, fix)
 }
 
 fn dev008_never_triggered(f: &Facts) -> Finding {
@@ -1261,7 +1307,14 @@ fn code_name(code: u32) -> String {
 // Used by the diagnosis: the decoded code of the last unrecovered event 76.
 pub fn last_failure_code(f: &Facts) -> Option<u32> {
     let fails = f.dmedp(76);
-    let last = *fails.last()?;
+    let Some(&last) = fails.last() else {
+        // As DEV007: without events, a failed task result stands in for the 76.
+        return if f.dmedp(75).is_empty() {
+            f.autoenroll_task_failure().map(|(_, c)| c)
+        } else {
+            None
+        };
+    };
     if f.dmedp(75).iter().any(|s| later(last, *s)) {
         return None;
     }

@@ -741,3 +741,48 @@ fn entra_join_ready_but_not_enrolled_is_unknown_not_will_enroll() {
     assert_eq!(status(&a, "DEV005"), Status::Skip);
     assert_eq!(d.verdict, Verdict::Unknown);
 }
+
+#[test]
+fn dev007_reads_a_failed_task_result_when_no_event_76_was_exported() {
+    // schtasks prints deviceenroller's HRESULT as a signed decimal: -2145910764 = 0x80180014.
+    let mut r = quiet_device();
+    r.scheduled_tasks
+        .as_mut()
+        .into_iter()
+        .flatten()
+        .for_each(|t| t.last_result = Some(-2_145_910_764));
+    let (a, d) = run(&r);
+    let f = a
+        .finding("DEV007")
+        .cloned()
+        .unwrap_or_else(|| panic!("DEV007"));
+    assert_eq!(f.status, Status::Fail);
+    assert!(f.summary.contains("0x80180014"), "{}", f.summary);
+    assert_eq!(f.evidence[0].location.as_deref(), Some("schtasks.csv:2"));
+    assert_eq!(a.failure_code, Some(0x8018_0014));
+    assert_eq!(d.verdict, Verdict::Failed);
+    assert_eq!(d.causes, vec!["DEV007".to_string()]);
+
+    // "Has not yet run" (267011) and success are not failures.
+    for ok in [0, 267_011] {
+        r.scheduled_tasks
+            .as_mut()
+            .into_iter()
+            .flatten()
+            .for_each(|t| t.last_result = Some(ok));
+        let (a, d) = run(&r);
+        assert_ne!(status(&a, "DEV007"), Status::Fail);
+        assert_eq!(a.failure_code, None);
+        assert_ne!(d.verdict, Verdict::Failed);
+    }
+
+    // A later event 75 wins over the task's stale result.
+    r.scheduled_tasks
+        .as_mut()
+        .into_iter()
+        .flatten()
+        .for_each(|t| t.last_result = Some(-2_145_910_764));
+    r.events = vec![dmedp(75, 30, &["0x0"])];
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV007"), Status::Pass);
+}
