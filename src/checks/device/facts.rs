@@ -39,6 +39,9 @@ pub enum CaptureKind {
     ElevatedUser,
     /// Run as SYSTEM, or the user sections are missing: no user-context facts.
     SystemOrNoUser,
+    /// The dsregcmd output ends before the user sections (file cut short): the context is
+    /// unknown and the user-context fields are simply missing.
+    Truncated,
     /// No dsregcmd output.
     Unknown,
 }
@@ -264,6 +267,14 @@ fn current_user(report: &DeviceReport) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Sections dsregcmd prints after User State / SSO State in every context, SYSTEM included.
+const SECTIONS_AFTER_USER: &[&str] = &[
+    "Diagnostic Data",
+    "IE Proxy Config for Current User",
+    "WinHttp Default Proxy Config",
+    "Ngc Prerequisite Check",
+];
+
 fn capture_kind(report: &DeviceReport) -> Capture {
     let mut evidence = Vec::new();
     // A merged bundle records the context of the dsregcmd run separately from the run that
@@ -326,6 +337,38 @@ fn capture_kind(report: &DeviceReport) -> Capture {
         .into_iter()
         .filter(|t| d.section(t).is_none())
         .collect();
+    // Missing user sections mean "no user" only if the output goes on past where they would
+    // be; a file cut short (a truncated UTF-16 export, a partial paste) just ends early.
+    let damaged = report
+        .inputs
+        .iter()
+        .any(|i| i.name == d.file && i.problem.is_some());
+    let reaches_past_user_sections = SECTIONS_AFTER_USER.iter().any(|t| d.section(t).is_some());
+    if has_device_state && !missing.is_empty() && !reaches_past_user_sections && !system {
+        evidence.push(
+            Evidence::new(
+                "dsregcmd",
+                format!(
+                    "the output ends before {}{}: cut short, not proof of a SYSTEM run",
+                    missing.join(" / "),
+                    if damaged {
+                        " and the file is damaged"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+            .at(d.file.clone()),
+        );
+        return Capture {
+            kind: if elevated {
+                CaptureKind::ElevatedUser
+            } else {
+                CaptureKind::Truncated
+            },
+            evidence,
+        };
+    }
     if has_device_state && !missing.is_empty() {
         system = true;
         evidence.push(

@@ -330,7 +330,9 @@ fn dev003_mdm_url_missing(f: &Facts) -> Finding {
         );
     }
     let Some((field, loc)) = f.dsreg("Tenant Details", "MdmUrl") else {
-        let why = if d.section("Tenant Details").is_none() {
+        let why = if f.capture.kind == CaptureKind::Truncated {
+            "the dsregcmd output is cut short: it has no Tenant Details MdmUrl"
+        } else if d.section("Tenant Details").is_none() {
             "dsregcmd has no Tenant Details section: the device is not joined (see DEV001), so no MDM URL was discovered"
         } else {
             "dsregcmd Tenant Details has no MdmUrl field"
@@ -727,6 +729,36 @@ fn dev007_autoenroll_failed(f: &Facts) -> Finding {
                 &when,
             );
             return finding(f, ID, Status::Fail, summary, evidence).with_remediation(remediation);
+        }
+        // A disabled or empty log cannot show a 76: its silence is not a pass.
+        let log_silent = f.dmedp_log.enabled == Some(false)
+            || (f.dmedp_log.events == 0 && f.dmedp_log.enabled != Some(true));
+        if f.dmedp_log.supplied() && log_silent && successes.is_empty() {
+            let state = if f.dmedp_log.enabled == Some(false) {
+                "disabled"
+            } else {
+                "empty, and its enabled state is not recorded"
+            };
+            let collect = if f.dmedp_log.enabled == Some(false) {
+                "the log again after enabling it (`wevtutil sl \"Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin\" /e:true`) and the next sign-in"
+            } else {
+                COLLECT_BUNDLE
+            };
+            return no_evidence_with(
+                f,
+                ID,
+                collect,
+                format!(
+                    "the DeviceManagement log is {state}: the absence of event 76 proves nothing"
+                ),
+                vec![
+                    Evidence::new(
+                        "event-log",
+                        format!("{LOG_DMEDP}: {state}, {} events", f.dmedp_log.events),
+                    )
+                    .at(f.dmedp_log.files.join(", ")),
+                ],
+            );
         }
         if f.dmedp_log.supplied() {
             let since = f
@@ -1144,6 +1176,13 @@ fn dev010_captured_elevated(f: &Facts) -> Finding {
             f.capture.evidence.clone(),
         )
         .with_remediation(fix),
+        CaptureKind::Truncated => no_evidence_with(
+            f,
+            ID,
+            COLLECT_DSREGCMD,
+            "the dsregcmd output is cut short before User State / SSO State: the context it ran in is unknown".to_string(),
+            f.capture.evidence.clone(),
+        ),
         CaptureKind::User | CaptureKind::Unknown => {
             let ev = f
                 .dsreg_evidence("Diagnostic Data", "User Context")
@@ -1192,7 +1231,15 @@ fn dev011_logs_incomplete(f: &Facts) -> Finding {
             .at(e.to_string()),
         );
     }
-    for (log, name) in [(&f.dmedp_log, LOG_DMEDP), (&f.task_log, LOG_TASKS)] {
+    // Only the GPO task writes Task Scheduler history that matters; on the Entra join and
+    // registered paths nothing is concluded from that log, so its absence is no gap.
+    let needs_task_log = gpo_driven(f) || f.path.path == EnrollmentPath::Unknown;
+    let logs: &[(&LogStatus, &str)] = if needs_task_log {
+        &[(&f.dmedp_log, LOG_DMEDP), (&f.task_log, LOG_TASKS)]
+    } else {
+        &[(&f.dmedp_log, LOG_DMEDP)]
+    };
+    for &(log, name) in logs {
         let loc = log.files.join(", ");
         if log.enabled == Some(false) {
             problems.push(format!("{name} is disabled"));
@@ -1270,7 +1317,11 @@ fn dev011_logs_incomplete(f: &Facts) -> Finding {
             f,
             ID,
             Status::Pass,
-            "the DeviceManagement and Task Scheduler logs were supplied",
+            if needs_task_log {
+                "the DeviceManagement and Task Scheduler logs were supplied"
+            } else {
+                "the DeviceManagement log was supplied (the Task Scheduler log does not matter on this path)"
+            },
             evidence,
         );
     }

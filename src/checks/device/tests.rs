@@ -786,3 +786,78 @@ fn dev007_reads_a_failed_task_result_when_no_event_76_was_exported() {
     let (a, _) = run(&r);
     assert_eq!(status(&a, "DEV007"), Status::Pass);
 }
+
+#[test]
+fn missing_user_sections_mean_system_only_when_the_output_goes_on() {
+    // SYSTEM run without an Executing Account line: the user sections are skipped, the
+    // Diagnostic Data that follows them is printed.
+    let mut r = enrolled_hybrid();
+    r.dsregcmd = Some(dsreg(
+        "| Device State |\n AzureAdJoined : YES\n DomainJoined : YES\n| Tenant Details |\n MdmUrl : x\n| Diagnostic Data |\n KeySignTest : PASSED\n",
+    ));
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV010"), Status::Fail);
+    assert_eq!(status(&a, "DEV002"), Status::Skip);
+
+    // The same output cut short after Tenant Details (a truncated export): not a SYSTEM run.
+    r.dsregcmd = Some(dsreg(
+        "| Device State |\n AzureAdJoined : YES\n DomainJoined : YES\n| Tenant Details |\n MdmUrl : x\n",
+    ));
+    let (a, d) = run(&r);
+    let f = a
+        .finding("DEV010")
+        .cloned()
+        .unwrap_or_else(|| panic!("DEV010"));
+    assert_eq!(f.status, Status::Skip);
+    assert!(
+        f.evidence[0].detail.contains("cut short"),
+        "{:?}",
+        f.evidence
+    );
+    assert!(matches!(
+        skip_reason(&a, "DEV002"),
+        Some(SkipReason::NoEvidence { .. })
+    ));
+    // The device is enrolled: the cut-short dsregcmd does not change that.
+    assert_eq!(d.verdict, Verdict::Enrolled);
+}
+
+#[test]
+fn dev007_does_not_pass_on_a_disabled_log_and_dev011_ignores_task_log_off_the_gpo_path() {
+    use crate::checks::device::facts::{LOG_DMEDP, LOG_TASKS};
+    let mut r = quiet_device();
+    r.event_logs = vec![
+        log_info(LOG_DMEDP, Some(false), 3),
+        log_info(LOG_TASKS, Some(false), 3),
+    ];
+    let (a, _) = run(&r);
+    assert!(matches!(
+        skip_reason(&a, "DEV007"),
+        Some(SkipReason::NoEvidence { .. })
+    ));
+    assert_eq!(status(&a, "DEV011"), Status::Warn);
+    // Enabled and reaching back: the absence of 76 is a pass.
+    r.event_logs = vec![
+        log_info(LOG_DMEDP, Some(true), 3),
+        log_info(LOG_TASKS, Some(true), 3),
+    ];
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV007"), Status::Pass);
+
+    // Entra joined (no domain, no GPO): the Task Scheduler log is not needed.
+    let mut r = DeviceReport {
+        label: "PC0200".into(),
+        dsregcmd: Some(dsreg(
+            "| Device State |\n AzureAdJoined : YES\n DomainJoined : NO\n| Tenant Details |\n MdmUrl : https://enrollment.manage.microsoft.com/enrollmentserver/discovery.svc\n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : YES\n| Diagnostic Data |\n Executing Account Name : AzureAD\\kwong\n",
+        )),
+        events: vec![dmedp(75, 5, &["0x0"])],
+        ..Default::default()
+    };
+    let (a, _) = run(&r);
+    assert_eq!(a.path(), crate::model::EnrollmentPath::EntraJoin);
+    assert_eq!(status(&a, "DEV011"), Status::Pass);
+    // On the GPO path the missing Task Scheduler log is a gap.
+    r.registry = Some(registry(vec![mdm_policy(Some(1), 1)]));
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV011"), Status::Warn);
+}
