@@ -565,11 +565,12 @@ static CHECKS: &[CheckMeta] = &[
         area: Area::Device,
         permissions: NO_PERMISSIONS,
         what_it_checks: "Reads MdmUrl (and MdmTouUrl, MdmComplianceUrl) in the Tenant details of dsregcmd /status \
-            and fails when it is empty on an Entra or hybrid joined device.",
+            and fails when it is empty on an Entra or hybrid joined device. On an Entra registered device it reads \
+            the work account's WorkplaceMdmUrl instead.",
         why_it_matters: "Entra only hands the MDM URLs to a device whose user is in the MDM user scope of a \
             configured MDM application. An empty MdmUrl means enrollment cannot start: the user is out of scope, \
-            the scope is None, or MDM is not configured. Enrollment paths: gpo-hybrid, entra-join and \
-            co-management.",
+            the scope is None, or MDM is not configured. Enrollment paths: gpo-hybrid, entra-join, \
+            co-management and entra-registered (where MAM wins when the user is in both scopes).",
         how_to_fix: "Check TEN003, TEN005 and USR003 for the tenant side: MDM user scope on \"Microsoft Intune\" \
             must include the user. Then sign out and in (or run dsregcmd /refreshprt) and capture dsregcmd /status \
             again in the user's session.",

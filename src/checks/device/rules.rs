@@ -310,7 +310,7 @@ fn dev002_no_prt(f: &Facts) -> Finding {
 fn dev003_mdm_url_missing(f: &Facts) -> Finding {
     const ID: &str = "DEV003";
     if f.path.path == EnrollmentPath::EntraRegistered {
-        return not_applicable(f, ID);
+        return dev003_registered(f);
     }
     let Some(d) = f.report.dsregcmd.as_ref() else {
         return no_evidence(
@@ -369,6 +369,70 @@ fn dev003_mdm_url_missing(f: &Facts) -> Finding {
     )
     .with_remediation(format!(
         "In the Entra admin center → Mobility (MDM and WIP) → Microsoft Intune, set the MDM user scope to All, or to Some with a group that contains {who} (confirm tenant-side: with a tenant connection enroll-doctor checks this as USR003/TEN003); keep the Intune default MDM discovery URL and make sure the user's UPN suffix is a verified domain. Then sign out and back in and check that `dsregcmd /status` shows an MdmUrl."
+    ))
+}
+
+/// A registered device has no device-level MdmUrl: each work account carries the MDM URL Entra
+/// returned for it (`WorkplaceMdmUrl`, in a "Work Account N" section, or in User State on older
+/// builds). Empty means the account was added without an MDM offer.
+fn dev003_registered(f: &Facts) -> Finding {
+    const ID: &str = "DEV003";
+    let Some(d) = f.report.dsregcmd.as_ref() else {
+        return no_evidence(
+            f,
+            ID,
+            COLLECT_DSREGCMD,
+            "no dsregcmd /status output among the inputs",
+        );
+    };
+    let urls: Vec<(&crate::device::report::DsregField, String)> = d
+        .sections
+        .iter()
+        .filter(|s| {
+            let t = s.title.to_ascii_lowercase();
+            t.starts_with("work account") || t == "user state"
+        })
+        .flat_map(|s| s.fields.iter())
+        .filter(|fl| fl.name.eq_ignore_ascii_case("WorkplaceMdmUrl"))
+        .map(|fl| (fl, d.location(fl).to_string()))
+        .collect();
+    if urls.is_empty() {
+        return no_evidence_with(
+            f,
+            ID,
+            COLLECT_DSREGCMD,
+            "the registered work account shows no WorkplaceMdmUrl".to_string(),
+            f.path.evidence.clone(),
+        );
+    }
+    let evidence: Vec<Evidence> = urls
+        .iter()
+        .map(|(fl, loc)| {
+            Evidence::new("dsregcmd", format!("{} : {}", fl.name, fl.value)).at(loc.clone())
+        })
+        .collect();
+    if let Some((fl, _)) = urls.iter().find(|(fl, _)| !fl.value.trim().is_empty()) {
+        return finding(
+            f,
+            ID,
+            Status::Pass,
+            format!(
+                "the registered work account has an MDM URL ({}): MDM enrollment is offered for it",
+                fl.value.trim()
+            ),
+            evidence,
+        );
+    }
+    let who = f.user.as_deref().unwrap_or("the user");
+    finding(
+        f,
+        ID,
+        Status::Fail,
+        format!("the work account is registered without an MDM URL (WorkplaceMdmUrl empty): Entra ID offered no MDM enrollment, so {who} is outside the MDM user scope (or MAM applies instead)"),
+        evidence,
+    )
+    .with_remediation(format!(
+        "A registered (BYOD) device enrolls only when its work account gets an MDM URL: put {who} in the MDM user scope and out of the MAM user scope (Entra admin center → Mobility (MDM and WIP) → Microsoft Intune; on a registered device MAM wins when the user is in both), then remove and re-add the account under Settings → Accounts → Access work or school, or use \"Enroll only in device management\" there. Corporate devices should be Entra joined or hybrid joined instead."
     ))
 }
 

@@ -861,3 +861,38 @@ fn dev007_does_not_pass_on_a_disabled_log_and_dev011_ignores_task_log_off_the_gp
     let (a, _) = run(&r);
     assert_eq!(status(&a, "DEV011"), Status::Warn);
 }
+
+#[test]
+fn dev003_on_a_registered_device_reads_the_work_account_mdm_url() {
+    let text = |url: &str| {
+        format!(
+            "| Device State |\n AzureAdJoined : NO\n DomainJoined : NO\n| User State |\n WorkplaceJoined : YES\n| SSO State |\n AzureAdPrt : NO\n| Work Account 1 |\n WorkplaceTenantId : {TENANT}\n WorkplaceMdmUrl : {url}\n| Diagnostic Data |\n Executing Account Name : PC0300\\\\sam, sam@contoso.com\n"
+        )
+    };
+    let mut r = DeviceReport {
+        label: "PC0300".into(),
+        dsregcmd: Some(dsreg(&text(""))),
+        registry: Some(registry(vec![])),
+        ..Default::default()
+    };
+    let (a, d) = run(&r);
+    assert_eq!(a.path(), crate::model::EnrollmentPath::EntraRegistered);
+    let f = a
+        .finding("DEV003")
+        .cloned()
+        .unwrap_or_else(|| panic!("DEV003"));
+    assert_eq!(f.status, Status::Fail);
+    assert!(f.evidence[0].detail.starts_with("WorkplaceMdmUrl"));
+    assert_eq!(f.evidence[0].location.as_deref(), Some("dsregcmd.txt:10"));
+    // PRT and hybrid join do not apply to a registered device.
+    assert!(matches!(
+        skip_reason(&a, "DEV002"),
+        Some(SkipReason::NotApplicable { .. })
+    ));
+    assert_eq!(d.verdict, Verdict::Blocked);
+    assert_eq!(d.causes, vec!["DEV003".to_string()]);
+
+    r.dsregcmd = Some(dsreg(&text(INTUNE_URL)));
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV003"), Status::Pass);
+}
