@@ -896,3 +896,30 @@ fn dev003_on_a_registered_device_reads_the_work_account_mdm_url() {
     let (a, _) = run(&r);
     assert_eq!(status(&a, "DEV003"), Status::Pass);
 }
+
+#[test]
+fn entra_joined_device_not_enrolled_gets_a_path_specific_fix() {
+    let r = DeviceReport {
+        label: "PC0201".into(),
+        dsregcmd: Some(dsreg(&format!(
+            "| Device State |\n AzureAdJoined : YES\n DomainJoined : NO\n| Tenant Details |\n TenantId : {TENANT}\n MdmUrl : {INTUNE_URL}\n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : YES\n| Diagnostic Data |\n Executing Account Name : AzureAD\\kwong\n"
+        ))),
+        registry: Some(registry(vec![key(
+            r"HKLM\SOFTWARE\Microsoft\Enrollments\Status",
+            &[],
+        )])),
+        ..Default::default()
+    };
+    let (a, d) = run(&r);
+    assert_eq!(a.path(), crate::model::EnrollmentPath::EntraJoin);
+    // No GPO on this path: DEV005/6/8 never fail for their absence.
+    for id in ["DEV001", "DEV005", "DEV006", "DEV008"] {
+        assert!(
+            matches!(skip_reason(&a, id), Some(SkipReason::NotApplicable { .. })),
+            "{id}"
+        );
+    }
+    assert_eq!(d.verdict, Verdict::Unknown);
+    assert!(d.causes.is_empty());
+    assert!(d.fix.contains("only during the join"), "{}", d.fix);
+}
