@@ -96,7 +96,9 @@ const JOIN_FIX: &str = "Make sure the computer's OU is in Entra Connect sync sco
 
 fn dev001_not_hybrid_joined(f: &Facts) -> Finding {
     const ID: &str = "DEV001";
-    if f.path.path != EnrollmentPath::GpoHybrid {
+    // Co-management enrolls with the device's Entra identity: hybrid or Entra joined both do.
+    let co_managed = f.path.path == EnrollmentPath::CoManagement;
+    if f.path.path != EnrollmentPath::GpoHybrid && !co_managed {
         return not_applicable(f, ID);
     }
     let Some(d) = f.report.dsregcmd.as_ref() else {
@@ -122,17 +124,16 @@ fn dev001_not_hybrid_joined(f: &Facts) -> Finding {
             vec![Evidence::new("dsregcmd", "Device State fields missing").at(d.file.clone())],
         );
     };
-    if aad && dom {
+    if aad && (dom || co_managed) {
         if let Some(e) = f.dsreg_evidence("Device Details", "DeviceId") {
             evidence.push(e);
         }
-        return finding(
-            f,
-            ID,
-            Status::Pass,
-            "Entra hybrid joined (AzureAdJoined YES, DomainJoined YES)",
-            evidence,
-        );
+        let summary = if dom {
+            "Entra hybrid joined (AzureAdJoined YES, DomainJoined YES)"
+        } else {
+            "Entra joined (AzureAdJoined YES): co-management can enroll with the device identity"
+        };
+        return finding(f, ID, Status::Pass, summary, evidence);
     }
     // The pre-join Diagnostic Data says why the join failed.
     let mut codes: Vec<u32> = Vec::new();
@@ -174,7 +175,9 @@ fn dev001_not_hybrid_joined(f: &Facts) -> Finding {
     for c in &codes {
         evidence.push(Evidence::new("error-catalog", describe(*c)));
     }
-    let mut summary = if !dom {
+    let mut summary = if co_managed {
+        "not Entra joined (AzureAdJoined NO): co-management auto-enrollment needs a hybrid or Entra joined device".to_string()
+    } else if !dom {
         "not domain joined (DomainJoined NO): Group Policy auto-enrollment needs a domain-joined, Entra hybrid joined device".to_string()
     } else {
         "domain joined but not Entra hybrid joined (AzureAdJoined NO): Group Policy auto-enrollment cannot start".to_string()
@@ -185,7 +188,7 @@ fn dev001_not_hybrid_joined(f: &Facts) -> Finding {
             summary.push_str(" (service connection point missing or unreadable)");
         }
     }
-    let remediation = if !dom {
+    let remediation = if !dom && !co_managed {
         "Join the device to the Active Directory domain (GPO auto-enrollment only serves hybrid-joined devices), or enroll it another way (Entra join / Autopilot).".to_string()
     } else if scp_failed || codes.contains(&0x801C_001D) {
         SCP_FIX.to_string()

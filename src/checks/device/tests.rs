@@ -923,3 +923,32 @@ fn entra_joined_device_not_enrolled_gets_a_path_specific_fix() {
     assert!(d.causes.is_empty());
     assert!(d.fix.contains("only during the join"), "{}", d.fix);
 }
+
+#[test]
+fn co_managed_device_needs_an_entra_identity_but_no_user_prt() {
+    let text = |aad: &str| {
+        format!(
+            "| Device State |\n AzureAdJoined : {aad}\n DomainJoined : YES\n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : NO\n| Diagnostic Data |\n Executing Account Name : CONTOSO\\sccm-user\n"
+        )
+    };
+    let mut r = DeviceReport {
+        label: "PC0400".into(),
+        dsregcmd: Some(dsreg(&text("NO"))),
+        registry: Some(registry(vec![mdm_policy(Some(1), 2)])),
+        ..Default::default()
+    };
+    let (a, d) = run(&r);
+    assert_eq!(a.path(), crate::model::EnrollmentPath::CoManagement);
+    assert_eq!(status(&a, "DEV001"), Status::Fail);
+    // The device credential does not use the user's PRT.
+    assert!(matches!(
+        skip_reason(&a, "DEV002"),
+        Some(SkipReason::NotApplicable { .. })
+    ));
+    assert_eq!(d.verdict, Verdict::Blocked);
+    assert_eq!(d.causes.first().map(String::as_str), Some("DEV001"));
+
+    r.dsregcmd = Some(dsreg(&text("YES")));
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV001"), Status::Pass);
+}
