@@ -93,6 +93,7 @@ fn assert_shape(json: &Value, device: &str) {
     let d = &json["diagnoses"][0];
     assert_eq!(d["device"], device);
     assert_eq!(d["path"], "gpo-hybrid");
+    assert!(d["verdict"].is_string() && d["causes"].is_array() && d["fix"].is_string());
     let findings = json["findings"].as_array().expect("findings array");
     assert_eq!(findings.len(), 11);
     for f in findings {
@@ -104,6 +105,17 @@ fn assert_shape(json: &Value, device: &str) {
         let ev = f["evidence"].as_array().expect("evidence array");
         assert!(!ev.is_empty(), "{} has no evidence", f["check"]);
         assert!(ev.iter().all(|e| e["source"].is_string()));
+        // Issue 2 §5: stable field names, present even when empty.
+        assert!(
+            ev.iter().all(|e| e
+                .get("location")
+                .is_some_and(|l| l.is_string() || l.is_null())),
+            "{f:#}"
+        );
+        assert!(f["remediation"].is_string(), "{f:#}");
+        assert!(
+            ["pass", "warn", "fail", "skip", "error"].contains(&f["status"].as_str().unwrap_or(""))
+        );
         if f["status"] == "fail" || f["status"] == "warn" {
             assert!(f["remediation"].as_str().is_some_and(|r| !r.is_empty()));
         }
