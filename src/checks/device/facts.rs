@@ -267,6 +267,15 @@ fn current_user(report: &DeviceReport) -> Option<String> {
         .map(str::to_string)
 }
 
+/// `NT AUTHORITY\SYSTEM` in any language (`NT-AUTORITÄT\SYSTEM`, `AUTORITE NT\Système`), a bare
+/// `SYSTEM`, or its SID — but not a user whose name merely contains "system".
+pub fn is_system_account(value: &str) -> bool {
+    let account = value.split(',').next().unwrap_or("").trim();
+    let name = account.rsplit('\\').next().unwrap_or(account).trim();
+    let name = name.to_lowercase();
+    name == "system" || name == "système" || name == "sistema" || account == "S-1-5-18"
+}
+
 /// Sections dsregcmd prints after User State / SSO State in every context, SYSTEM included.
 const SECTIONS_AFTER_USER: &[&str] = &[
     "Diagnostic Data",
@@ -322,8 +331,7 @@ fn capture_kind(report: &DeviceReport) -> Capture {
             .iter()
             .filter(|f| f.name.eq_ignore_ascii_case("Executing Account Name"))
         {
-            let v = f.value.to_ascii_uppercase();
-            if v.contains("SYSTEM") {
+            if is_system_account(&f.value) {
                 system = true;
                 evidence.push(
                     Evidence::new("dsregcmd", format!("Executing Account Name : {}", f.value))

@@ -952,3 +952,24 @@ fn co_managed_device_needs_an_entra_identity_but_no_user_prt() {
     let (a, _) = run(&r);
     assert_eq!(status(&a, "DEV001"), Status::Pass);
 }
+
+#[test]
+fn only_the_system_account_counts_as_a_system_capture() {
+    use crate::checks::device::facts::is_system_account;
+    for yes in [
+        "NT AUTHORITY\\SYSTEM",
+        "NT-AUTORITÄT\\SYSTEM",
+        "AUTORITE NT\\Système",
+        "SYSTEM",
+        "S-1-5-18",
+    ] {
+        assert!(is_system_account(yes), "{yes}");
+    }
+    for no in [
+        "CONTOSO\\systemadmin, systemadmin@contoso.com",
+        "CONTOSO\\jdoe, jdoe@contoso.com",
+        "AzureAD\\SystemsTeam",
+    ] {
+        assert!(!is_system_account(no), "{no}");
+    }
+}
