@@ -697,12 +697,29 @@ fn dev006_task_missing(f: &Facts) -> Finding {
                 vec![Evidence::new("collector", "elevated = false").at(file)],
             );
         }
+        let mut evidence = vec![Evidence::new("scheduled-tasks", format!("no \"{AUTOENROLL_TASK_PREFIX}…\" task under \\Microsoft\\Windows\\EnterpriseMgmt")).at(file.clone())];
+        // A raw schtasks list does not say whether it ran elevated; without elevation the whole
+        // EnterpriseMgmt folder is hidden, so say so when the list shows none of it.
+        let any_enterprise_mgmt = f.report.scheduled_tasks.iter().flatten().any(|t| {
+            t.path
+                .to_ascii_lowercase()
+                .contains("\\microsoft\\windows\\enterprisemgmt\\")
+        });
+        if f.report.collector.is_none() && !any_enterprise_mgmt {
+            evidence.push(
+                Evidence::new(
+                    "scheduled-tasks",
+                    "the list has no \\Microsoft\\Windows\\EnterpriseMgmt task at all: if schtasks ran without elevation that folder is hidden, so run it again as administrator before acting on this",
+                )
+                .at(file),
+            );
+        }
         return finding(
             f,
             ID,
             Status::Fail,
             "the auto-enrollment task does not exist: nothing will start enrollment",
-            vec![Evidence::new("scheduled-tasks", format!("no \"{AUTOENROLL_TASK_PREFIX}…\" task under \\Microsoft\\Windows\\EnterpriseMgmt")).at(file)],
+            evidence,
         )
         .with_remediation(fix);
     }

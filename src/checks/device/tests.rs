@@ -437,6 +437,16 @@ fn dev006_task_list_events_and_no_evidence() {
     r.scheduled_tasks = Some(vec![task("\\Microsoft\\Windows\\Defrag\\ScheduledDefrag")]);
     let (a, _) = run(&r);
     assert_eq!(status(&a, "DEV006"), Status::Fail);
+    // No EnterpriseMgmt task at all in a raw list: maybe not elevated, and the finding says so.
+    let f = a
+        .finding("DEV006")
+        .cloned()
+        .unwrap_or_else(|| panic!("DEV006"));
+    assert!(
+        f.evidence.iter().any(|e| e.detail.contains("elevation")),
+        "{:?}",
+        f.evidence
+    );
 
     // No task list: a Task Scheduler event naming the task proves it exists.
     let (a, _) = run(&failed_device());
