@@ -757,3 +757,30 @@ fn zipped_entra_joined_device_skips_the_gpo_checks() {
         "{d:#}"
     );
 }
+
+#[test]
+fn bundle_with_disabled_logs_concludes_nothing_from_missing_events() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut b = quiet_bundle();
+    for log in b["eventLogs"].as_array_mut().expect("eventLogs") {
+        log["enabled"] = Value::Bool(false);
+        log["recordCount"] = Value::from(0);
+        log["oldestRecord"] = Value::Null;
+    }
+    let p = write_bundle(dir.path(), "logs-off.json", &b);
+    let (_, json) = run_json(&p);
+    // Silence from a disabled log is neither "no failure" nor "never triggered".
+    for id in ["DEV007", "DEV008"] {
+        assert_eq!(status(&json, id), "skip", "{:#}", finding(&json, id));
+        assert_eq!(finding(&json, id)["skip_reason"]["kind"], "no-evidence");
+    }
+    assert_eq!(status(&json, "DEV011"), "warn");
+    assert!(
+        finding(&json, "DEV011")["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("disabled"))
+    );
+    let d = &json["diagnoses"][0];
+    assert_ne!(d["verdict"], "not-triggered");
+    assert_ne!(d["verdict"], "failed");
+}
