@@ -528,7 +528,8 @@ static CHECKS: &[CheckMeta] = &[
         area: Area::Device,
         permissions: NO_PERMISSIONS,
         what_it_checks: "On the GPO path (domain joined, or the MDM auto-enrollment policy present), reads \
-            dsregcmd /status and fails unless both AzureAdJoined and DomainJoined are YES; on the co-management \
+            dsregcmd /status and fails unless both AzureAdJoined and DomainJoined are YES (an Entra joined device \
+            that carries the policy passes: the task uses the user's Entra token); on the co-management \
             path it fails unless AzureAdJoined is YES (hybrid or Entra joined). Skipped on other paths.",
         why_it_matters: "The auto-enrollment Group Policy only works on hybrid joined devices: without the Entra \
             join there is no device identity or user token to enroll with, and nothing else fails visibly. \

@@ -124,14 +124,19 @@ fn dev001_not_hybrid_joined(f: &Facts) -> Finding {
             vec![Evidence::new("dsregcmd", "Device State fields missing").at(d.file.clone())],
         );
     };
-    if aad && (dom || co_managed) {
+    // An Entra joined (not domain joined) device that carries the auto-enrollment policy (set
+    // locally or by an ADMX profile) enrolls through the same task with the user's PRT: the
+    // identity this check guards is there, and "join the domain" would be the wrong advice.
+    if aad && (dom || co_managed || f.mdm_policy_key().is_some()) {
         if let Some(e) = f.dsreg_evidence("Device Details", "DeviceId") {
             evidence.push(e);
         }
         let summary = if dom {
             "Entra hybrid joined (AzureAdJoined YES, DomainJoined YES)"
-        } else {
+        } else if co_managed {
             "Entra joined (AzureAdJoined YES): co-management can enroll with the device identity"
+        } else {
+            "Entra joined, not domain joined (AzureAdJoined YES, DomainJoined NO): the auto-enrollment policy present on the device runs with the user's Entra token"
         };
         return finding(f, ID, Status::Pass, summary, evidence);
     }

@@ -983,3 +983,25 @@ fn only_the_system_account_counts_as_a_system_capture() {
         assert!(!is_system_account(no), "{no}");
     }
 }
+
+#[test]
+fn entra_joined_device_with_the_autoenroll_policy_is_not_told_to_join_the_domain() {
+    let r = DeviceReport {
+        label: "PC0202".into(),
+        dsregcmd: Some(dsreg(&format!(
+            "| Device State |\n AzureAdJoined : YES\n DomainJoined : NO\n| Tenant Details |\n MdmUrl : {INTUNE_URL}\n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : YES\n| Diagnostic Data |\n Executing Account Name : AzureAD\\kwong\n"
+        ))),
+        registry: Some(registry(vec![mdm_policy(Some(1), 1)])),
+        ..Default::default()
+    };
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV001"), Status::Pass);
+    assert_eq!(status(&a, "DEV005"), Status::Pass);
+    // Neither joined: the policy alone is not enough.
+    let mut r = r;
+    r.dsregcmd = Some(dsreg(
+        "| Device State |\n AzureAdJoined : NO\n DomainJoined : NO\n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : NO\n| Diagnostic Data |\n Executing Account Name : PC0202\\admin\n",
+    ));
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV001"), Status::Fail);
+}
