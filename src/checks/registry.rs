@@ -531,8 +531,9 @@ static CHECKS: &[CheckMeta] = &[
             dsregcmd /status and fails unless both AzureAdJoined and DomainJoined are YES (an Entra joined device \
             that carries the policy passes: the task uses the user's Entra token); on the co-management \
             path it fails unless AzureAdJoined is YES (hybrid or Entra joined). Skipped on other paths.",
-        why_it_matters: "The auto-enrollment Group Policy only works on hybrid joined devices: without the Entra \
-            join there is no device identity or user token to enroll with, and nothing else fails visibly. \
+        why_it_matters: "The auto-enrollment Group Policy needs an Entra identity, which domain joined devices get \
+            through hybrid join (an Entra joined device with the policy set locally has it already): without \
+            the Entra join there is no device identity or user token to enroll with, and nothing else fails visibly. \
             Enrollment paths: gpo-hybrid (and co-management, which also needs hybrid or Entra join).",
         how_to_fix: "Fix hybrid join first: check the service connection point (dsregcmd \"AD Configuration \
             Test\"), that the computer's OU is synced by Entra Connect, and that the device reaches \
