@@ -13,10 +13,11 @@ use super::enrolled::EnrolledState;
 
 /// Prerequisites, most fundamental first.
 pub const PREREQUISITES: &[&str] = &["DEV001", "DEV002", "DEV003", "DEV005", "DEV006"];
-/// Device checks in cause order (most fundamental first). DEV009 moves ahead of DEV007 when the
-/// failure code says "already enrolled": the stale key is then the root of the 76.
+/// Device checks in cause order (most fundamental first), the guide's order: prerequisites, the
+/// failed attempt, "never triggered", then stale keys. DEV009 moves ahead of DEV007 when the
+/// failure code or a 7016 says "already enrolled": the stale key is then the root of the failure.
 pub const DEVICE_CAUSE_ORDER: &[&str] = &[
-    "DEV001", "DEV002", "DEV003", "DEV005", "DEV006", "DEV007", "DEV009", "DEV008",
+    "DEV001", "DEV002", "DEV003", "DEV005", "DEV006", "DEV007", "DEV008", "DEV009",
 ];
 
 /// Ranks failing findings into a cause chain: tenant causes first (those the failure code points
@@ -112,10 +113,13 @@ pub fn diagnose_with(
         (Verdict::Enrolled, Vec::new())
     } else if attempt_failed {
         (Verdict::Failed, causes)
-    } else if prereq_fails || fails("DEV009") {
+    } else if prereq_fails {
         (Verdict::Blocked, causes)
     } else if fails("DEV008") {
+        // Nothing ran: a leftover key cannot be what stopped it (it would show as 7016).
         (Verdict::NotTriggered, causes)
+    } else if fails("DEV009") {
+        (Verdict::Blocked, causes)
     } else if prerequisites_verified(analysis) {
         (Verdict::WillEnroll, causes)
     } else {

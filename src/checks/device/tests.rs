@@ -1005,3 +1005,27 @@ fn entra_joined_device_with_the_autoenroll_policy_is_not_told_to_join_the_domain
     let (a, _) = run(&r);
     assert_eq!(status(&a, "DEV001"), Status::Fail);
 }
+
+#[test]
+fn never_triggered_comes_before_a_leftover_key_without_7016() {
+    use crate::checks::device::facts::{LOG_DMEDP, LOG_TASKS};
+    let mut r = quiet_device();
+    r.scheduled_tasks
+        .as_mut()
+        .into_iter()
+        .flatten()
+        .for_each(|t| t.last_result = Some(267_011));
+    r.event_logs = vec![
+        log_info(LOG_DMEDP, Some(true), 3),
+        log_info(LOG_TASKS, Some(true), 3),
+    ];
+    r.registry = Some(registry(vec![
+        mdm_policy(Some(1), 1),
+        other_mdm_key("0B5A2C11-7D3E-4F60-8A9B-1C2D3E4F5A6B", "WorkspaceONE", 6),
+    ]));
+    let (a, d) = run(&r);
+    assert_eq!(status(&a, "DEV008"), Status::Fail);
+    assert_eq!(status(&a, "DEV009"), Status::Fail);
+    assert_eq!(d.verdict, Verdict::NotTriggered);
+    assert_eq!(d.causes, vec!["DEV008".to_string(), "DEV009".to_string()]);
+}
