@@ -784,3 +784,111 @@ fn bundle_with_disabled_logs_concludes_nothing_from_missing_events() {
     assert_ne!(d["verdict"], "not-triggered");
     assert_ne!(d["verdict"], "failed");
 }
+
+fn os_reg(build: u32, edition: &str, display: &str) -> String {
+    format!(
+        "Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion]\n\"ProductName\"=\"Windows 10 Enterprise\"\n\"EditionID\"=\"{edition}\"\n\"DisplayVersion\"=\"{display}\"\n\"CurrentBuild\"=\"{build}\"\n\"UBR\"=dword:00001a2b\n\n"
+    )
+}
+
+#[test]
+fn system_capture_on_windows_10_22h2_warns_with_esu_and_never_says_no_prt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("PC0501");
+    std::fs::create_dir(&p).expect("mkdir");
+    // `dsregcmd /status` run from a SYSTEM shell (PsExec -s, an RMM agent): no User State or
+    // SSO State, Diagnostic Data names the SYSTEM account.
+    let full = field_dsreg("YES", "YES");
+    let system: String = {
+        let start = full.find("+---").unwrap_or(0);
+        let user = full
+            .find("| User State")
+            .and_then(|i| full[..i].rfind("+---"));
+        let diag = full
+            .find("| Diagnostic Data")
+            .and_then(|i| full[..i].rfind("+---"));
+        match (user, diag) {
+            (Some(u), Some(d)) => format!(
+                "{}{}",
+                &full[start..u],
+                full[d..].replace("CONTOSO\\kwong, kwong@contoso.com", "NT AUTHORITY\\SYSTEM")
+            ),
+            _ => panic!("fixture sections"),
+        }
+    };
+    assert!(!system.contains("AzureAdPrt"));
+    std::fs::write(p.join("dsregcmd.txt"), utf16_bom(&system)).expect("write");
+    std::fs::write(p.join("mdm.reg"), utf16_bom(FIELD_MDM_POLICY)).expect("write");
+    std::fs::write(
+        p.join("os.reg"),
+        utf16_bom(&os_reg(19045, "Enterprise", "22H2")),
+    )
+    .expect("write");
+    let (_, json) = run_json(&p);
+    assert_eq!(status(&json, "DEV010"), "fail");
+    assert_eq!(status(&json, "DEV002"), "skip");
+    assert_eq!(
+        finding(&json, "DEV002")["skip_reason"]["kind"],
+        "no-evidence"
+    );
+    assert!(!json.to_string().contains("no Primary Refresh Token"));
+    assert_eq!(status(&json, "DEV004"), "warn");
+    assert!(
+        finding(&json, "DEV004")["remediation"]
+            .as_str()
+            .is_some_and(|r| r.contains("ESU")),
+        "{:#}",
+        finding(&json, "DEV004")
+    );
+    // End of servicing is a warning, never a cause.
+    assert!(!causes(&json).contains(&"DEV004".to_string()));
+
+    // LTSC 2021 (EditionID EnterpriseS, same build family) is serviced until 2027-01-12.
+    std::fs::write(
+        p.join("os.reg"),
+        utf16_bom(&os_reg(19044, "EnterpriseS", "21H2")),
+    )
+    .expect("write");
+    let (_, json) = run_json(&p);
+    assert_eq!(status(&json, "DEV004"), "pass");
+    assert!(
+        finding(&json, "DEV004")["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("LTSC 2021") && s.contains("2027-01-12")),
+        "{:#}",
+        finding(&json, "DEV004")
+    );
+}
+
+#[test]
+fn entra_registered_device_without_mdm_url_is_blocked_on_its_own_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("LAPTOP-HOME");
+    std::fs::create_dir(&p).expect("mkdir");
+    let bar = "+----------------------------------------------------------------------+";
+    let section = |t: &str| format!("{bar}\n| {t:<69}|\n{bar}\n\n");
+    let text = format!(
+        "{}             AzureAdJoined : NO\n          EnterpriseJoined : NO\n              DomainJoined : NO\n               Device Name : LAPTOP-HOME\n\n{}                    NgcSet : NO\n           WorkplaceJoined : YES\n             WamDefaultSet : NO\n\n{}                AzureAdPrt : NO\n\n{}         WorkplaceDeviceId : 6f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9\n         WorkplaceTenantId : 5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13\n       WorkplaceTenantName : Contoso\n           WorkplaceMdmUrl : \n      WorkplaceSettingsUrl : \n\n{}    Executing Account Name : LAPTOP-HOME\\sam, sam@contoso.com\n",
+        section("Device State"),
+        section("User State"),
+        section("SSO State"),
+        section("Work Account 1"),
+        section("Diagnostic Data"),
+    );
+    std::fs::write(p.join("dsregcmd.txt"), utf16_bom(&text)).expect("write");
+    let (code, json) = run_json(&p);
+    assert_eq!(code, 1);
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["path"], "entra-registered");
+    assert_eq!(d["verdict"], "blocked");
+    assert_eq!(causes(&json), ["DEV003"]);
+    assert!(location(&json, "DEV003").starts_with("dsregcmd.txt:"));
+    // PRT NO is normal on a registered device and the GPO checks do not apply.
+    for id in ["DEV001", "DEV002", "DEV005", "DEV006", "DEV008"] {
+        assert_eq!(
+            finding(&json, id)["skip_reason"]["kind"],
+            "not-applicable",
+            "{id}"
+        );
+    }
+}

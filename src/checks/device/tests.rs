@@ -778,7 +778,10 @@ fn dev007_reads_a_failed_task_result_when_no_event_76_was_exported() {
         crate::checks::device::facts::task_result_hresult(2_149_056_532),
         Some(0x8018_0014)
     );
-    assert_eq!(crate::checks::device::facts::task_result_hresult(267_011), None);
+    assert_eq!(
+        crate::checks::device::facts::task_result_hresult(267_011),
+        None
+    );
     // "Has not yet run" (267011) and success are not failures.
     for ok in [0, 267_011] {
         r.scheduled_tasks
