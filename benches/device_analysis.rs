@@ -10,14 +10,6 @@ use chrono::{TimeZone, Utc};
 use enroll_doctor::checks::device;
 use enroll_doctor::device::load_path;
 
-const SAMPLES: &[&str] = &[
-    "hybrid-enrolled",
-    "failed-8018002b",
-    "never-triggered",
-    "not-hybrid-joined",
-    "stale-enrollment",
-];
-
 fn main() {
     let iterations: usize = std::env::var("ITERATIONS")
         .ok()
@@ -38,11 +30,25 @@ fn main() {
         }
     );
     println!(
-        "{:<20} {:>10} {:>10} {:>10}",
+        "{:<26} {:>10} {:>10} {:>10}",
         "sample", "mean", "p95", "max"
     );
+    // Every bundled sample folder, so a new sample is measured without editing this file.
+    let mut samples: Vec<String> = std::fs::read_dir(&root)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    samples.sort();
+    if samples.is_empty() {
+        eprintln!("no sample folders under {}", root.display());
+        std::process::exit(2);
+    }
     let mut worst_p95 = Duration::ZERO;
-    for name in SAMPLES {
+    for name in &samples {
         let path = root.join(name);
         let mut times: Vec<Duration> = Vec::with_capacity(iterations);
         for _ in 0..iterations {
@@ -68,7 +74,7 @@ fn main() {
         let max = times[iterations - 1];
         worst_p95 = worst_p95.max(p95);
         println!(
-            "{name:<20} {:>8.3}ms {:>8.3}ms {:>8.3}ms",
+            "{name:<26} {:>8.3}ms {:>8.3}ms {:>8.3}ms",
             mean.as_secs_f64() * 1e3,
             p95.as_secs_f64() * 1e3,
             max.as_secs_f64() * 1e3

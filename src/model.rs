@@ -108,7 +108,9 @@ pub struct Evidence {
     /// The fact, in words (`AzureAdJoined : NO`).
     pub detail: String,
     /// `dsregcmd.txt:14`, `GET /beta/policies/...`, `restriction "Pilot block" (priority 1)`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Always serialised (`null` when the fact has no place in the inputs, e.g. catalog text):
+    /// the report JSON promises every evidence item a `source` and a `location`.
+    #[serde(default)]
     pub location: Option<String>,
 }
 
@@ -138,8 +140,8 @@ pub struct Finding {
     /// One line: what the check concluded.
     pub summary: String,
     pub evidence: Vec<Evidence>,
-    /// What to do about it (empty for a pass).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    /// What to do about it (empty for a pass; always serialised, a stable JSON field).
+    #[serde(default)]
     pub remediation: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<SkipReason>,

@@ -528,9 +528,12 @@ static CHECKS: &[CheckMeta] = &[
         area: Area::Device,
         permissions: NO_PERMISSIONS,
         what_it_checks: "On the GPO path (domain joined, or the MDM auto-enrollment policy present), reads \
-            dsregcmd /status and fails unless both AzureAdJoined and DomainJoined are YES. Skipped on other paths.",
-        why_it_matters: "The auto-enrollment Group Policy only works on hybrid joined devices: without the Entra \
-            join there is no device identity or user token to enroll with, and nothing else fails visibly. \
+            dsregcmd /status and fails unless both AzureAdJoined and DomainJoined are YES (an Entra joined device \
+            that carries the policy passes: the task uses the user's Entra token); on the co-management \
+            path it fails unless AzureAdJoined is YES (hybrid or Entra joined). Skipped on other paths.",
+        why_it_matters: "The auto-enrollment Group Policy needs an Entra identity, which domain joined devices get \
+            through hybrid join (an Entra joined device with the policy set locally has it already): without \
+            the Entra join there is no device identity or user token to enroll with, and nothing else fails visibly. \
             Enrollment paths: gpo-hybrid (and co-management, which also needs hybrid or Entra join).",
         how_to_fix: "Fix hybrid join first: check the service connection point (dsregcmd \"AD Configuration \
             Test\"), that the computer's OU is synced by Entra Connect, and that the device reaches \
@@ -565,11 +568,12 @@ static CHECKS: &[CheckMeta] = &[
         area: Area::Device,
         permissions: NO_PERMISSIONS,
         what_it_checks: "Reads MdmUrl (and MdmTouUrl, MdmComplianceUrl) in the Tenant details of dsregcmd /status \
-            and fails when it is empty on an Entra or hybrid joined device.",
+            and fails when it is empty on an Entra or hybrid joined device. On an Entra registered device it reads \
+            the work account's WorkplaceMdmUrl instead.",
         why_it_matters: "Entra only hands the MDM URLs to a device whose user is in the MDM user scope of a \
             configured MDM application. An empty MdmUrl means enrollment cannot start: the user is out of scope, \
-            the scope is None, or MDM is not configured. Enrollment paths: gpo-hybrid, entra-join and \
-            co-management.",
+            the scope is None, or MDM is not configured. Enrollment paths: gpo-hybrid, entra-join, \
+            co-management and entra-registered (where MAM wins when the user is in both scopes).",
         how_to_fix: "Check TEN003, TEN005 and USR003 for the tenant side: MDM user scope on \"Microsoft Intune\" \
             must include the user. Then sign out and in (or run dsregcmd /refreshprt) and capture dsregcmd /status \
             again in the user's session.",

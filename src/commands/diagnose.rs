@@ -282,7 +282,7 @@ pub(crate) fn emit(report: &Report, output: &OutputArgs) -> anyhow::Result<u8> {
     Ok(report::exit_code(&report.findings, threshold))
 }
 
-/// Files that were part of a report but could not be used. They become notes, not `error`
+/// Files that were part of a report but could not be used, or only in part. They become notes, not `error`
 /// findings: each check that needed such a file already says `skip` with what to collect, the
 /// verdict stays honest (`unknown` when the key facts are missing), and one bad file in a fleet
 /// must not hide every other device's results behind exit code 2. A path that yields nothing
@@ -292,9 +292,15 @@ fn input_notes(report: &DeviceReport, device: &str) -> Vec<String> {
         .inputs
         .iter()
         .filter_map(|i| {
-            i.problem
-                .as_ref()
-                .map(|p| format!("{device}: input {} was not used: {p}", i.name))
+            i.problem.as_ref().map(|p| {
+                // A damaged file is still read as far as it goes; say "not used" only when
+                // nothing came out of it.
+                if i.records == 0 {
+                    format!("{device}: input {} was not used: {p}", i.name)
+                } else {
+                    format!("{device}: input {}: {p}", i.name)
+                }
+            })
         })
         .collect()
 }

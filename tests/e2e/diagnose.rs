@@ -93,6 +93,7 @@ fn assert_shape(json: &Value, device: &str) {
     let d = &json["diagnoses"][0];
     assert_eq!(d["device"], device);
     assert_eq!(d["path"], "gpo-hybrid");
+    assert!(d["verdict"].is_string() && d["causes"].is_array() && d["fix"].is_string());
     let findings = json["findings"].as_array().expect("findings array");
     assert_eq!(findings.len(), 11);
     for f in findings {
@@ -104,6 +105,17 @@ fn assert_shape(json: &Value, device: &str) {
         let ev = f["evidence"].as_array().expect("evidence array");
         assert!(!ev.is_empty(), "{} has no evidence", f["check"]);
         assert!(ev.iter().all(|e| e["source"].is_string()));
+        // Issue 2 §5: stable field names, present even when empty.
+        assert!(
+            ev.iter().all(|e| e
+                .get("location")
+                .is_some_and(|l| l.is_string() || l.is_null())),
+            "{f:#}"
+        );
+        assert!(f["remediation"].is_string(), "{f:#}");
+        assert!(
+            ["pass", "warn", "fail", "skip", "error"].contains(&f["status"].as_str().unwrap_or(""))
+        );
         if f["status"] == "fail" || f["status"] == "warn" {
             assert!(f["remediation"].as_str().is_some_and(|r| !r.is_empty()));
         }
@@ -570,4 +582,313 @@ fn bundle_with_absent_mdm_policy_key_fails_dev005() {
     );
     assert_eq!(causes(&json).first().map(String::as_str), Some("DEV005"));
     assert_eq!(json["diagnoses"][0]["verdict"], "blocked");
+}
+
+// ---------- field formats not in the samples ----------
+
+fn utf16_bom(text: &str) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xFE];
+    for ch in text.replace('\n', "\r\n").encode_utf16() {
+        out.extend_from_slice(&ch.to_le_bytes());
+    }
+    out
+}
+
+fn field_dsreg(aad: &str, domain: &str) -> String {
+    let bar = "+----------------------------------------------------------------------+";
+    let section = |t: &str| format!("{bar}\n| {t:<69}|\n{bar}\n\n");
+    format!(
+        "{}             AzureAdJoined : {aad}\n              DomainJoined : {domain}\n               Device Name : PC0500\n\n{}                  DeviceId : 0d5e2f4a-7b1c-4e8d-9a3f-6c2b1e0d9f87\n\n{}                  TenantId : 5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13\n                    MdmUrl : https://enrollment.manage.microsoft.com/enrollmentserver/discovery.svc\n\n{}           WorkplaceJoined : NO\n\n{}                AzureAdPrt : YES\n\n{}    Executing Account Name : CONTOSO\\kwong, kwong@contoso.com\n",
+        section("Device State"),
+        section("Device Details"),
+        section("Tenant Details"),
+        section("User State"),
+        section("SSO State"),
+        section("Diagnostic Data"),
+    )
+}
+
+const FIELD_MDM_POLICY: &str = "Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows\\CurrentVersion\\MDM]\n\"AutoEnrollMDM\"=dword:00000001\n\"UseAADCredentialType\"=dword:00000001\n\n";
+const FIELD_NO_ENROLLMENT: &str = "Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Enrollments]\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Enrollments\\Status]\n\n";
+
+fn rendered_event(id: u32, record: u32, time: &str, message: &str) -> String {
+    format!(
+        "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider' Guid='{{3DA494E4-0FE2-415C-B895-FB5265C5C83B}}'/><EventID>{id}</EventID><Level>2</Level><TimeCreated SystemTime='{time}'/><EventRecordID>{record}</EventRecordID><Channel>Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin</Channel><Computer>PC0500</Computer></System><RenderingInfo Culture='en-US'><Message>{message}</Message><Level>Error</Level></RenderingInfo></Event>"
+    )
+}
+
+#[test]
+fn german_schtasks_with_a_failed_task_result_is_a_failed_attempt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("PC0500");
+    std::fs::create_dir(&p).expect("mkdir");
+    // dsregcmd as UTF-8 with LF line ends (copied off the device through a Unix share).
+    std::fs::write(p.join("dsregcmd.txt"), field_dsreg("YES", "YES")).expect("write");
+    std::fs::write(p.join("mdm.reg"), utf16_bom(FIELD_MDM_POLICY)).expect("write");
+    std::fs::write(p.join("enrollments.reg"), utf16_bom(FIELD_NO_ENROLLMENT)).expect("write");
+    // `schtasks /query /fo csv /v` on a German Windows: translated headers and values, the
+    // HRESULT as a signed decimal (-2145910764 = 0x80180014).
+    let header = "\"Hostname\",\"Aufgabenname\",\"Nächste Laufzeit\",\"Status\",\"Anmeldemodus\",\"Letzte Laufzeit\",\"Letztes Ergebnis\",\"Autor\",\"Auszuführende Aufgabe\",\"Starten in\",\"Kommentar\",\"Status der geplanten Aufgabe\",\"Leerlaufzeit\",\"Energieverwaltung\",\"Als Benutzer ausführen\",\"Aufgabe löschen, falls nicht neu geplant\",\"Aufgabe beenden, falls X Stunden und X Minuten ausgeführt\",\"Zeitplan\",\"Zeitplantyp\",\"Startzeit\",\"Startdatum\",\"Enddatum\",\"Tage\",\"Monate\",\"Wiederholen: Jedes\",\"Wiederholen: Bis: Zeit\",\"Wiederholen: Bis: Dauer\",\"Wiederholen: Beenden, falls noch ausgeführt\"";
+    let row = "\"PC0500\",\"\\Microsoft\\Windows\\EnterpriseMgmt\\Schedule created by enrollment client for automatically enrolling in MDM from AAD\",\"26.11.2026 09:10:00\",\"Bereit\",\"Interaktiv/Hintergrund\",\"25.11.2026 09:05:12\",\"-2145910764\",\"Microsoft Corporation\",\"%windir%\\system32\\deviceenroller.exe /c /AutoEnrollMDM\",\"N/A\",\"N/A\",\"Aktiviert\",\"Deaktiviert\",\"Im Akkubetrieb beenden\",\"SYSTEM\",\"Deaktiviert\",\"72:00:00\",\"Zeitplandaten sind in diesem Format nicht verfügbar.\",\"Einmal\",\"09:00:12\",\"25.11.2026\",\"N/A\",\"N/A\",\"N/A\",\"0 Stunde(n), 5 Minute(n)\",\"Keine\",\"24 Stunde(n), 0 Minute(n)\",\"Deaktiviert\"";
+    std::fs::write(p.join("aufgaben.csv"), format!("\r\n{header}\r\n{row}\r\n")).expect("write");
+
+    let (code, json) = run_json(&p);
+    assert_eq!(code, 1);
+    assert_eq!(status(&json, "DEV006"), "pass");
+    assert_eq!(status(&json, "DEV007"), "fail");
+    let dev007 = finding(&json, "DEV007");
+    assert!(
+        dev007["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("0x80180014")),
+        "{dev007:#}"
+    );
+    assert_eq!(location(&json, "DEV007"), "aufgaben.csv:3");
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["verdict"], "failed", "{json:#}");
+    assert_eq!(causes(&json), ["DEV007"]);
+
+    let (code, table) = run_table(&p);
+    assert_eq!(code, 1);
+    assert!(
+        table.contains("failed") && table.contains("0x80180014"),
+        "{table}"
+    );
+}
+
+#[test]
+fn rendered_xml_with_system_text_and_export_csv_are_decoded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("PC0500");
+    std::fs::create_dir(&p).expect("mkdir");
+    std::fs::write(
+        p.join("dsregcmd.txt"),
+        utf16_bom(&field_dsreg("YES", "YES")),
+    )
+    .expect("write");
+    std::fs::write(p.join("mdm.reg"), utf16_bom(FIELD_MDM_POLICY)).expect("write");
+    std::fs::write(p.join("enrollments.reg"), utf16_bom(FIELD_NO_ENROLLMENT)).expect("write");
+    // `wevtutil qe ... /f:RenderedXml /e:Events`: rendered message only, the code as its
+    // system text (0x80180031), not as a number.
+    std::fs::write(
+        p.join("dmedp.xml"),
+        format!(
+            "<Events>{}</Events>",
+            rendered_event(
+                76,
+                7,
+                "2026-11-25T09:00:05.000Z",
+                "Auto MDM Enroll: Device Credential (0x0), Failed (Mobile Device Management (MDM) is not configured.)"
+            )
+        ),
+    )
+    .expect("write");
+    let (_, json) = run_json(&p);
+    assert_eq!(status(&json, "DEV007"), "fail");
+    assert!(
+        finding(&json, "DEV007")["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("0x80180031")),
+        "{:#}",
+        finding(&json, "DEV007")
+    );
+    assert_eq!(json["diagnoses"][0]["verdict"], "failed");
+
+    // The same failure from `Get-WinEvent | Export-Csv` (with `#TYPE`, columns reordered), then
+    // a later success: the device is enrolled and DEV007 passes.
+    std::fs::remove_file(p.join("dmedp.xml")).expect("rm");
+    let csv = "#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord\r\n\"TimeCreated\",\"Message\",\"ProviderName\",\"Id\",\"LogName\",\"RecordId\",\"Level\"\r\n\"11/25/2026 9:00:05 AM\",\"Auto MDM Enroll: Device Credential (0x0), Failed (Unknown Win32 Error code: 0x8018002b)\",\"Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider\",\"76\",\"Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin\",\"7\",\"2\"\r\n";
+    std::fs::write(p.join("events.csv"), csv).expect("write");
+    let (_, json) = run_json(&p);
+    assert_eq!(status(&json, "DEV007"), "fail");
+    assert!(
+        finding(&json, "DEV007")["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("0x8018002B")),
+    );
+    std::fs::write(
+        p.join("later.xml"),
+        rendered_event(
+            75,
+            8,
+            "2026-11-25T10:00:05.000Z",
+            "Auto MDM Enroll: Device Credential (0x0), Succeeded",
+        ),
+    )
+    .expect("write");
+    // Without the Enrollments export the last event (75) is the evidence of enrollment.
+    std::fs::remove_file(p.join("enrollments.reg")).expect("rm");
+    let (_, json) = run_json(&p);
+    assert_eq!(status(&json, "DEV007"), "pass");
+    assert_eq!(json["diagnoses"][0]["verdict"], "enrolled");
+}
+
+#[test]
+fn zipped_entra_joined_device_skips_the_gpo_checks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let zip_path = dir.path().join("PC0500.zip");
+    {
+        let file = std::fs::File::create(&zip_path).expect("create zip");
+        let mut z = zip::ZipWriter::new(file);
+        let opts = zip::write::SimpleFileOptions::default();
+        z.start_file("PC0500/dsregcmd.txt", opts).expect("entry");
+        z.write_all(&utf16_bom(&field_dsreg("YES", "NO")))
+            .expect("write entry");
+        z.start_file("PC0500/enrollments.reg", opts).expect("entry");
+        z.write_all(&utf16_bom(FIELD_NO_ENROLLMENT))
+            .expect("write entry");
+        z.finish().expect("finish zip");
+    }
+    let (_, json) = run_json(&zip_path);
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["path"], "entra-join", "{json:#}");
+    for id in ["DEV001", "DEV005", "DEV006", "DEV008"] {
+        assert_eq!(status(&json, id), "skip", "{id}");
+        assert_eq!(finding(&json, id)["skip_reason"]["kind"], "not-applicable");
+    }
+    assert_eq!(status(&json, "DEV002"), "pass");
+    assert_eq!(status(&json, "DEV003"), "pass");
+    // Not enrolled and nothing on this path retries: say what to do, not "collect more".
+    assert_eq!(d["verdict"], "unknown");
+    assert!(
+        d["fix"]
+            .as_str()
+            .is_some_and(|f| f.contains("during the join")),
+        "{d:#}"
+    );
+}
+
+#[test]
+fn bundle_with_disabled_logs_concludes_nothing_from_missing_events() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut b = quiet_bundle();
+    for log in b["eventLogs"].as_array_mut().expect("eventLogs") {
+        log["enabled"] = Value::Bool(false);
+        log["recordCount"] = Value::from(0);
+        log["oldestRecord"] = Value::Null;
+    }
+    let p = write_bundle(dir.path(), "logs-off.json", &b);
+    let (_, json) = run_json(&p);
+    // Silence from a disabled log is neither "no failure" nor "never triggered".
+    for id in ["DEV007", "DEV008"] {
+        assert_eq!(status(&json, id), "skip", "{:#}", finding(&json, id));
+        assert_eq!(finding(&json, id)["skip_reason"]["kind"], "no-evidence");
+    }
+    assert_eq!(status(&json, "DEV011"), "warn");
+    assert!(
+        finding(&json, "DEV011")["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("disabled"))
+    );
+    let d = &json["diagnoses"][0];
+    assert_ne!(d["verdict"], "not-triggered");
+    assert_ne!(d["verdict"], "failed");
+}
+
+fn os_reg(build: u32, edition: &str, display: &str) -> String {
+    format!(
+        "Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion]\n\"ProductName\"=\"Windows 10 Enterprise\"\n\"EditionID\"=\"{edition}\"\n\"DisplayVersion\"=\"{display}\"\n\"CurrentBuild\"=\"{build}\"\n\"UBR\"=dword:00001a2b\n\n"
+    )
+}
+
+#[test]
+fn system_capture_on_windows_10_22h2_warns_with_esu_and_never_says_no_prt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("PC0501");
+    std::fs::create_dir(&p).expect("mkdir");
+    // `dsregcmd /status` run from a SYSTEM shell (PsExec -s, an RMM agent): no User State or
+    // SSO State, Diagnostic Data names the SYSTEM account.
+    let full = field_dsreg("YES", "YES");
+    let system: String = {
+        let start = full.find("+---").unwrap_or(0);
+        let user = full
+            .find("| User State")
+            .and_then(|i| full[..i].rfind("+---"));
+        let diag = full
+            .find("| Diagnostic Data")
+            .and_then(|i| full[..i].rfind("+---"));
+        match (user, diag) {
+            (Some(u), Some(d)) => format!(
+                "{}{}",
+                &full[start..u],
+                full[d..].replace("CONTOSO\\kwong, kwong@contoso.com", "NT AUTHORITY\\SYSTEM")
+            ),
+            _ => panic!("fixture sections"),
+        }
+    };
+    assert!(!system.contains("AzureAdPrt"));
+    std::fs::write(p.join("dsregcmd.txt"), utf16_bom(&system)).expect("write");
+    std::fs::write(p.join("mdm.reg"), utf16_bom(FIELD_MDM_POLICY)).expect("write");
+    std::fs::write(
+        p.join("os.reg"),
+        utf16_bom(&os_reg(19045, "Enterprise", "22H2")),
+    )
+    .expect("write");
+    let (_, json) = run_json(&p);
+    assert_eq!(status(&json, "DEV010"), "fail");
+    assert_eq!(status(&json, "DEV002"), "skip");
+    assert_eq!(
+        finding(&json, "DEV002")["skip_reason"]["kind"],
+        "no-evidence"
+    );
+    assert!(!json.to_string().contains("no Primary Refresh Token"));
+    assert_eq!(status(&json, "DEV004"), "warn");
+    assert!(
+        finding(&json, "DEV004")["remediation"]
+            .as_str()
+            .is_some_and(|r| r.contains("ESU")),
+        "{:#}",
+        finding(&json, "DEV004")
+    );
+    // End of servicing is a warning, never a cause.
+    assert!(!causes(&json).contains(&"DEV004".to_string()));
+
+    // LTSC 2021 (EditionID EnterpriseS, same build family) is serviced until 2027-01-12.
+    std::fs::write(
+        p.join("os.reg"),
+        utf16_bom(&os_reg(19044, "EnterpriseS", "21H2")),
+    )
+    .expect("write");
+    let (_, json) = run_json(&p);
+    assert_eq!(status(&json, "DEV004"), "pass");
+    assert!(
+        finding(&json, "DEV004")["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("LTSC 2021") && s.contains("2027-01-12")),
+        "{:#}",
+        finding(&json, "DEV004")
+    );
+}
+
+#[test]
+fn entra_registered_device_without_mdm_url_is_blocked_on_its_own_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("LAPTOP-HOME");
+    std::fs::create_dir(&p).expect("mkdir");
+    let bar = "+----------------------------------------------------------------------+";
+    let section = |t: &str| format!("{bar}\n| {t:<69}|\n{bar}\n\n");
+    let text = format!(
+        "{}             AzureAdJoined : NO\n          EnterpriseJoined : NO\n              DomainJoined : NO\n               Device Name : LAPTOP-HOME\n\n{}                    NgcSet : NO\n           WorkplaceJoined : YES\n             WamDefaultSet : NO\n\n{}                AzureAdPrt : NO\n\n{}         WorkplaceDeviceId : 6f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9\n         WorkplaceTenantId : 5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13\n       WorkplaceTenantName : Contoso\n           WorkplaceMdmUrl : \n      WorkplaceSettingsUrl : \n\n{}    Executing Account Name : LAPTOP-HOME\\sam, sam@contoso.com\n",
+        section("Device State"),
+        section("User State"),
+        section("SSO State"),
+        section("Work Account 1"),
+        section("Diagnostic Data"),
+    );
+    std::fs::write(p.join("dsregcmd.txt"), utf16_bom(&text)).expect("write");
+    let (code, json) = run_json(&p);
+    assert_eq!(code, 1);
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["path"], "entra-registered");
+    assert_eq!(d["verdict"], "blocked");
+    assert_eq!(causes(&json), ["DEV003"]);
+    assert!(location(&json, "DEV003").starts_with("dsregcmd.txt:"));
+    // PRT NO is normal on a registered device and the GPO checks do not apply.
+    for id in ["DEV001", "DEV002", "DEV005", "DEV006", "DEV008"] {
+        assert_eq!(
+            finding(&json, id)["skip_reason"]["kind"],
+            "not-applicable",
+            "{id}"
+        );
+    }
 }

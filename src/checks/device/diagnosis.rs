@@ -13,10 +13,11 @@ use super::enrolled::EnrolledState;
 
 /// Prerequisites, most fundamental first.
 pub const PREREQUISITES: &[&str] = &["DEV001", "DEV002", "DEV003", "DEV005", "DEV006"];
-/// Device checks in cause order (most fundamental first). DEV009 moves ahead of DEV007 when the
-/// failure code says "already enrolled": the stale key is then the root of the 76.
+/// Device checks in cause order (most fundamental first), the guide's order: prerequisites, the
+/// failed attempt, "never triggered", then stale keys. DEV009 moves ahead of DEV007 when the
+/// failure code or a 7016 says "already enrolled": the stale key is then the root of the failure.
 pub const DEVICE_CAUSE_ORDER: &[&str] = &[
-    "DEV001", "DEV002", "DEV003", "DEV005", "DEV006", "DEV007", "DEV009", "DEV008",
+    "DEV001", "DEV002", "DEV003", "DEV005", "DEV006", "DEV007", "DEV008", "DEV009",
 ];
 
 /// Ranks failing findings into a cause chain: tenant causes first (those the failure code points
@@ -112,10 +113,13 @@ pub fn diagnose_with(
         (Verdict::Enrolled, Vec::new())
     } else if attempt_failed {
         (Verdict::Failed, causes)
-    } else if prereq_fails || fails("DEV009") {
+    } else if prereq_fails {
         (Verdict::Blocked, causes)
     } else if fails("DEV008") {
+        // Nothing ran: a leftover key cannot be what stopped it (it would show as 7016).
         (Verdict::NotTriggered, causes)
+    } else if fails("DEV009") {
+        (Verdict::Blocked, causes)
     } else if prerequisites_verified(analysis) {
         (Verdict::WillEnroll, causes)
     } else {
@@ -127,6 +131,7 @@ pub fn diagnose_with(
         Verdict::Enrolled => String::new(),
         Verdict::Unknown => missing_evidence(analysis)
             .map(|(_, collect)| format!("Collect {collect}"))
+            .or_else(|| not_enrolled_off_gpo(analysis).map(str::to_string))
             .unwrap_or_else(|| "Collect the device report with the collector (`enroll-doctor collector`).".to_string()),
         Verdict::WillEnroll => "No action needed: sign in on the device (or wait for the next run of the auto-enrollment task) and check for event 75.".to_string(),
         _ => first.map(|f| f.remediation.clone()).unwrap_or_default(),
@@ -161,6 +166,23 @@ fn prerequisites_verified(analysis: &DeviceAnalysis) -> bool {
             analysis.path(),
             EnrollmentPath::GpoHybrid | EnrollmentPath::CoManagement
         )
+}
+
+/// A device off the GPO path that is known not to be enrolled although everything checked is
+/// in order: nothing on it retries by itself, so say what a person has to do.
+fn not_enrolled_off_gpo(analysis: &DeviceAnalysis) -> Option<&'static str> {
+    if !matches!(analysis.enrolled, EnrolledState::NotEnrolled { .. }) {
+        return None;
+    }
+    match analysis.path() {
+        EnrollmentPath::EntraJoin => Some(
+            "An Entra joined device enrolls only during the join (OOBE, Autopilot or Settings > Accounts > Access work or school > Join): the user who joined it was probably outside the MDM user scope then, or that enrollment failed (read the DeviceManagement-Enterprise-Diagnostics-Provider Admin log around the join). Nothing retries it: apply the \"Enable automatic MDM enrollment using default Microsoft Entra credentials\" policy to the device (local Group Policy: it is not managed yet), which creates the auto-enrollment task, or disconnect and re-join it with a user in the MDM user scope.",
+        ),
+        EnrollmentPath::EntraRegistered => Some(
+            "The work account was added with an MDM offer but the device is not enrolled: the user declined device management when adding the account, or it failed. Enroll it from Settings > Accounts > Access work or school > Enroll only in device management, or, for a corporate device, Entra join it instead.",
+        ),
+        _ => None,
+    }
 }
 
 /// The first prerequisite or attempt check that could not run for lack of evidence.
@@ -214,6 +236,9 @@ fn explain(
         Verdict::Unknown => match missing_evidence(analysis) {
             Some((id, _)) => format!(
                 "Not enough evidence to decide on the {path} path: {id} could not be evaluated."
+            ),
+            None if not_enrolled_off_gpo(analysis).is_some() => format!(
+                "Not enrolled on the {path} path although every prerequisite checked now is met; no attempt is on record and nothing on this path retries by itself."
             ),
             None => format!("Not enough evidence to decide on the {path} path."),
         },

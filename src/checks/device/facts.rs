@@ -39,6 +39,9 @@ pub enum CaptureKind {
     ElevatedUser,
     /// Run as SYSTEM, or the user sections are missing: no user-context facts.
     SystemOrNoUser,
+    /// The dsregcmd output ends before the user sections (file cut short): the context is
+    /// unknown and the user-context fields are simply missing.
+    Truncated,
     /// No dsregcmd output.
     Unknown,
 }
@@ -170,6 +173,15 @@ impl<'a> Facts<'a> {
         Some(tasks.iter().find(|t| is_autoenroll_task_path(&t.path)))
     }
 
+    /// The auto-enrollment task's last run ended with an error HRESULT (deviceenroller.exe
+    /// returns the enrollment's HRESULT, e.g. -2145910764 = 0x80180014): an attempt that failed
+    /// even when the DeviceManagement log was not exported or has rolled over.
+    pub fn autoenroll_task_failure(&self) -> Option<(&'a ScheduledTask, u32)> {
+        let task = self.autoenroll_task()??;
+        let code = task_result_hresult(task.last_result?)?;
+        Some((task, code))
+    }
+
     pub fn mdm_policy_key(&self) -> Option<&'a RegKey> {
         self.report
             .registry
@@ -195,6 +207,15 @@ impl<'a> Facts<'a> {
             .iter()
             .all(|l| l.enabled == Some(true) && l.oldest.is_some_and(|o| o <= horizon))
     }
+}
+
+/// A task `Last Result` that is an error HRESULT (high bit set), as u32. Task Scheduler's own
+/// status codes (0, 267011 "has not yet run", 267009 "running"…) are not errors.
+pub fn task_result_hresult(result: i64) -> Option<u32> {
+    let code = u32::try_from(result)
+        .ok()
+        .or_else(|| i32::try_from(result).ok().map(|v| v as u32))?;
+    (code & 0x8000_0000 != 0).then_some(code)
 }
 
 pub fn location_string(loc: &Location) -> String {
@@ -246,6 +267,23 @@ fn current_user(report: &DeviceReport) -> Option<String> {
         .map(str::to_string)
 }
 
+/// `NT AUTHORITY\SYSTEM` in any language (`NT-AUTORITÄT\SYSTEM`, `AUTORITE NT\Système`), a bare
+/// `SYSTEM`, or its SID — but not a user whose name merely contains "system".
+pub fn is_system_account(value: &str) -> bool {
+    let account = value.split(',').next().unwrap_or("").trim();
+    let name = account.rsplit('\\').next().unwrap_or(account).trim();
+    let name = name.to_lowercase();
+    name == "system" || name == "système" || name == "sistema" || account == "S-1-5-18"
+}
+
+/// Sections dsregcmd prints after User State / SSO State in every context, SYSTEM included.
+const SECTIONS_AFTER_USER: &[&str] = &[
+    "Diagnostic Data",
+    "IE Proxy Config for Current User",
+    "WinHttp Default Proxy Config",
+    "Ngc Prerequisite Check",
+];
+
 fn capture_kind(report: &DeviceReport) -> Capture {
     let mut evidence = Vec::new();
     // A merged bundle records the context of the dsregcmd run separately from the run that
@@ -293,8 +331,7 @@ fn capture_kind(report: &DeviceReport) -> Capture {
             .iter()
             .filter(|f| f.name.eq_ignore_ascii_case("Executing Account Name"))
         {
-            let v = f.value.to_ascii_uppercase();
-            if v.contains("SYSTEM") {
+            if is_system_account(&f.value) {
                 system = true;
                 evidence.push(
                     Evidence::new("dsregcmd", format!("Executing Account Name : {}", f.value))
@@ -308,6 +345,38 @@ fn capture_kind(report: &DeviceReport) -> Capture {
         .into_iter()
         .filter(|t| d.section(t).is_none())
         .collect();
+    // Missing user sections mean "no user" only if the output goes on past where they would
+    // be; a file cut short (a truncated UTF-16 export, a partial paste) just ends early.
+    let damaged = report
+        .inputs
+        .iter()
+        .any(|i| i.name == d.file && i.problem.is_some());
+    let reaches_past_user_sections = SECTIONS_AFTER_USER.iter().any(|t| d.section(t).is_some());
+    if has_device_state && !missing.is_empty() && !reaches_past_user_sections && !system {
+        evidence.push(
+            Evidence::new(
+                "dsregcmd",
+                format!(
+                    "the output ends before {}{}: cut short, not proof of a SYSTEM run",
+                    missing.join(" / "),
+                    if damaged {
+                        " and the file is damaged"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+            .at(d.file.clone()),
+        );
+        return Capture {
+            kind: if elevated {
+                CaptureKind::ElevatedUser
+            } else {
+                CaptureKind::Truncated
+            },
+            evidence,
+        };
+    }
     if has_device_state && !missing.is_empty() {
         system = true;
         evidence.push(

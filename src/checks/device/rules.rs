@@ -96,7 +96,9 @@ const JOIN_FIX: &str = "Make sure the computer's OU is in Entra Connect sync sco
 
 fn dev001_not_hybrid_joined(f: &Facts) -> Finding {
     const ID: &str = "DEV001";
-    if f.path.path != EnrollmentPath::GpoHybrid {
+    // Co-management enrolls with the device's Entra identity: hybrid or Entra joined both do.
+    let co_managed = f.path.path == EnrollmentPath::CoManagement;
+    if f.path.path != EnrollmentPath::GpoHybrid && !co_managed {
         return not_applicable(f, ID);
     }
     let Some(d) = f.report.dsregcmd.as_ref() else {
@@ -122,17 +124,21 @@ fn dev001_not_hybrid_joined(f: &Facts) -> Finding {
             vec![Evidence::new("dsregcmd", "Device State fields missing").at(d.file.clone())],
         );
     };
-    if aad && dom {
+    // An Entra joined (not domain joined) device that carries the auto-enrollment policy (set
+    // locally or by an ADMX profile) enrolls through the same task with the user's PRT: the
+    // identity this check guards is there, and "join the domain" would be the wrong advice.
+    if aad && (dom || co_managed || f.mdm_policy_key().is_some()) {
         if let Some(e) = f.dsreg_evidence("Device Details", "DeviceId") {
             evidence.push(e);
         }
-        return finding(
-            f,
-            ID,
-            Status::Pass,
-            "Entra hybrid joined (AzureAdJoined YES, DomainJoined YES)",
-            evidence,
-        );
+        let summary = if dom {
+            "Entra hybrid joined (AzureAdJoined YES, DomainJoined YES)"
+        } else if co_managed {
+            "Entra joined (AzureAdJoined YES): co-management can enroll with the device identity"
+        } else {
+            "Entra joined, not domain joined (AzureAdJoined YES, DomainJoined NO): the auto-enrollment policy present on the device runs with the user's Entra token"
+        };
+        return finding(f, ID, Status::Pass, summary, evidence);
     }
     // The pre-join Diagnostic Data says why the join failed.
     let mut codes: Vec<u32> = Vec::new();
@@ -174,7 +180,9 @@ fn dev001_not_hybrid_joined(f: &Facts) -> Finding {
     for c in &codes {
         evidence.push(Evidence::new("error-catalog", describe(*c)));
     }
-    let mut summary = if !dom {
+    let mut summary = if co_managed {
+        "not Entra joined (AzureAdJoined NO): co-management auto-enrollment needs a hybrid or Entra joined device".to_string()
+    } else if !dom {
         "not domain joined (DomainJoined NO): Group Policy auto-enrollment needs a domain-joined, Entra hybrid joined device".to_string()
     } else {
         "domain joined but not Entra hybrid joined (AzureAdJoined NO): Group Policy auto-enrollment cannot start".to_string()
@@ -185,7 +193,7 @@ fn dev001_not_hybrid_joined(f: &Facts) -> Finding {
             summary.push_str(" (service connection point missing or unreadable)");
         }
     }
-    let remediation = if !dom {
+    let remediation = if !dom && !co_managed {
         "Join the device to the Active Directory domain (GPO auto-enrollment only serves hybrid-joined devices), or enroll it another way (Entra join / Autopilot).".to_string()
     } else if scp_failed || codes.contains(&0x801C_001D) {
         SCP_FIX.to_string()
@@ -310,7 +318,7 @@ fn dev002_no_prt(f: &Facts) -> Finding {
 fn dev003_mdm_url_missing(f: &Facts) -> Finding {
     const ID: &str = "DEV003";
     if f.path.path == EnrollmentPath::EntraRegistered {
-        return not_applicable(f, ID);
+        return dev003_registered(f);
     }
     let Some(d) = f.report.dsregcmd.as_ref() else {
         return no_evidence(
@@ -330,7 +338,9 @@ fn dev003_mdm_url_missing(f: &Facts) -> Finding {
         );
     }
     let Some((field, loc)) = f.dsreg("Tenant Details", "MdmUrl") else {
-        let why = if d.section("Tenant Details").is_none() {
+        let why = if f.capture.kind == CaptureKind::Truncated {
+            "the dsregcmd output is cut short: it has no Tenant Details MdmUrl"
+        } else if d.section("Tenant Details").is_none() {
             "dsregcmd has no Tenant Details section: the device is not joined (see DEV001), so no MDM URL was discovered"
         } else {
             "dsregcmd Tenant Details has no MdmUrl field"
@@ -367,6 +377,70 @@ fn dev003_mdm_url_missing(f: &Facts) -> Finding {
     )
     .with_remediation(format!(
         "In the Entra admin center → Mobility (MDM and WIP) → Microsoft Intune, set the MDM user scope to All, or to Some with a group that contains {who} (confirm tenant-side: with a tenant connection enroll-doctor checks this as USR003/TEN003); keep the Intune default MDM discovery URL and make sure the user's UPN suffix is a verified domain. Then sign out and back in and check that `dsregcmd /status` shows an MdmUrl."
+    ))
+}
+
+/// A registered device has no device-level MdmUrl: each work account carries the MDM URL Entra
+/// returned for it (`WorkplaceMdmUrl`, in a "Work Account N" section, or in User State on older
+/// builds). Empty means the account was added without an MDM offer.
+fn dev003_registered(f: &Facts) -> Finding {
+    const ID: &str = "DEV003";
+    let Some(d) = f.report.dsregcmd.as_ref() else {
+        return no_evidence(
+            f,
+            ID,
+            COLLECT_DSREGCMD,
+            "no dsregcmd /status output among the inputs",
+        );
+    };
+    let urls: Vec<(&crate::device::report::DsregField, String)> = d
+        .sections
+        .iter()
+        .filter(|s| {
+            let t = s.title.to_ascii_lowercase();
+            t.starts_with("work account") || t == "user state"
+        })
+        .flat_map(|s| s.fields.iter())
+        .filter(|fl| fl.name.eq_ignore_ascii_case("WorkplaceMdmUrl"))
+        .map(|fl| (fl, d.location(fl).to_string()))
+        .collect();
+    if urls.is_empty() {
+        return no_evidence_with(
+            f,
+            ID,
+            COLLECT_DSREGCMD,
+            "the registered work account shows no WorkplaceMdmUrl".to_string(),
+            f.path.evidence.clone(),
+        );
+    }
+    let evidence: Vec<Evidence> = urls
+        .iter()
+        .map(|(fl, loc)| {
+            Evidence::new("dsregcmd", format!("{} : {}", fl.name, fl.value)).at(loc.clone())
+        })
+        .collect();
+    if let Some((fl, _)) = urls.iter().find(|(fl, _)| !fl.value.trim().is_empty()) {
+        return finding(
+            f,
+            ID,
+            Status::Pass,
+            format!(
+                "the registered work account has an MDM URL ({}): MDM enrollment is offered for it",
+                fl.value.trim()
+            ),
+            evidence,
+        );
+    }
+    let who = f.user.as_deref().unwrap_or("the user");
+    finding(
+        f,
+        ID,
+        Status::Fail,
+        format!("the work account is registered without an MDM URL (WorkplaceMdmUrl empty): Entra ID offered no MDM enrollment, so {who} is outside the MDM user scope (or MAM applies instead)"),
+        evidence,
+    )
+    .with_remediation(format!(
+        "A registered (BYOD) device enrolls only when its work account gets an MDM URL: put {who} in the MDM user scope and out of the MAM user scope (Entra admin center → Mobility (MDM and WIP) → Microsoft Intune; on a registered device MAM wins when the user is in both), then remove and re-add the account under Settings → Accounts → Access work or school, or use \"Enroll only in device management\" there. Corporate devices should be Entra joined or hybrid joined instead."
     ))
 }
 
@@ -578,8 +652,12 @@ fn dev006_task_missing(f: &Facts) -> Finding {
     if has_list && let Some(list) = f.autoenroll_task() {
         if let Some(t) = list {
             let mut detail = format!("task {}", t.path);
-            if let Some(r) = t.last_result {
-                detail.push_str(&format!(", last result {r}"));
+            match (t.last_result, t.last_result.and_then(task_result_hresult)) {
+                (Some(r), Some(c)) => {
+                    detail.push_str(&format!(", last result {r} ({})", format_hresult(c)))
+                }
+                (Some(r), None) => detail.push_str(&format!(", last result {r}")),
+                _ => {}
             }
             if let Some(run) = &t.last_run {
                 detail.push_str(&format!(", last run {run}"));
@@ -624,12 +702,29 @@ fn dev006_task_missing(f: &Facts) -> Finding {
                 vec![Evidence::new("collector", "elevated = false").at(file)],
             );
         }
+        let mut evidence = vec![Evidence::new("scheduled-tasks", format!("no \"{AUTOENROLL_TASK_PREFIX}…\" task under \\Microsoft\\Windows\\EnterpriseMgmt")).at(file.clone())];
+        // A raw schtasks list does not say whether it ran elevated; without elevation the whole
+        // EnterpriseMgmt folder is hidden, so say so when the list shows none of it.
+        let any_enterprise_mgmt = f.report.scheduled_tasks.iter().flatten().any(|t| {
+            t.path
+                .to_ascii_lowercase()
+                .contains("\\microsoft\\windows\\enterprisemgmt\\")
+        });
+        if f.report.collector.is_none() && !any_enterprise_mgmt {
+            evidence.push(
+                Evidence::new(
+                    "scheduled-tasks",
+                    "the list has no \\Microsoft\\Windows\\EnterpriseMgmt task at all: if schtasks ran without elevation that folder is hidden, so run it again as administrator before acting on this",
+                )
+                .at(file),
+            );
+        }
         return finding(
             f,
             ID,
             Status::Fail,
             "the auto-enrollment task does not exist: nothing will start enrollment",
-            vec![Evidence::new("scheduled-tasks", format!("no \"{AUTOENROLL_TASK_PREFIX}…\" task under \\Microsoft\\Windows\\EnterpriseMgmt")).at(file)],
+            evidence,
         )
         .with_remediation(fix);
     }
@@ -687,6 +782,73 @@ fn dev007_autoenroll_failed(f: &Facts) -> Finding {
     }
     let successes = f.dmedp(75);
     let Some(&last_fail) = fails.last() else {
+        // No event 76, but the task's own last result is the enrollment's HRESULT.
+        if successes.is_empty()
+            && let Some((task, c)) = f.autoenroll_task_failure()
+        {
+            let when = task
+                .last_run
+                .clone()
+                .unwrap_or_else(|| "its last run".to_string());
+            let mut evidence = vec![
+                Evidence::new(
+                    "scheduled-tasks",
+                    format!(
+                        "task {}: last result {} ({}), last run {when}",
+                        task.path,
+                        task.last_result.unwrap_or_default(),
+                        format_hresult(c)
+                    ),
+                )
+                .at(task.location.to_string()),
+                Evidence::new(
+                    "error-catalog",
+                    format!("{} (read from the task's last result)", describe(c)),
+                ),
+            ];
+            if !f.dmedp_log.supplied() {
+                evidence.push(Evidence::new(
+                    "report",
+                    format!("no {LOG_DMEDP} export: collect {COLLECT_DMEDP} for the event 76 text"),
+                ));
+            }
+            let (summary, remediation) = code_summary_and_fix(
+                c,
+                format!("the auto-enrollment task's last run ({when}) failed"),
+                &when,
+            );
+            return finding(f, ID, Status::Fail, summary, evidence).with_remediation(remediation);
+        }
+        // A disabled or empty log cannot show a 76: its silence is not a pass.
+        let log_silent = f.dmedp_log.enabled == Some(false)
+            || (f.dmedp_log.events == 0 && f.dmedp_log.enabled != Some(true));
+        if f.dmedp_log.supplied() && log_silent && successes.is_empty() {
+            let state = if f.dmedp_log.enabled == Some(false) {
+                "disabled"
+            } else {
+                "empty, and its enabled state is not recorded"
+            };
+            let collect = if f.dmedp_log.enabled == Some(false) {
+                "the log again after enabling it (`wevtutil sl \"Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin\" /e:true`) and the next sign-in"
+            } else {
+                COLLECT_BUNDLE
+            };
+            return no_evidence_with(
+                f,
+                ID,
+                collect,
+                format!(
+                    "the DeviceManagement log is {state}: the absence of event 76 proves nothing"
+                ),
+                vec![
+                    Evidence::new(
+                        "event-log",
+                        format!("{LOG_DMEDP}: {state}, {} events", f.dmedp_log.events),
+                    )
+                    .at(f.dmedp_log.files.join(", ")),
+                ],
+            );
+        }
         if f.dmedp_log.supplied() {
             let since = f
                 .dmedp_log
@@ -771,38 +933,11 @@ fn dev007_autoenroll_failed(f: &Facts) -> Finding {
     let (summary, remediation) = match code {
         Some((c, how)) => {
             evidence.push(Evidence::new("error-catalog", format!("{} (read from the {how})", describe(c))));
-            let entry = lookup(c);
-            let tenant_side = entry.is_some_and(|e| {
-                matches!(
-                    e.likely_cause,
-                    LikelyCause::MdmScope
-                        | LikelyCause::PlatformRestriction
-                        | LikelyCause::License
-                        | LikelyCause::DeviceLimit
-                        | LikelyCause::ConditionalAccess
-                        | LikelyCause::JoinNotAllowed
-                )
-            });
-            // The first sentence is enough for a summary; the evidence carries the rest.
-            let meaning = entry
-                .map(|e| first_sentence(e.description))
-                .unwrap_or("not in the error catalog");
-            let summary = format!(
-                "auto-enrollment failed {} time(s), last at {}, with {}: {meaning}",
-                fails.len(),
-                event_time(e),
-                format_hresult(c)
-            );
-            let mut fix = entry
-                .map(|e| e.remediation.to_string())
-                .filter(|r| !r.is_empty())
-                .unwrap_or_else(|| {
-                    format!("Run `enroll-doctor explain {}` and read the DeviceManagement-Enterprise-Diagnostics-Provider Admin and Microsoft-Windows-AAD/Operational logs around {}.", format_hresult(c), event_time(e))
-                });
-            if tenant_side {
-                fix.push_str(" Confirm tenant-side: run `enroll-doctor diagnose` with a tenant connection (or --snapshot) to check the user's license, MDM scope and restrictions.");
-            }
-            (summary, fix)
+            code_summary_and_fix(
+                c,
+                format!("auto-enrollment failed {} time(s), last at {}", fails.len(), event_time(e)),
+                &event_time(e),
+            )
         }
         None => (
             format!(
@@ -820,6 +955,38 @@ fn dev007_autoenroll_failed(f: &Facts) -> Finding {
         );
     }
     finding(f, ID, Status::Fail, summary, evidence).with_remediation(remediation)
+}
+
+/// Summary and fix for a decoded failure code: the catalog's meaning and remediation, plus a
+/// pointer to the tenant-side checks when the code's usual cause lives in the tenant.
+fn code_summary_and_fix(c: u32, lead: String, when: &str) -> (String, String) {
+    let entry = lookup(c);
+    let tenant_side = entry.is_some_and(|e| {
+        matches!(
+            e.likely_cause,
+            LikelyCause::MdmScope
+                | LikelyCause::PlatformRestriction
+                | LikelyCause::License
+                | LikelyCause::DeviceLimit
+                | LikelyCause::ConditionalAccess
+                | LikelyCause::JoinNotAllowed
+        )
+    });
+    // The first sentence is enough for a summary; the evidence carries the rest.
+    let meaning = entry
+        .map(|e| first_sentence(e.description))
+        .unwrap_or("not in the error catalog");
+    let summary = format!("{lead}, with {}: {meaning}", format_hresult(c));
+    let mut fix = entry
+                .map(|e| e.remediation.to_string())
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| {
+                    format!("Run `enroll-doctor explain {}` and read the DeviceManagement-Enterprise-Diagnostics-Provider Admin and Microsoft-Windows-AAD/Operational logs around {when}.", format_hresult(c))
+                });
+    if tenant_side {
+        fix.push_str(" Confirm tenant-side: run `enroll-doctor diagnose` with a tenant connection (or --snapshot) to check the user's license, MDM scope and restrictions.");
+    }
+    (summary, fix)
 }
 
 fn dev008_never_triggered(f: &Facts) -> Finding {
@@ -1098,6 +1265,13 @@ fn dev010_captured_elevated(f: &Facts) -> Finding {
             f.capture.evidence.clone(),
         )
         .with_remediation(fix),
+        CaptureKind::Truncated => no_evidence_with(
+            f,
+            ID,
+            COLLECT_DSREGCMD,
+            "the dsregcmd output is cut short before User State / SSO State: the context it ran in is unknown".to_string(),
+            f.capture.evidence.clone(),
+        ),
         CaptureKind::User | CaptureKind::Unknown => {
             let ev = f
                 .dsreg_evidence("Diagnostic Data", "User Context")
@@ -1146,7 +1320,15 @@ fn dev011_logs_incomplete(f: &Facts) -> Finding {
             .at(e.to_string()),
         );
     }
-    for (log, name) in [(&f.dmedp_log, LOG_DMEDP), (&f.task_log, LOG_TASKS)] {
+    // Only the GPO task writes Task Scheduler history that matters; on the Entra join and
+    // registered paths nothing is concluded from that log, so its absence is no gap.
+    let needs_task_log = gpo_driven(f) || f.path.path == EnrollmentPath::Unknown;
+    let logs: &[(&LogStatus, &str)] = if needs_task_log {
+        &[(&f.dmedp_log, LOG_DMEDP), (&f.task_log, LOG_TASKS)]
+    } else {
+        &[(&f.dmedp_log, LOG_DMEDP)]
+    };
+    for &(log, name) in logs {
         let loc = log.files.join(", ");
         if log.enabled == Some(false) {
             problems.push(format!("{name} is disabled"));
@@ -1224,7 +1406,11 @@ fn dev011_logs_incomplete(f: &Facts) -> Finding {
             f,
             ID,
             Status::Pass,
-            "the DeviceManagement and Task Scheduler logs were supplied",
+            if needs_task_log {
+                "the DeviceManagement and Task Scheduler logs were supplied"
+            } else {
+                "the DeviceManagement log was supplied (the Task Scheduler log does not matter on this path)"
+            },
             evidence,
         );
     }
@@ -1261,7 +1447,14 @@ fn code_name(code: u32) -> String {
 // Used by the diagnosis: the decoded code of the last unrecovered event 76.
 pub fn last_failure_code(f: &Facts) -> Option<u32> {
     let fails = f.dmedp(76);
-    let last = *fails.last()?;
+    let Some(&last) = fails.last() else {
+        // As DEV007: without events, a failed task result stands in for the 76.
+        return if f.dmedp(75).is_empty() {
+            f.autoenroll_task_failure().map(|(_, c)| c)
+        } else {
+            None
+        };
+    };
     if f.dmedp(75).iter().any(|s| later(last, *s)) {
         return None;
     }

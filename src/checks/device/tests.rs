@@ -437,6 +437,16 @@ fn dev006_task_list_events_and_no_evidence() {
     r.scheduled_tasks = Some(vec![task("\\Microsoft\\Windows\\Defrag\\ScheduledDefrag")]);
     let (a, _) = run(&r);
     assert_eq!(status(&a, "DEV006"), Status::Fail);
+    // No EnterpriseMgmt task at all in a raw list: maybe not elevated, and the finding says so.
+    let f = a
+        .finding("DEV006")
+        .cloned()
+        .unwrap_or_else(|| panic!("DEV006"));
+    assert!(
+        f.evidence.iter().any(|e| e.detail.contains("elevation")),
+        "{:?}",
+        f.evidence
+    );
 
     // No task list: a Task Scheduler event naming the task proves it exists.
     let (a, _) = run(&failed_device());
@@ -740,4 +750,291 @@ fn entra_join_ready_but_not_enrolled_is_unknown_not_will_enroll() {
     assert_eq!(a.path(), EnrollmentPath::EntraJoin);
     assert_eq!(status(&a, "DEV005"), Status::Skip);
     assert_eq!(d.verdict, Verdict::Unknown);
+}
+
+#[test]
+fn dev007_reads_a_failed_task_result_when_no_event_76_was_exported() {
+    // schtasks prints deviceenroller's HRESULT as a signed decimal: -2145910764 = 0x80180014.
+    let mut r = quiet_device();
+    r.scheduled_tasks
+        .as_mut()
+        .into_iter()
+        .flatten()
+        .for_each(|t| t.last_result = Some(-2_145_910_764));
+    let (a, d) = run(&r);
+    let f = a
+        .finding("DEV007")
+        .cloned()
+        .unwrap_or_else(|| panic!("DEV007"));
+    assert_eq!(f.status, Status::Fail);
+    assert!(f.summary.contains("0x80180014"), "{}", f.summary);
+    assert_eq!(f.evidence[0].location.as_deref(), Some("schtasks.csv:2"));
+    assert_eq!(a.failure_code, Some(0x8018_0014));
+    assert_eq!(d.verdict, Verdict::Failed);
+    assert_eq!(d.causes, vec!["DEV007".to_string()]);
+
+    // The collector writes Get-ScheduledTaskInfo's unsigned LastTaskResult: the same code.
+    assert_eq!(
+        crate::checks::device::facts::task_result_hresult(2_149_056_532),
+        Some(0x8018_0014)
+    );
+    assert_eq!(
+        crate::checks::device::facts::task_result_hresult(267_011),
+        None
+    );
+    // "Has not yet run" (267011) and success are not failures.
+    for ok in [0, 267_011] {
+        r.scheduled_tasks
+            .as_mut()
+            .into_iter()
+            .flatten()
+            .for_each(|t| t.last_result = Some(ok));
+        let (a, d) = run(&r);
+        assert_ne!(status(&a, "DEV007"), Status::Fail);
+        assert_eq!(a.failure_code, None);
+        assert_ne!(d.verdict, Verdict::Failed);
+    }
+
+    // A later event 75 wins over the task's stale result.
+    r.scheduled_tasks
+        .as_mut()
+        .into_iter()
+        .flatten()
+        .for_each(|t| t.last_result = Some(-2_145_910_764));
+    r.events = vec![dmedp(75, 30, &["0x0"])];
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV007"), Status::Pass);
+}
+
+#[test]
+fn missing_user_sections_mean_system_only_when_the_output_goes_on() {
+    // SYSTEM run without an Executing Account line: the user sections are skipped, the
+    // Diagnostic Data that follows them is printed.
+    let mut r = enrolled_hybrid();
+    r.dsregcmd = Some(dsreg(
+        "| Device State |\n AzureAdJoined : YES\n DomainJoined : YES\n| Tenant Details |\n MdmUrl : x\n| Diagnostic Data |\n KeySignTest : PASSED\n",
+    ));
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV010"), Status::Fail);
+    assert_eq!(status(&a, "DEV002"), Status::Skip);
+
+    // The same output cut short after Tenant Details (a truncated export): not a SYSTEM run.
+    r.dsregcmd = Some(dsreg(
+        "| Device State |\n AzureAdJoined : YES\n DomainJoined : YES\n| Tenant Details |\n MdmUrl : x\n",
+    ));
+    let (a, d) = run(&r);
+    let f = a
+        .finding("DEV010")
+        .cloned()
+        .unwrap_or_else(|| panic!("DEV010"));
+    assert_eq!(f.status, Status::Skip);
+    assert!(
+        f.evidence[0].detail.contains("cut short"),
+        "{:?}",
+        f.evidence
+    );
+    assert!(matches!(
+        skip_reason(&a, "DEV002"),
+        Some(SkipReason::NoEvidence { .. })
+    ));
+    // The device is enrolled: the cut-short dsregcmd does not change that.
+    assert_eq!(d.verdict, Verdict::Enrolled);
+}
+
+#[test]
+fn dev007_does_not_pass_on_a_disabled_log_and_dev011_ignores_task_log_off_the_gpo_path() {
+    use crate::checks::device::facts::{LOG_DMEDP, LOG_TASKS};
+    let mut r = quiet_device();
+    r.event_logs = vec![
+        log_info(LOG_DMEDP, Some(false), 3),
+        log_info(LOG_TASKS, Some(false), 3),
+    ];
+    let (a, _) = run(&r);
+    assert!(matches!(
+        skip_reason(&a, "DEV007"),
+        Some(SkipReason::NoEvidence { .. })
+    ));
+    assert_eq!(status(&a, "DEV011"), Status::Warn);
+    // Enabled and reaching back: the absence of 76 is a pass.
+    r.event_logs = vec![
+        log_info(LOG_DMEDP, Some(true), 3),
+        log_info(LOG_TASKS, Some(true), 3),
+    ];
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV007"), Status::Pass);
+
+    // Entra joined (no domain, no GPO): the Task Scheduler log is not needed.
+    let mut r = DeviceReport {
+        label: "PC0200".into(),
+        dsregcmd: Some(dsreg(
+            "| Device State |\n AzureAdJoined : YES\n DomainJoined : NO\n| Tenant Details |\n MdmUrl : https://enrollment.manage.microsoft.com/enrollmentserver/discovery.svc\n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : YES\n| Diagnostic Data |\n Executing Account Name : AzureAD\\kwong\n",
+        )),
+        events: vec![dmedp(75, 5, &["0x0"])],
+        ..Default::default()
+    };
+    let (a, _) = run(&r);
+    assert_eq!(a.path(), crate::model::EnrollmentPath::EntraJoin);
+    assert_eq!(status(&a, "DEV011"), Status::Pass);
+    // On the GPO path the missing Task Scheduler log is a gap.
+    r.registry = Some(registry(vec![mdm_policy(Some(1), 1)]));
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV011"), Status::Warn);
+}
+
+#[test]
+fn dev003_on_a_registered_device_reads_the_work_account_mdm_url() {
+    let text = |url: &str| {
+        format!(
+            "| Device State |\n AzureAdJoined : NO\n DomainJoined : NO\n| User State |\n WorkplaceJoined : YES\n| SSO State |\n AzureAdPrt : NO\n| Work Account 1 |\n WorkplaceTenantId : {TENANT}\n WorkplaceMdmUrl : {url}\n| Diagnostic Data |\n Executing Account Name : PC0300\\\\sam, sam@contoso.com\n"
+        )
+    };
+    let mut r = DeviceReport {
+        label: "PC0300".into(),
+        dsregcmd: Some(dsreg(&text(""))),
+        registry: Some(registry(vec![])),
+        ..Default::default()
+    };
+    let (a, d) = run(&r);
+    assert_eq!(a.path(), crate::model::EnrollmentPath::EntraRegistered);
+    let f = a
+        .finding("DEV003")
+        .cloned()
+        .unwrap_or_else(|| panic!("DEV003"));
+    assert_eq!(f.status, Status::Fail);
+    assert!(f.evidence[0].detail.starts_with("WorkplaceMdmUrl"));
+    assert_eq!(f.evidence[0].location.as_deref(), Some("dsregcmd.txt:10"));
+    // PRT and hybrid join do not apply to a registered device.
+    assert!(matches!(
+        skip_reason(&a, "DEV002"),
+        Some(SkipReason::NotApplicable { .. })
+    ));
+    assert_eq!(d.verdict, Verdict::Blocked);
+    assert_eq!(d.causes, vec!["DEV003".to_string()]);
+
+    r.dsregcmd = Some(dsreg(&text(INTUNE_URL)));
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV003"), Status::Pass);
+}
+
+#[test]
+fn entra_joined_device_not_enrolled_gets_a_path_specific_fix() {
+    let r = DeviceReport {
+        label: "PC0201".into(),
+        dsregcmd: Some(dsreg(&format!(
+            "| Device State |\n AzureAdJoined : YES\n DomainJoined : NO\n| Tenant Details |\n TenantId : {TENANT}\n MdmUrl : {INTUNE_URL}\n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : YES\n| Diagnostic Data |\n Executing Account Name : AzureAD\\kwong\n"
+        ))),
+        registry: Some(registry(vec![key(
+            r"HKLM\SOFTWARE\Microsoft\Enrollments\Status",
+            &[],
+        )])),
+        ..Default::default()
+    };
+    let (a, d) = run(&r);
+    assert_eq!(a.path(), crate::model::EnrollmentPath::EntraJoin);
+    // No GPO on this path: DEV005/6/8 never fail for their absence.
+    for id in ["DEV001", "DEV005", "DEV006", "DEV008"] {
+        assert!(
+            matches!(skip_reason(&a, id), Some(SkipReason::NotApplicable { .. })),
+            "{id}"
+        );
+    }
+    assert_eq!(d.verdict, Verdict::Unknown);
+    assert!(d.causes.is_empty());
+    assert!(d.fix.contains("only during the join"), "{}", d.fix);
+}
+
+#[test]
+fn co_managed_device_needs_an_entra_identity_but_no_user_prt() {
+    let text = |aad: &str| {
+        format!(
+            "| Device State |\n AzureAdJoined : {aad}\n DomainJoined : YES\n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : NO\n| Diagnostic Data |\n Executing Account Name : CONTOSO\\sccm-user\n"
+        )
+    };
+    let mut r = DeviceReport {
+        label: "PC0400".into(),
+        dsregcmd: Some(dsreg(&text("NO"))),
+        registry: Some(registry(vec![mdm_policy(Some(1), 2)])),
+        ..Default::default()
+    };
+    let (a, d) = run(&r);
+    assert_eq!(a.path(), crate::model::EnrollmentPath::CoManagement);
+    assert_eq!(status(&a, "DEV001"), Status::Fail);
+    // The device credential does not use the user's PRT.
+    assert!(matches!(
+        skip_reason(&a, "DEV002"),
+        Some(SkipReason::NotApplicable { .. })
+    ));
+    assert_eq!(d.verdict, Verdict::Blocked);
+    assert_eq!(d.causes.first().map(String::as_str), Some("DEV001"));
+
+    r.dsregcmd = Some(dsreg(&text("YES")));
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV001"), Status::Pass);
+}
+
+#[test]
+fn only_the_system_account_counts_as_a_system_capture() {
+    use crate::checks::device::facts::is_system_account;
+    for yes in [
+        "NT AUTHORITY\\SYSTEM",
+        "NT-AUTORITÄT\\SYSTEM",
+        "AUTORITE NT\\Système",
+        "SYSTEM",
+        "S-1-5-18",
+    ] {
+        assert!(is_system_account(yes), "{yes}");
+    }
+    for no in [
+        "CONTOSO\\systemadmin, systemadmin@contoso.com",
+        "CONTOSO\\jdoe, jdoe@contoso.com",
+        "AzureAD\\SystemsTeam",
+    ] {
+        assert!(!is_system_account(no), "{no}");
+    }
+}
+
+#[test]
+fn entra_joined_device_with_the_autoenroll_policy_is_not_told_to_join_the_domain() {
+    let r = DeviceReport {
+        label: "PC0202".into(),
+        dsregcmd: Some(dsreg(&format!(
+            "| Device State |\n AzureAdJoined : YES\n DomainJoined : NO\n| Tenant Details |\n MdmUrl : {INTUNE_URL}\n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : YES\n| Diagnostic Data |\n Executing Account Name : AzureAD\\kwong\n"
+        ))),
+        registry: Some(registry(vec![mdm_policy(Some(1), 1)])),
+        ..Default::default()
+    };
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV001"), Status::Pass);
+    assert_eq!(status(&a, "DEV005"), Status::Pass);
+    // Neither joined: the policy alone is not enough.
+    let mut r = r;
+    r.dsregcmd = Some(dsreg(
+        "| Device State |\n AzureAdJoined : NO\n DomainJoined : NO\n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : NO\n| Diagnostic Data |\n Executing Account Name : PC0202\\admin\n",
+    ));
+    let (a, _) = run(&r);
+    assert_eq!(status(&a, "DEV001"), Status::Fail);
+}
+
+#[test]
+fn never_triggered_comes_before_a_leftover_key_without_7016() {
+    use crate::checks::device::facts::{LOG_DMEDP, LOG_TASKS};
+    let mut r = quiet_device();
+    r.scheduled_tasks
+        .as_mut()
+        .into_iter()
+        .flatten()
+        .for_each(|t| t.last_result = Some(267_011));
+    r.event_logs = vec![
+        log_info(LOG_DMEDP, Some(true), 3),
+        log_info(LOG_TASKS, Some(true), 3),
+    ];
+    r.registry = Some(registry(vec![
+        mdm_policy(Some(1), 1),
+        other_mdm_key("0B5A2C11-7D3E-4F60-8A9B-1C2D3E4F5A6B", "WorkspaceONE", 6),
+    ]));
+    let (a, d) = run(&r);
+    assert_eq!(status(&a, "DEV008"), Status::Fail);
+    assert_eq!(status(&a, "DEV009"), Status::Fail);
+    assert_eq!(d.verdict, Verdict::NotTriggered);
+    assert_eq!(d.causes, vec!["DEV008".to_string(), "DEV009".to_string()]);
 }
