@@ -540,28 +540,55 @@ fn fastest_check(mock: &BlockingMockGraph, n: usize) -> Duration {
         .unwrap_or_default()
 }
 
+/// Sequential round-trip waves in a request log (top-level requests only): a request belongs to
+/// the wave after the latest one answered before it arrived — only those can have caused it.
+fn waves(log: &[mock_graph::RecordedRequest]) -> usize {
+    let mut top: Vec<&mock_graph::RecordedRequest> = log.iter().filter(|r| !r.in_batch).collect();
+    top.sort_by_key(|r| r.received);
+    let mut wave_of: Vec<usize> = Vec::new();
+    for (i, r) in top.iter().enumerate() {
+        let w = (0..i)
+            .filter(|&j| top[j].answered <= r.received)
+            .map(|j| wave_of[j])
+            .max()
+            .unwrap_or(0)
+            + 1;
+        wave_of.push(w);
+    }
+    wave_of.into_iter().max().unwrap_or(0)
+}
+
 #[test]
 fn check_user_takes_one_wave_of_requests() {
     let mut cfg = MockConfig::fixture("contoso");
     cfg.latency = Duration::ZERO;
     let mock = start(cfg);
     let base = fastest_check(&mock, 3);
-    mock.clear_requests();
     mock.set_latency(Duration::from_millis(20));
+    let slow = fastest_check(&mock, 1);
+    mock.clear_requests();
     let before = mock.stats();
-    let slow = fastest_check(&mock, 3);
+    fastest_check(&mock, 1);
     let after = mock.stats();
-    let requests = (after.requests - before.requests) / 3;
-    let items = (after.batch_items - before.batch_items) / 3;
+    let log = mock.requests();
+    let requests = log.iter().filter(|r| !r.in_batch).count();
+    let items = log.iter().filter(|r| r.in_batch).count();
+    assert_eq!(requests as u64, after.requests - before.requests);
     // The access token is handed in, so every request is Graph work after sign-in.
-    let waves = (slow.saturating_sub(base).as_millis() as f64 / 20.0).round();
+    assert_eq!(after.token_requests, before.token_requests);
+    let waves = waves(&log);
     eprintln!(
-        "check --user: {requests} HTTP requests ({items} $batch items), {:.0} ms at 0 ms latency, {:.0} ms at 20 ms => ~{waves} sequential waves",
+        "check --user: {requests} HTTP requests ({items} $batch items) in {waves} sequential wave(s) \
+         from the request log; {:.0} ms at 0 ms latency, {:.0} ms at 20 ms",
         base.as_secs_f64() * 1000.0,
         slow.as_secs_f64() * 1000.0
     );
     assert!(requests <= 10, "{requests} requests");
-    assert!(waves <= 4.0, "{waves} waves");
+    assert!(
+        items >= 4,
+        "the user's lookups travel in a $batch: {items} items"
+    );
+    assert!((1..=4).contains(&waves), "{waves} waves:\n{log:#?}");
 }
 
 #[test]
