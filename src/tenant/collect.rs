@@ -509,22 +509,29 @@ async fn collect_by_group(
         let name = name.clone();
         async move {
             let path = format!("/groups/{g}/transitiveMembers/microsoft.graph.user");
-            let members: Result<Vec<DirectoryObject>, GraphError> = client
-                .list_all(ApiVersion::V1, &path, &Query::new().select(&["id"]))
-                .await;
-            // The name is only for evidence; fetch it when the policy did not carry it.
-            let name = match name {
-                Some(n) => Some(n),
-                None => client
-                    .get_json::<DirectoryObject>(
-                        ApiVersion::V1,
-                        &format!("/groups/{g}"),
-                        &Query::new().select(&["id", "displayName"]),
-                    )
-                    .await
-                    .ok()
-                    .and_then(|o| o.display_name),
+            let members = async {
+                let r: Result<Vec<DirectoryObject>, GraphError> = client
+                    .list_all(ApiVersion::V1, &path, &Query::new().select(&["id"]))
+                    .await;
+                r
             };
+            // The name is only for evidence; fetch it (in parallel) when the policy did not
+            // carry it.
+            let name = async {
+                match name {
+                    Some(n) => Some(n),
+                    None => client
+                        .get_json::<DirectoryObject>(
+                            ApiVersion::V1,
+                            &format!("/groups/{g}"),
+                            &Query::new().select(&["id", "displayName"]),
+                        )
+                        .await
+                        .ok()
+                        .and_then(|o| o.display_name),
+                }
+            };
+            let (members, name) = futures::join!(members, name);
             (g, name, members)
         }
     });
@@ -773,14 +780,34 @@ pub async fn collect_with_devices(
         )
     };
 
-    let (org, skus, mdm, mam, configs, reg, ca, per_user, bulk_users, all_devices, bulk_managed) = futures::join!(
+    // Many users: the members of the groups the policies refer to are listed as soon as the
+    // policies are known, alongside the user listing (not after it): both are paged
+    // sequentially, so running them one after the other would add their waves up.
+    let bulk = matches!(opts.users, UserSelection::All | UserSelection::Group(_));
+    let policies_then_groups = async {
+        let (mdm, mam, configs, ca) = futures::join!(mdm, mam, configs, ca);
+        let groups = if bulk {
+            let groups = relevant_groups(&mdm, &mam, &configs, &ca);
+            Some(collect_by_group(client, groups, kind).await)
+        } else {
+            None
+        };
+        (mdm, mam, configs, ca, groups)
+    };
+    let (
         org,
         skus,
-        mdm,
-        mam,
-        configs,
+        (mdm, mam, configs, ca, by_group),
         reg,
-        ca,
+        per_user,
+        bulk_users,
+        all_devices,
+        bulk_managed,
+    ) = futures::join!(
+        org,
+        skus,
+        policies_then_groups,
+        reg,
         per_user,
         bulk_users,
         all_devices,
@@ -893,14 +920,9 @@ pub async fn collect_with_devices(
             },
         };
         snap.sources.users = users;
-        // Wave 2: members of the groups the (now known) policies refer to.
-        let groups = relevant_groups(
-            &snap.sources.mdm_policies,
-            &snap.sources.mam_policies,
-            &snap.sources.enrollment_configurations,
-            &snap.sources.conditional_access_policies,
-        );
-        snap.sources.group_memberships = collect_by_group(client, groups, kind).await;
+    }
+    if let Some(m) = by_group {
+        snap.sources.group_memberships = m;
     }
     snap.normalize();
     Ok(snap)

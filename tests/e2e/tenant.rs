@@ -823,3 +823,51 @@ fn graph_failure_of_one_source_is_an_error_and_the_rest_still_run() {
     assert_status(&r, "TEN007", None, "pass");
     assert_status(&r, "USR002", Some("jdoe@contoso.com"), "pass");
 }
+
+/// Benchmark (run with `--ignored`): `check --all-users` on a generated 20 000-user tenant.
+/// Counts requests from the mock's log and reports the wall time; list requests must stay
+/// O(N/999), never one per user.
+#[test]
+#[ignore = "benchmark: generates a 20 000-user tenant"]
+fn bench_all_users_on_a_large_generated_tenant() {
+    let users = 20_000;
+    let mock = start(MockConfig::generated(users, 1));
+    let t = Instant::now();
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &["check", "-f", "json", "--fail-on", "never", "--all-users"],
+    );
+    let took = t.elapsed();
+    assert!(code == 0, "exit {code}\n{err}");
+    let r = json_of(&out, &err);
+    let checked = findings(&r)
+        .iter()
+        .filter(|f| f["check"] == "USR001")
+        .count();
+    let log = mock.requests();
+    let top = log.iter().filter(|q| !q.in_batch).count();
+    let per_user = log
+        .iter()
+        .filter(|q| q.path_and_query.contains("/users/"))
+        .count();
+    let mut by_route: std::collections::BTreeMap<String, usize> = Default::default();
+    for q in log.iter().filter(|q| !q.in_batch) {
+        let path = q.path_and_query.split('?').next().unwrap_or("").to_string();
+        let key = if path.contains("/groups/") {
+            "/groups/{id}/…".to_string()
+        } else {
+            path
+        };
+        *by_route.entry(key).or_default() += 1;
+    }
+    eprintln!(
+        "check --all-users on {users} generated users: {checked} users evaluated, {top} HTTP requests, \
+         {} sequential waves, {:.1} s wall (debug build)\n{by_route:#?}",
+        waves(&log),
+        took.as_secs_f64()
+    );
+    assert_eq!(checked, users);
+    assert_eq!(per_user, 0, "no per-user lookups");
+    assert!(top < 200, "{top} requests for {users} users");
+}
