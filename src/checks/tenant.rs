@@ -472,6 +472,15 @@ pub fn ten004_mdm_urls(snap: &TenantSnapshot) -> Finding {
             "Empty URLs alone are common and often harmless, but if devices report no MdmUrl select \
              \"Restore default MDM URLs\" on the Microsoft Intune MDM policy.",
         )
+    } else if !null.is_empty() {
+        (
+            Status::Pass,
+            format!(
+                "Microsoft Intune MDM policy has empty URLs ({}), unused while its scope is None",
+                null.join(", ")
+            ),
+            "",
+        )
     } else {
         (
             Status::Pass,
@@ -1172,7 +1181,13 @@ pub(crate) mod tests {
         let null = r#"[{"id":"0000000a-0000-0000-c000-000000000000","appliesTo":"all","discoveryUrl":null,"termsOfUseUrl":"","complianceUrl":null}]"#;
         assert_eq!(ten004_mdm_urls(&with_mdm(null)).status, Status::Warn);
         let null_none = null.replace("\"all\"", "\"none\"");
-        assert_eq!(ten004_mdm_urls(&with_mdm(&null_none)).status, Status::Pass);
+        let f = ten004_mdm_urls(&with_mdm(&null_none));
+        assert_eq!(f.status, Status::Pass);
+        assert!(
+            f.summary.contains("empty URLs") && !f.summary.contains("are the Intune defaults"),
+            "{}",
+            f.summary
+        );
         let mut gov = with_mdm(MDM_ALL);
         gov.cloud = "usgov".into();
         assert_eq!(

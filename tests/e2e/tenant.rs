@@ -333,6 +333,31 @@ fn app_only_skips_scope_checks_and_runs_the_rest() {
             );
         }
     }
+    // Exactly those: nothing else is skipped, and the skip says what to do and what to grant.
+    let mut app_only: Vec<String> = findings(&r)
+        .iter()
+        .filter(|f| f["status"] == "skip")
+        .map(|f| {
+            assert_eq!(f["skip_reason"]["kind"], "app-only-unsupported", "{f:#}");
+            assert!(
+                f["remediation"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("Policy.Read.All") && t.contains("auth login")),
+                "{f:#}"
+            );
+            assert!(
+                !evidence_text(f).is_empty(),
+                "a skip without evidence: {f:#}"
+            );
+            f["check"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    app_only.sort();
+    app_only.dedup();
+    assert_eq!(
+        app_only,
+        ["TEN003", "TEN004", "TEN005", "TEN006", "USR003", "USR004"]
+    );
     assert_status(&r, "TEN001", None, "pass");
     assert_status(&r, "TEN009", None, "pass");
     assert_status(&r, "USR005", Some("tlee@contoso.com"), "fail");
@@ -352,6 +377,13 @@ fn app_only_skips_scope_checks_and_runs_the_rest() {
     assert!(
         needed.contains("DeviceManagementServiceConfig.Read.All"),
         "{needed}"
+    );
+    assert!(
+        finding(&r, "TEN007", None)["remediation"]
+            .as_str()
+            .is_some_and(|t| t.contains("Grant DeviceManagementServiceConfig.Read.All")),
+        "{}",
+        finding(&r, "TEN007", None)
     );
     assert_status(&r, "USR002", Some("tlee@contoso.com"), "pass");
 }
