@@ -667,6 +667,13 @@ pub fn usr005_platform_restriction(
             .at(endpoint.to_string()),
         );
     };
+    // A restriction may target the user's groups, but the memberships could not be read:
+    // say why (Graph error, missing permission) instead of guessing.
+    if w.uncertain
+        && let Err(reason) = snap.sources.group_memberships.get()
+    {
+        return reason.finding(ID, subject(user), "the user's group memberships");
+    }
     let r = w.config.windows().cloned().unwrap_or_default();
     let mut evidence = winner_evidence(&w);
     evidence.push(Evidence::new(
@@ -854,6 +861,11 @@ fn usr006_for(
             .at(endpoint.to_string()),
         );
     };
+    if w.uncertain
+        && let Err(reason) = snap.sources.group_memberships.get()
+    {
+        return reason.finding(ID, subject(user), "the user's group memberships");
+    }
     let limit = w.config.limit.unwrap_or(i64::MAX);
     let count = devices.len() as i64;
     let mut evidence = winner_evidence(&w);

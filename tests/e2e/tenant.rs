@@ -903,3 +903,36 @@ fn bench_all_users_on_a_large_generated_tenant() {
     assert_eq!(per_user, 0, "no per-user lookups");
     assert!(top < 200, "{top} requests for {users} users");
 }
+
+#[test]
+fn unreadable_memberships_make_membership_checks_error_not_guess() {
+    let mock = fixture("contoso");
+    for key in ["tlee@contoso.com", "tlee%40contoso.com"] {
+        mock.inject(
+            mock_graph::Fault::ServerError {
+                status: 500,
+                retry_after: None,
+            }
+            .on(&format!("/v1.0/users/{key}/transitiveMemberOf")),
+        );
+    }
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &["check", "-f", "json", "--user", "tlee@contoso.com"],
+    );
+    assert_eq!(code, 2, "{err}");
+    let r = json_of(&out, &err);
+    // "Pilot Windows block" targets a group of tlee: without memberships it cannot be decided.
+    for id in ["USR003", "USR005"] {
+        assert_status(&r, id, Some("tlee@contoso.com"), "error");
+        let f = finding(&r, id, Some("tlee@contoso.com"));
+        assert!(
+            f["error"].as_str().is_some_and(|e| e.contains("500")),
+            "{f:#}"
+        );
+    }
+    assert_status(&r, "USR001", Some("tlee@contoso.com"), "pass");
+    assert_status(&r, "USR002", Some("tlee@contoso.com"), "pass");
+    assert_status(&r, "TEN007", None, "pass");
+}
