@@ -775,7 +775,9 @@ pub fn usr005_platform_restriction(
                 "cannot confirm the winning restriction ({}): the user's group memberships are unknown",
                 w.describe()
             ));
-            fix = "Grant GroupMember.Read.All (or User.Read.All) so memberships can be read, and run again.".into();
+            fix = "Collect the user's group memberships (run `check --user` against Graph, or save a \
+                   snapshot whose memberships cover the restriction's groups) and run again."
+                .into();
         }
     }
     let summary = if problems.is_empty() {
@@ -1307,6 +1309,29 @@ mod tests {
                 needed: vec!["GroupMember.Read.All".into()],
             },
         };
+        let f = usr005_platform_restriction(
+            &s,
+            s.user("u1").unwrap_or(&User::default()),
+            &DeviceContext::default(),
+        );
+        // Unreadable memberships: a typed skip naming the permission, never a pass.
+        assert_eq!(f.status, Status::Skip);
+        assert_eq!(
+            f.skip_reason,
+            Some(SkipReason::InsufficientPermission {
+                needed: vec!["GroupMember.Read.All".into()]
+            })
+        );
+        assert!(f.remediation.contains("GroupMember.Read.All"), "{f:?}");
+        // Memberships read, but not of the restriction's group: a warn, still never a pass.
+        s.sources.group_memberships = Source::collected(
+            "GET /v1.0/groups/{id}/transitiveMembers",
+            GroupMemberships {
+                all_users_resolved: true,
+                relevant_groups: vec!["99999999-0000-0000-0000-000000000000".into()],
+                ..Default::default()
+            },
+        );
         let f = usr005_platform_restriction(
             &s,
             s.user("u1").unwrap_or(&User::default()),
