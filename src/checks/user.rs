@@ -613,6 +613,18 @@ pub fn usr004_mam_scope(
         )
         .with_evidence(ev)
         .with_evidence(paths),
+        Some(EnrollmentPath::EntraRegistered) => Finding::new(
+            ID,
+            Status::Warn,
+            subject(user),
+            "The user is in the MAM user scope: this personal (Entra-registered, \"Add work account\") device gets MAM, not MDM",
+        )
+        .with_evidence(ev)
+        .with_evidence(paths)
+        .with_remediation(
+            "To enroll this device into MDM, remove the user from the MAM (WIP) user scope, or join \
+             the device to Entra ID (joined and hybrid-joined devices get MDM).",
+        ),
         _ => Finding::new(
             ID,
             Status::Warn,
@@ -1255,6 +1267,16 @@ mod tests {
                 "USR004"
             ),
             Status::Warn
+        );
+        let registered = user_readiness(
+            &s,
+            "jdoe@contoso.com",
+            Some(EnrollmentPath::EntraRegistered),
+        );
+        let f = registered.iter().find(|f| f.check == "USR004");
+        assert!(
+            f.is_some_and(|f| f.summary.contains("this personal")),
+            "a registered device is told it gets MAM: {f:?}"
         );
     }
 
