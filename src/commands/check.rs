@@ -96,7 +96,15 @@ fn users_to_check(
 ) -> anyhow::Result<Vec<String>> {
     let users = snap.sources.users.data();
     let mut out: Vec<String> = match selection {
-        UserSelection::Upns(_) | UserSelection::None => upns.to_vec(),
+        // An object id and a UPN of the same user are one user: report it under its UPN.
+        UserSelection::Upns(_) | UserSelection::None => upns
+            .iter()
+            .map(|u| {
+                snap.user(u)
+                    .map(|user| user.user_principal_name.clone())
+                    .unwrap_or_else(|| u.clone())
+            })
+            .collect(),
         UserSelection::All => users
             .map(|l| l.iter().map(|u| u.user_principal_name.clone()).collect())
             .unwrap_or_default(),
@@ -143,5 +151,6 @@ fn users_to_check(
         anyhow::bail!("cannot list the users to check: {reason:?}");
     }
     out.sort_by_key(|u| u.to_ascii_lowercase());
+    dedup_case_insensitive(&mut out);
     Ok(out)
 }

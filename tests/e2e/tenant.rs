@@ -782,7 +782,7 @@ fn group_and_users_file_select_users() {
     let file = dir.path().join("users.txt");
     std::fs::write(
         &file,
-        "# rollout wave 1\njdoe@contoso.com\n\nJDOE@contoso.com\nintern@contoso.com\n",
+        "# rollout wave 1\njdoe@contoso.com\n\nJDOE@contoso.com\nintern@contoso.com\n1f0c8a52-3d6e-4b71-9a24-5e8f7c6b3d01\n",
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let (code, out, err) = run(
@@ -798,6 +798,7 @@ fn group_and_users_file_select_users() {
     );
     assert_eq!(code, 1, "intern is not licensed: exit 1\n{err}");
     let r = json_of(&out, &err);
+    // jdoe by UPN, by upper-case UPN and by object id is one user, reported under the UPN.
     assert_eq!(
         findings(&r)
             .iter()
@@ -805,6 +806,7 @@ fn group_and_users_file_select_users() {
             .count(),
         2
     );
+    assert_status(&r, "USR001", Some("jdoe@contoso.com"), "pass");
     assert_status(&r, "USR002", Some("intern@contoso.com"), "fail");
 
     std::fs::write(&file, "jdoe@contoso.com\nnot a user\n").unwrap_or_else(|e| panic!("{e}"));
