@@ -938,3 +938,41 @@ fn unreadable_memberships_make_membership_checks_error_not_guess() {
     assert_status(&r, "USR002", Some("tlee@contoso.com"), "pass");
     assert_status(&r, "TEN007", None, "pass");
 }
+
+/// Personal-device block versus the GPO (hybrid) path, end to end: the same user's winning
+/// restriction blocks personal Windows, which a hybrid-joined device passes (it counts as
+/// corporate) while `check` (no device, path unknown) warns.
+#[test]
+fn personal_block_passes_a_hybrid_device_end_to_end() {
+    let mock = start(MockConfig::dir(tenant_dir("precedence")));
+    let device = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mocks/devices/hybrid-enrolled");
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "diagnose",
+            "-f",
+            "json",
+            "--fail-on",
+            "never",
+            "--user",
+            "rpatel@contoso.com",
+            "-d",
+            device.to_str().unwrap_or_default(),
+        ],
+    );
+    assert!(code == 0 || code == 1, "exit {code}\n{err}");
+    let r = json_of(&out, &err);
+    let usr005 = findings(&r)
+        .into_iter()
+        .find(|f| f["check"] == "USR005")
+        .unwrap_or_default();
+    assert_eq!(usr005["status"], "pass", "{usr005:#}");
+    let text = evidence_text(&usr005) + usr005["summary"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("Everyone: corporate Windows only") && text.contains("corporate"),
+        "{text}"
+    );
+    let r = check_json(&mock, Auth::Delegated("cli"), &["rpatel@contoso.com"]);
+    assert_status(&r, "USR005", Some("rpatel@contoso.com"), "warn");
+}
