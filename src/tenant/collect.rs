@@ -508,12 +508,25 @@ async fn collect_by_group(
         let g = g.clone();
         let name = name.clone();
         async move {
-            let path = format!("/groups/{g}/transitiveMembers/microsoft.graph.user");
+            // No `/microsoft.graph.user` cast: a cast combined with other query options can
+            // need advanced-query headers, and only ids are wanted; every directoryObject carries
+            // `@odata.type`, so users are picked out here.
+            let path = format!("/groups/{g}/transitiveMembers");
             let members = async {
                 let r: Result<Vec<DirectoryObject>, GraphError> = client
                     .list_all(ApiVersion::V1, &path, &Query::new().select(&["id"]))
                     .await;
-                r
+                r.map(|list| {
+                    list.into_iter()
+                        .filter(|o| {
+                            o.odata_type.is_none()
+                                || super::snapshot::odata_type_is(
+                                    o.odata_type.as_deref(),
+                                    "microsoft.graph.user",
+                                )
+                        })
+                        .collect::<Vec<_>>()
+                })
             };
             // The name is only for evidence; fetch it (in parallel) when the policy did not
             // carry it.
@@ -561,7 +574,7 @@ async fn collect_by_group(
         }
     }
     Source::collected(
-        "GET /v1.0/groups/{id}/transitiveMembers/microsoft.graph.user?$select=id (per referenced group)",
+        "GET /v1.0/groups/{id}/transitiveMembers?$select=id (users of each referenced group)",
         m,
     )
 }

@@ -574,6 +574,7 @@ fn fastest_check(mock: &BlockingMockGraph, n: usize) -> Duration {
 
 /// Sequential round-trip waves in a request log (top-level requests only): a request belongs to
 /// the wave after the latest one answered before it arrived — only those can have caused it.
+/// An upper bound: two independent paged listings that interleave add up.
 fn waves(log: &[mock_graph::RecordedRequest]) -> usize {
     let mut top: Vec<&mock_graph::RecordedRequest> = log.iter().filter(|r| !r.in_batch).collect();
     top.sort_by_key(|r| r.received);
@@ -901,6 +902,27 @@ fn bench_all_users_on_a_large_generated_tenant() {
         waves(&log),
         took.as_secs_f64()
     );
+    // The group-member listings run alongside the user listing, not after it.
+    let first = |prefix: &str| {
+        log.iter()
+            .filter(|q| q.path_and_query.starts_with(prefix))
+            .map(|q| q.received)
+            .min()
+    };
+    let last = |prefix: &str| {
+        log.iter()
+            .filter(|q| q.path_and_query.starts_with(prefix))
+            .map(|q| q.answered)
+            .max()
+    };
+    eprintln!(
+        "users listed {:?}..{:?}, group members listed {:?}..{:?}",
+        first("/v1.0/users"),
+        last("/v1.0/users"),
+        first("/v1.0/groups/"),
+        last("/v1.0/groups/")
+    );
+    assert!(first("/v1.0/groups/") < last("/v1.0/users"));
     assert_eq!(checked, users);
     assert_eq!(per_user, 0, "no per-user lookups");
     assert!(top < 200, "{top} requests for {users} users");
