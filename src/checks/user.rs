@@ -749,6 +749,22 @@ pub fn usr005_platform_restriction(
     }
     let min = r.os_minimum_version.as_deref();
     let max = r.os_maximum_version.as_deref();
+    for (label, value) in [("osMinimumVersion", min), ("osMaximumVersion", max)] {
+        if let Some(v) = value
+            && WindowsVersion::parse(v).is_none()
+        {
+            if status == Status::Pass {
+                status = Status::Warn;
+                fix = format!(
+                    "Enter the version of \"{}\" as major.minor.build[.revision], e.g. 10.0.19045.",
+                    w.config.name()
+                );
+            }
+            problems.push(format!(
+                "{label} \"{v}\" is not a major.minor.build.revision version: not compared"
+            ));
+        }
+    }
     if let Some(v) = dev.os_version.as_deref().and_then(WindowsVersion::parse) {
         if let Some(why) = os_version_blocked(min, max, v) {
             status = Status::Fail;
@@ -1319,6 +1335,25 @@ mod tests {
             status(&user_readiness(&s2, "jdoe@contoso.com", None), "USR005"),
             Status::Pass
         );
+    }
+
+    #[test]
+    fn usr005_unreadable_version_is_not_a_silent_pass() {
+        let mut s = snap_with(&user_json(""), &[]);
+        s.sources.enrollment_configurations = Source::collected(
+            "GET /beta/x",
+            json(&restrictions(false, false, "").replace(
+                "\"osMinimumVersion\":\"\"",
+                "\"osMinimumVersion\":\"Windows 10 22H2\"",
+            )),
+        );
+        let f = usr005_platform_restriction(
+            &s,
+            s.user("u1").unwrap_or(&User::default()),
+            &DeviceContext::default(),
+        );
+        assert_eq!(f.status, Status::Warn, "{f:?}");
+        assert!(f.summary.contains("Windows 10 22H2"), "{}", f.summary);
     }
 
     #[test]
