@@ -521,6 +521,29 @@ fn redacted_snapshot_hides_identities_and_keeps_verdicts() {
     let key_text = std::fs::read_to_string(&key).unwrap_or_default();
     assert_eq!(key_text.trim().len(), 64);
     assert!(!text.contains(key_text.trim()));
+    // Same key, same tenant: the same pseudonyms, byte for byte (but the collection time).
+    let again = dir.path().join("red2.json");
+    let (_, _, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "audit",
+            "-f",
+            "json",
+            "--fail-on",
+            "never",
+            "--save-snapshot",
+            again.to_str().unwrap_or_default(),
+            "--redact",
+            "--redact-key-file",
+            key.to_str().unwrap_or_default(),
+        ],
+    );
+    assert_eq!(
+        without_collected_at(&text),
+        without_collected_at(&std::fs::read_to_string(&again).unwrap_or_default()),
+        "{err}"
+    );
     let out = bin()
         .args([
             "audit",
