@@ -656,6 +656,11 @@ fn all_users_cost_list_requests_not_lookups() {
         &["check", "-f", "json", "--fail-on", "never", "--all-users"],
     );
     assert_eq!(code, 0, "{err}");
+    // stderr is a pipe here: no progress bar, no control sequences.
+    assert!(
+        !err.contains("reading the tenant") && !err.contains('\u{1b}'),
+        "{err}"
+    );
     let r = json_of(&out, &err);
     let users = findings(&r)
         .iter()
