@@ -10,6 +10,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::device::report::DeviceReport;
 use crate::tenant::snapshot::TenantSnapshot;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -18,6 +19,8 @@ type HmacSha256 = Hmac<Sha256>;
 pub enum RedactError {
     #[error("redaction key must be 64 hexadecimal characters (32 bytes), got {0} characters")]
     BadKey(usize),
+    #[error("cannot redact the device report: {0}")]
+    Report(String),
 }
 
 /// Keyed pseudonymiser. The key is secret: it never appears in `Debug` output.
@@ -304,6 +307,249 @@ impl Redactor {
     }
 }
 
+impl Redactor {
+    /// Pseudonymises a device report in place with the same pseudonyms as [`Self::snapshot`]:
+    /// GUIDs (tenant, device, enrollment ids) through [`Self::id`], UPNs and e-mail addresses
+    /// through [`Self::upn`], the host name as a device name, the tenant's display name as the
+    /// organization name, DNS domains through [`Self::domain`], and the domain part of
+    /// on-premises SIDs. Every string of the report is scanned (dsregcmd fields, event data and
+    /// messages, registry paths and values, task paths, collector context), so correlation by
+    /// tenant id, device id and UPN still works against a snapshot redacted with the same key.
+    pub fn device_report(&self, report: &mut DeviceReport) -> Result<(), RedactError> {
+        let names = self.report_names(report);
+        let mut value =
+            serde_json::to_value(&*report).map_err(|e| RedactError::Report(e.to_string()))?;
+        self.walk(&mut value, &names);
+        *report = serde_json::from_value(value).map_err(|e| RedactError::Report(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Names that identify the device or organization, with their pseudonyms, longest first.
+    fn report_names(&self, report: &DeviceReport) -> Vec<(String, String)> {
+        let mut names: Vec<(String, String)> = Vec::new();
+        let field = |name: &str| -> Option<String> {
+            report.dsregcmd.as_ref().and_then(|d| {
+                d.sections
+                    .iter()
+                    .flat_map(|s| &s.fields)
+                    .find(|f| f.name.eq_ignore_ascii_case(name))
+                    .map(|f| f.value.trim().to_string())
+                    .filter(|v| !v.is_empty())
+            })
+        };
+        let mut hosts: Vec<String> = Vec::new();
+        if let Some(n) = field("Device Name") {
+            // `PC0042.corp.contoso.com`: the host, then its DNS domain.
+            match n.split_once('.') {
+                Some((host, domain)) => {
+                    hosts.push(host.to_string());
+                    names.push((domain.to_string(), self.domain(domain)));
+                }
+                None => hosts.push(n),
+            }
+        }
+        if let Some(h) = report.collector.as_ref().and_then(|c| c.host_name.clone()) {
+            hosts.push(h);
+        }
+        for h in hosts {
+            // Entra and Intune show the bare host name (upper case); key it that way.
+            let pseudonym = self.name("device", &h.to_ascii_uppercase());
+            names.push((h, pseudonym));
+        }
+        if let Some(t) = field("TenantName") {
+            names.push((t.clone(), self.name("org", &t)));
+        }
+        if let Some(d) = field("DomainName") {
+            names.push((d.clone(), self.name("netbios", &d)));
+        }
+        // `CONTOSO\jdoe` in the collector context and dsregcmd's executing account.
+        let mut accounts: Vec<String> = Vec::new();
+        if let Some(c) = &report.collector {
+            accounts.extend(c.user.clone());
+            accounts.extend(c.dsregcmd_user.clone());
+        }
+        accounts.extend(field("Executing Account Name"));
+        for a in accounts {
+            for part in a.split(',') {
+                if let Some((_, sam)) = part.trim().split_once('\\')
+                    && !sam.contains('@')
+                {
+                    names.push((sam.to_string(), self.name("account", sam)));
+                }
+            }
+        }
+        names.retain(|(n, _)| n.chars().count() >= 3 && !n.eq_ignore_ascii_case("SYSTEM"));
+        names.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        names.dedup_by(|a, b| a.0.eq_ignore_ascii_case(&b.0));
+        names
+    }
+
+    fn walk(&self, v: &mut serde_json::Value, names: &[(String, String)]) {
+        match v {
+            serde_json::Value::String(s) => *s = self.text(s, names),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| self.walk(x, names)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|x| self.walk(x, names)),
+            _ => {}
+        }
+    }
+
+    /// Free text: GUIDs, e-mail addresses / UPNs and SIDs first (their pseudonyms contain no
+    /// names), then the given names as whole words, case-insensitively.
+    pub fn text(&self, s: &str, names: &[(String, String)]) -> String {
+        let mut out = self.replace_guids(s);
+        out = self.replace_emails(&out);
+        out = self.replace_sids(&out);
+        for (name, pseudonym) in names {
+            out = replace_word_ci(&out, name, pseudonym);
+        }
+        out
+    }
+
+    fn replace_guids(&self, s: &str) -> String {
+        let b = s.as_bytes();
+        let mut out = String::with_capacity(s.len());
+        let mut i = 0;
+        let mut last = 0;
+        while i + 36 <= b.len() {
+            let boundary_before = i == 0 || !b[i - 1].is_ascii_alphanumeric();
+            let boundary_after = i + 36 == b.len() || !b[i + 36].is_ascii_alphanumeric();
+            if boundary_before
+                && boundary_after
+                && is_guid(&b[i..i + 36])
+                && let Some(g) = s.get(i..i + 36)
+            {
+                out.push_str(&s[last..i]);
+                if is_placeholder_guid(g) {
+                    out.push_str(g);
+                } else {
+                    out.push_str(&self.id(g));
+                }
+                i += 36;
+                last = i;
+            } else {
+                i += 1;
+            }
+        }
+        out.push_str(&s[last..]);
+        out
+    }
+
+    fn replace_emails(&self, s: &str) -> String {
+        let local_ok = |c: char| c.is_ascii_alphanumeric() || "._%+-'".contains(c);
+        let domain_ok = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
+        let chars: Vec<char> = s.chars().collect();
+        let mut out = String::with_capacity(s.len());
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i] == '@' {
+                let mut start = i;
+                while start > 0 && local_ok(chars[start - 1]) {
+                    start -= 1;
+                }
+                let mut end = i + 1;
+                while end < chars.len() && domain_ok(chars[end]) {
+                    end += 1;
+                }
+                let domain: String = chars[i + 1..end].iter().collect();
+                let domain = domain.trim_end_matches('.');
+                if start < i && domain.contains('.') {
+                    let local: String = chars[start..i].iter().collect();
+                    // Drop the local part already copied to the output.
+                    for _ in start..i {
+                        out.pop();
+                    }
+                    out.push_str(&self.upn(&format!("{local}@{domain}")));
+                    i += 1 + domain.chars().count();
+                    continue;
+                }
+            }
+            out.push(chars[i]);
+            i += 1;
+        }
+        out
+    }
+
+    /// `S-1-5-21-a-b-c[-rid]`: the three domain sub-authorities become keyed numbers.
+    fn replace_sids(&self, s: &str) -> String {
+        const PREFIX: &str = "S-1-5-21-";
+        let mut out = String::with_capacity(s.len());
+        let mut rest = s;
+        while let Some(pos) = rest.to_ascii_uppercase().find(PREFIX) {
+            out.push_str(&rest[..pos]);
+            let after = &rest[pos + PREFIX.len()..];
+            let len = after
+                .find(|c: char| !(c.is_ascii_digit() || c == '-'))
+                .unwrap_or(after.len());
+            let parts: Vec<&str> = after[..len].trim_end_matches('-').split('-').collect();
+            if parts.len() >= 3 && parts[..3].iter().all(|p| !p.is_empty()) {
+                let h = self.mac("sid", &parts[..3].join("-"));
+                let n = |k: usize| {
+                    u32::from_be_bytes([h[4 * k], h[4 * k + 1], h[4 * k + 2], h[4 * k + 3]])
+                };
+                out.push_str(&format!("{PREFIX}{}-{}-{}", n(0), n(1), n(2)));
+                for p in &parts[3..] {
+                    out.push('-');
+                    out.push_str(p);
+                }
+                let used: usize = parts.iter().map(|p| p.len()).sum::<usize>() + parts.len() - 1;
+                rest = &after[used..];
+            } else {
+                out.push_str(&rest[pos..pos + PREFIX.len()]);
+                rest = after;
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+fn is_guid(b: &[u8]) -> bool {
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// `FFFFFFFF-FFFF-…` and the nil GUID are placeholders, not identities (DEV009 reads them).
+fn is_placeholder_guid(g: &str) -> bool {
+    g.chars()
+        .filter(|c| *c != '-')
+        .all(|c| c.eq_ignore_ascii_case(&'f'))
+        || g.chars().filter(|c| *c != '-').all(|c| c == '0')
+}
+
+/// Replaces `word` (case-insensitive, whole word: no letter, digit or `_` on either side).
+fn replace_word_ci(s: &str, word: &str, with: &str) -> String {
+    if word.is_empty() {
+        return s.to_string();
+    }
+    let lower = s.to_lowercase();
+    let w = word.to_lowercase();
+    // Lower-casing may change byte lengths outside ASCII: fall back to an exact-case replace.
+    if lower.len() != s.len() || w.len() != word.len() {
+        return s.replace(word, with);
+    }
+    let is_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let mut out = String::with_capacity(s.len());
+    let mut last = 0;
+    let mut from = 0;
+    while let Some(p) = lower[from..].find(&w) {
+        let start = from + p;
+        let end = start + w.len();
+        let before = s[..start].chars().next_back();
+        let after = s[end..].chars().next();
+        if !is_word(before) && !is_word(after) {
+            out.push_str(&s[last..start]);
+            out.push_str(with);
+            last = end;
+        }
+        from = end;
+    }
+    out.push_str(&s[last..]);
+    out
+}
+
 /// Microsoft's public ids the checks depend on (app ids, service plans).
 fn is_public_id(id: &str) -> bool {
     use crate::catalog::{service_plans, well_known};
@@ -343,6 +589,147 @@ mod tests {
         );
         assert!(Redactor::from_hex("abc").is_err());
         assert!(!format!("{a:?}").contains(&a.key_hex()));
+    }
+
+    /// The same key redacts a device report and a snapshot into matching join keys.
+    #[test]
+    fn device_report_and_snapshot_redact_to_the_same_keys() {
+        use crate::checks::correlate::keys::device_keys;
+        use crate::checks::device::analyse;
+        use crate::tenant::snapshot::{EntraDevice, User};
+
+        for sample in [
+            "hybrid-enrolled",
+            "failed-8018002b",
+            "stale-enrollment",
+            "demo-blocked-restriction",
+        ] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("mocks/devices")
+                .join(sample);
+            let Some(report) = crate::device::load::load_path(&dir)
+                .ok()
+                .and_then(|v| v.into_iter().next())
+            else {
+                panic!("cannot load {sample}");
+            };
+            let as_of = chrono::Utc::now();
+            let before = analyse(&report, as_of);
+            let keys = device_keys(&report, &before, None);
+
+            // A snapshot holding the same tenant, user and device.
+            let mut snap = base();
+            let tenant = keys
+                .tenant_id
+                .as_ref()
+                .map(|(t, _)| t.clone())
+                .unwrap_or_default();
+            snap.tenant_id = tenant.clone();
+            let upn = keys
+                .user
+                .as_ref()
+                .map(|u| u.upn.clone())
+                .unwrap_or_default();
+            snap.sources.users = Source::collected(
+                "GET /v1.0/users",
+                vec![User {
+                    id: "aaaaaaaa-0000-0000-0000-000000000001".into(),
+                    user_principal_name: upn.clone(),
+                    ..Default::default()
+                }],
+            );
+            snap.sources.entra_devices = Source::collected(
+                "GET /v1.0/devices",
+                vec![EntraDevice {
+                    id: "bbbbbbbb-0000-0000-0000-000000000002".into(),
+                    device_id: keys.device_id.clone(),
+                    display_name: keys.short_name.clone(),
+                    ..Default::default()
+                }],
+            );
+
+            assert!(
+                !tenant.is_empty() && !upn.is_empty() && keys.device_id.is_some(),
+                "{sample}: the sample names its tenant, user and device"
+            );
+            let r = Redactor::from_hex(&"5a".repeat(32)).unwrap_or_else(|_| Redactor::random());
+            let mut red_report = report.clone();
+            assert!(r.device_report(&mut red_report).is_ok());
+            r.snapshot(&mut snap);
+            let after = analyse(&red_report, as_of);
+            let red_keys = device_keys(&red_report, &after, None);
+
+            assert_eq!(
+                red_keys.tenant_id.map(|(t, _)| t),
+                (!tenant.is_empty()).then(|| snap.tenant_id.clone()),
+                "{sample}: tenant id"
+            );
+            let device = snap
+                .sources
+                .entra_devices
+                .data()
+                .and_then(|d| d.first().cloned())
+                .unwrap_or_default();
+            assert_eq!(red_keys.device_id, device.device_id, "{sample}: device id");
+            assert_eq!(
+                red_keys.short_name.map(|n| n.to_lowercase()),
+                device.display_name.map(|n| n.to_lowercase()),
+                "{sample}: host name"
+            );
+            if !upn.is_empty() {
+                let red_upn = red_keys.user.map(|u| u.upn).unwrap_or_default();
+                assert!(snap.user(&red_upn).is_some(), "{sample}: {red_upn}");
+            }
+            // The device checks read the redacted report exactly as the original.
+            let statuses = |a: &crate::checks::device::DeviceAnalysis| {
+                a.findings
+                    .iter()
+                    .map(|f| (f.check.clone(), f.status.clone()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(statuses(&before), statuses(&after), "{sample}");
+            assert_eq!(before.path, after.path, "{sample}");
+
+            let json = serde_json::to_string(&red_report).unwrap_or_default();
+            let mut secrets = vec![tenant.clone()];
+            secrets.extend(keys.device_id.clone());
+            secrets.extend(keys.short_name.clone());
+            if let Some((local, domain)) = upn.split_once('@') {
+                secrets.push(format!("{local}@"));
+                secrets.push(domain.to_string());
+            }
+            for secret in secrets.iter().filter(|s| s.len() > 3) {
+                assert!(
+                    !json.to_lowercase().contains(&secret.to_lowercase()),
+                    "{sample}: {secret} survives redaction"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn text_redaction_handles_sids_guids_and_words() {
+        let r = Redactor::from_hex(&"11".repeat(32)).unwrap_or_else(|_| Redactor::random());
+        let names = vec![("PC0042".to_string(), r.name("device", "PC0042"))];
+        let t = r.text(
+            "HKU\\S-1-5-21-1004336348-1177238915-682003330-1107\\x PC0042 PC00421 \
+             {FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF} 3F2B8C1E-5A47-4D0B-9E61-2C7D9A0B4E15 Jane.Doe@Contoso.com.",
+            &names,
+        );
+        assert!(!t.contains("1004336348") && t.contains("-1107\\x"), "{t}");
+        assert!(
+            t.contains(&r.name("device", "PC0042")) && t.contains("PC00421"),
+            "{t}"
+        );
+        assert!(t.contains("FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"), "{t}");
+        assert!(
+            t.contains(&r.id("3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15")),
+            "{t}"
+        );
+        assert!(
+            t.contains(&r.upn("jane.doe@contoso.com")) && t.ends_with('.'),
+            "{t}"
+        );
     }
 
     #[test]

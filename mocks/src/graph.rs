@@ -1377,6 +1377,7 @@ pub(crate) async fn batch(
                 Some(v) => Bytes::from(v.to_string()),
                 None => Bytes::new(),
             };
+            let received = std::time::Instant::now();
             let (delay, fault) = shared.take_faults(&path_and_query, Site::BatchItem);
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
@@ -1398,6 +1399,7 @@ pub(crate) async fn batch(
                 bearer(&item_headers).is_some(),
                 reply.status.as_u16(),
                 true,
+                received,
             );
             reply
         };

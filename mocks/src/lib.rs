@@ -157,6 +157,11 @@ pub struct RecordedRequest {
     pub status: u16,
     /// True for an item inside a `$batch`.
     pub in_batch: bool,
+    /// When the request arrived and when its answer was ready, since the server started: tests
+    /// count sequential round-trip waves from these (a request that arrives after another was
+    /// answered may depend on it).
+    pub received: Duration,
+    pub answered: Duration,
 }
 
 /// Counters since start.
@@ -329,6 +334,7 @@ impl MockGraph {
             refresh_tokens: Mutex::new(HashMap::new()),
             requests: Mutex::new(Vec::new()),
             stats: Mutex::default(),
+            started: std::time::Instant::now(),
         });
         let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, shared.clone(), stop_rx));

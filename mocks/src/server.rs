@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     pub refresh_tokens: Mutex<HashMap<String, RefreshGrant>>,
     pub requests: Mutex<Vec<RecordedRequest>>,
     pub stats: Mutex<MockStats>,
+    /// Time origin of the request log.
+    pub started: std::time::Instant,
 }
 
 /// What a handler produces before it becomes an HTTP response (or a `$batch` item).
@@ -207,6 +209,7 @@ impl Shared {
         had_bearer: bool,
         status: u16,
         in_batch: bool,
+        received: std::time::Instant,
     ) {
         if let Ok(mut r) = self.requests.lock() {
             r.push(RecordedRequest {
@@ -215,6 +218,8 @@ impl Shared {
                 had_bearer,
                 status,
                 in_batch,
+                received: received.saturating_duration_since(self.started),
+                answered: self.started.elapsed(),
             });
         }
         if let Ok(mut s) = self.stats.lock() {
@@ -300,6 +305,7 @@ async fn entry(
     abort: Arc<Notify>,
     req: Request<hyper::body::Incoming>,
 ) -> Result<Response<Body>, Infallible> {
+    let received = std::time::Instant::now();
     let (parts, body) = req.into_parts();
     let request_id = uuid::Uuid::new_v4().to_string();
     let client_request_id = parts.headers.get("client-request-id").cloned();
@@ -367,7 +373,14 @@ async fn entry(
         }
     }
     if matches!(reply.body, ReplyBody::Reset) {
-        shared.record(&parts.method, &path_and_query, had_bearer, 0, false);
+        shared.record(
+            &parts.method,
+            &path_and_query,
+            had_bearer,
+            0,
+            false,
+            received,
+        );
         abort.notify_one();
         // The connection task drops the socket; never answer.
         std::future::pending::<()>().await;
@@ -378,6 +391,7 @@ async fn entry(
         had_bearer,
         reply.status.as_u16(),
         false,
+        received,
     );
     if site == Site::Identity {
         shared.count(|s| s.token_requests += 1);

@@ -472,6 +472,15 @@ pub fn ten004_mdm_urls(snap: &TenantSnapshot) -> Finding {
             "Empty URLs alone are common and often harmless, but if devices report no MdmUrl select \
              \"Restore default MDM URLs\" on the Microsoft Intune MDM policy.",
         )
+    } else if !null.is_empty() {
+        (
+            Status::Pass,
+            format!(
+                "Microsoft Intune MDM policy has empty URLs ({}), unused while its scope is None",
+                null.join(", ")
+            ),
+            "",
+        )
     } else {
         (
             Status::Pass,
@@ -898,6 +907,17 @@ fn ca_only_roles(p: &ConditionalAccessPolicy) -> bool {
         && !u.include_roles.is_empty()
 }
 
+/// A policy that names no member users at all (`None`, or guests only): enrolling employees
+/// are not subject to it.
+fn ca_targets_no_members(p: &ConditionalAccessPolicy) -> bool {
+    let u = &p.conditions.users;
+    u.include_users
+        .iter()
+        .all(|x| x.eq_ignore_ascii_case("None") || x.eq_ignore_ascii_case("GuestsOrExternalUsers"))
+        && u.include_groups.is_empty()
+        && u.include_roles.is_empty()
+}
+
 /// Controls that an enrolling device cannot satisfy or that break silent enrollment.
 fn ca_problem_controls(p: &ConditionalAccessPolicy) -> (Vec<String>, Vec<String>) {
     let mut hard = Vec::new();
@@ -952,6 +972,27 @@ pub fn ten009_conditional_access(snap: &TenantSnapshot) -> Finding {
         }
         let apps = ca_targets_enrollment(p);
         if apps.is_empty() || !ca_applies_to_enrollment_clients(p) {
+            continue;
+        }
+        if ca_targets_no_members(p) {
+            role_only.push(
+                Evidence::new(
+                    "graph",
+                    format!(
+                        "Conditional Access \"{}\" includes no member users ({}): not counted",
+                        p.display_name.as_deref().unwrap_or(&p.id),
+                        if p.conditions.users.include_users.is_empty() {
+                            "nobody".to_string()
+                        } else {
+                            p.conditions.users.include_users.join(", ")
+                        }
+                    ),
+                )
+                .at(format!(
+                    "GET /v1.0/identity/conditionalAccess/policies/{}",
+                    p.id
+                )),
+            );
             continue;
         }
         if ca_only_roles(p) {
@@ -1172,7 +1213,13 @@ pub(crate) mod tests {
         let null = r#"[{"id":"0000000a-0000-0000-c000-000000000000","appliesTo":"all","discoveryUrl":null,"termsOfUseUrl":"","complianceUrl":null}]"#;
         assert_eq!(ten004_mdm_urls(&with_mdm(null)).status, Status::Warn);
         let null_none = null.replace("\"all\"", "\"none\"");
-        assert_eq!(ten004_mdm_urls(&with_mdm(&null_none)).status, Status::Pass);
+        let f = ten004_mdm_urls(&with_mdm(&null_none));
+        assert_eq!(f.status, Status::Pass);
+        assert!(
+            f.summary.contains("empty URLs") && !f.summary.contains("are the Intune defaults"),
+            "{}",
+            f.summary
+        );
         let mut gov = with_mdm(MDM_ALL);
         gov.cloud = "usgov".into();
         assert_eq!(
@@ -1329,6 +1376,28 @@ pub(crate) mod tests {
             "\"includeUsers\":[\"All\"]",
             "\"includeUsers\":[],\"includeRoles\":[\"62e90394-69f5-4237-9190-012177145e10\"]",
         );
+        let guests = ca("\"All\"", "\"compliantDevice\"", "enabled").replace(
+            "\"includeUsers\":[\"All\"]",
+            "\"includeUsers\":[\"GuestsOrExternalUsers\"]",
+        );
+        s.sources.conditional_access_policies = Source::collected("GET /x", json(&guests));
+        let f = ten009_conditional_access(&s);
+        assert_eq!(
+            f.status,
+            Status::Pass,
+            "guest-only policies do not hit employees"
+        );
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.detail.contains("no member users"))
+        );
+        let group = ca("\"All\"", "\"compliantDevice\"", "enabled").replace(
+            "\"includeUsers\":[\"All\"]",
+            "\"includeUsers\":[],\"includeGroups\":[\"0b1c2d3e-0000-0000-0000-000000000000\"]",
+        );
+        s.sources.conditional_access_policies = Source::collected("GET /x", json(&group));
+        assert_eq!(ten009_conditional_access(&s).status, Status::Fail);
         s.sources.conditional_access_policies = Source::collected("GET /x", json(&admins));
         let f = ten009_conditional_access(&s);
         assert_eq!(f.status, Status::Pass);

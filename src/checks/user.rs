@@ -613,6 +613,18 @@ pub fn usr004_mam_scope(
         )
         .with_evidence(ev)
         .with_evidence(paths),
+        Some(EnrollmentPath::EntraRegistered) => Finding::new(
+            ID,
+            Status::Warn,
+            subject(user),
+            "The user is in the MAM user scope: this personal (Entra-registered, \"Add work account\") device gets MAM, not MDM",
+        )
+        .with_evidence(ev)
+        .with_evidence(paths)
+        .with_remediation(
+            "To enroll this device into MDM, remove the user from the MAM (WIP) user scope, or join \
+             the device to Entra ID (joined and hybrid-joined devices get MDM).",
+        ),
         _ => Finding::new(
             ID,
             Status::Warn,
@@ -667,6 +679,13 @@ pub fn usr005_platform_restriction(
             .at(endpoint.to_string()),
         );
     };
+    // A restriction may target the user's groups, but the memberships could not be read:
+    // say why (Graph error, missing permission) instead of guessing.
+    if w.uncertain
+        && let Err(reason) = snap.sources.group_memberships.get()
+    {
+        return reason.finding(ID, subject(user), "the user's group memberships");
+    }
     let r = w.config.windows().cloned().unwrap_or_default();
     let mut evidence = winner_evidence(&w);
     evidence.push(Evidence::new(
@@ -730,6 +749,22 @@ pub fn usr005_platform_restriction(
     }
     let min = r.os_minimum_version.as_deref();
     let max = r.os_maximum_version.as_deref();
+    for (label, value) in [("osMinimumVersion", min), ("osMaximumVersion", max)] {
+        if let Some(v) = value
+            && WindowsVersion::parse(v).is_none()
+        {
+            if status == Status::Pass {
+                status = Status::Warn;
+                fix = format!(
+                    "Enter the version of \"{}\" as major.minor.build[.revision], e.g. 10.0.19045.",
+                    w.config.name()
+                );
+            }
+            problems.push(format!(
+                "{label} \"{v}\" is not a major.minor.build.revision version: not compared"
+            ));
+        }
+    }
     if let Some(v) = dev.os_version.as_deref().and_then(WindowsVersion::parse) {
         if let Some(why) = os_version_blocked(min, max, v) {
             status = Status::Fail;
@@ -768,7 +803,9 @@ pub fn usr005_platform_restriction(
                 "cannot confirm the winning restriction ({}): the user's group memberships are unknown",
                 w.describe()
             ));
-            fix = "Grant GroupMember.Read.All (or User.Read.All) so memberships can be read, and run again.".into();
+            fix = "Collect the user's group memberships (run `check --user` against Graph, or save a \
+                   snapshot whose memberships cover the restriction's groups) and run again."
+                .into();
         }
     }
     let summary = if problems.is_empty() {
@@ -854,6 +891,11 @@ fn usr006_for(
             .at(endpoint.to_string()),
         );
     };
+    if w.uncertain
+        && let Err(reason) = snap.sources.group_memberships.get()
+    {
+        return reason.finding(ID, subject(user), "the user's group memberships");
+    }
     let limit = w.config.limit.unwrap_or(i64::MAX);
     let count = devices.len() as i64;
     let mut evidence = winner_evidence(&w);
@@ -1242,6 +1284,16 @@ mod tests {
             ),
             Status::Warn
         );
+        let registered = user_readiness(
+            &s,
+            "jdoe@contoso.com",
+            Some(EnrollmentPath::EntraRegistered),
+        );
+        let f = registered.iter().find(|f| f.check == "USR004");
+        assert!(
+            f.is_some_and(|f| f.summary.contains("this personal")),
+            "a registered device is told it gets MAM: {f:?}"
+        );
     }
 
     fn restrictions(personal: bool, blocked: bool, min: &str) -> String {
@@ -1286,6 +1338,25 @@ mod tests {
     }
 
     #[test]
+    fn usr005_unreadable_version_is_not_a_silent_pass() {
+        let mut s = snap_with(&user_json(""), &[]);
+        s.sources.enrollment_configurations = Source::collected(
+            "GET /beta/x",
+            json(&restrictions(false, false, "").replace(
+                "\"osMinimumVersion\":\"\"",
+                "\"osMinimumVersion\":\"Windows 10 22H2\"",
+            )),
+        );
+        let f = usr005_platform_restriction(
+            &s,
+            s.user("u1").unwrap_or(&User::default()),
+            &DeviceContext::default(),
+        );
+        assert_eq!(f.status, Status::Warn, "{f:?}");
+        assert!(f.summary.contains("Windows 10 22H2"), "{}", f.summary);
+    }
+
+    #[test]
     fn usr005_unknown_membership_is_not_a_pass() {
         let mut s = snap_with(&user_json(""), &[]);
         s.sources.enrollment_configurations =
@@ -1295,6 +1366,29 @@ mod tests {
                 needed: vec!["GroupMember.Read.All".into()],
             },
         };
+        let f = usr005_platform_restriction(
+            &s,
+            s.user("u1").unwrap_or(&User::default()),
+            &DeviceContext::default(),
+        );
+        // Unreadable memberships: a typed skip naming the permission, never a pass.
+        assert_eq!(f.status, Status::Skip);
+        assert_eq!(
+            f.skip_reason,
+            Some(SkipReason::InsufficientPermission {
+                needed: vec!["GroupMember.Read.All".into()]
+            })
+        );
+        assert!(f.remediation.contains("GroupMember.Read.All"), "{f:?}");
+        // Memberships read, but not of the restriction's group: a warn, still never a pass.
+        s.sources.group_memberships = Source::collected(
+            "GET /v1.0/groups/{id}/transitiveMembers",
+            GroupMemberships {
+                all_users_resolved: true,
+                relevant_groups: vec!["99999999-0000-0000-0000-000000000000".into()],
+                ..Default::default()
+            },
+        );
         let f = usr005_platform_restriction(
             &s,
             s.user("u1").unwrap_or(&User::default()),

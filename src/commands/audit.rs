@@ -1,8 +1,9 @@
 //! `enroll-doctor audit`, and the tenant-source plumbing `check` shares: load a snapshot or
 //! collect one from Graph, save it (optionally redacted), render a report.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -13,6 +14,7 @@ use enroll_doctor::redact::Redactor;
 use enroll_doctor::report::{self, FailThreshold, Report};
 use enroll_doctor::tenant::TenantSnapshot;
 use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::{AuditArgs, FailOn, GlobalArgs, OutputArgs, OutputFormat, TenantSourceArgs};
 
@@ -49,6 +51,8 @@ pub(crate) fn tenant_snapshot(
     }
     let settings = super::auth::settings(global)?;
     let client = GraphClient::from_settings(&settings).context("cannot set up the Graph client")?;
+    // Listing every user (or a group's members) can take minutes on a large tenant.
+    let long = matches!(users, UserSelection::All | UserSelection::Group(_));
     let opts = CollectOptions {
         users,
         devices,
@@ -56,9 +60,38 @@ pub(crate) fn tenant_snapshot(
         tenant_hint: settings.tenant.clone(),
     };
     let rt = super::auth::runtime()?;
+    let spinner = if long {
+        progress_bar(None, "{spinner} {elapsed} {msg}")
+    } else {
+        None
+    };
     let snap = rt
-        .block_on(collect(&client, &opts, Utc::now()))
-        .context("cannot collect the tenant from Graph")?;
+        .block_on(async {
+            let work = collect(&client, &opts, Utc::now());
+            let Some(pb) = &spinner else {
+                return work.await;
+            };
+            tokio::pin!(work);
+            let mut tick = tokio::time::interval(Duration::from_millis(200));
+            loop {
+                tokio::select! {
+                    r = &mut work => break r,
+                    _ = tick.tick() => {
+                        let s = client.stats();
+                        pb.set_message(format!(
+                            "reading the tenant from Graph: {} requests, {:.1} MB received",
+                            s.requests,
+                            s.bytes_received as f64 / 1_000_000.0
+                        ));
+                    }
+                }
+            }
+        })
+        .context("cannot collect the tenant from Graph");
+    if let Some(pb) = &spinner {
+        pb.finish_and_clear();
+    }
+    let snap = snap?;
     super::auth::print_stats(global, &client);
     if let Some(path) = &source.save_snapshot {
         save(&snap, path, source)?;
@@ -115,6 +148,25 @@ fn key_from_file(file: &Path) -> anyhow::Result<Redactor> {
         file.display()
     );
     Ok(r)
+}
+
+/// A progress bar (`len` items) or spinner (`None`) on stderr — only when stderr is a terminal,
+/// so pipes, CI logs and tests never see control sequences.
+pub(crate) fn progress_bar(len: Option<u64>, template: &str) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
+    let style = match len {
+        Some(_) => {
+            ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
+        }
+        None => ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    };
+    pb.set_style(style);
+    pb.enable_steady_tick(Duration::from_millis(120));
+    Some(pb)
 }
 
 /// Notes for the reader: where the facts came from.

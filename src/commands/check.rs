@@ -6,7 +6,7 @@
 
 use anyhow::Context;
 use enroll_doctor::checks::tenant::evaluate_tenant;
-use enroll_doctor::checks::user::users_readiness;
+use enroll_doctor::checks::user::{DeviceContext, UserIndex, user_readiness_in};
 use enroll_doctor::tenant::TenantSnapshot;
 use enroll_doctor::tenant::collect::UserSelection;
 
@@ -53,11 +53,33 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<u8> {
     let targets = users_to_check(&snap, &selection, &upns, args.group.as_deref(), offline)?;
 
     let mut findings = evaluate_tenant(&snap);
-    findings.extend(users_readiness(&snap, &targets, None));
+    // Many users: show how far the evaluation is (stderr, terminals only).
+    let bar = if targets.len() >= PROGRESS_MIN_USERS {
+        super::audit::progress_bar(
+            Some(targets.len() as u64),
+            "{bar:30} {pos}/{len} users evaluated ({elapsed})",
+        )
+    } else {
+        None
+    };
+    let index = UserIndex::new(&snap);
+    let device = DeviceContext::default();
+    for upn in &targets {
+        findings.extend(user_readiness_in(&snap, &index, upn, &device));
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
     let mut notes = super::audit::source_notes(&snap, &args.source);
     notes.push(format!("{} user(s) checked", targets.len()));
     super::audit::render(&args.output, as_of, findings, notes)
 }
+
+/// Below this many users the evaluation is instant: no progress bar.
+const PROGRESS_MIN_USERS: usize = 200;
 
 fn dedup_case_insensitive(v: &mut Vec<String>) {
     let mut seen = std::collections::BTreeSet::new();
@@ -74,7 +96,15 @@ fn users_to_check(
 ) -> anyhow::Result<Vec<String>> {
     let users = snap.sources.users.data();
     let mut out: Vec<String> = match selection {
-        UserSelection::Upns(_) | UserSelection::None => upns.to_vec(),
+        // An object id and a UPN of the same user are one user: report it under its UPN.
+        UserSelection::Upns(_) | UserSelection::None => upns
+            .iter()
+            .map(|u| {
+                snap.user(u)
+                    .map(|user| user.user_principal_name.clone())
+                    .unwrap_or_else(|| u.clone())
+            })
+            .collect(),
         UserSelection::All => users
             .map(|l| l.iter().map(|u| u.user_principal_name.clone()).collect())
             .unwrap_or_default(),
@@ -121,5 +151,6 @@ fn users_to_check(
         anyhow::bail!("cannot list the users to check: {reason:?}");
     }
     out.sort_by_key(|u| u.to_ascii_lowercase());
+    dedup_case_insensitive(&mut out);
     Ok(out)
 }

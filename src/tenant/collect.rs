@@ -508,23 +508,43 @@ async fn collect_by_group(
         let g = g.clone();
         let name = name.clone();
         async move {
-            let path = format!("/groups/{g}/transitiveMembers/microsoft.graph.user");
-            let members: Result<Vec<DirectoryObject>, GraphError> = client
-                .list_all(ApiVersion::V1, &path, &Query::new().select(&["id"]))
-                .await;
-            // The name is only for evidence; fetch it when the policy did not carry it.
-            let name = match name {
-                Some(n) => Some(n),
-                None => client
-                    .get_json::<DirectoryObject>(
-                        ApiVersion::V1,
-                        &format!("/groups/{g}"),
-                        &Query::new().select(&["id", "displayName"]),
-                    )
-                    .await
-                    .ok()
-                    .and_then(|o| o.display_name),
+            // No `/microsoft.graph.user` cast: a cast combined with other query options can
+            // need advanced-query headers, and only ids are wanted; every directoryObject carries
+            // `@odata.type`, so users are picked out here.
+            let path = format!("/groups/{g}/transitiveMembers");
+            let members = async {
+                let r: Result<Vec<DirectoryObject>, GraphError> = client
+                    .list_all(ApiVersion::V1, &path, &Query::new().select(&["id"]))
+                    .await;
+                r.map(|list| {
+                    list.into_iter()
+                        .filter(|o| {
+                            o.odata_type.is_none()
+                                || super::snapshot::odata_type_is(
+                                    o.odata_type.as_deref(),
+                                    "microsoft.graph.user",
+                                )
+                        })
+                        .collect::<Vec<_>>()
+                })
             };
+            // The name is only for evidence; fetch it (in parallel) when the policy did not
+            // carry it.
+            let name = async {
+                match name {
+                    Some(n) => Some(n),
+                    None => client
+                        .get_json::<DirectoryObject>(
+                            ApiVersion::V1,
+                            &format!("/groups/{g}"),
+                            &Query::new().select(&["id", "displayName"]),
+                        )
+                        .await
+                        .ok()
+                        .and_then(|o| o.display_name),
+                }
+            };
+            let (members, name) = futures::join!(members, name);
             (g, name, members)
         }
     });
@@ -554,7 +574,7 @@ async fn collect_by_group(
         }
     }
     Source::collected(
-        "GET /v1.0/groups/{id}/transitiveMembers/microsoft.graph.user?$select=id (per referenced group)",
+        "GET /v1.0/groups/{id}/transitiveMembers?$select=id (users of each referenced group)",
         m,
     )
 }
@@ -773,14 +793,34 @@ pub async fn collect_with_devices(
         )
     };
 
-    let (org, skus, mdm, mam, configs, reg, ca, per_user, bulk_users, all_devices, bulk_managed) = futures::join!(
+    // Many users: the members of the groups the policies refer to are listed as soon as the
+    // policies are known, alongside the user listing (not after it): both are paged
+    // sequentially, so running them one after the other would add their waves up.
+    let bulk = matches!(opts.users, UserSelection::All | UserSelection::Group(_));
+    let policies_then_groups = async {
+        let (mdm, mam, configs, ca) = futures::join!(mdm, mam, configs, ca);
+        let groups = if bulk {
+            let groups = relevant_groups(&mdm, &mam, &configs, &ca);
+            Some(collect_by_group(client, groups, kind).await)
+        } else {
+            None
+        };
+        (mdm, mam, configs, ca, groups)
+    };
+    let (
         org,
         skus,
-        mdm,
-        mam,
-        configs,
+        (mdm, mam, configs, ca, by_group),
         reg,
-        ca,
+        per_user,
+        bulk_users,
+        all_devices,
+        bulk_managed,
+    ) = futures::join!(
+        org,
+        skus,
+        policies_then_groups,
+        reg,
         per_user,
         bulk_users,
         all_devices,
@@ -893,14 +933,9 @@ pub async fn collect_with_devices(
             },
         };
         snap.sources.users = users;
-        // Wave 2: members of the groups the (now known) policies refer to.
-        let groups = relevant_groups(
-            &snap.sources.mdm_policies,
-            &snap.sources.mam_policies,
-            &snap.sources.enrollment_configurations,
-            &snap.sources.conditional_access_policies,
-        );
-        snap.sources.group_memberships = collect_by_group(client, groups, kind).await;
+    }
+    if let Some(m) = by_group {
+        snap.sources.group_memberships = m;
     }
     snap.normalize();
     Ok(snap)

@@ -3,9 +3,11 @@
 //! Per family (Windows platform restriction, device limit), the winner is the configuration
 //! assigned to the user (group target the user is a transitive member of, or an all-users target,
 //! unless the user is in one of its exclusion groups) with the lowest priority number ≥ 1; when
-//! none is assigned, the tenant default (priority 0, id `…_Default…`) applies. Single-platform
-//! (beta) Windows restrictions keep their own priority list, consulted before the legacy
-//! all-platform ones.
+//! none is assigned, the tenant default (priority 0, id `…_Default…`) applies. Windows has its
+//! own priority list: the single-platform (beta) Windows restrictions plus any legacy
+//! all-platform custom restrictions (which also restrict Windows), ordered by priority number
+//! alone — Graph documents one rule, "users are subject only to the configuration with the
+//! lowest priority value"; on a tie the single-platform restriction is taken.
 
 use super::snapshot::{
     ConfigurationFamily, EnrollmentConfiguration, GroupMemberships, Membership, TargetKind,
@@ -145,7 +147,15 @@ fn pick<'a>(
     let mut uncertain = false;
     for list in lists {
         let mut sorted: Vec<&EnrollmentConfiguration> = list.clone();
-        sorted.sort_by(|a, b| a.priority.cmp(&b.priority).then(a.id.cmp(&b.id)));
+        let legacy = |c: &EnrollmentConfiguration| {
+            !matches!(c.family(), ConfigurationFamily::SinglePlatform(_))
+        };
+        sorted.sort_by(|a, b| {
+            a.priority
+                .cmp(&b.priority)
+                .then(legacy(a).cmp(&legacy(b)))
+                .then(a.id.cmp(&b.id))
+        });
         for c in sorted {
             match applicability(c, user, memberships) {
                 Applicability::Assigned(via) => {
@@ -211,21 +221,21 @@ pub fn winning_restrictions<'a>(
     user: &User,
     memberships: Option<&GroupMemberships>,
 ) -> WinningRestrictions<'a> {
-    let mut single_windows = Vec::new();
-    let mut legacy_custom = Vec::new();
+    // One Windows list: single-platform Windows and legacy all-platform customs together.
+    let mut windows_custom = Vec::new();
     let mut legacy_default = None;
     let mut limit_custom = Vec::new();
     let mut limit_default = None;
     for c in configs {
         match c.family() {
             ConfigurationFamily::SinglePlatform(p) if p == "windows" && !c.is_default() => {
-                single_windows.push(c);
+                windows_custom.push(c);
             }
             ConfigurationFamily::PlatformRestrictions => {
                 if c.is_default() {
                     legacy_default.get_or_insert(c);
                 } else {
-                    legacy_custom.push(c);
+                    windows_custom.push(c);
                 }
             }
             ConfigurationFamily::Limit => {
@@ -239,12 +249,7 @@ pub fn winning_restrictions<'a>(
         }
     }
     WinningRestrictions {
-        windows_platform: pick(
-            &[single_windows, legacy_custom],
-            legacy_default,
-            user,
-            memberships,
-        ),
+        windows_platform: pick(&[windows_custom], legacy_default, user, memberships),
         device_limit: pick(&[limit_custom], limit_default, user, memberships),
     }
 }
@@ -464,6 +469,37 @@ mod tests {
             w.is_some_and(|w| w.reasoning.iter().any(|r| r.contains("exclusion"))),
             "the reasoning names the exclusion"
         );
+    }
+
+    #[test]
+    fn legacy_and_single_platform_share_the_windows_priority_list() {
+        let legacy = |prio: i64| {
+            format!(
+                r##"{{"@odata.type":"#microsoft.graph.deviceEnrollmentPlatformRestrictionsConfiguration",
+                "id":"legacy{prio}","displayName":"Legacy {prio}","priority":{prio},
+                "windowsRestriction":{{"platformBlocked":true,"personalDeviceEnrollmentBlocked":false}},
+                "assignments":[{}]}}"##,
+                group(PILOT)
+            )
+        };
+        let c = configs(&format!(
+            "[{},{},{}]",
+            default_platform(false),
+            single("s2", "Single 2", 2, &group(PILOT), false),
+            legacy(1),
+        ));
+        assert_eq!(winner_name(&c, &[PILOT]).0, "Legacy 1");
+        let c = configs(&format!(
+            "[{},{},{}]",
+            default_platform(false),
+            single("s1", "Single 1", 1, &group(PILOT), false),
+            legacy(2),
+        ));
+        assert_eq!(winner_name(&c, &[PILOT]).0, "Single 1");
+        // Another platform's single restriction never counts for Windows.
+        let ios = single("i1", "iOS", 1, &group(PILOT), true).replace("\"windows\"", "\"ios\"");
+        let c = configs(&format!("[{},{ios}]", default_platform(false)));
+        assert_eq!(winner_name(&c, &[PILOT]).1, "default");
     }
 
     #[test]

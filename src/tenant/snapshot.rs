@@ -14,7 +14,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::model::{Finding, SkipReason, Subject};
+use crate::model::{Evidence, Finding, SkipReason, Subject};
 
 /// Schema tag of a saved snapshot.
 pub const TENANT_SNAPSHOT_SCHEMA: &str = "enroll-doctor/tenant-snapshot@1";
@@ -137,6 +137,8 @@ impl MissingReason {
     /// The finding a check emits when its source is missing: `skip` with a typed reason for
     /// permission / app-only / not collected, `error` for a Graph failure.
     pub fn finding(&self, check: &str, subject: Subject, what: &str) -> Finding {
+        // Every finding carries evidence, a skip included: which input was missing and why.
+        let missing = |why: &str| Evidence::new("collection", format!("{what}: {why}"));
         match self {
             MissingReason::NotCollected => Finding::skip(
                 check,
@@ -144,6 +146,10 @@ impl MissingReason {
                 SkipReason::NoEvidence {
                     collect: format!("{what} (not collected in this run or snapshot)"),
                 },
+            )
+            .with_evidence(missing("not collected"))
+            .with_remediation(
+                "Run against Graph (or a snapshot saved with `audit --save-snapshot`) so this source is collected.",
             ),
             MissingReason::InsufficientPermission { needed } => Finding::skip(
                 check,
@@ -151,9 +157,27 @@ impl MissingReason {
                 SkipReason::InsufficientPermission {
                     needed: needed.clone(),
                 },
-            ),
+            )
+            .with_evidence(missing(&format!(
+                "Graph refused the token (401/403); it lacks {}",
+                needed.join(" or ")
+            )))
+            .with_remediation(format!(
+                "Grant {} (application permission with admin consent for app-only sign-in, \
+                 delegated scope for a user sign-in) and run again; `enroll-doctor auth status` \
+                 lists what the token holds.",
+                needed.join(" or ")
+            )),
             MissingReason::AppOnlyUnsupported => {
                 Finding::skip(check, subject, SkipReason::AppOnlyUnsupported)
+                    .with_evidence(missing(
+                        "Graph serves it to delegated sign-ins only (app-only calls get 401)",
+                    ))
+                    .with_remediation(
+                        "Sign in as a user with `enroll-doctor auth login` (device code) and the \
+                         delegated permission Policy.Read.All; the account needs a directory role \
+                         that can read policies, such as Global Reader.",
+                    )
             }
             MissingReason::GraphError {
                 status,
@@ -172,7 +196,11 @@ impl MissingReason {
                 if let Some(r) = request_id {
                     text.push_str(&format!(" (request-id {r})"));
                 }
-                Finding::error(check, subject, text)
+                Finding::error(check, subject, text.clone())
+                    .with_evidence(missing(&text))
+                    .with_remediation(
+                        "Retry later; if it persists, give Microsoft support the request-id.",
+                    )
             }
         }
     }
@@ -788,12 +816,13 @@ impl GroupMemberships {
             Some(groups) => {
                 if groups.contains(&group_id.to_ascii_lowercase()) {
                     Membership::Member
-                } else if self.all_users_resolved
-                    || !self.relevant_groups_known()
+                } else if !self.relevant_groups_known()
                     || self
                         .relevant_groups
                         .contains(&group_id.to_ascii_lowercase())
                 {
+                    // Per-user collection lists every group of the user; per-group collection
+                    // only knows the groups it listed.
                     Membership::NotMember
                 } else {
                     Membership::Unknown
@@ -1384,6 +1413,8 @@ mod tests {
         assert_eq!(m.is_member("u1", "g1"), Membership::Member);
         assert_eq!(m.is_member("u1", "g2"), Membership::NotMember);
         assert_eq!(m.is_member("u2", "g1"), Membership::NotMember);
+        // A group the per-group collection did not list is unknown, even for a listed user.
+        assert_eq!(m.is_member("u1", "g9"), Membership::Unknown);
         m.all_users_resolved = false;
         assert_eq!(m.is_member("u2", "g1"), Membership::Unknown);
     }
