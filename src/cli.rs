@@ -161,6 +161,11 @@ pub struct DiagnoseArgs {
     /// Device-only analysis even when a tenant is configured.
     #[arg(long)]
     pub offline: bool,
+    /// Pseudonymise the device reports (and --user) with the key in FILE before evaluating, so
+    /// they correlate with a snapshot saved by `audit --save-snapshot S --redact
+    /// --redact-key-file FILE` and the output names no real user, device or tenant.
+    #[arg(long, value_name = "FILE")]
+    pub redact_key_file: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -197,8 +202,8 @@ pub struct TenantSourceArgs {
     #[arg(long, requires = "save_snapshot")]
     pub redact: bool,
     /// With --redact: read the redaction key from FILE, or create FILE with a new random key, so
-    /// device reports redacted with the same key still correlate. Without it the key is printed
-    /// once to stderr.
+    /// device reports redacted with the same key still correlate (`diagnose --redact-key-file`).
+    /// Without it a one-time key is used and dropped.
     #[arg(long, value_name = "FILE", requires = "redact")]
     pub redact_key_file: Option<PathBuf>,
 }

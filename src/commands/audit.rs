@@ -107,13 +107,13 @@ fn save(snap: &TenantSnapshot, path: &Path, source: &TenantSourceArgs) -> anyhow
     let redactor = match &source.redact_key_file {
         Some(file) => key_from_file(file)?,
         None => {
-            let r = Redactor::random();
-            // Printed once, on stderr only, so the same key can redact device reports.
+            // The key is a secret: it is never printed. Without a key file it is simply dropped,
+            // which makes the pseudonyms one-way even for whoever made the export.
             eprintln!(
-                "enroll-doctor: redaction key (keep it to redact device reports the same way): {}",
-                r.key_hex()
+                "enroll-doctor: redacted with a one-time key that was not kept; pass \
+                 --redact-key-file FILE to keep it and redact device reports the same way"
             );
-            r
+            Redactor::random()
         }
     };
     let mut copy = snap.clone();

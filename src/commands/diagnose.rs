@@ -44,6 +44,26 @@ pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
     if reports.is_empty() {
         anyhow::bail!("no device report found in the given paths");
     }
+    let mut redacted_user = None;
+    if let Some(key_file) = &args.redact_key_file {
+        if args.snapshot.is_none() && !args.offline {
+            // Live Graph facts carry real identifiers: pseudonymised reports would match nothing.
+            anyhow::bail!(
+                "--redact-key-file needs --snapshot (a snapshot redacted with the same key) or --offline"
+            );
+        }
+        let text = std::fs::read_to_string(key_file).with_context(|| {
+            format!("cannot read the redaction key file {}", key_file.display())
+        })?;
+        let redactor = enroll_doctor::redact::Redactor::from_hex(&text)
+            .with_context(|| format!("redaction key file {}", key_file.display()))?;
+        for r in &mut reports {
+            redactor
+                .device_report(r)
+                .with_context(|| format!("cannot redact device report {}", r.label))?;
+        }
+        redacted_user = args.user.as_deref().map(|u| redactor.upn(u));
+    }
 
     let tenant = if args.offline {
         None
@@ -52,7 +72,7 @@ pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
     } else {
         tenant_settings(global)?.map(|s| TenantInput::Graph(Box::new(s)))
     };
-    let user = args.user.as_deref();
+    let user = redacted_user.as_deref().or(args.user.as_deref());
     let report = match tenant {
         None => device_only_report(&reports, user, as_of),
         Some(TenantInput::Snapshot(path)) => {

@@ -568,6 +568,59 @@ fn redacted_snapshot_hides_identities_and_keeps_verdicts() {
             .collect::<Vec<_>>()
     };
     assert_eq!(statuses(&live), statuses(&offline));
+
+    // A device report pseudonymised with the same key still correlates with the redacted
+    // snapshot, and the case handed to support names no real user, device or tenant.
+    let device = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mocks/devices/failed-8018002b");
+    let out = bin()
+        .args([
+            "diagnose",
+            "-f",
+            "json",
+            "--fail-on",
+            "never",
+            "--as-of",
+            "2026-11-26",
+        ])
+        .args(["--snapshot", snap.to_str().unwrap_or_default()])
+        .args(["--redact-key-file", key.to_str().unwrap_or_default()])
+        .args(["--device-report", device.to_str().unwrap_or_default()])
+        .env_remove("AZURE_TENANT_ID")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let case_text = String::from_utf8_lossy(&out.stdout).to_string();
+    let case = json_of(&case_text, &String::from_utf8_lossy(&out.stderr));
+    let diag = &case["diagnoses"][0];
+    assert_eq!(diag["verdict"], "failed", "{case_text}");
+    assert_eq!(diag["causes"][0], "USR003", "{case_text}");
+    for secret in [
+        "mgarcia",
+        "contoso.com",
+        "CONTOSO",
+        "PC0077",
+        "a81d6c0f-3e2b-4f7a-b5c9-0e1d2c3b4a59",
+        "5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13",
+    ] {
+        assert!(
+            !case_text.contains(secret),
+            "{secret} is in the redacted diagnosis"
+        );
+    }
+    // Without a redacted snapshot the pseudonyms would match nothing: refused, not wrong.
+    let out = bin()
+        .args([
+            "diagnose",
+            "--offline",
+            "--redact-key-file",
+            "/nonexistent/key",
+        ])
+        .args(["--device-report", device.to_str().unwrap_or_default()])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/key"));
 }
 
 /// Runs `check --user jdoe` `n` times and returns the fastest wall time.
