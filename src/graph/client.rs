@@ -269,9 +269,12 @@ fn origin_of(url: &Url) -> String {
     )
 }
 
-/// Same scheme, host and (effective) port.
+/// Same scheme, host and (effective) port, and the same (normally absent) userinfo: a link
+/// that smuggles credentials (`https://user:pw@graph.microsoft.com/…`) is not followed.
 pub fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme().eq_ignore_ascii_case(b.scheme())
+    a.username() == b.username()
+        && a.password() == b.password()
+        && a.scheme().eq_ignore_ascii_case(b.scheme())
         && a.host_str()
             .zip(b.host_str())
             .is_some_and(|(x, y)| x.eq_ignore_ascii_case(y))
@@ -801,6 +804,38 @@ mod tests {
         assert!(!same_origin(
             &u("https://graph.microsoft.com.evil.example/v1.0"),
             &u("https://graph.microsoft.com")
+        ));
+        // Userinfo tricks: the real host is after the `@`.
+        let graph = u("https://graph.microsoft.com");
+        assert!(!same_origin(
+            &u("https://graph.microsoft.com@evil.example/v1.0/users"),
+            &graph
+        ));
+        assert!(!same_origin(
+            &u("https://graph.microsoft.com:443@evil.example/v1.0/users"),
+            &graph
+        ));
+        assert!(!same_origin(
+            &u("https://evil.example\\@graph.microsoft.com/v1.0/users"),
+            &graph
+        ));
+        // Credentials in the link itself are refused even on the right host.
+        assert!(!same_origin(
+            &u("https://user:pw@graph.microsoft.com/v1.0/users"),
+            &graph
+        ));
+        // Another scheme or an explicit other port on the same host.
+        assert!(!same_origin(
+            &u("http://graph.microsoft.com:443/v1.0/users"),
+            &graph
+        ));
+        assert!(!same_origin(
+            &u("https://graph.microsoft.com:8443/v1.0/users"),
+            &graph
+        ));
+        assert!(same_origin(
+            &u("https://graph.microsoft.com:443/v1.0/users?$skiptoken=a"),
+            &graph
         ));
     }
 }

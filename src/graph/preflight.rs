@@ -96,6 +96,42 @@ pub struct PermissionRow {
     pub delegated: Vec<String>,
     pub status: PermissionStatus,
     pub missing: Vec<String>,
+    /// What to do when the check cannot run with this token (absent when it can).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+/// The command that gives a delegated token (device code sign-in, cached for later runs).
+pub const DELEGATED_SIGN_IN_HINT: &str =
+    "sign in as a user with `enroll-doctor auth login`, then run with `--auth device-code`";
+
+fn fix_for(
+    c: &CheckMeta,
+    kind: TokenKind,
+    status: PermissionStatus,
+    missing: &[String],
+) -> Option<String> {
+    match status {
+        PermissionStatus::AppOnlyUnsupported => Some(format!(
+            "Graph serves this to delegated tokens only: {DELEGATED_SIGN_IN_HINT} (the user needs {} and a directory role such as Global Reader)",
+            if c.permissions.delegated.is_empty() {
+                "read access".to_string()
+            } else {
+                c.permissions.delegated.join(" and ")
+            }
+        )),
+        PermissionStatus::Missing => Some(match kind {
+            TokenKind::Application => format!(
+                "grant the application permission {} to the app registration and give admin consent",
+                missing.join(" and ")
+            ),
+            _ => format!(
+                "consent to the delegated permission {} for this client (or sign in with an app that has it)",
+                missing.join(" and ")
+            ),
+        }),
+        PermissionStatus::Granted | PermissionStatus::Unknown => None,
+    }
 }
 
 fn needs_graph(c: &CheckMeta) -> bool {
@@ -135,6 +171,7 @@ pub fn permission_rows_for(checks: &[CheckMeta], claims: &TokenClaims) -> Vec<Pe
         .filter(|c| needs_graph(c))
         .map(|c| {
             let (status, missing) = evaluate(c, kind, claims.granted());
+            let fix = fix_for(c, kind, status, &missing);
             PermissionRow {
                 check: c.id.to_string(),
                 application: c
@@ -151,6 +188,7 @@ pub fn permission_rows_for(checks: &[CheckMeta], claims: &TokenClaims) -> Vec<Pe
                     .collect(),
                 status,
                 missing,
+                fix,
             }
         })
         .collect()
@@ -335,6 +373,17 @@ mod tests {
         assert_eq!(rows[0].status, PermissionStatus::Granted);
         assert_eq!(rows[1].status, PermissionStatus::AppOnlyUnsupported);
         assert_eq!(rows[2].missing, vec!["GroupMember.Read.All".to_string()]);
+        assert_eq!(rows[0].fix, None);
+        let fix = rows[1].fix.as_deref().unwrap();
+        assert!(
+            fix.contains("enroll-doctor auth login") && fix.contains("Policy.Read.All"),
+            "{fix}"
+        );
+        let fix = rows[2].fix.as_deref().unwrap();
+        assert!(
+            fix.contains("GroupMember.Read.All") && fix.contains("admin consent"),
+            "{fix}"
+        );
     }
 
     #[test]

@@ -906,6 +906,13 @@ fn binary_auth_status_lists_granted_and_missing_permissions() {
                 .collect();
             if kind == "application" && meta.permissions.delegated_only {
                 assert_eq!(status, "app-only-unsupported", "{app_name} {}", meta.id);
+                // The row says how to get a delegated token.
+                let fix = row["fix"].as_str().unwrap_or_default();
+                assert!(
+                    fix.contains("enroll-doctor auth login"),
+                    "{app_name} {}: {row}",
+                    meta.id
+                );
                 continue;
             }
             // Exact grants are never reported missing; whatever is missing was needed and
@@ -933,6 +940,15 @@ fn binary_auth_status_lists_granted_and_missing_permissions() {
                 "{app_name} {}",
                 meta.id
             );
+            // A missing permission comes with the fix naming it; a granted row has none.
+            match row["fix"].as_str() {
+                Some(fix) => assert!(
+                    !missing.is_empty() && missing.iter().all(|m| fix.contains(m)),
+                    "{app_name} {}: {row}",
+                    meta.id
+                ),
+                None => assert!(missing.is_empty(), "{app_name} {}: {row}", meta.id),
+            }
         }
         if app_name == "limited" {
             // The table names each missing check with its status.
@@ -943,6 +959,13 @@ fn binary_auth_status_lists_granted_and_missing_permissions() {
             );
             assert_eq!(code, 0);
             assert!(table.contains("Token kind:  application"), "{table}");
+            // Delegated-only checks under an app token point at the delegated sign-in.
+            if rows.iter().any(|r| r["status"] == "app-only-unsupported") {
+                assert!(
+                    table.contains("Note:") && table.contains("enroll-doctor auth login"),
+                    "{table}"
+                );
+            }
             for row in rows.iter().filter(|r| r["status"] == "missing") {
                 let id = row["check"].as_str().unwrap();
                 assert!(
