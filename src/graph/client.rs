@@ -260,9 +260,15 @@ fn path_of(url: &Url) -> String {
     }
 }
 
+/// `scheme://host[:port]` for messages; credentials in the URL show as a marker, never verbatim.
 fn origin_of(url: &Url) -> String {
+    let creds = if url.username().is_empty() && url.password().is_none() {
+        ""
+    } else {
+        "[credentials]@"
+    };
     format!(
-        "{}://{}{}",
+        "{}://{creds}{}{}",
         url.scheme(),
         url.host_str().unwrap_or_default(),
         url.port().map(|p| format!(":{p}")).unwrap_or_default()
@@ -470,8 +476,11 @@ impl GraphClient {
         next_link: &str,
         eventual_consistency: bool,
     ) -> Result<Vec<T>, GraphError> {
-        let url = self.checked_next_link(next_link, next_link, None)?;
-        let label = url.path().to_string();
+        // Name the listing by its path only: the link itself may carry credentials.
+        let label = Url::parse(next_link)
+            .map(|u| u.path().to_string())
+            .unwrap_or_else(|_| "(unparseable @odata.nextLink)".to_string());
+        let url = self.checked_next_link(next_link, &label, None)?;
         let mut all = Vec::new();
         self.page_from(url, &label, eventual_consistency, |page: Vec<T>| {
             all.extend(page);

@@ -350,9 +350,11 @@ async fn access_token_from_env_and_file() {
 
 /// What a fault must lead to.
 enum Expect {
-    /// Retried (at least `min_retries`) and succeeded.
+    /// Retried (at least `min_retries`) and succeeded, having waited at least `min_wait`
+    /// (the Retry-After the fault set: proves it was honoured, not replaced by a short backoff).
     Recovers {
         min_retries: u64,
+        min_wait: Duration,
     },
     /// Failed with this HTTP status, naming the request-id.
     HttpError(u16),
@@ -374,7 +376,10 @@ async fn fault_matrix() {
             Fault::Latency(Duration::from_millis(300))
                 .on(users)
                 .times(1),
-            Expect::Recovers { min_retries: 0 },
+            Expect::Recovers {
+                min_retries: 0,
+                min_wait: Duration::from_millis(300),
+            },
         ),
         (
             "429 Retry-After seconds",
@@ -383,7 +388,10 @@ async fn fault_matrix() {
             }
             .on(users)
             .times(1),
-            Expect::Recovers { min_retries: 1 },
+            Expect::Recovers {
+                min_retries: 1,
+                min_wait: Duration::from_millis(950),
+            },
         ),
         (
             "429 Retry-After HTTP-date",
@@ -392,12 +400,18 @@ async fn fault_matrix() {
             }
             .on(users)
             .times(1),
-            Expect::Recovers { min_retries: 1 },
+            Expect::Recovers {
+                min_retries: 1,
+                min_wait: Duration::from_millis(950),
+            },
         ),
         (
             "429 without Retry-After, twice",
             Fault::Throttle { retry_after: None }.on(users).times(2),
-            Expect::Recovers { min_retries: 2 },
+            Expect::Recovers {
+                min_retries: 2,
+                min_wait: Duration::ZERO,
+            },
         ),
         (
             "503 with Retry-After",
@@ -407,7 +421,10 @@ async fn fault_matrix() {
             }
             .on(users)
             .times(1),
-            Expect::Recovers { min_retries: 1 },
+            Expect::Recovers {
+                min_retries: 1,
+                min_wait: Duration::from_millis(950),
+            },
         ),
         (
             "504",
@@ -417,7 +434,10 @@ async fn fault_matrix() {
             }
             .on(users)
             .times(1),
-            Expect::Recovers { min_retries: 1 },
+            Expect::Recovers {
+                min_retries: 1,
+                min_wait: Duration::ZERO,
+            },
         ),
         (
             "500 is not retried",
@@ -437,7 +457,10 @@ async fn fault_matrix() {
         (
             "connection reset once",
             Fault::ConnectionReset.on(users).times(1),
-            Expect::Recovers { min_retries: 1 },
+            Expect::Recovers {
+                min_retries: 1,
+                min_wait: Duration::ZERO,
+            },
         ),
         (
             "connection reset forever",
@@ -447,7 +470,10 @@ async fn fault_matrix() {
         (
             "truncated body once",
             Fault::TruncatedBody.on(users).times(1),
-            Expect::Recovers { min_retries: 1 },
+            Expect::Recovers {
+                min_retries: 1,
+                min_wait: Duration::ZERO,
+            },
         ),
         (
             "HTML instead of JSON forever",
@@ -457,7 +483,15 @@ async fn fault_matrix() {
         (
             "expired token",
             Fault::ExpiredToken.on(users).times(1),
-            Expect::Recovers { min_retries: 1 },
+            Expect::Recovers {
+                min_retries: 1,
+                min_wait: Duration::ZERO,
+            },
+        ),
+        (
+            "expired token twice: one re-acquisition only",
+            Fault::ExpiredToken.on(users),
+            Expect::HttpError(401),
         ),
         (
             "nextLink loop",
@@ -479,8 +513,16 @@ async fn fault_matrix() {
             started.elapsed()
         );
         match expect {
-            Expect::Recovers { min_retries } => {
+            Expect::Recovers {
+                min_retries,
+                min_wait,
+            } => {
                 let users = result.unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert!(
+                    started.elapsed() >= min_wait,
+                    "{name}: retried after {:?}, before the {min_wait:?} the server asked for",
+                    started.elapsed()
+                );
                 assert!(!users.is_empty(), "{name}");
                 assert!(
                     stats.retries >= min_retries,
@@ -514,7 +556,7 @@ async fn fault_matrix() {
                 assert!(matches!(e, GraphError::NextLinkLoop { .. }), "{name}: {e}");
             }
         }
-        if name == "expired token" {
+        if name.starts_with("expired token") {
             assert_eq!(stats.reauthentications, 1, "{name}");
             assert_eq!(stats.token_acquisitions, 2, "{name}");
         }
@@ -551,6 +593,135 @@ async fn foreign_next_link_is_never_contacted() {
     mock.inject(Fault::ForeignNextLink(same_host_other_port).on("/v1.0/users"));
     let err = list_users(&c).await.unwrap_err();
     assert!(matches!(err, GraphError::ForeignNextLink { .. }), "{err}");
+}
+
+/// A listener standing in for an attacker's host; `saw_nothing` checks it was never contacted.
+struct Trap(std::net::TcpListener);
+
+impl Trap {
+    fn new() -> Trap {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        Trap(l)
+    }
+    fn authority(&self) -> String {
+        self.0.local_addr().unwrap().to_string()
+    }
+    async fn assert_saw_nothing(&self, what: &str) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        match self.0.accept() {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            other => panic!("{what}: the foreign host was contacted: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn foreign_next_links_in_batches_continuations_and_userinfo_are_refused() {
+    let mock = contoso().await;
+    let trap = Trap::new();
+    let mock_authority = mock.base_url().trim_start_matches("http://").to_string();
+    let c = client_with(&secret_settings(&mock, "auditor"), fast_options(2));
+    // Warm the token so the request counts below are Graph requests only.
+    c.tokens().token().await.unwrap();
+
+    // A `$batch` item whose page links to another host.
+    mock.inject(
+        Fault::ForeignNextLink(format!(
+            "http://{}/v1.0/users?$skiptoken=x",
+            trap.authority()
+        ))
+        .on("/v1.0/users"),
+    );
+    let answers = c
+        .batch(
+            ApiVersion::V1,
+            vec![BatchRequest::get_with(
+                "u",
+                "/users",
+                &Query::new().select(&["id", "userPrincipalName"]),
+            )],
+        )
+        .await
+        .unwrap();
+    let item = answers.into_iter().next().unwrap();
+    assert_eq!(item.status, 200, "{item:?}");
+    let err = c.batch_item_list::<User>(item).await.unwrap_err();
+    assert!(matches!(err, GraphError::ForeignNextLink { .. }), "{err}");
+    mock.clear_faults();
+
+    // Continuations handed in directly, including userinfo tricks and a scheme change.
+    let before = mock.stats().requests;
+    let links = [
+        format!("http://{}/v1.0/users?$skiptoken=x", trap.authority()),
+        // The host is what follows the `@`.
+        format!("http://{mock_authority}@{}/v1.0/users", trap.authority()),
+        // Right host, but credentials smuggled into the link.
+        format!("http://user:pw@{mock_authority}/v1.0/users"),
+        // Right host and port, other scheme.
+        format!("https://{mock_authority}/v1.0/users"),
+    ];
+    for link in &links {
+        let err = c
+            .list_from_next_link::<User>(link, false)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, GraphError::ForeignNextLink { .. }),
+            "{link}: {err}"
+        );
+        assert!(!err.to_string().contains("pw"), "{err}");
+    }
+    assert_eq!(mock.stats().requests, before, "nothing was sent anywhere");
+    trap.assert_saw_nothing("batch item and continuations")
+        .await;
+
+    // The same-origin continuation works.
+    let ok = c
+        .list_from_next_link::<User>(
+            &format!(
+                "{}/v1.0/users?$select=id,userPrincipalName",
+                mock.base_url()
+            ),
+            false,
+        )
+        .await
+        .unwrap();
+    assert!(!ok.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_answer_hits_the_per_request_timeout_and_is_retried() {
+    let mock = contoso().await;
+    let s = secret_settings(&mock, "auditor");
+    let mut opts = fast_options(3);
+    opts.timeout = Duration::from_millis(400);
+    let c = client_with(&s, opts);
+    c.tokens().token().await.unwrap();
+    mock.inject(
+        Fault::Latency(Duration::from_secs(3))
+            .on("/v1.0/users")
+            .times(1),
+    );
+    let started = Instant::now();
+    let users = list_users(&c).await.unwrap();
+    assert!(!users.is_empty());
+    // One timed-out attempt (~0.4 s), then a normal one: far less than the 3 s stall.
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(c.stats().retries, 1);
+
+    // Stalling every time: a typed transport error after the bounded attempts.
+    mock.inject(Fault::Latency(Duration::from_secs(3)).on("/v1.0/users"));
+    let err = list_users(&c).await.unwrap_err();
+    assert!(
+        matches!(err, GraphError::Transport { attempts: 3, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("timed out"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -616,6 +787,12 @@ async fn batch_matches_ids_and_retries_throttled_items() {
     );
     let started = Instant::now();
     let out = c.batch(ApiVersion::V1, reqs.clone()).await.unwrap();
+    // The throttled items waited for their own Retry-After (1 s), not a short backoff.
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(out.len(), 45);
     for (i, (req, resp)) in reqs.iter().zip(&out).enumerate() {
