@@ -1161,3 +1161,101 @@ fn binary_auth_status_lists_granted_and_missing_permissions() {
         }
     }
 }
+
+/// Full runs (`audit` with a saved snapshot, `check`) with every log level on, under an app
+/// secret and under a device-code sign-in, with throttling and an expired token injected so the
+/// retry and error paths log too: no output, log line, error or saved file holds a credential.
+#[test]
+fn full_runs_never_leak_credentials() {
+    let mock = MockGraph::spawn_blocking(MockConfig::fixture("contoso")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = mock.app("auditor").unwrap();
+    let faults = || {
+        mock.clear_faults();
+        mock.inject(
+            Fault::Throttle {
+                retry_after: Some(RetryAfter::Seconds(0)),
+            }
+            .times(2),
+        );
+        mock.inject(Fault::ExpiredToken.on("/v1.0/organization").times(1));
+        // One source fails for good, so an error message is printed as well.
+        mock.inject(
+            Fault::ServerError {
+                status: 500,
+                retry_after: None,
+            }
+            .on("/v1.0/subscribedSkus"),
+        );
+    };
+    let snapshot = dir.path().join("snap.json");
+    let snap_s = snapshot.to_str().unwrap();
+    let secret_env = [
+        ("AZURE_CLIENT_ID", app.client_id.as_str()),
+        ("AZURE_CLIENT_SECRET", app.client_secret.as_str()),
+    ];
+    faults();
+    let (code, out, err) = run_bin(
+        &mock,
+        &["audit", "-vv", "--trace-http", "--save-snapshot", snap_s],
+        &secret_env,
+    );
+    assert!(code == 1 || code == 2, "{code}: {out}\n{err}");
+    assert!(err.contains("authorization: [REDACTED]"), "{err}");
+    assert!(
+        err.contains("-> 429"),
+        "the retry path was exercised: {err}"
+    );
+    let saved = std::fs::read_to_string(&snapshot).unwrap();
+    let all = format!("{out}\n{err}\n{saved}");
+    assert_no_secrets("audit (client secret)", &all, &[&app.client_secret]);
+
+    faults();
+    let (code, out, err) = run_bin(
+        &mock,
+        &[
+            "check",
+            "-vv",
+            "--trace-http",
+            "--user",
+            "jdoe@contoso.com",
+            "--user",
+            "mgarcia@contoso.com",
+        ],
+        &secret_env,
+    );
+    assert!(code <= 2, "{code}: {out}\n{err}");
+    assert_no_secrets(
+        "check (client secret)",
+        &format!("{out}\n{err}"),
+        &[&app.client_secret],
+    );
+
+    // Delegated: sign in, then a full audit on the cached sign-in.
+    let cli = mock.app("cli").unwrap();
+    let cache = dir.path().join("tokens.json");
+    let env = [
+        ("AZURE_CLIENT_ID", cli.client_id.as_str()),
+        ("ENROLL_DOCTOR_TOKEN_CACHE", cache.to_str().unwrap()),
+    ];
+    mock.clear_faults();
+    let (code, login_out, login_err) =
+        run_bin(&mock, &["auth", "login", "-vv", "--trace-http"], &env);
+    assert_eq!(code, 0, "{login_out}\n{login_err}");
+    let cached: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
+    let refresh = cached["refresh_token"].as_str().unwrap().to_string();
+    let access = cached["access_token"].as_str().unwrap().to_string();
+    faults();
+    let (code, out, err) = run_bin(
+        &mock,
+        &["audit", "--auth", "device-code", "-vv", "--trace-http"],
+        &env,
+    );
+    assert!(code <= 2, "{code}: {out}\n{err}");
+    assert_no_secrets(
+        "device-code login + audit",
+        &format!("{login_out}\n{login_err}\n{out}\n{err}"),
+        &[&refresh, &access],
+    );
+}
