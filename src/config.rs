@@ -347,6 +347,14 @@ fn check_url(field: &str, url: &str) -> Result<(), ConfigError> {
             reason: "expected an http(s) URL with a host".to_string(),
         });
     }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        // It would end up in logs and in a Basic header next to the bearer token.
+        return Err(ConfigError::Invalid {
+            field: field.to_string(),
+            value: "(a URL with user:password@, not shown)".to_string(),
+            reason: "credentials are not accepted inside URLs".to_string(),
+        });
+    }
     if parsed.scheme() == "http" && !is_loopback(&parsed) {
         return Err(ConfigError::Invalid {
             field: field.to_string(),
@@ -845,6 +853,18 @@ certificate = "/file/cert.pem"
         };
         let err = Settings::from_map(None, &env(&[]), &flags).unwrap_err();
         assert!(err.to_string().contains("loopback"), "{err}");
+        let flags = FlagOverrides {
+            graph_url: Some("https://admin:hunter2@graph.microsoft.com".into()),
+            auth: Some(AuthMethod::AzureCli),
+            ..Default::default()
+        };
+        let err = Settings::from_map(None, &env(&[]), &flags)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("credentials") && !err.contains("hunter2"),
+            "{err}"
+        );
     }
 
     #[test]
