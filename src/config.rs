@@ -231,6 +231,8 @@ pub struct FileHttpConfig {
 
 impl FileConfig {
     pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
+        // Windows editors may save UTF-8 with a byte order mark, which TOML does not allow.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut file: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
             // toml's message names the line, column and key.
@@ -899,6 +901,8 @@ certificate = "/file/cert.pem"
         );
         let err = FileConfig::parse("tenantt = \"x\"\n", Path::new("x.toml")).unwrap_err();
         assert!(err.to_string().contains("tenantt"), "{err}");
+        let f = FileConfig::parse("\u{feff}tenant = \"t\"\r\n", Path::new("bom.toml")).unwrap();
+        assert_eq!(f.tenant.as_deref(), Some("t"));
     }
 
     #[test]
