@@ -1259,3 +1259,85 @@ fn full_runs_never_leak_credentials() {
         &[&refresh, &access],
     );
 }
+
+/// A server that answers everything with `307 Temporary Redirect` to `location` (307 keeps the
+/// method and body: a followed redirect would resend the client secret or the bearer token).
+fn redirecting_server(location: String) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let mut buf = [0u8; 8192];
+            let _ = s.read(&mut buf);
+            let _ = write!(
+                s,
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redirects_are_never_followed_with_credentials() {
+    let trap = Trap::new();
+    let redirector = redirecting_server(format!("http://{}/stolen", trap.authority()));
+    // The identity platform redirects the client-secret POST.
+    let mut e = HashMap::new();
+    e.insert("AZURE_TENANT_ID".to_string(), "t1".to_string());
+    e.insert("AZURE_CLIENT_ID".to_string(), "c1".to_string());
+    e.insert(
+        "AZURE_CLIENT_SECRET".to_string(),
+        "redirected-secret".to_string(),
+    );
+    let flags = FlagOverrides {
+        graph_url: Some(redirector.clone()),
+        login_url: Some(redirector.clone()),
+        auth: Some(AuthMethod::ClientSecret),
+        ..Default::default()
+    };
+    let s = Settings::from_map(None, &e, &flags).unwrap();
+    let provider = TokenProvider::from_settings(&s).unwrap();
+    let err = provider.token().await.unwrap_err();
+    assert!(!err.to_string().contains("redirected-secret"), "{err}");
+
+    // Graph redirects a GET carrying the bearer token.
+    let mock = contoso().await;
+    let token = mock.token_for("auditor").unwrap();
+    let tokens = Arc::new(TokenProvider::new(
+        enroll_doctor::graph::auth::TokenSource::Static {
+            token: Some(token.into()),
+            file: None,
+        },
+    ));
+    let c = GraphClient::new(&redirector, tokens, fast_options(2)).unwrap();
+    let err = list_users(&c).await.unwrap_err();
+    assert_eq!(err.status(), Some(307), "{err}");
+    trap.assert_saw_nothing("redirect targets").await;
+}
+
+/// The mobility policies refuse app-only tokens with 401 like Graph: a typed permission error
+/// with the request-id, and no pointless token re-acquisition (the token is not expired).
+#[tokio::test(flavor = "multi_thread")]
+async fn app_only_401_on_mobility_policies_is_not_a_token_problem() {
+    let mock = contoso().await;
+    let c = client_with(&secret_settings(&mock, "auditor"), fast_options(3));
+    let err = c
+        .list_all::<serde_json::Value>(
+            ApiVersion::Beta,
+            "/policies/mobileDeviceManagementPolicies",
+            &Query::new(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(401), "{err}");
+    assert!(err.is_permission_denied());
+    assert!(err.request_id().is_some(), "{err}");
+    let st = c.stats();
+    assert_eq!(
+        (st.reauthentications, st.token_acquisitions, st.requests),
+        (0, 1, 1)
+    );
+}
