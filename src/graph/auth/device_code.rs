@@ -163,6 +163,27 @@ impl DeviceCodeFlow {
     }
 
     fn read_cache(&self) -> Result<Option<CacheEntry>, AuthError> {
+        match std::fs::symlink_metadata(&self.cache_path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                // Someone else may have planted it; a fresh sign-in replaces it with a file.
+                tracing::warn!(
+                    "ignoring token cache {}: it is a symbolic link",
+                    self.cache_path.display()
+                );
+                return Ok(None);
+            }
+            #[cfg(unix)]
+            Ok(meta) => {
+                use std::os::unix::fs::PermissionsExt;
+                if meta.permissions().mode() & 0o077 != 0 {
+                    tracing::warn!(
+                        "token cache {} is readable by other users; it is rewritten with mode 0600 on the next sign-in",
+                        self.cache_path.display()
+                    );
+                }
+            }
+            _ => {}
+        }
         let bytes = match std::fs::read(&self.cache_path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -352,6 +373,31 @@ mod tests {
         let meta = std::fs::symlink_metadata(&link).unwrap();
         assert!(meta.file_type().is_file(), "the symlink was replaced");
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_cache_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let flow = |cache_path: PathBuf| DeviceCodeFlow {
+            http: OAuthHttp::new(std::time::Duration::from_secs(1), true).unwrap(),
+            client_id: "c".into(),
+            tenant: "t".into(),
+            login_url: "http://127.0.0.1:1".into(),
+            scope: "https://graph.microsoft.com/.default".into(),
+            cache_path,
+        };
+        let real = dir.path().join("real.json");
+        let f = flow(real.clone());
+        f.write_cache(
+            Some(&SecretString::from("rt")),
+            &AccessToken::new("at".into(), Some(3600)),
+        )
+        .unwrap();
+        assert!(f.read_cache().unwrap().is_some());
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(flow(link).read_cache().unwrap().is_none());
     }
 
     #[test]
