@@ -57,11 +57,34 @@ pub fn grants(have: &str, need: &str) -> bool {
     false
 }
 
+/// Delegated grants Graph documents as higher privileged for another permission's calls even
+/// though the names do not nest (`deviceRegistrationPolicy` GET lists delegated
+/// `Policy.Read.All`; its application form is not accepted there).
+const DELEGATED_IMPLIES: &[(&str, &str)] =
+    &[("Policy.Read.All", "Policy.Read.DeviceConfiguration")];
+
+/// [`grants`], plus the documented implications that hold for this token kind only.
+pub fn grants_for(kind: TokenKind, have: &str, need: &str) -> bool {
+    grants(have, need)
+        || (kind == TokenKind::Delegated
+            && DELEGATED_IMPLIES.iter().any(|(h, n)| {
+                h.eq_ignore_ascii_case(have.trim()) && n.eq_ignore_ascii_case(need.trim())
+            }))
+}
+
 /// The needed permissions that none of `granted` satisfies.
 pub fn missing_permissions(granted: &[String], needed: &[&str]) -> Vec<String> {
     needed
         .iter()
         .filter(|n| !granted.iter().any(|g| grants(g, n)))
+        .map(|n| n.to_string())
+        .collect()
+}
+
+fn missing_for(kind: TokenKind, granted: &[String], needed: &[&str]) -> Vec<String> {
+    needed
+        .iter()
+        .filter(|n| !granted.iter().any(|g| grants_for(kind, g, n)))
         .map(|n| n.to_string())
         .collect()
 }
@@ -152,7 +175,7 @@ fn evaluate(c: &CheckMeta, kind: TokenKind, granted: &[String]) -> (PermissionSt
             } else {
                 p.delegated
             };
-            let missing = missing_permissions(granted, needed);
+            let missing = missing_for(kind, granted, needed);
             if missing.is_empty() {
                 (PermissionStatus::Granted, missing)
             } else {
@@ -350,6 +373,17 @@ mod tests {
         ));
         assert!(!grants("User.Read.All", "User.ReadWrite.All"));
         assert!(!grants("GroupMember.Read.All", "Group.Read.All"));
+        // Documented for delegated calls only.
+        assert!(grants_for(
+            TokenKind::Delegated,
+            "Policy.Read.All",
+            "Policy.Read.DeviceConfiguration"
+        ));
+        assert!(!grants_for(
+            TokenKind::Application,
+            "Policy.Read.All",
+            "Policy.Read.DeviceConfiguration"
+        ));
     }
 
     #[test]
