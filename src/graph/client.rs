@@ -396,10 +396,18 @@ impl GraphClient {
             s.push(if path.contains('?') { '&' } else { '?' });
             s.push_str(&q);
         }
-        Url::parse(&s).map_err(|e| GraphError::InvalidRequest {
+        let url = Url::parse(&s).map_err(|e| GraphError::InvalidRequest {
             path: path.to_string(),
             message: e.to_string(),
-        })
+        })?;
+        // Defence in depth: whatever the path holds, the request stays on the Graph origin.
+        if !same_origin(&url, &self.inner.base) {
+            return Err(GraphError::InvalidRequest {
+                path: path.to_string(),
+                message: "the path would leave the configured Graph host".into(),
+            });
+        }
+        Ok(url)
     }
 
     /// GET one resource and deserialize it.
@@ -793,6 +801,37 @@ mod tests {
             q.encode(),
             "$select=id,displayName&$filter=deviceId%20eq%20'a%20b%26c'&$top=5"
         );
+    }
+
+    #[test]
+    fn built_urls_stay_on_the_graph_origin() {
+        let tokens = Arc::new(TokenProvider::new(
+            super::super::auth::TokenSource::Static {
+                token: Some(secrecy::SecretString::from("t")),
+                file: None,
+            },
+        ));
+        let c = GraphClient::new(
+            "https://graph.microsoft.com",
+            tokens,
+            ClientOptions::default(),
+        )
+        .unwrap();
+        let q = Query::new().filter("userPrincipalName eq 'a@b.c'");
+        for path in [
+            "/users/@evil.example",
+            "//evil.example/x",
+            "/\\evil.example/x",
+            "/../../x",
+            "/users?$top=1",
+        ] {
+            let u = c.url(ApiVersion::V1, path, &q).unwrap();
+            assert_eq!(u.host_str(), Some("graph.microsoft.com"), "{path}: {u}");
+            assert_eq!(u.scheme(), "https");
+        }
+        for bad in ["users", "https://evil.example/v1.0/users", ""] {
+            assert!(c.url(ApiVersion::V1, bad, &q).is_err(), "{bad}");
+        }
     }
 
     #[test]
