@@ -157,6 +157,9 @@ fn status(global: &GlobalArgs, format: OutputFormat) -> anyhow::Result<u8> {
         "/organization",
         &Query::new().select(&["id", "displayName"]),
     ));
+    // Graph refusing the token itself (401) or being unreachable means the preflight could not
+    // do its job; a 403 only says this permission is missing, which the table already shows.
+    let unusable = matches!(&probe, Err(e) if e.status() == Some(401) || e.status().is_none());
     st.graph_check = Some(match probe {
         Ok(v) => {
             let name = v
@@ -174,6 +177,12 @@ fn status(global: &GlobalArgs, format: OutputFormat) -> anyhow::Result<u8> {
         OutputFormat::Table => print!("{}", render_table(&st)),
     }
     print_stats(global, &client);
+    if unusable {
+        eprintln!(
+            "enroll-doctor: Graph did not accept this token or could not be reached (see \"Graph:\" above)"
+        );
+        return Ok(2);
+    }
     Ok(0)
 }
 

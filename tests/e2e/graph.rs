@@ -1341,3 +1341,22 @@ async fn app_only_401_on_mobility_policies_is_not_a_token_problem() {
         (0, 1, 1)
     );
 }
+
+/// A token Graph does not accept (here: signed by another tenant's identity platform) makes
+/// `auth status` fail with exit code 2 and say why, instead of reporting permissions it cannot
+/// use.
+#[test]
+fn binary_auth_status_fails_when_graph_rejects_the_token() {
+    let mock = MockGraph::spawn_blocking(MockConfig::fixture("contoso")).unwrap();
+    let other = MockGraph::spawn_blocking(MockConfig::fixture("contoso")).unwrap();
+    let foreign_token = other.token_for("auditor").unwrap();
+    let (code, out, err) = run_bin(
+        &mock,
+        &["auth", "status", "--auth", "access-token"],
+        &[("ENROLL_DOCTOR_ACCESS_TOKEN", &foreign_token)],
+    );
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.contains("HTTP 401"), "{out}");
+    assert!(err.contains("did not accept"), "{err}");
+    assert_no_secrets("rejected token", &format!("{out}{err}"), &[&foreign_token]);
+}
