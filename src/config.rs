@@ -215,6 +215,9 @@ pub struct FileConfig {
     pub token_cache: Option<PathBuf>,
     #[serde(default)]
     pub http: FileHttpConfig,
+    /// The file these settings came from (for error messages); set by [`FileConfig::parse`].
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -228,11 +231,23 @@ pub struct FileHttpConfig {
 
 impl FileConfig {
     pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse {
+        // Windows editors may save UTF-8 with a byte order mark, which TOML does not allow.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut file: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
             // toml's message names the line, column and key.
             message: e.to_string().trim().to_string(),
-        })
+        })?;
+        file.source = Some(path.to_path_buf());
+        Ok(file)
+    }
+
+    /// `key` as named in error messages: `graph_url (in /etc/enroll-doctor.toml)`.
+    fn field(&self, key: &str) -> String {
+        match &self.source {
+            Some(p) => format!("{key} (in {})", p.display()),
+            None => key.to_string(),
+        }
     }
 
     pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -334,6 +349,14 @@ fn check_url(field: &str, url: &str) -> Result<(), ConfigError> {
             reason: "expected an http(s) URL with a host".to_string(),
         });
     }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        // It would end up in logs and in a Basic header next to the bearer token.
+        return Err(ConfigError::Invalid {
+            field: field.to_string(),
+            value: "(a URL with user:password@, not shown)".to_string(),
+            reason: "credentials are not accepted inside URLs".to_string(),
+        });
+    }
     if parsed.scheme() == "http" && !is_loopback(&parsed) {
         return Err(ConfigError::Invalid {
             field: field.to_string(),
@@ -423,15 +446,26 @@ impl Settings {
             None => None,
         };
 
+        // Each URL keeps the name of where it came from, so a bad one is reported there.
         let graph_url = non_empty(flags.graph_url.clone())
-            .or_else(|| env_s(ev::GRAPH_URL))
-            .or_else(|| non_empty(file.graph_url.clone()))
-            .map(trim_url);
+            .map(|v| (v, "--graph-url".to_string()))
+            .or_else(|| env_s(ev::GRAPH_URL).map(|v| (v, ev::GRAPH_URL.to_string())))
+            .or_else(|| non_empty(file.graph_url.clone()).map(|v| (v, file.field("graph_url"))))
+            .map(|(v, src)| (trim_url(v), src));
         let login_url = non_empty(flags.login_url.clone())
-            .or_else(|| env_s(ev::LOGIN_URL))
-            .or_else(|| env_s(ev::AUTHORITY_HOST))
-            .or_else(|| non_empty(file.login_url.clone()))
-            .map(trim_url);
+            .map(|v| (v, "--login-url".to_string()))
+            .or_else(|| env_s(ev::LOGIN_URL).map(|v| (v, ev::LOGIN_URL.to_string())))
+            .or_else(|| env_s(ev::AUTHORITY_HOST).map(|v| (v, ev::AUTHORITY_HOST.to_string())))
+            .or_else(|| non_empty(file.login_url.clone()).map(|v| (v, file.field("login_url"))))
+            .map(|(v, src)| (trim_url(v), src));
+        if let Some((url, src)) = &graph_url {
+            check_url(src, url)?;
+        }
+        if let Some((url, src)) = &login_url {
+            check_url(src, url)?;
+        }
+        let graph_url = graph_url.map(|(v, _)| v);
+        let login_url = login_url.map(|(v, _)| v);
 
         // Explicit URLs without a cloud mean custom endpoints.
         let cloud = flags
@@ -469,10 +503,26 @@ impl Settings {
             }
         };
         let mut endpoints = endpoints;
-        if let Some(r) =
-            env_s(ev::GRAPH_RESOURCE).or_else(|| non_empty(file.graph_resource.clone()))
+        if let Some((r, src)) = env_s(ev::GRAPH_RESOURCE)
+            .map(|v| (v, ev::GRAPH_RESOURCE.to_string()))
+            .or_else(|| {
+                non_empty(file.graph_resource.clone()).map(|v| (v, file.field("graph_resource")))
+            })
         {
-            endpoints.resource = trim_url(r);
+            let r = trim_url(r);
+            // An identifier (Graph's https URI or its app id), not a place we connect to.
+            let https =
+                reqwest::Url::parse(&r).is_ok_and(|u| u.scheme() == "https" && u.has_host());
+            if !https && uuid::Uuid::parse_str(&r).is_err() {
+                return Err(ConfigError::Invalid {
+                    field: src,
+                    value: r,
+                    reason:
+                        "expected an https URI such as https://graph.microsoft.com or an app id"
+                            .into(),
+                });
+            }
+            endpoints.resource = r;
         }
         check_url("graph_url", &endpoints.graph_url)?;
         check_url("login_url", &endpoints.login_url)?;
@@ -519,10 +569,28 @@ impl Settings {
             http.max_retry_wait = Duration::from_secs(parse_num(ev::MAX_RETRY_WAIT_SECS, &v)?);
         }
         if http.concurrency == 0 {
+            let field = if env_s(ev::CONCURRENCY).is_some() {
+                ev::CONCURRENCY.to_string()
+            } else {
+                file.field("http.concurrency")
+            };
             return Err(ConfigError::Invalid {
-                field: "http.concurrency".into(),
+                field,
                 value: "0".into(),
                 reason: "must be at least 1".into(),
+            });
+        }
+        if http.timeout.is_zero() {
+            // A zero timeout would fail every request at once.
+            let field = if env_s(ev::TIMEOUT_SECS).is_some() {
+                ev::TIMEOUT_SECS.to_string()
+            } else {
+                file.field("http.timeout_secs")
+            };
+            return Err(ConfigError::Invalid {
+                field,
+                value: "0".into(),
+                reason: "must be at least 1 second".into(),
             });
         }
         http.max_attempts = http.max_attempts.max(1);
@@ -787,6 +855,18 @@ certificate = "/file/cert.pem"
         };
         let err = Settings::from_map(None, &env(&[]), &flags).unwrap_err();
         assert!(err.to_string().contains("loopback"), "{err}");
+        let flags = FlagOverrides {
+            graph_url: Some("https://admin:hunter2@graph.microsoft.com".into()),
+            auth: Some(AuthMethod::AzureCli),
+            ..Default::default()
+        };
+        let err = Settings::from_map(None, &env(&[]), &flags)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("credentials") && !err.contains("hunter2"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -821,6 +901,8 @@ certificate = "/file/cert.pem"
         );
         let err = FileConfig::parse("tenantt = \"x\"\n", Path::new("x.toml")).unwrap_err();
         assert!(err.to_string().contains("tenantt"), "{err}");
+        let f = FileConfig::parse("\u{feff}tenant = \"t\"\r\n", Path::new("bom.toml")).unwrap();
+        assert_eq!(f.tenant.as_deref(), Some("t"));
     }
 
     #[test]
@@ -851,6 +933,64 @@ certificate = "/file/cert.pem"
         )
         .unwrap_err();
         assert!(err.to_string().contains("ENROLL_DOCTOR_CONCURRENCY"));
+    }
+
+    #[test]
+    fn bad_values_name_their_source() {
+        let flags = FlagOverrides {
+            auth: Some(AuthMethod::AzureCli),
+            ..Default::default()
+        };
+        let file = FileConfig::parse(
+            "graph_url = \"ftp://graph.example\"\n",
+            Path::new("/etc/ed.toml"),
+        )
+        .unwrap();
+        let msg = Settings::from_map(Some(&file), &env(&[]), &flags)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("graph_url (in /etc/ed.toml)") && msg.contains("ftp://graph.example"),
+            "{msg}"
+        );
+        // The env var wins, and is the one named when it is bad.
+        let msg = Settings::from_map(
+            Some(&file),
+            &env(&[("ENROLL_DOCTOR_GRAPH_URL", "http://graph.example.com")]),
+            &flags,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(msg.contains("ENROLL_DOCTOR_GRAPH_URL"), "{msg}");
+        let msg = Settings::from_map(
+            None,
+            &env(&[]),
+            &FlagOverrides {
+                login_url: Some("not a url".into()),
+                ..flags.clone()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(msg.contains("--login-url"), "{msg}");
+
+        let file = FileConfig::parse("[http]\ntimeout_secs = 0\n", Path::new("c.toml")).unwrap();
+        let msg = Settings::from_map(Some(&file), &env(&[]), &flags)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("http.timeout_secs (in c.toml)"), "{msg}");
+        let msg = Settings::from_map(None, &env(&[("ENROLL_DOCTOR_CONCURRENCY", "0")]), &flags)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("ENROLL_DOCTOR_CONCURRENCY"), "{msg}");
+        let msg = Settings::from_map(
+            None,
+            &env(&[("ENROLL_DOCTOR_GRAPH_RESOURCE", "http://graph.example")]),
+            &flags,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(msg.contains("ENROLL_DOCTOR_GRAPH_RESOURCE"), "{msg}");
     }
 
     #[test]

@@ -91,6 +91,11 @@ const DEVICE_REG_POLICY: &[&str] = &[
     "Policy.ReadWrite.DeviceConfiguration",
     "Policy.Read.All",
 ];
+/// Graph lists `Policy.Read.All` as a higher permission for delegated calls only.
+const DEVICE_REG_POLICY_APP: &[&str] = &[
+    "Policy.Read.DeviceConfiguration",
+    "Policy.ReadWrite.DeviceConfiguration",
+];
 const MOBILITY: &[&str] = &["Policy.Read.All", "Policy.ReadWrite.MobilityManagement"];
 const CONDITIONAL_ACCESS: &[&str] = &[
     "Policy.Read.All",
@@ -544,7 +549,12 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
             mobility(ctx, kind, rest)
         }
         ["policies", "deviceRegistrationPolicy"] if is_get => {
-            guard(ctx, &[DEVICE_REG_POLICY], Family::Directory).unwrap_or_else(|| {
+            let needed = if ctx.claims.is_app_only() {
+                DEVICE_REG_POLICY_APP
+            } else {
+                DEVICE_REG_POLICY
+            };
+            guard(ctx, &[needed], Family::Directory).unwrap_or_else(|| {
                 single(
                     ctx,
                     "policies/deviceRegistrationPolicy/$entity",

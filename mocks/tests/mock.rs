@@ -799,7 +799,11 @@ async fn every_fault_kind() -> TestResult {
         .times(1),
     );
     let (_, headers, _) = get(&users, &token).await?;
-    assert!(headers["retry-after"].to_str()?.ends_with(" GMT"));
+    let date = headers["retry-after"].to_str()?;
+    assert!(date.ends_with(" GMT"), "{date}");
+    // An IMF-fixdate about 30 s ahead (whole seconds, never earlier than asked).
+    let ahead = chrono::DateTime::parse_from_rfc2822(date)?.timestamp() - chrono_now();
+    assert!((30..=32).contains(&ahead), "{date} is {ahead} s ahead");
 
     for status in [500u16, 503, 504] {
         mock.inject(

@@ -8,7 +8,7 @@ use chrono::Utc;
 use enroll_doctor::checks::registry;
 use enroll_doctor::config::{AuthMethod, Cloud, FileConfig, FlagOverrides, Settings};
 use enroll_doctor::graph::auth::remove_cache;
-use enroll_doctor::graph::preflight::{AuthStatus, PermissionStatus};
+use enroll_doctor::graph::preflight::{AuthStatus, DELEGATED_SIGN_IN_HINT, PermissionStatus};
 use enroll_doctor::graph::trace::HTTP_TARGET;
 use enroll_doctor::graph::{
     ApiVersion, ClientOptions, GraphClient, Query, TokenClaims, TokenKind, TokenProvider,
@@ -157,6 +157,9 @@ fn status(global: &GlobalArgs, format: OutputFormat) -> anyhow::Result<u8> {
         "/organization",
         &Query::new().select(&["id", "displayName"]),
     ));
+    // Graph refusing the token itself (401) or being unreachable means the preflight could not
+    // do its job; a 403 only says this permission is missing, which the table already shows.
+    let unusable = matches!(&probe, Err(e) if e.status() == Some(401) || e.status().is_none());
     st.graph_check = Some(match probe {
         Ok(v) => {
             let name = v
@@ -174,6 +177,12 @@ fn status(global: &GlobalArgs, format: OutputFormat) -> anyhow::Result<u8> {
         OutputFormat::Table => print!("{}", render_table(&st)),
     }
     print_stats(global, &client);
+    if unusable {
+        eprintln!(
+            "enroll-doctor: Graph did not accept this token or could not be reached (see \"Graph:\" above)"
+        );
+        return Ok(2);
+    }
     Ok(0)
 }
 
@@ -236,15 +245,71 @@ fn render_table(st: &AuthStatus) -> String {
         } else {
             needs.join("\n")
         };
+        let missing = if r.status == PermissionStatus::AppOnlyUnsupported {
+            "delegated sign-in (see note)".to_string()
+        } else {
+            r.missing.join("\n")
+        };
         b.push_record([
             r.check.clone(),
             needs,
             r.status.as_str().to_string(),
-            r.missing.join("\n"),
+            missing,
         ]);
     }
     out.push('\n');
     out.push_str(&b.build().with(Style::sharp()).to_string());
     out.push('\n');
+    let app_only: Vec<&str> = st
+        .checks
+        .iter()
+        .filter(|r| r.status == PermissionStatus::AppOnlyUnsupported)
+        .map(|r| r.check.as_str())
+        .collect();
+    if !app_only.is_empty() {
+        let mut scopes: Vec<&str> = st
+            .checks
+            .iter()
+            .filter(|r| r.status == PermissionStatus::AppOnlyUnsupported)
+            .flat_map(|r| r.delegated.iter().map(String::as_str))
+            .collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        out.push_str(&format!(
+            "\nNote: {} read data that Graph serves to delegated tokens only, so an app-only \
+             token skips them. To run them, {DELEGATED_SIGN_IN_HINT}; the user needs {} and a \
+             directory role such as Global Reader.\n",
+            app_only.join(", "),
+            if scopes.is_empty() {
+                "read access".to_string()
+            } else {
+                format!("the delegated permissions {}", scopes.join(", "))
+            }
+        ));
+    }
+    let missing: Vec<&str> = st
+        .checks
+        .iter()
+        .filter(|r| r.status == PermissionStatus::Missing)
+        .flat_map(|r| r.missing.iter().map(String::as_str))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !missing.is_empty() {
+        out.push_str(&format!(
+            "\nTo run every check, grant {} ({}){}.\n",
+            missing.join(", "),
+            if delegated {
+                "delegated"
+            } else {
+                "application permissions"
+            },
+            if delegated {
+                ""
+            } else {
+                " and give admin consent"
+            }
+        ));
+    }
     out
 }

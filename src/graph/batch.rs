@@ -156,9 +156,20 @@ impl GraphClient {
                     message: format!("duplicate request id {:?}", r.id),
                 });
             }
-            if !r.url.starts_with('/') {
+            if !r.url.starts_with('/') || r.url.starts_with("//") {
                 return Err(GraphError::Batch {
                     message: format!("request {:?}: url must be relative and start with /", r.id),
+                });
+            }
+            // The batch's version applies to every item: a versioned item URL would mix
+            // v1.0 and beta (Graph resolves it under the batch's version and fails).
+            let first = r.url[1..].split(['/', '?']).next().unwrap_or_default();
+            if first.eq_ignore_ascii_case("v1.0") || first.eq_ignore_ascii_case("beta") {
+                return Err(GraphError::Batch {
+                    message: format!(
+                        "request {:?}: url {:?} names an API version; give it relative to the version root and choose the version per batch",
+                        r.id, r.url
+                    ),
                 });
             }
         }
@@ -250,5 +261,45 @@ impl GraphClient {
             pending = again;
         }
         Ok(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::graph::auth::{TokenProvider, TokenSource};
+    use crate::graph::client::ClientOptions;
+
+    fn offline_client() -> GraphClient {
+        // Port 1 on loopback: any request that slipped through validation would fail loudly.
+        let tokens = Arc::new(TokenProvider::new(TokenSource::Static {
+            token: Some(secrecy::SecretString::from("not-a-jwt")),
+            file: None,
+        }));
+        GraphClient::new("http://127.0.0.1:1", tokens, ClientOptions::default()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn item_urls_must_be_relative_and_unversioned() {
+        let c = offline_client();
+        for bad in [
+            "users/x",
+            "//evil.example/v1.0/users",
+            "/beta/policies/mobileDeviceManagementPolicies",
+            "/V1.0/users?$top=1",
+            "/v1.0",
+        ] {
+            let err = c
+                .batch(ApiVersion::V1, vec![BatchRequest::get("1", bad)])
+                .await
+                .unwrap_err();
+            assert!(matches!(err, GraphError::Batch { .. }), "{bad}: {err}");
+        }
+        assert_eq!(c.stats().requests, 0);
+        // An empty batch sends nothing.
+        assert!(c.batch(ApiVersion::Beta, vec![]).await.unwrap().is_empty());
+        assert_eq!(c.stats().requests, 0);
     }
 }

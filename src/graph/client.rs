@@ -260,18 +260,27 @@ fn path_of(url: &Url) -> String {
     }
 }
 
+/// `scheme://host[:port]` for messages; credentials in the URL show as a marker, never verbatim.
 fn origin_of(url: &Url) -> String {
+    let creds = if url.username().is_empty() && url.password().is_none() {
+        ""
+    } else {
+        "[credentials]@"
+    };
     format!(
-        "{}://{}{}",
+        "{}://{creds}{}{}",
         url.scheme(),
         url.host_str().unwrap_or_default(),
         url.port().map(|p| format!(":{p}")).unwrap_or_default()
     )
 }
 
-/// Same scheme, host and (effective) port.
+/// Same scheme, host and (effective) port, and the same (normally absent) userinfo: a link
+/// that smuggles credentials (`https://user:pw@graph.microsoft.com/…`) is not followed.
 pub fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme().eq_ignore_ascii_case(b.scheme())
+    a.username() == b.username()
+        && a.password() == b.password()
+        && a.scheme().eq_ignore_ascii_case(b.scheme())
         && a.host_str()
             .zip(b.host_str())
             .is_some_and(|(x, y)| x.eq_ignore_ascii_case(y))
@@ -387,10 +396,18 @@ impl GraphClient {
             s.push(if path.contains('?') { '&' } else { '?' });
             s.push_str(&q);
         }
-        Url::parse(&s).map_err(|e| GraphError::InvalidRequest {
+        let url = Url::parse(&s).map_err(|e| GraphError::InvalidRequest {
             path: path.to_string(),
             message: e.to_string(),
-        })
+        })?;
+        // Defence in depth: whatever the path holds, the request stays on the Graph origin.
+        if !same_origin(&url, &self.inner.base) {
+            return Err(GraphError::InvalidRequest {
+                path: path.to_string(),
+                message: "the path would leave the configured Graph host".into(),
+            });
+        }
+        Ok(url)
     }
 
     /// GET one resource and deserialize it.
@@ -467,8 +484,11 @@ impl GraphClient {
         next_link: &str,
         eventual_consistency: bool,
     ) -> Result<Vec<T>, GraphError> {
-        let url = self.checked_next_link(next_link, next_link, None)?;
-        let label = url.path().to_string();
+        // Name the listing by its path only: the link itself may carry credentials.
+        let label = Url::parse(next_link)
+            .map(|u| u.path().to_string())
+            .unwrap_or_else(|_| "(unparseable @odata.nextLink)".to_string());
+        let url = self.checked_next_link(next_link, &label, None)?;
         let mut all = Vec::new();
         self.page_from(url, &label, eventual_consistency, |page: Vec<T>| {
             all.extend(page);
@@ -784,6 +804,37 @@ mod tests {
     }
 
     #[test]
+    fn built_urls_stay_on_the_graph_origin() {
+        let tokens = Arc::new(TokenProvider::new(
+            super::super::auth::TokenSource::Static {
+                token: Some(secrecy::SecretString::from("t")),
+                file: None,
+            },
+        ));
+        let c = GraphClient::new(
+            "https://graph.microsoft.com",
+            tokens,
+            ClientOptions::default(),
+        )
+        .unwrap();
+        let q = Query::new().filter("userPrincipalName eq 'a@b.c'");
+        for path in [
+            "/users/@evil.example",
+            "//evil.example/x",
+            "/\\evil.example/x",
+            "/../../x",
+            "/users?$top=1",
+        ] {
+            let u = c.url(ApiVersion::V1, path, &q).unwrap();
+            assert_eq!(u.host_str(), Some("graph.microsoft.com"), "{path}: {u}");
+            assert_eq!(u.scheme(), "https");
+        }
+        for bad in ["users", "https://evil.example/v1.0/users", ""] {
+            assert!(c.url(ApiVersion::V1, bad, &q).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn origins_compare_scheme_host_and_port() {
         let u = |s: &str| Url::parse(s).unwrap();
         assert!(same_origin(
@@ -801,6 +852,38 @@ mod tests {
         assert!(!same_origin(
             &u("https://graph.microsoft.com.evil.example/v1.0"),
             &u("https://graph.microsoft.com")
+        ));
+        // Userinfo tricks: the real host is after the `@`.
+        let graph = u("https://graph.microsoft.com");
+        assert!(!same_origin(
+            &u("https://graph.microsoft.com@evil.example/v1.0/users"),
+            &graph
+        ));
+        assert!(!same_origin(
+            &u("https://graph.microsoft.com:443@evil.example/v1.0/users"),
+            &graph
+        ));
+        assert!(!same_origin(
+            &u("https://evil.example\\@graph.microsoft.com/v1.0/users"),
+            &graph
+        ));
+        // Credentials in the link itself are refused even on the right host.
+        assert!(!same_origin(
+            &u("https://user:pw@graph.microsoft.com/v1.0/users"),
+            &graph
+        ));
+        // Another scheme or an explicit other port on the same host.
+        assert!(!same_origin(
+            &u("http://graph.microsoft.com:443/v1.0/users"),
+            &graph
+        ));
+        assert!(!same_origin(
+            &u("https://graph.microsoft.com:8443/v1.0/users"),
+            &graph
+        ));
+        assert!(same_origin(
+            &u("https://graph.microsoft.com:443/v1.0/users?$skiptoken=a"),
+            &graph
         ));
     }
 }

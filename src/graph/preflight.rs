@@ -57,11 +57,34 @@ pub fn grants(have: &str, need: &str) -> bool {
     false
 }
 
+/// Delegated grants Graph documents as higher privileged for another permission's calls even
+/// though the names do not nest (`deviceRegistrationPolicy` GET lists delegated
+/// `Policy.Read.All`; its application form is not accepted there).
+const DELEGATED_IMPLIES: &[(&str, &str)] =
+    &[("Policy.Read.All", "Policy.Read.DeviceConfiguration")];
+
+/// [`grants`], plus the documented implications that hold for this token kind only.
+pub fn grants_for(kind: TokenKind, have: &str, need: &str) -> bool {
+    grants(have, need)
+        || (kind == TokenKind::Delegated
+            && DELEGATED_IMPLIES.iter().any(|(h, n)| {
+                h.eq_ignore_ascii_case(have.trim()) && n.eq_ignore_ascii_case(need.trim())
+            }))
+}
+
 /// The needed permissions that none of `granted` satisfies.
 pub fn missing_permissions(granted: &[String], needed: &[&str]) -> Vec<String> {
     needed
         .iter()
         .filter(|n| !granted.iter().any(|g| grants(g, n)))
+        .map(|n| n.to_string())
+        .collect()
+}
+
+fn missing_for(kind: TokenKind, granted: &[String], needed: &[&str]) -> Vec<String> {
+    needed
+        .iter()
+        .filter(|n| !granted.iter().any(|g| grants_for(kind, g, n)))
         .map(|n| n.to_string())
         .collect()
 }
@@ -96,6 +119,42 @@ pub struct PermissionRow {
     pub delegated: Vec<String>,
     pub status: PermissionStatus,
     pub missing: Vec<String>,
+    /// What to do when the check cannot run with this token (absent when it can).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+/// The command that gives a delegated token (device code sign-in, cached for later runs).
+pub const DELEGATED_SIGN_IN_HINT: &str =
+    "sign in as a user with `enroll-doctor auth login`, then run with `--auth device-code`";
+
+fn fix_for(
+    c: &CheckMeta,
+    kind: TokenKind,
+    status: PermissionStatus,
+    missing: &[String],
+) -> Option<String> {
+    match status {
+        PermissionStatus::AppOnlyUnsupported => Some(format!(
+            "Graph serves this to delegated tokens only: {DELEGATED_SIGN_IN_HINT} (the user needs {} and a directory role such as Global Reader)",
+            if c.permissions.delegated.is_empty() {
+                "read access".to_string()
+            } else {
+                c.permissions.delegated.join(" and ")
+            }
+        )),
+        PermissionStatus::Missing => Some(match kind {
+            TokenKind::Application => format!(
+                "grant the application permission {} to the app registration and give admin consent",
+                missing.join(" and ")
+            ),
+            _ => format!(
+                "consent to the delegated permission {} for this client (or sign in with an app that has it)",
+                missing.join(" and ")
+            ),
+        }),
+        PermissionStatus::Granted | PermissionStatus::Unknown => None,
+    }
 }
 
 fn needs_graph(c: &CheckMeta) -> bool {
@@ -116,7 +175,7 @@ fn evaluate(c: &CheckMeta, kind: TokenKind, granted: &[String]) -> (PermissionSt
             } else {
                 p.delegated
             };
-            let missing = missing_permissions(granted, needed);
+            let missing = missing_for(kind, granted, needed);
             if missing.is_empty() {
                 (PermissionStatus::Granted, missing)
             } else {
@@ -135,6 +194,7 @@ pub fn permission_rows_for(checks: &[CheckMeta], claims: &TokenClaims) -> Vec<Pe
         .filter(|c| needs_graph(c))
         .map(|c| {
             let (status, missing) = evaluate(c, kind, claims.granted());
+            let fix = fix_for(c, kind, status, &missing);
             PermissionRow {
                 check: c.id.to_string(),
                 application: c
@@ -151,6 +211,7 @@ pub fn permission_rows_for(checks: &[CheckMeta], claims: &TokenClaims) -> Vec<Pe
                     .collect(),
                 status,
                 missing,
+                fix,
             }
         })
         .collect()
@@ -312,6 +373,17 @@ mod tests {
         ));
         assert!(!grants("User.Read.All", "User.ReadWrite.All"));
         assert!(!grants("GroupMember.Read.All", "Group.Read.All"));
+        // Documented for delegated calls only.
+        assert!(grants_for(
+            TokenKind::Delegated,
+            "Policy.Read.All",
+            "Policy.Read.DeviceConfiguration"
+        ));
+        assert!(!grants_for(
+            TokenKind::Application,
+            "Policy.Read.All",
+            "Policy.Read.DeviceConfiguration"
+        ));
     }
 
     #[test]
@@ -335,6 +407,17 @@ mod tests {
         assert_eq!(rows[0].status, PermissionStatus::Granted);
         assert_eq!(rows[1].status, PermissionStatus::AppOnlyUnsupported);
         assert_eq!(rows[2].missing, vec!["GroupMember.Read.All".to_string()]);
+        assert_eq!(rows[0].fix, None);
+        let fix = rows[1].fix.as_deref().unwrap();
+        assert!(
+            fix.contains("enroll-doctor auth login") && fix.contains("Policy.Read.All"),
+            "{fix}"
+        );
+        let fix = rows[2].fix.as_deref().unwrap();
+        assert!(
+            fix.contains("GroupMember.Read.All") && fix.contains("admin consent"),
+            "{fix}"
+        );
     }
 
     #[test]

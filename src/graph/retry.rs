@@ -40,12 +40,26 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     if let Ok(secs) = v.parse::<f64>()
-        && secs.is_finite()
         && secs >= 0.0
     {
-        return Some(Duration::from_secs_f64(secs));
+        // `try_`: a huge or infinite value from the server must not panic; it is capped later.
+        return Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
     }
-    let when = DateTime::parse_from_rfc2822(v).ok()?.with_timezone(&Utc);
+    // IMF-fixdate (what servers send) and RFC 2822 variants; then the two obsolete HTTP-date
+    // forms RFC 9110 still asks recipients to accept (RFC 850 and asctime).
+    let when = DateTime::parse_from_rfc2822(v)
+        .map(|d| d.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(v, "%A, %d-%b-%y %H:%M:%S GMT")
+                .ok()
+                .map(|n| n.and_utc())
+        })
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(v, "%a %b %e %H:%M:%S %Y")
+                .ok()
+                .map(|n| n.and_utc())
+        })?;
     Some((when - now).to_std().unwrap_or(Duration::ZERO))
 }
 
@@ -88,6 +102,31 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-3", now), None);
+        assert_eq!(
+            parse_retry_after("0.5", now),
+            Some(Duration::from_millis(500))
+        );
+        // Obsolete HTTP-date forms.
+        assert_eq!(
+            parse_retry_after("Friday, 27-Nov-26 03:00:09 GMT", now),
+            Some(Duration::from_secs(9))
+        );
+        assert_eq!(
+            parse_retry_after("Fri Nov 27 03:00:04 2026", now),
+            Some(Duration::from_secs(4))
+        );
+    }
+
+    #[test]
+    fn absurd_retry_after_does_not_panic_and_is_capped() {
+        let now = Utc::now();
+        let p = RetryPolicy::default();
+        for v in ["1e300", "inf", "18446744073709551616", "NaN"] {
+            let ra = parse_retry_after(v, now);
+            assert!(p.wait(1, ra) <= p.max_wait, "{v}");
+        }
+        assert_eq!(parse_retry_after("inf", now), Some(Duration::MAX));
     }
 
     #[test]

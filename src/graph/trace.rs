@@ -23,7 +23,12 @@ pub fn redact_headers(headers: &HeaderMap) -> String {
     let mut out = Vec::with_capacity(headers.len());
     for (name, value) in headers {
         let v = value.to_str().unwrap_or("<binary>");
-        let shown = if is_sensitive(name.as_str()) || v.trim_start().starts_with("Bearer ") {
+        // Any value that looks like a credential, whatever header carries it.
+        let lower = v.trim_start().to_ascii_lowercase();
+        let looks_like_credential =
+            lower.starts_with("bearer ") || lower.starts_with("basic ") || lower.starts_with("eyj");
+        let shown = if is_sensitive(name.as_str()) || looks_like_credential || value.is_sensitive()
+        {
             REDACTED
         } else {
             v
@@ -77,8 +82,20 @@ mod tests {
         );
         h.insert("x-custom", HeaderValue::from_static("Bearer leaked"));
         h.insert("request-id", HeaderValue::from_static("1234"));
+        h.insert(
+            "x-forwarded",
+            HeaderValue::from_static("bearer lower-case-leak"),
+        );
+        h.insert(
+            "x-token",
+            HeaderValue::from_static("eyJhbGciOi.raw-jwt-leak"),
+        );
+        let mut marked = HeaderValue::from_static("marked-sensitive-leak");
+        marked.set_sensitive(true);
+        h.insert("x-other", marked);
         let s = redact_headers(&h);
         assert!(!s.contains("eyJ0eXAi") && !s.contains("leaked"), "{s}");
+        assert!(!s.contains("leak"), "{s}");
         assert!(s.contains("request-id: 1234"), "{s}");
         assert!(s.contains("authorization: [REDACTED]"), "{s}");
     }

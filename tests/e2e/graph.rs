@@ -350,9 +350,11 @@ async fn access_token_from_env_and_file() {
 
 /// What a fault must lead to.
 enum Expect {
-    /// Retried (at least `min_retries`) and succeeded.
+    /// Retried (at least `min_retries`) and succeeded, having waited at least `min_wait`
+    /// (the Retry-After the fault set: proves it was honoured, not replaced by a short backoff).
     Recovers {
         min_retries: u64,
+        min_wait: Duration,
     },
     /// Failed with this HTTP status, naming the request-id.
     HttpError(u16),
@@ -374,7 +376,10 @@ async fn fault_matrix() {
             Fault::Latency(Duration::from_millis(300))
                 .on(users)
                 .times(1),
-            Expect::Recovers { min_retries: 0 },
+            Expect::Recovers {
+                min_retries: 0,
+                min_wait: Duration::from_millis(300),
+            },
         ),
         (
             "429 Retry-After seconds",
@@ -383,7 +388,10 @@ async fn fault_matrix() {
             }
             .on(users)
             .times(1),
-            Expect::Recovers { min_retries: 1 },
+            Expect::Recovers {
+                min_retries: 1,
+                min_wait: Duration::from_millis(950),
+            },
         ),
         (
             "429 Retry-After HTTP-date",
@@ -392,12 +400,18 @@ async fn fault_matrix() {
             }
             .on(users)
             .times(1),
-            Expect::Recovers { min_retries: 1 },
+            Expect::Recovers {
+                min_retries: 1,
+                min_wait: Duration::from_millis(950),
+            },
         ),
         (
             "429 without Retry-After, twice",
             Fault::Throttle { retry_after: None }.on(users).times(2),
-            Expect::Recovers { min_retries: 2 },
+            Expect::Recovers {
+                min_retries: 2,
+                min_wait: Duration::ZERO,
+            },
         ),
         (
             "503 with Retry-After",
@@ -407,7 +421,10 @@ async fn fault_matrix() {
             }
             .on(users)
             .times(1),
-            Expect::Recovers { min_retries: 1 },
+            Expect::Recovers {
+                min_retries: 1,
+                min_wait: Duration::from_millis(950),
+            },
         ),
         (
             "504",
@@ -417,7 +434,10 @@ async fn fault_matrix() {
             }
             .on(users)
             .times(1),
-            Expect::Recovers { min_retries: 1 },
+            Expect::Recovers {
+                min_retries: 1,
+                min_wait: Duration::ZERO,
+            },
         ),
         (
             "500 is not retried",
@@ -437,7 +457,10 @@ async fn fault_matrix() {
         (
             "connection reset once",
             Fault::ConnectionReset.on(users).times(1),
-            Expect::Recovers { min_retries: 1 },
+            Expect::Recovers {
+                min_retries: 1,
+                min_wait: Duration::ZERO,
+            },
         ),
         (
             "connection reset forever",
@@ -447,7 +470,10 @@ async fn fault_matrix() {
         (
             "truncated body once",
             Fault::TruncatedBody.on(users).times(1),
-            Expect::Recovers { min_retries: 1 },
+            Expect::Recovers {
+                min_retries: 1,
+                min_wait: Duration::ZERO,
+            },
         ),
         (
             "HTML instead of JSON forever",
@@ -457,7 +483,15 @@ async fn fault_matrix() {
         (
             "expired token",
             Fault::ExpiredToken.on(users).times(1),
-            Expect::Recovers { min_retries: 1 },
+            Expect::Recovers {
+                min_retries: 1,
+                min_wait: Duration::ZERO,
+            },
+        ),
+        (
+            "expired token twice: one re-acquisition only",
+            Fault::ExpiredToken.on(users),
+            Expect::HttpError(401),
         ),
         (
             "nextLink loop",
@@ -479,8 +513,16 @@ async fn fault_matrix() {
             started.elapsed()
         );
         match expect {
-            Expect::Recovers { min_retries } => {
+            Expect::Recovers {
+                min_retries,
+                min_wait,
+            } => {
                 let users = result.unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert!(
+                    started.elapsed() >= min_wait,
+                    "{name}: retried after {:?}, before the {min_wait:?} the server asked for",
+                    started.elapsed()
+                );
                 assert!(!users.is_empty(), "{name}");
                 assert!(
                     stats.retries >= min_retries,
@@ -514,7 +556,7 @@ async fn fault_matrix() {
                 assert!(matches!(e, GraphError::NextLinkLoop { .. }), "{name}: {e}");
             }
         }
-        if name == "expired token" {
+        if name.starts_with("expired token") {
             assert_eq!(stats.reauthentications, 1, "{name}");
             assert_eq!(stats.token_acquisitions, 2, "{name}");
         }
@@ -551,6 +593,135 @@ async fn foreign_next_link_is_never_contacted() {
     mock.inject(Fault::ForeignNextLink(same_host_other_port).on("/v1.0/users"));
     let err = list_users(&c).await.unwrap_err();
     assert!(matches!(err, GraphError::ForeignNextLink { .. }), "{err}");
+}
+
+/// A listener standing in for an attacker's host; `saw_nothing` checks it was never contacted.
+struct Trap(std::net::TcpListener);
+
+impl Trap {
+    fn new() -> Trap {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        Trap(l)
+    }
+    fn authority(&self) -> String {
+        self.0.local_addr().unwrap().to_string()
+    }
+    async fn assert_saw_nothing(&self, what: &str) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        match self.0.accept() {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            other => panic!("{what}: the foreign host was contacted: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn foreign_next_links_in_batches_continuations_and_userinfo_are_refused() {
+    let mock = contoso().await;
+    let trap = Trap::new();
+    let mock_authority = mock.base_url().trim_start_matches("http://").to_string();
+    let c = client_with(&secret_settings(&mock, "auditor"), fast_options(2));
+    // Warm the token so the request counts below are Graph requests only.
+    c.tokens().token().await.unwrap();
+
+    // A `$batch` item whose page links to another host.
+    mock.inject(
+        Fault::ForeignNextLink(format!(
+            "http://{}/v1.0/users?$skiptoken=x",
+            trap.authority()
+        ))
+        .on("/v1.0/users"),
+    );
+    let answers = c
+        .batch(
+            ApiVersion::V1,
+            vec![BatchRequest::get_with(
+                "u",
+                "/users",
+                &Query::new().select(&["id", "userPrincipalName"]),
+            )],
+        )
+        .await
+        .unwrap();
+    let item = answers.into_iter().next().unwrap();
+    assert_eq!(item.status, 200, "{item:?}");
+    let err = c.batch_item_list::<User>(item).await.unwrap_err();
+    assert!(matches!(err, GraphError::ForeignNextLink { .. }), "{err}");
+    mock.clear_faults();
+
+    // Continuations handed in directly, including userinfo tricks and a scheme change.
+    let before = mock.stats().requests;
+    let links = [
+        format!("http://{}/v1.0/users?$skiptoken=x", trap.authority()),
+        // The host is what follows the `@`.
+        format!("http://{mock_authority}@{}/v1.0/users", trap.authority()),
+        // Right host, but credentials smuggled into the link.
+        format!("http://user:pw@{mock_authority}/v1.0/users"),
+        // Right host and port, other scheme.
+        format!("https://{mock_authority}/v1.0/users"),
+    ];
+    for link in &links {
+        let err = c
+            .list_from_next_link::<User>(link, false)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, GraphError::ForeignNextLink { .. }),
+            "{link}: {err}"
+        );
+        assert!(!err.to_string().contains("pw"), "{err}");
+    }
+    assert_eq!(mock.stats().requests, before, "nothing was sent anywhere");
+    trap.assert_saw_nothing("batch item and continuations")
+        .await;
+
+    // The same-origin continuation works.
+    let ok = c
+        .list_from_next_link::<User>(
+            &format!(
+                "{}/v1.0/users?$select=id,userPrincipalName",
+                mock.base_url()
+            ),
+            false,
+        )
+        .await
+        .unwrap();
+    assert!(!ok.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_answer_hits_the_per_request_timeout_and_is_retried() {
+    let mock = contoso().await;
+    let s = secret_settings(&mock, "auditor");
+    let mut opts = fast_options(3);
+    opts.timeout = Duration::from_millis(800);
+    let c = client_with(&s, opts);
+    c.tokens().token().await.unwrap();
+    mock.inject(
+        Fault::Latency(Duration::from_secs(3))
+            .on("/v1.0/users")
+            .times(1),
+    );
+    let started = Instant::now();
+    let users = list_users(&c).await.unwrap();
+    assert!(!users.is_empty());
+    // One timed-out attempt (~0.8 s), then a normal one: less than the 3 s stall.
+    assert!(
+        started.elapsed() < Duration::from_millis(2800),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(c.stats().retries >= 1);
+
+    // Stalling every time: a typed transport error after the bounded attempts.
+    mock.inject(Fault::Latency(Duration::from_secs(3)).on("/v1.0/users"));
+    let err = list_users(&c).await.unwrap_err();
+    assert!(
+        matches!(err, GraphError::Transport { attempts: 3, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("timed out"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -616,6 +787,12 @@ async fn batch_matches_ids_and_retries_throttled_items() {
     );
     let started = Instant::now();
     let out = c.batch(ApiVersion::V1, reqs.clone()).await.unwrap();
+    // The throttled items waited for their own Retry-After (1 s), not a short backoff.
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(out.len(), 45);
     for (i, (req, resp)) in reqs.iter().zip(&out).enumerate() {
@@ -906,6 +1083,13 @@ fn binary_auth_status_lists_granted_and_missing_permissions() {
                 .collect();
             if kind == "application" && meta.permissions.delegated_only {
                 assert_eq!(status, "app-only-unsupported", "{app_name} {}", meta.id);
+                // The row says how to get a delegated token.
+                let fix = row["fix"].as_str().unwrap_or_default();
+                assert!(
+                    fix.contains("enroll-doctor auth login"),
+                    "{app_name} {}: {row}",
+                    meta.id
+                );
                 continue;
             }
             // Exact grants are never reported missing; whatever is missing was needed and
@@ -933,6 +1117,15 @@ fn binary_auth_status_lists_granted_and_missing_permissions() {
                 "{app_name} {}",
                 meta.id
             );
+            // A missing permission comes with the fix naming it; a granted row has none.
+            match row["fix"].as_str() {
+                Some(fix) => assert!(
+                    !missing.is_empty() && missing.iter().all(|m| fix.contains(m)),
+                    "{app_name} {}: {row}",
+                    meta.id
+                ),
+                None => assert!(missing.is_empty(), "{app_name} {}: {row}", meta.id),
+            }
         }
         if app_name == "limited" {
             // The table names each missing check with its status.
@@ -943,6 +1136,13 @@ fn binary_auth_status_lists_granted_and_missing_permissions() {
             );
             assert_eq!(code, 0);
             assert!(table.contains("Token kind:  application"), "{table}");
+            // Delegated-only checks under an app token point at the delegated sign-in.
+            if rows.iter().any(|r| r["status"] == "app-only-unsupported") {
+                assert!(
+                    table.contains("Note:") && table.contains("enroll-doctor auth login"),
+                    "{table}"
+                );
+            }
             for row in rows.iter().filter(|r| r["status"] == "missing") {
                 let id = row["check"].as_str().unwrap();
                 assert!(
@@ -960,4 +1160,203 @@ fn binary_auth_status_lists_granted_and_missing_permissions() {
             );
         }
     }
+}
+
+/// Full runs (`audit` with a saved snapshot, `check`) with every log level on, under an app
+/// secret and under a device-code sign-in, with throttling and an expired token injected so the
+/// retry and error paths log too: no output, log line, error or saved file holds a credential.
+#[test]
+fn full_runs_never_leak_credentials() {
+    let mock = MockGraph::spawn_blocking(MockConfig::fixture("contoso")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = mock.app("auditor").unwrap();
+    let faults = || {
+        mock.clear_faults();
+        mock.inject(
+            Fault::Throttle {
+                retry_after: Some(RetryAfter::Seconds(0)),
+            }
+            .times(2),
+        );
+        mock.inject(Fault::ExpiredToken.on("/v1.0/organization").times(1));
+        // One source fails for good, so an error message is printed as well.
+        mock.inject(
+            Fault::ServerError {
+                status: 500,
+                retry_after: None,
+            }
+            .on("/v1.0/subscribedSkus"),
+        );
+    };
+    let snapshot = dir.path().join("snap.json");
+    let snap_s = snapshot.to_str().unwrap();
+    let secret_env = [
+        ("AZURE_CLIENT_ID", app.client_id.as_str()),
+        ("AZURE_CLIENT_SECRET", app.client_secret.as_str()),
+    ];
+    faults();
+    let (code, out, err) = run_bin(
+        &mock,
+        &["audit", "-vv", "--trace-http", "--save-snapshot", snap_s],
+        &secret_env,
+    );
+    assert!(code == 1 || code == 2, "{code}: {out}\n{err}");
+    assert!(err.contains("authorization: [REDACTED]"), "{err}");
+    assert!(
+        err.contains("-> 429"),
+        "the retry path was exercised: {err}"
+    );
+    let saved = std::fs::read_to_string(&snapshot).unwrap();
+    let all = format!("{out}\n{err}\n{saved}");
+    assert_no_secrets("audit (client secret)", &all, &[&app.client_secret]);
+
+    faults();
+    let (code, out, err) = run_bin(
+        &mock,
+        &[
+            "check",
+            "-vv",
+            "--trace-http",
+            "--user",
+            "jdoe@contoso.com",
+            "--user",
+            "mgarcia@contoso.com",
+        ],
+        &secret_env,
+    );
+    assert!(code <= 2, "{code}: {out}\n{err}");
+    assert_no_secrets(
+        "check (client secret)",
+        &format!("{out}\n{err}"),
+        &[&app.client_secret],
+    );
+
+    // Delegated: sign in, then a full audit on the cached sign-in.
+    let cli = mock.app("cli").unwrap();
+    let cache = dir.path().join("tokens.json");
+    let env = [
+        ("AZURE_CLIENT_ID", cli.client_id.as_str()),
+        ("ENROLL_DOCTOR_TOKEN_CACHE", cache.to_str().unwrap()),
+    ];
+    mock.clear_faults();
+    let (code, login_out, login_err) =
+        run_bin(&mock, &["auth", "login", "-vv", "--trace-http"], &env);
+    assert_eq!(code, 0, "{login_out}\n{login_err}");
+    let cached: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
+    let refresh = cached["refresh_token"].as_str().unwrap().to_string();
+    let access = cached["access_token"].as_str().unwrap().to_string();
+    faults();
+    let (code, out, err) = run_bin(
+        &mock,
+        &["audit", "--auth", "device-code", "-vv", "--trace-http"],
+        &env,
+    );
+    assert!(code <= 2, "{code}: {out}\n{err}");
+    assert_no_secrets(
+        "device-code login + audit",
+        &format!("{login_out}\n{login_err}\n{out}\n{err}"),
+        &[&refresh, &access],
+    );
+}
+
+/// A server that answers everything with `307 Temporary Redirect` to `location` (307 keeps the
+/// method and body: a followed redirect would resend the client secret or the bearer token).
+fn redirecting_server(location: String) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let mut buf = [0u8; 8192];
+            let _ = s.read(&mut buf);
+            let _ = write!(
+                s,
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redirects_are_never_followed_with_credentials() {
+    let trap = Trap::new();
+    let redirector = redirecting_server(format!("http://{}/stolen", trap.authority()));
+    // The identity platform redirects the client-secret POST.
+    let mut e = HashMap::new();
+    e.insert("AZURE_TENANT_ID".to_string(), "t1".to_string());
+    e.insert("AZURE_CLIENT_ID".to_string(), "c1".to_string());
+    e.insert(
+        "AZURE_CLIENT_SECRET".to_string(),
+        "redirected-secret".to_string(),
+    );
+    let flags = FlagOverrides {
+        graph_url: Some(redirector.clone()),
+        login_url: Some(redirector.clone()),
+        auth: Some(AuthMethod::ClientSecret),
+        ..Default::default()
+    };
+    let s = Settings::from_map(None, &e, &flags).unwrap();
+    let provider = TokenProvider::from_settings(&s).unwrap();
+    let err = provider.token().await.unwrap_err();
+    assert!(!err.to_string().contains("redirected-secret"), "{err}");
+
+    // Graph redirects a GET carrying the bearer token.
+    let mock = contoso().await;
+    let token = mock.token_for("auditor").unwrap();
+    let tokens = Arc::new(TokenProvider::new(
+        enroll_doctor::graph::auth::TokenSource::Static {
+            token: Some(token.into()),
+            file: None,
+        },
+    ));
+    let c = GraphClient::new(&redirector, tokens, fast_options(2)).unwrap();
+    let err = list_users(&c).await.unwrap_err();
+    assert_eq!(err.status(), Some(307), "{err}");
+    trap.assert_saw_nothing("redirect targets").await;
+}
+
+/// The mobility policies refuse app-only tokens with 401 like Graph: a typed permission error
+/// with the request-id, and no pointless token re-acquisition (the token is not expired).
+#[tokio::test(flavor = "multi_thread")]
+async fn app_only_401_on_mobility_policies_is_not_a_token_problem() {
+    let mock = contoso().await;
+    let c = client_with(&secret_settings(&mock, "auditor"), fast_options(3));
+    let err = c
+        .list_all::<serde_json::Value>(
+            ApiVersion::Beta,
+            "/policies/mobileDeviceManagementPolicies",
+            &Query::new(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(401), "{err}");
+    assert!(err.is_permission_denied());
+    assert!(err.request_id().is_some(), "{err}");
+    let st = c.stats();
+    assert_eq!(
+        (st.reauthentications, st.token_acquisitions, st.requests),
+        (0, 1, 1)
+    );
+}
+
+/// A token Graph does not accept (here: signed by another tenant's identity platform) makes
+/// `auth status` fail with exit code 2 and say why, instead of reporting permissions it cannot
+/// use.
+#[test]
+fn binary_auth_status_fails_when_graph_rejects_the_token() {
+    let mock = MockGraph::spawn_blocking(MockConfig::fixture("contoso")).unwrap();
+    let other = MockGraph::spawn_blocking(MockConfig::fixture("contoso")).unwrap();
+    let foreign_token = other.token_for("auditor").unwrap();
+    let (code, out, err) = run_bin(
+        &mock,
+        &["auth", "status", "--auth", "access-token"],
+        &[("ENROLL_DOCTOR_ACCESS_TOKEN", &foreign_token)],
+    );
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.contains("HTTP 401"), "{out}");
+    assert!(err.contains("did not accept"), "{err}");
+    assert_no_secrets("rejected token", &format!("{out}{err}"), &[&foreign_token]);
 }

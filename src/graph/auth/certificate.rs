@@ -83,6 +83,9 @@ impl CertificateCredential {
                     .into(),
             );
         }
+        if blocks.iter().any(|b| b.tag() == "EC PRIVATE KEY") {
+            return Err(NOT_RSA.into());
+        }
         let cert = blocks
             .iter()
             .find(|b| b.tag() == "CERTIFICATE")
@@ -92,8 +95,15 @@ impl CertificateCredential {
             .find(|b| is_key(b))
             .ok_or("no PRIVATE KEY or RSA PRIVATE KEY block (put the key in the same file or in a .key file beside it)")?;
         // jsonwebtoken reads only the first block of a PEM string, so hand it the key alone.
-        let key = EncodingKey::from_rsa_pem(pem::encode(key_block).as_bytes())
-            .map_err(|e| format!("unusable RSA private key: {e}"))?;
+        let key = EncodingKey::from_rsa_pem(pem::encode(key_block).as_bytes()).map_err(|e| {
+            if EncodingKey::from_ec_pem(pem::encode(key_block).as_bytes()).is_ok()
+                || EncodingKey::from_ed_pem(pem::encode(key_block).as_bytes()).is_ok()
+            {
+                NOT_RSA.to_string()
+            } else {
+                format!("unusable RSA private key: {e}")
+            }
+        })?;
         let der = cert.contents();
         Ok(CertificateCredential {
             key,
@@ -132,6 +142,9 @@ impl CertificateCredential {
             })
     }
 }
+
+const NOT_RSA: &str = "the private key is not RSA; Entra certificate credentials (PS256/RS256 \
+     client assertions) need an RSA key of 2048 bits or more";
 
 fn is_key(b: &pem::Pem) -> bool {
     matches!(b.tag(), "PRIVATE KEY" | "RSA PRIVATE KEY")
@@ -214,6 +227,17 @@ mod tests {
         let e =
             CertificateCredential::from_pem(enc.as_bytes(), AssertionAlgorithm::Ps256).unwrap_err();
         assert!(e.contains("encrypted"), "{e}");
+    }
+
+    #[test]
+    fn ec_keys_are_refused_with_the_reason() {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let params = rcgen::CertificateParams::new(vec!["ec".into()]).unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let pem = format!("{}{}", cert.pem(), key.serialize_pem());
+        let e =
+            CertificateCredential::from_pem(pem.as_bytes(), AssertionAlgorithm::Ps256).unwrap_err();
+        assert!(e.contains("not RSA"), "{e}");
     }
 
     #[test]

@@ -30,8 +30,9 @@ impl TokenKind {
 #[derive(Debug, Clone, Default, Deserialize)]
 struct RawClaims {
     tid: Option<String>,
+    /// `null` is tolerated like a missing claim.
     #[serde(default)]
-    roles: Vec<String>,
+    roles: Option<Vec<String>>,
     scp: Option<String>,
     upn: Option<String>,
     unique_name: Option<String>,
@@ -86,7 +87,7 @@ impl TokenClaims {
         let raw: RawClaims = serde_json::from_slice(&bytes).map_err(|_| ClaimsError::BadPayload)?;
         Ok(TokenClaims {
             tenant_id: raw.tid,
-            roles: raw.roles,
+            roles: raw.roles.unwrap_or_default(),
             scopes: raw
                 .scp
                 .map(|s| s.split_whitespace().map(str::to_string).collect())
@@ -189,6 +190,14 @@ mod tests {
         assert_eq!(c.kind(), TokenKind::Delegated);
         assert_eq!(c.granted(), ["Policy.Read.All", "User.Read.All"]);
         assert_eq!(c.identity(), "jdoe@contoso.com");
+    }
+
+    #[test]
+    fn null_roles_and_padded_payload_are_tolerated() {
+        let t = fake_jwt(&json!({"tid": "t", "roles": null, "appid": "a", "idtyp": "app"}));
+        let c = TokenClaims::decode(&format!("{t}\n")).unwrap();
+        assert_eq!(c.kind(), TokenKind::Application);
+        assert!(c.granted().is_empty());
     }
 
     #[test]

@@ -163,6 +163,27 @@ impl DeviceCodeFlow {
     }
 
     fn read_cache(&self) -> Result<Option<CacheEntry>, AuthError> {
+        match std::fs::symlink_metadata(&self.cache_path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                // Someone else may have planted it; a fresh sign-in replaces it with a file.
+                tracing::warn!(
+                    "ignoring token cache {}: it is a symbolic link",
+                    self.cache_path.display()
+                );
+                return Ok(None);
+            }
+            #[cfg(unix)]
+            Ok(meta) => {
+                use std::os::unix::fs::PermissionsExt;
+                if meta.permissions().mode() & 0o077 != 0 {
+                    tracing::warn!(
+                        "token cache {} is readable by other users; it is rewritten with mode 0600 on the next sign-in",
+                        self.cache_path.display()
+                    );
+                }
+            }
+            _ => {}
+        }
         let bytes = match std::fs::read(&self.cache_path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -217,7 +238,12 @@ impl DeviceCodeFlow {
 }
 
 /// Writes `bytes` to `path` readable by the owner only (0600 on Unix; the parent folder 0700
-/// when created). Written to a temporary sibling first, then renamed over the target.
+/// when created). Written to a fresh temporary sibling first, then renamed over the target.
+///
+/// The temporary file is created exclusively (`O_CREAT|O_EXCL`, which never follows a symlink)
+/// under an unpredictable name, so another local user cannot pre-plant a file or symlink there,
+/// and it has mode 0600 from its first byte. The rename replaces a symlink at `path` itself
+/// rather than writing through it.
 pub fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         let mut builder = std::fs::DirBuilder::new();
@@ -229,18 +255,41 @@ pub fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         }
         builder.create(parent)?;
     }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "token-cache".into());
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    opts.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
+    // A clash with an existing name is astronomically unlikely; retry a few times anyway.
+    let mut attempt = 0;
+    let (tmp, mut file) = loop {
+        attempt += 1;
+        let tmp = path.with_file_name(format!(
+            ".{file_name}.{}.tmp",
+            uuid::Uuid::new_v4().simple()
+        ));
+        match opts.open(&tmp) {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 5 => continue,
+            Err(e) => return Err(e),
+        }
+    };
     let result = (|| {
-        let mut f = opts.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+        // The umask can only narrow the mode; make it exact in case the file system widened it.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {
@@ -292,6 +341,63 @@ mod tests {
         }
         assert!(remove_cache(&path).unwrap());
         assert!(!remove_cache(&path).unwrap());
+        // No temporary file is left behind.
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_file_tightens_an_existing_wide_file_and_replaces_a_symlink() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        // A cache left world-readable by some other tool ends up 0600.
+        let path = dir.path().join("cache.json");
+        std::fs::write(&path, b"old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_private_file(&path, b"new").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+
+        // A symlink planted at the cache path is replaced, never written through.
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, b"untouched").unwrap();
+        let link = dir.path().join("linked.json");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        write_private_file(&link, b"secret").unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"untouched");
+        let meta = std::fs::symlink_metadata(&link).unwrap();
+        assert!(meta.file_type().is_file(), "the symlink was replaced");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_cache_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let flow = |cache_path: PathBuf| DeviceCodeFlow {
+            http: OAuthHttp::new(std::time::Duration::from_secs(1), true).unwrap(),
+            client_id: "c".into(),
+            tenant: "t".into(),
+            login_url: "http://127.0.0.1:1".into(),
+            scope: "https://graph.microsoft.com/.default".into(),
+            cache_path,
+        };
+        let real = dir.path().join("real.json");
+        let f = flow(real.clone());
+        f.write_cache(
+            Some(&SecretString::from("rt")),
+            &AccessToken::new("at".into(), Some(3600)),
+        )
+        .unwrap();
+        assert!(f.read_cache().unwrap().is_some());
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(flow(link).read_cache().unwrap().is_none());
     }
 
     #[test]

@@ -218,7 +218,20 @@ fn static_token(
             });
         }
     };
-    let raw = raw.strip_prefix("Bearer ").unwrap_or(&raw).to_string();
+    // Files saved by Windows editors may start with a byte order mark; a pasted header value
+    // may keep its scheme in any case.
+    let raw = raw.trim_start_matches('\u{feff}').trim();
+    let raw = match raw.split_once(char::is_whitespace) {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        _ => raw,
+    }
+    .to_string();
+    if raw.chars().any(|c| !c.is_ascii_graphic()) {
+        return Err(AuthError::AccessToken {
+            message: "the token contains spaces or non-ASCII characters; give the bare token"
+                .into(),
+        });
+    }
     if raw.is_empty() {
         return Err(AuthError::AccessToken {
             message: "the token is empty".into(),
@@ -410,6 +423,13 @@ mod tests {
         std::fs::write(&p, format!("{jwt}\n")).unwrap();
         let t = static_token(None, Some(&p)).unwrap();
         assert_eq!(t.secret(), jwt);
+        // Saved by Notepad (BOM, CRLF), or pasted with a lower-case scheme.
+        std::fs::write(&p, format!("\u{feff}{jwt}\r\n")).unwrap();
+        assert_eq!(static_token(None, Some(&p)).unwrap().secret(), jwt);
+        let t = static_token(Some(&SecretString::from(format!("bearer  {jwt}"))), None).unwrap();
+        assert_eq!(t.secret(), jwt);
+        let e = static_token(Some(&SecretString::from("two words")), None).unwrap_err();
+        assert!(!e.to_string().contains("words"), "{e}");
     }
 
     #[test]
