@@ -12,9 +12,42 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            // `{:#}` prints the whole context chain on one line, naming the file or field.
-            eprintln!("enroll-doctor: error: {err:#}");
+            eprintln!("enroll-doctor: error: {}", one_line(&err));
             ExitCode::from(2)
         }
+    }
+}
+
+/// The whole context chain on one line, naming the file or field. Library errors often repeat
+/// their source in their own message (`cannot read X: {source}`): such a cause is not printed twice.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if msg.contains(&text) {
+            continue;
+        }
+        if !msg.is_empty() {
+            msg.push_str(": ");
+        }
+        msg.push_str(&text);
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn a_cause_repeated_in_its_parents_message_is_printed_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let err = anyhow::Error::new(io).context("cannot read snapshot s.json: No such file");
+        assert_eq!(one_line(&err), "cannot read snapshot s.json: No such file");
+        let err = anyhow::anyhow!("EOF at line 2").context("snapshot s.json is not valid JSON");
+        assert_eq!(
+            one_line(&err),
+            "snapshot s.json is not valid JSON: EOF at line 2"
+        );
     }
 }

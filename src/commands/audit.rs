@@ -11,16 +11,16 @@ use enroll_doctor::checks::tenant::evaluate_tenant;
 use enroll_doctor::graph::GraphClient;
 use enroll_doctor::model::Finding;
 use enroll_doctor::redact::Redactor;
-use enroll_doctor::report::{self, FailThreshold, Report};
+use enroll_doctor::report::Report;
 use enroll_doctor::tenant::TenantSnapshot;
 use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{AuditArgs, FailOn, GlobalArgs, OutputArgs, OutputFormat, TenantSourceArgs};
+use crate::cli::{AuditArgs, GlobalArgs, OutputArgs, TenantSourceArgs};
 
 pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<u8> {
     super::auth::init_logging(global);
-    let as_of = super::diagnose::parse_as_of(args.output.as_of.as_deref())?;
+    let as_of = super::parse_as_of(args.output.as_of.as_deref())?;
     // A saved snapshot should serve `check` and `diagnose` later too: collect users and
     // devices as well (each O(N/999) list requests).
     let full = args.source.save_snapshot.is_some();
@@ -209,20 +209,5 @@ pub(crate) fn render(
 ) -> anyhow::Result<u8> {
     let mut report = Report::new(as_of, Vec::new(), findings);
     report.notes = notes;
-    let text = match output.format {
-        OutputFormat::Table => report::table::render(&report),
-        OutputFormat::Json => {
-            report::json::render(&report).context("cannot serialise the report")?
-        }
-    };
-    let mut out = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth reporting.
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
-    let threshold = match output.fail_on {
-        FailOn::Fail => FailThreshold::Fail,
-        FailOn::Warn => FailThreshold::Warn,
-        FailOn::Never => FailThreshold::Never,
-    };
-    Ok(report::exit_code(&report.findings, threshold))
+    super::emit_report(&report, output)
 }

@@ -119,19 +119,25 @@ fn login(global: &GlobalArgs) -> anyhow::Result<u8> {
         .claims()
         .map(|c| c.identity())
         .unwrap_or_else(|_| "unknown identity".into());
-    println!(
-        "Signed in as {who}; the sign-in is cached in {} (mode 0600).",
+    super::print_stdout(&format!(
+        "Signed in as {who}; the sign-in is cached in {} (mode 0600).\n",
         s.token_cache.display()
-    );
+    ))?;
     Ok(0)
 }
 
 fn logout(global: &GlobalArgs) -> anyhow::Result<u8> {
     let s = device_code_settings(global)?;
     if remove_cache(&s.token_cache)? {
-        println!("Removed the cached sign-in {}.", s.token_cache.display());
+        super::print_stdout(&format!(
+            "Removed the cached sign-in {}.\n",
+            s.token_cache.display()
+        ))?;
     } else {
-        println!("No cached sign-in at {}.", s.token_cache.display());
+        super::print_stdout(&format!(
+            "No cached sign-in at {}.\n",
+            s.token_cache.display()
+        ))?;
     }
     Ok(0)
 }
@@ -173,8 +179,11 @@ fn status(global: &GlobalArgs, format: OutputFormat) -> anyhow::Result<u8> {
         Err(e) => format!("GET /v1.0/organization failed: {e}"),
     });
     match format {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&st)?),
-        OutputFormat::Table => print!("{}", render_table(&st)),
+        OutputFormat::Json => super::print_stdout(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&st).context("cannot serialise the status")?
+        ))?,
+        OutputFormat::Table => super::print_stdout(&render_table(&st))?,
     }
     print_stats(global, &client);
     if unusable {

@@ -14,7 +14,7 @@ use crate::cli::{CheckArgs, GlobalArgs};
 
 pub fn run(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<u8> {
     super::auth::init_logging(global);
-    let as_of = super::diagnose::parse_as_of(args.output.as_of.as_deref())?;
+    let as_of = super::parse_as_of(args.output.as_of.as_deref())?;
     let mut upns: Vec<String> = args.user.iter().map(|u| u.trim().to_string()).collect();
     if let Some(file) = &args.users_file {
         let text = std::fs::read_to_string(file)

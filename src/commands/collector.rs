@@ -1,7 +1,5 @@
 //! `enroll-doctor collector`: prints (or writes) the read-only PowerShell collector script.
 
-use std::io::Write;
-
 use anyhow::Context;
 
 use crate::cli::{CollectorArgs, GlobalArgs};
@@ -24,9 +22,7 @@ pub fn run(_global: &GlobalArgs, args: CollectorArgs) -> anyhow::Result<u8> {
             );
         }
         None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(script.as_bytes())
-                .context("cannot write the script to stdout")?;
+            super::print_stdout(&script)?;
         }
     }
     Ok(0)

@@ -254,11 +254,7 @@ mod with_mock {
                 s
             }
         };
-        use std::io::Write;
-        let mut stdout = std::io::stdout().lock();
-        // A closed pipe (`| head`) is not an error worth reporting.
-        let _ = stdout.write_all(out.as_bytes());
-        let _ = stdout.flush();
+        crate::commands::print_stdout(&out)?;
         drop(mock);
         // Findings are the point of a demo; it succeeded if it ran.
         Ok(0)

@@ -3,13 +3,12 @@
 //! `--snapshot FILE`, each device is correlated with the tenant (COR001–COR007, the enrolling
 //! user's USR checks) and the tenant causes lead the cause chain.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
-use crate::cli::{DiagnoseArgs, FailOn, GlobalArgs, OutputArgs, OutputFormat};
+use crate::cli::{DiagnoseArgs, GlobalArgs};
 use enroll_doctor::checks::correlate::{TenantNeeds, correlate, device_keys, merge_findings};
 use enroll_doctor::checks::device;
 use enroll_doctor::checks::tenant::evaluate_tenant;
@@ -18,7 +17,7 @@ use enroll_doctor::device::load_path;
 use enroll_doctor::device::report::DeviceReport;
 use enroll_doctor::graph::GraphClient;
 use enroll_doctor::model::{Diagnosis, Verdict};
-use enroll_doctor::report::{self, FailThreshold, Report};
+use enroll_doctor::report::Report;
 use enroll_doctor::tenant::TenantSnapshot;
 use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
 use enroll_doctor::tenant::device_records::{self, DeviceLookup};
@@ -33,12 +32,12 @@ enum TenantInput {
 }
 
 pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
-    let as_of = parse_as_of(args.output.as_of.as_deref())?;
+    let as_of = super::parse_as_of(args.output.as_of.as_deref())?;
 
     let mut reports: Vec<DeviceReport> = Vec::new();
     for path in &args.device_reports {
-        let loaded = load_path(path)
-            .with_context(|| format!("cannot use device report {}", path.display()))?;
+        // The loader's errors start with the path already.
+        let loaded = load_path(path).context("cannot use device report")?;
         reports.extend(loaded);
     }
     if reports.is_empty() {
@@ -94,7 +93,7 @@ pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
             correlated_report(&reports, &snap, user, as_of, notes)
         }
     };
-    emit(&report, &args.output)
+    super::emit_report(&report, &args.output)
 }
 
 /// The tenant connection when one is configured (flags, environment or config file); `None`
@@ -282,26 +281,6 @@ fn fleet_summary(diagnoses: &[Diagnosis]) -> Option<String> {
     Some(format!("{} devices: {}", diagnoses.len(), parts.join(", ")))
 }
 
-/// Prints the report in the chosen format and returns the exit code for it.
-pub(crate) fn emit(report: &Report, output: &OutputArgs) -> anyhow::Result<u8> {
-    let text = match output.format {
-        OutputFormat::Table => report::table::render(report),
-        OutputFormat::Json => {
-            report::json::render(report).context("cannot serialise the report")?
-        }
-    };
-    let mut out = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth reporting.
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
-    let threshold = match output.fail_on {
-        FailOn::Fail => FailThreshold::Fail,
-        FailOn::Warn => FailThreshold::Warn,
-        FailOn::Never => FailThreshold::Never,
-    };
-    Ok(report::exit_code(&report.findings, threshold))
-}
-
 /// Files that were part of a report but could not be used, or only in part. They become notes, not `error`
 /// findings: each check that needed such a file already says `skip` with what to collect, the
 /// verdict stays honest (`unknown` when the key facts are missing), and one bad file in a fleet
@@ -323,39 +302,4 @@ fn input_notes(report: &DeviceReport, device: &str) -> Vec<String> {
             })
         })
         .collect()
-}
-
-/// `--as-of`: `YYYY-MM-DD` (start of that day, UTC) or RFC 3339; default now.
-pub fn parse_as_of(value: Option<&str>) -> anyhow::Result<DateTime<Utc>> {
-    let Some(v) = value else {
-        return Ok(Utc::now());
-    };
-    let v = v.trim();
-    if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        && let Some(t) = d.and_hms_opt(0, 0, 0)
-    {
-        return Ok(t.and_utc());
-    }
-    DateTime::parse_from_rfc3339(v)
-        .map(|t| t.with_timezone(&Utc))
-        .with_context(|| format!("--as-of {v:?}: expected YYYY-MM-DD or an RFC 3339 date-time"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn as_of_accepts_date_and_rfc3339_and_rejects_junk() {
-        let d = parse_as_of(Some("2026-11-26")).map(|t| t.to_rfc3339()).ok();
-        assert_eq!(d.as_deref(), Some("2026-11-26T00:00:00+00:00"));
-        let t = parse_as_of(Some("2026-11-26T10:00:00+01:00"))
-            .map(|t| t.to_rfc3339())
-            .ok();
-        assert_eq!(t.as_deref(), Some("2026-11-26T09:00:00+00:00"));
-        let e = parse_as_of(Some("26/11/2026"))
-            .err()
-            .map(|e| format!("{e:#}"));
-        assert!(e.is_some_and(|m| m.contains("--as-of")));
-    }
 }

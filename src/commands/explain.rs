@@ -1,8 +1,5 @@
 //! `enroll-doctor explain`.
 
-use std::io::Write;
-
-use anyhow::Context;
 use enroll_doctor::report::explain::{self, ExplainDocument};
 
 use crate::cli::{ExplainArgs, GlobalArgs, OutputFormat};
@@ -29,16 +26,6 @@ pub fn run(_global: &GlobalArgs, args: ExplainArgs) -> anyhow::Result<u8> {
             OutputFormat::Table => explain::render_text(&target),
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(output.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        // A closed pipe (`explain --all | head`) is the reader's choice, not a failure.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
-        other => {
-            other.context("writing to stdout")?;
-            Ok(0)
-        }
-    }
+    super::print_stdout(&output)?;
+    Ok(0)
 }

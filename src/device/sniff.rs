@@ -58,8 +58,13 @@ fn has_event_tag(head: &str) -> bool {
     })
 }
 
+/// Any version of the bundle schema: another version is still a bundle, and the bundle parser
+/// then says which version it found instead of "not recognised".
+const DEVICE_REPORT_SCHEMA_ANY_VERSION: &str = "enroll-doctor/device-report@";
+
 fn sniff_json(body: &str, head: &str) -> ArtifactKind {
-    if head.contains(DEVICE_REPORT_SCHEMA) {
+    debug_assert!(DEVICE_REPORT_SCHEMA.starts_with(DEVICE_REPORT_SCHEMA_ANY_VERSION));
+    if head.contains(DEVICE_REPORT_SCHEMA_ANY_VERSION) {
         return ArtifactKind::Bundle;
     }
     // Get-WinEvent objects always carry these property names, in either PowerShell version.
@@ -68,7 +73,9 @@ fn sniff_json(body: &str, head: &str) -> ArtifactKind {
         return ArtifactKind::EventJson;
     }
     // A bundle written by a newer collector may put `schema` after a long block: look once more.
-    if body.len() > head.len() && body.contains("\"schema\"") && body.contains(DEVICE_REPORT_SCHEMA)
+    if body.len() > head.len()
+        && body.contains("\"schema\"")
+        && body.contains(DEVICE_REPORT_SCHEMA_ANY_VERSION)
     {
         return ArtifactKind::Bundle;
     }
@@ -190,6 +197,11 @@ mod tests {
         );
         assert_eq!(
             sniff("{\"schema\": \"enroll-doctor/device-report@1\"}"),
+            ArtifactKind::Bundle
+        );
+        // Another schema version is still a bundle: the parser names the version it found.
+        assert_eq!(
+            sniff("{\"schema\": \"enroll-doctor/device-report@2\"}"),
             ArtifactKind::Bundle
         );
         assert_eq!(sniff("{\"a\": 1}"), ArtifactKind::Unrecognised);
