@@ -28,6 +28,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// More detail on stderr (-v: request counts and timings; -vv: debug logs). Secrets are always redacted.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -45,6 +46,7 @@ pub struct GlobalArgs {
 /// How to reach the tenant. Flags win over environment variables, which win over the config file.
 /// Secrets (client secret, tokens) are never accepted as flags: use the environment or a file.
 #[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Tenant connection (flags > environment > config file)")]
 pub struct ConnectionArgs {
     /// Tenant id or verified domain.
     #[arg(long, global = true, value_name = "TENANT")]
@@ -130,19 +132,49 @@ pub enum Command {
     /// PATH is a collector bundle (.json), a single artifact file, a folder of artifacts, or a
     /// .zip of them. A folder holding only sub-folders, zips or bundles is a fleet: one diagnosis
     /// per device. File kinds and encodings are detected by content, not by name.
+    ///
+    /// Without a tenant connection the analysis is device-only. With one (--tenant, the
+    /// environment or the config file) or --snapshot, each device is joined with the tenant: the
+    /// user's license and MDM scope, enrollment restrictions, the Entra and Intune device records.
+    #[command(after_long_help = DIAGNOSE_EXAMPLES)]
     Diagnose(DiagnoseArgs),
     /// Explain an MDM/DSREG error code (0x8018000A, 8018000a, 2149056522, -2145910774) or a check ID.
+    #[command(after_long_help = EXPLAIN_EXAMPLES)]
     Explain(ExplainArgs),
     /// Print the read-only PowerShell collector that gathers a device report bundle.
+    ///
+    /// The script reads dsregcmd /status, the MDM event logs, the Enrollments and MDM policy
+    /// registry keys, the EnterpriseMgmt scheduled tasks and the OS version; it changes nothing.
+    /// Run it twice on the device: once as the signed-in user (dsregcmd must see the user's
+    /// token state), then elevated to add the tasks and logs only an administrator can read.
+    #[command(after_long_help = COLLECTOR_EXAMPLES)]
     Collector(CollectorArgs),
     /// Audit the tenant's enrollment configuration (no user, no device).
+    ///
+    /// Reads, through Microsoft Graph (read-only) or from a saved --snapshot: the MDM authority
+    /// and subscription, the MDM and MAM user scopes and their URLs, the default platform
+    /// restriction, Entra's device join settings and Conditional Access policies that could
+    /// block the Intune enrollment apps.
+    #[command(after_long_help = AUDIT_EXAMPLES)]
     Audit(AuditArgs),
     /// Check users' readiness for Windows auto-enrollment.
+    ///
+    /// For each user: the account exists and is enabled, an enabled Intune service plan, inside
+    /// the MDM user scope and not also in the MAM scope, the platform restriction that wins for
+    /// them, the device limit, a usage location and a verified UPN domain. The tenant checks of
+    /// `audit` are included.
+    #[command(after_long_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
     /// Sign in, inspect the token and its permissions, or sign out.
-    #[command(subcommand)]
+    #[command(subcommand, after_long_help = AUTH_EXAMPLES)]
     Auth(AuthCommand),
     /// Run audit, a readiness check and diagnose against the built-in sample tenant (no setup).
+    ///
+    /// Starts the mock Graph on 127.0.0.1, signs in to it, and runs the real code paths on the
+    /// bundled sample devices. Nothing leaves the machine.
+    #[command(
+        after_long_help = "Example:\n  enroll-doctor demo\n  enroll-doctor demo --format json | jq '.diagnose.diagnoses[].verdict'"
+    )]
     Demo(DemoArgs),
 }
 
@@ -179,6 +211,7 @@ pub struct ExplainArgs {
     /// List every check and error code.
     #[arg(long)]
     pub all: bool,
+    /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
 }
@@ -240,6 +273,7 @@ pub struct CheckArgs {
 pub enum AuthCommand {
     /// Sign in and show identity, tenant, token kind, expiry and each check's permissions.
     Status {
+        /// Output format.
         #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
@@ -251,6 +285,73 @@ pub enum AuthCommand {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
+    /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
 }
+
+const DIAGNOSE_EXAMPLES: &str = concat!(
+    "Examples:\n",
+    "  # One device, offline: a folder of dsregcmd.txt, event exports, .reg files\n",
+    "  enroll-doctor diagnose -d ./PC0042\n",
+    "  # The collector's bundle, joined with a snapshot saved by `audit --save-snapshot`\n",
+    "  enroll-doctor diagnose -d PC0042.json --snapshot contoso.json\n",
+    "  # A fleet (a folder of device folders or zips), for a script\n",
+    "  enroll-doctor diagnose -d ./fleet --format json --fail-on warn\n",
+    "  # Live: read the tenant through Graph with a delegated sign-in\n",
+    "  enroll-doctor diagnose -d PC0042.zip --tenant contoso.com --user jdoe@contoso.com\n\n",
+    "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; ",
+    "2 the tool could not do its job or a check ended in error."
+);
+
+const EXPLAIN_EXAMPLES: &str = concat!(
+    "Examples:\n",
+    "  enroll-doctor explain 0x8018002B       # the code from event 76 or the Settings app\n",
+    "  enroll-doctor explain -2145910774      # as a signed decimal (event data, logs)\n",
+    "  enroll-doctor explain DEV007           # what a check looks at and how to fix it\n",
+    "  enroll-doctor explain --all --format json"
+);
+
+const COLLECTOR_EXAMPLES: &str = concat!(
+    "Examples:\n",
+    "  enroll-doctor collector -o collect.ps1\n",
+    "  # On the device, as the signed-in user:\n",
+    "  powershell -ExecutionPolicy Bypass -File collect.ps1 -Out part1.json\n",
+    "  # Then from an elevated prompt, merging the first part:\n",
+    "  powershell -ExecutionPolicy Bypass -File collect.ps1 -Merge part1.json -Out report.json\n",
+    "  # Back on the admin workstation:\n",
+    "  enroll-doctor diagnose -d report.json"
+);
+
+const AUDIT_EXAMPLES: &str = concat!(
+    "Examples:\n",
+    "  # Delegated sign-in (device code) to your tenant\n",
+    "  enroll-doctor audit --tenant contoso.onmicrosoft.com\n",
+    "  # App-only with a certificate, saving the facts for later offline runs\n",
+    "  enroll-doctor audit --tenant <TENANT-ID> --client-id <APP-ID> --auth certificate \\\n",
+    "      --certificate app.pem --save-snapshot contoso.json\n",
+    "  # A redacted snapshot to hand to support\n",
+    "  enroll-doctor audit --save-snapshot s.json --redact --redact-key-file s.key\n",
+    "  # Offline, from a saved snapshot\n",
+    "  enroll-doctor audit --snapshot contoso.json --format json\n\n",
+    "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; ",
+    "2 the tool could not do its job or a check ended in error."
+);
+
+const CHECK_EXAMPLES: &str = concat!(
+    "Examples:\n",
+    "  enroll-doctor check --tenant contoso.com --user jdoe@contoso.com --user kwong@contoso.com\n",
+    "  enroll-doctor check --tenant contoso.com --group \"Intune pilot\"\n",
+    "  enroll-doctor check --snapshot contoso.json --all-users --format json\n\n",
+    "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; ",
+    "2 the tool could not do its job or a check ended in error."
+);
+
+const AUTH_EXAMPLES: &str = concat!(
+    "Examples:\n",
+    "  enroll-doctor auth login --tenant contoso.com     # device code; caches the sign-in\n",
+    "  enroll-doctor auth status --tenant contoso.com    # who am I, which checks can run\n",
+    "  AZURE_CLIENT_SECRET=... enroll-doctor auth status --tenant <ID> --client-id <APP> \\\n",
+    "      --auth client-secret\n",
+    "  enroll-doctor auth logout"
+);

@@ -49,7 +49,13 @@ pub(crate) fn tenant_snapshot(
     if let Some(path) = &source.snapshot {
         return Ok(TenantSnapshot::load(path)?);
     }
-    let settings = super::auth::settings(global)?;
+    let Some(settings) = super::auth::configured_settings(global)? else {
+        anyhow::bail!(
+            "no tenant to read: pass --tenant (tenant id or verified domain), set AZURE_TENANT_ID, \
+             or put `tenant = \"...\"` in enroll-doctor.toml; or evaluate a saved file with \
+             --snapshot FILE. `enroll-doctor demo` shows the output on a sample tenant"
+        );
+    };
     let client = GraphClient::from_settings(&settings).context("cannot set up the Graph client")?;
     // Listing every user (or a group's members) can take minutes on a large tenant.
     let long = matches!(users, UserSelection::All | UserSelection::Group(_));

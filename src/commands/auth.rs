@@ -1,12 +1,12 @@
 //! `enroll-doctor auth status|login|logout`, and the connection helpers every Graph-using
-//! command shares (`settings`, `connect`, `init_logging`, `print_stats`).
+//! command shares (`settings`, `configured_settings`, `init_logging`, `print_stats`).
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::Utc;
 use enroll_doctor::checks::registry;
-use enroll_doctor::config::{AuthMethod, Cloud, FileConfig, FlagOverrides, Settings};
+use enroll_doctor::config::{AuthMethod, Cloud, FileConfig, FlagOverrides, Settings, env_vars};
 use enroll_doctor::graph::auth::remove_cache;
 use enroll_doctor::graph::preflight::{AuthStatus, DELEGATED_SIGN_IN_HINT, PermissionStatus};
 use enroll_doctor::graph::trace::HTTP_TARGET;
@@ -74,11 +74,29 @@ fn settings_with(global: &GlobalArgs, flags: FlagOverrides) -> anyhow::Result<Se
     Ok(Settings::from_process_env(file.as_ref(), &flags)?)
 }
 
-/// A Graph client for the configured tenant (no request is sent yet). For `audit`/`check`.
-#[allow(dead_code)]
-pub(crate) fn connect(global: &GlobalArgs) -> anyhow::Result<GraphClient> {
-    let s = settings(global)?;
-    Ok(GraphClient::from_settings(&s)?)
+/// The tenant connection when one is configured (flags, environment or config file); `None`
+/// when nothing points at a tenant (`diagnose` then stays device-only; `audit` and `check` say
+/// what to configure instead of starting an interactive sign-in to an unnamed tenant).
+pub(crate) fn configured_settings(global: &GlobalArgs) -> anyhow::Result<Option<Settings>> {
+    let c = &global.connection;
+    let env_set = |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty());
+    let file = FileConfig::discover(global.config.as_deref())?;
+    let intent = c.tenant.is_some()
+        || c.client_id.is_some()
+        || c.auth.is_some()
+        || c.graph_url.is_some()
+        || env_set(env_vars::TENANT_ID)
+        || env_set(env_vars::AUTH)
+        || env_set(env_vars::GRAPH_URL)
+        || env_set(env_vars::ACCESS_TOKEN)
+        || env_set(env_vars::ACCESS_TOKEN_FILE)
+        || file.as_ref().is_some_and(|f| {
+            f.tenant.is_some() || f.auth.is_some() || f.access_token_file.is_some()
+        });
+    if !intent {
+        return Ok(None);
+    }
+    Ok(Some(settings(global)?))
 }
 
 /// A multi-threaded runtime for a command's Graph work.

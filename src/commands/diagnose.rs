@@ -12,7 +12,7 @@ use crate::cli::{DiagnoseArgs, GlobalArgs};
 use enroll_doctor::checks::correlate::{TenantNeeds, correlate, device_keys, merge_findings};
 use enroll_doctor::checks::device;
 use enroll_doctor::checks::tenant::evaluate_tenant;
-use enroll_doctor::config::{FileConfig, Settings, env_vars};
+use enroll_doctor::config::Settings;
 use enroll_doctor::device::load_path;
 use enroll_doctor::device::report::DeviceReport;
 use enroll_doctor::graph::GraphClient;
@@ -69,7 +69,7 @@ pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
     } else if let Some(p) = &args.snapshot {
         Some(TenantInput::Snapshot(p.clone()))
     } else {
-        tenant_settings(global)?.map(|s| TenantInput::Graph(Box::new(s)))
+        super::auth::configured_settings(global)?.map(|s| TenantInput::Graph(Box::new(s)))
     };
     let user = redacted_user.as_deref().or(args.user.as_deref());
     let report = match tenant {
@@ -94,27 +94,6 @@ pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
         }
     };
     super::emit_report(&report, &args.output)
-}
-
-/// The tenant connection when one is configured (flags, environment or config file); `None`
-/// when nothing points at a tenant, so `diagnose` stays device-only.
-fn tenant_settings(global: &GlobalArgs) -> anyhow::Result<Option<Settings>> {
-    let c = &global.connection;
-    let env_set = |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty());
-    let file = FileConfig::discover(global.config.as_deref())?;
-    let intent = c.tenant.is_some()
-        || c.client_id.is_some()
-        || c.auth.is_some()
-        || env_set(env_vars::TENANT_ID)
-        || env_set(env_vars::ACCESS_TOKEN)
-        || env_set(env_vars::ACCESS_TOKEN_FILE)
-        || file.as_ref().is_some_and(|f| {
-            f.tenant.is_some() || f.auth.is_some() || f.access_token_file.is_some()
-        });
-    if !intent {
-        return Ok(None);
-    }
-    Ok(Some(super::auth::settings(global)?))
 }
 
 /// Device-only: every report on its own, and what a tenant connection would add.
