@@ -10,4 +10,5 @@ mod e2e {
     pub mod explain;
     pub mod graph;
     pub mod tenant;
+    pub mod ux;
 }

@@ -82,9 +82,16 @@ pub(crate) fn parse_as_of(value: Option<&str>) -> anyhow::Result<DateTime<Utc>> 
     DateTime::parse_from_rfc3339(v)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| {
+            // chrono's reason helps only for a near miss (`2026-11-26T25:00:00Z`); for
+            // anything else ("premature end of input") it would confuse.
+            let why = if looks_like_date_only {
+                String::new()
+            } else {
+                format!(" ({e})")
+            };
             anyhow::anyhow!(
                 "--as-of {v:?}: expected YYYY-MM-DD or an RFC 3339 date-time such as \
-                 2026-11-26T09:00:00Z ({e})"
+                 2026-11-26T09:00:00Z{why}"
             )
         })
 }

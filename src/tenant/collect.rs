@@ -21,7 +21,7 @@ use super::snapshot::{
     GroupMemberships, GroupRef, ManagedDevice, MissingReason, MobilityPolicy, Organization, Source,
     SubscribedSku, TargetKind, TenantSnapshot, TokenKind, TroubleshootingEvent, User, UserScope,
 };
-use crate::graph::{ApiVersion, BatchRequest, BatchResponse, GraphClient, GraphError, Query};
+use crate::graph::{ApiVersion, BatchRequest, GraphClient, GraphError, Query};
 
 /// Which users to collect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,52 +228,6 @@ fn user_key(upn: &str) -> String {
     crate::graph::encode_component(upn.trim())
 }
 
-#[derive(Deserialize)]
-struct PageBody<T> {
-    #[serde(default = "Vec::new")]
-    value: Vec<T>,
-    #[serde(rename = "@odata.nextLink")]
-    next_link: Option<String>,
-}
-
-/// The items of a batch answer, following its nextLink (rare: >999 items) on the client.
-async fn batch_items<T: DeserializeOwned>(
-    client: &GraphClient,
-    resp: BatchResponse,
-) -> Result<Vec<T>, GraphError> {
-    let page: PageBody<T> = resp.into_result()?;
-    let mut items = page.value;
-    if let Some(next) = page.next_link {
-        // Re-enter the normal pager with the link's path, which checks the origin.
-        let url = reqwest::Url::parse(&next).map_err(|e| GraphError::Batch {
-            message: format!("@odata.nextLink is not a URL: {e}"),
-        })?;
-        if !crate::graph::same_origin(&url, client.base_url()) {
-            return Err(GraphError::ForeignNextLink {
-                path: url.path().to_string(),
-                foreign_origin: url.origin().ascii_serialization(),
-                expected_origin: client.base_url().origin().ascii_serialization(),
-            });
-        }
-        let full = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_string(),
-        };
-        let base_path = client.base_url().path().trim_end_matches('/').to_string();
-        let rest = full.strip_prefix(&base_path).unwrap_or(&full);
-        let (version, path) = if let Some(p) = rest.strip_prefix("/beta") {
-            (ApiVersion::Beta, p)
-        } else {
-            (ApiVersion::V1, rest.strip_prefix("/v1.0").unwrap_or(rest))
-        };
-        let more: Vec<T> = client
-            .list_all(version, path, &Query::new().without_top())
-            .await?;
-        items.extend(more);
-    }
-    Ok(items)
-}
-
 /// Per-user facts from one `$batch` round.
 #[derive(Default)]
 struct PerUser {
@@ -413,7 +367,7 @@ async fn collect_targeted(
             ids.get(&idx).cloned()
         };
         match what.as_str() {
-            "groups" => match batch_items::<DirectoryObject>(client, a).await {
+            "groups" => match client.batch_item_list::<DirectoryObject>(a).await {
                 Ok(items) => {
                     let Some(uid) = user_id else { continue };
                     let set = out.memberships.entry(uid).or_default();
@@ -435,15 +389,15 @@ async fn collect_targeted(
                 }
                 Err(e) => note_error(&mut out.memberships_error, "group_memberships", kind, &e),
             },
-            "managed" => match batch_items::<ManagedDevice>(client, a).await {
+            "managed" => match client.batch_item_list::<ManagedDevice>(a).await {
                 Ok(items) => out.managed.extend(items),
                 Err(e) => note_error(&mut out.managed_error, "managed_devices", kind, &e),
             },
-            "devices" => match batch_items::<EntraDevice>(client, a).await {
+            "devices" => match client.batch_item_list::<EntraDevice>(a).await {
                 Ok(items) => out.devices.extend(items),
                 Err(e) => note_error(&mut out.devices_error, "entra_devices", kind, &e),
             },
-            "events" => match batch_items::<TroubleshootingEvent>(client, a).await {
+            "events" => match client.batch_item_list::<TroubleshootingEvent>(a).await {
                 Ok(items) => out.events.extend(items),
                 Err(e) => note_error(&mut out.events_error, "troubleshooting_events", kind, &e),
             },
