@@ -52,8 +52,9 @@ pub(crate) fn tenant_snapshot(
     let Some(settings) = super::auth::configured_settings(global)? else {
         anyhow::bail!(
             "no tenant to read: pass --tenant (tenant id or verified domain), set AZURE_TENANT_ID, \
-             or put `tenant = \"...\"` in enroll-doctor.toml; or evaluate a saved file with \
-             --snapshot FILE. `enroll-doctor demo` shows the output on a sample tenant"
+             or put `tenant = \"...\"` in enroll-doctor.toml (--auth device-code alone signs you \
+             in to your home tenant); or evaluate a saved file with --snapshot FILE. \
+             `enroll-doctor demo` shows the output on a sample tenant"
         );
     };
     let client = GraphClient::from_settings(&settings).context("cannot set up the Graph client")?;
