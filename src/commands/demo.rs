@@ -26,7 +26,7 @@ mod with_mock {
     use serde::Serialize;
 
     use super::super::diagnose::{
-        collect_for_devices, correlated_report, graph_notes, tenant_needs,
+        analyse_all, collect_for_devices, correlated_report, graph_notes, tenant_needs,
     };
     use crate::cli::{DemoArgs, GlobalArgs, OutputFormat};
     use enroll_doctor::checks::tenant::evaluate_tenant;
@@ -200,10 +200,12 @@ mod with_mock {
 
         // 3. diagnose: the bundled device reports joined with the tenant.
         let reports = reports();
-        let needs = tenant_needs(&reports, None, as_of);
+        let analyses = analyse_all(&reports, None, as_of);
+        let needs = tenant_needs(&reports, &analyses, None);
         let (snap, client) = collect_for_devices(&settings, &needs)?;
         super::super::auth::print_stats(global, &client);
-        let diagnose = correlated_report(&reports, &snap, None, as_of, graph_notes(&snap, &needs));
+        let notes = graph_notes(&snap, &needs);
+        let diagnose = correlated_report(&reports, &analyses, &snap, None, as_of, notes);
 
         let out = match args.format {
             OutputFormat::Json => {

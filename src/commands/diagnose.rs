@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::cli::{DiagnoseArgs, GlobalArgs};
 use enroll_doctor::checks::correlate::{TenantNeeds, correlate, device_keys, merge_findings};
-use enroll_doctor::checks::device;
+use enroll_doctor::checks::device::{self, DeviceAnalysis};
 use enroll_doctor::checks::tenant::evaluate_tenant;
 use enroll_doctor::config::Settings;
 use enroll_doctor::device::load_path;
@@ -82,15 +82,17 @@ pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
                 snap.collected_at.to_rfc3339()
             )];
             notes.extend(app_only_note(&snap));
-            correlated_report(&reports, &snap, user, as_of, notes)
+            let analyses = analyse_all(&reports, user, as_of);
+            correlated_report(&reports, &analyses, &snap, user, as_of, notes)
         }
         Some(TenantInput::Graph(settings)) => {
             super::auth::init_logging(global);
-            let needs = tenant_needs(&reports, user, as_of);
+            let analyses = analyse_all(&reports, user, as_of);
+            let needs = tenant_needs(&reports, &analyses, user);
             let (snap, client) = collect_for_devices(&settings, &needs)?;
             super::auth::print_stats(global, &client);
             let notes = graph_notes(&snap, &needs);
-            correlated_report(&reports, &snap, user, as_of, notes)
+            correlated_report(&reports, &analyses, &snap, user, as_of, notes)
         }
     };
     super::emit_report(&report, &args.output)
@@ -119,16 +121,28 @@ pub(crate) fn device_only_report(
     report
 }
 
-/// Users, DeviceIds and host names the reports name: what to collect, once for all devices.
-pub(crate) fn tenant_needs(
+/// The device side of every report, computed once: it decides what to collect from the tenant
+/// and is then correlated with what was collected.
+pub(crate) fn analyse_all(
     reports: &[DeviceReport],
     user: Option<&str>,
     as_of: DateTime<Utc>,
+) -> Vec<DeviceAnalysis> {
+    reports
+        .iter()
+        .map(|r| device::analyse_with_user(r, as_of, user))
+        .collect()
+}
+
+/// Users, DeviceIds and host names the reports name: what to collect, once for all devices.
+pub(crate) fn tenant_needs(
+    reports: &[DeviceReport],
+    analyses: &[DeviceAnalysis],
+    user: Option<&str>,
 ) -> TenantNeeds {
     let mut needs = TenantNeeds::default();
-    for r in reports {
-        let analysis = device::analyse_with_user(r, as_of, user);
-        needs.add(&device_keys(r, &analysis, user));
+    for (r, analysis) in reports.iter().zip(analyses) {
+        needs.add(&device_keys(r, analysis, user));
     }
     needs
 }
@@ -204,6 +218,7 @@ fn app_only_note(snap: &TenantSnapshot) -> Option<String> {
 /// of the devices they explain), then per device its COR, USR and DEV findings.
 pub(crate) fn correlated_report(
     reports: &[DeviceReport],
+    analyses: &[DeviceAnalysis],
     snap: &TenantSnapshot,
     user: Option<&str>,
     as_of: DateTime<Utc>,
@@ -213,9 +228,8 @@ pub(crate) fn correlated_report(
     let mut shared = tenant_findings.clone();
     let mut diagnoses = Vec::new();
     let mut per_device = Vec::new();
-    for r in reports {
-        let analysis = device::analyse_with_user(r, as_of, user);
-        let c = correlate(snap, &tenant_findings, r, &analysis, user, as_of);
+    for (r, analysis) in reports.iter().zip(analyses) {
+        let c = correlate(snap, &tenant_findings, r, analysis, user, as_of);
         notes.extend(input_notes(r, &analysis.device));
         for (id, ev) in c.tenant_evidence {
             if let Some(f) = shared.iter_mut().find(|f| f.check == id)
