@@ -10,6 +10,9 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+// Top-level labels that never resolve publicly are kept so USR008 still sees `.local`: the very
+// list USR008 uses, so the two cannot drift apart.
+use crate::checks::user::NON_ROUTABLE;
 use crate::device::report::DeviceReport;
 use crate::tenant::snapshot::TenantSnapshot;
 
@@ -34,17 +37,6 @@ impl std::fmt::Debug for Redactor {
         f.write_str("Redactor { key: <redacted> }")
     }
 }
-
-/// Top-level labels that never resolve publicly; kept so USR008 still sees `.local`.
-const NON_ROUTABLE: &[&str] = &[
-    "local",
-    "lan",
-    "internal",
-    "localdomain",
-    "corp",
-    "home",
-    "intranet",
-];
 
 impl Redactor {
     /// A fresh random key (one per export).

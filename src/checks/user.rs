@@ -982,8 +982,9 @@ pub fn usr007_usage_location(_snap: &TenantSnapshot, user: &User) -> Finding {
     }
 }
 
-/// Suffixes that never resolve on the internet (enrollment discovery cannot work).
-const NON_ROUTABLE: &[&str] = &[
+/// Suffixes that never resolve on the internet (enrollment discovery cannot work). The redactor
+/// keeps these as they are so USR008 gives the same answer on a redacted snapshot.
+pub(crate) const NON_ROUTABLE: &[&str] = &[
     "local",
     "lan",
     "internal",
