@@ -48,13 +48,15 @@ pub struct GlobalArgs {
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Tenant connection (flags > environment > config file)")]
 pub struct ConnectionArgs {
-    /// Tenant id or verified domain.
+    /// Tenant id or verified domain. Env: AZURE_TENANT_ID; config: tenant.
     #[arg(long, global = true, value_name = "TENANT")]
     pub tenant: Option<String>,
-    /// Application (client) id of the app registration.
+    /// Application (client) id of the app registration. Env: AZURE_CLIENT_ID; config: client_id.
     #[arg(long, global = true, value_name = "GUID")]
     pub client_id: Option<String>,
-    /// Sign-in method.
+    /// Sign-in method. Env: ENROLL_DOCTOR_AUTH. Default: client-secret when AZURE_CLIENT_SECRET
+    /// is set, certificate when a certificate is, access-token when ENROLL_DOCTOR_ACCESS_TOKEN(_FILE)
+    /// is, else device-code (delegated).
     #[arg(long, global = true, value_enum)]
     pub auth: Option<AuthMethodArg>,
     /// National cloud.
@@ -66,7 +68,8 @@ pub struct ConnectionArgs {
     /// Identity platform base URL for `--cloud custom`.
     #[arg(long, global = true, value_name = "URL")]
     pub login_url: Option<String>,
-    /// PEM file holding the certificate and private key for `--auth certificate`.
+    /// PEM file holding the certificate and private key for `--auth certificate`. Env:
+    /// AZURE_CLIENT_CERTIFICATE_PATH.
     #[arg(long, global = true, value_name = "FILE")]
     pub certificate: Option<PathBuf>,
 }
