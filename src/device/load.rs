@@ -134,8 +134,7 @@ fn load_dir(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
     if !fleet {
         return load_device_dir(path, &children).map(|r| vec![r]);
     }
-    let mut reports = Vec::new();
-    let mut failures = Vec::new();
+    let mut fleet = Fleet::default();
     for child in &children {
         let name = file_name(child);
         let result = if child.is_dir() {
@@ -149,21 +148,39 @@ fn load_dir(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
             b.add_file(child, &name);
             b.finish(child, &name).map(|r| vec![r])
         };
+        fleet.add(&name, result);
+    }
+    fleet.finish(path)
+}
+
+/// The members of a fleet (folder or zip). A member that fails is kept as a placeholder so its
+/// failure shows next to the others; only a fleet whose every member failed is an error.
+#[derive(Default)]
+struct Fleet {
+    reports: Vec<DeviceReport>,
+    failures: Vec<String>,
+}
+
+impl Fleet {
+    fn add(&mut self, name: &str, result: Result<Vec<DeviceReport>, DeviceInputError>) {
         match result {
-            Ok(r) => reports.extend(r),
+            Ok(r) => self.reports.extend(r),
             Err(e) => {
-                failures.push(e.to_string());
-                reports.push(placeholder(&name, &e));
+                self.failures.push(e.to_string());
+                self.reports.push(placeholder(name, &e));
             }
         }
     }
-    if failures.len() == reports.len() {
-        return Err(DeviceInputError::NothingUsable {
-            path: path.to_path_buf(),
-            reason: failures.join("; "),
-        });
+
+    fn finish(self, path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
+        if self.failures.len() == self.reports.len() {
+            return Err(DeviceInputError::NothingUsable {
+                path: path.to_path_buf(),
+                reason: self.failures.join("; "),
+            });
+        }
+        Ok(self.reports)
     }
-    Ok(reports)
 }
 
 fn read_children(path: &Path) -> Result<Vec<PathBuf>, DeviceInputError> {
@@ -310,8 +327,7 @@ fn load_zip(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
     }
     // Fleet zip: one device per top-level folder; root-level problems go with the first.
     let (root, folders): (Vec<_>, Vec<_>) = groups.into_iter().partition(|(g, _)| g.is_empty());
-    let mut reports = Vec::new();
-    let mut failures = Vec::new();
+    let mut fleet = Fleet::default();
     for (n, (folder, members)) in folders.into_iter().enumerate() {
         let mut b = Builder::default();
         if n == 0 {
@@ -323,21 +339,9 @@ fn load_zip(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
             b.add_zip_item(item);
         }
         let device_path = path.join(&folder);
-        match b.finish(&device_path, &folder) {
-            Ok(r) => reports.push(r),
-            Err(e) => {
-                failures.push(e.to_string());
-                reports.push(placeholder(&folder, &e));
-            }
-        }
+        fleet.add(&folder, b.finish(&device_path, &folder).map(|r| vec![r]));
     }
-    if failures.len() == reports.len() {
-        return Err(DeviceInputError::NothingUsable {
-            path: path.to_path_buf(),
-            reason: failures.join("; "),
-        });
-    }
-    Ok(reports)
+    fleet.finish(path)
 }
 
 /// A fleet member that gave nothing usable: kept so its failure shows next to the others.
