@@ -229,14 +229,59 @@ pub struct FileHttpConfig {
     pub max_retry_wait_secs: Option<u64>,
 }
 
+/// `line L, column C (key): what is wrong`, without toml's source excerpt: that excerpt would
+/// echo the offending line, and a misplaced secret (`client_secret = "…"`) must never be printed.
+fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let mut message = e.message().trim().to_string();
+    // `invalid type: string "…", expected …` quotes the value: drop it for the same reason.
+    if let Some(rest) = message.strip_prefix("invalid type: string \"")
+        && let Some(end) = rest.find("\", ")
+    {
+        message = format!("invalid type: a string, {}", &rest[end + 3..]);
+    }
+    let lower = message.to_ascii_lowercase();
+    if lower.starts_with("unknown field")
+        && ["secret", "password", "token`", "key`"]
+            .iter()
+            .any(|w| lower.split(',').next().is_some_and(|f| f.contains(w)))
+    {
+        message.push_str(
+            "; secrets are never read from the config file: set AZURE_CLIENT_SECRET, \
+             ENROLL_DOCTOR_ACCESS_TOKEN(_FILE) or a certificate file instead",
+        );
+    }
+    let Some(span) = e.span() else {
+        return message;
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line_no = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    // The key of that line names the field; the value stays out of the message.
+    let key = text[line_start..]
+        .lines()
+        .next()
+        .and_then(|l| l.split_once('='))
+        .map(|(k, _)| k.trim())
+        .filter(|k| {
+            !k.is_empty()
+                && k.len() <= 64
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.\"' ".contains(c))
+        });
+    match key {
+        Some(k) => format!("line {line_no}, column {column} (`{k}`): {message}"),
+        None => format!("line {line_no}, column {column}: {message}"),
+    }
+}
+
 impl FileConfig {
     pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
         // Windows editors may save UTF-8 with a byte order mark, which TOML does not allow.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut file: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
-            // toml's message names the line, column and key.
-            message: e.to_string().trim().to_string(),
+            message: describe_toml_error(text, &e),
         })?;
         file.source = Some(path.to_path_buf());
         Ok(file)
@@ -899,6 +944,23 @@ certificate = "/file/cert.pem"
             msg.contains("/etc/ed.toml") && msg.contains("tenant"),
             "{msg}"
         );
+        // A misplaced secret is named by its key, never echoed.
+        let err = FileConfig::parse(
+            "tenant = \"t\"\nclient_secret = \"S3cr3t~value\"\n",
+            Path::new("s.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!err.contains("S3cr3t"), "{err}");
+        assert!(
+            err.contains("line 2") && err.contains("client_secret"),
+            "{err}"
+        );
+        assert!(err.contains("AZURE_CLIENT_SECRET"), "{err}");
+        let err = FileConfig::parse("[http]\ntimeout_secs = \"S3cr3t\"\n", Path::new("h.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("S3cr3t") && err.contains("line 2"), "{err}");
         let err = FileConfig::parse("tenantt = \"x\"\n", Path::new("x.toml")).unwrap_err();
         assert!(err.to_string().contains("tenantt"), "{err}");
         let f = FileConfig::parse("\u{feff}tenant = \"t\"\r\n", Path::new("bom.toml")).unwrap();

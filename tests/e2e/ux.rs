@@ -189,6 +189,24 @@ fn malformed_config_names_file_and_line() {
 }
 
 #[test]
+fn a_secret_misplaced_in_the_config_is_named_never_printed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("enroll-doctor.toml");
+    std::fs::write(
+        &cfg,
+        "tenant = \"contoso.com\"\nclient_secret = \"Qx8~s3cr3t-VALUE\"\n",
+    )
+    .expect("write");
+    let mut c = isolated(dir.path());
+    c.arg("--config").arg(&cfg).arg("audit");
+    let e = fails_cleanly(c, &["line 2", "client_secret", "AZURE_CLIENT_SECRET"]);
+    assert!(
+        !e.contains("Qx8~s3cr3t-VALUE"),
+        "the secret was printed: {e}"
+    );
+}
+
+#[test]
 fn audit_and_check_without_a_tenant_say_what_to_configure() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut c = isolated(dir.path());
