@@ -462,6 +462,107 @@ fn parse_local_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| Utc.from_utc_datetime(&t))
 }
 
+// ---------------------------------------------------------------- text
+
+/// Parses `wevtutil qe … /f:text` (`Event[n]:` blocks of `Name: value` lines, the description
+/// on the lines after `Description:`) and Event Viewer's "Copy details as text" (blocks that
+/// start at `Log Name:`). Times there are local and carry no zone: read as UTC, like CSV.
+pub fn parse_text(file: &str, text: &str) -> Result<ParsedEvents, String> {
+    struct Block {
+        line: usize,
+        fields: Vec<(String, String)>,
+        description: Vec<String>,
+    }
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut in_description = false;
+    for (i, raw) in text.trim_start_matches('\u{feff}').lines().enumerate() {
+        let line = raw.trim_end();
+        let trimmed = line.trim_start();
+        let header = trimmed.starts_with("Event[") && trimmed.ends_with("]:");
+        let log_name = trimmed.to_ascii_lowercase().starts_with("log name:");
+        // A new record: its `Event[n]:` header, or `Log Name:` when there is no header (or
+        // after the description of the previous one).
+        if header
+            || (log_name
+                && blocks
+                    .last()
+                    .is_none_or(|b| in_description || b.fields.iter().any(|(k, _)| k == "log name")))
+        {
+            blocks.push(Block {
+                line: i + 1,
+                fields: Vec::new(),
+                description: Vec::new(),
+            });
+            in_description = false;
+            if header {
+                continue;
+            }
+        }
+        let Some(block) = blocks.last_mut() else {
+            continue;
+        };
+        if in_description {
+            if !trimmed.is_empty() {
+                block.description.push(trimmed.to_string());
+            }
+            continue;
+        }
+        if let Some((name, value)) = trimmed.split_once(':') {
+            let key = name.trim().to_ascii_lowercase();
+            if key == "description" {
+                in_description = true;
+                if !value.trim().is_empty() {
+                    block.description.push(value.trim().to_string());
+                }
+            } else {
+                block.fields.push((key, value.trim().to_string()));
+            }
+        }
+    }
+    if blocks.is_empty() {
+        return Err("no `Event[n]:` or `Log Name:` record in the text export".to_string());
+    }
+    let mut all = Vec::new();
+    let mut skipped = Vec::new();
+    for (n, b) in blocks.iter().enumerate() {
+        let get = |k: &str| {
+            b.fields
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+                .filter(|v| !v.is_empty() && *v != "N/A")
+        };
+        let (Some(provider), Some(event_id)) = (
+            get("source"),
+            get("event id").and_then(|v| v.parse::<u32>().ok()),
+        ) else {
+            skipped.push(format!(
+                "event {} (line {}): no Source or numeric Event ID",
+                n + 1,
+                b.line
+            ));
+            continue;
+        };
+        let message = (!b.description.is_empty()).then(|| b.description.join(" "));
+        all.push(EventRecord {
+            provider: provider.to_string(),
+            channel: get("log name").map(str::to_string),
+            event_id,
+            level: get("level").and_then(level_from_name),
+            time: get("date").and_then(parse_local_time),
+            record_id: None,
+            data: Vec::new(),
+            message,
+            location: Location {
+                file: file.to_string(),
+                line: Some(b.line),
+                record: Some(format!("Event[{n}]")),
+            },
+        });
+    }
+    Ok(ParsedEvents::from_all(file, all, skipped))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

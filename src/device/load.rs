@@ -455,10 +455,14 @@ impl Builder {
                     None => r.dsregcmd = Some(parsed),
                 }
             }
-            ArtifactKind::EventXml | ArtifactKind::EventJson | ArtifactKind::EventCsv => {
+            ArtifactKind::EventXml
+            | ArtifactKind::EventJson
+            | ArtifactKind::EventCsv
+            | ArtifactKind::EventText => {
                 let parsed = match kind {
                     ArtifactKind::EventXml => events::parse_xml(name, text),
                     ArtifactKind::EventJson => events::parse_json(name, text),
+                    ArtifactKind::EventText => events::parse_text(name, text),
                     _ => events::parse_csv(name, text),
                 };
                 match parsed {
@@ -521,7 +525,7 @@ impl Builder {
                 }
                 Err(e) => problems.push(e),
             },
-            ArtifactKind::Unrecognised => {}
+            ArtifactKind::Unrecognised => problems.push(sniff::why_unrecognised(name, text)),
         }
         if !problems.is_empty() {
             input.problem = Some(problems.join("; "));

@@ -36,16 +36,20 @@ pub fn parse(file: &str, text: &str) -> RegExport {
         if line.is_empty() || line.starts_with(';') {
             continue;
         }
-        if !seen_header {
-            seen_header = true;
-            if line.eq_ignore_ascii_case("REGEDIT4") {
+        // Concatenated exports (`type a.reg b.reg`, MdmDiagnosticsTool's registry dump) repeat
+        // the header line between blocks: each one is a header, not a bad line.
+        if line.eq_ignore_ascii_case("REGEDIT4") {
+            if !seen_header {
                 unicode = false;
-                continue;
             }
-            if line.eq_ignore_ascii_case("Windows Registry Editor Version 5.00") {
-                continue;
-            }
+            seen_header = true;
+            continue;
         }
+        if line.eq_ignore_ascii_case("Windows Registry Editor Version 5.00") {
+            seen_header = true;
+            continue;
+        }
+        seen_header = true;
         let location = Location {
             file: file.to_string(),
             line: Some(line_no),

@@ -65,6 +65,8 @@ pub enum ArtifactKind {
     EventXml,
     EventJson,
     EventCsv,
+    /// `wevtutil qe … /f:text` (`Event[n]:` blocks) or Event Viewer's "Copy details as text".
+    EventText,
     RegistryExport,
     SchtasksCsv,
     Bundle,

@@ -35,7 +35,55 @@ pub fn sniff(text: &str) -> ArtifactKind {
     if looks_like_dsregcmd(head) {
         return ArtifactKind::Dsregcmd;
     }
+    if looks_like_event_text(head) {
+        return ArtifactKind::EventText;
+    }
     sniff_csv(head)
+}
+
+/// `wevtutil qe … /f:text` starts with `Event[0]:`; Event Viewer's "Copy details as text"
+/// starts with `Log Name:`. Either way `Event ID:` and `Source:` lines follow.
+fn looks_like_event_text(head: &str) -> bool {
+    let mut lines = head.lines().map(str::trim).filter(|l| !l.is_empty());
+    let Some(first) = lines.next() else {
+        return false;
+    };
+    let starts_block = (first.starts_with("Event[") && first.ends_with("]:"))
+        || first.to_ascii_lowercase().starts_with("log name:");
+    starts_block
+        && head.lines().take(20).any(|l| {
+            l.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("event id:")
+        })
+}
+
+/// Why a file that was read is not used: says what it looks like, so nothing is dropped silently.
+pub fn why_unrecognised(name: &str, text: &str) -> String {
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    let lower_head = head(body, HEAD).to_ascii_lowercase();
+    let lower_name = name.to_ascii_lowercase();
+    if body.is_empty() {
+        "empty file".to_string()
+    } else if lower_head.starts_with("<!doctype html") || lower_head.starts_with("<html") {
+        "an HTML report, written for people and not read here; MdmDiagnosticsTool puts the same \
+         facts in MDMDiagReport.xml and MdmDiagReport_RegistryDump.reg (pass the whole zip), and \
+         event logs must be exported as text (`wevtutil qe LOG /f:xml`)"
+            .to_string()
+    } else if lower_name.ends_with("mdmdiaglogmetadata.json")
+        || lower_name.ends_with("mdmlogcollectorfootprint.txt")
+    {
+        "MdmDiagnosticsTool's own metadata/log: holds no enrollment facts".to_string()
+    } else if body.starts_with('{') || body.starts_with('[') {
+        "JSON that is neither Get-WinEvent output (no Id/ProviderName) nor a collector bundle"
+            .to_string()
+    } else if body.starts_with('<') {
+        "XML that holds no <Event> records and is not an MDM diagnostics report".to_string()
+    } else {
+        "not recognised as a device artifact (expected dsregcmd /status output, a .reg export, \
+         an event export as XML, JSON, CSV or wevtutil text, or schtasks CSV)"
+            .to_string()
+    }
 }
 
 fn head(s: &str, max: usize) -> &str {

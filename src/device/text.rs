@@ -68,7 +68,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
 fn known_binary(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(b"ElfFile\0") {
         Some(
-            "a binary .evtx event log; export it as text instead (wevtutil qe LOG /f:xml, or Get-WinEvent | ConvertTo-Json), or use the collector",
+            "a binary .evtx event log, not read here; export it as text on Windows: `wevtutil qe FILE.evtx /lf:true /f:xml > FILE.xml` (the live log: `wevtutil qe LOG /f:xml`), or use the collector",
         )
     } else if bytes.starts_with(b"MSCF") {
         Some("a .cab archive; extract it, or create a .zip instead")

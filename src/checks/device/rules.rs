@@ -1248,6 +1248,22 @@ fn dev010_captured_elevated(f: &Facts) -> Finding {
         );
     };
     let fix = "Run `dsregcmd /status > dsregcmd.txt` again from a normal, non-elevated prompt in the affected user's session (the collector does this in its user-context step), and analyse that output: User State and SSO State (PRT, per-user MDM URL) only describe the user who ran it.";
+    // The device credential needs no user session: a SYSTEM capture (what ConfigMgr scripts
+    // collect) holds every fact the co-management path uses.
+    if f.path.path == EnrollmentPath::CoManagement
+        && matches!(
+            f.capture.kind,
+            CaptureKind::SystemOrNoUser | CaptureKind::ElevatedUser
+        )
+    {
+        return finding(
+            f,
+            ID,
+            Status::Pass,
+            "dsregcmd ran without the user's context, which is enough on the co-management path: it enrolls with the device credential, not the user's PRT",
+            f.capture.evidence.clone(),
+        );
+    }
     match f.capture.kind {
         CaptureKind::SystemOrNoUser => finding(
             f,
@@ -1302,7 +1318,10 @@ fn dev011_logs_incomplete(f: &Facts) -> Finding {
                 || (i.records == 0
                     && matches!(
                         i.kind,
-                        ArtifactKind::EventXml | ArtifactKind::EventJson | ArtifactKind::EventCsv
+                        ArtifactKind::EventXml
+                            | ArtifactKind::EventJson
+                            | ArtifactKind::EventCsv
+                            | ArtifactKind::EventText
                     ))
         })
         .map(|i| i.name.as_str())
