@@ -9,7 +9,7 @@ use std::io::{BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 
 use super::report::{ArtifactKind, DeviceReport, EventLogInfo, InputFile, Registry};
-use super::{bundle, dsregcmd, events, registry, schtasks, sniff, text};
+use super::{bundle, dsregcmd, events, mdmdiag, registry, schtasks, sniff, text};
 
 /// Largest file read into memory (a file, or a zip entry once uncompressed).
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
@@ -490,6 +490,17 @@ impl Builder {
                     Err(e) => problems.push(e),
                 }
             }
+            ArtifactKind::MdmDiagReport => match mdmdiag::parse(name, text) {
+                Ok(enrollments) if enrollments.is_empty() => problems.push(
+                    "MDM diagnostics report without any DeviceManagementAccount enrollment"
+                        .to_string(),
+                ),
+                Ok(enrollments) => {
+                    input.records = enrollments.len();
+                    r.mdm_diag_enrollments.extend(enrollments);
+                }
+                Err(e) => problems.push(e),
+            },
             ArtifactKind::RegistryExport => {
                 let parsed = registry::parse(name, text);
                 input.records = parsed.keys.len();

@@ -18,7 +18,9 @@ pub fn sniff(text: &str) -> ArtifactKind {
     match body.as_bytes()[0] {
         b'{' | b'[' => return sniff_json(body, head),
         b'<' => {
-            return if has_event_tag(head) {
+            return if head.contains("<MDMEnterpriseDiagnosticsReport") {
+                ArtifactKind::MdmDiagReport
+            } else if has_event_tag(head) {
                 ArtifactKind::EventXml
             } else {
                 ArtifactKind::Unrecognised
@@ -78,7 +80,7 @@ pub fn why_unrecognised(name: &str, text: &str) -> String {
         "JSON that is neither Get-WinEvent output (no Id/ProviderName) nor a collector bundle"
             .to_string()
     } else if body.starts_with('<') {
-        "XML that holds no <Event> records and is not an MDM diagnostics report".to_string()
+        "XML that holds no <Event> records and is not MdmDiagnosticsTool's MDMDiagReport.xml".to_string()
     } else {
         "not recognised as a device artifact (expected dsregcmd /status output, a .reg export, \
          an event export as XML, JSON, CSV or wevtutil text, or schtasks CSV)"
@@ -230,7 +232,7 @@ mod tests {
         assert_eq!(sniff("<html></html>"), ArtifactKind::Unrecognised);
         assert_eq!(
             sniff("<MDMEnterpriseDiagnosticsReport><EventLogs/></MDMEnterpriseDiagnosticsReport>"),
-            ArtifactKind::Unrecognised
+            ArtifactKind::MdmDiagReport
         );
         assert_eq!(
             sniff("{\n    \"Id\":  75,\n    \"ProviderName\":  \"x\"\n}"),

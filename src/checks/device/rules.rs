@@ -995,8 +995,8 @@ fn dev008_never_triggered(f: &Facts) -> Finding {
         return not_applicable(f, ID);
     }
     if f.enrolled.is_enrolled() {
-        let mut evidence = f.enrolled.evidence().to_vec();
-        evidence.truncate(1);
+        // The key, then what confirms it is alive (tasks, last server contact).
+        let evidence = f.enrolled.evidence().to_vec();
         return finding(
             f,
             ID,
