@@ -919,6 +919,30 @@ fn dev007_autoenroll_failed(f: &Facts) -> Finding {
         e,
         format!("event 76 at {}: {msg}", event_time(e)),
     ));
+    // Event 52 carries the enrollment server's own reason (SOAP fault), logged just before the
+    // 76 it caused: it names what the HRESULT only hints at.
+    if let Some(&(_, fault)) = f.dmedp(52).iter().rev().find(|(i, f52)| {
+        *i < last_fail.0
+            && match (f52.time, e.time) {
+                (Some(t52), Some(t76)) => {
+                    t76 >= t52 && t76 - t52 <= chrono::Duration::minutes(10)
+                }
+                _ => true,
+            }
+    }) {
+        let text = fault.message.clone().unwrap_or_else(|| {
+            fault
+                .data
+                .iter()
+                .map(|d| d.value.clone())
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        evidence.push(event_evidence(
+            fault,
+            format!("event 52 at {} (the server's answer): {text}", event_time(fault)),
+        ));
+    }
     if fails.len() > 1 {
         let first = fails[0].1;
         evidence.push(event_evidence(
