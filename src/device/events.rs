@@ -577,6 +577,44 @@ mod tests {
     }
 
     #[test]
+    fn wevtutil_text_blocks_and_copied_details() {
+        let text = "Event[0]:\n  Log Name: Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin\n  \
+Source: Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider\n  Date: 2026-11-20T09:02:07.412\n  \
+Event ID: 76\n  Task: N/A\n  Level: Error\n  Opcode: Info\n  Keyword: N/A\n  User: S-1-5-18\n  \
+User Name: NT AUTHORITY\\SYSTEM\n  Computer: WS-2231\n  Description: \n\
+Auto MDM Enroll: Device Credential (0x0), Failed (Unknown Win32 Error code: 0x8018002a)\n\n\
+Event[1]:\n  Log Name: Microsoft-Windows-TaskScheduler/Operational\n  Source: Microsoft-Windows-TaskScheduler\n  \
+Date: 2026-11-20T09:02:05.000\n  Event ID: 107\n  Level: Information\n  Description: \n\
+Task Scheduler launched \"x\" instance of task \"y\" due to a time trigger condition.\n\n\
+Event[2]:\n  Log Name: Application\n  Source: \n  Event ID: 1000\n";
+        let p = parse_text("ev.txt", text).expect("text export");
+        assert_eq!(p.total, 2);
+        assert_eq!(p.skipped.len(), 1, "a record without a Source is named");
+        assert_eq!(p.events.len(), 2);
+        let e = &p.events[0];
+        assert!(e.is_dmedp());
+        assert_eq!((e.event_id, e.level), (76, Some(2)));
+        assert_eq!(
+            e.time.map(|t| t.to_rfc3339()),
+            Some("2026-11-20T09:02:07.412+00:00".to_string())
+        );
+        assert!(e.message.as_deref().is_some_and(|m| m.ends_with("0x8018002a)")));
+        assert_eq!(e.location.to_string(), "ev.txt:1");
+        assert!(p.events[1].is_task_scheduler());
+        // Event Viewer "Copy details as text": no `Event[n]:` header, one-line description.
+        let copied = "Log Name: Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin\n\
+Source: DeviceManagement-Enterprise-Diagnostics-Provider\nEvent ID: 76\nLevel: Error\n\
+Description: Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x8018002b)\n";
+        let p = parse_text("copy.txt", copied).expect("copied details");
+        assert_eq!(p.events.len(), 1);
+        assert_eq!(
+            p.events[0].message.as_deref(),
+            Some("Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x8018002b)")
+        );
+        assert!(parse_text("x.txt", "nothing here\n").is_err());
+    }
+
+    #[test]
     fn rootless_wevtutil_xml() {
         let text = format!(
             "{}\n{}\n<Event xmlns=\"{NS}\"><System><Provider Name=\"Microsoft-Windows-Kernel-General\"/><EventID>1</EventID><Channel>System</Channel></System></Event>\n",
@@ -741,6 +779,12 @@ mod tests {
             let _ = parse_xml("x", &s);
             let _ = parse_json("x", &s);
             let _ = parse_csv("x", &s);
+            let _ = parse_text("x", &s);
+        }
+
+        #[test]
+        fn text_like_never_panics(parts in proptest::collection::vec("(Event\\[[0-9]\\]:\n|  Log Name: [a-z/]{0,8}\n|  Source: [A-Za-z-]{0,12}\n|  Event ID: [0-9]{0,6}\n|  Date: [0-9T:.-]{0,24}\n|  Level: [A-Za-z]{0,8}\n|  Description: \n|[ -~]{0,20}\n)", 0..20)) {
+            let _ = parse_text("x", &parts.concat());
         }
 
         #[test]

@@ -86,6 +86,14 @@ mod tests {
         assert_eq!(e[0].location.to_string(), "MDMDiagReport.xml:5");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn never_panics(s in "\\PC{0,300}") {
+            let _ = parse("x", &s);
+            let _ = parse_omadm_time(&s);
+        }
+    }
+
     #[test]
     fn broken_xml_is_an_error_and_times_are_lenient() {
         assert!(parse("x.xml", "<MDMEnterpriseDiagnosticsReport><oops>").is_err());

@@ -286,6 +286,16 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn concatenated_exports_repeat_the_header() {
+        let text = "Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\A]\n\"x\"=dword:00000001\n\n\
+Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\B]\n\"y\"=\"z\"\n";
+        let p = parse("dump.reg", text);
+        assert!(p.skipped.is_empty(), "{:?}", p.skipped);
+        assert_eq!(p.keys.len(), 2);
+        assert_eq!(p.keys[1].location.line, Some(8));
+    }
+
     const EXPORT: &str = "Windows Registry Editor Version 5.00\n\n\
 [HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Enrollments\\2B8E1F0C-7D6A-4B59-8C3D-E2F1A0B9C8D7]\n\
 \"ProviderID\"=\"WorkspaceONE\"\n\

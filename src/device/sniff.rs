@@ -260,8 +260,27 @@ mod tests {
             sniff("Level,Date and Time,Source,Event ID,Task Category\n"),
             ArtifactKind::EventCsv
         );
+        assert_eq!(
+            sniff("\nEvent[0]:\n  Log Name: X/Admin\n  Source: S\n  Event ID: 76\n"),
+            ArtifactKind::EventText
+        );
+        assert_eq!(
+            sniff("Log Name: X/Admin\nSource: S\nEvent ID: 76\n"),
+            ArtifactKind::EventText
+        );
+        assert_eq!(sniff("Event[0]: nothing else\n"), ArtifactKind::Unrecognised);
         assert_eq!(sniff("just some notes\n"), ArtifactKind::Unrecognised);
         assert_eq!(sniff("   \n"), ArtifactKind::Unrecognised);
+    }
+
+    #[test]
+    fn unrecognised_files_get_a_reason() {
+        assert!(why_unrecognised("r.html", "<!DOCTYPE html><html></html>").contains("HTML"));
+        assert!(
+            why_unrecognised("MdmLogCollectorFootPrint.txt", "started").contains("no enrollment")
+        );
+        assert!(why_unrecognised("a.json", "{\"a\": 1}").contains("neither Get-WinEvent"));
+        assert!(why_unrecognised("notes.txt", "hello").contains("not recognised"));
     }
 
     #[test]
