@@ -484,9 +484,9 @@ pub fn parse_text(file: &str, text: &str) -> Result<ParsedEvents, String> {
         // after the description of the previous one).
         if header
             || (log_name
-                && blocks
-                    .last()
-                    .is_none_or(|b| in_description || b.fields.iter().any(|(k, _)| k == "log name")))
+                && blocks.last().is_none_or(|b| {
+                    in_description || b.fields.iter().any(|(k, _)| k == "log name")
+                }))
         {
             blocks.push(Block {
                 line: i + 1,
@@ -598,7 +598,11 @@ Event[2]:\n  Log Name: Application\n  Source: \n  Event ID: 1000\n";
             e.time.map(|t| t.to_rfc3339()),
             Some("2026-11-20T09:02:07.412+00:00".to_string())
         );
-        assert!(e.message.as_deref().is_some_and(|m| m.ends_with("0x8018002a)")));
+        assert!(
+            e.message
+                .as_deref()
+                .is_some_and(|m| m.ends_with("0x8018002a)"))
+        );
         assert_eq!(e.location.to_string(), "ev.txt:1");
         assert!(p.events[1].is_task_scheduler());
         // Event Viewer "Copy details as text": no `Event[n]:` header, one-line description.

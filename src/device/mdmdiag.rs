@@ -75,7 +75,11 @@ mod tests {
     #[test]
     fn reads_enrollment_server_and_last_contact() {
         let e = parse("MDMDiagReport.xml", REPORT).expect("valid report");
-        assert_eq!(e.len(), 1, "an Enrollment without EnrollmentId is not listed");
+        assert_eq!(
+            e.len(),
+            1,
+            "an Enrollment without EnrollmentId is not listed"
+        );
         assert_eq!(e[0].enrollment_id, "5C1E7A3B-9D24-4E6F-8A1B-2C3D4E5F6071");
         assert_eq!(e[0].mdm_server.as_deref(), Some("Microsoft Intune"));
         assert_eq!(

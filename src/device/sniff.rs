@@ -53,11 +53,10 @@ fn looks_like_event_text(head: &str) -> bool {
     let starts_block = (first.starts_with("Event[") && first.ends_with("]:"))
         || first.to_ascii_lowercase().starts_with("log name:");
     starts_block
-        && head.lines().take(20).any(|l| {
-            l.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("event id:")
-        })
+        && head
+            .lines()
+            .take(20)
+            .any(|l| l.trim_start().to_ascii_lowercase().starts_with("event id:"))
 }
 
 /// Why a file that was read is not used: says what it looks like, so nothing is dropped silently.
@@ -80,7 +79,8 @@ pub fn why_unrecognised(name: &str, text: &str) -> String {
         "JSON that is neither Get-WinEvent output (no Id/ProviderName) nor a collector bundle"
             .to_string()
     } else if body.starts_with('<') {
-        "XML that holds no <Event> records and is not MdmDiagnosticsTool's MDMDiagReport.xml".to_string()
+        "XML that holds no <Event> records and is not MdmDiagnosticsTool's MDMDiagReport.xml"
+            .to_string()
     } else {
         "not recognised as a device artifact (expected dsregcmd /status output, a .reg export, \
          an event export as XML, JSON, CSV or wevtutil text, or schtasks CSV)"
@@ -268,7 +268,10 @@ mod tests {
             sniff("Log Name: X/Admin\nSource: S\nEvent ID: 76\n"),
             ArtifactKind::EventText
         );
-        assert_eq!(sniff("Event[0]: nothing else\n"), ArtifactKind::Unrecognised);
+        assert_eq!(
+            sniff("Event[0]: nothing else\n"),
+            ArtifactKind::Unrecognised
+        );
         assert_eq!(sniff("just some notes\n"), ArtifactKind::Unrecognised);
         assert_eq!(sniff("   \n"), ArtifactKind::Unrecognised);
     }

@@ -961,7 +961,10 @@ fn mdmdiagnosticstool_zip_is_diagnosed_from_its_registry_dump_and_xml() {
         .iter()
         .find(|s| s.contains(".evtx was not used"))
         .unwrap_or_else(|| panic!("no evtx note: {n:?}"));
-    assert!(evtx.contains("wevtutil qe") && evtx.contains("/lf:true"), "{evtx}");
+    assert!(
+        evtx.contains("wevtutil qe") && evtx.contains("/lf:true"),
+        "{evtx}"
+    );
     assert!(
         n.iter()
             .any(|s| s.contains("MDMDiagHtmlReport.html was not used") && s.contains("HTML")),
@@ -1072,7 +1075,10 @@ fn ps7_json_entra_joined_autopilot_device_fails_on_its_own_path() {
     }
     // Never told it is "not hybrid joined": it is not meant to be.
     let text = json.to_string().to_ascii_lowercase();
-    assert!(!text.contains("not hybrid") && !text.contains("not entra hybrid"), "{json:#}");
+    assert!(
+        !text.contains("not hybrid") && !text.contains("not entra hybrid"),
+        "{json:#}"
+    );
     assert!(
         finding(&json, "DEV004")["summary"]
             .as_str()
@@ -1142,5 +1148,9 @@ fn older_dsregcmd_with_lf_and_trailing_spaces_is_read() {
         ev.iter().any(|e| e.ends_with("discovery.svc")),
         "trailing spaces trimmed: {ev:?}"
     );
-    assert!(!notes(&json).iter().any(|n| n.contains("dsregcmd")), "{:?}", notes(&json));
+    assert!(
+        !notes(&json).iter().any(|n| n.contains("dsregcmd")),
+        "{:?}",
+        notes(&json)
+    );
 }

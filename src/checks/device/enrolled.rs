@@ -324,7 +324,11 @@ fn last_contact_evidence(report: &DeviceReport, id_upper: &str) -> Vec<Evidence>
     let mut out: Vec<Evidence> = report
         .mdm_diag_enrollments
         .iter()
-        .filter(|e| e.enrollment_id.trim_matches(['{', '}']).eq_ignore_ascii_case(id_upper))
+        .filter(|e| {
+            e.enrollment_id
+                .trim_matches(['{', '}'])
+                .eq_ignore_ascii_case(id_upper)
+        })
         .map(mdm_diag_evidence)
         .collect();
     let conn = report.registry.as_ref().and_then(|r| {

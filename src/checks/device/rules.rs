@@ -924,9 +924,7 @@ fn dev007_autoenroll_failed(f: &Facts) -> Finding {
     if let Some(&(_, fault)) = f.dmedp(52).iter().rev().find(|(i, f52)| {
         *i < last_fail.0
             && match (f52.time, e.time) {
-                (Some(t52), Some(t76)) => {
-                    t76 >= t52 && t76 - t52 <= chrono::Duration::minutes(10)
-                }
+                (Some(t52), Some(t76)) => t76 >= t52 && t76 - t52 <= chrono::Duration::minutes(10),
                 _ => true,
             }
     }) {
@@ -940,7 +938,10 @@ fn dev007_autoenroll_failed(f: &Facts) -> Finding {
         });
         evidence.push(event_evidence(
             fault,
-            format!("event 52 at {} (the server's answer): {text}", event_time(fault)),
+            format!(
+                "event 52 at {} (the server's answer): {text}",
+                event_time(fault)
+            ),
         ));
     }
     if fails.len() > 1 {
