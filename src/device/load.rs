@@ -501,8 +501,12 @@ impl Builder {
                 }
                 Err(e) => problems.push(e),
             },
-            ArtifactKind::RegistryExport => {
-                let parsed = registry::parse(name, text);
+            ArtifactKind::RegistryExport | ArtifactKind::RegistryQuery => {
+                let parsed = if kind == ArtifactKind::RegistryQuery {
+                    registry::parse_query(name, text)
+                } else {
+                    registry::parse(name, text)
+                };
                 input.records = parsed.keys.len();
                 if let Some((line, reason)) = parsed.skipped.first() {
                     problems.push(format!(

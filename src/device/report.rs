@@ -89,6 +89,8 @@ pub enum ArtifactKind {
     /// MdmDiagnosticsTool's `MDMDiagReport.xml` (root `MDMEnterpriseDiagnosticsReport`).
     MdmDiagReport,
     RegistryExport,
+    /// `reg query KEY [/s]` console output.
+    RegistryQuery,
     SchtasksCsv,
     Bundle,
     /// Read but recognised as none of the above (or empty).

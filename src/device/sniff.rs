@@ -37,10 +37,28 @@ pub fn sniff(text: &str) -> ArtifactKind {
     if looks_like_dsregcmd(head) {
         return ArtifactKind::Dsregcmd;
     }
+    if looks_like_reg_query(head) {
+        return ArtifactKind::RegistryQuery;
+    }
     if looks_like_event_text(head) {
         return ArtifactKind::EventText;
     }
     sniff_csv(head)
+}
+
+/// `reg query`: a full key path (`HKEY_LOCAL_MACHINE\…`) on the first line, then indented
+/// `Name    REG_TYPE    data` lines (or more key paths, for a key without values).
+fn looks_like_reg_query(head: &str) -> bool {
+    let mut lines = head.lines().filter(|l| !l.trim().is_empty());
+    let Some(first) = lines.next() else {
+        return false;
+    };
+    first.starts_with("HKEY_")
+        && !first.contains(['[', '='])
+        && lines.take(5).any(|l| {
+            let l = l.trim_end();
+            l.starts_with("HKEY_") || (l.starts_with("    ") && l.contains("    REG_"))
+        })
 }
 
 /// `wevtutil qe … /f:text` starts with `Event[0]:`; Event Viewer's "Copy details as text"
@@ -270,6 +288,16 @@ mod tests {
         );
         assert_eq!(
             sniff("Event[0]: nothing else\n"),
+            ArtifactKind::Unrecognised
+        );
+        assert_eq!(
+            sniff(
+                "\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows\\CurrentVersion\\MDM\n    AutoEnrollMDM    REG_DWORD    0x1\n"
+            ),
+            ArtifactKind::RegistryQuery
+        );
+        assert_eq!(
+            sniff("HKEY_LOCAL_MACHINE is a hive\n"),
             ArtifactKind::Unrecognised
         );
         assert_eq!(sniff("just some notes\n"), ArtifactKind::Unrecognised);

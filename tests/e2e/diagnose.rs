@@ -1154,3 +1154,27 @@ fn older_dsregcmd_with_lf_and_trailing_spaces_is_read() {
         notes(&json)
     );
 }
+
+#[test]
+fn reg_query_output_with_another_mdm_leftover_is_failed_on_the_stale_key() {
+    let (code, json) = run_json(&fixture("reg-query-other-mdm"));
+    assert_eq!(code, 1, "{json:#}");
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["path"], "gpo-hybrid");
+    assert_eq!(d["verdict"], "failed");
+    assert_eq!(causes(&json).first().map(String::as_str), Some("DEV009"));
+    // `reg query` lines are read like a .reg export: policy, enrollment keys and OS.
+    assert_eq!(status(&json, "DEV005"), "pass");
+    assert!(location(&json, "DEV005").starts_with("reg-query.txt:"));
+    assert!(
+        finding(&json, "DEV004")["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("25H2")),
+    );
+    let summary = finding(&json, "DEV009")["summary"].as_str().unwrap_or("");
+    assert!(
+        summary.contains("B7C8D9E0-F1A2-4B3C-9D4E-5F6071829304") && summary.contains("AirWatchMDM"),
+        "{summary}"
+    );
+    assert_eq!(notes(&json).len(), 1, "{:?}", notes(&json));
+}
