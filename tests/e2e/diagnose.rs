@@ -1126,7 +1126,11 @@ fn missing_prt_carries_the_acquire_diagnostics_reason() {
     assert_eq!(d["verdict"], "blocked");
     assert_eq!(causes(&json), ["DEV002"]);
     let ev = evidence_details(&json, "DEV002");
-    assert!(ev.iter().any(|e| e.contains("0xc000006d")), "{ev:?}");
+    assert!(
+        ev.iter()
+            .any(|e| e.contains("0xc000006d") && e.contains("STATUS_LOGON_FAILURE")),
+        "{ev:?}"
+    );
     assert!(ev.iter().any(|e| e.contains("AADSTS50126")), "{ev:?}");
     assert!(location(&json, "DEV002").starts_with("dsregcmd.txt:"));
 }

@@ -277,7 +277,15 @@ fn dev002_no_prt(f: &Facts) -> Finding {
                 "Server Error Code",
                 "Server Error Description",
             ] {
-                if let Some(e) = f.dsreg_evidence("SSO State", name) {
+                if let Some(mut e) = f.dsreg_evidence("SSO State", name) {
+                    // The attempt status is an NTSTATUS/HRESULT: say what it means.
+                    if name == "Attempt Status"
+                        && let Some((field, _)) = f.dsreg("SSO State", name)
+                        && let Some(code) = parse_hresult(&field.value)
+                        && lookup(code).is_some()
+                    {
+                        e.detail = format!("{} ({})", e.detail, describe(code));
+                    }
                     evidence.push(e);
                 }
             }
