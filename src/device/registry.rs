@@ -196,7 +196,7 @@ fn query_data(kind: &str, data: &str) -> Result<RegData, String> {
         "REG_QWORD" => RegData::Qword(number(data)?),
         "REG_BINARY" | "REG_NONE" => {
             let d = data.trim();
-            if d.len() % 2 != 0 || !d.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if !d.len().is_multiple_of(2) || !d.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(format!("bad {kind} data: {}", truncate(d, 40)));
             }
             let bytes = (0..d.len())
