@@ -346,11 +346,12 @@ fn json_time(v: &Value) -> Option<DateTime<Utc>> {
 
 fn level_from_name(name: &str) -> Option<u8> {
     match name.trim().to_ascii_lowercase().as_str() {
-        "critical" => Some(1),
-        "error" => Some(2),
-        "warning" => Some(3),
-        "information" | "info" => Some(4),
-        "verbose" => Some(5),
+        // English, then the German, French and Spanish labels of localised exports.
+        "critical" | "kritisch" | "critique" | "crítico" => Some(1),
+        "error" | "fehler" | "erreur" => Some(2),
+        "warning" | "warnung" | "avertissement" | "advertencia" => Some(3),
+        "information" | "info" | "informationen" | "información" => Some(4),
+        "verbose" | "ausführlich" | "détaillé" | "detallado" => Some(5),
         _ => None,
     }
 }
@@ -384,17 +385,24 @@ pub fn parse_csv(file: &str, text: &str) -> Result<ParsedEvents, String> {
             .iter()
             .position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
     };
-    let c_id = col(&["Id", "Event ID", "EventID"]).ok_or("no Id / Event ID column")?;
-    let c_provider =
-        col(&["ProviderName", "Source", "Provider"]).ok_or("no ProviderName / Source column")?;
-    let c_level = col(&["Level"]);
+    // Event Viewer on a non-English Windows translates its five labels: go by position then.
+    let positional = col(&["Id", "Event ID", "EventID"]).is_none()
+        && crate::device::sniff::is_localised_event_viewer_csv(body);
+    let at = |i: usize| positional.then_some(i);
+    let c_id = col(&["Id", "Event ID", "EventID"])
+        .or(at(3))
+        .ok_or("no Id / Event ID column")?;
+    let c_provider = col(&["ProviderName", "Source", "Provider"])
+        .or(at(2))
+        .ok_or("no ProviderName / Source column")?;
+    let c_level = col(&["Level"]).or(at(0));
     let c_level_name = col(&["LevelDisplayName"]);
-    let c_time = col(&["TimeCreated", "Date and Time", "TimeGenerated"]);
+    let c_time = col(&["TimeCreated", "Date and Time", "TimeGenerated"]).or(at(1));
     let c_record = col(&["RecordId", "EventRecordID"]);
     let c_log = col(&["LogName", "ContainerLog", "Log Name"]);
     // Event Viewer writes the description as an extra, unnamed column after the header's five.
     let c_message = col(&["Message", "Description"])
-        .or_else(|| (col(&["Task Category"]).is_some()).then_some(headers.len()));
+        .or_else(|| (col(&["Task Category"]).is_some() || positional).then_some(headers.len()));
     let mut all = Vec::new();
     let mut skipped = Vec::new();
     for (i, row) in reader.records().enumerate() {

@@ -176,6 +176,31 @@ pub(crate) fn is_border(line: &str) -> bool {
         && t[1..t.len() - 1].bytes().all(|b| b == b'-')
 }
 
+/// Event Viewer's CSV on a non-English Windows: the five header labels are translated
+/// (`Ebene,Datum und Uhrzeit,Quelle,Ereignis-ID,Aufgabenkategorie`) but the shape is not: five
+/// header cells, rows of six with a numeric event id in the fourth.
+pub(crate) fn is_localised_event_viewer_csv(head: &str) -> bool {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(head.as_bytes());
+    let mut records = reader.records();
+    let Some(Ok(header)) = records.next() else {
+        return false;
+    };
+    if header.len() != 5 || header.iter().any(|c| c.trim().is_empty()) {
+        return false;
+    }
+    let Some(Ok(row)) = records.next() else {
+        return false;
+    };
+    row.len() == 6
+        && row
+            .get(3)
+            .is_some_and(|id| !id.is_empty() && id.trim().bytes().all(|b| b.is_ascii_digit()))
+        && row.get(2).is_some_and(|src| !src.trim().is_empty())
+}
+
 fn sniff_csv(head: &str) -> ArtifactKind {
     let mut lines = head.lines().filter(|l| !l.trim().is_empty());
     let Some(mut first) = lines.next() else {
@@ -205,6 +230,9 @@ fn sniff_csv(head: &str) -> ArtifactKind {
     if (has("Id") && (has("ProviderName") || has("TimeCreated") || has("LogName")))
         || (has("Event ID") && has("Source"))
     {
+        return ArtifactKind::EventCsv;
+    }
+    if is_localised_event_viewer_csv(head) {
         return ArtifactKind::EventCsv;
     }
     // Labels are localised, positions are not: 28 fields, and a task path in column 1 of a
@@ -298,6 +326,16 @@ mod tests {
         );
         assert_eq!(
             sniff("HKEY_LOCAL_MACHINE is a hive\n"),
+            ArtifactKind::Unrecognised
+        );
+        assert_eq!(
+            sniff(
+                "Ebene,Datum und Uhrzeit,Quelle,Ereignis-ID,Aufgabenkategorie\nFehler,20.11.2026 09:35:04,DeviceManagement-Enterprise-Diagnostics-Provider,76,Keine,\"x\"\n"
+            ),
+            ArtifactKind::EventCsv
+        );
+        assert_eq!(
+            sniff("a,b,c,d,e\n1,2,3,x,5,6\n"),
             ArtifactKind::Unrecognised
         );
         assert_eq!(sniff("just some notes\n"), ArtifactKind::Unrecognised);

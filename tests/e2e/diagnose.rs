@@ -1182,3 +1182,28 @@ fn reg_query_output_with_another_mdm_leftover_is_failed_on_the_stale_key() {
     );
     assert_eq!(notes(&json).len(), 1, "{:?}", notes(&json));
 }
+
+#[test]
+fn german_event_viewer_csv_in_ansi_is_read_by_position() {
+    let (code, json) = run_json(&fixture("eventviewer-csv-german"));
+    assert_eq!(code, 1, "{json:#}");
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["path"], "gpo-hybrid");
+    assert_eq!(d["verdict"], "failed");
+    assert_eq!(causes(&json).first().map(String::as_str), Some("DEV007"));
+    let summary = finding(&json, "DEV007")["summary"].as_str().unwrap_or("");
+    assert!(
+        summary.contains("failed 2 time(s)")
+            && summary.contains("2026-11-26 08:25:11")
+            && summary.contains("0x80180018"),
+        "{summary}"
+    );
+    let ev = evidence_details(&json, "DEV007");
+    // Windows-1252 decoded: the umlaut survives.
+    assert!(
+        ev.iter().any(|e| e.contains("Geräteanmeldeinformationen")),
+        "{ev:?}"
+    );
+    assert!(location(&json, "DEV007").starts_with("dmedp-admin.csv:"));
+    assert_eq!(notes(&json).len(), 1, "{:?}", notes(&json));
+}
