@@ -1207,3 +1207,31 @@ fn german_event_viewer_csv_in_ansi_is_read_by_position() {
     assert!(location(&json, "DEV007").starts_with("dmedp-admin.csv:"));
     assert_eq!(notes(&json).len(), 1, "{:?}", notes(&json));
 }
+
+#[test]
+fn fixture_corpus_as_a_fleet_gives_one_diagnosis_per_case() {
+    let (code, json) =
+        run_json(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/devices"));
+    assert_eq!(code, 1);
+    let cases = std::fs::read_dir(fixture(""))
+        .expect("fixtures")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .count();
+    let diagnoses = json["diagnoses"].as_array().expect("diagnoses");
+    assert_eq!(diagnoses.len(), cases);
+    // The zip inside its case folder is read with the folder.
+    let zip = diagnoses
+        .iter()
+        .find(|d| d["device"] == "mdmdiag-zip")
+        .expect("mdmdiag-zip device");
+    assert_eq!(zip["verdict"], "enrolled");
+    // The README beside the case folders is named, not read as a device.
+    assert!(
+        notes(&json)
+            .iter()
+            .any(|n| n.contains("README.md was not used")),
+        "{:?}",
+        notes(&json)
+    );
+}
