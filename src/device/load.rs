@@ -336,14 +336,13 @@ fn read_zip(path: &Path) -> Result<Vec<ZipItem>, DeviceInputError> {
 fn is_fleet_zip(items: &[ZipItem]) -> bool {
     let mut folders: Vec<&str> = Vec::new();
     for item in items {
+        if item.content.is_err() {
+            continue;
+        }
         match item.name.split_once(['/', '\\']) {
-            Some((top, _)) if item.content.is_ok() => {
-                if !folders.contains(&top) {
-                    folders.push(top);
-                }
-            }
-            _ if item.content.is_ok() => return false,
-            _ => {}
+            Some((top, _)) if !folders.contains(&top) => folders.push(top),
+            Some(_) => {}
+            None => return false,
         }
     }
     folders.len() >= 2
