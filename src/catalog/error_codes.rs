@@ -209,6 +209,11 @@ pub fn facility_decoding(code: u32) -> String {
     if code & 0x8000_0000 == 0 {
         return format!("not a failure HRESULT (severity bit clear; value {code})");
     }
+    // Severity "error" (0xC…) with facility 0 is how NTSTATUS codes look (dsregcmd's PRT
+    // Attempt Status, LSA results); an HRESULT of facility 0 starts with 0x8000.
+    if code & 0xFFFF_0000 == 0xC000_0000 {
+        return format!("NTSTATUS error 0x{low:04X} (Windows logon/LSA status)");
+    }
     let facility = (code >> 16) & 0x1FFF;
     match facility {
         0x18 => format!("device enroller (MENROLL) error {low}"),
@@ -869,6 +874,31 @@ static CODES: &[ErrorCode] = &[
         "Not enough memory was available to process the command. Co-management treats it as transient.",
         "Let the client retry; free memory or restart the device if it repeats.")
         .checks(C_DEVICE),
+    // NTSTATUS codes that dsregcmd prints as the PRT "Attempt Status" (AcquirePrtDiagnostics).
+    nosym(0xC000_006A, Authentication,
+        "STATUS_WRONG_PASSWORD: the PRT request was refused because the password was wrong (often a cached, \
+         outdated password after a change made elsewhere).",
+        "Have the user sign in to Windows with the current password (lock and unlock with line of sight to a domain \
+         controller or Entra ID), then check AzureAdPrt : YES.")
+        .checks(C_AUTH),
+    nosym(0xC000_006D, Authentication,
+        "STATUS_LOGON_FAILURE: the PRT request was refused: bad user name or credentials. The Server Error \
+         Description (AADSTS…) next to it says which, e.g. AADSTS50126 invalid user name or password.",
+        "Read the AADSTS code in dsregcmd's SSO State; have the user sign in with the current password, and check \
+         that the UPN suffix is a verified domain and that password hash sync or federation works for the user.")
+        .checks(C_AUTH),
+    nosym(0xC000_0071, Authentication,
+        "STATUS_PASSWORD_EXPIRED: the user's password has expired, so no PRT is issued.",
+        "Have the user change the password and sign in again, then check AzureAdPrt : YES.")
+        .checks(C_AUTH),
+    nosym(0xC000_0072, Authentication,
+        "STATUS_ACCOUNT_DISABLED: the user account is disabled, so no PRT is issued.",
+        "Enable the account (on premises and, after sync, in Entra ID) or sign in with the right user.")
+        .checks(C_AUTH),
+    nosym(0xC000_0234, Authentication,
+        "STATUS_ACCOUNT_LOCKED_OUT: the user account is locked out, so no PRT is issued.",
+        "Unlock the account, find the source of the bad password attempts, and have the user sign in again.")
+        .checks(C_AUTH),
     nosym(0xCAA1_0001, Authentication,
         "Token broker: the user needs to sign in. Transient when the user signs out before the enrollment task runs.",
         "Let the user stay signed in until enrollment has run; check that dsregcmd shows AzureAdPrt : YES in the \
@@ -908,6 +938,14 @@ static CODES: &[ErrorCode] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ntstatus_from_prt_diagnostics_is_named_as_such() {
+        assert!(facility_decoding(0xC000_006D).starts_with("NTSTATUS"));
+        assert!(facility_decoding(0xC000_0999).starts_with("NTSTATUS"));
+        assert!(describe(0xC000_006D).contains("STATUS_LOGON_FAILURE"));
+        assert!(facility_decoding(0x8000_4005).starts_with("generic COM"));
+    }
 
     #[test]
     fn parses_every_documented_form() {

@@ -346,11 +346,12 @@ fn json_time(v: &Value) -> Option<DateTime<Utc>> {
 
 fn level_from_name(name: &str) -> Option<u8> {
     match name.trim().to_ascii_lowercase().as_str() {
-        "critical" => Some(1),
-        "error" => Some(2),
-        "warning" => Some(3),
-        "information" | "info" => Some(4),
-        "verbose" => Some(5),
+        // English, then the German, French and Spanish labels of localised exports.
+        "critical" | "kritisch" | "critique" | "crítico" => Some(1),
+        "error" | "fehler" | "erreur" => Some(2),
+        "warning" | "warnung" | "avertissement" | "advertencia" => Some(3),
+        "information" | "info" | "informationen" | "información" => Some(4),
+        "verbose" | "ausführlich" | "détaillé" | "detallado" => Some(5),
         _ => None,
     }
 }
@@ -384,17 +385,24 @@ pub fn parse_csv(file: &str, text: &str) -> Result<ParsedEvents, String> {
             .iter()
             .position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
     };
-    let c_id = col(&["Id", "Event ID", "EventID"]).ok_or("no Id / Event ID column")?;
-    let c_provider =
-        col(&["ProviderName", "Source", "Provider"]).ok_or("no ProviderName / Source column")?;
-    let c_level = col(&["Level"]);
+    // Event Viewer on a non-English Windows translates its five labels: go by position then.
+    let positional = col(&["Id", "Event ID", "EventID"]).is_none()
+        && crate::device::sniff::is_localised_event_viewer_csv(body);
+    let at = |i: usize| positional.then_some(i);
+    let c_id = col(&["Id", "Event ID", "EventID"])
+        .or(at(3))
+        .ok_or("no Id / Event ID column")?;
+    let c_provider = col(&["ProviderName", "Source", "Provider"])
+        .or(at(2))
+        .ok_or("no ProviderName / Source column")?;
+    let c_level = col(&["Level"]).or(at(0));
     let c_level_name = col(&["LevelDisplayName"]);
-    let c_time = col(&["TimeCreated", "Date and Time", "TimeGenerated"]);
+    let c_time = col(&["TimeCreated", "Date and Time", "TimeGenerated"]).or(at(1));
     let c_record = col(&["RecordId", "EventRecordID"]);
     let c_log = col(&["LogName", "ContainerLog", "Log Name"]);
     // Event Viewer writes the description as an extra, unnamed column after the header's five.
     let c_message = col(&["Message", "Description"])
-        .or_else(|| (col(&["Task Category"]).is_some()).then_some(headers.len()));
+        .or_else(|| (col(&["Task Category"]).is_some() || positional).then_some(headers.len()));
     let mut all = Vec::new();
     let mut skipped = Vec::new();
     for (i, row) in reader.records().enumerate() {
@@ -462,6 +470,107 @@ fn parse_local_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| Utc.from_utc_datetime(&t))
 }
 
+// ---------------------------------------------------------------- text
+
+/// Parses `wevtutil qe … /f:text` (`Event[n]:` blocks of `Name: value` lines, the description
+/// on the lines after `Description:`) and Event Viewer's "Copy details as text" (blocks that
+/// start at `Log Name:`). Times there are local and carry no zone: read as UTC, like CSV.
+pub fn parse_text(file: &str, text: &str) -> Result<ParsedEvents, String> {
+    struct Block {
+        line: usize,
+        fields: Vec<(String, String)>,
+        description: Vec<String>,
+    }
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut in_description = false;
+    for (i, raw) in text.trim_start_matches('\u{feff}').lines().enumerate() {
+        let line = raw.trim_end();
+        let trimmed = line.trim_start();
+        let header = trimmed.starts_with("Event[") && trimmed.ends_with("]:");
+        let log_name = trimmed.to_ascii_lowercase().starts_with("log name:");
+        // A new record: its `Event[n]:` header, or `Log Name:` when there is no header (or
+        // after the description of the previous one).
+        if header
+            || (log_name
+                && blocks.last().is_none_or(|b| {
+                    in_description || b.fields.iter().any(|(k, _)| k == "log name")
+                }))
+        {
+            blocks.push(Block {
+                line: i + 1,
+                fields: Vec::new(),
+                description: Vec::new(),
+            });
+            in_description = false;
+            if header {
+                continue;
+            }
+        }
+        let Some(block) = blocks.last_mut() else {
+            continue;
+        };
+        if in_description {
+            if !trimmed.is_empty() {
+                block.description.push(trimmed.to_string());
+            }
+            continue;
+        }
+        if let Some((name, value)) = trimmed.split_once(':') {
+            let key = name.trim().to_ascii_lowercase();
+            if key == "description" {
+                in_description = true;
+                if !value.trim().is_empty() {
+                    block.description.push(value.trim().to_string());
+                }
+            } else {
+                block.fields.push((key, value.trim().to_string()));
+            }
+        }
+    }
+    if blocks.is_empty() {
+        return Err("no `Event[n]:` or `Log Name:` record in the text export".to_string());
+    }
+    let mut all = Vec::new();
+    let mut skipped = Vec::new();
+    for (n, b) in blocks.iter().enumerate() {
+        let get = |k: &str| {
+            b.fields
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+                .filter(|v| !v.is_empty() && *v != "N/A")
+        };
+        let (Some(provider), Some(event_id)) = (
+            get("source"),
+            get("event id").and_then(|v| v.parse::<u32>().ok()),
+        ) else {
+            skipped.push(format!(
+                "event {} (line {}): no Source or numeric Event ID",
+                n + 1,
+                b.line
+            ));
+            continue;
+        };
+        let message = (!b.description.is_empty()).then(|| b.description.join(" "));
+        all.push(EventRecord {
+            provider: provider.to_string(),
+            channel: get("log name").map(str::to_string),
+            event_id,
+            level: get("level").and_then(level_from_name),
+            time: get("date").and_then(parse_local_time),
+            record_id: None,
+            data: Vec::new(),
+            message,
+            location: Location {
+                file: file.to_string(),
+                line: Some(b.line),
+                record: Some(format!("Event[{n}]")),
+            },
+        });
+    }
+    Ok(ParsedEvents::from_all(file, all, skipped))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -473,6 +582,48 @@ mod tests {
         format!(
             "<Event xmlns='{NS}'><System><Provider Name='Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider' Guid='{{3DA494E4-0FE2-415C-B895-FB5265C5C83B}}'/><EventID>{id}</EventID><Level>2</Level><TimeCreated SystemTime='{time}'/><EventRecordID>{rec}</EventRecordID><Channel>Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin</Channel></System><EventData><Data Name='HexInt1'>0x0</Data><Data Name='HexInt2'>0x8018002b</Data></EventData></Event>"
         )
+    }
+
+    #[test]
+    fn wevtutil_text_blocks_and_copied_details() {
+        let text = "Event[0]:\n  Log Name: Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin\n  \
+Source: Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider\n  Date: 2026-11-20T09:02:07.412\n  \
+Event ID: 76\n  Task: N/A\n  Level: Error\n  Opcode: Info\n  Keyword: N/A\n  User: S-1-5-18\n  \
+User Name: NT AUTHORITY\\SYSTEM\n  Computer: WS-2231\n  Description: \n\
+Auto MDM Enroll: Device Credential (0x0), Failed (Unknown Win32 Error code: 0x8018002a)\n\n\
+Event[1]:\n  Log Name: Microsoft-Windows-TaskScheduler/Operational\n  Source: Microsoft-Windows-TaskScheduler\n  \
+Date: 2026-11-20T09:02:05.000\n  Event ID: 107\n  Level: Information\n  Description: \n\
+Task Scheduler launched \"x\" instance of task \"y\" due to a time trigger condition.\n\n\
+Event[2]:\n  Log Name: Application\n  Source: \n  Event ID: 1000\n";
+        let p = parse_text("ev.txt", text).expect("text export");
+        assert_eq!(p.total, 2);
+        assert_eq!(p.skipped.len(), 1, "a record without a Source is named");
+        assert_eq!(p.events.len(), 2);
+        let e = &p.events[0];
+        assert!(e.is_dmedp());
+        assert_eq!((e.event_id, e.level), (76, Some(2)));
+        assert_eq!(
+            e.time.map(|t| t.to_rfc3339()),
+            Some("2026-11-20T09:02:07.412+00:00".to_string())
+        );
+        assert!(
+            e.message
+                .as_deref()
+                .is_some_and(|m| m.ends_with("0x8018002a)"))
+        );
+        assert_eq!(e.location.to_string(), "ev.txt:1");
+        assert!(p.events[1].is_task_scheduler());
+        // Event Viewer "Copy details as text": no `Event[n]:` header, one-line description.
+        let copied = "Log Name: Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin\n\
+Source: DeviceManagement-Enterprise-Diagnostics-Provider\nEvent ID: 76\nLevel: Error\n\
+Description: Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x8018002b)\n";
+        let p = parse_text("copy.txt", copied).expect("copied details");
+        assert_eq!(p.events.len(), 1);
+        assert_eq!(
+            p.events[0].message.as_deref(),
+            Some("Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x8018002b)")
+        );
+        assert!(parse_text("x.txt", "nothing here\n").is_err());
     }
 
     #[test]
@@ -640,6 +791,12 @@ mod tests {
             let _ = parse_xml("x", &s);
             let _ = parse_json("x", &s);
             let _ = parse_csv("x", &s);
+            let _ = parse_text("x", &s);
+        }
+
+        #[test]
+        fn text_like_never_panics(parts in proptest::collection::vec("(Event\\[[0-9]\\]:\n|  Log Name: [a-z/]{0,8}\n|  Source: [A-Za-z-]{0,12}\n|  Event ID: [0-9]{0,6}\n|  Date: [0-9T:.-]{0,24}\n|  Level: [A-Za-z]{0,8}\n|  Description: \n|[ -~]{0,20}\n)", 0..20)) {
+            let _ = parse_text("x", &parts.concat());
         }
 
         #[test]

@@ -9,7 +9,7 @@ use std::io::{BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 
 use super::report::{ArtifactKind, DeviceReport, EventLogInfo, InputFile, Registry};
-use super::{bundle, dsregcmd, events, registry, schtasks, sniff, text};
+use super::{bundle, dsregcmd, events, mdmdiag, registry, schtasks, sniff, text};
 
 /// Largest file read into memory (a file, or a zip entry once uncompressed).
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
@@ -120,14 +120,18 @@ fn load_dir(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
     let mut containers = 0usize;
     let mut bundles = 0usize;
     let mut has_artifact = false;
+    let mut loose: Vec<&PathBuf> = Vec::new();
     for c in &children {
         if c.is_dir() || is_zip(c) {
             containers += 1;
         } else if is_bundle_file(c) {
             bundles += 1;
-        } else {
+        } else if is_known_artifact(c) {
             has_artifact = true;
             break;
+        } else {
+            // README, notes, a binary: neither a device container nor an artifact.
+            loose.push(c);
         }
     }
     let fleet = !has_artifact && (containers > 0 || bundles > 1);
@@ -135,7 +139,7 @@ fn load_dir(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
         return load_device_dir(path, &children).map(|r| vec![r]);
     }
     let mut fleet = Fleet::default();
-    for child in &children {
+    for child in children.iter().filter(|c| !loose.contains(c)) {
         let name = file_name(child);
         let result = if child.is_dir() {
             read_children(child)
@@ -150,7 +154,24 @@ fn load_dir(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
         };
         fleet.add(&name, result);
     }
-    fleet.finish(path)
+    let mut reports = fleet.finish(path)?;
+    // Loose files beside the device folders are named, not dropped silently.
+    if let Some(first) = reports.first_mut() {
+        for c in loose {
+            first.inputs.push(InputFile {
+                name: format!("../{}", file_name(c)),
+                kind: ArtifactKind::Unrecognised,
+                encoding: None,
+                bytes: fs::metadata(c).map_or(0, |m| m.len()),
+                problem: Some(
+                    "file beside the device folders of a fleet ignored: not a device folder, zip or bundle"
+                        .to_string(),
+                ),
+                records: 0,
+            });
+        }
+    }
+    Ok(reports)
 }
 
 /// The members of a fleet (folder or zip). A member that fails is kept as a placeholder so its
@@ -183,6 +204,26 @@ impl Fleet {
     }
 }
 
+/// A file whose content is a device artifact the parsers read (not a bundle, not unrecognised).
+fn is_known_artifact(path: &Path) -> bool {
+    let Ok(meta) = fs::metadata(path) else {
+        return false;
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        // Too large to sniff: treat as an artifact so its problem is reported in place.
+        return true;
+    }
+    fs::read(path)
+        .ok()
+        .and_then(|b| text::decode(&b).ok())
+        .is_some_and(|d| {
+            !matches!(
+                sniff::sniff(&d.text),
+                ArtifactKind::Bundle | ArtifactKind::Unrecognised
+            )
+        })
+}
+
 fn read_children(path: &Path) -> Result<Vec<PathBuf>, DeviceInputError> {
     let mut children: Vec<PathBuf> = fs::read_dir(path)
         .map_err(|e| io_error(path, e))?
@@ -210,12 +251,26 @@ fn load_device_dir(path: &Path, children: &[PathBuf]) -> Result<DeviceReport, De
                 "sub-folder ignored: a device's artifacts sit directly in its folder",
             );
         } else if is_zip(child) {
+            // A device folder holding that device's MdmDiagnosticsTool zip (or any zip of its
+            // artifacts): read the entries as part of the folder. A zip of several device
+            // folders is a fleet and does not belong here.
             let size = fs::metadata(child).map_or(0, |m| m.len());
-            b.note(
-                &name,
-                size,
-                "zip inside a device folder ignored: pass the zip itself, or a folder of zips (a fleet)",
-            );
+            match read_zip(child) {
+                Ok(items) if !is_fleet_zip(&items) => {
+                    for item in items {
+                        b.add_zip_item(&ZipItem {
+                            name: format!("{name}/{}", item.name),
+                            ..item
+                        });
+                    }
+                }
+                Ok(_) => b.note(
+                    &name,
+                    size,
+                    "zip of several device folders inside a device folder ignored: pass it on its own (a fleet)",
+                ),
+                Err(e) => b.note(&name, size, &e.to_string()),
+            }
         } else {
             b.add_file(child, &name);
         }
@@ -293,6 +348,22 @@ fn read_zip(path: &Path) -> Result<Vec<ZipItem>, DeviceInputError> {
         });
     }
     Ok(items)
+}
+
+/// Two or more top-level folders and no readable file at the root: one device per folder.
+fn is_fleet_zip(items: &[ZipItem]) -> bool {
+    let mut folders: Vec<&str> = Vec::new();
+    for item in items {
+        if item.content.is_err() {
+            continue;
+        }
+        match item.name.split_once(['/', '\\']) {
+            Some((top, _)) if !folders.contains(&top) => folders.push(top),
+            Some(_) => {}
+            None => return false,
+        }
+    }
+    folders.len() >= 2
 }
 
 /// A zip of one device's artifacts, or of several device folders (a fleet).
@@ -459,10 +530,14 @@ impl Builder {
                     None => r.dsregcmd = Some(parsed),
                 }
             }
-            ArtifactKind::EventXml | ArtifactKind::EventJson | ArtifactKind::EventCsv => {
+            ArtifactKind::EventXml
+            | ArtifactKind::EventJson
+            | ArtifactKind::EventCsv
+            | ArtifactKind::EventText => {
                 let parsed = match kind {
                     ArtifactKind::EventXml => events::parse_xml(name, text),
                     ArtifactKind::EventJson => events::parse_json(name, text),
+                    ArtifactKind::EventText => events::parse_text(name, text),
                     _ => events::parse_csv(name, text),
                 };
                 match parsed {
@@ -490,8 +565,23 @@ impl Builder {
                     Err(e) => problems.push(e),
                 }
             }
-            ArtifactKind::RegistryExport => {
-                let parsed = registry::parse(name, text);
+            ArtifactKind::MdmDiagReport => match mdmdiag::parse(name, text) {
+                Ok(enrollments) if enrollments.is_empty() => problems.push(
+                    "MDM diagnostics report without any DeviceManagementAccount enrollment"
+                        .to_string(),
+                ),
+                Ok(enrollments) => {
+                    input.records = enrollments.len();
+                    r.mdm_diag_enrollments.extend(enrollments);
+                }
+                Err(e) => problems.push(e),
+            },
+            ArtifactKind::RegistryExport | ArtifactKind::RegistryQuery => {
+                let parsed = if kind == ArtifactKind::RegistryQuery {
+                    registry::parse_query(name, text)
+                } else {
+                    registry::parse(name, text)
+                };
                 input.records = parsed.keys.len();
                 if let Some((line, reason)) = parsed.skipped.first() {
                     problems.push(format!(
@@ -525,7 +615,7 @@ impl Builder {
                 }
                 Err(e) => problems.push(e),
             },
-            ArtifactKind::Unrecognised => {}
+            ArtifactKind::Unrecognised => problems.push(sniff::why_unrecognised(name, text)),
         }
         if !problems.is_empty() {
             input.problem = Some(problems.join("; "));
@@ -847,6 +937,50 @@ mod tests {
                 .unwrap()
                 .contains("empty")
         );
+    }
+
+    #[test]
+    fn device_folder_with_its_zip_and_fleet_with_a_readme() {
+        let dir = tempfile::tempdir().unwrap();
+        let dsreg = b"AzureAdJoined : YES\nDomainJoined : YES\n";
+        // Fleet: two device folders and a README beside them.
+        let a = dir.path().join("PC-A");
+        fs::create_dir(&a).unwrap();
+        // PC-A holds only its MdmDiagnosticsTool-style zip: read as part of the folder.
+        write_zip(&a.join("MDMDiagReport.zip"), &[("dsregcmd.txt", dsreg)]);
+        let b = dir.path().join("PC-B");
+        fs::create_dir(&b).unwrap();
+        fs::write(b.join("dsregcmd.txt"), dsreg).unwrap();
+        // A zip of two device folders inside a device folder stays a note.
+        write_zip(
+            &b.join("fleet.zip"),
+            &[("x/dsregcmd.txt", dsreg), ("y/dsregcmd.txt", dsreg)],
+        );
+        fs::write(dir.path().join("README.md"), b"# devices of site 4\n").unwrap();
+        let reports = load_path(dir.path()).unwrap();
+        assert_eq!(reports.len(), 2);
+        let ra = &reports[0];
+        assert!(ra.dsregcmd.is_some());
+        assert_eq!(
+            ra.dsregcmd.as_ref().unwrap().file,
+            "MDMDiagReport.zip/dsregcmd.txt"
+        );
+        assert!(
+            ra.inputs
+                .iter()
+                .any(|i| i.name == "../README.md" && i.problem.is_some())
+        );
+        let rb = &reports[1];
+        assert!(rb.dsregcmd.is_some());
+        assert!(rb.inputs.iter().any(|i| {
+            i.name == "fleet.zip"
+                && i.problem
+                    .as_deref()
+                    .is_some_and(|p| p.contains("several device folders"))
+        }));
+        // A loose artifact still makes the folder one device's folder.
+        fs::write(dir.path().join("dsregcmd.txt"), dsreg).unwrap();
+        assert_eq!(load_path(dir.path()).unwrap().len(), 1);
     }
 
     #[test]

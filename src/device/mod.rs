@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod dsregcmd;
 pub mod events;
 pub mod load;
+pub mod mdmdiag;
 pub mod registry;
 pub mod report;
 pub mod schtasks;

@@ -1,4 +1,4 @@
-//! `reg export` / regedit `.reg` files (version 5.00 and REGEDIT4).
+//! `reg export` / regedit `.reg` files (version 5.00 and REGEDIT4), and `reg query` output.
 
 use super::report::{KEY_CURRENT_VERSION, Location, OsInfo, RegData, RegKey, RegValue, Registry};
 
@@ -36,16 +36,20 @@ pub fn parse(file: &str, text: &str) -> RegExport {
         if line.is_empty() || line.starts_with(';') {
             continue;
         }
-        if !seen_header {
-            seen_header = true;
-            if line.eq_ignore_ascii_case("REGEDIT4") {
+        // Concatenated exports (`type a.reg b.reg`, MdmDiagnosticsTool's registry dump) repeat
+        // the header line between blocks: each one is a header, not a bad line.
+        if line.eq_ignore_ascii_case("REGEDIT4") {
+            if !seen_header {
                 unicode = false;
-                continue;
             }
-            if line.eq_ignore_ascii_case("Windows Registry Editor Version 5.00") {
-                continue;
-            }
+            seen_header = true;
+            continue;
         }
+        if line.eq_ignore_ascii_case("Windows Registry Editor Version 5.00") {
+            seen_header = true;
+            continue;
+        }
+        seen_header = true;
         let location = Location {
             file: file.to_string(),
             line: Some(line_no),
@@ -97,6 +101,116 @@ fn is_complete_string_value(line: &str) -> bool {
         }
         _ => false,
     }
+}
+
+/// Parses `reg query KEY [/s]` output: a full key path at the start of a line, then one
+/// `    Name    REG_TYPE    data` line per value (four-space separators). What admins paste
+/// as often as a `reg export`.
+pub fn parse_query(file: &str, text: &str) -> RegExport {
+    let mut out = RegExport::default();
+    for (idx, raw) in text.lines().enumerate() {
+        let line_no = idx + 1;
+        let line = raw.trim_end();
+        let location = Location {
+            file: file.to_string(),
+            line: Some(line_no),
+            record: None,
+        };
+        if line.trim().is_empty() || line.trim_start().starts_with("End of search:") {
+            continue;
+        }
+        if line.starts_with("HKEY_") || line.starts_with("HKLM\\") || line.starts_with("HKCU\\") {
+            out.keys.push(RegKey {
+                path: abbreviate_hive(line.trim()),
+                deleted: false,
+                values: Vec::new(),
+                location,
+            });
+            continue;
+        }
+        let Some((name, kind, data)) = split_query_value(raw) else {
+            out.skipped.push((
+                line_no,
+                format!(
+                    "neither a key path nor a `Name    REG_TYPE    data` line: {}",
+                    truncate(line.trim(), 60)
+                ),
+            ));
+            continue;
+        };
+        let Some(key) = out.keys.last_mut() else {
+            out.skipped
+                .push((line_no, "value before any key path line".into()));
+            continue;
+        };
+        match query_data(kind, data) {
+            Ok(data) => key.values.push(RegValue {
+                name: if name == "(Default)" {
+                    String::new()
+                } else {
+                    name.to_string()
+                },
+                data,
+                location,
+            }),
+            Err(e) => out.skipped.push((line_no, e)),
+        }
+    }
+    out
+}
+
+/// `    Name    REG_SZ    data` → (name, type, data); the name may hold single spaces.
+fn split_query_value(raw: &str) -> Option<(&str, &str, &str)> {
+    let body = raw.strip_prefix("    ")?;
+    let at = body.find("    REG_")?;
+    let name = body[..at].trim();
+    let rest = &body[at + 4..];
+    let (kind, data) = match rest.find("    ") {
+        Some(i) => (&rest[..i], &rest[i + 4..]),
+        None => (rest.trim_end(), ""),
+    };
+    Some((name, kind.trim(), data.trim_end_matches(['\r', '\n'])))
+}
+
+fn query_data(kind: &str, data: &str) -> Result<RegData, String> {
+    let number = |d: &str| {
+        let d = d.trim();
+        let hex = d.strip_prefix("0x").or_else(|| d.strip_prefix("0X"));
+        match hex {
+            Some(h) => u64::from_str_radix(h, 16).map_err(|e| format!("bad {kind} {d}: {e}")),
+            None => d.parse::<u64>().map_err(|e| format!("bad {kind} {d}: {e}")),
+        }
+    };
+    Ok(match kind {
+        "REG_SZ" => RegData::Sz(data.to_string()),
+        "REG_EXPAND_SZ" => RegData::ExpandSz(data.to_string()),
+        "REG_MULTI_SZ" => RegData::MultiSz(
+            data.split("\\0")
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect(),
+        ),
+        "REG_DWORD" => RegData::Dword(
+            u32::try_from(number(data)?).map_err(|_| format!("REG_DWORD out of range: {data}"))?,
+        ),
+        "REG_QWORD" => RegData::Qword(number(data)?),
+        "REG_BINARY" | "REG_NONE" => {
+            let d = data.trim();
+            if !d.len().is_multiple_of(2) || !d.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!("bad {kind} data: {}", truncate(d, 40)));
+            }
+            let bytes = (0..d.len())
+                .step_by(2)
+                .filter_map(|i| u8::from_str_radix(&d[i..i + 2], 16).ok())
+                .collect();
+            if kind == "REG_BINARY" {
+                RegData::Binary(bytes)
+            } else {
+                RegData::Other { kind: 0, bytes }
+            }
+        }
+        other => return Err(format!("value type {other} not read")),
+    })
 }
 
 /// `HKEY_LOCAL_MACHINE\…` → `HKLM\…` (the rest keeps its case).
@@ -281,6 +395,64 @@ pub fn os_info(registry: &Registry) -> Option<OsInfo> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn reg_query_output_is_read() {
+        let text = [
+            "",
+            "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Enrollments\\3A4B5C6D-7E8F-4091-A2B3-C4D5E6F70819",
+            "    ProviderID    REG_SZ    MS DM Server",
+            "    EnrollmentState    REG_DWORD    0x1",
+            "    UPN    REG_SZ    ",
+            "    Big One    REG_QWORD    0x100000000",
+            "    Bin    REG_BINARY    01AB",
+            "    Multi    REG_MULTI_SZ    a\\0b",
+            "    (Default)    REG_SZ    x",
+            "",
+            "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Enrollments\\Status",
+            "    Broken    REG_DWORD    zz",
+            "",
+            "End of search: 7 match(es) found.",
+        ]
+        .join("\n");
+        let text = text.as_str();
+        let p = parse_query("q.txt", text);
+        assert_eq!(p.keys.len(), 2);
+        let k = &p.keys[0];
+        assert_eq!(
+            k.path,
+            "HKLM\\SOFTWARE\\Microsoft\\Enrollments\\3A4B5C6D-7E8F-4091-A2B3-C4D5E6F70819"
+        );
+        assert_eq!(k.location.line, Some(2));
+        let v = |n: &str| {
+            k.values
+                .iter()
+                .find(|v| v.name == n)
+                .map(|v| v.data.clone())
+        };
+        assert_eq!(v("ProviderID"), Some(RegData::Sz("MS DM Server".into())));
+        assert_eq!(v("EnrollmentState"), Some(RegData::Dword(1)));
+        assert_eq!(v("UPN"), Some(RegData::Sz(String::new())));
+        assert_eq!(v("Big One"), Some(RegData::Qword(1 << 32)));
+        assert_eq!(v("Bin"), Some(RegData::Binary(vec![1, 0xab])));
+        assert_eq!(
+            v("Multi"),
+            Some(RegData::MultiSz(vec!["a".into(), "b".into()]))
+        );
+        assert_eq!(v(""), Some(RegData::Sz("x".into())));
+        assert_eq!(p.skipped.len(), 1, "{:?}", p.skipped);
+        assert_eq!(p.skipped[0].0, 12);
+    }
+
+    #[test]
+    fn concatenated_exports_repeat_the_header() {
+        let text = "Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\A]\n\"x\"=dword:00000001\n\n\
+Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\B]\n\"y\"=\"z\"\n";
+        let p = parse("dump.reg", text);
+        assert!(p.skipped.is_empty(), "{:?}", p.skipped);
+        assert_eq!(p.keys.len(), 2);
+        assert_eq!(p.keys[1].location.line, Some(8));
+    }
 
     const EXPORT: &str = "Windows Registry Editor Version 5.00\n\n\
 [HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Enrollments\\2B8E1F0C-7D6A-4B59-8C3D-E2F1A0B9C8D7]\n\

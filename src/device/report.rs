@@ -55,6 +55,25 @@ pub struct DeviceReport {
     /// OS facts (from the CurrentVersion registry export or the bundle).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os: Option<OsInfo>,
+    /// Enrollments listed in MdmDiagnosticsTool's `MDMDiagReport.xml`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mdm_diag_enrollments: Vec<MdmDiagEnrollment>,
+}
+
+/// One `DeviceManagementAccount/Enrollment` of `MDMDiagReport.xml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MdmDiagEnrollment {
+    /// Same GUID as the `Enrollments\{GUID}` key (case and braces as written).
+    pub enrollment_id: String,
+    /// `ProtectedInformation/MDMServerName`, e.g. `Microsoft Intune`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mdm_server: Option<String>,
+    /// Last successful OMA-DM contact with the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_success: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure: Option<DateTime<Utc>>,
+    pub location: Location,
 }
 
 /// Kind of an input file, detected by content.
@@ -65,7 +84,13 @@ pub enum ArtifactKind {
     EventXml,
     EventJson,
     EventCsv,
+    /// `wevtutil qe … /f:text` (`Event[n]:` blocks) or Event Viewer's "Copy details as text".
+    EventText,
+    /// MdmDiagnosticsTool's `MDMDiagReport.xml` (root `MDMEnterpriseDiagnosticsReport`).
+    MdmDiagReport,
     RegistryExport,
+    /// `reg query KEY [/s]` console output.
+    RegistryQuery,
     SchtasksCsv,
     Bundle,
     /// Read but recognised as none of the above (or empty).

@@ -18,7 +18,9 @@ pub fn sniff(text: &str) -> ArtifactKind {
     match body.as_bytes()[0] {
         b'{' | b'[' => return sniff_json(body, head),
         b'<' => {
-            return if has_event_tag(head) {
+            return if head.contains("<MDMEnterpriseDiagnosticsReport") {
+                ArtifactKind::MdmDiagReport
+            } else if has_event_tag(head) {
                 ArtifactKind::EventXml
             } else {
                 ArtifactKind::Unrecognised
@@ -35,7 +37,73 @@ pub fn sniff(text: &str) -> ArtifactKind {
     if looks_like_dsregcmd(head) {
         return ArtifactKind::Dsregcmd;
     }
+    if looks_like_reg_query(head) {
+        return ArtifactKind::RegistryQuery;
+    }
+    if looks_like_event_text(head) {
+        return ArtifactKind::EventText;
+    }
     sniff_csv(head)
+}
+
+/// `reg query`: a full key path (`HKEY_LOCAL_MACHINE\…`) on the first line, then indented
+/// `Name    REG_TYPE    data` lines (or more key paths, for a key without values).
+fn looks_like_reg_query(head: &str) -> bool {
+    let mut lines = head.lines().filter(|l| !l.trim().is_empty());
+    let Some(first) = lines.next() else {
+        return false;
+    };
+    first.starts_with("HKEY_")
+        && !first.contains(['[', '='])
+        && lines.take(5).any(|l| {
+            let l = l.trim_end();
+            l.starts_with("HKEY_") || (l.starts_with("    ") && l.contains("    REG_"))
+        })
+}
+
+/// `wevtutil qe … /f:text` starts with `Event[0]:`; Event Viewer's "Copy details as text"
+/// starts with `Log Name:`. Either way `Event ID:` and `Source:` lines follow.
+fn looks_like_event_text(head: &str) -> bool {
+    let mut lines = head.lines().map(str::trim).filter(|l| !l.is_empty());
+    let Some(first) = lines.next() else {
+        return false;
+    };
+    let starts_block = (first.starts_with("Event[") && first.ends_with("]:"))
+        || first.to_ascii_lowercase().starts_with("log name:");
+    starts_block
+        && head
+            .lines()
+            .take(20)
+            .any(|l| l.trim_start().to_ascii_lowercase().starts_with("event id:"))
+}
+
+/// Why a file that was read is not used: says what it looks like, so nothing is dropped silently.
+pub fn why_unrecognised(name: &str, text: &str) -> String {
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    let lower_head = head(body, HEAD).to_ascii_lowercase();
+    let lower_name = name.to_ascii_lowercase();
+    if body.is_empty() {
+        "empty file".to_string()
+    } else if lower_head.starts_with("<!doctype html") || lower_head.starts_with("<html") {
+        "an HTML report, written for people and not read here; MdmDiagnosticsTool puts the same \
+         facts in MDMDiagReport.xml and MdmDiagReport_RegistryDump.reg (pass the whole zip), and \
+         event logs must be exported as text (`wevtutil qe LOG /f:xml`)"
+            .to_string()
+    } else if lower_name.ends_with("mdmdiaglogmetadata.json")
+        || lower_name.ends_with("mdmlogcollectorfootprint.txt")
+    {
+        "MdmDiagnosticsTool's own metadata/log: holds no enrollment facts".to_string()
+    } else if body.starts_with('{') || body.starts_with('[') {
+        "JSON that is neither Get-WinEvent output (no Id/ProviderName) nor a collector bundle"
+            .to_string()
+    } else if body.starts_with('<') {
+        "XML that holds no <Event> records and is not MdmDiagnosticsTool's MDMDiagReport.xml"
+            .to_string()
+    } else {
+        "not recognised as a device artifact (expected dsregcmd /status output, a .reg export, \
+         an event export as XML, JSON, CSV or wevtutil text, or schtasks CSV)"
+            .to_string()
+    }
 }
 
 fn head(s: &str, max: usize) -> &str {
@@ -115,6 +183,31 @@ pub(crate) fn is_border(line: &str) -> bool {
         && t[1..t.len() - 1].bytes().all(|b| b == b'-')
 }
 
+/// Event Viewer's CSV on a non-English Windows: the five header labels are translated
+/// (`Ebene,Datum und Uhrzeit,Quelle,Ereignis-ID,Aufgabenkategorie`) but the shape is not: five
+/// header cells, rows of six with a numeric event id in the fourth.
+pub(crate) fn is_localised_event_viewer_csv(head: &str) -> bool {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(head.as_bytes());
+    let mut records = reader.records();
+    let Some(Ok(header)) = records.next() else {
+        return false;
+    };
+    if header.len() != 5 || header.iter().any(|c| c.trim().is_empty()) {
+        return false;
+    }
+    let Some(Ok(row)) = records.next() else {
+        return false;
+    };
+    row.len() == 6
+        && row
+            .get(3)
+            .is_some_and(|id| !id.is_empty() && id.trim().bytes().all(|b| b.is_ascii_digit()))
+        && row.get(2).is_some_and(|src| !src.trim().is_empty())
+}
+
 fn sniff_csv(head: &str) -> ArtifactKind {
     let mut lines = head.lines().filter(|l| !l.trim().is_empty());
     let Some(mut first) = lines.next() else {
@@ -144,6 +237,9 @@ fn sniff_csv(head: &str) -> ArtifactKind {
     if (has("Id") && (has("ProviderName") || has("TimeCreated") || has("LogName")))
         || (has("Event ID") && has("Source"))
     {
+        return ArtifactKind::EventCsv;
+    }
+    if is_localised_event_viewer_csv(head) {
         return ArtifactKind::EventCsv;
     }
     // Labels are localised, positions are not: 28 fields, and a task path in column 1 of a
@@ -189,7 +285,7 @@ mod tests {
         assert_eq!(sniff("<html></html>"), ArtifactKind::Unrecognised);
         assert_eq!(
             sniff("<MDMEnterpriseDiagnosticsReport><EventLogs/></MDMEnterpriseDiagnosticsReport>"),
-            ArtifactKind::Unrecognised
+            ArtifactKind::MdmDiagReport
         );
         assert_eq!(
             sniff("{\n    \"Id\":  75,\n    \"ProviderName\":  \"x\"\n}"),
@@ -222,8 +318,50 @@ mod tests {
             sniff("Level,Date and Time,Source,Event ID,Task Category\n"),
             ArtifactKind::EventCsv
         );
+        assert_eq!(
+            sniff("\nEvent[0]:\n  Log Name: X/Admin\n  Source: S\n  Event ID: 76\n"),
+            ArtifactKind::EventText
+        );
+        assert_eq!(
+            sniff("Log Name: X/Admin\nSource: S\nEvent ID: 76\n"),
+            ArtifactKind::EventText
+        );
+        assert_eq!(
+            sniff("Event[0]: nothing else\n"),
+            ArtifactKind::Unrecognised
+        );
+        assert_eq!(
+            sniff(
+                "\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows\\CurrentVersion\\MDM\n    AutoEnrollMDM    REG_DWORD    0x1\n"
+            ),
+            ArtifactKind::RegistryQuery
+        );
+        assert_eq!(
+            sniff("HKEY_LOCAL_MACHINE is a hive\n"),
+            ArtifactKind::Unrecognised
+        );
+        assert_eq!(
+            sniff(
+                "Ebene,Datum und Uhrzeit,Quelle,Ereignis-ID,Aufgabenkategorie\nFehler,20.11.2026 09:35:04,DeviceManagement-Enterprise-Diagnostics-Provider,76,Keine,\"x\"\n"
+            ),
+            ArtifactKind::EventCsv
+        );
+        assert_eq!(
+            sniff("a,b,c,d,e\n1,2,3,x,5,6\n"),
+            ArtifactKind::Unrecognised
+        );
         assert_eq!(sniff("just some notes\n"), ArtifactKind::Unrecognised);
         assert_eq!(sniff("   \n"), ArtifactKind::Unrecognised);
+    }
+
+    #[test]
+    fn unrecognised_files_get_a_reason() {
+        assert!(why_unrecognised("r.html", "<!DOCTYPE html><html></html>").contains("HTML"));
+        assert!(
+            why_unrecognised("MdmLogCollectorFootPrint.txt", "started").contains("no enrollment")
+        );
+        assert!(why_unrecognised("a.json", "{\"a\": 1}").contains("neither Get-WinEvent"));
+        assert!(why_unrecognised("notes.txt", "hello").contains("not recognised"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoded {
     pub text: String,
-    /// `utf-16le-bom`, `utf-16be-bom`, `utf-16le`, `utf-16be`, `utf-8-bom`, `utf-8`.
+    /// `utf-16le-bom`, `utf-16be-bom`, `utf-16le`, `utf-16be`, `utf-8-bom`, `utf-8`, `windows-1252`.
     pub encoding: &'static str,
     /// Set when the file was cut short or damaged but decoded as far as possible.
     pub damaged: Option<String>,
@@ -47,7 +47,16 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         };
         (t, name, d)
     } else {
-        (decode_utf8(bytes, 0)?, "utf-8", None)
+        match decode_utf8(bytes, 0) {
+            Ok(t) => (t, "utf-8", None),
+            // cmd.exe `>` and Event Viewer write the ANSI code page: text with a few bytes
+            // above 0x7F that are not UTF-8. Binary data is still rejected.
+            Err(e) if looks_like_ansi_text(bytes) => {
+                let _ = e;
+                (decode_windows_1252(bytes), "windows-1252", None)
+            }
+            Err(e) => return Err(e),
+        }
     };
     // Some tools pad exports with trailing NULs; anything else NUL is not text.
     let trimmed = decoded.trim_end_matches('\0');
@@ -68,7 +77,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
 fn known_binary(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(b"ElfFile\0") {
         Some(
-            "a binary .evtx event log; export it as text instead (wevtutil qe LOG /f:xml, or Get-WinEvent | ConvertTo-Json), or use the collector",
+            "a binary .evtx event log, not read here; export it as text on Windows: `wevtutil qe FILE.evtx /lf:true /f:xml > FILE.xml` (the live log: `wevtutil qe LOG /f:xml`), or use the collector",
         )
     } else if bytes.starts_with(b"MSCF") {
         Some("a .cab archive; extract it, or create a .zip instead")
@@ -163,6 +172,34 @@ fn decode_utf8(bytes: &[u8], offset: usize) -> Result<String, DecodeError> {
     }
 }
 
+/// 8-bit text: no NUL, no control bytes other than tab, CR, LF, form feed and the DOS end-of-file
+/// mark, and bytes above 0x7F a minority (accented letters in names, not the structure).
+fn looks_like_ansi_text(bytes: &[u8]) -> bool {
+    let controls = bytes
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1a))
+        .count();
+    let high = bytes.iter().filter(|&&b| b >= 0x80).count();
+    controls == 0 && bytes.contains(&b'\n') && high * 10 <= bytes.len()
+}
+
+/// Windows-1252 (the Western ANSI code page; OEM code pages differ only in accented letters,
+/// which no parser here relies on). Bytes it leaves undefined become U+FFFD.
+fn decode_windows_1252(bytes: &[u8]) -> String {
+    const HIGH: [char; 32] = [
+        '€', '\u{fffd}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{fffd}', 'Ž',
+        '\u{fffd}', '\u{fffd}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ',
+        '\u{fffd}', 'ž', 'Ÿ',
+    ];
+    bytes
+        .iter()
+        .map(|&b| match b {
+            0x80..=0x9F => HIGH[usize::from(b - 0x80)],
+            _ => char::from(b),
+        })
+        .collect()
+}
+
 /// CRLF and lone CR become LF, so line numbers are the same whatever the source.
 fn normalise_newlines(s: &str) -> String {
     if !s.contains('\r') {
@@ -251,10 +288,24 @@ mod tests {
     }
 
     #[test]
+    fn ansi_text_falls_back_to_windows_1252() {
+        let d = decode(b"Upn (j.schmidt@muster.de), Ger\xe4t \x80 \x81\r\nnext\r\n")
+            .expect("ANSI text");
+        assert_eq!(d.encoding, "windows-1252");
+        assert_eq!(
+            d.text,
+            "Upn (j.schmidt@muster.de), Gerät € \u{fffd}\nnext\n"
+        );
+        assert!(d.damaged.is_none());
+    }
+
+    #[test]
     fn binary_is_rejected_with_reason() {
         let e = decode(b"\x7fELF\x02\x01\x01\x00\x00\x00").unwrap_err();
         assert!(e.to_string().contains("NUL byte at offset 7"), "{e}");
-        let e = decode(b"abc\xC3\x28def").unwrap_err();
+        let e = decode(b"\xC3\x28\xff\xfe\x81\x82 \x90x\n").unwrap_err();
+        assert!(e.to_string().contains("not valid UTF-8"), "{e}");
+        let e = decode(b"abc\xC3\x28def\x01\n").unwrap_err();
         assert!(e.to_string().contains("not valid UTF-8"), "{e}");
         assert_eq!(decode(b"").unwrap_err(), DecodeError::Empty);
     }

@@ -892,3 +892,346 @@ fn entra_registered_device_without_mdm_url_is_blocked_on_its_own_path() {
         );
     }
 }
+
+// ---------- unseen device artifacts (tests/fixtures/devices/<case>/) ----------
+
+fn fixture(case: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/devices")
+        .join(case)
+}
+
+fn notes(json: &Value) -> Vec<String> {
+    json["notes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn evidence_details(json: &Value, check: &str) -> Vec<String> {
+    finding(json, check)["evidence"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["detail"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn mdmdiagnosticstool_zip_is_diagnosed_from_its_registry_dump_and_xml() {
+    let (code, json) = run_json(&fixture("mdmdiag-zip").join("MDMDiagReport.zip"));
+    assert_eq!(code, 0, "{json:#}");
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["verdict"], "enrolled");
+    assert_eq!(d["path"], "gpo-hybrid");
+    assert!(causes(&json).is_empty());
+    assert_eq!(status(&json, "DEV005"), "pass");
+    assert!(location(&json, "DEV005").starts_with("MdmDiagReport_RegistryDump.reg:"));
+    assert!(location(&json, "DEV008").starts_with("MdmDiagReport_RegistryDump.reg:"));
+    let ev = evidence_details(&json, "DEV008");
+    assert!(
+        ev.iter().any(|e| e.contains("MDMDiagReport.xml")
+            && e.contains("Microsoft Intune")
+            && e.contains("last successful server contact 2026-11-26 08:14:55 UTC")),
+        "{ev:?}"
+    );
+    assert!(
+        ev.iter()
+            .any(|e| e.contains("OMADM") && e.contains("2026-11-26 08:14:55")),
+        "{ev:?}"
+    );
+    let n = notes(&json);
+    // The concatenated dump (header repeated between blocks) is read whole.
+    assert!(
+        !n.iter()
+            .any(|s| s.contains("input MdmDiagReport_RegistryDump.reg")),
+        "{n:?}"
+    );
+    assert!(
+        !n.iter().any(|s| s.contains("input MDMDiagReport.xml")),
+        "{n:?}"
+    );
+    let evtx = n
+        .iter()
+        .find(|s| s.contains(".evtx was not used"))
+        .unwrap_or_else(|| panic!("no evtx note: {n:?}"));
+    assert!(
+        evtx.contains("wevtutil qe") && evtx.contains("/lf:true"),
+        "{evtx}"
+    );
+    assert!(
+        n.iter()
+            .any(|s| s.contains("MDMDiagHtmlReport.html was not used") && s.contains("HTML")),
+        "{n:?}"
+    );
+    assert!(
+        n.iter()
+            .any(|s| s.contains("MdmDiagLogMetadata.json was not used")),
+        "{n:?}"
+    );
+}
+
+#[test]
+fn event_viewer_csv_failure_then_success_is_enrolled() {
+    let (code, json) = run_json(&fixture("eventviewer-csv-recovered"));
+    assert_eq!(code, 0, "{json:#}");
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["device"], "PC0311.corp.contoso.com");
+    assert_eq!(d["verdict"], "enrolled");
+    assert_eq!(d["path"], "gpo-hybrid");
+    assert!(causes(&json).is_empty());
+    assert_eq!(status(&json, "DEV007"), "pass");
+    let summary = finding(&json, "DEV007")["summary"].as_str().unwrap_or("");
+    assert!(
+        summary.contains("failed 1 time(s) but then succeeded")
+            && summary.contains("2026-11-20 10:40:12"),
+        "{summary}"
+    );
+    assert!(location(&json, "DEV007").starts_with("dmedp-admin.csv:"));
+}
+
+#[test]
+fn wevtutil_text_export_with_repeated_mfa_failures_counts_them() {
+    let (code, json) = run_json(&fixture("wevtutil-text-mfa"));
+    assert_eq!(code, 1, "{json:#}");
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["device"], "WS-2231.ad.fabrikam.com");
+    assert_eq!(d["verdict"], "failed");
+    assert_eq!(d["path"], "gpo-hybrid");
+    assert_eq!(causes(&json).first().map(String::as_str), Some("DEV007"));
+    let summary = finding(&json, "DEV007")["summary"].as_str().unwrap_or("");
+    assert!(
+        summary.contains("failed 6 time(s)")
+            && summary.contains("2026-11-20 09:27:07")
+            && summary.contains("0x8018002A"),
+        "{summary}"
+    );
+    let ev = evidence_details(&json, "DEV007");
+    assert!(
+        ev.iter()
+            .any(|e| e.contains("first of 6 events 76 at 2026-11-20 09:02:07 UTC")),
+        "{ev:?}"
+    );
+    assert!(location(&json, "DEV007").starts_with("dmedp-admin.txt:"));
+    assert_eq!(status(&json, "DEV008"), "pass");
+}
+
+#[test]
+fn ps51_json_co_managed_device_credential_is_enrolled() {
+    let (code, json) = run_json(&fixture("ps51-json-comanaged"));
+    assert_eq!(code, 0, "{json:#}");
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["verdict"], "enrolled");
+    assert_eq!(d["path"], "co-management");
+    assert!(causes(&json).is_empty());
+    // A SYSTEM capture is what ConfigMgr collects, and all the device-credential path needs.
+    assert_eq!(status(&json, "DEV010"), "pass");
+    let ev = evidence_details(&json, "DEV007");
+    assert!(
+        ev.iter()
+            .any(|e| e.contains("event 75") && e.contains("2026-11-25 10:00:21 UTC")),
+        "{ev:?}"
+    );
+    assert!(
+        finding(&json, "DEV007")["evidence"][1]["location"]
+            .as_str()
+            .is_some_and(|l| l == "dmedp-events.json record 8841")
+    );
+}
+
+#[test]
+fn ps7_json_entra_joined_autopilot_device_fails_on_its_own_path() {
+    let (code, json) = run_json(&fixture("ps7-json-entra-autopilot"));
+    assert_eq!(code, 1, "{json:#}");
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["device"], "DESKTOP-7QK2M1P");
+    assert_eq!(d["path"], "entra-join");
+    assert_eq!(d["verdict"], "failed");
+    assert_eq!(causes(&json).first().map(String::as_str), Some("DEV007"));
+    let summary = finding(&json, "DEV007")["summary"].as_str().unwrap_or("");
+    // +01:00 offset read as such: 10:00 local is 09:00 UTC.
+    assert!(
+        summary.contains("0x80180014") && summary.contains("2026-11-20 09:00:00 UTC"),
+        "{summary}"
+    );
+    let ev = evidence_details(&json, "DEV007");
+    assert!(
+        ev.iter()
+            .any(|e| e.contains("event 52") && e.contains("SDM One Time Limit Check")),
+        "{ev:?}"
+    );
+    for id in ["DEV001", "DEV005", "DEV006", "DEV008"] {
+        assert_eq!(
+            finding(&json, id)["skip_reason"]["kind"],
+            "not-applicable",
+            "{id}"
+        );
+    }
+    // Never told it is "not hybrid joined": it is not meant to be.
+    let text = json.to_string().to_ascii_lowercase();
+    assert!(
+        !text.contains("not hybrid") && !text.contains("not entra hybrid"),
+        "{json:#}"
+    );
+    assert!(
+        finding(&json, "DEV004")["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("22H2") && s.contains("Home/Pro")),
+    );
+}
+
+#[test]
+fn two_tenant_enrollments_name_the_stale_one_and_the_incomplete_key() {
+    let (code, json) = run_json(&fixture("stale-two-tenants"));
+    assert_eq!(code, 1, "{json:#}");
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["path"], "gpo-hybrid");
+    assert_eq!(d["verdict"], "enrolled");
+    assert_eq!(status(&json, "DEV009"), "fail");
+    let f = finding(&json, "DEV009");
+    let summary = f["summary"].as_str().unwrap_or("");
+    assert!(
+        summary.contains("3A4B5C6D-7E8F-4091-A2B3-C4D5E6F70819")
+            && summary.contains("0b6c9d1e-4f3a-4c2b-9e8d-7a6f5e4d3c2b"),
+        "{summary}"
+    );
+    let ev = evidence_details(&json, "DEV009");
+    assert!(
+        ev.iter()
+            .any(|e| e.contains("6F5E4D3C-2B1A-4099-8877-665544332211")
+                && e.contains("EnrollmentState 0")),
+        "{ev:?}"
+    );
+    let fix = f["remediation"].as_str().unwrap_or("");
+    assert!(
+        fix.contains("reg delete \"HKLM\\SOFTWARE\\Microsoft\\Enrollments\\3A4B5C6D")
+            && fix.contains("Keep HKLM\\SOFTWARE\\Microsoft\\Enrollments\\E1D2C3B4")
+            && !fix.contains("reg delete \"HKLM\\SOFTWARE\\Microsoft\\Enrollments\\6F5E4D3C"),
+        "{fix}"
+    );
+}
+
+#[test]
+fn missing_prt_carries_the_acquire_diagnostics_reason() {
+    let (code, json) = run_json(&fixture("prt-missing-diagnostics"));
+    assert_eq!(code, 1, "{json:#}");
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["path"], "gpo-hybrid");
+    assert_eq!(d["verdict"], "blocked");
+    assert_eq!(causes(&json), ["DEV002"]);
+    let ev = evidence_details(&json, "DEV002");
+    assert!(
+        ev.iter()
+            .any(|e| e.contains("0xc000006d") && e.contains("STATUS_LOGON_FAILURE")),
+        "{ev:?}"
+    );
+    assert!(ev.iter().any(|e| e.contains("AADSTS50126")), "{ev:?}");
+    assert!(location(&json, "DEV002").starts_with("dsregcmd.txt:"));
+}
+
+#[test]
+fn older_dsregcmd_with_lf_and_trailing_spaces_is_read() {
+    let (code, json) = run_json(&fixture("old-dsregcmd-lf"));
+    assert_eq!(code, 0, "{json:#}");
+    let d = &json["diagnoses"][0];
+    // No `Device Name` field on older builds: the folder names the device.
+    assert_eq!(d["device"], "old-dsregcmd-lf");
+    assert_eq!(d["path"], "gpo-hybrid");
+    assert_eq!(d["verdict"], "enrolled");
+    assert_eq!(status(&json, "DEV001"), "pass");
+    assert_eq!(status(&json, "DEV002"), "pass");
+    assert_eq!(status(&json, "DEV010"), "pass");
+    let ev = evidence_details(&json, "DEV003");
+    assert!(
+        ev.iter().any(|e| e.ends_with("discovery.svc")),
+        "trailing spaces trimmed: {ev:?}"
+    );
+    assert!(
+        !notes(&json).iter().any(|n| n.contains("dsregcmd")),
+        "{:?}",
+        notes(&json)
+    );
+}
+
+#[test]
+fn reg_query_output_with_another_mdm_leftover_is_failed_on_the_stale_key() {
+    let (code, json) = run_json(&fixture("reg-query-other-mdm"));
+    assert_eq!(code, 1, "{json:#}");
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["path"], "gpo-hybrid");
+    assert_eq!(d["verdict"], "failed");
+    assert_eq!(causes(&json).first().map(String::as_str), Some("DEV009"));
+    // `reg query` lines are read like a .reg export: policy, enrollment keys and OS.
+    assert_eq!(status(&json, "DEV005"), "pass");
+    assert!(location(&json, "DEV005").starts_with("reg-query.txt:"));
+    assert!(
+        finding(&json, "DEV004")["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("25H2")),
+    );
+    let summary = finding(&json, "DEV009")["summary"].as_str().unwrap_or("");
+    assert!(
+        summary.contains("B7C8D9E0-F1A2-4B3C-9D4E-5F6071829304") && summary.contains("AirWatchMDM"),
+        "{summary}"
+    );
+    assert_eq!(notes(&json).len(), 1, "{:?}", notes(&json));
+}
+
+#[test]
+fn german_event_viewer_csv_in_ansi_is_read_by_position() {
+    let (code, json) = run_json(&fixture("eventviewer-csv-german"));
+    assert_eq!(code, 1, "{json:#}");
+    let d = &json["diagnoses"][0];
+    assert_eq!(d["path"], "gpo-hybrid");
+    assert_eq!(d["verdict"], "failed");
+    assert_eq!(causes(&json).first().map(String::as_str), Some("DEV007"));
+    let summary = finding(&json, "DEV007")["summary"].as_str().unwrap_or("");
+    assert!(
+        summary.contains("failed 2 time(s)")
+            && summary.contains("2026-11-26 08:25:11")
+            && summary.contains("0x80180018"),
+        "{summary}"
+    );
+    let ev = evidence_details(&json, "DEV007");
+    // Windows-1252 decoded: the umlaut survives.
+    assert!(
+        ev.iter().any(|e| e.contains("Geräteanmeldeinformationen")),
+        "{ev:?}"
+    );
+    assert!(location(&json, "DEV007").starts_with("dmedp-admin.csv:"));
+    assert_eq!(notes(&json).len(), 1, "{:?}", notes(&json));
+}
+
+#[test]
+fn fixture_corpus_as_a_fleet_gives_one_diagnosis_per_case() {
+    let (code, json) =
+        run_json(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/devices"));
+    assert_eq!(code, 1);
+    let cases = std::fs::read_dir(fixture(""))
+        .expect("fixtures")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .count();
+    let diagnoses = json["diagnoses"].as_array().expect("diagnoses");
+    assert_eq!(diagnoses.len(), cases);
+    // The zip inside its case folder is read with the folder.
+    let zip = diagnoses
+        .iter()
+        .find(|d| d["device"] == "mdmdiag-zip")
+        .expect("mdmdiag-zip device");
+    assert_eq!(zip["verdict"], "enrolled");
+    // The README beside the case folders is named, not read as a device.
+    assert!(
+        notes(&json)
+            .iter()
+            .any(|n| n.contains("README.md was not used")),
+        "{:?}",
+        notes(&json)
+    );
+}

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use crate::device::report::{DeviceReport, KEY_ENROLLMENTS, RegKey};
+use crate::device::mdmdiag::parse_omadm_time;
+use crate::device::report::{DeviceReport, KEY_ENROLLMENTS, MdmDiagEnrollment, RegKey};
 use crate::model::Evidence;
 
 use super::facts::{COLLECT_ENROLLMENTS, reg_evidence};
@@ -241,6 +242,10 @@ pub fn enrolled_state(
                 "HKLM\\SOFTWARE\\Microsoft\\Enrollments was not exported",
             ));
         }
+        // MDMDiagReport.xml names enrollments but not their tenant: a hint, not a verdict.
+        for e in &report.mdm_diag_enrollments {
+            evidence.push(mdm_diag_evidence(e));
+        }
         return EnrolledState::Unknown {
             collect: COLLECT_ENROLLMENTS.to_string(),
             evidence,
@@ -277,6 +282,7 @@ pub fn enrolled_state(
                 .at(loc.clone()),
             );
         }
+        evidence.extend(last_contact_evidence(report, &id_upper));
         return EnrolledState::Enrolled {
             enrollment_id: id,
             upn,
@@ -310,6 +316,62 @@ pub fn enrolled_state(
         ev = ev.at(f);
     }
     EnrolledState::NotEnrolled { evidence: vec![ev] }
+}
+
+/// When the enrollment last reached its server: `MDMDiagReport.xml` and the OMA-DM account's
+/// `Protected\ConnInfo` key (both written by the MDM client, not by the enrollment).
+fn last_contact_evidence(report: &DeviceReport, id_upper: &str) -> Vec<Evidence> {
+    let mut out: Vec<Evidence> = report
+        .mdm_diag_enrollments
+        .iter()
+        .filter(|e| {
+            e.enrollment_id
+                .trim_matches(['{', '}'])
+                .eq_ignore_ascii_case(id_upper)
+        })
+        .map(mdm_diag_evidence)
+        .collect();
+    let conn = report.registry.as_ref().and_then(|r| {
+        r.key(&format!(
+            "HKLM\\SOFTWARE\\Microsoft\\Provisioning\\OMADM\\Accounts\\{id_upper}\\Protected\\ConnInfo"
+        ))
+    });
+    if let Some(k) = conn
+        && let Some(t) = k
+            .value("ServerLastSuccessTime")
+            .map(|v| v.data.as_text())
+            .and_then(|t| parse_omadm_time(&t))
+    {
+        out.push(reg_evidence(
+            k,
+            format!(
+                "OMADM\\Accounts\\{id_upper}: last successful server contact {}",
+                t.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+        ));
+    }
+    out
+}
+
+fn mdm_diag_evidence(e: &MdmDiagEnrollment) -> Evidence {
+    let mut detail = format!("MDMDiagReport.xml lists enrollment {}", e.enrollment_id);
+    if let Some(server) = &e.mdm_server {
+        detail.push_str(&format!(" with MDM server \"{server}\""));
+    }
+    match e.last_success {
+        Some(t) => detail.push_str(&format!(
+            ", last successful server contact {}",
+            t.format("%Y-%m-%d %H:%M:%S UTC")
+        )),
+        None => detail.push_str(", no successful server contact recorded"),
+    }
+    if let Some(t) = e.last_failure {
+        detail.push_str(&format!(
+            ", last failure {}",
+            t.format("%Y-%m-%d %H:%M:%S UTC")
+        ));
+    }
+    Evidence::new("mdm-diagnostics", detail).at(e.location.to_string())
 }
 
 pub fn class_label(c: &KeyClass) -> String {

@@ -277,7 +277,15 @@ fn dev002_no_prt(f: &Facts) -> Finding {
                 "Server Error Code",
                 "Server Error Description",
             ] {
-                if let Some(e) = f.dsreg_evidence("SSO State", name) {
+                if let Some(mut e) = f.dsreg_evidence("SSO State", name) {
+                    // The attempt status is an NTSTATUS/HRESULT: say what it means.
+                    if name == "Attempt Status"
+                        && let Some((field, _)) = f.dsreg("SSO State", name)
+                        && let Some(code) = parse_hresult(&field.value)
+                        && lookup(code).is_some()
+                    {
+                        e.detail = format!("{} ({})", e.detail, describe(code));
+                    }
                     evidence.push(e);
                 }
             }
@@ -919,6 +927,31 @@ fn dev007_autoenroll_failed(f: &Facts) -> Finding {
         e,
         format!("event 76 at {}: {msg}", event_time(e)),
     ));
+    // Event 52 carries the enrollment server's own reason (SOAP fault), logged just before the
+    // 76 it caused: it names what the HRESULT only hints at.
+    if let Some(&(_, fault)) = f.dmedp(52).iter().rev().find(|(i, f52)| {
+        *i < last_fail.0
+            && match (f52.time, e.time) {
+                (Some(t52), Some(t76)) => t76 >= t52 && t76 - t52 <= chrono::Duration::minutes(10),
+                _ => true,
+            }
+    }) {
+        let text = fault.message.clone().unwrap_or_else(|| {
+            fault
+                .data
+                .iter()
+                .map(|d| d.value.clone())
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        evidence.push(event_evidence(
+            fault,
+            format!(
+                "event 52 at {} (the server's answer): {text}",
+                event_time(fault)
+            ),
+        ));
+    }
     if fails.len() > 1 {
         let first = fails[0].1;
         evidence.push(event_evidence(
@@ -995,8 +1028,8 @@ fn dev008_never_triggered(f: &Facts) -> Finding {
         return not_applicable(f, ID);
     }
     if f.enrolled.is_enrolled() {
-        let mut evidence = f.enrolled.evidence().to_vec();
-        evidence.truncate(1);
+        // The key, then what confirms it is alive (tasks, last server contact).
+        let evidence = f.enrolled.evidence().to_vec();
         return finding(
             f,
             ID,
@@ -1248,6 +1281,22 @@ fn dev010_captured_elevated(f: &Facts) -> Finding {
         );
     };
     let fix = "Run `dsregcmd /status > dsregcmd.txt` again from a normal, non-elevated prompt in the affected user's session (the collector does this in its user-context step), and analyse that output: User State and SSO State (PRT, per-user MDM URL) only describe the user who ran it.";
+    // The device credential needs no user session: a SYSTEM capture (what ConfigMgr scripts
+    // collect) holds every fact the co-management path uses.
+    if f.path.path == EnrollmentPath::CoManagement
+        && matches!(
+            f.capture.kind,
+            CaptureKind::SystemOrNoUser | CaptureKind::ElevatedUser
+        )
+    {
+        return finding(
+            f,
+            ID,
+            Status::Pass,
+            "dsregcmd ran without the user's context, which is enough on the co-management path: it enrolls with the device credential, not the user's PRT",
+            f.capture.evidence.clone(),
+        );
+    }
     match f.capture.kind {
         CaptureKind::SystemOrNoUser => finding(
             f,
@@ -1302,7 +1351,10 @@ fn dev011_logs_incomplete(f: &Facts) -> Finding {
                 || (i.records == 0
                     && matches!(
                         i.kind,
-                        ArtifactKind::EventXml | ArtifactKind::EventJson | ArtifactKind::EventCsv
+                        ArtifactKind::EventXml
+                            | ArtifactKind::EventJson
+                            | ArtifactKind::EventCsv
+                            | ArtifactKind::EventText
                     ))
         })
         .map(|i| i.name.as_str())

@@ -1,0 +1,107 @@
+//! MdmDiagnosticsTool's `MDMDiagReport.xml`: the enrollments it lists, with the MDM server and
+//! the last successful and failed server contact. Element names follow the tool's output; the
+//! rest of the report (policies, apps) is not needed for enrollment.
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+
+use super::report::{Location, MdmDiagEnrollment};
+
+/// Enrollments under `DeviceManagementAccount`, in file order.
+pub fn parse(file: &str, text: &str) -> Result<Vec<MdmDiagEnrollment>, String> {
+    let body = text.trim_start_matches('\u{feff}');
+    let doc = roxmltree::Document::parse(body).map_err(|e| format!("not valid XML: {e}"))?;
+    let mut out = Vec::new();
+    let accounts = doc
+        .descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == "DeviceManagementAccount");
+    for account in accounts {
+        for enrollment in account
+            .children()
+            .filter(|n| n.is_element() && n.tag_name().name() == "Enrollment")
+        {
+            let Some(id) = leaf_text(enrollment, "EnrollmentId") else {
+                continue;
+            };
+            out.push(MdmDiagEnrollment {
+                enrollment_id: id,
+                mdm_server: leaf_text(enrollment, "MDMServerName"),
+                last_success: leaf_text(enrollment, "ServerLastSuccessTime")
+                    .and_then(|t| parse_omadm_time(&t)),
+                last_failure: leaf_text(enrollment, "ServerLastFailureTime")
+                    .and_then(|t| parse_omadm_time(&t)),
+                location: Location {
+                    file: file.to_string(),
+                    line: Some(doc.text_pos_at(enrollment.range().start).row as usize),
+                    record: None,
+                },
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The first descendant element with this name, trimmed, if not empty.
+fn leaf_text(node: roxmltree::Node<'_, '_>, name: &str) -> Option<String> {
+    node.descendants()
+        .find(|n| n.is_element() && n.tag_name().name() == name)
+        .and_then(|n| n.text())
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// OMA-DM style `20261126T081455Z` (UTC); an ISO-8601 time is accepted too.
+pub fn parse_omadm_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    let compact = s.trim_end_matches('Z');
+    NaiveDateTime::parse_from_str(compact, "%Y%m%dT%H%M%S")
+        .ok()
+        .map(|t| Utc.from_utc_datetime(&t))
+        .or_else(|| super::events::parse_time(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REPORT: &str = "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
+<MDMEnterpriseDiagnosticsReport>\n  <Version>1.0</Version>\n  <DeviceManagementAccount>\n\
+    <Enrollment>\n      <EnrollmentId>5C1E7A3B-9D24-4E6F-8A1B-2C3D4E5F6071</EnrollmentId>\n\
+      <ProtectedInformation>\n        <MDMServerName>Microsoft Intune</MDMServerName>\n\
+        <ConnectionInformation>\n          <ServerLastSuccessTime>20261126T081455Z</ServerLastSuccessTime>\n\
+          <ServerLastFailureTime></ServerLastFailureTime>\n        </ConnectionInformation>\n\
+      </ProtectedInformation>\n    </Enrollment>\n    <Enrollment><ProtectedInformation/></Enrollment>\n\
+  </DeviceManagementAccount>\n</MDMEnterpriseDiagnosticsReport>\n";
+
+    #[test]
+    fn reads_enrollment_server_and_last_contact() {
+        let e = parse("MDMDiagReport.xml", REPORT).expect("valid report");
+        assert_eq!(
+            e.len(),
+            1,
+            "an Enrollment without EnrollmentId is not listed"
+        );
+        assert_eq!(e[0].enrollment_id, "5C1E7A3B-9D24-4E6F-8A1B-2C3D4E5F6071");
+        assert_eq!(e[0].mdm_server.as_deref(), Some("Microsoft Intune"));
+        assert_eq!(
+            e[0].last_success.map(|t| t.to_rfc3339()),
+            Some("2026-11-26T08:14:55+00:00".to_string())
+        );
+        assert_eq!(e[0].last_failure, None);
+        assert_eq!(e[0].location.to_string(), "MDMDiagReport.xml:5");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(s in "\\PC{0,300}") {
+            let _ = parse("x", &s);
+            let _ = parse_omadm_time(&s);
+        }
+    }
+
+    #[test]
+    fn broken_xml_is_an_error_and_times_are_lenient() {
+        assert!(parse("x.xml", "<MDMEnterpriseDiagnosticsReport><oops>").is_err());
+        assert!(parse_omadm_time("2026-11-26T08:14:55Z").is_some());
+        assert_eq!(parse_omadm_time("yesterday"), None);
+    }
+}
