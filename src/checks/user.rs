@@ -185,6 +185,28 @@ fn usr001_for(snap: &TenantSnapshot, upn: &str, user: Option<&User>) -> Finding 
         .with_evidence(Evidence::new("graph", "accountEnabled = false").at(user_location(u)))
         .with_evidence(paths_evidence(&ALL_PATHS, ""))
         .with_remediation("Enable the account (Entra admin center > Users) before enrolling its devices."),
+        Some(u) if u.is_guest() => Finding::new(
+            ID,
+            Status::Fail,
+            subj,
+            "The user is a B2B guest of this tenant: guests cannot enroll Windows devices into its Intune",
+        )
+        .with_evidence(
+            Evidence::new(
+                "graph",
+                format!(
+                    "userType = {}, userPrincipalName = {}",
+                    u.user_type.as_deref().unwrap_or("(not returned)"),
+                    u.user_principal_name
+                ),
+            )
+            .at(user_location(u)),
+        )
+        .with_evidence(paths_evidence(&ALL_PATHS, ""))
+        .with_remediation(
+            "Enroll with the person's member account of this tenant (or create one); a guest's \
+             devices belong to their home tenant's MDM.",
+        ),
         Some(u) => Finding::new(ID, Status::Pass, subj, "The user exists and is enabled").with_evidence(
             Evidence::new(
                 "graph",
@@ -1148,6 +1170,32 @@ mod tests {
         assert_eq!(fs.len(), 8);
         let fs = user_readiness(&s, "other@contoso.com", None);
         assert_eq!(status(&fs, "USR001"), Status::Skip);
+    }
+
+    #[test]
+    fn usr001_guest_fails_by_type_or_ext_upn() {
+        let s = snap_with(&user_json(r#","userType":"Guest""#), &[]);
+        let fs = user_readiness(&s, "jdoe@contoso.com", None);
+        let f = fs.iter().find(|f| f.check == "USR001");
+        assert!(
+            f.is_some_and(|f| f.status == Status::Fail && f.summary.contains("guest")),
+            "{f:#?}"
+        );
+        let s = snap_with(&user_json(r#","userType":"Member""#), &[]);
+        assert_eq!(
+            status(&user_readiness(&s, "jdoe@contoso.com", None), "USR001"),
+            Status::Pass
+        );
+        // userType not returned (older snapshot): the #EXT# UPN gives the guest away.
+        let ext = "pat_fabrikam.com#EXT#@contoso.onmicrosoft.com";
+        let mut s = snap_with(&user_json("").replace("jdoe@contoso.com", ext), &[]);
+        s.user_scope = UserScope::Selected {
+            upns: vec![ext.into()],
+        };
+        assert_eq!(
+            status(&user_readiness(&s, ext, None), "USR001"),
+            Status::Fail
+        );
     }
 
     #[test]

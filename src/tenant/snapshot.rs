@@ -724,6 +724,26 @@ pub struct User {
     #[serde(deserialize_with = "null_as_empty")]
     pub license_assignment_states: Vec<LicenseAssignmentState>,
     pub on_premises_sync_enabled: Option<bool>,
+    /// `Member` or `Guest` (B2B). Absent in snapshots saved before it was collected.
+    #[serde(
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub user_type: Option<String>,
+}
+
+impl User {
+    /// A B2B guest: `userType` Guest, or (when the type was not returned) the `#EXT#` UPN Entra
+    /// gives invited accounts.
+    pub fn is_guest(&self) -> bool {
+        match self.user_type.as_deref() {
+            Some(t) => t.eq_ignore_ascii_case("guest"),
+            None => self
+                .user_principal_name
+                .to_ascii_uppercase()
+                .contains("#EXT#"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
