@@ -480,7 +480,7 @@ pub fn ten004_mdm_urls(snap: &TenantSnapshot) -> Finding {
     } else {
         (
             Status::Pass,
-            "Microsoft Intune MDM policy URLs are the Intune defaults".to_string(),
+            format!("Microsoft Intune MDM policy URLs are the Intune defaults ({cloud} cloud)"),
             "",
         )
     };

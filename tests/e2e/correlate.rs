@@ -438,8 +438,7 @@ fn rehome(sample: &str, dest: &Path, edits: &[(&str, &str)]) -> PathBuf {
             }
             text.into_bytes()
         };
-        std::fs::write(to.join(entry.file_name()), out)
-            .unwrap_or_else(|e| panic!("write: {e}"));
+        std::fs::write(to.join(entry.file_name()), out).unwrap_or_else(|e| panic!("write: {e}"));
     }
     to
 }
@@ -513,7 +512,10 @@ fn sample_devices_in_other_tenants() {
         &[&enrolled, &dup, &disabled, &dual, &stale, &other_mdm],
         &[],
     );
-    assert_eq!(diagnosis(&r, "PC0042.corp.contoso.com")["verdict"], "enrolled");
+    assert_eq!(
+        diagnosis(&r, "PC0042.corp.contoso.com")["verdict"],
+        "enrolled"
+    );
     assert_eq!(
         finding(&r, "COR004", "PC0042.corp.contoso.com")["status"],
         "pass"
