@@ -337,6 +337,30 @@ fn usable_intune_plans(snap: &TenantSnapshot, user: &User) -> Vec<(&'static str,
     out
 }
 
+/// `SPE_E3 (05e9a617-…)` when the tenant's SKUs name it, else the id.
+fn sku_label(snap: &TenantSnapshot, sku_id: &str) -> String {
+    snap.sources
+        .subscribed_skus
+        .data()
+        .and_then(|skus| skus.iter().find(|s| s.sku_id.eq_ignore_ascii_case(sku_id)))
+        .and_then(|s| s.sku_part_number.as_deref())
+        .map(|name| format!("{name} ({sku_id})"))
+        .unwrap_or_else(|| sku_id.to_string())
+}
+
+/// A group's display name with its id, when the snapshot resolved it.
+fn group_label(snap: &TenantSnapshot, group_id: &str) -> String {
+    match snap
+        .sources
+        .group_memberships
+        .data()
+        .map(|m| m.group_name(group_id))
+    {
+        Some(name) if !name.eq_ignore_ascii_case(group_id) => format!("{name} ({group_id})"),
+        _ => group_id.to_string(),
+    }
+}
+
 pub fn usr002_license(snap: &TenantSnapshot, user: &User) -> Finding {
     const ID: &str = "USR002";
     let loc = format!(
@@ -402,10 +426,10 @@ pub fn usr002_license(snap: &TenantSnapshot, user: &User) -> Finding {
                 "graph",
                 format!(
                     "licenseAssignmentStates: SKU {} {} state {} error {}",
-                    s.sku_id,
+                    sku_label(snap, &s.sku_id),
                     s.assigned_by_group
                         .as_deref()
-                        .map(|g| format!("from group {g}"))
+                        .map(|g| format!("from group {}", group_label(snap, g)))
                         .unwrap_or_else(|| "assigned directly".into()),
                     s.state.as_deref().unwrap_or("?"),
                     s.error.as_deref().unwrap_or("?")
@@ -448,17 +472,30 @@ pub fn usr002_license(snap: &TenantSnapshot, user: &User) -> Finding {
                 .at(loc.clone()),
             );
         }
-        Finding::new(
-            ID,
-            Status::Fail,
-            subject(user),
-            "The user has no enabled Intune licence: enrollment fails (0x80180018)",
-        )
-        .with_remediation(
+        // Name the group-licensing error in the summary: it is the fix the admin needs.
+        let licensing_errors: Vec<&str> = user
+            .license_assignment_states
+            .iter()
+            .filter(|s| s.has_error())
+            .filter_map(|s| s.error.as_deref())
+            .filter(|e| !e.eq_ignore_ascii_case("none"))
+            .collect();
+        let summary = if licensing_errors.is_empty() {
+            "The user has no enabled Intune licence: enrollment fails (0x80180018)".to_string()
+        } else {
+            format!(
+                "The user has no enabled Intune licence (licence assignment failed: {}): enrollment fails (0x80180018)",
+                licensing_errors.join(", ")
+            )
+        };
+        Finding::new(ID, Status::Fail, subject(user), summary).with_remediation(
             "Assign a licence that includes Intune Plan 1 (INTUNE_A; e.g. Microsoft 365 E3/E5, \
              Business Premium, EMS) and make sure the Intune plan is not switched off in the \
              assignment; Basic Mobility and Security (INTUNE_O365) is not enough. Fix any \
-             group-licensing error shown in the evidence.",
+             group-licensing error shown in the evidence (CountViolation: no free licences left; \
+             MutuallyExclusiveViolation: conflicting SKUs; DependencyViolation: a required plan \
+             is missing; UsageLocationNotAllowed/ProhibitedInUsageLocationViolation: set the \
+             usage location), then reprocess the group's licences.",
         )
     };
     let mut f = f;
@@ -1229,6 +1266,7 @@ mod tests {
                 .iter()
                 .any(|e| e.detail.contains("CountViolation"))
         );
+        assert!(f.summary.contains("CountViolation"), "{}", f.summary);
         let disabled = user_json("").replace(
             r#""disabledPlans":[]"#,
             r#""disabledPlans":["c1ec4a95-1f05-45b3-a911-aa3fa01094f5"]"#,

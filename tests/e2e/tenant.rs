@@ -1206,7 +1206,12 @@ fn woodgrove_configuration_zoo_and_messy_users() {
     assert_status(&r, "USR002", Some("gbl.error@woodgrovebank.com"), "fail");
     assert!(
         evidence_text(finding(&r, "USR002", Some("gbl.error@woodgrovebank.com")))
-            .contains("CountViolation")
+            .contains("Licensing - M365 E3")
+    );
+    assert!(
+        finding(&r, "USR002", Some("gbl.error@woodgrovebank.com"))["summary"]
+            .as_str()
+            .is_some_and(|t| t.contains("CountViolation"))
     );
     // Scope All: everyone is in scope, guests included.
     assert_status(&r, "USR003", Some("noplans.user@woodgrovebank.com"), "pass");
