@@ -1206,7 +1206,7 @@ fn woodgrove_configuration_zoo_and_messy_users() {
     assert_status(&r, "USR002", Some("gbl.error@woodgrovebank.com"), "fail");
     assert!(
         evidence_text(finding(&r, "USR002", Some("gbl.error@woodgrovebank.com")))
-            .contains("Licensing - M365 E3")
+            .contains("SPE_E3 (05e9a617")
     );
     assert!(
         finding(&r, "USR002", Some("gbl.error@woodgrovebank.com"))["summary"]
