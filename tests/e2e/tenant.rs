@@ -1215,6 +1215,29 @@ fn woodgrove_configuration_zoo_and_messy_users() {
     );
     // Scope All: everyone is in scope, guests included.
     assert_status(&r, "USR003", Some("noplans.user@woodgrovebank.com"), "pass");
+
+    // Users read through a group carry the same properties as users read directly.
+    let (code, out, err) = run(
+        &mock,
+        Auth::App("auditor"),
+        &["check", "-f", "json", "--group", "Kiosk Team"],
+    );
+    assert_eq!(code, 1, "{err}");
+    let g = json_of(&out, &err);
+    for u in [
+        "kiosk.user@woodgrovebank.com",
+        "kiosk.exempt@woodgrovebank.com",
+    ] {
+        for id in ["USR001", "USR002", "USR007", "USR008"] {
+            assert_eq!(
+                status_of(&g, id, Some(u)),
+                status_of(&r, id, Some(u)),
+                "{id} {u}"
+            );
+        }
+    }
+    assert_status(&g, "USR002", Some("kiosk.user@woodgrovebank.com"), "pass");
+    assert_status(&g, "USR005", Some("kiosk.user@woodgrovebank.com"), "fail");
 }
 
 #[test]
