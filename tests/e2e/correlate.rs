@@ -549,3 +549,54 @@ fn sample_devices_in_other_tenants() {
         summary("COR005", "WG-PC-0002")
     );
 }
+
+/// Graph fails on the Entra devices (every retry): the device-record checks error, the rest of
+/// the correlation and the device's own analysis still run, and the exit code says incomplete.
+#[test]
+fn failing_device_source_errors_only_its_checks() {
+    let m = mock();
+    m.inject(
+        mock_graph::Fault::ServerError {
+            status: 500,
+            retry_after: None,
+        }
+        .on("/v1.0/devices"),
+    );
+    let base = m.base_url();
+    let mut cmd = clean_cmd();
+    cmd.args(["diagnose", "-f", "json", "--as-of", "2026-11-26T12:00:00Z"])
+        .arg("--device-report")
+        .arg(samples().join("failed-8018002b"))
+        .args([
+            "--cloud",
+            "custom",
+            "--graph-url",
+            &base,
+            "--login-url",
+            &base,
+        ])
+        .args(["--tenant", &m.tenant_id(), "--auth", "access-token"])
+        .env(
+            "ENROLL_DOCTOR_ACCESS_TOKEN",
+            m.token_for("cli").unwrap_or_else(|| panic!("no cli app")),
+        );
+    let out = cmd.output().expect("run diagnose");
+    assert_eq!(out.status.code(), Some(2), "an error finding exits 2");
+    let r = json(out);
+    let dev = "PC0077.corp.contoso.com";
+    for id in ["COR002", "COR003"] {
+        assert_eq!(finding(&r, id, dev)["status"], "error", "{id}");
+        assert!(
+            finding(&r, id, dev)["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("500")),
+            "{}",
+            finding(&r, id, dev)
+        );
+    }
+    assert_eq!(finding(&r, "COR001", dev)["status"], "pass");
+    assert_eq!(finding(&r, "COR005", dev)["status"], "fail");
+    assert_eq!(finding(&r, "COR007", dev)["status"], "fail");
+    // The out-of-scope user is still found as the cause.
+    assert_eq!(first_cause(diagnosis(&r, dev)), "USR003");
+}
