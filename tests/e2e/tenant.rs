@@ -1299,3 +1299,52 @@ fn woodgrove_without_managed_device_permission_or_with_a_failing_source() {
         .collect();
     assert_eq!(errored, ["TEN007", "USR005", "USR006"], "{r:#}");
 }
+
+/// Education tenant: scopes All, a restriction list served as a Graph page without a device
+/// limit, CA policies that must not count, INTUNE_EDU, grace-period and suspended plans.
+#[test]
+fn litware_education_tenant() {
+    let mock = start(MockConfig::dir(tenant_dir("litware")));
+    let r = check_json(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "s.student@litware.edu",
+            "t.teacher@litware.edu",
+            "mixed.plans@litware.edu",
+        ],
+    );
+    for f in findings(&r) {
+        assert_ne!(f["status"], "error", "{f:#}");
+    }
+    assert_status(&r, "TEN003", None, "pass");
+    assert_status(&r, "TEN004", None, "pass");
+    assert_status(&r, "TEN006", None, "warn");
+    assert_status(&r, "TEN007", None, "warn");
+    assert!(evidence_text(finding(&r, "TEN007", None)).contains("osMinimumVersion = 10.0.22631"));
+    assert_status(&r, "TEN008", None, "warn");
+    // Disabled, report-only and Intune-excluding policies do not block enrollment.
+    assert_status(&r, "TEN009", None, "pass");
+    // INTUNE_EDU licenses MDM even with INTUNE_A switched off.
+    assert_status(&r, "USR002", Some("s.student@litware.edu"), "pass");
+    assert!(
+        evidence_text(finding(&r, "USR002", Some("s.student@litware.edu"))).contains("INTUNE_EDU")
+    );
+    // Mixed-case UPN in the directory, lower case on the command line; licence in grace.
+    assert_status(&r, "USR001", Some("t.teacher@litware.edu"), "pass");
+    assert_status(&r, "USR002", Some("t.teacher@litware.edu"), "warn");
+    // Suspended in one plan, Warning in another: still usable, in grace.
+    assert_status(&r, "USR002", Some("mixed.plans@litware.edu"), "warn");
+    for u in ["s.student@litware.edu", "t.teacher@litware.edu"] {
+        assert_status(&r, "USR003", Some(u), "pass");
+        assert_status(&r, "USR004", Some(u), "warn");
+        assert_status(&r, "USR005", Some(u), "warn");
+        // No limit configuration at all: nothing to exceed, and the evidence says so.
+        assert_status(&r, "USR006", Some(u), "pass");
+    }
+    assert!(
+        finding(&r, "USR006", Some("s.student@litware.edu"))["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("No device limit"))
+    );
+}
