@@ -583,6 +583,12 @@ impl AssignmentTarget {
     }
 }
 
+/// Does a single-platform restriction of this (lower-cased) `platformType` restrict Windows MDM?
+/// `allPlatforms` does; `windowsPhone` (Windows Mobile) and the others do not.
+pub fn single_platform_covers_windows(platform_type: &str) -> bool {
+    platform_type == "windows" || platform_type == "allplatforms"
+}
+
 /// Which family of configuration an item belongs to; precedence is evaluated per family.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ConfigurationFamily {
@@ -644,7 +650,7 @@ impl EnrollmentConfiguration {
     /// The Windows (MDM) restriction this configuration carries, if any.
     pub fn windows(&self) -> Option<&PlatformRestriction> {
         match self.family() {
-            ConfigurationFamily::SinglePlatform(p) if p == "windows" => {
+            ConfigurationFamily::SinglePlatform(p) if single_platform_covers_windows(&p) => {
                 self.platform_restriction.as_ref()
             }
             ConfigurationFamily::PlatformRestrictions => self.windows_restriction.as_ref(),
@@ -1419,6 +1425,22 @@ mod tests {
             configs[1].family(),
             ConfigurationFamily::SinglePlatform("windows".into())
         );
+        assert!(configs[1].windows().is_some());
+        let all: EnrollmentConfiguration = serde_json::from_str(
+            r##"{"@odata.type":"#microsoft.graph.deviceEnrollmentPlatformRestrictionConfiguration",
+                "id":"a","priority":4,"platformType":"allPlatforms","platformRestriction":{"platformBlocked":true}}"##,
+        )
+        .unwrap_or_default();
+        assert!(
+            all.windows()
+                .is_some_and(|r| r.platform_blocked == Some(true))
+        );
+        let phone: EnrollmentConfiguration = serde_json::from_str(
+            r##"{"@odata.type":"#microsoft.graph.deviceEnrollmentPlatformRestrictionConfiguration",
+                "id":"p","priority":4,"platformType":"windowsPhone","platformRestriction":{"platformBlocked":true}}"##,
+        )
+        .unwrap_or_default();
+        assert!(phone.windows().is_none());
         assert_eq!(
             configs[1]
                 .platform_restriction
