@@ -484,13 +484,12 @@ pub fn ten004_mdm_urls(snap: &TenantSnapshot) -> Finding {
             "",
         )
     };
-    let mut f = Finding::new(ID, status, Subject::Tenant, summary)
-        .with_remediation(fix)
-        .with_evidence(cloud_evidence);
+    let mut f = Finding::new(ID, status, Subject::Tenant, summary).with_remediation(fix);
+    // The URLs first (what the table shows), then which cloud they were compared with.
     for e in evidence {
         f = f.with_evidence(e);
     }
-    f.with_evidence(paths)
+    f.with_evidence(cloud_evidence).with_evidence(paths)
 }
 
 /// The cloud whose default URLs TEN004 expects, and why. A `custom` Graph endpoint (a mock, a
