@@ -480,7 +480,23 @@ pub fn usr002_license(snap: &TenantSnapshot, user: &User) -> Finding {
             .filter_map(|s| s.error.as_deref())
             .filter(|e| !e.eq_ignore_ascii_case("none"))
             .collect();
-        let summary = if licensing_errors.is_empty() {
+        // An Intune plan that is there but Suspended/LockedOut means the subscription lapsed:
+        // renewing it, not assigning another licence, is the fix.
+        let lapsed: Vec<String> = user
+            .assigned_plans
+            .iter()
+            .filter(|p| service_plans::intune_plan_by_id(&p.service_plan_id).is_some())
+            .filter_map(|p| p.capability_status.clone())
+            .filter(|st| {
+                st.eq_ignore_ascii_case("Suspended") || st.eq_ignore_ascii_case("LockedOut")
+            })
+            .collect();
+        let summary = if !lapsed.is_empty() && licensing_errors.is_empty() {
+            format!(
+                "The user's Intune plan is {} (the subscription lapsed or was cancelled): enrollment fails (0x80180018)",
+                lapsed.join("/")
+            )
+        } else if licensing_errors.is_empty() {
             "The user has no enabled Intune licence: enrollment fails (0x80180018)".to_string()
         } else {
             format!(
@@ -495,7 +511,8 @@ pub fn usr002_license(snap: &TenantSnapshot, user: &User) -> Finding {
              group-licensing error shown in the evidence (CountViolation: no free licences left; \
              MutuallyExclusiveViolation: conflicting SKUs; DependencyViolation: a required plan \
              is missing; UsageLocationNotAllowed/ProhibitedInUsageLocationViolation: set the \
-             usage location), then reprocess the group's licences.",
+             usage location), then reprocess the group's licences. A Suspended or LockedOut \
+             plan means the subscription lapsed: renew it in the Microsoft 365 admin center.",
         )
     };
     let mut f = f;
@@ -1267,6 +1284,11 @@ mod tests {
                 .any(|e| e.detail.contains("CountViolation"))
         );
         assert!(f.summary.contains("CountViolation"), "{}", f.summary);
+        let lapsed = user_json("").replace("\"Enabled\"", "\"Suspended\"");
+        let s = snap_with(&lapsed, &[]);
+        let f = usr002_license(&s, s.user("jdoe@contoso.com").unwrap_or(&User::default()));
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.summary.contains("Suspended"), "{}", f.summary);
         let disabled = user_json("").replace(
             r#""disabledPlans":[]"#,
             r#""disabledPlans":["c1ec4a95-1f05-45b3-a911-aa3fa01094f5"]"#,

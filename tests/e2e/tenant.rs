@@ -1110,6 +1110,11 @@ fn tailspin_gcc_high_style_tenant() {
     assert_status(&r, "USR004", Some("deep.user@tailspin.us"), "pass");
     // INTUNE_A Suspended is not a licence; Warning (grace period) still works.
     assert_status(&r, "USR002", Some("suspended.user@tailspin.us"), "fail");
+    assert!(
+        finding(&r, "USR002", Some("suspended.user@tailspin.us"))["summary"]
+            .as_str()
+            .is_some_and(|t| t.contains("Suspended"))
+    );
     assert_status(&r, "USR002", Some("warning.user@tailspin.us"), "warn");
     assert_status(&r, "USR008", Some("local.user@tailspin.local"), "fail");
     assert_status(&r, "USR008", Some("old.domain@tailspin-legacy.com"), "fail");
