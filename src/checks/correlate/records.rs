@@ -614,6 +614,11 @@ pub fn cor004_intune_record(
             ),
             "Unenroll the device from the other MDM (or retire it there) and remove its enrollment on the device (see DEV009) before Intune auto-enrollment can succeed; during a migration, check which MDM should own it.",
         ),
+        (true, _, false) if snap.sources.entra_devices.data().is_none() => (
+            Status::Pass,
+            "Intune has no managed device with this DeviceId (consistent with no enrollment; Entra's device records were not collected)".to_string(),
+            "",
+        ),
         (true, _, false) => (
             Status::Pass,
             "Neither Entra nor Intune lists the device as managed (consistent with no enrollment)".to_string(),

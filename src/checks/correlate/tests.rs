@@ -800,3 +800,19 @@ fn nil_device_id_is_no_join_key() {
     let keys = keys::device_keys(&report, &analysis, None);
     assert_eq!(keys.device_id, None);
 }
+
+#[test]
+fn no_intune_record_without_entra_records_does_not_speak_for_entra() {
+    let mut snap = snapshot();
+    snap.sources.entra_devices = Source::Missing {
+        reason: MissingReason::NotCollected,
+    };
+    let c = run(&snap, &sample("never-triggered"), None);
+    let f = finding(&c, "COR004");
+    assert_eq!(f.status, Status::Pass);
+    assert!(
+        f.summary.contains("not collected") && !f.summary.contains("Neither Entra"),
+        "{}",
+        f.summary
+    );
+}
