@@ -12,7 +12,7 @@ use crate::checks::tenant::{ALL_PATHS, find_policy, paths_evidence, policy_locat
 use crate::model::{EnrollmentPath, Evidence, Finding, SkipReason, Status, Subject};
 use crate::tenant::precedence::{WindowsVersion, Winner, os_version_blocked, winning_restrictions};
 use crate::tenant::snapshot::{
-    ManagedDevice, Membership, MobilityPolicy, PolicyScope, TenantSnapshot, User,
+    ManagedDevice, Membership, MissingReason, MobilityPolicy, PolicyScope, TenantSnapshot, User,
 };
 
 pub const USR_CHECKS: [&str; 8] = [
@@ -944,6 +944,22 @@ fn usr006_for(
     path: Option<EnrollmentPath>,
 ) -> Finding {
     const ID: &str = "USR006";
+    // Both sources denied: name every permission to grant, not just the first.
+    if let (
+        Err(MissingReason::InsufficientPermission { needed: a }),
+        Err(MissingReason::InsufficientPermission { needed: b }),
+    ) = (
+        snap.sources.enrollment_configurations.get(),
+        snap.sources.managed_devices.get(),
+    ) {
+        let mut needed = a.clone();
+        needed.extend(b.iter().filter(|p| !a.contains(p)).cloned());
+        return MissingReason::InsufficientPermission { needed }.finding(
+            ID,
+            subject(user),
+            "the enrollment restrictions and the user's Intune managed devices",
+        );
+    }
     let (configs, endpoint) = match snap.sources.enrollment_configurations.get() {
         Ok(v) => v,
         Err(r) => return r.finding(ID, subject(user), "the enrollment restrictions"),

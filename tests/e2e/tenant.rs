@@ -1275,6 +1275,15 @@ fn woodgrove_without_managed_device_permission_or_with_a_failing_source() {
         .collect();
     assert_eq!(skipped.into_iter().collect::<Vec<_>>(), ["USR006"]);
 
+    // Neither Intune permission: the device limit names both to grant.
+    let r = check_json(&mock, Auth::App("limited"), &users[..1]);
+    let needed = finding(&r, "USR006", Some(users[0]))["skip_reason"]["needed"].to_string();
+    assert!(
+        needed.contains("DeviceManagementServiceConfig.Read.All")
+            && needed.contains("DeviceManagementManagedDevices.Read.All"),
+        "{needed}"
+    );
+
     // The restrictions endpoint fails (every retry): only the checks that need it error.
     mock.inject(
         mock_graph::Fault::ServerError {
