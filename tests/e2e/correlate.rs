@@ -548,6 +548,23 @@ fn sample_devices_in_other_tenants() {
         "{}",
         summary("COR005", "WG-PC-0002")
     );
+
+    // Without DeviceManagementManagedDevices.Read.All the Intune-record checks skip and say
+    // what to grant; the Entra side still runs.
+    let r = diagnose_mock(&wg, Auth::App("no-managed-devices"), &[&dual], &[]);
+    let dev = "WG-PC-0003.corp.contoso.com";
+    for id in ["COR004", "COR007"] {
+        let f = finding(&r, id, dev);
+        assert_eq!(f["status"], "skip", "{f:#}");
+        assert!(
+            f["skip_reason"]["needed"]
+                .to_string()
+                .contains("DeviceManagementManagedDevices.Read.All"),
+            "{f:#}"
+        );
+    }
+    assert_eq!(finding(&r, "COR003", dev)["status"], "warn");
+    assert_eq!(finding(&r, "COR002", dev)["status"], "pass");
 }
 
 /// Graph fails on the Entra devices (every retry): the device-record checks error, the rest of
