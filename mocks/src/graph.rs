@@ -981,7 +981,7 @@ fn group_members(ctx: &Ctx, id: &str, transitive: bool, cast: Option<&str>) -> R
         return page(ctx, "directoryObjects", total, |i| {
             ids.get(i)
                 .and_then(|m| tenant.directory_object(m))
-                .map(member_shape)
+                .map(|o| member_shape(ctx, o))
         });
     }
     let filter = match check_filter(ctx, USER_FILTERS) {
@@ -993,15 +993,17 @@ fn group_members(ctx: &Ctx, id: &str, transitive: bool, cast: Option<&str>) -> R
         .filter_map(|m| tenant.directory_object(m))
         .filter(|o| wanted_type.is_none_or(|t| str_field(o, "@odata.type") == Some(t)))
         .filter(|o| filter.as_ref().is_none_or(|f| f.matches(o)))
-        .map(member_shape)
+        .map(|o| member_shape(ctx, o))
         .collect();
     let total = items.len();
     page(ctx, "directoryObjects", total, |i| items.get(i).cloned())
 }
 
-fn member_shape(v: Value) -> Value {
+/// Users among the members get Graph's default property set unless `$select` asks for more
+/// (then `page` projects them onto the selection, as for `/users`).
+fn member_shape(ctx: &Ctx, v: Value) -> Value {
     if str_field(&v, "@odata.type") == Some("#microsoft.graph.user") {
-        odata::project(v, USER_DEFAULT, &[])
+        user_shape(ctx, v)
     } else {
         v
     }

@@ -38,6 +38,22 @@ pub fn default_mdm_urls(cloud: &str) -> Option<MdmUrls> {
     }
 }
 
+/// The cloud a tenant lives in, from its initial (`*.onmicrosoft.*`) domain: GCC High and DoD
+/// tenants get `onmicrosoft.us`, 21Vianet `partner.onmschina.cn`, everyone else (GCC included)
+/// `onmicrosoft.com`. `None` for any other name (e.g. a redacted snapshot).
+pub fn cloud_of_initial_domain(domain: &str) -> Option<&'static str> {
+    let d = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    if d.ends_with(".onmicrosoft.us") {
+        Some("usgov")
+    } else if d.ends_with(".onmschina.cn") {
+        Some("china")
+    } else if d.ends_with(".onmicrosoft.com") {
+        Some("global")
+    } else {
+        None
+    }
+}
+
 /// Compare two URLs the way Intune does in practice: scheme and host case-insensitively,
 /// ignoring a trailing slash.
 pub fn same_url(a: &str, b: &str) -> bool {
@@ -69,6 +85,19 @@ mod tests {
             "https://PORTAL.manage.microsoft.com/TermsofUse.aspx/",
             GLOBAL.terms_of_use_url
         ));
+        assert_eq!(
+            cloud_of_initial_domain("Tailspin.onmicrosoft.us"),
+            Some("usgov")
+        );
+        assert_eq!(
+            cloud_of_initial_domain("contoso.onmicrosoft.com"),
+            Some("global")
+        );
+        assert_eq!(
+            cloud_of_initial_domain("contoso.partner.onmschina.cn"),
+            Some("china")
+        );
+        assert_eq!(cloud_of_initial_domain("d-1a2b3c.example"), None);
         assert_eq!(
             app_name("D4EBCE55-015A-49B5-A083-C84D1797AE8C"),
             Some("Microsoft Intune Enrollment")

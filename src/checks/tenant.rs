@@ -382,16 +382,15 @@ pub fn ten004_mdm_urls(snap: &TenantSnapshot) -> Finding {
             },
         );
     };
-    let Some(defaults) = well_known::default_mdm_urls(&snap.cloud) else {
+    let (cloud, cloud_evidence) = effective_cloud(snap, p);
+    let Some(defaults) = well_known::default_mdm_urls(&cloud) else {
         return Finding::new(
             ID,
             Status::Pass,
             Subject::Tenant,
-            format!(
-                "No known Intune default URLs for cloud {}: not compared",
-                snap.cloud
-            ),
+            format!("No known Intune default URLs for cloud {cloud}: not compared"),
         )
+        .with_evidence(cloud_evidence)
         .with_evidence(
             Evidence::new(
                 "graph",
@@ -430,11 +429,8 @@ pub fn ten004_mdm_urls(snap: &TenantSnapshot) -> Finding {
         match actual {
             Some(a) if well_known::same_url(a, expected) => {
                 evidence.push(
-                    Evidence::new(
-                        "graph",
-                        format!("{name} = {a} (the {} default)", snap.cloud),
-                    )
-                    .at(loc.clone()),
+                    Evidence::new("graph", format!("{name} = {a} (the {cloud} default)"))
+                        .at(loc.clone()),
                 );
             }
             Some(a) => {
@@ -484,15 +480,72 @@ pub fn ten004_mdm_urls(snap: &TenantSnapshot) -> Finding {
     } else {
         (
             Status::Pass,
-            "Microsoft Intune MDM policy URLs are the Intune defaults".to_string(),
+            format!("Microsoft Intune MDM policy URLs are the Intune defaults ({cloud} cloud)"),
             "",
         )
     };
     let mut f = Finding::new(ID, status, Subject::Tenant, summary).with_remediation(fix);
+    // The URLs first (what the table shows), then which cloud they were compared with.
     for e in evidence {
         f = f.with_evidence(e);
     }
-    f.with_evidence(paths)
+    f.with_evidence(cloud_evidence).with_evidence(paths)
+}
+
+/// The cloud whose default URLs TEN004 expects, and why. A `custom` Graph endpoint (a mock, a
+/// proxy) says nothing about the cloud, so the tenant's initial domain decides
+/// (`*.onmicrosoft.us` = US Government); without one, the cloud is unknown and the policy's own
+/// discovery URL picks the set of defaults it is compared with (a consistent set of any cloud's
+/// defaults passes, a mix or a foreign host still fails).
+fn effective_cloud(snap: &TenantSnapshot, policy: &MobilityPolicy) -> (String, Evidence) {
+    let configured = snap.cloud.trim();
+    if !configured.is_empty() && !configured.eq_ignore_ascii_case("custom") {
+        return (
+            configured.to_ascii_lowercase(),
+            Evidence::new(
+                "config",
+                format!("cloud = {configured} (compared with its defaults)"),
+            ),
+        );
+    }
+    let initial = snap.sources.organization.get().ok().and_then(|(org, _)| {
+        org.verified_domains
+            .iter()
+            .filter(|d| d.is_initial == Some(true))
+            .find_map(|d| well_known::cloud_of_initial_domain(&d.name).map(|c| (c, d.name.clone())))
+    });
+    if let Some((cloud, domain)) = initial {
+        return (
+            cloud.to_string(),
+            Evidence::new(
+                "graph",
+                format!(
+                    "cloud = custom endpoint; the initial domain {domain} places the tenant in the {cloud} cloud"
+                ),
+            )
+            .at("GET /v1.0/organization"),
+        );
+    }
+    let by_url = policy
+        .discovery_url
+        .as_deref()
+        .and_then(|u| {
+            ["global", "usgov"].into_iter().find(|c| {
+                well_known::default_mdm_urls(c)
+                    .is_some_and(|d| well_known::same_url(u, d.discovery_url))
+            })
+        })
+        .unwrap_or("global");
+    (
+        by_url.to_string(),
+        Evidence::new(
+            "config",
+            format!(
+                "cloud = custom endpoint and no recognisable initial domain: the tenant's cloud is unknown, \
+                 so the URLs are compared with the {by_url} defaults their discovery URL points at"
+            ),
+        ),
+    )
 }
 
 // --- TEN005 -----------------------------------------------------------------------------------
@@ -1227,6 +1280,52 @@ pub(crate) mod tests {
             Status::Fail,
             "commercial URLs in GCC High are wrong"
         );
+    }
+
+    #[test]
+    fn test_ten004_custom_endpoint_cloud() {
+        let gov_urls = MDM_ALL.replace("manage.microsoft.com", "manage.microsoft.us");
+        let org = |initial: &str| {
+            Source::collected(
+                "GET /v1.0/organization",
+                json(&format!(
+                    r#"{{"id":"t","verifiedDomains":[{{"name":"tailspin.us","isDefault":true,"isInitial":false}},
+                       {{"name":"{initial}","isDefault":false,"isInitial":true}}]}}"#
+                )),
+            )
+        };
+        // GCC High tenant behind a custom endpoint: its initial domain says usgov.
+        let mut s = with_mdm(&gov_urls);
+        s.cloud = "custom".into();
+        s.sources.organization = org("tailspin.onmicrosoft.us");
+        let f = ten004_mdm_urls(&s);
+        assert_eq!(f.status, Status::Pass, "{f:#?}");
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.detail.contains("tailspin.onmicrosoft.us") && e.detail.contains("usgov")),
+            "{f:#?}"
+        );
+        // The same URLs in a commercial tenant are wrong.
+        s.sources.organization = org("tailspin.onmicrosoft.com");
+        assert_eq!(ten004_mdm_urls(&s).status, Status::Fail);
+        // Unknown cloud (no organization, e.g. redacted): a consistent default set passes and
+        // says the cloud is unknown; a mix of clouds still fails.
+        s.sources.organization = org("d-7f3a.example");
+        let f = ten004_mdm_urls(&s);
+        assert_eq!(f.status, Status::Pass, "{f:#?}");
+        assert!(
+            f.evidence.iter().any(|e| e.detail.contains("unknown")),
+            "{f:#?}"
+        );
+        let mixed = gov_urls.replacen(
+            "portal.manage.microsoft.us",
+            "portal.manage.microsoft.com",
+            1,
+        );
+        let mut s = with_mdm(&mixed);
+        s.cloud = "custom".into();
+        assert_eq!(ten004_mdm_urls(&s).status, Status::Fail);
     }
 
     #[test]

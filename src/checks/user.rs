@@ -12,7 +12,7 @@ use crate::checks::tenant::{ALL_PATHS, find_policy, paths_evidence, policy_locat
 use crate::model::{EnrollmentPath, Evidence, Finding, SkipReason, Status, Subject};
 use crate::tenant::precedence::{WindowsVersion, Winner, os_version_blocked, winning_restrictions};
 use crate::tenant::snapshot::{
-    ManagedDevice, Membership, MobilityPolicy, PolicyScope, TenantSnapshot, User,
+    ManagedDevice, Membership, MissingReason, MobilityPolicy, PolicyScope, TenantSnapshot, User,
 };
 
 pub const USR_CHECKS: [&str; 8] = [
@@ -185,6 +185,28 @@ fn usr001_for(snap: &TenantSnapshot, upn: &str, user: Option<&User>) -> Finding 
         .with_evidence(Evidence::new("graph", "accountEnabled = false").at(user_location(u)))
         .with_evidence(paths_evidence(&ALL_PATHS, ""))
         .with_remediation("Enable the account (Entra admin center > Users) before enrolling its devices."),
+        Some(u) if u.is_guest() => Finding::new(
+            ID,
+            Status::Fail,
+            subj,
+            "The user is a B2B guest of this tenant: guests cannot enroll Windows devices into its Intune",
+        )
+        .with_evidence(
+            Evidence::new(
+                "graph",
+                format!(
+                    "userType = {}, userPrincipalName = {}",
+                    u.user_type.as_deref().unwrap_or("(not returned)"),
+                    u.user_principal_name
+                ),
+            )
+            .at(user_location(u)),
+        )
+        .with_evidence(paths_evidence(&ALL_PATHS, ""))
+        .with_remediation(
+            "Enroll with the person's member account of this tenant (or create one); a guest's \
+             devices belong to their home tenant's MDM.",
+        ),
         Some(u) => Finding::new(ID, Status::Pass, subj, "The user exists and is enabled").with_evidence(
             Evidence::new(
                 "graph",
@@ -315,6 +337,30 @@ fn usable_intune_plans(snap: &TenantSnapshot, user: &User) -> Vec<(&'static str,
     out
 }
 
+/// `SPE_E3 (05e9a617-…)` when the tenant's SKUs name it, else the id.
+fn sku_label(snap: &TenantSnapshot, sku_id: &str) -> String {
+    snap.sources
+        .subscribed_skus
+        .data()
+        .and_then(|skus| skus.iter().find(|s| s.sku_id.eq_ignore_ascii_case(sku_id)))
+        .and_then(|s| s.sku_part_number.as_deref())
+        .map(|name| format!("{name} ({sku_id})"))
+        .unwrap_or_else(|| sku_id.to_string())
+}
+
+/// A group's display name with its id, when the snapshot resolved it.
+fn group_label(snap: &TenantSnapshot, group_id: &str) -> String {
+    match snap
+        .sources
+        .group_memberships
+        .data()
+        .map(|m| m.group_name(group_id))
+    {
+        Some(name) if !name.eq_ignore_ascii_case(group_id) => format!("{name} ({group_id})"),
+        _ => group_id.to_string(),
+    }
+}
+
 pub fn usr002_license(snap: &TenantSnapshot, user: &User) -> Finding {
     const ID: &str = "USR002";
     let loc = format!(
@@ -380,10 +426,10 @@ pub fn usr002_license(snap: &TenantSnapshot, user: &User) -> Finding {
                 "graph",
                 format!(
                     "licenseAssignmentStates: SKU {} {} state {} error {}",
-                    s.sku_id,
+                    sku_label(snap, &s.sku_id),
                     s.assigned_by_group
                         .as_deref()
-                        .map(|g| format!("from group {g}"))
+                        .map(|g| format!("from group {}", group_label(snap, g)))
                         .unwrap_or_else(|| "assigned directly".into()),
                     s.state.as_deref().unwrap_or("?"),
                     s.error.as_deref().unwrap_or("?")
@@ -426,17 +472,47 @@ pub fn usr002_license(snap: &TenantSnapshot, user: &User) -> Finding {
                 .at(loc.clone()),
             );
         }
-        Finding::new(
-            ID,
-            Status::Fail,
-            subject(user),
-            "The user has no enabled Intune licence: enrollment fails (0x80180018)",
-        )
-        .with_remediation(
+        // Name the group-licensing error in the summary: it is the fix the admin needs.
+        let licensing_errors: Vec<&str> = user
+            .license_assignment_states
+            .iter()
+            .filter(|s| s.has_error())
+            .filter_map(|s| s.error.as_deref())
+            .filter(|e| !e.eq_ignore_ascii_case("none"))
+            .collect();
+        // An Intune plan that is there but Suspended/LockedOut means the subscription lapsed:
+        // renewing it, not assigning another licence, is the fix.
+        let lapsed: Vec<String> = user
+            .assigned_plans
+            .iter()
+            .filter(|p| service_plans::intune_plan_by_id(&p.service_plan_id).is_some())
+            .filter_map(|p| p.capability_status.clone())
+            .filter(|st| {
+                st.eq_ignore_ascii_case("Suspended") || st.eq_ignore_ascii_case("LockedOut")
+            })
+            .collect();
+        let summary = if !lapsed.is_empty() && licensing_errors.is_empty() {
+            format!(
+                "The user's Intune plan is {} (the subscription lapsed or was cancelled): enrollment fails (0x80180018)",
+                lapsed.join("/")
+            )
+        } else if licensing_errors.is_empty() {
+            "The user has no enabled Intune licence: enrollment fails (0x80180018)".to_string()
+        } else {
+            format!(
+                "The user has no enabled Intune licence (licence assignment failed: {}): enrollment fails (0x80180018)",
+                licensing_errors.join(", ")
+            )
+        };
+        Finding::new(ID, Status::Fail, subject(user), summary).with_remediation(
             "Assign a licence that includes Intune Plan 1 (INTUNE_A; e.g. Microsoft 365 E3/E5, \
              Business Premium, EMS) and make sure the Intune plan is not switched off in the \
              assignment; Basic Mobility and Security (INTUNE_O365) is not enough. Fix any \
-             group-licensing error shown in the evidence.",
+             group-licensing error shown in the evidence (CountViolation: no free licences left; \
+             MutuallyExclusiveViolation: conflicting SKUs; DependencyViolation: a required plan \
+             is missing; UsageLocationNotAllowed/ProhibitedInUsageLocationViolation: set the \
+             usage location), then reprocess the group's licences. A Suspended or LockedOut \
+             plan means the subscription lapsed: renew it in the Microsoft 365 admin center.",
         )
     };
     let mut f = f;
@@ -868,6 +944,22 @@ fn usr006_for(
     path: Option<EnrollmentPath>,
 ) -> Finding {
     const ID: &str = "USR006";
+    // Both sources denied: name every permission to grant, not just the first.
+    if let (
+        Err(MissingReason::InsufficientPermission { needed: a }),
+        Err(MissingReason::InsufficientPermission { needed: b }),
+    ) = (
+        snap.sources.enrollment_configurations.get(),
+        snap.sources.managed_devices.get(),
+    ) {
+        let mut needed = a.clone();
+        needed.extend(b.iter().filter(|p| !a.contains(p)).cloned());
+        return MissingReason::InsufficientPermission { needed }.finding(
+            ID,
+            subject(user),
+            "the enrollment restrictions and the user's Intune managed devices",
+        );
+    }
     let (configs, endpoint) = match snap.sources.enrollment_configurations.get() {
         Ok(v) => v,
         Err(r) => return r.finding(ID, subject(user), "the enrollment restrictions"),
@@ -1152,6 +1244,32 @@ mod tests {
     }
 
     #[test]
+    fn usr001_guest_fails_by_type_or_ext_upn() {
+        let s = snap_with(&user_json(r#","userType":"Guest""#), &[]);
+        let fs = user_readiness(&s, "jdoe@contoso.com", None);
+        let f = fs.iter().find(|f| f.check == "USR001");
+        assert!(
+            f.is_some_and(|f| f.status == Status::Fail && f.summary.contains("guest")),
+            "{f:#?}"
+        );
+        let s = snap_with(&user_json(r#","userType":"Member""#), &[]);
+        assert_eq!(
+            status(&user_readiness(&s, "jdoe@contoso.com", None), "USR001"),
+            Status::Pass
+        );
+        // userType not returned (older snapshot): the #EXT# UPN gives the guest away.
+        let ext = "pat_fabrikam.com#EXT#@contoso.onmicrosoft.com";
+        let mut s = snap_with(&user_json("").replace("jdoe@contoso.com", ext), &[]);
+        s.user_scope = UserScope::Selected {
+            upns: vec![ext.into()],
+        };
+        assert_eq!(
+            status(&user_readiness(&s, ext, None), "USR001"),
+            Status::Fail
+        );
+    }
+
+    #[test]
     fn usr002_licence_variants() {
         let s = snap_with(&user_json(""), &[]);
         assert_eq!(
@@ -1182,6 +1300,12 @@ mod tests {
                 .iter()
                 .any(|e| e.detail.contains("CountViolation"))
         );
+        assert!(f.summary.contains("CountViolation"), "{}", f.summary);
+        let lapsed = user_json("").replace("\"Enabled\"", "\"Suspended\"");
+        let s = snap_with(&lapsed, &[]);
+        let f = usr002_license(&s, s.user("jdoe@contoso.com").unwrap_or(&User::default()));
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.summary.contains("Suspended"), "{}", f.summary);
         let disabled = user_json("").replace(
             r#""disabledPlans":[]"#,
             r#""disabledPlans":["c1ec4a95-1f05-45b3-a911-aa3fa01094f5"]"#,

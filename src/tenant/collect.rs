@@ -70,6 +70,7 @@ pub const USER_SELECT: &[&str] = &[
     "assignedPlans",
     "licenseAssignmentStates",
     "onPremisesSyncEnabled",
+    "userType",
 ];
 const ORG_SELECT: &[&str] = &[
     "id",

@@ -11,7 +11,7 @@
 
 use super::snapshot::{
     ConfigurationFamily, EnrollmentConfiguration, GroupMemberships, Membership, TargetKind,
-    TenantSnapshot, User,
+    TenantSnapshot, User, single_platform_covers_windows,
 };
 
 /// Why a configuration applies (or not) to a user.
@@ -228,7 +228,9 @@ pub fn winning_restrictions<'a>(
     let mut limit_default = None;
     for c in configs {
         match c.family() {
-            ConfigurationFamily::SinglePlatform(p) if p == "windows" && !c.is_default() => {
+            ConfigurationFamily::SinglePlatform(p)
+                if single_platform_covers_windows(&p) && !c.is_default() =>
+            {
                 windows_custom.push(c);
             }
             ConfigurationFamily::PlatformRestrictions => {

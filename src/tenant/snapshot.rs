@@ -269,6 +269,34 @@ where
     Ok(v.unwrap_or_default())
 }
 
+/// A value of the wrong shape reads as `None` instead of failing the whole collection: one odd
+/// item of a polymorphic list (a type this tool has never seen) must not hide the others.
+pub(crate) fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).ok())
+}
+
+/// [`empty_as_none`] that also tolerates a non-string value (as `None`).
+fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v: Option<String> = lenient(d)?;
+    Ok(v.filter(|s| !s.trim().is_empty()))
+}
+
+/// A priority: a number (or numeric string). `null` or garbage sorts last (never the default,
+/// never a winner over a real priority).
+fn lenient_priority<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(match v {
+        serde_json::Value::Number(n) => n.as_i64().unwrap_or(i64::MAX),
+        serde_json::Value::String(s) => s.trim().parse().unwrap_or(i64::MAX),
+        _ => i64::MAX,
+    })
+}
+
 /// Case-insensitive comparison for Graph enum strings (`ServerAd` / `serverAd`).
 pub fn eq_ci(a: Option<&str>, b: &str) -> bool {
     a.is_some_and(|a| a.eq_ignore_ascii_case(b))
@@ -455,25 +483,26 @@ pub struct EnrollmentConfiguration {
     #[serde(deserialize_with = "empty_as_none")]
     pub description: Option<String>,
     /// 0 = the tenant default; among custom configurations the lowest number wins.
+    #[serde(deserialize_with = "lenient_priority")]
     pub priority: i64,
-    #[serde(deserialize_with = "empty_as_none")]
+    #[serde(deserialize_with = "lenient_string")]
     pub device_enrollment_configuration_type: Option<String>,
     /// Single-platform restrictions: `windows`, `ios`, `allPlatforms`…
     #[serde(
-        deserialize_with = "empty_as_none",
+        deserialize_with = "lenient_string",
         skip_serializing_if = "Option::is_none"
     )]
     pub platform_type: Option<String>,
     /// Single-platform restrictions: the restriction for `platformType`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub platform_restriction: Option<PlatformRestriction>,
     /// Legacy all-platform restrictions: the Windows (MDM) restriction.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub windows_restriction: Option<PlatformRestriction>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub windows_home_sku_restriction: Option<PlatformRestriction>,
     /// Device limit configurations.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     #[serde(deserialize_with = "null_as_empty")]
     pub assignments: Vec<EnrollmentConfigurationAssignment>,
@@ -554,6 +583,12 @@ impl AssignmentTarget {
     }
 }
 
+/// Does a single-platform restriction of this (lower-cased) `platformType` restrict Windows MDM?
+/// `allPlatforms` does; `windowsPhone` (Windows Mobile) and the others do not.
+pub fn single_platform_covers_windows(platform_type: &str) -> bool {
+    platform_type == "windows" || platform_type == "allplatforms"
+}
+
 /// Which family of configuration an item belongs to; precedence is evaluated per family.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ConfigurationFamily {
@@ -615,7 +650,7 @@ impl EnrollmentConfiguration {
     /// The Windows (MDM) restriction this configuration carries, if any.
     pub fn windows(&self) -> Option<&PlatformRestriction> {
         match self.family() {
-            ConfigurationFamily::SinglePlatform(p) if p == "windows" => {
+            ConfigurationFamily::SinglePlatform(p) if single_platform_covers_windows(&p) => {
                 self.platform_restriction.as_ref()
             }
             ConfigurationFamily::PlatformRestrictions => self.windows_restriction.as_ref(),
@@ -724,6 +759,26 @@ pub struct User {
     #[serde(deserialize_with = "null_as_empty")]
     pub license_assignment_states: Vec<LicenseAssignmentState>,
     pub on_premises_sync_enabled: Option<bool>,
+    /// `Member` or `Guest` (B2B). Absent in snapshots saved before it was collected.
+    #[serde(
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub user_type: Option<String>,
+}
+
+impl User {
+    /// A B2B guest: `userType` Guest, or (when the type was not returned) the `#EXT#` UPN Entra
+    /// gives invited accounts.
+    pub fn is_guest(&self) -> bool {
+        match self.user_type.as_deref() {
+            Some(t) => t.eq_ignore_ascii_case("guest"),
+            None => self
+                .user_principal_name
+                .to_ascii_uppercase()
+                .contains("#EXT#"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
@@ -1343,6 +1398,56 @@ mod tests {
             reason: MissingReason::AppOnlyUnsupported,
         };
         s
+    }
+
+    #[test]
+    fn odd_configuration_items_do_not_sink_the_list() {
+        let configs: Vec<EnrollmentConfiguration> = match serde_json::from_str(
+            r##"[
+            {"@odata.type":"#microsoft.graph.deviceEnrollmentQuantumConfiguration","id":"q",
+             "priority":null,"limit":"many","platformType":7,"platformRestriction":"n/a",
+             "deviceEnrollmentConfigurationType":"unknownFutureValue","assignments":null},
+            {"@odata.type":"#microsoft.graph.deviceEnrollmentPlatformRestrictionConfiguration",
+             "id":"w_SinglePlatformRestriction","priority":"3","platformType":"windows",
+             "platformRestriction":{"platformBlocked":true},"assignments":[]}
+        ]"##,
+        ) {
+            Ok(v) => v,
+            Err(e) => panic!("an unknown item failed the list: {e}"),
+        };
+        assert_eq!(configs[0].priority, i64::MAX);
+        assert!(!configs[0].is_default());
+        assert_eq!(configs[0].limit, None);
+        assert_eq!(configs[0].platform_type, None);
+        assert_eq!(configs[0].platform_restriction, None);
+        assert_eq!(configs[1].priority, 3);
+        assert_eq!(
+            configs[1].family(),
+            ConfigurationFamily::SinglePlatform("windows".into())
+        );
+        assert!(configs[1].windows().is_some());
+        let all: EnrollmentConfiguration = serde_json::from_str(
+            r##"{"@odata.type":"#microsoft.graph.deviceEnrollmentPlatformRestrictionConfiguration",
+                "id":"a","priority":4,"platformType":"allPlatforms","platformRestriction":{"platformBlocked":true}}"##,
+        )
+        .unwrap_or_default();
+        assert!(
+            all.windows()
+                .is_some_and(|r| r.platform_blocked == Some(true))
+        );
+        let phone: EnrollmentConfiguration = serde_json::from_str(
+            r##"{"@odata.type":"#microsoft.graph.deviceEnrollmentPlatformRestrictionConfiguration",
+                "id":"p","priority":4,"platformType":"windowsPhone","platformRestriction":{"platformBlocked":true}}"##,
+        )
+        .unwrap_or_default();
+        assert!(phone.windows().is_none());
+        assert_eq!(
+            configs[1]
+                .platform_restriction
+                .as_ref()
+                .and_then(|r| r.platform_blocked),
+            Some(true)
+        );
     }
 
     #[test]

@@ -410,3 +410,210 @@ fn without_a_tenant_diagnose_stays_device_only_and_says_what_it_would_add() {
             .all(|f| f["check"].as_str().is_some_and(|c| c.starts_with("DEV")))
     }));
 }
+
+/// Copies a bundled sample device into `dest`, replacing identifiers in every file (UTF-16 files
+/// with a BOM stay UTF-16), so the sample belongs to another fixture tenant.
+fn rehome(sample: &str, dest: &Path, edits: &[(&str, &str)]) -> PathBuf {
+    let to = dest.join(sample);
+    std::fs::create_dir_all(&to).unwrap_or_else(|e| panic!("mkdir {}: {e}", to.display()));
+    let from = samples().join(sample);
+    for entry in std::fs::read_dir(&from).into_iter().flatten().flatten() {
+        let bytes = std::fs::read(entry.path()).unwrap_or_default();
+        let out = if bytes.starts_with(&[0xFF, 0xFE]) {
+            let units: Vec<u16> = bytes[2..]
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect();
+            let mut text = String::from_utf16_lossy(&units);
+            for (a, b) in edits {
+                text = text.replace(a, b);
+            }
+            let mut out = vec![0xFF, 0xFE];
+            out.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+            out
+        } else {
+            let mut text = String::from_utf8_lossy(&bytes).into_owned();
+            for (a, b) in edits {
+                text = text.replace(a, b);
+            }
+            text.into_bytes()
+        };
+        std::fs::write(to.join(entry.file_name()), out).unwrap_or_else(|e| panic!("write: {e}"));
+    }
+    to
+}
+
+const CONTOSO_TENANT: &str = "5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13";
+
+/// The sample devices re-homed into tenants they were not written for: GCC High-style tailspin
+/// (out-of-scope user) and woodgrove (duplicate names, dual state, disabled and stale objects,
+/// another MDM in Entra, a healthy enrolled device).
+#[test]
+fn sample_devices_in_other_tenants() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let tailspin = MockGraph::spawn_blocking(MockConfig::dir(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mocks/tenants/tailspin"),
+    ))
+    .unwrap_or_else(|e| panic!("mock: {e}"));
+    let d = rehome(
+        "failed-8018002b",
+        dir.path(),
+        &[
+            (CONTOSO_TENANT, &tailspin.tenant_id()),
+            ("mgarcia@contoso.com", "mgarcia@tailspin.us"),
+        ],
+    );
+    let r = diagnose_mock(&tailspin, Auth::Delegated("cli"), &[&d], &[]);
+    let dev = "PC0077.corp.contoso.com";
+    let diag = diagnosis(&r, dev);
+    assert_eq!(diag["verdict"], "failed", "{diag:#}");
+    assert_eq!(first_cause(diag), "USR003", "{diag:#}");
+    assert_eq!(finding(&r, "COR001", dev)["status"], "pass");
+    assert_eq!(finding(&r, "COR007", dev)["status"], "fail");
+    drop(tailspin);
+
+    let wg = MockGraph::spawn_blocking(MockConfig::dir(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mocks/tenants/woodgrove"),
+    ))
+    .unwrap_or_else(|e| panic!("mock: {e}"));
+    let tenant = wg.tenant_id();
+    let enrolled = rehome(
+        "hybrid-enrolled",
+        &dir.path().join("wg"),
+        &[
+            (CONTOSO_TENANT, &tenant),
+            ("jdoe@contoso.com", "hybrid.user@woodgrovebank.com"),
+        ],
+    );
+    // never-triggered (PC0103) stands in for several woodgrove hosts.
+    let host = |n: u32, name: &str, user: &str| {
+        rehome(
+            "never-triggered",
+            &dir.path().join(name),
+            &[
+                (CONTOSO_TENANT, &tenant),
+                ("jdoe@contoso.com", user),
+                (
+                    "0c9e8d7f-6a5b-4c3d-9e2f-1a0b9c8d7e6f",
+                    &format!("9d9d{n:04}-4d9b-4f3e-b8d5-0c2a9e7f{n:04}"),
+                ),
+                ("PC0103", name),
+            ],
+        )
+    };
+    let dup = host(1, "WG-PC-0001", "w-admin@woodgrovebank.com");
+    let disabled = host(3, "WG-PC-0002", "kiosk.user@woodgrovebank.com");
+    let dual = host(5, "WG-PC-0003", "kiosk.exempt@woodgrovebank.com");
+    let stale = host(6, "WG-LT-0004", "split.user@woodgrovebank.com");
+    let other_mdm = host(7, "WG-PC-0005", "hybrid.user@woodgrovebank.com");
+    let r = diagnose_mock(
+        &wg,
+        Auth::Delegated("cli"),
+        &[&enrolled, &dup, &disabled, &dual, &stale, &other_mdm],
+        &[],
+    );
+    assert_eq!(
+        diagnosis(&r, "PC0042.corp.contoso.com")["verdict"],
+        "enrolled"
+    );
+    assert_eq!(
+        finding(&r, "COR004", "PC0042.corp.contoso.com")["status"],
+        "pass"
+    );
+    let status = |check: &str, dev: &str| {
+        finding(&r, check, &format!("{dev}.corp.contoso.com"))["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let summary = |check: &str, dev: &str| {
+        finding(&r, check, &format!("{dev}.corp.contoso.com"))["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(status("COR003", "WG-PC-0001"), "warn");
+    assert!(summary("COR003", "WG-PC-0001").contains("share the name"));
+    assert_eq!(status("COR003", "WG-PC-0002"), "fail");
+    assert!(summary("COR003", "WG-PC-0002").contains("disabled"));
+    assert_eq!(status("COR003", "WG-PC-0003"), "warn");
+    assert!(summary("COR003", "WG-PC-0003").contains("Dual state"));
+    assert_eq!(status("COR003", "WG-LT-0004"), "fail");
+    assert!(summary("COR003", "WG-LT-0004").contains("no sign-in for"));
+    assert_eq!(status("COR004", "WG-PC-0005"), "warn");
+    assert!(summary("COR004", "WG-PC-0005").contains("another MDM"));
+    // The kiosk user's Windows block comes through even from the weakest user hint.
+    assert!(
+        summary("COR005", "WG-PC-0002").contains("Windows block - kiosk"),
+        "{}",
+        summary("COR005", "WG-PC-0002")
+    );
+
+    // Without DeviceManagementManagedDevices.Read.All the Intune-record checks skip and say
+    // what to grant; the Entra side still runs.
+    let r = diagnose_mock(&wg, Auth::App("no-managed-devices"), &[&dual], &[]);
+    let dev = "WG-PC-0003.corp.contoso.com";
+    for id in ["COR004", "COR007"] {
+        let f = finding(&r, id, dev);
+        assert_eq!(f["status"], "skip", "{f:#}");
+        assert!(
+            f["skip_reason"]["needed"]
+                .to_string()
+                .contains("DeviceManagementManagedDevices.Read.All"),
+            "{f:#}"
+        );
+    }
+    assert_eq!(finding(&r, "COR003", dev)["status"], "warn");
+    assert_eq!(finding(&r, "COR002", dev)["status"], "pass");
+}
+
+/// Graph fails on the Entra devices (every retry): the device-record checks error, the rest of
+/// the correlation and the device's own analysis still run, and the exit code says incomplete.
+#[test]
+fn failing_device_source_errors_only_its_checks() {
+    let m = mock();
+    m.inject(
+        mock_graph::Fault::ServerError {
+            status: 500,
+            retry_after: None,
+        }
+        .on("/v1.0/devices"),
+    );
+    let base = m.base_url();
+    let mut cmd = clean_cmd();
+    cmd.args(["diagnose", "-f", "json", "--as-of", "2026-11-26T12:00:00Z"])
+        .arg("--device-report")
+        .arg(samples().join("failed-8018002b"))
+        .args([
+            "--cloud",
+            "custom",
+            "--graph-url",
+            &base,
+            "--login-url",
+            &base,
+        ])
+        .args(["--tenant", &m.tenant_id(), "--auth", "access-token"])
+        .env(
+            "ENROLL_DOCTOR_ACCESS_TOKEN",
+            m.token_for("cli").unwrap_or_else(|| panic!("no cli app")),
+        );
+    let out = cmd.output().expect("run diagnose");
+    assert_eq!(out.status.code(), Some(2), "an error finding exits 2");
+    let r = json(out);
+    let dev = "PC0077.corp.contoso.com";
+    for id in ["COR002", "COR003"] {
+        assert_eq!(finding(&r, id, dev)["status"], "error", "{id}");
+        assert!(
+            finding(&r, id, dev)["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("500")),
+            "{}",
+            finding(&r, id, dev)
+        );
+    }
+    assert_eq!(finding(&r, "COR001", dev)["status"], "pass");
+    assert_eq!(finding(&r, "COR005", dev)["status"], "fail");
+    assert_eq!(finding(&r, "COR007", dev)["status"], "fail");
+    // The out-of-scope user is still found as the cause.
+    assert_eq!(first_cause(diagnosis(&r, dev)), "USR003");
+}

@@ -1079,3 +1079,286 @@ fn personal_block_passes_a_hybrid_device_end_to_end() {
     let r = check_json(&mock, Auth::Delegated("cli"), &["rpatel@contoso.com"]);
     assert_status(&r, "USR005", Some("rpatel@contoso.com"), "warn");
 }
+
+/// Fixture tenants nobody tuned the checks for: GCC High-style URLs behind a custom endpoint,
+/// three-level nesting in the MDM scope, suspended / grace-period licences, unroutable and
+/// unverified UPN suffixes.
+#[test]
+fn tailspin_gcc_high_style_tenant() {
+    let mock = start(MockConfig::dir(tenant_dir("tailspin")));
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &["check", "-f", "json", "--all-users"],
+    );
+    assert_eq!(code, 1, "failing users exit 1\n{err}");
+    let r = json_of(&out, &err);
+    // .us URLs in a tenant whose initial domain is onmicrosoft.us are the defaults; the custom
+    // endpoint's cloud comes from that domain and the evidence says so.
+    assert_status(&r, "TEN004", None, "pass");
+    let urls = evidence_text(finding(&r, "TEN004", None));
+    assert!(
+        urls.contains("tailspin.onmicrosoft.us") && urls.contains("usgov default"),
+        "{urls}"
+    );
+    assert_status(&r, "TEN003", None, "pass");
+    assert_status(&r, "TEN006", None, "warn");
+    // Scope group > All Regions > Region East > East Engineers > deep.user.
+    assert_status(&r, "USR003", Some("deep.user@tailspin.us"), "pass");
+    assert_status(&r, "USR003", Some("mgarcia@tailspin.us"), "fail");
+    assert_status(&r, "USR004", Some("mam.user@tailspin.us"), "warn");
+    assert_status(&r, "USR004", Some("deep.user@tailspin.us"), "pass");
+    // INTUNE_A Suspended is not a licence; Warning (grace period) still works.
+    assert_status(&r, "USR002", Some("suspended.user@tailspin.us"), "fail");
+    assert!(
+        finding(&r, "USR002", Some("suspended.user@tailspin.us"))["summary"]
+            .as_str()
+            .is_some_and(|t| t.contains("Suspended"))
+    );
+    assert_status(&r, "USR002", Some("warning.user@tailspin.us"), "warn");
+    assert_status(&r, "USR008", Some("local.user@tailspin.local"), "fail");
+    assert_status(&r, "USR008", Some("old.domain@tailspin-legacy.com"), "fail");
+    assert_status(&r, "USR008", Some("deep.user@tailspin.us"), "pass");
+    for f in findings(&r) {
+        assert_ne!(f["status"], "error", "{f:#}");
+    }
+
+    // A group that is only reached through nesting lists every transitive user member.
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &["check", "-f", "json", "--group", "All Regions"],
+    );
+    assert_eq!(code, 1, "{err}");
+    let r = json_of(&out, &err);
+    let mut users: Vec<String> = findings(&r)
+        .iter()
+        .filter(|f| f["check"] == "USR001")
+        .filter_map(|f| f["subject"]["id"].as_str().map(str::to_string))
+        .collect();
+    users.sort();
+    assert_eq!(
+        users,
+        [
+            "deep.user@tailspin.us",
+            "local.user@tailspin.local",
+            "mam.user@tailspin.us",
+            "old.domain@tailspin-legacy.com",
+            "suspended.user@tailspin.us",
+            "warning.user@tailspin.us",
+        ]
+    );
+}
+
+/// Every kind of enrollment configuration in one list (unknown types included), priorities with
+/// gaps, single-platform restrictions for iOS and Android that must not touch Windows, guests,
+/// users without `assignedPlans`, INTUNE_A disabled in one SKU and granted by another, a
+/// group-licensing error, and MDM scope All with null URLs.
+#[test]
+fn woodgrove_configuration_zoo_and_messy_users() {
+    let mock = start(MockConfig::dir(tenant_dir("woodgrove")));
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &["check", "-f", "json", "--all-users"],
+    );
+    assert_eq!(code, 1, "{err}");
+    let r = json_of(&out, &err);
+    for f in findings(&r) {
+        assert_ne!(f["status"], "error", "{f:#}");
+    }
+    assert_status(&r, "TEN004", None, "warn");
+    assert_status(&r, "TEN007", None, "pass");
+    // iOS (priority 1) and Android (priority 2, all users) blocks are other platforms.
+    assert_status(&r, "USR005", Some("kiosk.user@woodgrovebank.com"), "fail");
+    let kiosk = finding(&r, "USR005", Some("kiosk.user@woodgrovebank.com"));
+    assert!(
+        kiosk["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("Windows block - kiosk") && s.contains("priority 5")),
+        "{kiosk:#}"
+    );
+    // Excluded from the kiosk block: the all-users priority 8 (corporate only) wins.
+    assert_status(&r, "USR005", Some("kiosk.exempt@woodgrovebank.com"), "warn");
+    let exempt = evidence_text(finding(
+        &r,
+        "USR005",
+        Some("kiosk.exempt@woodgrovebank.com"),
+    ));
+    assert!(
+        exempt.contains("exclusion group Kiosk Exempt")
+            && exempt.contains("Windows: corporate only"),
+        "{exempt}"
+    );
+    // Custom limit 2 (priority 3): two records, one of them without an Entra device id.
+    assert_status(&r, "USR006", Some("shared.user@woodgrovebank.com"), "fail");
+    assert_status(&r, "USR006", Some("kiosk.user@woodgrovebank.com"), "pass");
+    let guest = "pat.partner_fabrikam.com#EXT#@woodgrovebank.onmicrosoft.com";
+    assert_status(&r, "USR001", Some(guest), "fail");
+    assert!(
+        evidence_text(finding(&r, "USR001", Some(guest))).contains("userType = Guest"),
+        "{}",
+        finding(&r, "USR001", Some(guest))
+    );
+    assert_status(&r, "USR002", Some("split.user@woodgrovebank.com"), "pass");
+    assert_status(
+        &r,
+        "USR002",
+        Some("e3nointune.user@woodgrovebank.com"),
+        "fail",
+    );
+    assert_status(&r, "USR002", Some("noplans.user@woodgrovebank.com"), "pass");
+    assert_status(&r, "USR002", Some("gbl.error@woodgrovebank.com"), "fail");
+    assert!(
+        evidence_text(finding(&r, "USR002", Some("gbl.error@woodgrovebank.com")))
+            .contains("SPE_E3 (05e9a617")
+    );
+    assert!(
+        finding(&r, "USR002", Some("gbl.error@woodgrovebank.com"))["summary"]
+            .as_str()
+            .is_some_and(|t| t.contains("CountViolation"))
+    );
+    // Scope All: everyone is in scope, guests included.
+    assert_status(&r, "USR003", Some("noplans.user@woodgrovebank.com"), "pass");
+
+    // Users read through a group carry the same properties as users read directly.
+    let (code, out, err) = run(
+        &mock,
+        Auth::App("auditor"),
+        &["check", "-f", "json", "--group", "Kiosk Team"],
+    );
+    assert_eq!(code, 1, "{err}");
+    let g = json_of(&out, &err);
+    for u in [
+        "kiosk.user@woodgrovebank.com",
+        "kiosk.exempt@woodgrovebank.com",
+    ] {
+        for id in ["USR001", "USR002", "USR007", "USR008"] {
+            assert_eq!(
+                status_of(&g, id, Some(u)),
+                status_of(&r, id, Some(u)),
+                "{id} {u}"
+            );
+        }
+    }
+    assert_status(&g, "USR002", Some("kiosk.user@woodgrovebank.com"), "pass");
+    assert_status(&g, "USR005", Some("kiosk.user@woodgrovebank.com"), "fail");
+}
+
+#[test]
+fn woodgrove_without_managed_device_permission_or_with_a_failing_source() {
+    let mock = start(MockConfig::dir(tenant_dir("woodgrove")));
+    let users = [
+        "shared.user@woodgrovebank.com",
+        "kiosk.user@woodgrovebank.com",
+    ];
+    // No DeviceManagementManagedDevices.Read.All: the device limit skips and names the
+    // permission; everything else runs.
+    let r = check_json(&mock, Auth::Delegated("cli-no-managed-devices"), &users);
+    for u in users {
+        assert_status(&r, "USR006", Some(u), "skip");
+        let f = finding(&r, "USR006", Some(u));
+        assert!(
+            f["skip_reason"]["needed"]
+                .to_string()
+                .contains("DeviceManagementManagedDevices.Read.All"),
+            "{f:#}"
+        );
+        assert_status(&r, "USR002", Some(u), "pass");
+        assert_status(&r, "USR003", Some(u), "pass");
+    }
+    assert_status(&r, "USR005", Some("kiosk.user@woodgrovebank.com"), "fail");
+    let skipped: std::collections::BTreeSet<String> = findings(&r)
+        .iter()
+        .filter(|f| f["status"] == "skip")
+        .filter_map(|f| f["check"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(skipped.into_iter().collect::<Vec<_>>(), ["USR006"]);
+
+    // Neither Intune permission: the device limit names both to grant.
+    let r = check_json(&mock, Auth::App("limited"), &users[..1]);
+    let needed = finding(&r, "USR006", Some(users[0]))["skip_reason"]["needed"].to_string();
+    assert!(
+        needed.contains("DeviceManagementServiceConfig.Read.All")
+            && needed.contains("DeviceManagementManagedDevices.Read.All"),
+        "{needed}"
+    );
+
+    // The restrictions endpoint fails (every retry): only the checks that need it error.
+    mock.inject(
+        mock_graph::Fault::ServerError {
+            status: 500,
+            retry_after: None,
+        }
+        .on("/beta/deviceManagement/deviceEnrollmentConfigurations"),
+    );
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &["check", "-f", "json", "--user", users[1]],
+    );
+    assert_eq!(code, 2, "{err}");
+    let r = json_of(&out, &err);
+    assert_status(&r, "TEN007", None, "error");
+    assert_status(&r, "USR005", Some(users[1]), "error");
+    assert_status(&r, "USR006", Some(users[1]), "error");
+    assert_status(&r, "TEN001", None, "pass");
+    assert_status(&r, "TEN003", None, "pass");
+    assert_status(&r, "USR002", Some(users[1]), "pass");
+    assert_status(&r, "USR003", Some(users[1]), "pass");
+    let errored: Vec<String> = findings(&r)
+        .iter()
+        .filter(|f| f["status"] == "error")
+        .filter_map(|f| f["check"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(errored, ["TEN007", "USR005", "USR006"], "{r:#}");
+}
+
+/// Education tenant: scopes All, a restriction list served as a Graph page without a device
+/// limit, CA policies that must not count, INTUNE_EDU, grace-period and suspended plans.
+#[test]
+fn litware_education_tenant() {
+    let mock = start(MockConfig::dir(tenant_dir("litware")));
+    let r = check_json(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "s.student@litware.edu",
+            "t.teacher@litware.edu",
+            "mixed.plans@litware.edu",
+        ],
+    );
+    for f in findings(&r) {
+        assert_ne!(f["status"], "error", "{f:#}");
+    }
+    assert_status(&r, "TEN003", None, "pass");
+    assert_status(&r, "TEN004", None, "pass");
+    assert_status(&r, "TEN006", None, "warn");
+    assert_status(&r, "TEN007", None, "warn");
+    assert!(evidence_text(finding(&r, "TEN007", None)).contains("osMinimumVersion = 10.0.22631"));
+    assert_status(&r, "TEN008", None, "warn");
+    // Disabled, report-only and Intune-excluding policies do not block enrollment.
+    assert_status(&r, "TEN009", None, "pass");
+    // INTUNE_EDU licenses MDM even with INTUNE_A switched off.
+    assert_status(&r, "USR002", Some("s.student@litware.edu"), "pass");
+    assert!(
+        evidence_text(finding(&r, "USR002", Some("s.student@litware.edu"))).contains("INTUNE_EDU")
+    );
+    // Mixed-case UPN in the directory, lower case on the command line; licence in grace.
+    assert_status(&r, "USR001", Some("t.teacher@litware.edu"), "pass");
+    assert_status(&r, "USR002", Some("t.teacher@litware.edu"), "warn");
+    // Suspended in one plan, Warning in another: still usable, in grace.
+    assert_status(&r, "USR002", Some("mixed.plans@litware.edu"), "warn");
+    for u in ["s.student@litware.edu", "t.teacher@litware.edu"] {
+        assert_status(&r, "USR003", Some(u), "pass");
+        assert_status(&r, "USR004", Some(u), "warn");
+        assert_status(&r, "USR005", Some(u), "warn");
+        // No limit configuration at all: nothing to exceed, and the evidence says so.
+        assert_status(&r, "USR006", Some(u), "pass");
+    }
+    assert!(
+        finding(&r, "USR006", Some("s.student@litware.edu"))["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("No device limit"))
+    );
+}

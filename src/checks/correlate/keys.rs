@@ -60,6 +60,8 @@ pub struct DeviceKeys {
     pub user: Option<EnrollingUser>,
 }
 
+const NIL_GUID: &str = "00000000-0000-0000-0000-000000000000";
+
 /// Reads the join keys. `user_flag` (`--user`) wins over what the files say.
 pub fn device_keys(
     report: &DeviceReport,
@@ -71,7 +73,9 @@ pub fn device_keys(
             .device_id
             .as_ref()
             .map(|d| d.trim().to_ascii_lowercase())
-            .filter(|d| !d.is_empty()),
+            // The nil GUID means "no Entra identity" (Graph reports it for managed devices
+            // without one); joining on it would match every such record.
+            .filter(|d| !d.is_empty() && d != NIL_GUID),
         tenant_id: tenant_id(report, analysis),
         short_name: short_name(report, analysis),
         os_version: os_version(report),

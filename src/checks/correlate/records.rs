@@ -554,6 +554,12 @@ pub fn cor004_intune_record(
                 .is_none_or(|a| a.eq_ignore_ascii_case(MICROSOFT_INTUNE_APP_ID))
         })
     });
+    // Entra's isManaged with a non-Intune mdmAppId: another MDM (Workspace ONE, MobileIron…)
+    // holds the device, and Windows accepts only one MDM enrollment.
+    let other_mdm = entra
+        .filter(|d| d.is_managed == Some(true))
+        .and_then(|d| d.mdm_app_id.as_deref())
+        .filter(|a| !a.eq_ignore_ascii_case(MICROSOFT_INTUNE_APP_ID));
     let device_enrolled = analysis.enrolled.is_enrolled();
     let mut evidence: Vec<Evidence> = Vec::new();
     if records.is_empty() {
@@ -598,6 +604,19 @@ pub fn cor004_intune_record(
         (false, _, _) => (
             Status::Pass,
             "Intune and Entra agree: the device has an Intune record".to_string(),
+            "",
+        ),
+        (true, _, false) if other_mdm.is_some() => (
+            Status::Warn,
+            format!(
+                "Entra says another MDM (mdmAppId {}) manages the device and Intune has no record of it: Windows enrolls into one MDM only",
+                other_mdm.unwrap_or_default()
+            ),
+            "Unenroll the device from the other MDM (or retire it there) and remove its enrollment on the device (see DEV009) before Intune auto-enrollment can succeed; during a migration, check which MDM should own it.",
+        ),
+        (true, _, false) if snap.sources.entra_devices.data().is_none() => (
+            Status::Pass,
+            "Intune has no managed device with this DeviceId (consistent with no enrollment; Entra's device records were not collected)".to_string(),
             "",
         ),
         (true, _, false) => (

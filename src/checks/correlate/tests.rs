@@ -764,3 +764,55 @@ fn personal_block_is_the_likely_cause_of_0x80180014_on_entra_join() {
     assert_eq!(finding(&c, "USR005").status, Status::Pass);
     assert!(!c.diagnosis.causes.contains(&"USR005".to_string()));
 }
+
+#[test]
+fn another_mdm_in_entra_is_not_called_unmanaged() {
+    let mut snap = snapshot();
+    if let Source::Collected { data, .. } = &mut snap.sources.entra_devices {
+        for d in data.iter_mut() {
+            if d.device_id.as_deref() == Some("0c9e8d7f-6a5b-4c3d-9e2f-1a0b9c8d7e6f") {
+                d.is_managed = Some(true);
+                // Workspace ONE's app id: a third-party MDM holds the device.
+                d.mdm_app_id = Some("7add3ecd-5b01-452e-b4bf-cdaf9df1d097".into());
+            }
+        }
+    }
+    let c = run(&snap, &sample("never-triggered"), None);
+    let f = finding(&c, "COR004");
+    assert_eq!(f.status, Status::Warn, "{f:#?}");
+    assert!(
+        f.summary.contains("another MDM") && f.summary.contains("7add3ecd"),
+        "{}",
+        f.summary
+    );
+}
+
+#[test]
+fn nil_device_id_is_no_join_key() {
+    let report = edited(
+        "never-triggered",
+        &[(
+            "0c9e8d7f-6a5b-4c3d-9e2f-1a0b9c8d7e6f",
+            "00000000-0000-0000-0000-000000000000",
+        )],
+    );
+    let analysis = analyse(&report, as_of());
+    let keys = keys::device_keys(&report, &analysis, None);
+    assert_eq!(keys.device_id, None);
+}
+
+#[test]
+fn no_intune_record_without_entra_records_does_not_speak_for_entra() {
+    let mut snap = snapshot();
+    snap.sources.entra_devices = Source::Missing {
+        reason: MissingReason::NotCollected,
+    };
+    let c = run(&snap, &sample("never-triggered"), None);
+    let f = finding(&c, "COR004");
+    assert_eq!(f.status, Status::Pass);
+    assert!(
+        f.summary.contains("not collected") && !f.summary.contains("Neither Entra"),
+        "{}",
+        f.summary
+    );
+}
