@@ -26,6 +26,13 @@ pub enum RedactError {
     Report(String),
 }
 
+/// Suffixes of Entra initial domains, per cloud: kept by redaction so the cloud stays known.
+const INITIAL_DOMAIN_SUFFIXES: &[&str] = &[
+    ".onmicrosoft.com",
+    ".onmicrosoft.us",
+    ".partner.onmschina.cn",
+];
+
 /// Keyed pseudonymiser. The key is secret: it never appears in `Debug` output.
 #[derive(Clone)]
 pub struct Redactor {
@@ -104,7 +111,8 @@ impl Redactor {
     }
 
     /// `contoso.com` → `d-1a2b3c4d5e.example`; `corp.local` keeps `.local`; the initial
-    /// `*.onmicrosoft.com` domain keeps its suffix.
+    /// domain keeps its cloud's suffix (`.onmicrosoft.com`, `.onmicrosoft.us`,
+    /// `.partner.onmschina.cn`), because TEN004 reads the tenant's cloud from it.
     pub fn domain(&self, domain: &str) -> String {
         let d = domain.trim().to_lowercase();
         if d.is_empty() {
@@ -112,8 +120,8 @@ impl Redactor {
         }
         let h = self.short("domain", &d, 10);
         let tld = d.rsplit('.').next().unwrap_or("");
-        if d.ends_with(".onmicrosoft.com") {
-            format!("d-{h}.onmicrosoft.com")
+        if let Some(suffix) = INITIAL_DOMAIN_SUFFIXES.iter().find(|s| d.ends_with(*s)) {
+            format!("d-{h}{suffix}")
         } else if NON_ROUTABLE.contains(&tld) {
             format!("d-{h}.{tld}")
         } else {
@@ -568,6 +576,20 @@ mod tests {
         );
         assert!(!a.upn("jdoe@contoso.com").contains("jdoe"));
         assert!(a.domain("corp.contoso.local").ends_with(".local"));
+        // The initial domain keeps its cloud's suffix (TEN004 reads the cloud from it).
+        for (initial, cloud) in [
+            ("contoso.onmicrosoft.com", "global"),
+            ("tailspin.onmicrosoft.us", "usgov"),
+            ("fourth.partner.onmschina.cn", "china"),
+        ] {
+            let red = a.domain(initial);
+            assert!(!red.contains(initial.split('.').next().unwrap_or("")));
+            assert_eq!(
+                crate::catalog::well_known::cloud_of_initial_domain(&red),
+                Some(cloud),
+                "{red}"
+            );
+        }
         let id = a.id("3F2B8C1E-5A47-4D0B-9E61-2C7D9A0B4E15");
         assert_eq!(id, a.id("3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15"));
         assert!(uuid::Uuid::parse_str(&id).is_ok());
