@@ -39,8 +39,10 @@ mod with_mock {
     use enroll_doctor::tenant::TenantSnapshot;
     use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
 
-    /// The fixture app the demo signs in as.
+    /// The fixture app the demo signs in as (client credentials: audit and check).
     const DEMO_APP: &str = "auditor";
+    /// The public-client app of the sample admin (delegated device-code sign-in: diagnose).
+    const DEMO_ADMIN_APP: &str = "cli";
     /// Users of the readiness check: one ready, one with only Basic Mobility (INTUNE_O365).
     const CHECK_USERS: [&str; 2] = ["jdoe@contoso.com", "intern@contoso.com"];
 
@@ -154,7 +156,10 @@ mod with_mock {
 
     pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<u8> {
         super::super::auth::init_logging(global);
-        let mock = MockGraph::spawn_blocking(MockConfig::fixture("contoso"))
+        let mut config = MockConfig::fixture("contoso");
+        // The sample tenant's admin approves the demo's device-code sign-in at once.
+        config.device_code_pending_polls = 0;
+        let mock = MockGraph::spawn_blocking(config)
             .context("cannot start the built-in sample tenant (mock Graph on 127.0.0.1)")?;
         let app = mock
             .app(DEMO_APP)
@@ -198,11 +203,33 @@ mod with_mock {
             format!("{} user(s) checked", upns.len()),
         ];
 
-        // 3. diagnose: the bundled device reports joined with the tenant.
+        // 3. diagnose: the bundled device reports joined with the tenant, read with a delegated
+        //    device-code sign-in, because Graph serves the MDM user scope to delegated tokens
+        //    only — without it an out-of-scope user could only be inferred.
         let reports = reports();
         let analyses = analyse_all(&reports, None, as_of);
         let needs = tenant_needs(&reports, &analyses, None);
-        let (snap, client) = collect_for_devices(&settings, &needs)?;
+        let admin = mock
+            .app(DEMO_ADMIN_APP)
+            .context("the sample tenant has no delegated admin app")?;
+        let cache_dir = std::env::temp_dir().join(format!(
+            "enroll-doctor-demo-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4()
+        ));
+        let delegated = delegated_settings(&flags, &admin.client_id, &cache_dir)?;
+        eprintln!(
+            "enroll-doctor demo: signing in as the sample admin {} with the device-code flow \
+             (the sample tenant approves it at once; a real sign-in waits for you):",
+            admin
+                .user_principal_name
+                .as_deref()
+                .unwrap_or("of the sample tenant")
+        );
+        let collected = collect_for_devices(&delegated, &needs);
+        // The sample sign-in's token cache is the demo's own: never left behind.
+        let _ = std::fs::remove_dir_all(&cache_dir);
+        let (snap, client) = collected?;
         super::super::auth::print_stats(global, &client);
         let notes = graph_notes(&snap, &needs);
         let diagnose = correlated_report(&reports, &analyses, &snap, None, as_of, notes);
@@ -262,6 +289,29 @@ mod with_mock {
         Ok(0)
     }
 
+    /// Settings for the delegated (device-code) sign-in of the sample admin, with a token cache
+    /// of the demo's own so a real cached sign-in is never read or overwritten.
+    fn delegated_settings(
+        app_flags: &FlagOverrides,
+        client_id: &str,
+        cache_dir: &std::path::Path,
+    ) -> anyhow::Result<Settings> {
+        std::fs::create_dir_all(cache_dir)
+            .with_context(|| format!("cannot create {}", cache_dir.display()))?;
+        let flags = FlagOverrides {
+            client_id: Some(client_id.to_string()),
+            auth: Some(AuthMethod::DeviceCode),
+            ..app_flags.clone()
+        };
+        let env: HashMap<String, String> = [(
+            env_vars::TOKEN_CACHE.to_string(),
+            cache_dir.join("token-cache.json").display().to_string(),
+        )]
+        .into_iter()
+        .collect();
+        Ok(Settings::from_map(None, &env, &flags)?)
+    }
+
     /// Collects the sample tenant the way `audit` / `check` do.
     fn collect_tenant(settings: &Settings, users: UserSelection) -> anyhow::Result<TenantSnapshot> {
         let client =
@@ -290,9 +340,11 @@ mod with_mock {
         let text = format!(
             "enroll-doctor demo: the BUILT-IN SAMPLE TENANT \"Contoso\" ({tenant}), not a real one. \
              A mock Microsoft Graph runs on {base}; the tenant, its users and five device reports are \
-             bundled sample data. The app \"{app}\" signs in with the client-credentials flow, and what \
-             follows is exactly what diagnose, audit and check print for a real tenant (evaluated as \
-             of 2026-11-26)."
+             bundled sample data. diagnose signs in as the sample admin with the delegated \
+             device-code flow (Graph serves the MDM user scope to delegated sign-ins only); audit and \
+             check sign in as the app \"{app}\" with the client-credentials flow. What follows is \
+             exactly what diagnose, audit and check print for a real tenant (evaluated as of \
+             2026-11-26)."
         );
         format!(
             "{rule}\n{}\n{}\n{rule}\n",

@@ -1003,6 +1003,67 @@ mod tests {
         }
     }
 
+    /// Every real artifact file bundled in the repo (samples and the unseen-device corpus).
+    fn real_artifacts() -> Vec<(String, Vec<u8>)> {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let mut out = Vec::new();
+        for base in [
+            root.join("mocks/devices"),
+            root.join("tests/fixtures/devices"),
+        ] {
+            let Ok(dirs) = fs::read_dir(&base) else {
+                continue;
+            };
+            for d in dirs
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+            {
+                let Ok(files) = fs::read_dir(&d) else {
+                    continue;
+                };
+                for f in files
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.is_file())
+                {
+                    if let Ok(bytes) = fs::read(&f) {
+                        out.push((file_name(&f), bytes));
+                    }
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        /// Real files cut short and with bytes flipped — what a broken copy or a bad transfer
+        /// produces — never panic the loader or the device checks.
+        #[test]
+        fn damaged_real_artifacts_never_panic(
+            pick in 0usize..10_000,
+            cut in 0.0f64..=1.0,
+            flips in proptest::collection::vec((0.0f64..1.0, proptest::prelude::any::<u8>()), 0..8),
+        ) {
+            let files = real_artifacts();
+            proptest::prop_assume!(!files.is_empty());
+            let (name, bytes) = &files[pick % files.len()];
+            let mut b = bytes.clone();
+            b.truncate((b.len() as f64 * cut) as usize);
+            let len = b.len();
+            for (at, v) in flips {
+                if len > 0 {
+                    b[((len as f64) * at) as usize % len] = v;
+                }
+            }
+            let r = report_from_memory("damaged", &[(name.clone(), b)]);
+            proptest::prop_assert_eq!(r.inputs.len(), 1);
+            let _ = crate::checks::device::analyse(&r, chrono::Utc::now());
+        }
+    }
+
     #[test]
     fn sample_folder_parses_fast() {
         let dir = samples().join("stale-enrollment");

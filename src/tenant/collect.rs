@@ -636,8 +636,11 @@ pub async fn collect_with_devices(
         "/subscribedSkus",
         Query::new().select(SKU_SELECT).without_top(),
     );
+    // beta: the MDM/MAM user-scope policies exist only in beta (and only for delegated tokens).
     let mdm = policy("/policies/mobileDeviceManagementPolicies", "mdm_policies");
     let mam = policy("/policies/mobileAppManagementPolicies", "mam_policies");
+    // beta: v1.0 leaves out the single-platform restrictions (Windows has its own priority
+    // list) and beta-only properties, so the winning restriction could be wrong there.
     // Polymorphic collection: no $select, it would drop the derived types' properties.
     let configs = list::<EnrollmentConfiguration>(
         client,

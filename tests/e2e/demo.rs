@@ -59,9 +59,9 @@ fn every_demo_device_gets_its_verdict_and_first_cause() {
         ("PC0042.corp.contoso.com", "enrolled", None),
         // Restriction "Pilot Windows block" wins for tlee: the tenant cause leads.
         ("PC0200.corp.contoso.com", "failed", Some("USR005")),
-        // App-only token: the scope cannot be read, the other causes of 0x8018002B are ruled
-        // out, so the enrolling-user correlation carries the verdict.
-        ("PC0077.corp.contoso.com", "failed", Some("COR005")),
+        // diagnose signs in delegated (device code), so the MDM scope is read: mgarcia is in
+        // none of its groups.
+        ("PC0077.corp.contoso.com", "failed", Some("USR003")),
         ("PC0117.corp.contoso.com", "failed", Some("DEV009")),
         ("PC0103.corp.contoso.com", "blocked", Some("DEV005")),
     ];
@@ -70,6 +70,19 @@ fn every_demo_device_gets_its_verdict_and_first_cause() {
         assert_eq!(d["verdict"], verdict, "{device}: {d}");
         assert_eq!(first_cause(d), cause, "{device}: {d}");
     }
+    let pc0077 = diagnosis(&r, "PC0077.corp.contoso.com");
+    let usr003 = r["diagnose"]["findings"]
+        .as_array()
+        .and_then(|f| {
+            f.iter()
+                .find(|f| f["check"] == "USR003" && f["status"] == "fail")
+        })
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        usr003.to_string().contains("Intune Users"),
+        "the scope group is named: {usr003} / {pc0077}"
+    );
     let pc0200 = diagnosis(&r, "PC0200.corp.contoso.com");
     assert!(
         pc0200["fix"]
