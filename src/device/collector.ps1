@@ -69,7 +69,7 @@ function Get-LogExport([string]$LogName) {
             Where-Object { $_.Id -eq 7016 -or $_.ProviderName -notlike '*TaskScheduler*' -or (@($_.Properties | ForEach-Object { [string]$_.Value }) -join ' ') -like '*EnterpriseMgmt*' } |
             Select-Object -First $MaxEvents
         # Same property names as Get-WinEvent | ConvertTo-Json, with insertion strings kept.
-        $entry.events = @($events | ForEach-Object {
+        $entry.events = @($events | Where-Object { $_ } | ForEach-Object {
             [ordered]@{
                 Id           = $_.Id
                 Level        = [int]$_.Level
