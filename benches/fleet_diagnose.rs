@@ -21,8 +21,8 @@ use enroll_doctor::checks::correlate::{TenantNeeds, correlate, device_keys};
 use enroll_doctor::checks::device::{self, DeviceAnalysis};
 use enroll_doctor::checks::tenant::evaluate_tenant;
 use enroll_doctor::config::{AuthMethod, FlagOverrides, Settings};
-use enroll_doctor::device::report::DeviceReport;
 use enroll_doctor::device::load::report_from_memory;
+use enroll_doctor::device::report::DeviceReport;
 use enroll_doctor::graph::GraphClient;
 use enroll_doctor::tenant::TenantSnapshot;
 use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
@@ -33,6 +33,8 @@ const TENANT_USERS: usize = 10_000;
 const SEED: u64 = 11;
 
 type Files = Vec<(String, Vec<u8>)>;
+/// A sample's files as text, and its DeviceId, host name and UPN to replace.
+type Sample = (Vec<(String, String)>, [&'static str; 3]);
 
 /// The sample's files as text (UTF-16 exports decoded).
 fn sample(name: &str) -> Result<Vec<(String, String)>, Box<dyn std::error::Error>> {
@@ -66,11 +68,7 @@ fn sample(name: &str) -> Result<Vec<(String, String)>, Box<dyn std::error::Error
 
 /// Device `i` of the generated fleet: a copy of a sample with its DeviceId, host name, UPN
 /// and tenant swapped for the generated ones.
-fn device_report(
-    i: usize,
-    samples: &[(Vec<(String, String)>, [&str; 3])],
-    tenant_id: &str,
-) -> DeviceReport {
+fn device_report(i: usize, samples: &[Sample], tenant_id: &str) -> DeviceReport {
     let (files, [old_id, old_name, old_upn]) = &samples[i % samples.len()];
     let d = fleet_device(SEED, i);
     let files: Files = files
@@ -197,7 +195,9 @@ async fn run_one(
         ..MockConfig::generated_fleet(TENANT_USERS, TENANT_USERS, SEED)
     })
     .await?;
-    let token = mock.token_for("cli").ok_or("no `cli` app in the generated tenant")?;
+    let token = mock
+        .token_for("cli")
+        .ok_or("no `cli` app in the generated tenant")?;
     let env: HashMap<String, String> = [
         ("AZURE_TENANT_ID".to_string(), mock.tenant_id()),
         ("ENROLL_DOCTOR_ACCESS_TOKEN".to_string(), token),
@@ -287,7 +287,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .single()
         .ok_or("bad date")?;
     let tenant_id = generated_tenant_id(SEED);
-    let samples = vec![
+    let samples: Vec<Sample> = vec![
         (
             sample("hybrid-enrolled")?,
             [
@@ -318,16 +318,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "release"
         }
     );
-    println!(
-        "| N     | latency | strategy  | reqs   | $batch items | waves | wall | findings |"
-    );
+    println!("| N     | latency | strategy  | reqs   | $batch items | waves | wall | findings |");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async {
         for &n in &sizes {
             for &ms in &latencies {
-                run_one(n.min(max), Duration::from_millis(ms as u64), &reports, as_of).await?;
+                run_one(
+                    n.min(max),
+                    Duration::from_millis(ms as u64),
+                    &reports,
+                    as_of,
+                )
+                .await?;
             }
         }
         Ok(())
