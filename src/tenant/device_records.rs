@@ -437,6 +437,64 @@ mod tests {
     use super::*;
 
     #[test]
+    fn strategy_turns_bulk_above_the_threshold() {
+        let lookup = |n: usize| DeviceLookup {
+            device_ids: (0..n).map(|i| format!("id{i}")).collect(),
+            names: (0..n).map(|i| format!("PC{i}")).collect(),
+        };
+        assert_eq!(
+            FleetStrategy::choose(&lookup(3), 3, 500),
+            FleetStrategy::Targeted
+        );
+        assert_eq!(
+            FleetStrategy::choose(&lookup(500), 500, 500),
+            FleetStrategy::Targeted
+        );
+        assert_eq!(
+            FleetStrategy::choose(&lookup(501), 0, 500),
+            FleetStrategy::Bulk
+        );
+        // Many users on few devices (shared PCs) are listed in bulk too.
+        assert_eq!(
+            FleetStrategy::choose(&lookup(2), 900, 500),
+            FleetStrategy::Bulk
+        );
+        assert_eq!(FleetStrategy::choose(&lookup(1), 1, 0), FleetStrategy::Bulk);
+    }
+
+    #[test]
+    fn group_members_are_cut_down_to_the_named_users() {
+        let mut m = GroupMemberships {
+            all_users_resolved: true,
+            relevant_groups: vec!["g1".into(), "g2".into()],
+            ..Default::default()
+        };
+        for (u, g) in [("u1", "g1"), ("u2", "g2"), ("u9", "g2")] {
+            m.members.entry(u.into()).or_default().insert(g.into());
+        }
+        for g in ["g1", "g2"] {
+            m.groups.insert(
+                g.into(),
+                super::super::snapshot::GroupRef {
+                    id: g.into(),
+                    display_name: Some(format!("Group {g}")),
+                },
+            );
+        }
+        let named: HashSet<String> = ["u1".to_string(), "u3".to_string()].into();
+        let out = named_members(Source::collected("GET x", m), &named);
+        let data = out.data().cloned().unwrap_or_default();
+        assert!(!data.all_users_resolved);
+        assert_eq!(data.members.keys().collect::<Vec<_>>(), vec!["u1", "u3"]);
+        assert!(data.members["u3"].is_empty());
+        // Only the groups a named user is in keep their name, as per-user lookups would.
+        assert_eq!(data.groups.keys().collect::<Vec<_>>(), vec!["g1"]);
+        use super::super::snapshot::Membership;
+        assert_eq!(data.is_member("u3", "g1"), Membership::NotMember);
+        assert_eq!(data.is_member("u1", "g1"), Membership::Member);
+    }
+
+    #[test]
     fn quotes_are_doubled_in_filter_literals() {
         assert_eq!(literal("O'Brien-PC"), "'O''Brien-PC'");
     }
