@@ -865,6 +865,40 @@ mod tests {
         assert_ne!(Generator::new(10, 8).user(1)["id"], a.user(1)["id"]);
     }
 
+    #[test]
+    fn generated_fleet_devices_match_their_identifiers() {
+        let t = Tenant::generated_fleet(100, 60, 5).unwrap_or_else(|e| panic!("{e}"));
+        let d = fleet_device(5, 25);
+        let entra: Vec<&Value> = t
+            .devices
+            .iter()
+            .filter(|x| x["displayName"] == d.name.as_str())
+            .collect();
+        // Device 25 has a stale duplicate with the same name.
+        assert_eq!(entra.len(), 2);
+        assert!(entra.iter().any(|x| x["deviceId"] == d.device_id.as_str()));
+        let owner = t.find_user(&d.user_principal_name);
+        let managed = t
+            .managed_devices
+            .iter()
+            .find(|m| m["azureADDeviceId"] == d.device_id.as_str())
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            managed["userId"],
+            owner.map(|u| u["id"].clone()).unwrap_or_default()
+        );
+        // Users outside the Intune scope group (index % 10 == 9) have no Intune record.
+        let out = fleet_device(5, 19);
+        assert!(
+            !t.managed_devices
+                .iter()
+                .any(|m| m["azureADDeviceId"] == out.device_id.as_str())
+        );
+        assert_eq!(t.devices.len(), 60 + 1);
+        assert_eq!(t.id, generated_tenant_id(5));
+    }
+
     /// Cross-references inside each fixture resolve (ids typed by hand drift otherwise).
     #[test]
     fn fixture_references_resolve() {
