@@ -578,10 +578,10 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
             .unwrap_or_else(|| enrollment_configurations(ctx, rest)),
         ["deviceManagement", "managedDevices"] if is_get => {
             guard(ctx, &[MANAGED_DEVICES], Family::Intune).unwrap_or_else(|| {
-                filtered_list(
+                filtered_slice(
                     ctx,
                     "deviceManagement/managedDevices",
-                    tenant.managed_devices.clone(),
+                    &tenant.managed_devices,
                     MANAGED_DEVICE_FILTERS,
                     managed_device_shape,
                 )
@@ -605,10 +605,10 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
         }
         ["deviceManagement", "troubleshootingEvents"] if is_get => {
             guard(ctx, &[MANAGED_DEVICES], Family::Intune).unwrap_or_else(|| {
-                filtered_list(
+                filtered_slice(
                     ctx,
                     "deviceManagement/troubleshootingEvents",
-                    tenant.troubleshooting_events.clone(),
+                    &tenant.troubleshooting_events,
                     EVENT_FILTERS,
                     event_shape,
                 )
@@ -616,13 +616,7 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
         }
         ["devices"] if is_get => {
             guard(ctx, &[DEVICE_READ], Family::Directory).unwrap_or_else(|| {
-                filtered_list(
-                    ctx,
-                    "devices",
-                    tenant.devices.clone(),
-                    DEVICE_FILTERS,
-                    |_, v| v,
-                )
+                filtered_slice(ctx, "devices", &tenant.devices, DEVICE_FILTERS, |_, v| v)
             })
         }
         ["devices", key] if is_get => {
@@ -792,6 +786,31 @@ fn filtered_list(
     let total = items.len();
     page(ctx, entity_set, total, |i| {
         items.get(i).cloned().map(|v| shape(ctx.version, v))
+    })
+}
+
+/// [`filtered_list`] over borrowed items: only the answered page is cloned (large generated
+/// device lists would otherwise be copied for every lookup).
+fn filtered_slice(
+    ctx: &Ctx,
+    entity_set: &str,
+    items: &[Value],
+    filters: &[&str],
+    shape: fn(Version, Value) -> Value,
+) -> Reply {
+    let filter = match check_filter(ctx, filters) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    if let Some(r) = reject_expand(ctx, &[]) {
+        return r;
+    }
+    let picked: Vec<&Value> = match &filter {
+        Some(f) => items.iter().filter(|i| f.matches(i)).collect(),
+        None => items.iter().collect(),
+    };
+    page(ctx, entity_set, picked.len(), |i| {
+        picked.get(i).map(|v| shape(ctx.version, (*v).clone()))
     })
 }
 

@@ -66,7 +66,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 pub use faults::{Fault, FaultRule, RetryAfter};
-pub use tenant::{MockApp, fixture_names};
+pub use tenant::{FleetDevice, MockApp, fixture_names, fleet_device, generated_tenant_id};
 
 use server::Shared;
 use tenant::Tenant;
@@ -80,6 +80,14 @@ pub enum TenantSource {
     Dir(PathBuf),
     /// A large deterministic tenant (users are generated on demand).
     Generated { users: usize, seed: u64 },
+    /// A generated tenant whose first `devices` users each own one Windows device (Entra object,
+    /// Intune record for Intune-scoped users, a few stale duplicates and failure events): see
+    /// [`fleet_device`] for the identifiers a device report needs to match it.
+    GeneratedFleet {
+        users: usize,
+        devices: usize,
+        seed: u64,
+    },
 }
 
 /// Server settings.
@@ -117,6 +125,18 @@ impl MockConfig {
             tenant: TenantSource::Generated { users, seed },
             page_size: 999,
             ..MockConfig::fixture("contoso")
+        }
+    }
+
+    /// [`MockConfig::generated`] plus one device per user for the first `devices` users.
+    pub fn generated_fleet(users: usize, devices: usize, seed: u64) -> Self {
+        MockConfig {
+            tenant: TenantSource::GeneratedFleet {
+                users,
+                devices,
+                seed,
+            },
+            ..MockConfig::generated(users, seed)
         }
     }
 
@@ -316,6 +336,11 @@ impl MockGraph {
             TenantSource::Fixture(name) => Tenant::load_fixture(name)?,
             TenantSource::Dir(path) => Tenant::load_dir(path)?,
             TenantSource::Generated { users, seed } => Tenant::generated(*users, *seed)?,
+            TenantSource::GeneratedFleet {
+                users,
+                devices,
+                seed,
+            } => Tenant::generated_fleet(*users, *devices, *seed)?,
         };
         let (listener, addr) = server::bind(cfg.port).await?;
         let mut secret = uuid::Uuid::new_v4().as_bytes().to_vec();

@@ -57,6 +57,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         TenantSource::Generated { users, seed } => {
             format!("generated ({users} users, seed {seed})")
         }
+        TenantSource::GeneratedFleet {
+            users,
+            devices,
+            seed,
+        } => format!("generated ({users} users, {devices} devices, seed {seed})"),
     };
     let mock = MockGraph::start(cfg).await?;
     println!("base_url:  {}", mock.base_url());

@@ -353,6 +353,106 @@ impl Tenant {
         Ok(tenant)
     }
 
+    /// [`Tenant::generated`] plus one Windows device per user for users `0..devices`: an Entra
+    /// object (hybrid joined, every third one Entra joined), an Intune record unless the user is
+    /// outside the Intune scope group (index % 10 == 9), a stale Entra duplicate with the same
+    /// name every 50th device and an enrollment failure event every 20th.
+    pub fn generated_fleet(
+        user_count: usize,
+        devices: usize,
+        seed: u64,
+    ) -> Result<Tenant, MockError> {
+        let mut tenant = Tenant::generated(user_count, seed)?;
+        let Users::Generated(generator) = &tenant.users else {
+            return Ok(tenant);
+        };
+        let g = Generator::new(generator.count, seed);
+        let devices = devices.min(user_count);
+        for i in 0..devices {
+            let d = fleet_device(seed, i);
+            let user_id = g.user_id(i);
+            let managed = i % 10 != 9;
+            let trust = if i % 3 == 0 { "AzureAd" } else { "ServerAd" };
+            tenant.devices.push(json!({
+                "id": g.guid((1 << 40) + i as u64),
+                "deviceId": d.device_id,
+                "displayName": d.name,
+                "accountEnabled": true,
+                "operatingSystem": "Windows",
+                "operatingSystemVersion": "10.0.26100.7171",
+                "trustType": trust,
+                "profileType": "RegisteredDevice",
+                "approximateLastSignInDateTime": "2026-11-25T08:12:44Z",
+                "registrationDateTime": "2025-03-12T08:44:02Z",
+                "isManaged": managed,
+                "isCompliant": managed,
+                "mdmAppId": if managed { json!("0000000a-0000-0000-c000-000000000000") } else { Value::Null },
+                "managementType": if managed { json!("MDM") } else { Value::Null },
+                "enrollmentType": if trust == "ServerAd" { "AzureDomainJoined" } else { "AzureADJoinUsingWhiteGlove" },
+                "deviceOwnership": "Company",
+                "onPremisesSyncEnabled": trust == "ServerAd",
+                "alternativeSecurityIds": [],
+            }));
+            if i % 50 == 25 {
+                tenant.devices.push(json!({
+                    "id": g.guid((2 << 40) + i as u64),
+                    "deviceId": g.guid((3 << 40) + i as u64),
+                    "displayName": d.name,
+                    "accountEnabled": true,
+                    "operatingSystem": "Windows",
+                    "operatingSystemVersion": "10.0.19045.4529",
+                    "trustType": "AzureAd",
+                    "profileType": "RegisteredDevice",
+                    "approximateLastSignInDateTime": "2025-02-01T10:00:00Z",
+                    "registrationDateTime": "2023-05-02T10:00:00Z",
+                    "isManaged": false,
+                    "deviceOwnership": "Company",
+                    "alternativeSecurityIds": [],
+                }));
+            }
+            if managed {
+                tenant.managed_devices.push(json!({
+                    "@odata.type": "#microsoft.graph.managedDevice",
+                    "id": g.guid((4 << 40) + i as u64),
+                    "userId": user_id,
+                    "deviceName": d.name,
+                    "userPrincipalName": d.user_principal_name,
+                    "operatingSystem": "Windows",
+                    "osVersion": "10.0.26100.7171",
+                    "enrolledDateTime": "2026-11-26T09:05:31Z",
+                    "lastSyncDateTime": "2026-11-26T22:05:31Z",
+                    "complianceState": "compliant",
+                    "managementAgent": "mdm",
+                    "deviceEnrollmentType": "windowsAutoEnrollment",
+                    "managedDeviceOwnerType": "company",
+                    "managementState": "managed",
+                    "deviceRegistrationState": "registered",
+                    "azureADDeviceId": d.device_id,
+                    "serialNumber": format!("5CG{i:07}"),
+                }));
+            }
+            if i % 20 == 7 {
+                tenant.troubleshooting_events.push(json!({
+                    "@odata.type": "#microsoft.graph.enrollmentTroubleshootingEvent",
+                    "id": g.guid((5 << 40) + i as u64),
+                    "eventDateTime": "2026-11-25T14:10:04Z",
+                    "correlationId": g.guid((6 << 40) + i as u64),
+                    "managedDeviceIdentifier": "",
+                    "operatingSystem": "Windows",
+                    "osVersion": "10.0.26100.7171",
+                    "userId": user_id,
+                    "deviceId": d.device_id,
+                    "enrollmentType": "windowsAutoEnrollment",
+                    "failureCategory": "authorization",
+                    "failureReason": "The user is not in the MDM user scope, so the device cannot enroll (0x8018002B).",
+                    "eventName": "Enrollment failed",
+                    "additionalInformation": [{ "name": "ErrorCode", "value": "0x8018002B" }],
+                }));
+            }
+        }
+        Ok(tenant)
+    }
+
     fn index_parents(&mut self) {
         self.parents.clear();
         for (group, members) in &self.members {
@@ -570,6 +670,41 @@ fn split_groups(raw: Vec<Value>) -> (Vec<Value>, HashMap<String, Vec<String>>) {
     (groups, members)
 }
 
+/// The identifiers of generated fleet device `index` (owned by generated user `index`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetDevice {
+    /// Entra DeviceId (dsregcmd `DeviceId`).
+    pub device_id: String,
+    /// Host name (Entra displayName, Intune deviceName).
+    pub name: String,
+    /// The owning user's UPN.
+    pub user_principal_name: String,
+}
+
+/// Device `index` of [`crate::MockConfig::generated_fleet`] with this seed.
+pub fn fleet_device(seed: u64, index: usize) -> FleetDevice {
+    let g = Generator::new(0, seed);
+    let a = splitmix(seed ^ 0xDE71CE);
+    FleetDevice {
+        // The index sits in the last 12 hex digits, as in user ids.
+        device_id: format!(
+            "{:08x}-{:04x}-4{:03x}-b{:03x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            (a >> 40) & 0xfff,
+            index
+        ),
+        name: format!("PC{index:06}"),
+        user_principal_name: format!("user{index:06}@{}", g.domain),
+    }
+}
+
+/// The tenant id of a generated tenant with this seed.
+pub fn generated_tenant_id(seed: u64) -> String {
+    Generator::new(0, seed).guid(u64::MAX)
+}
+
 /// Deterministic user generator (no storage: users are built from their index).
 pub(crate) struct Generator {
     pub count: usize,
@@ -728,6 +863,40 @@ mod tests {
         assert_eq!(a.find(upn), Some(u));
         assert_eq!(a.find("user001000@loadtest7.onmicrosoft.com"), None);
         assert_ne!(Generator::new(10, 8).user(1)["id"], a.user(1)["id"]);
+    }
+
+    #[test]
+    fn generated_fleet_devices_match_their_identifiers() {
+        let t = Tenant::generated_fleet(100, 60, 5).unwrap_or_else(|e| panic!("{e}"));
+        let d = fleet_device(5, 25);
+        let entra: Vec<&Value> = t
+            .devices
+            .iter()
+            .filter(|x| x["displayName"] == d.name.as_str())
+            .collect();
+        // Device 25 has a stale duplicate with the same name.
+        assert_eq!(entra.len(), 2);
+        assert!(entra.iter().any(|x| x["deviceId"] == d.device_id.as_str()));
+        let owner = t.find_user(&d.user_principal_name);
+        let managed = t
+            .managed_devices
+            .iter()
+            .find(|m| m["azureADDeviceId"] == d.device_id.as_str())
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            managed["userId"],
+            owner.map(|u| u["id"].clone()).unwrap_or_default()
+        );
+        // Users outside the Intune scope group (index % 10 == 9) have no Intune record.
+        let out = fleet_device(5, 19);
+        assert!(
+            !t.managed_devices
+                .iter()
+                .any(|m| m["azureADDeviceId"] == out.device_id.as_str())
+        );
+        assert_eq!(t.devices.len(), 60 + 1);
+        assert_eq!(t.id, generated_tenant_id(5));
     }
 
     /// Cross-references inside each fixture resolve (ids typed by hand drift otherwise).

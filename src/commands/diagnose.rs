@@ -19,8 +19,8 @@ use enroll_doctor::graph::GraphClient;
 use enroll_doctor::model::{Diagnosis, Verdict};
 use enroll_doctor::report::Report;
 use enroll_doctor::tenant::TenantSnapshot;
-use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
-use enroll_doctor::tenant::device_records::{self, DeviceLookup};
+use enroll_doctor::tenant::collect::{CollectOptions, UserSelection};
+use enroll_doctor::tenant::device_records::{self, DeviceLookup, FleetStrategy};
 use enroll_doctor::tenant::snapshot::TokenKind;
 
 pub const NO_TENANT_NOTE: &str = "No tenant connection: device-only analysis. With a tenant (or --snapshot) enroll-doctor would also check the user's license, MDM scope, restrictions and the Entra/Intune device records.";
@@ -147,9 +147,14 @@ pub(crate) fn tenant_needs(
     needs
 }
 
-/// Collects the tenant for these devices: tenant-wide configuration, the named users (one
-/// `$batch` wave: object, groups, devices, troubleshooting events), then the devices' Entra and
-/// Intune records by DeviceId and name (one more `$batch` wave).
+/// Overrides [`device_records::BULK_THRESHOLD`] (an internal knob: tests force either strategy
+/// with it; the findings are the same either way).
+const BULK_THRESHOLD_ENV: &str = "ENROLL_DOCTOR_FLEET_BULK_THRESHOLD";
+
+/// Collects the tenant for these devices: tenant-wide configuration, the named users (object,
+/// groups, devices, troubleshooting events) and the devices' Entra and Intune records by
+/// DeviceId and name, in `$batch` lookups for a small fleet and as bulk listings (resolved in
+/// memory) for a large one.
 pub(crate) fn collect_for_devices(
     settings: &Settings,
     needs: &TenantNeeds,
@@ -169,15 +174,28 @@ pub(crate) fn collect_for_devices(
         device_ids: needs.device_ids.clone(),
         names: needs.names.clone(),
     };
+    let threshold = match std::env::var(BULK_THRESHOLD_ENV) {
+        Ok(v) => v
+            .trim()
+            .parse::<usize>()
+            .with_context(|| format!("{BULK_THRESHOLD_ENV}={v:?} is not a number of devices"))?,
+        Err(_) => device_records::BULK_THRESHOLD,
+    };
+    let strategy = FleetStrategy::choose(&lookup, needs.upns.len(), threshold);
+    tracing::debug!(
+        "fleet of {} device(s): {strategy:?} collection",
+        needs.device_ids.len()
+    );
     let rt = super::auth::runtime()?;
-    let snap = rt.block_on(async {
-        let mut snap = collect(&client, &opts, Utc::now())
-            .await
-            .context("cannot collect the tenant from Graph")?;
-        let records = device_records::fetch(&client, &lookup, snap.token_kind).await;
-        device_records::merge_into(&mut snap, records);
-        anyhow::Ok(snap)
-    })?;
+    let snap = rt
+        .block_on(device_records::collect_fleet(
+            &client,
+            &opts,
+            &lookup,
+            strategy,
+            Utc::now(),
+        ))
+        .context("cannot collect the tenant from Graph")?;
     Ok((snap, client))
 }
 

@@ -207,7 +207,7 @@ fn endpoint(version: ApiVersion, path: &str, query: &Query) -> String {
 }
 
 /// Lists a collection and records where it came from.
-async fn list<T: DeserializeOwned>(
+pub(crate) async fn list<T: DeserializeOwned>(
     client: &GraphClient,
     source: &str,
     kind: TokenKind,
@@ -448,7 +448,7 @@ pub fn relevant_groups(
 }
 
 /// Members of each relevant group (transitive users only), inverted to user → groups.
-async fn collect_by_group(
+pub(crate) async fn collect_by_group(
     client: &GraphClient,
     groups: BTreeMap<String, Option<String>>,
     kind: TokenKind,
@@ -534,7 +534,7 @@ async fn collect_by_group(
     )
 }
 
-async fn token_kind(client: &GraphClient) -> (TokenKind, Option<String>) {
+pub(crate) async fn token_kind(client: &GraphClient) -> (TokenKind, Option<String>) {
     {
         match client.tokens().token().await {
             Ok(t) => match t.claims() {

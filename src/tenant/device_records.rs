@@ -3,12 +3,294 @@
 //! (duplicates and dual-state objects), merged into a snapshot collected for the devices' users.
 //! Hybrid-joined devices have no registered owner, so the users' `registeredDevices` alone
 //! would miss them.
+//!
+//! A large fleet (more than [`BULK_THRESHOLD`] devices or users) is read the other way round
+//! ([`FleetStrategy::Bulk`]): `/users`, `/devices`, `managedDevices` and troubleshooting events
+//! are listed once with `$select` and `$top=999`, the policies' groups once per group, and the
+//! records the targeted lookups would have returned are picked out in memory. Either way the
+//! snapshot holds the same records, so the findings are the same.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use super::collect::{DEVICE_SELECT, MANAGED_SELECT, missing_from_error};
-use super::snapshot::{EntraDevice, ManagedDevice, MissingReason, Source, TenantSnapshot};
+use chrono::{DateTime, Utc};
+
+use super::collect::{
+    CollectOptions, DEVICE_SELECT, MANAGED_SELECT, USER_SELECT, UserSelection, collect,
+    collect_by_group, list, missing_from_error, relevant_groups, token_kind,
+};
+use super::snapshot::{
+    EntraDevice, GroupMemberships, ManagedDevice, MissingReason, Source, TenantSnapshot,
+    TroubleshootingEvent, User, UserScope,
+};
 use crate::graph::{ApiVersion, BatchRequest, GraphClient, GraphError, Query};
+
+/// Above this many devices (or users) a fleet is listed in bulk: at 20 items per `$batch` and
+/// 8 requests in flight, 500 devices already cost about 10 sequential waves of targeted lookups,
+/// as many as paging 10,000 records at 999 per page.
+pub const BULK_THRESHOLD: usize = 500;
+
+/// How the tenant records of a fleet are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FleetStrategy {
+    /// One `$batch` item per device id, host name and user lookup.
+    Targeted,
+    /// List users, devices, managed devices and events once; group members once per group.
+    Bulk,
+}
+
+impl FleetStrategy {
+    /// Bulk when the devices or users to look up exceed `threshold`.
+    pub fn choose(lookup: &DeviceLookup, upns: usize, threshold: usize) -> FleetStrategy {
+        let devices = lookup.device_ids.len().max(lookup.names.len());
+        if devices.max(upns) > threshold {
+            FleetStrategy::Bulk
+        } else {
+            FleetStrategy::Targeted
+        }
+    }
+}
+
+/// Collects the tenant for a fleet: tenant-wide configuration, the named users (object,
+/// memberships, managed devices, troubleshooting events) and the devices' Entra and Intune
+/// records, by `strategy`. `opts.users` names the users (`Upns`) or none.
+pub async fn collect_fleet(
+    client: &GraphClient,
+    opts: &CollectOptions,
+    lookup: &DeviceLookup,
+    strategy: FleetStrategy,
+    collected_at: DateTime<Utc>,
+) -> Result<TenantSnapshot, GraphError> {
+    // Sign in first (fatal on failure); the token kind maps errors to missing reasons.
+    client.tokens().token().await?;
+    let (kind, _) = token_kind(client).await;
+    match strategy {
+        FleetStrategy::Targeted => {
+            // The device lookups do not depend on the users: run both waves side by side.
+            let (snap, records) = futures::join!(
+                collect(client, opts, collected_at),
+                fetch(client, lookup, kind)
+            );
+            let mut snap = snap?;
+            merge_into(&mut snap, records);
+            Ok(snap)
+        }
+        FleetStrategy::Bulk => collect_bulk(client, opts, lookup, kind, collected_at).await,
+    }
+}
+
+async fn collect_bulk(
+    client: &GraphClient,
+    opts: &CollectOptions,
+    lookup: &DeviceLookup,
+    kind: super::snapshot::TokenKind,
+    collected_at: DateTime<Utc>,
+) -> Result<TenantSnapshot, GraphError> {
+    let upns: Vec<String> = match &opts.users {
+        UserSelection::Upns(u) => u.clone(),
+        _ => Vec::new(),
+    };
+    let has_users = !upns.is_empty();
+    let has_devices = !lookup.device_ids.is_empty() || !lookup.names.is_empty();
+    let tenant_opts = CollectOptions {
+        users: UserSelection::None,
+        devices: false,
+        ..opts.clone()
+    };
+    // The groups the policies refer to are known after the tenant-wide wave; the listings do
+    // not wait for it.
+    let tenant_then_groups = async {
+        let snap = collect(client, &tenant_opts, collected_at).await?;
+        let memberships = if has_users {
+            let s = &snap.sources;
+            let groups = relevant_groups(
+                &s.mdm_policies,
+                &s.mam_policies,
+                &s.enrollment_configurations,
+                &s.conditional_access_policies,
+            );
+            Some(collect_by_group(client, groups, kind).await)
+        } else {
+            None
+        };
+        Ok::<_, GraphError>((snap, memberships))
+    };
+    let users = async {
+        if !has_users {
+            return None;
+        }
+        Some(
+            list::<User>(
+                client,
+                "users",
+                kind,
+                ApiVersion::V1,
+                "/users",
+                Query::new().select(USER_SELECT),
+            )
+            .await,
+        )
+    };
+    let entra = async {
+        if !has_devices {
+            return None;
+        }
+        Some(
+            list::<EntraDevice>(
+                client,
+                "entra_devices",
+                kind,
+                ApiVersion::V1,
+                "/devices",
+                Query::new().select(DEVICE_SELECT),
+            )
+            .await,
+        )
+    };
+    let managed = async {
+        if !has_users && !has_devices {
+            return None;
+        }
+        Some(
+            list::<ManagedDevice>(
+                client,
+                "managed_devices",
+                kind,
+                ApiVersion::V1,
+                "/deviceManagement/managedDevices",
+                Query::new().select(MANAGED_SELECT),
+            )
+            .await,
+        )
+    };
+    let events = async {
+        if !has_users {
+            return None;
+        }
+        Some(
+            list::<TroubleshootingEvent>(
+                client,
+                "troubleshooting_events",
+                kind,
+                ApiVersion::V1,
+                "/deviceManagement/troubleshootingEvents",
+                Query::new(),
+            )
+            .await,
+        )
+    };
+    let (tenant, users, entra, managed, events) =
+        futures::join!(tenant_then_groups, users, entra, managed, events);
+    let (mut snap, memberships) = tenant?;
+
+    // Pick out what the targeted lookups would have returned.
+    let wanted_users: HashSet<String> =
+        upns.iter().map(|u| u.trim().to_ascii_lowercase()).collect();
+    let users = users.map(|src| {
+        filter_source(src, |u: &User| {
+            wanted_users.contains(&u.user_principal_name.to_ascii_lowercase())
+                || wanted_users.contains(&u.id.to_ascii_lowercase())
+        })
+    });
+    let user_ids: HashSet<String> = users
+        .as_ref()
+        .and_then(|s| s.data())
+        .map(|l| l.iter().map(|u| u.id.to_ascii_lowercase()).collect())
+        .unwrap_or_default();
+    let has_user = |id: &Option<String>| {
+        id.as_deref()
+            .is_some_and(|i| user_ids.contains(&i.to_ascii_lowercase()))
+    };
+    let ids: HashSet<String> = lookup
+        .device_ids
+        .iter()
+        .map(|d| d.to_ascii_lowercase())
+        .collect();
+    let names: HashSet<String> = lookup
+        .names
+        .iter()
+        .map(|n| n.to_ascii_lowercase())
+        .collect();
+    let has_id = |id: &Option<String>| {
+        id.as_deref()
+            .is_some_and(|i| ids.contains(&i.to_ascii_lowercase()))
+    };
+
+    let s = &mut snap.sources;
+    if has_users {
+        snap.user_scope = UserScope::Selected {
+            upns: upns.iter().map(|u| u.to_ascii_lowercase()).collect(),
+        };
+        if let Some(u) = users {
+            s.users = u;
+        }
+        if let Some(m) = memberships {
+            s.group_memberships = named_members(m, &user_ids);
+        }
+        if let Some(e) = events {
+            s.troubleshooting_events =
+                filter_source(e, |e: &TroubleshootingEvent| has_user(&e.user_id));
+        }
+    }
+    if let Some(m) = managed {
+        s.managed_devices = filter_source(m, |d: &ManagedDevice| {
+            has_user(&d.user_id) || has_id(&d.azure_ad_device_id)
+        });
+    }
+    if let Some(e) = entra {
+        s.entra_devices = filter_source(e, |d: &EntraDevice| {
+            has_id(&d.device_id)
+                || d.display_name
+                    .as_deref()
+                    .is_some_and(|n| names.contains(&n.to_ascii_lowercase()))
+        });
+    }
+    snap.normalize();
+    Ok(snap)
+}
+
+fn filter_source<T>(src: Source<Vec<T>>, keep: impl Fn(&T) -> bool) -> Source<Vec<T>> {
+    match src {
+        Source::Collected { endpoint, data } => Source::Collected {
+            endpoint: format!("{endpoint} (listed once, matched in memory)"),
+            data: data.into_iter().filter(|x| keep(x)).collect(),
+        },
+        missing => missing,
+    }
+}
+
+/// Per-group memberships cut down to the named users, in the shape a per-user collection has:
+/// every named user has an entry, group names only for groups one of them is in, and
+/// `all_users_resolved` false (nobody else was looked up).
+fn named_members(
+    src: Source<GroupMemberships>,
+    user_ids: &HashSet<String>,
+) -> Source<GroupMemberships> {
+    match src {
+        Source::Collected { endpoint, data } => {
+            let members: BTreeMap<String, BTreeSet<String>> = user_ids
+                .iter()
+                .map(|u| (u.clone(), data.members.get(u).cloned().unwrap_or_default()))
+                .collect();
+            let used: BTreeSet<&String> = members.values().flatten().collect();
+            let groups = data
+                .groups
+                .iter()
+                .filter(|(id, _)| used.contains(id))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            Source::Collected {
+                endpoint,
+                data: GroupMemberships {
+                    all_users_resolved: false,
+                    relevant_groups: data.relevant_groups,
+                    groups,
+                    members,
+                },
+            }
+        }
+        missing => missing,
+    }
+}
 
 /// What to look up.
 #[derive(Debug, Clone, Default)]
@@ -153,6 +435,64 @@ fn merge<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strategy_turns_bulk_above_the_threshold() {
+        let lookup = |n: usize| DeviceLookup {
+            device_ids: (0..n).map(|i| format!("id{i}")).collect(),
+            names: (0..n).map(|i| format!("PC{i}")).collect(),
+        };
+        assert_eq!(
+            FleetStrategy::choose(&lookup(3), 3, 500),
+            FleetStrategy::Targeted
+        );
+        assert_eq!(
+            FleetStrategy::choose(&lookup(500), 500, 500),
+            FleetStrategy::Targeted
+        );
+        assert_eq!(
+            FleetStrategy::choose(&lookup(501), 0, 500),
+            FleetStrategy::Bulk
+        );
+        // Many users on few devices (shared PCs) are listed in bulk too.
+        assert_eq!(
+            FleetStrategy::choose(&lookup(2), 900, 500),
+            FleetStrategy::Bulk
+        );
+        assert_eq!(FleetStrategy::choose(&lookup(1), 1, 0), FleetStrategy::Bulk);
+    }
+
+    #[test]
+    fn group_members_are_cut_down_to_the_named_users() {
+        let mut m = GroupMemberships {
+            all_users_resolved: true,
+            relevant_groups: vec!["g1".into(), "g2".into()],
+            ..Default::default()
+        };
+        for (u, g) in [("u1", "g1"), ("u2", "g2"), ("u9", "g2")] {
+            m.members.entry(u.into()).or_default().insert(g.into());
+        }
+        for g in ["g1", "g2"] {
+            m.groups.insert(
+                g.into(),
+                super::super::snapshot::GroupRef {
+                    id: g.into(),
+                    display_name: Some(format!("Group {g}")),
+                },
+            );
+        }
+        let named: HashSet<String> = ["u1".to_string(), "u3".to_string()].into();
+        let out = named_members(Source::collected("GET x", m), &named);
+        let data = out.data().cloned().unwrap_or_default();
+        assert!(!data.all_users_resolved);
+        assert_eq!(data.members.keys().collect::<Vec<_>>(), vec!["u1", "u3"]);
+        assert!(data.members["u3"].is_empty());
+        // Only the groups a named user is in keep their name, as per-user lookups would.
+        assert_eq!(data.groups.keys().collect::<Vec<_>>(), vec!["g1"]);
+        use super::super::snapshot::Membership;
+        assert_eq!(data.is_member("u3", "g1"), Membership::NotMember);
+        assert_eq!(data.is_member("u1", "g1"), Membership::Member);
+    }
 
     #[test]
     fn quotes_are_doubled_in_filter_literals() {

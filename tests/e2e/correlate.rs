@@ -54,8 +54,21 @@ fn json(out: std::process::Output) -> Value {
 
 /// `diagnose -f json` of `devices` against the mock.
 fn diagnose_mock(m: &BlockingMockGraph, auth: Auth, devices: &[&Path], extra: &[&str]) -> Value {
+    diagnose_mock_env(m, auth, devices, extra, &[])
+}
+
+fn diagnose_mock_env(
+    m: &BlockingMockGraph,
+    auth: Auth,
+    devices: &[&Path],
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Value {
     let base = m.base_url();
     let mut cmd = clean_cmd();
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     cmd.args(["diagnose", "-f", "json", "--as-of", "2026-11-26T12:00:00Z"]);
     for d in devices {
         cmd.arg("--device-report").arg(d);
@@ -255,6 +268,99 @@ fn shared_samples_get_their_expected_root_causes_from_the_mock_tenant() {
     let notes = r["notes"].to_string();
     assert!(notes.contains("6 devices"), "{notes}");
     assert!(notes.contains("app-only"), "{notes}");
+}
+
+/// Evidence locations that name the Graph request a fact came from: they differ by strategy
+/// (`$batch` lookups versus one listing) while the facts do not.
+fn without_request_locations(mut v: Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::String(loc)) = o.get("location")
+                    && (loc.contains("($batch)") || loc.contains("(listed once"))
+                {
+                    o.insert("location".into(), Value::String("<graph request>".into()));
+                }
+                o.values_mut().for_each(walk);
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    v
+}
+
+/// A fleet read with per-device `$batch` lookups and the same fleet read with bulk listings
+/// (forced through the internal threshold) get the same findings and diagnoses.
+#[test]
+fn targeted_and_bulk_fleet_collection_find_the_same() {
+    let m = mock();
+    let dirs: Vec<PathBuf> = [
+        "hybrid-enrolled",
+        "failed-8018002b",
+        "never-triggered",
+        "stale-enrollment",
+        "not-hybrid-joined",
+        "demo-blocked-restriction",
+    ]
+    .iter()
+    .map(|n| samples().join(n))
+    .collect();
+    let refs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    for auth in ["cli", "auditor"] {
+        let run = |threshold: &str| {
+            let a = if auth == "cli" {
+                Auth::Delegated("cli")
+            } else {
+                Auth::App("auditor")
+            };
+            m.clear_requests();
+            let r = diagnose_mock_env(
+                &m,
+                a,
+                &refs,
+                &[],
+                &[("ENROLL_DOCTOR_FLEET_BULK_THRESHOLD", threshold)],
+            );
+            (r, m.requests())
+        };
+        let (targeted, t_log) = run("1000000");
+        let (bulk, b_log) = run("0");
+        // Each strategy did what it says: item lookups in $batch, or listings without filters.
+        assert!(
+            t_log
+                .iter()
+                .any(|r| r.in_batch && r.path_and_query.contains("deviceId")),
+            "{auth}: targeted looks devices up by deviceId"
+        );
+        assert!(
+            !b_log.iter().any(|r| r.in_batch),
+            "{auth}: bulk sends no $batch: {b_log:#?}"
+        );
+        assert!(
+            b_log
+                .iter()
+                .any(|r| r.path_and_query.starts_with("/v1.0/devices?")
+                    && !r.path_and_query.contains("filter")),
+            "{auth}: bulk lists /devices"
+        );
+        let findings = targeted["findings"].as_array().map_or(0, Vec::len);
+        assert!(findings > 50, "{auth}: {findings} findings");
+        assert!(
+            targeted["findings"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|f| f["check"] == "COR004")),
+            "{auth}: the devices were correlated"
+        );
+        for key in ["findings", "diagnoses", "summary"] {
+            assert_eq!(
+                without_request_locations(targeted[key].clone()),
+                without_request_locations(bulk[key].clone()),
+                "{auth}: {key} differ between targeted and bulk collection"
+            );
+        }
+    }
 }
 
 #[test]
