@@ -15,7 +15,7 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use super::Report;
-use crate::model::{Diagnosis, Finding, Status, Subject};
+use crate::model::{Diagnosis, Finding, SkipReason, Status, Subject};
 
 pub const DEFAULT_WIDTH: usize = 120;
 /// Four columns with their borders need about this much; narrower terminals get this width.
@@ -67,7 +67,7 @@ pub fn render_with_width(report: &Report, width: usize) -> String {
         let shown: Vec<&Finding> = findings
             .iter()
             .copied()
-            .filter(|f| !compact || f.status != Status::Pass)
+            .filter(|f| !compact || (f.status != Status::Pass && !token_wide_skip(f)))
             .collect();
         if !shown.is_empty() {
             let rows: Vec<Vec<String>> = shown
@@ -97,6 +97,27 @@ pub fn render_with_width(report: &Report, width: usize) -> String {
             if !passed.is_empty() {
                 out.push_str(&wrap_line(
                     &format!("  passed ({}): {}", passed.len(), passed.join(" ")),
+                    width,
+                ));
+                out.push('\n');
+            }
+            // Skips that come from the token, not from this subject, repeat for every user or
+            // device: one line each, the reason is in the notes and in the JSON.
+            let mut by_reason: Vec<(String, Vec<&str>)> = Vec::new();
+            for f in findings.iter().filter(|f| token_wide_skip(f)) {
+                let reason = f
+                    .skip_reason
+                    .as_ref()
+                    .map(|r| r.describe())
+                    .unwrap_or_default();
+                match by_reason.iter_mut().find(|(r, _)| *r == reason) {
+                    Some((_, ids)) => ids.push(f.check.as_str()),
+                    None => by_reason.push((reason, vec![f.check.as_str()])),
+                }
+            }
+            for (reason, ids) in by_reason {
+                out.push_str(&wrap_line(
+                    &format!("  skipped ({}): {} — {reason}", ids.len(), ids.join(" ")),
                     width,
                 ));
                 out.push('\n');
@@ -151,6 +172,16 @@ pub fn render_with_width(report: &Report, width: usize) -> String {
         report.as_of.format("%Y-%m-%d")
     ));
     out
+}
+
+/// A skip caused by the token (a missing permission, an app-only token), the same for every
+/// subject of the run.
+fn token_wide_skip(f: &Finding) -> bool {
+    f.status == Status::Skip
+        && matches!(
+            f.skip_reason,
+            Some(SkipReason::AppOnlyUnsupported) | Some(SkipReason::InsufficientPermission { .. })
+        )
 }
 
 /// Passing checks go on one line per subject when the run covers several devices, or several
@@ -629,6 +660,34 @@ mod tests {
         // Pass findings have no remediation row.
         let fixes = out.split("Remediation").nth(1).unwrap_or_default();
         assert!(!fixes.contains("DEV001"));
+    }
+
+    #[test]
+    fn token_wide_skips_collapse_to_one_line_per_subject_when_compact() {
+        let mut findings = Vec::new();
+        for upn in ["a@contoso.com", "b@contoso.com"] {
+            let subject = Subject::User(upn.to_string());
+            findings.push(Finding::new("USR001", Status::Pass, subject.clone(), "ok"));
+            findings.push(Finding::skip(
+                "USR003",
+                subject.clone(),
+                SkipReason::AppOnlyUnsupported,
+            ));
+            findings.push(Finding::skip(
+                "USR008",
+                subject.clone(),
+                SkipReason::NoEvidence {
+                    collect: "the verified domains".into(),
+                },
+            ));
+            findings.push(Finding::new("USR002", Status::Fail, subject, "no licence"));
+        }
+        let out = render_with_width(&Report::new(as_of(), Vec::new(), findings), 120);
+        assert_eq!(out.matches("skipped (1): USR003").count(), 2, "{out}");
+        assert!(!out.contains("│ SKIP   │ USR003"), "{out}");
+        // A subject-specific skip keeps its row; failures always do.
+        assert_eq!(out.matches("│ SKIP   │ USR008").count(), 2, "{out}");
+        assert_eq!(out.matches("│ FAIL   │ USR002").count(), 2, "{out}");
     }
 
     #[test]
