@@ -102,7 +102,12 @@ fn tenant_id(report: &DeviceReport, analysis: &DeviceAnalysis) -> Option<(String
         return Some(t);
     }
     if let Some(e) = last_event_91(report)
-        && let Some(t) = e.data.iter().map(|d| d.value.trim()).find(|v| is_guid(v))
+        && let Some(t) = e
+            .data
+            .iter()
+            .map(|d| d.value.trim())
+            .find(|v| is_guid(v))
+            .or_else(|| message_value(e, "TenantID").filter(|v| is_guid(v)))
     {
         return Some((
             t.to_string(),
@@ -157,6 +162,17 @@ fn upn_in(value: &str) -> Option<&str> {
     (v.contains('@') && !v.contains('/') && !v.contains(' ') && v.len() > 3).then_some(v)
 }
 
+/// A value from an event's rendered message, `Name (value)`, for exports that kept only the
+/// message (Event Viewer text, `/f:text`): event 91 reads "… TenantID (guid), Upn (user@domain)".
+fn message_value<'a>(e: &'a EventRecord, name: &str) -> Option<&'a str> {
+    let msg = e.message.as_deref()?;
+    let lower = msg.to_ascii_lowercase();
+    let key = format!("{} (", name.to_ascii_lowercase());
+    let start = lower.find(&key)? + key.len();
+    let len = msg[start..].find(')')?;
+    Some(msg[start..start + len].trim()).filter(|v| !v.is_empty())
+}
+
 fn last_event_91(report: &DeviceReport) -> Option<&EventRecord> {
     report
         .events
@@ -179,7 +195,11 @@ pub fn enrolling_user(
         });
     }
     if let Some(e) = last_event_91(report)
-        && let Some(upn) = e.data.iter().find_map(|d| upn_in(&d.value))
+        && let Some(upn) = e
+            .data
+            .iter()
+            .find_map(|d| upn_in(&d.value))
+            .or_else(|| message_value(e, "Upn").and_then(upn_in))
     {
         return Some(EnrollingUser {
             upn: upn.to_string(),

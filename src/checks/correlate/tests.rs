@@ -216,6 +216,36 @@ fn enrolled_device_agrees_on_both_sides() {
 }
 
 #[test]
+fn event_91_with_only_its_rendered_message_still_names_user_and_tenant() {
+    // Event Viewer text and `wevtutil /f:text` exports keep the message, not the insertion
+    // strings: the UPN and tenant must still come from event 91.
+    let mut report = sample("demo-blocked-restriction");
+    let mut found = false;
+    for e in report
+        .events
+        .iter_mut()
+        .filter(|e| e.is_dmedp() && e.event_id == 91)
+    {
+        e.data.clear();
+        e.message = Some(
+            "Auto MDM Enroll Enrollment Information: AadResourceUrl (https://enrollment.manage.microsoft.com/), \
+             DiscoveryServiceFullUrl (https://enrollment.manage.microsoft.com/enrollmentserver/discovery.svc), \
+             TenantID (5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13), Upn (tlee@contoso.com)"
+                .to_string(),
+        );
+        found = true;
+    }
+    assert!(found, "the sample has an event 91");
+    let analysis = analyse(&report, as_of());
+    let user = keys::enrolling_user(&report, &analysis, None);
+    assert_eq!(
+        user.as_ref().map(|u| u.upn.as_str()),
+        Some("tlee@contoso.com")
+    );
+    assert_eq!(user.map(|u| u.source), Some(UserSource::Event91));
+}
+
+#[test]
 fn stale_keys_stay_the_first_cause_when_the_tenant_is_fine() {
     let c = run(&snapshot(), &sample("stale-enrollment"), None);
     assert_eq!(
