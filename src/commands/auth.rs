@@ -202,9 +202,7 @@ fn status(global: &GlobalArgs, format: OutputFormat) -> anyhow::Result<u8> {
             serde_json::to_string_pretty(&st).context("cannot serialise the status")?
         ))?,
         // A few key/value lines read the same in a ticket; no separate Markdown layout.
-        OutputFormat::Table | OutputFormat::Markdown => {
-            super::print_stdout(&render_table(&st))?
-        }
+        OutputFormat::Table | OutputFormat::Markdown => super::print_stdout(&render_table(&st))?,
     }
     print_stats(global, &client);
     if unusable {

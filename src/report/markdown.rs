@@ -90,7 +90,10 @@ fn diagnosis_section(d: &Diagnosis) -> String {
     };
     s.push_str(&format!("- **Causes:** {causes}\n"));
     if !d.fix.is_empty() {
-        s.push_str(&format!("- **Fix:** {}\n", indent_continuation(&text(&d.fix))));
+        s.push_str(&format!(
+            "- **Fix:** {}\n",
+            indent_continuation(&text(&d.fix))
+        ));
     }
     if !d.explanation.is_empty() {
         s.push_str(&format!(
@@ -182,12 +185,19 @@ fn remediations(findings: &[Finding]) -> Vec<(Vec<String>, Vec<String>, String)>
 
 /// Plain text: a backslash before ASCII punctuation would escape it, so it is doubled; a `\`
 /// before a letter (`HKLM\SOFTWARE`) is literal in Markdown and stays as is. `<` could open an
-/// HTML tag and is escaped.
+/// HTML tag and is escaped. Code spans a check wrote (`reg delete "HKLM\…"`) are already literal
+/// and pass through untouched.
 fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    let mut in_code = false;
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
+            '`' => {
+                in_code = !in_code;
+                out.push(c);
+            }
+            _ if in_code => out.push(c),
             '\\' if chars.peek().is_none_or(|n| n.is_ascii_punctuation()) => out.push_str("\\\\"),
             '<' => out.push_str("\\<"),
             _ => out.push(c),
@@ -267,8 +277,13 @@ mod tests {
                     collect: "dsregcmd /status".into(),
                 },
             ),
-            Finding::new("USR002", Status::Warn, Subject::User("a@b.c".into()), "no licence")
-                .with_remediation("Re-run the task"),
+            Finding::new(
+                "USR002",
+                Status::Warn,
+                Subject::User("a@b.c".into()),
+                "no licence",
+            )
+            .with_remediation("Re-run the task"),
         ];
         let diag = Diagnosis {
             device: "PC-01".into(),
@@ -310,6 +325,11 @@ mod tests {
         assert_eq!(text(r"HKLM\SOFTWARE"), r"HKLM\SOFTWARE");
         assert_eq!(text(r"a\*b"), r"a\\*b");
         assert_eq!(text("<none>"), r"\<none>");
+        // Code spans written by a check stay literal; the text around them is escaped.
+        assert_eq!(
+            text(r#"run `reg export "HKLM\{G}\"` then \{x}"#),
+            r#"run `reg export "HKLM\{G}\"` then \\{x}"#
+        );
         assert_eq!(code("a`b"), "``a`b``");
         assert_eq!(code("`x"), "`` `x ``");
     }
@@ -325,8 +345,9 @@ mod tests {
         assert!(out.contains("- **Fix:** Fix the task\n  then reboot"));
         assert!(out.contains("- **Enrolling user:** a@b.c"));
         assert!(
-            out.trim_end()
-                .ends_with("**Summary:** 1 pass, 1 warn, 1 fail, 1 skip, 0 error (as of 2026-11-26)")
+            out.trim_end().ends_with(
+                "**Summary:** 1 pass, 1 warn, 1 fail, 1 skip, 0 error (as of 2026-11-26)"
+            )
         );
     }
 
@@ -349,7 +370,9 @@ mod tests {
         assert!(out.contains("(+1 more)"));
         assert!(out.contains("no evidence: collect dsregcmd /status"));
         // One remediation row shared by the two findings with the same text.
-        assert!(out.contains("| DEV007<br>USR002 | device PC-01<br>user a@b.c | Re-run the task |"));
+        assert!(
+            out.contains("| DEV007<br>USR002 | device PC-01<br>user a@b.c | Re-run the task |")
+        );
         assert_eq!(out.matches("Re-run the task").count(), 1);
         assert!(out.contains("## Notes\n\n- device-only analysis"));
     }
