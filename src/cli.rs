@@ -101,6 +101,9 @@ pub enum OutputFormat {
     Table,
     /// Stable JSON for scripts.
     Json,
+    /// GitHub-flavoured Markdown to paste into a ticket or an issue.
+    #[value(alias = "md")]
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

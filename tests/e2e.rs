@@ -9,6 +9,7 @@ mod e2e {
     pub mod diagnose;
     pub mod explain;
     pub mod graph;
+    pub mod markdown;
     pub mod tenant;
     pub mod ux;
 }

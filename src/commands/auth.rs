@@ -201,7 +201,8 @@ fn status(global: &GlobalArgs, format: OutputFormat) -> anyhow::Result<u8> {
             "{}\n",
             serde_json::to_string_pretty(&st).context("cannot serialise the status")?
         ))?,
-        OutputFormat::Table => super::print_stdout(&render_table(&st))?,
+        // A few key/value lines read the same in a ticket; no separate Markdown layout.
+        OutputFormat::Table | OutputFormat::Markdown => super::print_stdout(&render_table(&st))?,
     }
     print_stats(global, &client);
     if unusable {

@@ -249,7 +249,8 @@ mod with_mock {
                 s.push('\n');
                 s
             }
-            OutputFormat::Table => {
+            // The demo is a terminal walk-through, not a ticket: Markdown gets the table layout.
+            OutputFormat::Table | OutputFormat::Markdown => {
                 // The per-device verdicts lead: they are what the tool is for. The tenant-wide
                 // audit and the user readiness check follow.
                 let mut s = banner(&base, &app.display_name, &snap.tenant_id);

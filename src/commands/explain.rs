@@ -9,6 +9,7 @@ pub fn run(_global: &GlobalArgs, args: ExplainArgs) -> anyhow::Result<u8> {
         match args.format {
             OutputFormat::Json => ExplainDocument::all().to_json()?,
             OutputFormat::Table => explain::render_all_text(),
+            OutputFormat::Markdown => fenced(&explain::render_all_text()),
         }
     } else {
         let input = args.code.as_deref().unwrap_or_default();
@@ -24,8 +25,16 @@ pub fn run(_global: &GlobalArgs, args: ExplainArgs) -> anyhow::Result<u8> {
         match args.format {
             OutputFormat::Json => ExplainDocument::single(&target).to_json()?,
             OutputFormat::Table => explain::render_text(&target),
+            OutputFormat::Markdown => fenced(&explain::render_text(&target)),
         }
     };
     super::print_stdout(&output)?;
     Ok(0)
+}
+
+/// The explain text is laid out for a fixed-width font (aligned tables, indented lists); in a
+/// fenced block it pastes into a ticket as it reads in the terminal.
+fn fenced(text: &str) -> String {
+    let fence = if text.contains("```") { "~~~~" } else { "```" };
+    format!("{fence}text\n{}\n{fence}\n", text.trim_end())
 }

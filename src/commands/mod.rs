@@ -44,6 +44,7 @@ pub(crate) fn print_stdout(text: &str) -> anyhow::Result<()> {
 pub(crate) fn emit_report(report: &Report, output: &OutputArgs) -> anyhow::Result<u8> {
     let text = match output.format {
         OutputFormat::Table => report::table::render(report),
+        OutputFormat::Markdown => report::markdown::render(report),
         OutputFormat::Json => {
             report::json::render(report).context("cannot serialise the report")?
         }

@@ -2,6 +2,7 @@
 
 pub mod explain;
 pub mod json;
+pub mod markdown;
 pub mod table;
 
 use chrono::{DateTime, Utc};

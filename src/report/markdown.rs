@@ -1,0 +1,399 @@
+//! GitHub-flavoured Markdown for a help-desk ticket or a GitHub issue: the diagnoses first, then
+//! every finding grouped by subject as a table, the fixes for what is not passing, notes and the
+//! summary line. Unlike the table output nothing is folded away: a ticket is read once, in full.
+//!
+//! Locations (registry paths, files, Graph requests) go inside backticks so their backslashes
+//! stay literal; in plain text a backslash is escaped only where Markdown would eat it.
+
+use super::Report;
+use super::table::short_location;
+use crate::model::{Diagnosis, Finding, Status, Subject};
+
+pub fn render(report: &Report) -> String {
+    let mut out = format!(
+        "# enroll-doctor report (as of {})\n\n",
+        report.as_of.format("%Y-%m-%d")
+    );
+
+    for d in &report.diagnoses {
+        out.push_str(&diagnosis_section(d));
+    }
+
+    if !report.findings.is_empty() {
+        out.push_str("## Findings\n\n");
+    }
+    for (subject, findings) in group_by_subject(&report.findings) {
+        out.push_str(&format!("### {}\n\n", subject_heading(subject, report)));
+        out.push_str("| Status | Check | Summary | Evidence |\n|---|---|---|---|\n");
+        for f in findings {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                status_cell(&f.status),
+                cell(&f.check),
+                cell(&f.summary),
+                evidence_cell(f)
+            ));
+        }
+        out.push('\n');
+    }
+
+    let fixes = remediations(&report.findings);
+    if !fixes.is_empty() {
+        out.push_str("## What to fix\n\n| Check | Subject | Remediation |\n|---|---|---|\n");
+        for (checks, subjects, text) in fixes {
+            out.push_str(&format!(
+                "| {} | {} | {} |\n",
+                cell(&checks.join("\n")),
+                cell(&subjects.join("\n")),
+                cell(&text)
+            ));
+        }
+        out.push('\n');
+    }
+
+    if !report.notes.is_empty() {
+        out.push_str("## Notes\n\n");
+        for n in &report.notes {
+            out.push_str(&format!("- {}\n", indent_continuation(&text(n))));
+        }
+        out.push('\n');
+    }
+
+    let s = &report.summary;
+    out.push_str(&format!(
+        "**Summary:** {} pass, {} warn, {} fail, {} skip, {} error (as of {})\n",
+        s.pass,
+        s.warn,
+        s.fail,
+        s.skip,
+        s.error,
+        report.as_of.format("%Y-%m-%d")
+    ));
+    out
+}
+
+fn diagnosis_section(d: &Diagnosis) -> String {
+    let mut s = format!("## Diagnosis: {}\n\n", text(&d.device));
+    s.push_str(&format!("- **Verdict:** `{}`\n", d.verdict.as_str()));
+    s.push_str(&format!("- **Path:** `{}`\n", d.path.as_str()));
+    if let Some(u) = &d.user {
+        s.push_str(&format!("- **Enrolling user:** {}\n", text(u)));
+    }
+    let causes = if d.causes.is_empty() {
+        "-".to_string()
+    } else {
+        d.causes
+            .iter()
+            .map(|c| code(c))
+            .collect::<Vec<_>>()
+            .join(" → ")
+    };
+    s.push_str(&format!("- **Causes:** {causes}\n"));
+    if !d.fix.is_empty() {
+        s.push_str(&format!(
+            "- **Fix:** {}\n",
+            indent_continuation(&text(&d.fix))
+        ));
+    }
+    if !d.explanation.is_empty() {
+        s.push_str(&format!(
+            "- **Explanation:** {}\n",
+            indent_continuation(&text(&d.explanation))
+        ));
+    }
+    s.push('\n');
+    s
+}
+
+fn subject_heading(subject: &Subject, report: &Report) -> String {
+    match subject {
+        Subject::Tenant => "Tenant".to_string(),
+        Subject::User(u) => format!("User {}", text(u)),
+        Subject::Device(d) => match report.diagnoses.iter().find(|x| &x.device == d) {
+            Some(x) => format!("Device {}: {}", text(d), x.verdict.as_str()),
+            None => format!("Device {}", text(d)),
+        },
+    }
+}
+
+/// Findings by subject, in the order each subject first appears.
+fn group_by_subject(findings: &[Finding]) -> Vec<(&Subject, Vec<&Finding>)> {
+    let mut groups: Vec<(&Subject, Vec<&Finding>)> = Vec::new();
+    for f in findings {
+        match groups.iter_mut().find(|(s, _)| **s == f.subject) {
+            Some((_, list)) => list.push(f),
+            None => groups.push((&f.subject, vec![f])),
+        }
+    }
+    groups
+}
+
+/// Fail and warn stand out in bold; the status itself comes from the finding.
+fn status_cell(status: &Status) -> String {
+    let s = status.as_str().to_uppercase();
+    match status {
+        Status::Fail | Status::Warn | Status::Error => format!("**{s}**"),
+        Status::Pass | Status::Skip => s,
+    }
+}
+
+/// The first evidence with its location, and how many more there are.
+fn evidence_cell(f: &Finding) -> String {
+    let Some(first) = f.evidence.first() else {
+        return String::new();
+    };
+    let mut s = cell(&first.detail);
+    if let Some(loc) = &first.location {
+        s.push_str(&format!(" at {}", cell_code(&short_location(loc))));
+    }
+    if f.evidence.len() > 1 {
+        s.push_str(&format!(" (+{} more)", f.evidence.len() - 1));
+    }
+    s
+}
+
+/// Remediations of what is not passing; findings with the same text share a row.
+fn remediations(findings: &[Finding]) -> Vec<(Vec<String>, Vec<String>, String)> {
+    let mut rows: Vec<(Vec<String>, Vec<String>, String)> = Vec::new();
+    for f in findings
+        .iter()
+        .filter(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Error))
+    {
+        let fix = if f.remediation.is_empty() {
+            match &f.error {
+                Some(e) => e.clone(),
+                None => continue,
+            }
+        } else {
+            f.remediation.clone()
+        };
+        let subject = f.subject.to_string();
+        match rows.iter_mut().find(|(_, _, t)| *t == fix) {
+            Some((checks, subjects, _)) => {
+                if !checks.contains(&f.check) {
+                    checks.push(f.check.clone());
+                }
+                if !subjects.contains(&subject) {
+                    subjects.push(subject);
+                }
+            }
+            None => rows.push((vec![f.check.clone()], vec![subject], fix)),
+        }
+    }
+    rows
+}
+
+/// Plain text: a backslash before ASCII punctuation would escape it, so it is doubled; a `\`
+/// before a letter (`HKLM\SOFTWARE`) is literal in Markdown and stays as is. `<` could open an
+/// HTML tag and is escaped. Code spans a check wrote (`reg delete "HKLM\…"`) are already literal
+/// and pass through untouched.
+fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_code = false;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '`' => {
+                in_code = !in_code;
+                out.push(c);
+            }
+            _ if in_code => out.push(c),
+            '\\' if chars.peek().is_none_or(|n| n.is_ascii_punctuation()) => out.push_str("\\\\"),
+            '<' => out.push_str("\\<"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text inside a table cell: also `|` (ends the cell) and newlines (end the row).
+fn cell(s: &str) -> String {
+    table_safe(&text(s))
+}
+
+fn table_safe(s: &str) -> String {
+    s.replace("\r\n", "\n")
+        .replace('|', "\\|")
+        .replace('\n', "<br>")
+}
+
+/// A code span, fenced with more backticks than the content holds so a backtick inside stays.
+fn code(s: &str) -> String {
+    let s = s.replace("\r\n", " ").replace('\n', " ");
+    let longest_run = s
+        .split(|c| c != '`')
+        .map(str::len)
+        .max()
+        .unwrap_or_default();
+    let fence = "`".repeat(longest_run + 1);
+    // A space on each side when the content starts or ends with a backtick (CommonMark strips it).
+    if s.starts_with('`') || s.ends_with('`') {
+        format!("{fence} {s} {fence}")
+    } else {
+        format!("{fence}{s}{fence}")
+    }
+}
+
+/// A code span inside a table cell: GFM splits cells at `|` even inside backticks, and `\|` there
+/// renders as `|`.
+fn cell_code(s: &str) -> String {
+    code(s).replace('|', "\\|")
+}
+
+/// Continuation lines of a list item are indented so they stay in the item.
+fn indent_continuation(s: &str) -> String {
+    s.replace("\r\n", "\n").replace('\n', "\n  ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EnrollmentPath, Evidence, SkipReason, Verdict};
+    use chrono::{TimeZone, Utc};
+
+    fn sample_report() -> Report {
+        let findings = vec![
+            Finding::new("TEN001", Status::Pass, Subject::Tenant, "MDM scope is All")
+                .with_evidence(
+                    Evidence::new("graph", "appliesTo=all")
+                        .at("GET /v1.0/policies/mobileDeviceManagementPolicies?$select=appliesTo"),
+                ),
+            Finding::new(
+                "DEV007",
+                Status::Fail,
+                Subject::Device("PC-01".into()),
+                "auto-enroll task failed | twice\nlast 0x80180002",
+            )
+            .with_evidence(
+                Evidence::new("registry", "LastError=0x80180002")
+                    .at(r"HKLM\SOFTWARE\Microsoft\Enrollments\{GUID}"),
+            )
+            .with_evidence(Evidence::new("eventlog", "event 76"))
+            .with_remediation("Re-run the task"),
+            Finding::skip(
+                "DEV010",
+                Subject::Device("PC-01".into()),
+                SkipReason::NoEvidence {
+                    collect: "dsregcmd /status".into(),
+                },
+            ),
+            Finding::new(
+                "USR002",
+                Status::Warn,
+                Subject::User("a@b.c".into()),
+                "no licence",
+            )
+            .with_remediation("Re-run the task"),
+        ];
+        let diag = Diagnosis {
+            device: "PC-01".into(),
+            path: EnrollmentPath::GpoHybrid,
+            // Deliberately not what the findings would suggest: the renderer must echo it.
+            verdict: Verdict::Enrolled,
+            causes: vec!["DEV007".into(), "USR002".into()],
+            fix: "Fix the task\nthen reboot".into(),
+            explanation: "The task failed.".into(),
+            user: Some("a@b.c".into()),
+        };
+        let mut r = Report::new(
+            Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap(),
+            vec![diag],
+            findings,
+        );
+        r.notes.push("device-only analysis".into());
+        r
+    }
+
+    #[test]
+    fn escapes_pipes_and_newlines_in_cells() {
+        assert_eq!(cell("a | b\nc"), r"a \| b<br>c");
+        assert_eq!(cell("x\r\ny"), "x<br>y");
+        assert_eq!(cell_code("a|b"), r"`a\|b`");
+        let out = render(&sample_report());
+        assert!(out.contains(r"auto-enroll task failed \| twice<br>last 0x80180002"));
+        // Every table row has exactly the column count of its header.
+        for line in out.lines().filter(|l| l.starts_with("| ")) {
+            let unescaped_pipes = line.matches('|').count() - line.matches(r"\|").count();
+            assert!(unescaped_pipes == 5 || unescaped_pipes == 4, "{line}");
+        }
+    }
+
+    #[test]
+    fn registry_paths_keep_their_backslashes_in_code() {
+        let out = render(&sample_report());
+        assert!(out.contains(r"`HKLM\SOFTWARE\Microsoft\Enrollments\{GUID}`"));
+        assert_eq!(text(r"HKLM\SOFTWARE"), r"HKLM\SOFTWARE");
+        assert_eq!(text(r"a\*b"), r"a\\*b");
+        assert_eq!(text("<none>"), r"\<none>");
+        // Code spans written by a check stay literal; the text around them is escaped.
+        assert_eq!(
+            text(r#"run `reg export "HKLM\{G}\"` then \{x}"#),
+            r#"run `reg export "HKLM\{G}\"` then \\{x}"#
+        );
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x"), "`` `x ``");
+    }
+
+    #[test]
+    fn diagnoses_come_before_findings() {
+        let out = render(&sample_report());
+        let diag = out.find("## Diagnosis: PC-01").expect("diagnosis heading");
+        let findings = out.find("## Findings").expect("findings heading");
+        assert!(diag < findings);
+        assert!(out.starts_with("# enroll-doctor report (as of 2026-11-26)"));
+        assert!(out.contains("- **Causes:** `DEV007` → `USR002`"));
+        assert!(out.contains("- **Fix:** Fix the task\n  then reboot"));
+        assert!(out.contains("- **Enrolling user:** a@b.c"));
+        assert!(
+            out.trim_end().ends_with(
+                "**Summary:** 1 pass, 1 warn, 1 fail, 1 skip, 0 error (as of 2026-11-26)"
+            )
+        );
+    }
+
+    #[test]
+    fn every_finding_is_present_grouped_by_subject() {
+        let r = sample_report();
+        let out = render(&r);
+        for f in &r.findings {
+            assert!(
+                out.contains(&format!("| {} |", f.check)),
+                "missing {}",
+                f.check
+            );
+        }
+        assert!(out.contains("### Tenant"));
+        assert!(out.contains("### User a@b.c"));
+        assert!(out.contains("### Device PC-01: enrolled"));
+        // Graph query strings are dropped, the extra evidence is counted.
+        assert!(out.contains("`GET /v1.0/policies/mobileDeviceManagementPolicies`"));
+        assert!(out.contains("(+1 more)"));
+        assert!(out.contains("no evidence: collect dsregcmd /status"));
+        // One remediation row shared by the two findings with the same text.
+        assert!(
+            out.contains("| DEV007<br>USR002 | device PC-01<br>user a@b.c | Re-run the task |")
+        );
+        assert_eq!(out.matches("Re-run the task").count(), 1);
+        assert!(out.contains("## Notes\n\n- device-only analysis"));
+    }
+
+    #[test]
+    fn verdict_is_echoed_not_decided() {
+        // The diagnosis says enrolled although a finding fails: the renderer must not overrule.
+        let out = render(&sample_report());
+        assert!(out.contains("- **Verdict:** `enrolled`"));
+        let mut r = sample_report();
+        r.diagnoses[0].verdict = Verdict::Blocked;
+        let out = render(&r);
+        assert!(out.contains(&format!("- **Verdict:** `{}`", Verdict::Blocked.as_str())));
+    }
+
+    #[test]
+    fn tenant_only_report_has_no_diagnosis_section() {
+        let mut r = sample_report();
+        r.diagnoses.clear();
+        let out = render(&r);
+        assert!(!out.contains("## Diagnosis"));
+        assert!(out.contains("### Device PC-01\n"));
+    }
+}
