@@ -239,8 +239,6 @@ struct PerUser {
     memberships_error: Option<MissingReason>,
     managed: Vec<ManagedDevice>,
     managed_error: Option<MissingReason>,
-    devices: Vec<EntraDevice>,
-    devices_error: Option<MissingReason>,
     events: Vec<TroubleshootingEvent>,
     events_error: Option<MissingReason>,
 }
@@ -265,42 +263,11 @@ fn note_error(slot: &mut Option<MissingReason>, source: &str, kind: TokenKind, e
     }
 }
 
-/// OData string literal: quotes doubled.
-fn quoted(s: &str) -> String {
-    format!("'{}'", s.trim().replace('\'', "''"))
-}
-
-/// One `$batch` wave for named users and devices: each user's object, `transitiveMemberOf`,
-/// managed devices and troubleshooting events; each device's Entra object, Intune record and
-/// events (filters by device id).
-async fn collect_targeted(
-    client: &GraphClient,
-    upns: &[String],
-    device_ids: &[String],
-    kind: TokenKind,
-) -> PerUser {
+/// One `$batch` wave for named users: each user's object, `transitiveMemberOf`, managed devices
+/// and troubleshooting events. (Devices named by device reports are looked up by
+/// `tenant::device_records`.)
+async fn collect_targeted(client: &GraphClient, upns: &[String], kind: TokenKind) -> PerUser {
     let mut requests = Vec::new();
-    for (i, id) in device_ids.iter().enumerate() {
-        requests.push(BatchRequest::get_with(
-            format!("d{i}-devices"),
-            "/devices",
-            &Query::new()
-                .filter(&format!("deviceId eq {}", quoted(id)))
-                .select(DEVICE_SELECT),
-        ));
-        requests.push(BatchRequest::get_with(
-            format!("d{i}-managed"),
-            "/deviceManagement/managedDevices",
-            &Query::new()
-                .filter(&format!("azureADDeviceId eq {}", quoted(id)))
-                .select(MANAGED_SELECT),
-        ));
-        requests.push(BatchRequest::get_with(
-            format!("d{i}-events"),
-            "/deviceManagement/troubleshootingEvents",
-            &Query::new().filter(&format!("deviceId eq {}", quoted(id))),
-        ));
-    }
     for (i, upn) in upns.iter().enumerate() {
         let key = user_key(upn);
         requests.push(BatchRequest::get_with(
@@ -335,7 +302,6 @@ async fn collect_targeted(
             out.users_error = r("users");
             out.memberships_error = r("group_memberships");
             out.managed_error = r("managed_devices");
-            out.devices_error = r("entra_devices");
             out.events_error = r("troubleshooting_events");
             return out;
         }
@@ -344,11 +310,11 @@ async fn collect_targeted(
     let mut ids: BTreeMap<usize, String> = BTreeMap::new();
     let mut rest = Vec::new();
     for a in answers {
-        let Some((idx, what)) = a.id.trim_start_matches('d').split_once('-') else {
+        let Some((idx, what)) = a.id.split_once('-') else {
             continue;
         };
         let idx: usize = idx.parse().unwrap_or(usize::MAX);
-        if what == "user" && !a.id.starts_with('d') {
+        if what == "user" {
             match a.into_result::<User>() {
                 Ok(u) => {
                     ids.insert(idx, u.id.to_ascii_lowercase());
@@ -361,12 +327,7 @@ async fn collect_targeted(
         }
     }
     for (idx, what, a) in rest {
-        // Device answers (`d…`) are not tied to a user.
-        let user_id = if a.id.starts_with('d') {
-            None
-        } else {
-            ids.get(&idx).cloned()
-        };
+        let user_id = ids.get(&idx).cloned();
         match what.as_str() {
             "groups" => match client.batch_item_list::<DirectoryObject>(a).await {
                 Ok(items) => {
@@ -393,10 +354,6 @@ async fn collect_targeted(
             "managed" => match client.batch_item_list::<ManagedDevice>(a).await {
                 Ok(items) => out.managed.extend(items),
                 Err(e) => note_error(&mut out.managed_error, "managed_devices", kind, &e),
-            },
-            "devices" => match client.batch_item_list::<EntraDevice>(a).await {
-                Ok(items) => out.devices.extend(items),
-                Err(e) => note_error(&mut out.devices_error, "entra_devices", kind, &e),
             },
             "events" => match client.batch_item_list::<TroubleshootingEvent>(a).await {
                 Ok(items) => out.events.extend(items),
@@ -559,17 +516,6 @@ pub async fn collect(
     opts: &CollectOptions,
     collected_at: DateTime<Utc>,
 ) -> Result<TenantSnapshot, GraphError> {
-    collect_with_devices(client, opts, &[], collected_at).await
-}
-
-/// [`collect`], plus the Entra object, Intune record and troubleshooting events of each Entra
-/// device id (dsregcmd `DeviceId`), fetched in the same `$batch` wave as the users.
-pub async fn collect_with_devices(
-    client: &GraphClient,
-    opts: &CollectOptions,
-    device_ids: &[String],
-    collected_at: DateTime<Utc>,
-) -> Result<TenantSnapshot, GraphError> {
     // Sign-in first: its failure is fatal (nothing can be collected), and the token kind
     // decides which sources are even asked for.
     client.tokens().token().await?;
@@ -679,10 +625,10 @@ pub async fn collect_with_devices(
             UserSelection::Upns(upns) => upns,
             _ => &[],
         };
-        if upns.is_empty() && device_ids.is_empty() {
+        if upns.is_empty() {
             return None;
         }
-        Some(collect_targeted(client, upns, device_ids, kind).await)
+        Some(collect_targeted(client, upns, kind).await)
     };
     let bulk_users = async {
         match &opts.users {
@@ -799,69 +745,43 @@ pub async fn collect_with_devices(
     s.device_registration_policy = reg;
     s.conditional_access_policies = ca;
 
+    // Only named users get a per-user `$batch` round (see `per_user` above).
     if let Some(p) = per_user {
         let upns = match &opts.users {
             UserSelection::Upns(u) => u.clone(),
             _ => Vec::new(),
         };
-        let has_users = !upns.is_empty();
-        let has_devices = !device_ids.is_empty();
         let s = &mut snap.sources;
-        if has_users {
-            snap.user_scope = UserScope::Selected {
-                upns: upns.iter().map(|u| u.to_ascii_lowercase()).collect(),
-            };
-            s.users = match p.users_error {
-                Some(r) => Source::Missing { reason: r },
-                None => Source::collected("GET /v1.0/users/{upn}?$select=… ($batch)", p.users),
-            };
-        }
-        let endpoint = |user: &str, device: &str| match (has_users, has_devices) {
-            (true, true) => format!("{user} and {device} ($batch)"),
-            (true, false) => format!("{user} ($batch)"),
-            _ => format!("{device} ($batch)"),
+        snap.user_scope = UserScope::Selected {
+            upns: upns.iter().map(|u| u.to_ascii_lowercase()).collect(),
         };
-        if has_users {
-            s.group_memberships = match p.memberships_error {
-                Some(r) => Source::Missing { reason: r },
-                None => Source::collected(
-                    "GET /v1.0/users/{upn}/transitiveMemberOf?$select=id,displayName ($batch)",
-                    GroupMemberships {
-                        all_users_resolved: false,
-                        relevant_groups: Vec::new(),
-                        groups: p.groups,
-                        members: p.memberships,
-                    },
-                ),
-            };
-        }
+        s.users = match p.users_error {
+            Some(r) => Source::Missing { reason: r },
+            None => Source::collected("GET /v1.0/users/{upn}?$select=… ($batch)", p.users),
+        };
+        s.group_memberships = match p.memberships_error {
+            Some(r) => Source::Missing { reason: r },
+            None => Source::collected(
+                "GET /v1.0/users/{upn}/transitiveMemberOf?$select=id,displayName ($batch)",
+                GroupMemberships {
+                    all_users_resolved: false,
+                    relevant_groups: Vec::new(),
+                    groups: p.groups,
+                    members: p.memberships,
+                },
+            ),
+        };
         if !opts.devices {
             s.managed_devices = match p.managed_error {
                 Some(r) => Source::Missing { reason: r },
-                None => Source::collected(
-                    endpoint(
-                        "GET /v1.0/users/{upn}/managedDevices",
-                        "GET /v1.0/deviceManagement/managedDevices?$filter=azureADDeviceId eq '{deviceId}'",
-                    ),
-                    p.managed,
-                ),
+                None => {
+                    Source::collected("GET /v1.0/users/{upn}/managedDevices ($batch)", p.managed)
+                }
             };
-            if has_devices {
-                s.entra_devices = match p.devices_error {
-                    Some(r) => Source::Missing { reason: r },
-                    None => Source::collected(
-                        "GET /v1.0/devices?$filter=deviceId eq '{deviceId}' ($batch)",
-                        p.devices,
-                    ),
-                };
-            }
             s.troubleshooting_events = match p.events_error {
                 Some(r) => Source::Missing { reason: r },
                 None => Source::collected(
-                    endpoint(
-                        "GET /v1.0/users/{upn}/deviceManagementTroubleshootingEvents",
-                        "GET /v1.0/deviceManagement/troubleshootingEvents?$filter=deviceId eq '{deviceId}'",
-                    ),
+                    "GET /v1.0/users/{upn}/deviceManagementTroubleshootingEvents ($batch)",
                     p.events,
                 ),
             };
