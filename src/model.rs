@@ -5,6 +5,94 @@
 
 use serde::{Deserialize, Serialize};
 
+// ---------------------------------------------------------------------------------------------
+// Check metadata
+
+/// Which part of the product a check belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Area {
+    Tenant,
+    User,
+    Device,
+    Correlation,
+}
+
+/// Least-privilege Microsoft Graph permissions a check needs (empty for device-only checks).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Permissions {
+    pub application: &'static [&'static str],
+    pub delegated: &'static [&'static str],
+    /// The data is served to delegated tokens only (app-only gets 401).
+    pub delegated_only: bool,
+}
+
+pub const NO_PERMISSIONS: Permissions = Permissions {
+    application: &[],
+    delegated: &[],
+    delegated_only: false,
+};
+
+/// One documented rule.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CheckMeta {
+    /// Stable ID, e.g. `DEV007`. Never renumbered.
+    pub id: &'static str,
+    /// Kebab-case name of the bad condition, e.g. `autoenroll-failed`.
+    pub name: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    pub area: Area,
+    pub permissions: Permissions,
+    /// Explain text, four sections.
+    pub what_it_checks: &'static str,
+    pub why_it_matters: &'static str,
+    pub how_to_fix: &'static str,
+    /// Documentation links.
+    pub references: &'static [&'static str],
+}
+
+impl CheckMeta {
+    /// A finding of this check: severity and documentation links come from the metadata, so
+    /// a check can only ever report under its own ID.
+    pub fn finding(&self, status: Status, subject: Subject, summary: impl Into<String>) -> Finding {
+        Finding {
+            check: self.id.to_string(),
+            status,
+            severity: self.severity,
+            subject,
+            summary: summary.into(),
+            evidence: Vec::new(),
+            remediation: String::new(),
+            skip_reason: None,
+            error: None,
+            docs: self.references.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// A `skip` finding; its summary says why.
+    pub fn skip(&self, subject: Subject, reason: SkipReason) -> Finding {
+        let mut f = self.finding(Status::Skip, subject, reason.describe());
+        f.skip_reason = Some(reason);
+        f
+    }
+
+    /// An `error` finding: the check could not be evaluated (a failing source).
+    pub fn error(&self, subject: Subject, message: impl Into<String>) -> Finding {
+        let message = message.into();
+        let mut f = self.finding(Status::Error, subject, message.clone());
+        f.error = Some(message);
+        f
+    }
+}
+
+impl PartialEq for CheckMeta {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+impl Eq for CheckMeta {}
+
 /// Outcome of one check for one subject.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -152,7 +240,13 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// A finding for `check` with severity and docs taken from the registry.
+    /// Whether this finding was produced by `check`.
+    pub fn is(&self, check: &CheckMeta) -> bool {
+        self.check == check.id
+    }
+
+    /// TRANSITIONAL (removed once every check builds findings from its [`CheckMeta`]): a
+    /// finding for a check named by string, looked up in the registry.
     pub fn new(check: &str, status: Status, subject: Subject, summary: impl Into<String>) -> Self {
         let meta = crate::checks::registry::get(check);
         Finding {

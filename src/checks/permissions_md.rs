@@ -26,7 +26,11 @@ fn needs_graph(c: &CheckMeta) -> bool {
 
 /// Markdown for every check that reads Graph, in ID order, followed by the union per token kind.
 pub fn permissions_markdown() -> String {
-    let checks: Vec<&CheckMeta> = registry::all().iter().filter(|c| needs_graph(c)).collect();
+    let checks: Vec<&CheckMeta> = registry::all()
+        .iter()
+        .copied()
+        .filter(|c| needs_graph(c))
+        .collect();
     let mut out = String::new();
     out.push_str("| Check | Title | Application permissions | Delegated permissions |\n");
     out.push_str("|---|---|---|---|\n");

@@ -2,154 +2,40 @@
 //! permissions it needs, and its `explain` text. `enroll-doctor explain ID` renders an entry;
 //! the README permission table is generated from it.
 
+use std::sync::LazyLock;
+
 use crate::model::Severity;
+pub use crate::model::{Area, CheckMeta, NO_PERMISSIONS, Permissions};
 
-/// Which part of the product a check belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Area {
-    Tenant,
-    User,
-    Device,
-    Correlation,
+/// Every check, in the order of evaluation and of output: the tenant, user, device and
+/// correlation families, each in its own list's order.
+pub fn all() -> &'static [&'static CheckMeta] {
+    &ALL
 }
 
-/// Least-privilege Microsoft Graph permissions a check needs (empty for device-only checks).
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct Permissions {
-    pub application: &'static [&'static str],
-    pub delegated: &'static [&'static str],
-    /// The data is served to delegated tokens only (app-only gets 401).
-    pub delegated_only: bool,
-}
-
-pub const NO_PERMISSIONS: Permissions = Permissions {
-    application: &[],
-    delegated: &[],
-    delegated_only: false,
-};
-
-/// One documented rule.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct CheckMeta {
-    /// Stable ID, e.g. `DEV007`. Never renumbered.
-    pub id: &'static str,
-    /// Kebab-case name of the bad condition, e.g. `autoenroll-failed`.
-    pub name: &'static str,
-    pub title: &'static str,
-    pub severity: Severity,
-    pub area: Area,
-    pub permissions: Permissions,
-    /// Explain text, four sections.
-    pub what_it_checks: &'static str,
-    pub why_it_matters: &'static str,
-    pub how_to_fix: &'static str,
-    /// Documentation links.
-    pub references: &'static [&'static str],
-}
-
-/// Every check, in ID order.
-pub fn all() -> &'static [CheckMeta] {
-    CHECKS
-}
+static ALL: LazyLock<Vec<&'static CheckMeta>> = LazyLock::new(|| {
+    let mut all: Vec<&'static CheckMeta> = Vec::new();
+    all.extend(TENANT);
+    all.extend(USER);
+    all.extend(DEVICE);
+    all.extend(CORRELATION);
+    all
+});
 
 /// A check by ID (case-insensitive) or by kebab name.
 pub fn get(id: &str) -> Option<&'static CheckMeta> {
-    CHECKS
+    all()
         .iter()
+        .copied()
         .find(|c| c.id.eq_ignore_ascii_case(id) || c.name.eq_ignore_ascii_case(id))
 }
 
-// ---------------------------------------------------------------------------------------------
-// Documentation links used by several checks.
-const R_DIAGNOSE: &str =
-    "https://learn.microsoft.com/windows/client-management/mdm-diagnose-enrollment";
-const R_GPO: &str = "https://learn.microsoft.com/windows/client-management/enroll-a-windows-10-device-automatically-using-group-policy";
-const R_AUTO_TS: &str = "https://learn.microsoft.com/troubleshoot/mem/intune/device-enrollment/troubleshoot-windows-auto-enrollment";
-const R_ERRORS_TS: &str = "https://learn.microsoft.com/troubleshoot/mem/intune/device-enrollment/troubleshoot-windows-enrollment-errors";
-const R_8018002B: &str = "https://learn.microsoft.com/troubleshoot/mem/intune/device-enrollment/windows10-enroll-error-80180002b";
-const R_RESTRICTIONS: &str =
-    "https://learn.microsoft.com/mem/intune/enrollment/enrollment-restrictions-set";
-const R_DEVICE_LIMIT: &str =
-    "https://learn.microsoft.com/mem/intune/enrollment/create-device-limit-restrictions";
-const R_WINDOWS_ENROLL: &str = "https://learn.microsoft.com/mem/intune/enrollment/windows-enroll";
-const R_LICENSES_ASSIGN: &str =
-    "https://learn.microsoft.com/mem/intune/fundamentals/licenses-assign";
-const R_SERVICE_PLANS: &str =
-    "https://learn.microsoft.com/entra/identity/users/licensing-service-plan-reference";
-const R_MDM_AUTHORITY: &str =
-    "https://learn.microsoft.com/mem/intune/fundamentals/mdm-authority-set";
-const R_COMANAGE_MONITOR: &str =
-    "https://learn.microsoft.com/mem/configmgr/comanage/how-to-monitor";
-const R_HYBRID_MANUAL: &str =
-    "https://learn.microsoft.com/entra/identity/devices/hybrid-join-manual";
-const R_HYBRID_PLAN: &str = "https://learn.microsoft.com/entra/identity/devices/hybrid-join-plan";
-const R_DSREGCMD: &str =
-    "https://learn.microsoft.com/entra/identity/devices/troubleshoot-device-dsregcmd";
-const R_MDM_POLICIES_API: &str = "https://learn.microsoft.com/graph/api/mobiledevicemanagementpolicies-list?view=graph-rest-beta";
-const R_MAM_POLICIES_API: &str =
-    "https://learn.microsoft.com/graph/api/mobileappmanagementpolicies-list?view=graph-rest-beta";
-const R_ORGANIZATION_API: &str = "https://learn.microsoft.com/graph/api/resources/organization";
-const R_SUBSCRIBED_SKUS_API: &str = "https://learn.microsoft.com/graph/api/subscribedsku-list";
-const R_DEVICE_REGISTRATION_API: &str =
-    "https://learn.microsoft.com/graph/api/deviceregistrationpolicy-get";
-const R_ENROLLMENT_CONFIG_API: &str = "https://learn.microsoft.com/graph/api/resources/intune-onboarding-deviceenrollmentconfiguration";
-const R_CA_POLICY_API: &str =
-    "https://learn.microsoft.com/graph/api/resources/conditionalaccesspolicy";
-const R_USER_API: &str = "https://learn.microsoft.com/graph/api/resources/user";
-const R_CHECK_MEMBER_GROUPS_API: &str =
-    "https://learn.microsoft.com/graph/api/directoryobject-checkmembergroups";
-const R_DEVICE_API: &str = "https://learn.microsoft.com/graph/api/resources/device";
-const R_MANAGED_DEVICE_API: &str =
-    "https://learn.microsoft.com/graph/api/resources/intune-devices-manageddevice";
-const R_TROUBLESHOOTING_API: &str = "https://learn.microsoft.com/graph/api/resources/intune-troubleshooting-enrollmenttroubleshootingevent";
-const R_RELEASE_INFO: &str =
-    "https://learn.microsoft.com/windows/release-health/release-information";
-const R_WIN11_RELEASE_INFO: &str =
-    "https://learn.microsoft.com/windows/release-health/windows11-release-information";
+#[allow(unused_imports)]
+use super::common::*;
 
-// Least-privilege permission sets (graph-api reference §9).
-const APP_ONLY_UNSUPPORTED_SCOPE: Permissions = Permissions {
-    application: &[],
-    delegated: &["Policy.Read.All"],
-    delegated_only: true,
-};
-const SCOPE_WITH_MEMBERSHIP: Permissions = Permissions {
-    application: &[],
-    delegated: &[
-        "Policy.Read.All",
-        "User.ReadBasic.All",
-        "GroupMember.Read.All",
-    ],
-    delegated_only: true,
-};
-const USER_READ: Permissions = Permissions {
-    application: &["User.Read.All"],
-    delegated: &["User.Read.All"],
-    delegated_only: false,
-};
-const RESTRICTIONS_FOR_USER: Permissions = Permissions {
-    application: &[
-        "DeviceManagementServiceConfig.Read.All",
-        "User.Read.All",
-        "GroupMember.Read.All",
-    ],
-    delegated: &[
-        "DeviceManagementServiceConfig.Read.All",
-        "User.ReadBasic.All",
-        "GroupMember.Read.All",
-    ],
-    delegated_only: false,
-};
-const ENTRA_DEVICES: Permissions = Permissions {
-    application: &["Device.Read.All"],
-    delegated: &["Device.Read.All"],
-    delegated_only: false,
-};
-
-static CHECKS: &[CheckMeta] = &[
-    // ----------------------------------------------------------------------------- tenant
-    CheckMeta {
+// Transitional: this family's metadata until it moves into one file per check.
+static TENANT: &[&CheckMeta] = &[
+    &CheckMeta {
         id: "TEN001",
         name: "mdm-authority-not-intune",
         title: "The tenant's MDM authority is Intune",
@@ -171,7 +57,7 @@ static CHECKS: &[CheckMeta] = &[
             after they check in again). Re-run the audit afterwards.",
         references: &[R_MDM_AUTHORITY, R_ORGANIZATION_API],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "TEN002",
         name: "no-intune-subscription",
         title: "The tenant has an Intune subscription",
@@ -194,7 +80,7 @@ static CHECKS: &[CheckMeta] = &[
             Your products, and add units when all of them are assigned.",
         references: &[R_LICENSES_ASSIGN, R_SERVICE_PLANS, R_SUBSCRIBED_SKUS_API],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "TEN003",
         name: "mdm-user-scope-none",
         title: "The Intune MDM user scope is not None",
@@ -215,7 +101,7 @@ static CHECKS: &[CheckMeta] = &[
             (`auth login --device-code`) by an account that may read policies, such as Global Reader.",
         references: &[R_WINDOWS_ENROLL, R_AUTO_TS, R_MDM_POLICIES_API],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "TEN004",
         name: "mdm-urls-not-intune-defaults",
         title: "The MDM discovery, terms-of-use and compliance URLs are Intune's",
@@ -237,7 +123,7 @@ static CHECKS: &[CheckMeta] = &[
             Automatic Enrollment if you work from there.",
         references: &[R_WINDOWS_ENROLL, R_DIAGNOSE, R_MDM_POLICIES_API],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "TEN005",
         name: "scope-set-on-intune-enrollment-app",
         title: "MDM scope is configured on \"Microsoft Intune\", not only on \"Microsoft Intune Enrollment\"",
@@ -256,7 +142,7 @@ static CHECKS: &[CheckMeta] = &[
             so only one configuration applies.",
         references: &[R_AUTO_TS, R_WINDOWS_ENROLL, R_MDM_POLICIES_API],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "TEN006",
         name: "mam-scope-overlaps-mdm",
         title: "MAM user scope does not overlap the MDM user scope",
@@ -278,7 +164,7 @@ static CHECKS: &[CheckMeta] = &[
             you deliberately want MAM on personal devices.",
         references: &[R_AUTO_TS, R_WINDOWS_ENROLL, R_MAM_POLICIES_API],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "TEN007",
         name: "windows-platform-blocked-by-default",
         title: "The default platform restriction allows Windows (MDM)",
@@ -303,7 +189,7 @@ static CHECKS: &[CheckMeta] = &[
             custom restrictions with a lower priority number override it for their groups.",
         references: &[R_RESTRICTIONS, R_ERRORS_TS, R_ENROLLMENT_CONFIG_API],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "TEN008",
         name: "users-cannot-join-devices",
         title: "Users may join devices to Entra ID, with a usable device quota",
@@ -325,7 +211,7 @@ static CHECKS: &[CheckMeta] = &[
             devices per user\"; delete stale devices of users who hit the quota.",
         references: &[R_ERRORS_TS, R_DEVICE_REGISTRATION_API],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "TEN009",
         name: "enrollment-app-conditional-access",
         title: "Conditional Access does not block the Intune enrollment apps",
@@ -351,8 +237,11 @@ static CHECKS: &[CheckMeta] = &[
             Business so the token already carries MFA, and replace enforced per-user MFA with Conditional Access.",
         references: &[R_COMANAGE_MONITOR, R_AUTO_TS, R_CA_POLICY_API],
     },
-    // ------------------------------------------------------------------------------- user
-    CheckMeta {
+];
+
+// Transitional: this family's metadata until it moves into one file per check.
+static USER: &[&CheckMeta] = &[
+    &CheckMeta {
         id: "USR001",
         name: "user-missing-or-disabled",
         title: "The user exists and is enabled",
@@ -369,7 +258,7 @@ static CHECKS: &[CheckMeta] = &[
             Directory and let it sync).",
         references: &[R_USER_API, R_ERRORS_TS],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "USR002",
         name: "user-not-licensed-for-intune",
         title: "The user has an enabled Intune service plan",
@@ -388,7 +277,7 @@ static CHECKS: &[CheckMeta] = &[
             apply (group licensing can take a while).",
         references: &[R_LICENSES_ASSIGN, R_SERVICE_PLANS, R_USER_API],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "USR003",
         name: "user-not-in-mdm-scope",
         title: "The user is inside the Intune MDM user scope",
@@ -411,7 +300,7 @@ static CHECKS: &[CheckMeta] = &[
             R_CHECK_MEMBER_GROUPS_API,
         ],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "USR004",
         name: "user-in-mam-scope",
         title: "The user is not also in the MAM user scope",
@@ -427,7 +316,7 @@ static CHECKS: &[CheckMeta] = &[
             take the user's groups out of it, unless MAM on personal devices is intended.",
         references: &[R_AUTO_TS, R_MAM_POLICIES_API],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "USR005",
         name: "windows-blocked-for-user",
         title: "The platform restriction that wins for the user allows Windows",
@@ -450,7 +339,7 @@ static CHECKS: &[CheckMeta] = &[
             assignments so the intended policy wins.",
         references: &[R_RESTRICTIONS, R_ERRORS_TS, R_ENROLLMENT_CONFIG_API],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "USR006",
         name: "user-at-device-limit",
         title: "The user is below the Intune device limit",
@@ -483,7 +372,7 @@ static CHECKS: &[CheckMeta] = &[
             user).",
         references: &[R_DEVICE_LIMIT, R_RESTRICTIONS, R_ERRORS_TS],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "USR007",
         name: "user-usage-location-missing",
         title: "The user has a usage location",
@@ -498,7 +387,7 @@ static CHECKS: &[CheckMeta] = &[
             (or set the attribute on-premises and sync it).",
         references: &[R_USER_API, R_LICENSES_ASSIGN],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "USR008",
         name: "upn-suffix-not-verified",
         title: "The user's UPN suffix is a verified, routable domain",
@@ -519,8 +408,11 @@ static CHECKS: &[CheckMeta] = &[
             user's UPN, and let Entra Connect sync it. Then sign out and back in on the device.",
         references: &[R_8018002B, R_ERRORS_TS, R_ORGANIZATION_API],
     },
-    // ----------------------------------------------------------------------------- device
-    CheckMeta {
+];
+
+// Transitional: this family's metadata until it moves into one file per check.
+static DEVICE: &[&CheckMeta] = &[
+    &CheckMeta {
         id: "DEV001",
         name: "device-not-hybrid-joined",
         title: "A GPO-enrolled device is hybrid joined",
@@ -541,7 +433,7 @@ static CHECKS: &[CheckMeta] = &[
             and look at the Diagnostic Data section; wait for the next sync after a first attempt (0x801C03F2).",
         references: &[R_HYBRID_MANUAL, R_HYBRID_PLAN, R_DSREGCMD, R_AUTO_TS],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "DEV002",
         name: "no-primary-refresh-token",
         title: "The signed-in user has a primary refresh token",
@@ -560,7 +452,7 @@ static CHECKS: &[CheckMeta] = &[
             key under HKLM\\SYSTEM\\CurrentControlSet\\Control\\CloudDomainJoin\\TenantInfo, re-join and sign in.",
         references: &[R_DSREGCMD, R_8018002B, R_DIAGNOSE],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "DEV003",
         name: "mdm-url-missing-on-device",
         title: "The device received an MDM enrollment URL",
@@ -579,7 +471,7 @@ static CHECKS: &[CheckMeta] = &[
             again in the user's session.",
         references: &[R_DSREGCMD, R_AUTO_TS, R_WINDOWS_ENROLL],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "DEV004",
         name: "windows-version-out-of-support",
         title: "The Windows release is still serviced",
@@ -598,7 +490,7 @@ static CHECKS: &[CheckMeta] = &[
             ESU while you migrate. Check the dates on the Windows release health pages.",
         references: &[R_RELEASE_INFO, R_WIN11_RELEASE_INFO],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "DEV005",
         name: "autoenroll-gpo-not-applied",
         title: "The MDM auto-enrollment policy is applied",
@@ -618,7 +510,7 @@ static CHECKS: &[CheckMeta] = &[
             check gpresult /h.",
         references: &[R_GPO, R_DIAGNOSE, R_AUTO_TS],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "DEV006",
         name: "enrollment-task-missing",
         title: "The EnterpriseMgmt auto-enrollment task exists",
@@ -637,7 +529,7 @@ static CHECKS: &[CheckMeta] = &[
             these tasks.",
         references: &[R_DIAGNOSE, R_AUTO_TS, R_GPO],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "DEV007",
         name: "autoenroll-failed",
         title: "The last automatic enrollment attempt did not fail",
@@ -657,7 +549,7 @@ static CHECKS: &[CheckMeta] = &[
             task) and confirm event 75.",
         references: &[R_DIAGNOSE, R_AUTO_TS, R_ERRORS_TS, R_COMANAGE_MONITOR],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "DEV008",
         name: "autoenroll-never-triggered",
         title: "Automatic enrollment was attempted",
@@ -675,7 +567,7 @@ static CHECKS: &[CheckMeta] = &[
             the next sign-in.",
         references: &[R_DIAGNOSE, R_AUTO_TS],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "DEV009",
         name: "stale-enrollment-keys",
         title: "No stale enrollment keys block a new enrollment",
@@ -695,7 +587,7 @@ static CHECKS: &[CheckMeta] = &[
             device, disconnect that work account in Settings > Accounts > Access work or school instead.",
         references: &[R_DIAGNOSE, R_AUTO_TS, R_ERRORS_TS],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "DEV010",
         name: "report-captured-elevated",
         title: "dsregcmd was captured in the user's own session",
@@ -712,7 +604,7 @@ static CHECKS: &[CheckMeta] = &[
             script that does both.",
         references: &[R_DSREGCMD, R_DIAGNOSE],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "DEV011",
         name: "event-logs-incomplete",
         title: "The event logs needed for the diagnosis are enabled and cover the last attempt",
@@ -731,8 +623,11 @@ static CHECKS: &[CheckMeta] = &[
             reproduce the attempt (sign in or run the task) and collect again.",
         references: &[R_DIAGNOSE, R_AUTO_TS],
     },
-    // ------------------------------------------------------------------------ correlation
-    CheckMeta {
+];
+
+// Transitional: this family's metadata until it moves into one file per check.
+static CORRELATION: &[&CheckMeta] = &[
+    &CheckMeta {
         id: "COR001",
         name: "device-in-other-tenant",
         title: "The device is joined to the audited tenant",
@@ -754,7 +649,7 @@ static CHECKS: &[CheckMeta] = &[
             join again.",
         references: &[R_8018002B, R_DSREGCMD, R_HYBRID_MANUAL],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "COR002",
         name: "entra-device-record-missing",
         title: "Entra ID has a device object with the report's DeviceId",
@@ -773,7 +668,7 @@ static CHECKS: &[CheckMeta] = &[
             result.",
         references: &[R_DSREGCMD, R_HYBRID_MANUAL, R_DEVICE_API],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "COR003",
         name: "entra-device-record-unhealthy",
         title: "The Entra device object is healthy",
@@ -793,7 +688,7 @@ static CHECKS: &[CheckMeta] = &[
             school) and block new registrations on hybrid devices by policy.",
         references: &[R_DSREGCMD, R_HYBRID_PLAN, R_DEVICE_API],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "COR004",
         name: "intune-record-mismatch",
         title: "Entra and Intune agree on whether the device is managed",
@@ -815,7 +710,7 @@ static CHECKS: &[CheckMeta] = &[
             the stale enrollment on the device (DEV009).",
         references: &[R_MANAGED_DEVICE_API, R_DEVICE_API],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "COR005",
         name: "enrolling-user-not-ready",
         title: "The user who enrolls the device is ready for Intune",
@@ -845,7 +740,7 @@ static CHECKS: &[CheckMeta] = &[
             on the device so the task enrolls with that account.",
         references: &[R_AUTO_TS, R_DIAGNOSE, R_USER_API],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "COR006",
         name: "restriction-blocks-device-build",
         title: "The winning restriction's OS version range includes the device's build",
@@ -863,7 +758,7 @@ static CHECKS: &[CheckMeta] = &[
             revision), or update the device to a build inside the range.",
         references: &[R_RESTRICTIONS, R_ERRORS_TS],
     },
-    CheckMeta {
+    &CheckMeta {
         id: "COR007",
         name: "intune-reports-enrollment-failure",
         title: "Intune's enrollment failure records for this user or device",

@@ -187,7 +187,7 @@ fn evaluate(c: &CheckMeta, kind: TokenKind, granted: &[String]) -> (PermissionSt
 }
 
 /// Rows for `checks` (those that call Graph), in ID order.
-pub fn permission_rows_for(checks: &[CheckMeta], claims: &TokenClaims) -> Vec<PermissionRow> {
+pub fn permission_rows_for(checks: &[&CheckMeta], claims: &TokenClaims) -> Vec<PermissionRow> {
     let kind = claims.kind();
     checks
         .iter()
@@ -219,7 +219,7 @@ pub fn permission_rows_for(checks: &[CheckMeta], claims: &TokenClaims) -> Vec<Pe
 
 /// Checks of `checks` that cannot run with this token, and why.
 pub fn permission_gaps_for(
-    checks: &'static [CheckMeta],
+    checks: &'static [&'static CheckMeta],
     claims: &TokenClaims,
 ) -> Vec<(&'static str, SkipReason)> {
     let kind = claims.kind();
@@ -266,7 +266,7 @@ impl AuthStatus {
         claims: &TokenClaims,
         expires_at: DateTime<Utc>,
         auth_method: &str,
-        checks: &[CheckMeta],
+        checks: &[&CheckMeta],
     ) -> AuthStatus {
         let mut granted = claims.granted().to_vec();
         granted.sort();
@@ -304,7 +304,7 @@ mod tests {
         }
     }
 
-    static CHECKS: std::sync::LazyLock<Vec<CheckMeta>> = std::sync::LazyLock::new(|| {
+    static CHECK_LIST: std::sync::LazyLock<Vec<CheckMeta>> = std::sync::LazyLock::new(|| {
         vec![
             meta(
                 "TEN001",
@@ -333,6 +333,8 @@ mod tests {
             meta("DEV001", registry::NO_PERMISSIONS),
         ]
     });
+    static CHECKS: std::sync::LazyLock<Vec<&'static CheckMeta>> =
+        std::sync::LazyLock::new(|| CHECK_LIST.iter().collect());
 
     fn claims(kind: &str, perms: &[&str]) -> TokenClaims {
         let perms: Vec<String> = perms.iter().map(|s| s.to_string()).collect();

@@ -81,7 +81,7 @@ impl ExplainDocument {
     /// Every check in ID order and every catalogued code in numeric order.
     pub fn all() -> ExplainDocument {
         ExplainDocument {
-            checks: registry::all().iter().collect(),
+            checks: registry::all().to_vec(),
             error_codes: error_codes::all()
                 .iter()
                 .map(|e| CodeExplanation::for_code(e.code))

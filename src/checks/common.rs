@@ -1,0 +1,93 @@
+//! What several checks share: documentation links and least-privilege permission sets.
+//! Family-specific helpers live in the family's `mod.rs`.
+
+use crate::model::Permissions;
+
+// ---------------------------------------------------------------------------------------------
+// Documentation links used by several checks.
+pub const R_DIAGNOSE: &str =
+    "https://learn.microsoft.com/windows/client-management/mdm-diagnose-enrollment";
+pub const R_GPO: &str = "https://learn.microsoft.com/windows/client-management/enroll-a-windows-10-device-automatically-using-group-policy";
+pub const R_AUTO_TS: &str = "https://learn.microsoft.com/troubleshoot/mem/intune/device-enrollment/troubleshoot-windows-auto-enrollment";
+pub const R_ERRORS_TS: &str = "https://learn.microsoft.com/troubleshoot/mem/intune/device-enrollment/troubleshoot-windows-enrollment-errors";
+pub const R_8018002B: &str = "https://learn.microsoft.com/troubleshoot/mem/intune/device-enrollment/windows10-enroll-error-80180002b";
+pub const R_RESTRICTIONS: &str =
+    "https://learn.microsoft.com/mem/intune/enrollment/enrollment-restrictions-set";
+pub const R_DEVICE_LIMIT: &str =
+    "https://learn.microsoft.com/mem/intune/enrollment/create-device-limit-restrictions";
+pub const R_WINDOWS_ENROLL: &str =
+    "https://learn.microsoft.com/mem/intune/enrollment/windows-enroll";
+pub const R_LICENSES_ASSIGN: &str =
+    "https://learn.microsoft.com/mem/intune/fundamentals/licenses-assign";
+pub const R_SERVICE_PLANS: &str =
+    "https://learn.microsoft.com/entra/identity/users/licensing-service-plan-reference";
+pub const R_MDM_AUTHORITY: &str =
+    "https://learn.microsoft.com/mem/intune/fundamentals/mdm-authority-set";
+pub const R_COMANAGE_MONITOR: &str =
+    "https://learn.microsoft.com/mem/configmgr/comanage/how-to-monitor";
+pub const R_HYBRID_MANUAL: &str =
+    "https://learn.microsoft.com/entra/identity/devices/hybrid-join-manual";
+pub const R_HYBRID_PLAN: &str =
+    "https://learn.microsoft.com/entra/identity/devices/hybrid-join-plan";
+pub const R_DSREGCMD: &str =
+    "https://learn.microsoft.com/entra/identity/devices/troubleshoot-device-dsregcmd";
+pub const R_MDM_POLICIES_API: &str = "https://learn.microsoft.com/graph/api/mobiledevicemanagementpolicies-list?view=graph-rest-beta";
+pub const R_MAM_POLICIES_API: &str =
+    "https://learn.microsoft.com/graph/api/mobileappmanagementpolicies-list?view=graph-rest-beta";
+pub const R_ORGANIZATION_API: &str = "https://learn.microsoft.com/graph/api/resources/organization";
+pub const R_SUBSCRIBED_SKUS_API: &str = "https://learn.microsoft.com/graph/api/subscribedsku-list";
+pub const R_DEVICE_REGISTRATION_API: &str =
+    "https://learn.microsoft.com/graph/api/deviceregistrationpolicy-get";
+pub const R_ENROLLMENT_CONFIG_API: &str = "https://learn.microsoft.com/graph/api/resources/intune-onboarding-deviceenrollmentconfiguration";
+pub const R_CA_POLICY_API: &str =
+    "https://learn.microsoft.com/graph/api/resources/conditionalaccesspolicy";
+pub const R_USER_API: &str = "https://learn.microsoft.com/graph/api/resources/user";
+pub const R_CHECK_MEMBER_GROUPS_API: &str =
+    "https://learn.microsoft.com/graph/api/directoryobject-checkmembergroups";
+pub const R_DEVICE_API: &str = "https://learn.microsoft.com/graph/api/resources/device";
+pub const R_MANAGED_DEVICE_API: &str =
+    "https://learn.microsoft.com/graph/api/resources/intune-devices-manageddevice";
+pub const R_TROUBLESHOOTING_API: &str = "https://learn.microsoft.com/graph/api/resources/intune-troubleshooting-enrollmenttroubleshootingevent";
+pub const R_RELEASE_INFO: &str =
+    "https://learn.microsoft.com/windows/release-health/release-information";
+pub const R_WIN11_RELEASE_INFO: &str =
+    "https://learn.microsoft.com/windows/release-health/windows11-release-information";
+
+// Least-privilege permission sets (graph-api reference §9).
+pub const APP_ONLY_UNSUPPORTED_SCOPE: Permissions = Permissions {
+    application: &[],
+    delegated: &["Policy.Read.All"],
+    delegated_only: true,
+};
+pub const SCOPE_WITH_MEMBERSHIP: Permissions = Permissions {
+    application: &[],
+    delegated: &[
+        "Policy.Read.All",
+        "User.ReadBasic.All",
+        "GroupMember.Read.All",
+    ],
+    delegated_only: true,
+};
+pub const USER_READ: Permissions = Permissions {
+    application: &["User.Read.All"],
+    delegated: &["User.Read.All"],
+    delegated_only: false,
+};
+pub const RESTRICTIONS_FOR_USER: Permissions = Permissions {
+    application: &[
+        "DeviceManagementServiceConfig.Read.All",
+        "User.Read.All",
+        "GroupMember.Read.All",
+    ],
+    delegated: &[
+        "DeviceManagementServiceConfig.Read.All",
+        "User.ReadBasic.All",
+        "GroupMember.Read.All",
+    ],
+    delegated_only: false,
+};
+pub const ENTRA_DEVICES: Permissions = Permissions {
+    application: &["Device.Read.All"],
+    delegated: &["Device.Read.All"],
+    delegated_only: false,
+};
