@@ -14,7 +14,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::model::{Evidence, Finding, SkipReason, Subject};
+use crate::model::{CheckMeta, Evidence, Finding, SkipReason, Subject};
 
 /// Schema tag of a saved snapshot.
 pub const TENANT_SNAPSHOT_SCHEMA: &str = "enroll-doctor/tenant-snapshot@1";
@@ -134,14 +134,22 @@ pub enum MissingReason {
 }
 
 impl MissingReason {
-    /// The finding a check emits when its source is missing: `skip` with a typed reason for
-    /// permission / app-only / not collected, `error` for a Graph failure.
+    /// TRANSITIONAL (removed once every check names itself by its [`CheckMeta`]): like
+    /// [`MissingReason::finding_of`] for a check named by string.
     pub fn finding(&self, check: &str, subject: Subject, what: &str) -> Finding {
+        match crate::checks::registry::get(check) {
+            Some(meta) => self.finding_of(meta, subject, what),
+            None => panic!("unknown check {check}"),
+        }
+    }
+
+    /// The finding check `check` emits when its source is missing: `skip` with a typed
+    /// reason for permission / app-only / not collected, `error` for a Graph failure.
+    pub fn finding_of(&self, check: &CheckMeta, subject: Subject, what: &str) -> Finding {
         // Every finding carries evidence, a skip included: which input was missing and why.
         let missing = |why: &str| Evidence::new("collection", format!("{what}: {why}"));
         match self {
-            MissingReason::NotCollected => Finding::skip(
-                check,
+            MissingReason::NotCollected => check.skip(
                 subject,
                 SkipReason::NoEvidence {
                     collect: format!("{what} (not collected in this run or snapshot)"),
@@ -151,8 +159,7 @@ impl MissingReason {
             .with_remediation(
                 "Run against Graph (or a snapshot saved with `audit --save-snapshot`) so this source is collected.",
             ),
-            MissingReason::InsufficientPermission { needed } => Finding::skip(
-                check,
+            MissingReason::InsufficientPermission { needed } => check.skip(
                 subject,
                 SkipReason::InsufficientPermission {
                     needed: needed.clone(),
@@ -169,7 +176,7 @@ impl MissingReason {
                 needed.join(" or ")
             )),
             MissingReason::AppOnlyUnsupported => {
-                Finding::skip(check, subject, SkipReason::AppOnlyUnsupported)
+                check.skip(subject, SkipReason::AppOnlyUnsupported)
                     .with_evidence(missing(
                         "Graph serves it to delegated sign-ins only (app-only calls get 401)",
                     ))
@@ -196,7 +203,7 @@ impl MissingReason {
                 if let Some(r) = request_id {
                     text.push_str(&format!(" (request-id {r})"));
                 }
-                Finding::error(check, subject, text.clone())
+                check.error(subject, text.clone())
                     .with_evidence(missing(&text))
                     .with_remediation(
                         "Retry later; if it persists, give Microsoft support the request-id.",
