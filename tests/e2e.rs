@@ -10,6 +10,7 @@ mod e2e {
     pub mod explain;
     pub mod graph;
     pub mod markdown;
+    pub mod scenarios;
     pub mod tenant;
     pub mod ux;
 }

@@ -153,36 +153,11 @@ fn evidence(f: &Value) -> String {
         .unwrap_or_default()
 }
 
-/// A copy of a sample folder with its dsregcmd.txt edited (written as UTF-8).
-fn edited_sample(dir: &Path, name: &str, edits: &[(&str, &str)]) -> PathBuf {
-    let src = samples().join(name);
-    let dst = dir.join(format!("{name}-edited"));
-    std::fs::create_dir_all(&dst).expect("mkdir");
-    for entry in std::fs::read_dir(&src).expect("read sample").flatten() {
-        let file = entry.file_name();
-        let bytes = std::fs::read(entry.path()).expect("read");
-        if file == "dsregcmd.txt" {
-            // Samples are UTF-16LE with a BOM (or UTF-8).
-            let text = if bytes.starts_with(&[0xFF, 0xFE]) {
-                let units: Vec<u16> = bytes[2..]
-                    .chunks_exact(2)
-                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                    .collect();
-                String::from_utf16_lossy(&units)
-            } else {
-                String::from_utf8_lossy(&bytes).into_owned()
-            };
-            let mut text = text;
-            for (from, to) in edits {
-                assert!(text.contains(from), "{from} not in {name}");
-                text = text.replace(from, to);
-            }
-            std::fs::write(dst.join(&file), text).expect("write");
-        } else {
-            std::fs::write(dst.join(&file), bytes).expect("write");
-        }
-    }
-    dst
+/// A device scenario of tests/fixtures/correlate (a sample with a few values changed).
+fn scenario(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/correlate")
+        .join(name)
 }
 
 #[test]
@@ -412,15 +387,7 @@ fn user_flag_checks_the_named_user_against_the_tenant() {
 
 #[test]
 fn device_from_another_tenant_is_cor001() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = edited_sample(
-        tmp.path(),
-        "hybrid-enrolled",
-        &[(
-            "TenantId : 5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13",
-            "TenantId : 0d1c2b3a-4958-4677-8695-a4b3c2d1e0f9",
-        )],
-    );
+    let dir = scenario("cor001-other-tenant");
     let r = diagnose_snapshot(&[dir.as_path()], &[]);
     let f = finding(&r, "COR001", "PC0042.corp.contoso.com");
     assert_eq!(f["status"], "fail", "{f}");
@@ -430,15 +397,7 @@ fn device_from_another_tenant_is_cor001() {
 
 #[test]
 fn device_missing_in_entra_is_cor002_and_leads() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = edited_sample(
-        tmp.path(),
-        "failed-8018002b",
-        &[(
-            "DeviceId : a81d6c0f-3e2b-4f7a-b5c9-0e1d2c3b4a59",
-            "DeviceId : d0d0d0d0-1111-4222-8333-444455556666",
-        )],
-    );
+    let dir = scenario("cor002-missing-in-entra");
     let r = diagnose_snapshot(&[dir.as_path()], &[]);
     let f = finding(&r, "COR002", "PC0077.corp.contoso.com");
     assert_eq!(f["status"], "fail", "{f}");
@@ -450,29 +409,8 @@ fn device_missing_in_entra_is_cor002_and_leads() {
 
 #[test]
 fn disabled_device_object_and_workplace_registered_hybrid_device_are_cor003() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let disabled = edited_sample(
-        tmp.path(),
-        "stale-enrollment",
-        &[
-            ("PC0117.corp.contoso.com", "PC0300.corp.contoso.com"),
-            (
-                "5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716",
-                "c3000300-aaaa-4bbb-8ccc-000000000300",
-            ),
-        ],
-    );
-    let workplace = edited_sample(
-        tmp.path(),
-        "hybrid-enrolled",
-        &[
-            ("PC0042.corp.contoso.com", "PC0301.corp.contoso.com"),
-            (
-                "3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15",
-                "c3000301-aaaa-4bbb-8ccc-000000000301",
-            ),
-        ],
-    );
+    let disabled = scenario("cor003-disabled-object");
+    let workplace = scenario("cor003-workplace-object-enrolled");
     let r = diagnose_snapshot(&[disabled.as_path(), workplace.as_path()], &[]);
     let f = finding(&r, "COR003", "PC0300.corp.contoso.com");
     assert_eq!(f["status"], "fail", "{f}");

@@ -1,5 +1,6 @@
 //! Correlation over the shared sample devices and a contoso snapshot built to match them
-//! (tests/fixtures/correlate/contoso-snapshot.json, identities from FIXTURE-IDS.md).
+//! (tests/fixtures/correlate/contoso-snapshot.json); scenarios that change a few values of a
+//! sample are device folders beside it (tests/fixtures/correlate/README.md lists them).
 
 use std::path::PathBuf;
 
@@ -41,32 +42,15 @@ fn sample(name: &str) -> DeviceReport {
     }
 }
 
-/// A sample whose dsregcmd text is edited (re-encoded as UTF-8; the parser sniffs encodings).
-fn edited(name: &str, edits: &[(&str, &str)]) -> DeviceReport {
-    let dir = sample_dir(name);
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-        let file = entry.file_name().to_string_lossy().to_string();
-        if file == "EXPECTED.md" {
-            continue;
-        }
-        let bytes = std::fs::read(entry.path()).unwrap_or_default();
-        let bytes = if file == "dsregcmd.txt" {
-            let mut text = crate::device::text::decode(&bytes)
-                .map(|d| d.text)
-                .unwrap_or_default();
-            for (from, to) in edits {
-                assert!(text.contains(from), "{from} not in {name}/dsregcmd.txt");
-                text = text.replace(from, to);
-            }
-            text.into_bytes()
-        } else {
-            bytes
-        };
-        files.push((file, bytes));
+/// A device scenario of `tests/fixtures/correlate/` (a sample with a few values changed).
+fn scenario(name: &str) -> DeviceReport {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/correlate")
+        .join(name);
+    match load_path(&dir) {
+        Ok(mut v) if v.len() == 1 => v.remove(0),
+        other => panic!("scenario {name} did not load as one device: {other:?}"),
     }
-    files.sort();
-    crate::device::report_from_memory(name, &files)
 }
 
 fn run(snap: &TenantSnapshot, report: &DeviceReport, user: Option<&str>) -> Correlation {
@@ -289,13 +273,7 @@ fn a_device_that_never_joined_has_no_record_but_the_join_is_the_cause() {
 
 #[test]
 fn device_joined_to_another_tenant_is_cor001_and_nothing_else_is_guessed() {
-    let r = edited(
-        "hybrid-enrolled",
-        &[(
-            "TenantId : 5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13",
-            "TenantId : 0d1c2b3a-4958-4677-8695-a4b3c2d1e0f9",
-        )],
-    );
+    let r = scenario("cor001-other-tenant");
     let c = run(&snapshot(), &r, Some("jdoe@contoso.com"));
     let cor001 = finding(&c, "COR001");
     assert_eq!(cor001.status, Status::Fail);
@@ -311,13 +289,7 @@ fn device_joined_to_another_tenant_is_cor001_and_nothing_else_is_guessed() {
 
 #[test]
 fn device_missing_in_entra_is_cor002() {
-    let r = edited(
-        "failed-8018002b",
-        &[(
-            "DeviceId : a81d6c0f-3e2b-4f7a-b5c9-0e1d2c3b4a59",
-            "DeviceId : d0d0d0d0-1111-4222-8333-444455556666",
-        )],
-    );
+    let r = scenario("cor002-missing-in-entra");
     let c = run(&snapshot(), &r, None);
     let cor002 = finding(&c, "COR002");
     assert_eq!(cor002.status, Status::Fail);
@@ -333,32 +305,14 @@ fn device_missing_in_entra_is_cor002() {
 
 #[test]
 fn disabled_and_workplace_registered_objects_are_cor003() {
-    let disabled = edited(
-        "stale-enrollment",
-        &[
-            ("PC0117.corp.contoso.com", "PC0300.corp.contoso.com"),
-            (
-                "5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716",
-                "c3000300-aaaa-4bbb-8ccc-000000000300",
-            ),
-        ],
-    );
+    let disabled = scenario("cor003-disabled-object");
     let c = run(&snapshot(), &disabled, None);
     let f = finding(&c, "COR003");
     assert_eq!(f.status, Status::Fail);
     assert!(f.summary.contains("disabled"), "{}", f.summary);
     assert!(c.diagnosis.causes.contains(&"COR003".to_string()));
 
-    let workplace = edited(
-        "stale-enrollment",
-        &[
-            ("PC0117.corp.contoso.com", "PC0301.corp.contoso.com"),
-            (
-                "5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716",
-                "c3000301-aaaa-4bbb-8ccc-000000000301",
-            ),
-        ],
-    );
+    let workplace = scenario("cor003-workplace-object");
     let c = run(&snapshot(), &workplace, None);
     let f = finding(&c, "COR003");
     assert_eq!(f.status, Status::Fail);
@@ -386,10 +340,7 @@ fn user_flag_wins_and_an_unlicensed_user_blocks() {
 #[test]
 fn weak_user_hint_without_a_failure_code_only_warns() {
     // never-triggered names jdoe only as the account that ran dsregcmd; make it the intern.
-    let r = edited(
-        "never-triggered",
-        &[("jdoe@contoso.com", "intern@contoso.com")],
-    );
+    let r = scenario("weak-hint-intern");
     let c = run(&snapshot(), &r, None);
     assert_eq!(
         c.keys.user.as_ref().map(|u| u.source),
@@ -530,48 +481,11 @@ fn snapshot_with(edit: impl FnOnce(&mut serde_json::Value)) -> TenantSnapshot {
     }
 }
 
-/// A sample with text edits in any of its files (`(file, from, to)`) and some files left out.
-fn variant(name: &str, edits: &[(&str, &str, &str)], drop: &[&str]) -> DeviceReport {
-    let dir = sample_dir(name);
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-        let file = entry.file_name().to_string_lossy().to_string();
-        if file == "EXPECTED.md" || drop.contains(&file.as_str()) {
-            continue;
-        }
-        let mut bytes = std::fs::read(entry.path()).unwrap_or_default();
-        let mine: Vec<_> = edits.iter().filter(|(f, _, _)| *f == file).collect();
-        if !mine.is_empty() {
-            let mut text = crate::device::text::decode(&bytes)
-                .map(|d| d.text)
-                .unwrap_or_default();
-            for (_, from, to) in mine {
-                assert!(text.contains(from), "{from} not in {name}/{file}");
-                text = text.replace(from, to);
-            }
-            bytes = text.into_bytes();
-        }
-        files.push((file, bytes));
-    }
-    files.sort();
-    crate::device::report_from_memory(name, &files)
-}
-
-/// failed-8018002b (PC0077) failing with another code, `user` running dsregcmd.
-fn pc0077_failing_with(code: &str, user: &str, extra: &[(&str, &str, &str)]) -> DeviceReport {
-    let mut edits = vec![
-        ("dmedp-admin.xml", "0x8018002b", code),
-        ("dsregcmd.txt", "mgarcia@contoso.com", user),
-    ];
-    edits.extend_from_slice(extra);
-    variant("failed-8018002b", &edits, &[])
-}
-
 #[test]
 fn unlicensed_user_explains_0x80180018_even_from_the_weakest_hint() {
     // Only the account that ran dsregcmd names the intern (INTUNE_O365 only); the device's
     // 0x80180018 is the licence failure, so the hint is confirmed and USR002 leads.
-    let r = pc0077_failing_with("0x80180018", "intern@contoso.com", &[]);
+    let r = scenario("code-80180018-intern");
     let c = run(&snapshot(), &r, None);
     assert_eq!(
         c.keys.user.as_ref().map(|u| u.source),
@@ -589,7 +503,7 @@ fn unlicensed_user_explains_0x80180018_even_from_the_weakest_hint() {
     assert!(ev.contains("event 76"), "device side: {ev}");
     assert!(ev.contains("Intune license confirmed by USR002"), "{ev}");
     // A licensed user with the same code: licence ruled out, nothing invented.
-    let r = pc0077_failing_with("0x80180018", "jdoe@contoso.com", &[]);
+    let r = scenario("code-80180018-licensed");
     let c = run(&snapshot(), &r, Some("jdoe@contoso.com"));
     assert!(!c.diagnosis.causes.iter().any(|id| id.starts_with("USR")));
     assert!(
@@ -601,7 +515,7 @@ fn unlicensed_user_explains_0x80180018_even_from_the_weakest_hint() {
 
 #[test]
 fn mfa_on_the_enrollment_app_explains_0x8018002a() {
-    let r = pc0077_failing_with("0x8018002a", "jdoe@contoso.com", &[]);
+    let r = scenario("code-8018002a");
     // Without a Conditional Access policy the cause is ruled out.
     let c = run(&snapshot(), &r, None);
     assert!(!c.diagnosis.causes.contains(&"TEN009".to_string()));
@@ -661,7 +575,7 @@ fn join_refused_is_a_cause_on_entra_join_only() {
             serde_json::json!({"@odata.type": "#microsoft.graph.noDeviceRegistrationMembership"});
     });
     // Hybrid joined with the GPO: "users may join devices" does not apply.
-    let hybrid = pc0077_failing_with("0x801c0003", "jdoe@contoso.com", &[]);
+    let hybrid = scenario("code-801c0003-hybrid");
     let c = run(&snap, &hybrid, None);
     assert_eq!(c.diagnosis.path, EnrollmentPath::GpoHybrid);
     assert!(!c.diagnosis.causes.contains(&"TEN008".to_string()));
@@ -671,14 +585,7 @@ fn join_refused_is_a_cause_on_entra_join_only() {
         finding(&c, "DEV007")
     );
     // Entra joined (no domain, no GPO, no task): the join policy is the cause.
-    let entra = variant(
-        "failed-8018002b",
-        &[
-            ("dmedp-admin.xml", "0x8018002b", "0x801c0003"),
-            ("dsregcmd.txt", "DomainJoined : YES", "DomainJoined : NO"),
-        ],
-        &["mdm-policy.reg", "taskscheduler.xml"],
-    );
+    let entra = scenario("code-801c0003-entra-join");
     let snap = snapshot_with(|s| {
         s["device_registration_policy"]["data"]["azureADJoin"]["allowedToJoin"] =
             serde_json::json!({"@odata.type": "#microsoft.graph.noDeviceRegistrationMembership"});
@@ -727,11 +634,7 @@ fn a_hybrid_device_with_namesake_objects_warns_and_names_them() {
 fn a_users_failure_on_another_device_is_not_this_devices_record() {
     // tlee's failed PC0200 event must not count for a second PC of tlee's that is enrolled
     // cleanly; an event without a device id still matches by user.
-    let other_pc = variant(
-        "hybrid-enrolled",
-        &[("dsregcmd.txt", "PC0042", "PC0999")],
-        &[],
-    );
+    let other_pc = scenario("other-pc-of-tlee");
     let c = run(&snapshot(), &other_pc, Some("tlee@contoso.com"));
     let f = finding(&c, "COR007");
     assert_eq!(f.status, Status::Pass, "{f:?}");
@@ -770,11 +673,7 @@ fn personal_block_is_the_likely_cause_of_0x80180014_on_entra_join() {
             }
         }
     });
-    let entra = variant(
-        "demo-blocked-restriction",
-        &[("dsregcmd.txt", "DomainJoined : YES", "DomainJoined : NO")],
-        &["mdm-policy.reg", "taskscheduler.xml"],
-    );
+    let entra = scenario("pc0200-entra-join");
     let c = run(&snap, &entra, None);
     assert_eq!(c.diagnosis.path, EnrollmentPath::EntraJoin);
     assert_eq!(finding(&c, "USR005").status, Status::Warn);
@@ -819,13 +718,7 @@ fn another_mdm_in_entra_is_not_called_unmanaged() {
 
 #[test]
 fn nil_device_id_is_no_join_key() {
-    let report = edited(
-        "never-triggered",
-        &[(
-            "0c9e8d7f-6a5b-4c3d-9e2f-1a0b9c8d7e6f",
-            "00000000-0000-0000-0000-000000000000",
-        )],
-    );
+    let report = scenario("nil-device-id");
     let analysis = analyse(&report, as_of());
     let keys = keys::device_keys(&report, &analysis, None);
     assert_eq!(keys.device_id, None);
