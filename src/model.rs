@@ -328,7 +328,8 @@ impl std::fmt::Display for EnrollmentPath {
     }
 }
 
-/// One word for a device's state (DESIGN.md §2).
+/// One word for a device's state: enrolled, will enroll, failed (it tried and an error came
+/// back), blocked (a prerequisite is missing, so it cannot try), not triggered, unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {

@@ -105,7 +105,7 @@ fn assert_shape(json: &Value, device: &str) {
         let ev = f["evidence"].as_array().expect("evidence array");
         assert!(!ev.is_empty(), "{} has no evidence", f["check"]);
         assert!(ev.iter().all(|e| e["source"].is_string()));
-        // Issue 2 §5: stable field names, present even when empty.
+        // Scripts rely on stable field names: every evidence item has them, even when empty.
         assert!(
             ev.iter().all(|e| e
                 .get("location")
