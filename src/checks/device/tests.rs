@@ -775,11 +775,11 @@ fn dev007_reads_a_failed_task_result_when_no_event_76_was_exported() {
 
     // The collector writes Get-ScheduledTaskInfo's unsigned LastTaskResult: the same code.
     assert_eq!(
-        crate::checks::device::facts::task_result_hresult(2_149_056_532),
+        crate::checks::device::evidence::task_result_hresult(2_149_056_532),
         Some(0x8018_0014)
     );
     assert_eq!(
-        crate::checks::device::facts::task_result_hresult(267_011),
+        crate::checks::device::evidence::task_result_hresult(267_011),
         None
     );
     // "Has not yet run" (267011) and success are not failures.
