@@ -155,3 +155,35 @@ fn registered(f: &Facts) -> Finding {
         "A registered (BYOD) device enrolls only when its work account gets an MDM URL: put {who} in the MDM user scope and out of the MAM user scope (Entra admin center → Mobility (MDM and WIP) → Microsoft Intune; on a registered device MAM wins when the user is in both), then remove and re-add the account under Settings → Accounts → Access work or school, or use \"Enroll only in device management\" there. Corporate devices should be Entra joined or hybrid joined instead."
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::device::testutil::*;
+    use crate::device::report::*;
+
+    /// This check alone, over the facts of `r` on the test date.
+    fn check(r: &DeviceReport) -> Finding {
+        check_as_of(r, as_of())
+    }
+
+    fn check_as_of(r: &DeviceReport, as_of: chrono::DateTime<chrono::Utc>) -> Finding {
+        let finding = evaluate(&Facts::new(r, as_of, None));
+        assert!(finding.is(&META), "{} reported {}", META.id, finding.check);
+        finding
+    }
+
+    #[test]
+    fn dev003_empty_mdm_url_fails_with_user_and_location() {
+        let f = check(&failed_device());
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.summary.contains("jdoe@contoso.com"));
+        assert!(
+            f.evidence[0]
+                .location
+                .as_deref()
+                .is_some_and(|l| l.starts_with("dsregcmd.txt:"))
+        );
+        assert_eq!(check(&enrolled_hybrid()).status, Status::Pass);
+    }
+}

@@ -132,3 +132,52 @@ pub fn evaluate(f: &Facts) -> Finding {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::device::testutil::*;
+    use crate::device::report::*;
+    use crate::model::SkipReason;
+
+    /// This check alone, over the facts of `r` on the test date.
+    fn check(r: &DeviceReport) -> Finding {
+        check_as_of(r, as_of())
+    }
+
+    fn check_as_of(r: &DeviceReport, as_of: chrono::DateTime<chrono::Utc>) -> Finding {
+        let finding = evaluate(&Facts::new(r, as_of, None));
+        assert!(finding.is(&META), "{} reported {}", META.id, finding.check);
+        finding
+    }
+
+    #[test]
+    fn dev004_warns_after_end_of_servicing_and_never_trusts_product_name() {
+        let f = check(&stale_device());
+        assert_eq!(f.status, Status::Warn, "{f:?}");
+        assert!(f.summary.contains("2026-11-10"), "{}", f.summary);
+        assert!(f.evidence.iter().any(|e| e.detail.contains("ProductName")));
+        assert_eq!(check(&enrolled_hybrid()).status, Status::Pass);
+        // Windows 10 22H2 past its end: ESU is named.
+        let mut r = enrolled_hybrid();
+        r.os = Some(os(19045, "Professional"));
+        let f = check(&r);
+        assert_eq!(f.status, Status::Warn);
+        assert!(f.remediation.contains("ESU"));
+        r.os = None;
+        assert!(matches!(
+            check(&r).skip_reason,
+            Some(SkipReason::NoEvidence { .. })
+        ));
+    }
+
+    #[test]
+    fn as_of_is_an_input() {
+        use chrono::TimeZone;
+        let early = chrono::Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default();
+        assert_eq!(check_as_of(&stale_device(), early).status, Status::Pass);
+    }
+}

@@ -31,6 +31,8 @@ pub const META: CheckMeta = CheckMeta {
 
 const GPO_FIX: &str = "Link a GPO with Computer Configuration > Policies > Administrative Templates > Windows Components > MDM > \"Enable automatic MDM enrollment using default Microsoft Entra credentials\" (credential type: User Credential) to the computer's OU, run `gpupdate /force` on the device and confirm with `gpresult /h gpresult.html` that it applied; if it still does not, check security filtering, WMI filters and AD/SYSVOL replication.";
 
+const KEY_MDM_POLICY_PARENT: &str = r"HKLM\SOFTWARE\Policies\Microsoft\Windows\CurrentVersion";
+
 pub fn evaluate(f: &Facts) -> Finding {
     if !gpo_driven(f) {
         return not_applicable(f, &META);
@@ -112,5 +114,3 @@ pub fn evaluate(f: &Facts) -> Finding {
         "the registry export does not include the MDM policy key or its parent",
     )
 }
-
-const KEY_MDM_POLICY_PARENT: &str = r"HKLM\SOFTWARE\Policies\Microsoft\Windows\CurrentVersion";

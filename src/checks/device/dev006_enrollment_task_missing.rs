@@ -162,3 +162,51 @@ pub fn evaluate(f: &Facts) -> Finding {
         "no task list, and no Task Scheduler event names the auto-enrollment task",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::device::testutil::*;
+    use crate::device::report::*;
+    use crate::model::SkipReason;
+
+    /// This check alone, over the facts of `r` on the test date.
+    fn check(r: &DeviceReport) -> Finding {
+        check_as_of(r, as_of())
+    }
+
+    fn check_as_of(r: &DeviceReport, as_of: chrono::DateTime<chrono::Utc>) -> Finding {
+        let finding = evaluate(&Facts::new(r, as_of, None));
+        assert!(finding.is(&META), "{} reported {}", META.id, finding.check);
+        finding
+    }
+
+    #[test]
+    fn dev006_task_list_events_and_no_evidence() {
+        let mut r = failed_device();
+        r.scheduled_tasks = Some(vec![task(TASK)]);
+        let f = check(&r);
+        assert_eq!(f.status, Status::Pass);
+        assert_eq!(f.evidence[0].location.as_deref(), Some("schtasks.csv:2"));
+
+        r.scheduled_tasks = Some(vec![task("\\Microsoft\\Windows\\Defrag\\ScheduledDefrag")]);
+        let f = check(&r);
+        assert_eq!(f.status, Status::Fail);
+        // No EnterpriseMgmt task at all in a raw list: maybe not elevated, and the finding says so.
+        assert!(
+            f.evidence.iter().any(|e| e.detail.contains("elevation")),
+            "{:?}",
+            f.evidence
+        );
+
+        // No task list: a Task Scheduler event naming the task proves it exists.
+        assert_eq!(check(&failed_device()).status, Status::Pass);
+
+        let mut r = failed_device();
+        r.events.retain(|e| !e.is_task_scheduler());
+        assert!(matches!(
+            check(&r).skip_reason,
+            Some(SkipReason::NoEvidence { .. })
+        ));
+    }
+}

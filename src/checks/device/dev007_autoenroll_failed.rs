@@ -283,3 +283,58 @@ fn first_sentence(text: &str) -> &str {
         None => text.trim_end_matches('.'),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::device::testutil::*;
+    use crate::device::report::*;
+    use crate::model::SkipReason;
+
+    /// This check alone, over the facts of `r` on the test date.
+    fn check(r: &DeviceReport) -> Finding {
+        check_as_of(r, as_of())
+    }
+
+    fn check_as_of(r: &DeviceReport, as_of: chrono::DateTime<chrono::Utc>) -> Finding {
+        let finding = evaluate(&Facts::new(r, as_of, None));
+        assert!(finding.is(&META), "{} reported {}", META.id, finding.check);
+        finding
+    }
+
+    /// The failure code the analysis hands to the diagnosis for `r`.
+    fn failure_code_of(r: &DeviceReport) -> Option<u32> {
+        Facts::new(r, as_of(), None).last_failure_code()
+    }
+
+    #[test]
+    fn dev007_decodes_code_from_data_message_and_recovers_on_later_75() {
+        let f = check(&failed_device());
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.summary.contains("0x8018002B"), "{}", f.summary);
+        assert!(f.summary.contains("2 time(s)"));
+        assert_eq!(failure_code_of(&failed_device()), Some(0x8018_002B));
+
+        // Only the message carries the code (no insertion strings).
+        let mut r = failed_device();
+        r.events = vec![event(
+            PROVIDER_DMEDP,
+            76,
+            3,
+            &[],
+            Some("Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x80180014)"),
+        )];
+        assert_eq!(failure_code_of(&r), Some(0x8018_0014));
+
+        let mut r = failed_device();
+        r.events.push(dmedp(75, 30, &["0x0"]));
+        assert_eq!(check(&r).status, Status::Pass);
+
+        let mut r = failed_device();
+        r.events.retain(|e| !e.is_dmedp());
+        assert!(matches!(
+            check(&r).skip_reason,
+            Some(SkipReason::NoEvidence { .. })
+        ));
+    }
+}

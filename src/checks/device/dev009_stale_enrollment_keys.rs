@@ -194,3 +194,46 @@ fn code_name(code: u32) -> String {
         None => format_hresult(code),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::device::testutil::*;
+    use crate::device::report::*;
+
+    /// This check alone, over the facts of `r` on the test date.
+    fn check(r: &DeviceReport) -> Finding {
+        check_as_of(r, as_of())
+    }
+
+    fn check_as_of(r: &DeviceReport, as_of: chrono::DateTime<chrono::Utc>) -> Finding {
+        let finding = evaluate(&Facts::new(r, as_of, None));
+        assert!(finding.is(&META), "{} reported {}", META.id, finding.check);
+        finding
+    }
+
+    #[test]
+    fn second_intune_key_of_another_user_is_stale_but_live_one_kept() {
+        let mut r = enrolled_hybrid();
+        r.registry = Some(registry(vec![
+            intune_key(
+                "11111111-2C4D-4E8F-9A1B-3C5D7E9F1A2B",
+                TENANT,
+                "old@contoso.com",
+            ),
+            intune_key(
+                "22222222-2C4D-4E8F-9A1B-3C5D7E9F1A2B",
+                TENANT,
+                "jdoe@contoso.com",
+            ),
+        ]));
+        let keys = classify_enrollment_keys(&r, Some(TENANT), Some("jdoe@contoso.com"));
+        assert!(matches!(keys[0].class, KeyClass::OtherUser { .. }));
+        assert_eq!(keys[1].class, KeyClass::Live);
+        // Enrolled with a leftover: warn, never delete the live key.
+        let f = check(&r);
+        assert_eq!(f.status, Status::Warn);
+        assert!(f.summary.contains("11111111"));
+        assert!(f.remediation.contains("Keep"));
+    }
+}

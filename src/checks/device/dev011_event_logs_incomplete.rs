@@ -175,3 +175,38 @@ pub fn evaluate(f: &Facts) -> Finding {
         "Collect both logs with their state: {COLLECT_BUNDLE}; or {COLLECT_DMEDP} and {COLLECT_TASK_LOG}. If Task Scheduler history is disabled, enable it (`wevtutil sl Microsoft-Windows-TaskScheduler/Operational /e:true`) and wait for the next attempt."
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::device::testutil::*;
+    use crate::device::report::*;
+    use crate::model::SkipReason;
+
+    /// This check alone, over the facts of `r` on the test date.
+    fn check(r: &DeviceReport) -> Finding {
+        check_as_of(r, as_of())
+    }
+
+    fn check_as_of(r: &DeviceReport, as_of: chrono::DateTime<chrono::Utc>) -> Finding {
+        let finding = evaluate(&Facts::new(r, as_of, None));
+        assert!(finding.is(&META), "{} reported {}", META.id, finding.check);
+        finding
+    }
+
+    #[test]
+    fn dev011_warns_on_missing_or_disabled_logs() {
+        assert_eq!(check(&failed_device()).status, Status::Pass);
+        let f = check(&stale_device());
+        assert_eq!(f.status, Status::Warn);
+        assert!(f.summary.contains("DeviceManagement"), "{}", f.summary);
+        let mut r = quiet_device();
+        r.event_logs = vec![log_info(LOG_TASKS, Some(false), 3)];
+        let f = check(&r);
+        assert!(f.status == Status::Warn && f.summary.contains("disabled"));
+        assert!(matches!(
+            check(&quiet_device()).skip_reason,
+            Some(SkipReason::NoEvidence { .. })
+        ));
+    }
+}
