@@ -13,9 +13,10 @@
 //! Everything here is pure: the evaluation date is an argument.
 //!
 //! The modules form layers, each importing only the ones below it: [`evidence`] (collection
-//! hints, event predicates, evidence builders) under [`path`] and [`enrolled`], those under
-//! [`facts`], that under [`shared`] (the finding builders) and the one-file-per-check modules
-//! `devNNN_<slug>`.
+//! hints, event predicates and ordering, evidence builders) at the bottom; [`path`] and
+//! [`enrolled`] on it; [`facts`] on those; [`shared`] (the finding builders) and the check
+//! files `devNNN_<slug>` on top. [`analysis`] holds the result that this module assembles and
+//! [`diagnosis`] and the tenant correlation read.
 //!
 //! To add a device check: create `devNNN_<slug>.rs` with a one-line `//!` header, its
 //! `pub const META: CheckMeta` (ID, name, title, severity, `Area::Device`, `NO_PERMISSIONS`,
@@ -26,6 +27,7 @@
 //! `enroll-doctor explain` knows the check at once; a diagnosis cause needs an entry in
 //! [`diagnosis`] as well.
 
+pub mod analysis;
 pub mod diagnosis;
 pub mod enrolled;
 pub mod evidence;
@@ -48,10 +50,11 @@ mod dev011_event_logs_incomplete;
 use chrono::{DateTime, Utc};
 
 use crate::device::report::DeviceReport;
-use crate::model::{CheckMeta, Diagnosis, EnrollmentPath, Finding, Subject};
+use crate::model::{CheckMeta, Diagnosis, Finding};
 
 use facts::Facts;
 
+pub use analysis::DeviceAnalysis;
 pub use dev001_not_hybrid_joined::META as DEV001;
 pub use dev002_no_primary_refresh_token::META as DEV002;
 pub use dev003_mdm_url_missing::META as DEV003;
@@ -123,45 +126,6 @@ pub static RULES: &[DeviceRule] = &[
         eval: dev011_event_logs_incomplete::evaluate,
     },
 ];
-
-/// Everything the device side concluded about one report, before tenant correlation.
-#[derive(Debug, Clone)]
-pub struct DeviceAnalysis {
-    /// Label used in diagnoses (host name, else the report's name).
-    pub device: String,
-    pub subject: Subject,
-    /// Entra DeviceId from dsregcmd, the join key for tenant correlation.
-    pub device_id: Option<String>,
-    /// Entra tenant id from dsregcmd (or the live enrollment), for correlation.
-    pub tenant_id: Option<String>,
-    /// The user the device's files name (dsregcmd account, event 91, enrollment key).
-    pub user: Option<String>,
-    pub path: PathDecision,
-    pub enrolled: EnrolledState,
-    /// One finding per check DEV001–DEV011, in ID order.
-    pub findings: Vec<Finding>,
-    /// Decoded HRESULT of the last event 76 not followed by a 75.
-    pub failure_code: Option<u32>,
-    /// Last auto-enrollment event: `Some(true)` 75, `Some(false)` 76.
-    pub last_outcome: Option<bool>,
-    /// Task Scheduler 7016 with 0x8018000A was seen.
-    pub already_enrolled_event: bool,
-}
-
-impl DeviceAnalysis {
-    pub fn path(&self) -> EnrollmentPath {
-        self.path.path
-    }
-
-    pub fn finding(&self, check: &str) -> Option<&Finding> {
-        self.findings.iter().find(|f| f.check == check)
-    }
-
-    /// The finding of one device check, named by its metadata (`analysis.get(&DEV007)`).
-    pub fn get(&self, check: &CheckMeta) -> Option<&Finding> {
-        self.findings.iter().find(|f| f.is(check))
-    }
-}
 
 /// Derives the path and enrolled state and runs every device check.
 pub fn analyse(report: &DeviceReport, as_of: DateTime<Utc>) -> DeviceAnalysis {
