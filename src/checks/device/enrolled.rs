@@ -7,7 +7,7 @@ use crate::device::mdmdiag::parse_omadm_time;
 use crate::device::report::{DeviceReport, KEY_ENROLLMENTS, MdmDiagEnrollment, RegKey};
 use crate::model::Evidence;
 
-use super::facts::{COLLECT_ENROLLMENTS, reg_evidence};
+use super::evidence::{COLLECT_ENROLLMENTS, reg_evidence};
 
 /// The Intune provider id in an enrollment key.
 pub const PROVIDER_INTUNE: &str = "MS DM Server";

@@ -1,58 +1,131 @@
-//! Device checks DEV001–DEV011 and the per-device diagnosis.
+//! The device check family, DEV001–DEV011, and the per-device diagnosis.
 //!
-//! Order of evaluation: the enrollment path is derived first ([`path::derive_path`]), then the
-//! enrolled state ([`enrolled::enrolled_state`]), then every rule runs against both
-//! ([`rules::evaluate`]); [`diagnosis::diagnose`] turns the findings into a verdict and cause
-//! chain. Everything here is pure: the evaluation date is an argument.
+//! Order of evaluation, each step reading only what the ones before produced:
+//! 1. the enrollment path ([`path::derive_path`]): which mechanism should enroll this device,
+//!    deciding which checks apply;
+//! 2. the enrolled state ([`enrolled::enrolled_state`]): read from the Enrollments keys, not
+//!    from events that roll over;
+//! 3. the rules: [`facts::Facts`] gathers both with the rest of what the checks share, and
+//!    every rule of [`RULES`] turns it into exactly one finding, pass included;
+//! 4. the diagnosis ([`diagnosis::diagnose`]): a verdict and an ordered cause chain from the
+//!    findings.
+//!
+//! Everything here is pure: the evaluation date is an argument.
+//!
+//! The modules form layers, each importing only the ones below it: [`evidence`] (collection
+//! hints, event predicates and ordering, evidence builders) at the bottom; [`path`] and
+//! [`enrolled`] on it; [`facts`] on those; [`shared`] (the finding builders) and the check
+//! files `devNNN_<slug>` on top. [`analysis`] holds the result that this module assembles and
+//! [`diagnosis`] and the tenant correlation read.
+//!
+//! To add a device check: create `devNNN_<slug>.rs` with a one-line `//!` header, its
+//! `pub const META: CheckMeta` (ID, name, title, severity, `Area::Device`, `NO_PERMISSIONS`,
+//! the explain texts and references), a `pub fn evaluate(f: &Facts) -> Finding` that builds
+//! every result from `META` (the [`shared`] helpers take `&META`), and its unit tests in a
+//! `#[cfg(test)] mod tests`; then add the `mod` line, the `pub use … as DEVNNN` line and its
+//! [`DeviceRule`] in [`RULES`] below, in ID order. The registry takes the list from here, so
+//! `enroll-doctor explain` knows the check at once; a diagnosis cause needs an entry in
+//! [`diagnosis`] as well.
 
+pub mod analysis;
 pub mod diagnosis;
 pub mod enrolled;
+pub mod evidence;
 pub mod facts;
 pub mod path;
-pub mod rules;
+pub mod shared;
+
+mod dev001_not_hybrid_joined;
+mod dev002_no_primary_refresh_token;
+mod dev003_mdm_url_missing;
+mod dev004_windows_out_of_support;
+mod dev005_autoenroll_gpo_not_applied;
+mod dev006_enrollment_task_missing;
+mod dev007_autoenroll_failed;
+mod dev008_autoenroll_never_triggered;
+mod dev009_stale_enrollment_keys;
+mod dev010_report_captured_elevated;
+mod dev011_event_logs_incomplete;
 
 use chrono::{DateTime, Utc};
 
 use crate::device::report::DeviceReport;
-use crate::model::{Diagnosis, EnrollmentPath, Finding, Subject};
+use crate::model::{CheckMeta, Diagnosis, Finding};
 
+use facts::Facts;
+
+pub use analysis::DeviceAnalysis;
+pub use dev001_not_hybrid_joined::META as DEV001;
+pub use dev002_no_primary_refresh_token::META as DEV002;
+pub use dev003_mdm_url_missing::META as DEV003;
+pub use dev004_windows_out_of_support::META as DEV004;
+pub use dev005_autoenroll_gpo_not_applied::META as DEV005;
+pub use dev006_enrollment_task_missing::META as DEV006;
+pub use dev007_autoenroll_failed::META as DEV007;
+pub use dev008_autoenroll_never_triggered::META as DEV008;
+pub use dev009_stale_enrollment_keys::META as DEV009;
+pub use dev010_report_captured_elevated::META as DEV010;
+pub use dev011_event_logs_incomplete::META as DEV011;
 pub use diagnosis::diagnose;
 pub use enrolled::{EnrolledState, EnrollmentKey, KeyClass, classify_enrollment_keys};
 pub use path::{PathDecision, derive_path};
 
-/// Everything the device side concluded about one report, before tenant correlation.
-#[derive(Debug, Clone)]
-pub struct DeviceAnalysis {
-    /// Label used in diagnoses (host name, else the report's name).
-    pub device: String,
-    pub subject: Subject,
-    /// Entra DeviceId from dsregcmd, the join key for tenant correlation.
-    pub device_id: Option<String>,
-    /// Entra tenant id from dsregcmd (or the live enrollment), for correlation.
-    pub tenant_id: Option<String>,
-    /// The user the device's files name (dsregcmd account, event 91, enrollment key).
-    pub user: Option<String>,
-    pub path: PathDecision,
-    pub enrolled: EnrolledState,
-    /// One finding per check DEV001–DEV011, in ID order.
-    pub findings: Vec<Finding>,
-    /// Decoded HRESULT of the last event 76 not followed by a 75.
-    pub failure_code: Option<u32>,
-    /// Last auto-enrollment event: `Some(true)` 75, `Some(false)` 76.
-    pub last_outcome: Option<bool>,
-    /// Task Scheduler 7016 with 0x8018000A was seen.
-    pub already_enrolled_event: bool,
+/// One device check: its metadata and its evaluation, the shape of [`crate::checks::Rule`]
+/// except that the evaluation accepts [`Facts`] of any lifetime. The facts borrow the report,
+/// and `Rule<F>`'s `fn(&F)` names a single type `F`, so it cannot take them.
+pub struct DeviceRule {
+    pub meta: &'static CheckMeta,
+    pub eval: for<'a> fn(&Facts<'a>) -> Finding,
 }
 
-impl DeviceAnalysis {
-    pub fn path(&self) -> EnrollmentPath {
-        self.path.path
-    }
-
-    pub fn finding(&self, check: &str) -> Option<&Finding> {
-        self.findings.iter().find(|f| f.check == check)
-    }
-}
+/// Every device check in ID order: the order of evaluation, of the findings and of the
+/// registry.
+pub static RULES: &[DeviceRule] = &[
+    DeviceRule {
+        meta: &DEV001,
+        eval: dev001_not_hybrid_joined::evaluate,
+    },
+    DeviceRule {
+        meta: &DEV002,
+        eval: dev002_no_primary_refresh_token::evaluate,
+    },
+    DeviceRule {
+        meta: &DEV003,
+        eval: dev003_mdm_url_missing::evaluate,
+    },
+    DeviceRule {
+        meta: &DEV004,
+        eval: dev004_windows_out_of_support::evaluate,
+    },
+    DeviceRule {
+        meta: &DEV005,
+        eval: dev005_autoenroll_gpo_not_applied::evaluate,
+    },
+    DeviceRule {
+        meta: &DEV006,
+        eval: dev006_enrollment_task_missing::evaluate,
+    },
+    DeviceRule {
+        meta: &DEV007,
+        eval: dev007_autoenroll_failed::evaluate,
+    },
+    DeviceRule {
+        meta: &DEV008,
+        eval: dev008_autoenroll_never_triggered::evaluate,
+    },
+    DeviceRule {
+        meta: &DEV009,
+        eval: dev009_stale_enrollment_keys::evaluate,
+    },
+    DeviceRule {
+        meta: &DEV010,
+        eval: dev010_report_captured_elevated::evaluate,
+    },
+    DeviceRule {
+        meta: &DEV011,
+        eval: dev011_event_logs_incomplete::evaluate,
+    },
+];
 
 /// Derives the path and enrolled state and runs every device check.
 pub fn analyse(report: &DeviceReport, as_of: DateTime<Utc>) -> DeviceAnalysis {
@@ -65,8 +138,8 @@ pub fn analyse_with_user(
     as_of: DateTime<Utc>,
     user_hint: Option<&str>,
 ) -> DeviceAnalysis {
-    let facts = facts::Facts::new(report, as_of, user_hint);
-    let findings = rules::evaluate(&facts);
+    let facts = Facts::new(report, as_of, user_hint);
+    let findings = evaluate_rules(&facts);
     DeviceAnalysis {
         device: facts.device.clone(),
         subject: facts.subject.clone(),
@@ -75,11 +148,16 @@ pub fn analyse_with_user(
         user: facts.user.clone(),
         path: facts.path.clone(),
         enrolled: facts.enrolled.clone(),
-        failure_code: rules::last_failure_code(&facts),
-        last_outcome: rules::last_outcome(&facts),
+        failure_code: facts.last_failure_code(),
+        last_outcome: facts.last_outcome(),
         already_enrolled_event: !facts.already_enrolled_7016().is_empty(),
         findings,
     }
+}
+
+/// Runs every rule of [`RULES`] in its order: one finding per device check.
+pub fn evaluate_rules(facts: &Facts) -> Vec<Finding> {
+    RULES.iter().map(|rule| (rule.eval)(facts)).collect()
 }
 
 /// Device-only evaluation: the analysis plus its diagnosis with no tenant findings.

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::device::report::{DeviceReport, KEY_MDM_POLICY, RegKey};
 use crate::model::{EnrollmentPath, Evidence};
 
-use super::facts::{
+use super::evidence::{
     device_credential_flag, event_evidence, is_autoenroll_task_path, names_autoenroll_task,
     reg_evidence,
 };

@@ -1,6 +1,6 @@
 //! Builders for realistic [`DeviceReport`]s in unit tests (independent of the parsers).
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::device::report::*;
 
@@ -238,6 +238,88 @@ pub fn enrolled_hybrid() -> DeviceReport {
             dmedp(75, 7, &["0x0"]),
         ],
         os: Some(os(26100, "Enterprise")),
+        ..Default::default()
+    }
+}
+
+/// A hybrid joined device whose auto-enrollment failed twice with 0x8018002B (no MDM URL).
+pub fn failed_device() -> DeviceReport {
+    DeviceReport {
+        label: "PC0077".into(),
+        dsregcmd: Some(hybrid_dsreg("", "YES")),
+        registry: Some(registry(vec![mdm_policy(Some(1), 1), placeholder_key()])),
+        events: vec![
+            ts(107, 10, None),
+            dmedp(76, 10, &["0x0", "0x8018002b"]),
+            ts(107, 15, None),
+            dmedp(76, 15, &["0x0", "0x8018002b"]),
+        ],
+        os: Some(os(26100, "Enterprise")),
+        ..Default::default()
+    }
+}
+
+/// A hybrid joined device whose task cannot start (7016) because of stale enrollment keys.
+pub fn stale_device() -> DeviceReport {
+    DeviceReport {
+        label: "PC0117".into(),
+        dsregcmd: Some(hybrid_dsreg(INTUNE_URL, "YES")),
+        registry: Some(registry(vec![
+            mdm_policy(Some(1), 1),
+            placeholder_key(),
+            other_mdm_key("1B8E1F0C-7D6A-4B59-8C3D-E2F1A0B9C8D7", "OldMdm", 0),
+            other_mdm_key("2B8E1F0C-7D6A-4B59-8C3D-E2F1A0B9C8D7", "WorkspaceONE", 6),
+        ])),
+        events: vec![
+            ts(107, 1, None),
+            event(
+                PROVIDER_TASK_SCHEDULER,
+                7016,
+                2,
+                &[],
+                Some(&format!(
+                    "Task Scheduler failed to start instance of \"{TASK}\" . Error code: 2149056522."
+                )),
+            ),
+        ],
+        os: Some(os(22631, "Enterprise")),
+        ..Default::default()
+    }
+}
+
+/// A task row of `schtasks /query /fo csv /v` that last ran successfully.
+pub fn task(path: &str) -> ScheduledTask {
+    ScheduledTask {
+        path: path.to_string(),
+        status: Some("Ready".into()),
+        state: None,
+        last_run: Some("11/26/2026 9:05:12 AM".into()),
+        last_result: Some(0),
+        task_to_run: None,
+        location: loc("schtasks.csv", 2),
+    }
+}
+
+/// What the collector records about one event log, its oldest record `days_back` days before
+/// [`as_of`].
+pub fn log_info(name: &str, enabled: Option<bool>, days_back: i64) -> EventLogInfo {
+    EventLogInfo {
+        name: name.to_string(),
+        enabled,
+        oldest_record: Some(as_of() - Duration::days(days_back)),
+        record_count: Some(10),
+        file: "bundle.json".to_string(),
+    }
+}
+
+/// A hybrid joined device with the policy and the task but no event logs supplied.
+pub fn quiet_device() -> DeviceReport {
+    DeviceReport {
+        label: "PC0103".into(),
+        dsregcmd: Some(hybrid_dsreg(INTUNE_URL, "YES")),
+        registry: Some(registry(vec![mdm_policy(Some(1), 1), placeholder_key()])),
+        scheduled_tasks: Some(vec![task(TASK)]),
+        os: Some(os(26200, "Enterprise")),
         ..Default::default()
     }
 }
