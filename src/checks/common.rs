@@ -1,7 +1,8 @@
 //! What several checks share: documentation links and least-privilege permission sets.
 //! Family-specific helpers live in the family's `mod.rs`.
 
-use crate::model::Permissions;
+use crate::model::{EnrollmentPath, Evidence, Permissions};
+use crate::tenant::snapshot::MobilityPolicy;
 
 // ---------------------------------------------------------------------------------------------
 // Documentation links used by several checks.
@@ -91,3 +92,30 @@ pub const ENTRA_DEVICES: Permissions = Permissions {
     delegated: &["Device.Read.All"],
     delegated_only: false,
 };
+
+/// Evidence saying on which enrollment paths a result matters (DESIGN.md §1).
+pub fn paths_evidence(applies: &[EnrollmentPath], note: &str) -> Evidence {
+    let list: Vec<&str> = applies.iter().map(|p| p.as_str()).collect();
+    let mut detail = format!("matters for: {}", list.join(", "));
+    if !note.is_empty() {
+        detail.push_str("; ");
+        detail.push_str(note);
+    }
+    Evidence::new("enrollment-path", detail)
+}
+
+pub const ALL_PATHS: [EnrollmentPath; 4] = [
+    EnrollmentPath::GpoHybrid,
+    EnrollmentPath::EntraJoin,
+    EnrollmentPath::EntraRegistered,
+    EnrollmentPath::CoManagement,
+];
+
+/// Location of one MDM/MAM policy.
+pub fn policy_location(kind: &str, id: &str) -> String {
+    format!("GET /beta/policies/{kind}/{id}?$expand=includedGroups")
+}
+
+pub fn find_policy<'a>(list: &'a [MobilityPolicy], app_id: &str) -> Option<&'a MobilityPolicy> {
+    list.iter().find(|p| p.id.eq_ignore_ascii_case(app_id))
+}

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use crate::catalog::service_plans;
 use crate::catalog::well_known::MICROSOFT_INTUNE_APP_ID;
-use crate::checks::tenant::{ALL_PATHS, find_policy, paths_evidence, policy_location};
+use crate::checks::common::{ALL_PATHS, find_policy, paths_evidence, policy_location};
 use crate::model::{EnrollmentPath, Evidence, Finding, SkipReason, Status, Subject};
 use crate::tenant::precedence::{WindowsVersion, Winner, os_version_blocked, winning_restrictions};
 use crate::tenant::snapshot::{
