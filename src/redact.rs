@@ -12,7 +12,7 @@ use sha2::Sha256;
 
 // Top-level labels that never resolve publicly are kept so USR008 still sees `.local`: the very
 // list USR008 uses, so the two cannot drift apart.
-use crate::checks::user::NON_ROUTABLE;
+use crate::catalog::well_known::NON_ROUTABLE;
 use crate::device::report::DeviceReport;
 use crate::tenant::snapshot::TenantSnapshot;
 

@@ -72,6 +72,18 @@ pub fn app_name(app_id: &str) -> Option<&'static str> {
     }
 }
 
+/// Suffixes that never resolve on the internet (enrollment discovery cannot work). The redactor
+/// keeps these as they are so USR008 gives the same answer on a redacted snapshot.
+pub const NON_ROUTABLE: &[&str] = &[
+    "local",
+    "lan",
+    "internal",
+    "localdomain",
+    "corp",
+    "home",
+    "intranet",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,416 @@
+//! User checks USR001–USR008: one user's readiness for Windows MDM enrollment, evaluated in
+//! memory over a [`TenantSnapshot`] (so N users cost no extra Graph calls).
+//!
+//! [`user_readiness`] is the entry point the correlation code calls with the device's
+//! enrollment path; results that depend on the path say so in their evidence.
+
+use crate::model::{CheckMeta, EnrollmentPath, Evidence, Finding, SkipReason, Subject};
+use crate::tenant::precedence::Winner;
+use crate::tenant::snapshot::{
+    ManagedDevice, Membership, MobilityPolicy, PolicyScope, TenantSnapshot, User,
+};
+use std::collections::HashMap;
+
+pub mod usr001_user_exists;
+pub mod usr002_intune_license;
+pub mod usr003_mdm_user_scope;
+pub mod usr004_mam_user_scope;
+pub mod usr005_windows_blocked_for_user;
+pub mod usr006_device_limit_reached;
+pub mod usr007_usage_location;
+pub mod usr008_upn_suffix_routable;
+
+pub use usr001_user_exists::META as USR001;
+pub use usr002_intune_license::META as USR002;
+pub use usr003_mdm_user_scope::META as USR003;
+pub use usr004_mam_user_scope::META as USR004;
+pub use usr005_windows_blocked_for_user::META as USR005;
+pub use usr006_device_limit_reached::META as USR006;
+pub use usr007_usage_location::META as USR007;
+pub use usr008_upn_suffix_routable::META as USR008;
+
+pub use usr001_user_exists::usr001_user_exists;
+pub use usr002_intune_license::usr002_license;
+pub use usr003_mdm_user_scope::usr003_mdm_scope;
+pub use usr004_mam_user_scope::usr004_mam_scope;
+pub use usr005_windows_blocked_for_user::usr005_platform_restriction;
+pub use usr006_device_limit_reached::usr006_device_limit;
+pub use usr007_usage_location::usr007_usage_location;
+pub use usr008_upn_suffix_routable::usr008_upn_suffix;
+
+/// What is known about the device the user enrolls (all optional).
+#[derive(Debug, Clone, Default)]
+pub struct DeviceContext {
+    pub path: Option<EnrollmentPath>,
+    /// OS version the device reports (`10.0.19045.3803`), for the restriction's min/max.
+    pub os_version: Option<String>,
+    /// Whether the device is registered with Autopilot (lets Entra join pass a personal block).
+    pub autopilot_registered: Option<bool>,
+}
+
+impl DeviceContext {
+    pub fn for_path(path: Option<EnrollmentPath>) -> Self {
+        DeviceContext {
+            path,
+            ..Default::default()
+        }
+    }
+}
+
+/// USR001–USR008 for one user, for an optional enrollment path.
+pub fn user_readiness(
+    snap: &TenantSnapshot,
+    upn: &str,
+    path: Option<EnrollmentPath>,
+) -> Vec<Finding> {
+    user_readiness_with(snap, upn, &DeviceContext::for_path(path))
+}
+
+/// USR001–USR008 with everything known about the device.
+pub fn user_readiness_with(snap: &TenantSnapshot, upn: &str, dev: &DeviceContext) -> Vec<Finding> {
+    user_readiness_in(snap, &UserIndex::new(snap), upn, dev)
+}
+
+/// USR001–USR008 for many users over one index (users and their devices are looked up in
+/// hash maps, so N users cost O(N), not O(N²)).
+pub fn users_readiness(
+    snap: &TenantSnapshot,
+    upns: &[String],
+    path: Option<EnrollmentPath>,
+) -> Vec<Finding> {
+    let index = UserIndex::new(snap);
+    let dev = DeviceContext::for_path(path);
+    upns.iter()
+        .flat_map(|u| user_readiness_in(snap, &index, u, &dev))
+        .collect()
+}
+
+/// Users and their Intune devices by lower-cased UPN and object id.
+pub struct UserIndex<'a> {
+    users: HashMap<String, &'a User>,
+    managed: HashMap<String, Vec<&'a ManagedDevice>>,
+}
+
+impl<'a> UserIndex<'a> {
+    pub fn new(snap: &'a TenantSnapshot) -> UserIndex<'a> {
+        let mut users = HashMap::new();
+        for u in snap.sources.users.data().into_iter().flatten() {
+            users.insert(u.user_principal_name.to_lowercase(), u);
+            users.insert(u.id.to_lowercase(), u);
+        }
+        let mut managed: HashMap<String, Vec<&ManagedDevice>> = HashMap::new();
+        for d in snap.sources.managed_devices.data().into_iter().flatten() {
+            let mut keys: Vec<String> = Vec::new();
+            if let Some(id) = &d.user_id {
+                keys.push(id.to_lowercase());
+            }
+            if let Some(upn) = &d.user_principal_name {
+                keys.push(upn.to_lowercase());
+            }
+            keys.dedup();
+            for k in keys {
+                managed.entry(k).or_default().push(d);
+            }
+        }
+        UserIndex { users, managed }
+    }
+
+    /// A user by UPN or object id (case-insensitive).
+    pub fn user(&self, upn_or_id: &str) -> Option<&'a User> {
+        self.users.get(&upn_or_id.trim().to_lowercase()).copied()
+    }
+
+    /// The user's Intune-managed devices, matched by user id or UPN.
+    pub fn managed_devices(&self, user: &User) -> Vec<&'a ManagedDevice> {
+        let mut out: Vec<&ManagedDevice> = Vec::new();
+        for k in [
+            user.id.to_lowercase(),
+            user.user_principal_name.to_lowercase(),
+        ] {
+            for d in self.managed.get(&k).into_iter().flatten() {
+                if !out.iter().any(|o| o.id == d.id) {
+                    out.push(d);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// USR001–USR008 for one user, with a prebuilt index.
+pub fn user_readiness_in(
+    snap: &TenantSnapshot,
+    index: &UserIndex<'_>,
+    upn: &str,
+    dev: &DeviceContext,
+) -> Vec<Finding> {
+    let Some(user) = index.user(upn) else {
+        // Without the user object only USR001 can be evaluated; the others say why, once each.
+        let subject = Subject::User(upn.to_string());
+        let mut out = vec![usr001_user_exists::usr001_for(snap, upn, None)];
+        for rule in &RULES[1..] {
+            out.push(rule.meta.skip(
+                subject.clone(),
+                SkipReason::NoEvidence {
+                    collect: format!("the user object of {upn} (see USR001)"),
+                },
+            ));
+        }
+        return out;
+    };
+    let facts = UserFacts {
+        snap,
+        upn,
+        user,
+        managed_devices: index.managed_devices(user),
+        device: dev,
+    };
+    RULES.iter().map(|r| (r.eval)(&facts)).collect()
+}
+
+/// What the user checks read for one user: the snapshot, the user object (found), their
+/// Intune devices and what is known about the device they enroll.
+pub struct UserFacts<'a> {
+    pub snap: &'a TenantSnapshot,
+    /// The UPN or object id as the caller named the user.
+    pub upn: &'a str,
+    pub user: &'a User,
+    pub managed_devices: Vec<&'a ManagedDevice>,
+    pub device: &'a DeviceContext,
+}
+
+/// One user check: its metadata and its evaluation over [`UserFacts`].
+pub struct UserRule {
+    pub meta: &'static CheckMeta,
+    pub eval: for<'a> fn(&UserFacts<'a>) -> Finding,
+}
+
+/// Every user check, in the order of evaluation and of output. USR001 comes first: when the
+/// user object is missing it is the only one evaluated.
+pub static RULES: &[UserRule] = &[
+    UserRule {
+        meta: &USR001,
+        eval: |f| usr001_user_exists::usr001_for(f.snap, f.upn, Some(f.user)),
+    },
+    UserRule {
+        meta: &USR002,
+        eval: |f| usr002_license(f.snap, f.user),
+    },
+    UserRule {
+        meta: &USR003,
+        eval: |f| usr003_mdm_scope(f.snap, f.user),
+    },
+    UserRule {
+        meta: &USR004,
+        eval: |f| usr004_mam_scope(f.snap, f.user, f.device.path),
+    },
+    UserRule {
+        meta: &USR005,
+        eval: |f| usr005_platform_restriction(f.snap, f.user, f.device),
+    },
+    UserRule {
+        meta: &USR006,
+        eval: |f| {
+            usr006_device_limit_reached::usr006_for(
+                f.snap,
+                f.user,
+                f.managed_devices.clone(),
+                f.device.path,
+            )
+        },
+    },
+    UserRule {
+        meta: &USR007,
+        eval: |f| usr007_usage_location(f.snap, f.user),
+    },
+    UserRule {
+        meta: &USR008,
+        eval: |f| usr008_upn_suffix(f.snap, f.user),
+    },
+];
+
+fn subject(user: &User) -> Subject {
+    Subject::User(user.user_principal_name.clone())
+}
+
+fn user_location(user: &User) -> String {
+    format!("GET /v1.0/users/{}", user.id)
+}
+
+/// Is the user covered by a mobility policy? `(covered, via)`; `None` when membership is unknown.
+fn covered_by(snap: &TenantSnapshot, user: &User, p: &MobilityPolicy) -> Option<(bool, String)> {
+    match p.scope() {
+        PolicyScope::All => Some((true, "scope All".into())),
+        PolicyScope::None | PolicyScope::Unknown => {
+            Some((false, format!("scope {}", p.scope().as_str())))
+        }
+        PolicyScope::Selected => {
+            let memberships = snap.sources.group_memberships.data();
+            let mut unknown = false;
+            for g in &p.included_groups {
+                let name = g.display_name.clone().unwrap_or_else(|| g.id.clone());
+                match memberships.map(|m| m.is_member(&user.id, &g.id)) {
+                    Some(Membership::Member) => {
+                        return Some((true, format!("transitive member of included group {name}")));
+                    }
+                    Some(Membership::NotMember) => {}
+                    Some(Membership::Unknown) | None => unknown = true,
+                }
+            }
+            if unknown {
+                None
+            } else {
+                let names: Vec<String> = p
+                    .included_groups
+                    .iter()
+                    .map(|g| g.display_name.clone().unwrap_or_else(|| g.id.clone()))
+                    .collect();
+                Some((
+                    false,
+                    format!("not a member of any included group ({})", names.join(", ")),
+                ))
+            }
+        }
+    }
+}
+
+fn winner_evidence(w: &Winner<'_>) -> Vec<Evidence> {
+    let mut out = vec![
+        Evidence::new("graph", w.reasoning.first().cloned().unwrap_or_default()).at(w.describe()),
+    ];
+    out.push(Evidence::new("graph", format!("configuration {}", w.config.id)).at(w.location()));
+    for r in w.reasoning.iter().skip(1) {
+        out.push(Evidence::new("precedence", r.clone()));
+    }
+    out
+}
+
+/// The user's Intune-managed devices (by user id or UPN).
+pub fn user_managed_devices<'a>(
+    snap: &'a TenantSnapshot,
+    user: &User,
+) -> Option<Vec<&'a ManagedDevice>> {
+    let devices = snap.sources.managed_devices.data()?;
+    Some(
+        devices
+            .iter()
+            .filter(|d| {
+                d.user_id
+                    .as_deref()
+                    .is_some_and(|u| u.eq_ignore_ascii_case(&user.id))
+                    || d.user_principal_name
+                        .as_deref()
+                        .is_some_and(|u| u.eq_ignore_ascii_case(&user.user_principal_name))
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::checks::tenant::tests::{MDM_ALL, base, json};
+    use crate::model::Status;
+    use crate::tenant::snapshot::{GroupMemberships, GroupRef, Source, UserScope};
+
+    pub(crate) const SCOPE_GROUP: &str = "4d0ef681-e88f-42a3-a2db-e6bf1e249e10";
+    pub(crate) const PILOT: &str = "7a1c0f3e-5b2d-4e6f-8a9b-0c1d2e3f4a5b";
+
+    pub(crate) fn user_json(extra: &str) -> String {
+        format!(
+            r#"{{"id":"u1","userPrincipalName":"jdoe@contoso.com","accountEnabled":true,"usageLocation":"US",
+            "assignedLicenses":[{{"skuId":"05e9a617-0261-4cee-bb44-138d3ef5d965","disabledPlans":[]}}],
+            "assignedPlans":[{{"capabilityStatus":"Enabled","service":"SCO","servicePlanId":"c1ec4a95-1f05-45b3-a911-aa3fa01094f5"}}]{extra}}}"#
+        )
+    }
+
+    pub(crate) fn snap_with(user: &str, groups: &[&str]) -> TenantSnapshot {
+        let mut s = base();
+        s.user_scope = UserScope::Selected {
+            upns: vec!["jdoe@contoso.com".into()],
+        };
+        s.sources.users = Source::collected("GET /v1.0/users", json(&format!("[{user}]")));
+        s.sources.organization = Source::collected(
+            "GET /v1.0/organization",
+            json(
+                r#"{"id":"t","verifiedDomains":[{"name":"contoso.com","isDefault":true},{"name":"contoso.onmicrosoft.com","isInitial":true}]}"#,
+            ),
+        );
+        let mut m = GroupMemberships {
+            all_users_resolved: false,
+            ..Default::default()
+        };
+        m.members
+            .insert("u1".into(), groups.iter().map(|g| g.to_string()).collect());
+        m.groups.insert(
+            PILOT.into(),
+            GroupRef {
+                id: PILOT.into(),
+                display_name: Some("Pilot".into()),
+            },
+        );
+        s.sources.group_memberships =
+            Source::collected("GET /v1.0/users/{id}/transitiveMemberOf", m);
+        s.sources.mdm_policies = Source::collected(
+            "GET /beta/policies/mobileDeviceManagementPolicies",
+            json(MDM_ALL),
+        );
+        s.sources.mam_policies = Source::collected(
+            "GET /beta/policies/mobileAppManagementPolicies",
+            json(r#"[{"id":"0000000a-0000-0000-c000-000000000000","appliesTo":"none"}]"#),
+        );
+        s.sources.managed_devices =
+            Source::collected("GET /v1.0/deviceManagement/managedDevices", vec![]);
+        s
+    }
+
+    pub(crate) fn status(fs: &[Finding], id: &str) -> Status {
+        fs.iter()
+            .find(|f| f.check == id)
+            .map(|f| f.status.clone())
+            .unwrap_or(Status::Error)
+    }
+
+    pub(crate) fn selected(group: &str) -> String {
+        format!(
+            r#"[{{"id":"0000000a-0000-0000-c000-000000000000","appliesTo":"selected","displayName":"Microsoft Intune","includedGroups":[{{"id":"{group}","displayName":"Intune Users"}}]}}]"#
+        )
+    }
+
+    pub(crate) fn restrictions(personal: bool, blocked: bool, min: &str) -> String {
+        format!(
+            r##"[
+          {{"@odata.type":"#microsoft.graph.deviceEnrollmentPlatformRestrictionsConfiguration","id":"t_DefaultPlatformRestrictions","priority":0,"displayName":"All users and all devices",
+            "windowsRestriction":{{"platformBlocked":false,"personalDeviceEnrollmentBlocked":false,"osMinimumVersion":"","osMaximumVersion":""}}}},
+          {{"@odata.type":"#microsoft.graph.deviceEnrollmentPlatformRestrictionConfiguration","id":"c1_SinglePlatformRestriction","priority":1,"displayName":"Pilot Windows block","platformType":"windows",
+            "platformRestriction":{{"platformBlocked":{blocked},"personalDeviceEnrollmentBlocked":{personal},"osMinimumVersion":"{min}","osMaximumVersion":null}},
+            "assignments":[{{"id":"a1","target":{{"@odata.type":"#microsoft.graph.groupAssignmentTarget","groupId":"{PILOT}"}}}}]}},
+          {{"@odata.type":"#microsoft.graph.deviceEnrollmentLimitConfiguration","id":"t_DefaultLimit","priority":0,"limit":2,"displayName":"All users and all devices"}}
+        ]"##
+        )
+    }
+
+    #[test]
+    pub(crate) fn usr007_and_usr008() {
+        let s = snap_with(&user_json(""), &[]);
+        let fs = user_readiness(&s, "jdoe@contoso.com", None);
+        assert_eq!(status(&fs, "USR007"), Status::Pass);
+        assert_eq!(status(&fs, "USR008"), Status::Pass);
+        let no_loc = user_json("").replace(r#""usageLocation":"US","#, "");
+        let s = snap_with(&no_loc, &[]);
+        assert_eq!(
+            status(&user_readiness(&s, "jdoe@contoso.com", None), "USR007"),
+            Status::Warn
+        );
+        for bad in ["jdoe@contoso.local", "jdoe@fabrikam.com"] {
+            let u = user_json("").replace("jdoe@contoso.com", bad);
+            let mut s = snap_with(&u, &[]);
+            s.user_scope = UserScope::All;
+            assert_eq!(
+                status(&user_readiness(&s, bad, None), "USR008"),
+                Status::Fail,
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! USR005: The platform restriction that wins for the user allows Windows.
+
+use super::*;
+use crate::checks::common::*;
+use crate::model::{Area, CheckMeta, Severity};
+use crate::model::{EnrollmentPath, Evidence, Finding, Status};
+use crate::tenant::precedence::{WindowsVersion, os_version_blocked, winning_restrictions};
+use crate::tenant::snapshot::{TenantSnapshot, User};
+
+pub const META: CheckMeta = CheckMeta {
+    id: "USR005",
+    name: "windows-blocked-for-user",
+    title: "The platform restriction that wins for the user allows Windows",
+    severity: Severity::High,
+    area: Area::User,
+    permissions: RESTRICTIONS_FOR_USER,
+    what_it_checks: "Works out the device platform restriction that applies to the user: among the custom \
+        Windows restrictions assigned to the user's groups, the one with the lowest priority number, otherwise \
+        the default. Fails when it blocks Windows (MDM), blocks personally owned Windows on a path that counts \
+        as personal, or excludes the device's OS version.",
+    why_it_matters: "This is the usual reason for event 76 with 0x80180014 (\"Your organization does not \
+        support this version of Windows\"). GPO and co-management enrollments count as corporate, so a \
+        personal-device block does not stop them; automatic enrollment during Entra join is stopped by it \
+        unless the device is registered in Autopilot. Only the default restriction applies to Autopilot \
+        self-deploying and pre-provisioning. Enrollment paths: all, with the ownership caveats above.",
+    how_to_fix: "Intune admin center > Devices > Enrollment > Device platform restriction > Windows \
+        restrictions: open the reported policy > Properties > Platform settings, set Windows (MDM) to Allow, \
+        review \"Personally owned\" and the minimum/maximum version (Windows does not send its revision \
+        number, so 10.0.22631.2000 as a minimum blocks every 22631 device). Or change the priorities or group \
+        assignments so the intended policy wins.",
+    references: &[R_RESTRICTIONS, R_ERRORS_TS, R_ENROLLMENT_CONFIG_API],
+};
+
+pub fn usr005_platform_restriction(
+    snap: &TenantSnapshot,
+    user: &User,
+    dev: &DeviceContext,
+) -> Finding {
+    const ID: &CheckMeta = &META;
+    let (configs, endpoint) = match snap.sources.enrollment_configurations.get() {
+        Ok(v) => v,
+        Err(r) => return r.finding_of(ID, subject(user), "the enrollment restrictions"),
+    };
+    let w = winning_restrictions(configs, user, snap.sources.group_memberships.data());
+    let Some(w) = w.windows_platform else {
+        return ID
+            .finding(
+                Status::Warn,
+                subject(user),
+                "No Windows platform restriction was returned: cannot tell which applies",
+            )
+            .with_evidence(
+                Evidence::new(
+                    "graph",
+                    format!("{} enrollment configurations", configs.len()),
+                )
+                .at(endpoint.to_string()),
+            );
+    };
+    // A restriction may target the user's groups, but the memberships could not be read:
+    // say why (Graph error, missing permission) instead of guessing.
+    if w.uncertain
+        && let Err(reason) = snap.sources.group_memberships.get()
+    {
+        return reason.finding_of(ID, subject(user), "the user's group memberships");
+    }
+    let r = w.config.windows().cloned().unwrap_or_default();
+    let mut evidence = winner_evidence(&w);
+    evidence.push(Evidence::new(
+        "graph",
+        format!(
+            "Windows: platformBlocked = {}, personalDeviceEnrollmentBlocked = {}, osMinimumVersion = {}, osMaximumVersion = {}",
+            r.platform_blocked.unwrap_or(false),
+            r.personal_device_enrollment_blocked.unwrap_or(false),
+            r.os_minimum_version.as_deref().unwrap_or("(unset)"),
+            r.os_maximum_version.as_deref().unwrap_or("(unset)")
+        ),
+    ));
+    let mut status = Status::Pass;
+    let mut problems: Vec<String> = Vec::new();
+    let mut fix = String::new();
+    if r.platform_blocked.unwrap_or(false) {
+        status = Status::Fail;
+        problems.push(format!(
+            "the winning {} blocks Windows (MDM) enrollment (0x80180014)",
+            w.describe()
+        ));
+        fix = format!(
+            "Allow Windows (MDM) in \"{}\" or remove the user from its groups; Intune admin center > \
+             Devices > Enrollment > Device platform restriction.",
+            w.config.name()
+        );
+    }
+    if r.personal_device_enrollment_blocked.unwrap_or(false) && status != Status::Fail {
+        let note = "GPO (hybrid) and co-management enrollments count as corporate and pass; Entra join \
+                    automatic enrollment is blocked unless the device is registered with Autopilot; \
+                    \"Add work account\" is blocked";
+        evidence.push(paths_evidence(
+            &[EnrollmentPath::EntraJoin, EnrollmentPath::EntraRegistered],
+            note,
+        ));
+        match dev.path {
+            Some(EnrollmentPath::GpoHybrid | EnrollmentPath::CoManagement) => {
+                problems.push("personal Windows devices are blocked, but this enrollment path counts as corporate".into());
+            }
+            Some(EnrollmentPath::EntraJoin) if dev.autopilot_registered == Some(true) => {
+                problems.push("personal Windows devices are blocked, but the device is registered with Autopilot".into());
+            }
+            Some(EnrollmentPath::EntraJoin) if dev.autopilot_registered == Some(false) => {
+                status = Status::Fail;
+                problems.push("personal Windows devices are blocked and this Entra join enrollment is not Autopilot-registered".into());
+            }
+            Some(EnrollmentPath::EntraRegistered) => {
+                status = Status::Fail;
+                problems.push("personal Windows devices are blocked: \"Add work account\" enrollment is refused".into());
+            }
+            _ => {
+                status = Status::Warn;
+                problems.push("personal Windows devices are blocked: Entra join without Autopilot and \"Add work account\" enrollments are refused".into());
+            }
+        }
+        if status != Status::Pass {
+            fix = "Register Entra-joined devices with Autopilot (or upload corporate identifiers), or \
+                   allow personal Windows devices in the winning restriction."
+                .into();
+        }
+    }
+    let min = r.os_minimum_version.as_deref();
+    let max = r.os_maximum_version.as_deref();
+    for (label, value) in [("osMinimumVersion", min), ("osMaximumVersion", max)] {
+        if let Some(v) = value
+            && WindowsVersion::parse(v).is_none()
+        {
+            if status == Status::Pass {
+                status = Status::Warn;
+                fix = format!(
+                    "Enter the version of \"{}\" as major.minor.build[.revision], e.g. 10.0.19045.",
+                    w.config.name()
+                );
+            }
+            problems.push(format!(
+                "{label} \"{v}\" is not a major.minor.build.revision version: not compared"
+            ));
+        }
+    }
+    if let Some(v) = dev.os_version.as_deref().and_then(WindowsVersion::parse) {
+        if let Some(why) = os_version_blocked(min, max, v) {
+            status = Status::Fail;
+            problems.push(why);
+            fix = format!(
+                "Adjust the OS version range of \"{}\" or update the device.",
+                w.config.name()
+            );
+        }
+    } else if let Some(m) = min.and_then(WindowsVersion::parse)
+        && m.0[3] != 0
+        && status == Status::Pass
+    {
+        status = Status::Warn;
+        problems.push(format!(
+            "the minimum version {m} has a revision: Windows does not send its revision at enrollment, so every device of build {} is blocked",
+            m.build()
+        ));
+        fix = format!(
+            "Set the minimum of \"{}\" to {}.{}.{}.0 (no revision).",
+            w.config.name(),
+            m.0[0],
+            m.0[1],
+            m.0[2]
+        );
+    }
+    if w.uncertain {
+        evidence.push(Evidence::new(
+            "precedence",
+            "some higher-priority restriction may apply: the user's membership of its groups is unknown",
+        ));
+        if status == Status::Pass {
+            // A pass built on unknown memberships would be a guess.
+            status = Status::Warn;
+            problems.push(format!(
+                "cannot confirm the winning restriction ({}): the user's group memberships are unknown",
+                w.describe()
+            ));
+            fix = "Collect the user's group memberships (run `check --user` against Graph, or save a \
+                   snapshot whose memberships cover the restriction's groups) and run again."
+                .into();
+        }
+    }
+    let summary = if problems.is_empty() {
+        format!(
+            "The winning Windows restriction allows enrollment: {}",
+            w.describe()
+        )
+    } else {
+        let mut s = problems.join("; ");
+        if let Some(first) = s.get(0..1) {
+            s = first.to_uppercase() + &s[1..];
+        }
+        s
+    };
+    let mut f = ID
+        .finding(status, subject(user), summary)
+        .with_remediation(fix);
+    for e in evidence {
+        f = f.with_evidence(e);
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::tenant::tests::json;
+    use crate::checks::user::tests::*;
+    use crate::tenant::snapshot::{GroupMemberships, MissingReason, Source};
+
+    #[test]
+    fn usr005_blocked_windows_names_the_winner() {
+        let mut s = snap_with(&user_json(""), &[PILOT]);
+        s.sources.enrollment_configurations = Source::collected(
+            "GET /beta/deviceManagement/deviceEnrollmentConfigurations",
+            json(&restrictions(false, true, "")),
+        );
+        let f = usr005_platform_restriction(
+            &s,
+            s.user("u1").unwrap_or(&User::default()),
+            &DeviceContext::default(),
+        );
+        assert_eq!(f.status, Status::Fail);
+        assert!(
+            f.evidence.iter().any(|e| e.location.as_deref()
+                == Some("restriction \"Pilot Windows block\" (priority 1) via group Pilot")),
+            "{:#?}",
+            f.evidence
+        );
+        let s2 = snap_with(&user_json(""), &[]);
+        let mut s2 = s2;
+        s2.sources.enrollment_configurations = s.sources.enrollment_configurations.clone();
+        assert_eq!(
+            status(&user_readiness(&s2, "jdoe@contoso.com", None), "USR005"),
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn usr005_unreadable_version_is_not_a_silent_pass() {
+        let mut s = snap_with(&user_json(""), &[]);
+        s.sources.enrollment_configurations = Source::collected(
+            "GET /beta/x",
+            json(&restrictions(false, false, "").replace(
+                "\"osMinimumVersion\":\"\"",
+                "\"osMinimumVersion\":\"Windows 10 22H2\"",
+            )),
+        );
+        let f = usr005_platform_restriction(
+            &s,
+            s.user("u1").unwrap_or(&User::default()),
+            &DeviceContext::default(),
+        );
+        assert_eq!(f.status, Status::Warn, "{f:?}");
+        assert!(f.summary.contains("Windows 10 22H2"), "{}", f.summary);
+    }
+
+    #[test]
+    fn usr005_unknown_membership_is_not_a_pass() {
+        let mut s = snap_with(&user_json(""), &[]);
+        s.sources.enrollment_configurations =
+            Source::collected("GET /beta/x", json(&restrictions(false, true, "")));
+        s.sources.group_memberships = Source::Missing {
+            reason: MissingReason::InsufficientPermission {
+                needed: vec!["GroupMember.Read.All".into()],
+            },
+        };
+        let f = usr005_platform_restriction(
+            &s,
+            s.user("u1").unwrap_or(&User::default()),
+            &DeviceContext::default(),
+        );
+        // Unreadable memberships: a typed skip naming the permission, never a pass.
+        assert_eq!(f.status, Status::Skip);
+        assert_eq!(
+            f.skip_reason,
+            Some(SkipReason::InsufficientPermission {
+                needed: vec!["GroupMember.Read.All".into()]
+            })
+        );
+        assert!(f.remediation.contains("GroupMember.Read.All"), "{f:?}");
+        // Memberships read, but not of the restriction's group: a warn, still never a pass.
+        s.sources.group_memberships = Source::collected(
+            "GET /v1.0/groups/{id}/transitiveMembers",
+            GroupMemberships {
+                all_users_resolved: true,
+                relevant_groups: vec!["99999999-0000-0000-0000-000000000000".into()],
+                ..Default::default()
+            },
+        );
+        let f = usr005_platform_restriction(
+            &s,
+            s.user("u1").unwrap_or(&User::default()),
+            &DeviceContext::default(),
+        );
+        assert_eq!(f.status, Status::Warn);
+        assert!(
+            f.summary.contains("memberships are unknown"),
+            "{}",
+            f.summary
+        );
+    }
+
+    #[test]
+    fn usr005_personal_block_versus_paths() {
+        let mut s = snap_with(&user_json(""), &[PILOT]);
+        s.sources.enrollment_configurations =
+            Source::collected("GET /beta/x", json(&restrictions(true, false, "")));
+        let at = |path: Option<EnrollmentPath>, autopilot: Option<bool>| {
+            let ctx = DeviceContext {
+                path,
+                autopilot_registered: autopilot,
+                ..Default::default()
+            };
+            usr005_platform_restriction(&s, s.user("u1").unwrap_or(&User::default()), &ctx).status
+        };
+        assert_eq!(at(Some(EnrollmentPath::GpoHybrid), None), Status::Pass);
+        assert_eq!(at(Some(EnrollmentPath::CoManagement), None), Status::Pass);
+        assert_eq!(
+            at(Some(EnrollmentPath::EntraJoin), Some(true)),
+            Status::Pass
+        );
+        assert_eq!(
+            at(Some(EnrollmentPath::EntraJoin), Some(false)),
+            Status::Fail
+        );
+        assert_eq!(
+            at(Some(EnrollmentPath::EntraRegistered), None),
+            Status::Fail
+        );
+        assert_eq!(at(None, None), Status::Warn);
+    }
+
+    #[test]
+    fn usr005_os_versions() {
+        let mut s = snap_with(&user_json(""), &[PILOT]);
+        s.sources.enrollment_configurations = Source::collected(
+            "GET /beta/x",
+            json(&restrictions(false, false, "10.0.19045.3803")),
+        );
+        let u = s.user("u1").cloned().unwrap_or_default();
+        let ctx = |v: &str| DeviceContext {
+            os_version: Some(v.into()),
+            ..Default::default()
+        };
+        let f = usr005_platform_restriction(&s, &u, &ctx("10.0.19045.4000"));
+        assert_eq!(f.status, Status::Fail, "revision is not sent at enrollment");
+        assert_eq!(
+            usr005_platform_restriction(&s, &u, &ctx("10.0.22631.1")).status,
+            Status::Pass
+        );
+        assert_eq!(
+            usr005_platform_restriction(&s, &u, &DeviceContext::default()).status,
+            Status::Warn
+        );
+    }
+}
