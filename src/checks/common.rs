@@ -1,8 +1,9 @@
 //! What several checks share: documentation links and least-privilege permission sets.
 //! Family-specific helpers live in the family's `mod.rs`.
 
-use crate::model::{EnrollmentPath, Evidence, Permissions};
-use crate::tenant::snapshot::MobilityPolicy;
+use crate::catalog::well_known::MICROSOFT_INTUNE_APP_ID;
+use crate::model::{CheckMeta, EnrollmentPath, Evidence, Finding, Permissions, Subject};
+use crate::tenant::snapshot::{MobilityPolicy, TenantSnapshot};
 
 // ---------------------------------------------------------------------------------------------
 // Documentation links used by several checks.
@@ -118,4 +119,49 @@ pub fn policy_location(kind: &str, id: &str) -> String {
 
 pub fn find_policy<'a>(list: &'a [MobilityPolicy], app_id: &str) -> Option<&'a MobilityPolicy> {
     list.iter().find(|p| p.id.eq_ignore_ascii_case(app_id))
+}
+
+/// The user-scope paths: where the Intune MDM user scope decides enrollment.
+pub const USER_SCOPE_PATHS: [EnrollmentPath; 3] = [
+    EnrollmentPath::GpoHybrid,
+    EnrollmentPath::EntraJoin,
+    EnrollmentPath::EntraRegistered,
+];
+
+/// The Microsoft Intune MDM policy as TEN003, TEN004 and USR003 read it.
+pub struct IntuneMdmPolicy<'a> {
+    /// Every MDM policy the tenant returned.
+    pub list: &'a [MobilityPolicy],
+    /// The Microsoft Intune one, if it exists.
+    pub policy: Option<&'a MobilityPolicy>,
+    /// Where it is read from.
+    pub location: String,
+    /// On which paths the result matters, with the check's own note.
+    pub paths: Evidence,
+}
+
+/// Reads the Intune MDM policy for `check`, or the finding that says why it cannot (source not
+/// collected, permission missing, app-only token, Graph error).
+pub fn intune_mdm_policy<'a>(
+    snap: &'a TenantSnapshot,
+    check: &CheckMeta,
+    subject: Subject,
+    paths_note: &str,
+) -> Result<IntuneMdmPolicy<'a>, Box<Finding>> {
+    let (list, _) = match snap.sources.mdm_policies.get() {
+        Ok(v) => v,
+        Err(r) => {
+            return Err(Box::new(r.finding_of(
+                check,
+                subject,
+                "the MDM user scope policies",
+            )));
+        }
+    };
+    Ok(IntuneMdmPolicy {
+        list,
+        policy: find_policy(list, MICROSOFT_INTUNE_APP_ID),
+        location: policy_location("mobileDeviceManagementPolicies", MICROSOFT_INTUNE_APP_ID),
+        paths: paths_evidence(&USER_SCOPE_PATHS, paths_note),
+    })
 }

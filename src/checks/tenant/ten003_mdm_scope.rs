@@ -4,7 +4,7 @@ use super::scope_detail;
 use crate::catalog::well_known::MICROSOFT_INTUNE_APP_ID;
 use crate::checks::common::*;
 use crate::model::{Area, CheckMeta};
-use crate::model::{EnrollmentPath, Evidence, Finding, Severity, Status, Subject};
+use crate::model::{Evidence, Finding, Severity, Status, Subject};
 use crate::tenant::snapshot::{PolicyScope, TenantSnapshot};
 
 pub const META: CheckMeta = CheckMeta {
@@ -31,20 +31,21 @@ pub const META: CheckMeta = CheckMeta {
 
 pub fn ten003_mdm_scope(snap: &TenantSnapshot) -> Finding {
     const ID: &CheckMeta = &META;
-    let (list, _) = match snap.sources.mdm_policies.get() {
-        Ok(v) => v,
-        Err(r) => return r.finding_of(ID, Subject::Tenant, "the MDM user scope policies"),
-    };
-    let loc = policy_location("mobileDeviceManagementPolicies", MICROSOFT_INTUNE_APP_ID);
-    let paths = paths_evidence(
-        &[
-            EnrollmentPath::GpoHybrid,
-            EnrollmentPath::EntraJoin,
-            EnrollmentPath::EntraRegistered,
-        ],
+    let IntuneMdmPolicy {
+        list,
+        policy,
+        location: loc,
+        paths,
+    } = match intune_mdm_policy(
+        snap,
+        ID,
+        Subject::Tenant,
         "co-management device-credential enrollment does not use the user scope",
-    );
-    let Some(p) = find_policy(list, MICROSOFT_INTUNE_APP_ID) else {
+    ) {
+        Ok(v) => v,
+        Err(f) => return *f,
+    };
+    let Some(p) = policy else {
         return ID.finding(Status::Fail,
             Subject::Tenant,
             "No MDM policy for Microsoft Intune exists: automatic enrollment is not configured",

@@ -1,9 +1,9 @@
 //! TEN004: The MDM discovery, terms-of-use and compliance URLs are Intune's.
 
-use crate::catalog::well_known::{self, MICROSOFT_INTUNE_APP_ID};
+use crate::catalog::well_known::{self};
 use crate::checks::common::*;
 use crate::model::{Area, CheckMeta};
-use crate::model::{EnrollmentPath, Evidence, Finding, Severity, Status, Subject};
+use crate::model::{Evidence, Finding, Severity, Status, Subject};
 use crate::tenant::snapshot::{MobilityPolicy, PolicyScope, TenantSnapshot};
 
 pub const META: CheckMeta = CheckMeta {
@@ -31,20 +31,21 @@ pub const META: CheckMeta = CheckMeta {
 
 pub fn ten004_mdm_urls(snap: &TenantSnapshot) -> Finding {
     const ID: &CheckMeta = &META;
-    let (list, _) = match snap.sources.mdm_policies.get() {
-        Ok(v) => v,
-        Err(r) => return r.finding_of(ID, Subject::Tenant, "the MDM user scope policies"),
-    };
-    let loc = policy_location("mobileDeviceManagementPolicies", MICROSOFT_INTUNE_APP_ID);
-    let paths = paths_evidence(
-        &[
-            EnrollmentPath::GpoHybrid,
-            EnrollmentPath::EntraJoin,
-            EnrollmentPath::EntraRegistered,
-        ],
+    let IntuneMdmPolicy {
+        policy,
+        location: loc,
+        paths,
+        ..
+    } = match intune_mdm_policy(
+        snap,
+        ID,
+        Subject::Tenant,
         "the device learns its MDM URLs from this policy (dsregcmd MdmUrl)",
-    );
-    let Some(p) = find_policy(list, MICROSOFT_INTUNE_APP_ID) else {
+    ) {
+        Ok(v) => v,
+        Err(f) => return *f,
+    };
+    let Some(p) = policy else {
         return ID.skip(
             Subject::Tenant,
             crate::model::SkipReason::NoEvidence {

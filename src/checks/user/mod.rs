@@ -4,10 +4,11 @@
 //! [`user_readiness`] is the entry point the correlation code calls with the device's
 //! enrollment path; results that depend on the path say so in their evidence.
 
-use crate::model::{CheckMeta, EnrollmentPath, Evidence, Finding, SkipReason, Subject};
+use crate::model::{CheckMeta, EnrollmentPath, Evidence, Finding, SkipReason, Status, Subject};
 use crate::tenant::precedence::Winner;
 use crate::tenant::snapshot::{
-    ManagedDevice, Membership, MobilityPolicy, PolicyScope, TenantSnapshot, User,
+    EnrollmentConfiguration, ManagedDevice, Membership, MobilityPolicy, PolicyScope,
+    TenantSnapshot, User,
 };
 use std::collections::HashMap;
 
@@ -285,6 +286,41 @@ fn winner_evidence(w: &Winner<'_>) -> Vec<Evidence> {
     out
 }
 
+/// The winning restriction of one family for the user (USR005, USR006), or the finding that
+/// ends the check first: none of that family was returned (`none` says with which status and
+/// words), or a restriction may target the user's groups but the memberships could not be read
+/// (say why instead of guessing).
+pub(crate) fn decided_winner<'a>(
+    snap: &TenantSnapshot,
+    user: &User,
+    check: &CheckMeta,
+    winner: Option<Winner<'a>>,
+    (configs, endpoint): (&[EnrollmentConfiguration], &str),
+    none: (Status, &str),
+) -> Result<Winner<'a>, Box<Finding>> {
+    let Some(w) = winner else {
+        return Err(Box::new(
+            check.finding(none.0, subject(user), none.1).with_evidence(
+                Evidence::new(
+                    "graph",
+                    format!("{} enrollment configurations", configs.len()),
+                )
+                .at(endpoint.to_string()),
+            ),
+        ));
+    };
+    if w.uncertain
+        && let Err(reason) = snap.sources.group_memberships.get()
+    {
+        return Err(Box::new(reason.finding_of(
+            check,
+            subject(user),
+            "the user's group memberships",
+        )));
+    }
+    Ok(w)
+}
+
 /// The user's Intune-managed devices (by user id or UPN).
 pub fn user_managed_devices<'a>(
     snap: &'a TenantSnapshot,
@@ -310,7 +346,7 @@ pub fn user_managed_devices<'a>(
 pub(crate) mod tests {
     use super::*;
     use crate::checks::tenant::tests::{MDM_ALL, base, json};
-    use crate::model::Status;
+
     use crate::tenant::snapshot::{GroupMemberships, GroupRef, Source, UserScope};
 
     pub(crate) const SCOPE_GROUP: &str = "4d0ef681-e88f-42a3-a2db-e6bf1e249e10";

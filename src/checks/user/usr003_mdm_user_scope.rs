@@ -1,10 +1,9 @@
 //! USR003: The user is inside the Intune MDM user scope.
 
 use super::*;
-use crate::catalog::well_known::MICROSOFT_INTUNE_APP_ID;
 use crate::checks::common::*;
 use crate::model::{Area, CheckMeta, Severity};
-use crate::model::{EnrollmentPath, Evidence, Finding, SkipReason, Status};
+use crate::model::{Evidence, Finding, SkipReason, Status};
 use crate::tenant::snapshot::{PolicyScope, TenantSnapshot, User};
 
 pub const META: CheckMeta = CheckMeta {
@@ -33,20 +32,21 @@ pub const META: CheckMeta = CheckMeta {
 
 pub fn usr003_mdm_scope(snap: &TenantSnapshot, user: &User) -> Finding {
     const ID: &CheckMeta = &META;
-    let (list, _) = match snap.sources.mdm_policies.get() {
-        Ok(v) => v,
-        Err(r) => return r.finding_of(ID, subject(user), "the MDM user scope policies"),
-    };
-    let loc = policy_location("mobileDeviceManagementPolicies", MICROSOFT_INTUNE_APP_ID);
-    let paths = paths_evidence(
-        &[
-            EnrollmentPath::GpoHybrid,
-            EnrollmentPath::EntraJoin,
-            EnrollmentPath::EntraRegistered,
-        ],
+    let IntuneMdmPolicy {
+        policy,
+        location: loc,
+        paths,
+        ..
+    } = match intune_mdm_policy(
+        snap,
+        ID,
+        subject(user),
         "co-management device-credential enrollment does not use the user scope",
-    );
-    let Some(p) = find_policy(list, MICROSOFT_INTUNE_APP_ID) else {
+    ) {
+        Ok(v) => v,
+        Err(f) => return *f,
+    };
+    let Some(p) = policy else {
         return ID
             .finding(
                 Status::Fail,

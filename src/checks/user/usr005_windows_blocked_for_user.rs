@@ -41,29 +41,21 @@ pub fn usr005_platform_restriction(
         Ok(v) => v,
         Err(r) => return r.finding_of(ID, subject(user), "the enrollment restrictions"),
     };
-    let w = winning_restrictions(configs, user, snap.sources.group_memberships.data());
-    let Some(w) = w.windows_platform else {
-        return ID
-            .finding(
-                Status::Warn,
-                subject(user),
-                "No Windows platform restriction was returned: cannot tell which applies",
-            )
-            .with_evidence(
-                Evidence::new(
-                    "graph",
-                    format!("{} enrollment configurations", configs.len()),
-                )
-                .at(endpoint.to_string()),
-            );
+    let winners = winning_restrictions(configs, user, snap.sources.group_memberships.data());
+    let w = match decided_winner(
+        snap,
+        user,
+        ID,
+        winners.windows_platform,
+        (configs, endpoint),
+        (
+            Status::Warn,
+            "No Windows platform restriction was returned: cannot tell which applies",
+        ),
+    ) {
+        Ok(w) => w,
+        Err(f) => return *f,
     };
-    // A restriction may target the user's groups, but the memberships could not be read:
-    // say why (Graph error, missing permission) instead of guessing.
-    if w.uncertain
-        && let Err(reason) = snap.sources.group_memberships.get()
-    {
-        return reason.finding_of(ID, subject(user), "the user's group memberships");
-    }
     let r = w.config.windows().cloned().unwrap_or_default();
     let mut evidence = winner_evidence(&w);
     evidence.push(Evidence::new(

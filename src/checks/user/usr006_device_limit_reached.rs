@@ -84,27 +84,18 @@ pub(super) fn usr006_for(
     if let Err(r) = snap.sources.managed_devices.get() {
         return r.finding_of(ID, subject(user), "the user's Intune managed devices");
     }
-    let w = winning_restrictions(configs, user, snap.sources.group_memberships.data());
-    let Some(w) = w.device_limit else {
-        return ID
-            .finding(
-                Status::Pass,
-                subject(user),
-                "No device limit restriction was returned",
-            )
-            .with_evidence(
-                Evidence::new(
-                    "graph",
-                    format!("{} enrollment configurations", configs.len()),
-                )
-                .at(endpoint.to_string()),
-            );
+    let winners = winning_restrictions(configs, user, snap.sources.group_memberships.data());
+    let w = match decided_winner(
+        snap,
+        user,
+        ID,
+        winners.device_limit,
+        (configs, endpoint),
+        (Status::Pass, "No device limit restriction was returned"),
+    ) {
+        Ok(w) => w,
+        Err(f) => return *f,
     };
-    if w.uncertain
-        && let Err(reason) = snap.sources.group_memberships.get()
-    {
-        return reason.finding_of(ID, subject(user), "the user's group memberships");
-    }
     let limit = w.config.limit.unwrap_or(i64::MAX);
     let count = devices.len() as i64;
     let mut evidence = winner_evidence(&w);
