@@ -3,7 +3,7 @@
 
 use crate::catalog::well_known::MICROSOFT_INTUNE_APP_ID;
 use crate::model::{CheckMeta, EnrollmentPath, Evidence, Finding, Permissions, Subject};
-use crate::tenant::snapshot::{MobilityPolicy, TenantSnapshot};
+use crate::tenant::snapshot::{MobilityPolicy, PolicyScope, TenantSnapshot};
 
 // ---------------------------------------------------------------------------------------------
 // Documentation links used by several checks.
@@ -164,4 +164,20 @@ pub fn intune_mdm_policy<'a>(
         location: policy_location("mobileDeviceManagementPolicies", MICROSOFT_INTUNE_APP_ID),
         paths: paths_evidence(&USER_SCOPE_PATHS, paths_note),
     })
+}
+
+pub(crate) fn scope_detail(p: &MobilityPolicy) -> String {
+    let groups: Vec<String> = p
+        .included_groups
+        .iter()
+        .map(|g| g.display_name.clone().unwrap_or_else(|| g.id.clone()))
+        .collect();
+    match p.scope() {
+        PolicyScope::Selected => format!(
+            "\"{}\" appliesTo = selected, includedGroups = [{}]",
+            p.name(),
+            groups.join(", ")
+        ),
+        s => format!("\"{}\" appliesTo = {}", p.name(), s.as_str()),
+    }
 }

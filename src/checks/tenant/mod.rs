@@ -7,7 +7,7 @@
 
 use crate::checks::Rule;
 use crate::model::Finding;
-use crate::tenant::snapshot::{MobilityPolicy, PolicyScope, TenantSnapshot};
+use crate::tenant::snapshot::TenantSnapshot;
 
 pub mod ten001_mdm_authority;
 pub mod ten002_intune_subscription;
@@ -82,22 +82,6 @@ pub static RULES: &[Rule<TenantSnapshot>] = &[
 /// All tenant checks, in [`RULES`] order.
 pub fn evaluate_tenant(snap: &TenantSnapshot) -> Vec<Finding> {
     RULES.iter().map(|r| (r.eval)(snap)).collect()
-}
-
-pub(crate) fn scope_detail(p: &MobilityPolicy) -> String {
-    let groups: Vec<String> = p
-        .included_groups
-        .iter()
-        .map(|g| g.display_name.clone().unwrap_or_else(|| g.id.clone()))
-        .collect();
-    match p.scope() {
-        PolicyScope::Selected => format!(
-            "\"{}\" appliesTo = selected, includedGroups = [{}]",
-            p.name(),
-            groups.join(", ")
-        ),
-        s => format!("\"{}\" appliesTo = {}", p.name(), s.as_str()),
-    }
 }
 
 #[cfg(test)]

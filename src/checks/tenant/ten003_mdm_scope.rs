@@ -1,7 +1,7 @@
 //! TEN003: The Intune MDM user scope is not None.
 
-use super::scope_detail;
 use crate::catalog::well_known::MICROSOFT_INTUNE_APP_ID;
+use crate::checks::common::scope_detail;
 use crate::checks::common::*;
 use crate::model::{Area, CheckMeta};
 use crate::model::{Evidence, Finding, Severity, Status, Subject};

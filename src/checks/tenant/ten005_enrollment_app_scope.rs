@@ -1,9 +1,9 @@
 //! TEN005: MDM scope is configured on \.
 
-use super::scope_detail;
 use crate::catalog::well_known::{
     self, MICROSOFT_INTUNE_APP_ID, MICROSOFT_INTUNE_ENROLLMENT_APP_ID,
 };
+use crate::checks::common::scope_detail;
 use crate::checks::common::*;
 use crate::model::{Area, CheckMeta};
 use crate::model::{EnrollmentPath, Evidence, Finding, Severity, Status, Subject};

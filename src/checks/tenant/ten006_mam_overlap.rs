@@ -1,7 +1,7 @@
 //! TEN006: MAM user scope does not overlap the MDM user scope.
 
-use super::scope_detail;
 use crate::catalog::well_known::MICROSOFT_INTUNE_APP_ID;
+use crate::checks::common::scope_detail;
 use crate::checks::common::*;
 use crate::model::{Area, CheckMeta, Permissions};
 use crate::model::{EnrollmentPath, Evidence, Finding, Severity, Status, Subject};

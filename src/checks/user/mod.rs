@@ -4,13 +4,11 @@
 //! [`user_readiness`] is the entry point the correlation code calls with the device's
 //! enrollment path; results that depend on the path say so in their evidence.
 
-use crate::model::{CheckMeta, EnrollmentPath, Evidence, Finding, SkipReason, Status, Subject};
-use crate::tenant::precedence::Winner;
-use crate::tenant::snapshot::{
-    EnrollmentConfiguration, ManagedDevice, Membership, MobilityPolicy, PolicyScope,
-    TenantSnapshot, User,
-};
-use std::collections::HashMap;
+use crate::model::{EnrollmentPath, Finding, SkipReason, Subject};
+use crate::tenant::snapshot::TenantSnapshot;
+
+pub mod facts;
+pub mod shared;
 
 pub mod usr001_user_exists;
 pub mod usr002_intune_license;
@@ -20,6 +18,9 @@ pub mod usr005_windows_blocked_for_user;
 pub mod usr006_device_limit_reached;
 pub mod usr007_usage_location;
 pub mod usr008_upn_suffix_routable;
+
+pub use facts::{DeviceContext, UserFacts, UserIndex, UserRule};
+pub use shared::user_managed_devices;
 
 pub use usr001_user_exists::META as USR001;
 pub use usr002_intune_license::META as USR002;
@@ -38,25 +39,6 @@ pub use usr005_windows_blocked_for_user::usr005_platform_restriction;
 pub use usr006_device_limit_reached::usr006_device_limit;
 pub use usr007_usage_location::usr007_usage_location;
 pub use usr008_upn_suffix_routable::usr008_upn_suffix;
-
-/// What is known about the device the user enrolls (all optional).
-#[derive(Debug, Clone, Default)]
-pub struct DeviceContext {
-    pub path: Option<EnrollmentPath>,
-    /// OS version the device reports (`10.0.19045.3803`), for the restriction's min/max.
-    pub os_version: Option<String>,
-    /// Whether the device is registered with Autopilot (lets Entra join pass a personal block).
-    pub autopilot_registered: Option<bool>,
-}
-
-impl DeviceContext {
-    pub fn for_path(path: Option<EnrollmentPath>) -> Self {
-        DeviceContext {
-            path,
-            ..Default::default()
-        }
-    }
-}
 
 /// USR001–USR008 for one user, for an optional enrollment path.
 pub fn user_readiness(
@@ -84,58 +66,6 @@ pub fn users_readiness(
     upns.iter()
         .flat_map(|u| user_readiness_in(snap, &index, u, &dev))
         .collect()
-}
-
-/// Users and their Intune devices by lower-cased UPN and object id.
-pub struct UserIndex<'a> {
-    users: HashMap<String, &'a User>,
-    managed: HashMap<String, Vec<&'a ManagedDevice>>,
-}
-
-impl<'a> UserIndex<'a> {
-    pub fn new(snap: &'a TenantSnapshot) -> UserIndex<'a> {
-        let mut users = HashMap::new();
-        for u in snap.sources.users.data().into_iter().flatten() {
-            users.insert(u.user_principal_name.to_lowercase(), u);
-            users.insert(u.id.to_lowercase(), u);
-        }
-        let mut managed: HashMap<String, Vec<&ManagedDevice>> = HashMap::new();
-        for d in snap.sources.managed_devices.data().into_iter().flatten() {
-            let mut keys: Vec<String> = Vec::new();
-            if let Some(id) = &d.user_id {
-                keys.push(id.to_lowercase());
-            }
-            if let Some(upn) = &d.user_principal_name {
-                keys.push(upn.to_lowercase());
-            }
-            keys.dedup();
-            for k in keys {
-                managed.entry(k).or_default().push(d);
-            }
-        }
-        UserIndex { users, managed }
-    }
-
-    /// A user by UPN or object id (case-insensitive).
-    pub fn user(&self, upn_or_id: &str) -> Option<&'a User> {
-        self.users.get(&upn_or_id.trim().to_lowercase()).copied()
-    }
-
-    /// The user's Intune-managed devices, matched by user id or UPN.
-    pub fn managed_devices(&self, user: &User) -> Vec<&'a ManagedDevice> {
-        let mut out: Vec<&ManagedDevice> = Vec::new();
-        for k in [
-            user.id.to_lowercase(),
-            user.user_principal_name.to_lowercase(),
-        ] {
-            for d in self.managed.get(&k).into_iter().flatten() {
-                if !out.iter().any(|o| o.id == d.id) {
-                    out.push(d);
-                }
-            }
-        }
-        out
-    }
 }
 
 /// USR001–USR008 for one user, with a prebuilt index.
@@ -167,23 +97,6 @@ pub fn user_readiness_in(
         device: dev,
     };
     RULES.iter().map(|r| (r.eval)(&facts)).collect()
-}
-
-/// What the user checks read for one user: the snapshot, the user object (found), their
-/// Intune devices and what is known about the device they enroll.
-pub struct UserFacts<'a> {
-    pub snap: &'a TenantSnapshot,
-    /// The UPN or object id as the caller named the user.
-    pub upn: &'a str,
-    pub user: &'a User,
-    pub managed_devices: Vec<&'a ManagedDevice>,
-    pub device: &'a DeviceContext,
-}
-
-/// One user check: its metadata and its evaluation over [`UserFacts`].
-pub struct UserRule {
-    pub meta: &'static CheckMeta,
-    pub eval: for<'a> fn(&UserFacts<'a>) -> Finding,
 }
 
 /// Every user check, in the order of evaluation and of output. USR001 comes first: when the
@@ -230,122 +143,11 @@ pub static RULES: &[UserRule] = &[
     },
 ];
 
-fn subject(user: &User) -> Subject {
-    Subject::User(user.user_principal_name.clone())
-}
-
-fn user_location(user: &User) -> String {
-    format!("GET /v1.0/users/{}", user.id)
-}
-
-/// Is the user covered by a mobility policy? `(covered, via)`; `None` when membership is unknown.
-fn covered_by(snap: &TenantSnapshot, user: &User, p: &MobilityPolicy) -> Option<(bool, String)> {
-    match p.scope() {
-        PolicyScope::All => Some((true, "scope All".into())),
-        PolicyScope::None | PolicyScope::Unknown => {
-            Some((false, format!("scope {}", p.scope().as_str())))
-        }
-        PolicyScope::Selected => {
-            let memberships = snap.sources.group_memberships.data();
-            let mut unknown = false;
-            for g in &p.included_groups {
-                let name = g.display_name.clone().unwrap_or_else(|| g.id.clone());
-                match memberships.map(|m| m.is_member(&user.id, &g.id)) {
-                    Some(Membership::Member) => {
-                        return Some((true, format!("transitive member of included group {name}")));
-                    }
-                    Some(Membership::NotMember) => {}
-                    Some(Membership::Unknown) | None => unknown = true,
-                }
-            }
-            if unknown {
-                None
-            } else {
-                let names: Vec<String> = p
-                    .included_groups
-                    .iter()
-                    .map(|g| g.display_name.clone().unwrap_or_else(|| g.id.clone()))
-                    .collect();
-                Some((
-                    false,
-                    format!("not a member of any included group ({})", names.join(", ")),
-                ))
-            }
-        }
-    }
-}
-
-fn winner_evidence(w: &Winner<'_>) -> Vec<Evidence> {
-    let mut out = vec![
-        Evidence::new("graph", w.reasoning.first().cloned().unwrap_or_default()).at(w.describe()),
-    ];
-    out.push(Evidence::new("graph", format!("configuration {}", w.config.id)).at(w.location()));
-    for r in w.reasoning.iter().skip(1) {
-        out.push(Evidence::new("precedence", r.clone()));
-    }
-    out
-}
-
-/// The winning restriction of one family for the user (USR005, USR006), or the finding that
-/// ends the check first: none of that family was returned (`none` says with which status and
-/// words), or a restriction may target the user's groups but the memberships could not be read
-/// (say why instead of guessing).
-pub(crate) fn decided_winner<'a>(
-    snap: &TenantSnapshot,
-    user: &User,
-    check: &CheckMeta,
-    winner: Option<Winner<'a>>,
-    (configs, endpoint): (&[EnrollmentConfiguration], &str),
-    none: (Status, &str),
-) -> Result<Winner<'a>, Box<Finding>> {
-    let Some(w) = winner else {
-        return Err(Box::new(
-            check.finding(none.0, subject(user), none.1).with_evidence(
-                Evidence::new(
-                    "graph",
-                    format!("{} enrollment configurations", configs.len()),
-                )
-                .at(endpoint.to_string()),
-            ),
-        ));
-    };
-    if w.uncertain
-        && let Err(reason) = snap.sources.group_memberships.get()
-    {
-        return Err(Box::new(reason.finding_of(
-            check,
-            subject(user),
-            "the user's group memberships",
-        )));
-    }
-    Ok(w)
-}
-
-/// The user's Intune-managed devices (by user id or UPN).
-pub fn user_managed_devices<'a>(
-    snap: &'a TenantSnapshot,
-    user: &User,
-) -> Option<Vec<&'a ManagedDevice>> {
-    let devices = snap.sources.managed_devices.data()?;
-    Some(
-        devices
-            .iter()
-            .filter(|d| {
-                d.user_id
-                    .as_deref()
-                    .is_some_and(|u| u.eq_ignore_ascii_case(&user.id))
-                    || d.user_principal_name
-                        .as_deref()
-                        .is_some_and(|u| u.eq_ignore_ascii_case(&user.user_principal_name))
-            })
-            .collect(),
-    )
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::checks::tenant::tests::{MDM_ALL, base, json};
+    use crate::model::Status;
 
     use crate::tenant::snapshot::{GroupMemberships, GroupRef, Source, UserScope};
 

@@ -1,6 +1,6 @@
 //! USR001: The user exists and is enabled.
 
-use super::*;
+use super::shared::user_location;
 use crate::checks::common::*;
 use crate::model::{Area, CheckMeta, Severity};
 use crate::model::{Evidence, Finding, SkipReason, Status, Subject};
@@ -100,6 +100,7 @@ pub(super) fn usr001_for(snap: &TenantSnapshot, upn: &str, user: Option<&User>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::user::*;
 
     use crate::checks::user::tests::*;
     use crate::tenant::snapshot::UserScope;

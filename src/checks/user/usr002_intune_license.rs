@@ -1,6 +1,6 @@
 //! USR002: The user has an enabled Intune service plan.
 
-use super::*;
+use super::shared::{subject, user_location};
 use crate::catalog::service_plans;
 use crate::checks::common::*;
 use crate::model::{Area, CheckMeta, Severity};
@@ -306,6 +306,7 @@ mod tests {
     use super::*;
     use crate::checks::tenant::tests::json;
     use crate::checks::user::tests::*;
+    use crate::checks::user::*;
     use crate::tenant::snapshot::Source;
 
     #[test]

@@ -1,6 +1,6 @@
 //! USR003: The user is inside the Intune MDM user scope.
 
-use super::*;
+use super::shared::{covered_by, subject};
 use crate::checks::common::*;
 use crate::model::{Area, CheckMeta, Severity};
 use crate::model::{Evidence, Finding, SkipReason, Status};
@@ -94,6 +94,7 @@ mod tests {
     use super::*;
     use crate::checks::tenant::tests::{MDM_ALL, json};
     use crate::checks::user::tests::*;
+    use crate::checks::user::*;
     use crate::tenant::snapshot::{MissingReason, Source};
 
     #[test]

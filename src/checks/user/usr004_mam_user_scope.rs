@@ -1,6 +1,6 @@
 //! USR004: The user is not also in the MAM user scope.
 
-use super::*;
+use super::shared::{covered_by, subject};
 use crate::checks::common::*;
 use crate::model::{Area, CheckMeta, Severity};
 use crate::model::{EnrollmentPath, Evidence, Finding, SkipReason, Status};
@@ -116,6 +116,7 @@ mod tests {
     use super::*;
     use crate::checks::tenant::tests::json;
     use crate::checks::user::tests::*;
+    use crate::checks::user::*;
     use crate::tenant::snapshot::Source;
 
     #[test]

@@ -1,6 +1,7 @@
 //! USR005: The platform restriction that wins for the user allows Windows.
 
-use super::*;
+use super::facts::DeviceContext;
+use super::shared::{decided_winner, subject, winner_evidence};
 use crate::checks::common::*;
 use crate::model::{Area, CheckMeta, Severity};
 use crate::model::{EnrollmentPath, Evidence, Finding, Status};
@@ -204,6 +205,7 @@ mod tests {
     use super::*;
     use crate::checks::tenant::tests::json;
     use crate::checks::user::tests::*;
+    use crate::checks::user::*;
     use crate::tenant::snapshot::{GroupMemberships, MissingReason, Source};
 
     #[test]

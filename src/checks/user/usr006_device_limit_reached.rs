@@ -1,6 +1,6 @@
 //! USR006: The user is below the Intune device limit.
 
-use super::*;
+use super::shared::{decided_winner, subject, user_managed_devices, winner_evidence};
 use crate::checks::common::*;
 use crate::model::{Area, CheckMeta, Permissions, Severity};
 use crate::model::{EnrollmentPath, Evidence, Finding, Status};
@@ -169,6 +169,7 @@ mod tests {
     use super::*;
     use crate::checks::tenant::tests::json;
     use crate::checks::user::tests::*;
+    use crate::checks::user::*;
     use crate::tenant::snapshot::Source;
 
     #[test]

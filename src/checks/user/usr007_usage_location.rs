@@ -1,6 +1,6 @@
 //! USR007: The user has a usage location.
 
-use super::*;
+use super::shared::{subject, user_location};
 use crate::checks::common::*;
 use crate::model::{Area, CheckMeta, Severity};
 use crate::model::{Evidence, Finding, Status};

@@ -1,6 +1,6 @@
 //! USR008: The user's UPN suffix is a verified, routable domain.
 
-use super::*;
+use super::shared::subject;
 use crate::catalog::well_known::NON_ROUTABLE;
 use crate::checks::common::*;
 use crate::model::{Area, CheckMeta, Permissions, Severity};
