@@ -16,3 +16,5 @@ pub struct Rule<F: ?Sized> {
     pub meta: &'static CheckMeta,
     pub eval: fn(&F) -> Finding,
 }
+#[cfg(test)]
+mod layout;

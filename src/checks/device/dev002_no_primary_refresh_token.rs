@@ -146,3 +146,49 @@ pub fn evaluate(f: &Facts) -> Finding {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::device::testutil::*;
+    use crate::checks::device::*;
+    use crate::device::report::*;
+    #[allow(unused_imports)]
+    use crate::model::{CheckMeta, EnrollmentPath, Finding, SkipReason, Status, Subject, Verdict};
+
+    #[test]
+    fn dev002_pass_fail_and_skip_when_captured_as_system() {
+        let (a, _) = run(&enrolled_hybrid());
+        assert_eq!(status(&a, &DEV002), Status::Pass);
+        assert_eq!(status(&a, &DEV010), Status::Pass);
+
+        let mut r = enrolled_hybrid();
+        r.dsregcmd = Some(hybrid_dsreg(INTUNE_URL, "NO"));
+        let (a, _) = run(&r);
+        assert_eq!(status(&a, &DEV002), Status::Fail);
+
+        // Elevated / SYSTEM capture: no user sections. DEV010 fires, DEV002 never says "no PRT".
+        let mut r = enrolled_hybrid();
+        r.dsregcmd = Some(dsreg(
+            "| Device State |\n AzureAdJoined : YES\n DomainJoined : YES\n| Tenant Details |\n MdmUrl : \n| Diagnostic Data |\n Executing Account Name : NT AUTHORITY\\SYSTEM\n",
+        ));
+        let (a, _) = run(&r);
+        assert_eq!(status(&a, &DEV010), Status::Fail);
+        assert!(matches!(
+            skip_reason(&a, &DEV002),
+            Some(SkipReason::NoEvidence { .. })
+        ));
+        assert!(matches!(
+            skip_reason(&a, &DEV003),
+            Some(SkipReason::NoEvidence { .. })
+        ));
+
+        let mut r = enrolled_hybrid();
+        r.collector = Some(CollectorContext {
+            is_system: Some(true),
+            ..Default::default()
+        });
+        let (a, _) = run(&r);
+        assert_eq!(status(&a, &DEV010), Status::Fail);
+        assert_eq!(status(&a, &DEV002), Status::Skip);
+    }
+}

@@ -114,3 +114,44 @@ pub fn evaluate(f: &Facts) -> Finding {
         "the registry export does not include the MDM policy key or its parent",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::device::testutil::*;
+    use crate::checks::device::*;
+
+    #[allow(unused_imports)]
+    use crate::model::{CheckMeta, EnrollmentPath, Finding, SkipReason, Status, Subject, Verdict};
+
+    #[test]
+    fn dev005_value_absent_key_and_missing_export() {
+        let (a, _) = run(&enrolled_hybrid());
+        assert_eq!(status(&a, &DEV005), Status::Pass);
+
+        let mut r = failed_device();
+        r.registry = Some(registry(vec![mdm_policy(Some(0), 1)]));
+        let (a, _) = run(&r);
+        assert_eq!(status(&a, &DEV005), Status::Fail);
+
+        // The parent was exported and holds no MDM key: the GPO did not apply.
+        let mut r = failed_device();
+        r.events.clear();
+        r.registry = Some(registry(vec![key(
+            r"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\CurrentVersion",
+            &[],
+        )]));
+        let (a, d) = run(&r);
+        let f = a.get(&DEV005).cloned().unwrap_or_else(|| panic!("DEV005"));
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.remediation.contains("gpupdate /force"));
+        assert_eq!(d.causes.first().map(String::as_str), Some("DEV003"));
+
+        let mut r = failed_device();
+        r.registry = None;
+        let (a, _) = run(&r);
+        assert!(matches!(
+            skip_reason(&a, &DEV005),
+            Some(SkipReason::NoEvidence { .. })
+        ));
+    }
+}

@@ -119,3 +119,48 @@ pub fn evaluate(f: &Facts) -> Finding {
         evidence,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::device::testutil::*;
+    use crate::checks::device::*;
+
+    #[allow(unused_imports)]
+    use crate::model::{CheckMeta, EnrollmentPath, Finding, SkipReason, Status, Subject, Verdict};
+
+    #[test]
+    fn dev008_fails_only_when_logs_are_known_enabled_and_old_enough() {
+        let mut r = quiet_device();
+        r.scheduled_tasks
+            .as_mut()
+            .into_iter()
+            .flatten()
+            .for_each(|t| t.last_result = Some(267_011));
+        let (a, d) = run(&r);
+        assert!(matches!(
+            skip_reason(&a, &DEV008),
+            Some(SkipReason::NoEvidence { .. })
+        ));
+        assert_eq!(d.verdict, Verdict::WillEnroll);
+
+        r.event_logs = vec![
+            log_info(crate::checks::device::facts::LOG_DMEDP, Some(true), 3),
+            log_info(crate::checks::device::facts::LOG_TASKS, Some(true), 3),
+        ];
+        let (a, d) = run(&r);
+        assert_eq!(status(&a, &DEV008), Status::Fail);
+        assert_eq!(d.verdict, Verdict::NotTriggered);
+        assert_eq!(d.causes, vec!["DEV008".to_string()]);
+
+        // Enabled but only an hour of history: not proof.
+        r.event_logs = vec![
+            log_info(crate::checks::device::facts::LOG_DMEDP, Some(true), 0),
+            log_info(crate::checks::device::facts::LOG_TASKS, Some(true), 0),
+        ];
+        let (a, _) = run(&r);
+        assert_eq!(status(&a, &DEV008), Status::Skip);
+
+        let (a, _) = run(&failed_device());
+        assert_eq!(status(&a, &DEV008), Status::Pass);
+    }
+}

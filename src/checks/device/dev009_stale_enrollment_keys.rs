@@ -198,8 +198,11 @@ fn code_name(code: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::device::DEV009;
     use crate::checks::device::testutil::*;
     use crate::device::report::*;
+    #[allow(unused_imports)]
+    use crate::model::{CheckMeta, EnrollmentPath, Finding, SkipReason, Status, Subject, Verdict};
 
     /// This check alone, over the facts of `r` on the test date.
     fn check(r: &DeviceReport) -> Finding {
@@ -235,5 +238,37 @@ mod tests {
         assert_eq!(f.status, Status::Warn);
         assert!(f.summary.contains("11111111"));
         assert!(f.remediation.contains("Keep"));
+    }
+
+    #[test]
+    fn dev009_names_the_stale_key_with_most_values_and_spares_placeholder() {
+        let (a, d) = run(&stale_device());
+        let f = a.get(&DEV009).cloned().unwrap_or_else(|| panic!("DEV009"));
+        assert_eq!(f.status, Status::Fail);
+        let target = r"HKLM\SOFTWARE\Microsoft\Enrollments\2B8E1F0C-7D6A-4B59-8C3D-E2F1A0B9C8D7";
+        assert!(f.summary.contains(target), "{}", f.summary);
+        assert!(
+            f.remediation
+                .contains(&format!("reg delete \"{target}\" /f"))
+        );
+        assert!(
+            !f.remediation
+                .contains("reg delete \"HKLM\\SOFTWARE\\Microsoft\\Enrollments\\FFFFFFFF")
+        );
+        assert!(
+            f.remediation.contains("1B8E1F0C"),
+            "other stale keys are listed"
+        );
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.detail.contains("FFFFFFFF") && e.detail.contains("review"))
+        );
+        assert_eq!(d.verdict, Verdict::Failed);
+        assert_eq!(d.causes.first().map(String::as_str), Some("DEV009"));
+        assert!(d.fix.contains(target));
+
+        let (a, _) = run(&enrolled_hybrid());
+        assert_eq!(status(&a, &DEV009), Status::Pass);
     }
 }

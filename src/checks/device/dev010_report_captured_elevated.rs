@@ -89,3 +89,47 @@ pub fn evaluate(f: &Facts) -> Finding {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::device::testutil::*;
+    use crate::checks::device::*;
+
+    #[allow(unused_imports)]
+    use crate::model::{CheckMeta, EnrollmentPath, Finding, SkipReason, Status, Subject, Verdict};
+
+    #[test]
+    fn elevated_capture_warns_and_does_not_trust_a_missing_prt() {
+        let mut r = enrolled_hybrid();
+        r.dsregcmd = Some(dsreg(
+            "| Device State |\n AzureAdJoined : YES\n DomainJoined : YES\n| Tenant Details |\n MdmUrl : https://enrollment.manage.microsoft.com/x\n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : NO\n| Diagnostic Data |\n User Context : ELEVATED User\n",
+        ));
+        let (a, _) = run(&r);
+        assert_eq!(status(&a, &DEV010), Status::Warn);
+        assert!(matches!(
+            skip_reason(&a, &DEV002),
+            Some(SkipReason::NoEvidence { .. })
+        ));
+    }
+
+    #[test]
+    fn only_the_system_account_counts_as_a_system_capture() {
+        use crate::checks::device::facts::is_system_account;
+        for yes in [
+            "NT AUTHORITY\\SYSTEM",
+            "NT-AUTORITÄT\\SYSTEM",
+            "AUTORITE NT\\Système",
+            "SYSTEM",
+            "S-1-5-18",
+        ] {
+            assert!(is_system_account(yes), "{yes}");
+        }
+        for no in [
+            "CONTOSO\\systemadmin, systemadmin@contoso.com",
+            "CONTOSO\\jdoe, jdoe@contoso.com",
+            "AzureAD\\SystemsTeam",
+        ] {
+            assert!(!is_system_account(no), "{no}");
+        }
+    }
+}

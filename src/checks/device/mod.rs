@@ -35,10 +35,10 @@ pub mod facts;
 pub mod path;
 pub mod shared;
 
-mod dev001_not_hybrid_joined;
+mod dev001_device_not_hybrid_joined;
 mod dev002_no_primary_refresh_token;
-mod dev003_mdm_url_missing;
-mod dev004_windows_out_of_support;
+mod dev003_mdm_url_missing_on_device;
+mod dev004_windows_version_out_of_support;
 mod dev005_autoenroll_gpo_not_applied;
 mod dev006_enrollment_task_missing;
 mod dev007_autoenroll_failed;
@@ -55,10 +55,10 @@ use crate::model::{CheckMeta, Diagnosis, Finding};
 use facts::Facts;
 
 pub use analysis::DeviceAnalysis;
-pub use dev001_not_hybrid_joined::META as DEV001;
+pub use dev001_device_not_hybrid_joined::META as DEV001;
 pub use dev002_no_primary_refresh_token::META as DEV002;
-pub use dev003_mdm_url_missing::META as DEV003;
-pub use dev004_windows_out_of_support::META as DEV004;
+pub use dev003_mdm_url_missing_on_device::META as DEV003;
+pub use dev004_windows_version_out_of_support::META as DEV004;
 pub use dev005_autoenroll_gpo_not_applied::META as DEV005;
 pub use dev006_enrollment_task_missing::META as DEV006;
 pub use dev007_autoenroll_failed::META as DEV007;
@@ -83,7 +83,7 @@ pub struct DeviceRule {
 pub static RULES: &[DeviceRule] = &[
     DeviceRule {
         meta: &DEV001,
-        eval: dev001_not_hybrid_joined::evaluate,
+        eval: dev001_device_not_hybrid_joined::evaluate,
     },
     DeviceRule {
         meta: &DEV002,
@@ -91,11 +91,11 @@ pub static RULES: &[DeviceRule] = &[
     },
     DeviceRule {
         meta: &DEV003,
-        eval: dev003_mdm_url_missing::evaluate,
+        eval: dev003_mdm_url_missing_on_device::evaluate,
     },
     DeviceRule {
         meta: &DEV004,
-        eval: dev004_windows_out_of_support::evaluate,
+        eval: dev004_windows_version_out_of_support::evaluate,
     },
     DeviceRule {
         meta: &DEV005,

@@ -1,5 +1,7 @@
 //! Builders for realistic [`DeviceReport`]s in unit tests (independent of the parsers).
 
+use super::{DeviceAnalysis, evaluate};
+use crate::model::{CheckMeta, SkipReason, Status};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::device::report::*;
@@ -322,4 +324,19 @@ pub fn quiet_device() -> DeviceReport {
         os: Some(os(26200, "Enterprise")),
         ..Default::default()
     }
+}
+
+/// Every device check and the diagnosis over `r` on the test date.
+pub fn run(r: &DeviceReport) -> (DeviceAnalysis, crate::model::Diagnosis) {
+    evaluate(r, as_of())
+}
+
+pub fn status(a: &DeviceAnalysis, check: &CheckMeta) -> Status {
+    a.get(check)
+        .map(|f| f.status.clone())
+        .unwrap_or(Status::Error)
+}
+
+pub fn skip_reason(a: &DeviceAnalysis, check: &CheckMeta) -> Option<SkipReason> {
+    a.get(check).and_then(|f| f.skip_reason.clone())
 }

@@ -9,73 +9,74 @@ use crate::checks::Rule;
 use crate::model::Finding;
 use crate::tenant::snapshot::TenantSnapshot;
 
-pub mod ten001_mdm_authority;
-pub mod ten002_intune_subscription;
-pub mod ten003_mdm_scope;
-pub mod ten004_mdm_urls;
-pub mod ten005_enrollment_app_scope;
-pub mod ten006_mam_overlap;
-pub mod ten007_default_platform_restriction;
-pub mod ten008_device_registration;
-pub mod ten009_conditional_access;
+pub mod ten001_mdm_authority_not_intune;
+pub mod ten002_no_intune_subscription;
+pub mod ten003_mdm_user_scope_none;
+pub mod ten004_mdm_urls_not_intune_defaults;
+pub mod ten005_scope_set_on_intune_enrollment_app;
+pub mod ten006_mam_scope_overlaps_mdm;
+pub mod ten007_windows_platform_blocked_by_default;
+pub mod ten008_users_cannot_join_devices;
+pub mod ten009_enrollment_app_conditional_access;
 
-pub use ten001_mdm_authority::META as TEN001;
-pub use ten002_intune_subscription::META as TEN002;
-pub use ten003_mdm_scope::META as TEN003;
-pub use ten004_mdm_urls::META as TEN004;
-pub use ten005_enrollment_app_scope::META as TEN005;
-pub use ten006_mam_overlap::META as TEN006;
-pub use ten007_default_platform_restriction::META as TEN007;
-pub use ten008_device_registration::META as TEN008;
-pub use ten009_conditional_access::META as TEN009;
+pub use ten001_mdm_authority_not_intune::META as TEN001;
+pub use ten002_no_intune_subscription::META as TEN002;
+pub use ten003_mdm_user_scope_none::META as TEN003;
+pub use ten004_mdm_urls_not_intune_defaults::META as TEN004;
+pub use ten005_scope_set_on_intune_enrollment_app::META as TEN005;
+pub use ten006_mam_scope_overlaps_mdm::META as TEN006;
+pub use ten007_windows_platform_blocked_by_default::META as TEN007;
+pub use ten008_users_cannot_join_devices::META as TEN008;
+pub use ten009_enrollment_app_conditional_access::META as TEN009;
 
-pub use ten001_mdm_authority::ten001_mdm_authority;
-pub use ten002_intune_subscription::ten002_intune_subscription;
-pub use ten003_mdm_scope::ten003_mdm_scope;
-pub use ten004_mdm_urls::ten004_mdm_urls;
-pub use ten005_enrollment_app_scope::ten005_enrollment_app_scope;
-pub use ten006_mam_overlap::ten006_mam_overlap;
-pub use ten007_default_platform_restriction::ten007_default_platform_restriction;
-pub use ten008_device_registration::ten008_device_registration;
-pub use ten009_conditional_access::ten009_conditional_access;
+pub use ten001_mdm_authority_not_intune::ten001_mdm_authority_not_intune;
+pub use ten002_no_intune_subscription::ten002_no_intune_subscription;
+pub use ten003_mdm_user_scope_none::ten003_mdm_user_scope_none;
+pub use ten004_mdm_urls_not_intune_defaults::ten004_mdm_urls_not_intune_defaults;
+pub use ten005_scope_set_on_intune_enrollment_app::ten005_scope_set_on_intune_enrollment_app;
+pub use ten006_mam_scope_overlaps_mdm::ten006_mam_scope_overlaps_mdm;
+pub use ten007_windows_platform_blocked_by_default::ten007_windows_platform_blocked_by_default;
+pub use ten008_users_cannot_join_devices::ten008_users_cannot_join_devices;
+pub use ten009_enrollment_app_conditional_access::ten009_enrollment_app_conditional_access;
 
 /// Every tenant check, in the order of evaluation and of output.
 pub static RULES: &[Rule<TenantSnapshot>] = &[
     Rule {
         meta: &TEN001,
-        eval: ten001_mdm_authority::ten001_mdm_authority,
+        eval: ten001_mdm_authority_not_intune::ten001_mdm_authority_not_intune,
     },
     Rule {
         meta: &TEN002,
-        eval: ten002_intune_subscription::ten002_intune_subscription,
+        eval: ten002_no_intune_subscription::ten002_no_intune_subscription,
     },
     Rule {
         meta: &TEN003,
-        eval: ten003_mdm_scope::ten003_mdm_scope,
+        eval: ten003_mdm_user_scope_none::ten003_mdm_user_scope_none,
     },
     Rule {
         meta: &TEN004,
-        eval: ten004_mdm_urls::ten004_mdm_urls,
+        eval: ten004_mdm_urls_not_intune_defaults::ten004_mdm_urls_not_intune_defaults,
     },
     Rule {
         meta: &TEN005,
-        eval: ten005_enrollment_app_scope::ten005_enrollment_app_scope,
+        eval: ten005_scope_set_on_intune_enrollment_app::ten005_scope_set_on_intune_enrollment_app,
     },
     Rule {
         meta: &TEN006,
-        eval: ten006_mam_overlap::ten006_mam_overlap,
+        eval: ten006_mam_scope_overlaps_mdm::ten006_mam_scope_overlaps_mdm,
     },
     Rule {
         meta: &TEN007,
-        eval: ten007_default_platform_restriction::ten007_default_platform_restriction,
+        eval:
+            ten007_windows_platform_blocked_by_default::ten007_windows_platform_blocked_by_default,
     },
     Rule {
         meta: &TEN008,
-        eval: ten008_device_registration::ten008_device_registration,
+        eval: ten008_users_cannot_join_devices::ten008_users_cannot_join_devices,
     },
     Rule {
         meta: &TEN009,
-        eval: ten009_conditional_access::ten009_conditional_access,
+        eval: ten009_enrollment_app_conditional_access::ten009_enrollment_app_conditional_access,
     },
 ];
 

@@ -140,7 +140,7 @@ fn ca_problem_controls(p: &ConditionalAccessPolicy) -> (Vec<String>, Vec<String>
     (hard, soft)
 }
 
-pub fn ten009_conditional_access(snap: &TenantSnapshot) -> Finding {
+pub fn ten009_enrollment_app_conditional_access(snap: &TenantSnapshot) -> Finding {
     const ID: &CheckMeta = &META;
     let (list, endpoint) = match snap.sources.conditional_access_policies.get() {
         Ok(v) => v,
@@ -289,7 +289,10 @@ mod tests {
             "GET /v1.0/identity/conditionalAccess/policies",
             json(&ca("\"Office365\"", "\"compliantDevice\"", "enabled")),
         );
-        assert_eq!(ten009_conditional_access(&s).status, Status::Pass);
+        assert_eq!(
+            ten009_enrollment_app_conditional_access(&s).status,
+            Status::Pass
+        );
         s.sources.conditional_access_policies = Source::collected(
             "GET /v1.0/identity/conditionalAccess/policies",
             json(&ca(
@@ -298,26 +301,32 @@ mod tests {
                 "enabled",
             )),
         );
-        let f = ten009_conditional_access(&s);
+        let f = ten009_enrollment_app_conditional_access(&s);
         assert_eq!(f.status, Status::Fail);
         assert!(f.evidence[0].detail.contains("Microsoft Intune Enrollment"));
         s.sources.conditional_access_policies = Source::collected(
             "GET /v1.0/identity/conditionalAccess/policies",
             json(&ca("\"All\"", "\"mfa\"", "enabled")),
         );
-        assert_eq!(ten009_conditional_access(&s).status, Status::Warn);
+        assert_eq!(
+            ten009_enrollment_app_conditional_access(&s).status,
+            Status::Warn
+        );
         s.sources.conditional_access_policies = Source::collected(
             "GET /v1.0/identity/conditionalAccess/policies",
             json(&ca("\"All\"", "\"mfa\"", "disabled")),
         );
-        assert_eq!(ten009_conditional_access(&s).status, Status::Pass);
+        assert_eq!(
+            ten009_enrollment_app_conditional_access(&s).status,
+            Status::Pass
+        );
         let legacy = ca("\"All\"", "\"block\"", "enabled").replace(
             "\"users\":{",
             "\"clientAppTypes\":[\"exchangeActiveSync\",\"other\"],\"users\":{",
         );
         s.sources.conditional_access_policies = Source::collected("GET /x", json(&legacy));
         assert_eq!(
-            ten009_conditional_access(&s).status,
+            ten009_enrollment_app_conditional_access(&s).status,
             Status::Pass,
             "legacy-auth blocks do not hit enrollment"
         );
@@ -330,7 +339,7 @@ mod tests {
             "\"includeUsers\":[\"GuestsOrExternalUsers\"]",
         );
         s.sources.conditional_access_policies = Source::collected("GET /x", json(&guests));
-        let f = ten009_conditional_access(&s);
+        let f = ten009_enrollment_app_conditional_access(&s);
         assert_eq!(
             f.status,
             Status::Pass,
@@ -346,9 +355,12 @@ mod tests {
             "\"includeUsers\":[],\"includeGroups\":[\"0b1c2d3e-0000-0000-0000-000000000000\"]",
         );
         s.sources.conditional_access_policies = Source::collected("GET /x", json(&group));
-        assert_eq!(ten009_conditional_access(&s).status, Status::Fail);
+        assert_eq!(
+            ten009_enrollment_app_conditional_access(&s).status,
+            Status::Fail
+        );
         s.sources.conditional_access_policies = Source::collected("GET /x", json(&admins));
-        let f = ten009_conditional_access(&s);
+        let f = ten009_enrollment_app_conditional_access(&s);
         assert_eq!(f.status, Status::Pass);
         assert!(
             f.evidence

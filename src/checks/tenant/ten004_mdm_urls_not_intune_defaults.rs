@@ -29,7 +29,7 @@ pub const META: CheckMeta = CheckMeta {
     references: &[R_WINDOWS_ENROLL, R_DIAGNOSE, R_MDM_POLICIES_API],
 };
 
-pub fn ten004_mdm_urls(snap: &TenantSnapshot) -> Finding {
+pub fn ten004_mdm_urls_not_intune_defaults(snap: &TenantSnapshot) -> Finding {
     const ID: &CheckMeta = &META;
     let IntuneMdmPolicy {
         policy,
@@ -229,17 +229,26 @@ mod tests {
 
     #[test]
     fn test_ten004_urls() {
-        assert_eq!(ten004_mdm_urls(&with_mdm(MDM_ALL)).status, Status::Pass);
+        assert_eq!(
+            ten004_mdm_urls_not_intune_defaults(&with_mdm(MDM_ALL)).status,
+            Status::Pass
+        );
         let wrong = MDM_ALL.replacen(
             "enrollment.manage.microsoft.com",
             "enroll.mdm.example.com",
             1,
         );
-        assert_eq!(ten004_mdm_urls(&with_mdm(&wrong)).status, Status::Fail);
+        assert_eq!(
+            ten004_mdm_urls_not_intune_defaults(&with_mdm(&wrong)).status,
+            Status::Fail
+        );
         let null = r#"[{"id":"0000000a-0000-0000-c000-000000000000","appliesTo":"all","discoveryUrl":null,"termsOfUseUrl":"","complianceUrl":null}]"#;
-        assert_eq!(ten004_mdm_urls(&with_mdm(null)).status, Status::Warn);
+        assert_eq!(
+            ten004_mdm_urls_not_intune_defaults(&with_mdm(null)).status,
+            Status::Warn
+        );
         let null_none = null.replace("\"all\"", "\"none\"");
-        let f = ten004_mdm_urls(&with_mdm(&null_none));
+        let f = ten004_mdm_urls_not_intune_defaults(&with_mdm(&null_none));
         assert_eq!(f.status, Status::Pass);
         assert!(
             f.summary.contains("empty URLs") && !f.summary.contains("are the Intune defaults"),
@@ -249,7 +258,7 @@ mod tests {
         let mut gov = with_mdm(MDM_ALL);
         gov.cloud = "usgov".into();
         assert_eq!(
-            ten004_mdm_urls(&gov).status,
+            ten004_mdm_urls_not_intune_defaults(&gov).status,
             Status::Fail,
             "commercial URLs in GCC High are wrong"
         );
@@ -271,7 +280,7 @@ mod tests {
         let mut s = with_mdm(&gov_urls);
         s.cloud = "custom".into();
         s.sources.organization = org("tailspin.onmicrosoft.us");
-        let f = ten004_mdm_urls(&s);
+        let f = ten004_mdm_urls_not_intune_defaults(&s);
         assert_eq!(f.status, Status::Pass, "{f:#?}");
         assert!(
             f.evidence
@@ -281,11 +290,11 @@ mod tests {
         );
         // The same URLs in a commercial tenant are wrong.
         s.sources.organization = org("tailspin.onmicrosoft.com");
-        assert_eq!(ten004_mdm_urls(&s).status, Status::Fail);
+        assert_eq!(ten004_mdm_urls_not_intune_defaults(&s).status, Status::Fail);
         // Unknown cloud (no organization, e.g. redacted): a consistent default set passes and
         // says the cloud is unknown; a mix of clouds still fails.
         s.sources.organization = org("d-7f3a.example");
-        let f = ten004_mdm_urls(&s);
+        let f = ten004_mdm_urls_not_intune_defaults(&s);
         assert_eq!(f.status, Status::Pass, "{f:#?}");
         assert!(
             f.evidence.iter().any(|e| e.detail.contains("unknown")),
@@ -298,6 +307,6 @@ mod tests {
         );
         let mut s = with_mdm(&mixed);
         s.cloud = "custom".into();
-        assert_eq!(ten004_mdm_urls(&s).status, Status::Fail);
+        assert_eq!(ten004_mdm_urls_not_intune_defaults(&s).status, Status::Fail);
     }
 }

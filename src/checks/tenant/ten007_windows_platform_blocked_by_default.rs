@@ -38,7 +38,7 @@ pub(crate) fn config_location(c: &EnrollmentConfiguration) -> String {
     )
 }
 
-pub fn ten007_default_platform_restriction(snap: &TenantSnapshot) -> Finding {
+pub fn ten007_windows_platform_blocked_by_default(snap: &TenantSnapshot) -> Finding {
     const ID: &CheckMeta = &META;
     let (configs, endpoint) = match snap.sources.enrollment_configurations.get() {
         Ok(v) => v,
@@ -128,10 +128,13 @@ mod tests {
         let mut s = base();
         s.sources.enrollment_configurations =
             Source::collected("GET /beta/x", json(&platform(false, false)));
-        assert_eq!(ten007_default_platform_restriction(&s).status, Status::Pass);
+        assert_eq!(
+            ten007_windows_platform_blocked_by_default(&s).status,
+            Status::Pass
+        );
         s.sources.enrollment_configurations =
             Source::collected("GET /beta/x", json(&platform(true, false)));
-        let f = ten007_default_platform_restriction(&s);
+        let f = ten007_windows_platform_blocked_by_default(&s);
         assert_eq!(f.status, Status::Fail);
         assert!(
             f.evidence[0]
@@ -141,6 +144,9 @@ mod tests {
         );
         s.sources.enrollment_configurations =
             Source::collected("GET /beta/x", json(&platform(false, true)));
-        assert_eq!(ten007_default_platform_restriction(&s).status, Status::Warn);
+        assert_eq!(
+            ten007_windows_platform_blocked_by_default(&s).status,
+            Status::Warn
+        );
     }
 }

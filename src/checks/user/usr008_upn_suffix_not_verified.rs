@@ -90,3 +90,28 @@ pub fn usr008_upn_suffix(snap: &TenantSnapshot, user: &User) -> Finding {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::user::tests::*;
+    use crate::checks::user::*;
+    use crate::model::Status;
+    use crate::tenant::snapshot::UserScope;
+
+    #[test]
+    fn verified_suffix_passes_and_unverified_or_non_routable_fails() {
+        let s = snap_with(&user_json(""), &[]);
+        let fs = user_readiness(&s, "jdoe@contoso.com", None);
+        assert_eq!(status(&fs, "USR008"), Status::Pass);
+        for bad in ["jdoe@contoso.local", "jdoe@fabrikam.com"] {
+            let u = user_json("").replace("jdoe@contoso.com", bad);
+            let mut s = snap_with(&u, &[]);
+            s.user_scope = UserScope::All;
+            assert_eq!(
+                status(&user_readiness(&s, bad, None), "USR008"),
+                Status::Fail,
+                "{bad}"
+            );
+        }
+    }
+}

@@ -30,7 +30,7 @@ pub const META: CheckMeta = CheckMeta {
     references: &[R_AUTO_TS, R_WINDOWS_ENROLL, R_MAM_POLICIES_API],
 };
 
-pub fn ten006_mam_overlap(snap: &TenantSnapshot) -> Finding {
+pub fn ten006_mam_scope_overlaps_mdm(snap: &TenantSnapshot) -> Finding {
     const ID: &CheckMeta = &META;
     let (mam_list, _) = match snap.sources.mam_policies.get() {
         Ok(v) => v,
@@ -151,12 +151,12 @@ mod tests {
             "GET /beta/policies/mobileAppManagementPolicies",
             json(r#"[{"id":"0000000a-0000-0000-c000-000000000000","appliesTo":"none"}]"#),
         );
-        assert_eq!(ten006_mam_overlap(&s).status, Status::Pass);
+        assert_eq!(ten006_mam_scope_overlaps_mdm(&s).status, Status::Pass);
         s.sources.mam_policies = Source::collected(
             "GET /beta/policies/mobileAppManagementPolicies",
             json(r#"[{"id":"0000000a-0000-0000-c000-000000000000","appliesTo":"all"}]"#),
         );
-        let f = ten006_mam_overlap(&s);
+        let f = ten006_mam_scope_overlaps_mdm(&s);
         assert_eq!(f.status, Status::Warn);
         assert!(
             f.evidence

@@ -22,7 +22,7 @@ pub const META: CheckMeta = CheckMeta {
     references: &[R_USER_API, R_LICENSES_ASSIGN],
 };
 
-pub fn usr007_usage_location(_snap: &TenantSnapshot, user: &User) -> Finding {
+pub fn usr007_user_usage_location_missing(_snap: &TenantSnapshot, user: &User) -> Finding {
     const ID: &CheckMeta = &META;
     let loc = format!("{}?$select=usageLocation", user_location(user));
     match &user.usage_location {
@@ -35,5 +35,25 @@ pub fn usr007_usage_location(_snap: &TenantSnapshot, user: &User) -> Finding {
         .with_evidence(Evidence::new("graph", "usageLocation = null").at(loc))
         .with_evidence(paths_evidence(&ALL_PATHS, "through licensing (USR002)"))
         .with_remediation("Set the user's usage location (Entra admin center > Users > Properties)."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::user::tests::*;
+    use crate::checks::user::*;
+    use crate::model::Status;
+
+    #[test]
+    fn usage_location_set_passes_and_missing_warns() {
+        let s = snap_with(&user_json(""), &[]);
+        let fs = user_readiness(&s, "jdoe@contoso.com", None);
+        assert_eq!(status(&fs, "USR007"), Status::Pass);
+        let no_loc = user_json("").replace(r#""usageLocation":"US","#, "");
+        let s = snap_with(&no_loc, &[]);
+        assert_eq!(
+            status(&user_readiness(&s, "jdoe@contoso.com", None), "USR007"),
+            Status::Warn
+        );
     }
 }

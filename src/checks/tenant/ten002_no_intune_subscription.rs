@@ -52,7 +52,7 @@ fn free_units(sku: &SubscribedSku) -> Option<i64> {
     Some(total - sku.consumed_units.unwrap_or(0))
 }
 
-pub fn ten002_intune_subscription(snap: &TenantSnapshot) -> Finding {
+pub fn ten002_no_intune_subscription(snap: &TenantSnapshot) -> Finding {
     const ID: &CheckMeta = &META;
     let (skus, endpoint) = match snap.sources.subscribed_skus.get() {
         Ok(v) => v,
@@ -177,17 +177,17 @@ mod tests {
             "GET /v1.0/subscribedSkus",
             json(&format!("[{SKU_E3},{SKU_O365}]")),
         );
-        let f = ten002_intune_subscription(&s);
+        let f = ten002_no_intune_subscription(&s);
         assert_eq!(f.status, Status::Pass);
         assert!(f.summary.contains("no free licence units"), "{}", f.summary);
         s.sources.subscribed_skus =
             Source::collected("GET /v1.0/subscribedSkus", json(&format!("[{SKU_O365}]")));
-        let f = ten002_intune_subscription(&s);
+        let f = ten002_no_intune_subscription(&s);
         assert_eq!(f.status, Status::Fail);
         assert!(f.evidence.iter().any(|e| e.detail.contains("INTUNE_O365")));
         let suspended = SKU_E3.replace("\"Enabled\"", "\"Suspended\"");
         s.sources.subscribed_skus =
             Source::collected("GET /v1.0/subscribedSkus", json(&format!("[{suspended}]")));
-        assert_eq!(ten002_intune_subscription(&s).status, Status::Fail);
+        assert_eq!(ten002_no_intune_subscription(&s).status, Status::Fail);
     }
 }

@@ -31,7 +31,7 @@ pub const META: CheckMeta = CheckMeta {
 /// Quotas below this stop a user's second or third join (Entra's default is 50).
 const TINY_DEVICE_QUOTA: i64 = 5;
 
-pub fn ten008_device_registration(snap: &TenantSnapshot) -> Finding {
+pub fn ten008_users_cannot_join_devices(snap: &TenantSnapshot) -> Finding {
     const ID: &CheckMeta = &META;
     let (p, endpoint) = match snap.sources.device_registration_policy.get() {
         Ok(v) => v,
@@ -120,12 +120,12 @@ mod tests {
             "GET /v1.0/policies/deviceRegistrationPolicy",
             json(&pol("allDeviceRegistrationMembership", 50)),
         );
-        assert_eq!(ten008_device_registration(&s).status, Status::Pass);
+        assert_eq!(ten008_users_cannot_join_devices(&s).status, Status::Pass);
         s.sources.device_registration_policy = Source::collected(
             "GET /v1.0/policies/deviceRegistrationPolicy",
             json(&pol("noDeviceRegistrationMembership", 50)),
         );
-        let f = ten008_device_registration(&s);
+        let f = ten008_users_cannot_join_devices(&s);
         assert_eq!(f.status, Status::Fail);
         assert!(
             f.evidence
@@ -136,6 +136,6 @@ mod tests {
             "GET /v1.0/policies/deviceRegistrationPolicy",
             json(&pol("allDeviceRegistrationMembership", 2)),
         );
-        assert_eq!(ten008_device_registration(&s).status, Status::Warn);
+        assert_eq!(ten008_users_cannot_join_devices(&s).status, Status::Warn);
     }
 }

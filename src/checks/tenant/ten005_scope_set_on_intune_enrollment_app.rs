@@ -29,7 +29,7 @@ pub const META: CheckMeta = CheckMeta {
     references: &[R_AUTO_TS, R_WINDOWS_ENROLL, R_MDM_POLICIES_API],
 };
 
-pub fn ten005_enrollment_app_scope(snap: &TenantSnapshot) -> Finding {
+pub fn ten005_scope_set_on_intune_enrollment_app(snap: &TenantSnapshot) -> Finding {
     const ID: &CheckMeta = &META;
     let (list, _) = match snap.sources.mdm_policies.get() {
         Ok(v) => v,
@@ -101,7 +101,7 @@ mod tests {
     #[test]
     fn test_ten005_enrollment_app() {
         assert_eq!(
-            ten005_enrollment_app_scope(&with_mdm(MDM_ALL)).status,
+            ten005_scope_set_on_intune_enrollment_app(&with_mdm(MDM_ALL)).status,
             Status::Pass
         );
         let swapped = MDM_ALL.replacen("\"all\"", "\"none\"", 1).replacen(
@@ -110,7 +110,7 @@ mod tests {
             1,
         );
         assert_eq!(
-            ten005_enrollment_app_scope(&with_mdm(&swapped)).status,
+            ten005_scope_set_on_intune_enrollment_app(&with_mdm(&swapped)).status,
             Status::Fail
         );
     }

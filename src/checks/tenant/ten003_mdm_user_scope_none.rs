@@ -29,7 +29,7 @@ pub const META: CheckMeta = CheckMeta {
     references: &[R_WINDOWS_ENROLL, R_AUTO_TS, R_MDM_POLICIES_API],
 };
 
-pub fn ten003_mdm_scope(snap: &TenantSnapshot) -> Finding {
+pub fn ten003_mdm_user_scope_none(snap: &TenantSnapshot) -> Finding {
     const ID: &CheckMeta = &META;
     let IntuneMdmPolicy {
         list,
@@ -116,18 +116,24 @@ mod tests {
 
     #[test]
     fn test_ten003_scope_values() {
-        assert_eq!(ten003_mdm_scope(&with_mdm(MDM_ALL)).status, Status::Pass);
+        assert_eq!(
+            ten003_mdm_user_scope_none(&with_mdm(MDM_ALL)).status,
+            Status::Pass
+        );
         let empty = MDM_ALL.replacen("\"all\"", "\"selected\"", 1);
-        assert_eq!(ten003_mdm_scope(&with_mdm(&empty)).status, Status::Fail);
+        assert_eq!(
+            ten003_mdm_user_scope_none(&with_mdm(&empty)).status,
+            Status::Fail
+        );
         let none = MDM_ALL.replacen("\"all\"", "\"none\"", 1);
-        let f = ten003_mdm_scope(&with_mdm(&none));
+        let f = ten003_mdm_user_scope_none(&with_mdm(&none));
         assert_eq!(f.status, Status::Fail);
         assert!(f.evidence[0].location.as_deref().is_some_and(|l| l.contains("/beta/policies/mobileDeviceManagementPolicies/0000000a-0000-0000-c000-000000000000")));
         let mut s = base();
         s.sources.mdm_policies = Source::Missing {
             reason: MissingReason::AppOnlyUnsupported,
         };
-        let f = ten003_mdm_scope(&s);
+        let f = ten003_mdm_user_scope_none(&s);
         assert_eq!(f.status, Status::Skip);
         assert_eq!(
             f.skip_reason,

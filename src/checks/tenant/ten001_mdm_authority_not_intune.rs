@@ -28,7 +28,7 @@ pub const META: CheckMeta = CheckMeta {
     references: &[R_MDM_AUTHORITY, R_ORGANIZATION_API],
 };
 
-pub fn ten001_mdm_authority(snap: &TenantSnapshot) -> Finding {
+pub fn ten001_mdm_authority_not_intune(snap: &TenantSnapshot) -> Finding {
     const ID: &CheckMeta = &META;
     let (org, endpoint) = match snap.sources.organization.get() {
         Ok(v) => v,
@@ -85,12 +85,12 @@ mod tests {
             "GET /v1.0/organization",
             json(r#"{"id":"t","mobileDeviceManagementAuthority":"intune"}"#),
         );
-        assert_eq!(ten001_mdm_authority(&s).status, Status::Pass);
+        assert_eq!(ten001_mdm_authority_not_intune(&s).status, Status::Pass);
         s.sources.organization = Source::collected(
             "GET /v1.0/organization",
             json(r#"{"id":"t","mobileDeviceManagementAuthority":"office365"}"#),
         );
-        let f = ten001_mdm_authority(&s);
+        let f = ten001_mdm_authority_not_intune(&s);
         assert_eq!(f.status, Status::Fail);
         assert!(f.evidence[0].location.as_deref() == Some("GET /v1.0/organization"));
         s.sources.organization = Source::Missing {
@@ -98,7 +98,7 @@ mod tests {
                 needed: vec!["Organization.Read.All".into()],
             },
         };
-        let f = ten001_mdm_authority(&s);
+        let f = ten001_mdm_authority_not_intune(&s);
         assert_eq!(f.status, Status::Skip);
         s.sources.organization = Source::Missing {
             reason: MissingReason::GraphError {
@@ -108,7 +108,7 @@ mod tests {
                 message: "down".into(),
             },
         };
-        let f = ten001_mdm_authority(&s);
+        let f = ten001_mdm_authority_not_intune(&s);
         assert_eq!(f.status, Status::Error);
         assert!(f.summary.contains("r-1"));
     }

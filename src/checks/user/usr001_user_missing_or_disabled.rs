@@ -24,7 +24,7 @@ pub const META: CheckMeta = CheckMeta {
     references: &[R_USER_API, R_ERRORS_TS],
 };
 
-pub fn usr001_user_exists(snap: &TenantSnapshot, upn: &str) -> Finding {
+pub fn usr001_user_missing_or_disabled(snap: &TenantSnapshot, upn: &str) -> Finding {
     usr001_for(snap, upn, snap.user(upn))
 }
 

@@ -145,3 +145,51 @@ pub fn evaluate(f: &Facts) -> Finding {
     };
     finding(f, &META, Status::Fail, summary, evidence).with_remediation(remediation)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::device::testutil::*;
+    use crate::checks::device::*;
+    use crate::device::report::*;
+    #[allow(unused_imports)]
+    use crate::model::{CheckMeta, EnrollmentPath, Finding, SkipReason, Status, Subject, Verdict};
+
+    #[test]
+    fn dev001_pass_fail_with_scp_code_and_not_applicable() {
+        let (a, _) = run(&enrolled_hybrid());
+        assert_eq!(status(&a, &DEV001), Status::Pass);
+
+        let r = DeviceReport {
+            dsregcmd: Some(dsreg(
+                "| Device State |\n AzureAdJoined : NO\n DomainJoined : YES\n| User State |\n WorkplaceJoined : NO\n| SSO State |\n AzureAdPrt : NO\n| Diagnostic Data |\n User Context : UN-ELEVATED User\n AD Configuration Test : FAIL [0x801c001d]\n Error Phase : discover\n Client ErrorCode : 0x801c001d\n",
+            )),
+            ..Default::default()
+        };
+        let (a, d) = run(&r);
+        let f = a.get(&DEV001).cloned().unwrap_or_else(|| panic!("DEV001"));
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.summary.contains("0x801C001D"), "{}", f.summary);
+        assert!(f.remediation.contains("service connection point"));
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.detail.contains("AD Configuration Test"))
+        );
+        assert_eq!(d.verdict, Verdict::Blocked);
+        assert_eq!(d.causes.first().map(String::as_str), Some("DEV001"));
+        // No PRT is a consequence of the missing join, reported after it.
+        assert_eq!(status(&a, &DEV002), Status::Fail);
+        assert!(a.get(&DEV002).is_some_and(|f| f.summary.contains("DEV001")));
+
+        let r = DeviceReport {
+            dsregcmd: Some(dsreg(
+                "| Device State |\n AzureAdJoined : YES\n DomainJoined : NO\n",
+            )),
+            ..Default::default()
+        };
+        let (a, _) = run(&r);
+        assert!(
+            matches!(skip_reason(&a, &DEV001), Some(SkipReason::NotApplicable { path }) if path == "entra-join")
+        );
+    }
+}
