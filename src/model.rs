@@ -284,6 +284,12 @@ impl Finding {
         self
     }
 
+    /// Appends every item of `evidence`, in order.
+    pub fn with_all_evidence(mut self, evidence: impl IntoIterator<Item = Evidence>) -> Self {
+        self.evidence.extend(evidence);
+        self
+    }
+
     pub fn with_remediation(mut self, remediation: impl Into<String>) -> Self {
         self.remediation = remediation.into();
         self

@@ -181,3 +181,15 @@ pub(crate) fn scope_detail(p: &MobilityPolicy) -> String {
         s => format!("\"{}\" appliesTo = {}", p.name(), s.as_str()),
     }
 }
+
+/// `let v = or_finding!(result);` — the value of an `Ok`, or return the check's finding carried
+/// by the `Err` (a check's early exit: its source is missing, or there is nothing to evaluate).
+macro_rules! or_finding {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(finding) => return *finding,
+        }
+    };
+}
+pub(crate) use or_finding;

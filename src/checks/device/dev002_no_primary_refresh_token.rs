@@ -8,7 +8,8 @@ use crate::model::{
 
 use super::evidence::COLLECT_DSREGCMD;
 use super::facts::{CaptureKind, Facts};
-use super::shared::{finding, no_evidence, no_evidence_with, not_applicable};
+use super::shared::{finding, no_evidence, no_evidence_with, not_applicable, user_dsregcmd};
+use crate::checks::common::or_finding;
 
 pub const META: CheckMeta = CheckMeta {
     id: "DEV002",
@@ -37,23 +38,7 @@ pub fn evaluate(f: &Facts) -> Finding {
     ) {
         return not_applicable(f, &META);
     }
-    if f.report.dsregcmd.is_none() {
-        return no_evidence(
-            f,
-            &META,
-            COLLECT_DSREGCMD,
-            "no dsregcmd /status output among the inputs",
-        );
-    }
-    if f.capture.kind == CaptureKind::SystemOrNoUser {
-        return no_evidence_with(
-            f,
-            &META,
-            COLLECT_DSREGCMD,
-            "dsregcmd ran without the signed-in user's context (see DEV010): the user's PRT cannot be judged".to_string(),
-            f.capture.evidence.clone(),
-        );
-    }
+    or_finding!(user_dsregcmd(f, &META, "the user's PRT cannot be judged"));
     let Some((field, loc)) = f.dsreg("SSO State", "AzureAdPrt") else {
         return no_evidence(
             f,

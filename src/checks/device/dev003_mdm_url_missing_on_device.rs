@@ -7,7 +7,8 @@ use crate::model::{
 
 use super::evidence::COLLECT_DSREGCMD;
 use super::facts::{CaptureKind, Facts};
-use super::shared::{finding, no_evidence, no_evidence_with};
+use super::shared::{finding, no_evidence, no_evidence_with, user_dsregcmd};
+use crate::checks::common::or_finding;
 
 pub const META: CheckMeta = CheckMeta {
     id: "DEV003",
@@ -33,23 +34,11 @@ pub fn evaluate(f: &Facts) -> Finding {
     if f.path.path == EnrollmentPath::EntraRegistered {
         return registered(f);
     }
-    let Some(d) = f.report.dsregcmd.as_ref() else {
-        return no_evidence(
-            f,
-            &META,
-            COLLECT_DSREGCMD,
-            "no dsregcmd /status output among the inputs",
-        );
-    };
-    if f.capture.kind == CaptureKind::SystemOrNoUser {
-        return no_evidence_with(
-            f,
-            &META,
-            COLLECT_DSREGCMD,
-            "dsregcmd ran without the signed-in user's context (see DEV010): MdmUrl depends on the user's MDM scope".to_string(),
-            f.capture.evidence.clone(),
-        );
-    }
+    let d = or_finding!(user_dsregcmd(
+        f,
+        &META,
+        "MdmUrl depends on the user's MDM scope"
+    ));
     let Some((field, loc)) = f.dsreg("Tenant Details", "MdmUrl") else {
         let why = if f.capture.kind == CaptureKind::Truncated {
             "the dsregcmd output is cut short: it has no Tenant Details MdmUrl"
@@ -160,18 +149,8 @@ fn registered(f: &Facts) -> Finding {
 mod tests {
     use super::*;
     use crate::checks::device::testutil::*;
-    use crate::device::report::*;
 
-    /// This check alone, over the facts of `r` on the test date.
-    fn check(r: &DeviceReport) -> Finding {
-        check_as_of(r, as_of())
-    }
-
-    fn check_as_of(r: &DeviceReport, as_of: chrono::DateTime<chrono::Utc>) -> Finding {
-        let finding = evaluate(&Facts::new(r, as_of, None));
-        assert!(finding.is(&META), "{} reported {}", META.id, finding.check);
-        finding
-    }
+    this_check!(META, evaluate);
 
     #[test]
     fn dev003_empty_mdm_url_fails_with_user_and_location() {

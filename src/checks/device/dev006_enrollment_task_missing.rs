@@ -167,19 +167,10 @@ pub fn evaluate(f: &Facts) -> Finding {
 mod tests {
     use super::*;
     use crate::checks::device::testutil::*;
-    use crate::device::report::*;
+
     use crate::model::SkipReason;
 
-    /// This check alone, over the facts of `r` on the test date.
-    fn check(r: &DeviceReport) -> Finding {
-        check_as_of(r, as_of())
-    }
-
-    fn check_as_of(r: &DeviceReport, as_of: chrono::DateTime<chrono::Utc>) -> Finding {
-        let finding = evaluate(&Facts::new(r, as_of, None));
-        assert!(finding.is(&META), "{} reported {}", META.id, finding.check);
-        finding
-    }
+    this_check!(META, evaluate);
 
     #[test]
     fn dev006_task_list_events_and_no_evidence() {

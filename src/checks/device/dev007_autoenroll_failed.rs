@@ -291,16 +291,7 @@ mod tests {
     use crate::device::report::*;
     use crate::model::SkipReason;
 
-    /// This check alone, over the facts of `r` on the test date.
-    fn check(r: &DeviceReport) -> Finding {
-        check_as_of(r, as_of())
-    }
-
-    fn check_as_of(r: &DeviceReport, as_of: chrono::DateTime<chrono::Utc>) -> Finding {
-        let finding = evaluate(&Facts::new(r, as_of, None));
-        assert!(finding.is(&META), "{} reported {}", META.id, finding.check);
-        finding
-    }
+    this_check!(META, evaluate);
 
     /// The failure code the analysis hands to the diagnosis for `r`.
     fn failure_code_of(r: &DeviceReport) -> Option<u32> {

@@ -200,20 +200,11 @@ mod tests {
     use super::*;
     use crate::checks::device::DEV009;
     use crate::checks::device::testutil::*;
-    use crate::device::report::*;
+
     #[allow(unused_imports)]
     use crate::model::{CheckMeta, EnrollmentPath, Finding, SkipReason, Status, Subject, Verdict};
 
-    /// This check alone, over the facts of `r` on the test date.
-    fn check(r: &DeviceReport) -> Finding {
-        check_as_of(r, as_of())
-    }
-
-    fn check_as_of(r: &DeviceReport, as_of: chrono::DateTime<chrono::Utc>) -> Finding {
-        let finding = evaluate(&Facts::new(r, as_of, None));
-        assert!(finding.is(&META), "{} reported {}", META.id, finding.check);
-        finding
-    }
+    this_check!(META, evaluate);
 
     #[test]
     fn second_intune_key_of_another_user_is_stale_but_live_one_kept() {

@@ -4,7 +4,9 @@
 
 use crate::model::{CheckMeta, EnrollmentPath, Evidence, Finding, SkipReason, Status};
 
-use super::facts::Facts;
+use super::evidence::COLLECT_DSREGCMD;
+use super::facts::{CaptureKind, Facts};
+use crate::device::report::Dsregcmd;
 
 /// Skipped because the check does not apply to the derived enrollment path; the evidence is
 /// the path's.
@@ -75,4 +77,34 @@ pub fn gpo_driven(f: &Facts) -> bool {
         EnrollmentPath::CoManagement => f.mdm_policy_key().is_some(),
         _ => false,
     }
+}
+
+/// The dsregcmd output of a check that reads the signed-in user's state, or the skip that says
+/// it is missing or was captured without that user (`why_not_user`: what the missing user
+/// context hides; see DEV010).
+pub fn user_dsregcmd<'a>(
+    f: &Facts<'a>,
+    meta: &CheckMeta,
+    why_not_user: &str,
+) -> Result<&'a Dsregcmd, Box<Finding>> {
+    let Some(d) = f.report.dsregcmd.as_ref() else {
+        return Err(Box::new(no_evidence(
+            f,
+            meta,
+            COLLECT_DSREGCMD,
+            "no dsregcmd /status output among the inputs",
+        )));
+    };
+    if f.capture.kind == CaptureKind::SystemOrNoUser {
+        return Err(Box::new(no_evidence_with(
+            f,
+            meta,
+            COLLECT_DSREGCMD,
+            format!(
+                "dsregcmd ran without the signed-in user's context (see DEV010): {why_not_user}"
+            ),
+            f.capture.evidence.clone(),
+        )));
+    }
+    Ok(d)
 }

@@ -340,3 +340,30 @@ pub fn status(a: &DeviceAnalysis, check: &CheckMeta) -> Status {
 pub fn skip_reason(a: &DeviceAnalysis, check: &CheckMeta) -> Option<SkipReason> {
     a.get(check).and_then(|f| f.skip_reason.clone())
 }
+
+/// Defines `check(r)` and `check_as_of(r, as_of)` in a check's test module: that check alone
+/// (`$eval` over the facts of `r`), asserting the finding names the check (`$meta`).
+macro_rules! this_check {
+    ($meta:expr, $eval:expr) => {
+        /// This check alone, over the facts of `r` on the test date.
+        #[allow(dead_code)]
+        fn check(r: &$crate::device::report::DeviceReport) -> $crate::model::Finding {
+            check_as_of(r, $crate::checks::device::testutil::as_of())
+        }
+
+        fn check_as_of(
+            r: &$crate::device::report::DeviceReport,
+            as_of: chrono::DateTime<chrono::Utc>,
+        ) -> $crate::model::Finding {
+            let finding = $eval(&$crate::checks::device::facts::Facts::new(r, as_of, None));
+            assert!(
+                finding.is(&$meta),
+                "{} reported {}",
+                $meta.id,
+                finding.check
+            );
+            finding
+        }
+    };
+}
+pub(crate) use this_check;

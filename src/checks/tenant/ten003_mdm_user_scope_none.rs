@@ -29,22 +29,13 @@ pub const META: CheckMeta = CheckMeta {
     references: &[R_WINDOWS_ENROLL, R_AUTO_TS, R_MDM_POLICIES_API],
 };
 
+/// The check's note on the enrollment paths it matters for.
+const PATHS_NOTE: &str = "co-management device-credential enrollment does not use the user scope";
+
 pub fn ten003_mdm_user_scope_none(snap: &TenantSnapshot) -> Finding {
     const ID: &CheckMeta = &META;
-    let IntuneMdmPolicy {
-        list,
-        policy,
-        location: loc,
-        paths,
-    } = match intune_mdm_policy(
-        snap,
-        ID,
-        Subject::Tenant,
-        "co-management device-credential enrollment does not use the user scope",
-    ) {
-        Ok(v) => v,
-        Err(f) => return *f,
-    };
+    let m = or_finding!(intune_mdm_policy(snap, ID, Subject::Tenant, PATHS_NOTE));
+    let (list, policy, loc, paths) = (m.list, m.policy, m.location, m.paths);
     let Some(p) = policy else {
         return ID.finding(Status::Fail,
             Subject::Tenant,

@@ -29,22 +29,13 @@ pub const META: CheckMeta = CheckMeta {
     references: &[R_WINDOWS_ENROLL, R_DIAGNOSE, R_MDM_POLICIES_API],
 };
 
+/// The check's note on the enrollment paths it matters for.
+const PATHS_NOTE: &str = "the device learns its MDM URLs from this policy (dsregcmd MdmUrl)";
+
 pub fn ten004_mdm_urls_not_intune_defaults(snap: &TenantSnapshot) -> Finding {
     const ID: &CheckMeta = &META;
-    let IntuneMdmPolicy {
-        policy,
-        location: loc,
-        paths,
-        ..
-    } = match intune_mdm_policy(
-        snap,
-        ID,
-        Subject::Tenant,
-        "the device learns its MDM URLs from this policy (dsregcmd MdmUrl)",
-    ) {
-        Ok(v) => v,
-        Err(f) => return *f,
-    };
+    let m = or_finding!(intune_mdm_policy(snap, ID, Subject::Tenant, PATHS_NOTE));
+    let (policy, loc, paths) = (m.policy, m.location, m.paths);
     let Some(p) = policy else {
         return ID.skip(
             Subject::Tenant,

@@ -30,22 +30,13 @@ pub const META: CheckMeta = CheckMeta {
     ],
 };
 
+/// The check's note on the enrollment paths it matters for.
+const PATHS_NOTE: &str = "co-management device-credential enrollment does not use the user scope";
+
 pub fn usr003_mdm_scope(snap: &TenantSnapshot, user: &User) -> Finding {
     const ID: &CheckMeta = &META;
-    let IntuneMdmPolicy {
-        policy,
-        location: loc,
-        paths,
-        ..
-    } = match intune_mdm_policy(
-        snap,
-        ID,
-        subject(user),
-        "co-management device-credential enrollment does not use the user scope",
-    ) {
-        Ok(v) => v,
-        Err(f) => return *f,
-    };
+    let m = or_finding!(intune_mdm_policy(snap, ID, subject(user), PATHS_NOTE));
+    let (policy, loc, paths) = (m.policy, m.location, m.paths);
     let Some(p) = policy else {
         return ID
             .finding(

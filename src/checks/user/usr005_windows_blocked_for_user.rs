@@ -43,7 +43,7 @@ pub fn usr005_platform_restriction(
         Err(r) => return r.finding_of(ID, subject(user), "the enrollment restrictions"),
     };
     let winners = winning_restrictions(configs, user, snap.sources.group_memberships.data());
-    let w = match decided_winner(
+    let w = or_finding!(decided_winner(
         snap,
         user,
         ID,
@@ -52,11 +52,8 @@ pub fn usr005_platform_restriction(
         (
             Status::Warn,
             "No Windows platform restriction was returned: cannot tell which applies",
-        ),
-    ) {
-        Ok(w) => w,
-        Err(f) => return *f,
-    };
+        )
+    ));
     let r = w.config.windows().cloned().unwrap_or_default();
     let mut evidence = winner_evidence(&w);
     evidence.push(Evidence::new(
@@ -191,13 +188,9 @@ pub fn usr005_platform_restriction(
         }
         s
     };
-    let mut f = ID
-        .finding(status, subject(user), summary)
-        .with_remediation(fix);
-    for e in evidence {
-        f = f.with_evidence(e);
-    }
-    f
+    ID.finding(status, subject(user), summary)
+        .with_remediation(fix)
+        .with_all_evidence(evidence)
 }
 
 #[cfg(test)]

@@ -85,17 +85,14 @@ pub(super) fn usr006_for(
         return r.finding_of(ID, subject(user), "the user's Intune managed devices");
     }
     let winners = winning_restrictions(configs, user, snap.sources.group_memberships.data());
-    let w = match decided_winner(
+    let w = or_finding!(decided_winner(
         snap,
         user,
         ID,
         winners.device_limit,
         (configs, endpoint),
-        (Status::Pass, "No device limit restriction was returned"),
-    ) {
-        Ok(w) => w,
-        Err(f) => return *f,
-    };
+        (Status::Pass, "No device limit restriction was returned")
+    ));
     let limit = w.config.limit.unwrap_or(i64::MAX);
     let count = devices.len() as i64;
     let mut evidence = winner_evidence(&w);
@@ -155,13 +152,9 @@ pub(super) fn usr006_for(
             ),
         ),
     };
-    let mut f = ID
-        .finding(status, subject(user), summary)
-        .with_remediation(fix);
-    for e in evidence {
-        f = f.with_evidence(e);
-    }
-    f
+    ID.finding(status, subject(user), summary)
+        .with_remediation(fix)
+        .with_all_evidence(evidence)
 }
 
 #[cfg(test)]
