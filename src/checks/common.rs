@@ -55,7 +55,8 @@ pub const R_RELEASE_INFO: &str =
 pub const R_WIN11_RELEASE_INFO: &str =
     "https://learn.microsoft.com/windows/release-health/windows11-release-information";
 
-// Least-privilege permission sets (graph-api reference §9).
+// Least-privilege permission sets: the narrowest read permission Graph documents for each source,
+// application and delegated (Microsoft Graph permissions reference).
 pub const APP_ONLY_UNSUPPORTED_SCOPE: Permissions = Permissions {
     application: &[],
     delegated: &["Policy.Read.All"],
@@ -94,7 +95,7 @@ pub const ENTRA_DEVICES: Permissions = Permissions {
     delegated_only: false,
 };
 
-/// Evidence saying on which enrollment paths a result matters (DESIGN.md §1).
+/// Evidence saying on which enrollment paths a result matters: every check depends on the path.
 pub fn paths_evidence(applies: &[EnrollmentPath], note: &str) -> Evidence {
     let list: Vec<&str> = applies.iter().map(|p| p.as_str()).collect();
     let mut detail = format!("matters for: {}", list.join(", "));
