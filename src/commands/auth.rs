@@ -1,118 +1,21 @@
-//! `enroll-doctor auth status|login|logout`, and the connection helpers every Graph-using
-//! command shares (`settings`, `configured_settings`, `init_logging`, `print_stats`).
+//! `enroll-doctor auth status|login|logout`.
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::Utc;
 use enroll_doctor::checks::registry;
-use enroll_doctor::config::{AuthMethod, Cloud, FileConfig, FlagOverrides, Settings, env_vars};
+use enroll_doctor::config::{AuthMethod, Settings};
 use enroll_doctor::graph::auth::remove_cache;
 use enroll_doctor::graph::preflight::{AuthStatus, DELEGATED_SIGN_IN_HINT, PermissionStatus};
-use enroll_doctor::graph::trace::HTTP_TARGET;
 use enroll_doctor::graph::{
     ApiVersion, ClientOptions, GraphClient, Query, TokenClaims, TokenKind, TokenProvider,
 };
 
-use crate::cli::{AuthCommand, AuthMethodArg, CloudArg, GlobalArgs, OutputFormat};
-
-/// Sets up stderr logging once: `-v` info, `-vv` debug, `--trace-http` the HTTP exchange lines.
-/// `RUST_LOG` overrides. Never logs bodies or credentials (see `graph::trace`).
-pub(crate) fn init_logging(global: &GlobalArgs) {
-    use tracing_subscriber::EnvFilter;
-    let base = match global.verbose {
-        0 => "warn",
-        1 => "info",
-        _ => "debug",
-    };
-    let mut directives = format!("{base},hyper=warn,reqwest=warn,rustls=warn,h2=warn");
-    if global.trace_http {
-        directives.push_str(&format!(",{HTTP_TARGET}=trace"));
-    }
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(directives));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .without_time()
-        .try_init();
-}
-
-fn flags(global: &GlobalArgs) -> FlagOverrides {
-    let c = &global.connection;
-    FlagOverrides {
-        tenant: c.tenant.clone(),
-        client_id: c.client_id.clone(),
-        auth: c.auth.map(|a| match a {
-            AuthMethodArg::ClientSecret => AuthMethod::ClientSecret,
-            AuthMethodArg::Certificate => AuthMethod::Certificate,
-            AuthMethodArg::DeviceCode => AuthMethod::DeviceCode,
-            AuthMethodArg::AzureCli => AuthMethod::AzureCli,
-            AuthMethodArg::AccessToken => AuthMethod::AccessToken,
-        }),
-        cloud: c.cloud.map(|c| match c {
-            CloudArg::Global => Cloud::Global,
-            CloudArg::Usgov => Cloud::Usgov,
-            CloudArg::UsgovDod => Cloud::UsgovDod,
-            CloudArg::China => Cloud::China,
-            CloudArg::Custom => Cloud::Custom,
-        }),
-        graph_url: c.graph_url.clone(),
-        login_url: c.login_url.clone(),
-        certificate: c.certificate.clone(),
-    }
-}
-
-/// Connection settings from flags > environment > config file.
-pub(crate) fn settings(global: &GlobalArgs) -> anyhow::Result<Settings> {
-    settings_with(global, flags(global))
-}
-
-fn settings_with(global: &GlobalArgs, flags: FlagOverrides) -> anyhow::Result<Settings> {
-    let file = FileConfig::discover(global.config.as_deref())?;
-    Ok(Settings::from_process_env(file.as_ref(), &flags)?)
-}
-
-/// The tenant connection when one is configured (flags, environment or config file); `None`
-/// when nothing points at a tenant (`diagnose` then stays device-only; `audit` and `check` say
-/// what to configure instead of starting an interactive sign-in to an unnamed tenant).
-pub(crate) fn configured_settings(global: &GlobalArgs) -> anyhow::Result<Option<Settings>> {
-    let c = &global.connection;
-    let env_set = |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty());
-    let file = FileConfig::discover(global.config.as_deref())?;
-    let intent = c.tenant.is_some()
-        || c.client_id.is_some()
-        || c.auth.is_some()
-        || c.graph_url.is_some()
-        || env_set(env_vars::TENANT_ID)
-        || env_set(env_vars::AUTH)
-        || env_set(env_vars::GRAPH_URL)
-        || env_set(env_vars::ACCESS_TOKEN)
-        || env_set(env_vars::ACCESS_TOKEN_FILE)
-        || file.as_ref().is_some_and(|f| {
-            f.tenant.is_some() || f.auth.is_some() || f.access_token_file.is_some()
-        });
-    if !intent {
-        return Ok(None);
-    }
-    Ok(Some(settings(global)?))
-}
-
-/// A multi-threaded runtime for a command's Graph work.
-pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
-
-/// With `-v`, the client's counters on stderr.
-pub(crate) fn print_stats(global: &GlobalArgs, client: &GraphClient) {
-    if global.verbose > 0 {
-        eprintln!("{}", client.stats());
-    }
-}
+use super::context::{
+    flags, init_logging, print_stats, print_stdout, runtime, settings, settings_with,
+};
+use crate::cli::{AuthCommand, GlobalArgs, OutputFormat};
 
 pub fn run(global: &GlobalArgs, args: AuthCommand) -> anyhow::Result<u8> {
     init_logging(global);
@@ -137,7 +40,7 @@ fn login(global: &GlobalArgs) -> anyhow::Result<u8> {
         .claims()
         .map(|c| c.identity())
         .unwrap_or_else(|_| "unknown identity".into());
-    super::print_stdout(&format!(
+    print_stdout(&format!(
         "Signed in as {who}; the sign-in is cached in {} (mode 0600).\n",
         s.token_cache.display()
     ))?;
@@ -147,12 +50,12 @@ fn login(global: &GlobalArgs) -> anyhow::Result<u8> {
 fn logout(global: &GlobalArgs) -> anyhow::Result<u8> {
     let s = device_code_settings(global)?;
     if remove_cache(&s.token_cache)? {
-        super::print_stdout(&format!(
+        print_stdout(&format!(
             "Removed the cached sign-in {}.\n",
             s.token_cache.display()
         ))?;
     } else {
-        super::print_stdout(&format!(
+        print_stdout(&format!(
             "No cached sign-in at {}.\n",
             s.token_cache.display()
         ))?;
@@ -197,12 +100,12 @@ fn status(global: &GlobalArgs, format: OutputFormat) -> anyhow::Result<u8> {
         Err(e) => format!("GET /v1.0/organization failed: {e}"),
     });
     match format {
-        OutputFormat::Json => super::print_stdout(&format!(
+        OutputFormat::Json => print_stdout(&format!(
             "{}\n",
             serde_json::to_string_pretty(&st).context("cannot serialise the status")?
         ))?,
         // A few key/value lines read the same in a ticket; no separate Markdown layout.
-        OutputFormat::Table | OutputFormat::Markdown => super::print_stdout(&render_table(&st))?,
+        OutputFormat::Table | OutputFormat::Markdown => print_stdout(&render_table(&st))?,
     }
     print_stats(global, &client);
     if unusable {

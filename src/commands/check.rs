@@ -10,11 +10,14 @@ use enroll_doctor::checks::user::{DeviceContext, UserIndex, user_readiness_in};
 use enroll_doctor::tenant::TenantSnapshot;
 use enroll_doctor::tenant::collect::UserSelection;
 
+use super::context::{
+    init_logging, parse_as_of, progress_bar, render, source_notes, tenant_snapshot,
+};
 use crate::cli::{CheckArgs, GlobalArgs};
 
 pub fn run(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<u8> {
-    super::auth::init_logging(global);
-    let as_of = super::parse_as_of(args.output.as_of.as_deref())?;
+    init_logging(global);
+    let as_of = parse_as_of(args.output.as_of.as_deref())?;
     let mut upns: Vec<String> = args.user.iter().map(|u| u.trim().to_string()).collect();
     if let Some(file) = &args.users_file {
         let text = std::fs::read_to_string(file)
@@ -48,14 +51,14 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<u8> {
         );
     };
 
-    let snap = super::audit::tenant_snapshot(global, &args.source, selection.clone(), false)?;
+    let snap = tenant_snapshot(global, &args.source, selection.clone(), false)?;
     let offline = args.source.snapshot.is_some();
     let targets = users_to_check(&snap, &selection, &upns, args.group.as_deref(), offline)?;
 
     let mut findings = evaluate_tenant(&snap);
     // Many users: show how far the evaluation is (stderr, terminals only).
     let bar = if targets.len() >= PROGRESS_MIN_USERS {
-        super::audit::progress_bar(
+        progress_bar(
             Some(targets.len() as u64),
             "{bar:30} {pos}/{len} users evaluated ({elapsed})",
         )
@@ -73,9 +76,9 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<u8> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let mut notes = super::audit::source_notes(&snap, &args.source);
+    let mut notes = source_notes(&snap, &args.source);
     notes.push(format!("{} user(s) checked", targets.len()));
-    super::audit::render(&args.output, as_of, findings, notes)
+    render(&args.output, as_of, findings, notes)
 }
 
 /// Below this many users the evaluation is instant: no progress bar.

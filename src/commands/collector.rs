@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 
+use super::context::print_stdout;
 use crate::cli::{CollectorArgs, GlobalArgs};
 use enroll_doctor::device::COLLECTOR_SCRIPT;
 
@@ -22,7 +23,7 @@ pub fn run(_global: &GlobalArgs, args: CollectorArgs) -> anyhow::Result<u8> {
             );
         }
         None => {
-            super::print_stdout(&script)?;
+            print_stdout(&script)?;
         }
     }
     Ok(0)

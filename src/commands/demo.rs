@@ -25,10 +25,11 @@ mod with_mock {
     use mock_graph::{MockConfig, MockGraph};
     use serde::Serialize;
 
-    use super::super::diagnose::{
-        analyse_all, collect_for_devices, correlated_report, graph_notes, tenant_needs,
-    };
     use crate::cli::{DemoArgs, GlobalArgs, OutputFormat};
+    use crate::commands::context::{
+        analyse_all, collect_for_devices, correlated_report, graph_notes, init_logging,
+        print_stats, print_stdout, runtime, tenant_needs,
+    };
     use enroll_doctor::checks::tenant::evaluate_tenant;
     use enroll_doctor::checks::user::user_readiness;
     use enroll_doctor::config::{AuthMethod, Cloud, FlagOverrides, Settings, env_vars};
@@ -155,7 +156,7 @@ mod with_mock {
     }
 
     pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<u8> {
-        super::super::auth::init_logging(global);
+        init_logging(global);
         let mut config = MockConfig::fixture("contoso");
         // The sample tenant's admin approves the demo's device-code sign-in at once.
         config.device_code_pending_polls = 0;
@@ -230,7 +231,7 @@ mod with_mock {
         // The sample sign-in's token cache is the demo's own: never left behind.
         let _ = std::fs::remove_dir_all(&cache_dir);
         let (snap, client) = collected?;
-        super::super::auth::print_stats(global, &client);
+        print_stats(global, &client);
         let notes = graph_notes(&snap, &needs);
         let diagnose = correlated_report(&reports, &analyses, &snap, None, as_of, notes);
 
@@ -284,7 +285,7 @@ mod with_mock {
                 s
             }
         };
-        crate::commands::print_stdout(&out)?;
+        print_stdout(&out)?;
         drop(mock);
         // Findings are the point of a demo; it succeeded if it ran.
         Ok(0)
@@ -323,7 +324,7 @@ mod with_mock {
             cloud: settings.cloud.as_str().to_string(),
             tenant_hint: settings.tenant.clone(),
         };
-        let rt = super::super::auth::runtime()?;
+        let rt = runtime()?;
         rt.block_on(collect(&client, &opts, Utc::now()))
             .context("cannot collect the sample tenant")
     }

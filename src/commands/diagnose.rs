@@ -8,20 +8,18 @@ use std::path::PathBuf;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
+use super::context::{
+    analyse_all, app_only_note, collect_for_devices, configured_settings, correlated_report,
+    emit_report, fleet_summary, graph_notes, init_logging, input_notes, parse_as_of, print_stats,
+    tenant_needs,
+};
 use crate::cli::{DiagnoseArgs, GlobalArgs};
-use enroll_doctor::checks::correlate::{TenantNeeds, correlate, device_keys, merge_findings};
-use enroll_doctor::checks::device::{self, DeviceAnalysis};
-use enroll_doctor::checks::tenant::evaluate_tenant;
+use enroll_doctor::checks::device;
 use enroll_doctor::config::Settings;
 use enroll_doctor::device::load_path;
 use enroll_doctor::device::report::DeviceReport;
-use enroll_doctor::graph::GraphClient;
-use enroll_doctor::model::{Diagnosis, Verdict};
 use enroll_doctor::report::Report;
 use enroll_doctor::tenant::TenantSnapshot;
-use enroll_doctor::tenant::collect::{CollectOptions, UserSelection};
-use enroll_doctor::tenant::device_records::{self, DeviceLookup, FleetStrategy};
-use enroll_doctor::tenant::snapshot::TokenKind;
 
 pub const NO_TENANT_NOTE: &str = "No tenant connection: device-only analysis. With a tenant (or --snapshot) enroll-doctor would also check the user's license, MDM scope, restrictions and the Entra/Intune device records.";
 
@@ -32,7 +30,7 @@ enum TenantInput {
 }
 
 pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
-    let as_of = super::parse_as_of(args.output.as_of.as_deref())?;
+    let as_of = parse_as_of(args.output.as_of.as_deref())?;
 
     let mut reports: Vec<DeviceReport> = Vec::new();
     for path in &args.device_reports {
@@ -69,7 +67,7 @@ pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
     } else if let Some(p) = &args.snapshot {
         Some(TenantInput::Snapshot(p.clone()))
     } else {
-        super::auth::configured_settings(global)?.map(|s| TenantInput::Graph(Box::new(s)))
+        configured_settings(global)?.map(|s| TenantInput::Graph(Box::new(s)))
     };
     let user = redacted_user.as_deref().or(args.user.as_deref());
     let report = match tenant {
@@ -86,16 +84,16 @@ pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
             correlated_report(&reports, &analyses, &snap, user, as_of, notes)
         }
         Some(TenantInput::Graph(settings)) => {
-            super::auth::init_logging(global);
+            init_logging(global);
             let analyses = analyse_all(&reports, user, as_of);
             let needs = tenant_needs(&reports, &analyses, user);
             let (snap, client) = collect_for_devices(&settings, &needs)?;
-            super::auth::print_stats(global, &client);
+            print_stats(global, &client);
             let notes = graph_notes(&snap, &needs);
             correlated_report(&reports, &analyses, &snap, user, as_of, notes)
         }
     };
-    super::emit_report(&report, &args.output)
+    emit_report(&report, &args.output)
 }
 
 /// Device-only: every report on its own, and what a tenant connection would add.
@@ -119,198 +117,4 @@ pub(crate) fn device_only_report(
     let mut report = Report::new(as_of, diagnoses, findings);
     report.notes = notes;
     report
-}
-
-/// The device side of every report, computed once: it decides what to collect from the tenant
-/// and is then correlated with what was collected.
-pub(crate) fn analyse_all(
-    reports: &[DeviceReport],
-    user: Option<&str>,
-    as_of: DateTime<Utc>,
-) -> Vec<DeviceAnalysis> {
-    reports
-        .iter()
-        .map(|r| device::analyse_with_user(r, as_of, user))
-        .collect()
-}
-
-/// Users, DeviceIds and host names the reports name: what to collect, once for all devices.
-pub(crate) fn tenant_needs(
-    reports: &[DeviceReport],
-    analyses: &[DeviceAnalysis],
-    user: Option<&str>,
-) -> TenantNeeds {
-    let mut needs = TenantNeeds::default();
-    for (r, analysis) in reports.iter().zip(analyses) {
-        needs.add(&device_keys(r, analysis, user));
-    }
-    needs
-}
-
-/// Overrides [`device_records::BULK_THRESHOLD`] (an internal knob: tests force either strategy
-/// with it; the findings are the same either way).
-const BULK_THRESHOLD_ENV: &str = "ENROLL_DOCTOR_FLEET_BULK_THRESHOLD";
-
-/// Collects the tenant for these devices: tenant-wide configuration, the named users (object,
-/// groups, devices, troubleshooting events) and the devices' Entra and Intune records by
-/// DeviceId and name, in `$batch` lookups for a small fleet and as bulk listings (resolved in
-/// memory) for a large one.
-pub(crate) fn collect_for_devices(
-    settings: &Settings,
-    needs: &TenantNeeds,
-) -> anyhow::Result<(TenantSnapshot, GraphClient)> {
-    let client = GraphClient::from_settings(settings).context("cannot set up the Graph client")?;
-    let opts = CollectOptions {
-        users: if needs.upns.is_empty() {
-            UserSelection::None
-        } else {
-            UserSelection::Upns(needs.upns.iter().cloned().collect())
-        },
-        devices: false,
-        cloud: settings.cloud.as_str().to_string(),
-        tenant_hint: settings.tenant.clone(),
-    };
-    let lookup = DeviceLookup {
-        device_ids: needs.device_ids.clone(),
-        names: needs.names.clone(),
-    };
-    let threshold = match std::env::var(BULK_THRESHOLD_ENV) {
-        Ok(v) => v
-            .trim()
-            .parse::<usize>()
-            .with_context(|| format!("{BULK_THRESHOLD_ENV}={v:?} is not a number of devices"))?,
-        Err(_) => device_records::BULK_THRESHOLD,
-    };
-    let strategy = FleetStrategy::choose(&lookup, needs.upns.len(), threshold);
-    tracing::debug!(
-        "fleet of {} device(s): {strategy:?} collection",
-        needs.device_ids.len()
-    );
-    let rt = super::auth::runtime()?;
-    let snap = rt
-        .block_on(device_records::collect_fleet(
-            &client,
-            &opts,
-            &lookup,
-            strategy,
-            Utc::now(),
-        ))
-        .context("cannot collect the tenant from Graph")?;
-    Ok((snap, client))
-}
-
-pub(crate) fn graph_notes(snap: &TenantSnapshot, needs: &TenantNeeds) -> Vec<String> {
-    let name = snap
-        .sources
-        .organization
-        .data()
-        .and_then(|o| o.display_name.clone())
-        .map(|n| format!(" ({n})"))
-        .unwrap_or_default();
-    let kind = match snap.token_kind {
-        TokenKind::AppOnly => "an app-only",
-        TokenKind::Delegated => "a delegated",
-        TokenKind::Unknown => "an unrecognised",
-    };
-    let mut notes = vec![format!(
-        "tenant {}{name} read from {} with {kind} token: {} user(s) and {} device(s) looked up",
-        snap.tenant_id,
-        snap.graph_base,
-        needs.upns.len(),
-        needs.device_ids.len()
-    )];
-    notes.extend(app_only_note(snap));
-    notes
-}
-
-/// What an app-only token could not read, and how to read it.
-fn app_only_note(snap: &TenantSnapshot) -> Option<String> {
-    (snap.token_kind == TokenKind::AppOnly).then(|| {
-        "The MDM/MAM user scopes are readable with a delegated sign-in only: USR003/USR004 and \
-         TEN003-TEN006 are skipped. Run `enroll-doctor auth login` and diagnose again to check them."
-            .to_string()
-    })
-}
-
-/// Correlates every report with one snapshot: tenant findings once (with the device evidence
-/// of the devices they explain), then per device its COR, USR and DEV findings.
-pub(crate) fn correlated_report(
-    reports: &[DeviceReport],
-    analyses: &[DeviceAnalysis],
-    snap: &TenantSnapshot,
-    user: Option<&str>,
-    as_of: DateTime<Utc>,
-    mut notes: Vec<String>,
-) -> Report {
-    let tenant_findings = evaluate_tenant(snap);
-    let mut shared = tenant_findings.clone();
-    let mut diagnoses = Vec::new();
-    let mut per_device = Vec::new();
-    for (r, analysis) in reports.iter().zip(analyses) {
-        let c = correlate(snap, &tenant_findings, r, analysis, user, as_of);
-        notes.extend(input_notes(r, &analysis.device));
-        for (id, ev) in c.tenant_evidence {
-            if let Some(f) = shared.iter_mut().find(|f| f.check == id)
-                && !f.evidence.contains(&ev)
-            {
-                f.evidence.push(ev);
-            }
-        }
-        diagnoses.push(c.diagnosis);
-        per_device.extend(c.findings);
-    }
-    if user.is_some() && reports.len() > 1 {
-        notes.push("--user applies to every device of this run".to_string());
-    }
-    notes.extend(fleet_summary(&diagnoses));
-    shared.extend(per_device);
-    let mut report = Report::new(as_of, diagnoses, merge_findings(shared));
-    report.notes = notes;
-    report
-}
-
-/// `5 devices: 1 enrolled, 2 failed, …` for runs over several devices.
-fn fleet_summary(diagnoses: &[Diagnosis]) -> Option<String> {
-    if diagnoses.len() < 2 {
-        return None;
-    }
-    let order = [
-        Verdict::Enrolled,
-        Verdict::WillEnroll,
-        Verdict::Failed,
-        Verdict::Blocked,
-        Verdict::NotTriggered,
-        Verdict::Unknown,
-    ];
-    let parts: Vec<String> = order
-        .iter()
-        .filter_map(|v| {
-            let n = diagnoses.iter().filter(|d| d.verdict == *v).count();
-            (n > 0).then(|| format!("{n} {}", v.as_str()))
-        })
-        .collect();
-    Some(format!("{} devices: {}", diagnoses.len(), parts.join(", ")))
-}
-
-/// Files that were part of a report but could not be used, or only in part. They become notes, not `error`
-/// findings: each check that needed such a file already says `skip` with what to collect, the
-/// verdict stays honest (`unknown` when the key facts are missing), and one bad file in a fleet
-/// must not hide every other device's results behind exit code 2. A path that yields nothing
-/// usable at all fails the run (exit 2) in `load_path`.
-fn input_notes(report: &DeviceReport, device: &str) -> Vec<String> {
-    report
-        .inputs
-        .iter()
-        .filter_map(|i| {
-            i.problem.as_ref().map(|p| {
-                // A damaged file is still read as far as it goes; say "not used" only when
-                // nothing came out of it.
-                if i.records == 0 {
-                    format!("{device}: input {} was not used: {p}", i.name)
-                } else {
-                    format!("{device}: input {}: {p}", i.name)
-                }
-            })
-        })
-        .collect()
 }

@@ -2,6 +2,7 @@
 
 use enroll_doctor::report::explain::{self, ExplainDocument};
 
+use super::context::print_stdout;
 use crate::cli::{ExplainArgs, GlobalArgs, OutputFormat};
 
 pub fn run(_global: &GlobalArgs, args: ExplainArgs) -> anyhow::Result<u8> {
@@ -28,7 +29,7 @@ pub fn run(_global: &GlobalArgs, args: ExplainArgs) -> anyhow::Result<u8> {
             OutputFormat::Markdown => fenced(&explain::render_text(&target)),
         }
     };
-    super::print_stdout(&output)?;
+    print_stdout(&output)?;
     Ok(0)
 }
 

@@ -6,7 +6,7 @@
 //! stay literal; in plain text a backslash is escaped only where Markdown would eat it.
 
 use super::Report;
-use super::table::short_location;
+use super::view::{self, ReportView, SubjectGroup};
 use crate::model::{Diagnosis, Finding, Status, Subject};
 
 pub fn render(report: &Report) -> String {
@@ -19,13 +19,14 @@ pub fn render(report: &Report) -> String {
         out.push_str(&diagnosis_section(d));
     }
 
+    let view = ReportView::of(report);
     if !report.findings.is_empty() {
         out.push_str("## Findings\n\n");
     }
-    for (subject, findings) in group_by_subject(&report.findings) {
-        out.push_str(&format!("### {}\n\n", subject_heading(subject, report)));
+    for group in &view.groups {
+        out.push_str(&format!("### {}\n\n", subject_heading(group, report)));
         out.push_str("| Status | Check | Summary | Evidence |\n|---|---|---|---|\n");
-        for f in findings {
+        for f in &group.findings {
             out.push_str(&format!(
                 "| {} | {} | {} | {} |\n",
                 status_cell(&f.status),
@@ -37,15 +38,14 @@ pub fn render(report: &Report) -> String {
         out.push('\n');
     }
 
-    let fixes = remediations(&report.findings);
-    if !fixes.is_empty() {
+    if !view.fixes.is_empty() {
         out.push_str("## What to fix\n\n| Check | Subject | Remediation |\n|---|---|---|\n");
-        for (checks, subjects, text) in fixes {
+        for row in &view.fixes {
             out.push_str(&format!(
                 "| {} | {} | {} |\n",
-                cell(&checks.join("\n")),
-                cell(&subjects.join("\n")),
-                cell(&text)
+                cell(&row.checks.join("\n")),
+                cell(&row.subjects.join("\n")),
+                cell(&row.text)
             ));
         }
         out.push('\n');
@@ -59,16 +59,7 @@ pub fn render(report: &Report) -> String {
         out.push('\n');
     }
 
-    let s = &report.summary;
-    out.push_str(&format!(
-        "**Summary:** {} pass, {} warn, {} fail, {} skip, {} error (as of {})\n",
-        s.pass,
-        s.warn,
-        s.fail,
-        s.skip,
-        s.error,
-        report.as_of.format("%Y-%m-%d")
-    ));
+    out.push_str(&format!("**Summary:** {}\n", view::summary_line(report)));
     out
 }
 
@@ -105,27 +96,15 @@ fn diagnosis_section(d: &Diagnosis) -> String {
     s
 }
 
-fn subject_heading(subject: &Subject, report: &Report) -> String {
-    match subject {
+fn subject_heading(group: &SubjectGroup<'_>, report: &Report) -> String {
+    match group.subject {
         Subject::Tenant => "Tenant".to_string(),
         Subject::User(u) => format!("User {}", text(u)),
-        Subject::Device(d) => match report.diagnoses.iter().find(|x| &x.device == d) {
+        Subject::Device(d) => match group.diagnosis_in(report) {
             Some(x) => format!("Device {}: {}", text(d), x.verdict.as_str()),
             None => format!("Device {}", text(d)),
         },
     }
-}
-
-/// Findings by subject, in the order each subject first appears.
-fn group_by_subject(findings: &[Finding]) -> Vec<(&Subject, Vec<&Finding>)> {
-    let mut groups: Vec<(&Subject, Vec<&Finding>)> = Vec::new();
-    for f in findings {
-        match groups.iter_mut().find(|(s, _)| **s == f.subject) {
-            Some((_, list)) => list.push(f),
-            None => groups.push((&f.subject, vec![f])),
-        }
-    }
-    groups
 }
 
 /// Fail and warn stand out in bold; the status itself comes from the finding.
@@ -137,50 +116,19 @@ fn status_cell(status: &Status) -> String {
     }
 }
 
-/// The first evidence with its location, and how many more there are.
+/// The first evidence with its location as code, and how many more there are.
 fn evidence_cell(f: &Finding) -> String {
-    let Some(first) = f.evidence.first() else {
+    let Some(e) = view::evidence_summary(f) else {
         return String::new();
     };
-    let mut s = cell(&first.detail);
-    if let Some(loc) = &first.location {
-        s.push_str(&format!(" at {}", cell_code(&short_location(loc))));
+    let mut s = cell(e.detail);
+    if let Some(loc) = &e.location {
+        s.push_str(&format!(" at {}", cell_code(loc)));
     }
-    if f.evidence.len() > 1 {
-        s.push_str(&format!(" (+{} more)", f.evidence.len() - 1));
+    if e.more > 0 {
+        s.push_str(&format!(" (+{} more)", e.more));
     }
     s
-}
-
-/// Remediations of what is not passing; findings with the same text share a row.
-fn remediations(findings: &[Finding]) -> Vec<(Vec<String>, Vec<String>, String)> {
-    let mut rows: Vec<(Vec<String>, Vec<String>, String)> = Vec::new();
-    for f in findings
-        .iter()
-        .filter(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Error))
-    {
-        let fix = if f.remediation.is_empty() {
-            match &f.error {
-                Some(e) => e.clone(),
-                None => continue,
-            }
-        } else {
-            f.remediation.clone()
-        };
-        let subject = f.subject.to_string();
-        match rows.iter_mut().find(|(_, _, t)| *t == fix) {
-            Some((checks, subjects, _)) => {
-                if !checks.contains(&f.check) {
-                    checks.push(f.check.clone());
-                }
-                if !subjects.contains(&subject) {
-                    subjects.push(subject);
-                }
-            }
-            None => rows.push((vec![f.check.clone()], vec![subject], fix)),
-        }
-    }
-    rows
 }
 
 /// Plain text: a backslash before ASCII punctuation would escape it, so it is doubled; a `\`
@@ -248,42 +196,41 @@ fn indent_continuation(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::device::{DEV007, DEV010};
+    use crate::checks::tenant::TEN001;
+    use crate::checks::user::USR002;
     use crate::model::{EnrollmentPath, Evidence, SkipReason, Verdict};
     use chrono::{TimeZone, Utc};
 
     fn sample_report() -> Report {
         let findings = vec![
-            Finding::new("TEN001", Status::Pass, Subject::Tenant, "MDM scope is All")
+            TEN001
+                .finding(Status::Pass, Subject::Tenant, "MDM scope is All")
                 .with_evidence(
                     Evidence::new("graph", "appliesTo=all")
                         .at("GET /v1.0/policies/mobileDeviceManagementPolicies?$select=appliesTo"),
                 ),
-            Finding::new(
-                "DEV007",
-                Status::Fail,
-                Subject::Device("PC-01".into()),
-                "auto-enroll task failed | twice\nlast 0x80180002",
-            )
-            .with_evidence(
-                Evidence::new("registry", "LastError=0x80180002")
-                    .at(r"HKLM\SOFTWARE\Microsoft\Enrollments\{GUID}"),
-            )
-            .with_evidence(Evidence::new("eventlog", "event 76"))
-            .with_remediation("Re-run the task"),
-            Finding::skip(
-                "DEV010",
+            DEV007
+                .finding(
+                    Status::Fail,
+                    Subject::Device("PC-01".into()),
+                    "auto-enroll task failed | twice\nlast 0x80180002",
+                )
+                .with_evidence(
+                    Evidence::new("registry", "LastError=0x80180002")
+                        .at(r"HKLM\SOFTWARE\Microsoft\Enrollments\{GUID}"),
+                )
+                .with_evidence(Evidence::new("eventlog", "event 76"))
+                .with_remediation("Re-run the task"),
+            DEV010.skip(
                 Subject::Device("PC-01".into()),
                 SkipReason::NoEvidence {
                     collect: "dsregcmd /status".into(),
                 },
             ),
-            Finding::new(
-                "USR002",
-                Status::Warn,
-                Subject::User("a@b.c".into()),
-                "no licence",
-            )
-            .with_remediation("Re-run the task"),
+            USR002
+                .finding(Status::Warn, Subject::User("a@b.c".into()), "no licence")
+                .with_remediation("Re-run the task"),
         ];
         let diag = Diagnosis {
             device: "PC-01".into(),

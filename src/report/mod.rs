@@ -4,6 +4,7 @@ pub mod explain;
 pub mod json;
 pub mod markdown;
 pub mod table;
+pub mod view;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -92,10 +93,11 @@ pub fn exit_code(findings: &[Finding], threshold: FailThreshold) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::device::DEV001;
     use crate::model::Subject;
 
     fn f(status: Status) -> Finding {
-        Finding::new("DEV001", status, Subject::Tenant, "x")
+        DEV001.finding(status, Subject::Tenant, "x")
     }
 
     #[test]

@@ -15,6 +15,7 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use super::Report;
+use super::view::{self, ReportView, SubjectGroup};
 use crate::model::{Diagnosis, Finding, SkipReason, Status, Subject};
 
 pub const DEFAULT_WIDTH: usize = 120;
@@ -51,19 +52,19 @@ pub fn render_with_width(report: &Report, width: usize) -> String {
         }
     }
 
-    let compact = compact_passes(report);
-    for (subject, findings) in group_by_subject(&report.findings) {
-        if let Subject::Device(name) = subject
-            && let Some(i) = report
-                .diagnoses
-                .iter()
-                .enumerate()
-                .position(|(i, d)| !boxed[i] && &d.device == name)
+    let view = ReportView::of(report);
+    let compact = compact_passes(report, &view);
+    for group in &view.groups {
+        // Each subject appears once, so with several devices its first diagnosis is not boxed
+        // yet; with one device every diagnosis was boxed above.
+        if let Some(i) = group.diagnosis
+            && !boxed[i]
         {
             boxed[i] = true;
             out.push_str(&diagnosis_box(&report.diagnoses[i], width));
         }
-        out.push_str(&subject_heading(subject, report, width));
+        let findings = &group.findings;
+        out.push_str(&subject_heading(group, report, width));
         let shown: Vec<&Finding> = findings
             .iter()
             .copied()
@@ -138,9 +139,17 @@ pub fn render_with_width(report: &Report, width: usize) -> String {
     } else {
         Vec::new()
     };
-    let fixes: Vec<Vec<String>> = remediations(&report.findings)
-        .into_iter()
-        .filter(|row| !shown_fixes.contains(&row[2].as_str()))
+    let fixes: Vec<Vec<String>> = view
+        .fixes
+        .iter()
+        .filter(|row| !shown_fixes.contains(&row.text.as_str()))
+        .map(|row| {
+            vec![
+                row.checks.join("\n"),
+                row.subjects.join("\n"),
+                row.text.clone(),
+            ]
+        })
         .collect();
     if !fixes.is_empty() {
         out.push_str(if several {
@@ -161,16 +170,7 @@ pub fn render_with_width(report: &Report, width: usize) -> String {
         out.push_str(&wrap_line(&format!("Note: {n}"), width));
         out.push('\n');
     }
-    let s = &report.summary;
-    out.push_str(&format!(
-        "Summary: {} pass, {} warn, {} fail, {} skip, {} error (as of {})\n",
-        s.pass,
-        s.warn,
-        s.fail,
-        s.skip,
-        s.error,
-        report.as_of.format("%Y-%m-%d")
-    ));
+    out.push_str(&format!("Summary: {}\n", view::summary_line(report)));
     out
 }
 
@@ -186,31 +186,20 @@ fn token_wide_skip(f: &Finding) -> bool {
 
 /// Passing checks go on one line per subject when the run covers several devices, or several
 /// users without devices; a single device keeps one row per finding.
-fn compact_passes(report: &Report) -> bool {
+fn compact_passes(report: &Report, view: &ReportView<'_>) -> bool {
     if !report.diagnoses.is_empty() {
         return report.diagnoses.len() > 1;
     }
-    let users = group_by_subject(&report.findings)
+    let users = view
+        .groups
         .iter()
-        .filter(|(s, _)| matches!(s, Subject::User(_)))
+        .filter(|g| matches!(g.subject, Subject::User(_)))
         .count();
     users > 1
 }
 
-/// Findings by subject, in the order each subject first appears.
-fn group_by_subject(findings: &[Finding]) -> Vec<(&Subject, Vec<&Finding>)> {
-    let mut groups: Vec<(&Subject, Vec<&Finding>)> = Vec::new();
-    for f in findings {
-        match groups.iter_mut().find(|(s, _)| **s == f.subject) {
-            Some((_, list)) => list.push(f),
-            None => groups.push((&f.subject, vec![f])),
-        }
-    }
-    groups
-}
-
-fn subject_heading(subject: &Subject, report: &Report, width: usize) -> String {
-    let text = match subject {
+fn subject_heading(group: &SubjectGroup<'_>, report: &Report, width: usize) -> String {
+    let text = match group.subject {
         Subject::Tenant => "Tenant".to_string(),
         Subject::User(u) => {
             let devices: Vec<&str> = report
@@ -225,7 +214,7 @@ fn subject_heading(subject: &Subject, report: &Report, width: usize) -> String {
                 format!("User {u} (enrolling user of {})", devices.join(", "))
             }
         }
-        Subject::Device(d) => match report.diagnoses.iter().find(|x| &x.device == d) {
+        Subject::Device(d) => match group.diagnosis_in(report) {
             Some(x) => format!("Device {d}: {}", x.verdict.as_str()),
             None => format!("Device {d}"),
         },
@@ -310,63 +299,19 @@ fn diagnosis_box(d: &Diagnosis, width: usize) -> String {
     s
 }
 
-/// Remediations of what is not passing; findings with the same text share a row.
-fn remediations(findings: &[Finding]) -> Vec<Vec<String>> {
-    let mut rows: Vec<(Vec<String>, Vec<String>, String)> = Vec::new();
-    for f in findings
-        .iter()
-        .filter(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Error))
-    {
-        let text = if f.remediation.is_empty() {
-            match &f.error {
-                Some(e) => e.clone(),
-                None => continue,
-            }
-        } else {
-            f.remediation.clone()
-        };
-        let subject = f.subject.to_string();
-        match rows.iter_mut().find(|(_, _, t)| *t == text) {
-            Some((checks, subjects, _)) => {
-                if !checks.contains(&f.check) {
-                    checks.push(f.check.clone());
-                }
-                if !subjects.contains(&subject) {
-                    subjects.push(subject);
-                }
-            }
-            None => rows.push((vec![f.check.clone()], vec![subject], text)),
-        }
-    }
-    rows.into_iter()
-        .map(|(c, s, t)| vec![c.join("\n"), s.join("\n"), t])
-        .collect()
-}
-
-/// The first evidence with its location, and how many more there are.
+/// The first evidence with its location in brackets, and how many more there are.
 fn evidence_summary(f: &Finding) -> String {
-    let Some(first) = f.evidence.first() else {
+    let Some(e) = view::evidence_summary(f) else {
         return String::new();
     };
-    let mut s = first.detail.clone();
-    if let Some(loc) = &first.location {
-        s.push_str(&format!(" [{}]", short_location(loc)));
+    let mut s = e.detail.to_string();
+    if let Some(loc) = &e.location {
+        s.push_str(&format!(" [{loc}]"));
     }
-    if f.evidence.len() > 1 {
-        s.push_str(&format!(" (+{} more)", f.evidence.len() - 1));
+    if e.more > 0 {
+        s.push_str(&format!(" (+{} more)", e.more));
     }
     s
-}
-
-/// A Graph request without its query string; other locations unchanged.
-pub fn short_location(loc: &str) -> String {
-    let is_request = ["GET ", "POST ", "PATCH ", "PUT ", "DELETE "]
-        .iter()
-        .any(|m| loc.starts_with(m));
-    match loc.find('?') {
-        Some(at) if is_request => loc[..at].to_string(),
-        _ => loc.to_string(),
-    }
 }
 
 /// How a column gets its width: its content's natural width, or a share of what is left.
@@ -587,6 +532,9 @@ pub fn wrap_line(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::device::{DEV001, DEV003};
+    use crate::checks::tenant::TEN002;
+    use crate::checks::user::{USR001, USR002, USR003, USR008};
     use crate::model::{Diagnosis, EnrollmentPath, Evidence, Subject, Verdict};
     use chrono::TimeZone;
 
@@ -598,22 +546,22 @@ mod tests {
     }
 
     fn device_findings(device: &str) -> Vec<Finding> {
-        let f = Finding::new(
-            "DEV003",
-            Status::Fail,
-            Subject::Device(device.into()),
-            "MdmUrl is empty",
-        )
-        .with_evidence(Evidence::new("dsregcmd", "MdmUrl :").at("dsregcmd.txt:32"))
-        .with_evidence(Evidence::new("dsregcmd", "Executing Account Name : x"))
-        .with_remediation("Add the user to the MDM scope group.");
-        let p = Finding::new(
-            "DEV001",
-            Status::Pass,
-            Subject::Device(device.into()),
-            "hybrid joined",
-        )
-        .with_evidence(Evidence::new("dsregcmd", "AzureAdJoined : YES").at("dsregcmd.txt:5"));
+        let f = DEV003
+            .finding(
+                Status::Fail,
+                Subject::Device(device.into()),
+                "MdmUrl is empty",
+            )
+            .with_evidence(Evidence::new("dsregcmd", "MdmUrl :").at("dsregcmd.txt:32"))
+            .with_evidence(Evidence::new("dsregcmd", "Executing Account Name : x"))
+            .with_remediation("Add the user to the MDM scope group.");
+        let p = DEV001
+            .finding(
+                Status::Pass,
+                Subject::Device(device.into()),
+                "hybrid joined",
+            )
+            .with_evidence(Evidence::new("dsregcmd", "AzureAdJoined : YES").at("dsregcmd.txt:5"));
         vec![p, f]
     }
 
@@ -667,20 +615,15 @@ mod tests {
         let mut findings = Vec::new();
         for upn in ["a@contoso.com", "b@contoso.com"] {
             let subject = Subject::User(upn.to_string());
-            findings.push(Finding::new("USR001", Status::Pass, subject.clone(), "ok"));
-            findings.push(Finding::skip(
-                "USR003",
-                subject.clone(),
-                SkipReason::AppOnlyUnsupported,
-            ));
-            findings.push(Finding::skip(
-                "USR008",
+            findings.push(USR001.finding(Status::Pass, subject.clone(), "ok"));
+            findings.push(USR003.skip(subject.clone(), SkipReason::AppOnlyUnsupported));
+            findings.push(USR008.skip(
                 subject.clone(),
                 SkipReason::NoEvidence {
                     collect: "the verified domains".into(),
                 },
             ));
-            findings.push(Finding::new("USR002", Status::Fail, subject, "no licence"));
+            findings.push(USR002.finding(Status::Fail, subject, "no licence"));
         }
         let out = render_with_width(&Report::new(as_of(), Vec::new(), findings), 120);
         assert_eq!(out.matches("skipped (1): USR003").count(), 2, "{out}");
@@ -733,7 +676,8 @@ mod tests {
     #[test]
     fn graph_locations_lose_their_query_in_the_table_only() {
         let loc = "GET /v1.0/subscribedSkus?$select=id,skuId,skuPartNumber,servicePlans";
-        let f = Finding::new("TEN002", Status::Pass, Subject::Tenant, "licensed")
+        let f = TEN002
+            .finding(Status::Pass, Subject::Tenant, "licensed")
             .with_evidence(Evidence::new("graph", "SKU SPE_E3").at(loc));
         let r = Report::new(as_of(), Vec::new(), vec![f]);
         let out = render_with_width(&r, 100);
@@ -741,11 +685,7 @@ mod tests {
         assert!(!out.contains("$select"), "{out}");
         let json = crate::report::json::render(&r).unwrap_or_default();
         assert!(json.contains("$select=id,skuId"), "{json}");
-        assert_eq!(short_location("dsregcmd.txt:5"), "dsregcmd.txt:5");
-        assert_eq!(
-            short_location("restriction \"Pilot\" (priority 1)?"),
-            "restriction \"Pilot\" (priority 1)?"
-        );
+        // What `short_location` keeps is tested in `report::view`.
     }
 
     #[test]

@@ -1,0 +1,608 @@
+//! What the subcommands share, so that no command module imports another: writing output and
+//! the exit code, `--as-of`, logging, connection settings, the async runtime, reading a tenant
+//! snapshot (from a file or from Graph, saved and optionally redacted), progress on stderr, and
+//! the collection and correlation steps `diagnose` and `demo` both run.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, NaiveDate, Utc};
+use enroll_doctor::checks::correlate::{TenantNeeds, correlate, device_keys, merge_findings};
+use enroll_doctor::checks::device::{self, DeviceAnalysis};
+use enroll_doctor::checks::tenant::evaluate_tenant;
+use enroll_doctor::config::{AuthMethod, Cloud, FileConfig, FlagOverrides, Settings, env_vars};
+use enroll_doctor::device::report::DeviceReport;
+use enroll_doctor::graph::GraphClient;
+use enroll_doctor::graph::trace::HTTP_TARGET;
+use enroll_doctor::model::{Diagnosis, Finding, Verdict};
+use enroll_doctor::redact::Redactor;
+use enroll_doctor::report::{self, FailThreshold, Report};
+use enroll_doctor::tenant::TenantSnapshot;
+use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
+use enroll_doctor::tenant::device_records::{self, DeviceLookup, FleetStrategy};
+use enroll_doctor::tenant::snapshot::TokenKind;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::cli::{
+    AuthMethodArg, CloudArg, FailOn, GlobalArgs, OutputArgs, OutputFormat, TenantSourceArgs,
+};
+
+// ---- Output -------------------------------------------------------------------------------
+
+/// Writes a command's whole output to stdout. A closed pipe (`| head -1`) is the reader's
+/// choice, not a failure; any other write error (`> /dev/full`) is, since the output is lost.
+pub(crate) fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to stdout"),
+    }
+}
+
+/// Prints a report in the chosen format and returns the exit code for it.
+pub(crate) fn emit_report(report: &Report, output: &OutputArgs) -> anyhow::Result<u8> {
+    let text = match output.format {
+        OutputFormat::Table => report::table::render(report),
+        OutputFormat::Markdown => report::markdown::render(report),
+        OutputFormat::Json => {
+            report::json::render(report).context("cannot serialise the report")?
+        }
+    };
+    print_stdout(&text)?;
+    let threshold = match output.fail_on {
+        FailOn::Fail => FailThreshold::Fail,
+        FailOn::Warn => FailThreshold::Warn,
+        FailOn::Never => FailThreshold::Never,
+    };
+    Ok(report::exit_code(&report.findings, threshold))
+}
+
+/// `--as-of`: `YYYY-MM-DD` (start of that day, UTC) or RFC 3339; default now.
+pub(crate) fn parse_as_of(value: Option<&str>) -> anyhow::Result<DateTime<Utc>> {
+    let Some(v) = value else {
+        return Ok(Utc::now());
+    };
+    let v = v.trim();
+    let looks_like_date_only = v.len() <= 10 && !v.contains(['T', 't', ' ']);
+    match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        Ok(d) => {
+            if let Some(t) = d.and_hms_opt(0, 0, 0) {
+                return Ok(t.and_utc());
+            }
+        }
+        // `2025-13-01` is a date with a bad month: say so rather than "premature end of input"
+        // from the RFC 3339 parser.
+        Err(e) if looks_like_date_only && v.bytes().filter(|b| *b == b'-').count() == 2 => {
+            anyhow::bail!(
+                "--as-of {v:?}: not a valid date ({e}); expected YYYY-MM-DD, e.g. 2026-11-26"
+            );
+        }
+        Err(_) => {}
+    }
+    DateTime::parse_from_rfc3339(v)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            // chrono's reason helps only for a near miss (`2026-11-26T25:00:00Z`); for
+            // anything else ("premature end of input") it would confuse.
+            let why = if looks_like_date_only {
+                String::new()
+            } else {
+                format!(" ({e})")
+            };
+            anyhow::anyhow!(
+                "--as-of {v:?}: expected YYYY-MM-DD or an RFC 3339 date-time such as \
+                 2026-11-26T09:00:00Z{why}"
+            )
+        })
+}
+
+// ---- Logging, settings, runtime -----------------------------------------------------------
+
+/// Sets up stderr logging once: `-v` info, `-vv` debug, `--trace-http` the HTTP exchange lines.
+/// `RUST_LOG` overrides. Never logs bodies or credentials (see `graph::trace`).
+pub(crate) fn init_logging(global: &GlobalArgs) {
+    use tracing_subscriber::EnvFilter;
+    let base = match global.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let mut directives = format!("{base},hyper=warn,reqwest=warn,rustls=warn,h2=warn");
+    if global.trace_http {
+        directives.push_str(&format!(",{HTTP_TARGET}=trace"));
+    }
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(directives));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .without_time()
+        .try_init();
+}
+
+pub(crate) fn flags(global: &GlobalArgs) -> FlagOverrides {
+    let c = &global.connection;
+    FlagOverrides {
+        tenant: c.tenant.clone(),
+        client_id: c.client_id.clone(),
+        auth: c.auth.map(|a| match a {
+            AuthMethodArg::ClientSecret => AuthMethod::ClientSecret,
+            AuthMethodArg::Certificate => AuthMethod::Certificate,
+            AuthMethodArg::DeviceCode => AuthMethod::DeviceCode,
+            AuthMethodArg::AzureCli => AuthMethod::AzureCli,
+            AuthMethodArg::AccessToken => AuthMethod::AccessToken,
+        }),
+        cloud: c.cloud.map(|c| match c {
+            CloudArg::Global => Cloud::Global,
+            CloudArg::Usgov => Cloud::Usgov,
+            CloudArg::UsgovDod => Cloud::UsgovDod,
+            CloudArg::China => Cloud::China,
+            CloudArg::Custom => Cloud::Custom,
+        }),
+        graph_url: c.graph_url.clone(),
+        login_url: c.login_url.clone(),
+        certificate: c.certificate.clone(),
+    }
+}
+
+/// Connection settings from flags > environment > config file.
+pub(crate) fn settings(global: &GlobalArgs) -> anyhow::Result<Settings> {
+    settings_with(global, flags(global))
+}
+
+pub(crate) fn settings_with(global: &GlobalArgs, flags: FlagOverrides) -> anyhow::Result<Settings> {
+    let file = FileConfig::discover(global.config.as_deref())?;
+    Ok(Settings::from_process_env(file.as_ref(), &flags)?)
+}
+
+/// The tenant connection when one is configured (flags, environment or config file); `None`
+/// when nothing points at a tenant (`diagnose` then stays device-only; `audit` and `check` say
+/// what to configure instead of starting an interactive sign-in to an unnamed tenant).
+pub(crate) fn configured_settings(global: &GlobalArgs) -> anyhow::Result<Option<Settings>> {
+    let c = &global.connection;
+    let env_set = |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty());
+    let file = FileConfig::discover(global.config.as_deref())?;
+    let intent = c.tenant.is_some()
+        || c.client_id.is_some()
+        || c.auth.is_some()
+        || c.graph_url.is_some()
+        || env_set(env_vars::TENANT_ID)
+        || env_set(env_vars::AUTH)
+        || env_set(env_vars::GRAPH_URL)
+        || env_set(env_vars::ACCESS_TOKEN)
+        || env_set(env_vars::ACCESS_TOKEN_FILE)
+        || file.as_ref().is_some_and(|f| {
+            f.tenant.is_some() || f.auth.is_some() || f.access_token_file.is_some()
+        });
+    if !intent {
+        return Ok(None);
+    }
+    Ok(Some(settings(global)?))
+}
+
+/// A multi-threaded runtime for a command's Graph work.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// With `-v`, the client's counters on stderr.
+pub(crate) fn print_stats(global: &GlobalArgs, client: &GraphClient) {
+    if global.verbose > 0 {
+        eprintln!("{}", client.stats());
+    }
+}
+
+// ---- Tenant snapshot ----------------------------------------------------------------------
+
+/// Loads `--snapshot`, or collects from Graph (and saves `--save-snapshot`).
+pub(crate) fn tenant_snapshot(
+    global: &GlobalArgs,
+    source: &TenantSourceArgs,
+    users: UserSelection,
+    devices: bool,
+) -> anyhow::Result<TenantSnapshot> {
+    if let Some(path) = &source.snapshot {
+        return Ok(TenantSnapshot::load(path)?);
+    }
+    let Some(settings) = configured_settings(global)? else {
+        anyhow::bail!(
+            "no tenant to read: pass --tenant (tenant id or verified domain), set AZURE_TENANT_ID, \
+             or put `tenant = \"...\"` in enroll-doctor.toml (--auth device-code alone signs you \
+             in to your home tenant); or evaluate a saved file with --snapshot FILE. \
+             `enroll-doctor demo` shows the output on a sample tenant"
+        );
+    };
+    let client = GraphClient::from_settings(&settings).context("cannot set up the Graph client")?;
+    // Listing every user (or a group's members) can take minutes on a large tenant.
+    let long = matches!(users, UserSelection::All | UserSelection::Group(_));
+    let opts = CollectOptions {
+        users,
+        devices,
+        cloud: settings.cloud.as_str().to_string(),
+        tenant_hint: settings.tenant.clone(),
+    };
+    let rt = runtime()?;
+    let spinner = if long {
+        progress_bar(None, "{spinner} {elapsed} {msg}")
+    } else {
+        None
+    };
+    let snap = rt
+        .block_on(async {
+            let work = collect(&client, &opts, Utc::now());
+            let Some(pb) = &spinner else {
+                return work.await;
+            };
+            tokio::pin!(work);
+            let mut tick = tokio::time::interval(Duration::from_millis(200));
+            loop {
+                tokio::select! {
+                    r = &mut work => break r,
+                    _ = tick.tick() => {
+                        let s = client.stats();
+                        pb.set_message(format!(
+                            "reading the tenant from Graph: {} requests, {:.1} MB received",
+                            s.requests,
+                            s.bytes_received as f64 / 1_000_000.0
+                        ));
+                    }
+                }
+            }
+        })
+        .context("cannot collect the tenant from Graph");
+    if let Some(pb) = &spinner {
+        pb.finish_and_clear();
+    }
+    let snap = snap?;
+    print_stats(global, &client);
+    if let Some(path) = &source.save_snapshot {
+        save(&snap, path, source)?;
+    }
+    Ok(snap)
+}
+
+fn save(snap: &TenantSnapshot, path: &Path, source: &TenantSourceArgs) -> anyhow::Result<()> {
+    if !source.redact {
+        snap.save(path)?;
+        return Ok(());
+    }
+    let redactor = match &source.redact_key_file {
+        Some(file) => key_from_file(file)?,
+        None => {
+            // The key is a secret: it is never printed. Without a key file it is simply dropped,
+            // which makes the pseudonyms one-way even for whoever made the export.
+            eprintln!(
+                "enroll-doctor: redacted with a one-time key that was not kept; pass \
+                 --redact-key-file FILE to keep it and redact device reports the same way"
+            );
+            Redactor::random()
+        }
+    };
+    let mut copy = snap.clone();
+    redactor.snapshot(&mut copy);
+    copy.save(path)?;
+    Ok(())
+}
+
+/// Reads the key from FILE, or writes a new one there (owner-only permissions).
+fn key_from_file(file: &Path) -> anyhow::Result<Redactor> {
+    if file.exists() {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read the redaction key file {}", file.display()))?;
+        return Redactor::from_hex(&text)
+            .with_context(|| format!("redaction key file {}", file.display()));
+    }
+    let r = Redactor::random();
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(file)
+        .with_context(|| format!("cannot create the redaction key file {}", file.display()))?;
+    writeln!(f, "{}", r.key_hex())
+        .with_context(|| format!("cannot write the redaction key file {}", file.display()))?;
+    eprintln!(
+        "enroll-doctor: new redaction key saved to {}",
+        file.display()
+    );
+    Ok(r)
+}
+
+/// A progress bar (`len` items) or spinner (`None`) on stderr — only when stderr is a terminal,
+/// so pipes, CI logs and tests never see control sequences.
+pub(crate) fn progress_bar(len: Option<u64>, template: &str) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
+    let style = match len {
+        Some(_) => {
+            ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
+        }
+        None => ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    };
+    pb.set_style(style);
+    pb.enable_steady_tick(Duration::from_millis(120));
+    Some(pb)
+}
+
+/// Notes for the reader: where the facts came from.
+pub(crate) fn source_notes(snap: &TenantSnapshot, source: &TenantSourceArgs) -> Vec<String> {
+    let mut notes = Vec::new();
+    match &source.snapshot {
+        Some(p) => notes.push(format!(
+            "tenant facts from snapshot {} (collected {})",
+            p.display(),
+            snap.collected_at.to_rfc3339()
+        )),
+        None => notes.push(format!(
+            "tenant {} read from {} with {}",
+            snap.tenant_id,
+            snap.graph_base,
+            match snap.token_kind {
+                TokenKind::AppOnly => {
+                    "an app-only token (MDM/MAM scope checks need a delegated sign-in: `enroll-doctor auth login`)"
+                }
+                TokenKind::Delegated => "a delegated token",
+                TokenKind::Unknown => "a token of unknown kind",
+            }
+        )),
+    }
+    if let Some(p) = &source.save_snapshot {
+        notes.push(format!(
+            "snapshot saved to {}{}",
+            p.display(),
+            if source.redact { " (redacted)" } else { "" }
+        ));
+    }
+    notes
+}
+
+/// Prints a tenant-only report (no diagnoses) with its notes; returns the exit code.
+pub(crate) fn render(
+    output: &OutputArgs,
+    as_of: DateTime<Utc>,
+    findings: Vec<Finding>,
+    notes: Vec<String>,
+) -> anyhow::Result<u8> {
+    let mut report = Report::new(as_of, Vec::new(), findings);
+    report.notes = notes;
+    emit_report(&report, output)
+}
+
+// ---- Device runs (`diagnose`, `demo`): device side, collection for it, correlation --------
+
+/// The device side of every report, computed once: it decides what to collect from the tenant
+/// and is then correlated with what was collected.
+pub(crate) fn analyse_all(
+    reports: &[DeviceReport],
+    user: Option<&str>,
+    as_of: DateTime<Utc>,
+) -> Vec<DeviceAnalysis> {
+    reports
+        .iter()
+        .map(|r| device::analyse_with_user(r, as_of, user))
+        .collect()
+}
+
+/// Users, DeviceIds and host names the reports name: what to collect, once for all devices.
+pub(crate) fn tenant_needs(
+    reports: &[DeviceReport],
+    analyses: &[DeviceAnalysis],
+    user: Option<&str>,
+) -> TenantNeeds {
+    let mut needs = TenantNeeds::default();
+    for (r, analysis) in reports.iter().zip(analyses) {
+        needs.add(&device_keys(r, analysis, user));
+    }
+    needs
+}
+
+/// Overrides [`device_records::BULK_THRESHOLD`] (an internal knob: tests force either strategy
+/// with it; the findings are the same either way).
+const BULK_THRESHOLD_ENV: &str = "ENROLL_DOCTOR_FLEET_BULK_THRESHOLD";
+
+/// Collects the tenant for these devices: tenant-wide configuration, the named users (object,
+/// groups, devices, troubleshooting events) and the devices' Entra and Intune records by
+/// DeviceId and name, in `$batch` lookups for a small fleet and as bulk listings (resolved in
+/// memory) for a large one.
+pub(crate) fn collect_for_devices(
+    settings: &Settings,
+    needs: &TenantNeeds,
+) -> anyhow::Result<(TenantSnapshot, GraphClient)> {
+    let client = GraphClient::from_settings(settings).context("cannot set up the Graph client")?;
+    let opts = CollectOptions {
+        users: if needs.upns.is_empty() {
+            UserSelection::None
+        } else {
+            UserSelection::Upns(needs.upns.iter().cloned().collect())
+        },
+        devices: false,
+        cloud: settings.cloud.as_str().to_string(),
+        tenant_hint: settings.tenant.clone(),
+    };
+    let lookup = DeviceLookup {
+        device_ids: needs.device_ids.clone(),
+        names: needs.names.clone(),
+    };
+    let threshold = match std::env::var(BULK_THRESHOLD_ENV) {
+        Ok(v) => v
+            .trim()
+            .parse::<usize>()
+            .with_context(|| format!("{BULK_THRESHOLD_ENV}={v:?} is not a number of devices"))?,
+        Err(_) => device_records::BULK_THRESHOLD,
+    };
+    let strategy = FleetStrategy::choose(&lookup, needs.upns.len(), threshold);
+    tracing::debug!(
+        "fleet of {} device(s): {strategy:?} collection",
+        needs.device_ids.len()
+    );
+    let rt = runtime()?;
+    let snap = rt
+        .block_on(device_records::collect_fleet(
+            &client,
+            &opts,
+            &lookup,
+            strategy,
+            Utc::now(),
+        ))
+        .context("cannot collect the tenant from Graph")?;
+    Ok((snap, client))
+}
+
+/// Notes for a run read from Graph: the tenant, the token kind and what was looked up.
+pub(crate) fn graph_notes(snap: &TenantSnapshot, needs: &TenantNeeds) -> Vec<String> {
+    let name = snap
+        .sources
+        .organization
+        .data()
+        .and_then(|o| o.display_name.clone())
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
+    let kind = match snap.token_kind {
+        TokenKind::AppOnly => "an app-only",
+        TokenKind::Delegated => "a delegated",
+        TokenKind::Unknown => "an unrecognised",
+    };
+    let mut notes = vec![format!(
+        "tenant {}{name} read from {} with {kind} token: {} user(s) and {} device(s) looked up",
+        snap.tenant_id,
+        snap.graph_base,
+        needs.upns.len(),
+        needs.device_ids.len()
+    )];
+    notes.extend(app_only_note(snap));
+    notes
+}
+
+/// What an app-only token could not read, and how to read it.
+pub(crate) fn app_only_note(snap: &TenantSnapshot) -> Option<String> {
+    (snap.token_kind == TokenKind::AppOnly).then(|| {
+        "The MDM/MAM user scopes are readable with a delegated sign-in only: USR003/USR004 and \
+         TEN003-TEN006 are skipped. Run `enroll-doctor auth login` and diagnose again to check them."
+            .to_string()
+    })
+}
+
+/// Correlates every report with one snapshot: tenant findings once (with the device evidence
+/// of the devices they explain), then per device its COR, USR and DEV findings.
+pub(crate) fn correlated_report(
+    reports: &[DeviceReport],
+    analyses: &[DeviceAnalysis],
+    snap: &TenantSnapshot,
+    user: Option<&str>,
+    as_of: DateTime<Utc>,
+    mut notes: Vec<String>,
+) -> Report {
+    let tenant_findings = evaluate_tenant(snap);
+    let mut shared = tenant_findings.clone();
+    let mut diagnoses = Vec::new();
+    let mut per_device = Vec::new();
+    for (r, analysis) in reports.iter().zip(analyses) {
+        let c = correlate(snap, &tenant_findings, r, analysis, user, as_of);
+        notes.extend(input_notes(r, &analysis.device));
+        for (id, ev) in c.tenant_evidence {
+            if let Some(f) = shared.iter_mut().find(|f| f.check == id)
+                && !f.evidence.contains(&ev)
+            {
+                f.evidence.push(ev);
+            }
+        }
+        diagnoses.push(c.diagnosis);
+        per_device.extend(c.findings);
+    }
+    if user.is_some() && reports.len() > 1 {
+        notes.push("--user applies to every device of this run".to_string());
+    }
+    notes.extend(fleet_summary(&diagnoses));
+    shared.extend(per_device);
+    let mut report = Report::new(as_of, diagnoses, merge_findings(shared));
+    report.notes = notes;
+    report
+}
+
+/// `5 devices: 1 enrolled, 2 failed, …` for runs over several devices.
+pub(crate) fn fleet_summary(diagnoses: &[Diagnosis]) -> Option<String> {
+    if diagnoses.len() < 2 {
+        return None;
+    }
+    let order = [
+        Verdict::Enrolled,
+        Verdict::WillEnroll,
+        Verdict::Failed,
+        Verdict::Blocked,
+        Verdict::NotTriggered,
+        Verdict::Unknown,
+    ];
+    let parts: Vec<String> = order
+        .iter()
+        .filter_map(|v| {
+            let n = diagnoses.iter().filter(|d| d.verdict == *v).count();
+            (n > 0).then(|| format!("{n} {}", v.as_str()))
+        })
+        .collect();
+    Some(format!("{} devices: {}", diagnoses.len(), parts.join(", ")))
+}
+
+/// Files that were part of a report but could not be used, or only in part. They become notes, not `error`
+/// findings: each check that needed such a file already says `skip` with what to collect, the
+/// verdict stays honest (`unknown` when the key facts are missing), and one bad file in a fleet
+/// must not hide every other device's results behind exit code 2. A path that yields nothing
+/// usable at all fails the run (exit 2) in `load_path`.
+pub(crate) fn input_notes(report: &DeviceReport, device: &str) -> Vec<String> {
+    report
+        .inputs
+        .iter()
+        .filter_map(|i| {
+            i.problem.as_ref().map(|p| {
+                // A damaged file is still read as far as it goes; say "not used" only when
+                // nothing came out of it.
+                if i.records == 0 {
+                    format!("{device}: input {} was not used: {p}", i.name)
+                } else {
+                    format!("{device}: input {}: {p}", i.name)
+                }
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_of_accepts_date_and_rfc3339_and_rejects_junk() {
+        let d = parse_as_of(Some("2026-11-26")).map(|t| t.to_rfc3339()).ok();
+        assert_eq!(d.as_deref(), Some("2026-11-26T00:00:00+00:00"));
+        let t = parse_as_of(Some("2026-11-26T10:00:00+01:00"))
+            .map(|t| t.to_rfc3339())
+            .ok();
+        assert_eq!(t.as_deref(), Some("2026-11-26T09:00:00+00:00"));
+        let e = parse_as_of(Some("26/11/2026"))
+            .err()
+            .map(|e| format!("{e:#}"));
+        assert!(e.is_some_and(|m| m.contains("--as-of") && m.contains("YYYY-MM-DD")));
+    }
+
+    #[test]
+    fn as_of_with_an_impossible_month_says_the_date_is_invalid() {
+        let e = parse_as_of(Some("2025-13-01"))
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(e.contains("not a valid date"), "{e}");
+        assert!(!e.contains("premature end"), "{e}");
+    }
+}
