@@ -8,11 +8,11 @@ use chrono::Utc;
 use enroll_doctor::checks::registry;
 use enroll_doctor::config::{AuthMethod, Cloud, FileConfig, FlagOverrides, Settings, env_vars};
 use enroll_doctor::graph::auth::remove_cache;
-use enroll_doctor::graph::preflight::{AuthStatus, DELEGATED_SIGN_IN_HINT, PermissionStatus};
 use enroll_doctor::graph::trace::HTTP_TARGET;
 use enroll_doctor::graph::{
     ApiVersion, ClientOptions, GraphClient, Query, TokenClaims, TokenKind, TokenProvider,
 };
+use enroll_doctor::preflight::{AuthStatus, DELEGATED_SIGN_IN_HINT, PermissionStatus};
 
 use crate::cli::{AuthCommand, AuthMethodArg, CloudArg, GlobalArgs, OutputFormat};
 
