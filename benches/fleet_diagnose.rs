@@ -29,6 +29,9 @@ use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
 use enroll_doctor::tenant::device_records::{self, BULK_THRESHOLD, DeviceLookup, FleetStrategy};
 use mock_graph::{MockConfig, MockGraph, RecordedRequest, fleet_device, generated_tenant_id};
 
+#[path = "../tests/support/utf16.rs"]
+mod utf16;
+
 const TENANT_USERS: usize = 10_000;
 const SEED: u64 = 11;
 
@@ -52,15 +55,8 @@ fn sample(name: &str) -> Result<Vec<(String, String)>, Box<dyn std::error::Error
             continue;
         }
         let bytes = std::fs::read(&path)?;
-        let text = if bytes.starts_with(&[0xFF, 0xFE]) {
-            let units: Vec<u16> = bytes[2..]
-                .chunks_exact(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                .collect();
-            String::from_utf16_lossy(&units)
-        } else {
-            String::from_utf8_lossy(&bytes).into_owned()
-        };
+        let text = utf16::decode_bom(&bytes)
+            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
         out.push((file, text));
     }
     Ok(out)

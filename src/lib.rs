@@ -9,6 +9,7 @@ pub mod config;
 pub mod device;
 pub mod graph;
 pub mod model;
+pub mod preflight;
 pub mod redact;
 pub mod report;
 pub mod tenant;

@@ -1,6 +1,9 @@
 //! End-to-end tests: the built binary against sample device files and the mock Graph.
 //! One test crate (one link) with a module per area keeps build time down on CI.
 
+#[path = "support/utf16.rs"]
+mod utf16;
+
 mod e2e {
     pub mod collector;
     pub mod common;

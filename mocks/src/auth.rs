@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::Digest;
 
-use crate::server::{Reply, Shared};
+use crate::reply::{Reply, entra_error};
+use crate::state::{DeviceCodeState, RefreshGrant, RegisteredCert, Shared};
 use crate::tenant::MockApp;
 
 pub(crate) const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
@@ -63,14 +64,6 @@ impl Claims {
     }
 }
 
-/// A certificate registered for client assertions.
-#[derive(Clone)]
-pub(crate) struct RegisteredCert {
-    pub sha256: String,
-    pub sha1: String,
-    pub key: DecodingKey,
-}
-
 /// Parses a PEM certificate into thumbprints and its RSA public key.
 pub(crate) fn parse_certificate(cert_pem: &str) -> Option<RegisteredCert> {
     let block = pem::parse(cert_pem).ok()?;
@@ -83,39 +76,6 @@ pub(crate) fn parse_certificate(cert_pem: &str) -> Option<RegisteredCert> {
     // jsonwebtoken reads the SubjectPublicKeyInfo out of a CERTIFICATE PEM block.
     let key = DecodingKey::from_rsa_pem(cert_pem.as_bytes()).ok()?;
     Some(RegisteredCert { sha256, sha1, key })
-}
-
-pub(crate) struct DeviceCodeState {
-    pub client_id: String,
-    pub scopes: Vec<String>,
-    pub polls: u32,
-    pub issued: Instant,
-}
-
-pub(crate) struct RefreshGrant {
-    pub client_id: String,
-    pub scopes: Vec<String>,
-}
-
-/// Entra-style OAuth error body.
-pub(crate) fn entra_error(status: StatusCode, error: &str, code: u32, description: &str) -> Reply {
-    let trace = uuid::Uuid::new_v4().to_string();
-    let correlation = uuid::Uuid::new_v4().to_string();
-    let now = chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string();
-    Reply::json(
-        status,
-        json!({
-            "error": error,
-            "error_description": format!(
-                "AADSTS{code}: {description} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {now}"
-            ),
-            "error_codes": [code],
-            "timestamp": now,
-            "trace_id": trace,
-            "correlation_id": correlation,
-            "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
-        }),
-    )
 }
 
 fn now_secs() -> i64 {
@@ -609,3 +569,12 @@ impl Shared {
 }
 
 const DEVICE_CODE_LIFETIME: Duration = Duration::from_secs(900);
+
+/// The token of an `Authorization: Bearer …` header.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}

@@ -4,10 +4,11 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use serde_json::{Map, Value, json};
 
-use crate::auth::Claims;
+use crate::auth::{Claims, bearer};
 use crate::faults::Site;
 use crate::odata::{self, Filter, Query};
-use crate::server::{Reply, ReplyBody, Shared, apply_body_fault, bearer, fault_reply, graph_error};
+use crate::reply::{Reply, ReplyBody, apply_body_fault, fault_reply, graph_error};
+use crate::state::Shared;
 use crate::tenant::str_field;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -50,13 +50,16 @@
 //! ```
 
 mod auth;
+mod error;
 mod faults;
 mod graph;
 mod odata;
+mod reply;
 mod server;
+mod state;
 mod tenant;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -65,10 +68,12 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+pub use error::MockError;
 pub use faults::{Fault, FaultRule, RetryAfter};
+pub use state::{MockStats, RecordedRequest};
 pub use tenant::{FleetDevice, MockApp, fixture_names, fleet_device, generated_tenant_id};
 
-use server::Shared;
+use state::Shared;
 use tenant::Tenant;
 
 /// Where the tenant's data comes from.
@@ -153,54 +158,6 @@ impl Default for MockConfig {
     fn default() -> Self {
         MockConfig::fixture("contoso")
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum MockError {
-    #[error("unknown fixture tenant '{0}' (known: contoso, fabrikam, northwind)")]
-    UnknownFixture(String),
-    #[error("fixture {file}: {message}")]
-    Fixture { file: String, message: String },
-    #[error("cannot start the mock server: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("mock server thread failed: {0}")]
-    Thread(String),
-}
-
-/// One request the mock answered (batch items are recorded individually too).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordedRequest {
-    pub method: String,
-    pub path_and_query: String,
-    pub had_bearer: bool,
-    /// HTTP status sent; 0 when the connection was dropped (fault).
-    pub status: u16,
-    /// True for an item inside a `$batch`.
-    pub in_batch: bool,
-    /// When the request arrived and when its answer was ready, since the server started: tests
-    /// count sequential round-trip waves from these (a request that arrives after another was
-    /// answered may depend on it).
-    pub received: Duration,
-    pub answered: Duration,
-}
-
-/// Counters since start.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MockStats {
-    /// HTTP requests received (identity + Graph, `$batch` envelopes counted once).
-    pub requests: u64,
-    /// Requests to the identity endpoints.
-    pub token_requests: u64,
-    /// `$batch` envelopes accepted.
-    pub batch_requests: u64,
-    /// Items executed inside batches.
-    pub batch_items: u64,
-    /// 429 answers (direct or inside batches).
-    pub throttled: u64,
-    /// Requests a fault rule was applied to.
-    pub faults_injected: u64,
-    /// Answers per HTTP status (direct and batch items; 0 = dropped connection).
-    pub by_status: BTreeMap<u16, u64>,
 }
 
 /// Accessors shared by [`MockGraph`] and [`BlockingMockGraph`] (both deref to it).

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -14,245 +14,13 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
-use crate::auth::{DeviceCodeState, RefreshGrant, RegisteredCert};
-use crate::faults::{Fault, FaultTable, RetryAfter, Site};
-use crate::tenant::Tenant;
-use crate::{MockStats, RecordedRequest};
+use crate::auth::bearer;
+use crate::faults::Site;
+use crate::reply::{Reply, ReplyBody, apply_body_fault, entra_error, fault_reply};
+use crate::state::Shared;
 
 /// Largest request body the mock accepts.
 const MAX_BODY: usize = 4 * 1024 * 1024;
-
-pub(crate) struct Shared {
-    pub tenant: Tenant,
-    pub base_url: String,
-    pub page_size: usize,
-    pub token_lifetime: Duration,
-    pub device_code_pending_polls: u32,
-    pub latency_us: AtomicU64,
-    pub signing_secret: Vec<u8>,
-    pub faults: Mutex<FaultTable>,
-    pub certificates: Mutex<HashMap<String, Vec<RegisteredCert>>>,
-    pub device_codes: Mutex<HashMap<String, DeviceCodeState>>,
-    pub refresh_tokens: Mutex<HashMap<String, RefreshGrant>>,
-    pub requests: Mutex<Vec<RecordedRequest>>,
-    pub stats: Mutex<MockStats>,
-    /// Time origin of the request log.
-    pub started: std::time::Instant,
-}
-
-/// What a handler produces before it becomes an HTTP response (or a `$batch` item).
-#[derive(Debug, Clone)]
-pub(crate) struct Reply {
-    pub status: StatusCode,
-    pub headers: Vec<(String, String)>,
-    pub body: ReplyBody,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) enum ReplyBody {
-    Json(Value),
-    Text(String, &'static str),
-    /// Drop the connection without answering.
-    Reset,
-}
-
-impl Reply {
-    pub fn json(status: StatusCode, body: Value) -> Reply {
-        Reply {
-            status,
-            headers: Vec::new(),
-            body: ReplyBody::Json(body),
-        }
-    }
-
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> Reply {
-        self.headers.push((name.to_string(), value.into()));
-        self
-    }
-
-    pub fn internal() -> Reply {
-        graph_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalServerError",
-            "The mock's state lock is poisoned.",
-        )
-    }
-}
-
-/// Graph OData error body.
-pub(crate) fn graph_error(status: StatusCode, code: &str, message: &str) -> Reply {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    Reply::json(
-        status,
-        json!({
-            "error": {
-                "code": code,
-                "message": message,
-                "innerError": {
-                    "date": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
-                    "request-id": request_id,
-                    "client-request-id": request_id,
-                }
-            }
-        }),
-    )
-}
-
-fn retry_after_value(r: &RetryAfter) -> String {
-    match r {
-        RetryAfter::Seconds(s) => s.to_string(),
-        RetryAfter::HttpDate(d) => {
-            let when = chrono::Utc::now()
-                + chrono::Duration::from_std(*d).unwrap_or_else(|_| chrono::Duration::zero())
-                + chrono::Duration::seconds(1);
-            when.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
-        }
-    }
-}
-
-/// The reply a "short-circuit" fault produces, if it is one.
-pub(crate) fn fault_reply(fault: &Fault) -> Option<Reply> {
-    match fault {
-        Fault::Throttle { retry_after } => {
-            let mut r = graph_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TooManyRequests",
-                "Please retry again later.",
-            );
-            if let ReplyBody::Json(body) = &mut r.body {
-                body["error"]["innerError"]["code"] = json!("429");
-                body["error"]["innerError"]["status"] = json!("429");
-                body["error"]["innerError"]["message"] = json!("Please retry after");
-            }
-            if let Some(ra) = retry_after {
-                r = r.header("Retry-After", retry_after_value(ra));
-            }
-            Some(r)
-        }
-        Fault::ServerError {
-            status,
-            retry_after,
-        } => {
-            let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let code = match status.as_u16() {
-                503 => "serviceNotAvailable",
-                504 => "gatewayTimeout",
-                502 => "badGateway",
-                _ => "generalException",
-            };
-            let mut r = graph_error(
-                status,
-                code,
-                "The service is temporarily unavailable (injected fault).",
-            );
-            if let Some(ra) = retry_after {
-                r = r.header("Retry-After", retry_after_value(ra));
-            }
-            Some(r)
-        }
-        Fault::ExpiredToken => Some(graph_error(
-            StatusCode::UNAUTHORIZED,
-            "InvalidAuthenticationToken",
-            "Lifetime validation failed, the token is expired.",
-        )),
-        Fault::ConnectionReset => Some(Reply {
-            status: StatusCode::OK,
-            headers: Vec::new(),
-            body: ReplyBody::Reset,
-        }),
-        _ => None,
-    }
-}
-
-/// Applies a "body" fault to a normal reply. `self_url` is the absolute URL requested.
-pub(crate) fn apply_body_fault(reply: &mut Reply, fault: &Fault, self_url: &str) {
-    match fault {
-        Fault::TruncatedBody => {
-            if let ReplyBody::Json(v) = &reply.body {
-                let text = v.to_string();
-                let cut = text.len() / 2;
-                let mut end = cut.max(1).min(text.len());
-                while !text.is_char_boundary(end) {
-                    end -= 1;
-                }
-                reply.body = ReplyBody::Text(text[..end].to_string(), "application/json");
-            }
-        }
-        Fault::NonJsonBody => {
-            reply.status = StatusCode::OK;
-            reply.body = ReplyBody::Text(
-                "<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h1>The proxy could not reach the upstream server.</h1></body></html>".into(),
-                "text/html; charset=utf-8",
-            );
-        }
-        Fault::ForeignNextLink(url) => set_next_link(reply, url),
-        Fault::NextLinkLoop => set_next_link(reply, self_url),
-        _ => {}
-    }
-}
-
-fn set_next_link(reply: &mut Reply, url: &str) {
-    if let ReplyBody::Json(Value::Object(o)) = &mut reply.body
-        && o.contains_key("value")
-    {
-        let value = o.shift_remove("value").unwrap_or(Value::Null);
-        o.insert("@odata.nextLink".into(), json!(url));
-        o.insert("value".into(), value);
-    }
-}
-
-impl Shared {
-    pub fn record(
-        &self,
-        method: &Method,
-        path_and_query: &str,
-        had_bearer: bool,
-        status: u16,
-        in_batch: bool,
-        received: std::time::Instant,
-    ) {
-        if let Ok(mut r) = self.requests.lock() {
-            r.push(RecordedRequest {
-                method: method.to_string(),
-                path_and_query: path_and_query.to_string(),
-                had_bearer,
-                status,
-                in_batch,
-                received: received.saturating_duration_since(self.started),
-                answered: self.started.elapsed(),
-            });
-        }
-        if let Ok(mut s) = self.stats.lock() {
-            if in_batch {
-                s.batch_items += 1;
-            } else {
-                s.requests += 1;
-            }
-            *s.by_status.entry(status).or_default() += 1;
-            if status == 429 {
-                s.throttled += 1;
-            }
-        }
-    }
-
-    pub fn count(&self, f: impl FnOnce(&mut MockStats)) {
-        if let Ok(mut s) = self.stats.lock() {
-            f(&mut s);
-        }
-    }
-
-    pub fn take_faults(&self, path: &str, site: Site) -> (Duration, Option<Fault>) {
-        let (delay, fault) = self
-            .faults
-            .lock()
-            .map(|mut t| t.take(path, site))
-            .unwrap_or((Duration::ZERO, None));
-        if fault.is_some() || !delay.is_zero() {
-            self.count(|s| s.faults_injected += 1);
-        }
-        (delay, fault)
-    }
-}
 
 fn to_response(
     reply: Reply,
@@ -399,14 +167,6 @@ async fn entry(
     Ok(to_response(reply, &request_id, client_request_id.as_ref()))
 }
 
-pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
-}
-
 fn identity(
     shared: &Shared,
     method: &Method,
@@ -423,7 +183,7 @@ fn identity(
     };
     let Some((tenant, ep)) = endpoint.filter(|(_, ep)| matches!(*ep, "token" | "devicecode"))
     else {
-        return crate::auth::entra_error(
+        return entra_error(
             StatusCode::NOT_FOUND,
             "invalid_request",
             90000,
@@ -431,7 +191,7 @@ fn identity(
         );
     };
     if method != Method::POST {
-        return crate::auth::entra_error(
+        return entra_error(
             StatusCode::METHOD_NOT_ALLOWED,
             "invalid_request",
             900561,
@@ -450,7 +210,7 @@ fn identity(
         None
     };
     let Some(mut form) = form else {
-        return crate::auth::entra_error(
+        return entra_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             900144,
@@ -493,7 +253,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 /// OIDC discovery document, so clients that discover endpoints find the mock's own.
 fn openid_configuration(shared: &Shared, tenant: &str) -> Reply {
     if !shared.is_own_tenant(tenant) && !matches!(tenant, "organizations" | "common") {
-        return crate::auth::entra_error(
+        return entra_error(
             StatusCode::BAD_REQUEST,
             "invalid_tenant",
             90002,

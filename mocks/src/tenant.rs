@@ -7,7 +7,7 @@ use include_dir::{Dir, include_dir};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::MockError;
+use crate::error::MockError;
 
 static FIXTURES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/tenants");
 

@@ -7,10 +7,10 @@ use chrono::Utc;
 use enroll_doctor::checks::registry;
 use enroll_doctor::config::{AuthMethod, Settings};
 use enroll_doctor::graph::auth::remove_cache;
-use enroll_doctor::graph::preflight::{AuthStatus, DELEGATED_SIGN_IN_HINT, PermissionStatus};
 use enroll_doctor::graph::{
     ApiVersion, ClientOptions, GraphClient, Query, TokenClaims, TokenKind, TokenProvider,
 };
+use enroll_doctor::preflight::{AuthStatus, DELEGATED_SIGN_IN_HINT, PermissionStatus};
 
 use super::context::{
     flags, init_logging, print_stats, print_stdout, runtime, settings, settings_with,

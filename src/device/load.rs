@@ -102,19 +102,7 @@ fn is_bundle_file(path: &Path) -> bool {
 }
 
 fn load_dir(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
-    let mut children: Vec<PathBuf> = fs::read_dir(path)
-        .map_err(|e| io_error(path, e))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        // Hidden files (.DS_Store, .git) are never artifacts.
-        .filter(|p| !file_name(p).starts_with('.'))
-        .collect();
-    children.sort();
-    if children.is_empty() {
-        return Err(DeviceInputError::EmptyFolder {
-            path: path.to_path_buf(),
-        });
-    }
+    let children = read_children(path)?;
     // A fleet folder holds only device containers: sub-folders, zips, bundles. Stop at the
     // first loose artifact: then it is one device's folder.
     let mut containers = 0usize;
@@ -224,11 +212,13 @@ fn is_known_artifact(path: &Path) -> bool {
         })
 }
 
+/// The entries of a folder, sorted by path, without hidden ones; an empty folder is an error.
 fn read_children(path: &Path) -> Result<Vec<PathBuf>, DeviceInputError> {
     let mut children: Vec<PathBuf> = fs::read_dir(path)
         .map_err(|e| io_error(path, e))?
         .filter_map(Result::ok)
         .map(|e| e.path())
+        // Hidden files (.DS_Store, .git) are never artifacts.
         .filter(|p| !file_name(p).starts_with('.'))
         .collect();
     children.sort();

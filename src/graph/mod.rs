@@ -1,20 +1,20 @@
 //! Microsoft Graph access: authentication ([`auth`]), the resilient transport
-//! ([`GraphClient`]: retries, throttling, paging, `$batch`, concurrency cap, counters),
-//! typed errors ([`GraphError`]) and the permission preflight ([`preflight`]).
+//! ([`GraphClient`]: retries, throttling, paging, `$batch`, concurrency cap, counters) and
+//! typed errors ([`GraphError`]). Which checks a token's permissions allow is decided above
+//! this layer, in [`crate::preflight`].
 
 pub mod auth;
 mod batch;
+mod batch_item;
 mod client;
 mod error;
-pub mod preflight;
+mod request;
 pub mod retry;
 pub mod trace;
 
 pub use auth::{AccessToken, AuthError, TokenClaims, TokenKind, TokenProvider};
-pub use batch::{BatchRequest, BatchResponse, MAX_BATCH};
-pub use client::{
-    ApiVersion, ClientOptions, GraphClient, GraphStats, Query, encode_component, same_origin,
-};
+pub use batch_item::{BatchRequest, BatchResponse, MAX_BATCH};
+pub use client::{ClientOptions, GraphClient, GraphStats, same_origin};
 pub use error::GraphError;
-pub use preflight::{AuthStatus, PermissionRow, PermissionStatus, permission_gaps};
+pub use request::{ApiVersion, Query, encode_component};
 pub use retry::RetryPolicy;

@@ -10,6 +10,7 @@
 //! are resolved in memory.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::marker::PhantomData;
 
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
@@ -223,6 +224,55 @@ pub(crate) async fn list<T: DeserializeOwned>(
         client.list_all(version, path, &query).await,
     )
 }
+
+/// A tenant-wide collection read in full, page by page, when many users or devices are
+/// collected at once: its source name in the snapshot, its v1.0 path and its `$select`
+/// (none when empty).
+pub(crate) struct Listing<T> {
+    source: &'static str,
+    path: &'static str,
+    select: &'static [&'static str],
+    items: PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> Listing<T> {
+    const fn new(
+        source: &'static str,
+        path: &'static str,
+        select: &'static [&'static str],
+    ) -> Listing<T> {
+        Listing {
+            source,
+            path,
+            select,
+            items: PhantomData,
+        }
+    }
+
+    /// Every item, with where it came from.
+    pub(crate) async fn all(&self, client: &GraphClient, kind: TokenKind) -> Source<Vec<T>> {
+        let query = if self.select.is_empty() {
+            Query::new()
+        } else {
+            Query::new().select(self.select)
+        };
+        list(client, self.source, kind, ApiVersion::V1, self.path, query).await
+    }
+}
+
+pub(crate) const ALL_USERS: Listing<User> = Listing::new("users", "/users", USER_SELECT);
+pub(crate) const ALL_ENTRA_DEVICES: Listing<EntraDevice> =
+    Listing::new("entra_devices", "/devices", DEVICE_SELECT);
+pub(crate) const ALL_MANAGED_DEVICES: Listing<ManagedDevice> = Listing::new(
+    "managed_devices",
+    "/deviceManagement/managedDevices",
+    MANAGED_SELECT,
+);
+pub(crate) const ALL_TROUBLESHOOTING_EVENTS: Listing<TroubleshootingEvent> = Listing::new(
+    "troubleshooting_events",
+    "/deviceManagement/troubleshootingEvents",
+    &[],
+);
 
 /// Encodes a UPN or id for a `/users/{key}` path segment.
 fn user_key(upn: &str) -> String {
@@ -632,17 +682,7 @@ pub async fn collect(
     };
     let bulk_users = async {
         match &opts.users {
-            UserSelection::All => Some(
-                list::<User>(
-                    client,
-                    "users",
-                    kind,
-                    ApiVersion::V1,
-                    "/users",
-                    Query::new().select(USER_SELECT),
-                )
-                .await,
-            ),
+            UserSelection::All => Some(ALL_USERS.all(client, kind).await),
             UserSelection::Group(g) => Some(collect_group_users(client, g, kind).await),
             _ => None,
         }
@@ -652,30 +692,9 @@ pub async fn collect(
             return None;
         }
         Some(futures::join!(
-            list::<EntraDevice>(
-                client,
-                "entra_devices",
-                kind,
-                ApiVersion::V1,
-                "/devices",
-                Query::new().select(DEVICE_SELECT)
-            ),
-            list::<ManagedDevice>(
-                client,
-                "managed_devices",
-                kind,
-                ApiVersion::V1,
-                "/deviceManagement/managedDevices",
-                Query::new().select(MANAGED_SELECT)
-            ),
-            list::<TroubleshootingEvent>(
-                client,
-                "troubleshooting_events",
-                kind,
-                ApiVersion::V1,
-                "/deviceManagement/troubleshootingEvents",
-                Query::new()
-            ),
+            ALL_ENTRA_DEVICES.all(client, kind),
+            ALL_MANAGED_DEVICES.all(client, kind),
+            ALL_TROUBLESHOOTING_EVENTS.all(client, kind),
         ))
     };
     // Managed devices are needed for the device-limit check of many users even without
@@ -684,17 +703,7 @@ pub async fn collect(
         if opts.devices || !matches!(opts.users, UserSelection::All | UserSelection::Group(_)) {
             return None;
         }
-        Some(
-            list::<ManagedDevice>(
-                client,
-                "managed_devices",
-                kind,
-                ApiVersion::V1,
-                "/deviceManagement/managedDevices",
-                Query::new().select(MANAGED_SELECT),
-            )
-            .await,
-        )
+        Some(ALL_MANAGED_DEVICES.all(client, kind).await)
     };
 
     // Many users: the members of the groups the policies refer to are listed as soon as the

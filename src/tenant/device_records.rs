@@ -15,8 +15,9 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use chrono::{DateTime, Utc};
 
 use super::collect::{
-    CollectOptions, DEVICE_SELECT, MANAGED_SELECT, USER_SELECT, UserSelection, collect,
-    collect_by_group, list, missing_from_error, relevant_groups, token_kind,
+    ALL_ENTRA_DEVICES, ALL_MANAGED_DEVICES, ALL_TROUBLESHOOTING_EVENTS, ALL_USERS, CollectOptions,
+    DEVICE_SELECT, MANAGED_SELECT, UserSelection, collect, collect_by_group, missing_from_error,
+    relevant_groups, token_kind,
 };
 use super::snapshot::{
     EntraDevice, GroupMemberships, ManagedDevice, MissingReason, Source, TenantSnapshot,
@@ -114,70 +115,13 @@ async fn collect_bulk(
         };
         Ok::<_, GraphError>((snap, memberships))
     };
-    let users = async {
-        if !has_users {
-            return None;
-        }
-        Some(
-            list::<User>(
-                client,
-                "users",
-                kind,
-                ApiVersion::V1,
-                "/users",
-                Query::new().select(USER_SELECT),
-            )
-            .await,
-        )
-    };
-    let entra = async {
-        if !has_devices {
-            return None;
-        }
-        Some(
-            list::<EntraDevice>(
-                client,
-                "entra_devices",
-                kind,
-                ApiVersion::V1,
-                "/devices",
-                Query::new().select(DEVICE_SELECT),
-            )
-            .await,
-        )
-    };
-    let managed = async {
-        if !has_users && !has_devices {
-            return None;
-        }
-        Some(
-            list::<ManagedDevice>(
-                client,
-                "managed_devices",
-                kind,
-                ApiVersion::V1,
-                "/deviceManagement/managedDevices",
-                Query::new().select(MANAGED_SELECT),
-            )
-            .await,
-        )
-    };
-    let events = async {
-        if !has_users {
-            return None;
-        }
-        Some(
-            list::<TroubleshootingEvent>(
-                client,
-                "troubleshooting_events",
-                kind,
-                ApiVersion::V1,
-                "/deviceManagement/troubleshootingEvents",
-                Query::new(),
-            )
-            .await,
-        )
-    };
+    let users = when(has_users, ALL_USERS.all(client, kind));
+    let entra = when(has_devices, ALL_ENTRA_DEVICES.all(client, kind));
+    let managed = when(
+        has_users || has_devices,
+        ALL_MANAGED_DEVICES.all(client, kind),
+    );
+    let events = when(has_users, ALL_TROUBLESHOOTING_EVENTS.all(client, kind));
     let (tenant, users, entra, managed, events) =
         futures::join!(tenant_then_groups, users, entra, managed, events);
     let (mut snap, memberships) = tenant?;
@@ -246,6 +190,11 @@ async fn collect_bulk(
     }
     snap.normalize();
     Ok(snap)
+}
+
+/// The listing's result when it is `wanted`; otherwise it is never sent.
+async fn when<T>(wanted: bool, listing: impl Future<Output = T>) -> Option<T> {
+    if wanted { Some(listing.await) } else { None }
 }
 
 fn filter_source<T>(src: Source<Vec<T>>, keep: impl Fn(&T) -> bool) -> Source<Vec<T>> {

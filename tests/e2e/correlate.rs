@@ -8,6 +8,7 @@ use mock_graph::{BlockingMockGraph, MockConfig, MockGraph};
 use serde_json::Value;
 
 use super::common::bin;
+use crate::utf16;
 
 fn samples() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mocks/devices")
@@ -463,24 +464,15 @@ fn rehome(sample: &str, dest: &Path, edits: &[(&str, &str)]) -> PathBuf {
     let from = samples().join(sample);
     for entry in std::fs::read_dir(&from).into_iter().flatten().flatten() {
         let bytes = std::fs::read(entry.path()).unwrap_or_default();
-        let out = if bytes.starts_with(&[0xFF, 0xFE]) {
-            let units: Vec<u16> = bytes[2..]
-                .chunks_exact(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                .collect();
-            let mut text = String::from_utf16_lossy(&units);
+        let edit = |mut text: String| {
             for (a, b) in edits {
                 text = text.replace(a, b);
             }
-            let mut out = vec![0xFF, 0xFE];
-            out.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
-            out
-        } else {
-            let mut text = String::from_utf8_lossy(&bytes).into_owned();
-            for (a, b) in edits {
-                text = text.replace(a, b);
-            }
-            text.into_bytes()
+            text
+        };
+        let out = match utf16::decode_bom(&bytes) {
+            Some(text) => utf16::encode_bom(&edit(text)),
+            None => edit(String::from_utf8_lossy(&bytes).into_owned()).into_bytes(),
         };
         std::fs::write(to.join(entry.file_name()), out).unwrap_or_else(|e| panic!("write: {e}"));
     }

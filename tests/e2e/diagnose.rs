@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::common::bin;
+use crate::utf16;
 
 const AS_OF: &str = "2026-11-26";
 
@@ -439,10 +440,7 @@ fn unreadable_files_inside_a_device_folder_are_named_and_analysis_goes_on() {
     let p = copy_sample("failed-8018002b", dir.path());
     std::fs::write(p.join("blob.bin"), [0u8, 1, 2, 3, 0, 0, 200, 201, 0, 7]).expect("write binary");
     // UTF-16LE with a BOM and an odd byte count: truncated mid-character.
-    let mut truncated = vec![0xFF, 0xFE];
-    for ch in "+----+\r\n| Device State |\r\n".encode_utf16() {
-        truncated.extend_from_slice(&ch.to_le_bytes());
-    }
+    let mut truncated = utf16::encode_bom("+----+\r\n| Device State |\r\n");
     truncated.push(0x41);
     std::fs::write(p.join("half.txt"), &truncated).expect("write truncated");
     // A 100 MB sparse file: must be refused by size, not read.
@@ -603,12 +601,9 @@ fn bundle_with_absent_mdm_policy_key_fails_dev005() {
 
 // ---------- field formats not in the samples ----------
 
+/// `text` with CRLF line endings, as UTF-16LE with a byte order mark.
 fn utf16_bom(text: &str) -> Vec<u8> {
-    let mut out = vec![0xFF, 0xFE];
-    for ch in text.replace('\n', "\r\n").encode_utf16() {
-        out.extend_from_slice(&ch.to_le_bytes());
-    }
-    out
+    utf16::encode_bom(&text.replace('\n', "\r\n"))
 }
 
 fn field_dsreg(aad: &str, domain: &str) -> String {

@@ -7,7 +7,8 @@ use std::time::Duration;
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
 use secrecy::SecretString;
 
-use super::{AccessToken, AuthError};
+use super::error::AuthError;
+use super::token::AccessToken;
 
 /// Runs the Azure CLI found on PATH.
 #[derive(Debug, Clone)]

@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 use sha1::Digest as _;
 
-use super::AuthError;
+use super::error::AuthError;
 use crate::config::AssertionAlgorithm;
 
 /// Lifetime of an assertion; Entra recommends a short one.

@@ -16,8 +16,9 @@ use oauth2::{
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use super::error::AuthError;
 use super::oauth_http::{OAuthHttp, map_token_error};
-use super::{AccessToken, AuthError};
+use super::token::AccessToken;
 
 /// What the device code flow needs.
 #[derive(Debug, Clone)]
@@ -310,12 +311,6 @@ pub fn remove_cache(path: &Path) -> Result<bool, AuthError> {
     }
 }
 
-/// How long a cached token counts as fresh before its expiry.
-pub(crate) fn refresh_margin(obtained: DateTime<Utc>, expires: DateTime<Utc>) -> ChronoDuration {
-    let lifetime = expires - obtained;
-    std::cmp::min(ChronoDuration::minutes(5), lifetime / 2)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,18 +393,5 @@ mod tests {
         let link = dir.path().join("link.json");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         assert!(flow(link).read_cache().unwrap().is_none());
-    }
-
-    #[test]
-    fn margin_is_five_minutes_or_half_the_lifetime() {
-        let t0 = Utc::now();
-        assert_eq!(
-            refresh_margin(t0, t0 + ChronoDuration::hours(1)),
-            ChronoDuration::minutes(5)
-        );
-        assert_eq!(
-            refresh_margin(t0, t0 + ChronoDuration::minutes(4)),
-            ChronoDuration::minutes(2)
-        );
     }
 }

@@ -8,14 +8,16 @@ mod azure_cli;
 mod certificate;
 mod claims;
 mod device_code;
+mod error;
 mod oauth_http;
+mod token;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use oauth2::basic::BasicClient;
 use oauth2::{AuthType, ClientId, ClientSecret, Scope, TokenResponse, TokenUrl};
 use secrecy::{ExposeSecret, SecretString};
@@ -24,84 +26,11 @@ pub use azure_cli::{AzureCli, parse_az_output};
 pub use certificate::CertificateCredential;
 pub use claims::{ClaimsError, TokenClaims, TokenKind};
 pub use device_code::{DeviceCodeFlow, remove_cache, write_private_file};
+pub use error::AuthError;
 pub use oauth_http::{OAuthHttp, error_chain};
+pub use token::AccessToken;
 
 use crate::config::{AuthMethod, Settings};
-
-/// Why no token could be obtained. Messages never contain a secret, token or response body.
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    #[error("sign-in refused ({flow}): {error}{}", description.as_ref().map(|d| format!(" — {d}")).unwrap_or_default())]
-    Rejected {
-        flow: &'static str,
-        /// OAuth error code, e.g. `invalid_client`.
-        error: String,
-        description: Option<String>,
-    },
-    #[error("cannot reach the identity platform ({flow}): {message}")]
-    Transport { flow: &'static str, message: String },
-    #[error("unexpected answer from the identity platform ({flow}): {message}")]
-    BadResponse { flow: &'static str, message: String },
-    #[error("certificate {}: {message}", path.display())]
-    Certificate { path: PathBuf, message: String },
-    #[error("token cache {}: {message}", path.display())]
-    Cache { path: PathBuf, message: String },
-    #[error("Azure CLI: {message}")]
-    AzureCli { message: String },
-    #[error("access token: {message}")]
-    AccessToken { message: String },
-    #[error("{message}")]
-    Config { message: String },
-}
-
-/// A bearer token and its expiry. `Debug` shows only the expiry.
-#[derive(Clone)]
-pub struct AccessToken {
-    secret: SecretString,
-    pub expires_at: DateTime<Utc>,
-    pub obtained_at: DateTime<Utc>,
-}
-
-impl std::fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccessToken")
-            .field("secret", &"[REDACTED]")
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
-}
-
-impl AccessToken {
-    /// `expires_in` seconds from now (one hour when the server did not say).
-    pub fn new(secret: String, expires_in: Option<u64>) -> AccessToken {
-        let now = Utc::now();
-        let secs = i64::try_from(expires_in.unwrap_or(3600)).unwrap_or(3600);
-        AccessToken {
-            secret: SecretString::from(secret),
-            expires_at: now + chrono::Duration::seconds(secs),
-            obtained_at: now,
-        }
-    }
-
-    /// The raw token, for the `Authorization` header only.
-    pub fn secret(&self) -> &str {
-        self.secret.expose_secret()
-    }
-
-    /// Still usable: more than the refresh margin (5 min, or half a short lifetime) left.
-    pub fn is_fresh(&self, now: DateTime<Utc>) -> bool {
-        now + device_code::refresh_margin(self.obtained_at, self.expires_at) < self.expires_at
-    }
-
-    /// Decoded claims (diagnostics only).
-    pub fn claims(&self) -> Result<TokenClaims, ClaimsError> {
-        TokenClaims::decode(self.secret())
-    }
-
-    fn same_as(&self, other: &AccessToken) -> bool {
-        self.secret() == other.secret()
-    }
-}
 
 /// App-only credentials for the client-credentials grant.
 #[derive(Debug, Clone)]
@@ -439,14 +368,6 @@ mod tests {
         let msg = e.to_string();
         assert!(msg.contains("expired"), "{msg}");
         assert!(!msg.contains(&jwt));
-    }
-
-    #[test]
-    fn access_token_debug_is_redacted() {
-        let t = AccessToken::new("super-secret-token".into(), Some(3600));
-        assert!(!format!("{t:?}").contains("super-secret-token"));
-        assert!(t.is_fresh(Utc::now()));
-        assert!(!t.is_fresh(Utc::now() + chrono::Duration::minutes(56)));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use oauth2::{
     RequestTokenError, StandardErrorResponse,
 };
 
-use super::AuthError;
+use super::error::AuthError;
 use crate::graph::trace::log_exchange;
 
 /// A reqwest client for the identity platform: no redirects (oauth2's SSRF advice), a timeout.

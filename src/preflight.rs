@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::auth::{TokenClaims, TokenKind};
 use crate::checks::registry::{self, CheckMeta};
+use crate::graph::{TokenClaims, TokenKind};
 use crate::model::SkipReason;
 
 /// Directory object families that `Directory.Read.All` covers for reading.
