@@ -250,7 +250,7 @@ pub(crate) fn correlated_report(
         let c = correlate(snap, &tenant_findings, r, analysis, user, as_of);
         notes.extend(input_notes(r, &analysis.device));
         for (id, ev) in c.tenant_evidence {
-            if let Some(f) = shared.iter_mut().find(|f| f.check == id)
+            if let Some(f) = shared.iter_mut().find(|f| f.is(id))
                 && !f.evidence.contains(&ev)
             {
                 f.evidence.push(ev);
