@@ -25,15 +25,14 @@ mod with_mock {
     use mock_graph::{MockConfig, MockGraph};
     use serde::Serialize;
 
-    use super::super::diagnose::{
-        analyse_all, collect_for_devices, correlated_report, graph_notes, tenant_needs,
-    };
+    use super::super::diagnose::{collect_for_devices, graph_notes};
     use crate::cli::{DemoArgs, GlobalArgs, OutputFormat};
     use enroll_doctor::checks::tenant::evaluate_tenant;
     use enroll_doctor::checks::user::user_readiness;
     use enroll_doctor::config::{AuthMethod, Cloud, FlagOverrides, Settings, env_vars};
     use enroll_doctor::device::report::DeviceReport;
     use enroll_doctor::device::report_from_memory;
+    use enroll_doctor::diagnose::{Tenant, analyse_all, diagnose, tenant_needs};
     use enroll_doctor::graph::GraphClient;
     use enroll_doctor::report::{self, Report};
     use enroll_doctor::tenant::TenantSnapshot;
@@ -232,7 +231,11 @@ mod with_mock {
         let (snap, client) = collected?;
         super::super::auth::print_stats(global, &client);
         let notes = graph_notes(&snap, &needs);
-        let diagnose = correlated_report(&reports, &analyses, &snap, None, as_of, notes);
+        let tenant = Tenant {
+            snapshot: &snap,
+            notes,
+        };
+        let diagnose = Report::from(diagnose(&reports, &analyses, Some(tenant), None, as_of));
 
         let out = match args.format {
             OutputFormat::Json => {

@@ -6,24 +6,20 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use crate::cli::{DiagnoseArgs, GlobalArgs};
-use enroll_doctor::checks::correlate::{TenantNeeds, correlate, device_keys, merge_findings};
-use enroll_doctor::checks::device::{self, DeviceAnalysis};
-use enroll_doctor::checks::tenant::evaluate_tenant;
+use enroll_doctor::checks::correlate::TenantNeeds;
 use enroll_doctor::config::Settings;
 use enroll_doctor::device::load_path;
 use enroll_doctor::device::report::DeviceReport;
+use enroll_doctor::diagnose::{Tenant, analyse_all, diagnose, tenant_needs};
 use enroll_doctor::graph::GraphClient;
-use enroll_doctor::model::{Diagnosis, Verdict};
 use enroll_doctor::report::Report;
 use enroll_doctor::tenant::TenantSnapshot;
 use enroll_doctor::tenant::collect::{CollectOptions, UserSelection};
 use enroll_doctor::tenant::device_records::{self, DeviceLookup, FleetStrategy};
 use enroll_doctor::tenant::snapshot::TokenKind;
-
-pub const NO_TENANT_NOTE: &str = "No tenant connection: device-only analysis. With a tenant (or --snapshot) enroll-doctor would also check the user's license, MDM scope, restrictions and the Entra/Intune device records.";
 
 /// Where the tenant facts come from.
 enum TenantInput {
@@ -72,8 +68,11 @@ pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
         super::auth::configured_settings(global)?.map(|s| TenantInput::Graph(Box::new(s)))
     };
     let user = redacted_user.as_deref().or(args.user.as_deref());
-    let report = match tenant {
-        None => device_only_report(&reports, user, as_of),
+    let diagnosed = match tenant {
+        None => {
+            let analyses = analyse_all(&reports, user, as_of);
+            diagnose(&reports, &analyses, None, user, as_of)
+        }
         Some(TenantInput::Snapshot(path)) => {
             let snap = TenantSnapshot::load(&path)?;
             let mut notes = vec![format!(
@@ -83,7 +82,11 @@ pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
             )];
             notes.extend(app_only_note(&snap));
             let analyses = analyse_all(&reports, user, as_of);
-            correlated_report(&reports, &analyses, &snap, user, as_of, notes)
+            let tenant = Tenant {
+                snapshot: &snap,
+                notes,
+            };
+            diagnose(&reports, &analyses, Some(tenant), user, as_of)
         }
         Some(TenantInput::Graph(settings)) => {
             super::auth::init_logging(global);
@@ -92,59 +95,15 @@ pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
             let (snap, client) = collect_for_devices(&settings, &needs)?;
             super::auth::print_stats(global, &client);
             let notes = graph_notes(&snap, &needs);
-            correlated_report(&reports, &analyses, &snap, user, as_of, notes)
+            let tenant = Tenant {
+                snapshot: &snap,
+                notes,
+            };
+            diagnose(&reports, &analyses, Some(tenant), user, as_of)
         }
     };
+    let report = Report::from(diagnosed);
     super::emit_report(&report, &args.output)
-}
-
-/// Device-only: every report on its own, and what a tenant connection would add.
-pub(crate) fn device_only_report(
-    reports: &[DeviceReport],
-    user: Option<&str>,
-    as_of: DateTime<Utc>,
-) -> Report {
-    let mut diagnoses = Vec::new();
-    let mut findings = Vec::new();
-    let mut notes = vec![NO_TENANT_NOTE.to_string()];
-    for r in reports {
-        let analysis = device::analyse_with_user(r, as_of, user);
-        // Device-only: no tenant findings to put in front of the device causes.
-        let diagnosis = device::diagnose(&analysis, &[]);
-        notes.extend(input_notes(r, &analysis.device));
-        diagnoses.push(diagnosis);
-        findings.extend(analysis.findings);
-    }
-    notes.extend(fleet_summary(&diagnoses));
-    let mut report = Report::new(as_of, diagnoses, findings);
-    report.notes = notes;
-    report
-}
-
-/// The device side of every report, computed once: it decides what to collect from the tenant
-/// and is then correlated with what was collected.
-pub(crate) fn analyse_all(
-    reports: &[DeviceReport],
-    user: Option<&str>,
-    as_of: DateTime<Utc>,
-) -> Vec<DeviceAnalysis> {
-    reports
-        .iter()
-        .map(|r| device::analyse_with_user(r, as_of, user))
-        .collect()
-}
-
-/// Users, DeviceIds and host names the reports name: what to collect, once for all devices.
-pub(crate) fn tenant_needs(
-    reports: &[DeviceReport],
-    analyses: &[DeviceAnalysis],
-    user: Option<&str>,
-) -> TenantNeeds {
-    let mut needs = TenantNeeds::default();
-    for (r, analysis) in reports.iter().zip(analyses) {
-        needs.add(&device_keys(r, analysis, user));
-    }
-    needs
 }
 
 /// Overrides [`device_records::BULK_THRESHOLD`] (an internal knob: tests force either strategy
@@ -230,87 +189,4 @@ fn app_only_note(snap: &TenantSnapshot) -> Option<String> {
          TEN003-TEN006 are skipped. Run `enroll-doctor auth login` and diagnose again to check them."
             .to_string()
     })
-}
-
-/// Correlates every report with one snapshot: tenant findings once (with the device evidence
-/// of the devices they explain), then per device its COR, USR and DEV findings.
-pub(crate) fn correlated_report(
-    reports: &[DeviceReport],
-    analyses: &[DeviceAnalysis],
-    snap: &TenantSnapshot,
-    user: Option<&str>,
-    as_of: DateTime<Utc>,
-    mut notes: Vec<String>,
-) -> Report {
-    let tenant_findings = evaluate_tenant(snap);
-    let mut shared = tenant_findings.clone();
-    let mut diagnoses = Vec::new();
-    let mut per_device = Vec::new();
-    for (r, analysis) in reports.iter().zip(analyses) {
-        let c = correlate(snap, &tenant_findings, r, analysis, user, as_of);
-        notes.extend(input_notes(r, &analysis.device));
-        for (id, ev) in c.tenant_evidence {
-            if let Some(f) = shared.iter_mut().find(|f| f.is(id))
-                && !f.evidence.contains(&ev)
-            {
-                f.evidence.push(ev);
-            }
-        }
-        diagnoses.push(c.diagnosis);
-        per_device.extend(c.findings);
-    }
-    if user.is_some() && reports.len() > 1 {
-        notes.push("--user applies to every device of this run".to_string());
-    }
-    notes.extend(fleet_summary(&diagnoses));
-    shared.extend(per_device);
-    let mut report = Report::new(as_of, diagnoses, merge_findings(shared));
-    report.notes = notes;
-    report
-}
-
-/// `5 devices: 1 enrolled, 2 failed, …` for runs over several devices.
-fn fleet_summary(diagnoses: &[Diagnosis]) -> Option<String> {
-    if diagnoses.len() < 2 {
-        return None;
-    }
-    let order = [
-        Verdict::Enrolled,
-        Verdict::WillEnroll,
-        Verdict::Failed,
-        Verdict::Blocked,
-        Verdict::NotTriggered,
-        Verdict::Unknown,
-    ];
-    let parts: Vec<String> = order
-        .iter()
-        .filter_map(|v| {
-            let n = diagnoses.iter().filter(|d| d.verdict == *v).count();
-            (n > 0).then(|| format!("{n} {}", v.as_str()))
-        })
-        .collect();
-    Some(format!("{} devices: {}", diagnoses.len(), parts.join(", ")))
-}
-
-/// Files that were part of a report but could not be used, or only in part. They become notes, not `error`
-/// findings: each check that needed such a file already says `skip` with what to collect, the
-/// verdict stays honest (`unknown` when the key facts are missing), and one bad file in a fleet
-/// must not hide every other device's results behind exit code 2. A path that yields nothing
-/// usable at all fails the run (exit 2) in `load_path`.
-fn input_notes(report: &DeviceReport, device: &str) -> Vec<String> {
-    report
-        .inputs
-        .iter()
-        .filter_map(|i| {
-            i.problem.as_ref().map(|p| {
-                // A damaged file is still read as far as it goes; say "not used" only when
-                // nothing came out of it.
-                if i.records == 0 {
-                    format!("{device}: input {} was not used: {p}", i.name)
-                } else {
-                    format!("{device}: input {}: {p}", i.name)
-                }
-            })
-        })
-        .collect()
 }
