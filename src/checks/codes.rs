@@ -8,8 +8,8 @@
 //!   a code, in the order to consider them, each with the checks whose findings confirm it
 //!   (fail) or rule it out (pass); correlation judges them on the device's enrollment path.
 //!
-//! A new code goes into the catalog and into [`RELATED`] (a test keeps both in step); a new
-//! check that explains codes goes into the lists below.
+//! A new code goes into the catalog and into the `RELATED` table here (a test keeps both in
+//! step); a new check that explains codes goes into the lists below.
 
 use crate::catalog::error_codes::{LikelyCause, lookup};
 // One line per check: the correlation family imports this module, so its checks are named
