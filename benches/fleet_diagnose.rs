@@ -6,8 +6,8 @@
 //! `$batch` wave, then the device lookups' `$batch` wave); `targeted` runs both waves side by
 //! side; `bulk` lists users, devices, managed devices and events once and the policies' group
 //! members once per group. `auto` is what `diagnose` now picks (bulk above
-//! `BULK_THRESHOLD`). Each row also correlates every device and checks that the findings
-//! equal the `before` ones.
+//! `BULK_THRESHOLD`). Each row also runs the diagnose pipeline over every device and checks
+//! that the findings and verdicts equal the `before` ones.
 //!
 //! Run (debug build, no --release): `cargo bench --profile dev --bench fleet_diagnose`.
 //! `FLEET_SIZES=100,1000` and `FLEET_LATENCIES=0,20` narrow the matrix.
@@ -17,12 +17,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
-use enroll_doctor::checks::correlate::{TenantNeeds, correlate, device_keys};
-use enroll_doctor::checks::device::{self, DeviceAnalysis};
-use enroll_doctor::checks::tenant::evaluate_tenant;
+use enroll_doctor::checks::correlate::TenantNeeds;
+use enroll_doctor::checks::device::DeviceAnalysis;
 use enroll_doctor::config::{AuthMethod, FlagOverrides, Settings};
 use enroll_doctor::device::load::report_from_memory;
 use enroll_doctor::device::report::DeviceReport;
+use enroll_doctor::diagnose::{Tenant, analyse_all, diagnose, tenant_needs};
 use enroll_doctor::graph::GraphClient;
 use enroll_doctor::tenant::TenantSnapshot;
 use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
@@ -152,31 +152,40 @@ async fn collect_with(
     })
 }
 
-/// Every device's correlated findings, as comparable lines (check, status, subject, summary,
-/// evidence text).
+/// The diagnose pipeline's findings over every device, as comparable lines (check, status,
+/// subject, summary, evidence text), then each device's verdict.
 fn findings(
     reports: &[DeviceReport],
     analyses: &[DeviceAnalysis],
     snap: &TenantSnapshot,
     as_of: DateTime<Utc>,
 ) -> Vec<String> {
-    let tenant = evaluate_tenant(snap);
-    let mut out: Vec<String> = Vec::new();
-    for (r, a) in reports.iter().zip(analyses) {
-        let c = correlate(snap, &tenant, r, a, None, as_of);
-        for f in c.findings {
-            let ev: Vec<String> = f.evidence.iter().map(|e| e.detail.clone()).collect();
-            out.push(format!(
+    let tenant = Tenant {
+        snapshot: snap,
+        notes: Vec::new(),
+    };
+    let diagnosed = diagnose(reports, analyses, Some(tenant), None, as_of);
+    let mut out: Vec<String> = diagnosed
+        .findings
+        .iter()
+        .map(|f| {
+            let ev: Vec<&str> = f.evidence.iter().map(|e| e.detail.as_str()).collect();
+            format!(
                 "{} {:?} {:?} {} | {}",
                 f.check,
                 f.status,
                 f.subject,
                 f.summary,
                 ev.join(" / ")
-            ));
-        }
-        out.push(format!("{:?}", c.diagnosis.verdict));
-    }
+            )
+        })
+        .collect();
+    out.extend(
+        diagnosed
+            .diagnoses
+            .iter()
+            .map(|d| format!("{:?}", d.verdict)),
+    );
     out
 }
 
@@ -208,14 +217,8 @@ async fn run_one(
     };
     let settings = Settings::from_map(None, &env, &flags)?;
     let reports = &reports[..n];
-    let analyses: Vec<DeviceAnalysis> = reports
-        .iter()
-        .map(|r| device::analyse_with_user(r, as_of, None))
-        .collect();
-    let mut needs = TenantNeeds::default();
-    for (r, a) in reports.iter().zip(&analyses) {
-        needs.add(&device_keys(r, a, None));
-    }
+    let analyses = analyse_all(reports, None, as_of);
+    let needs = tenant_needs(reports, &analyses, None);
     let lookup = DeviceLookup {
         device_ids: needs.device_ids.clone(),
         names: needs.names.clone(),

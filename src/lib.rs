@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod checks;
 pub mod config;
 pub mod device;
+pub mod diagnose;
 pub mod graph;
 pub mod model;
 pub mod preflight;

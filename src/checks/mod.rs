@@ -1,5 +1,7 @@
 //! Checks: pure functions from facts to findings. No I/O, no clock.
 
+pub mod causes;
+pub mod codes;
 pub mod common;
 pub mod correlate;
 pub mod device;

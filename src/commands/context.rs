@@ -9,14 +9,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
-use enroll_doctor::checks::correlate::{TenantNeeds, correlate, device_keys, merge_findings};
-use enroll_doctor::checks::device::{self, DeviceAnalysis};
-use enroll_doctor::checks::tenant::evaluate_tenant;
+use enroll_doctor::checks::correlate::TenantNeeds;
 use enroll_doctor::config::{AuthMethod, Cloud, FileConfig, FlagOverrides, Settings, env_vars};
-use enroll_doctor::device::report::DeviceReport;
 use enroll_doctor::graph::GraphClient;
 use enroll_doctor::graph::trace::HTTP_TARGET;
-use enroll_doctor::model::{Diagnosis, Finding, Verdict};
+use enroll_doctor::model::Finding;
 use enroll_doctor::redact::Redactor;
 use enroll_doctor::report::{self, FailThreshold, Report};
 use enroll_doctor::tenant::TenantSnapshot;
@@ -383,32 +380,6 @@ pub(crate) fn render(
 
 // ---- Device runs (`diagnose`, `demo`): device side, collection for it, correlation --------
 
-/// The device side of every report, computed once: it decides what to collect from the tenant
-/// and is then correlated with what was collected.
-pub(crate) fn analyse_all(
-    reports: &[DeviceReport],
-    user: Option<&str>,
-    as_of: DateTime<Utc>,
-) -> Vec<DeviceAnalysis> {
-    reports
-        .iter()
-        .map(|r| device::analyse_with_user(r, as_of, user))
-        .collect()
-}
-
-/// Users, DeviceIds and host names the reports name: what to collect, once for all devices.
-pub(crate) fn tenant_needs(
-    reports: &[DeviceReport],
-    analyses: &[DeviceAnalysis],
-    user: Option<&str>,
-) -> TenantNeeds {
-    let mut needs = TenantNeeds::default();
-    for (r, analysis) in reports.iter().zip(analyses) {
-        needs.add(&device_keys(r, analysis, user));
-    }
-    needs
-}
-
 /// Overrides [`device_records::BULK_THRESHOLD`] (an internal knob: tests force either strategy
 /// with it; the findings are the same either way).
 const BULK_THRESHOLD_ENV: &str = "ENROLL_DOCTOR_FLEET_BULK_THRESHOLD";
@@ -493,89 +464,6 @@ pub(crate) fn app_only_note(snap: &TenantSnapshot) -> Option<String> {
          TEN003-TEN006 are skipped. Run `enroll-doctor auth login` and diagnose again to check them."
             .to_string()
     })
-}
-
-/// Correlates every report with one snapshot: tenant findings once (with the device evidence
-/// of the devices they explain), then per device its COR, USR and DEV findings.
-pub(crate) fn correlated_report(
-    reports: &[DeviceReport],
-    analyses: &[DeviceAnalysis],
-    snap: &TenantSnapshot,
-    user: Option<&str>,
-    as_of: DateTime<Utc>,
-    mut notes: Vec<String>,
-) -> Report {
-    let tenant_findings = evaluate_tenant(snap);
-    let mut shared = tenant_findings.clone();
-    let mut diagnoses = Vec::new();
-    let mut per_device = Vec::new();
-    for (r, analysis) in reports.iter().zip(analyses) {
-        let c = correlate(snap, &tenant_findings, r, analysis, user, as_of);
-        notes.extend(input_notes(r, &analysis.device));
-        for (id, ev) in c.tenant_evidence {
-            if let Some(f) = shared.iter_mut().find(|f| f.check == id)
-                && !f.evidence.contains(&ev)
-            {
-                f.evidence.push(ev);
-            }
-        }
-        diagnoses.push(c.diagnosis);
-        per_device.extend(c.findings);
-    }
-    if user.is_some() && reports.len() > 1 {
-        notes.push("--user applies to every device of this run".to_string());
-    }
-    notes.extend(fleet_summary(&diagnoses));
-    shared.extend(per_device);
-    let mut report = Report::new(as_of, diagnoses, merge_findings(shared));
-    report.notes = notes;
-    report
-}
-
-/// `5 devices: 1 enrolled, 2 failed, …` for runs over several devices.
-pub(crate) fn fleet_summary(diagnoses: &[Diagnosis]) -> Option<String> {
-    if diagnoses.len() < 2 {
-        return None;
-    }
-    let order = [
-        Verdict::Enrolled,
-        Verdict::WillEnroll,
-        Verdict::Failed,
-        Verdict::Blocked,
-        Verdict::NotTriggered,
-        Verdict::Unknown,
-    ];
-    let parts: Vec<String> = order
-        .iter()
-        .filter_map(|v| {
-            let n = diagnoses.iter().filter(|d| d.verdict == *v).count();
-            (n > 0).then(|| format!("{n} {}", v.as_str()))
-        })
-        .collect();
-    Some(format!("{} devices: {}", diagnoses.len(), parts.join(", ")))
-}
-
-/// Files that were part of a report but could not be used, or only in part. They become notes, not `error`
-/// findings: each check that needed such a file already says `skip` with what to collect, the
-/// verdict stays honest (`unknown` when the key facts are missing), and one bad file in a fleet
-/// must not hide every other device's results behind exit code 2. A path that yields nothing
-/// usable at all fails the run (exit 2) in `load_path`.
-pub(crate) fn input_notes(report: &DeviceReport, device: &str) -> Vec<String> {
-    report
-        .inputs
-        .iter()
-        .filter_map(|i| {
-            i.problem.as_ref().map(|p| {
-                // A damaged file is still read as far as it goes; say "not used" only when
-                // nothing came out of it.
-                if i.records == 0 {
-                    format!("{device}: input {} was not used: {p}", i.name)
-                } else {
-                    format!("{device}: input {}: {p}", i.name)
-                }
-            })
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -27,14 +27,14 @@ mod with_mock {
 
     use crate::cli::{DemoArgs, GlobalArgs, OutputFormat};
     use crate::commands::context::{
-        analyse_all, collect_for_devices, correlated_report, graph_notes, init_logging,
-        print_stats, print_stdout, runtime, tenant_needs,
+        collect_for_devices, graph_notes, init_logging, print_stats, print_stdout, runtime,
     };
     use enroll_doctor::checks::tenant::evaluate_tenant;
     use enroll_doctor::checks::user::user_readiness;
     use enroll_doctor::config::{AuthMethod, Cloud, FlagOverrides, Settings, env_vars};
     use enroll_doctor::device::report::DeviceReport;
     use enroll_doctor::device::report_from_memory;
+    use enroll_doctor::diagnose::{Tenant, analyse_all, diagnose, tenant_needs};
     use enroll_doctor::graph::GraphClient;
     use enroll_doctor::report::{self, Report};
     use enroll_doctor::tenant::TenantSnapshot;
@@ -233,7 +233,11 @@ mod with_mock {
         let (snap, client) = collected?;
         print_stats(global, &client);
         let notes = graph_notes(&snap, &needs);
-        let diagnose = correlated_report(&reports, &analyses, &snap, None, as_of, notes);
+        let tenant = Tenant {
+            snapshot: &snap,
+            notes,
+        };
+        let diagnose = Report::from(diagnose(&reports, &analyses, Some(tenant), None, as_of));
 
         let out = match args.format {
             OutputFormat::Json => {

@@ -6,22 +6,18 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
 
 use super::context::{
-    analyse_all, app_only_note, collect_for_devices, configured_settings, correlated_report,
-    emit_report, fleet_summary, graph_notes, init_logging, input_notes, parse_as_of, print_stats,
-    tenant_needs,
+    app_only_note, collect_for_devices, configured_settings, emit_report, graph_notes,
+    init_logging, parse_as_of, print_stats,
 };
 use crate::cli::{DiagnoseArgs, GlobalArgs};
-use enroll_doctor::checks::device;
 use enroll_doctor::config::Settings;
 use enroll_doctor::device::load_path;
 use enroll_doctor::device::report::DeviceReport;
+use enroll_doctor::diagnose::{Tenant, analyse_all, diagnose, tenant_needs};
 use enroll_doctor::report::Report;
 use enroll_doctor::tenant::TenantSnapshot;
-
-pub const NO_TENANT_NOTE: &str = "No tenant connection: device-only analysis. With a tenant (or --snapshot) enroll-doctor would also check the user's license, MDM scope, restrictions and the Entra/Intune device records.";
 
 /// Where the tenant facts come from.
 enum TenantInput {
@@ -70,8 +66,11 @@ pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
         configured_settings(global)?.map(|s| TenantInput::Graph(Box::new(s)))
     };
     let user = redacted_user.as_deref().or(args.user.as_deref());
-    let report = match tenant {
-        None => device_only_report(&reports, user, as_of),
+    let diagnosed = match tenant {
+        None => {
+            let analyses = analyse_all(&reports, user, as_of);
+            diagnose(&reports, &analyses, None, user, as_of)
+        }
         Some(TenantInput::Snapshot(path)) => {
             let snap = TenantSnapshot::load(&path)?;
             let mut notes = vec![format!(
@@ -81,7 +80,11 @@ pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
             )];
             notes.extend(app_only_note(&snap));
             let analyses = analyse_all(&reports, user, as_of);
-            correlated_report(&reports, &analyses, &snap, user, as_of, notes)
+            let tenant = Tenant {
+                snapshot: &snap,
+                notes,
+            };
+            diagnose(&reports, &analyses, Some(tenant), user, as_of)
         }
         Some(TenantInput::Graph(settings)) => {
             init_logging(global);
@@ -90,31 +93,13 @@ pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
             let (snap, client) = collect_for_devices(&settings, &needs)?;
             print_stats(global, &client);
             let notes = graph_notes(&snap, &needs);
-            correlated_report(&reports, &analyses, &snap, user, as_of, notes)
+            let tenant = Tenant {
+                snapshot: &snap,
+                notes,
+            };
+            diagnose(&reports, &analyses, Some(tenant), user, as_of)
         }
     };
+    let report = Report::from(diagnosed);
     emit_report(&report, &args.output)
-}
-
-/// Device-only: every report on its own, and what a tenant connection would add.
-pub(crate) fn device_only_report(
-    reports: &[DeviceReport],
-    user: Option<&str>,
-    as_of: DateTime<Utc>,
-) -> Report {
-    let mut diagnoses = Vec::new();
-    let mut findings = Vec::new();
-    let mut notes = vec![NO_TENANT_NOTE.to_string()];
-    for r in reports {
-        let analysis = device::analyse_with_user(r, as_of, user);
-        // Device-only: no tenant findings to put in front of the device causes.
-        let diagnosis = device::diagnose(&analysis, &[]);
-        notes.extend(input_notes(r, &analysis.device));
-        diagnoses.push(diagnosis);
-        findings.extend(analysis.findings);
-    }
-    notes.extend(fleet_summary(&diagnoses));
-    let mut report = Report::new(as_of, diagnoses, findings);
-    report.notes = notes;
-    report
 }

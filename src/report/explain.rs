@@ -6,6 +6,7 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use crate::catalog::error_codes::{self, ErrorCode, LikelyCause};
+use crate::checks::codes::related_checks;
 use crate::checks::registry::{self, CheckMeta};
 
 /// Width used to wrap prose in the text output.
@@ -54,7 +55,7 @@ impl CodeExplanation {
             likely_cause: entry.map(|e| e.likely_cause),
             system_message: entry.and_then(|e| e.system_message),
             facility: error_codes::facility_decoding(code),
-            related_checks: entry.map(|e| e.related_checks.to_vec()).unwrap_or_default(),
+            related_checks: related_checks(code).iter().map(|c| c.id).collect(),
         }
     }
 }

@@ -68,6 +68,14 @@ impl Report {
     }
 }
 
+impl From<crate::diagnose::Diagnosed> for Report {
+    fn from(d: crate::diagnose::Diagnosed) -> Report {
+        let mut report = Report::new(d.as_of, d.diagnoses, d.findings);
+        report.notes = d.notes;
+        report
+    }
+}
+
 /// Threshold for exit code 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailThreshold {

@@ -4,7 +4,7 @@
 use crate::device::report::{DeviceReport, EventRecord, KEY_ENROLLMENTS};
 use crate::model::Evidence;
 
-use crate::checks::device::DeviceAnalysis;
+use crate::checks::device::analysis::DeviceAnalysis;
 use crate::checks::device::enrolled::{PROVIDER_INTUNE, is_guid};
 
 /// Where the enrolling user's UPN came from, strongest first.

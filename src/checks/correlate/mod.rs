@@ -2,35 +2,115 @@
 //!
 //! Pure: a [`TenantSnapshot`], one [`DeviceReport`] with its device analysis, the tenant
 //! findings (evaluated once per run) and the evaluation date in; findings and one
-//! [`Diagnosis`] out. The device's failure code is mapped to the tenant causes that can produce
-//! it on its enrollment path ([`codes`]), and each is confirmed or ruled out with the tenant
-//! facts; the confirmed ones lead the cause chain, carrying evidence from both sides.
+//! [`Diagnosis`] out. [`correlate`] runs in named stages:
+//! 1. the join keys ([`keys::device_keys`]) and the checks over the records
+//!    ([`evaluate_records`]): COR001 first, which alone decides whether the others apply;
+//! 2. the enrolling user's USR checks ([`enrolling_user_findings`]);
+//! 3. the device's failure code judged against all of these ([`judge_failure_code`]): each
+//!    tenant cause the code allows on the device's path ([`crate::checks::codes`]) is confirmed
+//!    or ruled out by the findings of the checks that decide it;
+//! 4. the checks that read that judgement (COR005, [`evaluate_after_judging`]);
+//! 5. the cause chain ([`crate::checks::causes::rank_correlation_causes`]) and the cause
+//!    findings with evidence from both sides ([`cause_findings`]);
+//! 6. the device findings with what the tenant says about them ([`device_findings`]), and the
+//!    diagnosis ([`diagnosis`]).
+//!
+//! [`RULES`] is the order of the COR findings. To add a correlation check: create
+//! `corNNN_<slug>.rs` with a one-line `//!` header, its `pub const META: CheckMeta` and a
+//! `pub fn evaluate` over [`CorrelationFacts`] (shared record helpers are in [`records`]), and
+//! its unit tests; then add the `mod` line, the `pub use … as CORNNN` line and its entry in
+//! [`RULES`], in ID order. A cause of the diagnosis needs its place in
+//! [`crate::checks::causes`] as well.
 
-pub mod codes;
+pub mod facts;
+pub mod judge;
 pub mod keys;
 pub mod records;
+
+pub mod cor001_device_in_other_tenant;
+pub mod cor002_entra_device_record_missing;
+pub mod cor003_entra_device_record_unhealthy;
+pub mod cor004_intune_record_mismatch;
+pub mod cor005_enrolling_user_not_ready;
+pub mod cor006_restriction_blocks_device_build;
+pub mod cor007_intune_reports_enrollment_failure;
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
-use crate::checks::device::DeviceAnalysis;
+use crate::checks::causes::{BLOCKING_USER_CHECKS, CorrelationCauses, rank_correlation_causes};
+use crate::checks::codes::TenantCause;
+use crate::checks::device::analysis::DeviceAnalysis;
 use crate::checks::device::diagnosis::diagnose_with;
-use crate::checks::user::{DeviceContext, user_readiness_with};
+use crate::checks::device::{DEV003, DEV007};
+use crate::checks::user::{DeviceContext, USR003, user_readiness_with};
 use crate::device::report::DeviceReport;
-use crate::model::{Diagnosis, EnrollmentPath, Evidence, Finding, SkipReason, Status, Subject};
+use crate::model::{
+    Area, CheckMeta, Diagnosis, EnrollmentPath, Evidence, Finding, SkipReason, Status, Subject,
+    Verdict,
+};
 use crate::tenant::snapshot::TenantSnapshot;
 
-use codes::{Judged, Outcome, TenantCause, candidates, describe, judge};
+pub use cor001_device_in_other_tenant::META as COR001;
+pub use cor002_entra_device_record_missing::META as COR002;
+pub use cor003_entra_device_record_unhealthy::META as COR003;
+pub use cor004_intune_record_mismatch::META as COR004;
+pub use cor005_enrolling_user_not_ready::META as COR005;
+pub use cor006_restriction_blocks_device_build::META as COR006;
+pub use cor007_intune_reports_enrollment_failure::META as COR007;
+
+pub use facts::{CodeFacts, CorrelationFacts};
+use judge::{Judged, candidates, describe, judge, only_open_cause};
 pub use keys::{DeviceKeys, EnrollingUser, UserSource, device_keys};
-use records::*;
 
-/// User checks that stop an enrollment when they fail (USR004 and USR007 only warn).
-pub const BLOCKING_USER_CHECKS: [&str; 6] =
-    ["USR001", "USR002", "USR003", "USR005", "USR006", "USR008"];
+/// How a correlation check is evaluated.
+pub enum CorrelationEval {
+    /// Over the device's and the tenant's records.
+    Records(for<'a> fn(&CorrelationFacts<'a>) -> Finding),
+    /// After the other findings have been judged against the device's failure code.
+    AfterJudging(for<'a> fn(&CorrelationFacts<'a>, &CodeFacts<'a>) -> Finding),
+}
 
-/// Tenant checks that stop every user-driven enrollment when they fail.
-const BLOCKING_TENANT_CHECKS: [&str; 3] = ["TEN001", "TEN002", "TEN003"];
+/// One correlation check: its metadata and its evaluation.
+pub struct CorrelationRule {
+    pub meta: &'static CheckMeta,
+    pub eval: CorrelationEval,
+}
+
+/// Every correlation check in ID order: the order of the COR findings and of the registry.
+/// COR001 comes first: when the device is joined to another tenant it is the only one
+/// evaluated.
+pub static RULES: &[CorrelationRule] = &[
+    CorrelationRule {
+        meta: &COR001,
+        eval: CorrelationEval::Records(cor001_device_in_other_tenant::evaluate),
+    },
+    CorrelationRule {
+        meta: &COR002,
+        eval: CorrelationEval::Records(cor002_entra_device_record_missing::evaluate),
+    },
+    CorrelationRule {
+        meta: &COR003,
+        eval: CorrelationEval::Records(cor003_entra_device_record_unhealthy::evaluate),
+    },
+    CorrelationRule {
+        meta: &COR004,
+        eval: CorrelationEval::Records(cor004_intune_record_mismatch::evaluate),
+    },
+    CorrelationRule {
+        meta: &COR005,
+        eval: CorrelationEval::AfterJudging(cor005_enrolling_user_not_ready::evaluate),
+    },
+    CorrelationRule {
+        meta: &COR006,
+        eval: CorrelationEval::Records(cor006_restriction_blocks_device_build::evaluate),
+    },
+    CorrelationRule {
+        meta: &COR007,
+        eval: CorrelationEval::Records(cor007_intune_reports_enrollment_failure::evaluate),
+    },
+];
 
 /// Everything correlation concluded about one device.
 #[derive(Debug, Clone)]
@@ -41,7 +121,7 @@ pub struct Correlation {
     pub findings: Vec<Finding>,
     /// Device-side evidence for tenant-wide findings that explain this device: merge it into
     /// the run's TEN findings (see [`merge_findings`]).
-    pub tenant_evidence: Vec<(String, Evidence)>,
+    pub tenant_evidence: Vec<(&'static CheckMeta, Evidence)>,
     /// The tenant causes considered for the device's failure code.
     pub judged: Vec<Judged>,
     pub diagnosis: Diagnosis,
@@ -82,210 +162,272 @@ pub fn correlate(
     user_flag: Option<&str>,
     as_of: DateTime<Utc>,
 ) -> Correlation {
-    let subject = analysis.subject.clone();
-    let path = analysis.path();
     let keys = device_keys(report, analysis, user_flag);
+    let facts = CorrelationFacts::new(snap, report, analysis, &keys, as_of);
 
-    let cor001 = cor001_other_tenant(snap, &keys, &subject);
-    let other_tenant = cor001.status == Status::Fail;
-    let graph_user = keys
-        .user
-        .as_ref()
-        .filter(|_| !other_tenant)
-        .and_then(|u| snap.user(&u.upn));
-    let user_findings: Vec<Finding> = match (&keys.user, other_tenant) {
+    let mut slots = evaluate_records(&facts);
+    let other_tenant = joined_elsewhere(&slots);
+    let user_findings = enrolling_user_findings(&facts, other_tenant);
+    let judged = judge_failure_code(
+        &facts,
+        tenant_findings,
+        &user_findings,
+        &slots,
+        other_tenant,
+    );
+    let code_line = analysis
+        .failure_code
+        .filter(|_| !judged.is_empty())
+        .map(|c| describe(c, facts.path, &judged));
+    let implicated: Vec<&'static CheckMeta> = judged
+        .iter()
+        .filter_map(|j| j.outcome.implicating())
+        .flatten()
+        .copied()
+        .collect();
+    if !other_tenant {
+        let code = CodeFacts {
+            user_findings: &user_findings,
+            blocking_user_findings: user_findings
+                .iter()
+                .filter(|f| BLOCKING_USER_CHECKS.iter().any(|c| f.is(c)))
+                .collect(),
+            implicated: &implicated,
+            code_line: code_line.as_deref(),
+            only_scope_open: only_open_cause(&judged) == Some(TenantCause::MdmScope),
+        };
+        evaluate_after_judging(&mut slots, &facts, &code);
+    }
+    let cor: Vec<Finding> = slots.into_iter().flatten().collect();
+
+    let chosen = rank_correlation_causes(&CorrelationCauses {
+        correlation: &cor,
+        tenant: tenant_findings,
+        user: &user_findings,
+        implicated: &implicated,
+        path: facts.path,
+        has_device_id: keys.device_id.is_some(),
+        strong_user: keys.user.as_ref().is_some_and(|u| u.source.is_strong()),
+    });
+    let mut user_out = user_findings;
+    let causes = cause_findings(
+        &facts,
+        &chosen,
+        &cor,
+        tenant_findings,
+        &mut user_out,
+        &implicated,
+        code_line.as_deref(),
+    );
+    let device = device_findings(analysis, &user_out, code_line.as_deref());
+    let (diagnosis, device) = diagnosis(
+        &facts,
+        device,
+        &causes.findings,
+        other_tenant,
+        code_line.as_deref(),
+    );
+
+    let mut findings = cor;
+    findings.extend(user_out);
+    findings.extend(device);
+    Correlation {
+        keys,
+        findings,
+        tenant_evidence: causes.tenant_evidence,
+        judged,
+        diagnosis,
+    }
+}
+
+/// Stage 1: the checks over the records, one slot per rule of [`RULES`], in its order. COR001
+/// comes first: when the device is joined to another tenant every other check is skipped
+/// (there is nothing of that tenant to compare with). The slots of the checks evaluated after
+/// judging stay empty.
+pub fn evaluate_records(f: &CorrelationFacts) -> Vec<Option<Finding>> {
+    let mut slots: Vec<Option<Finding>> = Vec::with_capacity(RULES.len());
+    for rule in RULES {
+        let other_tenant = joined_elsewhere(&slots);
+        slots.push(match &rule.eval {
+            _ if other_tenant => Some(rule.meta.skip(
+                f.subject.clone(),
+                SkipReason::NoEvidence {
+                    collect: format!(
+                        "a snapshot of the tenant the device is joined to ({})",
+                        f.keys
+                            .tenant_id
+                            .as_ref()
+                            .map(|(t, _)| t.as_str())
+                            .unwrap_or_default()
+                    ),
+                },
+            )),
+            CorrelationEval::Records(eval) => Some(eval(f)),
+            CorrelationEval::AfterJudging(_) => None,
+        });
+    }
+    slots
+}
+
+/// The device is joined to another tenant: COR001 failed.
+fn joined_elsewhere(slots: &[Option<Finding>]) -> bool {
+    slots
+        .iter()
+        .flatten()
+        .any(|f| f.is(&COR001) && f.status == Status::Fail)
+}
+
+/// Stage 2: USR001–USR008 for the enrolling user on the device's path (none when no user is
+/// known or the device is joined to another tenant).
+pub fn enrolling_user_findings(f: &CorrelationFacts, other_tenant: bool) -> Vec<Finding> {
+    match (&f.keys.user, other_tenant) {
         (Some(u), false) => user_readiness_with(
-            snap,
+            f.snap,
             &u.upn,
             &DeviceContext {
-                path: (path != EnrollmentPath::Unknown).then_some(path),
+                path: (f.path != EnrollmentPath::Unknown).then_some(f.path),
                 // The OS range is COR006's job, against the device's own build.
                 os_version: None,
                 autopilot_registered: None,
             },
         ),
         _ => Vec::new(),
-    };
-
-    let mut cor: Vec<Finding> = vec![cor001];
-    if other_tenant {
-        let t = keys
-            .tenant_id
-            .as_ref()
-            .map(|(t, _)| t.clone())
-            .unwrap_or_default();
-        for id in ["COR002", "COR003", "COR004", "COR005", "COR006", "COR007"] {
-            cor.push(Finding::skip(
-                id,
-                subject.clone(),
-                SkipReason::NoEvidence {
-                    collect: format!("a snapshot of the tenant the device is joined to ({t})"),
-                },
-            ));
-        }
-    } else {
-        cor.push(cor002_entra_record(snap, report, &keys, path, &subject));
-        cor.push(cor003_entra_health(
-            snap, report, &keys, path, &subject, as_of,
-        ));
-        cor.push(cor004_intune_record(snap, analysis, &keys, &subject));
-        cor.push(cor006_restriction_build(snap, &keys, graph_user, &subject));
-        cor.push(cor007_troubleshooting(
-            snap, analysis, &keys, graph_user, &subject,
-        ));
     }
+}
 
-    let judged: Vec<Judged> = match analysis.failure_code {
+/// Stage 3: the tenant causes the device's failure code allows on its path, each confirmed,
+/// likely, ruled out or left open by the tenant, user, correlation and device findings.
+pub fn judge_failure_code(
+    f: &CorrelationFacts,
+    tenant_findings: &[Finding],
+    user_findings: &[Finding],
+    slots: &[Option<Finding>],
+    other_tenant: bool,
+) -> Vec<Judged> {
+    match f.analysis.failure_code {
         Some(code) if !other_tenant => {
             let all: Vec<&Finding> = tenant_findings
                 .iter()
-                .chain(&user_findings)
-                .chain(&cor)
-                .chain(&analysis.findings)
+                .chain(user_findings)
+                .chain(slots.iter().flatten())
+                .chain(&f.analysis.findings)
                 .collect();
-            judge(&candidates(code, path), &all)
+            judge(&candidates(code, f.path), &all)
         }
         _ => Vec::new(),
+    }
+}
+
+/// Stage 4: the checks that read the judged failure code fill their slots.
+pub fn evaluate_after_judging(
+    slots: &mut [Option<Finding>],
+    f: &CorrelationFacts,
+    code: &CodeFacts,
+) {
+    for (slot, rule) in slots.iter_mut().zip(RULES) {
+        if let (None, CorrelationEval::AfterJudging(eval)) = (&slot, &rule.eval) {
+            *slot = Some(eval(f, code));
+        }
+    }
+}
+
+/// The chosen causes as findings, and the device evidence gathered for tenant-wide ones.
+pub struct CauseFindings {
+    /// One finding per cause, in cause order, with the device side added.
+    pub findings: Vec<Finding>,
+    /// Device-side evidence (labelled with the device) for the TEN findings among the causes.
+    pub tenant_evidence: Vec<(&'static CheckMeta, Evidence)>,
+}
+
+/// Stage 5: the findings of the chosen causes with the device side added, for the diagnosis and
+/// the output. The enrolling user's findings get the evidence in place (`user_out`); tenant
+/// findings are copied, their new evidence is returned for the run's TEN findings.
+pub fn cause_findings(
+    f: &CorrelationFacts,
+    chosen: &[&'static CheckMeta],
+    cor: &[Finding],
+    tenant_findings: &[Finding],
+    user_out: &mut [Finding],
+    implicated: &[&'static CheckMeta],
+    code_line: Option<&str>,
+) -> CauseFindings {
+    let device_ev = device_side_evidence(f.analysis, f.keys);
+    let mut out = CauseFindings {
+        findings: Vec::new(),
+        tenant_evidence: Vec::new(),
     };
-    let code_line = analysis
-        .failure_code
-        .filter(|_| !judged.is_empty())
-        .map(|c| describe(c, path, &judged));
-
-    if !other_tenant {
-        let cor005 = cor005_user_ready(
-            analysis,
-            &keys,
-            &user_findings,
-            &judged,
-            code_line.as_deref(),
-            &subject,
-        );
-        // Keep ID order: COR005 between COR004 and COR006.
-        let at = cor
-            .iter()
-            .position(|f| f.check.as_str() > "COR005")
-            .unwrap_or(cor.len());
-        cor.insert(at, cor005);
-    }
-
-    // Device-side evidence that ties a tenant finding to this device.
-    let device_ev = device_side_evidence(analysis, &keys);
-    let confirmed: Vec<String> = judged
-        .iter()
-        .filter_map(|j| j.outcome.implicating().cloned())
-        .flatten()
-        .collect();
-    let strong_user = keys.user.as_ref().is_some_and(|u| u.source.is_strong());
-
-    let mut chosen: Vec<String> = Vec::new();
-    fn push(chosen: &mut Vec<String>, id: &str) {
-        if !chosen.iter().any(|c| c == id) {
-            chosen.push(id.to_string());
-        }
-    }
-    let fails = |list: &[Finding], id: &str| {
-        list.iter()
-            .any(|f| f.check == id && f.status == Status::Fail)
-    };
-    if fails(&cor, "COR001") {
-        push(&mut chosen, "COR001");
-    } else {
-        // A device without a DeviceId has no record because it never joined: DEV001 explains it.
-        if keys.device_id.is_some() && fails(&cor, "COR002") {
-            push(&mut chosen, "COR002");
-        }
-        if fails(&cor, "COR003") {
-            push(&mut chosen, "COR003");
-        }
-        for id in confirmed.iter().filter(|id| !id.starts_with("DEV")) {
-            push(&mut chosen, id);
-        }
-        for id in BLOCKING_TENANT_CHECKS {
-            let applies = id != "TEN003" || path != EnrollmentPath::CoManagement;
-            if applies && fails(tenant_findings, id) {
-                push(&mut chosen, id);
-            }
-        }
-        for id in BLOCKING_USER_CHECKS {
-            // The weakest user hint only counts when the device's own failure confirms it.
-            if fails(&user_findings, id) && (strong_user || confirmed.iter().any(|c| c == id)) {
-                push(&mut chosen, id);
-            }
-        }
-        if fails(&cor, "COR005") && !chosen.iter().any(|c| c.starts_with("USR")) {
-            push(&mut chosen, "COR005");
-        }
-        for id in ["COR006", "COR004", "COR007"] {
-            if fails(&cor, id) {
-                push(&mut chosen, id);
-            }
-        }
-    }
-
-    // Clone the chosen findings with the device side added, for the diagnosis and the output.
-    let mut tenant_evidence: Vec<(String, Evidence)> = Vec::new();
-    let mut user_out = user_findings;
-    let mut cause_findings: Vec<Finding> = Vec::new();
-    for id in &chosen {
-        if id.starts_with("COR") {
-            if let Some(f) = cor.iter().find(|f| &f.check == id) {
-                cause_findings.push(f.clone());
+    for check in chosen {
+        let check: &'static CheckMeta = check;
+        if check.area == Area::Correlation {
+            if let Some(found) = cor.iter().find(|x| x.is(check)) {
+                out.findings.push(found.clone());
             }
             continue;
         }
+        let implicated_here = implicated.contains(&check);
         let mut extra: Vec<Evidence> = Vec::new();
-        if id.starts_with("USR")
-            && let Some(u) = &keys.user
+        if check.area == Area::User
+            && let Some(u) = &f.keys.user
         {
             extra.push(u.evidence.clone());
         }
         extra.extend(device_ev.iter().cloned());
-        if let Some(line) = &code_line
-            && confirmed.iter().any(|c| c == id)
+        if let Some(line) = code_line
+            && implicated_here
         {
             extra.push(Evidence::new(
                 "correlation",
-                format!("{}: {line}", analysis.device),
+                format!("{}: {line}", f.analysis.device),
             ));
         }
         // A warning the device's code implicates is this device's cause: the diagnosis ranks
         // failing findings only, so its copy counts as failing (the output keeps the warning).
-        let as_cause = |mut f: Finding| {
-            if f.status == Status::Warn && confirmed.iter().any(|c| c == id) {
-                f.status = Status::Fail;
+        let as_cause = |mut found: Finding| {
+            if found.status == Status::Warn && implicated_here {
+                found.status = Status::Fail;
             }
-            f
+            found
         };
-        if let Some(f) = user_out.iter_mut().find(|f| &f.check == id) {
-            add_evidence(f, &extra);
-            cause_findings.push(as_cause(f.clone()));
-        } else if let Some(f) = tenant_findings.iter().find(|f| &f.check == id) {
-            let mut f = f.clone();
+        if let Some(found) = user_out.iter_mut().find(|x| x.is(check)) {
+            add_evidence(found, &extra);
+            out.findings.push(as_cause(found.clone()));
+        } else if let Some(found) = tenant_findings.iter().find(|x| x.is(check)) {
+            let mut found = found.clone();
             let labelled: Vec<Evidence> = extra
                 .into_iter()
-                .map(|e| label_with_device(e, &analysis.device))
+                .map(|e| label_with_device(e, &f.analysis.device))
                 .collect();
-            add_evidence(&mut f, &labelled);
-            tenant_evidence.extend(labelled.into_iter().map(|e| (id.clone(), e)));
-            cause_findings.push(as_cause(f));
+            add_evidence(&mut found, &labelled);
+            out.tenant_evidence
+                .extend(labelled.into_iter().map(|e| (check, e)));
+            out.findings.push(as_cause(found));
         }
     }
+    out
+}
 
-    // The device's own findings learn what the tenant says about their code.
+/// Stage 6: the device's own findings learn what the tenant says about their code (DEV007) and
+/// about the MDM URL (DEV003 with USR003); with the tenant checked, the device-only advice to
+/// connect one is dropped.
+pub fn device_findings(
+    analysis: &DeviceAnalysis,
+    user_out: &[Finding],
+    code_line: Option<&str>,
+) -> Vec<Finding> {
     let mut device_findings = analysis.findings.clone();
-    if let Some(line) = &code_line {
+    if let Some(line) = code_line {
         for f in device_findings
             .iter_mut()
-            .filter(|f| f.check == "DEV007" && f.status == Status::Fail)
+            .filter(|f| f.is(&DEV007) && f.status == Status::Fail)
         {
-            f.evidence.push(Evidence::new("correlation", line.clone()));
+            f.evidence
+                .push(Evidence::new("correlation", line.to_string()));
         }
     }
-    if let Some(usr003) = user_out.iter().find(|f| f.check == "USR003")
+    if let Some(usr003) = user_out.iter().find(|f| f.is(&USR003))
         && let Some(dev003) = device_findings
             .iter_mut()
-            .find(|f| f.check == "DEV003" && f.status == Status::Fail)
+            .find(|f| f.is(&DEV003) && f.status == Status::Fail)
     {
         dev003.evidence.push(Evidence::new(
             "correlation",
@@ -296,18 +438,28 @@ pub fn correlate(
             ),
         ));
     }
-
-    // The tenant side has been checked: drop the device-only advice to connect a tenant.
     for f in device_findings.iter_mut() {
         f.remediation = without_tenant_hint(&f.remediation);
     }
+    device_findings
+}
 
-    let mut enriched = analysis.clone();
+/// Stage 6, last: the diagnosis over the device findings with the cause findings in front (in
+/// their cause order), and the explanation of who enrolls and what the tenant says. Returns the
+/// device findings back for the output.
+pub fn diagnosis(
+    f: &CorrelationFacts,
+    device_findings: Vec<Finding>,
+    cause_findings: &[Finding],
+    other_tenant: bool,
+    code_line: Option<&str>,
+) -> (Diagnosis, Vec<Finding>) {
+    let mut enriched = f.analysis.clone();
     enriched.findings = device_findings;
-    // `chosen` is already in cause order: keep it.
-    let mut diagnosis = diagnose_with(&enriched, &cause_findings, false);
-    diagnosis.user = keys.user.as_ref().map(|u| u.upn.clone());
-    if let Some(u) = &keys.user {
+    // The cause findings are already in cause order: keep it.
+    let mut diagnosis = diagnose_with(&enriched, cause_findings, false);
+    diagnosis.user = f.keys.user.as_ref().map(|u| u.upn.clone());
+    if let Some(u) = &f.keys.user {
         diagnosis.explanation.push_str(&format!(
             " Enrolling user: {}, {}.",
             u.upn,
@@ -318,24 +470,14 @@ pub fn correlate(
             " No enrolling user is known: pass --user UPN to check the user's license, scope and restrictions.",
         );
     }
-    if let Some(line) = &code_line
-        && diagnosis.verdict == crate::model::Verdict::Failed
+    if let Some(line) = code_line
+        && diagnosis.verdict == Verdict::Failed
     {
         diagnosis
             .explanation
             .push_str(&format!(" Tenant side: {line}."));
     }
-
-    let mut findings = cor;
-    findings.extend(user_out);
-    findings.extend(enriched.findings);
-    Correlation {
-        keys,
-        findings,
-        tenant_evidence,
-        judged,
-        diagnosis,
-    }
+    (diagnosis, enriched.findings)
 }
 
 /// A device remediation without its device-only "confirm tenant-side" hint.
@@ -373,7 +515,7 @@ fn label_with_device(e: Evidence, device: &str) -> Evidence {
 
 /// The device fact a tenant cause explains: the failing event 76, else the enrolled state.
 fn device_side_evidence(analysis: &DeviceAnalysis, keys: &DeviceKeys) -> Vec<Evidence> {
-    if let Some(f) = analysis.finding("DEV007")
+    if let Some(f) = analysis.get(&DEV007)
         && f.status == Status::Fail
         && let Some(e) = f.evidence.first()
     {
@@ -386,144 +528,6 @@ fn device_side_evidence(analysis: &DeviceAnalysis, keys: &DeviceKeys) -> Vec<Evi
         .as_ref()
         .map(|(_, e)| vec![e.clone()])
         .unwrap_or_default()
-}
-
-/// COR005: the enrolling user's blocking USR findings, judged with how much the user source
-/// and the device's failure code can be trusted.
-fn cor005_user_ready(
-    analysis: &DeviceAnalysis,
-    keys: &DeviceKeys,
-    user_findings: &[Finding],
-    judged: &[Judged],
-    code_line: Option<&str>,
-    subject: &Subject,
-) -> Finding {
-    const ID: &str = "COR005";
-    let Some(user) = &keys.user else {
-        return Finding::skip(
-            ID,
-            subject.clone(),
-            SkipReason::NoEvidence {
-                collect: "the enrolling user: pass --user UPN, or export the DeviceManagement event log (event 91) and HKLM\\SOFTWARE\\Microsoft\\Enrollments".into(),
-            },
-        );
-    };
-    let failing: Vec<&Finding> = user_findings
-        .iter()
-        .filter(|f| BLOCKING_USER_CHECKS.contains(&f.check.as_str()) && f.status == Status::Fail)
-        .collect();
-    let confirmed_ids: Vec<&String> = judged
-        .iter()
-        .filter_map(|j| j.outcome.implicating())
-        .flatten()
-        .collect();
-    let mut evidence = vec![user.evidence.clone()];
-    if let Some(line) = code_line {
-        evidence.push(Evidence::new("correlation", line.to_string()));
-    }
-    if !failing.is_empty() {
-        let confirmed = failing
-            .iter()
-            .any(|f| confirmed_ids.iter().any(|c| **c == f.check));
-        let status = if user.source.is_strong() || confirmed {
-            Status::Fail
-        } else {
-            Status::Warn
-        };
-        for f in &failing {
-            if let Some(e) = f.evidence.first() {
-                evidence.push(e.clone());
-            }
-        }
-        let ids: Vec<&str> = failing.iter().map(|f| f.check.as_str()).collect();
-        let mut summary = format!(
-            "{} ({}) is not ready for Intune: {} — {}",
-            user.upn,
-            user.source.describe(),
-            ids.join(", "),
-            failing[0].summary
-        );
-        if status == Status::Warn {
-            summary.push_str(
-                " (if this is the user who signs in on the device; it is only the account that ran dsregcmd)",
-            );
-        }
-        let mut f = Finding::new(ID, status, subject.clone(), summary)
-            .with_remediation(failing[0].remediation.clone());
-        for e in evidence {
-            f = f.with_evidence(e);
-        }
-        return f;
-    }
-    // Nothing failed. With the MDM scope unreadable (app-only token) and every other cause the
-    // code allows ruled out, the device's empty MdmUrl points at the scope by elimination.
-    let open: Vec<&Judged> = judged
-        .iter()
-        .filter(|j| matches!(j.outcome, Outcome::Unknown(_)))
-        .collect();
-    let others_ruled_out = judged.iter().all(|j| {
-        matches!(
-            j.outcome,
-            Outcome::RuledOut(_) | Outcome::NotApplicable(_) | Outcome::Unknown(_)
-        )
-    });
-    let dev003_fails = analysis
-        .finding("DEV003")
-        .is_some_and(|f| f.status == Status::Fail);
-    if open.len() == 1 && others_ruled_out && open[0].cause == TenantCause::MdmScope && dev003_fails
-    {
-        if let Some(e) = analysis.finding("DEV003").and_then(|f| f.evidence.first()) {
-            evidence.push(e.clone());
-        }
-        let why = user_findings
-            .iter()
-            .find(|f| f.check == "USR003")
-            .map(|f| f.summary.clone())
-            .unwrap_or_else(|| "the MDM user scope was not read".into());
-        evidence.push(Evidence::new(
-            "graph",
-            format!("USR003 not evaluated: {why}"),
-        ));
-        let mut f = Finding::new(
-            ID,
-            Status::Fail,
-            subject.clone(),
-            format!(
-                "{} is most likely outside the MDM user scope: the device got no MDM URL, and the tenant rules out the other causes of its code; the scope itself could not be read",
-                user.upn
-            ),
-        )
-        .with_remediation(
-            "Confirm with a delegated sign-in (`enroll-doctor auth login`, then run again), then add the user to a \
-             group in the MDM user scope of Microsoft Intune (Entra admin center > Mobility (MDM and WIP)) or set the \
-             scope to All.",
-        );
-        for e in evidence {
-            f = f.with_evidence(e);
-        }
-        return f;
-    }
-    let unread: Vec<&str> = user_findings
-        .iter()
-        .filter(|f| {
-            BLOCKING_USER_CHECKS.contains(&f.check.as_str())
-                && matches!(f.status, Status::Skip | Status::Error)
-        })
-        .map(|f| f.check.as_str())
-        .collect();
-    let mut summary = format!(
-        "{} ({}) is licensed, in scope and allowed to enroll Windows as far as checked",
-        user.upn,
-        user.source.describe()
-    );
-    if !unread.is_empty() {
-        summary.push_str(&format!(" ({} could not be evaluated)", unread.join(", ")));
-    }
-    let mut f = Finding::new(ID, Status::Pass, subject.clone(), summary);
-    for e in evidence {
-        f = f.with_evidence(e);
-    }
-    f
 }
 
 /// Merges tenant and user findings with the same check and subject (a tenant finding explaining
@@ -567,3 +571,5 @@ fn status_weight(s: &Status) -> u8 {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub(crate) mod testutil;

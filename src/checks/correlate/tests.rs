@@ -1,85 +1,14 @@
-//! Correlation over the shared sample devices and a contoso snapshot built to match them
-//! (tests/fixtures/correlate/contoso-snapshot.json); scenarios that change a few values of a
-//! sample are device folders beside it (tests/fixtures/correlate/README.md lists them).
+//! Correlation over the shared sample devices and the contoso snapshot, end to end through
+//! [`correlate`]: the cause chain, the evidence from both sides and what the device findings
+//! learn. Tests of one check live in its file.
 
-use std::path::PathBuf;
-
-use chrono::{DateTime, TimeZone, Utc};
-
+use super::testutil::*;
 use super::*;
+use crate::checks::device::DEV001;
 use crate::checks::device::analyse;
 use crate::checks::tenant::evaluate_tenant;
-use crate::device::load_path;
-use crate::device::report::DeviceReport;
+use crate::checks::user::USR003;
 use crate::model::Verdict;
-use crate::tenant::snapshot::{MissingReason, Source, TenantSnapshot};
-
-const SNAPSHOT: &str = include_str!("../../../tests/fixtures/correlate/contoso-snapshot.json");
-
-fn as_of() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-fn snapshot() -> TenantSnapshot {
-    match TenantSnapshot::from_json(SNAPSHOT, "contoso-snapshot.json") {
-        Ok(s) => s,
-        Err(e) => panic!("fixture snapshot does not load: {e}"),
-    }
-}
-
-fn sample_dir(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("mocks/devices")
-        .join(name)
-}
-
-fn sample(name: &str) -> DeviceReport {
-    match load_path(&sample_dir(name)) {
-        Ok(mut v) if v.len() == 1 => v.remove(0),
-        other => panic!("sample {name} did not load as one device: {other:?}"),
-    }
-}
-
-/// A device scenario of `tests/fixtures/correlate/` (a sample with a few values changed).
-fn scenario(name: &str) -> DeviceReport {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/correlate")
-        .join(name);
-    match load_path(&dir) {
-        Ok(mut v) if v.len() == 1 => v.remove(0),
-        other => panic!("scenario {name} did not load as one device: {other:?}"),
-    }
-}
-
-fn run(snap: &TenantSnapshot, report: &DeviceReport, user: Option<&str>) -> Correlation {
-    let tenant = evaluate_tenant(snap);
-    let analysis = analyse(report, as_of());
-    correlate(snap, &tenant, report, &analysis, user, as_of())
-}
-
-fn finding<'a>(c: &'a Correlation, id: &str) -> &'a Finding {
-    match c.findings.iter().find(|f| f.check == id) {
-        Some(f) => f,
-        None => panic!("no {id} finding"),
-    }
-}
-
-fn all_evidence(f: &Finding) -> String {
-    f.evidence
-        .iter()
-        .map(|e| {
-            format!(
-                "{} | {} | {}",
-                e.source,
-                e.detail,
-                e.location.clone().unwrap_or_default()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 #[test]
 fn out_of_scope_user_is_the_first_cause_with_evidence_from_both_sides() {
@@ -123,33 +52,6 @@ fn out_of_scope_user_is_the_first_cause_with_evidence_from_both_sides() {
         d.explanation.contains("mgarcia@contoso.com"),
         "{}",
         d.explanation
-    );
-}
-
-#[test]
-fn app_only_scope_gap_is_closed_by_elimination() {
-    let mut snap = snapshot();
-    snap.sources.mdm_policies = Source::Missing {
-        reason: MissingReason::AppOnlyUnsupported,
-    };
-    snap.sources.mam_policies = Source::Missing {
-        reason: MissingReason::AppOnlyUnsupported,
-    };
-    let c = run(&snap, &sample("failed-8018002b"), None);
-    assert_eq!(finding(&c, "USR003").status, Status::Skip);
-    let cor005 = finding(&c, "COR005");
-    assert_eq!(cor005.status, Status::Fail, "{cor005:?}");
-    assert!(
-        cor005
-            .summary
-            .contains("most likely outside the MDM user scope")
-    );
-    assert_eq!(c.diagnosis.verdict, Verdict::Failed);
-    assert_eq!(
-        c.diagnosis.causes.first().map(String::as_str),
-        Some("COR005"),
-        "{:?}",
-        c.diagnosis
     );
 }
 
@@ -255,102 +157,6 @@ fn never_triggered_device_is_a_gpo_problem_not_a_tenant_one() {
 }
 
 #[test]
-fn a_device_that_never_joined_has_no_record_but_the_join_is_the_cause() {
-    let c = run(&snapshot(), &sample("not-hybrid-joined"), None);
-    let cor002 = finding(&c, "COR002");
-    assert_eq!(cor002.status, Status::Fail);
-    assert!(
-        cor002.summary.contains("no Entra device is named PC0150"),
-        "{}",
-        cor002.summary
-    );
-    assert_eq!(
-        c.diagnosis.causes.first().map(String::as_str),
-        Some("DEV001")
-    );
-    assert!(!c.diagnosis.causes.contains(&"COR002".to_string()));
-}
-
-#[test]
-fn device_joined_to_another_tenant_is_cor001_and_nothing_else_is_guessed() {
-    let r = scenario("cor001-other-tenant");
-    let c = run(&snapshot(), &r, Some("jdoe@contoso.com"));
-    let cor001 = finding(&c, "COR001");
-    assert_eq!(cor001.status, Status::Fail);
-    assert!(
-        cor001
-            .summary
-            .contains("0d1c2b3a-4958-4677-8695-a4b3c2d1e0f9")
-    );
-    assert!(all_evidence(cor001).contains("dsregcmd.txt:"));
-    assert_eq!(finding(&c, "COR002").status, Status::Skip);
-    assert!(c.findings.iter().all(|f| !f.check.starts_with("USR")));
-}
-
-#[test]
-fn device_missing_in_entra_is_cor002() {
-    let r = scenario("cor002-missing-in-entra");
-    let c = run(&snapshot(), &r, None);
-    let cor002 = finding(&c, "COR002");
-    assert_eq!(cor002.status, Status::Fail);
-    let ev = all_evidence(cor002);
-    assert!(ev.contains("d0d0d0d0-1111-4222-8333-444455556666"), "{ev}");
-    // PC0077 exists with another deviceId: said as evidence.
-    assert!(ev.contains("same name, another deviceId"), "{ev}");
-    assert_eq!(
-        c.diagnosis.causes.first().map(String::as_str),
-        Some("COR002")
-    );
-}
-
-#[test]
-fn disabled_and_workplace_registered_objects_are_cor003() {
-    let disabled = scenario("cor003-disabled-object");
-    let c = run(&snapshot(), &disabled, None);
-    let f = finding(&c, "COR003");
-    assert_eq!(f.status, Status::Fail);
-    assert!(f.summary.contains("disabled"), "{}", f.summary);
-    assert!(c.diagnosis.causes.contains(&"COR003".to_string()));
-
-    let workplace = scenario("cor003-workplace-object");
-    let c = run(&snapshot(), &workplace, None);
-    let f = finding(&c, "COR003");
-    assert_eq!(f.status, Status::Fail);
-    assert!(f.summary.contains("Workplace"), "{}", f.summary);
-    assert!(all_evidence(f).contains("AzureAdJoined : YES, DomainJoined : YES"));
-}
-
-#[test]
-fn user_flag_wins_and_an_unlicensed_user_blocks() {
-    // intern@contoso.com only has INTUNE_O365: not enough for MDM.
-    let c = run(
-        &snapshot(),
-        &sample("never-triggered"),
-        Some("intern@contoso.com"),
-    );
-    assert_eq!(
-        c.keys.user.as_ref().map(|u| u.source),
-        Some(UserSource::Flag)
-    );
-    assert_eq!(finding(&c, "USR002").status, Status::Fail);
-    assert_eq!(finding(&c, "COR005").status, Status::Fail);
-    assert!(c.diagnosis.causes.contains(&"USR002".to_string()));
-}
-
-#[test]
-fn weak_user_hint_without_a_failure_code_only_warns() {
-    // never-triggered names jdoe only as the account that ran dsregcmd; make it the intern.
-    let r = scenario("weak-hint-intern");
-    let c = run(&snapshot(), &r, None);
-    assert_eq!(
-        c.keys.user.as_ref().map(|u| u.source),
-        Some(UserSource::ExecutingAccount)
-    );
-    assert_eq!(finding(&c, "COR005").status, Status::Warn);
-    assert!(!c.diagnosis.causes.iter().any(|id| id == "USR002"));
-}
-
-#[test]
 fn tenant_needs_collect_users_ids_and_names_once() {
     let mut needs = TenantNeeds::default();
     for name in ["hybrid-enrolled", "never-triggered", "failed-8018002b"] {
@@ -368,30 +174,17 @@ fn tenant_needs_collect_users_ids_and_names_once() {
 
 #[test]
 fn merge_unites_evidence_of_user_and_tenant_findings_but_never_devices() {
-    let a = Finding::new("USR003", Status::Fail, Subject::User("u@x".into()), "s")
+    let a = USR003
+        .finding(Status::Fail, Subject::User("u@x".into()), "s")
         .with_evidence(Evidence::new("graph", "one"));
-    let b = Finding::new("USR003", Status::Fail, Subject::User("u@x".into()), "s")
+    let b = USR003
+        .finding(Status::Fail, Subject::User("u@x".into()), "s")
         .with_evidence(Evidence::new("event-log", "two"));
-    let d1 = Finding::new("DEV001", Status::Pass, Subject::Device("PC".into()), "s");
+    let d1 = DEV001.finding(Status::Pass, Subject::Device("PC".into()), "s");
     let d2 = d1.clone();
     let merged = merge_findings(vec![a, b, d1, d2]);
     assert_eq!(merged.len(), 3);
     assert_eq!(merged[0].evidence.len(), 2);
-}
-
-#[test]
-fn registered_devices_alone_cannot_prove_a_hybrid_device_missing() {
-    let mut snap = snapshot();
-    if let Source::Collected { endpoint, data } = &mut snap.sources.entra_devices {
-        *endpoint = "GET /v1.0/users/{upn}/registeredDevices ($batch)".into();
-        data.retain(|d| d.display_name.as_deref() != Some("PC0077"));
-    }
-    let c = run(&snap, &sample("failed-8018002b"), None);
-    assert_eq!(finding(&c, "COR002").status, Status::Skip);
-    assert!(!c.diagnosis.causes.contains(&"COR002".to_string()));
-    assert!(records::looks_up_devices(
-        "GET /v1.0/users/{upn}/registeredDevices ($batch) + GET /v1.0/devices?$filter=deviceId eq … ($batch)"
-    ));
 }
 
 #[test]
@@ -413,7 +206,7 @@ fn a_tenant_wide_cause_carries_the_device_evidence() {
     let ev: Vec<&Evidence> = c
         .tenant_evidence
         .iter()
-        .filter(|(id, _)| id == "TEN003")
+        .filter(|(id, _)| id.id == "TEN003")
         .map(|(_, e)| e)
         .collect();
     assert!(
@@ -421,64 +214,6 @@ fn a_tenant_wide_cause_carries_the_device_evidence() {
             .any(|e| e.detail.starts_with("PC0077.corp.contoso.com: event 76")),
         "{ev:?}"
     );
-}
-
-#[test]
-fn pending_dual_state_and_stale_objects_are_reported() {
-    use crate::tenant::snapshot::{EntraDevice, Source};
-    let mut snap = snapshot();
-    if let Source::Collected { data, .. } = &mut snap.sources.entra_devices {
-        for d in data.iter_mut() {
-            match d.display_name.as_deref() {
-                // Synced from AD, never registered by the device.
-                Some("PC0117") => {
-                    d.alternative_security_ids.clear();
-                    d.registration_date_time = None;
-                }
-                Some("PC0103") => {
-                    d.approximate_last_sign_in_date_time = Some("2026-01-05T08:00:00Z".into());
-                }
-                _ => {}
-            }
-        }
-        data.push(EntraDevice {
-            id: "a0000103-0000-4000-8000-00000000f103".into(),
-            device_id: Some("f0000103-0000-4000-8000-000000000103".into()),
-            display_name: Some("PC0103".into()),
-            account_enabled: Some(true),
-            trust_type: Some("Workplace".into()),
-            ..Default::default()
-        });
-    }
-    let pending = run(&snap, &sample("stale-enrollment"), None);
-    let f = finding(&pending, "COR003");
-    assert_eq!(f.status, Status::Fail);
-    assert!(f.summary.contains("pending"), "{}", f.summary);
-
-    let twin = run(&snap, &sample("never-triggered"), None);
-    let f = finding(&twin, "COR003");
-    assert_eq!(f.status, Status::Warn, "{f:?}");
-    assert!(
-        f.summary.to_lowercase().contains("dual state"),
-        "{}",
-        f.summary
-    );
-    assert!(f.summary.contains("no sign-in for"), "{}", f.summary);
-    // Warnings are evidence, not causes.
-    assert!(!twin.diagnosis.causes.contains(&"COR003".to_string()));
-}
-
-/// The contoso snapshot with its JSON edited (`sources.<name>.data`).
-fn snapshot_with(edit: impl FnOnce(&mut serde_json::Value)) -> TenantSnapshot {
-    let mut v: serde_json::Value = match serde_json::from_str(SNAPSHOT) {
-        Ok(v) => v,
-        Err(e) => panic!("fixture snapshot is not JSON: {e}"),
-    };
-    edit(&mut v["sources"]);
-    match TenantSnapshot::from_json(&v.to_string(), "edited-snapshot.json") {
-        Ok(s) => s,
-        Err(e) => panic!("edited snapshot does not load: {e}"),
-    }
 }
 
 #[test]
@@ -556,7 +291,7 @@ fn mfa_on_the_enrollment_app_explains_0x8018002a() {
     let ev: Vec<&str> = c
         .tenant_evidence
         .iter()
-        .filter(|(id, _)| id == "TEN009")
+        .filter(|(id, _)| id.id == "TEN009")
         .map(|(_, e)| e.detail.as_str())
         .collect();
     assert!(
@@ -609,49 +344,6 @@ fn join_refused_is_a_cause_on_entra_join_only() {
 }
 
 #[test]
-fn a_hybrid_device_with_namesake_objects_warns_and_names_them() {
-    let snap = snapshot_with(|s| {
-        if let Some(list) = s["entra_devices"]["data"].as_array_mut() {
-            let mut twin = list
-                .iter()
-                .find(|d| d["displayName"] == "PC0042")
-                .cloned()
-                .unwrap_or_default();
-            twin["id"] = "a0000042-0000-4000-8000-0000000000d1".into();
-            twin["deviceId"] = "d0000042-0000-4000-8000-0000000000d1".into();
-            list.push(twin);
-        }
-    });
-    let c = run(&snap, &sample("hybrid-enrolled"), None);
-    let f = finding(&c, "COR003");
-    assert_eq!(f.status, Status::Warn, "{f:?}");
-    assert!(f.summary.contains("share the name PC0042"), "{}", f.summary);
-    assert!(all_evidence(f).contains("d0000042-0000-4000-8000-0000000000d1"));
-    assert_eq!(c.diagnosis.verdict, Verdict::Enrolled);
-}
-
-#[test]
-fn a_users_failure_on_another_device_is_not_this_devices_record() {
-    // tlee's failed PC0200 event must not count for a second PC of tlee's that is enrolled
-    // cleanly; an event without a device id still matches by user.
-    let other_pc = scenario("other-pc-of-tlee");
-    let c = run(&snapshot(), &other_pc, Some("tlee@contoso.com"));
-    let f = finding(&c, "COR007");
-    assert_eq!(f.status, Status::Pass, "{f:?}");
-    let snap = snapshot_with(|s| {
-        if let Some(list) = s["troubleshooting_events"]["data"].as_array_mut() {
-            for e in list {
-                if e["deviceId"] == "9a8b7c6d-5e4f-4a3b-9c2d-1e0f2a3b4c5d" {
-                    e["deviceId"] = serde_json::Value::Null;
-                }
-            }
-        }
-    });
-    let c = run(&snap, &other_pc, Some("tlee@contoso.com"));
-    assert_ne!(finding(&c, "COR007").status, Status::Pass);
-}
-
-#[test]
 fn personal_block_is_the_likely_cause_of_0x80180014_on_entra_join() {
     // "Pilot Windows block" only blocks personal Windows devices: GPO enrollments pass (they
     // count as corporate), an Entra join of unknown Autopilot state is only a warning — and
@@ -695,28 +387,6 @@ fn personal_block_is_the_likely_cause_of_0x80180014_on_entra_join() {
 }
 
 #[test]
-fn another_mdm_in_entra_is_not_called_unmanaged() {
-    let mut snap = snapshot();
-    if let Source::Collected { data, .. } = &mut snap.sources.entra_devices {
-        for d in data.iter_mut() {
-            if d.device_id.as_deref() == Some("0c9e8d7f-6a5b-4c3d-9e2f-1a0b9c8d7e6f") {
-                d.is_managed = Some(true);
-                // Workspace ONE's app id: a third-party MDM holds the device.
-                d.mdm_app_id = Some("7add3ecd-5b01-452e-b4bf-cdaf9df1d097".into());
-            }
-        }
-    }
-    let c = run(&snap, &sample("never-triggered"), None);
-    let f = finding(&c, "COR004");
-    assert_eq!(f.status, Status::Warn, "{f:#?}");
-    assert!(
-        f.summary.contains("another MDM") && f.summary.contains("7add3ecd"),
-        "{}",
-        f.summary
-    );
-}
-
-#[test]
 fn nil_device_id_is_no_join_key() {
     let report = scenario("nil-device-id");
     let analysis = analyse(&report, as_of());
@@ -725,17 +395,14 @@ fn nil_device_id_is_no_join_key() {
 }
 
 #[test]
-fn no_intune_record_without_entra_records_does_not_speak_for_entra() {
-    let mut snap = snapshot();
-    snap.sources.entra_devices = Source::Missing {
-        reason: MissingReason::NotCollected,
-    };
-    let c = run(&snap, &sample("never-triggered"), None);
-    let f = finding(&c, "COR004");
-    assert_eq!(f.status, Status::Pass);
-    assert!(
-        f.summary.contains("not collected") && !f.summary.contains("Neither Entra"),
-        "{}",
-        f.summary
+fn rules_are_the_correlation_checks_in_id_order_with_cor001_first() {
+    let ids: Vec<&str> = RULES.iter().map(|r| r.meta.id).collect();
+    assert_eq!(
+        ids,
+        [
+            "COR001", "COR002", "COR003", "COR004", "COR005", "COR006", "COR007"
+        ]
     );
+    // COR001 decides whether the others apply, so it is evaluated over the records first.
+    assert!(matches!(RULES[0].eval, CorrelationEval::Records(_)));
 }

@@ -5,76 +5,12 @@
 //! Tenant correlation plugs in through `tenant_findings`: failing USR/TEN/COR findings for this
 //! device go in front of the device causes (a tenant restriction explains a device's 76).
 
-use crate::catalog::error_codes::{LikelyCause, lookup};
-use crate::model::{Diagnosis, EnrollmentPath, Finding, SkipReason, Status, Verdict};
+use crate::checks::causes::{PREREQUISITES, rank_device_causes};
+use crate::model::{CheckMeta, Diagnosis, EnrollmentPath, Finding, SkipReason, Status, Verdict};
 
-use super::DeviceAnalysis;
+use super::analysis::DeviceAnalysis;
 use super::enrolled::EnrolledState;
-
-/// Prerequisites, most fundamental first.
-pub const PREREQUISITES: &[&str] = &["DEV001", "DEV002", "DEV003", "DEV005", "DEV006"];
-/// Device checks in cause order (most fundamental first), the guide's order: prerequisites, the
-/// failed attempt, "never triggered", then stale keys. DEV009 moves ahead of DEV007 when the
-/// failure code or a 7016 says "already enrolled": the stale key is then the root of the failure.
-pub const DEVICE_CAUSE_ORDER: &[&str] = &[
-    "DEV001", "DEV002", "DEV003", "DEV005", "DEV006", "DEV007", "DEV008", "DEV009",
-];
-
-/// Ranks failing findings into a cause chain: tenant causes first (those the failure code points
-/// at before the rest, in the order given), then device causes in [`DEVICE_CAUSE_ORDER`].
-pub fn rank_causes(analysis: &DeviceAnalysis, tenant_findings: &[Finding]) -> Vec<String> {
-    rank_causes_with(analysis, tenant_findings, true)
-}
-
-/// As [`rank_causes`]; with `sort_by_code` false the tenant findings keep the caller's order
-/// (correlation orders them itself: device record problems before what the code points at).
-pub fn rank_causes_with(
-    analysis: &DeviceAnalysis,
-    tenant_findings: &[Finding],
-    sort_by_code: bool,
-) -> Vec<String> {
-    let failing = |f: &&Finding| f.status == Status::Fail;
-    let related: &[&str] = analysis
-        .failure_code
-        .and_then(lookup)
-        .map(|e| e.related_checks)
-        .unwrap_or(&[]);
-    let mut tenant: Vec<&Finding> = tenant_findings.iter().filter(failing).collect();
-    // Stable sort: codes' related checks first, the caller's order otherwise.
-    if sort_by_code {
-        tenant.sort_by_key(|f| !related.iter().any(|r| r.eq_ignore_ascii_case(&f.check)));
-    }
-    let mut causes: Vec<String> = Vec::new();
-    for f in tenant {
-        if !causes.contains(&f.check) {
-            causes.push(f.check.clone());
-        }
-    }
-    let already_enrolled = analysis.already_enrolled_event
-        || analysis
-            .failure_code
-            .and_then(lookup)
-            .is_some_and(|e| e.likely_cause == LikelyCause::AlreadyEnrolled)
-        || analysis.failure_code == Some(0x8018_000A);
-    let mut order: Vec<&str> = DEVICE_CAUSE_ORDER.to_vec();
-    if already_enrolled {
-        order.retain(|id| *id != "DEV009");
-        let at = order
-            .iter()
-            .position(|id| *id == "DEV007")
-            .unwrap_or(order.len());
-        order.insert(at, "DEV009");
-    }
-    for id in order {
-        if analysis
-            .finding(id)
-            .is_some_and(|f| f.status == Status::Fail)
-        {
-            causes.push(id.to_string());
-        }
-    }
-    causes
-}
+use super::{DEV006, DEV007, DEV008, DEV009};
 
 /// The diagnosis of one device. `tenant_findings` are the tenant, user and correlation findings
 /// that concern this device (empty in device-only mode).
@@ -82,15 +18,18 @@ pub fn diagnose(analysis: &DeviceAnalysis, tenant_findings: &[Finding]) -> Diagn
     diagnose_with(analysis, tenant_findings, true)
 }
 
-/// As [`diagnose`]; `sort_by_code` as in [`rank_causes_with`].
+/// As [`diagnose`]; `sort_by_code` as in [`rank_device_causes`].
 pub fn diagnose_with(
     analysis: &DeviceAnalysis,
     tenant_findings: &[Finding],
     sort_by_code: bool,
 ) -> Diagnosis {
-    let status = |id: &str| analysis.finding(id).map(|f| f.status.clone());
-    let fails = |id: &str| status(id) == Some(Status::Fail);
-    let causes = rank_causes_with(analysis, tenant_findings, sort_by_code);
+    let fails = |check: &CheckMeta| {
+        analysis
+            .get(check)
+            .is_some_and(|f| f.status == Status::Fail)
+    };
+    let causes = rank_device_causes(analysis, tenant_findings, sort_by_code);
     let find = |id: &str| -> Option<&Finding> {
         tenant_findings
             .iter()
@@ -104,9 +43,9 @@ pub fn diagnose_with(
         EnrolledState::Unknown { .. } => analysis.last_outcome == Some(true),
         EnrolledState::NotEnrolled { .. } => false,
     };
-    let attempt_failed = fails("DEV007") || (fails("DEV009") && analysis.already_enrolled_event);
+    let attempt_failed = fails(&DEV007) || (fails(&DEV009) && analysis.already_enrolled_event);
     let tenant_blocks = tenant_findings.iter().any(|f| f.status == Status::Fail);
-    let prereq_fails = PREREQUISITES.iter().any(|id| fails(id)) || tenant_blocks;
+    let prereq_fails = PREREQUISITES.iter().any(|c| fails(c)) || tenant_blocks;
 
     let path = analysis.path();
     let (verdict, causes) = if enrolled {
@@ -115,10 +54,10 @@ pub fn diagnose_with(
         (Verdict::Failed, causes)
     } else if prereq_fails {
         (Verdict::Blocked, causes)
-    } else if fails("DEV008") {
+    } else if fails(&DEV008) {
         // Nothing ran: a leftover key cannot be what stopped it (it would show as 7016).
         (Verdict::NotTriggered, causes)
-    } else if fails("DEV009") {
+    } else if fails(&DEV009) {
         (Verdict::Blocked, causes)
     } else if prerequisites_verified(analysis) {
         (Verdict::WillEnroll, causes)
@@ -151,12 +90,12 @@ pub fn diagnose_with(
 /// Every prerequisite that applies to the path has been checked and passed.
 fn prerequisites_verified(analysis: &DeviceAnalysis) -> bool {
     let mut applicable = 0;
-    for id in PREREQUISITES {
-        match analysis.finding(id) {
+    for check in PREREQUISITES {
+        match analysis.get(check) {
             Some(f) if f.status == Status::Pass => applicable += 1,
             Some(f) if matches!(f.skip_reason, Some(SkipReason::NotApplicable { .. })) => {}
             // DEV006 without a task list is tolerable: the task appears with the GPO.
-            Some(f) if f.check == "DEV006" && f.status == Status::Skip => {}
+            Some(f) if f.is(&DEV006) && f.status == Status::Skip => {}
             _ => return false,
         }
     }
@@ -189,8 +128,8 @@ fn not_enrolled_off_gpo(analysis: &DeviceAnalysis) -> Option<&'static str> {
 fn missing_evidence(analysis: &DeviceAnalysis) -> Option<(&str, &str)> {
     PREREQUISITES
         .iter()
-        .chain(["DEV007", "DEV008"].iter())
-        .filter_map(|id| analysis.finding(id))
+        .chain([&DEV007, &DEV008].iter())
+        .filter_map(|check| analysis.get(check))
         .find_map(|f| match &f.skip_reason {
             Some(SkipReason::NoEvidence { collect }) => Some((f.check.as_str(), collect.as_str())),
             _ => None,

@@ -3,7 +3,7 @@
 use super::testutil::*;
 use super::*;
 use crate::device::report::*;
-use crate::model::{EnrollmentPath, Finding, SkipReason, Status, Subject, Verdict};
+use crate::model::{EnrollmentPath, SkipReason, Status, Subject, Verdict};
 
 // ---------- path ----------
 
@@ -169,15 +169,14 @@ fn diagnosis_failed_orders_prerequisite_before_event_76() {
 #[test]
 fn tenant_findings_come_first_in_the_cause_chain() {
     let a = analyse(&failed_device(), as_of());
-    let usr = Finding::new(
-        "USR003",
-        Status::Fail,
-        Subject::User("jdoe@contoso.com".into()),
-        "not in scope",
-    )
-    .with_remediation("Add jdoe to the MDM scope group.");
-    let passing = Finding::new(
-        "USR002",
+    let usr = crate::checks::user::USR003
+        .finding(
+            Status::Fail,
+            Subject::User("jdoe@contoso.com".into()),
+            "not in scope",
+        )
+        .with_remediation("Add jdoe to the MDM scope group.");
+    let passing = crate::checks::user::USR002.finding(
         Status::Pass,
         Subject::User("jdoe@contoso.com".into()),
         "licensed",

@@ -1,0 +1,430 @@
+//! Which checks explain a failure code, typed by their metadata: the one place that ties
+//! codes to checks. The catalog ([`crate::catalog::error_codes`]) keeps the facts of a code
+//! (meaning, remediation, likely cause); this module says which checks speak to it, in two
+//! views of the same knowledge:
+//! - [`related_checks`]: the checks whose findings explain or confirm a code. `explain CODE`
+//!   lists them, and the device diagnosis puts failing tenant findings of these checks first.
+//! - [`causes_for_code`] and [`TenantCause::checks`]: the tenant-side causes that can produce
+//!   a code, in the order to consider them, each with the checks whose findings confirm it
+//!   (fail) or rule it out (pass); correlation judges them on the device's enrollment path.
+//!
+//! A new code goes into the catalog and into the `RELATED` table here (a test keeps both in
+//! step); a new check that explains codes goes into the lists below.
+
+use crate::catalog::error_codes::{LikelyCause, lookup};
+// One line per check: the correlation family imports this module, so its checks are named
+// through their own files, not through the family module.
+use crate::checks::correlate::COR001;
+use crate::checks::correlate::COR002;
+use crate::checks::correlate::COR003;
+use crate::checks::correlate::COR004;
+use crate::checks::correlate::COR005;
+use crate::checks::correlate::COR006;
+use crate::checks::correlate::COR007;
+use crate::checks::device::{DEV001, DEV002, DEV003, DEV004, DEV005, DEV007, DEV009};
+use crate::checks::tenant::{TEN001, TEN002, TEN003, TEN004, TEN005, TEN007, TEN008, TEN009};
+use crate::checks::user::{USR001, USR002, USR003, USR005, USR006, USR008};
+use crate::model::{CheckMeta, EnrollmentPath};
+
+/// The checks whose findings explain or confirm `code`, most specific first; empty for a code
+/// the catalog does not know.
+pub fn related_checks(code: u32) -> &'static [&'static CheckMeta] {
+    RELATED
+        .binary_search_by_key(&code, |(c, _)| *c)
+        .map(|i| RELATED[i].1)
+        .unwrap_or(&[])
+}
+
+// Check sets shared by several codes.
+const C_PLATFORM: &[&CheckMeta] = &[&USR005, &TEN007, &COR006, &DEV007];
+const C_DEVICE_LIMIT: &[&CheckMeta] = &[&USR006, &DEV007];
+const C_LICENSE: &[&CheckMeta] = &[&USR002, &TEN002, &COR005, &DEV007];
+const C_SCOPE: &[&CheckMeta] = &[&TEN003, &USR003, &TEN004, &TEN005, &DEV003, &DEV007];
+const C_STALE: &[&CheckMeta] = &[&DEV009, &DEV007];
+const C_AUTH: &[&CheckMeta] = &[&DEV002, &USR001, &COR001, &DEV007];
+const C_CA: &[&CheckMeta] = &[&TEN009, &DEV007, &COR007];
+const C_JOIN: &[&CheckMeta] = &[&TEN008, &COR003, &DEV001];
+const C_DEVICE: &[&CheckMeta] = &[&DEV007, &COR007];
+
+/// Every catalogued code with its related checks, sorted by code like the catalog (binary
+/// search relies on it; a unit test checks both).
+static RELATED: &[(u32, &[&CheckMeta])] = &[
+    (0x0018_0011, C_DEVICE),
+    (0x8000_FFFF, &[&TEN003, &TEN004, &TEN005, &DEV003, &DEV007]),
+    (0x8007_0032, &[&DEV004, &DEV007]),
+    (0x8007_0490, C_DEVICE),
+    (0x8007_05B4, &[&DEV004, &DEV007]),
+    (0x8007_064C, C_STALE),
+    (0x8007_065D, C_DEVICE),
+    (0x8007_06D9, C_DEVICE),
+    (0x8007_0774, &[&DEV001, &DEV007]),
+    (0x8018_0001, C_DEVICE),
+    (0x8018_0002, C_AUTH),
+    (0x8018_0003, &[&USR005, &USR006, &TEN007, &COR006, &DEV007]),
+    (0x8018_0004, C_DEVICE),
+    (0x8018_0005, C_DEVICE),
+    (0x8018_0006, C_DEVICE),
+    (0x8018_0007, C_AUTH),
+    (0x8018_0008, C_DEVICE),
+    (0x8018_0009, C_DEVICE),
+    (0x8018_000A, C_STALE),
+    (0x8018_000B, C_STALE),
+    (0x8018_000D, C_DEVICE),
+    (0x8018_000E, C_AUTH),
+    (0x8018_000F, &[&TEN009, &DEV002, &DEV007]),
+    (0x8018_0010, C_DEVICE),
+    (0x8018_0012, C_DEVICE),
+    (0x8018_0013, C_DEVICE_LIMIT),
+    (0x8018_0014, C_PLATFORM),
+    (0x8018_0015, C_PLATFORM),
+    (0x8018_0016, C_DEVICE),
+    (0x8018_0017, C_DEVICE),
+    (0x8018_0018, C_LICENSE),
+    (0x8018_0019, &[&TEN001, &TEN004, &DEV003, &DEV007]),
+    (0x8018_001A, &[&TEN004, &DEV003, &DEV007]),
+    (0x8018_001B, C_STALE),
+    (0x8018_001C, &[&DEV004, &DEV007]),
+    (0x8018_001D, C_DEVICE),
+    (0x8018_001E, C_DEVICE),
+    (0x8018_001F, C_DEVICE),
+    (0x8018_0020, C_DEVICE),
+    (0x8018_0021, C_DEVICE),
+    (0x8018_0022, &[&DEV004, &DEV007]),
+    (0x8018_0023, C_DEVICE),
+    (0x8018_0024, C_DEVICE),
+    (0x8018_0025, C_DEVICE),
+    (0x8018_0026, &[&DEV005, &DEV007]),
+    (0x8018_0027, C_DEVICE),
+    (0x8018_0028, &[&DEV001, &COR003, &DEV007]),
+    (0x8018_0029, C_DEVICE),
+    (0x8018_002A, C_CA),
+    (
+        0x8018_002B,
+        &[
+            &USR008, &TEN003, &USR003, &TEN005, &COR001, &DEV002, &DEV007,
+        ],
+    ),
+    (0x8018_0030, C_CA),
+    (0x8018_0031, C_SCOPE),
+    (0x8018_0032, &[&DEV007, &COR007]),
+    (0x8018_0033, C_DEVICE),
+    (0x8019_0001, C_DEVICE),
+    (0x8019_0002, C_AUTH),
+    (0x8019_0003, C_PLATFORM),
+    (0x8019_0004, C_DEVICE),
+    (0x8019_0005, C_DEVICE),
+    (0x8019_0006, C_DEVICE),
+    (0x8019_0007, C_AUTH),
+    (0x8019_0008, C_DEVICE),
+    (0x8019_0009, C_DEVICE),
+    (0x8019_000A, C_STALE),
+    (0x8019_000B, C_DEVICE),
+    (0x8019_000C, C_DEVICE),
+    (0x8019_000D, C_JOIN),
+    (0x8019_000E, C_DEVICE),
+    (0x8019_0190, &[&DEV009, &TEN004, &DEV007]),
+    (0x8019_0191, C_AUTH),
+    (0x8019_0193, &[&USR002, &USR003, &USR005, &DEV007]),
+    (0x8019_0194, &[&TEN004, &DEV003, &DEV007]),
+    (0x8019_01AD, C_DEVICE),
+    (0x8019_01F4, C_DEVICE),
+    (0x8019_2EE2, C_DEVICE),
+    (0x8019_2EE7, C_DEVICE),
+    (0x801C_0001, C_JOIN),
+    (0x801C_0002, C_JOIN),
+    (0x801C_0003, &[&TEN008, &COR003, &DEV007]),
+    (0x801C_0006, C_JOIN),
+    (0x801C_000B, C_JOIN),
+    (0x801C_000C, C_JOIN),
+    (0x801C_000E, &[&TEN008, &DEV007]),
+    (0x801C_000F, C_JOIN),
+    (0x801C_0010, C_JOIN),
+    (0x801C_0011, C_JOIN),
+    (0x801C_0012, C_JOIN),
+    (0x801C_0013, &[&DEV001, &COR001, &DEV007]),
+    (0x801C_0014, C_JOIN),
+    (0x801C_001D, &[&DEV001, &DEV007]),
+    (0x801C_03EA, C_JOIN),
+    (0x801C_03F2, &[&DEV001, &COR002, &COR003, &DEV007]),
+    (0x80CF_4017, C_DEVICE),
+    (0x82AA_0008, C_DEVICE),
+    (0xC000_006A, C_AUTH),
+    (0xC000_006D, C_AUTH),
+    (0xC000_0071, C_AUTH),
+    (0xC000_0072, C_AUTH),
+    (0xC000_0234, C_AUTH),
+    (0xCAA1_0001, C_AUTH),
+    (0xCAA2_0003, C_AUTH),
+    (0xCAA2_000C, C_CA),
+    (0xCAA7_0004, C_DEVICE),
+    (0xCAA9_0014, C_AUTH),
+    (0xCAA9_001F, C_AUTH),
+    (0xCAA9_004D, &[&USR008, &DEV002, &DEV007]),
+];
+
+/// A tenant-side reason a device's enrollment can fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TenantCause {
+    /// The winning platform restriction blocks Windows (MDM) or personal Windows devices.
+    PlatformRestriction,
+    /// The winning restriction's OS version range excludes the device's build.
+    OsVersionRange,
+    /// The user reached the Intune device limit.
+    DeviceLimit,
+    /// No usable Intune licence (user) or subscription (tenant).
+    License,
+    /// MDM user scope None or leaving the user out.
+    MdmScope,
+    /// The user's UPN suffix is not a verified, routable domain.
+    UpnSuffix,
+    /// The device is joined to another tenant (stale TenantInfo).
+    OtherTenant,
+    /// MFA / Conditional Access on the enrollment apps.
+    ConditionalAccess,
+    /// Entra does not let the user join devices (or the per-user quota is reached).
+    JoinNotAllowed,
+    /// An enrollment already exists (stale keys, another user, a leftover Intune record).
+    AlreadyEnrolled,
+    /// The user account is missing or disabled.
+    UserAccount,
+}
+
+impl TenantCause {
+    pub fn label(self) -> &'static str {
+        match self {
+            TenantCause::PlatformRestriction => "platform restriction",
+            TenantCause::OsVersionRange => "restriction OS version range",
+            TenantCause::DeviceLimit => "device limit",
+            TenantCause::License => "Intune license",
+            TenantCause::MdmScope => "MDM user scope",
+            TenantCause::UpnSuffix => "UPN suffix",
+            TenantCause::OtherTenant => "device joined to another tenant",
+            TenantCause::ConditionalAccess => "MFA / Conditional Access on the enrollment apps",
+            TenantCause::JoinNotAllowed => "users may not join devices",
+            TenantCause::AlreadyEnrolled => "existing enrollment",
+            TenantCause::UserAccount => "user account",
+        }
+    }
+
+    /// The checks whose findings confirm or rule out this cause.
+    pub fn checks(self) -> CauseChecks {
+        let c = |specific: &'static [&'static CheckMeta],
+                 fallback: &'static [&'static CheckMeta],
+                 general: &'static [&'static CheckMeta]| CauseChecks {
+            specific,
+            fallback,
+            general,
+        };
+        match self {
+            // The default restriction is what userless enrollments get: TEN007 stands in for
+            // USR005 only when no user is known.
+            TenantCause::PlatformRestriction => c(&[&USR005], &[&TEN007], &[]),
+            TenantCause::OsVersionRange => c(&[&COR006], &[], &[]),
+            TenantCause::DeviceLimit => c(&[&USR006], &[], &[]),
+            TenantCause::License => c(&[&USR002], &[], &[&TEN002]),
+            TenantCause::MdmScope => c(&[&USR003], &[], &[&TEN003, &TEN005]),
+            TenantCause::UpnSuffix => c(&[&USR008], &[], &[]),
+            TenantCause::OtherTenant => c(&[&COR001], &[], &[]),
+            TenantCause::ConditionalAccess => c(&[&TEN009], &[], &[]),
+            TenantCause::JoinNotAllowed => c(&[&TEN008], &[], &[]),
+            // Stale keys are a device fact; a leftover Intune record is the tenant side of it.
+            TenantCause::AlreadyEnrolled => c(&[&DEV009], &[], &[&COR004]),
+            TenantCause::UserAccount => c(&[&USR001], &[], &[]),
+        }
+    }
+
+    /// `Err(reason)` when this cause cannot produce a failure on `path`.
+    pub fn applies_on(self, path: EnrollmentPath) -> Result<(), &'static str> {
+        match (self, path) {
+            (
+                TenantCause::DeviceLimit,
+                EnrollmentPath::GpoHybrid
+                | EnrollmentPath::CoManagement
+                | EnrollmentPath::EntraJoin,
+            ) => Err(
+                "Intune device limits are not enforced for GPO, co-management, Entra join, bulk or Autopilot enrollments",
+            ),
+            (
+                TenantCause::JoinNotAllowed,
+                EnrollmentPath::GpoHybrid | EnrollmentPath::CoManagement,
+            ) => Err(
+                "\"users may join devices\" and the per-user device quota do not apply to hybrid join",
+            ),
+            // 0x801C0003 is the Entra join refusing the user; adding a work account is governed by
+            // "users may register devices", which Intune enrollment requires to be All.
+            (TenantCause::JoinNotAllowed, EnrollmentPath::EntraRegistered) => Err(
+                "\"users may join devices\" governs Entra join only, not registering a work account",
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Which findings decide a cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CauseChecks {
+    /// Decide the cause: fail confirms it, pass rules it out.
+    pub specific: &'static [&'static CheckMeta],
+    /// Used like `specific` when none of the specific findings exists (e.g. no user known).
+    pub fallback: &'static [&'static CheckMeta],
+    /// Tenant-wide conditions that imply the cause when they fail (scope None, no
+    /// subscription); their pass proves nothing for one user.
+    pub general: &'static [&'static CheckMeta],
+}
+
+/// One tenant cause considered for a code on a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub cause: TenantCause,
+    /// `Err(reason)`: not applicable on this path.
+    pub applies: Result<(), &'static str>,
+}
+
+/// The tenant causes that can produce `code`, in the order to consider them.
+pub fn causes_for_code(code: u32) -> Vec<TenantCause> {
+    use TenantCause::*;
+    match code {
+        0x8018_0014 | 0x8018_0015 => vec![PlatformRestriction, OsVersionRange],
+        0x8018_0013 => vec![DeviceLimit, PlatformRestriction],
+        0x8018_0003 => vec![DeviceLimit, PlatformRestriction, OsVersionRange],
+        0x8018_0018 => vec![License, UserAccount],
+        0x8018_002B | 0x8018_0031 => vec![MdmScope, UpnSuffix, OtherTenant],
+        0x8018_002A | 0x8018_0030 => vec![ConditionalAccess],
+        0x801C_0003 => vec![JoinNotAllowed],
+        0x8018_000A => vec![AlreadyEnrolled],
+        other => match lookup(other).map(|e| e.likely_cause) {
+            Some(LikelyCause::PlatformRestriction) => vec![PlatformRestriction, OsVersionRange],
+            Some(LikelyCause::DeviceLimit) => vec![DeviceLimit],
+            Some(LikelyCause::License) => vec![License],
+            Some(LikelyCause::MdmScope) => vec![MdmScope, UpnSuffix],
+            Some(LikelyCause::ConditionalAccess) => vec![ConditionalAccess],
+            Some(LikelyCause::AlreadyEnrolled) => vec![AlreadyEnrolled],
+            Some(LikelyCause::JoinNotAllowed) => vec![JoinNotAllowed],
+            Some(LikelyCause::Authentication) => vec![UserAccount, OtherTenant],
+            _ => Vec::new(),
+        },
+    }
+}
+
+/// The candidates for `code` on `path`, each marked applicable or not.
+pub fn candidates(code: u32, path: EnrollmentPath) -> Vec<Candidate> {
+    causes_for_code(code)
+        .into_iter()
+        .map(|cause| Candidate {
+            cause,
+            applies: cause.applies_on(path),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::error_codes::{all, format_hresult};
+    use EnrollmentPath::*;
+    use TenantCause::*;
+
+    fn applicable(code: u32, path: EnrollmentPath) -> Vec<TenantCause> {
+        candidates(code, path)
+            .into_iter()
+            .filter(|c| c.applies.is_ok())
+            .map(|c| c.cause)
+            .collect()
+    }
+
+    #[test]
+    fn platform_restriction_codes_point_at_restrictions_on_every_path() {
+        for path in [GpoHybrid, EntraJoin, EntraRegistered, CoManagement, Unknown] {
+            assert_eq!(
+                applicable(0x8018_0014, path),
+                vec![PlatformRestriction, OsVersionRange]
+            );
+        }
+    }
+
+    #[test]
+    fn device_limit_is_not_a_cause_on_gpo_coman_or_entra_join() {
+        for path in [GpoHybrid, CoManagement, EntraJoin] {
+            assert_eq!(applicable(0x8018_0013, path), vec![PlatformRestriction]);
+            assert_eq!(
+                applicable(0x8018_0003, path),
+                vec![PlatformRestriction, OsVersionRange]
+            );
+            let c = candidates(0x8018_0013, path);
+            assert!(
+                c.iter()
+                    .any(|c| c.cause == DeviceLimit && c.applies.is_err())
+            );
+        }
+        assert_eq!(
+            applicable(0x8018_0013, EntraRegistered),
+            vec![DeviceLimit, PlatformRestriction]
+        );
+        assert_eq!(
+            applicable(0x8018_0003, EntraRegistered),
+            vec![DeviceLimit, PlatformRestriction, OsVersionRange]
+        );
+    }
+
+    #[test]
+    fn license_scope_ca_and_stale_codes() {
+        assert_eq!(
+            applicable(0x8018_0018, GpoHybrid),
+            vec![License, UserAccount]
+        );
+        assert_eq!(
+            applicable(0x8018_002B, GpoHybrid),
+            vec![MdmScope, UpnSuffix, OtherTenant]
+        );
+        assert_eq!(applicable(0x8018_002A, GpoHybrid), vec![ConditionalAccess]);
+        assert_eq!(applicable(0x8018_000A, GpoHybrid), vec![AlreadyEnrolled]);
+    }
+
+    #[test]
+    fn join_not_allowed_only_on_entra_join_paths() {
+        assert_eq!(applicable(0x801C_0003, EntraJoin), vec![JoinNotAllowed]);
+        assert!(applicable(0x801C_0003, EntraRegistered).is_empty());
+        assert!(applicable(0x801C_0003, GpoHybrid).is_empty());
+        assert!(applicable(0x801C_0003, CoManagement).is_empty());
+    }
+
+    #[test]
+    fn unlisted_codes_fall_back_to_the_catalogue_category() {
+        // 0x80180019 is catalogued as an MDM configuration problem.
+        assert_eq!(causes_for_code(0x8018_0019), vec![MdmScope, UpnSuffix]);
+        // A code the catalogue does not know maps to nothing.
+        assert!(causes_for_code(0x1234_5678).is_empty());
+    }
+
+    #[test]
+    fn every_catalogued_code_relates_to_checks_and_no_other_code_does() {
+        let catalogued: Vec<u32> = all().iter().map(|e| e.code).collect();
+        let related: Vec<u32> = RELATED.iter().map(|(c, _)| *c).collect();
+        assert_eq!(
+            related, catalogued,
+            "RELATED and the catalog list the same codes in order"
+        );
+        for e in all() {
+            assert!(
+                !related_checks(e.code).is_empty(),
+                "{} relates to no check",
+                e.hex()
+            );
+        }
+        assert!(related_checks(0x1234_5678).is_empty());
+    }
+
+    #[test]
+    fn related_checks_exist_in_the_registry() {
+        for (code, checks) in RELATED {
+            for c in *checks {
+                assert!(
+                    crate::checks::registry::all().contains(c),
+                    "{} refers to unregistered check {}",
+                    format_hresult(*code),
+                    c.id
+                );
+            }
+        }
+    }
+}

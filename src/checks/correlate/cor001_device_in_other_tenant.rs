@@ -1,0 +1,113 @@
+//! COR001: the device is joined to the audited tenant.
+
+use crate::checks::common::{R_8018002B, R_DSREGCMD, R_HYBRID_MANUAL};
+use crate::model::{Area, CheckMeta, Finding, Permissions, Severity, SkipReason, Status};
+use crate::tenant::snapshot::TenantSnapshot;
+
+use super::facts::CorrelationFacts;
+use super::records::graph;
+
+pub const META: CheckMeta = CheckMeta {
+    id: "COR001",
+    name: "device-in-other-tenant",
+    title: "The device is joined to the audited tenant",
+    severity: Severity::Critical,
+    area: Area::Correlation,
+    permissions: Permissions {
+        application: &["Organization.Read.All"],
+        delegated: &["User.Read"],
+        delegated_only: false,
+    },
+    what_it_checks: "Compares TenantId from dsregcmd /status (and AADTenantID of the Enrollments keys, \
+        TenantID of event 91) with the tenant being audited.",
+    why_it_matters: "A device joined to another tenant asks that tenant for MDM information; nothing in your \
+        tenant can make it enroll. Stale TenantInfo of a former tenant also produces 0x8018002B. Enrollment \
+        paths: all.",
+    how_to_fix: "Check whether the device is meant to belong to the other tenant. If not, as administrator run \
+        dsregcmd /leave, remove stale keys under HKLM\\SYSTEM\\CurrentControlSet\\Control\\CloudDomainJoin\\\
+        TenantInfo, make sure the SCP (or the CDJ\\AAD registry values) points at your tenant, and let the device \
+        join again.",
+    references: &[R_8018002B, R_DSREGCMD, R_HYBRID_MANUAL],
+};
+
+/// The audited tenant's id: the organization object when collected, else the snapshot's.
+pub fn audited_tenant(snap: &TenantSnapshot) -> String {
+    snap.sources
+        .organization
+        .data()
+        .map(|o| o.id.clone())
+        .unwrap_or_else(|| snap.tenant_id.clone())
+}
+
+pub fn evaluate(f: &CorrelationFacts) -> Finding {
+    let snap = f.snap;
+    let subject = f.subject;
+    let audited = audited_tenant(snap);
+    let Some((device_tenant, ev)) = &f.keys.tenant_id else {
+        return META.skip(
+            subject.clone(),
+            SkipReason::NoEvidence {
+                collect: "`dsregcmd /status` (Tenant Details: TenantId) or the DeviceManagement event log (event 91)".into(),
+            },
+        );
+    };
+    let tenant_ev = graph(
+        format!(
+            "audited tenant {audited}{}",
+            snap.sources
+                .organization
+                .data()
+                .and_then(|o| o.display_name.as_deref())
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        ),
+        "GET /v1.0/organization",
+    );
+    if device_tenant.eq_ignore_ascii_case(&audited) {
+        META.finding(
+            Status::Pass,
+            subject.clone(),
+            "The device is joined to the audited tenant",
+        )
+        .with_evidence(ev.clone())
+        .with_evidence(tenant_ev)
+    } else {
+        META.finding(
+            Status::Fail,
+            subject.clone(),
+            format!(
+                "The device is joined to tenant {device_tenant}, not to the audited tenant {audited}: it asks that tenant for MDM"
+            ),
+        )
+        .with_evidence(ev.clone())
+        .with_evidence(tenant_ev)
+        .with_remediation(
+            "If the device belongs to the audited tenant: as an administrator run `dsregcmd /leave`, delete the \
+             stale HKLM\\SYSTEM\\CurrentControlSet\\Control\\CloudDomainJoin\\TenantInfo\\<tenant id> key, make \
+             sure the SCP (or the CDJ\\AAD registry values) names the audited tenant, and let the device join again. \
+             Otherwise audit the tenant it is joined to.",
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::correlate::testutil::*;
+
+    #[test]
+    fn device_joined_to_another_tenant_is_cor001_and_nothing_else_is_guessed() {
+        let r = scenario("cor001-other-tenant");
+        let c = run(&snapshot(), &r, Some("jdoe@contoso.com"));
+        let cor001 = finding(&c, "COR001");
+        assert_eq!(cor001.status, Status::Fail);
+        assert!(
+            cor001
+                .summary
+                .contains("0d1c2b3a-4958-4677-8695-a4b3c2d1e0f9")
+        );
+        assert!(all_evidence(cor001).contains("dsregcmd.txt:"));
+        assert_eq!(finding(&c, "COR002").status, Status::Skip);
+        assert!(c.findings.iter().all(|f| !f.check.starts_with("USR")));
+    }
+}
