@@ -245,40 +245,6 @@ impl Finding {
         self.check == check.id
     }
 
-    /// TRANSITIONAL (removed once every check builds findings from its [`CheckMeta`]): a
-    /// finding for a check named by string, looked up in the registry.
-    pub fn new(check: &str, status: Status, subject: Subject, summary: impl Into<String>) -> Self {
-        let meta = crate::checks::registry::get(check);
-        Finding {
-            check: check.to_string(),
-            status,
-            severity: meta.map(|m| m.severity).unwrap_or(Severity::Medium),
-            subject,
-            summary: summary.into(),
-            evidence: Vec::new(),
-            remediation: String::new(),
-            skip_reason: None,
-            error: None,
-            docs: meta
-                .map(|m| m.references.iter().map(|s| s.to_string()).collect())
-                .unwrap_or_default(),
-        }
-    }
-
-    pub fn skip(check: &str, subject: Subject, reason: SkipReason) -> Self {
-        let summary = reason.describe();
-        let mut f = Finding::new(check, Status::Skip, subject, summary);
-        f.skip_reason = Some(reason);
-        f
-    }
-
-    pub fn error(check: &str, subject: Subject, message: impl Into<String>) -> Self {
-        let message = message.into();
-        let mut f = Finding::new(check, Status::Error, subject, message.clone());
-        f.error = Some(message);
-        f
-    }
-
     pub fn with_evidence(mut self, evidence: Evidence) -> Self {
         self.evidence.push(evidence);
         self

@@ -204,11 +204,8 @@ fn render_code(e: &CodeExplanation) -> String {
     }
     if !e.related_checks.is_empty() {
         out.push_str("Related checks\n");
-        for id in &e.related_checks {
-            match registry::get(id) {
-                Some(c) => out.push_str(&format!("  {}  {:<36} {}\n", c.id, c.name, c.title)),
-                None => out.push_str(&format!("  {id}\n")),
-            }
+        for c in related_checks(e.unsigned) {
+            out.push_str(&format!("  {}  {:<36} {}\n", c.id, c.name, c.title));
         }
     }
     out

@@ -134,15 +134,6 @@ pub enum MissingReason {
 }
 
 impl MissingReason {
-    /// TRANSITIONAL (removed once every check names itself by its [`CheckMeta`]): like
-    /// [`MissingReason::finding_of`] for a check named by string.
-    pub fn finding(&self, check: &str, subject: Subject, what: &str) -> Finding {
-        match crate::checks::registry::get(check) {
-            Some(meta) => self.finding_of(meta, subject, what),
-            None => panic!("unknown check {check}"),
-        }
-    }
-
     /// The finding check `check` emits when its source is missing: `skip` with a typed
     /// reason for permission / app-only / not collected, `error` for a Graph failure.
     pub fn finding_of(&self, check: &CheckMeta, subject: Subject, what: &str) -> Finding {

@@ -35,10 +35,6 @@ impl DeviceAnalysis {
         self.path.path
     }
 
-    pub fn finding(&self, check: &str) -> Option<&Finding> {
-        self.findings.iter().find(|f| f.check == check)
-    }
-
     /// The finding of one device check, named by its metadata (`analysis.get(&DEV007)`).
     pub fn get(&self, check: &CheckMeta) -> Option<&Finding> {
         self.findings.iter().find(|f| f.is(check))

@@ -34,7 +34,7 @@ pub fn diagnose_with(
         tenant_findings
             .iter()
             .find(|f| f.check == id && f.status == Status::Fail)
-            .or_else(|| analysis.finding(id))
+            .or_else(|| analysis.findings.iter().find(|f| f.check == id))
     };
 
     let enrolled = match &analysis.enrolled {
