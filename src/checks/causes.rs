@@ -4,16 +4,16 @@
 //! two orders can be read together.
 
 use crate::catalog::error_codes::{LikelyCause, lookup};
-use crate::checks::codes::related_checks;
-// One line per check: the correlation family imports this module, so its checks are named
-// through their own files, not through the family module.
-use crate::checks::correlate::COR001;
-use crate::checks::correlate::COR002;
-use crate::checks::correlate::COR003;
-use crate::checks::correlate::COR004;
-use crate::checks::correlate::COR005;
-use crate::checks::correlate::COR006;
-use crate::checks::correlate::COR007;
+use crate::checks::codes::explaining_checks;
+// The correlation family imports this module: its checks are named by their own files, not
+// through the family module (which would make a cycle).
+use crate::checks::correlate::cor001_device_in_other_tenant::META as COR001;
+use crate::checks::correlate::cor002_entra_device_record_missing::META as COR002;
+use crate::checks::correlate::cor003_entra_device_record_unhealthy::META as COR003;
+use crate::checks::correlate::cor004_intune_record_mismatch::META as COR004;
+use crate::checks::correlate::cor005_enrolling_user_not_ready::META as COR005;
+use crate::checks::correlate::cor006_restriction_blocks_device_build::META as COR006;
+use crate::checks::correlate::cor007_intune_reports_enrollment_failure::META as COR007;
 use crate::checks::device::analysis::DeviceAnalysis;
 use crate::checks::device::{DEV001, DEV002, DEV003, DEV005, DEV006, DEV007, DEV008, DEV009};
 use crate::checks::tenant::{TEN001, TEN002, TEN003};
@@ -44,7 +44,10 @@ pub fn rank_device_causes(
     sort_by_code: bool,
 ) -> Vec<String> {
     let failing = |f: &&Finding| f.status == Status::Fail;
-    let related = analysis.failure_code.map(related_checks).unwrap_or(&[]);
+    let related = analysis
+        .failure_code
+        .map(explaining_checks)
+        .unwrap_or_default();
     let mut tenant: Vec<&Finding> = tenant_findings.iter().filter(failing).collect();
     // Stable sort: codes' related checks first, the caller's order otherwise.
     if sort_by_code {

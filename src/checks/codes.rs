@@ -12,15 +12,15 @@
 //! step); a new check that explains codes goes into the lists below.
 
 use crate::catalog::error_codes::{LikelyCause, lookup};
-// One line per check: the correlation family imports this module, so its checks are named
-// through their own files, not through the family module.
-use crate::checks::correlate::COR001;
-use crate::checks::correlate::COR002;
-use crate::checks::correlate::COR003;
-use crate::checks::correlate::COR004;
-use crate::checks::correlate::COR005;
-use crate::checks::correlate::COR006;
-use crate::checks::correlate::COR007;
+// The correlation family imports this module: its checks are named by their own files, not
+// through the family module (which would make a cycle).
+use crate::checks::correlate::cor001_device_in_other_tenant::META as COR001;
+use crate::checks::correlate::cor002_entra_device_record_missing::META as COR002;
+use crate::checks::correlate::cor003_entra_device_record_unhealthy::META as COR003;
+use crate::checks::correlate::cor004_intune_record_mismatch::META as COR004;
+use crate::checks::correlate::cor005_enrolling_user_not_ready::META as COR005;
+use crate::checks::correlate::cor006_restriction_blocks_device_build::META as COR006;
+use crate::checks::correlate::cor007_intune_reports_enrollment_failure::META as COR007;
 use crate::checks::device::{DEV001, DEV002, DEV003, DEV004, DEV005, DEV007, DEV009};
 use crate::checks::tenant::{TEN001, TEN002, TEN003, TEN004, TEN005, TEN007, TEN008, TEN009};
 use crate::checks::user::{USR001, USR002, USR003, USR005, USR006, USR008};
@@ -33,6 +33,23 @@ pub fn related_checks(code: u32) -> &'static [&'static CheckMeta] {
         .binary_search_by_key(&code, |(c, _)| *c)
         .map(|i| RELATED[i].1)
         .unwrap_or(&[])
+}
+
+/// Every check that speaks to `code`: its [`related_checks`], then the checks that decide the
+/// tenant causes correlation considers for it ([`causes_for_code`]), without repeats. `explain
+/// CODE` and the device ranking use this, so what a reader is shown and what correlation judges
+/// cannot disagree.
+pub fn explaining_checks(code: u32) -> Vec<&'static CheckMeta> {
+    let mut out: Vec<&'static CheckMeta> = related_checks(code).to_vec();
+    for cause in causes_for_code(code) {
+        let c = cause.checks();
+        for check in c.specific.iter().chain(c.fallback).chain(c.general) {
+            if !out.iter().any(|o| o.id == check.id) {
+                out.push(check);
+            }
+        }
+    }
+    out
 }
 
 // Check sets shared by several codes.
@@ -426,5 +443,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn explaining_checks_hold_every_check_correlation_judges() {
+        for e in all() {
+            let shown: Vec<&str> = explaining_checks(e.code).iter().map(|c| c.id).collect();
+            for cause in causes_for_code(e.code) {
+                let c = cause.checks();
+                for check in c.specific.iter().chain(c.fallback).chain(c.general) {
+                    assert!(
+                        shown.contains(&check.id),
+                        "{}: {} decides {} but is not shown",
+                        format_hresult(e.code),
+                        check.id,
+                        cause.label()
+                    );
+                }
+            }
+        }
+        // 0x80180018 (no licence or account): the account check is shown, not only the licence.
+        let shown: Vec<&str> = explaining_checks(0x8018_0018)
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        assert!(
+            shown.contains(&"USR001") && shown.contains(&"USR002"),
+            "{shown:?}"
+        );
     }
 }

@@ -6,7 +6,7 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use crate::catalog::error_codes::{self, ErrorCode, LikelyCause};
-use crate::checks::codes::related_checks;
+use crate::checks::codes::explaining_checks;
 use crate::checks::registry::{self, CheckMeta};
 
 /// Width used to wrap prose in the text output.
@@ -55,7 +55,7 @@ impl CodeExplanation {
             likely_cause: entry.map(|e| e.likely_cause),
             system_message: entry.and_then(|e| e.system_message),
             facility: error_codes::facility_decoding(code),
-            related_checks: related_checks(code).iter().map(|c| c.id).collect(),
+            related_checks: explaining_checks(code).iter().map(|c| c.id).collect(),
         }
     }
 }
@@ -204,7 +204,7 @@ fn render_code(e: &CodeExplanation) -> String {
     }
     if !e.related_checks.is_empty() {
         out.push_str("Related checks\n");
-        for c in related_checks(e.unsigned) {
+        for c in explaining_checks(e.unsigned) {
             out.push_str(&format!("  {}  {:<36} {}\n", c.id, c.name, c.title));
         }
     }
