@@ -147,10 +147,6 @@ impl CloudEndpoints {
     pub fn token_url(&self, tenant: &str) -> String {
         format!("{}/{tenant}/oauth2/v2.0/token", self.login_url)
     }
-
-    pub fn device_code_url(&self, tenant: &str) -> String {
-        format!("{}/{tenant}/oauth2/v2.0/devicecode", self.login_url)
-    }
 }
 
 /// How to obtain a Graph access token.

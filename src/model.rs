@@ -44,7 +44,8 @@ pub struct CheckMeta {
     pub severity: Severity,
     pub area: Area,
     pub permissions: Permissions,
-    /// Explain text, four sections.
+    /// Explain text in three sections: what it checks, why it matters (ending with the
+    /// enrollment paths it matters for), how to fix.
     pub what_it_checks: &'static str,
     pub why_it_matters: &'static str,
     pub how_to_fix: &'static str,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::checks::registry::{self, CheckMeta};
+use crate::checks::registry::CheckMeta;
 use crate::graph::{TokenClaims, TokenKind};
 use crate::model::SkipReason;
 
@@ -70,15 +70,6 @@ pub fn grants_for(kind: TokenKind, have: &str, need: &str) -> bool {
             && DELEGATED_IMPLIES.iter().any(|(h, n)| {
                 h.eq_ignore_ascii_case(have.trim()) && n.eq_ignore_ascii_case(need.trim())
             }))
-}
-
-/// The needed permissions that none of `granted` satisfies.
-pub fn missing_permissions(granted: &[String], needed: &[&str]) -> Vec<String> {
-    needed
-        .iter()
-        .filter(|n| !granted.iter().any(|g| grants(g, n)))
-        .map(|n| n.to_string())
-        .collect()
 }
 
 fn missing_for(kind: TokenKind, granted: &[String], needed: &[&str]) -> Vec<String> {
@@ -238,13 +229,6 @@ pub fn permission_gaps_for(
         .collect()
 }
 
-/// Every registered check that this token cannot serve: `InsufficientPermission { needed }`
-/// (the permissions still to grant) or `AppOnlyUnsupported` (delegated-only data, app token).
-/// An undecodable token yields no gaps: Graph's answers decide instead.
-pub fn permission_gaps(claims: &TokenClaims) -> Vec<(&'static str, SkipReason)> {
-    permission_gaps_for(registry::all(), claims)
-}
-
 /// `enroll-doctor auth status` as data (its JSON shape).
 #[derive(Debug, Clone, Serialize)]
 pub struct AuthStatus {
@@ -286,7 +270,7 @@ impl AuthStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::registry::{Area, Permissions};
+    use crate::checks::registry::{self, Area, Permissions};
     use crate::model::Severity;
 
     fn meta(id: &'static str, p: Permissions) -> CheckMeta {

@@ -1,4 +1,5 @@
-//! HTTP plumbing: accept loop, shared state, request recording and fault application.
+//! HTTP plumbing: the accept loop, routing a request to the Graph or identity handlers, and
+//! applying faults (shared state and recording live in `state.rs`, replies in `reply.rs`).
 
 use std::collections::HashMap;
 use std::convert::Infallible;

@@ -852,7 +852,7 @@ mod tests {
             assert!(!e.remediation.trim().is_empty(), "{}", e.hex());
             assert_eq!(lookup(e.code).map(|x| x.code), Some(e.code));
         }
-        // The codes the design and the support articles lean on.
+        // The codes Microsoft's enrollment troubleshooting articles lean on.
         for code in [
             0x8018000A, 0x8018002B, 0x8018002A, 0x80180014, 0x80180018, 0x80180031, 0x801C0003,
             0x80190190, 0x80190194, 0xCAA2000C, 0x801C03F2,

@@ -324,8 +324,9 @@ consumers: one year). An enrolled ESU device still gets updates — check its ES
 
 /// Oldest first. Rows from 1809 on follow Microsoft's release information pages
 /// (learn.microsoft.com/windows/release-health/release-information and
-/// windows11-release-information). 1507–1803 and 1903 are Microsoft's published lifecycle dates
-/// as well; all of them are long past, so only "out of support" depends on them.
+/// windows11-release-information). 1507–1803 and 1903 carry Microsoft's published lifecycle
+/// dates as remembered, not re-checked against a page; all of them are long past, so only
+/// "out of support" depends on them.
 static RELEASES: &[WindowsRelease] = &[
     rel(10240, W10, "1507", d(2015, 7, 29), d(2017, 5, 9), d(2017, 5, 9))
         .with_ltsc("Windows 10 Enterprise LTSB 2015", d(2025, 10, 14), d(2025, 10, 14)),

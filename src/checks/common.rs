@@ -1,5 +1,7 @@
-//! What several checks share: documentation links and least-privilege permission sets.
-//! Family-specific helpers live in the family's `mod.rs`.
+//! What several check families share: documentation links, least-privilege permission sets,
+//! the enrollment-path evidence (`paths_evidence`), the Intune MDM-policy preamble
+//! (`intune_mdm_policy`) and the `or_finding!` early exit. A family's own helpers live in its
+//! folder (`user/shared.rs`, `device/shared.rs`, `correlate/records.rs`, …).
 
 use crate::catalog::well_known::MICROSOFT_INTUNE_APP_ID;
 use crate::model::{CheckMeta, EnrollmentPath, Evidence, Finding, Permissions, Subject};

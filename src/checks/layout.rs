@@ -164,10 +164,51 @@ fn every_check_is_evaluated_by_exactly_one_family_list() {
             c.id
         );
     }
-    let total: usize = families.iter().map(|(_, l)| l.len()).sum();
+}
+
+/// The IDs of `findings` in order, against the metas of a family list in order.
+fn assert_pairs(family: &str, findings: &[crate::model::Finding], metas: &[&'static CheckMeta]) {
+    let ids: Vec<&str> = findings.iter().map(|f| f.check.as_str()).collect();
+    let listed: Vec<&str> = metas.iter().map(|m| m.id).collect();
     assert_eq!(
-        total,
-        registry::all().len(),
-        "a family list holds a check the registry lacks"
+        ids, listed,
+        "{family}: a list entry pairs one check's metadata with another check's evaluation \
+         (or evaluates out of list order)"
     );
+}
+
+#[test]
+fn each_family_list_pairs_a_check_with_its_own_evaluation() {
+    use super::correlate::testutil::{as_of, run, sample, snapshot};
+    let snap = snapshot();
+    let tenant: Vec<&'static CheckMeta> = super::tenant::RULES.iter().map(|r| r.meta).collect();
+    assert_pairs("tenant", &super::tenant::evaluate_tenant(&snap), &tenant);
+    // Users who exist, so every user check runs its own evaluation (for a missing user all but
+    // USR001 are skipped from the list's metadata).
+    let user: Vec<&'static CheckMeta> = super::user::RULES.iter().map(|r| r.meta).collect();
+    for upn in ["tlee@contoso.com", "mgarcia@contoso.com"] {
+        assert_pairs(
+            "user",
+            &super::user::user_readiness(&snap, upn, None),
+            &user,
+        );
+    }
+    let device: Vec<&'static CheckMeta> = super::device::RULES.iter().map(|r| r.meta).collect();
+    let correlation: Vec<&'static CheckMeta> =
+        super::correlate::RULES.iter().map(|r| r.meta).collect();
+    for name in [
+        "hybrid-enrolled",
+        "demo-blocked-restriction",
+        "failed-8018002b",
+    ] {
+        let report = sample(name);
+        let analysis = super::device::analyse(&report, as_of());
+        assert_pairs("device", &analysis.findings, &device);
+        let c = run(&snap, &report, None);
+        assert_pairs(
+            "correlation",
+            &c.findings[..correlation.len()],
+            &correlation,
+        );
+    }
 }

@@ -1,6 +1,7 @@
-//! The check catalog as data: every rule's stable ID, name, title, severity, the Graph
-//! permissions it needs, and its `explain` text. `enroll-doctor explain ID` renders an entry;
-//! the README permission table is generated from it.
+//! The check catalog: the family lists (tenant, user, device, correlation) concatenated into
+//! one ordered list of every check's metadata, and lookup by ID or name for `explain`. Each
+//! check's metadata lives in its own file (`src/checks/<family>/<id>_<slug>.rs`); the README
+//! permission table is generated from this list.
 
 use std::sync::LazyLock;
 
@@ -61,7 +62,7 @@ mod tests {
     }
 
     #[test]
-    fn design_catalog_is_complete_and_in_order() {
+    fn catalog_is_complete_and_in_order() {
         let expected: Vec<String> = (1..=9)
             .map(|n| format!("TEN{n:03}"))
             .chain((1..=8).map(|n| format!("USR{n:03}")))

@@ -190,7 +190,7 @@ fn all_table_lists_checks_and_codes() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     let n = enroll_doctor::checks::registry::all().len();
-    assert!(n >= 35, "the design's catalog has 35 checks");
+    assert!(n >= 35, "the catalog has at least 35 checks");
     assert!(text.contains(&format!("Checks ({n})")));
     assert!(text.contains("COR007") && text.contains("0x8018002B") && text.contains("0xCAA2000C"));
 }

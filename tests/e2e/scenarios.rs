@@ -1,7 +1,9 @@
 //! Scenarios as data: every device fixture folder (`mocks/devices/*`, `tests/fixtures/devices/*`,
 //! `tests/fixtures/correlate/*/`) is diagnosed offline and against the Contoso snapshot, and the
 //! findings and diagnoses are recorded as one insta snapshot per folder and mode. A new folder
-//! gets its snapshot the first time the suite runs (`cargo insta review` accepts it); a changed
+//! has no snapshot yet, so its first run fails and writes a `.snap.new` beside the others
+//! (under `CI=true` insta writes nothing): accept it with `cargo insta review`, or run
+//! `INSTA_UPDATE=always cargo test --test e2e scenarios` and read the `git diff`. A changed
 //! verdict, cause, summary or evidence line shows up as a snapshot diff.
 
 use std::fmt::Write as _;

@@ -3,7 +3,7 @@
 //! event and registry evidence. It imports none of its siblings, so everything above may use it.
 
 use crate::catalog::error_codes::{code_for_system_message, hresults_in_text, parse_hresult};
-use crate::device::report::{DeviceReport, EventRecord, Location, RegKey};
+use crate::device::report::{DeviceReport, EventRecord, RegKey};
 use crate::model::Evidence;
 
 /// The name every Microsoft build gives the auto-enrollment task starts with this (the tail has
@@ -31,10 +31,6 @@ pub fn task_result_hresult(result: i64) -> Option<u32> {
         .ok()
         .or_else(|| i32::try_from(result).ok().map(|v| v as u32))?;
     (code & 0x8000_0000 != 0).then_some(code)
-}
-
-pub fn location_string(loc: &Location) -> String {
-    loc.to_string()
 }
 
 /// Events matching `pred`, with their index, ordered by time (records without a time keep

@@ -1,4 +1,5 @@
-//! Unit tests for path derivation, enrolled state, each DEV check and the diagnosis order.
+//! Unit tests for path derivation, enrolled state, the device family as a whole and the
+//! diagnosis order. A test of one check lives in that check's file.
 
 use super::testutil::*;
 use super::*;
@@ -143,16 +144,6 @@ fn enrolled_state_unknown_without_registry_and_other_tenant_is_not_enrolled() {
     assert!(matches!(a.enrolled, EnrolledState::NotEnrolled { .. }));
     assert_eq!(status(&a, &DEV009), Status::Fail);
 }
-
-// ---------- DEV001 ----------
-
-// ---------- DEV002 / DEV010 ----------
-
-// ---------- DEV005 ----------
-
-// ---------- DEV008 ----------
-
-// ---------- DEV009 ----------
 
 // ---------- diagnosis ----------
 

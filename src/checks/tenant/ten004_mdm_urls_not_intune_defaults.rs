@@ -146,14 +146,12 @@ pub fn ten004_mdm_urls_not_intune_defaults(snap: &TenantSnapshot) -> Finding {
             "",
         )
     };
-    let mut f = ID
-        .finding(status, Subject::Tenant, summary)
-        .with_remediation(fix);
     // The URLs first (what the table shows), then which cloud they were compared with.
-    for e in evidence {
-        f = f.with_evidence(e);
-    }
-    f.with_evidence(cloud_evidence).with_evidence(paths)
+    ID.finding(status, Subject::Tenant, summary)
+        .with_remediation(fix)
+        .with_all_evidence(evidence)
+        .with_evidence(cloud_evidence)
+        .with_evidence(paths)
 }
 
 /// The cloud whose default URLs TEN004 expects, and why. A `custom` Graph endpoint (a mock, a

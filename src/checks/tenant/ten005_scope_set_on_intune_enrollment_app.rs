@@ -84,13 +84,10 @@ pub fn ten005_scope_set_on_intune_enrollment_app(snap: &TenantSnapshot) -> Findi
             "",
         )
     };
-    let mut f = ID
-        .finding(status, Subject::Tenant, summary)
-        .with_remediation(fix);
-    for e in evidence {
-        f = f.with_evidence(e);
-    }
-    f.with_evidence(paths)
+    ID.finding(status, Subject::Tenant, summary)
+        .with_remediation(fix)
+        .with_all_evidence(evidence)
+        .with_evidence(paths)
 }
 
 #[cfg(test)]

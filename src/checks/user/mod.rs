@@ -1,8 +1,8 @@
 //! User checks USR001–USR008: one user's readiness for Windows MDM enrollment, evaluated in
 //! memory over a [`TenantSnapshot`] (so N users cost no extra Graph calls).
 //!
-//! [`user_readiness`] is the entry point the correlation code calls with the device's
-//! enrollment path; results that depend on the path say so in their evidence.
+//! [`user_readiness_with`] is the entry point the correlation code calls with what it knows of
+//! the device (its enrollment path, OS version); results that depend on the path say so in their evidence.
 
 use crate::model::{EnrollmentPath, Finding, SkipReason, Subject};
 use crate::tenant::snapshot::TenantSnapshot;
@@ -20,7 +20,6 @@ pub mod usr007_user_usage_location_missing;
 pub mod usr008_upn_suffix_not_verified;
 
 pub use facts::{DeviceContext, UserFacts, UserIndex, UserRule};
-pub use shared::user_managed_devices;
 
 pub use usr001_user_missing_or_disabled::META as USR001;
 pub use usr002_user_not_licensed_for_intune::META as USR002;
@@ -31,12 +30,10 @@ pub use usr006_user_at_device_limit::META as USR006;
 pub use usr007_user_usage_location_missing::META as USR007;
 pub use usr008_upn_suffix_not_verified::META as USR008;
 
-pub use usr001_user_missing_or_disabled::usr001_user_missing_or_disabled;
 pub use usr002_user_not_licensed_for_intune::usr002_license;
 pub use usr003_user_not_in_mdm_scope::usr003_mdm_scope;
 pub use usr004_user_in_mam_scope::usr004_mam_scope;
 pub use usr005_windows_blocked_for_user::usr005_platform_restriction;
-pub use usr006_user_at_device_limit::usr006_device_limit;
 pub use usr007_user_usage_location_missing::usr007_user_usage_location_missing;
 pub use usr008_upn_suffix_not_verified::usr008_upn_suffix;
 
@@ -52,20 +49,6 @@ pub fn user_readiness(
 /// USR001–USR008 with everything known about the device.
 pub fn user_readiness_with(snap: &TenantSnapshot, upn: &str, dev: &DeviceContext) -> Vec<Finding> {
     user_readiness_in(snap, &UserIndex::new(snap), upn, dev)
-}
-
-/// USR001–USR008 for many users over one index (users and their devices are looked up in
-/// hash maps, so N users cost O(N), not O(N²)).
-pub fn users_readiness(
-    snap: &TenantSnapshot,
-    upns: &[String],
-    path: Option<EnrollmentPath>,
-) -> Vec<Finding> {
-    let index = UserIndex::new(snap);
-    let dev = DeviceContext::for_path(path);
-    upns.iter()
-        .flat_map(|u| user_readiness_in(snap, &index, u, &dev))
-        .collect()
 }
 
 /// USR001–USR008 for one user, with a prebuilt index.

@@ -4,8 +4,7 @@
 use crate::model::{CheckMeta, Evidence, Finding, Status, Subject};
 use crate::tenant::precedence::Winner;
 use crate::tenant::snapshot::{
-    EnrollmentConfiguration, ManagedDevice, Membership, MobilityPolicy, PolicyScope,
-    TenantSnapshot, User,
+    EnrollmentConfiguration, Membership, MobilityPolicy, PolicyScope, TenantSnapshot, User,
 };
 
 pub(crate) fn subject(user: &User) -> Subject {
@@ -101,25 +100,4 @@ pub(crate) fn decided_winner<'a>(
         )));
     }
     Ok(w)
-}
-
-/// The user's Intune-managed devices (by user id or UPN).
-pub fn user_managed_devices<'a>(
-    snap: &'a TenantSnapshot,
-    user: &User,
-) -> Option<Vec<&'a ManagedDevice>> {
-    let devices = snap.sources.managed_devices.data()?;
-    Some(
-        devices
-            .iter()
-            .filter(|d| {
-                d.user_id
-                    .as_deref()
-                    .is_some_and(|u| u.eq_ignore_ascii_case(&user.id))
-                    || d.user_principal_name
-                        .as_deref()
-                        .is_some_and(|u| u.eq_ignore_ascii_case(&user.user_principal_name))
-            })
-            .collect(),
-    )
 }

@@ -24,10 +24,6 @@ pub const META: CheckMeta = CheckMeta {
     references: &[R_USER_API, R_ERRORS_TS],
 };
 
-pub fn usr001_user_missing_or_disabled(snap: &TenantSnapshot, upn: &str) -> Finding {
-    usr001_for(snap, upn, snap.user(upn))
-}
-
 pub(super) fn usr001_for(snap: &TenantSnapshot, upn: &str, user: Option<&User>) -> Finding {
     const ID: &CheckMeta = &META;
     let subj = Subject::User(upn.to_string());

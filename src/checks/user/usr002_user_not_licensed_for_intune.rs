@@ -294,11 +294,7 @@ pub fn usr002_license(snap: &TenantSnapshot, user: &User) -> Finding {
              plan means the subscription lapsed: renew it in the Microsoft 365 admin center.",
             )
     };
-    let mut f = f;
-    for e in evidence {
-        f = f.with_evidence(e);
-    }
-    f.with_evidence(paths)
+    f.with_all_evidence(evidence).with_evidence(paths)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! USR006: The user is below the Intune device limit.
 
-use super::shared::{decided_winner, subject, user_managed_devices, winner_evidence};
+use super::shared::{decided_winner, subject, winner_evidence};
 use crate::checks::common::*;
 use crate::model::{Area, CheckMeta, Permissions, Severity};
 use crate::model::{EnrollmentPath, Evidence, Finding, Status};
@@ -40,19 +40,6 @@ pub const META: CheckMeta = CheckMeta {
         user).",
     references: &[R_DEVICE_LIMIT, R_RESTRICTIONS, R_ERRORS_TS],
 };
-
-pub fn usr006_device_limit(
-    snap: &TenantSnapshot,
-    user: &User,
-    path: Option<EnrollmentPath>,
-) -> Finding {
-    usr006_for(
-        snap,
-        user,
-        user_managed_devices(snap, user).unwrap_or_default(),
-        path,
-    )
-}
 
 pub(super) fn usr006_for(
     snap: &TenantSnapshot,
