@@ -8,7 +8,6 @@ use mock_graph::{BlockingMockGraph, MockConfig, MockGraph};
 use serde_json::Value;
 
 use super::common::bin;
-use crate::utf16;
 
 fn samples() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mocks/devices")
@@ -456,49 +455,19 @@ fn without_a_tenant_diagnose_stays_device_only_and_says_what_it_would_add() {
     }));
 }
 
-/// Copies a bundled sample device into `dest`, replacing identifiers in every file (UTF-16 files
-/// with a BOM stay UTF-16), so the sample belongs to another fixture tenant.
-fn rehome(sample: &str, dest: &Path, edits: &[(&str, &str)]) -> PathBuf {
-    let to = dest.join(sample);
-    std::fs::create_dir_all(&to).unwrap_or_else(|e| panic!("mkdir {}: {e}", to.display()));
-    let from = samples().join(sample);
-    for entry in std::fs::read_dir(&from).into_iter().flatten().flatten() {
-        let bytes = std::fs::read(entry.path()).unwrap_or_default();
-        let edit = |mut text: String| {
-            for (a, b) in edits {
-                text = text.replace(a, b);
-            }
-            text
-        };
-        let out = match utf16::decode_bom(&bytes) {
-            Some(text) => utf16::encode_bom(&edit(text)),
-            None => edit(String::from_utf8_lossy(&bytes).into_owned()).into_bytes(),
-        };
-        std::fs::write(to.join(entry.file_name()), out).unwrap_or_else(|e| panic!("write: {e}"));
-    }
-    to
-}
-
-const CONTOSO_TENANT: &str = "5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13";
-
-/// The sample devices re-homed into tenants they were not written for: GCC High-style tailspin
+/// The sample devices re-homed into tenants they were not written for (the `tailspin-*` and
+/// `woodgrove-*` scenario folders carry those tenants' ids and users): GCC High-style tailspin
 /// (out-of-scope user) and woodgrove (duplicate names, dual state, disabled and stale objects,
 /// another MDM in Entra, a healthy enrolled device).
 #[test]
 fn sample_devices_in_other_tenants() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let tailspin = MockGraph::spawn_blocking(MockConfig::dir(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mocks/tenants/tailspin"),
     ))
     .unwrap_or_else(|e| panic!("mock: {e}"));
-    let d = rehome(
-        "failed-8018002b",
-        dir.path(),
-        &[
-            (CONTOSO_TENANT, &tailspin.tenant_id()),
-            ("mgarcia@contoso.com", "mgarcia@tailspin.us"),
-        ],
-    );
+    // The scenario folders were written for these tenant ids.
+    assert_eq!(tailspin.tenant_id(), "7c3e9a1d-2b4f-4e6a-9d8c-1f0e2d3c4b5a");
+    let d = scenario("tailspin-pc0077");
     let r = diagnose_mock(&tailspin, Auth::Delegated("cli"), &[&d], &[]);
     let dev = "PC0077.corp.contoso.com";
     let diag = diagnosis(&r, dev);
@@ -512,36 +481,15 @@ fn sample_devices_in_other_tenants() {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mocks/tenants/woodgrove"),
     ))
     .unwrap_or_else(|e| panic!("mock: {e}"));
-    let tenant = wg.tenant_id();
-    let enrolled = rehome(
-        "hybrid-enrolled",
-        &dir.path().join("wg"),
-        &[
-            (CONTOSO_TENANT, &tenant),
-            ("jdoe@contoso.com", "hybrid.user@woodgrovebank.com"),
-        ],
-    );
+    assert_eq!(wg.tenant_id(), "4d9b2e7f-6a1c-4f3e-b8d5-0c2a9e7f1b36");
+    let enrolled = scenario("woodgrove-pc0042");
     // never-triggered (PC0103) stands in for several woodgrove hosts.
-    let host = |n: u32, name: &str, user: &str| {
-        rehome(
-            "never-triggered",
-            &dir.path().join(name),
-            &[
-                (CONTOSO_TENANT, &tenant),
-                ("jdoe@contoso.com", user),
-                (
-                    "0c9e8d7f-6a5b-4c3d-9e2f-1a0b9c8d7e6f",
-                    &format!("9d9d{n:04}-4d9b-4f3e-b8d5-0c2a9e7f{n:04}"),
-                ),
-                ("PC0103", name),
-            ],
-        )
-    };
-    let dup = host(1, "WG-PC-0001", "w-admin@woodgrovebank.com");
-    let disabled = host(3, "WG-PC-0002", "kiosk.user@woodgrovebank.com");
-    let dual = host(5, "WG-PC-0003", "kiosk.exempt@woodgrovebank.com");
-    let stale = host(6, "WG-LT-0004", "split.user@woodgrovebank.com");
-    let other_mdm = host(7, "WG-PC-0005", "hybrid.user@woodgrovebank.com");
+    let host = |name: &str| scenario(&format!("woodgrove-{}", name.to_ascii_lowercase()));
+    let dup = host("WG-PC-0001");
+    let disabled = host("WG-PC-0002");
+    let dual = host("WG-PC-0003");
+    let stale = host("WG-LT-0004");
+    let other_mdm = host("WG-PC-0005");
     let r = diagnose_mock(
         &wg,
         Auth::Delegated("cli"),
