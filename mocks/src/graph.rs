@@ -1,15 +1,18 @@
 //! Graph routes (v1.0 and beta), permission enforcement and `$batch`.
 
+use std::borrow::Cow;
+
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use serde_json::{Map, Value, json};
 
 use crate::auth::{Claims, bearer};
 use crate::faults::Site;
+use crate::index::{FilterIndex, Kind, MemberList};
 use crate::odata::{self, Filter, Query};
 use crate::reply::{Reply, ReplyBody, apply_body_fault, fault_reply, graph_error};
 use crate::state::Shared;
-use crate::tenant::str_field;
+use crate::tenant::{Tenant, str_field};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Version {
@@ -465,15 +468,12 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
             guard(ctx, &[MANAGED_DEVICES], Family::Intune).unwrap_or_else(|| {
                 match tenant.find_user(key) {
                     Some(u) => {
-                        let id = str_field(&u, "id").unwrap_or_default().to_string();
-                        let items: Vec<Value> = tenant
-                            .managed_devices
-                            .iter()
-                            .filter(|d| {
-                                str_field(d, "userId").is_some_and(|x| x.eq_ignore_ascii_case(&id))
-                            })
-                            .cloned()
-                            .collect();
+                        let items = of_user(
+                            tenant,
+                            &tenant.lookups.managed_devices,
+                            &tenant.managed_devices,
+                            &u,
+                        );
                         filtered_list(
                             ctx,
                             "managedDevices",
@@ -490,15 +490,12 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
             guard(ctx, &[MANAGED_DEVICES], Family::Intune).unwrap_or_else(|| {
                 match tenant.find_user(key) {
                     Some(u) => {
-                        let id = str_field(&u, "id").unwrap_or_default().to_string();
-                        let items: Vec<Value> = tenant
-                            .troubleshooting_events
-                            .iter()
-                            .filter(|d| {
-                                str_field(d, "userId").is_some_and(|x| x.eq_ignore_ascii_case(&id))
-                            })
-                            .cloned()
-                            .collect();
+                        let items = of_user(
+                            tenant,
+                            &tenant.lookups.troubleshooting_events,
+                            &tenant.troubleshooting_events,
+                            &u,
+                        );
                         filtered_list(
                             ctx,
                             "deviceManagementTroubleshootingEvents",
@@ -583,6 +580,7 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
                     ctx,
                     "deviceManagement/managedDevices",
                     &tenant.managed_devices,
+                    &tenant.lookups.managed_devices,
                     MANAGED_DEVICE_FILTERS,
                     managed_device_shape,
                 )
@@ -590,11 +588,13 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
         }
         ["deviceManagement", "managedDevices", id] if is_get => {
             guard(ctx, &[MANAGED_DEVICES], Family::Intune).unwrap_or_else(|| {
-                match tenant
-                    .managed_devices
-                    .iter()
-                    .find(|d| str_field(d, "id").is_some_and(|x| x.eq_ignore_ascii_case(id)))
-                {
+                match find_text(
+                    tenant,
+                    &tenant.lookups.managed_devices,
+                    &tenant.managed_devices,
+                    "id",
+                    id,
+                ) {
                     Some(d) => single(
                         ctx,
                         "deviceManagement/managedDevices/$entity",
@@ -610,6 +610,7 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
                     ctx,
                     "deviceManagement/troubleshootingEvents",
                     &tenant.troubleshooting_events,
+                    &tenant.lookups.troubleshooting_events,
                     EVENT_FILTERS,
                     event_shape,
                 )
@@ -617,7 +618,14 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
         }
         ["devices"] if is_get => {
             guard(ctx, &[DEVICE_READ], Family::Directory).unwrap_or_else(|| {
-                filtered_slice(ctx, "devices", &tenant.devices, DEVICE_FILTERS, |_, v| v)
+                filtered_slice(
+                    ctx,
+                    "devices",
+                    &tenant.devices,
+                    &tenant.lookups.devices,
+                    DEVICE_FILTERS,
+                    |_, v| v,
+                )
             })
         }
         ["devices", key] if is_get => {
@@ -626,11 +634,13 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
                     Some((p, v)) => (p, v),
                     None => ("id", *key),
                 };
-                match tenant
-                    .devices
-                    .iter()
-                    .find(|d| str_field(d, prop).is_some_and(|x| x.eq_ignore_ascii_case(value)))
-                {
+                match find_text(
+                    tenant,
+                    &tenant.lookups.devices,
+                    &tenant.devices,
+                    prop,
+                    value,
+                ) {
                     Some(d) => single(ctx, "devices/$entity", d.clone()),
                     None => directory_not_found(value),
                 }
@@ -790,12 +800,13 @@ fn filtered_list(
     })
 }
 
-/// [`filtered_list`] over borrowed items: only the answered page is cloned (large generated
-/// device lists would otherwise be copied for every lookup).
+/// [`filtered_list`] over a tenant collection and its `$filter` index: only the answered page
+/// is visited and cloned.
 fn filtered_slice(
     ctx: &Ctx,
     entity_set: &str,
     items: &[Value],
+    index: &FilterIndex,
     filters: &[&str],
     shape: fn(Version, Value) -> Value,
 ) -> Reply {
@@ -806,13 +817,75 @@ fn filtered_slice(
     if let Some(r) = reject_expand(ctx, &[]) {
         return r;
     }
-    let picked: Vec<&Value> = match &filter {
-        Some(f) => items.iter().filter(|i| f.matches(i)).collect(),
-        None => items.iter().collect(),
+    let answer = |v: &Value| shape(ctx.version, v.clone());
+    match &filter {
+        None => page(ctx, entity_set, items.len(), |i| items.get(i).map(answer)),
+        Some(f) => {
+            let picked = positions(&ctx.shared.tenant, index, f, items.len(), |i| {
+                items.get(i).map(Cow::Borrowed)
+            });
+            page(ctx, entity_set, picked.len(), |i| {
+                picked.get(i).and_then(|p| items.get(*p)).map(answer)
+            })
+        }
+    }
+}
+
+/// Positions of the `len` items (from `item`) that `filter` matches: from `index` when it
+/// covers the property, else by a scan.
+fn positions<'i, 'v>(
+    tenant: &Tenant,
+    index: &'i FilterIndex,
+    filter: &Filter,
+    len: usize,
+    item: impl Fn(usize) -> Option<Cow<'v, Value>>,
+) -> Cow<'i, [usize]> {
+    let scanned = |n: usize| tenant.note_scan(n);
+    if let Some(hits) = index.matching(filter, len, &item, &scanned) {
+        return Cow::Borrowed(hits);
+    }
+    tenant.note_scan(len);
+    Cow::Owned(
+        (0..len)
+            .filter(|i| item(*i).is_some_and(|v| filter.matches(&v)))
+            .collect(),
+    )
+}
+
+/// The first of `items` whose string `property` is `value` (ASCII case ignored).
+fn find_text<'a>(
+    tenant: &Tenant,
+    index: &FilterIndex,
+    items: &'a [Value],
+    property: &str,
+    value: &str,
+) -> Option<&'a Value> {
+    let scanned = |n: usize| tenant.note_scan(n);
+    let get = |i: usize| items.get(i).map(Cow::Borrowed);
+    match index.first_text(property, value, items.len(), get, &scanned) {
+        Ok(hit) => hit.and_then(|i| items.get(i)),
+        Err(()) => {
+            tenant.note_scan(items.len());
+            items
+                .iter()
+                .find(|d| str_field(d, property).is_some_and(|x| x.eq_ignore_ascii_case(value)))
+        }
+    }
+}
+
+/// The items whose `userId` is `user`'s id (ASCII case ignored).
+fn of_user(tenant: &Tenant, index: &FilterIndex, items: &[Value], user: &Value) -> Vec<Value> {
+    let by_user = Filter {
+        property: "userId".into(),
+        value: json!(str_field(user, "id").unwrap_or_default()),
     };
-    page(ctx, entity_set, picked.len(), |i| {
-        picked.get(i).map(|v| shape(ctx.version, (*v).clone()))
+    positions(tenant, index, &by_user, items.len(), |i| {
+        items.get(i).map(Cow::Borrowed)
     })
+    .iter()
+    .filter_map(|p| items.get(*p))
+    .cloned()
+    .collect()
 }
 
 fn reject_expand(ctx: &Ctx, allowed: &[&str]) -> Option<Reply> {
@@ -830,6 +903,21 @@ fn reject_expand(ctx: &Ctx, allowed: &[&str]) -> Option<Reply> {
 /// One page of a collection: `$top` (capped by the server page size), `$select`,
 /// `@odata.count`, and an absolute `@odata.nextLink` on the mock's own host.
 fn page(ctx: &Ctx, entity_set: &str, total: usize, get: impl Fn(usize) -> Option<Value>) -> Reply {
+    page_items(ctx, entity_set, total, |i| {
+        get(i).map(|v| match &ctx.query.select {
+            Some(sel) => odata::project(v, sel, &ctx.query.expand),
+            None => v,
+        })
+    })
+}
+
+/// [`page`] of items `get` has already projected onto `$select`.
+fn page_items(
+    ctx: &Ctx,
+    entity_set: &str,
+    total: usize,
+    get: impl Fn(usize) -> Option<Value>,
+) -> Reply {
     let size = ctx
         .query
         .top
@@ -838,15 +926,7 @@ fn page(ctx: &Ctx, entity_set: &str, total: usize, get: impl Fn(usize) -> Option
         .max(1);
     let start = ctx.query.offset.min(total);
     let end = (start + size).min(total);
-    let mut values = Vec::with_capacity(end - start);
-    for i in start..end {
-        if let Some(v) = get(i) {
-            values.push(match &ctx.query.select {
-                Some(sel) => odata::project(v, sel, &ctx.query.expand),
-                None => v,
-            });
-        }
-    }
+    let values: Vec<Value> = (start..end).filter_map(get).collect();
     let mut body = Map::new();
     body.insert("@odata.context".into(), json!(context_url(ctx, entity_set)));
     if ctx.query.count && start == 0 {
@@ -888,6 +968,15 @@ fn advanced_query_check(ctx: &Ctx) -> Option<Reply> {
     })
 }
 
+/// The properties a user in a list answers with: `$select`'s (see `page`), or without it the
+/// default set (see `user_shape`).
+fn user_keep<'a>(ctx: &'a Ctx) -> impl Fn(&str) -> bool + 'a {
+    move |k: &str| match &ctx.query.select {
+        Some(sel) => odata::selected(k, sel, &ctx.query.expand),
+        None => odata::selected::<&str>(k, USER_DEFAULT, &[]),
+    }
+}
+
 fn user_shape(ctx: &Ctx, user: Value) -> Value {
     if ctx.query.select.is_some() {
         return user;
@@ -905,28 +994,36 @@ fn users_list(ctx: &Ctx) -> Reply {
         return r;
     }
     let tenant = &ctx.shared.tenant;
+    let keep = user_keep(ctx);
     match filter {
-        None => page(ctx, "users", tenant.user_count(), |i| {
-            tenant.user_at(i).map(|u| user_shape(ctx, u))
+        None => page_items(ctx, "users", tenant.user_count(), |i| {
+            tenant.user_at_fields(i, &keep)
         }),
-        Some(f) => {
+        Some(f) => match (f.property.to_ascii_lowercase().as_str(), f.text()) {
             // Key lookups stay cheap on the generated tenant.
-            let matches: Vec<Value> = match (f.property.to_ascii_lowercase().as_str(), f.text()) {
-                ("id" | "userprincipalname", Some(key)) => tenant
+            ("id" | "userprincipalname", Some(key)) => {
+                let matches: Vec<Value> = tenant
                     .find_user(key)
                     .into_iter()
                     .filter(|u| f.matches(u))
-                    .collect(),
-                _ => (0..tenant.user_count())
-                    .filter_map(|i| tenant.user_at(i))
-                    .filter(|u| f.matches(u))
-                    .collect(),
-            };
-            let total = matches.len();
-            page(ctx, "users", total, |i| {
-                matches.get(i).cloned().map(|u| user_shape(ctx, u))
-            })
-        }
+                    .collect();
+                page(ctx, "users", matches.len(), |i| {
+                    matches.get(i).cloned().map(|u| user_shape(ctx, u))
+                })
+            }
+            _ => {
+                let picked = positions(
+                    tenant,
+                    &tenant.lookups.users,
+                    &f,
+                    tenant.user_count(),
+                    |i| tenant.user_at(i).map(Cow::Owned),
+                );
+                page_items(ctx, "users", picked.len(), |i| {
+                    picked.get(i).and_then(|p| tenant.user_at_fields(*p, &keep))
+                })
+            }
+        },
     }
 }
 
@@ -977,46 +1074,58 @@ fn group_members(ctx: &Ctx, id: &str, transitive: bool, cast: Option<&str>) -> R
     if tenant.find_group(id).is_none() {
         return directory_not_found(id);
     }
-    let wanted_type = match cast {
+    let wanted = match cast {
         None => None,
-        Some("microsoft.graph.user") => Some("#microsoft.graph.user"),
-        Some("microsoft.graph.group") => Some("#microsoft.graph.group"),
+        Some("microsoft.graph.user") => Some(Kind::User),
+        Some("microsoft.graph.group") => Some(Kind::Group),
         Some(other) => return not_found_segment(other),
     };
     if let Some(r) = advanced_query_check(ctx) {
         return r;
     }
-    let ids = if transitive {
-        tenant.transitive_members(id)
-    } else {
-        tenant
-            .members
-            .get(&id.to_lowercase())
-            .cloned()
-            .unwrap_or_default()
+    let none = MemberList::default();
+    let list = tenant.member_list(id, transitive).map_or(&none, |l| l);
+    let resolve = |p: &usize| list.ids.get(*p).and_then(|m| tenant.directory_object(m));
+    let Some(f) = &ctx.query.filter else {
+        // The lists are built with the tenant: only the page's members are resolved, users
+        // with only the properties answered.
+        let keep = user_keep(ctx);
+        let answer = |p: &usize| {
+            let m = list.ids.get(*p)?;
+            if tenant.find_group(m).is_some() {
+                tenant.directory_object(m).map(|g| match &ctx.query.select {
+                    Some(sel) => odata::project(g, sel, &ctx.query.expand),
+                    None => g,
+                })
+            } else {
+                tenant.user_object_fields(m, &keep)
+            }
+        };
+        return match list.positions(wanted) {
+            None => page_items(ctx, "directoryObjects", list.ids.len(), |i| answer(&i)),
+            Some(picked) => page_items(ctx, "directoryObjects", picked.len(), |i| {
+                picked.get(i).and_then(answer)
+            }),
+        };
     };
-    let total = ids.len();
-    if wanted_type.is_none() && ctx.query.filter.is_none() {
-        // Resolve lazily: a generated group can hold 100k members.
-        return page(ctx, "directoryObjects", total, |i| {
-            ids.get(i)
-                .and_then(|m| tenant.directory_object(m))
-                .map(|o| member_shape(ctx, o))
-        });
+    if let Err(r) = check_filter(ctx, USER_FILTERS) {
+        return r;
     }
-    let filter = match check_filter(ctx, USER_FILTERS) {
-        Ok(f) => f,
-        Err(r) => return r,
+    // A filter on a group's members resolves each member (of the cast's type) once.
+    let candidates: Vec<usize> = match list.positions(wanted) {
+        Some(picked) => picked.to_vec(),
+        None => (0..list.ids.len()).collect(),
     };
-    let items: Vec<Value> = ids
+    tenant.note_scan(candidates.len());
+    let items: Vec<Value> = candidates
         .iter()
-        .filter_map(|m| tenant.directory_object(m))
-        .filter(|o| wanted_type.is_none_or(|t| str_field(o, "@odata.type") == Some(t)))
-        .filter(|o| filter.as_ref().is_none_or(|f| f.matches(o)))
+        .filter_map(resolve)
+        .filter(|o| f.matches(o))
         .map(|o| member_shape(ctx, o))
         .collect();
-    let total = items.len();
-    page(ctx, "directoryObjects", total, |i| items.get(i).cloned())
+    page(ctx, "directoryObjects", items.len(), |i| {
+        items.get(i).cloned()
+    })
 }
 
 /// Users among the members get Graph's default property set unless `$select` asks for more
@@ -1317,7 +1426,7 @@ fn count_segment(ctx: &Ctx, s: &[&str]) -> Reply {
         ["groups", id, "transitiveMembers", ..] => {
             guard(ctx, &[GROUP_MEMBER_READ], Family::Directory)
                 .map(Err)
-                .unwrap_or_else(|| Ok(tenant.transitive_members(id).len()))
+                .unwrap_or_else(|| Ok(tenant.member_list(id, true).map_or(0, |l| l.ids.len())))
         }
         [first, ..] => return not_found_segment(first),
         [] => return bad_request("Invalid $count request."),
@@ -1476,6 +1585,86 @@ fn value_text(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::MockConfig;
+    use crate::state::Shared;
+    use crate::tenant::Tenant;
+    use std::sync::atomic::Ordering;
+
+    fn value_len(r: &Reply) -> Option<usize> {
+        match &r.body {
+            ReplyBody::Json(v) => v["value"].as_array().map(Vec::len),
+            _ => None,
+        }
+    }
+
+    /// A page of a 100,000-user tenant's users or group members is served from the lists
+    /// built with the tenant: no request scans the users (the counter counts every item a
+    /// scan or an index build visits).
+    #[test]
+    fn generated_tenant_serves_pages_without_scanning() {
+        let tenant = Tenant::generated(100_000, 3).unwrap_or_else(|e| panic!("{e}"));
+        let group = |name: &str| {
+            tenant
+                .groups
+                .iter()
+                .find(|g| g["displayName"] == name)
+                .and_then(|g| str_field(g, "id"))
+                .unwrap_or_default()
+                .to_string()
+        };
+        let (all, pilot) = (group("All Users"), group("Pilot"));
+        let members = tenant.member_list(&all, true).map(|l| l.ids.len());
+        assert_eq!(
+            members,
+            Some(100_000),
+            "transitive members are listed up front"
+        );
+        let shared = Shared::new(
+            tenant,
+            "http://127.0.0.1:1".into(),
+            &MockConfig::generated(0, 3),
+        );
+        let app = shared.tenant.apps.iter().find(|a| a.name == "auditor");
+        let token = app.map(|a| shared.mint_app_token(a)).unwrap_or_default();
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(&format!("Bearer {token}")) {
+            headers.insert("authorization", v);
+        }
+        let get = |path: &str| handle(&shared, &Method::GET, path, &headers, &Bytes::new());
+        let scanned = || shared.tenant.scanned.load(Ordering::Relaxed);
+        let before = scanned();
+        let skip = odata::encode_skiptoken(50_000);
+        for path in [
+            format!("/v1.0/groups/{all}/transitiveMembers?$select=id&$skiptoken={skip}"),
+            format!(
+                "/v1.0/groups/{all}/transitiveMembers/microsoft.graph.user?$select=id,userPrincipalName&$skiptoken={skip}"
+            ),
+            format!("/v1.0/groups/{all}/members?$skiptoken={skip}"),
+            format!("/v1.0/users?$select=id,assignedLicenses&$skiptoken={skip}"),
+            "/v1.0/users?$top=999".to_string(),
+        ] {
+            let r = get(&path);
+            assert_eq!(r.status, StatusCode::OK, "{path}");
+            assert_eq!(value_len(&r), Some(999), "{path}");
+        }
+        let mut eventual = headers.clone();
+        eventual.insert("consistencylevel", HeaderValue::from_static("eventual"));
+        let counted = handle(
+            &shared,
+            &Method::GET,
+            &format!("/v1.0/groups/{all}/transitiveMembers/$count"),
+            &eventual,
+            &Bytes::new(),
+        );
+        assert!(matches!(counted.body, ReplyBody::Text(ref n, _) if n == "100000"));
+        assert_eq!(scanned(), before, "no page scanned the tenant");
+        // A filter on members has no index: it scans the group, and the counter sees it.
+        let r = get(&format!(
+            "/v1.0/groups/{pilot}/members?$filter=accountEnabled eq true"
+        ));
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(scanned(), before + 1_000);
+    }
 
     #[test]
     fn segments_handle_key_syntax_and_escapes() {

@@ -184,16 +184,25 @@ fn decode_skiptoken(token: &str) -> Option<usize> {
 
 /// Keeps the selected top-level properties (plus `id`, `@odata.type` and expanded navigations).
 pub(crate) fn project<S: AsRef<str>>(item: Value, select: &[S], expanded: &[String]) -> Value {
+    keep_fields(item, &|k| selected(k, select, expanded))
+}
+
+/// Whether [`project`] keeps property `k`.
+pub(crate) fn selected<S: AsRef<str>>(k: &str, select: &[S], expanded: &[String]) -> bool {
+    k == "id"
+        || k == "@odata.type"
+        || select.iter().any(|s| s.as_ref().eq_ignore_ascii_case(k))
+        || expanded.iter().any(|e| e.eq_ignore_ascii_case(k))
+}
+
+/// The top-level properties `keep` accepts, in their order.
+pub(crate) fn keep_fields(item: Value, keep: &dyn Fn(&str) -> bool) -> Value {
     let Value::Object(o) = item else {
         return item;
     };
     let mut out = Map::new();
     for (k, v) in o {
-        let keep = k == "id"
-            || k == "@odata.type"
-            || select.iter().any(|s| s.as_ref().eq_ignore_ascii_case(&k))
-            || expanded.iter().any(|e| e.eq_ignore_ascii_case(&k));
-        if keep {
+        if keep(&k) {
             out.insert(k, v);
         }
     }

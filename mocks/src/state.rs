@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use axum::http::Method;
 use jsonwebtoken::DecodingKey;
 
+use crate::MockConfig;
 use crate::faults::{Fault, FaultTable, Site};
+use crate::odata::MAX_TOP;
 use crate::tenant::Tenant;
 
 /// Everything the server's handlers read and update, behind one `Arc`.
@@ -88,6 +90,29 @@ pub(crate) struct RefreshGrant {
 }
 
 impl Shared {
+    /// The state of a server for `tenant` at `base_url` with `cfg`'s settings (its tenant
+    /// source and port are the caller's business).
+    pub fn new(tenant: Tenant, base_url: String, cfg: &MockConfig) -> Shared {
+        let mut secret = uuid::Uuid::new_v4().as_bytes().to_vec();
+        secret.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+        Shared {
+            tenant,
+            base_url,
+            page_size: cfg.page_size.clamp(1, MAX_TOP),
+            token_lifetime: cfg.token_lifetime,
+            device_code_pending_polls: cfg.device_code_pending_polls,
+            latency_us: AtomicU64::new(cfg.latency.as_micros().min(u64::MAX as u128) as u64),
+            signing_secret: secret,
+            faults: Mutex::default(),
+            certificates: Mutex::new(HashMap::new()),
+            device_codes: Mutex::new(HashMap::new()),
+            refresh_tokens: Mutex::new(HashMap::new()),
+            requests: Mutex::new(Vec::new()),
+            stats: Mutex::default(),
+            started: Instant::now(),
+        }
+    }
+
     pub fn record(
         &self,
         method: &Method,

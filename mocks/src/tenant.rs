@@ -1,13 +1,17 @@
 //! Tenant data: fixture folders of JSON (embedded or on disk) or a generated large tenant.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::error::MockError;
+use crate::index::{FilterIndex, Kind, MemberList};
 
 static FIXTURES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/tenants");
 
@@ -72,8 +76,10 @@ pub(crate) struct Tenant {
     pub users: Users,
     /// Groups without their internal `members` list.
     pub groups: Vec<Value>,
-    /// group id → direct member ids (users or groups)
-    pub members: HashMap<String, Vec<String>>,
+    /// group id (lowercase) → direct members (users or groups)
+    pub members: HashMap<String, Arc<MemberList>>,
+    /// group id (lowercase) → every object inside, nested groups flattened (breadth first)
+    pub transitive: HashMap<String, Arc<MemberList>>,
     /// member id → groups it is a direct member of
     pub parents: HashMap<String, Vec<String>>,
     pub mdm_policies: Vec<Value>,
@@ -85,7 +91,52 @@ pub(crate) struct Tenant {
     pub troubleshooting_events: Vec<Value>,
     pub conditional_access_policies: Vec<Value>,
     pub apps: Vec<MockApp>,
+    /// Lookup tables over the collections above (see [`Tenant::index`]).
+    pub lookups: Lookups,
+    /// Items visited by scans and index builds since the start (for tests: serving a page of
+    /// an indexed list visits none).
+    pub scanned: AtomicUsize,
 }
+
+/// Key lookups and `$filter` tables, built once by [`Tenant::index`].
+#[derive(Default)]
+pub(crate) struct Lookups {
+    /// Fixture users: lowercase id and UPN → position (the first user wins).
+    user_keys: HashMap<String, usize>,
+    /// Lowercase group id → position in `groups`.
+    group_keys: HashMap<String, usize>,
+    pub users: FilterIndex,
+    pub devices: FilterIndex,
+    pub managed_devices: FilterIndex,
+    pub troubleshooting_events: FilterIndex,
+}
+
+/// Properties the `$filter` tables cover: the filterable ones plus the key lookups.
+pub(crate) const USER_INDEXED: &[&str] = &[
+    "id",
+    "userPrincipalName",
+    "displayName",
+    "mail",
+    "accountEnabled",
+    "usageLocation",
+];
+pub(crate) const DEVICE_INDEXED: &[&str] = &[
+    "id",
+    "deviceId",
+    "displayName",
+    "accountEnabled",
+    "trustType",
+    "operatingSystem",
+];
+pub(crate) const MANAGED_DEVICE_INDEXED: &[&str] = &[
+    "id",
+    "azureADDeviceId",
+    "deviceName",
+    "userPrincipalName",
+    "userId",
+    "operatingSystem",
+];
+pub(crate) const EVENT_INDEXED: &[&str] = &["id", "userId", "deviceId", "managedDeviceIdentifier"];
 
 /// Reads files by name from some source.
 trait Source {
@@ -233,7 +284,7 @@ impl Tenant {
                 user_principal_name: app.user,
             });
         }
-        let (groups, members) = split_groups(collection(src, "groups.json")?);
+        let (groups, raw_members) = split_groups(collection(src, "groups.json")?);
         let mut tenant = Tenant {
             domains,
             organization,
@@ -242,7 +293,8 @@ impl Tenant {
             users: Users::Fixture(collection(src, "users.json")?),
             groups,
             parents: HashMap::new(),
-            members,
+            members: HashMap::new(),
+            transitive: HashMap::new(),
             mdm_policies: collection(src, "mdmPolicies.json")?,
             mam_policies: collection(src, "mamPolicies.json")?,
             enrollment_configurations: collection(src, "deviceEnrollmentConfigurations.json")?,
@@ -253,14 +305,26 @@ impl Tenant {
             conditional_access_policies: collection(src, "conditionalAccessPolicies.json")?,
             apps,
             id,
+            lookups: Lookups::default(),
+            scanned: AtomicUsize::new(0),
         };
-        tenant.index_parents();
+        tenant.index(raw_members);
         Ok(tenant)
     }
 
     /// A large tenant for benchmarks: contoso's settings, `users` generated users, and three
     /// groups whose membership follows the user index.
     pub fn generated(user_count: usize, seed: u64) -> Result<Tenant, MockError> {
+        let (mut tenant, members) = Tenant::generated_unindexed(user_count, seed)?;
+        tenant.index(members);
+        Ok(tenant)
+    }
+
+    /// [`Tenant::generated`] before [`Tenant::index`], with the groups' direct members.
+    fn generated_unindexed(
+        user_count: usize,
+        seed: u64,
+    ) -> Result<(Tenant, HashMap<String, Vec<String>>), MockError> {
         let mut tenant = Tenant::load_fixture("contoso")?;
         let generator = Generator::new(user_count, seed);
         let tenant_id = generator.guid(u64::MAX);
@@ -296,9 +360,9 @@ impl Tenant {
             json!({"id": id, "displayName": name, "mailEnabled": false, "securityEnabled": true,
                    "groupTypes": [], "mailNickname": name.replace(' ', ""), "description": null})
         };
-        tenant.members.clear();
+        let mut members: HashMap<String, Vec<String>> = HashMap::new();
         let ids: Vec<String> = (0..user_count).map(|i| generator.user_id(i)).collect();
-        tenant.members.insert(
+        members.insert(
             intune.clone(),
             ids.iter()
                 .enumerate()
@@ -306,10 +370,8 @@ impl Tenant {
                 .map(|(_, id)| id.clone())
                 .collect(),
         );
-        tenant
-            .members
-            .insert(pilot.clone(), ids.iter().step_by(100).cloned().collect());
-        tenant.members.insert(all.clone(), ids);
+        members.insert(pilot.clone(), ids.iter().step_by(100).cloned().collect());
+        members.insert(all.clone(), ids);
         // Point policies and restriction assignments at the generated groups of the same role.
         let remap: HashMap<String, String> = tenant
             .groups
@@ -349,8 +411,7 @@ impl Tenant {
         tenant.managed_devices.clear();
         tenant.troubleshooting_events.clear();
         tenant.users = Users::Generated(generator);
-        tenant.index_parents();
-        Ok(tenant)
+        Ok((tenant, members))
     }
 
     /// [`Tenant::generated`] plus one Windows device per user for users `0..devices`: an Entra
@@ -362,8 +423,9 @@ impl Tenant {
         devices: usize,
         seed: u64,
     ) -> Result<Tenant, MockError> {
-        let mut tenant = Tenant::generated(user_count, seed)?;
+        let (mut tenant, members) = Tenant::generated_unindexed(user_count, seed)?;
         let Users::Generated(generator) = &tenant.users else {
+            tenant.index(members);
             return Ok(tenant);
         };
         let g = Generator::new(generator.count, seed);
@@ -450,13 +512,45 @@ impl Tenant {
                 }));
             }
         }
+        tenant.index(members);
         Ok(tenant)
     }
 
-    fn index_parents(&mut self) {
+    /// Builds the lookups once the data is final, so that no request scans a collection:
+    /// key lookups, each group's direct and transitive member lists (`members`: group id,
+    /// lowercase → direct member ids), the member → groups table, and the `$filter` tables
+    /// (the device collections' now, the users' on first use: generated users exist only
+    /// while a page is served).
+    fn index(&mut self, members: HashMap<String, Vec<String>>) {
+        let mut lookups = Lookups {
+            users: FilterIndex::new(USER_INDEXED),
+            devices: FilterIndex::new(DEVICE_INDEXED),
+            managed_devices: FilterIndex::new(MANAGED_DEVICE_INDEXED),
+            troubleshooting_events: FilterIndex::new(EVENT_INDEXED),
+            ..Lookups::default()
+        };
+        if let Users::Fixture(users) = &self.users {
+            for (i, u) in users.iter().enumerate() {
+                for k in ["id", "userPrincipalName"] {
+                    if let Some(v) = str_field(u, k) {
+                        lookups.user_keys.entry(v.to_ascii_lowercase()).or_insert(i);
+                    }
+                }
+            }
+        }
+        for (i, g) in self.groups.iter().enumerate() {
+            if let Some(id) = str_field(g, "id") {
+                lookups
+                    .group_keys
+                    .entry(id.to_ascii_lowercase())
+                    .or_insert(i);
+            }
+        }
+        self.lookups = lookups;
+
         self.parents.clear();
-        for (group, members) in &self.members {
-            for m in members {
+        for (group, list) in &members {
+            for m in list {
                 self.parents
                     .entry(m.clone())
                     .or_default()
@@ -465,6 +559,48 @@ impl Tenant {
         }
         for list in self.parents.values_mut() {
             list.sort();
+        }
+
+        let kind = |id: &str| {
+            if self.find_group(id).is_some() {
+                Kind::Group
+            } else if self.user_exists(id) {
+                Kind::User
+            } else {
+                Kind::Unknown
+            }
+        };
+        let mut direct: HashMap<String, Arc<MemberList>> = HashMap::new();
+        let mut transitive: HashMap<String, Arc<MemberList>> = HashMap::new();
+        for group in members.keys() {
+            let flat = flatten(&members, group);
+            let list = Arc::new(MemberList::new(
+                Arc::new(members.get(group).cloned().unwrap_or_default()),
+                kind,
+            ));
+            let flat = if *flat == *list.ids {
+                list.clone()
+            } else {
+                Arc::new(MemberList::new(Arc::new(flat), kind))
+            };
+            direct.insert(group.clone(), list);
+            transitive.insert(group.clone(), flat);
+        }
+        self.members = direct;
+        self.transitive = transitive;
+
+        let scanned = |n: usize| {
+            self.scanned.fetch_add(n, Ordering::Relaxed);
+        };
+        for (index, items) in [
+            (&self.lookups.devices, &self.devices),
+            (&self.lookups.managed_devices, &self.managed_devices),
+            (
+                &self.lookups.troubleshooting_events,
+                &self.troubleshooting_events,
+            ),
+        ] {
+            index.warm(items.len(), |i| items.get(i).map(Cow::Borrowed), &scanned);
         }
     }
 
@@ -475,6 +611,11 @@ impl Tenant {
         }
     }
 
+    /// Counts items visited by a scan (see [`Tenant::scanned`]).
+    pub fn note_scan(&self, items: usize) {
+        self.scanned.fetch_add(items, Ordering::Relaxed);
+    }
+
     pub fn user_at(&self, index: usize) -> Option<Value> {
         match &self.users {
             Users::Fixture(v) => v.get(index).cloned(),
@@ -482,25 +623,60 @@ impl Tenant {
         }
     }
 
+    /// [`Tenant::user_at`] with only the properties `keep` accepts.
+    pub fn user_at_fields(&self, index: usize, keep: &dyn Fn(&str) -> bool) -> Option<Value> {
+        match &self.users {
+            Users::Fixture(v) => v
+                .get(index)
+                .map(|u| crate::odata::keep_fields(u.clone(), keep)),
+            Users::Generated(g) => (index < g.count).then(|| g.user_fields(index, None, keep)),
+        }
+    }
+
+    /// The user `key` as a `directoryObject` (what [`Tenant::directory_object`] answers for a
+    /// user), with only the properties `keep` accepts after `@odata.type`.
+    pub fn user_object_fields(&self, key: &str, keep: &dyn Fn(&str) -> bool) -> Option<Value> {
+        const USER_TYPE: &str = "#microsoft.graph.user";
+        match &self.users {
+            Users::Fixture(_) => self.find_user(key).map(|mut u| {
+                set_type(&mut u, USER_TYPE);
+                crate::odata::keep_fields(u, &|k| k == "@odata.type" || keep(k))
+            }),
+            Users::Generated(g) => g
+                .index_of(key)
+                .map(|i| g.user_fields(i, Some(USER_TYPE), keep)),
+        }
+    }
+
     /// Finds a user by object id or UPN (case-insensitive).
     pub fn find_user(&self, key: &str) -> Option<Value> {
         match &self.users {
-            Users::Fixture(v) => v
-                .iter()
-                .find(|u| {
-                    str_field(u, "id").is_some_and(|id| id.eq_ignore_ascii_case(key))
-                        || str_field(u, "userPrincipalName")
-                            .is_some_and(|upn| upn.eq_ignore_ascii_case(key))
-                })
+            Users::Fixture(v) => self
+                .lookups
+                .user_keys
+                .get(&key.to_ascii_lowercase())
+                .and_then(|i| v.get(*i))
                 .cloned(),
             Users::Generated(g) => g.find(key),
         }
     }
 
+    /// Whether [`Tenant::find_user`] finds `key` (without building the user).
+    pub fn user_exists(&self, key: &str) -> bool {
+        match &self.users {
+            Users::Fixture(_) => self
+                .lookups
+                .user_keys
+                .contains_key(&key.to_ascii_lowercase()),
+            Users::Generated(g) => g.index_of(key).is_some(),
+        }
+    }
+
     pub fn find_group(&self, id: &str) -> Option<&Value> {
-        self.groups
-            .iter()
-            .find(|g| str_field(g, "id").is_some_and(|g| g.eq_ignore_ascii_case(id)))
+        self.lookups
+            .group_keys
+            .get(&id.to_ascii_lowercase())
+            .and_then(|i| self.groups.get(*i))
     }
 
     /// Every group `member_id` belongs to, directly or through nesting.
@@ -519,20 +695,15 @@ impl Tenant {
         order
     }
 
-    /// Every object inside `group_id`, flattening nested groups (nested groups included).
-    pub fn transitive_members(&self, group_id: &str) -> Vec<String> {
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut order = Vec::new();
-        let mut queue: VecDeque<String> = VecDeque::from([group_id.to_lowercase()]);
-        while let Some(current) = queue.pop_front() {
-            for member in self.members.get(&current).into_iter().flatten() {
-                if seen.insert(member.clone()) {
-                    order.push(member.clone());
-                    queue.push_back(member.clone());
-                }
-            }
+    /// The direct (or, with `transitive`, every) object inside `group_id`; `None` for a
+    /// group without members.
+    pub fn member_list(&self, group_id: &str, transitive: bool) -> Option<&Arc<MemberList>> {
+        let key = group_id.to_lowercase();
+        if transitive {
+            self.transitive.get(&key)
+        } else {
+            self.members.get(&key)
         }
-        order
     }
 
     /// A user or group object as a `directoryObject` (with `@odata.type`).
@@ -647,6 +818,23 @@ fn opaque_license_id(user_id: &str, sku_id: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..32])[..43].to_string()
 }
 
+/// Every object inside `group` (lowercase id), flattening nested groups breadth first
+/// (nested groups included, each object once).
+fn flatten(members: &HashMap<String, Vec<String>>, group: &str) -> Vec<String> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut order = Vec::new();
+    let mut queue: VecDeque<&str> = VecDeque::from([group]);
+    while let Some(current) = queue.pop_front() {
+        for member in members.get(current).into_iter().flatten() {
+            if seen.insert(member) {
+                order.push(member.clone());
+                queue.push_back(member);
+            }
+        }
+    }
+    order
+}
+
 /// Moves each group's `members` array out of the object into a lookup table.
 fn split_groups(raw: Vec<Value>) -> (Vec<Value>, HashMap<String, Vec<String>>) {
     let mut members = HashMap::new();
@@ -710,6 +898,9 @@ pub(crate) struct Generator {
     pub count: usize,
     seed: u64,
     pub domain: String,
+    /// What every user id starts with (see [`Generator::user_id`]).
+    user_id_prefix: String,
+    buckets: OnceLock<Box<[LicenseBucket; 4]>>,
 }
 
 const SPE_E3: &str = "05e9a617-0261-4cee-bb44-138d3ef5d965";
@@ -727,10 +918,19 @@ fn splitmix(mut x: u64) -> u64 {
 
 impl Generator {
     fn new(count: usize, seed: u64) -> Generator {
+        let a = splitmix(seed);
         Generator {
             count,
             seed,
             domain: format!("loadtest{seed}.onmicrosoft.com"),
+            user_id_prefix: format!(
+                "{:08x}-{:04x}-4{:03x}-a{:03x}-",
+                a >> 32,
+                (a >> 16) & 0xffff,
+                a & 0xfff,
+                (a >> 40) & 0xfff,
+            ),
+            buckets: OnceLock::new(),
         }
     }
 
@@ -754,97 +954,135 @@ impl Generator {
 
     /// User ids keep the index in the last 12 hex digits so lookups need no table.
     fn user_id(&self, index: usize) -> String {
-        let a = splitmix(self.seed);
-        format!(
-            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xfff,
-            (a >> 40) & 0xfff,
-            index
-        )
+        format!("{}{index:012x}", self.user_id_prefix)
     }
 
     fn find(&self, key: &str) -> Option<Value> {
+        self.index_of(key).map(|i| self.user(i))
+    }
+
+    /// The index of the user whose id or UPN is `key` (case-insensitive).
+    fn index_of(&self, key: &str) -> Option<usize> {
         let key = key.to_lowercase();
         let index = if let Some(local) = key.strip_suffix(&format!("@{}", self.domain)) {
             local.strip_prefix("user")?.parse::<usize>().ok()?
         } else {
-            let tail = key.rsplit('-').next()?;
-            let index = usize::from_str_radix(tail, 16).ok()?;
-            if self.user_id(index) != key {
+            // `user_id` is a fixed prefix and the index as 12 lowercase hex digits.
+            let tail = key.strip_prefix(self.user_id_prefix.as_str())?;
+            if tail.len() != 12 || !tail.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
                 return None;
             }
-            index
+            usize::from_str_radix(tail, 16).ok()?
         };
-        (index < self.count).then(|| self.user(index))
+        (index < self.count).then_some(index)
     }
 
     fn user(&self, index: usize) -> Value {
+        self.user_fields(index, None, &|_| true)
+    }
+
+    /// User `index` with only the properties `keep` accepts, in [`Generator::user`]'s order
+    /// (what `odata::project` makes of the whole user, without building the rest), after
+    /// `@odata.type` when `typed`.
+    fn user_fields(&self, index: usize, typed: Option<&str>, keep: &dyn Fn(&str) -> bool) -> Value {
         let h = self.hash(index as u64);
-        let bucket = h % 100;
-        let enabled = h % 40 != 3;
-        let usage_location = if (h >> 8) % 50 == 7 {
-            Value::Null
-        } else {
-            json!(["US", "GB", "DE", "FR", "NL"][((h >> 16) % 5) as usize])
+        let mut o = Map::new();
+        if let Some(t) = typed {
+            o.insert("@odata.type".into(), json!(t));
+        }
+        let mut put = |k: &str, v: &dyn Fn() -> Value| {
+            if keep(k) {
+                o.insert(k.to_string(), v());
+            }
         };
-        let when = "2025-01-06T09:30:00Z";
-        let (licenses, plans) = match bucket {
-            0..=84 => (
-                json!([{ "disabledPlans": [], "skuId": SPE_E3 }]),
-                json!([
-                    { "assignedDateTime": when, "capabilityStatus": "Enabled", "service": "SCO", "servicePlanId": INTUNE_A },
-                    { "assignedDateTime": when, "capabilityStatus": "Enabled", "service": "exchange", "servicePlanId": EXCHANGE_S_ENTERPRISE }
-                ]),
-            ),
-            85..=91 => (
-                json!([{ "disabledPlans": [], "skuId": ENTERPRISEPACK }]),
-                json!([
-                    { "assignedDateTime": when, "capabilityStatus": "Enabled", "service": "SCO", "servicePlanId": INTUNE_O365 },
-                    { "assignedDateTime": when, "capabilityStatus": "Enabled", "service": "exchange", "servicePlanId": EXCHANGE_S_ENTERPRISE }
-                ]),
-            ),
-            92..=95 => (json!([]), json!([])),
-            _ => (
-                json!([{ "disabledPlans": [INTUNE_A], "skuId": SPE_E3 }]),
-                json!([
-                    { "assignedDateTime": when, "capabilityStatus": "Enabled", "service": "exchange", "servicePlanId": EXCHANGE_S_ENTERPRISE }
-                ]),
-            ),
-        };
-        let states: Vec<Value> = licenses
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|l| {
-                json!({ "assignedByGroup": null, "disabledPlans": l["disabledPlans"].clone(),
-                        "error": "None", "lastUpdatedDateTime": when, "skuId": l["skuId"].clone(),
-                        "state": "Active" })
-            })
-            .collect();
-        let upn = format!("user{index:06}@{}", self.domain);
-        json!({
-            "id": self.user_id(index),
-            "businessPhones": [],
-            "displayName": format!("User {index:06}"),
-            "givenName": "User",
-            "jobTitle": null,
-            "mail": upn,
-            "mobilePhone": null,
-            "officeLocation": null,
-            "preferredLanguage": "en-US",
-            "surname": format!("{index:06}"),
-            "userPrincipalName": upn,
-            "accountEnabled": enabled,
-            "usageLocation": usage_location,
-            "userType": "Member",
-            "onPremisesSyncEnabled": null,
-            "assignedLicenses": licenses,
-            "assignedPlans": plans,
-            "licenseAssignmentStates": states,
+        let upn = || json!(format!("user{index:06}@{}", self.domain));
+        put("id", &|| json!(self.user_id(index)));
+        put("businessPhones", &|| json!([]));
+        put("displayName", &|| json!(format!("User {index:06}")));
+        put("givenName", &|| json!("User"));
+        put("jobTitle", &|| Value::Null);
+        put("mail", &upn);
+        put("mobilePhone", &|| Value::Null);
+        put("officeLocation", &|| Value::Null);
+        put("preferredLanguage", &|| json!("en-US"));
+        put("surname", &|| json!(format!("{index:06}")));
+        put("userPrincipalName", &upn);
+        put("accountEnabled", &|| json!(h % 40 != 3));
+        put("usageLocation", &|| {
+            if (h >> 8) % 50 == 7 {
+                Value::Null
+            } else {
+                json!(["US", "GB", "DE", "FR", "NL"][((h >> 16) % 5) as usize])
+            }
+        });
+        put("userType", &|| json!("Member"));
+        put("onPremisesSyncEnabled", &|| Value::Null);
+        let bucket = &self.license_buckets()[match h % 100 {
+            0..=84 => 0,
+            85..=91 => 1,
+            92..=95 => 2,
+            _ => 3,
+        }];
+        put("assignedLicenses", &|| bucket.licenses.clone());
+        put("assignedPlans", &|| bucket.plans.clone());
+        put("licenseAssignmentStates", &|| bucket.states.clone());
+        Value::Object(o)
+    }
+
+    /// The four license assignments generated users have (85 % E3, 7 % E3 without Intune's
+    /// plan on an Office SKU, 4 % none, 4 % E3 with Intune disabled).
+    fn license_buckets(&self) -> &[LicenseBucket; 4] {
+        self.buckets.get_or_init(|| {
+            let when = "2025-01-06T09:30:00Z";
+            let bucket = |licenses: Value, plans: Value| {
+                let states: Vec<Value> = licenses
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|l| {
+                        json!({ "assignedByGroup": null, "disabledPlans": l["disabledPlans"].clone(),
+                                "error": "None", "lastUpdatedDateTime": when, "skuId": l["skuId"].clone(),
+                                "state": "Active" })
+                    })
+                    .collect();
+                LicenseBucket {
+                    licenses,
+                    plans,
+                    states: Value::Array(states),
+                }
+            };
+            Box::new([
+                bucket(
+                    json!([{ "disabledPlans": [], "skuId": SPE_E3 }]),
+                    json!([
+                        { "assignedDateTime": when, "capabilityStatus": "Enabled", "service": "SCO", "servicePlanId": INTUNE_A },
+                        { "assignedDateTime": when, "capabilityStatus": "Enabled", "service": "exchange", "servicePlanId": EXCHANGE_S_ENTERPRISE }
+                    ]),
+                ),
+                bucket(
+                    json!([{ "disabledPlans": [], "skuId": ENTERPRISEPACK }]),
+                    json!([
+                        { "assignedDateTime": when, "capabilityStatus": "Enabled", "service": "SCO", "servicePlanId": INTUNE_O365 },
+                        { "assignedDateTime": when, "capabilityStatus": "Enabled", "service": "exchange", "servicePlanId": EXCHANGE_S_ENTERPRISE }
+                    ]),
+                ),
+                bucket(json!([]), json!([])),
+                bucket(
+                    json!([{ "disabledPlans": [INTUNE_A], "skuId": SPE_E3 }]),
+                    json!([
+                        { "assignedDateTime": when, "capabilityStatus": "Enabled", "service": "exchange", "servicePlanId": EXCHANGE_S_ENTERPRISE }
+                    ]),
+                ),
+            ])
         })
     }
+}
+
+/// One of [`Generator::license_buckets`].
+pub(crate) struct LicenseBucket {
+    licenses: Value,
+    plans: Value,
+    states: Value,
 }
 
 #[cfg(test)]
@@ -906,7 +1144,7 @@ mod tests {
             let t = Tenant::load_fixture(&name).unwrap_or_else(|e| panic!("{name}: {e}"));
             let known = |id: &str| t.directory_object(id).is_some();
             for (group, members) in &t.members {
-                for m in members {
+                for m in members.ids.iter() {
                     assert!(known(m), "{name}: member {m} of group {group}");
                 }
             }
