@@ -9,7 +9,8 @@
 //!
 //! Run: `cargo bench --bench fleet_scale`. Environment: `FLEET_DEVICES` (10000),
 //! `FLEET_TENANT_USERS` (100000), `FLEET_LATENCY_MS` (20), `FLEET_ONLINE=0` to skip the runs
-//! against the mock, `SCALE_FORMATS`, `SCALE_TIMEOUT_S` (per run, 600).
+//! against the mock, `SCALE_FORMATS`, `SCALE_TIMEOUT_S` (per run, 600), `SCALE_SHOW_HEAD=1` to
+//! print the first 40 lines of each output.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -98,9 +99,8 @@ fn samples() -> Res<Vec<Sample>> {
 
 /// Writes `n` device folders under `dir`: device `i` is sample `i % samples` with the
 /// identifiers of generated fleet device `i` and the generated tenant's id.
-fn write_fleet(dir: &Path, n: usize, samples: &[Sample]) -> Res<u64> {
+fn write_fleet(dir: &Path, n: usize, samples: &[Sample]) -> Res<()> {
     let tenant = generated_tenant_id(SEED);
-    let mut bytes = 0u64;
     for i in 0..n {
         let s = &samples[i % samples.len()];
         let d = fleet_device(SEED, i);
@@ -132,11 +132,10 @@ fn write_fleet(dir: &Path, n: usize, samples: &[Sample]) -> Res<u64> {
             } else {
                 t.into_bytes()
             };
-            bytes += data.len() as u64;
             std::fs::write(folder.join(file), data)?;
         }
     }
-    Ok(bytes)
+    Ok(())
 }
 
 /// The offline floor: every file under `dir` read once.
@@ -178,13 +177,12 @@ fn main() -> Res<()> {
     if samples.is_empty() {
         return Err("no samples under mocks/devices".into());
     }
-    let written = write_fleet(&fleet, n, &samples)?;
+    write_fleet(&fleet, n, &samples)?;
     let (floor, files, bytes) = read_all(&fleet)?;
     println!(
-        "diagnose -d <folder of {n} device reports> ({} samples, {files} files, {:.0} MB written \
-         as {:.0} MB), {} build of {}",
+        "diagnose -d <folder of {n} device reports> ({} samples, {files} files, {:.0} MB), \
+         {} build of {}",
         samples.len(),
-        written as f64 / 1e6,
         bytes as f64 / 1e6,
         scale::profile(),
         scale::binary().display()
@@ -215,6 +213,7 @@ fn main() -> Res<()> {
             "{}",
             scale::row("offline", &format, &r, Some(floor), &notes)
         );
+        scale::show_head(&r);
     }
     if !env_flag("FLEET_ONLINE", true) {
         return Ok(());
@@ -258,6 +257,7 @@ fn main() -> Res<()> {
             let requests = format!("{requests} requests");
             let notes = [requests.as_str(), verdict(&r, floor.mul_f64(RATIO_TARGET))];
             println!("{}", scale::row("Graph", &format, &r, Some(floor), &notes));
+            scale::show_head(&r);
         }
         mock.shutdown().await;
         Ok(())

@@ -9,7 +9,8 @@
 //!
 //! Run: `cargo bench --bench readiness_scale`. Environment: `READINESS_USERS` (100000),
 //! `READINESS_LATENCY_MS` (20), `SCALE_FORMATS` (table,json,jsonl,csv,markdown),
-//! `SCALE_TIMEOUT_S` (per run, 600), `READINESS_SNAPSHOT=0` to skip the snapshot runs.
+//! `SCALE_TIMEOUT_S` (per run, 600), `READINESS_SNAPSHOT=0` to skip the snapshot runs,
+//! `SCALE_SHOW_HEAD=1` to print the first 40 lines of each output.
 
 use std::time::Duration;
 
@@ -83,6 +84,7 @@ fn main() -> Res<()> {
             let requests = format!("{requests} requests");
             let notes = [requests.as_str(), verdict(&r, graph_limit)];
             println!("{}", scale::row("Graph", &format, &r, Some(floor), &notes));
+            scale::show_head(&r);
         }
         if !env_flag("READINESS_SNAPSHOT", true) {
             mock.shutdown().await;
@@ -96,6 +98,7 @@ fn main() -> Res<()> {
         let r = tokio::task::spawn_blocking(move || run(&mut cmd, timeout)).await??;
         let label = "Graph + `--save-snapshot`";
         println!("{}", scale::row(label, "json", &r, Some(floor), &[]));
+        scale::show_head(&r);
         mock.shutdown().await;
         if r.failure().is_some() || r.timed_out || !snapshot.is_file() {
             return Err("no snapshot was saved".into());
@@ -113,6 +116,7 @@ fn main() -> Res<()> {
             let label = format!("snapshot ({:.0} MB)", size as f64 / 1e6);
             let notes = [verdict(&r, SNAPSHOT_TARGET)];
             println!("{}", scale::row(&label, &format, &r, None, &notes));
+            scale::show_head(&r);
         }
         Ok(())
     })

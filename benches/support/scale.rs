@@ -142,12 +142,14 @@ impl Run {
         self.code == Some(2) && self.stderr.contains("invalid value")
     }
 
-    /// `wall` / `floor` as `1.23×`.
+    /// `wall` / `floor` as `1.23×` (`> 1.2×` after a timeout).
     pub fn ratio(&self, floor: Duration) -> String {
-        format!(
-            "{:.2}×",
-            self.wall.as_secs_f64() / floor.as_secs_f64().max(1e-9)
-        )
+        let r = self.wall.as_secs_f64() / floor.as_secs_f64().max(1e-9);
+        if self.timed_out {
+            format!("> {r:.1}×")
+        } else {
+            format!("{r:.2}×")
+        }
     }
 
     /// Wall time, or `> N s (killed)` after a timeout.
@@ -485,6 +487,14 @@ pub fn row(label: &str, format: &str, r: &Run, floor: Option<Duration>, notes: &
         r.rss_text(),
         r.out_text()
     )
+}
+
+/// With `SCALE_SHOW_HEAD=1`, the first 40 lines of the run's output (where the summary of a
+/// large run belongs).
+pub fn show_head(r: &Run) {
+    if env_flag("SCALE_SHOW_HEAD", false) {
+        println!("\n```\n{}\n```\n", r.head.join("\n"));
+    }
 }
 
 pub const HEADER: &str =
