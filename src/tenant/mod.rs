@@ -5,4 +5,5 @@ pub mod snapshot;
 pub use snapshot::{MissingReason, Source, TenantSnapshot};
 pub mod collect;
 pub mod device_records;
+pub mod index;
 pub mod precedence;

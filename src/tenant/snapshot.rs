@@ -34,6 +34,9 @@ pub struct TenantSnapshot {
     #[serde(default)]
     pub user_scope: UserScope,
     pub sources: Sources,
+    /// Lookup tables over the sources, built on first use (not part of the file format).
+    #[serde(skip)]
+    pub(crate) index: super::index::LazyIndex,
 }
 
 /// Kind of token the collection ran with; decides which sources are readable at all.
@@ -1196,6 +1199,7 @@ impl TenantSnapshot {
             token_kind,
             user_scope: UserScope::None,
             sources: Sources::default(),
+            index: Default::default(),
         }
     }
 
@@ -1342,23 +1346,6 @@ impl TenantSnapshot {
             path: path.display().to_string(),
             source,
         })
-    }
-
-    /// A user by UPN (case-insensitive) or object id.
-    pub fn user(&self, upn_or_id: &str) -> Option<&User> {
-        self.sources.users.data()?.iter().find(|u| {
-            u.user_principal_name.eq_ignore_ascii_case(upn_or_id)
-                || u.id.eq_ignore_ascii_case(upn_or_id)
-        })
-    }
-
-    /// Whether a UPN absent from `users` is known not to exist (all users, or it was requested).
-    pub fn user_was_looked_up(&self, upn: &str) -> bool {
-        match &self.user_scope {
-            UserScope::All => true,
-            UserScope::Selected { upns } => upns.iter().any(|u| u.eq_ignore_ascii_case(upn)),
-            UserScope::None => false,
-        }
     }
 }
 

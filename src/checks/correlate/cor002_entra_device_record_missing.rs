@@ -54,7 +54,7 @@ pub fn evaluate(f: &CorrelationFacts) -> Finding {
             )
         })
         .unwrap_or_else(|| Evidence::new("device", format!("DeviceId {device_id}")));
-    let found = entra_by_id(devices, device_id);
+    let found = entra_by_id(f.snap, devices, device_id);
     if let Some(d) = found.first() {
         return META
             .finding(

@@ -49,7 +49,7 @@ pub fn evaluate(f: &CorrelationFacts) -> Finding {
         Ok(v) => v,
         Err(finding) => return *finding,
     };
-    let found = entra_by_id(devices, device_id);
+    let found = entra_by_id(f.snap, devices, device_id);
     let Some(d) = found.first().copied() else {
         return META.skip(
             subject.clone(),

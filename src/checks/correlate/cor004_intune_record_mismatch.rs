@@ -57,19 +57,12 @@ pub fn evaluate(f: &CorrelationFacts) -> Finding {
         Ok(v) => v,
         Err(finding) => return *finding,
     };
-    let records: Vec<&ManagedDevice> = managed
-        .iter()
-        .filter(|m| {
-            m.azure_ad_device_id
-                .as_deref()
-                .is_some_and(|id| id.eq_ignore_ascii_case(device_id))
-        })
-        .collect();
+    let records: Vec<&ManagedDevice> = f.snap.managed_by_device_id(managed, device_id);
     let entra = snap
         .sources
         .entra_devices
         .data()
-        .and_then(|d| entra_by_id(d, device_id).first().copied());
+        .and_then(|d| entra_by_id(f.snap, d, device_id).first().copied());
     let entra_managed_by_intune = entra.and_then(|d| {
         d.is_managed.map(|m| {
             m && d

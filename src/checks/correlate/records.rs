@@ -3,7 +3,7 @@
 //! report's DeviceId and one kind of record (COR003, COR004).
 
 use crate::model::{CheckMeta, Evidence, Finding, SkipReason};
-use crate::tenant::snapshot::{EntraDevice, Source};
+use crate::tenant::snapshot::{EntraDevice, Source, TenantSnapshot};
 
 use super::facts::CorrelationFacts;
 
@@ -15,42 +15,33 @@ pub fn graph(detail: impl Into<String>, at: impl Into<String>) -> Evidence {
     Evidence::new("graph", detail).at(at)
 }
 
-/// Entra objects with the report's DeviceId.
-pub fn entra_by_id<'a>(devices: &'a [EntraDevice], device_id: &str) -> Vec<&'a EntraDevice> {
-    devices
-        .iter()
-        .filter(|d| {
-            d.device_id
-                .as_deref()
-                .is_some_and(|id| id.eq_ignore_ascii_case(device_id))
-        })
-        .collect()
+/// Entra objects whose deviceId is `device_id` (case-insensitive).
+pub fn entra_by_id<'a>(
+    snap: &'a TenantSnapshot,
+    devices: &'a [EntraDevice],
+    device_id: &str,
+) -> Vec<&'a EntraDevice> {
+    snap.entra_by_device_id(devices, device_id)
 }
 
-/// Entra objects whose display name is the device's host name.
-pub fn entra_by_name<'a>(devices: &'a [EntraDevice], short_name: &str) -> Vec<&'a EntraDevice> {
-    devices
-        .iter()
-        .filter(|d| {
-            d.display_name.as_deref().is_some_and(|n| {
-                n.eq_ignore_ascii_case(short_name)
-                    || n.split('.')
-                        .next()
-                        .is_some_and(|s| s.eq_ignore_ascii_case(short_name))
-            })
-        })
-        .collect()
+/// Entra objects whose display name (or its first label) is the device's host name.
+pub fn entra_by_name<'a>(
+    snap: &'a TenantSnapshot,
+    devices: &'a [EntraDevice],
+    short_name: &str,
+) -> Vec<&'a EntraDevice> {
+    snap.entra_by_name(devices, short_name)
 }
 
 /// The Entra objects named like the device (none when the report gives no host name).
 pub fn entra_namesakes<'a>(
     devices: &'a [EntraDevice],
-    f: &CorrelationFacts,
+    f: &CorrelationFacts<'a>,
 ) -> Vec<&'a EntraDevice> {
     f.keys
         .short_name
         .as_deref()
-        .map(|n| entra_by_name(devices, n))
+        .map(|n| entra_by_name(f.snap, devices, n))
         .unwrap_or_default()
 }
 

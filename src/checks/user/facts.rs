@@ -1,8 +1,6 @@
 //! What the user checks read: the user index built once per snapshot, the facts of one user
 //! and what is known about the device they enroll.
 
-use std::collections::HashMap;
-
 use crate::model::{CheckMeta, EnrollmentPath, Finding};
 use crate::tenant::snapshot::{ManagedDevice, TenantSnapshot, User};
 
@@ -25,55 +23,25 @@ impl DeviceContext {
     }
 }
 
-/// Users and their Intune devices by lower-cased UPN and object id.
+/// Users and their Intune devices, looked up through the snapshot's tables (built once per
+/// snapshot), so N users cost O(N), not O(N²).
 pub struct UserIndex<'a> {
-    users: HashMap<String, &'a User>,
-    managed: HashMap<String, Vec<&'a ManagedDevice>>,
+    snap: &'a TenantSnapshot,
 }
 
 impl<'a> UserIndex<'a> {
     pub fn new(snap: &'a TenantSnapshot) -> UserIndex<'a> {
-        let mut users = HashMap::new();
-        for u in snap.sources.users.data().into_iter().flatten() {
-            users.insert(u.user_principal_name.to_lowercase(), u);
-            users.insert(u.id.to_lowercase(), u);
-        }
-        let mut managed: HashMap<String, Vec<&ManagedDevice>> = HashMap::new();
-        for d in snap.sources.managed_devices.data().into_iter().flatten() {
-            let mut keys: Vec<String> = Vec::new();
-            if let Some(id) = &d.user_id {
-                keys.push(id.to_lowercase());
-            }
-            if let Some(upn) = &d.user_principal_name {
-                keys.push(upn.to_lowercase());
-            }
-            keys.dedup();
-            for k in keys {
-                managed.entry(k).or_default().push(d);
-            }
-        }
-        UserIndex { users, managed }
+        UserIndex { snap }
     }
 
     /// A user by UPN or object id (case-insensitive).
     pub fn user(&self, upn_or_id: &str) -> Option<&'a User> {
-        self.users.get(&upn_or_id.trim().to_lowercase()).copied()
+        self.snap.user(upn_or_id.trim())
     }
 
     /// The user's Intune-managed devices, matched by user id or UPN.
     pub fn managed_devices(&self, user: &User) -> Vec<&'a ManagedDevice> {
-        let mut out: Vec<&ManagedDevice> = Vec::new();
-        for k in [
-            user.id.to_lowercase(),
-            user.user_principal_name.to_lowercase(),
-        ] {
-            for d in self.managed.get(&k).into_iter().flatten() {
-                if !out.iter().any(|o| o.id == d.id) {
-                    out.push(d);
-                }
-            }
-        }
-        out
+        self.snap.managed_devices_of(user).unwrap_or_default()
     }
 }
 
