@@ -31,7 +31,9 @@ pub use usr006_user_at_device_limit::META as USR006;
 pub use usr007_user_usage_location_missing::META as USR007;
 pub use usr008_upn_suffix_not_verified::META as USR008;
 
-pub use usr001_user_missing_or_disabled::usr001_user_missing_or_disabled;
+pub use usr001_user_missing_or_disabled::{
+    AccountState, account_state, usr001_user_missing_or_disabled,
+};
 pub use usr002_user_not_licensed_for_intune::usr002_license;
 pub use usr003_user_not_in_mdm_scope::usr003_mdm_scope;
 pub use usr004_user_in_mam_scope::usr004_mam_scope;
