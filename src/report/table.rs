@@ -289,88 +289,68 @@ pub fn summary_block(h: &RunHeader<'_>, width: usize) -> String {
     out.push('\n');
 
     if !s.causes.is_empty() {
-        out.push_str("Not enrolled, by verdict and first cause\n");
+        out.push_str("Not enrolled, by verdict and first cause:\n");
         let rows = s
             .causes
             .iter()
-            .map(|c| {
-                vec![
+            .map(|c| CountLine {
+                cols: vec![
                     c.verdict.as_str().to_string(),
                     c.cause.clone().unwrap_or_else(|| "-".to_string()),
-                    c.devices.to_string(),
-                    c.title.clone(),
-                    examples(&c.examples, c.devices),
-                    clip(&c.fix, SUMMARY_FIX),
-                ]
+                    format!("{} device{}", c.devices, plural(c.devices)),
+                ],
+                what: with_examples(&c.title, &c.examples, c.devices),
+                fix: c.fix.clone(),
             })
             .collect();
-        out.push_str(&table(
-            &["Verdict", "Cause", "Devices", "Title", "Examples", "Fix"],
-            &[
-                Col::Fixed,
-                Col::Fixed,
-                Col::Fixed,
-                Col::Flex(3),
-                Col::Flex(3),
-                Col::Flex(5),
-            ],
-            rows,
-            width,
-        ));
+        out.push_str(&count_lines(rows, width));
         out.push('\n');
     }
-    let noun = if s.kind == SubjectKind::Device {
-        "Devices"
-    } else {
-        "Users"
-    };
-    for (heading, rows) in [("Blocking checks", &s.blocking), ("Warnings", &s.warnings)] {
+    for (heading, rows) in [
+        (
+            "Blocking checks: users not ready because of them",
+            &s.blocking,
+        ),
+        ("Warnings", &s.warnings),
+    ] {
         if rows.is_empty() {
             continue;
         }
         out.push_str(heading);
-        out.push('\n');
-        let cells = rows
+        out.push_str(":\n");
+        let lines = rows
             .iter()
             .map(|r| {
-                let mut fix = clip(&r.fix, SUMMARY_FIX);
+                let mut fix = one_line(&r.fix);
                 if r.other_fixes > 0 {
-                    fix.push_str(&format!(" (+{} other fix texts)", r.other_fixes));
+                    fix = format!("(+{} other fix texts) {fix}", r.other_fixes);
                 }
-                vec![
-                    r.check.clone(),
-                    r.subjects.to_string(),
-                    r.title.clone(),
-                    examples(&r.examples, r.subjects),
+                CountLine {
+                    cols: vec![
+                        r.check.clone(),
+                        format!("{} user{}", r.subjects, plural(r.subjects)),
+                    ],
+                    what: with_examples(&r.title, &r.examples, r.subjects),
                     fix,
-                ]
+                }
             })
             .collect();
-        out.push_str(&table(
-            &["Check", noun, "Title", "Examples", "Fix"],
-            &[
-                Col::Fixed,
-                Col::Fixed,
-                Col::Flex(3),
-                Col::Flex(3),
-                Col::Flex(6),
-            ],
-            cells,
-            width,
-        ));
+        out.push_str(&count_lines(lines, width));
         out.push('\n');
     }
+    // Passing checks are counted in the JSON; skips and errors say what the run could not see.
+    let noun = if s.kind == SubjectKind::Device {
+        "devices"
+    } else {
+        "users"
+    };
     let mut counts = false;
-    for (label, pick) in [("Passed", 0usize), ("Skipped", 1), ("Errors", 2)] {
+    for (label, errors) in [("Skipped", false), ("Errors", true)] {
         let parts: Vec<String> = s
             .by_check
             .iter()
             .filter_map(|c| {
-                let n = match pick {
-                    0 => c.pass,
-                    1 => c.skip,
-                    _ => c.error,
-                };
+                let n = if errors { c.error } else { c.skip };
                 (n > 0).then(|| format!("{} ({n})", c.check))
             })
             .collect();
@@ -378,11 +358,7 @@ pub fn summary_block(h: &RunHeader<'_>, width: usize) -> String {
             counts = true;
             line(
                 &mut out,
-                &format!(
-                    "{label}, {} per check: {}",
-                    noun.to_lowercase(),
-                    parts.join(", ")
-                ),
+                &format!("{label}, {noun} per check: {}", parts.join(", ")),
             );
         }
     }
@@ -392,31 +368,57 @@ pub fn summary_block(h: &RunHeader<'_>, width: usize) -> String {
     out
 }
 
-/// A fix in the summary table is cut to this many characters (its full text is in the
-/// details, the CSV and JSON, and `explain`): the summary has to fit a screen.
-const SUMMARY_FIX: usize = 140;
+/// One row of a summary list: aligned columns, what it is, and the fix on the next line.
+struct CountLine {
+    cols: Vec<String>,
+    what: String,
+    fix: String,
+}
 
-/// At most about `max` characters, cut between words, with `…` when cut.
-fn clip(s: &str, max: usize) -> String {
-    let s = one_line(s);
-    if s.chars().count() <= max {
-        return s;
-    }
+/// Each row on two lines cut to the width: `  USR002  2931 users  <title> (e.g. …)` and,
+/// under the title, `fix: <fix>`.
+fn count_lines(rows: Vec<CountLine>, width: usize) -> String {
+    let n = rows.iter().map(|r| r.cols.len()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..n)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.cols.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let indent = 2 + widths.iter().map(|w| w + 2).sum::<usize>();
+    let room = width.saturating_sub(indent).max(20);
     let mut out = String::new();
-    for word in s.split(' ') {
-        if out.chars().count() + word.chars().count() + 1 > max.saturating_sub(1) {
-            break;
+    for r in rows {
+        let mut l = String::from("  ");
+        for (c, w) in r.cols.iter().zip(&widths) {
+            l.push_str(&format!("{c:<w$}  "));
         }
-        if !out.is_empty() {
-            out.push(' ');
+        l.push_str(&truncate(&r.what, room));
+        out.push_str(l.trim_end());
+        out.push('\n');
+        if !r.fix.is_empty() {
+            out.push_str(&" ".repeat(indent));
+            out.push_str(&truncate(&format!("fix: {}", one_line(&r.fix)), room));
+            out.push('\n');
         }
-        out.push_str(word);
     }
-    if out.is_empty() {
-        out = s.chars().take(max.saturating_sub(1)).collect();
-    }
-    out.push('…');
     out
+}
+
+/// `<title> (e.g. a, b, c, …)`.
+fn with_examples(title: &str, names: &[String], total: usize) -> String {
+    if names.is_empty() {
+        return title.to_string();
+    }
+    let e = examples(names, total);
+    if title.is_empty() {
+        format!("e.g. {e}")
+    } else {
+        format!("{title} (e.g. {e})")
+    }
 }
 
 /// Up to three names, and `…` when there are more.
@@ -1029,7 +1031,10 @@ mod tests {
             histogram < overview && overview < first_box,
             "summary, overview: {out}"
         );
-        assert!(out.contains("│ failed  │ DEV003 │ 2 "), "{out}");
+        assert!(
+            out.contains("  failed  DEV003  2 devices  The device received an MDM enrollment URL"),
+            "{out}"
+        );
         // Each device's diagnosis opens its own block.
         let second_box = out.rfind("Explanation").unwrap_or(0);
         let first_rows = out.find("│ FAIL   │ DEV003 │").unwrap_or(0);
@@ -1077,7 +1082,12 @@ mod tests {
             out.starts_with("Readiness (as of 2026-11-26): 30 users: 15 ready, 15 not ready\n"),
             "{out}"
         );
-        assert!(out.contains("│ USR002 │ 15    │"), "{out}");
+        assert!(
+            out.contains(
+                "  USR002  15 users  The user has an enabled Intune service plan (e.g. u00@contoso.com, u02@contoso.…\n                    fix: Assign a licence.\n"
+            ),
+            "{out}"
+        );
         // The not-ready list names all 15, one line each; details only for the first 10.
         assert!(out.contains("Not ready (15 users)"), "{out}");
         assert!(
