@@ -9,33 +9,33 @@ use serde_json::Value;
 use super::common::bin;
 
 /// How the binary signs in.
-enum Auth {
+pub(super) enum Auth {
     /// Client credentials of a fixture app (app-only token).
     App(&'static str),
     /// A ready-made delegated token of a public-client fixture app.
     Delegated(&'static str),
 }
 
-fn start(cfg: MockConfig) -> BlockingMockGraph {
+pub(super) fn start(cfg: MockConfig) -> BlockingMockGraph {
     match MockGraph::spawn_blocking(cfg) {
         Ok(m) => m,
         Err(e) => panic!("mock Graph did not start: {e}"),
     }
 }
 
-fn fixture(name: &str) -> BlockingMockGraph {
+pub(super) fn fixture(name: &str) -> BlockingMockGraph {
     start(MockConfig::fixture(name))
 }
 
 /// Extra fixture tenants of this test suite (same layout as the mock's own).
-fn tenant_dir(name: &str) -> PathBuf {
+pub(super) fn tenant_dir(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("mocks/tenants")
         .join(name)
 }
 
 /// Runs enroll-doctor with connection flags for `mock`; returns (exit code, stdout, stderr).
-fn run(mock: &BlockingMockGraph, auth: Auth, args: &[&str]) -> (i32, String, String) {
+pub(super) fn run(mock: &BlockingMockGraph, auth: Auth, args: &[&str]) -> (i32, String, String) {
     let base = mock.base_url();
     let tenant = mock.tenant_id();
     let mut cmd = bin();
@@ -85,7 +85,7 @@ fn run(mock: &BlockingMockGraph, auth: Auth, args: &[&str]) -> (i32, String, Str
 
 /// The JSON report, or a JSON Lines run put together as `{"summary": …, "findings": [every
 /// finding of every subject line, in full]}`.
-fn json_of(stdout: &str, stderr: &str) -> Value {
+pub(super) fn json_of(stdout: &str, stderr: &str) -> Value {
     if stdout.starts_with(r#"{"type":"summary""#) {
         let mut summary = Value::Null;
         let mut all = Vec::new();
