@@ -846,7 +846,7 @@ mod tests {
     fn blocking_rows_count_users_order_by_count_then_severity_and_skip_disabled_and_guests() {
         let cols = Columns::of_areas(&[Area::Tenant, Area::User]);
         let mut b = SummaryBuilder::new(SubjectKind::User, cols.clone());
-        let tenant = vec![
+        let tenant = [
             TEN001.finding(Status::Pass, Subject::Tenant, "ok"),
             TEN003
                 .finding(Status::Fail, Subject::Tenant, "scope none")
@@ -999,7 +999,7 @@ mod tests {
         assert_eq!(row.statuses[1], None);
         assert_eq!(row.statuses[2], Some(Status::Fail));
         assert!(row.is_listed());
-        let fs = vec![USR002.error(user("b"), "Graph said 500")];
+        let fs = [USR002.error(user("b"), "Graph said 500")];
         let s = SubjectResult::user(
             Cow::Borrowed(&fs[0].subject),
             SubjectKind::User,
