@@ -106,6 +106,10 @@ fn stream(
     let mut builder = SummaryBuilder::new(SubjectKind::User, columns.clone());
     let mut rows = vec![SubjectRow::of(&tenant, &columns)];
     builder.add(&tenant);
+    // A CSV row is all a CSV needs of a user: keep the ready users' rows too (a few dozen
+    // bytes each) instead of evaluating everyone a second time.
+    let csv = output.format == ReportFormat::Csv;
+    let mut ready_rows = Vec::new();
 
     let many = targets.len() >= PROGRESS_MIN_USERS;
     let bar = if many {
@@ -124,6 +128,8 @@ fn stream(
         builder.add(&s);
         if header_row(SubjectKind::User, &s) {
             rows.push(SubjectRow::of(&s, &columns));
+        } else if csv {
+            ready_rows.push(SubjectRow::of(&s, &columns));
         }
         if let Some(b) = &bar {
             b.inc(1);
@@ -154,12 +160,15 @@ fn stream(
         );
         w.begin(&header)?;
         w.subject(&tenant)?;
-        let bar = if many {
+        let bar = if many && !csv {
             stage_bar(targets.len(), "writing", "users")
         } else {
             None
         };
-        for upn in targets {
+        for r in &ready_rows {
+            w.row(r)?;
+        }
+        for upn in targets.iter().filter(|_| !csv) {
             let subject = Subject::User(upn.clone());
             if w.wants(&subject) {
                 let findings = user_readiness_in(snap, &index, upn, &device);

@@ -22,13 +22,8 @@ use crate::model::{
 /// Schema tag of the document of a run over several subjects.
 pub const RUN_SCHEMA: &str = "enroll-doctor/report@2";
 
+/// A report over several users or devices gets the run document (`report@2`).
 pub fn render(report: &Report) -> Result<String, serde_json::Error> {
-    render_with(report, false)
-}
-
-/// A report over several users or devices gets the run document (`details` does not change
-/// JSON: every finding is in it).
-pub fn render_with(report: &Report, _details: bool) -> Result<String, serde_json::Error> {
     if super::run::is_multi(report) {
         let mut out = Vec::new();
         super::run::write_report(report, super::run::Format::Json, false, &mut out, None)

@@ -14,9 +14,7 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
 
-use super::summary::{
-    Columns, RunSummary, State, SubjectKind, SubjectResult, SubjectRow, SummaryBuilder,
-};
+use super::summary::{Columns, RunSummary, SubjectKind, SubjectResult, SubjectRow, SummaryBuilder};
 use super::view::group_by_subject;
 use super::{Report, csv, json, jsonl, markdown, table};
 use crate::model::{Diagnosis, Subject};
@@ -104,6 +102,10 @@ impl<'w> RunWriter<'w> {
         details: bool,
         header: &RunHeader<'_>,
     ) -> RunWriter<'w> {
+        let format = match format {
+            Format::Table(width) => Format::Table(table::clamp_width(width)),
+            other => other,
+        };
         let details = if details || header.summary.subjects <= DETAILS_MAX {
             Details::All
         } else {
@@ -223,6 +225,15 @@ impl<'w> RunWriter<'w> {
         }
         if primary {
             self.detailed += 1;
+        }
+        Ok(())
+    }
+
+    /// A subject already reduced to its row: written by a CSV (unless the header holds it),
+    /// ignored by every other format.
+    pub fn row(&mut self, r: &SubjectRow) -> io::Result<()> {
+        if self.format == Format::Csv && !self.in_header.contains(&row_key(r)) {
+            csv::write_row(self.out, r)?;
         }
         Ok(())
     }
@@ -369,5 +380,134 @@ pub fn header_row(kind: SubjectKind, s: &SubjectResult<'_>) -> bool {
             SubjectKind::User | SubjectKind::Guest | SubjectKind::Disabled
         ),
     };
-    s.kind == SubjectKind::Tenant || (primary && s.state != State::Ready && !s.state.is_ready())
+    s.kind == SubjectKind::Tenant || (primary && !s.state.is_ready())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::device::{DEV001, DEV003};
+    use crate::checks::tenant::TEN001;
+    use crate::checks::user::USR002;
+    use crate::model::{EnrollmentPath, Status, Verdict};
+    use crate::report::summary::State;
+    use chrono::TimeZone;
+
+    fn as_of() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn diagnosis(device: &str, verdict: Verdict, user: Option<&str>) -> Diagnosis {
+        Diagnosis {
+            device: device.into(),
+            path: EnrollmentPath::GpoHybrid,
+            verdict,
+            causes: if verdict == Verdict::Enrolled {
+                Vec::new()
+            } else {
+                vec!["DEV003".into()]
+            },
+            fix: format!("fix {device}"),
+            explanation: String::new(),
+            user: user.map(str::to_string),
+        }
+    }
+
+    fn fleet() -> Report {
+        let pc = |n: &str| Subject::Device(n.into());
+        let findings = vec![
+            TEN001.finding(Status::Pass, Subject::Tenant, "intune"),
+            DEV001.finding(Status::Pass, pc("PC1"), "joined"),
+            DEV003.finding(Status::Fail, pc("PC1"), "no MdmUrl"),
+            USR002.finding(
+                Status::Fail,
+                Subject::User("a@contoso.com".into()),
+                "no licence",
+            ),
+            DEV001.finding(Status::Pass, pc("PC2"), "joined"),
+        ];
+        Report::new(
+            as_of(),
+            vec![
+                diagnosis("PC1", Verdict::Failed, Some("a@contoso.com")),
+                diagnosis("PC2", Verdict::Enrolled, None),
+                diagnosis("PC3", Verdict::Blocked, None),
+            ],
+            findings,
+        )
+    }
+
+    #[test]
+    fn several_devices_or_users_make_a_run_one_does_not() {
+        assert!(is_multi(&fleet()));
+        let user = |u: &str| USR002.finding(Status::Pass, Subject::User(u.into()), "ok");
+        let one = Report::new(as_of(), Vec::new(), vec![user("a"), user("a")]);
+        assert!(!is_multi(&one));
+        let two = Report::new(as_of(), Vec::new(), vec![user("a"), user("b")]);
+        assert!(is_multi(&two));
+        let mut single_device = fleet();
+        single_device.diagnoses.truncate(1);
+        assert!(!is_multi(&single_device));
+    }
+
+    #[test]
+    fn subjects_come_in_order_with_their_diagnosis_and_a_diagnosis_without_findings_last() {
+        let r = fleet();
+        let s = subjects_of(&r);
+        let ids: Vec<(&str, &str)> = s.iter().map(|s| (s.kind.as_str(), s.id())).collect();
+        assert_eq!(
+            ids,
+            vec![
+                ("tenant", "tenant"),
+                ("device", "PC1"),
+                ("user", "a@contoso.com"),
+                ("device", "PC2"),
+                ("device", "PC3"),
+            ]
+        );
+        assert_eq!(s[1].state, State::Device(Verdict::Failed));
+        assert_eq!(s[1].blocking(), vec!["DEV003"]);
+        assert_eq!(s[2].state, State::NotReady);
+        assert!(s[4].findings.is_empty());
+    }
+
+    #[test]
+    fn a_fleet_as_csv_and_jsonl_has_one_record_per_subject_not_ready_first() {
+        let r = fleet();
+        let mut out = Vec::new();
+        write_report(&r, Format::Csv, false, &mut out, None).unwrap_or_default();
+        let text = String::from_utf8(out).unwrap_or_default();
+        let rows: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+        assert!(rows[0].contains(",TEN001,"), "{text}");
+        assert!(
+            rows[0].contains(",USR001,") && rows[0].contains(",DEV011"),
+            "{text}"
+        );
+        let first: Vec<&str> = rows[1..]
+            .iter()
+            .map(|r| r.split(',').next().unwrap_or_default())
+            .collect();
+        assert_eq!(first, ["tenant", "PC1", "PC3", "a@contoso.com", "PC2"]);
+        assert!(
+            rows[2].starts_with("PC1,device,failed,DEV003,fix PC1,"),
+            "{text}"
+        );
+
+        let mut out = Vec::new();
+        write_report(&r, Format::Jsonl, false, &mut out, None).unwrap_or_default();
+        let text = String::from_utf8(out).unwrap_or_default();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_default())
+            .collect();
+        assert_eq!(lines.len(), 6);
+        assert_eq!(lines[0]["kind"], "device");
+        assert_eq!(lines[0]["verdicts"]["failed"], 1);
+        assert_eq!(lines[0]["causes"][0]["cause"], "DEV003");
+        assert_eq!(lines[0]["users"]["not_ready"], 1);
+        assert_eq!(lines[2]["diagnosis"]["verdict"], "failed");
+        assert_eq!(lines[3]["kind"], "user");
+    }
 }

@@ -35,6 +35,11 @@ pub fn width_from_env() -> usize {
         .unwrap_or(DEFAULT_WIDTH)
 }
 
+/// `width`, or the narrowest width the tables fit in.
+pub fn clamp_width(width: usize) -> usize {
+    width.max(MIN_WIDTH)
+}
+
 /// Renders at the width from the environment.
 pub fn render(report: &Report) -> String {
     render_with(report, width_from_env(), false)
@@ -270,7 +275,7 @@ pub fn summary_block(h: &RunHeader<'_>, width: usize) -> String {
                 u.guest_examples.join(", ")
             ));
         }
-        line(&mut out, &format!("  not ready: {}", parts.join(", ")));
+        line(&mut out, &format!("Not ready: {}", parts.join(", ")));
     }
     if let Some(t) = &s.tenant {
         let mut text = format!("Tenant: {} ({} pass", t.state.as_str(), t.pass);
@@ -308,7 +313,7 @@ pub fn summary_block(h: &RunHeader<'_>, width: usize) -> String {
     }
     for (heading, rows) in [
         (
-            "Blocking checks: users not ready because of them",
+            "Blocking checks (users not ready because of them)",
             &s.blocking,
         ),
         ("Warnings", &s.warnings),
