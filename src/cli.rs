@@ -106,6 +106,24 @@ pub enum OutputFormat {
     Markdown,
 }
 
+/// Formats of a report (`audit`, `check`, `diagnose`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ReportFormat {
+    /// Tables for people; several users or devices lead with their summary.
+    #[default]
+    Table,
+    /// Stable JSON for scripts (one document).
+    Json,
+    /// JSON Lines: a summary line, then one line per user or device, streamed.
+    Jsonl,
+    /// One row per user or device for a spreadsheet (RFC 4180, UTF-8 with BOM); the summary
+    /// goes to stderr when that is a terminal.
+    Csv,
+    /// GitHub-flavoured Markdown to paste into a ticket or an issue.
+    #[value(alias = "md")]
+    Markdown,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum FailOn {
     /// Exit 1 when any finding fails.
@@ -121,8 +139,12 @@ pub enum FailOn {
 #[derive(Debug, Args, Clone)]
 pub struct OutputArgs {
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// With several users or devices, every one's findings in a table or Markdown (by default
+    /// only the first 10 that are not ready get them, after the summary and the list).
+    #[arg(long)]
+    pub details: bool,
     /// Lowest status that makes the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
     pub fail_on: FailOn,

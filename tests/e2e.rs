@@ -13,6 +13,7 @@ mod e2e {
     pub mod explain;
     pub mod graph;
     pub mod markdown;
+    pub mod readiness;
     pub mod scenarios;
     pub mod tenant;
     pub mod ux;

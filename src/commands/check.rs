@@ -2,18 +2,32 @@
 //!
 //! Users are evaluated in memory over one snapshot: `--user` fetches just those users (one
 //! `$batch` wave), `--group` / `--all-users` list users and policy-group members in O(N/999)
-//! requests.
+//! requests. Several users are written behind their summary, one user at a time (see
+//! [`stream`]).
+
+use std::borrow::Cow;
+use std::io::Write;
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use enroll_doctor::checks::tenant::evaluate_tenant;
-use enroll_doctor::checks::user::{DeviceContext, UserIndex, user_readiness_in};
+use enroll_doctor::checks::user::{
+    AccountState, DeviceContext, UserIndex, account_state, user_readiness_in, users_readiness,
+};
+use enroll_doctor::model::{Area, Subject};
+use enroll_doctor::report::exit_code_of;
+use enroll_doctor::report::run::{RunHeader, RunWriter, header_row};
+use enroll_doctor::report::summary::{
+    Columns, SubjectKind, SubjectResult, SubjectRow, SummaryBuilder,
+};
 use enroll_doctor::tenant::TenantSnapshot;
 use enroll_doctor::tenant::collect::UserSelection;
 
 use super::context::{
-    init_logging, parse_as_of, progress_bar, render, source_notes, tenant_snapshot,
+    csv_summary_sink, finish_stage, init_logging, parse_as_of, render, run_format, source_notes,
+    stage_bar, tenant_snapshot, threshold, with_stdout,
 };
-use crate::cli::{CheckArgs, GlobalArgs};
+use crate::cli::{CheckArgs, GlobalArgs, OutputArgs, ReportFormat};
 
 pub fn run(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<u8> {
     init_logging(global);
@@ -55,30 +69,124 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<u8> {
     let offline = args.source.snapshot.is_some();
     let targets = users_to_check(&snap, &selection, &upns, args.group.as_deref(), offline)?;
 
-    let mut findings = evaluate_tenant(&snap);
-    // Many users: show how far the evaluation is (stderr, terminals only).
-    let bar = if targets.len() >= PROGRESS_MIN_USERS {
-        progress_bar(
-            Some(targets.len() as u64),
-            "{bar:30} {pos}/{len} users evaluated ({elapsed})",
-        )
+    let mut notes = source_notes(&snap, &args.source);
+    notes.push(format!("{} user(s) checked", targets.len()));
+    let streamed =
+        targets.len() > 1 || matches!(args.output.format, ReportFormat::Csv | ReportFormat::Jsonl);
+    if !streamed {
+        // One user (or none): the report as it always was.
+        let mut findings = evaluate_tenant(&snap);
+        findings.extend(users_readiness(&snap, &targets, None));
+        return render(&args.output, as_of, findings, notes);
+    }
+    stream(&snap, &targets, &args.output, as_of, &notes)
+}
+
+/// Several users: evaluated twice, user by user. The first pass keeps the summary counts and
+/// one compact row per user that is not ready; the summary is written, then the second pass
+/// writes each user's part as it is evaluated (evaluation is pure and fast; holding every
+/// finding of 100,000 users is not). Memory stays bounded by the snapshot.
+fn stream(
+    snap: &TenantSnapshot,
+    targets: &[String],
+    output: &OutputArgs,
+    as_of: DateTime<Utc>,
+    notes: &[String],
+) -> anyhow::Result<u8> {
+    let index = UserIndex::new(snap);
+    let device = DeviceContext::default();
+    let kind = |upn: &str| match index.user(upn).map(account_state) {
+        Some(AccountState::Disabled) => SubjectKind::Disabled,
+        Some(AccountState::Guest) => SubjectKind::Guest,
+        Some(AccountState::Enabled) | None => SubjectKind::User,
+    };
+    let columns = Columns::of_areas(&[Area::Tenant, Area::User]);
+    let tenant_findings = evaluate_tenant(snap);
+    let tenant = SubjectResult::tenant(tenant_findings.iter().collect());
+    let mut builder = SummaryBuilder::new(SubjectKind::User, columns.clone());
+    let mut rows = vec![SubjectRow::of(&tenant, &columns)];
+    builder.add(&tenant);
+    // A CSV row is all a CSV needs of a user: keep the ready users' rows too (a few dozen
+    // bytes each) instead of evaluating everyone a second time.
+    let csv = output.format == ReportFormat::Csv;
+    let mut ready_rows = Vec::new();
+
+    let many = targets.len() >= PROGRESS_MIN_USERS;
+    let bar = if many {
+        stage_bar(targets.len(), "evaluating", "users")
     } else {
         None
     };
-    let index = UserIndex::new(&snap);
-    let device = DeviceContext::default();
-    for upn in &targets {
-        findings.extend(user_readiness_in(&snap, &index, upn, &device));
+    for upn in targets {
+        let findings = user_readiness_in(snap, &index, upn, &device);
+        let subject = Subject::User(upn.clone());
+        let s = SubjectResult::user(
+            Cow::Borrowed(&subject),
+            kind(upn),
+            findings.iter().collect(),
+        );
+        builder.add(&s);
+        if header_row(SubjectKind::User, &s) {
+            rows.push(SubjectRow::of(&s, &columns));
+        } else if csv {
+            ready_rows.push(SubjectRow::of(&s, &columns));
+        }
         if let Some(b) = &bar {
             b.inc(1);
         }
     }
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
-    let mut notes = source_notes(&snap, &args.source);
-    notes.push(format!("{} user(s) checked", targets.len()));
-    render(&args.output, as_of, findings, notes)
+    finish_stage(bar);
+    let summary = builder.finish();
+    let code = exit_code_of(&summary.findings, threshold(output));
+
+    let header = RunHeader {
+        as_of,
+        summary: &summary,
+        columns: &columns,
+        rows: &rows,
+        diagnoses: &[],
+        overview: &[],
+        notes,
+    };
+    let mut side = csv_summary_sink(output.format);
+    with_stdout(|out| {
+        let side = side.as_mut().map(|s| s as &mut dyn Write);
+        let mut w = RunWriter::new(
+            out,
+            side,
+            run_format(output.format),
+            output.details,
+            &header,
+        );
+        w.begin(&header)?;
+        w.subject(&tenant)?;
+        let bar = if many && !csv {
+            stage_bar(targets.len(), "writing", "users")
+        } else {
+            None
+        };
+        for r in &ready_rows {
+            w.row(r)?;
+        }
+        for upn in targets.iter().filter(|_| !csv) {
+            let subject = Subject::User(upn.clone());
+            if w.wants(&subject) {
+                let findings = user_readiness_in(snap, &index, upn, &device);
+                let s = SubjectResult::user(
+                    Cow::Borrowed(&subject),
+                    kind(upn),
+                    findings.iter().collect(),
+                );
+                w.subject(&s)?;
+            }
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+        }
+        finish_stage(bar);
+        w.finish(&header)
+    })?;
+    Ok(code)
 }
 
 /// Below this many users the evaluation is instant: no progress bar.

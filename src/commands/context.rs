@@ -15,7 +15,7 @@ use enroll_doctor::graph::GraphClient;
 use enroll_doctor::graph::trace::HTTP_TARGET;
 use enroll_doctor::model::Finding;
 use enroll_doctor::redact::Redactor;
-use enroll_doctor::report::{self, FailThreshold, Report};
+use enroll_doctor::report::{self, FailThreshold, Report, run};
 use enroll_doctor::tenant::TenantSnapshot;
 use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
 use enroll_doctor::tenant::device_records::{self, DeviceLookup, FleetStrategy};
@@ -23,7 +23,7 @@ use enroll_doctor::tenant::snapshot::TokenKind;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::{
-    AuthMethodArg, CloudArg, FailOn, GlobalArgs, OutputArgs, OutputFormat, TenantSourceArgs,
+    AuthMethodArg, CloudArg, FailOn, GlobalArgs, OutputArgs, ReportFormat, TenantSourceArgs,
 };
 
 // ---- Output -------------------------------------------------------------------------------
@@ -38,22 +38,71 @@ pub(crate) fn print_stdout(text: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Prints a report in the chosen format and returns the exit code for it.
+/// Runs `write` against buffered, locked stdout. As with [`print_stdout`], a closed pipe ends
+/// the output quietly and any other write error is an error.
+pub(crate) fn with_stdout(
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to stdout"),
+    }
+}
+
+/// The report layer's format for `--format` (tables at the terminal's width).
+pub(crate) fn run_format(format: ReportFormat) -> run::Format {
+    match format {
+        ReportFormat::Table => run::Format::Table(report::table::width_from_env()),
+        ReportFormat::Markdown => run::Format::Markdown,
+        ReportFormat::Json => run::Format::Json,
+        ReportFormat::Jsonl => run::Format::Jsonl,
+        ReportFormat::Csv => run::Format::Csv,
+    }
+}
+
+pub(crate) fn threshold(output: &OutputArgs) -> FailThreshold {
+    match output.fail_on {
+        FailOn::Fail => FailThreshold::Fail,
+        FailOn::Warn => FailThreshold::Warn,
+        FailOn::Never => FailThreshold::Never,
+    }
+}
+
+/// Where a CSV run's summary goes: stderr, when it is a terminal (a CSV cannot carry it).
+pub(crate) fn csv_summary_sink(format: ReportFormat) -> Option<std::io::Stderr> {
+    (format == ReportFormat::Csv && std::io::stderr().is_terminal()).then(std::io::stderr)
+}
+
+/// Prints a report in the chosen format and returns the exit code for it. A report about one
+/// subject is rendered as before; several users or devices (and any CSV or JSON Lines) are
+/// written subject by subject behind their summary.
 pub(crate) fn emit_report(report: &Report, output: &OutputArgs) -> anyhow::Result<u8> {
+    let code = report::exit_code(&report.findings, threshold(output));
+    let streamed = matches!(output.format, ReportFormat::Csv | ReportFormat::Jsonl)
+        || report::run::is_multi(report);
+    if streamed {
+        let mut side = csv_summary_sink(output.format);
+        with_stdout(|out| {
+            report::run::write_report(
+                report,
+                run_format(output.format),
+                output.details,
+                out,
+                side.as_mut().map(|s| s as &mut dyn Write),
+            )
+        })?;
+        return Ok(code);
+    }
     let text = match output.format {
-        OutputFormat::Table => report::table::render(report),
-        OutputFormat::Markdown => report::markdown::render(report),
-        OutputFormat::Json => {
+        ReportFormat::Table => report::table::render(report),
+        ReportFormat::Markdown => report::markdown::render(report),
+        ReportFormat::Json | ReportFormat::Jsonl | ReportFormat::Csv => {
             report::json::render(report).context("cannot serialise the report")?
         }
     };
     print_stdout(&text)?;
-    let threshold = match output.fail_on {
-        FailOn::Fail => FailThreshold::Fail,
-        FailOn::Warn => FailThreshold::Warn,
-        FailOn::Never => FailThreshold::Never,
-    };
-    Ok(report::exit_code(&report.findings, threshold))
+    Ok(code)
 }
 
 /// `--as-of`: `YYYY-MM-DD` (start of that day, UTC) or RFC 3339; default now.
@@ -241,20 +290,17 @@ pub(crate) fn tenant_snapshot(
             loop {
                 tokio::select! {
                     r = &mut work => break r,
-                    _ = tick.tick() => {
-                        let s = client.stats();
-                        pb.set_message(format!(
-                            "reading the tenant from Graph: {} requests, {:.1} MB received",
-                            s.requests,
-                            s.bytes_received as f64 / 1_000_000.0
-                        ));
-                    }
+                    _ = tick.tick() => pb.set_message(graph_progress(&client.stats())),
                 }
             }
         })
         .context("cannot collect the tenant from Graph");
-    if let Some(pb) = &spinner {
-        pb.finish_and_clear();
+    if let Some(pb) = spinner {
+        pb.set_style(
+            ProgressStyle::with_template("{msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        pb.finish_with_message(graph_progress(&client.stats()));
     }
     let snap = snap?;
     print_stats(global, &client);
@@ -315,10 +361,15 @@ fn key_from_file(file: &Path) -> anyhow::Result<Redactor> {
     Ok(r)
 }
 
-/// A progress bar (`len` items) or spinner (`None`) on stderr — only when stderr is a terminal,
+/// Whether progress may be drawn: stderr is a terminal and the run is not in CI (`CI` set),
 /// so pipes, CI logs and tests never see control sequences.
+pub(crate) fn show_progress() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+}
+
+/// A progress bar (`len` items) or spinner (`None`) on stderr, when [`show_progress`].
 pub(crate) fn progress_bar(len: Option<u64>, template: &str) -> Option<ProgressBar> {
-    if !std::io::stderr().is_terminal() {
+    if !show_progress() {
         return None;
     }
     let pb = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
@@ -332,6 +383,37 @@ pub(crate) fn progress_bar(len: Option<u64>, template: &str) -> Option<ProgressB
     pb.set_style(style);
     pb.enable_steady_tick(Duration::from_millis(120));
     Some(pb)
+}
+
+/// One stage of a long run (`evaluating`, `writing`) as `N/M` with its ETA; left on screen
+/// when finished, so a run shows one line per stage.
+pub(crate) fn stage_bar(len: usize, stage: &str, noun: &str) -> Option<ProgressBar> {
+    progress_bar(
+        Some(len as u64),
+        &format!("{stage}: {{pos}}/{{len}} {noun} [{{bar:30}}] {{elapsed}}, ETA {{eta}}"),
+    )
+}
+
+/// Ends a stage bar, keeping its line.
+pub(crate) fn finish_stage(pb: Option<ProgressBar>) {
+    if let Some(pb) = pb {
+        pb.finish();
+    }
+}
+
+/// The Graph stage's line: requests, pages, items (of the total when announced), data.
+fn graph_progress(s: &enroll_doctor::graph::GraphStats) -> String {
+    let items = if s.expected_items > 0 {
+        format!("{} of {} items", s.items, s.expected_items)
+    } else {
+        format!("{} items", s.items)
+    };
+    format!(
+        "reading Graph: {} requests, {} pages, {items}, {:.1} MB received",
+        s.requests,
+        s.pages,
+        s.bytes_received as f64 / 1_000_000.0
+    )
 }
 
 /// Notes for the reader: where the facts came from.

@@ -63,6 +63,9 @@ struct Counters {
     in_flight: AtomicU64,
     peak_in_flight: AtomicU64,
     reauthentications: AtomicU64,
+    pages: AtomicU64,
+    items: AtomicU64,
+    expected_items: AtomicU64,
 }
 
 /// What the client did so far (for `-v` and benchmarks).
@@ -80,6 +83,12 @@ pub struct GraphStats {
     pub reauthentications: u64,
     /// Tokens actually fetched from the identity platform (or az, or the cache file).
     pub token_acquisitions: u64,
+    /// Collection pages received (each `@odata.nextLink` followed counts).
+    pub pages: u64,
+    /// Items in those pages.
+    pub items: u64,
+    /// Items the listings announced with `@odata.count` (0: none did).
+    pub expected_items: u64,
     #[serde(serialize_with = "ser_millis")]
     pub elapsed: Duration,
 }
@@ -143,6 +152,9 @@ struct Page<T> {
     value: Vec<T>,
     #[serde(rename = "@odata.nextLink")]
     next_link: Option<String>,
+    /// The collection's size, when the request asked for it (`$count=true`).
+    #[serde(rename = "@odata.count", default)]
+    count: Option<u64>,
 }
 
 fn request_id_of(headers: &HeaderMap) -> Option<String> {
@@ -261,6 +273,9 @@ impl GraphClient {
             peak_in_flight: c.peak_in_flight.load(Ordering::Relaxed),
             reauthentications: c.reauthentications.load(Ordering::Relaxed),
             token_acquisitions: self.inner.tokens.acquisitions(),
+            pages: c.pages.load(Ordering::Relaxed),
+            items: c.items.load(Ordering::Relaxed),
+            expected_items: c.expected_items.load(Ordering::Relaxed),
             elapsed: self.inner.started.elapsed(),
         }
     }
@@ -460,6 +475,15 @@ impl GraphClient {
                 .execute(Method::GET, url.clone(), None, eventual)
                 .await?;
             count += page.value.len() as u64;
+            let c = &self.inner.counters;
+            c.pages.fetch_add(1, Ordering::Relaxed);
+            c.items
+                .fetch_add(page.value.len() as u64, Ordering::Relaxed);
+            if seen.len() == 1
+                && let Some(n) = page.count
+            {
+                c.expected_items.fetch_add(n, Ordering::Relaxed);
+            }
             if on_page(page.value).is_break() {
                 return Ok(count);
             }

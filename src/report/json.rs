@@ -1,9 +1,227 @@
 //! JSON renderer: the stable interface for scripts.
+//!
+//! A report about one subject (one device, one user, the tenant) is the [`Report`] as it is
+//! (`enroll-doctor/report@1`). A run over several users or devices is one document of its own
+//! shape (`enroll-doctor/report@2`, see docs/report-schema.md): the summary first, each check's
+//! metadata once under `checks`, and the findings with passes cut down to check, status and
+//! subject. It is written as the subjects are evaluated, one finding per line.
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::ser::SerializeMap;
 
 use super::Report;
+use super::run::RunHeader;
+use super::summary::{Columns, RunSummary};
+use crate::model::{
+    Area, CheckMeta, Diagnosis, Evidence, Finding, Severity, SkipReason, Status, Subject,
+};
 
+/// Schema tag of the document of a run over several subjects.
+pub const RUN_SCHEMA: &str = "enroll-doctor/report@2";
+
+/// A report over several users or devices gets the run document (`report@2`).
 pub fn render(report: &Report) -> Result<String, serde_json::Error> {
+    if super::run::is_multi(report) {
+        let mut out = Vec::new();
+        super::run::write_report(report, super::run::Format::Json, false, &mut out, None)
+            .map_err(serde_json::Error::io)?;
+        return Ok(String::from_utf8_lossy(&out).into_owned());
+    }
     let mut s = serde_json::to_string_pretty(report)?;
     s.push('\n');
     Ok(s)
+}
+
+/// What a check is, stated once per run: `checks.USR002.title`, `.remediation`, `.docs`.
+#[derive(Serialize)]
+struct CheckInfo<'a> {
+    title: &'a str,
+    severity: Severity,
+    area: Area,
+    /// The general fix (`explain` prints it); a finding's own `remediation` is specific.
+    remediation: &'a str,
+    docs: &'a [&'a str],
+}
+
+/// The `checks` map of a run, in registry order.
+pub(crate) struct ChecksMap<'a>(pub &'a Columns);
+
+impl Serialize for ChecksMap<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let checks = self.0.checks();
+        let mut m = s.serialize_map(Some(checks.len()))?;
+        for c in checks {
+            m.serialize_entry(c.id, &info(c))?;
+        }
+        m.end()
+    }
+}
+
+fn info(c: &'static CheckMeta) -> CheckInfo<'static> {
+    CheckInfo {
+        title: c.title,
+        severity: c.severity,
+        area: c.area,
+        remediation: c.how_to_fix,
+        docs: c.references,
+    }
+}
+
+/// A finding in a run document: a pass as check, status and subject; anything else in full
+/// but without `docs` (in the `checks` map).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum RunFinding<'a> {
+    Pass {
+        check: &'a str,
+        status: &'a Status,
+        subject: &'a Subject,
+    },
+    Other {
+        check: &'a str,
+        status: &'a Status,
+        severity: Severity,
+        subject: &'a Subject,
+        summary: &'a str,
+        evidence: &'a [Evidence],
+        remediation: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        skip_reason: Option<&'a SkipReason>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<&'a str>,
+    },
+}
+
+impl<'a> RunFinding<'a> {
+    fn of(f: &'a Finding) -> RunFinding<'a> {
+        if f.status == Status::Pass {
+            return RunFinding::Pass {
+                check: &f.check,
+                status: &f.status,
+                subject: &f.subject,
+            };
+        }
+        RunFinding::Other {
+            check: &f.check,
+            status: &f.status,
+            severity: f.severity,
+            subject: &f.subject,
+            summary: &f.summary,
+            evidence: &f.evidence,
+            remediation: &f.remediation,
+            skip_reason: f.skip_reason.as_ref(),
+            error: f.error.as_deref(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Head<'a> {
+    schema: &'static str,
+    as_of: DateTime<Utc>,
+    summary: &'a RunSummary,
+    checks: ChecksMap<'a>,
+    diagnoses: &'a [Diagnosis],
+}
+
+/// The document up to the opening of the `findings` array.
+pub(crate) fn write_run_head(out: &mut dyn Write, h: &RunHeader<'_>) -> io::Result<()> {
+    let head = Head {
+        schema: RUN_SCHEMA,
+        as_of: h.as_of,
+        summary: h.summary,
+        checks: ChecksMap(h.columns),
+        diagnoses: h.diagnoses,
+    };
+    let text = serde_json::to_string_pretty(&head).map_err(io::Error::other)?;
+    // `{ … }` without its closing brace, continued by the findings.
+    let open = text
+        .trim_end()
+        .strip_suffix('}')
+        .unwrap_or(&text)
+        .trim_end();
+    out.write_all(open.as_bytes())?;
+    out.write_all(b",\n  \"findings\": [")
+}
+
+/// A subject's findings, one per line; `after_others`: a finding was written before.
+pub(crate) fn write_findings(
+    out: &mut dyn Write,
+    findings: &[&Finding],
+    after_others: bool,
+) -> io::Result<()> {
+    for (i, f) in findings.iter().enumerate() {
+        out.write_all(if after_others || i > 0 {
+            b",\n    "
+        } else {
+            b"\n    "
+        })?;
+        serde_json::to_writer(&mut *out, &RunFinding::of(f)).map_err(io::Error::other)?;
+    }
+    Ok(())
+}
+
+/// Closes the findings, adds the notes and ends the document.
+pub(crate) fn write_run_tail(out: &mut dyn Write, h: &RunHeader<'_>) -> io::Result<()> {
+    out.write_all(b"\n  ]")?;
+    if !h.notes.is_empty() {
+        out.write_all(b",\n  \"notes\": [")?;
+        for (i, n) in h.notes.iter().enumerate() {
+            out.write_all(if i > 0 { b",\n    " } else { b"\n    " })?;
+            serde_json::to_writer(&mut *out, n).map_err(io::Error::other)?;
+        }
+        out.write_all(b"\n  ]")?;
+    }
+    out.write_all(b"\n}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::user::{USR001, USR002};
+    use crate::model::Evidence;
+
+    #[test]
+    fn passes_are_compact_and_others_lose_only_their_docs() {
+        let subject = Subject::User("a@contoso.com".into());
+        let pass = USR001
+            .finding(Status::Pass, subject.clone(), "exists")
+            .with_evidence(Evidence::new("graph", "id 1"));
+        let fail = USR002
+            .finding(Status::Fail, subject, "no licence")
+            .with_evidence(Evidence::new("graph", "no SKU").at("GET /v1.0/users/a"))
+            .with_remediation("Assign a licence");
+        let mut out = Vec::new();
+        write_findings(&mut out, &[&pass, &fail], false).unwrap_or_default();
+        let text = String::from_utf8(out).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+        assert_eq!(
+            lines[0].trim(),
+            r#"{"check":"USR001","status":"pass","subject":{"kind":"user","id":"a@contoso.com"}},"#
+        );
+        let v: serde_json::Value = serde_json::from_str(lines[1].trim()).unwrap_or_default();
+        let mut full = serde_json::to_value(&fail).unwrap_or_default();
+        if let Some(o) = full.as_object_mut() {
+            o.remove("docs");
+        }
+        assert_eq!(v, full);
+    }
+
+    #[test]
+    fn the_checks_map_states_each_check_once_in_registry_order() {
+        let cols = Columns::of_areas(&[Area::User]);
+        let v = serde_json::to_value(ChecksMap(&cols)).unwrap_or_default();
+        let keys: Vec<&String> = v
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(keys.len(), 8);
+        assert_eq!(keys[0], "USR001");
+        assert_eq!(v["USR002"]["title"], USR002.title);
+        assert_eq!(v["USR002"]["remediation"], USR002.how_to_fix);
+        assert_eq!(v["USR002"]["docs"][0], USR002.references[0]);
+    }
 }

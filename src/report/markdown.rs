@@ -6,10 +6,24 @@
 //! stay literal; in plain text a backslash is escaped only where Markdown would eat it.
 
 use super::Report;
+use super::run::{self, RunHeader};
+use super::summary::{SubjectKind, SubjectResult, SubjectRow, plural};
 use super::view::{self, ReportView, SubjectGroup};
 use crate::model::{Diagnosis, Finding, Status, Subject};
 
 pub fn render(report: &Report) -> String {
+    render_with(report, false)
+}
+
+/// A report over several users or devices leads with their summary (see [`super::run`]);
+/// `details` shows every subject's findings, not only the first few that are not ready.
+pub fn render_with(report: &Report, details: bool) -> String {
+    if run::is_multi(report) {
+        let mut out = Vec::new();
+        // Writing to memory cannot fail.
+        let _ = run::write_report(report, run::Format::Markdown, details, &mut out, None);
+        return String::from_utf8_lossy(&out).into_owned();
+    }
     let mut out = format!(
         "# enroll-doctor report (as of {})\n\n",
         report.as_of.format("%Y-%m-%d")
@@ -63,9 +77,279 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-fn diagnosis_section(d: &Diagnosis) -> String {
-    let mut s = format!("## Diagnosis: {}\n\n", text(&d.device));
-    s.push_str(&format!("- **Verdict:** `{}`\n", d.verdict.as_str()));
+// ---- Runs over several subjects -----------------------------------------------------------
+
+/// The title, the summary, and the subjects that are not ready, one table row each.
+pub fn run_head(h: &RunHeader<'_>) -> String {
+    let s = h.summary;
+    let mut out = format!(
+        "# enroll-doctor report (as of {})\n\n## Summary\n\n",
+        h.as_of.format("%Y-%m-%d")
+    );
+    out.push_str(&format!("**{}**\n\n", text(&s.headline())));
+    let u = &s.users;
+    if s.kind == SubjectKind::Device {
+        if u.users > 0 {
+            out.push_str(&format!(
+                "- **Enrolling users:** {}: {} ready, {} not ready\n",
+                u.users, u.ready, u.not_ready
+            ));
+        }
+    } else if u.disabled + u.guests > 0 {
+        let failing = s.not_ready.saturating_sub(u.disabled + u.guests);
+        out.push_str(&format!("- **With a failing check:** {failing}\n"));
+        if u.disabled > 0 {
+            out.push_str(&format!(
+                "- **Disabled accounts:** {} (e.g. {})\n",
+                u.disabled,
+                text(&u.disabled_examples.join(", "))
+            ));
+        }
+        if u.guests > 0 {
+            out.push_str(&format!(
+                "- **Guests:** {} (e.g. {})\n",
+                u.guests,
+                text(&u.guest_examples.join(", "))
+            ));
+        }
+    }
+    if let Some(t) = &s.tenant {
+        let mut line = format!("- **Tenant:** `{}` ({} pass", t.state.as_str(), t.pass);
+        for f in &t.findings {
+            line.push_str(&format!(", {} {}", code(&f.check), f.status.as_str()));
+        }
+        line.push_str(")\n");
+        out.push_str(&line);
+    }
+    out.push('\n');
+    if !s.causes.is_empty() {
+        out.push_str("### Not enrolled, by verdict and first cause\n\n");
+        out.push_str(
+            "| Verdict | Cause | Devices | Title | Examples | Fix |\n|---|---|---|---|---|---|\n",
+        );
+        for c in &s.causes {
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} | {} | {} |\n",
+                c.verdict.as_str(),
+                c.cause.as_deref().map(code).unwrap_or_else(|| "-".into()),
+                c.devices,
+                cell(&c.title),
+                cell(&examples(&c.examples, c.devices)),
+                cell(&c.fix)
+            ));
+        }
+        out.push('\n');
+    }
+    let noun = if s.kind == SubjectKind::Device {
+        "Devices"
+    } else {
+        "Users"
+    };
+    for (heading, rows) in [("Blocking checks", &s.blocking), ("Warnings", &s.warnings)] {
+        if rows.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "### {heading}\n\n| Check | {noun} | Title | Examples | Fix |\n|---|---|---|---|---|\n"
+        ));
+        for r in rows {
+            let mut fix = r.fix.clone();
+            if r.other_fixes > 0 {
+                fix.push_str(&format!(" (+{} other fix texts)", r.other_fixes));
+            }
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                code(&r.check),
+                r.subjects,
+                cell(&r.title),
+                cell(&examples(&r.examples, r.subjects)),
+                cell(&fix)
+            ));
+        }
+        out.push('\n');
+    }
+    let mut counts = String::new();
+    for (label, pick) in [("Passed", 0usize), ("Skipped", 1), ("Errors", 2)] {
+        let parts: Vec<String> = s
+            .by_check
+            .iter()
+            .filter_map(|c| {
+                let n = match pick {
+                    0 => c.pass,
+                    1 => c.skip,
+                    _ => c.error,
+                };
+                (n > 0).then(|| format!("{} ({n})", code(&c.check)))
+            })
+            .collect();
+        if !parts.is_empty() {
+            counts.push_str(&format!(
+                "- **{label}, {} per check:** {}\n",
+                noun.to_lowercase(),
+                parts.join(", ")
+            ));
+        }
+    }
+    if !counts.is_empty() {
+        out.push_str(&counts);
+        out.push('\n');
+    }
+
+    let listed: Vec<&SubjectRow> = h
+        .rows
+        .iter()
+        .filter(|r| r.kind != SubjectKind::Tenant && r.is_listed())
+        .collect();
+    if !listed.is_empty() {
+        let (one, col) = if s.kind == SubjectKind::Device {
+            ("device", "Device | Verdict | Causes")
+        } else {
+            ("user", "User | Verdict | Blocking checks")
+        };
+        out.push_str(&format!(
+            "## Not ready ({} {one}{})\n\n| {col} | First fix |\n|---|---|---|---|\n",
+            listed.len(),
+            plural(listed.len())
+        ));
+        for r in listed {
+            let ids: Vec<String> = r.blocking.iter().map(|c| code(c)).collect();
+            out.push_str(&format!(
+                "| {} | `{}` | {} | {} |\n",
+                cell(&r.subject),
+                r.state.as_str(),
+                if ids.is_empty() {
+                    "-".to_string()
+                } else {
+                    ids.join(" ")
+                },
+                cell(&r.first_fix)
+            ));
+        }
+        out.push('\n');
+    }
+    out.push_str("## Details\n\n");
+    out
+}
+
+/// Up to three names, and `…` when there are more.
+fn examples(names: &[String], total: usize) -> String {
+    let mut s = names.join(", ");
+    if total > names.len() {
+        s.push_str(", …");
+    }
+    s
+}
+
+/// One subject's details: a device's diagnosis, the findings that are not passing, the
+/// passing ones as a count, and the fixes.
+pub fn subject_section(s: &SubjectResult<'_>) -> String {
+    let heading = match s.subject.as_ref() {
+        Subject::Tenant => "Tenant".to_string(),
+        Subject::User(u) => match s.kind {
+            SubjectKind::Disabled => format!("User {} (disabled account)", text(u)),
+            SubjectKind::Guest => format!("User {} (guest)", text(u)),
+            _ => format!("User {}", text(u)),
+        },
+        Subject::Device(d) => match s.diagnosis {
+            Some(x) => format!("Device {}: {}", text(d), x.verdict.as_str()),
+            None => format!("Device {}", text(d)),
+        },
+    };
+    let mut out = format!("### {heading}\n\n");
+    if let Some(d) = s.diagnosis {
+        out.push_str(&diagnosis_items(d));
+        out.push('\n');
+    }
+    let shown: Vec<&&Finding> = s
+        .findings
+        .iter()
+        .filter(|f| f.status != Status::Pass)
+        .collect();
+    if !shown.is_empty() {
+        out.push_str("| Status | Check | Summary | Evidence |\n|---|---|---|---|\n");
+        for f in &shown {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                status_cell(&f.status),
+                cell(&f.check),
+                cell(&f.summary),
+                evidence_cell(f)
+            ));
+        }
+        out.push('\n');
+    }
+    let passed: Vec<String> = s
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Pass)
+        .map(|f| code(&f.check))
+        .collect();
+    if !passed.is_empty() {
+        out.push_str(&format!(
+            "Passed ({}): {}\n\n",
+            passed.len(),
+            passed.join(" ")
+        ));
+    }
+    let first = s.diagnosis.map(|d| d.fix.as_str()).unwrap_or("");
+    let mut seen: Vec<&str> = Vec::new();
+    for f in shown
+        .iter()
+        .filter(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Error))
+    {
+        let t = if f.remediation.is_empty() {
+            f.error.as_deref().unwrap_or("")
+        } else {
+            f.remediation.as_str()
+        };
+        // A subject has one finding per check: this list stays short.
+        if t.is_empty() || t == first || seen.contains(&t) {
+            continue;
+        }
+        seen.push(t);
+        out.push_str(&format!(
+            "- **Fix {}:** {}\n",
+            code(&f.check),
+            indent_continuation(&text(t))
+        ));
+    }
+    if !seen.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+/// After the details: how many subjects have none, the notes and the status line.
+pub fn run_tail(h: &RunHeader<'_>, more: usize) -> String {
+    let mut out = String::new();
+    if more > 0 {
+        let noun = if h.summary.kind == SubjectKind::Device {
+            "device"
+        } else {
+            "user"
+        };
+        out.push_str(&format!(
+            "{more} more {noun}{}: use `--details` or `--format csv`/`jsonl`.\n\n",
+            plural(more)
+        ));
+    }
+    if !h.notes.is_empty() {
+        out.push_str("## Notes\n\n");
+        for n in h.notes {
+            out.push_str(&format!("- {}\n", indent_continuation(&text(n))));
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "**Summary:** {}\n",
+        view::status_line(&h.summary.findings, h.as_of)
+    ));
+    out
+}
+
+/// A diagnosis as list items (verdict, path, user, causes, fix, explanation).
+fn diagnosis_items(d: &Diagnosis) -> String {
+    let mut s = format!("- **Verdict:** `{}`\n", d.verdict.as_str());
     s.push_str(&format!("- **Path:** `{}`\n", d.path.as_str()));
     if let Some(u) = &d.user {
         s.push_str(&format!("- **Enrolling user:** {}\n", text(u)));
@@ -92,6 +376,12 @@ fn diagnosis_section(d: &Diagnosis) -> String {
             indent_continuation(&text(&d.explanation))
         ));
     }
+    s
+}
+
+fn diagnosis_section(d: &Diagnosis) -> String {
+    let mut s = format!("## Diagnosis: {}\n\n", text(&d.device));
+    s.push_str(&diagnosis_items(d));
     s.push('\n');
     s
 }

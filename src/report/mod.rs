@@ -1,8 +1,12 @@
 //! Renderers: they format findings and diagnoses, they never decide a verdict.
 
+pub mod csv;
 pub mod explain;
 pub mod json;
+pub mod jsonl;
 pub mod markdown;
+pub mod run;
+pub mod summary;
 pub mod table;
 pub mod view;
 
@@ -87,14 +91,19 @@ pub enum FailThreshold {
 /// 2 when any finding is `error` (results incomplete); 1 when a finding is at or above the
 /// threshold; else 0.
 pub fn exit_code(findings: &[Finding], threshold: FailThreshold) -> u8 {
-    if findings.iter().any(|f| f.status == Status::Error) {
+    exit_code_of(&Summary::of(findings), threshold)
+}
+
+/// [`exit_code`] from the counts (a streamed run keeps only those).
+pub fn exit_code_of(s: &Summary, threshold: FailThreshold) -> u8 {
+    if s.error > 0 {
         return 2;
     }
-    let hit = findings.iter().any(|f| match threshold {
-        FailThreshold::Fail => f.status == Status::Fail,
-        FailThreshold::Warn => matches!(f.status, Status::Fail | Status::Warn),
+    let hit = match threshold {
+        FailThreshold::Fail => s.fail > 0,
+        FailThreshold::Warn => s.fail + s.warn > 0,
         FailThreshold::Never => false,
-    });
+    };
     u8::from(hit)
 }
 

@@ -11,10 +11,14 @@
 //! - Cells are wrapped here, between words; a token longer than its column (a registry path) is
 //!   broken after a `\`, `/`, `,` or `-` where it has one.
 
+use std::collections::{HashMap, HashSet};
+
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use super::Report;
+use super::run::{self, RunHeader};
+use super::summary::{State, SubjectKind, SubjectResult, SubjectRow, plural};
 use super::view::{self, ReportView, SubjectGroup};
 use crate::model::{Diagnosis, Finding, SkipReason, Status, Subject};
 
@@ -31,118 +35,50 @@ pub fn width_from_env() -> usize {
         .unwrap_or(DEFAULT_WIDTH)
 }
 
+/// `width`, or the narrowest width the tables fit in.
+pub fn clamp_width(width: usize) -> usize {
+    width.max(MIN_WIDTH)
+}
+
 /// Renders at the width from the environment.
 pub fn render(report: &Report) -> String {
-    render_with_width(report, width_from_env())
+    render_with(report, width_from_env(), false)
 }
 
 pub fn render_with_width(report: &Report, width: usize) -> String {
+    render_with(report, width, false)
+}
+
+/// A report over several users or devices leads with their summary (see [`super::run`]);
+/// `details` shows every subject's findings, not only the first few that are not ready.
+pub fn render_with(report: &Report, width: usize, details: bool) -> String {
     let width = width.max(MIN_WIDTH);
+    if run::is_multi(report) {
+        let mut out = Vec::new();
+        // Writing to memory cannot fail.
+        let _ = run::write_report(report, run::Format::Table(width), details, &mut out, None);
+        return String::from_utf8_lossy(&out).into_owned();
+    }
     let mut out = String::new();
 
-    // One device: its diagnosis leads. Several: an overview leads, and each device's diagnosis
-    // opens the block of its findings.
-    let several = report.diagnoses.len() > 1;
-    let mut boxed = vec![!several; report.diagnoses.len()];
-    if several {
-        out.push_str(&overview(report, width));
-    } else {
-        for d in &report.diagnoses {
-            out.push_str(&diagnosis_box(d, width));
-        }
+    // One subject: its diagnosis leads, then one row per finding, passes included.
+    for d in &report.diagnoses {
+        out.push_str(&diagnosis_box(d, width));
     }
 
     let view = ReportView::of(report);
-    let compact = compact_passes(report, &view);
     for group in &view.groups {
-        // Each subject appears once, so with several devices its first diagnosis is not boxed
-        // yet; with one device every diagnosis was boxed above.
-        if let Some(i) = group.diagnosis
-            && !boxed[i]
-        {
-            boxed[i] = true;
-            out.push_str(&diagnosis_box(&report.diagnoses[i], width));
-        }
-        let findings = &group.findings;
         out.push_str(&subject_heading(group, report, width));
-        let shown: Vec<&Finding> = findings
-            .iter()
-            .copied()
-            .filter(|f| !compact || (f.status != Status::Pass && !token_wide_skip(f)))
-            .collect();
-        if !shown.is_empty() {
-            let rows: Vec<Vec<String>> = shown
-                .iter()
-                .map(|f| {
-                    vec![
-                        f.status.as_str().to_uppercase(),
-                        f.check.clone(),
-                        f.summary.clone(),
-                        evidence_summary(f),
-                    ]
-                })
-                .collect();
-            out.push_str(&table(
-                &["Status", "Check", "Summary", "Evidence"],
-                &[Col::Fixed, Col::Fixed, Col::Flex(9), Col::Flex(11)],
-                rows,
-                width,
-            ));
-        }
-        if compact {
-            let passed: Vec<&str> = findings
-                .iter()
-                .filter(|f| f.status == Status::Pass)
-                .map(|f| f.check.as_str())
-                .collect();
-            if !passed.is_empty() {
-                out.push_str(&wrap_line(
-                    &format!("  passed ({}): {}", passed.len(), passed.join(" ")),
-                    width,
-                ));
-                out.push('\n');
-            }
-            // Skips that come from the token, not from this subject, repeat for every user or
-            // device: one line each, the reason is in the notes and in the JSON.
-            let mut by_reason: Vec<(String, Vec<&str>)> = Vec::new();
-            for f in findings.iter().filter(|f| token_wide_skip(f)) {
-                let reason = f
-                    .skip_reason
-                    .as_ref()
-                    .map(|r| r.describe())
-                    .unwrap_or_default();
-                match by_reason.iter_mut().find(|(r, _)| *r == reason) {
-                    Some((_, ids)) => ids.push(f.check.as_str()),
-                    None => by_reason.push((reason, vec![f.check.as_str()])),
-                }
-            }
-            for (reason, ids) in by_reason {
-                out.push_str(&wrap_line(
-                    &format!("  skipped ({}): {} — {reason}", ids.len(), ids.join(" ")),
-                    width,
-                ));
-                out.push('\n');
-            }
+        if !group.findings.is_empty() {
+            let rows: Vec<Vec<String>> = group.findings.iter().map(|f| finding_row(f)).collect();
+            out.push_str(&findings_table(rows, width));
         }
         out.push('\n');
     }
 
-    for (d, done) in report.diagnoses.iter().zip(&boxed) {
-        if !done {
-            out.push_str(&diagnosis_box(d, width));
-        }
-    }
-
-    // Several devices: each first cause's fix is already in its device's diagnosis.
-    let shown_fixes: Vec<&str> = if several {
-        report.diagnoses.iter().map(|d| d.fix.as_str()).collect()
-    } else {
-        Vec::new()
-    };
     let fixes: Vec<Vec<String>> = view
         .fixes
         .iter()
-        .filter(|row| !shown_fixes.contains(&row.text.as_str()))
         .map(|row| {
             vec![
                 row.checks.join("\n"),
@@ -152,11 +88,7 @@ pub fn render_with_width(report: &Report, width: usize) -> String {
         })
         .collect();
     if !fixes.is_empty() {
-        out.push_str(if several {
-            "What else to fix (each device's first fix is in its diagnosis above)\n"
-        } else {
-            "What to fix\n"
-        });
+        out.push_str("What to fix\n");
         out.push_str(&table(
             &["Check", "Subject", "Remediation"],
             &[Col::Fixed, Col::Fixed, Col::Flex(1)],
@@ -174,6 +106,24 @@ pub fn render_with_width(report: &Report, width: usize) -> String {
     out
 }
 
+fn finding_row(f: &Finding) -> Vec<String> {
+    vec![
+        f.status.as_str().to_uppercase(),
+        f.check.clone(),
+        f.summary.clone(),
+        evidence_summary(f),
+    ]
+}
+
+fn findings_table(rows: Vec<Vec<String>>, width: usize) -> String {
+    table(
+        &["Status", "Check", "Summary", "Evidence"],
+        &[Col::Fixed, Col::Fixed, Col::Flex(9), Col::Flex(11)],
+        rows,
+        width,
+    )
+}
+
 /// A skip caused by the token (a missing permission, an app-only token), the same for every
 /// subject of the run.
 fn token_wide_skip(f: &Finding) -> bool {
@@ -184,24 +134,11 @@ fn token_wide_skip(f: &Finding) -> bool {
         )
 }
 
-/// Passing checks go on one line per subject when the run covers several devices, or several
-/// users without devices; a single device keeps one row per finding.
-fn compact_passes(report: &Report, view: &ReportView<'_>) -> bool {
-    if !report.diagnoses.is_empty() {
-        return report.diagnoses.len() > 1;
-    }
-    let users = view
-        .groups
-        .iter()
-        .filter(|g| matches!(g.subject, Subject::User(_)))
-        .count();
-    users > 1
-}
-
 fn subject_heading(group: &SubjectGroup<'_>, report: &Report, width: usize) -> String {
     let text = match group.subject {
         Subject::Tenant => "Tenant".to_string(),
         Subject::User(u) => {
+            // A single-subject report has at most one diagnosis.
             let devices: Vec<&str> = report
                 .diagnoses
                 .iter()
@@ -224,54 +161,501 @@ fn subject_heading(group: &SubjectGroup<'_>, report: &Report, width: usize) -> S
     s
 }
 
-/// One line per device: verdict, cause chain and what the first cause says.
-fn overview(report: &Report, width: usize) -> String {
-    let rows: Vec<Vec<String>> = report
+// ---- Runs over several subjects -----------------------------------------------------------
+
+/// One line of a fleet's device overview.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverviewRow {
+    pub device: String,
+    pub verdict: &'static str,
+    pub causes: String,
+    pub root_cause: String,
+}
+
+/// One line per device: verdict, cause chain and what the finding behind the first cause
+/// says (the device's own, else the enrolling user's, else the tenant's), found through a map
+/// of the non-passing findings built once.
+pub fn overview_rows(report: &Report) -> Vec<OverviewRow> {
+    let mut by_key: HashMap<(&str, u8, String), &Finding> = HashMap::new();
+    for f in report.findings.iter().filter(|f| f.status != Status::Pass) {
+        let key = match &f.subject {
+            Subject::Tenant => (f.check.as_str(), 0, String::new()),
+            Subject::User(u) => (f.check.as_str(), 1, u.to_ascii_lowercase()),
+            Subject::Device(d) => (f.check.as_str(), 2, d.clone()),
+        };
+        by_key.entry(key).or_insert(f);
+    }
+    report
         .diagnoses
         .iter()
         .map(|d| {
-            vec![
-                d.device.clone(),
-                d.verdict.as_str().to_string(),
-                if d.causes.is_empty() {
+            let root_cause = match d.causes.first() {
+                None => match d.user.as_deref() {
+                    Some(u) => format!("enrolling user {u}"),
+                    None => "-".to_string(),
+                },
+                Some(first) => {
+                    let c = first.as_str();
+                    by_key
+                        .get(&(c, 2, d.device.clone()))
+                        .or_else(|| {
+                            d.user
+                                .as_deref()
+                                .and_then(|u| by_key.get(&(c, 1, u.to_ascii_lowercase())))
+                        })
+                        .or_else(|| by_key.get(&(c, 0, String::new())))
+                        .map(|f| format!("{first}: {}", f.summary))
+                        .unwrap_or_else(|| first.clone())
+                }
+            };
+            OverviewRow {
+                device: d.device.clone(),
+                verdict: d.verdict.as_str(),
+                causes: if d.causes.is_empty() {
                     "-".to_string()
                 } else {
                     d.causes.join(" → ")
                 },
-                root_cause(d, &report.findings),
-            ]
+                root_cause,
+            }
+        })
+        .collect()
+}
+
+/// The summary of a run: the headline, the tenant, the blocking checks (or a fleet's
+/// verdict × first-cause histogram), the warnings, and every other check as counts.
+pub fn summary_block(h: &RunHeader<'_>, width: usize) -> String {
+    let s = h.summary;
+    let mut out = String::new();
+    let line = |out: &mut String, text: &str| {
+        out.push_str(&wrap_line(text, width));
+        out.push('\n');
+    };
+    let what = if s.kind == SubjectKind::Device {
+        "Fleet"
+    } else {
+        "Readiness"
+    };
+    line(
+        &mut out,
+        &format!(
+            "{what} (as of {}): {}",
+            h.as_of.format("%Y-%m-%d"),
+            s.headline()
+        ),
+    );
+    let u = &s.users;
+    if s.kind == SubjectKind::Device {
+        if u.users > 0 {
+            let mut t = format!(
+                "Enrolling users: {}: {} ready, {} not ready",
+                u.users, u.ready, u.not_ready
+            );
+            if u.incomplete > 0 {
+                t.push_str(&format!(", {} incomplete", u.incomplete));
+            }
+            line(&mut out, &t);
+        }
+    } else if u.disabled + u.guests > 0 {
+        let failing = s.not_ready.saturating_sub(u.disabled + u.guests);
+        let mut parts = vec![format!("{failing} with a failing check")];
+        if u.disabled > 0 {
+            parts.push(format!(
+                "{} disabled account{} (e.g. {})",
+                u.disabled,
+                plural(u.disabled),
+                u.disabled_examples.join(", ")
+            ));
+        }
+        if u.guests > 0 {
+            parts.push(format!(
+                "{} guest{} (e.g. {})",
+                u.guests,
+                plural(u.guests),
+                u.guest_examples.join(", ")
+            ));
+        }
+        line(&mut out, &format!("Not ready: {}", parts.join(", ")));
+    }
+    if let Some(t) = &s.tenant {
+        let mut text = format!("Tenant: {} ({} pass", t.state.as_str(), t.pass);
+        if t.findings.is_empty() {
+            text.push(')');
+        } else {
+            let others: Vec<String> = t
+                .findings
+                .iter()
+                .map(|f| format!("{} {}", f.check, f.status.as_str()))
+                .collect();
+            text.push_str(&format!(", {})", others.join(", ")));
+        }
+        line(&mut out, &text);
+    }
+    out.push('\n');
+
+    if !s.causes.is_empty() {
+        out.push_str("Not enrolled, by verdict and first cause:\n");
+        let rows = s
+            .causes
+            .iter()
+            .map(|c| CountLine {
+                cols: vec![
+                    c.verdict.as_str().to_string(),
+                    c.cause.clone().unwrap_or_else(|| "-".to_string()),
+                    format!("{} device{}", c.devices, plural(c.devices)),
+                ],
+                what: with_examples(&c.title, &c.examples, c.devices),
+                fix: c.fix.clone(),
+            })
+            .collect();
+        out.push_str(&count_lines(rows, width));
+        out.push('\n');
+    }
+    for (heading, rows) in [
+        (
+            "Blocking checks (users not ready because of them)",
+            &s.blocking,
+        ),
+        ("Warnings", &s.warnings),
+    ] {
+        if rows.is_empty() {
+            continue;
+        }
+        out.push_str(heading);
+        out.push_str(":\n");
+        let lines = rows
+            .iter()
+            .map(|r| {
+                let mut fix = one_line(&r.fix);
+                if r.other_fixes > 0 {
+                    fix = format!("(+{} other fix texts) {fix}", r.other_fixes);
+                }
+                CountLine {
+                    cols: vec![
+                        r.check.clone(),
+                        format!("{} user{}", r.subjects, plural(r.subjects)),
+                    ],
+                    what: with_examples(&r.title, &r.examples, r.subjects),
+                    fix,
+                }
+            })
+            .collect();
+        out.push_str(&count_lines(lines, width));
+        out.push('\n');
+    }
+    // Passing checks are counted in the JSON; skips and errors say what the run could not see.
+    let noun = if s.kind == SubjectKind::Device {
+        "devices"
+    } else {
+        "users"
+    };
+    let mut counts = false;
+    for (label, errors) in [("Skipped", false), ("Errors", true)] {
+        let parts: Vec<String> = s
+            .by_check
+            .iter()
+            .filter_map(|c| {
+                let n = if errors { c.error } else { c.skip };
+                (n > 0).then(|| format!("{} ({n})", c.check))
+            })
+            .collect();
+        if !parts.is_empty() {
+            counts = true;
+            line(
+                &mut out,
+                &format!("{label}, {noun} per check: {}", parts.join(", ")),
+            );
+        }
+    }
+    if counts {
+        out.push('\n');
+    }
+    out
+}
+
+/// One row of a summary list: aligned columns, what it is, and the fix on the next line.
+struct CountLine {
+    cols: Vec<String>,
+    what: String,
+    fix: String,
+}
+
+/// Each row on two lines cut to the width: `  USR002  2931 users  <title> (e.g. …)` and,
+/// under the title, `fix: <fix>`.
+fn count_lines(rows: Vec<CountLine>, width: usize) -> String {
+    let n = rows.iter().map(|r| r.cols.len()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..n)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.cols.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
         })
         .collect();
-    let mut s = table(
-        &["Device", "Verdict", "Causes", "Root cause"],
-        &[Col::Fixed, Col::Fixed, Col::Flex(3), Col::Flex(9)],
-        rows,
-        width,
-    );
-    s.push('\n');
+    let indent = 2 + widths.iter().map(|w| w + 2).sum::<usize>();
+    let room = width.saturating_sub(indent).max(20);
+    let mut out = String::new();
+    for r in rows {
+        let mut l = String::from("  ");
+        for (c, w) in r.cols.iter().zip(&widths) {
+            l.push_str(&format!("{c:<w$}  "));
+        }
+        l.push_str(&truncate(&r.what, room));
+        out.push_str(l.trim_end());
+        out.push('\n');
+        if !r.fix.is_empty() {
+            out.push_str(&" ".repeat(indent));
+            out.push_str(&truncate(&format!("fix: {}", one_line(&r.fix)), room));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `<title> (e.g. a, b, c, …)`.
+fn with_examples(title: &str, names: &[String], total: usize) -> String {
+    if names.is_empty() {
+        return title.to_string();
+    }
+    let e = examples(names, total);
+    if title.is_empty() {
+        format!("e.g. {e}")
+    } else {
+        format!("{title} (e.g. {e})")
+    }
+}
+
+/// Up to three names, and `…` when there are more.
+fn examples(names: &[String], total: usize) -> String {
+    let mut s = names.join(", ");
+    if total > names.len() {
+        s.push_str(", …");
+    }
     s
 }
 
-/// The summary of the finding behind the first cause: the device's own, else the enrolling
-/// user's, else the tenant's.
-fn root_cause(d: &Diagnosis, findings: &[Finding]) -> String {
-    let Some(first) = d.causes.first() else {
-        return match d.user.as_deref() {
-            Some(u) => format!("enrolling user {u}"),
-            None => "-".to_string(),
-        };
-    };
-    let is_about = |f: &Finding| match &f.subject {
-        Subject::Device(x) => *x == d.device,
-        Subject::User(u) => d.user.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(u)),
-        Subject::Tenant => true,
-    };
-    findings
+/// The device overview of a fleet, or one line per user that is not ready.
+pub fn list_block(h: &RunHeader<'_>, width: usize) -> String {
+    if !h.overview.is_empty() {
+        let rows = h
+            .overview
+            .iter()
+            .map(|o| {
+                vec![
+                    o.device.clone(),
+                    o.verdict.to_string(),
+                    o.causes.clone(),
+                    o.root_cause.clone(),
+                ]
+            })
+            .collect();
+        let mut s = table(
+            &["Device", "Verdict", "Causes", "Root cause"],
+            &[Col::Fixed, Col::Fixed, Col::Flex(3), Col::Flex(9)],
+            rows,
+            width,
+        );
+        s.push('\n');
+        return s;
+    }
+    let listed: Vec<&SubjectRow> = h
+        .rows
         .iter()
-        .filter(|f| &f.check == first && f.status != Status::Pass)
-        .find(|f| is_about(f))
-        .map(|f| format!("{first}: {}", f.summary))
-        .unwrap_or_else(|| first.clone())
+        .filter(|r| r.kind != SubjectKind::Tenant && r.is_listed())
+        .collect();
+    if listed.is_empty() {
+        return String::new();
+    }
+    let u = &h.summary.users;
+    let mut out = format!(
+        "Not ready ({} user{}{}): user, blocking checks, first fix\n",
+        listed.len(),
+        plural(listed.len()),
+        if u.disabled + u.guests > 0 {
+            "; disabled accounts and guests are counted above"
+        } else {
+            ""
+        }
+    );
+    let blocking = |r: &SubjectRow| {
+        let ids = r.blocking.join(" ");
+        match r.state {
+            State::Incomplete => format!("error: {ids}"),
+            _ => ids,
+        }
+    };
+    let w1 = listed
+        .iter()
+        .map(|r| r.subject.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(40);
+    let w2 = listed
+        .iter()
+        .map(|r| blocking(r).chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(30);
+    for r in listed {
+        let mut l = format!("  {:<w1$}  {:<w2$}  ", r.subject, blocking(r));
+        let room = width.saturating_sub(l.chars().count()).max(20);
+        l.push_str(&truncate(&one_line(&r.first_fix), room));
+        out.push_str(l.trim_end());
+        out.push('\n');
+    }
+    out.push('\n');
+    out
+}
+
+/// The heading over the details when only the first few subjects get them.
+pub fn details_heading(shown: usize, kind: SubjectKind) -> String {
+    let noun = if kind == SubjectKind::Device {
+        "device"
+    } else {
+        "user"
+    };
+    format!(
+        "Details of the first {shown} {noun}{} that are not ready (every {noun}: --details)\n\n",
+        plural(shown)
+    )
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// At most `room` characters, the last one `…` when cut.
+fn truncate(s: &str, room: usize) -> String {
+    if s.chars().count() <= room {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(room.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+/// One subject's details: a device's diagnosis, then its findings that are not passing, the
+/// passing ones as a count, token-wide skips one line per reason, and the fixes (a device's
+/// first fix is in its diagnosis).
+pub fn subject_block(s: &SubjectResult<'_>, devices: Option<&[String]>, width: usize) -> String {
+    let mut out = String::new();
+    if let Some(d) = s.diagnosis {
+        out.push_str(&diagnosis_box(d, width));
+    }
+    let heading = match s.subject.as_ref() {
+        Subject::Tenant => "Tenant".to_string(),
+        Subject::User(u) => {
+            let mut h = format!("User {u}");
+            match s.kind {
+                SubjectKind::Disabled => h.push_str(" (disabled account)"),
+                SubjectKind::Guest => h.push_str(" (guest)"),
+                _ => {}
+            }
+            if let Some(ds) = devices.filter(|d| !d.is_empty()) {
+                h.push_str(&format!(" (enrolling user of {})", ds.join(", ")));
+            }
+            h
+        }
+        Subject::Device(d) => match s.diagnosis {
+            Some(x) => format!("Device {d}: {}", x.verdict.as_str()),
+            None => format!("Device {d}"),
+        },
+    };
+    out.push_str(&wrap_line(&heading, width));
+    out.push('\n');
+    let rows: Vec<Vec<String>> = s
+        .findings
+        .iter()
+        .filter(|f| f.status != Status::Pass && !token_wide_skip(f))
+        .map(|f| finding_row(f))
+        .collect();
+    if !rows.is_empty() {
+        out.push_str(&findings_table(rows, width));
+    }
+    let passed: Vec<&str> = s
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Pass)
+        .map(|f| f.check.as_str())
+        .collect();
+    if !passed.is_empty() {
+        out.push_str(&wrap_line(
+            &format!("  passed ({}): {}", passed.len(), passed.join(" ")),
+            width,
+        ));
+        out.push('\n');
+    }
+    // Skips that come from the token, not from this subject, repeat for every user or
+    // device: one line each, the reason is in the notes and in the JSON.
+    let mut reasons: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut by_reason: HashMap<String, usize> = HashMap::new();
+    for f in s.findings.iter().filter(|f| token_wide_skip(f)) {
+        let reason = f
+            .skip_reason
+            .as_ref()
+            .map(|r| r.describe())
+            .unwrap_or_default();
+        match by_reason.get(&reason) {
+            Some(&i) => reasons[i].1.push(f.check.as_str()),
+            None => {
+                by_reason.insert(reason.clone(), reasons.len());
+                reasons.push((reason, vec![f.check.as_str()]));
+            }
+        }
+    }
+    for (reason, ids) in reasons {
+        out.push_str(&wrap_line(
+            &format!("  skipped ({}): {} — {reason}", ids.len(), ids.join(" ")),
+            width,
+        ));
+        out.push('\n');
+    }
+    let first = s.diagnosis.map(|d| d.fix.as_str()).unwrap_or("");
+    let mut fixes: HashSet<&str> = HashSet::new();
+    for f in s
+        .findings
+        .iter()
+        .filter(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Error))
+    {
+        let text = if f.remediation.is_empty() {
+            f.error.as_deref().unwrap_or("")
+        } else {
+            f.remediation.as_str()
+        };
+        if text.is_empty() || text == first || !fixes.insert(text) {
+            continue;
+        }
+        out.push_str(&wrap_line(&format!("  fix {}: {text}", f.check), width));
+        out.push('\n');
+    }
+    out.push('\n');
+    out
+}
+
+/// After the details: how many subjects have none, the notes and the status line.
+pub fn run_tail(h: &RunHeader<'_>, more: usize, width: usize) -> String {
+    let mut out = String::new();
+    if more > 0 {
+        let noun = if h.summary.kind == SubjectKind::Device {
+            "device"
+        } else {
+            "user"
+        };
+        out.push_str(&format!(
+            "{more} more {noun}{}: use --details or --format csv/jsonl\n\n",
+            plural(more)
+        ));
+    }
+    for n in h.notes {
+        out.push_str(&wrap_line(&format!("Note: {n}"), width));
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "Summary: {}\n",
+        view::status_line(&h.summary.findings, h.as_of)
+    ));
+    out
 }
 
 fn diagnosis_box(d: &Diagnosis, width: usize) -> String {
@@ -634,14 +1018,28 @@ mod tests {
     }
 
     #[test]
-    fn several_devices_lead_with_an_overview_and_list_passes_on_one_line() {
+    fn several_devices_lead_with_the_summary_then_an_overview_and_list_passes_on_one_line() {
         let mut findings = device_findings("PC1");
         findings.extend(device_findings("PC2"));
         let r = Report::new(as_of(), vec![diagnosis("PC1"), diagnosis("PC2")], findings);
         let out = render_with_width(&r, 100);
+        assert!(
+            out.starts_with("Fleet (as of 2026-11-26): 2 devices: 2 failed\n"),
+            "{out}"
+        );
+        let histogram = out
+            .find("Not enrolled, by verdict and first cause")
+            .unwrap_or(usize::MAX);
         let overview = out.find("Root cause").unwrap_or(usize::MAX);
         let first_box = out.find("Explanation").unwrap_or(0);
-        assert!(overview < first_box, "overview first: {out}");
+        assert!(
+            histogram < overview && overview < first_box,
+            "summary, overview: {out}"
+        );
+        assert!(
+            out.contains("  failed  DEV003  2 devices  The device received an MDM enrollment URL"),
+            "{out}"
+        );
         // Each device's diagnosis opens its own block.
         let second_box = out.rfind("Explanation").unwrap_or(0);
         let first_rows = out.find("│ FAIL   │ DEV003 │").unwrap_or(0);
@@ -650,27 +1048,71 @@ mod tests {
         assert_eq!(out.matches("passed (1): DEV001").count(), 2, "{out}");
         assert!(!out.contains("│ PASS"), "{out}");
         assert_eq!(out.matches("│ FAIL   │ DEV003 │").count(), 2, "{out}");
-        // The first cause's fix is in each device's diagnosis, not repeated below.
-        assert_eq!(
-            out.matches("Add the user to the MDM scope group.").count(),
-            2,
-            "{out}"
-        );
-        assert!(!out.contains("What else to fix"), "{out}");
+        // The first cause's fix is in each device's diagnosis, not repeated in its block.
+        assert!(!out.contains("fix DEV003:"), "{out}");
         let mut r = r;
         for d in r.diagnoses.iter_mut() {
             d.fix = "Something else first.".into();
         }
         let out = render_with_width(&r, 100);
-        assert!(out.contains("What else to fix"), "{out}");
-        // One remediation row for the same text on both devices.
         assert_eq!(
-            out.matches("Add the user to the MDM scope group.").count(),
-            1,
+            out.matches("fix DEV003: Add the user to the MDM scope group.")
+                .count(),
+            2,
             "{out}"
         );
-        assert!(out.contains("│ device PC1 │"), "{out}");
-        assert!(out.contains("│        │ device PC2 │"), "{out}");
+        assert!(!out.contains("more devices"), "{out}");
+    }
+
+    #[test]
+    fn many_users_show_the_first_ten_not_ready_in_detail_and_count_the_rest() {
+        let mut findings = vec![TEN002.finding(Status::Pass, Subject::Tenant, "licensed")];
+        for i in 0..30 {
+            let subject = Subject::User(format!("u{i:02}@contoso.com"));
+            findings.push(USR001.finding(Status::Pass, subject.clone(), "ok"));
+            let status = if i % 2 == 0 {
+                Status::Fail
+            } else {
+                Status::Pass
+            };
+            findings.push(
+                USR002
+                    .finding(status, subject, "no licence")
+                    .with_remediation("Assign a licence."),
+            );
+        }
+        let r = Report::new(as_of(), Vec::new(), findings);
+        let out = render_with_width(&r, 100);
+        assert!(
+            out.starts_with("Readiness (as of 2026-11-26): 30 users: 15 ready, 15 not ready\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "  USR002  15 users  The user has an enabled Intune service plan (e.g. u00@contoso.com, u02@contoso.…\n                    fix: Assign a licence.\n"
+            ),
+            "{out}"
+        );
+        // The not-ready list names all 15, one line each; details only for the first 10.
+        assert!(out.contains("Not ready (15 users)"), "{out}");
+        assert!(
+            out.contains("  u28@contoso.com  USR002  Assign a licence.\n"),
+            "{out}"
+        );
+        assert_eq!(out.matches("│ FAIL   │ USR002 │").count(), 10, "{out}");
+        assert!(out.contains("User u18@contoso.com\n"), "{out}");
+        assert!(!out.contains("User u20@contoso.com\n"), "{out}");
+        assert!(out.contains("20 more users: use --details"), "{out}");
+        let all = render_with(&r, 100, true);
+        assert_eq!(all.matches("│ FAIL   │ USR002 │").count(), 15, "{all}");
+        assert!(all.contains("User u29@contoso.com\n"), "{all}");
+        assert!(!all.contains("more users"), "{all}");
+        // The summary leads within the first lines.
+        let head: Vec<&str> = out.lines().take(12).collect();
+        assert!(
+            head.iter().any(|l| l.starts_with("Blocking checks")),
+            "{out}"
+        );
     }
 
     #[test]

@@ -3,9 +3,11 @@
 //! evidence summary of a finding, short locations and the summary line. The renderers
 //! (`table`, `markdown`) only lay this out; a new format starts from here.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use super::Report;
+use chrono::{DateTime, Utc};
+
+use super::{Report, Summary};
 use crate::model::{Diagnosis, Finding, Status, Subject};
 
 /// A report arranged for reading.
@@ -74,7 +76,7 @@ fn subject_key(s: &Subject) -> (u8, &str) {
 
 /// Findings by subject, in the order each subject first appears (one pass, a map from subject
 /// to its group).
-fn group_by_subject(report: &Report) -> Vec<SubjectGroup<'_>> {
+pub(crate) fn group_by_subject(report: &Report) -> Vec<SubjectGroup<'_>> {
     let mut first_diagnosis: HashMap<&str, usize> = HashMap::new();
     for (i, d) in report.diagnoses.iter().enumerate() {
         first_diagnosis.entry(d.device.as_str()).or_insert(i);
@@ -99,9 +101,11 @@ fn group_by_subject(report: &Report) -> Vec<SubjectGroup<'_>> {
     groups
 }
 
-/// Remediations of what is not passing; findings with the same text share a row.
+/// Remediations of what is not passing; findings with the same text share a row (one pass,
+/// with a map from text to row and from row to the checks and subjects it already names).
 pub fn fix_rows(findings: &[Finding]) -> Vec<FixRow> {
     let mut rows: Vec<FixRow> = Vec::new();
+    let mut seen: Vec<(HashSet<String>, HashSet<String>)> = Vec::new();
     let mut by_text: HashMap<String, usize> = HashMap::new();
     for f in findings
         .iter()
@@ -116,24 +120,25 @@ pub fn fix_rows(findings: &[Finding]) -> Vec<FixRow> {
             f.remediation.clone()
         };
         let subject = f.subject.to_string();
-        match by_text.get(&text) {
-            Some(&at) => {
-                let row = &mut rows[at];
-                if !row.checks.contains(&f.check) {
-                    row.checks.push(f.check.clone());
-                }
-                if !row.subjects.contains(&subject) {
-                    row.subjects.push(subject);
-                }
-            }
+        let at = match by_text.get(&text) {
+            Some(&at) => at,
             None => {
                 by_text.insert(text.clone(), rows.len());
                 rows.push(FixRow {
-                    checks: vec![f.check.clone()],
-                    subjects: vec![subject],
+                    checks: Vec::new(),
+                    subjects: Vec::new(),
                     text,
                 });
+                seen.push((HashSet::new(), HashSet::new()));
+                rows.len() - 1
             }
+        };
+        let (checks, subjects) = &mut seen[at];
+        if checks.insert(f.check.clone()) {
+            rows[at].checks.push(f.check.clone());
+        }
+        if subjects.insert(subject.clone()) {
+            rows[at].subjects.push(subject);
         }
     }
     rows
@@ -153,7 +158,11 @@ pub fn evidence_summary(f: &Finding) -> Option<EvidenceSummary<'_>> {
 /// The counts by status and the evaluation date:
 /// `1 pass, 0 warn, 1 fail, 0 skip, 0 error (as of 2026-11-26)`.
 pub fn summary_line(report: &Report) -> String {
-    let s = &report.summary;
+    status_line(&report.summary, report.as_of)
+}
+
+/// [`summary_line`] from the counts and the date.
+pub fn status_line(s: &Summary, as_of: DateTime<Utc>) -> String {
     format!(
         "{} pass, {} warn, {} fail, {} skip, {} error (as of {})",
         s.pass,
@@ -161,7 +170,7 @@ pub fn summary_line(report: &Report) -> String {
         s.fail,
         s.skip,
         s.error,
-        report.as_of.format("%Y-%m-%d")
+        as_of.format("%Y-%m-%d")
     )
 }
 

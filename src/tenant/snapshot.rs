@@ -1306,16 +1306,29 @@ impl TenantSnapshot {
 
     pub fn from_json(text: &str, path: &str) -> Result<TenantSnapshot, SnapshotError> {
         // Check the schema tag first so a wrong file gets a clear message, not a field error.
-        let raw: serde_json::Value =
-            serde_json::from_str(text).map_err(|source| SnapshotError::Parse {
-                path: path.to_string(),
-                source,
-            })?;
-        let found = raw
-            .get("schema")
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string();
+        // Only the tag is kept from this pass (the rest is skipped, not built as a tree of
+        // values, which would cost several times the file's size in memory).
+        #[derive(Deserialize)]
+        struct Tag {
+            #[serde(default)]
+            schema: Option<serde_json::Value>,
+        }
+        let found = match serde_json::from_str::<Tag>(text) {
+            Ok(tag) => tag
+                .schema
+                .as_ref()
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string(),
+            // Valid JSON but not an object: no schema tag.
+            Err(e) if e.classify() == serde_json::error::Category::Data => String::new(),
+            Err(source) => {
+                return Err(SnapshotError::Parse {
+                    path: path.to_string(),
+                    source,
+                });
+            }
+        };
         if found != TENANT_SNAPSHOT_SCHEMA {
             return Err(SnapshotError::Schema {
                 path: path.to_string(),
@@ -1323,7 +1336,7 @@ impl TenantSnapshot {
             });
         }
         let mut snap: TenantSnapshot =
-            serde_json::from_value(raw).map_err(|source| SnapshotError::Parse {
+            serde_json::from_str(text).map_err(|source| SnapshotError::Parse {
                 path: path.to_string(),
                 source,
             })?;

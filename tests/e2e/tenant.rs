@@ -9,33 +9,33 @@ use serde_json::Value;
 use super::common::bin;
 
 /// How the binary signs in.
-enum Auth {
+pub(super) enum Auth {
     /// Client credentials of a fixture app (app-only token).
     App(&'static str),
     /// A ready-made delegated token of a public-client fixture app.
     Delegated(&'static str),
 }
 
-fn start(cfg: MockConfig) -> BlockingMockGraph {
+pub(super) fn start(cfg: MockConfig) -> BlockingMockGraph {
     match MockGraph::spawn_blocking(cfg) {
         Ok(m) => m,
         Err(e) => panic!("mock Graph did not start: {e}"),
     }
 }
 
-fn fixture(name: &str) -> BlockingMockGraph {
+pub(super) fn fixture(name: &str) -> BlockingMockGraph {
     start(MockConfig::fixture(name))
 }
 
 /// Extra fixture tenants of this test suite (same layout as the mock's own).
-fn tenant_dir(name: &str) -> PathBuf {
+pub(super) fn tenant_dir(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("mocks/tenants")
         .join(name)
 }
 
 /// Runs enroll-doctor with connection flags for `mock`; returns (exit code, stdout, stderr).
-fn run(mock: &BlockingMockGraph, auth: Auth, args: &[&str]) -> (i32, String, String) {
+pub(super) fn run(mock: &BlockingMockGraph, auth: Auth, args: &[&str]) -> (i32, String, String) {
     let base = mock.base_url();
     let tenant = mock.tenant_id();
     let mut cmd = bin();
@@ -83,7 +83,25 @@ fn run(mock: &BlockingMockGraph, auth: Auth, args: &[&str]) -> (i32, String, Str
     )
 }
 
-fn json_of(stdout: &str, stderr: &str) -> Value {
+/// The JSON report, or a JSON Lines run put together as `{"summary": …, "findings": [every
+/// finding of every subject line, in full]}`.
+pub(super) fn json_of(stdout: &str, stderr: &str) -> Value {
+    if stdout.starts_with(r#"{"type":"summary""#) {
+        let mut summary = Value::Null;
+        let mut all = Vec::new();
+        for line in stdout.lines() {
+            let v: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}\nstderr:\n{stderr}"));
+            match v["type"].as_str() {
+                Some("summary") => summary = v,
+                Some("subject") => {
+                    all.extend(v["findings"].as_array().cloned().unwrap_or_default())
+                }
+                _ => panic!("unexpected line {line}"),
+            }
+        }
+        return serde_json::json!({ "summary": summary, "findings": all });
+    }
     serde_json::from_str(stdout)
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"))
 }
@@ -126,8 +144,10 @@ fn finding<'a>(report: &'a Value, check: &str, subject: Option<&str>) -> &'a Val
         .unwrap_or(&Value::Null)
 }
 
+/// `check` for these users, every finding in full: JSON Lines (the JSON of several users keeps
+/// passes compact).
 fn check_json(mock: &BlockingMockGraph, auth: Auth, users: &[&str]) -> Value {
-    let mut args = vec!["check", "-f", "json", "--fail-on", "never"];
+    let mut args = vec!["check", "-f", "jsonl", "--fail-on", "never"];
     for u in users {
         args.push("--user");
         args.push(u);
@@ -1045,7 +1065,7 @@ fn tailspin_gcc_high_style_tenant() {
     let (code, out, err) = run(
         &mock,
         Auth::Delegated("cli"),
-        &["check", "-f", "json", "--all-users"],
+        &["check", "-f", "jsonl", "--all-users"],
     );
     assert_eq!(code, 1, "failing users exit 1\n{err}");
     let r = json_of(&out, &err);

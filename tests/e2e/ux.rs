@@ -324,7 +324,9 @@ fn json_output_is_one_document_and_nothing_else() {
     assert_eq!(out.status.code(), Some(0));
     let doc: serde_json::Value =
         serde_json::from_slice(&out.stdout).expect("stdout is exactly one JSON document");
-    assert_eq!(doc["schema"], "enroll-doctor/report@1");
+    // Several devices: the run document, summary first (docs/report-schema.md).
+    assert_eq!(doc["schema"], "enroll-doctor/report@2");
+    assert!(doc["summary"]["subjects"].as_u64().is_some_and(|n| n >= 6));
     let n = doc["diagnoses"].as_array().map_or(0, Vec::len);
     assert!(n >= 6, "one diagnosis per bundled sample device, got {n}");
     // The same run twice gives the same document (stable for scripts and diffs), given --as-of.

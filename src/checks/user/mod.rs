@@ -30,6 +30,7 @@ pub use usr006_user_at_device_limit::META as USR006;
 pub use usr007_user_usage_location_missing::META as USR007;
 pub use usr008_upn_suffix_not_verified::META as USR008;
 
+pub use usr001_user_missing_or_disabled::{AccountState, account_state};
 pub use usr002_user_not_licensed_for_intune::usr002_license;
 pub use usr003_user_not_in_mdm_scope::usr003_mdm_scope;
 pub use usr004_user_in_mam_scope::usr004_mam_scope;
@@ -49,6 +50,20 @@ pub fn user_readiness(
 /// USR001–USR008 with everything known about the device.
 pub fn user_readiness_with(snap: &TenantSnapshot, upn: &str, dev: &DeviceContext) -> Vec<Finding> {
     user_readiness_in(snap, &UserIndex::new(snap), upn, dev)
+}
+
+/// USR001–USR008 for many users over one index (users and their devices are looked up in
+/// the snapshot's tables, so N users cost O(N), not O(N²)).
+pub fn users_readiness(
+    snap: &TenantSnapshot,
+    upns: &[String],
+    path: Option<EnrollmentPath>,
+) -> Vec<Finding> {
+    let index = UserIndex::new(snap);
+    let dev = DeviceContext::for_path(path);
+    upns.iter()
+        .flat_map(|u| user_readiness_in(snap, &index, u, &dev))
+        .collect()
 }
 
 /// USR001–USR008 for one user, with a prebuilt index.

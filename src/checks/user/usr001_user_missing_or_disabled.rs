@@ -24,6 +24,26 @@ pub const META: CheckMeta = CheckMeta {
     references: &[R_USER_API, R_ERRORS_TS],
 };
 
+/// What USR001 sees in a user object: the account states it fails, in the order it tests them
+/// (a disabled guest is reported as disabled). Summaries of many users count disabled accounts
+/// and guests by this, instead of listing each one's USR001 failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountState {
+    Enabled,
+    Disabled,
+    Guest,
+}
+
+pub fn account_state(user: &User) -> AccountState {
+    if user.account_enabled == Some(false) {
+        AccountState::Disabled
+    } else if user.is_guest() {
+        AccountState::Guest
+    } else {
+        AccountState::Enabled
+    }
+}
+
 pub(super) fn usr001_for(snap: &TenantSnapshot, upn: &str, user: Option<&User>) -> Finding {
     const ID: &CheckMeta = &META;
     let subj = Subject::User(upn.to_string());
@@ -32,14 +52,14 @@ pub(super) fn usr001_for(snap: &TenantSnapshot, upn: &str, user: Option<&User>) 
         Err(r) => return r.finding_of(ID, subj, "the users"),
     };
     match user {
-        Some(u) if u.account_enabled == Some(false) => ID.finding(Status::Fail,
+        Some(u) if account_state(u) == AccountState::Disabled => ID.finding(Status::Fail,
             subj,
             "The user account is disabled (accountEnabled = false)",
         )
         .with_evidence(Evidence::new("graph", "accountEnabled = false").at(user_location(u)))
         .with_evidence(paths_evidence(&ALL_PATHS, ""))
         .with_remediation("Enable the account (Entra admin center > Users) before enrolling its devices."),
-        Some(u) if u.is_guest() => ID.finding(Status::Fail,
+        Some(u) if account_state(u) == AccountState::Guest => ID.finding(Status::Fail,
             subj,
             "The user is a B2B guest of this tenant: guests cannot enroll Windows devices into its Intune",
         )

@@ -1,0 +1,513 @@
+//! Writing a run over many subjects, in every format, one subject at a time: the summary
+//! first (a CSV cannot put anything before its header, so its not-ready rows come first
+//! instead), then what each subject needs, streamed to the output as it is evaluated. Memory
+//! stays bounded by the summary and the not-ready rows, never by the findings.
+//!
+//! A caller computes a [`RunSummary`] in a first pass (see [`super::summary`]), hands it to
+//! [`RunWriter::begin`], then evaluates the subjects again and passes each one that
+//! [`RunWriter::wants`] to [`RunWriter::subject`]. [`write_report`] does all of this for a
+//! [`Report`] already in memory (fleets, the demo).
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Write};
+
+use chrono::{DateTime, Utc};
+
+use super::summary::{Columns, RunSummary, SubjectKind, SubjectResult, SubjectRow, SummaryBuilder};
+use super::view::group_by_subject;
+use super::{Report, csv, json, jsonl, markdown, table};
+use crate::model::{Diagnosis, Subject};
+
+/// A table or Markdown run shows every finding of at most this many subjects (the first that
+/// are not ready), unless `--details` asks for all.
+pub const DETAILS_MAX: usize = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Tables wrapped to this width.
+    Table(usize),
+    Markdown,
+    Json,
+    Jsonl,
+    Csv,
+}
+
+/// What every format needs before the first subject.
+pub struct RunHeader<'a> {
+    pub as_of: DateTime<Utc>,
+    pub summary: &'a RunSummary,
+    pub columns: &'a Columns,
+    /// The tenant's row, then the rows of the subjects the run is about that are not ready
+    /// (or incomplete), in evaluation order.
+    pub rows: &'a [SubjectRow],
+    /// Fleets: the diagnoses, in input order.
+    pub diagnoses: &'a [Diagnosis],
+    /// Fleets in a table: one overview line per device.
+    pub overview: &'a [table::OverviewRow],
+    pub notes: &'a [String],
+}
+
+/// Which subjects get their details in a table or Markdown run.
+enum Details {
+    All,
+    /// Subject keys.
+    Only(HashSet<(u8, String)>),
+}
+
+/// Writes one run; see the module documentation for the order of calls.
+pub struct RunWriter<'w> {
+    out: &'w mut dyn Write,
+    /// Where a CSV's summary goes instead (a terminal's stderr), if anywhere.
+    side: Option<&'w mut dyn Write>,
+    format: Format,
+    kind: SubjectKind,
+    details: Details,
+    /// Subjects whose row the header already holds (CSV).
+    in_header: HashSet<(u8, String)>,
+    /// Lower-cased UPN → the devices it enrolls (fleets: the table headings of users).
+    enrolling: HashMap<String, Vec<String>>,
+    columns: Columns,
+    /// Primary subjects whose details were written.
+    detailed: usize,
+    subjects: usize,
+    any_finding: bool,
+}
+
+fn key(s: &Subject) -> (u8, String) {
+    match s {
+        Subject::Tenant => (0, String::new()),
+        Subject::User(u) => (1, u.to_ascii_lowercase()),
+        Subject::Device(d) => (2, d.clone()),
+    }
+}
+
+fn row_key(r: &SubjectRow) -> (u8, String) {
+    match r.kind {
+        SubjectKind::Tenant => (0, String::new()),
+        SubjectKind::Device => (2, r.subject.clone()),
+        SubjectKind::User | SubjectKind::Guest | SubjectKind::Disabled => {
+            (1, r.subject.to_ascii_lowercase())
+        }
+    }
+}
+
+impl<'w> RunWriter<'w> {
+    /// `details`: every subject's details in a table or Markdown run (`--details`); `side`:
+    /// where a CSV run writes its summary as a table.
+    pub fn new(
+        out: &'w mut dyn Write,
+        side: Option<&'w mut dyn Write>,
+        format: Format,
+        details: bool,
+        header: &RunHeader<'_>,
+    ) -> RunWriter<'w> {
+        let format = match format {
+            Format::Table(width) => Format::Table(table::clamp_width(width)),
+            other => other,
+        };
+        let details = if details || header.summary.subjects <= DETAILS_MAX {
+            Details::All
+        } else {
+            Details::Only(
+                header
+                    .rows
+                    .iter()
+                    .filter(|r| r.kind != SubjectKind::Tenant && r.is_listed())
+                    .take(DETAILS_MAX)
+                    .map(row_key)
+                    .collect(),
+            )
+        };
+        let in_header = match format {
+            Format::Csv => header.rows.iter().map(row_key).collect(),
+            _ => HashSet::new(),
+        };
+        let mut enrolling: HashMap<String, Vec<String>> = HashMap::new();
+        for d in header.diagnoses {
+            if let Some(u) = &d.user {
+                enrolling
+                    .entry(u.to_ascii_lowercase())
+                    .or_default()
+                    .push(d.device.clone());
+            }
+        }
+        RunWriter {
+            out,
+            side,
+            format,
+            kind: header.summary.kind,
+            details,
+            in_header,
+            enrolling,
+            columns: header.columns.clone(),
+            detailed: 0,
+            subjects: header.summary.subjects,
+            any_finding: false,
+        }
+    }
+
+    /// The summary (and for a CSV its header and the rows of `header.rows`).
+    pub fn begin(&mut self, header: &RunHeader<'_>) -> io::Result<()> {
+        match self.format {
+            Format::Table(width) => {
+                self.out
+                    .write_all(table::summary_block(header, width).as_bytes())?;
+                self.out
+                    .write_all(table::list_block(header, width).as_bytes())?;
+                if let Details::Only(keys) = &self.details {
+                    let h = table::details_heading(keys.len(), self.kind);
+                    self.out.write_all(h.as_bytes())?;
+                }
+                Ok(())
+            }
+            Format::Markdown => self.out.write_all(markdown::run_head(header).as_bytes()),
+            Format::Json => json::write_run_head(self.out, header),
+            Format::Jsonl => jsonl::write_summary(self.out, header),
+            Format::Csv => {
+                if let Some(side) = self.side.as_mut() {
+                    let width = table::width_from_env();
+                    side.write_all(table::summary_block(header, width).as_bytes())?;
+                    side.flush()?;
+                }
+                csv::write_header(self.out, header.columns)?;
+                for r in header.rows {
+                    csv::write_row(self.out, r)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether [`Self::subject`] would write anything for `subject` (the caller may skip
+    /// evaluating it again).
+    pub fn wants(&self, subject: &Subject) -> bool {
+        match self.format {
+            Format::Json | Format::Jsonl => true,
+            Format::Csv => !self.in_header.contains(&key(subject)),
+            Format::Table(_) | Format::Markdown => match (&self.details, subject) {
+                (_, Subject::Tenant) | (Details::All, _) => true,
+                (Details::Only(keys), s) => keys.contains(&key(s)),
+            },
+        }
+    }
+
+    pub fn subject(&mut self, s: &SubjectResult<'_>) -> io::Result<()> {
+        if !self.wants(&s.subject) {
+            return Ok(());
+        }
+        let primary = match self.kind {
+            SubjectKind::Device => s.kind == SubjectKind::Device,
+            _ => matches!(
+                s.kind,
+                SubjectKind::User | SubjectKind::Guest | SubjectKind::Disabled
+            ),
+        };
+        match self.format {
+            Format::Table(width) => {
+                let devices = match s.subject.as_ref() {
+                    Subject::User(u) => self.enrolling.get(&u.to_ascii_lowercase()),
+                    _ => None,
+                };
+                let block = table::subject_block(s, devices.map(Vec::as_slice), width);
+                self.out.write_all(block.as_bytes())?;
+            }
+            Format::Markdown => {
+                self.out
+                    .write_all(markdown::subject_section(s).as_bytes())?;
+            }
+            Format::Json => {
+                json::write_findings(self.out, &s.findings, self.any_finding)?;
+                self.any_finding |= !s.findings.is_empty();
+            }
+            Format::Jsonl => jsonl::write_subject(self.out, s)?,
+            Format::Csv => csv::write_row(self.out, &SubjectRow::of(s, &self.columns))?,
+        }
+        if primary {
+            self.detailed += 1;
+        }
+        Ok(())
+    }
+
+    /// A subject already reduced to its row: written by a CSV (unless the header holds it),
+    /// ignored by every other format.
+    pub fn row(&mut self, r: &SubjectRow) -> io::Result<()> {
+        if self.format == Format::Csv && !self.in_header.contains(&row_key(r)) {
+            csv::write_row(self.out, r)?;
+        }
+        Ok(())
+    }
+
+    /// The "N more" line, notes and the status line, or the end of the JSON document.
+    pub fn finish(&mut self, header: &RunHeader<'_>) -> io::Result<()> {
+        let more = self.subjects.saturating_sub(self.detailed);
+        match self.format {
+            Format::Table(width) => {
+                let s = table::run_tail(header, more, width);
+                self.out.write_all(s.as_bytes())?;
+            }
+            Format::Markdown => {
+                let s = markdown::run_tail(header, more);
+                self.out.write_all(s.as_bytes())?;
+            }
+            Format::Json => json::write_run_tail(self.out, header)?,
+            Format::Jsonl | Format::Csv => {}
+        }
+        self.out.flush()
+    }
+}
+
+/// Whether a report covers more than one subject: several devices, or (without devices)
+/// several users. The tenant is context, not a subject of its own.
+pub fn is_multi(report: &Report) -> bool {
+    if !report.diagnoses.is_empty() {
+        return report.diagnoses.len() > 1;
+    }
+    let mut first: Option<&str> = None;
+    for f in &report.findings {
+        if let Subject::User(u) = &f.subject {
+            match first {
+                None => first = Some(u),
+                Some(x) if x != u => return true,
+                Some(_) => {}
+            }
+        }
+    }
+    false
+}
+
+/// The subjects of a report in the order they first appear: the tenant, each user, each
+/// device with its diagnosis (a diagnosis whose device has no finding comes last).
+pub fn subjects_of(report: &Report) -> Vec<SubjectResult<'_>> {
+    let mut diagnoses: HashMap<&str, Vec<&Diagnosis>> = HashMap::new();
+    for d in &report.diagnoses {
+        diagnoses.entry(d.device.as_str()).or_default().push(d);
+    }
+    let mut out = Vec::new();
+    for g in group_by_subject(report) {
+        match g.subject {
+            Subject::Tenant => out.push(SubjectResult::tenant(g.findings)),
+            Subject::User(_) => out.push(SubjectResult::user(
+                Cow::Borrowed(g.subject),
+                SubjectKind::User,
+                g.findings,
+            )),
+            Subject::Device(name) => match diagnoses.remove(name.as_str()) {
+                Some(ds) => {
+                    for d in ds {
+                        out.push(SubjectResult::device(
+                            Cow::Borrowed(g.subject),
+                            Some(d),
+                            g.findings.clone(),
+                        ));
+                    }
+                }
+                None => out.push(SubjectResult::device(
+                    Cow::Borrowed(g.subject),
+                    None,
+                    g.findings,
+                )),
+            },
+        }
+    }
+    // Diagnoses without findings, in input order.
+    for d in &report.diagnoses {
+        if let Some(ds) = diagnoses.remove(d.device.as_str()) {
+            for d in ds {
+                out.push(SubjectResult::device(
+                    Cow::Owned(Subject::Device(d.device.clone())),
+                    Some(d),
+                    Vec::new(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Writes a multi-subject `report` (or any report as CSV or JSON Lines) in `format`.
+pub fn write_report<'w>(
+    report: &Report,
+    format: Format,
+    details: bool,
+    out: &'w mut dyn Write,
+    side: Option<&'w mut dyn Write>,
+) -> io::Result<()> {
+    let subjects = subjects_of(report);
+    let kind = if report.diagnoses.is_empty() {
+        SubjectKind::User
+    } else {
+        SubjectKind::Device
+    };
+    let columns = Columns::of_findings(&report.findings);
+    let mut b = SummaryBuilder::new(kind, columns.clone());
+    let mut rows = Vec::new();
+    for s in &subjects {
+        b.add(s);
+        if header_row(kind, s) {
+            rows.push(SubjectRow::of(s, &columns));
+        }
+    }
+    let summary = b.finish();
+    let overview = match format {
+        Format::Table(_) if kind == SubjectKind::Device => table::overview_rows(report),
+        _ => Vec::new(),
+    };
+    let header = RunHeader {
+        as_of: report.as_of,
+        summary: &summary,
+        columns: &columns,
+        rows: &rows,
+        diagnoses: &report.diagnoses,
+        overview: &overview,
+        notes: &report.notes,
+    };
+    let mut w = RunWriter::new(out, side, format, details, &header);
+    w.begin(&header)?;
+    for s in &subjects {
+        w.subject(s)?;
+    }
+    w.finish(&header)
+}
+
+/// Whether a subject's row belongs to the header: the tenant, and every subject the run is
+/// about that is not ready.
+pub fn header_row(kind: SubjectKind, s: &SubjectResult<'_>) -> bool {
+    let primary = match kind {
+        SubjectKind::Device => s.kind == SubjectKind::Device,
+        _ => matches!(
+            s.kind,
+            SubjectKind::User | SubjectKind::Guest | SubjectKind::Disabled
+        ),
+    };
+    s.kind == SubjectKind::Tenant || (primary && !s.state.is_ready())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::device::{DEV001, DEV003};
+    use crate::checks::tenant::TEN001;
+    use crate::checks::user::USR002;
+    use crate::model::{EnrollmentPath, Status, Verdict};
+    use crate::report::summary::State;
+    use chrono::TimeZone;
+
+    fn as_of() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn diagnosis(device: &str, verdict: Verdict, user: Option<&str>) -> Diagnosis {
+        Diagnosis {
+            device: device.into(),
+            path: EnrollmentPath::GpoHybrid,
+            verdict,
+            causes: if verdict == Verdict::Enrolled {
+                Vec::new()
+            } else {
+                vec!["DEV003".into()]
+            },
+            fix: format!("fix {device}"),
+            explanation: String::new(),
+            user: user.map(str::to_string),
+        }
+    }
+
+    fn fleet() -> Report {
+        let pc = |n: &str| Subject::Device(n.into());
+        let findings = vec![
+            TEN001.finding(Status::Pass, Subject::Tenant, "intune"),
+            DEV001.finding(Status::Pass, pc("PC1"), "joined"),
+            DEV003.finding(Status::Fail, pc("PC1"), "no MdmUrl"),
+            USR002.finding(
+                Status::Fail,
+                Subject::User("a@contoso.com".into()),
+                "no licence",
+            ),
+            DEV001.finding(Status::Pass, pc("PC2"), "joined"),
+        ];
+        Report::new(
+            as_of(),
+            vec![
+                diagnosis("PC1", Verdict::Failed, Some("a@contoso.com")),
+                diagnosis("PC2", Verdict::Enrolled, None),
+                diagnosis("PC3", Verdict::Blocked, None),
+            ],
+            findings,
+        )
+    }
+
+    #[test]
+    fn several_devices_or_users_make_a_run_one_does_not() {
+        assert!(is_multi(&fleet()));
+        let user = |u: &str| USR002.finding(Status::Pass, Subject::User(u.into()), "ok");
+        let one = Report::new(as_of(), Vec::new(), vec![user("a"), user("a")]);
+        assert!(!is_multi(&one));
+        let two = Report::new(as_of(), Vec::new(), vec![user("a"), user("b")]);
+        assert!(is_multi(&two));
+        let mut single_device = fleet();
+        single_device.diagnoses.truncate(1);
+        assert!(!is_multi(&single_device));
+    }
+
+    #[test]
+    fn subjects_come_in_order_with_their_diagnosis_and_a_diagnosis_without_findings_last() {
+        let r = fleet();
+        let s = subjects_of(&r);
+        let ids: Vec<(&str, &str)> = s.iter().map(|s| (s.kind.as_str(), s.id())).collect();
+        assert_eq!(
+            ids,
+            vec![
+                ("tenant", "tenant"),
+                ("device", "PC1"),
+                ("user", "a@contoso.com"),
+                ("device", "PC2"),
+                ("device", "PC3"),
+            ]
+        );
+        assert_eq!(s[1].state, State::Device(Verdict::Failed));
+        assert_eq!(s[1].blocking(), vec!["DEV003"]);
+        assert_eq!(s[2].state, State::NotReady);
+        assert!(s[4].findings.is_empty());
+    }
+
+    #[test]
+    fn a_fleet_as_csv_and_jsonl_has_one_record_per_subject_not_ready_first() {
+        let r = fleet();
+        let mut out = Vec::new();
+        write_report(&r, Format::Csv, false, &mut out, None).unwrap_or_default();
+        let text = String::from_utf8(out).unwrap_or_default();
+        let rows: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+        assert!(rows[0].contains(",TEN001,"), "{text}");
+        assert!(
+            rows[0].contains(",USR001,") && rows[0].contains(",DEV011"),
+            "{text}"
+        );
+        let first: Vec<&str> = rows[1..]
+            .iter()
+            .map(|r| r.split(',').next().unwrap_or_default())
+            .collect();
+        assert_eq!(first, ["tenant", "PC1", "PC3", "a@contoso.com", "PC2"]);
+        assert!(
+            rows[2].starts_with("PC1,device,failed,DEV003,fix PC1,"),
+            "{text}"
+        );
+
+        let mut out = Vec::new();
+        write_report(&r, Format::Jsonl, false, &mut out, None).unwrap_or_default();
+        let text = String::from_utf8(out).unwrap_or_default();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_default())
+            .collect();
+        assert_eq!(lines.len(), 6);
+        assert_eq!(lines[0]["kind"], "device");
+        assert_eq!(lines[0]["verdicts"]["failed"], 1);
+        assert_eq!(lines[0]["causes"][0]["cause"], "DEV003");
+        assert_eq!(lines[0]["users"]["not_ready"], 1);
+        assert_eq!(lines[2]["diagnosis"]["verdict"], "failed");
+        assert_eq!(lines[3]["kind"], "user");
+    }
+}
