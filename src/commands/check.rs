@@ -6,7 +6,7 @@
 //! [`stream`]).
 
 use std::borrow::Cow;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -24,8 +24,8 @@ use enroll_doctor::tenant::TenantSnapshot;
 use enroll_doctor::tenant::collect::UserSelection;
 
 use super::context::{
-    csv_summary_sink, finish_stage, init_logging, parse_as_of, render, run_format, source_notes,
-    stage_bar, tenant_snapshot, threshold, with_stdout,
+    Stage, csv_summary_sink, init_logging, parse_as_of, render, run_format, source_notes,
+    tenant_snapshot, threshold, with_stdout,
 };
 use crate::cli::{CheckArgs, GlobalArgs, OutputArgs, ReportFormat};
 
@@ -112,11 +112,7 @@ fn stream(
     let mut ready_rows = Vec::new();
 
     let many = targets.len() >= PROGRESS_MIN_USERS;
-    let bar = if many {
-        stage_bar(targets.len(), "evaluating", "users")
-    } else {
-        None
-    };
+    let bar = many.then(|| Stage::new(targets.len(), "evaluating", "users"));
     for upn in targets {
         let findings = user_readiness_in(snap, &index, upn, &device);
         let subject = Subject::User(upn.clone());
@@ -132,10 +128,12 @@ fn stream(
             ready_rows.push(SubjectRow::of(&s, &columns));
         }
         if let Some(b) = &bar {
-            b.inc(1);
+            b.inc();
         }
     }
-    finish_stage(bar);
+    if let Some(b) = bar {
+        b.finish(&format!("evaluated {} users", targets.len()));
+    }
     let summary = builder.finish();
     let code = exit_code_of(&summary.findings, threshold(output));
 
@@ -160,11 +158,9 @@ fn stream(
         );
         w.begin(&header)?;
         w.subject(&tenant)?;
-        let bar = if many && !csv {
-            stage_bar(targets.len(), "writing", "users")
-        } else {
-            None
-        };
+        // Output to the terminal shows itself; a bar would be drawn into it.
+        let to_file = !std::io::stdout().is_terminal();
+        let bar = (many && !csv && to_file).then(|| Stage::new(targets.len(), "writing", "users"));
         for r in &ready_rows {
             w.row(r)?;
         }
@@ -180,10 +176,12 @@ fn stream(
                 w.subject(&s)?;
             }
             if let Some(b) = &bar {
-                b.inc(1);
+                b.inc();
             }
         }
-        finish_stage(bar);
+        if let Some(b) = bar {
+            b.finish(&format!("wrote {} users", targets.len()));
+        }
         w.finish(&header)
     })?;
     Ok(code)

@@ -296,11 +296,13 @@ pub(crate) fn tenant_snapshot(
         })
         .context("cannot collect the tenant from Graph");
     if let Some(pb) = spinner {
-        pb.set_style(
-            ProgressStyle::with_template("{msg} ({elapsed})")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        pb.finish_and_clear();
+        let s = client.stats();
+        eprintln!(
+            "{} ({:.1} s)",
+            graph_progress(&s).replacen("reading", "read", 1),
+            s.elapsed.as_secs_f64()
         );
-        pb.finish_with_message(graph_progress(&client.stats()));
     }
     let snap = snap?;
     print_stats(global, &client);
@@ -385,19 +387,37 @@ pub(crate) fn progress_bar(len: Option<u64>, template: &str) -> Option<ProgressB
     Some(pb)
 }
 
-/// One stage of a long run (`evaluating`, `writing`) as `N/M` with its ETA; left on screen
-/// when finished, so a run shows one line per stage.
-pub(crate) fn stage_bar(len: usize, stage: &str, noun: &str) -> Option<ProgressBar> {
-    progress_bar(
-        Some(len as u64),
-        &format!("{stage}: {{pos}}/{{len}} {noun} [{{bar:30}}] {{elapsed}}, ETA {{eta}}"),
-    )
+/// One stage of a long run (`evaluating`, `writing`) as `N/M` with its ETA while it runs, and
+/// one line saying what it did when it ends, so a run leaves one line per stage on stderr.
+pub(crate) struct Stage {
+    bar: Option<ProgressBar>,
+    started: std::time::Instant,
 }
 
-/// Ends a stage bar, keeping its line.
-pub(crate) fn finish_stage(pb: Option<ProgressBar>) {
-    if let Some(pb) = pb {
-        pb.finish();
+impl Stage {
+    /// `evaluating: 1200/100000 users [███░░░] 2s, ETA 40s` (nothing unless [`show_progress`]).
+    pub(crate) fn new(len: usize, stage: &str, noun: &str) -> Stage {
+        Stage {
+            bar: progress_bar(
+                Some(len as u64),
+                &format!("{stage}: {{pos}}/{{len}} {noun} [{{bar:30}}] {{elapsed}}, ETA {{eta}}"),
+            ),
+            started: std::time::Instant::now(),
+        }
+    }
+
+    pub(crate) fn inc(&self) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
+    }
+
+    /// Replaces the bar with `done` and the stage's duration.
+    pub(crate) fn finish(self, done: &str) {
+        if let Some(b) = self.bar {
+            b.finish_and_clear();
+            eprintln!("{done} ({:.1} s)", self.started.elapsed().as_secs_f64());
+        }
     }
 }
 
