@@ -315,10 +315,13 @@ fn key_from_file(file: &Path) -> anyhow::Result<Redactor> {
     Ok(r)
 }
 
-/// A progress bar (`len` items) or spinner (`None`) on stderr — only when stderr is a terminal,
-/// so pipes, CI logs and tests never see control sequences.
+/// A progress bar (`len` items) or spinner (`None`) on stderr — only when stderr is a terminal
+/// and `CI` is not set, so pipes, CI logs and tests never see control sequences.
 pub(crate) fn progress_bar(len: Option<u64>, template: &str) -> Option<ProgressBar> {
-    if !std::io::stderr().is_terminal() {
+    if !shows_progress(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("CI").as_deref(),
+    ) {
         return None;
     }
     let pb = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
@@ -332,6 +335,13 @@ pub(crate) fn progress_bar(len: Option<u64>, template: &str) -> Option<ProgressB
     pb.set_style(style);
     pb.enable_steady_tick(Duration::from_millis(120));
     Some(pb)
+}
+
+/// Progress goes to a terminal, and never to a CI log (CI systems set `CI`, some to `false`
+/// when a job is run by hand).
+fn shows_progress(stderr_is_terminal: bool, ci: Option<&std::ffi::OsStr>) -> bool {
+    let in_ci = ci.is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+    stderr_is_terminal && !in_ci
 }
 
 /// Notes for the reader: where the facts came from.
@@ -482,6 +492,17 @@ mod tests {
             .err()
             .map(|e| format!("{e:#}"));
         assert!(e.is_some_and(|m| m.contains("--as-of") && m.contains("YYYY-MM-DD")));
+    }
+
+    #[test]
+    fn progress_only_on_a_terminal_outside_ci() {
+        use std::ffi::OsStr;
+        assert!(shows_progress(true, None));
+        assert!(!shows_progress(false, None));
+        assert!(!shows_progress(true, Some(OsStr::new("true"))));
+        assert!(!shows_progress(true, Some(OsStr::new("1"))));
+        assert!(shows_progress(true, Some(OsStr::new("false"))));
+        assert!(shows_progress(true, Some(OsStr::new(""))));
     }
 
     #[test]

@@ -241,6 +241,7 @@ mod tests {
             fix: "Fix the task\nthen reboot".into(),
             explanation: "The task failed.".into(),
             user: Some("a@b.c".into()),
+            inputs: Vec::new(),
         };
         let mut r = Report::new(
             Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap(),

@@ -574,6 +574,7 @@ mod tests {
             fix: "Add the user to the MDM scope group.".into(),
             explanation: "Auto-enrollment ran and failed.".into(),
             user: None,
+            inputs: Vec::new(),
         }
     }
 

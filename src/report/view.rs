@@ -194,6 +194,7 @@ mod tests {
             fix: String::new(),
             explanation: String::new(),
             user: None,
+            inputs: Vec::new(),
         }
     }
 
