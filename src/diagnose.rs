@@ -15,6 +15,7 @@
 //!   sink per device (a summary, a renderer) instead of everything in memory.
 
 pub mod fleet;
+pub mod sink;
 pub mod summary;
 
 use std::collections::HashSet;

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
-use super::fleet::{DeviceSink, Duplicate, FleetDevice};
+use super::sink::{DeviceSink, Duplicate, FleetDevice};
 use super::{TenantEvidence, VerdictCounts};
 use crate::checks::registry;
 use crate::model::{Area, Diagnosis, Finding, Severity, Status, Verdict};
@@ -410,5 +410,217 @@ impl FleetSummary {
         let mut out: Vec<String> = self.notes.iter().map(FleetNote::to_string).collect();
         out.extend(self.duplicate_notes());
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::device::{DEV001, DEV005, DEV007};
+    use crate::checks::user::USR005;
+    use crate::device::load::DeviceRef;
+    use crate::diagnose::DeviceOutcome;
+    use crate::model::{EnrollmentPath, Subject};
+
+    fn device(ordinal: usize, name: &str, verdict: Verdict, causes: &[&str]) -> FleetDevice {
+        let subject = Subject::Device(name.to_string());
+        let mut findings = vec![
+            DEV001.finding(Status::Pass, subject.clone(), "joined"),
+            DEV005.finding(Status::Pass, subject.clone(), "applied"),
+        ];
+        for c in causes {
+            let meta = registry::get(c).unwrap_or(&DEV007);
+            findings.push(
+                meta.finding(Status::Fail, subject.clone(), "fails")
+                    .with_remediation(format!("fix {c} on {name}")),
+            );
+        }
+        FleetDevice {
+            ordinal,
+            at: DeviceRef {
+                member: ordinal,
+                index: 0,
+            },
+            input: format!("fleet/{name}"),
+            fleet: true,
+            outcome: DeviceOutcome {
+                diagnosis: Diagnosis {
+                    device: name.to_string(),
+                    path: EnrollmentPath::GpoHybrid,
+                    verdict,
+                    causes: causes.iter().map(|c| c.to_string()).collect(),
+                    fix: causes
+                        .first()
+                        .map(|c| format!("first fix {c} on {name}"))
+                        .unwrap_or_default(),
+                    explanation: String::new(),
+                    user: None,
+                    inputs: vec![format!("fleet/{name}")],
+                },
+                findings,
+                tenant_evidence: Vec::new(),
+                input_notes: vec!["input EXPECTED.md was not used: not recognised".to_string()],
+                device_id: Some(format!("id-{name}")),
+            },
+        }
+    }
+
+    fn fleet(correlated: bool) -> FleetSummary {
+        let tenant: Vec<Finding> = Vec::new();
+        let mut a = FleetAggregator::new(correlated.then_some(tenant.as_slice()));
+        let devices = [
+            device(0, "PC-E1", Verdict::Enrolled, &[]),
+            device(1, "PC-F2", Verdict::Failed, &["USR005", "DEV007"]),
+            device(2, "PC-B1", Verdict::Blocked, &["DEV005"]),
+            device(3, "PC-F1", Verdict::Failed, &["USR005", "DEV007"]),
+            device(4, "PC-F3", Verdict::Failed, &["DEV007"]),
+            device(5, "PC-E0", Verdict::Enrolled, &[]),
+        ];
+        for d in &devices {
+            a.device(d);
+        }
+        a.finish()
+    }
+
+    #[test]
+    fn counts_verdicts_and_orders_rows_by_severity_then_name() {
+        let s = fleet(false);
+        assert_eq!(s.devices, 6);
+        assert_eq!(s.verdicts.failed, 3);
+        assert_eq!(s.verdicts.blocked, 1);
+        assert_eq!(s.verdicts.enrolled, 2);
+        let names: Vec<&str> = s.rows.iter().map(|r| r.diagnosis.device.as_str()).collect();
+        assert_eq!(
+            names,
+            ["PC-F1", "PC-F2", "PC-F3", "PC-B1", "PC-E0", "PC-E1"]
+        );
+        assert_eq!(s.rows[0].ordinal, 3);
+        assert_eq!(s.rows[0].device_id.as_deref(), Some("id-PC-F1"));
+    }
+
+    #[test]
+    fn the_histogram_names_the_tenant_cause_only_when_there_is_a_tenant() {
+        let offline = fleet(false);
+        let rows: Vec<(Verdict, Option<&str>, Option<&str>, usize)> = offline
+            .histogram
+            .iter()
+            .map(|r| {
+                (
+                    r.verdict,
+                    r.cause.as_deref(),
+                    r.tenant_cause.as_deref(),
+                    r.devices,
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (Verdict::Failed, Some("USR005"), None, 2),
+                (Verdict::Failed, Some("DEV007"), None, 1),
+                (Verdict::Blocked, Some("DEV005"), None, 1),
+                (Verdict::Enrolled, None, None, 2),
+            ]
+        );
+        assert_eq!(offline.histogram[0].examples, ["PC-F2", "PC-F1"]);
+        let correlated = fleet(true);
+        assert_eq!(
+            correlated.histogram[0].tenant_cause.as_deref(),
+            Some("USR005")
+        );
+        assert_eq!(correlated.histogram[1].tenant_cause, None);
+        assert!(correlated.tenant.is_some() && offline.tenant.is_none());
+    }
+
+    #[test]
+    fn causes_count_devices_in_the_chain_and_at_its_head() {
+        let s = fleet(false);
+        let rows: Vec<(&str, usize, usize)> = s
+            .causes
+            .iter()
+            .map(|c| (c.check.as_str(), c.devices, c.first))
+            .collect();
+        assert_eq!(rows, [("DEV007", 3, 1), ("USR005", 2, 2), ("DEV005", 1, 1)]);
+        // The fix of the first example: the diagnosis' when the check leads, else the finding's.
+        assert_eq!(s.causes[0].fix, "fix DEV007 on PC-F2");
+        assert_eq!(s.causes[1].fix, "first fix USR005 on PC-F2");
+        assert_eq!(s.causes[1].severity, Some(USR005.severity));
+        let dev005 = s.checks.iter().find(|c| c.check == "DEV005");
+        assert_eq!(
+            dev005.map(|c| (c.pass, c.fail)),
+            Some((6, 1)),
+            "{:?}",
+            s.checks
+        );
+    }
+
+    #[test]
+    fn a_note_many_devices_share_is_said_once_with_a_count() {
+        let s = fleet(false);
+        assert_eq!(s.notes.len(), 1);
+        assert_eq!(s.notes[0].devices, 6);
+        assert_eq!(
+            s.notes[0].to_string(),
+            "input EXPECTED.md was not used: not recognised (on 6 devices: PC-E1, PC-F2, PC-B1 and 3 more)"
+        );
+        let one = FleetNote {
+            text: "input a.xml was not used: empty file".into(),
+            devices: 1,
+            examples: vec!["PC-1".into()],
+        };
+        assert_eq!(
+            one.to_string(),
+            "PC-1: input a.xml was not used: empty file"
+        );
+    }
+
+    #[test]
+    fn a_device_read_twice_lists_both_inputs_and_gets_a_note() {
+        let mut a = FleetAggregator::new(None);
+        a.device(&device(0, "PC-A", Verdict::Failed, &["DEV007"]));
+        a.device(&device(1, "PC-B", Verdict::Enrolled, &[]));
+        a.duplicate(&Duplicate {
+            of: 0,
+            device_id: "id-PC-A".into(),
+            device: "PC-A".into(),
+            input: "fleet/PC-A.zip".into(),
+            at: DeviceRef {
+                member: 2,
+                index: 0,
+            },
+        });
+        let s = a.finish();
+        assert_eq!(s.devices, 2);
+        assert_eq!(s.duplicated, 1);
+        assert_eq!(s.verdicts.total(), 2);
+        assert_eq!(s.rows[0].diagnosis.inputs, ["fleet/PC-A", "fleet/PC-A.zip"]);
+        assert_eq!(
+            s.duplicate_notes(),
+            [
+                "PC-A (DeviceId id-PC-A) was read from 2 inputs and is reported once, diagnosed from the first: fleet/PC-A, fleet/PC-A.zip"
+            ]
+        );
+        // Many: one note.
+        let mut a = FleetAggregator::new(None);
+        for i in 0..5 {
+            a.device(&device(i, &format!("PC-{i}"), Verdict::Enrolled, &[]));
+            a.duplicate(&Duplicate {
+                of: i,
+                device_id: format!("id-PC-{i}"),
+                device: format!("PC-{i}"),
+                input: format!("fleet/PC-{i}.zip"),
+                at: DeviceRef {
+                    member: 10 + i,
+                    index: 0,
+                },
+            });
+        }
+        let notes = a.finish().duplicate_notes();
+        assert_eq!(notes.len(), 1);
+        assert!(
+            notes[0].starts_with("5 devices were read from more than one input")
+                && notes[0].contains("PC-0, PC-1, PC-2 and 2 more"),
+            "{notes:?}"
+        );
     }
 }
