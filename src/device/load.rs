@@ -124,73 +124,172 @@ impl DeviceSources {
         mut each: impl FnMut(LoadedDevice) -> Result<(), E>,
     ) -> Result<(), E> {
         let want = |m: usize| wanted.is_none_or(|w| w(m));
+        let mut jobs: Vec<Job<'_>> = Vec::new();
+        let mut fleets: Vec<FleetState> = Vec::with_capacity(self.sources.len());
         let mut member = 0usize;
-        for source in &self.sources {
-            match source {
-                Source::Single(path) => {
-                    if want(member) {
-                        for (index, (input, report)) in load_member(path)?.into_iter().enumerate() {
-                            each(LoadedDevice {
-                                at: DeviceRef { member, index },
-                                input,
-                                report,
-                            })?;
-                        }
-                    }
-                    member += 1;
-                }
-                Source::Fleet {
-                    path,
-                    members,
-                    loose,
-                } => {
-                    let mut any_usable = false;
-                    let mut failures = Vec::new();
-                    let mut all_read = true;
-                    for (k, child) in members.iter().enumerate() {
-                        let m = member + k;
-                        if !want(m) {
-                            all_read = false;
-                            continue;
-                        }
-                        let mut devices = match load_member(child) {
-                            Ok(v) => {
-                                any_usable = true;
-                                v
-                            }
-                            Err(e) => {
-                                failures.push(e.to_string());
-                                vec![(child.clone(), placeholder(&file_name(child), &e))]
-                            }
-                        };
-                        // Loose files beside the device folders are named, not dropped
-                        // silently: with the fleet's first device.
-                        if k == 0
-                            && let Some((_, first)) = devices.first_mut()
-                        {
-                            first.inputs.extend(loose.iter().map(|c| loose_note(c)));
-                        }
-                        for (index, (input, report)) in devices.into_iter().enumerate() {
-                            each(LoadedDevice {
-                                at: DeviceRef { member: m, index },
-                                input,
-                                report,
-                            })?;
-                        }
-                    }
-                    if all_read && !any_usable {
-                        return Err(DeviceInputError::NothingUsable {
-                            path: path.clone(),
-                            reason: failures.join("; "),
-                        }
-                        .into());
-                    }
-                    member += members.len();
+        for (source, s) in self.sources.iter().enumerate() {
+            let mut state = FleetState::default();
+            let paths: Vec<&PathBuf> = match s {
+                Source::Single(path) => vec![path],
+                Source::Fleet { members, .. } => members.iter().collect(),
+            };
+            for (k, path) in paths.into_iter().enumerate() {
+                if want(member + k) {
+                    state.pending += 1;
+                    jobs.push(Job {
+                        member: member + k,
+                        source,
+                        first: k == 0,
+                        path,
+                    });
+                } else {
+                    state.all_wanted = false;
                 }
             }
+            member += self.members_of(source);
+            fleets.push(state);
+        }
+        load_in_order(&jobs, |job, loaded| {
+            let (path, loose) = match &self.sources[job.source] {
+                Source::Single(_) => {
+                    // A single container that gives nothing is the PATH's error.
+                    return hand_on(job.member, loaded?, &mut each);
+                }
+                Source::Fleet { path, loose, .. } => (path, loose),
+            };
+            let state = &mut fleets[job.source];
+            let mut devices = match loaded {
+                Ok(v) => {
+                    state.usable = true;
+                    v
+                }
+                Err(e) => {
+                    state.failures.push(e.to_string());
+                    vec![(job.path.clone(), placeholder(&file_name(job.path), &e))]
+                }
+            };
+            // Loose files beside the device folders are named, not dropped silently: with
+            // the fleet's first device.
+            if job.first
+                && let Some((_, first)) = devices.first_mut()
+            {
+                first.inputs.extend(loose.iter().map(|c| loose_note(c)));
+            }
+            hand_on(job.member, devices, &mut each)?;
+            state.pending -= 1;
+            if state.pending == 0 && state.all_wanted && !state.usable {
+                return Err(DeviceInputError::NothingUsable {
+                    path: path.clone(),
+                    reason: state.failures.join("; "),
+                }
+                .into());
+            }
+            Ok(())
+        })
+    }
+
+    fn members_of(&self, source: usize) -> usize {
+        match &self.sources[source] {
+            Source::Single(_) => 1,
+            Source::Fleet { members, .. } => members.len(),
+        }
+    }
+}
+
+/// One member to read.
+struct Job<'s> {
+    member: usize,
+    /// Its PATH (index into the sources).
+    source: usize,
+    /// The first member of its PATH.
+    first: bool,
+    path: &'s PathBuf,
+}
+
+/// What reading a PATH's members found so far.
+struct FleetState {
+    /// Members still to read.
+    pending: usize,
+    /// Every member is read (the run did not skip any).
+    all_wanted: bool,
+    usable: bool,
+    failures: Vec<String>,
+}
+
+impl Default for FleetState {
+    fn default() -> FleetState {
+        FleetState {
+            pending: 0,
+            all_wanted: true,
+            usable: false,
+            failures: Vec::new(),
+        }
+    }
+}
+
+fn hand_on<E>(
+    member: usize,
+    devices: Vec<(PathBuf, DeviceReport)>,
+    each: &mut impl FnMut(LoadedDevice) -> Result<(), E>,
+) -> Result<(), E> {
+    for (index, (input, report)) in devices.into_iter().enumerate() {
+        each(LoadedDevice {
+            at: DeviceRef { member, index },
+            input,
+            report,
+        })?;
+    }
+    Ok(())
+}
+
+/// Members each reader may read ahead of the one being handed on.
+const READ_AHEAD: usize = 8;
+
+/// Loads the members on up to as many threads as the machine has cores (at most four), and
+/// hands them on in order, one at a time, on the calling thread. Reader `w` reads members
+/// `w, w + n, w + 2n, …` into its own bounded channel, so at most `n × (READ_AHEAD + 1)`
+/// loaded members wait in memory; when `each` stops the run, the readers stop at their next
+/// member.
+fn load_in_order<E>(
+    jobs: &[Job<'_>],
+    mut each: impl FnMut(
+        &Job<'_>,
+        Result<Vec<(PathBuf, DeviceReport)>, DeviceInputError>,
+    ) -> Result<(), E>,
+) -> Result<(), E> {
+    let readers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+        .min(jobs.len());
+    if readers <= 1 {
+        for job in jobs {
+            each(job, load_member(job.path))?;
+        }
+        return Ok(());
+    }
+    std::thread::scope(|scope| {
+        let mut channels = Vec::with_capacity(readers);
+        for w in 0..readers {
+            let (tx, rx) = std::sync::mpsc::sync_channel(READ_AHEAD);
+            channels.push(rx);
+            scope.spawn(move || {
+                for job in jobs.iter().skip(w).step_by(readers) {
+                    if tx.send(load_member(job.path)).is_err() {
+                        // The run stopped.
+                        return;
+                    }
+                }
+            });
+        }
+        for (i, job) in jobs.iter().enumerate() {
+            // A reader that is gone (it panicked) leaves its member to this thread.
+            let loaded = channels[i % readers]
+                .recv()
+                .unwrap_or_else(|_| load_member(job.path));
+            each(job, loaded)?;
         }
         Ok(())
-    }
+    })
 }
 
 /// Lists PATH: a fleet folder holds only device containers (sub-folders, zips, bundles) and
@@ -1168,6 +1267,45 @@ mod tests {
             })
             .unwrap();
         assert_eq!(labels, ["PC0042", "PC0150"]);
+    }
+
+    #[test]
+    fn members_read_ahead_on_several_threads_come_in_order_and_stop_with_the_caller() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = 3 * READ_AHEAD * 4 + 5;
+        for i in 0..n {
+            let d = dir.path().join(format!("dev{i:03}"));
+            fs::create_dir(&d).unwrap();
+            fs::write(
+                d.join("dsregcmd.txt"),
+                format!("AzureAdJoined : YES\nDomainJoined : YES\nDevice Name : PC{i:03}\n"),
+            )
+            .unwrap();
+        }
+        let sources = DeviceSources::list(&[dir.path().to_path_buf()]).unwrap();
+        let mut labels = Vec::new();
+        sources
+            .read(None, |d| {
+                assert_eq!(d.at.member, labels.len());
+                labels.push(d.report.label);
+                Ok::<(), DeviceInputError>(())
+            })
+            .unwrap();
+        let expected: Vec<String> = (0..n).map(|i| format!("PC{i:03}")).collect();
+        assert_eq!(labels, expected);
+        // The caller stops the run: the readers stop too (the call returns).
+        let mut seen = 0;
+        let stopped = sources.read(None, |_| {
+            seen += 1;
+            if seen == 3 {
+                return Err(DeviceInputError::EmptyFolder {
+                    path: PathBuf::from("stop"),
+                });
+            }
+            Ok(())
+        });
+        assert!(stopped.is_err());
+        assert_eq!(seen, 3);
     }
 
     #[test]
