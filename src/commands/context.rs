@@ -5,7 +5,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -431,13 +431,38 @@ pub(crate) fn collect_for_devices(
     );
     let rt = runtime()?;
     let snap = rt
-        .block_on(device_records::collect_fleet(
-            &client,
-            &opts,
-            &lookup,
-            strategy,
-            Utc::now(),
-        ))
+        .block_on(async {
+            let work =
+                device_records::collect_fleet(&client, &opts, &lookup, strategy, Utc::now());
+            tokio::pin!(work);
+            // A spinner on a terminal once the collection lasts (a small fleet never shows one).
+            let started = Instant::now();
+            let mut spinner: Option<ProgressBar> = None;
+            let mut tick = tokio::time::interval(Duration::from_millis(200));
+            let done = loop {
+                tokio::select! {
+                    r = &mut work => break r,
+                    _ = tick.tick() => {
+                        if spinner.is_none() && started.elapsed() >= Duration::from_millis(500) {
+                            spinner = progress_bar(None, "{spinner} {elapsed} {msg}");
+                        }
+                        if let Some(pb) = &spinner {
+                            let s = client.stats();
+                            pb.set_message(format!(
+                                "reading the tenant from Graph for {} device(s): {} requests, {:.1} MB received",
+                                lookup.device_ids.len(),
+                                s.requests,
+                                s.bytes_received as f64 / 1_000_000.0
+                            ));
+                        }
+                    }
+                }
+            };
+            if let Some(pb) = spinner {
+                pb.finish_and_clear();
+            }
+            done
+        })
         .context("cannot collect the tenant from Graph")?;
     Ok((snap, client))
 }

@@ -61,8 +61,8 @@ pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
         _ => None,
     };
     let inputs = Inputs {
-        sources: &sources,
         redactor: redactor.as_ref(),
+        ..Inputs::new(&sources)
     };
 
     let tenant = if args.offline {

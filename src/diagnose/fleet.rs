@@ -78,6 +78,12 @@ pub struct Inputs<'a> {
     pub sources: &'a DeviceSources,
     /// `--redact-key-file`: every report is redacted before it is analysed.
     pub redactor: Option<&'a Redactor>,
+    /// Only the members (by [`DeviceRef::member`]) this says yes to are read, e.g. a second
+    /// pass that writes the details of a few devices found in the first; the others are not
+    /// opened. Ordinals then count the devices read.
+    ///
+    /// [`DeviceRef::member`]: crate::device::load::DeviceRef::member
+    pub only: Option<&'a dyn Fn(usize) -> bool>,
 }
 
 impl<'a> Inputs<'a> {
@@ -85,16 +91,16 @@ impl<'a> Inputs<'a> {
         Inputs {
             sources,
             redactor: None,
+            only: None,
         }
     }
 
-    /// Reads every device (or those of the `wanted` members), redacted when asked.
+    /// Reads every wanted device, redacted when asked.
     fn read(
         &self,
-        wanted: Option<&dyn Fn(usize) -> bool>,
         mut each: impl FnMut(LoadedDevice) -> Result<(), FleetError>,
     ) -> Result<(), FleetError> {
-        self.sources.read(wanted, |mut d| {
+        self.sources.read(self.only, |mut d| {
             if let Some(r) = self.redactor {
                 r.device_report(&mut d.report)
                     .map_err(|source| FleetError::Redact {
@@ -116,7 +122,7 @@ pub fn needs(
 ) -> Result<TenantNeeds, FleetError> {
     let total = inputs.sources.members();
     let mut needs = TenantNeeds::default();
-    inputs.read(None, |d| {
+    inputs.read(|d| {
         let analysis = pipeline.analyse(&d.report);
         needs.add(&device_keys(&d.report, &analysis, pipeline.user()));
         progress(Progress {
@@ -146,7 +152,7 @@ pub fn run(
         seen: HashMap::new(),
         stats: FleetStats::default(),
     };
-    inputs.read(None, |d| {
+    inputs.read(|d| {
         let member = d.at.member;
         runner.read(d);
         progress(Progress {
@@ -664,6 +670,37 @@ mod tests {
             ]
         );
         assert!(record.devices.iter().all(|d| d.fleet));
+    }
+
+    #[test]
+    fn a_second_pass_can_read_only_some_members() {
+        let sources = DeviceSources::list(&[samples()]).unwrap();
+        let pipeline = Pipeline::new(None, None, as_of());
+        let mut all = Record::default();
+        run(&Inputs::new(&sources), &pipeline, &mut all, &mut |_| {}).unwrap();
+        let wanted = [all.devices[1].at.member, all.devices[4].at.member];
+        let only = |m: usize| wanted.contains(&m);
+        let inputs = Inputs {
+            only: Some(&only),
+            ..Inputs::new(&sources)
+        };
+        let mut some = Record::default();
+        run(&inputs, &pipeline, &mut some, &mut |_| {}).unwrap();
+        let names = |r: &Record| -> Vec<String> {
+            r.devices
+                .iter()
+                .map(|d| d.outcome.diagnosis.device.clone())
+                .collect()
+        };
+        assert_eq!(
+            names(&some),
+            [names(&all)[1].clone(), names(&all)[4].clone()]
+        );
+        // Still a fleet: the run is over several members.
+        assert_eq!(
+            some.devices[0].outcome.diagnosis.inputs,
+            all.devices[1].outcome.diagnosis.inputs
+        );
     }
 
     #[test]
