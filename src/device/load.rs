@@ -302,26 +302,25 @@ fn list_path(path: &Path) -> Result<Source, DeviceInputError> {
     let children = read_children(path)?;
     let mut containers = 0usize;
     let mut bundles = 0usize;
+    let mut members: Vec<PathBuf> = Vec::new();
     let mut loose: Vec<PathBuf> = Vec::new();
-    for c in &children {
-        if c.is_dir() || is_zip(c) {
+    for c in children {
+        if c.is_dir() || is_zip(&c) {
             containers += 1;
-        } else if is_bundle_file(c) {
+            members.push(c);
+        } else if is_bundle_file(&c) {
             bundles += 1;
-        } else if is_known_artifact(c) {
+            members.push(c);
+        } else if is_known_artifact(&c) {
             return Ok(Source::Single(path.to_path_buf()));
         } else {
             // README, notes, a binary: neither a device container nor an artifact.
-            loose.push(c.clone());
+            loose.push(c);
         }
     }
     if containers == 0 && bundles <= 1 {
         return Ok(Source::Single(path.to_path_buf()));
     }
-    let members = children
-        .into_iter()
-        .filter(|c| !loose.contains(c))
-        .collect();
     Ok(Source::Fleet {
         path: path.to_path_buf(),
         members,
