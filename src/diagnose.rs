@@ -1,13 +1,24 @@
 //! The diagnose pipeline: device reports (and, when there is one, a tenant snapshot) in, a
-//! diagnosis per device with the findings and notes behind it out ([`Diagnosed`]; the report
-//! layer makes it a `Report`). Pure: the evaluation date is an argument and the tenant facts
-//! were collected before.
+//! diagnosis per device with the findings and notes behind it out. Pure: the evaluation date is
+//! an argument and the tenant facts were collected before.
 //!
-//! 1. [`analyse_all`]: the device side of every report, once. It decides what to collect from
-//!    the tenant ([`tenant_needs`]) and is then reused by [`diagnose`].
-//! 2. [`diagnose`]: device-only, each report on its own; with a tenant, the tenant findings
-//!    once for the run (with the device evidence of the devices they explain), then per device
-//!    its correlation, user and device findings ([`correlate`]), merged ([`merge_findings`]).
+//! The core is per device: a [`Pipeline`] evaluates the tenant findings once, then turns one
+//! report at a time into a [`DeviceOutcome`] (its diagnosis, findings and input notes), which
+//! the caller keeps or drops. On top of it:
+//!
+//! - [`diagnose`]: every report of a run held in memory, into one [`Diagnosed`] (the demo, one
+//!   device): device-only, each report on its own; with a tenant, the tenant findings once for
+//!   the run (with the device evidence of the devices they explain), then per device its
+//!   correlation, user and device findings, merged ([`merge_findings`]). [`analyse_all`] and
+//!   [`tenant_needs`] give what to collect from the tenant first.
+//! - [`fleet`]: runs over many devices read from disk one device container at a time, with a
+//!   sink per device (a summary, a renderer) instead of everything in memory.
+
+pub mod fleet;
+pub mod sink;
+pub mod summary;
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
@@ -16,11 +27,14 @@ use crate::checks::device::analysis::DeviceAnalysis;
 use crate::checks::device::{analyse_with_user, diagnose as diagnose_device};
 use crate::checks::tenant::evaluate_tenant;
 use crate::device::report::DeviceReport;
-use crate::model::{Diagnosis, Finding, Verdict};
+use crate::model::{CheckMeta, Diagnosis, Evidence, Finding, Verdict};
 use crate::tenant::snapshot::TenantSnapshot;
 
 /// The note of a device-only run: what a tenant connection would add.
 pub const NO_TENANT_NOTE: &str = "No tenant connection: device-only analysis. With a tenant (or --snapshot) enroll-doctor would also check the user's license, MDM scope, restrictions and the Entra/Intune device records.";
+
+/// The note of a correlated run over several devices with `--user`.
+pub const USER_FLAG_NOTE: &str = "--user applies to every device of this run";
 
 /// What a diagnose run concluded.
 #[derive(Debug, Clone)]
@@ -78,29 +92,24 @@ pub fn diagnose(
     user: Option<&str>,
     as_of: DateTime<Utc>,
 ) -> Diagnosed {
-    match tenant {
-        None => device_only(reports, analyses, as_of),
-        Some(t) => correlated(reports, analyses, t, user, as_of),
-    }
-}
-
-/// Device-only: every report on its own, and what a tenant connection would add.
-fn device_only(
-    reports: &[DeviceReport],
-    analyses: &[DeviceAnalysis],
-    as_of: DateTime<Utc>,
-) -> Diagnosed {
-    let mut diagnoses = Vec::new();
-    let mut findings = Vec::new();
-    let mut notes = vec![NO_TENANT_NOTE.to_string()];
+    let (snapshot, lead) = match tenant {
+        Some(t) => (Some(t.snapshot), t.notes),
+        None => (None, vec![NO_TENANT_NOTE.to_string()]),
+    };
+    let pipeline = Pipeline::new(snapshot, user, as_of);
+    let mut notes = lead;
+    let mut outcomes = Vec::with_capacity(reports.len());
     for (r, analysis) in reports.iter().zip(analyses) {
-        // Device-only: no tenant findings to put in front of the device causes.
-        let diagnosis = diagnose_device(analysis, &[]);
-        notes.extend(input_notes(r, &analysis.device));
-        diagnoses.push(diagnosis);
-        findings.extend(analysis.findings.iter().cloned());
+        let o = pipeline.diagnose(r, analysis);
+        notes.extend(o.notes());
+        outcomes.push(o);
     }
-    notes.extend(fleet_summary(&diagnoses));
+    if pipeline.is_correlated() && user.is_some() && reports.len() > 1 {
+        notes.push(USER_FLAG_NOTE.to_string());
+    }
+    let counts = VerdictCounts::of(outcomes.iter().map(|o| o.diagnosis.verdict));
+    notes.extend(counts.note());
+    let (diagnoses, findings) = pipeline.assemble(outcomes);
     Diagnosed {
         as_of,
         diagnoses,
@@ -109,53 +118,207 @@ fn device_only(
     }
 }
 
-/// Correlates every report with one snapshot: tenant findings once (with the device evidence
-/// of the devices they explain), then per device its COR, USR and DEV findings.
-fn correlated(
-    reports: &[DeviceReport],
-    analyses: &[DeviceAnalysis],
-    tenant: Tenant<'_>,
-    user: Option<&str>,
-    as_of: DateTime<Utc>,
-) -> Diagnosed {
-    let snap = tenant.snapshot;
-    let mut notes = tenant.notes;
-    let tenant_findings = evaluate_tenant(snap);
-    let mut shared = tenant_findings.clone();
-    let mut diagnoses = Vec::new();
-    let mut per_device = Vec::new();
-    for (r, analysis) in reports.iter().zip(analyses) {
-        let c = correlate(snap, &tenant_findings, r, analysis, user, as_of);
-        notes.extend(input_notes(r, &analysis.device));
-        for (check, ev) in c.tenant_evidence {
-            if let Some(f) = shared.iter_mut().find(|f| f.is(check))
-                && !f.evidence.contains(&ev)
-            {
-                f.evidence.push(ev);
-            }
-        }
-        diagnoses.push(c.diagnosis);
-        per_device.extend(c.findings);
-    }
-    if user.is_some() && reports.len() > 1 {
-        notes.push("--user applies to every device of this run".to_string());
-    }
-    notes.extend(fleet_summary(&diagnoses));
-    shared.extend(per_device);
-    Diagnosed {
-        as_of,
-        diagnoses,
-        findings: merge_findings(shared),
-        notes,
+/// One device, diagnosed: what a sink receives and may drop.
+#[derive(Debug, Clone)]
+pub struct DeviceOutcome {
+    pub diagnosis: Diagnosis,
+    /// The device's own findings: with a tenant its COR, then the enrolling user's USR, then
+    /// its DEV findings; device-only its DEV findings.
+    pub findings: Vec<Finding>,
+    /// Device-side evidence for tenant-wide findings that explain this device (correlated
+    /// runs): [`TenantEvidence`] adds it to the run's TEN findings.
+    pub tenant_evidence: Vec<(&'static CheckMeta, Evidence)>,
+    /// Input files of the report that could not be used, or only in part, without the device
+    /// name (`input EXPECTED.md was not used: …`): [`DeviceOutcome::notes`] prefixes it.
+    pub input_notes: Vec<String>,
+    /// The Entra DeviceId the report names (lower-cased), what tells two copies of one
+    /// device apart from two devices.
+    pub device_id: Option<String>,
+}
+
+impl DeviceOutcome {
+    /// The device's input notes as the report shows them: `DEVICE: input …`.
+    pub fn notes(&self) -> impl Iterator<Item = String> + '_ {
+        self.input_notes
+            .iter()
+            .map(|n| format!("{}: {n}", self.diagnosis.device))
     }
 }
 
-/// `5 devices: 1 enrolled, 2 failed, …` for runs over several devices.
-fn fleet_summary(diagnoses: &[Diagnosis]) -> Option<String> {
-    if diagnoses.len() < 2 {
-        return None;
+/// The per-device diagnose step: the tenant findings are evaluated once when it is built, then
+/// every report is diagnosed on its own ([`Pipeline::device`]); nothing is kept between two.
+pub struct Pipeline<'a> {
+    snapshot: Option<&'a TenantSnapshot>,
+    tenant_findings: Vec<Finding>,
+    user: Option<&'a str>,
+    as_of: DateTime<Utc>,
+}
+
+impl<'a> Pipeline<'a> {
+    /// Device-only without a snapshot, correlated with it otherwise. `user` is `--user`.
+    pub fn new(
+        snapshot: Option<&'a TenantSnapshot>,
+        user: Option<&'a str>,
+        as_of: DateTime<Utc>,
+    ) -> Pipeline<'a> {
+        Pipeline {
+            snapshot,
+            tenant_findings: snapshot.map(evaluate_tenant).unwrap_or_default(),
+            user,
+            as_of,
+        }
     }
-    let order = [
+
+    pub fn as_of(&self) -> DateTime<Utc> {
+        self.as_of
+    }
+
+    pub fn user(&self) -> Option<&'a str> {
+        self.user
+    }
+
+    /// Whether devices are correlated with a tenant.
+    pub fn is_correlated(&self) -> bool {
+        self.snapshot.is_some()
+    }
+
+    /// TEN001–TEN009 over the snapshot, without device evidence (`None` device-only).
+    pub fn tenant_findings(&self) -> Option<&[Finding]> {
+        self.snapshot.map(|_| self.tenant_findings.as_slice())
+    }
+
+    /// The device side of one report.
+    pub fn analyse(&self, report: &DeviceReport) -> DeviceAnalysis {
+        analyse_with_user(report, self.as_of, self.user)
+    }
+
+    /// Analyses and diagnoses one report.
+    pub fn device(&self, report: &DeviceReport) -> DeviceOutcome {
+        let mut analysis = self.analyse(report);
+        if self.snapshot.is_some() {
+            return self.diagnose(report, &analysis);
+        }
+        // Device-only: the analysis' findings are the device's, no copy needed.
+        let mut o = self.device_only(report, &analysis);
+        o.findings = std::mem::take(&mut analysis.findings);
+        o
+    }
+
+    /// Diagnoses one report whose analysis is already known ([`Pipeline::analyse`]).
+    pub fn diagnose(&self, report: &DeviceReport, analysis: &DeviceAnalysis) -> DeviceOutcome {
+        let Some(snap) = self.snapshot else {
+            let mut o = self.device_only(report, analysis);
+            o.findings = analysis.findings.clone();
+            return o;
+        };
+        let c = correlate(
+            snap,
+            &self.tenant_findings,
+            report,
+            analysis,
+            self.user,
+            self.as_of,
+        );
+        DeviceOutcome {
+            diagnosis: c.diagnosis,
+            findings: c.findings,
+            tenant_evidence: c.tenant_evidence,
+            input_notes: input_notes(report),
+            device_id: c.keys.device_id,
+        }
+    }
+
+    /// A device-only outcome, its findings left to the caller.
+    fn device_only(&self, report: &DeviceReport, analysis: &DeviceAnalysis) -> DeviceOutcome {
+        DeviceOutcome {
+            // No tenant findings to put in front of the device causes.
+            diagnosis: diagnose_device(analysis, &[]),
+            findings: Vec::new(),
+            tenant_evidence: Vec::new(),
+            input_notes: input_notes(report),
+            device_id: device_keys(report, analysis, self.user).device_id,
+        }
+    }
+
+    /// The run's diagnoses and findings from its outcomes, in the order given: the tenant
+    /// findings (correlated runs) with the evidence of the devices they explain, then every
+    /// device's own findings; tenant and user findings merged.
+    pub fn assemble(&self, outcomes: Vec<DeviceOutcome>) -> (Vec<Diagnosis>, Vec<Finding>) {
+        let mut diagnoses = Vec::with_capacity(outcomes.len());
+        let mut tenant = self.tenant_findings().map(TenantEvidence::new);
+        let mut findings = Vec::new();
+        for o in outcomes {
+            if let Some(t) = &mut tenant {
+                t.add(o.tenant_evidence);
+            }
+            diagnoses.push(o.diagnosis);
+            findings.extend(o.findings);
+        }
+        let findings = match tenant {
+            None => findings,
+            Some(t) => {
+                let mut all = t.into_findings();
+                all.extend(findings);
+                merge_findings(all)
+            }
+        };
+        (diagnoses, findings)
+    }
+}
+
+/// The run's tenant findings, gathering the device evidence of the devices they explain (each
+/// piece once, in the order the devices come).
+#[derive(Debug, Clone)]
+pub struct TenantEvidence {
+    findings: Vec<Finding>,
+    seen: Vec<HashSet<Evidence>>,
+}
+
+impl TenantEvidence {
+    pub fn new(tenant_findings: &[Finding]) -> TenantEvidence {
+        TenantEvidence {
+            findings: tenant_findings.to_vec(),
+            seen: tenant_findings
+                .iter()
+                .map(|f| f.evidence.iter().cloned().collect())
+                .collect(),
+        }
+    }
+
+    /// One device's [`DeviceOutcome::tenant_evidence`].
+    pub fn add(&mut self, evidence: Vec<(&'static CheckMeta, Evidence)>) {
+        for (check, ev) in evidence {
+            if let Some(i) = self.findings.iter().position(|f| f.is(check))
+                && self.seen[i].insert(ev.clone())
+            {
+                self.findings[i].evidence.push(ev);
+            }
+        }
+    }
+
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    pub fn into_findings(self) -> Vec<Finding> {
+        self.findings
+    }
+}
+
+/// How many devices have each verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VerdictCounts {
+    pub enrolled: usize,
+    pub will_enroll: usize,
+    pub failed: usize,
+    pub blocked: usize,
+    pub not_triggered: usize,
+    pub unknown: usize,
+}
+
+impl VerdictCounts {
+    /// The order of the fleet note: enrolled first.
+    pub const ORDER: [Verdict; 6] = [
         Verdict::Enrolled,
         Verdict::WillEnroll,
         Verdict::Failed,
@@ -163,14 +326,60 @@ fn fleet_summary(diagnoses: &[Diagnosis]) -> Option<String> {
         Verdict::NotTriggered,
         Verdict::Unknown,
     ];
-    let parts: Vec<String> = order
-        .iter()
-        .filter_map(|v| {
-            let n = diagnoses.iter().filter(|d| d.verdict == *v).count();
-            (n > 0).then(|| format!("{n} {}", v.as_str()))
-        })
-        .collect();
-    Some(format!("{} devices: {}", diagnoses.len(), parts.join(", ")))
+
+    pub fn of(verdicts: impl IntoIterator<Item = Verdict>) -> VerdictCounts {
+        let mut c = VerdictCounts::default();
+        for v in verdicts {
+            c.add(v);
+        }
+        c
+    }
+
+    pub fn add(&mut self, v: Verdict) {
+        *self.slot(v) += 1;
+    }
+
+    pub fn get(&self, v: Verdict) -> usize {
+        match v {
+            Verdict::Enrolled => self.enrolled,
+            Verdict::WillEnroll => self.will_enroll,
+            Verdict::Failed => self.failed,
+            Verdict::Blocked => self.blocked,
+            Verdict::NotTriggered => self.not_triggered,
+            Verdict::Unknown => self.unknown,
+        }
+    }
+
+    fn slot(&mut self, v: Verdict) -> &mut usize {
+        match v {
+            Verdict::Enrolled => &mut self.enrolled,
+            Verdict::WillEnroll => &mut self.will_enroll,
+            Verdict::Failed => &mut self.failed,
+            Verdict::Blocked => &mut self.blocked,
+            Verdict::NotTriggered => &mut self.not_triggered,
+            Verdict::Unknown => &mut self.unknown,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        Self::ORDER.iter().map(|v| self.get(*v)).sum()
+    }
+
+    /// `5 devices: 1 enrolled, 2 failed, …` for runs over several devices.
+    pub fn note(&self) -> Option<String> {
+        let total = self.total();
+        if total < 2 {
+            return None;
+        }
+        let parts: Vec<String> = Self::ORDER
+            .iter()
+            .filter_map(|v| {
+                let n = self.get(*v);
+                (n > 0).then(|| format!("{n} {}", v.as_str()))
+            })
+            .collect();
+        Some(format!("{total} devices: {}", parts.join(", ")))
+    }
 }
 
 /// Files that were part of a report but could not be used, or only in part. They become notes,
@@ -178,7 +387,7 @@ fn fleet_summary(diagnoses: &[Diagnosis]) -> Option<String> {
 /// collect, the verdict stays honest (`unknown` when the key facts are missing), and one bad
 /// file in a fleet must not hide every other device's results behind exit code 2. A path that
 /// yields nothing usable at all fails the run (exit 2) when it is loaded.
-fn input_notes(report: &DeviceReport, device: &str) -> Vec<String> {
+fn input_notes(report: &DeviceReport) -> Vec<String> {
     report
         .inputs
         .iter()
@@ -187,9 +396,9 @@ fn input_notes(report: &DeviceReport, device: &str) -> Vec<String> {
                 // A damaged file is still read as far as it goes; say "not used" only when
                 // nothing came out of it.
                 if i.records == 0 {
-                    format!("{device}: input {} was not used: {p}", i.name)
+                    format!("input {} was not used: {p}", i.name)
                 } else {
-                    format!("{device}: input {}: {p}", i.name)
+                    format!("input {}: {p}", i.name)
                 }
             })
         })

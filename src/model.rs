@@ -171,7 +171,7 @@ impl SkipReason {
 }
 
 /// What a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "lowercase")]
 pub enum Subject {
     Tenant,
@@ -190,7 +190,7 @@ impl std::fmt::Display for Subject {
 }
 
 /// One piece of evidence a check saw, pointing into the inputs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Evidence {
     /// Where the fact came from: `dsregcmd`, `event-log`, `registry`, `scheduled-tasks`, `graph`…
     pub source: String,
@@ -303,7 +303,7 @@ impl std::fmt::Display for EnrollmentPath {
 
 /// One word for a device's state: enrolled, will enroll, failed (it tried and an error came
 /// back), blocked (a prerequisite is missing, so it cannot try), not triggered, unknown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Enrolled,
@@ -344,4 +344,10 @@ pub struct Diagnosis {
     /// find the user findings behind a `USR` cause.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// Runs over several devices: the path the device was read from (its folder, zip or file;
+    /// `ZIP/FOLDER` inside a zip of device folders). A device found in more than one input
+    /// (the same Entra DeviceId) is diagnosed once, from the first, and lists every path.
+    /// Empty, and not serialised, when the run is about one device.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
 }

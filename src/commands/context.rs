@@ -5,7 +5,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -95,10 +95,10 @@ pub(crate) fn emit_report(report: &Report, output: &OutputArgs) -> anyhow::Resul
         return Ok(code);
     }
     let text = match output.format {
-        ReportFormat::Table => report::table::render(report),
-        ReportFormat::Markdown => report::markdown::render(report),
+        ReportFormat::Table => report::render::table(report),
+        ReportFormat::Markdown => report::render::markdown(report, false),
         ReportFormat::Json | ReportFormat::Jsonl | ReportFormat::Csv => {
-            report::json::render(report).context("cannot serialise the report")?
+            report::render::json(report).context("cannot serialise the report")?
         }
     };
     print_stdout(&text)?;
@@ -363,10 +363,13 @@ fn key_from_file(file: &Path) -> anyhow::Result<Redactor> {
     Ok(r)
 }
 
-/// Whether progress may be drawn: stderr is a terminal and the run is not in CI (`CI` set),
-/// so pipes, CI logs and tests never see control sequences.
+/// Whether progress may be drawn: stderr is a terminal and the run is not in CI, so pipes, CI
+/// logs and tests never see control sequences.
 pub(crate) fn show_progress() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+    shows_progress(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("CI").as_deref(),
+    )
 }
 
 /// A progress bar (`len` items) or spinner (`None`) on stderr, when [`show_progress`].
@@ -434,6 +437,13 @@ fn graph_progress(s: &enroll_doctor::graph::GraphStats) -> String {
         s.pages,
         s.bytes_received as f64 / 1_000_000.0
     )
+}
+
+/// Progress goes to a terminal, and never to a CI log (CI systems set `CI`, some to `false`
+/// when a job is run by hand).
+fn shows_progress(stderr_is_terminal: bool, ci: Option<&std::ffi::OsStr>) -> bool {
+    let in_ci = ci.is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+    stderr_is_terminal && !in_ci
 }
 
 /// Notes for the reader: where the facts came from.
@@ -523,13 +533,38 @@ pub(crate) fn collect_for_devices(
     );
     let rt = runtime()?;
     let snap = rt
-        .block_on(device_records::collect_fleet(
-            &client,
-            &opts,
-            &lookup,
-            strategy,
-            Utc::now(),
-        ))
+        .block_on(async {
+            let work =
+                device_records::collect_fleet(&client, &opts, &lookup, strategy, Utc::now());
+            tokio::pin!(work);
+            // A spinner on a terminal once the collection lasts (a small fleet never shows one).
+            let started = Instant::now();
+            let mut spinner: Option<ProgressBar> = None;
+            let mut tick = tokio::time::interval(Duration::from_millis(200));
+            let done = loop {
+                tokio::select! {
+                    r = &mut work => break r,
+                    _ = tick.tick() => {
+                        if spinner.is_none() && started.elapsed() >= Duration::from_millis(500) {
+                            spinner = progress_bar(None, "{spinner} {elapsed} {msg}");
+                        }
+                        if let Some(pb) = &spinner {
+                            let s = client.stats();
+                            pb.set_message(format!(
+                                "reading the tenant from Graph for {} device(s): {} requests, {:.1} MB received",
+                                lookup.device_ids.len(),
+                                s.requests,
+                                s.bytes_received as f64 / 1_000_000.0
+                            ));
+                        }
+                    }
+                }
+            };
+            if let Some(pb) = spinner {
+                pb.finish_and_clear();
+            }
+            done
+        })
         .context("cannot collect the tenant from Graph")?;
     Ok((snap, client))
 }
@@ -584,6 +619,17 @@ mod tests {
             .err()
             .map(|e| format!("{e:#}"));
         assert!(e.is_some_and(|m| m.contains("--as-of") && m.contains("YYYY-MM-DD")));
+    }
+
+    #[test]
+    fn progress_only_on_a_terminal_outside_ci() {
+        use std::ffi::OsStr;
+        assert!(shows_progress(true, None));
+        assert!(!shows_progress(false, None));
+        assert!(!shows_progress(true, Some(OsStr::new("true"))));
+        assert!(!shows_progress(true, Some(OsStr::new("1"))));
+        assert!(shows_progress(true, Some(OsStr::new("false"))));
+        assert!(shows_progress(true, Some(OsStr::new(""))));
     }
 
     #[test]

@@ -270,9 +270,9 @@ mod with_mock {
                             .join(" ")
                     ),
                 ));
-                s.push_str(&report::table::render(&diagnose));
+                s.push_str(&report::render::table(&diagnose));
                 s.push_str(&section("2/3", "enroll-doctor audit"));
-                s.push_str(&report::table::render(&audit));
+                s.push_str(&report::render::table(&audit));
                 s.push_str(&section(
                     "3/3",
                     &format!(
@@ -284,7 +284,7 @@ mod with_mock {
                             .join(" ")
                     ),
                 ));
-                s.push_str(&report::table::render(&check));
+                s.push_str(&report::render::table(&check));
                 s.push_str(NEXT_STEPS);
                 s
             }

@@ -4,6 +4,7 @@
 //! `DeviceReport::inputs` with the reason, and the rest goes on. Only when nothing usable remains
 //! is it an error.
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{BufReader, Read};
 use std::path::{Component, Path, PathBuf};
@@ -38,17 +39,323 @@ pub enum DeviceInputError {
 
 /// Reads PATH: one artifact or bundle file, a folder of artifacts (one device), a `.zip` of
 /// artifacts (read in memory, never extracted), or a fleet folder (only sub-folders, zips or
-/// bundles: one report per child).
+/// bundles: one report per child). All at once: [`DeviceSources`] reads a fleet one device
+/// container at a time.
 pub fn load_path(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
+    let sources = DeviceSources::list(&[path.to_path_buf()])?;
+    let mut reports = Vec::new();
+    sources.read(None, |d| {
+        reports.push(d.report);
+        Ok::<(), DeviceInputError>(())
+    })?;
+    Ok(reports)
+}
+
+/// One PATH of a run, listed but not yet read.
+#[derive(Debug)]
+enum Source {
+    /// One device container: a device folder, a zip (of one device or of several device
+    /// folders), an artifact or bundle file.
+    Single(PathBuf),
+    /// A fleet folder: its device containers in path order, and the files beside them.
+    Fleet {
+        path: PathBuf,
+        members: Vec<PathBuf>,
+        loose: Vec<PathBuf>,
+    },
+}
+
+/// The device inputs of a run: every PATH listed up front (a fleet folder down to its
+/// members, the device containers), then read one member at a time, as often as a caller
+/// needs: nothing is kept between two reads. Reading gives the same reports, in the same order,
+/// as [`load_path`] of each PATH in turn.
+#[derive(Debug, Default)]
+pub struct DeviceSources {
+    sources: Vec<Source>,
+    members: usize,
+}
+
+/// Where a device of a run was read: the member (device container, numbered across the whole
+/// run) and its place among the member's devices (a zip of device folders holds several).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DeviceRef {
+    pub member: usize,
+    pub index: usize,
+}
+
+/// One device report as read, with the path it was read from: the device folder, zip or file,
+/// or `ZIP/FOLDER` for a device inside a zip of device folders.
+#[derive(Debug)]
+pub struct LoadedDevice {
+    pub at: DeviceRef,
+    pub input: PathBuf,
+    pub report: DeviceReport,
+}
+
+impl DeviceSources {
+    /// Lists every PATH: what does not exist, cannot be listed or is an empty folder is an
+    /// error now, before any device is read.
+    pub fn list(paths: &[PathBuf]) -> Result<DeviceSources, DeviceInputError> {
+        let mut out = DeviceSources::default();
+        for path in paths {
+            let source = list_path(path)?;
+            out.members += match &source {
+                Source::Single(_) => 1,
+                Source::Fleet { members, .. } => members.len(),
+            };
+            out.sources.push(source);
+        }
+        Ok(out)
+    }
+
+    /// How many device containers the run reads (a zip of device folders counts once).
+    pub fn members(&self) -> usize {
+        self.members
+    }
+
+    /// Reads the members in order and hands each device to `each`; `wanted` (by member
+    /// number) skips the others without reading them. A member that gives nothing usable is
+    /// handed on as a placeholder report naming the problem; a PATH that gives nothing usable
+    /// at all (a single container, or a fleet folder whose every member failed: known only
+    /// once all were read) is an error, as with [`load_path`].
+    pub fn read<E: From<DeviceInputError>>(
+        &self,
+        wanted: Option<&dyn Fn(usize) -> bool>,
+        mut each: impl FnMut(LoadedDevice) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let want = |m: usize| wanted.is_none_or(|w| w(m));
+        let mut jobs: Vec<Job<'_>> = Vec::new();
+        let mut fleets: Vec<FleetState> = Vec::with_capacity(self.sources.len());
+        let mut member = 0usize;
+        for (source, s) in self.sources.iter().enumerate() {
+            let mut state = FleetState::default();
+            let paths: Vec<&PathBuf> = match s {
+                Source::Single(path) => vec![path],
+                Source::Fleet { members, .. } => members.iter().collect(),
+            };
+            for (k, path) in paths.into_iter().enumerate() {
+                if want(member + k) {
+                    state.pending += 1;
+                    jobs.push(Job {
+                        member: member + k,
+                        source,
+                        first: k == 0,
+                        path,
+                    });
+                } else {
+                    state.all_wanted = false;
+                }
+            }
+            member += self.members_of(source);
+            fleets.push(state);
+        }
+        load_in_order(&jobs, |job, loaded| {
+            let (path, loose) = match &self.sources[job.source] {
+                Source::Single(_) => {
+                    // A single container that gives nothing is the PATH's error.
+                    return hand_on(job.member, loaded?, &mut each);
+                }
+                Source::Fleet { path, loose, .. } => (path, loose),
+            };
+            let state = &mut fleets[job.source];
+            let mut devices = match loaded {
+                Ok(v) => {
+                    state.usable = true;
+                    v
+                }
+                Err(e) => {
+                    state.failures.push(e.to_string());
+                    vec![(job.path.clone(), placeholder(&file_name(job.path), &e))]
+                }
+            };
+            // Loose files beside the device folders are named, not dropped silently: with
+            // the fleet's first device.
+            if job.first
+                && let Some((_, first)) = devices.first_mut()
+            {
+                first.inputs.extend(loose.iter().map(|c| loose_note(c)));
+            }
+            hand_on(job.member, devices, &mut each)?;
+            state.pending -= 1;
+            if state.pending == 0 && state.all_wanted && !state.usable {
+                return Err(DeviceInputError::NothingUsable {
+                    path: path.clone(),
+                    reason: state.failures.join("; "),
+                }
+                .into());
+            }
+            Ok(())
+        })
+    }
+
+    fn members_of(&self, source: usize) -> usize {
+        match &self.sources[source] {
+            Source::Single(_) => 1,
+            Source::Fleet { members, .. } => members.len(),
+        }
+    }
+}
+
+/// One member to read.
+struct Job<'s> {
+    member: usize,
+    /// Its PATH (index into the sources).
+    source: usize,
+    /// The first member of its PATH.
+    first: bool,
+    path: &'s PathBuf,
+}
+
+/// What reading a PATH's members found so far.
+struct FleetState {
+    /// Members still to read.
+    pending: usize,
+    /// Every member is read (the run did not skip any).
+    all_wanted: bool,
+    usable: bool,
+    failures: Vec<String>,
+}
+
+impl Default for FleetState {
+    fn default() -> FleetState {
+        FleetState {
+            pending: 0,
+            all_wanted: true,
+            usable: false,
+            failures: Vec::new(),
+        }
+    }
+}
+
+fn hand_on<E>(
+    member: usize,
+    devices: Vec<(PathBuf, DeviceReport)>,
+    each: &mut impl FnMut(LoadedDevice) -> Result<(), E>,
+) -> Result<(), E> {
+    for (index, (input, report)) in devices.into_iter().enumerate() {
+        each(LoadedDevice {
+            at: DeviceRef { member, index },
+            input,
+            report,
+        })?;
+    }
+    Ok(())
+}
+
+/// Members each reader may read ahead of the one being handed on.
+const READ_AHEAD: usize = 8;
+
+/// Loads the members on up to as many threads as the machine has cores (at most four), and
+/// hands them on in order, one at a time, on the calling thread. Reader `w` reads members
+/// `w, w + n, w + 2n, …` into its own bounded channel, so at most `n × (READ_AHEAD + 1)`
+/// loaded members wait in memory; when `each` stops the run, the readers stop at their next
+/// member.
+fn load_in_order<E>(
+    jobs: &[Job<'_>],
+    mut each: impl FnMut(
+        &Job<'_>,
+        Result<Vec<(PathBuf, DeviceReport)>, DeviceInputError>,
+    ) -> Result<(), E>,
+) -> Result<(), E> {
+    let readers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+        .min(jobs.len());
+    if readers <= 1 {
+        for job in jobs {
+            each(job, load_member(job.path))?;
+        }
+        return Ok(());
+    }
+    std::thread::scope(|scope| {
+        let mut channels = Vec::with_capacity(readers);
+        for w in 0..readers {
+            let (tx, rx) = std::sync::mpsc::sync_channel(READ_AHEAD);
+            channels.push(rx);
+            scope.spawn(move || {
+                for job in jobs.iter().skip(w).step_by(readers) {
+                    if tx.send(load_member(job.path)).is_err() {
+                        // The run stopped.
+                        return;
+                    }
+                }
+            });
+        }
+        for (i, job) in jobs.iter().enumerate() {
+            // A reader that is gone (it panicked) leaves its member to this thread.
+            let loaded = channels[i % readers]
+                .recv()
+                .unwrap_or_else(|_| load_member(job.path));
+            each(job, loaded)?;
+        }
+        Ok(())
+    })
+}
+
+/// Lists PATH: a fleet folder holds only device containers (sub-folders, zips, bundles) and
+/// maybe loose files that are neither; the first loose artifact makes it one device's folder.
+fn list_path(path: &Path) -> Result<Source, DeviceInputError> {
     let meta = fs::metadata(path).map_err(|e| io_error(path, e))?;
-    if meta.is_dir() {
-        load_dir(path)
+    if !meta.is_dir() {
+        return Ok(Source::Single(path.to_path_buf()));
+    }
+    let children = read_children(path)?;
+    let mut containers = 0usize;
+    let mut bundles = 0usize;
+    let mut members: Vec<PathBuf> = Vec::new();
+    let mut loose: Vec<PathBuf> = Vec::new();
+    for c in children {
+        if c.is_dir() || is_zip(&c) {
+            containers += 1;
+            members.push(c);
+        } else if is_bundle_file(&c) {
+            bundles += 1;
+            members.push(c);
+        } else if is_known_artifact(&c) {
+            return Ok(Source::Single(path.to_path_buf()));
+        } else {
+            // README, notes, a binary: neither a device container nor an artifact.
+            loose.push(c);
+        }
+    }
+    if containers == 0 && bundles <= 1 {
+        return Ok(Source::Single(path.to_path_buf()));
+    }
+    Ok(Source::Fleet {
+        path: path.to_path_buf(),
+        members,
+        loose,
+    })
+}
+
+/// One device container: a device folder, a zip (one device, or one per top-level folder), or
+/// an artifact or bundle file. Each report comes with the path it was read from.
+fn load_member(path: &Path) -> Result<Vec<(PathBuf, DeviceReport)>, DeviceInputError> {
+    if path.is_dir() {
+        let children = read_children(path)?;
+        load_device_dir(path, &children).map(|r| vec![(path.to_path_buf(), r)])
     } else if is_zip(path) {
         load_zip(path)
     } else {
         let mut b = Builder::default();
         b.add_file(path, &file_name(path));
-        b.finish(path, &file_name(path)).map(|r| vec![r])
+        b.finish(path, &file_name(path))
+            .map(|r| vec![(path.to_path_buf(), r)])
+    }
+}
+
+/// The note for a file beside the device folders of a fleet.
+fn loose_note(path: &Path) -> InputFile {
+    InputFile {
+        name: format!("../{}", file_name(path)),
+        kind: ArtifactKind::Unrecognised,
+        encoding: None,
+        bytes: fs::metadata(path).map_or(0, |m| m.len()),
+        problem: Some(
+            "file beside the device folders of a fleet ignored: not a device folder, zip or bundle"
+                .to_string(),
+        ),
+        records: 0,
     }
 }
 
@@ -99,97 +406,6 @@ fn is_bundle_file(path: &Path) -> bool {
         .ok()
         .and_then(|b| text::decode(&b).ok())
         .is_some_and(|d| sniff::sniff(&d.text) == ArtifactKind::Bundle)
-}
-
-fn load_dir(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
-    let children = read_children(path)?;
-    // A fleet folder holds only device containers: sub-folders, zips, bundles. Stop at the
-    // first loose artifact: then it is one device's folder.
-    let mut containers = 0usize;
-    let mut bundles = 0usize;
-    let mut has_artifact = false;
-    let mut loose: Vec<&PathBuf> = Vec::new();
-    for c in &children {
-        if c.is_dir() || is_zip(c) {
-            containers += 1;
-        } else if is_bundle_file(c) {
-            bundles += 1;
-        } else if is_known_artifact(c) {
-            has_artifact = true;
-            break;
-        } else {
-            // README, notes, a binary: neither a device container nor an artifact.
-            loose.push(c);
-        }
-    }
-    let fleet = !has_artifact && (containers > 0 || bundles > 1);
-    if !fleet {
-        return load_device_dir(path, &children).map(|r| vec![r]);
-    }
-    let mut fleet = Fleet::default();
-    for child in children.iter().filter(|c| !loose.contains(c)) {
-        let name = file_name(child);
-        let result = if child.is_dir() {
-            read_children(child)
-                .and_then(|c| load_device_dir(child, &c))
-                .map(|r| vec![r])
-        } else if is_zip(child) {
-            load_zip(child)
-        } else {
-            let mut b = Builder::default();
-            b.add_file(child, &name);
-            b.finish(child, &name).map(|r| vec![r])
-        };
-        fleet.add(&name, result);
-    }
-    let mut reports = fleet.finish(path)?;
-    // Loose files beside the device folders are named, not dropped silently.
-    if let Some(first) = reports.first_mut() {
-        for c in loose {
-            first.inputs.push(InputFile {
-                name: format!("../{}", file_name(c)),
-                kind: ArtifactKind::Unrecognised,
-                encoding: None,
-                bytes: fs::metadata(c).map_or(0, |m| m.len()),
-                problem: Some(
-                    "file beside the device folders of a fleet ignored: not a device folder, zip or bundle"
-                        .to_string(),
-                ),
-                records: 0,
-            });
-        }
-    }
-    Ok(reports)
-}
-
-/// The members of a fleet (folder or zip). A member that fails is kept as a placeholder so its
-/// failure shows next to the others; only a fleet whose every member failed is an error.
-#[derive(Default)]
-struct Fleet {
-    reports: Vec<DeviceReport>,
-    failures: Vec<String>,
-}
-
-impl Fleet {
-    fn add(&mut self, name: &str, result: Result<Vec<DeviceReport>, DeviceInputError>) {
-        match result {
-            Ok(r) => self.reports.extend(r),
-            Err(e) => {
-                self.failures.push(e.to_string());
-                self.reports.push(placeholder(name, &e));
-            }
-        }
-    }
-
-    fn finish(self, path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
-        if self.failures.len() == self.reports.len() {
-            return Err(DeviceInputError::NothingUsable {
-                path: path.to_path_buf(),
-                reason: self.failures.join("; "),
-            });
-        }
-        Ok(self.reports)
-    }
 }
 
 /// A file whose content is a device artifact the parsers read (not a bundle, not unrecognised).
@@ -348,7 +564,7 @@ fn is_fleet_zip(items: &[ZipItem]) -> bool {
             continue;
         }
         match item.name.split_once(['/', '\\']) {
-            Some((top, _)) if !folders.contains(&top) => folders.push(top),
+            Some((top, _)) if folders.len() < 2 && !folders.contains(&top) => folders.push(top),
             Some(_) => {}
             None => return false,
         }
@@ -357,22 +573,27 @@ fn is_fleet_zip(items: &[ZipItem]) -> bool {
 }
 
 /// A zip of one device's artifacts, or of several device folders (a fleet).
-fn load_zip(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
+fn load_zip(path: &Path) -> Result<Vec<(PathBuf, DeviceReport)>, DeviceInputError> {
     let items = read_zip(path)?;
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| file_name(path));
-    // Group by top-level folder; entries at the root (and unsafe ones) form group "".
+    // Group by top-level folder, in order of appearance; entries at the root (and unsafe
+    // ones) form group "".
     let mut groups: Vec<(String, Vec<&ZipItem>)> = Vec::new();
+    let mut group_of: HashMap<String, usize> = HashMap::new();
     for item in &items {
         let top = match item.name.replace('\\', "/").split_once('/') {
             Some((top, _)) if item.content.is_ok() => top.to_string(),
             _ => String::new(),
         };
-        match groups.iter_mut().find(|(g, _)| *g == top) {
-            Some((_, v)) => v.push(item),
-            None => groups.push((top, vec![item])),
+        match group_of.get(&top) {
+            Some(&g) => groups[g].1.push(item),
+            None => {
+                group_of.insert(top.clone(), groups.len());
+                groups.push((top, vec![item]));
+            }
         }
     }
     let folders = groups.iter().filter(|(g, _)| !g.is_empty()).count();
@@ -384,11 +605,14 @@ fn load_zip(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
         for item in &items {
             b.add_zip_item(item);
         }
-        return b.finish(path, &stem).map(|r| vec![r]);
+        return b.finish(path, &stem).map(|r| vec![(path.to_path_buf(), r)]);
     }
-    // Fleet zip: one device per top-level folder; root-level problems go with the first.
+    // Fleet zip: one device per top-level folder; root-level problems go with the first. A
+    // folder that gives nothing usable is kept as a placeholder so its failure shows next to
+    // the others; only a zip whose every folder failed is an error.
     let (root, folders): (Vec<_>, Vec<_>) = groups.into_iter().partition(|(g, _)| g.is_empty());
-    let mut fleet = Fleet::default();
+    let mut reports = Vec::new();
+    let mut failures = Vec::new();
     for (n, (folder, members)) in folders.into_iter().enumerate() {
         let mut b = Builder::default();
         if n == 0 {
@@ -400,9 +624,21 @@ fn load_zip(path: &Path) -> Result<Vec<DeviceReport>, DeviceInputError> {
             b.add_zip_item(item);
         }
         let device_path = path.join(&folder);
-        fleet.add(&folder, b.finish(&device_path, &folder).map(|r| vec![r]));
+        match b.finish(&device_path, &folder) {
+            Ok(r) => reports.push((device_path, r)),
+            Err(e) => {
+                failures.push(e.to_string());
+                reports.push((device_path, placeholder(&folder, &e)));
+            }
+        }
     }
-    fleet.finish(path)
+    if failures.len() == reports.len() {
+        return Err(DeviceInputError::NothingUsable {
+            path: path.to_path_buf(),
+            reason: failures.join("; "),
+        });
+    }
+    Ok(reports)
 }
 
 /// A fleet member that gave nothing usable: kept so its failure shows next to the others.
@@ -971,6 +1207,129 @@ mod tests {
         // A loose artifact still makes the folder one device's folder.
         fs::write(dir.path().join("dsregcmd.txt"), dsreg).unwrap();
         assert_eq!(load_path(dir.path()).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn sources_are_read_member_by_member_with_their_input_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let fleet = dir.path().join("fleet");
+        fs::create_dir(&fleet).unwrap();
+        let a = fleet.join("a");
+        fs::create_dir(&a).unwrap();
+        fs::copy(
+            samples().join("hybrid-enrolled/dsregcmd.txt"),
+            a.join("dsregcmd.txt"),
+        )
+        .unwrap();
+        let one = fs::read(samples().join("hybrid-enrolled/dsregcmd.txt")).unwrap();
+        let two = fs::read(samples().join("not-hybrid-joined/dsregcmd.txt")).unwrap();
+        write_zip(
+            &fleet.join("b.zip"),
+            &[("one/dsregcmd.txt", &one), ("two/dsregcmd.txt", &two)],
+        );
+        fs::write(fleet.join("README.md"), b"# site 4\n").unwrap();
+        let single = samples().join("stale-enrollment");
+        let paths = [fleet.clone(), single.clone()];
+        let sources = DeviceSources::list(&paths).unwrap();
+        assert_eq!(sources.members(), 3);
+        let mut seen = Vec::new();
+        sources
+            .read(None, |d| {
+                seen.push((d.at, d.input, d.report));
+                Ok::<(), DeviceInputError>(())
+            })
+            .unwrap();
+        let at: Vec<(usize, usize)> = seen.iter().map(|(r, _, _)| (r.member, r.index)).collect();
+        assert_eq!(at, [(0, 0), (1, 0), (1, 1), (2, 0)]);
+        let inputs: Vec<&Path> = seen.iter().map(|(_, p, _)| p.as_path()).collect();
+        assert_eq!(
+            inputs,
+            [
+                a.as_path(),
+                fleet.join("b.zip/one").as_path(),
+                fleet.join("b.zip/two").as_path(),
+                single.as_path()
+            ]
+        );
+        // The same reports, in the same order, as loading each PATH at once.
+        let mut all = load_path(&fleet).unwrap();
+        all.extend(load_path(&single).unwrap());
+        let reports: Vec<DeviceReport> = seen.into_iter().map(|(_, _, r)| r).collect();
+        assert_eq!(reports, all);
+        assert!(reports[0].inputs.iter().any(|i| i.name == "../README.md"));
+        // Only the wanted members are read.
+        let mut labels = Vec::new();
+        sources
+            .read(Some(&|m| m == 1), |d| {
+                labels.push(d.report.label);
+                Ok::<(), DeviceInputError>(())
+            })
+            .unwrap();
+        assert_eq!(labels, ["PC0042", "PC0150"]);
+    }
+
+    #[test]
+    fn members_read_ahead_on_several_threads_come_in_order_and_stop_with_the_caller() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = 3 * READ_AHEAD * 4 + 5;
+        for i in 0..n {
+            let d = dir.path().join(format!("dev{i:03}"));
+            fs::create_dir(&d).unwrap();
+            fs::write(
+                d.join("dsregcmd.txt"),
+                format!("AzureAdJoined : YES\nDomainJoined : YES\nDevice Name : PC{i:03}\n"),
+            )
+            .unwrap();
+        }
+        let sources = DeviceSources::list(&[dir.path().to_path_buf()]).unwrap();
+        let mut labels = Vec::new();
+        sources
+            .read(None, |d| {
+                assert_eq!(d.at.member, labels.len());
+                labels.push(d.report.label);
+                Ok::<(), DeviceInputError>(())
+            })
+            .unwrap();
+        let expected: Vec<String> = (0..n).map(|i| format!("PC{i:03}")).collect();
+        assert_eq!(labels, expected);
+        // The caller stops the run: the readers stop too (the call returns).
+        let mut seen = 0;
+        let stopped = sources.read(None, |_| {
+            seen += 1;
+            if seen == 3 {
+                return Err(DeviceInputError::EmptyFolder {
+                    path: PathBuf::from("stop"),
+                });
+            }
+            Ok(())
+        });
+        assert!(stopped.is_err());
+        assert_eq!(seen, 3);
+    }
+
+    #[test]
+    fn a_missing_path_fails_the_listing_and_a_fleet_of_failures_the_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = DeviceSources::list(&[samples(), dir.path().join("nope")]).unwrap_err();
+        assert!(matches!(e, DeviceInputError::NotFound { .. }), "{e}");
+        for name in ["x", "y"] {
+            fs::create_dir(dir.path().join(name)).unwrap();
+            fs::write(dir.path().join(name).join("notes.txt"), b"nothing").unwrap();
+        }
+        let sources = DeviceSources::list(&[dir.path().to_path_buf()]).unwrap();
+        let mut placeholders = 0;
+        let e = sources
+            .read(None, |_| {
+                placeholders += 1;
+                Ok::<(), DeviceInputError>(())
+            })
+            .unwrap_err();
+        assert_eq!(placeholders, 2);
+        assert!(matches!(e, DeviceInputError::NothingUsable { .. }), "{e}");
+        assert_eq!(
+            e.to_string(),
+            load_path(dir.path()).unwrap_err().to_string()
+        );
     }
 
     #[test]

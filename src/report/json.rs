@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 
 use super::Report;
-use super::run::RunHeader;
+use super::header::RunHeader;
 use super::summary::{Columns, RunSummary};
 use crate::model::{
     Area, CheckMeta, Diagnosis, Evidence, Finding, Severity, SkipReason, Status, Subject,
@@ -22,14 +22,9 @@ use crate::model::{
 /// Schema tag of the document of a run over several subjects.
 pub const RUN_SCHEMA: &str = "enroll-doctor/report@2";
 
-/// A report over several users or devices gets the run document (`report@2`).
+/// One subject's report document (`report@1`; a run over several goes through
+/// [`super::render`]).
 pub fn render(report: &Report) -> Result<String, serde_json::Error> {
-    if super::run::is_multi(report) {
-        let mut out = Vec::new();
-        super::run::write_report(report, super::run::Format::Json, false, &mut out, None)
-            .map_err(serde_json::Error::io)?;
-        return Ok(String::from_utf8_lossy(&out).into_owned());
-    }
     let mut s = serde_json::to_string_pretty(report)?;
     s.push('\n');
     Ok(s)

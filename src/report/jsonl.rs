@@ -9,8 +9,8 @@ use std::io::{self, Write};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::header::RunHeader;
 use super::json::ChecksMap;
-use super::run::RunHeader;
 use super::summary::{RunSummary, State, SubjectKind, SubjectResult};
 use crate::model::{Diagnosis, Finding, Subject};
 

@@ -6,7 +6,7 @@
 //! stay literal; in plain text a backslash is escaped only where Markdown would eat it.
 
 use super::Report;
-use super::run::{self, RunHeader};
+use super::header::RunHeader;
 use super::summary::{SubjectKind, SubjectResult, SubjectRow, plural};
 use super::view::{self, ReportView, SubjectGroup};
 use crate::model::{Diagnosis, Finding, Status, Subject};
@@ -15,15 +15,8 @@ pub fn render(report: &Report) -> String {
     render_with(report, false)
 }
 
-/// A report over several users or devices leads with their summary (see [`super::run`]);
-/// `details` shows every subject's findings, not only the first few that are not ready.
-pub fn render_with(report: &Report, details: bool) -> String {
-    if run::is_multi(report) {
-        let mut out = Vec::new();
-        // Writing to memory cannot fail.
-        let _ = run::write_report(report, run::Format::Markdown, details, &mut out, None);
-        return String::from_utf8_lossy(&out).into_owned();
-    }
+/// One subject's report (a run over several goes through [`super::render`]).
+pub fn render_with(report: &Report, _details: bool) -> String {
     let mut out = format!(
         "# enroll-doctor report (as of {})\n\n",
         report.as_of.format("%Y-%m-%d")
@@ -531,6 +524,7 @@ mod tests {
             fix: "Fix the task\nthen reboot".into(),
             explanation: "The task failed.".into(),
             user: Some("a@b.c".into()),
+            inputs: Vec::new(),
         };
         let mut r = Report::new(
             Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap(),

@@ -2,9 +2,11 @@
 
 pub mod csv;
 pub mod explain;
+pub mod header;
 pub mod json;
 pub mod jsonl;
 pub mod markdown;
+pub mod render;
 pub mod run;
 pub mod summary;
 pub mod table;

@@ -12,9 +12,8 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 
-use chrono::{DateTime, Utc};
-
-use super::summary::{Columns, RunSummary, SubjectKind, SubjectResult, SubjectRow, SummaryBuilder};
+pub use super::header::RunHeader;
+use super::summary::{Columns, SubjectKind, SubjectResult, SubjectRow, SummaryBuilder};
 use super::view::group_by_subject;
 use super::{Report, csv, json, jsonl, markdown, table};
 use crate::model::{Diagnosis, Subject};
@@ -31,21 +30,6 @@ pub enum Format {
     Json,
     Jsonl,
     Csv,
-}
-
-/// What every format needs before the first subject.
-pub struct RunHeader<'a> {
-    pub as_of: DateTime<Utc>,
-    pub summary: &'a RunSummary,
-    pub columns: &'a Columns,
-    /// The tenant's row, then the rows of the subjects the run is about that are not ready
-    /// (or incomplete), in evaluation order.
-    pub rows: &'a [SubjectRow],
-    /// Fleets: the diagnoses, in input order.
-    pub diagnoses: &'a [Diagnosis],
-    /// Fleets in a table: one overview line per device.
-    pub overview: &'a [table::OverviewRow],
-    pub notes: &'a [String],
 }
 
 /// Which subjects get their details in a table or Markdown run.
@@ -391,7 +375,7 @@ mod tests {
     use crate::checks::user::USR002;
     use crate::model::{EnrollmentPath, Status, Verdict};
     use crate::report::summary::State;
-    use chrono::TimeZone;
+    use chrono::{DateTime, TimeZone, Utc};
 
     fn as_of() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0)
@@ -412,6 +396,7 @@ mod tests {
             fix: format!("fix {device}"),
             explanation: String::new(),
             user: user.map(str::to_string),
+            inputs: Vec::new(),
         }
     }
 

@@ -935,6 +935,7 @@ mod tests {
             fix: format!("fix {name}"),
             explanation: String::new(),
             user: None,
+            inputs: Vec::new(),
         };
         let ds = [
             diag("PC1", Verdict::Failed, Some("DEV003")),

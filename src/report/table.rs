@@ -17,7 +17,7 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use super::Report;
-use super::run::{self, RunHeader};
+use super::header::{OverviewRow, RunHeader};
 use super::summary::{State, SubjectKind, SubjectResult, SubjectRow, plural};
 use super::view::{self, ReportView, SubjectGroup};
 use crate::model::{Diagnosis, Finding, SkipReason, Status, Subject};
@@ -49,16 +49,10 @@ pub fn render_with_width(report: &Report, width: usize) -> String {
     render_with(report, width, false)
 }
 
-/// A report over several users or devices leads with their summary (see [`super::run`]);
-/// `details` shows every subject's findings, not only the first few that are not ready.
-pub fn render_with(report: &Report, width: usize, details: bool) -> String {
+/// One subject's report (a run over several goes through [`super::render`]). `details` is
+/// accepted for symmetry with the run layout.
+pub fn render_with(report: &Report, width: usize, _details: bool) -> String {
     let width = width.max(MIN_WIDTH);
-    if run::is_multi(report) {
-        let mut out = Vec::new();
-        // Writing to memory cannot fail.
-        let _ = run::write_report(report, run::Format::Table(width), details, &mut out, None);
-        return String::from_utf8_lossy(&out).into_owned();
-    }
     let mut out = String::new();
 
     // One subject: its diagnosis leads, then one row per finding, passes included.
@@ -162,15 +156,6 @@ fn subject_heading(group: &SubjectGroup<'_>, report: &Report, width: usize) -> S
 }
 
 // ---- Runs over several subjects -----------------------------------------------------------
-
-/// One line of a fleet's device overview.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OverviewRow {
-    pub device: String,
-    pub verdict: &'static str,
-    pub causes: String,
-    pub root_cause: String,
-}
 
 /// One line per device: verdict, cause chain and what the finding behind the first cause
 /// says (the device's own, else the enrolling user's, else the tenant's), found through a map
@@ -958,6 +943,7 @@ mod tests {
             fix: "Add the user to the MDM scope group.".into(),
             explanation: "Auto-enrollment ran and failed.".into(),
             user: None,
+            inputs: Vec::new(),
         }
     }
 

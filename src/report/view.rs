@@ -203,6 +203,7 @@ mod tests {
             fix: String::new(),
             explanation: String::new(),
             user: None,
+            inputs: Vec::new(),
         }
     }
 

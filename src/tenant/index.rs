@@ -7,70 +7,10 @@
 //! tables were built is scanned instead (a test that edits a snapshot after a lookup stays
 //! correct), and a clone starts without tables.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
+use std::collections::HashSet;
 
 use super::snapshot::{EntraDevice, ManagedDevice, TenantSnapshot, User, UserScope};
-
-/// The tables, keyed by lower-cased strings, each value the positions in its list.
-#[derive(Default)]
-pub struct SnapshotIndex {
-    users: Keyed,
-    managed_by_user: Keyed,
-    managed_by_device_id: Keyed,
-    entra_by_device_id: Keyed,
-    entra_by_name: Keyed,
-    requested_upns: HashSet<String>,
-}
-
-/// Positions by key, and the length of the list they were taken from.
-#[derive(Default)]
-struct Keyed {
-    map: HashMap<String, Vec<usize>>,
-    len: usize,
-}
-
-impl Keyed {
-    fn build<T>(items: &[T], keys: impl Fn(&T) -> Vec<String>) -> Keyed {
-        let mut map: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, item) in items.iter().enumerate() {
-            let mut ks = keys(item);
-            ks.sort();
-            ks.dedup();
-            for k in ks {
-                map.entry(k).or_default().push(i);
-            }
-        }
-        Keyed {
-            map,
-            len: items.len(),
-        }
-    }
-
-    /// The items under `key`, in list order; `None` when the list changed since the build.
-    fn get<'a, T>(&self, items: &'a [T], key: &str) -> Option<Vec<&'a T>> {
-        if items.len() != self.len {
-            return None;
-        }
-        Some(
-            self.map
-                .get(&key.to_lowercase())
-                .into_iter()
-                .flatten()
-                .filter_map(|&i| items.get(i))
-                .collect(),
-        )
-    }
-}
-
-fn lower(v: Option<&str>) -> Vec<String> {
-    v.map(|s| vec![s.to_lowercase()]).unwrap_or_default()
-}
-
-/// The first label of a host name (`PC0042` of `PC0042.corp.contoso.com`).
-fn short(name: &str) -> &str {
-    name.split('.').next().unwrap_or(name)
-}
+use super::tables::{Keyed, SnapshotIndex, lower, short};
 
 impl SnapshotIndex {
     fn build(snap: &TenantSnapshot) -> SnapshotIndex {
@@ -113,29 +53,6 @@ impl SnapshotIndex {
                 _ => HashSet::new(),
             },
         }
-    }
-}
-
-/// The snapshot's tables, built on first use; not serialised, equal to any other, and empty
-/// again in a clone.
-#[derive(Default)]
-pub struct LazyIndex(OnceLock<SnapshotIndex>);
-
-impl Clone for LazyIndex {
-    fn clone(&self) -> Self {
-        LazyIndex::default()
-    }
-}
-
-impl PartialEq for LazyIndex {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl std::fmt::Debug for LazyIndex {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LazyIndex")
     }
 }
 

@@ -7,3 +7,4 @@ pub mod collect;
 pub mod device_records;
 pub mod index;
 pub mod precedence;
+pub mod tables;

@@ -36,7 +36,7 @@ pub struct TenantSnapshot {
     pub sources: Sources,
     /// Lookup tables over the sources, built on first use (not part of the file format).
     #[serde(skip)]
-    pub(crate) index: super::index::LazyIndex,
+    pub(crate) index: super::tables::LazyIndex,
 }
 
 /// Kind of token the collection ran with; decides which sources are readable at all.

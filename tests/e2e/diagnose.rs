@@ -346,6 +346,132 @@ fn fleet_folder_gives_one_diagnosis_per_device() {
     assert_eq!(code, 1);
 }
 
+/// Zips a sample's files (as `copy_sample` copies them) into `to`.
+fn zip_sample(name: &str, to: &Path) {
+    let file = std::fs::File::create(to).expect("create zip");
+    let mut z = zip::ZipWriter::new(file);
+    let opts = zip::write::SimpleFileOptions::default();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(sample(name))
+        .expect("sample folder exists")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "EXPECTED.md"))
+        .collect();
+    files.sort();
+    for f in files {
+        let entry = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        z.start_file(entry, opts).expect("entry");
+        z.write_all(&std::fs::read(&f).expect("sample file"))
+            .expect("write entry");
+    }
+    z.finish().expect("finish zip");
+}
+
+/// The findings about one device (its subject), in output order.
+fn device_findings<'a>(json: &'a Value, device: &str) -> Vec<&'a Value> {
+    json["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|f| f["subject"]["kind"] == "device" && f["subject"]["id"] == device)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_device_folder_and_its_zip_in_a_fleet_are_reported_once_with_both_paths() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let folder = copy_sample("hybrid-enrolled", dir.path());
+    let zip = dir.path().join("hybrid-enrolled.zip");
+    zip_sample("hybrid-enrolled", &zip);
+    let stale = copy_sample("stale-enrollment", dir.path());
+    let (code, json) = run_json(dir.path());
+    assert_eq!(code, 1);
+    let diags = json["diagnoses"].as_array().expect("diagnoses");
+    assert_eq!(diags.len(), 2, "{json:#}");
+    // Failed before enrolled.
+    assert_eq!(diags[0]["device"], "PC0117.corp.contoso.com");
+    assert_eq!(
+        diags[0]["inputs"],
+        serde_json::json!([stale.display().to_string()])
+    );
+    assert_eq!(diags[1]["device"], "PC0042.corp.contoso.com");
+    assert_eq!(
+        diags[1]["inputs"],
+        serde_json::json!([folder.display().to_string(), zip.display().to_string()])
+    );
+    let notes = notes(&json);
+    assert!(
+        notes.iter().any(|n| n.starts_with("PC0042.corp.contoso.com (DeviceId 3f2b8c1e-5a47-4d0b-9e61-2c7d9a0b4e15) was read from 2 inputs")),
+        "{notes:?}"
+    );
+    assert_eq!(
+        notes.last().map(String::as_str),
+        Some("2 devices: 1 enrolled, 1 failed")
+    );
+    // One device's findings, not two.
+    assert_eq!(device_findings(&json, "PC0042.corp.contoso.com").len(), 11);
+    assert_eq!(json["findings"].as_array().map(Vec::len), Some(22));
+}
+
+/// Every device of a fleet gets the diagnosis and the findings it gets when diagnosed alone.
+#[test]
+fn fleet_findings_per_device_are_those_of_each_device_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let names = [
+        "demo-blocked-restriction",
+        "failed-8018002b",
+        "hybrid-enrolled",
+        "never-triggered",
+        "not-hybrid-joined",
+        "stale-enrollment",
+    ];
+    for n in names {
+        copy_sample(n, dir.path());
+    }
+    let (_, fleet) = run_json(dir.path());
+    let diags = fleet["diagnoses"].as_array().expect("diagnoses");
+    assert_eq!(diags.len(), names.len());
+    let order: Vec<&str> = diags.iter().filter_map(|d| d["verdict"].as_str()).collect();
+    assert_eq!(
+        order,
+        [
+            "failed", "failed", "failed", "blocked", "blocked", "enrolled"
+        ]
+    );
+    for n in names {
+        let (_, alone) = run_json(&dir.path().join(n));
+        let mut d = alone["diagnoses"][0].clone();
+        assert!(d.get("inputs").is_none(), "one device: no inputs field");
+        let device = d["device"].as_str().unwrap_or("").to_string();
+        let mut in_fleet = diags
+            .iter()
+            .find(|x| x["device"] == device.as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("{device} is in the fleet"));
+        assert_eq!(
+            in_fleet["inputs"],
+            serde_json::json!([dir.path().join(n).display().to_string()])
+        );
+        if let Some(o) = in_fleet.as_object_mut() {
+            o.remove("inputs");
+        }
+        if let Some(o) = d.as_object_mut() {
+            o.remove("inputs");
+        }
+        assert_eq!(in_fleet, d, "{n}");
+        assert_eq!(
+            device_findings(&fleet, &device),
+            device_findings(&alone, &device),
+            "{n}"
+        );
+    }
+}
+
 #[test]
 fn fail_on_warn_and_never_change_the_exit_code() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -35,7 +35,8 @@ pub mod cor005_enrolling_user_not_ready;
 pub mod cor006_restriction_blocks_device_build;
 pub mod cor007_intune_reports_enrollment_failure;
 
-use std::collections::BTreeSet;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
@@ -534,26 +535,32 @@ fn device_side_evidence(analysis: &DeviceAnalysis, keys: &DeviceKeys) -> Vec<Evi
 /// several devices, a user enrolling two devices): the first keeps its place, evidence is
 /// united. Device findings are never merged.
 pub fn merge_findings(findings: Vec<Finding>) -> Vec<Finding> {
-    let mut out: Vec<Finding> = Vec::new();
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    // Where each mergeable (check, subject) sits in `out`: one lookup per finding.
+    let mut at: HashMap<(String, Subject), usize> = HashMap::new();
     for f in findings {
         // Two reports may carry the same device label; their findings stay apart.
-        let mergeable = !matches!(f.subject, Subject::Device(_));
-        if mergeable
-            && let Some(existing) = out
-                .iter_mut()
-                .find(|e| e.check == f.check && e.subject == f.subject)
-        {
-            // A failing variant wins over a passing one of the same check (different device
-            // context); its evidence is kept either way.
-            if status_weight(&f.status) > status_weight(&existing.status) {
-                let mut f = f;
-                add_evidence(&mut f, &existing.evidence);
-                *existing = f;
-            } else {
-                add_evidence(existing, &f.evidence);
-            }
-        } else {
+        if matches!(f.subject, Subject::Device(_)) {
             out.push(f);
+            continue;
+        }
+        match at.entry((f.check.clone(), f.subject.clone())) {
+            Entry::Occupied(slot) => {
+                let existing = &mut out[*slot.get()];
+                // A failing variant wins over a passing one of the same check (different
+                // device context); its evidence is kept either way.
+                if status_weight(&f.status) > status_weight(&existing.status) {
+                    let mut f = f;
+                    add_evidence(&mut f, &existing.evidence);
+                    *existing = f;
+                } else {
+                    add_evidence(existing, &f.evidence);
+                }
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(out.len());
+                out.push(f);
+            }
         }
     }
     out

@@ -84,6 +84,7 @@ pub fn diagnose_with(
         fix,
         explanation,
         user: None,
+        inputs: Vec::new(),
     }
 }
 
