@@ -955,7 +955,7 @@ mod tests {
 
     #[test]
     fn renders_diagnosis_findings_fixes_and_summary_within_width() {
-        let out = render_with_width(&sample(), 80);
+        let out = crate::report::render::table_with(&sample(), 80, false);
         assert!(out.contains("DEV003 → DEV007"), "{out}");
         assert!(out.contains("failed"));
         assert!(out.contains("dsregcmd.txt:32"), "{out}");
@@ -995,7 +995,11 @@ mod tests {
             ));
             findings.push(USR002.finding(Status::Fail, subject, "no licence"));
         }
-        let out = render_with_width(&Report::new(as_of(), Vec::new(), findings), 120);
+        let out = crate::report::render::table_with(
+            &Report::new(as_of(), Vec::new(), findings),
+            120,
+            false,
+        );
         assert_eq!(out.matches("skipped (1): USR003").count(), 2, "{out}");
         assert!(!out.contains("│ SKIP   │ USR003"), "{out}");
         // A subject-specific skip keeps its row; failures always do.
@@ -1008,7 +1012,7 @@ mod tests {
         let mut findings = device_findings("PC1");
         findings.extend(device_findings("PC2"));
         let r = Report::new(as_of(), vec![diagnosis("PC1"), diagnosis("PC2")], findings);
-        let out = render_with_width(&r, 100);
+        let out = crate::report::render::table_with(&r, 100, false);
         assert!(
             out.starts_with("Fleet (as of 2026-11-26): 2 devices: 2 failed\n"),
             "{out}"
@@ -1040,7 +1044,7 @@ mod tests {
         for d in r.diagnoses.iter_mut() {
             d.fix = "Something else first.".into();
         }
-        let out = render_with_width(&r, 100);
+        let out = crate::report::render::table_with(&r, 100, false);
         assert_eq!(
             out.matches("fix DEV003: Add the user to the MDM scope group.")
                 .count(),
@@ -1068,7 +1072,7 @@ mod tests {
             );
         }
         let r = Report::new(as_of(), Vec::new(), findings);
-        let out = render_with_width(&r, 100);
+        let out = crate::report::render::table_with(&r, 100, false);
         assert!(
             out.starts_with("Readiness (as of 2026-11-26): 30 users: 15 ready, 15 not ready\n"),
             "{out}"
@@ -1089,7 +1093,7 @@ mod tests {
         assert!(out.contains("User u18@contoso.com\n"), "{out}");
         assert!(!out.contains("User u20@contoso.com\n"), "{out}");
         assert!(out.contains("20 more users: use --details"), "{out}");
-        let all = render_with(&r, 100, true);
+        let all = crate::report::render::table_with(&r, 100, true);
         assert_eq!(all.matches("│ FAIL   │ USR002 │").count(), 15, "{all}");
         assert!(all.contains("User u29@contoso.com\n"), "{all}");
         assert!(!all.contains("more users"), "{all}");
@@ -1108,7 +1112,7 @@ mod tests {
             .finding(Status::Pass, Subject::Tenant, "licensed")
             .with_evidence(Evidence::new("graph", "SKU SPE_E3").at(loc));
         let r = Report::new(as_of(), Vec::new(), vec![f]);
-        let out = render_with_width(&r, 100);
+        let out = crate::report::render::table_with(&r, 100, false);
         assert!(out.contains("[GET /v1.0/subscribedSkus]"), "{out}");
         assert!(!out.contains("$select"), "{out}");
         let json = crate::report::json::render(&r).unwrap_or_default();
