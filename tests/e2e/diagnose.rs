@@ -464,12 +464,37 @@ fn fleet_findings_per_device_are_those_of_each_device_alone() {
             o.remove("inputs");
         }
         assert_eq!(in_fleet, d, "{n}");
-        assert_eq!(
-            device_findings(&fleet, &device),
-            device_findings(&alone, &device),
-            "{n}"
-        );
+        // A fleet's JSON keeps passing findings compact; its JSON Lines carry each device's
+        // findings whole.
+        let lines = run_jsonl(dir.path());
+        let line = lines
+            .iter()
+            .find(|l| l["type"] == "subject" && l["subject"]["id"] == device.as_str())
+            .unwrap_or_else(|| panic!("{device} has a JSON line"));
+        let in_lines: Vec<&Value> = line["findings"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|f| f["subject"]["kind"] == "device")
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(in_lines, device_findings(&alone, &device), "{n}");
     }
+}
+
+/// `diagnose -f jsonl` of `path`: one JSON value per line.
+fn run_jsonl(path: &Path) -> Vec<Value> {
+    let out = bin()
+        .env("COLUMNS", "120")
+        .args(["diagnose", "--as-of", AS_OF, "-f", "jsonl", "-d"])
+        .arg(path)
+        .output()
+        .expect("run enroll-doctor");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
 }
 
 #[test]
