@@ -118,7 +118,7 @@ pub fn run_head(h: &RunHeader<'_>) -> String {
     if !s.causes.is_empty() {
         out.push_str("### Not enrolled, by verdict and first cause\n\n");
         out.push_str(
-            "| Verdict | Cause | Devices | Title | Examples | Fix |\n|---|---|---|---|---|---|\n",
+            "| Verdict | Cause | Devices | Not met | Examples | Fix |\n|---|---|---|---|---|---|\n",
         );
         for c in &s.causes {
             out.push_str(&format!(
@@ -143,7 +143,7 @@ pub fn run_head(h: &RunHeader<'_>) -> String {
             continue;
         }
         out.push_str(&format!(
-            "### {heading}\n\n| Check | {noun} | Title | Examples | Fix |\n|---|---|---|---|---|\n"
+            "### {heading}\n\n| Check | {noun} | Not met | Examples | Fix |\n|---|---|---|---|---|\n"
         ));
         for r in rows {
             let mut fix = r.fix.clone();

@@ -398,16 +398,22 @@ fn count_lines(rows: Vec<CountLine>, width: usize) -> String {
     out
 }
 
-/// `<title> (e.g. a, b, c, …)`.
+/// `not met: <title> (e.g. a, b, c, …)`: a check's title states what should hold, so a row
+/// about the subjects it fails for says that it is not met.
 fn with_examples(title: &str, names: &[String], total: usize) -> String {
+    let what = if title.is_empty() {
+        String::new()
+    } else {
+        format!("not met: {title}")
+    };
     if names.is_empty() {
-        return title.to_string();
+        return what;
     }
     let e = examples(names, total);
-    if title.is_empty() {
+    if what.is_empty() {
         format!("e.g. {e}")
     } else {
-        format!("{title} (e.g. {e})")
+        format!("{what} (e.g. {e})")
     }
 }
 
@@ -1027,7 +1033,9 @@ mod tests {
             "summary, overview: {out}"
         );
         assert!(
-            out.contains("  failed  DEV003  2 devices  The device received an MDM enrollment URL"),
+            out.contains(
+                "  failed  DEV003  2 devices  not met: The device received an MDM enrollment URL"
+            ),
             "{out}"
         );
         // Each device's diagnosis opens its own block.
@@ -1079,7 +1087,7 @@ mod tests {
         );
         assert!(
             out.contains(
-                "  USR002  15 users  The user has an enabled Intune service plan (e.g. u00@contoso.com, u02@contoso.…\n                    fix: Assign a licence.\n"
+                "  USR002  15 users  not met: The user has an enabled Intune service plan (e.g. u00@contoso.com, u02…\n                    fix: Assign a licence.\n"
             ),
             "{out}"
         );
