@@ -173,6 +173,8 @@ impl Redactor {
 
     /// Pseudonymises a snapshot in place (then re-normalises so ordering stays deterministic).
     pub fn snapshot(&self, snap: &mut TenantSnapshot) {
+        // Names and ids change: the lookup tables are built again on next use.
+        snap.forget_lookups();
         let tenant = snap.tenant_id.clone();
         let new_tenant = self.id(&tenant);
         snap.tenant_id = new_tenant.clone();

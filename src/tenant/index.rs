@@ -57,6 +57,12 @@ impl SnapshotIndex {
 }
 
 impl TenantSnapshot {
+    /// Drops the lookup tables (after editing the sources in place); the next lookup builds
+    /// them again.
+    pub fn forget_lookups(&mut self) {
+        self.index = Default::default();
+    }
+
     fn index(&self) -> &SnapshotIndex {
         self.index.0.get_or_init(|| SnapshotIndex::build(self))
     }
@@ -65,11 +71,14 @@ impl TenantSnapshot {
     pub fn user(&self, upn_or_id: &str) -> Option<&User> {
         let users = self.sources.users.data()?;
         let key = upn_or_id;
+        let matches = |u: &User| {
+            u.user_principal_name.to_lowercase() == key.to_lowercase()
+                || u.id.to_lowercase() == key.to_lowercase()
+        };
         match self.index().users.get(users, key) {
-            Some(found) => found.into_iter().next(),
-            None => users.iter().find(|u| {
-                u.user_principal_name.eq_ignore_ascii_case(key) || u.id.eq_ignore_ascii_case(key)
-            }),
+            // A hit is checked against the record, so an edit in place never returns the wrong user.
+            Some(found) => found.into_iter().find(|u| matches(u)),
+            None => users.iter().find(|u| matches(u)),
         }
     }
 
@@ -283,5 +292,25 @@ mod tests {
         );
         // A clone starts without tables and sees the edit too.
         assert_eq!(s.clone().user("LATE").map(|u| u.id.as_str()), Some("late"));
+    }
+
+    #[test]
+    fn an_edit_in_place_never_returns_the_wrong_user() {
+        let mut s = snap();
+        let first = s.sources.users.data().and_then(|u| u.first().cloned());
+        let Some(first) = first else {
+            panic!("the fixture has users")
+        };
+        assert!(s.user(&first.user_principal_name).is_some());
+        if let Some(users) = s.sources.users.data_mut() {
+            users[0].user_principal_name = "renamed@contoso.com".into();
+            users[0].id = "renamed".into();
+        }
+        assert!(s.user(&first.user_principal_name).is_none());
+        s.forget_lookups();
+        assert_eq!(
+            s.user("RENAMED@contoso.com").map(|u| u.id.as_str()),
+            Some("renamed")
+        );
     }
 }

@@ -1206,6 +1206,8 @@ impl TenantSnapshot {
     /// Sorts every collection by id (and ids to lower case where Graph treats them as GUIDs),
     /// so two collections of the same tenant serialise byte-identically.
     pub fn normalize(&mut self) {
+        // Positions change: the lookup tables are built again on next use.
+        self.index = Default::default();
         let s = &mut self.sources;
         if let Some(org) = s.organization.data_mut() {
             org.verified_domains.sort_by(|a, b| a.name.cmp(&b.name));
