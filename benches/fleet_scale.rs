@@ -158,12 +158,7 @@ fn read_all(dir: &Path) -> Res<(Duration, u64, u64)> {
 }
 
 fn verdict(r: &Run, limit: Duration) -> &'static str {
-    let rss_ok = (r.peak_rss_kib as f64 / 1024.0) <= RSS_TARGET_MIB;
-    if !r.timed_out && r.failure().is_none() && r.wall <= limit && rss_ok {
-        "meets target"
-    } else {
-        "over target"
-    }
+    scale::verdict(r, limit, RSS_TARGET_MIB)
 }
 
 fn main() -> Res<()> {

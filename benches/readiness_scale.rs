@@ -28,12 +28,7 @@ const RSS_TARGET_MIB: f64 = 300.0;
 const SNAPSHOT_TARGET: Duration = Duration::from_secs(3);
 
 fn verdict(r: &Run, limit: Duration) -> &'static str {
-    let rss_ok = (r.peak_rss_kib as f64 / 1024.0) <= RSS_TARGET_MIB;
-    if !r.timed_out && r.failure().is_none() && r.wall <= limit && rss_ok {
-        "meets target"
-    } else {
-        "over target"
-    }
+    scale::verdict(r, limit, RSS_TARGET_MIB)
 }
 
 fn main() -> Res<()> {

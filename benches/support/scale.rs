@@ -499,3 +499,14 @@ pub fn show_head(r: &Run) {
 
 pub const HEADER: &str =
     "| run | format | wall | ÷ floor | peak RSS | output | note |\n|---|---|---|---|---|---|---|";
+
+/// Whether a run met its target: finished in time, succeeded, within `limit` and
+/// `rss_target_mib` of peak memory.
+pub fn verdict(r: &Run, limit: Duration, rss_target_mib: f64) -> &'static str {
+    let rss_ok = (r.peak_rss_kib as f64 / 1024.0) <= rss_target_mib;
+    if !r.timed_out && r.failure().is_none() && r.wall <= limit && rss_ok {
+        "meets target"
+    } else {
+        "over target"
+    }
+}

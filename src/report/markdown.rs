@@ -32,16 +32,7 @@ pub fn render_with(report: &Report, _details: bool) -> String {
     }
     for group in &view.groups {
         out.push_str(&format!("### {}\n\n", subject_heading(group, report)));
-        out.push_str("| Status | Check | Summary | Evidence |\n|---|---|---|---|\n");
-        for f in &group.findings {
-            out.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
-                status_cell(&f.status),
-                cell(&f.check),
-                cell(&f.summary),
-                evidence_cell(f)
-            ));
-        }
+        findings_table(&mut out, group.findings.iter().copied());
         out.push('\n');
     }
 
@@ -259,16 +250,7 @@ pub fn subject_section(s: &SubjectResult<'_>) -> String {
         .filter(|f| f.status != Status::Pass)
         .collect();
     if !shown.is_empty() {
-        out.push_str("| Status | Check | Summary | Evidence |\n|---|---|---|---|\n");
-        for f in &shown {
-            out.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
-                status_cell(&f.status),
-                cell(&f.check),
-                cell(&f.summary),
-                evidence_cell(f)
-            ));
-        }
+        findings_table(&mut out, shown.iter().map(|f| **f));
         out.push('\n');
     }
     let passed: Vec<String> = s
@@ -316,11 +298,7 @@ pub fn subject_section(s: &SubjectResult<'_>) -> String {
 pub fn run_tail(h: &RunHeader<'_>, more: usize) -> String {
     let mut out = String::new();
     if more > 0 {
-        let noun = if h.summary.kind == SubjectKind::Device {
-            "device"
-        } else {
-            "user"
-        };
+        let noun = h.summary.kind.noun();
         out.push_str(&format!(
             "{more} more {noun}{}: use `--details` or `--format csv`/`jsonl`.\n\n",
             plural(more)
@@ -474,6 +452,20 @@ fn cell_code(s: &str) -> String {
 /// Continuation lines of a list item are indented so they stay in the item.
 fn indent_continuation(s: &str) -> String {
     s.replace("\r\n", "\n").replace('\n', "\n  ")
+}
+
+/// One Markdown table row per finding: status, check, summary, first evidence.
+fn findings_table<'a>(out: &mut String, findings: impl IntoIterator<Item = &'a Finding>) {
+    out.push_str("| Status | Check | Summary | Evidence |\n|---|---|---|---|\n");
+    for f in findings {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            status_cell(&f.status),
+            cell(&f.check),
+            cell(&f.summary),
+            evidence_cell(f)
+        ));
+    }
 }
 
 #[cfg(test)]

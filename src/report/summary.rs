@@ -46,6 +46,15 @@ impl SubjectKind {
         }
     }
 
+    /// What a run over several subjects of this kind counts: `device` for a fleet, else `user`.
+    pub fn noun(&self) -> &'static str {
+        if *self == SubjectKind::Device {
+            "device"
+        } else {
+            "user"
+        }
+    }
+
     fn is_user(&self) -> bool {
         matches!(
             self,

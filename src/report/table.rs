@@ -329,11 +329,7 @@ pub fn summary_block(h: &RunHeader<'_>, width: usize) -> String {
         out.push('\n');
     }
     // Passing checks are counted in the JSON; skips and errors say what the run could not see.
-    let noun = if s.kind == SubjectKind::Device {
-        "devices"
-    } else {
-        "users"
-    };
+    let noun = format!("{}s", s.kind.noun());
     let mut counts = false;
     for (label, errors) in [("Skipped", false), ("Errors", true)] {
         let parts: Vec<String> = s
@@ -501,11 +497,7 @@ pub fn list_block(h: &RunHeader<'_>, width: usize) -> String {
 
 /// The heading over the details when only the first few subjects get them.
 pub fn details_heading(shown: usize, kind: SubjectKind) -> String {
-    let noun = if kind == SubjectKind::Device {
-        "device"
-    } else {
-        "user"
-    };
+    let noun = kind.noun();
     format!(
         "Details of the first {shown} {noun}{} that are not ready (every {noun}: --details)\n\n",
         plural(shown)
@@ -628,11 +620,7 @@ pub fn subject_block(s: &SubjectResult<'_>, devices: Option<&[String]>, width: u
 pub fn run_tail(h: &RunHeader<'_>, more: usize, width: usize) -> String {
     let mut out = String::new();
     if more > 0 {
-        let noun = if h.summary.kind == SubjectKind::Device {
-            "device"
-        } else {
-            "user"
-        };
+        let noun = h.summary.kind.noun();
         out.push_str(&format!(
             "{more} more {noun}{}: use --details or --format csv/jsonl\n\n",
             plural(more)
