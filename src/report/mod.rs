@@ -10,6 +10,7 @@ pub mod render;
 pub mod run;
 pub mod summary;
 pub mod table;
+pub mod table_run;
 pub mod view;
 
 use chrono::{DateTime, Utc};

@@ -15,7 +15,7 @@ use std::io::{self, Write};
 pub use super::header::RunHeader;
 use super::summary::{Columns, SubjectKind, SubjectResult, SubjectRow, SummaryBuilder};
 use super::view::group_by_subject;
-use super::{Report, csv, json, jsonl, markdown, table};
+use super::{Report, csv, json, jsonl, markdown, table, table_run};
 use crate::model::{Diagnosis, Subject};
 
 /// A table or Markdown run shows every finding of at most this many subjects (the first that
@@ -136,11 +136,11 @@ impl<'w> RunWriter<'w> {
         match self.format {
             Format::Table(width) => {
                 self.out
-                    .write_all(table::summary_block(header, width).as_bytes())?;
+                    .write_all(table_run::summary_block(header, width).as_bytes())?;
                 self.out
-                    .write_all(table::list_block(header, width).as_bytes())?;
+                    .write_all(table_run::list_block(header, width).as_bytes())?;
                 if let Details::Only(keys) = &self.details {
-                    let h = table::details_heading(keys.len(), self.kind);
+                    let h = table_run::details_heading(keys.len(), self.kind);
                     self.out.write_all(h.as_bytes())?;
                 }
                 Ok(())
@@ -151,7 +151,7 @@ impl<'w> RunWriter<'w> {
             Format::Csv => {
                 if let Some(side) = self.side.as_mut() {
                     let width = table::width_from_env();
-                    side.write_all(table::summary_block(header, width).as_bytes())?;
+                    side.write_all(table_run::summary_block(header, width).as_bytes())?;
                     side.flush()?;
                 }
                 csv::write_header(self.out, header.columns)?;
@@ -193,7 +193,7 @@ impl<'w> RunWriter<'w> {
                     Subject::User(u) => self.enrolling.get(&u.to_ascii_lowercase()),
                     _ => None,
                 };
-                let block = table::subject_block(s, devices.map(Vec::as_slice), width);
+                let block = table_run::subject_block(s, devices.map(Vec::as_slice), width);
                 self.out.write_all(block.as_bytes())?;
             }
             Format::Markdown => {
@@ -227,7 +227,7 @@ impl<'w> RunWriter<'w> {
         let more = self.subjects.saturating_sub(self.detailed);
         match self.format {
             Format::Table(width) => {
-                let s = table::run_tail(header, more, width);
+                let s = table_run::run_tail(header, more, width);
                 self.out.write_all(s.as_bytes())?;
             }
             Format::Markdown => {
@@ -334,7 +334,7 @@ pub fn write_report<'w>(
     }
     let summary = b.finish();
     let overview = match format {
-        Format::Table(_) if kind == SubjectKind::Device => table::overview_rows(report),
+        Format::Table(_) if kind == SubjectKind::Device => table_run::overview_rows(report),
         _ => Vec::new(),
     };
     let header = RunHeader {
