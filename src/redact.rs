@@ -623,7 +623,7 @@ mod tests {
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("mocks/devices")
                 .join(sample);
-            let Some(report) = crate::device::load::load_path(&dir)
+            let Some(report) = crate::device::sources::load_path(&dir)
                 .ok()
                 .and_then(|v| v.into_iter().next())
             else {

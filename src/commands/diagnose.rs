@@ -19,7 +19,7 @@ use super::context::{
 };
 use crate::cli::{DiagnoseArgs, GlobalArgs};
 use enroll_doctor::config::Settings;
-use enroll_doctor::device::load::DeviceSources;
+use enroll_doctor::device::sources::DeviceSources;
 use enroll_doctor::diagnose::fleet::{self, Collector, FleetError, Inputs, Progress, Stage};
 use enroll_doctor::diagnose::{Diagnosed, Pipeline};
 use enroll_doctor::redact::Redactor;

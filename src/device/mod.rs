@@ -12,7 +12,9 @@ pub mod registry;
 pub mod report;
 pub mod schtasks;
 pub mod sniff;
+pub mod sources;
 pub mod text;
 
 pub use bundle::COLLECTOR_SCRIPT;
-pub use load::{DeviceInputError, MAX_FILE_BYTES, load_path, report_from_memory};
+pub use load::{DeviceInputError, MAX_FILE_BYTES, report_from_memory};
+pub use sources::load_path;

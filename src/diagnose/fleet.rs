@@ -18,7 +18,8 @@ pub use super::sink::{DeviceSink, Duplicate, FleetDevice, FnSink};
 use super::summary::{FleetAggregator, FleetSummary};
 use super::{DeviceOutcome, Diagnosed, NO_TENANT_NOTE, Pipeline, USER_FLAG_NOTE};
 use crate::checks::correlate::{TenantNeeds, device_keys};
-use crate::device::load::{DeviceInputError, DeviceSources, LoadedDevice};
+use crate::device::load::DeviceInputError;
+use crate::device::sources::{DeviceSources, LoadedDevice};
 use crate::redact::{RedactError, Redactor};
 
 /// What a run is doing, for a progress line.
@@ -82,7 +83,7 @@ pub struct Inputs<'a> {
     /// pass that writes the details of a few devices found in the first; the others are not
     /// opened. Ordinals then count the devices read.
     ///
-    /// [`DeviceRef::member`]: crate::device::load::DeviceRef::member
+    /// [`DeviceRef::member`]: crate::device::sources::DeviceRef::member
     pub only: Option<&'a dyn Fn(usize) -> bool>,
 }
 

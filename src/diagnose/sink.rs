@@ -2,7 +2,7 @@
 //! renderer, a collector), one device at a time.
 
 use super::DeviceOutcome;
-use crate::device::load::DeviceRef;
+use crate::device::sources::DeviceRef;
 
 /// Where the diagnosed devices go, one at a time.
 pub trait DeviceSink {
@@ -34,7 +34,7 @@ pub struct FleetDevice {
     pub ordinal: usize,
     /// Where it was read ([`DeviceSources::read`] can read that member alone again).
     ///
-    /// [`DeviceSources::read`]: crate::device::load::DeviceSources::read
+    /// [`DeviceSources::read`]: crate::device::sources::DeviceSources::read
     pub at: DeviceRef,
     /// The path it was read from.
     pub input: String,

@@ -418,7 +418,7 @@ mod tests {
     use super::*;
     use crate::checks::device::{DEV001, DEV005, DEV007};
     use crate::checks::user::USR005;
-    use crate::device::load::DeviceRef;
+    use crate::device::sources::DeviceRef;
     use crate::diagnose::DeviceOutcome;
     use crate::model::{EnrollmentPath, Subject};
 
