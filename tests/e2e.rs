@@ -17,4 +17,5 @@ mod e2e {
     pub mod scenarios;
     pub mod tenant;
     pub mod ux;
+    pub mod verdicts;
 }
