@@ -1090,6 +1090,39 @@ pub struct CaConditions {
     #[serde(deserialize_with = "null_as_empty")]
     pub client_app_types: Vec<String>,
     pub platforms: Option<CaPlatforms>,
+    /// Named locations; whether a sign-in matches cannot be decided offline.
+    pub locations: Option<CaLocations>,
+    /// The device filter (`deviceFilter.rule`); evaluated by Entra at sign-in.
+    pub devices: Option<CaDevices>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub sign_in_risk_levels: Vec<String>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub user_risk_levels: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CaLocations {
+    #[serde(deserialize_with = "null_as_empty")]
+    pub include_locations: Vec<String>,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub exclude_locations: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CaDevices {
+    pub device_filter: Option<CaDeviceFilter>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CaDeviceFilter {
+    /// `include` / `exclude`.
+    #[serde(deserialize_with = "empty_as_none")]
+    pub mode: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub rule: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

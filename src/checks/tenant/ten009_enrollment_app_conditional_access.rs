@@ -19,46 +19,96 @@ pub const META: CheckMeta = CheckMeta {
         delegated: &["Policy.Read.All"],
         delegated_only: false,
     },
-    what_it_checks: "Lists enabled Conditional Access policies that target \"Microsoft Intune Enrollment\" \
-        (d4ebce55-015a-49b5-a083-c84d1797ae8c), \"Microsoft Intune\" (0000000a-0000-0000-c000-000000000000) or \
-        all cloud apps, and reports those whose grant controls require MFA, a compliant or hybrid-joined \
-        device, or accepted terms of use for Windows.",
+    what_it_checks: "Reads the Conditional Access policies that are On (report-only and disabled policies are \
+        never enforced and never counted) and keeps those that reach the enrollment sign-in: policies naming \
+        \"Microsoft Intune Enrollment\" (d4ebce55-015a-49b5-a083-c84d1797ae8c) or \"Microsoft Intune\" \
+        (0000000a-0000-0000-c000-000000000000), policies on All resources that do not exclude them, and \
+        policies on the \"Register or join devices\" user action (urn:user:registerdevice). Each grant control \
+        is weighed as enrollment meets it: \"Require device to be marked as compliant\" on All resources does \
+        not apply to enrollment (Entra's own documentation, entra-docs \
+        identity/conditional-access/policy-all-users-device-compliance.md: the control \"doesn't block Intune \
+        enrollment\"), but a policy that names the enrollment apps or the register-device action and demands a \
+        compliant device does; \"Require Microsoft Entra hybrid joined device\" is met on the GPO-hybrid path \
+        and not on Entra join; block is a block; MFA, authentication strength and terms of use need an \
+        interactive or MFA-backed sign-in. With \"require one of the selected controls\" (OR) the easiest \
+        control decides, with \"require all\" (AND) the hardest. Conditions that only Entra can evaluate at \
+        sign-in (named locations, device filters, sign-in or user risk) make a blocking policy a warning, \
+        not a failure. deviceRegistrationPolicy.multiFactorAuthConfiguration = required is reported the same \
+        way: Entra join and registration then need MFA.",
     why_it_matters: "Automatic enrollment of a hybrid device runs silently with the user's token. If Conditional \
         Access demands MFA it cannot satisfy, enrollment fails with 0x8018002A (AAD log 0xCAA2000C) or quietly \
-        never finishes; a compliant-device requirement cannot be met by a device that is not enrolled yet. \
-        Enrollment paths: gpo-hybrid and co-management (user credential) above all; entra-join when the user \
-        signed in without MFA.",
+        never finishes; a compliant-device requirement aimed at the enrollment apps themselves cannot be met \
+        by a device that is not enrolled yet. The common baseline \"compliant device for all users and all \
+        resources\" is not such a blocker, and reporting it as one would send admins to weaken a policy that \
+        is fine. Enrollment paths: gpo-hybrid and co-management (user credential) above all; entra-join when \
+        the user signed in without MFA.",
     how_to_fix: "Entra admin center > Protection > Conditional Access > Policies: in each reported policy, \
         exclude \"Microsoft Intune Enrollment\" (and \"Microsoft Intune\" where appropriate) under Target \
-        resources, or drop the device-compliance requirement for them. Prefer sign-in with Windows Hello for \
-        Business so the token already carries MFA, and replace enforced per-user MFA with Conditional Access.",
-    references: &[R_COMANAGE_MONITOR, R_AUTO_TS, R_CA_POLICY_API],
+        resources, or drop the device requirement for them. Prefer sign-in with Windows Hello for Business so \
+        the token already carries MFA, and replace enforced per-user MFA with Conditional Access. Use the \
+        policy's What If tool for the conditions enroll-doctor cannot evaluate (locations, device filters, risk).",
+    references: &[
+        R_CA_COMPLIANT_ALL,
+        R_CA_USER_ACTIONS,
+        R_COMANAGE_MONITOR,
+        R_AUTO_TS,
+        R_CA_POLICY_API,
+    ],
 };
 
-/// The enrollment-relevant apps a CA policy targets (`All`, Intune, Intune Enrollment).
-fn ca_targets_enrollment(p: &ConditionalAccessPolicy) -> Vec<&'static str> {
+/// Entra: "Require device to be marked as compliant" for all users and all resources.
+pub const R_CA_COMPLIANT_ALL: &str = "https://learn.microsoft.com/entra/identity/conditional-access/policy-all-users-device-compliance";
+/// Entra: Conditional Access user actions (register or join devices).
+pub const R_CA_USER_ACTIONS: &str = "https://learn.microsoft.com/entra/identity/conditional-access/concept-conditional-access-cloud-apps#user-actions";
+
+const REGISTER_DEVICE_ACTION: &str = "urn:user:registerdevice";
+
+/// How a policy reaches the enrollment sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// It names "Microsoft Intune Enrollment" or "Microsoft Intune".
+    Named,
+    /// All resources, the enrollment apps not excluded.
+    AllResources,
+    /// The "Register or join devices" user action.
+    RegisterDevice,
+}
+
+/// The enrollment-relevant apps a CA policy targets and how.
+fn ca_reach(p: &ConditionalAccessPolicy) -> Option<(Reach, Vec<&'static str>)> {
     let apps = &p.conditions.applications;
-    let excluded = |id: &str| {
-        apps.exclude_applications
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(id))
-    };
-    let all = apps
-        .include_applications
+    if apps
+        .include_user_actions
         .iter()
-        .any(|a| a.eq_ignore_ascii_case("All"));
-    let mut hit = Vec::new();
+        .any(|a| a.eq_ignore_ascii_case(REGISTER_DEVICE_ACTION))
+    {
+        return Some((
+            Reach::RegisterDevice,
+            vec!["the \"Register or join devices\" action"],
+        ));
+    }
+    let has = |list: &[String], id: &str| list.iter().any(|a| a.eq_ignore_ascii_case(id));
+    let all = has(&apps.include_applications, "All");
+    let mut named = Vec::new();
+    let mut via_all = Vec::new();
     for id in [MICROSOFT_INTUNE_ENROLLMENT_APP_ID, MICROSOFT_INTUNE_APP_ID] {
-        let included = all
-            || apps
-                .include_applications
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(id));
-        if included && !excluded(id) {
-            hit.push(well_known::app_name(id).unwrap_or(id));
+        if has(&apps.exclude_applications, id) {
+            continue;
+        }
+        let name = well_known::app_name(id).unwrap_or(id);
+        if has(&apps.include_applications, id) {
+            named.push(name);
+        } else if all {
+            via_all.push(name);
         }
     }
-    hit
+    if !named.is_empty() {
+        Some((Reach::Named, named))
+    } else if !via_all.is_empty() {
+        Some((Reach::AllResources, via_all))
+    } else {
+        None
+    }
 }
 
 /// Enrollment signs in with a modern client on Windows: legacy-auth-only or non-Windows
@@ -106,38 +156,100 @@ fn ca_targets_no_members(p: &ConditionalAccessPolicy) -> bool {
         && u.include_roles.is_empty()
 }
 
-/// Controls that an enrolling device cannot satisfy or that break silent enrollment.
-fn ca_problem_controls(p: &ConditionalAccessPolicy) -> (Vec<String>, Vec<String>) {
-    let mut hard = Vec::new();
-    let mut soft = Vec::new();
-    if let Some(g) = &p.grant_controls {
-        for c in &g.built_in_controls {
-            match c.to_ascii_lowercase().as_str() {
-                "compliantdevice" | "domainjoineddevice" | "block" => hard.push(c.clone()),
-                "mfa" => soft.push(c.clone()),
-                _ => {}
-            }
-        }
-        if !g.terms_of_use.is_empty() {
-            soft.push(format!("termsOfUse ({})", g.terms_of_use.len()));
-        }
-        if let Some(s) = &g.authentication_strength {
-            soft.push(format!(
-                "authenticationStrength {}",
-                s.display_name.as_deref().unwrap_or(&s.id)
-            ));
-        }
-        // With OR, a satisfiable alternative (e.g. MFA) lets enrollment through: downgrade.
-        if g.operator
-            .as_deref()
-            .is_some_and(|o| o.eq_ignore_ascii_case("OR"))
-            && g.built_in_controls.len() > hard.len()
-            && !hard.is_empty()
-        {
-            soft.append(&mut hard);
+/// Conditions only Entra can evaluate at sign-in: the policy may or may not apply.
+fn ca_undecidable_conditions(p: &ConditionalAccessPolicy) -> Vec<&'static str> {
+    let c = &p.conditions;
+    let mut out = Vec::new();
+    if let Some(l) = &c.locations {
+        let everywhere = l
+            .include_locations
+            .iter()
+            .all(|x| x.eq_ignore_ascii_case("All"))
+            && l.exclude_locations.is_empty();
+        if !everywhere {
+            out.push("named locations");
         }
     }
-    (hard, soft)
+    if c.devices
+        .as_ref()
+        .and_then(|d| d.device_filter.as_ref())
+        .and_then(|f| f.rule.as_deref())
+        .is_some_and(|r| !r.trim().is_empty())
+    {
+        out.push("a device filter");
+    }
+    let risky = |l: &[String]| l.iter().any(|x| !x.eq_ignore_ascii_case("none"));
+    if risky(&c.sign_in_risk_levels) {
+        out.push("sign-in risk");
+    }
+    if risky(&c.user_risk_levels) {
+        out.push("user risk");
+    }
+    out
+}
+
+/// How enrollment meets one grant control, from easiest to hardest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Demand {
+    /// Enrollment is not held to it (compliant device on All resources).
+    Exempt,
+    /// Met on some enrollment paths only (hybrid-joined device: GPO-hybrid yes, Entra join no).
+    PathDependent,
+    /// Needs an interactive or MFA-backed sign-in (MFA, strength, terms of use).
+    Prompt,
+    /// Cannot be met by a device that is enrolling (block, compliant device on the enrollment apps).
+    Blocking,
+}
+
+/// Each grant control of the policy with how enrollment meets it (unknown controls are left out).
+fn ca_demands(p: &ConditionalAccessPolicy, reach: Reach) -> Vec<(String, Demand)> {
+    let mut out = Vec::new();
+    let Some(g) = &p.grant_controls else {
+        return out;
+    };
+    for c in &g.built_in_controls {
+        let d = match c.to_ascii_lowercase().as_str() {
+            "block" => Demand::Blocking,
+            "compliantdevice" if reach == Reach::AllResources => Demand::Exempt,
+            "compliantdevice" => Demand::Blocking,
+            "domainjoineddevice" => Demand::PathDependent,
+            "mfa" => Demand::Prompt,
+            _ => continue,
+        };
+        out.push((c.clone(), d));
+    }
+    for t in &g.terms_of_use {
+        out.push((format!("termsOfUse {t}"), Demand::Prompt));
+    }
+    if let Some(s) = &g.authentication_strength {
+        out.push((
+            format!(
+                "authenticationStrength {}",
+                s.display_name.as_deref().unwrap_or(&s.id)
+            ),
+            Demand::Prompt,
+        ));
+    }
+    out
+}
+
+/// The policy's demand on enrollment: with OR the easiest control decides, with AND the hardest.
+fn ca_policy_demand(p: &ConditionalAccessPolicy, demands: &[(String, Demand)]) -> Option<Demand> {
+    let or = p
+        .grant_controls
+        .as_ref()
+        .and_then(|g| g.operator.as_deref())
+        .is_some_and(|o| o.eq_ignore_ascii_case("OR"));
+    let it = demands.iter().map(|(_, d)| *d);
+    if or { it.min() } else { it.max() }
+}
+
+fn policy_at(p: &ConditionalAccessPolicy) -> String {
+    format!("GET /v1.0/identity/conditionalAccess/policies/{}", p.id)
+}
+
+fn policy_name(p: &ConditionalAccessPolicy) -> &str {
+    p.display_name.as_deref().unwrap_or(&p.id)
 }
 
 pub fn ten009_enrollment_app_conditional_access(snap: &TenantSnapshot) -> Finding {
@@ -150,25 +262,39 @@ pub fn ten009_enrollment_app_conditional_access(snap: &TenantSnapshot) -> Findin
         &ALL_PATHS,
         "silent enrollment (GPO, co-management) cannot answer an MFA or terms-of-use prompt",
     );
-    let mut hard_hits = Vec::new();
-    let mut soft_hits = Vec::new();
-    let mut role_only = Vec::new();
+    let mut blocking = Vec::new();
+    let mut warnings = Vec::new();
+    let mut not_counted = Vec::new();
     for p in list {
         let state = p.state.as_deref().unwrap_or("enabled");
+        let Some((reach, apps)) = ca_reach(p) else {
+            continue;
+        };
         if !state.eq_ignore_ascii_case("enabled") {
+            if state.eq_ignore_ascii_case("enabledForReportingButNotEnforced") {
+                not_counted.push(
+                    Evidence::new(
+                        "graph",
+                        format!(
+                            "Conditional Access \"{}\" is report-only: never enforced, not counted",
+                            policy_name(p)
+                        ),
+                    )
+                    .at(policy_at(p)),
+                );
+            }
             continue;
         }
-        let apps = ca_targets_enrollment(p);
-        if apps.is_empty() || !ca_applies_to_enrollment_clients(p) {
+        if !ca_applies_to_enrollment_clients(p) {
             continue;
         }
         if ca_targets_no_members(p) {
-            role_only.push(
+            not_counted.push(
                 Evidence::new(
                     "graph",
                     format!(
                         "Conditional Access \"{}\" includes no member users ({}): not counted",
-                        p.display_name.as_deref().unwrap_or(&p.id),
+                        policy_name(p),
                         if p.conditions.users.include_users.is_empty() {
                             "nobody".to_string()
                         } else {
@@ -176,80 +302,124 @@ pub fn ten009_enrollment_app_conditional_access(snap: &TenantSnapshot) -> Findin
                         }
                     ),
                 )
-                .at(format!(
-                    "GET /v1.0/identity/conditionalAccess/policies/{}",
-                    p.id
-                )),
+                .at(policy_at(p)),
             );
             continue;
         }
         if ca_only_roles(p) {
-            role_only.push(
+            not_counted.push(
                 Evidence::new(
                     "graph",
                     format!(
                         "Conditional Access \"{}\" targets only {} directory role(s): not counted for enrolling users",
-                        p.display_name.as_deref().unwrap_or(&p.id),
+                        policy_name(p),
                         p.conditions.users.include_roles.len()
                     ),
                 )
-                .at(format!("GET /v1.0/identity/conditionalAccess/policies/{}", p.id)),
+                .at(policy_at(p)),
             );
             continue;
         }
-        let (hard, soft) = ca_problem_controls(p);
-        let line = |controls: &[String]| {
-            Evidence::new(
-                "graph",
-                format!(
-                    "Conditional Access \"{}\" (state {state}) targets {} and requires {}",
-                    p.display_name.as_deref().unwrap_or(&p.id),
-                    apps.join(" and "),
-                    controls.join(", ")
-                ),
-            )
-            .at(format!(
-                "GET /v1.0/identity/conditionalAccess/policies/{}",
-                p.id
-            ))
+        let demands = ca_demands(p, reach);
+        let Some(demand) = ca_policy_demand(p, &demands) else {
+            continue;
         };
-        if !hard.is_empty() {
-            hard_hits.push(line(&hard));
-        } else if !soft.is_empty() {
-            soft_hits.push(line(&soft));
+        let controls: Vec<&str> = demands.iter().map(|(c, _)| c.as_str()).collect();
+        let joiner = if p
+            .grant_controls
+            .as_ref()
+            .and_then(|g| g.operator.as_deref())
+            .is_some_and(|o| o.eq_ignore_ascii_case("OR"))
+        {
+            " or "
+        } else {
+            " and "
+        };
+        let undecidable = ca_undecidable_conditions(p);
+        let mut detail = format!(
+            "Conditional Access \"{}\" targets {}{} and requires {}",
+            policy_name(p),
+            apps.join(" and "),
+            if reach == Reach::AllResources {
+                " (through All resources)"
+            } else {
+                ""
+            },
+            controls.join(joiner)
+        );
+        match demand {
+            Demand::Exempt => {
+                detail.push_str(
+                    ": a compliant-device requirement on All resources does not block Intune enrollment, not counted",
+                );
+                not_counted.push(Evidence::new("graph", detail).at(policy_at(p)));
+                continue;
+            }
+            Demand::PathDependent => detail.push_str(
+                ": met by a hybrid-joined device (GPO-hybrid path), not by an Entra-joined or registered one",
+            ),
+            Demand::Prompt => detail.push_str(": silent enrollment cannot prompt for it"),
+            Demand::Blocking => {}
+        }
+        if !undecidable.is_empty() {
+            detail.push_str(&format!(
+                "; applies only under {} (decided by Entra at sign-in, not here)",
+                undecidable.join(", ")
+            ));
+        }
+        let e = Evidence::new("graph", detail).at(policy_at(p));
+        if demand == Demand::Blocking && undecidable.is_empty() {
+            blocking.push(e);
+        } else {
+            warnings.push(e);
         }
     }
-    let (status, summary, fix) = if !hard_hits.is_empty() {
+    if let Ok((drp, at)) = snap.sources.device_registration_policy.get()
+        && drp
+            .multi_factor_auth_configuration
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case("required"))
+    {
+        warnings.push(
+            Evidence::new(
+                "graph",
+                "deviceRegistrationPolicy multiFactorAuthConfiguration = required: Entra join and registration need MFA (hybrid join does not)",
+            )
+            .at(at.to_string()),
+        );
+    }
+    let (status, summary, fix) = if !blocking.is_empty() {
         (
             Status::Fail,
             format!(
-                "{} Conditional Access polic(ies) require a compliant or joined device (or block) for the Intune enrollment apps: enrollment cannot satisfy them (0x8018002A)",
-                hard_hits.len()
+                "{} Conditional Access polic(ies) block the Intune enrollment sign-in or demand a compliant device of it: enrollment cannot satisfy them (0x8018002A)",
+                blocking.len()
             ),
-            "Exclude \"Microsoft Intune Enrollment\" (d4ebce55-…) and \"Microsoft Intune\" from policies \
-             that require a compliant or hybrid-joined device: a device cannot be compliant before it enrolls.",
+            "Exclude \"Microsoft Intune Enrollment\" (d4ebce55-…) and \"Microsoft Intune\" from the reported \
+             policies, or drop their device requirement: a device cannot be compliant before it enrolls.",
         )
-    } else if !soft_hits.is_empty() {
+    } else if !warnings.is_empty() {
         (
             Status::Warn,
             format!(
-                "{} Conditional Access polic(ies) require MFA or terms of use for the Intune enrollment apps",
-                soft_hits.len()
+                "{} requirement(s) on the enrollment sign-in that silent or Entra-join enrollment may not meet (MFA, terms of use, hybrid-joined device, or conditions decided at sign-in)",
+                warnings.len()
             ),
             "Silent (GPO/co-management) enrollment cannot prompt: exclude the Intune enrollment apps, \
-             or make sure the user's PRT carries MFA (Windows Hello) and terms of use are accepted.",
+             or make sure the user's PRT carries MFA (Windows Hello) and terms of use are accepted; check \
+             location, device-filter and risk conditions with Conditional Access What If.",
         )
     } else {
         (
             Status::Pass,
-            "No enabled Conditional Access policy puts device or MFA requirements on the Intune enrollment apps".to_string(),
+            "No enforced Conditional Access policy puts a requirement on the enrollment sign-in that enrollment cannot meet".to_string(),
             "",
         )
     };
     let mut f = ID
         .finding(status, Subject::Tenant, summary)
         .with_remediation(fix);
-    if hard_hits.is_empty() && soft_hits.is_empty() {
+    if blocking.is_empty() && warnings.is_empty() {
         f = f.with_evidence(
             Evidence::new(
                 "graph",
@@ -258,13 +428,8 @@ pub fn ten009_enrollment_app_conditional_access(snap: &TenantSnapshot) -> Findin
             .at(endpoint.to_string()),
         );
     }
-    for e in hard_hits.into_iter().chain(soft_hits).chain(role_only) {
+    for e in blocking.into_iter().chain(warnings).chain(not_counted) {
         f = f.with_evidence(e);
-    }
-    // The Intune Enrollment app severity is high for device-requirement policies.
-    if f.status == Status::Fail {
-        let severity = f.severity.max(Severity::High);
-        f = f.with_severity(severity);
     }
     f.with_evidence(paths)
 }
@@ -355,9 +520,16 @@ mod tests {
             "\"includeUsers\":[],\"includeGroups\":[\"0b1c2d3e-0000-0000-0000-000000000000\"]",
         );
         s.sources.conditional_access_policies = Source::collected("GET /x", json(&group));
+        let f = ten009_enrollment_app_conditional_access(&s);
         assert_eq!(
-            ten009_enrollment_app_conditional_access(&s).status,
-            Status::Fail
+            f.status,
+            Status::Pass,
+            "compliant device on All resources does not block enrollment"
+        );
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.detail.contains("does not block Intune enrollment"))
         );
         s.sources.conditional_access_policies = Source::collected("GET /x", json(&admins));
         let f = ten009_enrollment_app_conditional_access(&s);
@@ -367,5 +539,198 @@ mod tests {
                 .iter()
                 .any(|e| e.detail.contains("directory role"))
         );
+    }
+
+    fn policies(s: &mut TenantSnapshot, body: &str) -> Finding {
+        s.sources.conditional_access_policies = Source::collected("GET /x", json(body));
+        ten009_enrollment_app_conditional_access(s)
+    }
+
+    fn policy(
+        apps: &str,
+        actions: &str,
+        op: &str,
+        controls: &str,
+        extra: &str,
+        state: &str,
+    ) -> String {
+        format!(
+            r#"[{{"id":"p","displayName":"P","state":"{state}",
+            "conditions":{{"applications":{{"includeApplications":[{apps}],"includeUserActions":[{actions}]}},
+              "users":{{"includeUsers":["All"]}}{extra}}},
+            "grantControls":{{"operator":"{op}","builtInControls":[{controls}]}}}}]"#
+        )
+    }
+
+    #[test]
+    fn enterprise_baseline_does_not_fail() {
+        let mut s = base();
+        // Compliant device for all users and all resources: Entra exempts enrollment.
+        let f = policies(
+            &mut s,
+            &policy(r#""All""#, "", "OR", r#""compliantDevice""#, "", "enabled"),
+        );
+        assert_eq!(f.status, Status::Pass);
+        // Compliant OR hybrid joined on All resources: the compliant alternative is exempt.
+        let f = policies(
+            &mut s,
+            &policy(
+                r#""All""#,
+                "",
+                "OR",
+                r#""compliantDevice","domainJoinedDevice""#,
+                "",
+                "enabled",
+            ),
+        );
+        assert_eq!(f.status, Status::Pass);
+        // AND with a hybrid-joined device: path dependent, a warning.
+        let f = policies(
+            &mut s,
+            &policy(
+                r#""All""#,
+                "",
+                "AND",
+                r#""compliantDevice","domainJoinedDevice""#,
+                "",
+                "enabled",
+            ),
+        );
+        assert_eq!(f.status, Status::Warn);
+        assert!(f.evidence[0].detail.contains("GPO-hybrid"));
+        // Report-only never counts, even when it would block.
+        let f = policies(
+            &mut s,
+            &policy(
+                r#""d4ebce55-015a-49b5-a083-c84d1797ae8c""#,
+                "",
+                "OR",
+                r#""block""#,
+                "",
+                "enabledForReportingButNotEnforced",
+            ),
+        );
+        assert_eq!(f.status, Status::Pass);
+        assert!(f.evidence.iter().any(|e| e.detail.contains("report-only")));
+    }
+
+    #[test]
+    fn named_apps_and_register_action_with_compliant_device_fail() {
+        let mut s = base();
+        let f = policies(
+            &mut s,
+            &policy(
+                r#""0000000a-0000-0000-c000-000000000000""#,
+                "",
+                "AND",
+                r#""compliantDevice""#,
+                "",
+                "enabled",
+            ),
+        );
+        assert_eq!(f.status, Status::Fail);
+        let f = policies(
+            &mut s,
+            &policy(
+                "",
+                r#""urn:user:registerdevice""#,
+                "AND",
+                r#""compliantDevice""#,
+                "",
+                "enabled",
+            ),
+        );
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.evidence[0].detail.contains("Register or join devices"));
+        // MFA on the register action is a prompt, not a block.
+        let f = policies(
+            &mut s,
+            &policy(
+                "",
+                r#""urn:user:registerdevice""#,
+                "AND",
+                r#""mfa""#,
+                "",
+                "enabled",
+            ),
+        );
+        assert_eq!(f.status, Status::Warn);
+        // OR with MFA: the easier control decides.
+        let f = policies(
+            &mut s,
+            &policy(
+                r#""d4ebce55-015a-49b5-a083-c84d1797ae8c""#,
+                "",
+                "OR",
+                r#""compliantDevice","mfa""#,
+                "",
+                "enabled",
+            ),
+        );
+        assert_eq!(f.status, Status::Warn);
+        // AND with MFA: the harder control decides.
+        let f = policies(
+            &mut s,
+            &policy(
+                r#""d4ebce55-015a-49b5-a083-c84d1797ae8c""#,
+                "",
+                "AND",
+                r#""compliantDevice","mfa""#,
+                "",
+                "enabled",
+            ),
+        );
+        assert_eq!(f.status, Status::Fail);
+    }
+
+    #[test]
+    fn undecidable_conditions_warn_instead_of_fail() {
+        let mut s = base();
+        let block_all = |extra: &str| policy(r#""All""#, "", "OR", r#""block""#, extra, "enabled");
+        let f = policies(&mut s, &block_all(""));
+        assert_eq!(f.status, Status::Fail);
+        let f = policies(
+            &mut s,
+            &block_all(
+                r#","locations":{"includeLocations":["All"],"excludeLocations":["AllTrusted"]}"#,
+            ),
+        );
+        assert_eq!(f.status, Status::Warn);
+        assert!(f.evidence[0].detail.contains("named locations"));
+        let f = policies(&mut s, &block_all(r#","signInRiskLevels":["high"]"#));
+        assert_eq!(f.status, Status::Warn);
+        let f = policies(
+            &mut s,
+            &block_all(
+                r#","devices":{"deviceFilter":{"mode":"include","rule":"device.model -eq \"X\""}}"#,
+            ),
+        );
+        assert_eq!(f.status, Status::Warn);
+        assert!(f.evidence[0].detail.contains("device filter"));
+        // Locations All with nothing excluded applies everywhere: still a block.
+        let f = policies(
+            &mut s,
+            &block_all(r#","locations":{"includeLocations":["All"]}"#),
+        );
+        assert_eq!(f.status, Status::Fail);
+    }
+
+    #[test]
+    fn registration_mfa_is_reported() {
+        let mut s = base();
+        let mut drp: crate::tenant::snapshot::DeviceRegistrationPolicy =
+            json(r#"{"id":"deviceRegistrationPolicy","multiFactorAuthConfiguration":"required"}"#);
+        s.sources.device_registration_policy =
+            Source::collected("GET /v1.0/policies/deviceRegistrationPolicy", drp.clone());
+        let f = policies(&mut s, "[]");
+        assert_eq!(f.status, Status::Warn);
+        assert!(
+            f.evidence[0]
+                .detail
+                .contains("multiFactorAuthConfiguration")
+        );
+        drp.multi_factor_auth_configuration = Some("notRequired".into());
+        s.sources.device_registration_policy = Source::collected("GET /x", drp);
+        assert_eq!(policies(&mut s, "[]").status, Status::Pass);
     }
 }
