@@ -601,3 +601,21 @@ fn failing_device_source_errors_only_its_checks() {
     // The out-of-scope user is still found as the cause.
     assert_eq!(first_cause(diagnosis(&r, dev)), "USR003");
 }
+
+#[test]
+fn configmgr_client_with_co_management_off_is_the_gpo_path() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/correlate/configmgr-client-gpo");
+    let out = clean_cmd()
+        .args(["diagnose", "-d"])
+        .arg(&dir)
+        .args(["--as-of", "2026-11-26", "-f", "json", "--snapshot"])
+        .arg(snapshot_fixture())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run enroll-doctor: {e}"));
+    let r = json(out);
+    let d = &r["diagnoses"][0];
+    // CoManagementFlags = 0 and a user-credential GPO: not co-management.
+    assert_eq!(d["path"], "gpo-hybrid", "{d}");
+    assert_eq!(d["verdict"], "failed", "{d}");
+}

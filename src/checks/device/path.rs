@@ -84,31 +84,68 @@ pub fn derive_path(report: &DeviceReport) -> PathDecision {
             vec![ev.clone()],
         );
     }
-    if let Some(k) = report.registry.as_ref().and_then(|r| {
-        CONFIGMGR_KEYS
+    // A ConfigMgr client is not co-management by itself: `CoManagementFlags` under the CCM key
+    // says whether co-management is on (non-zero) or off (0). Without the value, the client
+    // counts as co-management only when no MDM auto-enrollment GPO is there to say otherwise.
+    let ccm_flags = report.registry.as_ref().and_then(|r| {
+        r.keys
             .iter()
-            .find_map(|p| r.keys.iter().find(|k| !k.deleted && under(&k.path, p)))
-    }) {
+            .filter(|k| !k.deleted && under(&k.path, CONFIGMGR_KEYS[0]))
+            .find_map(|k| {
+                let v = k.value("CoManagementFlags")?;
+                Some((
+                    v.data.as_u64()?,
+                    Evidence::new(
+                        "registry",
+                        format!("{}\\{} = {}", k.path, v.name, v.data.as_text()),
+                    )
+                    .at(v.location.to_string()),
+                ))
+            })
+    });
+    if let Some((flags, ev)) = &ccm_flags
+        && *flags != 0
+    {
         return decision(
             EnrollmentPath::CoManagement,
-            "the ConfigMgr client is installed, so enrollment is driven by co-management",
-            vec![reg_evidence(k, format!("ConfigMgr client key {}", k.path))],
+            "the ConfigMgr client has co-management enabled (CoManagementFlags is not 0), so co-management drives enrollment",
+            vec![ev.clone()],
         );
     }
-    if let Some(t) = report.scheduled_tasks.as_ref().and_then(|t| {
-        t.iter().find(|t| {
-            t.path
-                .to_ascii_lowercase()
-                .starts_with("\\microsoft\\configuration manager\\")
+    let configmgr = report
+        .registry
+        .as_ref()
+        .and_then(|r| {
+            CONFIGMGR_KEYS
+                .iter()
+                .find_map(|p| r.keys.iter().find(|k| !k.deleted && under(&k.path, p)))
         })
-    }) {
+        .map(|k| reg_evidence(k, format!("ConfigMgr client key {}", k.path)))
+        .or_else(|| {
+            report.scheduled_tasks.as_ref().and_then(|t| {
+                t.iter()
+                    .find(|t| {
+                        t.path
+                            .to_ascii_lowercase()
+                            .starts_with("\\microsoft\\configuration manager\\")
+                    })
+                    .map(|t| {
+                        Evidence::new(
+                            "scheduled-tasks",
+                            format!("ConfigMgr client task {}", t.path),
+                        )
+                        .at(t.location.to_string())
+                    })
+            })
+        });
+    if let Some(ev) = &configmgr
+        && ccm_flags.is_none()
+        && policy.is_none()
+    {
         return decision(
             EnrollmentPath::CoManagement,
-            "ConfigMgr client tasks are present, so enrollment is driven by co-management",
-            vec![
-                Evidence::new("scheduled-tasks", format!("task {}", t.path))
-                    .at(t.location.to_string()),
-            ],
+            "the ConfigMgr client is installed and no MDM auto-enrollment GPO is set, so enrollment is taken to be driven by co-management (CoManagementFlags is not in the report)",
+            vec![ev.clone()],
         );
     }
     // The event flag is undocumented and some builds mis-render it: only exactly 1 counts, and
@@ -161,6 +198,19 @@ pub fn derive_path(report: &DeviceReport) -> PathDecision {
         ));
     }
     if !gpo_evidence.is_empty() {
+        if let Some(mut ev) = configmgr {
+            ev.detail = match &ccm_flags {
+                Some((_, flags)) => format!(
+                    "{}; co-management is off ({}): a ConfigMgr client alone is not co-management",
+                    ev.detail, flags.detail
+                ),
+                None => format!(
+                    "{}; the MDM auto-enrollment GPO decides the path: a ConfigMgr client alone is not co-management",
+                    ev.detail
+                ),
+            };
+            gpo_evidence.push(ev);
+        }
         return decision(
             EnrollmentPath::GpoHybrid,
             "the device is domain joined or carries the MDM auto-enrollment GPO/task: it enrolls through Group Policy once Entra hybrid joined",

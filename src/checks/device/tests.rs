@@ -96,6 +96,40 @@ fn path_co_management_from_device_credential_or_configmgr() {
     assert_eq!(derive_path(&r).path, EnrollmentPath::GpoHybrid);
 }
 
+#[test]
+fn configmgr_client_is_co_management_only_when_enabled() {
+    let ccm = |flags: Option<u32>| {
+        let v: Vec<(&str, RegData)> = flags
+            .map(|f| ("CoManagementFlags", dword(f)))
+            .into_iter()
+            .collect();
+        key(r"HKLM\SOFTWARE\Microsoft\CCM", &v)
+    };
+    let with = |keys: Vec<RegKey>| DeviceReport {
+        dsregcmd: Some(hybrid_dsreg(INTUNE_URL, "YES")),
+        registry: Some(registry(keys)),
+        ..Default::default()
+    };
+    // Co-management enabled: co-management, even with a user-credential GPO.
+    let d = derive_path(&with(vec![ccm(Some(8193)), mdm_policy(Some(1), 1)]));
+    assert_eq!(d.path, EnrollmentPath::CoManagement);
+    assert!(d.evidence[0].detail.contains("CoManagementFlags = "));
+    // Co-management off and a user-credential GPO: the GPO path, the client named.
+    let d = derive_path(&with(vec![ccm(Some(0)), mdm_policy(Some(1), 1)]));
+    assert_eq!(d.path, EnrollmentPath::GpoHybrid);
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.detail.contains("co-management is off"))
+    );
+    // A client without the flag value and a GPO: the GPO decides.
+    let d = derive_path(&with(vec![ccm(None), mdm_policy(Some(1), 1)]));
+    assert_eq!(d.path, EnrollmentPath::GpoHybrid);
+    // Co-management off, no GPO: not co-management (domain joined: the hybrid path).
+    let d = derive_path(&with(vec![ccm(Some(0))]));
+    assert_ne!(d.path, EnrollmentPath::CoManagement);
+}
+
 // ---------- enrolled state ----------
 
 #[test]
