@@ -717,8 +717,11 @@ static CODES: &[ErrorCode] = &[
     known(0x801C_000C, "DSREG_E_DISCOVERY_FAILED", Connectivity,
         "Device registration discovery failed.",
         CHECK_NETWORK),
-    known(0x801C_000E, "DSREG_E_DEVICE_REGISTRATION_QUOTA_EXCCEEDED", DeviceLimit,
-        "The user reached the Entra per-user device quota. (The symbol's misspelling is Microsoft's.)",
+    known(0x801C_000E, "DSREG_E_DEVICE_REGISTRATION_QUOTA_EXCCEEDED", JoinNotAllowed,
+        "Entra refused the join or registration: the user reached Entra's per-user device quota (\"Maximum \
+         number of devices per user\", which counts Entra-joined and registered devices, not hybrid-joined ones; \
+         entra-docs identity/devices/manage-device-identities.md). This is not the Intune enrollment device \
+         limit. (The symbol's misspelling is Microsoft's.)",
         "Delete the user's stale devices in Entra ID or raise \"Maximum number of devices per user\" in Entra admin \
          center > Devices > Device settings. Hybrid-joined devices do not count."),
     known(0x801C_000F, "DSREG_E_DEVICE_REQUIRES_REBOOT", DeviceConfig,

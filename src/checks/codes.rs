@@ -198,8 +198,12 @@ pub enum TenantCause {
     OtherTenant,
     /// MFA / Conditional Access on the enrollment apps.
     ConditionalAccess,
-    /// Entra does not let the user join devices (or the per-user quota is reached).
+    /// Entra does not let the user join devices.
     JoinNotAllowed,
+    /// The user reached Entra's per-user device quota ("Maximum number of devices per user",
+    /// `deviceRegistrationPolicy.userDeviceQuota`): Entra-joined and registered devices count,
+    /// hybrid-joined ones do not. Not the Intune device limit.
+    EntraDeviceQuota,
     /// An enrollment already exists (stale keys, another user, a leftover Intune record).
     AlreadyEnrolled,
     /// The user account is missing or disabled.
@@ -218,6 +222,7 @@ impl TenantCause {
             TenantCause::OtherTenant => "device joined to another tenant",
             TenantCause::ConditionalAccess => "MFA / Conditional Access on the enrollment apps",
             TenantCause::JoinNotAllowed => "users may not join devices",
+            TenantCause::EntraDeviceQuota => "Entra per-user device quota",
             TenantCause::AlreadyEnrolled => "existing enrollment",
             TenantCause::UserAccount => "user account",
         }
@@ -244,6 +249,9 @@ impl TenantCause {
             TenantCause::OtherTenant => c(&[&COR001], &[], &[]),
             TenantCause::ConditionalAccess => c(&[&TEN009], &[], &[]),
             TenantCause::JoinNotAllowed => c(&[&TEN008], &[], &[]),
+            // TEN008 fails on a quota so small users hit it; its pass says nothing of one user's
+            // count, so it is only a general condition here.
+            TenantCause::EntraDeviceQuota => c(&[], &[], &[&TEN008]),
             // Stale keys are a device fact; a leftover Intune record is the tenant side of it.
             TenantCause::AlreadyEnrolled => c(&[&DEV009], &[], &[&COR004]),
             TenantCause::UserAccount => c(&[&USR001], &[], &[]),
@@ -269,6 +277,10 @@ impl TenantCause {
             ),
             // 0x801C0003 is the Entra join refusing the user; adding a work account is governed by
             // "users may register devices", which Intune enrollment requires to be All.
+            (
+                TenantCause::EntraDeviceQuota,
+                EnrollmentPath::GpoHybrid | EnrollmentPath::CoManagement,
+            ) => Err("hybrid-joined devices do not count against the Entra per-user device quota"),
             (TenantCause::JoinNotAllowed, EnrollmentPath::EntraRegistered) => Err(
                 "\"users may join devices\" governs Entra join only, not registering a work account",
             ),
@@ -308,6 +320,8 @@ pub fn causes_for_code(code: u32) -> Vec<TenantCause> {
         0x8018_002B | 0x8018_0031 => vec![MdmScope, UpnSuffix, OtherTenant],
         0x8018_002A | 0x8018_0030 => vec![ConditionalAccess],
         0x801C_0003 => vec![JoinNotAllowed],
+        // DSREG_E_DEVICE_REGISTRATION_QUOTA_EXCCEEDED: Entra's quota, not the Intune limit.
+        0x801C_000E => vec![EntraDeviceQuota],
         0x8018_000A => vec![AlreadyEnrolled],
         other => match lookup(other).map(|e| e.likely_cause) {
             Some(LikelyCause::PlatformRestriction) => vec![PlatformRestriction, OsVersionRange],
@@ -336,6 +350,28 @@ pub fn candidates(code: u32, path: EnrollmentPath) -> Vec<Candidate> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn quota_code_is_entra_quota_not_intune_limit() {
+        assert_eq!(
+            causes_for_code(0x801C_000E),
+            vec![TenantCause::EntraDeviceQuota]
+        );
+        assert!(
+            TenantCause::EntraDeviceQuota
+                .applies_on(EnrollmentPath::GpoHybrid)
+                .is_err()
+        );
+        assert!(
+            TenantCause::EntraDeviceQuota
+                .applies_on(EnrollmentPath::EntraJoin)
+                .is_ok()
+        );
+        let checks = TenantCause::EntraDeviceQuota.checks();
+        assert!(checks.specific.iter().all(|m| m.id != "USR006"));
+        assert_eq!(checks.general.first().map(|m| m.id), Some("TEN008"));
+    }
+
     use super::*;
     use crate::catalog::error_codes::{all, format_hresult};
     use EnrollmentPath::*;

@@ -226,3 +226,25 @@ fn well_formed_unknown_code_prints_its_facility() {
             .is_some_and(|f| f.contains("token broker"))
     );
 }
+
+#[test]
+fn quota_code_names_the_entra_quota_not_the_intune_limit() {
+    let out = bin()
+        .args(["explain", "0x801C000E"])
+        .env_remove("ENROLL_DOCTOR_CONFIG")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run enroll-doctor: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Entra's per-user device quota"), "{text}");
+    assert!(
+        text.contains("not the\n  Intune enrollment device limit")
+            || text.contains("not the Intune enrollment device limit"),
+        "{text}"
+    );
+    assert!(text.contains("TEN008"), "{text}");
+    assert!(
+        !text.contains("USR006"),
+        "the Intune device limit is not related: {text}"
+    );
+}
