@@ -1363,3 +1363,17 @@ fn enterprise_baseline_conditional_access_does_not_fail_ten009() {
         "legacy-auth block is not listed: {ca}"
     );
 }
+
+#[test]
+fn scope_on_both_intune_apps_warns_of_autopilot_0xc1036501() {
+    // adatum also sets "Microsoft Intune Enrollment" to All beside "Microsoft Intune".
+    let mock = start(MockConfig::dir(tenant_dir("adatum")));
+    let r = audit_json(&mock, Auth::Delegated("cli"));
+    assert_status(&r, "TEN005", None, "warn");
+    let f = finding(&r, "TEN005", None);
+    assert!(
+        f["summary"].as_str().unwrap_or("").contains("0xC1036501"),
+        "{f}"
+    );
+    assert_status(&r, "TEN003", None, "pass");
+}
