@@ -256,6 +256,28 @@ pub fn winning_restrictions<'a>(
     }
 }
 
+/// The tenant default Windows platform restriction as the winner, for enrollments that get only
+/// the default: no enrolling user is known, or the device enrolls with its own credential
+/// (co-management), for which Intune applies only the default restriction (memdocs
+/// `enrollment-restrictions-set.md`). `why` is the first line of the reasoning.
+pub fn default_windows_restriction<'a>(
+    configs: &'a [EnrollmentConfiguration],
+    why: &str,
+) -> Option<Winner<'a>> {
+    configs
+        .iter()
+        .find(|c| c.family() == ConfigurationFamily::PlatformRestrictions && c.is_default())
+        .map(|c| Winner {
+            config: c,
+            via: "default".into(),
+            reasoning: vec![format!("default \"{}\" applies: {why}", c.name())],
+            uncertain: false,
+        })
+}
+
+/// Why a co-managed device gets only the default restriction (evidence text).
+pub const DEVICE_CREDENTIAL_DEFAULT_ONLY: &str = "the device enrolls with its device credential (co-management), and Intune applies only the default enrollment restriction to it";
+
 /// Convenience over a snapshot: `None` when the configurations were not collected.
 pub fn winning_restrictions_in<'a>(
     snapshot: &'a TenantSnapshot,

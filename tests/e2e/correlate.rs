@@ -619,3 +619,36 @@ fn configmgr_client_with_co_management_off_is_the_gpo_path() {
     assert_eq!(d["path"], "gpo-hybrid", "{d}");
     assert_eq!(d["verdict"], "failed", "{d}");
 }
+
+#[test]
+fn co_managed_device_is_held_to_the_default_restriction_only() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/correlate/comanaged-pilot-user");
+    let out = clean_cmd()
+        .args(["diagnose", "-d"])
+        .arg(&dir)
+        .args(["--as-of", "2026-11-26", "-f", "json", "--snapshot"])
+        .arg(snapshot_fixture())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run enroll-doctor: {e}"));
+    let r = json(out);
+    assert_eq!(r["diagnoses"][0]["path"], "co-management");
+    let usr005 = r["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["check"] == "USR005")
+        .cloned()
+        .unwrap_or(Value::Null);
+    // tlee's Pilot group restriction blocks Windows, but a device-credential enrollment gets
+    // only the default restriction, which allows it.
+    assert_eq!(usr005["status"], "pass", "{usr005}");
+    assert!(
+        usr005
+            .to_string()
+            .contains("device credential (co-management)"),
+        "{usr005}"
+    );
+    let causes = r["diagnoses"][0]["causes"].to_string();
+    assert!(!causes.contains("USR005"), "{causes}");
+}

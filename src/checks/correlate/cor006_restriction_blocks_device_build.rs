@@ -2,11 +2,11 @@
 
 use crate::checks::common::{R_ERRORS_TS, R_RESTRICTIONS, RESTRICTIONS_FOR_USER};
 use crate::checks::device::facts::COLLECT_OS;
-use crate::model::{Area, CheckMeta, Finding, Severity, SkipReason, Status};
+use crate::model::{Area, CheckMeta, EnrollmentPath, Finding, Severity, SkipReason, Status};
 use crate::tenant::precedence::{
-    WindowsVersion, Winner, os_version_blocked, winning_restrictions_in,
+    DEVICE_CREDENTIAL_DEFAULT_ONLY, WindowsVersion, Winner, default_windows_restriction,
+    os_version_blocked, winning_restrictions_in,
 };
-use crate::tenant::snapshot::ConfigurationFamily;
 
 use super::facts::CorrelationFacts;
 use super::records::graph;
@@ -55,19 +55,11 @@ pub fn evaluate(f: &CorrelationFacts) -> Finding {
         );
     };
     let winner: Option<Winner> = match user {
+        _ if f.path == EnrollmentPath::CoManagement => {
+            default_windows_restriction(configs, DEVICE_CREDENTIAL_DEFAULT_ONLY)
+        }
         Some(u) => winning_restrictions_in(snap, u).and_then(|w| w.windows_platform),
-        None => configs
-            .iter()
-            .find(|c| c.family() == ConfigurationFamily::PlatformRestrictions && c.is_default())
-            .map(|c| Winner {
-                config: c,
-                via: "default".into(),
-                reasoning: vec![format!(
-                    "default \"{}\" applies: no enrolling user is known",
-                    c.name()
-                )],
-                uncertain: false,
-            }),
+        None => default_windows_restriction(configs, "no enrolling user is known"),
     };
     let Some(w) = winner else {
         // Nothing to compare with is "not evaluated", not a warning: a warning would count as

@@ -5,7 +5,10 @@ use super::shared::{decided_winner, subject, winner_evidence};
 use crate::checks::common::*;
 use crate::model::{Area, CheckMeta, Severity};
 use crate::model::{EnrollmentPath, Evidence, Finding, Status};
-use crate::tenant::precedence::{WindowsVersion, os_version_blocked, winning_restrictions};
+use crate::tenant::precedence::{
+    DEVICE_CREDENTIAL_DEFAULT_ONLY, WindowsVersion, default_windows_restriction,
+    os_version_blocked, winning_restrictions,
+};
 use crate::tenant::snapshot::{TenantSnapshot, User};
 
 pub const META: CheckMeta = CheckMeta {
@@ -23,7 +26,10 @@ pub const META: CheckMeta = CheckMeta {
         support this version of Windows\"). GPO and co-management enrollments count as corporate, so a \
         personal-device block does not stop them; automatic enrollment during Entra join is stopped by it \
         unless the device is registered in Autopilot. Only the default restriction applies to Autopilot \
-        self-deploying and pre-provisioning. Enrollment paths: all, with the ownership caveats above.",
+        self-deploying and pre-provisioning, and to co-managed devices that enroll with their device credential \
+        (memdocs intune/device-enrollment/enrollment-restrictions-set.md: such a device gets \"only the default \
+        Intune enrollment restriction\"), so on the co-management path the default is evaluated, not the \
+        user's groups. Enrollment paths: all, with the ownership caveats above.",
     how_to_fix: "Intune admin center > Devices > Enrollment > Device platform restriction > Windows \
         restrictions: open the reported policy > Properties > Platform settings, set Windows (MDM) to Allow, \
         review \"Personally owned\" and the minimum/maximum version (Windows does not send its revision \
@@ -42,12 +48,19 @@ pub fn usr005_platform_restriction(
         Ok(v) => v,
         Err(r) => return r.finding_of(ID, subject(user), "the enrollment restrictions"),
     };
-    let winners = winning_restrictions(configs, user, snap.sources.group_memberships.data());
+    // A co-managed device enrolls with its device credential: only the default restriction
+    // applies to it, whatever the user's groups.
+    let co_managed = dev.path == Some(EnrollmentPath::CoManagement);
+    let winner = if co_managed {
+        default_windows_restriction(configs, DEVICE_CREDENTIAL_DEFAULT_ONLY)
+    } else {
+        winning_restrictions(configs, user, snap.sources.group_memberships.data()).windows_platform
+    };
     let w = or_finding!(decided_winner(
         snap,
         user,
         ID,
-        winners.windows_platform,
+        winner,
         (configs, endpoint),
         (
             Status::Warn,
@@ -200,6 +213,28 @@ mod tests {
     use crate::checks::user::tests::*;
     use crate::checks::user::*;
     use crate::tenant::snapshot::{GroupMemberships, MissingReason, Source};
+
+    #[test]
+    fn usr005_co_management_gets_only_the_default_restriction() {
+        // "Pilot Windows block" (priority 1, group Pilot) blocks Windows; the default allows it.
+        let mut s = snap_with(&user_json(""), &[PILOT]);
+        s.sources.enrollment_configurations = Source::collected(
+            "GET /beta/deviceManagement/deviceEnrollmentConfigurations",
+            json(&restrictions(false, true, "")),
+        );
+        let u = s.user("u1").cloned().unwrap_or_default();
+        let at = |path| usr005_platform_restriction(&s, &u, &DeviceContext::for_path(Some(path)));
+        assert_eq!(at(EnrollmentPath::GpoHybrid).status, Status::Fail);
+        let f = at(EnrollmentPath::CoManagement);
+        assert_eq!(f.status, Status::Pass, "{:#?}", f.evidence);
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.detail.contains("device credential (co-management)")),
+            "{:#?}",
+            f.evidence
+        );
+    }
 
     #[test]
     fn usr005_blocked_windows_names_the_winner() {
