@@ -17,10 +17,10 @@ pub const META: CheckMeta = CheckMeta {
     severity: Severity::Low,
     area: Area::Device,
     permissions: NO_PERMISSIONS,
-    what_it_checks: "Reads what the collector recorded about each log (enabled, oldest record) for \
-        DeviceManagement-Enterprise-Diagnostics-Provider/Admin, TaskScheduler/Operational, AAD/Operational and \
-        User Device Registration/Admin, and warns when one is disabled, empty, or starts after the last \
-        enrollment attempt.",
+    what_it_checks: "Reads what the collector recorded about the two logs the diagnosis draws conclusions \
+        from (enabled, oldest record) — DeviceManagement-Enterprise-Diagnostics-Provider/Admin and \
+        TaskScheduler/Operational — and warns when one is disabled, empty, or starts after the last \
+        enrollment attempt. The AAD/Operational and User Device Registration/Admin logs are not read yet.",
     why_it_matters: "Logs roll over, and Task Scheduler history is often disabled. Conclusions drawn from a \
         missing event (\"never triggered\") are only safe when the log covers the period; otherwise they are \
         downgraded to unknown. Enrollment paths: all.",
