@@ -773,8 +773,11 @@ mod tests {
             );
         }
         let upn = r.upn("jdoe@contoso.com");
-        let f =
-            crate::checks::user::usr008_upn_suffix(&s, s.user(&upn).unwrap_or(&Default::default()));
+        let f = crate::checks::user::usr008_upn_suffix(
+            &s,
+            s.user(&upn).unwrap_or(&Default::default()),
+            None,
+        );
         assert_eq!(
             f.status,
             crate::model::Status::Pass,

@@ -290,6 +290,9 @@ pub fn enrolling_user_findings(f: &CorrelationFacts, other_tenant: bool) -> Vec<
                 // The OS range is COR006's job, against the device's own build.
                 os_version: None,
                 autopilot_registered: None,
+                // What the device presents, whatever `--user` said.
+                presented_upn: keys::enrolling_user(f.report, f.analysis, None)
+                    .map(|d| (d.upn, d.evidence)),
             },
         ),
         _ => Vec::new(),

@@ -1,7 +1,7 @@
 //! What the user checks read: the user index built once per snapshot, the facts of one user
 //! and what is known about the device they enroll.
 
-use crate::model::{CheckMeta, EnrollmentPath, Finding};
+use crate::model::{CheckMeta, EnrollmentPath, Evidence, Finding};
 use crate::tenant::snapshot::{ManagedDevice, TenantSnapshot, User};
 
 /// What is known about the device the user enrolls (all optional).
@@ -12,6 +12,11 @@ pub struct DeviceContext {
     pub os_version: Option<String>,
     /// Whether the device is registered with Autopilot (lets Entra join pass a personal block).
     pub autopilot_registered: Option<bool>,
+    /// The UPN the device itself signs in with, from its own evidence (event 91, the Intune
+    /// Enrollments key, dsregcmd's executing account), with that evidence: Entra Connect may
+    /// have rewritten the cloud UPN (`joe@contoso.local` → `joe@contoso.onmicrosoft.com`), and
+    /// the device still presents the on-premises one.
+    pub presented_upn: Option<(String, Evidence)>,
 }
 
 impl DeviceContext {

@@ -137,7 +137,7 @@ pub static RULES: &[UserRule] = &[
     },
     UserRule {
         meta: &USR008,
-        eval: |f| usr008_upn_suffix(f.snap, f.user),
+        eval: |f| usr008_upn_suffix(f.snap, f.user, f.device.presented_upn.as_ref()),
     },
 ];
 

@@ -19,7 +19,12 @@ pub const META: CheckMeta = CheckMeta {
         delegated_only: false,
     },
     what_it_checks: "Takes the domain part of the user's UPN and fails when it is not among the tenant's \
-        verified domains, or is a non-routable suffix such as .local.",
+        verified domains, or is a non-routable suffix such as .local. With a device report it also tests the \
+        UPN the device itself presents (event 91, the UPN of the Intune Enrollments key, dsregcmd's executing \
+        account) when it differs from the cloud UPN: Entra Connect replaces a non-routable on-premises UPN \
+        such as joe@contoso.local with joe@contoso.onmicrosoft.com in the cloud, so the cloud UPN passes while \
+        the device, signed in as joe@contoso.local, fails with 0x8018002B (SupportArticles \
+        troubleshoot-windows-enrollment-errors.md).",
     why_it_matters: "Automatic enrollment with a UPN whose suffix is unverified or non-routable fails with \
         event 76 and 0x8018002B, even when licensing and scope are right. Enrollment paths: gpo-hybrid and \
         co-management (synced on-premises UPNs) mostly; entra-join when cloud UPNs use such a suffix.",
@@ -29,7 +34,67 @@ pub const META: CheckMeta = CheckMeta {
     references: &[R_8018002B, R_ERRORS_TS, R_ORGANIZATION_API],
 };
 
-pub fn usr008_upn_suffix(snap: &TenantSnapshot, user: &User) -> Finding {
+/// Why a UPN suffix cannot be used for enrollment, if it cannot.
+fn suffix_problem(domain: &str, verified: &[String]) -> Option<&'static str> {
+    let tld = domain.rsplit('.').next().unwrap_or("");
+    if domain.is_empty() || NON_ROUTABLE.contains(&tld) || !domain.contains('.') {
+        Some("is not routable")
+    } else if !verified.iter().any(|d| d.eq_ignore_ascii_case(domain)) {
+        Some("is not a verified domain of the tenant")
+    } else {
+        None
+    }
+}
+
+fn domain_of(upn: &str) -> String {
+    upn.rsplit_once('@')
+        .map(|(_, d)| d.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+pub fn usr008_upn_suffix(
+    snap: &TenantSnapshot,
+    user: &User,
+    presented: Option<&(String, Evidence)>,
+) -> Finding {
+    let cloud = usr008_cloud_upn(snap, user);
+    let Some((device_upn, device_ev)) = presented else {
+        return cloud;
+    };
+    let Ok((org, _)) = snap.sources.organization.get() else {
+        return cloud;
+    };
+    let device_domain = domain_of(device_upn);
+    if cloud.status != Status::Pass || device_domain == domain_of(&user.user_principal_name) {
+        return cloud;
+    }
+    let verified: Vec<String> = org
+        .verified_domains
+        .iter()
+        .map(|d| d.name.clone())
+        .collect();
+    match suffix_problem(&device_domain, &verified) {
+        None => cloud.with_evidence(device_ev.clone()),
+        Some(problem) => META
+            .finding(
+                Status::Fail,
+                subject(user),
+                format!(
+                    "The device signs in as {device_upn}, whose suffix {device_domain} {problem} (0x8018002B), although the cloud UPN {} is fine",
+                    user.user_principal_name
+                ),
+            )
+            .with_all_evidence(cloud.evidence)
+            .with_evidence(device_ev.clone())
+            .with_remediation(
+                "Sign in on the device with the UPN in the verified domain (the cloud UPN), or add the \
+                 routable suffix on-premises, change the user's UPN to it and let Entra Connect sync it; \
+                 then sign out and in so the enrollment uses the new UPN.",
+            ),
+    }
+}
+
+fn usr008_cloud_upn(snap: &TenantSnapshot, user: &User) -> Finding {
     const ID: &CheckMeta = &META;
     let (org, endpoint) = match snap.sources.organization.get() {
         Ok(v) => v,
@@ -97,6 +162,23 @@ mod tests {
     use crate::checks::user::*;
     use crate::model::Status;
     use crate::tenant::snapshot::UserScope;
+
+    #[test]
+    fn the_upn_the_device_presents_is_tested_too() {
+        use super::usr008_upn_suffix;
+        use crate::model::Evidence;
+        let s = snap_with(&user_json(""), &[]);
+        let u = s.user("jdoe@contoso.com").cloned().unwrap_or_default();
+        let ev = Evidence::new("event-log", "event 91 names jdoe@contoso.local");
+        let f = usr008_upn_suffix(&s, &u, Some(&("jdoe@contoso.local".into(), ev.clone())));
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.summary.contains("jdoe@contoso.local"), "{}", f.summary);
+        assert!(f.evidence.iter().any(|e| e.source == "event-log"));
+        // Same suffix as the cloud UPN, or none presented: the cloud verdict.
+        let same = usr008_upn_suffix(&s, &u, Some(&("JDOE@Contoso.com".into(), ev)));
+        assert_eq!(same.status, Status::Pass);
+        assert_eq!(usr008_upn_suffix(&s, &u, None).status, Status::Pass);
+    }
 
     #[test]
     fn verified_suffix_passes_and_unverified_or_non_routable_fails() {
