@@ -776,7 +776,7 @@ mod tests {
         let f = crate::checks::user::usr008_upn_suffix(
             &s,
             s.user(&upn).unwrap_or(&Default::default()),
-            None,
+            &Default::default(),
         );
         assert_eq!(
             f.status,

@@ -652,3 +652,35 @@ fn co_managed_device_is_held_to_the_default_restriction_only() {
     let causes = r["diagnoses"][0]["causes"].to_string();
     assert!(!causes.contains("USR005"), "{causes}");
 }
+
+#[test]
+fn the_upn_the_device_presents_is_tested_not_only_the_cloud_upn() {
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/correlate/upn-local-suffix");
+    let out = clean_cmd()
+        .args(["diagnose", "-d"])
+        .arg(&dir)
+        .args(["--user", "jdoe@contoso.com"])
+        .args(["--as-of", "2026-11-26", "-f", "json", "--snapshot"])
+        .arg(snapshot_fixture())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run enroll-doctor: {e}"));
+    let r = json(out);
+    let usr008 = r["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["check"] == "USR008")
+        .cloned()
+        .unwrap_or(Value::Null);
+    // jdoe@contoso.com is verified, but the device signs in as jdoe@contoso.local.
+    assert_eq!(usr008["status"], "fail", "{usr008}");
+    let text = usr008.to_string();
+    assert!(text.contains("jdoe@contoso.local"), "{text}");
+    assert!(text.contains("dsregcmd"), "device evidence named: {text}");
+    assert_eq!(
+        r["diagnoses"][0]["causes"][0], "USR008",
+        "{}",
+        r["diagnoses"]
+    );
+}

@@ -45,7 +45,7 @@ use crate::checks::codes::TenantCause;
 use crate::checks::device::analysis::DeviceAnalysis;
 use crate::checks::device::diagnosis::diagnose_with;
 use crate::checks::device::{DEV003, DEV007};
-use crate::checks::user::{DeviceContext, USR003, user_readiness_with};
+use crate::checks::user::{DeviceContext, PresentedUpn, USR003, user_readiness_with};
 use crate::device::report::DeviceReport;
 use crate::model::{
     Area, CheckMeta, Diagnosis, EnrollmentPath, Evidence, Finding, SkipReason, Status, Subject,
@@ -291,8 +291,10 @@ pub fn enrolling_user_findings(f: &CorrelationFacts, other_tenant: bool) -> Vec<
                 os_version: None,
                 autopilot_registered: None,
                 // What the device presents, whatever `--user` said.
-                presented_upn: keys::enrolling_user(f.report, f.analysis, None)
-                    .map(|d| (d.upn, d.evidence)),
+                presented_upn: match keys::enrolling_user(f.report, f.analysis, None) {
+                    Some(d) => PresentedUpn::Seen(d.upn, d.evidence),
+                    None => PresentedUpn::NotInEvidence,
+                },
             },
         ),
         _ => Vec::new(),

@@ -12,11 +12,22 @@ pub struct DeviceContext {
     pub os_version: Option<String>,
     /// Whether the device is registered with Autopilot (lets Entra join pass a personal block).
     pub autopilot_registered: Option<bool>,
-    /// The UPN the device itself signs in with, from its own evidence (event 91, the Intune
-    /// Enrollments key, dsregcmd's executing account), with that evidence: Entra Connect may
-    /// have rewritten the cloud UPN (`joe@contoso.local` → `joe@contoso.onmicrosoft.com`), and
-    /// the device still presents the on-premises one.
-    pub presented_upn: Option<(String, Evidence)>,
+    /// The UPN the device itself signs in with: Entra Connect may have rewritten the cloud UPN
+    /// (`joe@contoso.local` → `joe@contoso.onmicrosoft.com`), and the device still presents the
+    /// on-premises one.
+    pub presented_upn: PresentedUpn,
+}
+
+/// What the device's own evidence says about the UPN it signs in with.
+#[derive(Debug, Clone, Default)]
+pub enum PresentedUpn {
+    /// No device: a readiness check of the user alone.
+    #[default]
+    NoDevice,
+    /// A device report that names no UPN (no event 91, Enrollments UPN or dsregcmd account).
+    NotInEvidence,
+    /// The UPN the device presents, with the evidence that names it.
+    Seen(String, Evidence),
 }
 
 impl DeviceContext {

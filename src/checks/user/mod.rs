@@ -19,7 +19,7 @@ pub mod usr006_user_at_device_limit;
 pub mod usr007_user_usage_location_missing;
 pub mod usr008_upn_suffix_not_verified;
 
-pub use facts::{DeviceContext, UserFacts, UserIndex, UserRule};
+pub use facts::{DeviceContext, PresentedUpn, UserFacts, UserIndex, UserRule};
 
 pub use usr001_user_missing_or_disabled::META as USR001;
 pub use usr002_user_not_licensed_for_intune::META as USR002;
@@ -137,7 +137,7 @@ pub static RULES: &[UserRule] = &[
     },
     UserRule {
         meta: &USR008,
-        eval: |f| usr008_upn_suffix(f.snap, f.user, f.device.presented_upn.as_ref()),
+        eval: |f| usr008_upn_suffix(f.snap, f.user, &f.device.presented_upn),
     },
 ];
 

@@ -1,5 +1,6 @@
 //! USR008: The user's UPN suffix is a verified, routable domain.
 
+use super::facts::PresentedUpn;
 use super::shared::subject;
 use crate::catalog::well_known::NON_ROUTABLE;
 use crate::checks::common::*;
@@ -52,14 +53,32 @@ fn domain_of(upn: &str) -> String {
         .unwrap_or_default()
 }
 
-pub fn usr008_upn_suffix(
-    snap: &TenantSnapshot,
-    user: &User,
-    presented: Option<&(String, Evidence)>,
-) -> Finding {
+pub fn usr008_upn_suffix(snap: &TenantSnapshot, user: &User, presented: &PresentedUpn) -> Finding {
     let cloud = usr008_cloud_upn(snap, user);
-    let Some((device_upn, device_ev)) = presented else {
-        return cloud;
+    let (device_upn, device_ev) = match presented {
+        PresentedUpn::NoDevice => return cloud,
+        // The cloud UPN passing says nothing about the one the device signs in with: the
+        // suffix stays a possible cause of the device's 0x8018002B.
+        PresentedUpn::NotInEvidence if cloud.status == Status::Pass => {
+            return META
+                .finding(
+                    Status::Skip,
+                    subject(user),
+                    format!(
+                        "The cloud UPN {} is in a verified domain, but the device's evidence names no UPN \
+                         (no event 91, Intune Enrollments UPN or dsregcmd executing account), so the suffix \
+                         it signs in with is not known",
+                        user.user_principal_name
+                    ),
+                )
+                .with_all_evidence(cloud.evidence)
+                .with_remediation(
+                    "Collect the device's DeviceManagement-Enterprise-Diagnostics-Provider/Admin log (event 91) \
+                     or run dsregcmd /status as the signed-in user, and compare the UPN there with the cloud UPN.",
+                );
+        }
+        PresentedUpn::NotInEvidence => return cloud,
+        PresentedUpn::Seen(upn, ev) => (upn, ev),
     };
     let Ok((org, _)) = snap.sources.organization.get() else {
         return cloud;
@@ -166,18 +185,26 @@ mod tests {
     #[test]
     fn the_upn_the_device_presents_is_tested_too() {
         use super::usr008_upn_suffix;
+        use crate::checks::user::facts::PresentedUpn;
         use crate::model::Evidence;
         let s = snap_with(&user_json(""), &[]);
         let u = s.user("jdoe@contoso.com").cloned().unwrap_or_default();
         let ev = Evidence::new("event-log", "event 91 names jdoe@contoso.local");
-        let f = usr008_upn_suffix(&s, &u, Some(&("jdoe@contoso.local".into(), ev.clone())));
+        let seen = |upn: &str| PresentedUpn::Seen(upn.into(), ev.clone());
+        let f = usr008_upn_suffix(&s, &u, &seen("jdoe@contoso.local"));
         assert_eq!(f.status, Status::Fail);
         assert!(f.summary.contains("jdoe@contoso.local"), "{}", f.summary);
         assert!(f.evidence.iter().any(|e| e.source == "event-log"));
         // Same suffix as the cloud UPN, or none presented: the cloud verdict.
-        let same = usr008_upn_suffix(&s, &u, Some(&("JDOE@Contoso.com".into(), ev)));
+        let same = usr008_upn_suffix(&s, &u, &seen("JDOE@Contoso.com"));
         assert_eq!(same.status, Status::Pass);
-        assert_eq!(usr008_upn_suffix(&s, &u, None).status, Status::Pass);
+        assert_eq!(
+            usr008_upn_suffix(&s, &u, &PresentedUpn::NoDevice).status,
+            Status::Pass
+        );
+        // A device that names no UPN leaves the suffix open rather than ruling it out.
+        let open = usr008_upn_suffix(&s, &u, &PresentedUpn::NotInEvidence);
+        assert_eq!(open.status, Status::Skip, "{}", open.summary);
     }
 
     #[test]
