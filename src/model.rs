@@ -158,7 +158,13 @@ impl SkipReason {
         match self {
             SkipReason::NotApplicable { path } => format!("not applicable on the {path} path"),
             SkipReason::InsufficientPermission { needed } => {
-                format!("insufficient permission: grant {}", needed.join(" and "))
+                let mut text = format!("insufficient permission: grant {}", needed.join(" and "));
+                if needs_intune_role(needed) {
+                    text.push_str(
+                        " (signed in as a user, the account also needs an Intune role that can read it)",
+                    );
+                }
+                text
             }
             SkipReason::AppOnlyUnsupported => {
                 "app-only tokens cannot read this (Graph serves it to delegated tokens only): \
@@ -168,6 +174,13 @@ impl SkipReason {
             SkipReason::NoEvidence { collect } => format!("no evidence: collect {collect}"),
         }
     }
+}
+
+/// Whether a refused read is an Intune (`/deviceManagement`) one: with a delegated token Intune
+/// checks the signed-in account's Intune role as well as the Graph permission, so a 403 can mean
+/// either is missing.
+pub fn needs_intune_role(needed: &[String]) -> bool {
+    needed.iter().any(|p| p.starts_with("DeviceManagement"))
 }
 
 /// What a finding is about.

@@ -492,7 +492,10 @@ static CODES: &[ErrorCode] = &[
         "In Intune admin center > Devices > Enrollment > Device platform restriction, find the restriction that \
          wins for the user (lowest priority number among those assigned to the user, otherwise Default) and allow \
          Windows (MDM), allow personal devices if the path counts as personal, or widen the version range. For a \
-         reused Autopilot device, delete its Intune device record first."),
+         reused self-deploying or pre-provisioned Autopilot device (\"Enrollment blocked for AP device by SDM One \
+         Time Limit Check\"), look at the Autopilot record's userless enrollment status: blocked is a one-time \
+         block, cleared with \"Unblock device\" on the Autopilot device (Graph allowNextEnrollment, \
+         windowsAutopilotUserlessEnrollmentStatus); deleting the Intune device record is the older remedy."),
     known(0x8018_0015, "MENROLL_E_NOTSUPPORTED", PlatformRestriction,
         "MDM is not supported for this device. Co-management documentation points at the enrollment restrictions.",
         "Check the platform restriction that wins for the user (as for 0x80180014) and that the edition can be \

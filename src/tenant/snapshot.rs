@@ -163,12 +163,25 @@ impl MissingReason {
                 "Graph refused the token (401/403); it lacks {}",
                 needed.join(" or ")
             )))
-            .with_remediation(format!(
-                "Grant {} (application permission with admin consent for app-only sign-in, \
-                 delegated scope for a user sign-in) and run again; `enroll-doctor auth status` \
-                 lists what the token holds.",
-                needed.join(" or ")
-            )),
+            .with_remediation({
+                let mut fix = format!(
+                    "Grant {} (application permission with admin consent for app-only sign-in, \
+                     delegated scope for a user sign-in) and run again; `enroll-doctor auth status` \
+                     lists what the token holds.",
+                    needed.join(" or ")
+                );
+                if crate::model::needs_intune_role(needed) {
+                    // Delegated Intune reads are limited by the account's Intune role too
+                    // (memdocs fundamentals/role-based-access-control.md).
+                    fix.push_str(
+                        " Signed in as a user, a 403 with the permission granted means the account has \
+                         no Intune role that can read this: assign it an Intune role such as Read Only \
+                         Operator (Intune admin center > Tenant administration > Roles), or an Entra role \
+                         that carries Intune rights (Intune Administrator, Global Reader).",
+                    );
+                }
+                fix
+            }),
             MissingReason::AppOnlyUnsupported => {
                 check.skip(subject, SkipReason::AppOnlyUnsupported)
                     .with_evidence(missing(

@@ -248,3 +248,21 @@ fn quota_code_names_the_entra_quota_not_the_intune_limit() {
         "the Intune device limit is not related: {text}"
     );
 }
+
+#[test]
+fn autopilot_reuse_advice_is_the_one_time_unblock() {
+    let out = bin()
+        .args(["explain", "0x80180014", "-f", "json"])
+        .env_remove("ENROLL_DOCTOR_CONFIG")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run enroll-doctor: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    // JSON: the catalog texts are not wrapped.
+    assert!(text.contains("Unblock device"), "{text}");
+    assert!(text.contains("userless enrollment status"), "{text}");
+    assert!(
+        !text.contains("delete its Intune device record first"),
+        "the rolled-back advice is gone: {text}"
+    );
+}

@@ -1377,3 +1377,25 @@ fn scope_on_both_intune_apps_warns_of_autopilot_0xc1036501() {
     );
     assert_status(&r, "TEN003", None, "pass");
 }
+
+#[test]
+fn a_refused_intune_read_names_the_intune_role_as_well_as_the_permission() {
+    let mock = fixture("contoso");
+    let r = audit_json(&mock, Auth::Delegated("cli-limited"));
+    // TEN007 reads deviceEnrollmentConfigurations, an Intune (/deviceManagement) endpoint.
+    let ten007 = finding(&r, "TEN007", None);
+    assert_eq!(ten007["status"], "skip", "{ten007}");
+    let fix = ten007["remediation"].as_str().unwrap_or_default();
+    assert!(
+        fix.contains("DeviceManagementServiceConfig.Read.All"),
+        "{fix}"
+    );
+    assert!(fix.contains("Intune role"), "{fix}");
+    assert!(fix.contains("Read Only Operator"), "{fix}");
+    // A directory read refused the same way is only a permission question.
+    let ten002 = finding(&r, "TEN002", None);
+    assert_eq!(ten002["status"], "skip", "{ten002}");
+    let fix = ten002["remediation"].as_str().unwrap_or_default();
+    assert!(fix.contains("Grant"), "{fix}");
+    assert!(!fix.contains("Intune role"), "{fix}");
+}
