@@ -189,8 +189,8 @@ pub enum Command {
     ///
     /// For each user: the account exists and is enabled, an enabled Intune service plan, inside
     /// the MDM user scope and not also in the MAM scope, the platform restriction that wins for
-    /// them, the device limit, a usage location and a verified UPN domain. The tenant checks of
-    /// `audit` are included.
+    /// them, the device limit, a usage location, a verified UPN domain and the Conditional Access
+    /// policies that cover them. The tenant checks of `audit` are included.
     #[command(after_long_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
     /// Sign in, inspect the token and its permissions, or sign out.

@@ -17,7 +17,7 @@ use crate::checks::correlate::cor007_intune_reports_enrollment_failure::META as 
 use crate::checks::device::analysis::DeviceAnalysis;
 use crate::checks::device::{DEV001, DEV002, DEV003, DEV005, DEV006, DEV007, DEV008, DEV009};
 use crate::checks::tenant::{TEN001, TEN002, TEN003};
-use crate::checks::user::{USR001, USR002, USR003, USR005, USR006, USR008};
+use crate::checks::user::{USR001, USR002, USR003, USR005, USR006, USR008, USR009};
 use crate::model::{Area, CheckMeta, EnrollmentPath, Finding, Status};
 
 // ---------------------------------------------------------------------------------------------
@@ -89,8 +89,9 @@ pub fn rank_device_causes(
 // Correlation causes
 
 /// User checks that stop an enrollment when they fail (USR004 and USR007 only warn).
-pub const BLOCKING_USER_CHECKS: &[&CheckMeta] =
-    &[&USR001, &USR002, &USR003, &USR005, &USR006, &USR008];
+pub const BLOCKING_USER_CHECKS: &[&CheckMeta] = &[
+    &USR001, &USR002, &USR003, &USR005, &USR006, &USR008, &USR009,
+];
 
 /// Tenant checks that stop every user-driven enrollment when they fail.
 pub const BLOCKING_TENANT_CHECKS: &[&CheckMeta] = &[&TEN001, &TEN002, &TEN003];

@@ -23,7 +23,7 @@ use crate::checks::correlate::cor006_restriction_blocks_device_build::META as CO
 use crate::checks::correlate::cor007_intune_reports_enrollment_failure::META as COR007;
 use crate::checks::device::{DEV001, DEV002, DEV003, DEV004, DEV005, DEV007, DEV009};
 use crate::checks::tenant::{TEN001, TEN002, TEN003, TEN004, TEN005, TEN007, TEN008, TEN009};
-use crate::checks::user::{USR001, USR002, USR003, USR005, USR006, USR008};
+use crate::checks::user::{USR001, USR002, USR003, USR005, USR006, USR008, USR009};
 use crate::model::{CheckMeta, EnrollmentPath};
 
 /// The checks whose findings explain or confirm `code`, most specific first; empty for a code
@@ -247,7 +247,8 @@ impl TenantCause {
             TenantCause::MdmScope => c(&[&USR003], &[], &[&TEN003, &TEN005]),
             TenantCause::UpnSuffix => c(&[&USR008], &[], &[]),
             TenantCause::OtherTenant => c(&[&COR001], &[], &[]),
-            TenantCause::ConditionalAccess => c(&[&TEN009], &[], &[]),
+            // The user's own evaluation when there is a user; the tenant-wide one otherwise.
+            TenantCause::ConditionalAccess => c(&[&USR009], &[&TEN009], &[]),
             TenantCause::JoinNotAllowed => c(&[&TEN008], &[], &[]),
             // TEN008 fails on a quota so small users hit it; its pass says nothing of one user's
             // count, so it is only a general condition here.

@@ -72,8 +72,8 @@ fn csv_records(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
 const TEN: [&str; 9] = [
     "TEN001", "TEN002", "TEN003", "TEN004", "TEN005", "TEN006", "TEN007", "TEN008", "TEN009",
 ];
-const USR: [&str; 8] = [
-    "USR001", "USR002", "USR003", "USR004", "USR005", "USR006", "USR007", "USR008",
+const USR: [&str; 9] = [
+    "USR001", "USR002", "USR003", "USR004", "USR005", "USR006", "USR007", "USR008", "USR009",
 ];
 
 #[test]
@@ -125,7 +125,7 @@ fn several_users_lead_with_the_summary_in_every_format() {
         "The user is inside the Intune MDM user scope"
     );
     let findings = doc["findings"].as_array().cloned().unwrap_or_default();
-    assert_eq!(findings.len(), 9 + 8 * 8);
+    assert_eq!(findings.len(), 9 + 8 * 9);
     for f in &findings {
         let n = f.as_object().map_or(0, |o| o.len());
         if f["status"] == "pass" {
@@ -419,4 +419,48 @@ fn one_user_keeps_the_single_subject_report() {
     let ls = lines(&audit);
     assert_eq!(ls.len(), 2);
     assert_eq!(ls[1]["subject"]["kind"], "tenant");
+}
+
+#[test]
+fn a_conditional_access_policy_on_a_pilot_group_fails_only_its_members() {
+    // wingtip: contoso plus "Pilot: require compliant device for Intune enrollment" on the
+    // Pilot group (tlee). TEN009 fails for the tenant; USR009 says who it stops.
+    let mock = start(MockConfig::dir(tenant_dir("wingtip")));
+    let (_, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "check",
+            "--user",
+            "tlee@contoso.com",
+            "--user",
+            "jdoe@contoso.com",
+            "-f",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+    );
+    let doc = json_of(&out, &err);
+    let findings = doc["findings"].as_array().cloned().unwrap_or_default();
+    let usr009 = |upn: &str| {
+        findings
+            .iter()
+            .find(|f| f["check"] == "USR009" && f["subject"]["id"] == upn)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let tlee = usr009("tlee@contoso.com");
+    assert_eq!(tlee["status"], "fail", "{tlee}");
+    assert!(
+        tlee.to_string().contains("applies through group Pilot"),
+        "{tlee}"
+    );
+    assert_eq!(usr009("jdoe@contoso.com")["status"], "pass", "{err}");
+    let ten009 = findings
+        .iter()
+        .find(|f| f["check"] == "TEN009")
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(ten009["status"], "fail", "{ten009}");
 }

@@ -117,7 +117,7 @@ pub static RULES: &[CorrelationRule] = &[
 #[derive(Debug, Clone)]
 pub struct Correlation {
     pub keys: DeviceKeys,
-    /// COR001–COR007, then the enrolling user's USR001–USR008, then DEV001–DEV011 (device
+    /// COR001–COR007, then the enrolling user's USR001–USR009, then DEV001–DEV011 (device
     /// findings carry the tenant-side verdict on their failure code as extra evidence).
     pub findings: Vec<Finding>,
     /// Device-side evidence for tenant-wide findings that explain this device: merge it into
@@ -278,7 +278,7 @@ fn joined_elsewhere(slots: &[Option<Finding>]) -> bool {
         .any(|f| f.is(&COR001) && f.status == Status::Fail)
 }
 
-/// Stage 2: USR001–USR008 for the enrolling user on the device's path (none when no user is
+/// Stage 2: USR001–USR009 for the enrolling user on the device's path (none when no user is
 /// known or the device is joined to another tenant).
 pub fn enrolling_user_findings(f: &CorrelationFacts, other_tenant: bool) -> Vec<Finding> {
     match (&f.keys.user, other_tenant) {

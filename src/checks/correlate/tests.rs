@@ -251,16 +251,22 @@ fn unlicensed_user_explains_0x80180018_even_from_the_weakest_hint() {
 #[test]
 fn mfa_on_the_enrollment_app_explains_0x8018002a() {
     let r = scenario("code-8018002a");
-    // Without a Conditional Access policy the cause is ruled out.
+    // Without a Conditional Access policy the cause is ruled out, for the enrolling user.
     let c = run(&snapshot(), &r, None);
-    assert!(!c.diagnosis.causes.contains(&"TEN009".to_string()));
     assert!(
-        all_evidence(finding(&c, "DEV007")).contains("ruled out by TEN009"),
+        !c.diagnosis
+            .causes
+            .iter()
+            .any(|id| id == "TEN009" || id == "USR009")
+    );
+    assert!(
+        all_evidence(finding(&c, "DEV007")).contains("ruled out by USR009"),
         "{:?}",
         finding(&c, "DEV007")
     );
     // MFA required on "Microsoft Intune Enrollment": TEN009 only warns tenant-wide (a user
-    // with a Hello PRT passes), but with this device's code it is the cause.
+    // with a Hello PRT passes); for the enrolling user on the silent GPO path USR009 warns,
+    // and with this device's code it is the cause.
     let snap = snapshot_with(|s| {
         s["conditional_access_policies"]["data"] = serde_json::json!([{
             "id": "ca-mfa-enroll",
@@ -279,28 +285,17 @@ fn mfa_on_the_enrollment_app_explains_0x8018002a() {
     assert_eq!(ten009.map(|f| f.status.clone()), Some(Status::Warn));
     assert_eq!(
         c.diagnosis.causes.first().map(String::as_str),
-        Some("TEN009"),
+        Some("USR009"),
         "{:?}",
         c.diagnosis
     );
-    assert!(
-        c.diagnosis
-            .fix
-            .contains("exclude the Intune enrollment apps")
-    );
-    let ev: Vec<&str> = c
-        .tenant_evidence
-        .iter()
-        .filter(|(id, _)| id.id == "TEN009")
-        .map(|(_, e)| e.detail.as_str())
-        .collect();
-    assert!(
-        ev.iter()
-            .any(|e| e.starts_with("PC0077.corp.contoso.com: event 76")),
-        "{ev:?}"
-    );
-    // The device label is said once, not twice.
-    assert!(ev.iter().all(|e| !e.contains("com: PC0077")), "{ev:?}");
+    let usr009 = finding(&c, "USR009");
+    assert_eq!(usr009.status, Status::Warn);
+    let ev = all_evidence(usr009);
+    assert!(ev.contains("Require MFA for Intune enrollment"), "{ev}");
+    assert!(ev.contains("applies through All users"), "{ev}");
+    assert!(ev.contains("event 76"), "device side: {ev}");
+    assert!(c.diagnosis.fix.contains("What If"), "{}", c.diagnosis.fix);
 }
 
 #[test]

@@ -190,7 +190,7 @@ fn ca_undecidable_conditions(p: &ConditionalAccessPolicy) -> Vec<&'static str> {
 
 /// How enrollment meets one grant control, from easiest to hardest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Demand {
+pub enum Demand {
     /// Enrollment is not held to it (compliant device on All resources).
     Exempt,
     /// Met on some enrollment paths only (hybrid-joined device: GPO-hybrid yes, Entra join no).
@@ -235,13 +235,71 @@ fn ca_demands(p: &ConditionalAccessPolicy, reach: Reach) -> Vec<(String, Demand)
 
 /// The policy's demand on enrollment: with OR the easiest control decides, with AND the hardest.
 fn ca_policy_demand(p: &ConditionalAccessPolicy, demands: &[(String, Demand)]) -> Option<Demand> {
-    let or = p
-        .grant_controls
+    let it = demands.iter().map(|(_, d)| *d);
+    if ca_is_or(p) { it.min() } else { it.max() }
+}
+
+/// "Require one of the selected controls".
+pub fn ca_is_or(p: &ConditionalAccessPolicy) -> bool {
+    p.grant_controls
         .as_ref()
         .and_then(|g| g.operator.as_deref())
-        .is_some_and(|o| o.eq_ignore_ascii_case("OR"));
-    let it = demands.iter().map(|(_, d)| *d);
-    if or { it.min() } else { it.max() }
+        .is_some_and(|o| o.eq_ignore_ascii_case("OR"))
+}
+
+/// An enforced policy that reaches the enrollment sign-in, for the per-user evaluation
+/// (USR009): what it targets, each grant control with how enrollment meets it, and the
+/// conditions only Entra can decide. Who it applies to is left to the caller.
+pub struct EnrollmentPolicy<'a> {
+    pub policy: &'a ConditionalAccessPolicy,
+    /// What it reaches, in words (`Microsoft Intune Enrollment (through All resources)`).
+    pub reaches: String,
+    pub controls: Vec<(String, Demand)>,
+    pub undecidable: Vec<&'static str>,
+}
+
+impl EnrollmentPolicy<'_> {
+    pub fn name(&self) -> &str {
+        policy_name(self.policy)
+    }
+    pub fn location(&self) -> String {
+        policy_at(self.policy)
+    }
+}
+
+/// The enforced (On) policies that reach the enrollment sign-in from a modern Windows client
+/// and carry a grant control enrollment has to meet.
+pub fn enrollment_policies(list: &[ConditionalAccessPolicy]) -> Vec<EnrollmentPolicy<'_>> {
+    list.iter()
+        .filter(|p| {
+            p.state
+                .as_deref()
+                .unwrap_or("enabled")
+                .eq_ignore_ascii_case("enabled")
+                && ca_applies_to_enrollment_clients(p)
+        })
+        .filter_map(|p| {
+            let (reach, apps) = ca_reach(p)?;
+            let controls = ca_demands(p, reach);
+            if controls.is_empty() {
+                return None;
+            }
+            Some(EnrollmentPolicy {
+                policy: p,
+                reaches: format!(
+                    "{}{}",
+                    apps.join(" and "),
+                    if reach == Reach::AllResources {
+                        " (through All resources)"
+                    } else {
+                        ""
+                    }
+                ),
+                controls,
+                undecidable: ca_undecidable_conditions(p),
+            })
+        })
+        .collect()
 }
 
 fn policy_at(p: &ConditionalAccessPolicy) -> String {

@@ -1,0 +1,434 @@
+//! USR009: No Conditional Access policy that applies to the user stops their enrollment.
+
+use super::shared::subject;
+use crate::checks::common::*;
+use crate::checks::tenant::ten009_enrollment_app_conditional_access::{
+    Demand, EnrollmentPolicy, R_CA_COMPLIANT_ALL, R_CA_USER_ACTIONS, ca_is_or, enrollment_policies,
+};
+use crate::model::{Area, CheckMeta, EnrollmentPath, Permissions, Severity};
+use crate::model::{Evidence, Finding, Status};
+use crate::tenant::snapshot::{
+    ConditionalAccessPolicy, GroupMemberships, Membership, TenantSnapshot, User,
+};
+
+pub const META: CheckMeta = CheckMeta {
+    id: "USR009",
+    name: "conditional-access-blocks-user",
+    title: "No Conditional Access policy that applies to the user stops their enrollment",
+    severity: Severity::High,
+    area: Area::User,
+    permissions: Permissions {
+        application: &["Policy.Read.All", "GroupMember.Read.All"],
+        delegated: &["Policy.Read.All", "GroupMember.Read.All"],
+        delegated_only: false,
+    },
+    what_it_checks: "Takes the enforced Conditional Access policies that reach the enrollment sign-in, as \
+        TEN009 finds them (the Intune enrollment apps named or reached through All resources, or the \
+        \"Register or join devices\" user action; report-only and disabled policies never count), and keeps \
+        those that apply to this user: included through All users, the user's own id, guests when the user \
+        is a guest, or a group the user is a transitive member of, and not excluded the same way. Whether a \
+        policy that includes or excludes directory roles covers the user is undecided (role assignments are \
+        not read): such a policy is a warning when it would block, and left out when it only prompts (an \
+        MFA policy for admin roles is not a warning on every user). Each grant control is then weighed on the device's enrollment path: \
+        \"Require Microsoft Entra hybrid joined device\" is met on the GPO-hybrid and co-management paths and \
+        cannot be met by an Entra-joined or registered device; MFA, authentication strength and terms of use \
+        can be answered in an interactive Entra join or registration, not in the silent GPO enrollment; \
+        \"Require device to be marked as compliant\" on All resources does not block Intune enrollment \
+        (entra-docs identity/conditional-access/policy-all-users-device-compliance.md), on the enrollment \
+        apps or the register-device action it does; block blocks. With \"require one of the selected \
+        controls\" the easiest control decides, with \"require all\" the hardest. Named locations, device \
+        filters and risk levels are decided by Entra at sign-in, so a policy that would block under them is a \
+        warning.",
+    why_it_matters: "TEN009 answers for the tenant in the abstract; a policy aimed at a pilot group, or one that \
+        excludes the enrollment service accounts, matters only for the users it covers. For a user a policy \
+        covers, an unmet requirement fails the enrollment sign-in: 0x8018002A (or 0x80180030) on the device, \
+        AAD log 0xCAA2000C for a silent MFA demand. Enrollment paths: all user-driven ones; which controls \
+        enrollment can meet depends on the path.",
+    how_to_fix: "Entra admin center > Protection > Conditional Access: in each reported policy, exclude \
+        \"Microsoft Intune Enrollment\" and \"Microsoft Intune\" under Target resources, or exclude the user's \
+        enrollment (a group) from it, or change the grant to a control the path can meet. Check undecided \
+        conditions with the policy's What If tool for this user.",
+    references: &[
+        R_CA_COMPLIANT_ALL,
+        R_CA_USER_ACTIONS,
+        R_AUTO_TS,
+        R_CA_POLICY_API,
+    ],
+};
+
+/// Whether a policy's user conditions cover the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Applies {
+    Yes(String),
+    No,
+    /// Cannot be decided from what was read (roles, unread memberships).
+    Undecided(String),
+}
+
+fn has(list: &[String], v: &str) -> bool {
+    list.iter().any(|x| x.eq_ignore_ascii_case(v))
+}
+
+/// The first group of `groups` the user is a member of; `Err` names an unknown one.
+fn member_of(
+    memberships: Option<&GroupMemberships>,
+    user: &User,
+    groups: &[String],
+) -> Result<Option<String>, String> {
+    let mut unknown = None;
+    for g in groups {
+        let name = memberships
+            .map(|m| m.group_name(g))
+            .unwrap_or_else(|| g.clone());
+        match memberships.map(|m| m.is_member(&user.id, g)) {
+            Some(Membership::Member) => return Ok(Some(name)),
+            Some(Membership::NotMember) => {}
+            Some(Membership::Unknown) | None => unknown = Some(name),
+        }
+    }
+    match unknown {
+        Some(name) => Err(format!("membership of group {name} not read")),
+        None => Ok(None),
+    }
+}
+
+fn applies_to(
+    p: &ConditionalAccessPolicy,
+    user: &User,
+    memberships: Option<&GroupMemberships>,
+) -> Applies {
+    let u = &p.conditions.users;
+    let guest = user
+        .user_type
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case("Guest"));
+    // Exclusions win over inclusions.
+    if has(&u.exclude_users, &user.id) {
+        return Applies::No;
+    }
+    if guest && has(&u.exclude_users, "GuestsOrExternalUsers") {
+        return Applies::No;
+    }
+    let excluded_by_group = member_of(memberships, user, &u.exclude_groups);
+    if let Ok(Some(_)) = excluded_by_group {
+        return Applies::No;
+    }
+    let included = if has(&u.include_users, "All") {
+        Ok(Some("All users".to_string()))
+    } else if has(&u.include_users, &user.id) {
+        Ok(Some("the user by id".to_string()))
+    } else if guest && has(&u.include_users, "GuestsOrExternalUsers") {
+        Ok(Some("guests and external users".to_string()))
+    } else {
+        member_of(memberships, user, &u.include_groups)
+            .map(|g| g.map(|name| format!("group {name}")))
+    };
+    let included = match included {
+        Ok(Some(via)) => via,
+        Ok(None) if !u.include_roles.is_empty() => {
+            return Applies::Undecided(format!(
+                "it includes {} directory role(s), which are not read",
+                u.include_roles.len()
+            ));
+        }
+        Ok(None) => return Applies::No,
+        Err(why) => return Applies::Undecided(why),
+    };
+    if let Err(why) = excluded_by_group {
+        return Applies::Undecided(format!("included through {included}, but {why}"));
+    }
+    if !u.exclude_roles.is_empty() {
+        return Applies::Undecided(format!(
+            "included through {included}, but it excludes {} directory role(s), which are not read",
+            u.exclude_roles.len()
+        ));
+    }
+    Applies::Yes(included)
+}
+
+/// How enrollment on a path meets one control, easiest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Outcome {
+    Met,
+    /// Needs an answer the path may not give (a prompt in a silent enrollment, or an unknown path).
+    Maybe,
+    Blocked,
+}
+
+fn on_path(d: Demand, path: Option<EnrollmentPath>) -> Outcome {
+    use EnrollmentPath::*;
+    match (d, path) {
+        (Demand::Exempt, _) => Outcome::Met,
+        (Demand::Blocking, _) => Outcome::Blocked,
+        (Demand::PathDependent, Some(GpoHybrid | CoManagement)) => Outcome::Met,
+        (Demand::PathDependent, Some(EntraJoin | EntraRegistered)) => Outcome::Blocked,
+        (Demand::Prompt, Some(EntraJoin | EntraRegistered)) => Outcome::Met,
+        (Demand::PathDependent | Demand::Prompt, _) => Outcome::Maybe,
+    }
+}
+
+fn policy_outcome(ep: &EnrollmentPolicy, path: Option<EnrollmentPath>) -> Outcome {
+    let it = ep.controls.iter().map(|(_, d)| on_path(*d, path));
+    let o = if ca_is_or(ep.policy) {
+        it.min()
+    } else {
+        it.max()
+    };
+    o.unwrap_or(Outcome::Met)
+}
+
+pub fn usr009_conditional_access(
+    snap: &TenantSnapshot,
+    user: &User,
+    path: Option<EnrollmentPath>,
+) -> Finding {
+    const ID: &CheckMeta = &META;
+    let (list, endpoint) = match snap.sources.conditional_access_policies.get() {
+        Ok(v) => v,
+        Err(r) => return r.finding_of(ID, subject(user), "the Conditional Access policies"),
+    };
+    let memberships = snap.sources.group_memberships.data();
+    let path_name = path.map(|p| p.as_str()).unwrap_or("unknown");
+    let mut blocked = Vec::new();
+    let mut maybe = Vec::new();
+    let mut why: Vec<&str> = Vec::new();
+    let mut met = 0usize;
+    let policies = enrollment_policies(list);
+    for ep in &policies {
+        let applies = applies_to(ep.policy, user, memberships);
+        let via = match &applies {
+            Applies::No => continue,
+            Applies::Yes(via) => format!("applies through {via}"),
+            Applies::Undecided(why) => format!("may apply: {why}"),
+        };
+        let outcome = policy_outcome(ep, path);
+        if outcome == Outcome::Met {
+            met += 1;
+            continue;
+        }
+        // A prompt in a policy that may not cover the user (an admin-role policy, typically)
+        // is not worth a warning on every user; a block that may cover them is.
+        if matches!(applies, Applies::Undecided(_)) && outcome != Outcome::Blocked {
+            continue;
+        }
+        let joiner = if ca_is_or(ep.policy) { " or " } else { " and " };
+        let controls: Vec<&str> = ep.controls.iter().map(|(c, _)| c.as_str()).collect();
+        let mut detail = format!(
+            "Conditional Access \"{}\" targets {}, {via}, requires {}",
+            ep.name(),
+            ep.reaches,
+            controls.join(joiner)
+        );
+        let tail: &str = match outcome {
+            Outcome::Blocked => ": enrollment on this path cannot meet it",
+            _ if path.is_none() => ": whether enrollment meets it depends on the path",
+            _ => {
+                ": a silent enrollment cannot answer the prompt unless the sign-in already carries it"
+            }
+        };
+        detail.push_str(tail);
+        if !ep.undecidable.is_empty() {
+            detail.push_str(&format!(
+                "; only under {} (decided by Entra at sign-in)",
+                ep.undecidable.join(", ")
+            ));
+        }
+        let e = Evidence::new("graph", detail).at(ep.location());
+        let decided = matches!(applies, Applies::Yes(_)) && ep.undecidable.is_empty();
+        let reason = if !ep.undecidable.is_empty() {
+            "conditions Entra decides at sign-in"
+        } else if !matches!(applies, Applies::Yes(_)) {
+            "roles or group memberships that were not read"
+        } else if path.is_none() {
+            "a requirement only some enrollment paths meet"
+        } else {
+            "a prompt a silent enrollment cannot answer"
+        };
+        if outcome != Outcome::Blocked || !decided {
+            if !why.contains(&reason) {
+                why.push(reason);
+            }
+        }
+        if outcome == Outcome::Blocked && decided {
+            blocked.push(e);
+        } else {
+            maybe.push(e);
+        }
+    }
+    let upn = &user.user_principal_name;
+    let mut f = if !blocked.is_empty() {
+        ID.finding(
+            Status::Fail,
+            subject(user),
+            format!(
+                "{} Conditional Access polic(ies) that apply to {upn} stop the enrollment sign-in on the {path_name} path (0x8018002A)",
+                blocked.len()
+            ),
+        )
+        .with_remediation(
+            "Exclude \"Microsoft Intune Enrollment\" and \"Microsoft Intune\" from the reported policies, \
+             exclude the user's group from them, or grant a control this enrollment path can meet.",
+        )
+    } else if !maybe.is_empty() {
+        ID.finding(
+            Status::Warn,
+            subject(user),
+            format!(
+                "{} Conditional Access polic(ies) may stop {upn}'s enrollment sign-in on the {path_name} path ({})",
+                maybe.len(),
+                why.join("; ")
+            ),
+        )
+        .with_remediation(
+            "Run Conditional Access What If for the user and the Microsoft Intune Enrollment app; \
+             exclude the enrollment apps from policies that demand a prompt of a silent enrollment.",
+        )
+    } else {
+        ID.finding(
+            Status::Pass,
+            subject(user),
+            format!(
+                "No enforced Conditional Access policy that applies to {upn} stops the enrollment sign-in on the {path_name} path"
+            ),
+        )
+        .with_evidence(
+            Evidence::new(
+                "graph",
+                format!(
+                    "{} Conditional Access policies read; {} enforced ones reach the enrollment sign-in; {met} of those cover the user with requirements this path meets",
+                    list.len(),
+                    policies.len()
+                ),
+            )
+            .at(endpoint.to_string()),
+        )
+    };
+    for e in blocked.into_iter().chain(maybe) {
+        f = f.with_evidence(e);
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::tenant::tests::json;
+    use crate::checks::user::tests::*;
+    use crate::tenant::snapshot::Source;
+    use EnrollmentPath::*;
+
+    fn with_ca(policies: &str, groups: &[&str]) -> TenantSnapshot {
+        let mut s = snap_with(&user_json(""), groups);
+        s.sources.conditional_access_policies = Source::collected(
+            "GET /v1.0/identity/conditionalAccess/policies",
+            json(policies),
+        );
+        s
+    }
+
+    fn policy(users: &str, apps: &str, controls: &str, op: &str) -> String {
+        format!(
+            r#"[{{"id":"p1","displayName":"P","state":"enabled",
+            "conditions":{{"users":{users},"applications":{{"includeApplications":[{apps}]}}}},
+            "grantControls":{{"operator":"{op}","builtInControls":[{controls}]}}}}]"#
+        )
+    }
+
+    const ENROLL: &str = r#""d4ebce55-015a-49b5-a083-c84d1797ae8c""#;
+
+    fn at(s: &TenantSnapshot, path: Option<EnrollmentPath>) -> Status {
+        let u = s.user("jdoe@contoso.com").cloned().unwrap_or_default();
+        usr009_conditional_access(s, &u, path).status
+    }
+
+    #[test]
+    fn a_blocking_policy_counts_only_for_the_users_it_covers() {
+        let compliant = |users: &str| policy(users, ENROLL, r#""compliantDevice""#, "OR");
+        // All users: blocks jdoe.
+        let s = with_ca(&compliant(r#"{"includeUsers":["All"]}"#), &[]);
+        assert_eq!(at(&s, Some(GpoHybrid)), Status::Fail);
+        // Excluded by id, or through a group jdoe is in: does not apply.
+        let s = with_ca(
+            &compliant(r#"{"includeUsers":["All"],"excludeUsers":["u1"]}"#),
+            &[],
+        );
+        assert_eq!(at(&s, Some(GpoHybrid)), Status::Pass);
+        let s = with_ca(
+            &compliant(&format!(
+                r#"{{"includeUsers":["All"],"excludeGroups":["{PILOT}"]}}"#
+            )),
+            &[PILOT],
+        );
+        assert_eq!(at(&s, Some(GpoHybrid)), Status::Pass);
+        // Included through the Pilot group only: applies to a member, not to others.
+        let pilot_only = compliant(&format!(r#"{{"includeGroups":["{PILOT}"]}}"#));
+        assert_eq!(
+            at(&with_ca(&pilot_only, &[PILOT]), Some(GpoHybrid)),
+            Status::Fail
+        );
+        assert_eq!(
+            at(&with_ca(&pilot_only, &[]), Some(GpoHybrid)),
+            Status::Pass
+        );
+        // Roles are not read: undecided, a warning.
+        let roles = compliant(r#"{"includeRoles":["62e90394-69f5-4237-9190-012177145e10"]}"#);
+        assert_eq!(at(&with_ca(&roles, &[]), Some(GpoHybrid)), Status::Warn);
+        // ... but an MFA prompt for admin roles is not a warning on every user.
+        let admin_mfa = policy(
+            r#"{"includeRoles":["62e90394-69f5-4237-9190-012177145e10"]}"#,
+            ENROLL,
+            r#""mfa""#,
+            "OR",
+        );
+        assert_eq!(at(&with_ca(&admin_mfa, &[]), Some(GpoHybrid)), Status::Pass);
+        let all_but_roles = compliant(
+            r#"{"includeUsers":["All"],"excludeRoles":["62e90394-69f5-4237-9190-012177145e10"]}"#,
+        );
+        assert_eq!(
+            at(&with_ca(&all_but_roles, &[]), Some(GpoHybrid)),
+            Status::Warn
+        );
+    }
+
+    #[test]
+    fn controls_are_weighed_on_the_devices_path() {
+        let all = r#"{"includeUsers":["All"]}"#;
+        // Hybrid-joined device: met on GPO-hybrid, not on Entra join.
+        let s = with_ca(&policy(all, ENROLL, r#""domainJoinedDevice""#, "OR"), &[]);
+        assert_eq!(at(&s, Some(GpoHybrid)), Status::Pass);
+        assert_eq!(at(&s, Some(EntraJoin)), Status::Fail);
+        assert_eq!(at(&s, None), Status::Warn);
+        // MFA: answered in an interactive join, a risk for silent GPO enrollment.
+        let s = with_ca(&policy(all, ENROLL, r#""mfa""#, "OR"), &[]);
+        assert_eq!(at(&s, Some(EntraJoin)), Status::Pass);
+        assert_eq!(at(&s, Some(GpoHybrid)), Status::Warn);
+        // OR: the easier control on the path decides; AND: the harder.
+        let either = policy(all, ENROLL, r#""mfa","domainJoinedDevice""#, "OR");
+        assert_eq!(at(&with_ca(&either, &[]), Some(EntraJoin)), Status::Pass);
+        assert_eq!(at(&with_ca(&either, &[]), Some(GpoHybrid)), Status::Pass);
+        let both = policy(all, ENROLL, r#""mfa","domainJoinedDevice""#, "AND");
+        assert_eq!(at(&with_ca(&both, &[]), Some(EntraJoin)), Status::Fail);
+        // Compliant device on All resources is no blocker; report-only never counts.
+        let s = with_ca(&policy(all, r#""All""#, r#""compliantDevice""#, "OR"), &[]);
+        assert_eq!(at(&s, Some(EntraJoin)), Status::Pass);
+        let report_only = policy(all, ENROLL, r#""block""#, "OR").replace(
+            r#""state":"enabled""#,
+            r#""state":"enabledForReportingButNotEnforced""#,
+        );
+        assert_eq!(
+            at(&with_ca(&report_only, &[]), Some(GpoHybrid)),
+            Status::Pass
+        );
+        let s = with_ca(&policy(all, ENROLL, r#""block""#, "OR"), &[]);
+        let u = s.user("jdoe@contoso.com").cloned().unwrap_or_default();
+        let f = usr009_conditional_access(&s, &u, Some(GpoHybrid));
+        assert_eq!(f.status, Status::Fail);
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.detail.contains("applies through All users")),
+            "{:?}",
+            f.evidence
+        );
+    }
+}
