@@ -244,10 +244,8 @@ pub fn usr009_conditional_access(
         } else {
             "a prompt a silent enrollment cannot answer"
         };
-        if outcome != Outcome::Blocked || !decided {
-            if !why.contains(&reason) {
-                why.push(reason);
-            }
+        if (outcome != Outcome::Blocked || !decided) && !why.contains(&reason) {
+            why.push(reason);
         }
         if outcome == Outcome::Blocked && decided {
             blocked.push(e);
