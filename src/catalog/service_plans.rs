@@ -23,6 +23,14 @@ pub struct ServicePlan {
     pub confidence: Confidence,
 }
 
+/// Where the entries below were checked: 12 service plans carry "INTUNE" in their name there;
+/// these five license MDM enrollment. INTUNE_P2 (Intune Plan 2, in Microsoft_Intune_Suite),
+/// Intune_Defender, Intune_AdvancedEA, Intune-EPM, Intune-MAMTunnel and Intune_ServiceNow are
+/// add-ons on top of Plan 1, not an MDM licence by themselves. Names like INTUNE_A_D,
+/// INTUNE_A_D_GOV or INTUNE_A_VL_USGOV_GCCHIGH are SKU part numbers, not plans.
+const REF: &str = "Entra licensing service plan reference (entra-docs \
+    identity/users/licensing-service-plan-reference.md, updated 2025-10-29)";
+
 /// Plans that grant Intune MDM for a user (Intune Plan 1 and its variants).
 pub static INTUNE_MDM_PLANS: &[ServicePlan] = &[
     ServicePlan {
@@ -39,44 +47,54 @@ pub static INTUNE_MDM_PLANS: &[ServicePlan] = &[
             "INTUNE_A",
             "M365_G3_GOV",
         ],
-        source: "Entra licensing service plan reference; M365 E3/E5 and Business Premium payloads",
+        source: REF,
         confidence: Confidence::High,
     },
     ServicePlan {
         name: "INTUNE_A_VL",
         id: "3e170737-c728-4eae-bbb9-3f3360f7184c",
-        description: "Microsoft Intune Plan 1 (volume licensing)",
-        found_in: &["INTUNE_A_VL"],
-        source: "Entra licensing service plan reference (cross-checked in public tooling)",
-        confidence: Confidence::Medium,
+        description: "Microsoft Intune Plan 1 (volume licensing; also the plan of GCC High's \
+                      INTUNE_A_VL_USGOV_GCCHIGH SKU)",
+        // INTUNE_A_VL_USGOV_GCCHIGH (skuId b4288abe-01be-47d9-ad20-311d6e83fc24) is a SKU, not a
+        // plan: the plan it carries is this one.
+        found_in: &["INTUNE_A_VL", "INTUNE_A_VL_USGOV_GCCHIGH"],
+        source: REF,
+        confidence: Confidence::High,
     },
     ServicePlan {
         name: "INTUNE_EDU",
         id: "da24caf9-af8e-485c-b7c8-e73336da2693",
         description: "Intune for Education",
         found_in: &[
+            "INTUNE_EDU",
+            "M365EDU_A1",
             "M365EDU_A3_FACULTY",
             "M365EDU_A3_STUDENT",
             "M365EDU_A5_FACULTY",
+            "EMS_EDU_FACULTY",
         ],
-        source: "Entra licensing service plan reference (cross-checked in public tooling)",
-        confidence: Confidence::Medium,
+        source: REF,
+        confidence: Confidence::High,
     },
     ServicePlan {
         name: "INTUNE_SMBIZ",
         id: "8e9ff0ff-aa7a-4b20-83c1-2f636b600ac2",
         description: "Microsoft Intune (small business)",
-        found_in: &["SPB"],
-        source: "Microsoft 365 Business Premium payloads (service SCO)",
+        found_in: &["SPB", "INTUNE_SMB"],
+        source: REF,
         confidence: Confidence::High,
     },
     ServicePlan {
         name: "INTUNE_A_GOV",
         id: "d216f254-796f-4dab-bbfa-710686e646b9",
         description: "Microsoft Intune Plan 1 for Government",
-        found_in: &["M365_G3_GOV", "M365_G5_GCC", "EMS_GOV"],
-        source: "Entra licensing service plan reference (single public source)",
-        confidence: Confidence::Medium,
+        found_in: &[
+            "INTUNE_A_GOV",
+            "MEETING_ROOM_GOV",
+            "Microsoft_Teams_Rooms_Pro_GCC",
+        ],
+        source: REF,
+        confidence: Confidence::High,
     },
 ];
 
@@ -135,6 +153,20 @@ mod tests {
         assert_eq!(
             intune_plan_by_name("intune_smbiz").map(|p| p.name),
             Some("INTUNE_SMBIZ")
+        );
+    }
+
+    #[test]
+    fn gcc_high_sku_id_is_not_a_plan_but_its_plan_is_known() {
+        // The GCC High SKU's skuId must never be matched as a servicePlanId ...
+        assert!(intune_plan_by_id("b4288abe-01be-47d9-ad20-311d6e83fc24").is_none());
+        // ... the plan it ships is INTUNE_A_VL.
+        let vl = intune_plan_by_id("3e170737-c728-4eae-bbb9-3f3360f7184c");
+        assert_eq!(vl.map(|p| p.name), Some("INTUNE_A_VL"));
+        assert!(vl.is_some_and(|p| p.found_in.contains(&"INTUNE_A_VL_USGOV_GCCHIGH")));
+        assert_eq!(
+            intune_plan_by_id("d216f254-796f-4dab-bbfa-710686e646b9").map(|p| p.name),
+            Some("INTUNE_A_GOV")
         );
     }
 
