@@ -1,4 +1,4 @@
-//! `enroll-doctor check`: users' readiness (USR001–USR008) plus the tenant checks.
+//! `enroll-doctor check`: users' readiness (USR001–USR009) plus the tenant checks.
 //!
 //! Users are evaluated in memory over one snapshot: `--user` fetches just those users (one
 //! `$batch` wave), `--group` / `--all-users` list users and policy-group members in O(N/999)
@@ -12,7 +12,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use enroll_doctor::checks::tenant::evaluate_tenant;
 use enroll_doctor::checks::user::{
-    AccountState, DeviceContext, UserIndex, account_state, user_readiness_in, users_readiness,
+    AccountState, DeviceContext, UserIndex, account_state, user_readiness_in,
 };
 use enroll_doctor::model::{Area, Subject};
 use enroll_doctor::report::exit_code_of;
@@ -76,7 +76,14 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<u8> {
     if !streamed {
         // One user (or none): the report as it always was.
         let mut findings = evaluate_tenant(&snap);
-        findings.extend(users_readiness(&snap, &targets, None));
+        let index = UserIndex::new(&snap);
+        let device = DeviceContext {
+            as_of: Some(as_of),
+            ..Default::default()
+        };
+        for upn in &targets {
+            findings.extend(user_readiness_in(&snap, &index, upn, &device));
+        }
         return render(&args.output, as_of, findings, notes);
     }
     stream(&snap, &targets, &args.output, as_of, &notes)
@@ -94,7 +101,10 @@ fn stream(
     notes: &[String],
 ) -> anyhow::Result<u8> {
     let index = UserIndex::new(snap);
-    let device = DeviceContext::default();
+    let device = DeviceContext {
+        as_of: Some(as_of),
+        ..Default::default()
+    };
     let kind = |upn: &str| match index.user(upn).map(account_state) {
         Some(AccountState::Disabled) => SubjectKind::Disabled,
         Some(AccountState::Guest) => SubjectKind::Guest,

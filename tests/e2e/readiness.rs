@@ -464,3 +464,44 @@ fn a_conditional_access_policy_on_a_pilot_group_fails_only_its_members() {
         .unwrap_or(Value::Null);
     assert_eq!(ten009["status"], "fail", "{ten009}");
 }
+
+#[test]
+fn the_device_limit_counts_only_the_devices_intune_counts() {
+    // wingtip: tlee's limit is 2 and tlee has three Intune devices, one silent for over 90
+    // days and one pending registration for over 24 hours: one counts.
+    let mock = start(MockConfig::dir(tenant_dir("wingtip")));
+    let (_, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "check",
+            "--user",
+            "tlee@contoso.com",
+            "--as-of",
+            "2026-11-26",
+            "-f",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+    );
+    let doc = json_of(&out, &err);
+    let usr006 = doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["check"] == "USR006")
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(usr006["status"], "pass", "{usr006}");
+    assert_eq!(usr006["summary"], "1 of 2 devices used", "{usr006}");
+    let text = usr006.to_string();
+    assert!(
+        text.contains("TLEE-OLD-LAPTOP: last check-in 2026-05-20"),
+        "{text}"
+    );
+    assert!(
+        text.contains("TLEE-HOME-PC: registration pending since 2026-11-20"),
+        "{text}"
+    );
+}

@@ -147,7 +147,16 @@ fn finding<'a>(report: &'a Value, check: &str, subject: Option<&str>) -> &'a Val
 /// `check` for these users, every finding in full: JSON Lines (the JSON of several users keeps
 /// passes compact).
 fn check_json(mock: &BlockingMockGraph, auth: Auth, users: &[&str]) -> Value {
-    let mut args = vec!["check", "-f", "jsonl", "--fail-on", "never"];
+    // A fixed evaluation date: the device limit counts devices by their last check-in.
+    let mut args = vec![
+        "check",
+        "-f",
+        "jsonl",
+        "--fail-on",
+        "never",
+        "--as-of",
+        "2026-11-26",
+    ];
     for u in users {
         args.push("--user");
         args.push(u);

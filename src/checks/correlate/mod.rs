@@ -295,6 +295,7 @@ pub fn enrolling_user_findings(f: &CorrelationFacts, other_tenant: bool) -> Vec<
                     Some(d) => PresentedUpn::Seen(d.upn, d.evidence),
                     None => PresentedUpn::NotInEvidence,
                 },
+                as_of: Some(f.as_of),
             },
         ),
         _ => Vec::new(),

@@ -1,6 +1,8 @@
 //! What the user checks read: the user index built once per snapshot, the facts of one user
 //! and what is known about the device they enroll.
 
+use chrono::{DateTime, Utc};
+
 use crate::model::{CheckMeta, EnrollmentPath, Evidence, Finding};
 use crate::tenant::snapshot::{ManagedDevice, TenantSnapshot, User};
 
@@ -16,6 +18,9 @@ pub struct DeviceContext {
     /// (`joe@contoso.local` → `joe@contoso.onmicrosoft.com`), and the device still presents the
     /// on-premises one.
     pub presented_upn: PresentedUpn,
+    /// The evaluation date (`--as-of`, else now); `None` uses the snapshot's collection time.
+    /// The device limit counts only devices in contact with Intune within 90 days of it.
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 /// What the device's own evidence says about the UPN it signs in with.

@@ -131,6 +131,7 @@ pub static RULES: &[UserRule] = &[
                 f.user,
                 f.managed_devices.clone(),
                 f.device.path,
+                f.device.as_of.unwrap_or(f.snap.collected_at),
             )
         },
     },

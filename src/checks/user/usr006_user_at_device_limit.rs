@@ -6,6 +6,7 @@ use crate::model::{Area, CheckMeta, Permissions, Severity};
 use crate::model::{EnrollmentPath, Evidence, Finding, Status};
 use crate::tenant::precedence::winning_restrictions;
 use crate::tenant::snapshot::{ManagedDevice, MissingReason, TenantSnapshot, User};
+use chrono::{DateTime, TimeDelta, Utc};
 
 pub const META: CheckMeta = CheckMeta {
     id: "USR006",
@@ -29,8 +30,13 @@ pub const META: CheckMeta = CheckMeta {
         delegated_only: false,
     },
     what_it_checks: "Finds the device-limit restriction that wins for the user (lowest priority number among \
-        those assigned, else the default) and compares its limit with the number of devices the user has \
-        enrolled in Intune. Fails when the user is at or above the limit.",
+        those assigned, else the default) and compares its limit with the user's Intune devices that count \
+        against it. Intune counts only managed devices that were in contact with Intune within the last 90 \
+        days and are not stuck in a registration-pending state for more than 24 hours (memdocs \
+        intune/enrollment/create-device-limit-restrictions.md), so devices that last checked in more than 90 \
+        days before the evaluation date (`--as-of`, else the time of collection) or have been pending \
+        registration for over a day are listed as not counted. Fails when the counted devices reach the \
+        limit.",
     why_it_matters: "A user at the limit gets 0x80180013 (or 0x80180003) on the next user-driven enrollment. \
         Intune does not enforce this limit for GPO, co-management, Entra join, bulk and Autopilot enrollments, \
         so on those paths the finding is informational. Enrollment paths: entra-registered and other \
@@ -41,11 +47,42 @@ pub const META: CheckMeta = CheckMeta {
     references: &[R_DEVICE_LIMIT, R_RESTRICTIONS, R_ERRORS_TS],
 };
 
+/// Why Intune does not count a device against the limit, if it does not.
+fn not_counted(d: &ManagedDevice, as_of: DateTime<Utc>) -> Option<String> {
+    let at = |v: &Option<String>| {
+        v.as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t.trim()).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let pending = d.device_registration_state.as_deref().is_some_and(|s| {
+        s.eq_ignore_ascii_case("notRegisteredPendingEnrollment")
+            || s.eq_ignore_ascii_case("approvalPending")
+    });
+    if pending
+        && let Some(enrolled) = at(&d.enrolled_date_time)
+        && as_of - enrolled > TimeDelta::hours(24)
+    {
+        return Some(format!(
+            "registration pending since {} (over 24 hours)",
+            enrolled.format("%Y-%m-%d")
+        ));
+    }
+    match at(&d.last_sync_date_time) {
+        Some(last) if as_of - last > TimeDelta::days(90) => Some(format!(
+            "last check-in {} (over 90 days before {})",
+            last.format("%Y-%m-%d"),
+            as_of.format("%Y-%m-%d")
+        )),
+        _ => None,
+    }
+}
+
 pub(super) fn usr006_for(
     snap: &TenantSnapshot,
     user: &User,
     devices: Vec<&ManagedDevice>,
     path: Option<EnrollmentPath>,
+    as_of: DateTime<Utc>,
 ) -> Finding {
     const ID: &CheckMeta = &META;
     // Both sources denied: name every permission to grant, not just the first.
@@ -81,21 +118,33 @@ pub(super) fn usr006_for(
         (Status::Pass, "No device limit restriction was returned")
     ));
     let limit = w.config.limit.unwrap_or(i64::MAX);
-    let count = devices.len() as i64;
+    let mut names: Vec<&str> = Vec::new();
+    let mut uncounted: Vec<String> = Vec::new();
+    for d in &devices {
+        let name = d.device_name.as_deref().unwrap_or(&d.id);
+        match not_counted(d, as_of) {
+            None => names.push(name),
+            Some(why) => uncounted.push(format!("{name}: {why}")),
+        }
+    }
+    let count = names.len() as i64;
     let mut evidence = winner_evidence(&w);
-    let names: Vec<&str> = devices
-        .iter()
-        .map(|d| d.device_name.as_deref().unwrap_or(&d.id))
-        .collect();
-    evidence.push(
-        Evidence::new(
-            "graph",
-            format!(
-                "the user has {count} Intune-managed device(s) [{}], limit {limit}",
-                names.join(", ")
-            ),
+    let mut detail = if names.is_empty() && uncounted.is_empty() {
+        format!("the user has no Intune-managed devices, limit {limit}")
+    } else {
+        format!(
+            "the user has {count} Intune-managed device(s) that count [{}], limit {limit}",
+            names.join(", ")
         )
-        .at(snap
+    };
+    if !uncounted.is_empty() {
+        detail.push_str(&format!(
+            "; not counted by Intune: {}",
+            uncounted.join("; ")
+        ));
+    }
+    evidence.push(
+        Evidence::new("graph", detail).at(snap
             .sources
             .managed_devices
             .endpoint()
@@ -169,6 +218,27 @@ mod tests {
         );
         let fs = user_readiness(&s, "jdoe@contoso.com", None);
         assert_eq!(status(&fs, "USR006"), Status::Fail);
+        // A device silent for over 90 days, or pending registration for over a day, is not
+        // counted: one device left of a limit of... the fixture's limit.
+        let stale = r#"[{"id":"m1","userId":"u1","deviceName":"PC1","lastSyncDateTime":"2025-01-01T00:00:00Z"},
+            {"id":"m2","userId":"u1","deviceName":"PC2","deviceRegistrationState":"notRegisteredPendingEnrollment",
+             "enrolledDateTime":"2025-06-01T00:00:00Z","lastSyncDateTime":"2025-06-01T00:00:00Z"}]"#;
+        s.sources.managed_devices =
+            Source::collected("GET /v1.0/deviceManagement/managedDevices", json(stale));
+        s.collected_at = chrono::DateTime::parse_from_rfc3339("2025-06-03T00:00:00Z")
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_default();
+        let f = user_readiness(&s, "jdoe@contoso.com", None)
+            .into_iter()
+            .find(|f| f.check == "USR006");
+        let f = f.unwrap_or_else(|| panic!("no USR006"));
+        assert_eq!(f.status, Status::Pass, "{}", f.summary);
+        let ev: String = f.evidence.iter().map(|e| e.detail.as_str()).collect();
+        assert!(ev.contains("PC1: last check-in 2025-01-01"), "{ev}");
+        assert!(
+            ev.contains("PC2: registration pending since 2025-06-01"),
+            "{ev}"
+        );
         assert_eq!(
             status(
                 &user_readiness(&s, "jdoe@contoso.com", Some(EnrollmentPath::GpoHybrid)),
