@@ -22,7 +22,9 @@ pub const META: CheckMeta = CheckMeta {
     area: Area::Correlation,
     permissions: ENTRA_DEVICES,
     what_it_checks: "For the Entra device with the report's DeviceId: disabled account, trustType that does not \
-        match the join (ServerAd for hybrid), a hybrid object still pending (no certificate key registered), \
+        match the join (ServerAd for hybrid), a hybrid object still pending (Microsoft's own query for pending \
+        devices, SupportArticles azure/active-directory/pending-devices.md: trustType ServerAd, profileType not \
+        RegisteredDevice, no alternativeSecurityIds, that is no device key registered), \
         the same device both Workplace registered and hybrid joined (dual state), a stale sign-in, or several \
         objects with the same display name.",
     why_it_matters: "A disabled or pending object cannot authenticate; a dual-state device may enroll with the \
@@ -96,15 +98,27 @@ pub fn evaluate(f: &CorrelationFacts) -> Finding {
             "Remove the mismatched Entra object and let the device register again with the right join type."
         });
     }
+    // Microsoft's own query for pending devices (SupportArticles azure/active-directory/
+    // pending-devices.md): trustType ServerAd, profileType not RegisteredDevice, and no
+    // alternativeSecurityIds (the device never registered its key). registrationDateTime is
+    // evidence only: the article does not use it.
+    let registered_profile = d
+        .profile_type
+        .as_deref()
+        .is_some_and(|p| p.eq_ignore_ascii_case("RegisteredDevice"));
     let pending = d.trust() == TrustType::ServerAd
-        && d.alternative_security_ids.is_empty()
-        && d.registration_date_time.is_none();
+        && !registered_profile
+        && d.alternative_security_ids.is_empty();
     if pending {
         fails.push(
             "the hybrid object is still pending: synced from Active Directory but the device never completed registration (no certificate key)".into(),
         );
         evidence.push(graph(
-            "alternativeSecurityIds empty and no registrationDateTime",
+            format!(
+                "trustType ServerAd, profileType {}, alternativeSecurityIds empty, registrationDateTime {}",
+                d.profile_type.as_deref().unwrap_or("(unset)"),
+                d.registration_date_time.as_deref().unwrap_or("(unset)")
+            ),
             entra_location(d),
         ));
         fixes.push("Sign in on the device (or run `dsregcmd /join` as SYSTEM) so it completes hybrid registration; check that it reaches enterpriseregistration.windows.net.");
@@ -263,6 +277,7 @@ mod tests {
                     // Synced from AD, never registered by the device.
                     Some("PC0117") => {
                         d.alternative_security_ids.clear();
+                        d.profile_type = None;
                         d.registration_date_time = None;
                     }
                     Some("PC0103") => {
@@ -284,6 +299,23 @@ mod tests {
         let f = finding(&pending, "COR003");
         assert_eq!(f.status, Status::Fail);
         assert!(f.summary.contains("pending"), "{}", f.summary);
+        // Microsoft's query: no device key and a profile other than RegisteredDevice is pending
+        // whatever registrationDateTime says; a RegisteredDevice profile is not.
+        let with = |profile: Option<&str>, registered: Option<&str>| {
+            let mut s = snap.clone();
+            if let Source::Collected { data, .. } = &mut s.sources.entra_devices {
+                for d in data.iter_mut() {
+                    if d.display_name.as_deref() == Some("PC0117") {
+                        d.profile_type = profile.map(str::to_string);
+                        d.registration_date_time = registered.map(str::to_string);
+                    }
+                }
+            }
+            let c = run(&s, &sample("stale-enrollment"), None);
+            finding(&c, "COR003").summary.contains("pending")
+        };
+        assert!(with(None, Some("2026-01-05T08:00:00Z")));
+        assert!(!with(Some("RegisteredDevice"), None));
 
         let twin = run(&snap, &sample("never-triggered"), None);
         let f = finding(&twin, "COR003");
