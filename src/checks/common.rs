@@ -43,6 +43,8 @@ pub const R_SUBSCRIBED_SKUS_API: &str = "https://learn.microsoft.com/graph/api/s
 pub const R_DEVICE_REGISTRATION_API: &str =
     "https://learn.microsoft.com/graph/api/deviceregistrationpolicy-get";
 pub const R_ENROLLMENT_CONFIG_API: &str = "https://learn.microsoft.com/graph/api/resources/intune-onboarding-deviceenrollmentconfiguration";
+/// Intune assignment filters.
+pub const R_FILTERS: &str = "https://learn.microsoft.com/mem/intune/fundamentals/filters";
 pub const R_CA_POLICY_API: &str =
     "https://learn.microsoft.com/graph/api/resources/conditionalaccesspolicy";
 pub const R_USER_API: &str = "https://learn.microsoft.com/graph/api/resources/user";

@@ -8,10 +8,15 @@
 //! all-platform custom restrictions (which also restrict Windows), ordered by priority number
 //! alone — Graph documents one rule, "users are subject only to the configuration with the
 //! lowest priority value"; on a tie the single-platform restriction is taken.
+//!
+//! An assignment with an assignment filter holds only for the devices the filter's rule selects,
+//! which Intune evaluates at enrollment: such a configuration is not a winner, it is recorded in
+//! [`Winner::depends_on_filters`] and the next one is looked at, so a verdict that would differ
+//! for the filtered devices is never silently given as the answer.
 
 use super::snapshot::{
-    ConfigurationFamily, EnrollmentConfiguration, GroupMemberships, Membership, TargetKind,
-    TenantSnapshot, User, single_platform_covers_windows,
+    ConfigurationFamily, EnrollmentConfiguration, GroupMemberships, Membership, TargetFilter,
+    TargetKind, TenantSnapshot, User, single_platform_covers_windows,
 };
 
 /// Why a configuration applies (or not) to a user.
@@ -19,6 +24,9 @@ use super::snapshot::{
 pub enum Applicability {
     /// Assigned through this route: `group Pilot`, `all users`, `all devices`.
     Assigned(String),
+    /// Assigned through this route only to the devices an assignment filter selects: whether
+    /// it applies depends on the enrolling device, which the filter rule decides.
+    Filtered(String, TargetFilter),
     /// The user is in an exclusion group.
     Excluded(String),
     NotAssigned,
@@ -36,6 +44,10 @@ pub struct Winner<'a> {
     pub reasoning: Vec<String>,
     /// True when some higher-priority configuration might apply but membership was unknown.
     pub uncertain: bool,
+    /// Higher-priority configurations assigned to the user through an assignment filter: each
+    /// wins instead when the enrolling device matches (include) or does not match (exclude) the
+    /// filter. Empty when the winner does not depend on a filter.
+    pub depends_on_filters: Vec<(&'a EnrollmentConfiguration, String)>,
 }
 
 impl Winner<'_> {
@@ -107,26 +119,39 @@ pub fn applicability(
         }
     }
     let mut via = None;
+    // A route through an assignment filter holds only for some devices; an unfiltered route
+    // makes the configuration apply whatever the device.
+    let mut filtered: Option<(String, TargetFilter)> = None;
     for a in &config.assignments {
-        match a.target.kind() {
-            TargetKind::AllUsers => {
-                via.get_or_insert_with(|| "all users".to_string());
-            }
-            TargetKind::AllDevices => {
-                via.get_or_insert_with(|| "all devices".to_string());
-            }
+        let route = match a.target.kind() {
+            TargetKind::AllUsers => "all users".to_string(),
+            TargetKind::AllDevices => "all devices".to_string(),
             TargetKind::Group(g) => match member(&g) {
-                Membership::Member => {
-                    // A group route explains more than "all users": prefer it.
-                    if via.as_deref().is_none_or(|v| v.starts_with("all ")) {
-                        via = Some(format!("group {}", name(&g)));
-                    }
+                Membership::Member => format!("group {}", name(&g)),
+                Membership::Unknown => {
+                    unknown_included.push(name(&g));
+                    continue;
                 }
-                Membership::Unknown => unknown_included.push(name(&g)),
-                Membership::NotMember => {}
+                Membership::NotMember => continue,
             },
-            TargetKind::ExcludedGroup(_) | TargetKind::Other(_) => {}
+            TargetKind::ExcludedGroup(_) | TargetKind::Other(_) => continue,
+        };
+        if let Some(f) = a.target.filter() {
+            filtered.get_or_insert((route, f));
+            continue;
         }
+        // A group route explains more than "all users": prefer it.
+        match &via {
+            None => via = Some(route),
+            Some(v) if v.starts_with("all ") && !route.starts_with("all ") => via = Some(route),
+            Some(_) => {}
+        }
+    }
+    if via.is_none()
+        && unknown_excluded.is_empty()
+        && let Some((route, f)) = filtered
+    {
+        return Applicability::Filtered(route, f);
     }
     match via {
         Some(v) if unknown_excluded.is_empty() => Applicability::Assigned(v),
@@ -145,6 +170,7 @@ fn pick<'a>(
 ) -> Option<Winner<'a>> {
     let mut reasoning = Vec::new();
     let mut uncertain = false;
+    let mut depends_on_filters = Vec::new();
     for list in lists {
         let mut sorted: Vec<&EnrollmentConfiguration> = list.clone();
         let legacy = |c: &EnrollmentConfiguration| {
@@ -172,7 +198,21 @@ fn pick<'a>(
                         via,
                         reasoning,
                         uncertain,
+                        depends_on_filters,
                     });
+                }
+                Applicability::Filtered(via, f) => {
+                    let what = format!(
+                        "\"{}\" (priority {}) via {via}, for devices that {} assignment filter {}",
+                        c.name(),
+                        c.priority,
+                        if f.include { "match" } else { "do not match" },
+                        f.id
+                    );
+                    reasoning.push(format!(
+                        "{what}: wins instead when the enrolling device is one of them (the filter rule is evaluated by Intune at enrollment)"
+                    ));
+                    depends_on_filters.push((c, what));
                 }
                 Applicability::Excluded(g) => reasoning.push(format!(
                     "\"{}\" (priority {}) skipped: the user is in its exclusion {g}",
@@ -210,6 +250,7 @@ fn pick<'a>(
             via: "default".to_string(),
             reasoning,
             uncertain,
+            depends_on_filters,
         }
     })
 }
@@ -272,6 +313,7 @@ pub fn default_windows_restriction<'a>(
             via: "default".into(),
             reasoning: vec![format!("default \"{}\" applies: {why}", c.name())],
             uncertain: false,
+            depends_on_filters: Vec::new(),
         })
 }
 
@@ -440,6 +482,82 @@ mod tests {
         w.windows_platform
             .map(|w| (w.config.name().to_string(), w.via.clone()))
             .unwrap_or_default()
+    }
+
+    fn filtered_group(g: &str, filter: &str, mode: &str) -> String {
+        format!(
+            r##"{{"id":"{g}_f","target":{{"@odata.type":"#microsoft.graph.groupAssignmentTarget","groupId":"{g}",
+            "deviceAndAppManagementAssignmentFilterId":"{filter}","deviceAndAppManagementAssignmentFilterType":"{mode}"}}}}"##
+        )
+    }
+
+    #[test]
+    fn a_filtered_assignment_is_a_dependency_not_a_winner() {
+        let c = configs(&format!(
+            "[{},{},{}]",
+            default_platform(false),
+            single(
+                "c1",
+                "HP only",
+                1,
+                &filtered_group(PILOT, "f-hp", "include"),
+                true
+            ),
+            single("c2", "Wave 2", 2, &group(WAVE2), false),
+        ));
+        let (u, m) = user_in(&[PILOT, WAVE2]);
+        let w = winning_restrictions(&c, &u, Some(&m)).windows_platform;
+        let w = w.unwrap_or_else(|| panic!("no winner"));
+        // Not the filtered one: the next assigned restriction wins for the other devices.
+        assert_eq!(w.config.name(), "Wave 2");
+        assert_eq!(w.depends_on_filters.len(), 1);
+        let (dep, what) = &w.depends_on_filters[0];
+        assert_eq!(dep.name(), "HP only");
+        assert!(
+            what.contains("devices that match assignment filter f-hp"),
+            "{what}"
+        );
+        // "none" is no filter; an exclude filter is one.
+        let none = configs(&format!(
+            "[{},{}]",
+            default_platform(false),
+            single(
+                "c1",
+                "Pilot",
+                1,
+                &filtered_group(PILOT, "f-hp", "none"),
+                true
+            ),
+        ));
+        let w = winning_restrictions(&none, &u, Some(&m)).windows_platform;
+        assert!(w.is_some_and(|w| w.config.name() == "Pilot" && w.depends_on_filters.is_empty()));
+        let exclude = configs(&format!(
+            "[{},{}]",
+            default_platform(false),
+            single(
+                "c1",
+                "Pilot",
+                1,
+                &filtered_group(PILOT, "f-hp", "exclude"),
+                true
+            ),
+        ));
+        let w = winning_restrictions(&exclude, &u, Some(&m)).windows_platform;
+        assert!(
+            w.is_some_and(|w| w.is_default() && w.depends_on_filters[0].1.contains("do not match"))
+        );
+        // An unfiltered route beside a filtered one: assigned whatever the device.
+        let both = format!(
+            "{},{}",
+            filtered_group(PILOT, "f-hp", "include"),
+            group(WAVE2)
+        );
+        let mixed = configs(&format!(
+            "[{},{}]",
+            default_platform(false),
+            single("c1", "Pilot", 1, &both, true),
+        ));
+        assert_eq!(winner_name(&mixed, &[PILOT, WAVE2]).0, "Pilot");
     }
 
     #[test]

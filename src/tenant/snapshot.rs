@@ -563,6 +563,28 @@ pub struct AssignmentTarget {
         skip_serializing_if = "Option::is_none"
     )]
     pub collection_id: Option<String>,
+    /// The assignment filter on this target (beta `deviceAndAppManagementAssignmentTarget`):
+    /// the assignment then applies only to devices that match (`include`) or do not match
+    /// (`exclude`) the filter's rule.
+    #[serde(
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub device_and_app_management_assignment_filter_id: Option<String>,
+    /// `include`, `exclude` or `none`.
+    #[serde(
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub device_and_app_management_assignment_filter_type: Option<String>,
+}
+
+/// An assignment filter on a target: the assignment holds only for the devices it selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetFilter {
+    pub id: String,
+    /// True for `include` (devices that match), false for `exclude` (devices that do not).
+    pub include: bool,
 }
 
 /// What an assignment target means for a user.
@@ -576,6 +598,29 @@ pub enum TargetKind {
 }
 
 impl AssignmentTarget {
+    /// The filter the target carries, if any (`none` and an empty id are no filter).
+    pub fn filter(&self) -> Option<TargetFilter> {
+        let id = self
+            .device_and_app_management_assignment_filter_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty() && *id != "00000000-0000-0000-0000-000000000000")?;
+        let include = match self
+            .device_and_app_management_assignment_filter_type
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("include") => true,
+            Some("exclude") => false,
+            _ => return None,
+        };
+        Some(TargetFilter {
+            id: id.to_string(),
+            include,
+        })
+    }
+
     pub fn kind(&self) -> TargetKind {
         let t = self
             .odata_type

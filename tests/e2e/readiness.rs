@@ -505,3 +505,43 @@ fn the_device_limit_counts_only_the_devices_intune_counts() {
         "{text}"
     );
 }
+
+#[test]
+fn a_restriction_behind_an_assignment_filter_makes_the_winner_depend_on_the_device() {
+    // wingtip: "HP laptops: Windows 11 24H2 or later" (priority 2, All Staff, include filter)
+    // wins over the default for jdoe's devices that match the filter, and only for those.
+    let mock = start(MockConfig::dir(tenant_dir("wingtip")));
+    let (_, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "check",
+            "--user",
+            "jdoe@contoso.com",
+            "--user",
+            "tlee@contoso.com",
+            "--as-of",
+            "2026-11-26",
+            "-f",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+    );
+    let doc = json_of(&out, &err);
+    let findings = doc["findings"].as_array().cloned().unwrap_or_default();
+    let usr005 = |upn: &str| {
+        findings
+            .iter()
+            .find(|f| f["check"] == "USR005" && f["subject"]["id"] == upn)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let jdoe = usr005("jdoe@contoso.com");
+    assert_eq!(jdoe["status"], "warn", "{jdoe}");
+    let text = jdoe.to_string();
+    assert!(text.contains("assignment filter"), "{text}");
+    assert!(text.contains("HP laptops"), "{text}");
+    // tlee's Pilot block (priority 1, no filter) wins before the filtered restriction is reached.
+    assert_eq!(usr005("tlee@contoso.com")["status"], "fail");
+}

@@ -1,6 +1,6 @@
 //! COR006: the winning restriction's OS version range includes the device's build.
 
-use crate::checks::common::{R_ERRORS_TS, R_RESTRICTIONS, RESTRICTIONS_FOR_USER};
+use crate::checks::common::{R_ERRORS_TS, R_FILTERS, R_RESTRICTIONS, RESTRICTIONS_FOR_USER};
 use crate::checks::device::facts::COLLECT_OS;
 use crate::model::{Area, CheckMeta, EnrollmentPath, Finding, Severity, SkipReason, Status};
 use crate::tenant::precedence::{
@@ -20,14 +20,17 @@ pub const META: CheckMeta = CheckMeta {
     permissions: RESTRICTIONS_FOR_USER,
     what_it_checks: "Compares the device's OS version with the minimum and maximum version of the Windows \
         platform restriction that applies to the enrolling user (or the default for userless enrollment). \
-        Windows sends no revision number at enrollment, so only major.minor.build are compared.",
+        Windows sends no revision number at enrollment, so only major.minor.build are compared. A restriction assigned through an assignment filter (include or exclude; memdocs \
+        intune/intune-service/fundamentals/filters.md) applies only to the devices its rule selects, which \
+        Intune decides at enrollment: such a restriction with a higher priority is not taken as the winner, \
+        and when its settings would give another answer the finding is a warning that names it.",
     why_it_matters: "A version range that excludes the build refuses enrollment with 0x80180014 although \
         Windows (MDM) is allowed, a frequent surprise after a version minimum is set with a revision. \
         Enrollment paths: all user-driven ones; Autopilot self-deploying uses the default restriction.",
     how_to_fix: "Intune admin center > Devices > Enrollment > Device platform restriction > Windows \
         restrictions > the reported policy > Properties: correct the minimum or maximum version (without a \
         revision), or update the device to a build inside the range.",
-    references: &[R_RESTRICTIONS, R_ERRORS_TS],
+    references: &[R_RESTRICTIONS, R_ERRORS_TS, R_FILTERS],
 };
 
 /// COR006: the device's build against the OS range of the Windows restriction that wins for the
@@ -88,7 +91,44 @@ pub fn evaluate(f: &CorrelationFacts) -> Finding {
         ),
         w.location(),
     );
-    match os_version_blocked(min, max, v) {
+    let blocked = os_version_blocked(min, max, v);
+    // A higher-priority restriction assigned through an assignment filter wins for the devices
+    // its rule selects; when its range answers otherwise, the verdict depends on the filter.
+    let differing: Vec<&str> = w
+        .depends_on_filters
+        .iter()
+        .filter(|(c, _)| {
+            let alt = c.windows().cloned().unwrap_or_default();
+            os_version_blocked(
+                alt.os_minimum_version.as_deref(),
+                alt.os_maximum_version.as_deref(),
+                v,
+            )
+            .is_some()
+                != blocked.is_some()
+        })
+        .map(|(_, what)| what.as_str())
+        .collect();
+    if !differing.is_empty() {
+        return META
+            .finding(
+                Status::Warn,
+                subject.clone(),
+                format!(
+                    "The winning restriction \"{}\" {} this build, but another restriction that answers otherwise wins if the device matches its assignment filter: {}",
+                    w.config.name(),
+                    if blocked.is_some() { "excludes" } else { "allows" },
+                    differing.join("; ")
+                ),
+            )
+            .with_evidence(os_ev.clone())
+            .with_evidence(restriction_ev)
+            .with_remediation(
+                "Check the assignment filter's rule against this device (Intune admin center > Tenant \
+                 administration > Filters); the restriction it selects decides the version range.",
+            );
+    }
+    match blocked {
         Some(why) => META
             .finding(
             Status::Fail,

@@ -21,7 +21,10 @@ pub const META: CheckMeta = CheckMeta {
     what_it_checks: "Works out the device platform restriction that applies to the user: among the custom \
         Windows restrictions assigned to the user's groups, the one with the lowest priority number, otherwise \
         the default. Fails when it blocks Windows (MDM), blocks personally owned Windows on a path that counts \
-        as personal, or excludes the device's OS version.",
+        as personal, or excludes the device's OS version. A restriction assigned through an assignment filter (include or exclude; memdocs \
+        intune/intune-service/fundamentals/filters.md) applies only to the devices its rule selects, which \
+        Intune decides at enrollment: such a restriction with a higher priority is not taken as the winner, \
+        and when its settings would give another answer the finding is a warning that names it.",
     why_it_matters: "This is the usual reason for event 76 with 0x80180014 (\"Your organization does not \
         support this version of Windows\"). GPO and co-management enrollments count as corporate, so a \
         personal-device block does not stop them; automatic enrollment during Entra join is stopped by it \
@@ -35,7 +38,12 @@ pub const META: CheckMeta = CheckMeta {
         review \"Personally owned\" and the minimum/maximum version (Windows does not send its revision \
         number, so 10.0.22631.2000 as a minimum blocks every 22631 device). Or change the priorities or group \
         assignments so the intended policy wins.",
-    references: &[R_RESTRICTIONS, R_ERRORS_TS, R_ENROLLMENT_CONFIG_API],
+    references: &[
+        R_RESTRICTIONS,
+        R_ERRORS_TS,
+        R_ENROLLMENT_CONFIG_API,
+        R_FILTERS,
+    ],
 };
 
 pub fn usr005_platform_restriction(
@@ -171,6 +179,25 @@ pub fn usr005_platform_restriction(
             m.0[1],
             m.0[2]
         );
+    }
+    // A higher-priority restriction assigned through an assignment filter wins for the devices
+    // the filter selects: when its Windows settings differ, the verdict depends on the device.
+    let differing: Vec<&str> = w
+        .depends_on_filters
+        .iter()
+        .filter(|(c, _)| c.windows().cloned().unwrap_or_default() != r)
+        .map(|(_, what)| what.as_str())
+        .collect();
+    if !differing.is_empty() && status != Status::Warn {
+        status = Status::Warn;
+        problems.push(format!(
+            "for some devices another restriction wins: {} (Intune evaluates the filter rule at enrollment)",
+            differing.join("; ")
+        ));
+        fix =
+            "Check the assignment filter's rule against the device (Intune admin center > Tenant \
+               administration > Filters); the restriction it selects wins for matching devices."
+                .into();
     }
     if w.uncertain {
         evidence.push(Evidence::new(

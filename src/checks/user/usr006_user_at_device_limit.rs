@@ -36,7 +36,10 @@ pub const META: CheckMeta = CheckMeta {
         intune/enrollment/create-device-limit-restrictions.md), so devices that last checked in more than 90 \
         days before the evaluation date (`--as-of`, else the time of collection) or have been pending \
         registration for over a day are listed as not counted. Fails when the counted devices reach the \
-        limit.",
+        limit. A restriction assigned through an assignment filter (include or exclude; memdocs \
+        intune/intune-service/fundamentals/filters.md) applies only to the devices its rule selects, which \
+        Intune decides at enrollment: such a restriction with a higher priority is not taken as the winner, \
+        and when its settings would give another answer the finding is a warning that names it.",
     why_it_matters: "A user at the limit gets 0x80180013 (or 0x80180003) on the next user-driven enrollment. \
         Intune does not enforce this limit for GPO, co-management, Entra join, bulk and Autopilot enrollments, \
         so on those paths the finding is informational. Enrollment paths: entra-registered and other \
@@ -44,7 +47,7 @@ pub const META: CheckMeta = CheckMeta {
     how_to_fix: "Retire or delete the user's stale devices in Intune admin center > Devices > All devices, or \
         raise the limit in Devices > Enrollment > Device limit restrictions (edit the policy that wins for the \
         user).",
-    references: &[R_DEVICE_LIMIT, R_RESTRICTIONS, R_ERRORS_TS],
+    references: &[R_DEVICE_LIMIT, R_RESTRICTIONS, R_ERRORS_TS, R_FILTERS],
 };
 
 /// Why Intune does not count a device against the limit, if it does not.
@@ -155,6 +158,14 @@ pub(super) fn usr006_for(
         &[EnrollmentPath::EntraRegistered],
         "not enforced for GPO, co-management, Entra join, bulk or Autopilot enrollments",
     ));
+    // A higher-priority limit assigned through an assignment filter wins for the devices it
+    // selects: with another limit the verdict depends on the enrolling device.
+    let differing: Vec<&str> = w
+        .depends_on_filters
+        .iter()
+        .filter(|(c, _)| c.limit != w.config.limit)
+        .map(|(_, what)| what.as_str())
+        .collect();
     let at_limit = count >= limit;
     let (status, summary, fix) = match (at_limit, path) {
         (false, _) => (
@@ -188,6 +199,19 @@ pub(super) fn usr006_for(
             ),
         ),
     };
+    if !differing.is_empty() {
+        let alt = format!(
+            "{summary}; for some devices another limit wins: {} (Intune evaluates the filter rule at enrollment)",
+            differing.join("; ")
+        );
+        return ID
+            .finding(Status::Warn, subject(user), alt)
+            .with_remediation(
+                "Check the assignment filter's rule against the device (Intune admin center > Tenant \
+                 administration > Filters); the limit it selects wins for matching devices.",
+            )
+            .with_all_evidence(evidence);
+    }
     ID.finding(status, subject(user), summary)
         .with_remediation(fix)
         .with_all_evidence(evidence)
