@@ -212,6 +212,12 @@ impl Redactor {
                 }
             }
         }
+        // Filter rules can name devices or serial numbers: dropped; the name stays.
+        if let Some(list) = s.assignment_filters.data_mut() {
+            for f in list {
+                f.rule = None;
+            }
+        }
         if let Some(p) = s.device_registration_policy.data_mut() {
             for m in [
                 p.azure_ad_join

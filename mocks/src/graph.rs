@@ -86,6 +86,10 @@ const SERVICE_CONFIG: &[&str] = &[
     "DeviceManagementServiceConfig.Read.All",
     "DeviceManagementServiceConfig.ReadWrite.All",
 ];
+const DEVICE_CONFIG: &[&str] = &[
+    "DeviceManagementConfiguration.Read.All",
+    "DeviceManagementConfiguration.ReadWrite.All",
+];
 const MANAGED_DEVICES: &[&str] = &[
     "DeviceManagementManagedDevices.Read.All",
     "DeviceManagementManagedDevices.ReadWrite.All",
@@ -280,6 +284,7 @@ const CANONICAL_SEGMENTS: &[&str] = &[
     "deviceRegistrationPolicy",
     "deviceManagement",
     "deviceEnrollmentConfigurations",
+    "assignmentFilters",
     "assignments",
     "troubleshootingEvents",
     "devices",
@@ -574,6 +579,17 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
             rest @ ..,
         ] if is_get => guard(ctx, &[SERVICE_CONFIG], Family::Intune)
             .unwrap_or_else(|| enrollment_configurations(ctx, rest)),
+        // beta only, like Graph (v1.0 has no assignmentFilters).
+        ["deviceManagement", "assignmentFilters"] if is_get && ctx.version == Version::Beta => {
+            guard(ctx, &[DEVICE_CONFIG], Family::Intune).unwrap_or_else(|| {
+                list(
+                    ctx,
+                    "deviceManagement/assignmentFilters",
+                    tenant.assignment_filters.clone(),
+                    &[],
+                )
+            })
+        }
         ["deviceManagement", "managedDevices"] if is_get => {
             guard(ctx, &[MANAGED_DEVICES], Family::Intune).unwrap_or_else(|| {
                 filtered_slice(

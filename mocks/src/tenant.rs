@@ -90,6 +90,8 @@ pub(crate) struct Tenant {
     pub managed_devices: Vec<Value>,
     pub troubleshooting_events: Vec<Value>,
     pub conditional_access_policies: Vec<Value>,
+    /// beta `deviceManagement/assignmentFilters` (`assignmentFilters.json`, optional).
+    pub assignment_filters: Vec<Value>,
     pub apps: Vec<MockApp>,
     /// Lookup tables over the collections above (see [`Tenant::index`]).
     pub lookups: Lookups,
@@ -303,6 +305,7 @@ impl Tenant {
             managed_devices: collection(src, "managedDevices.json")?,
             troubleshooting_events: collection(src, "troubleshootingEvents.json")?,
             conditional_access_policies: collection(src, "conditionalAccessPolicies.json")?,
+            assignment_filters: collection(src, "assignmentFilters.json")?,
             apps,
             id,
             lookups: Lookups::default(),

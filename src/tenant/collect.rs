@@ -18,9 +18,10 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::snapshot::{
-    ConditionalAccessPolicy, DeviceRegistrationPolicy, EnrollmentConfiguration, EntraDevice,
-    GroupMemberships, GroupRef, ManagedDevice, MissingReason, MobilityPolicy, Organization, Source,
-    SubscribedSku, TargetKind, TenantSnapshot, TokenKind, TroubleshootingEvent, User, UserScope,
+    AssignmentFilter, ConditionalAccessPolicy, DeviceRegistrationPolicy, EnrollmentConfiguration,
+    EntraDevice, GroupMemberships, GroupRef, ManagedDevice, MissingReason, MobilityPolicy,
+    Organization, Source, SubscribedSku, TargetKind, TenantSnapshot, TokenKind,
+    TroubleshootingEvent, User, UserScope,
 };
 use crate::graph::{ApiVersion, BatchRequest, GraphClient, GraphError, Query};
 
@@ -152,6 +153,10 @@ fn needed(source: &str, kind: TokenKind) -> Vec<String> {
             &["DeviceManagementManagedDevices.Read.All"],
         ),
         "conditional_access_policies" => (&["Policy.Read.All"], &["Policy.Read.All"]),
+        "assignment_filters" => (
+            &["DeviceManagementConfiguration.Read.All"],
+            &["DeviceManagementConfiguration.Read.All"],
+        ),
         _ => (&[], &[]),
     };
     let list = if kind == TokenKind::AppOnly {
@@ -712,18 +717,47 @@ pub async fn collect(
     let bulk = matches!(opts.users, UserSelection::All | UserSelection::Group(_));
     let policies_then_groups = async {
         let (mdm, mam, configs, ca) = futures::join!(mdm, mam, configs, ca);
-        let groups = if bulk {
-            let groups = relevant_groups(&mdm, &mam, &configs, &ca);
-            Some(collect_by_group(client, groups, kind).await)
-        } else {
-            None
+        let groups = async {
+            if bulk {
+                let groups = relevant_groups(&mdm, &mam, &configs, &ca);
+                Some(collect_by_group(client, groups, kind).await)
+            } else {
+                None
+            }
         };
-        (mdm, mam, configs, ca, groups)
+        // beta only. Read only when a restriction is assigned through a filter: the filter's
+        // name and rule explain why the winner depends on the device.
+        let uses_filters = configs.data().is_some_and(|list| {
+            list.iter()
+                .flat_map(|c| &c.assignments)
+                .any(|a| a.target.filter().is_some())
+        });
+        let filters = async {
+            if uses_filters {
+                Some(
+                    list::<AssignmentFilter>(
+                        client,
+                        "assignment_filters",
+                        kind,
+                        ApiVersion::Beta,
+                        "/deviceManagement/assignmentFilters",
+                        Query::new()
+                            .select(&["id", "displayName", "platform", "rule"])
+                            .without_top(),
+                    )
+                    .await,
+                )
+            } else {
+                None
+            }
+        };
+        let (groups, filters) = futures::join!(groups, filters);
+        (mdm, mam, configs, ca, (groups, filters))
     };
     let (
         org,
         skus,
-        (mdm, mam, configs, ca, by_group),
+        (mdm, mam, configs, ca, (by_group, filters)),
         reg,
         per_user,
         bulk_users,
@@ -753,6 +787,9 @@ pub async fn collect(
     s.enrollment_configurations = configs;
     s.device_registration_policy = reg;
     s.conditional_access_policies = ca;
+    if let Some(f) = filters {
+        s.assignment_filters = f;
+    }
 
     // Only named users get a per-user `$batch` round (see `per_user` above).
     if let Some(p) = per_user {

@@ -15,8 +15,8 @@
 //! for the filtered devices is never silently given as the answer.
 
 use super::snapshot::{
-    ConfigurationFamily, EnrollmentConfiguration, GroupMemberships, Membership, TargetFilter,
-    TargetKind, TenantSnapshot, User, single_platform_covers_windows,
+    AssignmentFilter, ConfigurationFamily, EnrollmentConfiguration, GroupMemberships, Membership,
+    TargetFilter, TargetKind, TenantSnapshot, User, single_platform_covers_windows,
 };
 
 /// Why a configuration applies (or not) to a user.
@@ -47,7 +47,49 @@ pub struct Winner<'a> {
     /// Higher-priority configurations assigned to the user through an assignment filter: each
     /// wins instead when the enrolling device matches (include) or does not match (exclude) the
     /// filter. Empty when the winner does not depend on a filter.
-    pub depends_on_filters: Vec<(&'a EnrollmentConfiguration, String)>,
+    pub depends_on_filters: Vec<FilterDependency<'a>>,
+}
+
+/// A higher-priority configuration assigned to the user through an assignment filter.
+#[derive(Debug, Clone)]
+pub struct FilterDependency<'a> {
+    pub config: &'a EnrollmentConfiguration,
+    /// The route: `group All Staff`, `all users`.
+    pub via: String,
+    pub filter: TargetFilter,
+}
+
+impl FilterDependency<'_> {
+    /// `"HP laptops" (priority 2) via group All Staff, for devices that match assignment filter
+    /// "HP devices" ((device.manufacturer -eq "HP"))`; the filter by id when it was not read.
+    pub fn describe(&self, filters: Option<&[AssignmentFilter]>) -> String {
+        let f = filters.and_then(|l| {
+            l.iter()
+                .find(|f| f.id.eq_ignore_ascii_case(&self.filter.id))
+        });
+        let filter = match f {
+            Some(f) => format!(
+                "\"{}\"{}",
+                f.display_name.as_deref().unwrap_or(&f.id),
+                f.rule
+                    .as_deref()
+                    .map(|r| format!(" (rule {r})"))
+                    .unwrap_or_default()
+            ),
+            None => self.filter.id.clone(),
+        };
+        format!(
+            "\"{}\" (priority {}) via {}, for devices that {} assignment filter {filter}",
+            self.config.name(),
+            self.config.priority,
+            self.via,
+            if self.filter.include {
+                "match"
+            } else {
+                "do not match"
+            }
+        )
+    }
 }
 
 impl Winner<'_> {
@@ -201,18 +243,17 @@ fn pick<'a>(
                         depends_on_filters,
                     });
                 }
-                Applicability::Filtered(via, f) => {
-                    let what = format!(
-                        "\"{}\" (priority {}) via {via}, for devices that {} assignment filter {}",
-                        c.name(),
-                        c.priority,
-                        if f.include { "match" } else { "do not match" },
-                        f.id
-                    );
+                Applicability::Filtered(via, filter) => {
+                    let dep = FilterDependency {
+                        config: c,
+                        via,
+                        filter,
+                    };
                     reasoning.push(format!(
-                        "{what}: wins instead when the enrolling device is one of them (the filter rule is evaluated by Intune at enrollment)"
+                        "{}: wins instead when the enrolling device is one of them (the filter rule is evaluated by Intune at enrollment)",
+                        dep.describe(None)
                     ));
-                    depends_on_filters.push((c, what));
+                    depends_on_filters.push(dep);
                 }
                 Applicability::Excluded(g) => reasoning.push(format!(
                     "\"{}\" (priority {}) skipped: the user is in its exclusion {g}",
@@ -511,11 +552,22 @@ mod tests {
         // Not the filtered one: the next assigned restriction wins for the other devices.
         assert_eq!(w.config.name(), "Wave 2");
         assert_eq!(w.depends_on_filters.len(), 1);
-        let (dep, what) = &w.depends_on_filters[0];
-        assert_eq!(dep.name(), "HP only");
+        let dep = &w.depends_on_filters[0];
+        assert_eq!(dep.config.name(), "HP only");
+        let what = dep.describe(None);
         assert!(
             what.contains("devices that match assignment filter f-hp"),
             "{what}"
+        );
+        let named = dep.describe(Some(&[AssignmentFilter {
+            id: "F-HP".into(),
+            display_name: Some("HP devices".into()),
+            rule: Some(r#"(device.manufacturer -eq "HP")"#.into()),
+            ..Default::default()
+        }]));
+        assert!(
+            named.contains(r#"filter "HP devices" (rule (device.manufacturer -eq "HP"))"#),
+            "{named}"
         );
         // "none" is no filter; an exclude filter is one.
         let none = configs(&format!(
@@ -543,9 +595,12 @@ mod tests {
             ),
         ));
         let w = winning_restrictions(&exclude, &u, Some(&m)).windows_platform;
-        assert!(
-            w.is_some_and(|w| w.is_default() && w.depends_on_filters[0].1.contains("do not match"))
-        );
+        assert!(w.is_some_and(|w| {
+            w.is_default()
+                && w.depends_on_filters[0]
+                    .describe(None)
+                    .contains("do not match")
+        }));
         // An unfiltered route beside a filtered one: assigned whatever the device.
         let both = format!(
             "{},{}",

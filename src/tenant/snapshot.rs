@@ -79,6 +79,25 @@ pub struct Sources {
     pub managed_devices: Source<Vec<ManagedDevice>>,
     pub troubleshooting_events: Source<Vec<TroubleshootingEvent>>,
     pub conditional_access_policies: Source<Vec<ConditionalAccessPolicy>>,
+    /// beta `/deviceManagement/assignmentFilters` (beta only), read only when an enrollment
+    /// restriction is assigned through a filter: names and rules for the evidence.
+    #[serde(default = "Source::not_collected")]
+    pub assignment_filters: Source<Vec<AssignmentFilter>>,
+}
+
+/// beta `deviceAndAppManagementAssignmentFilter`: a rule over device properties that narrows an
+/// assignment to the devices it matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AssignmentFilter {
+    pub id: String,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub display_name: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub platform: Option<String>,
+    /// `(device.manufacturer -eq "HP")`.
+    #[serde(deserialize_with = "empty_as_none")]
+    pub rule: Option<String>,
 }
 
 impl Default for Sources {
@@ -96,6 +115,7 @@ impl Default for Sources {
             managed_devices: Source::not_collected(),
             troubleshooting_events: Source::not_collected(),
             conditional_access_policies: Source::not_collected(),
+            assignment_filters: Source::not_collected(),
         }
     }
 }

@@ -542,6 +542,11 @@ fn a_restriction_behind_an_assignment_filter_makes_the_winner_depend_on_the_devi
     let text = jdoe.to_string();
     assert!(text.contains("assignment filter"), "{text}");
     assert!(text.contains("HP laptops"), "{text}");
+    // The filter read from beta deviceManagement/assignmentFilters, by name and rule.
+    assert!(
+        text.contains(r#"filter \"HP devices\" (rule (device.manufacturer -eq \"HP\"))"#),
+        "{text}"
+    );
     // tlee's Pilot block (priority 1, no filter) wins before the filtered restriction is reached.
     assert_eq!(usr005("tlee@contoso.com")["status"], "fail");
 }

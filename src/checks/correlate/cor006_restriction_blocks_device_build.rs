@@ -94,11 +94,11 @@ pub fn evaluate(f: &CorrelationFacts) -> Finding {
     let blocked = os_version_blocked(min, max, v);
     // A higher-priority restriction assigned through an assignment filter wins for the devices
     // its rule selects; when its range answers otherwise, the verdict depends on the filter.
-    let differing: Vec<&str> = w
+    let differing: Vec<String> = w
         .depends_on_filters
         .iter()
-        .filter(|(c, _)| {
-            let alt = c.windows().cloned().unwrap_or_default();
+        .filter(|d| {
+            let alt = d.config.windows().cloned().unwrap_or_default();
             os_version_blocked(
                 alt.os_minimum_version.as_deref(),
                 alt.os_maximum_version.as_deref(),
@@ -107,7 +107,7 @@ pub fn evaluate(f: &CorrelationFacts) -> Finding {
             .is_some()
                 != blocked.is_some()
         })
-        .map(|(_, what)| what.as_str())
+        .map(|d| d.describe(snap.sources.assignment_filters.data().map(Vec::as_slice)))
         .collect();
     if !differing.is_empty() {
         return META

@@ -182,11 +182,11 @@ pub fn usr005_platform_restriction(
     }
     // A higher-priority restriction assigned through an assignment filter wins for the devices
     // the filter selects: when its Windows settings differ, the verdict depends on the device.
-    let differing: Vec<&str> = w
+    let differing: Vec<String> = w
         .depends_on_filters
         .iter()
-        .filter(|(c, _)| c.windows().cloned().unwrap_or_default() != r)
-        .map(|(_, what)| what.as_str())
+        .filter(|d| d.config.windows().cloned().unwrap_or_default() != r)
+        .map(|d| d.describe(snap.sources.assignment_filters.data().map(Vec::as_slice)))
         .collect();
     if !differing.is_empty() && status != Status::Warn {
         status = Status::Warn;

@@ -160,11 +160,11 @@ pub(super) fn usr006_for(
     ));
     // A higher-priority limit assigned through an assignment filter wins for the devices it
     // selects: with another limit the verdict depends on the enrolling device.
-    let differing: Vec<&str> = w
+    let differing: Vec<String> = w
         .depends_on_filters
         .iter()
-        .filter(|(c, _)| c.limit != w.config.limit)
-        .map(|(_, what)| what.as_str())
+        .filter(|d| d.config.limit != w.config.limit)
+        .map(|d| d.describe(snap.sources.assignment_filters.data().map(Vec::as_slice)))
         .collect();
     let at_limit = count >= limit;
     let (status, summary, fix) = match (at_limit, path) {
