@@ -259,8 +259,10 @@ impl Redactor {
                 .map(|(u, gs)| (self.id(&u), gs.iter().map(|g| self.id(g)).collect()))
                 .collect();
         }
-        if let Some(list) = s.entra_devices.data_mut() {
-            for d in list {
+        let entra = s.entra_devices.data_mut().into_iter().flatten();
+        let owned = s.user_registered_devices.data_mut().into_iter().flatten();
+        {
+            for d in entra.chain(owned) {
                 d.id = self.id(&d.id);
                 self.opt_id(&mut d.device_id);
                 self.opt_name("device", &mut d.display_name);

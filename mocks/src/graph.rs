@@ -273,6 +273,7 @@ const CANONICAL_SEGMENTS: &[&str] = &[
     "memberOf",
     "checkMemberGroups",
     "managedDevices",
+    "registeredDevices",
     "deviceManagementTroubleshootingEvents",
     "groups",
     "transitiveMembers",
@@ -468,6 +469,16 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
             }
             guard(ctx, &[USER_BASIC, GROUP_MEMBER_READ], Family::Directory)
                 .unwrap_or_else(|| check_member_groups(ctx, key))
+        }
+        // Entra joined and registered devices whose registered owner is the user (hybrid
+        // joined devices have none).
+        ["users", key, "registeredDevices"] if is_get => {
+            guard(ctx, &[USER_READ], Family::Directory).unwrap_or_else(|| match registered_devices(
+                tenant, key,
+            ) {
+                Some(items) => list(ctx, "directoryObjects", items, &[]),
+                None => directory_not_found(key),
+            })
         }
         ["users", key, "managedDevices"] if is_get => {
             guard(ctx, &[MANAGED_DEVICES], Family::Intune).unwrap_or_else(|| {
@@ -1419,6 +1430,28 @@ fn strip(v: &mut Value, keys: &[&str]) {
     }
 }
 
+/// The devices `key` (id or UPN) is the registered owner of; `None` when there is no such user.
+fn registered_devices(tenant: &Tenant, key: &str) -> Option<Vec<Value>> {
+    let user = tenant.find_user(key)?;
+    let id = str_field(&user, "id")?.to_ascii_lowercase();
+    Some(
+        tenant
+            .registered_owners
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| tenant.devices.get(*i))
+            .map(|d| {
+                let mut d = d.clone();
+                if let Value::Object(o) = &mut d {
+                    o.insert("@odata.type".into(), Value::from("#microsoft.graph.device"));
+                }
+                d
+            })
+            .collect(),
+    )
+}
+
 /// `GET …/$count` (directory collections; needs `ConsistencyLevel: eventual`).
 fn count_segment(ctx: &Ctx, s: &[&str]) -> Reply {
     if !is_eventual(ctx) {
@@ -1439,6 +1472,13 @@ fn count_segment(ctx: &Ctx, s: &[&str]) -> Reply {
         ["devices"] => guard(ctx, &[DEVICE_READ], Family::Directory)
             .map(Err)
             .unwrap_or(Ok(tenant.devices.len())),
+        ["users", key, "registeredDevices"] => guard(ctx, &[USER_READ], Family::Directory)
+            .map(Err)
+            .unwrap_or_else(|| {
+                registered_devices(tenant, key)
+                    .map(|l| l.len())
+                    .ok_or_else(|| directory_not_found(key))
+            }),
         ["groups", id, "transitiveMembers", ..] => {
             guard(ctx, &[GROUP_MEMBER_READ], Family::Directory)
                 .map(Err)

@@ -92,6 +92,10 @@ pub(crate) struct Tenant {
     pub conditional_access_policies: Vec<Value>,
     /// beta `deviceManagement/assignmentFilters` (`assignmentFilters.json`, optional).
     pub assignment_filters: Vec<Value>,
+    /// Registered owner (user id, lower-cased) → indexes into `devices`, from the fixture-only
+    /// `registeredOwners` array of `devices.json` items (removed from the device objects, which
+    /// Graph serves without it): `users/{id}/registeredDevices`.
+    pub registered_owners: HashMap<String, Vec<usize>>,
     pub apps: Vec<MockApp>,
     /// Lookup tables over the collections above (see [`Tenant::index`]).
     pub lookups: Lookups,
@@ -287,7 +291,23 @@ impl Tenant {
             });
         }
         let (groups, raw_members) = split_groups(collection(src, "groups.json")?);
+        let mut devices = collection(src, "devices.json")?;
+        let mut registered_owners: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, d) in devices.iter_mut().enumerate() {
+            if let Some(Value::Array(owners)) =
+                d.as_object_mut().and_then(|o| o.remove("registeredOwners"))
+            {
+                for o in owners.iter().filter_map(Value::as_str) {
+                    registered_owners
+                        .entry(o.to_ascii_lowercase())
+                        .or_default()
+                        .push(i);
+                }
+            }
+        }
         let mut tenant = Tenant {
+            devices,
+            registered_owners,
             domains,
             organization,
             device_management,
@@ -301,7 +321,6 @@ impl Tenant {
             mam_policies: collection(src, "mamPolicies.json")?,
             enrollment_configurations: collection(src, "deviceEnrollmentConfigurations.json")?,
             device_registration_policy: object(src, "deviceRegistrationPolicy.json")?,
-            devices: collection(src, "devices.json")?,
             managed_devices: collection(src, "managedDevices.json")?,
             troubleshooting_events: collection(src, "troubleshootingEvents.json")?,
             conditional_access_policies: collection(src, "conditionalAccessPolicies.json")?,

@@ -1177,3 +1177,67 @@ async fn count_segment_me_and_limited_directory_objects() -> TestResult {
     mock.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn registered_devices_count_and_beta_only_assignment_filters() -> TestResult {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tenants/wingtip");
+    let mock = MockGraph::start(MockConfig::dir(dir)).await?;
+    let base = mock.base_url();
+    let token = mock.token_for("cli").ok_or("token")?;
+    // tlee owns two Entra devices (the fixture's registeredOwners, not served as a property).
+    let (status, body) = get_json(
+        &format!(
+            "{base}/v1.0/users/tlee@contoso.com/registeredDevices?$select=id,displayName,trustType"
+        ),
+        &token,
+    )
+    .await?;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = body["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["displayName"].as_str())
+        .collect();
+    assert_eq!(names, ["TLEE-SURFACE", "TLEE-OLD-LAPTOP"]);
+    assert!(body["value"][0].get("registeredOwners").is_none());
+    let resp = client()
+        .get(format!(
+            "{base}/v1.0/users/tlee@contoso.com/registeredDevices/$count"
+        ))
+        .bearer_auth(&token)
+        .header("ConsistencyLevel", "eventual")
+        .send()
+        .await?;
+    assert_eq!(resp.text().await?, "2");
+    let (_, body) = get_json(
+        &format!("{base}/v1.0/devices?$select=id,displayName"),
+        &token,
+    )
+    .await?;
+    assert!(
+        body["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|d| d.get("registeredOwners").is_none())
+    );
+    // Assignment filters exist in beta only.
+    let (status, body) = get_json(
+        &format!("{base}/beta/deviceManagement/assignmentFilters"),
+        &token,
+    )
+    .await?;
+    assert_eq!(status, 200);
+    assert_eq!(body["value"][0]["displayName"], "HP devices");
+    assert_ne!(
+        get(
+            &format!("{base}/v1.0/deviceManagement/assignmentFilters"),
+            &token
+        )
+        .await?
+        .0,
+        200
+    );
+    Ok(())
+}

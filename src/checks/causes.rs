@@ -17,7 +17,7 @@ use crate::checks::correlate::cor007_intune_reports_enrollment_failure::META as 
 use crate::checks::device::analysis::DeviceAnalysis;
 use crate::checks::device::{DEV001, DEV002, DEV003, DEV005, DEV006, DEV007, DEV008, DEV009};
 use crate::checks::tenant::{TEN001, TEN002, TEN003};
-use crate::checks::user::{USR001, USR002, USR003, USR005, USR006, USR008, USR009};
+use crate::checks::user::{USR001, USR002, USR003, USR005, USR006, USR008, USR009, USR010};
 use crate::model::{Area, CheckMeta, EnrollmentPath, Finding, Status};
 
 // ---------------------------------------------------------------------------------------------
@@ -90,7 +90,7 @@ pub fn rank_device_causes(
 
 /// User checks that stop an enrollment when they fail (USR004 and USR007 only warn).
 pub const BLOCKING_USER_CHECKS: &[&CheckMeta] = &[
-    &USR001, &USR002, &USR003, &USR005, &USR006, &USR008, &USR009,
+    &USR001, &USR002, &USR003, &USR005, &USR006, &USR008, &USR009, &USR010,
 ];
 
 /// Tenant checks that stop every user-driven enrollment when they fail.

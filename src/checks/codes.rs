@@ -23,7 +23,7 @@ use crate::checks::correlate::cor006_restriction_blocks_device_build::META as CO
 use crate::checks::correlate::cor007_intune_reports_enrollment_failure::META as COR007;
 use crate::checks::device::{DEV001, DEV002, DEV003, DEV004, DEV005, DEV007, DEV009};
 use crate::checks::tenant::{TEN001, TEN002, TEN003, TEN004, TEN005, TEN007, TEN008, TEN009};
-use crate::checks::user::{USR001, USR002, USR003, USR005, USR006, USR008, USR009};
+use crate::checks::user::{USR001, USR002, USR003, USR005, USR006, USR008, USR009, USR010};
 use crate::model::{CheckMeta, EnrollmentPath};
 
 /// The checks whose findings explain or confirm `code`, most specific first; empty for a code
@@ -250,9 +250,9 @@ impl TenantCause {
             // The user's own evaluation when there is a user; the tenant-wide one otherwise.
             TenantCause::ConditionalAccess => c(&[&USR009], &[&TEN009], &[]),
             TenantCause::JoinNotAllowed => c(&[&TEN008], &[], &[]),
-            // TEN008 fails on a quota so small users hit it; its pass says nothing of one user's
-            // count, so it is only a general condition here.
-            TenantCause::EntraDeviceQuota => c(&[], &[], &[&TEN008]),
+            // The user's own count (USR010) decides; TEN008 fails on a quota so small users hit
+            // it, but its pass says nothing of one user's count: only a general condition.
+            TenantCause::EntraDeviceQuota => c(&[&USR010], &[], &[&TEN008]),
             // Stale keys are a device fact; a leftover Intune record is the tenant side of it.
             TenantCause::AlreadyEnrolled => c(&[&DEV009], &[], &[&COR004]),
             TenantCause::UserAccount => c(&[&USR001], &[], &[]),

@@ -65,7 +65,7 @@ mod tests {
     fn catalog_is_complete_and_in_order() {
         let expected: Vec<String> = (1..=9)
             .map(|n| format!("TEN{n:03}"))
-            .chain((1..=9).map(|n| format!("USR{n:03}")))
+            .chain((1..=10).map(|n| format!("USR{n:03}")))
             .chain((1..=11).map(|n| format!("DEV{n:03}")))
             .chain((1..=7).map(|n| format!("COR{n:03}")))
             .collect();

@@ -1,4 +1,4 @@
-//! `enroll-doctor check`: users' readiness (USR001–USR009) plus the tenant checks.
+//! `enroll-doctor check`: users' readiness (USR001–USR010) plus the tenant checks.
 //!
 //! Users are evaluated in memory over one snapshot: `--user` fetches just those users (one
 //! `$batch` wave), `--group` / `--all-users` list users and policy-group members in O(N/999)

@@ -268,6 +268,8 @@ pub(crate) fn tenant_snapshot(
     // Listing every user (or a group's members) can take minutes on a large tenant.
     let long = matches!(users, UserSelection::All | UserSelection::Group(_));
     let opts = CollectOptions {
+        // `check` of named users: their registered Entra devices too (USR010).
+        owned_devices: matches!(users, UserSelection::Upns(_)),
         users,
         devices,
         cloud: settings.cloud.as_str().to_string(),
@@ -512,6 +514,7 @@ pub(crate) fn collect_for_devices(
             UserSelection::Upns(needs.upns.iter().cloned().collect())
         },
         devices: false,
+        owned_devices: false,
         cloud: settings.cloud.as_str().to_string(),
         tenant_hint: settings.tenant.clone(),
     };

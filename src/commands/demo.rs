@@ -323,6 +323,7 @@ mod with_mock {
         let client =
             GraphClient::from_settings(settings).context("cannot set up the Graph client")?;
         let opts = CollectOptions {
+            owned_devices: matches!(users, UserSelection::Upns(_)),
             users,
             devices: false,
             cloud: settings.cloud.as_str().to_string(),

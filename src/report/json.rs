@@ -213,7 +213,7 @@ mod tests {
             .as_object()
             .map(|o| o.keys().collect())
             .unwrap_or_default();
-        assert_eq!(keys.len(), 9);
+        assert_eq!(keys.len(), 10);
         assert_eq!(keys[0], "USR001");
         assert_eq!(v["USR002"]["title"], USR002.title);
         assert_eq!(v["USR002"]["remediation"], USR002.how_to_fix);

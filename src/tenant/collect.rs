@@ -45,6 +45,9 @@ pub struct CollectOptions {
     /// Also list every Entra device, managed device and troubleshooting event (for a snapshot
     /// that later serves `check` and `diagnose` offline).
     pub devices: bool,
+    /// Read the named users' registered Entra devices (Entra's per-user device quota, USR010):
+    /// for `check` of named users; a fleet reads its devices' records instead.
+    pub owned_devices: bool,
     pub cloud: String,
     /// Tenant id or domain from the configuration (used when Graph does not say).
     pub tenant_hint: Option<String>,
@@ -56,6 +59,7 @@ impl CollectOptions {
         CollectOptions {
             users: UserSelection::None,
             devices: false,
+            owned_devices: false,
             cloud: cloud.to_string(),
             tenant_hint: None,
         }
@@ -129,6 +133,15 @@ pub const MANAGED_SELECT: &[&str] = &[
     "deviceRegistrationState",
     "serialNumber",
 ];
+/// A user's registered devices: what the Entra quota check shows and counts.
+const REGISTERED_SELECT: &[&str] = &[
+    "id",
+    "deviceId",
+    "displayName",
+    "trustType",
+    "operatingSystem",
+    "registrationDateTime",
+];
 const CA_SELECT: &[&str] = &["id", "displayName", "state", "conditions", "grantControls"];
 
 /// Least-privilege permissions per source: (application, delegated).
@@ -153,6 +166,7 @@ fn needed(source: &str, kind: TokenKind) -> Vec<String> {
             &["DeviceManagementManagedDevices.Read.All"],
         ),
         "conditional_access_policies" => (&["Policy.Read.All"], &["Policy.Read.All"]),
+        "user_registered_devices" => (&["User.Read.All"], &["User.Read.All"]),
         "assignment_filters" => (
             &["DeviceManagementConfiguration.Read.All"],
             &["DeviceManagementConfiguration.Read.All"],
@@ -296,6 +310,9 @@ struct PerUser {
     managed_error: Option<MissingReason>,
     events: Vec<TroubleshootingEvent>,
     events_error: Option<MissingReason>,
+    /// The Entra devices each user is the registered owner of (`registered_user_ids` set).
+    registered: Vec<EntraDevice>,
+    registered_error: Option<MissingReason>,
 }
 
 #[derive(Deserialize, Default)]
@@ -321,7 +338,12 @@ fn note_error(slot: &mut Option<MissingReason>, source: &str, kind: TokenKind, e
 /// One `$batch` wave for named users: each user's object, `transitiveMemberOf`, managed devices
 /// and troubleshooting events. (Devices named by device reports are looked up by
 /// `tenant::device_records`.)
-async fn collect_targeted(client: &GraphClient, upns: &[String], kind: TokenKind) -> PerUser {
+async fn collect_targeted(
+    client: &GraphClient,
+    upns: &[String],
+    kind: TokenKind,
+    registered: bool,
+) -> PerUser {
     let mut requests = Vec::new();
     for (i, upn) in upns.iter().enumerate() {
         let key = user_key(upn);
@@ -340,6 +362,15 @@ async fn collect_targeted(client: &GraphClient, upns: &[String], kind: TokenKind
             &format!("/users/{key}/managedDevices"),
             &Query::new().select(MANAGED_SELECT),
         ));
+        // Entra joined and registered devices owned by the user: what Entra's per-user device
+        // quota counts (hybrid joined devices have no registered owner).
+        if registered {
+            requests.push(BatchRequest::get_with(
+                format!("{i}-registered"),
+                &format!("/users/{key}/registeredDevices"),
+                &Query::new().select(REGISTERED_SELECT).top(999),
+            ));
+        }
         requests.push(BatchRequest::get_with(
             format!("{i}-events"),
             &format!("/users/{key}/deviceManagementTroubleshootingEvents"),
@@ -358,6 +389,7 @@ async fn collect_targeted(client: &GraphClient, upns: &[String], kind: TokenKind
             out.memberships_error = r("group_memberships");
             out.managed_error = r("managed_devices");
             out.events_error = r("troubleshooting_events");
+            out.registered_error = r("user_registered_devices");
             return out;
         }
     };
@@ -413,6 +445,21 @@ async fn collect_targeted(client: &GraphClient, upns: &[String], kind: TokenKind
             "events" => match client.batch_item_list::<TroubleshootingEvent>(a).await {
                 Ok(items) => out.events.extend(items),
                 Err(e) => note_error(&mut out.events_error, "troubleshooting_events", kind, &e),
+            },
+            "registered" => match client.batch_item_list::<EntraDevice>(a).await {
+                Ok(items) => {
+                    let Some(uid) = user_id else { continue };
+                    out.registered.extend(items.into_iter().map(|mut d| {
+                        d.registered_user_ids = vec![uid.clone()];
+                        d
+                    }));
+                }
+                Err(e) => note_error(
+                    &mut out.registered_error,
+                    "user_registered_devices",
+                    kind,
+                    &e,
+                ),
             },
             _ => {}
         }
@@ -683,7 +730,9 @@ pub async fn collect(
         if upns.is_empty() {
             return None;
         }
-        Some(collect_targeted(client, upns, kind).await)
+        // A fleet's records are read per device (or in bulk, see `device_records`): the users'
+        // registered devices only for a readiness check of named users.
+        Some(collect_targeted(client, upns, kind, opts.owned_devices).await)
     };
     let bulk_users = async {
         match &opts.users {
@@ -805,6 +854,15 @@ pub async fn collect(
             Some(r) => Source::Missing { reason: r },
             None => Source::collected("GET /v1.0/users/{upn}?$select=… ($batch)", p.users),
         };
+        if opts.owned_devices {
+            s.user_registered_devices = match p.registered_error {
+                Some(r) => Source::Missing { reason: r },
+                None => Source::collected(
+                    "GET /v1.0/users/{upn}/registeredDevices?$select=… ($batch)",
+                    p.registered,
+                ),
+            };
+        }
         s.group_memberships = match p.memberships_error {
             Some(r) => Source::Missing { reason: r },
             None => Source::collected(

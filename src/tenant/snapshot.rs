@@ -83,6 +83,11 @@ pub struct Sources {
     /// restriction is assigned through a filter: names and rules for the evidence.
     #[serde(default = "Source::not_collected")]
     pub assignment_filters: Source<Vec<AssignmentFilter>>,
+    /// `/users/{id}/registeredDevices` of the users named in the run: the Entra joined and
+    /// registered devices each owns (`registeredUserIds` says whose), which Entra's per-user
+    /// device quota counts.
+    #[serde(default = "Source::not_collected")]
+    pub user_registered_devices: Source<Vec<EntraDevice>>,
 }
 
 /// beta `deviceAndAppManagementAssignmentFilter`: a rule over device properties that narrows an
@@ -116,6 +121,7 @@ impl Default for Sources {
             troubleshooting_events: Source::not_collected(),
             conditional_access_policies: Source::not_collected(),
             assignment_filters: Source::not_collected(),
+            user_registered_devices: Source::not_collected(),
         }
     }
 }

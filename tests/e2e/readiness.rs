@@ -72,8 +72,9 @@ fn csv_records(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
 const TEN: [&str; 9] = [
     "TEN001", "TEN002", "TEN003", "TEN004", "TEN005", "TEN006", "TEN007", "TEN008", "TEN009",
 ];
-const USR: [&str; 9] = [
+const USR: [&str; 10] = [
     "USR001", "USR002", "USR003", "USR004", "USR005", "USR006", "USR007", "USR008", "USR009",
+    "USR010",
 ];
 
 #[test]
@@ -125,7 +126,7 @@ fn several_users_lead_with_the_summary_in_every_format() {
         "The user is inside the Intune MDM user scope"
     );
     let findings = doc["findings"].as_array().cloned().unwrap_or_default();
-    assert_eq!(findings.len(), 9 + 8 * 9);
+    assert_eq!(findings.len(), 9 + 8 * 10);
     for f in &findings {
         let n = f.as_object().map_or(0, |o| o.len());
         if f["status"] == "pass" {
@@ -549,4 +550,45 @@ fn a_restriction_behind_an_assignment_filter_makes_the_winner_depend_on_the_devi
     );
     // tlee's Pilot block (priority 1, no filter) wins before the filtered restriction is reached.
     assert_eq!(usr005("tlee@contoso.com")["status"], "fail");
+}
+
+#[test]
+fn entras_device_quota_is_counted_for_the_user_being_checked() {
+    // wingtip: quota 2; tlee owns an Entra registered and an Entra joined device (her hybrid
+    // PC0200 has no registered owner and does not count); jdoe owns none.
+    let mock = start(MockConfig::dir(tenant_dir("wingtip")));
+    let (_, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &[
+            "check",
+            "--user",
+            "tlee@contoso.com",
+            "--user",
+            "jdoe@contoso.com",
+            "--as-of",
+            "2026-11-26",
+            "-f",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+    );
+    let doc = json_of(&out, &err);
+    let findings = doc["findings"].as_array().cloned().unwrap_or_default();
+    let usr010 = |upn: &str| {
+        findings
+            .iter()
+            .find(|f| f["check"] == "USR010" && f["subject"]["id"] == upn)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let tlee = usr010("tlee@contoso.com");
+    assert_eq!(tlee["status"], "fail", "{tlee}");
+    let text = tlee.to_string();
+    assert!(text.contains("TLEE-SURFACE, TLEE-OLD-LAPTOP"), "{text}");
+    assert!(text.contains("0x801C000E"), "{text}");
+    let jdoe = usr010("jdoe@contoso.com");
+    // A pass is compact here (check, status, subject).
+    assert_eq!(jdoe["status"], "pass", "{jdoe}");
 }

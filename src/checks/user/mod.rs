@@ -1,4 +1,4 @@
-//! User checks USR001–USR009: one user's readiness for Windows MDM enrollment, evaluated in
+//! User checks USR001–USR010: one user's readiness for Windows MDM enrollment, evaluated in
 //! memory over a [`TenantSnapshot`] (so N users cost no extra Graph calls).
 //!
 //! [`user_readiness_with`] is the entry point the correlation code calls with what it knows of
@@ -19,6 +19,7 @@ pub mod usr006_user_at_device_limit;
 pub mod usr007_user_usage_location_missing;
 pub mod usr008_upn_suffix_not_verified;
 pub mod usr009_conditional_access_blocks_user;
+pub mod usr010_user_at_entra_device_quota;
 
 pub use facts::{DeviceContext, PresentedUpn, UserFacts, UserIndex, UserRule};
 
@@ -31,6 +32,7 @@ pub use usr006_user_at_device_limit::META as USR006;
 pub use usr007_user_usage_location_missing::META as USR007;
 pub use usr008_upn_suffix_not_verified::META as USR008;
 pub use usr009_conditional_access_blocks_user::META as USR009;
+pub use usr010_user_at_entra_device_quota::META as USR010;
 
 pub use usr001_user_missing_or_disabled::{AccountState, account_state};
 pub use usr002_user_not_licensed_for_intune::usr002_license;
@@ -40,8 +42,9 @@ pub use usr005_windows_blocked_for_user::usr005_platform_restriction;
 pub use usr007_user_usage_location_missing::usr007_user_usage_location_missing;
 pub use usr008_upn_suffix_not_verified::usr008_upn_suffix;
 pub use usr009_conditional_access_blocks_user::usr009_conditional_access;
+pub use usr010_user_at_entra_device_quota::usr010_entra_device_quota;
 
-/// USR001–USR009 for one user, for an optional enrollment path.
+/// USR001–USR010 for one user, for an optional enrollment path.
 pub fn user_readiness(
     snap: &TenantSnapshot,
     upn: &str,
@@ -50,12 +53,12 @@ pub fn user_readiness(
     user_readiness_with(snap, upn, &DeviceContext::for_path(path))
 }
 
-/// USR001–USR009 with everything known about the device.
+/// USR001–USR010 with everything known about the device.
 pub fn user_readiness_with(snap: &TenantSnapshot, upn: &str, dev: &DeviceContext) -> Vec<Finding> {
     user_readiness_in(snap, &UserIndex::new(snap), upn, dev)
 }
 
-/// USR001–USR009 for many users over one index (users and their devices are looked up in
+/// USR001–USR010 for many users over one index (users and their devices are looked up in
 /// the snapshot's tables, so N users cost O(N), not O(N²)).
 pub fn users_readiness(
     snap: &TenantSnapshot,
@@ -69,7 +72,7 @@ pub fn users_readiness(
         .collect()
 }
 
-/// USR001–USR009 for one user, with a prebuilt index.
+/// USR001–USR010 for one user, with a prebuilt index.
 pub fn user_readiness_in(
     snap: &TenantSnapshot,
     index: &UserIndex<'_>,
@@ -146,6 +149,10 @@ pub static RULES: &[UserRule] = &[
     UserRule {
         meta: &USR009,
         eval: |f| usr009_conditional_access(f.snap, f.user, f.device.path),
+    },
+    UserRule {
+        meta: &USR010,
+        eval: |f| usr010_entra_device_quota(f.snap, f.user, f.device.path),
     },
 ];
 
