@@ -602,18 +602,36 @@ fn failing_device_source_errors_only_its_checks() {
     assert_eq!(first_cause(diagnosis(&r, dev)), "USR003");
 }
 
-#[test]
-fn configmgr_client_with_co_management_off_is_the_gpo_path() {
+/// `diagnose` of one correlation fixture folder against the contoso snapshot, as JSON.
+fn diagnose_fixture(name: &str, extra: &[&str]) -> Value {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/correlate/configmgr-client-gpo");
+        .join("tests/fixtures/correlate")
+        .join(name);
     let out = clean_cmd()
         .args(["diagnose", "-d"])
         .arg(&dir)
+        .args(extra)
         .args(["--as-of", "2026-11-26", "-f", "json", "--snapshot"])
         .arg(snapshot_fixture())
         .output()
         .unwrap_or_else(|e| panic!("cannot run enroll-doctor: {e}"));
-    let r = json(out);
+    json(out)
+}
+
+/// The first finding of `check` in a report.
+fn first_finding(r: &Value, check: &str) -> Value {
+    r["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["check"] == check)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[test]
+fn configmgr_client_with_co_management_off_is_the_gpo_path() {
+    let r = diagnose_fixture("configmgr-client-gpo", &[]);
     let d = &r["diagnoses"][0];
     // CoManagementFlags = 0 and a user-credential GPO: not co-management.
     assert_eq!(d["path"], "gpo-hybrid", "{d}");
@@ -622,24 +640,9 @@ fn configmgr_client_with_co_management_off_is_the_gpo_path() {
 
 #[test]
 fn co_managed_device_is_held_to_the_default_restriction_only() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/correlate/comanaged-pilot-user");
-    let out = clean_cmd()
-        .args(["diagnose", "-d"])
-        .arg(&dir)
-        .args(["--as-of", "2026-11-26", "-f", "json", "--snapshot"])
-        .arg(snapshot_fixture())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run enroll-doctor: {e}"));
-    let r = json(out);
+    let r = diagnose_fixture("comanaged-pilot-user", &[]);
     assert_eq!(r["diagnoses"][0]["path"], "co-management");
-    let usr005 = r["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|f| f["check"] == "USR005")
-        .cloned()
-        .unwrap_or(Value::Null);
+    let usr005 = first_finding(&r, "USR005");
     // tlee's Pilot group restriction blocks Windows, but a device-credential enrollment gets
     // only the default restriction, which allows it.
     assert_eq!(usr005["status"], "pass", "{usr005}");
@@ -655,24 +658,8 @@ fn co_managed_device_is_held_to_the_default_restriction_only() {
 
 #[test]
 fn the_upn_the_device_presents_is_tested_not_only_the_cloud_upn() {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/correlate/upn-local-suffix");
-    let out = clean_cmd()
-        .args(["diagnose", "-d"])
-        .arg(&dir)
-        .args(["--user", "jdoe@contoso.com"])
-        .args(["--as-of", "2026-11-26", "-f", "json", "--snapshot"])
-        .arg(snapshot_fixture())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run enroll-doctor: {e}"));
-    let r = json(out);
-    let usr008 = r["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|f| f["check"] == "USR008")
-        .cloned()
-        .unwrap_or(Value::Null);
+    let r = diagnose_fixture("upn-local-suffix", &["--user", "jdoe@contoso.com"]);
+    let usr008 = first_finding(&r, "USR008");
     // jdoe@contoso.com is verified, but the device signs in as jdoe@contoso.local.
     assert_eq!(usr008["status"], "fail", "{usr008}");
     let text = usr008.to_string();

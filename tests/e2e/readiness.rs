@@ -422,47 +422,51 @@ fn one_user_keeps_the_single_subject_report() {
     assert_eq!(ls[1]["subject"]["kind"], "tenant");
 }
 
+/// `check` of `users` against the wingtip fixture tenant (as of 2026-11-26), as JSON findings.
+fn wingtip_check(users: &[&str]) -> Vec<Value> {
+    let mock = start(MockConfig::dir(tenant_dir("wingtip")));
+    let mut args = vec![
+        "check",
+        "--as-of",
+        "2026-11-26",
+        "-f",
+        "json",
+        "--fail-on",
+        "never",
+    ];
+    for u in users {
+        args.extend(["--user", u]);
+    }
+    let (_, out, err) = run(&mock, Auth::Delegated("cli"), &args);
+    json_of(&out, &err)["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The finding of `check` for `subject` (`None`: the tenant), or null.
+fn finding_for(findings: &[Value], check: &str, subject: Option<&str>) -> Value {
+    findings
+        .iter()
+        .find(|f| f["check"] == check && f["subject"]["id"].as_str() == subject)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
 #[test]
 fn a_conditional_access_policy_on_a_pilot_group_fails_only_its_members() {
     // wingtip: contoso plus "Pilot: require compliant device for Intune enrollment" on the
     // Pilot group (tlee). TEN009 fails for the tenant; USR009 says who it stops.
-    let mock = start(MockConfig::dir(tenant_dir("wingtip")));
-    let (_, out, err) = run(
-        &mock,
-        Auth::Delegated("cli"),
-        &[
-            "check",
-            "--user",
-            "tlee@contoso.com",
-            "--user",
-            "jdoe@contoso.com",
-            "-f",
-            "json",
-            "--fail-on",
-            "never",
-        ],
-    );
-    let doc = json_of(&out, &err);
-    let findings = doc["findings"].as_array().cloned().unwrap_or_default();
-    let usr009 = |upn: &str| {
-        findings
-            .iter()
-            .find(|f| f["check"] == "USR009" && f["subject"]["id"] == upn)
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
-    let tlee = usr009("tlee@contoso.com");
+    let findings = wingtip_check(&["tlee@contoso.com", "jdoe@contoso.com"]);
+    let tlee = finding_for(&findings, "USR009", Some("tlee@contoso.com"));
     assert_eq!(tlee["status"], "fail", "{tlee}");
     assert!(
         tlee.to_string().contains("applies through group Pilot"),
         "{tlee}"
     );
-    assert_eq!(usr009("jdoe@contoso.com")["status"], "pass", "{err}");
-    let ten009 = findings
-        .iter()
-        .find(|f| f["check"] == "TEN009")
-        .cloned()
-        .unwrap_or(Value::Null);
+    let jdoe = finding_for(&findings, "USR009", Some("jdoe@contoso.com"));
+    assert_eq!(jdoe["status"], "pass", "{jdoe}");
+    let ten009 = finding_for(&findings, "TEN009", None);
     assert_eq!(ten009["status"], "fail", "{ten009}");
 }
 
@@ -470,30 +474,8 @@ fn a_conditional_access_policy_on_a_pilot_group_fails_only_its_members() {
 fn the_device_limit_counts_only_the_devices_intune_counts() {
     // wingtip: tlee's limit is 2 and tlee has three Intune devices, one silent for over 90
     // days and one pending registration for over 24 hours: one counts.
-    let mock = start(MockConfig::dir(tenant_dir("wingtip")));
-    let (_, out, err) = run(
-        &mock,
-        Auth::Delegated("cli"),
-        &[
-            "check",
-            "--user",
-            "tlee@contoso.com",
-            "--as-of",
-            "2026-11-26",
-            "-f",
-            "json",
-            "--fail-on",
-            "never",
-        ],
-    );
-    let doc = json_of(&out, &err);
-    let usr006 = doc["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|f| f["check"] == "USR006")
-        .cloned()
-        .unwrap_or(Value::Null);
+    let findings = wingtip_check(&["tlee@contoso.com"]);
+    let usr006 = finding_for(&findings, "USR006", Some("tlee@contoso.com"));
     assert_eq!(usr006["status"], "pass", "{usr006}");
     assert_eq!(usr006["summary"], "1 of 2 devices used", "{usr006}");
     let text = usr006.to_string();
@@ -511,34 +493,8 @@ fn the_device_limit_counts_only_the_devices_intune_counts() {
 fn a_restriction_behind_an_assignment_filter_makes_the_winner_depend_on_the_device() {
     // wingtip: "HP laptops: Windows 11 24H2 or later" (priority 2, All Staff, include filter)
     // wins over the default for jdoe's devices that match the filter, and only for those.
-    let mock = start(MockConfig::dir(tenant_dir("wingtip")));
-    let (_, out, err) = run(
-        &mock,
-        Auth::Delegated("cli"),
-        &[
-            "check",
-            "--user",
-            "jdoe@contoso.com",
-            "--user",
-            "tlee@contoso.com",
-            "--as-of",
-            "2026-11-26",
-            "-f",
-            "json",
-            "--fail-on",
-            "never",
-        ],
-    );
-    let doc = json_of(&out, &err);
-    let findings = doc["findings"].as_array().cloned().unwrap_or_default();
-    let usr005 = |upn: &str| {
-        findings
-            .iter()
-            .find(|f| f["check"] == "USR005" && f["subject"]["id"] == upn)
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
-    let jdoe = usr005("jdoe@contoso.com");
+    let findings = wingtip_check(&["jdoe@contoso.com", "tlee@contoso.com"]);
+    let jdoe = finding_for(&findings, "USR005", Some("jdoe@contoso.com"));
     assert_eq!(jdoe["status"], "warn", "{jdoe}");
     let text = jdoe.to_string();
     assert!(text.contains("assignment filter"), "{text}");
@@ -549,46 +505,21 @@ fn a_restriction_behind_an_assignment_filter_makes_the_winner_depend_on_the_devi
         "{text}"
     );
     // tlee's Pilot block (priority 1, no filter) wins before the filtered restriction is reached.
-    assert_eq!(usr005("tlee@contoso.com")["status"], "fail");
+    let tlee = finding_for(&findings, "USR005", Some("tlee@contoso.com"));
+    assert_eq!(tlee["status"], "fail", "{tlee}");
 }
 
 #[test]
 fn entras_device_quota_is_counted_for_the_user_being_checked() {
     // wingtip: quota 2; tlee owns an Entra registered and an Entra joined device (her hybrid
     // PC0200 has no registered owner and does not count); jdoe owns none.
-    let mock = start(MockConfig::dir(tenant_dir("wingtip")));
-    let (_, out, err) = run(
-        &mock,
-        Auth::Delegated("cli"),
-        &[
-            "check",
-            "--user",
-            "tlee@contoso.com",
-            "--user",
-            "jdoe@contoso.com",
-            "--as-of",
-            "2026-11-26",
-            "-f",
-            "json",
-            "--fail-on",
-            "never",
-        ],
-    );
-    let doc = json_of(&out, &err);
-    let findings = doc["findings"].as_array().cloned().unwrap_or_default();
-    let usr010 = |upn: &str| {
-        findings
-            .iter()
-            .find(|f| f["check"] == "USR010" && f["subject"]["id"] == upn)
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
-    let tlee = usr010("tlee@contoso.com");
+    let findings = wingtip_check(&["tlee@contoso.com", "jdoe@contoso.com"]);
+    let tlee = finding_for(&findings, "USR010", Some("tlee@contoso.com"));
     assert_eq!(tlee["status"], "fail", "{tlee}");
     let text = tlee.to_string();
     assert!(text.contains("TLEE-SURFACE, TLEE-OLD-LAPTOP"), "{text}");
     assert!(text.contains("0x801C000E"), "{text}");
-    let jdoe = usr010("jdoe@contoso.com");
     // A pass is compact here (check, status, subject).
+    let jdoe = finding_for(&findings, "USR010", Some("jdoe@contoso.com"));
     assert_eq!(jdoe["status"], "pass", "{jdoe}");
 }
