@@ -3,6 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::checks::tenant::ten009_enrollment_app_conditional_access::{
+    EnrollmentPolicy, enrollment_policies,
+};
 use crate::model::{CheckMeta, EnrollmentPath, Evidence, Finding};
 use crate::tenant::snapshot::{ManagedDevice, TenantSnapshot, User};
 
@@ -48,11 +51,26 @@ impl DeviceContext {
 /// snapshot), so N users cost O(N), not O(N²).
 pub struct UserIndex<'a> {
     snap: &'a TenantSnapshot,
+    /// The enforced Conditional Access policies that reach the enrollment sign-in, worked out
+    /// once per snapshot for USR009 (`None` when the policies were not read).
+    enrollment_ca: Option<Vec<EnrollmentPolicy<'a>>>,
 }
 
 impl<'a> UserIndex<'a> {
     pub fn new(snap: &'a TenantSnapshot) -> UserIndex<'a> {
-        UserIndex { snap }
+        UserIndex {
+            snap,
+            enrollment_ca: snap
+                .sources
+                .conditional_access_policies
+                .data()
+                .map(|list| enrollment_policies(list)),
+        }
+    }
+
+    /// See [`UserIndex::enrollment_ca`].
+    pub fn enrollment_ca(&self) -> Option<&[EnrollmentPolicy<'a>]> {
+        self.enrollment_ca.as_deref()
     }
 
     /// A user by UPN or object id (case-insensitive).
@@ -75,6 +93,8 @@ pub struct UserFacts<'a> {
     pub user: &'a User,
     pub managed_devices: Vec<&'a ManagedDevice>,
     pub device: &'a DeviceContext,
+    /// The snapshot's enrollment-relevant Conditional Access policies (see [`UserIndex`]).
+    pub enrollment_ca: Option<&'a [EnrollmentPolicy<'a>]>,
 }
 
 /// One user check: its metadata and its evaluation over [`UserFacts`].

@@ -99,6 +99,7 @@ pub fn user_readiness_in(
         user,
         managed_devices: index.managed_devices(user),
         device: dev,
+        enrollment_ca: index.enrollment_ca(),
     };
     RULES.iter().map(|r| (r.eval)(&facts)).collect()
 }
@@ -148,7 +149,7 @@ pub static RULES: &[UserRule] = &[
     },
     UserRule {
         meta: &USR009,
-        eval: |f| usr009_conditional_access(f.snap, f.user, f.device.path),
+        eval: |f| usr009_conditional_access(f.snap, f.user, f.device.path, f.enrollment_ca),
     },
     UserRule {
         meta: &USR010,

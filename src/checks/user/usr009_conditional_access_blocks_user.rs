@@ -177,10 +177,13 @@ fn policy_outcome(ep: &EnrollmentPolicy, path: Option<EnrollmentPath>) -> Outcom
     o.unwrap_or(Outcome::Met)
 }
 
+/// `prepared` is the snapshot's [`enrollment_policies`], worked out once for many users
+/// (computed here when `None`).
 pub fn usr009_conditional_access(
     snap: &TenantSnapshot,
     user: &User,
     path: Option<EnrollmentPath>,
+    prepared: Option<&[EnrollmentPolicy]>,
 ) -> Finding {
     const ID: &CheckMeta = &META;
     let (list, endpoint) = match snap.sources.conditional_access_policies.get() {
@@ -193,8 +196,15 @@ pub fn usr009_conditional_access(
     let mut maybe = Vec::new();
     let mut why: Vec<&str> = Vec::new();
     let mut met = 0usize;
-    let policies = enrollment_policies(list);
-    for ep in &policies {
+    let computed;
+    let policies: &[EnrollmentPolicy] = match prepared {
+        Some(p) => p,
+        None => {
+            computed = enrollment_policies(list);
+            &computed
+        }
+    };
+    for ep in policies {
         let applies = applies_to(ep.policy, user, memberships);
         let via = match &applies {
             Applies::No => continue,
@@ -336,7 +346,7 @@ mod tests {
 
     fn at(s: &TenantSnapshot, path: Option<EnrollmentPath>) -> Status {
         let u = s.user("jdoe@contoso.com").cloned().unwrap_or_default();
-        usr009_conditional_access(s, &u, path).status
+        usr009_conditional_access(s, &u, path, None).status
     }
 
     #[test]
@@ -419,7 +429,7 @@ mod tests {
         );
         let s = with_ca(&policy(all, ENROLL, r#""block""#, "OR"), &[]);
         let u = s.user("jdoe@contoso.com").cloned().unwrap_or_default();
-        let f = usr009_conditional_access(&s, &u, Some(GpoHybrid));
+        let f = usr009_conditional_access(&s, &u, Some(GpoHybrid), None);
         assert_eq!(f.status, Status::Fail);
         assert!(
             f.evidence
