@@ -71,6 +71,7 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<u8> {
 
     let mut notes = source_notes(&snap, &args.source);
     notes.push(format!("{} user(s) checked", targets.len()));
+    notes.extend(enroll_doctor::checks::user::owned_devices_note(&snap));
     let streamed =
         targets.len() > 1 || matches!(args.output.format, ReportFormat::Csv | ReportFormat::Jsonl);
     if !streamed {

@@ -126,7 +126,8 @@ fn several_users_lead_with_the_summary_in_every_format() {
         "The user is inside the Intune MDM user scope"
     );
     let findings = doc["findings"].as_array().cloned().unwrap_or_default();
-    assert_eq!(findings.len(), 9 + 8 * 10);
+    // USR010 is left out of a whole-tenant run (the notes say so).
+    assert_eq!(findings.len(), 9 + 8 * 9);
     for f in &findings {
         let n = f.as_object().map_or(0, |o| o.len());
         if f["status"] == "pass" {

@@ -45,13 +45,13 @@ use crate::checks::codes::TenantCause;
 use crate::checks::device::analysis::DeviceAnalysis;
 use crate::checks::device::diagnosis::diagnose_with;
 use crate::checks::device::{DEV003, DEV007};
-use crate::checks::user::{DeviceContext, PresentedUpn, USR003, USR010, user_readiness_with};
+use crate::checks::user::{DeviceContext, PresentedUpn, USR003, user_readiness_with};
 use crate::device::report::DeviceReport;
 use crate::model::{
     Area, CheckMeta, Diagnosis, EnrollmentPath, Evidence, Finding, SkipReason, Status, Subject,
     Verdict,
 };
-use crate::tenant::snapshot::{MissingReason, Source, TenantSnapshot};
+use crate::tenant::snapshot::TenantSnapshot;
 
 pub use cor001_device_in_other_tenant::META as COR001;
 pub use cor002_entra_device_record_missing::META as COR002;
@@ -281,16 +281,10 @@ fn joined_elsewhere(slots: &[Option<Finding>]) -> bool {
 /// Stage 2: USR001–USR010 for the enrolling user on the device's path (none when no user is
 /// known or the device is joined to another tenant).
 pub fn enrolling_user_findings(f: &CorrelationFacts, other_tenant: bool) -> Vec<Finding> {
-    // A device report's tenant facts never include the users' registered Entra devices (the
-    // fleet reads the devices' own records): USR010 would only ever say "not collected", so it
-    // is left out and TEN008 judges the quota for the tenant.
-    let owned_devices_read = !matches!(
-        f.snap.sources.user_registered_devices,
-        Source::Missing {
-            reason: MissingReason::NotCollected
-        }
-    );
-    let mut findings = match (&f.keys.user, other_tenant) {
+    // A device report's tenant facts do not include the users' registered Entra devices (the
+    // fleet reads the devices' own records): USR010 is left out by the user checks and TEN008
+    // judges the quota for the tenant.
+    match (&f.keys.user, other_tenant) {
         (Some(u), false) => user_readiness_with(
             f.snap,
             &u.upn,
@@ -308,11 +302,7 @@ pub fn enrolling_user_findings(f: &CorrelationFacts, other_tenant: bool) -> Vec<
             },
         ),
         _ => Vec::new(),
-    };
-    if !owned_devices_read {
-        findings.retain(|x| !x.is(&USR010));
     }
-    findings
 }
 
 /// Stage 3: the tenant causes the device's failure code allows on its path, each confirmed,

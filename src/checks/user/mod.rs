@@ -5,7 +5,7 @@
 //! the device (its enrollment path, OS version); results that depend on the path say so in their evidence.
 
 use crate::model::{EnrollmentPath, Finding, SkipReason, Subject};
-use crate::tenant::snapshot::TenantSnapshot;
+use crate::tenant::snapshot::{MissingReason, Source, TenantSnapshot};
 
 pub mod facts;
 pub mod shared;
@@ -83,7 +83,7 @@ pub fn user_readiness_in(
         // Without the user object only USR001 can be evaluated; the others say why, once each.
         let subject = Subject::User(upn.to_string());
         let mut out = vec![usr001_user_missing_or_disabled::usr001_for(snap, upn, None)];
-        for rule in &RULES[1..] {
+        for rule in RULES[1..].iter().filter(|r| evaluated(snap, r)) {
             out.push(rule.meta.skip(
                 subject.clone(),
                 SkipReason::NoEvidence {
@@ -101,7 +101,37 @@ pub fn user_readiness_in(
         device: dev,
         enrollment_ca: index.enrollment_ca(),
     };
-    RULES.iter().map(|r| (r.eval)(&facts)).collect()
+    RULES
+        .iter()
+        .filter(|r| evaluated(snap, r))
+        .map(|r| (r.eval)(&facts))
+        .collect()
+}
+
+/// Whether `rule` is evaluated on `snap`: USR010 needs the users' registered Entra devices,
+/// which only a `check` of named users reads; where they were never asked for (a whole-tenant
+/// or group run, a device report) it is left out rather than skipped once per user, and the
+/// run's notes say so ([`owned_devices_note`]).
+fn evaluated(snap: &TenantSnapshot, rule: &UserRule) -> bool {
+    *rule.meta != USR010 || owned_devices_read(snap)
+}
+
+fn owned_devices_read(snap: &TenantSnapshot) -> bool {
+    !matches!(
+        snap.sources.user_registered_devices,
+        Source::Missing {
+            reason: MissingReason::NotCollected
+        }
+    )
+}
+
+/// The note a run prints when USR010 was left out (see [`evaluated`]).
+pub fn owned_devices_note(snap: &TenantSnapshot) -> Option<String> {
+    (!owned_devices_read(snap)).then(|| {
+        "USR010 (Entra's per-user device quota) is evaluated for users named with --user or \
+         --users-file: their registered devices are not read for a whole tenant or a group"
+            .to_string()
+    })
 }
 
 /// Every user check, in the order of evaluation and of output. USR001 comes first: when the
