@@ -258,6 +258,11 @@ impl Redactor {
                 .into_iter()
                 .map(|(u, gs)| (self.id(&u), gs.iter().map(|g| self.id(g)).collect()))
                 .collect();
+            // Role template ids are Microsoft's constants; the user ids are not.
+            m.roles = std::mem::take(&mut m.roles)
+                .into_iter()
+                .map(|(u, r)| (self.id(&u), r))
+                .collect();
         }
         let entra = s.entra_devices.data_mut().into_iter().flatten();
         let owned = s.user_registered_devices.data_mut().into_iter().flatten();

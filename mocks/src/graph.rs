@@ -1079,9 +1079,29 @@ fn member_of(ctx: &Ctx, key: &str, transitive: bool, cast: Option<&str>) -> Repl
         tenant.parents.get(&user_id).cloned().unwrap_or_default()
     };
     let can_read_groups = guard(ctx, &[GROUP_MEMBER_READ], Family::Directory).is_none();
+    // The directory roles the user holds (the fixture-only `directoryRoles` array of role
+    // template ids in users.json), as Graph lists them beside the groups: a directoryRole whose
+    // own id differs from its roleTemplateId. The group cast leaves them out.
+    let roles = user
+        .get("directoryRoles")
+        .and_then(Value::as_array)
+        .filter(|_| cast.is_none())
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|t| {
+            let tail = t.get(8..).unwrap_or_default();
+            json!({
+                "@odata.type": "#microsoft.graph.directoryRole",
+                "id": format!("d1ec7a0e{tail}"),
+                "displayName": well_known_role(t),
+                "roleTemplateId": t,
+            })
+        });
     let items: Vec<Value> = ids
         .iter()
         .filter_map(|id| tenant.directory_object(id))
+        .chain(roles)
         .map(|g| if can_read_groups { g } else { limited(g) })
         .collect();
     let filter = match check_filter(ctx, GROUP_FILTERS) {
@@ -1094,6 +1114,16 @@ fn member_of(ctx: &Ctx, key: &str, transitive: bool, cast: Option<&str>) -> Repl
         .collect();
     let total = items.len();
     page(ctx, "directoryObjects", total, |i| items.get(i).cloned())
+}
+
+/// Display names of the built-in roles the fixtures use.
+fn well_known_role(template_id: &str) -> &'static str {
+    match template_id {
+        "62e90394-69f5-4237-9190-012177145e10" => "Global Administrator",
+        "3a2c62db-5318-420d-8d74-23affee5d9d5" => "Intune Administrator",
+        "f2ef992c-3afb-46b9-b7cf-a126ee74c451" => "Global Reader",
+        _ => "Directory role",
+    }
 }
 
 fn group_members(ctx: &Ctx, id: &str, transitive: bool, cast: Option<&str>) -> Reply {

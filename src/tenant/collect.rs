@@ -304,6 +304,8 @@ struct PerUser {
     users: Vec<User>,
     users_error: Option<MissingReason>,
     memberships: BTreeMap<String, BTreeSet<String>>,
+    /// User id → role template ids of the directory roles the user holds.
+    roles: BTreeMap<String, BTreeSet<String>>,
     groups: BTreeMap<String, GroupRef>,
     memberships_error: Option<MissingReason>,
     managed: Vec<ManagedDevice>,
@@ -323,6 +325,9 @@ struct DirectoryObject {
     id: String,
     #[serde(rename = "displayName")]
     display_name: Option<String>,
+    /// On a `directoryRole`: the role template id Conditional Access names in `includeRoles`.
+    #[serde(rename = "roleTemplateId")]
+    role_template_id: Option<String>,
 }
 
 /// Keeps the first error of a kind (404 = user not found is not an error of the source).
@@ -355,7 +360,11 @@ async fn collect_targeted(
         requests.push(BatchRequest::get_with(
             format!("{i}-groups"),
             &format!("/users/{key}/transitiveMemberOf"),
-            &Query::new().select(&["id", "displayName"]).top(999),
+            // Groups, and the directory roles the user holds (active assignments), which
+            // Conditional Access includes or excludes by role template id.
+            &Query::new()
+                .select(&["id", "displayName", "roleTemplateId"])
+                .top(999),
         ));
         requests.push(BatchRequest::get_with(
             format!("{i}-managed"),
@@ -419,6 +428,16 @@ async fn collect_targeted(
             "groups" => match client.batch_item_list::<DirectoryObject>(a).await {
                 Ok(items) => {
                     let Some(uid) = user_id else { continue };
+                    let roles = out.roles.entry(uid.clone()).or_default();
+                    for r in &items {
+                        if r.odata_type
+                            .as_deref()
+                            .is_some_and(|t| t.to_ascii_lowercase().ends_with("directoryrole"))
+                            && let Some(t) = &r.role_template_id
+                        {
+                            roles.insert(t.to_ascii_lowercase());
+                        }
+                    }
                     let set = out.memberships.entry(uid).or_default();
                     for g in items.into_iter().filter(|o| {
                         o.odata_type
@@ -872,6 +891,7 @@ pub async fn collect(
                     relevant_groups: Vec::new(),
                     groups: p.groups,
                     members: p.memberships,
+                    roles: p.roles,
                 },
             ),
         };

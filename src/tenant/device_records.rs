@@ -234,6 +234,8 @@ fn named_members(
                     relevant_groups: data.relevant_groups,
                     groups,
                     members,
+                    // Per-group listings say nothing of directory roles.
+                    roles: Default::default(),
                 },
             }
         }

@@ -938,6 +938,10 @@ pub struct GroupMemberships {
     pub groups: BTreeMap<String, GroupRef>,
     /// User id → transitive group ids (sorted).
     pub members: BTreeMap<String, BTreeSet<String>>,
+    /// User id → role template ids of the directory roles the user holds (active
+    /// assignments, from `transitiveMemberOf`): read per user only.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub roles: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// Answer of a membership question.
@@ -976,6 +980,26 @@ impl GroupMemberships {
                 Membership::NotMember
             }
             None => Membership::Unknown,
+        }
+    }
+
+    /// Does `user_id` hold the directory role with this template id? Known only where the
+    /// user's memberships were read per user (their `transitiveMemberOf` lists the roles).
+    pub fn has_role(&self, user_id: &str, role_template_id: &str) -> Membership {
+        let per_user = !self.all_users_resolved && !self.relevant_groups_known();
+        match self.members.get(&user_id.to_ascii_lowercase()) {
+            Some(_) if per_user => {
+                let held = self
+                    .roles
+                    .get(&user_id.to_ascii_lowercase())
+                    .is_some_and(|r| r.contains(&role_template_id.to_ascii_lowercase()));
+                if held {
+                    Membership::Member
+                } else {
+                    Membership::NotMember
+                }
+            }
+            _ => Membership::Unknown,
         }
     }
 

@@ -524,3 +524,18 @@ fn entras_device_quota_is_counted_for_the_user_being_checked() {
     let jdoe = finding_for(&findings, "USR010", Some("jdoe@contoso.com"));
     assert_eq!(jdoe["status"], "pass", "{jdoe}");
 }
+
+#[test]
+fn a_policy_on_a_directory_role_covers_the_role_holders_only() {
+    // wingtip: it-admin holds Global Administrator; contoso's "Require MFA for administrators"
+    // includes that role. Roles are read with the named users' transitiveMemberOf.
+    let findings = wingtip_check(&["it-admin@contoso.com", "jdoe@contoso.com"]);
+    let admin = finding_for(&findings, "USR009", Some("it-admin@contoso.com"));
+    assert_eq!(admin["status"], "warn", "{admin}");
+    let text = admin.to_string();
+    assert!(text.contains("Require MFA for administrators"), "{text}");
+    assert!(text.contains("a directory role the user holds"), "{text}");
+    // jdoe holds no role, and the group policy on Pilot does not cover jdoe either.
+    let jdoe = finding_for(&findings, "USR009", Some("jdoe@contoso.com"));
+    assert_eq!(jdoe["status"], "pass", "{jdoe}");
+}

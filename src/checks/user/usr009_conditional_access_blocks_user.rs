@@ -26,10 +26,12 @@ pub const META: CheckMeta = CheckMeta {
         TEN009 finds them (the Intune enrollment apps named or reached through All resources, or the \
         \"Register or join devices\" user action; report-only and disabled policies never count), and keeps \
         those that apply to this user: included through All users, the user's own id, guests when the user \
-        is a guest, or a group the user is a transitive member of, and not excluded the same way. Whether a \
-        policy that includes or excludes directory roles covers the user is undecided (role assignments are \
-        not read): such a policy is a warning when it would block, and left out when it only prompts (an \
-        MFA policy for admin roles is not a warning on every user). Each grant control is then weighed on the device's enrollment path: \
+        is a guest, a group the user is a transitive member of, or a directory role the user holds (the \
+        active role assignments transitiveMemberOf lists, read for users named in the run), and not excluded \
+        the same way. Where the user's roles were not read (whole-tenant runs), a policy that includes or \
+        excludes roles is undecided for the user: a warning when it would block, left out when it only prompts \
+        (an MFA policy for admin roles is not a warning on every user). Each grant control is then weighed \
+        on the device's enrollment path: \
         \"Require Microsoft Entra hybrid joined device\" is met on the GPO-hybrid and co-management paths and \
         cannot be met by an Entra-joined or registered device; MFA, authentication strength and terms of use \
         can be answered in an interactive Entra join or registration, not in the silent GPO enrollment; \
@@ -113,6 +115,22 @@ fn applies_to(
     if let Ok(Some(_)) = excluded_by_group {
         return Applies::No;
     }
+    let role = |r: &String| {
+        memberships
+            .map(|m| m.has_role(&user.id, r))
+            .unwrap_or(Membership::Unknown)
+    };
+    if u.exclude_roles
+        .iter()
+        .any(|r| role(r) == Membership::Member)
+    {
+        return Applies::No;
+    }
+    let excluded_role_unknown = u
+        .exclude_roles
+        .iter()
+        .filter(|r| role(r) == Membership::Unknown)
+        .count();
     let included = if has(&u.include_users, "All") {
         Ok(Some("All users".to_string()))
     } else if has(&u.include_users, &user.id) {
@@ -125,9 +143,20 @@ fn applies_to(
     };
     let included = match included {
         Ok(Some(via)) => via,
-        Ok(None) if !u.include_roles.is_empty() => {
+        Ok(None)
+            if u.include_roles
+                .iter()
+                .any(|r| role(r) == Membership::Member) =>
+        {
+            "a directory role the user holds".to_string()
+        }
+        Ok(None)
+            if u.include_roles
+                .iter()
+                .any(|r| role(r) == Membership::Unknown) =>
+        {
             return Applies::Undecided(format!(
-                "it includes {} directory role(s), which are not read",
+                "it includes {} directory role(s), and the user's roles were not read",
                 u.include_roles.len()
             ));
         }
@@ -137,10 +166,9 @@ fn applies_to(
     if let Err(why) = excluded_by_group {
         return Applies::Undecided(format!("included through {included}, but {why}"));
     }
-    if !u.exclude_roles.is_empty() {
+    if excluded_role_unknown > 0 {
         return Applies::Undecided(format!(
-            "included through {included}, but it excludes {} directory role(s), which are not read",
-            u.exclude_roles.len()
+            "included through {included}, but it excludes {excluded_role_unknown} directory role(s), and the user's roles were not read"
         ));
     }
     Applies::Yes(included)
@@ -378,24 +406,52 @@ mod tests {
             at(&with_ca(&pilot_only, &[]), Some(GpoHybrid)),
             Status::Pass
         );
-        // Roles are not read: undecided, a warning.
-        let roles = compliant(r#"{"includeRoles":["62e90394-69f5-4237-9190-012177145e10"]}"#);
-        assert_eq!(at(&with_ca(&roles, &[]), Some(GpoHybrid)), Status::Warn);
+        // Directory roles, read per user: a Global Administrator is covered, jdoe is not.
+        const GA: &str = "62e90394-69f5-4237-9190-012177145e10";
+        let roles = compliant(&format!(r#"{{"includeRoles":["{GA}"]}}"#));
+        assert_eq!(at(&with_ca(&roles, &[]), Some(GpoHybrid)), Status::Pass);
+        let admin = |s: &mut TenantSnapshot| {
+            if let Source::Collected { data, .. } = &mut s.sources.group_memberships {
+                data.roles.entry("u1".into()).or_default().insert(GA.into());
+            }
+        };
+        let mut s = with_ca(&roles, &[]);
+        admin(&mut s);
+        assert_eq!(at(&s, Some(GpoHybrid)), Status::Fail);
+        let all_but_admins = compliant(&format!(
+            r#"{{"includeUsers":["All"],"excludeRoles":["{GA}"]}}"#
+        ));
+        assert_eq!(
+            at(&with_ca(&all_but_admins, &[]), Some(GpoHybrid)),
+            Status::Fail
+        );
+        let mut s = with_ca(&all_but_admins, &[]);
+        admin(&mut s);
+        assert_eq!(at(&s, Some(GpoHybrid)), Status::Pass);
+        // Roles not read (memberships listed per group for a whole tenant): undecided, a
+        // warning for a block ...
+        let bulk = |s: &mut TenantSnapshot| {
+            if let Source::Collected { data, .. } = &mut s.sources.group_memberships {
+                data.all_users_resolved = true;
+                data.relevant_groups = vec![PILOT.into()];
+            }
+        };
+        let mut s = with_ca(&roles, &[]);
+        bulk(&mut s);
+        assert_eq!(at(&s, Some(GpoHybrid)), Status::Warn);
+        let mut s = with_ca(&all_but_admins, &[]);
+        bulk(&mut s);
+        assert_eq!(at(&s, Some(GpoHybrid)), Status::Warn);
         // ... but an MFA prompt for admin roles is not a warning on every user.
         let admin_mfa = policy(
-            r#"{"includeRoles":["62e90394-69f5-4237-9190-012177145e10"]}"#,
+            &format!(r#"{{"includeRoles":["{GA}"]}}"#),
             ENROLL,
             r#""mfa""#,
             "OR",
         );
-        assert_eq!(at(&with_ca(&admin_mfa, &[]), Some(GpoHybrid)), Status::Pass);
-        let all_but_roles = compliant(
-            r#"{"includeUsers":["All"],"excludeRoles":["62e90394-69f5-4237-9190-012177145e10"]}"#,
-        );
-        assert_eq!(
-            at(&with_ca(&all_but_roles, &[]), Some(GpoHybrid)),
-            Status::Warn
-        );
+        let mut s = with_ca(&admin_mfa, &[]);
+        bulk(&mut s);
+        assert_eq!(at(&s, Some(GpoHybrid)), Status::Pass);
     }
 
     #[test]
