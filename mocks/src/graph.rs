@@ -273,7 +273,7 @@ const CANONICAL_SEGMENTS: &[&str] = &[
     "memberOf",
     "checkMemberGroups",
     "managedDevices",
-    "registeredDevices",
+    "ownedDevices",
     "deviceManagementTroubleshootingEvents",
     "groups",
     "transitiveMembers",
@@ -472,14 +472,11 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
         }
         // Entra joined and registered devices whose registered owner is the user (hybrid
         // joined devices have none).
-        ["users", key, "registeredDevices"] if is_get => {
-            guard(ctx, &[USER_READ], Family::Directory).unwrap_or_else(|| match registered_devices(
-                tenant, key,
-            ) {
+        ["users", key, "ownedDevices"] if is_get => guard(ctx, &[USER_READ], Family::Directory)
+            .unwrap_or_else(|| match registered_devices(tenant, key) {
                 Some(items) => list(ctx, "directoryObjects", items, &[]),
                 None => directory_not_found(key),
-            })
-        }
+            }),
         ["users", key, "managedDevices"] if is_get => {
             guard(ctx, &[MANAGED_DEVICES], Family::Intune).unwrap_or_else(|| {
                 match tenant.find_user(key) {
@@ -1502,7 +1499,7 @@ fn count_segment(ctx: &Ctx, s: &[&str]) -> Reply {
         ["devices"] => guard(ctx, &[DEVICE_READ], Family::Directory)
             .map(Err)
             .unwrap_or(Ok(tenant.devices.len())),
-        ["users", key, "registeredDevices"] => guard(ctx, &[USER_READ], Family::Directory)
+        ["users", key, "ownedDevices"] => guard(ctx, &[USER_READ], Family::Directory)
             .map(Err)
             .unwrap_or_else(|| {
                 registered_devices(tenant, key)

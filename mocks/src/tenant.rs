@@ -94,7 +94,7 @@ pub(crate) struct Tenant {
     pub assignment_filters: Vec<Value>,
     /// Registered owner (user id, lower-cased) → indexes into `devices`, from the fixture-only
     /// `registeredOwners` array of `devices.json` items (removed from the device objects, which
-    /// Graph serves without it): `users/{id}/registeredDevices`.
+    /// Graph serves without it): `users/{id}/ownedDevices`.
     pub registered_owners: HashMap<String, Vec<usize>>,
     pub apps: Vec<MockApp>,
     /// Lookup tables over the collections above (see [`Tenant::index`]).

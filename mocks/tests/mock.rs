@@ -1187,7 +1187,7 @@ async fn registered_devices_count_and_beta_only_assignment_filters() -> TestResu
     // tlee owns two Entra devices (the fixture's registeredOwners, not served as a property).
     let (status, body) = get_json(
         &format!(
-            "{base}/v1.0/users/tlee@contoso.com/registeredDevices?$select=id,displayName,trustType"
+            "{base}/v1.0/users/tlee@contoso.com/ownedDevices?$select=id,displayName,trustType"
         ),
         &token,
     )
@@ -1203,7 +1203,7 @@ async fn registered_devices_count_and_beta_only_assignment_filters() -> TestResu
     assert!(body["value"][0].get("registeredOwners").is_none());
     let resp = client()
         .get(format!(
-            "{base}/v1.0/users/tlee@contoso.com/registeredDevices/$count"
+            "{base}/v1.0/users/tlee@contoso.com/ownedDevices/$count"
         ))
         .bearer_auth(&token)
         .header("ConsistencyLevel", "eventual")

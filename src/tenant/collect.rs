@@ -376,7 +376,7 @@ async fn collect_targeted(
         if registered {
             requests.push(BatchRequest::get_with(
                 format!("{i}-registered"),
-                &format!("/users/{key}/registeredDevices"),
+                &format!("/users/{key}/ownedDevices"),
                 &Query::new().select(REGISTERED_SELECT).top(999),
             ));
         }
@@ -428,15 +428,26 @@ async fn collect_targeted(
             "groups" => match client.batch_item_list::<DirectoryObject>(a).await {
                 Ok(items) => {
                     let Some(uid) = user_id else { continue };
-                    let roles = out.roles.entry(uid.clone()).or_default();
-                    for r in &items {
-                        if r.odata_type
-                            .as_deref()
-                            .is_some_and(|t| t.to_ascii_lowercase().ends_with("directoryrole"))
-                            && let Some(t) = &r.role_template_id
-                        {
-                            roles.insert(t.to_ascii_lowercase());
-                        }
+                    // The roles count as read only when every directoryRole came with its
+                    // roleTemplateId (a token that may not read them gets bare objects).
+                    let role_items: Vec<Option<&String>> = items
+                        .iter()
+                        .filter(|r| {
+                            r.odata_type
+                                .as_deref()
+                                .is_some_and(|t| t.to_ascii_lowercase().ends_with("directoryrole"))
+                        })
+                        .map(|r| r.role_template_id.as_ref())
+                        .collect();
+                    if role_items.iter().all(Option::is_some) {
+                        out.roles.insert(
+                            uid.clone(),
+                            role_items
+                                .into_iter()
+                                .flatten()
+                                .map(|t| t.to_ascii_lowercase())
+                                .collect(),
+                        );
                     }
                     let set = out.memberships.entry(uid).or_default();
                     for g in items.into_iter().filter(|o| {
@@ -877,7 +888,7 @@ pub async fn collect(
             s.user_registered_devices = match p.registered_error {
                 Some(r) => Source::Missing { reason: r },
                 None => Source::collected(
-                    "GET /v1.0/users/{upn}/registeredDevices?$select=… ($batch)",
+                    "GET /v1.0/users/{upn}/ownedDevices?$select=… ($batch)",
                     p.registered,
                 ),
             };

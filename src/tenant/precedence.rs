@@ -190,9 +190,14 @@ pub fn applicability(
         }
     }
     if via.is_none()
-        && unknown_excluded.is_empty()
         && let Some((route, f)) = filtered
     {
+        // An unknown membership (an exclusion, or another unfiltered route) leaves it open.
+        if !unknown_excluded.is_empty() || !unknown_included.is_empty() {
+            let mut groups = unknown_excluded;
+            groups.extend(unknown_included);
+            return Applicability::Unknown(groups);
+        }
         return Applicability::Filtered(route, f);
     }
     match via {

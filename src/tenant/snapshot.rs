@@ -83,7 +83,7 @@ pub struct Sources {
     /// restriction is assigned through a filter: names and rules for the evidence.
     #[serde(default = "Source::not_collected")]
     pub assignment_filters: Source<Vec<AssignmentFilter>>,
-    /// `/users/{id}/registeredDevices` of the users named in the run: the Entra joined and
+    /// `/users/{id}/ownedDevices` of the users named in the run: the Entra joined and
     /// registered devices each owns (`registeredUserIds` says whose), which Entra's per-user
     /// device quota counts.
     #[serde(default = "Source::not_collected")]
@@ -939,7 +939,8 @@ pub struct GroupMemberships {
     /// User id → transitive group ids (sorted).
     pub members: BTreeMap<String, BTreeSet<String>>,
     /// User id → role template ids of the directory roles the user holds (active
-    /// assignments, from `transitiveMemberOf`): read per user only.
+    /// assignments, from `transitiveMemberOf`), for the users whose roles were read (per-user
+    /// collection); a user missing here has unknown roles.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub roles: BTreeMap<String, BTreeSet<String>>,
 }
@@ -983,23 +984,16 @@ impl GroupMemberships {
         }
     }
 
-    /// Does `user_id` hold the directory role with this template id? Known only where the
-    /// user's memberships were read per user (their `transitiveMemberOf` lists the roles).
+    /// Does `user_id` hold the directory role with this template id? Known only for users whose
+    /// roles were read (their `transitiveMemberOf`, per user).
     pub fn has_role(&self, user_id: &str, role_template_id: &str) -> Membership {
-        let per_user = !self.all_users_resolved && !self.relevant_groups_known();
-        match self.members.get(&user_id.to_ascii_lowercase()) {
-            Some(_) if per_user => {
-                let held = self
-                    .roles
-                    .get(&user_id.to_ascii_lowercase())
-                    .is_some_and(|r| r.contains(&role_template_id.to_ascii_lowercase()));
-                if held {
-                    Membership::Member
-                } else {
-                    Membership::NotMember
-                }
+        // An entry, even an empty one, is written only when the user's roles were read.
+        match self.roles.get(&user_id.to_ascii_lowercase()) {
+            Some(held) if held.contains(&role_template_id.to_ascii_lowercase()) => {
+                Membership::Member
             }
-            _ => Membership::Unknown,
+            Some(_) => Membership::NotMember,
+            None => Membership::Unknown,
         }
     }
 
@@ -1058,7 +1052,7 @@ pub struct EntraDevice {
     pub on_premises_sync_enabled: Option<bool>,
     #[serde(deserialize_with = "null_as_empty")]
     pub alternative_security_ids: Vec<AlternativeSecurityId>,
-    /// Registered owners' user ids, when collected per user (`registeredDevices`).
+    /// Registered owners' user ids, when collected per user (`ownedDevices`).
     #[serde(
         deserialize_with = "null_as_empty",
         skip_serializing_if = "Vec::is_empty"

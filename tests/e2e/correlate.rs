@@ -664,7 +664,7 @@ fn the_upn_the_device_presents_is_tested_not_only_the_cloud_upn() {
     assert_eq!(usr008["status"], "fail", "{usr008}");
     let text = usr008.to_string();
     assert!(text.contains("jdoe@contoso.local"), "{text}");
-    assert!(text.contains("dsregcmd"), "device evidence named: {text}");
+    assert!(text.contains("event 91"), "device evidence named: {text}");
     assert_eq!(
         r["diagnoses"][0]["causes"][0], "USR008",
         "{}",

@@ -295,7 +295,7 @@ pub fn enrolling_user_findings(f: &CorrelationFacts, other_tenant: bool) -> Vec<
                 autopilot_registered: None,
                 // What the device presents, whatever `--user` said.
                 presented_upn: match keys::enrolling_user(f.report, f.analysis, None) {
-                    Some(d) => PresentedUpn::Seen(d.upn, d.evidence),
+                    Some(d) => PresentedUpn::Seen(d.upn, d.evidence, d.source.is_strong()),
                     None => PresentedUpn::NotInEvidence,
                 },
                 as_of: Some(f.as_of),

@@ -197,6 +197,9 @@ pub enum Demand {
     PathDependent,
     /// Needs an interactive or MFA-backed sign-in (MFA, strength, terms of use).
     Prompt,
+    /// A control enroll-doctor does not weigh (approved or compliant client app, password
+    /// change, a future control): whether enrollment meets it is not decided here.
+    Unknown,
     /// Cannot be met by a device that is enrolling (block, compliant device on the enrollment apps).
     Blocking,
 }
@@ -214,7 +217,8 @@ fn ca_demands(p: &ConditionalAccessPolicy, reach: Reach) -> Vec<(String, Demand)
             "compliantdevice" => Demand::Blocking,
             "domainjoineddevice" => Demand::PathDependent,
             "mfa" => Demand::Prompt,
-            _ => continue,
+            // Never silently dropped: with AND it could be the hardest control.
+            _ => Demand::Unknown,
         };
         out.push((c.clone(), d));
     }
@@ -256,6 +260,9 @@ pub struct EnrollmentPolicy<'a> {
     pub reaches: String,
     pub controls: Vec<(String, Demand)>,
     pub undecidable: Vec<&'static str>,
+    /// Reached through the "Register or join devices" user action only: Entra join and
+    /// registration go through it, hybrid join does not.
+    pub register_device: bool,
 }
 
 impl EnrollmentPolicy<'_> {
@@ -297,6 +304,7 @@ pub fn enrollment_policies(list: &[ConditionalAccessPolicy]) -> Vec<EnrollmentPo
                 ),
                 controls,
                 undecidable: ca_undecidable_conditions(p),
+                register_device: reach == Reach::RegisterDevice,
             })
         })
         .collect()
@@ -417,6 +425,9 @@ pub fn ten009_enrollment_app_conditional_access(snap: &TenantSnapshot) -> Findin
                 ": met by a hybrid-joined device (GPO-hybrid path), not by an Entra-joined or registered one",
             ),
             Demand::Prompt => detail.push_str(": silent enrollment cannot prompt for it"),
+            Demand::Unknown => detail.push_str(
+                ": a grant control whose effect on enrollment is not weighed here (check it with What If)",
+            ),
             Demand::Blocking => {}
         }
         if !undecidable.is_empty() {

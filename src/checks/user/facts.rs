@@ -7,7 +7,9 @@ use crate::checks::tenant::ten009_enrollment_app_conditional_access::{
     EnrollmentPolicy, enrollment_policies,
 };
 use crate::model::{CheckMeta, EnrollmentPath, Evidence, Finding};
-use crate::tenant::snapshot::{ManagedDevice, TenantSnapshot, User};
+use std::collections::HashMap;
+
+use crate::tenant::snapshot::{EntraDevice, ManagedDevice, TenantSnapshot, User};
 
 /// What is known about the device the user enrolls (all optional).
 #[derive(Debug, Clone, Default)]
@@ -34,8 +36,10 @@ pub enum PresentedUpn {
     NoDevice,
     /// A device report that names no UPN (no event 91, Enrollments UPN or dsregcmd account).
     NotInEvidence,
-    /// The UPN the device presents, with the evidence that names it.
-    Seen(String, Evidence),
+    /// The UPN the device presents, with the evidence that names it, and whether that source
+    /// names the account the enrollment used (event 91, the Enrollments key) rather than only
+    /// whoever ran dsregcmd.
+    Seen(String, Evidence, bool),
 }
 
 impl DeviceContext {
@@ -54,6 +58,9 @@ pub struct UserIndex<'a> {
     /// The enforced Conditional Access policies that reach the enrollment sign-in, worked out
     /// once per snapshot for USR009 (`None` when the policies were not read).
     enrollment_ca: Option<Vec<EnrollmentPolicy<'a>>>,
+    /// User id (lower-cased) → the Entra devices they own, from `user_registered_devices`
+    /// (USR010), indexed once so N users cost O(N + devices).
+    owned_entra: HashMap<String, Vec<&'a EntraDevice>>,
 }
 
 impl<'a> UserIndex<'a> {
@@ -65,7 +72,29 @@ impl<'a> UserIndex<'a> {
                 .conditional_access_policies
                 .data()
                 .map(|list| enrollment_policies(list)),
+            owned_entra: {
+                let mut m: HashMap<String, Vec<&'a EntraDevice>> = HashMap::new();
+                for d in snap
+                    .sources
+                    .user_registered_devices
+                    .data()
+                    .into_iter()
+                    .flatten()
+                {
+                    for u in &d.registered_user_ids {
+                        m.entry(u.to_ascii_lowercase()).or_default().push(d);
+                    }
+                }
+                m
+            },
         }
+    }
+
+    /// The Entra devices `user` owns (empty when none, or when they were not read).
+    pub fn owned_entra_devices(&self, user: &User) -> &[&'a EntraDevice] {
+        self.owned_entra
+            .get(&user.id.to_ascii_lowercase())
+            .map_or(&[], Vec::as_slice)
     }
 
     /// See [`UserIndex::enrollment_ca`].
@@ -95,6 +124,8 @@ pub struct UserFacts<'a> {
     pub device: &'a DeviceContext,
     /// The snapshot's enrollment-relevant Conditional Access policies (see [`UserIndex`]).
     pub enrollment_ca: Option<&'a [EnrollmentPolicy<'a>]>,
+    /// The Entra devices the user owns (see [`UserIndex::owned_entra_devices`]).
+    pub owned_entra: &'a [&'a EntraDevice],
 }
 
 /// One user check: its metadata and its evaluation over [`UserFacts`].

@@ -100,6 +100,7 @@ pub fn user_readiness_in(
         managed_devices: index.managed_devices(user),
         device: dev,
         enrollment_ca: index.enrollment_ca(),
+        owned_entra: index.owned_entra_devices(user),
     };
     RULES
         .iter()
@@ -183,7 +184,7 @@ pub static RULES: &[UserRule] = &[
     },
     UserRule {
         meta: &USR010,
-        eval: |f| usr010_entra_device_quota(f.snap, f.user, f.device.path),
+        eval: |f| usr010_entra_device_quota(f.snap, f.user, f.device.path, Some(f.owned_entra)),
     },
 ];
 

@@ -9,7 +9,7 @@ use crate::tenant::precedence::{
     DEVICE_CREDENTIAL_DEFAULT_ONLY, WindowsVersion, default_windows_restriction,
     os_version_blocked, winning_restrictions,
 };
-use crate::tenant::snapshot::{TenantSnapshot, User};
+use crate::tenant::snapshot::{PlatformRestriction, TenantSnapshot, User};
 
 pub const META: CheckMeta = CheckMeta {
     id: "USR005",
@@ -182,10 +182,38 @@ pub fn usr005_platform_restriction(
     }
     // A higher-priority restriction assigned through an assignment filter wins for the devices
     // the filter selects: when its Windows settings differ, the verdict depends on the device.
+    // What a restriction decides for this enrollment: Windows blocked, personal devices blocked
+    // where the path counts as personal, and the version range (the device's build when known,
+    // else the range itself). Settings that decide nothing here do not make a difference.
+    let device_version = dev.os_version.as_deref().and_then(WindowsVersion::parse);
+    let decides = |x: &PlatformRestriction| {
+        let personal = x.personal_device_enrollment_blocked.unwrap_or(false)
+            && !matches!(
+                dev.path,
+                Some(EnrollmentPath::GpoHybrid | EnrollmentPath::CoManagement)
+            );
+        let min = x
+            .os_minimum_version
+            .as_deref()
+            .filter(|v| !v.trim().is_empty());
+        let max = x
+            .os_maximum_version
+            .as_deref()
+            .filter(|v| !v.trim().is_empty());
+        let range = match device_version {
+            Some(v) => (os_version_blocked(min, max, v).is_some(), None),
+            None => (
+                false,
+                Some((min.map(str::to_string), max.map(str::to_string))),
+            ),
+        };
+        (x.platform_blocked.unwrap_or(false), personal, range)
+    };
+    let ours = decides(&r);
     let differing: Vec<String> = w
         .depends_on_filters
         .iter()
-        .filter(|d| d.config.windows().cloned().unwrap_or_default() != r)
+        .filter(|d| decides(&d.config.windows().cloned().unwrap_or_default()) != ours)
         .map(|d| d.describe(snap.sources.assignment_filters.data().map(Vec::as_slice)))
         .collect();
     if !differing.is_empty() && status != Status::Warn {

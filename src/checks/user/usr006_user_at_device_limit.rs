@@ -160,10 +160,15 @@ pub(super) fn usr006_for(
     ));
     // A higher-priority limit assigned through an assignment filter wins for the devices it
     // selects: with another limit the verdict depends on the enrolling device.
+    let enforced = !matches!(
+        path,
+        Some(EnrollmentPath::GpoHybrid | EnrollmentPath::CoManagement | EnrollmentPath::EntraJoin)
+    );
     let differing: Vec<String> = w
         .depends_on_filters
         .iter()
-        .filter(|d| d.config.limit != w.config.limit)
+        // Only a limit that gives another answer for this count, where limits are enforced.
+        .filter(|d| enforced && (count >= d.config.limit.unwrap_or(i64::MAX)) != (count >= limit))
         .map(|d| d.describe(snap.sources.assignment_filters.data().map(Vec::as_slice)))
         .collect();
     let at_limit = count >= limit;

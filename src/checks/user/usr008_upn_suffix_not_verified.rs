@@ -55,7 +55,7 @@ fn domain_of(upn: &str) -> String {
 
 pub fn usr008_upn_suffix(snap: &TenantSnapshot, user: &User, presented: &PresentedUpn) -> Finding {
     let cloud = usr008_cloud_upn(snap, user);
-    let (device_upn, device_ev) = match presented {
+    let (device_upn, device_ev, strong) = match presented {
         PresentedUpn::NoDevice => return cloud,
         // The cloud UPN passing says nothing about the one the device signs in with: the
         // suffix stays a possible cause of the device's 0x8018002B.
@@ -78,7 +78,7 @@ pub fn usr008_upn_suffix(snap: &TenantSnapshot, user: &User, presented: &Present
                 );
         }
         PresentedUpn::NotInEvidence => return cloud,
-        PresentedUpn::Seen(upn, ev) => (upn, ev),
+        PresentedUpn::Seen(upn, ev, strong) => (upn, ev, *strong),
     };
     let Ok((org, _)) = snap.sources.organization.get() else {
         return cloud;
@@ -94,6 +94,24 @@ pub fn usr008_upn_suffix(snap: &TenantSnapshot, user: &User, presented: &Present
         .collect();
     match suffix_problem(&device_domain, &verified) {
         None => cloud.with_evidence(device_ev.clone()),
+        // dsregcmd's executing account may be the help desk's, not the enrolling user's: it
+        // can point at the suffix, not prove it.
+        Some(problem) if !strong => META
+            .finding(
+                Status::Warn,
+                subject(user),
+                format!(
+                    "The account that ran dsregcmd on the device is {device_upn}, whose suffix {device_domain} {problem}; if the user signs in with it, enrollment fails with 0x8018002B (the cloud UPN {} is fine)",
+                    user.user_principal_name
+                ),
+            )
+            .with_all_evidence(cloud.evidence)
+            .with_evidence(device_ev.clone())
+            .with_remediation(
+                "Check which UPN the user signs in with on the device (event 91 of the \
+                 DeviceManagement-Enterprise-Diagnostics-Provider/Admin log names it); if it is the \
+                 unverified one, sign in with the cloud UPN or give the user a routable suffix.",
+            ),
         Some(problem) => META
             .finding(
                 Status::Fail,
@@ -190,7 +208,7 @@ mod tests {
         let s = snap_with(&user_json(""), &[]);
         let u = s.user("jdoe@contoso.com").cloned().unwrap_or_default();
         let ev = Evidence::new("event-log", "event 91 names jdoe@contoso.local");
-        let seen = |upn: &str| PresentedUpn::Seen(upn.into(), ev.clone());
+        let seen = |upn: &str| PresentedUpn::Seen(upn.into(), ev.clone(), true);
         let f = usr008_upn_suffix(&s, &u, &seen("jdoe@contoso.local"));
         assert_eq!(f.status, Status::Fail);
         assert!(f.summary.contains("jdoe@contoso.local"), "{}", f.summary);
@@ -202,6 +220,13 @@ mod tests {
             usr008_upn_suffix(&s, &u, &PresentedUpn::NoDevice).status,
             Status::Pass
         );
+        // The executing account of dsregcmd only hints: a warning, not a failure.
+        let weak = usr008_upn_suffix(
+            &s,
+            &u,
+            &PresentedUpn::Seen("jdoe@contoso.local".into(), ev.clone(), false),
+        );
+        assert_eq!(weak.status, Status::Warn, "{}", weak.summary);
         // A device that names no UPN leaves the suffix open rather than ruling it out.
         let open = usr008_upn_suffix(&s, &u, &PresentedUpn::NotInEvidence);
         assert_eq!(open.status, Status::Skip, "{}", open.summary);

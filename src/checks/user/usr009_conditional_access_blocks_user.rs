@@ -32,6 +32,8 @@ pub const META: CheckMeta = CheckMeta {
         excludes roles is undecided for the user: a warning when it would block, left out when it only prompts \
         (an MFA policy for admin roles is not a warning on every user). Each grant control is then weighed \
         on the device's enrollment path: \
+        a co-managed device enrolls with its device credential, so no policy on the user's sign-in applies to \
+        it; the \"Register or join devices\" action is not part of hybrid join; \
         \"Require Microsoft Entra hybrid joined device\" is met on the GPO-hybrid and co-management paths and \
         cannot be met by an Entra-joined or registered device; MFA, authentication strength and terms of use \
         can be answered in an interactive Entra join or registration, not in the silent GPO enrollment; \
@@ -100,10 +102,7 @@ fn applies_to(
     memberships: Option<&GroupMemberships>,
 ) -> Applies {
     let u = &p.conditions.users;
-    let guest = user
-        .user_type
-        .as_deref()
-        .is_some_and(|t| t.eq_ignore_ascii_case("Guest"));
+    let guest = user.is_guest();
     // Exclusions win over inclusions.
     if has(&u.exclude_users, &user.id) {
         return Applies::No;
@@ -191,11 +190,19 @@ fn on_path(d: Demand, path: Option<EnrollmentPath>) -> Outcome {
         (Demand::PathDependent, Some(GpoHybrid | CoManagement)) => Outcome::Met,
         (Demand::PathDependent, Some(EntraJoin | EntraRegistered)) => Outcome::Blocked,
         (Demand::Prompt, Some(EntraJoin | EntraRegistered)) => Outcome::Met,
-        (Demand::PathDependent | Demand::Prompt, _) => Outcome::Maybe,
+        (Demand::PathDependent | Demand::Prompt | Demand::Unknown, _) => Outcome::Maybe,
     }
 }
 
 fn policy_outcome(ep: &EnrollmentPolicy, path: Option<EnrollmentPath>) -> Outcome {
+    match path {
+        // A co-managed device enrolls with its device credential: policies on the user's
+        // sign-in do not apply (the path's definition, as in USR005).
+        Some(EnrollmentPath::CoManagement) => return Outcome::Met,
+        // Hybrid join does not go through the "Register or join devices" user action.
+        Some(EnrollmentPath::GpoHybrid) if ep.register_device => return Outcome::Met,
+        _ => {}
+    }
     let it = ep.controls.iter().map(|(_, d)| on_path(*d, path));
     let o = if ca_is_or(ep.policy) {
         it.min()
@@ -223,6 +230,7 @@ pub fn usr009_conditional_access(
     let mut blocked = Vec::new();
     let mut maybe = Vec::new();
     let mut why: Vec<&str> = Vec::new();
+    let mut left_out: Vec<String> = Vec::new();
     let mut met = 0usize;
     let computed;
     let policies: &[EnrollmentPolicy] = match prepared {
@@ -247,6 +255,7 @@ pub fn usr009_conditional_access(
         // A prompt in a policy that may not cover the user (an admin-role policy, typically)
         // is not worth a warning on every user; a block that may cover them is.
         if matches!(applies, Applies::Undecided(_)) && outcome != Outcome::Blocked {
+            left_out.push(format!("\"{}\" ({via})", ep.name()));
             continue;
         }
         let joiner = if ca_is_or(ep.policy) { " or " } else { " and " };
@@ -259,7 +268,9 @@ pub fn usr009_conditional_access(
         );
         let tail: &str = match outcome {
             Outcome::Blocked => ": enrollment on this path cannot meet it",
-            _ if path.is_none() => ": whether enrollment meets it depends on the path",
+            _ if matches!(path, None | Some(EnrollmentPath::Unknown)) => {
+                ": whether enrollment meets it depends on the path"
+            }
             _ => {
                 ": a silent enrollment cannot answer the prompt unless the sign-in already carries it"
             }
@@ -277,7 +288,7 @@ pub fn usr009_conditional_access(
             "conditions Entra decides at sign-in"
         } else if !matches!(applies, Applies::Yes(_)) {
             "roles or group memberships that were not read"
-        } else if path.is_none() {
+        } else if matches!(path, None | Some(EnrollmentPath::Unknown)) {
             "a requirement only some enrollment paths meet"
         } else {
             "a prompt a silent enrollment cannot answer"
@@ -341,6 +352,16 @@ pub fn usr009_conditional_access(
     };
     for e in blocked.into_iter().chain(maybe) {
         f = f.with_evidence(e);
+    }
+    if !left_out.is_empty() {
+        // Said, so a pass is not read as "no policy could prompt this user".
+        f = f.with_evidence(Evidence::new(
+            "graph",
+            format!(
+                "not counted, as they only prompt and may not cover the user: {}",
+                left_out.join("; ")
+            ),
+        ));
     }
     f
 }
@@ -408,6 +429,13 @@ mod tests {
         );
         // Directory roles, read per user: a Global Administrator is covered, jdoe is not.
         const GA: &str = "62e90394-69f5-4237-9190-012177145e10";
+        let roles_read = |mut s: TenantSnapshot| {
+            if let Source::Collected { data, .. } = &mut s.sources.group_memberships {
+                data.roles.entry("u1".into()).or_default();
+            }
+            s
+        };
+        let with_ca = |p: &str, g: &[&str]| roles_read(with_ca(p, g));
         let roles = compliant(&format!(r#"{{"includeRoles":["{GA}"]}}"#));
         assert_eq!(at(&with_ca(&roles, &[]), Some(GpoHybrid)), Status::Pass);
         let admin = |s: &mut TenantSnapshot| {
@@ -434,6 +462,7 @@ mod tests {
             if let Source::Collected { data, .. } = &mut s.sources.group_memberships {
                 data.all_users_resolved = true;
                 data.relevant_groups = vec![PILOT.into()];
+                data.roles.clear();
             }
         };
         let mut s = with_ca(&roles, &[]);
@@ -452,6 +481,26 @@ mod tests {
         let mut s = with_ca(&admin_mfa, &[]);
         bulk(&mut s);
         assert_eq!(at(&s, Some(GpoHybrid)), Status::Pass);
+    }
+
+    #[test]
+    fn co_management_and_the_register_action_on_hybrid_join_are_not_held_to_user_ca() {
+        let all = r#"{"includeUsers":["All"]}"#;
+        let block = with_ca(&policy(all, ENROLL, r#""block""#, "OR"), &[]);
+        assert_eq!(at(&block, Some(CoManagement)), Status::Pass);
+        let register = policy(all, "", r#""mfa""#, "OR").replace(
+            r#""includeApplications":[]"#,
+            r#""includeApplications":[],"includeUserActions":["urn:user:registerdevice"]"#,
+        );
+        let s = with_ca(&register, &[]);
+        assert_eq!(at(&s, Some(GpoHybrid)), Status::Pass);
+        assert_eq!(at(&s, None), Status::Warn);
+        // A control not weighed here is not dropped: with AND it may be the hard one.
+        let unknown = with_ca(
+            &policy(all, ENROLL, r#""mfa","approvedApplication""#, "AND"),
+            &[],
+        );
+        assert_eq!(at(&unknown, Some(EntraJoin)), Status::Warn);
     }
 
     #[test]

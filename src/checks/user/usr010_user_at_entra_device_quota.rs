@@ -4,7 +4,7 @@ use super::shared::subject;
 use crate::checks::common::*;
 use crate::model::{Area, CheckMeta, EnrollmentPath, Permissions, Severity};
 use crate::model::{Evidence, Finding, SkipReason, Status};
-use crate::tenant::snapshot::{MissingReason, TenantSnapshot, TrustType, User};
+use crate::tenant::snapshot::{EntraDevice, MissingReason, TenantSnapshot, TrustType, User};
 
 pub const META: CheckMeta = CheckMeta {
     id: "USR010",
@@ -18,7 +18,7 @@ pub const META: CheckMeta = CheckMeta {
         delegated_only: false,
     },
     what_it_checks: "Counts the Entra devices the user is the registered owner of \
-        (/users/{id}/registeredDevices) and compares them with the tenant's \"Maximum number of devices per \
+        (/users/{id}/ownedDevices) and compares them with the tenant's \"Maximum number of devices per \
         user\" (deviceRegistrationPolicy.userDeviceQuota). Entra counts Entra joined and Entra registered \
         devices against the quota and not hybrid joined ones (entra-docs \
         identity/devices/manage-device-identities.md); hybrid joined devices have no registered owner, and any \
@@ -40,10 +40,12 @@ pub const META: CheckMeta = CheckMeta {
 pub const R_ENTRA_DEVICE_SETTINGS: &str =
     "https://learn.microsoft.com/entra/identity/devices/manage-device-identities";
 
+/// `owned` are the user's devices from the snapshot's index (looked up here when `None`).
 pub fn usr010_entra_device_quota(
     snap: &TenantSnapshot,
     user: &User,
     path: Option<EnrollmentPath>,
+    owned: Option<&[&EntraDevice]>,
 ) -> Finding {
     const ID: &CheckMeta = &META;
     let (policy, policy_at) = match snap.sources.device_registration_policy.get() {
@@ -83,11 +85,21 @@ pub fn usr010_entra_device_quota(
             );
     };
     let uid = user.id.to_ascii_lowercase();
-    let owned = devices.iter().filter(|d| {
-        d.registered_user_ids
-            .iter()
-            .any(|u| u.eq_ignore_ascii_case(&uid))
-    });
+    let looked_up: Vec<&EntraDevice>;
+    let owned: &[&EntraDevice] = match owned {
+        Some(o) => o,
+        None => {
+            looked_up = devices
+                .iter()
+                .filter(|d| {
+                    d.registered_user_ids
+                        .iter()
+                        .any(|u| u.eq_ignore_ascii_case(&uid))
+                })
+                .collect();
+            &looked_up
+        }
+    };
     let mut counted: Vec<String> = Vec::new();
     let mut hybrid: Vec<String> = Vec::new();
     for d in owned {
@@ -110,7 +122,7 @@ pub fn usr010_entra_device_quota(
         ));
     }
     let evidence = vec![
-        Evidence::new("graph", detail).at(format!("GET /v1.0/users/{}/registeredDevices", user.id)),
+        Evidence::new("graph", detail).at(format!("GET /v1.0/users/{}/ownedDevices", user.id)),
         Evidence::new("graph", format!("userDeviceQuota = {quota}")).at(policy_at.to_string()),
         paths_evidence(
             &[EnrollmentPath::EntraJoin, EnrollmentPath::EntraRegistered],
@@ -160,7 +172,7 @@ mod tests {
             json(&format!(r#"{{"id":"p","userDeviceQuota":{quota}}}"#)),
         );
         s.sources.user_registered_devices =
-            Source::collected("GET /v1.0/users/{upn}/registeredDevices", json(devices));
+            Source::collected("GET /v1.0/users/{upn}/ownedDevices", json(devices));
         s
     }
 
@@ -172,7 +184,7 @@ mod tests {
 
     fn at(s: &TenantSnapshot, path: Option<EnrollmentPath>) -> Finding {
         let u = s.user("jdoe@contoso.com").cloned().unwrap_or_default();
-        usr010_entra_device_quota(s, &u, path)
+        usr010_entra_device_quota(s, &u, path, None)
     }
 
     #[test]
