@@ -30,9 +30,10 @@ pub const META: CheckMeta = CheckMeta {
         enrollment\"), but a policy that names the enrollment apps or the register-device action and demands a \
         compliant device does; \"Require Microsoft Entra hybrid joined device\" is met on the GPO-hybrid path \
         and not on Entra join; block is a block; MFA, authentication strength and terms of use need an \
-        interactive or MFA-backed sign-in. With \"require one of the selected controls\" (OR) the easiest \
-        control decides, with \"require all\" (AND) the hardest. Conditions that only Entra can evaluate at \
-        sign-in (named locations, device filters, sign-in or user risk) make a blocking policy a warning, \
+        interactive or MFA-backed sign-in; a control not weighed here (approved or compliant client app, \
+        password change) makes the policy a warning rather than disappear. With \"require one of the selected \
+        controls\" (OR) the easiest control decides, with \"require all\" (AND) the hardest. Conditions \
+        that only Entra can evaluate at sign-in (named locations, device filters, sign-in or user risk) make a blocking policy a warning, \
         not a failure. deviceRegistrationPolicy.multiFactorAuthConfiguration = required is reported the same \
         way: Entra join and registration then need MFA.",
     why_it_matters: "Automatic enrollment of a hybrid device runs silently with the user's token. If Conditional \
