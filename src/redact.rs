@@ -265,7 +265,7 @@ impl Redactor {
                 .collect();
         }
         let entra = s.entra_devices.data_mut().into_iter().flatten();
-        let owned = s.user_registered_devices.data_mut().into_iter().flatten();
+        let owned = s.user_owned_devices.data_mut().into_iter().flatten();
         {
             for d in entra.chain(owned) {
                 d.id = self.id(&d.id);

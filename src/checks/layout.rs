@@ -182,7 +182,7 @@ fn each_family_list_pairs_a_check_with_its_own_evaluation() {
     use super::correlate::testutil::{as_of, run, sample, snapshot};
     let mut snap = snapshot();
     // The users' registered devices as `check --user` reads them, so USR010 is evaluated too.
-    snap.sources.user_registered_devices =
+    snap.sources.user_owned_devices =
         crate::tenant::snapshot::Source::collected("GET /v1.0/users/x/ownedDevices", vec![]);
     let tenant: Vec<&'static CheckMeta> = super::tenant::RULES.iter().map(|r| r.meta).collect();
     assert_pairs("tenant", &super::tenant::evaluate_tenant(&snap), &tenant);

@@ -268,7 +268,7 @@ pub(crate) fn tenant_snapshot(
     // Listing every user (or a group's members) can take minutes on a large tenant.
     let long = matches!(users, UserSelection::All | UserSelection::Group(_));
     let opts = CollectOptions {
-        // `check` of named users: their registered Entra devices too (USR010).
+        // `check` of named users: their owned Entra devices too (USR010).
         owned_devices: matches!(users, UserSelection::Upns(_)),
         users,
         devices,

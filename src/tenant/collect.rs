@@ -45,7 +45,7 @@ pub struct CollectOptions {
     /// Also list every Entra device, managed device and troubleshooting event (for a snapshot
     /// that later serves `check` and `diagnose` offline).
     pub devices: bool,
-    /// Read the named users' registered Entra devices (Entra's per-user device quota, USR010):
+    /// Read the named users' owned Entra devices (Entra's per-user device quota, USR010):
     /// for `check` of named users; a fleet reads its devices' records instead.
     pub owned_devices: bool,
     pub cloud: String,
@@ -133,8 +133,8 @@ pub const MANAGED_SELECT: &[&str] = &[
     "deviceRegistrationState",
     "serialNumber",
 ];
-/// A user's registered devices: what the Entra quota check shows and counts.
-const REGISTERED_SELECT: &[&str] = &[
+/// The devices a user owns: what the Entra quota check shows and counts.
+const OWNED_SELECT: &[&str] = &[
     "id",
     "deviceId",
     "displayName",
@@ -166,7 +166,7 @@ fn needed(source: &str, kind: TokenKind) -> Vec<String> {
             &["DeviceManagementManagedDevices.Read.All"],
         ),
         "conditional_access_policies" => (&["Policy.Read.All"], &["Policy.Read.All"]),
-        "user_registered_devices" => (&["User.Read.All"], &["User.Read.All"]),
+        "user_owned_devices" => (&["User.Read.All"], &["User.Read.All"]),
         "assignment_filters" => (
             &["DeviceManagementConfiguration.Read.All"],
             &["DeviceManagementConfiguration.Read.All"],
@@ -313,8 +313,8 @@ struct PerUser {
     events: Vec<TroubleshootingEvent>,
     events_error: Option<MissingReason>,
     /// The Entra devices each user is the registered owner of (`registered_user_ids` set).
-    registered: Vec<EntraDevice>,
-    registered_error: Option<MissingReason>,
+    owned: Vec<EntraDevice>,
+    owned_error: Option<MissingReason>,
 }
 
 #[derive(Deserialize, Default)]
@@ -347,7 +347,7 @@ async fn collect_targeted(
     client: &GraphClient,
     upns: &[String],
     kind: TokenKind,
-    registered: bool,
+    owned_devices: bool,
 ) -> PerUser {
     let mut requests = Vec::new();
     for (i, upn) in upns.iter().enumerate() {
@@ -373,11 +373,11 @@ async fn collect_targeted(
         ));
         // Entra joined and registered devices owned by the user: what Entra's per-user device
         // quota counts (hybrid joined devices have no registered owner).
-        if registered {
+        if owned_devices {
             requests.push(BatchRequest::get_with(
-                format!("{i}-registered"),
+                format!("{i}-owned"),
                 &format!("/users/{key}/ownedDevices"),
-                &Query::new().select(REGISTERED_SELECT).top(999),
+                &Query::new().select(OWNED_SELECT).top(999),
             ));
         }
         requests.push(BatchRequest::get_with(
@@ -398,7 +398,7 @@ async fn collect_targeted(
             out.memberships_error = r("group_memberships");
             out.managed_error = r("managed_devices");
             out.events_error = r("troubleshooting_events");
-            out.registered_error = r("user_registered_devices");
+            out.owned_error = r("user_owned_devices");
             return out;
         }
     };
@@ -476,20 +476,15 @@ async fn collect_targeted(
                 Ok(items) => out.events.extend(items),
                 Err(e) => note_error(&mut out.events_error, "troubleshooting_events", kind, &e),
             },
-            "registered" => match client.batch_item_list::<EntraDevice>(a).await {
+            "owned" => match client.batch_item_list::<EntraDevice>(a).await {
                 Ok(items) => {
                     let Some(uid) = user_id else { continue };
-                    out.registered.extend(items.into_iter().map(|mut d| {
+                    out.owned.extend(items.into_iter().map(|mut d| {
                         d.registered_user_ids = vec![uid.clone()];
                         d
                     }));
                 }
-                Err(e) => note_error(
-                    &mut out.registered_error,
-                    "user_registered_devices",
-                    kind,
-                    &e,
-                ),
+                Err(e) => note_error(&mut out.owned_error, "user_owned_devices", kind, &e),
             },
             _ => {}
         }
@@ -761,7 +756,7 @@ pub async fn collect(
             return None;
         }
         // A fleet's records are read per device (or in bulk, see `device_records`): the users'
-        // registered devices only for a readiness check of named users.
+        // owned devices only for a readiness check of named users.
         Some(collect_targeted(client, upns, kind, opts.owned_devices).await)
     };
     let bulk_users = async {
@@ -885,11 +880,11 @@ pub async fn collect(
             None => Source::collected("GET /v1.0/users/{upn}?$select=… ($batch)", p.users),
         };
         if opts.owned_devices {
-            s.user_registered_devices = match p.registered_error {
+            s.user_owned_devices = match p.owned_error {
                 Some(r) => Source::Missing { reason: r },
                 None => Source::collected(
                     "GET /v1.0/users/{upn}/ownedDevices?$select=… ($batch)",
-                    p.registered,
+                    p.owned,
                 ),
             };
         }

@@ -87,7 +87,7 @@ pub struct Sources {
     /// registered devices each owns (`registeredUserIds` says whose), which Entra's per-user
     /// device quota counts.
     #[serde(default = "Source::not_collected")]
-    pub user_registered_devices: Source<Vec<EntraDevice>>,
+    pub user_owned_devices: Source<Vec<EntraDevice>>,
 }
 
 /// beta `deviceAndAppManagementAssignmentFilter`: a rule over device properties that narrows an
@@ -121,7 +121,7 @@ impl Default for Sources {
             troubleshooting_events: Source::not_collected(),
             conditional_access_policies: Source::not_collected(),
             assignment_filters: Source::not_collected(),
-            user_registered_devices: Source::not_collected(),
+            user_owned_devices: Source::not_collected(),
         }
     }
 }

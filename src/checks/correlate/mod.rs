@@ -281,7 +281,7 @@ fn joined_elsewhere(slots: &[Option<Finding>]) -> bool {
 /// Stage 2: USR001–USR010 for the enrolling user on the device's path (none when no user is
 /// known or the device is joined to another tenant).
 pub fn enrolling_user_findings(f: &CorrelationFacts, other_tenant: bool) -> Vec<Finding> {
-    // A device report's tenant facts do not include the users' registered Entra devices (the
+    // A device report's tenant facts do not include the users' owned Entra devices (the
     // fleet reads the devices' own records): USR010 is left out by the user checks and TEN008
     // judges the quota for the tenant.
     match (&f.keys.user, other_tenant) {

@@ -58,7 +58,7 @@ pub struct UserIndex<'a> {
     /// The enforced Conditional Access policies that reach the enrollment sign-in, worked out
     /// once per snapshot for USR009 (`None` when the policies were not read).
     enrollment_ca: Option<Vec<EnrollmentPolicy<'a>>>,
-    /// User id (lower-cased) → the Entra devices they own, from `user_registered_devices`
+    /// User id (lower-cased) → the Entra devices they own, from `user_owned_devices`
     /// (USR010), indexed once so N users cost O(N + devices).
     owned_entra: HashMap<String, Vec<&'a EntraDevice>>,
 }
@@ -74,13 +74,7 @@ impl<'a> UserIndex<'a> {
                 .map(|list| enrollment_policies(list)),
             owned_entra: {
                 let mut m: HashMap<String, Vec<&'a EntraDevice>> = HashMap::new();
-                for d in snap
-                    .sources
-                    .user_registered_devices
-                    .data()
-                    .into_iter()
-                    .flatten()
-                {
+                for d in snap.sources.user_owned_devices.data().into_iter().flatten() {
                     for u in &d.registered_user_ids {
                         m.entry(u.to_ascii_lowercase()).or_default().push(d);
                     }

@@ -58,20 +58,6 @@ pub fn user_readiness_with(snap: &TenantSnapshot, upn: &str, dev: &DeviceContext
     user_readiness_in(snap, &UserIndex::new(snap), upn, dev)
 }
 
-/// USR001–USR010 for many users over one index (users and their devices are looked up in
-/// the snapshot's tables, so N users cost O(N), not O(N²)).
-pub fn users_readiness(
-    snap: &TenantSnapshot,
-    upns: &[String],
-    path: Option<EnrollmentPath>,
-) -> Vec<Finding> {
-    let index = UserIndex::new(snap);
-    let dev = DeviceContext::for_path(path);
-    upns.iter()
-        .flat_map(|u| user_readiness_in(snap, &index, u, &dev))
-        .collect()
-}
-
 /// USR001–USR010 for one user, with a prebuilt index.
 pub fn user_readiness_in(
     snap: &TenantSnapshot,
@@ -109,7 +95,7 @@ pub fn user_readiness_in(
         .collect()
 }
 
-/// Whether `rule` is evaluated on `snap`: USR010 needs the users' registered Entra devices,
+/// Whether `rule` is evaluated on `snap`: USR010 needs the users' owned Entra devices,
 /// which only a `check` of named users reads; where they were never asked for (a whole-tenant
 /// or group run, a device report) it is left out rather than skipped once per user, and the
 /// run's notes say so ([`owned_devices_note`]).
@@ -119,7 +105,7 @@ fn evaluated(snap: &TenantSnapshot, rule: &UserRule) -> bool {
 
 fn owned_devices_read(snap: &TenantSnapshot) -> bool {
     !matches!(
-        snap.sources.user_registered_devices,
+        snap.sources.user_owned_devices,
         Source::Missing {
             reason: MissingReason::NotCollected
         }
@@ -130,7 +116,7 @@ fn owned_devices_read(snap: &TenantSnapshot) -> bool {
 pub fn owned_devices_note(snap: &TenantSnapshot) -> Option<String> {
     (!owned_devices_read(snap)).then(|| {
         "USR010 (Entra's per-user device quota) is evaluated for users named with --user or \
-         --users-file: their registered devices are not read for a whole tenant or a group"
+         --users-file: the Entra devices they own are not read for a whole tenant or a group"
             .to_string()
     })
 }

@@ -143,7 +143,7 @@ mod tests {
         let fs = user_readiness(&s, "ghost@contoso.com", None);
         assert_eq!(status(&fs, "USR001"), Status::Fail);
         assert_eq!(status(&fs, "USR002"), Status::Skip);
-        // USR010 is left out: the snapshot has no registered devices read (see `evaluated`).
+        // USR010 is left out: the snapshot has no owned Entra devices read (see `evaluated`).
         assert_eq!(fs.len(), 9);
         let fs = user_readiness(&s, "other@contoso.com", None);
         assert_eq!(status(&fs, "USR001"), Status::Skip);

@@ -52,7 +52,7 @@ pub fn usr010_entra_device_quota(
         Ok(v) => v,
         Err(r) => return r.finding_of(ID, subject(user), "the device registration policy"),
     };
-    let (devices, _) = match snap.sources.user_registered_devices.get() {
+    let (devices, _) = match snap.sources.user_owned_devices.get() {
         Ok(v) => v,
         // Read only for named users: say how to get it rather than "run against Graph".
         Err(MissingReason::NotCollected) => {
@@ -60,18 +60,17 @@ pub fn usr010_entra_device_quota(
                 .skip(
                     subject(user),
                     SkipReason::NoEvidence {
-                        collect:
-                            "the user's registered Entra devices, read by `check --user UPN` (or \
+                        collect: "the user's owned Entra devices, read by `check --user UPN` (or \
                                   --users-file), not by --all-users, --group or a device report"
-                                .into(),
+                            .into(),
                     },
                 )
                 .with_evidence(Evidence::new(
                     "collection",
-                    "the user's registered Entra devices: not read in this run",
+                    "the user's owned Entra devices: not read in this run",
                 ));
         }
-        Err(r) => return r.finding_of(ID, subject(user), "the user's registered Entra devices"),
+        Err(r) => return r.finding_of(ID, subject(user), "the user's owned Entra devices"),
     };
     let Some(quota) = policy.user_device_quota else {
         return ID
@@ -171,7 +170,7 @@ mod tests {
             "GET /v1.0/policies/deviceRegistrationPolicy",
             json(&format!(r#"{{"id":"p","userDeviceQuota":{quota}}}"#)),
         );
-        s.sources.user_registered_devices =
+        s.sources.user_owned_devices =
             Source::collected("GET /v1.0/users/{upn}/ownedDevices", json(devices));
         s
     }
@@ -201,7 +200,7 @@ mod tests {
         assert_eq!(at(&s, Some(EnrollmentPath::GpoHybrid)).status, Status::Pass);
         // Not read (a whole-tenant run): skipped, saying so.
         let mut s = with(2, OWNED);
-        s.sources.user_registered_devices = Source::not_collected();
+        s.sources.user_owned_devices = Source::not_collected();
         assert_eq!(at(&s, None).status, Status::Skip);
     }
 }
