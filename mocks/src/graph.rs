@@ -6,6 +6,8 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use serde_json::{Map, Value, json};
 
+use crate::relations;
+
 use crate::auth::{Claims, bearer};
 use crate::faults::Site;
 use crate::index::{FilterIndex, Kind, MemberList};
@@ -473,7 +475,7 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
         // Entra joined and registered devices whose registered owner is the user (hybrid
         // joined devices have none).
         ["users", key, "ownedDevices"] if is_get => guard(ctx, &[USER_READ], Family::Directory)
-            .unwrap_or_else(|| match registered_devices(tenant, key) {
+            .unwrap_or_else(|| match relations::owned_devices(tenant, key) {
                 Some(items) => list(ctx, "directoryObjects", items, &[]),
                 None => directory_not_found(key),
             }),
@@ -1076,25 +1078,13 @@ fn member_of(ctx: &Ctx, key: &str, transitive: bool, cast: Option<&str>) -> Repl
         tenant.parents.get(&user_id).cloned().unwrap_or_default()
     };
     let can_read_groups = guard(ctx, &[GROUP_MEMBER_READ], Family::Directory).is_none();
-    // The directory roles the user holds (the fixture-only `directoryRoles` array of role
-    // template ids in users.json), as Graph lists them beside the groups: a directoryRole whose
-    // own id differs from its roleTemplateId. The group cast leaves them out.
-    let roles = user
-        .get("directoryRoles")
-        .and_then(Value::as_array)
-        .filter(|_| cast.is_none())
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(|t| {
-            let tail = t.get(8..).unwrap_or_default();
-            json!({
-                "@odata.type": "#microsoft.graph.directoryRole",
-                "id": format!("d1ec7a0e{tail}"),
-                "displayName": well_known_role(t),
-                "roleTemplateId": t,
-            })
-        });
+    // Graph lists the directory roles the user holds beside the groups; the group cast
+    // leaves them out.
+    let roles = if cast.is_none() {
+        relations::directory_roles(&user)
+    } else {
+        Vec::new()
+    };
     let items: Vec<Value> = ids
         .iter()
         .filter_map(|id| tenant.directory_object(id))
@@ -1111,16 +1101,6 @@ fn member_of(ctx: &Ctx, key: &str, transitive: bool, cast: Option<&str>) -> Repl
         .collect();
     let total = items.len();
     page(ctx, "directoryObjects", total, |i| items.get(i).cloned())
-}
-
-/// Display names of the built-in roles the fixtures use.
-fn well_known_role(template_id: &str) -> &'static str {
-    match template_id {
-        "62e90394-69f5-4237-9190-012177145e10" => "Global Administrator",
-        "3a2c62db-5318-420d-8d74-23affee5d9d5" => "Intune Administrator",
-        "f2ef992c-3afb-46b9-b7cf-a126ee74c451" => "Global Reader",
-        _ => "Directory role",
-    }
 }
 
 fn group_members(ctx: &Ctx, id: &str, transitive: bool, cast: Option<&str>) -> Reply {
@@ -1457,28 +1437,6 @@ fn strip(v: &mut Value, keys: &[&str]) {
     }
 }
 
-/// The devices `key` (id or UPN) is the registered owner of; `None` when there is no such user.
-fn registered_devices(tenant: &Tenant, key: &str) -> Option<Vec<Value>> {
-    let user = tenant.find_user(key)?;
-    let id = str_field(&user, "id")?.to_ascii_lowercase();
-    Some(
-        tenant
-            .registered_owners
-            .get(&id)
-            .into_iter()
-            .flatten()
-            .filter_map(|i| tenant.devices.get(*i))
-            .map(|d| {
-                let mut d = d.clone();
-                if let Value::Object(o) = &mut d {
-                    o.insert("@odata.type".into(), Value::from("#microsoft.graph.device"));
-                }
-                d
-            })
-            .collect(),
-    )
-}
-
 /// `GET …/$count` (directory collections; needs `ConsistencyLevel: eventual`).
 fn count_segment(ctx: &Ctx, s: &[&str]) -> Reply {
     if !is_eventual(ctx) {
@@ -1502,7 +1460,7 @@ fn count_segment(ctx: &Ctx, s: &[&str]) -> Reply {
         ["users", key, "ownedDevices"] => guard(ctx, &[USER_READ], Family::Directory)
             .map(Err)
             .unwrap_or_else(|| {
-                registered_devices(tenant, key)
+                relations::owned_devices(tenant, key)
                     .map(|l| l.len())
                     .ok_or_else(|| directory_not_found(key))
             }),

@@ -61,6 +61,7 @@ mod faults;
 mod graph;
 mod index;
 mod odata;
+mod relations;
 mod reply;
 mod server;
 mod state;

@@ -292,19 +292,7 @@ impl Tenant {
         }
         let (groups, raw_members) = split_groups(collection(src, "groups.json")?);
         let mut devices = collection(src, "devices.json")?;
-        let mut registered_owners: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, d) in devices.iter_mut().enumerate() {
-            if let Some(Value::Array(owners)) =
-                d.as_object_mut().and_then(|o| o.remove("registeredOwners"))
-            {
-                for o in owners.iter().filter_map(Value::as_str) {
-                    registered_owners
-                        .entry(o.to_ascii_lowercase())
-                        .or_default()
-                        .push(i);
-                }
-            }
-        }
+        let registered_owners = crate::relations::take_registered_owners(&mut devices);
         let mut tenant = Tenant {
             devices,
             registered_owners,

@@ -18,10 +18,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::snapshot::{
-    AssignmentFilter, ConditionalAccessPolicy, DeviceRegistrationPolicy, EnrollmentConfiguration,
-    EntraDevice, GroupMemberships, GroupRef, ManagedDevice, MissingReason, MobilityPolicy,
-    Organization, Source, SubscribedSku, TargetKind, TenantSnapshot, TokenKind,
-    TroubleshootingEvent, User, UserScope,
+    ConditionalAccessPolicy, DeviceRegistrationPolicy, EnrollmentConfiguration, EntraDevice,
+    GroupMemberships, GroupRef, ManagedDevice, MissingReason, MobilityPolicy, Organization, Source,
+    SubscribedSku, TargetKind, TenantSnapshot, TokenKind, TroubleshootingEvent, User, UserScope,
 };
 use crate::graph::{ApiVersion, BatchRequest, GraphClient, GraphError, Query};
 
@@ -799,32 +798,7 @@ pub async fn collect(
                 None
             }
         };
-        // beta only. Read only when a restriction is assigned through a filter: the filter's
-        // name and rule explain why the winner depends on the device.
-        let uses_filters = configs.data().is_some_and(|list| {
-            list.iter()
-                .flat_map(|c| &c.assignments)
-                .any(|a| a.target.filter().is_some())
-        });
-        let filters = async {
-            if uses_filters {
-                Some(
-                    list::<AssignmentFilter>(
-                        client,
-                        "assignment_filters",
-                        kind,
-                        ApiVersion::Beta,
-                        "/deviceManagement/assignmentFilters",
-                        Query::new()
-                            .select(&["id", "displayName", "platform", "rule"])
-                            .without_top(),
-                    )
-                    .await,
-                )
-            } else {
-                None
-            }
-        };
+        let filters = super::assignment_filters::read_if_used(client, kind, &configs);
         let (groups, filters) = futures::join!(groups, filters);
         (mdm, mam, configs, ca, (groups, filters))
     };

@@ -3,6 +3,7 @@
 pub mod snapshot;
 
 pub use snapshot::{MissingReason, Source, TenantSnapshot};
+pub mod assignment_filters;
 pub mod collect;
 pub mod device_records;
 pub mod index;

@@ -90,20 +90,7 @@ pub struct Sources {
     pub user_owned_devices: Source<Vec<EntraDevice>>,
 }
 
-/// beta `deviceAndAppManagementAssignmentFilter`: a rule over device properties that narrows an
-/// assignment to the devices it matches.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct AssignmentFilter {
-    pub id: String,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub display_name: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub platform: Option<String>,
-    /// `(device.manufacturer -eq "HP")`.
-    #[serde(deserialize_with = "empty_as_none")]
-    pub rule: Option<String>,
-}
+pub use super::assignment_filters::{AssignmentFilter, TargetFilter};
 
 impl Default for Sources {
     fn default() -> Self {
@@ -605,14 +592,6 @@ pub struct AssignmentTarget {
     pub device_and_app_management_assignment_filter_type: Option<String>,
 }
 
-/// An assignment filter on a target: the assignment holds only for the devices it selects.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TargetFilter {
-    pub id: String,
-    /// True for `include` (devices that match), false for `exclude` (devices that do not).
-    pub include: bool,
-}
-
 /// What an assignment target means for a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TargetKind {
@@ -624,29 +603,6 @@ pub enum TargetKind {
 }
 
 impl AssignmentTarget {
-    /// The filter the target carries, if any (`none` and an empty id are no filter).
-    pub fn filter(&self) -> Option<TargetFilter> {
-        let id = self
-            .device_and_app_management_assignment_filter_id
-            .as_deref()
-            .map(str::trim)
-            .filter(|id| !id.is_empty() && *id != "00000000-0000-0000-0000-000000000000")?;
-        let include = match self
-            .device_and_app_management_assignment_filter_type
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            Some("include") => true,
-            Some("exclude") => false,
-            _ => return None,
-        };
-        Some(TargetFilter {
-            id: id.to_string(),
-            include,
-        })
-    }
-
     pub fn kind(&self) -> TargetKind {
         let t = self
             .odata_type
