@@ -79,15 +79,18 @@ fn member_of(
     user: &User,
     groups: &[String],
 ) -> Result<Option<String>, String> {
+    // Names are looked up only for the group the answer names (this runs per user and policy).
+    let name = |g: &String| {
+        memberships
+            .map(|m| m.group_name(g))
+            .unwrap_or_else(|| g.clone())
+    };
     let mut unknown = None;
     for g in groups {
-        let name = memberships
-            .map(|m| m.group_name(g))
-            .unwrap_or_else(|| g.clone());
         match memberships.map(|m| m.is_member(&user.id, g)) {
-            Some(Membership::Member) => return Ok(Some(name)),
+            Some(Membership::Member) => return Ok(Some(name(g))),
             Some(Membership::NotMember) => {}
-            Some(Membership::Unknown) | None => unknown = Some(name),
+            Some(Membership::Unknown) | None => unknown = unknown.or_else(|| Some(name(g))),
         }
     }
     match unknown {
@@ -266,10 +269,13 @@ pub fn usr009_conditional_access(
             ep.reaches,
             controls.join(joiner)
         );
+        let path_unknown = matches!(path, None | Some(EnrollmentPath::Unknown));
+        let unweighed = ep.controls.iter().any(|(_, d)| *d == Demand::Unknown);
         let tail: &str = match outcome {
             Outcome::Blocked => ": enrollment on this path cannot meet it",
-            _ if matches!(path, None | Some(EnrollmentPath::Unknown)) => {
-                ": whether enrollment meets it depends on the path"
+            _ if path_unknown => ": whether enrollment meets it depends on the path",
+            _ if unweighed => {
+                ": it has a grant control whose effect on enrollment is not weighed here"
             }
             _ => {
                 ": a silent enrollment cannot answer the prompt unless the sign-in already carries it"
@@ -288,8 +294,10 @@ pub fn usr009_conditional_access(
             "conditions Entra decides at sign-in"
         } else if !matches!(applies, Applies::Yes(_)) {
             "roles or group memberships that were not read"
-        } else if matches!(path, None | Some(EnrollmentPath::Unknown)) {
+        } else if path_unknown {
             "a requirement only some enrollment paths meet"
+        } else if unweighed {
+            "a grant control not weighed here"
         } else {
             "a prompt a silent enrollment cannot answer"
         };
@@ -501,6 +509,16 @@ mod tests {
             &[],
         );
         assert_eq!(at(&unknown, Some(EntraJoin)), Status::Warn);
+        let u = unknown
+            .user("jdoe@contoso.com")
+            .cloned()
+            .unwrap_or_default();
+        let f = usr009_conditional_access(&unknown, &u, Some(EntraJoin), None);
+        assert!(
+            f.summary.contains("a grant control not weighed here"),
+            "{}",
+            f.summary
+        );
     }
 
     #[test]
