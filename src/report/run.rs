@@ -17,6 +17,7 @@ use super::summary::{Columns, SubjectKind, SubjectResult, SubjectRow, SummaryBui
 use super::view::group_by_subject;
 use super::{Report, csv, json, jsonl, markdown, table, table_run};
 use crate::model::{Diagnosis, Subject};
+use crate::text_safety::into_safe_text;
 
 /// A table or Markdown run shows every finding of at most this many subjects (the first that
 /// are not ready), unless `--details` asks for all.
@@ -135,23 +136,21 @@ impl<'w> RunWriter<'w> {
     pub fn begin(&mut self, header: &RunHeader<'_>) -> io::Result<()> {
         match self.format {
             Format::Table(width) => {
-                self.out
-                    .write_all(table_run::summary_block(header, width).as_bytes())?;
-                self.out
-                    .write_all(table_run::list_block(header, width).as_bytes())?;
+                write_text(self.out, table_run::summary_block(header, width))?;
+                write_text(self.out, table_run::list_block(header, width))?;
                 if let Details::Only(keys) = &self.details {
                     let h = table_run::details_heading(keys.len(), self.kind);
-                    self.out.write_all(h.as_bytes())?;
+                    write_text(self.out, h)?;
                 }
                 Ok(())
             }
-            Format::Markdown => self.out.write_all(markdown::run_head(header).as_bytes()),
+            Format::Markdown => write_text(self.out, markdown::run_head(header)),
             Format::Json => json::write_run_head(self.out, header),
             Format::Jsonl => jsonl::write_summary(self.out, header),
             Format::Csv => {
                 if let Some(side) = self.side.as_mut() {
                     let width = table::width_from_env();
-                    side.write_all(table_run::summary_block(header, width).as_bytes())?;
+                    write_text(&mut **side, table_run::summary_block(header, width))?;
                     side.flush()?;
                 }
                 csv::write_header(self.out, header.columns)?;
@@ -194,12 +193,9 @@ impl<'w> RunWriter<'w> {
                     _ => None,
                 };
                 let block = table_run::subject_block(s, devices.map(Vec::as_slice), width);
-                self.out.write_all(block.as_bytes())?;
+                write_text(self.out, block)?;
             }
-            Format::Markdown => {
-                self.out
-                    .write_all(markdown::subject_section(s).as_bytes())?;
-            }
+            Format::Markdown => write_text(self.out, markdown::subject_section(s))?,
             Format::Json => {
                 json::write_findings(self.out, &s.findings, self.any_finding)?;
                 self.any_finding |= !s.findings.is_empty();
@@ -226,19 +222,19 @@ impl<'w> RunWriter<'w> {
     pub fn finish(&mut self, header: &RunHeader<'_>) -> io::Result<()> {
         let more = self.subjects.saturating_sub(self.detailed);
         match self.format {
-            Format::Table(width) => {
-                let s = table_run::run_tail(header, more, width);
-                self.out.write_all(s.as_bytes())?;
-            }
-            Format::Markdown => {
-                let s = markdown::run_tail(header, more);
-                self.out.write_all(s.as_bytes())?;
-            }
+            Format::Table(width) => write_text(self.out, table_run::run_tail(header, more, width))?,
+            Format::Markdown => write_text(self.out, markdown::run_tail(header, more))?,
             Format::Json => json::write_run_tail(self.out, header)?,
             Format::Jsonl | Format::Csv => {}
         }
         self.out.flush()
     }
+}
+
+/// A block of a table or Markdown run, with the last guard against control characters (the
+/// layouts escape each value from outside before they measure it).
+fn write_text(out: &mut dyn Write, block: String) -> io::Result<()> {
+    out.write_all(into_safe_text(block).as_bytes())
 }
 
 /// Whether a report covers more than one subject: several devices, or (without devices)
