@@ -564,6 +564,40 @@ mod tests {
     }
 
     #[test]
+    fn outside_text_cannot_break_out_of_a_cell_a_heading_or_the_terminal() {
+        let hostile = "PC\u{1b}[2J\u{7}|x|\r\n## Fake\n| a | b |\u{9b}\u{202e}";
+        let mut r = sample_report();
+        r.diagnoses[0].device = hostile.into();
+        r.diagnoses[0].user = Some(format!("u{hostile}"));
+        for f in r.findings.iter_mut() {
+            if f.subject != Subject::Tenant {
+                f.subject = Subject::Device(hostile.into());
+            }
+            f.summary = format!("sum {hostile}");
+        }
+        r.findings[0].evidence[0].location = Some(format!("GET /v1.0/{hostile}"));
+        r.notes.push(format!("note {hostile}"));
+        let out = render(&r);
+        assert!(
+            !out.chars().any(|c| c != '\n' && crate::text_safety::is_unsafe(c)),
+            "{out}"
+        );
+        // The name stays on its heading's line, escaped; no line of its own starts a heading.
+        assert!(
+            out.contains("## Diagnosis: PC\\u{1b}[2J\\u{7}|x|\\u{d}\\u{a}## Fake\\u{a}| a | b |\\u{9b}\\u{202e}\n"),
+            "{out}"
+        );
+        assert!(!out.lines().any(|l| l.starts_with("## Fake")), "{out}");
+        // In a cell, a pipe is escaped and a name's newline too; a summary's newline is `<br>`.
+        assert!(out.contains(r"| **FAIL** | DEV007 | sum PC\u{1b}[2J\u{7}\|x\|<br>## Fake<br>\| a \| b \|\u{9b}\u{202e} |"), "{out}");
+        assert!(out.contains(r"`GET /v1.0/PC\u{1b}[2J\u{7}\|x\|\u{d}\u{a}## Fake\u{a}\| a \| b \|\u{9b}\u{202e}`"), "{out}");
+        for line in out.lines().filter(|l| l.starts_with('|')) {
+            let unescaped_pipes = line.matches('|').count() - line.matches(r"\|").count();
+            assert!(unescaped_pipes == 5 || unescaped_pipes == 4, "{line}");
+        }
+    }
+
+    #[test]
     fn registry_paths_keep_their_backslashes_in_code() {
         let out = render(&sample_report());
         assert!(out.contains(r"`HKLM\SOFTWARE\Microsoft\Enrollments\{GUID}`"));
