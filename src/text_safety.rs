@@ -47,6 +47,15 @@ pub fn escape_text(s: &str) -> Cow<'_, str> {
     escape(s, true)
 }
 
+/// One-line values, each through [`escape_line`], joined by `sep` (which may be a newline).
+pub fn escape_joined(values: &[String], sep: &str) -> String {
+    values
+        .iter()
+        .map(|v| escape_line(v))
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
 /// [`escape_text`] of a whole rendered block, keeping the string when there is nothing to
 /// escape: the last guard of a renderer, after its values were escaped one by one.
 pub fn into_safe_text(s: String) -> String {

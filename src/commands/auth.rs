@@ -108,9 +108,9 @@ fn status(global: &GlobalArgs, format: OutputFormat) -> anyhow::Result<u8> {
         ))?,
         // A few key/value lines read the same in a ticket; no separate Markdown layout.
         // The identity, scopes and organisation name come from the token and Graph: escaped.
-        OutputFormat::Table | OutputFormat::Markdown => {
-            print_stdout(&enroll_doctor::text_safety::into_safe_text(render_table(&st)))?
-        }
+        OutputFormat::Table | OutputFormat::Markdown => print_stdout(
+            &enroll_doctor::text_safety::into_safe_text(render_table(&st)),
+        )?,
     }
     print_stats(global, &client);
     if unusable {

@@ -38,8 +38,8 @@ mod with_mock {
     use enroll_doctor::graph::GraphClient;
     use enroll_doctor::report::{self, Report};
     use enroll_doctor::tenant::TenantSnapshot;
-    use enroll_doctor::text_safety::shown;
     use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
+    use enroll_doctor::text_safety::shown;
 
     /// The fixture app the demo signs in as (client credentials: audit and check).
     const DEMO_APP: &str = "auditor";

@@ -15,7 +15,7 @@ use super::header::RunHeader;
 use super::summary::{SubjectKind, SubjectResult, SubjectRow, plural};
 use super::view::{self, ReportView, SubjectGroup};
 use crate::model::{Diagnosis, Finding, Status, Subject};
-use crate::text_safety::{escape_line, escape_text, into_safe_text};
+use crate::text_safety::{escape_joined, escape_line, escape_text, into_safe_text};
 
 pub fn render(report: &Report) -> String {
     render_with(report, false)
@@ -47,8 +47,8 @@ pub fn render_with(report: &Report, _details: bool) -> String {
         for row in &view.fixes {
             out.push_str(&format!(
                 "| {} | {} | {} |\n",
-                cell(&lines(&row.checks, "\n")),
-                cell(&lines(&row.subjects, "\n")),
+                cell(&escape_joined(&row.checks, "\n")),
+                cell(&escape_joined(&row.subjects, "\n")),
                 cell(&row.text)
             ));
         }
@@ -427,15 +427,6 @@ fn name(s: &str) -> String {
     text(&escape_line(s))
 }
 
-/// One-line values, each escaped, joined by `sep`.
-fn lines(values: &[String], sep: &str) -> String {
-    values
-        .iter()
-        .map(|v| escape_line(v))
-        .collect::<Vec<_>>()
-        .join(sep)
-}
-
 /// Text inside a table cell: also `|` (ends the cell) and newlines (end the row).
 fn cell(s: &str) -> String {
     table_safe(&text(s))
@@ -579,7 +570,8 @@ mod tests {
         r.notes.push(format!("note {hostile}"));
         let out = render(&r);
         assert!(
-            !out.chars().any(|c| c != '\n' && crate::text_safety::is_unsafe(c)),
+            !out.chars()
+                .any(|c| c != '\n' && crate::text_safety::is_unsafe(c)),
             "{out}"
         );
         // The name stays on its heading's line, escaped; no line of its own starts a heading.
@@ -590,7 +582,12 @@ mod tests {
         assert!(!out.lines().any(|l| l.starts_with("## Fake")), "{out}");
         // In a cell, a pipe is escaped and a name's newline too; a summary's newline is `<br>`.
         assert!(out.contains(r"| **FAIL** | DEV007 | sum PC\u{1b}[2J\u{7}\|x\|<br>## Fake<br>\| a \| b \|\u{9b}\u{202e} |"), "{out}");
-        assert!(out.contains(r"`GET /v1.0/PC\u{1b}[2J\u{7}\|x\|\u{d}\u{a}## Fake\u{a}\| a \| b \|\u{9b}\u{202e}`"), "{out}");
+        assert!(
+            out.contains(
+                r"`GET /v1.0/PC\u{1b}[2J\u{7}\|x\|\u{d}\u{a}## Fake\u{a}\| a \| b \|\u{9b}\u{202e}`"
+            ),
+            "{out}"
+        );
         for line in out.lines().filter(|l| l.starts_with('|')) {
             let unescaped_pipes = line.matches('|').count() - line.matches(r"\|").count();
             assert!(unescaped_pipes == 5 || unescaped_pipes == 4, "{line}");

@@ -494,7 +494,8 @@ mod tests {
 
     /// Terminal controls in every value that comes from outside: ESC sequences (CSI, OSC 8
     /// hyperlink), BEL, a C1 CSI, DEL, a right-to-left override, CR, and Markdown breakouts.
-    const HOSTILE: &str = "\u{1b}[2J\u{1b}]8;;http://evil/\u{7}x\u{1b}]8;;\u{7}\u{9b}1m\u{7f}\u{202e}\r| y |\n# z";
+    const HOSTILE: &str =
+        "\u{1b}[2J\u{1b}]8;;http://evil/\u{7}x\u{1b}]8;;\u{7}\u{9b}1m\u{7f}\u{202e}\r| y |\n# z";
 
     fn hostile_fleet() -> Report {
         let pc = |n: &str| Subject::Device(format!("PC{n}{HOSTILE}"));
@@ -534,7 +535,10 @@ mod tests {
 
     fn assert_no_controls(format: &str, out: &str) {
         for (i, l) in out.split('\n').enumerate() {
-            let l = l.strip_suffix('\r').filter(|_| format == "csv").unwrap_or(l);
+            let l = l
+                .strip_suffix('\r')
+                .filter(|_| format == "csv")
+                .unwrap_or(l);
             assert!(
                 !l.chars().any(crate::text_safety::is_unsafe),
                 "{format}: line {i} holds a control character: {l}"
@@ -548,8 +552,14 @@ mod tests {
         for details in [false, true] {
             let table = written(&r, Format::Table(100), details);
             assert_no_controls("table", &table);
-            assert!(table.contains("PC1\\u{1b}[2J\\u{1b}]8;;http://evil/\\u{7}x"), "{table}");
-            assert!(table.contains("\\u{9b}1m\\u{7f}\\u{202e}\\u{d}| y |\\u{a}# z"), "{table}");
+            assert!(
+                table.contains("PC1\\u{1b}[2J\\u{1b}]8;;http://evil/\\u{7}x"),
+                "{table}"
+            );
+            assert!(
+                table.contains("\\u{9b}1m\\u{7f}\\u{202e}\\u{d}| y |\\u{a}# z"),
+                "{table}"
+            );
             // Escaped before it was measured: the layout keeps its width.
             for l in table.lines() {
                 assert!(l.chars().count() <= 100, "too wide: {l}\n{table}");
@@ -582,7 +592,8 @@ mod tests {
         for format in [Format::Json, Format::Jsonl] {
             let out = written(&r, format, false);
             assert!(
-                !out.chars().any(|c| c != '\n' && crate::text_safety::is_unsafe(c)),
+                !out.chars()
+                    .any(|c| c != '\n' && crate::text_safety::is_unsafe(c)),
                 "{out}"
             );
             let docs: Vec<serde_json::Value> = if format == Format::Json {
@@ -596,7 +607,10 @@ mod tests {
             // serde_json writes the value back with the C1 and bidi characters raw: the exact
             // value survived the escaping.
             assert!(text.contains(&serde_json::to_string(HOSTILE).unwrap_or_default()[1..]));
-            assert!(text.contains("PC1\\u001b[2J\\u001b]8;;http://evil/\\u0007x"), "{text}");
+            assert!(
+                text.contains("PC1\\u001b[2J\\u001b]8;;http://evil/\\u0007x"),
+                "{text}"
+            );
         }
         let json = written(&r, Format::Json, false);
         let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();

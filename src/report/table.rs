@@ -20,7 +20,7 @@ use tabled::settings::Style;
 use super::Report;
 use super::view::{self, ReportView, SubjectGroup};
 use crate::model::{Diagnosis, Finding, SkipReason, Status, Subject};
-use crate::text_safety::{escape_line, escape_text, into_safe_text};
+use crate::text_safety::{escape_joined, escape_line, escape_text, into_safe_text};
 
 pub const DEFAULT_WIDTH: usize = 120;
 /// Four columns with their borders need about this much; narrower terminals get this width.
@@ -75,8 +75,8 @@ pub fn render_with(report: &Report, width: usize, _details: bool) -> String {
         .iter()
         .map(|row| {
             vec![
-                lines(&row.checks, "\n"),
-                lines(&row.subjects, "\n"),
+                escape_joined(&row.checks, "\n"),
+                escape_joined(&row.subjects, "\n"),
                 escape_text(&row.text).into_owned(),
             ]
         })
@@ -103,15 +103,6 @@ pub fn render_with(report: &Report, width: usize, _details: bool) -> String {
 /// A one-line value from outside (a name, an ID, a location), escaped.
 pub(crate) fn line(s: &str) -> String {
     escape_line(s).into_owned()
-}
-
-/// One-line values joined by `sep`, each escaped.
-pub(crate) fn lines(values: &[String], sep: &str) -> String {
-    values
-        .iter()
-        .map(|v| escape_line(v))
-        .collect::<Vec<_>>()
-        .join(sep)
 }
 
 pub(crate) fn finding_row(f: &Finding) -> Vec<String> {
@@ -183,7 +174,7 @@ pub(crate) fn diagnosis_box(d: &Diagnosis, width: usize) -> String {
             if d.causes.is_empty() {
                 "-".to_string()
             } else {
-                lines(&d.causes, " → ")
+                escape_joined(&d.causes, " → ")
             },
         ],
     ];

@@ -10,7 +10,7 @@ use super::summary::{State, SubjectKind, SubjectResult, SubjectRow, plural};
 use super::table::*;
 use super::view;
 use crate::model::{Finding, Status, Subject};
-use crate::text_safety::{escape_line, escape_text};
+use crate::text_safety::{escape_joined, escape_line, escape_text};
 
 /// One line per device: verdict, cause chain and what the finding behind the first cause
 /// says (the device's own, else the enrolling user's, else the tenant's), found through a map
@@ -31,7 +31,7 @@ pub fn overview_rows(report: &Report) -> Vec<OverviewRow> {
         .map(|d| {
             let root_cause = match d.causes.first() {
                 None => match d.user.as_deref() {
-                    Some(u) => format!("enrolling user {u}"),
+                    Some(u) => format!("enrolling user {}", escape_line(u)),
                     None => "-".to_string(),
                 },
                 Some(first) => {
@@ -104,7 +104,7 @@ pub fn summary_block(h: &RunHeader<'_>, width: usize) -> String {
                 "{} disabled account{} (e.g. {})",
                 u.disabled,
                 plural(u.disabled),
-                lines(&u.disabled_examples, ", ")
+                escape_joined(&u.disabled_examples, ", ")
             ));
         }
         if u.guests > 0 {
@@ -112,7 +112,7 @@ pub fn summary_block(h: &RunHeader<'_>, width: usize) -> String {
                 "{} guest{} (e.g. {})",
                 u.guests,
                 plural(u.guests),
-                lines(&u.guest_examples, ", ")
+                escape_joined(&u.guest_examples, ", ")
             ));
         }
         line(&mut out, &format!("Not ready: {}", parts.join(", ")));
@@ -330,7 +330,7 @@ pub fn list_block(h: &RunHeader<'_>, width: usize) -> String {
         }
     );
     let blocking = |r: &SubjectRow| {
-        let ids = lines(&r.blocking, " ");
+        let ids = escape_joined(&r.blocking, " ");
         match r.state {
             State::Incomplete => format!("error: {ids}"),
             _ => ids,
@@ -400,7 +400,7 @@ pub fn subject_block(s: &SubjectResult<'_>, devices: Option<&[String]>, width: u
                 _ => {}
             }
             if let Some(ds) = devices.filter(|d| !d.is_empty()) {
-                h.push_str(&format!(" (enrolling user of {})", lines(ds, ", ")));
+                h.push_str(&format!(" (enrolling user of {})", escape_joined(ds, ", ")));
             }
             h
         }

@@ -111,7 +111,10 @@ fn json_and_jsonl_keep_the_hostile_values_exactly_and_csv_escapes_them() {
     // serde_json escapes ESC and BEL; U+009B is escaped by the report as well.
     assert_no_terminal_controls("json", &out);
     let text = String::from_utf8_lossy(&out);
-    assert!(text.contains(r"PC\u001b[2J\u001b]8;;http://evil/\u0007link"), "{text}");
+    assert!(
+        text.contains(r"PC\u001b[2J\u001b]8;;http://evil/\u0007link"),
+        "{text}"
+    );
     assert!(text.contains(r"\u009b31m"), "{text}");
     let json: Value = serde_json::from_slice(&out).expect("JSON");
     assert_eq!(json["diagnoses"][0]["device"], format!("{NAME}.corp"));

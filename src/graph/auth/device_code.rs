@@ -263,7 +263,8 @@ mod prompt_tests {
             900,
         );
         assert!(
-            !p.bytes().any(|b| b == 0x1b || b == 0x07 || b == 0x9b || b == b'\n'),
+            !p.bytes()
+                .any(|b| b == 0x1b || b == 0x07 || b == 0x9b || b == b'\n'),
             "{p}"
         );
         assert_eq!(
