@@ -162,3 +162,20 @@ fn an_error_naming_a_hostile_file_shows_it_escaped_on_stderr() {
     assert!(err.contains(ODD_FILE_SHOWN), "{err}");
     assert!(err.starts_with("enroll-doctor: error: "), "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn explain_of_an_unknown_input_with_escapes_names_it_escaped() {
+    let out = bin()
+        .args(["explain", "DEV\u{1b}[2J\u{7}"])
+        .output()
+        .expect("run enroll-doctor");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_no_terminal_controls("explain", &out.stderr);
+    assert!(
+        err.contains(r#"not a check ID or an error code I know: "DEV\u{1b}[2J\u{7}""#),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
