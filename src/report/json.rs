@@ -219,6 +219,33 @@ mod tests {
     use crate::model::Evidence;
 
     #[test]
+    fn control_characters_are_json_escapes_and_the_value_stays_exact() {
+        let value = "PC\u{1b}[2J\u{7}\u{7f}\u{85}\u{9b}1m\u{202e}\u{2069}\u{2028}é→\n";
+        let subject = Subject::Device(value.into());
+        let report = Report::new(
+            chrono::DateTime::<Utc>::default(),
+            Vec::new(),
+            vec![USR001.finding(Status::Pass, subject, value)],
+        );
+        let out = render(&report).unwrap_or_default();
+        assert!(
+            !out.chars().any(|c| c != '\n' && is_unsafe(c)),
+            "no raw control: {out}"
+        );
+        assert!(
+            out.contains(
+                r#""summary": "PC\u001b[2J\u0007\u007f\u0085\u009b1m\u202e\u2069\u2028é→\n""#
+            ),
+            "{out}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+        assert_eq!(back["findings"][0]["summary"], value);
+        assert_eq!(back["findings"][0]["subject"]["id"], value);
+        // Nothing to escape: the text is borrowed as it is.
+        assert!(matches!(escape_json("{\"a\": \"é\"}"), Cow::Borrowed(_)));
+    }
+
+    #[test]
     fn passes_are_compact_and_others_lose_only_their_docs() {
         let subject = Subject::User("a@contoso.com".into());
         let pass = USR001
