@@ -51,6 +51,8 @@ fn fast_options(max_attempts: u32) -> ClientOptions {
             max_wait: Duration::from_millis(1500),
         },
         page_size: 999,
+        page_attempts: max_attempts,
+        ..ClientOptions::default()
     }
 }
 

@@ -25,7 +25,7 @@ use secrecy::{ExposeSecret, SecretString};
 pub use azure_cli::{AzureCli, parse_az_output};
 pub use certificate::CertificateCredential;
 pub use claims::{ClaimsError, TokenClaims, TokenKind};
-pub use device_code::{DeviceCodeFlow, remove_cache, write_private_file};
+pub use device_code::{DeviceCodeFlow, DeviceCodeTiming, remove_cache, write_private_file};
 pub use error::AuthError;
 pub use oauth_http::{OAuthHttp, error_chain};
 pub use token::AccessToken;
@@ -216,7 +216,6 @@ impl TokenProvider {
         let loopback = reqwest::Url::parse(&ep.login_url)
             .map(|u| crate::config::is_loopback(&u))
             .unwrap_or(false);
-        let timeout = settings.http.timeout.min(Duration::from_secs(60));
         let missing = |what: &str| AuthError::Config {
             message: format!("{what} is required for --auth {}", settings.auth.as_str()),
         };
@@ -245,7 +244,7 @@ impl TokenProvider {
                     )?)
                 };
                 TokenSource::ClientCredentials {
-                    http: OAuthHttp::new(timeout, loopback)?,
+                    http: OAuthHttp::from_http(&settings.http, loopback)?,
                     token_url: ep.token_url(&tenant),
                     client_id,
                     scope: ep.default_scope(),
@@ -253,12 +252,13 @@ impl TokenProvider {
                 }
             }
             AuthMethod::DeviceCode => TokenSource::DeviceCode(DeviceCodeFlow {
-                http: OAuthHttp::new(timeout, loopback)?,
+                http: OAuthHttp::from_http(&settings.http, loopback)?,
                 client_id: settings.public_client_id().to_string(),
                 tenant: settings.tenant_or_organizations().to_string(),
                 login_url: ep.login_url.clone(),
                 scope: ep.default_scope(),
                 cache_path: settings.token_cache.clone(),
+                timing: DeviceCodeTiming::default(),
             }),
             AuthMethod::AzureCli => TokenSource::AzureCli(AzureCli {
                 tenant: settings.tenant.clone(),
