@@ -609,6 +609,152 @@ fn decode<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::test_server::{Answer, Body, serve};
+
+    fn client_for(url: &str, options: ClientOptions) -> GraphClient {
+        let tokens = Arc::new(TokenProvider::new(
+            super::super::auth::TokenSource::Static {
+                token: Some(secrecy::SecretString::from("t")),
+                file: None,
+            },
+        ));
+        GraphClient::new(url, tokens, options).unwrap()
+    }
+
+    fn small(limit: u64) -> ClientOptions {
+        ClientOptions {
+            max_response_bytes: limit,
+            retry: RetryPolicy {
+                max_attempts: 2,
+                base_backoff: Duration::from_millis(1),
+                max_backoff: Duration::from_millis(2),
+                max_wait: Duration::from_millis(5),
+            },
+            page_attempts: 2,
+            ..ClientOptions::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_endless_or_huge_body_stops_at_the_limit() {
+        let endless = serve(|_, _| Answer {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: Body::EndlessChunked(vec![b' '; 64 * 1024]),
+        });
+        let c = client_for(&endless.url, small(1024 * 1024));
+        let q = Query::new().filter("userPrincipalName eq 'secret-value'");
+        let err = c
+            .get_json::<serde_json::Value>(ApiVersion::V1, "/users", &q)
+            .await
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, GraphError::ResponseTooLarge { .. }), "{msg}");
+        assert!(msg.contains("GET /v1.0/users:"), "{msg}");
+        assert!(msg.contains("1 MiB") && msg.contains("http.max_response_mib"), "{msg}");
+        // The query (a filter value, a skip token) is not shown.
+        assert!(!msg.contains("secret-value"), "{msg}");
+        // Not retried: it would be as long again.
+        assert_eq!(endless.seen().len(), 1);
+        // Received at most the limit plus one chunk.
+        assert!(c.stats().bytes_received <= 1024 * 1024);
+
+        // 10 GB announced: refused before the first byte is read.
+        let huge = serve(|_, _| Answer {
+            status: 200,
+            headers: vec![],
+            body: Body::Announced {
+                announced: 10 * 1024 * 1024 * 1024,
+                chunk: vec![b'['; 64 * 1024],
+            },
+        });
+        let c = client_for(&huge.url, small(1024 * 1024));
+        let err = c
+            .list_all::<serde_json::Value>(ApiVersion::V1, "/devices", &Query::new())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
+    }
+
+    /// A server whose every page links to a new page of itself; `page(n)` is the `value`.
+    fn endless_listing(
+        page: impl Fn(usize) -> String + Send + Sync + 'static,
+    ) -> crate::graph::test_server::TestServer {
+        let base = Arc::new(std::sync::Mutex::new(String::new()));
+        let b = base.clone();
+        let server = serve(move |n, _| {
+            let base = b.lock().unwrap().clone();
+            Answer::json(
+                200,
+                &format!(
+                    "{{{},\"@odata.nextLink\":\"{base}/v1.0/users?$top=999&$skiptoken=s{n}\"}}",
+                    page(n)
+                ),
+            )
+        });
+        *base.lock().unwrap() = server.url.clone();
+        server
+    }
+
+    #[tokio::test]
+    async fn endless_distinct_next_links_stop_with_an_error() {
+        // The first page says the listing holds 5 items; the pages never end.
+        let server = endless_listing(|n| {
+            let count = if n == 0 { "\"@odata.count\":5," } else { "" };
+            format!("{count}\"value\":[{{\"id\":\"{n}\"}}]")
+        });
+        let c = client_for(&server.url, small(1024 * 1024));
+        let err = c
+            .list_all::<serde_json::Value>(ApiVersion::V1, "/users", &Query::new())
+            .await
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, GraphError::Listing { .. }), "{msg}");
+        assert!(msg.contains("listing /users stopped"), "{msg}");
+        // (5 + 1000 slack) items at a quarter of $top=999 per page, plus 11.
+        let pages = server.seen().len();
+        assert!(pages <= 16, "{pages}");
+
+        // Pages that add nothing: given up after a run of them.
+        let server = endless_listing(|_| "\"value\":[]".to_string());
+        let c = client_for(&server.url, small(1024 * 1024));
+        let err = c
+            .list_all::<serde_json::Value>(ApiVersion::V1, "/users", &Query::new())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("added no item"), "{err}");
+        assert_eq!(server.seen().len(), paging::MAX_EMPTY_PAGES as usize);
+    }
+
+    #[tokio::test]
+    async fn a_failing_page_is_retried_harder_than_a_single_read() {
+        // Page 2 fails three times with 503, then answers: listing pages get more attempts.
+        let base = Arc::new(std::sync::Mutex::new(String::new()));
+        let b = base.clone();
+        let server = serve(move |n, _| match n {
+            0 => Answer::json(
+                200,
+                &format!(
+                    "{{\"value\":[{{\"id\":\"a\"}}],\"@odata.nextLink\":\"{}/v1.0/users?$skiptoken=x\"}}",
+                    b.lock().unwrap()
+                ),
+            ),
+            1..=3 => Answer::json(503, "{}").header("Retry-After", "0"),
+            _ => Answer::json(200, "{\"value\":[{\"id\":\"b\"}]}"),
+        });
+        *base.lock().unwrap() = server.url.clone();
+        let options = ClientOptions {
+            page_attempts: page_attempts(2),
+            ..small(1024 * 1024)
+        };
+        let c = client_for(&server.url, options);
+        let all: Vec<serde_json::Value> = c
+            .list_all(ApiVersion::V1, "/users", &Query::new())
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(server.seen().len(), 5);
+    }
 
     #[test]
     fn built_urls_stay_on_the_graph_origin() {

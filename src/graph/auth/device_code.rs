@@ -519,6 +519,161 @@ mod tests {
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     }
 
+    fn fast_flow(url: &str, cache_path: Option<PathBuf>) -> DeviceCodeFlow {
+        DeviceCodeFlow {
+            http: OAuthHttp::new(std::time::Duration::from_secs(5), true).unwrap(),
+            client_id: "c".into(),
+            tenant: "t".into(),
+            login_url: url.into(),
+            scope: "https://graph.microsoft.com/.default".into(),
+            cache_path,
+            timing: DeviceCodeTiming {
+                min_interval: Duration::from_millis(40),
+                slow_down_step: Duration::from_millis(40),
+                max_wait: Duration::from_millis(400),
+            },
+        }
+    }
+
+    /// A device-code endpoint saying `interval`, then token polls answered by `poll(n)`.
+    fn device_server(
+        interval: u64,
+        expires_in: u64,
+        poll: impl Fn(usize) -> crate::graph::test_server::Answer + Send + Sync + 'static,
+    ) -> crate::graph::test_server::TestServer {
+        use crate::graph::test_server::{Answer, serve};
+        let polls = std::sync::atomic::AtomicUsize::new(0);
+        serve(move |_, req| {
+            if req.path.ends_with("/devicecode") {
+                Answer::json(
+                    200,
+                    &format!(
+                        "{{\"device_code\":\"dc\",\"user_code\":\"UC\",\"verification_uri\":\"https://microsoft.com/devicelogin\",\"expires_in\":{expires_in},\"interval\":{interval}}}"
+                    ),
+                )
+            } else {
+                poll(polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst))
+            }
+        })
+    }
+
+    fn token_polls(server: &crate::graph::test_server::TestServer) -> Vec<std::time::Instant> {
+        server
+            .seen()
+            .iter()
+            .filter(|r| r.path.ends_with("/token"))
+            .inspect(|r| assert!(r.body.contains("device_code=dc"), "{}", r.body))
+            .map(|r| r.at)
+            .collect()
+    }
+
+    #[test]
+    fn the_default_pace_is_rfc_8628s() {
+        let t = DeviceCodeTiming::default();
+        assert_eq!(t.min_interval, Duration::from_secs(5));
+        assert_eq!(t.slow_down_step, Duration::from_secs(5));
+        assert_eq!(t.max_wait, Duration::from_secs(900));
+    }
+
+    #[tokio::test]
+    async fn interval_zero_is_not_polled_hot_and_the_wait_is_capped() {
+        use crate::graph::test_server::Answer;
+        // interval 0 and a code that "lives" for 31,000 years.
+        let server = device_server(0, 1_000_000_000_000, |_| {
+            Answer::json(400, "{\"error\":\"authorization_pending\"}")
+        });
+        let flow = fast_flow(&server.url, None);
+        let err = flow.login().await.unwrap_err().to_string();
+        assert!(err.contains("expired_token") && err.contains("not entered"), "{err}");
+        let polls = token_polls(&server);
+        // 400 ms at one poll per 40 ms at most (the first poll is immediate).
+        assert!(polls.len() >= 2 && polls.len() <= 11, "{}", polls.len());
+        for w in polls.windows(2) {
+            let gap = w[1] - w[0];
+            assert!(gap >= Duration::from_millis(30), "{gap:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn slow_down_widens_the_pause() {
+        use crate::graph::test_server::Answer;
+        let server = device_server(0, 900, |n| match n {
+            0 | 1 => Answer::json(400, "{\"error\":\"slow_down\"}"),
+            _ => Answer::json(
+                200,
+                "{\"token_type\":\"Bearer\",\"expires_in\":3599,\"access_token\":\"at\",\"refresh_token\":\"rt\"}",
+            ),
+        });
+        let mut flow = fast_flow(&server.url, None);
+        flow.timing.max_wait = Duration::from_secs(5);
+        let token = flow.login().await.unwrap();
+        assert_eq!(token.secret(), "at");
+        let polls = token_polls(&server);
+        assert_eq!(polls.len(), 3);
+        // 40 + 40 ms after the first slow_down, 40 + 80 ms after the second.
+        assert!(polls[1] - polls[0] >= Duration::from_millis(70));
+        assert!(polls[2] - polls[1] >= Duration::from_millis(110));
+    }
+
+    #[tokio::test]
+    async fn a_refused_sign_in_ends_the_polls() {
+        use crate::graph::test_server::Answer;
+        let server = device_server(0, 900, |_| {
+            Answer::json(
+                400,
+                "{\"error\":\"access_denied\",\"error_description\":\"the user said no\"}",
+            )
+        });
+        let err = fast_flow(&server.url, None).login().await.unwrap_err();
+        assert!(err.to_string().contains("access_denied"), "{err}");
+        assert_eq!(token_polls(&server).len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_cache_others_own_or_may_write_is_not_trusted() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.json");
+        let f = fast_flow("http://127.0.0.1:1", Some(path.clone()));
+        f.write_cache(
+            Some(&SecretString::from("rt")),
+            &AccessToken::new("at".into(), Some(3600)),
+        )
+        .unwrap();
+        assert!(f.read_cache().unwrap().is_some());
+        // Group- or world-writable: anyone could have put their token in it.
+        for mode in [0o666, 0o620, 0o602] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            assert!(f.read_cache().unwrap().is_none(), "{mode:o}");
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(f.read_cache().unwrap().is_some());
+        // Owned by another user (only root can make such a file here).
+        if rustix::process::geteuid().is_root() {
+            std::os::unix::fs::chown(&path, Some(65534), None).unwrap();
+            assert!(f.read_cache().unwrap().is_none());
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            assert!(untrusted_cache(&meta).unwrap().contains("another user"));
+        }
+    }
+
+    #[test]
+    fn a_far_future_cached_expiry_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.json");
+        let f = fast_flow("http://127.0.0.1:1", Some(path.clone()));
+        for exp in ["+262142-12-31T23:59:59Z", "9999-12-31T23:59:59Z", "-262143-01-01T00:00:00Z"] {
+            let json = format!(
+                "{{\"version\":1,\"login_url\":\"http://127.0.0.1:1\",\"tenant\":\"t\",\"client_id\":\"c\",\"refresh_token\":\"rt\",\"access_token\":\"at\",\"expires_at\":\"{exp}\"}}"
+            );
+            write_private_file(&path, json.as_bytes()).unwrap();
+            let entry = f.read_cache().unwrap().expect("the refresh token is still usable");
+            assert!(entry.access.is_none(), "{exp}");
+            assert!(entry.refresh_token.is_some());
+        }
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_symlinked_cache_is_not_trusted() {
