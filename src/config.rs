@@ -1000,8 +1000,14 @@ certificate = "/file/cert.pem"
                 "/home/ann/.cache/enroll-doctor/token-cache.json"
             ))
         );
-        let p = token_cache_in(&|k| (k == "XDG_CACHE_HOME").then(|| "/xdg".to_string()), false);
-        assert_eq!(p, Some(PathBuf::from("/xdg/enroll-doctor/token-cache.json")));
+        let p = token_cache_in(
+            &|k| (k == "XDG_CACHE_HOME").then(|| "/xdg".to_string()),
+            false,
+        );
+        assert_eq!(
+            p,
+            Some(PathBuf::from("/xdg/enroll-doctor/token-cache.json"))
+        );
     }
 
     #[test]

@@ -59,10 +59,7 @@ fn logout(global: &GlobalArgs) -> anyhow::Result<u8> {
         return Ok(0);
     };
     if remove_cache(path)? {
-        print_stdout(&format!(
-            "Removed the cached sign-in {}.\n",
-            path.display()
-        ))?;
+        print_stdout(&format!("Removed the cached sign-in {}.\n", path.display()))?;
     } else {
         print_stdout(&format!("No cached sign-in at {}.\n", path.display()))?;
     }

@@ -123,10 +123,7 @@ impl Key {
             return Err(ConfigError::Invalid {
                 field,
                 value: value.to_string(),
-                reason: format!(
-                    "must be from {} to {}{}",
-                    self.min, self.max, self.unit
-                ),
+                reason: format!("must be from {} to {}{}", self.min, self.max, self.unit),
             });
         }
         Ok(Some(value))
@@ -189,12 +186,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("ENROLL_DOCTOR_CONCURRENCY"), "{err}");
-        let err = resolve("", &[("ENROLL_DOCTOR_CONCURRENCY", "99999999999999999999999")])
-            .unwrap_err()
-            .to_string();
+        let err = resolve(
+            "",
+            &[("ENROLL_DOCTOR_CONCURRENCY", "99999999999999999999999")],
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("ENROLL_DOCTOR_CONCURRENCY"), "{err}");
         assert_eq!(
-            resolve("[http]\nconcurrency = 256\n", &[]).unwrap().concurrency,
+            resolve("[http]\nconcurrency = 256\n", &[])
+                .unwrap()
+                .concurrency,
             256
         );
     }

@@ -651,7 +651,10 @@ mod tests {
         let msg = err.to_string();
         assert!(matches!(err, GraphError::ResponseTooLarge { .. }), "{msg}");
         assert!(msg.contains("GET /v1.0/users:"), "{msg}");
-        assert!(msg.contains("1 MiB") && msg.contains("http.max_response_mib"), "{msg}");
+        assert!(
+            msg.contains("1 MiB") && msg.contains("http.max_response_mib"),
+            "{msg}"
+        );
         // The query (a filter value, a skip token) is not shown.
         assert!(!msg.contains("secret-value"), "{msg}");
         // Not retried: it would be as long again.

@@ -107,7 +107,12 @@ impl RetryPolicy {
 
     /// [`Self::wait`], and a note on stderr when the server asked for a long wait (whether it
     /// is honoured or capped by `max_wait`), at most one every few seconds.
-    pub fn wait_announced(&self, attempt: u32, retry_after: Option<Duration>, who: &str) -> Duration {
+    pub fn wait_announced(
+        &self,
+        attempt: u32,
+        retry_after: Option<Duration>,
+        who: &str,
+    ) -> Duration {
         let wait = self.wait(attempt, retry_after);
         if let Some(note) = retry_after.and_then(|ra| wait_note(who, ra, wait)) {
             let now = Instant::now();
@@ -182,7 +187,10 @@ mod tests {
             wait_note("Graph", Duration::from_secs(30), Duration::from_secs(30)).unwrap(),
             "Graph asked to wait 30 s; waiting"
         );
-        assert_eq!(wait_note("Graph", Duration::from_secs(2), Duration::from_secs(2)), None);
+        assert_eq!(
+            wait_note("Graph", Duration::from_secs(2), Duration::from_secs(2)),
+            None
+        );
     }
 
     #[test]

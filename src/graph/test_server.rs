@@ -13,7 +13,10 @@ pub(crate) enum Body {
     /// This chunk, again and again, with chunked encoding, until the client hangs up.
     EndlessChunked(Vec<u8>),
     /// `Content-Length: announced`, then this chunk repeated until the client hangs up.
-    Announced { announced: u64, chunk: Vec<u8> },
+    Announced {
+        announced: u64,
+        chunk: Vec<u8>,
+    },
 }
 
 pub(crate) struct Answer {
@@ -59,7 +62,9 @@ impl TestServer {
 type Handler = dyn Fn(usize, &Seen) -> Answer + Send + Sync;
 
 /// Serves `handler(n, request)` (n counts requests from 0) on a free loopback port.
-pub(crate) fn serve(handler: impl Fn(usize, &Seen) -> Answer + Send + Sync + 'static) -> TestServer {
+pub(crate) fn serve(
+    handler: impl Fn(usize, &Seen) -> Answer + Send + Sync + 'static,
+) -> TestServer {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use oauth2::basic::{BasicClient, BasicTokenResponse};
 use oauth2::{
     AuthType, ClientId, DeviceAuthorizationUrl, DeviceCodeErrorResponse,
-    DeviceCodeErrorResponseType, RefreshToken, Scope,
-    StandardDeviceAuthorizationResponse, TokenResponse, TokenUrl,
+    DeviceCodeErrorResponseType, RefreshToken, Scope, StandardDeviceAuthorizationResponse,
+    TokenResponse, TokenUrl,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -207,15 +207,19 @@ impl DeviceCodeFlow {
         let request = http::Request::builder()
             .method(http::Method::POST)
             .uri(self.token_url())
-            .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
             .header(http::header::ACCEPT, "application/json")
             .body(form.into_bytes())
             .map_err(Self::bad_url)?;
-        let response = self
-            .http
-            .send(request)
-            .await
-            .map_err(|e| map_token_error(FLOW, oauth2::RequestTokenError::<_, DeviceCodeErrorResponse>::Request(e)))?;
+        let response = self.http.send(request).await.map_err(|e| {
+            map_token_error(
+                FLOW,
+                oauth2::RequestTokenError::<_, DeviceCodeErrorResponse>::Request(e),
+            )
+        })?;
         let body = response.body();
         if response.status().is_success() {
             return serde_json::from_slice::<BasicTokenResponse>(body)
@@ -584,7 +588,10 @@ mod tests {
         });
         let flow = fast_flow(&server.url, None);
         let err = flow.login().await.unwrap_err().to_string();
-        assert!(err.contains("expired_token") && err.contains("not entered"), "{err}");
+        assert!(
+            err.contains("expired_token") && err.contains("not entered"),
+            "{err}"
+        );
         let polls = token_polls(&server);
         // 400 ms at one poll per 40 ms at most (the first poll is immediate).
         assert!(polls.len() >= 2 && polls.len() <= 11, "{}", polls.len());
@@ -663,12 +670,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cache.json");
         let f = fast_flow("http://127.0.0.1:1", Some(path.clone()));
-        for exp in ["+262142-12-31T23:59:59Z", "9999-12-31T23:59:59Z", "-262143-01-01T00:00:00Z"] {
+        for exp in [
+            "+262142-12-31T23:59:59Z",
+            "9999-12-31T23:59:59Z",
+            "-262143-01-01T00:00:00Z",
+        ] {
             let json = format!(
                 "{{\"version\":1,\"login_url\":\"http://127.0.0.1:1\",\"tenant\":\"t\",\"client_id\":\"c\",\"refresh_token\":\"rt\",\"access_token\":\"at\",\"expires_at\":\"{exp}\"}}"
             );
             write_private_file(&path, json.as_bytes()).unwrap();
-            let entry = f.read_cache().unwrap().expect("the refresh token is still usable");
+            let entry = f
+                .read_cache()
+                .unwrap()
+                .expect("the refresh token is still usable");
             assert!(entry.access.is_none(), "{exp}");
             assert!(entry.refresh_token.is_some());
         }

@@ -410,9 +410,7 @@ mod tests {
     }
 
     fn token_json(expires_in: &str) -> String {
-        format!(
-            "{{\"token_type\":\"Bearer\",\"expires_in\":{expires_in},\"access_token\":\"at\"}}"
-        )
+        format!("{{\"token_type\":\"Bearer\",\"expires_in\":{expires_in},\"access_token\":\"at\"}}")
     }
 
     #[tokio::test]
@@ -439,7 +437,11 @@ mod tests {
     #[tokio::test]
     async fn absurd_expires_in_from_the_server_does_not_panic() {
         use crate::graph::test_server::{Answer, serve};
-        for e in ["10000000000000", "9223372036854775807", "18446744073709551615"] {
+        for e in [
+            "10000000000000",
+            "9223372036854775807",
+            "18446744073709551615",
+        ] {
             let server = serve(move |_, _| Answer::json(200, &token_json(e)));
             let http = OAuthHttp::new(Duration::from_secs(5), true).unwrap();
             let t = secret_grant(&http, &server.url).await.unwrap();

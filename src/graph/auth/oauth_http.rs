@@ -83,7 +83,10 @@ impl OAuthHttp {
 
     /// Sends `req`, retrying 429/5xx (honouring `Retry-After`) and connection failures, and
     /// reads the answer within the byte limit.
-    pub(super) async fn send(&self, req: HttpRequest) -> Result<HttpResponse, HttpClientError<reqwest::Error>> {
+    pub(super) async fn send(
+        &self,
+        req: HttpRequest,
+    ) -> Result<HttpResponse, HttpClientError<reqwest::Error>> {
         let (parts, body) = req.into_parts();
         let mut attempt: u32 = 0;
         loop {

@@ -47,7 +47,8 @@ impl AccessToken {
     /// Its issue time is not stored; Entra's usual one-hour lifetime is assumed.
     pub fn from_cache(secret: String, expires_at: DateTime<Utc>) -> Option<AccessToken> {
         let now = Utc::now();
-        let latest = now.checked_add_signed(ChronoDuration::seconds(MAX_TOKEN_LIFETIME_SECS as i64))?;
+        let latest =
+            now.checked_add_signed(ChronoDuration::seconds(MAX_TOKEN_LIFETIME_SECS as i64))?;
         if expires_at > latest || expires_at <= now {
             return None;
         }
@@ -110,7 +111,10 @@ mod tests {
         for e in [10_000_000_000_000, i64::MAX as u64, u64::MAX] {
             let t = AccessToken::new("t".into(), Some(e));
             let life = t.expires_at - t.obtained_at;
-            assert_eq!(life, ChronoDuration::seconds(MAX_TOKEN_LIFETIME_SECS as i64));
+            assert_eq!(
+                life,
+                ChronoDuration::seconds(MAX_TOKEN_LIFETIME_SECS as i64)
+            );
             assert!(t.is_fresh(Utc::now()));
         }
         let t = AccessToken::new("t".into(), Some(0));

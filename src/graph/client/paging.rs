@@ -109,12 +109,7 @@ impl Budget {
     }
 
     /// Accounts for one page; `Err` says why the listing must stop.
-    pub fn page(
-        &mut self,
-        items: usize,
-        announced: Option<u64>,
-        more: bool,
-    ) -> Result<(), String> {
+    pub fn page(&mut self, items: usize, announced: Option<u64>, more: bool) -> Result<(), String> {
         if self.pages == 0
             && let Some(n) = announced
         {

@@ -1,0 +1,195 @@
+//! Issue 11 (transport, sign-in, retries): the binary against a Graph or identity platform
+//! that throttles, fails a page for good or asks for absurd waits, and configuration values
+//! outside their range.
+
+use mock_graph::{Fault, MockConfig, RetryAfter};
+
+use super::common::bin;
+use super::tenant::{Auth, fixture, run, start};
+
+fn unavailable() -> Fault {
+    Fault::ServerError {
+        status: 503,
+        retry_after: Some(RetryAfter::Seconds(0)),
+    }
+}
+
+/// No Rust debug dump (`Some(…)`, `GraphError {`, `MissingReason`) in what a user reads.
+fn assert_no_debug_dump(text: &str) {
+    for dump in [
+        "Some(",
+        "GraphError {",
+        "MissingReason",
+        "status: ",
+        "{ kind",
+    ] {
+        assert!(!text.contains(dump), "a debug dump ({dump}):\n{text}");
+    }
+}
+
+#[test]
+fn a_failing_group_page_is_one_aggregated_error() {
+    let users = 300;
+    let mock = start(MockConfig::generated(users, 3));
+    // Every page of the policy group's member listing fails, whatever the retries.
+    mock.inject(unavailable().on("/v1.0/groups/"));
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &["check", "--all-users", "--as-of", "2026-11-26"],
+    );
+    // Checks ended in error: the answer is incomplete (exit code 2).
+    assert_eq!(code, 2, "{out}\n{err}");
+    // The summary holds one error row with the count.
+    assert!(
+        out.contains("Errors, users per check: USR003 (300), USR005 (300)"),
+        "{out}"
+    );
+    // The failure is said once, with the count, instead of once per user.
+    // (Notes wrap at the terminal width: compare them on one line.)
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(
+        flat.matches("could not be read in this run").count(),
+        1,
+        "{out}"
+    );
+    let note = flat
+        .split("Note: group memberships")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        note.contains("USR003, USR005 ended in error for 300 users; 230 users with nothing else open are counted above")
+            && note.contains("HTTP 503"),
+        "{out}"
+    );
+    // Only the users with something else to fix are listed.
+    let listed = out
+        .lines()
+        .filter(|l| l.starts_with("  user") && l.contains("@loadtest3"))
+        .count();
+    assert!(listed < users / 2, "{listed} users listed:\n{out}");
+    assert!(!out.contains("error: USR003 USR005"), "{out}");
+    // The failing page was retried harder than a single read (10 attempts, not 5).
+    assert!(out.contains("after 10 attempts"), "{out}");
+    assert_no_debug_dump(&out);
+    assert_no_debug_dump(&err);
+}
+
+#[test]
+fn users_that_cannot_be_listed_end_the_run_in_words() {
+    let mock = fixture("contoso");
+    mock.inject(unavailable().on("/v1.0/users"));
+    let (code, out, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &["check", "--all-users", "--as-of", "2026-11-26"],
+    );
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(
+        err.contains("cannot list the users to check: Graph 503 serviceNotAvailable"),
+        "{err}"
+    );
+    assert_no_debug_dump(&err);
+}
+
+#[test]
+fn a_long_retry_after_is_announced_not_capped_silently() {
+    let mock = fixture("contoso");
+    mock.inject(
+        Fault::Throttle {
+            retry_after: Some(RetryAfter::Seconds(3600)),
+        }
+        .on("/v1.0/organization")
+        .times(1),
+    );
+    let mut cmd = bin();
+    let base = mock.base_url();
+    let app = mock.app("auditor").unwrap();
+    let out = cmd
+        .args([
+            "audit",
+            "--cloud",
+            "custom",
+            "--graph-url",
+            &base,
+            "--login-url",
+            &base,
+        ])
+        .args(["--tenant", &mock.tenant_id(), "--client-id", &app.client_id])
+        .args(["--auth", "client-secret"])
+        .env("AZURE_CLIENT_SECRET", &app.client_secret)
+        .env("ENROLL_DOCTOR_MAX_RETRY_WAIT_SECS", "1")
+        .env_remove("ENROLL_DOCTOR_CONFIG")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Graph asked to wait 3600 s; waiting up to 1 s (http.max_retry_wait_secs)"),
+        "{err}"
+    );
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
+}
+
+#[test]
+fn the_token_endpoint_is_retried_like_graph() {
+    let mock = fixture("contoso");
+    let token_path = format!("/{}/oauth2/v2.0/token", mock.tenant_id());
+    mock.inject(
+        Fault::Throttle {
+            retry_after: Some(RetryAfter::Seconds(0)),
+        }
+        .on(&token_path)
+        .times(1),
+    );
+    mock.inject(unavailable().on(&token_path).times(1));
+    let (code, out, err) = run(
+        &mock,
+        Auth::App("auditor"),
+        &["audit", "--fail-on", "never"],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let posts = mock
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query.starts_with(&token_path))
+        .count();
+    assert_eq!(posts, 3, "429, 503, then the token");
+}
+
+#[test]
+fn a_huge_concurrency_is_a_config_error_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ed.toml");
+    // 2^61 once panicked in tokio's semaphore.
+    std::fs::write(&config, "[http]\nconcurrency = 2305843009213693952\n").unwrap();
+    let mock = fixture("contoso");
+    let out = bin()
+        .args(["audit", "--config"])
+        .arg(&config)
+        .args(["--graph-url", &mock.base_url(), "--auth", "access-token"])
+        .env("ENROLL_DOCTOR_ACCESS_TOKEN", "x")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("http.concurrency (in ") && err.contains("from 1 to 256"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    let out = bin()
+        .args([
+            "audit",
+            "--graph-url",
+            &mock.base_url(),
+            "--auth",
+            "access-token",
+        ])
+        .env("ENROLL_DOCTOR_ACCESS_TOKEN", "x")
+        .env("ENROLL_DOCTOR_CONCURRENCY", "2305843009213693952")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("ENROLL_DOCTOR_CONCURRENCY"), "{err}");
+}
