@@ -896,36 +896,6 @@ certificate = "/file/cert.pem"
     }
 
     #[test]
-    fn http_settings_from_file_and_env() {
-        let file = FileConfig::parse(
-            "[http]\nconcurrency = 3\ntimeout_secs = 5\nmax_attempts = 2\nmax_retry_wait_secs = 1\n",
-            Path::new("x.toml"),
-        )
-        .unwrap();
-        let flags = FlagOverrides {
-            auth: Some(AuthMethod::AzureCli),
-            ..Default::default()
-        };
-        let s = Settings::from_map(
-            Some(&file),
-            &env(&[("ENROLL_DOCTOR_CONCURRENCY", "4")]),
-            &flags,
-        )
-        .unwrap();
-        assert_eq!(s.http.concurrency, 4);
-        assert_eq!(s.http.timeout, Duration::from_secs(5));
-        assert_eq!(s.http.max_attempts, 2);
-        assert_eq!(s.http.max_retry_wait, Duration::from_secs(1));
-        let err = Settings::from_map(
-            Some(&file),
-            &env(&[("ENROLL_DOCTOR_CONCURRENCY", "x")]),
-            &flags,
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("ENROLL_DOCTOR_CONCURRENCY"));
-    }
-
-    #[test]
     fn bad_values_name_their_source() {
         let flags = FlagOverrides {
             auth: Some(AuthMethod::AzureCli),

@@ -175,6 +175,43 @@ mod tests {
     }
 
     #[test]
+    fn http_settings_from_file_and_env() {
+        let file = FileConfig::parse(
+            "[http]\nconcurrency = 3\ntimeout_secs = 5\nmax_attempts = 2\nmax_retry_wait_secs = 1\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        let flags = super::super::FlagOverrides {
+            auth: Some(super::super::AuthMethod::AzureCli),
+            ..Default::default()
+        };
+        let s = super::super::Settings::from_map(
+            Some(&file),
+            &env_map(&[("ENROLL_DOCTOR_CONCURRENCY", "4")]),
+            &flags,
+        )
+        .unwrap();
+        assert_eq!(s.http.concurrency, 4);
+        assert_eq!(s.http.timeout, Duration::from_secs(5));
+        assert_eq!(s.http.max_attempts, 2);
+        assert_eq!(s.http.max_retry_wait, Duration::from_secs(1));
+        let err = super::super::Settings::from_map(
+            Some(&file),
+            &env_map(&[("ENROLL_DOCTOR_CONCURRENCY", "x")]),
+            &flags,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("ENROLL_DOCTOR_CONCURRENCY"));
+    }
+
+    fn env_map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
     fn huge_concurrency_is_a_config_error_naming_the_field() {
         // 2^61 once reached tokio's semaphore and panicked.
         let err = resolve("[http]\nconcurrency = 2305843009213693952\n", &[])

@@ -193,3 +193,78 @@ fn a_huge_concurrency_is_a_config_error_naming_the_field() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("ENROLL_DOCTOR_CONCURRENCY"), "{err}");
 }
+
+#[test]
+fn without_a_per_user_folder_nothing_is_cached_in_the_shared_temp_folder() {
+    let out = bin()
+        .args(["auth", "logout"])
+        .env_remove("HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("LOCALAPPDATA")
+        .env_remove("ENROLL_DOCTOR_TOKEN_CACHE")
+        .env_remove("ENROLL_DOCTOR_CONFIG")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("No cached sign-in: no per-user cache folder is known"),
+        "{stdout}"
+    );
+    let tmp = std::env::temp_dir().display().to_string();
+    assert!(!stdout.contains(&tmp), "{stdout}");
+}
+
+/// A cache another user could have written (mode 0666) holding a token of theirs is not used:
+/// the tool signs in afresh and replaces the file with one of mode 0600.
+#[cfg(unix)]
+#[test]
+fn a_planted_world_writable_cache_is_not_trusted() {
+    use std::os::unix::fs::PermissionsExt;
+    let mock = fixture("contoso");
+    let cli = mock.app("cli").unwrap();
+    let planted = mock.token_for("cli").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("tokens.json");
+    let expires = chrono::Utc::now() + chrono::Duration::minutes(50);
+    let json = serde_json::json!({
+        "version": 1,
+        "login_url": mock.base_url(),
+        "tenant": mock.tenant_id(),
+        "client_id": cli.client_id,
+        "refresh_token": null,
+        "access_token": planted,
+        "expires_at": expires,
+    });
+    std::fs::write(&cache, json.to_string()).unwrap();
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let base = mock.base_url();
+    let out = bin()
+        .args([
+            "auth",
+            "status",
+            "--auth",
+            "device-code",
+            "--format",
+            "json",
+        ])
+        .args(["--graph-url", &base, "--login-url", &base])
+        .args(["--tenant", &mock.tenant_id(), "--client-id", &cli.client_id])
+        .env("ENROLL_DOCTOR_TOKEN_CACHE", &cache)
+        .env_remove("ENROLL_DOCTOR_CONFIG")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("ignoring the token cache") && err.contains("other users may write to it"),
+        "{err}"
+    );
+    // A new sign-in happened (the device code was shown) and replaced the file.
+    assert!(err.contains("enter the code"), "{err}");
+    let mode = std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let now: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
+    assert_ne!(now["access_token"].as_str(), Some(planted.as_str()));
+}
