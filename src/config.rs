@@ -673,8 +673,6 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
     use secrecy::ExposeSecret;
 
