@@ -350,18 +350,17 @@ fn describe_missing(reason: &MissingReason) -> String {
             request_id,
             message,
         } => {
-            let mut text = "Graph".to_string();
-            if let Some(s) = status {
-                text.push_str(&format!(" {s}"));
-            }
-            if let Some(c) = code.as_deref().filter(|c| !c.is_empty()) {
-                text.push_str(&format!(" {c}"));
-            }
-            text.push_str(&format!(": {message}"));
-            if let Some(r) = request_id.as_deref().filter(|r| !message.contains(*r)) {
-                text.push_str(&format!(" (request-id {r})"));
-            }
-            text
+            // "Graph 503 serviceNotAvailable: …", then the request-id unless the message has it.
+            let head: Vec<String> = std::iter::once("Graph".to_string())
+                .chain(status.map(|s| s.to_string()))
+                .chain(code.clone().filter(|c| !c.is_empty()))
+                .collect();
+            let rid = request_id
+                .as_deref()
+                .filter(|r| !message.contains(*r))
+                .map(|r| format!(" (request-id {r})"))
+                .unwrap_or_default();
+            format!("{}: {message}{rid}", head.join(" "))
         }
     }
 }

@@ -2,7 +2,7 @@
 //! that throttles, fails a page for good or asks for absurd waits, and configuration values
 //! outside their range.
 
-use mock_graph::{Fault, MockConfig, RetryAfter};
+use mock_graph::{BlockingMockGraph, Fault, MockConfig, RetryAfter};
 
 use super::common::bin;
 use super::tenant::{Auth, fixture, run, start};
@@ -12,6 +12,15 @@ fn unavailable() -> Fault {
         status: 503,
         retry_after: Some(RetryAfter::Seconds(0)),
     }
+}
+
+/// `check --all-users` with a ready-made delegated token.
+fn check_all_users(mock: &BlockingMockGraph) -> (i32, String, String) {
+    run(
+        mock,
+        Auth::Delegated("cli"),
+        &["check", "--all-users", "--as-of", "2026-11-26"],
+    )
 }
 
 /// No Rust debug dump (`Some(…)`, `GraphError {`, `MissingReason`) in what a user reads.
@@ -33,11 +42,7 @@ fn a_failing_group_page_is_one_aggregated_error() {
     let mock = start(MockConfig::generated(users, 3));
     // Every page of the policy group's member listing fails, whatever the retries.
     mock.inject(unavailable().on("/v1.0/groups/"));
-    let (code, out, err) = run(
-        &mock,
-        Auth::Delegated("cli"),
-        &["check", "--all-users", "--as-of", "2026-11-26"],
-    );
+    let (code, out, err) = check_all_users(&mock);
     // Checks ended in error: the answer is incomplete (exit code 2).
     assert_eq!(code, 2, "{out}\n{err}");
     // The summary holds one error row with the count.
@@ -79,11 +84,7 @@ fn a_failing_group_page_is_one_aggregated_error() {
 fn users_that_cannot_be_listed_end_the_run_in_words() {
     let mock = fixture("contoso");
     mock.inject(unavailable().on("/v1.0/users"));
-    let (code, out, err) = run(
-        &mock,
-        Auth::Delegated("cli"),
-        &["check", "--all-users", "--as-of", "2026-11-26"],
-    );
+    let (code, out, err) = check_all_users(&mock);
     assert_eq!(code, 2, "{out}\n{err}");
     assert!(
         err.contains("cannot list the users to check: Graph 503 serviceNotAvailable"),
@@ -102,32 +103,16 @@ fn a_long_retry_after_is_announced_not_capped_silently() {
         .on("/v1.0/organization")
         .times(1),
     );
-    let mut cmd = bin();
-    let base = mock.base_url();
-    let app = mock.app("auditor").unwrap();
-    let out = cmd
-        .args([
-            "audit",
-            "--cloud",
-            "custom",
-            "--graph-url",
-            &base,
-            "--login-url",
-            &base,
-        ])
-        .args(["--tenant", &mock.tenant_id(), "--client-id", &app.client_id])
-        .args(["--auth", "client-secret"])
-        .env("AZURE_CLIENT_SECRET", &app.client_secret)
-        .env("ENROLL_DOCTOR_MAX_RETRY_WAIT_SECS", "1")
-        .env_remove("ENROLL_DOCTOR_CONFIG")
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ed.toml");
+    std::fs::write(&config, "[http]\nmax_retry_wait_secs = 1\n").unwrap();
+    let config = config.to_str().unwrap();
+    let (code, out, err) = run(&mock, Auth::App("auditor"), &["audit", "--config", config]);
     assert!(
         err.contains("Graph asked to wait 3600 s; waiting up to 1 s (http.max_retry_wait_secs)"),
         "{err}"
     );
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
+    assert!(matches!(code, 0 | 1), "{out}\n{err}");
 }
 
 #[test]

@@ -122,11 +122,8 @@ impl OAuthHttp {
             };
             let status = resp.status();
             let resp_headers = resp.headers().clone();
-            if !last && is_retryable_identity_status(status.as_u16()) {
-                let retry_after = resp_headers
-                    .get(RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+            // The body carries tokens: it is never logged, only its size.
+            let log = |size: usize| {
                 log_exchange(
                     method.as_str(),
                     url.as_str(),
@@ -134,8 +131,15 @@ impl OAuthHttp {
                     started.elapsed(),
                     &req_headers,
                     &resp_headers,
-                    0,
-                );
+                    size,
+                )
+            };
+            if !last && is_retryable_identity_status(status.as_u16()) {
+                let retry_after = resp_headers
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+                log(0);
                 let wait = self
                     .retry
                     .wait_announced(attempt, retry_after, "The identity platform");
@@ -160,16 +164,7 @@ impl OAuthHttp {
                     )));
                 }
             };
-            // The body carries tokens: it is never logged, only its size.
-            log_exchange(
-                method.as_str(),
-                url.as_str(),
-                status.as_u16(),
-                started.elapsed(),
-                &req_headers,
-                &resp_headers,
-                body.len(),
-            );
+            log(body.len());
             let mut b = http::Response::builder().status(status).version(version);
             for (k, v) in &resp_headers {
                 b = b.header(k, v);
