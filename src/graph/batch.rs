@@ -131,7 +131,7 @@ impl GraphClient {
                     let ra = resp
                         .header("Retry-After")
                         .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-                    let w = policy.wait(round, ra);
+                    let w = policy.wait_announced(round, ra, "Graph");
                     longest_wait = Some(longest_wait.map_or(w, |l| l.max(w)));
                     again.push(req);
                 } else {
