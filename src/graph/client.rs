@@ -714,9 +714,9 @@ mod tests {
         let msg = err.to_string();
         assert!(matches!(err, GraphError::Listing { .. }), "{msg}");
         assert!(msg.contains("listing /users stopped"), "{msg}");
-        // (5 + 1000 slack) items at a quarter of $top=999 per page, plus 11.
+        // (5 + 1000 slack) items at ten per page, plus 11.
         let pages = server.seen().len();
-        assert!(pages <= 16, "{pages}");
+        assert!(pages <= 112, "{pages}");
 
         // Pages that add nothing: given up after a run of them.
         let server = endless_listing(|_| "\"value\":[]".to_string());
