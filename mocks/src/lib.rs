@@ -63,9 +63,11 @@ mod index;
 mod odata;
 mod relations;
 mod reply;
+mod schema;
 mod server;
 mod state;
 mod tenant;
+mod validate;
 
 use std::ops::Deref;
 use std::path::PathBuf;
