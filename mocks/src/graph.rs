@@ -382,6 +382,11 @@ pub(crate) fn handle(
             Version::Beta => &schema.beta,
         };
         if let Err(reply) = crate::validate::request(version_schema, rest, raw_query) {
+            let message = match &reply.body {
+                ReplyBody::Json(v) => v.pointer("/error/message").and_then(Value::as_str),
+                _ => None,
+            };
+            shared.note_refusal(method, path_and_query, message.unwrap_or_default());
             return reply;
         }
     }

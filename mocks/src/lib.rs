@@ -273,6 +273,22 @@ impl MockHandle {
             .unwrap_or_default()
     }
 
+    /// Requests the mock refused because Graph's metadata for the version called has no such
+    /// path segment, property or navigation ("METHOD /version/path?query → Graph's message").
+    pub fn schema_refusals(&self) -> Vec<String> {
+        self.shared
+            .schema_refusals
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+    }
+
+    /// Declares that this test sends requests Graph would refuse on purpose, so dropping a
+    /// [`BlockingMockGraph`] does not fail the test over them.
+    pub fn expect_schema_refusals(&self) {
+        self.shared.refusals_expected.store(true, Ordering::Relaxed);
+    }
+
     pub fn set_latency(&self, d: Duration) {
         self.shared.latency_us.store(
             d.as_micros().min(u64::MAX as u128) as u64,
@@ -342,7 +358,8 @@ impl MockGraph {
                         Ok(mock) => {
                             let _ = ready_tx.send(Ok(mock.handle.clone()));
                             let _ = stop_rx.await;
-                            mock.shutdown().await;
+                            // The owner's drop checks the refusals, on the test's thread.
+                            mock.stop().await;
                         }
                         Err(e) => {
                             let _ = ready_tx.send(Err(e));
@@ -365,8 +382,16 @@ impl MockGraph {
         self.handle.clone()
     }
 
-    /// Stops accepting, drops open connections and waits for the accept loop to end.
+    /// Stops accepting, drops open connections and waits for the accept loop to end. Panics
+    /// (failing the test) when the mock refused a request Graph would refuse, unless the test
+    /// declared it (see [`BlockingMockGraph`]'s drop).
     pub async fn shutdown(self) {
+        let handle = self.handle.clone();
+        self.stop().await;
+        check_refusals(&handle);
+    }
+
+    async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
     }
@@ -392,13 +417,32 @@ impl BlockingMockGraph {
     }
 }
 
+/// Dropping a [`BlockingMockGraph`] that refused a request Graph would refuse (see
+/// [`MockHandle::schema_refusals`]) fails the test that used it, so every test against the mock
+/// also checks that the client only sends requests Graph accepts — unless the test declared it
+/// with [`MockHandle::expect_schema_refusals`].
 impl Drop for BlockingMockGraph {
     fn drop(&mut self) {
+
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        check_refusals(&self.handle);
+    }
+}
+
+/// Fails the calling test when `handle`'s mock refused requests nobody expected it to.
+fn check_refusals(handle: &MockHandle) {
+    let refusals = handle.schema_refusals();
+    let expected = handle.shared.refusals_expected.load(Ordering::Relaxed);
+    if !refusals.is_empty() && !expected && !std::thread::panicking() {
+        panic!(
+            "the mock Graph refused {} request(s) that Graph would refuse (400 BadRequest):\n{}",
+            refusals.len(),
+            refusals.join("\n")
+        );
     }
 }
