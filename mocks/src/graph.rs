@@ -1575,7 +1575,7 @@ pub(crate) async fn batch(
                 None => Bytes::new(),
             };
             let received = std::time::Instant::now();
-            let (delay, fault) = shared.take_faults(&path_and_query, Site::BatchItem);
+            let (delay, fault) = shared.take_faults(&method, &path_and_query, Site::BatchItem);
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }

@@ -57,6 +57,7 @@
 
 mod auth;
 mod error;
+pub mod fault_rules;
 mod faults;
 mod graph;
 mod index;
@@ -78,7 +79,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 pub use error::MockError;
-pub use faults::{Fault, FaultRule, RetryAfter};
+pub use faults::{Fault, FaultRule, RetryAfter, Sample};
 pub use state::{MockStats, RecordedRequest};
 pub use tenant::{FleetDevice, MockApp, fixture_names, fleet_device, generated_tenant_id};
 

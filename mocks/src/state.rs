@@ -165,11 +165,16 @@ impl Shared {
         }
     }
 
-    pub fn take_faults(&self, path: &str, site: Site) -> (Duration, Option<Fault>) {
+    pub fn take_faults(
+        &self,
+        method: &Method,
+        path: &str,
+        site: Site,
+    ) -> (Duration, Option<Fault>) {
         let (delay, fault) = self
             .faults
             .lock()
-            .map(|mut t| t.take(path, site))
+            .map(|mut t| t.take(method.as_str(), path, site))
             .unwrap_or((Duration::ZERO, None));
         if fault.is_some() || !delay.is_zero() {
             self.count(|s| s.faults_injected += 1);

@@ -840,6 +840,8 @@ async fn every_fault_kind() -> TestResult {
         route_prefix: Some("/v1.0/users".into()),
         times: Some(1),
         fault: Fault::NextLinkLoop,
+        method: None,
+        sample: None,
     });
     let (_, body) = get_json(&users, &token).await?;
     assert_eq!(body["@odata.nextLink"], json!(users));
