@@ -251,7 +251,10 @@ mod tests {
             .times(3)
             .method("GET")
         );
-        assert_eq!(describe(&r), "GET /v1.0/users status=429 retry-after=2 times=3");
+        assert_eq!(
+            describe(&r),
+            "GET /v1.0/users status=429 retry-after=2 times=3"
+        );
         for text in [
             "* status=503 retry-after=date+30",
             "/v1.0/$batch reset times=1",
@@ -292,9 +295,14 @@ mod tests {
         let err = parse_rules("faults.txt", "# storm\n\n* status=429\n* nope\n", 1)
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("faults.txt line 4: fault rule '* nope'"), "{err}");
+        assert!(
+            err.starts_with("faults.txt line 4: fault rule '* nope'"),
+            "{err}"
+        );
         assert_eq!(
-            parse_rules("f", "# only a comment\n* reset\n", 1).unwrap().len(),
+            parse_rules("f", "# only a comment\n* reset\n", 1)
+                .unwrap()
+                .len(),
             1
         );
     }

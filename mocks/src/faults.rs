@@ -257,7 +257,9 @@ mod tests {
         table.push(Fault::ExpiredToken.on("/v1.0/users").method("post"));
         assert_eq!(table.take("GET", "/v1.0/users", Site::Graph).1, None);
         assert_eq!(
-            table.take("POST", "/v1.0/users/x/checkMemberGroups", Site::Graph).1,
+            table
+                .take("POST", "/v1.0/users/x/checkMemberGroups", Site::Graph)
+                .1,
             Some(Fault::ExpiredToken)
         );
         let storm = |seed| {

@@ -34,6 +34,12 @@
 //! properties; anything else is 400 `BadRequest`), `$count=true` (directory lists need
 //! `ConsistencyLevel: eventual`), `$expand` where listed, `$skiptoken` from `@odata.nextLink`.
 //!
+//! Before any route answers, the path and the names in `$select`, `$expand`, `$filter` and
+//! `$orderby` are checked against Graph's metadata for the version called (`validate.rs`,
+//! `schema.rs`, data in `mocks/schema/`): what Graph would refuse gets Graph's `400 BadRequest`,
+//! and a test whose mock refused a request fails (see [`MockHandle::schema_refusals`]). Fault
+//! rules also come as text ([`fault_rules`], the binary's `--fault`, `--faults`, `--throttle`).
+//!
 //! Every page costs time in its own size, not the tenant's, so benchmarks against a large
 //! generated tenant measure the client: key lookups, the `$filter` tables and each group's
 //! direct and transitive member lists are built with the tenant (`index.rs`), a page is cut
@@ -424,7 +430,6 @@ impl BlockingMockGraph {
 /// with [`MockHandle::expect_schema_refusals`].
 impl Drop for BlockingMockGraph {
     fn drop(&mut self) {
-
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

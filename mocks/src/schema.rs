@@ -215,8 +215,7 @@ impl VersionSchema {
     /// Whether `cast` is `ty` or derives from it.
     pub fn is_same_or_derived(&self, cast: &str, ty: &str) -> bool {
         let ty = ty.to_ascii_lowercase();
-        self.chain(cast)
-            .any(|t| t.name.eq_ignore_ascii_case(&ty))
+        self.chain(cast).any(|t| t.name.eq_ignore_ascii_case(&ty))
     }
 
     /// A bound action or function named `name` (without namespace) on `ty` or a base type,
@@ -272,7 +271,10 @@ mod tests {
         let s = schema().expect("embedded schema parses");
         assert_eq!(s.v1.root("Users"), Some(("user".into(), true)));
         assert_eq!(s.v1.member("user", "id"), Some(Member::Property));
-        assert_eq!(s.v1.member("user", "USERPRINCIPALNAME"), Some(Member::Property));
+        assert_eq!(
+            s.v1.member("user", "USERPRINCIPALNAME"),
+            Some(Member::Property)
+        );
         assert_eq!(s.v1.member("user", "nope"), None);
         assert_eq!(s.v1.member("directoryObject", "displayName"), None);
         assert_eq!(
@@ -288,7 +290,14 @@ mod tests {
             s.beta.member("mobileDeviceManagementPolicy", "id"),
             Some(Member::Property)
         );
-        assert!(s.beta.member("deviceManagement", "assignmentFilters").is_some());
-        assert!(s.v1.member("deviceManagement", "assignmentFilters").is_none());
+        assert!(
+            s.beta
+                .member("deviceManagement", "assignmentFilters")
+                .is_some()
+        );
+        assert!(
+            s.v1.member("deviceManagement", "assignmentFilters")
+                .is_none()
+        );
     }
 }

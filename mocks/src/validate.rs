@@ -158,8 +158,7 @@ fn step(schema: &VersionSchema, pos: Option<Pos>, segment: &str) -> Result<Pos, 
     if name.eq_ignore_ascii_case("$count") && collection {
         return Ok(Pos::Count { ty });
     }
-    if name.eq_ignore_ascii_case("$ref") || (!collection && name.eq_ignore_ascii_case("$value"))
-    {
+    if name.eq_ignore_ascii_case("$ref") || (!collection && name.eq_ignore_ascii_case("$value")) {
         return Ok(Pos::Terminal);
     }
     if let Some(cast) = cast_name(name) {
@@ -386,8 +385,7 @@ fn tokenize(text: &str) -> Vec<Token> {
             i += 1;
         } else if c.is_ascii_digit() || c == '-' {
             // Numbers, dates, times, durations and GUIDs that start with a digit.
-            while i < chars.len()
-                && (chars[i].is_ascii_alphanumeric() || "-.:+".contains(chars[i]))
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || "-.:+".contains(chars[i]))
             {
                 i += 1;
             }
@@ -473,9 +471,10 @@ fn check_filter(schema: &VersionSchema, ty: &str, text: &str) -> Result<(), Repl
                 let var = vars.iter().rev().find(|(n, _, _)| n == head);
                 let (base_ty, path): (Option<String>, &str) = match var {
                     Some((_, vty, _)) => (vty.clone(), checked.get(head.len()..).unwrap_or("")),
-                    None if head == "$it" || head == "$this" => {
-                        (Some(ty.to_string()), checked.get(head.len()..).unwrap_or(""))
-                    }
+                    None if head == "$it" || head == "$this" => (
+                        Some(ty.to_string()),
+                        checked.get(head.len()..).unwrap_or(""),
+                    ),
                     None => (Some(ty.to_string()), checked),
                 };
                 let path = path.trim_start_matches('/');
@@ -618,7 +617,11 @@ mod tests {
         );
         // a cast to a type that does not derive from the collection's
         assert_eq!(
-            message(request(v1(), "/users/x/memberOf/microsoft.graph.managedDevice", "")),
+            message(request(
+                v1(),
+                "/users/x/memberOf/microsoft.graph.managedDevice",
+                ""
+            )),
             "400 BadRequest Resource not found for the segment 'microsoft.graph.managedDevice'."
         );
         // nothing after $count; alternate keys only on properties
@@ -628,11 +631,19 @@ mod tests {
         assert!(request(v1(), "/policies/mobileDeviceManagementPolicies", "").is_err());
         assert!(request(v1(), "/deviceManagement/assignmentFilters", "").is_err());
         assert_eq!(
-            message(request(beta(), "/policies/mobileDeviceManagementPolicies/p/includedGroups", "")),
+            message(request(
+                beta(),
+                "/policies/mobileDeviceManagementPolicies/p/includedGroups",
+                ""
+            )),
             "ok"
         );
         assert_eq!(
-            message(request(beta(), "/deviceManagement/assignmentFilters", "$select=id,displayName,platform,rule")),
+            message(request(
+                beta(),
+                "/deviceManagement/assignmentFilters",
+                "$select=id,displayName,platform,rule"
+            )),
             "ok"
         );
     }
@@ -653,21 +664,37 @@ mod tests {
             "ok"
         );
         assert_eq!(
-            message(request(v1(), "/users/x/ownedDevices", "$select=deviceId,trustType")),
+            message(request(
+                v1(),
+                "/users/x/ownedDevices",
+                "$select=deviceId,trustType"
+            )),
             "ok"
         );
         // ... but not on a single entity of the base type's own members
         assert!(request(v1(), "/directoryObjects/x", "$select=nope").is_err());
         assert_eq!(
-            message(request(v1(), "/groups/g/transitiveMembers/microsoft.graph.user", "$select=id,usageLocation")),
+            message(request(
+                v1(),
+                "/groups/g/transitiveMembers/microsoft.graph.user",
+                "$select=id,usageLocation"
+            )),
             "ok"
         );
         assert_eq!(
-            message(request(beta(), "/deviceManagement/deviceEnrollmentConfigurations", "$expand=assignments")),
+            message(request(
+                beta(),
+                "/deviceManagement/deviceEnrollmentConfigurations",
+                "$expand=assignments"
+            )),
             "ok"
         );
         assert_eq!(
-            message(request(beta(), "/deviceManagement/deviceEnrollmentConfigurations", "$expand=assignmentz")),
+            message(request(
+                beta(),
+                "/deviceManagement/deviceEnrollmentConfigurations",
+                "$expand=assignmentz"
+            )),
             "400 BadRequest Could not find a property named 'assignmentz' on type 'microsoft.graph.deviceEnrollmentConfiguration'."
         );
         assert!(
@@ -675,7 +702,11 @@ mod tests {
                 .contains("is not a navigation property")
         );
         assert_eq!(
-            message(request(v1(), "/groups/g", "$expand=members($select=id,nope)")),
+            message(request(
+                v1(),
+                "/groups/g",
+                "$expand=members($select=id,nope)"
+            )),
             "400 BadRequest Could not find a property named 'nope' on type 'microsoft.graph.directoryObject'."
         );
         assert_eq!(
@@ -698,7 +729,11 @@ mod tests {
             "manager/id eq 'x'",
         ] {
             assert_eq!(
-                message(request(v1(), "/users", &format!("$filter={}", urlencode(ok)))),
+                message(request(
+                    v1(),
+                    "/users",
+                    &format!("$filter={}", urlencode(ok))
+                )),
                 "ok",
                 "{ok}"
             );
@@ -717,7 +752,11 @@ mod tests {
             "400 BadRequest Could not find a property named 'nope' on type 'microsoft.graph.user'."
         );
         assert_eq!(
-            message(request(v1(), "/groups", "$filter=members/any(m:m/nope eq 'x')")),
+            message(request(
+                v1(),
+                "/groups",
+                "$filter=members/any(m:m/nope eq 'x')"
+            )),
             "400 BadRequest Could not find a property named 'nope' on type 'microsoft.graph.directoryObject'."
         );
         assert!(request(v1(), "/users/$count", "$filter=nope eq 1").is_err());

@@ -104,12 +104,23 @@ async fn get(url: &str, token: &str) -> Result<(u16, Option<String>), reqwest::E
 
 #[tokio::test]
 async fn fault_flag_rule_is_answered_as_written() -> TestResult {
-    let m = start(&["--fault", "GET /v1.0/users status=429 retry-after=2 times=3"])?;
-    assert_eq!(m.faults, ["GET /v1.0/users status=429 retry-after=2 times=3"]);
+    let m = start(&[
+        "--fault",
+        "GET /v1.0/users status=429 retry-after=2 times=3",
+    ])?;
+    assert_eq!(
+        m.faults,
+        ["GET /v1.0/users status=429 retry-after=2 times=3"]
+    );
     let t = token(&m).await?;
     let users = format!("{}/v1.0/users", m.base_url);
     // Other routes are not affected.
-    assert_eq!(get(&format!("{}/v1.0/organization", m.base_url), &t).await?.0, 200);
+    assert_eq!(
+        get(&format!("{}/v1.0/organization", m.base_url), &t)
+            .await?
+            .0,
+        200
+    );
     for _ in 0..3 {
         assert_eq!(get(&users, &t).await?, (429, Some("2".to_string())));
     }
@@ -122,7 +133,10 @@ async fn faults_file_and_seeded_throttle_reproduce_a_run() -> TestResult {
     let dir = std::env::temp_dir().join(format!("mock-graph-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let file = dir.join("faults.txt");
-    std::fs::write(&file, "# a broken groups endpoint\n/v1.0/groups status=503 retry-after=5\n")?;
+    std::fs::write(
+        &file,
+        "# a broken groups endpoint\n/v1.0/groups status=503 retry-after=5\n",
+    )?;
     let file_arg = file.display().to_string();
     let run = |seed: &'static str| {
         let file_arg = file_arg.clone();
@@ -149,7 +163,10 @@ async fn faults_file_and_seeded_throttle_reproduce_a_run() -> TestResult {
     };
     let first = run("7").await?;
     let throttled = first.iter().filter(|s| **s == 429).count();
-    assert!((8..=32).contains(&throttled), "{throttled} of 40: {first:?}");
+    assert!(
+        (8..=32).contains(&throttled),
+        "{throttled} of 40: {first:?}"
+    );
     assert!(first.iter().all(|s| *s == 429 || *s == 200), "{first:?}");
     assert_eq!(run("7").await?, first, "same seed, same answers");
     std::fs::remove_dir_all(&dir)?;

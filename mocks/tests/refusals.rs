@@ -25,8 +25,14 @@ async fn get(url: &str, token: &str) -> Result<(u16, Value), Box<dyn std::error:
 
 fn error_of(body: &Value) -> (String, String) {
     (
-        body["error"]["code"].as_str().unwrap_or_default().to_string(),
-        body["error"]["message"].as_str().unwrap_or_default().to_string(),
+        body["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
     )
 }
 
@@ -54,7 +60,12 @@ async fn unknown_select_property_is_refused_with_graphs_message() -> TestResult 
     // The same property on the type that has it is answered.
     let ok = format!("{}/v1.0/users?$select=id,usageLocation", mock.base_url());
     assert_eq!(get(&ok, &token).await?.0, 200);
-    assert_eq!(mock.schema_refusals().len(), 1, "{:?}", mock.schema_refusals());
+    assert_eq!(
+        mock.schema_refusals().len(),
+        1,
+        "{:?}",
+        mock.schema_refusals()
+    );
     mock.shutdown().await;
     Ok(())
 }
@@ -74,7 +85,11 @@ async fn unknown_path_segment_and_version_only_segments_are_refused() -> TestRes
         )
     );
     // assignmentFilters exist in beta only.
-    let (status, body) = get(&format!("{base}/v1.0/deviceManagement/assignmentFilters"), &token).await?;
+    let (status, body) = get(
+        &format!("{base}/v1.0/deviceManagement/assignmentFilters"),
+        &token,
+    )
+    .await?;
     assert_eq!(status, 400);
     assert_eq!(
         error_of(&body).1,
@@ -89,14 +104,17 @@ async fn unknown_filter_property_is_refused() -> TestResult {
     let (mock, token) = started().await?;
     mock.expect_schema_refusals();
     let base = mock.base_url();
-    let (status, body) = get(&format!("{base}/v1.0/devices?$filter=deviceGuid eq 'x'"), &token).await?;
+    let (status, body) = get(
+        &format!("{base}/v1.0/devices?$filter=deviceGuid eq 'x'"),
+        &token,
+    )
+    .await?;
     assert_eq!(status, 400);
     assert_eq!(
         error_of(&body),
         (
             "BadRequest".into(),
-            "Could not find a property named 'deviceGuid' on type 'microsoft.graph.device'."
-                .into()
+            "Could not find a property named 'deviceGuid' on type 'microsoft.graph.device'.".into()
         )
     );
     // A derived type's property is not filterable on the base type's collection without a cast.
@@ -121,12 +139,17 @@ async fn derived_type_select_on_a_polymorphic_list_is_answered() -> TestResult {
     let upn = "jdoe@contoso.com";
     // displayName (group, role), roleTemplateId (directoryRole): not on directoryObject itself.
     let (status, body) = get(
-        &format!("{base}/v1.0/users/{upn}/transitiveMemberOf?$select=id,displayName,roleTemplateId"),
+        &format!(
+            "{base}/v1.0/users/{upn}/transitiveMemberOf?$select=id,displayName,roleTemplateId"
+        ),
         &token,
     )
     .await?;
     assert_eq!(status, 200, "{body}");
-    assert!(body["value"].as_array().is_some_and(|v| !v.is_empty()), "{body}");
+    assert!(
+        body["value"].as_array().is_some_and(|v| !v.is_empty()),
+        "{body}"
+    );
     let (status, body) = get(
         &format!("{base}/v1.0/users/{upn}/ownedDevices?$select=id,deviceId,trustType"),
         &token,
