@@ -11,8 +11,10 @@ use crate::relations;
 use crate::auth::{Claims, bearer};
 use crate::faults::Site;
 use crate::index::{FilterIndex, Kind, MemberList};
-use crate::odata::{self, Filter, Query};
-use crate::reply::{Reply, ReplyBody, apply_body_fault, fault_reply, graph_error};
+use crate::odata::{self, Filter, Query, percent_decode};
+use crate::reply::{
+    Reply, ReplyBody, apply_body_fault, fault_reply, graph_error, segment_not_found,
+};
 use crate::state::Shared;
 use crate::tenant::{Tenant, str_field};
 
@@ -226,14 +228,6 @@ struct Ctx<'a> {
     claims: Claims,
 }
 
-fn not_found_segment(segment: &str) -> Reply {
-    graph_error(
-        StatusCode::BAD_REQUEST,
-        "BadRequest",
-        &format!("Resource not found for the segment '{segment}'."),
-    )
-}
-
 fn directory_not_found(key: &str) -> Reply {
     graph_error(
         StatusCode::NOT_FOUND,
@@ -327,27 +321,6 @@ fn segments(path: &str) -> Vec<String> {
     out
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Some(v) = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Handles one Graph request (direct or a `$batch` item). `path_and_query` starts with
 /// `/v1.0/` or `/beta/`.
 pub(crate) fn handle(
@@ -365,7 +338,7 @@ pub(crate) fn handle(
     } else if let Some(rest) = path.strip_prefix("/beta") {
         (Version::Beta, rest)
     } else {
-        return not_found_segment(path.trim_start_matches('/'));
+        return segment_not_found(path.trim_start_matches('/'));
     };
     // Authentication first, like Graph: no token, no information.
     let token = bearer(headers).unwrap_or_default();
@@ -569,7 +542,7 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
             rest @ ..,
         ] => {
             if ctx.version == Version::V1 {
-                return not_found_segment(kind);
+                return segment_not_found(kind);
             }
             if !is_get {
                 return method_not_allowed();
@@ -719,7 +692,7 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
             if is_known_route(&s) {
                 method_not_allowed()
             } else {
-                not_found_segment(first)
+                segment_not_found(first)
             }
         }
     }
@@ -1081,7 +1054,7 @@ fn member_of(ctx: &Ctx, key: &str, transitive: bool, cast: Option<&str>) -> Repl
     if let Some(c) = cast
         && c != "microsoft.graph.group"
     {
-        return not_found_segment(c);
+        return segment_not_found(c);
     }
     if let Some(r) = advanced_query_check(ctx) {
         return r;
@@ -1127,7 +1100,7 @@ fn group_members(ctx: &Ctx, id: &str, transitive: bool, cast: Option<&str>) -> R
         None => None,
         Some("microsoft.graph.user") => Some(Kind::User),
         Some("microsoft.graph.group") => Some(Kind::Group),
-        Some(other) => return not_found_segment(other),
+        Some(other) => return segment_not_found(other),
     };
     if let Some(r) = advanced_query_check(ctx) {
         return r;
@@ -1315,7 +1288,7 @@ fn mobility(ctx: &Ctx, kind: &str, rest: &[&str]) -> Reply {
             }
             None => directory_not_found(id),
         },
-        [_, other, ..] => not_found_segment(other),
+        [_, other, ..] => segment_not_found(other),
     }
 }
 
@@ -1416,7 +1389,7 @@ fn enrollment_configurations(ctx: &Ctx, rest: &[&str]) -> Reply {
             }
             None => intune_not_found(id),
         },
-        [_, other, ..] => not_found_segment(other),
+        [_, other, ..] => segment_not_found(other),
     }
 }
 
@@ -1484,7 +1457,7 @@ fn count_segment(ctx: &Ctx, s: &[&str]) -> Reply {
                 .map(Err)
                 .unwrap_or_else(|| Ok(tenant.member_list(id, true).map_or(0, |l| l.ids.len())))
         }
-        [first, ..] => return not_found_segment(first),
+        [first, ..] => return segment_not_found(first),
         [] => return bad_request("Invalid $count request."),
     };
     match n {

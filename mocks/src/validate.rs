@@ -22,18 +22,11 @@
 
 use axum::http::StatusCode;
 
-use crate::reply::{Reply, graph_error};
+use crate::odata::percent_decode;
+use crate::reply::{Reply, graph_error, segment_not_found};
 use crate::schema::{Member, VersionSchema};
 
 const NAMESPACE: &str = "microsoft.graph.";
-
-fn segment_not_found(segment: &str) -> Reply {
-    graph_error(
-        StatusCode::BAD_REQUEST,
-        "BadRequest",
-        &format!("Resource not found for the segment '{segment}'."),
-    )
-}
 
 fn property_not_found(schema: &VersionSchema, name: &str, ty: &str) -> Reply {
     graph_error(
@@ -86,27 +79,6 @@ fn split_call(segment: &str) -> (&str, Option<&str>) {
         return (&segment[..open], Some(inner));
     }
     (segment, None)
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(v) = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn entity_or_unchecked(schema: &VersionSchema, ty: Option<String>, collection: bool) -> Pos {

@@ -2,11 +2,9 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
-use serde_json::Value;
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
+use common::{TestResult, client};
 
 /// A running `mock-graph` child; killed on drop.
 struct Running {
@@ -67,28 +65,8 @@ fn start(args: &[&str]) -> Result<Running, Box<dyn std::error::Error>> {
     Err("mock-graph exited before it was ready".into())
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap_or_default()
-}
-
 async fn token(m: &Running) -> Result<String, Box<dyn std::error::Error>> {
-    let resp = client()
-        .post(&m.token_url)
-        .form(&[
-            ("client_id", m.client_id.as_str()),
-            ("client_secret", m.client_secret.as_str()),
-            ("scope", "https://graph.microsoft.com/.default"),
-            ("grant_type", "client_credentials"),
-        ])
-        .send()
-        .await?;
-    assert_eq!(resp.status(), 200);
-    let body: Value = resp.json().await?;
-    Ok(body["access_token"].as_str().ok_or("no token")?.to_string())
+    common::client_credentials_token(&m.token_url, &m.client_id, &m.client_secret).await
 }
 
 /// (status, Retry-After) of a GET.

@@ -2,20 +2,11 @@
 //! property or navigation that Graph's metadata for the version called does not have get
 //! Graph's `400 BadRequest`, directly and inside `$batch`; valid requests are answered.
 
-use std::time::Duration;
-
 use mock_graph::{MockConfig, MockGraph};
 use serde_json::{Value, json};
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap_or_default()
-}
+mod common;
+use common::{TestResult, client};
 
 async fn get(url: &str, token: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     let resp = client().get(url).bearer_auth(token).send().await?;
