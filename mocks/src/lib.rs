@@ -305,11 +305,15 @@ impl MockHandle {
 }
 
 /// A running mock server (async). Stop it with [`MockGraph::shutdown`]; dropping it also stops
-/// accepting connections.
+/// accepting connections. Dropping it fails the test when it refused a request Graph would
+/// refuse (see [`MockHandle::schema_refusals`]).
 pub struct MockGraph {
     handle: MockHandle,
     stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    /// Whether dropping checks the refusals (not for the one inside a `BlockingMockGraph`,
+    /// whose owner checks on the test's thread).
+    check_on_drop: bool,
 }
 
 impl Deref for MockGraph {
@@ -338,7 +342,8 @@ impl MockGraph {
         Ok(MockGraph {
             handle: MockHandle { shared },
             stop,
-            task,
+            task: Some(task),
+            check_on_drop: true,
         })
     }
 
@@ -362,11 +367,12 @@ impl MockGraph {
                 };
                 runtime.block_on(async move {
                     match MockGraph::start(cfg).await {
-                        Ok(mock) => {
+                        Ok(mut mock) => {
                             let _ = ready_tx.send(Ok(mock.handle.clone()));
                             let _ = stop_rx.await;
                             // The owner's drop checks the refusals, on the test's thread.
-                            mock.stop().await;
+                            mock.check_on_drop = false;
+                            mock.shutdown().await;
                         }
                         Err(e) => {
                             let _ = ready_tx.send(Err(e));
@@ -391,16 +397,23 @@ impl MockGraph {
 
     /// Stops accepting, drops open connections and waits for the accept loop to end. Panics
     /// (failing the test) when the mock refused a request Graph would refuse, unless the test
-    /// declared it (see [`BlockingMockGraph`]'s drop).
-    pub async fn shutdown(self) {
-        let handle = self.handle.clone();
-        self.stop().await;
-        check_refusals(&handle);
-    }
-
-    async fn stop(self) {
+    /// declared it ([`MockHandle::expect_schema_refusals`]).
+    pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
-        let _ = self.task.await;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Dropping (or shutting down) a [`MockGraph`] that refused a request Graph would refuse
+/// fails the test, like [`BlockingMockGraph`]'s drop.
+impl Drop for MockGraph {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if self.check_on_drop {
+            check_refusals(&self.handle);
+        }
     }
 }
 

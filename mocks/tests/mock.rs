@@ -1166,6 +1166,8 @@ async fn count_segment_me_and_limited_directory_objects() -> TestResult {
 async fn registered_devices_count_and_beta_only_assignment_filters() -> TestResult {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tenants/wingtip");
     let mock = MockGraph::start(MockConfig::dir(dir)).await?;
+    // v1.0 assignmentFilters (beta only) is asked for on purpose.
+    mock.expect_schema_refusals();
     let base = mock.base_url();
     let token = mock.token_for("cli").ok_or("token")?;
     // tlee owns two Entra devices (the fixture's registeredOwners, not served as a property).
