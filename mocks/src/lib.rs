@@ -125,6 +125,10 @@ pub struct MockConfig {
     pub device_code_pending_polls: u32,
     /// TCP port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// Whether dropping the mock panics when it refused a request Graph would refuse (see
+    /// [`MockHandle::schema_refusals`]): on (the default) in tests, so a test fails when its
+    /// client sends such a request; off where the mock is embedded in a program (the demo).
+    pub fail_on_refusals: bool,
 }
 
 impl MockConfig {
@@ -137,6 +141,7 @@ impl MockConfig {
             token_lifetime: Duration::from_secs(3599),
             device_code_pending_polls: 1,
             port: 0,
+            fail_on_refusals: true,
         }
     }
 

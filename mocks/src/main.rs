@@ -106,6 +106,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         cfg.page_size = size;
     }
     cfg.port = args.port;
+    // Refusals are listed at the end instead of failing a test.
+    cfg.fail_on_refusals = false;
     cfg.latency = Duration::from_millis(args.latency_ms);
     let label = match &cfg.tenant {
         TenantSource::Fixture(name) => name.clone(),
@@ -144,6 +146,14 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
+    let refusals = mock.schema_refusals();
+    if !refusals.is_empty() {
+        eprintln!(
+            "refused {} request(s) that Graph would refuse:\n{}",
+            refusals.len(),
+            refusals.join("\n")
+        );
+    }
     mock.shutdown().await;
     Ok(())
 }

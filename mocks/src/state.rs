@@ -115,7 +115,7 @@ impl Shared {
             requests: Mutex::new(Vec::new()),
             stats: Mutex::default(),
             schema_refusals: Mutex::default(),
-            refusals_expected: AtomicBool::new(false),
+            refusals_expected: AtomicBool::new(!cfg.fail_on_refusals),
             started: Instant::now(),
         }
     }

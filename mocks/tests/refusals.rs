@@ -212,3 +212,24 @@ async fn an_unexpected_refusal_fails_the_test_that_made_it() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn an_embedded_mock_lists_refusals_without_failing() -> TestResult {
+    let cfg = MockConfig {
+        fail_on_refusals: false,
+        ..MockConfig::fixture("contoso")
+    };
+    let mock = MockGraph::start(cfg).await?;
+    let token = mock.token_for("auditor").ok_or("fixture app")?;
+    let url = format!("{}/beta/users?$orderby=nope", mock.base_url());
+    let (status, body) = get(&url, &token).await?;
+    assert_eq!(status, 400);
+    assert_eq!(
+        error_of(&body).1,
+        "Could not find a property named 'nope' on type 'microsoft.graph.user'."
+    );
+    assert_eq!(mock.schema_refusals().len(), 1);
+    // No panic: the shutdown completes.
+    tokio::spawn(mock.shutdown()).await?;
+    Ok(())
+}
