@@ -425,7 +425,11 @@ fn check_filter(schema: &VersionSchema, ty: &str, text: &str) -> Result<(), Repl
             Token::Word(word) => {
                 let next_open = tokens.get(i + 1) == Some(&Token::Open);
                 let lower = word.to_ascii_lowercase();
-                if KEYWORDS.contains(&lower.as_str()) {
+                // Keywords, and type names (`cast(x, Edm.String)`, `isof(microsoft.graph.user)`).
+                if KEYWORDS.contains(&lower.as_str())
+                    || lower.starts_with("edm.")
+                    || (cast_name(word).is_some() && !word.contains('/'))
+                {
                     i += 1;
                     continue;
                 }
@@ -699,6 +703,7 @@ mod tests {
             "createdDateTime ge 2024-01-01T00:00:00Z",
             "userType in ('Guest','Member') or not(accountEnabled eq false)",
             "manager/id eq 'x'",
+            "cast(employeeId, Edm.String) eq '1' and isof(microsoft.graph.user)",
         ] {
             assert_eq!(
                 message(request(
