@@ -22,8 +22,10 @@ pub enum DecodeError {
 /// How many leading bytes the UTF-16-without-BOM heuristic looks at.
 const SNIFF_WINDOW: usize = 512;
 
-/// Decodes bytes by content: UTF-16LE/BE with or without BOM, UTF-8 with or without BOM.
-/// Binary data (NUL bytes in 8-bit text, invalid UTF-8, NUL characters in UTF-16) is rejected.
+/// Decodes bytes by content: UTF-16LE/BE with or without BOM, UTF-8 with or without BOM, and
+/// the ANSI code page (Windows-1252). Trailing NUL padding (some tools pad exports to a block
+/// size) is dropped whatever the encoding, and CRLF and lone CR line ends become LF. Binary
+/// data (NUL bytes inside 8-bit text, invalid UTF-8, NUL characters in UTF-16) is rejected.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
@@ -31,38 +33,49 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     if let Some(hint) = known_binary(bytes) {
         return Err(DecodeError::Binary(hint.to_string()));
     }
-    let (decoded, encoding, damaged) = if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+    // The content without its NUL padding; UTF-16 keeps one NUL when the padding ate the high
+    // (LE) or low (BE) byte of the last code unit.
+    let content = &bytes[..bytes.len() - bytes.iter().rev().take_while(|&&b| b == 0).count()];
+    if content.is_empty() {
+        return Err(DecodeError::Binary(format!(
+            "only NUL bytes ({} of them): an unwritten or zeroed file",
+            bytes.len()
+        )));
+    }
+    let wide = &bytes[..bytes.len().min(content.len() + content.len() % 2)];
+    let (decoded, encoding, damaged) = if let Some(rest) = wide.strip_prefix(&[0xFF, 0xFE]) {
         let (t, d) = decode_utf16(rest, Endian::Little);
         (t, "utf-16le-bom", d)
-    } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+    } else if let Some(rest) = wide.strip_prefix(&[0xFE, 0xFF]) {
         let (t, d) = decode_utf16(rest, Endian::Big);
         (t, "utf-16be-bom", d)
-    } else if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+    } else if let Some(rest) = content.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         (decode_utf8(rest, 3)?, "utf-8-bom", None)
-    } else if let Some(endian) = utf16_without_bom(bytes) {
-        let (t, d) = decode_utf16(bytes, endian);
+    } else if let Some(endian) = utf16_without_bom(wide) {
+        let (t, d) = decode_utf16(wide, endian);
         let name = match endian {
             Endian::Little => "utf-16le",
             Endian::Big => "utf-16be",
         };
         (t, name, d)
     } else {
-        match decode_utf8(bytes, 0) {
+        match decode_utf8(content, 0) {
             Ok(t) => (t, "utf-8", None),
             // cmd.exe `>` and Event Viewer write the ANSI code page: text with a few bytes
             // above 0x7F that are not UTF-8. Binary data is still rejected.
-            Err(e) if looks_like_ansi_text(bytes) => {
-                let _ = e;
-                (decode_windows_1252(bytes), "windows-1252", None)
+            Err(_) if looks_like_ansi_text(content) => {
+                (decode_windows_1252(content), "windows-1252", None)
             }
             Err(e) => return Err(e),
         }
     };
-    // Some tools pad exports with trailing NULs; anything else NUL is not text.
+    // UTF-16 padding made of whole NUL characters is gone already; anything else NUL is not
+    // text.
     let trimmed = decoded.trim_end_matches('\0');
     if let Some(pos) = trimmed.find('\0') {
         return Err(DecodeError::Binary(format!(
-            "NUL character at character {pos} of {encoding} text"
+            "NUL character at character {} of {encoding} text",
+            trimmed[..pos].chars().count()
         )));
     }
     let text = normalise_newlines(trimmed);
@@ -173,14 +186,15 @@ fn decode_utf8(bytes: &[u8], offset: usize) -> Result<String, DecodeError> {
 }
 
 /// 8-bit text: no NUL, no control bytes other than tab, CR, LF, form feed and the DOS end-of-file
-/// mark, and bytes above 0x7F a minority (accented letters in names, not the structure).
+/// mark, at least one line end (LF, CRLF or a lone CR, as old Mac tools write), and bytes above
+/// 0x7F a minority (accented letters in names, not the structure).
 fn looks_like_ansi_text(bytes: &[u8]) -> bool {
     let controls = bytes
         .iter()
         .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1a))
         .count();
     let high = bytes.iter().filter(|&&b| b >= 0x80).count();
-    controls == 0 && bytes.contains(&b'\n') && high * 10 <= bytes.len()
+    controls == 0 && bytes.iter().any(|&b| b == b'\n' || b == b'\r') && high * 10 <= bytes.len()
 }
 
 /// Windows-1252 (the Western ANSI code page; OEM code pages differ only in accented letters,
@@ -301,7 +315,9 @@ mod tests {
 
     #[test]
     fn binary_is_rejected_with_reason() {
-        let e = decode(b"\x7fELF\x02\x01\x01\x00\x00\x00").unwrap_err();
+        // An ELF header: NULs inside the data, not only at the end.
+        let e = decode(b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x3e\x00")
+            .unwrap_err();
         assert!(e.to_string().contains("NUL byte at offset 7"), "{e}");
         let e = decode(b"\xC3\x28\xff\xfe\x81\x82 \x90x\n").unwrap_err();
         assert!(e.to_string().contains("not valid UTF-8"), "{e}");
@@ -323,7 +339,101 @@ mod tests {
         assert_eq!(decode(&v).unwrap().text, "x\n");
     }
 
+    #[test]
+    fn nul_padding_is_dropped_in_every_encoding() {
+        let text = "Gerät: WS-2231\r\nAzureAdJoined : YES\r\n";
+        for pad in [1usize, 2, 3, 511, 4096] {
+            let nuls = vec![0u8; pad];
+            for bytes in [
+                [text.as_bytes(), &nuls].concat(),
+                [b"\xEF\xBB\xBF", text.as_bytes(), &nuls].concat(),
+                [
+                    b"Ger\xe4t: WS-2231\r\nAzureAdJoined : YES\r\n" as &[u8],
+                    &nuls,
+                ]
+                .concat(),
+                [utf16le_bom(text), nuls.clone()].concat(),
+                [utf16le_bom(text)[2..].to_vec(), nuls.clone()].concat(),
+                [
+                    vec![0xFE, 0xFF],
+                    text.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+                    nuls.clone(),
+                ]
+                .concat(),
+            ] {
+                let d = decode(&bytes).unwrap_or_else(|e| panic!("pad {pad}: {e}"));
+                assert_eq!(d.text, "Gerät: WS-2231\nAzureAdJoined : YES\n", "pad {pad}");
+                assert!(d.damaged.is_none(), "pad {pad}: {:?}", d.damaged);
+            }
+        }
+        // A NUL inside the text is still binary, and a file of NULs only says so.
+        let e = decode(b"abc\0def\n\0\0").unwrap_err();
+        assert!(e.to_string().contains("NUL byte at offset 3"), "{e}");
+        let e = decode(&[0u8; 64]).unwrap_err();
+        assert!(e.to_string().contains("only NUL bytes (64 of them)"), "{e}");
+    }
+
+    #[test]
+    fn ansi_and_utf8_with_lone_cr_line_ends() {
+        let d = decode(b"Ger\xe4t : WS-2231\rAzureAdJoined : YES\r").expect("CR-only ANSI");
+        assert_eq!(d.encoding, "windows-1252");
+        assert_eq!(d.text, "Gerät : WS-2231\nAzureAdJoined : YES\n");
+        let d = decode("Gerät\rnext\r".as_bytes()).expect("CR-only UTF-8");
+        assert_eq!((d.encoding, d.text.as_str()), ("utf-8", "Gerät\nnext\n"));
+    }
+
+    /// Every way Windows tools write the same text.
+    fn encodings(text: &str, pad: usize) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        for (eol_name, eol) in [("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")] {
+            let t = text.replace('\n', eol);
+            let le: Vec<u8> = t.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            let be: Vec<u8> = t.encode_utf16().flat_map(u16::to_be_bytes).collect();
+            let mut forms = vec![
+                ("utf-8", t.as_bytes().to_vec()),
+                ("utf-8-bom", [&[0xEF, 0xBB, 0xBF], t.as_bytes()].concat()),
+                ("utf-16le-bom", [vec![0xFF, 0xFE], le.clone()].concat()),
+                ("utf-16be-bom", [vec![0xFE, 0xFF], be.clone()].concat()),
+                ("utf-16le", le),
+                ("utf-16be", be),
+            ];
+            if let Some(ansi) = encode_windows_1252(&t) {
+                forms.push(("windows-1252", ansi));
+            }
+            for (name, mut bytes) in forms {
+                bytes.extend(std::iter::repeat_n(0u8, pad));
+                out.push((format!("{name} {eol_name} +{pad} NUL"), bytes));
+            }
+        }
+        out
+    }
+
+    /// The Windows-1252 bytes of `s`, when every character has one.
+    pub(crate) fn encode_windows_1252(s: &str) -> Option<Vec<u8>> {
+        s.chars()
+            .map(|c| match u32::from(c) {
+                n @ (0..=0x7F | 0xA0..=0xFF) => u8::try_from(n).ok(),
+                _ => (0x80u8..=0x9F).find(|&b| decode_windows_1252(&[b]).starts_with(c)),
+            })
+            .collect()
+    }
+
     proptest! {
+        #[test]
+        fn every_encoding_decodes_to_the_same_text(
+            lines in proptest::collection::vec("[ -~]{10,40}[äöüßéÉ€–]?", 1..12),
+            pad in prop_oneof![Just(0usize), 1usize..5, Just(512)],
+        ) {
+            // Mostly ASCII with some accented letters, like real exports (the UTF-16-without-BOM
+            // and the ANSI heuristics both rely on that).
+            let text = format!("AzureAdJoined : YES\n{}\n", lines.join("\n"));
+            for (form, bytes) in encodings(&text, pad) {
+                let d = decode(&bytes).map_err(|e| TestCaseError::fail(format!("{form}: {e}")))?;
+                prop_assert_eq!(&d.text, &text, "{}", form);
+                prop_assert!(d.damaged.is_none(), "{}: {:?}", form, d.damaged);
+            }
+        }
+
         #[test]
         fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
             let _ = decode(&bytes);
