@@ -1,6 +1,8 @@
 //! Event log exports: `wevtutil qe /f:xml` (with or without a root, RenderedXml),
 //! `Get-WinEvent | ConvertTo-Json` (PS 5.1 and PS 7) and `Export-Csv` / Event Viewer CSV.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde_json::Value;
 
@@ -45,11 +47,14 @@ impl ParsedEvents {
 
 fn summarise_logs(file: &str, all: &[EventRecord]) -> Vec<EventLogInfo> {
     let mut logs: Vec<EventLogInfo> = Vec::new();
+    // Log name (lower case) → index in `logs`: an export may name thousands of channels.
+    let mut index: HashMap<String, usize> = HashMap::new();
     for e in all {
         let name = e.channel.as_deref().unwrap_or(UNKNOWN_LOG);
-        let idx = match logs.iter().position(|l| l.name.eq_ignore_ascii_case(name)) {
-            Some(i) => i,
+        let idx = match index.get(&name.to_ascii_lowercase()) {
+            Some(&i) => i,
             None => {
+                index.insert(name.to_ascii_lowercase(), logs.len());
                 logs.push(EventLogInfo {
                     name: name.to_string(),
                     enabled: None,
@@ -85,15 +90,16 @@ pub fn parse_xml(file: &str, text: &str) -> Result<ParsedEvents, String> {
         wrapped.as_str()
     };
     let doc = roxmltree::Document::parse(doc_text).map_err(|e| format!("not valid XML: {e}"))?;
-    let mut all = Vec::new();
-    let mut skipped = Vec::new();
-    for (i, node) in doc
+    let nodes: Vec<roxmltree::Node<'_, '_>> = doc
         .root_element()
         .descendants()
         .filter(|n| n.is_element() && n.tag_name().name() == "Event")
-        .enumerate()
-    {
-        let line = doc.text_pos_at(node.range().start).row as usize;
+        .collect();
+    let starts: Vec<usize> = nodes.iter().map(|n| n.range().start).collect();
+    let lines = super::text::lines_at(doc_text, &starts);
+    let mut all = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, (node, line)) in nodes.into_iter().zip(lines).enumerate() {
         match xml_event(file, node, line) {
             Some(e) => all.push(e),
             None => skipped.push(format!(

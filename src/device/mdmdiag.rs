@@ -10,43 +10,72 @@ use super::report::{Location, MdmDiagEnrollment};
 pub fn parse(file: &str, text: &str) -> Result<Vec<MdmDiagEnrollment>, String> {
     let body = text.trim_start_matches('\u{feff}');
     let doc = roxmltree::Document::parse(body).map_err(|e| format!("not valid XML: {e}"))?;
-    let mut out = Vec::new();
-    let accounts = doc
+    let enrollments: Vec<roxmltree::Node<'_, '_>> = doc
         .descendants()
-        .filter(|n| n.is_element() && n.tag_name().name() == "DeviceManagementAccount");
-    for account in accounts {
-        for enrollment in account
-            .children()
-            .filter(|n| n.is_element() && n.tag_name().name() == "Enrollment")
-        {
-            let Some(id) = leaf_text(enrollment, "EnrollmentId") else {
-                continue;
-            };
-            out.push(MdmDiagEnrollment {
-                enrollment_id: id,
-                mdm_server: leaf_text(enrollment, "MDMServerName"),
-                last_success: leaf_text(enrollment, "ServerLastSuccessTime")
-                    .and_then(|t| parse_omadm_time(&t)),
-                last_failure: leaf_text(enrollment, "ServerLastFailureTime")
-                    .and_then(|t| parse_omadm_time(&t)),
-                location: Location {
-                    file: file.to_string(),
-                    line: Some(doc.text_pos_at(enrollment.range().start).row as usize),
-                    record: None,
-                },
-            });
-        }
+        .filter(|n| is_named(*n, ACCOUNT))
+        .flat_map(|account| account.children().filter(|n| is_named(*n, ENROLLMENT)))
+        .collect();
+    let starts: Vec<usize> = enrollments.iter().map(|n| n.range().start).collect();
+    let lines = super::text::lines_at(body, &starts);
+    let mut out = Vec::new();
+    for (enrollment, line) in enrollments.into_iter().zip(lines) {
+        let [id, mdm_server, last_success, last_failure] = leaves(enrollment);
+        let Some(id) = id else {
+            continue;
+        };
+        out.push(MdmDiagEnrollment {
+            enrollment_id: id,
+            mdm_server,
+            last_success: last_success.and_then(|t| parse_omadm_time(&t)),
+            last_failure: last_failure.and_then(|t| parse_omadm_time(&t)),
+            location: Location {
+                file: file.to_string(),
+                line: Some(line),
+                record: None,
+            },
+        });
     }
     Ok(out)
 }
 
-/// The first descendant element with this name, trimmed, if not empty.
-fn leaf_text(node: roxmltree::Node<'_, '_>, name: &str) -> Option<String> {
-    node.descendants()
-        .find(|n| n.is_element() && n.tag_name().name() == name)
-        .and_then(|n| n.text())
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
+const ACCOUNT: &str = "DeviceManagementAccount";
+const ENROLLMENT: &str = "Enrollment";
+
+fn is_named(node: roxmltree::Node<'_, '_>, name: &str) -> bool {
+    node.is_element() && node.tag_name().name() == name
+}
+
+/// The leaf elements read from an `Enrollment`.
+const LEAVES: [&str; 4] = [
+    "EnrollmentId",
+    "MDMServerName",
+    "ServerLastSuccessTime",
+    "ServerLastFailureTime",
+];
+
+/// The first element of each of [`LEAVES`] in an `Enrollment`, trimmed, if not empty. One walk
+/// that does not enter a nested account or enrollment (those are read on their own), so every
+/// element of the report is visited once.
+fn leaves(enrollment: roxmltree::Node<'_, '_>) -> [Option<String>; 4] {
+    let mut values: [Option<String>; 4] = Default::default();
+    let mut seen = [false; 4];
+    let mut stack: Vec<roxmltree::Node<'_, '_>> = enrollment.children().rev().collect();
+    while let Some(node) = stack.pop() {
+        if !node.is_element() || is_named(node, ACCOUNT) || is_named(node, ENROLLMENT) {
+            continue;
+        }
+        if let Some(i) = LEAVES.iter().position(|n| *n == node.tag_name().name())
+            && !seen[i]
+        {
+            seen[i] = true;
+            values[i] = node
+                .text()
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty());
+        }
+        stack.extend(node.children().rev());
+    }
+    values
 }
 
 /// OMA-DM style `20261126T081455Z` (UTC); an ISO-8601 time is accepted too.

@@ -18,9 +18,12 @@ pub fn parse(file: &str, text: &str) -> RegExport {
     let mut lines = text.lines().enumerate().peekable();
     while let Some((idx, first)) = lines.next() {
         let line_no = idx + 1;
-        // Join `\`-continued lines (long hex data) into one logical line.
+        // Join `\`-continued lines (long hex data) into one logical line, appending each
+        // continuation once (no rescan of what was joined). A complete string value such as
+        // `"Path"="C:\\dir\\"` ends with its closing quote, never with a backslash, so it
+        // does not continue.
         let mut logical = first.trim_end().to_string();
-        while logical.ends_with('\\') && !is_complete_string_value(&logical) {
+        while logical.ends_with('\\') {
             match lines.next() {
                 Some((_, next)) => {
                     logical.pop();
@@ -89,18 +92,6 @@ pub fn parse(file: &str, text: &str) -> RegExport {
         }
     }
     out
-}
-
-/// A line like `"Path"="C:\\dir\\"` ends with a backslash inside a complete string, which is
-/// not a continuation. Only hex data lines continue.
-fn is_complete_string_value(line: &str) -> bool {
-    let t = line.trim();
-    match t.find("=\"") {
-        Some(eq) if t.starts_with('"') || t.starts_with('@') => {
-            parse_quoted(&t[eq + 1..]).is_some_and(|(_, rest)| rest.trim().is_empty())
-        }
-        _ => false,
-    }
 }
 
 /// Parses `reg query KEY [/s]` output: a full key path at the start of a line, then one

@@ -234,6 +234,24 @@ fn normalise_newlines(s: &str) -> String {
     out
 }
 
+/// 1-based line numbers of byte offsets into `text`, in one pass over the text whatever the
+/// order of `offsets` (a parser asking "which line is this at" per record from the start of
+/// the document is quadratic). Offsets past the end get the last line.
+pub fn lines_at(text: &str, offsets: &[usize]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..offsets.len()).collect();
+    order.sort_by_key(|&i| offsets[i]);
+    let bytes = text.as_bytes();
+    let mut lines = vec![1; offsets.len()];
+    let (mut pos, mut line) = (0usize, 1usize);
+    for i in order {
+        let to = offsets[i].min(bytes.len());
+        line += bytes[pos..to].iter().filter(|&&b| b == b'\n').count();
+        pos = to;
+        lines[i] = line;
+    }
+    lines
+}
+
 #[cfg(test)]
 pub(crate) fn utf16le_bom(s: &str) -> Vec<u8> {
     let mut v = vec![0xFF, 0xFE];
@@ -416,6 +434,13 @@ mod tests {
                 _ => (0x80u8..=0x9F).find(|&b| decode_windows_1252(&[b]).starts_with(c)),
             })
             .collect()
+    }
+
+    #[test]
+    fn lines_at_any_order() {
+        let text = "a\nbc\n\nd";
+        assert_eq!(lines_at(text, &[7, 0, 2, 99, 5, 1]), vec![4, 1, 2, 4, 3, 1]);
+        assert!(lines_at(text, &[]).is_empty());
     }
 
     proptest! {
