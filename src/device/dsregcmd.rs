@@ -144,6 +144,25 @@ mod tests {
     }
 
     #[test]
+    fn long_wrapped_value_scales_linearly() {
+        // Every continuation line used to copy the whole value joined so far.
+        let make = |n: usize| {
+            format!(
+                "+----------------------------------------------------------------------+\n\
+| Diagnostic Data                                                      |\n\
++----------------------------------------------------------------------+\n\n\
+    Client ErrorCode : {}\n      AzureAdJoined : YES\n",
+                "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123\n".repeat(n)
+            )
+        };
+        let d = parse("d.txt", &make(2));
+        assert_eq!(d.sections[0].fields[0].value.len(), 2 * 66);
+        crate::device::text::assert_scales_linearly("dsregcmd wrapped value", 3000, make, |t| {
+            assert_eq!(parse("d.txt", t).sections[0].fields.len(), 2);
+        });
+    }
+
+    #[test]
     fn sections_fields_and_line_numbers() {
         let text = format!(
             "{}\n             AzureAdJoined : YES\n          EnterpriseJoined : NO\n               Device Name : PC0042.corp.contoso.com\n\n{}\n                    MdmUrl :\n        AadRecoveryEnabled: NO\n    Executing Account Name : CONTOSO\\jdoe, jdoe@contoso.com\n      AzureAdPrtUpdateTime : 2026-11-03 07:58:41.000 UTC\n\nFor more information, please visit https://www.microsoft.com/aadjerrors\n",

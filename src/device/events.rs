@@ -161,14 +161,21 @@ fn xml_event(file: &str, node: roxmltree::Node<'_, '_>, line: usize) -> Option<E
         }
     } else if let Some(ud) = child(node, "UserData") {
         // UserData holds one provider-defined element; its leaves are the insertion strings.
-        for leaf in ud
-            .descendants()
-            .filter(|c| c.is_element() && !c.children().any(|g| g.is_element()))
-        {
-            data.push(EventData {
-                name: Some(leaf.tag_name().name().to_string()),
-                value: leaf.text().unwrap_or("").to_string(),
-            });
+        // A nested <Event> is a record of its own (read on its own), not entered here, so
+        // nesting cannot make the walk quadratic.
+        let mut stack = vec![ud];
+        while let Some(n) = stack.pop() {
+            if !n.is_element() || (n != ud && n.tag_name().name() == "Event") {
+                continue;
+            }
+            let before = stack.len();
+            stack.extend(n.children().rev().filter(|c| c.is_element()));
+            if stack.len() == before {
+                data.push(EventData {
+                    name: Some(n.tag_name().name().to_string()),
+                    value: n.text().unwrap_or("").to_string(),
+                });
+            }
         }
     }
     let message = child(node, "RenderingInfo")
@@ -789,6 +796,51 @@ Description: Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x8018002b)\n";
         assert_eq!(p.events.iter().filter(|e| e.event_id == 107).count(), 2);
         let p = parse_json("x", &read("stale-enrollment/taskscheduler.json")).unwrap();
         assert!(p.events.iter().any(|e| e.event_id == 7016));
+    }
+
+    #[test]
+    fn xml_line_numbers_scale_linearly() {
+        // Each record's line used to be counted from the start of the document.
+        let make = |n: usize| {
+            (0..n)
+                .map(|i| dmedp_xml(76, i as u64, "2026-11-25T14:10:02Z"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let p = parse_xml("big.xml", &make(50)).unwrap();
+        assert_eq!((p.events.len(), p.events[49].location.line), (50, Some(50)));
+        crate::device::text::assert_scales_linearly("event XML", 1500, make, |t| {
+            assert_eq!(parse_xml("big.xml", t).unwrap().total % 1500, 0);
+        });
+    }
+
+    #[test]
+    fn many_logs_scale_linearly() {
+        // One log per channel name was looked up by a scan of the logs seen so far.
+        let make = |n: usize| {
+            let items: Vec<String> = (0..n)
+                .map(|i| format!(r#"{{"Id": 1, "ProviderName": "P", "LogName": "Log-{i}"}}"#))
+                .collect();
+            format!("[{}]", items.join(","))
+        };
+        let p = parse_json("e.json", &make(3)).unwrap();
+        assert_eq!(p.logs.len(), 3);
+        crate::device::text::assert_scales_linearly("event logs", 4000, make, |t| {
+            assert_eq!(parse_json("e.json", t).unwrap().logs.len() % 4000, 0);
+        });
+    }
+
+    #[test]
+    fn nested_user_data_scales_linearly() {
+        let make = |n: usize| {
+            let open = "<Event><System><Provider Name='P'/><EventID>1</EventID></System><UserData><X>v</X>";
+            format!("{}{}", open.repeat(n), "</UserData></Event>".repeat(n))
+        };
+        let p = parse_xml("n.xml", &make(3)).unwrap();
+        assert_eq!(p.total, 3);
+        crate::device::text::assert_scales_linearly("nested UserData", 1000, make, |t| {
+            assert_eq!(parse_xml("n.xml", t).unwrap().total % 1000, 0);
+        });
     }
 
     proptest! {

@@ -119,6 +119,49 @@ mod tests {
         assert_eq!(e[0].location.to_string(), "MDMDiagReport.xml:5");
     }
 
+    fn enrollment(i: usize) -> String {
+        format!(
+            "<Enrollment>\n<EnrollmentId>{i:08X}-9D24-4E6F-8A1B-2C3D4E5F6071</EnrollmentId>\n\
+<ProtectedInformation><MDMServerName>Microsoft Intune</MDMServerName>\n<ConnectionInformation>\
+<ServerLastSuccessTime>20261126T081455Z</ServerLastSuccessTime></ConnectionInformation>\
+</ProtectedInformation>\n</Enrollment>\n"
+        )
+    }
+
+    #[test]
+    fn many_enrollments_scale_linearly() {
+        // Each enrollment's line used to be counted from the start of the report.
+        let make = |n: usize| {
+            let body: String = (0..n).map(enrollment).collect();
+            format!(
+                "<MDMEnterpriseDiagnosticsReport>\n<DeviceManagementAccount>\n{body}</DeviceManagementAccount>\n</MDMEnterpriseDiagnosticsReport>"
+            )
+        };
+        let e = parse("MDMDiagReport.xml", &make(3)).unwrap();
+        assert_eq!(e.len(), 3);
+        assert_eq!(e[2].location.line, Some(13));
+        crate::device::text::assert_scales_linearly("MDMDiagReport enrollments", 1500, make, |t| {
+            assert_eq!(parse("MDMDiagReport.xml", t).unwrap().len() % 1500, 0);
+        });
+    }
+
+    #[test]
+    fn nested_enrollments_scale_linearly() {
+        // Each enrollment's leaves used to be searched in its whole subtree.
+        let make = |n: usize| {
+            let open = "<DeviceManagementAccount><Enrollment><EnrollmentId>x</EnrollmentId>";
+            format!(
+                "<MDMEnterpriseDiagnosticsReport>{}{}</MDMEnterpriseDiagnosticsReport>",
+                open.repeat(n),
+                "</Enrollment></DeviceManagementAccount>".repeat(n)
+            )
+        };
+        assert_eq!(parse("x", &make(3)).unwrap().len(), 3);
+        crate::device::text::assert_scales_linearly("nested enrollments", 1500, make, |t| {
+            assert_eq!(parse("x", t).unwrap().len() % 1500, 0);
+        });
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics(s in "\\PC{0,300}") {

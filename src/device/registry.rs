@@ -571,6 +571,32 @@ garbage line\n";
         );
     }
 
+    #[test]
+    fn continuation_lines_scale_linearly() {
+        // Every continuation line used to rescan the value joined so far.
+        let make = |n: usize| {
+            format!(
+                "Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\X]\n\"Bin\"=hex:{}00\n\"After\"=dword:00000001\n",
+                "01,02,03,04,05,06,07,08,\\\n  ".repeat(n)
+            )
+        };
+        let r = parse("big.reg", &make(2));
+        assert_eq!(
+            r.keys[0].values[0].data,
+            RegData::Binary(
+                [1, 2, 3, 4, 5, 6, 7, 8]
+                    .repeat(2)
+                    .into_iter()
+                    .chain([0])
+                    .collect()
+            )
+        );
+        assert_eq!(r.keys[0].values[1].location.line, Some(7));
+        crate::device::text::assert_scales_linearly(".reg continuation lines", 4000, make, |t| {
+            assert!(parse("big.reg", t).skipped.is_empty());
+        });
+    }
+
     proptest! {
         #[test]
         fn parse_never_panics(s in "\\PC{0,400}") {

@@ -152,6 +152,21 @@ mod tests {
     }
 
     #[test]
+    fn many_tasks_scale_linearly() {
+        // Each row's task used to be looked up by a scan of the tasks seen so far.
+        let make = |n: usize| {
+            let rows: Vec<String> = (0..n)
+                .map(|i| row(&format!("\\T{i}"), "Ready", "N/A", "0", "Enabled", "Daily"))
+                .collect();
+            format!("{HEADER}\n{}\n", rows.join("\n"))
+        };
+        assert_eq!(parse("s.csv", &make(3)).tasks.len(), 3);
+        crate::device::text::assert_scales_linearly("schtasks rows", 1000, make, |t| {
+            assert_eq!(parse("s.csv", t).tasks.len() % 1000, 0);
+        });
+    }
+
+    #[test]
     fn repeated_headers_merged_triggers_and_na() {
         let auto = "\\Microsoft\\Windows\\EnterpriseMgmt\\Schedule created by enrollment client for automatically enrolling in MDM from AAD";
         let guid = "\\Microsoft\\Windows\\EnterpriseMgmt\\6A1F0B57-2C4D-4E8F-9A1B-3C5D7E9F1A2B\\Schedule #1 created by enrollment client";

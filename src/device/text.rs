@@ -252,6 +252,61 @@ pub fn lines_at(text: &str, offsets: &[usize]) -> Vec<usize> {
     lines
 }
 
+/// Asserts that `run` is linear: the input of `4n` items takes at most 8× the time of the input
+/// of `n`. Time is the thread's CPU time where the platform has it (time spent waiting for a
+/// core on a loaded machine does not count), and the runs alternate, five of each, the best of
+/// each counting. `n` is chosen by the caller so that one run takes some milliseconds in a
+/// debug build.
+#[cfg(test)]
+pub(crate) fn assert_scales_linearly(
+    what: &str,
+    n: usize,
+    make: impl Fn(usize) -> String,
+    run: impl Fn(&str),
+) {
+    let time = |input: &str| {
+        let start = cpu_time();
+        run(input);
+        cpu_time().saturating_sub(start)
+    };
+    let (small, big) = (make(n), make(4 * n));
+    let (mut t_small, mut t_big) = (std::time::Duration::MAX, std::time::Duration::MAX);
+    for _ in 0..5 {
+        t_small = t_small.min(time(&small));
+        t_big = t_big.min(time(&big));
+    }
+    assert!(
+        t_big <= t_small * 8,
+        "{what}: {} items took {} µs, {n} took {} µs: more than 8 times for 4 times the input",
+        4 * n,
+        t_big.as_micros(),
+        t_small.as_micros()
+    );
+}
+
+/// CPU time of the calling thread.
+#[cfg(all(test, unix))]
+fn cpu_time() -> std::time::Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec through a valid pointer.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    std::time::Duration::new(
+        u64::try_from(ts.tv_sec).unwrap_or(0),
+        u32::try_from(ts.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// Wall time since the first call, where there is no per-thread CPU clock.
+#[cfg(all(test, not(unix)))]
+fn cpu_time() -> std::time::Duration {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
+}
+
 #[cfg(test)]
 pub(crate) fn utf16le_bom(s: &str) -> Vec<u8> {
     let mut v = vec![0xFF, 0xFE];
