@@ -15,6 +15,8 @@ pub struct Decoded {
 pub enum DecodeError {
     #[error("empty file")]
     Empty,
+    #[error("empty file: only NUL bytes ({0} of them), an unwritten or zeroed export")]
+    OnlyPadding(usize),
     #[error("binary file: {0}")]
     Binary(String),
 }
@@ -37,10 +39,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     // (LE) or low (BE) byte of the last code unit.
     let content = &bytes[..bytes.len() - bytes.iter().rev().take_while(|&&b| b == 0).count()];
     if content.is_empty() {
-        return Err(DecodeError::Binary(format!(
-            "only NUL bytes ({} of them): an unwritten or zeroed file",
-            bytes.len()
-        )));
+        return Err(DecodeError::OnlyPadding(bytes.len()));
     }
     let wide = &bytes[..bytes.len().min(content.len() + content.len() % 2)];
     let (decoded, encoding, damaged) = if let Some(rest) = wide.strip_prefix(&[0xFF, 0xFE]) {
@@ -443,7 +442,11 @@ mod tests {
         let e = decode(b"abc\0def\n\0\0").unwrap_err();
         assert!(e.to_string().contains("NUL byte at offset 3"), "{e}");
         let e = decode(&[0u8; 64]).unwrap_err();
-        assert!(e.to_string().contains("only NUL bytes (64 of them)"), "{e}");
+        assert_eq!(e, DecodeError::OnlyPadding(64));
+        assert!(
+            e.to_string().starts_with("empty file: only NUL bytes (64"),
+            "{e}"
+        );
     }
 
     #[test]
