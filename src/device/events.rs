@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde_json::Value;
 
+pub use super::event_xml::parse_xml;
 use super::report::{EventData, EventLogInfo, EventRecord, Location};
 
 /// Events kept from one export, and what the export says about each log in it.
@@ -32,7 +33,7 @@ fn wanted(e: &EventRecord) -> bool {
 }
 
 impl ParsedEvents {
-    fn from_all(file: &str, all: Vec<EventRecord>, skipped: Vec<String>) -> Self {
+    pub(crate) fn from_all(file: &str, all: Vec<EventRecord>, skipped: Vec<String>) -> Self {
         let logs = summarise_logs(file, &all);
         let total = all.len();
         let events = all.into_iter().filter(wanted).collect();
@@ -75,128 +76,6 @@ fn summarise_logs(file: &str, all: &[EventRecord]) -> Vec<EventLogInfo> {
 }
 
 // ---------------------------------------------------------------- XML
-
-/// Parses `wevtutil` XML: concatenated `<Event>` elements (no root) or an `<Events>` root.
-pub fn parse_xml(file: &str, text: &str) -> Result<ParsedEvents, String> {
-    let body = strip_xml_declaration(text);
-    let trimmed = body.trim_start();
-    // wevtutil writes records with no root element: give them one (on the same line, so line
-    // numbers stay right).
-    let wrapped;
-    let doc_text = if trimmed.starts_with("<Events") {
-        body
-    } else {
-        wrapped = format!("<Events>{body}</Events>");
-        wrapped.as_str()
-    };
-    let doc = roxmltree::Document::parse(doc_text).map_err(|e| format!("not valid XML: {e}"))?;
-    let nodes: Vec<roxmltree::Node<'_, '_>> = doc
-        .root_element()
-        .descendants()
-        .filter(|n| n.is_element() && n.tag_name().name() == "Event")
-        .collect();
-    let starts: Vec<usize> = nodes.iter().map(|n| n.range().start).collect();
-    let lines = super::text::lines_at(doc_text, &starts);
-    let mut all = Vec::new();
-    let mut skipped = Vec::new();
-    for (i, (node, line)) in nodes.into_iter().zip(lines).enumerate() {
-        match xml_event(file, node, line) {
-            Some(e) => all.push(e),
-            None => skipped.push(format!(
-                "event {} (line {line}): no provider or event id",
-                i + 1
-            )),
-        }
-    }
-    Ok(ParsedEvents::from_all(file, all, skipped))
-}
-
-/// Drops `<?xml …?>` so the text can be wrapped in a synthetic root. Keeps line count by
-/// replacing it with nothing on the same line.
-fn strip_xml_declaration(text: &str) -> &str {
-    let t = text.trim_start_matches('\u{feff}');
-    let lead = t.len() - t.trim_start().len();
-    if t[lead..].starts_with("<?xml")
-        && let Some(end) = t[lead..].find("?>")
-    {
-        // The declaration sits on line 1 in practice; what follows keeps its line numbers
-        // except for any newlines before it (there are none in valid XML).
-        return &t[lead + end + 2..];
-    }
-    t
-}
-
-fn child<'a, 'i>(node: roxmltree::Node<'a, 'i>, name: &str) -> Option<roxmltree::Node<'a, 'i>> {
-    node.children()
-        .find(|c| c.is_element() && c.tag_name().name() == name)
-}
-
-fn child_text(node: roxmltree::Node<'_, '_>, name: &str) -> Option<String> {
-    child(node, name)
-        .and_then(|c| c.text())
-        .map(|t| t.trim().to_string())
-}
-
-fn xml_event(file: &str, node: roxmltree::Node<'_, '_>, line: usize) -> Option<EventRecord> {
-    let system = child(node, "System")?;
-    let provider_node = child(system, "Provider")?;
-    let provider = provider_node
-        .attribute("Name")
-        .or_else(|| provider_node.attribute("EventSourceName"))?
-        .to_string();
-    let event_id = child_text(system, "EventID")?.parse::<u32>().ok()?;
-    let level = child_text(system, "Level").and_then(|l| l.parse().ok());
-    let time = child(system, "TimeCreated")
-        .and_then(|t| t.attribute("SystemTime"))
-        .and_then(parse_time);
-    let record_id = child_text(system, "EventRecordID").and_then(|r| r.parse().ok());
-    let channel = child_text(system, "Channel").filter(|c| !c.is_empty());
-    let mut data = Vec::new();
-    if let Some(ed) = child(node, "EventData") {
-        for d in ed.children().filter(|c| c.is_element()) {
-            data.push(EventData {
-                name: d.attribute("Name").map(str::to_string),
-                value: d.text().unwrap_or("").to_string(),
-            });
-        }
-    } else if let Some(ud) = child(node, "UserData") {
-        // UserData holds one provider-defined element; its leaves are the insertion strings.
-        // A nested <Event> is a record of its own (read on its own), not entered here, so
-        // nesting cannot make the walk quadratic.
-        let mut stack = vec![ud];
-        while let Some(n) = stack.pop() {
-            if !n.is_element() || (n != ud && n.tag_name().name() == "Event") {
-                continue;
-            }
-            let before = stack.len();
-            stack.extend(n.children().rev().filter(|c| c.is_element()));
-            if stack.len() == before {
-                data.push(EventData {
-                    name: Some(n.tag_name().name().to_string()),
-                    value: n.text().unwrap_or("").to_string(),
-                });
-            }
-        }
-    }
-    let message = child(node, "RenderingInfo")
-        .and_then(|r| child_text(r, "Message"))
-        .filter(|m| !m.is_empty());
-    Some(EventRecord {
-        provider,
-        channel,
-        event_id,
-        level,
-        time,
-        record_id,
-        data,
-        message,
-        location: Location {
-            file: file.to_string(),
-            line: Some(line),
-            record: record_id.map(|r| r.to_string()),
-        },
-    })
-}
 
 /// ISO-8601 with any number of fractional digits, `Z` or an offset; no zone means UTC.
 pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {

@@ -5,47 +5,60 @@
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
 use super::report::{Location, MdmDiagEnrollment};
+use super::xml::{Node, walk};
 
-/// Enrollments under `DeviceManagementAccount`, in file order.
+/// Enrollments under `DeviceManagementAccount`, in file order, read in one streaming pass.
 pub fn parse(file: &str, text: &str) -> Result<Vec<MdmDiagEnrollment>, String> {
     let body = text.trim_start_matches('\u{feff}');
-    let doc = roxmltree::Document::parse(body).map_err(|e| format!("not valid XML: {e}"))?;
-    let enrollments: Vec<roxmltree::Node<'_, '_>> = doc
-        .descendants()
-        .filter(|n| is_named(*n, ACCOUNT))
-        .flat_map(|account| account.children().filter(|n| is_named(*n, ENROLLMENT)))
-        .collect();
-    let starts: Vec<usize> = enrollments.iter().map(|n| n.range().start).collect();
-    let lines = super::text::lines_at(body, &starts);
-    let mut out = Vec::new();
-    for (enrollment, line) in enrollments.into_iter().zip(lines) {
-        let [id, mdm_server, last_success, last_failure] = leaves(enrollment);
-        let Some(id) = id else {
-            continue;
-        };
-        out.push(MdmDiagEnrollment {
-            enrollment_id: id,
-            mdm_server,
-            last_success: last_success.and_then(|t| parse_omadm_time(&t)),
-            last_failure: last_failure.and_then(|t| parse_omadm_time(&t)),
-            location: Location {
-                file: file.to_string(),
-                line: Some(line),
-                record: None,
-            },
-        });
-    }
-    Ok(out)
+    // Names of the open elements (to know an enrollment's parent); enrollments being read,
+    // innermost last; finished ones by the order of their start tags.
+    let mut names: Vec<String> = Vec::new();
+    let mut open: Vec<Reading> = Vec::new();
+    let mut slots: Vec<Option<MdmDiagEnrollment>> = Vec::new();
+    walk(body, |node| match node {
+        Node::Open {
+            name, depth, line, ..
+        } => {
+            if let Some(r) = open.last_mut() {
+                r.child_opens(name, depth);
+            }
+            if name == ENROLLMENT && names.last().is_some_and(|p| p == ACCOUNT) {
+                open.push(Reading::new(slots.len(), depth, line));
+                slots.push(None);
+            }
+            names.push(name.to_string());
+        }
+        Node::Text(t) => {
+            if let Some(r) = open.last_mut() {
+                r.text(t, names.len());
+            }
+        }
+        Node::Other => {
+            if let Some(r) = open.last_mut() {
+                r.other(names.len());
+            }
+        }
+        Node::Close { depth } => {
+            names.pop();
+            match open.last_mut() {
+                Some(r) if r.depth == depth => {
+                    if let Some(r) = open.pop() {
+                        let index = r.index;
+                        slots[index] = r.finish(file);
+                    }
+                }
+                Some(r) => r.close(depth),
+                None => {}
+            }
+        }
+    })?;
+    Ok(slots.into_iter().flatten().collect())
 }
 
 const ACCOUNT: &str = "DeviceManagementAccount";
 const ENROLLMENT: &str = "Enrollment";
 
-fn is_named(node: roxmltree::Node<'_, '_>, name: &str) -> bool {
-    node.is_element() && node.tag_name().name() == name
-}
-
-/// The leaf elements read from an `Enrollment`.
+/// The leaf elements read from an `Enrollment`: the first of each name, trimmed, if not empty.
 const LEAVES: [&str; 4] = [
     "EnrollmentId",
     "MDMServerName",
@@ -53,29 +66,95 @@ const LEAVES: [&str; 4] = [
     "ServerLastFailureTime",
 ];
 
-/// The first element of each of [`LEAVES`] in an `Enrollment`, trimmed, if not empty. One walk
-/// that does not enter a nested account or enrollment (those are read on their own), so every
-/// element of the report is visited once.
-fn leaves(enrollment: roxmltree::Node<'_, '_>) -> [Option<String>; 4] {
-    let mut values: [Option<String>; 4] = Default::default();
-    let mut seen = [false; 4];
-    let mut stack: Vec<roxmltree::Node<'_, '_>> = enrollment.children().rev().collect();
-    while let Some(node) = stack.pop() {
-        if !node.is_element() || is_named(node, ACCOUNT) || is_named(node, ENROLLMENT) {
-            continue;
+/// One `Enrollment` being read. A nested account or enrollment inside it is not entered (a
+/// nested enrollment is read on its own).
+struct Reading {
+    index: usize,
+    depth: usize,
+    line: usize,
+    values: [Option<String>; 4],
+    seen: [bool; 4],
+    /// Depth of the nested account or enrollment being skipped.
+    skipping: Option<usize>,
+    /// Leaves whose text is being read: (leaf, depth, text, still before any child node).
+    reading: Vec<(usize, usize, String, bool)>,
+}
+
+impl Reading {
+    fn new(index: usize, depth: usize, line: usize) -> Reading {
+        Reading {
+            index,
+            depth,
+            line,
+            values: Default::default(),
+            seen: [false; 4],
+            skipping: None,
+            reading: Vec::new(),
         }
-        if let Some(i) = LEAVES.iter().position(|n| *n == node.tag_name().name())
-            && !seen[i]
-        {
-            seen[i] = true;
-            values[i] = node
-                .text()
-                .map(|t| t.trim().to_string())
-                .filter(|t| !t.is_empty());
-        }
-        stack.extend(node.children().rev());
     }
-    values
+
+    fn child_opens(&mut self, name: &str, depth: usize) {
+        if self.skipping.is_some() {
+            return;
+        }
+        if let Some(top) = self.reading.last_mut() {
+            top.3 = false;
+        }
+        if name == ACCOUNT || name == ENROLLMENT {
+            self.skipping = Some(depth);
+        } else if let Some(i) = LEAVES.iter().position(|n| *n == name)
+            && !self.seen[i]
+        {
+            self.seen[i] = true;
+            self.reading.push((i, depth, String::new(), true));
+        }
+    }
+
+    fn text(&mut self, t: &str, depth: usize) {
+        if let Some(top) = self.reading.last_mut()
+            && self.skipping.is_none()
+            && top.1 == depth
+            && top.3
+        {
+            top.2.push_str(t);
+        }
+    }
+
+    fn other(&mut self, depth: usize) {
+        if let Some(top) = self.reading.last_mut()
+            && self.skipping.is_none()
+            && top.1 == depth
+        {
+            top.3 = false;
+        }
+    }
+
+    fn close(&mut self, depth: usize) {
+        if self.skipping == Some(depth) {
+            self.skipping = None;
+        } else if self.skipping.is_none()
+            && self.reading.last().is_some_and(|top| top.1 == depth)
+            && let Some((i, _, text, _)) = self.reading.pop()
+        {
+            let t = text.trim();
+            self.values[i] = (!t.is_empty()).then(|| t.to_string());
+        }
+    }
+
+    fn finish(self, file: &str) -> Option<MdmDiagEnrollment> {
+        let [id, mdm_server, last_success, last_failure] = self.values;
+        Some(MdmDiagEnrollment {
+            enrollment_id: id?,
+            mdm_server,
+            last_success: last_success.and_then(|t| parse_omadm_time(&t)),
+            last_failure: last_failure.and_then(|t| parse_omadm_time(&t)),
+            location: Location {
+                file: file.to_string(),
+                line: Some(self.line),
+                record: None,
+            },
+        })
+    }
 }
 
 /// OMA-DM style `20261126T081455Z` (UTC); an ISO-8601 time is accepted too.
