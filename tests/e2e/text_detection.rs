@@ -16,9 +16,7 @@ use enroll_doctor::device::text::decode;
 use proptest::prelude::*;
 use serde_json::Value;
 
-use super::common::bin;
-
-const AS_OF: &str = "2026-11-26";
+use super::diagnose::{copy_sample, run_json};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -202,62 +200,33 @@ proptest! {
     }
 }
 
-/// Copies a sample folder into `dest` (never the repository copy in place).
-fn copy_sample(name: &str, dest: &Path) -> PathBuf {
-    let to = dest.join(name);
-    std::fs::create_dir_all(&to).expect("create sample copy");
-    for (file, bytes) in read_folder(&root().join("mocks/devices").join(name)) {
-        if file != "EXPECTED.md" {
-            std::fs::write(to.join(file), bytes).expect("copy sample file");
-        }
-    }
-    to
-}
-
-fn diagnose(path: &Path) -> (i32, Value) {
-    let out = bin()
-        .env("COLUMNS", "120")
-        .args(["diagnose", "--as-of", AS_OF, "-f", "json", "-d"])
-        .arg(path)
-        .output()
-        .expect("run enroll-doctor");
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), json)
-}
-
 fn verdict(json: &Value) -> &str {
     json["diagnoses"][0]["verdict"].as_str().unwrap_or("")
 }
 
-/// Every input note of the run, as text.
-fn notes(json: &Value) -> String {
-    json.to_string()
+/// The failed-8018002b sample as shipped (its verdict and exit code), and a second copy to
+/// rewrite.
+fn failed_sample(dir: &Path, copy: &str) -> (i32, Value, PathBuf) {
+    let (code, json) = run_json(&copy_sample("failed-8018002b", &dir.join("clean")));
+    assert_eq!(verdict(&json), "failed", "{json:#}");
+    (code, json, copy_sample("failed-8018002b", &dir.join(copy)))
 }
 
 #[test]
 fn nul_padded_artifacts_keep_the_failed_verdict() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let clean = copy_sample("failed-8018002b", &dir.path().join("clean"));
-    let (clean_code, clean_json) = diagnose(&clean);
-    assert_eq!(verdict(&clean_json), "failed");
     // Tools pad exports to a block size: odd and even counts, UTF-8 and UTF-16 files alike.
     for pad in [1usize, 3, 512] {
-        let padded = copy_sample("failed-8018002b", &dir.path().join(format!("pad{pad}")));
+        let (clean_code, clean_json, padded) = failed_sample(dir.path(), &format!("pad{pad}"));
         for (name, mut bytes) in read_folder(&padded) {
             bytes.extend(std::iter::repeat_n(0u8, pad));
             std::fs::write(padded.join(name), bytes).expect("pad file");
         }
-        let (code, json) = diagnose(&padded);
+        let (code, json) = run_json(&padded);
         assert_eq!(verdict(&json), "failed", "{pad} NULs: {json:#}");
         assert_eq!(code, clean_code, "{pad} NULs: exit code");
         assert!(
-            !notes(&json).contains("binary file"),
+            !json.to_string().contains("binary file"),
             "{pad} NULs: a padded file was taken for binary: {json:#}"
         );
         assert_eq!(json["diagnoses"], clean_json["diagnoses"], "{pad} NULs");
@@ -267,10 +236,7 @@ fn nul_padded_artifacts_keep_the_failed_verdict() {
 #[test]
 fn ansi_text_with_lone_cr_line_ends_keeps_its_verdict() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let clean = copy_sample("failed-8018002b", &dir.path().join("clean"));
-    let (clean_code, clean_json) = diagnose(&clean);
-    assert_eq!(verdict(&clean_json), "failed");
-    let ansi = copy_sample("failed-8018002b", &dir.path().join("ansi"));
+    let (clean_code, clean_json, ansi) = failed_sample(dir.path(), "ansi");
     for (name, bytes) in read_folder(&ansi) {
         let text = decode(&bytes).expect("sample decodes").text;
         // A byte above 0x7F that is not UTF-8 makes it the ANSI code page, not UTF-8.
@@ -291,9 +257,9 @@ fn ansi_text_with_lone_cr_line_ends_keeps_its_verdict() {
         }
         std::fs::write(ansi.join(&name), bytes).expect("write cp1252 file");
     }
-    let (code, json) = diagnose(&ansi);
+    let (code, json) = run_json(&ansi);
     assert_eq!(verdict(&json), "failed", "{json:#}");
     assert_eq!(code, clean_code, "exit code");
-    assert!(!notes(&json).contains("binary file"), "{json:#}");
+    assert!(!json.to_string().contains("binary file"), "{json:#}");
     assert_eq!(json["diagnoses"], clean_json["diagnoses"]);
 }
