@@ -565,6 +565,52 @@ Description: Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x8018002b)\n";
     fn broken_xml_is_an_error() {
         let e = parse_xml("x.xml", "<Event><System>").unwrap_err();
         assert!(e.contains("not valid XML"), "{e}");
+        // No DTD, so no entity expansion (XXE, billion laughs).
+        let xxe = "<?xml version='1.0'?>\n<!DOCTYPE Event [<!ENTITY x SYSTEM 'file:///etc/passwd'>]>\n<Event><System><Provider Name='&x;'/><EventID>1</EventID></System></Event>";
+        let e = parse_xml("x.xml", xxe).unwrap_err();
+        assert!(e.contains("DTD is not accepted"), "{e}");
+        let e = parse_xml("x.xml", "<Event><Data>&x;</Data></Event>").unwrap_err();
+        assert!(e.contains("unknown entity &x;"), "{e}");
+    }
+
+    #[test]
+    fn nested_and_odd_records_read_like_a_tree() {
+        // A record inside another's UserData is a record of its own, in start-tag order; the
+        // first System/EventID/EventData wins; text after a child node is not the element's.
+        let ts = "Microsoft-Windows-TaskScheduler";
+        let text = format!(
+            "<Events><Event><System><Provider Name='{ts}'/><EventID>1</EventID><EventID>2</EventID></System>\
+<UserData><U><A>a</A><Event><System><Provider EventSourceName='{ts}'/><EventID>3</EventID></System></Event></U></UserData>\
+<RenderingInfo><Message> m <b/>tail</Message></RenderingInfo></Event>\n\
+<Event><System><Provider Name='{ts}'/><EventID>4<!--x-->5</EventID><Level><![CDATA[2]]></Level></System>\
+<EventData><Data Name='n'>v&amp;w</Data><Data/></EventData><System><EventID>9</EventID></System></Event></Events>"
+        );
+        let p = parse_xml("n.xml", &text).unwrap();
+        assert!(p.skipped.is_empty(), "{:?}", p.skipped);
+        let ids: Vec<u32> = p.events.iter().map(|e| e.event_id).collect();
+        assert_eq!(ids, [1, 3, 4]);
+        let (outer, inner, last) = (&p.events[0], &p.events[1], &p.events[2]);
+        assert_eq!(outer.message.as_deref(), Some("m"));
+        let data = |e: &EventRecord| {
+            e.data
+                .iter()
+                .map(|d| (d.name.clone().unwrap_or_default(), d.value.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(data(outer), [("A".to_string(), "a".to_string())]);
+        assert!(inner.data.is_empty());
+        assert_eq!(last.level, Some(2));
+        assert_eq!(
+            data(last),
+            [
+                ("n".to_string(), "v&w".to_string()),
+                (String::new(), String::new())
+            ]
+        );
+        assert_eq!(
+            (outer.location.line, last.location.line),
+            (Some(1), Some(2))
+        );
     }
 
     #[test]
