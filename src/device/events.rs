@@ -740,6 +740,35 @@ Description: Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x8018002b)\n";
     }
 
     #[test]
+    fn text_and_csv_exports_scale_linearly() {
+        let text = |n: usize| {
+            (0..n)
+                .map(|i| format!("Event[{i}]:\n  Log Name: System\n  Source: P\n  Event ID: 1\n  Description: \nline one\nline two\n\n"))
+                .collect::<String>()
+        };
+        assert_eq!(parse_text("e.txt", &text(3)).unwrap().total, 3);
+        crate::device::text::assert_scales_linearly("wevtutil text", 1500, text, |t| {
+            assert_eq!(parse_text("e.txt", t).unwrap().total % 1500, 0);
+        });
+        let csv = |n: usize| {
+            let rows: String = (0..n)
+                .map(|i| {
+                    format!(
+                        "\"m {i}\",\"1\",\"4\",\"{i}\",\"P\",\"System\",\"11/25/2026 2:00:00 PM\"\n"
+                    )
+                })
+                .collect();
+            format!(
+                "#TYPE x\n\"Message\",\"Id\",\"Level\",\"RecordId\",\"ProviderName\",\"LogName\",\"TimeCreated\"\n{rows}"
+            )
+        };
+        assert_eq!(parse_csv("e.csv", &csv(3)).unwrap().total, 3);
+        crate::device::text::assert_scales_linearly("event CSV", 1500, csv, |t| {
+            assert_eq!(parse_csv("e.csv", t).unwrap().total % 1500, 0);
+        });
+    }
+
+    #[test]
     fn many_logs_scale_linearly() {
         // One log per channel name was looked up by a scan of the logs seen so far.
         let make = |n: usize| {

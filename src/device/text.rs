@@ -495,6 +495,24 @@ mod tests {
     }
 
     #[test]
+    fn decode_scales_linearly() {
+        // ANSI text with lone CR line ends and NUL padding: every step of the decoder.
+        let make = |n: usize| {
+            let mut s = "Ger\u{e4}t : WS-2231\r".repeat(n);
+            s.push_str(&"\0".repeat(n));
+            s
+        };
+        let encode = |s: &str| encode_windows_1252(s).unwrap_or_default();
+        assert_eq!(
+            decode(&encode(&make(2))).unwrap().text,
+            "Gerät : WS-2231\n".repeat(2)
+        );
+        assert_scales_linearly("decode", 20_000, make, |t| {
+            assert_eq!(decode(&encode(t)).unwrap().encoding, "windows-1252");
+        });
+    }
+
+    #[test]
     fn lines_at_any_order() {
         let text = "a\nbc\n\nd";
         assert_eq!(lines_at(text, &[7, 0, 2, 99, 5, 1]), vec![4, 1, 2, 4, 3, 1]);
