@@ -22,7 +22,7 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Every bundled device folder: the samples and the test fixtures.
+/// Every bundled device folder: the samples, the test fixtures and the collector bundle.
 fn sample_folders() -> Vec<PathBuf> {
     let mut out = Vec::new();
     for parent in [
@@ -38,6 +38,8 @@ fn sample_folders() -> Vec<PathBuf> {
         dirs.sort();
         out.extend(dirs);
     }
+    // The collector's bundle: one JSON file holding a device's evidence.
+    out.push(root().join("tests/fixtures/device-bundle"));
     assert!(out.len() >= 20, "sample folders found: {}", out.len());
     out
 }
