@@ -8,7 +8,7 @@
 //! a file that grows while read (or lies about its size) is refused too.
 
 use std::fs::{File, Metadata};
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 /// What a file is for and how large it may be: named in the error past the limit.
@@ -17,6 +17,36 @@ pub struct FileKind {
     /// "config file", "certificate", … (as in "the limit for a config file").
     pub what: &'static str,
     pub max_bytes: u64,
+    /// The environment variable that raises or lowers the limit (in MiB), if any.
+    pub env: Option<&'static str>,
+}
+
+impl FileKind {
+    /// The kind with its limit from its environment variable when that is set: a whole number
+    /// of MiB, at least 1.
+    pub fn from_env(self) -> Result<FileKind, BadLimit> {
+        let Some(var) = self.env else {
+            return Ok(self);
+        };
+        match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => match v.trim().parse::<u64>() {
+                Ok(mib) if (1..=u64::MAX / MIB).contains(&mib) => Ok(FileKind {
+                    max_bytes: mib * MIB,
+                    ..self
+                }),
+                _ => Err(BadLimit { var, value: v }),
+            },
+            _ => Ok(self),
+        }
+    }
+}
+
+/// A limit variable that is not a whole number of MiB.
+#[derive(Debug, thiserror::Error)]
+#[error("{var} must be a whole number of MiB (at least 1), got '{value}'")]
+pub struct BadLimit {
+    pub var: &'static str,
+    pub value: String,
 }
 
 const KIB: u64 = 1024;
@@ -25,18 +55,22 @@ const MIB: u64 = 1024 * 1024;
 pub const CONFIG_FILE: FileKind = FileKind {
     what: "config file",
     max_bytes: MIB,
+    env: None,
 };
 pub const CERTIFICATE: FileKind = FileKind {
     what: "certificate or key file",
     max_bytes: MIB,
+    env: None,
 };
 pub const TOKEN_FILE: FileKind = FileKind {
     what: "token file",
     max_bytes: MIB,
+    env: None,
 };
 pub const REDACTION_KEY: FileKind = FileKind {
     what: "redaction key file",
     max_bytes: 4 * KIB,
+    env: None,
 };
 
 /// Why a file was not read. Every message names the file.
@@ -79,11 +113,17 @@ impl FileError {
             FileError::NotRegular { found, .. } => {
                 format!("is {found}, not a regular file: not read")
             }
-            FileError::TooLarge { kind, .. } => format!(
-                "is larger than {}, the limit for a {}: not read",
-                show_size(kind.max_bytes),
-                kind.what
-            ),
+            FileError::TooLarge { kind, .. } => {
+                let mut s = format!(
+                    "is larger than {}, the limit for a {}: not read",
+                    show_size(kind.max_bytes),
+                    kind.what
+                );
+                if let Some(var) = kind.env {
+                    s.push_str(&format!(" (set {var} to a number of MiB to change it)"));
+                }
+                s
+            }
             FileError::Io { source, .. } => source.to_string(),
         }
     }
@@ -229,64 +269,52 @@ pub fn read_regular_string(path: &Path, kind: FileKind) -> Result<String, FileEr
 
 /// PATH as a buffered reader that fails (with [`FileError::reason`] of a too-large file) once
 /// more than the kind's limit has been read: for files parsed as a stream.
-pub fn open_limited(path: &Path, kind: FileKind) -> Result<LimitedReader, FileError> {
+pub fn open_limited(path: &Path, kind: FileKind) -> Result<BufReader<LimitedFile>, FileError> {
     let (file, _) = open_regular(path, kind)?;
-    Ok(LimitedReader {
-        inner: BufReader::new(file),
-        left: kind.max_bytes,
-        path: path.to_path_buf(),
-        kind,
-    })
+    Ok(BufReader::with_capacity(
+        64 * 1024,
+        LimitedFile {
+            file,
+            left: kind.max_bytes,
+            path: path.to_path_buf(),
+            kind,
+        },
+    ))
 }
 
-/// A buffered file reader that refuses to read past its kind's limit.
+/// A file that refuses to be read past its kind's limit.
 #[derive(Debug)]
-pub struct LimitedReader {
-    inner: BufReader<File>,
+pub struct LimitedFile {
+    file: File,
     left: u64,
     path: PathBuf,
     kind: FileKind,
 }
 
-impl LimitedReader {
-    fn over(&self) -> io::Error {
-        FileError::TooLarge {
-            path: self.path.clone(),
-            kind: self.kind,
-            size: self.kind.max_bytes + 1,
-        }
-        .into_io()
-    }
-}
-
-impl Read for LimitedReader {
+impl Read for LimitedFile {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let avail = self.fill_buf()?;
-        let n = avail.len().min(buf.len());
-        buf[..n].copy_from_slice(&avail[..n]);
-        self.consume(n);
-        Ok(n)
-    }
-}
-
-impl BufRead for LimitedReader {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
         if self.left == 0 {
             // At the limit: fine if the file ends here, an error if anything follows.
-            if self.inner.fill_buf()?.is_empty() {
-                return Ok(&[]);
+            let mut one = [0u8; 1];
+            if self.file.read(&mut one)? == 0 {
+                return Ok(0);
             }
-            return Err(self.over());
+            return Err(FileError::TooLarge {
+                path: self.path.clone(),
+                kind: self.kind,
+                size: self.kind.max_bytes + 1,
+            }
+            .into_io());
         }
-        let left = usize::try_from(self.left).unwrap_or(usize::MAX);
-        let buf = self.inner.fill_buf()?;
-        let n = buf.len().min(left);
-        Ok(&buf[..n])
-    }
-
-    fn consume(&mut self, amt: usize) {
-        self.left = self.left.saturating_sub(amt as u64);
-        self.inner.consume(amt);
+        let n = usize::try_from(self.left)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let got = self.file.read(&mut buf[..n])?;
+        self.left -= got as u64;
+        Ok(got)
     }
 }
 
@@ -297,6 +325,7 @@ pub(crate) mod tests {
     const SMALL: FileKind = FileKind {
         what: "test file",
         max_bytes: 10,
+        env: None,
     };
 
     /// A FIFO at PATH (unix `mkfifo`).

@@ -14,6 +14,7 @@ use sha2::Sha256;
 // list USR008 uses, so the two cannot drift apart.
 use crate::catalog::well_known::NON_ROUTABLE;
 use crate::device::report::DeviceReport;
+use crate::fsio;
 use crate::tenant::snapshot::TenantSnapshot;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -24,6 +25,11 @@ pub enum RedactError {
     BadKey(usize),
     #[error("cannot redact the device report: {0}")]
     Report(String),
+    #[error("redaction key file {}: {reason}", path.display())]
+    KeyFile {
+        path: std::path::PathBuf,
+        reason: String,
+    },
 }
 
 /// Suffixes of Entra initial domains, per cloud: kept by redaction so the cloud stays known.
@@ -65,6 +71,18 @@ impl Redactor {
             key[i] = u8::from_str_radix(s, 16).map_err(|_| RedactError::BadKey(hex.len()))?;
         }
         Ok(Redactor { key })
+    }
+
+    /// The key in FILE (`--redact-key-file`): 64 hex characters, read only from a small regular
+    /// file.
+    pub fn from_key_file(path: &std::path::Path) -> Result<Redactor, RedactError> {
+        let key_file = |reason: String| RedactError::KeyFile {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let text = fsio::read_regular_string(path, fsio::REDACTION_KEY)
+            .map_err(|e| key_file(format!("cannot read it: {}", e.reason())))?;
+        Redactor::from_hex(&text).map_err(|e| key_file(e.to_string()))
     }
 
     /// The key as hex, to print once or save so other exports use the same pseudonyms.
