@@ -1088,6 +1088,85 @@ mod tests {
         }
     }
 
+    /// Runs F on another thread and fails the test if it does not finish in time (a FIFO
+    /// opened for reading blocks forever: the regression must fail, not hang the suite).
+    #[cfg(unix)]
+    fn within_timeout<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(30))
+            .expect("blocked on a special file")
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_as_path_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("dsregcmd.txt");
+        crate::fsio::tests::mkfifo(&fifo);
+        let f = fifo.clone();
+        let e = within_timeout(move || load_path(&f).map(|_| ()))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}: is a FIFO (named pipe), not a regular file: not read",
+                fifo.display()
+            )
+        );
+        let e = within_timeout(|| load_path(Path::new("/dev/zero")).map(|_| ()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/dev/zero: is a character device"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_in_a_device_folder_or_a_fleet_is_a_note_and_the_rest_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let dsreg = b"AzureAdJoined : YES\nDomainJoined : YES\n";
+        // A device folder holding its dsregcmd output, a FIFO and a link to /dev/zero.
+        let dev = dir.path().join("PC-A");
+        fs::create_dir(&dev).unwrap();
+        fs::write(dev.join("dsregcmd.txt"), dsreg).unwrap();
+        crate::fsio::tests::mkfifo(&dev.join("events.xml"));
+        std::os::unix::fs::symlink("/dev/zero", dev.join("zero.log")).unwrap();
+        let d = dev.clone();
+        let r = within_timeout(move || load_path(&d).unwrap()).remove(0);
+        assert!(r.dsregcmd.is_some());
+        let problem = |name: &str| {
+            r.inputs
+                .iter()
+                .find(|i| i.name == name)
+                .and_then(|i| i.problem.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            problem("events.xml"),
+            "is a FIFO (named pipe), not a regular file: not read"
+        );
+        assert_eq!(
+            problem("zero.log"),
+            "is a character device, not a regular file: not read"
+        );
+        // A fleet: that folder, a second device and a FIFO beside them.
+        let other = dir.path().join("PC-B");
+        fs::create_dir(&other).unwrap();
+        fs::write(other.join("dsregcmd.txt"), dsreg).unwrap();
+        crate::fsio::tests::mkfifo(&dir.path().join("incoming.zip"));
+        let root = dir.path().to_path_buf();
+        let reports = within_timeout(move || load_path(&root).unwrap());
+        assert_eq!(reports.len(), 2);
+        assert!(reports.iter().all(|r| r.dsregcmd.is_some()));
+        assert!(reports[0].inputs.iter().any(|i| i.name == "../incoming.zip"
+            && i.problem.as_deref()
+                == Some("is a FIFO (named pipe), not a regular file: not read")));
+        assert!(reports[0].inputs.iter().any(|i| i.name == "events.xml"));
+    }
+
     #[test]
     fn sample_folder_parses_fast() {
         let dir = samples().join("stale-enrollment");
