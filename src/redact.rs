@@ -25,6 +25,8 @@ pub enum RedactError {
     BadKey(usize),
     #[error("cannot redact the device report: {0}")]
     Report(String),
+    #[error("cannot read the redaction key file {0}")]
+    KeyFileRead(#[source] fsio::FileError),
     #[error("redaction key file {}: {reason}", path.display())]
     KeyFile {
         path: std::path::PathBuf,
@@ -81,7 +83,7 @@ impl Redactor {
             reason,
         };
         let text = fsio::read_regular_string(path, fsio::REDACTION_KEY)
-            .map_err(|e| key_file(format!("cannot read it: {}", e.reason())))?;
+            .map_err(RedactError::KeyFileRead)?;
         Redactor::from_hex(&text).map_err(|e| key_file(e.to_string()))
     }
 

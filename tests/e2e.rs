@@ -15,6 +15,7 @@ mod e2e {
     pub mod markdown;
     pub mod readiness;
     pub mod scenarios;
+    pub mod special_files;
     pub mod tenant;
     pub mod ux;
     pub mod verdicts;
