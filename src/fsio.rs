@@ -22,6 +22,15 @@ pub struct FileKind {
 }
 
 impl FileKind {
+    /// A kind whose limit no environment variable changes.
+    pub const fn fixed(what: &'static str, max_bytes: u64) -> FileKind {
+        FileKind {
+            what,
+            max_bytes,
+            env: None,
+        }
+    }
+
     /// The kind with its limit from its environment variable when that is set: a whole number
     /// of MiB, at least 1.
     pub fn from_env(self) -> Result<FileKind, BadLimit> {
@@ -52,26 +61,10 @@ pub struct BadLimit {
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * 1024;
 
-pub const CONFIG_FILE: FileKind = FileKind {
-    what: "config file",
-    max_bytes: MIB,
-    env: None,
-};
-pub const CERTIFICATE: FileKind = FileKind {
-    what: "certificate or key file",
-    max_bytes: MIB,
-    env: None,
-};
-pub const TOKEN_FILE: FileKind = FileKind {
-    what: "token file",
-    max_bytes: MIB,
-    env: None,
-};
-pub const REDACTION_KEY: FileKind = FileKind {
-    what: "redaction key file",
-    max_bytes: 4 * KIB,
-    env: None,
-};
+pub const CONFIG_FILE: FileKind = FileKind::fixed("config file", MIB);
+pub const CERTIFICATE: FileKind = FileKind::fixed("certificate or key file", MIB);
+pub const TOKEN_FILE: FileKind = FileKind::fixed("token file", MIB);
+pub const REDACTION_KEY: FileKind = FileKind::fixed("redaction key file", 4 * KIB);
 
 /// Why a file was not read. Every message names the file.
 #[derive(Debug, thiserror::Error)]
@@ -322,11 +315,7 @@ impl Read for LimitedFile {
 pub(crate) mod tests {
     use super::*;
 
-    const SMALL: FileKind = FileKind {
-        what: "test file",
-        max_bytes: 10,
-        env: None,
-    };
+    const SMALL: FileKind = FileKind::fixed("test file", 10);
 
     /// A FIFO at PATH (unix `mkfifo`).
     #[cfg(unix)]

@@ -17,11 +17,7 @@ pub const MAX_ZIP_TOTAL_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A zip archive is read as a stream from its file: its own size is not capped (the data read
 /// from it is).
-pub(crate) const ZIP_FILE: FileKind = FileKind {
-    what: "zip archive",
-    max_bytes: u64::MAX,
-    env: None,
-};
+pub(crate) const ZIP_FILE: FileKind = FileKind::fixed("zip archive", u64::MAX);
 
 /// The note for a file or entry larger than [`MAX_FILE_BYTES`].
 pub(crate) fn too_large(size: u64) -> String {

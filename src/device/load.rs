@@ -16,11 +16,7 @@ use super::{bundle, dsregcmd, events, mdmdiag, registry, schtasks, sniff, text};
 use crate::fsio::{self, FileError, FileKind};
 
 /// A device artifact file: read whole, up to [`MAX_FILE_BYTES`].
-const DEVICE_FILE: FileKind = FileKind {
-    what: "device file",
-    max_bytes: MAX_FILE_BYTES,
-    env: None,
-};
+const DEVICE_FILE: FileKind = FileKind::fixed("device file", MAX_FILE_BYTES);
 
 /// Why a PATH could not give any usable device report.
 #[derive(Debug, thiserror::Error)]

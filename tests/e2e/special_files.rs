@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::common::bin;
+use super::common::isolated;
 
 const AS_OF: &str = "2026-11-26T12:00:00Z";
 
@@ -23,26 +23,11 @@ fn mkfifo(path: &Path) {
     assert!(status.success());
 }
 
-/// The binary in DIR with no tenant connection or config from the environment, killed after
-/// 60 s (a blocked open would otherwise hang the suite).
-fn isolated(dir: &Path) -> assert_cmd::Command {
-    let mut c = bin();
-    c.current_dir(dir).timeout(Duration::from_secs(60));
-    for k in [
-        "AZURE_TENANT_ID",
-        "AZURE_CLIENT_ID",
-        "AZURE_CLIENT_SECRET",
-        "AZURE_CLIENT_CERTIFICATE_PATH",
-        "ENROLL_DOCTOR_CONFIG",
-        "ENROLL_DOCTOR_AUTH",
-        "ENROLL_DOCTOR_GRAPH_URL",
-        "ENROLL_DOCTOR_ACCESS_TOKEN",
-        "ENROLL_DOCTOR_ACCESS_TOKEN_FILE",
-        "ENROLL_DOCTOR_MAX_SNAPSHOT_MIB",
-        "ENROLL_DOCTOR_MAX_USERS_FILE_MIB",
-    ] {
-        c.env_remove(k);
-    }
+/// The binary in DIR, isolated from the environment, killed after 60 s (a blocked open would
+/// otherwise hang the suite).
+fn watched(dir: &Path) -> assert_cmd::Command {
+    let mut c = isolated(dir);
+    c.timeout(Duration::from_secs(60));
     c
 }
 
@@ -83,57 +68,48 @@ fn a_fifo_or_dev_zero_as_any_input_file_is_an_error_naming_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let snapshot = repo("tests/fixtures/correlate/contoso-snapshot.json");
     let device = repo("mocks/devices/hybrid-enrolled");
+    let key = "ENROLL_DOCTOR_ACCESS_TOKEN_FILE";
     for (file, what) in special_files(dir.path()) {
-        let mut c = isolated(dir.path());
-        // The config file is read when the tenant is reached through Graph.
-        c.arg("--config").arg(&file).arg("audit");
-        refused(c, &file, what);
-
-        let mut c = isolated(dir.path());
-        c.args(["audit", "--snapshot"]).arg(&file);
-        refused(c, &file, what);
-
-        let mut c = isolated(dir.path());
-        c.args(["check", "--snapshot"])
-            .arg(&snapshot)
-            .arg("--users-file")
-            .arg(&file);
-        refused(c, &file, what);
-
-        let mut c = isolated(dir.path());
-        c.args(["diagnose", "--offline", "--as-of", AS_OF, "-d"])
-            .arg(&device)
-            .arg("--redact-key-file")
-            .arg(&file);
-        refused(c, &file, what);
-
-        let mut c = isolated(dir.path());
-        c.args(["diagnose", "--offline", "--as-of", AS_OF, "-d"])
-            .arg(&file);
-        refused(c, &file, what);
-
-        let mut c = isolated(dir.path());
-        c.args([
-            "audit",
-            "--tenant",
-            "contoso.onmicrosoft.com",
-            "--client-id",
-        ])
-        .arg("11111111-2222-4333-8444-555566667777")
-        .args(["--auth", "certificate", "--certificate"])
-        .arg(&file);
-        refused(c, &file, what);
-
-        let mut c = isolated(dir.path());
-        c.args([
-            "audit",
-            "--tenant",
-            "contoso.onmicrosoft.com",
-            "--auth",
-            "access-token",
-        ])
-        .env("ENROLL_DOCTOR_ACCESS_TOKEN_FILE", &file);
-        refused(c, &file, what);
+        let f = file.to_str().expect("utf-8 path");
+        let (snap, dev) = (
+            snapshot.to_str().expect("utf-8 path"),
+            device.to_str().expect("utf-8 path"),
+        );
+        let tenant = ["--tenant", "contoso.onmicrosoft.com"];
+        let client = ["--client-id", "11111111-2222-4333-8444-555566667777"];
+        let cases: Vec<(Vec<&str>, Option<&str>)> = vec![
+            // The config file is read when the tenant is reached through Graph.
+            (vec!["--config", f, "audit"], None),
+            (vec!["audit", "--snapshot", f], None),
+            (vec!["check", "--snapshot", snap, "--users-file", f], None),
+            (
+                vec!["diagnose", "--offline", "-d", dev, "--redact-key-file", f],
+                None,
+            ),
+            (vec!["diagnose", "--offline", "-d", f], None),
+            (
+                [
+                    &["audit"],
+                    &tenant[..],
+                    &client,
+                    &["--auth", "certificate", "--certificate", f],
+                ]
+                .concat(),
+                None,
+            ),
+            (
+                [&["audit"], &tenant[..], &["--auth", "access-token"]].concat(),
+                Some(f),
+            ),
+        ];
+        for (args, token_file) in cases {
+            let mut c = watched(dir.path());
+            c.args(&args).args(["--as-of", AS_OF]);
+            if let Some(t) = token_file {
+                c.env(key, t);
+            }
+            refused(c, &file, what);
+        }
     }
 }
 
@@ -145,7 +121,7 @@ fn a_snapshot_or_users_file_past_its_limit_is_refused_by_size() {
     std::fs::File::create(&big)
         .and_then(|f| f.set_len(2 * 1024 * 1024))
         .expect("sparse file");
-    let mut c = isolated(dir.path());
+    let mut c = watched(dir.path());
     c.env("ENROLL_DOCTOR_MAX_SNAPSHOT_MIB", "1")
         .args(["audit", "--snapshot"])
         .arg(&big);
@@ -155,7 +131,7 @@ fn a_snapshot_or_users_file_past_its_limit_is_refused_by_size() {
         "is larger than 1 MiB, the limit for a snapshot: not read \
          (set ENROLL_DOCTOR_MAX_SNAPSHOT_MIB to a number of MiB to change it)",
     );
-    let mut c = isolated(dir.path());
+    let mut c = watched(dir.path());
     c.env("ENROLL_DOCTOR_MAX_USERS_FILE_MIB", "1")
         .args(["check", "--snapshot"])
         .arg(repo("tests/fixtures/correlate/contoso-snapshot.json"))
@@ -163,7 +139,7 @@ fn a_snapshot_or_users_file_past_its_limit_is_refused_by_size() {
         .arg(&big);
     refused(c, &big, "is larger than 1 MiB, the limit for a users file");
     // A limit that is not a number is named too.
-    let mut c = isolated(dir.path());
+    let mut c = watched(dir.path());
     c.env("ENROLL_DOCTOR_MAX_SNAPSHOT_MIB", "lots")
         .args(["audit", "--snapshot"])
         .arg(&big);
@@ -191,7 +167,7 @@ fn a_fifo_in_a_device_folder_or_a_fleet_is_a_note_and_the_devices_are_analysed()
     }
     mkfifo(&fleet.join("failed-8018002b").join("pending.evtx.xml"));
     mkfifo(&fleet.join("upload.zip"));
-    let out = isolated(dir.path())
+    let out = watched(dir.path())
         .args([
             "diagnose",
             "--offline",
