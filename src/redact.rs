@@ -600,6 +600,25 @@ mod tests {
     use crate::tenant::snapshot::Source;
 
     #[test]
+    fn the_key_file_is_read_only_from_a_small_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k");
+        let r = Redactor::random();
+        std::fs::write(&p, format!("{}\n", r.key_hex())).unwrap();
+        assert_eq!(Redactor::from_key_file(&p).unwrap().id("x"), r.id("x"));
+        std::fs::write(&p, "abc").unwrap();
+        let e = Redactor::from_key_file(&p).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("redaction key file {}: ", p.display())),
+            "{e}"
+        );
+        std::fs::write(&p, "0".repeat(5000)).unwrap();
+        let e = Redactor::from_key_file(&p).unwrap_err().to_string();
+        assert!(e.contains("is larger than 4 KiB"), "{e}");
+        assert!(!e.contains("0000"), "{e}");
+    }
+
+    #[test]
     fn pseudonyms_are_keyed_stable_and_case_insensitive() {
         let a = Redactor::from_hex(&"ab".repeat(32)).unwrap_or_else(|_| Redactor::random());
         let b = Redactor::from_hex(&"cd".repeat(32)).unwrap_or_else(|_| Redactor::random());

@@ -1658,6 +1658,38 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_file_is_read_as_a_stream_and_its_errors_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.json");
+        sample().save(&p).unwrap();
+        let back = TenantSnapshot::load(&p).unwrap();
+        let mut expected = sample();
+        expected.normalize();
+        assert_eq!(back.to_json().unwrap(), expected.to_json().unwrap());
+        // Saved as a stream: the same text as to_json.
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            expected.to_json().unwrap()
+        );
+        let err = |text: &str| {
+            std::fs::write(&p, text).unwrap();
+            TenantSnapshot::load(&p).unwrap_err().to_string()
+        };
+        assert!(err(r#"{"schema":"other@1","sources":7}"#).contains("\"other@1\""));
+        let e = err("7");
+        assert!(e.contains("field `schema` is \"\""), "{e}");
+        let broken = format!("{{\"schema\":\"{TENANT_SNAPSHOT_SCHEMA}\",\"sources\":");
+        assert!(err(&broken).contains("is not valid JSON"));
+        let e = TenantSnapshot::load_within(&p, FileKind::fixed("snapshot", 8))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("is larger than 8 bytes, the limit for a snapshot"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn trust_type_is_case_insensitive() {
         let d: EntraDevice =
             serde_json::from_str(r#"{"id":"1","trustType":"serverAd","deviceId":""}"#)
