@@ -15,3 +15,4 @@ pub mod preflight;
 pub mod redact;
 pub mod report;
 pub mod tenant;
+pub mod text_safety;

@@ -12,11 +12,14 @@ mod e2e {
     pub mod diagnose;
     pub mod explain;
     pub mod graph;
+    pub mod hostile_net;
+    pub mod hygiene;
     pub mod markdown;
     pub mod readiness;
     pub mod scenarios;
     pub mod special_files;
     pub mod tenant;
+    pub mod text_detection;
     pub mod ux;
     pub mod verdicts;
 }

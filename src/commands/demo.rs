@@ -39,6 +39,7 @@ mod with_mock {
     use enroll_doctor::report::{self, Report};
     use enroll_doctor::tenant::TenantSnapshot;
     use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
+    use enroll_doctor::text_safety::shown;
 
     /// The fixture app the demo signs in as (client credentials: audit and check).
     const DEMO_APP: &str = "auditor";
@@ -160,6 +161,8 @@ mod with_mock {
         let mut config = MockConfig::fixture("contoso");
         // The sample tenant's admin approves the demo's device-code sign-in at once.
         config.device_code_pending_polls = 0;
+        // A request the mock refuses is an answer the demo shows, never a panic when it stops.
+        config.fail_on_refusals = false;
         let mock = MockGraph::spawn_blocking(config)
             .context("cannot start the built-in sample tenant (mock Graph on 127.0.0.1)")?;
         let app = mock
@@ -222,10 +225,12 @@ mod with_mock {
         eprintln!(
             "enroll-doctor demo: signing in as the sample admin {} with the device-code flow \
              (the sample tenant approves it at once; a real sign-in waits for you):",
-            admin
-                .user_principal_name
-                .as_deref()
-                .unwrap_or("of the sample tenant")
+            shown(
+                admin
+                    .user_principal_name
+                    .as_deref()
+                    .unwrap_or("of the sample tenant")
+            )
         );
         let collected = collect_for_devices(&delegated, &needs);
         // The sample sign-in's token cache is the demo's own: never left behind.
@@ -252,7 +257,7 @@ mod with_mock {
                 })
                 .context("cannot serialise the demo report")?;
                 s.push('\n');
-                s
+                report::json::escape_json(&s).into_owned()
             }
             // The demo is a terminal walk-through, not a ticket: Markdown gets the table layout.
             OutputFormat::Table | OutputFormat::Markdown => {
@@ -286,7 +291,8 @@ mod with_mock {
                 ));
                 s.push_str(&report::render::table(&check));
                 s.push_str(NEXT_STEPS);
-                s
+                // The banner names the sample app as the mock serves it.
+                enroll_doctor::text_safety::into_safe_text(s)
             }
         };
         print_stdout(&out)?;
