@@ -287,10 +287,13 @@ impl FileConfig {
     }
 
     pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text =
+            crate::fsio::read_regular_string(path, crate::fsio::CONFIG_FILE).map_err(|e| {
+                ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source: e.into_io(),
+                }
+            })?;
         Self::parse(&text, path)
     }
 

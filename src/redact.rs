@@ -14,6 +14,7 @@ use sha2::Sha256;
 // list USR008 uses, so the two cannot drift apart.
 use crate::catalog::well_known::NON_ROUTABLE;
 use crate::device::report::DeviceReport;
+use crate::fsio;
 use crate::tenant::snapshot::TenantSnapshot;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -24,6 +25,13 @@ pub enum RedactError {
     BadKey(usize),
     #[error("cannot redact the device report: {0}")]
     Report(String),
+    #[error("cannot read the redaction key file {0}")]
+    KeyFileRead(#[source] fsio::FileError),
+    #[error("redaction key file {}: {reason}", path.display())]
+    KeyFile {
+        path: std::path::PathBuf,
+        reason: String,
+    },
 }
 
 /// Suffixes of Entra initial domains, per cloud: kept by redaction so the cloud stays known.
@@ -65,6 +73,18 @@ impl Redactor {
             key[i] = u8::from_str_radix(s, 16).map_err(|_| RedactError::BadKey(hex.len()))?;
         }
         Ok(Redactor { key })
+    }
+
+    /// The key in FILE (`--redact-key-file`): 64 hex characters, read only from a small regular
+    /// file.
+    pub fn from_key_file(path: &std::path::Path) -> Result<Redactor, RedactError> {
+        let key_file = |reason: String| RedactError::KeyFile {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let text = fsio::read_regular_string(path, fsio::REDACTION_KEY)
+            .map_err(RedactError::KeyFileRead)?;
+        Redactor::from_hex(&text).map_err(|e| key_file(e.to_string()))
     }
 
     /// The key as hex, to print once or save so other exports use the same pseudonyms.
@@ -578,6 +598,25 @@ mod tests {
     use super::*;
     use crate::checks::tenant::tests::base;
     use crate::tenant::snapshot::Source;
+
+    #[test]
+    fn the_key_file_is_read_only_from_a_small_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k");
+        let r = Redactor::random();
+        std::fs::write(&p, format!("{}\n", r.key_hex())).unwrap();
+        assert_eq!(Redactor::from_key_file(&p).unwrap().id("x"), r.id("x"));
+        std::fs::write(&p, "abc").unwrap();
+        let e = Redactor::from_key_file(&p).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("redaction key file {}: ", p.display())),
+            "{e}"
+        );
+        std::fs::write(&p, "0".repeat(5000)).unwrap();
+        let e = Redactor::from_key_file(&p).unwrap_err().to_string();
+        assert!(e.contains("is larger than 4 KiB"), "{e}");
+        assert!(!e.contains("0000"), "{e}");
+    }
 
     #[test]
     fn pseudonyms_are_keyed_stable_and_case_insensitive() {

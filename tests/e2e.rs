@@ -17,6 +17,7 @@ mod e2e {
     pub mod markdown;
     pub mod readiness;
     pub mod scenarios;
+    pub mod special_files;
     pub mod tenant;
     pub mod text_detection;
     pub mod ux;

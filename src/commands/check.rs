@@ -24,6 +24,7 @@ use enroll_doctor::report::summary::{
 use enroll_doctor::tenant::TenantSnapshot;
 use enroll_doctor::tenant::collect::UserSelection;
 use enroll_doctor::tenant::snapshot::MissingReason;
+use enroll_doctor::tenant::users_file::read_users_file;
 
 use super::context::{
     Stage, csv_summary_sink, init_logging, parse_as_of, render, run_format, source_notes,
@@ -36,23 +37,7 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<u8> {
     let as_of = parse_as_of(args.output.as_of.as_deref())?;
     let mut upns: Vec<String> = args.user.iter().map(|u| u.trim().to_string()).collect();
     if let Some(file) = &args.users_file {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read the users file {}", file.display()))?;
-        for (n, line) in text.lines().enumerate() {
-            let line = line.trim().trim_start_matches('\u{feff}');
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            if !line.contains('@') && uuid::Uuid::parse_str(line).is_err() {
-                anyhow::bail!(
-                    "{}:{}: \"{}\" is neither a UPN nor an object id",
-                    file.display(),
-                    n + 1,
-                    line.escape_debug()
-                );
-            }
-            upns.push(line.to_string());
-        }
+        upns.extend(read_users_file(file)?);
     }
     upns.retain(|u| !u.is_empty());
     dedup_case_insensitive(&mut upns);
@@ -369,7 +354,7 @@ fn describe_missing(reason: &MissingReason) -> String {
 const PROGRESS_MIN_USERS: usize = 200;
 
 fn dedup_case_insensitive(v: &mut Vec<String>) {
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = std::collections::HashSet::new();
     v.retain(|u| seen.insert(u.to_ascii_lowercase()));
 }
 

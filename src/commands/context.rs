@@ -342,10 +342,7 @@ fn save(snap: &TenantSnapshot, path: &Path, source: &TenantSourceArgs) -> anyhow
 /// Reads the key from FILE, or writes a new one there (owner-only permissions).
 fn key_from_file(file: &Path) -> anyhow::Result<Redactor> {
     if file.exists() {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read the redaction key file {}", file.display()))?;
-        return Redactor::from_hex(&text)
-            .with_context(|| format!("redaction key file {}", file.display()));
+        return Ok(Redactor::from_key_file(file)?);
     }
     let r = Redactor::random();
     let mut opts = std::fs::OpenOptions::new();

@@ -48,13 +48,7 @@ pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
                 "--redact-key-file needs --snapshot (a snapshot redacted with the same key) or --offline"
             );
         }
-        let text = std::fs::read_to_string(key_file).with_context(|| {
-            format!("cannot read the redaction key file {}", key_file.display())
-        })?;
-        redactor = Some(
-            Redactor::from_hex(&text)
-                .with_context(|| format!("redaction key file {}", key_file.display()))?,
-        );
+        redactor = Some(Redactor::from_key_file(key_file)?);
     }
     let redacted_user = match (&redactor, args.user.as_deref()) {
         (Some(r), Some(u)) => Some(r.upn(u)),

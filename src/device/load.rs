@@ -5,18 +5,18 @@
 //! is it an error.
 
 use std::collections::HashMap;
-use std::fs::{self, File};
-use std::io::{BufReader, Read};
-use std::path::{Component, Path, PathBuf};
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
+pub use super::archive::{MAX_FILE_BYTES, MAX_ZIP_TOTAL_BYTES};
+use super::archive::{ZIP_FILE, Zip, ZipEntry, ZipOpenError, is_fleet_zip, too_large};
 use super::report::{ArtifactKind, DeviceReport, EventLogInfo, InputFile, Registry};
 use super::{bundle, dsregcmd, events, mdmdiag, registry, schtasks, sniff, text};
+use crate::fsio::{self, FileError, FileKind};
 
-/// Largest file read into memory (a file, or a zip entry once uncompressed).
-pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
-
-/// Most uncompressed data read from one zip (guards against zip bombs).
-pub const MAX_ZIP_TOTAL_BYTES: u64 = 256 * 1024 * 1024;
+/// A device artifact file: read whole, up to [`MAX_FILE_BYTES`].
+const DEVICE_FILE: FileKind = FileKind::fixed("device file", MAX_FILE_BYTES);
 
 /// Why a PATH could not give any usable device report.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,23 @@ pub enum DeviceInputError {
     NothingUsable { path: PathBuf, reason: String },
     #[error("{path}: not a readable zip archive: {reason}")]
     BadZip { path: PathBuf, reason: String },
+    /// Not a regular file (a FIFO, a device), or over a limit.
+    #[error("{path}: {reason}")]
+    Refused { path: PathBuf, reason: String },
+}
+
+impl From<FileError> for DeviceInputError {
+    fn from(e: FileError) -> DeviceInputError {
+        let path = e.path().to_path_buf();
+        match e {
+            FileError::NotFound { .. } => DeviceInputError::NotFound { path },
+            FileError::Io { source, .. } => DeviceInputError::Io { path, source },
+            other => DeviceInputError::Refused {
+                path,
+                reason: other.reason(),
+            },
+        }
+    }
 }
 
 /// One PATH of a run, listed but not yet read.
@@ -56,6 +73,13 @@ pub(crate) enum Source {
 pub(crate) fn list_path(path: &Path) -> Result<Source, DeviceInputError> {
     let meta = fs::metadata(path).map_err(|e| io_error(path, e))?;
     if !meta.is_dir() {
+        // A FIFO or a device given as PATH would block or never end: refused by name.
+        if let Some(found) = fsio::special_kind(&meta) {
+            return Err(DeviceInputError::Refused {
+                path: path.to_path_buf(),
+                reason: format!("is {found}, not a regular file: not read"),
+            });
+        }
         return Ok(Source::Single(path.to_path_buf()));
     }
     let children = read_children(path)?;
@@ -105,15 +129,20 @@ pub(crate) fn load_member(path: &Path) -> Result<Vec<(PathBuf, DeviceReport)>, D
 
 /// The note for a file beside the device folders of a fleet.
 pub(crate) fn loose_note(path: &Path) -> InputFile {
+    let meta = fs::metadata(path).ok();
+    let problem = match meta.as_ref().and_then(fsio::special_kind) {
+        Some(found) => format!("is {found}, not a regular file: not read"),
+        None => {
+            "file beside the device folders of a fleet ignored: not a device folder, zip or bundle"
+                .to_string()
+        }
+    };
     InputFile {
         name: format!("../{}", file_name(path)),
         kind: ArtifactKind::Unrecognised,
         encoding: None,
-        bytes: fs::metadata(path).map_or(0, |m| m.len()),
-        problem: Some(
-            "file beside the device folders of a fleet ignored: not a device folder, zip or bundle"
-                .to_string(),
-        ),
+        bytes: meta.map_or(0, |m| m.len()),
+        problem: Some(problem),
         records: 0,
     }
 }
@@ -149,42 +178,30 @@ pub(crate) fn file_name(path: &Path) -> String {
 /// Zip by its magic bytes (local file header or an empty archive's end record).
 fn is_zip(path: &Path) -> bool {
     let mut magic = [0u8; 4];
-    File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok_and(|()| magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06")
+    fsio::open_regular(path, ZIP_FILE)
+        .ok()
+        .and_then(|(mut f, _)| f.read_exact(&mut magic).ok())
+        .is_some_and(|()| magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06")
+}
+
+/// A regular file's content as the artifact it is (`None` when it cannot be read or decoded).
+fn sniff_file(path: &Path) -> Option<ArtifactKind> {
+    let bytes = fsio::read_regular(path, DEVICE_FILE).ok()?;
+    text::decode(&bytes).ok().map(|d| sniff::sniff(&d.text))
 }
 
 fn is_bundle_file(path: &Path) -> bool {
-    let Ok(meta) = fs::metadata(path) else {
-        return false;
-    };
-    if meta.len() > MAX_FILE_BYTES {
-        return false;
-    }
-    fs::read(path)
-        .ok()
-        .and_then(|b| text::decode(&b).ok())
-        .is_some_and(|d| sniff::sniff(&d.text) == ArtifactKind::Bundle)
+    sniff_file(path) == Some(ArtifactKind::Bundle)
 }
 
 /// A file whose content is a device artifact the parsers read (not a bundle, not unrecognised).
 fn is_known_artifact(path: &Path) -> bool {
-    let Ok(meta) = fs::metadata(path) else {
-        return false;
-    };
-    if meta.len() > MAX_FILE_BYTES {
+    if fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > MAX_FILE_BYTES) {
         // Too large to sniff: treat as an artifact so its problem is reported in place.
         return true;
     }
-    fs::read(path)
-        .ok()
-        .and_then(|b| text::decode(&b).ok())
-        .is_some_and(|d| {
-            !matches!(
-                sniff::sniff(&d.text),
-                ArtifactKind::Bundle | ArtifactKind::Unrecognised
-            )
-        })
+    sniff_file(path)
+        .is_some_and(|kind| !matches!(kind, ArtifactKind::Bundle | ArtifactKind::Unrecognised))
 }
 
 /// The entries of a folder, sorted by path, without hidden ones; an empty folder is an error.
@@ -220,13 +237,10 @@ fn load_device_dir(path: &Path, children: &[PathBuf]) -> Result<DeviceReport, De
             // artifacts): read the entries as part of the folder. A zip of several device
             // folders is a fleet and does not belong here.
             let size = fs::metadata(child).map_or(0, |m| m.len());
-            match read_zip(child) {
-                Ok(items) if !is_fleet_zip(&items) => {
-                    for item in items {
-                        b.add_zip_item(&ZipItem {
-                            name: format!("{name}/{}", item.name),
-                            ..item
-                        });
+            match open_zip(child) {
+                Ok((mut zip, entries)) if !is_fleet_zip(&entries) => {
+                    for entry in &entries {
+                        b.add_entry(&mut zip, entry, Some(&name));
                     }
                 }
                 Ok(_) => b.note(
@@ -243,144 +257,65 @@ fn load_device_dir(path: &Path, children: &[PathBuf]) -> Result<DeviceReport, De
     b.finish(path, &file_name(path))
 }
 
-/// One zip entry, read (within the caps) or with the reason it was not.
-struct ZipItem {
-    name: String,
-    size: u64,
-    content: Result<Vec<u8>, String>,
-}
-
-fn read_zip(path: &Path) -> Result<Vec<ZipItem>, DeviceInputError> {
-    let file = File::open(path).map_err(|e| io_error(path, e))?;
-    let mut archive =
-        zip::ZipArchive::new(BufReader::new(file)).map_err(|e| DeviceInputError::BadZip {
+/// Opens a zip and lists its entries, or the error naming it.
+fn open_zip(path: &Path) -> Result<(Zip, Vec<ZipEntry>), DeviceInputError> {
+    Zip::open(path).map_err(|e| match e {
+        ZipOpenError::File(e) => e.into(),
+        ZipOpenError::Bad(reason) => DeviceInputError::BadZip {
             path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-    let mut items = Vec::new();
-    let mut budget = MAX_ZIP_TOTAL_BYTES;
-    for i in 0..archive.len() {
-        let mut entry = match archive.by_index(i) {
-            Ok(e) => e,
-            Err(e) => {
-                items.push(ZipItem {
-                    name: format!("entry #{i}"),
-                    size: 0,
-                    content: Err(format!("unreadable zip entry: {e}")),
-                });
-                continue;
-            }
-        };
-        let name = match entry.name() {
-            Ok(n) => n.into_owned(),
-            Err(_) => String::from_utf8_lossy(entry.name_raw()).into_owned(),
-        };
-        // Folders, and the metadata macOS adds to archives, are not artifacts.
-        if entry.is_dir() || name.starts_with("__MACOSX/") {
-            continue;
-        }
-        let size = entry.size();
-        let content = if !is_safe_entry_name(&name) || entry.enclosed_name().is_none() {
-            Err("unsafe path in zip (absolute or with '..'): entry not read".to_string())
-        } else if size > MAX_FILE_BYTES {
-            Err(too_large(size))
-        } else if size > budget {
-            Err(format!(
-                "not read: the archive holds more than {} MiB of data",
-                MAX_ZIP_TOTAL_BYTES / (1024 * 1024)
-            ))
-        } else {
-            let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).min(1 << 20));
-            // The declared size can lie (zip bombs): never read more than the cap.
-            match (&mut entry)
-                .take(MAX_FILE_BYTES.min(budget) + 1)
-                .read_to_end(&mut bytes)
-            {
-                Ok(_) if bytes.len() as u64 > MAX_FILE_BYTES.min(budget) => {
-                    Err(too_large(bytes.len() as u64))
-                }
-                Ok(_) => {
-                    budget -= bytes.len() as u64;
-                    Ok(bytes)
-                }
-                Err(e) => Err(format!("cannot read zip entry: {e}")),
-            }
-        };
-        items.push(ZipItem {
-            name,
-            size,
-            content,
-        });
-    }
-    Ok(items)
-}
-
-/// Two or more top-level folders and no readable file at the root: one device per folder.
-fn is_fleet_zip(items: &[ZipItem]) -> bool {
-    let mut folders: Vec<&str> = Vec::new();
-    for item in items {
-        if item.content.is_err() {
-            continue;
-        }
-        match item.name.split_once(['/', '\\']) {
-            Some((top, _)) if folders.len() < 2 && !folders.contains(&top) => folders.push(top),
-            Some(_) => {}
-            None => return false,
-        }
-    }
-    folders.len() >= 2
+            reason,
+        },
+    })
 }
 
 /// A zip of one device's artifacts, or of several device folders (a fleet).
 fn load_zip(path: &Path) -> Result<Vec<(PathBuf, DeviceReport)>, DeviceInputError> {
-    let items = read_zip(path)?;
+    let (mut zip, entries) = open_zip(path)?;
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| file_name(path));
-    // Group by top-level folder, in order of appearance; entries at the root (and unsafe
+    // Group by top-level folder, in order of appearance; entries at the root (and refused
     // ones) form group "".
-    let mut groups: Vec<(String, Vec<&ZipItem>)> = Vec::new();
+    let mut groups: Vec<(String, Vec<&ZipEntry>)> = Vec::new();
     let mut group_of: HashMap<String, usize> = HashMap::new();
-    for item in &items {
-        let top = match item.name.replace('\\', "/").split_once('/') {
-            Some((top, _)) if item.content.is_ok() => top.to_string(),
-            _ => String::new(),
-        };
+    for entry in &entries {
+        let top = entry.top_folder().unwrap_or("").to_string();
         match group_of.get(&top) {
-            Some(&g) => groups[g].1.push(item),
+            Some(&g) => groups[g].1.push(entry),
             None => {
                 group_of.insert(top.clone(), groups.len());
-                groups.push((top, vec![item]));
+                groups.push((top, vec![entry]));
             }
         }
     }
     let folders = groups.iter().filter(|(g, _)| !g.is_empty()).count();
     let root_has_files = groups
         .iter()
-        .any(|(g, v)| g.is_empty() && v.iter().any(|i| i.content.is_ok()));
+        .any(|(g, v)| g.is_empty() && v.iter().any(|e| e.refused.is_none()));
     if folders < 2 || root_has_files {
         let mut b = Builder::default();
-        for item in &items {
-            b.add_zip_item(item);
+        for entry in &entries {
+            b.add_entry(&mut zip, entry, None);
         }
         return b.finish(path, &stem).map(|r| vec![(path.to_path_buf(), r)]);
     }
     // Fleet zip: one device per top-level folder; root-level problems go with the first. A
     // folder that gives nothing usable is kept as a placeholder so its failure shows next to
-    // the others; only a zip whose every folder failed is an error.
+    // the others; only a zip whose every folder failed is an error. Entries are read one at a
+    // time, device by device.
     let (root, folders): (Vec<_>, Vec<_>) = groups.into_iter().partition(|(g, _)| g.is_empty());
     let mut reports = Vec::new();
     let mut failures = Vec::new();
     for (n, (folder, members)) in folders.into_iter().enumerate() {
         let mut b = Builder::default();
         if n == 0 {
-            for item in root.iter().flat_map(|(_, v)| v) {
-                b.add_zip_item(item);
+            for entry in root.iter().flat_map(|(_, v)| v) {
+                b.add_entry(&mut zip, entry, None);
             }
         }
-        for item in members {
-            b.add_zip_item(item);
+        for entry in members {
+            b.add_entry(&mut zip, entry, None);
         }
         let device_path = path.join(&folder);
         match b.finish(&device_path, &folder) {
@@ -416,27 +351,6 @@ pub(crate) fn placeholder(name: &str, e: &DeviceInputError) -> DeviceReport {
     }
 }
 
-/// Rejects `..`, absolute paths, drive letters and backslash tricks, whatever the platform.
-fn is_safe_entry_name(name: &str) -> bool {
-    let unified = name.replace('\\', "/");
-    if unified.starts_with('/') || unified.contains(':') {
-        return false;
-    }
-    !Path::new(&unified).components().any(|c| {
-        matches!(
-            c,
-            Component::ParentDir | Component::RootDir | Component::Prefix(_)
-        )
-    }) && !unified.split('/').any(|part| part == "..")
-}
-
-fn too_large(size: u64) -> String {
-    format!(
-        "too large ({size} bytes; the limit is {} MiB): not read",
-        MAX_FILE_BYTES / (1024 * 1024)
-    )
-}
-
 /// Accumulates the facts of one device from its input files.
 #[derive(Default)]
 struct Builder {
@@ -455,30 +369,26 @@ impl Builder {
         });
     }
 
-    fn add_zip_item(&mut self, item: &ZipItem) {
-        match &item.content {
-            Ok(bytes) => self.add_bytes(&item.name, bytes),
-            Err(reason) => self.note(&item.name, item.size, reason),
+    /// Reads one zip entry (named `PREFIX/NAME` inside a device folder), adds it and drops
+    /// its bytes before the next entry is read.
+    fn add_entry(&mut self, zip: &mut Zip, entry: &ZipEntry, prefix: Option<&str>) {
+        let name = match prefix {
+            Some(p) => format!("{p}/{}", entry.name),
+            None => entry.name.clone(),
+        };
+        match zip.read(entry) {
+            Ok(bytes) => self.add_bytes(&name, &bytes),
+            Err(reason) => self.note(&name, entry.size, &reason),
         }
     }
 
     fn add_file(&mut self, path: &Path, name: &str) {
-        let meta = match fs::metadata(path) {
-            Ok(m) => m,
-            Err(e) => return self.note(name, 0, &format!("cannot read: {e}")),
-        };
-        if meta.len() > MAX_FILE_BYTES {
-            return self.note(name, meta.len(), &too_large(meta.len()));
-        }
-        match File::open(path).and_then(|f| {
-            let mut v = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-            f.take(MAX_FILE_BYTES + 1).read_to_end(&mut v).map(|_| v)
-        }) {
-            Ok(bytes) if bytes.len() as u64 > MAX_FILE_BYTES => {
-                self.note(name, bytes.len() as u64, &too_large(bytes.len() as u64));
-            }
+        match fsio::read_regular(path, DEVICE_FILE) {
             Ok(bytes) => self.add_bytes(name, &bytes),
-            Err(e) => self.note(name, meta.len(), &format!("cannot read: {e}")),
+            Err(FileError::TooLarge { size, .. }) => self.note(name, size, &too_large(size)),
+            // A FIFO, a device, a directory swapped in: named, never opened.
+            Err(e @ FileError::NotRegular { .. }) => self.note(name, 0, &e.reason()),
+            Err(e) => self.note(name, 0, &format!("cannot read: {}", e.reason())),
         }
     }
 
@@ -713,6 +623,7 @@ fn merge_bundle(r: &mut DeviceReport, b: DeviceReport, problems: &mut Vec<String
 mod tests {
     use super::*;
     use crate::device::sources::{DeviceSources, READ_AHEAD, load_path};
+    use std::fs::File;
     use std::io::Write;
 
     fn samples() -> PathBuf {
@@ -1176,6 +1087,85 @@ mod tests {
             proptest::prop_assert_eq!(r.inputs.len(), 1);
             let _ = crate::checks::device::analyse(&r, chrono::Utc::now());
         }
+    }
+
+    /// Runs F on another thread and fails the test if it does not finish in time (a FIFO
+    /// opened for reading blocks forever: the regression must fail, not hang the suite).
+    #[cfg(unix)]
+    fn within_timeout<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(30))
+            .expect("blocked on a special file")
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_as_path_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("dsregcmd.txt");
+        crate::fsio::tests::mkfifo(&fifo);
+        let f = fifo.clone();
+        let e = within_timeout(move || load_path(&f).map(|_| ()))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}: is a FIFO (named pipe), not a regular file: not read",
+                fifo.display()
+            )
+        );
+        let e = within_timeout(|| load_path(Path::new("/dev/zero")).map(|_| ()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/dev/zero: is a character device"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_in_a_device_folder_or_a_fleet_is_a_note_and_the_rest_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let dsreg = b"AzureAdJoined : YES\nDomainJoined : YES\n";
+        // A device folder holding its dsregcmd output, a FIFO and a link to /dev/zero.
+        let dev = dir.path().join("PC-A");
+        fs::create_dir(&dev).unwrap();
+        fs::write(dev.join("dsregcmd.txt"), dsreg).unwrap();
+        crate::fsio::tests::mkfifo(&dev.join("events.xml"));
+        std::os::unix::fs::symlink("/dev/zero", dev.join("zero.log")).unwrap();
+        let d = dev.clone();
+        let r = within_timeout(move || load_path(&d).unwrap()).remove(0);
+        assert!(r.dsregcmd.is_some());
+        let problem = |name: &str| {
+            r.inputs
+                .iter()
+                .find(|i| i.name == name)
+                .and_then(|i| i.problem.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            problem("events.xml"),
+            "is a FIFO (named pipe), not a regular file: not read"
+        );
+        assert_eq!(
+            problem("zero.log"),
+            "is a character device, not a regular file: not read"
+        );
+        // A fleet: that folder, a second device and a FIFO beside them.
+        let other = dir.path().join("PC-B");
+        fs::create_dir(&other).unwrap();
+        fs::write(other.join("dsregcmd.txt"), dsreg).unwrap();
+        crate::fsio::tests::mkfifo(&dir.path().join("incoming.zip"));
+        let root = dir.path().to_path_buf();
+        let reports = within_timeout(move || load_path(&root).unwrap());
+        assert_eq!(reports.len(), 2);
+        assert!(reports.iter().all(|r| r.dsregcmd.is_some()));
+        assert!(reports[0].inputs.iter().any(|i| i.name == "../incoming.zip"
+            && i.problem.as_deref()
+                == Some("is a FIFO (named pipe), not a regular file: not read")));
+        assert!(reports[0].inputs.iter().any(|i| i.name == "events.xml"));
     }
 
     #[test]

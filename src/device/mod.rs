@@ -3,6 +3,7 @@
 //! `load_path` is the entry point: bytes → [`text::decode`] → [`sniff::sniff`] → one parser per
 //! artifact ([`dsregcmd`], [`events`], [`registry`], [`schtasks`], [`bundle`]) → `DeviceReport`.
 
+mod archive;
 pub mod bundle;
 pub mod dsregcmd;
 pub mod event_xml;

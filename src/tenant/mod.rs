@@ -8,4 +8,6 @@ pub mod collect;
 pub mod device_records;
 pub mod index;
 pub mod precedence;
+mod source_de;
 pub mod tables;
+pub mod users_file;

@@ -14,6 +14,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::fsio::{self, FileKind};
 use crate::model::{CheckMeta, Evidence, Finding, SkipReason, Subject};
 
 /// Schema tag of a saved snapshot.
@@ -113,8 +114,9 @@ impl Default for Sources {
     }
 }
 
-/// The data of one source, or why it is not there.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The data of one source, or why it is not there. Read by `tenant/source_de.rs` (as a
+/// stream: the derived reader of a tagged enum would buffer the data first).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum Source<T> {
     Collected {
@@ -1262,6 +1264,8 @@ pub enum SnapshotError {
     },
     #[error("snapshot {path}: field `schema` is {found:?}, expected {TENANT_SNAPSHOT_SCHEMA:?}")]
     Schema { path: String, found: String },
+    #[error("snapshot {path}: {message}")]
+    Limit { path: String, message: String },
     #[error("cannot write snapshot {path}: {source}")]
     Write {
         path: String,
@@ -1398,60 +1402,124 @@ impl TenantSnapshot {
     }
 
     pub fn from_json(text: &str, path: &str) -> Result<TenantSnapshot, SnapshotError> {
-        // Check the schema tag first so a wrong file gets a clear message, not a field error.
-        // Only the tag is kept from this pass (the rest is skipped, not built as a tree of
-        // values, which would cost several times the file's size in memory).
-        #[derive(Deserialize)]
-        struct Tag {
-            #[serde(default)]
-            schema: Option<serde_json::Value>,
-        }
-        let found = match serde_json::from_str::<Tag>(text) {
-            Ok(tag) => tag
-                .schema
-                .as_ref()
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string(),
-            // Valid JSON but not an object: no schema tag.
-            Err(e) if e.classify() == serde_json::error::Category::Data => String::new(),
-            Err(source) => {
-                return Err(SnapshotError::Parse {
-                    path: path.to_string(),
-                    source,
-                });
-            }
-        };
-        if found != TENANT_SNAPSHOT_SCHEMA {
-            return Err(SnapshotError::Schema {
-                path: path.to_string(),
-                found,
-            });
-        }
-        let mut snap: TenantSnapshot =
-            serde_json::from_str(text).map_err(|source| SnapshotError::Parse {
-                path: path.to_string(),
-                source,
-            })?;
-        snap.normalize();
-        Ok(snap)
+        Self::parse_checked(
+            serde_json::from_str(text),
+            || Ok(found_schema(serde_json::from_str(text))),
+            path,
+        )
     }
 
+    /// The snapshot in FILE, parsed as it is read (no copy of the text, no tree of values)
+    /// from a regular file within [`SNAPSHOT_FILE`]'s limit (or its environment variable's).
     pub fn load(path: &Path) -> Result<TenantSnapshot, SnapshotError> {
+        let kind = SNAPSHOT_FILE.from_env().map_err(|e| SnapshotError::Limit {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Self::load_within(path, kind)
+    }
+
+    /// [`TenantSnapshot::load`] within KIND's limit.
+    pub fn load_within(path: &Path, kind: FileKind) -> Result<TenantSnapshot, SnapshotError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Io {
+        let io = |source: std::io::Error| SnapshotError::Io {
             path: shown.clone(),
             source,
-        })?;
-        Self::from_json(&text, &shown)
+        };
+        let open = || fsio::open_limited(path, kind).map_err(|e| io(e.into_io()));
+        let typed: Result<TenantSnapshot, serde_json::Error> = serde_json::from_reader(open()?);
+        if let Err(e) = typed {
+            if e.is_io() {
+                // Unreadable, or larger than the limit: the reader's own error says which.
+                return Err(io(std::io::Error::from(e)));
+            }
+            return Self::parse_checked(
+                Err(e),
+                || Ok(found_schema(serde_json::from_reader(open()?))),
+                &shown,
+            );
+        }
+        Self::parse_checked(typed, || Ok(String::new()), &shown)
     }
 
+    /// Checks the typed snapshot's schema; when it did not parse, the schema tag alone is read
+    /// (`tag`: a second pass that keeps nothing else), so a file of another kind gets a clear
+    /// message, not a field error.
+    fn parse_checked(
+        typed: Result<TenantSnapshot, serde_json::Error>,
+        tag: impl FnOnce() -> Result<String, SnapshotError>,
+        path: &str,
+    ) -> Result<TenantSnapshot, SnapshotError> {
+        let schema_error = |found: String| SnapshotError::Schema {
+            path: path.to_string(),
+            found,
+        };
+        match typed {
+            Ok(mut snap) if snap.schema == TENANT_SNAPSHOT_SCHEMA => {
+                snap.normalize();
+                Ok(snap)
+            }
+            Ok(snap) => Err(schema_error(snap.schema)),
+            Err(source) => match tag()? {
+                found if found == TENANT_SNAPSHOT_SCHEMA => Err(SnapshotError::Parse {
+                    path: path.to_string(),
+                    source,
+                }),
+                found => Err(schema_error(found)),
+            },
+        }
+    }
+
+    /// Writes [`TenantSnapshot::to_json`]'s text to PATH as it is serialised (no copy of the
+    /// whole text in memory).
     pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
-        let text = self.to_json()?;
-        std::fs::write(path, text).map_err(|source| SnapshotError::Write {
+        use std::io::Write;
+        let mut copy = self.clone();
+        copy.normalize();
+        let write = |source: std::io::Error| SnapshotError::Write {
             path: path.display().to_string(),
             source,
-        })
+        };
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(write)?);
+        serde_json::to_writer_pretty(&mut out, &copy).map_err(|e| {
+            if e.is_io() {
+                write(std::io::Error::from(e))
+            } else {
+                SnapshotError::Serialise(e)
+            }
+        })?;
+        out.write_all(b"\n")
+            .and_then(|()| out.flush())
+            .map_err(write)
+    }
+}
+
+/// The largest snapshot read: a 1,000,000-user tenant is about 1.3 GB.
+pub const SNAPSHOT_FILE: FileKind = FileKind {
+    what: "snapshot",
+    max_bytes: 4 * 1024 * 1024 * 1024,
+    env: Some("ENROLL_DOCTOR_MAX_SNAPSHOT_MIB"),
+};
+
+/// Only the schema tag of a file (every other field skipped, nothing kept).
+#[derive(Deserialize)]
+struct SchemaTag {
+    #[serde(default)]
+    schema: Option<serde_json::Value>,
+}
+
+/// The schema a file names: empty when it names none or is not an object; a file that is not
+/// JSON at all is taken as a broken snapshot (its parse error is the one to show).
+fn found_schema(tag: Result<SchemaTag, serde_json::Error>) -> String {
+    match tag {
+        Ok(t) => t
+            .schema
+            .as_ref()
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string(),
+        Err(e) if e.classify() == serde_json::error::Category::Data => String::new(),
+        Err(_) => TENANT_SNAPSHOT_SCHEMA.to_string(),
     }
 }
 
@@ -1586,6 +1654,38 @@ mod tests {
         assert!(
             err.contains("snap.json") && err.contains("other@1"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_snapshot_file_is_read_as_a_stream_and_its_errors_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.json");
+        sample().save(&p).unwrap();
+        let back = TenantSnapshot::load(&p).unwrap();
+        let mut expected = sample();
+        expected.normalize();
+        assert_eq!(back.to_json().unwrap(), expected.to_json().unwrap());
+        // Saved as a stream: the same text as to_json.
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            expected.to_json().unwrap()
+        );
+        let err = |text: &str| {
+            std::fs::write(&p, text).unwrap();
+            TenantSnapshot::load(&p).unwrap_err().to_string()
+        };
+        assert!(err(r#"{"schema":"other@1","sources":7}"#).contains("\"other@1\""));
+        let e = err("7");
+        assert!(e.contains("field `schema` is \"\""), "{e}");
+        let broken = format!("{{\"schema\":\"{TENANT_SNAPSHOT_SCHEMA}\",\"sources\":");
+        assert!(err(&broken).contains("is not valid JSON"));
+        let e = TenantSnapshot::load_within(&p, FileKind::fixed("snapshot", 8))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("is larger than 8 bytes, the limit for a snapshot"),
+            "{e}"
         );
     }
 

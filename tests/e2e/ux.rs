@@ -1,35 +1,14 @@
 //! What a newcomer meets: help that teaches, and every bad input ends with exit 2 and one line
 //! naming the file, line or field — never a panic, a Rust Debug dump or a repeated message.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::common::bin;
+use super::common::{bin, isolated};
 
 fn device(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("mocks/devices")
         .join(name)
-}
-
-/// The binary with no tenant connection from the environment and no config file in reach.
-fn isolated(dir: &Path) -> assert_cmd::Command {
-    let mut c = bin();
-    c.current_dir(dir);
-    for k in [
-        "AZURE_TENANT_ID",
-        "AZURE_CLIENT_ID",
-        "AZURE_CLIENT_SECRET",
-        "AZURE_CLIENT_CERTIFICATE_PATH",
-        "ENROLL_DOCTOR_CONFIG",
-        "ENROLL_DOCTOR_AUTH",
-        "ENROLL_DOCTOR_GRAPH_URL",
-        "ENROLL_DOCTOR_ACCESS_TOKEN",
-        "ENROLL_DOCTOR_ACCESS_TOKEN_FILE",
-        "RUST_BACKTRACE",
-    ] {
-        c.env_remove(k);
-    }
-    c
 }
 
 /// Runs and checks the contract of a bad-input run; returns stderr for the caller's own checks.

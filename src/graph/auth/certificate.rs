@@ -12,6 +12,7 @@ use sha1::Digest as _;
 
 use super::error::AuthError;
 use crate::config::AssertionAlgorithm;
+use crate::fsio;
 
 /// Lifetime of an assertion; Entra recommends a short one.
 const ASSERTION_LIFETIME_SECS: i64 = 600;
@@ -55,11 +56,11 @@ impl CertificateCredential {
             path: path.to_path_buf(),
             message,
         };
-        let text = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        let text = fsio::read_regular(path, fsio::CERTIFICATE).map_err(|e| err(e.reason()))?;
         let mut blocks = pem::parse_many(&text).map_err(|e| err(format!("not PEM: {e}")))?;
         if !blocks.iter().any(is_key) {
             let key_path: PathBuf = path.with_extension("key");
-            if let Ok(key_text) = std::fs::read(&key_path) {
+            if let Ok(key_text) = fsio::read_regular(&key_path, fsio::CERTIFICATE) {
                 blocks.extend(
                     pem::parse_many(&key_text)
                         .map_err(|e| err(format!("{} is not PEM: {e}", key_path.display())))?,

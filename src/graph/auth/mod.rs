@@ -135,9 +135,9 @@ fn static_token(
 ) -> Result<AccessToken, AuthError> {
     let raw = match (token, file) {
         (Some(t), _) => t.expose_secret().trim().to_string(),
-        (None, Some(path)) => std::fs::read_to_string(path)
+        (None, Some(path)) => crate::fsio::read_regular_string(path, crate::fsio::TOKEN_FILE)
             .map_err(|e| AuthError::AccessToken {
-                message: format!("cannot read {}: {e}", path.display()),
+                message: format!("cannot read {}: {}", path.display(), e.reason()),
             })?
             .trim()
             .to_string(),

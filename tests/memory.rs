@@ -1,0 +1,181 @@
+//! Memory bounds of the file readers (issue 11): a counting global allocator measures the peak
+//! of live heap bytes while a zip of large entries, a snapshot or a users file is read. One test
+//! function runs the measurements one after the other (the allocator counts the whole process).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            if new_size >= layout.size() {
+                let now = LIVE.fetch_add(new_size - layout.size(), Ordering::Relaxed)
+                    + (new_size - layout.size());
+                PEAK.fetch_max(now, Ordering::Relaxed);
+            } else {
+                LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+const MIB: usize = 1024 * 1024;
+
+/// Peak heap bytes above what was live before F ran, F's result and its time.
+fn measure<T>(f: impl FnOnce() -> T) -> (usize, T, Duration) {
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let t = Instant::now();
+    let out = f();
+    let elapsed = t.elapsed();
+    (
+        PEAK.load(Ordering::Relaxed).saturating_sub(base),
+        out,
+        elapsed,
+    )
+}
+
+fn write_zip(path: &Path, entries: usize, entry_bytes: usize) {
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    z.start_file("dsregcmd.txt", opts).unwrap();
+    z.write_all(b"AzureAdJoined : YES\nDomainJoined : YES\n")
+        .unwrap();
+    let line = b"a line of a log this tool does not read\r\n";
+    let data = line.repeat(entry_bytes / line.len());
+    for i in 0..entries {
+        z.start_file(format!("log{i}.txt"), opts).unwrap();
+        z.write_all(&data).unwrap();
+    }
+    z.finish().unwrap();
+}
+
+/// A snapshot of the sample tenant with N generated users, as its JSON text.
+fn snapshot_with_users(n: usize) -> String {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/correlate/contoso-snapshot.json"
+    ))
+    .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let users = &mut v["sources"]["users"]["data"];
+    let first = users[0].clone();
+    let plans = first["assignedPlans"][0].clone();
+    *users = serde_json::Value::Array(
+        (0..n)
+            .map(|i| {
+                let mut u = first.clone();
+                u["id"] = format!("00000000-0000-4000-8000-{i:012}").into();
+                u["userPrincipalName"] = format!("user{i}@contoso.com").into();
+                u["displayName"] = format!("User {i}").into();
+                u["assignedPlans"] = serde_json::Value::Array(vec![plans.clone(); 6]);
+                u
+            })
+            .collect(),
+    );
+    serde_json::to_string_pretty(&v).unwrap()
+}
+
+fn min_time(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
+    (0..runs).map(|_| f()).min().unwrap()
+}
+
+#[test]
+fn readers_stay_within_a_small_multiple_of_their_input() {
+    let dir = tempfile::tempdir().unwrap();
+
+    // 1. A zip of several large entries is read one entry at a time: eight 2 MiB entries
+    //    take about what one takes (all held at once, they took eight times as much).
+    let one = dir.path().join("one.zip");
+    let eight = dir.path().join("eight.zip");
+    write_zip(&one, 1, 2 * MIB);
+    write_zip(&eight, 8, 2 * MIB);
+    let load = |p: &Path| enroll_doctor::device::load_path(p).unwrap();
+    let (peak1, r1, _) = measure(|| load(&one));
+    let (peak8, r8, t) = measure(|| load(&eight));
+    eprintln!("zip: one entry {peak1} B, eight {peak8} B, {t:?}");
+    assert_eq!(r1[0].inputs.len(), 2);
+    assert_eq!(r8[0].inputs.len(), 9);
+    assert!(r8[0].dsregcmd.is_some());
+    assert!(
+        peak8 <= peak1 + MIB,
+        "eight 2 MiB entries peaked at {} MiB, one at {} MiB",
+        peak8 / MIB,
+        peak1 / MIB
+    );
+
+    // 2. A snapshot is parsed as it is read: no copy of its text, no tree of values (the
+    //    reader used to peak at three times the file); n and 4n users in linear time.
+    let small = dir.path().join("small.json");
+    let large = dir.path().join("large.json");
+    std::fs::write(&small, snapshot_with_users(500)).unwrap();
+    std::fs::write(&large, snapshot_with_users(2_000)).unwrap();
+    let size = std::fs::metadata(&large).unwrap().len() as usize;
+    let read = |p: &Path| enroll_doctor::tenant::TenantSnapshot::load(p).unwrap();
+    let (peak, snap, t) = measure(|| read(&large));
+    eprintln!("snapshot: {size} B file, peak {peak} B, {t:?}");
+    assert_eq!(snap.sources.users.data().map(Vec::len), Some(2_000));
+    drop(snap);
+    assert!(
+        peak <= size * 3 / 2,
+        "a {} MiB snapshot peaked at {} MiB",
+        size / MIB,
+        peak / MIB
+    );
+    let t1 = min_time(3, || measure(|| read(&small)).2);
+    let t4 = min_time(3, || measure(|| read(&large)).2);
+    assert!(t4 <= t1 * 8, "4n users took {t4:?}, n took {t1:?}");
+
+    // 3. A users file is streamed line by line: memory grows with the distinct users only
+    //    (each named twice here), and 4n lines take within 8x the time of n.
+    let write_users = |n: usize, p: &Path| {
+        let mut s = String::with_capacity(n * 48);
+        for i in 0..n {
+            s.push_str(&format!("user{i}@contoso.com\nUSER{i}@CONTOSO.COM\n"));
+        }
+        std::fs::write(p, s).unwrap();
+    };
+    let (u1, u4) = (dir.path().join("u1.txt"), dir.path().join("u4.txt"));
+    write_users(10_000, &u1);
+    write_users(40_000, &u4);
+    let size = std::fs::metadata(&u4).unwrap().len() as usize;
+    let users = |p: &Path| enroll_doctor::tenant::users_file::read_users_file(p).unwrap();
+    let (peak, list, t) = measure(|| users(&u4));
+    eprintln!("users: {size} B file, peak {peak} B, {t:?}");
+    assert_eq!(list.len(), 40_000);
+    drop(list);
+    assert!(
+        peak <= size * 4,
+        "a {} KiB users file peaked at {} KiB",
+        size / 1024,
+        peak / 1024
+    );
+    let t1 = min_time(3, || measure(|| users(&u1)).2);
+    let t4 = min_time(3, || measure(|| users(&u4)).2);
+    assert!(t4 <= t1 * 8, "4n lines took {t4:?}, n took {t1:?}");
+}
