@@ -298,10 +298,15 @@ impl DeviceCodeFlow {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.cache_err(path, e.to_string())),
         }
-        let bytes = match std::fs::read(path) {
+        let bytes = match crate::fsio::read_regular(path, crate::fsio::TOKEN_CACHE) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.cache_err(path, e.to_string())),
+            Err(crate::fsio::FileError::NotFound { .. }) => return Ok(None),
+            Err(e @ crate::fsio::FileError::TooLarge { .. }) => {
+                // Not one this tool wrote: sign in again and overwrite it.
+                eprintln!("enroll-doctor: ignoring the token cache {e}");
+                return Ok(None);
+            }
+            Err(e) => return Err(self.cache_err(path, e.reason())),
         };
         let Ok(file) = serde_json::from_slice::<CacheFile>(&bytes) else {
             // A corrupt cache is not fatal: sign in again and overwrite it.
