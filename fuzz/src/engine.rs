@@ -394,41 +394,41 @@ fn worker(
                 &input,
             );
         }
-        if target == Target::Device && rng.one_in(4) {
-            if let Some((variant, how)) = reencoded(&mut rng, &input.files) {
-                stats.invariance_checks += 1;
-                let a = catch_unwind(AssertUnwindSafe(|| {
-                    targets::device_signature(&input.files, None)
-                }));
-                let b = catch_unwind(AssertUnwindSafe(|| {
-                    targets::device_signature(&variant, None)
-                }));
-                match (a, b) {
-                    (Ok(a), Ok(b)) if a != b => {
-                        // The saved folder is the re-encoded one; the original is the same
-                        // seed mutated under the same `--seed`.
-                        let detail = format!("{how}\nbefore: {a}\nafter:  {b}");
-                        fail(
-                            "invariance",
-                            detail,
-                            &Input {
-                                target,
-                                files: variant,
-                            },
-                        );
-                    }
-                    (Ok(_), Err(_)) | (Err(_), Ok(_)) => {
-                        fail(
-                            "crash",
-                            LAST_PANIC.with(|p| p.borrow().clone()),
-                            &Input {
-                                target,
-                                files: variant,
-                            },
-                        );
-                    }
-                    _ => {}
+        if target == Target::Device
+            && rng.one_in(4)
+            && let Some((variant, how)) = reencoded(&mut rng, &input.files)
+        {
+            stats.invariance_checks += 1;
+            let a = catch_unwind(AssertUnwindSafe(|| {
+                targets::device_signature(&input.files, None)
+            }));
+            let b = catch_unwind(AssertUnwindSafe(|| {
+                targets::device_signature(&variant, None)
+            }));
+            match (a, b) {
+                (Ok(a), Ok(b)) if a != b => {
+                    // Saved: the re-encoded files, then the originals as `original-*`.
+                    let detail = format!("{how}\nbefore: {a}\nafter:  {b}");
+                    let mut files = variant;
+                    files.extend(
+                        input
+                            .files
+                            .iter()
+                            .map(|(n, b)| (format!("original-{n}"), b.clone())),
+                    );
+                    fail("invariance", detail, &Input { target, files });
                 }
+                (Ok(_), Err(_)) | (Err(_), Ok(_)) => {
+                    fail(
+                        "crash",
+                        LAST_PANIC.with(|p| p.borrow().clone()),
+                        &Input {
+                            target,
+                            files: variant,
+                        },
+                    );
+                }
+                _ => {}
             }
         }
         if cfg.check_output && target == Target::Device && rng.one_in(16) {
