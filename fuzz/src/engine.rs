@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use enroll_doctor::device::text;
+use enroll_doctor::device::{report_from_memory, text};
 use enroll_doctor::tenant::snapshot::TenantSnapshot;
 
 use crate::alloc::measure;
@@ -16,7 +16,7 @@ use crate::encode::{ENCODINGS, Encoding, LINE_ENDS, encode};
 use crate::mutate::{Folder, mutate, mutate_one};
 use crate::rng::Rng;
 use crate::seeds::Seeds;
-use crate::targets::{self, Target};
+use crate::targets::{self, Pipelines, Target};
 
 /// How a run is bounded.
 #[derive(Debug, Clone)]
@@ -190,18 +190,19 @@ fn quiet_panics() {
 /// Runs `input` once; Err(message) when it panicked.
 pub fn execute(
     input: &Input,
-    snapshot: Option<&TenantSnapshot>,
+    pipelines: &Pipelines<'_>,
     device_seed: &Folder,
 ) -> Result<(), String> {
     let r = catch_unwind(AssertUnwindSafe(|| match input.target {
         Target::Device => {
-            let _ = targets::device_signature(&input.files, None);
-            if let Some(snap) = snapshot {
-                let _ = targets::device_signature(&input.files, Some(snap));
+            let report = report_from_memory("fuzz", &input.files);
+            let _ = targets::signature(&report, &pipelines.device_only);
+            if let Some(p) = &pipelines.correlated {
+                let _ = targets::signature(&report, p);
             }
         }
         Target::File => {
-            let _ = targets::device_signature(&input.files, None);
+            let _ = targets::device_signature(&input.files, &pipelines.device_only);
         }
         Target::Snapshot => {
             if let Some((_, b)) = input.files.first() {
@@ -283,6 +284,7 @@ fn worker(
 ) -> Stats {
     let mut rng = Rng::new(cfg.seed.wrapping_add(worker_id as u64 * 0x1000_0001));
     let donors = seeds.donors();
+    let pipelines = Pipelines::new(snapshot);
     let targets: Vec<Target> = if cfg.targets.is_empty() {
         // Devices weigh most: they hold every device parser and the evaluation.
         vec![
@@ -342,7 +344,7 @@ fn worker(
             .store(epoch.elapsed().as_millis() as u64, Ordering::SeqCst);
         slot.busy.store(true, Ordering::SeqCst);
         let start = Instant::now();
-        let (result, peak) = measure(|| execute(&input, snapshot, device_seed));
+        let (result, peak) = measure(|| execute(&input, &pipelines, device_seed));
         let took = start.elapsed();
         slot.busy.store(false, Ordering::SeqCst);
         stats.execs += 1;
@@ -400,10 +402,10 @@ fn worker(
         {
             stats.invariance_checks += 1;
             let a = catch_unwind(AssertUnwindSafe(|| {
-                targets::device_signature(&input.files, None)
+                targets::device_signature(&input.files, &pipelines.device_only)
             }));
             let b = catch_unwind(AssertUnwindSafe(|| {
-                targets::device_signature(&variant, None)
+                targets::device_signature(&variant, &pipelines.device_only)
             }));
             match (a, b) {
                 (Ok(a), Ok(b)) if a != b => {
@@ -435,7 +437,7 @@ fn worker(
             stats.renders += 1;
             let width = 20 + rng.below(200);
             match catch_unwind(AssertUnwindSafe(|| {
-                targets::render_device(&input.files, width)
+                targets::render_device(&input.files, &pipelines.device_only, width)
             })) {
                 Ok(Ok(())) => {}
                 Ok(Err(why)) => fail("output", why, &input),

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use enroll_doctor_fuzz::engine::{self, Config, Input};
 use enroll_doctor_fuzz::seeds;
-use enroll_doctor_fuzz::targets::Target;
+use enroll_doctor_fuzz::targets::{Pipelines, Target};
 
 const HELP: &str = "enroll-doctor-fuzz: a mutation fuzzer over enroll-doctor's parsers
 
@@ -58,7 +58,7 @@ fn replay(dir: &PathBuf) -> Result<bool, String> {
     }
     let input = Input { target, files };
     let start = std::time::Instant::now();
-    let r = engine::execute(&input, None, &input.files);
+    let r = engine::execute(&input, &Pipelines::new(None), &input.files);
     println!(
         "{} bytes, {:.1} ms",
         input.bytes(),

@@ -5,6 +5,7 @@ use std::path::Path;
 use chrono::{DateTime, TimeZone, Utc};
 use enroll_doctor::catalog::error_codes;
 use enroll_doctor::config::FileConfig;
+use enroll_doctor::device::report::DeviceReport;
 use enroll_doctor::device::report_from_memory;
 use enroll_doctor::diagnose::Pipeline;
 use enroll_doctor::report::{Report, json, markdown, table};
@@ -59,12 +60,26 @@ pub fn as_of() -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
+/// The pipelines a worker builds once: device-only, and correlated with the seed snapshot
+/// (its tenant checks evaluated once, as the CLI does for a fleet).
+pub struct Pipelines<'a> {
+    pub device_only: Pipeline<'a>,
+    pub correlated: Option<Pipeline<'a>>,
+}
+
+impl<'a> Pipelines<'a> {
+    pub fn new(snapshot: Option<&'a TenantSnapshot>) -> Pipelines<'a> {
+        Pipelines {
+            device_only: Pipeline::new(None, None, as_of()),
+            correlated: snapshot.map(|s| Pipeline::new(Some(s), None, as_of())),
+        }
+    }
+}
+
 /// What a device run decided, in a form two runs can be compared by: verdict, path, causes and
 /// every finding's check and status.
-pub fn device_signature(folder: &Folder, snapshot: Option<&TenantSnapshot>) -> String {
-    let report = report_from_memory("fuzz", folder);
-    let pipeline = Pipeline::new(snapshot, None, as_of());
-    let outcome = pipeline.device(&report);
+pub fn signature(report: &DeviceReport, pipeline: &Pipeline<'_>) -> String {
+    let outcome = pipeline.device(report);
     let d = &outcome.diagnosis;
     let findings: Vec<(String, String)> = outcome
         .findings
@@ -80,6 +95,11 @@ pub fn device_signature(folder: &Folder, snapshot: Option<&TenantSnapshot>) -> S
     .to_string()
 }
 
+/// [`signature`] of a device folder.
+pub fn device_signature(folder: &Folder, pipeline: &Pipeline<'_>) -> String {
+    signature(&report_from_memory("fuzz", folder), pipeline)
+}
+
 /// Control characters a terminal acts on: none may reach table or markdown output.
 pub fn unsafe_char(text: &str) -> Option<char> {
     text.chars().find(|c| {
@@ -89,10 +109,8 @@ pub fn unsafe_char(text: &str) -> Option<char> {
 
 /// Renders a device run in every human and machine format; returns the first unsafe character
 /// found in the human formats.
-pub fn render_device(folder: &Folder, width: usize) -> Result<(), String> {
-    let report = report_from_memory("fuzz", folder);
-    let pipeline = Pipeline::new(None, None, as_of());
-    let outcome = pipeline.device(&report);
+pub fn render_device(folder: &Folder, pipeline: &Pipeline<'_>, width: usize) -> Result<(), String> {
+    let outcome = pipeline.device(&report_from_memory("fuzz", folder));
     let rendered = Report::new(as_of(), vec![outcome.diagnosis], outcome.findings);
     json::render(&rendered).map_err(|e| format!("json: {e}"))?;
     for (format, text) in [
@@ -112,7 +130,7 @@ pub fn snapshot(bytes: &[u8], device: &Folder) {
         return;
     };
     if let Ok(snap) = TenantSnapshot::from_json(text, "fuzz.json") {
-        let _ = device_signature(device, Some(&snap));
+        let _ = device_signature(device, &Pipeline::new(Some(&snap), None, as_of()));
     }
 }
 
