@@ -14,3 +14,4 @@ pub mod preflight;
 pub mod redact;
 pub mod report;
 pub mod tenant;
+pub mod text_safety;

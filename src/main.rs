@@ -12,7 +12,9 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("enroll-doctor: error: {}", one_line(&err));
+            // An error may quote a file name or a server's message: control characters escaped.
+            let msg = enroll_doctor::text_safety::into_safe_text(one_line(&err));
+            eprintln!("enroll-doctor: error: {msg}");
             ExitCode::from(2)
         }
     }

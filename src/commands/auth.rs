@@ -102,10 +102,15 @@ fn status(global: &GlobalArgs, format: OutputFormat) -> anyhow::Result<u8> {
     match format {
         OutputFormat::Json => print_stdout(&format!(
             "{}\n",
-            serde_json::to_string_pretty(&st).context("cannot serialise the status")?
+            enroll_doctor::report::json::escape_json(
+                &serde_json::to_string_pretty(&st).context("cannot serialise the status")?
+            )
         ))?,
         // A few key/value lines read the same in a ticket; no separate Markdown layout.
-        OutputFormat::Table | OutputFormat::Markdown => print_stdout(&render_table(&st))?,
+        // The identity, scopes and organisation name come from the token and Graph: escaped.
+        OutputFormat::Table | OutputFormat::Markdown => print_stdout(
+            &enroll_doctor::text_safety::into_safe_text(render_table(&st)),
+        )?,
     }
     print_stats(global, &client);
     if unusable {

@@ -39,6 +39,7 @@ mod with_mock {
     use enroll_doctor::report::{self, Report};
     use enroll_doctor::tenant::TenantSnapshot;
     use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
+    use enroll_doctor::text_safety::shown;
 
     /// The fixture app the demo signs in as (client credentials: audit and check).
     const DEMO_APP: &str = "auditor";
@@ -222,10 +223,12 @@ mod with_mock {
         eprintln!(
             "enroll-doctor demo: signing in as the sample admin {} with the device-code flow \
              (the sample tenant approves it at once; a real sign-in waits for you):",
-            admin
-                .user_principal_name
-                .as_deref()
-                .unwrap_or("of the sample tenant")
+            shown(
+                admin
+                    .user_principal_name
+                    .as_deref()
+                    .unwrap_or("of the sample tenant")
+            )
         );
         let collected = collect_for_devices(&delegated, &needs);
         // The sample sign-in's token cache is the demo's own: never left behind.
@@ -252,7 +255,7 @@ mod with_mock {
                 })
                 .context("cannot serialise the demo report")?;
                 s.push('\n');
-                s
+                report::json::escape_json(&s).into_owned()
             }
             // The demo is a terminal walk-through, not a ticket: Markdown gets the table layout.
             OutputFormat::Table | OutputFormat::Markdown => {
@@ -286,7 +289,8 @@ mod with_mock {
                 ));
                 s.push_str(&report::render::table(&check));
                 s.push_str(NEXT_STEPS);
-                s
+                // The banner names the sample app as the mock serves it.
+                enroll_doctor::text_safety::into_safe_text(s)
             }
         };
         print_stdout(&out)?;

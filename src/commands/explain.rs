@@ -2,6 +2,8 @@
 
 use enroll_doctor::report::explain::{self, ExplainDocument};
 
+use enroll_doctor::text_safety::shown;
+
 use super::context::print_stdout;
 use crate::cli::{ExplainArgs, GlobalArgs, OutputFormat};
 
@@ -16,10 +18,10 @@ pub fn run(_global: &GlobalArgs, args: ExplainArgs) -> anyhow::Result<u8> {
         let input = args.code.as_deref().unwrap_or_default();
         let Some(target) = explain::resolve(input) else {
             eprintln!(
-                "enroll-doctor: error: not a check ID or an error code I know: {:?}\n\
+                "enroll-doctor: error: not a check ID or an error code I know: \"{}\"\n\
                  Expected a check ID or name (DEV007, autoenroll-failed) or an HRESULT \
                  (0x8018002B, 8018002b, 2149056555, -2145910741). `enroll-doctor explain --all` lists them.",
-                input
+                shown(input)
             );
             return Ok(2);
         };

@@ -9,13 +9,17 @@
 //! that are not ready, then the rest: nothing can precede a CSV header, so the order is the
 //! summary.
 //!
-//! A cell that starts with `=`, `+`, `-`, `@` or a tab or carriage return gets a leading `'`,
-//! so a spreadsheet shows a name like `=HYPERLINK(…)@contoso.com` as text instead of running
-//! it as a formula.
+//! Control characters in a field are shown escaped (`\u{1b}`, see [`crate::text_safety`]); a
+//! newline of a fix text stays inside its quoted field, a Windows line end becomes a newline.
+//! A field that then starts with `=`, `+`, `-` or `@` gets a leading `'`, so a spreadsheet
+//! shows a name like `=HYPERLINK(…)@contoso.com` as text instead of running it as a formula (a
+//! leading tab or carriage return, which some spreadsheets also read as a formula, is escaped
+//! before that).
 
 use std::io::{self, Write};
 
 use super::summary::{Columns, SubjectRow};
+use crate::text_safety::escape_text;
 
 pub const BOM: &str = "\u{feff}";
 
@@ -54,8 +58,9 @@ pub fn write_row(out: &mut dyn Write, row: &SubjectRow) -> io::Result<()> {
 
 /// One field, quoted when RFC 4180 requires it, defused when a spreadsheet would evaluate it.
 fn push_field(line: &mut String, value: &str) {
-    let formula = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let quote = formula || value.contains([',', '"', '\r', '\n']);
+    let value = escape_text(value);
+    let formula = value.starts_with(['=', '+', '-', '@']);
+    let quote = formula || value.contains([',', '"', '\n']);
     if quote {
         line.push('"');
     }
@@ -94,6 +99,22 @@ mod tests {
         assert_eq!(field(""), "");
         assert_eq!(field("=1+1"), "\"'=1+1\"");
         assert_eq!(field("-x"), "\"'-x\"");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_formulas_defused() {
+        assert_eq!(field("PC\u{1b}[2J\u{7}"), "PC\\u{1b}[2J\\u{7}");
+        assert_eq!(field("a\u{9b}b\u{202e}"), "a\\u{9b}b\\u{202e}");
+        assert_eq!(field("fix\r\nthen"), "\"fix\nthen\"");
+        assert_eq!(field("a\rb"), "a\\u{d}b");
+        // A leading tab or CR is escaped, so it can no longer start a formula.
+        assert_eq!(field("\t=1+1"), "\\u{9}=1+1");
+        assert_eq!(field("@SUM(A1)"), "\"'@SUM(A1)\"");
+        assert_eq!(field("+1"), "\"'+1\"");
+        assert_eq!(
+            field("=HYPERLINK(\"http://x\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        );
     }
 
     #[test]

@@ -5,7 +5,14 @@
 //! shape (`enroll-doctor/report@2`, see docs/report-schema.md): the summary first, each check's
 //! metadata once under `checks`, and the findings with passes cut down to check, status and
 //! subject. It is written as the subjects are evaluated, one finding per line.
+//!
+//! Values are exact: serde_json escapes the C0 controls inside strings, and [`escape_json`]
+//! also writes DEL, the C1 controls, the bidirectional overrides and the line separators that
+//! [`crate::text_safety`] names as `\u00XX` escapes, so no output byte is a terminal control
+//! and a parser reads back the very value.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
@@ -18,6 +25,7 @@ use super::summary::{Columns, RunSummary};
 use crate::model::{
     Area, CheckMeta, Diagnosis, Evidence, Finding, Severity, SkipReason, Status, Subject,
 };
+use crate::text_safety::is_unsafe;
 
 /// Schema tag of the document of a run over several subjects.
 pub const RUN_SCHEMA: &str = "enroll-doctor/report@2";
@@ -25,9 +33,39 @@ pub const RUN_SCHEMA: &str = "enroll-doctor/report@2";
 /// One subject's report document (`report@1`; a run over several goes through
 /// [`super::render`]).
 pub fn render(report: &Report) -> Result<String, serde_json::Error> {
-    let mut s = serde_json::to_string_pretty(report)?;
+    let mut s = escape_json(&serde_json::to_string_pretty(report)?).into_owned();
     s.push('\n');
     Ok(s)
+}
+
+/// JSON text from serde_json with the unsafe characters it leaves raw (DEL, C1, bidi
+/// overrides, line separators) as `\uXXXX`. Outside its strings JSON text is ASCII, and the C0
+/// controls inside them are escaped already: every character changed here is inside a string,
+/// whose value stays the same.
+pub fn escape_json(text: &str) -> Cow<'_, str> {
+    let unsafe_here = |c: char| c >= '\u{7f}' && is_unsafe(c);
+    if !text.chars().any(unsafe_here) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_here(c) {
+            // Every such character is in the Basic Multilingual Plane: one `\u` escape.
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `value` as compact JSON through [`escape_json`].
+pub(crate) fn write_compact<T: Serialize + ?Sized>(
+    out: &mut dyn Write,
+    value: &T,
+) -> io::Result<()> {
+    let text = serde_json::to_string(value).map_err(io::Error::other)?;
+    out.write_all(escape_json(&text).as_bytes())
 }
 
 /// What a check is, stated once per run: `checks.USR002.title`, `.remediation`, `.docs`.
@@ -132,6 +170,7 @@ pub(crate) fn write_run_head(out: &mut dyn Write, h: &RunHeader<'_>) -> io::Resu
         diagnoses: h.diagnoses,
     };
     let text = serde_json::to_string_pretty(&head).map_err(io::Error::other)?;
+    let text = escape_json(&text);
     // `{ … }` without its closing brace, continued by the findings.
     let open = text
         .trim_end()
@@ -154,7 +193,7 @@ pub(crate) fn write_findings(
         } else {
             b"\n    "
         })?;
-        serde_json::to_writer(&mut *out, &RunFinding::of(f)).map_err(io::Error::other)?;
+        write_compact(out, &RunFinding::of(f))?;
     }
     Ok(())
 }
@@ -166,7 +205,7 @@ pub(crate) fn write_run_tail(out: &mut dyn Write, h: &RunHeader<'_>) -> io::Resu
         out.write_all(b",\n  \"notes\": [")?;
         for (i, n) in h.notes.iter().enumerate() {
             out.write_all(if i > 0 { b",\n    " } else { b"\n    " })?;
-            serde_json::to_writer(&mut *out, n).map_err(io::Error::other)?;
+            write_compact(out, n)?;
         }
         out.write_all(b"\n  ]")?;
     }
@@ -178,6 +217,33 @@ mod tests {
     use super::*;
     use crate::checks::user::{USR001, USR002};
     use crate::model::Evidence;
+
+    #[test]
+    fn control_characters_are_json_escapes_and_the_value_stays_exact() {
+        let value = "PC\u{1b}[2J\u{7}\u{7f}\u{85}\u{9b}1m\u{202e}\u{2069}\u{2028}é→\n";
+        let subject = Subject::Device(value.into());
+        let report = Report::new(
+            chrono::DateTime::<Utc>::default(),
+            Vec::new(),
+            vec![USR001.finding(Status::Pass, subject, value)],
+        );
+        let out = render(&report).unwrap_or_default();
+        assert!(
+            !out.chars().any(|c| c != '\n' && is_unsafe(c)),
+            "no raw control: {out}"
+        );
+        assert!(
+            out.contains(
+                r#""summary": "PC\u001b[2J\u0007\u007f\u0085\u009b1m\u202e\u2069\u2028é→\n""#
+            ),
+            "{out}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+        assert_eq!(back["findings"][0]["summary"], value);
+        assert_eq!(back["findings"][0]["subject"]["id"], value);
+        // Nothing to escape: the text is borrowed as it is.
+        assert!(matches!(escape_json("{\"a\": \"é\"}"), Cow::Borrowed(_)));
+    }
 
     #[test]
     fn passes_are_compact_and_others_lose_only_their_docs() {

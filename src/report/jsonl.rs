@@ -52,7 +52,7 @@ pub(crate) fn write_summary(out: &mut dyn Write, h: &RunHeader<'_>) -> io::Resul
         checks: ChecksMap(h.columns),
         notes: h.notes,
     };
-    serde_json::to_writer(&mut *out, &line).map_err(io::Error::other)?;
+    super::json::write_compact(out, &line)?;
     out.write_all(b"\n")
 }
 
@@ -67,6 +67,6 @@ pub(crate) fn write_subject(out: &mut dyn Write, s: &SubjectResult<'_>) -> io::R
         diagnosis: s.diagnosis,
         findings: &s.findings,
     };
-    serde_json::to_writer(&mut *out, &line).map_err(io::Error::other)?;
+    super::json::write_compact(out, &line)?;
     out.write_all(b"\n")
 }

@@ -4,12 +4,18 @@
 //!
 //! Locations (registry paths, files, Graph requests) go inside backticks so their backslashes
 //! stay literal; in plain text a backslash is escaped only where Markdown would eat it.
+//!
+//! Text from outside is escaped by [`crate::text_safety`] first: control characters are shown
+//! as `\u{1b}` (literal in Markdown: a backslash before a letter), a name or a location stays
+//! on one line (no heading, list item or table row can be ended by it), and in a table cell a
+//! newline of a text block becomes `<br>` and a `|` is escaped.
 
 use super::Report;
 use super::header::RunHeader;
 use super::summary::{SubjectKind, SubjectResult, SubjectRow, plural};
 use super::view::{self, ReportView, SubjectGroup};
 use crate::model::{Diagnosis, Finding, Status, Subject};
+use crate::text_safety::{escape_joined, escape_line, escape_text, into_safe_text};
 
 pub fn render(report: &Report) -> String {
     render_with(report, false)
@@ -41,8 +47,8 @@ pub fn render_with(report: &Report, _details: bool) -> String {
         for row in &view.fixes {
             out.push_str(&format!(
                 "| {} | {} | {} |\n",
-                cell(&row.checks.join("\n")),
-                cell(&row.subjects.join("\n")),
+                cell(&escape_joined(&row.checks, "\n")),
+                cell(&escape_joined(&row.subjects, "\n")),
                 cell(&row.text)
             ));
         }
@@ -58,7 +64,7 @@ pub fn render_with(report: &Report, _details: bool) -> String {
     }
 
     out.push_str(&format!("**Summary:** {}\n", view::summary_line(report)));
-    out
+    into_safe_text(out)
 }
 
 // ---- Runs over several subjects -----------------------------------------------------------
@@ -86,14 +92,14 @@ pub fn run_head(h: &RunHeader<'_>) -> String {
             out.push_str(&format!(
                 "- **Disabled accounts:** {} (e.g. {})\n",
                 u.disabled,
-                text(&u.disabled_examples.join(", "))
+                name(&u.disabled_examples.join(", "))
             ));
         }
         if u.guests > 0 {
             out.push_str(&format!(
                 "- **Guests:** {} (e.g. {})\n",
                 u.guests,
-                text(&u.guest_examples.join(", "))
+                name(&u.guest_examples.join(", "))
             ));
         }
     }
@@ -118,7 +124,7 @@ pub fn run_head(h: &RunHeader<'_>) -> String {
                 c.cause.as_deref().map(code).unwrap_or_else(|| "-".into()),
                 c.devices,
                 cell(&c.title),
-                cell(&examples(&c.examples, c.devices)),
+                cell(&escape_line(&examples(&c.examples, c.devices))),
                 cell(&c.fix)
             ));
         }
@@ -146,7 +152,7 @@ pub fn run_head(h: &RunHeader<'_>) -> String {
                 code(&r.check),
                 r.subjects,
                 cell(&r.title),
-                cell(&examples(&r.examples, r.subjects)),
+                cell(&escape_line(&examples(&r.examples, r.subjects))),
                 cell(&fix)
             ));
         }
@@ -199,7 +205,7 @@ pub fn run_head(h: &RunHeader<'_>) -> String {
             let ids: Vec<String> = r.blocking.iter().map(|c| code(c)).collect();
             out.push_str(&format!(
                 "| {} | `{}` | {} | {} |\n",
-                cell(&r.subject),
+                cell(&escape_line(&r.subject)),
                 r.state.as_str(),
                 if ids.is_empty() {
                     "-".to_string()
@@ -230,13 +236,13 @@ pub fn subject_section(s: &SubjectResult<'_>) -> String {
     let heading = match s.subject.as_ref() {
         Subject::Tenant => "Tenant".to_string(),
         Subject::User(u) => match s.kind {
-            SubjectKind::Disabled => format!("User {} (disabled account)", text(u)),
-            SubjectKind::Guest => format!("User {} (guest)", text(u)),
-            _ => format!("User {}", text(u)),
+            SubjectKind::Disabled => format!("User {} (disabled account)", name(u)),
+            SubjectKind::Guest => format!("User {} (guest)", name(u)),
+            _ => format!("User {}", name(u)),
         },
         Subject::Device(d) => match s.diagnosis {
-            Some(x) => format!("Device {}: {}", text(d), x.verdict.as_str()),
-            None => format!("Device {}", text(d)),
+            Some(x) => format!("Device {}: {}", name(d), x.verdict.as_str()),
+            None => format!("Device {}", name(d)),
         },
     };
     let mut out = format!("### {heading}\n\n");
@@ -323,7 +329,7 @@ fn diagnosis_items(d: &Diagnosis) -> String {
     let mut s = format!("- **Verdict:** `{}`\n", d.verdict.as_str());
     s.push_str(&format!("- **Path:** `{}`\n", d.path.as_str()));
     if let Some(u) = &d.user {
-        s.push_str(&format!("- **Enrolling user:** {}\n", text(u)));
+        s.push_str(&format!("- **Enrolling user:** {}\n", name(u)));
     }
     let causes = if d.causes.is_empty() {
         "-".to_string()
@@ -351,7 +357,7 @@ fn diagnosis_items(d: &Diagnosis) -> String {
 }
 
 fn diagnosis_section(d: &Diagnosis) -> String {
-    let mut s = format!("## Diagnosis: {}\n\n", text(&d.device));
+    let mut s = format!("## Diagnosis: {}\n\n", name(&d.device));
     s.push_str(&diagnosis_items(d));
     s.push('\n');
     s
@@ -360,10 +366,10 @@ fn diagnosis_section(d: &Diagnosis) -> String {
 fn subject_heading(group: &SubjectGroup<'_>, report: &Report) -> String {
     match group.subject {
         Subject::Tenant => "Tenant".to_string(),
-        Subject::User(u) => format!("User {}", text(u)),
+        Subject::User(u) => format!("User {}", name(u)),
         Subject::Device(d) => match group.diagnosis_in(report) {
-            Some(x) => format!("Device {}: {}", text(d), x.verdict.as_str()),
-            None => format!("Device {}", text(d)),
+            Some(x) => format!("Device {}: {}", name(d), x.verdict.as_str()),
+            None => format!("Device {}", name(d)),
         },
     }
 }
@@ -395,8 +401,9 @@ fn evidence_cell(f: &Finding) -> String {
 /// Plain text: a backslash before ASCII punctuation would escape it, so it is doubled; a `\`
 /// before a letter (`HKLM\SOFTWARE`) is literal in Markdown and stays as is. `<` could open an
 /// HTML tag and is escaped. Code spans a check wrote (`reg delete "HKLM\…"`) are already literal
-/// and pass through untouched.
+/// and pass through untouched. Control characters are escaped first (newlines kept).
 fn text(s: &str) -> String {
+    let s = escape_text(s);
     let mut out = String::with_capacity(s.len());
     let mut in_code = false;
     let mut chars = s.chars().peekable();
@@ -415,6 +422,11 @@ fn text(s: &str) -> String {
     out
 }
 
+/// A name from outside (a device, a user) as plain text on one line.
+fn name(s: &str) -> String {
+    text(&escape_line(s))
+}
+
 /// Text inside a table cell: also `|` (ends the cell) and newlines (end the row).
 fn cell(s: &str) -> String {
     table_safe(&text(s))
@@ -426,9 +438,10 @@ fn table_safe(s: &str) -> String {
         .replace('\n', "<br>")
 }
 
-/// A code span, fenced with more backticks than the content holds so a backtick inside stays.
+/// A code span, fenced with more backticks than the content holds so a backtick inside stays;
+/// on one line, control characters escaped.
 fn code(s: &str) -> String {
-    let s = s.replace("\r\n", " ").replace('\n', " ");
+    let s = escape_line(s);
     let longest_run = s
         .split(|c| c != '`')
         .map(str::len)
@@ -536,6 +549,46 @@ mod tests {
         assert!(out.contains(r"auto-enroll task failed \| twice<br>last 0x80180002"));
         // Every table row has exactly the column count of its header.
         for line in out.lines().filter(|l| l.starts_with("| ")) {
+            let unescaped_pipes = line.matches('|').count() - line.matches(r"\|").count();
+            assert!(unescaped_pipes == 5 || unescaped_pipes == 4, "{line}");
+        }
+    }
+
+    #[test]
+    fn outside_text_cannot_break_out_of_a_cell_a_heading_or_the_terminal() {
+        let hostile = "PC\u{1b}[2J\u{7}|x|\r\n## Fake\n| a | b |\u{9b}\u{202e}";
+        let mut r = sample_report();
+        r.diagnoses[0].device = hostile.into();
+        r.diagnoses[0].user = Some(format!("u{hostile}"));
+        for f in r.findings.iter_mut() {
+            if f.subject != Subject::Tenant {
+                f.subject = Subject::Device(hostile.into());
+            }
+            f.summary = format!("sum {hostile}");
+        }
+        r.findings[0].evidence[0].location = Some(format!("GET /v1.0/{hostile}"));
+        r.notes.push(format!("note {hostile}"));
+        let out = render(&r);
+        assert!(
+            !out.chars()
+                .any(|c| c != '\n' && crate::text_safety::is_unsafe(c)),
+            "{out}"
+        );
+        // The name stays on its heading's line, escaped; no line of its own starts a heading.
+        assert!(
+            out.contains("## Diagnosis: PC\\u{1b}[2J\\u{7}|x|\\u{d}\\u{a}## Fake\\u{a}| a | b |\\u{9b}\\u{202e}\n"),
+            "{out}"
+        );
+        assert!(!out.lines().any(|l| l.starts_with("## Fake")), "{out}");
+        // In a cell, a pipe is escaped and a name's newline too; a summary's newline is `<br>`.
+        assert!(out.contains(r"| **FAIL** | DEV007 | sum PC\u{1b}[2J\u{7}\|x\|<br>## Fake<br>\| a \| b \|\u{9b}\u{202e} |"), "{out}");
+        assert!(
+            out.contains(
+                r"`GET /v1.0/PC\u{1b}[2J\u{7}\|x\|\u{d}\u{a}## Fake\u{a}\| a \| b \|\u{9b}\u{202e}`"
+            ),
+            "{out}"
+        );
+        for line in out.lines().filter(|l| l.starts_with('|')) {
             let unescaped_pipes = line.matches('|').count() - line.matches(r"\|").count();
             assert!(unescaped_pipes == 5 || unescaped_pipes == 4, "{line}");
         }

@@ -17,6 +17,7 @@ use super::summary::{Columns, SubjectKind, SubjectResult, SubjectRow, SummaryBui
 use super::view::group_by_subject;
 use super::{Report, csv, json, jsonl, markdown, table, table_run};
 use crate::model::{Diagnosis, Subject};
+use crate::text_safety::into_safe_text;
 
 /// A table or Markdown run shows every finding of at most this many subjects (the first that
 /// are not ready), unless `--details` asks for all.
@@ -135,23 +136,21 @@ impl<'w> RunWriter<'w> {
     pub fn begin(&mut self, header: &RunHeader<'_>) -> io::Result<()> {
         match self.format {
             Format::Table(width) => {
-                self.out
-                    .write_all(table_run::summary_block(header, width).as_bytes())?;
-                self.out
-                    .write_all(table_run::list_block(header, width).as_bytes())?;
+                write_text(self.out, table_run::summary_block(header, width))?;
+                write_text(self.out, table_run::list_block(header, width))?;
                 if let Details::Only(keys) = &self.details {
                     let h = table_run::details_heading(keys.len(), self.kind);
-                    self.out.write_all(h.as_bytes())?;
+                    write_text(self.out, h)?;
                 }
                 Ok(())
             }
-            Format::Markdown => self.out.write_all(markdown::run_head(header).as_bytes()),
+            Format::Markdown => write_text(self.out, markdown::run_head(header)),
             Format::Json => json::write_run_head(self.out, header),
             Format::Jsonl => jsonl::write_summary(self.out, header),
             Format::Csv => {
                 if let Some(side) = self.side.as_mut() {
                     let width = table::width_from_env();
-                    side.write_all(table_run::summary_block(header, width).as_bytes())?;
+                    write_text(&mut **side, table_run::summary_block(header, width))?;
                     side.flush()?;
                 }
                 csv::write_header(self.out, header.columns)?;
@@ -194,12 +193,9 @@ impl<'w> RunWriter<'w> {
                     _ => None,
                 };
                 let block = table_run::subject_block(s, devices.map(Vec::as_slice), width);
-                self.out.write_all(block.as_bytes())?;
+                write_text(self.out, block)?;
             }
-            Format::Markdown => {
-                self.out
-                    .write_all(markdown::subject_section(s).as_bytes())?;
-            }
+            Format::Markdown => write_text(self.out, markdown::subject_section(s))?,
             Format::Json => {
                 json::write_findings(self.out, &s.findings, self.any_finding)?;
                 self.any_finding |= !s.findings.is_empty();
@@ -226,19 +222,19 @@ impl<'w> RunWriter<'w> {
     pub fn finish(&mut self, header: &RunHeader<'_>) -> io::Result<()> {
         let more = self.subjects.saturating_sub(self.detailed);
         match self.format {
-            Format::Table(width) => {
-                let s = table_run::run_tail(header, more, width);
-                self.out.write_all(s.as_bytes())?;
-            }
-            Format::Markdown => {
-                let s = markdown::run_tail(header, more);
-                self.out.write_all(s.as_bytes())?;
-            }
+            Format::Table(width) => write_text(self.out, table_run::run_tail(header, more, width))?,
+            Format::Markdown => write_text(self.out, markdown::run_tail(header, more))?,
             Format::Json => json::write_run_tail(self.out, header)?,
             Format::Jsonl | Format::Csv => {}
         }
         self.out.flush()
     }
+}
+
+/// A block of a table or Markdown run, with the last guard against control characters (the
+/// layouts escape each value from outside before they measure it).
+fn write_text(out: &mut dyn Write, block: String) -> io::Result<()> {
+    out.write_all(into_safe_text(block).as_bytes())
 }
 
 /// Whether a report covers more than one subject: several devices, or (without devices)
@@ -494,5 +490,131 @@ mod tests {
         assert_eq!(lines[0]["users"]["not_ready"], 1);
         assert_eq!(lines[2]["diagnosis"]["verdict"], "failed");
         assert_eq!(lines[3]["kind"], "user");
+    }
+
+    /// Terminal controls in every value that comes from outside: ESC sequences (CSI, OSC 8
+    /// hyperlink), BEL, a C1 CSI, DEL, a right-to-left override, CR, and Markdown breakouts.
+    const HOSTILE: &str =
+        "\u{1b}[2J\u{1b}]8;;http://evil/\u{7}x\u{1b}]8;;\u{7}\u{9b}1m\u{7f}\u{202e}\r| y |\n# z";
+
+    fn hostile_fleet() -> Report {
+        let pc = |n: &str| Subject::Device(format!("PC{n}{HOSTILE}"));
+        let upn = format!("a{HOSTILE}@contoso.com");
+        let mut findings = vec![TEN001.finding(Status::Fail, Subject::Tenant, HOSTILE)];
+        for n in ["1", "2"] {
+            findings.push(DEV001.finding(Status::Pass, pc(n), HOSTILE));
+            findings.push(
+                DEV003
+                    .finding(Status::Fail, pc(n), format!("no MdmUrl {HOSTILE}"))
+                    .with_evidence(
+                        crate::model::Evidence::new("dsregcmd", HOSTILE)
+                            .at(format!("dsregcmd{HOSTILE}.txt:3")),
+                    )
+                    .with_remediation(format!("fix {HOSTILE}")),
+            );
+        }
+        findings.push(
+            USR002
+                .finding(Status::Fail, Subject::User(upn.clone()), HOSTILE)
+                .with_remediation(HOSTILE),
+        );
+        let mut d1 = diagnosis(&format!("PC1{HOSTILE}"), Verdict::Failed, Some(&upn));
+        d1.explanation = HOSTILE.into();
+        d1.fix = format!("first {HOSTILE}");
+        let d2 = diagnosis(&format!("PC2{HOSTILE}"), Verdict::Failed, None);
+        let mut r = Report::new(as_of(), vec![d1, d2], findings);
+        r.notes.push(format!("note {HOSTILE}"));
+        r
+    }
+
+    fn written(r: &Report, format: Format, details: bool) -> String {
+        let mut out = Vec::new();
+        write_report(r, format, details, &mut out, None).unwrap_or_default();
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    fn assert_no_controls(format: &str, out: &str) {
+        for (i, l) in out.split('\n').enumerate() {
+            let l = l
+                .strip_suffix('\r')
+                .filter(|_| format == "csv")
+                .unwrap_or(l);
+            assert!(
+                !l.chars().any(crate::text_safety::is_unsafe),
+                "{format}: line {i} holds a control character: {l}"
+            );
+        }
+    }
+
+    #[test]
+    fn outside_values_are_escaped_in_every_text_format_and_exact_in_json() {
+        let r = hostile_fleet();
+        for details in [false, true] {
+            let table = written(&r, Format::Table(100), details);
+            assert_no_controls("table", &table);
+            assert!(
+                table.contains("PC1\\u{1b}[2J\\u{1b}]8;;http://evil/\\u{7}x"),
+                "{table}"
+            );
+            assert!(
+                table.contains("\\u{9b}1m\\u{7f}\\u{202e}\\u{d}| y |\\u{a}# z"),
+                "{table}"
+            );
+            // Escaped before it was measured: the layout keeps its width.
+            for l in table.lines() {
+                assert!(l.chars().count() <= 100, "too wide: {l}\n{table}");
+            }
+            // A name cannot start a line of its own.
+            assert!(!table.lines().any(|l| l.starts_with("# z")), "{table}");
+
+            let md = written(&r, Format::Markdown, details);
+            assert_no_controls("markdown", &md);
+            assert!(md.contains("### Device PC1\\u{1b}[2J"), "{md}");
+            assert!(!md.lines().any(|l| l.starts_with("# z")), "{md}");
+            // No value ends a table cell or a row: each row has its header's column count.
+            let mut columns = 0;
+            for l in md.lines() {
+                let cells = l.matches('|').count() - l.matches("\\|").count();
+                if !l.starts_with('|') {
+                    columns = 0;
+                } else if columns == 0 {
+                    columns = cells;
+                } else {
+                    assert_eq!(cells, columns, "{l}\n{md}");
+                }
+            }
+        }
+
+        let csv = written(&r, Format::Csv, false);
+        assert_no_controls("csv", &csv);
+        assert!(csv.contains("PC1\\u{1b}[2J"), "{csv}");
+
+        for format in [Format::Json, Format::Jsonl] {
+            let out = written(&r, format, false);
+            assert!(
+                !out.chars()
+                    .any(|c| c != '\n' && crate::text_safety::is_unsafe(c)),
+                "{out}"
+            );
+            let docs: Vec<serde_json::Value> = if format == Format::Json {
+                vec![serde_json::from_str(&out).unwrap_or_default()]
+            } else {
+                out.lines()
+                    .map(|l| serde_json::from_str(l).unwrap_or_default())
+                    .collect()
+            };
+            let text = serde_json::to_string(&docs).unwrap_or_default();
+            // serde_json writes the value back with the C1 and bidi characters raw: the exact
+            // value survived the escaping.
+            assert!(text.contains(&serde_json::to_string(HOSTILE).unwrap_or_default()[1..]));
+            assert!(
+                text.contains("PC1\\u001b[2J\\u001b]8;;http://evil/\\u0007x"),
+                "{text}"
+            );
+        }
+        let json = written(&r, Format::Json, false);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+        assert_eq!(v["diagnoses"][0]["device"], format!("PC1{HOSTILE}"));
+        assert_eq!(v["diagnoses"][0]["explanation"], HOSTILE);
     }
 }

@@ -10,6 +10,9 @@
 //!   one row per finding.
 //! - Cells are wrapped here, between words; a token longer than its column (a registry path) is
 //!   broken after a `\`, `/`, `,` or `-` where it has one.
+//! - Text from outside (device names, file contents, Graph values) is escaped by
+//!   [`crate::text_safety`] before it is measured: names and locations stay on one line, every
+//!   control character is shown as `\u{1b}`; every cell and line is escaped again as a guard.
 
 use tabled::builder::Builder;
 use tabled::settings::Style;
@@ -17,6 +20,7 @@ use tabled::settings::Style;
 use super::Report;
 use super::view::{self, ReportView, SubjectGroup};
 use crate::model::{Diagnosis, Finding, SkipReason, Status, Subject};
+use crate::text_safety::{escape_joined, escape_line, escape_text, into_safe_text};
 
 pub const DEFAULT_WIDTH: usize = 120;
 /// Four columns with their borders need about this much; narrower terminals get this width.
@@ -71,9 +75,9 @@ pub fn render_with(report: &Report, width: usize, _details: bool) -> String {
         .iter()
         .map(|row| {
             vec![
-                row.checks.join("\n"),
-                row.subjects.join("\n"),
-                row.text.clone(),
+                escape_joined(&row.checks, "\n"),
+                escape_joined(&row.subjects, "\n"),
+                escape_text(&row.text).into_owned(),
             ]
         })
         .collect();
@@ -93,14 +97,19 @@ pub fn render_with(report: &Report, width: usize, _details: bool) -> String {
         out.push('\n');
     }
     out.push_str(&format!("Summary: {}\n", view::summary_line(report)));
-    out
+    into_safe_text(out)
+}
+
+/// A one-line value from outside (a name, an ID, a location), escaped.
+pub(crate) fn line(s: &str) -> String {
+    escape_line(s).into_owned()
 }
 
 pub(crate) fn finding_row(f: &Finding) -> Vec<String> {
     vec![
         f.status.as_str().to_uppercase(),
-        f.check.clone(),
-        f.summary.clone(),
+        line(&f.check),
+        escape_text(&f.summary).into_owned(),
         evidence_summary(f),
     ]
 }
@@ -129,22 +138,26 @@ pub(crate) fn subject_heading(group: &SubjectGroup<'_>, report: &Report, width: 
         Subject::Tenant => "Tenant".to_string(),
         Subject::User(u) => {
             // A single-subject report has at most one diagnosis.
-            let devices: Vec<&str> = report
+            let devices: Vec<std::borrow::Cow<'_, str>> = report
                 .diagnoses
                 .iter()
                 .filter(|d| d.user.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(u)))
-                .map(|d| d.device.as_str())
+                .map(|d| escape_line(&d.device))
                 .collect();
+            let u = escape_line(u);
             if devices.is_empty() {
                 format!("User {u}")
             } else {
                 format!("User {u} (enrolling user of {})", devices.join(", "))
             }
         }
-        Subject::Device(d) => match group.diagnosis_in(report) {
-            Some(x) => format!("Device {d}: {}", x.verdict.as_str()),
-            None => format!("Device {d}"),
-        },
+        Subject::Device(d) => {
+            let d = escape_line(d);
+            match group.diagnosis_in(report) {
+                Some(x) => format!("Device {d}: {}", x.verdict.as_str()),
+                None => format!("Device {d}"),
+            }
+        }
     };
     let mut s = wrap_line(&text, width);
     s.push('\n');
@@ -153,7 +166,7 @@ pub(crate) fn subject_heading(group: &SubjectGroup<'_>, report: &Report, width: 
 
 pub(crate) fn diagnosis_box(d: &Diagnosis, width: usize) -> String {
     let mut rows: Vec<Vec<String>> = vec![
-        vec!["Device".into(), d.device.clone()],
+        vec!["Device".into(), line(&d.device)],
         vec!["Path".into(), d.path.as_str().into()],
         vec!["Verdict".into(), d.verdict.as_str().into()],
         vec![
@@ -161,15 +174,18 @@ pub(crate) fn diagnosis_box(d: &Diagnosis, width: usize) -> String {
             if d.causes.is_empty() {
                 "-".to_string()
             } else {
-                d.causes.join(" → ")
+                escape_joined(&d.causes, " → ")
             },
         ],
     ];
     if !d.fix.is_empty() {
-        rows.push(vec!["Fix".into(), d.fix.clone()]);
+        rows.push(vec!["Fix".into(), escape_text(&d.fix).into_owned()]);
     }
     if !d.explanation.is_empty() {
-        rows.push(vec!["Explanation".into(), d.explanation.clone()]);
+        rows.push(vec![
+            "Explanation".into(),
+            escape_text(&d.explanation).into_owned(),
+        ]);
     }
     let mut s = table_without_header(&[Col::Fixed, Col::Flex(1)], rows, width);
     s.push('\n');
@@ -181,9 +197,9 @@ pub(crate) fn evidence_summary(f: &Finding) -> String {
     let Some(e) = view::evidence_summary(f) else {
         return String::new();
     };
-    let mut s = e.detail.to_string();
+    let mut s = escape_text(e.detail).into_owned();
     if let Some(loc) = &e.location {
-        s.push_str(&format!(" [{loc}]"));
+        s.push_str(&format!(" [{}]", escape_line(loc)));
     }
     if e.more > 0 {
         s.push_str(&format!(" (+{} more)", e.more));
@@ -210,6 +226,11 @@ pub(crate) fn table_without_header(cols: &[Col], rows: Vec<Vec<String>>, width: 
 }
 
 pub(crate) fn render_rows(cols: &[Col], rows: Vec<Vec<String>>, width: usize) -> String {
+    // Measured as shown: a cell a caller forgot to escape is escaped here.
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|r| r.into_iter().map(into_safe_text).collect())
+        .collect();
     let widths = column_widths(cols, &rows, width);
     let mut b = Builder::default();
     for row in &rows {
@@ -390,6 +411,7 @@ pub fn wrap_paragraph(text: &str, width: usize) -> String {
 
 /// Wraps one line to `width` columns; continuation lines are indented.
 pub fn wrap_line(text: &str, width: usize) -> String {
+    let text = escape_text(text);
     let mut out = String::new();
     let mut line = String::new();
     for word in text.split_whitespace() {

@@ -10,6 +10,7 @@ use super::summary::{State, SubjectKind, SubjectResult, SubjectRow, plural};
 use super::table::*;
 use super::view;
 use crate::model::{Finding, Status, Subject};
+use crate::text_safety::{escape_joined, escape_line, escape_text};
 
 /// One line per device: verdict, cause chain and what the finding behind the first cause
 /// says (the device's own, else the enrolling user's, else the tenant's), found through a map
@@ -30,7 +31,7 @@ pub fn overview_rows(report: &Report) -> Vec<OverviewRow> {
         .map(|d| {
             let root_cause = match d.causes.first() {
                 None => match d.user.as_deref() {
-                    Some(u) => format!("enrolling user {u}"),
+                    Some(u) => format!("enrolling user {}", escape_line(u)),
                     None => "-".to_string(),
                 },
                 Some(first) => {
@@ -103,7 +104,7 @@ pub fn summary_block(h: &RunHeader<'_>, width: usize) -> String {
                 "{} disabled account{} (e.g. {})",
                 u.disabled,
                 plural(u.disabled),
-                u.disabled_examples.join(", ")
+                escape_joined(&u.disabled_examples, ", ")
             ));
         }
         if u.guests > 0 {
@@ -111,7 +112,7 @@ pub fn summary_block(h: &RunHeader<'_>, width: usize) -> String {
                 "{} guest{} (e.g. {})",
                 u.guests,
                 plural(u.guests),
-                u.guest_examples.join(", ")
+                escape_joined(&u.guest_examples, ", ")
             ));
         }
         line(&mut out, &format!("Not ready: {}", parts.join(", ")));
@@ -218,6 +219,14 @@ struct CountLine {
 /// Each row on two lines cut to the width: `  USR002  2931 users  <title> (e.g. …)` and,
 /// under the title, `fix: <fix>`.
 fn count_lines(rows: Vec<CountLine>, width: usize) -> String {
+    let rows: Vec<CountLine> = rows
+        .into_iter()
+        .map(|r| CountLine {
+            cols: r.cols.iter().map(|c| line(c)).collect(),
+            what: line(&r.what),
+            fix: escape_text(&r.fix).into_owned(),
+        })
+        .collect();
     let n = rows.iter().map(|r| r.cols.len()).max().unwrap_or(0);
     let widths: Vec<usize> = (0..n)
         .map(|i| {
@@ -260,6 +269,7 @@ fn with_examples(title: &str, names: &[String], total: usize) -> String {
         return what;
     }
     let e = examples(names, total);
+    // `names` come from outside: escaped by [`count_lines`] with the rest of the row.
     if what.is_empty() {
         format!("e.g. {e}")
     } else {
@@ -284,10 +294,10 @@ pub fn list_block(h: &RunHeader<'_>, width: usize) -> String {
             .iter()
             .map(|o| {
                 vec![
-                    o.device.clone(),
+                    line(&o.device),
                     o.verdict.to_string(),
-                    o.causes.clone(),
-                    o.root_cause.clone(),
+                    line(&o.causes),
+                    escape_text(&o.root_cause).into_owned(),
                 ]
             })
             .collect();
@@ -320,7 +330,7 @@ pub fn list_block(h: &RunHeader<'_>, width: usize) -> String {
         }
     );
     let blocking = |r: &SubjectRow| {
-        let ids = r.blocking.join(" ");
+        let ids = escape_joined(&r.blocking, " ");
         match r.state {
             State::Incomplete => format!("error: {ids}"),
             _ => ids,
@@ -328,7 +338,7 @@ pub fn list_block(h: &RunHeader<'_>, width: usize) -> String {
     };
     let w1 = listed
         .iter()
-        .map(|r| r.subject.chars().count())
+        .map(|r| escape_line(&r.subject).chars().count())
         .max()
         .unwrap_or(0)
         .min(40);
@@ -339,9 +349,9 @@ pub fn list_block(h: &RunHeader<'_>, width: usize) -> String {
         .unwrap_or(0)
         .min(30);
     for r in listed {
-        let mut l = format!("  {:<w1$}  {:<w2$}  ", r.subject, blocking(r));
+        let mut l = format!("  {:<w1$}  {:<w2$}  ", line(&r.subject), blocking(r));
         let room = width.saturating_sub(l.chars().count()).max(20);
-        l.push_str(&truncate(&one_line(&r.first_fix), room));
+        l.push_str(&truncate(&one_line(&escape_text(&r.first_fix)), room));
         out.push_str(l.trim_end());
         out.push('\n');
     }
@@ -383,21 +393,24 @@ pub fn subject_block(s: &SubjectResult<'_>, devices: Option<&[String]>, width: u
     let heading = match s.subject.as_ref() {
         Subject::Tenant => "Tenant".to_string(),
         Subject::User(u) => {
-            let mut h = format!("User {u}");
+            let mut h = format!("User {}", escape_line(u));
             match s.kind {
                 SubjectKind::Disabled => h.push_str(" (disabled account)"),
                 SubjectKind::Guest => h.push_str(" (guest)"),
                 _ => {}
             }
             if let Some(ds) = devices.filter(|d| !d.is_empty()) {
-                h.push_str(&format!(" (enrolling user of {})", ds.join(", ")));
+                h.push_str(&format!(" (enrolling user of {})", escape_joined(ds, ", ")));
             }
             h
         }
-        Subject::Device(d) => match s.diagnosis {
-            Some(x) => format!("Device {d}: {}", x.verdict.as_str()),
-            None => format!("Device {d}"),
-        },
+        Subject::Device(d) => {
+            let d = escape_line(d);
+            match s.diagnosis {
+                Some(x) => format!("Device {d}: {}", x.verdict.as_str()),
+                None => format!("Device {d}"),
+            }
+        }
     };
     out.push_str(&wrap_line(&heading, width));
     out.push('\n');
@@ -410,11 +423,11 @@ pub fn subject_block(s: &SubjectResult<'_>, devices: Option<&[String]>, width: u
     if !rows.is_empty() {
         out.push_str(&findings_table(rows, width));
     }
-    let passed: Vec<&str> = s
+    let passed: Vec<std::borrow::Cow<'_, str>> = s
         .findings
         .iter()
         .filter(|f| f.status == Status::Pass)
-        .map(|f| f.check.as_str())
+        .map(|f| escape_line(&f.check))
         .collect();
     if !passed.is_empty() {
         out.push_str(&wrap_line(
@@ -426,6 +439,7 @@ pub fn subject_block(s: &SubjectResult<'_>, devices: Option<&[String]>, width: u
     // Skips that come from the token, not from this subject, repeat for every user or
     // device: one line each, the reason is in the notes and in the JSON.
     let mut reasons: Vec<(String, Vec<&str>)> = Vec::new();
+    // `wrap_line` escapes each line: a check ID or skip reason from outside is shown escaped.
     let mut by_reason: HashMap<String, usize> = HashMap::new();
     for f in s.findings.iter().filter(|f| token_wide_skip(f)) {
         let reason = f

@@ -111,10 +111,12 @@ impl DeviceCodeFlow {
             .map_err(|e| map_token_error("device code", e))?;
         // The user code is meant to be shown; the device code is the secret and is not.
         eprintln!(
-            "To sign in, open {} in a browser and enter the code {} (it expires in {} minutes).",
-            details.verification_uri().as_str(),
-            details.user_code().secret(),
-            details.expires_in().as_secs().div_ceil(60)
+            "{}",
+            sign_in_prompt(
+                details.verification_uri().as_str(),
+                details.user_code().secret(),
+                details.expires_in().as_secs(),
+            )
         );
         let token = client
             .exchange_device_access_token(&details)
@@ -235,6 +237,48 @@ impl DeviceCodeFlow {
         };
         let json = serde_json::to_vec_pretty(&file).map_err(|e| self.cache_err(e.to_string()))?;
         write_private_file(&self.cache_path, &json).map_err(|e| self.cache_err(e.to_string()))
+    }
+}
+
+/// What the user is asked to do. The address and the code come from the identity server:
+/// control characters in them are shown escaped (`\u{1b}`), never sent to the terminal.
+fn sign_in_prompt(verification_uri: &str, user_code: &str, expires_in_secs: u64) -> String {
+    format!(
+        "To sign in, open {} in a browser and enter the code {} (it expires in {} minutes).",
+        crate::text_safety::shown(verification_uri),
+        crate::text_safety::shown(user_code),
+        expires_in_secs.div_ceil(60)
+    )
+}
+
+#[cfg(test)]
+mod prompt_tests {
+    use super::sign_in_prompt;
+
+    #[test]
+    fn a_user_code_or_address_with_terminal_escapes_is_shown_escaped() {
+        let p = sign_in_prompt(
+            "https://microsoft.com/devicelogin\u{1b}]8;;http://evil\u{7}",
+            "ABCD\u{1b}[2J\u{9b}1;1H\u{202e}EFGH\nX",
+            900,
+        );
+        assert!(
+            !p.bytes()
+                .any(|b| b == 0x1b || b == 0x07 || b == 0x9b || b == b'\n'),
+            "{p}"
+        );
+        assert_eq!(
+            p,
+            "To sign in, open https://microsoft.com/devicelogin\\u{1b}]8;;http://evil\\u{7} in a \
+             browser and enter the code ABCD\\u{1b}[2J\\u{9b}1;1H\\u{202e}EFGH\\u{a}X (it expires \
+             in 15 minutes)."
+        );
+        let plain = sign_in_prompt("https://microsoft.com/devicelogin", "ABCD-EFGH", 61);
+        assert_eq!(
+            plain,
+            "To sign in, open https://microsoft.com/devicelogin in a browser and enter the code \
+             ABCD-EFGH (it expires in 2 minutes)."
+        );
     }
 }
 
