@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -36,7 +35,12 @@ pub mod env_vars {
     pub const CONCURRENCY: &str = "ENROLL_DOCTOR_CONCURRENCY";
     pub const TIMEOUT_SECS: &str = "ENROLL_DOCTOR_TIMEOUT_SECS";
     pub const MAX_RETRY_WAIT_SECS: &str = "ENROLL_DOCTOR_MAX_RETRY_WAIT_SECS";
+    pub const MAX_RESPONSE_MIB: &str = "ENROLL_DOCTOR_MAX_RESPONSE_MIB";
 }
+
+mod http;
+
+pub use http::{FileHttpConfig, HttpSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -216,15 +220,6 @@ pub struct FileConfig {
     pub source: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileHttpConfig {
-    pub concurrency: Option<usize>,
-    pub timeout_secs: Option<u64>,
-    pub max_attempts: Option<u32>,
-    pub max_retry_wait_secs: Option<u64>,
-}
-
 /// `line L, column C (key): what is wrong`, without toml's source excerpt: that excerpt would
 /// echo the offending line, and a misplaced secret (`client_secret = "…"`) must never be printed.
 fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
@@ -327,30 +322,6 @@ pub struct FlagOverrides {
     pub certificate: Option<PathBuf>,
 }
 
-/// HTTP behaviour of the Graph client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpSettings {
-    /// Requests in flight at once, across all tasks.
-    pub concurrency: usize,
-    /// Per-request timeout.
-    pub timeout: Duration,
-    /// Attempts per request, including the first.
-    pub max_attempts: u32,
-    /// Cap on any single wait between attempts (Retry-After or backoff).
-    pub max_retry_wait: Duration,
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        HttpSettings {
-            concurrency: 8,
-            timeout: Duration::from_secs(60),
-            max_attempts: 5,
-            max_retry_wait: Duration::from_secs(120),
-        }
-    }
-}
-
 /// Resolved connection settings. `Debug` never shows secrets (they are `SecretString`s).
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -365,7 +336,9 @@ pub struct Settings {
     pub certificate_algorithm: AssertionAlgorithm,
     pub access_token: Option<SecretString>,
     pub access_token_file: Option<PathBuf>,
-    pub token_cache: PathBuf,
+    /// The delegated sign-in cache; `None` when no per-user folder is known (sign-ins are then
+    /// not cached).
+    pub token_cache: Option<PathBuf>,
     pub http: HttpSettings,
 }
 
@@ -422,22 +395,26 @@ pub fn is_loopback(url: &reqwest::Url) -> bool {
         .is_ok_and(|ip| ip.is_loopback())
 }
 
-fn parse_num<T: std::str::FromStr>(field: &str, value: &str) -> Result<T, ConfigError> {
-    value.trim().parse().map_err(|_| ConfigError::Invalid {
-        field: field.to_string(),
-        value: value.to_string(),
-        reason: "expected a whole number".to_string(),
-    })
+/// The per-user token cache file, from the environment: `%LOCALAPPDATA%` (the per-user
+/// profile) on Windows, `$XDG_CACHE_HOME` or `$HOME/.cache` elsewhere. `None` when none is set
+/// (or only a relative one): there is no shared fallback such as the temp folder, where another
+/// local user could plant a cache whose token would be used.
+pub fn default_token_cache(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    token_cache_in(env, cfg!(windows))
 }
 
-/// The per-user cache directory, from the environment (XDG on Unix, LOCALAPPDATA on Windows).
-pub fn default_token_cache(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
-    let base = non_empty(env("XDG_CACHE_HOME"))
-        .map(PathBuf::from)
-        .or_else(|| non_empty(env("LOCALAPPDATA")).map(PathBuf::from))
-        .or_else(|| non_empty(env("HOME")).map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("enroll-doctor").join("token-cache.json")
+fn token_cache_in(env: &dyn Fn(&str) -> Option<String>, windows: bool) -> Option<PathBuf> {
+    let absolute = |k: &str| {
+        non_empty(env(k))
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute() || (windows && p.has_root()))
+    };
+    let base = if windows {
+        absolute("LOCALAPPDATA")
+    } else {
+        absolute("XDG_CACHE_HOME").or_else(|| absolute("HOME").map(|h| h.join(".cache")))
+    }?;
+    Some(base.join("enroll-doctor").join("token-cache.json"))
 }
 
 impl Settings {
@@ -585,56 +562,9 @@ impl Settings {
         let token_cache = env_s(ev::TOKEN_CACHE)
             .map(PathBuf::from)
             .or_else(|| file.token_cache.clone())
-            .unwrap_or_else(|| default_token_cache(env));
+            .or_else(|| default_token_cache(env));
 
-        let mut http = HttpSettings::default();
-        if let Some(c) = file.http.concurrency {
-            http.concurrency = c;
-        }
-        if let Some(t) = file.http.timeout_secs {
-            http.timeout = Duration::from_secs(t);
-        }
-        if let Some(a) = file.http.max_attempts {
-            http.max_attempts = a;
-        }
-        if let Some(w) = file.http.max_retry_wait_secs {
-            http.max_retry_wait = Duration::from_secs(w);
-        }
-        if let Some(v) = env_s(ev::CONCURRENCY) {
-            http.concurrency = parse_num(ev::CONCURRENCY, &v)?;
-        }
-        if let Some(v) = env_s(ev::TIMEOUT_SECS) {
-            http.timeout = Duration::from_secs(parse_num(ev::TIMEOUT_SECS, &v)?);
-        }
-        if let Some(v) = env_s(ev::MAX_RETRY_WAIT_SECS) {
-            http.max_retry_wait = Duration::from_secs(parse_num(ev::MAX_RETRY_WAIT_SECS, &v)?);
-        }
-        if http.concurrency == 0 {
-            let field = if env_s(ev::CONCURRENCY).is_some() {
-                ev::CONCURRENCY.to_string()
-            } else {
-                file.field("http.concurrency")
-            };
-            return Err(ConfigError::Invalid {
-                field,
-                value: "0".into(),
-                reason: "must be at least 1".into(),
-            });
-        }
-        if http.timeout.is_zero() {
-            // A zero timeout would fail every request at once.
-            let field = if env_s(ev::TIMEOUT_SECS).is_some() {
-                ev::TIMEOUT_SECS.to_string()
-            } else {
-                file.field("http.timeout_secs")
-            };
-            return Err(ConfigError::Invalid {
-                field,
-                value: "0".into(),
-                reason: "must be at least 1 second".into(),
-            });
-        }
-        http.max_attempts = http.max_attempts.max(1);
+        let http = HttpSettings::resolve(file, env)?;
 
         let settings = Settings {
             auth,
@@ -964,36 +894,6 @@ certificate = "/file/cert.pem"
     }
 
     #[test]
-    fn http_settings_from_file_and_env() {
-        let file = FileConfig::parse(
-            "[http]\nconcurrency = 3\ntimeout_secs = 5\nmax_attempts = 2\nmax_retry_wait_secs = 1\n",
-            Path::new("x.toml"),
-        )
-        .unwrap();
-        let flags = FlagOverrides {
-            auth: Some(AuthMethod::AzureCli),
-            ..Default::default()
-        };
-        let s = Settings::from_map(
-            Some(&file),
-            &env(&[("ENROLL_DOCTOR_CONCURRENCY", "4")]),
-            &flags,
-        )
-        .unwrap();
-        assert_eq!(s.http.concurrency, 4);
-        assert_eq!(s.http.timeout, Duration::from_secs(5));
-        assert_eq!(s.http.max_attempts, 2);
-        assert_eq!(s.http.max_retry_wait, Duration::from_secs(1));
-        let err = Settings::from_map(
-            Some(&file),
-            &env(&[("ENROLL_DOCTOR_CONCURRENCY", "x")]),
-            &flags,
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("ENROLL_DOCTOR_CONCURRENCY"));
-    }
-
-    #[test]
     fn bad_values_name_their_source() {
         let flags = FlagOverrides {
             auth: Some(AuthMethod::AzureCli),
@@ -1061,12 +961,47 @@ certificate = "/file/cert.pem"
 
     #[test]
     fn token_cache_default_is_under_the_user_cache_dir() {
-        let p = default_token_cache(&|k| (k == "HOME").then(|| "/home/ann".to_string()));
+        let p = token_cache_in(&|k| (k == "HOME").then(|| "/home/ann".to_string()), false);
         assert_eq!(
             p,
-            PathBuf::from("/home/ann/.cache/enroll-doctor/token-cache.json")
+            Some(PathBuf::from(
+                "/home/ann/.cache/enroll-doctor/token-cache.json"
+            ))
         );
-        let p = default_token_cache(&|k| (k == "XDG_CACHE_HOME").then(|| "/xdg".to_string()));
-        assert_eq!(p, PathBuf::from("/xdg/enroll-doctor/token-cache.json"));
+        let p = token_cache_in(
+            &|k| (k == "XDG_CACHE_HOME").then(|| "/xdg".to_string()),
+            false,
+        );
+        assert_eq!(
+            p,
+            Some(PathBuf::from("/xdg/enroll-doctor/token-cache.json"))
+        );
+    }
+
+    #[test]
+    fn no_shared_temp_folder_fallback_for_the_token_cache() {
+        // Without HOME / XDG_CACHE_HOME there is no per-user folder: no cache at all, never
+        // the shared temp folder.
+        assert_eq!(token_cache_in(&|_| None, false), None);
+        assert_eq!(token_cache_in(&|_| None, true), None);
+        // LOCALAPPDATA is the Windows profile's; elsewhere it is not a reason to cache.
+        let local = |k: &str| (k == "LOCALAPPDATA").then(|| "/profiles/ann/AppData/Local".into());
+        assert_eq!(token_cache_in(&local, false), None);
+        assert!(token_cache_in(&local, true).is_some());
+        // A relative HOME would put the cache wherever the tool is run.
+        assert_eq!(
+            token_cache_in(&|k| (k == "HOME").then(|| "rel".to_string()), false),
+            None
+        );
+        let s = Settings::from_map(
+            None,
+            &env(&[]),
+            &FlagOverrides {
+                auth: Some(AuthMethod::DeviceCode),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(s.token_cache, None);
     }
 }

@@ -12,6 +12,7 @@ mod e2e {
     pub mod diagnose;
     pub mod explain;
     pub mod graph;
+    pub mod hostile_net;
     pub mod hygiene;
     pub mod markdown;
     pub mod readiness;

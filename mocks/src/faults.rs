@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
 /// How a 429/503 tells the client when to come back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RetryAfter {
@@ -48,20 +51,12 @@ impl Fault {
 
     /// Restrict this fault to requests whose path starts with `prefix` (e.g. `/v1.0/users`).
     pub fn on(self, prefix: &str) -> FaultRule {
-        FaultRule {
-            route_prefix: Some(prefix.to_string()),
-            times: None,
-            fault: self,
-        }
+        FaultRule::from(self).on(prefix)
     }
 
     /// Apply this fault (to every Graph request) only `n` times.
     pub fn times(self, n: u32) -> FaultRule {
-        FaultRule {
-            route_prefix: None,
-            times: Some(n),
-            fault: self,
-        }
+        FaultRule::from(self).times(n)
     }
 }
 
@@ -70,12 +65,35 @@ impl Fault {
 /// `route_prefix` is matched against the request path (e.g. `/v1.0/users`, `/beta/policies`,
 /// `/v1.0/$batch`, `/{tenant}/oauth2/v2.0/token`). Without a prefix the rule applies to every
 /// Graph request (`/v1.0/…`, `/beta/…`) including each `$batch` item, but not to the `$batch`
-/// envelope itself nor to the identity endpoints. `times: None` means "forever".
+/// envelope itself nor to the identity endpoints. `times: None` means "forever". `method`
+/// restricts the rule to one HTTP method (case ignored); `sample` to a seeded share of the
+/// matching requests (a throttling storm that hits 30 % of them, reproducibly).
+///
+/// Rules can also be written as text (`"GET /v1.0/users status=429 retry-after=2 times=3"`,
+/// see `fault_rules.rs` and the `mock-graph` binary's `--fault`/`--faults`/`--throttle`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaultRule {
     pub route_prefix: Option<String>,
     pub times: Option<u32>,
     pub fault: Fault,
+    pub method: Option<String>,
+    pub sample: Option<Sample>,
+}
+
+/// Apply a rule to `per_million` of every million matching requests, drawn from a generator
+/// seeded with `seed` (the same requests in the same order see the same faults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    pub per_million: u32,
+    pub seed: u64,
+}
+
+impl Sample {
+    /// `fraction` of the requests (clamped to 0–1).
+    pub fn fraction(fraction: f64, seed: u64) -> Sample {
+        let per_million = (fraction.clamp(0.0, 1.0) * 1_000_000.0).round() as u32;
+        Sample { per_million, seed }
+    }
 }
 
 impl FaultRule {
@@ -90,6 +108,18 @@ impl FaultRule {
         self.route_prefix = Some(prefix.to_string());
         self
     }
+
+    /// Limit the rule to requests with this HTTP method.
+    pub fn method(mut self, method: &str) -> FaultRule {
+        self.method = Some(method.to_ascii_uppercase());
+        self
+    }
+
+    /// Apply the rule to this share of the matching requests only (seeded, reproducible).
+    pub fn fraction(mut self, fraction: f64, seed: u64) -> FaultRule {
+        self.sample = Some(Sample::fraction(fraction, seed));
+        self
+    }
 }
 
 impl From<Fault> for FaultRule {
@@ -98,6 +128,8 @@ impl From<Fault> for FaultRule {
             route_prefix: None,
             times: None,
             fault,
+            method: None,
+            sample: None,
         }
     }
 }
@@ -115,15 +147,23 @@ pub(crate) enum Site {
     Identity,
 }
 
+/// An installed rule with its remaining count and its sampling generator.
+#[derive(Debug)]
+struct Installed {
+    rule: FaultRule,
+    rng: Option<StdRng>,
+}
+
 /// Installed rules with their remaining counts.
 #[derive(Debug, Default)]
 pub(crate) struct FaultTable {
-    rules: Vec<FaultRule>,
+    rules: Vec<Installed>,
 }
 
 impl FaultTable {
     pub fn push(&mut self, rule: FaultRule) {
-        self.rules.push(rule);
+        let rng = rule.sample.map(|s| StdRng::seed_from_u64(s.seed));
+        self.rules.push(Installed { rule, rng });
     }
 
     pub fn clear(&mut self) {
@@ -131,11 +171,12 @@ impl FaultTable {
     }
 
     /// Takes the faults that apply to this request: every matching latency rule plus the first
-    /// other matching rule. Counts are consumed here.
-    pub fn take(&mut self, path: &str, site: Site) -> (Duration, Option<Fault>) {
+    /// other matching rule. Counts are consumed here (and a sampled rule draws once per
+    /// matching request).
+    pub fn take(&mut self, method: &str, path: &str, site: Site) -> (Duration, Option<Fault>) {
         let mut delay = Duration::ZERO;
         let mut chosen = None;
-        for rule in &mut self.rules {
+        for Installed { rule, rng } in &mut self.rules {
             if rule.times == Some(0) {
                 continue;
             }
@@ -143,25 +184,33 @@ impl FaultTable {
                 Some(prefix) => path.starts_with(prefix.as_str()),
                 None => matches!(site, Site::Graph | Site::BatchItem),
             };
-            if !matches || (site == Site::BatchItem && rule.fault.is_transport_level()) {
+            if !matches
+                || (site == Site::BatchItem && rule.fault.is_transport_level())
+                || rule
+                    .method
+                    .as_deref()
+                    .is_some_and(|m| !m.eq_ignore_ascii_case(method))
+            {
                 continue;
             }
-            let consume = match &rule.fault {
-                Fault::Latency(d) => {
-                    delay += *d;
-                    true
-                }
-                other if chosen.is_none() => {
-                    chosen = Some(other.clone());
-                    true
-                }
-                _ => false,
-            };
-            if consume && let Some(n) = rule.times.as_mut() {
+            let wanted = matches!(rule.fault, Fault::Latency(_)) || chosen.is_none();
+            if !wanted {
+                continue;
+            }
+            if let (Some(sample), Some(rng)) = (rule.sample, rng.as_mut())
+                && rng.random_range(0..1_000_000u32) >= sample.per_million
+            {
+                continue;
+            }
+            match &rule.fault {
+                Fault::Latency(d) => delay += *d,
+                other => chosen = Some(other.clone()),
+            }
+            if let Some(n) = rule.times.as_mut() {
                 *n -= 1;
             }
         }
-        self.rules.retain(|r| r.times != Some(0));
+        self.rules.retain(|r| r.rule.times != Some(0));
         (delay, chosen)
     }
 }
@@ -179,15 +228,15 @@ mod tests {
                 .times(1),
         );
         table.push(Fault::Latency(Duration::from_millis(5)).into());
-        let (d, f) = table.take("/v1.0/groups", Site::Graph);
+        let (d, f) = table.take("GET", "/v1.0/groups", Site::Graph);
         assert_eq!(d, Duration::from_millis(5));
         assert_eq!(f, None);
-        let (_, f) = table.take("/v1.0/users?$top=5", Site::Graph);
+        let (_, f) = table.take("GET", "/v1.0/users?$top=5", Site::Graph);
         assert_eq!(f, Some(Fault::Throttle { retry_after: None }));
-        let (_, f) = table.take("/v1.0/users", Site::Graph);
+        let (_, f) = table.take("GET", "/v1.0/users", Site::Graph);
         assert_eq!(f, None);
         // global rules never hit the identity endpoints
-        let (d, _) = table.take("/contoso.com/oauth2/v2.0/token", Site::Identity);
+        let (d, _) = table.take("GET", "/contoso.com/oauth2/v2.0/token", Site::Identity);
         assert_eq!(d, Duration::ZERO);
     }
 
@@ -195,10 +244,34 @@ mod tests {
     fn transport_faults_skip_batch_items_without_consuming() {
         let mut table = FaultTable::default();
         table.push(Fault::ConnectionReset.times(1));
-        assert_eq!(table.take("/v1.0/users", Site::BatchItem).1, None);
+        assert_eq!(table.take("GET", "/v1.0/users", Site::BatchItem).1, None);
         assert_eq!(
-            table.take("/v1.0/users", Site::Graph).1,
+            table.take("GET", "/v1.0/users", Site::Graph).1,
             Some(Fault::ConnectionReset)
         );
+    }
+
+    #[test]
+    fn method_and_sampled_rules() {
+        let mut table = FaultTable::default();
+        table.push(Fault::ExpiredToken.on("/v1.0/users").method("post"));
+        assert_eq!(table.take("GET", "/v1.0/users", Site::Graph).1, None);
+        assert_eq!(
+            table
+                .take("POST", "/v1.0/users/x/checkMemberGroups", Site::Graph)
+                .1,
+            Some(Fault::ExpiredToken)
+        );
+        let storm = |seed| {
+            let mut t = FaultTable::default();
+            t.push(FaultRule::from(Fault::Throttle { retry_after: None }).fraction(0.3, seed));
+            (0..1000)
+                .map(|_| t.take("GET", "/v1.0/users", Site::Graph).1.is_some())
+                .collect::<Vec<_>>()
+        };
+        let hits = storm(7).iter().filter(|h| **h).count();
+        assert!((250..350).contains(&hits), "{hits} of 1000");
+        assert_eq!(storm(7), storm(7), "same seed, same storm");
+        assert_ne!(storm(7), storm(8));
     }
 }

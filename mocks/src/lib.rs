@@ -34,6 +34,12 @@
 //! properties; anything else is 400 `BadRequest`), `$count=true` (directory lists need
 //! `ConsistencyLevel: eventual`), `$expand` where listed, `$skiptoken` from `@odata.nextLink`.
 //!
+//! Before any route answers, the path and the names in `$select`, `$expand`, `$filter` and
+//! `$orderby` are checked against Graph's metadata for the version called (`validate.rs`,
+//! `schema.rs`, data in `mocks/schema/`): what Graph would refuse gets Graph's `400 BadRequest`,
+//! and a test whose mock refused a request fails (see [`MockHandle::schema_refusals`]). Fault
+//! rules also come as text ([`fault_rules`], the binary's `--fault`, `--faults`, `--throttle`).
+//!
 //! Every page costs time in its own size, not the tenant's, so benchmarks against a large
 //! generated tenant measure the client: key lookups, the `$filter` tables and each group's
 //! direct and transitive member lists are built with the tenant (`index.rs`), a page is cut
@@ -57,15 +63,18 @@
 
 mod auth;
 mod error;
+pub mod fault_rules;
 mod faults;
 mod graph;
 mod index;
 mod odata;
 mod relations;
 mod reply;
+mod schema;
 mod server;
 mod state;
 mod tenant;
+mod validate;
 
 use std::ops::Deref;
 use std::path::PathBuf;
@@ -76,7 +85,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 pub use error::MockError;
-pub use faults::{Fault, FaultRule, RetryAfter};
+pub use faults::{Fault, FaultRule, RetryAfter, Sample};
 pub use state::{MockStats, RecordedRequest};
 pub use tenant::{FleetDevice, MockApp, fixture_names, fleet_device, generated_tenant_id};
 
@@ -116,6 +125,10 @@ pub struct MockConfig {
     pub device_code_pending_polls: u32,
     /// TCP port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// Whether dropping the mock panics when it refused a request Graph would refuse (see
+    /// [`MockHandle::schema_refusals`]): on (the default) in tests, so a test fails when its
+    /// client sends such a request; off where the mock is embedded in a program (the demo).
+    pub fail_on_refusals: bool,
 }
 
 impl MockConfig {
@@ -128,6 +141,7 @@ impl MockConfig {
             token_lifetime: Duration::from_secs(3599),
             device_code_pending_polls: 1,
             port: 0,
+            fail_on_refusals: true,
         }
     }
 
@@ -271,6 +285,22 @@ impl MockHandle {
             .unwrap_or_default()
     }
 
+    /// Requests the mock refused because Graph's metadata for the version called has no such
+    /// path segment, property or navigation ("METHOD /version/path?query → Graph's message").
+    pub fn schema_refusals(&self) -> Vec<String> {
+        self.shared
+            .schema_refusals
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+    }
+
+    /// Declares that this test sends requests Graph would refuse on purpose, so dropping a
+    /// [`BlockingMockGraph`] does not fail the test over them.
+    pub fn expect_schema_refusals(&self) {
+        self.shared.refusals_expected.store(true, Ordering::Relaxed);
+    }
+
     pub fn set_latency(&self, d: Duration) {
         self.shared.latency_us.store(
             d.as_micros().min(u64::MAX as u128) as u64,
@@ -280,11 +310,15 @@ impl MockHandle {
 }
 
 /// A running mock server (async). Stop it with [`MockGraph::shutdown`]; dropping it also stops
-/// accepting connections.
+/// accepting connections. Dropping it fails the test when it refused a request Graph would
+/// refuse (see [`MockHandle::schema_refusals`]).
 pub struct MockGraph {
     handle: MockHandle,
     stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    /// Whether dropping checks the refusals (not for the one inside a `BlockingMockGraph`,
+    /// whose owner checks on the test's thread).
+    check_on_drop: bool,
 }
 
 impl Deref for MockGraph {
@@ -313,7 +347,8 @@ impl MockGraph {
         Ok(MockGraph {
             handle: MockHandle { shared },
             stop,
-            task,
+            task: Some(task),
+            check_on_drop: true,
         })
     }
 
@@ -337,9 +372,11 @@ impl MockGraph {
                 };
                 runtime.block_on(async move {
                     match MockGraph::start(cfg).await {
-                        Ok(mock) => {
+                        Ok(mut mock) => {
                             let _ = ready_tx.send(Ok(mock.handle.clone()));
                             let _ = stop_rx.await;
+                            // The owner's drop checks the refusals, on the test's thread.
+                            mock.check_on_drop = false;
                             mock.shutdown().await;
                         }
                         Err(e) => {
@@ -363,10 +400,25 @@ impl MockGraph {
         self.handle.clone()
     }
 
-    /// Stops accepting, drops open connections and waits for the accept loop to end.
-    pub async fn shutdown(self) {
+    /// Stops accepting, drops open connections and waits for the accept loop to end. Panics
+    /// (failing the test) when the mock refused a request Graph would refuse, unless the test
+    /// declared it ([`MockHandle::expect_schema_refusals`]).
+    pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
-        let _ = self.task.await;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Dropping (or shutting down) a [`MockGraph`] that refused a request Graph would refuse
+/// fails the test, like [`BlockingMockGraph`]'s drop.
+impl Drop for MockGraph {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if self.check_on_drop {
+            check_refusals(&self.handle);
+        }
     }
 }
 
@@ -390,6 +442,10 @@ impl BlockingMockGraph {
     }
 }
 
+/// Dropping a [`BlockingMockGraph`] that refused a request Graph would refuse (see
+/// [`MockHandle::schema_refusals`]) fails the test that used it, so every test against the mock
+/// also checks that the client only sends requests Graph accepts — unless the test declared it
+/// with [`MockHandle::expect_schema_refusals`].
 impl Drop for BlockingMockGraph {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
@@ -398,5 +454,19 @@ impl Drop for BlockingMockGraph {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        check_refusals(&self.handle);
+    }
+}
+
+/// Fails the calling test when `handle`'s mock refused requests nobody expected it to.
+fn check_refusals(handle: &MockHandle) {
+    let refusals = handle.schema_refusals();
+    let expected = handle.shared.refusals_expected.load(Ordering::Relaxed);
+    if !refusals.is_empty() && !expected && !std::thread::panicking() {
+        panic!(
+            "the mock Graph refused {} request(s) that Graph would refuse (400 BadRequest):\n{}",
+            refusals.len(),
+            refusals.join("\n")
+        );
     }
 }

@@ -172,6 +172,28 @@ fn parse_filter(text: &str) -> Result<Filter, String> {
     })
 }
 
+/// Decodes `%XX` escapes (invalid ones are kept as they are; invalid UTF-8 is replaced).
+pub(crate) fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(v) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 pub(crate) fn encode_skiptoken(offset: usize) -> String {
     URL_SAFE_NO_PAD.encode(format!("mock-page:{offset}"))
 }

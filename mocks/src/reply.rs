@@ -64,6 +64,15 @@ pub(crate) fn graph_error(status: StatusCode, code: &str, message: &str) -> Repl
     )
 }
 
+/// Graph's answer to a path segment its metadata does not have.
+pub(crate) fn segment_not_found(segment: &str) -> Reply {
+    graph_error(
+        StatusCode::BAD_REQUEST,
+        "BadRequest",
+        &format!("Resource not found for the segment '{segment}'."),
+    )
+}
+
 /// Entra-style OAuth error body.
 pub(crate) fn entra_error(status: StatusCode, error: &str, code: u32, description: &str) -> Reply {
     let trace = uuid::Uuid::new_v4().to_string();

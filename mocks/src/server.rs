@@ -107,7 +107,7 @@ async fn entry(
         Site::Identity
     };
 
-    let (delay, fault) = shared.take_faults(&path_and_query, site);
+    let (delay, fault) = shared.take_faults(&parts.method, &path_and_query, site);
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::{Duration, Instant};
 
 use axum::http::Method;
@@ -29,6 +29,11 @@ pub(crate) struct Shared {
     pub refresh_tokens: Mutex<HashMap<String, RefreshGrant>>,
     pub requests: Mutex<Vec<RecordedRequest>>,
     pub stats: Mutex<MockStats>,
+    /// Requests refused because Graph's metadata has no such segment or member
+    /// (`validate.rs`): "METHOD /version/path?query → message".
+    pub schema_refusals: Mutex<Vec<String>>,
+    /// Set by a test that sends such requests on purpose (see `BlockingMockGraph`'s drop).
+    pub refusals_expected: AtomicBool,
     /// Time origin of the request log.
     pub started: Instant,
 }
@@ -109,6 +114,8 @@ impl Shared {
             refresh_tokens: Mutex::new(HashMap::new()),
             requests: Mutex::new(Vec::new()),
             stats: Mutex::default(),
+            schema_refusals: Mutex::default(),
+            refusals_expected: AtomicBool::new(!cfg.fail_on_refusals),
             started: Instant::now(),
         }
     }
@@ -146,17 +153,28 @@ impl Shared {
         }
     }
 
+    pub fn note_refusal(&self, method: &Method, path_and_query: &str, message: &str) {
+        if let Ok(mut r) = self.schema_refusals.lock() {
+            r.push(format!("{method} {path_and_query} → {message}"));
+        }
+    }
+
     pub fn count(&self, f: impl FnOnce(&mut MockStats)) {
         if let Ok(mut s) = self.stats.lock() {
             f(&mut s);
         }
     }
 
-    pub fn take_faults(&self, path: &str, site: Site) -> (Duration, Option<Fault>) {
+    pub fn take_faults(
+        &self,
+        method: &Method,
+        path: &str,
+        site: Site,
+    ) -> (Duration, Option<Fault>) {
         let (delay, fault) = self
             .faults
             .lock()
-            .map(|mut t| t.take(path, site))
+            .map(|mut t| t.take(method.as_str(), path, site))
             .unwrap_or((Duration::ZERO, None));
         if fault.is_some() || !delay.is_zero() {
             self.count(|s| s.faults_injected += 1);

@@ -5,15 +5,8 @@ use std::time::{Duration, Instant};
 use mock_graph::{Fault, FaultRule, MockConfig, MockGraph, RetryAfter};
 use serde_json::{Value, json};
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap_or_default()
-}
+mod common;
+use common::{TestResult, client};
 
 async fn start(page_size: usize) -> Result<MockGraph, mock_graph::MockError> {
     let mut cfg = MockConfig::fixture("contoso");
@@ -23,21 +16,7 @@ async fn start(page_size: usize) -> Result<MockGraph, mock_graph::MockError> {
 
 async fn secret_token(mock: &MockGraph, app: &str) -> Result<String, Box<dyn std::error::Error>> {
     let app = mock.app(app).ok_or("no such app")?;
-    let resp = client()
-        .post(mock.token_url())
-        .form(&[
-            ("client_id", app.client_id.as_str()),
-            ("client_secret", app.client_secret.as_str()),
-            ("scope", "https://graph.microsoft.com/.default"),
-            ("grant_type", "client_credentials"),
-        ])
-        .send()
-        .await?;
-    assert_eq!(resp.status(), 200);
-    let body: Value = resp.json().await?;
-    assert_eq!(body["token_type"], "Bearer");
-    assert!(body["expires_in"].is_u64(), "expires_in is numeric");
-    Ok(body["access_token"].as_str().ok_or("no token")?.to_string())
+    common::client_credentials_token(&mock.token_url(), &app.client_id, &app.client_secret).await
 }
 
 async fn get(
@@ -275,7 +254,8 @@ async fn device_code_pending_then_token_then_refresh() -> TestResult {
     );
     assert_eq!(intune["appliesTo"], "selected");
     assert_eq!(intune["includedGroups"][0]["displayName"], "Intune Users");
-    // …but the route does not exist in v1.0.
+    // …but the route does not exist in v1.0 (refused on purpose).
+    mock.expect_schema_refusals();
     let (status, _) = get_json(
         &format!("{base}/v1.0/policies/mobileDeviceManagementPolicies"),
         token,
@@ -704,6 +684,8 @@ async fn batch_answers_out_of_order_and_faults_items_individually() -> TestResul
         .on("/v1.0/devices")
         .times(1),
     );
+    // Item 3 is beta only: refused on purpose.
+    mock.expect_schema_refusals();
     let body = json!({"requests": [
         {"id": "1", "method": "GET", "url": "/users/jdoe@contoso.com/licenseDetails"},
         {"id": "2", "method": "GET", "url": "/devices?$select=id,deviceId"},
@@ -840,6 +822,8 @@ async fn every_fault_kind() -> TestResult {
         route_prefix: Some("/v1.0/users".into()),
         times: Some(1),
         fault: Fault::NextLinkLoop,
+        method: None,
+        sample: None,
     });
     let (_, body) = get_json(&users, &token).await?;
     assert_eq!(body["@odata.nextLink"], json!(users));
@@ -1182,6 +1166,8 @@ async fn count_segment_me_and_limited_directory_objects() -> TestResult {
 async fn registered_devices_count_and_beta_only_assignment_filters() -> TestResult {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tenants/wingtip");
     let mock = MockGraph::start(MockConfig::dir(dir)).await?;
+    // v1.0 assignmentFilters (beta only) is asked for on purpose.
+    mock.expect_schema_refusals();
     let base = mock.base_url();
     let token = mock.token_for("cli").ok_or("token")?;
     // tlee owns two Entra devices (the fixture's registeredOwners, not served as a property).

@@ -40,25 +40,28 @@ fn login(global: &GlobalArgs) -> anyhow::Result<u8> {
         .claims()
         .map(|c| c.identity())
         .unwrap_or_else(|_| "unknown identity".into());
-    print_stdout(&format!(
-        "Signed in as {who}; the sign-in is cached in {} (mode 0600).\n",
-        s.token_cache.display()
-    ))?;
+    let cached = match &s.token_cache {
+        Some(path) => format!("the sign-in is cached in {} (mode 0600)", path.display()),
+        None => NO_CACHE.to_string(),
+    };
+    print_stdout(&format!("Signed in as {who}; {cached}.\n"))?;
     Ok(0)
 }
 
+/// What `auth login` says when no per-user cache folder is known.
+const NO_CACHE: &str = "the sign-in is not cached: no per-user cache folder is known (HOME or \
+     XDG_CACHE_HOME, LOCALAPPDATA on Windows); set ENROLL_DOCTOR_TOKEN_CACHE to a file of your own";
+
 fn logout(global: &GlobalArgs) -> anyhow::Result<u8> {
     let s = device_code_settings(global)?;
-    if remove_cache(&s.token_cache)? {
-        print_stdout(&format!(
-            "Removed the cached sign-in {}.\n",
-            s.token_cache.display()
-        ))?;
+    let Some(path) = &s.token_cache else {
+        print_stdout("No cached sign-in: no per-user cache folder is known.\n")?;
+        return Ok(0);
+    };
+    if remove_cache(path)? {
+        print_stdout(&format!("Removed the cached sign-in {}.\n", path.display()))?;
     } else {
-        print_stdout(&format!(
-            "No cached sign-in at {}.\n",
-            s.token_cache.display()
-        ))?;
+        print_stdout(&format!("No cached sign-in at {}.\n", path.display()))?;
     }
     Ok(0)
 }

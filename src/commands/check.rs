@@ -14,14 +14,16 @@ use enroll_doctor::checks::tenant::evaluate_tenant;
 use enroll_doctor::checks::user::{
     AccountState, DeviceContext, UserIndex, account_state, user_readiness_in,
 };
-use enroll_doctor::model::{Area, Subject};
+use enroll_doctor::model::{Area, Finding, Status, Subject};
 use enroll_doctor::report::exit_code_of;
 use enroll_doctor::report::run::{RunHeader, RunWriter, header_row};
+use enroll_doctor::report::summary::State;
 use enroll_doctor::report::summary::{
     Columns, SubjectKind, SubjectResult, SubjectRow, SummaryBuilder,
 };
 use enroll_doctor::tenant::TenantSnapshot;
 use enroll_doctor::tenant::collect::UserSelection;
+use enroll_doctor::tenant::snapshot::MissingReason;
 
 use super::context::{
     Stage, csv_summary_sink, init_logging, parse_as_of, render, run_format, source_notes,
@@ -43,9 +45,10 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<u8> {
             }
             if !line.contains('@') && uuid::Uuid::parse_str(line).is_err() {
                 anyhow::bail!(
-                    "{}:{}: {line:?} is neither a UPN nor an object id",
+                    "{}:{}: \"{}\" is neither a UPN nor an object id",
                     file.display(),
-                    n + 1
+                    n + 1,
+                    line.escape_debug()
                 );
             }
             upns.push(line.to_string());
@@ -122,6 +125,8 @@ fn stream(
     let csv = output.format == ReportFormat::Csv;
     let mut ready_rows = Vec::new();
 
+    let mut outages = Outages::of(snap);
+
     let many = targets.len() >= PROGRESS_MIN_USERS;
     let bar = many.then(|| Stage::new(targets.len(), "evaluating", "users"));
     for upn in targets {
@@ -133,7 +138,12 @@ fn stream(
             findings.iter().collect(),
         );
         builder.add(&s);
-        if header_row(SubjectKind::User, &s) {
+        // A user whose only open questions come from a source that failed for the whole run
+        // is counted in the summary, and the failure is said once below, not once per user.
+        let explained = outages.explains(&findings);
+        let only_outage = s.state == State::Incomplete && explained;
+        outages.unlisted += usize::from(only_outage);
+        if header_row(SubjectKind::User, &s) && !only_outage {
             rows.push(SubjectRow::of(&s, &columns));
         } else if csv {
             ready_rows.push(SubjectRow::of(&s, &columns));
@@ -147,6 +157,8 @@ fn stream(
     }
     let summary = builder.finish();
     let code = exit_code_of(&summary.findings, threshold(output));
+    let mut notes = notes.to_vec();
+    notes.extend(outages.notes());
 
     let header = RunHeader {
         as_of,
@@ -155,7 +167,7 @@ fn stream(
         rows: &rows,
         diagnoses: &[],
         overview: &[],
-        notes,
+        notes: &notes,
     };
     let mut side = csv_summary_sink(output.format);
     with_stdout(|out| {
@@ -196,6 +208,161 @@ fn stream(
         w.finish(&header)
     })?;
     Ok(code)
+}
+
+/// Sources that could not be read at all in this run (Graph failed after every retry): each
+/// user's checks that need one end in `error` for the same reason.
+struct Outages {
+    sources: Vec<Outage>,
+    /// Users whose open questions all come from failed sources: not listed one by one.
+    unlisted: usize,
+}
+
+struct Outage {
+    /// The source's name, e.g. `group_memberships`.
+    source: &'static str,
+    /// Graph's error as the findings quote it (it carries the request-id, so it is unique).
+    message: String,
+    /// Users with a check in error because of this source.
+    users: usize,
+    checks: std::collections::BTreeSet<String>,
+}
+
+impl Outages {
+    fn of(snap: &TenantSnapshot) -> Outages {
+        let s = &snap.sources;
+        let all: [(&'static str, Result<(), &MissingReason>); 14] = [
+            ("organization", s.organization.get().map(|_| ())),
+            ("subscribed_skus", s.subscribed_skus.get().map(|_| ())),
+            ("mdm_policies", s.mdm_policies.get().map(|_| ())),
+            ("mam_policies", s.mam_policies.get().map(|_| ())),
+            (
+                "enrollment_configurations",
+                s.enrollment_configurations.get().map(|_| ()),
+            ),
+            (
+                "device_registration_policy",
+                s.device_registration_policy.get().map(|_| ()),
+            ),
+            ("users", s.users.get().map(|_| ())),
+            ("group_memberships", s.group_memberships.get().map(|_| ())),
+            ("entra_devices", s.entra_devices.get().map(|_| ())),
+            ("managed_devices", s.managed_devices.get().map(|_| ())),
+            (
+                "troubleshooting_events",
+                s.troubleshooting_events.get().map(|_| ()),
+            ),
+            (
+                "conditional_access_policies",
+                s.conditional_access_policies.get().map(|_| ()),
+            ),
+            ("assignment_filters", s.assignment_filters.get().map(|_| ())),
+            ("user_owned_devices", s.user_owned_devices.get().map(|_| ())),
+        ];
+        let sources = all
+            .into_iter()
+            .filter_map(|(source, r)| match r {
+                Err(MissingReason::GraphError { message, .. }) if !message.is_empty() => {
+                    Some(Outage {
+                        source,
+                        message: message.clone(),
+                        users: 0,
+                        checks: Default::default(),
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        Outages {
+            sources,
+            unlisted: 0,
+        }
+    }
+
+    /// Whether every finding in error is one of the failed sources' (counting the user under
+    /// each source it was hit by).
+    fn explains(&mut self, findings: &[Finding]) -> bool {
+        if self.sources.is_empty() {
+            return false;
+        }
+        let mut touched = vec![false; self.sources.len()];
+        let mut all = true;
+        let mut any = false;
+        for f in findings.iter().filter(|f| f.status == Status::Error) {
+            any = true;
+            let text = f.error.as_deref().unwrap_or(&f.summary);
+            match self
+                .sources
+                .iter()
+                .position(|o| text.contains(o.message.as_str()))
+            {
+                Some(i) => {
+                    touched[i] = true;
+                    self.sources[i].checks.insert(f.check.clone());
+                }
+                None => all = false,
+            }
+        }
+        for (o, t) in self.sources.iter_mut().zip(touched) {
+            o.users += usize::from(t);
+        }
+        all && any
+    }
+
+    /// One line per failed source that left users' checks open.
+    fn notes(&self) -> Vec<String> {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        self.sources
+            .iter()
+            .filter(|o| o.users > 0)
+            .map(|o| {
+                let checks: Vec<&str> = o.checks.iter().map(String::as_str).collect();
+                format!(
+                    "{} could not be read in this run, so {} ended in error for {} user{}; {} user{} with nothing else open {} counted above, not listed one by one. Graph: {}",
+                    o.source.replace('_', " "),
+                    checks.join(", "),
+                    o.users,
+                    plural(o.users),
+                    self.unlisted,
+                    plural(self.unlisted),
+                    if self.unlisted == 1 { "is" } else { "are" },
+                    o.message
+                )
+            })
+            .collect()
+    }
+}
+
+/// Why a source is missing, in words (for an error that ends the run).
+fn describe_missing(reason: &MissingReason) -> String {
+    match reason {
+        MissingReason::NotCollected => "they were not collected".to_string(),
+        MissingReason::InsufficientPermission { needed } => format!(
+            "Graph refused the token (401/403); it lacks {}",
+            needed.join(" or ")
+        ),
+        MissingReason::AppOnlyUnsupported => {
+            "Graph serves them to delegated sign-ins only".to_string()
+        }
+        MissingReason::GraphError {
+            status,
+            code,
+            request_id,
+            message,
+        } => {
+            // "Graph 503 serviceNotAvailable: …", then the request-id unless the message has it.
+            let head: Vec<String> = std::iter::once("Graph".to_string())
+                .chain(status.map(|s| s.to_string()))
+                .chain(code.clone().filter(|c| !c.is_empty()))
+                .collect();
+            let rid = request_id
+                .as_deref()
+                .filter(|r| !message.contains(*r))
+                .map(|r| format!(" (request-id {r})"))
+                .unwrap_or_default();
+            format!("{}: {message}{rid}", head.join(" "))
+        }
+    }
 }
 
 /// Below this many users the evaluation is instant: no progress bar.
@@ -246,7 +413,12 @@ fn users_to_check(
                             .is_some_and(|n| n.eq_ignore_ascii_case(g))
                 })
                 .map(|r| r.id.clone())
-                .with_context(|| format!("group {g:?} is not among the snapshot's groups"))?;
+                .with_context(|| {
+                    format!(
+                        "group \"{}\" is not among the snapshot's groups",
+                        g.escape_debug()
+                    )
+                })?;
             users
                 .map(|l| {
                     l.iter()
@@ -268,7 +440,10 @@ fn users_to_check(
         && !matches!(selection, UserSelection::Upns(_))
         && let Err(reason) = snap.sources.users.get()
     {
-        anyhow::bail!("cannot list the users to check: {reason:?}");
+        anyhow::bail!(
+            "cannot list the users to check: {}",
+            describe_missing(reason)
+        );
     }
     out.sort_by_key(|u| u.to_ascii_lowercase());
     dedup_case_insensitive(&mut out);

@@ -122,7 +122,8 @@ pub(crate) fn parse_as_of(value: Option<&str>) -> anyhow::Result<DateTime<Utc>> 
         // from the RFC 3339 parser.
         Err(e) if looks_like_date_only && v.bytes().filter(|b| *b == b'-').count() == 2 => {
             anyhow::bail!(
-                "--as-of {v:?}: not a valid date ({e}); expected YYYY-MM-DD, e.g. 2026-11-26"
+                "--as-of \"{}\": not a valid date ({e}); expected YYYY-MM-DD, e.g. 2026-11-26",
+                v.escape_debug()
             );
         }
         Err(_) => {}
@@ -138,8 +139,9 @@ pub(crate) fn parse_as_of(value: Option<&str>) -> anyhow::Result<DateTime<Utc>> 
                 format!(" ({e})")
             };
             anyhow::anyhow!(
-                "--as-of {v:?}: expected YYYY-MM-DD or an RFC 3339 date-time such as \
-                 2026-11-26T09:00:00Z{why}"
+                "--as-of \"{}\": expected YYYY-MM-DD or an RFC 3339 date-time such as \
+                 2026-11-26T09:00:00Z{why}",
+                v.escape_debug()
             )
         })
 }
@@ -523,16 +525,22 @@ pub(crate) fn collect_for_devices(
         names: needs.names.clone(),
     };
     let threshold = match std::env::var(BULK_THRESHOLD_ENV) {
-        Ok(v) => v
-            .trim()
-            .parse::<usize>()
-            .with_context(|| format!("{BULK_THRESHOLD_ENV}={v:?} is not a number of devices"))?,
+        Ok(v) => v.trim().parse::<usize>().with_context(|| {
+            format!(
+                "{BULK_THRESHOLD_ENV}=\"{}\" is not a number of devices",
+                v.escape_debug()
+            )
+        })?,
         Err(_) => device_records::BULK_THRESHOLD,
     };
     let strategy = FleetStrategy::choose(&lookup, needs.upns.len(), threshold);
     tracing::debug!(
-        "fleet of {} device(s): {strategy:?} collection",
-        needs.device_ids.len()
+        "fleet of {} device(s): {} collection",
+        needs.device_ids.len(),
+        match strategy {
+            FleetStrategy::Targeted => "targeted",
+            FleetStrategy::Bulk => "bulk",
+        }
     );
     let rt = runtime()?;
     let snap = rt

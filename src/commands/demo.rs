@@ -161,6 +161,8 @@ mod with_mock {
         let mut config = MockConfig::fixture("contoso");
         // The sample tenant's admin approves the demo's device-code sign-in at once.
         config.device_code_pending_polls = 0;
+        // A request the mock refuses is an answer the demo shows, never a panic when it stops.
+        config.fail_on_refusals = false;
         let mock = MockGraph::spawn_blocking(config)
             .context("cannot start the built-in sample tenant (mock Graph on 127.0.0.1)")?;
         let app = mock

@@ -41,12 +41,15 @@ impl GraphClient {
         for r in &requests {
             if !ids.insert(r.id.as_str()) {
                 return Err(GraphError::Batch {
-                    message: format!("duplicate request id {:?}", r.id),
+                    message: format!("duplicate request id '{}'", r.id.escape_debug()),
                 });
             }
             if !r.url.starts_with('/') || r.url.starts_with("//") {
                 return Err(GraphError::Batch {
-                    message: format!("request {:?}: url must be relative and start with /", r.id),
+                    message: format!(
+                        "request '{}': url must be relative and start with /",
+                        r.id.escape_debug()
+                    ),
                 });
             }
             // The batch's version applies to every item: a versioned item URL would mix
@@ -55,8 +58,9 @@ impl GraphClient {
             if first.eq_ignore_ascii_case("v1.0") || first.eq_ignore_ascii_case("beta") {
                 return Err(GraphError::Batch {
                     message: format!(
-                        "request {:?}: url {:?} names an API version; give it relative to the version root and choose the version per batch",
-                        r.id, r.url
+                        "request '{}': url '{}' names an API version; give it relative to the version root and choose the version per batch",
+                        r.id.escape_debug(),
+                        r.url.escape_debug()
                     ),
                 });
             }
@@ -111,8 +115,8 @@ impl GraphClient {
                 let Some(mut resp) = by_id.remove(&req.id) else {
                     return Err(GraphError::Batch {
                         message: format!(
-                            "no answer for request {:?} ({}) (request-id {})",
-                            req.id,
+                            "no answer for request '{}' ({}) (request-id {})",
+                            req.id.escape_debug(),
                             req.url,
                             batch_request_id.as_deref().unwrap_or("none")
                         ),
@@ -127,7 +131,7 @@ impl GraphClient {
                     let ra = resp
                         .header("Retry-After")
                         .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-                    let w = policy.wait(round, ra);
+                    let w = policy.wait_announced(round, ra, "Graph");
                     longest_wait = Some(longest_wait.map_or(w, |l| l.max(w)));
                     again.push(req);
                 } else {

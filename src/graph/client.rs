@@ -1,8 +1,6 @@
 //! The one Graph transport: URLs per cloud and API version, bearer tokens, retries, a global
 //! concurrency cap, paging that never leaves the configured Graph origin, and counters.
 
-use std::collections::HashSet;
-use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -14,12 +12,14 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
 use super::auth::{TokenProvider, error_chain};
-use super::batch_item::BatchResponse;
+use super::body::{BodyError, read_limited};
 use super::error::{GraphError, parse_error_body};
 use super::request::{ApiVersion, Query};
 use super::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
 use super::trace::{log_exchange, log_failure};
 use crate::config::{HttpSettings, Settings, is_loopback};
+
+mod paging;
 
 /// Transport settings.
 #[derive(Debug, Clone)]
@@ -31,6 +31,11 @@ pub struct ClientOptions {
     pub retry: RetryPolicy,
     /// `$top` added when listing.
     pub page_size: u32,
+    /// Attempts for each page of a listing (more than `retry.max_attempts`: a lost page
+    /// loses the whole listing).
+    pub page_attempts: u32,
+    /// Largest response body read; a longer one is refused with an error naming the limit.
+    pub max_response_bytes: u64,
 }
 
 impl Default for ClientOptions {
@@ -50,8 +55,18 @@ impl ClientOptions {
                 ..RetryPolicy::default()
             },
             page_size: 999,
+            page_attempts: page_attempts(h.max_attempts),
+            max_response_bytes: h.max_response_bytes,
         }
     }
+}
+
+/// Most requests in flight one client allows, whatever its options say.
+const MAX_CONCURRENCY: usize = 1024;
+
+/// Attempts per listing page: twice the single-request attempts, at least 8.
+pub fn page_attempts(max_attempts: u32) -> u32 {
+    max_attempts.max(1).saturating_mul(2).max(8)
 }
 
 #[derive(Debug, Default)]
@@ -146,23 +161,20 @@ impl std::fmt::Debug for GraphClient {
     }
 }
 
-#[derive(serde::Deserialize)]
-#[serde(bound(deserialize = "T: DeserializeOwned"))]
-struct Page<T> {
-    value: Vec<T>,
-    #[serde(rename = "@odata.nextLink")]
-    next_link: Option<String>,
-    /// The collection's size, when the request asked for it (`$count=true`).
-    #[serde(rename = "@odata.count", default)]
-    count: Option<u64>,
-}
-
 fn request_id_of(headers: &HeaderMap) -> Option<String> {
     headers
         .get("request-id")
         .or_else(|| headers.get("x-ms-request-id"))
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
+}
+
+/// Why one attempt got no usable answer.
+enum SendError {
+    /// No complete HTTP answer (retried).
+    Transport(String),
+    /// The body passed the byte limit (not retried: it would be as long again).
+    TooLarge,
 }
 
 fn path_of(url: &Url) -> String {
@@ -232,7 +244,8 @@ impl GraphClient {
                 http,
                 base,
                 tokens,
-                sem: Semaphore::new(options.concurrency.max(1)),
+                // A library caller's value is bounded too (tokio panics past 2^61 permits).
+                sem: Semaphore::new(options.concurrency.clamp(1, MAX_CONCURRENCY)),
                 options,
                 counters: Counters::default(),
                 started: Instant::now(),
@@ -353,153 +366,6 @@ impl GraphClient {
         Ok(value)
     }
 
-    /// Every item of a collection, following `@odata.nextLink` (see [`Self::for_each_page`]).
-    pub async fn list_all<T: DeserializeOwned>(
-        &self,
-        version: ApiVersion,
-        path: &str,
-        query: &Query,
-    ) -> Result<Vec<T>, GraphError> {
-        let mut all = Vec::new();
-        self.for_each_page(version, path, query, |page: Vec<T>| {
-            all.extend(page);
-            ControlFlow::Continue(())
-        })
-        .await?;
-        Ok(all)
-    }
-
-    /// Pages a collection and hands each page to `on_page` as it arrives, so callers need not
-    /// hold everything. Adds `$top={page_size}` unless the query sets `$top` or opts out.
-    /// Follows `@odata.nextLink` verbatim, but only on the configured Graph origin, and stops
-    /// with an error on a repeated link. Returns the number of items seen.
-    pub async fn for_each_page<T, F>(
-        &self,
-        version: ApiVersion,
-        path: &str,
-        query: &Query,
-        on_page: F,
-    ) -> Result<u64, GraphError>
-    where
-        T: DeserializeOwned,
-        F: FnMut(Vec<T>) -> ControlFlow<()>,
-    {
-        let mut q = query.clone();
-        if !q.no_top && !q.has("$top") {
-            q = q.top(self.inner.options.page_size);
-        }
-        let url = self.url(version, path, &q)?;
-        self.page_from(url, path, q.eventual, on_page).await
-    }
-
-    /// Continues a listing from an absolute `@odata.nextLink` (e.g. one found in a `$batch`
-    /// item) to its end, with the same origin and loop checks as [`Self::for_each_page`].
-    pub async fn list_from_next_link<T: DeserializeOwned>(
-        &self,
-        next_link: &str,
-        eventual_consistency: bool,
-    ) -> Result<Vec<T>, GraphError> {
-        // Name the listing by its path only: the link itself may carry credentials.
-        let label = Url::parse(next_link)
-            .map(|u| u.path().to_string())
-            .unwrap_or_else(|_| "(unparseable @odata.nextLink)".to_string());
-        let url = self.checked_next_link(next_link, &label, None)?;
-        let mut all = Vec::new();
-        self.page_from(url, &label, eventual_consistency, |page: Vec<T>| {
-            all.extend(page);
-            ControlFlow::Continue(())
-        })
-        .await?;
-        Ok(all)
-    }
-
-    /// The items of a `$batch` answer holding a collection page, following its nextLink.
-    pub async fn batch_item_list<T: DeserializeOwned>(
-        &self,
-        response: BatchResponse,
-    ) -> Result<Vec<T>, GraphError> {
-        let label = response.url.clone();
-        let page: Page<T> = response.into_result()?;
-        let mut items = page.value;
-        if let Some(next) = page.next_link {
-            let url = self.checked_next_link(&next, &label, None)?;
-            self.page_from(url, &label, false, |more: Vec<T>| {
-                items.extend(more);
-                ControlFlow::Continue(())
-            })
-            .await?;
-        }
-        Ok(items)
-    }
-
-    /// Parses a nextLink and refuses any origin but the configured Graph's.
-    fn checked_next_link(
-        &self,
-        next: &str,
-        listing: &str,
-        request_id: Option<String>,
-    ) -> Result<Url, GraphError> {
-        let next_url = Url::parse(next).map_err(|e| GraphError::Decode {
-            method: "GET".into(),
-            path: listing.to_string(),
-            message: format!("@odata.nextLink is not a URL: {e}"),
-            request_id,
-        })?;
-        if !same_origin(&next_url, &self.inner.base) {
-            return Err(GraphError::ForeignNextLink {
-                path: listing.to_string(),
-                foreign_origin: origin_of(&next_url),
-                expected_origin: origin_of(&self.inner.base),
-            });
-        }
-        Ok(next_url)
-    }
-
-    async fn page_from<T, F>(
-        &self,
-        first: Url,
-        listing: &str,
-        eventual: bool,
-        mut on_page: F,
-    ) -> Result<u64, GraphError>
-    where
-        T: DeserializeOwned,
-        F: FnMut(Vec<T>) -> ControlFlow<()>,
-    {
-        let mut url = first;
-        let mut seen: HashSet<String> = HashSet::new();
-        seen.insert(url.as_str().to_string());
-        let mut count = 0u64;
-        loop {
-            let (page, request_id): (Page<T>, _) = self
-                .execute(Method::GET, url.clone(), None, eventual)
-                .await?;
-            count += page.value.len() as u64;
-            let c = &self.inner.counters;
-            c.pages.fetch_add(1, Ordering::Relaxed);
-            c.items
-                .fetch_add(page.value.len() as u64, Ordering::Relaxed);
-            if seen.len() == 1
-                && let Some(n) = page.count
-            {
-                c.expected_items.fetch_add(n, Ordering::Relaxed);
-            }
-            if on_page(page.value).is_break() {
-                return Ok(count);
-            }
-            let Some(next) = page.next_link else {
-                return Ok(count);
-            };
-            let next_url = self.checked_next_link(&next, listing, request_id)?;
-            if !seen.insert(next_url.as_str().to_string()) {
-                return Err(GraphError::NextLinkLoop {
-                    path: listing.to_string(),
-                });
-            }
-            url = next_url;
-        }
-    }
-
     /// Sends one request with retries and deserializes the 2xx body; returns it with the
     /// response's request-id. Retries 429/503/504, connection failures, and 2xx bodies that are
     /// not well-formed JSON (cut off or an HTML page from a proxy); never valid JSON of the
@@ -510,6 +376,20 @@ impl GraphClient {
         url: Url,
         body: Option<Vec<u8>>,
         eventual: bool,
+    ) -> Result<(T, Option<String>), GraphError> {
+        let attempts = self.inner.options.retry.max_attempts;
+        self.execute_with(method, url, body, eventual, attempts)
+            .await
+    }
+
+    /// [`Self::execute`] with its own number of attempts.
+    pub(crate) async fn execute_with<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+        eventual: bool,
+        max_attempts: u32,
     ) -> Result<(T, Option<String>), GraphError> {
         let inner = &self.inner;
         let policy = &inner.options.retry;
@@ -575,7 +455,14 @@ impl GraphClient {
                         .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
                     (ra, err)
                 }
-                Err(message) => (
+                Err(SendError::TooLarge) => {
+                    return Err(GraphError::ResponseTooLarge {
+                        method: method.to_string(),
+                        path: url.path().to_string(),
+                        limit: inner.options.max_response_bytes,
+                    });
+                }
+                Err(SendError::Transport(message)) => (
                     None,
                     GraphError::Transport {
                         method: method.to_string(),
@@ -585,10 +472,10 @@ impl GraphClient {
                     },
                 ),
             };
-            if attempt >= policy.max_attempts {
+            if attempt >= max_attempts.max(1) {
                 return Err(failure);
             }
-            let wait = policy.wait(attempt, retry_after);
+            let wait = policy.wait_announced(attempt, retry_after, "Graph");
             tracing::debug!(
                 "{method} {}: {failure}; retrying in {} ms",
                 url.path(),
@@ -609,13 +496,13 @@ impl GraphClient {
         body: Option<&Vec<u8>>,
         eventual: bool,
         bearer: &str,
-    ) -> Result<RawResponse, String> {
+    ) -> Result<RawResponse, SendError> {
         let inner = &self.inner;
         let _permit = inner
             .sem
             .acquire()
             .await
-            .map_err(|_| "the client is shutting down".to_string())?;
+            .map_err(|_| SendError::Transport("the client is shutting down".to_string()))?;
         let mut rb = inner
             .http
             .request(method.clone(), url.clone())
@@ -627,19 +514,22 @@ impl GraphClient {
         if let Some(b) = body {
             rb = rb.header(CONTENT_TYPE, "application/json").body(b.clone());
         }
-        let request = rb.build().map_err(|e| error_chain(&e.without_url()))?;
+        let request = rb
+            .build()
+            .map_err(|e| SendError::Transport(error_chain(&e.without_url())))?;
         let req_headers = request.headers().clone();
         let c = &inner.counters;
         c.requests.fetch_add(1, Ordering::Relaxed);
         let now_in_flight = c.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
         c.peak_in_flight.fetch_max(now_in_flight, Ordering::Relaxed);
         let started = Instant::now();
+        let limit = inner.options.max_response_bytes;
         let result = async {
-            let resp = inner.http.execute(request).await?;
+            let resp = inner.http.execute(request).await.map_err(BodyError::Read)?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
-            let body = resp.bytes().await?.to_vec();
-            Ok::<_, reqwest::Error>((status, headers, body))
+            let body = read_limited(resp, limit).await?;
+            Ok::<_, BodyError>((status, headers, body))
         }
         .await;
         c.in_flight.fetch_sub(1, Ordering::Relaxed);
@@ -662,7 +552,12 @@ impl GraphClient {
                     body,
                 })
             }
-            Err(e) => {
+            Err(BodyError::TooLarge) => {
+                let msg = format!("response larger than {limit} bytes; not read further");
+                log_failure(method.as_str(), url.as_str(), started.elapsed(), &msg);
+                Err(SendError::TooLarge)
+            }
+            Err(BodyError::Read(e)) => {
                 let kind = if e.is_timeout() {
                     "timed out"
                 } else if e.is_connect() {
@@ -674,7 +569,7 @@ impl GraphClient {
                 };
                 let msg = format!("{kind}: {}", error_chain(&e.without_url()));
                 log_failure(method.as_str(), url.as_str(), started.elapsed(), &msg);
-                Err(msg)
+                Err(SendError::Transport(msg))
             }
         }
     }
@@ -714,6 +609,155 @@ fn decode<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::test_server::{Answer, Body, serve};
+
+    fn client_for(url: &str, options: ClientOptions) -> GraphClient {
+        let tokens = Arc::new(TokenProvider::new(
+            super::super::auth::TokenSource::Static {
+                token: Some(secrecy::SecretString::from("t")),
+                file: None,
+            },
+        ));
+        GraphClient::new(url, tokens, options).unwrap()
+    }
+
+    fn small(limit: u64) -> ClientOptions {
+        ClientOptions {
+            max_response_bytes: limit,
+            retry: RetryPolicy {
+                max_attempts: 2,
+                base_backoff: Duration::from_millis(1),
+                max_backoff: Duration::from_millis(2),
+                max_wait: Duration::from_millis(5),
+            },
+            page_attempts: 2,
+            ..ClientOptions::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_endless_or_huge_body_stops_at_the_limit() {
+        let endless = serve(|_, _| Answer {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: Body::EndlessChunked(vec![b' '; 64 * 1024]),
+        });
+        let c = client_for(&endless.url, small(1024 * 1024));
+        let q = Query::new().filter("userPrincipalName eq 'secret-value'");
+        let err = c
+            .get_json::<serde_json::Value>(ApiVersion::V1, "/users", &q)
+            .await
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, GraphError::ResponseTooLarge { .. }), "{msg}");
+        assert!(msg.contains("GET /v1.0/users:"), "{msg}");
+        assert!(
+            msg.contains("1 MiB") && msg.contains("http.max_response_mib"),
+            "{msg}"
+        );
+        // The query (a filter value, a skip token) is not shown.
+        assert!(!msg.contains("secret-value"), "{msg}");
+        // Not retried: it would be as long again.
+        assert_eq!(endless.seen().len(), 1);
+        // Received at most the limit plus one chunk.
+        assert!(c.stats().bytes_received <= 1024 * 1024);
+
+        // 10 GB announced: refused before the first byte is read.
+        let huge = serve(|_, _| Answer {
+            status: 200,
+            headers: vec![],
+            body: Body::Announced {
+                announced: 10 * 1024 * 1024 * 1024,
+                chunk: vec![b'['; 64 * 1024],
+            },
+        });
+        let c = client_for(&huge.url, small(1024 * 1024));
+        let err = c
+            .list_all::<serde_json::Value>(ApiVersion::V1, "/devices", &Query::new())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
+    }
+
+    /// A server whose every page links to a new page of itself; `page(n)` is the `value`.
+    fn endless_listing(
+        page: impl Fn(usize) -> String + Send + Sync + 'static,
+    ) -> crate::graph::test_server::TestServer {
+        let base = Arc::new(std::sync::Mutex::new(String::new()));
+        let b = base.clone();
+        let server = serve(move |n, _| {
+            let base = b.lock().unwrap().clone();
+            Answer::json(
+                200,
+                &format!(
+                    "{{{},\"@odata.nextLink\":\"{base}/v1.0/users?$top=999&$skiptoken=s{n}\"}}",
+                    page(n)
+                ),
+            )
+        });
+        *base.lock().unwrap() = server.url.clone();
+        server
+    }
+
+    #[tokio::test]
+    async fn endless_distinct_next_links_stop_with_an_error() {
+        // The first page says the listing holds 5 items; the pages never end.
+        let server = endless_listing(|n| {
+            let count = if n == 0 { "\"@odata.count\":5," } else { "" };
+            format!("{count}\"value\":[{{\"id\":\"{n}\"}}]")
+        });
+        let c = client_for(&server.url, small(1024 * 1024));
+        let err = c
+            .list_all::<serde_json::Value>(ApiVersion::V1, "/users", &Query::new())
+            .await
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, GraphError::Listing { .. }), "{msg}");
+        assert!(msg.contains("listing /users stopped"), "{msg}");
+        // (5 + 1000 slack) items at ten per page, plus 11.
+        let pages = server.seen().len();
+        assert!(pages <= 112, "{pages}");
+
+        // Pages that add nothing: given up after a run of them.
+        let server = endless_listing(|_| "\"value\":[]".to_string());
+        let c = client_for(&server.url, small(1024 * 1024));
+        let err = c
+            .list_all::<serde_json::Value>(ApiVersion::V1, "/users", &Query::new())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("added no item"), "{err}");
+        assert_eq!(server.seen().len(), paging::MAX_EMPTY_PAGES as usize);
+    }
+
+    #[tokio::test]
+    async fn a_failing_page_is_retried_harder_than_a_single_read() {
+        // Page 2 fails three times with 503, then answers: listing pages get more attempts.
+        let base = Arc::new(std::sync::Mutex::new(String::new()));
+        let b = base.clone();
+        let server = serve(move |n, _| match n {
+            0 => Answer::json(
+                200,
+                &format!(
+                    "{{\"value\":[{{\"id\":\"a\"}}],\"@odata.nextLink\":\"{}/v1.0/users?$skiptoken=x\"}}",
+                    b.lock().unwrap()
+                ),
+            ),
+            1..=3 => Answer::json(503, "{}").header("Retry-After", "0"),
+            _ => Answer::json(200, "{\"value\":[{\"id\":\"b\"}]}"),
+        });
+        *base.lock().unwrap() = server.url.clone();
+        let options = ClientOptions {
+            page_attempts: page_attempts(2),
+            ..small(1024 * 1024)
+        };
+        let c = client_for(&server.url, options);
+        let all: Vec<serde_json::Value> = c
+            .list_all(ApiVersion::V1, "/users", &Query::new())
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(server.seen().len(), 5);
+    }
 
     #[test]
     fn built_urls_stay_on_the_graph_origin() {

@@ -50,6 +50,20 @@ pub enum GraphError {
         foreign_origin: String,
         expected_origin: String,
     },
+    /// The body passed the byte limit; reading stopped there. `path` has no query (it may
+    /// hold a skip token or a filter value).
+    #[error(
+        "{method} {path}: the response is larger than {} (the limit set by http.max_response_mib); not read further",
+        crate::graph::body::human_bytes(*limit)
+    )]
+    ResponseTooLarge {
+        method: String,
+        path: String,
+        limit: u64,
+    },
+    /// A listing went past what it can hold (items, pages, or pages that add nothing).
+    #[error("listing {path} stopped: {message}")]
+    Listing { path: String, message: String },
     /// The same `@odata.nextLink` came back twice.
     #[error("paging loop while listing {path}: the same @odata.nextLink was returned twice")]
     NextLinkLoop { path: String },

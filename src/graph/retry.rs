@@ -1,6 +1,7 @@
 //! When to retry and how long to wait.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -26,6 +27,29 @@ impl Default for RetryPolicy {
             max_wait: Duration::from_secs(120),
         }
     }
+}
+
+/// A server's `Retry-After` from this long on is announced on stderr.
+const ANNOUNCE_FROM: Duration = Duration::from_secs(10);
+/// At most one announcement this often (many requests are throttled together).
+const ANNOUNCE_EVERY: Duration = Duration::from_secs(10);
+static LAST_ANNOUNCED: Mutex<Option<Instant>> = Mutex::new(None);
+
+/// What to say when `who` asked to wait `asked` and the policy waits `wait`; `None` below
+/// [`ANNOUNCE_FROM`].
+pub fn wait_note(who: &str, asked: Duration, wait: Duration) -> Option<String> {
+    if asked < ANNOUNCE_FROM {
+        return None;
+    }
+    let asked_s = asked.as_secs();
+    Some(if wait < asked {
+        format!(
+            "{who} asked to wait {asked_s} s; waiting up to {} s (http.max_retry_wait_secs)",
+            wait.as_secs()
+        )
+    } else {
+        format!("{who} asked to wait {asked_s} s; waiting")
+    })
 }
 
 /// Statuses worth another attempt: throttling and gateway/service unavailability.
@@ -80,6 +104,26 @@ impl RetryPolicy {
         };
         d.min(self.max_wait)
     }
+
+    /// [`Self::wait`], and a note on stderr when the server asked for a long wait (whether it
+    /// is honoured or capped by `max_wait`), at most one every few seconds.
+    pub fn wait_announced(
+        &self,
+        attempt: u32,
+        retry_after: Option<Duration>,
+        who: &str,
+    ) -> Duration {
+        let wait = self.wait(attempt, retry_after);
+        if let Some(note) = retry_after.and_then(|ra| wait_note(who, ra, wait)) {
+            let now = Instant::now();
+            let mut last = LAST_ANNOUNCED.lock().unwrap_or_else(|p| p.into_inner());
+            if last.is_none_or(|t| now.duration_since(t) >= ANNOUNCE_EVERY) {
+                *last = Some(now);
+                eprintln!("enroll-doctor: {note}");
+            }
+        }
+        wait
+    }
 }
 
 #[cfg(test)]
@@ -127,6 +171,26 @@ mod tests {
             assert!(p.wait(1, ra) <= p.max_wait, "{v}");
         }
         assert_eq!(parse_retry_after("inf", now), Some(Duration::MAX));
+    }
+
+    #[test]
+    fn long_waits_are_announced_with_the_cap() {
+        let p = RetryPolicy::default();
+        let ra = Duration::from_secs(3600);
+        let wait = p.wait_announced(1, Some(ra), "Graph");
+        assert_eq!(wait, Duration::from_secs(120));
+        assert_eq!(
+            wait_note("Graph", ra, wait).unwrap(),
+            "Graph asked to wait 3600 s; waiting up to 120 s (http.max_retry_wait_secs)"
+        );
+        assert_eq!(
+            wait_note("Graph", Duration::from_secs(30), Duration::from_secs(30)).unwrap(),
+            "Graph asked to wait 30 s; waiting"
+        );
+        assert_eq!(
+            wait_note("Graph", Duration::from_secs(2), Duration::from_secs(2)),
+            None
+        );
     }
 
     #[test]

@@ -55,7 +55,12 @@ impl AzureCli {
         })?;
         let out = tokio::time::timeout(self.timeout, child.wait_with_output())
             .await
-            .map_err(|_| err(format!("`az` did not answer within {:?}", self.timeout)))?
+            .map_err(|_| {
+                err(format!(
+                    "`az` did not answer within {} s",
+                    self.timeout.as_secs()
+                ))
+            })?
             .map_err(|e| err(format!("cannot run `az`: {e}")))?;
         if !out.status.success() {
             // az's stderr explains (e.g. "Please run 'az login'"); it does not carry tokens.

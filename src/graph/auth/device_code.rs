@@ -6,19 +6,50 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use oauth2::basic::BasicClient;
+use chrono::{DateTime, Utc};
+use oauth2::basic::{BasicClient, BasicTokenResponse};
 use oauth2::{
-    AuthType, ClientId, DeviceAuthorizationUrl, RefreshToken, Scope,
-    StandardDeviceAuthorizationResponse, TokenResponse, TokenUrl,
+    AuthType, ClientId, DeviceAuthorizationUrl, DeviceCodeErrorResponse,
+    DeviceCodeErrorResponseType, RefreshToken, Scope, StandardDeviceAuthorizationResponse,
+    TokenResponse, TokenUrl,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::error::AuthError;
-use super::oauth_http::{OAuthHttp, map_token_error};
+use super::oauth_http::{OAuthHttp, map_token_error, truncate};
 use super::token::AccessToken;
+
+/// How the device code flow paces its polls (RFC 8628 §3.5). Injectable so tests run fast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceCodeTiming {
+    /// The shortest pause between polls, whatever the server's `interval` says (RFC 8628's
+    /// default, 5 s: an `interval` of 0 once meant polling hot).
+    pub min_interval: Duration,
+    /// Added to the pause on each `slow_down` answer (RFC 8628: 5 s).
+    pub slow_down_step: Duration,
+    /// The longest the sign-in is waited for, whatever the code's `expires_in` says.
+    pub max_wait: Duration,
+}
+
+impl Default for DeviceCodeTiming {
+    fn default() -> Self {
+        DeviceCodeTiming {
+            min_interval: Duration::from_secs(5),
+            slow_down_step: Duration::from_secs(5),
+            max_wait: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// One poll's answer.
+enum Poll {
+    Token(Box<BasicTokenResponse>),
+    Pending,
+    SlowDown,
+}
 
 /// What the device code flow needs.
 #[derive(Debug, Clone)]
@@ -30,7 +61,9 @@ pub struct DeviceCodeFlow {
     pub login_url: String,
     /// `{graph}/.default`; `offline_access` is added to get a refresh token.
     pub scope: String,
-    pub cache_path: PathBuf,
+    /// `None`: no per-user cache folder is known; sign-ins are not cached.
+    pub cache_path: Option<PathBuf>,
+    pub timing: DeviceCodeTiming,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -118,11 +151,7 @@ impl DeviceCodeFlow {
                 details.expires_in().as_secs(),
             )
         );
-        let token = client
-            .exchange_device_access_token(&details)
-            .request_async(&self.http, tokio::time::sleep, None)
-            .await
-            .map_err(|e| map_token_error("device code sign-in", e))?;
+        let token = self.poll_for_token(&details).await?;
         let access = AccessToken::new(
             token.access_token().secret().clone(),
             token.expires_in().map(|d| d.as_secs()),
@@ -133,6 +162,92 @@ impl DeviceCodeFlow {
         self.write_cache(refresh.as_ref(), &access)?;
         eprintln!("Signed in.");
         Ok(access)
+    }
+
+    /// Polls the token endpoint until the user signed in: never faster than
+    /// `timing.min_interval`, slower after each `slow_down`, and no longer than the code lives
+    /// or `timing.max_wait`, whichever is shorter.
+    async fn poll_for_token(
+        &self,
+        details: &StandardDeviceAuthorizationResponse,
+    ) -> Result<BasicTokenResponse, AuthError> {
+        let t = self.timing;
+        let lifetime = details.expires_in().min(t.max_wait);
+        let started = tokio::time::Instant::now();
+        let mut interval = details.interval().max(t.min_interval);
+        loop {
+            match self.poll_once(details).await? {
+                Poll::Token(token) => return Ok(*token),
+                Poll::Pending => {}
+                Poll::SlowDown => interval = interval.saturating_add(t.slow_down_step),
+            }
+            if started.elapsed().saturating_add(interval) > lifetime {
+                return Err(AuthError::Rejected {
+                    flow: "device code sign-in",
+                    error: "expired_token".into(),
+                    description: Some(format!(
+                        "the code was not entered within {} s; run the sign-in again",
+                        lifetime.as_secs()
+                    )),
+                });
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+
+    /// One device-code token request (RFC 8628 §3.4).
+    async fn poll_once(
+        &self,
+        details: &StandardDeviceAuthorizationResponse,
+    ) -> Result<Poll, AuthError> {
+        const FLOW: &str = "device code sign-in";
+        let form = oauth2::url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "urn:ietf:params:oauth:grant-type:device_code")
+            .append_pair("device_code", details.device_code().secret())
+            .append_pair("client_id", &self.client_id)
+            .finish();
+        let request = http::Request::builder()
+            .method(http::Method::POST)
+            .uri(self.token_url())
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header(http::header::ACCEPT, "application/json")
+            .body(form.into_bytes())
+            .map_err(Self::bad_url)?;
+        let response = self.http.send(request).await.map_err(|e| {
+            map_token_error(
+                FLOW,
+                oauth2::RequestTokenError::<_, DeviceCodeErrorResponse>::Request(e),
+            )
+        })?;
+        let body = response.body();
+        if response.status().is_success() {
+            return serde_json::from_slice::<BasicTokenResponse>(body)
+                .map(|t| Poll::Token(Box::new(t)))
+                .map_err(|_| AuthError::BadResponse {
+                    flow: FLOW,
+                    message: "the token response is not the expected JSON".into(),
+                });
+        }
+        let Ok(err) = serde_json::from_slice::<DeviceCodeErrorResponse>(body) else {
+            return Err(AuthError::BadResponse {
+                flow: FLOW,
+                message: format!("HTTP {} without an OAuth error", response.status().as_u16()),
+            });
+        };
+        match err.error() {
+            DeviceCodeErrorResponseType::AuthorizationPending => Ok(Poll::Pending),
+            DeviceCodeErrorResponseType::SlowDown => Ok(Poll::SlowDown),
+            other => Err(AuthError::Rejected {
+                flow: FLOW,
+                error: other.as_ref().to_string(),
+                description: err
+                    .error_description()
+                    .map(|d| truncate(d.lines().next().unwrap_or_default(), 300)),
+            }),
+        }
     }
 
     async fn refresh(&self, refresh_token: &SecretString) -> Result<AccessToken, AuthError> {
@@ -158,46 +273,39 @@ impl DeviceCodeFlow {
         Ok(access)
     }
 
-    fn cache_err(&self, message: String) -> AuthError {
+    fn cache_err(&self, path: &Path, message: String) -> AuthError {
         AuthError::Cache {
-            path: self.cache_path.clone(),
+            path: path.to_path_buf(),
             message,
         }
     }
 
     fn read_cache(&self) -> Result<Option<CacheEntry>, AuthError> {
-        match std::fs::symlink_metadata(&self.cache_path) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                // Someone else may have planted it; a fresh sign-in replaces it with a file.
-                tracing::warn!(
-                    "ignoring token cache {}: it is a symbolic link",
-                    self.cache_path.display()
-                );
-                return Ok(None);
-            }
-            #[cfg(unix)]
+        let Some(path) = &self.cache_path else {
+            return Ok(None);
+        };
+        match std::fs::symlink_metadata(path) {
             Ok(meta) => {
-                use std::os::unix::fs::PermissionsExt;
-                if meta.permissions().mode() & 0o077 != 0 {
-                    tracing::warn!(
-                        "token cache {} is readable by other users; it is rewritten with mode 0600 on the next sign-in",
-                        self.cache_path.display()
+                if let Some(why) = untrusted_cache(&meta) {
+                    // Someone else may have planted it; a fresh sign-in replaces it.
+                    eprintln!(
+                        "enroll-doctor: ignoring the token cache {}: {why}",
+                        path.display()
                     );
+                    return Ok(None);
                 }
             }
-            _ => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.cache_err(path, e.to_string())),
         }
-        let bytes = match std::fs::read(&self.cache_path) {
+        let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.cache_err(e.to_string())),
+            Err(e) => return Err(self.cache_err(path, e.to_string())),
         };
         let Ok(file) = serde_json::from_slice::<CacheFile>(&bytes) else {
             // A corrupt cache is not fatal: sign in again and overwrite it.
-            tracing::warn!(
-                "ignoring unreadable token cache {}",
-                self.cache_path.display()
-            );
+            tracing::warn!("ignoring unreadable token cache {}", path.display());
             return Ok(None);
         };
         if file.login_url != self.login_url
@@ -207,12 +315,15 @@ impl DeviceCodeFlow {
             return Ok(None);
         }
         let access = match (file.access_token, file.expires_at) {
-            (Some(t), Some(exp)) => Some(AccessToken {
-                secret: SecretString::from(t),
-                expires_at: exp,
-                // The issue time is not stored; assume Entra's usual one-hour lifetime.
-                obtained_at: exp - ChronoDuration::hours(1),
-            }),
+            (Some(t), Some(exp)) => {
+                let a = AccessToken::from_cache(t, exp);
+                if a.is_none() && exp > Utc::now() {
+                    tracing::warn!(
+                        "the cached access token claims to live until {exp}, longer than any token does; it is not used"
+                    );
+                }
+                a
+            }
             _ => None,
         };
         Ok(Some(CacheEntry {
@@ -235,8 +346,15 @@ impl DeviceCodeFlow {
             access_token: Some(access.secret().to_string()),
             expires_at: Some(access.expires_at),
         };
-        let json = serde_json::to_vec_pretty(&file).map_err(|e| self.cache_err(e.to_string()))?;
-        write_private_file(&self.cache_path, &json).map_err(|e| self.cache_err(e.to_string()))
+        let Some(path) = &self.cache_path else {
+            eprintln!(
+                "enroll-doctor: the sign-in is not cached: no per-user cache folder is known (HOME or XDG_CACHE_HOME, LOCALAPPDATA on Windows); set ENROLL_DOCTOR_TOKEN_CACHE to keep it"
+            );
+            return Ok(());
+        };
+        let json =
+            serde_json::to_vec_pretty(&file).map_err(|e| self.cache_err(path, e.to_string()))?;
+        write_private_file(path, &json).map_err(|e| self.cache_err(path, e.to_string()))
     }
 }
 
@@ -280,6 +398,41 @@ mod prompt_tests {
              ABCD-EFGH (it expires in 2 minutes)."
         );
     }
+}
+
+/// Why a cache file must not be trusted: a symbolic link, not a regular file, owned by another
+/// user, or writable by group or others (any of whom could have put a token of theirs in it).
+/// Readable by others is only warned about: the next sign-in rewrites it with mode 0600.
+fn untrusted_cache(meta: &std::fs::Metadata) -> Option<String> {
+    if meta.file_type().is_symlink() {
+        return Some("it is a symbolic link".into());
+    }
+    if !meta.file_type().is_file() {
+        return Some("it is not a regular file".into());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let me = rustix::process::geteuid().as_raw();
+        if meta.uid() != me {
+            return Some(format!(
+                "it belongs to another user (uid {}, you are {me})",
+                meta.uid()
+            ));
+        }
+        let mode = meta.mode() & 0o777;
+        if mode & 0o022 != 0 {
+            return Some(format!(
+                "other users may write to it (mode {mode:o}); it is replaced on the next sign-in"
+            ));
+        }
+        if mode & 0o044 != 0 {
+            tracing::warn!(
+                "the token cache is readable by other users (mode {mode:o}); it is rewritten with mode 0600 on the next sign-in"
+            );
+        }
+    }
+    None
 }
 
 /// Writes `bytes` to `path` readable by the owner only (0600 on Unix; the parent folder 0700
@@ -414,6 +567,171 @@ mod tests {
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     }
 
+    fn fast_flow(url: &str, cache_path: Option<PathBuf>) -> DeviceCodeFlow {
+        DeviceCodeFlow {
+            http: OAuthHttp::new(std::time::Duration::from_secs(5), true).unwrap(),
+            client_id: "c".into(),
+            tenant: "t".into(),
+            login_url: url.into(),
+            scope: "https://graph.microsoft.com/.default".into(),
+            cache_path,
+            timing: DeviceCodeTiming {
+                min_interval: Duration::from_millis(40),
+                slow_down_step: Duration::from_millis(40),
+                max_wait: Duration::from_millis(400),
+            },
+        }
+    }
+
+    /// A device-code endpoint saying `interval`, then token polls answered by `poll(n)`.
+    fn device_server(
+        interval: u64,
+        expires_in: u64,
+        poll: impl Fn(usize) -> crate::graph::test_server::Answer + Send + Sync + 'static,
+    ) -> crate::graph::test_server::TestServer {
+        use crate::graph::test_server::{Answer, serve};
+        let polls = std::sync::atomic::AtomicUsize::new(0);
+        serve(move |_, req| {
+            if req.path.ends_with("/devicecode") {
+                Answer::json(
+                    200,
+                    &format!(
+                        "{{\"device_code\":\"dc\",\"user_code\":\"UC\",\"verification_uri\":\"https://microsoft.com/devicelogin\",\"expires_in\":{expires_in},\"interval\":{interval}}}"
+                    ),
+                )
+            } else {
+                poll(polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst))
+            }
+        })
+    }
+
+    fn token_polls(server: &crate::graph::test_server::TestServer) -> Vec<std::time::Instant> {
+        server
+            .seen()
+            .iter()
+            .filter(|r| r.path.ends_with("/token"))
+            .inspect(|r| assert!(r.body.contains("device_code=dc"), "{}", r.body))
+            .map(|r| r.at)
+            .collect()
+    }
+
+    #[test]
+    fn the_default_pace_is_rfc_8628s() {
+        let t = DeviceCodeTiming::default();
+        assert_eq!(t.min_interval, Duration::from_secs(5));
+        assert_eq!(t.slow_down_step, Duration::from_secs(5));
+        assert_eq!(t.max_wait, Duration::from_secs(900));
+    }
+
+    #[tokio::test]
+    async fn interval_zero_is_not_polled_hot_and_the_wait_is_capped() {
+        use crate::graph::test_server::Answer;
+        // interval 0 and a code that "lives" for 31,000 years.
+        let server = device_server(0, 1_000_000_000_000, |_| {
+            Answer::json(400, "{\"error\":\"authorization_pending\"}")
+        });
+        let flow = fast_flow(&server.url, None);
+        let err = flow.login().await.unwrap_err().to_string();
+        assert!(
+            err.contains("expired_token") && err.contains("not entered"),
+            "{err}"
+        );
+        let polls = token_polls(&server);
+        // 400 ms at one poll per 40 ms at most (the first poll is immediate).
+        assert!(polls.len() >= 2 && polls.len() <= 11, "{}", polls.len());
+        for w in polls.windows(2) {
+            let gap = w[1] - w[0];
+            assert!(gap >= Duration::from_millis(30), "{gap:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn slow_down_widens_the_pause() {
+        use crate::graph::test_server::Answer;
+        let server = device_server(0, 900, |n| match n {
+            0 | 1 => Answer::json(400, "{\"error\":\"slow_down\"}"),
+            _ => Answer::json(
+                200,
+                "{\"token_type\":\"Bearer\",\"expires_in\":3599,\"access_token\":\"at\",\"refresh_token\":\"rt\"}",
+            ),
+        });
+        let mut flow = fast_flow(&server.url, None);
+        flow.timing.max_wait = Duration::from_secs(5);
+        let token = flow.login().await.unwrap();
+        assert_eq!(token.secret(), "at");
+        let polls = token_polls(&server);
+        assert_eq!(polls.len(), 3);
+        // 40 + 40 ms after the first slow_down, 40 + 80 ms after the second.
+        assert!(polls[1] - polls[0] >= Duration::from_millis(70));
+        assert!(polls[2] - polls[1] >= Duration::from_millis(110));
+    }
+
+    #[tokio::test]
+    async fn a_refused_sign_in_ends_the_polls() {
+        use crate::graph::test_server::Answer;
+        let server = device_server(0, 900, |_| {
+            Answer::json(
+                400,
+                "{\"error\":\"access_denied\",\"error_description\":\"the user said no\"}",
+            )
+        });
+        let err = fast_flow(&server.url, None).login().await.unwrap_err();
+        assert!(err.to_string().contains("access_denied"), "{err}");
+        assert_eq!(token_polls(&server).len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_cache_others_own_or_may_write_is_not_trusted() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.json");
+        let f = fast_flow("http://127.0.0.1:1", Some(path.clone()));
+        f.write_cache(
+            Some(&SecretString::from("rt")),
+            &AccessToken::new("at".into(), Some(3600)),
+        )
+        .unwrap();
+        assert!(f.read_cache().unwrap().is_some());
+        // Group- or world-writable: anyone could have put their token in it.
+        for mode in [0o666, 0o620, 0o602] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            assert!(f.read_cache().unwrap().is_none(), "{mode:o}");
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(f.read_cache().unwrap().is_some());
+        // Owned by another user (only root can make such a file here).
+        if rustix::process::geteuid().is_root() {
+            std::os::unix::fs::chown(&path, Some(65534), None).unwrap();
+            assert!(f.read_cache().unwrap().is_none());
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            assert!(untrusted_cache(&meta).unwrap().contains("another user"));
+        }
+    }
+
+    #[test]
+    fn a_far_future_cached_expiry_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.json");
+        let f = fast_flow("http://127.0.0.1:1", Some(path.clone()));
+        for exp in [
+            "+262142-12-31T23:59:59Z",
+            "9999-12-31T23:59:59Z",
+            "-262143-01-01T00:00:00Z",
+        ] {
+            let json = format!(
+                "{{\"version\":1,\"login_url\":\"http://127.0.0.1:1\",\"tenant\":\"t\",\"client_id\":\"c\",\"refresh_token\":\"rt\",\"access_token\":\"at\",\"expires_at\":\"{exp}\"}}"
+            );
+            write_private_file(&path, json.as_bytes()).unwrap();
+            let entry = f
+                .read_cache()
+                .unwrap()
+                .expect("the refresh token is still usable");
+            assert!(entry.access.is_none(), "{exp}");
+            assert!(entry.refresh_token.is_some());
+        }
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_symlinked_cache_is_not_trusted() {
@@ -424,7 +742,8 @@ mod tests {
             tenant: "t".into(),
             login_url: "http://127.0.0.1:1".into(),
             scope: "https://graph.microsoft.com/.default".into(),
-            cache_path,
+            cache_path: Some(cache_path),
+            timing: DeviceCodeTiming::default(),
         };
         let real = dir.path().join("real.json");
         let f = flow(real.clone());

@@ -25,7 +25,7 @@ use secrecy::{ExposeSecret, SecretString};
 pub use azure_cli::{AzureCli, parse_az_output};
 pub use certificate::CertificateCredential;
 pub use claims::{ClaimsError, TokenClaims, TokenKind};
-pub use device_code::{DeviceCodeFlow, remove_cache, write_private_file};
+pub use device_code::{DeviceCodeFlow, DeviceCodeTiming, remove_cache, write_private_file};
 pub use error::AuthError;
 pub use oauth_http::{OAuthHttp, error_chain};
 pub use token::AccessToken;
@@ -216,7 +216,6 @@ impl TokenProvider {
         let loopback = reqwest::Url::parse(&ep.login_url)
             .map(|u| crate::config::is_loopback(&u))
             .unwrap_or(false);
-        let timeout = settings.http.timeout.min(Duration::from_secs(60));
         let missing = |what: &str| AuthError::Config {
             message: format!("{what} is required for --auth {}", settings.auth.as_str()),
         };
@@ -245,7 +244,7 @@ impl TokenProvider {
                     )?)
                 };
                 TokenSource::ClientCredentials {
-                    http: OAuthHttp::new(timeout, loopback)?,
+                    http: OAuthHttp::from_http(&settings.http, loopback)?,
                     token_url: ep.token_url(&tenant),
                     client_id,
                     scope: ep.default_scope(),
@@ -253,12 +252,13 @@ impl TokenProvider {
                 }
             }
             AuthMethod::DeviceCode => TokenSource::DeviceCode(DeviceCodeFlow {
-                http: OAuthHttp::new(timeout, loopback)?,
+                http: OAuthHttp::from_http(&settings.http, loopback)?,
                 client_id: settings.public_client_id().to_string(),
                 tenant: settings.tenant_or_organizations().to_string(),
                 login_url: ep.login_url.clone(),
                 scope: ep.default_scope(),
                 cache_path: settings.token_cache.clone(),
+                timing: DeviceCodeTiming::default(),
             }),
             AuthMethod::AzureCli => TokenSource::AzureCli(AzureCli {
                 tenant: settings.tenant.clone(),
@@ -387,6 +387,88 @@ mod tests {
             file: None,
         });
         assert!(!format!("{p:?}").contains("raw-token-in-debug"));
+    }
+
+    fn quick_retries() -> crate::graph::RetryPolicy {
+        crate::graph::RetryPolicy {
+            max_attempts: 3,
+            base_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+            max_wait: Duration::from_millis(50),
+        }
+    }
+
+    async fn secret_grant(http: &OAuthHttp, url: &str) -> Result<AccessToken, AuthError> {
+        client_credentials(
+            http,
+            &format!("{url}/t/oauth2/v2.0/token"),
+            "c",
+            "https://graph.microsoft.com/.default",
+            &ClientCredential::Secret(SecretString::from("s")),
+        )
+        .await
+    }
+
+    fn token_json(expires_in: &str) -> String {
+        format!("{{\"token_type\":\"Bearer\",\"expires_in\":{expires_in},\"access_token\":\"at\"}}")
+    }
+
+    #[tokio::test]
+    async fn the_token_endpoint_is_retried_on_429_and_5xx() {
+        use crate::graph::test_server::{Answer, serve};
+        let server = serve(|n, _| match n {
+            0 => Answer::json(429, "{}").header("Retry-After", "0"),
+            1 => Answer::json(503, "{}"),
+            _ => Answer::json(200, &token_json("3599")),
+        });
+        let http = OAuthHttp::new(Duration::from_secs(5), true)
+            .unwrap()
+            .with_retry(quick_retries());
+        let t = secret_grant(&http, &server.url).await.unwrap();
+        assert_eq!(t.secret(), "at");
+        assert_eq!(server.seen().len(), 3);
+        assert!(server.seen()[0].path.ends_with("/oauth2/v2.0/token"));
+        // Bounded: a platform that keeps refusing gets max_attempts tries, then the error.
+        let busy = serve(|_, _| Answer::json(429, "{}").header("Retry-After", "0"));
+        let err = secret_grant(&http, &busy.url).await.unwrap_err();
+        assert_eq!(busy.seen().len(), 3, "{err}");
+    }
+
+    #[tokio::test]
+    async fn absurd_expires_in_from_the_server_does_not_panic() {
+        use crate::graph::test_server::{Answer, serve};
+        for e in [
+            "10000000000000",
+            "9223372036854775807",
+            "18446744073709551615",
+        ] {
+            let server = serve(move |_, _| Answer::json(200, &token_json(e)));
+            let http = OAuthHttp::new(Duration::from_secs(5), true).unwrap();
+            let t = secret_grant(&http, &server.url).await.unwrap();
+            let life = t.expires_at - t.obtained_at;
+            assert_eq!(life.num_seconds(), 86_400, "{e}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_endless_token_answer_stops_at_the_limit() {
+        use crate::graph::test_server::{Answer, Body, serve};
+        let server = serve(|_, _| Answer {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: Body::EndlessChunked(vec![b' '; 64 * 1024]),
+        });
+        let http = OAuthHttp::new(Duration::from_secs(5), true)
+            .unwrap()
+            .with_max_response_bytes(256 * 1024);
+        let err = secret_grant(&http, &server.url).await.unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, AuthError::BadResponse { .. }), "{msg}");
+        assert!(
+            msg.contains("/t/oauth2/v2.0/token is larger than 256 KiB"),
+            "{msg}"
+        );
+        assert_eq!(server.seen().len(), 1);
     }
 
     #[tokio::test]

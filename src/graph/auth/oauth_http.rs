@@ -10,15 +10,47 @@ use oauth2::{
     RequestTokenError, StandardErrorResponse,
 };
 
+use reqwest::header::RETRY_AFTER;
+
 use super::error::AuthError;
+use crate::config::HttpSettings;
+use crate::graph::body::{BodyError, human_bytes, read_limited};
+use crate::graph::retry::{RetryPolicy, parse_retry_after};
 use crate::graph::trace::log_exchange;
 
-/// A reqwest client for the identity platform: no redirects (oauth2's SSRF advice), a timeout.
+/// A reqwest client for the identity platform: no redirects (oauth2's SSRF advice), a timeout,
+/// a byte limit on every answer, and retries on throttling and server errors like Graph's.
 #[derive(Clone, Debug)]
-pub struct OAuthHttp(reqwest::Client);
+pub struct OAuthHttp {
+    client: reqwest::Client,
+    retry: RetryPolicy,
+    max_response_bytes: u64,
+}
+
+/// Identity answers worth another attempt: throttling and server-side failures.
+fn is_retryable_identity_status(status: u16) -> bool {
+    matches!(status, 429 | 500 | 502 | 503 | 504)
+}
 
 impl OAuthHttp {
+    /// Default retries and byte limit (see [`HttpSettings`]).
     pub fn new(timeout: Duration, loopback: bool) -> Result<OAuthHttp, AuthError> {
+        let h = HttpSettings::default();
+        Self::build(timeout, loopback, retry_of(&h), h.max_response_bytes)
+    }
+
+    /// As configured in `[http]`; requests time out after at most 60 s.
+    pub fn from_http(h: &HttpSettings, loopback: bool) -> Result<OAuthHttp, AuthError> {
+        let timeout = h.timeout.min(Duration::from_secs(60));
+        Self::build(timeout, loopback, retry_of(h), h.max_response_bytes)
+    }
+
+    fn build(
+        timeout: Duration,
+        loopback: bool,
+        retry: RetryPolicy,
+        max_response_bytes: u64,
+    ) -> Result<OAuthHttp, AuthError> {
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
@@ -26,10 +58,127 @@ impl OAuthHttp {
         if loopback {
             b = b.no_proxy();
         }
-        b.build().map(OAuthHttp).map_err(|e| AuthError::Transport {
+        let client = b.build().map_err(|e| AuthError::Transport {
             flow: "setup",
             message: error_chain(&e),
+        })?;
+        Ok(OAuthHttp {
+            client,
+            retry,
+            max_response_bytes,
         })
+    }
+
+    /// Other retry settings (tests use short waits).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> OAuthHttp {
+        self.retry = retry;
+        self
+    }
+
+    /// Another byte limit.
+    pub fn with_max_response_bytes(mut self, limit: u64) -> OAuthHttp {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// Sends `req`, retrying 429/5xx (honouring `Retry-After`) and connection failures, and
+    /// reads the answer within the byte limit.
+    pub(super) async fn send(
+        &self,
+        req: HttpRequest,
+    ) -> Result<HttpResponse, HttpClientError<reqwest::Error>> {
+        let (parts, body) = req.into_parts();
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let last = attempt >= self.retry.max_attempts.max(1);
+            let mut rebuilt = http::Request::builder()
+                .method(parts.method.clone())
+                .uri(parts.uri.clone())
+                .version(parts.version);
+            for (k, v) in &parts.headers {
+                rebuilt = rebuilt.header(k, v);
+            }
+            let rebuilt = rebuilt.body(body.clone()).map_err(HttpClientError::Http)?;
+            let request = reqwest::Request::try_from(rebuilt).map_err(Box::new)?;
+            let started = Instant::now();
+            let method = request.method().clone();
+            let url = request.url().clone();
+            let req_headers = request.headers().clone();
+            let resp = match self.client.execute(request).await {
+                Ok(r) => r,
+                Err(e) if !last && (e.is_connect() || e.is_timeout()) => {
+                    let wait = self.retry.wait(attempt, None);
+                    tracing::debug!(
+                        "{method} {}: {}; retrying in {} ms",
+                        url.path(),
+                        error_chain(&e.without_url()),
+                        wait.as_millis()
+                    );
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                Err(e) => return Err(HttpClientError::Reqwest(Box::new(e))),
+            };
+            let status = resp.status();
+            let resp_headers = resp.headers().clone();
+            // The body carries tokens: it is never logged, only its size.
+            let log = |size: usize| {
+                log_exchange(
+                    method.as_str(),
+                    url.as_str(),
+                    status.as_u16(),
+                    started.elapsed(),
+                    &req_headers,
+                    &resp_headers,
+                    size,
+                )
+            };
+            if !last && is_retryable_identity_status(status.as_u16()) {
+                let retry_after = resp_headers
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+                log(0);
+                let wait = self
+                    .retry
+                    .wait_announced(attempt, retry_after, "The identity platform");
+                tracing::debug!(
+                    "{method} {}: HTTP {status}; retrying in {} ms",
+                    url.path(),
+                    wait.as_millis()
+                );
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let version = resp.version();
+            let body = match read_limited(resp, self.max_response_bytes).await {
+                Ok(b) => b,
+                Err(BodyError::Read(e)) => return Err(HttpClientError::Reqwest(Box::new(e))),
+                Err(BodyError::TooLarge) => {
+                    // Named by path only: the query is not ours to show.
+                    return Err(HttpClientError::Other(format!(
+                        "the answer of {} is larger than {} (the limit set by http.max_response_mib); not read further",
+                        url.path(),
+                        human_bytes(self.max_response_bytes)
+                    )));
+                }
+            };
+            log(body.len());
+            let mut b = http::Response::builder().status(status).version(version);
+            for (k, v) in &resp_headers {
+                b = b.header(k, v);
+            }
+            return b.body(body).map_err(HttpClientError::Http);
+        }
+    }
+}
+
+fn retry_of(h: &HttpSettings) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: h.max_attempts.max(1),
+        max_wait: h.max_retry_wait,
+        ..RetryPolicy::default()
     }
 }
 
@@ -38,34 +187,7 @@ impl<'c> AsyncHttpClient<'c> for OAuthHttp {
     type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, Self::Error>> + Send + 'c>>;
 
     fn call(&'c self, req: HttpRequest) -> Self::Future {
-        Box::pin(async move {
-            let started = Instant::now();
-            let request = reqwest::Request::try_from(req).map_err(Box::new)?;
-            let method = request.method().clone();
-            let url = request.url().clone();
-            let req_headers = request.headers().clone();
-            let resp = self.0.execute(request).await.map_err(Box::new)?;
-            let status = resp.status();
-            let resp_headers = resp.headers().clone();
-            let mut b = http::Response::builder()
-                .status(status)
-                .version(resp.version());
-            for (k, v) in resp.headers() {
-                b = b.header(k, v);
-            }
-            let body = resp.bytes().await.map_err(Box::new)?;
-            // The body carries tokens: it is never logged, only its size.
-            log_exchange(
-                method.as_str(),
-                url.as_str(),
-                status.as_u16(),
-                started.elapsed(),
-                &req_headers,
-                &resp_headers,
-                body.len(),
-            );
-            b.body(body.to_vec()).map_err(HttpClientError::Http)
-        })
+        Box::pin(self.send(req))
     }
 }
 
@@ -84,7 +206,7 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-fn truncate(s: &str, max: usize) -> String {
+pub(super) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
@@ -111,6 +233,10 @@ where
                 .error_description()
                 .map(|d| truncate(d.lines().next().unwrap_or_default(), 300)),
         },
+        // A refused answer (past the byte limit): the platform was reached.
+        RequestTokenError::Request(HttpClientError::Other(message)) => {
+            AuthError::BadResponse { flow, message }
+        }
         RequestTokenError::Request(inner) => AuthError::Transport {
             flow,
             message: match &inner {

@@ -1,0 +1,56 @@
+//! Reading a response body with a byte limit: chunk by chunk, stopping at the limit, so a 10 GB
+//! or endless (chunked) answer from Graph or the identity platform costs at most the limit in
+//! memory, never all of it.
+
+/// Why a body could not be read.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// More than the limit (announced by `Content-Length` or counted while reading).
+    TooLarge,
+    /// The connection failed mid-body.
+    Read(reqwest::Error),
+}
+
+/// The body of `resp`, at most `limit` bytes.
+pub(crate) async fn read_limited(
+    mut resp: reqwest::Response,
+    limit: u64,
+) -> Result<Vec<u8>, BodyError> {
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(BodyError::TooLarge);
+    }
+    // Reserve what was announced (bounded by the limit above), not more.
+    let hint = resp.content_length().unwrap_or(0).min(1 << 20);
+    let mut body = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Read)? {
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// `64 MiB`, `512 KiB`, `100 bytes`: a limit as messages show it.
+pub(crate) fn human_bytes(n: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if n >= MIB && n.is_multiple_of(MIB) {
+        format!("{} MiB", n / MIB)
+    } else if n >= 1024 && n.is_multiple_of(1024) {
+        format!("{} KiB", n / 1024)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_read_as_people_write_them() {
+        assert_eq!(human_bytes(64 * 1024 * 1024), "64 MiB");
+        assert_eq!(human_bytes(2048), "2 KiB");
+        assert_eq!(human_bytes(1000), "1000 bytes");
+    }
+}
