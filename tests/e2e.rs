@@ -18,6 +18,7 @@ mod e2e {
     pub mod readiness;
     pub mod scenarios;
     pub mod tenant;
+    pub mod text_detection;
     pub mod ux;
     pub mod verdicts;
 }

@@ -17,12 +17,16 @@ pub fn parse(file: &str, text: &str) -> Dsregcmd {
     let mut prev_was_border = false;
     // Raw (untrimmed-at-end) value of the last field, for joining wrapped lines.
     let mut raw_value = String::new();
+    // Whether the last field's value still has to be set from `raw_value` (done once per
+    // wrapped value, not per continuation line, so a long wrap stays linear).
+    let mut pending = false;
 
     for (idx, raw_line) in lines.iter().enumerate() {
         let line_no = idx + 1;
         let line = raw_line.trim_start_matches('\u{feff}');
         let trimmed = line.trim();
         if is_border(trimmed) {
+            flush(&mut sections, &raw_value, &mut pending);
             prev_was_border = true;
             raw_value.clear();
             prev_field_len = None;
@@ -31,6 +35,7 @@ pub fn parse(file: &str, text: &str) -> Dsregcmd {
         if prev_was_border && trimmed.starts_with('|') {
             prev_was_border = false;
             let title = trimmed.trim_matches('|').trim().to_string();
+            flush(&mut sections, &raw_value, &mut pending);
             sections.push(DsregSection {
                 title,
                 line: line_no,
@@ -40,6 +45,7 @@ pub fn parse(file: &str, text: &str) -> Dsregcmd {
         }
         prev_was_border = false;
         if trimmed.is_empty() {
+            flush(&mut sections, &raw_value, &mut pending);
             raw_value.clear();
             prev_field_len = None;
             continue;
@@ -47,6 +53,7 @@ pub fn parse(file: &str, text: &str) -> Dsregcmd {
         // Only after a line long enough to have wrapped can this line be its continuation.
         let in_flow = prev_field_len.is_some_and(|len| len >= WRAP_MIN_LEN);
         if let Some((name, value)) = split_field(line, in_flow) {
+            flush(&mut sections, &raw_value, &mut pending);
             raw_value.clear();
             if sections.is_empty() {
                 // Borderless capture (copied fields only): keep them in an untitled section.
@@ -71,20 +78,29 @@ pub fn parse(file: &str, text: &str) -> Dsregcmd {
             Some(len) if len >= WRAP_MIN_LEN => {
                 // Wrapped value: the console split it mid-word, so join without a separator.
                 raw_value.push_str(line.trim_end());
-                if let Some(field) = sections.last_mut().and_then(|s| s.fields.last_mut()) {
-                    field.value = raw_value.trim().to_string();
-                }
+                pending = true;
                 prev_field_len = Some(line.trim_end().chars().count());
             }
             _ => {
+                flush(&mut sections, &raw_value, &mut pending);
                 raw_value.clear();
                 prev_field_len = None;
             }
         }
     }
+    flush(&mut sections, &raw_value, &mut pending);
     Dsregcmd {
         file: file.to_string(),
         sections,
+    }
+}
+
+/// Sets the last field's value to a wrapped value joined so far.
+fn flush(sections: &mut [DsregSection], raw_value: &str, pending: &mut bool) {
+    if std::mem::take(pending)
+        && let Some(field) = sections.last_mut().and_then(|s| s.fields.last_mut())
+    {
+        field.value = raw_value.trim().to_string();
     }
 }
 
@@ -125,6 +141,25 @@ mod tests {
     fn header(title: &str) -> String {
         let border = format!("+{}+", "-".repeat(70));
         format!("{border}\n| {title:<69}|\n{border}\n")
+    }
+
+    #[test]
+    fn long_wrapped_value_scales_linearly() {
+        // Every continuation line used to copy the whole value joined so far.
+        let make = |n: usize| {
+            format!(
+                "+----------------------------------------------------------------------+\n\
+| Diagnostic Data                                                      |\n\
++----------------------------------------------------------------------+\n\n\
+    Client ErrorCode : {}\n      AzureAdJoined : YES\n",
+                "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123\n".repeat(n)
+            )
+        };
+        let d = parse("d.txt", &make(2));
+        assert_eq!(d.sections[0].fields[0].value.len(), 2 * 66);
+        crate::device::text::assert_scales_linearly("dsregcmd wrapped value", 3000, make, |t| {
+            assert_eq!(parse("d.txt", t).sections[0].fields.len(), 2);
+        });
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! Event log exports: `wevtutil qe /f:xml` (with or without a root, RenderedXml),
 //! `Get-WinEvent | ConvertTo-Json` (PS 5.1 and PS 7) and `Export-Csv` / Event Viewer CSV.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde_json::Value;
 
+pub use super::event_xml::parse_xml;
 use super::report::{EventData, EventLogInfo, EventRecord, Location};
 
 /// Events kept from one export, and what the export says about each log in it.
@@ -30,7 +33,7 @@ fn wanted(e: &EventRecord) -> bool {
 }
 
 impl ParsedEvents {
-    fn from_all(file: &str, all: Vec<EventRecord>, skipped: Vec<String>) -> Self {
+    pub(crate) fn from_all(file: &str, all: Vec<EventRecord>, skipped: Vec<String>) -> Self {
         let logs = summarise_logs(file, &all);
         let total = all.len();
         let events = all.into_iter().filter(wanted).collect();
@@ -45,11 +48,14 @@ impl ParsedEvents {
 
 fn summarise_logs(file: &str, all: &[EventRecord]) -> Vec<EventLogInfo> {
     let mut logs: Vec<EventLogInfo> = Vec::new();
+    // Log name (lower case) → index in `logs`: an export may name thousands of channels.
+    let mut index: HashMap<String, usize> = HashMap::new();
     for e in all {
         let name = e.channel.as_deref().unwrap_or(UNKNOWN_LOG);
-        let idx = match logs.iter().position(|l| l.name.eq_ignore_ascii_case(name)) {
-            Some(i) => i,
+        let idx = match index.get(&name.to_ascii_lowercase()) {
+            Some(&i) => i,
             None => {
+                index.insert(name.to_ascii_lowercase(), logs.len());
                 logs.push(EventLogInfo {
                     name: name.to_string(),
                     enabled: None,
@@ -70,120 +76,6 @@ fn summarise_logs(file: &str, all: &[EventRecord]) -> Vec<EventLogInfo> {
 }
 
 // ---------------------------------------------------------------- XML
-
-/// Parses `wevtutil` XML: concatenated `<Event>` elements (no root) or an `<Events>` root.
-pub fn parse_xml(file: &str, text: &str) -> Result<ParsedEvents, String> {
-    let body = strip_xml_declaration(text);
-    let trimmed = body.trim_start();
-    // wevtutil writes records with no root element: give them one (on the same line, so line
-    // numbers stay right).
-    let wrapped;
-    let doc_text = if trimmed.starts_with("<Events") {
-        body
-    } else {
-        wrapped = format!("<Events>{body}</Events>");
-        wrapped.as_str()
-    };
-    let doc = roxmltree::Document::parse(doc_text).map_err(|e| format!("not valid XML: {e}"))?;
-    let mut all = Vec::new();
-    let mut skipped = Vec::new();
-    for (i, node) in doc
-        .root_element()
-        .descendants()
-        .filter(|n| n.is_element() && n.tag_name().name() == "Event")
-        .enumerate()
-    {
-        let line = doc.text_pos_at(node.range().start).row as usize;
-        match xml_event(file, node, line) {
-            Some(e) => all.push(e),
-            None => skipped.push(format!(
-                "event {} (line {line}): no provider or event id",
-                i + 1
-            )),
-        }
-    }
-    Ok(ParsedEvents::from_all(file, all, skipped))
-}
-
-/// Drops `<?xml …?>` so the text can be wrapped in a synthetic root. Keeps line count by
-/// replacing it with nothing on the same line.
-fn strip_xml_declaration(text: &str) -> &str {
-    let t = text.trim_start_matches('\u{feff}');
-    let lead = t.len() - t.trim_start().len();
-    if t[lead..].starts_with("<?xml")
-        && let Some(end) = t[lead..].find("?>")
-    {
-        // The declaration sits on line 1 in practice; what follows keeps its line numbers
-        // except for any newlines before it (there are none in valid XML).
-        return &t[lead + end + 2..];
-    }
-    t
-}
-
-fn child<'a, 'i>(node: roxmltree::Node<'a, 'i>, name: &str) -> Option<roxmltree::Node<'a, 'i>> {
-    node.children()
-        .find(|c| c.is_element() && c.tag_name().name() == name)
-}
-
-fn child_text(node: roxmltree::Node<'_, '_>, name: &str) -> Option<String> {
-    child(node, name)
-        .and_then(|c| c.text())
-        .map(|t| t.trim().to_string())
-}
-
-fn xml_event(file: &str, node: roxmltree::Node<'_, '_>, line: usize) -> Option<EventRecord> {
-    let system = child(node, "System")?;
-    let provider_node = child(system, "Provider")?;
-    let provider = provider_node
-        .attribute("Name")
-        .or_else(|| provider_node.attribute("EventSourceName"))?
-        .to_string();
-    let event_id = child_text(system, "EventID")?.parse::<u32>().ok()?;
-    let level = child_text(system, "Level").and_then(|l| l.parse().ok());
-    let time = child(system, "TimeCreated")
-        .and_then(|t| t.attribute("SystemTime"))
-        .and_then(parse_time);
-    let record_id = child_text(system, "EventRecordID").and_then(|r| r.parse().ok());
-    let channel = child_text(system, "Channel").filter(|c| !c.is_empty());
-    let mut data = Vec::new();
-    if let Some(ed) = child(node, "EventData") {
-        for d in ed.children().filter(|c| c.is_element()) {
-            data.push(EventData {
-                name: d.attribute("Name").map(str::to_string),
-                value: d.text().unwrap_or("").to_string(),
-            });
-        }
-    } else if let Some(ud) = child(node, "UserData") {
-        // UserData holds one provider-defined element; its leaves are the insertion strings.
-        for leaf in ud
-            .descendants()
-            .filter(|c| c.is_element() && !c.children().any(|g| g.is_element()))
-        {
-            data.push(EventData {
-                name: Some(leaf.tag_name().name().to_string()),
-                value: leaf.text().unwrap_or("").to_string(),
-            });
-        }
-    }
-    let message = child(node, "RenderingInfo")
-        .and_then(|r| child_text(r, "Message"))
-        .filter(|m| !m.is_empty());
-    Some(EventRecord {
-        provider,
-        channel,
-        event_id,
-        level,
-        time,
-        record_id,
-        data,
-        message,
-        location: Location {
-            file: file.to_string(),
-            line: Some(line),
-            record: record_id.map(|r| r.to_string()),
-        },
-    })
-}
 
 /// ISO-8601 with any number of fractional digits, `Z` or an offset; no zone means UTC.
 pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
@@ -673,6 +565,52 @@ Description: Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x8018002b)\n";
     fn broken_xml_is_an_error() {
         let e = parse_xml("x.xml", "<Event><System>").unwrap_err();
         assert!(e.contains("not valid XML"), "{e}");
+        // No DTD, so no entity expansion (XXE, billion laughs).
+        let xxe = "<?xml version='1.0'?>\n<!DOCTYPE Event [<!ENTITY x SYSTEM 'file:///etc/passwd'>]>\n<Event><System><Provider Name='&x;'/><EventID>1</EventID></System></Event>";
+        let e = parse_xml("x.xml", xxe).unwrap_err();
+        assert!(e.contains("DTD is not accepted"), "{e}");
+        let e = parse_xml("x.xml", "<Event><Data>&x;</Data></Event>").unwrap_err();
+        assert!(e.contains("unknown entity &x;"), "{e}");
+    }
+
+    #[test]
+    fn nested_and_odd_records_read_like_a_tree() {
+        // A record inside another's UserData is a record of its own, in start-tag order; the
+        // first System/EventID/EventData wins; text after a child node is not the element's.
+        let ts = "Microsoft-Windows-TaskScheduler";
+        let text = format!(
+            "<Events><Event><System><Provider Name='{ts}'/><EventID>1</EventID><EventID>2</EventID></System>\
+<UserData><U><A>a</A><Event><System><Provider EventSourceName='{ts}'/><EventID>3</EventID></System></Event></U></UserData>\
+<RenderingInfo><Message> m <b/>tail</Message></RenderingInfo></Event>\n\
+<Event><System><Provider Name='{ts}'/><EventID>4<!--x-->5</EventID><Level><![CDATA[2]]></Level></System>\
+<EventData><Data Name='n'>v&amp;w</Data><Data/></EventData><System><EventID>9</EventID></System></Event></Events>"
+        );
+        let p = parse_xml("n.xml", &text).unwrap();
+        assert!(p.skipped.is_empty(), "{:?}", p.skipped);
+        let ids: Vec<u32> = p.events.iter().map(|e| e.event_id).collect();
+        assert_eq!(ids, [1, 3, 4]);
+        let (outer, inner, last) = (&p.events[0], &p.events[1], &p.events[2]);
+        assert_eq!(outer.message.as_deref(), Some("m"));
+        let data = |e: &EventRecord| {
+            e.data
+                .iter()
+                .map(|d| (d.name.clone().unwrap_or_default(), d.value.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(data(outer), [("A".to_string(), "a".to_string())]);
+        assert!(inner.data.is_empty());
+        assert_eq!(last.level, Some(2));
+        assert_eq!(
+            data(last),
+            [
+                ("n".to_string(), "v&w".to_string()),
+                (String::new(), String::new())
+            ]
+        );
+        assert_eq!(
+            (outer.location.line, last.location.line),
+            (Some(1), Some(2))
+        );
     }
 
     #[test]
@@ -783,6 +721,80 @@ Description: Auto MDM Enroll: Failed (Unknown Win32 Error code: 0x8018002b)\n";
         assert_eq!(p.events.iter().filter(|e| e.event_id == 107).count(), 2);
         let p = parse_json("x", &read("stale-enrollment/taskscheduler.json")).unwrap();
         assert!(p.events.iter().any(|e| e.event_id == 7016));
+    }
+
+    #[test]
+    fn xml_line_numbers_scale_linearly() {
+        // Each record's line used to be counted from the start of the document.
+        let make = |n: usize| {
+            (0..n)
+                .map(|i| dmedp_xml(76, i as u64, "2026-11-25T14:10:02Z"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let p = parse_xml("big.xml", &make(50)).unwrap();
+        assert_eq!((p.events.len(), p.events[49].location.line), (50, Some(50)));
+        crate::device::text::assert_scales_linearly("event XML", 1500, make, |t| {
+            assert_eq!(parse_xml("big.xml", t).unwrap().total % 1500, 0);
+        });
+    }
+
+    #[test]
+    fn text_and_csv_exports_scale_linearly() {
+        let text = |n: usize| {
+            (0..n)
+                .map(|i| format!("Event[{i}]:\n  Log Name: System\n  Source: P\n  Event ID: 1\n  Description: \nline one\nline two\n\n"))
+                .collect::<String>()
+        };
+        assert_eq!(parse_text("e.txt", &text(3)).unwrap().total, 3);
+        crate::device::text::assert_scales_linearly("wevtutil text", 1500, text, |t| {
+            assert_eq!(parse_text("e.txt", t).unwrap().total % 1500, 0);
+        });
+        let csv = |n: usize| {
+            let rows: String = (0..n)
+                .map(|i| {
+                    format!(
+                        "\"m {i}\",\"1\",\"4\",\"{i}\",\"P\",\"System\",\"11/25/2026 2:00:00 PM\"\n"
+                    )
+                })
+                .collect();
+            format!(
+                "#TYPE x\n\"Message\",\"Id\",\"Level\",\"RecordId\",\"ProviderName\",\"LogName\",\"TimeCreated\"\n{rows}"
+            )
+        };
+        assert_eq!(parse_csv("e.csv", &csv(3)).unwrap().total, 3);
+        crate::device::text::assert_scales_linearly("event CSV", 1500, csv, |t| {
+            assert_eq!(parse_csv("e.csv", t).unwrap().total % 1500, 0);
+        });
+    }
+
+    #[test]
+    fn many_logs_scale_linearly() {
+        // One log per channel name was looked up by a scan of the logs seen so far.
+        let make = |n: usize| {
+            let items: Vec<String> = (0..n)
+                .map(|i| format!(r#"{{"Id": 1, "ProviderName": "P", "LogName": "Log-{i}"}}"#))
+                .collect();
+            format!("[{}]", items.join(","))
+        };
+        let p = parse_json("e.json", &make(3)).unwrap();
+        assert_eq!(p.logs.len(), 3);
+        crate::device::text::assert_scales_linearly("event logs", 4000, make, |t| {
+            assert_eq!(parse_json("e.json", t).unwrap().logs.len() % 4000, 0);
+        });
+    }
+
+    #[test]
+    fn nested_user_data_scales_linearly() {
+        let make = |n: usize| {
+            let open = "<Event><System><Provider Name='P'/><EventID>1</EventID></System><UserData><X>v</X>";
+            format!("{}{}", open.repeat(n), "</UserData></Event>".repeat(n))
+        };
+        let p = parse_xml("n.xml", &make(3)).unwrap();
+        assert_eq!(p.total, 3);
+        crate::device::text::assert_scales_linearly("nested UserData", 1000, make, |t| {
+            assert_eq!(parse_xml("n.xml", t).unwrap().total % 1000, 0);
+        });
     }
 
     proptest! {

@@ -5,48 +5,156 @@
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
 use super::report::{Location, MdmDiagEnrollment};
+use super::xml::{Node, walk};
 
-/// Enrollments under `DeviceManagementAccount`, in file order.
+/// Enrollments under `DeviceManagementAccount`, in file order, read in one streaming pass.
 pub fn parse(file: &str, text: &str) -> Result<Vec<MdmDiagEnrollment>, String> {
     let body = text.trim_start_matches('\u{feff}');
-    let doc = roxmltree::Document::parse(body).map_err(|e| format!("not valid XML: {e}"))?;
-    let mut out = Vec::new();
-    let accounts = doc
-        .descendants()
-        .filter(|n| n.is_element() && n.tag_name().name() == "DeviceManagementAccount");
-    for account in accounts {
-        for enrollment in account
-            .children()
-            .filter(|n| n.is_element() && n.tag_name().name() == "Enrollment")
-        {
-            let Some(id) = leaf_text(enrollment, "EnrollmentId") else {
-                continue;
-            };
-            out.push(MdmDiagEnrollment {
-                enrollment_id: id,
-                mdm_server: leaf_text(enrollment, "MDMServerName"),
-                last_success: leaf_text(enrollment, "ServerLastSuccessTime")
-                    .and_then(|t| parse_omadm_time(&t)),
-                last_failure: leaf_text(enrollment, "ServerLastFailureTime")
-                    .and_then(|t| parse_omadm_time(&t)),
-                location: Location {
-                    file: file.to_string(),
-                    line: Some(doc.text_pos_at(enrollment.range().start).row as usize),
-                    record: None,
-                },
-            });
+    // Names of the open elements (to know an enrollment's parent); enrollments being read,
+    // innermost last; finished ones by the order of their start tags.
+    let mut names: Vec<String> = Vec::new();
+    let mut open: Vec<Reading> = Vec::new();
+    let mut slots: Vec<Option<MdmDiagEnrollment>> = Vec::new();
+    walk(body, |node| match node {
+        Node::Open {
+            name, depth, line, ..
+        } => {
+            if let Some(r) = open.last_mut() {
+                r.child_opens(name, depth);
+            }
+            if name == ENROLLMENT && names.last().is_some_and(|p| p == ACCOUNT) {
+                open.push(Reading::new(slots.len(), depth, line));
+                slots.push(None);
+            }
+            names.push(name.to_string());
         }
-    }
-    Ok(out)
+        Node::Text(t) => {
+            if let Some(r) = open.last_mut() {
+                r.text(t, names.len());
+            }
+        }
+        Node::Other => {
+            if let Some(r) = open.last_mut() {
+                r.other(names.len());
+            }
+        }
+        Node::Close { depth } => {
+            names.pop();
+            match open.last_mut() {
+                Some(r) if r.depth == depth => {
+                    if let Some(r) = open.pop() {
+                        let index = r.index;
+                        slots[index] = r.finish(file);
+                    }
+                }
+                Some(r) => r.close(depth),
+                None => {}
+            }
+        }
+    })?;
+    Ok(slots.into_iter().flatten().collect())
 }
 
-/// The first descendant element with this name, trimmed, if not empty.
-fn leaf_text(node: roxmltree::Node<'_, '_>, name: &str) -> Option<String> {
-    node.descendants()
-        .find(|n| n.is_element() && n.tag_name().name() == name)
-        .and_then(|n| n.text())
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
+const ACCOUNT: &str = "DeviceManagementAccount";
+const ENROLLMENT: &str = "Enrollment";
+
+/// The leaf elements read from an `Enrollment`: the first of each name, trimmed, if not empty.
+const LEAVES: [&str; 4] = [
+    "EnrollmentId",
+    "MDMServerName",
+    "ServerLastSuccessTime",
+    "ServerLastFailureTime",
+];
+
+/// One `Enrollment` being read. A nested account or enrollment inside it is not entered (a
+/// nested enrollment is read on its own).
+struct Reading {
+    index: usize,
+    depth: usize,
+    line: usize,
+    values: [Option<String>; 4],
+    seen: [bool; 4],
+    /// Depth of the nested account or enrollment being skipped.
+    skipping: Option<usize>,
+    /// Leaves whose text is being read: (leaf, depth, text, still before any child node).
+    reading: Vec<(usize, usize, String, bool)>,
+}
+
+impl Reading {
+    fn new(index: usize, depth: usize, line: usize) -> Reading {
+        Reading {
+            index,
+            depth,
+            line,
+            values: Default::default(),
+            seen: [false; 4],
+            skipping: None,
+            reading: Vec::new(),
+        }
+    }
+
+    fn child_opens(&mut self, name: &str, depth: usize) {
+        if self.skipping.is_some() {
+            return;
+        }
+        if let Some(top) = self.reading.last_mut() {
+            top.3 = false;
+        }
+        if name == ACCOUNT || name == ENROLLMENT {
+            self.skipping = Some(depth);
+        } else if let Some(i) = LEAVES.iter().position(|n| *n == name)
+            && !self.seen[i]
+        {
+            self.seen[i] = true;
+            self.reading.push((i, depth, String::new(), true));
+        }
+    }
+
+    fn text(&mut self, t: &str, depth: usize) {
+        if let Some(top) = self.reading.last_mut()
+            && self.skipping.is_none()
+            && top.1 == depth
+            && top.3
+        {
+            top.2.push_str(t);
+        }
+    }
+
+    fn other(&mut self, depth: usize) {
+        if let Some(top) = self.reading.last_mut()
+            && self.skipping.is_none()
+            && top.1 == depth
+        {
+            top.3 = false;
+        }
+    }
+
+    fn close(&mut self, depth: usize) {
+        if self.skipping == Some(depth) {
+            self.skipping = None;
+        } else if self.skipping.is_none()
+            && self.reading.last().is_some_and(|top| top.1 == depth)
+            && let Some((i, _, text, _)) = self.reading.pop()
+        {
+            let t = text.trim();
+            self.values[i] = (!t.is_empty()).then(|| t.to_string());
+        }
+    }
+
+    fn finish(self, file: &str) -> Option<MdmDiagEnrollment> {
+        let [id, mdm_server, last_success, last_failure] = self.values;
+        Some(MdmDiagEnrollment {
+            enrollment_id: id?,
+            mdm_server,
+            last_success: last_success.and_then(|t| parse_omadm_time(&t)),
+            last_failure: last_failure.and_then(|t| parse_omadm_time(&t)),
+            location: Location {
+                file: file.to_string(),
+                line: Some(self.line),
+                record: None,
+            },
+        })
+    }
 }
 
 /// OMA-DM style `20261126T081455Z` (UTC); an ISO-8601 time is accepted too.
@@ -88,6 +196,49 @@ mod tests {
         );
         assert_eq!(e[0].last_failure, None);
         assert_eq!(e[0].location.to_string(), "MDMDiagReport.xml:5");
+    }
+
+    fn enrollment(i: usize) -> String {
+        format!(
+            "<Enrollment>\n<EnrollmentId>{i:08X}-9D24-4E6F-8A1B-2C3D4E5F6071</EnrollmentId>\n\
+<ProtectedInformation><MDMServerName>Microsoft Intune</MDMServerName>\n<ConnectionInformation>\
+<ServerLastSuccessTime>20261126T081455Z</ServerLastSuccessTime></ConnectionInformation>\
+</ProtectedInformation>\n</Enrollment>\n"
+        )
+    }
+
+    #[test]
+    fn many_enrollments_scale_linearly() {
+        // Each enrollment's line used to be counted from the start of the report.
+        let make = |n: usize| {
+            let body: String = (0..n).map(enrollment).collect();
+            format!(
+                "<MDMEnterpriseDiagnosticsReport>\n<DeviceManagementAccount>\n{body}</DeviceManagementAccount>\n</MDMEnterpriseDiagnosticsReport>"
+            )
+        };
+        let e = parse("MDMDiagReport.xml", &make(3)).unwrap();
+        assert_eq!(e.len(), 3);
+        assert_eq!(e[2].location.line, Some(13));
+        crate::device::text::assert_scales_linearly("MDMDiagReport enrollments", 1500, make, |t| {
+            assert_eq!(parse("MDMDiagReport.xml", t).unwrap().len() % 1500, 0);
+        });
+    }
+
+    #[test]
+    fn nested_enrollments_scale_linearly() {
+        // Each enrollment's leaves used to be searched in its whole subtree.
+        let make = |n: usize| {
+            let open = "<DeviceManagementAccount><Enrollment><EnrollmentId>x</EnrollmentId>";
+            format!(
+                "<MDMEnterpriseDiagnosticsReport>{}{}</MDMEnterpriseDiagnosticsReport>",
+                open.repeat(n),
+                "</Enrollment></DeviceManagementAccount>".repeat(n)
+            )
+        };
+        assert_eq!(parse("x", &make(3)).unwrap().len(), 3);
+        crate::device::text::assert_scales_linearly("nested enrollments", 1500, make, |t| {
+            assert_eq!(parse("x", t).unwrap().len() % 1500, 0);
+        });
     }
 
     proptest::proptest! {

@@ -5,6 +5,7 @@
 
 pub mod bundle;
 pub mod dsregcmd;
+pub mod event_xml;
 pub mod events;
 pub mod load;
 pub mod mdmdiag;
@@ -14,6 +15,7 @@ pub mod schtasks;
 pub mod sniff;
 pub mod sources;
 pub mod text;
+pub(crate) mod xml;
 
 pub use bundle::COLLECTOR_SCRIPT;
 pub use load::{DeviceInputError, MAX_FILE_BYTES, report_from_memory};

@@ -18,9 +18,12 @@ pub fn parse(file: &str, text: &str) -> RegExport {
     let mut lines = text.lines().enumerate().peekable();
     while let Some((idx, first)) = lines.next() {
         let line_no = idx + 1;
-        // Join `\`-continued lines (long hex data) into one logical line.
+        // Join `\`-continued lines (long hex data) into one logical line, appending each
+        // continuation once (no rescan of what was joined). A complete string value such as
+        // `"Path"="C:\\dir\\"` ends with its closing quote, never with a backslash, so it
+        // does not continue.
         let mut logical = first.trim_end().to_string();
-        while logical.ends_with('\\') && !is_complete_string_value(&logical) {
+        while logical.ends_with('\\') {
             match lines.next() {
                 Some((_, next)) => {
                     logical.pop();
@@ -89,18 +92,6 @@ pub fn parse(file: &str, text: &str) -> RegExport {
         }
     }
     out
-}
-
-/// A line like `"Path"="C:\\dir\\"` ends with a backslash inside a complete string, which is
-/// not a continuation. Only hex data lines continue.
-fn is_complete_string_value(line: &str) -> bool {
-    let t = line.trim();
-    match t.find("=\"") {
-        Some(eq) if t.starts_with('"') || t.starts_with('@') => {
-            parse_quoted(&t[eq + 1..]).is_some_and(|(_, rest)| rest.trim().is_empty())
-        }
-        _ => false,
-    }
 }
 
 /// Parses `reg query KEY [/s]` output: a full key path at the start of a line, then one
@@ -578,6 +569,32 @@ garbage line\n";
             reg.subkeys(r"HKLM\SOFTWARE\Microsoft\Enrollments").count(),
             6
         );
+    }
+
+    #[test]
+    fn continuation_lines_scale_linearly() {
+        // Every continuation line used to rescan the value joined so far.
+        let make = |n: usize| {
+            format!(
+                "Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\X]\n\"Bin\"=hex:{}00\n\"After\"=dword:00000001\n",
+                "01,02,03,04,05,06,07,08,\\\n  ".repeat(n)
+            )
+        };
+        let r = parse("big.reg", &make(2));
+        assert_eq!(
+            r.keys[0].values[0].data,
+            RegData::Binary(
+                [1, 2, 3, 4, 5, 6, 7, 8]
+                    .repeat(2)
+                    .into_iter()
+                    .chain([0])
+                    .collect()
+            )
+        );
+        assert_eq!(r.keys[0].values[1].location.line, Some(7));
+        crate::device::text::assert_scales_linearly(".reg continuation lines", 4000, make, |t| {
+            assert!(parse("big.reg", t).skipped.is_empty());
+        });
     }
 
     proptest! {

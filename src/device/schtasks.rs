@@ -1,6 +1,8 @@
 //! `schtasks /query /fo csv /v`: 28 columns whose labels are localised but whose positions are
 //! fixed; the header is repeated per folder; one row per trigger.
 
+use std::collections::HashMap;
+
 use super::report::{Location, ScheduledTask};
 use super::sniff::SCHTASKS_COLUMNS;
 
@@ -26,6 +28,8 @@ pub fn parse(file: &str, text: &str) -> ParsedTasks {
         .flexible(true)
         .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let mut header: Option<Vec<String>> = None;
+    // Task path (lower case) → index in `out.tasks`.
+    let mut by_path: HashMap<String, usize> = HashMap::new();
     for (i, row) in reader.records().enumerate() {
         let row = match row {
             Ok(r) => r,
@@ -83,17 +87,15 @@ pub fn parse(file: &str, text: &str) -> ParsedTasks {
             },
         };
         // Several triggers give several rows for the same task: keep the first, fill gaps.
-        if let Some(existing) = out
-            .tasks
-            .iter_mut()
-            .find(|t| t.path.eq_ignore_ascii_case(&task.path))
-        {
+        let key = task.path.to_ascii_lowercase();
+        if let Some(existing) = by_path.get(&key).and_then(|&i| out.tasks.get_mut(i)) {
             existing.status = existing.status.take().or(task.status);
             existing.state = existing.state.take().or(task.state);
             existing.last_run = existing.last_run.take().or(task.last_run);
             existing.last_result = existing.last_result.or(task.last_result);
             existing.task_to_run = existing.task_to_run.take().or(task.task_to_run);
         } else {
+            by_path.insert(key, out.tasks.len());
             out.tasks.push(task);
         }
     }
@@ -147,6 +149,21 @@ mod tests {
             .map(|c| format!("\"{c}\""))
             .collect::<Vec<_>>()
             .join(",")
+    }
+
+    #[test]
+    fn many_tasks_scale_linearly() {
+        // Each row's task used to be looked up by a scan of the tasks seen so far.
+        let make = |n: usize| {
+            let rows: Vec<String> = (0..n)
+                .map(|i| row(&format!("\\T{i}"), "Ready", "N/A", "0", "Enabled", "Daily"))
+                .collect();
+            format!("{HEADER}\n{}\n", rows.join("\n"))
+        };
+        assert_eq!(parse("s.csv", &make(3)).tasks.len(), 3);
+        crate::device::text::assert_scales_linearly("schtasks rows", 1000, make, |t| {
+            assert_eq!(parse("s.csv", t).tasks.len() % 1000, 0);
+        });
     }
 
     #[test]

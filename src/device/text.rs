@@ -15,6 +15,8 @@ pub struct Decoded {
 pub enum DecodeError {
     #[error("empty file")]
     Empty,
+    #[error("empty file: only NUL bytes ({0} of them), an unwritten or zeroed export")]
+    OnlyPadding(usize),
     #[error("binary file: {0}")]
     Binary(String),
 }
@@ -22,8 +24,10 @@ pub enum DecodeError {
 /// How many leading bytes the UTF-16-without-BOM heuristic looks at.
 const SNIFF_WINDOW: usize = 512;
 
-/// Decodes bytes by content: UTF-16LE/BE with or without BOM, UTF-8 with or without BOM.
-/// Binary data (NUL bytes in 8-bit text, invalid UTF-8, NUL characters in UTF-16) is rejected.
+/// Decodes bytes by content: UTF-16LE/BE with or without BOM, UTF-8 with or without BOM, and
+/// the ANSI code page (Windows-1252). Trailing NUL padding (some tools pad exports to a block
+/// size) is dropped whatever the encoding, and CRLF and lone CR line ends become LF. Binary
+/// data (NUL bytes inside 8-bit text, invalid UTF-8, NUL characters in UTF-16) is rejected.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
@@ -31,38 +35,46 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     if let Some(hint) = known_binary(bytes) {
         return Err(DecodeError::Binary(hint.to_string()));
     }
-    let (decoded, encoding, damaged) = if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+    // The content without its NUL padding; UTF-16 keeps one NUL when the padding ate the high
+    // (LE) or low (BE) byte of the last code unit.
+    let content = &bytes[..bytes.len() - bytes.iter().rev().take_while(|&&b| b == 0).count()];
+    if content.is_empty() {
+        return Err(DecodeError::OnlyPadding(bytes.len()));
+    }
+    let wide = &bytes[..bytes.len().min(content.len() + content.len() % 2)];
+    let (decoded, encoding, damaged) = if let Some(rest) = wide.strip_prefix(&[0xFF, 0xFE]) {
         let (t, d) = decode_utf16(rest, Endian::Little);
         (t, "utf-16le-bom", d)
-    } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+    } else if let Some(rest) = wide.strip_prefix(&[0xFE, 0xFF]) {
         let (t, d) = decode_utf16(rest, Endian::Big);
         (t, "utf-16be-bom", d)
-    } else if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+    } else if let Some(rest) = content.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         (decode_utf8(rest, 3)?, "utf-8-bom", None)
-    } else if let Some(endian) = utf16_without_bom(bytes) {
-        let (t, d) = decode_utf16(bytes, endian);
+    } else if let Some(endian) = utf16_without_bom(wide) {
+        let (t, d) = decode_utf16(wide, endian);
         let name = match endian {
             Endian::Little => "utf-16le",
             Endian::Big => "utf-16be",
         };
         (t, name, d)
     } else {
-        match decode_utf8(bytes, 0) {
+        match decode_utf8(content, 0) {
             Ok(t) => (t, "utf-8", None),
             // cmd.exe `>` and Event Viewer write the ANSI code page: text with a few bytes
             // above 0x7F that are not UTF-8. Binary data is still rejected.
-            Err(e) if looks_like_ansi_text(bytes) => {
-                let _ = e;
-                (decode_windows_1252(bytes), "windows-1252", None)
+            Err(_) if looks_like_ansi_text(content) => {
+                (decode_windows_1252(content), "windows-1252", None)
             }
             Err(e) => return Err(e),
         }
     };
-    // Some tools pad exports with trailing NULs; anything else NUL is not text.
+    // UTF-16 padding made of whole NUL characters is gone already; anything else NUL is not
+    // text.
     let trimmed = decoded.trim_end_matches('\0');
     if let Some(pos) = trimmed.find('\0') {
         return Err(DecodeError::Binary(format!(
-            "NUL character at character {pos} of {encoding} text"
+            "NUL character at character {} of {encoding} text",
+            trimmed[..pos].chars().count()
         )));
     }
     let text = normalise_newlines(trimmed);
@@ -173,14 +185,15 @@ fn decode_utf8(bytes: &[u8], offset: usize) -> Result<String, DecodeError> {
 }
 
 /// 8-bit text: no NUL, no control bytes other than tab, CR, LF, form feed and the DOS end-of-file
-/// mark, and bytes above 0x7F a minority (accented letters in names, not the structure).
+/// mark, at least one line end (LF, CRLF or a lone CR, as old Mac tools write), and bytes above
+/// 0x7F a minority (accented letters in names, not the structure).
 fn looks_like_ansi_text(bytes: &[u8]) -> bool {
     let controls = bytes
         .iter()
         .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1a))
         .count();
     let high = bytes.iter().filter(|&&b| b >= 0x80).count();
-    controls == 0 && bytes.contains(&b'\n') && high * 10 <= bytes.len()
+    controls == 0 && bytes.iter().any(|&b| b == b'\n' || b == b'\r') && high * 10 <= bytes.len()
 }
 
 /// Windows-1252 (the Western ANSI code page; OEM code pages differ only in accented letters,
@@ -218,6 +231,79 @@ fn normalise_newlines(s: &str) -> String {
         }
     }
     out
+}
+
+/// 1-based line numbers of byte offsets into `text`, in one pass over the text whatever the
+/// order of `offsets` (a parser asking "which line is this at" per record from the start of
+/// the document is quadratic). Offsets past the end get the last line.
+pub fn lines_at(text: &str, offsets: &[usize]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..offsets.len()).collect();
+    order.sort_by_key(|&i| offsets[i]);
+    let bytes = text.as_bytes();
+    let mut lines = vec![1; offsets.len()];
+    let (mut pos, mut line) = (0usize, 1usize);
+    for i in order {
+        let to = offsets[i].min(bytes.len());
+        line += bytes[pos..to].iter().filter(|&&b| b == b'\n').count();
+        pos = to;
+        lines[i] = line;
+    }
+    lines
+}
+
+/// Asserts that `run` is linear: the input of `4n` items takes at most 8× the time of the input
+/// of `n`. Time is the thread's CPU time where the platform has it (time spent waiting for a
+/// core on a loaded machine does not count), and the runs alternate, five of each, the best of
+/// each counting. `n` is chosen by the caller so that one run takes some milliseconds in a
+/// debug build.
+#[cfg(test)]
+pub(crate) fn assert_scales_linearly(
+    what: &str,
+    n: usize,
+    make: impl Fn(usize) -> String,
+    run: impl Fn(&str),
+) {
+    let time = |input: &str| {
+        let start = cpu_time();
+        run(input);
+        cpu_time().saturating_sub(start)
+    };
+    let (small, big) = (make(n), make(4 * n));
+    let (mut t_small, mut t_big) = (std::time::Duration::MAX, std::time::Duration::MAX);
+    for _ in 0..5 {
+        t_small = t_small.min(time(&small));
+        t_big = t_big.min(time(&big));
+    }
+    assert!(
+        t_big <= t_small * 8,
+        "{what}: {} items took {} µs, {n} took {} µs: more than 8 times for 4 times the input",
+        4 * n,
+        t_big.as_micros(),
+        t_small.as_micros()
+    );
+}
+
+/// CPU time of the calling thread.
+#[cfg(all(test, unix))]
+fn cpu_time() -> std::time::Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec through a valid pointer.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    std::time::Duration::new(
+        u64::try_from(ts.tv_sec).unwrap_or(0),
+        u32::try_from(ts.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// Wall time since the first call, where there is no per-thread CPU clock.
+#[cfg(all(test, not(unix)))]
+fn cpu_time() -> std::time::Duration {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
 }
 
 #[cfg(test)]
@@ -301,7 +387,9 @@ mod tests {
 
     #[test]
     fn binary_is_rejected_with_reason() {
-        let e = decode(b"\x7fELF\x02\x01\x01\x00\x00\x00").unwrap_err();
+        // An ELF header: NULs inside the data, not only at the end.
+        let e = decode(b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x3e\x00")
+            .unwrap_err();
         assert!(e.to_string().contains("NUL byte at offset 7"), "{e}");
         let e = decode(b"\xC3\x28\xff\xfe\x81\x82 \x90x\n").unwrap_err();
         assert!(e.to_string().contains("not valid UTF-8"), "{e}");
@@ -323,7 +411,130 @@ mod tests {
         assert_eq!(decode(&v).unwrap().text, "x\n");
     }
 
+    #[test]
+    fn nul_padding_is_dropped_in_every_encoding() {
+        let text = "Gerät: WS-2231\r\nAzureAdJoined : YES\r\n";
+        for pad in [1usize, 2, 3, 511, 4096] {
+            let nuls = vec![0u8; pad];
+            for bytes in [
+                [text.as_bytes(), &nuls].concat(),
+                [b"\xEF\xBB\xBF", text.as_bytes(), &nuls].concat(),
+                [
+                    b"Ger\xe4t: WS-2231\r\nAzureAdJoined : YES\r\n" as &[u8],
+                    &nuls,
+                ]
+                .concat(),
+                [utf16le_bom(text), nuls.clone()].concat(),
+                [utf16le_bom(text)[2..].to_vec(), nuls.clone()].concat(),
+                [
+                    vec![0xFE, 0xFF],
+                    text.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+                    nuls.clone(),
+                ]
+                .concat(),
+            ] {
+                let d = decode(&bytes).unwrap_or_else(|e| panic!("pad {pad}: {e}"));
+                assert_eq!(d.text, "Gerät: WS-2231\nAzureAdJoined : YES\n", "pad {pad}");
+                assert!(d.damaged.is_none(), "pad {pad}: {:?}", d.damaged);
+            }
+        }
+        // A NUL inside the text is still binary, and a file of NULs only says so.
+        let e = decode(b"abc\0def\n\0\0").unwrap_err();
+        assert!(e.to_string().contains("NUL byte at offset 3"), "{e}");
+        let e = decode(&[0u8; 64]).unwrap_err();
+        assert_eq!(e, DecodeError::OnlyPadding(64));
+        assert!(
+            e.to_string().starts_with("empty file: only NUL bytes (64"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn ansi_and_utf8_with_lone_cr_line_ends() {
+        let d = decode(b"Ger\xe4t : WS-2231\rAzureAdJoined : YES\r").expect("CR-only ANSI");
+        assert_eq!(d.encoding, "windows-1252");
+        assert_eq!(d.text, "Gerät : WS-2231\nAzureAdJoined : YES\n");
+        let d = decode("Gerät\rnext\r".as_bytes()).expect("CR-only UTF-8");
+        assert_eq!((d.encoding, d.text.as_str()), ("utf-8", "Gerät\nnext\n"));
+    }
+
+    /// Every way Windows tools write the same text.
+    fn encodings(text: &str, pad: usize) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        for (eol_name, eol) in [("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")] {
+            let t = text.replace('\n', eol);
+            let le: Vec<u8> = t.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            let be: Vec<u8> = t.encode_utf16().flat_map(u16::to_be_bytes).collect();
+            let mut forms = vec![
+                ("utf-8", t.as_bytes().to_vec()),
+                ("utf-8-bom", [&[0xEF, 0xBB, 0xBF], t.as_bytes()].concat()),
+                ("utf-16le-bom", [vec![0xFF, 0xFE], le.clone()].concat()),
+                ("utf-16be-bom", [vec![0xFE, 0xFF], be.clone()].concat()),
+                ("utf-16le", le),
+                ("utf-16be", be),
+            ];
+            if let Some(ansi) = encode_windows_1252(&t) {
+                forms.push(("windows-1252", ansi));
+            }
+            for (name, mut bytes) in forms {
+                bytes.extend(std::iter::repeat_n(0u8, pad));
+                out.push((format!("{name} {eol_name} +{pad} NUL"), bytes));
+            }
+        }
+        out
+    }
+
+    /// The Windows-1252 bytes of `s`, when every character has one.
+    pub(crate) fn encode_windows_1252(s: &str) -> Option<Vec<u8>> {
+        s.chars()
+            .map(|c| match u32::from(c) {
+                n @ (0..=0x7F | 0xA0..=0xFF) => u8::try_from(n).ok(),
+                _ => (0x80u8..=0x9F).find(|&b| decode_windows_1252(&[b]).starts_with(c)),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn decode_scales_linearly() {
+        // ANSI text with lone CR line ends and NUL padding: every step of the decoder.
+        let make = |n: usize| {
+            let mut s = "Ger\u{e4}t : WS-2231\r".repeat(n);
+            s.push_str(&"\0".repeat(n));
+            s
+        };
+        let encode = |s: &str| encode_windows_1252(s).unwrap_or_default();
+        assert_eq!(
+            decode(&encode(&make(2))).unwrap().text,
+            "Gerät : WS-2231\n".repeat(2)
+        );
+        assert_scales_linearly("decode", 20_000, make, |t| {
+            assert_eq!(decode(&encode(t)).unwrap().encoding, "windows-1252");
+        });
+    }
+
+    #[test]
+    fn lines_at_any_order() {
+        let text = "a\nbc\n\nd";
+        assert_eq!(lines_at(text, &[7, 0, 2, 99, 5, 1]), vec![4, 1, 2, 4, 3, 1]);
+        assert!(lines_at(text, &[]).is_empty());
+    }
+
     proptest! {
+        #[test]
+        fn every_encoding_decodes_to_the_same_text(
+            lines in proptest::collection::vec("[ -~]{10,40}[äöüßéÉ€–]?", 1..12),
+            pad in prop_oneof![Just(0usize), 1usize..5, Just(512)],
+        ) {
+            // Mostly ASCII with some accented letters, like real exports (the UTF-16-without-BOM
+            // and the ANSI heuristics both rely on that).
+            let text = format!("AzureAdJoined : YES\n{}\n", lines.join("\n"));
+            for (form, bytes) in encodings(&text, pad) {
+                let d = decode(&bytes).map_err(|e| TestCaseError::fail(format!("{form}: {e}")))?;
+                prop_assert_eq!(&d.text, &text, "{}", form);
+                prop_assert!(d.damaged.is_none(), "{}: {:?}", form, d.damaged);
+            }
+        }
+
         #[test]
         fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
             let _ = decode(&bytes);

@@ -18,7 +18,7 @@ fn sample(name: &str) -> PathBuf {
 
 /// Copies a sample folder into `dest/name` (tests never read the repo copy in place, so nothing
 /// they do can touch it).
-fn copy_sample(name: &str, dest: &Path) -> PathBuf {
+pub(super) fn copy_sample(name: &str, dest: &Path) -> PathBuf {
     let to = dest.join(name);
     std::fs::create_dir_all(&to).expect("create sample copy");
     for entry in std::fs::read_dir(sample(name)).expect("sample folder exists") {
@@ -31,7 +31,7 @@ fn copy_sample(name: &str, dest: &Path) -> PathBuf {
     to
 }
 
-fn run_json(path: &Path) -> (i32, Value) {
+pub(super) fn run_json(path: &Path) -> (i32, Value) {
     let out = bin()
         .env("COLUMNS", "120")
         .args(["diagnose", "--as-of", AS_OF, "-f", "json", "-d"])
