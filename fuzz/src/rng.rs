@@ -51,7 +51,8 @@ mod tests {
         let (mut a, mut b) = (Rng::new(7), Rng::new(7));
         for _ in 0..1000 {
             assert_eq!(a.next_u64(), b.next_u64());
-            assert!(a.below(10) < 10);
+            let (x, y) = (a.below(10), b.below(10));
+            assert!(x < 10 && x == y);
         }
         assert_eq!(Rng::new(0).below(0), 0);
         assert_ne!(Rng::new(1).next_u64(), Rng::new(2).next_u64());
