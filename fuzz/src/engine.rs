@@ -224,13 +224,21 @@ pub fn execute(
 }
 
 /// Whether a text is plain enough that every encoding (including ones without a BOM, which
-/// are told apart by heuristics) must read it back: printable, mostly ASCII.
+/// are told apart by heuristics over the first 256 characters) must read it back: printable,
+/// mostly ASCII overall and at the top.
 fn plain(text: &str) -> bool {
-    let total = text.chars().count().max(1);
-    let ascii = text.chars().filter(char::is_ascii).count();
+    let ascii_share = |chars: &mut dyn Iterator<Item = char>| {
+        let (mut all, mut ascii) = (0usize, 0usize);
+        for c in chars {
+            all += 1;
+            ascii += usize::from(c.is_ascii());
+        }
+        ascii as f64 / all.max(1) as f64
+    };
     text.chars()
         .all(|c| !c.is_control() || matches!(c, '\n' | '\t' | '\r'))
-        && ascii * 100 >= total * 95
+        && ascii_share(&mut text.chars()) >= 0.95
+        && ascii_share(&mut text.chars().take(256)) >= 0.85
 }
 
 /// The folder with one text file re-encoded (encoding, line ends, NUL padding) and how; None
