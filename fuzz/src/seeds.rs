@@ -1,0 +1,111 @@
+//! The corpus: every device folder, snapshot and config the repository bundles.
+
+use std::path::{Path, PathBuf};
+
+use crate::mutate::Folder;
+
+/// Seeds by target.
+#[derive(Debug, Default, Clone)]
+pub struct Seeds {
+    /// Device folders: the mock's samples and the test fixtures.
+    pub folders: Vec<(String, Folder)>,
+    /// Saved tenant snapshots (`--save-snapshot` files).
+    pub snapshots: Vec<Vec<u8>>,
+    /// Config files.
+    pub configs: Vec<Vec<u8>>,
+}
+
+impl Seeds {
+    /// Every file of every seed, for splicing.
+    pub fn donors(&self) -> Vec<&[u8]> {
+        self.folders
+            .iter()
+            .flat_map(|(_, f)| f.iter().map(|(_, b)| b.as_slice()))
+            .chain(self.snapshots.iter().map(Vec::as_slice))
+            .chain(self.configs.iter().map(Vec::as_slice))
+            .collect()
+    }
+}
+
+/// The repository root (the parent of this crate).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn files_of(dir: &Path) -> Folder {
+    let mut files: Folder = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| {
+            let bytes = std::fs::read(e.path()).ok()?;
+            Some((e.file_name().to_string_lossy().into_owned(), bytes))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// Loads the seeds under `root` (the repository): `mocks/devices/*`, `tests/fixtures/devices/*`,
+/// `tests/fixtures/correlate/*` and `tests/fixtures/device-bundle`; the snapshots in
+/// `tests/fixtures/correlate`; `config.example.toml`.
+pub fn load(root: &Path) -> Seeds {
+    let mut seeds = Seeds::default();
+    for group in [
+        "mocks/devices",
+        "tests/fixtures/devices",
+        "tests/fixtures/correlate",
+    ] {
+        for dir in subdirs(&root.join(group)) {
+            let files = files_of(&dir);
+            if !files.is_empty() {
+                let name = dir.strip_prefix(root).unwrap_or(&dir).display().to_string();
+                seeds.folders.push((name, files));
+            }
+        }
+    }
+    let bundle = root.join("tests/fixtures/device-bundle");
+    let files = files_of(&bundle);
+    if !files.is_empty() {
+        seeds
+            .folders
+            .push(("tests/fixtures/device-bundle".to_string(), files));
+    }
+    for (name, bytes) in files_of(&root.join("tests/fixtures/correlate")) {
+        if name.ends_with(".json") {
+            seeds.snapshots.push(bytes);
+        }
+    }
+    if let Ok(bytes) = std::fs::read(root.join("config.example.toml")) {
+        seeds.configs.push(bytes);
+    }
+    seeds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_repository_bundles_seeds_for_every_target() {
+        let seeds = load(&repo_root());
+        assert!(seeds.folders.len() >= 10, "{} folders", seeds.folders.len());
+        assert!(!seeds.snapshots.is_empty());
+        assert!(!seeds.configs.is_empty());
+    }
+}
