@@ -38,6 +38,8 @@ pub struct Config {
     pub out: Option<PathBuf>,
     /// Whether table and markdown output must be free of control characters.
     pub check_output: bool,
+    /// A progress line on stderr every this many executions of a worker (0: none).
+    pub progress_every: u64,
 }
 
 impl Default for Config {
@@ -56,6 +58,7 @@ impl Default for Config {
             mem_factor: 48,
             out: None,
             check_output: true,
+            progress_every: 0,
         }
     }
 }
@@ -311,6 +314,13 @@ fn worker(
     let empty: Folder = Vec::new();
     let mut stats = Stats::default();
     for n in 0..execs {
+        if cfg.progress_every > 0 && n > 0 && n % cfg.progress_every == 0 {
+            eprintln!(
+                "enroll-doctor-fuzz: worker {worker_id}: {n} of {execs} executions, {} failures, {:.0} s",
+                stats.failures.len(),
+                epoch.elapsed().as_secs_f64()
+            );
+        }
         let Some(&target) = rng.pick(&targets) else {
             break;
         };

@@ -74,7 +74,10 @@ fn replay(dir: &PathBuf) -> Result<bool, String> {
 }
 
 fn main() -> ExitCode {
-    let mut cfg = Config::default();
+    let mut cfg = Config {
+        progress_every: 250_000,
+        ..Config::default()
+    };
     let mut args = std::env::args().skip(1);
     let mut replay_dir = None;
     while let Some(flag) = args.next() {
