@@ -64,8 +64,6 @@ const MIB: u64 = 1024 * 1024;
 pub const CONFIG_FILE: FileKind = FileKind::fixed("config file", MIB);
 pub const CERTIFICATE: FileKind = FileKind::fixed("certificate or key file", MIB);
 pub const TOKEN_FILE: FileKind = FileKind::fixed("token file", MIB);
-/// The sign-in cache enroll-doctor writes (a few KiB).
-pub const TOKEN_CACHE: FileKind = FileKind::fixed("token cache", MIB);
 pub const REDACTION_KEY: FileKind = FileKind::fixed("redaction key file", 4 * KIB);
 
 /// Why a file was not read. Every message names the file.

@@ -12,9 +12,11 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            // An error may quote a file name or a server's message: control characters escaped.
+            // An error may quote a file name or a server's message: control characters escaped,
+            // and the lines of a multi-line message (a TOML parse error's caret diagram)
+            // indented, so no text can pose as another `enroll-doctor:` line.
             let msg = enroll_doctor::text_safety::into_safe_text(one_line(&err));
-            eprintln!("enroll-doctor: error: {msg}");
+            eprintln!("enroll-doctor: error: {}", msg.replace('\n', "\n  "));
             ExitCode::from(2)
         }
     }

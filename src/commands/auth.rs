@@ -44,7 +44,11 @@ fn login(global: &GlobalArgs) -> anyhow::Result<u8> {
         Some(path) => format!("the sign-in is cached in {} (mode 0600)", path.display()),
         None => NO_CACHE.to_string(),
     };
-    print_stdout(&format!("Signed in as {who}; {cached}.\n"))?;
+    // The identity is the token's (the identity platform's) text: shown escaped.
+    print_stdout(&format!(
+        "Signed in as {}; {cached}.\n",
+        enroll_doctor::text_safety::shown(&who)
+    ))?;
     Ok(0)
 }
 

@@ -284,30 +284,37 @@ impl DeviceCodeFlow {
         let Some(path) = &self.cache_path else {
             return Ok(None);
         };
-        match std::fs::symlink_metadata(path) {
-            Ok(meta) => {
-                if let Some(why) = untrusted_cache(&meta) {
-                    // Someone else may have planted it; a fresh sign-in replaces it.
-                    eprintln!(
-                        "enroll-doctor: ignoring the token cache {}: {why}",
-                        path.display()
-                    );
-                    return Ok(None);
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.cache_err(path, e.to_string())),
-        }
-        let bytes = match crate::fsio::read_regular(path, crate::fsio::TOKEN_CACHE) {
-            Ok(b) => b,
-            Err(crate::fsio::FileError::NotFound { .. }) => return Ok(None),
-            Err(e @ crate::fsio::FileError::TooLarge { .. }) => {
-                // Not one this tool wrote: sign in again and overwrite it.
-                eprintln!("enroll-doctor: ignoring the token cache {e}");
-                return Ok(None);
-            }
-            Err(e) => return Err(self.cache_err(path, e.reason())),
+        // Opened once, without following a link or waiting on a FIFO; the trust checks run on
+        // the opened handle, so the file cannot be swapped between the check and the read.
+        let ignore = |why: &str| {
+            // Someone else may have planted it; a fresh sign-in replaces it.
+            eprintln!(
+                "enroll-doctor: ignoring the token cache {}: {why}",
+                crate::text_safety::shown(&path.display().to_string())
+            );
+            Ok(None)
         };
+        let file = match open_cache(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if is_link_refused(&e) => return ignore("it is a symbolic link"),
+            Err(e) => return Err(self.cache_err(path, e.to_string())),
+        };
+        let meta = file
+            .metadata()
+            .map_err(|e| self.cache_err(path, e.to_string()))?;
+        if let Some(why) = untrusted_cache(&meta) {
+            return ignore(&why);
+        }
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(file, MAX_CACHE_BYTES + 1),
+            &mut bytes,
+        )
+        .map_err(|e| self.cache_err(path, e.to_string()))?;
+        if bytes.len() as u64 > MAX_CACHE_BYTES {
+            return ignore("it is larger than 1 MiB, not a cache this tool wrote");
+        }
         let Ok(file) = serde_json::from_slice::<CacheFile>(&bytes) else {
             // A corrupt cache is not fatal: sign in again and overwrite it.
             tracing::warn!("ignoring unreadable token cache {}", path.display());
@@ -402,6 +409,38 @@ mod prompt_tests {
             "To sign in, open https://microsoft.com/devicelogin in a browser and enter the code \
              ABCD-EFGH (it expires in 2 minutes)."
         );
+    }
+}
+
+/// A cache this tool writes is a few KiB; anything past this is not one.
+const MAX_CACHE_BYTES: u64 = 1 << 20;
+
+/// Opens the cache for reading without following a symbolic link (`O_NOFOLLOW`) and without
+/// waiting for a FIFO's writer (`O_NONBLOCK`).
+#[cfg(unix)]
+fn open_cache(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_cache(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
+}
+
+/// Whether the open failed because the path is a symbolic link (`ELOOP` under `O_NOFOLLOW`).
+fn is_link_refused(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        e.raw_os_error() == Some(libc::ELOOP)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
     }
 }
 
@@ -705,6 +744,17 @@ mod tests {
         }
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert!(f.read_cache().unwrap().is_some());
+        // A symbolic link to a good cache is not followed, and a FIFO is not waited on.
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        let via_link = fast_flow("http://127.0.0.1:1", Some(link));
+        assert!(via_link.read_cache().unwrap().is_none());
+        let fifo = dir.path().join("fifo.json");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let via_fifo = fast_flow("http://127.0.0.1:1", Some(fifo));
+            assert!(via_fifo.read_cache().unwrap().is_none());
+        }
         // Owned by another user (only root can make such a file here).
         if rustix::process::geteuid().is_root() {
             std::os::unix::fs::chown(&path, Some(65534), None).unwrap();
