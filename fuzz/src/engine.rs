@@ -195,6 +195,7 @@ pub fn execute(
     input: &Input,
     pipelines: &Pipelines<'_>,
     device_seed: &Folder,
+    scratch: &Path,
 ) -> Result<(), String> {
     let r = catch_unwind(AssertUnwindSafe(|| match input.target {
         Target::Device => {
@@ -209,7 +210,18 @@ pub fn execute(
         }
         Target::Snapshot => {
             if let Some((_, b)) = input.files.first() {
-                targets::snapshot(b, device_seed);
+                targets::snapshot(scratch, b, device_seed);
+            }
+        }
+        Target::Path => targets::path(scratch, &input.files),
+        Target::Users => {
+            if let Some((_, b)) = input.files.first() {
+                targets::users(scratch, b);
+            }
+        }
+        Target::Token => {
+            if let Some((_, b)) = input.files.first() {
+                targets::token(b);
             }
         }
         Target::Config => {
@@ -296,6 +308,8 @@ fn worker(
     let mut rng = Rng::new(cfg.seed.wrapping_add(worker_id as u64 * 0x1000_0001));
     let donors = seeds.donors();
     let pipelines = Pipelines::new(snapshot);
+    // Targets that read from disk write their input here (one folder per worker).
+    let scratch = scratch_dir(worker_id);
     let targets: Vec<Target> = if cfg.targets.is_empty() {
         // Devices weigh most: they hold every device parser and the evaluation.
         vec![
@@ -304,9 +318,12 @@ fn worker(
             Target::Device,
             Target::File,
             Target::File,
+            Target::Path,
             Target::Snapshot,
             Target::Config,
             Target::Codes,
+            Target::Users,
+            Target::Token,
         ]
     } else {
         cfg.targets.clone()
@@ -326,7 +343,7 @@ fn worker(
         };
         let device_seed = rng.pick(&seeds.folders).map_or(&empty, |(_, f)| f);
         let input = match target {
-            Target::Device => Input {
+            Target::Device | Target::Path => Input {
                 target,
                 files: mutate(&mut rng, device_seed, &donors),
             },
@@ -339,10 +356,12 @@ fn worker(
                     files: vec![(name.clone(), mutate_one(&mut rng, bytes, &donors))],
                 }
             }
-            Target::Snapshot | Target::Config | Target::Codes => {
+            Target::Snapshot | Target::Config | Target::Codes | Target::Users | Target::Token => {
                 let base: Option<&[u8]> = match target {
                     Target::Snapshot => rng.pick(&seeds.snapshots).map(Vec::as_slice),
                     Target::Config => rng.pick(&seeds.configs).map(Vec::as_slice),
+                    Target::Users => rng.pick(&seeds.users).map(Vec::as_slice),
+                    Target::Token => rng.pick(&seeds.tokens).map(Vec::as_slice),
                     _ => rng.pick(&donors).copied(),
                 };
                 let Some(base) = base else { continue };
@@ -362,7 +381,7 @@ fn worker(
             .store(epoch.elapsed().as_millis() as u64, Ordering::SeqCst);
         slot.busy.store(true, Ordering::SeqCst);
         let start = Instant::now();
-        let (result, peak) = measure(|| execute(&input, &pipelines, device_seed));
+        let (result, peak) = measure(|| execute(&input, &pipelines, device_seed, &scratch));
         let took = start.elapsed();
         slot.busy.store(false, Ordering::SeqCst);
         stats.execs += 1;
@@ -463,7 +482,18 @@ fn worker(
             }
         }
     }
+    let _ = std::fs::remove_dir_all(&scratch);
     stats
+}
+
+/// A fresh folder for one worker's on-disk inputs.
+pub fn scratch_dir(worker: usize) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "enroll-doctor-fuzz-{}-{worker}",
+        std::process::id()
+    ));
+    let _ = std::fs::create_dir_all(&dir);
+    dir
 }
 
 /// Runs the fuzzer: `cfg.jobs` workers share the executions; a watchdog aborts the process on

@@ -19,7 +19,8 @@ Options:
   --execs N          executions (default 10000)
   --seed N           random seed (default 1); a run is reproducible from its seed and job count
   --jobs N           worker threads (default 1)
-  --target NAME      device, file, snapshot, config or codes (repeatable; default all)
+  --target NAME      device, file, path, snapshot, config, codes, users or token
+                     (repeatable; default all)
   --out DIR          write each failing input to DIR/KIND-TARGET-N/
   --time-base-ms N   time allowed per input, plus --time-per-byte-ns per input byte
   --time-per-byte-ns N
@@ -58,7 +59,9 @@ fn replay(dir: &PathBuf) -> Result<bool, String> {
     }
     let input = Input { target, files };
     let start = std::time::Instant::now();
-    let r = engine::execute(&input, &Pipelines::new(None), &input.files);
+    let scratch = engine::scratch_dir(0);
+    let r = engine::execute(&input, &Pipelines::new(None), &input.files, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
     println!(
         "{} bytes, {:.1} ms",
         input.bytes(),

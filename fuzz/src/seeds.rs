@@ -13,6 +13,10 @@ pub struct Seeds {
     pub snapshots: Vec<Vec<u8>>,
     /// Config files.
     pub configs: Vec<Vec<u8>>,
+    /// Users files.
+    pub users: Vec<Vec<u8>>,
+    /// Access tokens (made-up claims, no signature).
+    pub tokens: Vec<Vec<u8>>,
 }
 
 impl Seeds {
@@ -23,6 +27,8 @@ impl Seeds {
             .flat_map(|(_, f)| f.iter().map(|(_, b)| b.as_slice()))
             .chain(self.snapshots.iter().map(Vec::as_slice))
             .chain(self.configs.iter().map(Vec::as_slice))
+            .chain(self.users.iter().map(Vec::as_slice))
+            .chain(self.tokens.iter().map(Vec::as_slice))
             .collect()
     }
 }
@@ -94,7 +100,33 @@ pub fn load(root: &Path) -> Seeds {
     if let Ok(bytes) = std::fs::read(root.join("config.example.toml")) {
         seeds.configs.push(bytes);
     }
+    seeds.users.push(
+        b"# pilot users\nadele.vance@contoso.com\n  Alex.Wilber@contoso.com  \n\nadele.vance@contoso.com\n"
+            .to_vec(),
+    );
+    seeds.tokens = TOKEN_CLAIMS
+        .iter()
+        .map(|claims| jwt(claims).into_bytes())
+        .collect();
     seeds
+}
+
+/// Claims of the tokens the tool meets: app-only, delegated, and one without either.
+const TOKEN_CLAIMS: [&str; 3] = [
+    r#"{"aud":"https://graph.microsoft.com","tid":"00000000-0000-0000-0000-000000000001","roles":["DeviceManagementConfiguration.Read.All","Directory.Read.All"],"app_displayname":"enroll-doctor","idtyp":"app","exp":1790000000}"#,
+    r#"{"aud":"00000003-0000-0000-c000-000000000000","tid":"00000000-0000-0000-0000-000000000001","scp":"User.Read Policy.Read.All","upn":"admin@contoso.com","name":"Admin","exp":1790000000}"#,
+    r#"{"tid":null,"roles":null}"#,
+];
+
+/// An unsigned JWT with these claims (header.payload.signature, base64url).
+fn jwt(claims: &str) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    format!(
+        "{}.{}.c2lnbmF0dXJl",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims)
+    )
 }
 
 #[cfg(test)]
@@ -107,5 +139,6 @@ mod tests {
         assert!(seeds.folders.len() >= 10, "{} folders", seeds.folders.len());
         assert!(!seeds.snapshots.is_empty());
         assert!(!seeds.configs.is_empty());
+        assert!(!seeds.users.is_empty() && seeds.tokens.len() == 3);
     }
 }

@@ -6,10 +6,12 @@ use chrono::{DateTime, TimeZone, Utc};
 use enroll_doctor::catalog::error_codes;
 use enroll_doctor::config::FileConfig;
 use enroll_doctor::device::report::DeviceReport;
-use enroll_doctor::device::report_from_memory;
+use enroll_doctor::device::{load_path, report_from_memory};
 use enroll_doctor::diagnose::Pipeline;
+use enroll_doctor::graph::AccessToken;
 use enroll_doctor::report::{Report, json, markdown, table};
 use enroll_doctor::tenant::snapshot::TenantSnapshot;
+use enroll_doctor::tenant::users_file::read_users_file;
 
 use crate::mutate::Folder;
 
@@ -27,14 +29,24 @@ pub enum Target {
     Config,
     /// Error codes in free text, as `explain` and the event parsers read them.
     Codes,
+    /// A device folder written to disk and read as `diagnose -d` reads it: the guarded reads,
+    /// the loose-file sniffing and every zip in it (`device/archive.rs`).
+    Path,
+    /// A users file (`check --users-file`).
+    Users,
+    /// An access token's claims, as `auth status` and the preflight decode them.
+    Token,
 }
 
-pub const TARGETS: [Target; 5] = [
+pub const TARGETS: [Target; 8] = [
     Target::Device,
     Target::File,
     Target::Snapshot,
     Target::Config,
     Target::Codes,
+    Target::Path,
+    Target::Users,
+    Target::Token,
 ];
 
 impl Target {
@@ -45,6 +57,9 @@ impl Target {
             Target::Snapshot => "snapshot",
             Target::Config => "config",
             Target::Codes => "codes",
+            Target::Path => "path",
+            Target::Users => "users",
+            Target::Token => "token",
         }
     }
 
@@ -100,11 +115,11 @@ pub fn device_signature(folder: &Folder, pipeline: &Pipeline<'_>) -> String {
     signature(&report_from_memory("fuzz", folder), pipeline)
 }
 
-/// Control characters a terminal acts on: none may reach table or markdown output.
+/// The first character a terminal acts on (`text_safety::is_unsafe`, newline and tab aside):
+/// none may reach table or Markdown output.
 pub fn unsafe_char(text: &str) -> Option<char> {
-    text.chars().find(|c| {
-        (c.is_control() && !matches!(c, '\n' | '\t')) || ('\u{202A}'..='\u{202E}').contains(c)
-    })
+    text.chars()
+        .find(|&c| c != '\n' && c != '\t' && enroll_doctor::text_safety::is_unsafe(c))
 }
 
 /// Renders a device run in every human and machine format; returns the first unsafe character
@@ -124,13 +139,63 @@ pub fn render_device(folder: &Folder, pipeline: &Pipeline<'_>, width: usize) -> 
     Ok(())
 }
 
-/// A snapshot parsed (when it parses) and evaluated with a device.
-pub fn snapshot(bytes: &[u8], device: &Folder) {
-    let Ok(text) = std::str::from_utf8(bytes) else {
+/// A snapshot read as `--snapshot` reads it (a stream from a file, within its limit) and, when
+/// it parses, evaluated with a device.
+pub fn snapshot(scratch: &Path, bytes: &[u8], device: &Folder) {
+    let path = scratch.join("snapshot.json");
+    if std::fs::write(&path, bytes).is_err() {
         return;
-    };
-    if let Ok(snap) = TenantSnapshot::from_json(text, "fuzz.json") {
+    }
+    if let Ok(snap) = TenantSnapshot::load(&path) {
         let _ = device_signature(device, &Pipeline::new(Some(&snap), None, as_of()));
+    }
+}
+
+/// The folder written under `scratch` and read with `load_path`, then each zip in it alone.
+pub fn path(scratch: &Path, files: &Folder) {
+    let dir = scratch.join("device");
+    let _ = std::fs::remove_dir_all(&dir);
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    let mut zips = Vec::new();
+    for (i, (name, bytes)) in files.iter().enumerate() {
+        // Names are the seeds' or the mutator's: only safe characters reach the file system.
+        let safe: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let file = dir.join(format!("{i:02}-{safe}"));
+        if std::fs::write(&file, bytes).is_err() {
+            return;
+        }
+        if bytes.starts_with(b"PK") {
+            zips.push(file);
+        }
+    }
+    let _ = load_path(&dir);
+    for zip in zips {
+        let _ = load_path(&zip);
+    }
+}
+
+pub fn users(scratch: &Path, bytes: &[u8]) {
+    let path = scratch.join("users.txt");
+    if std::fs::write(&path, bytes).is_ok() {
+        let _ = read_users_file(&path);
+    }
+}
+
+pub fn token(bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    if let Ok(claims) = AccessToken::new(text.trim().to_string(), None).claims() {
+        let _ = claims.identity();
     }
 }
 
