@@ -157,18 +157,7 @@ fn save(out: &Path, kind: &str, n: u64, input: &Input, detail: &str) -> Option<P
     let dir = out.join(format!("{kind}-{}-{n}", input.target.name()));
     std::fs::create_dir_all(&dir).ok()?;
     for (i, (name, bytes)) in input.files.iter().enumerate() {
-        // File names are the fuzzer's own or a seed's; keep only safe characters.
-        let safe: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        std::fs::write(dir.join(format!("{i:02}-{safe}")), bytes).ok()?;
+        std::fs::write(dir.join(targets::file_name(i, name)), bytes).ok()?;
     }
     std::fs::write(
         dir.join("why.txt"),

@@ -151,6 +151,22 @@ pub fn snapshot(scratch: &Path, bytes: &[u8], device: &Folder) {
     }
 }
 
+/// The name input file `i` is written under: numbered, and only safe characters of its name
+/// (names are the seeds' or the mutator's) reach the file system.
+pub fn file_name(i: usize, name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{i:02}-{safe}")
+}
+
 /// The folder written under `scratch` and read with `load_path`, then each zip in it alone.
 pub fn path(scratch: &Path, files: &Folder) {
     let dir = scratch.join("device");
@@ -160,18 +176,7 @@ pub fn path(scratch: &Path, files: &Folder) {
     }
     let mut zips = Vec::new();
     for (i, (name, bytes)) in files.iter().enumerate() {
-        // Names are the seeds' or the mutator's: only safe characters reach the file system.
-        let safe: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let file = dir.join(format!("{i:02}-{safe}"));
+        let file = dir.join(file_name(i, name));
         if std::fs::write(&file, bytes).is_err() {
             return;
         }
