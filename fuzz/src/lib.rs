@@ -4,7 +4,7 @@
 //! ([`seeds::load`]); each execution mutates one ([`mutate`]: bit flips, truncation, splices,
 //! format tokens, huge lines, re-encodings, NUL padding, files dropped or doubled) and runs it
 //! through the code the CLI runs ([`targets`]). A run fails on a panic, on an input that takes
-//! longer than its time budget or allocates more than its memory budget (both proportional to
+//! more CPU time than its time budget (twice in a row) or allocates more than its memory budget (both proportional to
 //! the input), on a verdict that changes when a device's files are re-encoded (UTF-8 ± BOM,
 //! UTF-16LE/BE ± BOM, windows-1252, LF/CRLF/CR, NUL padding), and on a control character in
 //! table or markdown output. A watchdog aborts on an input still running past the hang limit,
