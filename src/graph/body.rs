@@ -30,27 +30,3 @@ pub(crate) async fn read_limited(
     }
     Ok(body)
 }
-
-/// `64 MiB`, `512 KiB`, `100 bytes`: a limit as messages show it.
-pub(crate) fn human_bytes(n: u64) -> String {
-    const MIB: u64 = 1024 * 1024;
-    if n >= MIB && n.is_multiple_of(MIB) {
-        format!("{} MiB", n / MIB)
-    } else if n >= 1024 && n.is_multiple_of(1024) {
-        format!("{} KiB", n / 1024)
-    } else {
-        format!("{n} bytes")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn limits_read_as_people_write_them() {
-        assert_eq!(human_bytes(64 * 1024 * 1024), "64 MiB");
-        assert_eq!(human_bytes(2048), "2 KiB");
-        assert_eq!(human_bytes(1000), "1000 bytes");
-    }
-}

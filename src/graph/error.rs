@@ -54,7 +54,7 @@ pub enum GraphError {
     /// hold a skip token or a filter value).
     #[error(
         "{method} {path}: the response is larger than {} (the limit set by http.max_response_mib); not read further",
-        crate::graph::body::human_bytes(*limit)
+        crate::fsio::show_size(*limit)
     )]
     ResponseTooLarge {
         method: String,

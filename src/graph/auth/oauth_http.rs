@@ -14,7 +14,8 @@ use reqwest::header::RETRY_AFTER;
 
 use super::error::AuthError;
 use crate::config::HttpSettings;
-use crate::graph::body::{BodyError, human_bytes, read_limited};
+use crate::fsio::show_size;
+use crate::graph::body::{BodyError, read_limited};
 use crate::graph::retry::{RetryPolicy, parse_retry_after};
 use crate::graph::trace::log_exchange;
 
@@ -160,7 +161,7 @@ impl OAuthHttp {
                     return Err(HttpClientError::Other(format!(
                         "the answer of {} is larger than {} (the limit set by http.max_response_mib); not read further",
                         url.path(),
-                        human_bytes(self.max_response_bytes)
+                        show_size(self.max_response_bytes)
                     )));
                 }
             };
