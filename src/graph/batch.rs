@@ -1,5 +1,6 @@
 //! JSON batching: up to 20 requests per `$batch`, one API version per batch, answers matched by
-//! id, and throttled (429) or unavailable (5xx) items retried on their own `Retry-After`.
+//! id, and throttled or unavailable items (the statuses of
+//! [`RETRYABLE_STATUSES`](super::retry::RETRYABLE_STATUSES)) retried on their own `Retry-After`.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -11,7 +12,7 @@ use super::batch_item::{BatchRequest, BatchResponse, MAX_BATCH};
 use super::client::GraphClient;
 use super::error::GraphError;
 use super::request::{ApiVersion, Query};
-use super::retry::parse_retry_after;
+use super::retry::{is_retryable_status, parse_retry_after};
 
 #[derive(Serialize)]
 struct BatchBody<'a> {
@@ -23,14 +24,10 @@ struct BatchAnswer {
     responses: Vec<BatchResponse>,
 }
 
-fn item_retryable(status: u16) -> bool {
-    status == 429 || (500..600).contains(&status)
-}
-
 impl GraphClient {
     /// Runs `requests` as `$batch` calls of at most 20 (chunks run concurrently under the
-    /// client's cap) and returns one answer per request, in request order. Items answered 429
-    /// or 5xx are resent in a later batch after their own `Retry-After` (the longest of the
+    /// client's cap) and returns one answer per request, in request order. Items answered with a
+    /// retryable status (429, 503, 504) are resent in a later batch after their own `Retry-After` (the longest of the
     /// round, capped), up to the retry policy's attempts; their last answer is returned.
     pub async fn batch(
         &self,
@@ -124,7 +121,7 @@ impl GraphClient {
                 };
                 resp.attempts = round;
                 resp.url = req.url.clone();
-                if item_retryable(resp.status) && round < policy.max_attempts {
+                if is_retryable_status(resp.status) && round < policy.max_attempts {
                     if resp.status == 429 {
                         self.count_item_throttle();
                     }

@@ -61,9 +61,6 @@ impl ClientOptions {
     }
 }
 
-/// Most requests in flight one client allows, whatever its options say.
-const MAX_CONCURRENCY: usize = 1024;
-
 /// Attempts per listing page: twice the single-request attempts, at least 8.
 pub fn page_attempts(max_attempts: u32) -> u32 {
     max_attempts.max(1).saturating_mul(2).max(8)
@@ -244,8 +241,9 @@ impl GraphClient {
                 http,
                 base,
                 tokens,
-                // A library caller's value is bounded too (tokio panics past 2^61 permits).
-                sem: Semaphore::new(options.concurrency.clamp(1, MAX_CONCURRENCY)),
+                // A library caller's value gets the configuration's bound too (tokio panics
+                // past 2^61 permits).
+                sem: Semaphore::new(options.concurrency.clamp(1, HttpSettings::MAX_CONCURRENCY)),
                 options,
                 counters: Counters::default(),
                 started: Instant::now(),
@@ -367,7 +365,8 @@ impl GraphClient {
     }
 
     /// Sends one request with retries and deserializes the 2xx body; returns it with the
-    /// response's request-id. Retries 429/503/504, connection failures, and 2xx bodies that are
+    /// response's request-id. Retries [`RETRYABLE_STATUSES`](super::retry::RETRYABLE_STATUSES)
+    /// (429/503/504), connection failures, and 2xx bodies that are
     /// not well-formed JSON (cut off or an HTML page from a proxy); never valid JSON of the
     /// wrong shape.
     pub(crate) async fn execute<T: DeserializeOwned>(

@@ -16,21 +16,17 @@ use super::error::AuthError;
 use crate::config::HttpSettings;
 use crate::fsio::show_size;
 use crate::graph::body::{BodyError, read_limited};
-use crate::graph::retry::{RetryPolicy, parse_retry_after};
+use crate::graph::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
 use crate::graph::trace::log_exchange;
 
 /// A reqwest client for the identity platform: no redirects (oauth2's SSRF advice), a timeout,
-/// a byte limit on every answer, and retries on throttling and server errors like Graph's.
+/// a byte limit on every answer, and retries on the same statuses as Graph's
+/// ([`RETRYABLE_STATUSES`](crate::graph::retry::RETRYABLE_STATUSES)).
 #[derive(Clone, Debug)]
 pub struct OAuthHttp {
     client: reqwest::Client,
     retry: RetryPolicy,
     max_response_bytes: u64,
-}
-
-/// Identity answers worth another attempt: throttling and server-side failures.
-fn is_retryable_identity_status(status: u16) -> bool {
-    matches!(status, 429 | 500 | 502 | 503 | 504)
 }
 
 impl OAuthHttp {
@@ -40,10 +36,9 @@ impl OAuthHttp {
         Self::build(timeout, loopback, retry_of(&h), h.max_response_bytes)
     }
 
-    /// As configured in `[http]`; requests time out after at most 60 s.
+    /// As configured in `[http]`: the same timeout, attempts, waits and byte limit as Graph.
     pub fn from_http(h: &HttpSettings, loopback: bool) -> Result<OAuthHttp, AuthError> {
-        let timeout = h.timeout.min(Duration::from_secs(60));
-        Self::build(timeout, loopback, retry_of(h), h.max_response_bytes)
+        Self::build(h.timeout, loopback, retry_of(h), h.max_response_bytes)
     }
 
     fn build(
@@ -82,7 +77,7 @@ impl OAuthHttp {
         self
     }
 
-    /// Sends `req`, retrying 429/5xx (honouring `Retry-After`) and connection failures, and
+    /// Sends `req`, retrying 429/503/504 (honouring `Retry-After`) and connection failures, and
     /// reads the answer within the byte limit.
     pub(super) async fn send(
         &self,
@@ -135,7 +130,7 @@ impl OAuthHttp {
                     size,
                 )
             };
-            if !last && is_retryable_identity_status(status.as_u16()) {
+            if !last && is_retryable_status(status.as_u16()) {
                 let retry_after = resp_headers
                     .get(RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
