@@ -170,6 +170,132 @@ mod tests {
         GraphClient::new("http://127.0.0.1:1", tokens, ClientOptions::default()).unwrap()
     }
 
+    fn client_at(url: &str) -> GraphClient {
+        let tokens = Arc::new(TokenProvider::new(TokenSource::Static {
+            token: Some(secrecy::SecretString::from("t")),
+            file: None,
+        }));
+        let options = ClientOptions {
+            retry: crate::graph::RetryPolicy {
+                max_attempts: 2,
+                base_backoff: Duration::from_millis(1),
+                max_backoff: Duration::from_millis(2),
+                max_wait: Duration::from_millis(5),
+            },
+            page_attempts: 2,
+            ..ClientOptions::default()
+        };
+        GraphClient::new(url, tokens, options).unwrap()
+    }
+
+    /// A `$batch` answer with one item `1` of status 200 and this body.
+    fn batch_answer(item_body: &str) -> String {
+        format!("{{\"responses\":[{{\"id\":\"1\",\"status\":200,\"body\":{item_body}}}]}}")
+    }
+
+    #[tokio::test]
+    async fn a_batch_item_page_past_the_item_cap_is_refused_while_read() {
+        use crate::graph::client::paging::MAX_PAGE_ITEMS;
+        use crate::graph::test_server::{Answer, serve};
+        let mut page = String::from("{\"value\":[");
+        for i in 0..=MAX_PAGE_ITEMS {
+            page.push_str(if i == 0 { "{}" } else { ",{}" });
+        }
+        page.push_str("]}");
+        let server = serve(move |_, _| Answer::json(200, &batch_answer(&page)));
+        let c = client_at(&server.url);
+        let mut answers = c
+            .batch(
+                ApiVersion::V1,
+                vec![BatchRequest::get("1", "/users/u1/transitiveMemberOf")],
+            )
+            .await
+            .unwrap();
+        let err = c
+            .batch_item_list::<serde_json::Value>(answers.remove(0))
+            .await
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, GraphError::Decode { .. }), "{msg}");
+        assert!(
+            msg.contains("/users/u1/transitiveMemberOf")
+                && msg.contains("the page holds more than 50000 items"),
+            "{msg}"
+        );
+        assert_eq!(server.seen().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_batch_item_page_follows_its_next_link_within_the_budget() {
+        use crate::graph::test_server::{Answer, serve};
+        // The item's page links to pages of one item each, for ever, with no count.
+        let base = Arc::new(std::sync::Mutex::new(String::new()));
+        let b = base.clone();
+        let server = serve(move |n, _| {
+            let next = format!(
+                "{}/v1.0/users/u1/memberOf?$top=999&$skiptoken=s{n}",
+                b.lock().unwrap()
+            );
+            let page =
+                format!("{{\"value\":[{{\"id\":\"g{n}\"}}],\"@odata.nextLink\":\"{next}\"}}");
+            Answer::json(200, &if n == 0 { batch_answer(&page) } else { page })
+        });
+        *base.lock().unwrap() = server.url.clone();
+        let c = client_at(&server.url);
+        let mut answers = c
+            .batch(
+                ApiVersion::V1,
+                vec![BatchRequest::get("1", "/users/u1/memberOf")],
+            )
+            .await
+            .unwrap();
+        let err = c
+            .batch_item_list::<serde_json::Value>(answers.remove(0))
+            .await
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, GraphError::Listing { .. }), "{msg}");
+        assert!(msg.contains("on average"), "{msg}");
+        // The $batch and the pages the average floor allows.
+        let requests = server.seen().len();
+        assert_eq!(
+            requests,
+            1 + crate::graph::client::paging::AVERAGE_AFTER_PAGES as usize
+        );
+    }
+
+    #[tokio::test]
+    async fn a_batch_item_error_is_read_typed() {
+        use crate::graph::test_server::{Answer, serve};
+        let server = serve(|_, _| {
+            Answer::json(
+                200,
+                "{\"responses\":[{\"id\":\"1\",\"status\":403,\"headers\":{\"Content-Type\":\"application/json\"},\"body\":{\"error\":{\"code\":\"Authorization_RequestDenied\",\"message\":\"no\",\"innerError\":{\"request-id\":\"rid-7\"}}}},{\"id\":\"2\",\"status\":204}]}",
+            )
+        });
+        let c = client_at(&server.url);
+        let answers = c
+            .batch(
+                ApiVersion::V1,
+                vec![
+                    BatchRequest::get("1", "/users/u1"),
+                    BatchRequest::get("2", "/users/u2"),
+                ],
+            )
+            .await
+            .unwrap();
+        let err = answers[0]
+            .clone()
+            .into_result::<serde_json::Value>()
+            .unwrap_err();
+        assert_eq!(err.code(), Some("Authorization_RequestDenied"));
+        assert_eq!(err.request_id(), Some("rid-7"));
+        assert!(err.to_string().contains("/users/u1"), "{err}");
+        // No body: reads as null.
+        let none: Option<serde_json::Value> = answers[1].clone().into_result().unwrap();
+        assert_eq!(none, None);
+    }
+
     #[tokio::test]
     async fn item_urls_must_be_relative_and_unversioned() {
         let c = offline_client();

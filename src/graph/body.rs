@@ -30,3 +30,21 @@ pub(crate) async fn read_limited(
     }
     Ok(body)
 }
+
+/// At most the first `limit` bytes of `resp`'s body; the rest is not read (for error answers,
+/// whose status says what matters and whose body only adds a code and a message).
+pub(crate) async fn read_prefix(
+    mut resp: reqwest::Response,
+    limit: u64,
+) -> Result<Vec<u8>, reqwest::Error> {
+    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut body = Vec::new();
+    while body.len() < cap {
+        let Some(chunk) = resp.chunk().await? else {
+            break;
+        };
+        let take = chunk.len().min(cap - body.len());
+        body.extend_from_slice(&chunk[..take]);
+    }
+    Ok(body)
+}

@@ -12,14 +12,14 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
 use super::auth::{TokenProvider, error_chain};
-use super::body::{BodyError, read_limited};
-use super::error::{GraphError, parse_error_body};
+use super::body::{BodyError, read_limited, read_prefix};
+use super::error::{GraphError, MAX_ERROR_BODY, parse_error_body};
 use super::request::{ApiVersion, Query};
 use super::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
 use super::trace::{log_exchange, log_failure};
 use crate::config::{HttpSettings, Settings, is_loopback};
 
-mod paging;
+pub(crate) mod paging;
 
 /// Transport settings.
 #[derive(Debug, Clone)]
@@ -527,7 +527,14 @@ impl GraphClient {
             let resp = inner.http.execute(request).await.map_err(BodyError::Read)?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
-            let body = read_limited(resp, limit).await?;
+            let body = if (200..300).contains(&status) {
+                read_limited(resp, limit).await?
+            } else {
+                // An error answer: its first bytes hold the code and message, if any.
+                read_prefix(resp, limit.min(MAX_ERROR_BODY))
+                    .await
+                    .map_err(BodyError::Read)?
+            };
             Ok::<_, BodyError>((status, headers, body))
         }
         .await;
@@ -713,9 +720,10 @@ mod tests {
         let msg = err.to_string();
         assert!(matches!(err, GraphError::Listing { .. }), "{msg}");
         assert!(msg.contains("listing /users stopped"), "{msg}");
-        // (5 + 1000 slack) items at ten per page, plus 11.
+        // (5 + 1000 slack) items at 100 per page, plus 11: 22 pages at most (the average
+        // floor stops it at 20).
         let pages = server.seen().len();
-        assert!(pages <= 112, "{pages}");
+        assert!(pages <= 22, "{pages}");
 
         // Pages that add nothing: given up after a run of them.
         let server = endless_listing(|_| "\"value\":[]".to_string());
@@ -726,6 +734,50 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("added no item"), "{err}");
         assert_eq!(server.seen().len(), paging::MAX_EMPTY_PAGES as usize);
+    }
+
+    #[tokio::test]
+    async fn one_item_per_page_without_a_count_stops_within_the_cap() {
+        // No @odata.count, $top=999 asked, one item per page and a new nextLink every time.
+        let server = endless_listing(|n| format!("\"value\":[{{\"id\":\"{n}\"}}]"));
+        let c = client_for(&server.url, small(1024 * 1024));
+        let err = c
+            .list_all::<serde_json::Value>(ApiVersion::V1, "/users", &Query::new())
+            .await
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, GraphError::Listing { .. }), "{msg}");
+        assert!(
+            msg.contains(
+                "listing /users stopped: 20 pages held 20 items, fewer than 10 a page on average"
+            ),
+            "{msg}"
+        );
+        assert_eq!(server.seen().len(), paging::AVERAGE_AFTER_PAGES as usize);
+        assert!(server.seen()[0].path.contains("$top=999"));
+    }
+
+    #[tokio::test]
+    async fn an_endless_error_body_is_cut_and_the_status_kept() {
+        // A 403 whose body never ends: its first 64 KiB are read, the status is reported.
+        let server = serve(|_, _| Answer {
+            status: 403,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: Body::EndlessChunked(vec![b' '; 64 * 1024]),
+        });
+        let c = client_for(&server.url, small(64 * 1024 * 1024));
+        let err = c
+            .get_json::<serde_json::Value>(ApiVersion::V1, "/organization", &Query::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(403), "{err}");
+        assert!(err.is_permission_denied());
+        // Read: the cap and at most one chunk more in flight, not the 64 MiB response limit.
+        assert!(
+            c.stats().bytes_received <= MAX_ERROR_BODY,
+            "{}",
+            c.stats().bytes_received
+        );
     }
 
     #[tokio::test]

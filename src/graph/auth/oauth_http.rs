@@ -15,7 +15,8 @@ use reqwest::header::RETRY_AFTER;
 use super::error::AuthError;
 use crate::config::HttpSettings;
 use crate::fsio::show_size;
-use crate::graph::body::{BodyError, read_limited};
+use crate::graph::body::{BodyError, read_limited, read_prefix};
+use crate::graph::error::MAX_ERROR_BODY;
 use crate::graph::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
 use crate::graph::trace::log_exchange;
 
@@ -148,7 +149,15 @@ impl OAuthHttp {
                 continue;
             }
             let version = resp.version();
-            let body = match read_limited(resp, self.max_response_bytes).await {
+            let read = if status.is_success() {
+                read_limited(resp, self.max_response_bytes).await
+            } else {
+                // An OAuth error answer: a code and a description, never large.
+                read_prefix(resp, self.max_response_bytes.min(MAX_ERROR_BODY))
+                    .await
+                    .map_err(BodyError::Read)
+            };
+            let body = match read {
                 Ok(b) => b,
                 Err(BodyError::Read(e)) => return Err(HttpClientError::Reqwest(Box::new(e))),
                 Err(BodyError::TooLarge) => {
