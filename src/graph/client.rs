@@ -811,6 +811,21 @@ mod tests {
     }
 
     #[test]
+    fn a_library_callers_concurrency_gets_the_configurations_bound() {
+        for (asked, got) in [(usize::MAX, 256), (1 << 61, 256), (0, 1), (8, 8)] {
+            let c = client_for(
+                "http://127.0.0.1:1",
+                ClientOptions {
+                    concurrency: asked,
+                    ..ClientOptions::default()
+                },
+            );
+            assert_eq!(c.inner.sem.available_permits(), got, "{asked}");
+        }
+        assert_eq!(HttpSettings::MAX_CONCURRENCY, 256);
+    }
+
+    #[test]
     fn built_urls_stay_on_the_graph_origin() {
         let tokens = Arc::new(TokenProvider::new(
             super::super::auth::TokenSource::Static {
