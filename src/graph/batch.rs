@@ -21,7 +21,15 @@ struct BatchBody<'a> {
 
 #[derive(Deserialize)]
 struct BatchAnswer {
+    /// One answer per request sent: at most [`MAX_BATCH`], refused past it while read.
+    #[serde(deserialize_with = "bounded_responses")]
     responses: Vec<BatchResponse>,
+}
+
+fn bounded_responses<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<BatchResponse>, D::Error> {
+    super::client::paging::bounded_seq(d, MAX_BATCH, "the $batch answer")
 }
 
 impl GraphClient {
@@ -261,6 +269,26 @@ mod tests {
         assert_eq!(
             requests,
             1 + crate::graph::client::paging::AVERAGE_AFTER_PAGES as usize
+        );
+    }
+
+    #[tokio::test]
+    async fn a_batch_answer_with_more_answers_than_requests_is_refused_while_read() {
+        use crate::graph::test_server::{Answer, serve};
+        let items: Vec<String> = (0..=MAX_BATCH)
+            .map(|i| format!("{{\"id\":\"{i}\",\"status\":204}}"))
+            .collect();
+        let body = format!("{{\"responses\":[{}]}}", items.join(","));
+        let server = serve(move |_, _| Answer::json(200, &body));
+        let c = client_at(&server.url);
+        let err = c
+            .batch(ApiVersion::V1, vec![BatchRequest::get("1", "/users/u1")])
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the $batch answer holds more than 20 items"),
+            "{err}"
         );
     }
 

@@ -55,18 +55,37 @@ where
     D: serde::Deserializer<'de>,
     T: DeserializeOwned,
 {
-    struct Items<T>(PhantomData<T>);
+    bounded_seq(d, MAX_PAGE_ITEMS, "the page")
+}
+
+/// A JSON array of at most `max` items, refused at the first item past it ("`what` holds
+/// more than `max` items"), before it is all allocated.
+pub(crate) fn bounded_seq<'de, D, T>(
+    d: D,
+    max: usize,
+    what: &'static str,
+) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    struct Items<T> {
+        max: usize,
+        what: &'static str,
+        item: PhantomData<T>,
+    }
     impl<'de, T: DeserializeOwned> Visitor<'de> for Items<T> {
         type Value = Vec<T>;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            write!(f, "an array of at most {MAX_PAGE_ITEMS} items")
+            write!(f, "an array of at most {} items", self.max)
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
-            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(self.max.min(1024)));
             while let Some(item) = seq.next_element()? {
-                if out.len() == MAX_PAGE_ITEMS {
+                if out.len() == self.max {
                     return Err(serde::de::Error::custom(format!(
-                        "the page holds more than {MAX_PAGE_ITEMS} items"
+                        "{} holds more than {} items",
+                        self.what, self.max
                     )));
                 }
                 out.push(item);
@@ -74,7 +93,11 @@ where
             Ok(out)
         }
     }
-    d.deserialize_seq(Items(PhantomData))
+    d.deserialize_seq(Items {
+        max,
+        what,
+        item: PhantomData,
+    })
 }
 
 /// What is left of one listing's allowance. A page is expected to hold `min($top, 100)`
