@@ -179,21 +179,18 @@ mod tests {
     }
 
     fn client_at(url: &str) -> GraphClient {
-        let tokens = Arc::new(TokenProvider::new(TokenSource::Static {
-            token: Some(secrecy::SecretString::from("t")),
-            file: None,
-        }));
-        let options = ClientOptions {
-            retry: crate::graph::RetryPolicy {
-                max_attempts: 2,
-                base_backoff: Duration::from_millis(1),
-                max_backoff: Duration::from_millis(2),
-                max_wait: Duration::from_millis(5),
-            },
-            page_attempts: 2,
-            ..ClientOptions::default()
-        };
-        GraphClient::new(url, tokens, options).unwrap()
+        crate::graph::test_server::client_for(url, crate::graph::test_server::small(64 << 20))
+    }
+
+    /// The error of listing the page in the answer to a `$batch` of one GET of `path`.
+    async fn batch_list_error(c: &GraphClient, path: &str) -> GraphError {
+        let mut answers = c
+            .batch(ApiVersion::V1, vec![BatchRequest::get("1", path)])
+            .await
+            .unwrap();
+        c.batch_item_list::<serde_json::Value>(answers.remove(0))
+            .await
+            .unwrap_err()
     }
 
     /// A `$batch` answer with one item `1` of status 200 and this body.
@@ -212,17 +209,7 @@ mod tests {
         page.push_str("]}");
         let server = serve(move |_, _| Answer::json(200, &batch_answer(&page)));
         let c = client_at(&server.url);
-        let mut answers = c
-            .batch(
-                ApiVersion::V1,
-                vec![BatchRequest::get("1", "/users/u1/transitiveMemberOf")],
-            )
-            .await
-            .unwrap();
-        let err = c
-            .batch_item_list::<serde_json::Value>(answers.remove(0))
-            .await
-            .unwrap_err();
+        let err = batch_list_error(&c, "/users/u1/transitiveMemberOf").await;
         let msg = err.to_string();
         assert!(matches!(err, GraphError::Decode { .. }), "{msg}");
         assert!(
@@ -250,17 +237,7 @@ mod tests {
         });
         *base.lock().unwrap() = server.url.clone();
         let c = client_at(&server.url);
-        let mut answers = c
-            .batch(
-                ApiVersion::V1,
-                vec![BatchRequest::get("1", "/users/u1/memberOf")],
-            )
-            .await
-            .unwrap();
-        let err = c
-            .batch_item_list::<serde_json::Value>(answers.remove(0))
-            .await
-            .unwrap_err();
+        let err = batch_list_error(&c, "/users/u1/memberOf").await;
         let msg = err.to_string();
         assert!(matches!(err, GraphError::Listing { .. }), "{msg}");
         assert!(msg.contains("on average"), "{msg}");

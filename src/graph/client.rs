@@ -615,31 +615,7 @@ fn decode<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::test_server::{Answer, Body, serve};
-
-    fn client_for(url: &str, options: ClientOptions) -> GraphClient {
-        let tokens = Arc::new(TokenProvider::new(
-            super::super::auth::TokenSource::Static {
-                token: Some(secrecy::SecretString::from("t")),
-                file: None,
-            },
-        ));
-        GraphClient::new(url, tokens, options).unwrap()
-    }
-
-    fn small(limit: u64) -> ClientOptions {
-        ClientOptions {
-            max_response_bytes: limit,
-            retry: RetryPolicy {
-                max_attempts: 2,
-                base_backoff: Duration::from_millis(1),
-                max_backoff: Duration::from_millis(2),
-                max_wait: Duration::from_millis(5),
-            },
-            page_attempts: 2,
-            ..ClientOptions::default()
-        }
-    }
+    use crate::graph::test_server::{Answer, Body, client_for, serve, small};
 
     #[tokio::test]
     async fn an_endless_or_huge_body_stops_at_the_limit() {
@@ -685,6 +661,13 @@ mod tests {
         assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
     }
 
+    /// `/users` listed to its (failing) end.
+    async fn users_listing_error(c: &GraphClient) -> GraphError {
+        c.list_all::<serde_json::Value>(ApiVersion::V1, "/users", &Query::new())
+            .await
+            .unwrap_err()
+    }
+
     /// A server whose every page links to a new page of itself; `page(n)` is the `value`.
     fn endless_listing(
         page: impl Fn(usize) -> String + Send + Sync + 'static,
@@ -713,10 +696,7 @@ mod tests {
             format!("{count}\"value\":[{{\"id\":\"{n}\"}}]")
         });
         let c = client_for(&server.url, small(1024 * 1024));
-        let err = c
-            .list_all::<serde_json::Value>(ApiVersion::V1, "/users", &Query::new())
-            .await
-            .unwrap_err();
+        let err = users_listing_error(&c).await;
         let msg = err.to_string();
         assert!(matches!(err, GraphError::Listing { .. }), "{msg}");
         assert!(msg.contains("listing /users stopped"), "{msg}");
@@ -728,10 +708,7 @@ mod tests {
         // Pages that add nothing: given up after a run of them.
         let server = endless_listing(|_| "\"value\":[]".to_string());
         let c = client_for(&server.url, small(1024 * 1024));
-        let err = c
-            .list_all::<serde_json::Value>(ApiVersion::V1, "/users", &Query::new())
-            .await
-            .unwrap_err();
+        let err = users_listing_error(&c).await;
         assert!(err.to_string().contains("added no item"), "{err}");
         assert_eq!(server.seen().len(), paging::MAX_EMPTY_PAGES as usize);
     }
@@ -741,10 +718,7 @@ mod tests {
         // No @odata.count, $top=999 asked, one item per page and a new nextLink every time.
         let server = endless_listing(|n| format!("\"value\":[{{\"id\":\"{n}\"}}]"));
         let c = client_for(&server.url, small(1024 * 1024));
-        let err = c
-            .list_all::<serde_json::Value>(ApiVersion::V1, "/users", &Query::new())
-            .await
-            .unwrap_err();
+        let err = users_listing_error(&c).await;
         let msg = err.to_string();
         assert!(matches!(err, GraphError::Listing { .. }), "{msg}");
         assert!(

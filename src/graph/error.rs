@@ -145,7 +145,8 @@ struct ErrorBody {
 }
 
 /// `code`, `message` and `innerError.request-id` (the casing of `innerError` varies between
-/// services). A field holding another JSON type than expected reads as absent.
+/// services; `innerError` is read as the same shape, keeping only its `request-id`). A field
+/// holding another JSON type than expected reads as absent.
 #[derive(Default)]
 struct ErrorFields {
     code: Option<String>,
@@ -156,10 +157,6 @@ struct ErrorFields {
 /// A string, or `None` for any other JSON value.
 #[derive(Default)]
 struct MaybeString(Option<String>);
-
-/// `innerError`: only its `request-id`.
-#[derive(Default)]
-struct InnerError(Option<String>);
 
 /// The `visit_*` methods of a visitor whose value is `Default`: any JSON value that is not
 /// what the visitor reads gives the default, arrays and objects skipped without being built.
@@ -230,14 +227,17 @@ impl<'de> Visitor<'de> for FieldsVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ErrorFields, A::Error> {
         let mut out = ErrorFields::default();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if key == "code" {
-                out.code = map.next_value::<MaybeString>()?.0;
-            } else if key == "message" {
-                out.message = map.next_value::<MaybeString>()?.0;
-            } else if key.eq_ignore_ascii_case("innererror") {
-                out.request_id = map.next_value::<InnerError>()?.0;
-            } else {
-                map.next_value::<IgnoredAny>()?;
+            match key.as_ref() {
+                "code" => out.code = map.next_value::<MaybeString>()?.0,
+                "message" => out.message = map.next_value::<MaybeString>()?.0,
+                "request-id" => out.request_id = map.next_value::<MaybeString>()?.0,
+                k if k.eq_ignore_ascii_case("innererror") => {
+                    let inner = map.next_value::<ErrorFields>()?;
+                    out.request_id = out.request_id.or(inner.request_id);
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
         Ok(out)
@@ -245,30 +245,6 @@ impl<'de> Visitor<'de> for FieldsVisitor {
     default_for_other_values!(ErrorFields);
 }
 deserialize_any_with!(ErrorFields, FieldsVisitor);
-
-struct InnerVisitor;
-impl<'de> Visitor<'de> for InnerVisitor {
-    type Value = InnerError;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("an innerError object")
-    }
-    fn visit_str<E>(self, _: &str) -> Result<InnerError, E> {
-        Ok(InnerError(None))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<InnerError, A::Error> {
-        let mut id = None;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if key == "request-id" {
-                id = map.next_value::<MaybeString>()?.0;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(InnerError(id))
-    }
-    default_for_other_values!(InnerError);
-}
-deserialize_any_with!(InnerError, InnerVisitor);
 
 #[cfg(test)]
 mod tests {
