@@ -47,6 +47,12 @@ impl Default for HttpSettings {
 
 const MIB: u64 = 1024 * 1024;
 
+impl HttpSettings {
+    /// The most requests in flight at once: the top of `http.concurrency`'s range, and the
+    /// bound the Graph client puts on any value it is given.
+    pub const MAX_CONCURRENCY: usize = 256;
+}
+
 /// One `[http]` key: its file name, its environment variable (if any) and its range.
 struct Key {
     file_key: &'static str,
@@ -62,7 +68,7 @@ const CONCURRENCY: Key = Key {
     file_key: "concurrency",
     env: Some(ev::CONCURRENCY),
     min: 1,
-    max: 256,
+    max: HttpSettings::MAX_CONCURRENCY as u64,
     unit: "",
 };
 const TIMEOUT: Key = Key {

@@ -1,5 +1,6 @@
 //! JSON batching: up to 20 requests per `$batch`, one API version per batch, answers matched by
-//! id, and throttled (429) or unavailable (5xx) items retried on their own `Retry-After`.
+//! id, and throttled or unavailable items (the statuses of
+//! [`RETRYABLE_STATUSES`](super::retry::RETRYABLE_STATUSES)) retried on their own `Retry-After`.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -11,7 +12,7 @@ use super::batch_item::{BatchRequest, BatchResponse, MAX_BATCH};
 use super::client::GraphClient;
 use super::error::GraphError;
 use super::request::{ApiVersion, Query};
-use super::retry::parse_retry_after;
+use super::retry::{is_retryable_status, parse_retry_after};
 
 #[derive(Serialize)]
 struct BatchBody<'a> {
@@ -20,17 +21,21 @@ struct BatchBody<'a> {
 
 #[derive(Deserialize)]
 struct BatchAnswer {
+    /// One answer per request sent: at most [`MAX_BATCH`], refused past it while read.
+    #[serde(deserialize_with = "bounded_responses")]
     responses: Vec<BatchResponse>,
 }
 
-fn item_retryable(status: u16) -> bool {
-    status == 429 || (500..600).contains(&status)
+fn bounded_responses<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<BatchResponse>, D::Error> {
+    super::client::paging::bounded_seq(d, MAX_BATCH, "the $batch answer")
 }
 
 impl GraphClient {
     /// Runs `requests` as `$batch` calls of at most 20 (chunks run concurrently under the
-    /// client's cap) and returns one answer per request, in request order. Items answered 429
-    /// or 5xx are resent in a later batch after their own `Retry-After` (the longest of the
+    /// client's cap) and returns one answer per request, in request order. Items answered with a
+    /// retryable status (429, 503, 504) are resent in a later batch after their own `Retry-After` (the longest of the
     /// round, capped), up to the retry policy's attempts; their last answer is returned.
     pub async fn batch(
         &self,
@@ -124,7 +129,7 @@ impl GraphClient {
                 };
                 resp.attempts = round;
                 resp.url = req.url.clone();
-                if item_retryable(resp.status) && round < policy.max_attempts {
+                if is_retryable_status(resp.status) && round < policy.max_attempts {
                     if resp.status == 429 {
                         self.count_item_throttle();
                     }
@@ -171,6 +176,129 @@ mod tests {
             file: None,
         }));
         GraphClient::new("http://127.0.0.1:1", tokens, ClientOptions::default()).unwrap()
+    }
+
+    fn client_at(url: &str) -> GraphClient {
+        crate::graph::test_server::client_for(url, crate::graph::test_server::small(64 << 20))
+    }
+
+    /// The error of listing the page in the answer to a `$batch` of one GET of `path`.
+    async fn batch_list_error(c: &GraphClient, path: &str) -> GraphError {
+        let mut answers = c
+            .batch(ApiVersion::V1, vec![BatchRequest::get("1", path)])
+            .await
+            .unwrap();
+        c.batch_item_list::<serde_json::Value>(answers.remove(0))
+            .await
+            .unwrap_err()
+    }
+
+    /// A `$batch` answer with one item `1` of status 200 and this body.
+    fn batch_answer(item_body: &str) -> String {
+        format!("{{\"responses\":[{{\"id\":\"1\",\"status\":200,\"body\":{item_body}}}]}}")
+    }
+
+    #[tokio::test]
+    async fn a_batch_item_page_past_the_item_cap_is_refused_while_read() {
+        use crate::graph::client::paging::MAX_PAGE_ITEMS;
+        use crate::graph::test_server::{Answer, serve};
+        let mut page = String::from("{\"value\":[");
+        for i in 0..=MAX_PAGE_ITEMS {
+            page.push_str(if i == 0 { "{}" } else { ",{}" });
+        }
+        page.push_str("]}");
+        let server = serve(move |_, _| Answer::json(200, &batch_answer(&page)));
+        let c = client_at(&server.url);
+        let err = batch_list_error(&c, "/users/u1/transitiveMemberOf").await;
+        let msg = err.to_string();
+        assert!(matches!(err, GraphError::Decode { .. }), "{msg}");
+        assert!(
+            msg.contains("/users/u1/transitiveMemberOf")
+                && msg.contains("the page holds more than 50000 items"),
+            "{msg}"
+        );
+        assert_eq!(server.seen().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_batch_item_page_follows_its_next_link_within_the_budget() {
+        use crate::graph::test_server::{Answer, serve};
+        // The item's page links to pages of one item each, for ever, with no count.
+        let base = Arc::new(std::sync::Mutex::new(String::new()));
+        let b = base.clone();
+        let server = serve(move |n, _| {
+            let next = format!(
+                "{}/v1.0/users/u1/memberOf?$top=999&$skiptoken=s{n}",
+                b.lock().unwrap()
+            );
+            let page =
+                format!("{{\"value\":[{{\"id\":\"g{n}\"}}],\"@odata.nextLink\":\"{next}\"}}");
+            Answer::json(200, &if n == 0 { batch_answer(&page) } else { page })
+        });
+        *base.lock().unwrap() = server.url.clone();
+        let c = client_at(&server.url);
+        let err = batch_list_error(&c, "/users/u1/memberOf").await;
+        let msg = err.to_string();
+        assert!(matches!(err, GraphError::Listing { .. }), "{msg}");
+        assert!(msg.contains("on average"), "{msg}");
+        // The $batch and the pages the average floor allows.
+        let requests = server.seen().len();
+        assert_eq!(
+            requests,
+            1 + crate::graph::client::paging::AVERAGE_AFTER_PAGES as usize
+        );
+    }
+
+    #[tokio::test]
+    async fn a_batch_answer_with_more_answers_than_requests_is_refused_while_read() {
+        use crate::graph::test_server::{Answer, serve};
+        let items: Vec<String> = (0..=MAX_BATCH)
+            .map(|i| format!("{{\"id\":\"{i}\",\"status\":204}}"))
+            .collect();
+        let body = format!("{{\"responses\":[{}]}}", items.join(","));
+        let server = serve(move |_, _| Answer::json(200, &body));
+        let c = client_at(&server.url);
+        let err = c
+            .batch(ApiVersion::V1, vec![BatchRequest::get("1", "/users/u1")])
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the $batch answer holds more than 20 items"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_batch_item_error_is_read_typed() {
+        use crate::graph::test_server::{Answer, serve};
+        let server = serve(|_, _| {
+            Answer::json(
+                200,
+                "{\"responses\":[{\"id\":\"1\",\"status\":403,\"headers\":{\"Content-Type\":\"application/json\"},\"body\":{\"error\":{\"code\":\"Authorization_RequestDenied\",\"message\":\"no\",\"innerError\":{\"request-id\":\"rid-7\"}}}},{\"id\":\"2\",\"status\":204}]}",
+            )
+        });
+        let c = client_at(&server.url);
+        let answers = c
+            .batch(
+                ApiVersion::V1,
+                vec![
+                    BatchRequest::get("1", "/users/u1"),
+                    BatchRequest::get("2", "/users/u2"),
+                ],
+            )
+            .await
+            .unwrap();
+        let err = answers[0]
+            .clone()
+            .into_result::<serde_json::Value>()
+            .unwrap_err();
+        assert_eq!(err.code(), Some("Authorization_RequestDenied"));
+        assert_eq!(err.request_id(), Some("rid-7"));
+        assert!(err.to_string().contains("/users/u1"), "{err}");
+        // No body: reads as null.
+        let none: Option<serde_json::Value> = answers[1].clone().into_result().unwrap();
+        assert_eq!(none, None);
     }
 
     #[tokio::test]

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::error::{GraphError, parse_error_body};
 use super::request::Query;
@@ -65,14 +66,16 @@ impl BatchRequest {
 }
 
 /// One answer, in the order of the requests given to [`GraphClient::batch`](super::GraphClient::batch).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct BatchResponse {
     pub id: String,
     pub status: u16,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// The item's body as received, unparsed: it is read typed (and within the page limits)
+    /// by [`Self::into_result`], never built as a JSON tree. `None`: no body.
     #[serde(default)]
-    pub body: serde_json::Value,
+    pub body: Option<Box<RawValue>>,
     /// Attempts this item took (1 = answered the first time).
     #[serde(skip)]
     pub attempts: u32,
@@ -98,7 +101,8 @@ impl BatchResponse {
         if !self.is_success() {
             return Err(self.to_error());
         }
-        serde_json::from_value(self.body).map_err(|e| GraphError::Decode {
+        let text = self.body.as_deref().map_or("null", RawValue::get);
+        serde_json::from_str(text).map_err(|e| GraphError::Decode {
             method: "GET".into(),
             path: self.url.clone(),
             message: e.to_string().chars().take(300).collect(),
@@ -107,8 +111,8 @@ impl BatchResponse {
     }
 
     pub fn to_error(&self) -> GraphError {
-        let body = serde_json::to_vec(&self.body).unwrap_or_default();
-        let (code, message, rid) = parse_error_body(&body);
+        let body = self.body.as_deref().map_or("", RawValue::get);
+        let (code, message, rid) = parse_error_body(body.as_bytes());
         GraphError::Http {
             method: "BATCH".into(),
             path: self.url.clone(),

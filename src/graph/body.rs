@@ -31,26 +31,20 @@ pub(crate) async fn read_limited(
     Ok(body)
 }
 
-/// `64 MiB`, `512 KiB`, `100 bytes`: a limit as messages show it.
-pub(crate) fn human_bytes(n: u64) -> String {
-    const MIB: u64 = 1024 * 1024;
-    if n >= MIB && n.is_multiple_of(MIB) {
-        format!("{} MiB", n / MIB)
-    } else if n >= 1024 && n.is_multiple_of(1024) {
-        format!("{} KiB", n / 1024)
-    } else {
-        format!("{n} bytes")
+/// At most the first `limit` bytes of `resp`'s body; the rest is not read (for error answers,
+/// whose status says what matters and whose body only adds a code and a message).
+pub(crate) async fn read_prefix(
+    mut resp: reqwest::Response,
+    limit: u64,
+) -> Result<Vec<u8>, reqwest::Error> {
+    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut body = Vec::new();
+    while body.len() < cap {
+        let Some(chunk) = resp.chunk().await? else {
+            break;
+        };
+        let take = chunk.len().min(cap - body.len());
+        body.extend_from_slice(&chunk[..take]);
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn limits_read_as_people_write_them() {
-        assert_eq!(human_bytes(64 * 1024 * 1024), "64 MiB");
-        assert_eq!(human_bytes(2048), "2 KiB");
-        assert_eq!(human_bytes(1000), "1000 bytes");
-    }
+    Ok(body)
 }

@@ -12,14 +12,14 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
 use super::auth::{TokenProvider, error_chain};
-use super::body::{BodyError, read_limited};
-use super::error::{GraphError, parse_error_body};
+use super::body::{BodyError, read_limited, read_prefix};
+use super::error::{GraphError, MAX_ERROR_BODY, parse_error_body};
 use super::request::{ApiVersion, Query};
 use super::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
 use super::trace::{log_exchange, log_failure};
 use crate::config::{HttpSettings, Settings, is_loopback};
 
-mod paging;
+pub(crate) mod paging;
 
 /// Transport settings.
 #[derive(Debug, Clone)]
@@ -60,9 +60,6 @@ impl ClientOptions {
         }
     }
 }
-
-/// Most requests in flight one client allows, whatever its options say.
-const MAX_CONCURRENCY: usize = 1024;
 
 /// Attempts per listing page: twice the single-request attempts, at least 8.
 pub fn page_attempts(max_attempts: u32) -> u32 {
@@ -244,8 +241,9 @@ impl GraphClient {
                 http,
                 base,
                 tokens,
-                // A library caller's value is bounded too (tokio panics past 2^61 permits).
-                sem: Semaphore::new(options.concurrency.clamp(1, MAX_CONCURRENCY)),
+                // A library caller's value gets the configuration's bound too (tokio panics
+                // past 2^61 permits).
+                sem: Semaphore::new(options.concurrency.clamp(1, HttpSettings::MAX_CONCURRENCY)),
                 options,
                 counters: Counters::default(),
                 started: Instant::now(),
@@ -367,7 +365,8 @@ impl GraphClient {
     }
 
     /// Sends one request with retries and deserializes the 2xx body; returns it with the
-    /// response's request-id. Retries 429/503/504, connection failures, and 2xx bodies that are
+    /// response's request-id. Retries [`RETRYABLE_STATUSES`](super::retry::RETRYABLE_STATUSES)
+    /// (429/503/504), connection failures, and 2xx bodies that are
     /// not well-formed JSON (cut off or an HTML page from a proxy); never valid JSON of the
     /// wrong shape.
     pub(crate) async fn execute<T: DeserializeOwned>(
@@ -528,7 +527,14 @@ impl GraphClient {
             let resp = inner.http.execute(request).await.map_err(BodyError::Read)?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
-            let body = read_limited(resp, limit).await?;
+            let body = if (200..300).contains(&status) {
+                read_limited(resp, limit).await?
+            } else {
+                // An error answer: its first bytes hold the code and message, if any.
+                read_prefix(resp, limit.min(MAX_ERROR_BODY))
+                    .await
+                    .map_err(BodyError::Read)?
+            };
             Ok::<_, BodyError>((status, headers, body))
         }
         .await;
@@ -609,31 +615,7 @@ fn decode<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::test_server::{Answer, Body, serve};
-
-    fn client_for(url: &str, options: ClientOptions) -> GraphClient {
-        let tokens = Arc::new(TokenProvider::new(
-            super::super::auth::TokenSource::Static {
-                token: Some(secrecy::SecretString::from("t")),
-                file: None,
-            },
-        ));
-        GraphClient::new(url, tokens, options).unwrap()
-    }
-
-    fn small(limit: u64) -> ClientOptions {
-        ClientOptions {
-            max_response_bytes: limit,
-            retry: RetryPolicy {
-                max_attempts: 2,
-                base_backoff: Duration::from_millis(1),
-                max_backoff: Duration::from_millis(2),
-                max_wait: Duration::from_millis(5),
-            },
-            page_attempts: 2,
-            ..ClientOptions::default()
-        }
-    }
+    use crate::graph::test_server::{Answer, Body, client_for, serve, small};
 
     #[tokio::test]
     async fn an_endless_or_huge_body_stops_at_the_limit() {
@@ -679,6 +661,13 @@ mod tests {
         assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
     }
 
+    /// `/users` listed to its (failing) end.
+    async fn users_listing_error(c: &GraphClient) -> GraphError {
+        c.list_all::<serde_json::Value>(ApiVersion::V1, "/users", &Query::new())
+            .await
+            .unwrap_err()
+    }
+
     /// A server whose every page links to a new page of itself; `page(n)` is the `value`.
     fn endless_listing(
         page: impl Fn(usize) -> String + Send + Sync + 'static,
@@ -707,26 +696,62 @@ mod tests {
             format!("{count}\"value\":[{{\"id\":\"{n}\"}}]")
         });
         let c = client_for(&server.url, small(1024 * 1024));
-        let err = c
-            .list_all::<serde_json::Value>(ApiVersion::V1, "/users", &Query::new())
-            .await
-            .unwrap_err();
+        let err = users_listing_error(&c).await;
         let msg = err.to_string();
         assert!(matches!(err, GraphError::Listing { .. }), "{msg}");
         assert!(msg.contains("listing /users stopped"), "{msg}");
-        // (5 + 1000 slack) items at ten per page, plus 11.
+        // (5 + 1000 slack) items at 100 per page, plus 11: 22 pages at most (the average
+        // floor stops it at 20).
         let pages = server.seen().len();
-        assert!(pages <= 112, "{pages}");
+        assert!(pages <= 22, "{pages}");
 
         // Pages that add nothing: given up after a run of them.
         let server = endless_listing(|_| "\"value\":[]".to_string());
         let c = client_for(&server.url, small(1024 * 1024));
-        let err = c
-            .list_all::<serde_json::Value>(ApiVersion::V1, "/users", &Query::new())
-            .await
-            .unwrap_err();
+        let err = users_listing_error(&c).await;
         assert!(err.to_string().contains("added no item"), "{err}");
         assert_eq!(server.seen().len(), paging::MAX_EMPTY_PAGES as usize);
+    }
+
+    #[tokio::test]
+    async fn one_item_per_page_without_a_count_stops_within_the_cap() {
+        // No @odata.count, $top=999 asked, one item per page and a new nextLink every time.
+        let server = endless_listing(|n| format!("\"value\":[{{\"id\":\"{n}\"}}]"));
+        let c = client_for(&server.url, small(1024 * 1024));
+        let err = users_listing_error(&c).await;
+        let msg = err.to_string();
+        assert!(matches!(err, GraphError::Listing { .. }), "{msg}");
+        assert!(
+            msg.contains(
+                "listing /users stopped: 20 pages held 20 items, fewer than 10 a page on average"
+            ),
+            "{msg}"
+        );
+        assert_eq!(server.seen().len(), paging::AVERAGE_AFTER_PAGES as usize);
+        assert!(server.seen()[0].path.contains("$top=999"));
+    }
+
+    #[tokio::test]
+    async fn an_endless_error_body_is_cut_and_the_status_kept() {
+        // A 403 whose body never ends: its first 64 KiB are read, the status is reported.
+        let server = serve(|_, _| Answer {
+            status: 403,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: Body::EndlessChunked(vec![b' '; 64 * 1024]),
+        });
+        let c = client_for(&server.url, small(64 * 1024 * 1024));
+        let err = c
+            .get_json::<serde_json::Value>(ApiVersion::V1, "/organization", &Query::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(403), "{err}");
+        assert!(err.is_permission_denied());
+        // Read: the cap and at most one chunk more in flight, not the 64 MiB response limit.
+        assert!(
+            c.stats().bytes_received <= MAX_ERROR_BODY,
+            "{}",
+            c.stats().bytes_received
+        );
     }
 
     #[tokio::test]
@@ -757,6 +782,21 @@ mod tests {
             .unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(server.seen().len(), 5);
+    }
+
+    #[test]
+    fn a_library_callers_concurrency_gets_the_configurations_bound() {
+        for (asked, got) in [(usize::MAX, 256), (1 << 61, 256), (0, 1), (8, 8)] {
+            let c = client_for(
+                "http://127.0.0.1:1",
+                ClientOptions {
+                    concurrency: asked,
+                    ..ClientOptions::default()
+                },
+            );
+            assert_eq!(c.inner.sem.available_permits(), got, "{asked}");
+        }
+        assert_eq!(HttpSettings::MAX_CONCURRENCY, 256);
     }
 
     #[test]

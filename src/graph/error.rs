@@ -2,6 +2,8 @@
 //! `request-id`) and never a token: URLs are Graph paths and bodies are not echoed except for
 //! Graph's own error message.
 
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+
 use crate::graph::auth::AuthError;
 
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +56,7 @@ pub enum GraphError {
     /// hold a skip token or a filter value).
     #[error(
         "{method} {path}: the response is larger than {} (the limit set by http.max_response_mib); not read further",
-        crate::graph::body::human_bytes(*limit)
+        crate::fsio::show_size(*limit)
     )]
     ResponseTooLarge {
         method: String,
@@ -111,35 +113,138 @@ impl GraphError {
     }
 }
 
+/// The most of an error body that is read and parsed: Graph's and the identity platform's
+/// error bodies are a few hundred bytes; a longer one is cut here (and then not parsed).
+pub(crate) const MAX_ERROR_BODY: u64 = 64 * 1024;
+
 /// `error.code`, `error.message` and the request id from a Graph error body, if it has one.
+/// Read typed, everything else skipped unbuilt: a body past [`MAX_ERROR_BODY`] (or not JSON)
+/// gives empty fields.
 pub(crate) fn parse_error_body(body: &[u8]) -> (String, String, Option<String>) {
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
+    if body.len() as u64 > MAX_ERROR_BODY {
+        return (String::new(), String::new(), None);
+    }
+    let Ok(ErrorBody { error }) = serde_json::from_slice::<ErrorBody>(body) else {
         return (String::new(), String::new(), None);
     };
-    let err = v.get("error").unwrap_or(&serde_json::Value::Null);
-    let code = err
-        .get("code")
-        .and_then(|c| c.as_str())
-        .unwrap_or_default()
-        .to_string();
-    let message = err
-        .get("message")
-        .and_then(|c| c.as_str())
-        .map(|m| m.chars().take(500).collect::<String>())
-        .unwrap_or_default();
-    // `innerError` casing varies between services.
-    let inner = err
-        .as_object()
-        .and_then(|o| {
-            o.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("innererror"))
-                .map(|(_, v)| v)
-        })
-        .and_then(|i| i.get("request-id"))
-        .and_then(|r| r.as_str())
-        .map(str::to_string);
-    (code, message, inner)
+    (
+        error.code.unwrap_or_default(),
+        error
+            .message
+            .map(|m| m.chars().take(500).collect())
+            .unwrap_or_default(),
+        error.request_id,
+    )
 }
+
+/// `{"error": {...}, ...}`: only `error` is kept.
+#[derive(Default, serde::Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    error: ErrorFields,
+}
+
+/// `code`, `message` and `innerError.request-id` (the casing of `innerError` varies between
+/// services; `innerError` is read as the same shape, keeping only its `request-id`). A field
+/// holding another JSON type than expected reads as absent.
+#[derive(Default)]
+struct ErrorFields {
+    code: Option<String>,
+    message: Option<String>,
+    request_id: Option<String>,
+}
+
+/// A string, or `None` for any other JSON value.
+#[derive(Default)]
+struct MaybeString(Option<String>);
+
+/// The `visit_*` methods of a visitor whose value is `Default`: any JSON value that is not
+/// what the visitor reads gives the default, arrays and objects skipped without being built.
+macro_rules! default_for_other_values {
+    ($t:ty) => {
+        fn visit_bool<E>(self, _: bool) -> Result<$t, E> {
+            Ok(<$t>::default())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<$t, E> {
+            Ok(<$t>::default())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<$t, E> {
+            Ok(<$t>::default())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<$t, E> {
+            Ok(<$t>::default())
+        }
+        fn visit_unit<E>(self) -> Result<$t, E> {
+            Ok(<$t>::default())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<$t, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(<$t>::default())
+        }
+    };
+}
+
+/// Deserialize through a visitor that accepts any JSON value.
+macro_rules! deserialize_any_with {
+    ($t:ty, $visitor:ident) => {
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$t, D::Error> {
+                d.deserialize_any($visitor)
+            }
+        }
+    };
+}
+
+struct StringVisitor;
+impl<'de> Visitor<'de> for StringVisitor {
+    type Value = MaybeString;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<MaybeString, E> {
+        Ok(MaybeString(Some(v.to_string())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<MaybeString, E> {
+        Ok(MaybeString(Some(v)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MaybeString, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(MaybeString(None))
+    }
+    default_for_other_values!(MaybeString);
+}
+deserialize_any_with!(MaybeString, StringVisitor);
+
+struct FieldsVisitor;
+impl<'de> Visitor<'de> for FieldsVisitor {
+    type Value = ErrorFields;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a Graph error object")
+    }
+    fn visit_str<E>(self, _: &str) -> Result<ErrorFields, E> {
+        Ok(ErrorFields::default())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ErrorFields, A::Error> {
+        let mut out = ErrorFields::default();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "code" => out.code = map.next_value::<MaybeString>()?.0,
+                "message" => out.message = map.next_value::<MaybeString>()?.0,
+                "request-id" => out.request_id = map.next_value::<MaybeString>()?.0,
+                k if k.eq_ignore_ascii_case("innererror") => {
+                    let inner = map.next_value::<ErrorFields>()?;
+                    out.request_id = out.request_id.or(inner.request_id);
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(out)
+    }
+    default_for_other_values!(ErrorFields);
+}
+deserialize_any_with!(ErrorFields, FieldsVisitor);
 
 #[cfg(test)]
 mod tests {
@@ -153,6 +258,38 @@ mod tests {
         assert!(msg.starts_with("Insufficient"));
         assert_eq!(rid.as_deref(), Some("93b6f17e-c05d-4f45-ad2a-6665c708d8a0"));
         assert_eq!(parse_error_body(b"<html>").0, "");
+    }
+
+    #[test]
+    fn odd_error_shapes_read_what_they_can() {
+        // Other casing of innerError, fields of other types, extra nesting: skipped, not fatal.
+        let body = br#"{"extra":[1,[2,{"x":null}]],"error":{"code":7,"message":"m","details":[{"a":1}],"InnerError":{"request-id":"r1","date":{}}}}"#;
+        assert_eq!(
+            parse_error_body(body),
+            (String::new(), "m".to_string(), Some("r1".to_string()))
+        );
+        let body = br#"{"error":"nope"}"#;
+        assert_eq!(parse_error_body(body), (String::new(), String::new(), None));
+        let body = br#"{"error":{"code":"C","innerError":"x"}}"#;
+        assert_eq!(parse_error_body(body).0, "C");
+    }
+
+    #[test]
+    fn an_error_body_past_the_cap_is_not_parsed() {
+        let mut body = br#"{"error":{"code":"Big","message":""#.to_vec();
+        body.resize(MAX_ERROR_BODY as usize + 1, b'a');
+        body.extend_from_slice(br#""}}"#);
+        assert_eq!(
+            parse_error_body(&body),
+            (String::new(), String::new(), None)
+        );
+        // At the cap it is.
+        let mut body = br#"{"error":{"code":"Big","message":""#.to_vec();
+        body.resize(MAX_ERROR_BODY as usize - 3, b'a');
+        body.extend_from_slice(br#""}}"#);
+        let (code, message, _) = parse_error_body(&body);
+        assert_eq!(code, "Big");
+        assert_eq!(message.chars().count(), 500);
     }
 
     #[test]

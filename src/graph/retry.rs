@@ -52,9 +52,16 @@ pub fn wait_note(who: &str, asked: Duration, wait: Duration) -> Option<String> {
     })
 }
 
-/// Statuses worth another attempt: throttling and gateway/service unavailability.
+/// Statuses worth another attempt, for Graph requests, `$batch` items and the identity
+/// endpoints alike: throttling (429), service unavailable (503) and gateway timeout (504) —
+/// the transient statuses Graph documents, which come with or without `Retry-After`. A 500 or
+/// 502 is answered at once: it usually repeats for the same request (a query an endpoint
+/// cannot serve), and retrying it only delays the error.
+pub const RETRYABLE_STATUSES: [u16; 3] = [429, 503, 504];
+
+/// Whether `status` is one of [`RETRYABLE_STATUSES`].
 pub fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 429 | 503 | 504)
+    RETRYABLE_STATUSES.contains(&status)
 }
 
 /// `Retry-After` as delta-seconds or an HTTP-date (RFC 9110 §10.2.3).

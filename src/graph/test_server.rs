@@ -151,3 +151,29 @@ fn answer(mut stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Seen>>) {
         }
     }
 }
+
+/// A Graph client for `url` with a static token and these options.
+pub(crate) fn client_for(url: &str, options: super::ClientOptions) -> super::GraphClient {
+    let tokens = Arc::new(super::TokenProvider::new(
+        super::auth::TokenSource::Static {
+            token: Some(secrecy::SecretString::from("t")),
+            file: None,
+        },
+    ));
+    super::GraphClient::new(url, tokens, options).unwrap()
+}
+
+/// Two attempts with millisecond waits, and this byte limit.
+pub(crate) fn small(limit: u64) -> super::ClientOptions {
+    super::ClientOptions {
+        max_response_bytes: limit,
+        retry: super::RetryPolicy {
+            max_attempts: 2,
+            base_backoff: std::time::Duration::from_millis(1),
+            max_backoff: std::time::Duration::from_millis(2),
+            max_wait: std::time::Duration::from_millis(5),
+        },
+        page_attempts: 2,
+        ..super::ClientOptions::default()
+    }
+}

@@ -113,6 +113,28 @@ fn a_long_retry_after_is_announced_not_capped_silently() {
         "{err}"
     );
     assert!(matches!(code, 0 | 1), "{out}\n{err}");
+    // The bound: the retry came after the 1 s cap (plus slack), not after 3600 s or 120 s.
+    let requests = mock.requests();
+    let throttled = requests
+        .iter()
+        .position(|r| r.status == 429 && r.path_and_query.starts_with("/v1.0/organization"))
+        .expect("the throttled request");
+    let first = &requests[throttled];
+    let retry = requests[throttled + 1..]
+        .iter()
+        .find(|r| r.path_and_query == first.path_and_query)
+        .expect("the retry");
+    let waited = retry.received.saturating_sub(first.answered);
+    assert!(
+        waited >= std::time::Duration::from_millis(900),
+        "waited {} ms",
+        waited.as_millis()
+    );
+    assert!(
+        waited <= std::time::Duration::from_millis(1000 + 1500),
+        "waited {} ms",
+        waited.as_millis()
+    );
 }
 
 #[test]

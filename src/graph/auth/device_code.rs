@@ -142,16 +142,18 @@ impl DeviceCodeFlow {
             .request_async(&self.http)
             .await
             .map_err(|e| map_token_error("device code", e))?;
-        // The user code is meant to be shown; the device code is the secret and is not.
+        // The user code is meant to be shown; the device code is the secret and is not. The
+        // lifetime shown is the one polled for, not the server's (which may say years).
+        let lifetime = self.code_lifetime(details.expires_in());
         eprintln!(
             "{}",
             sign_in_prompt(
                 details.verification_uri().as_str(),
                 details.user_code().secret(),
-                details.expires_in().as_secs(),
+                lifetime.as_secs(),
             )
         );
-        let token = self.poll_for_token(&details).await?;
+        let token = self.poll_for_token(&details, lifetime).await?;
         let access = AccessToken::new(
             token.access_token().secret().clone(),
             token.expires_in().map(|d| d.as_secs()),
@@ -164,32 +166,43 @@ impl DeviceCodeFlow {
         Ok(access)
     }
 
+    /// How long the sign-in is waited for: the code's `expires_in`, at most `timing.max_wait`.
+    fn code_lifetime(&self, expires_in: Duration) -> Duration {
+        expires_in.min(self.timing.max_wait)
+    }
+
     /// Polls the token endpoint until the user signed in: never faster than
-    /// `timing.min_interval`, slower after each `slow_down`, and no longer than the code lives
-    /// or `timing.max_wait`, whichever is shorter.
+    /// `timing.min_interval`, slower after each `slow_down`, and no longer than `lifetime` in
+    /// all — each poll (with the retries [`OAuthHttp`] makes inside it) gets only the time
+    /// that is left.
     async fn poll_for_token(
         &self,
         details: &StandardDeviceAuthorizationResponse,
+        lifetime: Duration,
     ) -> Result<BasicTokenResponse, AuthError> {
         let t = self.timing;
-        let lifetime = details.expires_in().min(t.max_wait);
         let started = tokio::time::Instant::now();
+        let expired = || AuthError::Rejected {
+            flow: "device code sign-in",
+            error: "expired_token".into(),
+            description: Some(format!(
+                "the code was not entered within {} s; run the sign-in again",
+                lifetime.as_secs()
+            )),
+        };
         let mut interval = details.interval().max(t.min_interval);
         loop {
-            match self.poll_once(details).await? {
+            let left = lifetime.saturating_sub(started.elapsed());
+            let poll = tokio::time::timeout(left, self.poll_once(details))
+                .await
+                .map_err(|_| expired())?;
+            match poll? {
                 Poll::Token(token) => return Ok(*token),
                 Poll::Pending => {}
                 Poll::SlowDown => interval = interval.saturating_add(t.slow_down_step),
             }
             if started.elapsed().saturating_add(interval) > lifetime {
-                return Err(AuthError::Rejected {
-                    flow: "device code sign-in",
-                    error: "expired_token".into(),
-                    description: Some(format!(
-                        "the code was not entered within {} s; run the sign-in again",
-                        lifetime.as_secs()
-                    )),
-                });
+                return Err(expired());
             }
             tokio::time::sleep(interval).await;
         }
@@ -687,6 +700,45 @@ mod tests {
             let gap = w[1] - w[0];
             assert!(gap >= Duration::from_millis(30), "{gap:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn retries_inside_one_poll_do_not_outlast_the_wait() {
+        use crate::graph::test_server::Answer;
+        // Every poll is throttled for 2 s; the identity client would retry it 5 times
+        // (8 s in one poll) without the deadline.
+        let server = device_server(0, 900, |_| {
+            Answer::json(429, "{}").header("Retry-After", "2")
+        });
+        let mut flow = fast_flow(&server.url, None);
+        flow.timing.max_wait = Duration::from_millis(300);
+        let started = std::time::Instant::now();
+        let err = flow.login().await.unwrap_err().to_string();
+        let waited = started.elapsed();
+        assert!(err.contains("expired_token"), "{err}");
+        // The cap plus slack for the device-code request and scheduling, far below 2 s.
+        assert!(waited < Duration::from_millis(1500), "{waited:?}");
+        assert_eq!(token_polls(&server).len(), 1);
+    }
+
+    #[test]
+    fn the_prompt_shows_the_lifetime_that_is_polled_for() {
+        let flow = DeviceCodeFlow {
+            timing: DeviceCodeTiming::default(),
+            ..fast_flow("http://127.0.0.1:1", None)
+        };
+        // The server says 166,666,666,667 minutes; the sign-in is waited for 15.
+        let lifetime = flow.code_lifetime(Duration::from_secs(10_000_000_000_000));
+        assert_eq!(lifetime, Duration::from_secs(900));
+        let p = sign_in_prompt(
+            "https://microsoft.com/devicelogin",
+            "UC",
+            lifetime.as_secs(),
+        );
+        assert!(p.ends_with("(it expires in 15 minutes)."), "{p}");
+        // A shorter code lifetime is shown as it is.
+        let short = flow.code_lifetime(Duration::from_secs(300));
+        assert_eq!(short, Duration::from_secs(300));
     }
 
     #[tokio::test]

@@ -14,22 +14,20 @@ use reqwest::header::RETRY_AFTER;
 
 use super::error::AuthError;
 use crate::config::HttpSettings;
-use crate::graph::body::{BodyError, human_bytes, read_limited};
-use crate::graph::retry::{RetryPolicy, parse_retry_after};
+use crate::fsio::show_size;
+use crate::graph::body::{BodyError, read_limited, read_prefix};
+use crate::graph::error::MAX_ERROR_BODY;
+use crate::graph::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
 use crate::graph::trace::log_exchange;
 
 /// A reqwest client for the identity platform: no redirects (oauth2's SSRF advice), a timeout,
-/// a byte limit on every answer, and retries on throttling and server errors like Graph's.
+/// a byte limit on every answer, and retries on the same statuses as Graph's
+/// ([`RETRYABLE_STATUSES`](crate::graph::retry::RETRYABLE_STATUSES)).
 #[derive(Clone, Debug)]
 pub struct OAuthHttp {
     client: reqwest::Client,
     retry: RetryPolicy,
     max_response_bytes: u64,
-}
-
-/// Identity answers worth another attempt: throttling and server-side failures.
-fn is_retryable_identity_status(status: u16) -> bool {
-    matches!(status, 429 | 500 | 502 | 503 | 504)
 }
 
 impl OAuthHttp {
@@ -39,10 +37,9 @@ impl OAuthHttp {
         Self::build(timeout, loopback, retry_of(&h), h.max_response_bytes)
     }
 
-    /// As configured in `[http]`; requests time out after at most 60 s.
+    /// As configured in `[http]`: the same timeout, attempts, waits and byte limit as Graph.
     pub fn from_http(h: &HttpSettings, loopback: bool) -> Result<OAuthHttp, AuthError> {
-        let timeout = h.timeout.min(Duration::from_secs(60));
-        Self::build(timeout, loopback, retry_of(h), h.max_response_bytes)
+        Self::build(h.timeout, loopback, retry_of(h), h.max_response_bytes)
     }
 
     fn build(
@@ -81,7 +78,7 @@ impl OAuthHttp {
         self
     }
 
-    /// Sends `req`, retrying 429/5xx (honouring `Retry-After`) and connection failures, and
+    /// Sends `req`, retrying 429/503/504 (honouring `Retry-After`) and connection failures, and
     /// reads the answer within the byte limit.
     pub(super) async fn send(
         &self,
@@ -134,7 +131,7 @@ impl OAuthHttp {
                     size,
                 )
             };
-            if !last && is_retryable_identity_status(status.as_u16()) {
+            if !last && is_retryable_status(status.as_u16()) {
                 let retry_after = resp_headers
                     .get(RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
@@ -152,7 +149,15 @@ impl OAuthHttp {
                 continue;
             }
             let version = resp.version();
-            let body = match read_limited(resp, self.max_response_bytes).await {
+            let read = if status.is_success() {
+                read_limited(resp, self.max_response_bytes).await
+            } else {
+                // An OAuth error answer: a code and a description, never large.
+                read_prefix(resp, self.max_response_bytes.min(MAX_ERROR_BODY))
+                    .await
+                    .map_err(BodyError::Read)
+            };
+            let body = match read {
                 Ok(b) => b,
                 Err(BodyError::Read(e)) => return Err(HttpClientError::Reqwest(Box::new(e))),
                 Err(BodyError::TooLarge) => {
@@ -160,7 +165,7 @@ impl OAuthHttp {
                     return Err(HttpClientError::Other(format!(
                         "the answer of {} is larger than {} (the limit set by http.max_response_mib); not read further",
                         url.path(),
-                        human_bytes(self.max_response_bytes)
+                        show_size(self.max_response_bytes)
                     )));
                 }
             };

@@ -1,7 +1,8 @@
 //! Following `@odata.nextLink`: only on the configured Graph origin, never in a loop, and
 //! within a budget derived from what the listing can hold — items per page, items per listing
 //! (the `@odata.count` the first page announced, or a ceiling far above any tenant), pages per
-//! listing, and a stop on a run of pages that add nothing.
+//! listing (derived from those items at the expected page size), a floor on the average page,
+//! and a stop on a run of pages that add nothing.
 
 use std::collections::HashSet;
 use std::marker::PhantomData;
@@ -26,8 +27,15 @@ pub(crate) const MAX_PAGE_ITEMS: usize = 50_000;
 pub(crate) const MAX_LISTING_ITEMS: u64 = 2_000_000;
 /// Pages in a row without an item (but with a nextLink) before the listing is given up.
 pub(crate) const MAX_EMPTY_PAGES: u32 = 10;
+/// Pages after which the average page must hold a tenth of the expected page (see
+/// [`Budget`]); a server sending one item per page with a new nextLink each time is stopped
+/// here, not after hundreds of thousands of requests.
+pub(crate) const AVERAGE_AFTER_PAGES: u64 = 20;
 /// `$top` assumed when the request set none: Graph's smallest default page size.
 const DEFAULT_PAGE: u64 = 100;
+/// The smallest full page expected whatever `$top` asked for: some Graph endpoints cap their
+/// pages at 100.
+const SMALLEST_FULL_PAGE: u64 = 100;
 
 #[derive(Deserialize)]
 #[serde(bound(deserialize = "T: DeserializeOwned"))]
@@ -47,18 +55,37 @@ where
     D: serde::Deserializer<'de>,
     T: DeserializeOwned,
 {
-    struct Items<T>(PhantomData<T>);
+    bounded_seq(d, MAX_PAGE_ITEMS, "the page")
+}
+
+/// A JSON array of at most `max` items, refused at the first item past it ("`what` holds
+/// more than `max` items"), before it is all allocated.
+pub(crate) fn bounded_seq<'de, D, T>(
+    d: D,
+    max: usize,
+    what: &'static str,
+) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    struct Items<T> {
+        max: usize,
+        what: &'static str,
+        item: PhantomData<T>,
+    }
     impl<'de, T: DeserializeOwned> Visitor<'de> for Items<T> {
         type Value = Vec<T>;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            write!(f, "an array of at most {MAX_PAGE_ITEMS} items")
+            write!(f, "an array of at most {} items", self.max)
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
-            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(self.max.min(1024)));
             while let Some(item) = seq.next_element()? {
-                if out.len() == MAX_PAGE_ITEMS {
+                if out.len() == self.max {
                     return Err(serde::de::Error::custom(format!(
-                        "the page holds more than {MAX_PAGE_ITEMS} items"
+                        "{} holds more than {} items",
+                        self.what, self.max
                     )));
                 }
                 out.push(item);
@@ -66,14 +93,24 @@ where
             Ok(out)
         }
     }
-    d.deserialize_seq(Items(PhantomData))
+    d.deserialize_seq(Items {
+        max,
+        what,
+        item: PhantomData,
+    })
 }
 
-/// What is left of one listing's allowance.
+/// What is left of one listing's allowance. A page is expected to hold `min($top, 100)`
+/// items (the expected page); the listing holds at most `max_items` (the announced
+/// `@odata.count` plus slack, else [`MAX_LISTING_ITEMS`]) in at most as many pages as that
+/// takes at the expected page, plus a few; after [`AVERAGE_AFTER_PAGES`] pages the average
+/// page must hold a tenth of the expected page; and [`MAX_EMPTY_PAGES`] pages in a row without
+/// an item end it. Without `@odata.count` and with `$top=999` that is at most 20,011 pages,
+/// and a server trickling one item per page is stopped after 20.
 #[derive(Debug)]
 pub(crate) struct Budget {
-    /// The `$top` asked for (or [`DEFAULT_PAGE`]).
-    top: u64,
+    /// Items a page is expected to hold: `min($top, 100)`.
+    expected_page: u64,
     max_items: u64,
     max_pages: u64,
     pages: u64,
@@ -90,7 +127,7 @@ impl Budget {
             .filter(|t| *t > 0)
             .unwrap_or(DEFAULT_PAGE);
         let mut b = Budget {
-            top,
+            expected_page: top.min(SMALLEST_FULL_PAGE),
             max_items: 0,
             max_pages: 0,
             pages: 0,
@@ -101,13 +138,16 @@ impl Budget {
         b
     }
 
-    /// The listing holds at most `items`: pages for them at a tenth of `$top` (at most of
-    /// 100) each on average — Graph may send pages shorter than asked, or capped at 100 —
-    /// plus a few.
+    /// The most pages this budget allows.
+    #[cfg(test)]
+    pub fn max_pages(&self) -> u64 {
+        self.max_pages
+    }
+
+    /// The listing holds at most `items`: pages for them at the expected page, plus a few.
     fn hold(&mut self, items: u64) {
         self.max_items = items;
-        let per_page = (self.top.min(100) / 10).max(1);
-        self.max_pages = items.div_ceil(per_page) + MAX_EMPTY_PAGES as u64 + 1;
+        self.max_pages = items.div_ceil(self.expected_page) + MAX_EMPTY_PAGES as u64 + 1;
     }
 
     /// Accounts for one page; `Err` says why the listing must stop.
@@ -134,6 +174,13 @@ impl Budget {
             return Err(format!(
                 "{} pages in a row added no item but still had an @odata.nextLink",
                 self.empty_run
+            ));
+        }
+        let floor = (self.expected_page / 10).max(1);
+        if self.pages >= AVERAGE_AFTER_PAGES && self.items < self.pages * floor {
+            return Err(format!(
+                "{} pages held {} items, fewer than {floor} a page on average (pages of {} were asked for), and still an @odata.nextLink",
+                self.pages, self.items, self.expected_page
             ));
         }
         if self.pages >= self.max_pages {
@@ -344,8 +391,29 @@ mod tests {
             }
         }
         let (i, e) = stopped.unwrap();
-        assert!(i < 211, "{i}");
-        assert!(e.contains("pages"), "{e}");
+        assert!(i < AVERAGE_AFTER_PAGES as usize, "{i}");
+        assert!(e.contains("on average"), "{e}");
+
+        // Without a count, with $top=999: 2,000,000 items at 100 a page, plus 11.
+        let u999 = Url::parse("http://127.0.0.1/v1.0/users?$top=999").unwrap();
+        let b = Budget::new(&u999);
+        assert_eq!(b.max_pages(), 20_011);
+        // Full pages of 100 (an endpoint capping its pages) pass the average floor.
+        let mut b = Budget::new(&u999);
+        for _ in 0..1000 {
+            b.page(100, None, true).unwrap();
+        }
+        // Pages of 10 (a tenth of 100) too, up to the page cap.
+        let mut b = Budget::new(&u999);
+        let mut n = 0u64;
+        let e = loop {
+            n += 1;
+            if let Err(e) = b.page(10, None, true) {
+                break e;
+            }
+        };
+        assert_eq!(n, 20_011);
+        assert!(e.contains("at most 20011 pages"), "{e}");
 
         let mut b = Budget::new(&u);
         b.page(100, None, true).unwrap();
