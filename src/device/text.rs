@@ -187,15 +187,16 @@ fn decode_utf8(bytes: &[u8], offset: usize) -> Result<String, DecodeError> {
 }
 
 /// 8-bit text: no NUL, no control bytes other than tab, CR, LF, form feed and the DOS end-of-file
-/// mark, at least one line end (LF, CRLF or a lone CR, as old Mac tools write), and bytes above
-/// 0x7F a minority (accented letters in names, not the structure).
+/// mark, and bytes above 0x7F a minority (accented letters in names, not the structure). No line
+/// end is required: an event export can be one line of XML (found by the fuzzer), and binary
+/// data has control bytes.
 fn looks_like_ansi_text(bytes: &[u8]) -> bool {
     let controls = bytes
         .iter()
         .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1a))
         .count();
     let high = bytes.iter().filter(|&&b| b >= 0x80).count();
-    controls == 0 && bytes.iter().any(|&b| b == b'\n' || b == b'\r') && high * 10 <= bytes.len()
+    controls == 0 && high * 10 <= bytes.len()
 }
 
 /// Windows-1252 (the Western ANSI code page; OEM code pages differ only in accented letters,
@@ -475,6 +476,12 @@ mod tests {
         assert_eq!(d.text, "Gerät : WS-2231\nAzureAdJoined : YES\n");
         let d = decode("Gerät\rnext\r".as_bytes()).expect("CR-only UTF-8");
         assert_eq!((d.encoding, d.text.as_str()), ("utf-8", "Gerät\nnext\n"));
+        // One line of ANSI XML, no line end at all (found by the fuzzer).
+        let d = decode(b"<Event><Data>Gr\xfc\xdfe</Data></Event>").expect("one-line ANSI");
+        assert_eq!(
+            (d.encoding, d.text.as_str()),
+            ("windows-1252", "<Event><Data>Grüße</Data></Event>")
+        );
     }
 
     /// Every way Windows tools write the same text.
