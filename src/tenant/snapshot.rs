@@ -93,6 +93,44 @@ pub struct Sources {
 
 pub use super::assignment_filters::{AssignmentFilter, TargetFilter};
 
+impl Sources {
+    /// Every source by its field name, with why it is missing if it is: for code that looks
+    /// at all sources alike (a test checks that no field is left out).
+    pub fn each(&self) -> [(&'static str, Option<&MissingReason>); 14] {
+        fn missing<T>(s: &Source<T>) -> Option<&MissingReason> {
+            s.get().err()
+        }
+        [
+            ("organization", missing(&self.organization)),
+            ("subscribed_skus", missing(&self.subscribed_skus)),
+            ("mdm_policies", missing(&self.mdm_policies)),
+            ("mam_policies", missing(&self.mam_policies)),
+            (
+                "enrollment_configurations",
+                missing(&self.enrollment_configurations),
+            ),
+            (
+                "device_registration_policy",
+                missing(&self.device_registration_policy),
+            ),
+            ("users", missing(&self.users)),
+            ("group_memberships", missing(&self.group_memberships)),
+            ("entra_devices", missing(&self.entra_devices)),
+            ("managed_devices", missing(&self.managed_devices)),
+            (
+                "troubleshooting_events",
+                missing(&self.troubleshooting_events),
+            ),
+            (
+                "conditional_access_policies",
+                missing(&self.conditional_access_policies),
+            ),
+            ("assignment_filters", missing(&self.assignment_filters)),
+            ("user_owned_devices", missing(&self.user_owned_devices)),
+        ]
+    }
+}
+
 impl Default for Sources {
     fn default() -> Self {
         Sources {
@@ -152,6 +190,42 @@ pub enum MissingReason {
 }
 
 impl MissingReason {
+    /// Why the source is missing, in words: the evidence of [`Self::finding_of`], and the
+    /// error of a run that cannot go on without the source.
+    pub fn describe(&self) -> String {
+        match self {
+            MissingReason::NotCollected => "not collected in this run or snapshot".to_string(),
+            MissingReason::InsufficientPermission { needed } => format!(
+                "Graph refused the token (401/403); it lacks {}",
+                needed.join(" or ")
+            ),
+            MissingReason::AppOnlyUnsupported => {
+                "Graph serves it to delegated sign-ins only (app-only calls get 401)".to_string()
+            }
+            MissingReason::GraphError {
+                status,
+                code,
+                request_id,
+                message,
+            } => {
+                // "Graph 503 serviceNotAvailable: …", then the request-id unless the message
+                // holds it already.
+                let mut text = "Graph".to_string();
+                if let Some(s) = status {
+                    text.push_str(&format!(" {s}"));
+                }
+                if let Some(c) = code.as_deref().filter(|c| !c.is_empty()) {
+                    text.push_str(&format!(" {c}"));
+                }
+                text.push_str(&format!(": {message}"));
+                if let Some(r) = request_id.as_deref().filter(|r| !message.contains(*r)) {
+                    text.push_str(&format!(" (request-id {r})"));
+                }
+                text
+            }
+        }
+    }
+
     /// The finding check `check` emits when its source is missing: `skip` with a typed
     /// reason for permission / app-only / not collected, `error` for a Graph failure.
     pub fn finding_of(&self, check: &CheckMeta, subject: Subject, what: &str) -> Finding {
@@ -174,10 +248,7 @@ impl MissingReason {
                     needed: needed.clone(),
                 },
             )
-            .with_evidence(missing(&format!(
-                "Graph refused the token (401/403); it lacks {}",
-                needed.join(" or ")
-            )))
+            .with_evidence(missing(&self.describe()))
             .with_remediation({
                 let mut fix = format!(
                     "Grant {} (application permission with admin consent for app-only sign-in, \
@@ -199,32 +270,15 @@ impl MissingReason {
             }),
             MissingReason::AppOnlyUnsupported => {
                 check.skip(subject, SkipReason::AppOnlyUnsupported)
-                    .with_evidence(missing(
-                        "Graph serves it to delegated sign-ins only (app-only calls get 401)",
-                    ))
+                    .with_evidence(missing(&self.describe()))
                     .with_remediation(
                         "Sign in as a user with `enroll-doctor auth login` (device code) and the \
                          delegated permission Policy.Read.All; the account needs a directory role \
                          that can read policies, such as Global Reader.",
                     )
             }
-            MissingReason::GraphError {
-                status,
-                code,
-                request_id,
-                message,
-            } => {
-                let mut text = format!("could not read {what}: Graph");
-                if let Some(s) = status {
-                    text.push_str(&format!(" {s}"));
-                }
-                if let Some(c) = code.as_deref().filter(|c| !c.is_empty()) {
-                    text.push_str(&format!(" {c}"));
-                }
-                text.push_str(&format!(": {message}"));
-                if let Some(r) = request_id {
-                    text.push_str(&format!(" (request-id {r})"));
-                }
+            MissingReason::GraphError { .. } => {
+                let text = format!("could not read {what}: {}", self.describe());
                 check.error(subject, text.clone())
                     .with_evidence(missing(&text))
                     .with_remediation(
@@ -1557,6 +1611,45 @@ mod tests {
             reason: MissingReason::AppOnlyUnsupported,
         };
         s
+    }
+
+    #[test]
+    fn each_names_every_source_field() {
+        // The serialised form has one key per field: each() must list them all.
+        let v = serde_json::to_value(Sources::default()).unwrap();
+        let fields: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut named: Vec<&str> = Sources::default().each().iter().map(|(n, _)| *n).collect();
+        let mut sorted_fields = fields.clone();
+        sorted_fields.sort_unstable();
+        named.sort_unstable();
+        assert_eq!(named, sorted_fields);
+        assert!(
+            Sources::default()
+                .each()
+                .iter()
+                .all(|(_, m)| *m == Some(&MissingReason::NotCollected))
+        );
+    }
+
+    #[test]
+    fn describe_is_the_evidence_wording() {
+        let e = MissingReason::GraphError {
+            status: Some(503),
+            code: Some("serviceNotAvailable".into()),
+            request_id: Some("r-1".into()),
+            message: "try later".into(),
+        };
+        assert_eq!(
+            e.describe(),
+            "Graph 503 serviceNotAvailable: try later (request-id r-1)"
+        );
+        let quoted = MissingReason::GraphError {
+            status: None,
+            code: None,
+            request_id: Some("r-2".into()),
+            message: "failed (request-id r-2)".into(),
+        };
+        assert_eq!(quoted.describe(), "Graph: failed (request-id r-2)");
     }
 
     #[test]

@@ -63,8 +63,15 @@ fn a_failing_group_page_is_one_aggregated_error() {
         .nth(1)
         .unwrap_or_default();
     assert!(
-        note.contains("USR003, USR005 ended in error for 300 users; 230 users with nothing else open are counted above")
-            && note.contains("HTTP 503"),
+        note.contains("USR003, USR005 ended in error for 300 users.") && note.contains("HTTP 503"),
+        "{out}"
+    );
+    // The users left out of the list for it are counted once.
+    assert_eq!(flat.matches("not listed one by one").count(), 1, "{out}");
+    assert!(
+        flat.contains(
+            "230 users whose only open checks ended in error for that reason are counted above"
+        ),
         "{out}"
     );
     // Only the users with something else to fix are listed.
