@@ -1316,7 +1316,10 @@ pub enum SnapshotError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("snapshot {path}: field `schema` is {found:?}, expected {TENANT_SNAPSHOT_SCHEMA:?}")]
+    #[error(
+        "snapshot {path}: field `schema` is \"{}\", expected \"{TENANT_SNAPSHOT_SCHEMA}\"",
+        crate::text_safety::shown(.found)
+    )]
     Schema { path: String, found: String },
     #[error("snapshot {path}: {message}")]
     Limit { path: String, message: String },
