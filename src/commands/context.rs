@@ -308,15 +308,17 @@ pub(crate) fn tenant_snapshot(
             s.elapsed.as_secs_f64()
         );
     }
-    let snap = snap?;
+    let mut snap = snap?;
     print_stats(global, &client);
     if let Some(path) = &source.save_snapshot {
-        save(&snap, path, source)?;
+        save(&mut snap, path, source)?;
     }
     Ok(snap)
 }
 
-fn save(snap: &TenantSnapshot, path: &Path, source: &TenantSourceArgs) -> anyhow::Result<()> {
+/// Saves SNAP (normalised in place, as loading would); a redacted save redacts a copy, the
+/// one copy made, since the run goes on with the real data.
+fn save(snap: &mut TenantSnapshot, path: &Path, source: &TenantSourceArgs) -> anyhow::Result<()> {
     if !source.redact {
         snap.save(path)?;
         return Ok(());

@@ -354,6 +354,8 @@ where
 
 /// A value of the wrong shape reads as `None` instead of failing the whole collection: one odd
 /// item of a polymorphic list (a type this tool has never seen) must not hide the others.
+/// The value is held as a tree while it is tried, so this is for small objects only (a
+/// platform restriction); scalars go through [`Scalar`], which keeps nothing else.
 pub(crate) fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
@@ -365,19 +367,91 @@ where
 
 /// [`empty_as_none`] that also tolerates a non-string value (as `None`).
 fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let v: Option<String> = lenient(d)?;
-    Ok(v.filter(|s| !s.trim().is_empty()))
+    Ok(match Scalar::deserialize(d)? {
+        Scalar::Str(s) if !s.trim().is_empty() => Some(s),
+        _ => None,
+    })
+}
+
+/// A whole number, or `None` for anything else (a string, a fraction, an object).
+fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(match Scalar::deserialize(d)? {
+        Scalar::I64(n) => Some(n),
+        Scalar::U64(n) => i64::try_from(n).ok(),
+        _ => None,
+    })
 }
 
 /// A priority: a number (or numeric string). `null` or garbage sorts last (never the default,
 /// never a winner over a real priority).
 fn lenient_priority<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    let v = serde_json::Value::deserialize(d)?;
-    Ok(match v {
-        serde_json::Value::Number(n) => n.as_i64().unwrap_or(i64::MAX),
-        serde_json::Value::String(s) => s.trim().parse().unwrap_or(i64::MAX),
-        _ => i64::MAX,
+    Ok(match Scalar::deserialize(d)? {
+        Scalar::I64(n) => n,
+        Scalar::U64(n) => i64::try_from(n).unwrap_or(i64::MAX),
+        Scalar::Str(s) => s.trim().parse().unwrap_or(i64::MAX),
+        Scalar::Other => i64::MAX,
     })
+}
+
+/// One JSON value where a scalar is expected: a string or a whole number is kept, anything
+/// else (a fraction, `null`, an array, an object) is skipped as it is read, without building
+/// a tree of it.
+enum Scalar {
+    Str(String),
+    I64(i64),
+    U64(u64),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar::Str(v.to_string()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Scalar, E> {
+                Ok(Scalar::Str(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar::I64(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar::U64(v))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Scalar, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Scalar, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Scalar, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_none<E>(self) -> Result<Scalar, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+                Scalar::deserialize(d)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Scalar, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Scalar, A::Error> {
+                while a
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Scalar::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Case-insensitive comparison for Graph enum strings (`ServerAd` / `serverAd`).
@@ -585,7 +659,10 @@ pub struct EnrollmentConfiguration {
     #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub windows_home_sku_restriction: Option<PlatformRestriction>,
     /// Device limit configurations.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "lenient_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub limit: Option<i64>,
     #[serde(deserialize_with = "null_as_empty")]
     pub assignments: Vec<EnrollmentConfigurationAssignment>,
@@ -1527,18 +1604,17 @@ impl TenantSnapshot {
         }
     }
 
-    /// Writes [`TenantSnapshot::to_json`]'s text to PATH as it is serialised (no copy of the
-    /// whole text in memory).
-    pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
+    /// Writes [`TenantSnapshot::to_json`]'s text to PATH as it is serialised: normalised in
+    /// place (no copy of the snapshot, which may hold a million users, nor of its text).
+    pub fn save(&mut self, path: &Path) -> Result<(), SnapshotError> {
         use std::io::Write;
-        let mut copy = self.clone();
-        copy.normalize();
+        self.normalize();
         let write = |source: std::io::Error| SnapshotError::Write {
             path: path.display().to_string(),
             source,
         };
         let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(write)?);
-        serde_json::to_writer_pretty(&mut out, &copy).map_err(|e| {
+        serde_json::to_writer_pretty(&mut out, &*self).map_err(|e| {
             if e.is_io() {
                 write(std::io::Error::from(e))
             } else {
@@ -1558,23 +1634,22 @@ pub const SNAPSHOT_FILE: FileKind = FileKind {
     env: Some("ENROLL_DOCTOR_MAX_SNAPSHOT_MIB"),
 };
 
-/// Only the schema tag of a file (every other field skipped, nothing kept).
+/// Only the schema tag of a file (every other field skipped, nothing kept: a `schema` that is
+/// not a string is skipped too, without building a tree of it).
 #[derive(Deserialize)]
 struct SchemaTag {
     #[serde(default)]
-    schema: Option<serde_json::Value>,
+    schema: Option<Scalar>,
 }
 
 /// The schema a file names: empty when it names none or is not an object; a file that is not
 /// JSON at all is taken as a broken snapshot (its parse error is the one to show).
 fn found_schema(tag: Result<SchemaTag, serde_json::Error>) -> String {
     match tag {
-        Ok(t) => t
-            .schema
-            .as_ref()
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string(),
+        Ok(SchemaTag {
+            schema: Some(Scalar::Str(s)),
+        }) => s,
+        Ok(_) => String::new(),
         Err(e) if e.classify() == serde_json::error::Category::Data => String::new(),
         Err(_) => TENANT_SNAPSHOT_SCHEMA.to_string(),
     }
@@ -1653,6 +1728,30 @@ mod tests {
             message: "failed (request-id r-2)".into(),
         };
         assert_eq!(quoted.describe(), "Graph: failed (request-id r-2)");
+    }
+
+    #[test]
+    fn scalars_of_the_wrong_shape_are_skipped_whole() {
+        let c: Vec<EnrollmentConfiguration> = serde_json::from_str(
+            r##"[{"id":"a","priority":{"deep":[[1,{"x":[2]}]]},"limit":18446744073709551615,
+                  "platformType":["windows"],"deviceEnrollmentConfigurationType":{"a":1}},
+                 {"id":"b","priority":2.5,"limit":7,"platformType":" "},
+                 {"id":"c","priority":18446744073709551615,"limit":1.0}]"##,
+        )
+        .unwrap_or_default();
+        assert_eq!(c.len(), 3);
+        assert_eq!((c[0].priority, c[0].limit), (i64::MAX, None));
+        assert_eq!(c[0].platform_type, None);
+        assert_eq!(c[0].device_enrollment_configuration_type, None);
+        assert_eq!((c[1].priority, c[1].limit), (i64::MAX, Some(7)));
+        assert_eq!(c[1].platform_type, None);
+        assert_eq!((c[2].priority, c[2].limit), (i64::MAX, None));
+        // The schema tag alone: a string, or nothing for any other value.
+        let tag = |t: &str| found_schema(serde_json::from_str(t));
+        assert_eq!(tag(r#"{"x":[1],"schema":"other@1"}"#), "other@1");
+        assert_eq!(tag(r#"{"schema":{"nested":["a"]}}"#), "");
+        assert_eq!(tag(r#"{"schema":null}"#), "");
+        assert_eq!(tag("7"), "");
     }
 
     #[test]
@@ -1757,7 +1856,8 @@ mod tests {
     fn a_snapshot_file_is_read_as_a_stream_and_its_errors_named() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s.json");
-        sample().save(&p).unwrap();
+        let mut saved = sample();
+        saved.save(&p).unwrap();
         let back = TenantSnapshot::load(&p).unwrap();
         let mut expected = sample();
         expected.normalize();
