@@ -352,7 +352,7 @@ fn users_to_check(
                 .with_context(|| {
                     format!(
                         "group \"{}\" is not among the snapshot's groups",
-                        crate::text_safety::shown(g)
+                        enroll_doctor::text_safety::shown(g)
                     )
                 })?;
             users

@@ -123,7 +123,7 @@ pub(crate) fn parse_as_of(value: Option<&str>) -> anyhow::Result<DateTime<Utc>> 
         Err(e) if looks_like_date_only && v.bytes().filter(|b| *b == b'-').count() == 2 => {
             anyhow::bail!(
                 "--as-of \"{}\": not a valid date ({e}); expected YYYY-MM-DD, e.g. 2026-11-26",
-                crate::text_safety::shown(v)
+                enroll_doctor::text_safety::shown(v)
             );
         }
         Err(_) => {}
@@ -141,7 +141,7 @@ pub(crate) fn parse_as_of(value: Option<&str>) -> anyhow::Result<DateTime<Utc>> 
             anyhow::anyhow!(
                 "--as-of \"{}\": expected YYYY-MM-DD or an RFC 3339 date-time such as \
                  2026-11-26T09:00:00Z{why}",
-                crate::text_safety::shown(v)
+                enroll_doctor::text_safety::shown(v)
             )
         })
 }
@@ -527,7 +527,7 @@ pub(crate) fn collect_for_devices(
         Ok(v) => v.trim().parse::<usize>().with_context(|| {
             format!(
                 "{BULK_THRESHOLD_ENV}=\"{}\" is not a number of devices",
-                crate::text_safety::shown(v)
+                enroll_doctor::text_safety::shown(v)
             )
         })?,
         Err(_) => device_records::BULK_THRESHOLD,
