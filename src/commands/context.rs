@@ -527,7 +527,7 @@ pub(crate) fn collect_for_devices(
         Ok(v) => v.trim().parse::<usize>().with_context(|| {
             format!(
                 "{BULK_THRESHOLD_ENV}=\"{}\" is not a number of devices",
-                enroll_doctor::text_safety::shown(v)
+                enroll_doctor::text_safety::shown(&v)
             )
         })?,
         Err(_) => device_records::BULK_THRESHOLD,
