@@ -88,6 +88,33 @@ fn a_failing_group_page_is_one_aggregated_error() {
 }
 
 #[test]
+fn outage_users_are_in_the_not_ready_part_of_a_csv() {
+    let users = 300;
+    let mock = start(MockConfig::generated(users, 3));
+    mock.inject(unavailable().on("/v1.0/groups/"));
+    let (code, csv, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &["check", "--all-users", "--as-of", "2026-11-26", "-f", "csv"],
+    );
+    assert_eq!(code, 2, "{err}");
+    let (_, rows) = super::readiness::csv_records(&csv);
+    // The tenant, then every user, the 230 whose only problem is the outage included.
+    assert_eq!(rows.len(), 1 + users, "{csv}");
+    let verdicts: Vec<&str> = rows[1..].iter().map(|r| r[2].as_str()).collect();
+    assert!(verdicts.iter().all(|v| *v != "ready"), "{verdicts:?}");
+    // None of them is ready, so all are in the not-ready part: one run in user order (they
+    // used to follow the others, written where the ready users go).
+    let names: Vec<String> = rows[1..]
+        .iter()
+        .map(|r| r[0].to_ascii_lowercase())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+}
+
+#[test]
 fn users_that_cannot_be_listed_end_the_run_in_words() {
     let mock = fixture("contoso");
     mock.inject(unavailable().on("/v1.0/users"));
