@@ -51,7 +51,10 @@ pub enum ConfigError {
     },
     #[error("invalid config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
-    #[error("invalid value {value:?} for {field}: {reason}")]
+    #[error(
+        "invalid value \"{}\" for {field}: {reason}",
+        crate::text_safety::shown(.value)
+    )]
     Invalid {
         field: String,
         value: String,

@@ -48,6 +48,24 @@ impl FileKind {
             _ => Ok(self),
         }
     }
+
+    /// Why a file of this kind past its limit is not read (the one wording for "too large").
+    pub fn too_large(&self) -> String {
+        let mut s = format!(
+            "is larger than {}, the limit for a {}: not read",
+            show_size(self.max_bytes),
+            self.what
+        );
+        if let Some(var) = self.env {
+            s.push_str(&format!(" (set {var} to a number of MiB to change it)"));
+        }
+        s
+    }
+}
+
+/// Why a file that is FOUND ("a FIFO (named pipe)") is not read (the one wording for it).
+pub fn not_regular(found: &str) -> String {
+    format!("is {found}, not a regular file: not read")
 }
 
 /// A limit variable that is not a whole number of MiB.
@@ -103,20 +121,8 @@ impl FileError {
     pub fn reason(&self) -> String {
         match self {
             FileError::NotFound { .. } => "no such file".to_string(),
-            FileError::NotRegular { found, .. } => {
-                format!("is {found}, not a regular file: not read")
-            }
-            FileError::TooLarge { kind, .. } => {
-                let mut s = format!(
-                    "is larger than {}, the limit for a {}: not read",
-                    show_size(kind.max_bytes),
-                    kind.what
-                );
-                if let Some(var) = kind.env {
-                    s.push_str(&format!(" (set {var} to a number of MiB to change it)"));
-                }
-                s
-            }
+            FileError::NotRegular { found, .. } => not_regular(found),
+            FileError::TooLarge { kind, .. } => kind.too_large(),
             FileError::Io { source, .. } => source.to_string(),
         }
     }
@@ -238,7 +244,7 @@ fn open_nonblocking(path: &Path) -> io::Result<File> {
 pub fn read_regular(path: &Path, kind: FileKind) -> Result<Vec<u8>, FileError> {
     let (file, len) = open_regular(path, kind)?;
     let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.take(kind.max_bytes + 1)
+    file.take(kind.max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| io_err(path, e))?;
     if bytes.len() as u64 > kind.max_bytes {
@@ -298,7 +304,7 @@ impl Read for LimitedFile {
             return Err(FileError::TooLarge {
                 path: self.path.clone(),
                 kind: self.kind,
-                size: self.kind.max_bytes + 1,
+                size: self.kind.max_bytes.saturating_add(1),
             }
             .into_io());
         }
@@ -334,6 +340,15 @@ pub(crate) mod tests {
         std::fs::write(&ok, b"0123456789").unwrap();
         assert_eq!(read_regular(&ok, SMALL).unwrap(), b"0123456789");
         assert_eq!(read_regular_string(&ok, SMALL).unwrap(), "0123456789");
+        // A kind without a limit (u64::MAX) does not overflow the one-byte-past read.
+        let unbounded = FileKind::fixed("test file", u64::MAX);
+        assert_eq!(read_regular(&ok, unbounded).unwrap(), b"0123456789");
+        let mut s = String::new();
+        open_limited(&ok, unbounded)
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
+        assert_eq!(s, "0123456789");
         let big = dir.path().join("big.txt");
         std::fs::write(&big, b"0123456789X").unwrap();
         let e = read_regular(&big, SMALL).unwrap_err();

@@ -60,19 +60,46 @@ fn measure<T>(f: impl FnOnce() -> T) -> (usize, T, Duration) {
     )
 }
 
-fn write_zip(path: &Path, entries: usize, entry_bytes: usize) {
+/// A zip of dsregcmd output and ENTRIES copies of DATA named `NAME{i}.EXT`.
+fn write_zip(path: &Path, entries: usize, data: &[u8], name: &str, ext: &str) {
     let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
     let opts = zip::write::SimpleFileOptions::default();
     z.start_file("dsregcmd.txt", opts).unwrap();
     z.write_all(b"AzureAdJoined : YES\nDomainJoined : YES\n")
         .unwrap();
-    let line = b"a line of a log this tool does not read\r\n";
-    let data = line.repeat(entry_bytes / line.len());
     for i in 0..entries {
-        z.start_file(format!("log{i}.txt"), opts).unwrap();
-        z.write_all(&data).unwrap();
+        z.start_file(format!("{name}{i}.{ext}"), opts).unwrap();
+        z.write_all(data).unwrap();
     }
     z.finish().unwrap();
+}
+
+/// About BYTES of text lines this tool does not read.
+fn log_text(bytes: usize) -> Vec<u8> {
+    let line = b"a line of a log this tool does not read\r\n";
+    line.repeat(bytes / line.len())
+}
+
+/// About BYTES of `wevtutil qe /f:xml` output: events of a provider the tool reads but does not
+/// keep (so what a report holds of each entry is a line of log summary, and the peak is the
+/// parse of one entry).
+fn event_xml(bytes: usize) -> Vec<u8> {
+    let mut s = String::from("<Events>\n");
+    let mut i = 0;
+    while s.len() < bytes {
+        i += 1;
+        s.push_str(&format!(
+            "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>\
+             <Provider Name='Microsoft-Windows-Kernel-General'/><EventID>16</EventID>\
+             <Level>4</Level><TimeCreated SystemTime='2026-11-25T14:10:02.5512001Z'/>\
+             <EventRecordID>{i}</EventRecordID><Channel>System</Channel>\
+             <Computer>PC0077.corp.contoso.com</Computer></System><EventData>\
+             <Data Name='Reason'>a reason the tool does not read, number {i}</Data>\
+             </EventData></Event>\n"
+        ));
+    }
+    s.push_str("</Events>\n");
+    s.into_bytes()
 }
 
 /// A snapshot of the sample tenant with N generated users, as its JSON text.
@@ -113,8 +140,8 @@ fn readers_stay_within_a_small_multiple_of_their_input() {
     //    take about what one takes (all held at once, they took eight times as much).
     let one = dir.path().join("one.zip");
     let eight = dir.path().join("eight.zip");
-    write_zip(&one, 1, 2 * MIB);
-    write_zip(&eight, 8, 2 * MIB);
+    write_zip(&one, 1, &log_text(2 * MIB), "log", "txt");
+    write_zip(&eight, 8, &log_text(2 * MIB), "log", "txt");
     let load = |p: &Path| enroll_doctor::device::load_path(p).unwrap();
     let (peak1, r1, _) = measure(|| load(&one));
     let (peak8, r8, t) = measure(|| load(&eight));
@@ -125,6 +152,34 @@ fn readers_stay_within_a_small_multiple_of_their_input() {
     assert!(
         peak8 <= peak1 + MIB,
         "eight 2 MiB entries peaked at {} MiB, one at {} MiB",
+        peak8 / MIB,
+        peak1 / MIB
+    );
+
+    // 1b. The same with event XML, which is parsed (the issue's case: eight 31 MiB XML
+    //     entries peaked at 1.26 GB): eight entries peak within a small multiple of what one
+    //     entry takes, not of the sum of the eight.
+    let xml = event_xml(2 * MIB);
+    write_zip(&one, 1, &xml, "system", "xml");
+    write_zip(&eight, 8, &xml, "system", "xml");
+    let (peak1, r1, _) = measure(|| load(&one));
+    let (peak8, r8, t) = measure(|| load(&eight));
+    eprintln!(
+        "event xml zip: {} B per entry, one entry {peak1} B, eight {peak8} B, {t:?}",
+        xml.len()
+    );
+    // Every entry was read as event XML, all its events counted.
+    let logs = |r: &[enroll_doctor::device::report::DeviceReport]| -> Vec<Option<u64>> {
+        r[0].event_logs.iter().map(|l| l.record_count).collect()
+    };
+    let (l1, l8) = (logs(&r1), logs(&r8));
+    assert_eq!(l1.len(), 1, "{l1:?}");
+    assert!(l1[0].is_some_and(|n| n > 1_000), "{l1:?}");
+    assert_eq!(l8, vec![l1[0]; 8]);
+    assert!(
+        peak8 <= peak1 + peak1 / 2,
+        "eight {} MiB event XML entries peaked at {} MiB, one at {} MiB",
+        xml.len() / MIB,
         peak8 / MIB,
         peak1 / MIB
     );

@@ -128,7 +128,9 @@ fn stream(
         let explained = outages.explains(&findings);
         let only_outage = s.state == State::Incomplete && explained;
         outages.unlisted += usize::from(only_outage);
-        if header_row(SubjectKind::User, &s) && !only_outage {
+        // A CSV lists everyone, not-ready (and incomplete) users first: there an outage-only
+        // user is a header row like any other incomplete one.
+        if header_row(SubjectKind::User, &s) && (!only_outage || csv) {
             rows.push(SubjectRow::of(&s, &columns));
         } else if csv {
             ready_rows.push(SubjectRow::of(&s, &columns));
@@ -215,39 +217,11 @@ struct Outage {
 
 impl Outages {
     fn of(snap: &TenantSnapshot) -> Outages {
-        let s = &snap.sources;
-        let all: [(&'static str, Result<(), &MissingReason>); 14] = [
-            ("organization", s.organization.get().map(|_| ())),
-            ("subscribed_skus", s.subscribed_skus.get().map(|_| ())),
-            ("mdm_policies", s.mdm_policies.get().map(|_| ())),
-            ("mam_policies", s.mam_policies.get().map(|_| ())),
-            (
-                "enrollment_configurations",
-                s.enrollment_configurations.get().map(|_| ()),
-            ),
-            (
-                "device_registration_policy",
-                s.device_registration_policy.get().map(|_| ()),
-            ),
-            ("users", s.users.get().map(|_| ())),
-            ("group_memberships", s.group_memberships.get().map(|_| ())),
-            ("entra_devices", s.entra_devices.get().map(|_| ())),
-            ("managed_devices", s.managed_devices.get().map(|_| ())),
-            (
-                "troubleshooting_events",
-                s.troubleshooting_events.get().map(|_| ()),
-            ),
-            (
-                "conditional_access_policies",
-                s.conditional_access_policies.get().map(|_| ()),
-            ),
-            ("assignment_filters", s.assignment_filters.get().map(|_| ())),
-            ("user_owned_devices", s.user_owned_devices.get().map(|_| ())),
-        ];
+        let all = snap.sources.each();
         let sources = all
             .into_iter()
             .filter_map(|(source, r)| match r {
-                Err(MissingReason::GraphError { message, .. }) if !message.is_empty() => {
+                Some(MissingReason::GraphError { message, .. }) if !message.is_empty() => {
                     Some(Outage {
                         source,
                         message: message.clone(),
@@ -294,59 +268,36 @@ impl Outages {
         all && any
     }
 
-    /// One line per failed source that left users' checks open.
+    /// One line per failed source that left users' checks open, then how many users were
+    /// left out of the list for it (once: a user can be hit by several sources).
     fn notes(&self) -> Vec<String> {
         let plural = |n: usize| if n == 1 { "" } else { "s" };
-        self.sources
+        let mut notes: Vec<String> = self
+            .sources
             .iter()
             .filter(|o| o.users > 0)
             .map(|o| {
                 let checks: Vec<&str> = o.checks.iter().map(String::as_str).collect();
                 format!(
-                    "{} could not be read in this run, so {} ended in error for {} user{}; {} user{} with nothing else open {} counted above, not listed one by one. Graph: {}",
+                    "{} could not be read in this run, so {} ended in error for {} user{}. Graph: {}",
                     o.source.replace('_', " "),
                     checks.join(", "),
                     o.users,
                     plural(o.users),
-                    self.unlisted,
-                    plural(self.unlisted),
-                    if self.unlisted == 1 { "is" } else { "are" },
                     o.message
                 )
             })
-            .collect()
-    }
-}
-
-/// Why a source is missing, in words (for an error that ends the run).
-fn describe_missing(reason: &MissingReason) -> String {
-    match reason {
-        MissingReason::NotCollected => "they were not collected".to_string(),
-        MissingReason::InsufficientPermission { needed } => format!(
-            "Graph refused the token (401/403); it lacks {}",
-            needed.join(" or ")
-        ),
-        MissingReason::AppOnlyUnsupported => {
-            "Graph serves them to delegated sign-ins only".to_string()
+            .collect();
+        if self.unlisted > 0 {
+            let n = self.unlisted;
+            notes.push(format!(
+                "{n} user{} whose only open checks ended in error for {} {} counted above, not listed one by one.",
+                plural(n),
+                if notes.len() == 1 { "that reason" } else { "these reasons" },
+                if n == 1 { "is" } else { "are" },
+            ));
         }
-        MissingReason::GraphError {
-            status,
-            code,
-            request_id,
-            message,
-        } => {
-            // "Graph 503 serviceNotAvailable: …", then the request-id unless the message has it.
-            let head: Vec<String> = std::iter::once("Graph".to_string())
-                .chain(status.map(|s| s.to_string()))
-                .chain(code.clone().filter(|c| !c.is_empty()))
-                .collect();
-            let rid = request_id
-                .as_deref()
-                .filter(|r| !message.contains(*r))
-                .map(|r| format!(" (request-id {r})"))
-                .unwrap_or_default();
-            format!("{}: {message}{rid}", head.join(" "))
-        }
+        notes
     }
 }
 
@@ -401,7 +352,7 @@ fn users_to_check(
                 .with_context(|| {
                     format!(
                         "group \"{}\" is not among the snapshot's groups",
-                        g.escape_debug()
+                        enroll_doctor::text_safety::shown(g)
                     )
                 })?;
             users
@@ -425,12 +376,51 @@ fn users_to_check(
         && !matches!(selection, UserSelection::Upns(_))
         && let Err(reason) = snap.sources.users.get()
     {
-        anyhow::bail!(
-            "cannot list the users to check: {}",
-            describe_missing(reason)
-        );
+        anyhow::bail!("cannot list the users to check: {}", reason.describe());
     }
     out.sort_by_key(|u| u.to_ascii_lowercase());
     dedup_case_insensitive(&mut out);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outage(source: &'static str, users: usize, check: &str) -> Outage {
+        Outage {
+            source,
+            message: format!("{source} failed"),
+            users,
+            checks: [check.to_string()].into_iter().collect(),
+        }
+    }
+
+    #[test]
+    fn the_unlisted_users_are_counted_once_not_per_source() {
+        let o = Outages {
+            sources: vec![
+                outage("group_memberships", 300, "USR005"),
+                outage("managed_devices", 40, "USR007"),
+                outage("entra_devices", 0, "USR008"),
+            ],
+            unlisted: 230,
+        };
+        assert_eq!(
+            o.notes(),
+            [
+                "group memberships could not be read in this run, so USR005 ended in error for 300 users. Graph: group_memberships failed",
+                "managed devices could not be read in this run, so USR007 ended in error for 40 users. Graph: managed_devices failed",
+                "230 users whose only open checks ended in error for these reasons are counted above, not listed one by one.",
+            ]
+        );
+        let one = Outages {
+            sources: vec![outage("users", 1, "USR001")],
+            unlisted: 1,
+        };
+        assert_eq!(
+            one.notes()[1],
+            "1 user whose only open checks ended in error for that reason is counted above, not listed one by one."
+        );
+    }
 }

@@ -123,7 +123,7 @@ pub(crate) fn parse_as_of(value: Option<&str>) -> anyhow::Result<DateTime<Utc>> 
         Err(e) if looks_like_date_only && v.bytes().filter(|b| *b == b'-').count() == 2 => {
             anyhow::bail!(
                 "--as-of \"{}\": not a valid date ({e}); expected YYYY-MM-DD, e.g. 2026-11-26",
-                v.escape_debug()
+                enroll_doctor::text_safety::shown(v)
             );
         }
         Err(_) => {}
@@ -141,7 +141,7 @@ pub(crate) fn parse_as_of(value: Option<&str>) -> anyhow::Result<DateTime<Utc>> 
             anyhow::anyhow!(
                 "--as-of \"{}\": expected YYYY-MM-DD or an RFC 3339 date-time such as \
                  2026-11-26T09:00:00Z{why}",
-                v.escape_debug()
+                enroll_doctor::text_safety::shown(v)
             )
         })
 }
@@ -308,15 +308,17 @@ pub(crate) fn tenant_snapshot(
             s.elapsed.as_secs_f64()
         );
     }
-    let snap = snap?;
+    let mut snap = snap?;
     print_stats(global, &client);
     if let Some(path) = &source.save_snapshot {
-        save(&snap, path, source)?;
+        save(&mut snap, path, source)?;
     }
     Ok(snap)
 }
 
-fn save(snap: &TenantSnapshot, path: &Path, source: &TenantSourceArgs) -> anyhow::Result<()> {
+/// Saves SNAP (normalised in place, as loading would); a redacted save redacts a copy, the
+/// one copy made, since the run goes on with the real data.
+fn save(snap: &mut TenantSnapshot, path: &Path, source: &TenantSourceArgs) -> anyhow::Result<()> {
     if !source.redact {
         snap.save(path)?;
         return Ok(());
@@ -525,7 +527,7 @@ pub(crate) fn collect_for_devices(
         Ok(v) => v.trim().parse::<usize>().with_context(|| {
             format!(
                 "{BULK_THRESHOLD_ENV}=\"{}\" is not a number of devices",
-                v.escape_debug()
+                enroll_doctor::text_safety::shown(&v)
             )
         })?,
         Err(_) => device_records::BULK_THRESHOLD,

@@ -19,11 +19,28 @@ pub const MAX_ZIP_TOTAL_BYTES: u64 = 256 * 1024 * 1024;
 /// from it is).
 pub(crate) const ZIP_FILE: FileKind = FileKind::fixed("zip archive", u64::MAX);
 
-/// The note for a file or entry larger than [`MAX_FILE_BYTES`].
-pub(crate) fn too_large(size: u64) -> String {
+/// A device artifact file, or a zip entry once uncompressed: read whole, up to
+/// [`MAX_FILE_BYTES`]. Its [`FileKind::too_large`] is the note for one past the limit.
+pub(crate) const DEVICE_FILE: FileKind = FileKind::fixed("device file", MAX_FILE_BYTES);
+
+/// The caps a zip is read within: per entry, and for all entries together.
+#[derive(Debug, Clone, Copy)]
+struct Caps {
+    entry: FileKind,
+    total: u64,
+}
+
+const CAPS: Caps = Caps {
+    entry: DEVICE_FILE,
+    total: MAX_ZIP_TOTAL_BYTES,
+};
+
+/// The note for an entry not read because the archive's budget of uncompressed data is spent
+/// (or would be by this entry).
+fn over_budget(total: u64) -> String {
     format!(
-        "too large ({size} bytes; the limit is {} MiB): not read",
-        MAX_FILE_BYTES / (1024 * 1024)
+        "not read: the archive's entries uncompress to more than {}, the limit for one zip",
+        fsio::show_size(total)
     )
 }
 
@@ -51,6 +68,9 @@ impl ZipEntry {
 /// An open archive and what is left of its budget of uncompressed bytes.
 pub(crate) struct Zip {
     archive: zip::ZipArchive<BufReader<File>>,
+    caps: Caps,
+    /// Uncompressed bytes left: every byte inflated is charged, whether the entry is then
+    /// used or refused; once none are left the remaining entries are not read.
     budget: u64,
 }
 
@@ -64,6 +84,10 @@ pub(crate) enum ZipOpenError {
 impl Zip {
     /// Opens PATH and lists its entries (folders and macOS metadata left out).
     pub fn open(path: &Path) -> Result<(Zip, Vec<ZipEntry>), ZipOpenError> {
+        Zip::open_within(path, CAPS)
+    }
+
+    fn open_within(path: &Path, caps: Caps) -> Result<(Zip, Vec<ZipEntry>), ZipOpenError> {
         let (file, _) = fsio::open_regular(path, ZIP_FILE).map_err(ZipOpenError::File)?;
         let mut archive = zip::ZipArchive::new(BufReader::new(file))
             .map_err(|e| ZipOpenError::Bad(e.to_string()))?;
@@ -92,8 +116,8 @@ impl Zip {
             let size = entry.size();
             let refused = if !is_safe_entry_name(&name) || entry.enclosed_name().is_none() {
                 Some("unsafe path in zip (absolute or with '..'): entry not read".to_string())
-            } else if size > MAX_FILE_BYTES {
-                Some(too_large(size))
+            } else if size > caps.entry.max_bytes {
+                Some(caps.entry.too_large())
             } else {
                 None
             };
@@ -107,7 +131,8 @@ impl Zip {
         Ok((
             Zip {
                 archive,
-                budget: MAX_ZIP_TOTAL_BYTES,
+                caps,
+                budget: caps.total,
             },
             entries,
         ))
@@ -118,25 +143,25 @@ impl Zip {
         if let Some(why) = &entry.refused {
             return Err(why.clone());
         }
-        if entry.size > self.budget {
-            return Err(format!(
-                "not read: the archive holds more than {} MiB of data",
-                MAX_ZIP_TOTAL_BYTES / (1024 * 1024)
-            ));
+        if self.budget == 0 || entry.size > self.budget {
+            return Err(over_budget(self.caps.total));
         }
-        let cap = MAX_FILE_BYTES.min(self.budget);
+        let per_entry = self.caps.entry.max_bytes;
+        let cap = per_entry.min(self.budget);
         let mut file = self
             .archive
             .by_index(entry.index)
             .map_err(|e| format!("unreadable zip entry: {e}"))?;
         let mut bytes = Vec::with_capacity(usize::try_from(entry.size.min(cap)).unwrap_or(0));
-        // The declared size can lie (zip bombs): never read more than the cap.
-        match (&mut file).take(cap + 1).read_to_end(&mut bytes) {
-            Ok(_) if bytes.len() as u64 > cap => Err(too_large(bytes.len() as u64)),
-            Ok(_) => {
-                self.budget -= bytes.len() as u64;
-                Ok(bytes)
-            }
+        // The declared size can lie (zip bombs): never read more than the cap, and charge what
+        // was inflated, on every path, so lying entries cannot inflate again and again.
+        let read = (&mut file).take(cap + 1).read_to_end(&mut bytes);
+        let got = bytes.len() as u64;
+        self.budget = self.budget.saturating_sub(got);
+        match read {
+            Ok(_) if got > cap && cap < per_entry => Err(over_budget(self.caps.total)),
+            Ok(_) if got > cap => Err(self.caps.entry.too_large()),
+            Ok(_) => Ok(bytes),
             Err(e) => Err(format!("cannot read zip entry: {e}")),
         }
     }
@@ -167,4 +192,99 @@ fn is_safe_entry_name(name: &str) -> bool {
             Component::ParentDir | Component::RootDir | Component::Prefix(_)
         )
     }) && !unified.split('/').any(|part| part == "..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A zip of ENTRIES `(name, data)`, each declaring an uncompressed size of LIE bytes when
+    /// given.
+    fn zip_bytes(entries: &[(String, Vec<u8>)], lie: Option<u32>) -> Vec<u8> {
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in entries {
+            z.start_file(name.as_str(), opts).unwrap();
+            z.write_all(data).unwrap();
+        }
+        let mut bytes = z.finish().unwrap().into_inner();
+        if let Some(lie) = lie {
+            // The uncompressed size of every local header (offset 22) and central directory
+            // record (offset 24) set to LIE.
+            for (sig, at) in [(b"PK\x03\x04", 22), (b"PK\x01\x02", 24)] {
+                let starts: Vec<usize> = bytes
+                    .windows(4)
+                    .enumerate()
+                    .filter(|(_, w)| w == sig)
+                    .map(|(i, _)| i)
+                    .collect();
+                for i in starts {
+                    bytes[i + at..i + at + 4].copy_from_slice(&lie.to_le_bytes());
+                }
+            }
+        }
+        bytes
+    }
+
+    const SMALL: Caps = Caps {
+        entry: FileKind::fixed("device file", 1024),
+        total: 4096,
+    };
+
+    fn read_all(bytes: &[u8]) -> (Vec<Result<usize, String>>, u64) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("z.zip");
+        std::fs::write(&p, bytes).unwrap();
+        let Ok((mut zip, entries)) = Zip::open_within(&p, SMALL) else {
+            panic!("not opened");
+        };
+        let out = entries
+            .iter()
+            .map(|e| zip.read(e).map(|b| b.len()))
+            .collect();
+        (out, zip.budget)
+    }
+
+    #[test]
+    fn entries_that_lie_about_their_size_use_up_the_budget() {
+        let too_large = "is larger than 1 KiB, the limit for a device file: not read";
+        let spent = "not read: the archive's entries uncompress to more than 4 KiB, the limit for \
+                     one zip";
+        let data = |n: usize, len: usize| -> Vec<(String, Vec<u8>)> {
+            (0..n)
+                .map(|i| (format!("e{i}.txt"), vec![b'a'; len]))
+                .collect()
+        };
+        let count = |out: &[Result<usize, String>], why: &str| {
+            out.iter()
+                .filter(|r| r.as_ref().err().is_some_and(|e| e.starts_with(why)))
+                .count()
+        };
+
+        // Twelve entries declaring 1000 bytes, each inflating to 3000: what was inflated
+        // before the lie showed is charged, so after four the budget is spent and the other
+        // eight are refused without being inflated.
+        let (out, budget) = read_all(&zip_bytes(&data(12, 3000), Some(1000)));
+        assert_eq!(count(&out, "cannot read zip entry"), 4, "{out:?}");
+        assert_eq!(count(&out, spent), 8, "{out:?}");
+        assert!(budget < 1000, "{budget}");
+
+        // Entries declaring 1 KiB or less that inflate past the per-entry cap are stopped one
+        // byte past it and charged as well.
+        let (out, budget) = read_all(&zip_bytes(&data(12, 3000), Some(0)));
+        assert!(out.iter().all(Result::is_err), "{out:?}");
+        assert!(budget <= 4096);
+        // Declared larger than the cap: refused from the directory, nothing inflated.
+        let (out, budget) = read_all(&zip_bytes(&data(3, 3000), None));
+        assert_eq!(count(&out, too_large), 3, "{out:?}");
+        assert_eq!(budget, 4096);
+
+        // Honest entries: read until the budget is what stops one, and the note says so.
+        let (out, budget) = read_all(&zip_bytes(&data(5, 1000), None));
+        assert_eq!(out[..4], [Ok(1000), Ok(1000), Ok(1000), Ok(1000)]);
+        assert_eq!(out[4], Err(spent.to_string()));
+        assert_eq!(budget, 96);
+    }
 }

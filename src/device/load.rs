@@ -6,17 +6,14 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use super::archive::{DEVICE_FILE, Zip, ZipEntry, ZipOpenError, is_fleet_zip};
 pub use super::archive::{MAX_FILE_BYTES, MAX_ZIP_TOTAL_BYTES};
-use super::archive::{ZIP_FILE, Zip, ZipEntry, ZipOpenError, is_fleet_zip, too_large};
+use super::classify::{Loose, classify, is_zip};
 use super::report::{ArtifactKind, DeviceReport, EventLogInfo, InputFile, Registry};
 use super::{bundle, dsregcmd, events, mdmdiag, registry, schtasks, sniff, text};
-use crate::fsio::{self, FileError, FileKind};
-
-/// A device artifact file: read whole, up to [`MAX_FILE_BYTES`].
-const DEVICE_FILE: FileKind = FileKind::fixed("device file", MAX_FILE_BYTES);
+use crate::fsio::{self, FileError};
 
 /// Why a PATH could not give any usable device report.
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +74,7 @@ pub(crate) fn list_path(path: &Path) -> Result<Source, DeviceInputError> {
         if let Some(found) = fsio::special_kind(&meta) {
             return Err(DeviceInputError::Refused {
                 path: path.to_path_buf(),
-                reason: format!("is {found}, not a regular file: not read"),
+                reason: fsio::not_regular(found),
             });
         }
         return Ok(Source::Single(path.to_path_buf()));
@@ -91,14 +88,16 @@ pub(crate) fn list_path(path: &Path) -> Result<Source, DeviceInputError> {
         if c.is_dir() || is_zip(&c) {
             containers += 1;
             members.push(c);
-        } else if is_bundle_file(&c) {
-            bundles += 1;
-            members.push(c);
-        } else if is_known_artifact(&c) {
-            return Ok(Source::Single(path.to_path_buf()));
-        } else {
+            continue;
+        }
+        match classify(&c) {
+            Loose::Bundle => {
+                bundles += 1;
+                members.push(c);
+            }
+            Loose::Artifact => return Ok(Source::Single(path.to_path_buf())),
             // README, notes, a binary: neither a device container nor an artifact.
-            loose.push(c);
+            Loose::Other => loose.push(c),
         }
     }
     if containers == 0 && bundles <= 1 {
@@ -131,7 +130,7 @@ pub(crate) fn load_member(path: &Path) -> Result<Vec<(PathBuf, DeviceReport)>, D
 pub(crate) fn loose_note(path: &Path) -> InputFile {
     let meta = fs::metadata(path).ok();
     let problem = match meta.as_ref().and_then(fsio::special_kind) {
-        Some(found) => format!("is {found}, not a regular file: not read"),
+        Some(found) => fsio::not_regular(found),
         None => {
             "file beside the device folders of a fleet ignored: not a device folder, zip or bundle"
                 .to_string()
@@ -173,35 +172,6 @@ pub(crate) fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
-}
-
-/// Zip by its magic bytes (local file header or an empty archive's end record).
-fn is_zip(path: &Path) -> bool {
-    let mut magic = [0u8; 4];
-    fsio::open_regular(path, ZIP_FILE)
-        .ok()
-        .and_then(|(mut f, _)| f.read_exact(&mut magic).ok())
-        .is_some_and(|()| magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06")
-}
-
-/// A regular file's content as the artifact it is (`None` when it cannot be read or decoded).
-fn sniff_file(path: &Path) -> Option<ArtifactKind> {
-    let bytes = fsio::read_regular(path, DEVICE_FILE).ok()?;
-    text::decode(&bytes).ok().map(|d| sniff::sniff(&d.text))
-}
-
-fn is_bundle_file(path: &Path) -> bool {
-    sniff_file(path) == Some(ArtifactKind::Bundle)
-}
-
-/// A file whose content is a device artifact the parsers read (not a bundle, not unrecognised).
-fn is_known_artifact(path: &Path) -> bool {
-    if fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > MAX_FILE_BYTES) {
-        // Too large to sniff: treat as an artifact so its problem is reported in place.
-        return true;
-    }
-    sniff_file(path)
-        .is_some_and(|kind| !matches!(kind, ArtifactKind::Bundle | ArtifactKind::Unrecognised))
 }
 
 /// The entries of a folder, sorted by path, without hidden ones; an empty folder is an error.
@@ -385,7 +355,7 @@ impl Builder {
     fn add_file(&mut self, path: &Path, name: &str) {
         match fsio::read_regular(path, DEVICE_FILE) {
             Ok(bytes) => self.add_bytes(name, &bytes),
-            Err(FileError::TooLarge { size, .. }) => self.note(name, size, &too_large(size)),
+            Err(e @ FileError::TooLarge { size, .. }) => self.note(name, size, &e.reason()),
             // A FIFO, a device, a directory swapped in: named, never opened.
             Err(e @ FileError::NotRegular { .. }) => self.note(name, 0, &e.reason()),
             Err(e) => self.note(name, 0, &format!("cannot read: {}", e.reason())),
@@ -732,10 +702,19 @@ mod tests {
         .unwrap();
         let r = &load_path(dir.path()).unwrap()[0];
         let h = r.inputs.iter().find(|i| i.name == "huge.xml").unwrap();
-        assert!(h.problem.as_deref().unwrap().contains("too large"));
+        assert!(
+            h.problem
+                .as_deref()
+                .unwrap()
+                .contains("is larger than 32 MiB, the limit for a device file: not read")
+        );
         assert_eq!(h.bytes, 100 * 1024 * 1024);
         let e = load_path(&dir.path().join("huge.xml")).unwrap_err();
-        assert!(e.to_string().contains("huge.xml") && e.to_string().contains("too large"));
+        assert!(
+            e.to_string().contains("huge.xml")
+                && e.to_string()
+                    .contains("is larger than 32 MiB, the limit for a device file: not read")
+        );
     }
 
     fn write_zip(path: &Path, entries: &[(&str, &[u8])]) {

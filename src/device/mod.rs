@@ -5,6 +5,7 @@
 
 mod archive;
 pub mod bundle;
+mod classify;
 pub mod dsregcmd;
 pub mod event_xml;
 pub mod events;

@@ -6,7 +6,7 @@ use super::report::{ArtifactKind, DEVICE_REPORT_SCHEMA};
 pub const SCHTASKS_COLUMNS: usize = 28;
 
 /// How much of the text the sniffer reads; every format announces itself early.
-const HEAD: usize = 8 * 1024;
+pub(crate) const HEAD: usize = 8 * 1024;
 
 /// Detects the artifact kind of decoded text.
 pub fn sniff(text: &str) -> ArtifactKind {

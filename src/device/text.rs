@@ -236,24 +236,6 @@ fn normalise_newlines(s: &str) -> String {
     out
 }
 
-/// 1-based line numbers of byte offsets into `text`, in one pass over the text whatever the
-/// order of `offsets` (a parser asking "which line is this at" per record from the start of
-/// the document is quadratic). Offsets past the end get the last line.
-pub fn lines_at(text: &str, offsets: &[usize]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..offsets.len()).collect();
-    order.sort_by_key(|&i| offsets[i]);
-    let bytes = text.as_bytes();
-    let mut lines = vec![1; offsets.len()];
-    let (mut pos, mut line) = (0usize, 1usize);
-    for i in order {
-        let to = offsets[i].min(bytes.len());
-        line += bytes[pos..to].iter().filter(|&&b| b == b'\n').count();
-        pos = to;
-        lines[i] = line;
-    }
-    lines
-}
-
 /// Asserts that `run` is linear: the input of `4n` items takes at most 8× the time of the input
 /// of `n`. Time is the thread's CPU time where the platform has it (time spent waiting for a
 /// core on a loaded machine does not count), and the runs alternate, five of each, the best of
@@ -536,13 +518,6 @@ mod tests {
         assert_scales_linearly("decode", 20_000, make, |t| {
             assert_eq!(decode(&encode(t)).unwrap().encoding, "windows-1252");
         });
-    }
-
-    #[test]
-    fn lines_at_any_order() {
-        let text = "a\nbc\n\nd";
-        assert_eq!(lines_at(text, &[7, 0, 2, 99, 5, 1]), vec![4, 1, 2, 4, 3, 1]);
-        assert!(lines_at(text, &[]).is_empty());
     }
 
     proptest! {

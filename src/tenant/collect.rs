@@ -947,7 +947,10 @@ async fn collect_group_users(
                             status: Some(404),
                             code: None,
                             request_id: None,
-                            message: format!("no group named {group:?}"),
+                            message: format!(
+                                "no group named \"{}\"",
+                                crate::text_safety::shown(group)
+                            ),
                         },
                     };
                 }
@@ -958,7 +961,8 @@ async fn collect_group_users(
                             code: None,
                             request_id: None,
                             message: format!(
-                                "several groups are named {group:?}: pass the group id"
+                                "several groups are named \"{}\": pass the group id",
+                                crate::text_safety::shown(group)
                             ),
                         },
                     };

@@ -1,6 +1,11 @@
 //! Tenant side: collectors that read Graph into a `TenantSnapshot`.
 
+mod conditional_access;
+mod devices;
+mod serde_helpers;
 pub mod snapshot;
+mod snapshot_io;
+mod users_groups;
 
 pub use snapshot::{MissingReason, Source, TenantSnapshot};
 pub mod assignment_filters;

@@ -8,13 +8,9 @@
 //! Each source is either collected (with the endpoint it came from) or missing with a typed
 //! reason, so a check can `skip` (permission, app-only) or `error` (Graph failure) precisely.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
-
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
-use crate::fsio::{self, FileKind};
 use crate::model::{CheckMeta, Evidence, Finding, SkipReason, Subject};
 
 /// Schema tag of a saved snapshot.
@@ -93,6 +89,44 @@ pub struct Sources {
 
 pub use super::assignment_filters::{AssignmentFilter, TargetFilter};
 
+impl Sources {
+    /// Every source by its field name, with why it is missing if it is: for code that looks
+    /// at all sources alike (a test checks that no field is left out).
+    pub fn each(&self) -> [(&'static str, Option<&MissingReason>); 14] {
+        fn missing<T>(s: &Source<T>) -> Option<&MissingReason> {
+            s.get().err()
+        }
+        [
+            ("organization", missing(&self.organization)),
+            ("subscribed_skus", missing(&self.subscribed_skus)),
+            ("mdm_policies", missing(&self.mdm_policies)),
+            ("mam_policies", missing(&self.mam_policies)),
+            (
+                "enrollment_configurations",
+                missing(&self.enrollment_configurations),
+            ),
+            (
+                "device_registration_policy",
+                missing(&self.device_registration_policy),
+            ),
+            ("users", missing(&self.users)),
+            ("group_memberships", missing(&self.group_memberships)),
+            ("entra_devices", missing(&self.entra_devices)),
+            ("managed_devices", missing(&self.managed_devices)),
+            (
+                "troubleshooting_events",
+                missing(&self.troubleshooting_events),
+            ),
+            (
+                "conditional_access_policies",
+                missing(&self.conditional_access_policies),
+            ),
+            ("assignment_filters", missing(&self.assignment_filters)),
+            ("user_owned_devices", missing(&self.user_owned_devices)),
+        ]
+    }
+}
+
 impl Default for Sources {
     fn default() -> Self {
         Sources {
@@ -152,6 +186,42 @@ pub enum MissingReason {
 }
 
 impl MissingReason {
+    /// Why the source is missing, in words: the evidence of [`Self::finding_of`], and the
+    /// error of a run that cannot go on without the source.
+    pub fn describe(&self) -> String {
+        match self {
+            MissingReason::NotCollected => "not collected in this run or snapshot".to_string(),
+            MissingReason::InsufficientPermission { needed } => format!(
+                "Graph refused the token (401/403); it lacks {}",
+                needed.join(" or ")
+            ),
+            MissingReason::AppOnlyUnsupported => {
+                "Graph serves it to delegated sign-ins only (app-only calls get 401)".to_string()
+            }
+            MissingReason::GraphError {
+                status,
+                code,
+                request_id,
+                message,
+            } => {
+                // "Graph 503 serviceNotAvailable: …", then the request-id unless the message
+                // holds it already.
+                let mut text = "Graph".to_string();
+                if let Some(s) = status {
+                    text.push_str(&format!(" {s}"));
+                }
+                if let Some(c) = code.as_deref().filter(|c| !c.is_empty()) {
+                    text.push_str(&format!(" {c}"));
+                }
+                text.push_str(&format!(": {message}"));
+                if let Some(r) = request_id.as_deref().filter(|r| !message.contains(*r)) {
+                    text.push_str(&format!(" (request-id {r})"));
+                }
+                text
+            }
+        }
+    }
+
     /// The finding check `check` emits when its source is missing: `skip` with a typed
     /// reason for permission / app-only / not collected, `error` for a Graph failure.
     pub fn finding_of(&self, check: &CheckMeta, subject: Subject, what: &str) -> Finding {
@@ -174,10 +244,7 @@ impl MissingReason {
                     needed: needed.clone(),
                 },
             )
-            .with_evidence(missing(&format!(
-                "Graph refused the token (401/403); it lacks {}",
-                needed.join(" or ")
-            )))
+            .with_evidence(missing(&self.describe()))
             .with_remediation({
                 let mut fix = format!(
                     "Grant {} (application permission with admin consent for app-only sign-in, \
@@ -199,32 +266,15 @@ impl MissingReason {
             }),
             MissingReason::AppOnlyUnsupported => {
                 check.skip(subject, SkipReason::AppOnlyUnsupported)
-                    .with_evidence(missing(
-                        "Graph serves it to delegated sign-ins only (app-only calls get 401)",
-                    ))
+                    .with_evidence(missing(&self.describe()))
                     .with_remediation(
                         "Sign in as a user with `enroll-doctor auth login` (device code) and the \
                          delegated permission Policy.Read.All; the account needs a directory role \
                          that can read policies, such as Global Reader.",
                     )
             }
-            MissingReason::GraphError {
-                status,
-                code,
-                request_id,
-                message,
-            } => {
-                let mut text = format!("could not read {what}: Graph");
-                if let Some(s) = status {
-                    text.push_str(&format!(" {s}"));
-                }
-                if let Some(c) = code.as_deref().filter(|c| !c.is_empty()) {
-                    text.push_str(&format!(" {c}"));
-                }
-                text.push_str(&format!(": {message}"));
-                if let Some(r) = request_id {
-                    text.push_str(&format!(" (request-id {r})"));
-                }
+            MissingReason::GraphError { .. } => {
+                let text = format!("could not read {what}: {}", self.describe());
                 check.error(subject, text.clone())
                     .with_evidence(missing(&text))
                     .with_remediation(
@@ -279,63 +329,10 @@ impl<T> Source<T> {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Serde helpers for Graph's messy values.
-
-/// `""` and `null` both mean "unset".
-pub(crate) fn empty_as_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let v: Option<String> = Option::deserialize(d)?;
-    Ok(v.filter(|s| !s.trim().is_empty()))
-}
-
-/// `null` collections read as empty.
-pub(crate) fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    let v: Option<Vec<T>> = Option::deserialize(d)?;
-    Ok(v.unwrap_or_default())
-}
-
-/// A value of the wrong shape reads as `None` instead of failing the whole collection: one odd
-/// item of a polymorphic list (a type this tool has never seen) must not hide the others.
-pub(crate) fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
-{
-    let v = serde_json::Value::deserialize(d)?;
-    Ok(serde_json::from_value(v).ok())
-}
-
-/// [`empty_as_none`] that also tolerates a non-string value (as `None`).
-fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let v: Option<String> = lenient(d)?;
-    Ok(v.filter(|s| !s.trim().is_empty()))
-}
-
-/// A priority: a number (or numeric string). `null` or garbage sorts last (never the default,
-/// never a winner over a real priority).
-fn lenient_priority<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    let v = serde_json::Value::deserialize(d)?;
-    Ok(match v {
-        serde_json::Value::Number(n) => n.as_i64().unwrap_or(i64::MAX),
-        serde_json::Value::String(s) => s.trim().parse().unwrap_or(i64::MAX),
-        _ => i64::MAX,
-    })
-}
-
-/// Case-insensitive comparison for Graph enum strings (`ServerAd` / `serverAd`).
-pub fn eq_ci(a: Option<&str>, b: &str) -> bool {
-    a.is_some_and(|a| a.eq_ignore_ascii_case(b))
-}
-
-/// An `@odata.type` without its leading `#` (generated docs omit it, real responses keep it).
-pub fn odata_type_is(t: Option<&str>, expected: &str) -> bool {
-    let norm = |s: &str| s.trim_start_matches('#').to_ascii_lowercase();
-    t.is_some_and(|t| norm(t) == norm(expected))
-}
+pub(super) use super::serde_helpers::Scalar;
+pub(crate) use super::serde_helpers::{empty_as_none, lenient, null_as_empty};
+pub use super::serde_helpers::{eq_ci, odata_type_is};
+use super::serde_helpers::{lenient_i64, lenient_priority, lenient_string};
 
 // ---------------------------------------------------------------------------------------------
 // Organization and licences.
@@ -531,7 +528,10 @@ pub struct EnrollmentConfiguration {
     #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub windows_home_sku_restriction: Option<PlatformRestriction>,
     /// Device limit configurations.
-    #[serde(deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "lenient_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub limit: Option<i64>,
     #[serde(deserialize_with = "null_as_empty")]
     pub assignments: Vec<EnrollmentConfigurationAssignment>,
@@ -781,468 +781,9 @@ impl DeviceRegistrationMembership {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Users and group membership.
+pub use super::users_groups::*;
 
-/// `GET /v1.0/users?$select=…` item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct User {
-    pub id: String,
-    pub user_principal_name: String,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub display_name: Option<String>,
-    pub account_enabled: Option<bool>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub usage_location: Option<String>,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub assigned_licenses: Vec<AssignedLicense>,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub assigned_plans: Vec<AssignedPlan>,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub license_assignment_states: Vec<LicenseAssignmentState>,
-    pub on_premises_sync_enabled: Option<bool>,
-    /// `Member` or `Guest` (B2B). Absent in snapshots saved before it was collected.
-    #[serde(
-        deserialize_with = "empty_as_none",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub user_type: Option<String>,
-}
-
-impl User {
-    /// A B2B guest: `userType` Guest, or (when the type was not returned) the `#EXT#` UPN Entra
-    /// gives invited accounts.
-    pub fn is_guest(&self) -> bool {
-        match self.user_type.as_deref() {
-            Some(t) => t.eq_ignore_ascii_case("guest"),
-            None => self
-                .user_principal_name
-                .to_ascii_uppercase()
-                .contains("#EXT#"),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct AssignedLicense {
-    pub sku_id: String,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub disabled_plans: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct AssignedPlan {
-    pub service_plan_id: String,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub capability_status: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub service: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub assigned_date_time: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct LicenseAssignmentState {
-    pub sku_id: String,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub disabled_plans: Vec<String>,
-    /// The group the licence came from; `null` for a direct assignment.
-    #[serde(deserialize_with = "empty_as_none")]
-    pub assigned_by_group: Option<String>,
-    /// `Active`, `ActiveWithError`, `Disabled`, `Error`.
-    #[serde(deserialize_with = "empty_as_none")]
-    pub state: Option<String>,
-    /// `None`, `CountViolation`, `MutuallyExclusiveViolation`, `DependencyViolation`, …
-    #[serde(deserialize_with = "empty_as_none")]
-    pub error: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub last_updated_date_time: Option<String>,
-}
-
-impl LicenseAssignmentState {
-    /// Group-based licensing reported a problem for this assignment.
-    pub fn has_error(&self) -> bool {
-        let err = self
-            .error
-            .as_deref()
-            .is_some_and(|e| !e.eq_ignore_ascii_case("none"));
-        let state = self
-            .state
-            .as_deref()
-            .is_some_and(|s| s.to_ascii_lowercase().contains("error"));
-        err || state
-    }
-}
-
-/// Transitive group memberships of users, limited to what the checks need.
-///
-/// Collected either per group (`transitiveMembers` of each group the policies reference: every
-/// user is resolved, absence means "not a member") or per user (`transitiveMemberOf` /
-/// `checkMemberGroups`: only the listed users are resolved). Either way N users are evaluated
-/// in memory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct GroupMemberships {
-    /// True when every user's membership of `relevantGroups` is known (per-group collection):
-    /// a user missing from `members` is in none of them.
-    pub all_users_resolved: bool,
-    /// The groups policies refer to (scope, restrictions, registration, CA), sorted.
-    pub relevant_groups: Vec<String>,
-    /// Group id → name, for evidence.
-    pub groups: BTreeMap<String, GroupRef>,
-    /// User id → transitive group ids (sorted).
-    pub members: BTreeMap<String, BTreeSet<String>>,
-    /// User id → role template ids of the directory roles the user holds (active
-    /// assignments, from `transitiveMemberOf`), for the users whose roles were read (per-user
-    /// collection); a user missing here has unknown roles.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub roles: BTreeMap<String, BTreeSet<String>>,
-}
-
-/// Answer of a membership question.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Membership {
-    Member,
-    NotMember,
-    /// The user's memberships were not collected.
-    Unknown,
-}
-
-impl GroupMemberships {
-    /// Is `user_id` a transitive member of `group_id`?
-    pub fn is_member(&self, user_id: &str, group_id: &str) -> Membership {
-        match self.members.get(&user_id.to_ascii_lowercase()) {
-            Some(groups) => {
-                if groups.contains(&group_id.to_ascii_lowercase()) {
-                    Membership::Member
-                } else if !self.relevant_groups_known()
-                    || self
-                        .relevant_groups
-                        .contains(&group_id.to_ascii_lowercase())
-                {
-                    // Per-user collection lists every group of the user; per-group collection
-                    // only knows the groups it listed.
-                    Membership::NotMember
-                } else {
-                    Membership::Unknown
-                }
-            }
-            None if self.all_users_resolved
-                && self
-                    .relevant_groups
-                    .contains(&group_id.to_ascii_lowercase()) =>
-            {
-                Membership::NotMember
-            }
-            None => Membership::Unknown,
-        }
-    }
-
-    /// Does `user_id` hold the directory role with this template id? Known only for users whose
-    /// roles were read (their `transitiveMemberOf`, per user).
-    pub fn has_role(&self, user_id: &str, role_template_id: &str) -> Membership {
-        // An entry, even an empty one, is written only when the user's roles were read.
-        match self.roles.get(&user_id.to_ascii_lowercase()) {
-            Some(held) if held.contains(&role_template_id.to_ascii_lowercase()) => {
-                Membership::Member
-            }
-            Some(_) => Membership::NotMember,
-            None => Membership::Unknown,
-        }
-    }
-
-    /// Per-user collection fetched every group of the user, so `relevantGroups` is empty.
-    fn relevant_groups_known(&self) -> bool {
-        !self.relevant_groups.is_empty()
-    }
-
-    /// Group name for evidence (the id when the name was not readable).
-    pub fn group_name(&self, group_id: &str) -> String {
-        self.groups
-            .get(&group_id.to_ascii_lowercase())
-            .and_then(|g| g.display_name.clone())
-            .unwrap_or_else(|| group_id.to_string())
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Devices and events.
-
-/// `GET /v1.0/devices` item (Entra device object).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct EntraDevice {
-    /// Directory object id.
-    pub id: String,
-    /// The device's own id (dsregcmd `DeviceId`).
-    #[serde(deserialize_with = "empty_as_none")]
-    pub device_id: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub display_name: Option<String>,
-    pub account_enabled: Option<bool>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub operating_system: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub operating_system_version: Option<String>,
-    /// `Workplace`, `AzureAd`, `ServerAd` (case varies in the wild).
-    #[serde(deserialize_with = "empty_as_none")]
-    pub trust_type: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub profile_type: Option<String>,
-    pub is_managed: Option<bool>,
-    pub is_compliant: Option<bool>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub mdm_app_id: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub management_type: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub enrollment_type: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub device_ownership: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub approximate_last_sign_in_date_time: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub registration_date_time: Option<String>,
-    pub on_premises_sync_enabled: Option<bool>,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub alternative_security_ids: Vec<AlternativeSecurityId>,
-    /// Registered owners' user ids, when collected per user (`ownedDevices`).
-    #[serde(
-        deserialize_with = "null_as_empty",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub registered_user_ids: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct AlternativeSecurityId {
-    #[serde(rename = "type")]
-    pub kind: Option<i64>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub identity_provider: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub key: Option<String>,
-}
-
-/// Parsed Entra `trustType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrustType {
-    Workplace,
-    AzureAd,
-    ServerAd,
-    Unknown,
-}
-
-impl EntraDevice {
-    pub fn trust(&self) -> TrustType {
-        match self
-            .trust_type
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            Some("workplace") => TrustType::Workplace,
-            Some("azuread") => TrustType::AzureAd,
-            Some("serverad") => TrustType::ServerAd,
-            _ => TrustType::Unknown,
-        }
-    }
-}
-
-/// `GET /v1.0/deviceManagement/managedDevices` item (Intune).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ManagedDevice {
-    pub id: String,
-    #[serde(rename = "azureADDeviceId", deserialize_with = "empty_as_none")]
-    pub azure_ad_device_id: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub device_name: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub user_id: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub user_principal_name: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub operating_system: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub os_version: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub enrolled_date_time: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub last_sync_date_time: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub compliance_state: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub device_enrollment_type: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub management_agent: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub managed_device_owner_type: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub management_state: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub device_registration_state: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub serial_number: Option<String>,
-}
-
-/// `GET /v1.0/deviceManagement/troubleshootingEvents` item (enrollment events only are kept).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct TroubleshootingEvent {
-    #[serde(
-        rename = "@odata.type",
-        deserialize_with = "empty_as_none",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub odata_type: Option<String>,
-    pub id: String,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub event_date_time: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub correlation_id: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub managed_device_identifier: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub operating_system: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub os_version: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub user_id: Option<String>,
-    /// Entra device id.
-    #[serde(deserialize_with = "empty_as_none")]
-    pub device_id: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub enrollment_type: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub failure_category: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub failure_reason: Option<String>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Conditional Access.
-
-/// `GET /v1.0/identity/conditionalAccess/policies` item (the parts the checks read).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ConditionalAccessPolicy {
-    pub id: String,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub display_name: Option<String>,
-    /// `enabled`, `disabled`, `enabledForReportingButNotEnforced`.
-    #[serde(deserialize_with = "empty_as_none")]
-    pub state: Option<String>,
-    pub conditions: CaConditions,
-    pub grant_controls: Option<CaGrantControls>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct CaConditions {
-    pub applications: CaApplications,
-    pub users: CaUsers,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub client_app_types: Vec<String>,
-    pub platforms: Option<CaPlatforms>,
-    /// Named locations; whether a sign-in matches cannot be decided offline.
-    pub locations: Option<CaLocations>,
-    /// The device filter (`deviceFilter.rule`); evaluated by Entra at sign-in.
-    pub devices: Option<CaDevices>,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub sign_in_risk_levels: Vec<String>,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub user_risk_levels: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct CaLocations {
-    #[serde(deserialize_with = "null_as_empty")]
-    pub include_locations: Vec<String>,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub exclude_locations: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct CaDevices {
-    pub device_filter: Option<CaDeviceFilter>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct CaDeviceFilter {
-    /// `include` / `exclude`.
-    #[serde(deserialize_with = "empty_as_none")]
-    pub mode: Option<String>,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub rule: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct CaApplications {
-    #[serde(deserialize_with = "null_as_empty")]
-    pub include_applications: Vec<String>,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub exclude_applications: Vec<String>,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub include_user_actions: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct CaUsers {
-    #[serde(deserialize_with = "null_as_empty")]
-    pub include_users: Vec<String>,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub exclude_users: Vec<String>,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub include_groups: Vec<String>,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub exclude_groups: Vec<String>,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub include_roles: Vec<String>,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub exclude_roles: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct CaPlatforms {
-    #[serde(deserialize_with = "null_as_empty")]
-    pub include_platforms: Vec<String>,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub exclude_platforms: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct CaGrantControls {
-    /// `AND` / `OR`.
-    #[serde(deserialize_with = "empty_as_none")]
-    pub operator: Option<String>,
-    /// `mfa`, `compliantDevice`, `domainJoinedDevice`, `block`, …
-    #[serde(deserialize_with = "null_as_empty")]
-    pub built_in_controls: Vec<String>,
-    #[serde(deserialize_with = "null_as_empty")]
-    pub terms_of_use: Vec<String>,
-    pub authentication_strength: Option<CaAuthenticationStrength>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct CaAuthenticationStrength {
-    pub id: String,
-    #[serde(deserialize_with = "empty_as_none")]
-    pub display_name: Option<String>,
-}
+pub use super::devices::*;
 
 // ---------------------------------------------------------------------------------------------
 // Snapshot: construction, normalisation, save and load.
@@ -1262,7 +803,10 @@ pub enum SnapshotError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("snapshot {path}: field `schema` is {found:?}, expected {TENANT_SNAPSHOT_SCHEMA:?}")]
+    #[error(
+        "snapshot {path}: field `schema` is \"{}\", expected \"{TENANT_SNAPSHOT_SCHEMA}\"",
+        crate::text_safety::shown(.found)
+    )]
     Schema { path: String, found: String },
     #[error("snapshot {path}: {message}")]
     Limit { path: String, message: String },
@@ -1297,235 +841,15 @@ impl TenantSnapshot {
             index: Default::default(),
         }
     }
-
-    /// Sorts every collection by id (and ids to lower case where Graph treats them as GUIDs),
-    /// so two collections of the same tenant serialise byte-identically.
-    pub fn normalize(&mut self) {
-        // Positions change: the lookup tables are built again on next use.
-        self.index = Default::default();
-        let s = &mut self.sources;
-        if let Some(org) = s.organization.data_mut() {
-            org.verified_domains.sort_by(|a, b| a.name.cmp(&b.name));
-        }
-        if let Some(skus) = s.subscribed_skus.data_mut() {
-            skus.sort_by(|a, b| a.id.cmp(&b.id));
-            for sku in skus {
-                sku.service_plans
-                    .sort_by(|a, b| a.service_plan_id.cmp(&b.service_plan_id));
-            }
-        }
-        for pol in [&mut s.mdm_policies, &mut s.mam_policies] {
-            if let Some(list) = pol.data_mut() {
-                list.sort_by(|a, b| a.id.cmp(&b.id));
-                for p in list {
-                    p.included_groups.sort();
-                    p.included_groups.dedup();
-                }
-            }
-        }
-        if let Some(list) = s.enrollment_configurations.data_mut() {
-            list.sort_by(|a, b| a.id.cmp(&b.id));
-            for c in list {
-                c.assignments.sort_by(|a, b| a.id.cmp(&b.id));
-            }
-        }
-        if let Some(users) = s.users.data_mut() {
-            users.sort_by(|a, b| a.id.cmp(&b.id));
-            users.dedup_by(|a, b| a.id == b.id);
-            for u in users {
-                u.assigned_licenses.sort();
-                u.assigned_plans.sort();
-                u.license_assignment_states.sort();
-            }
-        }
-        if let Some(m) = s.group_memberships.data_mut() {
-            m.relevant_groups = m
-                .relevant_groups
-                .iter()
-                .map(|g| g.to_ascii_lowercase())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            m.members = std::mem::take(&mut m.members)
-                .into_iter()
-                .map(|(u, gs)| {
-                    (
-                        u.to_ascii_lowercase(),
-                        gs.into_iter().map(|g| g.to_ascii_lowercase()).collect(),
-                    )
-                })
-                .collect();
-            m.groups = std::mem::take(&mut m.groups)
-                .into_iter()
-                .map(|(k, mut g)| {
-                    g.id = g.id.to_ascii_lowercase();
-                    (k.to_ascii_lowercase(), g)
-                })
-                .collect();
-        }
-        if let Some(list) = s.entra_devices.data_mut() {
-            list.sort_by(|a, b| a.id.cmp(&b.id));
-            list.dedup_by(|a, b| a.id == b.id);
-            for d in list {
-                d.alternative_security_ids.sort();
-                d.registered_user_ids.sort();
-                d.registered_user_ids.dedup();
-            }
-        }
-        if let Some(list) = s.managed_devices.data_mut() {
-            list.sort_by(|a, b| a.id.cmp(&b.id));
-            list.dedup_by(|a, b| a.id == b.id);
-        }
-        if let Some(list) = s.troubleshooting_events.data_mut() {
-            list.sort_by(|a, b| a.id.cmp(&b.id));
-            list.dedup_by(|a, b| a.id == b.id);
-        }
-        if let Some(list) = s.conditional_access_policies.data_mut() {
-            list.sort_by(|a, b| a.id.cmp(&b.id));
-        }
-        if let UserScope::Selected { upns } = &mut self.user_scope {
-            for u in upns.iter_mut() {
-                *u = u.to_ascii_lowercase();
-            }
-            upns.sort();
-            upns.dedup();
-        }
-    }
-
-    /// Deterministic pretty JSON (normalised first), ending with a newline.
-    pub fn to_json(&self) -> Result<String, SnapshotError> {
-        let mut copy = self.clone();
-        copy.normalize();
-        let mut s = serde_json::to_string_pretty(&copy)?;
-        s.push('\n');
-        Ok(s)
-    }
-
-    pub fn from_json(text: &str, path: &str) -> Result<TenantSnapshot, SnapshotError> {
-        Self::parse_checked(
-            serde_json::from_str(text),
-            || Ok(found_schema(serde_json::from_str(text))),
-            path,
-        )
-    }
-
-    /// The snapshot in FILE, parsed as it is read (no copy of the text, no tree of values)
-    /// from a regular file within [`SNAPSHOT_FILE`]'s limit (or its environment variable's).
-    pub fn load(path: &Path) -> Result<TenantSnapshot, SnapshotError> {
-        let kind = SNAPSHOT_FILE.from_env().map_err(|e| SnapshotError::Limit {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        Self::load_within(path, kind)
-    }
-
-    /// [`TenantSnapshot::load`] within KIND's limit.
-    pub fn load_within(path: &Path, kind: FileKind) -> Result<TenantSnapshot, SnapshotError> {
-        let shown = path.display().to_string();
-        let io = |source: std::io::Error| SnapshotError::Io {
-            path: shown.clone(),
-            source,
-        };
-        let open = || fsio::open_limited(path, kind).map_err(|e| io(e.into_io()));
-        let typed: Result<TenantSnapshot, serde_json::Error> = serde_json::from_reader(open()?);
-        if let Err(e) = typed {
-            if e.is_io() {
-                // Unreadable, or larger than the limit: the reader's own error says which.
-                return Err(io(std::io::Error::from(e)));
-            }
-            return Self::parse_checked(
-                Err(e),
-                || Ok(found_schema(serde_json::from_reader(open()?))),
-                &shown,
-            );
-        }
-        Self::parse_checked(typed, || Ok(String::new()), &shown)
-    }
-
-    /// Checks the typed snapshot's schema; when it did not parse, the schema tag alone is read
-    /// (`tag`: a second pass that keeps nothing else), so a file of another kind gets a clear
-    /// message, not a field error.
-    fn parse_checked(
-        typed: Result<TenantSnapshot, serde_json::Error>,
-        tag: impl FnOnce() -> Result<String, SnapshotError>,
-        path: &str,
-    ) -> Result<TenantSnapshot, SnapshotError> {
-        let schema_error = |found: String| SnapshotError::Schema {
-            path: path.to_string(),
-            found,
-        };
-        match typed {
-            Ok(mut snap) if snap.schema == TENANT_SNAPSHOT_SCHEMA => {
-                snap.normalize();
-                Ok(snap)
-            }
-            Ok(snap) => Err(schema_error(snap.schema)),
-            Err(source) => match tag()? {
-                found if found == TENANT_SNAPSHOT_SCHEMA => Err(SnapshotError::Parse {
-                    path: path.to_string(),
-                    source,
-                }),
-                found => Err(schema_error(found)),
-            },
-        }
-    }
-
-    /// Writes [`TenantSnapshot::to_json`]'s text to PATH as it is serialised (no copy of the
-    /// whole text in memory).
-    pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
-        use std::io::Write;
-        let mut copy = self.clone();
-        copy.normalize();
-        let write = |source: std::io::Error| SnapshotError::Write {
-            path: path.display().to_string(),
-            source,
-        };
-        let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(write)?);
-        serde_json::to_writer_pretty(&mut out, &copy).map_err(|e| {
-            if e.is_io() {
-                write(std::io::Error::from(e))
-            } else {
-                SnapshotError::Serialise(e)
-            }
-        })?;
-        out.write_all(b"\n")
-            .and_then(|()| out.flush())
-            .map_err(write)
-    }
 }
 
-/// The largest snapshot read: a 1,000,000-user tenant is about 1.3 GB.
-pub const SNAPSHOT_FILE: FileKind = FileKind {
-    what: "snapshot",
-    max_bytes: 4 * 1024 * 1024 * 1024,
-    env: Some("ENROLL_DOCTOR_MAX_SNAPSHOT_MIB"),
-};
-
-/// Only the schema tag of a file (every other field skipped, nothing kept).
-#[derive(Deserialize)]
-struct SchemaTag {
-    #[serde(default)]
-    schema: Option<serde_json::Value>,
-}
-
-/// The schema a file names: empty when it names none or is not an object; a file that is not
-/// JSON at all is taken as a broken snapshot (its parse error is the one to show).
-fn found_schema(tag: Result<SchemaTag, serde_json::Error>) -> String {
-    match tag {
-        Ok(t) => t
-            .schema
-            .as_ref()
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string(),
-        Err(e) if e.classify() == serde_json::error::Category::Data => String::new(),
-        Err(_) => TENANT_SNAPSHOT_SCHEMA.to_string(),
-    }
-}
+pub use super::snapshot_io::SNAPSHOT_FILE;
 
 #[cfg(test)]
 mod tests {
+    use super::super::snapshot_io::found_schema;
     use super::*;
+    use crate::fsio::FileKind;
 
     fn sample() -> TenantSnapshot {
         let mut s = TenantSnapshot::new(
@@ -1557,6 +881,69 @@ mod tests {
             reason: MissingReason::AppOnlyUnsupported,
         };
         s
+    }
+
+    #[test]
+    fn each_names_every_source_field() {
+        // The serialised form has one key per field: each() must list them all.
+        let v = serde_json::to_value(Sources::default()).unwrap();
+        let fields: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut named: Vec<&str> = Sources::default().each().iter().map(|(n, _)| *n).collect();
+        let mut sorted_fields = fields.clone();
+        sorted_fields.sort_unstable();
+        named.sort_unstable();
+        assert_eq!(named, sorted_fields);
+        assert!(
+            Sources::default()
+                .each()
+                .iter()
+                .all(|(_, m)| *m == Some(&MissingReason::NotCollected))
+        );
+    }
+
+    #[test]
+    fn describe_is_the_evidence_wording() {
+        let e = MissingReason::GraphError {
+            status: Some(503),
+            code: Some("serviceNotAvailable".into()),
+            request_id: Some("r-1".into()),
+            message: "try later".into(),
+        };
+        assert_eq!(
+            e.describe(),
+            "Graph 503 serviceNotAvailable: try later (request-id r-1)"
+        );
+        let quoted = MissingReason::GraphError {
+            status: None,
+            code: None,
+            request_id: Some("r-2".into()),
+            message: "failed (request-id r-2)".into(),
+        };
+        assert_eq!(quoted.describe(), "Graph: failed (request-id r-2)");
+    }
+
+    #[test]
+    fn scalars_of_the_wrong_shape_are_skipped_whole() {
+        let c: Vec<EnrollmentConfiguration> = serde_json::from_str(
+            r##"[{"id":"a","priority":{"deep":[[1,{"x":[2]}]]},"limit":18446744073709551615,
+                  "platformType":["windows"],"deviceEnrollmentConfigurationType":{"a":1}},
+                 {"id":"b","priority":2.5,"limit":7,"platformType":" "},
+                 {"id":"c","priority":18446744073709551615,"limit":1.0}]"##,
+        )
+        .unwrap_or_default();
+        assert_eq!(c.len(), 3);
+        assert_eq!((c[0].priority, c[0].limit), (i64::MAX, None));
+        assert_eq!(c[0].platform_type, None);
+        assert_eq!(c[0].device_enrollment_configuration_type, None);
+        assert_eq!((c[1].priority, c[1].limit), (i64::MAX, Some(7)));
+        assert_eq!(c[1].platform_type, None);
+        assert_eq!((c[2].priority, c[2].limit), (i64::MAX, None));
+        // The schema tag alone: a string, or nothing for any other value.
+        let tag = |t: &str| found_schema(serde_json::from_str(t));
+        assert_eq!(tag(r#"{"x":[1],"schema":"other@1"}"#), "other@1");
+        assert_eq!(tag(r#"{"schema":{"nested":["a"]}}"#), "");
+        assert_eq!(tag(r#"{"schema":null}"#), "");
+        assert_eq!(tag("7"), "");
     }
 
     #[test]
@@ -1661,7 +1048,8 @@ mod tests {
     fn a_snapshot_file_is_read_as_a_stream_and_its_errors_named() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s.json");
-        sample().save(&p).unwrap();
+        let mut saved = sample();
+        saved.save(&p).unwrap();
         let back = TenantSnapshot::load(&p).unwrap();
         let mut expected = sample();
         expected.normalize();

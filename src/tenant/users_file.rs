@@ -78,7 +78,8 @@ pub fn read_users_file_within(path: &Path, kind: FileKind) -> Result<Vec<String>
             return Err(UsersFileError::BadLine {
                 path: path.to_path_buf(),
                 line: n,
-                text: line.chars().take(80).flat_map(char::escape_debug).collect(),
+                text: crate::text_safety::shown(&line.chars().take(80).collect::<String>())
+                    .to_string(),
             });
         }
         if seen.insert(line.to_ascii_lowercase()) {
@@ -117,6 +118,13 @@ mod tests {
                 "users file {}:2: \"not a user\\u{{1b}}[2J\" is neither a UPN nor an object id",
                 p.display()
             )
+        );
+        // Quoted as text_safety shows outside text: a backslash stays as it is.
+        std::fs::write(&p, "CONTOSO\\alice\n").unwrap();
+        let e = read_users_file(&p).unwrap_err().to_string();
+        assert!(
+            e.ends_with(":1: \"CONTOSO\\alice\" is neither a UPN nor an object id"),
+            "{e}"
         );
         std::fs::write(&p, "x".repeat(5000)).unwrap();
         let e = read_users_file(&p).unwrap_err().to_string();

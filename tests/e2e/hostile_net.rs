@@ -63,8 +63,15 @@ fn a_failing_group_page_is_one_aggregated_error() {
         .nth(1)
         .unwrap_or_default();
     assert!(
-        note.contains("USR003, USR005 ended in error for 300 users; 230 users with nothing else open are counted above")
-            && note.contains("HTTP 503"),
+        note.contains("USR003, USR005 ended in error for 300 users.") && note.contains("HTTP 503"),
+        "{out}"
+    );
+    // The users left out of the list for it are counted once.
+    assert_eq!(flat.matches("not listed one by one").count(), 1, "{out}");
+    assert!(
+        flat.contains(
+            "230 users whose only open checks ended in error for that reason are counted above"
+        ),
         "{out}"
     );
     // Only the users with something else to fix are listed.
@@ -78,6 +85,33 @@ fn a_failing_group_page_is_one_aggregated_error() {
     assert!(out.contains("after 10 attempts"), "{out}");
     assert_no_debug_dump(&out);
     assert_no_debug_dump(&err);
+}
+
+#[test]
+fn outage_users_are_in_the_not_ready_part_of_a_csv() {
+    let users = 300;
+    let mock = start(MockConfig::generated(users, 3));
+    mock.inject(unavailable().on("/v1.0/groups/"));
+    let (code, csv, err) = run(
+        &mock,
+        Auth::Delegated("cli"),
+        &["check", "--all-users", "--as-of", "2026-11-26", "-f", "csv"],
+    );
+    assert_eq!(code, 2, "{err}");
+    let (_, rows) = super::readiness::csv_records(&csv);
+    // The tenant, then every user, the 230 whose only problem is the outage included.
+    assert_eq!(rows.len(), 1 + users, "{csv}");
+    let verdicts: Vec<&str> = rows[1..].iter().map(|r| r[2].as_str()).collect();
+    assert!(verdicts.iter().all(|v| *v != "ready"), "{verdicts:?}");
+    // None of them is ready, so all are in the not-ready part: one run in user order (they
+    // used to follow the others, written where the ready users go).
+    let names: Vec<String> = rows[1..]
+        .iter()
+        .map(|r| r[0].to_ascii_lowercase())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
 }
 
 #[test]

@@ -44,7 +44,7 @@ fn lines(jsonl: &str) -> Vec<Value> {
 }
 
 /// The CSV read back with a CSV reader (BOM stripped): header and records.
-fn csv_records(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+pub(super) fn csv_records(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let body = text
         .strip_prefix('\u{feff}')
         .unwrap_or_else(|| panic!("no byte-order mark: {text:.80}"));
