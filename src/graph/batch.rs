@@ -46,14 +46,17 @@ impl GraphClient {
         for r in &requests {
             if !ids.insert(r.id.as_str()) {
                 return Err(GraphError::Batch {
-                    message: format!("duplicate request id '{}'", r.id.escape_debug()),
+                    message: format!(
+                        "duplicate request id '{}'",
+                        crate::text_safety::shown(&r.id)
+                    ),
                 });
             }
             if !r.url.starts_with('/') || r.url.starts_with("//") {
                 return Err(GraphError::Batch {
                     message: format!(
                         "request '{}': url must be relative and start with /",
-                        r.id.escape_debug()
+                        crate::text_safety::shown(&r.id)
                     ),
                 });
             }
@@ -64,8 +67,8 @@ impl GraphClient {
                 return Err(GraphError::Batch {
                     message: format!(
                         "request '{}': url '{}' names an API version; give it relative to the version root and choose the version per batch",
-                        r.id.escape_debug(),
-                        r.url.escape_debug()
+                        crate::text_safety::shown(&r.id),
+                        crate::text_safety::shown(&r.url)
                     ),
                 });
             }
@@ -121,7 +124,7 @@ impl GraphClient {
                     return Err(GraphError::Batch {
                         message: format!(
                             "no answer for request '{}' ({}) (request-id {})",
-                            req.id.escape_debug(),
+                            crate::text_safety::shown(&req.id),
                             req.url,
                             batch_request_id.as_deref().unwrap_or("none")
                         ),
