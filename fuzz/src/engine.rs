@@ -239,10 +239,14 @@ fn plain(text: &str) -> bool {
         }
         ascii as f64 / all.max(1) as f64
     };
+    // A character whose UTF-16 low byte is zero (U+7200, byte-shifted UTF-16 spliced in) looks
+    // like the other byte lane: a BOM-less UTF-16 file of such text is ambiguous by nature.
+    let shifted = |c: char| u32::from(c) > 0xFF && u32::from(c) & 0xFF == 0;
     text.chars()
         .all(|c| !c.is_control() || matches!(c, '\n' | '\t' | '\r'))
         && ascii_share(&mut text.chars()) >= 0.95
         && ascii_share(&mut text.chars().take(256)) >= 0.85
+        && !text.chars().take(256).any(shifted)
 }
 
 /// The folder with one text file re-encoded (encoding, line ends, NUL padding) and how; None
