@@ -15,6 +15,8 @@
 //!             truncated             200 with half the JSON body
 //!             html                  200 with an HTML error page
 //!             next-link-loop        nextLink = the URL just requested
+//!             endless-next-links    empty pages, a new nextLink each time
+//!             huge-body=BYTES       200 JSON of BYTES bytes
 //!             next-link=URL         nextLink = URL (e.g. another host)
 //!             latency=MS            answer MS milliseconds later
 //!           and modifiers:
@@ -111,6 +113,11 @@ pub fn parse_rule(text: &str, default_seed: u64) -> Result<FaultRule, FaultRuleE
             ("truncated", None) => set(Fault::TruncatedBody, word)?,
             ("html", None) => set(Fault::NonJsonBody, word)?,
             ("next-link-loop", None) => set(Fault::NextLinkLoop, word)?,
+            ("endless-next-links", None) => set(Fault::EndlessNextLinks, word)?,
+            ("huge-body", Some(v)) => {
+                let bytes: usize = number("huge-body", v).map_err(fail)?;
+                set(Fault::HugeBody(bytes), word)?
+            }
             ("next-link", Some(url)) if !url.is_empty() => {
                 set(Fault::ForeignNextLink(url.to_string()), word)?
             }
@@ -146,7 +153,7 @@ pub fn parse_rule(text: &str, default_seed: u64) -> Result<FaultRule, FaultRuleE
         }
         (None, None) => {
             return Err(fail(
-                "no fault: give status=, expired-token, reset, truncated, html, next-link-loop, next-link= or latency=".into(),
+                "no fault: give status=, expired-token, reset, truncated, html, next-link-loop, endless-next-links, huge-body=, next-link= or latency=".into(),
             ));
         }
     };
@@ -220,6 +227,8 @@ pub fn describe(rule: &FaultRule) -> String {
         Fault::NonJsonBody => parts.push("html".into()),
         Fault::ForeignNextLink(url) => parts.push(format!("next-link={url}")),
         Fault::NextLinkLoop => parts.push("next-link-loop".into()),
+        Fault::EndlessNextLinks => parts.push("endless-next-links".into()),
+        Fault::HugeBody(bytes) => parts.push(format!("huge-body={bytes}")),
         Fault::ExpiredToken => parts.push("expired-token".into()),
     }
     if let Some(n) = rule.times {

@@ -38,6 +38,11 @@ pub enum Fault {
     NextLinkLoop,
     /// `401 InvalidAuthenticationToken` "Lifetime validation failed, the token is expired."
     ExpiredToken,
+    /// Collection responses are emptied and carry an `@odata.nextLink` to the next offset past
+    /// the end, a new URL each time: a listing that never ends.
+    EndlessNextLinks,
+    /// `200` JSON of this many bytes: an empty page padded with whitespace.
+    HugeBody(usize),
 }
 
 impl Fault {
@@ -45,7 +50,7 @@ impl Fault {
     pub(crate) fn is_transport_level(&self) -> bool {
         matches!(
             self,
-            Fault::ConnectionReset | Fault::TruncatedBody | Fault::NonJsonBody
+            Fault::ConnectionReset | Fault::TruncatedBody | Fault::NonJsonBody | Fault::HugeBody(_)
         )
     }
 

@@ -198,7 +198,7 @@ pub(crate) fn encode_skiptoken(offset: usize) -> String {
     URL_SAFE_NO_PAD.encode(format!("mock-page:{offset}"))
 }
 
-fn decode_skiptoken(token: &str) -> Option<usize> {
+pub(crate) fn decode_skiptoken(token: &str) -> Option<usize> {
     let bytes = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     text.strip_prefix("mock-page:")?.parse().ok()

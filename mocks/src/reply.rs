@@ -183,8 +183,46 @@ pub(crate) fn apply_body_fault(reply: &mut Reply, fault: &Fault, self_url: &str)
         }
         Fault::ForeignNextLink(url) => set_next_link(reply, url),
         Fault::NextLinkLoop => set_next_link(reply, self_url),
+        Fault::EndlessNextLinks => {
+            if let ReplyBody::Json(Value::Object(o)) = &mut reply.body
+                && o.contains_key("value")
+            {
+                o.insert("value".into(), json!([]));
+                set_next_link(reply, &past_the_end(self_url));
+            }
+        }
+        Fault::HugeBody(bytes) => {
+            reply.status = StatusCode::OK;
+            let head = "{\"value\":[";
+            let pad = bytes.saturating_sub(head.len() + 2);
+            reply.body =
+                ReplyBody::Text(format!("{head}{}]}}", " ".repeat(pad)), "application/json");
+        }
         _ => {}
     }
+}
+
+/// `url` with its `$skiptoken` moved one page further past the end of any list (a new URL every
+/// time, which the mock answers with an empty page).
+fn past_the_end(url: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut offset = 1_000_000;
+    let mut kept: Vec<&str> = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.strip_prefix("$skiptoken=") {
+            Some(token) => {
+                offset =
+                    crate::odata::decode_skiptoken(token).map_or(offset, |o| o.max(offset) + 1);
+            }
+            None => kept.push(pair),
+        }
+    }
+    kept.push("$skiptoken=");
+    format!(
+        "{base}?{}{}",
+        kept.join("&"),
+        crate::odata::encode_skiptoken(offset)
+    )
 }
 
 fn set_next_link(reply: &mut Reply, url: &str) {

@@ -5,7 +5,7 @@
 use mock_graph::{BlockingMockGraph, Fault, MockConfig, RetryAfter};
 
 use super::common::bin;
-use super::tenant::{Auth, fixture, run, start};
+use super::tenant::{Auth, command, fixture, output, run, start};
 
 fn unavailable() -> Fault {
     Fault::ServerError {
@@ -124,6 +124,42 @@ fn users_that_cannot_be_listed_end_the_run_in_words() {
         err.contains("cannot list the users to check: Graph 503 serviceNotAvailable"),
         "{err}"
     );
+    assert_no_debug_dump(&err);
+}
+
+#[test]
+fn an_endless_listing_of_distinct_next_links_ends_with_an_error() {
+    let mock = fixture("contoso");
+    mock.inject(Fault::EndlessNextLinks.on("/v1.0/users"));
+    let (code, out, err) = check_all_users(&mock);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("cannot list the users to check"), "{err}");
+    assert!(err.contains("pages"), "the listing bound is named: {err}");
+    assert_no_debug_dump(&err);
+    // The bound: the listing stopped after a handful of empty pages, not 895 requests.
+    let pages = mock
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query.starts_with("/v1.0/users"))
+        .count();
+    assert!((2..=25).contains(&pages), "{pages} requests to /v1.0/users");
+}
+
+#[test]
+fn a_response_past_the_byte_limit_ends_with_an_error_naming_it() {
+    let mock = fixture("contoso");
+    // 3 MiB of body against a 1 MiB limit: refused while read.
+    mock.inject(Fault::HugeBody(3 << 20).on("/v1.0/users"));
+    let mut cmd = command(
+        &mock,
+        Auth::Delegated("cli"),
+        &["check", "--all-users", "--as-of", "2026-11-26"],
+    );
+    cmd.env("ENROLL_DOCTOR_MAX_RESPONSE_MIB", "1");
+    let (code, out, err) = output(cmd);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("cannot list the users to check"), "{err}");
+    assert!(err.contains("1 MiB"), "the limit is named: {err}");
     assert_no_debug_dump(&err);
 }
 

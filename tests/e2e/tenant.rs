@@ -36,6 +36,24 @@ pub(super) fn tenant_dir(name: &str) -> PathBuf {
 
 /// Runs enroll-doctor with connection flags for `mock`; returns (exit code, stdout, stderr).
 pub(super) fn run(mock: &BlockingMockGraph, auth: Auth, args: &[&str]) -> (i32, String, String) {
+    output(command(mock, auth, args))
+}
+
+/// Runs a command built by [`command`]: exit code, stdout, stderr.
+pub(super) fn output(mut cmd: assert_cmd::Command) -> (i32, String, String) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run enroll-doctor: {e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The binary pointed at the mock and signed in as `auth`, with `args`: for a test that sets
+/// more (an environment variable) before [`output`].
+pub(super) fn command(mock: &BlockingMockGraph, auth: Auth, args: &[&str]) -> assert_cmd::Command {
     let base = mock.base_url();
     let tenant = mock.tenant_id();
     let mut cmd = bin();
@@ -73,14 +91,7 @@ pub(super) fn run(mock: &BlockingMockGraph, auth: Auth, args: &[&str]) -> (i32, 
                 .env("ENROLL_DOCTOR_ACCESS_TOKEN", token);
         }
     }
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run enroll-doctor: {e}"));
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    cmd
 }
 
 /// The JSON report, or a JSON Lines run put together as `{"summary": …, "findings": [every
