@@ -164,6 +164,23 @@ fn a_response_past_the_byte_limit_ends_with_an_error_naming_it() {
 }
 
 #[test]
+fn an_absurd_token_lifetime_from_the_identity_platform_does_not_panic() {
+    // expires_in = 10^13 s: once "DateTime + TimeDelta overflowed"; now counted as a day.
+    let mock = start(MockConfig {
+        token_lifetime: std::time::Duration::from_secs(10_u64.pow(13)),
+        ..MockConfig::fixture("contoso")
+    });
+    let (code, out, err) = run(
+        &mock,
+        Auth::App("auditor"),
+        &["audit", "--fail-on", "never"],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.contains("TEN001"), "the audit ran: {out}");
+}
+
+#[test]
 fn a_long_retry_after_is_announced_not_capped_silently() {
     let mock = fixture("contoso");
     mock.inject(
