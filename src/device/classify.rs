@@ -27,11 +27,12 @@ const SNIFF_PREFIX: usize = 64 * 1024;
 
 /// A regular file's content as the artifact it is (`None` when it cannot be read or decoded).
 ///
-/// Judged from the first [`SNIFF_PREFIX`] bytes when they decide it as the whole file would:
-/// they decode, hold at least [`sniff::HEAD`] bytes of text after leading blanks (all the
-/// sniffer reads), and are not JSON it does not recognise (a bundle may name its schema
-/// anywhere). Otherwise (a decode error, which may depend on the whole file, or a short text)
-/// the whole file is read, once.
+/// Judged "not an artifact" from the first [`SNIFF_PREFIX`] bytes when they decide it as the
+/// whole file would: they decode, hold at least [`sniff::HEAD`] bytes of text after leading
+/// blanks (all the sniffer reads), and are not JSON (a bundle may name its schema anywhere).
+/// Otherwise (a known kind, which the whole file must confirm, a decode error, or a short text)
+/// the whole file is read, once; a folder stops at its first artifact, so that is one such read
+/// per folder.
 fn sniff_file(path: &Path) -> Option<ArtifactKind> {
     let (file, _) = fsio::open_regular(path, DEVICE_FILE).ok()?;
     let mut prefix = Vec::with_capacity(SNIFF_PREFIX + 1);
@@ -52,7 +53,10 @@ fn sniff_file(path: &Path) -> Option<ArtifactKind> {
         let body = decoded.text.trim_start_matches('\u{feff}').trim_start();
         let kind = sniff::sniff(body);
         let json = body.starts_with(['{', '[']);
-        if body.len() >= sniff::HEAD && !(json && kind == ArtifactKind::Unrecognised) {
+        // Only "not an artifact" is final from the prefix: a known kind is confirmed on the
+        // whole file, since a NUL or a bad byte past the prefix makes the file binary, and a
+        // binary file is no artifact (a fleet folder would otherwise be taken for one device's).
+        if body.len() >= sniff::HEAD && kind == ArtifactKind::Unrecognised && !json {
             return Some(kind);
         }
     }
@@ -79,7 +83,11 @@ pub(crate) fn classify(path: &Path) -> Loose {
         // Too large to read: treat as an artifact so its problem is reported in place.
         return Loose::Artifact;
     }
-    match sniff_file(path) {
+    loose(sniff_file(path))
+}
+
+fn loose(kind: Option<ArtifactKind>) -> Loose {
+    match kind {
         Some(ArtifactKind::Bundle) => Loose::Bundle,
         Some(ArtifactKind::Unrecognised) | None => Loose::Other,
         Some(_) => Loose::Artifact,
@@ -118,11 +126,22 @@ mod tests {
                 let long = bytes.repeat(3 * SNIFF_PREFIX / bytes.len().max(1) + 2);
                 let mut blank = b"\n".repeat(SNIFF_PREFIX + 10);
                 blank.extend_from_slice(&bytes);
-                for variant in [&bytes, &padded, &long, &blank] {
+                // A NUL past the prefix, with text after it: binary as a whole (review).
+                let mut mid_nul = long.clone();
+                if mid_nul.len() > SNIFF_PREFIX + 101 {
+                    mid_nul.insert(SNIFF_PREFIX + 101, 0);
+                }
+                for variant in [&bytes, &padded, &long, &blank, &mid_nul] {
                     let p = dir.path().join("f");
                     fs::write(&p, variant).unwrap();
                     let whole = sniff_bytes(variant);
-                    assert_eq!(sniff_file(&p), whole, "{} bytes", variant.len());
+                    // Unreadable and unrecognised are both "not an artifact".
+                    assert_eq!(
+                        loose(sniff_file(&p)),
+                        loose(whole),
+                        "{} bytes",
+                        variant.len()
+                    );
                     checked += 1;
                     known += usize::from(whole.is_some_and(|k| k != ArtifactKind::Unrecognised));
                 }
