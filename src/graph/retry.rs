@@ -52,8 +52,7 @@ pub fn wait_note(who: &str, asked: Duration, wait: Duration) -> Option<String> {
     })
 }
 
-/// Statuses worth another attempt, for Graph requests, `$batch` items and the identity
-/// endpoints alike: throttling (429), service unavailable (503) and gateway timeout (504) —
+/// Statuses worth another attempt, for Graph requests and `$batch` items: throttling (429), service unavailable (503) and gateway timeout (504) —
 /// the transient statuses Graph documents, which come with or without `Retry-After`. A 500 or
 /// 502 is answered at once: it usually repeats for the same request (a query an endpoint
 /// cannot serve), and retrying it only delays the error.
@@ -62,6 +61,16 @@ pub const RETRYABLE_STATUSES: [u16; 3] = [429, 503, 504];
 /// Whether `status` is one of [`RETRYABLE_STATUSES`].
 pub fn is_retryable_status(status: u16) -> bool {
     RETRYABLE_STATUSES.contains(&status)
+}
+
+/// The identity endpoints' set: Graph's, plus 500 and 502. A sign-in is one request the whole
+/// run waits on, so a transient server error there (the OAuth `server_error` comes as a 500)
+/// is worth another attempt; a query Graph cannot serve is not a thing a token request has.
+pub const IDENTITY_RETRYABLE_STATUSES: [u16; 5] = [429, 500, 502, 503, 504];
+
+/// Whether an identity endpoint's `status` is one of [`IDENTITY_RETRYABLE_STATUSES`].
+pub fn is_retryable_identity_status(status: u16) -> bool {
+    IDENTITY_RETRYABLE_STATUSES.contains(&status)
 }
 
 /// `Retry-After` as delta-seconds or an HTTP-date (RFC 9110 §10.2.3).

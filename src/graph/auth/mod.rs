@@ -414,12 +414,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_token_endpoint_is_retried_on_the_graph_statuses() {
+    async fn the_token_endpoint_is_retried_on_429_and_5xx() {
         use crate::graph::test_server::{Answer, serve};
         let server = serve(|n, _| match n {
             0 => Answer::json(429, "{}").header("Retry-After", "0"),
             1 => Answer::json(503, "{}"),
-            2 => Answer::json(504, "{}"),
+            2 => Answer::json(500, "{\"error\":\"server_error\"}"),
             _ => Answer::json(200, &token_json("3599")),
         });
         let http = OAuthHttp::new(Duration::from_secs(5), true)
@@ -431,8 +431,8 @@ mod tests {
         let t = secret_grant(&http, &server.url).await.unwrap();
         assert_eq!(t.secret(), "at");
         assert_eq!(server.seen().len(), 4);
-        // A 500 is answered at once, as Graph's is (one retry set for both).
-        let broken = serve(|_, _| Answer::json(500, "{\"error\":\"server_error\"}"));
+        // A status that is no transient failure (501) is answered at once.
+        let broken = serve(|_, _| Answer::json(501, "{\"error\":\"not_implemented\"}"));
         let err = secret_grant(&http, &broken.url).await.unwrap_err();
         assert_eq!(broken.seen().len(), 1, "{err}");
         assert!(server.seen()[0].path.ends_with("/oauth2/v2.0/token"));

@@ -17,12 +17,12 @@ use crate::config::HttpSettings;
 use crate::fsio::show_size;
 use crate::graph::body::{BodyError, read_limited, read_prefix};
 use crate::graph::error::MAX_ERROR_BODY;
-use crate::graph::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
+use crate::graph::retry::{RetryPolicy, is_retryable_identity_status, parse_retry_after};
 use crate::graph::trace::log_exchange;
 
 /// A reqwest client for the identity platform: no redirects (oauth2's SSRF advice), a timeout,
-/// a byte limit on every answer, and retries on the same statuses as Graph's
-/// ([`RETRYABLE_STATUSES`](crate::graph::retry::RETRYABLE_STATUSES)).
+/// a byte limit on every answer, and retries on Graph's statuses plus 500 and 502
+/// ([`IDENTITY_RETRYABLE_STATUSES`](crate::graph::retry::IDENTITY_RETRYABLE_STATUSES)).
 #[derive(Clone, Debug)]
 pub struct OAuthHttp {
     client: reqwest::Client,
@@ -131,7 +131,7 @@ impl OAuthHttp {
                     size,
                 )
             };
-            if !last && is_retryable_status(status.as_u16()) {
+            if !last && is_retryable_identity_status(status.as_u16()) {
                 let retry_after = resp_headers
                     .get(RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
