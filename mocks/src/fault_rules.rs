@@ -116,6 +116,10 @@ pub fn parse_rule(text: &str, default_seed: u64) -> Result<FaultRule, FaultRuleE
             ("endless-next-links", None) => set(Fault::EndlessNextLinks, word)?,
             ("huge-body", Some(v)) => {
                 let bytes: usize = number("huge-body", v).map_err(fail)?;
+                // The body is built in memory: past 1 GiB the mock would be what runs out.
+                if bytes > 1 << 30 {
+                    return Err(fail(format!("huge-body={bytes}: at most 1073741824 bytes")));
+                }
                 set(Fault::HugeBody(bytes), word)?
             }
             ("next-link", Some(url)) if !url.is_empty() => {
@@ -273,6 +277,8 @@ mod tests {
             "* next-link=https://evil.example/v1.0/users times=2",
             "* status=429 retry-after=1 fraction=0.3 seed=7",
             "* expired-token",
+            "/v1.0/users endless-next-links",
+            "/v1.0/users huge-body=3145728",
         ] {
             let rule = parse_rule(text, 1).unwrap();
             assert_eq!(describe(&rule), text);
@@ -296,6 +302,7 @@ mod tests {
             ("* reset retry-after=2", "retry-after goes with"),
             ("* status=429 seed=3", "seed= goes with fraction="),
             ("* status=429 bogus", "'bogus' is not a fault option"),
+            ("* huge-body=10000000000", "at most 1073741824 bytes"),
         ] {
             let err = parse_rule(text, 1).unwrap_err().to_string();
             assert!(err.contains(needle), "{text}: {err}");
