@@ -136,13 +136,17 @@ fn an_endless_listing_of_distinct_next_links_ends_with_an_error() {
     assert!(err.contains("cannot list the users to check"), "{err}");
     assert!(err.contains("pages"), "the listing bound is named: {err}");
     assert_no_debug_dump(&err);
-    // The bound: the listing stopped after a handful of empty pages, not 895 requests.
+    // The bound: the listing stopped after 100 empty pages (Graph may send a few), not the
+    // endless run of the attack (895 requests in 40 s).
     let pages = mock
         .requests()
         .iter()
         .filter(|r| r.path_and_query.starts_with("/v1.0/users"))
         .count();
-    assert!((2..=25).contains(&pages), "{pages} requests to /v1.0/users");
+    assert!(
+        (2..=110).contains(&pages),
+        "{pages} requests to /v1.0/users"
+    );
 }
 
 #[test]
