@@ -55,8 +55,9 @@ pub struct ConnectionArgs {
     #[arg(long, global = true, value_name = "GUID")]
     pub client_id: Option<String>,
     /// Sign-in method. Env: ENROLL_DOCTOR_AUTH. Default: client-secret when AZURE_CLIENT_SECRET
-    /// is set, certificate when a certificate is, access-token when ENROLL_DOCTOR_ACCESS_TOKEN(_FILE)
-    /// is, else device-code (delegated).
+    /// is set, certificate when a certificate is, workload-identity when
+    /// AZURE_FEDERATED_TOKEN_FILE is, access-token when ENROLL_DOCTOR_ACCESS_TOKEN(_FILE) is,
+    /// else browser (delegated) where a browser can be opened and device-code elsewhere.
     #[arg(long, global = true, value_enum)]
     pub auth: Option<AuthMethodArg>,
     /// National cloud.
@@ -77,10 +78,24 @@ pub struct ConnectionArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AuthMethodArg {
+    /// App-only: client secret from AZURE_CLIENT_SECRET.
     ClientSecret,
+    /// App-only: certificate (PEM, encrypted PKCS#8 or PFX; password in
+    /// AZURE_CLIENT_CERTIFICATE_PASSWORD).
     Certificate,
+    /// Delegated: sign in in your browser (authorization code + PKCE, loopback redirect).
+    Browser,
+    /// Delegated: device code, for sessions without a browser.
     DeviceCode,
+    /// App-only: the Azure managed identity of this VM, Function, App Service or Automation
+    /// account (--client-id for a user-assigned one).
+    ManagedIdentity,
+    /// App-only: workload identity federation (AZURE_FEDERATED_TOKEN_FILE or GitHub Actions
+    /// OIDC), no secret.
+    WorkloadIdentity,
+    /// Whatever `az login` signed in.
     AzureCli,
+    /// A token from ENROLL_DOCTOR_ACCESS_TOKEN(_FILE); cannot be renewed.
     AccessToken,
 }
 

@@ -36,6 +36,22 @@ pub mod env_vars {
     pub const TIMEOUT_SECS: &str = "ENROLL_DOCTOR_TIMEOUT_SECS";
     pub const MAX_RETRY_WAIT_SECS: &str = "ENROLL_DOCTOR_MAX_RETRY_WAIT_SECS";
     pub const MAX_RESPONSE_MIB: &str = "ENROLL_DOCTOR_MAX_RESPONSE_MIB";
+    /// Password of a PKCS#12/PFX file or an encrypted PKCS#8 key (azure-identity's name).
+    pub const CLIENT_CERTIFICATE_PASSWORD: &str = "AZURE_CLIENT_CERTIFICATE_PASSWORD";
+    /// A federated (OIDC) token file for workload identity federation (Kubernetes, and any
+    /// pipeline that writes one); its presence selects `--auth workload-identity`.
+    pub const FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
+    /// GitHub Actions' OIDC token service (`permissions: id-token: write`).
+    pub const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
+    pub const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
+    /// App Service, Functions, Container Apps and Azure Automation managed identity endpoint.
+    pub const IDENTITY_ENDPOINT: &str = "IDENTITY_ENDPOINT";
+    pub const IDENTITY_HEADER: &str = "IDENTITY_HEADER";
+    /// Overrides the Azure Instance Metadata Service base URL (default http://169.254.169.254;
+    /// azure-identity's name for the same override).
+    pub const IMDS_URL: &str = "AZURE_POD_IDENTITY_AUTHORITY_HOST";
+    /// Set to 1 to never launch a browser: the browser sign-in only prints its address.
+    pub const NO_BROWSER: &str = "ENROLL_DOCTOR_NO_BROWSER";
 }
 
 mod http;
@@ -165,7 +181,11 @@ impl CloudEndpoints {
 pub enum AuthMethod {
     ClientSecret,
     Certificate,
+    /// Delegated: authorization code flow with PKCE and a loopback redirect.
+    Browser,
     DeviceCode,
+    ManagedIdentity,
+    WorkloadIdentity,
     AzureCli,
     AccessToken,
 }
@@ -175,7 +195,10 @@ impl AuthMethod {
         match s.trim().to_ascii_lowercase().as_str() {
             "client-secret" => Some(AuthMethod::ClientSecret),
             "certificate" => Some(AuthMethod::Certificate),
+            "browser" => Some(AuthMethod::Browser),
             "device-code" => Some(AuthMethod::DeviceCode),
+            "managed-identity" => Some(AuthMethod::ManagedIdentity),
+            "workload-identity" => Some(AuthMethod::WorkloadIdentity),
             "azure-cli" => Some(AuthMethod::AzureCli),
             "access-token" => Some(AuthMethod::AccessToken),
             _ => None,
@@ -186,11 +209,62 @@ impl AuthMethod {
         match self {
             AuthMethod::ClientSecret => "client-secret",
             AuthMethod::Certificate => "certificate",
+            AuthMethod::Browser => "browser",
             AuthMethod::DeviceCode => "device-code",
+            AuthMethod::ManagedIdentity => "managed-identity",
+            AuthMethod::WorkloadIdentity => "workload-identity",
             AuthMethod::AzureCli => "azure-cli",
             AuthMethod::AccessToken => "access-token",
         }
     }
+
+    /// Every method, in the order `--help` lists them.
+    pub const ALL: [AuthMethod; 8] = [
+        AuthMethod::ClientSecret,
+        AuthMethod::Certificate,
+        AuthMethod::Browser,
+        AuthMethod::DeviceCode,
+        AuthMethod::ManagedIdentity,
+        AuthMethod::WorkloadIdentity,
+        AuthMethod::AzureCli,
+        AuthMethod::AccessToken,
+    ];
+
+    /// A signed-in user's sign-in that this tool runs and caches itself.
+    pub fn is_interactive(self) -> bool {
+        matches!(self, AuthMethod::Browser | AuthMethod::DeviceCode)
+    }
+}
+
+/// Whether a desktop browser can be opened for the user: not over SSH, and on Linux and the
+/// BSDs only with a graphical session (`DISPLAY` or `WAYLAND_DISPLAY`).
+pub fn browser_available(env: &dyn Fn(&str) -> Option<String>) -> bool {
+    let set = |k: &str| env(k).is_some_and(|v| !v.trim().is_empty());
+    if set(env_vars::NO_BROWSER) || set("SSH_CONNECTION") || set("SSH_TTY") {
+        return false;
+    }
+    if cfg!(any(windows, target_os = "macos")) {
+        return true;
+    }
+    set("DISPLAY") || set("WAYLAND_DISPLAY")
+}
+
+/// Where a managed identity token comes from, as the hosting environment says.
+#[derive(Debug, Clone, Default)]
+pub struct ManagedIdentityEnv {
+    /// `IDENTITY_ENDPOINT` (App Service, Functions, Automation); `None`: the VM's IMDS.
+    pub identity_endpoint: Option<String>,
+    /// `IDENTITY_HEADER`, sent as `X-IDENTITY-HEADER` to that endpoint.
+    pub identity_header: Option<SecretString>,
+    /// IMDS base URL override; default `http://169.254.169.254`.
+    pub imds_url: Option<String>,
+}
+
+/// GitHub Actions' OIDC token service, when the job may request one.
+#[derive(Debug, Clone)]
+pub struct GithubOidcEnv {
+    pub request_url: String,
+    pub request_token: SecretString,
 }
 
 /// Signature algorithm of the certificate client assertion.
@@ -219,6 +293,7 @@ pub struct FileConfig {
     pub certificate_algorithm: Option<AssertionAlgorithm>,
     pub access_token_file: Option<PathBuf>,
     pub token_cache: Option<PathBuf>,
+    pub federated_token_file: Option<PathBuf>,
     #[serde(default)]
     pub http: FileHttpConfig,
     /// The file these settings came from (for error messages); set by [`FileConfig::parse`].
@@ -349,6 +424,14 @@ pub struct Settings {
     /// not cached).
     pub token_cache: Option<PathBuf>,
     pub http: HttpSettings,
+    /// `AZURE_CLIENT_CERTIFICATE_PASSWORD`: for a PFX or an encrypted PKCS#8 key.
+    pub certificate_password: Option<SecretString>,
+    /// `AZURE_FEDERATED_TOKEN_FILE` (or `federated_token_file` in the config).
+    pub federated_token_file: Option<PathBuf>,
+    pub github_oidc: Option<GithubOidcEnv>,
+    pub managed_identity: ManagedIdentityEnv,
+    /// Whether the browser sign-in may launch a browser (else it prints the address only).
+    pub browser_available: bool,
 }
 
 fn non_empty(v: Option<String>) -> Option<String> {
@@ -433,12 +516,37 @@ impl Settings {
             .or_else(|| env_s(ev::CLIENT_CERTIFICATE_PATH).map(PathBuf::from))
             .or_else(|| file.certificate.clone());
 
+        let certificate_password = env(ev::CLIENT_CERTIFICATE_PASSWORD)
+            .filter(|p| !p.is_empty())
+            .map(SecretString::from);
+        let federated_token_file = env_s(ev::FEDERATED_TOKEN_FILE)
+            .map(PathBuf::from)
+            .or_else(|| file.federated_token_file.clone());
+        let github_oidc = match (
+            env_s(ev::ACTIONS_ID_TOKEN_REQUEST_URL),
+            env_s(ev::ACTIONS_ID_TOKEN_REQUEST_TOKEN),
+        ) {
+            (Some(request_url), Some(token)) => Some(GithubOidcEnv {
+                request_url,
+                request_token: SecretString::from(token),
+            }),
+            _ => None,
+        };
+        let managed_identity = ManagedIdentityEnv {
+            identity_endpoint: env_s(ev::IDENTITY_ENDPOINT).map(trim_url),
+            identity_header: env_s(ev::IDENTITY_HEADER).map(SecretString::from),
+            imds_url: env_s(ev::IMDS_URL).map(trim_url),
+        };
+        let browser_available = browser_available(env);
+
         let env_auth = match env_s(ev::AUTH) {
             Some(v) => Some(AuthMethod::parse(&v).ok_or_else(|| ConfigError::Invalid {
                 field: ev::AUTH.to_string(),
                 value: v.clone(),
-                reason: "expected client-secret, certificate, device-code, azure-cli or access-token"
-                    .to_string(),
+                reason: format!(
+                    "expected one of {}",
+                    AuthMethod::ALL.map(AuthMethod::as_str).join(", ")
+                ),
             })?),
             None => None,
         };
@@ -540,8 +648,12 @@ impl Settings {
                 AuthMethod::ClientSecret
             } else if certificate.is_some() {
                 AuthMethod::Certificate
+            } else if federated_token_file.is_some() {
+                AuthMethod::WorkloadIdentity
             } else if access_token.is_some() || access_token_file.is_some() {
                 AuthMethod::AccessToken
+            } else if browser_available {
+                AuthMethod::Browser
             } else {
                 AuthMethod::DeviceCode
             });
@@ -566,6 +678,11 @@ impl Settings {
             access_token_file,
             token_cache,
             http,
+            certificate_password,
+            federated_token_file,
+            github_oidc,
+            managed_identity,
+            browser_available,
         };
         settings.validate()?;
         Ok(settings)
@@ -640,7 +757,25 @@ impl Settings {
                     });
                 }
             }
-            AuthMethod::DeviceCode | AuthMethod::AzureCli => {}
+            AuthMethod::WorkloadIdentity => {
+                if self.tenant.is_none() {
+                    return Err(need_tenant);
+                }
+                if self.client_id.is_none() {
+                    return Err(need_client);
+                }
+                if self.federated_token_file.is_none() && self.github_oidc.is_none() {
+                    return Err(ConfigError::Missing {
+                        what: "a federated token",
+                        method: m,
+                        hint: "set AZURE_FEDERATED_TOKEN_FILE, or run in GitHub Actions with `permissions: id-token: write`",
+                    });
+                }
+            }
+            AuthMethod::Browser
+            | AuthMethod::DeviceCode
+            | AuthMethod::ManagedIdentity
+            | AuthMethod::AzureCli => {}
         }
         Ok(())
     }

@@ -6,7 +6,7 @@ use anyhow::Context;
 use chrono::Utc;
 use enroll_doctor::checks::registry;
 use enroll_doctor::config::{AuthMethod, Settings};
-use enroll_doctor::graph::auth::remove_cache;
+use enroll_doctor::graph::auth::TokenCache;
 use enroll_doctor::graph::{
     ApiVersion, ClientOptions, GraphClient, Query, TokenClaims, TokenKind, TokenProvider,
 };
@@ -26,14 +26,30 @@ pub fn run(global: &GlobalArgs, args: AuthCommand) -> anyhow::Result<u8> {
     }
 }
 
-fn device_code_settings(global: &GlobalArgs) -> anyhow::Result<Settings> {
+/// The settings of an interactive sign-in: `--auth browser` or `--auth device-code` when given,
+/// else browser where one can be opened and device code elsewhere, whatever app-only
+/// credentials the environment holds (`auth login` always signs in a user).
+fn interactive_settings(global: &GlobalArgs) -> anyhow::Result<Settings> {
     let mut f = flags(global);
+    let explicit = f.auth.filter(|a| a.is_interactive());
+    if let Some(other) = f.auth.filter(|a| !a.is_interactive()) {
+        anyhow::bail!(
+            "`auth login` and `auth logout` are for a signed-in user (--auth browser or --auth device-code), not --auth {}",
+            other.as_str()
+        );
+    }
     f.auth = Some(AuthMethod::DeviceCode);
-    settings_with(global, f)
+    let mut s = settings_with(global, f)?;
+    s.auth = explicit.unwrap_or(if s.browser_available {
+        AuthMethod::Browser
+    } else {
+        AuthMethod::DeviceCode
+    });
+    Ok(s)
 }
 
 fn login(global: &GlobalArgs) -> anyhow::Result<u8> {
-    let s = device_code_settings(global)?;
+    let s = interactive_settings(global)?;
     let provider = TokenProvider::from_settings(&s)?;
     let token = runtime()?.block_on(provider.login())?;
     let who = token
@@ -57,12 +73,13 @@ const NO_CACHE: &str = "the sign-in is not cached: no per-user cache folder is k
      XDG_CACHE_HOME, LOCALAPPDATA on Windows); set ENROLL_DOCTOR_TOKEN_CACHE to a file of your own";
 
 fn logout(global: &GlobalArgs) -> anyhow::Result<u8> {
-    let s = device_code_settings(global)?;
-    let Some(path) = &s.token_cache else {
+    let s = interactive_settings(global)?;
+    let Some(path) = s.token_cache.clone() else {
         print_stdout("No cached sign-in: no per-user cache folder is known.\n")?;
         return Ok(0);
     };
-    if remove_cache(path)? {
+    let cache = TokenCache::new(Some(path.clone()));
+    if cache.remove(None)? > 0 {
         print_stdout(&format!("Removed the cached sign-in {}.\n", path.display()))?;
     } else {
         print_stdout(&format!("No cached sign-in at {}.\n", path.display()))?;

@@ -179,7 +179,10 @@ pub(crate) fn flags(global: &GlobalArgs) -> FlagOverrides {
         auth: c.auth.map(|a| match a {
             AuthMethodArg::ClientSecret => AuthMethod::ClientSecret,
             AuthMethodArg::Certificate => AuthMethod::Certificate,
+            AuthMethodArg::Browser => AuthMethod::Browser,
             AuthMethodArg::DeviceCode => AuthMethod::DeviceCode,
+            AuthMethodArg::ManagedIdentity => AuthMethod::ManagedIdentity,
+            AuthMethodArg::WorkloadIdentity => AuthMethod::WorkloadIdentity,
             AuthMethodArg::AzureCli => AuthMethod::AzureCli,
             AuthMethodArg::AccessToken => AuthMethod::AccessToken,
         }),

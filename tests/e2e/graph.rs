@@ -229,7 +229,7 @@ async fn device_code_polls_caches_0600_and_refreshes() {
     let cached: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
     assert!(
-        cached["refresh_token"]
+        cached["entries"][0]["refresh_token"]
             .as_str()
             .is_some_and(|r| !r.is_empty())
     );
@@ -996,7 +996,7 @@ fn binary_device_code_login_status_logout_without_leaking() {
     assert!(out.contains("Signed in as"), "{out}");
     assert_no_secrets("login output", &format!("{out}{err}"), &[]);
     let cached = std::fs::read_to_string(&cache).unwrap();
-    let refresh = serde_json::from_str::<serde_json::Value>(&cached).unwrap()["refresh_token"]
+    let refresh = serde_json::from_str::<serde_json::Value>(&cached).unwrap()["entries"][0]["refresh_token"]
         .as_str()
         .unwrap()
         .to_string();
@@ -1247,8 +1247,8 @@ fn full_runs_never_leak_credentials() {
     assert_eq!(code, 0, "{login_out}\n{login_err}");
     let cached: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
-    let refresh = cached["refresh_token"].as_str().unwrap().to_string();
-    let access = cached["access_token"].as_str().unwrap().to_string();
+    let refresh = cached["entries"][0]["refresh_token"].as_str().unwrap().to_string();
+    let access = cached["entries"][0]["access_token"].as_str().unwrap().to_string();
     faults();
     let (code, out, err) = run_bin(
         &mock,

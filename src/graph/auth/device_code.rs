@@ -1,14 +1,9 @@
-//! Delegated sign-in with the device code flow, and its token cache file.
-//!
-//! The cache holds the refresh token (and the last access token) for one tenant + client +
-//! authority. It is written with mode 0600 through a temporary file and a rename, so a reader
-//! never sees a half-written file and the mode is right from the first byte.
+//! Delegated sign-in with the device code flow (RFC 8628). Sign-ins are kept in the shared
+//! [`TokenCache`].
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use oauth2::basic::{BasicClient, BasicTokenResponse};
 use oauth2::{
     AuthType, ClientId, DeviceAuthorizationUrl, DeviceCodeErrorResponse,
@@ -16,8 +11,8 @@ use oauth2::{
     TokenResponse, TokenUrl,
 };
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
 
+use super::cache::{CacheKey, TokenCache};
 use super::error::AuthError;
 use super::oauth_http::{OAuthHttp, map_token_error, truncate};
 use super::token::AccessToken;
@@ -61,26 +56,9 @@ pub struct DeviceCodeFlow {
     pub login_url: String,
     /// `{graph}/.default`; `offline_access` is added to get a refresh token.
     pub scope: String,
-    /// `None`: no per-user cache folder is known; sign-ins are not cached.
-    pub cache_path: Option<PathBuf>,
+    /// The sign-in cache (shared with the browser flow).
+    pub cache: TokenCache,
     pub timing: DeviceCodeTiming,
-}
-
-#[derive(Serialize, Deserialize)]
-struct CacheFile {
-    version: u32,
-    login_url: String,
-    tenant: String,
-    client_id: String,
-    refresh_token: Option<String>,
-    access_token: Option<String>,
-    expires_at: Option<DateTime<Utc>>,
-}
-
-/// What the cache holds, secrets wrapped.
-struct CacheEntry {
-    refresh_token: Option<SecretString>,
-    access: Option<AccessToken>,
 }
 
 impl DeviceCodeFlow {
@@ -107,7 +85,7 @@ impl DeviceCodeFlow {
 
     /// Cached access token, else refresh token, else an interactive sign-in.
     pub async fn acquire(&self, force_refresh: bool) -> Result<AccessToken, AuthError> {
-        if let Some(entry) = self.read_cache()? {
+        if let Some(entry) = self.cache.load(&self.key())? {
             if !force_refresh
                 && let Some(access) = entry.access
                 && access.is_fresh(Utc::now())
@@ -161,7 +139,8 @@ impl DeviceCodeFlow {
         let refresh = token
             .refresh_token()
             .map(|r| SecretString::from(r.secret().clone()));
-        self.write_cache(refresh.as_ref(), &access)?;
+        self.cache
+            .store(&self.key(), "device-code", refresh.as_ref(), &access)?;
         eprintln!("Signed in.");
         Ok(access)
     }
@@ -282,104 +261,21 @@ impl DeviceCodeFlow {
         let new_rt = token
             .refresh_token()
             .map(|r| SecretString::from(r.secret().clone()));
-        self.write_cache(Some(new_rt.as_ref().unwrap_or(refresh_token)), &access)?;
+        self.cache.store(
+            &self.key(),
+            "device-code",
+            Some(new_rt.as_ref().unwrap_or(refresh_token)),
+            &access,
+        )?;
         Ok(access)
     }
 
-    fn cache_err(&self, path: &Path, message: String) -> AuthError {
-        AuthError::Cache {
-            path: path.to_path_buf(),
-            message,
-        }
-    }
-
-    fn read_cache(&self) -> Result<Option<CacheEntry>, AuthError> {
-        let Some(path) = &self.cache_path else {
-            return Ok(None);
-        };
-        // Opened once, without following a link or waiting on a FIFO; the trust checks run on
-        // the opened handle, so the file cannot be swapped between the check and the read.
-        let ignore = |why: &str| {
-            // Someone else may have planted it; a fresh sign-in replaces it.
-            eprintln!(
-                "enroll-doctor: ignoring the token cache {}: {why}",
-                crate::text_safety::shown(&path.display().to_string())
-            );
-            Ok(None)
-        };
-        let file = match open_cache(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if is_link_refused(&e) => return ignore("it is a symbolic link"),
-            Err(e) => return Err(self.cache_err(path, e.to_string())),
-        };
-        let meta = file
-            .metadata()
-            .map_err(|e| self.cache_err(path, e.to_string()))?;
-        if let Some(why) = untrusted_cache(&meta) {
-            return ignore(&why);
-        }
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(
-            &mut std::io::Read::take(file, MAX_CACHE_BYTES + 1),
-            &mut bytes,
-        )
-        .map_err(|e| self.cache_err(path, e.to_string()))?;
-        if bytes.len() as u64 > MAX_CACHE_BYTES {
-            return ignore("it is larger than 1 MiB, not a cache this tool wrote");
-        }
-        let Ok(file) = serde_json::from_slice::<CacheFile>(&bytes) else {
-            // A corrupt cache is not fatal: sign in again and overwrite it.
-            tracing::warn!("ignoring unreadable token cache {}", path.display());
-            return Ok(None);
-        };
-        if file.login_url != self.login_url
-            || file.tenant != self.tenant
-            || file.client_id != self.client_id
-        {
-            return Ok(None);
-        }
-        let access = match (file.access_token, file.expires_at) {
-            (Some(t), Some(exp)) => {
-                let a = AccessToken::from_cache(t, exp);
-                if a.is_none() && exp > Utc::now() {
-                    tracing::warn!(
-                        "the cached access token claims to live until {exp}, longer than any token does; it is not used"
-                    );
-                }
-                a
-            }
-            _ => None,
-        };
-        Ok(Some(CacheEntry {
-            refresh_token: file.refresh_token.map(SecretString::from),
-            access,
-        }))
-    }
-
-    fn write_cache(
-        &self,
-        refresh: Option<&SecretString>,
-        access: &AccessToken,
-    ) -> Result<(), AuthError> {
-        let file = CacheFile {
-            version: 1,
+    fn key(&self) -> CacheKey {
+        CacheKey {
             login_url: self.login_url.clone(),
             tenant: self.tenant.clone(),
             client_id: self.client_id.clone(),
-            refresh_token: refresh.map(|r| r.expose_secret().to_string()),
-            access_token: Some(access.secret().to_string()),
-            expires_at: Some(access.expires_at),
-        };
-        let Some(path) = &self.cache_path else {
-            eprintln!(
-                "enroll-doctor: the sign-in is not cached: no per-user cache folder is known (HOME or XDG_CACHE_HOME, LOCALAPPDATA on Windows); set ENROLL_DOCTOR_TOKEN_CACHE to keep it"
-            );
-            return Ok(());
-        };
-        let json =
-            serde_json::to_vec_pretty(&file).map_err(|e| self.cache_err(path, e.to_string()))?;
-        write_private_file(path, &json).map_err(|e| self.cache_err(path, e.to_string()))
+        }
     }
 }
 
@@ -425,213 +321,18 @@ mod prompt_tests {
     }
 }
 
-/// A cache this tool writes is a few KiB; anything past this is not one.
-const MAX_CACHE_BYTES: u64 = 1 << 20;
-
-/// Opens the cache for reading without following a symbolic link (`O_NOFOLLOW`) and without
-/// waiting for a FIFO's writer (`O_NONBLOCK`).
-#[cfg(unix)]
-fn open_cache(path: &std::path::Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn open_cache(path: &std::path::Path) -> std::io::Result<std::fs::File> {
-    std::fs::File::open(path)
-}
-
-/// Whether the open failed because the path is a symbolic link (`ELOOP` under `O_NOFOLLOW`).
-fn is_link_refused(e: &std::io::Error) -> bool {
-    #[cfg(unix)]
-    {
-        e.raw_os_error() == Some(libc::ELOOP)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = e;
-        false
-    }
-}
-
-/// Why a cache file must not be trusted: a symbolic link, not a regular file, owned by another
-/// user, or writable by group or others (any of whom could have put a token of theirs in it).
-/// Readable by others is only warned about: the next sign-in rewrites it with mode 0600.
-fn untrusted_cache(meta: &std::fs::Metadata) -> Option<String> {
-    if meta.file_type().is_symlink() {
-        return Some("it is a symbolic link".into());
-    }
-    if !meta.file_type().is_file() {
-        return Some("it is not a regular file".into());
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let me = rustix::process::geteuid().as_raw();
-        if meta.uid() != me {
-            return Some(format!(
-                "it belongs to another user (uid {}, you are {me})",
-                meta.uid()
-            ));
-        }
-        let mode = meta.mode() & 0o777;
-        if mode & 0o022 != 0 {
-            return Some(format!(
-                "other users may write to it (mode {mode:o}); it is replaced on the next sign-in"
-            ));
-        }
-        if mode & 0o044 != 0 {
-            tracing::warn!(
-                "the token cache is readable by other users (mode {mode:o}); it is rewritten with mode 0600 on the next sign-in"
-            );
-        }
-    }
-    None
-}
-
-/// Writes `bytes` to `path` readable by the owner only (0600 on Unix; the parent folder 0700
-/// when created). Written to a fresh temporary sibling first, then renamed over the target.
-///
-/// The temporary file is created exclusively (`O_CREAT|O_EXCL`, which never follows a symlink)
-/// under an unpredictable name, so another local user cannot pre-plant a file or symlink there,
-/// and it has mode 0600 from its first byte. The rename replaces a symlink at `path` itself
-/// rather than writing through it.
-pub fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            builder.mode(0o700);
-        }
-        builder.create(parent)?;
-    }
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "token-cache".into());
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    // A clash with an existing name is astronomically unlikely; retry a few times anyway.
-    let mut attempt = 0;
-    let (tmp, mut file) = loop {
-        attempt += 1;
-        let tmp = path.with_file_name(format!(
-            ".{file_name}.{}.tmp",
-            uuid::Uuid::new_v4().simple()
-        ));
-        match opts.open(&tmp) {
-            Ok(f) => break (tmp, f),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 5 => continue,
-            Err(e) => return Err(e),
-        }
-    };
-    let result = (|| {
-        // The umask can only narrow the mode; make it exact in case the file system widened it.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        }
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// `auth logout`: removes the cache file. Returns whether one existed.
-pub fn remove_cache(path: &Path) -> Result<bool, AuthError> {
-    match std::fs::remove_file(path) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(AuthError::Cache {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn private_file_is_0600_and_replaced_atomically() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub").join("cache.json");
-        write_private_file(&path, b"{\"a\":1}").unwrap();
-        write_private_file(&path, b"{\"a\":2}").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"{\"a\":2}");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode, 0o600);
-            let dmode = std::fs::metadata(path.parent().unwrap())
-                .unwrap()
-                .permissions()
-                .mode()
-                & 0o777;
-            assert_eq!(dmode, 0o700);
-        }
-        assert!(remove_cache(&path).unwrap());
-        assert!(!remove_cache(&path).unwrap());
-        // No temporary file is left behind.
-        let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert!(leftovers.is_empty(), "{leftovers:?}");
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn private_file_tightens_an_existing_wide_file_and_replaces_a_symlink() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        // A cache left world-readable by some other tool ends up 0600.
-        let path = dir.path().join("cache.json");
-        std::fs::write(&path, b"old").unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        write_private_file(&path, b"new").unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-        assert_eq!(std::fs::read(&path).unwrap(), b"new");
-
-        // A symlink planted at the cache path is replaced, never written through.
-        let victim = dir.path().join("victim.txt");
-        std::fs::write(&victim, b"untouched").unwrap();
-        let link = dir.path().join("linked.json");
-        std::os::unix::fs::symlink(&victim, &link).unwrap();
-        write_private_file(&link, b"secret").unwrap();
-        assert_eq!(std::fs::read(&victim).unwrap(), b"untouched");
-        let meta = std::fs::symlink_metadata(&link).unwrap();
-        assert!(meta.file_type().is_file(), "the symlink was replaced");
-        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
-    }
-
-    fn fast_flow(url: &str, cache_path: Option<PathBuf>) -> DeviceCodeFlow {
+    fn fast_flow(url: &str, cache_path: Option<std::path::PathBuf>) -> DeviceCodeFlow {
         DeviceCodeFlow {
             http: OAuthHttp::new(std::time::Duration::from_secs(5), true).unwrap(),
             client_id: "c".into(),
             tenant: "t".into(),
             login_url: url.into(),
             scope: "https://graph.microsoft.com/.default".into(),
-            cache_path,
+            cache: TokenCache::new(cache_path),
             timing: DeviceCodeTiming {
                 min_interval: Duration::from_millis(40),
                 slow_down_step: Duration::from_millis(40),
@@ -774,94 +475,5 @@ mod tests {
         let err = fast_flow(&server.url, None).login().await.unwrap_err();
         assert!(err.to_string().contains("access_denied"), "{err}");
         assert_eq!(token_polls(&server).len(), 1);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_cache_others_own_or_may_write_is_not_trusted() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("cache.json");
-        let f = fast_flow("http://127.0.0.1:1", Some(path.clone()));
-        f.write_cache(
-            Some(&SecretString::from("rt")),
-            &AccessToken::new("at".into(), Some(3600)),
-        )
-        .unwrap();
-        assert!(f.read_cache().unwrap().is_some());
-        // Group- or world-writable: anyone could have put their token in it.
-        for mode in [0o666, 0o620, 0o602] {
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-            assert!(f.read_cache().unwrap().is_none(), "{mode:o}");
-        }
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert!(f.read_cache().unwrap().is_some());
-        // A symbolic link to a good cache is not followed, and a FIFO is not waited on.
-        let link = dir.path().join("link.json");
-        std::os::unix::fs::symlink(&path, &link).unwrap();
-        let via_link = fast_flow("http://127.0.0.1:1", Some(link));
-        assert!(via_link.read_cache().unwrap().is_none());
-        let fifo = dir.path().join("fifo.json");
-        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-        if made.is_ok_and(|s| s.success()) {
-            let via_fifo = fast_flow("http://127.0.0.1:1", Some(fifo));
-            assert!(via_fifo.read_cache().unwrap().is_none());
-        }
-        // Owned by another user (only root can make such a file here).
-        if rustix::process::geteuid().is_root() {
-            std::os::unix::fs::chown(&path, Some(65534), None).unwrap();
-            assert!(f.read_cache().unwrap().is_none());
-            let meta = std::fs::symlink_metadata(&path).unwrap();
-            assert!(untrusted_cache(&meta).unwrap().contains("another user"));
-        }
-    }
-
-    #[test]
-    fn a_far_future_cached_expiry_is_not_used() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("cache.json");
-        let f = fast_flow("http://127.0.0.1:1", Some(path.clone()));
-        for exp in [
-            "+262142-12-31T23:59:59Z",
-            "9999-12-31T23:59:59Z",
-            "-262143-01-01T00:00:00Z",
-        ] {
-            let json = format!(
-                "{{\"version\":1,\"login_url\":\"http://127.0.0.1:1\",\"tenant\":\"t\",\"client_id\":\"c\",\"refresh_token\":\"rt\",\"access_token\":\"at\",\"expires_at\":\"{exp}\"}}"
-            );
-            write_private_file(&path, json.as_bytes()).unwrap();
-            let entry = f
-                .read_cache()
-                .unwrap()
-                .expect("the refresh token is still usable");
-            assert!(entry.access.is_none(), "{exp}");
-            assert!(entry.refresh_token.is_some());
-        }
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_symlinked_cache_is_not_trusted() {
-        let dir = tempfile::tempdir().unwrap();
-        let flow = |cache_path: PathBuf| DeviceCodeFlow {
-            http: OAuthHttp::new(std::time::Duration::from_secs(1), true).unwrap(),
-            client_id: "c".into(),
-            tenant: "t".into(),
-            login_url: "http://127.0.0.1:1".into(),
-            scope: "https://graph.microsoft.com/.default".into(),
-            cache_path: Some(cache_path),
-            timing: DeviceCodeTiming::default(),
-        };
-        let real = dir.path().join("real.json");
-        let f = flow(real.clone());
-        f.write_cache(
-            Some(&SecretString::from("rt")),
-            &AccessToken::new("at".into(), Some(3600)),
-        )
-        .unwrap();
-        assert!(f.read_cache().unwrap().is_some());
-        let link = dir.path().join("link.json");
-        std::os::unix::fs::symlink(&real, &link).unwrap();
-        assert!(flow(link).read_cache().unwrap().is_none());
     }
 }

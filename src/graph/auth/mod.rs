@@ -4,13 +4,17 @@
 //! [`TokenProvider`] keeps the current token in memory until about five minutes before it
 //! expires and serialises acquisition, so concurrent requests trigger one sign-in.
 
+mod auth_code;
 mod azure_cli;
+mod cache;
 mod certificate;
 mod claims;
 mod device_code;
 mod error;
+mod managed_identity;
 mod oauth_http;
 mod token;
+mod workload_identity;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -22,13 +26,17 @@ use oauth2::basic::BasicClient;
 use oauth2::{AuthType, ClientId, ClientSecret, Scope, TokenResponse, TokenUrl};
 use secrecy::{ExposeSecret, SecretString};
 
+pub use auth_code::AuthCodeFlow;
 pub use azure_cli::{AzureCli, parse_az_output};
+pub use cache::{CacheKey, CacheSummary, TokenCache, write_private_file};
 pub use certificate::CertificateCredential;
 pub use claims::{ClaimsError, TokenClaims, TokenKind};
-pub use device_code::{DeviceCodeFlow, DeviceCodeTiming, remove_cache, write_private_file};
+pub use device_code::{DeviceCodeFlow, DeviceCodeTiming};
 pub use error::AuthError;
+pub use managed_identity::ManagedIdentity;
 pub use oauth_http::{OAuthHttp, error_chain};
 pub use token::AccessToken;
+pub use workload_identity::{FederatedToken, WorkloadIdentity};
 
 use crate::config::{AuthMethod, Settings};
 
@@ -49,7 +57,10 @@ pub enum TokenSource {
         scope: String,
         credential: ClientCredential,
     },
+    Browser(AuthCodeFlow),
     DeviceCode(DeviceCodeFlow),
+    ManagedIdentity(ManagedIdentity),
+    WorkloadIdentity(WorkloadIdentity),
     AzureCli(AzureCli),
     /// A token given by the caller (env var or file). It cannot be renewed.
     Static {
@@ -66,7 +77,10 @@ impl TokenSource {
                 ..
             } => AuthMethod::ClientSecret,
             TokenSource::ClientCredentials { .. } => AuthMethod::Certificate,
+            TokenSource::Browser(_) => AuthMethod::Browser,
             TokenSource::DeviceCode(_) => AuthMethod::DeviceCode,
+            TokenSource::ManagedIdentity(_) => AuthMethod::ManagedIdentity,
+            TokenSource::WorkloadIdentity(_) => AuthMethod::WorkloadIdentity,
             TokenSource::AzureCli(_) => AuthMethod::AzureCli,
             TokenSource::Static { .. } => AuthMethod::AccessToken,
         }
@@ -81,7 +95,10 @@ impl TokenSource {
                 scope,
                 credential,
             } => client_credentials(http, token_url, client_id, scope, credential).await,
+            TokenSource::Browser(flow) => flow.acquire(force).await,
             TokenSource::DeviceCode(flow) => flow.acquire(force).await,
+            TokenSource::ManagedIdentity(mi) => mi.acquire().await,
+            TokenSource::WorkloadIdentity(wi) => wi.acquire().await,
             TokenSource::AzureCli(cli) => cli.acquire().await,
             TokenSource::Static { token, file } => static_token(token.as_ref(), file.as_ref()),
         }
@@ -251,15 +268,53 @@ impl TokenProvider {
                     credential,
                 }
             }
+            AuthMethod::Browser => TokenSource::Browser(AuthCodeFlow {
+                http: OAuthHttp::from_http(&settings.http, loopback)?,
+                client_id: settings.public_client_id().to_string(),
+                tenant: settings.tenant_or_organizations().to_string(),
+                login_url: ep.login_url.clone(),
+                scope: ep.default_scope(),
+                cache: TokenCache::new(settings.token_cache.clone()),
+                open_browser: settings.browser_available,
+                timeout: Duration::from_secs(300),
+            }),
             AuthMethod::DeviceCode => TokenSource::DeviceCode(DeviceCodeFlow {
                 http: OAuthHttp::from_http(&settings.http, loopback)?,
                 client_id: settings.public_client_id().to_string(),
                 tenant: settings.tenant_or_organizations().to_string(),
                 login_url: ep.login_url.clone(),
                 scope: ep.default_scope(),
-                cache_path: settings.token_cache.clone(),
+                cache: TokenCache::new(settings.token_cache.clone()),
                 timing: DeviceCodeTiming::default(),
             }),
+            AuthMethod::ManagedIdentity => TokenSource::ManagedIdentity(ManagedIdentity {
+                http: OAuthHttp::from_http(&settings.http, true)?,
+                client_id: settings.client_id.clone(),
+                env: settings.managed_identity.clone(),
+                resource: ep.resource.clone(),
+            }),
+            AuthMethod::WorkloadIdentity => {
+                let tenant = settings.tenant.clone().ok_or_else(|| missing("a tenant"))?;
+                let federated = match (&settings.federated_token_file, &settings.github_oidc) {
+                    (Some(path), _) => FederatedToken::File(path.clone()),
+                    (None, Some(gh)) => FederatedToken::GithubActions {
+                        request_url: gh.request_url.clone(),
+                        request_token: gh.request_token.clone(),
+                        audience: "api://AzureADTokenExchange".into(),
+                    },
+                    (None, None) => return Err(missing("a federated token")),
+                };
+                TokenSource::WorkloadIdentity(WorkloadIdentity {
+                    http: OAuthHttp::from_http(&settings.http, loopback)?,
+                    token_url: ep.token_url(&tenant),
+                    client_id: settings
+                        .client_id
+                        .clone()
+                        .ok_or_else(|| missing("a client id"))?,
+                    scope: ep.default_scope(),
+                    federated,
+                })
+            }
             AuthMethod::AzureCli => TokenSource::AzureCli(AzureCli {
                 tenant: settings.tenant.clone(),
                 path_override: az_path,
@@ -316,17 +371,20 @@ impl TokenProvider {
         Ok(t)
     }
 
-    /// `auth login`: the interactive device code flow, whatever is cached.
+    /// `auth login`: the interactive sign-in (browser or device code), whatever is cached.
     pub async fn login(&self) -> Result<AccessToken, AuthError> {
-        let TokenSource::DeviceCode(flow) = &self.source else {
-            return Err(AuthError::Config {
-                message: format!(
-                    "`auth login` signs in with --auth device-code; the configured method is {}",
-                    self.method().as_str()
-                ),
-            });
+        let t = match &self.source {
+            TokenSource::Browser(flow) => flow.login().await?,
+            TokenSource::DeviceCode(flow) => flow.login().await?,
+            _ => {
+                return Err(AuthError::Config {
+                    message: format!(
+                        "`auth login` signs in a user with --auth browser or --auth device-code; the configured method is {}",
+                        self.method().as_str()
+                    ),
+                });
+            }
         };
-        let t = flow.login().await?;
         self.acquisitions.fetch_add(1, Ordering::Relaxed);
         *self.cached.lock().await = Some(t.clone());
         Ok(t)
