@@ -123,8 +123,7 @@ fn s256(verifier: &str) -> String {
 
 fn is_challenge(c: &str) -> bool {
     c.len() == 43
-        && c
-            .bytes()
+        && c.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
@@ -200,9 +199,8 @@ impl Shared {
             );
         }
         let state = get("state");
-        let fail = |error: &str, code: u32, text: &str| {
-            redirect_error(redirect, state, error, code, text)
-        };
+        let fail =
+            |error: &str, code: u32, text: &str| redirect_error(redirect, state, error, code, text);
         if get("response_type") != Some("code") {
             return fail(
                 "unsupported_response_type",
@@ -445,7 +443,10 @@ mod tests {
             ("client_id", client),
             ("response_type", "code"),
             ("redirect_uri", redirect),
-            ("scope", "https://graph.microsoft.com/.default offline_access"),
+            (
+                "scope",
+                "https://graph.microsoft.com/.default offline_access",
+            ),
             ("state", "st"),
             ("code_challenge", challenge),
             ("code_challenge_method", "S256"),
@@ -477,7 +478,12 @@ mod tests {
     }
 
     fn cli(s: &Shared) -> MockApp {
-        s.tenant.apps.iter().find(|a| a.name == "cli").unwrap().clone()
+        s.tenant
+            .apps
+            .iter()
+            .find(|a| a.name == "cli")
+            .unwrap()
+            .clone()
     }
 
     /// Signs in through `/authorize`; the code the redirect carries.
@@ -511,7 +517,12 @@ mod tests {
 
     fn aadsts(r: &Reply) -> (String, u64) {
         let b = body(r);
-        assert!(b["error_description"].as_str().unwrap().starts_with("AADSTS"));
+        assert!(
+            b["error_description"]
+                .as_str()
+                .unwrap()
+                .starts_with("AADSTS")
+        );
         assert!(b["trace_id"].is_string() && b["correlation_id"].is_string());
         (
             b["error"].as_str().unwrap().to_string(),
@@ -522,7 +533,10 @@ mod tests {
     #[test]
     fn the_rfc_7636_example_challenge() {
         // RFC 7636 appendix B.
-        assert_eq!(s256(VERIFIER), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(
+            s256(VERIFIER),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
     }
 
     #[test]
@@ -595,7 +609,10 @@ mod tests {
             ("invalid_request".into(), 900144)
         );
         let mut f = form.clone();
-        f.insert("client_id".into(), "00000000-0000-0000-0000-000000000000".into());
+        f.insert(
+            "client_id".into(),
+            "00000000-0000-0000-0000-000000000000".into(),
+        );
         assert_eq!(
             aadsts(&s.authorization_code_grant("contoso.com", &f)),
             ("unauthorized_client".into(), 700016)
@@ -610,12 +627,22 @@ mod tests {
     #[test]
     fn a_confidential_app_without_its_secret_is_not_a_public_client() {
         let s = shared();
-        let auditor = s.tenant.apps.iter().find(|a| a.name == "auditor").unwrap().clone();
+        let auditor = s
+            .tenant
+            .apps
+            .iter()
+            .find(|a| a.name == "auditor")
+            .unwrap()
+            .clone();
         let redirect = "http://localhost:50126";
         let r = s.authorize_endpoint(
             &s.tenant.id.clone(),
             &Method::GET,
-            Some(&authorize_query(&auditor.client_id, redirect, &s256(VERIFIER))),
+            Some(&authorize_query(
+                &auditor.client_id,
+                redirect,
+                &s256(VERIFIER),
+            )),
         );
         let code = params(&location(&r))["code"].clone();
         let form: HashMap<String, String> = [
@@ -641,7 +668,11 @@ mod tests {
         let r = s.authorize_endpoint(
             "contoso.com",
             &Method::GET,
-            Some(&authorize_query("nope", "http://localhost:1", &ok_challenge)),
+            Some(&authorize_query(
+                "nope",
+                "http://localhost:1",
+                &ok_challenge,
+            )),
         );
         assert_eq!(aadsts(&r), ("unauthorized_client".into(), 700016));
         for redirect in [
@@ -662,14 +693,22 @@ mod tests {
         let r = s.authorize_endpoint(
             "nowhere.example",
             &Method::GET,
-            Some(&authorize_query(&app.client_id, "http://localhost:1", &ok_challenge)),
+            Some(&authorize_query(
+                &app.client_id,
+                "http://localhost:1",
+                &ok_challenge,
+            )),
         );
         assert_eq!(aadsts(&r).1, 90002);
         // Redirected errors: a challenge of the wrong size, the plain method, cancel.
         let r = s.authorize_endpoint(
             "contoso.com",
             &Method::GET,
-            Some(&authorize_query(&app.client_id, "http://localhost:1", "short")),
+            Some(&authorize_query(
+                &app.client_id,
+                "http://localhost:1",
+                "short",
+            )),
         );
         let p = params(&location(&r));
         assert_eq!(p["error"], "invalid_request");

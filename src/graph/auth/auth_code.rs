@@ -216,7 +216,9 @@ fn launch_browser(url: &str) {
             }
         });
     if spawned.is_err() {
-        eprintln!("enroll-doctor: the browser could not be opened; open the address above yourself");
+        eprintln!(
+            "enroll-doctor: the browser could not be opened; open the address above yourself"
+        );
     }
 }
 
@@ -279,13 +281,17 @@ mod tests {
         move |url: &str| {
             let q = query(url);
             let redirect = q["redirect_uri"].clone();
-            let state = state.map(str::to_string).unwrap_or_else(|| q["state"].clone());
+            let state = state
+                .map(str::to_string)
+                .unwrap_or_else(|| q["state"].clone());
             tokio::spawn(async move {
                 let client = reqwest::Client::builder().no_proxy().build().unwrap();
                 let port = reqwest::Url::parse(&redirect).unwrap().port().unwrap();
                 // localhost may resolve to ::1 first; the listener is on 127.0.0.1.
                 let _ = client
-                    .get(format!("http://127.0.0.1:{port}/?code={code}&state={state}"))
+                    .get(format!(
+                        "http://127.0.0.1:{port}/?code={code}&state={state}"
+                    ))
                     .header("Host", format!("localhost:{port}"))
                     .send()
                     .await;
@@ -316,7 +322,10 @@ mod tests {
 
         let url = seen_url.lock().unwrap().clone();
         assert!(
-            url.starts_with(&format!("{}/contoso.com/oauth2/v2.0/authorize?", server.url)),
+            url.starts_with(&format!(
+                "{}/contoso.com/oauth2/v2.0/authorize?",
+                server.url
+            )),
             "{url}"
         );
         let q = query(&url);
@@ -351,13 +360,15 @@ mod tests {
         let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(sha2::Sha256::digest(verifier.as_bytes()));
         assert_eq!(challenge, q["code_challenge"]);
-        assert!(!url.contains(verifier.as_str()), "the verifier never leaves");
+        assert!(
+            !url.contains(verifier.as_str()),
+            "the verifier never leaves"
+        );
 
         // Cached as a browser sign-in, with its refresh token.
-        let cached: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.path().join("cache.json")).unwrap(),
-        )
-        .unwrap();
+        let cached: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("cache.json")).unwrap())
+                .unwrap();
         assert_eq!(cached["entries"][0]["method"], "browser");
         assert_eq!(cached["entries"][0]["refresh_token"], "rt-1");
     }
@@ -420,7 +431,10 @@ mod tests {
         );
         assert!(msg.contains("AADSTS501481"), "{msg}");
         let verifier = form(&server.seen()[0].body)["code_verifier"].clone();
-        assert!(!msg.contains("code-xyz") && !msg.contains(&verifier), "{msg}");
+        assert!(
+            !msg.contains("code-xyz") && !msg.contains(&verifier),
+            "{msg}"
+        );
         assert!(!format!("{err:?}").contains(&verifier));
     }
 
@@ -447,7 +461,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = dir.path().join("c.json");
         let f = flow(&server.url, Some(cache.clone()));
-        seed_cache(&cache, &f, &AccessToken::new("cached-at".into(), Some(3600)));
+        seed_cache(
+            &cache,
+            &f,
+            &AccessToken::new("cached-at".into(), Some(3600)),
+        );
         assert_eq!(f.acquire(false).await.unwrap().secret(), "cached-at");
         assert!(server.seen().is_empty());
 
@@ -460,7 +478,10 @@ mod tests {
         assert_eq!(body["grant_type"], "refresh_token");
         assert_eq!(body["refresh_token"], "rt-0");
         let text = std::fs::read_to_string(&cache).unwrap();
-        assert!(text.contains("rt-1") && text.contains("\"browser\""), "{text}");
+        assert!(
+            text.contains("rt-1") && text.contains("\"browser\""),
+            "{text}"
+        );
 
         // A refresh token the platform refuses (invalid_grant): an interactive sign-in.
         let refusing = serve(|_, req| {

@@ -35,6 +35,9 @@ use crate::graph::auth::oauth_http::truncate;
 /// The flow name in errors.
 pub(crate) const FLOW: &str = "browser sign-in";
 
+/// The hint of every failure that another try can fix.
+const AGAIN: &str = "sign in again with `enroll-doctor auth login --auth browser`";
+
 /// Connections served at once; more wait in the OS backlog until one ends.
 const MAX_CONNECTIONS: usize = 16;
 /// How long a connection may take to send its request line and headers.
@@ -215,9 +218,9 @@ impl Judge {
                 Err(AuthError::Rejected {
                     flow: FLOW,
                     error: "state_mismatch".into(),
-                    description: Some(
-                        "the answer that reached the local listener does not carry this sign-in's state, so it was refused and its code not used; run the sign-in again".into(),
-                    ),
+                    description: Some(format!(
+                        "the answer that reached the local listener does not carry this sign-in's state, so it was refused and its code not used; {AGAIN}"
+                    )),
                 }),
                 page(StatusCode::BAD_REQUEST, PAGE_REFUSED),
             );
@@ -281,7 +284,7 @@ fn redirect_error(error: &str, subcode: Option<&str>, description: Option<&str>)
         .map(|d| truncate(d, 300));
     let description = match (error, subcode) {
         ("access_denied", Some("cancel")) => {
-            "the sign-in was cancelled in the browser; run it again to sign in".to_string()
+            format!("the sign-in was cancelled in the browser; {AGAIN}")
         }
         ("access_denied", _) => format!(
             "access was denied{}; the user or an administrator has to consent to the app's permissions",
@@ -301,7 +304,7 @@ fn timed_out(timeout: Duration) -> AuthError {
         flow: FLOW,
         error: "timed_out".into(),
         description: Some(format!(
-            "the browser did not come back within {} s; run the sign-in again (where no browser on this computer can be used, with --auth device-code)",
+            "the browser did not come back within {} s; {AGAIN}, or where no browser on this computer can be used, with --auth device-code",
             timeout.as_secs()
         )),
     }
@@ -373,7 +376,10 @@ mod tests {
 
     async fn started(
         timeout: Duration,
-    ) -> (SocketAddr, tokio::task::JoinHandle<Result<SecretString, AuthError>>) {
+    ) -> (
+        SocketAddr,
+        tokio::task::JoinHandle<Result<SecretString, AuthError>>,
+    ) {
         let lb = Loopback::bind().await.unwrap();
         let addr = lb.local_addr();
         (addr, tokio::spawn(lb.wait("the-state", timeout)))
@@ -385,7 +391,10 @@ mod tests {
         let addr = lb.local_addr();
         assert_eq!(addr.ip(), std::net::IpAddr::V4(Ipv4Addr::LOCALHOST));
         assert_ne!(addr.port(), 0);
-        assert_eq!(lb.redirect_uri(), format!("http://localhost:{}", addr.port()));
+        assert_eq!(
+            lb.redirect_uri(),
+            format!("http://localhost:{}", addr.port())
+        );
         // Not on every interface: a wildcard bind of the same port would conflict otherwise.
         let other = Loopback::bind().await.unwrap();
         assert_ne!(other.local_addr().port(), addr.port());
@@ -403,7 +412,9 @@ mod tests {
         assert_eq!(rebound.0, 400);
         let wrong_port = format!("localhost:{}", addr.port().wrapping_add(1));
         assert_eq!(
-            get(addr, "/?code=c&state=the-state", Some(&wrong_port)).await.0,
+            get(addr, "/?code=c&state=the-state", Some(&wrong_port))
+                .await
+                .0,
             400
         );
         let post = client()
@@ -426,7 +437,13 @@ mod tests {
         let code = waiting.await.unwrap().unwrap();
         assert_eq!(code.expose_secret(), "the-code");
         // One shot: the listener is closed.
-        assert!(client().get(format!("http://{addr}/")).send().await.is_err());
+        assert!(
+            client()
+                .get(format!("http://{addr}/"))
+                .send()
+                .await
+                .is_err()
+        );
     }
 
     #[tokio::test]
@@ -444,7 +461,13 @@ mod tests {
             let msg = err.to_string();
             assert!(msg.contains("state_mismatch"), "{msg}");
             assert!(!msg.contains("stolen-code-1"), "{msg}");
-            assert!(client().get(format!("http://{addr}/")).send().await.is_err());
+            assert!(
+                client()
+                    .get(format!("http://{addr}/"))
+                    .send()
+                    .await
+                    .is_err()
+            );
         }
     }
 
@@ -490,7 +513,13 @@ mod tests {
         let err = waiting.await.unwrap().unwrap_err();
         assert!(err.to_string().contains("timed_out"), "{err}");
         assert!(started_at.elapsed() < Duration::from_secs(3));
-        assert!(client().get(format!("http://{addr}/")).send().await.is_err());
+        assert!(
+            client()
+                .get(format!("http://{addr}/"))
+                .send()
+                .await
+                .is_err()
+        );
     }
 
     #[tokio::test]
