@@ -534,7 +534,7 @@ impl Shared {
         }
     }
 
-    fn delegated_token_reply(&self, app: &MockApp, requested: Vec<String>) -> Reply {
+    pub(crate) fn delegated_token_reply(&self, app: &MockApp, requested: Vec<String>) -> Reply {
         let lifetime = self.token_lifetime.as_secs();
         let granted: Vec<String> = app
             .delegated_scopes

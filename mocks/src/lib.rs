@@ -48,7 +48,9 @@
 //!
 //! Identity: `POST /{tenant}/oauth2/v2.0/token` (`client_credentials` with `client_secret` (post
 //! or basic) or a `client_assertion` JWT (RS256/PS256, `x5t#S256` or `x5t`), `refresh_token`,
-//! device code), `POST /{tenant}/oauth2/v2.0/devicecode`,
+//! device code, `authorization_code` with PKCE), `POST /{tenant}/oauth2/v2.0/devicecode`,
+//! `GET /{tenant}/oauth2/v2.0/authorize` (the browser sign-in: signs the app's user in and
+//! redirects to the loopback `redirect_uri`; see [`MockHandle::browser_user_cancels`]),
 //! `GET /{tenant}/v2.0/.well-known/openid-configuration`; `{tenant}` is the tenant id, a verified
 //! domain, or `organizations`/`common` for delegated flows.
 //!
@@ -62,6 +64,7 @@
 //! ```
 
 mod auth;
+mod auth_code;
 mod error;
 pub mod fault_rules;
 mod faults;
@@ -249,6 +252,12 @@ impl MockHandle {
                 self.shared.mint_app_token(&app)
             },
         )
+    }
+
+    /// The next `times` browser sign-ins (`/authorize`) end with the user cancelling: the
+    /// redirect carries `error=access_denied&error_subcode=cancel` instead of a code.
+    pub fn browser_user_cancels(&self, times: u32) {
+        self.shared.auth_codes.cancel_next(times);
     }
 
     pub fn inject(&self, rule: impl Into<FaultRule>) {

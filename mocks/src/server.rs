@@ -122,7 +122,14 @@ async fn entry(
             &parts.headers,
             &body,
         ),
-        None => identity(&shared, &parts.method, &segments, &parts.headers, &body),
+        None => identity(
+            &shared,
+            &parts.method,
+            &segments,
+            parts.uri.query(),
+            &parts.headers,
+            &body,
+        ),
     };
     if let Some(f) = &fault {
         let self_url = format!("{}{}", shared.base_url, path_and_query);
@@ -172,11 +179,15 @@ fn identity(
     shared: &Shared,
     method: &Method,
     segments: &[&str],
+    query: Option<&str>,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Reply {
     if let [tenant, "v2.0", ".well-known", "openid-configuration"] = segments {
         return openid_configuration(shared, tenant);
+    }
+    if let [tenant, "oauth2", "v2.0", "authorize"] = segments {
+        return shared.authorize_endpoint(tenant, method, query);
     }
     let endpoint = match segments {
         [tenant, "oauth2", "v2.0", ep] => Some((*tenant, *ep)),
@@ -188,7 +199,7 @@ fn identity(
             StatusCode::NOT_FOUND,
             "invalid_request",
             90000,
-            "The mock identity platform serves only /{tenant}/oauth2/v2.0/token and /devicecode.",
+            "The mock identity platform serves only /{tenant}/oauth2/v2.0/token, /devicecode and /authorize.",
         );
     };
     if method != Method::POST {
@@ -224,6 +235,9 @@ fn identity(
         form.entry("client_secret".into()).or_insert(secret);
     }
     match ep {
+        "token" if form.get("grant_type").map(String::as_str) == Some("authorization_code") => {
+            shared.authorization_code_grant(tenant, &form)
+        }
         "token" => shared.token_endpoint(tenant, &form),
         _ => shared.devicecode_endpoint(tenant, &form),
     }

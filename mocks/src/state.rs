@@ -27,6 +27,8 @@ pub(crate) struct Shared {
     pub certificates: Mutex<HashMap<String, Vec<RegisteredCert>>>,
     pub device_codes: Mutex<HashMap<String, DeviceCodeState>>,
     pub refresh_tokens: Mutex<HashMap<String, RefreshGrant>>,
+    /// Authorization codes of the browser sign-in (`auth_code.rs`).
+    pub auth_codes: crate::auth_code::AuthCodes,
     pub requests: Mutex<Vec<RecordedRequest>>,
     pub stats: Mutex<MockStats>,
     /// Requests refused because Graph's metadata has no such segment or member
@@ -112,6 +114,7 @@ impl Shared {
             certificates: Mutex::new(HashMap::new()),
             device_codes: Mutex::new(HashMap::new()),
             refresh_tokens: Mutex::new(HashMap::new()),
+            auth_codes: Default::default(),
             requests: Mutex::new(Vec::new()),
             stats: Mutex::default(),
             schema_refusals: Mutex::default(),

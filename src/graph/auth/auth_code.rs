@@ -1,13 +1,41 @@
 //! Delegated sign-in in the user's browser: the OAuth 2.0 authorization code flow with PKCE
 //! (RFC 7636, S256) and a loopback redirect (RFC 8252 §7.3). Sign-ins are kept in the shared
 //! [`TokenCache`].
+//!
+//! The protocol is the identity platform's (MicrosoftDocs/entra-docs
+//! docs/identity-platform/v2-oauth2-auth-code-flow.md): the browser is sent to
+//! `{login}/{tenant}/oauth2/v2.0/authorize` with `client_id`, `response_type=code`,
+//! `redirect_uri`, `scope`, a random `state`, `code_challenge` and `code_challenge_method=S256`;
+//! the platform redirects it to `redirect_uri?code=…&state=…` (or `?error=…`), where the
+//! [`loopback`] listener takes the code; the code is redeemed at `/token` with
+//! `grant_type=authorization_code`, the same `redirect_uri` and the `code_verifier`.
+//!
+//! Security: the listener binds 127.0.0.1 only and takes one redirect with the right `state`;
+//! the PKCE verifier and the code live in this process only (oauth2's secret types, whose
+//! `Debug` is redacted; the token request's body is never logged, [`OAuthHttp`] logs sizes);
+//! errors never quote them. The address printed and opened holds only public values (client
+//! id, redirect URI, scopes, state, and the challenge, a hash of the verifier).
+
+mod loopback;
 
 use std::time::Duration;
 
+use chrono::Utc;
+use oauth2::basic::BasicClient;
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl,
+    RefreshToken, Scope, TokenResponse, TokenUrl,
+};
+use secrecy::{ExposeSecret, SecretString};
+
 use super::cache::{CacheKey, TokenCache};
 use super::error::AuthError;
-use super::oauth_http::OAuthHttp;
+use super::oauth_http::{OAuthHttp, map_token_error};
 use super::token::AccessToken;
+use loopback::{FLOW, Loopback};
+
+/// The method name kept in the cache (`auth status` shows it).
+const METHOD: &str = "browser";
 
 /// What the browser sign-in needs.
 #[derive(Debug, Clone)]
@@ -35,16 +63,464 @@ impl AuthCodeFlow {
         }
     }
 
+    fn token_url(&self) -> String {
+        format!("{}/{}/oauth2/v2.0/token", self.login_url, self.tenant)
+    }
+
+    fn authorize_url(&self) -> String {
+        format!("{}/{}/oauth2/v2.0/authorize", self.login_url, self.tenant)
+    }
+
+    /// `{graph}/.default offline_access`: every permission consented to the app, and a
+    /// refresh token. No `openid`/`profile`: the user is read from the access token.
+    fn scopes(&self) -> [Scope; 2] {
+        [
+            Scope::new(self.scope.clone()),
+            Scope::new("offline_access".to_string()),
+        ]
+    }
+
+    fn bad_url(e: impl std::fmt::Display) -> AuthError {
+        AuthError::Config {
+            message: format!("invalid identity URL: {e}"),
+        }
+    }
+
     /// Cached access token, else refresh token, else an interactive sign-in.
     pub async fn acquire(&self, force_refresh: bool) -> Result<AccessToken, AuthError> {
-        let _ = force_refresh;
+        if let Some(entry) = self.cache.load(&self.key())? {
+            if !force_refresh
+                && let Some(access) = entry.access
+                && access.is_fresh(Utc::now())
+            {
+                return Ok(access);
+            }
+            if let Some(rt) = entry.refresh_token {
+                match self.refresh(&rt).await {
+                    Ok(tok) => return Ok(tok),
+                    // An expired or revoked refresh token means: sign in again.
+                    Err(AuthError::Rejected { error, .. }) if error == "invalid_grant" => {
+                        tracing::info!("the cached sign-in has expired; starting a new one");
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
         self.login().await
     }
 
     /// Always runs the interactive flow (`auth login`), then caches the result.
     pub async fn login(&self) -> Result<AccessToken, AuthError> {
-        Err(AuthError::Config {
-            message: "the browser sign-in is not available in this build".into(),
+        let open = self.open_browser;
+        self.login_with(move |url: &str| {
+            if open {
+                launch_browser(url);
+            }
         })
+        .await
+    }
+
+    /// The interactive flow, with `browser` called once with the address the user opens
+    /// (after it is printed). Tests play the user through it.
+    async fn login_with(&self, browser: impl FnOnce(&str)) -> Result<AccessToken, AuthError> {
+        let listener = Loopback::bind().await?;
+        let redirect = RedirectUrl::new(listener.redirect_uri()).map_err(Self::bad_url)?;
+        let client = BasicClient::new(ClientId::new(self.client_id.clone()))
+            .set_auth_type(AuthType::RequestBody)
+            .set_auth_uri(AuthUrl::new(self.authorize_url()).map_err(Self::bad_url)?)
+            .set_token_uri(TokenUrl::new(self.token_url()).map_err(Self::bad_url)?)
+            .set_redirect_uri(redirect);
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state) = client
+            .authorize_url(CsrfToken::new_random)
+            .add_scopes(self.scopes())
+            // Let the user pick the account (Azure CLI does the same): several admin accounts
+            // are common, and the cache keeps one sign-in per account.
+            .add_extra_param("prompt", "select_account")
+            .set_pkce_challenge(challenge)
+            .url();
+        eprintln!(
+            "{}",
+            sign_in_prompt(url.as_str(), self.open_browser, self.timeout)
+        );
+        browser(url.as_str());
+        let code = listener.wait(state.secret(), self.timeout).await?;
+        let scope = self
+            .scopes()
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let token = client
+            .exchange_code(AuthorizationCode::new(code.expose_secret().to_string()))
+            .set_pkce_verifier(verifier)
+            // Optional at the token endpoint (a Microsoft extension): the resource wanted.
+            .add_extra_param("scope", scope)
+            .request_async(&self.http)
+            .await
+            .map_err(|e| map_token_error(FLOW, e))?;
+        let access = AccessToken::new(
+            token.access_token().secret().clone(),
+            token.expires_in().map(|d| d.as_secs()),
+        );
+        let refresh = token
+            .refresh_token()
+            .map(|r| SecretString::from(r.secret().clone()));
+        self.cache
+            .store(&self.key(), METHOD, refresh.as_ref(), &access)?;
+        eprintln!("Signed in.");
+        Ok(access)
+    }
+
+    async fn refresh(&self, refresh_token: &SecretString) -> Result<AccessToken, AuthError> {
+        let client = BasicClient::new(ClientId::new(self.client_id.clone()))
+            .set_auth_type(AuthType::RequestBody)
+            .set_token_uri(TokenUrl::new(self.token_url()).map_err(Self::bad_url)?);
+        let rt = RefreshToken::new(refresh_token.expose_secret().to_string());
+        let token = client
+            .exchange_refresh_token(&rt)
+            .add_scopes(self.scopes())
+            .request_async(&self.http)
+            .await
+            .map_err(|e| map_token_error("refresh token", e))?;
+        let access = AccessToken::new(
+            token.access_token().secret().clone(),
+            token.expires_in().map(|d| d.as_secs()),
+        );
+        // Entra rotates refresh tokens; keep the old one if none came back.
+        let new_rt = token
+            .refresh_token()
+            .map(|r| SecretString::from(r.secret().clone()));
+        self.cache.store(
+            &self.key(),
+            METHOD,
+            Some(new_rt.as_ref().unwrap_or(refresh_token)),
+            &access,
+        )?;
+        Ok(access)
+    }
+}
+
+/// Opens the system browser on its own thread (a text-mode browser may hold it); a launch
+/// that fails leaves the printed address.
+fn launch_browser(url: &str) {
+    let url = url.to_string();
+    let spawned = std::thread::Builder::new()
+        .name("browser".into())
+        .spawn(move || {
+            if let Err(e) = webbrowser::open(&url) {
+                eprintln!(
+                    "enroll-doctor: the browser could not be opened ({}); open the address above yourself",
+                    crate::text_safety::shown(&e.to_string())
+                );
+            }
+        });
+    if spawned.is_err() {
+        eprintln!(
+            "enroll-doctor: the browser could not be opened; open the address above yourself"
+        );
+    }
+}
+
+/// What the user is told. The address goes on a line of its own so it can be copied; its
+/// parts come from the configuration, control characters in it are shown escaped.
+fn sign_in_prompt(url: &str, opening: bool, wait: Duration) -> String {
+    let minutes = wait.as_secs().div_ceil(60);
+    let what = if opening {
+        format!(
+            "Opening your browser to sign in (waiting up to {minutes} minutes). If it does not open, open this address in a browser on this computer"
+        )
+    } else {
+        format!(
+            "To sign in, open this address in a browser on this computer (waiting up to {minutes} minutes)"
+        )
+    };
+    format!(
+        "{what}; on another computer, use --auth device-code instead:\n  {}",
+        crate::text_safety::shown(url)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::test_server::{Answer, TestServer, serve};
+    use base64::Engine;
+    use sha2::Digest;
+    use std::collections::HashMap;
+
+    const TOKEN: &str = "{\"token_type\":\"Bearer\",\"expires_in\":3599,\"access_token\":\"at-1\",\"refresh_token\":\"rt-1\"}";
+
+    fn flow(url: &str, cache: Option<std::path::PathBuf>) -> AuthCodeFlow {
+        AuthCodeFlow {
+            http: OAuthHttp::new(Duration::from_secs(5), true).unwrap(),
+            client_id: "the-client".into(),
+            tenant: "contoso.com".into(),
+            login_url: url.into(),
+            scope: "https://graph.microsoft.com/.default".into(),
+            cache: TokenCache::new(cache),
+            open_browser: false,
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    fn query(url: &str) -> HashMap<String, String> {
+        let u = reqwest::Url::parse(url).unwrap();
+        u.query_pairs().into_owned().collect()
+    }
+
+    fn form(body: &str) -> HashMap<String, String> {
+        oauth2::url::form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect()
+    }
+
+    /// The user: follows the address to the loopback listener with `code` (and the state the
+    /// address carries unless `state` says otherwise).
+    fn user(code: &'static str, state: Option<&'static str>) -> impl FnOnce(&str) {
+        move |url: &str| {
+            let q = query(url);
+            let redirect = q["redirect_uri"].clone();
+            let state = state
+                .map(str::to_string)
+                .unwrap_or_else(|| q["state"].clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::builder().no_proxy().build().unwrap();
+                let port = reqwest::Url::parse(&redirect).unwrap().port().unwrap();
+                // localhost may resolve to ::1 first; the listener is on 127.0.0.1.
+                let _ = client
+                    .get(format!(
+                        "http://127.0.0.1:{port}/?code={code}&state={state}"
+                    ))
+                    .header("Host", format!("localhost:{port}"))
+                    .send()
+                    .await;
+            });
+        }
+    }
+
+    fn token_server(answer: &'static str, status: u16) -> TestServer {
+        serve(move |_, _| Answer::json(status, answer))
+    }
+
+    #[tokio::test]
+    async fn the_authorize_address_and_the_redemption_follow_pkce_s256() {
+        let server = token_server(TOKEN, 200);
+        let dir = tempfile::tempdir().unwrap();
+        let f = flow(&server.url, Some(dir.path().join("cache.json")));
+        let seen_url = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let keep = seen_url.clone();
+        let play = user("the-code-123", None);
+        let token = f
+            .login_with(move |url: &str| {
+                *keep.lock().unwrap() = url.to_string();
+                play(url)
+            })
+            .await
+            .unwrap();
+        assert_eq!(token.secret(), "at-1");
+
+        let url = seen_url.lock().unwrap().clone();
+        assert!(
+            url.starts_with(&format!(
+                "{}/contoso.com/oauth2/v2.0/authorize?",
+                server.url
+            )),
+            "{url}"
+        );
+        let q = query(&url);
+        assert_eq!(q["client_id"], "the-client");
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(
+            q["scope"],
+            "https://graph.microsoft.com/.default offline_access"
+        );
+        let redirect = &q["redirect_uri"];
+        let port: u16 = redirect
+            .strip_prefix("http://localhost:")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_ne!(port, 0);
+        assert!(q["state"].len() >= 16, "a random state");
+        assert!(!url.contains("code_verifier"));
+
+        let seen = server.seen();
+        assert_eq!(seen.len(), 1);
+        assert!(seen[0].path.ends_with("/contoso.com/oauth2/v2.0/token"));
+        let body = form(&seen[0].body);
+        assert_eq!(body["grant_type"], "authorization_code");
+        assert_eq!(body["code"], "the-code-123");
+        assert_eq!(&body["redirect_uri"], redirect);
+        assert_eq!(body["client_id"], "the-client");
+        assert!(!body.contains_key("client_secret"));
+        let verifier = &body["code_verifier"];
+        assert!((43..=128).contains(&verifier.len()), "{verifier}");
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(sha2::Sha256::digest(verifier.as_bytes()));
+        assert_eq!(challenge, q["code_challenge"]);
+        assert!(
+            !url.contains(verifier.as_str()),
+            "the verifier never leaves"
+        );
+
+        // Cached as a browser sign-in, with its refresh token.
+        let cached: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("cache.json")).unwrap())
+                .unwrap();
+        assert_eq!(cached["entries"][0]["method"], "browser");
+        assert_eq!(cached["entries"][0]["refresh_token"], "rt-1");
+    }
+
+    #[tokio::test]
+    async fn every_sign_in_gets_its_own_state_and_verifier() {
+        let server = token_server(TOKEN, 200);
+        let f = flow(&server.url, None);
+        let mut states = Vec::new();
+        for _ in 0..2 {
+            let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+            let keep = seen.clone();
+            let play = user("c", None);
+            f.login_with(move |url: &str| {
+                *keep.lock().unwrap() = url.to_string();
+                play(url)
+            })
+            .await
+            .unwrap();
+            let q = query(&seen.lock().unwrap());
+            states.push((q["state"].clone(), q["code_challenge"].clone()));
+        }
+        assert_ne!(states[0].0, states[1].0);
+        assert_ne!(states[0].1, states[1].1);
+        let verifiers: Vec<String> = server
+            .seen()
+            .iter()
+            .map(|r| form(&r.body)["code_verifier"].clone())
+            .collect();
+        assert_ne!(verifiers[0], verifiers[1]);
+    }
+
+    #[tokio::test]
+    async fn a_wrong_state_never_reaches_the_token_endpoint() {
+        let server = token_server(TOKEN, 200);
+        let err = flow(&server.url, None)
+            .login_with(user("forged-code", Some("not-the-state")))
+            .await
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("state_mismatch"), "{msg}");
+        assert!(!msg.contains("forged-code"), "{msg}");
+        assert!(server.seen().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_refused_code_is_a_typed_error_without_the_code_or_verifier() {
+        let server = token_server(
+            "{\"error\":\"invalid_grant\",\"error_description\":\"AADSTS501481: The Code_Verifier does not match the code_challenge supplied in the authorization request.\\r\\nTrace ID: t\",\"error_codes\":[501481]}",
+            400,
+        );
+        let err = flow(&server.url, None)
+            .login_with(user("code-xyz", None))
+            .await
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            matches!(&err, AuthError::Rejected { error, .. } if error == "invalid_grant"),
+            "{msg}"
+        );
+        assert!(msg.contains("AADSTS501481"), "{msg}");
+        let verifier = form(&server.seen()[0].body)["code_verifier"].clone();
+        assert!(
+            !msg.contains("code-xyz") && !msg.contains(&verifier),
+            "{msg}"
+        );
+        assert!(!format!("{err:?}").contains(&verifier));
+    }
+
+    #[tokio::test]
+    async fn no_answer_from_the_browser_times_out() {
+        let server = token_server(TOKEN, 200);
+        let mut f = flow(&server.url, None);
+        f.timeout = Duration::from_millis(200);
+        let err = f.login_with(|_: &str| {}).await.unwrap_err();
+        assert!(err.to_string().contains("timed_out"), "{err}");
+        assert!(server.seen().is_empty());
+    }
+
+    fn seed_cache(path: &std::path::Path, f: &AuthCodeFlow, access: &AccessToken) {
+        TokenCache::new(Some(path.to_path_buf()))
+            .store(&f.key(), METHOD, Some(&SecretString::from("rt-0")), access)
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn acquire_uses_the_cache_then_the_refresh_token_then_the_browser() {
+        // A fresh cached token: no request at all, no browser.
+        let server = token_server(TOKEN, 200);
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("c.json");
+        let f = flow(&server.url, Some(cache.clone()));
+        seed_cache(
+            &cache,
+            &f,
+            &AccessToken::new("cached-at".into(), Some(3600)),
+        );
+        assert_eq!(f.acquire(false).await.unwrap().secret(), "cached-at");
+        assert!(server.seen().is_empty());
+
+        // Stale: the refresh token, and the rotated one is kept.
+        seed_cache(&cache, &f, &AccessToken::new("old".into(), Some(0)));
+        assert_eq!(f.acquire(false).await.unwrap().secret(), "at-1");
+        let seen = server.seen();
+        assert_eq!(seen.len(), 1);
+        let body = form(&seen[0].body);
+        assert_eq!(body["grant_type"], "refresh_token");
+        assert_eq!(body["refresh_token"], "rt-0");
+        let text = std::fs::read_to_string(&cache).unwrap();
+        assert!(
+            text.contains("rt-1") && text.contains("\"browser\""),
+            "{text}"
+        );
+
+        // A refresh token the platform refuses (invalid_grant): an interactive sign-in.
+        let refusing = serve(|_, req| {
+            if req.body.contains("grant_type=refresh_token") {
+                Answer::json(
+                    400,
+                    "{\"error\":\"invalid_grant\",\"error_description\":\"AADSTS70008: expired\"}",
+                )
+            } else {
+                Answer::json(200, TOKEN)
+            }
+        });
+        let f = flow(&refusing.url, Some(cache.clone()));
+        seed_cache(&cache, &f, &AccessToken::new("old".into(), Some(0)));
+        let err = f.refresh(&SecretString::from("rt-0")).await.unwrap_err();
+        assert!(matches!(&err, AuthError::Rejected { error, .. } if error == "invalid_grant"));
+        // acquire() then falls through to the interactive sign-in (which, with nobody at the
+        // browser, times out) instead of failing on the refused refresh token.
+        let mut f = flow(&refusing.url, Some(cache.clone()));
+        f.timeout = Duration::from_millis(100);
+        seed_cache(&cache, &f, &AccessToken::new("old".into(), Some(0)));
+        let err = f.acquire(false).await.unwrap_err();
+        assert!(err.to_string().contains("timed_out"), "{err}");
+    }
+
+    #[test]
+    fn the_prompt_puts_the_address_on_its_own_line_escaped() {
+        let p = sign_in_prompt(
+            "https://login.example/t/oauth2/v2.0/authorize?a=1\u{1b}[2J",
+            false,
+            Duration::from_secs(300),
+        );
+        assert!(!p.contains('\u{1b}'), "{p}");
+        let last = p.lines().last().unwrap().trim();
+        assert!(last.starts_with("https://login.example/"), "{p}");
+        assert!(p.contains("5 minutes"), "{p}");
+        assert!(p.contains("--auth device-code"), "{p}");
+        let opening = sign_in_prompt("https://x/", true, Duration::from_secs(61));
+        assert!(opening.starts_with("Opening your browser"), "{opening}");
+        assert!(opening.contains("2 minutes"), "{opening}");
     }
 }
