@@ -182,6 +182,15 @@ fn needed(source: &str, kind: TokenKind) -> Vec<String> {
 
 /// A Graph error as the reason a source is missing.
 pub fn missing_from_error(source: &str, kind: TokenKind, err: &GraphError) -> MissingReason {
+    if err.is_fatal() {
+        // Not a permission of this source: the run ends with this error (see `collect`).
+        return MissingReason::GraphError {
+            status: err.status(),
+            code: None,
+            request_id: err.request_id().map(str::to_string),
+            message: err.to_string(),
+        };
+    }
     match err.status() {
         Some(401)
             if kind == TokenKind::AppOnly
@@ -918,6 +927,11 @@ pub async fn collect(
     }
     if let Some(m) = by_group {
         snap.sources.group_memberships = m;
+    }
+    // Graph rejected the token (or it could not be renewed): every source above failed for
+    // that one reason, and a report of skips would read as missing permissions. Fail closed.
+    if let Some(e) = client.fatal_error() {
+        return Err(e);
     }
     snap.normalize();
     Ok(snap)
