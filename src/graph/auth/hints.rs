@@ -96,4 +96,47 @@ mod tests {
         assert!(DELEGATED_SIGN_IN.contains("auth login --auth browser"));
         assert!(DELEGATED_SIGN_IN.contains("--auth device-code"));
     }
+
+    /// Every `enroll-doctor auth login` the user can read (messages, check texts, README, the
+    /// example config, docs) names its `--auth`: a sign-in hint without it signs in app-only
+    /// again when AZURE_CLIENT_SECRET is set.
+    #[test]
+    fn every_sign_in_command_in_the_sources_names_its_method() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p
+                    .extension()
+                    .is_some_and(|x| x == "rs" || x == "md" || x == "toml")
+                {
+                    out.push(p);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = vec![root.join("README.md"), root.join("config.example.toml")];
+        walk(&root.join("src"), &mut files);
+        walk(&root.join("docs"), &mut files);
+        let mut bad = Vec::new();
+        for f in files
+            .iter()
+            .filter(|f| !f.ends_with("src/graph/auth/hints.rs"))
+        {
+            let text = std::fs::read_to_string(f).unwrap_or_default();
+            for (i, _) in text.match_indices("enroll-doctor auth login") {
+                let rest: String = text[i..].chars().take(90).collect();
+                if !rest.contains("--auth") {
+                    bad.push(format!("{}: {rest}", f.display()));
+                }
+            }
+        }
+        assert!(files.len() > 100, "{}", files.len());
+        assert!(
+            bad.is_empty(),
+            "sign-in hints without --auth:\n{}",
+            bad.join("\n")
+        );
+    }
 }
