@@ -962,7 +962,8 @@ async fn collect_group_users(
                             code: None,
                             request_id: None,
                             message: format!(
-                                "no group named \"{}\"",
+                                "no group named \"{}\" in the tenant; check the name or pass \
+                                 its object id",
                                 crate::text_safety::shown(group)
                             ),
                         },
@@ -975,7 +976,8 @@ async fn collect_group_users(
                             code: None,
                             request_id: None,
                             message: format!(
-                                "several groups are named \"{}\": pass the group id",
+                                "several groups are named \"{}\"; pass the object id of the \
+                                 one to check",
                                 crate::text_safety::shown(group)
                             ),
                         },
@@ -989,7 +991,7 @@ async fn collect_group_users(
             }
         }
     };
-    list::<User>(
+    let members = list::<User>(
         client,
         "users",
         kind,
@@ -1000,7 +1002,26 @@ async fn collect_group_users(
         ),
         Query::new().select(USER_SELECT),
     )
-    .await
+    .await;
+    match members {
+        Source::Missing {
+            reason: MissingReason::GraphError {
+                status: Some(404), ..
+            },
+        } => Source::Missing {
+            reason: MissingReason::GraphError {
+                status: Some(404),
+                code: None,
+                request_id: None,
+                message: format!(
+                    "no group with the id {} in the tenant; check the id or pass the group's \
+                     display name",
+                    crate::text_safety::shown(&id)
+                ),
+            },
+        },
+        other => other,
+    }
 }
 
 #[cfg(test)]

@@ -60,7 +60,8 @@ impl Flow {
         }
     }
 
-    const ALL: [Flow; 5] = [
+    /// Every kind, in the order `explain` lists them.
+    pub const ALL: [Flow; 5] = [
         Flow::DeviceCode,
         Flow::Browser,
         Flow::Refresh,
@@ -350,26 +351,53 @@ pub fn hint_for(flow: &str, description: Option<&str>) -> Option<String> {
 /// sign-in (one line per distinct hint).
 pub fn explain(code: u32) -> Option<String> {
     let c = lookup(code)?;
-    let mut out = format!("AADSTS{}  {}\n\n{}.\n\nWhat to do:\n", c.code, c.name, {
-        let mut m = c.meaning.to_string();
-        if let Some(first) = m.get_mut(0..1) {
-            first.make_ascii_uppercase();
-        }
-        m
-    });
+    let mut meaning = format!("{}.", c.meaning);
+    if let Some(first) = meaning.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    let mut out = format!(
+        "AADSTS{}  {}\n\n{}\nWhat to do:\n",
+        c.code,
+        c.name,
+        wrap(&meaning, "")
+    );
     let mut seen: Vec<String> = Vec::new();
     for flow in Flow::ALL {
         let Some(h) = hint(code, flow) else { continue };
         if seen.contains(&h) {
             continue;
         }
-        out.push_str(&format!("  {}:\n    {h}\n", flow.label()));
+        out.push_str(&format!("  {}:\n{}", flow.label(), wrap(&h, "    ")));
         seen.push(h);
     }
-    out.push_str(&format!(
-        "\nSource: {REFERENCE} (and https://login.microsoftonline.com/error?code={code}).\n"
+    out.push('\n');
+    out.push_str(&wrap(
+        &format!("Source: {REFERENCE} (and https://login.microsoftonline.com/error?code={code})."),
+        "",
     ));
     Some(out)
+}
+
+/// TEXT in lines of at most 100 columns (a word longer than that keeps its own line), each
+/// starting with PREFIX.
+fn wrap(text: &str, prefix: &str) -> String {
+    const WIDTH: usize = 100;
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && prefix.len() + line.len() + 1 + word.len() > WIDTH {
+            out.push_str(&format!("{prefix}{line}\n"));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(&format!("{prefix}{line}\n"));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -474,8 +502,9 @@ mod tests {
             "{e}"
         );
         assert!(e.contains(REFERENCE), "{e}");
-        // 90002 says the same for every flow: one line.
+        // 90002 says the same for every flow: once.
         let e = explain(90002).unwrap_or_default();
         assert_eq!(e.matches("check --tenant").count(), 1, "{e}");
+        assert!(e.lines().all(|l| l.len() <= 100), "{e}");
     }
 }
