@@ -171,7 +171,9 @@ fn identity_platform_errors_are_exit_2_and_say_what_to_do() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = mock.app("auditor").expect("fixture app");
     let tenant = mock.tenant_id();
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, &str)> = vec![
+    // (arguments, environment, what the message must say)
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         // A wrong secret (7000215).
         (
             vec!["audit", "--tenant", &tenant, "--client-id", &app.client_id],
