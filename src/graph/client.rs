@@ -861,6 +861,112 @@ mod tests {
         assert_eq!(server.seen().len(), 5);
     }
 
+    /// Graph answers 401 `InvalidAuthenticationToken` to the token and to its renewal: the
+    /// client fails with `TokenRejected` (not an HTTP 401 a collector would read as a missing
+    /// permission), keeps it, and sends nothing more.
+    #[tokio::test]
+    async fn a_token_refused_after_its_renewal_ends_the_run() {
+        let server = serve(|_, _| {
+            Answer::json(
+                401,
+                r#"{"error":{"code":"InvalidAuthenticationToken","message":"Access token validation failure. Invalid audience.","innerError":{"request-id":"rid-401"}}}"#,
+            )
+        });
+        let c = client_for(&server.url, small(1024 * 1024));
+        let err = c
+            .get_json::<serde_json::Value>(ApiVersion::V1, "/organization", &Query::new())
+            .await
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, GraphError::TokenRejected { .. }), "{msg}");
+        assert!(err.is_fatal() && !err.is_permission_denied(), "{msg}");
+        assert_eq!(
+            (err.status(), err.request_id()),
+            (Some(401), Some("rid-401"))
+        );
+        assert!(
+            msg.starts_with(
+                "Graph rejected the token: Access token validation failure. Invalid audience. \
+                 (signed in with --auth access-token); a token from ENROLL_DOCTOR_ACCESS_TOKEN(_FILE) \
+                 cannot be renewed"
+            ),
+            "{msg}"
+        );
+        assert!(
+            msg.ends_with("(GET /v1.0/organization, request-id rid-401)"),
+            "{msg}"
+        );
+        // The request and the one retry after the renewal.
+        assert_eq!(server.seen().len(), 2);
+        assert_eq!(c.stats().reauthentications, 1);
+        // Every later request fails the same way without being sent.
+        let again = c
+            .list_all::<serde_json::Value>(ApiVersion::V1, "/users", &Query::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(again, GraphError::TokenRejected { .. }), "{again}");
+        assert_eq!(server.seen().len(), 2);
+        assert!(c.fatal_error().is_some_and(|e| e.to_string() == msg));
+    }
+
+    /// A 401 with another code (an app-only call the endpoint does not serve) is not the token:
+    /// no renewal, no fatal error.
+    #[tokio::test]
+    async fn a_401_of_another_code_is_not_a_rejected_token() {
+        let server = serve(|_, _| {
+            Answer::json(
+                401,
+                r#"{"error":{"code":"Unauthorized","message":"Unsupported app-only call."}}"#,
+            )
+        });
+        let c = client_for(&server.url, small(1024 * 1024));
+        let err = c
+            .get_json::<serde_json::Value>(ApiVersion::Beta, "/policies/x", &Query::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, GraphError::Http { status: 401, .. }), "{err}");
+        assert!(err.is_permission_denied() && !err.is_fatal());
+        assert!(c.fatal_error().is_none());
+        assert_eq!(server.seen().len(), 1);
+    }
+
+    /// No token at all during a run (the token file is gone by the renewal): the sign-in error
+    /// ends the run too.
+    #[tokio::test]
+    async fn a_sign_in_that_fails_during_a_run_ends_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "t").unwrap();
+        let tokens = Arc::new(TokenProvider::new(
+            super::super::auth::TokenSource::Static {
+                token: None,
+                file: Some(file.clone()),
+            },
+        ));
+        let f = file.clone();
+        let server = serve(move |_, _| {
+            let _ = std::fs::remove_file(&f);
+            Answer::json(
+                401,
+                r#"{"error":{"code":"InvalidAuthenticationToken","message":"expired"}}"#,
+            )
+        });
+        let c = GraphClient::new(&server.url, tokens, small(1024 * 1024)).unwrap();
+        let err = c
+            .get_json::<serde_json::Value>(ApiVersion::V1, "/organization", &Query::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, GraphError::Auth(_)), "{err}");
+        assert!(err.is_fatal());
+        assert!(c.fatal_error().is_some());
+        let again = c
+            .get_json::<serde_json::Value>(ApiVersion::V1, "/users", &Query::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(again, GraphError::Auth(_)), "{again}");
+        assert_eq!(server.seen().len(), 1);
+    }
+
     #[test]
     fn a_library_callers_concurrency_gets_the_configurations_bound() {
         for (asked, got) in [(usize::MAX, 256), (1 << 61, 256), (0, 1), (8, 8)] {
