@@ -300,11 +300,12 @@ pub struct CheckArgs {
     /// File with one UPN per line.
     #[arg(long, value_name = "FILE")]
     pub users_file: Option<PathBuf>,
-    /// Check every member of this group (id or display name).
-    #[arg(long, value_name = "GROUP")]
+    /// Check every member of this group (id or display name). Not with --user, --users-file or
+    /// --all-users.
+    #[arg(long, value_name = "GROUP", conflicts_with_all = ["user", "users_file", "all_users"])]
     pub group: Option<String>,
-    /// Check every user in the tenant.
-    #[arg(long)]
+    /// Check every user in the tenant. Not with --user, --users-file or --group.
+    #[arg(long, conflicts_with_all = ["user", "users_file", "group"])]
     pub all_users: bool,
     #[command(flatten)]
     pub source: TenantSourceArgs,
@@ -392,7 +393,7 @@ const CHECK_EXAMPLES: &str = concat!(
 
 const AUTH_EXAMPLES: &str = concat!(
     "Examples:\n",
-    "  enroll-doctor auth login --tenant contoso.com     # device code; caches the sign-in\n",
+    "  enroll-doctor auth login --tenant contoso.com --auth browser   # or --auth device-code\n",
     "  enroll-doctor auth status --tenant contoso.com    # who am I, which checks can run\n",
     "  AZURE_CLIENT_SECRET=... enroll-doctor auth status --tenant <ID> --client-id <APP> \\\n",
     "      --auth client-secret\n",

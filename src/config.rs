@@ -1077,8 +1077,46 @@ certificate = "/file/cert.pem"
     fn the_example_config_parses() {
         let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml"));
         let f = FileConfig::load(path).unwrap();
-        assert_eq!(f.auth, Some(AuthMethod::ClientSecret));
-        assert_eq!(f.http.concurrency, Some(8));
+        // As shipped it sets nothing: a copy must not point every command at a made-up tenant.
+        let unset = FileConfig {
+            source: f.source.clone(),
+            ..FileConfig::default()
+        };
+        assert_eq!(format!("{f:?}"), format!("{unset:?}"));
+        // Every key it shows, uncommented, is a real key with a valid value.
+        let text = std::fs::read_to_string(path).unwrap();
+        let uncommented: String = text
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest)
+                    if rest.starts_with('[')
+                        || rest.split_once(" = ").is_some_and(|(k, _)| {
+                            !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                        }) =>
+                {
+                    rest
+                }
+                _ => l,
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let all = FileConfig::parse(&uncommented, path).unwrap();
+        assert_eq!(all.auth, Some(AuthMethod::Browser));
+        assert!(all.tenant.is_some() && all.client_id.is_some() && all.cloud.is_some());
+        assert!(all.graph_url.is_some() && all.login_url.is_some() && all.graph_resource.is_some());
+        assert!(all.certificate.is_some() && all.certificate_algorithm.is_some());
+        assert!(all.federated_token_file.is_some() && all.access_token_file.is_some());
+        assert!(all.token_cache.is_some());
+        assert_eq!(all.http.concurrency, Some(8));
+        assert_eq!(all.http.max_response_mib, Some(64));
+        // And it names every method.
+        for m in AuthMethod::ALL {
+            assert!(
+                text.contains(&format!("#   {}", m.as_str())),
+                "{}",
+                m.as_str()
+            );
+        }
     }
 
     #[test]

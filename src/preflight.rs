@@ -115,9 +115,9 @@ pub struct PermissionRow {
     pub fix: Option<String>,
 }
 
-/// The command that gives a delegated token (device code sign-in, cached for later runs).
-pub const DELEGATED_SIGN_IN_HINT: &str =
-    "sign in as a user with `enroll-doctor auth login`, then run with `--auth device-code`";
+/// The command that gives a delegated token (browser or device code sign-in, cached for later
+/// runs), with the `--auth` to run again with.
+pub const DELEGATED_SIGN_IN_HINT: &str = crate::graph::auth::hints::DELEGATED_SIGN_IN;
 
 fn fix_for(
     c: &CheckMeta,
@@ -396,7 +396,8 @@ mod tests {
         assert_eq!(rows[0].fix, None);
         let fix = rows[1].fix.as_deref().unwrap();
         assert!(
-            fix.contains("enroll-doctor auth login") && fix.contains("Policy.Read.All"),
+            fix.contains("enroll-doctor auth login --auth browser")
+                && fix.contains("Policy.Read.All"),
             "{fix}"
         );
         let fix = rows[2].fix.as_deref().unwrap();

@@ -11,7 +11,9 @@ mod e2e {
     pub mod correlate;
     pub mod demo;
     pub mod diagnose;
+    pub mod error_paths;
     pub mod explain;
+    pub mod fail_closed;
     pub mod graph;
     pub mod hostile_net;
     pub mod hygiene;

@@ -108,8 +108,14 @@ fn status(global: &GlobalArgs, format: OutputFormat) -> anyhow::Result<u8> {
         "/organization",
         &Query::new().select(&["id", "displayName"]),
     ));
-    // Graph refusing the token itself (401) or being unreachable means the preflight could not
-    // do its job; a 403 only says this permission is missing, which the table already shows.
+    // Graph refusing the token itself (401 after a renewal) ends here: the table of what the
+    // token could run would not be true.
+    let probe = match probe {
+        Err(e) if e.is_fatal() => return Err(e.into()),
+        other => other,
+    };
+    // Graph refusing the token otherwise (401) or being unreachable means the preflight could
+    // not do its job; a 403 only says this permission is missing, which the table shows.
     let unusable = matches!(&probe, Err(e) if e.status() == Some(401) || e.status().is_none());
     st.graph_check = Some(match probe {
         Ok(v) => {

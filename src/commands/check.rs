@@ -376,7 +376,17 @@ fn users_to_check(
         && !matches!(selection, UserSelection::Upns(_))
         && let Err(reason) = snap.sources.users.get()
     {
-        anyhow::bail!("cannot list the users to check: {}", reason.describe());
+        let why = match reason {
+            // The collector's own sentence (a group that is not there): no "Graph 404:" prefix.
+            MissingReason::GraphError {
+                code: None,
+                request_id: None,
+                message,
+                ..
+            } => message.clone(),
+            other => other.describe(),
+        };
+        anyhow::bail!("cannot list the users to check: {why}");
     }
     out.sort_by_key(|u| u.to_ascii_lowercase());
     dedup_case_insensitive(&mut out);

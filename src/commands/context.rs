@@ -467,7 +467,7 @@ pub(crate) fn source_notes(snap: &TenantSnapshot, source: &TenantSourceArgs) -> 
             snap.graph_base,
             match snap.token_kind {
                 TokenKind::AppOnly => {
-                    "an app-only token (MDM/MAM scope checks need a delegated sign-in: `enroll-doctor auth login`)"
+                    "an app-only token (MDM/MAM scope checks need a delegated sign-in: `enroll-doctor auth login --auth browser`, or `--auth device-code`, then the same `--auth` here)"
                 }
                 TokenKind::Delegated => "a delegated token",
                 TokenKind::Unknown => "a token of unknown kind",
@@ -610,9 +610,11 @@ pub(crate) fn graph_notes(snap: &TenantSnapshot, needs: &TenantNeeds) -> Vec<Str
 /// What an app-only token could not read, and how to read it.
 pub(crate) fn app_only_note(snap: &TenantSnapshot) -> Option<String> {
     (snap.token_kind == TokenKind::AppOnly).then(|| {
-        "The MDM/MAM user scopes are readable with a delegated sign-in only: USR003/USR004 and \
-         TEN003-TEN006 are skipped. Run `enroll-doctor auth login` and diagnose again to check them."
-            .to_string()
+        format!(
+            "The MDM/MAM user scopes are readable with a delegated sign-in only: USR003/USR004 and \
+             TEN003-TEN006 are skipped. To check them, {}.",
+            enroll_doctor::graph::auth::hints::DELEGATED_SIGN_IN
+        )
     })
 }
 

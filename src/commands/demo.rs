@@ -385,7 +385,8 @@ Next steps with your own tenant (README.md has the details):
        enroll-doctor audit
   2. Check users before a rollout:      enroll-doctor check --user someone@yourdomain.com
   3. The MDM/MAM user scope is only readable with a delegated sign-in:
-       enroll-doctor auth login   (device code), then run audit / check / diagnose again
+       enroll-doctor auth login --auth browser   (or --auth device-code), then run
+       audit / check / diagnose again with the same --auth
   4. On a device that does not enroll:  enroll-doctor collector > collect.ps1, run it on the device,
        then  enroll-doctor diagnose --device-report <the bundle it wrote>
 ";

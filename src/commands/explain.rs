@@ -2,6 +2,7 @@
 
 use enroll_doctor::report::explain::{self, ExplainDocument};
 
+use enroll_doctor::graph::auth::aadsts;
 use enroll_doctor::text_safety::shown;
 
 use super::context::print_stdout;
@@ -16,11 +17,15 @@ pub fn run(_global: &GlobalArgs, args: ExplainArgs) -> anyhow::Result<u8> {
         }
     } else {
         let input = args.code.as_deref().unwrap_or_default();
+        if input.trim().to_ascii_uppercase().starts_with("AADSTS") {
+            return explain_aadsts(input, args.format);
+        }
         let Some(target) = explain::resolve(input) else {
             eprintln!(
                 "enroll-doctor: error: not a check ID or an error code I know: \"{}\"\n\
                  Expected a check ID or name (DEV007, autoenroll-failed) or an HRESULT \
-                 (0x8018002B, 8018002b, 2149056555, -2145910741). `enroll-doctor explain --all` lists them.",
+                 (0x8018002B, 8018002b, 2149056555, -2145910741), or a sign-in error (AADSTS53003). \
+                 `enroll-doctor explain --all` lists the checks and codes.",
                 shown(input)
             );
             return Ok(2);
@@ -30,6 +35,49 @@ pub fn run(_global: &GlobalArgs, args: ExplainArgs) -> anyhow::Result<u8> {
             OutputFormat::Table => explain::render_text(&target),
             OutputFormat::Markdown => fenced(&explain::render_text(&target)),
         }
+    };
+    print_stdout(&output)?;
+    Ok(0)
+}
+
+/// `explain AADSTS53003`: what an identity-platform error means and what to do in each kind of
+/// sign-in ([`aadsts`]).
+fn explain_aadsts(input: &str, format: OutputFormat) -> anyhow::Result<u8> {
+    let decoded = aadsts::code_in(input).and_then(|code| Some((aadsts::lookup(code)?, code)));
+    let Some((entry, code)) = decoded else {
+        eprintln!(
+            "enroll-doctor: error: \"{}\" is not a sign-in error I decode; these are: {}. Others: \
+             https://login.microsoftonline.com/error?code=<number>",
+            shown(input),
+            aadsts::CODES
+                .iter()
+                .map(|c| format!("AADSTS{}", c.code))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Ok(2);
+    };
+    let text = aadsts::explain(code).unwrap_or_default();
+    let output = match format {
+        OutputFormat::Json => {
+            let hints: serde_json::Map<String, serde_json::Value> = aadsts::Flow::ALL
+                .iter()
+                .filter_map(|f| {
+                    let h = aadsts::hint(code, *f)?;
+                    Some((f.label().to_string(), serde_json::Value::String(h)))
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "code": format!("AADSTS{code}"),
+                "name": entry.name,
+                "meaning": entry.meaning,
+                "what_to_do": hints,
+                "reference": aadsts::REFERENCE,
+            });
+            format!("{}\n", serde_json::to_string_pretty(&doc)?)
+        }
+        OutputFormat::Table => text,
+        OutputFormat::Markdown => fenced(&text),
     };
     print_stdout(&output)?;
     Ok(0)

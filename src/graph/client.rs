@@ -132,6 +132,9 @@ struct Inner {
     options: ClientOptions,
     counters: Counters,
     started: Instant,
+    /// The first error that ends the run (Graph rejected the token, or no token could be
+    /// obtained): every later request fails with it at once instead of being sent.
+    fatal: std::sync::Mutex<Option<GraphError>>,
 }
 
 /// A successful (2xx) answer.
@@ -247,6 +250,7 @@ impl GraphClient {
                 options,
                 counters: Counters::default(),
                 started: Instant::now(),
+                fatal: std::sync::Mutex::new(None),
             }),
         })
     }
@@ -289,6 +293,24 @@ impl GraphClient {
             expected_items: c.expected_items.load(Ordering::Relaxed),
             elapsed: self.inner.started.elapsed(),
         }
+    }
+
+    /// The error that ended this client's run, if one did: Graph rejected the token
+    /// ([`GraphError::TokenRejected`]) or no token could be obtained ([`GraphError::Auth`]).
+    /// Collectors map each request's error to a missing source; they end with this instead.
+    pub fn fatal_error(&self) -> Option<GraphError> {
+        let guard = self.inner.fatal.lock().ok()?;
+        guard.as_ref().and_then(copy_fatal)
+    }
+
+    /// Keeps E as the run's fatal error (the first one wins) and returns it.
+    fn fail(&self, e: GraphError) -> GraphError {
+        if let Ok(mut slot) = self.inner.fatal.lock()
+            && slot.is_none()
+        {
+            *slot = copy_fatal(&e);
+        }
+        e
     }
 
     pub(crate) fn count_item_throttle(&self) {
@@ -392,9 +414,15 @@ impl GraphClient {
     ) -> Result<(T, Option<String>), GraphError> {
         let inner = &self.inner;
         let policy = &inner.options.retry;
+        if let Some(e) = self.fatal_error() {
+            return Err(e);
+        }
         let mut attempt: u32 = 0;
         let mut renewed = false;
-        let mut token = inner.tokens.token().await?;
+        let mut token = match inner.tokens.token().await {
+            Ok(t) => t,
+            Err(e) => return Err(self.fail(e.into())),
+        };
         loop {
             attempt += 1;
             let outcome = self
@@ -428,11 +456,10 @@ impl GraphClient {
                         request_id,
                         attempts: attempt,
                     };
-                    if status == 401
-                        && !renewed
+                    let token_refused = status == 401
                         && (code.is_empty()
-                            || code.eq_ignore_ascii_case("InvalidAuthenticationToken"))
-                    {
+                            || code.eq_ignore_ascii_case("InvalidAuthenticationToken"));
+                    if token_refused && !renewed {
                         // An expired or revoked token: fetch a new one once and try again.
                         renewed = true;
                         inner
@@ -440,9 +467,30 @@ impl GraphClient {
                             .reauthentications
                             .fetch_add(1, Ordering::Relaxed);
                         inner.counters.retries.fetch_add(1, Ordering::Relaxed);
-                        token = inner.tokens.renew(&token).await?;
+                        token = match inner.tokens.renew(&token).await {
+                            Ok(t) => t,
+                            Err(e) => return Err(self.fail(e.into())),
+                        };
                         attempt -= 1;
                         continue;
+                    }
+                    if token_refused {
+                        // Refused again after the renewal (or a token that cannot be renewed
+                        // came back the same): the token is not valid for this Graph.
+                        let GraphError::Http {
+                            message,
+                            request_id,
+                            ..
+                        } = err
+                        else {
+                            return Err(err);
+                        };
+                        return Err(self.fail(GraphError::TokenRejected {
+                            method: inner.tokens.method(),
+                            message,
+                            request: format!("{method} {}", url.path()),
+                            request_id,
+                        }));
                     }
                     if !is_retryable_status(status) {
                         return Err(err);
@@ -483,7 +531,10 @@ impl GraphClient {
             inner.counters.retries.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(wait).await;
             // A long wait may outlive the token.
-            token = inner.tokens.token().await?;
+            token = match inner.tokens.token().await {
+                Ok(t) => t,
+                Err(e) => return Err(self.fail(e.into())),
+            };
         }
     }
 
@@ -578,6 +629,25 @@ impl GraphClient {
                 Err(SendError::Transport(msg))
             }
         }
+    }
+}
+
+/// A copy of a fatal error ([`GraphError::is_fatal`]); `None` for any other.
+fn copy_fatal(e: &GraphError) -> Option<GraphError> {
+    match e {
+        GraphError::TokenRejected {
+            method,
+            message,
+            request,
+            request_id,
+        } => Some(GraphError::TokenRejected {
+            method: *method,
+            message: message.clone(),
+            request: request.clone(),
+            request_id: request_id.clone(),
+        }),
+        GraphError::Auth(a) => Some(GraphError::Auth(a.clone())),
+        _ => None,
     }
 }
 
@@ -789,6 +859,112 @@ mod tests {
             .unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(server.seen().len(), 5);
+    }
+
+    /// Graph answers 401 `InvalidAuthenticationToken` to the token and to its renewal: the
+    /// client fails with `TokenRejected` (not an HTTP 401 a collector would read as a missing
+    /// permission), keeps it, and sends nothing more.
+    #[tokio::test]
+    async fn a_token_refused_after_its_renewal_ends_the_run() {
+        let server = serve(|_, _| {
+            Answer::json(
+                401,
+                r#"{"error":{"code":"InvalidAuthenticationToken","message":"Access token validation failure. Invalid audience.","innerError":{"request-id":"rid-401"}}}"#,
+            )
+        });
+        let c = client_for(&server.url, small(1024 * 1024));
+        let err = c
+            .get_json::<serde_json::Value>(ApiVersion::V1, "/organization", &Query::new())
+            .await
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, GraphError::TokenRejected { .. }), "{msg}");
+        assert!(err.is_fatal() && !err.is_permission_denied(), "{msg}");
+        assert_eq!(
+            (err.status(), err.request_id()),
+            (Some(401), Some("rid-401"))
+        );
+        assert!(
+            msg.starts_with(
+                "Graph rejected the token: Access token validation failure. Invalid audience. \
+                 (signed in with --auth access-token); a token from ENROLL_DOCTOR_ACCESS_TOKEN(_FILE) \
+                 cannot be renewed"
+            ),
+            "{msg}"
+        );
+        assert!(
+            msg.ends_with("(GET /v1.0/organization, request-id rid-401)"),
+            "{msg}"
+        );
+        // The request and the one retry after the renewal.
+        assert_eq!(server.seen().len(), 2);
+        assert_eq!(c.stats().reauthentications, 1);
+        // Every later request fails the same way without being sent.
+        let again = c
+            .list_all::<serde_json::Value>(ApiVersion::V1, "/users", &Query::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(again, GraphError::TokenRejected { .. }), "{again}");
+        assert_eq!(server.seen().len(), 2);
+        assert!(c.fatal_error().is_some_and(|e| e.to_string() == msg));
+    }
+
+    /// A 401 with another code (an app-only call the endpoint does not serve) is not the token:
+    /// no renewal, no fatal error.
+    #[tokio::test]
+    async fn a_401_of_another_code_is_not_a_rejected_token() {
+        let server = serve(|_, _| {
+            Answer::json(
+                401,
+                r#"{"error":{"code":"Unauthorized","message":"Unsupported app-only call."}}"#,
+            )
+        });
+        let c = client_for(&server.url, small(1024 * 1024));
+        let err = c
+            .get_json::<serde_json::Value>(ApiVersion::Beta, "/policies/x", &Query::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, GraphError::Http { status: 401, .. }), "{err}");
+        assert!(err.is_permission_denied() && !err.is_fatal());
+        assert!(c.fatal_error().is_none());
+        assert_eq!(server.seen().len(), 1);
+    }
+
+    /// No token at all during a run (the token file is gone by the renewal): the sign-in error
+    /// ends the run too.
+    #[tokio::test]
+    async fn a_sign_in_that_fails_during_a_run_ends_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "t").unwrap();
+        let tokens = Arc::new(TokenProvider::new(
+            super::super::auth::TokenSource::Static {
+                token: None,
+                file: Some(file.clone()),
+            },
+        ));
+        let f = file.clone();
+        let server = serve(move |_, _| {
+            let _ = std::fs::remove_file(&f);
+            Answer::json(
+                401,
+                r#"{"error":{"code":"InvalidAuthenticationToken","message":"expired"}}"#,
+            )
+        });
+        let c = GraphClient::new(&server.url, tokens, small(1024 * 1024)).unwrap();
+        let err = c
+            .get_json::<serde_json::Value>(ApiVersion::V1, "/organization", &Query::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, GraphError::Auth(_)), "{err}");
+        assert!(err.is_fatal());
+        assert!(c.fatal_error().is_some());
+        let again = c
+            .get_json::<serde_json::Value>(ApiVersion::V1, "/users", &Query::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(again, GraphError::Auth(_)), "{again}");
+        assert_eq!(server.seen().len(), 1);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use crate::config::AuthMethod;
 use crate::graph::auth::AuthError;
 
 #[derive(Debug, thiserror::Error)]
@@ -76,12 +77,32 @@ pub enum GraphError {
     InvalidRequest { path: String, message: String },
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// Graph refused the token itself (401 `InvalidAuthenticationToken`, or 401 without a code)
+    /// after the client renewed it once, or a token that cannot be renewed. Nothing more can
+    /// be read with it: the run ends (exit 2), it is never a permission skip.
+    #[error(
+        "Graph rejected the token: {} (signed in with --auth {}); {} ({request}{})",
+        if message.is_empty() { "HTTP 401 InvalidAuthenticationToken" } else { message.as_str() },
+        method.as_str(),
+        crate::graph::auth::hints::token_rejected(*method),
+        request_id.as_deref().map(|r| format!(", request-id {r}")).unwrap_or_default()
+    )]
+    TokenRejected {
+        /// How the token was obtained.
+        method: AuthMethod,
+        /// Graph's `error.message`, e.g. "Lifetime validation failed, the token is expired."
+        message: String,
+        /// The request refused, e.g. `GET /v1.0/organization` (no query).
+        request: String,
+        request_id: Option<String>,
+    },
 }
 
 impl GraphError {
     pub fn status(&self) -> Option<u16> {
         match self {
             GraphError::Http { status, .. } => Some(*status),
+            GraphError::TokenRejected { .. } => Some(401),
             _ => None,
         }
     }
@@ -96,16 +117,28 @@ impl GraphError {
 
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            GraphError::Http { request_id, .. } | GraphError::Decode { request_id, .. } => {
-                request_id.as_deref()
-            }
+            GraphError::Http { request_id, .. }
+            | GraphError::Decode { request_id, .. }
+            | GraphError::TokenRejected { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
 
-    /// 401/403: the token lacks a permission or role (collectors map this to a skip).
+    /// 401/403: the token lacks a permission or role (collectors map this to a skip). A token
+    /// Graph rejected outright ([`GraphError::TokenRejected`]) is not a missing permission.
     pub fn is_permission_denied(&self) -> bool {
-        matches!(self.status(), Some(401 | 403))
+        matches!(
+            self,
+            GraphError::Http {
+                status: 401 | 403,
+                ..
+            }
+        )
+    }
+
+    /// Whether the run cannot go on: Graph rejected the token, or no token could be obtained.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, GraphError::TokenRejected { .. } | GraphError::Auth(_))
     }
 
     pub fn is_not_found(&self) -> bool {

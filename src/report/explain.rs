@@ -148,8 +148,8 @@ fn render_check(c: &CheckMeta) -> String {
         if p.delegated_only {
             out.push_str(&wrap_indented(
                 "Delegated only: with app-only authentication this check is skipped. Sign in as a user \
-                 (`enroll-doctor auth login --device-code`) with a role that may read policies, such as \
-                 Global Reader.",
+                 (`enroll-doctor auth login --auth browser`, or `--auth device-code`, then run with the \
+                 same `--auth`) with a role that may read policies, such as Global Reader.",
                 "  ",
             ));
         }

@@ -182,6 +182,15 @@ fn needed(source: &str, kind: TokenKind) -> Vec<String> {
 
 /// A Graph error as the reason a source is missing.
 pub fn missing_from_error(source: &str, kind: TokenKind, err: &GraphError) -> MissingReason {
+    if err.is_fatal() {
+        // Not a permission of this source: the run ends with this error (see `collect`).
+        return MissingReason::GraphError {
+            status: err.status(),
+            code: None,
+            request_id: err.request_id().map(str::to_string),
+            message: err.to_string(),
+        };
+    }
     match err.status() {
         Some(401)
             if kind == TokenKind::AppOnly
@@ -919,6 +928,11 @@ pub async fn collect(
     if let Some(m) = by_group {
         snap.sources.group_memberships = m;
     }
+    // Graph rejected the token (or it could not be renewed): every source above failed for
+    // that one reason, and a report of skips would read as missing permissions. Fail closed.
+    if let Some(e) = client.fatal_error() {
+        return Err(e);
+    }
     snap.normalize();
     Ok(snap)
 }
@@ -948,7 +962,8 @@ async fn collect_group_users(
                             code: None,
                             request_id: None,
                             message: format!(
-                                "no group named \"{}\"",
+                                "no group named \"{}\" in the tenant; check the name or pass \
+                                 its object id",
                                 crate::text_safety::shown(group)
                             ),
                         },
@@ -961,7 +976,8 @@ async fn collect_group_users(
                             code: None,
                             request_id: None,
                             message: format!(
-                                "several groups are named \"{}\": pass the group id",
+                                "several groups are named \"{}\"; pass the object id of the \
+                                 one to check",
                                 crate::text_safety::shown(group)
                             ),
                         },
@@ -975,7 +991,7 @@ async fn collect_group_users(
             }
         }
     };
-    list::<User>(
+    let members = list::<User>(
         client,
         "users",
         kind,
@@ -986,7 +1002,26 @@ async fn collect_group_users(
         ),
         Query::new().select(USER_SELECT),
     )
-    .await
+    .await;
+    match members {
+        Source::Missing {
+            reason: MissingReason::GraphError {
+                status: Some(404), ..
+            },
+        } => Source::Missing {
+            reason: MissingReason::GraphError {
+                status: Some(404),
+                code: None,
+                request_id: None,
+                message: format!(
+                    "no group with the id {} in the tenant; check the id or pass the group's \
+                     display name",
+                    crate::text_safety::shown(&id)
+                ),
+            },
+        },
+        other => other,
+    }
 }
 
 #[cfg(test)]

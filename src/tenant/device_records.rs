@@ -64,7 +64,7 @@ pub async fn collect_fleet(
     // Sign in first (fatal on failure); the token kind maps errors to missing reasons.
     client.tokens().token().await?;
     let (kind, _) = token_kind(client).await;
-    match strategy {
+    let snap = match strategy {
         FleetStrategy::Targeted => {
             // The device lookups do not depend on the users: run both waves side by side.
             let (snap, records) = futures::join!(
@@ -76,6 +76,11 @@ pub async fn collect_fleet(
             Ok(snap)
         }
         FleetStrategy::Bulk => collect_bulk(client, opts, lookup, kind, collected_at).await,
+    }?;
+    // The device lookups may have been the ones Graph refused the token for: fail closed.
+    match client.fatal_error() {
+        Some(e) => Err(e),
+        None => Ok(snap),
     }
 }
 

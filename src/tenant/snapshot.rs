@@ -267,11 +267,11 @@ impl MissingReason {
             MissingReason::AppOnlyUnsupported => {
                 check.skip(subject, SkipReason::AppOnlyUnsupported)
                     .with_evidence(missing(&self.describe()))
-                    .with_remediation(
-                        "Sign in as a user with `enroll-doctor auth login` (device code) and the \
-                         delegated permission Policy.Read.All; the account needs a directory role \
-                         that can read policies, such as Global Reader.",
-                    )
+                    .with_remediation(format!(
+                        "Grant the delegated permission Policy.Read.All and {}; the account needs \
+                         a directory role that can read policies, such as Global Reader.",
+                        crate::graph::auth::hints::DELEGATED_SIGN_IN
+                    ))
             }
             MissingReason::GraphError { .. } => {
                 let text = format!("could not read {what}: {}", self.describe());

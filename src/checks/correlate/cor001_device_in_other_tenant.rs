@@ -2,7 +2,7 @@
 
 use crate::checks::common::{R_8018002B, R_DSREGCMD, R_HYBRID_MANUAL};
 use crate::model::{Area, CheckMeta, Finding, Permissions, Severity, SkipReason, Status};
-use crate::tenant::snapshot::TenantSnapshot;
+use crate::tenant::snapshot::{MissingReason, TenantSnapshot};
 
 use super::facts::CorrelationFacts;
 use super::records::graph;
@@ -30,19 +30,24 @@ pub const META: CheckMeta = CheckMeta {
     references: &[R_8018002B, R_DSREGCMD, R_HYBRID_MANUAL],
 };
 
-/// The audited tenant's id: the organization object when collected, else the snapshot's.
-pub fn audited_tenant(snap: &TenantSnapshot) -> String {
-    snap.sources
+/// The audited tenant's id: the organization object when collected, else the snapshot's (the
+/// token's `tid`, or `--tenant`). `None` when neither names a tenant id: nothing to compare the
+/// device's TenantId with (a GUID). A verified domain given as `--tenant` is not an id and
+/// cannot be compared either.
+pub fn audited_tenant(snap: &TenantSnapshot) -> Option<String> {
+    let id = snap
+        .sources
         .organization
         .data()
-        .map(|o| o.id.clone())
-        .unwrap_or_else(|| snap.tenant_id.clone())
+        .map(|o| o.id.trim().to_string())
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| snap.tenant_id.trim().to_string());
+    uuid::Uuid::parse_str(&id).is_ok().then_some(id)
 }
 
 pub fn evaluate(f: &CorrelationFacts) -> Finding {
     let snap = f.snap;
     let subject = f.subject;
-    let audited = audited_tenant(snap);
     let Some((device_tenant, ev)) = &f.keys.tenant_id else {
         return META.skip(
             subject.clone(),
@@ -50,6 +55,32 @@ pub fn evaluate(f: &CorrelationFacts) -> Finding {
                 collect: "`dsregcmd /status` (Tenant Details: TenantId) or the DeviceManagement event log (event 91)".into(),
             },
         );
+    };
+    let Some(audited) = audited_tenant(snap) else {
+        // Which tenant was audited is not known: no mismatch can be claimed (and no
+        // `dsregcmd /leave` advised).
+        let what = "the audited tenant's id (the organization, GET /v1.0/organization)";
+        let finding = match snap.sources.organization.get() {
+            Err(reason) if *reason != MissingReason::NotCollected => {
+                reason.finding_of(&META, subject.clone(), what)
+            }
+            _ => META
+                .skip(
+                    subject.clone(),
+                    SkipReason::NoEvidence {
+                        collect: format!(
+                            "{what}, or a snapshot that names its tenant id (the device is joined \
+                             to {device_tenant})"
+                        ),
+                    },
+                )
+                .with_remediation(
+                    "Run against Graph with a token that can read the organization (User.Read \
+                     delegated, Organization.Read.All app-only), or pass --tenant with the \
+                     tenant's id, so the device's tenant can be compared with it.",
+                ),
+        };
+        return finding.with_evidence(ev.clone());
     };
     let tenant_ev = graph(
         format!(
@@ -109,5 +140,58 @@ mod tests {
         assert!(all_evidence(cor001).contains("dsregcmd.txt:"));
         assert_eq!(finding(&c, "COR002").status, Status::Skip);
         assert!(c.findings.iter().all(|f| !f.check.starts_with("USR")));
+    }
+
+    /// No organization and no tenant id (a token Graph did not decode, a snapshot without its
+    /// tenant): the check cannot compare, so it says so instead of blaming the device.
+    #[test]
+    fn an_unknown_audited_tenant_is_a_skip_not_a_mismatch() {
+        use crate::tenant::snapshot::Source;
+        let r = scenario("cor001-other-tenant");
+        for (tenant_id, org) in [
+            ("", MissingReason::NotCollected),
+            ("contoso.com", MissingReason::NotCollected),
+            (
+                "",
+                MissingReason::InsufficientPermission {
+                    needed: vec!["User.Read".into()],
+                },
+            ),
+        ] {
+            let mut snap = snapshot();
+            snap.tenant_id = tenant_id.into();
+            snap.sources.organization = Source::Missing { reason: org };
+            let c = run(&snap, &r, Some("jdoe@contoso.com"));
+            let cor001 = finding(&c, "COR001");
+            assert_eq!(
+                cor001.status,
+                Status::Skip,
+                "{tenant_id}: {}",
+                cor001.summary
+            );
+            let text = format!(
+                "{} {} {}",
+                cor001.summary,
+                cor001.remediation,
+                all_evidence(cor001)
+            );
+            assert!(!text.contains("dsregcmd /leave"), "{text}");
+            assert!(!text.contains("not to the audited tenant"), "{text}");
+            // The device's tenant is still shown.
+            assert!(
+                text.contains("0d1c2b3a-4958-4677-8695-a4b3c2d1e0f9"),
+                "{text}"
+            );
+            // Not a failed device: the other correlation checks are not skipped for COR001.
+            assert!(
+                !finding(&c, "COR002")
+                    .summary
+                    .contains("the tenant the device is joined to"),
+                "{tenant_id}"
+            );
+        }
+        // The same device against a known tenant still fails.
+        let c = run(&snapshot(), &r, Some("jdoe@contoso.com"));
+        assert_eq!(finding(&c, "COR001").status, Status::Fail);
     }
 }

@@ -122,7 +122,8 @@ pub fn evaluate(f: &CorrelationFacts, code: &CodeFacts) -> Finding {
             ),
         )
         .with_remediation(
-            "Confirm with a delegated sign-in (`enroll-doctor auth login`, then run again), then add the user to a \
+            "Confirm with a delegated sign-in (`enroll-doctor auth login --auth browser`, or `--auth device-code`, \
+             then run again with the same `--auth`), then add the user to a \
              group in the MDM user scope of Microsoft Intune (Entra admin center > Mobility (MDM and WIP)) or set the \
              scope to All.",
         );

@@ -25,7 +25,8 @@ pub const META: CheckMeta = CheckMeta {
     how_to_fix: "Entra admin center > Identity > Mobility (MDM and WIP) > Microsoft Intune (or Intune admin \
         center > Devices > Enrollment > Windows > Automatic Enrollment): set MDM user scope to All, or to Some \
         with the groups that should enroll, and save. Run enroll-doctor with a delegated sign-in \
-        (`auth login --device-code`) by an account that may read policies, such as Global Reader.",
+        (`enroll-doctor auth login --auth browser`, or `--auth device-code`, then the command again with \
+        the same `--auth`) by an account that may read policies, such as Global Reader.",
     references: &[R_WINDOWS_ENROLL, R_AUTO_TS, R_MDM_POLICIES_API],
 };
 

@@ -4,6 +4,7 @@
 //! [`TokenProvider`] keeps the current token in memory until about five minutes before it
 //! expires and serialises acquisition, so concurrent requests trigger one sign-in.
 
+pub mod aadsts;
 mod auth_code;
 mod azure_cli;
 mod cache;
@@ -11,6 +12,7 @@ mod certificate;
 mod claims;
 mod device_code;
 mod error;
+pub mod hints;
 mod managed_identity;
 mod oauth_http;
 mod token;
