@@ -122,7 +122,14 @@ async fn entry(
             &parts.headers,
             &body,
         ),
-        None => identity(&shared, &parts.method, &segments, &parts.headers, &body),
+        None => identity(
+            &shared,
+            &parts.method,
+            &segments,
+            parts.uri.query().unwrap_or(""),
+            &parts.headers,
+            &body,
+        ),
     };
     if let Some(f) = &fault {
         let self_url = format!("{}{}", shared.base_url, path_and_query);
@@ -172,11 +179,17 @@ fn identity(
     shared: &Shared,
     method: &Method,
     segments: &[&str],
+    query: &str,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Reply {
     if let [tenant, "v2.0", ".well-known", "openid-configuration"] = segments {
         return openid_configuration(shared, tenant);
+    }
+    if let Some(r) = crate::managed_identity::route(shared, method, segments, query, headers)
+        .or_else(|| crate::federated::route(shared, method, segments, query, headers))
+    {
+        return r;
     }
     let endpoint = match segments {
         [tenant, "oauth2", "v2.0", ep] => Some((*tenant, *ep)),
