@@ -174,6 +174,7 @@ impl ManagedIdentity {
     /// A non-2xx answer, explained.
     fn refused(&self, endpoint: &Endpoint, status: u16, body: &[u8]) -> AuthError {
         let (error, description) = error_fields(body);
+        let recognised = error.is_some();
         let error = error.unwrap_or_else(|| format!("HTTP {status}"));
         let said = description.unwrap_or_default();
         let lower = format!("{error} {said}").to_ascii_lowercase();
@@ -199,6 +200,11 @@ impl ManagedIdentity {
             "the endpoint refused IDENTITY_HEADER: the platform rotates it, so run with the environment the platform sets now rather than a copied value".to_string()
         } else if matches!(endpoint, Endpoint::Imds(_)) && matches!(status, 404 | 410) {
             "IMDS is updating (it answers again within about 70 s) or this address is not Azure's IMDS; try again shortly".to_string()
+        } else if matches!(endpoint, Endpoint::Imds(_)) && !recognised {
+            format!(
+                "the answer from {} is not Azure IMDS's (no error code in it): this machine may not be an Azure VM, or a proxy or firewall answers for that address",
+                endpoint.url().origin().ascii_serialization()
+            )
         } else {
             String::new()
         };
@@ -540,6 +546,12 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("client id abc"), "{err}");
+
+        // Something that is not IMDS answers the address.
+        let other = serve(|_, _| Answer::json(403, "<html>Forbidden</html>"));
+        let err = mi(imds_at(&other.url), None).acquire().await.unwrap_err();
+        assert!(err.to_string().contains("HTTP 403"), "{err}");
+        assert!(err.to_string().contains("is not Azure IMDS's"), "{err}");
 
         // Bounded: an IMDS that keeps updating gets max_attempts tries.
         let busy = serve(|_, _| Answer::json(410, "{}"));
