@@ -563,6 +563,60 @@ mod tests {
     }
 
     #[test]
+    fn the_token_file_selects_this_flow_and_github_needs_the_flag() {
+        use crate::config::{AuthMethod, FlagOverrides, Settings};
+        use crate::graph::auth::{TokenProvider, TokenSource};
+        let env = |pairs: &[(&str, &str)]| -> std::collections::HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let ids = [("AZURE_TENANT_ID", "t"), ("AZURE_CLIENT_ID", "c")];
+        let file = [
+            ids.as_slice(),
+            &[("AZURE_FEDERATED_TOKEN_FILE", "/var/run/t")],
+        ]
+        .concat();
+        let s = Settings::from_map(None, &env(&file), &FlagOverrides::default()).unwrap();
+        assert_eq!(s.auth, AuthMethod::WorkloadIdentity);
+
+        let gh = [
+            ids.as_slice(),
+            &[
+                (
+                    "ACTIONS_ID_TOKEN_REQUEST_URL",
+                    "https://gh.example/idtoken?api-version=2.0",
+                ),
+                ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "r"),
+            ],
+        ]
+        .concat();
+        // GitHub's variables alone do not pick workload identity (any job may have them).
+        let s = Settings::from_map(None, &env(&gh), &FlagOverrides::default()).unwrap();
+        assert_ne!(s.auth, AuthMethod::WorkloadIdentity);
+        let flag = FlagOverrides {
+            auth: Some(AuthMethod::WorkloadIdentity),
+            ..Default::default()
+        };
+        let s = Settings::from_map(None, &env(&gh), &flag).unwrap();
+        let p = TokenProvider::from_settings(&s).unwrap();
+        let TokenSource::WorkloadIdentity(wi) = p.source() else {
+            panic!("not workload identity");
+        };
+        assert!(matches!(
+            &wi.federated,
+            FederatedToken::GithubActions { audience, .. } if audience == TOKEN_EXCHANGE_AUDIENCE
+        ));
+        // Neither: the message names both ways.
+        let e = Settings::from_map(None, &env(&ids), &flag)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("AZURE_FEDERATED_TOKEN_FILE"), "{e}");
+        assert!(e.contains("id-token: write"), "{e}");
+    }
+
+    #[test]
     fn aadsts_codes_are_read_from_the_description() {
         assert_eq!(aadsts_code("AADSTS70021: No matching"), Some(70021));
         assert_eq!(aadsts_code("AADSTS700212: x"), Some(700212));
