@@ -5,6 +5,7 @@
 mod utf16;
 
 mod e2e {
+    pub mod app_identity;
     pub mod browser;
     pub mod collector;
     pub mod common;

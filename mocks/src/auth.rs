@@ -296,7 +296,12 @@ impl Shared {
                     "Invalid client_assertion_type; expected urn:ietf:params:oauth:client-assertion-type:jwt-bearer.",
                 );
             }
-            if let Err((code, msg)) = self.verify_assertion(tenant_segment, app, assertion) {
+            let verified = if crate::federated::is_federated(app, assertion) {
+                self.verify_federated(app, assertion)
+            } else {
+                self.verify_assertion(tenant_segment, app, assertion)
+            };
+            if let Err((code, msg)) = verified {
                 return entra_error(StatusCode::UNAUTHORIZED, "invalid_client", code, &msg);
             }
         } else {

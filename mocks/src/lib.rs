@@ -52,7 +52,12 @@
 //! `GET /{tenant}/oauth2/v2.0/authorize` (the browser sign-in: signs the app's user in and
 //! redirects to the loopback `redirect_uri`; see [`MockHandle::browser_user_cancels`]),
 //! `GET /{tenant}/v2.0/.well-known/openid-configuration`; `{tenant}` is the tenant id, a verified
-//! domain, or `organizations`/`common` for delegated flows.
+//! domain, or `organizations`/`common` for delegated flows. A `client_assertion` issued by
+//! anyone but the app itself is a federated token, checked against the app's federated
+//! credentials (`federated.rs`). Managed identity: `GET /metadata/identity/oauth2/token`
+//! (IMDS, `Metadata: true`) and `GET /msi/token` (App Service, `X-IDENTITY-HEADER`), for the
+//! apps marked `managedIdentity` (`managed_identity.rs`); GitHub Actions' OIDC service:
+//! `GET /github-actions/idtoken` ([`MockHandle::github_oidc_url`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), mock_graph::MockError> {
@@ -68,8 +73,10 @@ mod auth_code;
 mod error;
 pub mod fault_rules;
 mod faults;
+mod federated;
 mod graph;
 mod index;
+mod managed_identity;
 mod odata;
 mod relations;
 mod reply;
@@ -89,6 +96,10 @@ use tokio::sync::watch;
 
 pub use error::MockError;
 pub use faults::{Fault, FaultRule, RetryAfter, Sample};
+pub use federated::{
+    FederatedCredential, GITHUB_ISSUER, GITHUB_SUBJECT, KUBERNETES_ISSUER, TOKEN_EXCHANGE_AUDIENCE,
+};
+pub use managed_identity::ManagedIdentityKind;
 pub use state::{MockStats, RecordedRequest};
 pub use tenant::{FleetDevice, MockApp, fixture_names, fleet_device, generated_tenant_id};
 

@@ -126,7 +126,7 @@ async fn entry(
             &shared,
             &parts.method,
             &segments,
-            parts.uri.query(),
+            parts.uri.query().unwrap_or(""),
             &parts.headers,
             &body,
         ),
@@ -179,7 +179,7 @@ fn identity(
     shared: &Shared,
     method: &Method,
     segments: &[&str],
-    query: Option<&str>,
+    query: &str,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Reply {
@@ -187,7 +187,12 @@ fn identity(
         return openid_configuration(shared, tenant);
     }
     if let [tenant, "oauth2", "v2.0", "authorize"] = segments {
-        return shared.authorize_endpoint(tenant, method, query);
+        return shared.authorize_endpoint(tenant, method, Some(query).filter(|q| !q.is_empty()));
+    }
+    if let Some(r) = crate::managed_identity::route(shared, method, segments, query, headers)
+        .or_else(|| crate::federated::route(shared, method, segments, query, headers))
+    {
+        return r;
     }
     let endpoint = match segments {
         [tenant, "oauth2", "v2.0", ep] => Some((*tenant, *ep)),

@@ -42,6 +42,10 @@ pub struct MockApp {
     pub delegated_scopes: Vec<String>,
     /// The user who "signs in" when this app runs the device-code flow.
     pub user_principal_name: Option<String>,
+    /// Set when this app is a managed identity (IMDS and `/msi/token` mint its tokens).
+    pub managed_identity: Option<crate::managed_identity::ManagedIdentityKind>,
+    /// Federated identity credentials a federated `client_assertion` is checked against.
+    pub federated_credentials: Vec<crate::federated::FederatedCredential>,
 }
 
 #[derive(Deserialize)]
@@ -59,6 +63,10 @@ struct AppFile {
     delegated_scopes: Vec<String>,
     #[serde(default)]
     user: Option<String>,
+    #[serde(default)]
+    managed_identity: Option<crate::managed_identity::ManagedIdentityKind>,
+    #[serde(default)]
+    federated_credentials: Vec<crate::federated::FederatedCredential>,
 }
 
 /// Users are either fixture objects or generated on demand from an index.
@@ -288,6 +296,8 @@ impl Tenant {
                 roles: app.roles,
                 delegated_scopes: app.delegated_scopes,
                 user_principal_name: app.user,
+                managed_identity: app.managed_identity,
+                federated_credentials: app.federated_credentials,
             });
         }
         let (groups, raw_members) = split_groups(collection(src, "groups.json")?);

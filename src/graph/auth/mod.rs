@@ -290,7 +290,7 @@ impl TokenProvider {
                 timing: DeviceCodeTiming::default(),
             }),
             AuthMethod::ManagedIdentity => TokenSource::ManagedIdentity(ManagedIdentity {
-                http: OAuthHttp::from_http(&settings.http, true)?,
+                http: ManagedIdentity::http_for(&settings.http)?,
                 client_id: settings.client_id.clone(),
                 env: settings.managed_identity.clone(),
                 resource: ep.resource.clone(),

@@ -28,6 +28,11 @@ pub struct OAuthHttp {
     client: reqwest::Client,
     retry: RetryPolicy,
     max_response_bytes: u64,
+    /// Which statuses get another attempt ([`is_retryable_identity_status`] unless set).
+    retryable: fn(u16) -> bool,
+    /// Whether a connection failure gets another attempt (not for an endpoint on this machine
+    /// that may simply not exist: see [`OAuthHttp::local_endpoint`]).
+    retry_connect: bool,
 }
 
 impl OAuthHttp {
@@ -63,7 +68,55 @@ impl OAuthHttp {
             client,
             retry,
             max_response_bytes,
+            retryable: is_retryable_identity_status,
+            retry_connect: true,
         })
+    }
+
+    /// For a token endpoint on this machine or link-local (a managed identity's IMDS or App
+    /// Service endpoint): never through a proxy (IMDS behind a proxy is unsupported), a
+    /// connection within `connect_timeout`, and a failed connection is final (no endpoint
+    /// there), so a machine without one fails at once. Statuses retried: see
+    /// [`Self::with_retryable`].
+    pub fn local_endpoint(
+        h: &HttpSettings,
+        connect_timeout: Duration,
+        retry: RetryPolicy,
+    ) -> Result<OAuthHttp, AuthError> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(h.timeout)
+            .connect_timeout(connect_timeout)
+            .no_proxy()
+            .user_agent(concat!("enroll-doctor/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| AuthError::Transport {
+                flow: "setup",
+                message: error_chain(&e),
+            })?;
+        Ok(OAuthHttp {
+            client,
+            retry,
+            max_response_bytes: h.max_response_bytes,
+            retryable: is_retryable_identity_status,
+            retry_connect: false,
+        })
+    }
+
+    /// A connection failure or timeout gets another attempt; for a local endpoint only a
+    /// timeout after connecting (a busy IMDS), never a failed connection.
+    fn worth_retrying(&self, e: &reqwest::Error) -> bool {
+        if self.retry_connect {
+            e.is_connect() || e.is_timeout()
+        } else {
+            e.is_timeout() && !e.is_connect()
+        }
+    }
+
+    /// Other statuses worth another attempt.
+    pub fn with_retryable(mut self, retryable: fn(u16) -> bool) -> OAuthHttp {
+        self.retryable = retryable;
+        self
     }
 
     /// Other retry settings (tests use short waits).
@@ -104,7 +157,7 @@ impl OAuthHttp {
             let req_headers = request.headers().clone();
             let resp = match self.client.execute(request).await {
                 Ok(r) => r,
-                Err(e) if !last && (e.is_connect() || e.is_timeout()) => {
+                Err(e) if !last && self.worth_retrying(&e) => {
                     let wait = self.retry.wait(attempt, None);
                     tracing::debug!(
                         "{method} {}: {}; retrying in {} ms",
@@ -131,7 +184,7 @@ impl OAuthHttp {
                     size,
                 )
             };
-            if !last && is_retryable_identity_status(status.as_u16()) {
+            if !last && (self.retryable)(status.as_u16()) {
                 let retry_after = resp_headers
                     .get(RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
