@@ -7,6 +7,7 @@
 mod auth_code;
 mod azure_cli;
 mod cache;
+mod cert_formats;
 mod certificate;
 mod claims;
 mod device_code;
@@ -258,6 +259,7 @@ impl TokenProvider {
                     ClientCredential::Certificate(CertificateCredential::load(
                         path,
                         settings.certificate_algorithm,
+                        settings.certificate_password.as_ref(),
                     )?)
                 };
                 TokenSource::ClientCredentials {
