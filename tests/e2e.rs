@@ -5,6 +5,7 @@
 mod utf16;
 
 mod e2e {
+    pub mod certificates;
     pub mod collector;
     pub mod common;
     pub mod correlate;

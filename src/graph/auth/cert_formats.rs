@@ -37,8 +37,10 @@ pub(super) enum Format {
 /// PBKDF2 iterations allowed in an encrypted PKCS#8 key, as p12-keystore allows in a PFX:
 /// OpenSSL writes 2,048, Windows 2,000 to 10,000; more is a file built to stall the tool.
 const MAX_KDF_ITERATIONS: u32 = 1_000_000;
-/// scrypt memory (128·N·r bytes) allowed, as p12-keystore allows: 1 GiB.
-const MAX_SCRYPT_BYTES: u64 = 1 << 30;
+/// scrypt work allowed in an encrypted PKCS#8 key, 128·N·r·p bytes: 64 MiB (OpenSSL's default
+/// `-scrypt` is N = 16384, r = 8, p = 1: 16 MiB; OpenSSL itself refuses more than 32 MiB of
+/// memory unless told otherwise).
+const MAX_SCRYPT_BYTES: u64 = 64 << 20;
 
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const RSASSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
@@ -265,9 +267,9 @@ fn decrypt_pkcs8(der: &[u8], password: Option<&SecretString>) -> Result<Vec<u8>,
         }
         pbes2::Kdf::Scrypt(s) if !scrypt_within_limits(s) => {
             return Err(
-                "the private key's scrypt parameters ask for more than 1 GiB of memory \
-                        or more than 16 lanes; encrypt it again with \
-                        `openssl pkcs8 -topk8 -v2 aes-256-cbc`"
+                "the private key's scrypt parameters ask for more work than this tool \
+                 accepts (128·N·r·p above 64 MiB); encrypt it again with \
+                 `openssl pkcs8 -topk8 -v2 aes-256-cbc`"
                     .into(),
             );
         }
@@ -306,11 +308,11 @@ fn is_pbes1(oid: &ObjectIdentifier) -> bool {
 }
 
 fn scrypt_within_limits(s: &pbes2::ScryptParams) -> bool {
-    s.parallelization <= 16
-        && 128u64
-            .checked_mul(s.cost_parameter)
-            .and_then(|m| m.checked_mul(u64::from(s.block_size)))
-            .is_some_and(|m| m <= MAX_SCRYPT_BYTES)
+    128u64
+        .checked_mul(s.cost_parameter)
+        .and_then(|m| m.checked_mul(u64::from(s.block_size)))
+        .and_then(|m| m.checked_mul(u64::from(s.parallelization)))
+        .is_some_and(|m| m <= MAX_SCRYPT_BYTES)
 }
 
 /// An RSA key's PKCS#1 DER and its public half.

@@ -279,6 +279,28 @@ fn encrypted_pkcs8_made_here_opens_and_huge_iteration_counts_are_refused() {
 }
 
 #[test]
+fn scrypt_beyond_64_mib_is_refused_before_it_runs() {
+    let params = pkcs8::pkcs5::scrypt::Params::new(20, 8, 1).unwrap(); // N = 2^20: 1 GiB
+    let params =
+        pbes2::Parameters::generate_scrypt_aes256cbc(params, &[1u8; 16], [2u8; 16]).unwrap();
+    let data = [0u8; 64];
+    let info = pkcs8::EncryptedPrivateKeyInfo {
+        encryption_algorithm: params.into(),
+        encrypted_data: OctetStringRef::new(&data).unwrap(),
+    };
+    let key = pem::encode(&pem::Pem::new(
+        "ENCRYPTED PRIVATE KEY",
+        info.to_der().unwrap(),
+    ));
+    let mut pem = fixture("app.crt");
+    pem.extend(key.as_bytes());
+    let started = std::time::Instant::now();
+    let e = read_err(&pem, Some("x"), Format::Detect);
+    assert!(e.contains("above 64 MiB"), "{e}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
+
+#[test]
 fn old_key_encryptions_say_how_to_convert() {
     let e = read_err(
         &pem_with("app.crt", "app-traditional.key"),
