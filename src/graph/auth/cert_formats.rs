@@ -81,8 +81,13 @@ pub(super) fn read(
     }
 }
 
+const NOT_PFX_EXPORT: &str =
+    "Export-PfxCertificate, or `openssl pkcs12 -export -inkey app.key -in app.crt -out app.pfx`";
 const NOT_PFX: &str = "not a PKCS#12/PFX file (damaged, or another format); export it again \
      (Export-PfxCertificate, or `openssl pkcs12 -export -inkey app.key -in app.crt -out app.pfx`)";
+const UNSUPPORTED_PFX: &str = "the PFX uses an encryption or integrity algorithm this tool does \
+     not read (such as RC4, MD5-based encryption or a PBMAC1 check); export it again with AES \
+     (Export-PfxCertificate -CryptoAlgorithmOption AES256_SHA256, or `openssl pkcs12 -export`)";
 const LONE_CERT: &str = "holds only a certificate (DER, as a .cer file); the tool needs the \
      private key too: give the PFX exported with its private key, or a PEM file with both";
 
@@ -144,6 +149,12 @@ fn from_pkcs12(der: &[u8], password: Option<&SecretString>) -> Result<KeyPair, S
 
 fn pkcs12_error(e: &P12Error, had_password: bool) -> String {
     match e {
+        // pkcs5's own words (p12-keystore keeps only the text): an algorithm it lacks, or
+        // parameters it cannot use, are no password matter.
+        P12Error::Pkcs5Error(m) if m.contains("unsupported") => UNSUPPORTED_PFX.into(),
+        P12Error::Pkcs5Error(m) if m.contains("invalid") => format!(
+            "the PFX's encryption parameters are invalid; export it again ({NOT_PFX_EXPORT})"
+        ),
         // The MAC (checked first) or, in a file without one, the decryption failed: the
         // password is not the file's.
         P12Error::MacError(_) | P12Error::UnpadError | P12Error::Pkcs5Error(_) => {
@@ -154,10 +165,7 @@ fn pkcs12_error(e: &P12Error, had_password: bool) -> String {
             }
         }
         P12Error::UnsupportedEncryptionScheme | P12Error::UnsupportedMacAlgorithm => {
-            "the PFX is protected with an algorithm this tool does not read (RC4 or MD5-based \
-             encryption); export it again with AES (Export-PfxCertificate -CryptoAlgorithmOption \
-             AES256_SHA256, or `openssl pkcs12 -export`)"
-                .into()
+            UNSUPPORTED_PFX.into()
         }
         P12Error::InvalidParameters => format!(
             "the PFX's encryption parameters are invalid or beyond the limits this tool accepts \

@@ -1,4 +1,11 @@
 //! Certificate credentials: a signed JWT client assertion (`private_key_jwt`).
+//!
+//! The assertion as Entra documents it (MicrosoftDocs/entra-docs,
+//! docs/identity-platform/certificate-credentials.md): header `alg` PS256 (PSS padding), `typ`
+//! JWT, `x5t#S256` the base64url SHA-256 of the certificate's DER; claims `aud` (the token
+//! endpoint), `iss` = `sub` = the client id, `jti`, `nbf`, `iat`, and `exp` 5–10 minutes after
+//! `nbf`. RS256 with the SHA-1 `x5t` stays for older setups. The files it comes from are read
+//! in `cert_formats.rs` (PFX, PEM, encrypted PKCS#8; RSA keys only).
 
 use std::path::{Path, PathBuf};
 

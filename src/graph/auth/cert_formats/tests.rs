@@ -194,6 +194,9 @@ fn damaged_or_foreign_files_are_named_as_such() {
     pfx.truncate(pfx.len() / 2);
     let e = read_err(&pfx, Some(PASSWORD), Format::Detect);
     assert!(e.starts_with("not a PKCS#12/PFX file"), "{e}");
+    let e = read_err(&fixture("app-rc4.pfx"), Some(PASSWORD), Format::Detect);
+    assert!(e.contains("does not read (such as RC4"), "{e}");
+    assert!(e.contains("AES256_SHA256"), "{e}");
     let e = read_err(b"hello world", None, Format::Detect);
     assert!(e.starts_with("neither PEM"), "{e}");
     let e = read_err(b"hello world", None, Format::Pkcs12);
