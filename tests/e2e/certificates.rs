@@ -100,7 +100,15 @@ fn audit_signs_in_with_a_pfx_and_its_password() {
         &fixture("app-aes.pfx"),
         false,
         Some(PASSWORD),
-        &["audit", "-f", "json", "--fail-on", "never", "--trace-http"],
+        &[
+            "audit",
+            "-f",
+            "json",
+            "--fail-on",
+            "never",
+            "-vv",
+            "--trace-http",
+        ],
     );
     assert_eq!(code, 0, "{out}\n{err}");
     let report: serde_json::Value = serde_json::from_str(&out)
