@@ -69,8 +69,11 @@ pub struct ConnectionArgs {
     /// Identity platform base URL for `--cloud custom`.
     #[arg(long, global = true, value_name = "URL")]
     pub login_url: Option<String>,
-    /// PEM file holding the certificate and private key for `--auth certificate`. Env:
-    /// AZURE_CLIENT_CERTIFICATE_PATH.
+    /// Certificate and private key for `--auth certificate`: a PKCS#12 file (.pfx/.p12, as
+    /// Export-PfxCertificate or `openssl pkcs12 -export` write it), or PEM with the certificate
+    /// and the key (unencrypted or encrypted PKCS#8; or the key in a .key file beside it). The
+    /// key must be RSA. Its password comes from AZURE_CLIENT_CERTIFICATE_PASSWORD, never a
+    /// flag. Env: AZURE_CLIENT_CERTIFICATE_PATH.
     #[arg(long, global = true, value_name = "FILE")]
     pub certificate: Option<PathBuf>,
 }
@@ -371,9 +374,10 @@ const AUDIT_EXAMPLES: &str = concat!(
     "Examples:\n",
     "  # Delegated sign-in (device code) to your tenant\n",
     "  enroll-doctor audit --tenant contoso.onmicrosoft.com\n",
-    "  # App-only with a certificate, saving the facts for later offline runs\n",
+    "  # App-only with a certificate (a PFX, its password in AZURE_CLIENT_CERTIFICATE_PASSWORD),\n",
+    "  # saving the facts for later offline runs\n",
     "  enroll-doctor audit --tenant <TENANT-ID> --client-id <APP-ID> --auth certificate \\\n",
-    "      --certificate app.pem --save-snapshot contoso.json\n",
+    "      --certificate app.pfx --save-snapshot contoso.json\n",
     "  # A redacted snapshot to hand to support\n",
     "  enroll-doctor audit --save-snapshot s.json --redact --redact-key-file s.key\n",
     "  # Offline, from a saved snapshot\n",

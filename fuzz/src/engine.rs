@@ -213,6 +213,11 @@ pub fn execute(
                 targets::token(b);
             }
         }
+        Target::Certificate => {
+            if let Some((_, b)) = input.files.first() {
+                targets::certificate(b);
+            }
+        }
         Target::Config => {
             if let Some((_, b)) = input.files.first() {
                 targets::config(b);
@@ -317,6 +322,7 @@ fn worker(
             Target::Codes,
             Target::Users,
             Target::Token,
+            Target::Certificate,
         ]
     } else {
         cfg.targets.clone()
@@ -349,12 +355,18 @@ fn worker(
                     files: vec![(name.clone(), mutate_one(&mut rng, bytes, &donors))],
                 }
             }
-            Target::Snapshot | Target::Config | Target::Codes | Target::Users | Target::Token => {
+            Target::Snapshot
+            | Target::Config
+            | Target::Codes
+            | Target::Users
+            | Target::Token
+            | Target::Certificate => {
                 let base: Option<&[u8]> = match target {
                     Target::Snapshot => rng.pick(&seeds.snapshots).map(Vec::as_slice),
                     Target::Config => rng.pick(&seeds.configs).map(Vec::as_slice),
                     Target::Users => rng.pick(&seeds.users).map(Vec::as_slice),
                     Target::Token => rng.pick(&seeds.tokens).map(Vec::as_slice),
+                    Target::Certificate => rng.pick(&seeds.certificates).map(Vec::as_slice),
                     _ => rng.pick(&donors).copied(),
                 };
                 let Some(base) = base else { continue };

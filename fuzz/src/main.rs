@@ -19,7 +19,7 @@ Options:
   --execs N          executions (default 10000)
   --seed N           random seed (default 1); a run is reproducible from its seed and job count
   --jobs N           worker threads (default 1)
-  --target NAME      device, file, path, snapshot, config, codes, users or token
+  --target NAME      device, file, path, snapshot, config, codes, users, token or certificate
                      (repeatable; default all)
   --out DIR          write each failing input to DIR/KIND-TARGET-N/
   --time-base-ms N   time allowed per input, plus --time-per-byte-ns per input byte

@@ -17,6 +17,8 @@ pub struct Seeds {
     pub users: Vec<Vec<u8>>,
     /// Access tokens (made-up claims, no signature).
     pub tokens: Vec<Vec<u8>>,
+    /// Certificate files (tests/fixtures/certs): PFX, PEM, encrypted keys with their certificate.
+    pub certificates: Vec<Vec<u8>>,
 }
 
 impl Seeds {
@@ -29,6 +31,7 @@ impl Seeds {
             .chain(self.configs.iter().map(Vec::as_slice))
             .chain(self.users.iter().map(Vec::as_slice))
             .chain(self.tokens.iter().map(Vec::as_slice))
+            .chain(self.certificates.iter().map(Vec::as_slice))
             .collect()
     }
 }
@@ -104,11 +107,42 @@ pub fn load(root: &Path) -> Seeds {
         b"# pilot users\nadele.vance@contoso.com\n  Alex.Wilber@contoso.com  \n\nadele.vance@contoso.com\n"
             .to_vec(),
     );
+    seeds.certificates = certificates(&root.join("tests/fixtures/certs"));
     seeds.tokens = TOKEN_CLAIMS
         .iter()
         .map(|claims| jwt(claims).into_bytes())
         .collect();
     seeds
+}
+
+/// Each PFX alone, and each key with its certificate (key first, as a combined PEM may be).
+fn certificates(dir: &Path) -> Vec<Vec<u8>> {
+    let files = files_of(dir);
+    let cert_of = |key: &str| {
+        let name = if key.starts_with("ec") {
+            "ec.crt"
+        } else {
+            "app.crt"
+        };
+        files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.clone())
+    };
+    files
+        .iter()
+        .filter_map(|(name, bytes)| {
+            if name.ends_with(".pfx") {
+                Some(bytes.clone())
+            } else if name.ends_with(".key") {
+                let mut pem = bytes.clone();
+                pem.extend(cert_of(name)?);
+                Some(pem)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 /// Claims of the tokens the tool meets: app-only, delegated, and one without either.
@@ -140,5 +174,10 @@ mod tests {
         assert!(!seeds.snapshots.is_empty());
         assert!(!seeds.configs.is_empty());
         assert!(!seeds.users.is_empty() && seeds.tokens.len() == 3);
+        assert!(
+            seeds.certificates.len() >= 10,
+            "{}",
+            seeds.certificates.len()
+        );
     }
 }

@@ -4,14 +4,16 @@ use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
 use enroll_doctor::catalog::error_codes;
-use enroll_doctor::config::FileConfig;
+use enroll_doctor::config::{AssertionAlgorithm, FileConfig};
 use enroll_doctor::device::report::DeviceReport;
 use enroll_doctor::device::{load_path, report_from_memory};
 use enroll_doctor::diagnose::Pipeline;
 use enroll_doctor::graph::AccessToken;
+use enroll_doctor::graph::auth::CertificateCredential;
 use enroll_doctor::report::{Report, json, markdown, table};
 use enroll_doctor::tenant::snapshot::TenantSnapshot;
 use enroll_doctor::tenant::users_file::read_users_file;
+use secrecy::SecretString;
 
 use crate::mutate::Folder;
 
@@ -36,9 +38,11 @@ pub enum Target {
     Users,
     /// An access token's claims, as `auth status` and the preflight decode them.
     Token,
+    /// A certificate file as `--auth certificate` reads it: PFX, PEM, encrypted PKCS#8.
+    Certificate,
 }
 
-pub const TARGETS: [Target; 8] = [
+pub const TARGETS: [Target; 9] = [
     Target::Device,
     Target::File,
     Target::Snapshot,
@@ -47,6 +51,7 @@ pub const TARGETS: [Target; 8] = [
     Target::Path,
     Target::Users,
     Target::Token,
+    Target::Certificate,
 ];
 
 impl Target {
@@ -60,6 +65,7 @@ impl Target {
             Target::Path => "path",
             Target::Users => "users",
             Target::Token => "token",
+            Target::Certificate => "certificate",
         }
     }
 
@@ -201,6 +207,15 @@ pub fn token(bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     if let Ok(claims) = AccessToken::new(text.trim().to_string(), None).claims() {
         let _ = claims.identity();
+    }
+}
+
+/// The seeds' password (tests/fixtures/certs) and none, so a mutated file is opened as far as
+/// it goes either way.
+pub fn certificate(bytes: &[u8]) {
+    let password = SecretString::from("test-only-Pfx-9");
+    for p in [None, Some(&password)] {
+        let _ = CertificateCredential::from_bytes(bytes, AssertionAlgorithm::Ps256, p);
     }
 }
 

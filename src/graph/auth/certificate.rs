@@ -1,4 +1,11 @@
 //! Certificate credentials: a signed JWT client assertion (`private_key_jwt`).
+//!
+//! The assertion as Entra documents it (MicrosoftDocs/entra-docs,
+//! docs/identity-platform/certificate-credentials.md): header `alg` PS256 (PSS padding), `typ`
+//! JWT, `x5t#S256` the base64url SHA-256 of the certificate's DER; claims `aud` (the token
+//! endpoint), `iss` = `sub` = the client id, `jti`, `nbf`, `iat`, and `exp` 5–10 minutes after
+//! `nbf`. RS256 with the SHA-1 `x5t` stays for older setups. The files it comes from are read
+//! in `cert_formats.rs` (PFX, PEM, encrypted PKCS#8; RSA keys only).
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +17,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 use sha1::Digest as _;
 
+use super::cert_formats::{self, Format, KeyPair};
 use super::error::AuthError;
 use crate::config::AssertionAlgorithm;
 use crate::fsio;
@@ -49,63 +57,72 @@ struct AssertionClaims<'a> {
 }
 
 impl CertificateCredential {
-    /// Reads a PEM file holding the certificate and the key (in either order), or a certificate
-    /// whose key sits in a `.key` file next to it.
-    pub fn load(path: &Path, algorithm: AssertionAlgorithm) -> Result<Self, AuthError> {
+    /// Reads the certificate and its RSA key from `path`: a PKCS#12/PFX file (`.pfx`/`.p12`, or
+    /// DER or base64 content), or PEM holding the certificate and the key in either order (the
+    /// key possibly an encrypted PKCS#8 one), or a PEM certificate whose key sits in a `.key`
+    /// file next to it. `password` (AZURE_CLIENT_CERTIFICATE_PASSWORD) opens a PFX or an
+    /// encrypted key; without it a PFX is tried with the empty password.
+    pub fn load(
+        path: &Path,
+        algorithm: AssertionAlgorithm,
+        password: Option<&SecretString>,
+    ) -> Result<Self, AuthError> {
         let err = |message: String| AuthError::Certificate {
             path: path.to_path_buf(),
             message,
         };
-        let text = fsio::read_regular(path, fsio::CERTIFICATE).map_err(|e| err(e.reason()))?;
-        let mut blocks = pem::parse_many(&text).map_err(|e| err(format!("not PEM: {e}")))?;
-        if !blocks.iter().any(is_key) {
-            let key_path: PathBuf = path.with_extension("key");
-            if let Ok(key_text) = fsio::read_regular(&key_path, fsio::CERTIFICATE) {
-                blocks.extend(
-                    pem::parse_many(&key_text)
-                        .map_err(|e| err(format!("{} is not PEM: {e}", key_path.display())))?,
-                );
+        let bytes = fsio::read_regular(path, fsio::CERTIFICATE).map_err(|e| err(e.reason()))?;
+        let format = match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("pfx") || e.eq_ignore_ascii_case("p12") => {
+                Format::Pkcs12
             }
-        }
-        Self::from_pem_blocks(&blocks, algorithm).map_err(err)
-    }
-
-    /// From PEM text already in memory (tests, combined files).
-    pub fn from_pem(text: &[u8], algorithm: AssertionAlgorithm) -> Result<Self, String> {
-        let blocks = pem::parse_many(text).map_err(|e| format!("not PEM: {e}"))?;
-        Self::from_pem_blocks(&blocks, algorithm)
-    }
-
-    fn from_pem_blocks(blocks: &[pem::Pem], algorithm: AssertionAlgorithm) -> Result<Self, String> {
-        if blocks.iter().any(|b| b.tag() == "ENCRYPTED PRIVATE KEY") {
-            return Err(
-                "the private key is encrypted; export it without a passphrase (e.g. \
-                 `openssl pkcs8 -topk8 -nocrypt`) and protect the file's permissions instead"
-                    .into(),
-            );
-        }
-        if blocks.iter().any(|b| b.tag() == "EC PRIVATE KEY") {
-            return Err(NOT_RSA.into());
-        }
-        let cert = blocks
-            .iter()
-            .find(|b| b.tag() == "CERTIFICATE")
-            .ok_or("no CERTIFICATE block")?;
-        let key_block = blocks
-            .iter()
-            .find(|b| is_key(b))
-            .ok_or("no PRIVATE KEY or RSA PRIVATE KEY block (put the key in the same file or in a .key file beside it)")?;
-        // jsonwebtoken reads only the first block of a PEM string, so hand it the key alone.
-        let key = EncodingKey::from_rsa_pem(pem::encode(key_block).as_bytes()).map_err(|e| {
-            if EncodingKey::from_ec_pem(pem::encode(key_block).as_bytes()).is_ok()
-                || EncodingKey::from_ed_pem(pem::encode(key_block).as_bytes()).is_ok()
+            _ => Format::Detect,
+        };
+        let pair = match cert_formats::parse_pem(&bytes) {
+            // A PEM certificate alone: its key may be in a .key file beside it.
+            Ok(mut blocks)
+                if format == Format::Detect
+                    && !blocks.is_empty()
+                    && !blocks.iter().any(cert_formats::is_key) =>
             {
-                NOT_RSA.to_string()
-            } else {
-                format!("unusable RSA private key: {e}")
+                let key_path: PathBuf = path.with_extension("key");
+                if let Ok(key_text) = fsio::read_regular(&key_path, fsio::CERTIFICATE) {
+                    blocks.extend(
+                        cert_formats::parse_pem(&key_text)
+                            .map_err(|e| err(format!("{}: {e}", key_path.display())))?,
+                    );
+                }
+                cert_formats::from_pem_blocks(&blocks, password)
             }
-        })?;
-        let der = cert.contents();
+            _ => cert_formats::read(&bytes, password, format),
+        }
+        .map_err(err)?;
+        Self::from_pair(pair, algorithm).map_err(err)
+    }
+
+    /// From a file's bytes already in memory (tests, fuzzing): as [`Self::load`] without the
+    /// `.key` file beside it.
+    pub fn from_bytes(
+        bytes: &[u8],
+        algorithm: AssertionAlgorithm,
+        password: Option<&SecretString>,
+    ) -> Result<Self, String> {
+        Self::from_pair(
+            cert_formats::read(bytes, password, Format::Detect)?,
+            algorithm,
+        )
+    }
+
+    fn from_pair(pair: KeyPair, algorithm: AssertionAlgorithm) -> Result<Self, String> {
+        let key = EncodingKey::from_rsa_der(&pair.rsa_pkcs1);
+        // jsonwebtoken only parses the key when it signs: sign once now, so a key the signer
+        // refuses fails here, before any request, and not at the first token.
+        jsonwebtoken::encode(&Header::new(Algorithm::PS256), &serde_json::json!({}), &key)
+            .map_err(|_| {
+                "the RSA private key cannot sign (damaged, or a size the signer refuses)"
+                    .to_string()
+            })?;
+        let der = pair.cert_der.as_slice();
         Ok(CertificateCredential {
             key,
             thumbprint_sha256: URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(der)),
@@ -144,13 +161,6 @@ impl CertificateCredential {
     }
 }
 
-const NOT_RSA: &str = "the private key is not RSA; Entra certificate credentials (PS256/RS256 \
-     client assertions) need an RSA key of 2048 bits or more";
-
-fn is_key(b: &pem::Pem) -> bool {
-    matches!(b.tag(), "PRIVATE KEY" | "RSA PRIVATE KEY")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,8 +180,9 @@ mod tests {
         let (cert, key, public) = self_signed();
         // Key first, certificate second: order must not matter.
         let combined = format!("{key}\n{cert}");
-        let cred = CertificateCredential::from_pem(combined.as_bytes(), AssertionAlgorithm::Ps256)
-            .unwrap();
+        let cred =
+            CertificateCredential::from_bytes(combined.as_bytes(), AssertionAlgorithm::Ps256, None)
+                .unwrap();
         let url = "https://login.microsoftonline.com/t1/oauth2/v2.0/token";
         let jwt = cred.assertion("client-1", url).unwrap();
         let header = decode_header(jwt.expose_secret()).unwrap();
@@ -203,9 +214,10 @@ mod tests {
     #[test]
     fn rs256_adds_the_sha1_thumbprint() {
         let (cert, key, _) = self_signed();
-        let cred = CertificateCredential::from_pem(
+        let cred = CertificateCredential::from_bytes(
             format!("{cert}{key}").as_bytes(),
             AssertionAlgorithm::Rs256,
+            None,
         )
         .unwrap();
         let jwt = cred
@@ -219,15 +231,18 @@ mod tests {
     #[test]
     fn missing_or_encrypted_key_is_explained() {
         let (cert, _, _) = self_signed();
-        let e = CertificateCredential::from_pem(cert.as_bytes(), AssertionAlgorithm::Ps256)
+        let e = CertificateCredential::from_bytes(cert.as_bytes(), AssertionAlgorithm::Ps256, None)
             .unwrap_err();
         assert!(e.contains("PRIVATE KEY"), "{e}");
         let enc = format!(
             "{cert}-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"
         );
-        let e =
-            CertificateCredential::from_pem(enc.as_bytes(), AssertionAlgorithm::Ps256).unwrap_err();
-        assert!(e.contains("encrypted"), "{e}");
+        let e = CertificateCredential::from_bytes(enc.as_bytes(), AssertionAlgorithm::Ps256, None)
+            .unwrap_err();
+        assert!(
+            e.contains("encrypted: set AZURE_CLIENT_CERTIFICATE_PASSWORD"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -236,8 +251,8 @@ mod tests {
         let params = rcgen::CertificateParams::new(vec!["ec".into()]).unwrap();
         let cert = params.self_signed(&key).unwrap();
         let pem = format!("{}{}", cert.pem(), key.serialize_pem());
-        let e =
-            CertificateCredential::from_pem(pem.as_bytes(), AssertionAlgorithm::Ps256).unwrap_err();
+        let e = CertificateCredential::from_bytes(pem.as_bytes(), AssertionAlgorithm::Ps256, None)
+            .unwrap_err();
         assert!(e.contains("not RSA"), "{e}");
     }
 
@@ -247,13 +262,65 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("app.pem"), cert).unwrap();
         std::fs::write(dir.path().join("app.key"), key).unwrap();
-        let cred =
-            CertificateCredential::load(&dir.path().join("app.pem"), AssertionAlgorithm::Ps256)
-                .unwrap();
+        let cred = CertificateCredential::load(
+            &dir.path().join("app.pem"),
+            AssertionAlgorithm::Ps256,
+            None,
+        )
+        .unwrap();
         assert!(!cred.thumbprint_sha256.is_empty());
-        let e =
-            CertificateCredential::load(&dir.path().join("nope.pem"), AssertionAlgorithm::Ps256)
-                .unwrap_err();
+        let e = CertificateCredential::load(
+            &dir.path().join("nope.pem"),
+            AssertionAlgorithm::Ps256,
+            None,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("nope.pem"), "{e}");
+    }
+
+    #[test]
+    fn pfx_and_encrypted_keys_load_with_the_password_and_errors_name_the_file() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/certs");
+        let app_der = pem::parse(std::fs::read(fixtures.join("app.crt")).unwrap())
+            .unwrap()
+            .into_contents();
+        let thumbprint = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(&app_der));
+        let password = SecretString::from("test-only-Pfx-9");
+        let ps256 = AssertionAlgorithm::Ps256;
+        let cred =
+            CertificateCredential::load(&fixtures.join("app-aes.pfx"), ps256, Some(&password))
+                .unwrap();
+        assert_eq!(cred.thumbprint_sha256, thumbprint);
+        assert!(cred.assertion("c", "https://x/t/oauth2/v2.0/token").is_ok());
+
+        let wrong = SecretString::from("Wrong-Pass-1");
+        let e = CertificateCredential::load(&fixtures.join("app-legacy.pfx"), ps256, Some(&wrong))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("app-legacy.pfx"), "{e}");
+        assert!(e.contains("does not open this PFX"), "{e}");
+        assert!(!e.contains("Wrong-Pass-1"), "{e}");
+        let e = CertificateCredential::load(&fixtures.join("app-aes.pfx"), ps256, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("set AZURE_CLIENT_CERTIFICATE_PASSWORD"), "{e}");
+
+        // Any name: a PFX is known by its content; an encrypted key beside a certificate.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(fixtures.join("app-3des.pfx"), dir.path().join("app.bin")).unwrap();
+        std::fs::copy(fixtures.join("app.crt"), dir.path().join("app.pem")).unwrap();
+        std::fs::copy(fixtures.join("app-enc.key"), dir.path().join("app.key")).unwrap();
+        for name in ["app.bin", "app.pem"] {
+            let cred = CertificateCredential::load(&dir.path().join(name), ps256, Some(&password))
+                .unwrap();
+            assert_eq!(cred.thumbprint_sha256, thumbprint, "{name}");
+        }
+        let e = CertificateCredential::load(&dir.path().join("app.pem"), ps256, Some(&wrong))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("app.pem") && e.contains("does not open the private key"),
+            "{e}"
+        );
     }
 }

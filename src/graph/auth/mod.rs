@@ -8,6 +8,7 @@ pub mod aadsts;
 mod auth_code;
 mod azure_cli;
 mod cache;
+mod cert_formats;
 mod certificate;
 mod claims;
 mod device_code;
@@ -260,6 +261,7 @@ impl TokenProvider {
                     ClientCredential::Certificate(CertificateCredential::load(
                         path,
                         settings.certificate_algorithm,
+                        settings.certificate_password.as_ref(),
                     )?)
                 };
                 TokenSource::ClientCredentials {
