@@ -996,10 +996,11 @@ fn binary_device_code_login_status_logout_without_leaking() {
     assert!(out.contains("Signed in as"), "{out}");
     assert_no_secrets("login output", &format!("{out}{err}"), &[]);
     let cached = std::fs::read_to_string(&cache).unwrap();
-    let refresh = serde_json::from_str::<serde_json::Value>(&cached).unwrap()["entries"][0]["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let refresh =
+        serde_json::from_str::<serde_json::Value>(&cached).unwrap()["entries"][0]["refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
 
     let (code, out, err) = run_bin(
         &mock,
@@ -1247,8 +1248,14 @@ fn full_runs_never_leak_credentials() {
     assert_eq!(code, 0, "{login_out}\n{login_err}");
     let cached: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
-    let refresh = cached["entries"][0]["refresh_token"].as_str().unwrap().to_string();
-    let access = cached["entries"][0]["access_token"].as_str().unwrap().to_string();
+    let refresh = cached["entries"][0]["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let access = cached["entries"][0]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     faults();
     let (code, out, err) = run_bin(
         &mock,
