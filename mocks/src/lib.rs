@@ -52,6 +52,10 @@
 //! `GET /{tenant}/v2.0/.well-known/openid-configuration`; `{tenant}` is the tenant id, a verified
 //! domain, or `organizations`/`common` for delegated flows.
 //!
+//! Several fixture tenants can share one address ([`MultiTenantMock`]): identity requests go to
+//! the tenant of their path, Graph requests to the tenant of their token's `tid`, and the home
+//! tenant's apps are registered in every tenant (a multi-tenant app).
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), mock_graph::MockError> {
 //! let mock = mock_graph::MockGraph::start(mock_graph::MockConfig::fixture("contoso")).await?;
@@ -67,6 +71,7 @@ pub mod fault_rules;
 mod faults;
 mod graph;
 mod index;
+mod multi;
 mod odata;
 mod relations;
 mod reply;
@@ -86,11 +91,11 @@ use tokio::sync::watch;
 
 pub use error::MockError;
 pub use faults::{Fault, FaultRule, RetryAfter, Sample};
+pub use multi::MultiTenantMock;
 pub use state::{MockStats, RecordedRequest};
 pub use tenant::{FleetDevice, MockApp, fixture_names, fleet_device, generated_tenant_id};
 
 use state::Shared;
-use tenant::Tenant;
 
 /// Where the tenant's data comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -330,16 +335,7 @@ impl Deref for MockGraph {
 
 impl MockGraph {
     pub async fn start(cfg: MockConfig) -> Result<MockGraph, MockError> {
-        let tenant = match &cfg.tenant {
-            TenantSource::Fixture(name) => Tenant::load_fixture(name)?,
-            TenantSource::Dir(path) => Tenant::load_dir(path)?,
-            TenantSource::Generated { users, seed } => Tenant::generated(*users, *seed)?,
-            TenantSource::GeneratedFleet {
-                users,
-                devices,
-                seed,
-            } => Tenant::generated_fleet(*users, *devices, *seed)?,
-        };
+        let tenant = cfg.tenant.load()?;
         let (listener, addr) = server::bind(cfg.port).await?;
         let shared = Arc::new(Shared::new(tenant, format!("http://{addr}"), &cfg));
         let (stop, stop_rx) = watch::channel(false);
