@@ -209,10 +209,21 @@ impl TenantsRun {
     }
 }
 
+/// REASON as a table shows it: without the identity platform's trace, correlation and time
+/// stamps (JSON and CSV keep them for a support case), at most 300 characters.
+pub fn short_reason(reason: &str) -> String {
+    let cut = reason.find(" Trace ID:").unwrap_or(reason.len());
+    let short = reason[..cut].trim_end();
+    match short.char_indices().nth(300) {
+        Some((i, _)) => format!("{}…", &short[..i]),
+        None => short.to_string(),
+    }
+}
+
 /// What the last column says: the reason of an error, else the blocking check.
 fn what_blocks(r: &TenantRow) -> String {
     if let Some(reason) = &r.reason {
-        return escape_line(reason).into_owned();
+        return escape_line(&short_reason(reason)).into_owned();
     }
     match &r.top_blocking {
         Some(b) => {
@@ -239,9 +250,30 @@ fn tenant_cell(r: &TenantRow) -> String {
     s
 }
 
+/// Status and counts in one cell of three lines, so the reason keeps its width.
+fn result_cell(r: &TenantRow) -> String {
+    let c = &r.findings;
+    if *c == Summary::default() {
+        // Nothing was evaluated (the sign-in or the reads failed): no counts to show.
+        return r.status.as_str().to_string();
+    }
+    let mut s = format!(
+        "{}\n{} fail, {} warn\n{} pass, {} skip",
+        r.status.as_str(),
+        c.fail,
+        c.warn,
+        c.pass,
+        c.skip
+    );
+    if c.error > 0 {
+        s.push_str(&format!("\n{} error", c.error));
+    }
+    s
+}
+
 fn users_cell(r: &TenantRow) -> String {
     match r.users {
-        Some(u) => format!("{}/{}", u.not_ready, u.checked),
+        Some(u) => format!("{} of {}", u.not_ready, u.checked),
         None => "-".to_string(),
     }
 }
@@ -262,29 +294,20 @@ pub fn table_text(run: &TenantsRun, width: usize) -> String {
     ));
     out.push_str("\n\n");
     let users = run.has_users();
-    let mut header = vec!["Tenant", "Status", "Fail", "Warn", "Pass", "Skip", "Error"];
-    let mut cols = vec![Col::Flex(3), Col::Fixed, Col::Fixed, Col::Fixed, Col::Fixed];
-    cols.extend([Col::Fixed, Col::Fixed]);
+    // The tenant (a GUID, a domain) is never broken: it is copied into the next command.
+    let mut header = vec!["Tenant", "Result"];
+    let mut cols = vec![Col::Fixed, Col::Fixed];
     if users {
-        header.push("Users not ready");
+        header.push("Not ready");
         cols.push(Col::Fixed);
     }
     header.push("Blocking check / reason");
-    cols.push(Col::Flex(5));
+    cols.push(Col::Flex(1));
     let rows = run
         .tenants
         .iter()
         .map(|r| {
-            let c = &r.findings;
-            let mut row = vec![
-                tenant_cell(r),
-                r.status.as_str().to_string(),
-                c.fail.to_string(),
-                c.warn.to_string(),
-                c.pass.to_string(),
-                c.skip.to_string(),
-                c.error.to_string(),
-            ];
+            let mut row = vec![tenant_cell(r), result_cell(r)];
             if users {
                 row.push(users_cell(r));
             }
@@ -350,7 +373,7 @@ pub fn markdown_text(run: &TenantsRun) -> String {
     let users = run.has_users();
     out.push_str("| Tenant | Status | Fail | Warn | Pass | Skip | Error |");
     if users {
-        out.push_str(" Users not ready |");
+        out.push_str(" Not ready |");
     }
     out.push_str(" Blocking check / reason |\n|---|---|---:|---:|---:|---:|---:|");
     if users {
@@ -619,6 +642,10 @@ mod tests {
         assert!(t.contains("audit over 4 tenants"), "{t}");
         assert!(t.contains("sign-in failed: AADSTS90002"), "{t}");
         assert!(t.contains("TEN002 TEN002 title +1 more"), "{t}");
+        assert!(
+            t.contains("findings") && t.contains("2 fail, 0 warn"),
+            "{t}"
+        );
         assert!(t.contains("Checks that fail, by tenants"), "{t}");
         let m = markdown_text(&r);
         assert_eq!(m.matches("\n| ").count(), 2 + 4 + 2, "{m}");
@@ -638,6 +665,16 @@ mod tests {
         assert!(
             csv.contains("b.example,,b.example Ltd,findings,,2,0,3,0,0,,,TEN002,TEN002 TEN005,")
         );
+    }
+
+    #[test]
+    fn a_reason_loses_the_trace_stamps_in_a_table() {
+        let r = "sign-in refused: AADSTS90002: Tenant 'x' not found. Trace ID: 1 Correlation ID: 2";
+        assert_eq!(
+            short_reason(r),
+            "sign-in refused: AADSTS90002: Tenant 'x' not found."
+        );
+        assert_eq!(short_reason(&"é".repeat(400)).chars().count(), 301);
     }
 
     #[test]

@@ -52,10 +52,20 @@ pub(super) fn list(global: &GlobalArgs, format: OutputFormat) -> anyhow::Result<
 }
 
 fn when(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
+    t.format("%Y-%m-%d %H:%M").to_string()
 }
 
-/// The list as a table, with the cache's place; no secret (a summary holds none).
+/// Whether the access token still works, or the refresh token renews it without a prompt.
+fn access_state(e: &CacheSummary, now: DateTime<Utc>) -> String {
+    match e.access_expires_at {
+        Some(t) if t > now => format!("valid, {} min left", (t - now).num_minutes()),
+        _ if e.has_refresh_token => "expired, renewed silently".to_string(),
+        _ => "expired: sign in again".to_string(),
+    }
+}
+
+/// The list as a table, with the cache's place; no secret (a summary holds none). The cloud
+/// and the client, mostly the same for every sign-in, get a column only when they differ.
 pub(super) fn table(entries: &[CacheSummary], path: Option<&Path>, now: DateTime<Utc>) -> String {
     use tabled::builder::Builder;
     use tabled::settings::Style;
@@ -63,42 +73,51 @@ pub(super) fn table(entries: &[CacheSummary], path: Option<&Path>, now: DateTime
         return "Cached sign-ins: none (no per-user cache folder is known: set ENROLL_DOCTOR_TOKEN_CACHE to keep sign-ins).\n".into();
     };
     let shown = escape_line(&path.display().to_string()).into_owned();
-    if entries.is_empty() {
+    let Some(first) = entries.first() else {
         return format!("Cached sign-ins: none in {shown}.\n");
+    };
+    let one_cloud = entries.iter().all(|e| e.login_url == first.login_url);
+    let one_client = entries
+        .iter()
+        .all(|e| e.client_id.eq_ignore_ascii_case(&first.client_id));
+    let mut heading = format!("Cached sign-ins ({}) in {shown}", entries.len());
+    let mut shared = Vec::new();
+    if one_cloud {
+        shared.push(format!("cloud {}", escape_line(&first.login_url)));
     }
+    if one_client {
+        shared.push(format!("client {}", escape_line(&first.client_id)));
+    }
+    if !shared.is_empty() {
+        heading.push_str(&format!(" ({})", shared.join(", ")));
+    }
+    let mut header = vec!["Tenant", "Tenant id", "Account", "Method"];
+    if !one_client {
+        header.push("Client");
+    }
+    if !one_cloud {
+        header.push("Cloud");
+    }
+    header.extend(["Access token", "Last used (UTC)"]);
     let mut b = Builder::default();
-    b.push_record([
-        "Tenant",
-        "Tenant id",
-        "Account",
-        "Method",
-        "Client",
-        "Cloud",
-        "Access token",
-        "Last used",
-    ]);
+    b.push_record(header);
     for e in entries {
-        let access = match e.access_expires_at {
-            Some(t) if t > now => format!("valid until {}", when(t)),
-            Some(_) | None if e.has_refresh_token => "expired; renewed silently".to_string(),
-            Some(_) | None => "expired; sign in again".to_string(),
-        };
-        b.push_record([
+        let mut row = vec![
             escape_line(&e.tenant).into_owned(),
             escape_line(e.tenant_id.as_deref().unwrap_or("-")).into_owned(),
             escape_line(e.account.as_deref().unwrap_or("-")).into_owned(),
             escape_line(&e.method).into_owned(),
-            escape_line(&e.client_id).into_owned(),
-            escape_line(&e.login_url).into_owned(),
-            access,
-            when(e.updated_at),
-        ]);
+        ];
+        if !one_client {
+            row.push(escape_line(&e.client_id).into_owned());
+        }
+        if !one_cloud {
+            row.push(escape_line(&e.login_url).into_owned());
+        }
+        row.extend([access_state(e, now), when(e.updated_at)]);
+        b.push_record(row);
     }
-    format!(
-        "Cached sign-ins ({}) in {shown}:\n{}\n",
-        entries.len(),
-        b.build().with(Style::sharp())
-    )
+    format!("{heading}:\n{}\n", b.build().with(Style::sharp()))
 }
 
 /// `auth logout`: this tenant, client and cloud's sign-ins, or with ALL every one.
@@ -189,15 +208,31 @@ mod tests {
             now,
         );
         assert!(
-            t.starts_with("Cached sign-ins (3) in /home/u/.cache/enroll-doctor/tokens.json:"),
+            t.starts_with(
+                "Cached sign-ins (3) in /home/u/.cache/enroll-doctor/tokens.json (cloud \
+                 https://login.microsoftonline.com, client 14d82eec-204b-4c2f-b7e8-296a70dab67e):"
+            ),
             "{t}"
         );
         assert!(
-            t.contains("admin@contoso.com") && t.contains("valid until"),
+            t.contains("admin@contoso.com") && t.contains("valid, 30 min left"),
             "{t}"
         );
-        assert!(t.contains("expired; renewed silently"), "{t}");
-        assert!(t.contains("expired; sign in again"), "{t}");
+        assert!(t.contains("expired, renewed silently"), "{t}");
+        assert!(t.contains("expired: sign in again"), "{t}");
+        assert!(!t.contains("│ Cloud"), "{t}");
+        // Sign-ins of several clients: a column says whose.
+        let mut other = entry("contoso.com", None, true);
+        other.client_id = "b05d3c8e-6fab-4c27-a934-d1c0bfae9c85".into();
+        let two = table(
+            &[entry("contoso.com", None, true), other],
+            Some(Path::new("c.json")),
+            now,
+        );
+        assert!(
+            two.contains("│ Client") && two.contains("b05d3c8e"),
+            "{two}"
+        );
         assert!(!t.contains('\u{1b}'), "{t}");
         assert!(table(&[], Some(Path::new("c.json")), now).contains("none in c.json"));
         assert!(table(&[], None, now).contains("ENROLL_DOCTOR_TOKEN_CACHE"));

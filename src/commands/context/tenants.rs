@@ -23,7 +23,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use enroll_doctor::checks::registry;
 use enroll_doctor::config::{AuthMethod, Settings};
-use enroll_doctor::graph::GraphClient;
+use enroll_doctor::graph::{GraphClient, GraphError};
 use enroll_doctor::model::{Finding, Status};
 use enroll_doctor::report::summary::RunSummary;
 use enroll_doctor::report::tenants::{
@@ -316,16 +316,27 @@ pub(crate) fn run(
         done: Default::default(),
     });
     let limit = usize::from(plan.args.tenant_concurrency.max(1));
-    let outcomes: Vec<(usize, Outcome)> = rt.block_on(
+    // Each tenant is a task of its own (parsing a large tenant's answers uses a worker
+    // thread), started only when one of the LIMIT places is free.
+    let mut outcomes: Vec<(usize, Outcome)> = rt.block_on(
         futures::stream::iter(jobs.into_iter().enumerate())
             .map(|(i, job)| {
                 let shared = shared.clone();
-                async move { (i, one_tenant(job, &shared).await) }
+                let tenant = job.tenant.clone();
+                let task = tokio::spawn(async move { one_tenant(job, &shared).await });
+                async move {
+                    let outcome = task.await.unwrap_or_else(|e| {
+                        failed(
+                            tenant,
+                            format!("the tenant's run stopped unexpectedly: {e}"),
+                        )
+                    });
+                    (i, outcome)
+                }
             })
             .buffer_unordered(limit)
             .collect(),
     );
-    let mut outcomes = outcomes;
     outcomes.sort_by_key(|(i, _)| *i);
     let app_only = outcomes
         .iter()
@@ -391,29 +402,34 @@ fn summary_text(run: &TenantsRun, format: ReportFormat) -> anyhow::Result<String
     })
 }
 
+/// The row of a tenant that could not be read.
+fn failed(tenant: String, reason: String) -> Outcome {
+    Outcome {
+        row: TenantRow {
+            tenant,
+            tenant_id: None,
+            name: None,
+            status: TenantStatus::Error,
+            reason: Some(reason),
+            exit_code: 2,
+            findings: Summary::default(),
+            top_blocking: None,
+            failing: Vec::new(),
+            users: None,
+            report_file: None,
+            seconds: 0.0,
+        },
+        token_kind: None,
+    }
+}
+
 /// Reads one tenant and evaluates it; never fails: a failure is the row's reason.
 async fn one_tenant(job: Job, shared: &Shared) -> Outcome {
     let started = Instant::now();
     let tenant = job.tenant.clone();
     let mut outcome = match read_and_evaluate(job, shared).await {
         Ok(o) => o,
-        Err(reason) => Outcome {
-            row: TenantRow {
-                tenant: tenant.clone(),
-                tenant_id: None,
-                name: None,
-                status: TenantStatus::Error,
-                reason: Some(reason),
-                exit_code: 2,
-                findings: Summary::default(),
-                top_blocking: None,
-                failing: Vec::new(),
-                users: None,
-                report_file: None,
-                seconds: 0.0,
-            },
-            token_kind: None,
-        },
+        Err(reason) => failed(tenant.clone(), reason),
     };
     outcome.row.seconds = (started.elapsed().as_secs_f64() * 10.0).round() / 10.0;
     let done = shared
@@ -422,7 +438,10 @@ async fn one_tenant(job: Job, shared: &Shared) -> Outcome {
         + 1;
     let r = &outcome.row;
     let detail = match r.status {
-        TenantStatus::Error => format!(": {}", r.reason.as_deref().unwrap_or_default()),
+        TenantStatus::Error => format!(
+            ": {}",
+            tenants::short_reason(r.reason.as_deref().unwrap_or_default())
+        ),
         _ => format!(
             " ({} fail, {} warn, {} pass, {} skip)",
             r.findings.fail, r.findings.warn, r.findings.pass, r.findings.skip
@@ -444,6 +463,10 @@ async fn read_and_evaluate(job: Job, shared: &Shared) -> Result<Outcome, String>
     let client = job.client?;
     let opts = collect_options(&job.settings, shared.users.clone(), shared.devices);
     let snap = collect(&client, &opts, Utc::now()).await.map_err(|e| {
+        // A sign-in error says so itself ("sign-in refused (client credentials): …").
+        if matches!(e, GraphError::Auth(_)) {
+            return one_line(&anyhow::Error::new(e));
+        }
         one_line(&anyhow::Error::new(e).context("cannot collect the tenant from Graph"))
     })?;
     if let Some(why) = other_tenant(&job.tenant, &snap) {
