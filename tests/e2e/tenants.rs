@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use mock_graph::{MockConfig, MultiTenantMock};
+use mock_graph::{Fault, MockConfig, MultiTenantMock, RetryAfter};
 use serde_json::Value;
 
 use super::common::bin;
@@ -175,16 +175,22 @@ fn audit_runs_every_tenant_and_an_unknown_one_is_an_error_row() {
     assert!(table.contains("--output-dir DIR"), "{table}");
     assert!(table.contains("app-only token"), "{table}");
 
-    // `--fail-on never`: the findings no longer count, the unknown tenant still does.
+    // `--fail-on never`: the findings no longer count. A tenant named by a domain and by its id
+    // is read twice, and the summary says so.
     let known = dir.path().join("known.txt");
-    std::fs::write(&known, "contoso.com\nfabrikam.com\n").unwrap();
+    let contoso_id = mock.tenant(0).tenant_id();
+    std::fs::write(&known, format!("contoso.com\nfabrikam.com\n{contoso_id}\n")).unwrap();
     let known = known.to_str().unwrap();
-    let (code, _, err) = as_auditor(
+    let (code, table, err) = as_auditor(
         &mock,
         &cache,
         &["audit", "--tenants-file", known, "--fail-on", "never"],
     );
     assert_eq!(code, 0, "{err}");
+    assert!(
+        table.contains(&format!("contoso.com and {contoso_id} are the same tenant")),
+        "{table}"
+    );
     let (code, csv, _) = as_auditor(
         &mock,
         &cache,
@@ -195,7 +201,7 @@ fn audit_runs_every_tenant_and_an_unknown_one_is_an_error_row() {
         csv.starts_with("\u{feff}tenant,tenant_id,name,status"),
         "{csv}"
     );
-    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert_eq!(csv.lines().count(), 4, "{csv}");
 }
 
 #[test]
@@ -365,6 +371,45 @@ fn check_runs_the_same_users_in_every_tenant() {
         table.contains("Not ready") && table.contains(" of "),
         "{table}"
     );
+}
+
+#[test]
+fn a_throttled_tenant_waits_alone() {
+    let mock = three_tenants(1);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("tokens.json");
+    // fabrikam's Graph asks for a pause twice; contoso's does not.
+    mock.tenant(1).inject(
+        Fault::Throttle {
+            retry_after: Some(RetryAfter::Seconds(1)),
+        }
+        .on("/v1.0/organization")
+        .times(2),
+    );
+    let file = file_path(dir.path(), "contoso.com\nfabrikam.com\n");
+    let (code, out, err) = as_auditor(
+        &mock,
+        &cache,
+        &["audit", "--tenants-file", file, "-v", "--format", "json"],
+    );
+    assert!(code < 2, "{out}\n{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["summary"]["error"], 0, "{v}");
+    assert_eq!(mock.tenant(1).stats().throttled, 2);
+    assert_eq!(mock.tenant(0).stats().throttled, 0);
+    // Each tenant's own client counted its own throttling.
+    let line = |t: &str| {
+        err.lines()
+            .find(|l| l.starts_with(&format!("enroll-doctor:   {t}: Graph:")))
+            .unwrap_or_else(|| panic!("no counters for {t}:\n{err}"))
+            .to_string()
+    };
+    assert!(line("fabrikam.com").contains(" 2 throttled (429)"), "{err}");
+    assert!(line("contoso.com").contains(" 0 throttled (429)"), "{err}");
+    // contoso was not held up by fabrikam's pauses.
+    let secs = |t: &str| row(&v, t)["seconds"].as_f64().unwrap();
+    assert!(secs("fabrikam.com") >= 1.0, "{v}");
+    assert!(secs("contoso.com") < secs("fabrikam.com"), "{v}");
 }
 
 #[test]

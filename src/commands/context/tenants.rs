@@ -23,7 +23,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use enroll_doctor::checks::registry;
 use enroll_doctor::config::{AuthMethod, Settings};
-use enroll_doctor::graph::{GraphClient, GraphError};
+use enroll_doctor::graph::{GraphClient, GraphError, GraphStats};
 use enroll_doctor::model::{Finding, Status};
 use enroll_doctor::report::summary::RunSummary;
 use enroll_doctor::report::tenants::{
@@ -240,12 +240,15 @@ struct Shared {
     evaluate: Arc<Evaluate>,
     total: usize,
     done: std::sync::atomic::AtomicUsize,
+    /// `-v`: each tenant's Graph counters (its own client: its own retries and throttling).
+    verbose: bool,
 }
 
-/// One tenant's row and the kind of token it was read with.
+/// One tenant's row, the kind of token it was read with and its Graph client's counters.
 struct Outcome {
     row: TenantRow,
     token_kind: Option<TokenKind>,
+    stats: Option<GraphStats>,
 }
 
 pub(crate) fn run(
@@ -314,6 +317,7 @@ pub(crate) fn run(
         evaluate,
         total,
         done: Default::default(),
+        verbose: global.verbose > 0,
     });
     let limit = usize::from(plan.args.tenant_concurrency.max(1));
     // Each tenant is a task of its own (parsing a large tenant's answers uses a worker
@@ -373,6 +377,20 @@ fn run_notes(run: &TenantsRun, output_dir: Option<&Path>, app_only: bool) -> Vec
         ),
         None => {}
     }
+    // One tenant named twice (by id and by a domain): said, not hidden.
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for r in &run.tenants {
+        let Some(id) = r.tenant_id.as_deref() else {
+            continue;
+        };
+        match seen.iter().find(|(i, _)| i.eq_ignore_ascii_case(id)) {
+            Some((_, first)) => notes.push(format!(
+                "{first} and {} are the same tenant ({id}): it was read twice",
+                r.tenant
+            )),
+            None => seen.push((id, &r.tenant)),
+        }
+    }
     if app_only {
         notes.push(
             "with an app-only token the MDM/MAM user scope checks (TEN003-TEN006, USR003/USR004) are skipped: Graph serves those policies to delegated sign-ins only"
@@ -420,6 +438,7 @@ fn failed(tenant: String, reason: String) -> Outcome {
             seconds: 0.0,
         },
         token_kind: None,
+        stats: None,
     }
 }
 
@@ -456,6 +475,9 @@ async fn one_tenant(job: Job, shared: &Shared) -> Outcome {
             r.seconds
         ))
     );
+    if let Some(stats) = outcome.stats.as_ref().filter(|_| shared.verbose) {
+        eprintln!("enroll-doctor:   {tenant}: {stats}");
+    }
     outcome
 }
 
@@ -527,6 +549,7 @@ async fn read_and_evaluate(job: Job, shared: &Shared) -> Result<Outcome, String>
             seconds: 0.0,
         },
         token_kind: Some(token_kind),
+        stats: Some(client.stats()),
     })
 }
 
@@ -659,6 +682,34 @@ mod tests {
         assert_eq!(keys[0].2, keys[1].2);
         // The base settings are untouched.
         assert_eq!(base.tenant.as_deref(), Some("a.example"));
+    }
+
+    #[test]
+    fn data_of_another_tenant_is_never_reported_under_the_name_asked_for() {
+        use enroll_doctor::tenant::Source;
+        use enroll_doctor::tenant::snapshot::{Organization, VerifiedDomain};
+        let id = "5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13";
+        let mut snap =
+            TenantSnapshot::new(id, "global", "http://g", TokenKind::AppOnly, Utc::now());
+        assert_eq!(other_tenant(&id.to_uppercase(), &snap), None);
+        let e = other_tenant("8e4d2c1b-7a3f-4b6e-9d5c-2f1e0a9b8c74", &snap).unwrap();
+        assert!(e.contains("reached tenant 5b7c1e2a"), "{e}");
+        // A domain without the organisation to compare with: trusted.
+        assert_eq!(other_tenant("contoso.com", &snap), None);
+        snap.sources.organization = Source::collected(
+            "GET /v1.0/organization",
+            Organization {
+                id: id.into(),
+                verified_domains: vec![VerifiedDomain {
+                    name: "Contoso.com".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+        );
+        assert_eq!(other_tenant("contoso.COM", &snap), None);
+        let e = other_tenant("fabrikam.com", &snap).unwrap();
+        assert!(e.contains("no verified domain fabrikam.com"), "{e}");
     }
 
     #[test]
