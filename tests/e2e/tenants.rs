@@ -323,7 +323,9 @@ fn per_tenant_report_files_are_what_a_single_tenant_run_prints() {
 
 /// A file in DIR holding TEXT (leaked for the `&str` argument lists; tests only).
 fn file_path(dir: &Path, text: &str) -> &'static str {
-    let p = dir.join(format!("t{}.txt", text.len()));
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let p = dir.join(format!("tenants-{n}.txt"));
     std::fs::write(&p, text).unwrap();
     Box::leak(p.to_string_lossy().into_owned().into_boxed_str())
 }
