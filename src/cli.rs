@@ -293,6 +293,38 @@ pub struct AuditArgs {
     pub source: TenantSourceArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub tenants: TenantsArgs,
+}
+
+/// `audit` and `check` over many tenants with one app.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Many tenants")]
+pub struct TenantsArgs {
+    /// Run for every tenant in FILE: one tenant id or verified domain per line, `#` starts a
+    /// comment. Every tenant uses the same app and sign-in method with its own sign-in, cached
+    /// token and Graph throttling budget; the run ends with one summary row per tenant and exits
+    /// with the worst tenant's code. App-only methods (client-secret, certificate,
+    /// workload-identity with a multi-tenant app consented in each tenant) run unattended; with
+    /// browser or device-code each tenant not yet signed in prompts, one at a time, before the
+    /// reads start (`auth login --tenant T` ahead of time avoids the prompts). Not with --tenant,
+    /// --snapshot, --save-snapshot, managed-identity or access-token (both are one tenant's).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["tenant", "snapshot", "save_snapshot"])]
+    pub tenants_file: Option<PathBuf>,
+    /// With --tenants-file: how many tenants are read at once.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 4,
+        value_parser = clap::value_parser!(u16).range(1..=64),
+        requires = "tenants_file"
+    )]
+    pub tenant_concurrency: u16,
+    /// With --tenants-file: write each tenant's full report, in --format, to
+    /// DIR/<tenant>.<txt|md|json|jsonl|csv> (created if missing; files of the same names are
+    /// replaced). Without it only the summary is printed.
+    #[arg(long, value_name = "DIR", requires = "tenants_file")]
+    pub output_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -314,20 +346,32 @@ pub struct CheckArgs {
     pub source: TenantSourceArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub tenants: TenantsArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AuthCommand {
-    /// Sign in and show identity, tenant, token kind, expiry and each check's permissions.
+    /// Sign in and show who signed in, to which tenant, with which method, which checks the
+    /// token can run, and the cached sign-ins.
     Status {
         /// Output format.
         #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
+        /// Only list the cached sign-ins (cloud, tenant, client, account, method, expiry): no
+        /// sign-in and no network call.
+        #[arg(long)]
+        cached: bool,
     },
     /// Delegated sign-in with the device code flow; caches the refresh token (file mode 0600).
     Login,
-    /// Remove the cached delegated tokens.
-    Logout,
+    /// Remove the cached sign-in of this tenant, client and cloud (--tenant, --client-id,
+    /// --cloud as for any command), or every cached sign-in with --all.
+    Logout {
+        /// Remove every cached sign-in (the whole cache file).
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -381,16 +425,20 @@ const AUDIT_EXAMPLES: &str = concat!(
     "  # A redacted snapshot to hand to support\n",
     "  enroll-doctor audit --save-snapshot s.json --redact --redact-key-file s.key\n",
     "  # Offline, from a saved snapshot\n",
-    "  enroll-doctor audit --snapshot contoso.json --format json\n\n",
+    "  enroll-doctor audit --snapshot contoso.json --format json\n",
+    "  # Every customer tenant with one multi-tenant app, a report file per tenant\n",
+    "  enroll-doctor audit --tenants-file customers.txt --client-id <APP-ID> --auth certificate \\\n",
+    "      --certificate app.pem --output-dir reports --format json\n\n",
     "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; ",
-    "2 the tool could not do its job or a check ended in error."
+    "2 the tool could not do its job or a check ended in error (with --tenants-file: the worst tenant's code)."
 );
 
 const CHECK_EXAMPLES: &str = concat!(
     "Examples:\n",
     "  enroll-doctor check --tenant contoso.com --user jdoe@contoso.com --user kwong@contoso.com\n",
     "  enroll-doctor check --tenant contoso.com --group \"Intune pilot\"\n",
-    "  enroll-doctor check --snapshot contoso.json --all-users --format json\n\n",
+    "  enroll-doctor check --snapshot contoso.json --all-users --format json\n",
+    "  enroll-doctor check --tenants-file customers.txt --all-users --output-dir reports\n\n",
     "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; ",
     "2 the tool could not do its job or a check ended in error."
 );
@@ -401,5 +449,7 @@ const AUTH_EXAMPLES: &str = concat!(
     "  enroll-doctor auth status --tenant contoso.com    # who am I, which checks can run\n",
     "  AZURE_CLIENT_SECRET=... enroll-doctor auth status --tenant <ID> --client-id <APP> \\\n",
     "      --auth client-secret\n",
-    "  enroll-doctor auth logout"
+    "  enroll-doctor auth status --cached                 # the cached sign-ins, no network\n",
+    "  enroll-doctor auth logout --tenant contoso.com    # that tenant's sign-in only\n",
+    "  enroll-doctor auth logout --all                   # every cached sign-in"
 );

@@ -24,6 +24,7 @@ mod e2e {
     pub mod scenarios;
     pub mod special_files;
     pub mod tenant;
+    pub mod tenants;
     pub mod text_detection;
     pub mod ux;
     pub mod verdicts;

@@ -59,6 +59,10 @@
 //! apps marked `managedIdentity` (`managed_identity.rs`); GitHub Actions' OIDC service:
 //! `GET /github-actions/idtoken` ([`MockHandle::github_oidc_url`]).
 //!
+//! Several fixture tenants can share one address ([`MultiTenantMock`]): identity requests go to
+//! the tenant of their path, Graph requests to the tenant of their token's `tid`, and the home
+//! tenant's apps are registered in every tenant (a multi-tenant app).
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), mock_graph::MockError> {
 //! let mock = mock_graph::MockGraph::start(mock_graph::MockConfig::fixture("contoso")).await?;
@@ -77,6 +81,7 @@ mod federated;
 mod graph;
 mod index;
 mod managed_identity;
+mod multi;
 mod odata;
 mod relations;
 mod reply;
@@ -100,11 +105,11 @@ pub use federated::{
     FederatedCredential, GITHUB_ISSUER, GITHUB_SUBJECT, KUBERNETES_ISSUER, TOKEN_EXCHANGE_AUDIENCE,
 };
 pub use managed_identity::ManagedIdentityKind;
+pub use multi::MultiTenantMock;
 pub use state::{MockStats, RecordedRequest};
 pub use tenant::{FleetDevice, MockApp, fixture_names, fleet_device, generated_tenant_id};
 
 use state::Shared;
-use tenant::Tenant;
 
 /// Where the tenant's data comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -350,16 +355,7 @@ impl Deref for MockGraph {
 
 impl MockGraph {
     pub async fn start(cfg: MockConfig) -> Result<MockGraph, MockError> {
-        let tenant = match &cfg.tenant {
-            TenantSource::Fixture(name) => Tenant::load_fixture(name)?,
-            TenantSource::Dir(path) => Tenant::load_dir(path)?,
-            TenantSource::Generated { users, seed } => Tenant::generated(*users, *seed)?,
-            TenantSource::GeneratedFleet {
-                users,
-                devices,
-                seed,
-            } => Tenant::generated_fleet(*users, *devices, *seed)?,
-        };
+        let tenant = cfg.tenant.load()?;
         let (listener, addr) = server::bind(cfg.port).await?;
         let shared = Arc::new(Shared::new(tenant, format!("http://{addr}"), &cfg));
         let (stop, stop_rx) = watch::channel(false);

@@ -69,7 +69,7 @@ fn align_request_id(reply: &mut Reply, request_id: &str) {
     }
 }
 
-async fn entry(
+pub(crate) async fn entry(
     shared: Arc<Shared>,
     abort: Arc<Notify>,
     req: Request<hyper::body::Incoming>,

@@ -6,7 +6,7 @@ use anyhow::Context;
 use chrono::Utc;
 use enroll_doctor::checks::registry;
 use enroll_doctor::config::{AuthMethod, Settings};
-use enroll_doctor::graph::auth::TokenCache;
+use enroll_doctor::graph::auth::{CacheKey, TokenCache};
 use enroll_doctor::graph::{
     ApiVersion, ClientOptions, GraphClient, Query, TokenClaims, TokenKind, TokenProvider,
 };
@@ -17,12 +17,18 @@ use super::context::{
 };
 use crate::cli::{AuthCommand, GlobalArgs, OutputFormat};
 
+mod cached;
+
 pub fn run(global: &GlobalArgs, args: AuthCommand) -> anyhow::Result<u8> {
     init_logging(global);
     match args {
-        AuthCommand::Status { format } => status(global, format),
+        AuthCommand::Status {
+            format,
+            cached: true,
+        } => cached::list(global, format),
+        AuthCommand::Status { format, .. } => status(global, format),
         AuthCommand::Login => login(global),
-        AuthCommand::Logout => logout(global),
+        AuthCommand::Logout { all } => logout(global, all),
     }
 }
 
@@ -72,19 +78,21 @@ fn login(global: &GlobalArgs) -> anyhow::Result<u8> {
 const NO_CACHE: &str = "the sign-in is not cached: no per-user cache folder is known (HOME or \
      XDG_CACHE_HOME, LOCALAPPDATA on Windows); set ENROLL_DOCTOR_TOKEN_CACHE to a file of your own";
 
-fn logout(global: &GlobalArgs) -> anyhow::Result<u8> {
-    let s = interactive_settings(global)?;
-    let Some(path) = s.token_cache.clone() else {
-        print_stdout("No cached sign-in: no per-user cache folder is known.\n")?;
-        return Ok(0);
-    };
-    let cache = TokenCache::new(Some(path.clone()));
-    if cache.remove(None)? > 0 {
-        print_stdout(&format!("Removed the cached sign-in {}.\n", path.display()))?;
-    } else {
-        print_stdout(&format!("No cached sign-in at {}.\n", path.display()))?;
+/// `auth logout`: the sign-in of this tenant, client and cloud (`--tenant`, `--client-id`,
+/// `--cloud`/`--login-url` as a sign-in would use them), or every one with `--all`.
+fn logout(global: &GlobalArgs, all: bool) -> anyhow::Result<u8> {
+    if all {
+        return cached::logout(global, None);
     }
-    Ok(0)
+    let s = interactive_settings(global)?;
+    cached::logout(
+        global,
+        Some(CacheKey {
+            login_url: s.endpoints.login_url.clone(),
+            tenant: s.tenant_or_organizations().to_string(),
+            client_id: s.public_client_id().to_string(),
+        }),
+    )
 }
 
 fn status(global: &GlobalArgs, format: OutputFormat) -> anyhow::Result<u8> {
@@ -117,30 +125,58 @@ fn status(global: &GlobalArgs, format: OutputFormat) -> anyhow::Result<u8> {
     // Graph refusing the token otherwise (401) or being unreachable means the preflight could
     // not do its job; a 403 only says this permission is missing, which the table shows.
     let unusable = matches!(&probe, Err(e) if e.status() == Some(401) || e.status().is_none());
+    let organization = probe
+        .as_ref()
+        .ok()
+        .and_then(|v| v.get("value"))
+        .and_then(|a| a.get(0))
+        .and_then(|o| o.get("displayName"))
+        .and_then(|n| n.as_str())
+        .map(str::to_string);
     st.graph_check = Some(match probe {
-        Ok(v) => {
-            let name = v
-                .get("value")
-                .and_then(|a| a.get(0))
-                .and_then(|o| o.get("displayName"))
-                .and_then(|n| n.as_str())
-                .unwrap_or("organization readable");
-            format!("ok: {name}")
-        }
+        Ok(_) => format!(
+            "ok: {}",
+            organization.as_deref().unwrap_or("organization readable")
+        ),
         Err(e) => format!("GET /v1.0/organization failed: {e}"),
     });
+    // The other sign-ins this machine keeps (a local file read, no network).
+    let cached = TokenCache::new(s.token_cache.clone())
+        .list()
+        .unwrap_or_else(|e| {
+            tracing::warn!("cannot list the cached sign-ins: {e}");
+            Vec::new()
+        });
+    let used = Used {
+        requested_tenant: s.tenant.as_deref(),
+        organization: organization.as_deref(),
+    };
     match format {
         OutputFormat::Json => print_stdout(&format!(
             "{}\n",
             enroll_doctor::report::json::escape_json(
-                &serde_json::to_string_pretty(&st).context("cannot serialise the status")?
+                &serde_json::to_string_pretty(&StatusJson {
+                    status: &st,
+                    requested_tenant: used.requested_tenant,
+                    organization: used.organization,
+                    can_run: CanRun::of(&st),
+                    token_cache: cached::CachedJson {
+                        cache: s.token_cache.as_ref().map(|p| p.display().to_string()),
+                        sign_ins: &cached,
+                    },
+                })
+                .context("cannot serialise the status")?
             )
         ))?,
         // A few key/value lines read the same in a ticket; no separate Markdown layout.
         // The identity, scopes and organisation name come from the token and Graph: escaped.
-        OutputFormat::Table | OutputFormat::Markdown => print_stdout(
-            &enroll_doctor::text_safety::into_safe_text(render_table(&st)),
-        )?,
+        OutputFormat::Table | OutputFormat::Markdown => {
+            print_stdout(&enroll_doctor::text_safety::into_safe_text(format!(
+                "{}\n{}",
+                render_table(&st, &used),
+                cached::table(&cached, s.token_cache.as_deref(), Utc::now())
+            )))?
+        }
     }
     print_stats(global, &client);
     if unusable {
@@ -152,21 +188,104 @@ fn status(global: &GlobalArgs, format: OutputFormat) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn render_table(st: &AuthStatus) -> String {
+/// What the status was asked for and found beside the token: the tenant as requested
+/// (`--tenant`, the environment or the config) and the organisation's name from Graph.
+struct Used<'a> {
+    requested_tenant: Option<&'a str>,
+    organization: Option<&'a str>,
+}
+
+/// `auth status --format json`: the status (its fields at the top level, as before), the
+/// tenant asked for, which checks the token can run, and the cached sign-ins.
+#[derive(serde::Serialize)]
+struct StatusJson<'a> {
+    #[serde(flatten)]
+    status: &'a AuthStatus,
+    requested_tenant: Option<&'a str>,
+    organization: Option<&'a str>,
+    can_run: CanRun,
+    token_cache: cached::CachedJson<'a>,
+}
+
+/// How many of the checks that read Graph this token can run, and why the others cannot.
+#[derive(serde::Serialize, Debug, PartialEq, Eq)]
+struct CanRun {
+    checks: usize,
+    runnable: usize,
+    missing_permissions: usize,
+    delegated_only: usize,
+    unknown: usize,
+}
+
+impl CanRun {
+    fn of(st: &AuthStatus) -> CanRun {
+        let n = |s: PermissionStatus| st.checks.iter().filter(|r| r.status == s).count();
+        CanRun {
+            checks: st.checks.len(),
+            runnable: n(PermissionStatus::Granted),
+            missing_permissions: n(PermissionStatus::Missing),
+            delegated_only: n(PermissionStatus::AppOnlyUnsupported),
+            unknown: n(PermissionStatus::Unknown),
+        }
+    }
+
+    /// `18 of 20 checks can run with this token; 2 need permissions it lacks`.
+    fn line(&self) -> String {
+        if self.unknown > 0 && self.unknown == self.checks {
+            return "unknown: the token cannot be read, so its permissions cannot be predicted"
+                .into();
+        }
+        let mut s = format!(
+            "{} of {} checks that read Graph can run with this token",
+            self.runnable, self.checks
+        );
+        let mut why = Vec::new();
+        if self.missing_permissions > 0 {
+            why.push(format!(
+                "{} need permissions it lacks",
+                self.missing_permissions
+            ));
+        }
+        if self.delegated_only > 0 {
+            why.push(format!("{} need a delegated sign-in", self.delegated_only));
+        }
+        if self.unknown > 0 {
+            why.push(format!("{} cannot be predicted", self.unknown));
+        }
+        if !why.is_empty() {
+            s.push_str(&format!("; {} (table below)", why.join(", ")));
+        }
+        s
+    }
+}
+
+fn render_table(st: &AuthStatus, used: &Used<'_>) -> String {
     use tabled::builder::Builder;
     use tabled::settings::Style;
     let remaining = st.expires_at - Utc::now();
     let mut out = String::new();
+    // Who, which tenant, which method: the first three lines.
     out.push_str(&format!("Identity:    {}\n", st.identity));
-    out.push_str(&format!(
-        "Tenant:      {}\n",
-        st.tenant_id.as_deref().unwrap_or("unknown")
-    ));
+    let mut tenant = st.tenant_id.as_deref().unwrap_or("unknown").to_string();
+    if let Some(org) = used.organization {
+        tenant.push_str(&format!(" ({org})"));
+    }
+    match used.requested_tenant {
+        Some(r)
+            if st
+                .tenant_id
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case(r)) => {}
+        Some(r) => tenant.push_str(&format!(", asked for as {r}")),
+        None => tenant.push_str(", the account's home tenant (no --tenant given)"),
+    }
+    out.push_str(&format!("Tenant:      {tenant}\n"));
     out.push_str(&format!(
         "Token kind:  {} (signed in with {})\n",
         st.token_kind.as_str(),
         st.auth_method
     ));
+    out.push_str(&format!("Can run:     {}\n", CanRun::of(st).line()));
     out.push_str(&format!(
         "Expires:     {} (in {} min)\n",
         st.expires_at.format("%Y-%m-%d %H:%M:%S UTC"),

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -15,20 +16,22 @@ use enroll_doctor::checks::user::{
     AccountState, DeviceContext, UserIndex, account_state, user_readiness_in,
 };
 use enroll_doctor::model::{Area, Finding, Status, Subject};
-use enroll_doctor::report::exit_code_of;
 use enroll_doctor::report::run::{RunHeader, RunWriter, header_row};
 use enroll_doctor::report::summary::State;
 use enroll_doctor::report::summary::{
-    Columns, SubjectKind, SubjectResult, SubjectRow, SummaryBuilder,
+    Columns, RunSummary, SubjectKind, SubjectResult, SubjectRow, SummaryBuilder,
 };
+use enroll_doctor::report::tenants::UserTally;
+use enroll_doctor::report::{Report, exit_code_of};
 use enroll_doctor::tenant::TenantSnapshot;
 use enroll_doctor::tenant::collect::UserSelection;
 use enroll_doctor::tenant::snapshot::MissingReason;
 use enroll_doctor::tenant::users_file::read_users_file;
 
+use super::context::tenants::{self, Evaluated, Plan};
 use super::context::{
     Stage, csv_summary_sink, init_logging, parse_as_of, render, run_format, source_notes,
-    tenant_snapshot, threshold, with_stdout,
+    tenant_snapshot, threshold, with_stdout, write_report_to,
 };
 use crate::cli::{CheckArgs, GlobalArgs, OutputArgs, ReportFormat};
 
@@ -53,6 +56,9 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<u8> {
         );
     };
 
+    if args.tenants.tenants_file.is_some() {
+        return many_tenants(global, &args, selection, upns, as_of);
+    }
     let snap = tenant_snapshot(global, &args.source, selection.clone(), false)?;
     let offline = args.source.snapshot.is_some();
     let targets = users_to_check(&snap, &selection, &upns, args.group.as_deref(), offline)?;
@@ -60,22 +66,90 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<u8> {
     let mut notes = source_notes(&snap, &args.source);
     notes.push(format!("{} user(s) checked", targets.len()));
     notes.extend(enroll_doctor::checks::user::owned_devices_note(&snap));
-    let streamed =
-        targets.len() > 1 || matches!(args.output.format, ReportFormat::Csv | ReportFormat::Jsonl);
-    if !streamed {
+    if !is_streamed(&targets, &args.output) {
         // One user (or none): the report as it always was.
-        let mut findings = evaluate_tenant(&snap);
-        let index = UserIndex::new(&snap);
-        let device = DeviceContext {
-            as_of: Some(as_of),
-            ..Default::default()
-        };
-        for upn in &targets {
-            findings.extend(user_readiness_in(&snap, &index, upn, &device));
-        }
+        let findings = one_user_findings(&snap, &targets, as_of);
         return render(&args.output, as_of, findings, notes);
     }
     stream(&snap, &targets, &args.output, as_of, &notes)
+}
+
+/// Several users, or a format written user by user: the run layout.
+fn is_streamed(targets: &[String], output: &OutputArgs) -> bool {
+    targets.len() > 1 || matches!(output.format, ReportFormat::Csv | ReportFormat::Jsonl)
+}
+
+/// The tenant's findings and those of the one user (or none) in TARGETS.
+fn one_user_findings(
+    snap: &TenantSnapshot,
+    targets: &[String],
+    as_of: DateTime<Utc>,
+) -> Vec<Finding> {
+    let mut findings = evaluate_tenant(snap);
+    let index = UserIndex::new(snap);
+    let device = DeviceContext {
+        as_of: Some(as_of),
+        ..Default::default()
+    };
+    for upn in targets {
+        findings.extend(user_readiness_in(snap, &index, upn, &device));
+    }
+    findings
+}
+
+/// `--tenants-file`: the same users (named, a group by name, or all) in every tenant, each
+/// tenant's report as a run with `--tenant` writes it.
+fn many_tenants(
+    global: &GlobalArgs,
+    args: &CheckArgs,
+    selection: UserSelection,
+    upns: Vec<String>,
+    as_of: DateTime<Utc>,
+) -> anyhow::Result<u8> {
+    let output = args.output.clone();
+    let group = args.group.clone();
+    let wanted = selection.clone();
+    let evaluate =
+        move |snap: &TenantSnapshot, mut notes: Vec<String>, out: Option<&mut dyn Write>| {
+            let targets = users_to_check(snap, &wanted, &upns, group.as_deref(), false)?;
+            notes.push(format!("{} user(s) checked", targets.len()));
+            notes.extend(enroll_doctor::checks::user::owned_devices_note(snap));
+            if !is_streamed(&targets, &output) {
+                let mut report =
+                    Report::new(as_of, Vec::new(), one_user_findings(snap, &targets, as_of));
+                report.notes = notes;
+                if let Some(out) = out {
+                    write_report_to(&report, &output, out, None)?;
+                }
+                let mut ev = Evaluated::of_findings(&report.findings, threshold(&output));
+                let user_fails = report
+                    .findings
+                    .iter()
+                    .any(|f| matches!(f.subject, Subject::User(_)) && f.status == Status::Fail);
+                ev.users = Some(UserTally {
+                    checked: targets.len(),
+                    not_ready: usize::from(user_fails),
+                });
+                return Ok(ev);
+            }
+            let run = Readiness::evaluate(snap, &targets, &output, as_of, &notes);
+            if let Some(out) = out {
+                run.write(out, None)?;
+            }
+            Ok(Evaluated::of_run(run.summary(), run.code))
+        };
+    tenants::run(
+        global,
+        Plan {
+            command: "check",
+            users: selection,
+            devices: false,
+            args: &args.tenants,
+            output: &args.output,
+            as_of,
+        },
+        Arc::new(evaluate),
+    )
 }
 
 /// Several users: evaluated twice, user by user. The first pass keeps the summary counts and
@@ -89,76 +163,142 @@ fn stream(
     as_of: DateTime<Utc>,
     notes: &[String],
 ) -> anyhow::Result<u8> {
-    let index = UserIndex::new(snap);
-    let device = DeviceContext {
-        as_of: Some(as_of),
-        ..Default::default()
-    };
-    let kind = |upn: &str| match index.user(upn).map(account_state) {
+    let run = Readiness::evaluate(snap, targets, output, as_of, notes);
+    let mut side = csv_summary_sink(output.format);
+    with_stdout(|out| run.write(out, side.as_mut().map(|s| s as &mut dyn Write)))?;
+    Ok(run.code)
+}
+
+/// The first pass of a run over several users: what the summary says and the exit code.
+/// [`Readiness::write`] is the second pass.
+pub(crate) struct Readiness<'a> {
+    snap: &'a TenantSnapshot,
+    targets: &'a [String],
+    output: &'a OutputArgs,
+    as_of: DateTime<Utc>,
+    index: UserIndex<'a>,
+    device: DeviceContext,
+    columns: Columns,
+    tenant_findings: Vec<Finding>,
+    summary: RunSummary,
+    rows: Vec<SubjectRow>,
+    ready_rows: Vec<SubjectRow>,
+    notes: Vec<String>,
+    pub(crate) code: u8,
+}
+
+/// How the summary counts a user: a member, a disabled account or a guest (USR001's states).
+fn kind_of(index: &UserIndex<'_>, upn: &str) -> SubjectKind {
+    match index.user(upn).map(account_state) {
         Some(AccountState::Disabled) => SubjectKind::Disabled,
         Some(AccountState::Guest) => SubjectKind::Guest,
         Some(AccountState::Enabled) | None => SubjectKind::User,
-    };
-    let columns = Columns::of_areas(&[Area::Tenant, Area::User]);
-    let tenant_findings = evaluate_tenant(snap);
-    let tenant = SubjectResult::tenant(tenant_findings.iter().collect());
-    let mut builder = SummaryBuilder::new(SubjectKind::User, columns.clone());
-    let mut rows = vec![SubjectRow::of(&tenant, &columns)];
-    builder.add(&tenant);
-    // A CSV row is all a CSV needs of a user: keep the ready users' rows too (a few dozen
-    // bytes each) instead of evaluating everyone a second time.
-    let csv = output.format == ReportFormat::Csv;
-    let mut ready_rows = Vec::new();
+    }
+}
 
-    let mut outages = Outages::of(snap);
+impl<'a> Readiness<'a> {
+    pub(crate) fn evaluate(
+        snap: &'a TenantSnapshot,
+        targets: &'a [String],
+        output: &'a OutputArgs,
+        as_of: DateTime<Utc>,
+        notes: &[String],
+    ) -> Readiness<'a> {
+        let index = UserIndex::new(snap);
+        let device = DeviceContext {
+            as_of: Some(as_of),
+            ..Default::default()
+        };
+        let columns = Columns::of_areas(&[Area::Tenant, Area::User]);
+        let tenant_findings = evaluate_tenant(snap);
+        let tenant = SubjectResult::tenant(tenant_findings.iter().collect());
+        let mut builder = SummaryBuilder::new(SubjectKind::User, columns.clone());
+        let mut rows = vec![SubjectRow::of(&tenant, &columns)];
+        builder.add(&tenant);
+        // A CSV row is all a CSV needs of a user: keep the ready users' rows too (a few dozen
+        // bytes each) instead of evaluating everyone a second time.
+        let csv = output.format == ReportFormat::Csv;
+        let mut ready_rows = Vec::new();
 
-    let many = targets.len() >= PROGRESS_MIN_USERS;
-    let bar = many.then(|| Stage::new(targets.len(), "evaluating", "users"));
-    for upn in targets {
-        let findings = user_readiness_in(snap, &index, upn, &device);
-        let subject = Subject::User(upn.clone());
-        let s = SubjectResult::user(
-            Cow::Borrowed(&subject),
-            kind(upn),
-            findings.iter().collect(),
-        );
-        builder.add(&s);
-        // A user whose only open questions come from a source that failed for the whole run
-        // is counted in the summary, and the failure is said once below, not once per user.
-        let explained = outages.explains(&findings);
-        let only_outage = s.state == State::Incomplete && explained;
-        outages.unlisted += usize::from(only_outage);
-        // A CSV lists everyone, not-ready (and incomplete) users first: there an outage-only
-        // user is a header row like any other incomplete one.
-        if header_row(SubjectKind::User, &s) && (!only_outage || csv) {
-            rows.push(SubjectRow::of(&s, &columns));
-        } else if csv {
-            ready_rows.push(SubjectRow::of(&s, &columns));
+        let mut outages = Outages::of(snap);
+
+        let many = targets.len() >= PROGRESS_MIN_USERS;
+        let bar = many.then(|| Stage::new(targets.len(), "evaluating", "users"));
+        for upn in targets {
+            let findings = user_readiness_in(snap, &index, upn, &device);
+            let subject = Subject::User(upn.clone());
+            let s = SubjectResult::user(
+                Cow::Borrowed(&subject),
+                kind_of(&index, upn),
+                findings.iter().collect(),
+            );
+            builder.add(&s);
+            // A user whose only open questions come from a source that failed for the whole
+            // run is counted in the summary, and the failure is said once below, not once per
+            // user.
+            let explained = outages.explains(&findings);
+            let only_outage = s.state == State::Incomplete && explained;
+            outages.unlisted += usize::from(only_outage);
+            // A CSV lists everyone, not-ready (and incomplete) users first: there an
+            // outage-only user is a header row like any other incomplete one.
+            if header_row(SubjectKind::User, &s) && (!only_outage || csv) {
+                rows.push(SubjectRow::of(&s, &columns));
+            } else if csv {
+                ready_rows.push(SubjectRow::of(&s, &columns));
+            }
+            if let Some(b) = &bar {
+                b.inc();
+            }
         }
-        if let Some(b) = &bar {
-            b.inc();
+        if let Some(b) = bar {
+            b.finish(&format!("evaluated {} users", targets.len()));
+        }
+        let summary = builder.finish();
+        let code = exit_code_of(&summary.findings, threshold(output));
+        let mut notes = notes.to_vec();
+        notes.extend(outages.notes());
+        Readiness {
+            snap,
+            targets,
+            output,
+            as_of,
+            index,
+            device,
+            columns,
+            tenant_findings,
+            summary,
+            rows,
+            ready_rows,
+            notes,
+            code,
         }
     }
-    if let Some(b) = bar {
-        b.finish(&format!("evaluated {} users", targets.len()));
-    }
-    let summary = builder.finish();
-    let code = exit_code_of(&summary.findings, threshold(output));
-    let mut notes = notes.to_vec();
-    notes.extend(outages.notes());
 
-    let header = RunHeader {
-        as_of,
-        summary: &summary,
-        columns: &columns,
-        rows: &rows,
-        diagnoses: &[],
-        overview: &[],
-        notes: &notes,
-    };
-    let mut side = csv_summary_sink(output.format);
-    with_stdout(|out| {
-        let side = side.as_mut().map(|s| s as &mut dyn Write);
+    /// What the run over many tenants keeps of this one.
+    pub(crate) fn summary(&self) -> &RunSummary {
+        &self.summary
+    }
+
+    /// The second pass: the summary, then each user's part as it is evaluated, to OUT (and a
+    /// CSV's summary to SIDE).
+    pub(crate) fn write<'w>(
+        &self,
+        out: &'w mut dyn Write,
+        side: Option<&'w mut dyn Write>,
+    ) -> std::io::Result<()> {
+        let output = self.output;
+        let header = RunHeader {
+            as_of: self.as_of,
+            summary: &self.summary,
+            columns: &self.columns,
+            rows: &self.rows,
+            diagnoses: &[],
+            overview: &[],
+            notes: &self.notes,
+        };
+        let csv = output.format == ReportFormat::Csv;
+        let many = self.targets.len() >= PROGRESS_MIN_USERS;
+        let tenant = SubjectResult::tenant(self.tenant_findings.iter().collect());
         let mut w = RunWriter::new(
             out,
             side,
@@ -170,17 +310,18 @@ fn stream(
         w.subject(&tenant)?;
         // Output to the terminal shows itself; a bar would be drawn into it.
         let to_file = !std::io::stdout().is_terminal();
-        let bar = (many && !csv && to_file).then(|| Stage::new(targets.len(), "writing", "users"));
-        for r in &ready_rows {
+        let bar =
+            (many && !csv && to_file).then(|| Stage::new(self.targets.len(), "writing", "users"));
+        for r in &self.ready_rows {
             w.row(r)?;
         }
-        for upn in targets.iter().filter(|_| !csv) {
+        for upn in self.targets.iter().filter(|_| !csv) {
             let subject = Subject::User(upn.clone());
             if w.wants(&subject) {
-                let findings = user_readiness_in(snap, &index, upn, &device);
+                let findings = user_readiness_in(self.snap, &self.index, upn, &self.device);
                 let s = SubjectResult::user(
                     Cow::Borrowed(&subject),
-                    kind(upn),
+                    kind_of(&self.index, upn),
                     findings.iter().collect(),
                 );
                 w.subject(&s)?;
@@ -190,11 +331,10 @@ fn stream(
             }
         }
         if let Some(b) = bar {
-            b.finish(&format!("wrote {} users", targets.len()));
+            b.finish(&format!("wrote {} users", self.targets.len()));
         }
         w.finish(&header)
-    })?;
-    Ok(code)
+    }
 }
 
 /// Sources that could not be read at all in this run (Graph failed after every retry): each

@@ -26,6 +26,9 @@ use crate::cli::{
     AuthMethodArg, CloudArg, FailOn, GlobalArgs, OutputArgs, ReportFormat, TenantSourceArgs,
 };
 
+/// `audit|check --tenants-file`: one run per tenant, then the summary of them all.
+pub(crate) mod tenants;
+
 // ---- Output -------------------------------------------------------------------------------
 
 /// Writes a command's whole output to stdout. A closed pipe (`| head -1`) is the reader's
@@ -79,30 +82,45 @@ pub(crate) fn csv_summary_sink(format: ReportFormat) -> Option<std::io::Stderr> 
 /// written subject by subject behind their summary.
 pub(crate) fn emit_report(report: &Report, output: &OutputArgs) -> anyhow::Result<u8> {
     let code = report::exit_code(&report.findings, threshold(output));
+    let mut side = csv_summary_sink(output.format);
+    with_stdout(|out| {
+        write_report_to(
+            report,
+            output,
+            out,
+            side.as_mut().map(|s| s as &mut dyn Write),
+        )
+    })?;
+    Ok(code)
+}
+
+/// Writes a report in the chosen format to OUT (stdout, or a tenant's report file); a CSV
+/// run's summary goes to SIDE when given.
+pub(crate) fn write_report_to<'w>(
+    report: &Report,
+    output: &OutputArgs,
+    out: &'w mut dyn Write,
+    side: Option<&'w mut dyn Write>,
+) -> std::io::Result<()> {
     let streamed = matches!(output.format, ReportFormat::Csv | ReportFormat::Jsonl)
         || report::run::is_multi(report);
     if streamed {
-        let mut side = csv_summary_sink(output.format);
-        with_stdout(|out| {
-            report::run::write_report(
-                report,
-                run_format(output.format),
-                output.details,
-                out,
-                side.as_mut().map(|s| s as &mut dyn Write),
-            )
-        })?;
-        return Ok(code);
+        return report::run::write_report(
+            report,
+            run_format(output.format),
+            output.details,
+            out,
+            side,
+        );
     }
     let text = match output.format {
         ReportFormat::Table => report::render::table(report),
         ReportFormat::Markdown => report::render::markdown(report, false),
         ReportFormat::Json | ReportFormat::Jsonl | ReportFormat::Csv => {
-            report::render::json(report).context("cannot serialise the report")?
+            report::render::json(report).map_err(std::io::Error::other)?
         }
     };
-    print_stdout(&text)?;
-    Ok(code)
+    out.write_all(text.as_bytes())
 }
 
 /// `--as-of`: `YYYY-MM-DD` (start of that day, UTC) or RFC 3339; default now.
@@ -272,14 +290,7 @@ pub(crate) fn tenant_snapshot(
     let client = GraphClient::from_settings(&settings).context("cannot set up the Graph client")?;
     // Listing every user (or a group's members) can take minutes on a large tenant.
     let long = matches!(users, UserSelection::All | UserSelection::Group(_));
-    let opts = CollectOptions {
-        // `check` of named users: their owned Entra devices too (USR010).
-        owned_devices: matches!(users, UserSelection::Upns(_)),
-        users,
-        devices,
-        cloud: settings.cloud.as_str().to_string(),
-        tenant_hint: settings.tenant.clone(),
-    };
+    let opts = collect_options(&settings, users, devices);
     let rt = runtime()?;
     let spinner = if long {
         progress_bar(None, "{spinner} {elapsed} {msg}")
@@ -317,6 +328,22 @@ pub(crate) fn tenant_snapshot(
         save(&mut snap, path, source)?;
     }
     Ok(snap)
+}
+
+/// What `audit` and `check` collect from one tenant: USERS, devices when DEVICES.
+pub(crate) fn collect_options(
+    settings: &Settings,
+    users: UserSelection,
+    devices: bool,
+) -> CollectOptions {
+    CollectOptions {
+        // `check` of named users: their owned Entra devices too (USR010).
+        owned_devices: matches!(users, UserSelection::Upns(_)),
+        users,
+        devices,
+        cloud: settings.cloud.as_str().to_string(),
+        tenant_hint: settings.tenant.clone(),
+    }
 }
 
 /// Saves SNAP (normalised in place, as loading would); a redacted save redacts a copy, the
@@ -369,13 +396,23 @@ fn key_from_file(file: &Path) -> anyhow::Result<Redactor> {
     Ok(r)
 }
 
+/// Set by a run over many tenants: their evaluations run side by side, and bars drawn by each
+/// would overwrite each other (the run prints one line per tenant instead).
+static NO_PROGRESS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// No progress bars from here on (see [`NO_PROGRESS`]).
+pub(crate) fn hide_progress() {
+    NO_PROGRESS.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Whether progress may be drawn: stderr is a terminal and the run is not in CI, so pipes, CI
 /// logs and tests never see control sequences.
 pub(crate) fn show_progress() -> bool {
-    shows_progress(
-        std::io::stderr().is_terminal(),
-        std::env::var_os("CI").as_deref(),
-    )
+    !NO_PROGRESS.load(std::sync::atomic::Ordering::Relaxed)
+        && shows_progress(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("CI").as_deref(),
+        )
 }
 
 /// A progress bar (`len` items) or spinner (`None`) on stderr, when [`show_progress`].

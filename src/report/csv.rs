@@ -57,7 +57,7 @@ pub fn write_row(out: &mut dyn Write, row: &SubjectRow) -> io::Result<()> {
 }
 
 /// One field, quoted when RFC 4180 requires it, defused when a spreadsheet would evaluate it.
-fn push_field(line: &mut String, value: &str) {
+pub(crate) fn push_field(line: &mut String, value: &str) {
     let value = escape_text(value);
     let formula = value.starts_with(['=', '+', '-', '@']);
     let quote = formula || value.contains([',', '"', '\n']);

@@ -428,7 +428,7 @@ fn name(s: &str) -> String {
 }
 
 /// Text inside a table cell: also `|` (ends the cell) and newlines (end the row).
-fn cell(s: &str) -> String {
+pub(crate) fn cell(s: &str) -> String {
     table_safe(&text(s))
 }
 

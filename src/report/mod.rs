@@ -11,6 +11,7 @@ pub mod run;
 pub mod summary;
 pub mod table;
 pub mod table_run;
+pub mod tenants;
 pub mod view;
 
 use chrono::{DateTime, Utc};

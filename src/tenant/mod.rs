@@ -15,4 +15,5 @@ pub mod index;
 pub mod precedence;
 mod source_de;
 pub mod tables;
+pub mod tenants_file;
 pub mod users_file;

@@ -899,7 +899,7 @@ fn run_bin(mock: &MockHandle, args: &[&str], env: &[(&str, &str)]) -> (i32, Stri
 }
 
 /// No JWT (tokens, assertions: base64url JSON starting `{"` = `eyJ`), no secret, no device code.
-fn assert_no_secrets(what: &str, text: &str, secrets: &[&str]) {
+pub(super) fn assert_no_secrets(what: &str, text: &str, secrets: &[&str]) {
     assert!(!text.contains("eyJ"), "{what} contains a JWT:\n{text}");
     assert!(
         !text.contains("DAQABIQEAAAD"),
