@@ -20,15 +20,14 @@ mod loopback;
 
 use std::time::Duration;
 
-use chrono::Utc;
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl,
-    RefreshToken, Scope, TokenResponse, TokenUrl,
 };
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
 use super::cache::{CacheKey, TokenCache};
+use super::delegated::{UserSignIn, bad_url};
 use super::error::AuthError;
 use super::oauth_http::{OAuthHttp, map_token_error};
 use super::token::AccessToken;
@@ -56,57 +55,27 @@ pub struct AuthCodeFlow {
 
 impl AuthCodeFlow {
     pub fn key(&self) -> CacheKey {
-        CacheKey {
-            login_url: self.login_url.clone(),
-            tenant: self.tenant.clone(),
-            client_id: self.client_id.clone(),
-        }
+        self.user().key()
     }
 
-    fn token_url(&self) -> String {
-        format!("{}/{}/oauth2/v2.0/token", self.login_url, self.tenant)
-    }
-
-    fn authorize_url(&self) -> String {
-        format!("{}/{}/oauth2/v2.0/authorize", self.login_url, self.tenant)
-    }
-
-    /// `{graph}/.default offline_access`: every permission consented to the app, and a
-    /// refresh token. No `openid`/`profile`: the user is read from the access token.
-    fn scopes(&self) -> [Scope; 2] {
-        [
-            Scope::new(self.scope.clone()),
-            Scope::new("offline_access".to_string()),
-        ]
-    }
-
-    fn bad_url(e: impl std::fmt::Display) -> AuthError {
-        AuthError::Config {
-            message: format!("invalid identity URL: {e}"),
+    fn user(&self) -> UserSignIn<'_> {
+        UserSignIn {
+            http: &self.http,
+            client_id: &self.client_id,
+            tenant: &self.tenant,
+            login_url: &self.login_url,
+            scope: &self.scope,
+            cache: &self.cache,
+            method: METHOD,
         }
     }
 
     /// Cached access token, else refresh token, else an interactive sign-in.
     pub async fn acquire(&self, force_refresh: bool) -> Result<AccessToken, AuthError> {
-        if let Some(entry) = self.cache.load(&self.key())? {
-            if !force_refresh
-                && let Some(access) = entry.access
-                && access.is_fresh(Utc::now())
-            {
-                return Ok(access);
-            }
-            if let Some(rt) = entry.refresh_token {
-                match self.refresh(&rt).await {
-                    Ok(tok) => return Ok(tok),
-                    // An expired or revoked refresh token means: sign in again.
-                    Err(AuthError::Rejected { error, .. }) if error == "invalid_grant" => {
-                        tracing::info!("the cached sign-in has expired; starting a new one");
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
+        match self.user().cached(force_refresh).await? {
+            Some(t) => Ok(t),
+            None => self.login().await,
         }
-        self.login().await
     }
 
     /// Always runs the interactive flow (`auth login`), then caches the result.
@@ -124,16 +93,17 @@ impl AuthCodeFlow {
     /// (after it is printed). Tests play the user through it.
     async fn login_with(&self, browser: impl FnOnce(&str)) -> Result<AccessToken, AuthError> {
         let listener = Loopback::bind().await?;
-        let redirect = RedirectUrl::new(listener.redirect_uri()).map_err(Self::bad_url)?;
+        let user = self.user();
+        let redirect = RedirectUrl::new(listener.redirect_uri()).map_err(bad_url)?;
         let client = BasicClient::new(ClientId::new(self.client_id.clone()))
             .set_auth_type(AuthType::RequestBody)
-            .set_auth_uri(AuthUrl::new(self.authorize_url()).map_err(Self::bad_url)?)
-            .set_token_uri(TokenUrl::new(self.token_url()).map_err(Self::bad_url)?)
+            .set_auth_uri(AuthUrl::new(user.url("authorize")).map_err(bad_url)?)
+            .set_token_uri(user.token_url()?)
             .set_redirect_uri(redirect);
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state) = client
             .authorize_url(CsrfToken::new_random)
-            .add_scopes(self.scopes())
+            .add_scopes(user.scopes())
             // Let the user pick the account (Azure CLI does the same): several admin accounts
             // are common, and the cache keeps one sign-in per account.
             .add_extra_param("prompt", "select_account")
@@ -145,7 +115,7 @@ impl AuthCodeFlow {
         );
         browser(url.as_str());
         let code = listener.wait(state.secret(), self.timeout).await?;
-        let scope = self
+        let scope = user
             .scopes()
             .iter()
             .map(|s| s.as_str().to_string())
@@ -159,44 +129,8 @@ impl AuthCodeFlow {
             .request_async(&self.http)
             .await
             .map_err(|e| map_token_error(FLOW, e))?;
-        let access = AccessToken::new(
-            token.access_token().secret().clone(),
-            token.expires_in().map(|d| d.as_secs()),
-        );
-        let refresh = token
-            .refresh_token()
-            .map(|r| SecretString::from(r.secret().clone()));
-        self.cache
-            .store(&self.key(), METHOD, refresh.as_ref(), &access)?;
+        let access = user.keep(&token, None)?;
         eprintln!("Signed in.");
-        Ok(access)
-    }
-
-    async fn refresh(&self, refresh_token: &SecretString) -> Result<AccessToken, AuthError> {
-        let client = BasicClient::new(ClientId::new(self.client_id.clone()))
-            .set_auth_type(AuthType::RequestBody)
-            .set_token_uri(TokenUrl::new(self.token_url()).map_err(Self::bad_url)?);
-        let rt = RefreshToken::new(refresh_token.expose_secret().to_string());
-        let token = client
-            .exchange_refresh_token(&rt)
-            .add_scopes(self.scopes())
-            .request_async(&self.http)
-            .await
-            .map_err(|e| map_token_error("refresh token", e))?;
-        let access = AccessToken::new(
-            token.access_token().secret().clone(),
-            token.expires_in().map(|d| d.as_secs()),
-        );
-        // Entra rotates refresh tokens; keep the old one if none came back.
-        let new_rt = token
-            .refresh_token()
-            .map(|r| SecretString::from(r.secret().clone()));
-        self.cache.store(
-            &self.key(),
-            METHOD,
-            Some(new_rt.as_ref().unwrap_or(refresh_token)),
-            &access,
-        )?;
         Ok(access)
     }
 }
@@ -246,6 +180,7 @@ mod tests {
     use super::*;
     use crate::graph::test_server::{Answer, TestServer, serve};
     use base64::Engine;
+    use secrecy::SecretString;
     use sha2::Digest;
     use std::collections::HashMap;
 
@@ -496,7 +431,11 @@ mod tests {
         });
         let f = flow(&refusing.url, Some(cache.clone()));
         seed_cache(&cache, &f, &AccessToken::new("old".into(), Some(0)));
-        let err = f.refresh(&SecretString::from("rt-0")).await.unwrap_err();
+        let err = f
+            .user()
+            .refresh(&SecretString::from("rt-0"))
+            .await
+            .unwrap_err();
         assert!(matches!(&err, AuthError::Rejected { error, .. } if error == "invalid_grant"));
         // acquire() then falls through to the interactive sign-in (which, with nobody at the
         // browser, times out) instead of failing on the refused refresh token.

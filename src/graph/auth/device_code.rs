@@ -3,16 +3,14 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use oauth2::basic::{BasicClient, BasicTokenResponse};
 use oauth2::{
     AuthType, ClientId, DeviceAuthorizationUrl, DeviceCodeErrorResponse,
-    DeviceCodeErrorResponseType, RefreshToken, Scope, StandardDeviceAuthorizationResponse,
-    TokenResponse, TokenUrl,
+    DeviceCodeErrorResponseType, StandardDeviceAuthorizationResponse,
 };
-use secrecy::{ExposeSecret, SecretString};
 
-use super::cache::{CacheKey, TokenCache};
+use super::cache::TokenCache;
+use super::delegated::{UserSignIn, bad_url};
 use super::error::AuthError;
 use super::oauth_http::{OAuthHttp, map_token_error, truncate};
 use super::token::AccessToken;
@@ -62,61 +60,38 @@ pub struct DeviceCodeFlow {
 }
 
 impl DeviceCodeFlow {
-    fn token_url(&self) -> String {
-        format!("{}/{}/oauth2/v2.0/token", self.login_url, self.tenant)
-    }
-
-    fn device_url(&self) -> String {
-        format!("{}/{}/oauth2/v2.0/devicecode", self.login_url, self.tenant)
-    }
-
-    fn scopes(&self) -> [Scope; 2] {
-        [
-            Scope::new(self.scope.clone()),
-            Scope::new("offline_access".to_string()),
-        ]
-    }
-
-    fn bad_url(e: impl std::fmt::Display) -> AuthError {
-        AuthError::Config {
-            message: format!("invalid identity URL: {e}"),
+    fn user(&self) -> UserSignIn<'_> {
+        UserSignIn {
+            http: &self.http,
+            client_id: &self.client_id,
+            tenant: &self.tenant,
+            login_url: &self.login_url,
+            scope: &self.scope,
+            cache: &self.cache,
+            method: "device-code",
         }
     }
 
     /// Cached access token, else refresh token, else an interactive sign-in.
     pub async fn acquire(&self, force_refresh: bool) -> Result<AccessToken, AuthError> {
-        if let Some(entry) = self.cache.load(&self.key())? {
-            if !force_refresh
-                && let Some(access) = entry.access
-                && access.is_fresh(Utc::now())
-            {
-                return Ok(access);
-            }
-            if let Some(rt) = entry.refresh_token {
-                match self.refresh(&rt).await {
-                    Ok(tok) => return Ok(tok),
-                    // An expired or revoked refresh token means: sign in again.
-                    Err(AuthError::Rejected { error, .. }) if error == "invalid_grant" => {
-                        tracing::info!("the cached sign-in has expired; starting a new one");
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
+        match self.user().cached(force_refresh).await? {
+            Some(t) => Ok(t),
+            None => self.login().await,
         }
-        self.login().await
     }
 
     /// Always runs the interactive flow (`auth login`), then caches the result.
     pub async fn login(&self) -> Result<AccessToken, AuthError> {
+        let user = self.user();
         let client = BasicClient::new(ClientId::new(self.client_id.clone()))
             .set_auth_type(AuthType::RequestBody)
-            .set_token_uri(TokenUrl::new(self.token_url()).map_err(Self::bad_url)?)
+            .set_token_uri(user.token_url()?)
             .set_device_authorization_url(
-                DeviceAuthorizationUrl::new(self.device_url()).map_err(Self::bad_url)?,
+                DeviceAuthorizationUrl::new(user.url("devicecode")).map_err(bad_url)?,
             );
         let details: StandardDeviceAuthorizationResponse = client
             .exchange_device_code()
-            .add_scopes(self.scopes())
+            .add_scopes(user.scopes())
             .request_async(&self.http)
             .await
             .map_err(|e| map_token_error("device code", e))?;
@@ -132,15 +107,7 @@ impl DeviceCodeFlow {
             )
         );
         let token = self.poll_for_token(&details, lifetime).await?;
-        let access = AccessToken::new(
-            token.access_token().secret().clone(),
-            token.expires_in().map(|d| d.as_secs()),
-        );
-        let refresh = token
-            .refresh_token()
-            .map(|r| SecretString::from(r.secret().clone()));
-        self.cache
-            .store(&self.key(), "device-code", refresh.as_ref(), &access)?;
+        let access = user.keep(&token, None)?;
         eprintln!("Signed in.");
         Ok(access)
     }
@@ -200,14 +167,14 @@ impl DeviceCodeFlow {
             .finish();
         let request = http::Request::builder()
             .method(http::Method::POST)
-            .uri(self.token_url())
+            .uri(self.user().url("token"))
             .header(
                 http::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",
             )
             .header(http::header::ACCEPT, "application/json")
             .body(form.into_bytes())
-            .map_err(Self::bad_url)?;
+            .map_err(bad_url)?;
         let response = self.http.send(request).await.map_err(|e| {
             map_token_error(
                 FLOW,
@@ -239,42 +206,6 @@ impl DeviceCodeFlow {
                     .error_description()
                     .map(|d| truncate(d.lines().next().unwrap_or_default(), 300)),
             }),
-        }
-    }
-
-    async fn refresh(&self, refresh_token: &SecretString) -> Result<AccessToken, AuthError> {
-        let client = BasicClient::new(ClientId::new(self.client_id.clone()))
-            .set_auth_type(AuthType::RequestBody)
-            .set_token_uri(TokenUrl::new(self.token_url()).map_err(Self::bad_url)?);
-        let rt = RefreshToken::new(refresh_token.expose_secret().to_string());
-        let token = client
-            .exchange_refresh_token(&rt)
-            .add_scopes(self.scopes())
-            .request_async(&self.http)
-            .await
-            .map_err(|e| map_token_error("refresh token", e))?;
-        let access = AccessToken::new(
-            token.access_token().secret().clone(),
-            token.expires_in().map(|d| d.as_secs()),
-        );
-        // Entra rotates refresh tokens; keep the old one if none came back.
-        let new_rt = token
-            .refresh_token()
-            .map(|r| SecretString::from(r.secret().clone()));
-        self.cache.store(
-            &self.key(),
-            "device-code",
-            Some(new_rt.as_ref().unwrap_or(refresh_token)),
-            &access,
-        )?;
-        Ok(access)
-    }
-
-    fn key(&self) -> CacheKey {
-        CacheKey {
-            login_url: self.login_url.clone(),
-            tenant: self.tenant.clone(),
-            client_id: self.client_id.clone(),
         }
     }
 }

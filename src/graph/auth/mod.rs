@@ -11,6 +11,7 @@ mod cache;
 mod cert_formats;
 mod certificate;
 mod claims;
+mod delegated;
 mod device_code;
 mod error;
 pub mod hints;
