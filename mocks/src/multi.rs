@@ -23,9 +23,8 @@ use std::sync::Arc;
 
 use axum::http::{HeaderMap, header};
 use base64::Engine;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 use crate::state::Shared;
 use crate::tenant::Tenant;
@@ -202,39 +201,15 @@ fn token_tenant(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The accept loop of [`server::serve`], routing each request to its tenant.
-async fn serve(
-    listener: TcpListener,
-    tenants: Vec<Arc<Shared>>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let tenants = Arc::new(tenants);
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => break,
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let _ = stream.set_nodelay(true);
-                let tenants = tenants.clone();
-                let mut stop = shutdown.clone();
-                tokio::spawn(async move {
-                    let abort = Arc::new(Notify::new());
-                    let abort_for_service = abort.clone();
-                    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                        let shared = route(&tenants, req.uri().path(), req.headers()).clone();
-                        server::entry(shared, abort_for_service.clone(), req)
-                    });
-                    let conn = hyper::server::conn::http1::Builder::new()
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), service);
-                    tokio::select! {
-                        _ = conn => {}
-                        _ = abort.notified() => {}
-                        _ = stop.changed() => {}
-                    }
-                });
-            }
-        }
-    }
+async fn serve(listener: TcpListener, tenants: Vec<Arc<Shared>>, shutdown: watch::Receiver<bool>) {
+    server::serve_routed(
+        listener,
+        move |req: &hyper::Request<hyper::body::Incoming>| {
+            route(&tenants, req.uri().path(), req.headers()).clone()
+        },
+        shutdown,
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -310,21 +310,34 @@ pub(crate) async fn bind(port: u16) -> std::io::Result<(TcpListener, SocketAddr)
 pub(crate) async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
+    serve_routed(listener, move |_| shared.clone(), shutdown).await
+}
+
+/// As [`serve`], with `route` picking the tenant state that answers each request (one address
+/// for several tenants).
+pub(crate) async fn serve_routed<R>(
+    listener: TcpListener,
+    route: R,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    R: Fn(&Request<hyper::body::Incoming>) -> Arc<Shared> + Send + Sync + 'static,
+{
+    let route = Arc::new(route);
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
-                let shared = shared.clone();
+                let route = route.clone();
                 let mut stop = shutdown.clone();
                 tokio::spawn(async move {
                     let abort = Arc::new(Notify::new());
                     let abort_for_service = abort.clone();
                     let service = hyper::service::service_fn(move |req| {
-                        entry(shared.clone(), abort_for_service.clone(), req)
+                        entry(route(&req), abort_for_service.clone(), req)
                     });
                     let conn = hyper::server::conn::http1::Builder::new()
                         .keep_alive(true)
