@@ -29,7 +29,11 @@ const DEGRADED_PROPERTY: &str = "System.Diagnostics.Eventing.Reader.EventPropert
 pub const UNKNOWN_LOG: &str = "unknown";
 
 fn wanted(e: &EventRecord) -> bool {
-    e.is_dmedp() || e.is_task_scheduler()
+    e.is_dmedp()
+        || e.is_task_scheduler()
+        || e.is_aad()
+        || e.is_device_registration()
+        || e.is_autopilot()
 }
 
 impl ParsedEvents {

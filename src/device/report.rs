@@ -58,6 +58,18 @@ pub struct DeviceReport {
     /// Enrollments listed in MdmDiagnosticsTool's `MDMDiagReport.xml`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mdm_diag_enrollments: Vec<MdmDiagEnrollment>,
+    /// Manufacturer, model, serial number (collector `hardware`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hardware: Option<super::host::HardwareInfo>,
+    /// TPM presence, version and attestation readiness (collector `tpm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tpm: Option<super::host::TpmInfo>,
+    /// WinHTTP/machine proxy and endpoint probes (collector `network`, `netsh winhttp show proxy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<super::host::NetworkEvidence>,
+    /// `w32tm /query /status` (collector `clock`, or the loose text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<super::host::ClockEvidence>,
 }
 
 /// One `DeviceManagementAccount/Enrollment` of `MDMDiagReport.xml`.
@@ -248,6 +260,15 @@ pub struct EventData {
 pub const PROVIDER_DMEDP: &str =
     "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider";
 pub const PROVIDER_TASK_SCHEDULER: &str = "Microsoft-Windows-TaskScheduler";
+/// Entra sign-in on the device (channel `Microsoft-Windows-AAD/Operational`): PRT failures
+/// (events 1098, 1104 with 0xCAA… codes).
+pub const PROVIDER_AAD: &str = "Microsoft-Windows-AAD";
+/// Device registration / join (channel `Microsoft-Windows-User Device Registration/Admin`):
+/// events 304, 305 and the join errors.
+pub const PROVIDER_UDR: &str = "Microsoft-Windows-User Device Registration";
+/// Autopilot (channel
+/// `Microsoft-Windows-ModernDeployment-Diagnostics-Provider/Autopilot`).
+pub const PROVIDER_AUTOPILOT: &str = "Microsoft-Windows-ModernDeployment-Diagnostics-Provider";
 
 impl EventRecord {
     /// True when the provider is the MDM enrollment provider (DMEDP), however the export spells it.
@@ -257,6 +278,21 @@ impl EventRecord {
 
     pub fn is_task_scheduler(&self) -> bool {
         provider_matches(&self.provider, PROVIDER_TASK_SCHEDULER)
+    }
+
+    /// `Microsoft-Windows-AAD` (PRT and token events).
+    pub fn is_aad(&self) -> bool {
+        provider_matches(&self.provider, PROVIDER_AAD)
+    }
+
+    /// `Microsoft-Windows-User Device Registration` (join and registration events).
+    pub fn is_device_registration(&self) -> bool {
+        provider_matches(&self.provider, PROVIDER_UDR)
+    }
+
+    /// `Microsoft-Windows-ModernDeployment-Diagnostics-Provider` (Autopilot events).
+    pub fn is_autopilot(&self) -> bool {
+        provider_matches(&self.provider, PROVIDER_AUTOPILOT)
     }
 }
 
