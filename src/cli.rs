@@ -222,6 +222,27 @@ pub enum Command {
         after_long_help = "Example:\n  enroll-doctor demo\n  enroll-doctor demo --format json | jq '.diagnose.diagnoses[].verdict'"
     )]
     Demo(DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_long_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per subcommand into a folder.
+    #[command(after_long_help = MAN_EXAMPLES)]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write enroll-doctor.1 and one enroll-doctor-<command>.1 per subcommand into DIR
+    /// (created if missing) instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -414,6 +435,20 @@ const COLLECTOR_EXAMPLES: &str = concat!(
     "  enroll-doctor diagnose -d report.json"
 );
 
+const COMPLETIONS_EXAMPLES: &str = concat!(
+    "Examples:\n",
+    "  enroll-doctor completions bash > ~/.local/share/bash-completion/completions/enroll-doctor\n",
+    "  enroll-doctor completions zsh > \"${fpath[1]}/_enroll-doctor\"\n",
+    "  enroll-doctor completions fish > ~/.config/fish/completions/enroll-doctor.fish\n",
+    "  enroll-doctor completions powershell | Out-String | Invoke-Expression   # add to $PROFILE"
+);
+
+const MAN_EXAMPLES: &str = concat!(
+    "Examples:\n",
+    "  enroll-doctor man | man -l -\n",
+    "  enroll-doctor man --output-dir ~/.local/share/man/man1"
+);
+
 const AUDIT_EXAMPLES: &str = concat!(
     "Examples:\n",
     "  # Delegated sign-in (device code) to your tenant\n",
@@ -453,3 +488,16 @@ const AUTH_EXAMPLES: &str = concat!(
     "  enroll-doctor auth logout --tenant contoso.com    # that tenant's sign-in only\n",
     "  enroll-doctor auth logout --all                   # every cached sign-in"
 );
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks over every subcommand (conflicts and requirements naming
+    /// arguments that exist, no duplicate flags), which otherwise run only when a subcommand is
+    /// parsed in a debug build.
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

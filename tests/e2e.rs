@@ -10,6 +10,7 @@ mod e2e {
     pub mod certificates;
     pub mod collector;
     pub mod common;
+    pub mod completions;
     pub mod correlate;
     pub mod demo;
     pub mod diagnose;

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod check;
 mod collector;
+mod completions;
 mod context;
 mod demo;
 mod diagnose;
@@ -23,5 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Check(a) => check::run(g, a),
         Command::Auth(a) => auth::run(g, a),
         Command::Demo(a) => demo::run(g, a),
+        Command::Completions(a) => completions::completions(a),
+        Command::Man(a) => completions::man(a),
     }
 }
