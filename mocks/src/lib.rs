@@ -74,6 +74,7 @@
 
 mod auth;
 mod auth_code;
+mod devices;
 mod error;
 pub mod fault_rules;
 mod faults;
@@ -99,6 +100,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+pub use devices::device_file;
 pub use error::MockError;
 pub use faults::{Fault, FaultRule, RetryAfter, Sample};
 pub use federated::{

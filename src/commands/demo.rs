@@ -48,22 +48,16 @@ mod with_mock {
     /// Users of the readiness check: one ready, one with only Basic Mobility (INTUNE_O365).
     const CHECK_USERS: [&str; 2] = ["jdoe@contoso.com", "intern@contoso.com"];
 
-    /// One bundled device folder: its name and files, embedded at build time.
+    /// One bundled device folder: its name and the names of its files (embedded in the
+    /// mock-graph crate, which ships with the demo).
     macro_rules! device {
         ($dir:literal, [$($file:literal),* $(,)?]) => {
-            (
-                $dir,
-                &[$((
-                    $file,
-                    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/mocks/devices/", $dir, "/", $file))
-                        as &[u8],
-                )),*] as &[(&str, &[u8])],
-            )
+            ($dir, &[$($file),*] as &[&str])
         };
     }
 
-    /// A bundled device folder: its name and `(file name, bytes)` pairs.
-    type BundledDevice = (&'static str, &'static [(&'static str, &'static [u8])]);
+    /// A bundled device folder: its name and file names.
+    type BundledDevice = (&'static str, &'static [&'static str]);
 
     /// The sample devices whose users and Entra/Intune records are in the contoso fixture.
     pub const DEVICES: &[BundledDevice] = &[
@@ -138,7 +132,9 @@ mod with_mock {
             .map(|(name, files)| {
                 let files: Vec<(String, Vec<u8>)> = files
                     .iter()
-                    .map(|(f, bytes)| (f.to_string(), bytes.to_vec()))
+                    .filter_map(|f| {
+                        mock_graph::device_file(name, f).map(|b| (f.to_string(), b.to_vec()))
+                    })
                     .collect();
                 report_from_memory(name, &files)
             })
@@ -390,4 +386,19 @@ Next steps with your own tenant (README.md has the details):
   4. On a device that does not enroll:  enroll-doctor collector > collect.ps1, run it on the device,
        then  enroll-doctor diagnose --device-report <the bundle it wrote>
 ";
+}
+
+#[cfg(all(test, feature = "demo"))]
+mod tests {
+    #[test]
+    fn every_bundled_device_file_is_embedded() {
+        for (device, files) in super::with_mock::DEVICES {
+            for f in *files {
+                assert!(
+                    mock_graph::device_file(device, f).is_some(),
+                    "{device}/{f} is not in mocks/devices"
+                );
+            }
+        }
+    }
 }
