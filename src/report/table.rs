@@ -26,12 +26,25 @@ pub const DEFAULT_WIDTH: usize = 120;
 /// Four columns with their borders need about this much; narrower terminals get this width.
 pub(crate) const MIN_WIDTH: usize = 70;
 
-/// The width to wrap to: `COLUMNS` when set to a sane number, else [`DEFAULT_WIDTH`].
+/// The width to wrap to: the terminal's own width when stdout is a terminal (shells do not
+/// export `COLUMNS`), else `COLUMNS` when set to a sane number, else [`DEFAULT_WIDTH`].
 pub fn width_from_env() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|w| *w >= 20)
+    use std::io::IsTerminal;
+    let stdout = std::io::stdout();
+    let terminal = stdout
+        .is_terminal()
+        .then(|| terminal_size::terminal_size_of(&stdout))
+        .flatten()
+        .map(|(terminal_size::Width(w), _)| usize::from(w));
+    pick_width(terminal, std::env::var("COLUMNS").ok().as_deref())
+}
+
+/// The terminal's width, then `COLUMNS`, then the default; widths under 20 are not believed.
+fn pick_width(terminal: Option<usize>, columns: Option<&str>) -> usize {
+    let sane = |w: &usize| *w >= 20;
+    terminal
+        .filter(sane)
+        .or_else(|| columns.and_then(|v| v.trim().parse::<usize>().ok()).filter(sane))
         .unwrap_or(DEFAULT_WIDTH)
 }
 
@@ -436,6 +449,16 @@ mod tests {
     use crate::checks::user::{USR001, USR002, USR003, USR008};
     use crate::model::{Diagnosis, EnrollmentPath, Evidence, Subject, Verdict};
     use chrono::TimeZone;
+
+    #[test]
+    fn the_terminal_width_wins_over_columns_and_nonsense_is_ignored() {
+        assert_eq!(pick_width(Some(80), Some("200")), 80);
+        assert_eq!(pick_width(None, Some(" 132 ")), 132);
+        assert_eq!(pick_width(Some(0), Some("90")), 90);
+        assert_eq!(pick_width(None, Some("wide")), DEFAULT_WIDTH);
+        assert_eq!(pick_width(None, Some("5")), DEFAULT_WIDTH);
+        assert_eq!(pick_width(None, None), DEFAULT_WIDTH);
+    }
 
     fn as_of() -> chrono::DateTime<chrono::Utc> {
         chrono::Utc
