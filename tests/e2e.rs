@@ -29,4 +29,5 @@ mod e2e {
     pub mod text_detection;
     pub mod ux;
     pub mod verdicts;
+    pub mod width;
 }

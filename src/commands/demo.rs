@@ -218,7 +218,7 @@ mod with_mock {
             uuid::Uuid::new_v4()
         ));
         let delegated = delegated_settings(&flags, &admin.client_id, &cache_dir)?;
-        eprintln!(
+        let note = format!(
             "enroll-doctor demo: signing in as the sample admin {} with the device-code flow \
              (the sample tenant approves it at once; a real sign-in waits for you):",
             shown(
@@ -227,6 +227,10 @@ mod with_mock {
                     .as_deref()
                     .unwrap_or("of the sample tenant")
             )
+        );
+        eprintln!(
+            "{}",
+            report::table::wrap_paragraph(&note, report::table::width_from_env())
         );
         let collected = collect_for_devices(&delegated, &needs);
         // The sample sign-in's token cache is the demo's own: never left behind.
@@ -373,18 +377,23 @@ mod with_mock {
         )
     }
 
+    /// Laid out to fit 80 columns (commands are never wrapped: they are copied).
     const NEXT_STEPS: &str = "
 Next steps with your own tenant (README.md has the details):
-  1. Register an app with the application permissions listed in the README, grant admin
-     consent, then
-       export AZURE_TENANT_ID=<tenant id> AZURE_CLIENT_ID=<app id> AZURE_CLIENT_SECRET=<secret>
+  1. Register an app with the application permissions listed in the README,
+     grant admin consent, then
+       export AZURE_TENANT_ID=<tenant id> AZURE_CLIENT_ID=<app id>
+       export AZURE_CLIENT_SECRET=<secret>
        enroll-doctor audit
-  2. Check users before a rollout:      enroll-doctor check --user someone@yourdomain.com
+  2. Check users before a rollout:
+       enroll-doctor check --user someone@yourdomain.com
   3. The MDM/MAM user scope is only readable with a delegated sign-in:
-       enroll-doctor auth login --auth browser   (or --auth device-code), then run
-       audit / check / diagnose again with the same --auth
-  4. On a device that does not enroll:  enroll-doctor collector > collect.ps1, run it on the device,
-       then  enroll-doctor diagnose --device-report <the bundle it wrote>
+       enroll-doctor auth login --auth browser     (or --auth device-code)
+     then run audit / check / diagnose again with the same --auth
+  4. On a device that does not enroll:
+       enroll-doctor collector > collect.ps1
+     run it on the device, then
+       enroll-doctor diagnose --device-report <the bundle it wrote>
 ";
 }
 

@@ -3,6 +3,7 @@
 use enroll_doctor::report::explain::{self, ExplainDocument};
 
 use enroll_doctor::graph::auth::aadsts;
+use enroll_doctor::report::table::width_from_env;
 use enroll_doctor::text_safety::shown;
 
 use super::context::print_stdout;
@@ -12,8 +13,8 @@ pub fn run(_global: &GlobalArgs, args: ExplainArgs) -> anyhow::Result<u8> {
     let output = if args.all {
         match args.format {
             OutputFormat::Json => ExplainDocument::all().to_json()?,
-            OutputFormat::Table => explain::render_all_text(),
-            OutputFormat::Markdown => fenced(&explain::render_all_text()),
+            OutputFormat::Table => explain::render_all_text(width_from_env()),
+            OutputFormat::Markdown => fenced(&explain::render_all_text(explain::WRAP)),
         }
     } else {
         let input = args.code.as_deref().unwrap_or_default();
@@ -32,8 +33,8 @@ pub fn run(_global: &GlobalArgs, args: ExplainArgs) -> anyhow::Result<u8> {
         };
         match args.format {
             OutputFormat::Json => ExplainDocument::single(&target).to_json()?,
-            OutputFormat::Table => explain::render_text(&target),
-            OutputFormat::Markdown => fenced(&explain::render_text(&target)),
+            OutputFormat::Table => explain::render_text(&target, width_from_env()),
+            OutputFormat::Markdown => fenced(&explain::render_text(&target, explain::WRAP)),
         }
     };
     print_stdout(&output)?;
@@ -57,7 +58,14 @@ fn explain_aadsts(input: &str, format: OutputFormat) -> anyhow::Result<u8> {
         );
         return Ok(2);
     };
-    let text = aadsts::explain(code).unwrap_or_default();
+    let text = aadsts::explain(
+        code,
+        match format {
+            OutputFormat::Markdown => explain::WRAP,
+            _ => width_from_env(),
+        },
+    )
+    .unwrap_or_default();
     let output = match format {
         OutputFormat::Json => {
             let hints: serde_json::Map<String, serde_json::Value> = aadsts::Flow::ALL

@@ -3,14 +3,16 @@
 
 use serde::Serialize;
 use tabled::builder::Builder;
-use tabled::settings::Style;
+use tabled::settings::peaker::PriorityMax;
+use tabled::settings::{Style, Width};
 
 use crate::catalog::error_codes::{self, ErrorCode, LikelyCause};
 use crate::checks::codes::explaining_checks;
 use crate::checks::registry::{self, CheckMeta};
+use crate::report::width::{cols, pad, truncate, wrap_indented};
 
-/// Width used to wrap prose in the text output.
-const WRAP: usize = 96;
+/// The width of the text where no terminal says otherwise (Markdown's fenced block).
+pub const WRAP: usize = 96;
 
 /// What the user asked about.
 #[derive(Debug, Clone)]
@@ -111,14 +113,16 @@ impl ExplainDocument {
 }
 
 /// Text rendering of one item.
-pub fn render_text(target: &ExplainTarget) -> String {
+/// Text rendering of one item, wrapped to `width` columns (at least 40).
+pub fn render_text(target: &ExplainTarget, width: usize) -> String {
+    let width = width.max(40);
     match target {
-        ExplainTarget::Check(c) => render_check(c),
-        ExplainTarget::Code(e) => render_code(e),
+        ExplainTarget::Check(c) => render_check(c, width),
+        ExplainTarget::Code(e) => render_code(e, width),
     }
 }
 
-fn render_check(c: &CheckMeta) -> String {
+fn render_check(c: &CheckMeta, width: usize) -> String {
     let mut out = String::new();
     out.push_str(&format!("{}  {}\n{}\n\n", c.id, c.name, c.title));
     out.push_str(&format!(
@@ -142,7 +146,7 @@ fn render_check(c: &CheckMeta) -> String {
         b.push_record(["Application".to_string(), app]);
         b.push_record(["Delegated".to_string(), join_or_none(p.delegated)]);
         let mut t = b.build();
-        t.with(Style::sharp());
+        t.with(Style::sharp()).with(fit(width.saturating_sub(2)));
         out.push_str(&indent(&t.to_string(), "  "));
         out.push('\n');
         if p.delegated_only {
@@ -151,22 +155,24 @@ fn render_check(c: &CheckMeta) -> String {
                  (`enroll-doctor auth login --auth browser`, or `--auth device-code`, then run with the \
                  same `--auth`) with a role that may read policies, such as Global Reader.",
                 "  ",
+                width,
             ));
         }
         out.push('\n');
     }
 
-    section(&mut out, "What it checks", c.what_it_checks);
-    section(&mut out, "Why it matters", c.why_it_matters);
-    section(&mut out, "How to fix", c.how_to_fix);
+    section(&mut out, "What it checks", c.what_it_checks, width);
+    section(&mut out, "Why it matters", c.why_it_matters, width);
+    section(&mut out, "How to fix", c.how_to_fix, width);
     out.push_str("References\n");
     for r in c.references {
+        // A link is never broken: it would not open.
         out.push_str(&format!("  - {r}\n"));
     }
     out
 }
 
-fn render_code(e: &CodeExplanation) -> String {
+fn render_code(e: &CodeExplanation, width: usize) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "{}  (unsigned {}, signed {})\n",
@@ -185,7 +191,10 @@ fn render_code(e: &CodeExplanation) -> String {
         facts.push(("Windows shows", format!("\"{msg}\"")));
     }
     for (k, v) in facts {
-        out.push_str(&format!("{:<14}{v}\n", format!("{k}:")));
+        let label = format!("{:<14}", format!("{k}:"));
+        let body = wrap_indented(&v, &" ".repeat(label.len()), width);
+        out.push_str(&label);
+        out.push_str(body.trim_start());
     }
     out.push('\n');
     if !e.known {
@@ -193,26 +202,31 @@ fn render_code(e: &CodeExplanation) -> String {
             "This code is not in enroll-doctor's catalog; the decoding above comes from its structure. \
              Search the DeviceManagement-Enterprise-Diagnostics-Provider events around it for context.",
             "",
+            width,
         ));
         return out;
     }
     if let Some(d) = e.description {
-        section(&mut out, "Description", d);
+        section(&mut out, "Description", d, width);
     }
     if let Some(r) = e.remediation {
-        section(&mut out, "Remediation", r);
+        section(&mut out, "Remediation", r, width);
     }
     if !e.related_checks.is_empty() {
         out.push_str("Related checks\n");
         for c in explaining_checks(e.unsigned) {
-            out.push_str(&format!("  {}  {:<36} {}\n", c.id, c.name, c.title));
+            let head = format!("  {}  {} ", c.id, pad(c.name, 36));
+            let title = wrap_indented(c.title, &" ".repeat(cols(&head)), width);
+            out.push_str(&head);
+            out.push_str(title.trim_start());
         }
     }
     out
 }
 
-/// Compact listing of every check and every code.
-pub fn render_all_text() -> String {
+/// Compact listing of every check and every code, its tables fitted to `width` columns.
+pub fn render_all_text(width: usize) -> String {
+    let width = width.max(40);
     let mut out = String::new();
     out.push_str(&format!("Checks ({})\n", registry::all().len()));
     let mut b = Builder::default();
@@ -227,7 +241,7 @@ pub fn render_all_text() -> String {
         ]);
     }
     let mut t = b.build();
-    t.with(Style::sharp());
+    t.with(Style::sharp()).with(fit(width));
     out.push_str(&t.to_string());
     out.push_str(&format!("\n\nError codes ({})\n", error_codes::all().len()));
     let mut b = Builder::default();
@@ -241,7 +255,7 @@ pub fn render_all_text() -> String {
         ]);
     }
     let mut t = b.build();
-    t.with(Style::sharp());
+    t.with(Style::sharp()).with(fit(width));
     out.push_str(&t.to_string());
     out.push_str("\n\nRun `enroll-doctor explain ID|CODE` for the full text.\n");
     out
@@ -264,10 +278,17 @@ fn join_or_none(items: &[&str]) -> String {
     }
 }
 
-fn section(out: &mut String, heading: &str, body: &str) {
+/// Shrinks a table's widest columns first, wrapping between words, until it fits `width`.
+fn fit(width: usize) -> tabled::settings::width::Wrap<usize, PriorityMax> {
+    Width::wrap(width)
+        .priority(PriorityMax::new(true))
+        .keep_words(true)
+}
+
+fn section(out: &mut String, heading: &str, body: &str, width: usize) {
     out.push_str(heading);
     out.push('\n');
-    out.push_str(&wrap_indented(body, "  "));
+    out.push_str(&wrap_indented(body, "  ", width));
     out.push('\n');
 }
 
@@ -275,41 +296,11 @@ fn indent(text: &str, prefix: &str) -> String {
     text.lines().map(|l| format!("{prefix}{l}\n")).collect()
 }
 
-/// Greedy word wrap; every output line starts with `prefix` and ends with a newline.
-fn wrap_indented(text: &str, prefix: &str) -> String {
-    let width = WRAP.saturating_sub(prefix.len()).max(20);
-    let mut out = String::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            out.push_str(prefix);
-            out.push_str(&line);
-            out.push('\n');
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        out.push_str(prefix);
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out
-}
-
 /// The first sentence of `text`, cut to `max` characters with an ellipsis.
 fn first_sentence(text: &str, max: usize) -> String {
     let end = text.find(". ").map(|i| i + 1).unwrap_or(text.len());
     let sentence = &text[..end];
-    if sentence.chars().count() <= max {
-        sentence.to_string()
-    } else {
-        let cut: String = sentence.chars().take(max.saturating_sub(1)).collect();
-        format!("{}…", cut.trim_end())
-    }
+    truncate(sentence, max)
 }
 
 #[cfg(test)]
@@ -333,7 +324,7 @@ mod tests {
         let Some(target) = resolve("0x8018002b") else {
             panic!("code not resolved")
         };
-        let text = render_text(&target);
+        let text = render_text(&target, WRAP);
         assert!(
             text.starts_with("0x8018002B  (unsigned 2149056555, signed -2145910741)"),
             "{text}"
@@ -350,7 +341,7 @@ mod tests {
         };
         assert!(!e.known);
         assert!(e.facility.contains("HTTP status 409"));
-        assert!(render_code(&e).contains("not in enroll-doctor's catalog"));
+        assert!(render_code(&e, WRAP).contains("not in enroll-doctor's catalog"));
     }
 
     #[test]
@@ -358,7 +349,7 @@ mod tests {
         let Some(target) = resolve("TEN003") else {
             panic!("check not resolved")
         };
-        let text = render_text(&target);
+        let text = render_text(&target, WRAP);
         for heading in [
             "What it checks",
             "Why it matters",
@@ -369,16 +360,17 @@ mod tests {
             assert!(text.contains(heading), "missing {heading}:\n{text}");
         }
         assert!(text.contains("Policy.Read.All"));
-        let device = render_text(&ExplainTarget::Check(
-            registry::get("DEV001").expect("exists"),
-        ));
+        let device = render_text(
+            &ExplainTarget::Check(registry::get("DEV001").expect("exists")),
+            WRAP,
+        );
         assert!(device.contains("none: this check reads only the device report"));
     }
 
     #[test]
     fn wrapping_keeps_words_and_width() {
         let long = "word ".repeat(60);
-        let wrapped = wrap_indented(&long, "  ");
+        let wrapped = wrap_indented(&long, "  ", WRAP);
         assert!(wrapped.lines().all(|l| l.chars().count() <= WRAP));
         assert_eq!(wrapped.split_whitespace().count(), 60);
     }

@@ -13,6 +13,7 @@ pub mod table;
 pub mod table_run;
 pub mod tenants;
 pub mod view;
+pub mod width;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -19,6 +19,7 @@ use tabled::settings::Style;
 
 use super::Report;
 use super::view::{self, ReportView, SubjectGroup};
+use super::width::{char_index, cols, split_at_cols};
 use crate::model::{Diagnosis, Finding, SkipReason, Status, Subject};
 use crate::text_safety::{escape_joined, escape_line, escape_text, into_safe_text};
 
@@ -44,7 +45,11 @@ fn pick_width(terminal: Option<usize>, columns: Option<&str>) -> usize {
     let sane = |w: &usize| *w >= 20;
     terminal
         .filter(sane)
-        .or_else(|| columns.and_then(|v| v.trim().parse::<usize>().ok()).filter(sane))
+        .or_else(|| {
+            columns
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .filter(sane)
+        })
         .unwrap_or(DEFAULT_WIDTH)
 }
 
@@ -270,7 +275,7 @@ pub(crate) fn column_widths(cols: &[Col], rows: &[Vec<String>], width: usize) ->
             rows.iter()
                 .filter_map(|r| r.get(i))
                 .flat_map(|c| c.lines())
-                .map(|l| l.chars().count())
+                .map(super::width::cols)
                 .max()
                 .unwrap_or(0)
                 .max(1)
@@ -337,8 +342,8 @@ pub(crate) fn wrap(text: &str, width: usize) -> String {
         for word in para.split_whitespace() {
             let mut word = word.to_string();
             loop {
-                let used = line.chars().count();
-                let need = word.chars().count() + usize::from(used > 0);
+                let used = cols(&line);
+                let need = cols(&word) + usize::from(used > 0);
                 if used + need <= width {
                     if used > 0 {
                         line.push(' ');
@@ -346,7 +351,7 @@ pub(crate) fn wrap(text: &str, width: usize) -> String {
                     line.push_str(&word);
                     break;
                 }
-                if word.chars().count() <= width && used > 0 {
+                if cols(&word) <= width && used > 0 {
                     lines.push(std::mem::take(&mut line));
                     continue;
                 }
@@ -364,8 +369,8 @@ pub(crate) fn wrap(text: &str, width: usize) -> String {
                 let cut = break_point(&word, room);
                 match cut {
                     Some(n) if n > 0 => {
-                        let head: String = word.chars().take(n).collect();
-                        let tail: String = word.chars().skip(n).collect();
+                        let (head, tail) = word.split_at(char_index(&word, n));
+                        let (head, tail) = (head.to_string(), tail.to_string());
                         if used > 0 {
                             line.push(' ');
                         }
@@ -375,8 +380,8 @@ pub(crate) fn wrap(text: &str, width: usize) -> String {
                     }
                     _ if used > 0 => lines.push(std::mem::take(&mut line)),
                     _ => {
-                        let head: String = word.chars().take(width).collect();
-                        let tail: String = word.chars().skip(width).collect();
+                        let (head, tail) = split_at_cols(&word, width);
+                        let (head, tail) = (head.to_string(), tail.to_string());
                         lines.push(head);
                         word = tail;
                         if word.is_empty() {
@@ -391,14 +396,14 @@ pub(crate) fn wrap(text: &str, width: usize) -> String {
     lines.join("\n")
 }
 
-/// Where to break a long token within `room` characters: after the last separator, if it is
-/// not too early in the line.
+/// Where to break a long token within `room` columns: after the last separator, if it is
+/// not too early in the line. The answer counts characters.
 pub(crate) fn break_point(word: &str, room: usize) -> Option<usize> {
     if room == 0 {
         return None;
     }
     let chars: Vec<char> = word.chars().collect();
-    let limit = room.min(chars.len());
+    let limit = split_at_cols(word, room).0.chars().count().min(chars.len());
     let at = (0..limit)
         .rev()
         .find(|i| {
@@ -428,7 +433,7 @@ pub fn wrap_line(text: &str, width: usize) -> String {
     let mut out = String::new();
     let mut line = String::new();
     for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+        if !line.is_empty() && cols(&line) + 1 + cols(word) > width {
             out.push_str(&line);
             out.push('\n');
             line = String::from("   ");

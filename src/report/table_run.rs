@@ -9,6 +9,7 @@ use super::header::{OverviewRow, RunHeader};
 use super::summary::{State, SubjectKind, SubjectResult, SubjectRow, plural};
 use super::table::*;
 use super::view;
+use super::width::{cols, pad, truncate};
 use crate::model::{Finding, Status, Subject};
 use crate::text_safety::{escape_joined, escape_line, escape_text};
 
@@ -232,7 +233,7 @@ fn count_lines(rows: Vec<CountLine>, width: usize) -> String {
         .map(|i| {
             rows.iter()
                 .filter_map(|r| r.cols.get(i))
-                .map(|c| c.chars().count())
+                .map(|c| cols(c))
                 .max()
                 .unwrap_or(0)
         })
@@ -243,7 +244,8 @@ fn count_lines(rows: Vec<CountLine>, width: usize) -> String {
     for r in rows {
         let mut l = String::from("  ");
         for (c, w) in r.cols.iter().zip(&widths) {
-            l.push_str(&format!("{c:<w$}  "));
+            l.push_str(&pad(c, *w));
+            l.push_str("  ");
         }
         l.push_str(&truncate(&r.what, room));
         out.push_str(l.trim_end());
@@ -338,19 +340,23 @@ pub fn list_block(h: &RunHeader<'_>, width: usize) -> String {
     };
     let w1 = listed
         .iter()
-        .map(|r| escape_line(&r.subject).chars().count())
+        .map(|r| cols(&escape_line(&r.subject)))
         .max()
         .unwrap_or(0)
         .min(40);
     let w2 = listed
         .iter()
-        .map(|r| blocking(r).chars().count())
+        .map(|r| cols(&blocking(r)))
         .max()
         .unwrap_or(0)
         .min(30);
     for r in listed {
-        let mut l = format!("  {:<w1$}  {:<w2$}  ", line(&r.subject), blocking(r));
-        let room = width.saturating_sub(l.chars().count()).max(20);
+        let mut l = format!(
+            "  {}  {}  ",
+            pad(&line(&r.subject), w1),
+            pad(&blocking(r), w2)
+        );
+        let room = width.saturating_sub(cols(&l)).max(20);
         l.push_str(&truncate(&one_line(&escape_text(&r.first_fix)), room));
         out.push_str(l.trim_end());
         out.push('\n');
@@ -370,16 +376,6 @@ pub fn details_heading(shown: usize, kind: SubjectKind) -> String {
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// At most `room` characters, the last one `…` when cut.
-fn truncate(s: &str, room: usize) -> String {
-    if s.chars().count() <= room {
-        return s.to_string();
-    }
-    let mut t: String = s.chars().take(room.saturating_sub(1)).collect();
-    t.push('…');
-    t
 }
 
 /// One subject's details: a device's diagnosis, then its findings that are not passing, the

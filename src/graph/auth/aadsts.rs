@@ -349,7 +349,8 @@ pub fn hint_for(flow: &str, description: Option<&str>) -> Option<String> {
 
 /// `enroll-doctor explain AADSTS53003`: the code's meaning and what to do in each kind of
 /// sign-in (one line per distinct hint).
-pub fn explain(code: u32) -> Option<String> {
+pub fn explain(code: u32, width: usize) -> Option<String> {
+    let wrap = |text: &str, prefix: &str| crate::report::width::wrap_indented(text, prefix, width);
     let c = lookup(code)?;
     let mut meaning = format!("{}.", c.meaning);
     if let Some(first) = meaning.get_mut(0..1) {
@@ -376,28 +377,6 @@ pub fn explain(code: u32) -> Option<String> {
         "",
     ));
     Some(out)
-}
-
-/// TEXT in lines of at most 100 columns (a word longer than that keeps its own line), each
-/// starting with PREFIX.
-fn wrap(text: &str, prefix: &str) -> String {
-    const WIDTH: usize = 100;
-    let mut out = String::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && prefix.len() + line.len() + 1 + word.len() > WIDTH {
-            out.push_str(&format!("{prefix}{line}\n"));
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        out.push_str(&format!("{prefix}{line}\n"));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -441,10 +420,10 @@ mod tests {
                     assert!(h[i..].starts_with("auth login --auth "), "{}: {h}", c.code);
                 }
             }
-            assert!(explain(c.code).is_some_and(|e| e.contains(c.name)));
+            assert!(explain(c.code, 100).is_some_and(|e| e.contains(c.name)));
         }
         assert_eq!(hint(12345, Flow::DeviceCode), None);
-        assert_eq!(explain(12345), None);
+        assert_eq!(explain(12345, 100), None);
     }
 
     #[test]
@@ -492,7 +471,7 @@ mod tests {
 
     #[test]
     fn explain_lists_each_distinct_hint_once() {
-        let e = explain(53003).unwrap_or_default();
+        let e = explain(53003, 100).unwrap_or_default();
         assert!(
             e.starts_with("AADSTS53003  BlockedByConditionalAccess"),
             "{e}"
@@ -503,7 +482,7 @@ mod tests {
         );
         assert!(e.contains(REFERENCE), "{e}");
         // 90002 says the same for every flow: once.
-        let e = explain(90002).unwrap_or_default();
+        let e = explain(90002, 100).unwrap_or_default();
         assert_eq!(e.matches("check --tenant").count(), 1, "{e}");
         assert!(e.lines().all(|l| l.len() <= 100), "{e}");
     }

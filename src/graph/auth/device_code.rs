@@ -98,13 +98,15 @@ impl DeviceCodeFlow {
         // The user code is meant to be shown; the device code is the secret and is not. The
         // lifetime shown is the one polled for, not the server's (which may say years).
         let lifetime = self.code_lifetime(details.expires_in());
+        let prompt = sign_in_prompt(
+            details.verification_uri().as_str(),
+            details.user_code().secret(),
+            lifetime.as_secs(),
+        );
+        // Wrapped between words to the terminal: the address and the code stay whole.
         eprintln!(
             "{}",
-            sign_in_prompt(
-                details.verification_uri().as_str(),
-                details.user_code().secret(),
-                lifetime.as_secs(),
-            )
+            crate::report::table::wrap_paragraph(&prompt, crate::report::table::width_from_env())
         );
         let token = self.poll_for_token(&details, lifetime).await?;
         let access = user.keep(&token, None)?;
