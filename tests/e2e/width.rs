@@ -14,7 +14,7 @@ fn too_wide(text: &str, width: usize) -> Vec<String> {
         .filter(|l| UnicodeWidthStr::width(*l) > width)
         .filter(|l| {
             let t = l.trim().trim_start_matches("- ");
-            !(t.starts_with("https://") && !t.contains(' '))
+            !t.starts_with("https://") || t.contains(' ')
         })
         .map(str::to_string)
         .collect()
