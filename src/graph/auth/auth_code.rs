@@ -446,6 +446,58 @@ mod tests {
         assert!(err.to_string().contains("timed_out"), "{err}");
     }
 
+    /// A refresh the platform answers with `interaction_required` (multifactor authentication
+    /// or a Conditional Access policy now asks for the user: AADSTS50076, AADSTS50079), or
+    /// `login_required`/`consent_required`, needs the user as much as an expired refresh token
+    /// does: the interactive sign-in starts instead of the command failing.
+    #[tokio::test]
+    async fn a_refresh_that_needs_the_user_starts_the_interactive_sign_in() {
+        for error in ["interaction_required", "login_required", "consent_required"] {
+            let server = serve(move |_, req| {
+                if req.body.contains("grant_type=refresh_token") {
+                    Answer::json(
+                        400,
+                        match error {
+                            "interaction_required" => {
+                                "{\"error\":\"interaction_required\",\"error_description\":\"AADSTS50076: you must use multi-factor authentication\"}"
+                            }
+                            "login_required" => {
+                                "{\"error\":\"login_required\",\"error_description\":\"AADSTS50058: no session\"}"
+                            }
+                            _ => {
+                                "{\"error\":\"consent_required\",\"error_description\":\"AADSTS65001: no consent\"}"
+                            }
+                        },
+                    )
+                } else {
+                    Answer::json(200, TOKEN)
+                }
+            });
+            let dir = tempfile::tempdir().unwrap();
+            let cache = dir.path().join("c.json");
+            let mut f = flow(&server.url, Some(cache.clone()));
+            f.timeout = Duration::from_millis(100);
+            seed_cache(&cache, &f, &AccessToken::new("old".into(), Some(0)));
+            // Nobody is at the browser here, so the interactive sign-in times out.
+            let err = f.acquire(false).await.unwrap_err();
+            assert!(err.to_string().contains("timed_out"), "{error}: {err}");
+            assert_eq!(server.seen().len(), 1, "{error}: only the refresh was sent");
+        }
+        // Any other refusal is the command's error (a sign-in would not fix it).
+        let server = serve(|_, _| {
+            Answer::json(
+                400,
+                "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000218: x\"}",
+            )
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("c.json");
+        let f = flow(&server.url, Some(cache.clone()));
+        seed_cache(&cache, &f, &AccessToken::new("old".into(), Some(0)));
+        let err = f.acquire(false).await.unwrap_err();
+        assert!(err.to_string().contains("invalid_client"), "{err}");
+    }
+
     #[test]
     fn the_prompt_puts_the_address_on_its_own_line_escaped() {
         let p = sign_in_prompt(
