@@ -138,6 +138,12 @@ impl AuthCodeFlow {
 /// Opens the system browser on its own thread (a text-mode browser may hold it); a launch
 /// that fails leaves the printed address.
 fn launch_browser(url: &str) {
+    if !may_open(url) {
+        eprintln!(
+            "enroll-doctor: the sign-in address is not an http(s) address, so no browser is opened for it"
+        );
+        return;
+    }
     let url = url.to_string();
     let spawned = std::thread::Builder::new()
         .name("browser".into())
@@ -154,6 +160,14 @@ fn launch_browser(url: &str) {
             "enroll-doctor: the browser could not be opened; open the address above yourself"
         );
     }
+}
+
+/// Only an http(s) address with a host goes to the system browser: the opener hands anything
+/// else (a `file:` path, a custom scheme) to whatever program claims it. The address is built
+/// from the configured identity URL (already checked); this holds for any flow built by hand.
+fn may_open(url: &str) -> bool {
+    reqwest::Url::parse(url)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
 }
 
 /// What the user is told. The address goes on a line of its own so it can be copied; its
@@ -496,6 +510,24 @@ mod tests {
         seed_cache(&cache, &f, &AccessToken::new("old".into(), Some(0)));
         let err = f.acquire(false).await.unwrap_err();
         assert!(err.to_string().contains("invalid_client"), "{err}");
+    }
+
+    #[test]
+    fn only_http_addresses_are_handed_to_the_browser() {
+        assert!(may_open(
+            "https://login.microsoftonline.com/t/oauth2/v2.0/authorize?a=1"
+        ));
+        assert!(may_open("http://127.0.0.1:5/t/oauth2/v2.0/authorize"));
+        for bad in [
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "ms-settings:privacy",
+            "smb://host/share",
+            "not a url",
+            "",
+        ] {
+            assert!(!may_open(bad), "{bad}");
+        }
     }
 
     #[test]
