@@ -318,6 +318,35 @@ fn auth_status_names_the_managed_identity_method() {
     assert!(out.contains("signed in with managed-identity"), "{out}");
     assert!(out.contains("Token kind:  application"), "{out}");
     assert!(out.contains(&mock.tenant_id()), "{out}");
+    // Which checks the token can run: an app-only token leaves the delegated-only ones out.
+    let can_run = out
+        .lines()
+        .find(|l| l.starts_with("Can run:"))
+        .unwrap_or_else(|| panic!("no Can run line: {out}"));
+    assert!(
+        can_run.contains("checks that read Graph can run with this token"),
+        "{can_run}"
+    );
+    assert!(can_run.contains("need a delegated sign-in"), "{can_run}");
+    let (code, out, err) = run(
+        &mock,
+        &[
+            "auth",
+            "status",
+            "--auth",
+            "managed-identity",
+            "--format",
+            "json",
+        ],
+        &[("AZURE_POD_IDENTITY_AUTHORITY_HOST", &base)],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["auth_method"], "managed-identity");
+    let runnable = v["can_run"]["runnable"].as_u64().unwrap();
+    let checks = v["can_run"]["checks"].as_u64().unwrap();
+    assert!(runnable > 0 && runnable < checks, "{v}");
+    assert!(v["can_run"]["delegated_only"].as_u64().unwrap() > 0, "{v}");
 }
 
 fn workload_env<'a>(client_id: &'a str, tenant: &'a str, file: &'a str) -> Vec<(&'a str, &'a str)> {

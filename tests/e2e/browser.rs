@@ -376,3 +376,32 @@ fn help_lists_the_browser_sign_in() {
         );
     }
 }
+
+/// Step 1's confidential app (AZURE_CLIENT_ID of the client-secret app, its localhost redirect
+/// registered as *Web*) in a browser sign-in: the identity platform refuses the code without a
+/// secret (AADSTS7000218), and the fix named is the redirect's platform, not "Allow public
+/// client flows" (which only the device code flow heeds).
+#[test]
+fn a_confidential_app_in_the_browser_is_told_to_register_a_desktop_redirect() {
+    let mock = mock();
+    let app = mock.app("auditor").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("tokens.json");
+    let env = [
+        ("AZURE_CLIENT_ID", app.client_id.as_str()),
+        ("ENROLL_DOCTOR_TOKEN_CACHE", cache.to_str().unwrap()),
+    ];
+    let run = start(&mock, &["auth", "login", "--auth", "browser"], &env);
+    let location = sign_in_at_the_mock(&run.authorize_url());
+    let (status, _, _) = browse(&location).expect("the listener answers");
+    assert_eq!(status, 200);
+    let (exit, out, err) = run.finish();
+    assert_ne!(exit, 0, "{out}\n{err}");
+    assert!(err.contains("AADSTS7000218"), "{err}");
+    assert!(
+        err.contains("Mobile and desktop applications") && err.contains("http://localhost"),
+        "{err}"
+    );
+    assert!(!err.contains("Allow public client flows"), "{err}");
+    assert!(!cache.exists());
+}

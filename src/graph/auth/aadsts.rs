@@ -222,6 +222,14 @@ pub fn code_in(text: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
+/// The browser flow's fix for a confidential app (AADSTS7000218).
+const REDIRECT_AS_DESKTOP: &str = "register `http://localhost` as a redirect URI of the \
+     *Mobile and desktop applications* platform, not *Web* (Entra admin center > App \
+     registrations > the app > Authentication)";
+/// The device code flow's fix for a confidential app (AADSTS7000218).
+const PUBLIC_CLIENT_FLOWS: &str = "'Allow public client flows' on the app (Entra admin center \
+     > App registrations > the app > Authentication > Advanced settings)";
+
 /// An interactive sign-in again with the same method, for FLOW.
 fn sign_in_for(flow: Flow) -> String {
     match flow {
@@ -248,12 +256,26 @@ pub fn hint(code: u32, flow: Flow) -> Option<String> {
              client-secret`, or a certificate for `--auth certificate`"
                 .to_string()
         }
-        7000218 => "the app named by AZURE_CLIENT_ID (or --client-id, `client_id` in the config) \
-             is a confidential client; for a user sign-in unset AZURE_CLIENT_ID (and --client-id) \
-             to use Microsoft's public client, or enable 'Allow public client flows' on the app \
-             (Entra admin center > App registrations > the app > Authentication > Advanced \
-             settings); or run app-only with `--auth client-secret` (AZURE_CLIENT_SECRET)"
-            .to_string(),
+        // The browser flow sends a redirect URI, and Entra takes the client type from the
+        // platform it is registered under (Web: confidential); "Allow public client flows"
+        // covers only the flows without one (SupportArticles-docs
+        // confidential-client-application-authentication-error-aadsts7000218.md).
+        7000218 => {
+            let fix = match flow {
+                Flow::Browser => REDIRECT_AS_DESKTOP.to_string(),
+                Flow::Refresh => format!(
+                    "{REDIRECT_AS_DESKTOP} for `--auth browser`, or enable {PUBLIC_CLIENT_FLOWS} \
+                     for `--auth device-code`"
+                ),
+                _ => format!("enable {PUBLIC_CLIENT_FLOWS}"),
+            };
+            format!(
+                "the app named by AZURE_CLIENT_ID (or --client-id, `client_id` in the config) is \
+                 a confidential client; for a user sign-in unset AZURE_CLIENT_ID (and \
+                 --client-id) to use Microsoft's public client, or {fix}; or run app-only with \
+                 `--auth client-secret` (AZURE_CLIENT_SECRET)"
+            )
+        }
         50076 => format!(
             "sign in again interactively and complete multifactor authentication: {}",
             sign_in_for(flow)
@@ -467,6 +489,28 @@ mod tests {
             Some(h(53003, Flow::DeviceCode))
         );
         assert_eq!(hint_for("device code", None), None);
+    }
+
+    /// In the authorization code flow Entra tells a public client from a confidential one by
+    /// the platform the redirect URI is registered under (a Web redirect makes it confidential);
+    /// "Allow public client flows" only covers the flows without a redirect (device code,
+    /// ROPC): SupportArticles-docs confidential-client-application-authentication-error-
+    /// aadsts7000218.md.
+    #[test]
+    fn a_confidential_app_in_the_browser_flow_is_told_to_fix_its_redirect_platform() {
+        let t = hint(7000218, Flow::Browser).unwrap_or_default();
+        assert!(t.contains("Mobile and desktop applications"), "{t}");
+        assert!(t.contains("http://localhost"), "{t}");
+        assert!(t.contains("unset AZURE_CLIENT_ID"), "{t}");
+        assert!(!t.contains("Allow public client flows"), "{t}");
+        // A refresh may follow either sign-in: both fixes.
+        let t = hint(7000218, Flow::Refresh).unwrap_or_default();
+        assert!(t.contains("Mobile and desktop applications"), "{t}");
+        assert!(t.contains("Allow public client flows"), "{t}");
+        // The device code flow keeps the public client flows setting.
+        let t = hint(7000218, Flow::DeviceCode).unwrap_or_default();
+        assert!(t.contains("Allow public client flows"), "{t}");
+        assert!(!t.contains("Mobile and desktop applications"), "{t}");
     }
 
     #[test]

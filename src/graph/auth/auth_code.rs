@@ -138,6 +138,12 @@ impl AuthCodeFlow {
 /// Opens the system browser on its own thread (a text-mode browser may hold it); a launch
 /// that fails leaves the printed address.
 fn launch_browser(url: &str) {
+    if !may_open(url) {
+        eprintln!(
+            "enroll-doctor: the sign-in address is not an http(s) address, so no browser is opened for it"
+        );
+        return;
+    }
     let url = url.to_string();
     let spawned = std::thread::Builder::new()
         .name("browser".into())
@@ -154,6 +160,14 @@ fn launch_browser(url: &str) {
             "enroll-doctor: the browser could not be opened; open the address above yourself"
         );
     }
+}
+
+/// Only an http(s) address with a host goes to the system browser: the opener hands anything
+/// else (a `file:` path, a custom scheme) to whatever program claims it. The address is built
+/// from the configured identity URL (already checked); this holds for any flow built by hand.
+fn may_open(url: &str) -> bool {
+    reqwest::Url::parse(url)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
 }
 
 /// What the user is told. The address goes on a line of its own so it can be copied; its
@@ -444,6 +458,76 @@ mod tests {
         seed_cache(&cache, &f, &AccessToken::new("old".into(), Some(0)));
         let err = f.acquire(false).await.unwrap_err();
         assert!(err.to_string().contains("timed_out"), "{err}");
+    }
+
+    /// A refresh the platform answers with `interaction_required` (multifactor authentication
+    /// or a Conditional Access policy now asks for the user: AADSTS50076, AADSTS50079), or
+    /// `login_required`/`consent_required`, needs the user as much as an expired refresh token
+    /// does: the interactive sign-in starts instead of the command failing.
+    #[tokio::test]
+    async fn a_refresh_that_needs_the_user_starts_the_interactive_sign_in() {
+        for error in ["interaction_required", "login_required", "consent_required"] {
+            let server = serve(move |_, req| {
+                if req.body.contains("grant_type=refresh_token") {
+                    Answer::json(
+                        400,
+                        match error {
+                            "interaction_required" => {
+                                "{\"error\":\"interaction_required\",\"error_description\":\"AADSTS50076: you must use multi-factor authentication\"}"
+                            }
+                            "login_required" => {
+                                "{\"error\":\"login_required\",\"error_description\":\"AADSTS50058: no session\"}"
+                            }
+                            _ => {
+                                "{\"error\":\"consent_required\",\"error_description\":\"AADSTS65001: no consent\"}"
+                            }
+                        },
+                    )
+                } else {
+                    Answer::json(200, TOKEN)
+                }
+            });
+            let dir = tempfile::tempdir().unwrap();
+            let cache = dir.path().join("c.json");
+            let mut f = flow(&server.url, Some(cache.clone()));
+            f.timeout = Duration::from_millis(100);
+            seed_cache(&cache, &f, &AccessToken::new("old".into(), Some(0)));
+            // Nobody is at the browser here, so the interactive sign-in times out.
+            let err = f.acquire(false).await.unwrap_err();
+            assert!(err.to_string().contains("timed_out"), "{error}: {err}");
+            assert_eq!(server.seen().len(), 1, "{error}: only the refresh was sent");
+        }
+        // Any other refusal is the command's error (a sign-in would not fix it).
+        let server = serve(|_, _| {
+            Answer::json(
+                400,
+                "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000218: x\"}",
+            )
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("c.json");
+        let f = flow(&server.url, Some(cache.clone()));
+        seed_cache(&cache, &f, &AccessToken::new("old".into(), Some(0)));
+        let err = f.acquire(false).await.unwrap_err();
+        assert!(err.to_string().contains("invalid_client"), "{err}");
+    }
+
+    #[test]
+    fn only_http_addresses_are_handed_to_the_browser() {
+        assert!(may_open(
+            "https://login.microsoftonline.com/t/oauth2/v2.0/authorize?a=1"
+        ));
+        assert!(may_open("http://127.0.0.1:5/t/oauth2/v2.0/authorize"));
+        for bad in [
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "ms-settings:privacy",
+            "smb://host/share",
+            "not a url",
+            "",
+        ] {
+            assert!(!may_open(bad), "{bad}");
+        }
     }
 
     #[test]

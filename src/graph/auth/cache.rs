@@ -238,7 +238,8 @@ impl TokenCache {
         let _guard = CACHE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
         let entries = self.read_entries()?;
         let Some(key) = key else {
-            let n = entries.map_or(0, |e| e.len().max(1));
+            // A file not trusted (so not read) is deleted all the same: count it as one.
+            let n = entries.map_or(1, |e| e.len().max(1));
             return remove_cache(path).map(|existed| if existed { n } else { 0 });
         };
         let Some(mut entries) = entries else {
@@ -702,6 +703,24 @@ mod tests {
             let meta = std::fs::symlink_metadata(&path).unwrap();
             assert!(untrusted_cache(&meta).unwrap().contains("another user"));
         }
+    }
+
+    /// `auth logout --all` deletes a cache it does not trust (another user may write to it)
+    /// and says so, rather than "no cached sign-in".
+    #[cfg(unix)]
+    #[test]
+    fn logout_all_counts_an_untrusted_cache_it_deletes() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.json");
+        let f = TokenCache::new(Some(path.clone()));
+        f.store(&key("t"), "browser", None, &token("t", "u"))
+            .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(f.load(&key("t")).unwrap().is_none(), "not trusted");
+        assert!(f.remove(None).unwrap() >= 1);
+        assert!(!path.exists());
+        assert_eq!(f.remove(None).unwrap(), 0);
     }
 
     #[test]

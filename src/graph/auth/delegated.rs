@@ -11,6 +11,18 @@ use super::error::AuthError;
 use super::oauth_http::{OAuthHttp, map_token_error};
 use super::token::AccessToken;
 
+/// A refresh refusal that only the user can resolve: the refresh token expired or was revoked
+/// (`invalid_grant`), or the platform asks for an interactive step (`interaction_required`:
+/// multifactor authentication or a Conditional Access policy, `login_required`,
+/// `consent_required`; OpenID Connect Core 1.0 §3.1.2.6). MSAL treats the same answers as
+/// "UI required".
+fn needs_the_user(error: &str) -> bool {
+    matches!(
+        error,
+        "invalid_grant" | "interaction_required" | "login_required" | "consent_required"
+    )
+}
+
 /// A user sign-in's target, borrowed from the flow that runs it.
 pub(super) struct UserSignIn<'a> {
     pub http: &'a OAuthHttp,
@@ -59,8 +71,8 @@ impl UserSignIn<'_> {
     }
 
     /// The cached access token (unless `force_refresh`), else one from the cached refresh
-    /// token; `None` when the user must sign in (nothing cached, or the refresh token expired
-    /// or was revoked: `invalid_grant`).
+    /// token; `None` when the user must sign in (nothing cached, or a refresh refused in a way
+    /// only the user can resolve: [`needs_the_user`]).
     pub async fn cached(&self, force_refresh: bool) -> Result<Option<AccessToken>, AuthError> {
         let Some(entry) = self.cache.load(&self.key())? else {
             return Ok(None);
@@ -76,8 +88,10 @@ impl UserSignIn<'_> {
         };
         match self.refresh(&rt).await {
             Ok(tok) => Ok(Some(tok)),
-            Err(AuthError::Rejected { error, .. }) if error == "invalid_grant" => {
-                tracing::info!("the cached sign-in has expired; starting a new one");
+            Err(AuthError::Rejected { error, .. }) if needs_the_user(&error) => {
+                tracing::info!(
+                    "the cached sign-in cannot be renewed without the user ({error}); starting a new one"
+                );
                 Ok(None)
             }
             Err(e) => Err(e),

@@ -304,7 +304,7 @@ fn timed_out(timeout: Duration) -> AuthError {
         flow: FLOW,
         error: "timed_out".into(),
         description: Some(format!(
-            "the browser did not come back within {} s; {AGAIN}, or where no browser on this computer can be used, with --auth device-code",
+            "the browser did not come back within {} s; {AGAIN}, or where no browser on this computer can be used, with --auth device-code. If the browser showed an error page instead, the identity platform does not send it back here: with your own app (--client-id, AZURE_CLIENT_ID), AADSTS50011 means the app lacks the redirect URI `http://localhost` of the Mobile and desktop applications platform (Entra admin center > App registrations > the app > Authentication); add it or unset AZURE_CLIENT_ID to use Microsoft's public client",
             timeout.as_secs()
         )),
     }
@@ -512,6 +512,9 @@ mod tests {
         let (addr, waiting) = started(Duration::from_millis(200)).await;
         let err = waiting.await.unwrap().unwrap_err();
         assert!(err.to_string().contains("timed_out"), "{err}");
+        // A redirect URI the app lacks is shown in the browser and never comes back here.
+        assert!(err.to_string().contains("AADSTS50011"), "{err}");
+        assert!(err.to_string().contains("Mobile and desktop"), "{err}");
         assert!(started_at.elapsed() < Duration::from_secs(3));
         assert!(
             client()
