@@ -106,24 +106,6 @@ pub(super) static CODES: &[ErrorCode] = &[
          identity/devices/troubleshoot-hybrid-join-windows-current.md, TPM errors)",
     ),
     known(
-        0x8028_0036,
-        "TPM_E_NOTFIPS",
-        DeviceConfig,
-        "The TPM runs in FIPS mode, which device registration does not support.",
-        "Take the TPM out of FIPS mode or disable it for the join; Windows 10 1809 and later fall back to software \
-         keys for hybrid join by themselves. Self-deploying and pre-provisioning need a working TPM 2.0. \
-         (entra-docs identity/devices/troubleshoot-hybrid-join-windows-current.md, TPM errors)",
-    ),
-    known(
-        0x8029_0407,
-        "TPM_E_PCP_INTERNAL_ERROR",
-        DeviceConfig,
-        "A generic error of the TPM platform crypto provider.",
-        "Update the TPM firmware and retry. For hybrid join, Windows 10 1809 and later complete the join without the \
-         TPM; self-deploying and pre-provisioning cannot do without it. (entra-docs \
-         identity/devices/troubleshoot-hybrid-join-windows-current.md, TPM errors)",
-    ),
-    known(
         0x801C_001F,
         "DSREG_AUTOJOIN_DISC_WAIT_TIMEOUT",
         Connectivity,
@@ -174,6 +156,24 @@ pub(super) static CODES: &[ErrorCode] = &[
          log.",
         "Remove the device from Entra ID, Intune and Autopilot, then register it with Autopilot again so the Entra \
          device object is created anew; never delete that object by hand. (memdocs autopilot/known-issues.md)",
+    ),
+    known(
+        0x8028_0036,
+        "TPM_E_NOTFIPS",
+        DeviceConfig,
+        "The TPM runs in FIPS mode, which device registration does not support.",
+        "Take the TPM out of FIPS mode or disable it for the join; Windows 10 1809 and later fall back to software \
+         keys for hybrid join by themselves. Self-deploying and pre-provisioning need a working TPM 2.0. \
+         (entra-docs identity/devices/troubleshoot-hybrid-join-windows-current.md, TPM errors)",
+    ),
+    known(
+        0x8029_0407,
+        "TPM_E_PCP_INTERNAL_ERROR",
+        DeviceConfig,
+        "A generic error of the TPM platform crypto provider.",
+        "Update the TPM firmware and retry. For hybrid join, Windows 10 1809 and later complete the join without the \
+         TPM; self-deploying and pre-provisioning cannot do without it. (entra-docs \
+         identity/devices/troubleshoot-hybrid-join-windows-current.md, TPM errors)",
     ),
     nosym(
         0x8103_6501,
