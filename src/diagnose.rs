@@ -384,9 +384,7 @@ impl VerdictCounts {
 
 /// The device facts a diagnosis shows beside its findings: the Autopilot evidence in words.
 fn with_facts(mut d: Diagnosis, report: &DeviceReport) -> Diagnosis {
-    if let Some(a) = &report.autopilot {
-        d.facts = a.to_evidence();
-    }
+    d.facts = crate::device::autopilot_files::facts(report);
     d
 }
 

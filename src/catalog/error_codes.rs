@@ -223,6 +223,7 @@ pub fn facility_decoding(code: u32) -> String {
         0x19 if (12000..=12999).contains(&low) => format!("WinHTTP error {low}"),
         0x19 => format!("MDM registration (MREGISTER, Windows 8.1 era) error {low}"),
         0x1C => format!("device registration (DSREG) error {low}"),
+        0x103 => format!("Autopilot / Enrollment Status Page (facility 0x103) error 0x{low:04X}"),
         0x07 => format!("Win32 error {low}"),
         0x00 => format!("generic COM error 0x{low:04X}"),
         0x04 => format!("interface-specific (FACILITY_ITF) error 0x{low:04X}"),

@@ -31,7 +31,11 @@ use crate::model::{CheckMeta, EnrollmentPath};
 pub fn related_checks(code: u32) -> &'static [&'static CheckMeta] {
     [RELATED, super::codes_autopilot::RELATED]
         .into_iter()
-        .find_map(|t| t.binary_search_by_key(&code, |(c, _)| *c).ok().map(|i| t[i].1))
+        .find_map(|t| {
+            t.binary_search_by_key(&code, |(c, _)| *c)
+                .ok()
+                .map(|i| t[i].1)
+        })
         .unwrap_or(&[])
 }
 

@@ -33,7 +33,8 @@ use crate::model::Evidence;
 
 pub const KEY_AUTOPILOT_DIAGNOSTICS: &str =
     r"HKLM\SOFTWARE\Microsoft\Provisioning\Diagnostics\Autopilot";
-pub const KEY_ESP_TRACKING: &str = r"HKLM\SOFTWARE\Microsoft\Windows\Autopilot\EnrollmentStatusTracking";
+pub const KEY_ESP_TRACKING: &str =
+    r"HKLM\SOFTWARE\Microsoft\Windows\Autopilot\EnrollmentStatusTracking";
 
 /// CloudAssignedOobeConfig bits that only self-deploying and pre-provisioning profiles set: TPM
 /// attestation (32), Entra device authentication (64), TPM required (128).
@@ -383,7 +384,10 @@ impl AutopilotEvidence {
     /// `Some(true)` when it is the same, `None` when the device names no tenant ID.
     pub fn assigned_to_tenant(&self, tenant_id: &str) -> Option<bool> {
         let id = self.assigned_tenant()?.id?;
-        Some(id.trim_matches(['{', '}']).eq_ignore_ascii_case(tenant_id.trim_matches(['{', '}'])))
+        Some(
+            id.trim_matches(['{', '}'])
+                .eq_ignore_ascii_case(tenant_id.trim_matches(['{', '}'])),
+        )
     }
 
     /// `TenantMatched` as the registry records it.
@@ -488,10 +492,7 @@ pub fn edition_supports_autopilot(edition_id: &str) -> Option<bool> {
         "iotenterprise",
         "cloud",
     ];
-    supported
-        .iter()
-        .any(|s| e.starts_with(s))
-        .then_some(true)
+    supported.iter().any(|s| e.starts_with(s)).then_some(true)
 }
 
 /// Whether the TPM can do the attestation self-deploying and pre-provisioning need (a TPM 2.0
@@ -520,16 +521,22 @@ pub fn autopilot_evidence(report: &DeviceReport) -> Option<AutopilotEvidence> {
     let from_files = report.autopilot.as_ref();
     if let Some(reg) = &report.registry {
         if let Some(key) = reg.key(KEY_AUTOPILOT_DIAGNOSTICS) {
-            let correlations =
-                reg.key(&format!("{KEY_AUTOPILOT_DIAGNOSTICS}\\EstablishedCorrelations"));
+            let correlations = reg.key(&format!(
+                "{KEY_AUTOPILOT_DIAGNOSTICS}\\EstablishedCorrelations"
+            ));
             ev.profiles.push(registry_profile(key, correlations));
         }
         ev.first_sync = first_sync_keys(&reg.keys);
         ev.esp = esp_tracking(&reg.keys);
     }
     if let Some(files) = from_files {
-        ev.profiles
-            .extend(files.profiles.iter().filter(|p| p.source != ProfileSource::Registry).cloned());
+        ev.profiles.extend(
+            files
+                .profiles
+                .iter()
+                .filter(|p| p.source != ProfileSource::Registry)
+                .cloned(),
+        );
         ev.device_hashes.extend(files.device_hashes.iter().cloned());
     }
     ev.events = autopilot_events(report);
@@ -570,7 +577,8 @@ fn registry_profile(key: &RegKey, correlations: Option<&RegKey>) -> AutopilotPro
     p.tenant_id = text_value(key, "CloudAssignedTenantId");
     p.tenant_domain = text_value(key, "CloudAssignedTenantDomain");
     p.profile_name = text_value(key, "DeploymentProfileName");
-    p.oobe_config = number_value(key, "CloudAssignedOobeConfig").and_then(|n| u32::try_from(n).ok());
+    p.oobe_config =
+        number_value(key, "CloudAssignedOobeConfig").and_then(|n| u32::try_from(n).ok());
     p.domain_join_method =
         number_value(key, "CloudAssignedDomainJoinMethod").and_then(|n| u32::try_from(n).ok());
     p.forced_enrollment =
@@ -595,7 +603,13 @@ fn below<'a>(root: &str, key: &'a RegKey) -> Option<Vec<&'a str>> {
     }
     // Same number of components in both spellings: take the tail of the original path.
     let depth = want.matches('\\').count();
-    Some(key.path.trim_end_matches('\\').split('\\').skip(depth).collect())
+    Some(
+        key.path
+            .trim_end_matches('\\')
+            .split('\\')
+            .skip(depth)
+            .collect(),
+    )
 }
 
 fn first_sync_keys(keys: &[RegKey]) -> Vec<FirstSync> {
@@ -638,17 +652,23 @@ fn esp_tracking(keys: &[RegKey]) -> Option<EspTracking> {
         let lower: Vec<String> = parts.iter().map(|p| p.to_ascii_lowercase()).collect();
         let l: Vec<&str> = lower.iter().map(String::as_str).collect();
         match l.as_slice() {
-            ["device", "devicepreparation", "policyproviders", _] => esp.providers.push(EspProvider {
-                name: parts[3].to_string(),
-                installation_state: number_value(k, "InstallationState")
-                    .and_then(|n| u32::try_from(n).ok()),
-                last_error: number_value(k, "LastError")
-                    .filter(|&n| n != 0)
-                    .and_then(|n| u32::try_from(n).ok().or_else(|| i32::try_from(n).ok().map(|v| v as u32)))
-                    .map(format_hresult),
-                timeout_minutes: number_value(k, "Timeout"),
-                location: k.location.clone(),
-            }),
+            ["device", "devicepreparation", "policyproviders", _] => {
+                esp.providers.push(EspProvider {
+                    name: parts[3].to_string(),
+                    installation_state: number_value(k, "InstallationState")
+                        .and_then(|n| u32::try_from(n).ok()),
+                    last_error: number_value(k, "LastError")
+                        .filter(|&n| n != 0)
+                        .and_then(|n| {
+                            u32::try_from(n)
+                                .ok()
+                                .or_else(|| i32::try_from(n).ok().map(|v| v as u32))
+                        })
+                        .map(format_hresult),
+                    timeout_minutes: number_value(k, "Timeout"),
+                    location: k.location.clone(),
+                })
+            }
             [_, "setup", "apps", "tracking", _, _] => esp.apps.push(EspApp {
                 scope: parts[0].to_string(),
                 provider: parts[4].to_string(),
@@ -740,7 +760,11 @@ fn autopilot_events(report: &DeviceReport) -> Vec<AutopilotEvent> {
         let mut codes: Vec<u32> = e
             .data
             .iter()
-            .filter(|d| d.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case("HRESULT")))
+            .filter(|d| {
+                d.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("HRESULT"))
+            })
             .filter_map(|d| parse_hresult(&d.value))
             .filter(|c| c & 0x8000_0000 != 0)
             .collect();

@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use super::autopilot::{
-    AutopilotEvidence, AutopilotProfile, DeviceHashRecord, JoinMethod, ProfileSource, clip,
+    AutopilotEvidence, AutopilotProfile, DeviceHashRecord, ProfileSource, clip, tpm_can_attest,
 };
 use super::host::TpmInfo;
 use super::report::{ArtifactKind, DeviceReport, InputFile, Location};
@@ -248,7 +248,10 @@ pub(crate) fn add(
         ArtifactKind::AutopilotProfile => match parse_autopilot_json(name, text_in) {
             Ok(p) => {
                 input.records = 1;
-                r.autopilot.get_or_insert_with(Default::default).profiles.push(p);
+                r.autopilot
+                    .get_or_insert_with(Default::default)
+                    .profiles
+                    .push(p);
             }
             Err(e) => problems.push(e),
         },
@@ -277,6 +280,42 @@ pub(crate) fn add(
         },
         _ => {}
     }
+}
+
+/// The Autopilot facts of a report in words, with the TPM and the edition the Autopilot checks
+/// weigh them against; empty when the report shows nothing of Autopilot.
+pub fn facts(report: &DeviceReport) -> Vec<Evidence> {
+    let Some(ev) = &report.autopilot else {
+        return Vec::new();
+    };
+    let mut out = evidence_of(ev);
+    if let Some(t) = &report.tpm {
+        let attest = match tpm_can_attest(t) {
+            Some(true) => "capable of attestation",
+            Some(false) => {
+                "not capable of the attestation self-deploying and pre-provisioning need"
+            }
+            None => "attestation not known",
+        };
+        let version = t.major_version().unwrap_or("version not known");
+        out.push(
+            Evidence::new("autopilot", format!("TPM {version}: {attest}"))
+                .at(t.location.to_string()),
+        );
+    }
+    if let Some(os) = &report.os
+        && let Some(edition) = os.edition_id.as_deref()
+        && super::autopilot::edition_supports_autopilot(edition) == Some(false)
+    {
+        out.push(
+            Evidence::new(
+                "autopilot",
+                format!("Windows edition {edition}: Home cannot use Autopilot or Entra join"),
+            )
+            .at(os.location.to_string()),
+        );
+    }
+    out
 }
 
 /// The Autopilot facts in words, each with where it was read.
@@ -311,18 +350,6 @@ pub(crate) fn evidence_of(ev: &AutopilotEvidence) -> Vec<Evidence> {
             d.push_str(&format!("; CloudAssignedOobeConfig {o}"));
         }
         out.push(item(d, &p.location));
-    }
-    if let Some(j) = ev.join_method() {
-        let m = match j {
-            JoinMethod::EntraJoin => "Entra join",
-            JoinMethod::HybridJoin => "hybrid join",
-        };
-        let l = ev.profiles.iter().find(|p| p.domain_join_method.is_some());
-        if let Some(p) = l
-            && p.source == ProfileSource::Registry
-        {
-            out.push(item(format!("join method: {m}"), &p.location));
-        }
     }
     for h in &ev.device_hashes {
         out.push(item(
@@ -390,13 +417,20 @@ mod tests {
         assert_eq!(sniff_json(text), Some(ArtifactKind::AutopilotProfile));
         let p = parse_autopilot_json("AutopilotConfigurationFile.json", text).unwrap();
         assert_eq!(p.source, ProfileSource::ConfigurationFile);
-        assert_eq!(p.tenant_domain.as_deref(), Some("M365x373186.onmicrosoft.com"));
+        assert_eq!(
+            p.tenant_domain.as_deref(),
+            Some("M365x373186.onmicrosoft.com")
+        );
         assert_eq!(p.profile_name.as_deref(), Some("Autopilot Profile"));
         assert_eq!(p.domain_join_method, Some(1));
         assert_eq!(p.oobe_config, Some(28));
         assert!(parse_autopilot_json("x.json", "{\"a\": 1}").is_err());
         assert!(parse_autopilot_json("x.json", "[1]").is_err());
-        assert!(parse_autopilot_json("x.json", "{").unwrap_err().contains("not valid JSON"));
+        assert!(
+            parse_autopilot_json("x.json", "{")
+                .unwrap_err()
+                .contains("not valid JSON")
+        );
     }
 
     #[test]

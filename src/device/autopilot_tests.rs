@@ -16,7 +16,12 @@ fn load(scenario: &str) -> DeviceReport {
     assert_eq!(reports.len(), 1);
     let r = reports.remove(0);
     for i in &r.inputs {
-        assert!(i.problem.is_none(), "{scenario}: {} {:?}", i.name, i.problem);
+        assert!(
+            i.problem.is_none(),
+            "{scenario}: {} {:?}",
+            i.name,
+            i.problem
+        );
         assert_ne!(i.kind, ArtifactKind::Unrecognised, "{scenario}: {}", i.name);
     }
     r
@@ -44,7 +49,10 @@ fn profile_downloaded_for_this_tenant() {
     assert!(ev.autopilot_errors().is_empty());
     // Registry first, then the JSON file.
     let sources: Vec<ProfileSource> = ev.profiles.iter().map(|p| p.source).collect();
-    assert_eq!(sources, [ProfileSource::Registry, ProfileSource::DdsZtdFile]);
+    assert_eq!(
+        sources,
+        [ProfileSource::Registry, ProfileSource::DdsZtdFile]
+    );
     assert_eq!(
         ev.profiles[0].ztd_registration_id.as_deref(),
         Some("ZTD-3b1f9e2c-5a7d-4c8e-9f01-2a3b4c5d6e7f")
@@ -61,9 +69,9 @@ fn profile_downloaded_for_this_tenant() {
     );
     let facts = ev.to_evidence();
     assert!(
-        facts
-            .iter()
-            .any(|f| f.detail.contains("\"Contoso user-driven\" for tenant contoso.onmicrosoft.com")),
+        facts.iter().any(|f| f
+            .detail
+            .contains("\"Contoso user-driven\" for tenant contoso.onmicrosoft.com")),
         "{facts:?}"
     );
 }
@@ -75,7 +83,10 @@ fn no_profile_when_not_registered() {
     assert!(ev.assigned_tenant().is_none());
     assert_eq!(ev.assigned_to_tenant(CONTOSO), None);
     let kinds: Vec<AutopilotEventKind> = ev.events.iter().map(|e| e.kind).collect();
-    assert!(kinds.contains(&AutopilotEventKind::NotRegistered), "{kinds:?}");
+    assert!(
+        kinds.contains(&AutopilotEventKind::NotRegistered),
+        "{kinds:?}"
+    );
     assert!(kinds.contains(&AutopilotEventKind::NoProfileAssigned));
     assert!(ev.profiles[0].autopilot_disabled == Some(true));
 }
@@ -177,7 +188,10 @@ fn windows_home_cannot_use_autopilot() {
     let (r, ev) = evidence("windows-home");
     assert_eq!(r.os.as_ref().unwrap().edition_id.as_deref(), Some("Core"));
     assert_eq!(edition_supports_autopilot("Core"), Some(false));
-    assert_eq!(edition_supports_autopilot("CoreSingleLanguage"), Some(false));
+    assert_eq!(
+        edition_supports_autopilot("CoreSingleLanguage"),
+        Some(false)
+    );
     assert_eq!(edition_supports_autopilot("Professional"), Some(true));
     assert_eq!(edition_supports_autopilot("Mystery"), None);
     let e = &ev.autopilot_errors()[0];
@@ -207,8 +221,14 @@ fn tpm_attestation_rules() {
         ..TpmInfo::default()
     };
     assert_eq!(tpm_can_attest(&t(Some(false), None, None)), Some(false));
-    assert_eq!(tpm_can_attest(&t(Some(true), Some("2.0, 0, 1.59"), Some(true))), Some(true));
-    assert_eq!(tpm_can_attest(&t(Some(true), Some("2.0"), Some(false))), Some(false));
+    assert_eq!(
+        tpm_can_attest(&t(Some(true), Some("2.0, 0, 1.59"), Some(true))),
+        Some(true)
+    );
+    assert_eq!(
+        tpm_can_attest(&t(Some(true), Some("2.0"), Some(false))),
+        Some(false)
+    );
     assert_eq!(tpm_can_attest(&t(Some(true), Some("2.0"), None)), None);
     assert_eq!(tpm_can_attest(&t(None, None, None)), None);
 }

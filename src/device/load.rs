@@ -480,7 +480,9 @@ impl Builder {
                 }
                 Err(e) => problems.push(e),
             },
-            ArtifactKind::AutopilotProfile | ArtifactKind::AutopilotHash | ArtifactKind::TpmTool => {
+            ArtifactKind::AutopilotProfile
+            | ArtifactKind::AutopilotHash
+            | ArtifactKind::TpmTool => {
                 super::autopilot_files::add(kind, name, text, r, &mut input, &mut problems)
             }
             ArtifactKind::Unrecognised => problems.push(sniff::why_unrecognised(name, text)),
