@@ -220,7 +220,7 @@ impl<'a> Pipeline<'a> {
             self.as_of,
         );
         DeviceOutcome {
-            diagnosis: c.diagnosis,
+            diagnosis: with_facts(c.diagnosis, report),
             findings: c.findings,
             tenant_evidence: c.tenant_evidence,
             input_notes: input_notes(report),
@@ -232,7 +232,7 @@ impl<'a> Pipeline<'a> {
     fn device_only(&self, report: &DeviceReport, analysis: &DeviceAnalysis) -> DeviceOutcome {
         DeviceOutcome {
             // No tenant findings to put in front of the device causes.
-            diagnosis: diagnose_device(analysis, &[]),
+            diagnosis: with_facts(diagnose_device(analysis, &[]), report),
             findings: Vec::new(),
             tenant_evidence: Vec::new(),
             input_notes: input_notes(report),
@@ -380,6 +380,12 @@ impl VerdictCounts {
             .collect();
         Some(format!("{total} devices: {}", parts.join(", ")))
     }
+}
+
+/// The device facts a diagnosis shows beside its findings: the Autopilot evidence in words.
+fn with_facts(mut d: Diagnosis, report: &DeviceReport) -> Diagnosis {
+    d.facts = crate::device::autopilot_files::facts(report);
+    d
 }
 
 /// Files that were part of a report but could not be used, or only in part. They become notes,

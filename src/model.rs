@@ -363,4 +363,8 @@ pub struct Diagnosis {
     /// Empty, and not serialised, when the run is about one device.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<String>,
+    /// Device facts read beside the findings, each with where it was read (the Autopilot
+    /// profile, the ESP and FirstSync state, Autopilot error codes). Not serialised when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facts: Vec<Evidence>,
 }

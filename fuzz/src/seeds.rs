@@ -71,14 +71,15 @@ fn subdirs(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Loads the seeds under `root` (the repository): `mocks/devices/*`, `tests/fixtures/devices/*`,
-/// `tests/fixtures/correlate/*` and `tests/fixtures/device-bundle`; the snapshots in
-/// `tests/fixtures/correlate`; `config.example.toml`.
+/// `tests/fixtures/correlate/*`, `tests/fixtures/autopilot/*` and `tests/fixtures/device-bundle`;
+/// the snapshots in `tests/fixtures/correlate`; `config.example.toml`.
 pub fn load(root: &Path) -> Seeds {
     let mut seeds = Seeds::default();
     for group in [
         "mocks/devices",
         "tests/fixtures/devices",
         "tests/fixtures/correlate",
+        "tests/fixtures/autopilot",
     ] {
         for dir in subdirs(&root.join(group)) {
             let files = files_of(&dir);

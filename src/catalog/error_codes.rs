@@ -176,17 +176,27 @@ pub fn parse_hresult(s: &str) -> Option<u32> {
     None
 }
 
-/// Every catalogued code, sorted by code.
+/// Every catalogued code, sorted by code: this table and the Autopilot/ESP/TPM one
+/// (`catalog/autopilot_codes.rs`), merged once.
 pub fn all() -> &'static [ErrorCode] {
-    CODES
+    static ALL: std::sync::LazyLock<Vec<ErrorCode>> = std::sync::LazyLock::new(|| {
+        let mut v: Vec<ErrorCode> = CODES
+            .iter()
+            .chain(super::autopilot_codes::CODES)
+            .copied()
+            .collect();
+        v.sort_by_key(|e| e.code);
+        v
+    });
+    &ALL
 }
 
 /// The catalogue entry for a code.
 pub fn lookup(code: u32) -> Option<&'static ErrorCode> {
-    CODES
-        .binary_search_by_key(&code, |e| e.code)
+    let all = all();
+    all.binary_search_by_key(&code, |e| e.code)
         .ok()
-        .map(|i| &CODES[i])
+        .map(|i| &all[i])
 }
 
 /// Decodes the structure of any HRESULT (facility and code), whether catalogued or not.
@@ -213,6 +223,7 @@ pub fn facility_decoding(code: u32) -> String {
         0x19 if (12000..=12999).contains(&low) => format!("WinHTTP error {low}"),
         0x19 => format!("MDM registration (MREGISTER, Windows 8.1 era) error {low}"),
         0x1C => format!("device registration (DSREG) error {low}"),
+        0x103 => format!("Autopilot / Enrollment Status Page (facility 0x103) error 0x{low:04X}"),
         0x07 => format!("Win32 error {low}"),
         0x00 => format!("generic COM error 0x{low:04X}"),
         0x04 => format!("interface-specific (FACILITY_ITF) error 0x{low:04X}"),
@@ -327,7 +338,7 @@ pub fn hresults_in_text(text: &str) -> Vec<u32> {
 /// "Failed (Mobile Device Management (MDM) is not configured.)" instead of 0x80180031).
 pub fn code_for_system_message(text: &str) -> Option<u32> {
     let haystack = text.to_ascii_lowercase();
-    CODES.iter().find_map(|e| {
+    all().iter().find_map(|e| {
         let msg = e.system_message?;
         let needle = msg.trim_end_matches('.').to_ascii_lowercase();
         haystack.contains(&needle).then_some(e.code)
@@ -336,8 +347,8 @@ pub fn code_for_system_message(text: &str) -> Option<u32> {
 
 use LikelyCause::*;
 
-// Shorthands keep the table readable.
-const fn known(
+// Shorthands keep the table readable (also used by `autopilot_codes.rs`).
+pub(super) const fn known(
     code: u32,
     symbol: &'static str,
     cause: LikelyCause,
@@ -347,7 +358,7 @@ const fn known(
     ErrorCode::new(code, Some(symbol), cause, description, remediation)
 }
 
-const fn nosym(
+pub(super) const fn nosym(
     code: u32,
     cause: LikelyCause,
     description: &'static str,
@@ -382,13 +393,20 @@ static CODES: &[ErrorCode] = &[
          MDM enrollment, which needs Windows 10 1709 or later.",
         "Upgrade the device to a supported Windows 10/11 release, then let the enrollment task run again."),
     known(0x8007_0490, "ERROR_NOT_FOUND", Other,
-        "Win32 error 1168, \"element not found\". Co-management lists it as a passing client condition.",
-        RETRY_THEN_SUPPORT),
+        "Win32 error 1168, \"element not found\". Co-management lists it as a passing client condition. In \
+         Autopilot self-deploying or pre-provisioning it is the TPM attestation failure of AMD platforms with the \
+         ASP firmware TPM (memdocs autopilot/known-issues.md).",
+        "During Autopilot TPM attestation: update the AMD firmware (fTPM) to a release that fixes attestation, as \
+         the device manufacturer's notes say. Otherwise usually transient: let the enrollment task retry, and \
+         collect MDM diagnostics if it keeps failing."),
     known(0x8007_05B4, "ERROR_TIMEOUT", DeviceConfig,
         "Win32 error 1460, time-out. In Autopilot self-deploying or pre-provisioning the \"Securing your hardware\" step \
-         times out when the machine has no physical TPM 2.0, or runs a build older than 1709 (1809 for hybrid join).",
-        "Use hardware with a physical TPM 2.0 and a supported Windows build for self-deploying and pre-provisioning. \
-         Outside Autopilot, check network reachability and retry."),
+         times out when the machine has no physical TPM 2.0 that supports attestation (a TPM 1.2, a virtual machine, a \
+         Hyper-V virtual TPM), or runs a build older than 1709 (1809 for hybrid join). A wrong clock can also make \
+         attestation or the ESP time out (memdocs autopilot/self-deploying.md, known-issues.md).",
+        "Use hardware with a physical TPM 2.0 capable of attestation and a supported Windows build for self-deploying \
+         and pre-provisioning, or give the device a user-driven profile. Sync the clock (`w32tm /resync /force`) \
+         before retrying. Outside Autopilot, check network reachability and retry."),
     nosym(0x8007_064C, AlreadyEnrolled,
         "Reported by the retired Intune PC agent: the machine is already enrolled, because of an earlier enrollment, \
          a cloned disk image, or an old account certificate still on the device.",
@@ -753,8 +771,9 @@ static CODES: &[ErrorCode] = &[
          computers can read the Configuration partition, or set TenantId/TenantName under \
          HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\CDJ\\AAD for a targeted rollout."),
     nosym(0x801C_03EA, DeviceConfig,
-        "Autopilot \"Registering your device for mobile management\" failed: the TPM can run version 2.0 but still \
-         has older firmware.",
+        "TPM attestation failed, so the Entra join with a device token (self-deploying, pre-provisioning) failed at \
+         \"Registering your device for mobile management\"; the documented reason is a TPM that can run version 2.0 \
+         but still has older firmware (memdocs autopilot/known-issues.md; troubleshoot-windows-enrollment-errors.md).",
         "Upgrade the TPM firmware to 2.0 and check that no conflicting Autopilot profiles are assigned."),
     nosym(0x801C_03F2, DeviceConfig,
         "Entra ID has no synchronised object for this computer yet (DirectoryError: public key / userCertificate \

@@ -29,9 +29,13 @@ use crate::model::{CheckMeta, EnrollmentPath};
 /// The checks whose findings explain or confirm `code`, most specific first; empty for a code
 /// the catalog does not know.
 pub fn related_checks(code: u32) -> &'static [&'static CheckMeta] {
-    RELATED
-        .binary_search_by_key(&code, |(c, _)| *c)
-        .map(|i| RELATED[i].1)
+    [RELATED, super::codes_autopilot::RELATED]
+        .into_iter()
+        .find_map(|t| {
+            t.binary_search_by_key(&code, |(c, _)| *c)
+                .ok()
+                .map(|i| t[i].1)
+        })
         .unwrap_or(&[])
 }
 
@@ -453,7 +457,15 @@ mod tests {
     #[test]
     fn every_catalogued_code_relates_to_checks_and_no_other_code_does() {
         let catalogued: Vec<u32> = all().iter().map(|e| e.code).collect();
-        let related: Vec<u32> = RELATED.iter().map(|(c, _)| *c).collect();
+        let mut related: Vec<u32> = RELATED
+            .iter()
+            .chain(super::super::codes_autopilot::RELATED)
+            .map(|(c, _)| *c)
+            .collect();
+        for t in [RELATED, super::super::codes_autopilot::RELATED] {
+            assert!(t.windows(2).all(|w| w[0].0 < w[1].0), "each table sorted");
+        }
+        related.sort_unstable();
         assert_eq!(
             related, catalogued,
             "RELATED and the catalog list the same codes in order"
@@ -470,7 +482,7 @@ mod tests {
 
     #[test]
     fn related_checks_exist_in_the_registry() {
-        for (code, checks) in RELATED {
+        for (code, checks) in RELATED.iter().chain(super::super::codes_autopilot::RELATED) {
             for c in *checks {
                 assert!(
                     crate::checks::registry::all().contains(c),

@@ -2,6 +2,7 @@
 
 pub mod causes;
 pub mod codes;
+mod codes_autopilot;
 pub mod common;
 pub mod correlate;
 pub mod device;

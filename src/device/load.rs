@@ -480,6 +480,11 @@ impl Builder {
                 }
                 Err(e) => problems.push(e),
             },
+            ArtifactKind::AutopilotProfile
+            | ArtifactKind::AutopilotHash
+            | ArtifactKind::TpmTool => {
+                super::autopilot_files::add(kind, name, text, r, &mut input, &mut problems)
+            }
             ArtifactKind::Unrecognised => problems.push(sniff::why_unrecognised(name, text)),
         }
         if !problems.is_empty() {
@@ -513,6 +518,7 @@ impl Builder {
         r.label = from_dsreg
             .or(from_collector)
             .unwrap_or_else(|| fallback_label.to_string());
+        r.autopilot = super::autopilot::autopilot_evidence(r);
         self.report
     }
 

@@ -4,6 +4,8 @@
 //! artifact ([`dsregcmd`], [`events`], [`registry`], [`schtasks`], [`bundle`]) → `DeviceReport`.
 
 mod archive;
+pub mod autopilot;
+pub mod autopilot_files;
 pub mod bundle;
 mod classify;
 pub mod dsregcmd;

@@ -70,6 +70,10 @@ pub struct DeviceReport {
     /// `w32tm /query /status` (collector `clock`, or the loose text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock: Option<super::host::ClockEvidence>,
+    /// Autopilot profile, ESP tracking, FirstSync and Autopilot events
+    /// ([`super::autopilot::autopilot_evidence`], derived when the report is assembled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autopilot: Option<super::autopilot::AutopilotEvidence>,
 }
 
 /// One `DeviceManagementAccount/Enrollment` of `MDMDiagReport.xml`.
@@ -105,6 +109,13 @@ pub enum ArtifactKind {
     RegistryQuery,
     SchtasksCsv,
     Bundle,
+    /// An Autopilot profile JSON (`AutopilotDDSZTDFile.json`, `AutopilotConciergeFile.json`,
+    /// `AutopilotConfigurationFile.json`).
+    AutopilotProfile,
+    /// MdmDiagnosticsTool's `DeviceHash_*.csv`.
+    AutopilotHash,
+    /// `tpmtool getdeviceinformation` output.
+    TpmTool,
     /// Read but recognised as none of the above (or empty).
     Unrecognised,
 }

@@ -43,6 +43,9 @@ pub fn sniff(text: &str) -> ArtifactKind {
     if looks_like_event_text(head) {
         return ArtifactKind::EventText;
     }
+    if let Some(kind) = super::autopilot_files::sniff_text(head) {
+        return kind;
+    }
     sniff_csv(head)
 }
 
@@ -147,7 +150,7 @@ fn sniff_json(body: &str, head: &str) -> ArtifactKind {
     {
         return ArtifactKind::Bundle;
     }
-    ArtifactKind::Unrecognised
+    super::autopilot_files::sniff_json(head).unwrap_or(ArtifactKind::Unrecognised)
 }
 
 /// `+------+` border followed by a `| Title |` line, or (for a capture without borders) field

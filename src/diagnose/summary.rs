@@ -456,6 +456,7 @@ mod tests {
                     explanation: String::new(),
                     user: None,
                     inputs: vec![format!("fleet/{name}")],
+                    facts: Vec::new(),
                 },
                 findings,
                 tenant_evidence: Vec::new(),

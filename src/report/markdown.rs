@@ -530,6 +530,7 @@ mod tests {
             explanation: "The task failed.".into(),
             user: Some("a@b.c".into()),
             inputs: Vec::new(),
+            facts: Vec::new(),
         };
         let mut r = Report::new(
             Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap(),

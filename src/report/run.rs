@@ -393,6 +393,7 @@ mod tests {
             explanation: String::new(),
             user: user.map(str::to_string),
             inputs: Vec::new(),
+            facts: Vec::new(),
         }
     }
 

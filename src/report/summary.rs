@@ -945,6 +945,7 @@ mod tests {
             explanation: String::new(),
             user: None,
             inputs: Vec::new(),
+            facts: Vec::new(),
         };
         let ds = [
             diag("PC1", Verdict::Failed, Some("DEV003")),

@@ -502,6 +502,7 @@ mod tests {
             explanation: "Auto-enrollment ran and failed.".into(),
             user: None,
             inputs: Vec::new(),
+            facts: Vec::new(),
         }
     }
 

@@ -204,6 +204,7 @@ mod tests {
             explanation: String::new(),
             user: None,
             inputs: Vec::new(),
+            facts: Vec::new(),
         }
     }
 

@@ -85,6 +85,7 @@ pub fn diagnose_with(
         explanation,
         user: None,
         inputs: Vec::new(),
+        facts: Vec::new(),
     }
 }
 
