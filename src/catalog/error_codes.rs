@@ -5,7 +5,11 @@
 //! names (0x8018002A/0x80180030, 0x8018002B/0x80180031), so symbols are best effort.
 //! Texts are written for this tool; the facts come from the sources listed in [`SOURCES`].
 
+use std::sync::LazyLock;
+
 use serde::{Serialize, Serializer};
+
+mod entra;
 
 /// Documents the facts in this table come from.
 pub const SOURCES: &[&str] = &[
@@ -16,6 +20,7 @@ pub const SOURCES: &[&str] = &[
     "https://learn.microsoft.com/troubleshoot/mem/intune/device-enrollment/windows10-enroll-error-80180002b",
     "https://learn.microsoft.com/mem/configmgr/comanage/how-to-monitor",
     "https://learn.microsoft.com/entra/identity/devices/troubleshoot-device-dsregcmd",
+    "https://learn.microsoft.com/entra/identity/devices/troubleshoot-primary-refresh-token",
 ];
 
 /// The broad reason behind a code, used to correlate a device failure with tenant findings.
@@ -176,17 +181,25 @@ pub fn parse_hresult(s: &str) -> Option<u32> {
     None
 }
 
+/// The enrollment codes and the Entra sign-in and registration codes ([`entra`]), one table
+/// sorted by code.
+static ALL: LazyLock<Vec<ErrorCode>> = LazyLock::new(|| {
+    let mut all: Vec<ErrorCode> = CODES.iter().chain(entra::CODES).copied().collect();
+    all.sort_by_key(|e| e.code);
+    all
+});
+
 /// Every catalogued code, sorted by code.
 pub fn all() -> &'static [ErrorCode] {
-    CODES
+    &ALL
 }
 
 /// The catalogue entry for a code.
 pub fn lookup(code: u32) -> Option<&'static ErrorCode> {
-    CODES
-        .binary_search_by_key(&code, |e| e.code)
+    let all = all();
+    all.binary_search_by_key(&code, |e| e.code)
         .ok()
-        .map(|i| &CODES[i])
+        .map(|i| &all[i])
 }
 
 /// Decodes the structure of any HRESULT (facility and code), whether catalogued or not.
@@ -327,7 +340,7 @@ pub fn hresults_in_text(text: &str) -> Vec<u32> {
 /// "Failed (Mobile Device Management (MDM) is not configured.)" instead of 0x80180031).
 pub fn code_for_system_message(text: &str) -> Option<u32> {
     let haystack = text.to_ascii_lowercase();
-    CODES.iter().find_map(|e| {
+    all().iter().find_map(|e| {
         let msg = e.system_message?;
         let needle = msg.trim_end_matches('.').to_ascii_lowercase();
         haystack.contains(&needle).then_some(e.code)

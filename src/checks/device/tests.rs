@@ -60,19 +60,42 @@ fn path_entra_join_and_registered_and_unknown() {
 }
 
 #[test]
-fn path_co_management_from_device_credential_or_configmgr() {
+fn path_co_management_from_device_credential_or_the_configmgr_flag() {
     let r = DeviceReport {
         dsregcmd: Some(hybrid_dsreg(INTUNE_URL, "YES")),
         registry: Some(registry(vec![mdm_policy(Some(1), 2)])),
         ..Default::default()
     };
     assert_eq!(derive_path(&r).path, EnrollmentPath::CoManagement);
+    // A ConfigMgr client without CoManagementFlags is not co-management: the domain join
+    // decides (issue 10), and the evidence says what to collect.
     let r = DeviceReport {
         dsregcmd: Some(hybrid_dsreg(INTUNE_URL, "YES")),
         registry: Some(registry(vec![key(r"HKLM\SOFTWARE\Microsoft\CCM", &[])])),
         ..Default::default()
     };
-    assert_eq!(derive_path(&r).path, EnrollmentPath::CoManagement);
+    let d = derive_path(&r);
+    assert_eq!(d.path, EnrollmentPath::GpoHybrid);
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.detail.contains("CoManagementFlags is not in the report"))
+    );
+    // The same client on an Entra joined device stays on the Entra join path.
+    let r = DeviceReport {
+        dsregcmd: Some(dsreg(
+            "| Device State |\n AzureAdJoined : YES\n DomainJoined : NO\n",
+        )),
+        registry: Some(registry(vec![key(r"HKLM\SOFTWARE\Microsoft\CCM", &[])])),
+        ..Default::default()
+    };
+    let d = derive_path(&r);
+    assert_eq!(d.path, EnrollmentPath::EntraJoin);
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.detail.contains("ConfigMgr client"))
+    );
     // Event flag 0x1 counts only without a GPO that says "user credential".
     let ev = event(
         PROVIDER_DMEDP,
@@ -236,7 +259,7 @@ fn every_check_yields_one_finding_with_evidence() {
             ids,
             [
                 "DEV001", "DEV002", "DEV003", "DEV004", "DEV005", "DEV006", "DEV007", "DEV008",
-                "DEV009", "DEV010", "DEV011"
+                "DEV009", "DEV010", "DEV011", "DEV012", "DEV013"
             ]
         );
         for f in &a.findings {
