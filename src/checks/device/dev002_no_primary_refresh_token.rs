@@ -250,8 +250,7 @@ fn from_events(f: &Facts, aad: &[TokenFailure]) -> Option<Finding> {
     )
 }
 
-/// A skip that shows the AAD failures it saw (none of which proves a missing PRT), and where
-/// to get the log when none was supplied.
+/// A skip that shows the AAD failures it saw (none of which proves a missing PRT).
 fn with_aad(mut skip: Finding, aad: &[TokenFailure]) -> Finding {
     for t in distinct_latest(aad, MAX_AAD_EVIDENCE) {
         skip.evidence.push(t.evidence());

@@ -96,7 +96,7 @@ impl TokenFailure<'_> {
     pub fn reason(&self) -> String {
         let code = self
             .code()
-            .map(|c| crate::catalog::error_codes::format_hresult(c))
+            .map(crate::catalog::error_codes::format_hresult)
             .unwrap_or_else(|| format!("event {}", self.event.event_id));
         let what = match self.cause {
             Some(LikelyCause::ConditionalAccess) => {

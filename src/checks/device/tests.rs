@@ -565,3 +565,52 @@ fn never_triggered_comes_before_a_leftover_key_without_7016() {
     assert_eq!(d.verdict, Verdict::NotTriggered);
     assert_eq!(d.causes, vec!["DEV008".to_string(), "DEV009".to_string()]);
 }
+
+#[test]
+fn a_broken_network_path_is_the_root_cause_of_a_network_failure() {
+    use crate::device::host::{EndpointProbe, NetworkEvidence};
+    let probes = |tls_ok: bool| NetworkEvidence {
+        probes: vec![EndpointProbe {
+            url: "https://enrollment.manage.microsoft.com/enrollmentserver/discovery.svc".into(),
+            dns: Some(true),
+            tcp: Some(true),
+            tls: Some(tls_ok),
+            certificate_issuer: Some("CN=Contoso Inspection CA".into()),
+            location: loc("bundle.json", 7),
+            ..Default::default()
+        }],
+        probed_as_system: Some(true),
+        ..Default::default()
+    };
+    // Event 76 with a WinHTTP timeout and TLS inspection on the enrollment endpoint.
+    let mut r = failed_device();
+    r.events = vec![ts(107, 10, None), dmedp(76, 10, &["0x0", "0x80192ee2"])];
+    r.network = Some(probes(false));
+    let (a, d) = run(&r);
+    assert_eq!(status(&a, &DEV012), Status::Fail);
+    assert_eq!(d.verdict, Verdict::Failed);
+    assert_eq!(
+        d.causes.first().map(String::as_str),
+        Some("DEV012"),
+        "{:?}",
+        d.causes
+    );
+    assert!(d.fix.contains("TLS inspection"), "{}", d.fix);
+    // A code the service answered with: the attempt leads, the network path follows.
+    let mut r = failed_device();
+    r.network = Some(probes(true));
+    let (_, d) = run(&r);
+    assert_eq!(
+        d.causes.first().map(String::as_str),
+        Some("DEV007"),
+        "{:?}",
+        d.causes
+    );
+    assert!(d.causes.iter().any(|c| c == "DEV012"));
+    // No attempt yet: a broken path blocks, it does not "will enroll".
+    let mut r = quiet_device();
+    r.network = Some(probes(false));
+    let (_, d) = run(&r);
+    assert_eq!(d.verdict, Verdict::Blocked);
+    assert_eq!(d.causes.first().map(String::as_str), Some("DEV012"));
+}
