@@ -25,7 +25,7 @@
 //! `#[cfg(test)] mod tests`; then add the `mod` line, the `pub use … as DEVNNN` line and its
 //! [`DeviceRule`] in [`RULES`] below, in ID order. The registry takes the list from here, so
 //! `enroll-doctor explain` knows the check at once; where it ranks as a cause is set in
-//! `checks/causes.rs` (`PREREQUISITES`, `DEVICE_CAUSE_ORDER`). docs/architecture.md has the
+//! `checks/causes.rs` (`PREREQUISITES`, `DEVICE_CAUSE_ORDER`, `ROOT_DEVICE_CAUSES`). docs/architecture.md has the
 //! whole list of steps.
 
 pub mod analysis;
