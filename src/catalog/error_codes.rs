@@ -5,7 +5,11 @@
 //! names (0x8018002A/0x80180030, 0x8018002B/0x80180031), so symbols are best effort.
 //! Texts are written for this tool; the facts come from the sources listed in [`SOURCES`].
 
+use std::sync::LazyLock;
+
 use serde::{Serialize, Serializer};
+
+mod entra;
 
 /// Documents the facts in this table come from.
 pub const SOURCES: &[&str] = &[
@@ -16,6 +20,7 @@ pub const SOURCES: &[&str] = &[
     "https://learn.microsoft.com/troubleshoot/mem/intune/device-enrollment/windows10-enroll-error-80180002b",
     "https://learn.microsoft.com/mem/configmgr/comanage/how-to-monitor",
     "https://learn.microsoft.com/entra/identity/devices/troubleshoot-device-dsregcmd",
+    "https://learn.microsoft.com/entra/identity/devices/troubleshoot-primary-refresh-token",
 ];
 
 /// The broad reason behind a code, used to correlate a device failure with tenant findings.
@@ -176,18 +181,22 @@ pub fn parse_hresult(s: &str) -> Option<u32> {
     None
 }
 
-/// Every catalogued code, sorted by code: this table and the Autopilot/ESP/TPM one
-/// (`catalog/autopilot_codes.rs`), merged once.
+/// Every catalogued code in one table sorted by code: the enrollment codes here, the Entra
+/// sign-in and registration codes ([`entra`]) and the Autopilot/ESP/TPM ones
+/// (`catalog/autopilot_codes.rs`).
+static ALL: LazyLock<Vec<ErrorCode>> = LazyLock::new(|| {
+    let mut all: Vec<ErrorCode> = CODES
+        .iter()
+        .chain(entra::CODES)
+        .chain(super::autopilot_codes::CODES)
+        .copied()
+        .collect();
+    all.sort_by_key(|e| e.code);
+    all
+});
+
+/// Every catalogued code, sorted by code.
 pub fn all() -> &'static [ErrorCode] {
-    static ALL: std::sync::LazyLock<Vec<ErrorCode>> = std::sync::LazyLock::new(|| {
-        let mut v: Vec<ErrorCode> = CODES
-            .iter()
-            .chain(super::autopilot_codes::CODES)
-            .copied()
-            .collect();
-        v.sort_by_key(|e| e.code);
-        v
-    });
     &ALL
 }
 

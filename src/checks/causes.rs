@@ -15,7 +15,9 @@ use crate::checks::correlate::cor005_enrolling_user_not_ready::META as COR005;
 use crate::checks::correlate::cor006_restriction_blocks_device_build::META as COR006;
 use crate::checks::correlate::cor007_intune_reports_enrollment_failure::META as COR007;
 use crate::checks::device::analysis::DeviceAnalysis;
-use crate::checks::device::{DEV001, DEV002, DEV003, DEV005, DEV006, DEV007, DEV008, DEV009};
+use crate::checks::device::{
+    DEV001, DEV002, DEV003, DEV005, DEV006, DEV007, DEV008, DEV009, DEV012, DEV013,
+};
 use crate::checks::tenant::{TEN001, TEN002, TEN003};
 use crate::checks::user::{USR001, USR002, USR003, USR005, USR006, USR008, USR009, USR010};
 use crate::model::{Area, CheckMeta, EnrollmentPath, Finding, Status};
@@ -33,6 +35,14 @@ pub const PREREQUISITES: &[&CheckMeta] = &[&DEV001, &DEV002, &DEV003, &DEV005, &
 pub const DEVICE_CAUSE_ORDER: &[&CheckMeta] = &[
     &DEV001, &DEV002, &DEV003, &DEV005, &DEV006, &DEV007, &DEV008, &DEV009,
 ];
+
+/// Device conditions beneath every step of an enrollment: SYSTEM's network path (DEV012) and
+/// the clock (DEV013). A failure blocks like a prerequisite and ranks before the device
+/// symptoms it produces (no join, no PRT, event 76 with a network error); a skip (not
+/// collected) does not hold back a "will enroll". DEV012 moves behind the failed attempt when
+/// the attempt's code shows the service answered (a code the catalog does not class as
+/// connectivity): the network then was not what stopped it.
+pub const ROOT_DEVICE_CAUSES: &[&CheckMeta] = &[&DEV012, &DEV013];
 
 /// Ranks failing findings into a cause chain: tenant causes first, then the device causes in
 /// [`DEVICE_CAUSE_ORDER`]. With `sort_by_code` the tenant findings that the failure code's
@@ -65,7 +75,19 @@ pub fn rank_device_causes(
             .and_then(lookup)
             .is_some_and(|e| e.likely_cause == LikelyCause::AlreadyEnrolled)
         || analysis.failure_code == Some(0x8018_000A);
-    let mut order: Vec<&CheckMeta> = DEVICE_CAUSE_ORDER.to_vec();
+    let service_answered = analysis
+        .failure_code
+        .and_then(lookup)
+        .is_some_and(|e| e.likely_cause != LikelyCause::Connectivity);
+    let mut order: Vec<&CheckMeta> = ROOT_DEVICE_CAUSES
+        .iter()
+        .copied()
+        .filter(|c| !(service_answered && **c == DEV012))
+        .collect();
+    order.extend(DEVICE_CAUSE_ORDER.iter().copied());
+    if service_answered {
+        order.push(&DEV012);
+    }
     if already_enrolled {
         order.retain(|c| **c != DEV009);
         let at = order
@@ -178,6 +200,7 @@ mod tests {
         for (list, area) in [
             (PREREQUISITES, Area::Device),
             (DEVICE_CAUSE_ORDER, Area::Device),
+            (ROOT_DEVICE_CAUSES, Area::Device),
             (BLOCKING_USER_CHECKS, Area::User),
             (BLOCKING_TENANT_CHECKS, Area::Tenant),
         ] {

@@ -21,7 +21,9 @@ use crate::checks::correlate::cor004_intune_record_mismatch::META as COR004;
 use crate::checks::correlate::cor005_enrolling_user_not_ready::META as COR005;
 use crate::checks::correlate::cor006_restriction_blocks_device_build::META as COR006;
 use crate::checks::correlate::cor007_intune_reports_enrollment_failure::META as COR007;
-use crate::checks::device::{DEV001, DEV002, DEV003, DEV004, DEV005, DEV007, DEV009};
+use crate::checks::device::{
+    DEV001, DEV002, DEV003, DEV004, DEV005, DEV007, DEV009, DEV012, DEV013,
+};
 use crate::checks::tenant::{TEN001, TEN002, TEN003, TEN004, TEN005, TEN007, TEN008, TEN009};
 use crate::checks::user::{USR001, USR002, USR003, USR005, USR006, USR008, USR009, USR010};
 use crate::model::{CheckMeta, EnrollmentPath};
@@ -66,6 +68,14 @@ const C_AUTH: &[&CheckMeta] = &[&DEV002, &USR001, &COR001, &DEV007];
 const C_CA: &[&CheckMeta] = &[&TEN009, &DEV007, &COR007];
 const C_JOIN: &[&CheckMeta] = &[&TEN008, &COR003, &DEV001];
 const C_DEVICE: &[&CheckMeta] = &[&DEV007, &COR007];
+// The device's network path (DEV012) comes before the failed attempt; a refused certificate
+// can also be the device's clock (DEV013: a certificate not yet or no longer valid).
+const C_NETWORK: &[&CheckMeta] = &[&DEV012, &DEV007];
+const C_TLS: &[&CheckMeta] = &[&DEV012, &DEV013, &DEV007];
+const C_PRT_TLS: &[&CheckMeta] = &[&DEV012, &DEV013, &DEV002, &DEV007];
+// A PRT request that did not reach Entra ID: the network path, then the missing PRT.
+const C_PRT_NETWORK: &[&CheckMeta] = &[&DEV012, &DEV002, &DEV007];
+const C_PRT: &[&CheckMeta] = &[&DEV002, &USR001, &DEV007];
 
 /// Every catalogued code with its related checks, sorted by code like the catalog (binary
 /// search relies on it; a unit test checks both).
@@ -79,6 +89,11 @@ static RELATED: &[(u32, &[&CheckMeta])] = &[
     (0x8007_065D, C_DEVICE),
     (0x8007_06D9, C_DEVICE),
     (0x8007_0774, &[&DEV001, &DEV007]),
+    (0x8007_2EE2, C_NETWORK),
+    (0x8007_2EE7, C_NETWORK),
+    (0x8007_2EFD, C_NETWORK),
+    (0x8007_2F8F, C_TLS),
+    (0x8009_0016, &[&DEV001, &DEV007]),
     (0x8018_0001, C_DEVICE),
     (0x8018_0002, C_AUTH),
     (0x8018_0003, &[&USR005, &USR006, &TEN007, &COR006, &DEV007]),
@@ -149,8 +164,8 @@ static RELATED: &[(u32, &[&CheckMeta])] = &[
     (0x8019_0194, &[&TEN004, &DEV003, &DEV007]),
     (0x8019_01AD, C_DEVICE),
     (0x8019_01F4, C_DEVICE),
-    (0x8019_2EE2, C_DEVICE),
-    (0x8019_2EE7, C_DEVICE),
+    (0x8019_2EE2, C_NETWORK),
+    (0x8019_2EE7, C_NETWORK),
     (0x801C_0001, C_JOIN),
     (0x801C_0002, C_JOIN),
     (0x801C_0003, &[&TEN008, &COR003, &DEV007]),
@@ -169,15 +184,36 @@ static RELATED: &[(u32, &[&CheckMeta])] = &[
     (0x801C_03F2, &[&DEV001, &COR002, &COR003, &DEV007]),
     (0x80CF_4017, C_DEVICE),
     (0x82AA_0008, C_DEVICE),
+    (0xC000_005F, &[&USR008, &DEV002, &DEV007]),
     (0xC000_006A, C_AUTH),
     (0xC000_006D, C_AUTH),
     (0xC000_0071, C_AUTH),
     (0xC000_0072, C_AUTH),
+    (0xC000_00BE, C_PRT_NETWORK),
+    (0xC000_00C4, C_PRT_NETWORK),
+    (0xC000_00D0, C_AUTH),
     (0xC000_0234, C_AUTH),
+    (0xC000_023C, C_PRT_NETWORK),
+    (0xC004_8442, C_PRT_NETWORK),
+    (0xC004_844C, &[&USR008, &DEV002, &DEV007]),
+    (0xC004_84C1, C_AUTH),
     (0xCAA1_0001, C_AUTH),
     (0xCAA2_0003, C_AUTH),
+    (0xCAA2_0004, C_AUTH),
+    (0xCAA2_0005, C_PRT),
+    (0xCAA2_0009, C_PRT),
     (0xCAA2_000C, C_CA),
-    (0xCAA7_0004, C_DEVICE),
+    (0xCAA5_001C, C_PRT),
+    (0xCAA7_0003, C_PRT_NETWORK),
+    (0xCAA7_0004, C_PRT_NETWORK),
+    (0xCAA7_000A, C_PRT_NETWORK),
+    (0xCAA7_0010, C_PRT_TLS),
+    (0xCAA8_2EE2, C_PRT_NETWORK),
+    (0xCAA8_2EE7, C_PRT_NETWORK),
+    (0xCAA8_2EFD, C_PRT_NETWORK),
+    (0xCAA8_2EFE, C_PRT_NETWORK),
+    (0xCAA8_2F0D, C_PRT_TLS),
+    (0xCAA8_2F8F, C_PRT_TLS),
     (0xCAA9_0014, C_AUTH),
     (0xCAA9_001F, C_AUTH),
     (0xCAA9_004D, &[&USR008, &DEV002, &DEV007]),

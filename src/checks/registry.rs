@@ -66,7 +66,7 @@ mod tests {
         let expected: Vec<String> = (1..=9)
             .map(|n| format!("TEN{n:03}"))
             .chain((1..=10).map(|n| format!("USR{n:03}")))
-            .chain((1..=11).map(|n| format!("DEV{n:03}")))
+            .chain((1..=13).map(|n| format!("DEV{n:03}")))
             .chain((1..=7).map(|n| format!("COR{n:03}")))
             .collect();
         let actual: Vec<&str> = all().iter().map(|c| c.id).collect();

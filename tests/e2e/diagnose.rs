@@ -87,7 +87,7 @@ fn causes(json: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Shared shape assertions: schema, one diagnosis, 11 device findings with evidence.
+/// Shared shape assertions: schema, one diagnosis, 13 device findings with evidence.
 fn assert_shape(json: &Value, device: &str) {
     assert_eq!(json["schema"], "enroll-doctor/report@1");
     assert_eq!(json["diagnoses"].as_array().map(Vec::len), Some(1));
@@ -96,7 +96,7 @@ fn assert_shape(json: &Value, device: &str) {
     assert_eq!(d["path"], "gpo-hybrid");
     assert!(d["verdict"].is_string() && d["causes"].is_array() && d["fix"].is_string());
     let findings = json["findings"].as_array().expect("findings array");
-    assert_eq!(findings.len(), 11);
+    assert_eq!(findings.len(), 13);
     for f in findings {
         assert!(f["check"].as_str().is_some_and(|c| c.starts_with("DEV")));
         assert!(f["severity"].is_string());
@@ -342,7 +342,7 @@ fn fleet_folder_gives_one_diagnosis_per_device() {
             ("PC0117.corp.contoso.com".to_string(), "failed".to_string())
         ]
     );
-    assert_eq!(json["findings"].as_array().map(Vec::len), Some(22));
+    assert_eq!(json["findings"].as_array().map(Vec::len), Some(26));
     assert_eq!(code, 1);
 }
 
@@ -414,8 +414,8 @@ fn a_device_folder_and_its_zip_in_a_fleet_are_reported_once_with_both_paths() {
         Some("2 devices: 1 enrolled, 1 failed")
     );
     // One device's findings, not two.
-    assert_eq!(device_findings(&json, "PC0042.corp.contoso.com").len(), 11);
-    assert_eq!(json["findings"].as_array().map(Vec::len), Some(22));
+    assert_eq!(device_findings(&json, "PC0042.corp.contoso.com").len(), 13);
+    assert_eq!(json["findings"].as_array().map(Vec::len), Some(26));
 }
 
 /// Every device of a fleet gets the diagnosis and the findings it gets when diagnosed alone.

@@ -4,6 +4,9 @@ use crate::checks::common::{R_8018002B, R_DSREGCMD, R_HYBRID_MANUAL};
 use crate::model::{Area, CheckMeta, Finding, Permissions, Severity, SkipReason, Status};
 use crate::tenant::snapshot::{MissingReason, TenantSnapshot};
 
+use crate::checks::device::tenant_keys::{KEY_CDJ_AAD, cdj_aad, other_tenants, tenant_info};
+use crate::model::Evidence;
+
 use super::facts::CorrelationFacts;
 use super::records::graph;
 
@@ -19,7 +22,11 @@ pub const META: CheckMeta = CheckMeta {
         delegated_only: false,
     },
     what_it_checks: "Compares TenantId from dsregcmd /status (and AADTenantID of the Enrollments keys, \
-        TenantID of event 91) with the tenant being audited.",
+        TenantID of event 91, the CloudDomainJoin\\TenantInfo key) with the tenant being audited. On a \
+        mismatch it names the tenants the device's HKLM\\SYSTEM\\CurrentControlSet\\Control\\\
+        CloudDomainJoin\\TenantInfo\\<tenant id> keys hold (with their DisplayName) and the client-side \
+        SCP values TenantId/TenantName under HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\CDJ\\AAD \
+        that target a hybrid join.",
     why_it_matters: "A device joined to another tenant asks that tenant for MDM information; nothing in your \
         tenant can make it enroll. Stale TenantInfo of a former tenant also produces 0x8018002B. Enrollment \
         paths: all.",
@@ -27,8 +34,11 @@ pub const META: CheckMeta = CheckMeta {
         dsregcmd /leave, remove stale keys under HKLM\\SYSTEM\\CurrentControlSet\\Control\\CloudDomainJoin\\\
         TenantInfo, make sure the SCP (or the CDJ\\AAD registry values) points at your tenant, and let the device \
         join again.",
-    references: &[R_8018002B, R_DSREGCMD, R_HYBRID_MANUAL],
+    references: &[R_8018002B, R_DSREGCMD, R_HYBRID_MANUAL, R_HYBRID_CONTROL],
 };
+
+const R_HYBRID_CONTROL: &str =
+    "https://learn.microsoft.com/entra/identity/devices/hybrid-join-control";
 
 /// The audited tenant's id: the organization object when collected, else the snapshot's (the
 /// token's `tid`, or `--tenant`). `None` when neither names a tenant id: nothing to compare the
@@ -94,31 +104,82 @@ pub fn evaluate(f: &CorrelationFacts) -> Finding {
         ),
         "GET /v1.0/organization",
     );
+    let infos = tenant_info(f.report);
+    let cdj = cdj_aad(f.report);
+    let others = other_tenants(&infos, &audited);
     if device_tenant.eq_ignore_ascii_case(&audited) {
-        META.finding(
-            Status::Pass,
-            subject.clone(),
-            "The device is joined to the audited tenant",
-        )
-        .with_evidence(ev.clone())
-        .with_evidence(tenant_ev)
-    } else {
-        META.finding(
-            Status::Fail,
-            subject.clone(),
-            format!(
-                "The device is joined to tenant {device_tenant}, not to the audited tenant {audited}: it asks that tenant for MDM"
-            ),
-        )
-        .with_evidence(ev.clone())
-        .with_evidence(tenant_ev)
-        .with_remediation(
-            "If the device belongs to the audited tenant: as an administrator run `dsregcmd /leave`, delete the \
-             stale HKLM\\SYSTEM\\CurrentControlSet\\Control\\CloudDomainJoin\\TenantInfo\\<tenant id> key, make \
-             sure the SCP (or the CDJ\\AAD registry values) names the audited tenant, and let the device join again. \
-             Otherwise audit the tenant it is joined to.",
-        )
+        let mut finding = META
+            .finding(
+                Status::Pass,
+                subject.clone(),
+                "The device is joined to the audited tenant",
+            )
+            .with_evidence(ev.clone())
+            .with_evidence(tenant_ev);
+        // A leftover key of a former tenant is worth seeing even when the join is right.
+        for t in others {
+            finding = finding.with_evidence(
+                Evidence::new(
+                    "registry",
+                    format!(
+                        "{} (another tenant's TenantInfo key is still present)",
+                        t.evidence.detail
+                    ),
+                )
+                .at(t.evidence.location.clone().unwrap_or_default()),
+            );
+        }
+        return finding;
     }
+    let mut summary = format!(
+        "The device is joined to tenant {device_tenant}, not to the audited tenant {audited}: it asks that tenant for MDM"
+    );
+    if !others.is_empty() {
+        let names: Vec<String> = others.iter().map(|t| t.label()).collect();
+        summary.push_str(&format!("; its TenantInfo names {}", names.join(", ")));
+    }
+    let cdj_other = cdj.as_ref().filter(|c| {
+        c.tenant_id
+            .as_deref()
+            .is_some_and(|t| !t.eq_ignore_ascii_case(&audited))
+    });
+    if let Some(c) = cdj_other {
+        summary.push_str(&format!(
+            "; the client-side SCP (CDJ\\AAD) targets {}",
+            c.label()
+        ));
+    }
+    let keys: Vec<String> = if others.is_empty() {
+        vec![format!(
+            "HKLM\\SYSTEM\\CurrentControlSet\\Control\\CloudDomainJoin\\TenantInfo\\{device_tenant}"
+        )]
+    } else {
+        others
+            .iter()
+            .map(|t| format!("{} ({})", t.path, t.label()))
+            .collect()
+    };
+    let scp = match cdj_other {
+        Some(c) => format!(
+            "correct or delete the client-side SCP values under {KEY_CDJ_AAD} ({}) so they name the audited tenant, and make sure the forest's SCP does too",
+            c.label()
+        ),
+        None => "make sure the SCP (or the CDJ\\AAD TenantId/TenantName registry values) names the audited tenant".to_string(),
+    };
+    let mut finding = META
+        .finding(Status::Fail, subject.clone(), summary)
+        .with_evidence(ev.clone())
+        .with_evidence(tenant_ev);
+    for t in &others {
+        finding = finding.with_evidence(t.evidence.clone());
+    }
+    if let Some(c) = &cdj {
+        finding = finding.with_evidence(c.evidence.clone());
+    }
+    finding.with_remediation(format!(
+        "If the device belongs to the audited tenant: as an administrator run `dsregcmd /leave`, delete the stale key {}, {scp}, and let the device join again (sign out and in). Otherwise audit the tenant it is joined to.",
+        keys.join(", ")
+    ))
 }
 
 #[cfg(test)]
@@ -193,5 +254,66 @@ mod tests {
         // The same device against a known tenant still fails.
         let c = run(&snapshot(), &r, Some("jdoe@contoso.com"));
         assert_eq!(finding(&c, "COR001").status, Status::Fail);
+    }
+
+    #[test]
+    fn the_fix_names_the_tenant_info_key_and_the_client_side_scp() {
+        use crate::device::report::{Location, RegData, RegKey, RegValue, Registry};
+        let at = || Location {
+            file: "cloud.reg".into(),
+            line: Some(1),
+            record: None,
+        };
+        let key = |path: &str, values: &[(&str, &str)]| RegKey {
+            path: path.into(),
+            deleted: false,
+            values: values
+                .iter()
+                .map(|(n, v)| RegValue {
+                    name: n.to_string(),
+                    data: RegData::Sz(v.to_string()),
+                    location: at(),
+                })
+                .collect(),
+            location: at(),
+        };
+        let mut r = scenario("cor001-other-tenant");
+        let reg = r.registry.get_or_insert_with(Registry::default);
+        reg.keys.push(key(
+            r"HKLM\SYSTEM\CurrentControlSet\Control\CloudDomainJoin\TenantInfo\0d1c2b3a-4958-4677-8695-a4b3c2d1e0f9",
+            &[("DisplayName", "Fabrikam")],
+        ));
+        reg.keys.push(key(
+            KEY_CDJ_AAD,
+            &[
+                ("TenantId", "0d1c2b3a-4958-4677-8695-a4b3c2d1e0f9"),
+                ("TenantName", "fabrikam.com"),
+            ],
+        ));
+        let c = run(&snapshot(), &r, Some("jdoe@contoso.com"));
+        let cor001 = finding(&c, "COR001");
+        assert_eq!(cor001.status, Status::Fail);
+        assert!(
+            cor001.summary.contains("\"Fabrikam\""),
+            "{}",
+            cor001.summary
+        );
+        assert!(
+            cor001.summary.contains("fabrikam.com"),
+            "{}",
+            cor001.summary
+        );
+        assert!(
+            cor001
+                .remediation
+                .contains("TenantInfo\\0d1c2b3a-4958-4677-8695-a4b3c2d1e0f9 (0d1c2b3a"),
+            "{}",
+            cor001.remediation
+        );
+        assert!(
+            cor001.remediation.contains("CDJ\\AAD"),
+            "{}",
+            cor001.remediation
+        );
     }
 }

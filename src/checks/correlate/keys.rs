@@ -51,7 +51,8 @@ pub struct EnrollingUser {
 pub struct DeviceKeys {
     /// Entra DeviceId (dsregcmd `DeviceId`), lower-cased.
     pub device_id: Option<String>,
-    /// dsregcmd `TenantId`, else event 91's tenant, else the live enrollment's `AADTenantID`.
+    /// dsregcmd `TenantId`, else event 91's tenant, else the live enrollment's `AADTenantID`,
+    /// else the one `CloudDomainJoin\TenantInfo\<tenant id>` key.
     pub tenant_id: Option<(String, Evidence)>,
     /// Host name without the DNS suffix (`PC0042`): Entra's displayName for Windows devices.
     pub short_name: Option<String>,
@@ -115,16 +116,21 @@ fn tenant_id(report: &DeviceReport, analysis: &DeviceAnalysis) -> Option<(String
                 .at(e.location.to_string()),
         ));
     }
-    analysis.enrolled.tenant_id().map(|t| {
-        (
+    if let Some(t) = analysis.enrolled.tenant_id() {
+        return Some((
             t.to_string(),
             Evidence::new(
                 "registry",
                 format!("AADTenantID of the live enrollment = {t}"),
             )
             .at(KEY_ENROLLMENTS),
-        )
-    })
+        ));
+    }
+    // The joined tenant's CloudDomainJoin\TenantInfo key, when it names exactly one tenant.
+    match crate::checks::device::tenant_keys::tenant_info(report).as_slice() {
+        [only] => Some((only.tenant_id.clone(), only.evidence.clone())),
+        _ => None,
+    }
 }
 
 fn short_name(report: &DeviceReport, analysis: &DeviceAnalysis) -> Option<String> {

@@ -5,6 +5,7 @@ use crate::model::{
     Area, CheckMeta, EnrollmentPath, Evidence, Finding, NO_PERMISSIONS, Severity, Status,
 };
 
+use super::entra_events::token_failures;
 use super::evidence::COLLECT_DSREGCMD;
 use super::facts::{CaptureKind, Facts};
 use super::shared::{finding, no_evidence, no_evidence_with};
@@ -17,7 +18,10 @@ pub const META: CheckMeta = CheckMeta {
     area: Area::Device,
     permissions: NO_PERMISSIONS,
     what_it_checks: "Detects a dsregcmd /status capture made elevated or as SYSTEM (user-state fields such as \
-        AzureAdPrt, WorkplaceJoined or NgcSet are missing or describe another account).",
+        AzureAdPrt, WorkplaceJoined or NgcSet are missing or describe another account). A SYSTEM capture \
+        only warns when the Microsoft-Windows-AAD/Operational log holds the user's failed PRT requests, \
+        which DEV002 then reads instead (MicrosoftDocs/entra-docs docs/identity/devices/\
+        troubleshoot-primary-refresh-token.md).",
     why_it_matters: "User-credential enrollment depends on the signed-in user's PRT and scope, which dsregcmd \
         only shows in that user's own, non-elevated session. Checks that need them (DEV002, DEV003) cannot \
         conclude from an elevated capture. Enrollment paths: gpo-hybrid, entra-join, co-management.",
@@ -53,7 +57,28 @@ pub fn evaluate(f: &Facts) -> Finding {
             f.capture.evidence.clone(),
         );
     }
+    // The AAD/Operational log records the user's PRT requests whatever context dsregcmd ran
+    // in: with its failures DEV002 still decides, so the SYSTEM capture costs less.
+    let aad_prt = token_failures(f.report)
+        .iter()
+        .filter(|t| t.is_prt_failure())
+        .count();
     match f.capture.kind {
+        CaptureKind::SystemOrNoUser if aad_prt > 0 => {
+            let mut ev = f.capture.evidence.clone();
+            ev.push(Evidence::new(
+                "event-log",
+                format!("{aad_prt} failed PRT requests in Microsoft-Windows-AAD/Operational"),
+            ));
+            finding(
+                f,
+                &META,
+                Status::Warn,
+                "dsregcmd ran as SYSTEM or without a user; DEV002 reads the user's PRT attempts from the AAD/Operational log instead, but the per-user MDM URL and the current PRT state are not shown",
+                ev,
+            )
+            .with_remediation(fix)
+        }
         CaptureKind::SystemOrNoUser => finding(
             f,
             &META,
@@ -131,5 +156,26 @@ mod tests {
         ] {
             assert!(!is_system_account(no), "{no}");
         }
+    }
+
+    #[test]
+    fn a_system_capture_only_warns_when_the_aad_log_shows_the_prt_attempts() {
+        use crate::device::report::{CollectorContext, PROVIDER_AAD};
+        let mut r = enrolled_hybrid();
+        r.collector = Some(CollectorContext {
+            is_system: Some(true),
+            ..Default::default()
+        });
+        assert_eq!(status(&run(&r).0, &DEV010), Status::Fail);
+        r.events.push(event(
+            PROVIDER_AAD,
+            1104,
+            30,
+            &["0xC000006D"],
+            Some("AAD Cloud AP plugin call Get token returned error: 0xC000006D"),
+        ));
+        let (a, _) = run(&r);
+        assert_eq!(status(&a, &DEV010), Status::Warn);
+        assert_eq!(status(&a, &DEV002), Status::Fail);
     }
 }

@@ -5,7 +5,7 @@
 //! Tenant correlation plugs in through `tenant_findings`: failing USR/TEN/COR findings for this
 //! device go in front of the device causes (a tenant restriction explains a device's 76).
 
-use crate::checks::causes::{PREREQUISITES, rank_device_causes};
+use crate::checks::causes::{PREREQUISITES, ROOT_DEVICE_CAUSES, rank_device_causes};
 use crate::model::{CheckMeta, Diagnosis, EnrollmentPath, Finding, SkipReason, Status, Verdict};
 
 use super::analysis::DeviceAnalysis;
@@ -45,7 +45,9 @@ pub fn diagnose_with(
     };
     let attempt_failed = fails(&DEV007) || (fails(&DEV009) && analysis.already_enrolled_event);
     let tenant_blocks = tenant_findings.iter().any(|f| f.status == Status::Fail);
-    let prereq_fails = PREREQUISITES.iter().any(|c| fails(c)) || tenant_blocks;
+    let prereq_fails = PREREQUISITES.iter().any(|c| fails(c))
+        || ROOT_DEVICE_CAUSES.iter().any(|c| fails(c))
+        || tenant_blocks;
 
     let path = analysis.path();
     let (verdict, causes) = if enrolled {

@@ -63,6 +63,9 @@ impl LogStatus {
 pub const LOG_DMEDP: &str =
     "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin";
 pub const LOG_TASKS: &str = "Microsoft-Windows-TaskScheduler/Operational";
+pub const LOG_AAD: &str = "Microsoft-Windows-AAD/Operational";
+pub const LOG_UDR: &str = "Microsoft-Windows-User Device Registration/Admin";
+pub const LOG_AUTOPILOT: &str = "Microsoft-Windows-ModernDeployment-Diagnostics-Provider/Autopilot";
 
 pub struct Facts<'a> {
     pub report: &'a DeviceReport,
@@ -77,6 +80,11 @@ pub struct Facts<'a> {
     pub enrolled: EnrolledState,
     pub dmedp_log: LogStatus,
     pub task_log: LogStatus,
+    /// Entra sign-in (PRT) failures.
+    pub aad_log: LogStatus,
+    /// Device registration (join) attempts.
+    pub udr_log: LogStatus,
+    pub autopilot_log: LogStatus,
 }
 
 impl<'a> Facts<'a> {
@@ -104,6 +112,16 @@ impl<'a> Facts<'a> {
         let task_log = log_status(report, LOG_TASKS, "TaskScheduler", |e| {
             e.is_task_scheduler()
         });
+        let aad_log = log_status(report, LOG_AAD, "Windows-AAD/Operational", |e| e.is_aad());
+        let udr_log = log_status(report, LOG_UDR, "User Device Registration/Admin", |e| {
+            e.is_device_registration()
+        });
+        let autopilot_log = log_status(
+            report,
+            LOG_AUTOPILOT,
+            "ModernDeployment-Diagnostics-Provider/Autopilot",
+            |e| e.is_autopilot(),
+        );
         Facts {
             report,
             as_of,
@@ -117,6 +135,9 @@ impl<'a> Facts<'a> {
             enrolled,
             dmedp_log,
             task_log,
+            aad_log,
+            udr_log,
+            autopilot_log,
         }
     }
 

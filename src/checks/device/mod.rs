@@ -1,4 +1,4 @@
-//! The device check family, DEV001–DEV011, and the per-device diagnosis.
+//! The device check family, DEV001–DEV013, and the per-device diagnosis.
 //!
 //! Order of evaluation, each step reading only what the ones before produced:
 //! 1. the enrollment path ([`path::derive_path`]): which mechanism should enroll this device,
@@ -25,16 +25,18 @@
 //! `#[cfg(test)] mod tests`; then add the `mod` line, the `pub use … as DEVNNN` line and its
 //! [`DeviceRule`] in [`RULES`] below, in ID order. The registry takes the list from here, so
 //! `enroll-doctor explain` knows the check at once; where it ranks as a cause is set in
-//! `checks/causes.rs` (`PREREQUISITES`, `DEVICE_CAUSE_ORDER`). docs/architecture.md has the
+//! `checks/causes.rs` (`PREREQUISITES`, `DEVICE_CAUSE_ORDER`, `ROOT_DEVICE_CAUSES`). docs/architecture.md has the
 //! whole list of steps.
 
 pub mod analysis;
 pub mod diagnosis;
 pub mod enrolled;
+pub mod entra_events;
 pub mod evidence;
 pub mod facts;
 pub mod path;
 pub mod shared;
+pub mod tenant_keys;
 
 mod dev001_device_not_hybrid_joined;
 mod dev002_no_primary_refresh_token;
@@ -47,6 +49,8 @@ mod dev008_autoenroll_never_triggered;
 mod dev009_stale_enrollment_keys;
 mod dev010_report_captured_elevated;
 mod dev011_event_logs_incomplete;
+mod dev012_endpoints_unreachable_as_system;
+mod dev013_device_clock_skewed;
 
 use chrono::{DateTime, Utc};
 
@@ -67,6 +71,8 @@ pub use dev008_autoenroll_never_triggered::META as DEV008;
 pub use dev009_stale_enrollment_keys::META as DEV009;
 pub use dev010_report_captured_elevated::META as DEV010;
 pub use dev011_event_logs_incomplete::META as DEV011;
+pub use dev012_endpoints_unreachable_as_system::META as DEV012;
+pub use dev013_device_clock_skewed::META as DEV013;
 pub use diagnosis::diagnose;
 pub use enrolled::{EnrolledState, EnrollmentKey, KeyClass, classify_enrollment_keys};
 pub use path::{PathDecision, derive_path};
@@ -125,6 +131,14 @@ pub static RULES: &[DeviceRule] = &[
     DeviceRule {
         meta: &DEV011,
         eval: dev011_event_logs_incomplete::evaluate,
+    },
+    DeviceRule {
+        meta: &DEV012,
+        eval: dev012_endpoints_unreachable_as_system::evaluate,
+    },
+    DeviceRule {
+        meta: &DEV013,
+        eval: dev013_device_clock_skewed::evaluate,
     },
 ];
 

@@ -85,8 +85,10 @@ pub fn derive_path(report: &DeviceReport) -> PathDecision {
         );
     }
     // A ConfigMgr client is not co-management by itself: `CoManagementFlags` under the CCM key
-    // says whether co-management is on (non-zero) or off (0). Without the value, the client
-    // counts as co-management only when no MDM auto-enrollment GPO is there to say otherwise.
+    // says whether co-management is on (non-zero: bit 1 is co-management itself, the higher
+    // bits the workloads moved to Intune) or off (0). Microsoft does not document the bits; only
+    // zero against non-zero is read here. Without the value the client's presence decides
+    // nothing (issue 10: a ConfigMgr client is not co-management).
     let ccm_flags = report.registry.as_ref().and_then(|r| {
         r.keys
             .iter()
@@ -138,16 +140,21 @@ pub fn derive_path(report: &DeviceReport) -> PathDecision {
                     })
             })
         });
-    if let Some(ev) = &configmgr
-        && ccm_flags.is_none()
-        && policy.is_none()
-    {
-        return decision(
-            EnrollmentPath::CoManagement,
-            "the ConfigMgr client is installed and no MDM auto-enrollment GPO is set, so enrollment is taken to be driven by co-management (CoManagementFlags is not in the report)",
-            vec![ev.clone()],
-        );
-    }
+    // Without CoManagementFlags the client's presence decides nothing: the path comes from the
+    // GPO, the join state and the events, and the evidence says what was not collected.
+    let configmgr = configmgr.map(|mut ev| {
+        ev.detail = match &ccm_flags {
+            Some((_, flags)) => format!(
+                "{}; co-management is off ({}): a ConfigMgr client alone is not co-management",
+                ev.detail, flags.detail
+            ),
+            None => format!(
+                "{}; CoManagementFlags is not in the report, so the client is not taken for co-management (export HKLM\\SOFTWARE\\Microsoft\\CCM to show whether co-management is on)",
+                ev.detail
+            ),
+        };
+        ev
+    });
     // The event flag is undocumented and some builds mis-render it: only exactly 1 counts, and
     // only when no GPO says "user credential".
     let user_cred_policy = matches!(&cred_type, Some((1, _)));
@@ -198,17 +205,7 @@ pub fn derive_path(report: &DeviceReport) -> PathDecision {
         ));
     }
     if !gpo_evidence.is_empty() {
-        if let Some(mut ev) = configmgr {
-            ev.detail = match &ccm_flags {
-                Some((_, flags)) => format!(
-                    "{}; co-management is off ({}): a ConfigMgr client alone is not co-management",
-                    ev.detail, flags.detail
-                ),
-                None => format!(
-                    "{}; the MDM auto-enrollment GPO decides the path: a ConfigMgr client alone is not co-management",
-                    ev.detail
-                ),
-            };
+        if let Some(ev) = configmgr {
             gpo_evidence.push(ev);
         }
         return decision(
@@ -220,10 +217,12 @@ pub fn derive_path(report: &DeviceReport) -> PathDecision {
 
     // 3. Entra join (no domain, no GPO).
     if let (Some((true, aad_ev)), Some((false, dom_ev))) = (&aad, &domain) {
+        let mut ev = vec![aad_ev.clone(), dom_ev.clone()];
+        ev.extend(configmgr);
         return decision(
             EnrollmentPath::EntraJoin,
             "Entra joined and not domain joined: MDM enrollment happens during the join through the MDM user scope",
-            vec![aad_ev.clone(), dom_ev.clone()],
+            ev,
         );
     }
 
@@ -231,17 +230,21 @@ pub fn derive_path(report: &DeviceReport) -> PathDecision {
     let joined = matches!(&aad, Some((true, _)));
     if !joined {
         if let Some((true, ev)) = &workplace {
+            let mut ev = vec![ev.clone()];
+            ev.extend(configmgr);
             return decision(
                 EnrollmentPath::EntraRegistered,
                 "a work account is registered (WorkplaceJoined) on a device that is not joined",
-                vec![ev.clone()],
+                ev,
             );
         }
         if let Some(ev) = work_account {
+            let mut ev = vec![ev];
+            ev.extend(configmgr);
             return decision(
                 EnrollmentPath::EntraRegistered,
                 "a work account is registered on a device that is not joined",
-                vec![ev],
+                ev,
             );
         }
     }
@@ -259,6 +262,7 @@ pub fn derive_path(report: &DeviceReport) -> PathDecision {
             "no dsregcmd output, MDM policy, task or event says how this device enrolls",
         ));
     }
+    evidence.extend(configmgr);
     decision(
         EnrollmentPath::Unknown,
         "the inputs do not show a join state, MDM policy or enrollment task",

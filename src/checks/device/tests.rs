@@ -60,19 +60,42 @@ fn path_entra_join_and_registered_and_unknown() {
 }
 
 #[test]
-fn path_co_management_from_device_credential_or_configmgr() {
+fn path_co_management_from_device_credential_or_the_configmgr_flag() {
     let r = DeviceReport {
         dsregcmd: Some(hybrid_dsreg(INTUNE_URL, "YES")),
         registry: Some(registry(vec![mdm_policy(Some(1), 2)])),
         ..Default::default()
     };
     assert_eq!(derive_path(&r).path, EnrollmentPath::CoManagement);
+    // A ConfigMgr client without CoManagementFlags is not co-management: the domain join
+    // decides (issue 10), and the evidence says what to collect.
     let r = DeviceReport {
         dsregcmd: Some(hybrid_dsreg(INTUNE_URL, "YES")),
         registry: Some(registry(vec![key(r"HKLM\SOFTWARE\Microsoft\CCM", &[])])),
         ..Default::default()
     };
-    assert_eq!(derive_path(&r).path, EnrollmentPath::CoManagement);
+    let d = derive_path(&r);
+    assert_eq!(d.path, EnrollmentPath::GpoHybrid);
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.detail.contains("CoManagementFlags is not in the report"))
+    );
+    // The same client on an Entra joined device stays on the Entra join path.
+    let r = DeviceReport {
+        dsregcmd: Some(dsreg(
+            "| Device State |\n AzureAdJoined : YES\n DomainJoined : NO\n",
+        )),
+        registry: Some(registry(vec![key(r"HKLM\SOFTWARE\Microsoft\CCM", &[])])),
+        ..Default::default()
+    };
+    let d = derive_path(&r);
+    assert_eq!(d.path, EnrollmentPath::EntraJoin);
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.detail.contains("ConfigMgr client"))
+    );
     // Event flag 0x1 counts only without a GPO that says "user credential".
     let ev = event(
         PROVIDER_DMEDP,
@@ -236,7 +259,7 @@ fn every_check_yields_one_finding_with_evidence() {
             ids,
             [
                 "DEV001", "DEV002", "DEV003", "DEV004", "DEV005", "DEV006", "DEV007", "DEV008",
-                "DEV009", "DEV010", "DEV011"
+                "DEV009", "DEV010", "DEV011", "DEV012", "DEV013"
             ]
         );
         for f in &a.findings {
@@ -541,4 +564,48 @@ fn never_triggered_comes_before_a_leftover_key_without_7016() {
     assert_eq!(status(&a, &DEV009), Status::Fail);
     assert_eq!(d.verdict, Verdict::NotTriggered);
     assert_eq!(d.causes, vec!["DEV008".to_string(), "DEV009".to_string()]);
+}
+
+#[test]
+fn a_broken_network_path_is_the_root_cause_of_a_network_failure() {
+    use crate::device::host::{EndpointProbe, NetworkEvidence};
+    let probes = |tls_ok: bool| NetworkEvidence {
+        probes: vec![EndpointProbe {
+            url: "https://enrollment.manage.microsoft.com/enrollmentserver/discovery.svc".into(),
+            dns: Some(true),
+            tcp: Some(true),
+            tls: Some(tls_ok),
+            certificate_issuer: Some("CN=Contoso Inspection CA".into()),
+            location: loc("bundle.json", 7),
+            ..Default::default()
+        }],
+        probed_as_system: Some(true),
+        ..Default::default()
+    };
+    // Event 76 with a WinHTTP timeout and TLS inspection on the enrollment endpoint.
+    let mut r = failed_device();
+    r.events = vec![ts(107, 10, None), dmedp(76, 10, &["0x0", "0x80192ee2"])];
+    r.network = Some(probes(false));
+    let (a, d) = run(&r);
+    assert_eq!(status(&a, &DEV012), Status::Fail);
+    assert_eq!(d.verdict, Verdict::Failed);
+    assert_eq!(
+        d.causes.first().map(String::as_str),
+        Some("DEV012"),
+        "{:?}",
+        d.causes
+    );
+    assert!(d.fix.contains("TLS inspection"), "{}", d.fix);
+    // A code the service answered with (0x8018002B, MDM URL missing): the device causes it
+    // names lead, the network path follows the attempt.
+    let mut r = failed_device();
+    r.network = Some(probes(true));
+    let (_, d) = run(&r);
+    assert_eq!(d.causes, ["DEV003", "DEV007", "DEV012"]);
+    // No attempt yet: a broken path blocks, it does not "will enroll".
+    let mut r = quiet_device();
+    r.network = Some(probes(false));
+    let (_, d) = run(&r);
+    assert_eq!(d.verdict, Verdict::Blocked);
+    assert_eq!(d.causes.first().map(String::as_str), Some("DEV012"));
 }
