@@ -30,60 +30,12 @@ pub(super) static CODES: &[ErrorCode] = &[
          proxy. (entra-docs identity/devices/troubleshoot-hybrid-join-windows-current.md)",
     ),
     known(
-        0x8007_2EE2,
-        "WININET_E_TIMEOUT",
-        Connectivity,
-        "A network request timed out (WinINet 12002): registration, discovery or the Autopilot profile download \
-         did not get an answer in time.",
-        "Check that the device reaches the Autopilot, registration and sign-in endpoints from OOBE (SYSTEM context, \
-         through the proxy), then retry. (entra-docs identity/devices/troubleshoot-hybrid-join-windows-current.md; \
-         memdocs autopilot/requirements.md networking)",
-    ),
-    known(
-        0x8007_2EE7,
-        "WININET_E_NAME_NOT_RESOLVED",
-        Connectivity,
-        "A service host name could not be resolved (WinINet 12007).",
-        "Check the DNS servers the device gets during OOBE and that they resolve enterpriseregistration.windows.net, \
-         login.microsoftonline.com and the Autopilot service hosts. (entra-docs \
-         identity/devices/troubleshoot-hybrid-join-windows-current.md)",
-    ),
-    known(
-        0x8007_2EFD,
-        "WININET_E_CANNOT_CONNECT",
-        Connectivity,
-        "No connection to the service could be made (WinINet 12029): a firewall, a proxy that is not configured for \
-         SYSTEM, or no route.",
-        "Open the required Microsoft endpoints for the SYSTEM context and configure the WinHTTP proxy \
-         (`netsh winhttp show proxy`) if one is needed. (entra-docs identity/devices/troubleshoot-hybrid-join-windows-current.md)",
-    ),
-    known(
         0x8007_2EFE,
         "WININET_E_CONNECTION_ABORTED",
         Connectivity,
         "The connection to the service was closed abnormally (WinINet 12030); often transient.",
         "Retry from a stable network; if it repeats, look for a proxy or TLS inspection that resets the \
          connections. (entra-docs identity/devices/troubleshoot-hybrid-join-windows-current.md)",
-    ),
-    known(
-        0x8007_2F8F,
-        "WININET_E_DECODING_FAILED",
-        Connectivity,
-        "The answer from the service could not be decoded (WinINet 12175). A proxy that rewrites the answer, TLS \
-         inspection or a wrong clock are the usual reasons.",
-        "Exclude the Microsoft endpoints from TLS inspection, check that the proxy passes the answers unchanged, and \
-         set the clock (`w32tm /resync /force`) before retrying. (entra-docs \
-         identity/devices/troubleshoot-hybrid-join-windows-current.md; memdocs autopilot/known-issues.md on clock \
-         skew)",
-    ),
-    known(
-        0x8009_0016,
-        "NTE_BAD_KEYSET",
-        DeviceConfig,
-        "A TPM key operation failed because the key set does not exist or is not valid. During registration this \
-         usually comes from a sysprepped image taken from a machine that was already joined or registered.",
-        "Build the image from a machine that was never Entra joined, hybrid joined or registered, reimage the \
-         device, and retry. (entra-docs identity/devices/troubleshoot-hybrid-join-windows-current.md, TPM errors)",
     ),
     known(
         0x8009_0030,

@@ -36,12 +36,7 @@ const C_MDM_CONFIG: &[&CheckMeta] = &[&TEN005, &TEN003, &USR003, &TEN004, &DEV00
 /// `catalog/autopilot_codes.rs`.
 pub(super) static RELATED: &[(u32, &[&CheckMeta])] = &[
     (0x8007_000D, C_NET_JOIN),
-    (0x8007_2EE2, C_NET_JOIN),
-    (0x8007_2EE7, C_NET_JOIN),
-    (0x8007_2EFD, C_NET_JOIN),
     (0x8007_2EFE, C_NET_JOIN),
-    (0x8007_2F8F, C_NET_JOIN),
-    (0x8009_0016, C_TPM),
     (0x8009_0030, C_TPM),
     (0x8009_0031, C_TPM),
     (0x801C_001F, C_NET_JOIN),

@@ -73,9 +73,12 @@ pub(super) static CODES: &[ErrorCode] = &[
         "NTE_BAD_KEYSET",
         DeviceConfig,
         "Keyset does not exist: the device's registration key is gone (TPM cleared or reset, keys removed), \
-         so the join or the device authentication cannot sign.",
+         so the join or the device authentication cannot sign. During registration it also comes from a \
+         sysprepped image of a machine that was already joined or registered.",
         "Check in tpm.msc that the TPM is ready; then leave and join again (`dsregcmd /leave` as an \
-         administrator, then sign in so the device re-registers) so a new device key is created.",
+         administrator, then sign in so the device re-registers) so a new device key is created. An image \
+         built from a joined or registered machine must be rebuilt from one that never was. (entra-docs \
+         identity/devices/troubleshoot-hybrid-join-windows-current.md, TPM errors)",
     ),
     nosym(
         0xC000_005F,
