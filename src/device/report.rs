@@ -105,6 +105,10 @@ pub enum ArtifactKind {
     RegistryQuery,
     SchtasksCsv,
     Bundle,
+    /// `netsh winhttp show proxy` output (English).
+    WinHttpProxy,
+    /// `w32tm /query /status` output (English).
+    W32tm,
     /// Read but recognised as none of the above (or empty).
     Unrecognised,
 }

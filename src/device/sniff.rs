@@ -43,6 +43,12 @@ pub fn sniff(text: &str) -> ArtifactKind {
     if looks_like_event_text(head) {
         return ArtifactKind::EventText;
     }
+    if super::netsh::looks_like(head) {
+        return ArtifactKind::WinHttpProxy;
+    }
+    if super::w32tm::looks_like(head) {
+        return ArtifactKind::W32tm;
+    }
     sniff_csv(head)
 }
 
@@ -101,7 +107,8 @@ pub fn why_unrecognised(name: &str, text: &str) -> String {
             .to_string()
     } else {
         "not recognised as a device artifact (expected dsregcmd /status output, a .reg export, \
-         an event export as XML, JSON, CSV or wevtutil text, or schtasks CSV)"
+         an event export as XML, JSON, CSV or wevtutil text, schtasks CSV, or English \
+         `netsh winhttp show proxy` / `w32tm /query /status` output)"
             .to_string()
     }
 }
