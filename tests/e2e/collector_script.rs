@@ -166,7 +166,10 @@ fn violations(src: &str, allow: &Allow) -> Vec<String> {
                         ));
                     }
                 } else if !allow.has("commands", &name) {
-                    bad.push(format!("line {}: command '{name}' not in the allow-list", line(n)));
+                    bad.push(format!(
+                        "line {}: command '{name}' not in the allow-list",
+                        line(n)
+                    ));
                 }
                 if lower == "new-object"
                     && let Some(elements) = n.child_by_field_name("command_elements")
@@ -177,10 +180,13 @@ fn violations(src: &str, allow: &Allow) -> Vec<String> {
                         .find(|e| e.kind() == "generic_token")
                         .map(|e| text(e, src).to_string())
                         .unwrap_or_default();
-                    let ok = allow.clm_type(&ty)
-                        || (full_only && allow.has("full-language-only", &ty));
+                    let ok =
+                        allow.clm_type(&ty) || (full_only && allow.has("full-language-only", &ty));
                     if !ok {
-                        bad.push(format!("line {}: New-Object {ty} is not an allowed type", line(n)));
+                        bad.push(format!(
+                            "line {}: New-Object {ty} is not an allowed type",
+                            line(n)
+                        ));
                     }
                 }
                 if lower == "add-type" || lower == "invoke-expression" {
@@ -191,10 +197,13 @@ fn violations(src: &str, allow: &Allow) -> Vec<String> {
                 let raw = text(n, src);
                 let spec = raw.strip_prefix('[').unwrap_or(raw);
                 let spec = spec.strip_suffix(']').unwrap_or(spec);
-                let ok = allow.clm_type(spec)
-                    || (full_only && allow.has("full-language-only", spec));
+                let ok =
+                    allow.clm_type(spec) || (full_only && allow.has("full-language-only", spec));
                 if !ok {
-                    bad.push(format!("line {}: type [{spec}] is not an allowed type", line(n)));
+                    bad.push(format!(
+                        "line {}: type [{spec}] is not an allowed type",
+                        line(n)
+                    ));
                 }
             }
             "invokation_expression" => {
@@ -237,14 +246,21 @@ fn collector_parses_as_powershell() {
     // The grammar really read the script: its functions are there.
     let mut nodes = Vec::new();
     walk(tree.root_node(), &mut nodes);
-    let functions = nodes.iter().filter(|n| n.kind() == "function_statement").count();
+    let functions = nodes
+        .iter()
+        .filter(|n| n.kind() == "function_statement")
+        .count();
     assert!(functions >= 15, "only {functions} functions found");
 }
 
 #[test]
 fn collector_uses_only_constrained_language_calls() {
     let bad = violations(SCRIPT, &Allow::load());
-    assert!(bad.is_empty(), "outside the CLM allow-list:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "outside the CLM allow-list:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -275,22 +291,40 @@ Get-XFullLanguage
             "{needle} not reported in {bad:?}"
         );
     }
-    assert!(!violations("$x = [ordered]@{ a = [int]'1' }\n$x.a.ToString()\n", &allow)
-        .iter()
-        .any(|b| b.contains("type")));
-    assert!(violations("if ($a { }\n", &allow)
-        .iter()
-        .any(|b| b.contains("parse error")));
+    assert!(
+        !violations("$x = [ordered]@{ a = [int]'1' }\n$x.a.ToString()\n", &allow)
+            .iter()
+            .any(|b| b.contains("type"))
+    );
+    assert!(
+        violations("if ($a { }\n", &allow)
+            .iter()
+            .any(|b| b.contains("parse error"))
+    );
 }
 
 #[test]
 fn allowlist_types_are_the_documented_ones() {
     // Spot checks against about_Language_Modes: allowed, and famous non-allowed ones.
     let allow = Allow::load();
-    for t in ["ordered", "pscustomobject", "datetime", "string[]", "byte[]", "uri", "X509Certificate"] {
+    for t in [
+        "ordered",
+        "pscustomobject",
+        "datetime",
+        "string[]",
+        "byte[]",
+        "uri",
+        "X509Certificate",
+    ] {
         assert!(allow.clm_type(t), "{t}");
     }
-    for t in ["IO.File", "System.IO.Path", "System.Net.WebClient", "Environment", "math"] {
+    for t in [
+        "IO.File",
+        "System.IO.Path",
+        "System.Net.WebClient",
+        "Environment",
+        "math",
+    ] {
         assert!(!allow.clm_type(t), "{t}");
     }
 }
