@@ -38,7 +38,7 @@ fn at(file: &str, section: &str) -> Location {
 }
 
 /// A tool-output object (`{command, output, exitCode, error}`) or a bare string: its text.
-fn tool_output<'a>(v: &'a Value) -> (Option<&'a str>, Option<&'a str>) {
+fn tool_output(v: &Value) -> (Option<&str>, Option<&str>) {
     match v {
         Value::String(s) => (Some(s.as_str()), None),
         _ => (get_str(v, "output"), get_str(v, "error")),
@@ -246,10 +246,13 @@ pub(super) fn registry_values(
         };
         let mut values = Vec::new();
         for v in array(k, "values") {
-            match (
-                get_str(v, "name").or(Some("").filter(|_| get(v, "name").is_none())),
-                reg_data(v),
-            ) {
+            // No name: the default value, as `(default)` is written.
+            let name = match get(v, "name") {
+                None => Some(""),
+                Some(Value::String(n)) => Some(n.as_str()),
+                Some(_) => None,
+            };
+            match (name, reg_data(v)) {
                 (Some(name), Some(data)) => values.push(RegValue {
                     name: name.to_string(),
                     data,
@@ -335,7 +338,7 @@ fn reg_data(v: &Value) -> Option<RegData> {
 
 fn hex(s: &str) -> Option<Vec<u8>> {
     let s: String = s.chars().filter(|c| !matches!(c, ',' | ' ')).collect();
-    if s.len() % 2 != 0 || s.len() / 2 > MAX_BINARY {
+    if !s.len().is_multiple_of(2) || s.len() / 2 > MAX_BINARY {
         return None;
     }
     (0..s.len())
