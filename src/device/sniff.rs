@@ -107,8 +107,7 @@ pub fn why_unrecognised(name: &str, text: &str) -> String {
             .to_string()
     } else {
         "not recognised as a device artifact (expected dsregcmd /status output, a .reg export, \
-         an event export as XML, JSON, CSV or wevtutil text, schtasks CSV, or English \
-         `netsh winhttp show proxy` / `w32tm /query /status` output)"
+         an event export as XML, JSON, CSV or wevtutil text, or schtasks CSV)"
             .to_string()
     }
 }
