@@ -189,10 +189,18 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print the read-only PowerShell collector that gathers a device report bundle.
     ///
-    /// The script reads dsregcmd /status, the MDM event logs, the Enrollments and MDM policy
-    /// registry keys, the EnterpriseMgmt scheduled tasks and the OS version; it changes nothing.
-    /// Run it twice on the device: once as the signed-in user (dsregcmd must see the user's
-    /// token state), then elevated to add the tasks and logs only an administrator can read.
+    /// The script (Windows PowerShell 5.1 or PowerShell 7, Full or Constrained Language Mode)
+    /// reads dsregcmd /status; the DMEDP, Task Scheduler, AAD, device registration and Autopilot
+    /// event logs (last -Days, default 14); a fixed list of registry values (Enrollments, MDM
+    /// policy, Windows version, TenantInfo, CDJ\AAD, CCM CoManagementFlags, Autopilot, proxy);
+    /// the EnterpriseMgmt tasks; hardware and TPM; netsh winhttp show proxy; TLS probes of the
+    /// enrollment, registration and sign-in endpoints through the WinHTTP proxy; w32tm. It
+    /// changes nothing.
+    ///
+    /// Run it twice on the device. Part 1 NOT elevated, as the signed-in user: dsregcmd must see
+    /// the user's PRT and MDM URL. Part 2 elevated with -Merge: it keeps part 1's dsregcmd and
+    /// adds what needs elevation: the EnterpriseMgmt scheduled tasks, the TPM state (Get-Tpm,
+    /// Win32_Tpm, tpmtool) and the OMADM account keys. Everything else works in either part.
     #[command(after_long_help = COLLECTOR_EXAMPLES)]
     Collector(CollectorArgs),
     /// Audit the tenant's enrollment configuration (no user, no device).

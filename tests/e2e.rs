@@ -10,6 +10,8 @@ mod e2e {
     pub mod browser;
     pub mod certificates;
     pub mod collector;
+    pub mod collector_output;
+    pub mod collector_script;
     pub mod common;
     pub mod completions;
     pub mod correlate;

@@ -96,6 +96,33 @@ pub fn load(root: &Path) -> Seeds {
             .folders
             .push(("tests/fixtures/device-bundle".to_string(), files));
     }
+    // Collector 2 outputs (5.1 and 7 shapes), one bundle a device, and the loose proxy and
+    // clock files.
+    for dir in [
+        "tests/fixtures/collector",
+        "tests/fixtures/collector/samples",
+    ] {
+        for (name, bytes) in files_of(&root.join(dir)) {
+            if name.ends_with(".json") {
+                seeds
+                    .folders
+                    .push((format!("{dir}/{name}"), vec![(name, bytes)]));
+            }
+        }
+    }
+    seeds.folders.push((
+        "loose proxy and clock".to_string(),
+        vec![
+            (
+                "proxy.txt".to_string(),
+                b"\r\nCurrent WinHTTP proxy settings:\r\n\r\n    Proxy Server(s) :  proxy:8080\r\n    Bypass List     :  <local>\r\n".to_vec(),
+            ),
+            (
+                "w32tm.txt".to_string(),
+                b"Leap Indicator: 3(not synchronized)\r\nStratum: 0 (unspecified)\r\nLast Successful Sync Time: unspecified\r\nSource: Local CMOS Clock\r\n".to_vec(),
+            ),
+        ],
+    ));
     for (name, bytes) in files_of(&root.join("tests/fixtures/correlate")) {
         if name.ends_with(".json") {
             seeds.snapshots.push(bytes);

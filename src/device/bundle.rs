@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+mod host;
+
 use super::events;
 use super::registry::{self, abbreviate_hive};
 use super::report::{
@@ -55,8 +57,18 @@ fn get_i64(v: &Value, key: &str) -> Option<i64> {
 fn array<'a>(v: &'a Value, key: &str) -> Vec<&'a Value> {
     match get(v, key) {
         Some(Value::Array(a)) => a.iter().collect(),
+        // PowerShell 5.1 writes an array it wrapped in a PSObject as `{"value": [...], "Count": n}`.
+        Some(obj @ Value::Object(o)) if o.contains_key("Count") && o.contains_key("value") => {
+            match o.get("value") {
+                Some(Value::Array(a)) => a.iter().collect(),
+                Some(Value::Null) | None => Vec::new(),
+                Some(_) => vec![obj],
+            }
+        }
         // PowerShell 5.1 unrolls one-element arrays in some pipelines.
         Some(obj @ Value::Object(_)) => vec![obj],
+        // ... and a one-item string array becomes the bare string.
+        Some(s @ Value::String(_)) => vec![s],
         _ => Vec::new(),
     }
 }
@@ -82,7 +94,7 @@ pub fn parse(file: &str, text: &str) -> Result<ParsedBundle, String> {
         collector.user = get_str(c, "user").map(str::to_string);
         collector.elevated = get_bool(c, "elevated");
         collector.is_system = get_bool(c, "isSystem");
-        collector.collected_at = get_str(c, "collectedAt").and_then(events::parse_time);
+        collector.collected_at = get(c, "collectedAt").and_then(events::json_time);
         collector.notes = array(c, "notes")
             .into_iter()
             .filter_map(Value::as_str)
@@ -133,8 +145,8 @@ pub fn parse(file: &str, text: &str) -> Result<ParsedBundle, String> {
         out.report.event_logs.push(EventLogInfo {
             name,
             enabled: get_bool(log, "enabled"),
-            oldest_record: get_str(log, "oldestRecord")
-                .and_then(events::parse_time)
+            oldest_record: get(log, "oldestRecord")
+                .and_then(events::json_time)
                 .or(oldest_exported),
             record_count: get_i64(log, "recordCount").and_then(|n| u64::try_from(n).ok()),
             file: log_file,
@@ -158,6 +170,14 @@ pub fn parse(file: &str, text: &str) -> Result<ParsedBundle, String> {
                 ));
             }
             keys.extend(parsed.keys);
+        } else if get_bool(entry, "exists") == Some(true) && get(entry, "keys").is_some() {
+            // Collector 2: the key's values as Get-ItemProperty read them.
+            let parsed = host::registry_values(&reg_file, entry, &mut out.problems);
+            out.records += parsed.len();
+            keys.extend(parsed);
+            if let Some(err) = get_str(entry, "error") {
+                out.problems.push(format!("registry {key}: {err}"));
+            }
         } else if get_bool(entry, "exists") == Some(false) && !key.is_empty() {
             // The collector looked and the key is absent: recorded like a `[-KEY]` line, so
             // `Registry::covers` is true and `Registry::key` finds nothing.
@@ -199,6 +219,23 @@ pub fn parse(file: &str, text: &str) -> Result<ParsedBundle, String> {
             }
         }
     }
+    out.report.hardware = host::hardware(file, &root);
+    out.report.tpm = host::tpm(file, &root);
+    out.report.network = host::network(file, &root, &mut out.problems);
+    out.report.clock = host::clock(file, &root, &mut out.problems);
+    out.records += [
+        out.report.hardware.is_some(),
+        out.report.tpm.is_some(),
+        out.report.clock.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count()
+        + out
+            .report
+            .network
+            .as_ref()
+            .map_or(0, |n| n.probes.len() + 1);
     out.report.collector = Some(collector);
     Ok(out)
 }
@@ -327,7 +364,7 @@ mod tests {
     #[test]
     fn script_is_embedded_and_small() {
         assert!(COLLECTOR_SCRIPT.contains(DEVICE_REPORT_SCHEMA));
-        assert!(COLLECTOR_SCRIPT.lines().count() < 200);
+        assert!(COLLECTOR_SCRIPT.lines().count() < 600);
     }
 
     proptest! {

@@ -214,7 +214,7 @@ fn json_event(file: &str, obj: &Value, index: usize, prefix: &str) -> Option<Eve
 
 /// `/Date(1595374458918)/` (PS 5.1, optionally with `+0100`), an ISO string (PS 7 or a
 /// `ToString('o')` projection), or a `{ "value": … }` wrapper from deeper serialisation.
-fn json_time(v: &Value) -> Option<DateTime<Utc>> {
+pub(crate) fn json_time(v: &Value) -> Option<DateTime<Utc>> {
     match v {
         Value::String(s) => {
             let s = s.trim();

@@ -156,6 +156,17 @@ pub struct EndpointProbe {
     /// The error text when the probe failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The failure class PowerShell reported (`WebExceptionStatus` in 5.1: `NameResolutionFailure`,
+    /// `ConnectFailure`, `TrustFailure`, `SecureChannelFailure`, `Timeout`…; `HttpRequestError` in
+    /// 7.4: `NameResolutionError`, `ConnectionError`, `SecureConnectionError`, `ProxyTunnelError`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_status: Option<String>,
+    /// `SslPolicyErrors` of the presented chain as the device judged it (`None` = trusted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_policy_errors: Option<String>,
+    /// What the probe could not establish and why (e.g. Constrained Language Mode: no issuer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub location: Location,
 }
 
@@ -166,9 +177,17 @@ pub struct ClockEvidence {
     /// Provider`, a DC name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
-    /// `Last Successful Sync Time:` as UTC (None when "unspecified" or not parseable).
+    /// `Last Successful Sync Time:` as UTC. w32tm prints local time in the user's date format,
+    /// so this is set only when the device's UTC offset is known (the collector records it) and
+    /// the date reads one way only; otherwise see `last_sync_text`. None for "unspecified".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync: Option<DateTime<Utc>>,
+    /// `Last Successful Sync Time:` as written (`unspecified` when the clock never synced).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync_text: Option<String>,
+    /// The device's offset from UTC in minutes when w32tm ran (collector `clock.utcOffsetMinutes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utc_offset_minutes: Option<i32>,
     /// `Leap Indicator:` 3 = not synchronized.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leap_indicator: Option<u8>,
@@ -184,5 +203,8 @@ pub struct ClockEvidence {
     /// Why w32tm could not run (e.g. "The service has not been started.").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What was read but could not be used (e.g. a sync time in an unknown date format).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub location: Location,
 }

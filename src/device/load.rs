@@ -12,7 +12,7 @@ use super::archive::{DEVICE_FILE, Zip, ZipEntry, ZipOpenError, is_fleet_zip};
 pub use super::archive::{MAX_FILE_BYTES, MAX_ZIP_TOTAL_BYTES};
 use super::classify::{Loose, classify, is_zip};
 use super::report::{ArtifactKind, DeviceReport, EventLogInfo, InputFile, Registry};
-use super::{bundle, dsregcmd, events, mdmdiag, registry, schtasks, sniff, text};
+use super::{bundle, dsregcmd, events, host_files, mdmdiag, registry, schtasks, sniff, text};
 use crate::fsio::{self, FileError};
 
 /// Why a PATH could not give any usable device report.
@@ -485,6 +485,12 @@ impl Builder {
             | ArtifactKind::TpmTool => {
                 super::autopilot_files::add(kind, name, text, r, &mut input, &mut problems)
             }
+            ArtifactKind::WinHttpProxy | ArtifactKind::W32tm => {
+                match host_files::add_loose(r, kind, name, text) {
+                    Ok(n) => input.records = n,
+                    Err(e) => problems.push(e),
+                }
+            }
             ArtifactKind::Unrecognised => problems.push(sniff::why_unrecognised(name, text)),
         }
         if !problems.is_empty() {
@@ -501,6 +507,7 @@ impl Builder {
         if r.os.is_none() {
             r.os = r.registry.as_ref().and_then(registry::os_info);
         }
+        host_files::derive(r);
         let from_dsreg = r
             .dsregcmd
             .as_ref()
@@ -567,7 +574,8 @@ fn log_name_hint(file: &str) -> &'static str {
     }
 }
 
-fn merge_bundle(r: &mut DeviceReport, b: DeviceReport, problems: &mut Vec<String>) {
+fn merge_bundle(r: &mut DeviceReport, mut b: DeviceReport, problems: &mut Vec<String>) {
+    host_files::merge(r, &mut b);
     if r.collector.is_none() {
         r.collector = b.collector;
     }

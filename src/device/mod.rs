@@ -12,14 +12,17 @@ pub mod dsregcmd;
 pub mod event_xml;
 pub mod events;
 pub mod host;
+mod host_files;
 pub mod load;
 pub mod mdmdiag;
+pub mod netsh;
 pub mod registry;
 pub mod report;
 pub mod schtasks;
 pub mod sniff;
 pub mod sources;
 pub mod text;
+pub mod w32tm;
 pub(crate) mod xml;
 
 pub use bundle::COLLECTOR_SCRIPT;

@@ -116,6 +116,10 @@ pub enum ArtifactKind {
     AutopilotHash,
     /// `tpmtool getdeviceinformation` output.
     TpmTool,
+    /// `netsh winhttp show proxy` output (English).
+    WinHttpProxy,
+    /// `w32tm /query /status` output (English).
+    W32tm,
     /// Read but recognised as none of the above (or empty).
     Unrecognised,
 }

@@ -46,6 +46,12 @@ pub fn sniff(text: &str) -> ArtifactKind {
     if let Some(kind) = super::autopilot_files::sniff_text(head) {
         return kind;
     }
+    if super::netsh::looks_like(head) {
+        return ArtifactKind::WinHttpProxy;
+    }
+    if super::w32tm::looks_like(head) {
+        return ArtifactKind::W32tm;
+    }
     sniff_csv(head)
 }
 
