@@ -399,7 +399,7 @@ async fn identities_by_serials(
 }
 
 fn dedup(mut list: Vec<AutopilotDeviceIdentity>) -> Vec<AutopilotDeviceIdentity> {
-    list.sort_by(|a, b| a.id.to_ascii_lowercase().cmp(&b.id.to_ascii_lowercase()));
+    list.sort_by_key(|d| d.id.to_ascii_lowercase());
     list.dedup_by(|a, b| a.id.eq_ignore_ascii_case(&b.id));
     list
 }

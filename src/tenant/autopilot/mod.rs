@@ -506,7 +506,7 @@ impl ProfileResolution<'_> {
 }
 
 /// Oldest first; an unknown creation time sorts last, then by id.
-fn by_age<'a>(mut list: Vec<&'a AutopilotProfile>) -> Vec<&'a AutopilotProfile> {
+fn by_age(mut list: Vec<&AutopilotProfile>) -> Vec<&AutopilotProfile> {
     list.sort_by(|a, b| {
         let key = |p: &AutopilotProfile| {
             (
