@@ -10,7 +10,11 @@
 //! that the findings and verdicts equal the `before` ones.
 //!
 //! Run (debug build, no --release): `cargo bench --profile dev --bench fleet_diagnose`.
-//! `FLEET_SIZES=100,1000` and `FLEET_LATENCIES=0,20` narrow the matrix.
+//! `FLEET_SIZES=100,1000` and `FLEET_LATENCIES=0,20` narrow the matrix. Every report carries
+//! a serial number, so the targeted and bulk rows include the Autopilot look-ups (identities
+//! by `contains(serialNumber,…)` in `$batch`, or listed once; corporate identifiers and
+//! deployments listed); `FLEET_NO_AUTOPILOT=1` leaves them out for comparison, and
+//! `FLEET_SHOW_DIFF=1` prints the first finding that differs from the baseline.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -142,7 +146,12 @@ async fn collect_with(
     let lookup = DeviceLookup {
         device_ids: needs.device_ids.clone(),
         names: needs.names.clone(),
-        serial_numbers: needs.serial_numbers.clone(),
+        // `FLEET_NO_AUTOPILOT=1`: without the Autopilot look-ups, for the comparison.
+        serial_numbers: if std::env::var_os("FLEET_NO_AUTOPILOT").is_some() {
+            Default::default()
+        } else {
+            needs.serial_numbers.clone()
+        },
     };
     let now = Utc::now();
     Ok(match mode {
@@ -280,6 +289,11 @@ async fn run_one(
             }
             Some(b) if *b == found => "identical".to_string(),
             Some(b) => {
+                if std::env::var_os("FLEET_SHOW_DIFF").is_some()
+                    && let Some((x, y)) = b.iter().zip(&found).find(|(x, y)| x != y)
+                {
+                    eprintln!("first difference:\n  {x}\n  {y}");
+                }
                 let differing = b.iter().zip(&found).filter(|(x, y)| x != y).count()
                     + b.len().abs_diff(found.len());
                 format!("{differing} DIFFERENT")

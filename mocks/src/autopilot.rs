@@ -32,6 +32,44 @@ pub(crate) struct AutopilotData {
     pub profiles: Vec<Value>,
     pub imported: Vec<Value>,
     pub events: Vec<Value>,
+    /// Lower-cased serial number → positions in `devices`, built on first use (after the
+    /// data is final).
+    pub serials: std::sync::OnceLock<std::collections::HashMap<String, Vec<usize>>>,
+}
+
+impl AutopilotData {
+    /// Positions of the identities whose serial number contains `value` (ASCII case ignored).
+    /// Allowance: when some serial equals `value`, those are answered without the scan for
+    /// longer serials that merely contain it (a fleet's look-ups stay O(1) each; a client
+    /// keeping exact matches only cannot tell).
+    fn containing(&self, value: &str) -> Vec<usize> {
+        let index = self.serials.get_or_init(|| {
+            let mut m: std::collections::HashMap<String, Vec<usize>> = Default::default();
+            for (i, d) in self.devices.iter().enumerate() {
+                if let Some(s) = str_field(d, "serialNumber") {
+                    m.entry(s.to_ascii_lowercase()).or_default().push(i);
+                }
+            }
+            m
+        });
+        if let Some(hits) = index.get(&value.to_ascii_lowercase()) {
+            return hits.clone();
+        }
+        (0..self.devices.len())
+            .filter(|i| {
+                self.devices
+                    .get(*i)
+                    .and_then(|d| str_field(d, "serialNumber"))
+                    .is_some_and(|s| contains_ci(s, value))
+            })
+            .collect()
+    }
+}
+
+/// `needle` in `hay`, ASCII case ignored, without allocating.
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// Properties of `windowsAutopilotDeviceIdentity` in the beta metadata and not in v1.0's.
@@ -131,27 +169,27 @@ fn identities(ctx: &Ctx, items: &[Value], rest: &[&str]) -> Reply {
             if ctx.query.filter.is_some() {
                 return bad_filter("only contains(serialNumber,'…') filters this collection");
             }
-            let picked: Vec<Value> = match &ctx.query.contains {
+            let set = "deviceManagement/windowsAutopilotDeviceIdentities";
+            let answer = |v: &Value| identity_shape(ctx.version, v.clone());
+            let data = &ctx.shared.tenant.autopilot;
+            match &ctx.query.contains {
                 Some(c) if !c.property.eq_ignore_ascii_case("serialNumber") => {
-                    return bad_filter("only contains(serialNumber,'…') filters this collection");
+                    bad_filter("only contains(serialNumber,'…') filters this collection")
                 }
                 Some(c) if c.value.contains('-') => {
-                    return bad_filter("the serial number filter could not be evaluated");
+                    bad_filter("the serial number filter could not be evaluated")
                 }
-                Some(c) => items.iter().filter(|v| c.matches(v)).cloned().collect(),
-                None => items.to_vec(),
-            };
-            page(
-                ctx,
-                "deviceManagement/windowsAutopilotDeviceIdentities",
-                picked.len(),
-                |i| {
-                    picked
-                        .get(i)
-                        .cloned()
-                        .map(|v| identity_shape(ctx.version, v))
-                },
-            )
+                Some(c) => {
+                    let picked: Vec<&Value> = data
+                        .containing(&c.value)
+                        .into_iter()
+                        .filter_map(|i| items.get(i))
+                        .collect();
+                    page(ctx, set, picked.len(), |i| picked.get(i).map(|v| answer(v)))
+                }
+                // Only the answered page is cloned.
+                None => page(ctx, set, items.len(), |i| items.get(i).map(answer)),
+            }
         }
         [id] => match find(items, id) {
             Some(v) => single(

@@ -331,6 +331,7 @@ impl Tenant {
                 profiles: collection(src, "windowsAutopilotDeploymentProfiles.json")?,
                 imported: collection(src, "importedDeviceIdentities.json")?,
                 events: collection(src, "autopilotEvents.json")?,
+                serials: Default::default(),
             },
             apps,
             id,

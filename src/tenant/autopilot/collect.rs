@@ -236,7 +236,13 @@ impl AutopilotRecords {
     /// Only the identities and deployments of these serial numbers (what the targeted
     /// lookups return); the corporate identifiers stay whole (both ways list them in full).
     pub fn retain_serials(self, serials: &BTreeSet<String>) -> AutopilotRecords {
-        let wanted = |s: Option<&str>| s.is_some_and(|s| serials.iter().any(|w| same_serial(w, s)));
+        let keys: std::collections::HashSet<String> = serials
+            .iter()
+            .map(|s| s.trim().to_ascii_lowercase())
+            .filter(|s| !s.is_empty())
+            .collect();
+        let wanted =
+            |s: Option<&str>| s.is_some_and(|s| keys.contains(&s.trim().to_ascii_lowercase()));
         let cut = |ep: String| format!("{ep} (listed once, matched in memory)");
         AutopilotRecords {
             devices: match self.devices {
@@ -326,6 +332,14 @@ pub async fn by_serials(
         identities_by_serials(client, kind, serials),
         imported_and_events(client, kind),
     );
+    // The deployments of these devices only, as a bulk collection keeps them.
+    let events = AutopilotRecords {
+        devices: Source::not_collected(),
+        imported: Source::not_collected(),
+        events,
+    }
+    .retain_serials(serials)
+    .events;
     AutopilotRecords {
         devices,
         imported,
