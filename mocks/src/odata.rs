@@ -144,17 +144,6 @@ pub(crate) struct Contains {
     pub value: String,
 }
 
-impl Contains {
-    pub fn matches(&self, item: &Value) -> bool {
-        item.get(&self.property)
-            .and_then(Value::as_str)
-            .is_some_and(|v| {
-                v.to_ascii_lowercase()
-                    .contains(&self.value.to_ascii_lowercase())
-            })
-    }
-}
-
 /// `None` when the filter is not a `contains(…)` call.
 fn parse_contains(text: &str) -> Option<Result<Contains, String>> {
     let t = text.trim();
