@@ -10,7 +10,11 @@
 //! that the findings and verdicts equal the `before` ones.
 //!
 //! Run (debug build, no --release): `cargo bench --profile dev --bench fleet_diagnose`.
-//! `FLEET_SIZES=100,1000` and `FLEET_LATENCIES=0,20` narrow the matrix.
+//! `FLEET_SIZES=100,1000` and `FLEET_LATENCIES=0,20` narrow the matrix. Every report carries
+//! a serial number, so the targeted and bulk rows include the Autopilot look-ups (identities
+//! by `contains(serialNumber,…)` in `$batch`, or listed once; corporate identifiers and
+//! deployments listed); `FLEET_NO_AUTOPILOT=1` leaves them out for comparison, and
+//! `FLEET_SHOW_DIFF=1` prints the first finding that differs from the baseline.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -20,6 +24,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use enroll_doctor::checks::correlate::TenantNeeds;
 use enroll_doctor::checks::device::DeviceAnalysis;
 use enroll_doctor::config::{AuthMethod, FlagOverrides, Settings};
+use enroll_doctor::device::host::HardwareInfo;
 use enroll_doctor::device::load::report_from_memory;
 use enroll_doctor::device::report::DeviceReport;
 use enroll_doctor::diagnose::{Tenant, analyse_all, diagnose, tenant_needs};
@@ -78,7 +83,16 @@ fn device_report(i: usize, samples: &[Sample], tenant_id: &str) -> DeviceReport 
             (name.clone(), t.into_bytes())
         })
         .collect();
-    report_from_memory(&d.name, &files)
+    let mut report = report_from_memory(&d.name, &files);
+    // The hardware identity the collector records: the generated fleet registers every
+    // device with Autopilot under this serial number (mocks/src/autopilot.rs).
+    report.hardware = Some(HardwareInfo {
+        manufacturer: Some("HP".into()),
+        model: Some("HP EliteBook 840 G10".into()),
+        serial_number: Some(format!("5CG{i:07}")),
+        ..Default::default()
+    });
+    report
 }
 
 /// Sequential round-trip waves in the request log (top-level requests): a request is in the
@@ -132,6 +146,12 @@ async fn collect_with(
     let lookup = DeviceLookup {
         device_ids: needs.device_ids.clone(),
         names: needs.names.clone(),
+        // `FLEET_NO_AUTOPILOT=1`: without the Autopilot look-ups, for the comparison.
+        serial_numbers: if std::env::var_os("FLEET_NO_AUTOPILOT").is_some() {
+            Default::default()
+        } else {
+            needs.serial_numbers.clone()
+        },
     };
     let now = Utc::now();
     Ok(match mode {
@@ -222,6 +242,7 @@ async fn run_one(
     let lookup = DeviceLookup {
         device_ids: needs.device_ids.clone(),
         names: needs.names.clone(),
+        serial_numbers: needs.serial_numbers.clone(),
     };
     let auto = FleetStrategy::choose(&lookup, needs.upns.len(), BULK_THRESHOLD);
     let mut baseline: Option<Vec<String>> = None;
@@ -234,14 +255,45 @@ async fn run_one(
         let log = mock.requests();
         let top = log.iter().filter(|r| !r.in_batch).count();
         let items = log.iter().filter(|r| r.in_batch).count();
-        let found = findings(reports, &analyses, &snap, as_of);
+        let mut found = findings(reports, &analyses, &snap, as_of);
+        // The Autopilot look-ups (by serial number): the same identities and deployments
+        // whichever way they were read ("before" had none).
+        let autopilot = snap.sources.autopilot_devices.data().map_or(0, Vec::len);
+        let deployments = snap.sources.autopilot_events.data().map_or(0, Vec::len);
+        if mode != Mode::Before {
+            let mut ids: Vec<String> = snap
+                .sources
+                .autopilot_devices
+                .data()
+                .into_iter()
+                .flatten()
+                .map(|d| d.id.clone())
+                .collect();
+            ids.sort();
+            found.push(format!("autopilot {}", ids.join(",")));
+        }
         let same = match &baseline {
             None => {
                 baseline = Some(found.clone());
                 "baseline".to_string()
             }
+            // The targeted row is the baseline of the Autopilot line: "before" has none.
+            Some(b) if mode == Mode::Targeted => {
+                let differing = b.iter().zip(&found).filter(|(x, y)| x != y).count();
+                baseline = Some(found.clone());
+                if differing == 0 {
+                    "identical".to_string()
+                } else {
+                    format!("{differing} DIFFERENT")
+                }
+            }
             Some(b) if *b == found => "identical".to_string(),
             Some(b) => {
+                if std::env::var_os("FLEET_SHOW_DIFF").is_some()
+                    && let Some((x, y)) = b.iter().zip(&found).find(|(x, y)| x != y)
+                {
+                    eprintln!("first difference:\n  {x}\n  {y}");
+                }
                 let differing = b.iter().zip(&found).filter(|(x, y)| x != y).count()
                     + b.len().abs_diff(found.len());
                 format!("{differing} DIFFERENT")
@@ -252,7 +304,7 @@ async fn run_one(
             _ => " ",
         };
         println!(
-            "| {n:>5} | {:>3} ms | {:<9} | {:>6} | {:>7} | {:>5} | {:>8.2} s | {} findings, {same} |",
+            "| {n:>5} | {:>3} ms | {:<9} | {:>6} | {:>7} | {:>5} | {:>8.2} s | {} findings, {same} | {autopilot} / {deployments} |",
             latency.as_millis(),
             format!("{}{picked}", mode.label()),
             top,
@@ -317,7 +369,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "release"
         }
     );
-    println!("| N     | latency | strategy  | reqs   | $batch items | waves | wall | findings |");
+    println!(
+        "| N     | latency | strategy  | reqs   | $batch items | waves | wall | findings | Autopilot identities / deployments |"
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -7,6 +7,8 @@
 //! a GUID shape so code that parses them keeps working. Well-known public ids (Microsoft app ids,
 //! service plan and SKU ids) are never redacted: the checks need them.
 
+mod autopilot;
+
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -326,6 +328,7 @@ impl Redactor {
                 self.ids(&mut u.exclude_groups);
             }
         }
+        self.autopilot(s);
         // The tenant id is embedded in other ids (`{tenantId}_{skuId}`, `{tenantId}_DefaultLimit`):
         // replace every remaining occurrence.
         if !tenant.is_empty()

@@ -7,6 +7,7 @@ mod utf16;
 mod e2e {
     pub mod app_identity;
     pub mod autopilot_device;
+    pub mod autopilot_tenant;
     pub mod browser;
     pub mod certificates;
     pub mod collector;

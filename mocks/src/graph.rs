@@ -18,6 +18,10 @@ use crate::reply::{
 use crate::state::Shared;
 use crate::tenant::{Tenant, str_field};
 
+/// Windows Autopilot collections (a child module, so it answers through the helpers here).
+#[path = "autopilot.rs"]
+pub(crate) mod autopilot;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Version {
     V1,
@@ -284,6 +288,10 @@ const CANONICAL_SEGMENTS: &[&str] = &[
     "assignmentFilters",
     "assignments",
     "troubleshootingEvents",
+    "windowsAutopilotDeviceIdentities",
+    "windowsAutopilotDeploymentProfiles",
+    "importedDeviceIdentities",
+    "autopilotEvents",
     "devices",
     "identity",
     "conditionalAccess",
@@ -588,6 +596,9 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
                 )
             })
         }
+        ["deviceManagement", seg, rest @ ..] if autopilot::SEGMENTS.contains(seg) => {
+            autopilot::route(ctx, seg, rest).unwrap_or_else(method_not_allowed)
+        }
         ["deviceManagement", "managedDevices"] if is_get => {
             guard(ctx, &[MANAGED_DEVICES], Family::Intune).unwrap_or_else(|| {
                 filtered_slice(
@@ -778,6 +789,12 @@ fn list(ctx: &Ctx, entity_set: &str, items: Vec<Value>, filters: &[&str]) -> Rep
 }
 
 fn check_filter(ctx: &Ctx, allowed: &[&str]) -> Result<Option<Filter>, Reply> {
+    if let Some(c) = &ctx.query.contains {
+        return Err(bad_request(&format!(
+            "Unsupported query: contains({}) is not supported by the mock here.",
+            c.property
+        )));
+    }
     match &ctx.query.filter {
         None => Ok(None),
         Some(f) if allowed.iter().any(|a| a.eq_ignore_ascii_case(&f.property)) => {

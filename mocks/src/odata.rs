@@ -13,6 +13,9 @@ pub(crate) struct Query {
     pub select: Option<Vec<String>>,
     pub top: Option<usize>,
     pub filter: Option<Filter>,
+    /// `$filter=contains(property,'text')` (served only where Graph serves it, see
+    /// `autopilot.rs`; every other route refuses it).
+    pub contains: Option<Contains>,
     pub count: bool,
     pub expand: Vec<String>,
     /// Offset decoded from `$skiptoken`.
@@ -102,7 +105,10 @@ pub(crate) fn parse(raw: &str) -> Result<Query, String> {
                 }
                 q.top = Some(n);
             }
-            "$filter" => q.filter = Some(parse_filter(&value)?),
+            "$filter" => match parse_contains(&value) {
+                Some(c) => q.contains = Some(c?),
+                None => q.filter = Some(parse_filter(&value)?),
+            },
             "$count" => match value.trim() {
                 "true" => q.count = true,
                 "false" => q.count = false,
@@ -129,6 +135,42 @@ pub(crate) fn parse(raw: &str) -> Result<Query, String> {
         q.carried.push((name, value));
     }
     Ok(q)
+}
+
+/// `contains(property,'text')`: a substring match, ASCII case ignored.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Contains {
+    pub property: String,
+    pub value: String,
+}
+
+/// `None` when the filter is not a `contains(…)` call.
+fn parse_contains(text: &str) -> Option<Result<Contains, String>> {
+    let t = text.trim();
+    let inner = t
+        .get(..9)
+        .filter(|p| p.eq_ignore_ascii_case("contains("))
+        .and_then(|_| t[9..].strip_suffix(')'))?;
+    let unsupported = || format!("Unsupported query: the filter '{text}' is not supported.");
+    let Some((property, literal)) = inner.split_once(',') else {
+        return Some(Err(unsupported()));
+    };
+    let property = property.trim();
+    let Some(value) = literal
+        .trim()
+        .strip_prefix('\'')
+        .and_then(|v| v.strip_suffix('\''))
+        .filter(|v| !v.replace("''", "").contains('\''))
+    else {
+        return Some(Err(unsupported()));
+    };
+    if property.is_empty() || !property.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Some(Err(unsupported()));
+    }
+    Some(Ok(Contains {
+        property: property.to_string(),
+        value: value.replace("''", "'"),
+    }))
 }
 
 /// `property eq 'text'` | `property eq true|false|null|<number>`.

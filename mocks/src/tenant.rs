@@ -100,6 +100,9 @@ pub(crate) struct Tenant {
     pub conditional_access_policies: Vec<Value>,
     /// beta `deviceManagement/assignmentFilters` (`assignmentFilters.json`, optional).
     pub assignment_filters: Vec<Value>,
+    /// Windows Autopilot (`graph/autopilot.rs`: identities, profiles, corporate identifiers,
+    /// deployment events; optional files).
+    pub autopilot: crate::graph::autopilot::AutopilotData,
     /// Registered owner (user id, lower-cased) → indexes into `devices`, from the fixture-only
     /// `registeredOwners` array of `devices.json` items (removed from the device objects, which
     /// Graph serves without it): `users/{id}/ownedDevices`.
@@ -323,6 +326,13 @@ impl Tenant {
             troubleshooting_events: collection(src, "troubleshootingEvents.json")?,
             conditional_access_policies: collection(src, "conditionalAccessPolicies.json")?,
             assignment_filters: collection(src, "assignmentFilters.json")?,
+            autopilot: crate::graph::autopilot::AutopilotData {
+                devices: collection(src, "windowsAutopilotDeviceIdentities.json")?,
+                profiles: collection(src, "windowsAutopilotDeploymentProfiles.json")?,
+                imported: collection(src, "importedDeviceIdentities.json")?,
+                events: collection(src, "autopilotEvents.json")?,
+                serials: Default::default(),
+            },
             apps,
             id,
             lookups: Lookups::default(),
@@ -532,6 +542,7 @@ impl Tenant {
                 }));
             }
         }
+        crate::graph::autopilot::generate_fleet(&mut tenant, seed, devices);
         tenant.index(members);
         Ok(tenant)
     }

@@ -562,6 +562,7 @@ pub(crate) fn collect_for_devices(
     let lookup = DeviceLookup {
         device_ids: needs.device_ids.clone(),
         names: needs.names.clone(),
+        serial_numbers: needs.serial_numbers.clone(),
     };
     let threshold = match std::env::var(BULK_THRESHOLD_ENV) {
         Ok(v) => v.trim().parse::<usize>().with_context(|| {

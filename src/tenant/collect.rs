@@ -170,6 +170,26 @@ fn needed(source: &str, kind: TokenKind) -> Vec<String> {
             &["DeviceManagementConfiguration.Read.All"],
             &["DeviceManagementConfiguration.Read.All"],
         ),
+        // Autopilot (tenant::autopilot): device identities, profiles, corporate identifiers
+        // and the ESP (in the enrollment configurations) need the service configuration read;
+        // the deployment events either Intune device read permission.
+        "autopilot_devices"
+        | "autopilot_profiles"
+        | "imported_device_identities"
+        | "enrollment_status_pages" => (
+            &["DeviceManagementServiceConfig.Read.All"],
+            &["DeviceManagementServiceConfig.Read.All"],
+        ),
+        "autopilot_events" => (
+            &[
+                "DeviceManagementManagedDevices.Read.All",
+                "DeviceManagementConfiguration.Read.All",
+            ],
+            &[
+                "DeviceManagementManagedDevices.Read.All",
+                "DeviceManagementConfiguration.Read.All",
+            ],
+        ),
         _ => (&[], &[]),
     };
     let list = if kind == TokenKind::AppOnly {
@@ -723,14 +743,18 @@ pub async fn collect(
     // beta: v1.0 leaves out the single-platform restrictions (Windows has its own priority
     // list) and beta-only properties, so the winning restriction could be wrong there.
     // Polymorphic collection: no $select, it would drop the derived types' properties.
-    let configs = list::<EnrollmentConfiguration>(
-        client,
-        "enrollment_configurations",
-        kind,
-        ApiVersion::Beta,
-        "/deviceManagement/deviceEnrollmentConfigurations",
-        Query::new().expand("assignments"),
-    );
+    // The same listing carries the Enrollment Status Pages (`tenant::autopilot::esp`).
+    let configs_and_pages = super::autopilot::collect::enrollment_configurations(client, kind);
+    // beta: Autopilot deployment profiles are tenant configuration, read in every run; the
+    // per-device Autopilot sources with the devices.
+    let autopilot_profiles = super::autopilot::collect::profiles(client, kind);
+    let autopilot_records = async {
+        if opts.devices {
+            Some(super::autopilot::collect::list_all(client, kind).await)
+        } else {
+            None
+        }
+    };
     let reg = async {
         let q = Query::new();
         let ep = endpoint(ApiVersion::V1, "/policies/deviceRegistrationPolicy", &q);
@@ -798,7 +822,7 @@ pub async fn collect(
     // sequentially, so running them one after the other would add their waves up.
     let bulk = matches!(opts.users, UserSelection::All | UserSelection::Group(_));
     let policies_then_groups = async {
-        let (mdm, mam, configs, ca) = futures::join!(mdm, mam, configs, ca);
+        let (mdm, mam, (configs, pages), ca) = futures::join!(mdm, mam, configs_and_pages, ca);
         let groups = async {
             if bulk {
                 let groups = relevant_groups(&mdm, &mam, &configs, &ca);
@@ -809,17 +833,18 @@ pub async fn collect(
         };
         let filters = super::assignment_filters::read_if_used(client, kind, &configs);
         let (groups, filters) = futures::join!(groups, filters);
-        (mdm, mam, configs, ca, (groups, filters))
+        (mdm, mam, (configs, pages), ca, (groups, filters))
     };
     let (
         org,
         skus,
-        (mdm, mam, configs, ca, (by_group, filters)),
+        (mdm, mam, (configs, pages), ca, (by_group, filters)),
         reg,
         per_user,
         bulk_users,
         all_devices,
         bulk_managed,
+        (autopilot_profiles, autopilot_records),
     ) = futures::join!(
         org,
         skus,
@@ -828,7 +853,8 @@ pub async fn collect(
         per_user,
         bulk_users,
         all_devices,
-        bulk_managed
+        bulk_managed,
+        async { futures::join!(autopilot_profiles, autopilot_records) }
     );
 
     if let Some(o) = org.data()
@@ -842,6 +868,8 @@ pub async fn collect(
     s.mdm_policies = mdm;
     s.mam_policies = mam;
     s.enrollment_configurations = configs;
+    s.enrollment_status_pages = pages;
+    s.autopilot_profiles = autopilot_profiles;
     s.device_registration_policy = reg;
     s.conditional_access_policies = ca;
     if let Some(f) = filters {
@@ -908,6 +936,9 @@ pub async fn collect(
     }
     if let Some(m) = bulk_managed {
         snap.sources.managed_devices = m;
+    }
+    if let Some(r) = autopilot_records {
+        r.store(&mut snap);
     }
     if let Some(users) = bulk_users {
         snap.user_scope = match &opts.users {

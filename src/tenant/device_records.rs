@@ -42,7 +42,11 @@ pub enum FleetStrategy {
 impl FleetStrategy {
     /// Bulk when the devices or users to look up exceed `threshold`.
     pub fn choose(lookup: &DeviceLookup, upns: usize, threshold: usize) -> FleetStrategy {
-        let devices = lookup.device_ids.len().max(lookup.names.len());
+        let devices = lookup
+            .device_ids
+            .len()
+            .max(lookup.names.len())
+            .max(lookup.serial_numbers.len());
         if devices.max(upns) > threshold {
             FleetStrategy::Bulk
         } else {
@@ -67,12 +71,20 @@ pub async fn collect_fleet(
     let snap = match strategy {
         FleetStrategy::Targeted => {
             // The device lookups do not depend on the users: run both waves side by side.
-            let (snap, records) = futures::join!(
+            let (snap, records, autopilot) = futures::join!(
                 collect(client, opts, collected_at),
-                fetch(client, lookup, kind)
+                fetch(client, lookup, kind),
+                when(
+                    !lookup.serial_numbers.is_empty(),
+                    super::autopilot::collect::by_serials(client, kind, &lookup.serial_numbers)
+                )
             );
             let mut snap = snap?;
             merge_into(&mut snap, records);
+            if let Some(a) = autopilot {
+                a.store(&mut snap);
+                snap.normalize();
+            }
             Ok(snap)
         }
         FleetStrategy::Bulk => collect_bulk(client, opts, lookup, kind, collected_at).await,
@@ -127,9 +139,16 @@ async fn collect_bulk(
         ALL_MANAGED_DEVICES.all(client, kind),
     );
     let events = when(has_users, ALL_TROUBLESHOOTING_EVENTS.all(client, kind));
-    let (tenant, users, entra, managed, events) =
-        futures::join!(tenant_then_groups, users, entra, managed, events);
+    let autopilot = when(
+        !lookup.serial_numbers.is_empty(),
+        super::autopilot::collect::list_all(client, kind),
+    );
+    let (tenant, users, entra, managed, events, autopilot) =
+        futures::join!(tenant_then_groups, users, entra, managed, events, autopilot);
     let (mut snap, memberships) = tenant?;
+    if let Some(a) = autopilot {
+        a.retain_serials(&lookup.serial_numbers).store(&mut snap);
+    }
 
     // Pick out what the targeted lookups would have returned.
     let wanted_users: HashSet<String> =
@@ -255,6 +274,8 @@ pub struct DeviceLookup {
     pub device_ids: BTreeSet<String>,
     /// Host names (Entra displayName).
     pub names: BTreeSet<String>,
+    /// Serial numbers (`Win32_BIOS`), for the Autopilot identities and deployments.
+    pub serial_numbers: BTreeSet<String>,
 }
 
 /// Records found, or why a source could not be read.
@@ -397,6 +418,7 @@ mod tests {
         let lookup = |n: usize| DeviceLookup {
             device_ids: (0..n).map(|i| format!("id{i}")).collect(),
             names: (0..n).map(|i| format!("PC{i}")).collect(),
+            serial_numbers: Default::default(),
         };
         assert_eq!(
             FleetStrategy::choose(&lookup(3), 3, 500),

@@ -9,6 +9,7 @@ mod users_groups;
 
 pub use snapshot::{MissingReason, Source, TenantSnapshot};
 pub mod assignment_filters;
+pub mod autopilot;
 pub mod collect;
 pub mod device_records;
 pub mod index;

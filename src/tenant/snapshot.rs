@@ -85,14 +85,35 @@ pub struct Sources {
     /// device quota counts.
     #[serde(default = "Source::not_collected")]
     pub user_owned_devices: Source<Vec<EntraDevice>>,
+    /// beta `/deviceManagement/windowsAutopilotDeviceIdentities` (beta for the profile
+    /// assignment and userless enrollment status; see `tenant::autopilot`).
+    #[serde(default = "Source::not_collected")]
+    pub autopilot_devices: Source<Vec<AutopilotDeviceIdentity>>,
+    /// beta `/deviceManagement/windowsAutopilotDeploymentProfiles?$expand=assignments`.
+    #[serde(default = "Source::not_collected")]
+    pub autopilot_profiles: Source<Vec<AutopilotProfile>>,
+    /// The Enrollment Status Pages of beta `deviceEnrollmentConfigurations` (same listing).
+    #[serde(default = "Source::not_collected")]
+    pub enrollment_status_pages: Source<Vec<EnrollmentStatusPage>>,
+    /// beta `/deviceManagement/importedDeviceIdentities` (corporate identifiers).
+    #[serde(default = "Source::not_collected")]
+    pub imported_device_identities: Source<Vec<ImportedDeviceIdentity>>,
+    /// beta `/deviceManagement/autopilotEvents` (deployments of about the last 30 days).
+    #[serde(default = "Source::not_collected")]
+    pub autopilot_events: Source<Vec<AutopilotEvent>>,
 }
+
+pub use super::autopilot::{
+    AutopilotDeviceIdentity, AutopilotEvent, AutopilotProfile, EnrollmentStatusPage,
+    ImportedDeviceIdentity,
+};
 
 pub use super::assignment_filters::{AssignmentFilter, TargetFilter};
 
 impl Sources {
     /// Every source by its field name, with why it is missing if it is: for code that looks
     /// at all sources alike (a test checks that no field is left out).
-    pub fn each(&self) -> [(&'static str, Option<&MissingReason>); 14] {
+    pub fn each(&self) -> [(&'static str, Option<&MissingReason>); 19] {
         fn missing<T>(s: &Source<T>) -> Option<&MissingReason> {
             s.get().err()
         }
@@ -123,6 +144,17 @@ impl Sources {
             ),
             ("assignment_filters", missing(&self.assignment_filters)),
             ("user_owned_devices", missing(&self.user_owned_devices)),
+            ("autopilot_devices", missing(&self.autopilot_devices)),
+            ("autopilot_profiles", missing(&self.autopilot_profiles)),
+            (
+                "enrollment_status_pages",
+                missing(&self.enrollment_status_pages),
+            ),
+            (
+                "imported_device_identities",
+                missing(&self.imported_device_identities),
+            ),
+            ("autopilot_events", missing(&self.autopilot_events)),
         ]
     }
 }
@@ -144,6 +176,11 @@ impl Default for Sources {
             conditional_access_policies: Source::not_collected(),
             assignment_filters: Source::not_collected(),
             user_owned_devices: Source::not_collected(),
+            autopilot_devices: Source::not_collected(),
+            autopilot_profiles: Source::not_collected(),
+            enrollment_status_pages: Source::not_collected(),
+            imported_device_identities: Source::not_collected(),
+            autopilot_events: Source::not_collected(),
         }
     }
 }

@@ -95,6 +95,7 @@ impl TenantSnapshot {
         if let Some(list) = s.conditional_access_policies.data_mut() {
             list.sort_by(|a, b| a.id.cmp(&b.id));
         }
+        super::autopilot::normalize(s);
         if let UserScope::Selected { upns } = &mut self.user_scope {
             for u in upns.iter_mut() {
                 *u = u.to_ascii_lowercase();

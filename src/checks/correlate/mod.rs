@@ -137,6 +137,8 @@ pub struct TenantNeeds {
     pub device_ids: BTreeSet<String>,
     /// Host names, for duplicate and dual-state detection.
     pub names: BTreeSet<String>,
+    /// Serial numbers the reports name (`Win32_BIOS`): the Autopilot look-ups.
+    pub serial_numbers: BTreeSet<String>,
 }
 
 impl TenantNeeds {
