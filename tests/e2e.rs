@@ -17,6 +17,7 @@ mod e2e {
     pub mod completions;
     pub mod correlate;
     pub mod demo;
+    pub mod device_rules;
     pub mod diagnose;
     pub mod error_paths;
     pub mod explain;
