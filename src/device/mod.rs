@@ -9,6 +9,7 @@ mod classify;
 pub mod dsregcmd;
 pub mod event_xml;
 pub mod events;
+pub mod evtx;
 pub mod host;
 pub mod load;
 pub mod mdmdiag;

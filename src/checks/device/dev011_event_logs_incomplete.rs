@@ -50,6 +50,7 @@ pub fn evaluate(f: &Facts) -> Finding {
                             | ArtifactKind::EventJson
                             | ArtifactKind::EventCsv
                             | ArtifactKind::EventText
+                            | ArtifactKind::EventEvtx
                     ))
         })
         .map(|i| i.name.as_str())
