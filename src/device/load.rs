@@ -1089,6 +1089,11 @@ mod tests {
                 }
             }
         }
+        // A binary .evtx log, written from a sample's exports.
+        out.push((
+            "dmedp-admin.evtx".to_string(),
+            crate::device::evtx::sample_for_tests(),
+        ));
         out.sort();
         out
     }

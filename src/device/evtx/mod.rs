@@ -32,6 +32,39 @@ use crate::fsio::{self, FileKind};
 #[cfg(test)]
 #[path = "../../../tests/support/evtx_writer.rs"]
 pub(crate) mod test_writer;
+
+/// The test writer's form of an event a reader gave (`None`: not writable as EVTX).
+#[cfg(test)]
+pub(crate) fn writer_event(e: &EventRecord) -> Option<test_writer::Event> {
+    test_writer::event_from_fields(
+        &e.provider,
+        e.channel.as_deref(),
+        e.event_id,
+        e.level,
+        e.time.and_then(|t| t.timestamp_nanos_opt()).map(i128::from),
+        e.record_id,
+        e.data
+            .iter()
+            .map(|d| (d.name.clone(), d.value.clone()))
+            .collect(),
+    )
+}
+
+/// The failed-8018002b sample's DMEDP and Task Scheduler exports as one `.evtx`, for the
+/// loader's property tests.
+#[cfg(test)]
+pub(crate) fn sample_for_tests() -> Vec<u8> {
+    let root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mocks/devices/failed-8018002b");
+    let mut all = Vec::new();
+    for f in ["dmedp-admin.xml", "taskscheduler.xml"] {
+        let text = std::fs::read_to_string(root.join(f)).unwrap_or_default();
+        if let Ok((events, _)) = parse_records(f, &text) {
+            all.extend(events.iter().filter_map(writer_event));
+        }
+    }
+    test_writer::write_evtx(&all)
+}
 #[cfg(test)]
 mod tests;
 
