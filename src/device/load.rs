@@ -381,6 +381,8 @@ impl Builder {
         };
         let mut problems = Vec::new();
         match evtx::read_evtx(name, reader, &evtx::LIMITS) {
+            // Nothing read for damage is no sign of an empty log.
+            Ok(read) if read.parsed.total == 0 && !read.notes.is_empty() => problems = read.notes,
             Ok(read) => {
                 problems = read.notes;
                 add_events(
