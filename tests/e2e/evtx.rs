@@ -7,10 +7,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use enroll_doctor::device::events::parse_xml;
 use serde_json::Value;
 
 use super::common::bin;
+use crate::evtx_samples::{self, evtx_of_xml, write_folder};
 use crate::evtx_writer as w;
 
 const AS_OF: &str = "2026-11-26";
@@ -29,60 +29,9 @@ fn sample(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The `.evtx` form of a `wevtutil qe /f:xml` export: the same events, as Windows would have
-/// saved them from the log.
-fn evtx_of_xml(path: &Path) -> Vec<u8> {
-    let text = std::fs::read_to_string(path).expect("read XML export");
-    let parsed = parse_xml("export.xml", &text).expect("XML export parses");
-    // Every event of a sample is of a provider the tool keeps: none is lost on the way.
-    assert_eq!(parsed.total, parsed.events.len(), "{}", path.display());
-    let events: Vec<w::Event> = parsed
-        .events
-        .iter()
-        .map(|e| {
-            w::event_from_fields(
-                &e.provider,
-                e.channel.as_deref(),
-                e.event_id,
-                e.level,
-                e.time.and_then(|t| t.timestamp_nanos_opt()).map(i128::from),
-                e.record_id,
-                e.data
-                    .iter()
-                    .map(|d| (d.name.clone(), d.value.clone()))
-                    .collect(),
-            )
-            .expect("writable as EVTX")
-        })
-        .collect();
-    w::write_evtx(&events)
-}
-
-/// The files of sample NAME (EXPECTED.md left out); with `evtx`, each XML event export as
-/// `.evtx` instead.
+/// The files of sample NAME; with `evtx`, its XML event exports as `.evtx`.
 fn files_of(name: &str, evtx: bool) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(sample(name)).expect("sample folder") {
-        let path = entry.expect("dir entry").path();
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        if file == "EXPECTED.md" {
-            continue;
-        }
-        match file.strip_suffix(".xml") {
-            Some(stem) if evtx => out.push((format!("{stem}.evtx"), evtx_of_xml(&path))),
-            _ => out.push((file, std::fs::read(&path).expect("read sample file"))),
-        }
-    }
-    out.sort();
-    out
-}
-
-fn write_folder(dir: &Path, files: &[(String, Vec<u8>)]) -> PathBuf {
-    std::fs::create_dir_all(dir).unwrap();
-    for (name, bytes) in files {
-        std::fs::write(dir.join(name), bytes).unwrap();
-    }
-    dir.to_path_buf()
+    evtx_samples::files_of(&sample(name), evtx)
 }
 
 fn write_zip(path: &Path, files: &[(String, Vec<u8>)]) -> PathBuf {

@@ -161,6 +161,11 @@ impl<W: Write + Seek> EvtxWriter<W> {
         Ok(())
     }
 
+    /// Chunks written so far (the one being filled not counted).
+    pub fn chunks(&self) -> u64 {
+        self.chunks
+    }
+
     fn flush_chunk(&mut self) -> io::Result<()> {
         if self.chunk.records == 0 {
             return Ok(());
