@@ -11,7 +11,8 @@
 //! read).
 //!
 //! Format: MS-EVEN6 (file header 4 KiB, chunks of 64 KiB with 512-byte headers); the
-//! `evtx` crate reads the BinXml.
+//! `evtx` crate reads the BinXml. `wevtutil epl <log> <file.evtx>` (export-log) writes such a
+//! file: Windows Server docs, `administration/windows-commands/wevtutil.md`.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
