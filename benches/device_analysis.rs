@@ -40,7 +40,7 @@ fn main() {
         }
     );
     println!(
-        "{:<26} {:>10} {:>10} {:>10}",
+        "{:<34} {:>10} {:>10} {:>10}",
         "sample", "mean", "p95", "max"
     );
     // Every bundled sample folder, so a new sample is measured without editing this file.
@@ -97,7 +97,7 @@ fn main() {
         let max = times[iterations - 1];
         worst_p95 = worst_p95.max(p95);
         println!(
-            "{name:<26} {:>8.3}ms {:>8.3}ms {:>8.3}ms",
+            "{name:<34} {:>8.3}ms {:>8.3}ms {:>8.3}ms",
             mean.as_secs_f64() * 1e3,
             p95.as_secs_f64() * 1e3,
             max.as_secs_f64() * 1e3

@@ -149,6 +149,7 @@ pub fn read_evtx<R: Read + Seek>(
     let whole = body / CHUNK_SIZE;
     let partial = body % CHUNK_SIZE;
     let chunks_in_file = whole + u64::from(partial > 0);
+    run.chunks = chunks_in_file;
     // The header counts the chunks of a clean file; a file cut short holds fewer.
     if header.chunk_count > 0 && u64::from(header.chunk_count) > chunks_in_file {
         run.notes.push(format!(
@@ -176,7 +177,7 @@ pub fn read_evtx<R: Read + Seek>(
             break;
         }
         if started.elapsed() >= limits.max_time {
-            run.out_of_time(n, chunks_in_file);
+            run.out_of_time(n);
             break;
         }
         let size = if n < whole { CHUNK_SIZE } else { partial };
@@ -301,6 +302,8 @@ struct KeptLog {
 struct Run<'a> {
     file: &'a str,
     limits: &'a EvtxLimits,
+    /// Chunks in the file (the last maybe cut short).
+    chunks: u64,
     summary: LogSummary,
     /// Kept events by log name (lower case).
     kept: HashMap<String, KeptLog>,
@@ -320,6 +323,7 @@ impl<'a> Run<'a> {
         Run {
             file,
             limits,
+            chunks: 0,
             summary: LogSummary::new(file),
             kept: HashMap::new(),
             total: 0,
@@ -344,12 +348,13 @@ impl<'a> Run<'a> {
         self.first_bad_record.get_or_insert(why);
     }
 
-    fn out_of_time(&mut self, read: u64, of: u64) {
+    /// The note for a read stopped by the time bound with READ chunks done.
+    fn out_of_time(&mut self, read: u64) {
         self.notes.push(format!(
             "stopped after {} s with {} of {} chunks read: the rest of the file is not",
             self.limits.max_time.as_secs(),
             show_count(read),
-            show_count(of)
+            show_count(self.chunks)
         ));
     }
 
@@ -406,7 +411,7 @@ impl<'a> Run<'a> {
         };
         for record in parsed.iter() {
             if started.elapsed() >= self.limits.max_time {
-                self.out_of_time(n, n + 1);
+                self.out_of_time(n);
                 return Flow::Stop;
             }
             let record = match record {
