@@ -218,15 +218,16 @@ fn readers_stay_within_a_small_multiple_of_their_input() {
     let (peak4, r4, t) = measure(|| load(&large));
     eprintln!("evtx: 512 KiB log {peak1} B, 2 MiB log {peak4} B, {t:?}");
     let count = |r: &[enroll_doctor::device::report::DeviceReport]| r[0].event_logs[0].record_count;
-    assert!(count(&r1).is_some_and(|n| n > 3_000), "{:?}", count(&r1));
+    assert!(count(&r1).is_some_and(|n| n > 1_500), "{:?}", count(&r1));
     assert!(
-        count(&r4).is_some_and(|n| n > 4 * 3_000),
+        count(&r4).is_some_and(|n| n > 4 * 1_500),
         "{:?}",
         count(&r4)
     );
+    // Each 64 KiB chunk is read, parsed and dropped before the next.
     assert!(
-        peak4 <= peak1 + MIB,
-        "a 4 MiB .evtx peaked at {} KiB, a 1 MiB one at {} KiB",
+        peak4 <= peak1 + MIB / 4 && peak4 < MIB,
+        "a 2 MiB .evtx peaked at {} KiB, a 512 KiB one at {} KiB",
         peak4 / 1024,
         peak1 / 1024
     );
