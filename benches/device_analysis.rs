@@ -1,7 +1,10 @@
-//! Times `load_path` + device evaluation on each bundled sample folder and prints mean/p95/max.
+//! Times `load_path` + device evaluation on each bundled sample folder and prints mean/p95/max;
+//! then the same folders with their event exports as `.evtx` logs, and a generated large
+//! `.evtx` (read once in-process, then by the built binary, whose peak RSS is measured).
 //!
 //! Debug upper bound: `cargo bench --profile dev --bench device_analysis`;
-//! release: `cargo bench --bench device_analysis`. `ITERATIONS=N` sets the count (default 200).
+//! release: `cargo bench --bench device_analysis`. `ITERATIONS=N` sets the count (default 200);
+//! `EVTX_MIB=N` the size of the large log (default 100, 0 to skip it).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -9,6 +12,13 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use enroll_doctor::checks::device;
 use enroll_doctor::device::load_path;
+
+#[path = "support/evtx_big.rs"]
+mod evtx_big;
+#[path = "../tests/support/evtx_samples.rs"]
+mod evtx_samples;
+#[path = "../tests/support/evtx_writer.rs"]
+mod evtx_writer;
 
 fn main() {
     let iterations: usize = std::env::var("ITERATIONS")
@@ -30,7 +40,7 @@ fn main() {
         }
     );
     println!(
-        "{:<26} {:>10} {:>10} {:>10}",
+        "{:<34} {:>10} {:>10} {:>10}",
         "sample", "mean", "p95", "max"
     );
     // Every bundled sample folder, so a new sample is measured without editing this file.
@@ -47,13 +57,26 @@ fn main() {
         eprintln!("no sample folders under {}", root.display());
         std::process::exit(2);
     }
-    let mut worst_p95 = Duration::ZERO;
+    // Each sample that holds event exports once more, with them as .evtx logs.
+    let work = tempfile::tempdir().unwrap_or_else(|e| {
+        eprintln!("temporary folder: {e}");
+        std::process::exit(2);
+    });
+    let mut inputs: Vec<(String, PathBuf)> =
+        samples.iter().map(|n| (n.clone(), root.join(n))).collect();
     for name in &samples {
-        let path = root.join(name);
+        let files = evtx_samples::files_of(&root.join(name), true);
+        if files.iter().any(|(f, _)| f.ends_with(".evtx")) {
+            let dir = evtx_samples::write_folder(&work.path().join(name), &files);
+            inputs.push((format!("{name} (evtx)"), dir));
+        }
+    }
+    let mut worst_p95 = Duration::ZERO;
+    for (name, path) in &inputs {
         let mut times: Vec<Duration> = Vec::with_capacity(iterations);
         for _ in 0..iterations {
             let start = Instant::now();
-            let reports = match load_path(&path) {
+            let reports = match load_path(path) {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("{name}: {e}");
@@ -74,7 +97,7 @@ fn main() {
         let max = times[iterations - 1];
         worst_p95 = worst_p95.max(p95);
         println!(
-            "{name:<26} {:>8.3}ms {:>8.3}ms {:>8.3}ms",
+            "{name:<34} {:>8.3}ms {:>8.3}ms {:>8.3}ms",
             mean.as_secs_f64() * 1e3,
             p95.as_secs_f64() * 1e3,
             max.as_secs_f64() * 1e3
@@ -89,4 +112,11 @@ fn main() {
             "OVER BUDGET"
         }
     );
+    let mib = std::env::var("EVTX_MIB")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(100);
+    if mib > 0 {
+        evtx_big::run(work.path(), mib, as_of);
+    }
 }

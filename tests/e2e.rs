@@ -1,6 +1,10 @@
 //! End-to-end tests: the built binary against sample device files and the mock Graph.
 //! One test crate (one link) with a module per area keeps build time down on CI.
 
+#[path = "support/evtx_samples.rs"]
+mod evtx_samples;
+#[path = "support/evtx_writer.rs"]
+mod evtx_writer;
 #[path = "support/utf16.rs"]
 mod utf16;
 
@@ -20,6 +24,7 @@ mod e2e {
     pub mod device_rules;
     pub mod diagnose;
     pub mod error_paths;
+    pub mod evtx;
     pub mod explain;
     pub mod fail_closed;
     pub mod graph;

@@ -40,9 +40,11 @@ pub enum Target {
     Token,
     /// A certificate file as `--auth certificate` reads it: PFX, PEM, encrypted PKCS#8.
     Certificate,
+    /// An `.evtx` log (`device/evtx`): read alone, then as a device's file.
+    Evtx,
 }
 
-pub const TARGETS: [Target; 9] = [
+pub const TARGETS: [Target; 10] = [
     Target::Device,
     Target::File,
     Target::Snapshot,
@@ -52,6 +54,7 @@ pub const TARGETS: [Target; 9] = [
     Target::Users,
     Target::Token,
     Target::Certificate,
+    Target::Evtx,
 ];
 
 impl Target {
@@ -66,6 +69,7 @@ impl Target {
             Target::Users => "users",
             Target::Token => "token",
             Target::Certificate => "certificate",
+            Target::Evtx => "evtx",
         }
     }
 
@@ -217,6 +221,14 @@ pub fn certificate(bytes: &[u8]) {
     for p in [None, Some(&password)] {
         let _ = CertificateCredential::from_bytes(bytes, AssertionAlgorithm::Ps256, p);
     }
+}
+
+/// An `.evtx` log read alone, within the limits a device's logs are read within, then as the
+/// one file of a device.
+pub fn evtx(bytes: &[u8]) {
+    use enroll_doctor::device::evtx::{LIMITS, read_evtx};
+    let _ = read_evtx("fuzz.evtx", std::io::Cursor::new(bytes), &LIMITS);
+    let _ = report_from_memory("fuzz", &[("fuzz.evtx".to_string(), bytes.to_vec())]);
 }
 
 pub fn config(bytes: &[u8]) {

@@ -12,7 +12,7 @@ use super::archive::{DEVICE_FILE, Zip, ZipEntry, ZipOpenError, is_fleet_zip};
 pub use super::archive::{MAX_FILE_BYTES, MAX_ZIP_TOTAL_BYTES};
 use super::classify::{Loose, classify, is_zip};
 use super::report::{ArtifactKind, DeviceReport, EventLogInfo, InputFile, Registry};
-use super::{bundle, dsregcmd, events, host_files, mdmdiag, registry, schtasks, sniff, text};
+use super::{bundle, dsregcmd, events, evtx, host_files, mdmdiag, registry, schtasks, sniff, text};
 use crate::fsio::{self, FileError};
 
 /// Why a PATH could not give any usable device report.
@@ -353,6 +353,13 @@ impl Builder {
     }
 
     fn add_file(&mut self, path: &Path, name: &str) {
+        // An .evtx log is read chunk by chunk from the file, never whole.
+        if evtx::file_is_evtx(path) {
+            return match fsio::open_regular(path, evtx::EVTX_FILE) {
+                Ok((file, size)) => self.add_evtx(name, size, std::io::BufReader::new(file)),
+                Err(e) => self.note(name, 0, &format!("cannot read: {}", e.reason())),
+            };
+        }
         match fsio::read_regular(path, DEVICE_FILE) {
             Ok(bytes) => self.add_bytes(name, &bytes),
             Err(e @ FileError::TooLarge { size, .. }) => self.note(name, size, &e.reason()),
@@ -362,8 +369,43 @@ impl Builder {
         }
     }
 
+    /// An `.evtx` log (a file, or a zip entry in memory).
+    fn add_evtx<R: std::io::Read + std::io::Seek>(&mut self, name: &str, size: u64, reader: R) {
+        let mut input = InputFile {
+            name: name.to_string(),
+            kind: ArtifactKind::EventEvtx,
+            encoding: None,
+            bytes: size,
+            problem: None,
+            records: 0,
+        };
+        let mut problems = Vec::new();
+        match evtx::read_evtx(name, reader, &evtx::LIMITS) {
+            // Nothing read for damage is no sign of an empty log.
+            Ok(read) if read.parsed.total == 0 && !read.notes.is_empty() => problems = read.notes,
+            Ok(read) => {
+                problems = read.notes;
+                add_events(
+                    &mut self.report,
+                    name,
+                    read.parsed,
+                    &mut input,
+                    &mut problems,
+                );
+            }
+            Err(e) => problems.push(e),
+        }
+        if !problems.is_empty() {
+            input.problem = Some(problems.join("; "));
+        }
+        self.report.inputs.push(input);
+    }
+
     fn add_bytes(&mut self, name: &str, bytes: &[u8]) {
         let size = bytes.len() as u64;
+        if evtx::is_evtx(bytes) {
+            return self.add_evtx(name, size, std::io::Cursor::new(bytes));
+        }
         let decoded = match text::decode(bytes) {
             Ok(d) => d,
             Err(e) => return self.note(name, size, &e.to_string()),
@@ -406,27 +448,7 @@ impl Builder {
                     _ => events::parse_csv(name, text),
                 };
                 match parsed {
-                    Ok(p) => {
-                        input.records = p.events.len();
-                        if let Some(first) = p.skipped.first() {
-                            problems.push(format!(
-                                "{} record(s) not understood, first: {first}",
-                                p.skipped.len()
-                            ));
-                        }
-                        if p.total == 0 {
-                            // A valid export with no events still says the log was exported.
-                            r.event_logs.push(EventLogInfo {
-                                name: log_name_hint(name).to_string(),
-                                enabled: None,
-                                oldest_record: None,
-                                record_count: Some(0),
-                                file: name.to_string(),
-                            });
-                        }
-                        r.event_logs.extend(p.logs);
-                        r.events.extend(p.events);
-                    }
+                    Ok(p) => add_events(r, name, p, &mut input, &mut problems),
                     Err(e) => problems.push(e),
                 }
             }
@@ -491,7 +513,10 @@ impl Builder {
                     Err(e) => problems.push(e),
                 }
             }
-            ArtifactKind::Unrecognised => problems.push(sniff::why_unrecognised(name, text)),
+            // `.evtx` is told by its magic, before any decoding.
+            ArtifactKind::Unrecognised | ArtifactKind::EventEvtx => {
+                problems.push(sniff::why_unrecognised(name, text))
+            }
         }
         if !problems.is_empty() {
             input.problem = Some(problems.join("; "));
@@ -560,6 +585,35 @@ impl Builder {
         }
         Ok(self.into_report(fallback_label))
     }
+}
+
+/// An event export's events and logs into the report (`records`: the events kept).
+fn add_events(
+    r: &mut DeviceReport,
+    name: &str,
+    p: events::ParsedEvents,
+    input: &mut InputFile,
+    problems: &mut Vec<String>,
+) {
+    input.records = p.events.len();
+    if let Some(first) = p.skipped.first() {
+        problems.push(format!(
+            "{} record(s) not understood, first: {first}",
+            p.skipped.len()
+        ));
+    }
+    if p.total == 0 {
+        // A valid export with no events still says the log was exported.
+        r.event_logs.push(EventLogInfo {
+            name: log_name_hint(name).to_string(),
+            enabled: None,
+            oldest_record: None,
+            record_count: Some(0),
+            file: name.to_string(),
+        });
+    }
+    r.event_logs.extend(p.logs);
+    r.events.extend(p.events);
 }
 
 /// Names the log of an export that holds no events (the content cannot say which log it was).
@@ -1051,6 +1105,11 @@ mod tests {
                 }
             }
         }
+        // A binary .evtx log, written from a sample's exports.
+        out.push((
+            "dmedp-admin.evtx".to_string(),
+            crate::device::evtx::sample_for_tests(),
+        ));
         out.sort();
         out
     }

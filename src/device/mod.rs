@@ -11,6 +11,7 @@ mod classify;
 pub mod dsregcmd;
 pub mod event_xml;
 pub mod events;
+pub mod evtx;
 pub mod host;
 mod host_files;
 pub mod load;

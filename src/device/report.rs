@@ -102,6 +102,8 @@ pub enum ArtifactKind {
     EventCsv,
     /// `wevtutil qe … /f:text` (`Event[n]:` blocks) or Event Viewer's "Copy details as text".
     EventText,
+    /// A binary `.evtx` log (Event Viewer's "Save All Events As…", `wevtutil epl`).
+    EventEvtx,
     /// MdmDiagnosticsTool's `MDMDiagReport.xml` (root `MDMEnterpriseDiagnosticsReport`).
     MdmDiagReport,
     RegistryExport,

@@ -96,7 +96,7 @@ pub fn why_unrecognised(name: &str, text: &str) -> String {
     } else if lower_head.starts_with("<!doctype html") || lower_head.starts_with("<html") {
         "an HTML report, written for people and not read here; MdmDiagnosticsTool puts the same \
          facts in MDMDiagReport.xml and MdmDiagReport_RegistryDump.reg (pass the whole zip), and \
-         event logs must be exported as text (`wevtutil qe LOG /f:xml`)"
+         event logs are read as .evtx or as text (`wevtutil qe LOG /f:xml`)"
             .to_string()
     } else if lower_name.ends_with("mdmdiaglogmetadata.json")
         || lower_name.ends_with("mdmlogcollectorfootprint.txt")
