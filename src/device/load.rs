@@ -10,10 +10,13 @@ use std::path::{Path, PathBuf};
 
 use super::archive::{DEVICE_FILE, Zip, ZipEntry, ZipOpenError, is_fleet_zip};
 pub use super::archive::{MAX_FILE_BYTES, MAX_ZIP_TOTAL_BYTES};
+use super::cab::is_cab;
 use super::classify::{Loose, classify, is_zip};
 use super::report::{ArtifactKind, DeviceReport, EventLogInfo, InputFile, Registry};
-use super::{bundle, dsregcmd, events, mdmdiag, registry, schtasks, sniff, text};
+use super::{bundle, dsregcmd, events, mdmdiag, mdmdiag_bundle, registry, schtasks, sniff, text};
 use crate::fsio::{self, FileError};
+
+mod members;
 
 /// Why a PATH could not give any usable device report.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +35,8 @@ pub enum DeviceInputError {
     NothingUsable { path: PathBuf, reason: String },
     #[error("{path}: not a readable zip archive: {reason}")]
     BadZip { path: PathBuf, reason: String },
+    #[error("{path}: not a readable cabinet: {reason}")]
+    BadCab { path: PathBuf, reason: String },
     /// Not a regular file (a FIFO, a device), or over a limit.
     #[error("{path}: {reason}")]
     Refused { path: PathBuf, reason: String },
@@ -85,7 +90,7 @@ pub(crate) fn list_path(path: &Path) -> Result<Source, DeviceInputError> {
     let mut members: Vec<PathBuf> = Vec::new();
     let mut loose: Vec<PathBuf> = Vec::new();
     for c in children {
-        if c.is_dir() || is_zip(&c) {
+        if c.is_dir() || is_zip(&c) || is_cab(&c) {
             containers += 1;
             members.push(c);
             continue;
@@ -118,6 +123,8 @@ pub(crate) fn load_member(path: &Path) -> Result<Vec<(PathBuf, DeviceReport)>, D
         load_device_dir(path, &children).map(|r| vec![(path.to_path_buf(), r)])
     } else if is_zip(path) {
         load_zip(path)
+    } else if is_cab(path) {
+        members::load_cab(path)
     } else {
         let mut b = Builder::default();
         b.add_file(path, &file_name(path));
@@ -202,6 +209,11 @@ fn load_device_dir(path: &Path, children: &[PathBuf]) -> Result<DeviceReport, De
                 0,
                 "sub-folder ignored: a device's artifacts sit directly in its folder",
             );
+        } else if mdmdiag_bundle::skip_unread(&name) {
+            b.listed(&name, fs::metadata(child).map_or(0, |m| m.len()));
+        } else if is_cab(child) {
+            // A device folder holding that device's MdmDiagnosticsTool cabinet.
+            b.add_cab(child, Some(&name));
         } else if is_zip(child) {
             // A device folder holding that device's MdmDiagnosticsTool zip (or any zip of its
             // artifacts): read the entries as part of the folder. A zip of several device
@@ -346,10 +358,8 @@ impl Builder {
             Some(p) => format!("{p}/{}", entry.name),
             None => entry.name.clone(),
         };
-        match zip.read(entry) {
-            Ok(bytes) => self.add_bytes(&name, &bytes),
-            Err(reason) => self.note(&name, entry.size, &reason),
-        }
+        let got = (!mdmdiag_bundle::skip_unread(&name)).then(|| zip.read(entry));
+        self.add_member(&name, entry.size, got);
     }
 
     fn add_file(&mut self, path: &Path, name: &str) {
@@ -368,7 +378,7 @@ impl Builder {
             Ok(d) => d,
             Err(e) => return self.note(name, size, &e.to_string()),
         };
-        let kind = sniff::sniff(&decoded.text);
+        let kind = mdmdiag_bundle::kind_by_name(name, sniff::sniff(&decoded.text));
         let mut input = InputFile {
             name: name.to_string(),
             kind,
@@ -480,6 +490,12 @@ impl Builder {
                 }
                 Err(e) => problems.push(e),
             },
+            ArtifactKind::AutopilotHash
+            | ArtifactKind::AutopilotProfile
+            | ArtifactKind::MdmDiagHtml => {
+                self.add_bundle_file(kind, name, text, &mut input, &mut problems)
+            }
+            ArtifactKind::Unrecognised if mdmdiag_bundle::quiet_if_unrecognised(name) => {}
             ArtifactKind::Unrecognised => problems.push(sniff::why_unrecognised(name, text)),
         }
         if !problems.is_empty() {
@@ -490,6 +506,7 @@ impl Builder {
 
     /// Final ordering, derived facts and the label.
     fn into_report(mut self, fallback_label: &str) -> DeviceReport {
+        self.settle_bundle();
         let r = &mut self.report;
         // Oldest first; events without a time keep their file order at the end.
         r.events.sort_by_key(|e| (e.time.is_none(), e.time));

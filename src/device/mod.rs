@@ -4,7 +4,9 @@
 //! artifact ([`dsregcmd`], [`events`], [`registry`], [`schtasks`], [`bundle`]) → `DeviceReport`.
 
 mod archive;
+pub mod autopilot_files;
 pub mod bundle;
+mod cab;
 mod classify;
 pub mod dsregcmd;
 pub mod event_xml;
@@ -12,6 +14,8 @@ pub mod events;
 pub mod host;
 pub mod load;
 pub mod mdmdiag;
+mod mdmdiag_bundle;
+mod member;
 pub mod registry;
 pub mod report;
 pub mod schtasks;

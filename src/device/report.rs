@@ -105,6 +105,15 @@ pub enum ArtifactKind {
     RegistryQuery,
     SchtasksCsv,
     Bundle,
+    /// MdmDiagnosticsTool's `DeviceHash_<name>.csv` (`Device Serial Number,Windows Product
+    /// ID,Hardware Hash`): the serial number is read, the hash is not kept.
+    AutopilotHash,
+    /// An Autopilot profile file of the bundle (`AutopilotDDSZTDFile.json`,
+    /// `AutopilotConciergeFile.json`, `AutopilotConfigurationFile.json`): recognised, not read.
+    AutopilotProfile,
+    /// MdmDiagnosticsTool's HTML summary (`MDMDiagHtmlReport.html`): written for people; the
+    /// same facts are read from `MDMDiagReport.xml`.
+    MdmDiagHtml,
     /// Read but recognised as none of the above (or empty).
     Unrecognised,
 }
