@@ -18,7 +18,7 @@ use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::archive::DEVICE_FILE;
-use super::member::{Budget, Caps};
+use super::member::{Budget, Caps, is_safe_member_name};
 use crate::fsio::{self, FileKind};
 
 /// Most data inflated from one cabinet, members read and data skipped over alike. A cabinet's
@@ -173,7 +173,7 @@ impl Cab {
         let Some(first) = group.iter().find(|m| m.refused.is_none() && wanted(m)) else {
             // Nothing wanted: the folder is not inflated at all.
             for m in group {
-                each(m, m.refused.clone().map(Err));
+                each(m, refused(m, wanted));
             }
             return;
         };
@@ -197,12 +197,8 @@ impl Cab {
         };
         let mut at = 0u64;
         for m in group {
-            if let Some(why) = &m.refused {
-                each(m, Some(Err(why.clone())));
-                continue;
-            }
-            if !wanted(m) {
-                each(m, None);
+            if m.refused.is_some() || !wanted(m) {
+                each(m, refused(m, wanted));
                 continue;
             }
             if let Some(why) = &broken {
@@ -256,6 +252,18 @@ impl Cab {
             }
         }
     }
+}
+
+/// What a member that is not read gets: `None` when it is not wanted (its size does not
+/// matter then), else why it is refused. An unsafe name is always said.
+fn refused(
+    m: &CabMember,
+    wanted: &impl Fn(&CabMember) -> bool,
+) -> Option<Result<Vec<u8>, String>> {
+    if !wanted(m) && is_safe_member_name(&m.name) {
+        return None;
+    }
+    m.refused.clone().map(Err)
 }
 
 fn ends_early() -> String {

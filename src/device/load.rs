@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use super::archive::{DEVICE_FILE, Zip, ZipEntry, ZipOpenError, is_fleet_zip};
 pub use super::archive::{MAX_FILE_BYTES, MAX_ZIP_TOTAL_BYTES};
 use super::cab::is_cab;
+use super::member::is_safe_member_name;
 use super::classify::{Loose, classify, is_zip};
 use super::report::{ArtifactKind, DeviceReport, EventLogInfo, InputFile, Registry};
 use super::{bundle, dsregcmd, events, mdmdiag, mdmdiag_bundle, registry, schtasks, sniff, text};
@@ -358,7 +359,8 @@ impl Builder {
             Some(p) => format!("{p}/{}", entry.name),
             None => entry.name.clone(),
         };
-        let got = (!mdmdiag_bundle::skip_unread(&name)).then(|| zip.read(entry));
+        let unread = mdmdiag_bundle::skip_unread(&name) && is_safe_member_name(&entry.name);
+        let got = (!unread).then(|| zip.read(entry));
         self.add_member(&name, entry.size, got);
     }
 

@@ -1,8 +1,8 @@
-//! What MdmDiagnosticsTool puts in its bundle (`-cab`, `-zip`, or the folder Settings > Accounts
-//! > Access work or school > "Export your management log files" writes to
-//! `C:\Users\Public\Documents\MDMDiagnostics`), by file name: which members are artifacts the
-//! parsers read, which are recognised by name only, and which are the tool's many logs and
-//! traces that are listed as inputs and otherwise left alone (no note for each).
+//! What MdmDiagnosticsTool puts in its bundle (`-cab`, `-zip`, or the folder that Settings,
+//! Accounts, Access work or school, "Export your management log files" writes to
+//! `C:\Users\Public\Documents\MDMDiagnostics`), by file name: which members are artifacts
+//! the parsers read, which are recognised by name only, and which are the tool's many logs
+//! and traces that are listed as inputs and otherwise left alone (no note for each).
 //!
 //! Contents, per Microsoft's "Collect MDM logs" (windows-itpro-docs:
 //! windows/client-management/mdm-collect-logs.md, "Understanding zip structure") for the areas

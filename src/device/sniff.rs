@@ -16,7 +16,8 @@ pub fn sniff(text: &str) -> ArtifactKind {
     }
     let head = head(body, HEAD);
     match body.as_bytes()[0] {
-        b'{' | b'[' => return sniff_json(body, head),
+        // `[HKEY_…]` opens a registry dump without its header line, not a JSON array.
+        b'{' | b'[' if !body.starts_with("[HKEY_") => return sniff_json(body, head),
         b'<' => {
             return if head.contains("<MDMEnterpriseDiagnosticsReport") {
                 ArtifactKind::MdmDiagReport

@@ -3,9 +3,12 @@ use std::io::{Cursor, Write};
 use super::*;
 use cab::CompressionType;
 
+/// Files `(name, data)`.
+pub(crate) type Files = Vec<(String, Vec<u8>)>;
+
 /// A cabinet written by the `cab` crate: FOLDERS of files `(name, data)`, each folder with its
 /// compression.
-pub(crate) fn cab_bytes(folders: &[(CompressionType, Vec<(String, Vec<u8>)>)]) -> Vec<u8> {
+pub(crate) fn cab_bytes(folders: &[(CompressionType, Files)]) -> Vec<u8> {
     let mut builder = cab::CabinetBuilder::new();
     for (ctype, files) in folders {
         let folder = builder.add_folder(*ctype);
@@ -22,7 +25,7 @@ pub(crate) fn cab_bytes(folders: &[(CompressionType, Vec<(String, Vec<u8>)>)]) -
     writer.finish().unwrap().into_inner()
 }
 
-fn files(list: &[(&str, &[u8])]) -> Vec<(String, Vec<u8>)> {
+fn files(list: &[(&str, &[u8])]) -> Files {
     list.iter()
         .map(|(n, d)| (n.to_string(), d.to_vec()))
         .collect()
@@ -165,7 +168,7 @@ fn bombs_are_stopped_by_the_caps() {
     assert_eq!(text(&out[1].1), "x");
     // Honest members until the budget is spent: the rest are refused without inflating.
     let thousand = vec![b'z'; 1000];
-    let many: Vec<(String, Vec<u8>)> = (0..20)
+    let many: Files = (0..20)
         .map(|i| (format!("m{i}.txt"), thousand.clone()))
         .collect();
     let bytes = cab_bytes(&[(CompressionType::MsZip, many)]);
