@@ -66,8 +66,13 @@ fn main() {
         samples.iter().map(|n| (n.clone(), root.join(n))).collect();
     let files = mdmdiag_bundle::bundle_files(&scenario, true);
     let mut big = files.clone();
-    let trace: Vec<u8> = (0..64u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
-    big.insert(0, ("DiagnosticLogCSP_Collector_Autopilot_big.etl".into(), trace));
+    let trace: Vec<u8> = (0..64u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    big.insert(
+        0,
+        ("DiagnosticLogCSP_Collector_Autopilot_big.etl".into(), trace),
+    );
     for (name, files) in [("cab failed-8018002b", files), ("cab +64MiB traces", big)] {
         let path = scratch.path().join(format!("{}.cab", inputs.len()));
         if let Err(e) = std::fs::write(&path, mdmdiag_bundle::cab_bytes(&files)) {

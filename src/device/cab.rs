@@ -256,10 +256,7 @@ impl Cab {
 
 /// What a member that is not read gets: `None` when it is not wanted (its size does not
 /// matter then), else why it is refused. An unsafe name is always said.
-fn refused(
-    m: &CabMember,
-    wanted: &impl Fn(&CabMember) -> bool,
-) -> Option<Result<Vec<u8>, String>> {
+fn refused(m: &CabMember, wanted: &impl Fn(&CabMember) -> bool) -> Option<Result<Vec<u8>, String>> {
     if !wanted(m) && is_safe_member_name(&m.name) {
         return None;
     }

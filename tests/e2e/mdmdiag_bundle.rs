@@ -20,7 +20,15 @@ fn scenario(name: &str) -> PathBuf {
 /// Exit code and JSON report of `diagnose --offline -f json -d PATH`.
 fn diagnose(dir: &Path, path: &Path) -> (i32, Value) {
     let out = isolated(dir)
-        .args(["diagnose", "--offline", "--as-of", AS_OF, "-f", "json", "-d"])
+        .args([
+            "diagnose",
+            "--offline",
+            "--as-of",
+            AS_OF,
+            "-f",
+            "json",
+            "-d",
+        ])
         .arg(path)
         .output()
         .expect("run enroll-doctor");
@@ -81,8 +89,19 @@ fn cab_zip_and_unpacked_folder_match_the_loose_files() {
         let notes = notes(&json);
         // The tool's logs and traces are listed, not noted; the HTML summary is quiet beside
         // the XML; the Autopilot files are recognised.
-        for quiet in [".etl", "IntuneManagementExtension.log", "MDMDiagHtmlReport", "Autopilot", "TpmHliInfo", "DeviceHash"] {
-            assert!(!notes.contains(quiet), "{}: {quiet} in {notes}", form.display());
+        for quiet in [
+            ".etl",
+            "IntuneManagementExtension.log",
+            "MDMDiagHtmlReport",
+            "Autopilot",
+            "TpmHliInfo",
+            "DeviceHash",
+        ] {
+            assert!(
+                !notes.contains(quiet),
+                "{}: {quiet} in {notes}",
+                form.display()
+            );
         }
     }
 }
@@ -103,7 +122,11 @@ fn a_device_folder_with_dsregcmd_and_its_cab_is_the_whole_scenario() {
     .expect("write cab");
     let (code, json) = diagnose(dir.path(), &device);
     assert_eq!(outcome(code, &json), expected);
-    assert_eq!(json["diagnoses"][0]["causes"][0], "DEV003", "{}", json["diagnoses"][0]);
+    assert_eq!(
+        json["diagnoses"][0]["causes"][0], "DEV003",
+        "{}",
+        json["diagnoses"][0]
+    );
 }
 
 #[test]
@@ -115,7 +138,10 @@ fn the_serial_number_comes_from_the_device_hash() {
     );
     let reports = enroll_doctor::device::load_path(&cab).expect("cab loads");
     assert_eq!(reports.len(), 1);
-    let hw = reports[0].hardware.as_ref().expect("hardware from DeviceHash");
+    let hw = reports[0]
+        .hardware
+        .as_ref()
+        .expect("hardware from DeviceHash");
     assert_eq!(hw.serial_number.as_deref(), Some("5CG1234XYZ"));
     assert_eq!(hw.location.file, "DeviceHash_PC0099.csv");
     let kind = |name: &str| {
@@ -125,11 +151,25 @@ fn the_serial_number_comes_from_the_device_hash() {
             .find(|i| i.name == name)
             .map(|i| serde_json::to_value(i.kind).unwrap_or_default())
     };
-    assert_eq!(kind("AutopilotDDSZTDFile.json"), Some("autopilot-profile".into()));
-    assert_eq!(kind("AutopilotConciergeFile.json"), Some("autopilot-profile".into()));
+    assert_eq!(
+        kind("AutopilotDDSZTDFile.json"),
+        Some("autopilot-profile".into())
+    );
+    assert_eq!(
+        kind("AutopilotConciergeFile.json"),
+        Some("autopilot-profile".into())
+    );
     assert_eq!(kind("MDMDiagHtmlReport.html"), Some("mdm-diag-html".into()));
-    assert_eq!(kind("MdmDiagReport_RegistryDump.reg"), Some("registry-export".into()));
-    assert!(reports[0].registry.as_ref().is_some_and(|r| r.keys.len() > 3));
+    assert_eq!(
+        kind("MdmDiagReport_RegistryDump.reg"),
+        Some("registry-export".into())
+    );
+    assert!(
+        reports[0]
+            .registry
+            .as_ref()
+            .is_some_and(|r| r.keys.len() > 3)
+    );
 }
 
 #[test]
@@ -174,14 +214,46 @@ fn damaged_and_hostile_cabinets_are_notes_naming_the_file() {
     // Traversal names: refused with a note, nothing written outside, the rest is read.
     let mut hostile = bundle_support::bundle_files(&src, false);
     for name in ["..\\..\\evil.reg", "C:\\evil.reg", "/etc/evil.reg"] {
-        hostile.push((name.to_string(), b"Windows Registry Editor Version 5.00\r\n".to_vec()));
+        hostile.push((
+            name.to_string(),
+            b"Windows Registry Editor Version 5.00\r\n".to_vec(),
+        ));
     }
     let cab = dir.path().join("hostile.cab");
     std::fs::write(&cab, bundle_support::cab_bytes(&hostile)).expect("write");
     let (code, json) = diagnose(dir.path(), &cab);
     assert_eq!(code, 1, "{json}");
     let notes = notes(&json);
-    assert_eq!(notes.matches("unsafe path in cabinet").count(), 3, "{notes}");
-    assert!(!dir.path().parent().map_or(false, |p| p.join("evil.reg").exists()));
+    assert_eq!(
+        notes.matches("unsafe path in cabinet").count(),
+        3,
+        "{notes}"
+    );
+    assert!(
+        !dir.path()
+            .parent()
+            .is_some_and(|p| p.join("evil.reg").exists())
+    );
     assert_eq!(json["diagnoses"][0]["verdict"], "failed");
+}
+
+#[test]
+fn a_folder_of_cabinets_is_a_fleet() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fleet = dir.path().join("fleet");
+    std::fs::create_dir_all(&fleet).expect("fleet folder");
+    for (name, sample) in [
+        ("PC-A.cab", "failed-8018002b"),
+        ("PC-B.cab", "stale-enrollment"),
+    ] {
+        let files = bundle_support::bundle_files(&scenario(sample), true);
+        std::fs::write(fleet.join(name), bundle_support::cab_bytes(&files)).expect("write cab");
+    }
+    let (code, json) = diagnose(dir.path(), &fleet);
+    assert_eq!(code, 1, "{json}");
+    let devices: Vec<&str> = json["diagnoses"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|d| d["device"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(devices, ["PC-A", "PC-B"]);
 }

@@ -90,8 +90,14 @@ pub fn bundle_files(scenario: &Path, noise: bool) -> Files {
             "dmedp-admin.xml",
             "microsoft-windows-devicemanagement-enterprise-diagnostics-provider-admin.xml",
         ),
-        ("taskscheduler.xml", "microsoft-windows-taskscheduler-operational.xml"),
-        ("taskscheduler.json", "microsoft-windows-taskscheduler-operational.json"),
+        (
+            "taskscheduler.xml",
+            "microsoft-windows-taskscheduler-operational.xml",
+        ),
+        (
+            "taskscheduler.json",
+            "microsoft-windows-taskscheduler-operational.json",
+        ),
     ] {
         let bytes = read(name);
         if !bytes.is_empty() {
