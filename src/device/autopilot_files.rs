@@ -25,7 +25,6 @@ pub fn parse_device_hash(file: &str, text: &str) -> Result<DeviceHash, String> {
     let body = text.trim_start_matches('\u{feff}');
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
-        .trim(csv::Trim::All)
         .from_reader(body.as_bytes());
     let headers = reader
         .headers()
@@ -33,23 +32,30 @@ pub fn parse_device_hash(file: &str, text: &str) -> Result<DeviceHash, String> {
         .clone();
     let column = headers
         .iter()
-        .position(|h| h.eq_ignore_ascii_case(SERIAL))
+        .position(|h| h.trim().eq_ignore_ascii_case(SERIAL))
         .ok_or_else(|| format!("no \"{SERIAL}\" column"))?;
     let mut serial = None;
     let mut line = None;
     let mut rows = 0usize;
     for record in reader.records() {
         let record = record.map_err(|e| format!("not a readable CSV: {e}"))?;
-        if record.iter().all(str::is_empty) {
+        if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
         rows += 1;
         if serial.is_none() {
             serial = record
                 .get(column)
+                .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(str::to_string);
-            line = record.position().map(|p| p.line() as usize);
+            // The line the row starts on, from its byte offset (after a CRLF the offset is the
+            // LF's: it counts).
+            line = record
+                .position()
+                .and_then(|p| usize::try_from(p.byte()).ok())
+                .map(|at| &body.as_bytes()[..(at + 1).min(body.len())])
+                .map(|before| before.iter().filter(|&&b| b == b'\n').count() + 1);
         }
     }
     Ok(DeviceHash {
@@ -99,6 +105,13 @@ pub fn check_profile(text: &str) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_row_line_with_lf_endings() {
+        let h =
+            parse_device_hash("x.csv", "Device Serial Number,Hardware Hash\n\nSN1,AA\n").unwrap();
+        assert_eq!(h.location.line, Some(3));
+    }
 
     const CSV: &str = "Device Serial Number,Windows Product ID,Hardware Hash\r\n\
                        5CG1234XYZ,,T0HxAQEAHAAAAAoA\r\n";
