@@ -8,6 +8,9 @@ mod evtx_writer;
 #[path = "support/utf16.rs"]
 mod utf16;
 
+#[path = "support/mdmdiag_bundle.rs"]
+mod bundle_support;
+
 mod e2e {
     pub mod app_identity;
     pub mod autopilot_device;
@@ -31,6 +34,7 @@ mod e2e {
     pub mod hostile_net;
     pub mod hygiene;
     pub mod markdown;
+    pub mod mdmdiag_bundle;
     pub mod readiness;
     pub mod scenarios;
     pub mod special_files;

@@ -32,7 +32,8 @@ pub enum Target {
     /// Error codes in free text, as `explain` and the event parsers read them.
     Codes,
     /// A device folder written to disk and read as `diagnose -d` reads it: the guarded reads,
-    /// the loose-file sniffing and every zip in it (`device/archive.rs`).
+    /// the loose-file sniffing and every zip and cabinet in it (`device/archive.rs`,
+    /// `device/cab.rs`).
     Path,
     /// A users file (`check --users-file`).
     Users,
@@ -177,7 +178,8 @@ pub fn file_name(i: usize, name: &str) -> String {
     format!("{i:02}-{safe}")
 }
 
-/// The folder written under `scratch` and read with `load_path`, then each zip in it alone.
+/// The folder written under `scratch` and read with `load_path`, then each zip and cabinet in
+/// it alone.
 pub fn path(scratch: &Path, files: &Folder) {
     let dir = scratch.join("device");
     let _ = std::fs::remove_dir_all(&dir);
@@ -190,7 +192,8 @@ pub fn path(scratch: &Path, files: &Folder) {
         if std::fs::write(&file, bytes).is_err() {
             return;
         }
-        if bytes.starts_with(b"PK") {
+        // Zips and MdmDiagnosticsTool cabinets are also read alone (`device/cab.rs`).
+        if bytes.starts_with(b"PK") || bytes.starts_with(b"MSCF") {
             zips.push(file);
         }
     }

@@ -10,10 +10,17 @@ use std::path::{Path, PathBuf};
 
 use super::archive::{DEVICE_FILE, Zip, ZipEntry, ZipOpenError, is_fleet_zip};
 pub use super::archive::{MAX_FILE_BYTES, MAX_ZIP_TOTAL_BYTES};
+use super::cab::is_cab;
 use super::classify::{Loose, classify, is_zip};
+use super::member::is_safe_member_name;
 use super::report::{ArtifactKind, DeviceReport, EventLogInfo, InputFile, Registry};
-use super::{bundle, dsregcmd, events, evtx, host_files, mdmdiag, registry, schtasks, sniff, text};
+use super::{
+    bundle, dsregcmd, events, evtx, host_files, mdmdiag, mdmdiag_bundle, registry, schtasks, sniff,
+    text,
+};
 use crate::fsio::{self, FileError};
+
+mod members;
 
 /// Why a PATH could not give any usable device report.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +39,8 @@ pub enum DeviceInputError {
     NothingUsable { path: PathBuf, reason: String },
     #[error("{path}: not a readable zip archive: {reason}")]
     BadZip { path: PathBuf, reason: String },
+    #[error("{path}: not a readable cabinet: {reason}")]
+    BadCab { path: PathBuf, reason: String },
     /// Not a regular file (a FIFO, a device), or over a limit.
     #[error("{path}: {reason}")]
     Refused { path: PathBuf, reason: String },
@@ -85,7 +94,7 @@ pub(crate) fn list_path(path: &Path) -> Result<Source, DeviceInputError> {
     let mut members: Vec<PathBuf> = Vec::new();
     let mut loose: Vec<PathBuf> = Vec::new();
     for c in children {
-        if c.is_dir() || is_zip(&c) {
+        if c.is_dir() || is_zip(&c) || is_cab(&c) {
             containers += 1;
             members.push(c);
             continue;
@@ -118,6 +127,8 @@ pub(crate) fn load_member(path: &Path) -> Result<Vec<(PathBuf, DeviceReport)>, D
         load_device_dir(path, &children).map(|r| vec![(path.to_path_buf(), r)])
     } else if is_zip(path) {
         load_zip(path)
+    } else if is_cab(path) {
+        members::load_cab(path)
     } else {
         let mut b = Builder::default();
         b.add_file(path, &file_name(path));
@@ -202,6 +213,11 @@ fn load_device_dir(path: &Path, children: &[PathBuf]) -> Result<DeviceReport, De
                 0,
                 "sub-folder ignored: a device's artifacts sit directly in its folder",
             );
+        } else if mdmdiag_bundle::skip_unread(&name) {
+            b.listed(&name, fs::metadata(child).map_or(0, |m| m.len()));
+        } else if is_cab(child) {
+            // A device folder holding that device's MdmDiagnosticsTool cabinet.
+            b.add_cab(child, Some(&name));
         } else if is_zip(child) {
             // A device folder holding that device's MdmDiagnosticsTool zip (or any zip of its
             // artifacts): read the entries as part of the folder. A zip of several device
@@ -346,10 +362,9 @@ impl Builder {
             Some(p) => format!("{p}/{}", entry.name),
             None => entry.name.clone(),
         };
-        match zip.read(entry) {
-            Ok(bytes) => self.add_bytes(&name, &bytes),
-            Err(reason) => self.note(&name, entry.size, &reason),
-        }
+        let unread = mdmdiag_bundle::skip_unread(&name) && is_safe_member_name(&entry.name);
+        let got = (!unread).then(|| zip.read(entry));
+        self.add_member(&name, entry.size, got);
     }
 
     fn add_file(&mut self, path: &Path, name: &str) {
@@ -410,7 +425,7 @@ impl Builder {
             Ok(d) => d,
             Err(e) => return self.note(name, size, &e.to_string()),
         };
-        let kind = sniff::sniff(&decoded.text);
+        let kind = mdmdiag_bundle::kind_by_name(name, sniff::sniff(&decoded.text));
         let mut input = InputFile {
             name: name.to_string(),
             kind,
@@ -507,12 +522,15 @@ impl Builder {
             | ArtifactKind::TpmTool => {
                 super::autopilot_files::add(kind, name, text, r, &mut input, &mut problems)
             }
+            // Written for people; its note is settled once the bundle is read (`settle_bundle`).
+            ArtifactKind::MdmDiagHtml => {}
             ArtifactKind::WinHttpProxy | ArtifactKind::W32tm => {
                 match host_files::add_loose(r, kind, name, text) {
                     Ok(n) => input.records = n,
                     Err(e) => problems.push(e),
                 }
             }
+            ArtifactKind::Unrecognised if mdmdiag_bundle::quiet_if_unrecognised(name) => {}
             // `.evtx` is told by its magic, before any decoding.
             ArtifactKind::Unrecognised | ArtifactKind::EventEvtx => {
                 problems.push(sniff::why_unrecognised(name, text))
@@ -526,6 +544,7 @@ impl Builder {
 
     /// Final ordering, derived facts and the label.
     fn into_report(mut self, fallback_label: &str) -> DeviceReport {
+        self.settle_bundle();
         let r = &mut self.report;
         // Oldest first; events without a time keep their file order at the end.
         r.events.sort_by_key(|e| (e.time.is_none(), e.time));

@@ -122,6 +122,9 @@ pub enum ArtifactKind {
     WinHttpProxy,
     /// `w32tm /query /status` output (English).
     W32tm,
+    /// MdmDiagnosticsTool's HTML summary (`MDMDiagHtmlReport.html`): written for people; the
+    /// same facts are read from `MDMDiagReport.xml`.
+    MdmDiagHtml,
     /// Read but recognised as none of the above (or empty).
     Unrecognised,
 }
