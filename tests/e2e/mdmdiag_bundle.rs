@@ -257,3 +257,65 @@ fn a_folder_of_cabinets_is_a_fleet() {
         .unwrap_or_default();
     assert_eq!(devices, ["PC-A", "PC-B"]);
 }
+
+/// The bundle as the tool really writes it: the event logs as `.evtx` (not XML exports).
+fn with_evtx_logs(bundle: &Files, scenario: &Path) -> Files {
+    let mut out: Files = bundle
+        .iter()
+        .filter(|(name, _)| !name.starts_with("microsoft-windows-"))
+        .cloned()
+        .collect();
+    for (xml, as_name) in [
+        (
+            "dmedp-admin.xml",
+            "microsoft-windows-devicemanagement-enterprise-diagnostics-provider-admin.evtx",
+        ),
+        (
+            "taskscheduler.xml",
+            "microsoft-windows-taskscheduler-operational.evtx",
+        ),
+    ] {
+        let path = scenario.join(xml);
+        if path.exists() {
+            out.push((as_name.to_string(), crate::evtx_samples::evtx_of_xml(&path)));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_bundle_with_evtx_logs_matches_the_one_with_xml_exports() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for sample in ["failed-8018002b", "never-triggered"] {
+        let src = scenario(sample);
+        let xml = bundle_support::bundle_files(&src, true);
+        let loose = dir.path().join(format!("{sample}-loose"));
+        bundle_support::write_folder(&loose, &xml);
+        let (code, json) = diagnose(dir.path(), &loose);
+        let expected = outcome(code, &json);
+        let evtx = with_evtx_logs(&xml, &src);
+        assert!(evtx.iter().any(|(n, _)| n.ends_with(".evtx")), "{sample}");
+        let sub = dir.path().join(sample);
+        std::fs::create_dir_all(&sub).expect("dir");
+        for form in forms(&sub, &evtx) {
+            let (code, json) = diagnose(dir.path(), &form);
+            assert_eq!(
+                outcome(code, &json),
+                expected,
+                "{sample}: {}",
+                form.display()
+            );
+            let inputs = serde_json::to_string(&json).unwrap_or_default();
+            assert!(
+                !notes(&json).contains(".evtx"),
+                "{sample}: {}: an .evtx was noted: {}",
+                form.display(),
+                notes(&json)
+            );
+            assert!(
+                inputs.contains("event-evtx") || inputs.contains(".evtx"),
+                "{inputs}"
+            );
+        }
+    }
+}
