@@ -305,6 +305,37 @@ impl<T: DeserializeOwned> Listing<T> {
         };
         list(client, self.source, kind, ApiVersion::V1, self.path, query).await
     }
+
+    /// The items `keep` accepts, tested page by page as the pages arrive, so a tenant-wide
+    /// listing holds only what it keeps (a fleet's 10,000 users of a 100,000-user tenant), never
+    /// the whole collection. The endpoint says that the collection was listed and matched.
+    pub(crate) async fn matching(
+        &self,
+        client: &GraphClient,
+        kind: TokenKind,
+        mut keep: impl FnMut(&T) -> bool,
+    ) -> Source<Vec<T>> {
+        let query = if self.select.is_empty() {
+            Query::new()
+        } else {
+            Query::new().select(self.select)
+        };
+        let ep = endpoint(ApiVersion::V1, self.path, &query);
+        let mut kept = Vec::new();
+        let listed = client
+            .for_each_page(ApiVersion::V1, self.path, &query, |page: Vec<T>| {
+                kept.extend(page.into_iter().filter(|x| keep(x)));
+                std::ops::ControlFlow::Continue(())
+            })
+            .await
+            .map(|_| kept);
+        source_of(
+            self.source,
+            kind,
+            format!("{ep} (listed once, matched in memory)"),
+            listed,
+        )
+    }
 }
 
 pub(crate) const ALL_USERS: Listing<User> = Listing::new("users", "/users", USER_SELECT);

@@ -132,42 +132,10 @@ async fn collect_bulk(
         };
         Ok::<_, GraphError>((snap, memberships))
     };
-    let users = when(has_users, ALL_USERS.all(client, kind));
-    let entra = when(has_devices, ALL_ENTRA_DEVICES.all(client, kind));
-    let managed = when(
-        has_users || has_devices,
-        ALL_MANAGED_DEVICES.all(client, kind),
-    );
-    let events = when(has_users, ALL_TROUBLESHOOTING_EVENTS.all(client, kind));
-    let autopilot = when(
-        !lookup.serial_numbers.is_empty(),
-        super::autopilot::collect::list_all(client, kind),
-    );
-    let (tenant, users, entra, managed, events, autopilot) =
-        futures::join!(tenant_then_groups, users, entra, managed, events, autopilot);
-    let (mut snap, memberships) = tenant?;
-    if let Some(a) = autopilot {
-        a.retain_serials(&lookup.serial_numbers).store(&mut snap);
-    }
-
-    // Pick out what the targeted lookups would have returned.
+    // What the targeted lookups would have returned, picked out page by page as the listings
+    // arrive, so only the matching records are ever held.
     let wanted_users: HashSet<String> =
         upns.iter().map(|u| u.trim().to_ascii_lowercase()).collect();
-    let users = users.map(|src| {
-        filter_source(src, |u: &User| {
-            wanted_users.contains(&u.user_principal_name.to_ascii_lowercase())
-                || wanted_users.contains(&u.id.to_ascii_lowercase())
-        })
-    });
-    let user_ids: HashSet<String> = users
-        .as_ref()
-        .and_then(|s| s.data())
-        .map(|l| l.iter().map(|u| u.id.to_ascii_lowercase()).collect())
-        .unwrap_or_default();
-    let has_user = |id: &Option<String>| {
-        id.as_deref()
-            .is_some_and(|i| user_ids.contains(&i.to_ascii_lowercase()))
-    };
     let ids: HashSet<String> = lookup
         .device_ids
         .iter()
@@ -181,6 +149,56 @@ async fn collect_bulk(
     let has_id = |id: &Option<String>| {
         id.as_deref()
             .is_some_and(|i| ids.contains(&i.to_ascii_lowercase()))
+    };
+    let wanted_user = |u: &User| {
+        wanted_users.contains(&u.user_principal_name.to_ascii_lowercase())
+            || wanted_users.contains(&u.id.to_ascii_lowercase())
+    };
+    let wanted_entra = |d: &EntraDevice| {
+        has_id(&d.device_id)
+            || d.display_name
+                .as_deref()
+                .is_some_and(|n| names.contains(&n.to_ascii_lowercase()))
+    };
+    // A managed device is kept for its user by user id, which is known only once the users are
+    // listed; while paging, its UPN stands in (kept when it names a wanted user or is absent),
+    // and the exact match by id follows below.
+    let maybe_managed = |d: &ManagedDevice| {
+        has_id(&d.azure_ad_device_id)
+            || (has_users
+                && d.user_principal_name
+                    .as_deref()
+                    .is_none_or(|u| u.is_empty() || wanted_users.contains(&u.to_ascii_lowercase())))
+    };
+    let users = when(has_users, ALL_USERS.matching(client, kind, wanted_user));
+    let entra = when(
+        has_devices,
+        ALL_ENTRA_DEVICES.matching(client, kind, wanted_entra),
+    );
+    let managed = when(
+        has_users || has_devices,
+        ALL_MANAGED_DEVICES.matching(client, kind, maybe_managed),
+    );
+    let events = when(has_users, ALL_TROUBLESHOOTING_EVENTS.all(client, kind));
+    let autopilot = when(
+        !lookup.serial_numbers.is_empty(),
+        super::autopilot::collect::list_all(client, kind),
+    );
+    let (tenant, users, entra, managed, events, autopilot) =
+        futures::join!(tenant_then_groups, users, entra, managed, events, autopilot);
+    let (mut snap, memberships) = tenant?;
+    if let Some(a) = autopilot {
+        a.retain_serials(&lookup.serial_numbers).store(&mut snap);
+    }
+
+    let user_ids: HashSet<String> = users
+        .as_ref()
+        .and_then(|s| s.data())
+        .map(|l| l.iter().map(|u| u.id.to_ascii_lowercase()).collect())
+        .unwrap_or_default();
+    let has_user = |id: &Option<String>| {
+        id.as_deref()
+            .is_some_and(|i| user_ids.contains(&i.to_ascii_lowercase()))
     };
 
     let s = &mut snap.sources;
@@ -200,17 +218,12 @@ async fn collect_bulk(
         }
     }
     if let Some(m) = managed {
-        s.managed_devices = filter_source(m, |d: &ManagedDevice| {
+        s.managed_devices = retain_source(m, |d: &ManagedDevice| {
             has_user(&d.user_id) || has_id(&d.azure_ad_device_id)
         });
     }
     if let Some(e) = entra {
-        s.entra_devices = filter_source(e, |d: &EntraDevice| {
-            has_id(&d.device_id)
-                || d.display_name
-                    .as_deref()
-                    .is_some_and(|n| names.contains(&n.to_ascii_lowercase()))
-        });
+        s.entra_devices = e;
     }
     snap.normalize();
     Ok(snap)
@@ -219,6 +232,17 @@ async fn collect_bulk(
 /// The listing's result when it is `wanted`; otherwise it is never sent.
 async fn when<T>(wanted: bool, listing: impl Future<Output = T>) -> Option<T> {
     if wanted { Some(listing.await) } else { None }
+}
+
+/// Keeps what `keep` accepts of an already listed source, its endpoint unchanged.
+fn retain_source<T>(src: Source<Vec<T>>, keep: impl Fn(&T) -> bool) -> Source<Vec<T>> {
+    match src {
+        Source::Collected { endpoint, mut data } => {
+            data.retain(|x| keep(x));
+            Source::Collected { endpoint, data }
+        }
+        missing => missing,
+    }
 }
 
 fn filter_source<T>(src: Source<Vec<T>>, keep: impl Fn(&T) -> bool) -> Source<Vec<T>> {
