@@ -281,6 +281,11 @@ fn fabrikam_and_northwind_fail_what_they_break() {
     // "Require compliant device for all cloud apps" does not block enrollment (Entra documents
     // it); what remains is MFA named on Intune Enrollment and MFA for device registration.
     assert_status(&r, "TEN009", None, "warn");
+    // Entra's own MFA requirement for joins is reported with the Conditional Access policies.
+    assert!(
+        evidence_text(finding(&r, "TEN009", None))
+            .contains("deviceRegistrationPolicy multiFactorAuthConfiguration = required"),
+    );
     assert_status(&r, "USR001", Some("eli.novak@fabrikam.com"), "fail");
     assert_status(&r, "USR003", Some("ana.lopez@fabrikam.com"), "fail");
     assert_status(&r, "USR004", Some("ana.lopez@fabrikam.com"), "warn");
@@ -1390,6 +1395,8 @@ fn enterprise_baseline_conditional_access_does_not_fail_ten009() {
         "\"CA006 Block access outside trusted locations (report-only)\" is report-only",
         "\"CA007 Require compliant device for Intune enrollment (report-only)\" is report-only",
         "\"CA001 Require MFA for administrators\" targets only 2 directory role(s)",
+        // An enforced block under named locations: Entra decides at sign-in, so it warns.
+        "\"CA009 Block access from untrusted countries\" targets Microsoft Intune Enrollment and Microsoft Intune (through All resources) and requires block; applies only under named locations (decided by Entra at sign-in, not here)",
         "\"CA008 Require compliant device for all users\" targets Microsoft Intune Enrollment and Microsoft Intune (through All resources) and requires compliantDevice: a compliant-device requirement on All resources does not block Intune enrollment, not counted",
     ] {
         assert!(ca.contains(expected), "missing {expected}\n{ca}");
