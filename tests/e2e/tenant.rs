@@ -295,7 +295,10 @@ fn fabrikam_and_northwind_fail_what_they_break() {
     // Five personal devices count; the two corporate Entra-joined laptops are enrolled in shared
     // device mode and do not (memdocs: device limits do not apply to Entra joined enrollments).
     let limit = evidence_text(finding(&r, "USR006", Some("ben.carter@fabrikam.com")));
-    assert!(limit.contains("5 Intune-managed device(s) that count"), "{limit}");
+    assert!(
+        limit.contains("5 Intune-managed device(s) that count"),
+        "{limit}"
+    );
     for laptop in ["FAB-LT-2001", "FAB-LT-2002"] {
         assert!(
             limit.contains(&format!(

@@ -61,7 +61,10 @@ pub const META: CheckMeta = CheckMeta {
 /// shared device mode"; create-device-limit-restrictions.md: "Enrollment type is not in shared
 /// mode"). `windowsAutoEnrollment` ("Add work account") and `userEnrollment` count.
 const SHARED_MODE: &[(&str, &str)] = &[
-    ("deviceEnrollmentManager", "a device enrollment manager enrollment"),
+    (
+        "deviceEnrollmentManager",
+        "a device enrollment manager enrollment",
+    ),
     ("windowsAzureADJoin", "Entra join"),
     ("windowsBulkAzureDomainJoin", "bulk Entra join"),
     ("windowsBulkUserless", "a bulk provisioning package"),
@@ -70,7 +73,10 @@ const SHARED_MODE: &[(&str, &str)] = &[
         "windowsAzureADJoinUsingDeviceAuth",
         "Entra join with the device credential (Autopilot self-deploying or pre-provisioning)",
     ),
-    ("azureAdJoinUsingAzureVmExtension", "Entra join of an Azure VM"),
+    (
+        "azureAdJoinUsingAzureVmExtension",
+        "Entra join of an Azure VM",
+    ),
 ];
 
 /// Why Intune does not count a device against the limit, if it does not.
@@ -329,7 +335,10 @@ mod tests {
             ev.contains("PC1: enrolled in shared device mode (co-management or Group Policy"),
             "{ev}"
         );
-        assert!(ev.contains("PC2: enrolled in shared device mode (Entra join"), "{ev}");
+        assert!(
+            ev.contains("PC2: enrolled in shared device mode (Entra join"),
+            "{ev}"
+        );
         // "Add work account" and Company Portal enrollments count.
         let counted = shared
             .replace("windowsCoManagement", "windowsAutoEnrollment")
