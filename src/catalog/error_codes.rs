@@ -522,7 +522,8 @@ static CODES: &[ErrorCode] = &[
          reused self-deploying or pre-provisioned Autopilot device (\"Enrollment blocked for AP device by SDM One \
          Time Limit Check\"), look at the Autopilot record's userless enrollment status: blocked is a one-time \
          block, cleared with \"Unblock device\" on the Autopilot device (Graph allowNextEnrollment, \
-         windowsAutopilotUserlessEnrollmentStatus); deleting the Intune device record is the older remedy."),
+         windowsAutopilotUserlessEnrollmentStatus, \"Unblocks next autopilot enrollment\"). The older advice to \
+         delete the Intune device record before every reuse was rolled back (MicrosoftDocs/memdocs issue #3669)."),
     known(0x8018_0015, "MENROLL_E_NOTSUPPORTED", PlatformRestriction,
         "MDM is not supported for this device. Co-management documentation points at the enrollment restrictions.",
         "Check the platform restriction that wins for the user (as for 0x80180014) and that the edition can be \

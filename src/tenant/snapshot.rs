@@ -290,8 +290,11 @@ impl MissingReason {
                     needed.join(" or ")
                 );
                 if crate::model::needs_intune_role(needed) {
-                    // Delegated Intune reads are limited by the account's Intune role too
-                    // (memdocs fundamentals/role-based-access-control.md).
+                    // Delegated Intune reads are limited by the account's Intune role too:
+                    // Intune's Graph APIs need "user credentials with ... role permissions needed
+                    // to support the app permission scopes" (memdocs
+                    // intune/developer/intune-graph-apis.md; roles in
+                    // fundamentals/role-based-access-control.md).
                     fix.push_str(
                         " Signed in as a user, a 403 with the permission granted means the account has \
                          no Intune role that can read this: assign it an Intune role such as Read Only \

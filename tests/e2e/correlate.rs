@@ -551,6 +551,29 @@ fn sample_devices_in_other_tenants() {
     assert_eq!(finding(&r, "COR002", dev)["status"], "pass");
 }
 
+/// A synced hybrid object that never completed registration (Microsoft's pending-devices query:
+/// trustType ServerAd, profileType not RegisteredDevice, no alternativeSecurityIds) fails
+/// COR003, although the device itself says it is hybrid joined.
+#[test]
+fn pending_hybrid_object_is_cor003() {
+    let fabrikam = MockGraph::spawn_blocking(MockConfig::dir(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mocks/tenants/fabrikam"),
+    ))
+    .unwrap_or_else(|e| panic!("mock: {e}"));
+    assert_eq!(fabrikam.tenant_id(), "8e4d2c1b-7a3f-4b6e-9d5c-2f1e0a9b8c74");
+    let d = scenario("fabrikam-pc-0412-pending");
+    let r = diagnose_mock(&fabrikam, Auth::Delegated("cli"), &[&d], &[]);
+    let dev = "FAB-PC-0412.corp.fabrikam.com";
+    let f = finding(&r, "COR003", dev);
+    assert_eq!(f["status"], "fail", "{f:#}");
+    let text = format!("{} {}", f["summary"], evidence(f));
+    assert!(text.contains("pending"), "{text}");
+    assert!(text.contains("alternativeSecurityIds"), "{text}");
+    // The object exists: not COR002's missing record, and the tenant is the device's own.
+    assert_eq!(finding(&r, "COR002", dev)["status"], "pass");
+    assert_eq!(finding(&r, "COR001", dev)["status"], "pass");
+}
+
 /// Graph fails on the Entra devices (every retry): the device-record checks error, the rest of
 /// the correlation and the device's own analysis still run, and the exit code says incomplete.
 #[test]

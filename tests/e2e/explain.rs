@@ -265,4 +265,6 @@ fn autopilot_reuse_advice_is_the_one_time_unblock() {
         !text.contains("delete its Intune device record first"),
         "the rolled-back advice is gone: {text}"
     );
+    // ... and the rollback is cited.
+    assert!(text.contains("memdocs issue #3669"), "{text}");
 }

@@ -281,12 +281,32 @@ fn fabrikam_and_northwind_fail_what_they_break() {
     // "Require compliant device for all cloud apps" does not block enrollment (Entra documents
     // it); what remains is MFA named on Intune Enrollment and MFA for device registration.
     assert_status(&r, "TEN009", None, "warn");
+    // Entra's own MFA requirement for joins is reported with the Conditional Access policies.
+    assert!(
+        evidence_text(finding(&r, "TEN009", None))
+            .contains("deviceRegistrationPolicy multiFactorAuthConfiguration = required"),
+    );
     assert_status(&r, "USR001", Some("eli.novak@fabrikam.com"), "fail");
     assert_status(&r, "USR003", Some("ana.lopez@fabrikam.com"), "fail");
     assert_status(&r, "USR004", Some("ana.lopez@fabrikam.com"), "warn");
     assert_status(&r, "USR005", Some("ana.lopez@fabrikam.com"), "warn");
     assert_status(&r, "USR005", Some("ivan.petrov@fabrikam.com"), "fail");
     assert_status(&r, "USR006", Some("ben.carter@fabrikam.com"), "fail");
+    // Five personal devices count; the two corporate Entra-joined laptops are enrolled in shared
+    // device mode and do not (memdocs: device limits do not apply to Entra joined enrollments).
+    let limit = evidence_text(finding(&r, "USR006", Some("ben.carter@fabrikam.com")));
+    assert!(
+        limit.contains("5 Intune-managed device(s) that count"),
+        "{limit}"
+    );
+    for laptop in ["FAB-LT-2001", "FAB-LT-2002"] {
+        assert!(
+            limit.contains(&format!(
+                "{laptop}: enrolled in shared device mode (Entra join, deviceEnrollmentType windowsAzureADJoin)"
+            )),
+            "{limit}"
+        );
+    }
     assert_status(&r, "USR006", Some("ana.lopez@fabrikam.com"), "pass");
     assert_status(&r, "USR007", Some("fay.oduya@fabrikam.com"), "warn");
     assert_status(&r, "USR008", Some("gus.meyer@fabrikam.local"), "fail");
@@ -1115,6 +1135,9 @@ fn tailspin_gcc_high_style_tenant() {
             .is_some_and(|t| t.contains("Suspended"))
     );
     assert_status(&r, "USR002", Some("warning.user@tailspin.us"), "warn");
+    // Licensed only through the GCC High SKU INTUNE_A_VL_USGOV_GCCHIGH (b4288abe-…), whose
+    // Intune plan is INTUNE_A_VL.
+    assert_status(&r, "USR002", Some("vl.user@tailspin.us"), "pass");
     assert_status(&r, "USR008", Some("local.user@tailspin.local"), "fail");
     assert_status(&r, "USR008", Some("old.domain@tailspin-legacy.com"), "fail");
     assert_status(&r, "USR008", Some("deep.user@tailspin.us"), "pass");
@@ -1375,6 +1398,9 @@ fn enterprise_baseline_conditional_access_does_not_fail_ten009() {
         "\"CA006 Block access outside trusted locations (report-only)\" is report-only",
         "\"CA007 Require compliant device for Intune enrollment (report-only)\" is report-only",
         "\"CA001 Require MFA for administrators\" targets only 2 directory role(s)",
+        // An enforced block under named locations: Entra decides at sign-in, so it warns.
+        "\"CA009 Block access from untrusted countries\" targets Microsoft Intune Enrollment and Microsoft Intune (through All resources) and requires block; applies only under named locations (decided by Entra at sign-in, not here)",
+        "\"CA008 Require compliant device for all users\" targets Microsoft Intune Enrollment and Microsoft Intune (through All resources) and requires compliantDevice: a compliant-device requirement on All resources does not block Intune enrollment, not counted",
     ] {
         assert!(ca.contains(expected), "missing {expected}\n{ca}");
     }
@@ -1395,6 +1421,27 @@ fn scope_on_both_intune_apps_warns_of_autopilot_0xc1036501() {
         f["summary"].as_str().unwrap_or("").contains("0xC1036501"),
         "{f}"
     );
+    assert_status(&r, "TEN003", None, "pass");
+}
+
+#[test]
+fn a_third_party_mdm_application_with_a_scope_warns_of_autopilot_0xc1036501() {
+    // wingtip: only "Microsoft Intune" of the two Intune apps has a scope, but a leftover
+    // "Workspace ONE UEM" MDM application still targets the Pilot group.
+    let mock = start(MockConfig::dir(tenant_dir("wingtip")));
+    let r = audit_json(&mock, Auth::Delegated("cli"));
+    assert_status(&r, "TEN005", None, "warn");
+    let f = finding(&r, "TEN005", None);
+    assert!(
+        f["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains("1 other MDM application(s) also have an MDM user scope"),
+        "{f}"
+    );
+    let ev = evidence_text(f);
+    assert!(ev.contains("other MDM application"), "{ev}");
+    assert!(ev.contains("Workspace ONE UEM"), "{ev}");
     assert_status(&r, "TEN003", None, "pass");
 }
 

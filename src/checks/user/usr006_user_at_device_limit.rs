@@ -32,10 +32,13 @@ pub const META: CheckMeta = CheckMeta {
     what_it_checks: "Finds the device-limit restriction that wins for the user (lowest priority number among \
         those assigned, else the default) and compares its limit with the user's Intune devices that count \
         against it. Intune counts only managed devices that were in contact with Intune within the last 90 \
-        days and are not stuck in a registration-pending state for more than 24 hours (memdocs \
-        intune/enrollment/create-device-limit-restrictions.md), so devices that last checked in more than 90 \
-        days before the evaluation date (`--as-of`, else the time of collection) or have been pending \
-        registration for over a day are listed as not counted. Fails when the counted devices reach the \
+        days, are not stuck in a registration-pending state for more than 24 hours and were not enrolled \
+        in shared device mode (memdocs intune/enrollment/create-device-limit-restrictions.md), so devices \
+        that last checked in more than 90 days before the evaluation date (`--as-of`, else the time of \
+        collection), have been pending registration for over a day, or whose deviceEnrollmentType is a \
+        shared-mode one (co-management or Group Policy, Entra join and bulk Entra join, bulk provisioning \
+        packages, Autopilot's device-credential join, device enrollment manager enrollments; memdocs \
+        intune/enrollment/enrollment-restrictions-set.md) are listed as not counted. Fails when the counted devices reach the \
         limit. A restriction assigned through an assignment filter (include or exclude; memdocs \
         intune/intune-service/fundamentals/filters.md) applies only to the devices its rule selects, which \
         Intune decides at enrollment: such a restriction with a higher priority is not taken as the winner, \
@@ -50,8 +53,43 @@ pub const META: CheckMeta = CheckMeta {
     references: &[R_DEVICE_LIMIT, R_RESTRICTIONS, R_ERRORS_TS, R_FILTERS],
 };
 
+/// The enrollment types (Graph `managedDevice.deviceEnrollmentType`) Intune enrolls in shared
+/// device mode and never counts against a user's device limit: co-managed and Group Policy,
+/// Entra joined (bulk included), Autopilot and device enrollment manager enrollments (memdocs
+/// intune/enrollment/enrollment-restrictions-set.md, "Device limit restrictions cannot be applied
+/// to devices in the following Windows enrollment scenarios, because these scenarios utilize
+/// shared device mode"; create-device-limit-restrictions.md: "Enrollment type is not in shared
+/// mode"). `windowsAutoEnrollment` ("Add work account") and `userEnrollment` count.
+const SHARED_MODE: &[(&str, &str)] = &[
+    (
+        "deviceEnrollmentManager",
+        "a device enrollment manager enrollment",
+    ),
+    ("windowsAzureADJoin", "Entra join"),
+    ("windowsBulkAzureDomainJoin", "bulk Entra join"),
+    ("windowsBulkUserless", "a bulk provisioning package"),
+    ("windowsCoManagement", "co-management or Group Policy"),
+    (
+        "windowsAzureADJoinUsingDeviceAuth",
+        "Entra join with the device credential (Autopilot self-deploying or pre-provisioning)",
+    ),
+    (
+        "azureAdJoinUsingAzureVmExtension",
+        "Entra join of an Azure VM",
+    ),
+];
+
 /// Why Intune does not count a device against the limit, if it does not.
 fn not_counted(d: &ManagedDevice, as_of: DateTime<Utc>) -> Option<String> {
+    if let Some(t) = d.device_enrollment_type.as_deref()
+        && let Some((ty, how)) = SHARED_MODE
+            .iter()
+            .find(|(ty, _)| ty.eq_ignore_ascii_case(t.trim()))
+    {
+        return Some(format!(
+            "enrolled in shared device mode ({how}, deviceEnrollmentType {ty})"
+        ));
+    }
     let at = |v: &Option<String>| {
         v.as_deref()
             .and_then(|t| DateTime::parse_from_rfc3339(t.trim()).ok())
@@ -274,6 +312,42 @@ mod tests {
                 "USR006"
             ),
             Status::Pass
+        );
+    }
+
+    #[test]
+    fn usr006_shared_mode_enrollments_are_not_counted() {
+        let mut s = snap_with(&user_json(""), &[]);
+        s.sources.enrollment_configurations =
+            Source::collected("GET /beta/x", json(&restrictions(false, false, "")));
+        // Two devices reach the fixture's limit; enrolled in shared mode they do not count.
+        let shared = r#"[{"id":"m1","userId":"u1","deviceName":"PC1","deviceEnrollmentType":"windowsCoManagement"},
+            {"id":"m2","userId":"u1","deviceName":"PC2","deviceEnrollmentType":"WindowsAzureADJoin"}]"#;
+        s.sources.managed_devices =
+            Source::collected("GET /v1.0/deviceManagement/managedDevices", json(shared));
+        let f = user_readiness(&s, "jdoe@contoso.com", None)
+            .into_iter()
+            .find(|f| f.check == "USR006");
+        let f = f.unwrap_or_else(|| panic!("no USR006"));
+        assert_eq!(f.status, Status::Pass, "{}", f.summary);
+        let ev: String = f.evidence.iter().map(|e| e.detail.as_str()).collect();
+        assert!(
+            ev.contains("PC1: enrolled in shared device mode (co-management or Group Policy"),
+            "{ev}"
+        );
+        assert!(
+            ev.contains("PC2: enrolled in shared device mode (Entra join"),
+            "{ev}"
+        );
+        // "Add work account" and Company Portal enrollments count.
+        let counted = shared
+            .replace("windowsCoManagement", "windowsAutoEnrollment")
+            .replace("WindowsAzureADJoin", "userEnrollment");
+        s.sources.managed_devices =
+            Source::collected("GET /v1.0/deviceManagement/managedDevices", json(&counted));
+        assert_eq!(
+            status(&user_readiness(&s, "jdoe@contoso.com", None), "USR006"),
+            Status::Fail
         );
     }
 }
