@@ -17,8 +17,9 @@ enroll-doctor diagnose --device-report DIR  analyse a device's files offline (no
 enroll-doctor explain 0x8018002B            decode an MDM error code\n  \
 enroll-doctor explain DEV007                explain a check\n  \
 enroll-doctor collector > collect.ps1       the read-only script that gathers a device report\n\n\
-Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 the tool could not \
-do its job or a check ended in error."
+Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it (--fail-on skip: also \
+a check that could not run) or a --require check that did not run; 2 the tool could not do its \
+job or a check ended in error. `diff`: 1 when readiness regressed or a watched setting got weaker."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -149,6 +150,10 @@ pub enum FailOn {
     Fail,
     /// Exit 1 when any finding warns or fails.
     Warn,
+    /// Exit 1 when any finding warns or fails, or a check could not run: skipped for a missing
+    /// permission, an app-only token or missing evidence (not-applicable skips do not count).
+    /// Errors still exit 2. For CI, so a run that checked nothing does not pass.
+    Skip,
     /// Never exit 1 for findings (errors still exit 2).
     Never,
 }
@@ -166,6 +171,11 @@ pub struct OutputArgs {
     /// Lowest status that makes the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
     pub fail_on: FailOn,
+    /// These checks (IDs or names; repeatable or comma-separated) must have run — not skip,
+    /// not error — on every subject, else exit 1 naming them and why they did not run (a check
+    /// the command does not evaluate did not run either). For CI: `--require USR003,USR009`.
+    #[arg(long, value_name = "CHECK", value_delimiter = ',', action = clap::ArgAction::Append)]
+    pub require: Vec<String>,
     /// Evaluate as of this date (YYYY-MM-DD or RFC 3339) instead of now: end-of-servicing, staleness.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
@@ -420,7 +430,8 @@ const DIAGNOSE_EXAMPLES: &str = concat!(
     "  enroll-doctor diagnose -d ./fleet --format json --fail-on warn\n",
     "  # Live: read the tenant through Graph with a delegated sign-in\n",
     "  enroll-doctor diagnose -d PC0042.zip --tenant contoso.com --user jdoe@contoso.com\n\n",
-    "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; ",
+    "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it (with --fail-on ",
+    "skip also a check that could not run), or a --require check that did not run; ",
     "2 the tool could not do its job or a check ended in error."
 );
 
@@ -472,7 +483,8 @@ const AUDIT_EXAMPLES: &str = concat!(
     "  # Every customer tenant with one multi-tenant app, a report file per tenant\n",
     "  enroll-doctor audit --tenants-file customers.txt --client-id <APP-ID> --auth certificate \\\n",
     "      --certificate app.pem --output-dir reports --format json\n\n",
-    "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; ",
+    "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it (with --fail-on ",
+    "skip also a check that could not run), or a --require check that did not run; ",
     "2 the tool could not do its job or a check ended in error (with --tenants-file: the worst tenant's code)."
 );
 
@@ -482,7 +494,8 @@ const CHECK_EXAMPLES: &str = concat!(
     "  enroll-doctor check --tenant contoso.com --group \"Intune pilot\"\n",
     "  enroll-doctor check --snapshot contoso.json --all-users --format json\n",
     "  enroll-doctor check --tenants-file customers.txt --all-users --output-dir reports\n\n",
-    "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; ",
+    "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it (with --fail-on ",
+    "skip also a check that could not run), or a --require check that did not run; ",
     "2 the tool could not do its job or a check ended in error."
 );
 

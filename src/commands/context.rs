@@ -15,6 +15,7 @@ use enroll_doctor::graph::GraphClient;
 use enroll_doctor::graph::trace::HTTP_TARGET;
 use enroll_doctor::model::Finding;
 use enroll_doctor::redact::Redactor;
+use enroll_doctor::report::gate::Gate;
 use enroll_doctor::report::{self, FailThreshold, Report, run};
 use enroll_doctor::tenant::TenantSnapshot;
 use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
@@ -68,8 +69,30 @@ pub(crate) fn threshold(output: &OutputArgs) -> FailThreshold {
     match output.fail_on {
         FailOn::Fail => FailThreshold::Fail,
         FailOn::Warn => FailThreshold::Warn,
+        FailOn::Skip => FailThreshold::Skip,
         FailOn::Never => FailThreshold::Never,
     }
+}
+
+/// The CI gate of OUTPUT (`--require`, `--fail-on skip`); a `--require` naming no check is an
+/// error (exit 2), so commands build it before they read anything.
+pub(crate) fn gate(output: &OutputArgs) -> anyhow::Result<Gate> {
+    Ok(Gate::new(&output.require, output.fail_on == FailOn::Skip)?)
+}
+
+/// Says on stderr what GATE found (each line after LABEL, a tenant of a run over many) and
+/// returns CODE with the gate applied.
+pub(crate) fn finish_gate(gate: &Gate, code: u8, label: Option<&str>) -> u8 {
+    for line in gate.lines() {
+        match label {
+            Some(l) => eprintln!(
+                "enroll-doctor: {}: {line}",
+                enroll_doctor::text_safety::escape_line(l)
+            ),
+            None => eprintln!("enroll-doctor: {line}"),
+        }
+    }
+    gate.exit_code(code)
 }
 
 /// Where a CSV run's summary goes: stderr, when it is a terminal (a CSV cannot carry it).
@@ -82,6 +105,8 @@ pub(crate) fn csv_summary_sink(format: ReportFormat) -> Option<std::io::Stderr> 
 /// written subject by subject behind their summary.
 pub(crate) fn emit_report(report: &Report, output: &OutputArgs) -> anyhow::Result<u8> {
     let code = report::exit_code(&report.findings, threshold(output));
+    let mut gate = gate(output)?;
+    gate.observe_all(&report.findings);
     let mut side = csv_summary_sink(output.format);
     with_stdout(|out| {
         write_report_to(
@@ -91,7 +116,7 @@ pub(crate) fn emit_report(report: &Report, output: &OutputArgs) -> anyhow::Resul
             side.as_mut().map(|s| s as &mut dyn Write),
         )
     })?;
-    Ok(code)
+    Ok(finish_gate(&gate, code, None))
 }
 
 /// Writes a report in the chosen format to OUT (stdout, or a tenant's report file); a CSV
