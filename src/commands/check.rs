@@ -31,7 +31,7 @@ use enroll_doctor::tenant::users_file::read_users_file;
 use super::context::tenants::{self, Evaluated, Plan};
 use super::context::{
     Stage, csv_summary_sink, finish_gate, gate, init_logging, parse_as_of, render, run_format,
-    source_notes, tenant_snapshot, threshold, with_stdout, write_report_to,
+    source_notes, tenant_snapshot, threshold, with_stdout_as, write_report_to,
 };
 use crate::cli::{CheckArgs, GlobalArgs, OutputArgs, ReportFormat};
 
@@ -170,7 +170,9 @@ fn stream(
 ) -> anyhow::Result<u8> {
     let run = Readiness::evaluate(snap, targets, output, as_of, notes, gate(output)?);
     let mut side = csv_summary_sink(output.format);
-    with_stdout(|out| run.write(out, side.as_mut().map(|s| s as &mut dyn Write)))?;
+    with_stdout_as(output.format == ReportFormat::Table, |out| {
+        run.write(out, side.as_mut().map(|s| s as &mut dyn Write))
+    })?;
     Ok(finish_gate(&run.gate, run.code, None))
 }
 

@@ -35,14 +35,21 @@ pub(super) fn compare(
     not_compared: &mut Vec<String>,
 ) {
     let s = (&old.sources, &new.sources);
-    if let Some((o, n)) = both("organization", &s.0.organization, &s.1.organization, not_compared)
-    {
+    if let Some((o, n)) = both(
+        "organization",
+        &s.0.organization,
+        &s.1.organization,
+        not_compared,
+    ) {
         let mut c = Changes {
             out,
             area: ChangeArea::Organization,
         };
         let name = n.display_name.as_deref().unwrap_or(&n.id);
-        let intune = |a: &Option<String>| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case("intune"));
+        let intune = |a: &Option<String>| {
+            a.as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case("intune"))
+        };
         let (was, is) = (
             intune(&o.mobile_device_management_authority),
             intune(&n.mobile_device_management_authority),
@@ -54,7 +61,10 @@ pub(super) fn compare(
             o.mobile_device_management_authority.clone(),
             n.mobile_device_management_authority.clone(),
             judged(was && !is, !was && is),
-            "Windows devices enroll into Intune only while the MDM authority is intune",
+            (
+                "Windows devices enroll into Intune only while the MDM authority is intune",
+                "the MDM authority is intune now: Windows devices can enroll into Intune",
+            ),
         );
         let domains = |org: &crate::tenant::snapshot::Organization| {
             list(org.verified_domains.iter().map(|d| d.name.to_lowercase()))
@@ -77,10 +87,20 @@ pub(super) fn compare(
     ) {
         licences(o, n, out);
     }
-    if let Some((o, n)) = both("mdm_policies", &s.0.mdm_policies, &s.1.mdm_policies, not_compared) {
+    if let Some((o, n)) = both(
+        "mdm_policies",
+        &s.0.mdm_policies,
+        &s.1.mdm_policies,
+        not_compared,
+    ) {
         scopes(old, new, o, n, true, out);
     }
-    if let Some((o, n)) = both("mam_policies", &s.0.mam_policies, &s.1.mam_policies, not_compared) {
+    if let Some((o, n)) = both(
+        "mam_policies",
+        &s.0.mam_policies,
+        &s.1.mam_policies,
+        not_compared,
+    ) {
         scopes(old, new, o, n, false, out);
     }
     if let Some((o, n)) = both(
@@ -101,9 +121,14 @@ pub(super) fn compare(
             out,
             area: ChangeArea::DeviceRegistration,
         };
-        let name = n.display_name.as_deref().unwrap_or("Device Registration Policy");
+        let name = n
+            .display_name
+            .as_deref()
+            .unwrap_or("Device Registration Policy");
         let join = |p: &crate::tenant::snapshot::DeviceRegistrationPolicy| {
-            p.azure_ad_join.as_ref().and_then(|j| j.allowed_to_join.clone())
+            p.azure_ad_join
+                .as_ref()
+                .and_then(|j| j.allowed_to_join.clone())
         };
         let register = |p: &crate::tenant::snapshot::DeviceRegistrationPolicy| {
             p.azure_ad_registration
@@ -118,7 +143,10 @@ pub(super) fn compare(
             join(o),
             join(n),
             (old, new),
-            "fewer users may Entra join devices (Entra join enrolls through the MDM scope)",
+            (
+                "fewer users may Entra join devices (Entra join enrolls through the MDM scope)",
+                "more users may Entra join devices",
+            ),
         );
         membership(
             &mut c,
@@ -128,7 +156,10 @@ pub(super) fn compare(
             register(o),
             register(n),
             (old, new),
-            "fewer users may register devices",
+            (
+                "fewer users may register devices",
+                "more users may register devices",
+            ),
         );
         let (q0, q1) = (o.user_device_quota, n.user_device_quota);
         c.field(
@@ -141,7 +172,10 @@ pub(super) fn compare(
                 matches!((q0, q1), (Some(a), Some(b)) if b < a),
                 matches!((q0, q1), (Some(a), Some(b)) if b > a),
             ),
-            "a lower Entra device quota: users at the quota cannot join or register another device",
+            (
+                "a lower Entra device quota: users at the quota cannot join or register another device",
+                "a higher Entra device quota: users at the old quota can join or register again",
+            ),
         );
         c.field(
             name,
@@ -180,11 +214,15 @@ fn licences(old: &[SubscribedSku], new: &[SubscribedSku], out: &mut Vec<super::C
             .collect()
     };
     let (o, n) = (by_id(old), by_id(new));
-    let name = |s: &SubscribedSku| s.sku_part_number.clone().unwrap_or_else(|| s.sku_id.clone());
+    let name = |s: &SubscribedSku| {
+        s.sku_part_number
+            .clone()
+            .unwrap_or_else(|| s.sku_id.clone())
+    };
     let intune = |s: &SubscribedSku| {
-        s.service_plans
-            .iter()
-            .any(|p| is_intune_mdm_plan(&p.service_plan_id, p.service_plan_name.as_deref()).is_some())
+        s.service_plans.iter().any(|p| {
+            is_intune_mdm_plan(&p.service_plan_id, p.service_plan_name.as_deref()).is_some()
+        })
     };
     let enabled = |s: &SubscribedSku| {
         s.capability_status
@@ -222,7 +260,10 @@ fn licences(old: &[SubscribedSku], new: &[SubscribedSku], out: &mut Vec<super::C
                 watched && enabled(before) && !enabled(s),
                 watched && !enabled(before) && enabled(s),
             ),
-            "a SKU with an Intune MDM plan is no longer Enabled (suspended, warning or locked out)",
+            (
+                "a SKU with an Intune MDM plan is no longer Enabled (suspended, warning or locked out)",
+                "a SKU with an Intune MDM plan is Enabled again",
+            ),
         );
         let units = |s: &SubscribedSku| s.prepaid_units.as_ref().and_then(|u| u.enabled);
         c.field(
@@ -241,7 +282,9 @@ fn licences(old: &[SubscribedSku], new: &[SubscribedSku], out: &mut Vec<super::C
                     (
                         p.service_plan_id.to_ascii_lowercase(),
                         (
-                            p.service_plan_name.clone().unwrap_or_else(|| p.service_plan_id.clone()),
+                            p.service_plan_name
+                                .clone()
+                                .unwrap_or_else(|| p.service_plan_id.clone()),
                             p.provisioning_status.clone(),
                             is_intune_mdm_plan(&p.service_plan_id, p.service_plan_name.as_deref())
                                 .is_some(),
@@ -251,7 +294,10 @@ fn licences(old: &[SubscribedSku], new: &[SubscribedSku], out: &mut Vec<super::C
                 .collect()
         };
         let (p0, p1) = (plans(before), plans(s));
-        let ok = |st: &Option<String>| st.as_deref().is_some_and(|v| v.eq_ignore_ascii_case("success"));
+        let ok = |st: &Option<String>| {
+            st.as_deref()
+                .is_some_and(|v| v.eq_ignore_ascii_case("success"))
+        };
         for (pid, (pname, st1, is_intune)) in &p1 {
             let st0 = p0.get(pid).map(|p| p.1.clone()).unwrap_or(None);
             let present = p0.contains_key(pid);
@@ -259,10 +305,20 @@ fn licences(old: &[SubscribedSku], new: &[SubscribedSku], out: &mut Vec<super::C
                 &name(s),
                 &s.sku_id,
                 &format!("servicePlans[{pname}].provisioningStatus"),
-                if present { st0.clone().or(Some("(unset)".into())) } else { Some("(absent)".into()) },
+                if present {
+                    st0.clone().or(Some("(unset)".into()))
+                } else {
+                    Some("(absent)".into())
+                },
                 st1.clone().or(Some("(unset)".into())),
-                judged(*is_intune && ok(&st0) && !ok(st1), *is_intune && !ok(&st0) && ok(st1)),
-                "the Intune MDM plan of this SKU is no longer provisioned (Success)",
+                judged(
+                    *is_intune && ok(&st0) && !ok(st1),
+                    *is_intune && !ok(&st0) && ok(st1),
+                ),
+                (
+                    "the Intune MDM plan of this SKU is no longer provisioned (Success)",
+                    "the Intune MDM plan of this SKU is provisioned (Success) now",
+                ),
             );
         }
         for (pid, (pname, st0, is_intune)) in &p0 {
@@ -283,7 +339,12 @@ fn licences(old: &[SubscribedSku], new: &[SubscribedSku], out: &mut Vec<super::C
 
 /// `none` < `selected` < `all`; unknown values are not ranked.
 fn scope_rank(p: &MobilityPolicy) -> Option<u8> {
-    match p.applies_to.as_deref().map(str::to_ascii_lowercase).as_deref() {
+    match p
+        .applies_to
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("none") => Some(0),
         Some("selected") => Some(1),
         Some("all") => Some(2),
@@ -308,7 +369,9 @@ fn scopes(
         },
     };
     let by_id = |l: &[MobilityPolicy]| -> BTreeMap<String, MobilityPolicy> {
-        l.iter().map(|p| (p.id.to_ascii_lowercase(), p.clone())).collect()
+        l.iter()
+            .map(|p| (p.id.to_ascii_lowercase(), p.clone()))
+            .collect()
     };
     let (o, n) = (by_id(old), by_id(new));
     for (id, p) in &o {
@@ -342,13 +405,22 @@ fn scopes(
             p.applies_to.clone(),
             if mdm { judged(narrower, wider) } else { judged(wider, narrower) },
             if mdm {
-                "the MDM user scope reaches fewer users (auto-enrollment starts only inside it)"
+                (
+                    "the MDM user scope reaches fewer users (auto-enrollment starts only inside it)",
+                    "the MDM user scope reaches more users",
+                )
             } else {
-                "the MAM user scope reaches more users (a user in both gets MAM on a registered device)"
+                (
+                    "the MAM user scope reaches more users (a user in both gets MAM on a registered device)",
+                    "the MAM user scope reaches fewer users",
+                )
             },
         );
         let groups = |p: &MobilityPolicy| -> BTreeSet<String> {
-            p.included_groups.iter().map(|g| g.id.to_ascii_lowercase()).collect()
+            p.included_groups
+                .iter()
+                .map(|g| g.id.to_ascii_lowercase())
+                .collect()
         };
         let (g0, g1) = (groups(before), groups(p));
         let named = |id: &str, pol: &MobilityPolicy| {
@@ -365,7 +437,11 @@ fn scopes(
                 "includedGroups",
                 Some(named(g, before)),
                 None,
-                if mdm { judged(true, false) } else { judged(false, true) },
+                if mdm {
+                    judged(true, false)
+                } else {
+                    judged(false, true)
+                },
                 if mdm {
                     "a group left the MDM user scope: its members no longer auto-enroll"
                 } else {
@@ -390,10 +466,22 @@ fn scopes(
         }
         for (field, a, b) in [
             ("discoveryUrl", &before.discovery_url, &p.discovery_url),
-            ("termsOfUseUrl", &before.terms_of_use_url, &p.terms_of_use_url),
+            (
+                "termsOfUseUrl",
+                &before.terms_of_use_url,
+                &p.terms_of_use_url,
+            ),
             ("complianceUrl", &before.compliance_url, &p.compliance_url),
         ] {
-            c.field(p.name(), &p.id, field, a.clone(), b.clone(), Impact::Neutral, "");
+            c.field(
+                p.name(),
+                &p.id,
+                field,
+                a.clone(),
+                b.clone(),
+                Impact::Neutral,
+                "",
+            );
         }
     }
 }
@@ -462,7 +550,9 @@ fn restrictions(
         area: ChangeArea::Restriction,
     };
     let by_id = |l: &[EnrollmentConfiguration]| -> BTreeMap<String, EnrollmentConfiguration> {
-        l.iter().map(|p| (p.id.to_ascii_lowercase(), p.clone())).collect()
+        l.iter()
+            .map(|p| (p.id.to_ascii_lowercase(), p.clone()))
+            .collect()
     };
     let (o, n) = (by_id(old), by_id(new));
     for (id, r) in &o {
@@ -495,7 +585,10 @@ fn restrictions(
             Some(p0.to_string()),
             Some(p1.to_string()),
             judged(blocks_windows(r) && p1 < p0, blocks_windows(r) && p1 > p0),
-            "a restriction that blocks Windows moved up: it now wins over the ones below it",
+            (
+                "a restriction that blocks Windows moved up: it now wins over the ones below it",
+                "a restriction that blocks Windows moved down: the ones it passed now win over it",
+            ),
         );
         c.field(
             name,
@@ -517,11 +610,17 @@ fn restrictions(
                 matches!((l0, l1), (Some(a), Some(b)) if b < a),
                 matches!((l0, l1), (Some(a), Some(b)) if b > a),
             ),
-            "a lower device limit: users at it cannot enroll another device",
+            (
+                "a lower device limit: users at it cannot enroll another device",
+                "a higher device limit: users at the old limit can enroll another device",
+            ),
         );
         windows(&mut c, name, &r.id, before, r);
         let targets = |x: &EnrollmentConfiguration| -> BTreeSet<String> {
-            x.assignments.iter().map(|a| target_text(&a.target, snaps)).collect()
+            x.assignments
+                .iter()
+                .map(|a| target_text(&a.target, snaps))
+                .collect()
         };
         let (t0, t1) = (targets(before), targets(r));
         let blocking = blocks_windows(r);
@@ -577,8 +676,14 @@ fn windows(
         &f("platformBlocked"),
         opt_bool(a.platform_blocked),
         opt_bool(b.platform_blocked),
-        judged(!t(a.platform_blocked) && t(b.platform_blocked), t(a.platform_blocked) && !t(b.platform_blocked)),
-        "Windows (MDM) enrollment is blocked by this restriction now",
+        judged(
+            !t(a.platform_blocked) && t(b.platform_blocked),
+            t(a.platform_blocked) && !t(b.platform_blocked),
+        ),
+        (
+            "Windows (MDM) enrollment is blocked by this restriction now",
+            "Windows (MDM) enrollment is no longer blocked by this restriction",
+        ),
     );
     c.field(
         name,
@@ -590,9 +695,15 @@ fn windows(
             !t(a.personal_device_enrollment_blocked) && t(b.personal_device_enrollment_blocked),
             t(a.personal_device_enrollment_blocked) && !t(b.personal_device_enrollment_blocked),
         ),
-        "personally owned Windows devices are blocked now",
+        (
+            "personally owned Windows devices are blocked now",
+            "personally owned Windows devices are no longer blocked",
+        ),
     );
-    let (min0, min1) = (version(&a.os_minimum_version), version(&b.os_minimum_version));
+    let (min0, min1) = (
+        version(&a.os_minimum_version),
+        version(&b.os_minimum_version),
+    );
     c.field(
         name,
         id,
@@ -611,9 +722,15 @@ fn windows(
                 _ => false,
             },
         ),
-        "a higher minimum Windows version: older builds cannot enroll",
+        (
+            "a higher minimum Windows version: older builds cannot enroll",
+            "a lower (or no) minimum Windows version: older builds can enroll",
+        ),
     );
-    let (max0, max1) = (version(&a.os_maximum_version), version(&b.os_maximum_version));
+    let (max0, max1) = (
+        version(&a.os_maximum_version),
+        version(&b.os_maximum_version),
+    );
     c.field(
         name,
         id,
@@ -632,7 +749,10 @@ fn windows(
                 _ => false,
             },
         ),
-        "a lower maximum Windows version: newer builds cannot enroll",
+        (
+            "a lower maximum Windows version: newer builds cannot enroll",
+            "a higher (or no) maximum Windows version: newer builds can enroll",
+        ),
     );
     let set = |v: &[String]| -> BTreeSet<String> { v.iter().map(|m| m.to_lowercase()).collect() };
     let (m0, m1) = (set(&a.blocked_manufacturers), set(&b.blocked_manufacturers));
@@ -643,7 +763,10 @@ fn windows(
         Some(list(m0.iter().cloned())),
         Some(list(m1.iter().cloned())),
         judged(!m1.is_subset(&m0), m1.is_subset(&m0) && m1 != m0),
-        "devices of another manufacturer are blocked now",
+        (
+            "devices of another manufacturer are blocked now",
+            "fewer manufacturers are blocked",
+        ),
     );
     c.field(
         name,
@@ -666,7 +789,7 @@ fn membership(
     old: Option<DeviceRegistrationMembership>,
     new: Option<DeviceRegistrationMembership>,
     snaps: (&TenantSnapshot, &TenantSnapshot),
-    why: &str,
+    why: (&str, &str),
 ) {
     let kind = |m: &Option<DeviceRegistrationMembership>| m.as_ref().map(|m| m.kind());
     let rank = |k: Option<MembershipKind>| match k {
@@ -707,13 +830,25 @@ fn membership(
                 m.users
                     .iter()
                     .map(|u| format!("user {}", u.to_ascii_lowercase()))
-                    .chain(m.groups.iter().map(|g| format!("group {}", group_name(snaps, g))))
+                    .chain(
+                        m.groups
+                            .iter()
+                            .map(|g| format!("group {}", group_name(snaps, g))),
+                    )
             })
             .collect()
     };
     let (m0, m1) = (members(&old), members(&new));
     for gone in m0.difference(&m1) {
-        c.field(name, id, &format!("{field}.members"), Some(gone.clone()), None, Impact::Regression, why);
+        c.field(
+            name,
+            id,
+            &format!("{field}.members"),
+            Some(gone.clone()),
+            None,
+            Impact::Regression,
+            why.0,
+        );
     }
     for added in m1.difference(&m0) {
         c.field(
@@ -723,7 +858,7 @@ fn membership(
             None,
             Some(added.clone()),
             Impact::Improvement,
-            "more users may join or register devices",
+            why.1,
         );
     }
 }

@@ -219,9 +219,8 @@ pub fn diff(
     config::compare(old, new, &mut changes, &mut not_compared);
     policies::compare(old, new, &mut changes, &mut not_compared);
     changes.sort_by(|a, b| {
-        (a.area, a.impact, &a.object, &a.id, &a.field).cmp(&(
-            b.area, b.impact, &b.object, &b.id, &b.field,
-        ))
+        (a.area, a.impact, &a.object, &a.id, &a.field)
+            .cmp(&(b.area, b.impact, &b.object, &b.id, &b.field))
     });
     let (readiness, users_compared, more_notes) = readiness::compare(old, new, as_of);
     notes.extend(more_notes);
@@ -249,8 +248,7 @@ pub fn diff(
         newly_failing: count(Trend::NewlyFailing),
         regressed: false,
     };
-    summary.regressed =
-        summary.regressions + summary.newly_not_ready + summary.newly_failing > 0;
+    summary.regressed = summary.regressions + summary.newly_not_ready + summary.newly_failing > 0;
     Ok(SnapshotDiff {
         schema: DIFF_SCHEMA,
         old: old_side,
@@ -264,6 +262,29 @@ pub fn diff(
     })
 }
 
+/// Why a change is judged: the text for a regression, and the one for the reverse (an
+/// improvement). A plain `&str` is a text that reads right either way it is used.
+#[derive(Clone, Copy)]
+pub(crate) struct Why<'a> {
+    pub(crate) bad: &'a str,
+    pub(crate) good: &'a str,
+}
+
+impl<'a> From<&'a str> for Why<'a> {
+    fn from(text: &'a str) -> Why<'a> {
+        Why {
+            bad: text,
+            good: text,
+        }
+    }
+}
+
+impl<'a> From<(&'a str, &'a str)> for Why<'a> {
+    fn from((bad, good): (&'a str, &'a str)) -> Why<'a> {
+        Why { bad, good }
+    }
+}
+
 /// Builds [`Change`]s.
 pub(crate) struct Changes<'a> {
     pub(crate) out: &'a mut Vec<Change>,
@@ -271,17 +292,38 @@ pub(crate) struct Changes<'a> {
 }
 
 impl Changes<'_> {
-    pub(crate) fn added(&mut self, object: &str, id: &str, impact: Impact, why: &str) {
+    pub(crate) fn added<'w>(
+        &mut self,
+        object: &str,
+        id: &str,
+        impact: Impact,
+        why: impl Into<Why<'w>>,
+    ) {
         self.push(ChangeKind::Added, object, id, None, None, None, impact, why);
     }
 
-    pub(crate) fn removed(&mut self, object: &str, id: &str, impact: Impact, why: &str) {
-        self.push(ChangeKind::Removed, object, id, None, None, None, impact, why);
+    pub(crate) fn removed<'w>(
+        &mut self,
+        object: &str,
+        id: &str,
+        impact: Impact,
+        why: impl Into<Why<'w>>,
+    ) {
+        self.push(
+            ChangeKind::Removed,
+            object,
+            id,
+            None,
+            None,
+            None,
+            impact,
+            why,
+        );
     }
 
     /// A property that differs (nothing when OLD and NEW are equal).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn field(
+    pub(crate) fn field<'w>(
         &mut self,
         object: &str,
         id: &str,
@@ -289,7 +331,7 @@ impl Changes<'_> {
         old: Option<String>,
         new: Option<String>,
         impact: Impact,
-        why: &str,
+        why: impl Into<Why<'w>>,
     ) {
         if old == new {
             return;
@@ -307,7 +349,7 @@ impl Changes<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn push(
+    fn push<'w>(
         &mut self,
         kind: ChangeKind,
         object: &str,
@@ -316,8 +358,9 @@ impl Changes<'_> {
         old: Option<String>,
         new: Option<String>,
         impact: Impact,
-        why: &str,
+        why: impl Into<Why<'w>>,
     ) {
+        let why = why.into();
         self.out.push(Change {
             area: self.area,
             kind,
@@ -327,10 +370,10 @@ impl Changes<'_> {
             old,
             new,
             impact,
-            why: if impact == Impact::Neutral {
-                String::new()
-            } else {
-                why.to_string()
+            why: match impact {
+                Impact::Regression => why.bad.to_string(),
+                Impact::Improvement => why.good.to_string(),
+                Impact::Neutral => String::new(),
             },
         });
     }

@@ -3,12 +3,12 @@
 //! listed one by one: a tenant holds thousands).
 //!
 //! Watched settings:
-//! - a Conditional Access policy becomes enforced (`enabled`: added so, or from disabled /
-//!   report-only) with a grant a device cannot meet before it is enrolled — `block`,
-//!   `compliantDevice`, `domainJoinedDevice` — or an enforced one gains such a grant or turns
-//!   `OR` into `AND` (entra-docs identity/conditional-access/concept-conditional-access-grant.md;
-//!   memdocs intune/enrollment/multi-factor-authentication.md: require MFA, not compliance, for
-//!   the enrollment apps);
+//! - a Conditional Access policy starts to stop enrollment as TEN009 reads it (enforced,
+//!   reaching the Intune enrollment apps or "Register or join devices", with a grant an
+//!   enrolling device cannot meet: `block`, or a compliant device on the enrollment apps — not
+//!   on All resources, which enrollment is exempt from; entra-docs
+//!   identity/conditional-access/policy-all-users-device-compliance.md): added so, or changed
+//!   into it (a derived `blocksEnrollment` row); the reverse is an improvement;
 //! - an Autopilot profile that had assignments is removed, or loses an assignment: the devices
 //!   it reached get no profile (memdocs autopilot/profiles.md).
 //!
@@ -19,9 +19,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::config::group_name;
 use super::{Change, ChangeArea, Changes, Impact, both, judged, list, opt_bool};
+use crate::checks::tenant::ten009_enrollment_app_conditional_access::{
+    Demand, ca_is_or, enrollment_policies,
+};
 use crate::tenant::TenantSnapshot;
-use crate::tenant::conditional_access::{CaGrantControls, ConditionalAccessPolicy};
 use crate::tenant::snapshot::{AutopilotProfile, EnrollmentStatusPage, TargetKind};
+use crate::tenant::snapshot::{CaGrantControls, ConditionalAccessPolicy};
 
 pub(super) fn compare(
     old: &TenantSnapshot,
@@ -48,13 +51,15 @@ pub(super) fn compare(
             out,
             area: ChangeArea::AssignmentFilter,
         };
-        let (o, n) = (
-            by_id(o, |f| f.id.clone()),
-            by_id(n, |f| f.id.clone()),
-        );
+        let (o, n) = (by_id(o, |f| f.id.clone()), by_id(n, |f| f.id.clone()));
         for (id, f) in &o {
             if !n.contains_key(id) {
-                c.removed(f.display_name.as_deref().unwrap_or(&f.id), &f.id, Impact::Neutral, "");
+                c.removed(
+                    f.display_name.as_deref().unwrap_or(&f.id),
+                    &f.id,
+                    Impact::Neutral,
+                    "",
+                );
             }
         }
         for (id, f) in &n {
@@ -62,8 +67,24 @@ pub(super) fn compare(
             match o.get(id) {
                 None => c.added(name, &f.id, Impact::Neutral, ""),
                 Some(before) => {
-                    c.field(name, &f.id, "rule", before.rule.clone(), f.rule.clone(), Impact::Neutral, "");
-                    c.field(name, &f.id, "platform", before.platform.clone(), f.platform.clone(), Impact::Neutral, "");
+                    c.field(
+                        name,
+                        &f.id,
+                        "rule",
+                        before.rule.clone(),
+                        f.rule.clone(),
+                        Impact::Neutral,
+                        "",
+                    );
+                    c.field(
+                        name,
+                        &f.id,
+                        "platform",
+                        before.platform.clone(),
+                        f.platform.clone(),
+                        Impact::Neutral,
+                        "",
+                    );
                 }
             }
         }
@@ -121,22 +142,29 @@ pub(super) fn compare(
 }
 
 fn by_id<T: Clone>(l: &[T], id: impl Fn(&T) -> String) -> BTreeMap<String, T> {
-    l.iter().map(|x| (id(x).to_ascii_lowercase(), x.clone())).collect()
-}
-
-/// Grants a device cannot meet before it is enrolled.
-const DEVICE_GRANTS: &[&str] = &["block", "compliantDevice", "domainJoinedDevice"];
-
-fn device_grants(g: &Option<CaGrantControls>) -> BTreeSet<String> {
-    g.iter()
-        .flat_map(|g| g.built_in_controls.iter())
-        .filter(|c| DEVICE_GRANTS.iter().any(|d| d.eq_ignore_ascii_case(c)))
-        .map(|c| c.to_ascii_lowercase())
+    l.iter()
+        .map(|x| (id(x).to_ascii_lowercase(), x.clone()))
         .collect()
 }
 
-fn enforced(p: &ConditionalAccessPolicy) -> bool {
-    p.state.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("enabled"))
+/// The policies of LIST that stop an enrolling device, by id, with what they reach: TEN009's
+/// own reading (`enrollment_policies`: enforced, reaching the Intune enrollment apps or the
+/// "Register or join devices" action from a modern client), keeping those whose grant an
+/// enrolling device cannot meet (`block`, a compliant device on the enrollment apps; with
+/// "require one of" every control must be such, with "require all" one is enough).
+fn blocking(list: &[ConditionalAccessPolicy]) -> BTreeMap<String, String> {
+    enrollment_policies(list)
+        .into_iter()
+        .filter(|e| {
+            let mut hard = e.controls.iter().map(|(_, d)| *d == Demand::Blocking);
+            if ca_is_or(e.policy) {
+                hard.all(|b| b)
+            } else {
+                hard.any(|b| b)
+            }
+        })
+        .map(|e| (e.policy.id.to_ascii_lowercase(), e.reaches.clone()))
+        .collect()
 }
 
 fn grants_text(g: &Option<CaGrantControls>) -> String {
@@ -151,11 +179,22 @@ fn grants_text(g: &Option<CaGrantControls>) -> String {
                     s.display_name.as_deref().unwrap_or(&s.id)
                 ));
             }
-            format!("{} ({})", g.operator.as_deref().unwrap_or("OR"), list(parts))
+            format!(
+                "{} ({})",
+                g.operator.as_deref().unwrap_or("OR"),
+                list(parts)
+            )
         }
     }
 }
 
+const BLOCKS: &str = "the policy stops enrollment: it reaches the enrollment sign-in with a grant an \
+                      enrolling device cannot meet (block, or a compliant device on the enrollment \
+                      apps); whom it reaches shows under readiness";
+
+/// Conditional Access: every property that differs is recorded as neutral; the judgement is
+/// one derived row, `blocksEnrollment`, when the policy starts or stops blocking enrollment as
+/// TEN009 reads it (or one added or removed that blocks).
 fn conditional_access(
     old: &[ConditionalAccessPolicy],
     new: &[ConditionalAccessPolicy],
@@ -165,6 +204,7 @@ fn conditional_access(
         out,
         area: ChangeArea::ConditionalAccess,
     };
+    let (b0, b1) = (blocking(old), blocking(new));
     let (o, n) = (by_id(old, |p| p.id.clone()), by_id(new, |p| p.id.clone()));
     let name = |p: &ConditionalAccessPolicy| p.display_name.clone().unwrap_or_else(|| p.id.clone());
     for (id, p) in &o {
@@ -172,51 +212,59 @@ fn conditional_access(
             c.removed(
                 &name(p),
                 &p.id,
-                judged(false, enforced(p) && !device_grants(&p.grant_controls).is_empty()),
-                "an enforced policy with a device grant (block, compliant or hybrid joined device) is gone",
+                judged(false, b0.contains_key(id)),
+                "a policy that stopped enrollment (block, or a compliant device on the enrollment \
+                 apps) is gone",
             );
         }
     }
     for (id, p) in &n {
         let Some(before) = o.get(id) else {
-            c.added(
-                &name(p),
-                &p.id,
-                judged(enforced(p) && !device_grants(&p.grant_controls).is_empty(), false),
-                "a new enforced policy with a grant a device cannot meet before it is enrolled \
-                 (block, compliant or hybrid joined device)",
-            );
+            c.added(&name(p), &p.id, judged(b1.contains_key(id), false), BLOCKS);
             continue;
         };
         let nm = name(p);
-        let (d0, d1) = (device_grants(&before.grant_controls), device_grants(&p.grant_controls));
-        let (e0, e1) = (enforced(before), enforced(p));
         c.field(
             &nm,
             &p.id,
             "state",
             before.state.clone(),
             p.state.clone(),
-            judged(!e0 && e1 && !d1.is_empty(), e0 && !e1 && !d0.is_empty()),
-            "the policy is enforced now and has a device grant (block, compliant or hybrid joined device)",
+            Impact::Neutral,
+            "",
         );
-        let and = |g: &Option<CaGrantControls>| {
-            g.as_ref()
-                .and_then(|g| g.operator.as_deref())
-                .is_some_and(|o| o.eq_ignore_ascii_case("AND"))
-        };
-        let stricter = e1 && (!d1.is_subset(&d0) || (!and(&before.grant_controls) && and(&p.grant_controls)));
-        let looser = e0 && e1 && d1.is_subset(&d0) && d1 != d0;
         c.field(
             &nm,
             &p.id,
             "grantControls",
             Some(grants_text(&before.grant_controls)),
             Some(grants_text(&p.grant_controls)),
-            judged(stricter, looser),
-            "the enforced policy demands more (a device grant, or every control with AND)",
+            Impact::Neutral,
+            "",
         );
         conditions(&mut c, &nm, &p.id, before, p);
+        let shown = |b: &BTreeMap<String, String>| {
+            Some(match b.get(id) {
+                Some(reach) => format!("yes ({reach})"),
+                None => "no".to_string(),
+            })
+        };
+        let (was, is) = (b0.contains_key(id), b1.contains_key(id));
+        if was != is {
+            c.field(
+                &nm,
+                &p.id,
+                "blocksEnrollment",
+                shown(&b0),
+                shown(&b1),
+                judged(is, was),
+                (
+                    BLOCKS,
+                    "the policy no longer stops enrollment (as TEN009 reads it: no block, no \
+                     compliant device on the enrollment apps, or it no longer reaches them)",
+                ),
+            );
+        }
     }
 }
 
@@ -232,12 +280,36 @@ fn conditions(
     let (aa, ab) = (&a.conditions.applications, &b.conditions.applications);
     let l = |v: &[String]| Some(list(v.iter().cloned()));
     for (field, x, y) in [
-        ("conditions.users.includeUsers", &ua.include_users, &ub.include_users),
-        ("conditions.users.excludeUsers", &ua.exclude_users, &ub.exclude_users),
-        ("conditions.users.includeGroups", &ua.include_groups, &ub.include_groups),
-        ("conditions.users.excludeGroups", &ua.exclude_groups, &ub.exclude_groups),
-        ("conditions.users.includeRoles", &ua.include_roles, &ub.include_roles),
-        ("conditions.users.excludeRoles", &ua.exclude_roles, &ub.exclude_roles),
+        (
+            "conditions.users.includeUsers",
+            &ua.include_users,
+            &ub.include_users,
+        ),
+        (
+            "conditions.users.excludeUsers",
+            &ua.exclude_users,
+            &ub.exclude_users,
+        ),
+        (
+            "conditions.users.includeGroups",
+            &ua.include_groups,
+            &ub.include_groups,
+        ),
+        (
+            "conditions.users.excludeGroups",
+            &ua.exclude_groups,
+            &ub.exclude_groups,
+        ),
+        (
+            "conditions.users.includeRoles",
+            &ua.include_roles,
+            &ub.include_roles,
+        ),
+        (
+            "conditions.users.excludeRoles",
+            &ua.exclude_roles,
+            &ub.exclude_roles,
+        ),
         (
             "conditions.applications.includeApplications",
             &aa.include_applications,
@@ -270,7 +342,15 @@ fn conditions(
             )
         })
     };
-    c.field(name, id, "conditions.platforms", platforms(a), platforms(b), Impact::Neutral, "");
+    c.field(
+        name,
+        id,
+        "conditions.platforms",
+        platforms(a),
+        platforms(b),
+        Impact::Neutral,
+        "",
+    );
     let locations = |p: &ConditionalAccessPolicy| {
         p.conditions.locations.as_ref().map(|l| {
             format!(
@@ -280,7 +360,15 @@ fn conditions(
             )
         })
     };
-    c.field(name, id, "conditions.locations", locations(a), locations(b), Impact::Neutral, "");
+    c.field(
+        name,
+        id,
+        "conditions.locations",
+        locations(a),
+        locations(b),
+        Impact::Neutral,
+        "",
+    );
     let filter = |p: &ConditionalAccessPolicy| {
         p.conditions
             .devices
@@ -294,7 +382,15 @@ fn conditions(
                 )
             })
     };
-    c.field(name, id, "conditions.devices.deviceFilter", filter(a), filter(b), Impact::Neutral, "");
+    c.field(
+        name,
+        id,
+        "conditions.devices.deviceFilter",
+        filter(a),
+        filter(b),
+        Impact::Neutral,
+        "",
+    );
 }
 
 fn target_set(
@@ -349,7 +445,15 @@ fn profiles(
                 .to_string(),
             )
         };
-        c.field(name, &p.id, "@odata.type", join(before), join(p), Impact::Neutral, "");
+        c.field(
+            name,
+            &p.id,
+            "@odata.type",
+            join(before),
+            join(p),
+            Impact::Neutral,
+            "",
+        );
         c.field(
             name,
             &p.id,
@@ -386,7 +490,9 @@ fn profiles(
             Impact::Neutral,
             "",
         );
-        let t = |x: &AutopilotProfile| target_set(snaps, x.assignments.iter().map(|a| a.target.clone()));
+        let t = |x: &AutopilotProfile| {
+            target_set(snaps, x.assignments.iter().map(|a| a.target.clone()))
+        };
         let (t0, t1) = (t(before), t(p));
         for gone in t0.difference(&t1) {
             c.field(
@@ -400,7 +506,15 @@ fn profiles(
             );
         }
         for added in t1.difference(&t0) {
-            c.field(name, &p.id, "assignments", None, Some(added.clone()), Impact::Neutral, "");
+            c.field(
+                name,
+                &p.id,
+                "assignments",
+                None,
+                Some(added.clone()),
+                Impact::Neutral,
+                "",
+            );
         }
     }
 }
@@ -430,8 +544,16 @@ fn status_pages(
         let nm = name(p);
         let n64 = |v: Option<i64>| v.map(|v| v.to_string());
         for (field, x, y) in [
-            ("priority", Some(b.priority.to_string()), Some(p.priority.to_string())),
-            ("showInstallationProgress", opt_bool(b.show_installation_progress), opt_bool(p.show_installation_progress)),
+            (
+                "priority",
+                Some(b.priority.to_string()),
+                Some(p.priority.to_string()),
+            ),
+            (
+                "showInstallationProgress",
+                opt_bool(b.show_installation_progress),
+                opt_bool(p.show_installation_progress),
+            ),
             (
                 "installProgressTimeoutInMinutes",
                 n64(b.install_progress_timeout_in_minutes),
@@ -460,13 +582,31 @@ fn status_pages(
         ] {
             c.field(&nm, &p.id, field, x, y, Impact::Neutral, "");
         }
-        let t = |x: &EnrollmentStatusPage| target_set(snaps, x.assignments.iter().map(|a| a.target.clone()));
+        let t = |x: &EnrollmentStatusPage| {
+            target_set(snaps, x.assignments.iter().map(|a| a.target.clone()))
+        };
         let (t0, t1) = (t(b), t(p));
         for gone in t0.difference(&t1) {
-            c.field(&nm, &p.id, "assignments", Some(gone.clone()), None, Impact::Neutral, "");
+            c.field(
+                &nm,
+                &p.id,
+                "assignments",
+                Some(gone.clone()),
+                None,
+                Impact::Neutral,
+                "",
+            );
         }
         for added in t1.difference(&t0) {
-            c.field(&nm, &p.id, "assignments", None, Some(added.clone()), Impact::Neutral, "");
+            c.field(
+                &nm,
+                &p.id,
+                "assignments",
+                None,
+                Some(added.clone()),
+                Impact::Neutral,
+                "",
+            );
         }
     }
 }
@@ -482,7 +622,12 @@ fn counted(out: &mut Vec<Change>, what: &str, old: BTreeSet<String>, new: BTreeS
     let gone: Vec<String> = old.difference(&new).cloned().collect();
     let came: Vec<String> = new.difference(&old).cloned().collect();
     let ex = |v: &[String]| {
-        let mut s = v.iter().take(EXAMPLES).cloned().collect::<Vec<_>>().join(", ");
+        let mut s = v
+            .iter()
+            .take(EXAMPLES)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
         if v.len() > EXAMPLES {
             s.push_str(", …");
         }

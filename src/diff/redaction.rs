@@ -11,9 +11,9 @@ use crate::tenant::TenantSnapshot;
 
 /// `d-0123456789.` (a redacted domain) or `org-01234567` (a redacted organisation name).
 fn is_pseudonym(value: &str, prefix: &str, hex: usize) -> bool {
-    value
-        .strip_prefix(prefix)
-        .is_some_and(|rest| rest.len() >= hex && rest.bytes().take(hex).all(|b| b.is_ascii_hexdigit()))
+    value.strip_prefix(prefix).is_some_and(|rest| {
+        rest.len() >= hex && rest.bytes().take(hex).all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 /// Whether SNAP looks redacted: its organisation's name or every verified domain, or every
@@ -47,7 +47,10 @@ pub fn looks_redacted(snap: &TenantSnapshot) -> bool {
 
 /// Whether OLD and NEW can be compared (the same tenant id); the notes to show when they can.
 pub(super) fn comparable(old: &Side, new: &Side) -> Result<Vec<String>, DiffError> {
-    let same = old.tenant_id.trim().eq_ignore_ascii_case(new.tenant_id.trim());
+    let same = old
+        .tenant_id
+        .trim()
+        .eq_ignore_ascii_case(new.tenant_id.trim());
     let shown = |s: &str| crate::text_safety::escape_line(s).into_owned();
     let ids = format!(
         "OLD {} has tenant id {}, NEW {} has {}",
@@ -94,7 +97,13 @@ mod tests {
     use crate::tenant::snapshot::{Organization, Source, TokenKind, VerifiedDomain};
 
     fn snap(tenant: &str) -> TenantSnapshot {
-        let mut s = TenantSnapshot::new(tenant, "global", "https://g", TokenKind::Delegated, Default::default());
+        let mut s = TenantSnapshot::new(
+            tenant,
+            "global",
+            "https://g",
+            TokenKind::Delegated,
+            Default::default(),
+        );
         s.sources.organization = Source::collected(
             "GET /v1.0/organization",
             Organization {
@@ -134,11 +143,22 @@ mod tests {
         assert!(looks_redacted(&a));
         let same = comparable(&side(&a, "a"), &side(&b, "b"));
         assert!(same.is_ok_and(|n| n[0].contains("same key")));
-        let other = comparable(&side(&a, "a"), &side(&c, "c")).err().map(|e| e.to_string());
+        let other = comparable(&side(&a, "a"), &side(&c, "c"))
+            .err()
+            .map(|e| e.to_string());
         assert!(other.is_some_and(|m| m.contains("different keys")), "keys");
-        let mixed = comparable(&side(&plain, "p"), &side(&a, "a")).err().map(|e| e.to_string());
+        let mixed = comparable(&side(&plain, "p"), &side(&a, "a"))
+            .err()
+            .map(|e| e.to_string());
         assert!(mixed.is_some_and(|m| m.contains("NEW is redacted and OLD is not")));
-        let foreign = comparable(&side(&plain, "p"), &side(&snap("00000000-0000-0000-0000-000000000001"), "q"));
-        assert!(foreign.err().is_some_and(|e| e.to_string().contains("different tenants")));
+        let foreign = comparable(
+            &side(&plain, "p"),
+            &side(&snap("00000000-0000-0000-0000-000000000001"), "q"),
+        );
+        assert!(
+            foreign
+                .err()
+                .is_some_and(|e| e.to_string().contains("different tenants"))
+        );
     }
 }

@@ -58,7 +58,7 @@ fn the_fixture_pair_shows_its_three_changes() {
 
     let ca = find(
         &d,
-        "Require compliant device for all apps (finance pilot)",
+        "Require compliant device for Intune enrollment (finance pilot)",
         None,
     );
     assert_eq!(ca.len(), 1);
@@ -99,7 +99,18 @@ fn the_fixture_pair_shows_whose_readiness_changed_and_why() {
         checks("tlee@contoso.com"),
         [("USR005".into(), Some(Status::Fail), Some(Status::Pass))]
     );
-    assert_eq!(d.summary.newly_not_ready, 3);
+    // The CA policy added for asmith also fails TEN009 for the tenant.
+    let tenant = who("tenant");
+    assert_eq!(tenant.trend, Trend::NewlyNotReady);
+    assert_eq!(
+        tenant
+            .checks
+            .iter()
+            .map(|c| (c.check.as_str(), c.old.clone(), c.new.clone()))
+            .collect::<Vec<_>>(),
+        [("TEN009", Some(Status::Pass), Some(Status::Fail))]
+    );
+    assert_eq!(d.summary.newly_not_ready, 4);
     assert_eq!(d.summary.newly_ready, 1);
     assert_eq!(d.summary.newly_failing, 1);
     assert!(!d.readiness.iter().any(|s| s.subject == "jdoe@contoso.com"));
@@ -113,7 +124,11 @@ fn a_source_one_snapshot_lacks_is_said_not_compared() {
         reason: MissingReason::AppOnlyUnsupported,
     };
     let d = run(&old, &new);
-    assert!(d.not_compared.iter().any(|n| n.starts_with("mdm_policies: missing in NEW")));
+    assert!(
+        d.not_compared
+            .iter()
+            .any(|n| n.starts_with("mdm_policies: missing in NEW"))
+    );
     assert!(!d.changes.iter().any(|c| c.area == ChangeArea::MdmScope));
 }
 
@@ -127,7 +142,11 @@ fn watched_settings_that_get_weaker_are_regressions() {
     }
     if let Some(p) = s.device_registration_policy.data_mut() {
         p.user_device_quota = Some(5);
-        if let Some(j) = p.azure_ad_join.as_mut().and_then(|j| j.allowed_to_join.as_mut()) {
+        if let Some(j) = p
+            .azure_ad_join
+            .as_mut()
+            .and_then(|j| j.allowed_to_join.as_mut())
+        {
             j.odata_type = Some("#microsoft.graph.noDeviceRegistrationMembership".into());
         }
     }

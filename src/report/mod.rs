@@ -1,6 +1,8 @@
 //! Renderers: they format findings and diagnoses, they never decide a verdict.
 
+pub mod colour;
 pub mod csv;
+pub mod diff;
 pub mod explain;
 pub mod gate;
 pub mod header;
