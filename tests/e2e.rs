@@ -20,11 +20,13 @@ mod e2e {
     pub mod collector;
     pub mod collector_output;
     pub mod collector_script;
+    pub mod colour;
     pub mod common;
     pub mod completions;
     pub mod correlate;
     pub mod demo;
     pub mod device_rules;
+    pub mod diff;
     pub mod diagnose;
     pub mod error_paths;
     pub mod evtx;

@@ -239,3 +239,38 @@ proptest::proptest! {
         proptest::prop_assert!(run(&new, &new).changes.is_empty());
     }
 }
+
+#[test]
+fn redacted_with_one_key_the_pair_shows_the_same_changes_and_regressions() {
+    let key = crate::redact::Redactor::random();
+    let (mut old, mut new) = (fixture("contoso-old.json"), fixture("contoso-new.json"));
+    let plain = run(&old, &new);
+    key.snapshot(&mut old);
+    key.snapshot(&mut new);
+    let d = run(&old, &new);
+    assert!(d.old.redacted && d.new.redacted);
+    assert!(d.notes.iter().any(|n| n.contains("same key")), "{:?}", d.notes);
+    assert_eq!(d.summary, plain.summary);
+    let shape = |d: &SnapshotDiff| -> Vec<(ChangeArea, ChangeKind, Option<String>, Impact)> {
+        d.changes
+            .iter()
+            .map(|c| (c.area, c.kind, c.field.clone(), c.impact))
+            .collect()
+    };
+    assert_eq!(shape(&d), shape(&plain));
+    let trends = |d: &SnapshotDiff| -> Vec<(Trend, Vec<String>)> {
+        let mut v: Vec<_> = d
+            .readiness
+            .iter()
+            .map(|s| (s.trend, s.checks.iter().map(|c| c.check.clone()).collect()))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(trends(&d), trends(&plain));
+    // Nothing real is named: the group that left the MDM scope and the users are pseudonyms.
+    let text = serde_json::to_string(&d).unwrap();
+    for real in ["All Staff", "mgarcia@contoso.com", "asmith", "contoso.com"] {
+        assert!(!text.contains(real), "{real} in the redacted diff");
+    }
+}

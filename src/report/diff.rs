@@ -158,11 +158,12 @@ fn render_table(d: &SnapshotDiff, width: usize) -> String {
     out.push_str(&side("NEW", &d.new));
     out.push('\n');
     out.push_str(&table::wrap_line(
-        &format!(
-            "Tenant {}, both evaluated as of {}",
-            escape_line(&d.new.tenant_id),
-            when(d.as_of)
-        ),
+        &format!("Tenant {}", escape_line(&d.new.tenant_id)),
+        width,
+    ));
+    out.push('\n');
+    out.push_str(&table::wrap_line(
+        &format!("Both evaluated as of {}", when(d.as_of)),
         width,
     ));
     out.push_str("\n\n");
