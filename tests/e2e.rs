@@ -17,6 +17,7 @@ mod e2e {
     pub mod autopilot_tenant;
     pub mod browser;
     pub mod certificates;
+    pub mod ci_gates;
     pub mod collector;
     pub mod collector_output;
     pub mod collector_script;
