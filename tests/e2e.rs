@@ -27,8 +27,8 @@ mod e2e {
     pub mod correlate;
     pub mod demo;
     pub mod device_rules;
-    pub mod diff;
     pub mod diagnose;
+    pub mod diff;
     pub mod error_paths;
     pub mod evtx;
     pub mod explain;

@@ -249,7 +249,11 @@ fn redacted_with_one_key_the_pair_shows_the_same_changes_and_regressions() {
     key.snapshot(&mut new);
     let d = run(&old, &new);
     assert!(d.old.redacted && d.new.redacted);
-    assert!(d.notes.iter().any(|n| n.contains("same key")), "{:?}", d.notes);
+    assert!(
+        d.notes.iter().any(|n| n.contains("same key")),
+        "{:?}",
+        d.notes
+    );
     assert_eq!(d.summary, plain.summary);
     let shape = |d: &SnapshotDiff| -> Vec<(ChangeArea, ChangeKind, Option<String>, Impact)> {
         d.changes

@@ -105,7 +105,10 @@ fn require_of_an_unknown_check_is_bad_input_before_any_read() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--require NOPE42: no such check"), "{err}");
-    assert!(!err.contains("missing.json"), "the gate is checked first: {err}");
+    assert!(
+        !err.contains("missing.json"),
+        "the gate is checked first: {err}"
+    );
 }
 
 #[test]

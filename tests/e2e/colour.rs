@@ -68,7 +68,10 @@ fn a_pipe_gets_no_colour_by_default() {
 fn no_color_wins_over_auto_and_over_clicolor_force() {
     let out = check(&["--all-users"], &[("NO_COLOR", "1")]);
     assert!(!has_escape(&out), "{out}");
-    let out = check(&["--all-users"], &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]);
+    let out = check(
+        &["--all-users"],
+        &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")],
+    );
     assert!(!has_escape(&out), "{out}");
     // An explicit --color always is the user's choice over the environment's.
     let out = check(&["--all-users", "--color", "always"], &[("NO_COLOR", "1")]);
@@ -79,7 +82,10 @@ fn no_color_wins_over_auto_and_over_clicolor_force() {
 fn clicolor_force_colours_a_pipe_and_color_never_wins_over_it() {
     let out = check(&["--all-users"], &[("CLICOLOR_FORCE", "1")]);
     assert!(out.contains(RED_FAIL), "{out}");
-    let out = check(&["--all-users", "--color", "never"], &[("CLICOLOR_FORCE", "1")]);
+    let out = check(
+        &["--all-users", "--color", "never"],
+        &[("CLICOLOR_FORCE", "1")],
+    );
     assert!(!has_escape(&out), "{out}");
     let out = check(&["--all-users"], &[("CLICOLOR_FORCE", "0")]);
     assert!(!has_escape(&out), "{out}");
@@ -88,7 +94,10 @@ fn clicolor_force_colours_a_pipe_and_color_never_wins_over_it() {
 #[test]
 fn only_tables_are_coloured() {
     for format in ["json", "markdown", "csv", "jsonl"] {
-        let out = check(&["--all-users", "--color", "always", "--format", format], &[]);
+        let out = check(
+            &["--all-users", "--color", "always", "--format", format],
+            &[],
+        );
         assert!(!has_escape(&out), "{format}: {out}");
     }
 }

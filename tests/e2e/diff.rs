@@ -87,8 +87,14 @@ fn the_fixture_pair_as_json() {
             .find(|r| r["subject"] == subject)
             .map(|r| r["trend"].as_str().unwrap_or_default().to_string())
     };
-    assert_eq!(trend("mgarcia@contoso.com").as_deref(), Some("newly-not-ready"));
-    assert_eq!(trend("asmith@contoso.com").as_deref(), Some("newly-not-ready"));
+    assert_eq!(
+        trend("mgarcia@contoso.com").as_deref(),
+        Some("newly-not-ready")
+    );
+    assert_eq!(
+        trend("asmith@contoso.com").as_deref(),
+        Some("newly-not-ready")
+    );
     assert_eq!(trend("tlee@contoso.com").as_deref(), Some("newly-ready"));
     assert_eq!(trend("jdoe@contoso.com"), None, "jdoe did not change");
 }
@@ -114,8 +120,9 @@ fn the_reverse_direction_is_judged_the_other_way() {
     assert!(
         v["notes"]
             .as_array()
-            .is_some_and(|n| n.iter().any(|n| n.as_str().is_some_and(|n| n
-                .contains("OLD (2026-11-27T08:00:00+00:00) was collected after NEW")))),
+            .is_some_and(|n| n.iter().any(|n| n.as_str().is_some_and(
+                |n| n.contains("OLD (2026-11-27T08:00:00+00:00) was collected after NEW")
+            ))),
         "{out}"
     );
 }
@@ -133,7 +140,10 @@ fn bad_input_exits_2_naming_the_file() {
     std::fs::write(&junk, "{\"schema\": 1").unwrap_or_else(|e| panic!("{e}"));
     let (code, _, err) = diff(&[junk.to_str().unwrap_or_default(), NEW]);
     assert_eq!(code, 2);
-    assert!(err.contains("OLD snapshot") && err.contains("junk.json"), "{err}");
+    assert!(
+        err.contains("OLD snapshot") && err.contains("junk.json"),
+        "{err}"
+    );
     let (code, _, err) = diff(&[OLD, NEW, "--as-of", "2026-13-01"]);
     assert_eq!(code, 2);
     assert!(err.contains("as-of") || err.contains("date"), "{err}");
