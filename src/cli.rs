@@ -17,8 +17,9 @@ enroll-doctor diagnose --device-report DIR  analyse a device's files offline (no
 enroll-doctor explain 0x8018002B            decode an MDM error code\n  \
 enroll-doctor explain DEV007                explain a check\n  \
 enroll-doctor collector > collect.ps1       the read-only script that gathers a device report\n\n\
-Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 the tool could not \
-do its job or a check ended in error."
+Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it (--fail-on skip: also \
+a check that could not run) or a --require check that did not run; 2 the tool could not do its \
+job or a check ended in error. `diff`: 1 when readiness regressed or a watched setting got weaker."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -39,6 +40,11 @@ pub struct GlobalArgs {
     /// Configuration file (TOML). Default: ./enroll-doctor.toml if present.
     #[arg(long, global = true, env = "ENROLL_DOCTOR_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Colour the statuses of table output (FAIL and ERROR red, WARN yellow, PASS green, SKIP
+    /// dim). auto: when stdout is a terminal; NO_COLOR turns it off, CLICOLOR_FORCE on (even
+    /// for a pipe). Other formats are never coloured.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }
@@ -112,6 +118,15 @@ pub enum CloudArg {
     Custom,
 }
 
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorArg {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum OutputFormat {
     /// Tables for people.
@@ -149,6 +164,10 @@ pub enum FailOn {
     Fail,
     /// Exit 1 when any finding warns or fails.
     Warn,
+    /// Exit 1 when any finding warns or fails, or a check could not run: skipped for a missing
+    /// permission, an app-only token or missing evidence (not-applicable skips do not count).
+    /// Errors still exit 2. For CI, so a run that checked nothing does not pass.
+    Skip,
     /// Never exit 1 for findings (errors still exit 2).
     Never,
 }
@@ -166,6 +185,11 @@ pub struct OutputArgs {
     /// Lowest status that makes the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
     pub fail_on: FailOn,
+    /// These checks (IDs or names; repeatable or comma-separated) must have run — not skip,
+    /// not error — on every subject, else exit 1 naming them and why they did not run (a check
+    /// the command does not evaluate did not run either). For CI: `--require USR003,USR009`.
+    #[arg(long, value_name = "CHECK", value_delimiter = ',', action = clap::ArgAction::Append)]
+    pub require: Vec<String>,
     /// Evaluate as of this date (YYYY-MM-DD or RFC 3339) instead of now: end-of-servicing, staleness.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
@@ -231,12 +255,55 @@ pub enum Command {
         after_long_help = "Example:\n  enroll-doctor demo\n  enroll-doctor demo --format json | jq '.diagnose.diagnoses[].verdict'"
     )]
     Demo(DemoArgs),
+    /// Compare two tenant snapshots: what changed in the enrollment configuration, and whose
+    /// readiness changed and why.
+    ///
+    /// OLD and NEW are files saved by `audit --save-snapshot` (or `check --save-snapshot`) of
+    /// one tenant. Compared: the MDM authority, licences and service plans, the MDM and MAM
+    /// user scopes and their groups, enrollment restrictions (priorities, assignments, filters,
+    /// Windows settings, device limits), assignment filters, Conditional Access policies, the
+    /// device registration policy, Autopilot profiles, Enrollment Status Pages and device
+    /// identities. Both snapshots are evaluated with the checks of `audit` and `check`, and
+    /// every user in both is compared check by check. Two redacted snapshots compare when they
+    /// were saved with the same --redact-key-file.
+    #[command(after_long_help = DIFF_EXAMPLES)]
+    Diff(DiffArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_long_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one page per subcommand into a folder.
     #[command(after_long_help = MAN_EXAMPLES)]
     Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier snapshot.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The later snapshot.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormatArg::Table)]
+    pub format: DiffFormatArg,
+    /// Evaluate both snapshots as of this date (YYYY-MM-DD or RFC 3339). Default: when NEW was
+    /// collected, so the same two files always give the same answer.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+}
+
+/// Formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum DiffFormatArg {
+    /// Tables for people.
+    #[default]
+    Table,
+    /// Stable JSON for scripts (`enroll-doctor/diff@1`).
+    Json,
+    /// GitHub-flavoured Markdown for a change ticket.
+    #[value(alias = "md")]
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -421,7 +488,8 @@ const DIAGNOSE_EXAMPLES: &str = concat!(
     "  enroll-doctor diagnose -d ./fleet --format json --fail-on warn\n",
     "  # Live: read the tenant through Graph with a delegated sign-in\n",
     "  enroll-doctor diagnose -d PC0042.zip --tenant contoso.com --user jdoe@contoso.com\n\n",
-    "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; ",
+    "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it (with --fail-on ",
+    "skip also a check that could not run), or a --require check that did not run; ",
     "2 the tool could not do its job or a check ended in error."
 );
 
@@ -442,6 +510,19 @@ const COLLECTOR_EXAMPLES: &str = concat!(
     "  powershell -ExecutionPolicy Bypass -File collect.ps1 -Merge part1.json -Out report.json\n",
     "  # Back on the admin workstation:\n",
     "  enroll-doctor diagnose -d report.json"
+);
+
+const DIFF_EXAMPLES: &str = concat!(
+    "Examples:\n",
+    "  # Save a snapshot now and then (it holds every user and device)\n",
+    "  enroll-doctor audit --save-snapshot contoso-2026-11-20.json\n",
+    "  enroll-doctor diff contoso-2026-11-20.json contoso-2026-11-27.json\n",
+    "  # Redacted snapshots compare when both were saved with the same key\n",
+    "  enroll-doctor diff old.json new.json --format markdown > changes.md\n\n",
+    "Exit codes: 0 no regression; 1 a watched setting got weaker (a group left the MDM ",
+    "scope, a blocking restriction moved up, ...) or a user or the tenant is newly not ready ",
+    "or has a check newly failing; 2 a file could not be read or the snapshots are of ",
+    "different tenants (or redacted with different keys)."
 );
 
 const COMPLETIONS_EXAMPLES: &str = concat!(
@@ -473,7 +554,8 @@ const AUDIT_EXAMPLES: &str = concat!(
     "  # Every customer tenant with one multi-tenant app, a report file per tenant\n",
     "  enroll-doctor audit --tenants-file customers.txt --client-id <APP-ID> --auth certificate \\\n",
     "      --certificate app.pem --output-dir reports --format json\n\n",
-    "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; ",
+    "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it (with --fail-on ",
+    "skip also a check that could not run), or a --require check that did not run; ",
     "2 the tool could not do its job or a check ended in error (with --tenants-file: the worst tenant's code)."
 );
 
@@ -483,7 +565,8 @@ const CHECK_EXAMPLES: &str = concat!(
     "  enroll-doctor check --tenant contoso.com --group \"Intune pilot\"\n",
     "  enroll-doctor check --snapshot contoso.json --all-users --format json\n",
     "  enroll-doctor check --tenants-file customers.txt --all-users --output-dir reports\n\n",
-    "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; ",
+    "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it (with --fail-on ",
+    "skip also a check that could not run), or a --require check that did not run; ",
     "2 the tool could not do its job or a check ended in error."
 );
 

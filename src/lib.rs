@@ -8,6 +8,7 @@ pub mod checks;
 pub mod config;
 pub mod device;
 pub mod diagnose;
+pub mod diff;
 pub mod fsio;
 pub mod graph;
 pub mod model;

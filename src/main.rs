@@ -1,5 +1,7 @@
 //! Thin binary: parse arguments, run the command, map the outcome to an exit code.
 
+#[cfg(test)]
+mod ci_docs;
 mod cli;
 mod commands;
 

@@ -17,15 +17,18 @@ mod e2e {
     pub mod autopilot_tenant;
     pub mod browser;
     pub mod certificates;
+    pub mod ci_gates;
     pub mod collector;
     pub mod collector_output;
     pub mod collector_script;
+    pub mod colour;
     pub mod common;
     pub mod completions;
     pub mod correlate;
     pub mod demo;
     pub mod device_rules;
     pub mod diagnose;
+    pub mod diff;
     pub mod error_paths;
     pub mod evtx;
     pub mod explain;

@@ -11,14 +11,15 @@ use enroll_doctor::tenant::collect::UserSelection;
 
 use super::context::tenants::{self, Evaluated, Plan};
 use super::context::{
-    emit_report, init_logging, parse_as_of, source_notes, tenant_snapshot, threshold,
-    write_report_to,
+    emit_report, finish_gate, gate, init_logging, parse_as_of, source_notes, tenant_snapshot,
+    threshold, write_report_to,
 };
 use crate::cli::{AuditArgs, GlobalArgs};
 
 pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<u8> {
     init_logging(global);
     let as_of = parse_as_of(args.output.as_of.as_deref())?;
+    gate(&args.output)?;
     if args.tenants.tenants_file.is_some() {
         let output = args.output.clone();
         return tenants::run(
@@ -36,7 +37,11 @@ pub fn run(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<u8> {
                 if let Some(out) = out {
                     write_report_to(&report, &output, out, None)?;
                 }
-                Ok(Evaluated::of_findings(&report.findings, threshold(&output)))
+                let mut ev = Evaluated::of_findings(&report.findings, threshold(&output));
+                let mut g = gate(&output)?;
+                g.observe_all(&report.findings);
+                ev.code = finish_gate(&g, ev.code, Some(&snap.tenant_id));
+                Ok(ev)
             }),
         );
     }

@@ -30,14 +30,15 @@ use enroll_doctor::tenant::users_file::read_users_file;
 
 use super::context::tenants::{self, Evaluated, Plan};
 use super::context::{
-    Stage, csv_summary_sink, init_logging, parse_as_of, render, run_format, source_notes,
-    tenant_snapshot, threshold, with_stdout, write_report_to,
+    Stage, csv_summary_sink, finish_gate, gate, init_logging, parse_as_of, render, run_format,
+    source_notes, tenant_snapshot, threshold, with_stdout_as, write_report_to,
 };
 use crate::cli::{CheckArgs, GlobalArgs, OutputArgs, ReportFormat};
 
 pub fn run(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<u8> {
     init_logging(global);
     let as_of = parse_as_of(args.output.as_of.as_deref())?;
+    gate(&args.output)?;
     let mut upns: Vec<String> = args.user.iter().map(|u| u.trim().to_string()).collect();
     if let Some(file) = &args.users_file {
         upns.extend(read_users_file(file)?);
@@ -122,6 +123,9 @@ fn many_tenants(
                     write_report_to(&report, &output, out, None)?;
                 }
                 let mut ev = Evaluated::of_findings(&report.findings, threshold(&output));
+                let mut g = gate(&output)?;
+                g.observe_all(&report.findings);
+                ev.code = finish_gate(&g, ev.code, Some(&snap.tenant_id));
                 let user_fails = report
                     .findings
                     .iter()
@@ -132,11 +136,12 @@ fn many_tenants(
                 });
                 return Ok(ev);
             }
-            let run = Readiness::evaluate(snap, &targets, &output, as_of, &notes);
+            let run = Readiness::evaluate(snap, &targets, &output, as_of, &notes, gate(&output)?);
             if let Some(out) = out {
                 run.write(out, None)?;
             }
-            Ok(Evaluated::of_run(run.summary(), run.code))
+            let code = finish_gate(&run.gate, run.code, Some(&snap.tenant_id));
+            Ok(Evaluated::of_run(run.summary(), code))
         };
     tenants::run(
         global,
@@ -163,10 +168,12 @@ fn stream(
     as_of: DateTime<Utc>,
     notes: &[String],
 ) -> anyhow::Result<u8> {
-    let run = Readiness::evaluate(snap, targets, output, as_of, notes);
+    let run = Readiness::evaluate(snap, targets, output, as_of, notes, gate(output)?);
     let mut side = csv_summary_sink(output.format);
-    with_stdout(|out| run.write(out, side.as_mut().map(|s| s as &mut dyn Write)))?;
-    Ok(run.code)
+    with_stdout_as(output.format == ReportFormat::Table, |out| {
+        run.write(out, side.as_mut().map(|s| s as &mut dyn Write))
+    })?;
+    Ok(finish_gate(&run.gate, run.code, None))
 }
 
 /// The first pass of a run over several users: what the summary says and the exit code.
@@ -184,7 +191,10 @@ pub(crate) struct Readiness<'a> {
     rows: Vec<SubjectRow>,
     ready_rows: Vec<SubjectRow>,
     notes: Vec<String>,
+    /// The exit code of the findings (the gate is applied by [`finish_gate`]).
     pub(crate) code: u8,
+    /// `--require` and `--fail-on skip`, fed with every finding of the first pass.
+    pub(crate) gate: enroll_doctor::report::gate::Gate,
 }
 
 /// How the summary counts a user: a member, a disabled account or a guest (USR001's states).
@@ -203,6 +213,7 @@ impl<'a> Readiness<'a> {
         output: &'a OutputArgs,
         as_of: DateTime<Utc>,
         notes: &[String],
+        mut gate: enroll_doctor::report::gate::Gate,
     ) -> Readiness<'a> {
         let index = UserIndex::new(snap);
         let device = DeviceContext {
@@ -211,6 +222,7 @@ impl<'a> Readiness<'a> {
         };
         let columns = Columns::of_areas(&[Area::Tenant, Area::User]);
         let tenant_findings = evaluate_tenant(snap);
+        gate.observe_all(&tenant_findings);
         let tenant = SubjectResult::tenant(tenant_findings.iter().collect());
         let mut builder = SummaryBuilder::new(SubjectKind::User, columns.clone());
         let mut rows = vec![SubjectRow::of(&tenant, &columns)];
@@ -226,6 +238,7 @@ impl<'a> Readiness<'a> {
         let bar = many.then(|| Stage::new(targets.len(), "evaluating", "users"));
         for upn in targets {
             let findings = user_readiness_in(snap, &index, upn, &device);
+            gate.observe_all(&findings);
             let subject = Subject::User(upn.clone());
             let s = SubjectResult::user(
                 Cow::Borrowed(&subject),
@@ -271,6 +284,7 @@ impl<'a> Readiness<'a> {
             ready_rows,
             notes,
             code,
+            gate,
         }
     }
 

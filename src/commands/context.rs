@@ -15,7 +15,8 @@ use enroll_doctor::graph::GraphClient;
 use enroll_doctor::graph::trace::HTTP_TARGET;
 use enroll_doctor::model::Finding;
 use enroll_doctor::redact::Redactor;
-use enroll_doctor::report::{self, FailThreshold, Report, run};
+use enroll_doctor::report::gate::Gate;
+use enroll_doctor::report::{self, FailThreshold, Report, colour, run};
 use enroll_doctor::tenant::TenantSnapshot;
 use enroll_doctor::tenant::collect::{CollectOptions, UserSelection, collect};
 use enroll_doctor::tenant::device_records::{self, DeviceLookup, FleetStrategy};
@@ -23,7 +24,8 @@ use enroll_doctor::tenant::snapshot::TokenKind;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::{
-    AuthMethodArg, CloudArg, FailOn, GlobalArgs, OutputArgs, ReportFormat, TenantSourceArgs,
+    AuthMethodArg, CloudArg, ColorArg, FailOn, GlobalArgs, OutputArgs, ReportFormat,
+    TenantSourceArgs,
 };
 
 /// `audit|check --tenants-file`: one run per tenant, then the summary of them all.
@@ -42,15 +44,60 @@ pub(crate) fn print_stdout(text: &str) -> anyhow::Result<()> {
 }
 
 /// Runs `write` against buffered, locked stdout. As with [`print_stdout`], a closed pipe ends
-/// the output quietly and any other write error is an error.
-pub(crate) fn with_stdout(
+/// the output quietly and any other write error is an error. Output that is a table (TABLE)
+/// has its statuses coloured when `--color` and the environment say so ([`set_colour`]).
+pub(crate) fn with_stdout_as(
+    table: bool,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    match write(&mut out).and_then(|()| out.flush()) {
+    let written = if table && colour_on() {
+        let mut painted = colour::Painter::new(&mut out);
+        write(&mut painted).and_then(|()| painted.flush())
+    } else {
+        write(&mut out)
+    };
+    match written.and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("cannot write to stdout"),
     }
+}
+
+/// [`print_stdout`] for a table: coloured as [`with_stdout_as`] colours.
+pub(crate) fn print_table_stdout(text: &str) -> anyhow::Result<()> {
+    with_stdout_as(true, |out| out.write_all(text.as_bytes()))
+}
+
+/// Whether table output is coloured, decided once per run from `--color`, the environment
+/// (`NO_COLOR`, `CLICOLOR_FORCE`, `CLICOLOR`, `TERM`) and whether stdout is a terminal.
+static COLOUR: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// Decides [`COLOUR`] (the first call wins; commands call it before writing anything).
+pub(crate) fn set_colour(choice: ColorArg) {
+    let var = std::env::var_os;
+    let (no_color, force, clicolor, term) = (
+        var("NO_COLOR"),
+        var("CLICOLOR_FORCE"),
+        var("CLICOLOR"),
+        var("TERM"),
+    );
+    let env = colour::ColourEnv {
+        no_color: no_color.as_deref(),
+        clicolor_force: force.as_deref(),
+        clicolor: clicolor.as_deref(),
+        term: term.as_deref(),
+        stdout_is_terminal: std::io::stdout().is_terminal(),
+    };
+    let choice = match choice {
+        ColorArg::Auto => colour::ColourChoice::Auto,
+        ColorArg::Always => colour::ColourChoice::Always,
+        ColorArg::Never => colour::ColourChoice::Never,
+    };
+    let _ = COLOUR.set(colour::enabled(choice, &env));
+}
+
+fn colour_on() -> bool {
+    COLOUR.get().copied().unwrap_or(false)
 }
 
 /// The report layer's format for `--format` (tables at the terminal's width).
@@ -68,8 +115,30 @@ pub(crate) fn threshold(output: &OutputArgs) -> FailThreshold {
     match output.fail_on {
         FailOn::Fail => FailThreshold::Fail,
         FailOn::Warn => FailThreshold::Warn,
+        FailOn::Skip => FailThreshold::Skip,
         FailOn::Never => FailThreshold::Never,
     }
+}
+
+/// The CI gate of OUTPUT (`--require`, `--fail-on skip`); a `--require` naming no check is an
+/// error (exit 2), so commands build it before they read anything.
+pub(crate) fn gate(output: &OutputArgs) -> anyhow::Result<Gate> {
+    Ok(Gate::new(&output.require, output.fail_on == FailOn::Skip)?)
+}
+
+/// Says on stderr what GATE found (each line after LABEL, a tenant of a run over many) and
+/// returns CODE with the gate applied.
+pub(crate) fn finish_gate(gate: &Gate, code: u8, label: Option<&str>) -> u8 {
+    for line in gate.lines() {
+        match label {
+            Some(l) => eprintln!(
+                "enroll-doctor: {}: {line}",
+                enroll_doctor::text_safety::escape_line(l)
+            ),
+            None => eprintln!("enroll-doctor: {line}"),
+        }
+    }
+    gate.exit_code(code)
 }
 
 /// Where a CSV run's summary goes: stderr, when it is a terminal (a CSV cannot carry it).
@@ -82,8 +151,10 @@ pub(crate) fn csv_summary_sink(format: ReportFormat) -> Option<std::io::Stderr> 
 /// written subject by subject behind their summary.
 pub(crate) fn emit_report(report: &Report, output: &OutputArgs) -> anyhow::Result<u8> {
     let code = report::exit_code(&report.findings, threshold(output));
+    let mut gate = gate(output)?;
+    gate.observe_all(&report.findings);
     let mut side = csv_summary_sink(output.format);
-    with_stdout(|out| {
+    with_stdout_as(output.format == ReportFormat::Table, |out| {
         write_report_to(
             report,
             output,
@@ -91,7 +162,7 @@ pub(crate) fn emit_report(report: &Report, output: &OutputArgs) -> anyhow::Resul
             side.as_mut().map(|s| s as &mut dyn Write),
         )
     })?;
-    Ok(code)
+    Ok(finish_gate(&gate, code, None))
 }
 
 /// Writes a report in the chosen format to OUT (stdout, or a tenant's report file); a CSV

@@ -27,7 +27,8 @@ mod with_mock {
 
     use crate::cli::{DemoArgs, GlobalArgs, OutputFormat};
     use crate::commands::context::{
-        collect_for_devices, graph_notes, init_logging, print_stats, print_stdout, runtime,
+        collect_for_devices, graph_notes, init_logging, print_stats, print_stdout,
+        print_table_stdout, runtime,
     };
     use enroll_doctor::checks::tenant::evaluate_tenant;
     use enroll_doctor::checks::user::user_readiness;
@@ -295,7 +296,11 @@ mod with_mock {
                 enroll_doctor::text_safety::into_safe_text(s)
             }
         };
-        print_stdout(&out)?;
+        if args.format == OutputFormat::Json {
+            print_stdout(&out)?;
+        } else {
+            print_table_stdout(&out)?;
+        }
         drop(mock);
         // Findings are the point of a demo; it succeeded if it ran.
         Ok(0)

@@ -14,7 +14,7 @@ use anyhow::Context;
 use indicatif::ProgressBar;
 
 use super::context::{
-    app_only_note, collect_for_devices, configured_settings, emit_report, graph_notes,
+    app_only_note, collect_for_devices, configured_settings, emit_report, gate, graph_notes,
     init_logging, parse_as_of, print_stats, progress_bar,
 };
 use crate::cli::{DiagnoseArgs, GlobalArgs};
@@ -34,6 +34,7 @@ enum TenantInput {
 
 pub fn run(global: &GlobalArgs, args: DiagnoseArgs) -> anyhow::Result<u8> {
     let as_of = parse_as_of(args.output.as_of.as_deref())?;
+    gate(&args.output)?;
 
     // The loader's errors start with the path already.
     let sources = DeviceSources::list(&args.device_reports).context("cannot use device report")?;

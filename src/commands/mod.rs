@@ -9,6 +9,7 @@ mod completions;
 mod context;
 mod demo;
 mod diagnose;
+mod diff;
 mod explain;
 
 use crate::cli::{Cli, Command};
@@ -16,6 +17,7 @@ use crate::cli::{Cli, Command};
 /// Runs a command and returns the process exit code (0 clean, 1 findings, 2 incomplete).
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let g = &cli.global;
+    context::set_colour(g.color);
     match cli.command {
         Command::Diagnose(a) => diagnose::run(g, a),
         Command::Explain(a) => explain::run(g, a),
@@ -24,6 +26,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Check(a) => check::run(g, a),
         Command::Auth(a) => auth::run(g, a),
         Command::Demo(a) => demo::run(g, a),
+        Command::Diff(a) => diff::run(g, a),
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
     }

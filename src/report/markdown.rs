@@ -402,7 +402,7 @@ fn evidence_cell(f: &Finding) -> String {
 /// before a letter (`HKLM\SOFTWARE`) is literal in Markdown and stays as is. `<` could open an
 /// HTML tag and is escaped. Code spans a check wrote (`reg delete "HKLM\…"`) are already literal
 /// and pass through untouched. Control characters are escaped first (newlines kept).
-fn text(s: &str) -> String {
+pub(crate) fn text(s: &str) -> String {
     let s = escape_text(s);
     let mut out = String::with_capacity(s.len());
     let mut in_code = false;
@@ -440,7 +440,7 @@ fn table_safe(s: &str) -> String {
 
 /// A code span, fenced with more backticks than the content holds so a backtick inside stays;
 /// on one line, control characters escaped.
-fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     let s = escape_line(s);
     let longest_run = s
         .split(|c| c != '`')

@@ -1,7 +1,10 @@
 //! Renderers: they format findings and diagnoses, they never decide a verdict.
 
+pub mod colour;
 pub mod csv;
+pub mod diff;
 pub mod explain;
+pub mod gate;
 pub mod header;
 pub mod json;
 pub mod jsonl;
@@ -45,21 +48,34 @@ pub struct Summary {
     pub fail: usize,
     pub skip: usize,
     pub error: usize,
+    /// Skips of checks that could not run (a missing permission, an app-only token, missing
+    /// evidence; not the not-applicable ones): what `--fail-on skip` counts. Not serialised
+    /// (the report schema's summary has the five status counts).
+    #[serde(skip)]
+    pub unchecked: usize,
 }
 
 impl Summary {
     pub fn of(findings: &[Finding]) -> Summary {
         let mut s = Summary::default();
         for f in findings {
-            match f.status {
-                Status::Pass => s.pass += 1,
-                Status::Warn => s.warn += 1,
-                Status::Fail => s.fail += 1,
-                Status::Skip => s.skip += 1,
-                Status::Error => s.error += 1,
-            }
+            s.count(f);
         }
         s
+    }
+
+    /// Counts one finding.
+    pub fn count(&mut self, f: &Finding) {
+        match f.status {
+            Status::Pass => self.pass += 1,
+            Status::Warn => self.warn += 1,
+            Status::Fail => self.fail += 1,
+            Status::Skip => self.skip += 1,
+            Status::Error => self.error += 1,
+        }
+        if f.status == Status::Skip && gate::could_not_run(f) {
+            self.unchecked += 1;
+        }
     }
 }
 
@@ -90,6 +106,8 @@ impl From<crate::diagnose::Diagnosed> for Report {
 pub enum FailThreshold {
     Fail,
     Warn,
+    /// Warn or fail, or a check that could not run (`Summary::unchecked`; errors exit 2).
+    Skip,
     Never,
 }
 
@@ -107,6 +125,7 @@ pub fn exit_code_of(s: &Summary, threshold: FailThreshold) -> u8 {
     let hit = match threshold {
         FailThreshold::Fail => s.fail > 0,
         FailThreshold::Warn => s.fail + s.warn > 0,
+        FailThreshold::Skip => s.fail + s.warn + s.unchecked > 0,
         FailThreshold::Never => false,
     };
     u8::from(hit)
@@ -136,5 +155,28 @@ mod tests {
             exit_code(&[f(Status::Fail), f(Status::Error)], FailThreshold::Never),
             2
         );
+    }
+
+    #[test]
+    fn fail_on_skip_counts_skips_that_could_not_run() {
+        use crate::model::SkipReason;
+        let na = DEV001.skip(
+            Subject::Tenant,
+            SkipReason::NotApplicable {
+                path: "entra-join".into(),
+            },
+        );
+        let perm = DEV001.skip(Subject::Tenant, SkipReason::AppOnlyUnsupported);
+        assert_eq!(
+            exit_code(&[f(Status::Pass), na.clone()], FailThreshold::Skip),
+            0
+        );
+        assert_eq!(
+            exit_code(&[f(Status::Pass), perm.clone()], FailThreshold::Skip),
+            1
+        );
+        assert_eq!(exit_code(&[perm], FailThreshold::Fail), 0);
+        assert_eq!(exit_code(&[f(Status::Warn)], FailThreshold::Skip), 1);
+        assert_eq!(exit_code(&[f(Status::Error)], FailThreshold::Skip), 2);
     }
 }

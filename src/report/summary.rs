@@ -589,7 +589,7 @@ impl SummaryBuilder {
 
     pub fn add(&mut self, s: &SubjectResult<'_>) {
         for f in &s.findings {
-            count_status(&mut self.findings, &f.status);
+            self.findings.count(f);
         }
         if s.kind == SubjectKind::Tenant {
             self.add_tenant(s);
@@ -792,16 +792,6 @@ impl SummaryBuilder {
             by_check,
             findings: self.findings,
         }
-    }
-}
-
-fn count_status(s: &mut Summary, status: &Status) {
-    match status {
-        Status::Pass => s.pass += 1,
-        Status::Warn => s.warn += 1,
-        Status::Fail => s.fail += 1,
-        Status::Skip => s.skip += 1,
-        Status::Error => s.error += 1,
     }
 }
 

@@ -2,22 +2,68 @@
 //! none), by the `unicode-width` tables that `tabled` measures with too. Every wrap, cut and pad
 //! of the human formats goes through here, so a table border stays straight whatever the names
 //! in it.
+//!
+//! A colour escape (`ESC [ … m`, what [`super::colour`] adds to a table's statuses) takes no
+//! column: it is skipped when measuring and never split. Text from outside cannot smuggle one
+//! in: `text_safety` shows its control characters as `\u{1b}` before anything is measured.
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-/// Columns `s` takes in a terminal.
+/// The length in bytes of the CSI escape sequence (`ESC [` parameters, final byte) at the start
+/// of `s`, or 0 when `s` does not start with one.
+fn escape_len(s: &str) -> usize {
+    let b = s.as_bytes();
+    if b.len() < 2 || b[0] != 0x1b || b[1] != b'[' {
+        return 0;
+    }
+    match b[2..].iter().position(|c| (0x40..=0x7e).contains(c)) {
+        Some(end) => end + 3,
+        None => 0,
+    }
+}
+
+/// The characters of `s` with their byte index and the columns each takes (0 for every
+/// character of a colour escape).
+fn measured(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut skip_until = 0;
+    s.char_indices().map(move |(i, c)| {
+        if i < skip_until {
+            return (i, 0);
+        }
+        let esc = escape_len(&s[i..]);
+        if esc > 0 {
+            skip_until = i + esc;
+            return (i, 0);
+        }
+        (i, UnicodeWidthChar::width(c).unwrap_or(0))
+    })
+}
+
+/// Columns `s` takes in a terminal (colour escapes take none).
 pub fn cols(s: &str) -> usize {
-    UnicodeWidthStr::width(s)
+    if !s.contains('\u{1b}') {
+        return UnicodeWidthStr::width(s);
+    }
+    let (mut total, mut rest) = (0, s);
+    while let Some(at) = rest.find('\u{1b}') {
+        total += UnicodeWidthStr::width(&rest[..at]);
+        let esc = escape_len(&rest[at..]).max(1);
+        rest = &rest[at + esc..];
+    }
+    total + UnicodeWidthStr::width(rest)
 }
 
 /// Splits `s` after as many characters as fit in `n` columns (at least one character, so a
-/// caller that loops always advances).
+/// caller that loops always advances). A colour escape is never cut.
 pub fn split_at_cols(s: &str, n: usize) -> (&str, &str) {
     let mut used = 0;
-    for (i, c) in s.char_indices() {
-        let w = UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + w > n && i > 0 {
-            return s.split_at(i);
+    let mut seen_visible = false;
+    for (i, w) in measured(s) {
+        if w > 0 {
+            if used + w > n && seen_visible {
+                return s.split_at(i);
+            }
+            seen_visible = true;
         }
         used += w;
     }
@@ -88,5 +134,18 @@ mod tests {
         assert_eq!(truncate("short", 10), "short");
         assert_eq!(pad("東京", 6), "東京  ");
         assert_eq!(char_index("aé東", 2), 3);
+    }
+
+    #[test]
+    fn colour_escapes_take_no_column_and_are_never_cut() {
+        let red = "\u{1b}[31mFAIL\u{1b}[0m";
+        assert_eq!(cols(red), 4);
+        assert_eq!(cols(&format!("│ {red} │")), 8);
+        assert_eq!(pad(red, 6), format!("{red}  "));
+        assert_eq!(split_at_cols(red, 2), ("\u{1b}[31mFA", "IL\u{1b}[0m"));
+        assert_eq!(split_at_cols("\u{1b}[2mSKIP", 0), ("\u{1b}[2mS", "KIP"));
+        // Not a complete escape: measured as the characters it is.
+        assert_eq!(cols("\u{1b}[31"), 3);
+        assert_eq!(cols("\u{1b}x"), 1);
     }
 }

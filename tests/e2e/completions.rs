@@ -5,6 +5,7 @@ use super::common::bin;
 
 const SUBCOMMANDS: &[&str] = &[
     "diagnose",
+    "diff",
     "explain",
     "collector",
     "audit",
@@ -49,7 +50,7 @@ fn the_bash_script_is_valid_bash_and_completes_subcommands() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let words = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(words.trim(), "diagnose", "completions of `di`: {words}");
+    assert_eq!(words.trim(), "diagnose\ndiff", "completions of `di`: {words}");
 }
 
 #[test]

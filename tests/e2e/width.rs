@@ -68,6 +68,16 @@ fn every_subcommand_fits_80_columns() {
             "jdoe@contoso.com",
         ],
         &["auth", "status", "--cached"],
+        &[
+            "diff",
+            "tests/fixtures/diff/contoso-old.json",
+            "tests/fixtures/diff/contoso-new.json",
+        ],
+        &[
+            "diff",
+            "tests/fixtures/diff/contoso-new.json",
+            "tests/fixtures/diff/contoso-old.json",
+        ],
         &["--help"],
         &["diagnose", "--help"],
         &["explain", "--help"],
@@ -79,6 +89,7 @@ fn every_subcommand_fits_80_columns() {
         &["demo", "--help"],
         &["completions", "--help"],
         &["man", "--help"],
+        &["diff", "--help"],
     ];
     let mut failures = Vec::new();
     for args in runs {

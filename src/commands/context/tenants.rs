@@ -37,7 +37,8 @@ use enroll_doctor::tenant::tenants_file::read_tenants_file;
 use futures::StreamExt;
 
 use super::{
-    collect_options, flags, hide_progress, print_stdout, runtime, settings_with, source_notes,
+    collect_options, flags, hide_progress, print_stdout, print_table_stdout, runtime,
+    settings_with, source_notes,
 };
 use crate::cli::{GlobalArgs, OutputArgs, ReportFormat, TenantSourceArgs, TenantsArgs};
 
@@ -359,7 +360,11 @@ pub(crate) fn run(
         let name = format!("summary.{}", extension(plan.output.format));
         write_atomically(&dir.join(name), |out| Ok(out.write_all(text.as_bytes())?))?;
     }
-    print_stdout(&text)?;
+    if plan.output.format == ReportFormat::Table {
+        print_table_stdout(&text)?;
+    } else {
+        print_stdout(&text)?;
+    }
     Ok(run.exit_code)
 }
 
