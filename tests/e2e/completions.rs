@@ -50,7 +50,11 @@ fn the_bash_script_is_valid_bash_and_completes_subcommands() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let words = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(words.trim(), "diagnose\ndiff", "completions of `di`: {words}");
+    assert_eq!(
+        words.trim(),
+        "diagnose\ndiff",
+        "completions of `di`: {words}"
+    );
 }
 
 #[test]
