@@ -83,6 +83,7 @@ pub async fn collect_fleet(
             merge_into(&mut snap, records);
             if let Some(a) = autopilot {
                 a.store(&mut snap);
+                add_device_groups(client, kind, lookup, &mut snap).await;
                 snap.normalize();
             }
             Ok(snap)
@@ -148,6 +149,7 @@ async fn collect_bulk(
     let (mut snap, memberships) = tenant?;
     if let Some(a) = autopilot {
         a.retain_serials(&lookup.serial_numbers).store(&mut snap);
+        add_device_groups(client, kind, lookup, &mut snap).await;
     }
 
     // Pick out what the targeted lookups would have returned.
@@ -214,6 +216,27 @@ async fn collect_bulk(
     }
     snap.normalize();
     Ok(snap)
+}
+
+/// The transitive groups of the devices (their Entra DeviceIds, and the Entra ids of the
+/// Autopilot identities found), read after the Autopilot look-ups: only Autopilot's profile and
+/// ESP assignments need them.
+async fn add_device_groups(
+    client: &GraphClient,
+    kind: super::snapshot::TokenKind,
+    lookup: &DeviceLookup,
+    snap: &mut TenantSnapshot,
+) {
+    let mut ids: BTreeSet<String> = lookup.device_ids.clone();
+    if let Some(list) = snap.sources.autopilot_devices.data() {
+        ids.extend(
+            list.iter()
+                .filter_map(|d| d.entra_device_id())
+                .map(str::to_ascii_lowercase),
+        );
+    }
+    snap.sources.device_group_memberships =
+        super::device_groups::collect(client, kind, &ids).await;
 }
 
 /// The listing's result when it is `wanted`; otherwise it is never sent.
