@@ -4,8 +4,8 @@
 //! two orders can be read together.
 
 use crate::catalog::error_codes::{LikelyCause, lookup};
-use crate::checks::autopilot::ap005_enrollment_status_page_blocked::META as AP005;
 use crate::checks::autopilot::AUTOPILOT_CAUSE_ORDER;
+use crate::checks::autopilot::ap005_enrollment_status_page_blocked::META as AP005;
 use crate::checks::codes::explaining_checks;
 // The correlation family imports this module: its checks are named by their own files, not
 // through the family module (which would make a cycle).

@@ -14,6 +14,10 @@
 use crate::catalog::error_codes::{LikelyCause, lookup};
 // The correlation family imports this module: its checks are named by their own files, not
 // through the family module (which would make a cycle).
+use crate::checks::autopilot::ap003_profile_mode_unsupported_by_device::META as AP003;
+use crate::checks::autopilot::ap004_blocked_for_reuse::META as AP004;
+use crate::checks::autopilot::ap006_corporate_identifier_makes_personal::META as AP006;
+use crate::checks::autopilot::ap007_edition_cannot_use_autopilot::META as AP007;
 use crate::checks::correlate::cor001_device_in_other_tenant::META as COR001;
 use crate::checks::correlate::cor002_entra_device_record_missing::META as COR002;
 use crate::checks::correlate::cor003_entra_device_record_unhealthy::META as COR003;
@@ -21,10 +25,6 @@ use crate::checks::correlate::cor004_intune_record_mismatch::META as COR004;
 use crate::checks::correlate::cor005_enrolling_user_not_ready::META as COR005;
 use crate::checks::correlate::cor006_restriction_blocks_device_build::META as COR006;
 use crate::checks::correlate::cor007_intune_reports_enrollment_failure::META as COR007;
-use crate::checks::autopilot::ap003_profile_mode_unsupported_by_device::META as AP003;
-use crate::checks::autopilot::ap004_blocked_for_reuse::META as AP004;
-use crate::checks::autopilot::ap006_corporate_identifier_makes_personal::META as AP006;
-use crate::checks::autopilot::ap007_edition_cannot_use_autopilot::META as AP007;
 use crate::checks::device::{
     DEV001, DEV002, DEV003, DEV004, DEV005, DEV007, DEV009, DEV012, DEV013,
 };
@@ -115,7 +115,10 @@ static RELATED: &[(u32, &[&CheckMeta])] = &[
     (0x8018_0010, C_DEVICE),
     (0x8018_0012, C_DEVICE),
     (0x8018_0013, C_DEVICE_LIMIT),
-    (0x8018_0014, &[&USR005, &AP006, &AP004, &TEN007, &COR006, &DEV007]),
+    (
+        0x8018_0014,
+        &[&USR005, &AP006, &AP004, &TEN007, &COR006, &DEV007],
+    ),
     (0x8018_0015, C_PLATFORM),
     (0x8018_0016, C_DEVICE),
     (0x8018_0017, C_DEVICE),

@@ -178,9 +178,10 @@ pub async fn collect(
 /// as a group, as Graph types every item of this listing.
 fn is_group(m: &MemberOf) -> bool {
     !m.id.trim().is_empty()
-        && m.odata_type
-            .as_deref()
-            .is_none_or(|t| t.trim_start_matches('#').eq_ignore_ascii_case("microsoft.graph.group"))
+        && m.odata_type.as_deref().is_none_or(|t| {
+            t.trim_start_matches('#')
+                .eq_ignore_ascii_case("microsoft.graph.group")
+        })
 }
 
 #[cfg(test)]

@@ -235,8 +235,7 @@ async fn add_device_groups(
                 .map(str::to_ascii_lowercase),
         );
     }
-    snap.sources.device_group_memberships =
-        super::device_groups::collect(client, kind, &ids).await;
+    snap.sources.device_group_memberships = super::device_groups::collect(client, kind, &ids).await;
 }
 
 /// The listing's result when it is `wanted`; otherwise it is never sent.

@@ -33,7 +33,11 @@ pub const META: CheckMeta = CheckMeta {
         hardware hash (Get-WindowsAutopilotInfo, or the OEM or reseller registers it), wait for the profile \
         status to become Assigned, then reset the device. For a device of another tenant, have that tenant \
         deregister it first, then register it here.",
-    references: &[R_AUTOPILOT_REGISTRATION, R_AUTOPILOT_OOBE_TS, R_AUTOPILOT_API],
+    references: &[
+        R_AUTOPILOT_REGISTRATION,
+        R_AUTOPILOT_OOBE_TS,
+        R_AUTOPILOT_API,
+    ],
 };
 
 /// AP001: registered here (by serial), or the device's profile names another tenant.

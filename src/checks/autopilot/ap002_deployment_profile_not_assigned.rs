@@ -94,7 +94,11 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
     let (profiles, profiles_ep) = match f.cf.snap.sources.autopilot_profiles.get() {
         Ok(v) => v,
         Err(r) => {
-            return r.finding_of(&META, f.subject.clone(), "the Autopilot deployment profiles");
+            return r.finding_of(
+                &META,
+                f.subject.clone(),
+                "the Autopilot deployment profiles",
+            );
         }
     };
     let status = identity.profile_status();
@@ -168,11 +172,12 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
                 "Keep one profile for the device: remove it from the other profiles' groups (or exclude \
                  it), so that only the intended profile reaches it (now \"{winner}\" wins by age)."
             ));
-        out.evidence.extend(
-            r.group_targeted
-                .iter()
-                .map(|p| graph(format!("profile \"{}\" {}", p.name(), via(f, p)), profile_location(p))),
-        );
+        out.evidence.extend(r.group_targeted.iter().map(|p| {
+            graph(
+                format!("profile \"{}\" {}", p.name(), via(f, p)),
+                profile_location(p),
+            )
+        }));
         out.evidence.push(status_ev);
         return out;
     }
@@ -284,8 +289,10 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
         },
     };
     out.evidence.append(&mut groups_ev);
-    out.evidence
-        .push(graph(format!("{} deployment profile(s)", profiles.len()), profiles_ep));
+    out.evidence.push(graph(
+        format!("{} deployment profile(s)", profiles.len()),
+        profiles_ep,
+    ));
     out
 }
 
@@ -313,12 +320,17 @@ mod tests {
             &mut snap.sources.autopilot_devices,
             json!([identity("notAssigned")]),
         );
-        set(&mut snap.sources.device_group_memberships, json!({"members": {ENTRA_ID: []}}));
+        set(
+            &mut snap.sources.device_group_memberships,
+            json!({"members": {ENTRA_ID: []}}),
+        );
         let f = eval(&snap, &device(), evaluate);
         assert_status(&f, Status::Fail);
         assert!(f.summary.contains("no deployment profile"), "{}", f.summary);
         assert!(
-            f.evidence.iter().any(|e| e.detail.contains("Contoso user-driven")),
+            f.evidence
+                .iter()
+                .any(|e| e.detail.contains("Contoso user-driven")),
             "{:?}",
             f.evidence
         );
@@ -330,8 +342,20 @@ mod tests {
         set(
             &mut snap.sources.autopilot_profiles,
             json!([
-                profile("p1", "Newer kiosk", "2026-02-01T00:00:00Z", GROUP_B, "shared"),
-                profile("p2", "Contoso user-driven", "2025-01-15T09:00:00Z", GROUP_A, "singleUser"),
+                profile(
+                    "p1",
+                    "Newer kiosk",
+                    "2026-02-01T00:00:00Z",
+                    GROUP_B,
+                    "shared"
+                ),
+                profile(
+                    "p2",
+                    "Contoso user-driven",
+                    "2025-01-15T09:00:00Z",
+                    GROUP_A,
+                    "singleUser"
+                ),
             ]),
         );
         set(
@@ -341,7 +365,9 @@ mod tests {
         let f = eval(&snap, &device(), evaluate);
         assert_status(&f, Status::Fail);
         assert!(
-            f.summary.contains("Newer kiosk") && f.summary.contains("applies the oldest, \"Contoso user-driven\""),
+            f.summary.contains("Newer kiosk")
+                && f.summary
+                    .contains("applies the oldest, \"Contoso user-driven\""),
             "{}",
             f.summary
         );
@@ -354,14 +380,24 @@ mod tests {
         let f = eval(&snap, &device(), evaluate);
         assert_status(&f, Status::Skip);
         let mut snap = snapshot();
-        set(&mut snap.sources.autopilot_devices, json!([identity("unknown")]));
-        denied(&mut snap.sources.device_group_memberships, "GroupMember.Read.All");
+        set(
+            &mut snap.sources.autopilot_devices,
+            json!([identity("unknown")]),
+        );
+        denied(
+            &mut snap.sources.device_group_memberships,
+            "GroupMember.Read.All",
+        );
         let f = eval(&snap, &device(), evaluate);
         assert_permission_skip(&f, "GroupMember.Read.All");
-        assert_not_applicable(&eval(&snapshot(), &{
-            let mut r = report(None);
-            r.hardware = None;
-            r
-        }, evaluate));
+        assert_not_applicable(&eval(
+            &snapshot(),
+            &{
+                let mut r = report(None);
+                r.hardware = None;
+                r
+            },
+            evaluate,
+        ));
     }
 }

@@ -82,7 +82,10 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
     // Hybrid join with a user assigned: 0x80070774.
     let hybrid = profile.is_some_and(|p| p.join() == ProfileJoin::HybridJoin)
         || ev.and_then(|e| e.join_method()) == Some(JoinMethod::HybridJoin);
-    if hybrid && let Some(i) = f.identity() && let Some(user) = i.assigned_user() {
+    if hybrid
+        && let Some(i) = f.identity()
+        && let Some(user) = i.assigned_user()
+    {
         return META
             .finding(
                 Status::Fail,
@@ -132,7 +135,11 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
         .map(|e| e.autopilot_errors())
         .unwrap_or_default()
         .iter()
-        .filter(|e| ATTESTATION_CODES.iter().any(|c| c.eq_ignore_ascii_case(&e.code)))
+        .filter(|e| {
+            ATTESTATION_CODES
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(&e.code))
+        })
         .map(|e| e.code.as_str())
         .collect();
     let tpm = f.cf.report.tpm.as_ref();
@@ -142,7 +149,9 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
                 "device",
                 format!(
                     "TPM present {}, version {}, capable of attestation {}",
-                    t.present.map(|b| b.to_string()).unwrap_or_else(|| "unknown".into()),
+                    t.present
+                        .map(|b| b.to_string())
+                        .unwrap_or_else(|| "unknown".into()),
                     t.major_version().unwrap_or("unknown"),
                     t.attestation_capable
                         .map(|b| b.to_string())
@@ -174,7 +183,9 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
         ),
         (Some(true), true) => (
             Status::Pass,
-            format!("The {mode} profile needs TPM 2.0 attestation, and the device's TPM 2.0 can attest"),
+            format!(
+                "The {mode} profile needs TPM 2.0 attestation, and the device's TPM 2.0 can attest"
+            ),
         ),
         (None, true) => {
             let mut out = META.skip(
@@ -208,7 +219,13 @@ mod tests {
         let mut snap = snapshot();
         set(
             &mut snap.sources.autopilot_profiles,
-            json!([profile("p1", "Kiosk", "2025-01-15T09:00:00Z", GROUP_A, "shared")]),
+            json!([profile(
+                "p1",
+                "Kiosk",
+                "2025-01-15T09:00:00Z",
+                GROUP_A,
+                "shared"
+            )]),
         );
         snap
     }
@@ -240,13 +257,24 @@ mod tests {
     #[test]
     fn hybrid_join_with_an_assigned_user_fails() {
         let mut snap = snapshot();
-        let mut p = profile("p1", "Hybrid", "2025-01-15T09:00:00Z", GROUP_A, "singleUser");
-        p["@odata.type"] = json!("#microsoft.graph.activeDirectoryWindowsAutopilotDeploymentProfile");
+        let mut p = profile(
+            "p1",
+            "Hybrid",
+            "2025-01-15T09:00:00Z",
+            GROUP_A,
+            "singleUser",
+        );
+        p["@odata.type"] =
+            json!("#microsoft.graph.activeDirectoryWindowsAutopilotDeploymentProfile");
         set(&mut snap.sources.autopilot_profiles, json!([p]));
         let mut i = identity("assignedInSync");
         i["userPrincipalName"] = json!("jdoe@contoso.com");
         set(&mut snap.sources.autopilot_devices, json!([i]));
-        let f = eval(&snap, &report(Some(downloaded(TENANT, "Hybrid", 0, 1))), evaluate);
+        let f = eval(
+            &snap,
+            &report(Some(downloaded(TENANT, "Hybrid", 0, 1))),
+            evaluate,
+        );
         assert_status(&f, Status::Fail);
         assert!(f.summary.contains("0x80070774"), "{}", f.summary);
     }

@@ -43,13 +43,12 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
         ),
         identity_location(identity),
     );
-    let profile = f
-        .cf
-        .snap
-        .sources
-        .autopilot_profiles
-        .data()
-        .and_then(|p| f.profile(p));
+    let profile =
+        f.cf.snap
+            .sources
+            .autopilot_profiles
+            .data()
+            .and_then(|p| f.profile(p));
     let userless = profile.is_some_and(|p| p.mode() == DeploymentMode::SelfDeploying)
         || f.evidence.and_then(|e| e.needs_tpm_attestation()) == Some(true);
     let user_driven = !userless
@@ -128,7 +127,10 @@ mod tests {
     #[test]
     fn allowed_passes_blocked_fails_for_self_deploying() {
         let r = report(Some(downloaded(TENANT, "P", 0, 0)));
-        assert_status(&eval(&with_status("allowed", "shared"), &r, evaluate), Status::Pass);
+        assert_status(
+            &eval(&with_status("allowed", "shared"), &r, evaluate),
+            Status::Pass,
+        );
         let f = eval(&with_status("blocked", "shared"), &r, evaluate);
         assert_status(&f, Status::Fail);
         assert!(f.summary.contains("0x80180014"), "{}", f.summary);
@@ -141,7 +143,10 @@ mod tests {
     #[test]
     fn unknown_status_and_no_autopilot_skip() {
         let r = report(Some(downloaded(TENANT, "P", 0, 0)));
-        assert_status(&eval(&with_status("unknown", "shared"), &r, evaluate), Status::Skip);
+        assert_status(
+            &eval(&with_status("unknown", "shared"), &r, evaluate),
+            Status::Skip,
+        );
         let mut snap = snapshot();
         set(&mut snap.sources.autopilot_devices, json!([]));
         assert_not_applicable(&eval(&snap, &report(None), evaluate));

@@ -69,15 +69,14 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
             &empty
         }
     };
-    let userless = f
-        .cf
-        .snap
-        .sources
-        .autopilot_profiles
-        .data()
-        .and_then(|p| f.profile(p))
-        .is_some_and(|p| p.mode() == DeploymentMode::SelfDeploying)
-        || f.evidence.and_then(|e| e.needs_tpm_attestation()) == Some(true);
+    let userless =
+        f.cf.snap
+            .sources
+            .autopilot_profiles
+            .data()
+            .and_then(|p| f.profile(p))
+            .is_some_and(|p| p.mode() == DeploymentMode::SelfDeploying)
+            || f.evidence.and_then(|e| e.needs_tpm_attestation()) == Some(true);
     let user_groups = if userless { None } else { f.user_groups() };
     let Some(resolved) = resolve_esp(pages, device_groups, user_groups) else {
         return META
@@ -121,13 +120,19 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
         .map(|e| e.autopilot_errors())
         .unwrap_or_default()
         .iter()
-        .filter(|e| ESP_FAILURE_CODES.iter().any(|c| c.eq_ignore_ascii_case(&e.code)))
+        .filter(|e| {
+            ESP_FAILURE_CODES
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(&e.code))
+        })
         .map(|e| e.code.as_str())
         .collect();
     let app_line = held_by.map(|a| {
-        let listed = apps
-            .iter()
-            .any(|id| a.app.to_ascii_lowercase().contains(&id.to_ascii_lowercase()));
+        let listed = apps.iter().any(|id| {
+            a.app
+                .to_ascii_lowercase()
+                .contains(&id.to_ascii_lowercase())
+        });
         format!(
             "app {} ({}, {}){}",
             a.app,
@@ -194,7 +199,8 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
     out.evidence.push(page_ev);
     if let Some(a) = held_by {
         out.evidence.push(
-            Evidence::new("device", app_line.clone().unwrap_or_default()).at(a.location.to_string()),
+            Evidence::new("device", app_line.clone().unwrap_or_default())
+                .at(a.location.to_string()),
         );
     }
     out.evidence.extend(notes);
@@ -270,7 +276,9 @@ mod tests {
             f.summary
         );
         assert!(
-            f.evidence.iter().any(|e| e.detail.contains("one of the page's blocking apps")),
+            f.evidence
+                .iter()
+                .any(|e| e.detail.contains("one of the page's blocking apps")),
             "{:?}",
             f.evidence
         );

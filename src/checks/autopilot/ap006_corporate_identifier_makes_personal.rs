@@ -2,7 +2,7 @@
 //! one that a personal-device restriction blocks.
 
 use super::facts::{AutopilotFacts, graph};
-use super::{R_CORPORATE_IDENTIFIERS, R_AUTOPILOT_OVERVIEW};
+use super::{R_AUTOPILOT_OVERVIEW, R_CORPORATE_IDENTIFIERS};
 use crate::checks::common::{R_ERRORS_TS, R_RESTRICTIONS};
 use crate::device::autopilot::ProfileSource;
 use crate::model::{
@@ -220,14 +220,17 @@ mod tests {
     fn tenant(block_personal: bool, listed: bool) -> crate::tenant::snapshot::TenantSnapshot {
         let mut snap = snapshot();
         set(&mut snap.sources.autopilot_devices, json!([]));
-        let mut ids = vec![json!({"id": "i1", "importedDeviceIdentifier": "Lenovo,ThinkPad T14,PF000001",
-                                  "importedDeviceIdentityType": "manufacturerModelSerial", "platform": "windows"})];
+        let mut ids = vec![
+            json!({"id": "i1", "importedDeviceIdentifier": "Lenovo,ThinkPad T14,PF000001",
+                                  "importedDeviceIdentityType": "manufacturerModelSerial", "platform": "windows"}),
+        ];
         if listed {
             ids.push(json!({"id": "i2", "importedDeviceIdentifier": format!("HP,HP EliteBook 860 G10,{SERIAL}"),
                             "importedDeviceIdentityType": "manufacturerModelSerial", "platform": "windows"}));
         }
         set(&mut snap.sources.imported_device_identities, json!(ids));
-        let mut configs = serde_json::to_value(snap.sources.enrollment_configurations.data()).unwrap();
+        let mut configs =
+            serde_json::to_value(snap.sources.enrollment_configurations.data()).unwrap();
         configs[0]["windowsRestriction"]["personalDeviceEnrollmentBlocked"] = json!(block_personal);
         set(&mut snap.sources.enrollment_configurations, configs);
         snap
@@ -245,8 +248,14 @@ mod tests {
         let f = eval(&tenant(true, false), &entra_joined(), evaluate);
         assert_status(&f, Status::Fail);
         assert!(f.summary.contains("0x80180014"), "{}", f.summary);
-        assert_status(&eval(&tenant(false, false), &entra_joined(), evaluate), Status::Pass);
-        assert_status(&eval(&tenant(true, true), &entra_joined(), evaluate), Status::Pass);
+        assert_status(
+            &eval(&tenant(false, false), &entra_joined(), evaluate),
+            Status::Pass,
+        );
+        assert_status(
+            &eval(&tenant(true, true), &entra_joined(), evaluate),
+            Status::Pass,
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@ use super::{AUTOPILOT_READ, R_AUTOPILOT_REQUIREMENTS};
 use crate::checks::common::R_ERRORS_TS;
 use crate::checks::device::facts::COLLECT_OS;
 use crate::device::autopilot::edition_supports_autopilot;
-use crate::model::{Area, CheckMeta, EnrollmentPath, Evidence, Finding, Severity, SkipReason, Status};
+use crate::model::{
+    Area, CheckMeta, EnrollmentPath, Evidence, Finding, Severity, SkipReason, Status,
+};
 
 pub const META: CheckMeta = CheckMeta {
     id: "AP007",
@@ -41,7 +43,12 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
             },
         );
     };
-    let Some(edition) = os.edition_id.as_deref().map(str::trim).filter(|e| !e.is_empty()) else {
+    let Some(edition) = os
+        .edition_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    else {
         return META.skip(
             f.subject.clone(),
             SkipReason::NoEvidence {

@@ -30,19 +30,22 @@ pub const META: CheckMeta = CheckMeta {
     how_to_fix: "Entra admin center > Identity > Mobility (MDM and WIP): keep the MDM user scope on \
         \"Microsoft Intune\" (All, or Some with the right groups) and set \"Microsoft Intune Enrollment\" and \
         any other MDM application to None; then reset the device and deploy again.",
-    references: &[R_AUTOPILOT_KNOWN_ISSUES, R_AUTOPILOT_SELF_DEPLOYING, R_MDM_POLICIES_API],
+    references: &[
+        R_AUTOPILOT_KNOWN_ISSUES,
+        R_AUTOPILOT_SELF_DEPLOYING,
+        R_MDM_POLICIES_API,
+    ],
 };
 
 /// AP008: one MDM configuration for a userless deployment.
 pub fn evaluate(f: &AutopilotFacts) -> Finding {
     or_finding!(f.on_path(&META));
-    let profile = f
-        .cf
-        .snap
-        .sources
-        .autopilot_profiles
-        .data()
-        .and_then(|p| f.profile(p));
+    let profile =
+        f.cf.snap
+            .sources
+            .autopilot_profiles
+            .data()
+            .and_then(|p| f.profile(p));
     let device_bits = f.evidence.and_then(|e| e.needs_tpm_attestation());
     let userless = profile.is_some_and(|p| p.mode() == DeploymentMode::SelfDeploying)
         || device_bits == Some(true);
@@ -80,7 +83,9 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
         .filter(|p| !p.id.eq_ignore_ascii_case(MICROSOFT_INTUNE_APP_ID))
         .map(|p| {
             let name = p.display_name.as_deref().unwrap_or(&p.id);
-            if p.id.eq_ignore_ascii_case(MICROSOFT_INTUNE_ENROLLMENT_APP_ID) {
+            if p.id
+                .eq_ignore_ascii_case(MICROSOFT_INTUNE_ENROLLMENT_APP_ID)
+            {
                 format!("\"{name}\" (the Intune Enrollment app)")
             } else {
                 format!("\"{name}\"")
@@ -135,11 +140,20 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn kiosk(enrollment_scope: &str, intune_scope: &str) -> crate::tenant::snapshot::TenantSnapshot {
+    fn kiosk(
+        enrollment_scope: &str,
+        intune_scope: &str,
+    ) -> crate::tenant::snapshot::TenantSnapshot {
         let mut snap = snapshot();
         set(
             &mut snap.sources.autopilot_profiles,
-            json!([profile("p1", "Kiosk", "2025-01-15T09:00:00Z", GROUP_A, "shared")]),
+            json!([profile(
+                "p1",
+                "Kiosk",
+                "2025-01-15T09:00:00Z",
+                GROUP_A,
+                "shared"
+            )]),
         );
         set(
             &mut snap.sources.mdm_policies,
@@ -168,7 +182,11 @@ mod tests {
         snap.sources.mdm_policies = crate::tenant::snapshot::Source::Missing {
             reason: crate::tenant::snapshot::MissingReason::AppOnlyUnsupported,
         };
-        let f = eval(&snap, &report(Some(downloaded(TENANT, "Kiosk", 64 | 32, 0))), evaluate);
+        let f = eval(
+            &snap,
+            &report(Some(downloaded(TENANT, "Kiosk", 64 | 32, 0))),
+            evaluate,
+        );
         assert_status(&f, Status::Skip);
     }
 }

@@ -90,8 +90,9 @@ pub static RULES: &[AutopilotRule] = &[
 /// assignment, the profile's mode against the hardware, the MDM configuration a userless
 /// deployment needs, the ownership that corporate identifiers give the enrollment, and last
 /// the Enrollment Status Page (it runs after the enrollment succeeded).
-pub const AUTOPILOT_CAUSE_ORDER: &[&CheckMeta] =
-    &[&AP007, &AP001, &AP004, &AP002, &AP003, &AP008, &AP006, &AP005];
+pub const AUTOPILOT_CAUSE_ORDER: &[&CheckMeta] = &[
+    &AP007, &AP001, &AP004, &AP002, &AP003, &AP008, &AP006, &AP005,
+];
 
 /// The Autopilot findings of one device, in [`RULES`] order.
 pub fn evaluate(cf: &CorrelationFacts) -> Vec<Finding> {
@@ -122,17 +123,14 @@ pub const AUTOPILOT_WITH_DEVICE_GROUPS: Permissions = Permissions {
 };
 
 /// Learn pages the family cites.
-pub const R_AUTOPILOT_OVERVIEW: &str =
-    "https://learn.microsoft.com/autopilot/windows-autopilot";
+pub const R_AUTOPILOT_OVERVIEW: &str = "https://learn.microsoft.com/autopilot/windows-autopilot";
 pub const R_AUTOPILOT_REGISTRATION: &str =
     "https://learn.microsoft.com/autopilot/registration-overview";
 pub const R_AUTOPILOT_PROFILES: &str = "https://learn.microsoft.com/autopilot/profiles";
-pub const R_AUTOPILOT_SELF_DEPLOYING: &str =
-    "https://learn.microsoft.com/autopilot/self-deploying";
+pub const R_AUTOPILOT_SELF_DEPLOYING: &str = "https://learn.microsoft.com/autopilot/self-deploying";
 pub const R_AUTOPILOT_KNOWN_ISSUES: &str = "https://learn.microsoft.com/autopilot/known-issues";
 pub const R_AUTOPILOT_OOBE_TS: &str = "https://learn.microsoft.com/autopilot/troubleshoot-oobe";
-pub const R_AUTOPILOT_REQUIREMENTS: &str =
-    "https://learn.microsoft.com/autopilot/requirements";
+pub const R_AUTOPILOT_REQUIREMENTS: &str = "https://learn.microsoft.com/autopilot/requirements";
 pub const R_ESP: &str =
     "https://learn.microsoft.com/mem/intune/enrollment/windows-enrollment-status";
 pub const R_ESP_TS: &str = "https://learn.microsoft.com/troubleshoot/mem/intune/device-enrollment/understand-troubleshoot-esp";

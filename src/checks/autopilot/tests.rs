@@ -7,11 +7,16 @@ fn rules_are_in_id_order_and_the_cause_order_names_each_once() {
     let ids: Vec<&str> = RULES.iter().map(|r| r.meta.id).collect();
     assert_eq!(
         ids,
-        ["AP001", "AP002", "AP003", "AP004", "AP005", "AP006", "AP007", "AP008"]
+        [
+            "AP001", "AP002", "AP003", "AP004", "AP005", "AP006", "AP007", "AP008"
+        ]
     );
     for r in RULES {
         assert_eq!(
-            AUTOPILOT_CAUSE_ORDER.iter().filter(|c| c.id == r.meta.id).count(),
+            AUTOPILOT_CAUSE_ORDER
+                .iter()
+                .filter(|c| c.id == r.meta.id)
+                .count(),
             1,
             "{}",
             r.meta.id
@@ -33,6 +38,9 @@ fn a_device_without_autopilot_gets_only_skips() {
     assert!(
         found.iter().all(|f| f.status == crate::model::Status::Skip),
         "{:?}",
-        found.iter().map(|f| (&f.check, &f.summary)).collect::<Vec<_>>()
+        found
+            .iter()
+            .map(|f| (&f.check, &f.summary))
+            .collect::<Vec<_>>()
     );
 }

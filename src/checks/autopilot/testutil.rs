@@ -89,7 +89,10 @@ pub(crate) fn snapshot() -> TenantSnapshot {
         as_of(),
     );
     let s = &mut snap.sources;
-    set(&mut s.autopilot_devices, json!([identity("assignedInSync")]));
+    set(
+        &mut s.autopilot_devices,
+        json!([identity("assignedInSync")]),
+    );
     set(
         &mut s.autopilot_profiles,
         json!([profile(

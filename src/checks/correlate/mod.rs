@@ -172,7 +172,11 @@ pub fn correlate(
     let other_tenant = joined_elsewhere(&slots);
     // The Autopilot family (AP001–AP008) over the same facts: its findings follow the COR ones
     // and are judged and ranked with them (`evaluate_after_judging` fills COR slots only).
-    slots.extend(autopilot_findings(&facts, other_tenant).into_iter().map(Some));
+    slots.extend(
+        autopilot_findings(&facts, other_tenant)
+            .into_iter()
+            .map(Some),
+    );
     let user_findings = enrolling_user_findings(&facts, other_tenant);
     let judged = judge_failure_code(
         &facts,
