@@ -79,21 +79,7 @@ pub fn tenant_needs(
     let mut needs = TenantNeeds::default();
     for (r, analysis) in reports.iter().zip(analyses) {
         needs.add(&device_keys(r, analysis, user));
-        // The BIOS serial, else the one MdmDiagnosticsTool's Autopilot files name.
-        if let Some(serial) = r
-            .hardware
-            .as_ref()
-            .and_then(|h| h.serial_number.as_deref())
-            .map(str::trim)
-            .filter(|s| crate::tenant::autopilot::is_lookup_serial(s))
-            .or_else(|| {
-                r.autopilot
-                    .as_ref()
-                    .and_then(|a| a.serial_numbers().next())
-                    .map(str::trim)
-                    .filter(|s| crate::tenant::autopilot::is_lookup_serial(s))
-            })
-        {
+        if let Some(serial) = r.lookup_serial() {
             needs.serial_numbers.insert(serial.to_string());
         }
     }

@@ -3,6 +3,7 @@
 use super::facts::{AutopilotFacts, COLLECT_AUTOPILOT, graph, identity_location, profile_location};
 use super::{AUTOPILOT_WITH_DEVICE_GROUPS, R_AUTOPILOT_API, R_AUTOPILOT_PROFILES};
 use crate::checks::common::or_finding;
+use crate::device::autopilot::AutopilotEventKind;
 use crate::model::{Area, CheckMeta, Evidence, Finding, Severity, SkipReason, Status};
 use crate::tenant::autopilot::{AutopilotProfile, ProfileAssignmentStatus, ProfileReach};
 
@@ -82,6 +83,28 @@ fn assignments_evidence(profiles: &[AutopilotProfile], f: &AutopilotFacts) -> Ve
                     }
                 ),
                 profile_location(p),
+            )
+        })
+        .collect()
+}
+
+/// The device's own events about its missing profile: 815 (no profile assigned, no default
+/// profile) and 809 (the assigned profile was deleted).
+fn profile_events(f: &AutopilotFacts) -> Vec<Evidence> {
+    f.evidence
+        .into_iter()
+        .flat_map(|e| &e.events)
+        .filter_map(|e| {
+            let what = match e.kind {
+                AutopilotEventKind::NoProfileAssigned => {
+                    "no profile assigned to the device and no default profile"
+                }
+                AutopilotEventKind::AssignedProfileMissing => "the assigned profile was deleted",
+                _ => return None,
+            };
+            Some(
+                Evidence::new("autopilot", format!("event {} ({what})", e.event_id))
+                    .at(e.location.to_string()),
             )
         })
         .collect()
@@ -214,6 +237,7 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
                 .with_remediation(fix_none);
             out.evidence.push(status_ev);
             out.evidence.extend(assignments_evidence(profiles, f));
+            out.evidence.extend(profile_events(f));
             out
         }
         ProfileAssignmentStatus::Pending => META
@@ -269,6 +293,7 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
                     )
                     .with_remediation(fix_none);
                 out.evidence.extend(assignments_evidence(profiles, f));
+                out.evidence.extend(profile_events(f));
                 out
             }
             (None, false) => {

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use super::facts::{AutopilotFacts, graph};
 use super::{AUTOPILOT_WITH_DEVICE_GROUPS, R_ESP, R_ESP_TS};
 use crate::checks::common::or_finding;
-use crate::model::{Area, CheckMeta, Evidence, Finding, Severity, Status};
+use crate::model::{Area, CheckMeta, Evidence, Finding, Severity, SkipReason, Status};
 use crate::tenant::autopilot::{DeploymentMode, EspTarget, esp::resolve_esp};
 
 pub const META: CheckMeta = CheckMeta {
@@ -34,6 +34,11 @@ pub const META: CheckMeta = CheckMeta {
         time-out if large apps simply need longer.",
     references: &[R_ESP, R_ESP_TS],
 };
+
+/// What to collect for the device's side of the Enrollment Status Page.
+const COLLECT_ESP: &str = "the ESP tracking keys and the enrollment's FirstSync values (`reg export \
+    HKLM\\SOFTWARE\\Microsoft\\Windows\\Autopilot\\EnrollmentStatusTracking esp.reg /y` and `reg export \
+    HKLM\\SOFTWARE\\Microsoft\\Enrollments enrollments.reg /y`, elevated), or the collector bundle";
 
 /// Codes the ESP reports when a tracked app or policy failed.
 const ESP_FAILURE_CODES: &[&str] = &["0x81036502"];
@@ -178,21 +183,26 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
                 page.name()
             ),
         )
-    } else {
-        let seen = ev.is_some_and(|e| e.esp.is_some() || !e.first_sync.is_empty());
+    } else if ev.is_some_and(|e| e.esp.is_some() || !e.first_sync.is_empty()) {
         (
             Status::Pass,
             format!(
-                "The Enrollment Status Page \"{}\" applies (time-out {} minutes){}",
+                "The Enrollment Status Page \"{}\" applies (time-out {} minutes); the device shows nothing held",
                 page.name(),
                 page.timeout_minutes(),
-                if seen {
-                    "; the device shows nothing held"
-                } else {
-                    "; the device's ESP tracking was not collected"
-                }
             ),
         )
+    } else {
+        // The page that would apply is known, what it did on the device is not.
+        let mut out = META.skip(
+            f.subject.clone(),
+            SkipReason::NoEvidence {
+                collect: COLLECT_ESP.into(),
+            },
+        );
+        out.evidence.push(page_ev);
+        out.evidence.extend(notes);
+        return out;
     };
     let failing = status != Status::Pass;
     let mut out = META.finding(status, f.subject.clone(), summary);
@@ -286,13 +296,23 @@ mod tests {
 
     #[test]
     fn nothing_held_passes_and_an_app_in_progress_warns() {
+        let mut done = held(3);
+        done.first_sync[0].sync_done = Some(true);
+        let f = eval(&with_device_page(), &report(Some(done)), evaluate);
+        assert_status(&f, Status::Pass);
+        assert!(f.summary.contains("Autopilot ESP"), "{}", f.summary);
+        // Without the device's ESP tracking the page is named, the verdict left open.
         let f = eval(
             &with_device_page(),
             &report(Some(downloaded(TENANT, "Contoso user-driven", 0, 0))),
             evaluate,
         );
-        assert_status(&f, Status::Pass);
-        assert!(f.summary.contains("Autopilot ESP"), "{}", f.summary);
+        assert_status(&f, Status::Skip);
+        assert!(
+            f.evidence.iter().any(|e| e.detail.contains("Autopilot ESP")),
+            "{:?}",
+            f.evidence
+        );
         assert_status(
             &eval(&with_device_page(), &report(Some(held(2))), evaluate),
             Status::Warn,

@@ -57,13 +57,7 @@ impl<'a> AutopilotFacts<'a> {
     pub fn new(cf: &'a CorrelationFacts<'a>) -> AutopilotFacts<'a> {
         let evidence = cf.report.autopilot.as_ref();
         let hw = cf.report.hardware.as_ref();
-        let serial = non_empty(hw.and_then(|h| h.serial_number.as_deref()))
-            .filter(|s| crate::tenant::autopilot::is_lookup_serial(s))
-            .or_else(|| {
-                evidence
-                    .and_then(|e| e.serial_numbers().next())
-                    .filter(|s| crate::tenant::autopilot::is_lookup_serial(s))
-            });
+        let serial = cf.report.lookup_serial();
         let manufacturer = non_empty(hw.and_then(|h| h.manufacturer.as_deref()));
         let model = non_empty(hw.and_then(|h| h.model.as_deref()));
         let registration = match (serial, cf.snap.sources.autopilot_devices.get()) {
