@@ -13,16 +13,12 @@ use super::width::{cols, pad, truncate};
 use crate::model::{Finding, SkipReason, Status, Subject};
 use crate::text_safety::{escape_joined, escape_line, escape_text};
 
-
 /// A skip the compact run view lists on one line per reason: from the token (the same for
 /// every subject) or not applicable on the subject's path.
 fn one_line_skip(f: &Finding) -> bool {
     token_wide_skip(f)
         || (f.status == Status::Skip
-            && matches!(
-                f.skip_reason,
-                Some(SkipReason::NotApplicable { .. })
-            ))
+            && matches!(f.skip_reason, Some(SkipReason::NotApplicable { .. })))
 }
 
 /// One line per device: verdict, cause chain and what the finding behind the first cause

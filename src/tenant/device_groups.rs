@@ -174,6 +174,57 @@ pub async fn collect(
     Source::collected(DEVICE_GROUPS_ENDPOINT, out)
 }
 
+/// The names of the groups the Autopilot profiles and Enrollment Status Pages are assigned to
+/// that the devices' memberships did not name (a profile assigned to a group the device is not
+/// in is evidence too): `GET /v1.0/groups/{id}?$select=id,displayName`, one `$batch` item per
+/// group. Best effort: a group Graph does not answer for keeps its id as its name.
+pub async fn add_group_names(
+    client: &GraphClient,
+    memberships: &mut DeviceGroupMemberships,
+    group_ids: &BTreeSet<String>,
+) {
+    let wanted: Vec<String> = group_ids
+        .iter()
+        .map(|g| g.trim().to_ascii_lowercase())
+        .filter(|g| is_device_id(g) && !memberships.groups.contains_key(g))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let requests: Vec<BatchRequest> = wanted
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            BatchRequest::get_with(
+                format!("n{i}"),
+                &format!("/groups/{g}"),
+                &Query::new().select(&["id", "displayName"]),
+            )
+        })
+        .collect();
+    let Ok(answers) = client.batch(ApiVersion::V1, requests).await else {
+        return;
+    };
+    for a in answers {
+        if !a.is_success() {
+            continue;
+        }
+        if let Ok(g) = a.into_result::<MemberOf>()
+            && !g.id.trim().is_empty()
+        {
+            memberships.groups.insert(
+                g.id.to_ascii_lowercase(),
+                GroupRef {
+                    id: g.id,
+                    display_name: g.display_name,
+                },
+            );
+        }
+    }
+}
+
 /// A group (not an administrative unit or a directory role); an item without a type is taken
 /// as a group, as Graph types every item of this listing.
 fn is_group(m: &MemberOf) -> bool {

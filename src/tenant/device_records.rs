@@ -235,7 +235,27 @@ async fn add_device_groups(
                 .map(str::to_ascii_lowercase),
         );
     }
-    snap.sources.device_group_memberships = super::device_groups::collect(client, kind, &ids).await;
+    let mut source = super::device_groups::collect(client, kind, &ids).await;
+    // The groups the profiles and pages target, named for the evidence.
+    let mut targets: BTreeSet<String> = BTreeSet::new();
+    if let Some(list) = snap.sources.autopilot_profiles.data() {
+        targets.extend(
+            list.iter()
+                .flat_map(|p| &p.assignments)
+                .filter_map(|a| a.target.group_id.clone()),
+        );
+    }
+    if let Some(list) = snap.sources.enrollment_status_pages.data() {
+        targets.extend(
+            list.iter()
+                .flat_map(|p| &p.assignments)
+                .filter_map(|a| a.target.group_id.clone()),
+        );
+    }
+    if let Some(m) = source.data_mut() {
+        super::device_groups::add_group_names(client, m, &targets).await;
+    }
+    snap.sources.device_group_memberships = source;
 }
 
 /// The listing's result when it is `wanted`; otherwise it is never sent.

@@ -131,7 +131,7 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
         out.evidence = evidence;
         return out;
     }
-    let errors: Vec<&str> = ev
+    let mut errors: Vec<&str> = ev
         .map(|e| e.autopilot_errors())
         .unwrap_or_default()
         .iter()
@@ -142,6 +142,9 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
         })
         .map(|e| e.code.as_str())
         .collect();
+    // The same code logged by several events is named once.
+    errors.sort_unstable();
+    errors.dedup();
     let tpm = f.cf.report.tpm.as_ref();
     if let Some(t) = tpm {
         evidence.push(

@@ -121,7 +121,7 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
     let ev = f.evidence;
     let held_by = ev.and_then(|e| e.esp_blocking_app());
     let timed_out = ev.and_then(|e| e.first_sync_timed_out());
-    let codes: Vec<&str> = ev
+    let mut codes: Vec<&str> = ev
         .map(|e| e.autopilot_errors())
         .unwrap_or_default()
         .iter()
@@ -132,6 +132,8 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
         })
         .map(|e| e.code.as_str())
         .collect();
+    codes.sort_unstable();
+    codes.dedup();
     let app_line = held_by.map(|a| {
         let listed = apps.iter().any(|id| {
             a.app
@@ -309,7 +311,9 @@ mod tests {
         );
         assert_status(&f, Status::Skip);
         assert!(
-            f.evidence.iter().any(|e| e.detail.contains("Autopilot ESP")),
+            f.evidence
+                .iter()
+                .any(|e| e.detail.contains("Autopilot ESP")),
             "{:?}",
             f.evidence
         );

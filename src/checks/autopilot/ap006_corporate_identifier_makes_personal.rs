@@ -112,12 +112,6 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
             "The device is registered with Autopilot: its enrollment counts as corporate whatever the corporate identifiers",
         );
     }
-    let (imported, imported_ep) = match f.cf.snap.sources.imported_device_identities.get() {
-        Ok(v) => v,
-        Err(r) => {
-            return r.finding_of(&META, f.subject.clone(), "the corporate device identifiers");
-        }
-    };
     let (Some(manufacturer), Some(model), Some(serial)) = (f.manufacturer, f.model, f.serial)
     else {
         return META.skip(
@@ -126,6 +120,12 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
                 collect: "the device's manufacturer, model and serial number (the collector bundle's hardware section)".into(),
             },
         );
+    };
+    let (imported, imported_ep) = match f.cf.snap.sources.imported_device_identities.get() {
+        Ok(v) => v,
+        Err(r) => {
+            return r.finding_of(&META, f.subject.clone(), "the corporate device identifiers");
+        }
     };
     let tuple = format!("{manufacturer},{model},{serial}");
     let listed = corporate_identifier(imported, manufacturer, model, serial);
