@@ -162,9 +162,17 @@ pub fn rank_correlation_causes(c: &CorrelationCauses) -> Vec<&'static CheckMeta>
     // registration, a reuse block, the profile and its mode, the MDM configuration of a userless
     // deployment and the ownership the corporate identifiers give it (AP checks fail only on
     // the Autopilot path). The Enrollment Status Page runs after enrollment: last.
-    for check in AUTOPILOT_CAUSE_ORDER.iter().filter(|c| ***c != AP005) {
-        if fails(c.correlation, check) {
-            push(&mut chosen, check);
+    // A GPO or co-management enrollment does not go through the Autopilot profile: there its
+    // Autopilot failures (a leftover profile of another tenant) stay findings, not causes.
+    let autopilot_drives = !matches!(
+        c.path,
+        EnrollmentPath::GpoHybrid | EnrollmentPath::CoManagement
+    );
+    if autopilot_drives {
+        for check in AUTOPILOT_CAUSE_ORDER.iter().filter(|c| ***c != AP005) {
+            if fails(c.correlation, check) {
+                push(&mut chosen, check);
+            }
         }
     }
     // A device without a DeviceId has no record because it never joined: DEV001 explains it.
@@ -193,10 +201,13 @@ pub fn rank_correlation_causes(c: &CorrelationCauses) -> Vec<&'static CheckMeta>
     if fails(c.correlation, &COR005) && !chosen.iter().any(|i| i.area == Area::User) {
         push(&mut chosen, &COR005);
     }
-    for check in [&COR006, &COR004, &COR007, &AP005] {
+    for check in [&COR006, &COR004, &COR007] {
         if fails(c.correlation, check) {
             push(&mut chosen, check);
         }
+    }
+    if autopilot_drives && fails(c.correlation, &AP005) {
+        push(&mut chosen, &AP005);
     }
     chosen
 }
