@@ -1,6 +1,7 @@
 //! Fleet diagnosis at scale, a benchmark (not a test): 10,000 device report folders made from
 //! the bundled samples (`mocks/devices/*`, each copy with the DeviceId, host name and user of
-//! one device of the generated fleet), then `diagnose -d <folder>` of the built binary in
+//! one device of the generated fleet, the Autopilot sample a serial number of its own, so a
+//! sixth of the fleet is looked up in Autopilot too), then `diagnose -d <folder>` of the built binary in
 //! every output format — offline (floor: reading every file once) and against
 //! `MockConfig::generated_fleet` (100,000 users and devices, 20 ms per response; floor: the
 //! collections the bulk strategy lists — users, Entra devices, managed devices, events, the
@@ -118,6 +119,9 @@ fn write_fleet(dir: &Path, n: usize, samples: &[Sample]) -> Res<()> {
         if let Some(upn) = &s.upn {
             swaps.push((upn.clone(), d.user_principal_name.clone()));
         }
+        // The Autopilot sample's serial: one per copy, so every such device is an Autopilot
+        // look-up of its own (identities, then the device's groups).
+        swaps.push(("CZC4417AP1".into(), format!("CZC{i:07}")));
         let folder = dir.join(&d.name);
         std::fs::create_dir_all(&folder)?;
         for (file, text, wide) in &s.files {

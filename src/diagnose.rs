@@ -79,13 +79,7 @@ pub fn tenant_needs(
     let mut needs = TenantNeeds::default();
     for (r, analysis) in reports.iter().zip(analyses) {
         needs.add(&device_keys(r, analysis, user));
-        if let Some(serial) = r
-            .hardware
-            .as_ref()
-            .and_then(|h| h.serial_number.as_deref())
-            .map(str::trim)
-            .filter(|s| crate::tenant::autopilot::is_lookup_serial(s))
-        {
+        if let Some(serial) = r.lookup_serial() {
             needs.serial_numbers.insert(serial.to_string());
         }
     }

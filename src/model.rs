@@ -16,6 +16,9 @@ pub enum Area {
     User,
     Device,
     Correlation,
+    /// Windows Autopilot and the Enrollment Status Page: the device's Autopilot evidence
+    /// joined with the tenant's Autopilot records (AP001–AP008, `checks/autopilot`).
+    Autopilot,
 }
 
 /// Least-privilege Microsoft Graph permissions a check needs (empty for device-only checks).

@@ -13,6 +13,7 @@ mod bundle_support;
 
 mod e2e {
     pub mod app_identity;
+    pub mod autopilot_checks;
     pub mod autopilot_device;
     pub mod autopilot_tenant;
     pub mod browser;

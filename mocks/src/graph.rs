@@ -671,6 +671,12 @@ fn route(ctx: &Ctx, segs: &[String]) -> Reply {
                 }
             })
         }
+        // The groups a device is in (Autopilot profile and ESP assignments target device
+        // groups), addressed by object id or by `deviceId` as Graph allows.
+        ["devices", key, rel @ ("transitiveMemberOf" | "memberOf")] if is_get => {
+            guard(ctx, &[DEVICE_READ], Family::Directory)
+                .unwrap_or_else(|| device_member_of(ctx, key, *rel == "transitiveMemberOf"))
+        }
         ["identity", "conditionalAccess", "policies"] if is_get => {
             guard(ctx, &[CONDITIONAL_ACCESS], Family::Directory).unwrap_or_else(|| {
                 filtered_list(
@@ -1103,6 +1109,42 @@ fn member_of(ctx: &Ctx, key: &str, transitive: bool, cast: Option<&str>) -> Repl
     let items: Vec<Value> = items
         .into_iter()
         .filter(|i| filter.as_ref().is_none_or(|f| f.matches(i)))
+        .collect();
+    let total = items.len();
+    page(ctx, "directoryObjects", total, |i| items.get(i).cloned())
+}
+
+/// `GET /devices/{id | deviceId='…'}/transitiveMemberOf` (or `memberOf`): the device's groups,
+/// reduced to id and type without a group read permission (Graph's "limited information").
+fn device_member_of(ctx: &Ctx, key: &str, transitive: bool) -> Reply {
+    let tenant = &ctx.shared.tenant;
+    let (prop, value) = match key.split_once('=') {
+        Some((p, v)) => (p, v),
+        None => ("id", key),
+    };
+    let Some(device) = find_text(
+        tenant,
+        &tenant.lookups.devices,
+        &tenant.devices,
+        prop,
+        value,
+    ) else {
+        return directory_not_found(value);
+    };
+    if let Some(r) = advanced_query_check(ctx) {
+        return r;
+    }
+    let object_id = str_field(device, "id").unwrap_or_default().to_lowercase();
+    let ids = if transitive {
+        tenant.transitive_groups(&object_id)
+    } else {
+        tenant.parents.get(&object_id).cloned().unwrap_or_default()
+    };
+    let can_read_groups = guard(ctx, &[GROUP_MEMBER_READ], Family::Directory).is_none();
+    let items: Vec<Value> = ids
+        .iter()
+        .filter_map(|id| tenant.directory_object(id))
+        .map(|g| if can_read_groups { g } else { limited(g) })
         .collect();
     let total = items.len();
     page(ctx, "directoryObjects", total, |i| items.get(i).cloned())

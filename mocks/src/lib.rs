@@ -25,6 +25,7 @@
 //! | `GET /deviceManagement/managedDevices[/{id}]` (`$filter=azureADDeviceId eq …`) | `DeviceManagementManagedDevices.Read.All` |
 //! | `GET /deviceManagement/troubleshootingEvents` | `DeviceManagementManagedDevices.Read.All` |
 //! | `GET /devices`, `/devices/{id}`, `/devices(deviceId='…')` (`$filter=deviceId eq …`, `displayName eq …`) | `Device.Read.All` |
+//! | `GET /devices/{id}/transitiveMemberOf`, `/devices(deviceId='…')/transitiveMemberOf`, `/memberOf` | `Device.Read.All` (groups reduced to id + type without `GroupMember.Read.All`) |
 //! | `GET /identity/conditionalAccess/policies[/{id}]` | `Policy.Read.All` |
 //! | `GET …/$count` on users, groups, devices, transitiveMembers (`ConsistencyLevel: eventual`) | as the collection |
 //! | `POST /$batch` (≤ 20 items, relative URLs, answered in reverse order) | per item |

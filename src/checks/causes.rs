@@ -4,6 +4,8 @@
 //! two orders can be read together.
 
 use crate::catalog::error_codes::{LikelyCause, lookup};
+use crate::checks::autopilot::AUTOPILOT_CAUSE_ORDER;
+use crate::checks::autopilot::ap005_enrollment_status_page_blocked::META as AP005;
 use crate::checks::codes::explaining_checks;
 // The correlation family imports this module: its checks are named by their own files, not
 // through the family module (which would make a cycle).
@@ -136,11 +138,12 @@ pub struct CorrelationCauses<'a> {
 }
 
 /// The tenant-side causes of one device, most fundamental first: a device joined to another
-/// tenant (COR001) and nothing else; otherwise its missing (COR002) or unhealthy (COR003)
+/// tenant (COR001) and nothing else; otherwise its Autopilot causes
+/// ([`AUTOPILOT_CAUSE_ORDER`] but the ESP), its missing (COR002) or unhealthy (COR003)
 /// Entra record, the tenant and user checks its failure code implicates, the tenant checks
 /// that stop every user-driven enrollment, the enrolling user's blocking checks, COR005 when
 /// no user check is named, then the OS range (COR006), the Intune record (COR004) and Intune's
-/// own failure records (COR007).
+/// own failure records (COR007), and last the Enrollment Status Page that held it (AP005).
 pub fn rank_correlation_causes(c: &CorrelationCauses) -> Vec<&'static CheckMeta> {
     let mut chosen: Vec<&'static CheckMeta> = Vec::new();
     fn push(chosen: &mut Vec<&'static CheckMeta>, check: &'static CheckMeta) {
@@ -154,6 +157,23 @@ pub fn rank_correlation_causes(c: &CorrelationCauses) -> Vec<&'static CheckMeta>
     if fails(c.correlation, &COR001) {
         push(&mut chosen, &COR001);
         return chosen;
+    }
+    // Autopilot comes before the join and the enrollment it drives: the edition, the
+    // registration, a reuse block, the profile and its mode, the MDM configuration of a userless
+    // deployment and the ownership the corporate identifiers give it (AP checks fail only on
+    // the Autopilot path). The Enrollment Status Page runs after enrollment: last.
+    // A GPO or co-management enrollment does not go through the Autopilot profile: there its
+    // Autopilot failures (a leftover profile of another tenant) stay findings, not causes.
+    let autopilot_drives = !matches!(
+        c.path,
+        EnrollmentPath::GpoHybrid | EnrollmentPath::CoManagement
+    );
+    if autopilot_drives {
+        for check in AUTOPILOT_CAUSE_ORDER.iter().filter(|c| ***c != AP005) {
+            if fails(c.correlation, check) {
+                push(&mut chosen, check);
+            }
+        }
     }
     // A device without a DeviceId has no record because it never joined: DEV001 explains it.
     if c.has_device_id && fails(c.correlation, &COR002) {
@@ -185,6 +205,9 @@ pub fn rank_correlation_causes(c: &CorrelationCauses) -> Vec<&'static CheckMeta>
         if fails(c.correlation, check) {
             push(&mut chosen, check);
         }
+    }
+    if autopilot_drives && fails(c.correlation, &AP005) {
+        push(&mut chosen, &AP005);
     }
     chosen
 }

@@ -14,6 +14,10 @@
 use crate::catalog::error_codes::{LikelyCause, lookup};
 // The correlation family imports this module: its checks are named by their own files, not
 // through the family module (which would make a cycle).
+use crate::checks::autopilot::ap003_profile_mode_unsupported_by_device::META as AP003;
+use crate::checks::autopilot::ap004_blocked_for_reuse::META as AP004;
+use crate::checks::autopilot::ap006_corporate_identifier_makes_personal::META as AP006;
+use crate::checks::autopilot::ap007_edition_cannot_use_autopilot::META as AP007;
 use crate::checks::correlate::cor001_device_in_other_tenant::META as COR001;
 use crate::checks::correlate::cor002_entra_device_record_missing::META as COR002;
 use crate::checks::correlate::cor003_entra_device_record_unhealthy::META as COR003;
@@ -84,11 +88,11 @@ static RELATED: &[(u32, &[&CheckMeta])] = &[
     (0x8000_FFFF, &[&TEN003, &TEN004, &TEN005, &DEV003, &DEV007]),
     (0x8007_0032, &[&DEV004, &DEV007]),
     (0x8007_0490, C_DEVICE),
-    (0x8007_05B4, &[&DEV004, &DEV007]),
+    (0x8007_05B4, &[&AP003, &DEV004, &DEV007]),
     (0x8007_064C, C_STALE),
     (0x8007_065D, C_DEVICE),
     (0x8007_06D9, C_DEVICE),
-    (0x8007_0774, &[&DEV001, &DEV007]),
+    (0x8007_0774, &[&AP003, &DEV001, &DEV007]),
     (0x8007_2EE2, C_NETWORK),
     (0x8007_2EE7, C_NETWORK),
     (0x8007_2EFD, C_NETWORK),
@@ -111,7 +115,10 @@ static RELATED: &[(u32, &[&CheckMeta])] = &[
     (0x8018_0010, C_DEVICE),
     (0x8018_0012, C_DEVICE),
     (0x8018_0013, C_DEVICE_LIMIT),
-    (0x8018_0014, C_PLATFORM),
+    (
+        0x8018_0014,
+        &[&USR005, &AP006, &AP004, &TEN007, &COR006, &DEV007],
+    ),
     (0x8018_0015, C_PLATFORM),
     (0x8018_0016, C_DEVICE),
     (0x8018_0017, C_DEVICE),
@@ -125,7 +132,7 @@ static RELATED: &[(u32, &[&CheckMeta])] = &[
     (0x8018_001F, C_DEVICE),
     (0x8018_0020, C_DEVICE),
     (0x8018_0021, C_DEVICE),
-    (0x8018_0022, &[&DEV004, &DEV007]),
+    (0x8018_0022, &[&AP007, &DEV004, &DEV007]),
     (0x8018_0023, C_DEVICE),
     (0x8018_0024, C_DEVICE),
     (0x8018_0025, C_DEVICE),
@@ -180,7 +187,7 @@ static RELATED: &[(u32, &[&CheckMeta])] = &[
     (0x801C_0013, &[&DEV001, &COR001, &DEV007]),
     (0x801C_0014, C_JOIN),
     (0x801C_001D, &[&DEV001, &DEV007]),
-    (0x801C_03EA, C_JOIN),
+    (0x801C_03EA, &[&AP003, &TEN008, &COR003, &DEV001]),
     (0x801C_03F2, &[&DEV001, &COR002, &COR003, &DEV007]),
     (0x80CF_4017, C_DEVICE),
     (0x82AA_0008, C_DEVICE),

@@ -15,6 +15,7 @@ fn family_dir(area: &Area) -> &'static str {
         Area::User => "user",
         Area::Device => "device",
         Area::Correlation => "correlate",
+        Area::Autopilot => "autopilot",
     }
 }
 
@@ -22,14 +23,16 @@ fn checks_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src/checks")
 }
 
-/// `ten001_…`, `usr005_…`: a check file's name starts with three letters and three digits.
+/// `ten001_…`, `usr005_…`, `ap001_…`: a check file's name starts with its family's letters
+/// (three, or two for the Autopilot family) and three digits.
 fn is_check_file(name: &str) -> bool {
     let b = name.as_bytes();
+    let letters = b.iter().take_while(|c| c.is_ascii_lowercase()).count();
     name.ends_with(".rs")
-        && b.len() > 7
-        && b[..3].iter().all(u8::is_ascii_lowercase)
-        && b[3..6].iter().all(u8::is_ascii_digit)
-        && b[6] == b'_'
+        && (2..=3).contains(&letters)
+        && b.len() > letters + 4
+        && b[letters..letters + 3].iter().all(u8::is_ascii_digit)
+        && b[letters + 3] == b'_'
 }
 
 fn read(path: &Path) -> String {
@@ -87,7 +90,7 @@ fn every_check_has_its_own_file_with_its_metadata() {
 #[test]
 fn every_check_file_is_registered() {
     let registered: HashSet<PathBuf> = registry::all().iter().map(|c| expected_file(c)).collect();
-    for family in ["tenant", "user", "device", "correlate"] {
+    for family in ["tenant", "user", "device", "correlate", "autopilot"] {
         let dir = checks_dir().join(family);
         let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         for entry in entries.flatten() {
@@ -134,7 +137,7 @@ fn metadata_is_defined_once_in_the_source() {
 
 #[test]
 fn every_check_is_evaluated_by_exactly_one_family_list() {
-    let families: [(Area, Vec<&'static CheckMeta>); 4] = [
+    let families: [(Area, Vec<&'static CheckMeta>); 5] = [
         (
             Area::Tenant,
             super::tenant::RULES.iter().map(|r| r.meta).collect(),
@@ -150,6 +153,10 @@ fn every_check_is_evaluated_by_exactly_one_family_list() {
         (
             Area::Correlation,
             super::correlate::RULES.iter().map(|r| r.meta).collect(),
+        ),
+        (
+            Area::Autopilot,
+            super::autopilot::RULES.iter().map(|r| r.meta).collect(),
         ),
     ];
     for c in registry::all() {

@@ -1,5 +1,6 @@
 //! Checks: pure functions from facts to findings. No I/O, no clock.
 
+pub mod autopilot;
 pub mod causes;
 pub mod codes;
 mod codes_autopilot;

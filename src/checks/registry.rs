@@ -19,6 +19,7 @@ static ALL: LazyLock<Vec<&'static CheckMeta>> = LazyLock::new(|| {
     all.extend(crate::checks::user::RULES.iter().map(|r| r.meta));
     all.extend(crate::checks::device::RULES.iter().map(|r| r.meta));
     all.extend(crate::checks::correlate::RULES.iter().map(|r| r.meta));
+    all.extend(crate::checks::autopilot::RULES.iter().map(|r| r.meta));
     all
 });
 
@@ -42,7 +43,9 @@ mod tests {
         for c in all() {
             assert!(ids.insert(c.id), "duplicate id {}", c.id);
             assert!(names.insert(c.name), "duplicate name {}", c.name);
-            assert_eq!(c.id.len(), 6, "{}", c.id);
+            // Three letters and three digits; the Autopilot family has two letters (AP001).
+            let expected_len = if c.id.starts_with("AP") { 5 } else { 6 };
+            assert_eq!(c.id.len(), expected_len, "{}", c.id);
             assert!(
                 c.name
                     .bytes()
@@ -55,6 +58,7 @@ mod tests {
                 "USR" => Area::User,
                 "DEV" => Area::Device,
                 "COR" => Area::Correlation,
+                "AP0" => Area::Autopilot,
                 other => panic!("unknown prefix {other}"),
             };
             assert_eq!(c.area, prefix_area, "{}", c.id);
@@ -68,6 +72,7 @@ mod tests {
             .chain((1..=10).map(|n| format!("USR{n:03}")))
             .chain((1..=13).map(|n| format!("DEV{n:03}")))
             .chain((1..=7).map(|n| format!("COR{n:03}")))
+            .chain((1..=8).map(|n| format!("AP{n:03}")))
             .collect();
         let actual: Vec<&str> = all().iter().map(|c| c.id).collect();
         assert_eq!(actual, expected);
@@ -112,7 +117,7 @@ mod tests {
                         c.id
                     );
                 }
-                Area::Tenant | Area::User | Area::Correlation => {
+                Area::Tenant | Area::User | Area::Correlation | Area::Autopilot => {
                     assert!(!p.delegated.is_empty(), "{} declares no permission", c.id);
                     if p.delegated_only {
                         assert!(p.application.is_empty(), "{}", c.id);

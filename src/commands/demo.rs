@@ -2,7 +2,7 @@
 //!
 //! Starts the mock Graph in-process on loopback with the `contoso` fixture, signs in as its
 //! `auditor` app with the real client-credentials flow over HTTP, and runs the same collection,
-//! checks and renderers as `diagnose` (on five device reports bundled in the binary, so it works
+//! checks and renderers as `diagnose` (on six device reports bundled in the binary, so it works
 //! from any directory), `audit` and `check --user`; the device verdicts are printed first. Findings are expected: the exit code is 0
 //! whenever the demo ran.
 
@@ -103,6 +103,16 @@ mod with_mock {
                 "taskscheduler.json",
                 "enrollments.reg",
                 "mdm-policy.reg",
+                "os.reg"
+            ]
+        ),
+        device!(
+            "autopilot-no-profile",
+            [
+                "dsregcmd.txt",
+                "autopilot.reg",
+                "autopilot-events.json",
+                "DeviceHash_DESKTOP-AP4417.csv",
                 "os.reg"
             ]
         ),
@@ -357,8 +367,8 @@ mod with_mock {
         let rule = "=".repeat(width);
         let text = format!(
             "enroll-doctor demo: the BUILT-IN SAMPLE TENANT \"Contoso\" ({tenant}), not a real one. \
-             A mock Microsoft Graph runs on {base}; the tenant, its users and five device reports are \
-             bundled sample data. diagnose signs in as the sample admin with the delegated \
+             A mock Microsoft Graph runs on {base}; the tenant, its users and six device reports (one a new Autopilot PC) \
+             are bundled sample data. diagnose signs in as the sample admin with the delegated \
              device-code flow (Graph serves the MDM user scope to delegated sign-ins only); audit and \
              check sign in as the app \"{app}\" with the client-credentials flow. What follows is \
              exactly what diagnose, audit and check print for a real tenant (evaluated as of \

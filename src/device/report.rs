@@ -19,6 +19,27 @@ pub struct Location {
     pub record: Option<String>,
 }
 
+impl DeviceReport {
+    /// The serial number to look the device up with in the tenant's Autopilot records: the
+    /// BIOS serial (`Win32_BIOS`), else the first one MdmDiagnosticsTool's Autopilot files
+    /// name; firmware placeholders and unusable values are never looked up.
+    pub fn lookup_serial(&self) -> Option<&str> {
+        let usable = |s: &&str| crate::tenant::autopilot::is_lookup_serial(s);
+        self.hardware
+            .as_ref()
+            .and_then(|h| h.serial_number.as_deref())
+            .map(str::trim)
+            .filter(usable)
+            .or_else(|| {
+                self.autopilot
+                    .as_ref()
+                    .and_then(|a| a.serial_numbers().next())
+                    .map(str::trim)
+                    .filter(usable)
+            })
+    }
+}
+
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (&self.line, &self.record) {

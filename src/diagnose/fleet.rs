@@ -126,6 +126,9 @@ pub fn needs(
     inputs.read(|d| {
         let analysis = pipeline.analyse(&d.report);
         needs.add(&device_keys(&d.report, &analysis, pipeline.user()));
+        if let Some(serial) = d.report.lookup_serial() {
+            needs.serial_numbers.insert(serial.to_string());
+        }
         progress(Progress {
             stage: Stage::Reading,
             done: d.at.member + 1,

@@ -7,6 +7,22 @@ use crate::tenant::snapshot::Sources;
 
 impl Redactor {
     pub(super) fn autopilot(&self, s: &mut Sources) {
+        // The devices' groups (profile and ESP targets): ids as in the assignments.
+        if let Some(m) = s.device_group_memberships.data_mut() {
+            m.groups = std::mem::take(&mut m.groups)
+                .into_values()
+                .map(|mut g| {
+                    g.id = self.id(&g.id);
+                    self.opt_name("group", &mut g.display_name);
+                    (g.id.to_ascii_lowercase(), g)
+                })
+                .collect();
+            m.members = std::mem::take(&mut m.members)
+                .into_iter()
+                .map(|(d, gs)| (self.id(&d), gs.iter().map(|g| self.id(g)).collect()))
+                .collect();
+            m.not_found = m.not_found.iter().map(|d| self.id(d)).collect();
+        }
         if let Some(list) = s.autopilot_devices.data_mut() {
             for d in list {
                 d.id = self.id(&d.id);

@@ -267,6 +267,7 @@ fn area_str(a: registry::Area) -> &'static str {
         registry::Area::User => "user",
         registry::Area::Device => "device",
         registry::Area::Correlation => "correlation",
+        registry::Area::Autopilot => "autopilot",
     }
 }
 

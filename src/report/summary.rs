@@ -259,7 +259,13 @@ impl Columns {
 
     /// The areas of the checks behind `findings` (one pass).
     pub fn of_findings<'f>(findings: impl IntoIterator<Item = &'f Finding>) -> Columns {
-        let all = Columns::of_areas(&[Area::Tenant, Area::User, Area::Device, Area::Correlation]);
+        let all = Columns::of_areas(&[
+            Area::Tenant,
+            Area::User,
+            Area::Device,
+            Area::Correlation,
+            Area::Autopilot,
+        ]);
         let mut areas: Vec<Area> = Vec::new();
         for f in findings {
             if let Some(c) = all.meta(&f.check)

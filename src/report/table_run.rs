@@ -10,8 +10,16 @@ use super::summary::{State, SubjectKind, SubjectResult, SubjectRow, plural};
 use super::table::*;
 use super::view;
 use super::width::{cols, pad, truncate};
-use crate::model::{Finding, Status, Subject};
+use crate::model::{Finding, SkipReason, Status, Subject};
 use crate::text_safety::{escape_joined, escape_line, escape_text};
+
+/// A skip the compact run view lists on one line per reason: from the token (the same for
+/// every subject) or not applicable on the subject's path.
+fn one_line_skip(f: &Finding) -> bool {
+    token_wide_skip(f)
+        || (f.status == Status::Skip
+            && matches!(f.skip_reason, Some(SkipReason::NotApplicable { .. })))
+}
 
 /// One line per device: verdict, cause chain and what the finding behind the first cause
 /// says (the device's own, else the enrolling user's, else the tenant's), found through a map
@@ -413,7 +421,7 @@ pub fn subject_block(s: &SubjectResult<'_>, devices: Option<&[String]>, width: u
     let rows: Vec<Vec<String>> = s
         .findings
         .iter()
-        .filter(|f| f.status != Status::Pass && !token_wide_skip(f))
+        .filter(|f| f.status != Status::Pass && !one_line_skip(f))
         .map(|f| finding_row(f))
         .collect();
     if !rows.is_empty() {
@@ -433,11 +441,12 @@ pub fn subject_block(s: &SubjectResult<'_>, devices: Option<&[String]>, width: u
         out.push('\n');
     }
     // Skips that come from the token, not from this subject, repeat for every user or
-    // device: one line each, the reason is in the notes and in the JSON.
+    // device: one line each, the reason is in the notes and in the JSON. Checks that do not
+    // apply on the subject's path (the Autopilot family on a GPO device) are one line too.
     let mut reasons: Vec<(String, Vec<&str>)> = Vec::new();
     // `wrap_line` escapes each line: a check ID or skip reason from outside is shown escaped.
     let mut by_reason: HashMap<String, usize> = HashMap::new();
-    for f in s.findings.iter().filter(|f| token_wide_skip(f)) {
+    for f in s.findings.iter().filter(|f| one_line_skip(f)) {
         let reason = f
             .skip_reason
             .as_ref()

@@ -180,6 +180,11 @@ fn needed(source: &str, kind: TokenKind) -> Vec<String> {
             &["DeviceManagementServiceConfig.Read.All"],
             &["DeviceManagementServiceConfig.Read.All"],
         ),
+        // The device's object (by deviceId) and its groups' details.
+        "device_group_memberships" => (
+            &["Device.Read.All", "GroupMember.Read.All"],
+            &["Device.Read.All", "GroupMember.Read.All"],
+        ),
         "autopilot_events" => (
             &[
                 "DeviceManagementManagedDevices.Read.All",

@@ -83,6 +83,7 @@ pub async fn collect_fleet(
             merge_into(&mut snap, records);
             if let Some(a) = autopilot {
                 a.store(&mut snap);
+                add_device_groups(client, kind, lookup, true, &mut snap).await;
                 snap.normalize();
             }
             Ok(snap)
@@ -189,6 +190,9 @@ async fn collect_bulk(
     let (mut snap, memberships) = tenant?;
     if let Some(a) = autopilot {
         a.retain_serials(&lookup.serial_numbers).store(&mut snap);
+        // A fleet's device groups are read only for its Autopilot devices (one `$batch` item
+        // each), not for every device of the fleet.
+        add_device_groups(client, kind, lookup, false, &mut snap).await;
     }
 
     let user_ids: HashSet<String> = users
@@ -227,6 +231,51 @@ async fn collect_bulk(
     }
     snap.normalize();
     Ok(snap)
+}
+
+/// The transitive groups of the devices (their Entra DeviceIds, and the Entra ids of the
+/// Autopilot identities found), read after the Autopilot look-ups: only Autopilot's profile and
+/// ESP assignments need them.
+async fn add_device_groups(
+    client: &GraphClient,
+    kind: super::snapshot::TokenKind,
+    lookup: &DeviceLookup,
+    every_device: bool,
+    snap: &mut TenantSnapshot,
+) {
+    let mut ids: BTreeSet<String> = if every_device {
+        lookup.device_ids.clone()
+    } else {
+        BTreeSet::new()
+    };
+    if let Some(list) = snap.sources.autopilot_devices.data() {
+        ids.extend(
+            list.iter()
+                .filter_map(|d| d.entra_device_id())
+                .map(str::to_ascii_lowercase),
+        );
+    }
+    let mut source = super::device_groups::collect(client, kind, &ids).await;
+    // The groups the profiles and pages target, named for the evidence.
+    let mut targets: BTreeSet<String> = BTreeSet::new();
+    if let Some(list) = snap.sources.autopilot_profiles.data() {
+        targets.extend(
+            list.iter()
+                .flat_map(|p| &p.assignments)
+                .filter_map(|a| a.target.group_id.clone()),
+        );
+    }
+    if let Some(list) = snap.sources.enrollment_status_pages.data() {
+        targets.extend(
+            list.iter()
+                .flat_map(|p| &p.assignments)
+                .filter_map(|a| a.target.group_id.clone()),
+        );
+    }
+    if let Some(m) = source.data_mut() {
+        super::device_groups::add_group_names(client, m, &targets).await;
+    }
+    snap.sources.device_group_memberships = source;
 }
 
 /// The listing's result when it is `wanted`; otherwise it is never sent.

@@ -11,6 +11,7 @@ pub use snapshot::{MissingReason, Source, TenantSnapshot};
 pub mod assignment_filters;
 pub mod autopilot;
 pub mod collect;
+pub mod device_groups;
 pub mod device_records;
 pub mod index;
 pub mod precedence;

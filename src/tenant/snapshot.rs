@@ -101,6 +101,10 @@ pub struct Sources {
     /// beta `/deviceManagement/autopilotEvents` (deployments of about the last 30 days).
     #[serde(default = "Source::not_collected")]
     pub autopilot_events: Source<Vec<AutopilotEvent>>,
+    /// v1.0 `/devices(deviceId='…')/transitiveMemberOf` of the devices diagnosed: the groups
+    /// Autopilot profiles and Enrollment Status Pages are assigned to (`tenant::device_groups`).
+    #[serde(default = "Source::not_collected")]
+    pub device_group_memberships: Source<super::device_groups::DeviceGroupMemberships>,
 }
 
 pub use super::autopilot::{
@@ -113,7 +117,7 @@ pub use super::assignment_filters::{AssignmentFilter, TargetFilter};
 impl Sources {
     /// Every source by its field name, with why it is missing if it is: for code that looks
     /// at all sources alike (a test checks that no field is left out).
-    pub fn each(&self) -> [(&'static str, Option<&MissingReason>); 19] {
+    pub fn each(&self) -> [(&'static str, Option<&MissingReason>); 20] {
         fn missing<T>(s: &Source<T>) -> Option<&MissingReason> {
             s.get().err()
         }
@@ -155,6 +159,10 @@ impl Sources {
                 missing(&self.imported_device_identities),
             ),
             ("autopilot_events", missing(&self.autopilot_events)),
+            (
+                "device_group_memberships",
+                missing(&self.device_group_memberships),
+            ),
         ]
     }
 }
@@ -181,6 +189,7 @@ impl Default for Sources {
             enrollment_status_pages: Source::not_collected(),
             imported_device_identities: Source::not_collected(),
             autopilot_events: Source::not_collected(),
+            device_group_memberships: Source::not_collected(),
         }
     }
 }

@@ -96,6 +96,9 @@ impl TenantSnapshot {
             list.sort_by(|a, b| a.id.cmp(&b.id));
         }
         super::autopilot::normalize(s);
+        if let Some(m) = s.device_group_memberships.data_mut() {
+            m.normalize();
+        }
         if let UserScope::Selected { upns } = &mut self.user_scope {
             for u in upns.iter_mut() {
                 *u = u.to_ascii_lowercase();

@@ -55,7 +55,7 @@ fn every_demo_device_gets_its_verdict_and_first_cause() {
     let r = demo_json();
     assert_eq!(r["schema"], "enroll-doctor/demo@1");
     assert_eq!(r["tenant"], "5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13");
-    let expected: [(&str, &str, Option<&str>); 5] = [
+    let expected: [(&str, &str, Option<&str>); 6] = [
         ("PC0042.corp.contoso.com", "enrolled", None),
         // Restriction "Pilot Windows block" wins for tlee: the tenant cause leads.
         ("PC0200.corp.contoso.com", "failed", Some("USR005")),
@@ -64,6 +64,8 @@ fn every_demo_device_gets_its_verdict_and_first_cause() {
         ("PC0077.corp.contoso.com", "failed", Some("USR003")),
         ("PC0117.corp.contoso.com", "failed", Some("DEV009")),
         ("PC0103.corp.contoso.com", "blocked", Some("DEV005")),
+        // A new Autopilot PC: registered, but its group is not the one the profile targets.
+        ("DESKTOP-AP4417", "blocked", Some("AP002")),
     ];
     for (device, verdict, cause) in expected {
         let d = diagnosis(&r, device);
@@ -82,6 +84,22 @@ fn every_demo_device_gets_its_verdict_and_first_cause() {
     assert!(
         usr003.to_string().contains("Intune Users"),
         "the scope group is named: {usr003} / {pc0077}"
+    );
+    // The Autopilot device's tenant-side cause names the profile's group and the device's event.
+    let ap002 = r["diagnose"]["findings"]
+        .as_array()
+        .and_then(|f| {
+            f.iter()
+                .find(|f| f["check"] == "AP002" && f["status"] == "fail")
+        })
+        .cloned()
+        .unwrap_or_default();
+    let ap002 = ap002.to_string();
+    assert!(
+        ap002.contains("notAssigned")
+            && ap002.contains("Autopilot devices")
+            && ap002.contains("event 815"),
+        "{ap002}"
     );
     let pc0200 = diagnosis(&r, "PC0200.corp.contoso.com");
     assert!(
@@ -131,13 +149,14 @@ fn table_demo_has_the_banner_all_three_commands_and_next_steps() {
     let overview = stdout.find("Root cause").unwrap_or(usize::MAX);
     let audit = stdout.find("$ enroll-doctor audit").unwrap_or(0);
     assert!(overview < audit, "verdicts first:\n{stdout}");
-    let head: String = stdout.lines().take(45).collect::<Vec<_>>().join("\n");
+    let head: String = stdout.lines().take(65).collect::<Vec<_>>().join("\n");
     for (device, verdict) in [
         ("PC0042.corp.contoso.com", "enrolled"),
         ("PC0200.corp.contoso.com", "failed"),
         ("PC0077.corp.contoso.com", "failed"),
         ("PC0117.corp.contoso.com", "failed"),
         ("PC0103.corp.contoso.com", "blocked"),
+        ("DESKTOP-AP4417", "blocked"),
     ] {
         assert!(
             head.lines()
@@ -149,9 +168,14 @@ fn table_demo_has_the_banner_all_three_commands_and_next_steps() {
         head.contains("Pilot Windows block"),
         "root cause shown:\n{head}"
     );
+    assert!(
+        head.contains("AP002: Serial CZC4417AP1"),
+        "the Autopilot device's tenant-side root cause is shown:\n{head}"
+    );
     // Readable length: passes of each device on one line, Graph queries only in JSON.
     let lines = stdout.lines().count();
-    assert!(lines < 500, "demo prints {lines} lines");
+    // Six devices, each with its findings table: about 90 lines a device.
+    assert!(lines < 600, "demo prints {lines} lines");
     assert!(
         !stdout.contains("$select="),
         "query strings belong to the JSON"

@@ -170,6 +170,13 @@ pub fn correlate(
 
     let mut slots = evaluate_records(&facts);
     let other_tenant = joined_elsewhere(&slots);
+    // The Autopilot family (AP001–AP008) over the same facts: its findings follow the COR ones
+    // and are judged and ranked with them (`evaluate_after_judging` fills COR slots only).
+    slots.extend(
+        autopilot_findings(&facts, other_tenant)
+            .into_iter()
+            .map(Some),
+    );
     let user_findings = enrolling_user_findings(&facts, other_tenant);
     let judged = judge_failure_code(
         &facts,
@@ -272,6 +279,24 @@ pub fn evaluate_records(f: &CorrelationFacts) -> Vec<Option<Finding>> {
     slots
 }
 
+/// AP001–AP008 for the device; skipped like the COR checks when it is joined to another tenant.
+pub fn autopilot_findings(f: &CorrelationFacts, other_tenant: bool) -> Vec<Finding> {
+    if other_tenant {
+        return crate::checks::autopilot::RULES
+            .iter()
+            .map(|r| {
+                r.meta.skip(
+                    f.subject.clone(),
+                    SkipReason::NoEvidence {
+                        collect: "a snapshot of the tenant the device is joined to".into(),
+                    },
+                )
+            })
+            .collect();
+    }
+    crate::checks::autopilot::evaluate(f)
+}
+
 /// The device is joined to another tenant: COR001 failed.
 fn joined_elsewhere(slots: &[Option<Finding>]) -> bool {
     slots
@@ -286,6 +311,7 @@ pub fn enrolling_user_findings(f: &CorrelationFacts, other_tenant: bool) -> Vec<
     // A device report's tenant facts do not include the users' owned Entra devices (the
     // fleet reads the devices' own records): USR010 is left out by the user checks and TEN008
     // judges the quota for the tenant.
+    let ownership = enrollment_ownership(f);
     match (&f.keys.user, other_tenant) {
         (Some(u), false) => user_readiness_with(
             f.snap,
@@ -294,7 +320,10 @@ pub fn enrolling_user_findings(f: &CorrelationFacts, other_tenant: bool) -> Vec<
                 path: (f.path != EnrollmentPath::Unknown).then_some(f.path),
                 // The OS range is COR006's job, against the device's own build.
                 os_version: None,
-                autopilot_registered: None,
+                // Registered with Autopilot, or listed among the corporate identifiers: what
+                // makes an Entra join enrollment corporate (AP006's facts).
+                autopilot_registered: ownership.0,
+                corporate_identifier_listed: ownership.1,
                 // What the device presents, whatever `--user` said.
                 presented_upn: match keys::enrolling_user(f.report, f.analysis, None) {
                     Some(d) => PresentedUpn::Seen(d.upn, d.evidence, d.source.is_strong()),
@@ -305,6 +334,28 @@ pub fn enrolling_user_findings(f: &CorrelationFacts, other_tenant: bool) -> Vec<
         ),
         _ => Vec::new(),
     }
+}
+
+/// Whether the device is registered with Autopilot (`Some(false)`: its serial was looked up and
+/// not found) and whether corporate identifiers list it (`Some(false)`: Windows identifiers are
+/// uploaded and it is not among them), for USR005's personally owned devices.
+fn enrollment_ownership(f: &CorrelationFacts) -> (Option<bool>, Option<bool>) {
+    use crate::checks::autopilot::ap006_corporate_identifier_makes_personal::{
+        Ownership, ownership,
+    };
+    use crate::checks::autopilot::facts::{AutopilotFacts, Registration};
+    let ap = AutopilotFacts::new(f);
+    let registered = match ap.registration {
+        Registration::Found(..) => Some(true),
+        Registration::NotFound(_) => Some(false),
+        Registration::NoSerial | Registration::Missing(_) => None,
+    };
+    let listed = match ownership(&ap) {
+        Some(Ownership::Listed) => Some(true),
+        Some(Ownership::NotListed) => Some(false),
+        _ => None,
+    };
+    (registered, listed)
 }
 
 /// Stage 3: the tenant causes the device's failure code allows on its path, each confirmed,
@@ -370,7 +421,7 @@ pub fn cause_findings(
     };
     for check in chosen {
         let check: &'static CheckMeta = check;
-        if check.area == Area::Correlation {
+        if matches!(check.area, Area::Correlation | Area::Autopilot) {
             if let Some(found) = cor.iter().find(|x| x.is(check)) {
                 out.findings.push(found.clone());
             }

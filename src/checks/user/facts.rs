@@ -19,6 +19,11 @@ pub struct DeviceContext {
     pub os_version: Option<String>,
     /// Whether the device is registered with Autopilot (lets Entra join pass a personal block).
     pub autopilot_registered: Option<bool>,
+    /// Whether the tenant's Windows corporate identifiers list the device: `Some(true)` listed
+    /// (corporate at enrollment), `Some(false)` identifiers are uploaded and it is not among
+    /// them (personal at enrollment), `None` unknown or none uploaded (memdocs
+    /// intune/enrollment/corporate-identifiers-add.md).
+    pub corporate_identifier_listed: Option<bool>,
     /// The UPN the device itself signs in with: Entra Connect may have rewritten the cloud UPN
     /// (`joe@contoso.local` → `joe@contoso.onmicrosoft.com`), and the device still presents the
     /// on-premises one.

@@ -117,9 +117,21 @@ pub fn usr005_platform_restriction(
             Some(EnrollmentPath::EntraJoin) if dev.autopilot_registered == Some(true) => {
                 problems.push("personal Windows devices are blocked, but the device is registered with Autopilot".into());
             }
-            Some(EnrollmentPath::EntraJoin) if dev.autopilot_registered == Some(false) => {
+            Some(EnrollmentPath::EntraJoin) if dev.corporate_identifier_listed == Some(true) => {
+                problems.push("personal Windows devices are blocked, but the device is listed among the corporate identifiers".into());
+            }
+            Some(EnrollmentPath::EntraJoin)
+                if dev.autopilot_registered == Some(false)
+                    || dev.corporate_identifier_listed == Some(false) =>
+            {
                 status = Status::Fail;
-                problems.push("personal Windows devices are blocked and this Entra join enrollment is not Autopilot-registered".into());
+                problems.push(
+                    match (dev.autopilot_registered, dev.corporate_identifier_listed) {
+                        (_, Some(false)) => "personal Windows devices are blocked, and this Entra join enrollment counts as personal: Windows corporate identifiers are uploaded and the device is not among them, nor registered with Autopilot (AP006)",
+                        _ => "personal Windows devices are blocked and this Entra join enrollment is not Autopilot-registered",
+                    }
+                    .into(),
+                );
             }
             Some(EnrollmentPath::EntraRegistered) => {
                 status = Status::Fail;
