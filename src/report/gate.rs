@@ -214,6 +214,7 @@ fn what_runs(meta: &CheckMeta) -> &'static str {
         }
         Area::Device => "device checks run in diagnose",
         Area::Correlation => "correlation checks run in diagnose with a tenant or --snapshot",
+        Area::Autopilot => "Autopilot checks run in diagnose with a tenant or --snapshot",
     }
 }
 
