@@ -21,8 +21,10 @@ mod e2e {
     pub mod error_paths;
     pub mod explain;
     pub mod fail_closed;
+    pub mod formats;
     pub mod graph;
     pub mod hostile_net;
+    pub mod html_browser;
     pub mod hygiene;
     pub mod markdown;
     pub mod readiness;

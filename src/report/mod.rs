@@ -3,11 +3,14 @@
 pub mod csv;
 pub mod explain;
 pub mod header;
+pub mod html;
 pub mod json;
 pub mod jsonl;
+pub mod junit;
 pub mod markdown;
 pub mod render;
 pub mod run;
+pub mod sarif;
 pub mod summary;
 pub mod table;
 pub mod table_run;

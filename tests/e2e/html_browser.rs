@@ -1,0 +1,178 @@
+//! The HTML report in a real browser: Debian's `chromium`, headless, opens the page of a fleet
+//! from a file (as from a file share or a saved attachment) with JavaScript on and off, and
+//! takes a screenshot of each. With the script the filter bar is shown and counts the
+//! findings; without it the bar stays hidden and everything is there. The page's own policy
+//! must not refuse its inline style sheet or script (the console says so when a hash is wrong).
+//!
+//! JavaScript is turned off the way a reader turns it off, by the profile's content setting
+//! (`default_content_setting_values.javascript = 2`, "Don't allow sites to use JavaScript"):
+//! with `--blink-settings=scriptEnabled=false` headless Chromium (156) writes no DOM and no
+//! screenshot at all, since its own `--dump-dom` and `--screenshot` run script in the page.
+//!
+//! `.ci/run` installs `chromium` when it is missing. Where a machine cannot install it, the
+//! test fails unless `ENROLL_DOCTOR_NO_BROWSER=skip` says so, and then it says loudly that it
+//! did not run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::common::isolated;
+
+/// Set to `skip` where no browser can be installed.
+const SKIP_VAR: &str = "ENROLL_DOCTOR_NO_BROWSER";
+
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    for dir in std::env::split_paths(&path) {
+        for name in ["chromium", "chromium-browser"] {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// Runs the browser headless on FILE with ARGS; (stdout, stderr), within 30 s.
+fn browse(browser: &Path, profile: &Path, page: &Path, args: &[String]) -> (String, String) {
+    let url = format!("file://{}", page.display()).replace(' ', "%20");
+    // Files, not pipes: a page's DOM is larger than a pipe's buffer.
+    let out_path = profile.with_extension("out");
+    let err_path = profile.with_extension("err");
+    let file = |p: &Path| {
+        std::fs::File::create(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    };
+    let mut child = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-extensions",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(&url)
+        .stdout(file(&out_path))
+        .stderr(file(&err_path))
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", browser.display()));
+    let started = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if started.elapsed() < Duration::from_secs(30) => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{} did not finish within 30 s", browser.display());
+            }
+        }
+    }
+    let read = |p: &Path| {
+        String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned()
+    };
+    (read(&out_path), read(&err_path))
+}
+
+fn assert_no_policy_refusal(stderr: &str) {
+    for l in stderr.lines() {
+        assert!(
+            !l.contains("Content Security Policy") && !l.contains("Refused to"),
+            "the page's policy refused part of it: {l}"
+        );
+    }
+}
+
+#[test]
+fn the_html_report_renders_in_chromium_with_and_without_javascript() {
+    let Some(browser) = chromium() else {
+        if std::env::var(SKIP_VAR).as_deref() == Ok("skip") {
+            eprintln!(
+                "\n!!!!!!!! SKIPPED: the HTML browser test did not run: no chromium on PATH and \
+                 {SKIP_VAR}=skip. `.ci/run` installs it; run that to test the page. !!!!!!!!\n"
+            );
+            return;
+        }
+        panic!(
+            "chromium is not installed: `apt-get install -y --no-install-recommends chromium` \
+             (.ci/run does it), or set {SKIP_VAR}=skip where it cannot be installed"
+        );
+    };
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let out = isolated(&root)
+        .args(["diagnose", "-d", "mocks/devices", "--snapshot"])
+        .arg(root.join("tests/fixtures/correlate/contoso-snapshot.json"))
+        .args(["--as-of", "2026-11-26", "-f", "html"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run enroll-doctor: {e}"));
+    let page = dir.path().join("fleet report.html");
+    std::fs::write(&page, &out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let profile = dir.path().join("profile");
+    let verdicts = ["enrolled", "failed", "blocked"];
+
+    let started = Instant::now();
+    let (dom, err) = browse(&browser, &profile, &page, &["--dump-dom".to_string()]);
+    let with_js = started.elapsed();
+    assert_no_policy_refusal(&err);
+    assert!(dom.contains("<form id=\"filters\" class=\"noprint\">"), "the script did not show the bar:\n{err}");
+    assert!(dom.contains("findings shown</span>"), "the script did not count:\n{err}");
+    for v in verdicts {
+        assert!(dom.contains(&format!(">{v}</span>")), "no {v} in the page");
+    }
+
+    let no_js = dir.path().join("no-js");
+    std::fs::create_dir_all(no_js.join("Default")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        no_js.join("Default/Preferences"),
+        r#"{"profile":{"default_content_setting_values":{"javascript":2}}}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let started = Instant::now();
+    let (dom, err) = browse(&browser, &no_js, &page, &["--dump-dom".to_string()]);
+    let without_js = started.elapsed();
+    assert_no_policy_refusal(&err);
+    assert!(dom.contains("<form id=\"filters\" class=\"noprint\" hidden=\"\">"), "{err}");
+    assert!(!dom.contains("findings shown</span>"));
+    for v in verdicts {
+        assert!(dom.contains(&format!(">{v}</span>")), "no {v} without JavaScript");
+    }
+    // Without the script every finding is there, none hidden.
+    assert!(dom.matches("<tr class=\"finding\"").count() > 100);
+    assert!(!dom.contains("<tr class=\"finding\" hidden"));
+
+    let mut shots = Vec::new();
+    for (name, profile) in [("js", &profile), ("no-js", &no_js)] {
+        let shot = dir.path().join(format!("fleet-{name}.png"));
+        let started = Instant::now();
+        let (_, err) = browse(
+            &browser,
+            profile,
+            &page,
+            &[
+                "--window-size=1280,2000".to_string(),
+                format!("--screenshot={}", shot.display()),
+            ],
+        );
+        let took = started.elapsed();
+        let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("no screenshot ({e}):\n{err}"));
+        assert!(png.len() > 10_000, "{name}: screenshot of {} bytes", png.len());
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name}: not a PNG");
+        shots.push(format!("{name} screenshot {took:.1?} ({} bytes)", png.len()));
+    }
+    eprintln!(
+        "chromium: DOM {with_js:.1?} with JavaScript, {without_js:.1?} without; {}",
+        shots.join(", ")
+    );
+}
