@@ -182,9 +182,10 @@ pub struct OutputArgs {
 pub enum Command {
     /// Diagnose one or more devices from their reports (offline, or joined with the tenant).
     ///
-    /// PATH is a collector bundle (.json), a single artifact file, a folder of artifacts, or a
-    /// .zip of them. A folder holding only sub-folders, zips or bundles is a fleet: one diagnosis
-    /// per device. File kinds and encodings are detected by content, not by name.
+    /// PATH is a collector bundle (.json), a single artifact file, a folder of artifacts, a .zip
+    /// of them, or MdmDiagnosticsTool's .cab (or .zip, or the folder it unpacks to). A folder
+    /// holding only sub-folders, zips, cabinets or bundles is a fleet: one diagnosis per device.
+    /// File kinds and encodings are detected by content, not by name.
     ///
     /// Without a tenant connection the analysis is device-only. With one (--tenant, the
     /// environment or the config file) or --snapshot, each device is joined with the tenant: the
@@ -262,7 +263,7 @@ pub struct ManArgs {
 
 #[derive(Debug, Args)]
 pub struct DiagnoseArgs {
-    /// Device report(s): bundle, artifact file, folder or .zip. Repeatable.
+    /// Device report(s): bundle, artifact file, folder, .zip or .cab. Repeatable.
     #[arg(long = "device-report", short = 'd', value_name = "PATH", required = true, num_args = 1..)]
     pub device_reports: Vec<PathBuf>,
     /// The enrolling user; overrides the one the device's files name (event 91, the Enrollments

@@ -1,8 +1,15 @@
 //! End-to-end tests: the built binary against sample device files and the mock Graph.
 //! One test crate (one link) with a module per area keeps build time down on CI.
 
+#[path = "support/evtx_samples.rs"]
+mod evtx_samples;
+#[path = "support/evtx_writer.rs"]
+mod evtx_writer;
 #[path = "support/utf16.rs"]
 mod utf16;
+
+#[path = "support/mdmdiag_bundle.rs"]
+mod bundle_support;
 
 mod e2e {
     pub mod app_identity;
@@ -17,8 +24,10 @@ mod e2e {
     pub mod completions;
     pub mod correlate;
     pub mod demo;
+    pub mod device_rules;
     pub mod diagnose;
     pub mod error_paths;
+    pub mod evtx;
     pub mod explain;
     pub mod fail_closed;
     pub mod formats;
@@ -27,6 +36,7 @@ mod e2e {
     pub mod html_browser;
     pub mod hygiene;
     pub mod markdown;
+    pub mod mdmdiag_bundle;
     pub mod readiness;
     pub mod scenarios;
     pub mod special_files;

@@ -8,6 +8,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+#[path = "support/evtx_writer.rs"]
+mod evtx_writer;
+
 struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -102,6 +105,28 @@ fn event_xml(bytes: usize) -> Vec<u8> {
     s.into_bytes()
 }
 
+/// About BYTES of `.evtx` log of events the tool reads but does not keep (as `event_xml`).
+fn event_evtx(bytes: usize) -> Vec<u8> {
+    let mut w = evtx_writer::EvtxWriter::new(std::io::Cursor::new(Vec::new())).unwrap();
+    let mut id = 0u64;
+    while (w.chunks() as usize) * 65536 < bytes {
+        id += 1;
+        let mut e = evtx_writer::Event::new(
+            "Microsoft-Windows-Kernel-General",
+            "System",
+            16,
+            id,
+            133_000_000_000_000_000 + id * 10_000_000,
+        );
+        e.payload = evtx_writer::Payload::EventData(vec![(
+            Some("Reason".into()),
+            format!("a reason the tool does not read, number {id}"),
+        )]);
+        w.push(&e).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
 /// A snapshot of the sample tenant with N generated users, as its JSON text.
 fn snapshot_with_users(n: usize) -> String {
     let text = std::fs::read_to_string(concat!(
@@ -182,6 +207,29 @@ fn readers_stay_within_a_small_multiple_of_their_input() {
         xml.len() / MIB,
         peak8 / MIB,
         peak1 / MIB
+    );
+
+    // 1c. An .evtx log is read chunk by chunk from its file: a log four times the size takes
+    //     about what the smaller one takes (its records are summarised, not kept).
+    let (small, large) = (dir.path().join("small.evtx"), dir.path().join("large.evtx"));
+    std::fs::write(&small, event_evtx(MIB / 2)).unwrap();
+    std::fs::write(&large, event_evtx(2 * MIB)).unwrap();
+    let (peak1, r1, _) = measure(|| load(&small));
+    let (peak4, r4, t) = measure(|| load(&large));
+    eprintln!("evtx: 512 KiB log {peak1} B, 2 MiB log {peak4} B, {t:?}");
+    let count = |r: &[enroll_doctor::device::report::DeviceReport]| r[0].event_logs[0].record_count;
+    assert!(count(&r1).is_some_and(|n| n > 1_500), "{:?}", count(&r1));
+    assert!(
+        count(&r4).is_some_and(|n| n > 4 * 1_500),
+        "{:?}",
+        count(&r4)
+    );
+    // Each 64 KiB chunk is read, parsed and dropped before the next.
+    assert!(
+        peak4 <= peak1 + MIB / 4 && peak4 < MIB,
+        "a 2 MiB .evtx peaked at {} KiB, a 512 KiB one at {} KiB",
+        peak4 / 1024,
+        peak1 / 1024
     );
 
     // 2. A snapshot is parsed as it is read: no copy of its text, no tree of values (the

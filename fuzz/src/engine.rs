@@ -228,6 +228,11 @@ pub fn execute(
                 targets::codes(b);
             }
         }
+        Target::Evtx => {
+            if let Some((_, b)) = input.files.first() {
+                targets::evtx(b);
+            }
+        }
     }));
     r.map_err(|_| LAST_PANIC.with(|p| p.borrow().clone()))
 }
@@ -323,6 +328,7 @@ fn worker(
             Target::Users,
             Target::Token,
             Target::Certificate,
+            Target::Evtx,
         ]
     } else {
         cfg.targets.clone()
@@ -360,13 +366,15 @@ fn worker(
             | Target::Codes
             | Target::Users
             | Target::Token
-            | Target::Certificate => {
+            | Target::Certificate
+            | Target::Evtx => {
                 let base: Option<&[u8]> = match target {
                     Target::Snapshot => rng.pick(&seeds.snapshots).map(Vec::as_slice),
                     Target::Config => rng.pick(&seeds.configs).map(Vec::as_slice),
                     Target::Users => rng.pick(&seeds.users).map(Vec::as_slice),
                     Target::Token => rng.pick(&seeds.tokens).map(Vec::as_slice),
                     Target::Certificate => rng.pick(&seeds.certificates).map(Vec::as_slice),
+                    Target::Evtx => rng.pick(&seeds.evtx).map(Vec::as_slice),
                     _ => rng.pick(&donors).copied(),
                 };
                 let Some(base) = base else { continue };

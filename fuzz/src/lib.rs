@@ -19,5 +19,11 @@ pub mod rng;
 pub mod seeds;
 pub mod targets;
 
+// `.evtx` seeds: the samples' XML event exports written as EVTX logs.
+#[path = "../../tests/support/evtx_samples.rs"]
+mod evtx_samples;
+#[path = "../../tests/support/evtx_writer.rs"]
+mod evtx_writer;
+
 #[global_allocator]
 static COUNTING: alloc::Counting = alloc::Counting;

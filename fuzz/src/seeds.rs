@@ -19,6 +19,8 @@ pub struct Seeds {
     pub tokens: Vec<Vec<u8>>,
     /// Certificate files (tests/fixtures/certs): PFX, PEM, encrypted keys with their certificate.
     pub certificates: Vec<Vec<u8>>,
+    /// `.evtx` logs: the mock samples' XML event exports written as EVTX.
+    pub evtx: Vec<Vec<u8>>,
 }
 
 impl Seeds {
@@ -32,6 +34,7 @@ impl Seeds {
             .chain(self.users.iter().map(Vec::as_slice))
             .chain(self.tokens.iter().map(Vec::as_slice))
             .chain(self.certificates.iter().map(Vec::as_slice))
+            .chain(self.evtx.iter().map(Vec::as_slice))
             .collect()
     }
 }
@@ -88,6 +91,22 @@ pub fn load(root: &Path) -> Seeds {
                 seeds.folders.push((name, files));
             }
         }
+    }
+    // The mock samples once more with their event exports as .evtx logs (a device folder of
+    // them, as Event Viewer saves them).
+    for dir in subdirs(&root.join("mocks/devices")) {
+        if !files_of(&dir).iter().any(|(n, _)| n.ends_with(".xml")) {
+            continue;
+        }
+        let files = crate::evtx_samples::files_of(&dir, true);
+        seeds.evtx.extend(
+            files
+                .iter()
+                .filter(|(n, _)| n.ends_with(".evtx"))
+                .map(|(_, b)| b.clone()),
+        );
+        let name = dir.strip_prefix(root).unwrap_or(&dir).display().to_string();
+        seeds.folders.push((format!("{name} as evtx"), files));
     }
     let bundle = root.join("tests/fixtures/device-bundle");
     let files = files_of(&bundle);
@@ -202,6 +221,7 @@ mod tests {
         assert!(!seeds.snapshots.is_empty());
         assert!(!seeds.configs.is_empty());
         assert!(!seeds.users.is_empty() && seeds.tokens.len() == 3);
+        assert!(seeds.evtx.len() >= 4, "{} evtx", seeds.evtx.len());
         assert!(
             seeds.certificates.len() >= 10,
             "{}",

@@ -32,7 +32,8 @@ pub enum Target {
     /// Error codes in free text, as `explain` and the event parsers read them.
     Codes,
     /// A device folder written to disk and read as `diagnose -d` reads it: the guarded reads,
-    /// the loose-file sniffing and every zip in it (`device/archive.rs`).
+    /// the loose-file sniffing and every zip and cabinet in it (`device/archive.rs`,
+    /// `device/cab.rs`).
     Path,
     /// A users file (`check --users-file`).
     Users,
@@ -40,9 +41,11 @@ pub enum Target {
     Token,
     /// A certificate file as `--auth certificate` reads it: PFX, PEM, encrypted PKCS#8.
     Certificate,
+    /// An `.evtx` log (`device/evtx`): read alone, then as a device's file.
+    Evtx,
 }
 
-pub const TARGETS: [Target; 9] = [
+pub const TARGETS: [Target; 10] = [
     Target::Device,
     Target::File,
     Target::Snapshot,
@@ -52,6 +55,7 @@ pub const TARGETS: [Target; 9] = [
     Target::Users,
     Target::Token,
     Target::Certificate,
+    Target::Evtx,
 ];
 
 impl Target {
@@ -66,6 +70,7 @@ impl Target {
             Target::Users => "users",
             Target::Token => "token",
             Target::Certificate => "certificate",
+            Target::Evtx => "evtx",
         }
     }
 
@@ -173,7 +178,8 @@ pub fn file_name(i: usize, name: &str) -> String {
     format!("{i:02}-{safe}")
 }
 
-/// The folder written under `scratch` and read with `load_path`, then each zip in it alone.
+/// The folder written under `scratch` and read with `load_path`, then each zip and cabinet in
+/// it alone.
 pub fn path(scratch: &Path, files: &Folder) {
     let dir = scratch.join("device");
     let _ = std::fs::remove_dir_all(&dir);
@@ -186,7 +192,8 @@ pub fn path(scratch: &Path, files: &Folder) {
         if std::fs::write(&file, bytes).is_err() {
             return;
         }
-        if bytes.starts_with(b"PK") {
+        // Zips and MdmDiagnosticsTool cabinets are also read alone (`device/cab.rs`).
+        if bytes.starts_with(b"PK") || bytes.starts_with(b"MSCF") {
             zips.push(file);
         }
     }
@@ -217,6 +224,14 @@ pub fn certificate(bytes: &[u8]) {
     for p in [None, Some(&password)] {
         let _ = CertificateCredential::from_bytes(bytes, AssertionAlgorithm::Ps256, p);
     }
+}
+
+/// An `.evtx` log read alone, within the limits a device's logs are read within, then as the
+/// one file of a device.
+pub fn evtx(bytes: &[u8]) {
+    use enroll_doctor::device::evtx::{LIMITS, read_evtx};
+    let _ = read_evtx("fuzz.evtx", std::io::Cursor::new(bytes), &LIMITS);
+    let _ = report_from_memory("fuzz", &[("fuzz.evtx".to_string(), bytes.to_vec())]);
 }
 
 pub fn config(bytes: &[u8]) {

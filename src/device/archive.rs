@@ -1,12 +1,14 @@
 //! Zip archives of device artifacts, read in memory one entry at a time: the archive's
 //! directory is listed first (names and sizes, nothing decompressed), then each entry is read
 //! within the caps, handed on and dropped before the next is read. Unsafe paths are refused
-//! and nothing is ever extracted to disk.
+//! and nothing is ever extracted to disk. What zips and cabinets share (the checks on a
+//! member's name and size, the budget) is `device/member.rs`.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
-use std::path::{Component, Path};
+use std::io::BufReader;
+use std::path::Path;
 
+use super::member::{Budget, Caps};
 use crate::fsio::{self, FileKind};
 
 /// Largest file read into memory (a file, or a zip entry once uncompressed).
@@ -23,26 +25,11 @@ pub(crate) const ZIP_FILE: FileKind = FileKind::fixed("zip archive", u64::MAX);
 /// [`MAX_FILE_BYTES`]. Its [`FileKind::too_large`] is the note for one past the limit.
 pub(crate) const DEVICE_FILE: FileKind = FileKind::fixed("device file", MAX_FILE_BYTES);
 
-/// The caps a zip is read within: per entry, and for all entries together.
-#[derive(Debug, Clone, Copy)]
-struct Caps {
-    entry: FileKind,
-    total: u64,
-}
-
 const CAPS: Caps = Caps {
-    entry: DEVICE_FILE,
+    member: DEVICE_FILE,
     total: MAX_ZIP_TOTAL_BYTES,
+    archive: "zip",
 };
-
-/// The note for an entry not read because the archive's budget of uncompressed data is spent
-/// (or would be by this entry).
-fn over_budget(total: u64) -> String {
-    format!(
-        "not read: the archive's entries uncompress to more than {}, the limit for one zip",
-        fsio::show_size(total)
-    )
-}
 
 /// One entry as the archive's directory lists it.
 #[derive(Debug, Clone)]
@@ -68,10 +55,7 @@ impl ZipEntry {
 /// An open archive and what is left of its budget of uncompressed bytes.
 pub(crate) struct Zip {
     archive: zip::ZipArchive<BufReader<File>>,
-    caps: Caps,
-    /// Uncompressed bytes left: every byte inflated is charged, whether the entry is then
-    /// used or refused; once none are left the remaining entries are not read.
-    budget: u64,
+    budget: Budget,
 }
 
 /// Why a zip could not be opened at all.
@@ -114,12 +98,9 @@ impl Zip {
                 continue;
             }
             let size = entry.size();
-            let refused = if !is_safe_entry_name(&name) || entry.enclosed_name().is_none() {
-                Some("unsafe path in zip (absolute or with '..'): entry not read".to_string())
-            } else if size > caps.entry.max_bytes {
-                Some(caps.entry.too_large())
-            } else {
-                None
+            let refused = match caps.refusal(&name, size) {
+                None if entry.enclosed_name().is_none() => caps.refusal("..", 0),
+                other => other,
             };
             entries.push(ZipEntry {
                 index,
@@ -131,8 +112,7 @@ impl Zip {
         Ok((
             Zip {
                 archive,
-                caps,
-                budget: caps.total,
+                budget: Budget::new(caps),
             },
             entries,
         ))
@@ -143,27 +123,16 @@ impl Zip {
         if let Some(why) = &entry.refused {
             return Err(why.clone());
         }
-        if self.budget == 0 || entry.size > self.budget {
-            return Err(over_budget(self.caps.total));
+        if self.budget.left == 0 || entry.size > self.budget.left {
+            return Err(self.budget.caps.over_budget());
         }
-        let per_entry = self.caps.entry.max_bytes;
-        let cap = per_entry.min(self.budget);
         let mut file = self
             .archive
             .by_index(entry.index)
             .map_err(|e| format!("unreadable zip entry: {e}"))?;
-        let mut bytes = Vec::with_capacity(usize::try_from(entry.size.min(cap)).unwrap_or(0));
-        // The declared size can lie (zip bombs): never read more than the cap, and charge what
-        // was inflated, on every path, so lying entries cannot inflate again and again.
-        let read = (&mut file).take(cap + 1).read_to_end(&mut bytes);
-        let got = bytes.len() as u64;
-        self.budget = self.budget.saturating_sub(got);
-        match read {
-            Ok(_) if got > cap && cap < per_entry => Err(over_budget(self.caps.total)),
-            Ok(_) if got > cap => Err(self.caps.entry.too_large()),
-            Ok(_) => Ok(bytes),
-            Err(e) => Err(format!("cannot read zip entry: {e}")),
-        }
+        // The declared size can lie (zip bombs): the budget reads no more than the cap and
+        // charges what was inflated.
+        self.budget.read(&mut file, entry.size)
     }
 }
 
@@ -178,20 +147,6 @@ pub(crate) fn is_fleet_zip(entries: &[ZipEntry]) -> bool {
         }
     }
     folders.len() >= 2
-}
-
-/// Rejects `..`, absolute paths, drive letters and backslash tricks, whatever the platform.
-fn is_safe_entry_name(name: &str) -> bool {
-    let unified = name.replace('\\', "/");
-    if unified.starts_with('/') || unified.contains(':') {
-        return false;
-    }
-    !Path::new(&unified).components().any(|c| {
-        matches!(
-            c,
-            Component::ParentDir | Component::RootDir | Component::Prefix(_)
-        )
-    }) && !unified.split('/').any(|part| part == "..")
 }
 
 #[cfg(test)]
@@ -229,8 +184,9 @@ mod tests {
     }
 
     const SMALL: Caps = Caps {
-        entry: FileKind::fixed("device file", 1024),
+        member: FileKind::fixed("device file", 1024),
         total: 4096,
+        archive: "zip",
     };
 
     fn read_all(bytes: &[u8]) -> (Vec<Result<usize, String>>, u64) {
@@ -244,7 +200,7 @@ mod tests {
             .iter()
             .map(|e| zip.read(e).map(|b| b.len()))
             .collect();
-        (out, zip.budget)
+        (out, zip.budget.left)
     }
 
     #[test]

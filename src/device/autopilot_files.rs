@@ -245,6 +245,13 @@ pub(crate) fn add(
     problems: &mut Vec<String>,
 ) {
     match kind {
+        // The concierge file of a device the service did not know holds only the OOBE language
+        // and region: an Autopilot file with no profile in it, not a damaged one.
+        ArtifactKind::AutopilotProfile
+            if source_of(name) == ProfileSource::ConciergeFile
+                && parse_autopilot_json(name, text_in).is_err()
+                && serde_json::from_str::<Value>(text_in.trim_start_matches('\u{feff}'))
+                    .is_ok_and(|v| v.is_object()) => {}
         ArtifactKind::AutopilotProfile => match parse_autopilot_json(name, text_in) {
             Ok(p) => {
                 input.records = 1;
@@ -258,6 +265,9 @@ pub(crate) fn add(
         ArtifactKind::AutopilotHash => match parse_device_hash_csv(name, text_in) {
             Ok(rows) => {
                 input.records = rows.len();
+                if let Some(row) = rows.iter().find(|x| x.serial_number.is_some()) {
+                    problems.extend(apply_serial(r, row));
+                }
                 r.autopilot
                     .get_or_insert_with(Default::default)
                     .device_hashes
@@ -279,6 +289,29 @@ pub(crate) fn add(
             Err(e) => problems.push(e),
         },
         _ => {}
+    }
+}
+
+/// The device hash's serial number as the report's hardware serial number (the key an
+/// Autopilot identity is looked up by); a problem when another source gave a different one.
+fn apply_serial(report: &mut DeviceReport, row: &DeviceHashRecord) -> Option<String> {
+    let serial = row.serial_number.clone()?;
+    let hw = report
+        .hardware
+        .get_or_insert_with(|| crate::device::host::HardwareInfo {
+            location: row.location.clone(),
+            ..Default::default()
+        });
+    match &hw.serial_number {
+        None => {
+            hw.serial_number = Some(serial);
+            None
+        }
+        Some(known) if known.trim().eq_ignore_ascii_case(serial.trim()) => None,
+        Some(known) => Some(format!(
+            "its serial number {serial} differs from {known} (from {}): kept {known}",
+            hw.location.file
+        )),
     }
 }
 
@@ -401,6 +434,41 @@ pub(crate) fn evidence_of(ev: &AutopilotEvidence) -> Vec<Evidence> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn added(name: &str, text: &str) -> (DeviceReport, Vec<String>) {
+        let mut r = DeviceReport::default();
+        let mut input = InputFile {
+            name: name.to_string(),
+            kind: ArtifactKind::AutopilotProfile,
+            encoding: None,
+            bytes: text.len() as u64,
+            problem: None,
+            records: 0,
+        };
+        let mut problems = Vec::new();
+        add(
+            ArtifactKind::AutopilotProfile,
+            name,
+            text,
+            &mut r,
+            &mut input,
+            &mut problems,
+        );
+        (r, problems)
+    }
+
+    #[test]
+    fn a_concierge_file_without_a_profile_is_no_problem_but_another_file_is() {
+        let oobe_only =
+            r#"{"CloudAssignedLanguage":"os-default","CloudAssignedRegion":"os-default"}"#;
+        let (r, problems) = added("AutopilotConciergeFile.json", oobe_only);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(r.autopilot.is_none());
+        let (_, problems) = added("AutopilotDDSZTDFile.json", oobe_only);
+        assert_eq!(problems.len(), 1);
+        let (_, problems) = added("AutopilotConciergeFile.json", "[1, 2]");
+        assert_eq!(problems.len(), 1);
+    }
 
     #[test]
     fn profile_json_in_the_documented_shape() {

@@ -79,6 +79,9 @@ pub(crate) enum Loose {
 
 /// One sniff per file: a bundle, a known artifact, or neither.
 pub(crate) fn classify(path: &Path) -> Loose {
+    if super::evtx::file_is_evtx(path) {
+        return Loose::Artifact;
+    }
     if fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > MAX_FILE_BYTES) {
         // Too large to read: treat as an artifact so its problem is reported in place.
         return Loose::Artifact;

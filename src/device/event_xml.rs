@@ -8,6 +8,16 @@ use super::xml::{Node, attribute, walk};
 
 /// Parses `wevtutil` XML: every `<Event>` element, at any depth, in document order.
 pub fn parse_xml(file: &str, text: &str) -> Result<ParsedEvents, String> {
+    let (all, skipped) = parse_records(file, text)?;
+    Ok(ParsedEvents::from_all(file, all, skipped))
+}
+
+/// The records of `wevtutil` XML in document order, and those not understood (`record:
+/// reason`); also what an `.evtx` record renders to (`device/evtx`).
+pub(crate) fn parse_records(
+    file: &str,
+    text: &str,
+) -> Result<(Vec<EventRecord>, Vec<String>), String> {
     // Records read, with the order of their start tags (a nested record closes first).
     let mut all: Vec<(usize, EventRecord)> = Vec::new();
     let mut skipped: Vec<(usize, String)> = Vec::new();
@@ -58,8 +68,7 @@ pub fn parse_xml(file: &str, text: &str) -> Result<ParsedEvents, String> {
     // Only nested records come out of order; sorting is stable and cheap when already sorted.
     all.sort_by_key(|(i, _)| *i);
     skipped.sort_by_key(|(i, _)| *i);
-    Ok(ParsedEvents::from_all(
-        file,
+    Ok((
         all.into_iter().map(|(_, e)| e).collect(),
         skipped.into_iter().map(|(_, s)| s).collect(),
     ))

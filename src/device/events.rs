@@ -28,7 +28,7 @@ const DEGRADED_PROPERTY: &str = "System.Diagnostics.Eventing.Reader.EventPropert
 /// Name used for a log whose export does not say which channel it is.
 pub const UNKNOWN_LOG: &str = "unknown";
 
-fn wanted(e: &EventRecord) -> bool {
+pub(crate) fn wanted(e: &EventRecord) -> bool {
     e.is_dmedp()
         || e.is_task_scheduler()
         || e.is_aad()
@@ -38,45 +38,77 @@ fn wanted(e: &EventRecord) -> bool {
 
 impl ParsedEvents {
     pub(crate) fn from_all(file: &str, all: Vec<EventRecord>, skipped: Vec<String>) -> Self {
-        let logs = summarise_logs(file, &all);
+        let mut logs = LogSummary::new(file);
+        for e in &all {
+            logs.add(e);
+        }
         let total = all.len();
         let events = all.into_iter().filter(wanted).collect();
         ParsedEvents {
             events,
-            logs,
+            logs: logs.finish(),
             total,
             skipped,
         }
     }
 }
 
-fn summarise_logs(file: &str, all: &[EventRecord]) -> Vec<EventLogInfo> {
-    let mut logs: Vec<EventLogInfo> = Vec::new();
-    // Log name (lower case) → index in `logs`: an export may name thousands of channels.
-    let mut index: HashMap<String, usize> = HashMap::new();
-    for e in all {
+/// The logs (channels) of an export as its records are read: one entry per log, its record
+/// count and oldest record.
+pub(crate) struct LogSummary {
+    file: String,
+    logs: Vec<EventLogInfo>,
+    /// Log name (lower case) → index in `logs`: an export may name thousands of channels.
+    index: HashMap<String, usize>,
+}
+
+impl LogSummary {
+    pub(crate) fn new(file: &str) -> LogSummary {
+        LogSummary {
+            file: file.to_string(),
+            logs: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+
+    /// How many logs were seen.
+    pub(crate) fn len(&self) -> usize {
+        self.logs.len()
+    }
+
+    /// Whether E's log is one already seen.
+    pub(crate) fn knows(&self, e: &EventRecord) -> bool {
         let name = e.channel.as_deref().unwrap_or(UNKNOWN_LOG);
-        let idx = match index.get(&name.to_ascii_lowercase()) {
+        self.index.contains_key(&name.to_ascii_lowercase())
+    }
+
+    pub(crate) fn add(&mut self, e: &EventRecord) {
+        let name = e.channel.as_deref().unwrap_or(UNKNOWN_LOG);
+        let idx = match self.index.get(&name.to_ascii_lowercase()) {
             Some(&i) => i,
             None => {
-                index.insert(name.to_ascii_lowercase(), logs.len());
-                logs.push(EventLogInfo {
+                self.index
+                    .insert(name.to_ascii_lowercase(), self.logs.len());
+                self.logs.push(EventLogInfo {
                     name: name.to_string(),
                     enabled: None,
                     oldest_record: None,
                     record_count: Some(0),
-                    file: file.to_string(),
+                    file: self.file.clone(),
                 });
-                logs.len() - 1
+                self.logs.len() - 1
             }
         };
-        let log = &mut logs[idx];
+        let log = &mut self.logs[idx];
         log.record_count = Some(log.record_count.unwrap_or(0) + 1);
         if let Some(t) = e.time {
             log.oldest_record = Some(log.oldest_record.map_or(t, |o| o.min(t)));
         }
     }
-    logs
+
+    pub(crate) fn finish(self) -> Vec<EventLogInfo> {
+        self.logs
+    }
 }
 
 // ---------------------------------------------------------------- XML

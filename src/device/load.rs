@@ -10,10 +10,17 @@ use std::path::{Path, PathBuf};
 
 use super::archive::{DEVICE_FILE, Zip, ZipEntry, ZipOpenError, is_fleet_zip};
 pub use super::archive::{MAX_FILE_BYTES, MAX_ZIP_TOTAL_BYTES};
+use super::cab::is_cab;
 use super::classify::{Loose, classify, is_zip};
+use super::member::is_safe_member_name;
 use super::report::{ArtifactKind, DeviceReport, EventLogInfo, InputFile, Registry};
-use super::{bundle, dsregcmd, events, host_files, mdmdiag, registry, schtasks, sniff, text};
+use super::{
+    bundle, dsregcmd, events, evtx, host_files, mdmdiag, mdmdiag_bundle, registry, schtasks, sniff,
+    text,
+};
 use crate::fsio::{self, FileError};
+
+mod members;
 
 /// Why a PATH could not give any usable device report.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +39,8 @@ pub enum DeviceInputError {
     NothingUsable { path: PathBuf, reason: String },
     #[error("{path}: not a readable zip archive: {reason}")]
     BadZip { path: PathBuf, reason: String },
+    #[error("{path}: not a readable cabinet: {reason}")]
+    BadCab { path: PathBuf, reason: String },
     /// Not a regular file (a FIFO, a device), or over a limit.
     #[error("{path}: {reason}")]
     Refused { path: PathBuf, reason: String },
@@ -85,7 +94,7 @@ pub(crate) fn list_path(path: &Path) -> Result<Source, DeviceInputError> {
     let mut members: Vec<PathBuf> = Vec::new();
     let mut loose: Vec<PathBuf> = Vec::new();
     for c in children {
-        if c.is_dir() || is_zip(&c) {
+        if c.is_dir() || is_zip(&c) || is_cab(&c) {
             containers += 1;
             members.push(c);
             continue;
@@ -118,6 +127,8 @@ pub(crate) fn load_member(path: &Path) -> Result<Vec<(PathBuf, DeviceReport)>, D
         load_device_dir(path, &children).map(|r| vec![(path.to_path_buf(), r)])
     } else if is_zip(path) {
         load_zip(path)
+    } else if is_cab(path) {
+        members::load_cab(path)
     } else {
         let mut b = Builder::default();
         b.add_file(path, &file_name(path));
@@ -202,6 +213,11 @@ fn load_device_dir(path: &Path, children: &[PathBuf]) -> Result<DeviceReport, De
                 0,
                 "sub-folder ignored: a device's artifacts sit directly in its folder",
             );
+        } else if mdmdiag_bundle::skip_unread(&name) {
+            b.listed(&name, fs::metadata(child).map_or(0, |m| m.len()));
+        } else if is_cab(child) {
+            // A device folder holding that device's MdmDiagnosticsTool cabinet.
+            b.add_cab(child, Some(&name));
         } else if is_zip(child) {
             // A device folder holding that device's MdmDiagnosticsTool zip (or any zip of its
             // artifacts): read the entries as part of the folder. A zip of several device
@@ -346,13 +362,19 @@ impl Builder {
             Some(p) => format!("{p}/{}", entry.name),
             None => entry.name.clone(),
         };
-        match zip.read(entry) {
-            Ok(bytes) => self.add_bytes(&name, &bytes),
-            Err(reason) => self.note(&name, entry.size, &reason),
-        }
+        let unread = mdmdiag_bundle::skip_unread(&name) && is_safe_member_name(&entry.name);
+        let got = (!unread).then(|| zip.read(entry));
+        self.add_member(&name, entry.size, got);
     }
 
     fn add_file(&mut self, path: &Path, name: &str) {
+        // An .evtx log is read chunk by chunk from the file, never whole.
+        if evtx::file_is_evtx(path) {
+            return match fsio::open_regular(path, evtx::EVTX_FILE) {
+                Ok((file, size)) => self.add_evtx(name, size, std::io::BufReader::new(file)),
+                Err(e) => self.note(name, 0, &format!("cannot read: {}", e.reason())),
+            };
+        }
         match fsio::read_regular(path, DEVICE_FILE) {
             Ok(bytes) => self.add_bytes(name, &bytes),
             Err(e @ FileError::TooLarge { size, .. }) => self.note(name, size, &e.reason()),
@@ -362,13 +384,48 @@ impl Builder {
         }
     }
 
+    /// An `.evtx` log (a file, or a zip entry in memory).
+    fn add_evtx<R: std::io::Read + std::io::Seek>(&mut self, name: &str, size: u64, reader: R) {
+        let mut input = InputFile {
+            name: name.to_string(),
+            kind: ArtifactKind::EventEvtx,
+            encoding: None,
+            bytes: size,
+            problem: None,
+            records: 0,
+        };
+        let mut problems = Vec::new();
+        match evtx::read_evtx(name, reader, &evtx::LIMITS) {
+            // Nothing read for damage is no sign of an empty log.
+            Ok(read) if read.parsed.total == 0 && !read.notes.is_empty() => problems = read.notes,
+            Ok(read) => {
+                problems = read.notes;
+                add_events(
+                    &mut self.report,
+                    name,
+                    read.parsed,
+                    &mut input,
+                    &mut problems,
+                );
+            }
+            Err(e) => problems.push(e),
+        }
+        if !problems.is_empty() {
+            input.problem = Some(problems.join("; "));
+        }
+        self.report.inputs.push(input);
+    }
+
     fn add_bytes(&mut self, name: &str, bytes: &[u8]) {
         let size = bytes.len() as u64;
+        if evtx::is_evtx(bytes) {
+            return self.add_evtx(name, size, std::io::Cursor::new(bytes));
+        }
         let decoded = match text::decode(bytes) {
             Ok(d) => d,
             Err(e) => return self.note(name, size, &e.to_string()),
         };
-        let kind = sniff::sniff(&decoded.text);
+        let kind = mdmdiag_bundle::kind_by_name(name, sniff::sniff(&decoded.text));
         let mut input = InputFile {
             name: name.to_string(),
             kind,
@@ -406,27 +463,7 @@ impl Builder {
                     _ => events::parse_csv(name, text),
                 };
                 match parsed {
-                    Ok(p) => {
-                        input.records = p.events.len();
-                        if let Some(first) = p.skipped.first() {
-                            problems.push(format!(
-                                "{} record(s) not understood, first: {first}",
-                                p.skipped.len()
-                            ));
-                        }
-                        if p.total == 0 {
-                            // A valid export with no events still says the log was exported.
-                            r.event_logs.push(EventLogInfo {
-                                name: log_name_hint(name).to_string(),
-                                enabled: None,
-                                oldest_record: None,
-                                record_count: Some(0),
-                                file: name.to_string(),
-                            });
-                        }
-                        r.event_logs.extend(p.logs);
-                        r.events.extend(p.events);
-                    }
+                    Ok(p) => add_events(r, name, p, &mut input, &mut problems),
                     Err(e) => problems.push(e),
                 }
             }
@@ -485,13 +522,19 @@ impl Builder {
             | ArtifactKind::TpmTool => {
                 super::autopilot_files::add(kind, name, text, r, &mut input, &mut problems)
             }
+            // Written for people; its note is settled once the bundle is read (`settle_bundle`).
+            ArtifactKind::MdmDiagHtml => {}
             ArtifactKind::WinHttpProxy | ArtifactKind::W32tm => {
                 match host_files::add_loose(r, kind, name, text) {
                     Ok(n) => input.records = n,
                     Err(e) => problems.push(e),
                 }
             }
-            ArtifactKind::Unrecognised => problems.push(sniff::why_unrecognised(name, text)),
+            ArtifactKind::Unrecognised if mdmdiag_bundle::quiet_if_unrecognised(name) => {}
+            // `.evtx` is told by its magic, before any decoding.
+            ArtifactKind::Unrecognised | ArtifactKind::EventEvtx => {
+                problems.push(sniff::why_unrecognised(name, text))
+            }
         }
         if !problems.is_empty() {
             input.problem = Some(problems.join("; "));
@@ -501,6 +544,7 @@ impl Builder {
 
     /// Final ordering, derived facts and the label.
     fn into_report(mut self, fallback_label: &str) -> DeviceReport {
+        self.settle_bundle();
         let r = &mut self.report;
         // Oldest first; events without a time keep their file order at the end.
         r.events.sort_by_key(|e| (e.time.is_none(), e.time));
@@ -560,6 +604,35 @@ impl Builder {
         }
         Ok(self.into_report(fallback_label))
     }
+}
+
+/// An event export's events and logs into the report (`records`: the events kept).
+fn add_events(
+    r: &mut DeviceReport,
+    name: &str,
+    p: events::ParsedEvents,
+    input: &mut InputFile,
+    problems: &mut Vec<String>,
+) {
+    input.records = p.events.len();
+    if let Some(first) = p.skipped.first() {
+        problems.push(format!(
+            "{} record(s) not understood, first: {first}",
+            p.skipped.len()
+        ));
+    }
+    if p.total == 0 {
+        // A valid export with no events still says the log was exported.
+        r.event_logs.push(EventLogInfo {
+            name: log_name_hint(name).to_string(),
+            enabled: None,
+            oldest_record: None,
+            record_count: Some(0),
+            file: name.to_string(),
+        });
+    }
+    r.event_logs.extend(p.logs);
+    r.events.extend(p.events);
 }
 
 /// Names the log of an export that holds no events (the content cannot say which log it was).
@@ -1051,6 +1124,11 @@ mod tests {
                 }
             }
         }
+        // A binary .evtx log, written from a sample's exports.
+        out.push((
+            "dmedp-admin.evtx".to_string(),
+            crate::device::evtx::sample_for_tests(),
+        ));
         out.sort();
         out
     }

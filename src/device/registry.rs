@@ -261,7 +261,12 @@ fn parse_data(data: &str, unicode: bool) -> Result<RegData, String> {
     if data.starts_with('"') {
         let (s, rest) = parse_quoted(data).ok_or("unterminated string")?;
         if !rest.trim().is_empty() {
-            return Err("text after the closing quote".into());
+            // MdmDiagnosticsTool's registry dump writes quotes inside a string as they are
+            // (`"Data"="{"a":1}"`): a line that ends with a quote is that string, unescaped.
+            return match data.strip_prefix('"').and_then(|d| d.strip_suffix('"')) {
+                Some(raw) => Ok(RegData::Sz(raw.to_string())),
+                None => Err("text after the closing quote".into()),
+            };
         }
         return Ok(RegData::Sz(s));
     }
@@ -595,6 +600,34 @@ garbage line\n";
         crate::device::text::assert_scales_linearly(".reg continuation lines", 4000, make, |t| {
             assert!(parse("big.reg", t).skipped.is_empty());
         });
+    }
+
+    /// MdmDiagnosticsTool's `MdmDiagReport_RegistryDump.reg`: no header line, values indented,
+    /// `DWORD:` in capitals, quotes inside strings left unescaped, and blocks that may repeat
+    /// the header when several exports are concatenated.
+    #[test]
+    fn mdm_diagnostics_registry_dump_is_read() {
+        let text = [
+            "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Enrollments\\5C1E7A3B-9D24-4E6F-8A1B-2C3D4E5F6071]",
+            "    \"EnrollmentState\"=DWORD:00000001",
+            "    \"ProviderID\"=\"MS DM Server\"",
+            "    \"Json\"=\"{\"a\":\"b\"}\"",
+            "    @=\"x\"",
+            "",
+            "Windows Registry Editor Version 5.00",
+            "",
+            "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows\\CurrentVersion\\MDM]",
+            "    \"AutoEnrollMDM\"=dword:00000001",
+        ]
+        .join("\r\n");
+        let r = parse("MdmDiagReport_RegistryDump.reg", &text);
+        assert!(r.skipped.is_empty(), "{:?}", r.skipped);
+        assert_eq!(r.keys.len(), 2);
+        let k = &r.keys[0];
+        assert_eq!(k.values[0].data, RegData::Dword(1));
+        assert_eq!(k.values[2].data, RegData::Sz("{\"a\":\"b\"}".into()));
+        assert_eq!(k.values[3].name, "");
+        assert_eq!(r.keys[1].values[0].data, RegData::Dword(1));
     }
 
     proptest! {

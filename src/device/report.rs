@@ -102,6 +102,8 @@ pub enum ArtifactKind {
     EventCsv,
     /// `wevtutil qe … /f:text` (`Event[n]:` blocks) or Event Viewer's "Copy details as text".
     EventText,
+    /// A binary `.evtx` log (Event Viewer's "Save All Events As…", `wevtutil epl`).
+    EventEvtx,
     /// MdmDiagnosticsTool's `MDMDiagReport.xml` (root `MDMEnterpriseDiagnosticsReport`).
     MdmDiagReport,
     RegistryExport,
@@ -120,6 +122,9 @@ pub enum ArtifactKind {
     WinHttpProxy,
     /// `w32tm /query /status` output (English).
     W32tm,
+    /// MdmDiagnosticsTool's HTML summary (`MDMDiagHtmlReport.html`): written for people; the
+    /// same facts are read from `MDMDiagReport.xml`.
+    MdmDiagHtml,
     /// Read but recognised as none of the above (or empty).
     Unrecognised,
 }

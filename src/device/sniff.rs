@@ -16,7 +16,8 @@ pub fn sniff(text: &str) -> ArtifactKind {
     }
     let head = head(body, HEAD);
     match body.as_bytes()[0] {
-        b'{' | b'[' => return sniff_json(body, head),
+        // `[HKEY_…]` opens a registry dump without its header line, not a JSON array.
+        b'{' | b'[' if !body.starts_with("[HKEY_") => return sniff_json(body, head),
         b'<' => {
             return if head.contains("<MDMEnterpriseDiagnosticsReport") {
                 ArtifactKind::MdmDiagReport
@@ -31,6 +32,8 @@ pub fn sniff(text: &str) -> ArtifactKind {
     let first_line = head.lines().next().unwrap_or("").trim();
     if first_line.eq_ignore_ascii_case("Windows Registry Editor Version 5.00")
         || first_line.eq_ignore_ascii_case("REGEDIT4")
+        // MdmDiagnosticsTool's MdmDiagReport_RegistryDump.reg starts at its first key.
+        || (first_line.starts_with("[HKEY_") && first_line.ends_with(']'))
     {
         return ArtifactKind::RegistryExport;
     }
@@ -96,7 +99,7 @@ pub fn why_unrecognised(name: &str, text: &str) -> String {
     } else if lower_head.starts_with("<!doctype html") || lower_head.starts_with("<html") {
         "an HTML report, written for people and not read here; MdmDiagnosticsTool puts the same \
          facts in MDMDiagReport.xml and MdmDiagReport_RegistryDump.reg (pass the whole zip), and \
-         event logs must be exported as text (`wevtutil qe LOG /f:xml`)"
+         event logs are read as .evtx or as text (`wevtutil qe LOG /f:xml`)"
             .to_string()
     } else if lower_name.ends_with("mdmdiaglogmetadata.json")
         || lower_name.ends_with("mdmlogcollectorfootprint.txt")
@@ -148,6 +151,10 @@ fn sniff_json(body: &str, head: &str) -> ArtifactKind {
     let has = |k: &str| head.contains(&format!("\"{k}\""));
     if has("Id") && (has("ProviderName") || has("LogName") || has("TimeCreated")) {
         return ArtifactKind::EventJson;
+    }
+    // An Autopilot profile (AutopilotDDSZTDFile.json, AutopilotConfigurationFile.json).
+    if has("CloudAssignedTenantId") || has("ZtdCorrelationId") {
+        return ArtifactKind::AutopilotProfile;
     }
     // A bundle written by a newer collector may put `schema` after a long block: look once more.
     if body.len() > head.len()
@@ -248,6 +255,10 @@ fn sniff_csv(head: &str) -> ArtifactKind {
     {
         return ArtifactKind::EventCsv;
     }
+    // The Autopilot import format, as MdmDiagnosticsTool's DeviceHash_<name>.csv writes it.
+    if has("Device Serial Number") && has("Hardware Hash") {
+        return ArtifactKind::AutopilotHash;
+    }
     if is_localised_event_viewer_csv(head) {
         return ArtifactKind::EventCsv;
     }
@@ -315,6 +326,18 @@ mod tests {
             ArtifactKind::RegistryExport
         );
         assert_eq!(sniff("REGEDIT4\n"), ArtifactKind::RegistryExport);
+        assert_eq!(
+            sniff("[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Enrollments]\n    \"x\"=DWORD:1\n"),
+            ArtifactKind::RegistryExport
+        );
+        assert_eq!(
+            sniff("Device Serial Number,Windows Product ID,Hardware Hash\n1,,AA\n"),
+            ArtifactKind::AutopilotHash
+        );
+        assert_eq!(
+            sniff("{\"CloudAssignedTenantId\": \"x\", \"ZtdCorrelationId\": \"y\"}"),
+            ArtifactKind::AutopilotProfile
+        );
         assert_eq!(
             sniff("#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord\n\"Message\",\"Id\"\n"),
             ArtifactKind::EventCsv

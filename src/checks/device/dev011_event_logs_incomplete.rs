@@ -49,13 +49,16 @@ pub fn evaluate(f: &Facts) -> Finding {
         .filter(|i| {
             i.bytes == 0
                 || (i.records == 0
-                    && matches!(
+                    && (matches!(
                         i.kind,
                         ArtifactKind::EventXml
                             | ArtifactKind::EventJson
                             | ArtifactKind::EventCsv
                             | ArtifactKind::EventText
-                    ))
+                    )
+                        // An .evtx that could not be read is a damaged log (its note says
+                        // how), not an empty one.
+                        || (i.kind == ArtifactKind::EventEvtx && i.problem.is_none())))
         })
         .map(|i| i.name.as_str())
         .collect();

@@ -9,10 +9,10 @@ use serde_json::Value;
 use super::{array, get, get_bool, get_i64, get_str, normalise};
 use crate::device::events;
 use crate::device::host::{ClockEvidence, EndpointProbe, HardwareInfo, NetworkEvidence, TpmInfo};
+use crate::device::netsh;
 use crate::device::registry::abbreviate_hive;
 use crate::device::report::{Location, RegData, RegKey, RegValue};
 use crate::device::w32tm::{self, W32tmContext};
-use crate::device::netsh;
 
 /// At most this many bytes of one binary value are kept (the collector writes at most 4 KiB).
 const MAX_BINARY: usize = 64 * 1024;
