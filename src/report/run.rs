@@ -58,6 +58,8 @@ pub struct RunWriter<'w> {
     in_header: HashSet<(u8, String)>,
     /// Lower-cased UPN → the devices it enrolls (fleets: the table headings of users).
     enrolling: HashMap<String, Vec<String>>,
+    /// A fleet's devices: the path each was read from (SARIF locations of device files).
+    device_inputs: HashMap<String, String>,
     columns: Columns,
     /// Primary subjects whose details were written.
     detailed: usize,
@@ -116,7 +118,13 @@ impl<'w> RunWriter<'w> {
             _ => HashSet::new(),
         };
         let mut enrolling: HashMap<String, Vec<String>> = HashMap::new();
+        let mut device_inputs: HashMap<String, String> = HashMap::new();
         for d in header.diagnoses {
+            if let Some(i) = d.inputs.first() {
+                device_inputs
+                    .entry(d.device.clone())
+                    .or_insert_with(|| i.clone());
+            }
             if let Some(u) = &d.user {
                 enrolling
                     .entry(u.to_ascii_lowercase())
@@ -132,6 +140,7 @@ impl<'w> RunWriter<'w> {
             details,
             in_header,
             enrolling,
+            device_inputs,
             columns: header.columns.clone(),
             detailed: 0,
             subjects: header.summary.subjects,
@@ -218,7 +227,15 @@ impl<'w> RunWriter<'w> {
             Format::Junit => junit::write_subject(self.out, self.as_of, s)?,
             Format::Sarif => {
                 let mut first = !self.any_finding;
-                sarif::write_results(self.out, &self.columns, s, &mut first)?;
+                let devices = match s.subject.as_ref() {
+                    Subject::User(u) => self.enrolling.get(&u.to_ascii_lowercase()),
+                    _ => None,
+                };
+                let places = sarif::Places {
+                    inputs: &self.device_inputs,
+                    enrolling: devices.map(Vec::as_slice).unwrap_or_default(),
+                };
+                sarif::write_results(self.out, &self.columns, s, &places, &mut first)?;
                 self.any_finding = !first;
             }
             Format::Json => {

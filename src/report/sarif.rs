@@ -17,6 +17,7 @@
 //! of kind `object`. Values are exact (JSON strings), written through
 //! [`super::json::escape_json`].
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use serde_json::{Map, Value, json};
@@ -123,19 +124,54 @@ pub(crate) fn write_head(out: &mut dyn Write, h: &RunHeader<'_>) -> io::Result<(
     out.write_all(b"},\"columnKind\":\"unicodeCodePoints\",\"results\":[")
 }
 
+/// Where a fleet's device files are: each device's input path, and the devices a user
+/// enrolls on (a user's finding cites the files of the device it was correlated with).
+pub struct Places<'a> {
+    /// Device name → the path it was read from (a fleet; empty for one device, whose files
+    /// are named relative to its own input).
+    pub inputs: &'a HashMap<String, String>,
+    /// The devices the subject (a user) enrolls on.
+    pub enrolling: &'a [String],
+}
+
+impl Places<'_> {
+    /// The input path a finding's device files are relative to: the device's own, or for a
+    /// user the device its correlation evidence names (`PC1: 0x8018002B on …`), else the one
+    /// device the user enrolls on.
+    fn base<'p>(&'p self, s: &'p SubjectResult<'_>, f: &Finding) -> Option<&'p str> {
+        if let Some(d) = s.diagnosis {
+            return d
+                .inputs
+                .first()
+                .or_else(|| self.inputs.get(&d.device))
+                .map(String::as_str);
+        }
+        let named = f
+            .evidence
+            .iter()
+            .filter(|e| e.source == "correlation")
+            .filter_map(|e| e.detail.split_once(": ").map(|(d, _)| d))
+            .find(|d| self.inputs.contains_key(*d));
+        let device = match (named, self.enrolling) {
+            (Some(d), _) => d,
+            (None, [only]) => only.as_str(),
+            _ => return None,
+        };
+        self.inputs.get(device).map(String::as_str)
+    }
+}
+
 /// The results of one subject, each on a line of its own; `first` is whether none was
 /// written before.
 pub(crate) fn write_results(
     out: &mut dyn Write,
     columns: &Columns,
     s: &SubjectResult<'_>,
+    places: &Places<'_>,
     first: &mut bool,
 ) -> io::Result<()> {
-    let base = s
-        .diagnosis
-        .and_then(|d| d.inputs.first())
-        .map(String::as_str);
     for f in &s.findings {
+        let base = places.base(s, f);
         let Some(r) = result(columns, f, base) else {
             continue;
         };
