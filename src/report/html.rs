@@ -20,7 +20,6 @@
 pub mod run;
 
 use std::fmt::Write as _;
-use std::sync::LazyLock;
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
@@ -36,21 +35,43 @@ const SCRIPT: &str = include_str!("html/filter.js");
 
 /// The page's policy: nothing from any network or any other origin; only the page's own style
 /// sheet and script, named by their hashes.
-static CSP: LazyLock<String> = LazyLock::new(|| {
+fn policy(css: &str) -> String {
     let hash = |s: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(s));
     format!(
         "default-src 'none'; style-src 'sha256-{}'; script-src 'sha256-{}'; img-src 'none'; \
          font-src 'none'; connect-src 'none'; media-src 'none'; object-src 'none'; \
          frame-src 'none'; child-src 'none'; worker-src 'none'; manifest-src 'none'; \
          base-uri 'none'; form-action 'none'",
-        hash(CSS),
+        hash(css),
         hash(SCRIPT)
     )
-});
+}
 
-/// The policy the page declares (tests read it back).
-pub fn content_security_policy() -> &'static str {
-    &CSP
+/// The policy a page whose check filter lists CHECKS declares (tests read it back).
+pub fn content_security_policy(checks: &[&str]) -> String {
+    policy(&style_sheet(checks))
+}
+
+/// A check ID as it may stand in a CSS selector's quoted attribute value (the registry's IDs
+/// all do; anything else gets no filter rule rather than an escaping problem).
+fn is_plain_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The page's style sheet: the fixed one, then for the check filter one rule per check (a
+/// row stays shown while the selected option is its check). The status filter's rules are in
+/// the fixed part. Both work by CSS alone (`:has` and `:checked`), so the filters work with
+/// JavaScript off; the script only counts and folds away emptied sections.
+fn style_sheet(checks: &[&str]) -> String {
+    let mut css = String::from(CSS);
+    for id in checks.iter().filter(|c| is_plain_id(c)) {
+        let _ = write!(
+            css,
+            "\nbody:has(#filter-check option[value=\"{id}\"]:checked) \
+             tr.finding:not([data-check=\"{id}\"]){{display:none}}"
+        );
+    }
+    css
 }
 
 // ---- Escaping -----------------------------------------------------------------------------
@@ -86,36 +107,44 @@ pub(crate) fn doc_link(url: &str) -> String {
 
 // ---- The page frame -----------------------------------------------------------------------
 
-/// From the doctype to the filter bar (hidden until the script shows it).
-pub(crate) fn page_head(title: &str) -> String {
-    let mut out = String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+/// From the doctype to the page's heading; CHECKS are those the check filter offers.
+pub(crate) fn page_head(title: &str, checks: &[&str]) -> String {
+    let css = style_sheet(checks);
+    let mut out =
+        String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     let _ = writeln!(
         out,
         "<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">",
-        CSP.as_str()
+        policy(&css)
     );
     out.push_str("<meta name=\"referrer\" content=\"no-referrer\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str("<meta name=\"generator\" content=\"enroll-doctor\">\n");
     let _ = writeln!(out, "<title>{}</title>", line(title));
-    let _ = writeln!(out, "<style>{CSS}</style>");
+    let _ = writeln!(out, "<style>{css}</style>");
     out.push_str("</head>\n<body>\n");
     let _ = writeln!(out, "<h1>{}</h1>", line(title));
     out
 }
 
-/// The filter bar: the script fills the list of checks and shows it.
-pub(crate) fn filter_bar() -> String {
-    let mut out = String::from("<form id=\"filters\" class=\"noprint\" hidden>\n<strong>Show:</strong>\n");
+/// The filter bar: a box per status and a list of the CHECKS. It works without the script
+/// (the style sheet hides what is not selected); the script adds the count.
+pub(crate) fn filter_bar(checks: &[&str]) -> String {
+    let mut out = String::from(
+        "<form id=\"filters\" class=\"noprint\" aria-label=\"Filter the findings\">\n<strong>Show:</strong>\n",
+    );
     for s in ["fail", "warn", "error", "skip", "pass"] {
         let _ = writeln!(
             out,
-            "<label><input type=\"checkbox\" value=\"{s}\" checked> {s}</label>"
+            "<label><input type=\"checkbox\" id=\"show-{s}\" value=\"{s}\" checked> {s}</label>"
         );
     }
+    out.push_str("<label>check <select id=\"filter-check\"><option value=\"\" selected>all</option>");
+    for id in checks.iter().filter(|c| is_plain_id(c)) {
+        let _ = write!(out, "<option value=\"{id}\">{id}</option>");
+    }
     out.push_str(
-        "<label>check <select id=\"filter-check\"><option value=\"\">all</option></select></label>\n\
-         <span id=\"filter-count\" class=\"muted\"></span>\n</form>\n",
+        "</select></label>\n<span id=\"filter-count\" class=\"muted\"></span>\n</form>\n",
     );
     out
 }
@@ -387,7 +416,10 @@ pub fn render(report: &Report) -> String {
         "enroll-doctor report (as of {})",
         report.as_of.format("%Y-%m-%d")
     );
-    let mut out = page_head(&title);
+    let mut checks: Vec<&str> = report.findings.iter().map(|f| f.check.as_str()).collect();
+    checks.sort_unstable();
+    checks.dedup();
+    let mut out = page_head(&title, &checks);
     let view = ReportView::of(report);
 
     // Summary first: the counts and each device's verdict.
@@ -424,7 +456,7 @@ pub fn render(report: &Report) -> String {
 
     if !report.findings.is_empty() {
         out.push_str("<h2>Findings</h2>\n");
-        out.push_str(&filter_bar());
+        out.push_str(&filter_bar(&checks));
     }
     for group in &view.groups {
         let heading = match group.subject {

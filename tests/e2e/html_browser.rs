@@ -132,8 +132,10 @@ fn the_html_report_renders_in_chromium_with_and_without_javascript() {
     let (dom, err) = browse(&browser, &profile, &page, &["--dump-dom".to_string()]);
     let with_js = started.elapsed();
     assert_no_policy_refusal(&err);
-    assert!(dom.contains("<form id=\"filters\" class=\"noprint\">"), "the script did not show the bar:\n{err}");
-    assert!(dom.contains("findings shown</span>"), "the script did not count:\n{err}");
+    assert!(
+        dom.contains("findings shown</span>"),
+        "the script did not count:\n{err}"
+    );
     for v in verdicts {
         assert!(dom.contains(&format!(">{v}</span>")), "no {v} in the page");
     }
@@ -149,7 +151,9 @@ fn the_html_report_renders_in_chromium_with_and_without_javascript() {
     let (dom, err) = browse(&browser, &no_js, &page, &["--dump-dom".to_string()]);
     let without_js = started.elapsed();
     assert_no_policy_refusal(&err);
-    assert!(dom.contains("<form id=\"filters\" class=\"noprint\" hidden=\"\">"), "{err}");
+    // The filter bar is there without the script (the style sheet filters); only the count,
+    // which the script writes, is not.
+    assert!(dom.contains("<form id=\"filters\""), "{err}");
     assert!(!dom.contains("findings shown</span>"));
     for v in verdicts {
         assert!(dom.contains(&format!(">{v}</span>")), "no {v} without JavaScript");
@@ -158,9 +162,16 @@ fn the_html_report_renders_in_chromium_with_and_without_javascript() {
     assert!(dom.matches("<tr class=\"finding\"").count() > 100);
     assert!(!dom.contains("<tr class=\"finding\" hidden"));
 
+    css_filters_hide_what_is_not_selected(&browser, dir.path(), &page);
+
+    // The screenshots stay under the target directory for a person (or CI) to look at.
+    let kept = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("html-report");
+    std::fs::create_dir_all(&kept).unwrap_or_else(|e| panic!("{}: {e}", kept.display()));
+    std::fs::copy(&page, kept.join("fleet.html")).unwrap_or_else(|e| panic!("{e}"));
     let mut shots = Vec::new();
     for (name, profile) in [("js", &profile), ("no-js", &no_js)] {
-        let shot = dir.path().join(format!("fleet-{name}.png"));
+        let shot = kept.join(format!("fleet-{name}.png"));
+        let _ = std::fs::remove_file(&shot);
         let started = Instant::now();
         let (_, err) = browse(
             &browser,
@@ -178,7 +189,89 @@ fn the_html_report_renders_in_chromium_with_and_without_javascript() {
         shots.push(format!("{name} screenshot {took:.1?} ({} bytes)", png.len()));
     }
     eprintln!(
-        "chromium: DOM {with_js:.1?} with JavaScript, {without_js:.1?} without; {}",
-        shots.join(", ")
+        "chromium: DOM {with_js:.1?} with JavaScript, {without_js:.1?} without; {}; in {}",
+        shots.join(", "),
+        kept.display()
     );
+}
+
+/// A copy of the page with the filters set as a reader would set them (ADJUST edits the
+/// bar's markup) and the page's own script removed, so only the style sheet filters; a probe
+/// script (allowed by a test-only policy) writes down which finding rows the browser lays out.
+/// Returns (data-status, data-check, shown) per row.
+fn laid_out_rows(
+    browser: &Path,
+    dir: &Path,
+    page: &Path,
+    name: &str,
+    adjust: &dyn Fn(String) -> String,
+) -> Vec<(String, String, bool)> {
+    let html = std::fs::read_to_string(page).unwrap_or_else(|e| panic!("{e}"));
+    let start = html
+        .find("<meta http-equiv=\"Content-Security-Policy\"")
+        .unwrap_or_else(|| panic!("no policy"));
+    let end = start + html[start..].find('>').unwrap_or(0) + 1;
+    let mut html = format!("{}{}", &html[..start], &html[end..]);
+    let script = html.rfind("<script>").unwrap_or_else(|| panic!("no script"));
+    let script_end = html.rfind("</script>").unwrap_or_else(|| panic!("no script end")) + 9;
+    html.replace_range(
+        script..script_end,
+        "<script>document.querySelectorAll('tr.finding').forEach(function (r) {\
+         r.setAttribute('data-shown', getComputedStyle(r).display !== 'none');});</script>",
+    );
+    let html = adjust(html);
+    let probe = dir.join(format!("{name}.html"));
+    std::fs::write(&probe, html).unwrap_or_else(|e| panic!("{e}"));
+    let (dom, err) = browse(
+        browser,
+        &dir.join(format!("profile-{name}")),
+        &probe,
+        &["--dump-dom".to_string()],
+    );
+    let doc = scraper::Html::parse_document(&dom);
+    let rows: Vec<(String, String, bool)> = doc
+        .select(&scraper::Selector::parse("tr.finding").unwrap_or_else(|e| panic!("{e}")))
+        .map(|r| {
+            let a = |k: &str| r.value().attr(k).unwrap_or_default().to_string();
+            let shown = match r.value().attr("data-shown") {
+                Some("true") => true,
+                Some("false") => false,
+                other => panic!("{name}: the probe did not run ({other:?}):\n{err}"),
+            };
+            (a("data-status"), a("data-check"), shown)
+        })
+        .collect();
+    assert!(rows.len() > 100, "{name}: {} rows", rows.len());
+    rows
+}
+
+/// With JavaScript's help taken away, unticking a status hides its rows and choosing a check
+/// leaves only its rows: the filters are CSS (`:has`, `:checked`).
+fn css_filters_hide_what_is_not_selected(browser: &Path, dir: &Path, page: &Path) {
+    let all = laid_out_rows(browser, dir, page, "all", &|h| h);
+    assert!(all.iter().all(|(_, _, shown)| *shown), "a row hidden unfiltered");
+
+    let no_pass = laid_out_rows(browser, dir, page, "no-pass", &|h| {
+        h.replace(
+            "id=\"show-pass\" value=\"pass\" checked>",
+            "id=\"show-pass\" value=\"pass\">",
+        )
+    });
+    assert!(no_pass.iter().any(|(st, _, _)| st == "pass"));
+    for (st, check, shown) in &no_pass {
+        assert_eq!(*shown, st != "pass", "{check} {st} with pass unticked");
+    }
+
+    let pick = "DEV001";
+    let one_check = laid_out_rows(browser, dir, page, "one-check", &|h| {
+        h.replace("<option value=\"\" selected>all</option>", "<option value=\"\">all</option>")
+            .replace(
+                &format!("<option value=\"{pick}\">"),
+                &format!("<option value=\"{pick}\" selected>"),
+            )
+    });
+    assert!(one_check.iter().any(|(_, c, _)| c == pick));
+    for (st, check, shown) in &one_check {
+        assert_eq!(*shown, check == pick, "{check} {st} with {pick} chosen");
+    }
 }

@@ -1,17 +1,12 @@
 (function () {
   "use strict";
+  // The filters work without this script (the style sheet hides the rows that are not
+  // selected); it adds the count, folds away the sections the filters emptied, opens a
+  // check's explanation a link points at, and unfolds everything for printing.
   var bar = document.getElementById("filters");
   if (!bar) { return; }
   var rows = Array.prototype.slice.call(document.querySelectorAll("tr.finding"));
   var select = document.getElementById("filter-check");
-  var seen = {};
-  rows.forEach(function (r) { seen[r.getAttribute("data-check")] = true; });
-  Object.keys(seen).sort().forEach(function (c) {
-    var o = document.createElement("option");
-    o.value = c;
-    o.textContent = c;
-    select.appendChild(o);
-  });
   var boxes = Array.prototype.slice.call(bar.querySelectorAll("input[type=checkbox]"));
   var count = document.getElementById("filter-count");
   function apply() {
@@ -33,7 +28,6 @@
     count.textContent = shown + " of " + rows.length + " findings shown";
   }
   bar.addEventListener("change", apply);
-  bar.hidden = false;
   apply();
   function openTarget() {
     var id = decodeURIComponent(window.location.hash.slice(1));

@@ -58,10 +58,14 @@ pub fn run_head(h: &RunHeader<'_>, linked: &dyn Fn(&SubjectRow) -> bool) -> Stri
     } else {
         "Readiness"
     };
-    let mut out = page_head(&format!(
-        "enroll-doctor report (as of {})",
-        h.as_of.format("%Y-%m-%d")
-    ));
+    let checks: Vec<&str> = h.columns.checks().iter().map(|m| m.id).collect();
+    let mut out = page_head(
+        &format!(
+            "enroll-doctor report (as of {})",
+            h.as_of.format("%Y-%m-%d")
+        ),
+        &checks,
+    );
     out.push_str("<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"box\">\n");
     let _ = writeln!(
         out,
@@ -257,7 +261,7 @@ pub fn run_head(h: &RunHeader<'_>, linked: &dyn Fn(&SubjectRow) -> bool) -> Stri
         out.push_str("</tbody>\n</table>\n</section>\n");
     }
     out.push_str("<h2>Details</h2>\n");
-    out.push_str(&filter_bar());
+    out.push_str(&filter_bar(&checks));
     out
 }
 
