@@ -141,11 +141,13 @@ pub enum ReportFormat {
     #[value(alias = "md")]
     Markdown,
     /// One self-contained HTML page to share or attach (no network loads; filters by status
-    /// and check; printable); several users or devices lead with their summary.
+    /// and check; printable); several users or devices lead with their summary, and every
+    /// one's findings follow.
     Html,
     /// JUnit XML for CI test results: one test case per check and subject.
     Junit,
-    /// SARIF 2.1.0 for code-scanning tools: the checks as rules, fail and warn as results.
+    /// SARIF 2.1.0 for code-scanning tools: the checks as rules, each finding that is not a
+    /// pass as a result.
     Sarif,
 }
 

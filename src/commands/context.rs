@@ -132,9 +132,7 @@ pub(crate) fn write_report_to<'w>(
         | ReportFormat::Jsonl
         | ReportFormat::Csv
         | ReportFormat::Junit
-        | ReportFormat::Sarif => {
-            report::render::json(report).map_err(std::io::Error::other)?
-        }
+        | ReportFormat::Sarif => report::render::json(report).map_err(std::io::Error::other)?,
     };
     out.write_all(text.as_bytes())
 }

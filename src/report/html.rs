@@ -55,7 +55,10 @@ pub fn content_security_policy(checks: &[&str]) -> String {
 /// A check ID as it may stand in a CSS selector's quoted attribute value (the registry's IDs
 /// all do; anything else gets no filter rule rather than an escaping problem).
 fn is_plain_id(id: &str) -> bool {
-    !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The page's style sheet: the fixed one, then for the check filter one rule per check (a
@@ -139,13 +142,13 @@ pub(crate) fn filter_bar(checks: &[&str]) -> String {
             "<label><input type=\"checkbox\" id=\"show-{s}\" value=\"{s}\" checked> {s}</label>"
         );
     }
-    out.push_str("<label>check <select id=\"filter-check\"><option value=\"\" selected>all</option>");
+    out.push_str(
+        "<label>check <select id=\"filter-check\"><option value=\"\" selected>all</option>",
+    );
     for id in checks.iter().filter(|c| is_plain_id(c)) {
         let _ = write!(out, "<option value=\"{id}\">{id}</option>");
     }
-    out.push_str(
-        "</select></label>\n<span id=\"filter-count\" class=\"muted\"></span>\n</form>\n",
-    );
+    out.push_str("</select></label>\n<span id=\"filter-count\" class=\"muted\"></span>\n</form>\n");
     out
 }
 
@@ -255,7 +258,11 @@ fn finding_details(out: &mut String, f: &Finding, meta: Option<&CheckMeta>, expl
         parts.push("details".to_string());
     }
     let label = parts.join(", ");
-    let _ = write!(out, "<details class=\"more\"><summary>{}</summary>", line(&capitalise(&label)));
+    let _ = write!(
+        out,
+        "<details class=\"more\"><summary>{}</summary>",
+        line(&capitalise(&label))
+    );
     if !f.evidence.is_empty() {
         out.push_str("<h4>Evidence</h4>");
         evidence_list(out, &f.evidence);
@@ -319,7 +326,11 @@ pub(crate) fn evidence_list(out: &mut String, evidence: &[Evidence]) {
             block(&e.detail)
         );
         if let Some(loc) = &e.location {
-            let _ = write!(out, " <span class=\"muted\">at</span> <code>{}</code>", line(loc));
+            let _ = write!(
+                out,
+                " <span class=\"muted\">at</span> <code>{}</code>",
+                line(loc)
+            );
         }
         out.push_str("</li>");
     }
@@ -358,7 +369,11 @@ pub(crate) fn diagnosis_block(out: &mut String, d: &Diagnosis, explain: Explain)
         d.path.as_str()
     );
     if let Some(u) = &d.user {
-        let _ = write!(out, " &middot; <strong>enrolling user:</strong> {}", line(u));
+        let _ = write!(
+            out,
+            " &middot; <strong>enrolling user:</strong> {}",
+            line(u)
+        );
     }
     out.push_str("</p>\n");
     if d.causes.is_empty() {
@@ -397,8 +412,16 @@ pub(crate) fn diagnosis_block(out: &mut String, d: &Diagnosis, explain: Explain)
         );
     }
     if !d.inputs.is_empty() {
-        let inputs: Vec<String> = d.inputs.iter().map(|i| format!("<code>{}</code>", line(i))).collect();
-        let _ = writeln!(out, "<p><strong>Read from:</strong> {}</p>", inputs.join(", "));
+        let inputs: Vec<String> = d
+            .inputs
+            .iter()
+            .map(|i| format!("<code>{}</code>", line(i)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<p><strong>Read from:</strong> {}</p>",
+            inputs.join(", ")
+        );
     }
     if !d.facts.is_empty() {
         out.push_str("<details><summary>Device facts</summary>");
@@ -489,4 +512,126 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str(&page_tail(&report.notes, &view::summary_line(report)));
     into_safe_text(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::device::{DEV007, DEV010};
+    use crate::checks::tenant::TEN001;
+    use crate::model::{EnrollmentPath, SkipReason, Verdict};
+    use chrono::{TimeZone, Utc};
+
+    const HOSTILE: &str = "PC<script>alert(1)</script>&\"'\u{1b}[2J\u{202e}";
+
+    fn report(device: &str) -> Report {
+        let findings = vec![
+            TEN001
+                .finding(Status::Pass, Subject::Tenant, "MDM authority is Intune")
+                .with_evidence(
+                    Evidence::new("graph", "mobileDeviceManagementAuthority=intune")
+                        .at("GET /v1.0/organization"),
+                ),
+            DEV007
+                .finding(
+                    Status::Fail,
+                    Subject::Device(device.into()),
+                    "auto-enroll task failed\nlast 0x80180002",
+                )
+                .with_evidence(Evidence::new("event-log", "event 76").at("dmedp-admin.xml:3"))
+                .with_remediation("Re-run the task"),
+            DEV010.skip(
+                Subject::Device(device.into()),
+                SkipReason::NoEvidence {
+                    collect: "dsregcmd /status".into(),
+                },
+            ),
+        ];
+        let diag = Diagnosis {
+            device: device.into(),
+            path: EnrollmentPath::GpoHybrid,
+            // Not what the findings suggest: the page must echo the evaluation's verdict.
+            verdict: Verdict::Enrolled,
+            causes: vec!["DEV007".into()],
+            fix: "Fix the task".into(),
+            explanation: "The task failed.".into(),
+            user: Some("a@b.c".into()),
+            inputs: Vec::new(),
+            facts: Vec::new(),
+        };
+        Report::new(
+            Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap(),
+            vec![diag],
+            findings,
+        )
+    }
+
+    #[test]
+    fn outside_text_is_made_safe_then_html_escaped() {
+        assert_eq!(
+            line(HOSTILE),
+            "PC&lt;script&gt;alert(1)&lt;/script&gt;&amp;\"'\\u{1b}[2J\\u{202e}"
+        );
+        assert_eq!(
+            attr("a\"b<c>'"),
+            "a&quot;b&lt;c&gt;'",
+            "a double-quoted attribute cannot be closed"
+        );
+        assert_eq!(block("a\nb<"), "a\nb&lt;");
+    }
+
+    #[test]
+    fn only_https_documentation_becomes_a_link() {
+        assert!(doc_link("https://learn.microsoft.com/x").starts_with("<a href="));
+        for other in [
+            "javascript:alert(1)",
+            "http://example.com",
+            "https://a b",
+            "data:x",
+        ] {
+            assert!(!doc_link(other).contains("<a "), "{other}");
+        }
+    }
+
+    #[test]
+    fn the_policy_names_the_style_sheet_and_script_by_their_hashes() {
+        let checks = ["DEV007", "x\"]{}body{display:none", "TEN001"];
+        let page = page_head("t", &checks);
+        let css = style_sheet(&checks);
+        assert!(page.contains(&format!("<style>{css}</style>")));
+        assert!(page.contains(&content_security_policy(&checks)));
+        // A check ID that is not plain gets no CSS rule and no option.
+        assert!(!css.contains("display:none\"]"));
+        assert!(css.contains("option[value=\"DEV007\"]:checked"));
+        let bar = filter_bar(&checks);
+        assert!(bar.contains("<option value=\"TEN001\">TEN001</option>"));
+        assert!(!bar.contains("body{"));
+        assert_ne!(
+            content_security_policy(&["DEV007"]),
+            content_security_policy(&["DEV010"])
+        );
+    }
+
+    #[test]
+    fn a_report_leads_with_its_summary_and_echoes_the_verdict() {
+        let out = render(&report("PC-01"));
+        let summary = out.find("id=\"summary\"").unwrap_or(usize::MAX);
+        let first_row = out.find("<tr class=\"finding\"").unwrap_or(0);
+        assert!(summary < first_row);
+        assert!(out.contains("<span class=\"v v-enrolled\">enrolled</span>"));
+        assert!(out.contains("data-status=\"fail\" data-check=\"DEV007\""));
+        assert!(out.contains("<h4>Evidence</h4>") && out.contains("<h4>Fix</h4>"));
+        assert!(out.contains("What it checks"));
+        assert_eq!(out.matches("<script>").count(), 1);
+        assert!(out.ends_with("</html>\n"));
+    }
+
+    #[test]
+    fn a_device_named_with_markup_cannot_add_an_element() {
+        let out = render(&report(HOSTILE));
+        assert!(!out.contains("<script>alert"));
+        assert!(!out.contains('\u{1b}') && !out.contains('\u{202e}'));
+        assert_eq!(out.matches("<script>").count(), 1);
+        assert!(out.contains("PC&lt;script&gt;alert(1)&lt;/script&gt;"));
+    }
 }

@@ -230,3 +230,48 @@ pub(crate) fn write_tail(out: &mut dyn Write) -> io::Result<()> {
 pub fn classname(subject: &Subject) -> String {
     xml_line(&subject.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_xml_cannot_carry_are_shown_escaped() {
+        assert_eq!(
+            xml_line("a\u{1b}b\u{fffe}c\u{ffff}"),
+            "a\\u{1b}b\\u{fffe}c\\u{ffff}"
+        );
+        assert_eq!(xml_text("a\nb\u{0}"), "a\nb\\u{0}");
+        assert_eq!(
+            timestamp(chrono::DateTime::UNIX_EPOCH),
+            "1970-01-01T00:00:00"
+        );
+    }
+
+    #[test]
+    fn each_status_is_the_element_junit_has_for_it() {
+        use crate::checks::device::DEV007;
+        let subject = Subject::Device("PC<1>".into());
+        let xml_of = |status: Status| {
+            let f = DEV007
+                .finding(status, subject.clone(), "summary & more")
+                .with_remediation("fix it");
+            let mut w = Writer::new(Vec::new());
+            testcase(&mut w, &classname(&subject), &f).unwrap_or_default();
+            String::from_utf8(w.into_inner()).unwrap_or_default()
+        };
+        assert!(xml_of(Status::Pass).ends_with("time=\"0\"/>"));
+        let fail = xml_of(Status::Fail);
+        assert!(
+            fail.contains("<failure message=\"summary &amp; more\""),
+            "{fail}"
+        );
+        assert!(fail.contains("fix: fix it"));
+        assert!(fail.contains("classname=\"device PC&lt;1&gt;\""), "{fail}");
+        assert!(xml_of(Status::Error).contains("<error message="));
+        assert!(xml_of(Status::Skip).contains("<skipped message="));
+        let warn = xml_of(Status::Warn);
+        assert!(warn.contains("<system-out>WARN: "), "{warn}");
+        assert!(!warn.contains("<failure"));
+    }
+}

@@ -100,7 +100,9 @@ impl<'w> RunWriter<'w> {
             Format::Table(width) => Format::Table(table::clamp_width(width)),
             other => other,
         };
-        let details = if details || header.summary.subjects <= DETAILS_MAX {
+        // A page to share holds every subject's findings (its filters narrow them).
+        let details = if details || format == Format::Html || header.summary.subjects <= DETAILS_MAX
+        {
             Details::All
         } else {
             Details::Only(
@@ -266,10 +268,7 @@ impl<'w> RunWriter<'w> {
         match self.format {
             Format::Table(width) => write_text(self.out, table_run::run_tail(header, more, width))?,
             Format::Markdown => write_text(self.out, markdown::run_tail(header, more))?,
-            Format::Html => write_text(
-                self.out,
-                html::run::run_tail(header, more, &self.columns),
-            )?,
+            Format::Html => write_text(self.out, html::run::run_tail(header, more, &self.columns))?,
             Format::Junit => junit::write_tail(self.out)?,
             Format::Sarif => sarif::write_tail(self.out, header)?,
             Format::Json => json::write_run_tail(self.out, header)?,

@@ -368,7 +368,10 @@ mod tests {
             Some(("taskscheduler.json", None, "record 70102"))
         );
         assert_eq!(device_file("os.reg"), Some(("os.reg", None, "")));
-        assert_eq!(device_file("dmedp-admin.xml:0"), Some(("dmedp-admin.xml", None, "")));
+        assert_eq!(
+            device_file("dmedp-admin.xml:0"),
+            Some(("dmedp-admin.xml", None, ""))
+        );
         assert_eq!(device_file("restriction \"Pilot\" (priority 1)"), None);
         assert_eq!(device_file("HKLM\\SOFTWARE\\Microsoft\\Enrollments"), None);
         assert_eq!(device_file("C:\\logs\\x.txt:3"), None);

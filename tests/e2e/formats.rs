@@ -141,9 +141,26 @@ fn assert_self_contained(html: &str) -> Html {
     }
     assert!(csp.contains("img-src 'none'") && csp.contains("connect-src 'none'"));
     for tag in [
-        "link", "img", "iframe", "frame", "object", "embed", "base", "audio", "video", "source",
-        "picture", "svg", "math", "form[action]", "input[type=image]", "[src]", "[srcset]",
-        "[style]", "[background]", "[poster]",
+        "link",
+        "img",
+        "iframe",
+        "frame",
+        "object",
+        "embed",
+        "base",
+        "audio",
+        "video",
+        "source",
+        "picture",
+        "svg",
+        "math",
+        "form[action]",
+        "input[type=image]",
+        "[src]",
+        "[srcset]",
+        "[style]",
+        "[background]",
+        "[poster]",
     ] {
         let n = doc.select(&sel(tag)).count();
         assert_eq!(n, 0, "{n} × {tag}");
@@ -192,7 +209,10 @@ fn html_rows(doc: &Html) -> Vec<(String, String)> {
         .map(|r| {
             (
                 r.value().attr("data-check").unwrap_or_default().to_string(),
-                r.value().attr("data-status").unwrap_or_default().to_string(),
+                r.value()
+                    .attr("data-status")
+                    .unwrap_or_default()
+                    .to_string(),
             )
         })
         .collect()
@@ -233,10 +253,21 @@ fn html_of_one_device_is_self_contained_and_shows_its_verdict_and_every_finding(
         .next()
         .unwrap_or_else(|| panic!("no failing row"));
     let details = text_of(failing);
-    for part in ["Evidence", "Fix", "What it checks", "Why it matters", "How to fix"] {
+    for part in [
+        "Evidence",
+        "Fix",
+        "What it checks",
+        "Why it matters",
+        "How to fix",
+    ] {
         assert!(details.contains(part), "{part} missing in {details}");
     }
-    assert!(failing.select(&sel("details details.explain")).next().is_some());
+    assert!(
+        failing
+            .select(&sel("details details.explain"))
+            .next()
+            .is_some()
+    );
 }
 
 #[test]
@@ -280,19 +311,23 @@ fn html_of_a_fleet_leads_with_the_summary_and_shows_every_device_verdict_and_cha
             "{heading}"
         );
         assert_eq!(s.value().attr("data-state"), d["verdict"].as_str());
-        let chain: Vec<String> = s
-            .select(&sel("ol.causes li a"))
-            .map(text_of)
-            .collect();
+        let chain: Vec<String> = s.select(&sel("ol.causes li a")).map(text_of).collect();
         let want: Vec<String> = d["causes"]
             .as_array()
-            .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         assert_eq!(chain, want);
     }
     // The summary, then the subjects, then the check reference; every finding is there.
     let at = |s: &str| html.find(s).unwrap_or_else(|| panic!("no {s}"));
-    assert!(at("id=\"summary\"") < at("class=\"subject\"") && at("class=\"subject\"") < at("id=\"checks\""));
+    assert!(
+        at("id=\"summary\"") < at("class=\"subject\"")
+            && at("class=\"subject\"") < at("id=\"checks\"")
+    );
     let rows = html_rows(&doc);
     let total: usize = counts(&json_findings(&json)).values().sum();
     assert_eq!(rows.len(), total);
@@ -348,7 +383,10 @@ fn html_of_many_users_has_the_summary_figures_and_the_not_ready_list() {
         s["ready"].as_u64().unwrap_or_default() as usize
             + usize::from(s["tenant"]["verdict"] == "ready")
     );
-    assert_eq!(html_rows(&doc).len(), counts(&json_findings(&json)).values().sum::<usize>());
+    assert_eq!(
+        html_rows(&doc).len(),
+        counts(&json_findings(&json)).values().sum::<usize>()
+    );
 }
 
 #[test]
@@ -383,8 +421,10 @@ fn html_junit_and_sarif_of_the_demo_tenant() {
         assert_eq!(code, 0, "{command}: {err}");
         let doc = assert_self_contained(&html);
         let rows = html_rows(&doc);
-        let want: Vec<(String, String)> =
-            findings.iter().map(|(_, c, s)| (c.clone(), s.clone())).collect();
+        let want: Vec<(String, String)> = findings
+            .iter()
+            .map(|(_, c, s)| (c.clone(), s.clone()))
+            .collect();
         assert_eq!(rows, want, "{command}");
 
         let (code, xml, err) = with("junit");
@@ -436,7 +476,11 @@ fn assert_junit_matches(xml: &str, findings: &[(String, String, String)]) {
             assert_eq!(case.classname.as_deref(), Some(s.name.as_str()));
             let status = match &case.status {
                 junit_parser::TestStatus::Success => {
-                    if case.system_out.as_deref().is_some_and(|o| o.starts_with("WARN: ")) {
+                    if case
+                        .system_out
+                        .as_deref()
+                        .is_some_and(|o| o.starts_with("WARN: "))
+                    {
                         "warn"
                     } else {
                         "pass"
@@ -449,8 +493,17 @@ fn assert_junit_matches(xml: &str, findings: &[(String, String, String)]) {
                     "skip"
                 }
             };
-            let check = case.original_name.split(' ').next().unwrap_or_default().to_string();
-            assert!(case.original_name.len() > check.len() + 1, "name has the title: {}", case.original_name);
+            let check = case
+                .original_name
+                .split(' ')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            assert!(
+                case.original_name.len() > check.len() + 1,
+                "name has the title: {}",
+                case.original_name
+            );
             cases.push((s.name.clone(), check, status.to_string()));
         }
     }
@@ -497,7 +550,11 @@ fn sarif_schema() -> jsonschema::Validator {
     // stays as published; every format (`uri`, `uri-reference`, `date-time`) is checked.
     const LONE: &str = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;
     const ESCAPED: &str = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$""#;
-    assert_eq!(text.matches(LONE).count(), 2, "the published schema changed");
+    assert_eq!(
+        text.matches(LONE).count(),
+        2,
+        "the published schema changed"
+    );
     let text = text.replace(LONE, ESCAPED);
     let schema: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("schema: {e}"));
     jsonschema::draft7::options()
@@ -517,7 +574,10 @@ fn assert_valid_sarif(text: &str, findings: &[(String, String, String)]) -> Valu
         .collect();
     assert!(errors.is_empty(), "not SARIF 2.1.0:\n{}", errors.join("\n"));
     assert_eq!(log["version"], "2.1.0");
-    assert_eq!(log["$schema"], "https://json.schemastore.org/sarif-2.1.0.json");
+    assert_eq!(
+        log["$schema"],
+        "https://json.schemastore.org/sarif-2.1.0.json"
+    );
     let runs = log["runs"].as_array().cloned().unwrap_or_default();
     assert_eq!(runs.len(), 1);
     let rules = runs[0]["tool"]["driver"]["rules"]
@@ -664,7 +724,12 @@ fn a_device_named_with_markup_is_shown_as_text_in_every_format() {
         let (_, xml, _) = with_format(&args, "junit");
         let suites = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes()))
             .unwrap_or_else(|e| panic!("hostile name breaks the XML: {e}"));
-        assert!(suites.suites.iter().any(|s| s.name == format!("device {shown}")));
+        assert!(
+            suites
+                .suites
+                .iter()
+                .any(|s| s.name == format!("device {shown}"))
+        );
 
         let (_, sarif, _) = with_format(&args, "sarif");
         let json = json_run(&args);

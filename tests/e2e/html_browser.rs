@@ -48,9 +48,8 @@ fn browse(browser: &Path, profile: &Path, page: &Path, args: &[String]) -> (Stri
     // Files, not pipes: a page's DOM is larger than a pipe's buffer.
     let out_path = profile.with_extension("out");
     let err_path = profile.with_extension("err");
-    let file = |p: &Path| {
-        std::fs::File::create(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-    };
+    let file =
+        |p: &Path| std::fs::File::create(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     let mut child = Command::new(browser)
         .args([
             "--headless",
@@ -86,9 +85,8 @@ fn browse(browser: &Path, profile: &Path, page: &Path, args: &[String]) -> (Stri
             }
         }
     }
-    let read = |p: &Path| {
-        String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned()
-    };
+    let read =
+        |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
     (read(&out_path), read(&err_path))
 }
 
@@ -156,7 +154,10 @@ fn the_html_report_renders_in_chromium_with_and_without_javascript() {
     assert!(dom.contains("<form id=\"filters\""), "{err}");
     assert!(!dom.contains("findings shown</span>"));
     for v in verdicts {
-        assert!(dom.contains(&format!(">{v}</span>")), "no {v} without JavaScript");
+        assert!(
+            dom.contains(&format!(">{v}</span>")),
+            "no {v} without JavaScript"
+        );
     }
     // Without the script every finding is there, none hidden.
     assert!(dom.matches("<tr class=\"finding\"").count() > 100);
@@ -184,9 +185,16 @@ fn the_html_report_renders_in_chromium_with_and_without_javascript() {
         );
         let took = started.elapsed();
         let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("no screenshot ({e}):\n{err}"));
-        assert!(png.len() > 10_000, "{name}: screenshot of {} bytes", png.len());
+        assert!(
+            png.len() > 10_000,
+            "{name}: screenshot of {} bytes",
+            png.len()
+        );
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name}: not a PNG");
-        shots.push(format!("{name} screenshot {took:.1?} ({} bytes)", png.len()));
+        shots.push(format!(
+            "{name} screenshot {took:.1?} ({} bytes)",
+            png.len()
+        ));
     }
     eprintln!(
         "chromium: DOM {with_js:.1?} with JavaScript, {without_js:.1?} without; {}; in {}",
@@ -212,8 +220,13 @@ fn laid_out_rows(
         .unwrap_or_else(|| panic!("no policy"));
     let end = start + html[start..].find('>').unwrap_or(0) + 1;
     let mut html = format!("{}{}", &html[..start], &html[end..]);
-    let script = html.rfind("<script>").unwrap_or_else(|| panic!("no script"));
-    let script_end = html.rfind("</script>").unwrap_or_else(|| panic!("no script end")) + 9;
+    let script = html
+        .rfind("<script>")
+        .unwrap_or_else(|| panic!("no script"));
+    let script_end = html
+        .rfind("</script>")
+        .unwrap_or_else(|| panic!("no script end"))
+        + 9;
     html.replace_range(
         script..script_end,
         "<script>document.querySelectorAll('tr.finding').forEach(function (r) {\
@@ -249,7 +262,10 @@ fn laid_out_rows(
 /// leaves only its rows: the filters are CSS (`:has`, `:checked`).
 fn css_filters_hide_what_is_not_selected(browser: &Path, dir: &Path, page: &Path) {
     let all = laid_out_rows(browser, dir, page, "all", &|h| h);
-    assert!(all.iter().all(|(_, _, shown)| *shown), "a row hidden unfiltered");
+    assert!(
+        all.iter().all(|(_, _, shown)| *shown),
+        "a row hidden unfiltered"
+    );
 
     let no_pass = laid_out_rows(browser, dir, page, "no-pass", &|h| {
         h.replace(
@@ -264,11 +280,14 @@ fn css_filters_hide_what_is_not_selected(browser: &Path, dir: &Path, page: &Path
 
     let pick = "DEV001";
     let one_check = laid_out_rows(browser, dir, page, "one-check", &|h| {
-        h.replace("<option value=\"\" selected>all</option>", "<option value=\"\">all</option>")
-            .replace(
-                &format!("<option value=\"{pick}\">"),
-                &format!("<option value=\"{pick}\" selected>"),
-            )
+        h.replace(
+            "<option value=\"\" selected>all</option>",
+            "<option value=\"\">all</option>",
+        )
+        .replace(
+            &format!("<option value=\"{pick}\">"),
+            &format!("<option value=\"{pick}\" selected>"),
+        )
     });
     assert!(one_check.iter().any(|(_, c, _)| c == pick));
     for (st, check, shown) in &one_check {

@@ -11,13 +11,13 @@ use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 
 use super::{
-    Explain, attr, block, check_anchor, diagnosis_block, explain_body, filter_bar,
-    findings_table, line, page_head, page_tail, verdict_badge,
+    Explain, attr, block, check_anchor, diagnosis_block, explain_body, filter_bar, findings_table,
+    line, page_head, page_tail, verdict_badge,
 };
+use crate::model::Subject;
 use crate::report::header::RunHeader;
 use crate::report::summary::{CheckRow, Columns, SubjectKind, SubjectResult, SubjectRow, plural};
 use crate::report::view;
-use crate::model::Subject;
 
 /// The anchor of a subject's section: its kind and a hash of its name (a UPN compared as
 /// Entra compares it, without case).

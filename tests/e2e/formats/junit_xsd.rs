@@ -14,8 +14,8 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
 
-use quick_xml::{Reader, XmlVersion};
 use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
 
 pub fn xsd_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/junit/junit-10.xsd")
@@ -36,14 +36,11 @@ pub struct Schema {
 }
 
 fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
-    e.try_get_attribute(name)
-        .ok()
-        .flatten()
-        .and_then(|a| {
-            a.normalized_value(XmlVersion::Implicit1_0)
-                .ok()
-                .map(|v| v.into_owned())
-        })
+    e.try_get_attribute(name).ok().flatten().and_then(|a| {
+        a.normalized_value(XmlVersion::Implicit1_0)
+            .ok()
+            .map(|v| v.into_owned())
+    })
 }
 
 impl Schema {
@@ -150,9 +147,16 @@ impl Schema {
             }
         }
         assert!(
-            ["testsuites", "testsuite", "testcase", "failure", "error", "skipped"]
-                .iter()
-                .all(|e| elements.contains_key(*e)),
+            [
+                "testsuites",
+                "testsuite",
+                "testcase",
+                "failure",
+                "error",
+                "skipped"
+            ]
+            .iter()
+            .all(|e| elements.contains_key(*e)),
             "the XSD lacks a JUnit element: {:?}",
             elements.keys().collect::<Vec<_>>()
         );
@@ -345,10 +349,22 @@ fn the_schema_reader_refuses_what_the_xsd_refuses() {
               <system-out>o</system-out></testcase></testsuite></testsuites>";
     assert_eq!(s.violations(ok), Vec::<String>::new());
     for (bad, why) in [
-        (ok.replace(" failures=\"1\"", ""), "lacks the required failures"),
-        (ok.replace("<testsuites name", "<testsuites skipped=\"0\" name"), "no attribute skipped"),
-        (ok.replace("<system-out>o</system-out>", "<warning/>"), "<warning> not allowed"),
-        (ok.replace("<properties>", "text<properties>"), "text in <testsuite>"),
+        (
+            ok.replace(" failures=\"1\"", ""),
+            "lacks the required failures",
+        ),
+        (
+            ok.replace("<testsuites name", "<testsuites skipped=\"0\" name"),
+            "no attribute skipped",
+        ),
+        (
+            ok.replace("<system-out>o</system-out>", "<warning/>"),
+            "<warning> not allowed",
+        ),
+        (
+            ok.replace("<properties>", "text<properties>"),
+            "text in <testsuite>",
+        ),
         (ok.replace("</testsuites>", ""), "not well-formed"),
         (ok.replace("testsuites", "results"), "root is <results>"),
     ] {
