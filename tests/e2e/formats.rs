@@ -799,3 +799,18 @@ fn html_of_a_redacted_snapshot_names_no_real_user_or_device() {
         assert!(doc.select(&sel("section.subject")).count() > 1);
     }
 }
+
+// ---- Snapshots ----------------------------------------------------------------------------
+
+#[test]
+fn junit_and_sarif_results_of_one_device_snapshot() {
+    let (_, xml, err) = with_format(&device_args(), "junit");
+    assert!(xml.ends_with("</testsuites>\n"), "{err}");
+    insta::assert_snapshot!("junit_failed_8018002b", xml);
+    let (_, sarif, err) = with_format(&device_args(), "sarif");
+    let log: Value = serde_json::from_str(&sarif).unwrap_or_else(|e| panic!("{e}: {err}"));
+    // The rules are the registry's text (tested above); the results are this device's.
+    let results =
+        serde_json::to_string_pretty(&log["runs"][0]["results"]).unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!("sarif_results_failed_8018002b", results);
+}
