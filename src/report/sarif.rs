@@ -14,13 +14,15 @@
 //! `physicalLocation` (a relative `artifactLocation.uri`, under the device's input folder in a
 //! fleet, and `region.startLine`); a Graph request (`GET /v1.0/…`) is a `logicalLocation` of
 //! kind `resource`; any other place (a restriction by name and priority) a `logicalLocation`
-//! of kind `object`. Values are exact (JSON strings), written through
+//! of kind `object`. Each result has a `partialFingerprints` entry ([`fingerprint`]) so code
+//! scanning matches it across runs. Values are exact (JSON strings), written through
 //! [`super::json::escape_json`].
 
 use std::collections::HashMap;
 use std::io::{self, Write};
 
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
 use super::header::RunHeader;
 use super::json::write_compact;
@@ -249,6 +251,10 @@ pub fn result(columns: &Columns, f: &Finding, base: Option<&str>) -> Option<Valu
         Subject::User(u) => ("user", u.as_str()),
         Subject::Device(d) => ("device", d.as_str()),
     };
+    r.insert(
+        "partialFingerprints".into(),
+        json!({ FINGERPRINT: fingerprint(&f.check, subject_kind, subject_id) }),
+    );
     let mut props = Map::new();
     props.insert(
         "subject".into(),
@@ -268,6 +274,22 @@ pub fn result(columns: &Columns, f: &Finding, base: Option<&str>) -> Option<Valu
     props.insert("evidence".into(), json!(f.evidence));
     r.insert("properties".into(), Value::Object(props));
     Some(Value::Object(r))
+}
+
+/// The name of the fingerprint every result carries.
+pub const FINGERPRINT: &str = "enrollDoctorFinding/v1";
+
+/// The same finding in two runs, whatever its text or evidence: SHA-256 over the check and the
+/// subject (a UPN without case, as Entra compares it), so code scanning matches a result to its
+/// alert of the run before instead of opening a new one.
+pub fn fingerprint(check: &str, kind: &str, id: &str) -> String {
+    let id = if kind == "user" {
+        id.to_lowercase()
+    } else {
+        id.to_string()
+    };
+    let digest = Sha256::digest(format!("{check}\0{kind}\0{id}"));
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Where an evidence item was read, as a SARIF location (`None` without a place).
@@ -375,6 +397,18 @@ mod tests {
         assert_eq!(device_file("restriction \"Pilot\" (priority 1)"), None);
         assert_eq!(device_file("HKLM\\SOFTWARE\\Microsoft\\Enrollments"), None);
         assert_eq!(device_file("C:\\logs\\x.txt:3"), None);
+    }
+
+    #[test]
+    fn a_finding_keeps_its_fingerprint_across_runs() {
+        let a = fingerprint("USR003", "user", "JDoe@Contoso.com");
+        assert_eq!(a, fingerprint("USR003", "user", "jdoe@contoso.com"));
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, fingerprint("USR004", "user", "jdoe@contoso.com"));
+        assert_ne!(
+            fingerprint("DEV001", "device", "PC1"),
+            fingerprint("DEV001", "device", "pc1")
+        );
     }
 
     #[test]

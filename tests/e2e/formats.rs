@@ -624,6 +624,12 @@ fn assert_valid_sarif(text: &str, findings: &[(String, String, String)]) -> Valu
         })
         .collect();
     assert_eq!(got, want);
+    // One fingerprint per check and subject: no two results share one.
+    let prints: HashSet<&str> = results
+        .iter()
+        .filter_map(|r| r["partialFingerprints"]["enrollDoctorFinding/v1"].as_str())
+        .collect();
+    assert_eq!(prints.len(), results.len());
     log
 }
 
