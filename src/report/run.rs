@@ -225,7 +225,16 @@ impl<'w> RunWriter<'w> {
                 write_text(self.out, block)?;
             }
             Format::Markdown => write_text(self.out, markdown::subject_section(s))?,
-            Format::Html => write_text(self.out, html::run::subject_section(s))?,
+            Format::Html => {
+                let devices = match s.subject.as_ref() {
+                    Subject::User(u) => self.enrolling.get(&u.to_ascii_lowercase()),
+                    _ => None,
+                };
+                write_text(
+                    self.out,
+                    html::run::subject_section(s, devices.map(Vec::as_slice)),
+                )?
+            }
             Format::Junit => junit::write_subject(self.out, self.as_of, s)?,
             Format::Sarif => {
                 let mut first = !self.any_finding;

@@ -322,6 +322,21 @@ fn html_of_a_fleet_leads_with_the_summary_and_shows_every_device_verdict_and_cha
             .unwrap_or_default();
         assert_eq!(chain, want);
     }
+    // A user's section links to the devices they enroll on.
+    for d in &diagnoses {
+        let Some(user) = d["user"].as_str() else {
+            continue;
+        };
+        let section = doc
+            .select(&sel("section.subject[data-kind=user]"))
+            .find(|s| text_of(s.select(&sel("h3")).next().unwrap_or(*s)).contains(user))
+            .unwrap_or_else(|| panic!("no section for {user}"));
+        let on: Vec<String> = section.select(&sel("p a")).map(text_of).collect();
+        assert!(
+            on.iter().any(|x| Some(x.as_str()) == d["device"].as_str()),
+            "{user}: {on:?}"
+        );
+    }
     // The summary, then the subjects, then the check reference; every finding is there.
     let at = |s: &str| html.find(s).unwrap_or_else(|| panic!("no {s}"));
     assert!(

@@ -291,8 +291,9 @@ fn check_rows(out: &mut String, heading: &str, noun: &str, rows: &[CheckRow]) {
     out.push_str("</tbody>\n</table>\n");
 }
 
-/// One subject's section: a device's diagnosis, then every finding.
-pub fn subject_section(s: &SubjectResult<'_>) -> String {
+/// One subject's section: a device's diagnosis (a user's: the devices they enroll on, linked),
+/// then every finding.
+pub fn subject_section(s: &SubjectResult<'_>, devices: Option<&[String]>) -> String {
     let heading = match s.subject.as_ref() {
         Subject::Tenant => "Tenant".to_string(),
         Subject::User(u) => match s.kind {
@@ -311,6 +312,23 @@ pub fn subject_section(s: &SubjectResult<'_>) -> String {
     );
     if let Some(d) = s.diagnosis {
         diagnosis_block(&mut out, d, Explain::Linked);
+    }
+    if let Some(devices) = devices.filter(|d| !d.is_empty()) {
+        let links: Vec<String> = devices
+            .iter()
+            .map(|d| {
+                format!(
+                    "<a href=\"#{}\">{}</a>",
+                    subject_anchor(SubjectKind::Device, d),
+                    line(d)
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "<p><strong>Enrolls on:</strong> {}</p>",
+            links.join(", ")
+        );
     }
     if s.findings.is_empty() {
         out.push_str("<p class=\"muted\">No findings.</p>\n");
