@@ -155,6 +155,15 @@ pub enum ReportFormat {
     /// GitHub-flavoured Markdown to paste into a ticket or an issue.
     #[value(alias = "md")]
     Markdown,
+    /// One self-contained HTML page to share or attach (no network loads; filters by status
+    /// and check; printable); several users or devices lead with their summary, and every
+    /// one's findings follow.
+    Html,
+    /// JUnit XML for CI test results: one test case per check and subject.
+    Junit,
+    /// SARIF 2.1.0 for code-scanning tools: the checks as rules, each finding that is not a
+    /// pass as a result.
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -486,6 +495,9 @@ const DIAGNOSE_EXAMPLES: &str = concat!(
     "  enroll-doctor diagnose -d PC0042.json --snapshot contoso.json\n",
     "  # A fleet (a folder of device folders or zips), for a script\n",
     "  enroll-doctor diagnose -d ./fleet --format json --fail-on warn\n",
+    "  # A fleet as one HTML page to share, or as JUnit test results for CI\n",
+    "  enroll-doctor diagnose -d ./fleet --format html > fleet.html\n",
+    "  enroll-doctor diagnose -d ./fleet --format junit > results.xml\n",
     "  # Live: read the tenant through Graph with a delegated sign-in\n",
     "  enroll-doctor diagnose -d PC0042.zip --tenant contoso.com --user jdoe@contoso.com\n\n",
     "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it (with --fail-on ",
@@ -551,6 +563,8 @@ const AUDIT_EXAMPLES: &str = concat!(
     "  enroll-doctor audit --save-snapshot s.json --redact --redact-key-file s.key\n",
     "  # Offline, from a saved snapshot\n",
     "  enroll-doctor audit --snapshot contoso.json --format json\n",
+    "  # SARIF 2.1.0 for a code-scanning upload\n",
+    "  enroll-doctor audit --snapshot contoso.json --format sarif > audit.sarif\n",
     "  # Every customer tenant with one multi-tenant app, a report file per tenant\n",
     "  enroll-doctor audit --tenants-file customers.txt --client-id <APP-ID> --auth certificate \\\n",
     "      --certificate app.pem --output-dir reports --format json\n\n",
@@ -564,6 +578,7 @@ const CHECK_EXAMPLES: &str = concat!(
     "  enroll-doctor check --tenant contoso.com --user jdoe@contoso.com --user kwong@contoso.com\n",
     "  enroll-doctor check --tenant contoso.com --group \"Intune pilot\"\n",
     "  enroll-doctor check --snapshot contoso.json --all-users --format json\n",
+    "  enroll-doctor check --snapshot contoso.json --all-users -f html > users.html\n",
     "  enroll-doctor check --tenants-file customers.txt --all-users --output-dir reports\n\n",
     "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it (with --fail-on ",
     "skip also a check that could not run), or a --require check that did not run; ",

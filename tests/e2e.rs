@@ -34,8 +34,10 @@ mod e2e {
     pub mod evtx;
     pub mod explain;
     pub mod fail_closed;
+    pub mod formats;
     pub mod graph;
     pub mod hostile_net;
+    pub mod html_browser;
     pub mod hygiene;
     pub mod markdown;
     pub mod mdmdiag_bundle;

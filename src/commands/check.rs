@@ -77,7 +77,7 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<u8> {
 
 /// Several users, or a format written user by user: the run layout.
 fn is_streamed(targets: &[String], output: &OutputArgs) -> bool {
-    targets.len() > 1 || matches!(output.format, ReportFormat::Csv | ReportFormat::Jsonl)
+    targets.len() > 1 || super::context::is_streamed_format(output.format)
 }
 
 /// The tenant's findings and those of the one user (or none) in TARGETS.

@@ -108,6 +108,9 @@ pub(crate) fn run_format(format: ReportFormat) -> run::Format {
         ReportFormat::Json => run::Format::Json,
         ReportFormat::Jsonl => run::Format::Jsonl,
         ReportFormat::Csv => run::Format::Csv,
+        ReportFormat::Html => run::Format::Html,
+        ReportFormat::Junit => run::Format::Junit,
+        ReportFormat::Sarif => run::Format::Sarif,
     }
 }
 
@@ -165,6 +168,15 @@ pub(crate) fn emit_report(report: &Report, output: &OutputArgs) -> anyhow::Resul
     Ok(finish_gate(&gate, code, None))
 }
 
+/// Formats written subject by subject even for one subject (a row, a line, a test suite, the
+/// results of a run): CSV, JSON Lines, JUnit, SARIF.
+pub(crate) fn is_streamed_format(format: ReportFormat) -> bool {
+    matches!(
+        format,
+        ReportFormat::Csv | ReportFormat::Jsonl | ReportFormat::Junit | ReportFormat::Sarif
+    )
+}
+
 /// Writes a report in the chosen format to OUT (stdout, or a tenant's report file); a CSV
 /// run's summary goes to SIDE when given.
 pub(crate) fn write_report_to<'w>(
@@ -173,8 +185,7 @@ pub(crate) fn write_report_to<'w>(
     out: &'w mut dyn Write,
     side: Option<&'w mut dyn Write>,
 ) -> std::io::Result<()> {
-    let streamed = matches!(output.format, ReportFormat::Csv | ReportFormat::Jsonl)
-        || report::run::is_multi(report);
+    let streamed = is_streamed_format(output.format) || report::run::is_multi(report);
     if streamed {
         return report::run::write_report(
             report,
@@ -187,9 +198,12 @@ pub(crate) fn write_report_to<'w>(
     let text = match output.format {
         ReportFormat::Table => report::render::table(report),
         ReportFormat::Markdown => report::render::markdown(report, false),
-        ReportFormat::Json | ReportFormat::Jsonl | ReportFormat::Csv => {
-            report::render::json(report).map_err(std::io::Error::other)?
-        }
+        ReportFormat::Html => report::html::render(report),
+        ReportFormat::Json
+        | ReportFormat::Jsonl
+        | ReportFormat::Csv
+        | ReportFormat::Junit
+        | ReportFormat::Sarif => report::render::json(report).map_err(std::io::Error::other)?,
     };
     out.write_all(text.as_bytes())
 }

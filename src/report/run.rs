@@ -15,7 +15,7 @@ use std::io::{self, Write};
 pub use super::header::RunHeader;
 use super::summary::{Columns, SubjectKind, SubjectResult, SubjectRow, SummaryBuilder};
 use super::view::group_by_subject;
-use super::{Report, csv, json, jsonl, markdown, table, table_run};
+use super::{Report, csv, html, json, jsonl, junit, markdown, sarif, table, table_run};
 use crate::model::{Diagnosis, Subject};
 use crate::text_safety::into_safe_text;
 
@@ -31,6 +31,12 @@ pub enum Format {
     Json,
     Jsonl,
     Csv,
+    /// One self-contained HTML page.
+    Html,
+    /// JUnit XML.
+    Junit,
+    /// SARIF 2.1.0.
+    Sarif,
 }
 
 /// Which subjects get their details in a table or Markdown run.
@@ -52,11 +58,14 @@ pub struct RunWriter<'w> {
     in_header: HashSet<(u8, String)>,
     /// Lower-cased UPN → the devices it enrolls (fleets: the table headings of users).
     enrolling: HashMap<String, Vec<String>>,
+    /// A fleet's devices: the path each was read from (SARIF locations of device files).
+    device_inputs: HashMap<String, String>,
     columns: Columns,
     /// Primary subjects whose details were written.
     detailed: usize,
     subjects: usize,
     any_finding: bool,
+    as_of: chrono::DateTime<chrono::Utc>,
 }
 
 fn key(s: &Subject) -> (u8, String) {
@@ -91,7 +100,9 @@ impl<'w> RunWriter<'w> {
             Format::Table(width) => Format::Table(table::clamp_width(width)),
             other => other,
         };
-        let details = if details || header.summary.subjects <= DETAILS_MAX {
+        // A page to share holds every subject's findings (its filters narrow them).
+        let details = if details || format == Format::Html || header.summary.subjects <= DETAILS_MAX
+        {
             Details::All
         } else {
             Details::Only(
@@ -109,7 +120,13 @@ impl<'w> RunWriter<'w> {
             _ => HashSet::new(),
         };
         let mut enrolling: HashMap<String, Vec<String>> = HashMap::new();
+        let mut device_inputs: HashMap<String, String> = HashMap::new();
         for d in header.diagnoses {
+            if let Some(i) = d.inputs.first() {
+                device_inputs
+                    .entry(d.device.clone())
+                    .or_insert_with(|| i.clone());
+            }
             if let Some(u) = &d.user {
                 enrolling
                     .entry(u.to_ascii_lowercase())
@@ -125,10 +142,12 @@ impl<'w> RunWriter<'w> {
             details,
             in_header,
             enrolling,
+            device_inputs,
             columns: header.columns.clone(),
             detailed: 0,
             subjects: header.summary.subjects,
             any_finding: false,
+            as_of: header.as_of,
         }
     }
 
@@ -145,6 +164,16 @@ impl<'w> RunWriter<'w> {
                 Ok(())
             }
             Format::Markdown => write_text(self.out, markdown::run_head(header)),
+            Format::Html => {
+                let details = &self.details;
+                let linked = |r: &SubjectRow| match details {
+                    Details::All => true,
+                    Details::Only(keys) => keys.contains(&row_key(r)),
+                };
+                write_text(self.out, html::run::run_head(header, &linked))
+            }
+            Format::Junit => junit::write_head(self.out, header),
+            Format::Sarif => sarif::write_head(self.out, header),
             Format::Json => json::write_run_head(self.out, header),
             Format::Jsonl => jsonl::write_summary(self.out, header),
             Format::Csv => {
@@ -166,9 +195,9 @@ impl<'w> RunWriter<'w> {
     /// evaluating it again).
     pub fn wants(&self, subject: &Subject) -> bool {
         match self.format {
-            Format::Json | Format::Jsonl => true,
+            Format::Json | Format::Jsonl | Format::Junit | Format::Sarif => true,
             Format::Csv => !self.in_header.contains(&key(subject)),
-            Format::Table(_) | Format::Markdown => match (&self.details, subject) {
+            Format::Table(_) | Format::Markdown | Format::Html => match (&self.details, subject) {
                 (_, Subject::Tenant) | (Details::All, _) => true,
                 (Details::Only(keys), s) => keys.contains(&key(s)),
             },
@@ -196,6 +225,30 @@ impl<'w> RunWriter<'w> {
                 write_text(self.out, block)?;
             }
             Format::Markdown => write_text(self.out, markdown::subject_section(s))?,
+            Format::Html => {
+                let devices = match s.subject.as_ref() {
+                    Subject::User(u) => self.enrolling.get(&u.to_ascii_lowercase()),
+                    _ => None,
+                };
+                write_text(
+                    self.out,
+                    html::run::subject_section(s, devices.map(Vec::as_slice)),
+                )?
+            }
+            Format::Junit => junit::write_subject(self.out, self.as_of, s)?,
+            Format::Sarif => {
+                let mut first = !self.any_finding;
+                let devices = match s.subject.as_ref() {
+                    Subject::User(u) => self.enrolling.get(&u.to_ascii_lowercase()),
+                    _ => None,
+                };
+                let places = sarif::Places {
+                    inputs: &self.device_inputs,
+                    enrolling: devices.map(Vec::as_slice).unwrap_or_default(),
+                };
+                sarif::write_results(self.out, &self.columns, s, &places, &mut first)?;
+                self.any_finding = !first;
+            }
             Format::Json => {
                 json::write_findings(self.out, &s.findings, self.any_finding)?;
                 self.any_finding |= !s.findings.is_empty();
@@ -224,6 +277,9 @@ impl<'w> RunWriter<'w> {
         match self.format {
             Format::Table(width) => write_text(self.out, table_run::run_tail(header, more, width))?,
             Format::Markdown => write_text(self.out, markdown::run_tail(header, more))?,
+            Format::Html => write_text(self.out, html::run::run_tail(header, more, &self.columns))?,
+            Format::Junit => junit::write_tail(self.out)?,
+            Format::Sarif => sarif::write_tail(self.out, header)?,
             Format::Json => json::write_run_tail(self.out, header)?,
             Format::Jsonl | Format::Csv => {}
         }

@@ -614,3 +614,71 @@ fn sign_ins_to_two_tenants_are_cached_listed_used_and_removed_one_by_one() {
     let (_, out, _) = run(&["auth", "status", "--cached"]);
     assert!(out.contains("Cached sign-ins: none"), "{out}");
 }
+
+#[test]
+fn html_junit_and_sarif_are_one_file_per_tenant_with_a_table_summary() {
+    let mock = three_tenants(1);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("tokens.json");
+    let file = tenants_file(dir.path(), &mock);
+    for (format, ext) in [("html", "html"), ("junit", "xml"), ("sarif", "sarif")] {
+        let reports = dir.path().join(format!("reports-{format}"));
+        let (code, out, err) = as_auditor(
+            &mock,
+            &cache,
+            &[
+                "audit",
+                "--tenants-file",
+                file.to_str().unwrap(),
+                "--output-dir",
+                reports.to_str().unwrap(),
+                "--format",
+                format,
+                "--as-of",
+                "2026-11-26",
+            ],
+        );
+        assert_eq!(code, 2, "{format}: {err}");
+        // The summary over the tenants is a table (these formats lay out one report each).
+        assert!(out.contains("contoso.onmicrosoft.com"), "{format}: {out}");
+        assert!(
+            !out.starts_with('<') && !out.starts_with('{'),
+            "{format}: {out}"
+        );
+        let mut names: Vec<String> = std::fs::read_dir(&reports)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        let mut expected = vec![
+            format!("contoso.onmicrosoft.com.{ext}"),
+            format!("{}.{ext}", mock.tenant(1).tenant_id()),
+            "summary.txt".to_string(),
+        ];
+        expected.sort();
+        assert_eq!(names, expected, "{format}");
+        let report =
+            std::fs::read_to_string(reports.join(format!("contoso.onmicrosoft.com.{ext}")))
+                .unwrap();
+        match format {
+            "html" => {
+                assert!(report.starts_with("<!DOCTYPE html>"));
+                assert!(report.ends_with("</html>\n"));
+            }
+            "junit" => {
+                assert!(report.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
+                assert!(report.ends_with("</testsuites>\n"));
+            }
+            _ => {
+                let log: Value = serde_json::from_str(&report).unwrap();
+                assert_eq!(log["version"], "2.1.0");
+                assert!(
+                    !log["runs"][0]["tool"]["driver"]["rules"]
+                        .as_array()
+                        .unwrap()
+                        .is_empty()
+                );
+            }
+        }
+    }
+}

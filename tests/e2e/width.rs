@@ -109,6 +109,33 @@ fn every_subcommand_fits_80_columns() {
     );
 }
 
+/// HTML, JUnit and SARIF are files, not lines for a terminal; what the run says on stderr
+/// beside them fits 80 columns like every other output.
+#[test]
+fn file_formats_say_nothing_wider_than_80_columns_on_stderr() {
+    let mut failures = Vec::new();
+    for format in ["html", "junit", "sarif"] {
+        for args in [
+            &["diagnose", "-d", "mocks/devices", "--snapshot", SNAPSHOT][..],
+            &["check", "--snapshot", SNAPSHOT, "--all-users"],
+            &["audit", "--snapshot", SNAPSHOT],
+        ] {
+            let mut args = args.to_vec();
+            args.extend(["-f", format]);
+            let (out, err) = at_80(&args);
+            assert!(!out.trim().is_empty(), "{args:?}: no output");
+            for l in too_wide(&err, 80) {
+                failures.push(format!("{}: {l}", args.join(" ")));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "stderr lines over 80 columns:\n{}",
+        failures.join("\n")
+    );
+}
+
 #[test]
 fn the_check_is_able_to_fail() {
     assert_eq!(too_wide(&"x".repeat(81), 80).len(), 1);

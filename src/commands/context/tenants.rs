@@ -185,6 +185,18 @@ fn extension(format: ReportFormat) -> &'static str {
         ReportFormat::Json => "json",
         ReportFormat::Jsonl => "jsonl",
         ReportFormat::Csv => "csv",
+        ReportFormat::Html => "html",
+        ReportFormat::Junit => "xml",
+        ReportFormat::Sarif => "sarif",
+    }
+}
+
+/// The format of the summary over every tenant: a table for the formats that lay out one
+/// report only (HTML, JUnit, SARIF; each tenant's report file has the format).
+fn summary_format(format: ReportFormat) -> ReportFormat {
+    match format {
+        ReportFormat::Html | ReportFormat::Junit | ReportFormat::Sarif => ReportFormat::Table,
+        other => other,
     }
 }
 
@@ -355,9 +367,10 @@ pub(crate) fn run(
         title,
     );
     run.notes = run_notes(&run, output_dir.as_deref(), app_only);
-    let text = summary_text(&run, plan.output.format)?;
+    let summary = summary_format(plan.output.format);
+    let text = summary_text(&run, summary)?;
     if let Some(dir) = &output_dir {
-        let name = format!("summary.{}", extension(plan.output.format));
+        let name = format!("summary.{}", extension(summary));
         write_atomically(&dir.join(name), |out| Ok(out.write_all(text.as_bytes())?))?;
     }
     if plan.output.format == ReportFormat::Table {
@@ -413,6 +426,9 @@ fn summary_text(run: &TenantsRun, format: ReportFormat) -> anyhow::Result<String
         }
         ReportFormat::Markdown => tenants::markdown_text(run),
         ReportFormat::Json => tenants::json_text(run).context("cannot serialise the summary")?,
+        ReportFormat::Html | ReportFormat::Junit | ReportFormat::Sarif => {
+            tenants::table_text(run, enroll_doctor::report::table::width_from_env())
+        }
         ReportFormat::Jsonl | ReportFormat::Csv => {
             let mut buf = Vec::new();
             if format == ReportFormat::Csv {
