@@ -10,7 +10,8 @@
 //! Run: `cargo bench --bench readiness_scale`. Environment: `READINESS_USERS` (100000),
 //! `READINESS_LATENCY_MS` (20), `SCALE_FORMATS` (table,json,jsonl,csv,markdown),
 //! `SCALE_TIMEOUT_S` (per run, 600), `READINESS_SNAPSHOT=0` to skip the snapshot runs,
-//! `SCALE_SHOW_HEAD=1` to print the first 40 lines of each output.
+//! `SCALE_SHOW_HEAD=1` to print the first 40 lines of each output, `SCALE_STAGES=1` to print
+//! the binary's stage timings, `READINESS_KEEP_SNAPSHOT=FILE` to keep the saved snapshot.
 
 use std::time::Duration;
 
@@ -99,6 +100,9 @@ fn main() -> Res<()> {
             return Err("no snapshot was saved".into());
         }
         let size = std::fs::metadata(&snapshot)?.len();
+        if let Some(keep) = std::env::var_os("READINESS_KEEP_SNAPSHOT") {
+            std::fs::copy(&snapshot, keep)?;
+        }
         for format in formats() {
             let mut cmd = command(work.path());
             cmd.args(["check", "--all-users", "-f", &format, "--fail-on", "never"])

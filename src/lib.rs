@@ -12,6 +12,7 @@ pub mod diff;
 pub mod fsio;
 pub mod graph;
 pub mod model;
+pub mod ordered;
 pub mod preflight;
 pub mod redact;
 pub mod report;

@@ -188,7 +188,14 @@ impl Run {
 
 /// Runs `cmd` to its end (killed after `timeout`), draining stdout as it comes, and reaps
 /// it with `wait4` for its peak RSS.
+///
+/// `SCALE_STAGES=1` runs the child with `RUST_LOG=enroll_doctor=info` and prints the lines
+/// in which it times its stages (collecting, loading, evaluating, writing) to stderr.
 pub fn run(cmd: &mut Command, timeout: Duration) -> Res<Run> {
+    let stages = env_flag("SCALE_STAGES", false);
+    if stages {
+        cmd.env("RUST_LOG", "enroll_doctor=info");
+    }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -247,6 +254,14 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Res<Run> {
     let (out_bytes, out_lines, head) = out.join().map_err(|_| "stdout reader panicked")?;
     let stderr = err.join().map_err(|_| "stderr reader panicked")?;
     let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    if stages {
+        for line in stderr
+            .lines()
+            .filter(|l| l.contains(" s") && l.contains(" in "))
+        {
+            eprintln!("    stage: {line}");
+        }
+    }
     Ok(Run {
         wall,
         code,

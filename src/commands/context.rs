@@ -362,7 +362,13 @@ pub(crate) fn tenant_snapshot(
     devices: bool,
 ) -> anyhow::Result<TenantSnapshot> {
     if let Some(path) = &source.snapshot {
-        return Ok(TenantSnapshot::load(path)?);
+        let started = std::time::Instant::now();
+        let snap = TenantSnapshot::load(path)?;
+        tracing::info!(
+            "loaded the snapshot in {:.3} s",
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(snap);
     }
     let Some(settings) = configured_settings(global)? else {
         anyhow::bail!(
@@ -408,6 +414,10 @@ pub(crate) fn tenant_snapshot(
         );
     }
     let mut snap = snap?;
+    tracing::info!(
+        "collected the tenant in {:.3} s",
+        client.stats().elapsed.as_secs_f64()
+    );
     print_stats(global, &client);
     if let Some(path) = &source.save_snapshot {
         save(&mut snap, path, source)?;
@@ -545,6 +555,7 @@ impl Stage {
 
     /// Replaces the bar with `done` and the stage's duration.
     pub(crate) fn finish(self, done: &str) {
+        tracing::info!("{done} in {:.3} s", self.started.elapsed().as_secs_f64());
         if let Some(b) = self.bar {
             b.finish_and_clear();
             eprintln!("{done} ({:.1} s)", self.started.elapsed().as_secs_f64());

@@ -151,6 +151,44 @@ impl<'a> RunFinding<'a> {
     }
 }
 
+/// A subject's findings in a JSON Lines subject line: as [`RunFinding`] does, except that a
+/// pass keeps its summary and evidence (what was found: the licence, the group, the winning
+/// restriction) — only the general remediation and the docs, stated once in the summary
+/// line's `checks`, are left out.
+pub(crate) struct LineFindings<'a>(pub &'a [&'a Finding]);
+
+#[derive(Serialize)]
+struct PassLine<'a> {
+    check: &'a str,
+    status: &'a Status,
+    severity: Severity,
+    subject: &'a Subject,
+    summary: &'a str,
+    evidence: &'a [Evidence],
+}
+
+impl Serialize for LineFindings<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for f in self.0 {
+            if f.status == Status::Pass {
+                seq.serialize_element(&PassLine {
+                    check: &f.check,
+                    status: &f.status,
+                    severity: f.severity,
+                    subject: &f.subject,
+                    summary: &f.summary,
+                    evidence: &f.evidence,
+                })?;
+            } else {
+                seq.serialize_element(&RunFinding::of(f))?;
+            }
+        }
+        seq.end()
+    }
+}
+
 #[derive(Serialize)]
 struct Head<'a> {
     schema: &'static str,

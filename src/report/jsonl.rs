@@ -1,8 +1,10 @@
 //! JSON Lines: one JSON object per line, streamed. The first line is the summary
 //! (`{"type":"summary", …}`: the run summary, each check's metadata under `checks`, the
 //! notes); every following line is one subject (`{"type":"subject", …}`) with its verdict,
-//! blocking checks, first fix, a device's diagnosis and all its findings exactly as a
-//! single-subject report has them. See docs/report-schema.md.
+//! blocking checks, first fix, a device's diagnosis and all its findings: each with its
+//! summary and evidence, and the remediation where it did not pass; a pass's general
+//! remediation and every check's docs are stated once in the summary line. See
+//! docs/report-schema.md.
 
 use std::io::{self, Write};
 
@@ -10,12 +12,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::header::RunHeader;
-use super::json::ChecksMap;
+use super::json::{ChecksMap, LineFindings};
 use super::summary::{RunSummary, State, SubjectKind, SubjectResult};
-use crate::model::{Diagnosis, Finding, Subject};
+use crate::model::{Diagnosis, Subject};
 
 /// Schema tag of the summary line.
-pub const LINES_SCHEMA: &str = "enroll-doctor/report-lines@1";
+pub const LINES_SCHEMA: &str = "enroll-doctor/report-lines@2";
 
 #[derive(Serialize)]
 struct SummaryLine<'a> {
@@ -40,7 +42,7 @@ struct SubjectLine<'a> {
     first_fix: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     diagnosis: Option<&'a Diagnosis>,
-    findings: &'a [&'a Finding],
+    findings: LineFindings<'a>,
 }
 
 pub(crate) fn write_summary(out: &mut dyn Write, h: &RunHeader<'_>) -> io::Result<()> {
@@ -65,7 +67,7 @@ pub(crate) fn write_subject(out: &mut dyn Write, s: &SubjectResult<'_>) -> io::R
         blocking: s.blocking(),
         first_fix: s.first_fix(),
         diagnosis: s.diagnosis,
-        findings: &s.findings,
+        findings: LineFindings(&s.findings),
     };
     super::json::write_compact(out, &line)?;
     out.write_all(b"\n")

@@ -149,7 +149,7 @@ fn several_users_lead_with_the_summary_in_every_format() {
     assert_eq!(code, 1, "{err}");
     let ls = lines(&jsonl);
     assert_eq!(ls[0]["type"], "summary");
-    assert_eq!(ls[0]["schema"], "enroll-doctor/report-lines@1");
+    assert_eq!(ls[0]["schema"], "enroll-doctor/report-lines@2");
     assert_eq!(ls[0]["subjects"], 8);
     assert_eq!(ls[0]["blocking"], doc["summary"]["blocking"]);
     assert_eq!(ls.len(), 1 + 1 + 8, "summary, tenant, one line per user");
@@ -335,21 +335,34 @@ fn jsonl_findings_per_user_are_those_of_a_single_user_check() {
             })
             .unwrap_or_default();
         assert!(!wanted.is_empty(), "{l}");
-        assert_eq!(l["findings"], Value::Array(wanted.clone()), "{id:?}");
-        // The JSON document holds the same findings, passes cut down and docs stated once.
+        // The lines and the JSON document hold the same findings, passes cut down and docs
+        // stated once in `checks`.
+        // The lines keep every finding's summary and evidence; a pass's remediation and every
+        // docs list are stated once in `checks`. The JSON document cuts passes down further.
+        let mut in_line = Vec::new();
         for f in wanted {
-            let mut f = f;
-            if let Some(o) = f.as_object_mut() {
+            let mut line_f = f.clone();
+            let mut doc_f = f;
+            let check = line_f["check"].as_str().unwrap_or_default().to_string();
+            if let Some(o) = line_f.as_object_mut() {
+                let docs = o.remove("docs").unwrap_or_default();
+                assert_eq!(ls[0]["checks"][&check]["docs"], docs);
+                assert_eq!(doc["checks"][&check]["docs"], docs);
+                if o["status"] == "pass" {
+                    o.remove("remediation");
+                }
+            }
+            if let Some(o) = doc_f.as_object_mut() {
                 if o["status"] == "pass" {
                     o.retain(|k, _| matches!(k.as_str(), "check" | "status" | "subject"));
                 } else {
-                    let docs = o.remove("docs").unwrap_or_default();
-                    let check = o["check"].as_str().unwrap_or_default();
-                    assert_eq!(doc["checks"][check]["docs"], docs);
+                    o.remove("docs");
                 }
             }
-            compact_from_lines.push(f);
+            in_line.push(line_f);
+            compact_from_lines.push(doc_f);
         }
+        assert_eq!(l["findings"], Value::Array(in_line), "{id:?}");
     }
     assert_eq!(doc["findings"], Value::Array(compact_from_lines));
 }
