@@ -196,6 +196,89 @@ pub(crate) struct Readiness<'a> {
     pub(crate) code: u8,
     /// `--require` and `--fail-on skip`, fed with every finding of the first pass.
     pub(crate) gate: enroll_doctor::report::gate::Gate,
+    /// The tenant and every user as the format writes them, written by the first pass (see
+    /// [`Spill`]); `None` when the second pass evaluates them again.
+    spilled: Option<std::fs::File>,
+}
+
+/// The first pass's copy of what the second would write, for the formats that write every
+/// user in full ([`RunWriter::writes_every_subject`]): each user is then evaluated once. An
+/// unnamed temporary file (gone when closed) keeps memory bounded. When none can be made, or
+/// writing it fails, the second pass evaluates the users again, as for the other formats.
+struct Spill<'a> {
+    writer: Option<RunWriter<'a>>,
+    /// A second handle on the writer's file (same offset), to read it back.
+    file: Option<std::fs::File>,
+}
+
+impl<'a> Spill<'a> {
+    fn new(output: &OutputArgs, as_of: DateTime<Utc>, columns: &Columns) -> Spill<'a> {
+        let none = Spill {
+            writer: None,
+            file: None,
+        };
+        let format = run_format(output.format);
+        if !RunWriter::writes_every_subject(format) {
+            return none;
+        }
+        let files = tempfile::tempfile().and_then(|f| Ok((f.try_clone()?, f)));
+        let (file, writes) = match files {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!("no temporary file for the run ({e}): users are evaluated twice");
+                return none;
+            }
+        };
+        // What these formats write of a subject does not depend on the summary: a
+        // provisional one (no subject yet) makes the same writer.
+        let summary = SummaryBuilder::new(SubjectKind::User, columns.clone()).finish();
+        let header = RunHeader {
+            as_of,
+            summary: &summary,
+            columns,
+            rows: &[],
+            diagnoses: &[],
+            overview: &[],
+            notes: &[],
+        };
+        let out = Box::new(std::io::BufWriter::with_capacity(1 << 20, writes));
+        Spill {
+            writer: Some(RunWriter::owning(
+                out,
+                None,
+                format,
+                output.details,
+                &header,
+            )),
+            file: Some(file),
+        }
+    }
+
+    fn subject(&mut self, s: &SubjectResult<'_>) {
+        if let Some(w) = &mut self.writer
+            && let Err(e) = w.subject(s)
+        {
+            tracing::warn!("cannot write the temporary file ({e}): users are evaluated twice");
+            self.writer = None;
+            self.file = None;
+        }
+    }
+
+    /// The file, read from its start, when every subject went into it.
+    fn finish(mut self) -> Option<std::fs::File> {
+        use std::io::Seek;
+        let mut w = self.writer.take()?;
+        let flushed = w.flush();
+        drop(w);
+        let mut file = self.file.take()?;
+        match flushed.and_then(|()| file.seek(std::io::SeekFrom::Start(0))) {
+            Ok(_) => Some(file),
+            Err(e) => {
+                tracing::warn!("cannot write the temporary file ({e}): users are evaluated twice");
+                None
+            }
+        }
+    }
 }
 
 /// How the summary counts a user: a member, a disabled account or a guest (USR001's states).
@@ -234,6 +317,10 @@ impl<'a> Readiness<'a> {
         let mut ready_rows = Vec::new();
 
         let mut outages = Outages::of(snap);
+        // The formats that write every user in full write each one now, as it is evaluated,
+        // to a temporary file that the second pass copies behind the summary.
+        let mut spill = Spill::new(output, as_of, &columns);
+        spill.subject(&tenant);
 
         let many = targets.len() >= PROGRESS_MIN_USERS;
         let bar = many.then(|| Stage::new(targets.len(), "evaluating", "users"));
@@ -248,6 +335,7 @@ impl<'a> Readiness<'a> {
                 findings.iter().collect(),
             );
             builder.add(&s);
+            spill.subject(&s);
             // A user whose only open questions come from a source that failed for the whole
             // run is counted in the summary, and the failure is said once below, not once per
             // user.
@@ -270,6 +358,7 @@ impl<'a> Readiness<'a> {
             b.finish(&format!("evaluated {} users", targets.len()));
         }
         let summary = builder.finish();
+        let spilled = spill.finish();
         let code = exit_code_of(&summary.findings, threshold(output));
         let mut notes = notes.to_vec();
         notes.extend(outages.notes());
@@ -288,6 +377,7 @@ impl<'a> Readiness<'a> {
             notes,
             code,
             gate,
+            spilled,
         }
     }
 
@@ -325,6 +415,13 @@ impl<'a> Readiness<'a> {
             &header,
         );
         w.begin(&header)?;
+        if let Some(file) = &self.spilled {
+            // The first pass wrote the tenant and every user already.
+            w.copy_subjects(&mut &*file)?;
+            w.finish(&header)?;
+            tracing::info!("wrote the run in {:.3} s", started.elapsed().as_secs_f64());
+            return Ok(());
+        }
         w.subject(&tenant)?;
         // Output to the terminal shows itself; a bar would be drawn into it.
         let to_file = !std::io::stdout().is_terminal();

@@ -48,7 +48,7 @@ enum Details {
 
 /// Writes one run; see the module documentation for the order of calls.
 pub struct RunWriter<'w> {
-    out: &'w mut dyn Write,
+    out: Box<dyn Write + 'w>,
     /// Where a CSV's summary goes instead (a terminal's stderr), if anywhere.
     side: Option<&'w mut dyn Write>,
     format: Format,
@@ -91,6 +91,18 @@ impl<'w> RunWriter<'w> {
     /// where a CSV run writes its summary as a table.
     pub fn new(
         out: &'w mut dyn Write,
+        side: Option<&'w mut dyn Write>,
+        format: Format,
+        details: bool,
+        header: &RunHeader<'_>,
+    ) -> RunWriter<'w> {
+        RunWriter::owning(Box::new(out), side, format, details, header)
+    }
+
+    /// [`Self::new`] with an output the writer owns (a temporary file, see
+    /// [`Self::writes_every_subject`]).
+    pub fn owning(
+        out: Box<dyn Write + 'w>,
         side: Option<&'w mut dyn Write>,
         format: Format,
         details: bool,
@@ -151,40 +163,66 @@ impl<'w> RunWriter<'w> {
         }
     }
 
+    /// Whether FORMAT writes every subject in full whatever the summary says (JSON, JSON
+    /// Lines, JUnit, SARIF). Such a subject's text does not depend on the summary: a writer
+    /// made with a provisional header (before the summary is known) writes it exactly as one
+    /// made with the final header, so a run can write each subject while its first pass
+    /// evaluates it, into a temporary file, and copy that behind the summary
+    /// ([`Self::copy_subjects`]) instead of evaluating every subject a second time.
+    pub fn writes_every_subject(format: Format) -> bool {
+        matches!(
+            format,
+            Format::Json | Format::Jsonl | Format::Junit | Format::Sarif
+        )
+    }
+
+    /// Flushes what was written so far to the output.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    /// Copies to the output the subjects another writer of the same format wrote ahead into
+    /// FROM (see [`Self::writes_every_subject`]); between [`Self::begin`] and
+    /// [`Self::finish`], which for these formats do not depend on what [`Self::subject`] saw.
+    pub fn copy_subjects(&mut self, from: &mut dyn io::Read) -> io::Result<()> {
+        io::copy(from, &mut *self.out)?;
+        Ok(())
+    }
+
     /// The summary (and for a CSV its header and the rows of `header.rows`).
     pub fn begin(&mut self, header: &RunHeader<'_>) -> io::Result<()> {
         match self.format {
             Format::Table(width) => {
-                write_text(self.out, table_run::summary_block(header, width))?;
-                write_text(self.out, table_run::list_block(header, width))?;
+                write_text(&mut *self.out, table_run::summary_block(header, width))?;
+                write_text(&mut *self.out, table_run::list_block(header, width))?;
                 if let Details::Only(keys) = &self.details {
                     let h = table_run::details_heading(keys.len(), self.kind);
-                    write_text(self.out, h)?;
+                    write_text(&mut *self.out, h)?;
                 }
                 Ok(())
             }
-            Format::Markdown => write_text(self.out, markdown::run_head(header)),
+            Format::Markdown => write_text(&mut *self.out, markdown::run_head(header)),
             Format::Html => {
                 let details = &self.details;
                 let linked = |r: &SubjectRow| match details {
                     Details::All => true,
                     Details::Only(keys) => keys.contains(&row_key(r)),
                 };
-                write_text(self.out, html::run::run_head(header, &linked))
+                write_text(&mut *self.out, html::run::run_head(header, &linked))
             }
-            Format::Junit => junit::write_head(self.out, header),
-            Format::Sarif => sarif::write_head(self.out, header),
-            Format::Json => json::write_run_head(self.out, header),
-            Format::Jsonl => jsonl::write_summary(self.out, header),
+            Format::Junit => junit::write_head(&mut *self.out, header),
+            Format::Sarif => sarif::write_head(&mut *self.out, header),
+            Format::Json => json::write_run_head(&mut *self.out, header),
+            Format::Jsonl => jsonl::write_summary(&mut *self.out, header),
             Format::Csv => {
                 if let Some(side) = self.side.as_mut() {
                     let width = table::width_from_env();
                     write_text(&mut **side, table_run::summary_block(header, width))?;
                     side.flush()?;
                 }
-                csv::write_header(self.out, header.columns)?;
+                csv::write_header(&mut *self.out, header.columns)?;
                 for r in header.rows {
-                    csv::write_row(self.out, r)?;
+                    csv::write_row(&mut *self.out, r)?;
                 }
                 Ok(())
             }
@@ -222,20 +260,20 @@ impl<'w> RunWriter<'w> {
                     _ => None,
                 };
                 let block = table_run::subject_block(s, devices.map(Vec::as_slice), width);
-                write_text(self.out, block)?;
+                write_text(&mut *self.out, block)?;
             }
-            Format::Markdown => write_text(self.out, markdown::subject_section(s))?,
+            Format::Markdown => write_text(&mut *self.out, markdown::subject_section(s))?,
             Format::Html => {
                 let devices = match s.subject.as_ref() {
                     Subject::User(u) => self.enrolling.get(&u.to_ascii_lowercase()),
                     _ => None,
                 };
                 write_text(
-                    self.out,
+                    &mut *self.out,
                     html::run::subject_section(s, devices.map(Vec::as_slice)),
                 )?
             }
-            Format::Junit => junit::write_subject(self.out, self.as_of, s)?,
+            Format::Junit => junit::write_subject(&mut *self.out, self.as_of, s)?,
             Format::Sarif => {
                 let mut first = !self.any_finding;
                 let devices = match s.subject.as_ref() {
@@ -246,15 +284,15 @@ impl<'w> RunWriter<'w> {
                     inputs: &self.device_inputs,
                     enrolling: devices.map(Vec::as_slice).unwrap_or_default(),
                 };
-                sarif::write_results(self.out, &self.columns, s, &places, &mut first)?;
+                sarif::write_results(&mut *self.out, &self.columns, s, &places, &mut first)?;
                 self.any_finding = !first;
             }
             Format::Json => {
-                json::write_findings(self.out, &s.findings, self.any_finding)?;
+                json::write_findings(&mut *self.out, &s.findings, self.any_finding)?;
                 self.any_finding |= !s.findings.is_empty();
             }
-            Format::Jsonl => jsonl::write_subject(self.out, s)?,
-            Format::Csv => csv::write_row(self.out, &SubjectRow::of(s, &self.columns))?,
+            Format::Jsonl => jsonl::write_subject(&mut *self.out, s)?,
+            Format::Csv => csv::write_row(&mut *self.out, &SubjectRow::of(s, &self.columns))?,
         }
         if primary {
             self.detailed += 1;
@@ -266,7 +304,7 @@ impl<'w> RunWriter<'w> {
     /// ignored by every other format.
     pub fn row(&mut self, r: &SubjectRow) -> io::Result<()> {
         if self.format == Format::Csv && !self.in_header.contains(&row_key(r)) {
-            csv::write_row(self.out, r)?;
+            csv::write_row(&mut *self.out, r)?;
         }
         Ok(())
     }
@@ -275,12 +313,17 @@ impl<'w> RunWriter<'w> {
     pub fn finish(&mut self, header: &RunHeader<'_>) -> io::Result<()> {
         let more = self.subjects.saturating_sub(self.detailed);
         match self.format {
-            Format::Table(width) => write_text(self.out, table_run::run_tail(header, more, width))?,
-            Format::Markdown => write_text(self.out, markdown::run_tail(header, more))?,
-            Format::Html => write_text(self.out, html::run::run_tail(header, more, &self.columns))?,
-            Format::Junit => junit::write_tail(self.out)?,
-            Format::Sarif => sarif::write_tail(self.out, header)?,
-            Format::Json => json::write_run_tail(self.out, header)?,
+            Format::Table(width) => {
+                write_text(&mut *self.out, table_run::run_tail(header, more, width))?
+            }
+            Format::Markdown => write_text(&mut *self.out, markdown::run_tail(header, more))?,
+            Format::Html => write_text(
+                &mut *self.out,
+                html::run::run_tail(header, more, &self.columns),
+            )?,
+            Format::Junit => junit::write_tail(&mut *self.out)?,
+            Format::Sarif => sarif::write_tail(&mut *self.out, header)?,
+            Format::Json => json::write_run_tail(&mut *self.out, header)?,
             Format::Jsonl | Format::Csv => {}
         }
         self.out.flush()
