@@ -5,11 +5,15 @@ use super::facts::{AutopilotFacts, graph};
 use super::{R_AUTOPILOT_OVERVIEW, R_CORPORATE_IDENTIFIERS};
 use crate::checks::common::{R_ERRORS_TS, R_RESTRICTIONS};
 use crate::device::autopilot::ProfileSource;
+use crate::model::Evidence;
 use crate::model::{
     Area, CheckMeta, EnrollmentPath, Finding, Permissions, Severity, SkipReason, Status,
 };
 use crate::tenant::autopilot::{CorporateIdentifierMatch, corporate_identifier};
-use crate::tenant::precedence::{Winner, default_windows_restriction, winning_restrictions_in};
+use crate::tenant::filter_rule::FilterDevice;
+use crate::tenant::precedence::{
+    Winner, default_windows_restriction, winning_restrictions_for_device,
+};
 
 pub const META: CheckMeta = CheckMeta {
     id: "AP006",
@@ -43,7 +47,11 @@ pub const META: CheckMeta = CheckMeta {
         enrollment into a personal one; with \"Personally owned: Block\" in the winning restriction the device \
         is refused with 0x80180014 although nothing changed on it (memdocs \
         intune/enrollment/enrollment-restrictions-set.md; corporate-identifiers-add.md, the ownership table). \
-        USR005 uses the same facts for the user's restriction. Enrollment paths: entra-join (and Autopilot for \
+        USR005 uses the same facts for the user's restriction. A restriction assigned through an assignment \
+        filter is evaluated against the device report as COR006 does (memdocs \
+        intune/intune-service/enrollment/create-device-platform-restrictions.md, \"Supported filter \
+        properties\"); one the report cannot decide, whose personal-device setting answers otherwise, makes \
+        the finding a warning that names it. Enrollment paths: entra-join (and Autopilot for \
         existing devices or device preparation).",
     how_to_fix: "Add the device to the Windows corporate identifiers (Intune admin center > Devices > \
         Enrollment > Corporate device identifiers > Add > \"Manufacturer, model and serial number\"), register \
@@ -161,8 +169,12 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
             return r.finding_of(&META, f.subject.clone(), "the enrollment restrictions");
         }
     };
+    // The device's report decides the restrictions' assignment filters it can (COR006).
+    let device = FilterDevice::from_report(f.cf.report);
     let winner: Option<Winner> = match f.cf.user {
-        Some(u) => winning_restrictions_in(f.cf.snap, u).and_then(|w| w.windows_platform),
+        Some(u) => {
+            winning_restrictions_for_device(f.cf.snap, u, &device).and_then(|w| w.windows_platform)
+        }
         None => default_windows_restriction(configs, "no enrolling user is known"),
     };
     let blocked = winner.as_ref().and_then(|w| {
@@ -170,6 +182,60 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
             .windows()
             .and_then(|r| r.personal_device_enrollment_blocked)
     });
+    let personal_block = |c: &crate::tenant::snapshot::EnrollmentConfiguration| {
+        c.windows()
+            .and_then(|r| r.personal_device_enrollment_blocked)
+            .unwrap_or(false)
+    };
+    // A higher-priority restriction assigned through a filter the report cannot decide, whose
+    // personal-device setting answers otherwise: the verdict depends on that filter.
+    let differing: Vec<String> = winner
+        .as_ref()
+        .map(|w| {
+            w.depends_on_filters
+                .iter()
+                .filter(|d| personal_block(d.config) != blocked.unwrap_or(false))
+                .map(|d| {
+                    d.describe(
+                        f.cf.snap
+                            .sources
+                            .assignment_filters
+                            .data()
+                            .map(Vec::as_slice),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let filter_ev: Vec<Evidence> = winner
+        .as_ref()
+        .map(|w| {
+            w.filter_checks
+                .iter()
+                .map(|k| Evidence::new("precedence", k.describe()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let (false, Some(w)) = (differing.is_empty(), &winner) {
+        let mut out = META
+            .finding(
+                Status::Warn,
+                f.subject.clone(),
+                format!(
+                    "This device ({tuple}) enrolls as personal; the winning {} {} personally owned Windows devices, but another restriction that answers otherwise wins if the device matches its assignment filter: {}",
+                    w.describe(),
+                    if blocked.unwrap_or(false) { "blocks" } else { "allows" },
+                    differing.join("; ")
+                ),
+            )
+            .with_all_evidence(filter_ev)
+            .with_remediation(
+                "Check the assignment filter's rule against this device (Intune admin center > Tenant \
+                 administration > Filters); the restriction it selects decides whether personal devices may enroll.",
+            );
+        out.evidence.push(ids_ev);
+        return out;
+    }
     let mut out = match (blocked, &winner) {
         (Some(true), Some(w)) => META
             .finding(
@@ -206,6 +272,7 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
             },
         ),
     };
+    out.evidence.extend(filter_ev);
     out.evidence.push(ids_ev);
     out
 }
