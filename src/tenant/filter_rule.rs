@@ -605,7 +605,7 @@ enum Resolved {
     Undefined(String),
 }
 
-const UNSUPPORTED_AT_ENROLLMENT: &str = "is not among the filter properties Intune evaluates for Windows enrollment restrictions (memdocs enrollment/create-device-platform-restrictions.md, \"Supported filter properties\")";
+const UNSUPPORTED_AT_ENROLLMENT: &str = "is not among the filter properties Intune evaluates for Windows enrollment restrictions (memdocs intune/intune-service/enrollment/create-device-platform-restrictions.md, \"Supported filter properties\")";
 
 fn resolve(c: &Comparison, d: &FilterDevice) -> Resolved {
     if !c.entity.eq_ignore_ascii_case("device") {
@@ -643,7 +643,7 @@ fn resolve(c: &Comparison, d: &FilterDevice) -> Resolved {
                 (Some(22621 | 22631), Some(u)) if u >= 3374 => {}
                 (Some(b), u) => {
                     return Resolved::Undefined(format!(
-                        "{} is evaluated at enrollment only from Windows 11 22H2 with KB5035942 (OS builds 22621.3374 and 22631.3374; memdocs enrollment/create-device-platform-restrictions.md), and the device runs {}",
+                        "{} is evaluated at enrollment only from Windows 11 22H2 with KB5035942 (OS builds 22621.3374 and 22631.3374; memdocs intune/intune-service/enrollment/create-device-platform-restrictions.md), and the device runs {}",
                         c.property,
                         match u {
                             Some(u) => format!("10.0.{b}.{u}"),
@@ -677,7 +677,7 @@ fn resolve(c: &Comparison, d: &FilterDevice) -> Resolved {
                 .into(),
         ),
         "cpuarchitecture" => Resolved::Undefined(
-            "cpuArchitecture: enrollment scenarios don't support it (memdocs fundamentals/filters-device-properties.md)"
+            "cpuArchitecture: enrollment scenarios don't support it (memdocs intune/intune-service/fundamentals/filters-device-properties.md)"
                 .into(),
         ),
         "operatingsystemversion" => Resolved::Undefined(format!(
