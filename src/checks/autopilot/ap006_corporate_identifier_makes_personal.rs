@@ -3,7 +3,7 @@
 
 use super::facts::{AutopilotFacts, graph};
 use super::{R_AUTOPILOT_OVERVIEW, R_CORPORATE_IDENTIFIERS};
-use crate::checks::common::{R_ERRORS_TS, R_RESTRICTIONS};
+use crate::checks::common::{R_ERRORS_TS, R_RESTRICTION_FILTERS, R_RESTRICTIONS};
 use crate::device::autopilot::ProfileSource;
 use crate::model::Evidence;
 use crate::model::{
@@ -61,6 +61,7 @@ pub const META: CheckMeta = CheckMeta {
         R_RESTRICTIONS,
         R_ERRORS_TS,
         R_AUTOPILOT_OVERVIEW,
+        R_RESTRICTION_FILTERS,
     ],
 };
 

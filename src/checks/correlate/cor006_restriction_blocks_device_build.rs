@@ -1,6 +1,9 @@
 //! COR006: the winning restriction's OS version range includes the device's build.
 
-use crate::checks::common::{R_ERRORS_TS, R_FILTERS, R_RESTRICTIONS, RESTRICTIONS_FOR_USER};
+use crate::checks::common::{
+    R_ERRORS_TS, R_FILTER_PROPERTIES, R_FILTERS, R_RESTRICTION_FILTERS, R_RESTRICTIONS,
+    RESTRICTIONS_FOR_USER,
+};
 use crate::checks::device::facts::COLLECT_OS;
 use crate::model::{
     Area, CheckMeta, EnrollmentPath, Evidence, Finding, Severity, SkipReason, Status,
@@ -42,7 +45,13 @@ pub const META: CheckMeta = CheckMeta {
     how_to_fix: "Intune admin center > Devices > Enrollment > Device platform restriction > Windows \
         restrictions > the reported policy > Properties: correct the minimum or maximum version (without a \
         revision), or update the device to a build inside the range.",
-    references: &[R_RESTRICTIONS, R_ERRORS_TS, R_FILTERS],
+    references: &[
+        R_RESTRICTIONS,
+        R_ERRORS_TS,
+        R_FILTERS,
+        R_RESTRICTION_FILTERS,
+        R_FILTER_PROPERTIES,
+    ],
 };
 
 /// COR006: the device's build against the OS range of the Windows restriction that wins for the

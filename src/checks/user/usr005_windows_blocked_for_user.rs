@@ -48,6 +48,7 @@ pub const META: CheckMeta = CheckMeta {
         R_ERRORS_TS,
         R_ENROLLMENT_CONFIG_API,
         R_FILTERS,
+        R_RESTRICTION_FILTERS,
     ],
 };
 
