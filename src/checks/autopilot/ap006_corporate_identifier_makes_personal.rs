@@ -345,4 +345,72 @@ mod tests {
         );
         assert_not_applicable(&eval(&tenant(true, false), &report(None), evaluate));
     }
+
+    /// A personal-device block assigned to all users through an include filter: the device's
+    /// report decides the filter, or the finding says the verdict depends on it.
+    #[test]
+    fn a_filtered_personal_block_is_decided_by_the_device() {
+        use crate::checks::correlate::facts::CorrelationFacts;
+        use crate::checks::correlate::keys::device_keys;
+        use crate::checks::device::analyse;
+        let mut snap = tenant(false, false);
+        let mut configs =
+            serde_json::to_value(snap.sources.enrollment_configurations.data()).unwrap();
+        if let Some(list) = configs.as_array_mut() {
+            list.push(json!({
+                "@odata.type": "#microsoft.graph.deviceEnrollmentPlatformRestrictionConfiguration",
+                "id": "hp1_SinglePlatformRestriction", "displayName": "HP: corporate only",
+                "priority": 1, "deviceEnrollmentConfigurationType": "singlePlatformRestriction",
+                "platformType": "windows",
+                "platformRestriction": {"platformBlocked": false, "personalDeviceEnrollmentBlocked": true},
+                "assignments": [{"id": "a1", "target": {
+                    "@odata.type": "#microsoft.graph.allLicensedUsersAssignmentTarget",
+                    "deviceAndAppManagementAssignmentFilterId": "f-hp",
+                    "deviceAndAppManagementAssignmentFilterType": "include"}}]
+            }));
+        }
+        set(&mut snap.sources.enrollment_configurations, configs);
+        set(
+            &mut snap.sources.users,
+            json!([{"id": "u1", "userPrincipalName": "jdoe@contoso.com"}]),
+        );
+        let report = entra_joined();
+        let run = |snap: &crate::tenant::snapshot::TenantSnapshot| {
+            let analysis = analyse(&report, as_of());
+            let keys = device_keys(&report, &analysis, Some("jdoe@contoso.com"));
+            let cf = CorrelationFacts::new(snap, &report, &analysis, &keys, as_of());
+            evaluate(&AutopilotFacts::new(&cf))
+        };
+        let with_rule = |rule: &str| {
+            let mut s = snap.clone();
+            set(
+                &mut s.sources.assignment_filters,
+                json!([{"id": "f-hp", "displayName": "HP devices", "platform": "windows10AndLater", "rule": rule}]),
+            );
+            run(&s)
+        };
+        // The HP device (26100) matches: the personal block wins.
+        let f = with_rule(r#"(device.manufacturer -eq "HP")"#);
+        assert_status(&f, Status::Fail);
+        assert!(
+            f.evidence.iter().any(|e| e
+                .detail
+                .contains("the device matches (manufacturer is \"HP\")")),
+            "{:#?}",
+            f.evidence
+        );
+        // It does not match: the default (personal allowed) wins.
+        assert_status(
+            &with_rule(r#"(device.manufacturer -eq "Dell Inc.")"#),
+            Status::Pass,
+        );
+        // Not evaluated at enrollment: the verdict depends on the filter.
+        let f = with_rule(r#"(device.deviceName -startsWith "PC")"#);
+        assert_status(&f, Status::Warn);
+        assert!(
+            f.summary.contains("HP devices") && f.summary.contains("deviceName"),
+            "{}",
+            f.summary
+        );
+    }
 }

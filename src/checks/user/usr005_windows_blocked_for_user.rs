@@ -321,6 +321,60 @@ mod tests {
     }
 
     #[test]
+    fn usr005_decides_filters_from_the_device_and_keeps_them_open_without_one() {
+        use crate::tenant::filter_rule::FilterDevice;
+        // "Pilot Windows block" assigned to Pilot through the include filter "Home editions".
+        let configs = restrictions(false, true, "").replace(
+            &format!(r#""groupId":"{PILOT}""#),
+            &format!(
+                r#""groupId":"{PILOT}","deviceAndAppManagementAssignmentFilterId":"f1","deviceAndAppManagementAssignmentFilterType":"include""#
+            ),
+        );
+        let mut s = snap_with(&user_json(""), &[PILOT]);
+        s.sources.enrollment_configurations = Source::collected(
+            "GET /beta/deviceManagement/deviceEnrollmentConfigurations",
+            json(&configs),
+        );
+        s.sources.assignment_filters = Source::collected(
+            "GET /beta/deviceManagement/assignmentFilters",
+            json(
+                r#"[{"id":"f1","displayName":"Home editions","platform":"windows10AndLater",
+                     "rule":"(device.operatingSystemSKU -in [\"Core\", \"CoreSingleLanguage\"])"}]"#,
+            ),
+        );
+        let u = s.user("u1").cloned().unwrap_or_default();
+        let on = |edition: Option<&str>| {
+            let dev = DeviceContext {
+                path: Some(EnrollmentPath::EntraJoin),
+                filter_device: edition.map(|e| FilterDevice {
+                    edition_id: Some(e.into()),
+                    os_build: Some(26100),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            usr005_platform_restriction(&s, &u, &dev)
+        };
+        // A Home device matches: the block wins.
+        let f = on(Some("Core"));
+        assert_eq!(f.status, Status::Fail, "{:#?}", f);
+        assert!(
+            f.evidence.iter().any(|e| e
+                .detail
+                .contains("the device matches (operatingSystemSKU is \"Core\")")),
+            "{:#?}",
+            f.evidence
+        );
+        // An Enterprise device does not: the default wins, nothing is left open.
+        let f = on(Some("Enterprise"));
+        assert_eq!(f.status, Status::Pass, "{:#?}", f);
+        // No device (a user's readiness): the winner depends on the filter.
+        let f = on(None);
+        assert_eq!(f.status, Status::Warn, "{:#?}", f);
+        assert!(f.summary.contains("Home editions"), "{}", f.summary);
+    }
+
+    #[test]
     fn usr005_blocked_windows_names_the_winner() {
         let mut s = snap_with(&user_json(""), &[PILOT]);
         s.sources.enrollment_configurations = Source::collected(
