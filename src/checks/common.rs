@@ -45,6 +45,12 @@ pub const R_DEVICE_REGISTRATION_API: &str =
 pub const R_ENROLLMENT_CONFIG_API: &str = "https://learn.microsoft.com/graph/api/resources/intune-onboarding-deviceenrollmentconfiguration";
 /// Intune assignment filters.
 pub const R_FILTERS: &str = "https://learn.microsoft.com/mem/intune/fundamentals/filters";
+/// The rule syntax, operators and case rules of assignment filters.
+pub const R_FILTER_PROPERTIES: &str =
+    "https://learn.microsoft.com/mem/intune/fundamentals/filters-device-properties";
+/// The filter properties Intune evaluates for enrollment restrictions ("Supported filter
+/// properties").
+pub const R_RESTRICTION_FILTERS: &str = "https://learn.microsoft.com/mem/intune/enrollment/create-device-platform-restrictions#supported-filter-properties";
 pub const R_CA_POLICY_API: &str =
     "https://learn.microsoft.com/graph/api/resources/conditionalaccesspolicy";
 pub const R_USER_API: &str = "https://learn.microsoft.com/graph/api/resources/user";

@@ -13,6 +13,7 @@ pub mod autopilot;
 pub mod collect;
 pub mod device_groups;
 pub mod device_records;
+pub mod filter_rule;
 pub mod index;
 pub mod precedence;
 mod source_de;

@@ -10,10 +10,16 @@
 //! lowest priority value"; on a tie the single-platform restriction is taken.
 //!
 //! An assignment with an assignment filter holds only for the devices the filter's rule selects,
-//! which Intune evaluates at enrollment: such a configuration is not a winner, it is recorded in
-//! [`Winner::depends_on_filters`] and the next one is looked at, so a verdict that would differ
-//! for the filtered devices is never silently given as the answer.
+//! which Intune evaluates at enrollment. Without a device (a user's readiness) such a
+//! configuration is not a winner: it is recorded in [`Winner::depends_on_filters`] and the next
+//! one is looked at, so a verdict that would differ for the filtered devices is never silently
+//! given as the answer. With a device ([`FilterContext`]) the rule is evaluated against what its
+//! report says (`tenant/filter_rule.rs`): an include filter that matches (or an exclude filter
+//! that does not) makes the configuration apply, the opposite makes it not apply, and only a
+//! rule the report cannot decide leaves it a dependency. Each evaluation is kept in
+//! [`Winner::filter_checks`] for the evidence.
 
+use super::filter_rule::{FilterDevice, FilterOutcome, evaluate_rule};
 use super::snapshot::{
     AssignmentFilter, ConfigurationFamily, EnrollmentConfiguration, GroupMemberships, Membership,
     TargetFilter, TargetKind, TenantSnapshot, User, single_platform_covers_windows,
@@ -24,9 +30,9 @@ use super::snapshot::{
 pub enum Applicability {
     /// Assigned through this route: `group Pilot`, `all users`, `all devices`.
     Assigned(String),
-    /// Assigned through this route only to the devices an assignment filter selects: whether
-    /// it applies depends on the enrolling device, which the filter rule decides.
-    Filtered(String, TargetFilter),
+    /// Assigned only through routes with an assignment filter (each route and its filter):
+    /// whether it applies depends on the enrolling device, which the filter rules decide.
+    Filtered(Vec<(String, TargetFilter)>),
     /// The user is in an exclusion group.
     Excluded(String),
     NotAssigned,
@@ -48,6 +54,137 @@ pub struct Winner<'a> {
     /// wins instead when the enrolling device matches (include) or does not match (exclude) the
     /// filter. Empty when the winner does not depend on a filter.
     pub depends_on_filters: Vec<FilterDependency<'a>>,
+    /// The assignment filters evaluated against the enrolling device on the way to the winner
+    /// (empty without a device).
+    pub filter_checks: Vec<FilterCheck<'a>>,
+}
+
+/// The enrolling device, for the assignment filters: what its report says and the tenant's
+/// filters (`None` when they were not read).
+#[derive(Debug, Clone, Copy)]
+pub struct FilterContext<'a> {
+    pub device: &'a FilterDevice,
+    pub filters: Option<&'a [AssignmentFilter]>,
+}
+
+/// One assignment filter evaluated against the enrolling device.
+#[derive(Debug, Clone)]
+pub struct FilterCheck<'a> {
+    pub config: &'a EnrollmentConfiguration,
+    /// The route: `group All Staff`, `all users`.
+    pub via: String,
+    pub filter: TargetFilter,
+    /// The filter's name and rule as read (`None` when the filter was not read).
+    pub filter_name: Option<String>,
+    pub rule: Option<String>,
+    pub outcome: FilterOutcome,
+    /// The device values the outcome rests on.
+    pub facts: Vec<String>,
+}
+
+impl FilterCheck<'_> {
+    /// Whether the configuration applies through this route: `None` when undecided.
+    pub fn applies(&self) -> Option<bool> {
+        match self.outcome {
+            FilterOutcome::Match => Some(self.filter.include),
+            FilterOutcome::NoMatch => Some(!self.filter.include),
+            FilterOutcome::Unknown(_) => None,
+        }
+    }
+
+    /// `assignment filter "Dell" (include, rule …) of "Dell block" (priority 1) via group All
+    /// Staff, evaluated against the device: it matches (manufacturer is "Dell Inc."), so the
+    /// restriction applies`.
+    pub fn describe(&self) -> String {
+        let name = self.filter_name.as_deref().unwrap_or(&self.filter.id);
+        let rule = self
+            .rule
+            .as_deref()
+            .map(|r| format!(", rule {r}"))
+            .unwrap_or_default();
+        let facts = if self.facts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", self.facts.join(", "))
+        };
+        let (result, then) = match (&self.outcome, self.applies()) {
+            (FilterOutcome::Match, Some(a)) => ("the device matches", a),
+            (FilterOutcome::NoMatch, Some(a)) => ("the device does not match", a),
+            (FilterOutcome::Unknown(why), _) => {
+                return format!(
+                    "assignment filter \"{name}\" ({}{rule}) of \"{}\" (priority {}) via {}: could not be decided from the device report: {why}",
+                    self.mode(),
+                    self.config.name(),
+                    self.config.priority,
+                    self.via
+                );
+            }
+            _ => ("", false),
+        };
+        format!(
+            "assignment filter \"{name}\" ({}{rule}) of \"{}\" (priority {}) via {}, evaluated against the device: {result}{facts}, so the restriction {}",
+            self.mode(),
+            self.config.name(),
+            self.config.priority,
+            self.via,
+            if then { "applies" } else { "does not apply" }
+        )
+    }
+
+    fn mode(&self) -> &'static str {
+        if self.filter.include {
+            "include"
+        } else {
+            "exclude"
+        }
+    }
+}
+
+/// Evaluates `filter` for the device: undecided when the filter or its rule was not read.
+fn check_filter<'a>(
+    ctx: &FilterContext,
+    config: &'a EnrollmentConfiguration,
+    via: &str,
+    filter: &TargetFilter,
+) -> FilterCheck<'a> {
+    let found = ctx
+        .filters
+        .and_then(|l| l.iter().find(|f| f.id.eq_ignore_ascii_case(&filter.id)));
+    let (outcome, facts) = match (ctx.filters, found) {
+        (None, _) => (
+            FilterOutcome::Unknown(
+                "the assignment filters were not read (beta /deviceManagement/assignmentFilters)"
+                    .into(),
+            ),
+            Vec::new(),
+        ),
+        (Some(_), None) => (
+            FilterOutcome::Unknown(format!(
+                "filter {} is not among the tenant's assignment filters",
+                filter.id
+            )),
+            Vec::new(),
+        ),
+        (Some(_), Some(f)) => match f.rule.as_deref() {
+            Some(rule) => {
+                let ev = evaluate_rule(rule, ctx.device);
+                (ev.outcome, ev.facts)
+            }
+            None => (
+                FilterOutcome::Unknown("the filter has no rule".into()),
+                Vec::new(),
+            ),
+        },
+    };
+    FilterCheck {
+        config,
+        via: via.to_string(),
+        filter: filter.clone(),
+        filter_name: found.map(|f| f.display_name.clone().unwrap_or_else(|| f.id.clone())),
+        rule: found.and_then(|f| f.rule.clone()),
+        outcome,
+        facts,
+    }
 }
 
 /// A higher-priority configuration assigned to the user through an assignment filter.
@@ -57,6 +194,9 @@ pub struct FilterDependency<'a> {
     /// The route: `group All Staff`, `all users`.
     pub via: String,
     pub filter: TargetFilter,
+    /// Why the enrolling device's report could not decide the filter (`None` without a
+    /// device).
+    pub undecided: Option<String>,
 }
 
 impl FilterDependency<'_> {
@@ -78,8 +218,13 @@ impl FilterDependency<'_> {
             ),
             None => self.filter.id.clone(),
         };
+        let undecided = self
+            .undecided
+            .as_deref()
+            .map(|why| format!(" (not decided from the device report: {why})"))
+            .unwrap_or_default();
         format!(
-            "\"{}\" (priority {}) via {}, for devices that {} assignment filter {filter}",
+            "\"{}\" (priority {}) via {}, for devices that {} assignment filter {filter}{undecided}",
             self.config.name(),
             self.config.priority,
             self.via,
@@ -163,7 +308,7 @@ pub fn applicability(
     let mut via = None;
     // A route through an assignment filter holds only for some devices; an unfiltered route
     // makes the configuration apply whatever the device.
-    let mut filtered: Option<(String, TargetFilter)> = None;
+    let mut filtered: Vec<(String, TargetFilter)> = Vec::new();
     for a in &config.assignments {
         let route = match a.target.kind() {
             TargetKind::AllUsers => "all users".to_string(),
@@ -179,7 +324,7 @@ pub fn applicability(
             TargetKind::ExcludedGroup(_) | TargetKind::Other(_) => continue,
         };
         if let Some(f) = a.target.filter() {
-            filtered.get_or_insert((route, f));
+            filtered.push((route, f));
             continue;
         }
         // A group route explains more than "all users": prefer it.
@@ -189,16 +334,14 @@ pub fn applicability(
             Some(_) => {}
         }
     }
-    if via.is_none()
-        && let Some((route, f)) = filtered
-    {
+    if via.is_none() && !filtered.is_empty() {
         // An unknown membership (an exclusion, or another unfiltered route) leaves it open.
         if !unknown_excluded.is_empty() || !unknown_included.is_empty() {
             let mut groups = unknown_excluded;
             groups.extend(unknown_included);
             return Applicability::Unknown(groups);
         }
-        return Applicability::Filtered(route, f);
+        return Applicability::Filtered(filtered);
     }
     match via {
         Some(v) if unknown_excluded.is_empty() => Applicability::Assigned(v),
@@ -214,10 +357,12 @@ fn pick<'a>(
     default: Option<&'a EnrollmentConfiguration>,
     user: &User,
     memberships: Option<&GroupMemberships>,
+    device: Option<&FilterContext>,
 ) -> Option<Winner<'a>> {
     let mut reasoning = Vec::new();
     let mut uncertain = false;
     let mut depends_on_filters = Vec::new();
+    let mut filter_checks: Vec<FilterCheck<'a>> = Vec::new();
     for list in lists {
         let mut sorted: Vec<&EnrollmentConfiguration> = list.clone();
         let legacy = |c: &EnrollmentConfiguration| {
@@ -246,19 +391,78 @@ fn pick<'a>(
                         reasoning,
                         uncertain,
                         depends_on_filters,
+                        filter_checks,
                     });
                 }
-                Applicability::Filtered(via, filter) => {
-                    let dep = FilterDependency {
-                        config: c,
-                        via,
-                        filter,
+                Applicability::Filtered(routes) => {
+                    let Some(ctx) = device else {
+                        // No device: the first route stands for the dependency.
+                        if let Some((via, filter)) = routes.into_iter().next() {
+                            let dep = FilterDependency {
+                                config: c,
+                                via,
+                                filter,
+                                undecided: None,
+                            };
+                            reasoning.push(format!(
+                                "{}: wins instead when the enrolling device is one of them (the filter rule is evaluated by Intune at enrollment)",
+                                dep.describe(None)
+                            ));
+                            depends_on_filters.push(dep);
+                        }
+                        continue;
                     };
-                    reasoning.push(format!(
-                        "{}: wins instead when the enrolling device is one of them (the filter rule is evaluated by Intune at enrollment)",
-                        dep.describe(None)
-                    ));
-                    depends_on_filters.push(dep);
+                    let checks: Vec<FilterCheck<'a>> = routes
+                        .iter()
+                        .map(|(via, f)| check_filter(ctx, c, via, f))
+                        .collect();
+                    let applies = checks.iter().find(|k| k.applies() == Some(true)).cloned();
+                    let undecided = checks.iter().find(|k| k.applies().is_none()).cloned();
+                    // An undecided filter is said once, with the dependency below.
+                    for k in checks.iter().filter(|k| k.applies().is_some()) {
+                        reasoning.push(k.describe());
+                    }
+                    filter_checks.extend(checks);
+                    if let Some(k) = applies {
+                        reasoning.insert(
+                            0,
+                            format!(
+                                "\"{}\" (priority {}) applies via {} to this device (its assignment filter decides it) and has the lowest priority number among those assigned",
+                                c.name(),
+                                c.priority,
+                                k.via
+                            ),
+                        );
+                        return Some(Winner {
+                            config: c,
+                            via: format!(
+                                "{}, assignment filter \"{}\"",
+                                k.via,
+                                k.filter_name.as_deref().unwrap_or(&k.filter.id)
+                            ),
+                            reasoning,
+                            uncertain,
+                            depends_on_filters,
+                            filter_checks,
+                        });
+                    }
+                    if let Some(k) = undecided {
+                        let why = match &k.outcome {
+                            FilterOutcome::Unknown(why) => why.clone(),
+                            _ => String::new(),
+                        };
+                        let dep = FilterDependency {
+                            config: c,
+                            via: k.via,
+                            filter: k.filter,
+                            undecided: Some(why),
+                        };
+                        reasoning.push(format!(
+                            "{}: wins instead when the enrolling device is one of them",
+                            dep.describe(device.and_then(|d| d.filters))
+                        ));
+                        depends_on_filters.push(dep);
+                    }
                 }
                 Applicability::Excluded(g) => reasoning.push(format!(
                     "\"{}\" (priority {}) skipped: the user is in its exclusion {g}",
@@ -297,6 +501,7 @@ fn pick<'a>(
             reasoning,
             uncertain,
             depends_on_filters,
+            filter_checks,
         }
     })
 }
@@ -307,6 +512,17 @@ pub fn winning_restrictions<'a>(
     configs: &'a [EnrollmentConfiguration],
     user: &User,
     memberships: Option<&GroupMemberships>,
+) -> WinningRestrictions<'a> {
+    winning_restrictions_for(configs, user, memberships, None)
+}
+
+/// [`winning_restrictions`] for an enrolling device whose report decides the assignment filters
+/// it can (`None`: no device, every filtered assignment is a dependency).
+pub fn winning_restrictions_for<'a>(
+    configs: &'a [EnrollmentConfiguration],
+    user: &User,
+    memberships: Option<&GroupMemberships>,
+    device: Option<&FilterContext>,
 ) -> WinningRestrictions<'a> {
     // One Windows list: single-platform Windows and legacy all-platform customs together.
     let mut windows_custom = Vec::new();
@@ -338,8 +554,8 @@ pub fn winning_restrictions<'a>(
         }
     }
     WinningRestrictions {
-        windows_platform: pick(&[windows_custom], legacy_default, user, memberships),
-        device_limit: pick(&[limit_custom], limit_default, user, memberships),
+        windows_platform: pick(&[windows_custom], legacy_default, user, memberships, device),
+        device_limit: pick(&[limit_custom], limit_default, user, memberships, device),
     }
 }
 
@@ -360,6 +576,7 @@ pub fn default_windows_restriction<'a>(
             reasoning: vec![format!("default \"{}\" applies: {why}", c.name())],
             uncertain: false,
             depends_on_filters: Vec::new(),
+            filter_checks: Vec::new(),
         })
 }
 
@@ -376,6 +593,30 @@ pub fn winning_restrictions_in<'a>(
         configs,
         user,
         snapshot.sources.group_memberships.data(),
+    ))
+}
+
+/// [`winning_restrictions_in`] for the enrolling device described by `device`: the tenant's
+/// assignment filters are evaluated against it where its report decides them.
+pub fn winning_restrictions_for_device<'a>(
+    snapshot: &'a TenantSnapshot,
+    user: &User,
+    device: &FilterDevice,
+) -> Option<WinningRestrictions<'a>> {
+    let configs = snapshot.sources.enrollment_configurations.data()?;
+    let ctx = FilterContext {
+        device,
+        filters: snapshot
+            .sources
+            .assignment_filters
+            .data()
+            .map(Vec::as_slice),
+    };
+    Some(winning_restrictions_for(
+        configs,
+        user,
+        snapshot.sources.group_memberships.data(),
+        Some(&ctx),
     ))
 }
 
@@ -618,6 +859,110 @@ mod tests {
             single("c1", "Pilot", 1, &both, true),
         ));
         assert_eq!(winner_name(&mixed, &[PILOT, WAVE2]).0, "Pilot");
+    }
+
+    #[test]
+    fn the_device_decides_the_filters_it_can() {
+        let c = configs(&format!(
+            "[{},{},{}]",
+            default_platform(false),
+            single(
+                "c1",
+                "HP only",
+                1,
+                &filtered_group(PILOT, "f-hp", "include"),
+                true
+            ),
+            single(
+                "c2",
+                "All but Enterprise",
+                2,
+                &filtered_group(WAVE2, "f-ent", "exclude"),
+                false
+            ),
+        ));
+        let filters = vec![
+            AssignmentFilter {
+                id: "f-hp".into(),
+                display_name: Some("HP devices".into()),
+                rule: Some(r#"(device.manufacturer -eq "HP")"#.into()),
+                ..Default::default()
+            },
+            AssignmentFilter {
+                id: "f-ent".into(),
+                display_name: Some("Enterprise".into()),
+                rule: Some(r#"(device.operatingSystemSKU -eq "Enterprise")"#.into()),
+                ..Default::default()
+            },
+        ];
+        let (u, m) = user_in(&[PILOT, WAVE2]);
+        let device = |man: &str, edition: &str, build: u32| FilterDevice {
+            os_build: Some(build),
+            os_ubr: Some(4000),
+            edition_id: Some(edition.into()),
+            manufacturer: Some(man.into()),
+            ..Default::default()
+        };
+        let winner = |d: &FilterDevice, read: bool| {
+            let ctx = FilterContext {
+                device: d,
+                filters: read.then_some(filters.as_slice()),
+            };
+            winning_restrictions_for(&c, &u, Some(&m), Some(&ctx))
+                .windows_platform
+                .unwrap_or_else(|| panic!("no winner"))
+        };
+        // Include filter matches: the filtered restriction wins, with its evaluation.
+        let hp = device("HP", "Enterprise", 22631);
+        let w = winner(&hp, true);
+        assert_eq!(w.config.name(), "HP only");
+        assert!(
+            w.via.contains("assignment filter \"HP devices\""),
+            "{}",
+            w.via
+        );
+        assert!(w.depends_on_filters.is_empty());
+        assert_eq!(w.filter_checks.len(), 1);
+        assert!(
+            w.filter_checks[0].describe().contains(
+                "the device matches (manufacturer is \"HP\"), so the restriction applies"
+            ),
+            "{}",
+            w.filter_checks[0].describe()
+        );
+        // Include does not match, exclude matches: neither applies, the default wins, and
+        // nothing is left open.
+        let dell = device("Dell Inc.", "Enterprise", 22631);
+        let w = winner(&dell, true);
+        assert!(w.is_default() && w.depends_on_filters.is_empty(), "{w:?}");
+        assert_eq!(w.filter_checks.len(), 2);
+        assert!(w.reasoning.iter().any(|r| r.contains("does not apply")));
+        // Exclude does not match: that restriction applies.
+        let pro = device("Dell Inc.", "Professional", 22631);
+        assert_eq!(winner(&pro, true).config.name(), "All but Enterprise");
+        // Undecidable (manufacturer before 22621.3374): a dependency with the reason.
+        let old = device("HP", "Professional", 19045);
+        let w = winner(&old, true);
+        assert_eq!(w.config.name(), "All but Enterprise");
+        assert_eq!(w.depends_on_filters.len(), 1);
+        let what = w.depends_on_filters[0].describe(Some(&filters));
+        assert!(
+            what.contains("not decided from the device report") && what.contains("KB5035942"),
+            "{what}"
+        );
+        // Filters not read: nothing decided.
+        let w = winner(&hp, false);
+        assert!(w.is_default() && w.depends_on_filters.len() == 2, "{w:?}");
+        assert!(
+            w.depends_on_filters[0]
+                .describe(None)
+                .contains("were not read")
+        );
+        // No device: as before.
+        let w = winning_restrictions(&c, &u, Some(&m)).windows_platform;
+        assert!(w.is_some_and(|w| w.is_default()
+            && w.depends_on_filters.len() == 2
+            && w.filter_checks.is_empty()));
     }
 
     #[test]

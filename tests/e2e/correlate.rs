@@ -694,3 +694,50 @@ fn the_upn_the_device_presents_is_tested_not_only_the_cloud_upn() {
         r["diagnoses"]
     );
 }
+
+/// The `filters` tenant (contoso with two Windows restrictions assigned to all users through
+/// assignment filters: "Dell: Windows 11 24H2 or later" with the include filter "Dell devices",
+/// "Windows 11 only (LTSC exempt)" with the exclude filter "LTSC editions"): each device's
+/// report decides the filters it can, so the winning restriction is computed for the device,
+/// and only a filter the report cannot decide leaves the verdict open.
+#[test]
+fn assignment_filters_are_decided_by_the_device_report() {
+    let m = MockGraph::spawn_blocking(MockConfig::dir(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mocks/tenants/filters"),
+    ))
+    .unwrap_or_else(|e| panic!("mock: {e}"));
+    let dev = "PC0200.corp.contoso.com";
+    let mut record = String::new();
+    for (name, cor006, verdict) in [
+        // Dell on 22631.4460: the include filter matches; its minimum 26100 excludes the build.
+        ("filters-dell-23h2", "fail", "failed"),
+        // HP on 22631.4460: neither filter selects the Dell restriction; the exclude filter does
+        // not match an Enterprise device, so "Windows 11 only" wins and allows the build.
+        ("filters-hp-23h2", "pass", "failed"),
+        // LTSC 2021 (19044): the exclude filter matches (EnterpriseS); the manufacturer is not
+        // evaluated at enrollment before 22621.3374, so the Dell restriction stays open.
+        ("filters-ltsc-2021", "warn", "failed"),
+    ] {
+        let d = scenario(name);
+        let r = diagnose_mock(&m, Auth::Delegated("cli"), &[&d], &[]);
+        let f = finding(&r, "COR006", dev);
+        assert_eq!(f["status"], cor006, "{name}: {f:#}");
+        let diag = diagnosis(&r, dev);
+        assert_eq!(diag["verdict"], verdict, "{name}: {diag:#}");
+        if cor006 == "fail" {
+            assert_eq!(first_cause(diag), "COR006", "{name}: {diag:#}");
+        }
+        let usr005 = finding(&r, "USR005", "tlee@contoso.com");
+        record.push_str(&format!(
+            "## {name}\nverdict {} (causes {})\nCOR006 {}: {}\n{}\nUSR005 {}: {}\n\n",
+            diag["verdict"],
+            diag["causes"],
+            f["status"],
+            f["summary"],
+            evidence(f),
+            usr005["status"],
+            usr005["summary"],
+        ));
+    }
+    insta::assert_snapshot!("assignment_filters_decided_by_the_device", record);
+}

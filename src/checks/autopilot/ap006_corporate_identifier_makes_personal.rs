@@ -3,13 +3,17 @@
 
 use super::facts::{AutopilotFacts, graph};
 use super::{R_AUTOPILOT_OVERVIEW, R_CORPORATE_IDENTIFIERS};
-use crate::checks::common::{R_ERRORS_TS, R_RESTRICTIONS};
+use crate::checks::common::{R_ERRORS_TS, R_RESTRICTION_FILTERS, R_RESTRICTIONS};
 use crate::device::autopilot::ProfileSource;
+use crate::model::Evidence;
 use crate::model::{
     Area, CheckMeta, EnrollmentPath, Finding, Permissions, Severity, SkipReason, Status,
 };
 use crate::tenant::autopilot::{CorporateIdentifierMatch, corporate_identifier};
-use crate::tenant::precedence::{Winner, default_windows_restriction, winning_restrictions_in};
+use crate::tenant::filter_rule::FilterDevice;
+use crate::tenant::precedence::{
+    Winner, default_windows_restriction, winning_restrictions_for_device,
+};
 
 pub const META: CheckMeta = CheckMeta {
     id: "AP006",
@@ -43,7 +47,11 @@ pub const META: CheckMeta = CheckMeta {
         enrollment into a personal one; with \"Personally owned: Block\" in the winning restriction the device \
         is refused with 0x80180014 although nothing changed on it (memdocs \
         intune/enrollment/enrollment-restrictions-set.md; corporate-identifiers-add.md, the ownership table). \
-        USR005 uses the same facts for the user's restriction. Enrollment paths: entra-join (and Autopilot for \
+        USR005 uses the same facts for the user's restriction. A restriction assigned through an assignment \
+        filter is evaluated against the device report as COR006 does (memdocs \
+        intune/intune-service/enrollment/create-device-platform-restrictions.md, \"Supported filter \
+        properties\"); one the report cannot decide, whose personal-device setting answers otherwise, makes \
+        the finding a warning that names it. Enrollment paths: entra-join (and Autopilot for \
         existing devices or device preparation).",
     how_to_fix: "Add the device to the Windows corporate identifiers (Intune admin center > Devices > \
         Enrollment > Corporate device identifiers > Add > \"Manufacturer, model and serial number\"), register \
@@ -53,6 +61,7 @@ pub const META: CheckMeta = CheckMeta {
         R_RESTRICTIONS,
         R_ERRORS_TS,
         R_AUTOPILOT_OVERVIEW,
+        R_RESTRICTION_FILTERS,
     ],
 };
 
@@ -161,8 +170,12 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
             return r.finding_of(&META, f.subject.clone(), "the enrollment restrictions");
         }
     };
+    // The device's report decides the restrictions' assignment filters it can (COR006).
+    let device = FilterDevice::from_report(f.cf.report);
     let winner: Option<Winner> = match f.cf.user {
-        Some(u) => winning_restrictions_in(f.cf.snap, u).and_then(|w| w.windows_platform),
+        Some(u) => {
+            winning_restrictions_for_device(f.cf.snap, u, &device).and_then(|w| w.windows_platform)
+        }
         None => default_windows_restriction(configs, "no enrolling user is known"),
     };
     let blocked = winner.as_ref().and_then(|w| {
@@ -170,6 +183,60 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
             .windows()
             .and_then(|r| r.personal_device_enrollment_blocked)
     });
+    let personal_block = |c: &crate::tenant::snapshot::EnrollmentConfiguration| {
+        c.windows()
+            .and_then(|r| r.personal_device_enrollment_blocked)
+            .unwrap_or(false)
+    };
+    // A higher-priority restriction assigned through a filter the report cannot decide, whose
+    // personal-device setting answers otherwise: the verdict depends on that filter.
+    let differing: Vec<String> = winner
+        .as_ref()
+        .map(|w| {
+            w.depends_on_filters
+                .iter()
+                .filter(|d| personal_block(d.config) != blocked.unwrap_or(false))
+                .map(|d| {
+                    d.describe(
+                        f.cf.snap
+                            .sources
+                            .assignment_filters
+                            .data()
+                            .map(Vec::as_slice),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let filter_ev: Vec<Evidence> = winner
+        .as_ref()
+        .map(|w| {
+            w.filter_checks
+                .iter()
+                .map(|k| Evidence::new("precedence", k.describe()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let (false, Some(w)) = (differing.is_empty(), &winner) {
+        let mut out = META
+            .finding(
+                Status::Warn,
+                f.subject.clone(),
+                format!(
+                    "This device ({tuple}) enrolls as personal; the winning {} {} personally owned Windows devices, but another restriction that answers otherwise wins if the device matches its assignment filter: {}",
+                    w.describe(),
+                    if blocked.unwrap_or(false) { "blocks" } else { "allows" },
+                    differing.join("; ")
+                ),
+            )
+            .with_all_evidence(filter_ev)
+            .with_remediation(
+                "Check the assignment filter's rule against this device (Intune admin center > Tenant \
+                 administration > Filters); the restriction it selects decides whether personal devices may enroll.",
+            );
+        out.evidence.push(ids_ev);
+        return out;
+    }
     let mut out = match (blocked, &winner) {
         (Some(true), Some(w)) => META
             .finding(
@@ -206,6 +273,7 @@ pub fn evaluate(f: &AutopilotFacts) -> Finding {
             },
         ),
     };
+    out.evidence.extend(filter_ev);
     out.evidence.push(ids_ev);
     out
 }
@@ -276,5 +344,73 @@ mod tests {
             "DeviceManagementServiceConfig.Read.All",
         );
         assert_not_applicable(&eval(&tenant(true, false), &report(None), evaluate));
+    }
+
+    /// A personal-device block assigned to all users through an include filter: the device's
+    /// report decides the filter, or the finding says the verdict depends on it.
+    #[test]
+    fn a_filtered_personal_block_is_decided_by_the_device() {
+        use crate::checks::correlate::facts::CorrelationFacts;
+        use crate::checks::correlate::keys::device_keys;
+        use crate::checks::device::analyse;
+        let mut snap = tenant(false, false);
+        let mut configs =
+            serde_json::to_value(snap.sources.enrollment_configurations.data()).unwrap();
+        if let Some(list) = configs.as_array_mut() {
+            list.push(json!({
+                "@odata.type": "#microsoft.graph.deviceEnrollmentPlatformRestrictionConfiguration",
+                "id": "hp1_SinglePlatformRestriction", "displayName": "HP: corporate only",
+                "priority": 1, "deviceEnrollmentConfigurationType": "singlePlatformRestriction",
+                "platformType": "windows",
+                "platformRestriction": {"platformBlocked": false, "personalDeviceEnrollmentBlocked": true},
+                "assignments": [{"id": "a1", "target": {
+                    "@odata.type": "#microsoft.graph.allLicensedUsersAssignmentTarget",
+                    "deviceAndAppManagementAssignmentFilterId": "f-hp",
+                    "deviceAndAppManagementAssignmentFilterType": "include"}}]
+            }));
+        }
+        set(&mut snap.sources.enrollment_configurations, configs);
+        set(
+            &mut snap.sources.users,
+            json!([{"id": "u1", "userPrincipalName": "jdoe@contoso.com"}]),
+        );
+        let report = entra_joined();
+        let run = |snap: &crate::tenant::snapshot::TenantSnapshot| {
+            let analysis = analyse(&report, as_of());
+            let keys = device_keys(&report, &analysis, Some("jdoe@contoso.com"));
+            let cf = CorrelationFacts::new(snap, &report, &analysis, &keys, as_of());
+            evaluate(&AutopilotFacts::new(&cf))
+        };
+        let with_rule = |rule: &str| {
+            let mut s = snap.clone();
+            set(
+                &mut s.sources.assignment_filters,
+                json!([{"id": "f-hp", "displayName": "HP devices", "platform": "windows10AndLater", "rule": rule}]),
+            );
+            run(&s)
+        };
+        // The HP device (26100) matches: the personal block wins.
+        let f = with_rule(r#"(device.manufacturer -eq "HP")"#);
+        assert_status(&f, Status::Fail);
+        assert!(
+            f.evidence.iter().any(|e| e
+                .detail
+                .contains("the device matches (manufacturer is \"HP\")")),
+            "{:#?}",
+            f.evidence
+        );
+        // It does not match: the default (personal allowed) wins.
+        assert_status(
+            &with_rule(r#"(device.manufacturer -eq "Dell Inc.")"#),
+            Status::Pass,
+        );
+        // Not evaluated at enrollment: the verdict depends on the filter.
+        let f = with_rule(r#"(device.deviceName -startsWith "PC")"#);
+        assert_status(&f, Status::Warn);
+        assert!(
+            f.summary.contains("HP devices") && f.summary.contains("deviceName"),
+            "{}",
+            f.summary
+        );
     }
 }

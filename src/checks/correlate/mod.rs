@@ -330,6 +330,10 @@ pub fn enrolling_user_findings(f: &CorrelationFacts, other_tenant: bool) -> Vec<
                     None => PresentedUpn::NotInEvidence,
                 },
                 as_of: Some(f.as_of),
+                // The device's report decides the restrictions' assignment filters it can.
+                filter_device: Some(crate::tenant::filter_rule::FilterDevice::from_report(
+                    f.report,
+                )),
             },
         ),
         _ => Vec::new(),

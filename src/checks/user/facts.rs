@@ -9,6 +9,7 @@ use crate::checks::tenant::ten009_enrollment_app_conditional_access::{
 use crate::model::{CheckMeta, EnrollmentPath, Evidence, Finding};
 use std::collections::HashMap;
 
+use crate::tenant::filter_rule::FilterDevice;
 use crate::tenant::snapshot::{EntraDevice, ManagedDevice, TenantSnapshot, User};
 
 /// What is known about the device the user enrolls (all optional).
@@ -31,6 +32,10 @@ pub struct DeviceContext {
     /// The evaluation date (`--as-of`, else now); `None` uses the snapshot's collection time.
     /// The device limit counts only devices in contact with Intune within 90 days of it.
     pub as_of: Option<DateTime<Utc>>,
+    /// What the device report says for the assignment filters of the restrictions (OS build,
+    /// edition, manufacturer, model, Autopilot profile name): `None` without a device, when
+    /// every restriction assigned through a filter is only a dependency of the winner.
+    pub filter_device: Option<FilterDevice>,
 }
 
 /// What the device's own evidence says about the UPN it signs in with.

@@ -6,8 +6,8 @@ use crate::checks::common::*;
 use crate::model::{Area, CheckMeta, Severity};
 use crate::model::{EnrollmentPath, Evidence, Finding, Status};
 use crate::tenant::precedence::{
-    DEVICE_CREDENTIAL_DEFAULT_ONLY, WindowsVersion, default_windows_restriction,
-    os_version_blocked, winning_restrictions,
+    DEVICE_CREDENTIAL_DEFAULT_ONLY, FilterContext, WindowsVersion, default_windows_restriction,
+    os_version_blocked, winning_restrictions_for,
 };
 use crate::tenant::snapshot::{PlatformRestriction, TenantSnapshot, User};
 
@@ -23,8 +23,13 @@ pub const META: CheckMeta = CheckMeta {
         the default. Fails when it blocks Windows (MDM), blocks personally owned Windows on a path that counts \
         as personal, or excludes the device's OS version. A restriction assigned through an assignment filter (include or exclude; memdocs \
         intune/intune-service/fundamentals/filters.md) applies only to the devices its rule selects, which \
-        Intune decides at enrollment: such a restriction with a higher priority is not taken as the winner, \
-        and when its settings would give another answer the finding is a warning that names it.",
+        Intune decides at enrollment. For a user alone (no device) such a restriction with a higher priority \
+        is not taken as the winner, and when its settings would give another answer the finding is a warning \
+        that names it. With a device (diagnose), the rule is evaluated against its report with the properties \
+        Intune evaluates for Windows enrollment restrictions (memdocs \
+        intune/intune-service/enrollment/create-device-platform-restrictions.md, \"Supported filter \
+        properties\"; rule syntax in intune/intune-service/fundamentals/filters-device-properties.md), as \
+        COR006 does, and only a filter the report cannot decide stays a dependency.",
     why_it_matters: "This is the usual reason for event 76 with 0x80180014 (\"Your organization does not \
         support this version of Windows\"). GPO and co-management enrollments count as corporate, so a \
         personal-device block does not stop them; automatic enrollment during Entra join is stopped by it \
@@ -43,6 +48,7 @@ pub const META: CheckMeta = CheckMeta {
         R_ERRORS_TS,
         R_ENROLLMENT_CONFIG_API,
         R_FILTERS,
+        R_RESTRICTION_FILTERS,
     ],
 };
 
@@ -62,7 +68,18 @@ pub fn usr005_platform_restriction(
     let winner = if co_managed {
         default_windows_restriction(configs, DEVICE_CREDENTIAL_DEFAULT_ONLY)
     } else {
-        winning_restrictions(configs, user, snap.sources.group_memberships.data()).windows_platform
+        // With a device (correlation), its report decides the assignment filters it can.
+        let ctx = dev.filter_device.as_ref().map(|device| FilterContext {
+            device,
+            filters: snap.sources.assignment_filters.data().map(Vec::as_slice),
+        });
+        winning_restrictions_for(
+            configs,
+            user,
+            snap.sources.group_memberships.data(),
+            ctx.as_ref(),
+        )
+        .windows_platform
     };
     let w = or_finding!(decided_winner(
         snap,
@@ -301,6 +318,60 @@ mod tests {
             "{:#?}",
             f.evidence
         );
+    }
+
+    #[test]
+    fn usr005_decides_filters_from_the_device_and_keeps_them_open_without_one() {
+        use crate::tenant::filter_rule::FilterDevice;
+        // "Pilot Windows block" assigned to Pilot through the include filter "Home editions".
+        let configs = restrictions(false, true, "").replace(
+            &format!(r#""groupId":"{PILOT}""#),
+            &format!(
+                r#""groupId":"{PILOT}","deviceAndAppManagementAssignmentFilterId":"f1","deviceAndAppManagementAssignmentFilterType":"include""#
+            ),
+        );
+        let mut s = snap_with(&user_json(""), &[PILOT]);
+        s.sources.enrollment_configurations = Source::collected(
+            "GET /beta/deviceManagement/deviceEnrollmentConfigurations",
+            json(&configs),
+        );
+        s.sources.assignment_filters = Source::collected(
+            "GET /beta/deviceManagement/assignmentFilters",
+            json(
+                r#"[{"id":"f1","displayName":"Home editions","platform":"windows10AndLater",
+                     "rule":"(device.operatingSystemSKU -in [\"Core\", \"CoreSingleLanguage\"])"}]"#,
+            ),
+        );
+        let u = s.user("u1").cloned().unwrap_or_default();
+        let on = |edition: Option<&str>| {
+            let dev = DeviceContext {
+                path: Some(EnrollmentPath::EntraJoin),
+                filter_device: edition.map(|e| FilterDevice {
+                    edition_id: Some(e.into()),
+                    os_build: Some(26100),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            usr005_platform_restriction(&s, &u, &dev)
+        };
+        // A Home device matches: the block wins.
+        let f = on(Some("Core"));
+        assert_eq!(f.status, Status::Fail, "{:#?}", f);
+        assert!(
+            f.evidence.iter().any(|e| e
+                .detail
+                .contains("the device matches (operatingSystemSKU is \"Core\")")),
+            "{:#?}",
+            f.evidence
+        );
+        // An Enterprise device does not: the default wins, nothing is left open.
+        let f = on(Some("Enterprise"));
+        assert_eq!(f.status, Status::Pass, "{:#?}", f);
+        // No device (a user's readiness): the winner depends on the filter.
+        let f = on(None);
+        assert_eq!(f.status, Status::Warn, "{:#?}", f);
+        assert!(f.summary.contains("Home editions"), "{}", f.summary);
     }
 
     #[test]
