@@ -17,6 +17,7 @@ use super::diagnose::copy_sample;
 use super::tenant::{Auth, fixture, json_of, run};
 
 mod junit_xsd;
+mod redaction;
 
 const AS_OF: &str = "2026-11-26";
 
