@@ -172,6 +172,18 @@ impl Redactor {
         format!("{kind}-{}", self.short(kind, name, 8))
     }
 
+    /// A serial number: `serial-…`, computed without periods (Intune's corporate identifiers
+    /// are uploaded without them), so `AB.12` on the device and `AB12` in the tenant stay one.
+    pub fn serial(&self, serial: &str) -> String {
+        self.name("serial", &serial.replace('.', ""))
+    }
+
+    fn opt_serial(&self, v: &mut Option<String>) {
+        if let Some(s) = v.as_mut() {
+            *s = self.serial(s);
+        }
+    }
+
     fn opt_name(&self, kind: &str, v: &mut Option<String>) {
         if let Some(s) = v.as_mut() {
             *s = self.name(kind, s);
@@ -308,7 +320,7 @@ impl Redactor {
                 if let Some(u) = d.user_principal_name.as_mut() {
                     *u = self.upn(u);
                 }
-                self.opt_name("serial", &mut d.serial_number);
+                self.opt_serial(&mut d.serial_number);
             }
         }
         if let Some(list) = s.troubleshooting_events.data_mut() {
@@ -355,9 +367,37 @@ impl Redactor {
     /// tenant id, device id and UPN still works against a snapshot redacted with the same key.
     pub fn device_report(&self, report: &mut DeviceReport) -> Result<(), RedactError> {
         let names = self.report_names(report);
+        self.report_with(report, &names)
+    }
+
+    /// [`Self::device_report`], and the path the report was read from with the same names
+    /// replaced: a fleet's files and folders are often named after the device (the collector
+    /// writes `<host>-enroll-doctor.json`), and every format shows where a device was read.
+    pub fn device_report_from(
+        &self,
+        report: &mut DeviceReport,
+        input: &std::path::Path,
+    ) -> Result<std::path::PathBuf, RedactError> {
+        let names = self.report_names(report);
+        self.report_with(report, &names)?;
+        let shown = input.to_string_lossy();
+        let redacted = self.text(&shown, &names);
+        // Unchanged: the path as it was (exactly, even when it is not UTF-8).
+        Ok(if redacted == shown {
+            input.to_path_buf()
+        } else {
+            std::path::PathBuf::from(redacted)
+        })
+    }
+
+    fn report_with(
+        &self,
+        report: &mut DeviceReport,
+        names: &[(String, String)],
+    ) -> Result<(), RedactError> {
         let mut value =
             serde_json::to_value(&*report).map_err(|e| RedactError::Report(e.to_string()))?;
-        self.walk(&mut value, &names);
+        self.walk(&mut value, names);
         *report = serde_json::from_value(value).map_err(|e| RedactError::Report(e.to_string()))?;
         Ok(())
     }
@@ -388,6 +428,56 @@ impl Redactor {
         }
         if let Some(h) = report.collector.as_ref().and_then(|c| c.host_name.clone()) {
             hosts.push(h);
+        }
+        // Serial numbers get the snapshot's pseudonyms (`managedDevices.serialNumber`, the
+        // Autopilot records), so the Autopilot look-up still joins; firmware placeholders
+        // ("To be filled by O.E.M.") identify nothing and the checks judge them as written.
+        let mut serials: Vec<String> = Vec::new();
+        serials.extend(
+            report
+                .hardware
+                .as_ref()
+                .and_then(|h| h.serial_number.clone()),
+        );
+        if let Some(a) = &report.autopilot {
+            serials.extend(a.serial_numbers().map(str::to_string));
+            for h in &a.device_hashes {
+                if let Some(p) = h.product_id.as_deref().map(str::trim)
+                    && !p.is_empty()
+                {
+                    names.push((p.to_string(), self.name("product", p)));
+                }
+                // MdmDiagnosticsTool names the file after the computer: DeviceHash_<host>.csv.
+                let file = h.location.file.rsplit(['/', '\\']).next().unwrap_or("");
+                if let Some(host) = file
+                    .get(..11)
+                    .filter(|p| p.eq_ignore_ascii_case("DeviceHash_"))
+                    .and_then(|_| file.get(11..))
+                    .and_then(|rest| rest.rsplit_once('.'))
+                    .map(|(host, _)| host.trim())
+                    .filter(|h| !h.is_empty())
+                {
+                    hosts.push(host.to_string());
+                }
+            }
+            for p in &a.profiles {
+                if let Some(d) = p.tenant_domain.as_deref().map(str::trim)
+                    && d.contains('.')
+                {
+                    names.push((d.to_string(), self.domain(d)));
+                }
+                if let Some(n) = p.device_name.as_deref().map(str::trim)
+                    && !n.is_empty()
+                {
+                    hosts.push(n.to_string());
+                }
+            }
+        }
+        for s in serials {
+            let s = s.trim();
+            if crate::tenant::autopilot::is_lookup_serial(s) {
+                names.push((s.to_string(), self.serial(s)));
+            }
         }
         for h in hosts {
             // Entra and Intune show the bare host name (upper case); key it that way.
@@ -557,7 +647,8 @@ fn is_placeholder_guid(g: &str) -> bool {
         || g.chars().filter(|c| *c != '-').all(|c| c == '0')
 }
 
-/// Replaces `word` (case-insensitive, whole word: no letter, digit or `_` on either side).
+/// Replaces `word` (case-insensitive, whole word: no letter or digit on either side). `_` ends a
+/// word: MdmDiagnosticsTool names files `DeviceHash_<host>.csv`.
 fn replace_word_ci(s: &str, word: &str, with: &str) -> String {
     if word.is_empty() {
         return s.to_string();
@@ -568,7 +659,7 @@ fn replace_word_ci(s: &str, word: &str, with: &str) -> String {
     if lower.len() != s.len() || w.len() != word.len() {
         return s.replace(word, with);
     }
-    let is_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
     let mut out = String::with_capacity(s.len());
     let mut last = 0;
     let mut from = 0;
@@ -778,6 +869,78 @@ mod tests {
         }
     }
 
+    /// The Autopilot sample: its serial, product id, the host its device hash file is named
+    /// after and the path it was read from get pseudonyms, and the serial the same as the
+    /// snapshot's Autopilot record, so the look-up still finds it.
+    #[test]
+    fn autopilot_serials_and_input_paths_are_redacted_and_still_join() {
+        use crate::tenant::autopilot::{AutopilotDeviceIdentity, identities_by_serial};
+
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("mocks/devices/autopilot-no-profile");
+        let Some(report) = crate::device::sources::load_path(&dir)
+            .ok()
+            .and_then(|v| v.into_iter().next())
+        else {
+            panic!("cannot load the Autopilot sample");
+        };
+        assert_eq!(report.lookup_serial(), Some("CZC4417AP1"));
+        let mut snap = base();
+        snap.sources.autopilot_devices = Source::collected(
+            "GET /beta/deviceManagement/windowsAutopilotDeviceIdentities",
+            vec![AutopilotDeviceIdentity {
+                id: "cccccccc-0000-0000-0000-000000000003".into(),
+                serial_number: Some("czc4417ap1".into()),
+                ..Default::default()
+            }],
+        );
+        let r = Redactor::from_hex(&"77".repeat(32)).unwrap_or_else(|_| Redactor::random());
+        let mut red = report.clone();
+        let input = std::path::Path::new("fleet/DESKTOP-AP4417-enroll-doctor.json");
+        let shown = r
+            .device_report_from(&mut red, input)
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        r.snapshot(&mut snap);
+
+        let serial = red.lookup_serial().unwrap_or_default().to_string();
+        assert_eq!(serial, r.serial("CZC4417AP1"));
+        let records = snap
+            .sources
+            .autopilot_devices
+            .data()
+            .map_or(&[][..], Vec::as_slice);
+        assert_eq!(identities_by_serial(records, &serial).len(), 1, "{serial}");
+        assert_eq!(
+            shown,
+            format!(
+                "fleet/{}-enroll-doctor.json",
+                r.name("device", "DESKTOP-AP4417")
+            )
+        );
+        let json = serde_json::to_string(&red).unwrap_or_default();
+        for secret in ["CZC4417AP1", "DESKTOP-AP4417", "00330-80000-00000-AA417"] {
+            assert!(
+                !json.contains(secret),
+                "{secret} survives redaction:\n{json}"
+            );
+        }
+        assert!(json.contains(&format!(
+            "DeviceHash_{}.csv",
+            r.name("device", "DESKTOP-AP4417")
+        )));
+        // A path that names nothing known is kept exactly.
+        let plain = std::path::Path::new("fleet/box-7");
+        assert_eq!(
+            r.device_report_from(&mut report.clone(), plain)
+                .ok()
+                .as_deref(),
+            Some(plain)
+        );
+        // Serials compare without their periods, as corporate identifiers are uploaded.
+        assert_eq!(r.serial("AB.12"), r.serial("ab12"));
+    }
+
     #[test]
     fn text_redaction_handles_sids_guids_and_words() {
         let r = Redactor::from_hex(&"11".repeat(32)).unwrap_or_else(|_| Redactor::random());
@@ -800,6 +963,15 @@ mod tests {
         assert!(
             t.contains(&r.upn("jane.doe@contoso.com")) && t.ends_with('.'),
             "{t}"
+        );
+        // `_` ends a word (DeviceHash_<host>.csv); a letter or digit does not.
+        let t = r.text("DeviceHash_PC0042.csv xPC0042 PC0042y", &names);
+        assert_eq!(
+            t,
+            format!(
+                "DeviceHash_{}.csv xPC0042 PC0042y",
+                r.name("device", "PC0042")
+            )
         );
     }
 

@@ -103,7 +103,8 @@ impl<'a> Inputs<'a> {
     ) -> Result<(), FleetError> {
         self.sources.read(self.only, |mut d| {
             if let Some(r) = self.redactor {
-                r.device_report(&mut d.report)
+                d.input = r
+                    .device_report_from(&mut d.report, &d.input)
                     .map_err(|source| FleetError::Redact {
                         label: d.report.label.clone(),
                         source,

@@ -26,7 +26,7 @@ impl Redactor {
         if let Some(list) = s.autopilot_devices.data_mut() {
             for d in list {
                 d.id = self.id(&d.id);
-                self.opt_name("serial", &mut d.serial_number);
+                self.opt_serial(&mut d.serial_number);
                 self.opt_id(&mut d.azure_active_directory_device_id);
                 self.opt_id(&mut d.azure_ad_device_id);
                 self.opt_id(&mut d.managed_device_id);
@@ -55,27 +55,22 @@ impl Redactor {
         if let Some(list) = s.imported_device_identities.data_mut() {
             for i in list {
                 i.id = self.id(&i.id);
-                let windows = i.windows_parts().map(|p| {
-                    format!(
-                        "{},{},{}",
-                        p.manufacturer,
-                        p.model,
-                        self.name("serial", &p.serial.replace('.', ""))
-                    )
-                });
+                let windows = i
+                    .windows_parts()
+                    .map(|p| format!("{},{},{}", p.manufacturer, p.model, self.serial(p.serial)));
                 i.imported_device_identifier = match windows {
                     Some(w) => Some(w),
                     None => i
                         .imported_device_identifier
                         .as_deref()
-                        .map(|x| self.name("serial", x)),
+                        .map(|x| self.serial(x)),
                 };
             }
         }
         if let Some(list) = s.autopilot_events.data_mut() {
             for e in list {
                 e.id = self.id(&e.id);
-                self.opt_name("serial", &mut e.device_serial_number);
+                self.opt_serial(&mut e.device_serial_number);
                 self.opt_id(&mut e.device_id);
                 if let Some(u) = e.user_principal_name.as_mut() {
                     *u = self.upn(u);

@@ -61,6 +61,8 @@ pub struct RunWriter<'w> {
     /// A fleet's devices: the path each was read from (SARIF locations of device files).
     device_inputs: HashMap<String, String>,
     columns: Columns,
+    /// HTML: the anchor of each subject linked or written so far.
+    anchors: html::run::Anchors,
     /// Primary subjects whose details were written.
     detailed: usize,
     subjects: usize,
@@ -156,6 +158,7 @@ impl<'w> RunWriter<'w> {
             enrolling,
             device_inputs,
             columns: header.columns.clone(),
+            anchors: html::run::Anchors::default(),
             detailed: 0,
             subjects: header.summary.subjects,
             any_finding: false,
@@ -208,7 +211,8 @@ impl<'w> RunWriter<'w> {
                     Details::All => true,
                     Details::Only(keys) => keys.contains(&row_key(r)),
                 };
-                write_text(&mut *self.out, html::run::run_head(header, &linked))
+                let head = html::run::run_head(header, &linked, &mut self.anchors);
+                write_text(&mut *self.out, head)
             }
             Format::Junit => junit::write_head(&mut *self.out, header),
             Format::Sarif => sarif::write_head(&mut *self.out, header),
@@ -270,7 +274,7 @@ impl<'w> RunWriter<'w> {
                 };
                 write_text(
                     &mut *self.out,
-                    html::run::subject_section(s, devices.map(Vec::as_slice)),
+                    html::run::subject_section(s, devices.map(Vec::as_slice), &mut self.anchors),
                 )?
             }
             Format::Junit => junit::write_subject(&mut *self.out, self.as_of, s)?,

@@ -163,13 +163,24 @@ async fn collect_bulk(
     };
     // A managed device is kept for its user by user id, which is known only once the users are
     // listed; while paging, its UPN stands in (kept when it names a wanted user or is absent),
-    // and the exact match by id follows below.
+    // and the exact match by id follows below. Intune's UPN can differ from the user's (a
+    // renamed user keeps the old one on the device record): of a device passed over, the hash
+    // of its user id is kept, and a wanted user among them is looked up as the targeted
+    // strategy does (`/users/{id}/managedDevices`), so no record of theirs is lost.
+    let mut passed_over: HashSet<u64> = HashSet::new();
     let maybe_managed = |d: &ManagedDevice| {
-        has_id(&d.azure_ad_device_id)
+        let keep = has_id(&d.azure_ad_device_id)
             || (has_users
-                && d.user_principal_name
-                    .as_deref()
-                    .is_none_or(|u| u.is_empty() || wanted_users.contains(&u.to_ascii_lowercase())))
+                && d.user_principal_name.as_deref().is_none_or(|u| {
+                    u.is_empty() || wanted_users.contains(&u.to_ascii_lowercase())
+                }));
+        if !keep
+            && has_users
+            && let Some(u) = d.user_id.as_deref().filter(|u| !u.is_empty())
+        {
+            passed_over.insert(id_hash(u));
+        }
+        keep
     };
     let users = when(has_users, ALL_USERS.matching(client, kind, wanted_user));
     let entra = when(
@@ -205,6 +216,17 @@ async fn collect_bulk(
             .is_some_and(|i| user_ids.contains(&i.to_ascii_lowercase()))
     };
 
+    // Wanted users with a device record passed over for its UPN: their devices, by user id.
+    let mut renamed: Vec<&String> = user_ids
+        .iter()
+        .filter(|u| passed_over.contains(&id_hash(u)))
+        .collect();
+    renamed.sort();
+    let managed = match managed {
+        Some(m) if !renamed.is_empty() => Some(add_by_user(client, kind, m, &renamed).await),
+        m => m,
+    };
+
     let s = &mut snap.sources;
     if has_users {
         snap.user_scope = UserScope::Selected {
@@ -231,6 +253,70 @@ async fn collect_bulk(
     }
     snap.normalize();
     Ok(snap)
+}
+
+/// A user id as compared (ASCII case ignored), hashed: a set of them costs 8 bytes a user.
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+        .hash_one(id.trim().to_ascii_lowercase())
+}
+
+/// Adds to the listed managed devices those of USERS (object ids) read as the targeted
+/// strategy reads them, one `$batch` item per user; a failed look-up makes the source missing,
+/// as it would there.
+async fn add_by_user(
+    client: &GraphClient,
+    kind: super::snapshot::TokenKind,
+    listed: Source<Vec<ManagedDevice>>,
+    users: &[&String],
+) -> Source<Vec<ManagedDevice>> {
+    let Source::Collected { endpoint, mut data } = listed else {
+        return listed;
+    };
+    let requests = users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            BatchRequest::get_with(
+                format!("u{i}"),
+                &format!(
+                    "/users/{}/managedDevices",
+                    crate::graph::encode_component(u)
+                ),
+                &Query::new().select(MANAGED_SELECT),
+            )
+        })
+        .collect();
+    let answers = match client.batch(ApiVersion::V1, requests).await {
+        Ok(a) => a,
+        Err(e) => {
+            return Source::Missing {
+                reason: missing_from_error("managed_devices", kind, &e),
+            };
+        }
+    };
+    let mut known: BTreeSet<String> = data.iter().map(|d| d.id.to_ascii_lowercase()).collect();
+    for a in answers {
+        match client.batch_item_list::<ManagedDevice>(a).await {
+            Ok(items) => {
+                for d in items {
+                    if known.insert(d.id.to_ascii_lowercase()) {
+                        data.push(d);
+                    }
+                }
+            }
+            Err(e) => {
+                return Source::Missing {
+                    reason: missing_from_error("managed_devices", kind, &e),
+                };
+            }
+        }
+    }
+    Source::Collected {
+        endpoint: format!("{endpoint} + GET /v1.0/users/{{id}}/managedDevices ($batch)"),
+        data,
+    }
 }
 
 /// The transitive groups of the devices (their Entra DeviceIds, and the Entra ids of the

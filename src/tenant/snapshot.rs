@@ -846,16 +846,13 @@ pub enum SnapshotError {
         #[source]
         source: std::io::Error,
     },
-    #[error("snapshot {path} is not valid JSON for {TENANT_SNAPSHOT_SCHEMA}: {source}")]
+    #[error("snapshot {path} {}: {source}", parse_problem(.source))]
     Parse {
         path: String,
         #[source]
         source: serde_json::Error,
     },
-    #[error(
-        "snapshot {path}: field `schema` is \"{}\", expected \"{TENANT_SNAPSHOT_SCHEMA}\"",
-        crate::text_safety::shown(.found)
-    )]
+    #[error("snapshot {path}{}", schema_problem(.found))]
     Schema { path: String, found: String },
     #[error("snapshot {path}: {message}")]
     Limit { path: String, message: String },
@@ -867,6 +864,41 @@ pub enum SnapshotError {
     },
     #[error("cannot serialise snapshot: {0}")]
     Serialise(#[from] serde_json::Error),
+}
+
+/// What is wrong with a file whose schema tag is right but whose content did not parse: not
+/// JSON at all, or JSON whose fields do not match (serde names the field, line and column).
+fn parse_problem(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Eof if e.line() == 1 && e.column() == 0 => "is empty".to_string(),
+        Category::Data => format!("does not match {TENANT_SNAPSHOT_SCHEMA}"),
+        _ => format!("is not valid JSON for {TENANT_SNAPSHOT_SCHEMA}"),
+    }
+}
+
+/// Why a file with another schema tag (or none) is not read.
+fn schema_problem(found: &str) -> String {
+    const FAMILY: &str = "enroll-doctor/tenant-snapshot@";
+    if found.is_empty() {
+        format!(
+            " is not an enroll-doctor tenant snapshot: it has no field `schema` naming \
+             \"{TENANT_SNAPSHOT_SCHEMA}\" (`audit --save-snapshot FILE` saves one)"
+        )
+    } else if found.starts_with(FAMILY) {
+        format!(
+            ": field `schema` is \"{}\", a snapshot version this enroll-doctor does not read \
+             (it reads \"{TENANT_SNAPSHOT_SCHEMA}\"): use the enroll-doctor that saved it, or \
+             save the snapshot again with this one",
+            crate::text_safety::shown(found)
+        )
+    } else {
+        format!(
+            ": field `schema` is \"{}\", expected \"{TENANT_SNAPSHOT_SCHEMA}\": not a tenant \
+             snapshot",
+            crate::text_safety::shown(found)
+        )
+    }
 }
 
 impl TenantSnapshot {
@@ -1113,8 +1145,36 @@ mod tests {
             TenantSnapshot::load(&p).unwrap_err().to_string()
         };
         assert!(err(r#"{"schema":"other@1","sources":7}"#).contains("\"other@1\""));
-        let e = err("7");
-        assert!(e.contains("field `schema` is \"\""), "{e}");
+        for not_an_object in [
+            "7",
+            "[1,2]",
+            "{\"a\":1}",
+            "[\"enroll-doctor/tenant-snapshot@1\"]",
+        ] {
+            let e = err(not_an_object);
+            assert!(
+                e.contains("is not an enroll-doctor tenant snapshot: it has no field `schema`"),
+                "{not_an_object}: {e}"
+            );
+        }
+        let e = err(r#"{"schema":"enroll-doctor/tenant-snapshot@9"}"#);
+        assert!(
+            e.contains("\"enroll-doctor/tenant-snapshot@9\", a snapshot version this enroll-doctor does not read"),
+            "{e}"
+        );
+        assert!(
+            err("").ends_with("s.json is empty: EOF while parsing a value at line 1 column 0"),
+            "{}",
+            err("")
+        );
+        let typed = format!("{{\"schema\":\"{TENANT_SNAPSHOT_SCHEMA}\",\n\"collected_at\":7}}");
+        let e = err(&typed);
+        assert!(
+            e.contains(&format!(
+                "does not match {TENANT_SNAPSHOT_SCHEMA}: invalid type: integer `7`"
+            )) && e.contains("line 2"),
+            "{e}"
+        );
         let broken = format!("{{\"schema\":\"{TENANT_SNAPSHOT_SCHEMA}\",\"sources\":");
         assert!(err(&broken).contains("is not valid JSON"));
         let e = TenantSnapshot::load_within(&p, FileKind::fixed("snapshot", 8))

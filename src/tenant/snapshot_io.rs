@@ -217,11 +217,37 @@ pub const SNAPSHOT_FILE: FileKind = FileKind {
 };
 
 /// Only the schema tag of a file (every other field skipped, nothing kept: a `schema` that is
-/// not a string is skipped too, without building a tree of it).
-#[derive(Deserialize)]
+/// not a string is skipped too, without building a tree of it). Only an object has one: an
+/// array is not read as a struct's fields in order, as a derived `Deserialize` would.
 pub(super) struct SchemaTag {
-    #[serde(default)]
     schema: Option<Scalar>,
+}
+
+impl<'de> Deserialize<'de> for SchemaTag {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SchemaTag, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SchemaTag;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SchemaTag, A::Error> {
+                let mut schema = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "schema" && schema.is_none() {
+                        schema = map.next_value::<Option<Scalar>>()?;
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(SchemaTag { schema })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// The schema a file names: empty when it names none or is not an object; a file that is not

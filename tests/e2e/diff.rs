@@ -151,6 +151,137 @@ fn bad_input_exits_2_naming_the_file() {
     assert_eq!(code, 2, "a missing NEW is a usage error: {err}");
 }
 
+/// Every input `diff` cannot compare ends in one sentence on stderr naming the file (and the
+/// line or field serde names), exit 2: never a panic, a Rust debug structure or a report.
+#[test]
+fn each_bad_snapshot_is_one_clear_error_naming_the_file() {
+    use enroll_doctor::redact::Redactor;
+    use enroll_doctor::tenant::TenantSnapshot;
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let p = |n: &str| dir.path().join(n).to_str().unwrap_or_default().to_string();
+    let write = |n: &str, text: &str| {
+        std::fs::write(p(n), text).unwrap_or_else(|e| panic!("{e}"));
+        p(n)
+    };
+    let folder = p("a-folder");
+    std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
+    let new_text = std::fs::read_to_string(NEW).unwrap_or_default();
+    // A field of the wrong type on a known line: the snapshot with its tenant id a number.
+    let typed = new_text.replacen(
+        "\"tenant_id\": \"5b7c1e2a-91d4-4c3e-8a6f-0d2e4b9c7a13\"",
+        "\"tenant_id\": 42",
+        1,
+    );
+    let typed_line = typed
+        .lines()
+        .position(|l| l.contains("\"tenant_id\": 42"))
+        .map_or(0, |i| i + 1);
+    assert!(typed_line > 1, "the fixture names its tenant id");
+    let future = new_text.replacen(
+        "enroll-doctor/tenant-snapshot@1",
+        "enroll-doctor/tenant-snapshot@7",
+        1,
+    );
+    // Two snapshots of one tenant, redacted under two keys.
+    let redacted = |name: &str, key: &str| {
+        let mut s = TenantSnapshot::load(Path::new(NEW)).unwrap_or_else(|e| panic!("{e}"));
+        Redactor::from_hex(&key.repeat(32))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .snapshot(&mut s);
+        s.save(Path::new(&p(name)))
+            .unwrap_or_else(|e| panic!("{e}"));
+        p(name)
+    };
+    let cases: Vec<(&str, String, String, &str)> = vec![
+        (
+            "a missing file",
+            p("missing.json"),
+            NEW.into(),
+            "no such file",
+        ),
+        ("a folder", folder.clone(), NEW.into(), "is a directory"),
+        (
+            "an empty file",
+            write("empty.json", ""),
+            NEW.into(),
+            "is empty",
+        ),
+        (
+            "text that is not JSON",
+            write("notes.json", "OLD tenant, before the change\n"),
+            NEW.into(),
+            "is not valid JSON for enroll-doctor/tenant-snapshot@1: expected value at line 1 column 1",
+        ),
+        (
+            "a JSON array",
+            write("array.json", "[1, 2]"),
+            NEW.into(),
+            "is not an enroll-doctor tenant snapshot",
+        ),
+        (
+            "another JSON document",
+            write(
+                "report.json",
+                "{\"schema\": \"enroll-doctor/report@2\", \"findings\": []}",
+            ),
+            NEW.into(),
+            "field `schema` is \"enroll-doctor/report@2\", expected \"enroll-doctor/tenant-snapshot@1\": not a tenant snapshot",
+        ),
+        (
+            "a snapshot of a newer version",
+            OLD.into(),
+            write("future.json", &future),
+            "\"enroll-doctor/tenant-snapshot@7\", a snapshot version this enroll-doctor does not read",
+        ),
+        (
+            "a field of the wrong type",
+            OLD.into(),
+            write("typed.json", &typed),
+            "does not match enroll-doctor/tenant-snapshot@1: invalid type: integer `42`, expected a string",
+        ),
+        (
+            "two keys",
+            redacted("key-a.json", "a1"),
+            redacted("key-b.json", "b2"),
+            "redacted with different keys",
+        ),
+    ];
+    for (what, old, new, says) in cases {
+        let (code, out, err) = diff(&[&old, &new]);
+        assert_eq!(code, 2, "{what}: {out}{err}");
+        assert!(out.is_empty(), "{what}: nothing on stdout: {out}");
+        let line = err.trim_end();
+        assert!(
+            line.starts_with("enroll-doctor: error: ") && !line.contains('\n'),
+            "{what}: one line: {err}"
+        );
+        assert!(line.contains(says), "{what}: {err}");
+        let named = if what == "two keys" || old == OLD {
+            &new
+        } else {
+            &old
+        };
+        assert!(
+            line.contains(named.as_str()),
+            "{what}: names {named}: {err}"
+        );
+        assert!(!line.contains("panicked"), "{what}: {err}");
+        assert_eq!(super::error_paths::debug_shape(line), None, "{what}: {err}");
+        if what == "a field of the wrong type" {
+            assert!(
+                line.contains(&format!("at line {typed_line} column")),
+                "{err}"
+            );
+        }
+        if what == "a snapshot of a newer version" || what == "a field of the wrong type" {
+            assert!(line.contains("NEW snapshot"), "{what}: which side: {err}");
+        } else if what != "two keys" {
+            assert!(line.contains("OLD snapshot"), "{what}: which side: {err}");
+        }
+    }
+}
+
 #[test]
 fn snapshots_of_two_tenants_are_refused() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));

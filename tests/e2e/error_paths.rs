@@ -16,7 +16,7 @@ use super::tenant::{Auth, command, fixture, output};
 /// Where TEXT shows Rust's `{:?}` of a struct (`Name { field: `), an `Option` (`Some(`,
 /// `None,` / `None }` / `None)`), or a tuple-struct debug (`Os {`, `Custom {`): the first such
 /// place, with some context.
-fn debug_shape(text: &str) -> Option<String> {
+pub(super) fn debug_shape(text: &str) -> Option<String> {
     let context = |at: usize| -> String {
         let start = text[..at]
             .char_indices()

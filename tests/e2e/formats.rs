@@ -17,6 +17,7 @@ use super::diagnose::copy_sample;
 use super::tenant::{Auth, fixture, json_of, run};
 
 mod junit_xsd;
+mod redaction;
 
 const AS_OF: &str = "2026-11-26";
 
@@ -175,10 +176,13 @@ fn assert_self_contained(html: &str) -> Html {
         .iter()
         .flat_map(|c| c.references.iter().copied())
         .collect();
-    let ids: HashSet<&str> = doc
+    let all_ids: Vec<&str> = doc
         .select(&sel("[id]"))
         .filter_map(|e| e.value().attr("id"))
         .collect();
+    let ids: HashSet<&str> = all_ids.iter().copied().collect();
+    // Every anchor names one element: a subject's section id is unique on the page.
+    assert_eq!(ids.len(), all_ids.len(), "an id is given twice");
     for e in doc.select(&sel("*")) {
         for (name, value) in e.value().attrs() {
             assert!(

@@ -1,7 +1,9 @@
 //! AP004: the Autopilot device is not blocked from another userless deployment (reuse).
 
 use super::facts::{AutopilotFacts, graph, identity_location};
-use super::{AUTOPILOT_READ, R_AUTOPILOT_API, R_AUTOPILOT_SELF_DEPLOYING};
+use super::{
+    AUTOPILOT_READ, R_AUTOPILOT_API, R_AUTOPILOT_ENROLLMENT_TS, R_AUTOPILOT_SELF_DEPLOYING,
+};
 use crate::checks::common::or_finding;
 use crate::model::{Area, CheckMeta, Finding, Severity, SkipReason, Status};
 use crate::tenant::autopilot::{DeploymentMode, UserlessEnrollment};
@@ -20,13 +22,18 @@ pub const META: CheckMeta = CheckMeta {
     why_it_matters: "Self-deploying and pre-provisioning may run once per device: Intune blocks a second \
         userless enrollment of the same hardware, and the device is refused with 0x80180014 (\"Enrollment \
         blocked for AP device by SDM One Time Limit Check\") until an admin allows the next enrollment \
-        (memdocs autopilot/self-deploying.md, reuse of a device; Graph windowsAutopilotDeviceIdentity \
+        (memdocs autopilot/troubleshoot-device-enrollment.md, \"Error code 0x80180014 when re-enrolling \
+        using self-deployment or pre-provisioning mode\"; Graph windowsAutopilotDeviceIdentity \
         allowNextEnrollment). Enrollment paths: entra-join through Autopilot self-deploying or \
         pre-provisioning.",
     how_to_fix: "Intune admin center > Devices > Windows > Enrollment > Devices (Windows Autopilot): select \
         the device and choose \"Unblock device\" (Graph: allowNextEnrollment), then reset it. Deleting the \
         device's old Intune record is the older remedy.",
-    references: &[R_AUTOPILOT_SELF_DEPLOYING, R_AUTOPILOT_API],
+    references: &[
+        R_AUTOPILOT_SELF_DEPLOYING,
+        R_AUTOPILOT_ENROLLMENT_TS,
+        R_AUTOPILOT_API,
+    ],
 };
 
 /// AP004: userlessEnrollmentStatus against the deployment mode.

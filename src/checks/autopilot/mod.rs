@@ -130,6 +130,8 @@ pub const R_AUTOPILOT_PROFILES: &str = "https://learn.microsoft.com/autopilot/pr
 pub const R_AUTOPILOT_SELF_DEPLOYING: &str = "https://learn.microsoft.com/autopilot/self-deploying";
 pub const R_AUTOPILOT_KNOWN_ISSUES: &str = "https://learn.microsoft.com/autopilot/known-issues";
 pub const R_AUTOPILOT_OOBE_TS: &str = "https://learn.microsoft.com/autopilot/troubleshoot-oobe";
+pub const R_AUTOPILOT_ENROLLMENT_TS: &str =
+    "https://learn.microsoft.com/autopilot/troubleshoot-device-enrollment";
 pub const R_AUTOPILOT_REQUIREMENTS: &str = "https://learn.microsoft.com/autopilot/requirements";
 pub const R_ESP: &str =
     "https://learn.microsoft.com/mem/intune/enrollment/windows-enrollment-status";

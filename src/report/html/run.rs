@@ -6,9 +6,8 @@
 //! and last the check reference (each check's explain text once, which every finding links
 //! to), the notes and the status line. Nothing here holds more than one subject.
 
-use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::hash::{Hash, Hasher};
 
 use super::{
     Explain, attr, block, check_anchor, diagnosis_block, explain_body, filter_bar, findings_table,
@@ -19,25 +18,91 @@ use crate::report::header::RunHeader;
 use crate::report::summary::{CheckRow, Columns, SubjectKind, SubjectResult, SubjectRow, plural};
 use crate::report::view;
 
-/// The anchor of a subject's section: its kind and a hash of its name (a UPN compared as
-/// Entra compares it, without case).
-pub(crate) fn subject_anchor(kind: SubjectKind, id: &str) -> String {
-    let user = matches!(
-        kind,
-        SubjectKind::User | SubjectKind::Guest | SubjectKind::Disabled
-    );
-    let mut h = DefaultHasher::new();
-    if user {
-        id.to_ascii_lowercase().hash(&mut h);
-    } else {
-        id.hash(&mut h);
+/// FNV-1a, 64 bits: a hash fixed by its definition (unlike `DefaultHasher`, which may change
+/// between Rust releases), so a subject's anchor is the same in every run and every build.
+fn fnv1a64(basis: u64, parts: &[&[u8]]) -> u64 {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h = basis;
+    for part in parts {
+        for b in *part {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(PRIME);
+        }
     }
-    let noun = match kind {
-        SubjectKind::Tenant => "tenant",
-        SubjectKind::Device => "device",
-        _ => "user",
-    };
-    format!("{noun}-{:016x}", h.finish())
+    h
+}
+
+/// FNV-1a's offset basis.
+const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+/// Another basis, for the hash that tells two subjects apart when their anchors collide.
+const SECOND_BASIS: u64 = 0x6c62_272e_07bb_0142;
+
+/// The noun of an anchor and the subject's id as compared: a UPN as Entra compares it,
+/// without case; a device name and the tenant as they are.
+fn anchor_key(kind: SubjectKind, id: &str) -> (&'static str, String) {
+    match kind {
+        SubjectKind::Tenant => ("tenant", id.to_string()),
+        SubjectKind::Device => ("device", id.to_string()),
+        SubjectKind::User | SubjectKind::Guest | SubjectKind::Disabled => {
+            ("user", id.to_ascii_lowercase())
+        }
+    }
+}
+
+/// The anchor of a subject's section before any collision: its noun and the FNV-1a 64 hash of
+/// the noun and its id, in hex (`user-0123456789abcdef`). Only hex digits come from the
+/// subject, never its text, so nothing outside can shape the attribute.
+pub(crate) fn subject_anchor(kind: SubjectKind, id: &str) -> String {
+    let (noun, id) = anchor_key(kind, id);
+    format!(
+        "{noun}-{:016x}",
+        fnv1a64(FNV_BASIS, &[noun.as_bytes(), &[0], id.as_bytes()])
+    )
+}
+
+/// The anchors of one page's subjects, given as the page is written: a subject's
+/// [`subject_anchor`], or, when another subject of the page already holds it (two ids with
+/// one 64-bit hash), that anchor with a second hash of its id and, should even that be taken,
+/// a counter. The same subject always gets the same anchor, so a link written before its
+/// section (the not-ready list, a user's devices) and the section agree. Holds one entry per
+/// anchor given (the id's second hash, not its text).
+#[derive(Default)]
+pub struct Anchors {
+    given: HashMap<String, u64>,
+    #[cfg(test)]
+    hash: Option<fn(&str) -> u64>,
+}
+
+impl Anchors {
+    /// The anchor of the subject KIND ID on this page.
+    pub fn of(&mut self, kind: SubjectKind, id: &str) -> String {
+        let (noun, key) = anchor_key(kind, id);
+        let parts: [&[u8]; 3] = [noun.as_bytes(), &[0], key.as_bytes()];
+        let second = fnv1a64(SECOND_BASIS, &parts);
+        let base = self.base(kind, id);
+        let mut candidate = base.clone();
+        let mut n = 1u64;
+        loop {
+            match self.given.get(&candidate) {
+                None => {
+                    self.given.insert(candidate.clone(), second);
+                    return candidate;
+                }
+                Some(&holder) if holder == second => return candidate,
+                Some(_) if n == 1 => candidate = format!("{base}-{second:016x}"),
+                Some(_) => candidate = format!("{base}-{second:016x}-{n}"),
+            }
+            n += 1;
+        }
+    }
+
+    fn base(&self, kind: SubjectKind, id: &str) -> String {
+        #[cfg(test)]
+        if let Some(h) = self.hash {
+            return format!("{}-{:016x}", anchor_key(kind, id).0, h(id));
+        }
+        subject_anchor(kind, id)
+    }
 }
 
 /// Up to three names, and `…` when there are more.
@@ -51,7 +116,11 @@ fn examples(names: &[String], total: usize) -> String {
 
 /// The page head and the summary; `linked` says which listed subjects get a section of their
 /// own further down (their names link to it).
-pub fn run_head(h: &RunHeader<'_>, linked: &dyn Fn(&SubjectRow) -> bool) -> String {
+pub fn run_head(
+    h: &RunHeader<'_>,
+    linked: &dyn Fn(&SubjectRow) -> bool,
+    anchors: &mut Anchors,
+) -> String {
     let s = h.summary;
     let what = if s.kind == SubjectKind::Device {
         "Fleet"
@@ -224,7 +293,7 @@ pub fn run_head(h: &RunHeader<'_>, linked: &dyn Fn(&SubjectRow) -> bool) -> Stri
             let name = if linked(r) {
                 format!(
                     "<a href=\"#{}\">{}</a>",
-                    subject_anchor(r.kind, &r.subject),
+                    anchors.of(r.kind, &r.subject),
                     line(&r.subject)
                 )
             } else {
@@ -293,7 +362,11 @@ fn check_rows(out: &mut String, heading: &str, noun: &str, rows: &[CheckRow]) {
 
 /// One subject's section: a device's diagnosis (a user's: the devices they enroll on, linked),
 /// then every finding.
-pub fn subject_section(s: &SubjectResult<'_>, devices: Option<&[String]>) -> String {
+pub fn subject_section(
+    s: &SubjectResult<'_>,
+    devices: Option<&[String]>,
+    anchors: &mut Anchors,
+) -> String {
     let heading = match s.subject.as_ref() {
         Subject::Tenant => "Tenant".to_string(),
         Subject::User(u) => match s.kind {
@@ -305,7 +378,7 @@ pub fn subject_section(s: &SubjectResult<'_>, devices: Option<&[String]>) -> Str
     };
     let mut out = format!(
         "<section class=\"subject\" id=\"{}\" data-kind=\"{}\" data-state=\"{}\">\n<h3>{heading} {}</h3>\n",
-        subject_anchor(s.kind, s.id()),
+        anchors.of(s.kind, s.id()),
         s.kind.as_str(),
         attr(s.state.as_str()),
         verdict_badge(s.state.as_str())
@@ -319,7 +392,7 @@ pub fn subject_section(s: &SubjectResult<'_>, devices: Option<&[String]>) -> Str
             .map(|d| {
                 format!(
                     "<a href=\"#{}\">{}</a>",
-                    subject_anchor(SubjectKind::Device, d),
+                    anchors.of(SubjectKind::Device, d),
                     line(d)
                 )
             })
@@ -369,4 +442,102 @@ pub fn run_tail(h: &RunHeader<'_>, more: usize, columns: &Columns) -> String {
         &view::status_line(&h.summary.findings, h.as_of),
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn a_subjects_anchor_is_fnv1a_of_its_kind_and_id_the_same_in_every_run() {
+        // FNV-1a 64 of "user\0jdoe@contoso.com" and "device\0PC0042.corp.contoso.com",
+        // computed independently: fixed by the definition, not by a Rust release.
+        assert_eq!(
+            subject_anchor(SubjectKind::User, "jdoe@contoso.com"),
+            "user-6ef3afa26f6f2988"
+        );
+        assert_eq!(
+            subject_anchor(SubjectKind::Device, "PC0042.corp.contoso.com"),
+            "device-42f8dcd714ce3856"
+        );
+        // A UPN without case, and a guest or disabled account is the same user.
+        for kind in [SubjectKind::User, SubjectKind::Guest, SubjectKind::Disabled] {
+            assert_eq!(
+                subject_anchor(kind, "JDoe@Contoso.com"),
+                "user-6ef3afa26f6f2988"
+            );
+        }
+        // The kind is hashed too: a device named like a user is another anchor.
+        assert_ne!(
+            subject_anchor(SubjectKind::Device, "jdoe@contoso.com")[7..],
+            subject_anchor(SubjectKind::User, "jdoe@contoso.com")[5..]
+        );
+        let mut a = Anchors::default();
+        let mut b = Anchors::default();
+        assert_eq!(
+            a.of(SubjectKind::User, "jdoe@contoso.com"),
+            b.of(SubjectKind::User, "jdoe@contoso.com")
+        );
+        assert_eq!(
+            a.of(SubjectKind::User, "JDOE@contoso.com"),
+            "user-6ef3afa26f6f2988"
+        );
+    }
+
+    #[test]
+    fn outside_text_never_shapes_an_anchor() {
+        let mut a = Anchors::default();
+        for id in [
+            "\"><script>alert(1)</script>",
+            "a b\u{1b}[31m\u{202e}",
+            "",
+            "x\"onmouseover=\"y",
+        ] {
+            for kind in [SubjectKind::User, SubjectKind::Device, SubjectKind::Tenant] {
+                let anchor = a.of(kind, id);
+                assert!(
+                    anchor
+                        .bytes()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-'),
+                    "{anchor}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn colliding_subjects_get_distinct_anchors_and_each_keeps_its_own() {
+        // Every id hashes alike: each subject after the first gets a suffix.
+        let mut a = Anchors {
+            hash: Some(|_| 7),
+            ..Anchors::default()
+        };
+        let first = a.of(SubjectKind::User, "jdoe@contoso.com");
+        let second = a.of(SubjectKind::User, "kwong@contoso.com");
+        let third = a.of(SubjectKind::Device, "PC0042");
+        assert_eq!(first, "user-0000000000000007");
+        assert!(second.starts_with("user-0000000000000007-"), "{second}");
+        assert_ne!(first, second);
+        // Another kind is another noun: no collision with the users.
+        assert_eq!(third, "device-0000000000000007");
+        // Asked again (a link, then the section), each subject gets the anchor it was given.
+        assert_eq!(a.of(SubjectKind::User, "KWong@contoso.com"), second);
+        assert_eq!(a.of(SubjectKind::User, "jdoe@contoso.com"), first);
+        // Even the suffixed anchor taken (by a subject whose second hash differs): a counter.
+        let mut b = Anchors {
+            hash: Some(|_| 7),
+            ..Anchors::default()
+        };
+        let x = b.of(SubjectKind::User, "x");
+        let second_z = fnv1a64(SECOND_BASIS, &[b"user", &[0], b"z"]);
+        b.given.insert(format!("{x}-{second_z:016x}"), 1);
+        let z = b.of(SubjectKind::User, "z");
+        assert_eq!(z, format!("{x}-{second_z:016x}-2"));
+        let suffix = b.of(SubjectKind::User, "y");
+        let all: HashSet<&String> = [&x, &z, &suffix].into_iter().collect();
+        assert_eq!(all.len(), 3, "{x} {z} {suffix}");
+        assert_eq!(b.of(SubjectKind::User, "z"), z);
+        assert_eq!(b.of(SubjectKind::User, "y"), suffix);
+    }
 }
