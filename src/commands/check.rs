@@ -202,64 +202,61 @@ pub(crate) struct Readiness<'a> {
 }
 
 /// The first pass's copy of what the second would write, for the formats that write every
-/// user in full ([`RunWriter::writes_every_subject`]): each user is then evaluated once. An
-/// unnamed temporary file (gone when closed) keeps memory bounded. When none can be made, or
-/// writing it fails, the second pass evaluates the users again, as for the other formats.
-struct Spill<'a> {
-    writer: Option<RunWriter<'a>>,
-    /// A second handle on the writer's file (same offset), to read it back.
+/// user in full ([`RunWriter::writes_every_subject`]): each user is then evaluated once, and
+/// written to text by the worker that evaluated it ([`SubjectText`]). An unnamed temporary
+/// file (gone when closed) keeps memory bounded. When none can be made, or writing it fails,
+/// the second pass evaluates the users again, as for the other formats.
+struct Spill {
+    out: Option<std::io::BufWriter<std::fs::File>>,
+    /// A second handle on the same file (same offset), to read it back.
     file: Option<std::fs::File>,
+    /// Whether any subject wrote text yet (see [`Spill::write`]).
+    wrote_any: bool,
 }
 
-impl<'a> Spill<'a> {
-    fn new(output: &OutputArgs, as_of: DateTime<Utc>, columns: &Columns) -> Spill<'a> {
+impl Spill {
+    fn new(text: Option<&SubjectText>) -> Spill {
         let none = Spill {
-            writer: None,
+            out: None,
             file: None,
+            wrote_any: false,
         };
-        let format = run_format(output.format);
-        if !RunWriter::writes_every_subject(format) {
+        if text.is_none() {
             return none;
         }
-        let files = tempfile::tempfile().and_then(|f| Ok((f.try_clone()?, f)));
-        let (file, writes) = match files {
-            Ok(f) => f,
+        match tempfile::tempfile().and_then(|f| Ok((f.try_clone()?, f))) {
+            Ok((file, writes)) => Spill {
+                out: Some(std::io::BufWriter::with_capacity(1 << 20, writes)),
+                file: Some(file),
+                wrote_any: false,
+            },
             Err(e) => {
                 tracing::warn!("no temporary file for the run ({e}): users are evaluated twice");
-                return none;
+                none
             }
-        };
-        // What these formats write of a subject does not depend on the summary: a
-        // provisional one (no subject yet) makes the same writer.
-        let summary = SummaryBuilder::new(SubjectKind::User, columns.clone()).finish();
-        let header = RunHeader {
-            as_of,
-            summary: &summary,
-            columns,
-            rows: &[],
-            diagnoses: &[],
-            overview: &[],
-            notes: &[],
-        };
-        let out = Box::new(std::io::BufWriter::with_capacity(1 << 20, writes));
-        Spill {
-            writer: Some(RunWriter::owning(
-                out,
-                None,
-                format,
-                output.details,
-                &header,
-            )),
-            file: Some(file),
         }
     }
 
-    fn subject(&mut self, s: &SubjectResult<'_>) {
-        if let Some(w) = &mut self.writer
-            && let Err(e) = w.subject(s)
-        {
+    /// Appends one subject's text. A user's text is made as if findings came before it (its
+    /// worker cannot know): JSON and SARIF then open it with the `,` between two items, which
+    /// is dropped when nothing was written before (a tenant whose checks all passed writes no
+    /// SARIF result).
+    fn write(&mut self, text: std::io::Result<Vec<u8>>) {
+        let Some(out) = &mut self.out else {
+            return;
+        };
+        let wrote_any = &mut self.wrote_any;
+        let written = text.and_then(|t| {
+            let t = match t.split_first() {
+                Some((b',', rest)) if !*wrote_any => rest,
+                _ => &t[..],
+            };
+            *wrote_any |= !t.is_empty();
+            out.write_all(t)
+        });
+        if let Err(e) = written {
             tracing::warn!("cannot write the temporary file ({e}): users are evaluated twice");
-            self.writer = None;
+            self.out = None;
             self.file = None;
         }
     }
@@ -267,10 +264,10 @@ impl<'a> Spill<'a> {
     /// The file, read from its start, when every subject went into it.
     fn finish(mut self) -> Option<std::fs::File> {
         use std::io::Seek;
-        let mut w = self.writer.take()?;
-        let flushed = w.flush();
-        drop(w);
+        let mut out = self.out.take()?;
         let mut file = self.file.take()?;
+        let flushed = out.flush();
+        drop(out);
         match flushed.and_then(|()| file.seek(std::io::SeekFrom::Start(0))) {
             Ok(_) => Some(file),
             Err(e) => {
@@ -278,6 +275,53 @@ impl<'a> Spill<'a> {
                 None
             }
         }
+    }
+}
+
+/// A subject as a format that writes every subject writes it, on its own (any thread). What
+/// these formats write of a subject does not depend on the summary, so a writer made with a
+/// provisional header (no subject counted yet) writes it as the final one would; a user is
+/// written as if findings came before it ([`RunWriter::after_findings`], [`Spill::write`]).
+struct SubjectText {
+    format: enroll_doctor::report::run::Format,
+    details: bool,
+    as_of: DateTime<Utc>,
+    columns: Columns,
+    summary: RunSummary,
+}
+
+impl SubjectText {
+    /// `None` for the formats that need the summary.
+    fn new(output: &OutputArgs, as_of: DateTime<Utc>, columns: &Columns) -> Option<SubjectText> {
+        let format = run_format(output.format);
+        RunWriter::writes_every_subject(format).then(|| SubjectText {
+            format,
+            details: output.details,
+            as_of,
+            columns: columns.clone(),
+            summary: SummaryBuilder::new(SubjectKind::User, columns.clone()).finish(),
+        })
+    }
+
+    fn render(&self, s: &SubjectResult<'_>, after_findings: bool) -> std::io::Result<Vec<u8>> {
+        let header = RunHeader {
+            as_of: self.as_of,
+            summary: &self.summary,
+            columns: &self.columns,
+            rows: &[],
+            diagnoses: &[],
+            overview: &[],
+            notes: &[],
+        };
+        let mut buf = Vec::new();
+        let mut w = RunWriter::new(&mut buf, None, self.format, self.details, &header);
+        if after_findings {
+            w = w.after_findings();
+        }
+        w.subject(s)?;
+        w.flush()?;
+        drop(w);
+        Ok(buf)
     }
 }
 
@@ -319,14 +363,30 @@ impl<'a> Readiness<'a> {
         let mut outages = Outages::of(snap);
         // The formats that write every user in full write each one now, as it is evaluated,
         // to a temporary file that the second pass copies behind the summary.
-        let mut spill = Spill::new(output, as_of, &columns);
-        spill.subject(&tenant);
+        let text = SubjectText::new(output, as_of, &columns);
+        let mut spill = Spill::new(text.as_ref());
+        if let Some(t) = &text {
+            spill.write(t.render(&tenant, false));
+        }
 
         let many = targets.len() >= PROGRESS_MIN_USERS;
         let bar = many.then(|| Stage::new(targets.len(), "evaluating", "users"));
-        // Users are evaluated on every core; the summary takes them in order.
-        let eval = |upn: &String| user_readiness_in(snap, &index, upn, &device);
-        let _ = map_in_order(targets, workers(), eval, |upn, findings| {
+        // Users are evaluated (and written, for the spill) on every core; the summary takes
+        // them in order.
+        let eval = |upn: &String| {
+            let findings = user_readiness_in(snap, &index, upn, &device);
+            let written = text.as_ref().map(|t| {
+                let subject = Subject::User(upn.clone());
+                let s = SubjectResult::user(
+                    Cow::Borrowed(&subject),
+                    kind_of(&index, upn),
+                    findings.iter().collect(),
+                );
+                t.render(&s, true)
+            });
+            (findings, written)
+        };
+        let _ = map_in_order(targets, workers(), eval, |upn, (findings, written)| {
             gate.observe_all(&findings);
             let subject = Subject::User(upn.clone());
             let s = SubjectResult::user(
@@ -335,7 +395,9 @@ impl<'a> Readiness<'a> {
                 findings.iter().collect(),
             );
             builder.add(&s);
-            spill.subject(&s);
+            if let Some(w) = written {
+                spill.write(w);
+            }
             // A user whose only open questions come from a source that failed for the whole
             // run is counted in the summary, and the failure is said once below, not once per
             // user.

@@ -179,6 +179,14 @@ impl<'w> RunWriter<'w> {
         )
     }
 
+    /// The writer as it is after subjects with findings were written: for a subject written
+    /// on its own (see [`Self::writes_every_subject`]) that goes behind others, so that JSON
+    /// and SARIF put the separator before its first finding.
+    pub fn after_findings(mut self) -> Self {
+        self.any_finding = true;
+        self
+    }
+
     /// Flushes what was written so far to the output.
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
