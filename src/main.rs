@@ -14,8 +14,9 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `mi_option_purge_delay` in mimalloc's `mimalloc.h` (15 in v3, which the crate builds, and v2; the Rust bindings have no constant
-/// for it): how long freed memory stays committed before it goes back to the OS.
+/// `mi_option_purge_delay` in mimalloc's `mimalloc.h` (15 in v3, which the crate builds, and
+/// in v2; the Rust bindings have no constant for it): how long freed memory stays committed
+/// before it goes back to the OS.
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> ExitCode {
