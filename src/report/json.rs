@@ -103,89 +103,67 @@ fn info(c: &'static CheckMeta) -> CheckInfo<'static> {
     }
 }
 
-/// A finding in a run document: a pass as check, status and subject; anything else in full
-/// but without `docs` (in the `checks` map).
+/// A finding in a run document: a pass as check, status and subject (in JSON Lines also its
+/// severity, summary and evidence, see [`PassShape`]); anything else in full but without `docs`
+/// (in the `checks` map).
 #[derive(Serialize)]
-#[serde(untagged)]
-enum RunFinding<'a> {
-    Pass {
-        check: &'a str,
-        status: &'a Status,
-        subject: &'a Subject,
-    },
-    Other {
-        check: &'a str,
-        status: &'a Status,
-        severity: Severity,
-        subject: &'a Subject,
-        summary: &'a str,
-        evidence: &'a [Evidence],
-        remediation: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        skip_reason: Option<&'a SkipReason>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        error: Option<&'a str>,
-    },
+struct RunFinding<'a> {
+    check: &'a str,
+    status: &'a Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    severity: Option<Severity>,
+    subject: &'a Subject,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<&'a [Evidence]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remediation: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skip_reason: Option<&'a SkipReason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+/// How much of a passing finding a run writes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PassShape {
+    /// Check, status and subject (`report@2`).
+    Bare,
+    /// Also the severity, summary and evidence: what was found (the licence, the group, the
+    /// winning restriction); JSON Lines (`report-lines@2`).
+    WithEvidence,
 }
 
 impl<'a> RunFinding<'a> {
-    fn of(f: &'a Finding) -> RunFinding<'a> {
-        if f.status == Status::Pass {
-            return RunFinding::Pass {
-                check: &f.check,
-                status: &f.status,
-                subject: &f.subject,
-            };
-        }
-        RunFinding::Other {
+    fn of(f: &'a Finding, pass: PassShape) -> RunFinding<'a> {
+        let is_pass = f.status == Status::Pass;
+        let found = !is_pass || pass == PassShape::WithEvidence;
+        RunFinding {
             check: &f.check,
             status: &f.status,
-            severity: f.severity,
+            severity: found.then_some(f.severity),
             subject: &f.subject,
-            summary: &f.summary,
-            evidence: &f.evidence,
-            remediation: &f.remediation,
+            summary: found.then_some(f.summary.as_str()),
+            evidence: found.then_some(f.evidence.as_slice()),
+            // A pass's remediation is the check's general fix, stated once in `checks`.
+            remediation: (!is_pass).then_some(f.remediation.as_str()),
             skip_reason: f.skip_reason.as_ref(),
             error: f.error.as_deref(),
         }
     }
 }
 
-/// A subject's findings in a JSON Lines subject line: as [`RunFinding`] does, except that a
-/// pass keeps its summary and evidence (what was found: the licence, the group, the winning
-/// restriction) — only the general remediation and the docs, stated once in the summary
-/// line's `checks`, are left out.
+/// A subject's findings in a JSON Lines subject line ([`PassShape::WithEvidence`]).
 pub(crate) struct LineFindings<'a>(pub &'a [&'a Finding]);
-
-#[derive(Serialize)]
-struct PassLine<'a> {
-    check: &'a str,
-    status: &'a Status,
-    severity: Severity,
-    subject: &'a Subject,
-    summary: &'a str,
-    evidence: &'a [Evidence],
-}
 
 impl Serialize for LineFindings<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for f in self.0 {
-            if f.status == Status::Pass {
-                seq.serialize_element(&PassLine {
-                    check: &f.check,
-                    status: &f.status,
-                    severity: f.severity,
-                    subject: &f.subject,
-                    summary: &f.summary,
-                    evidence: &f.evidence,
-                })?;
-            } else {
-                seq.serialize_element(&RunFinding::of(f))?;
-            }
-        }
-        seq.end()
+        s.collect_seq(
+            self.0
+                .iter()
+                .map(|f| RunFinding::of(f, PassShape::WithEvidence)),
+        )
     }
 }
 
@@ -231,7 +209,7 @@ pub(crate) fn write_findings(
         } else {
             b"\n    "
         })?;
-        write_compact(out, &RunFinding::of(f))?;
+        write_compact(out, &RunFinding::of(f, PassShape::Bare))?;
     }
     Ok(())
 }
